@@ -1,0 +1,79 @@
+"""Differences between two dataset versions, keyed by externalId."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from reviewtui.versions import VersionInfo, read_rows
+
+
+@dataclass(frozen=True)
+class Change:
+    """One differing asset. ``kind`` is added, removed, relabeled or status."""
+
+    kind: str
+    external_id: str
+    content: str
+    before: str | None = None  # label (relabeled) or status (status) in A
+    after: str | None = None   # label (relabeled) or status (status) in B
+    label: str | None = None   # the label in B (or A for removed)
+
+
+@dataclass
+class VersionDiff:
+    a: str
+    b: str
+    added: list[Change] = field(default_factory=list)
+    removed: list[Change] = field(default_factory=list)
+    relabeled: list[Change] = field(default_factory=list)
+    status_changed: list[Change] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.added), "removed": len(self.removed),
+                "relabeled": len(self.relabeled), "status_changed": len(self.status_changed)}
+
+    @property
+    def relabel_pairs(self) -> dict[str, int]:
+        """"FROM -> TO" -> count, most common first."""
+        return dict(Counter(f"{c.before} -> {c.after}" for c in self.relabeled).most_common())
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.added + self.removed + self.relabeled + self.status_changed
+
+    def external_ids(self, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status")) -> list[str]:
+        """Distinct external ids of the changes of ``kinds``, in order."""
+        return list(dict.fromkeys(c.external_id for c in self.changes if c.kind in kinds))
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counts.values())
+
+    def to_dict(self) -> dict:
+        def rows(items: list[Change]) -> list[dict]:
+            return [{k: v for k, v in c.__dict__.items() if v is not None} for c in items]
+        return {"a": self.a, "b": self.b, "counts": self.counts, "relabel_pairs": self.relabel_pairs,
+                "added": rows(self.added), "removed": rows(self.removed),
+                "relabeled": rows(self.relabeled), "status_changed": rows(self.status_changed)}
+
+
+def diff_versions(a: VersionInfo, b: VersionInfo) -> VersionDiff:
+    """Compare version ``a`` (older) with ``b``: added, removed, relabeled, status-changed rows."""
+    rows_a = {r["externalId"]: r for r in read_rows(a.csv_path)}
+    rows_b = {r["externalId"]: r for r in read_rows(b.csv_path)}
+    out = VersionDiff(a.name, b.name)
+    for ext, rb in rows_b.items():
+        ra = rows_a.get(ext)
+        if ra is None:
+            out.added.append(Change("added", ext, rb["content"], label=rb["label"]))
+            continue
+        if ra["label"] != rb["label"]:
+            out.relabeled.append(Change("relabeled", ext, rb["content"], ra["label"], rb["label"], rb["label"]))
+        if ra["status"] != rb["status"]:
+            out.status_changed.append(Change("status", ext, rb["content"], ra["status"], rb["status"], rb["label"]))
+    for ext, ra in rows_a.items():
+        if ext not in rows_b:
+            out.removed.append(Change("removed", ext, ra["content"], label=ra["label"]))
+    return out

@@ -1,0 +1,66 @@
+"""The small event vocabulary that long-running core work emits and both front ends render.
+
+Core functions take ``on_event: EventSink | None``; the CLI feeds events to rich progress bars and
+live tables, the app posts them as Textual messages from a thread worker. Events are plain frozen
+dataclasses so they can cross threads and be compared in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``done`` of ``total`` units of ``task`` finished (``total`` None when unknown)."""
+
+    task: str
+    done: int
+    total: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the user; ``level`` is "info", "warning" or "error"."""
+
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GpuStat:
+    index: int
+    name: str
+    utilization: float | None  # percent
+    memory_used_mb: float | None
+    memory_total_mb: float | None
+
+
+@dataclass(frozen=True)
+class TrialUpdate:
+    """One Ray Tune trial changed. ``status`` is PENDING, RUNNING, TERMINATED, STOPPED or ERROR.
+
+    ``early_stopped`` is True when the scheduler (ASHA) stopped the trial before its last epoch.
+    """
+
+    trial_id: str
+    status: str
+    config: dict[str, Any] = field(default_factory=dict)
+    iteration: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+    elapsed: float = 0.0
+    early_stopped: bool = False
+    error: str | None = None
+    gpus: tuple[GpuStat, ...] = ()
+
+
+Event = Union[Progress, Notice, TrialUpdate]
+EventSink = Callable[[Event], None]
+
+
+def emit(sink: EventSink | None, event: Event) -> None:
+    """Send ``event`` to ``sink`` when there is one."""
+    if sink is not None:
+        sink(event)

@@ -1,0 +1,485 @@
+"""The embedded labeling store: one SQLite file in WAL mode.
+
+Assets (unique external id, text, metadata), their status and skip flag, an append-only label
+history and labeling-queue priorities. Every write is one ``BEGIN IMMEDIATE`` transaction with a
+busy timeout, so the app and a CLI call working on the same workspace serialise their writes
+instead of losing one another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from reviewtui.errors import ReviewtuiError
+
+STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
+SOURCES = ("human", "model", "kili", "import")
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assets (
+    id INTEGER PRIMARY KEY,
+    external_id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'TODO',
+    skipped INTEGER NOT NULL DEFAULT 0,
+    skip_reason TEXT,
+    priority INTEGER NOT NULL DEFAULT 0,
+    remote_id TEXT,
+    label TEXT,
+    label_event INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS assets_status ON assets(status);
+CREATE INDEX IF NOT EXISTS assets_queue ON assets(status, skipped, priority DESC, id);
+CREATE TABLE IF NOT EXISTS labels (
+    id INTEGER PRIMARY KEY,
+    asset_id INTEGER NOT NULL REFERENCES assets(id),
+    kind TEXT NOT NULL DEFAULT 'label',
+    category TEXT,
+    spans TEXT,
+    author TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    undoes INTEGER,
+    prev_status TEXT,
+    prev_skipped INTEGER,
+    prev_skip_reason TEXT,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS labels_asset ON labels(asset_id, id);
+CREATE TRIGGER IF NOT EXISTS labels_append_only_update BEFORE UPDATE ON labels
+BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS labels_append_only_delete BEFORE DELETE ON labels
+BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END;
+CREATE TABLE IF NOT EXISTS imports (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    rows_read INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    existing INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewAsset:
+    external_id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: int
+    external_id: str
+    text: str
+    metadata: dict[str, Any]
+    status: str
+    skipped: bool
+    skip_reason: str | None
+    priority: int
+    remote_id: str | None
+    label: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One row of the append-only history. ``kind`` is "label", "skip", "status" or "undo"."""
+
+    id: int
+    external_id: str
+    kind: str
+    category: str | None
+    spans: list[dict[str, Any]] | None
+    author: str
+    source: str
+    created_at: str
+    undoes: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    """A label to record in bulk (``reviewtui label --from``, a Kili pull)."""
+
+    external_id: str
+    category: str
+    author: str
+    source: str
+    status: str = "LABELED"
+    spans: list[dict[str, Any]] | None = None
+    at: str | None = None
+    skipped: bool = False
+
+
+_ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, priority, remote_id, "
+               "label, created_at, updated_at")
+
+
+def _asset(row: Sequence[Any]) -> Asset:
+    return Asset(row[0], row[1], row[2], json.loads(row[3]), row[4], bool(row[5]), row[6], row[7],
+                 row[8], row[9], row[10], row[11])
+
+
+class LocalStore:
+    """The SQLite store. Safe to share between threads (one connection, a lock) and processes."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise ReviewtuiError(f"{self.path}: the workspace store is missing; run `reviewtui init`")
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as exc:
+            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
+        if create:
+            with self._lock:
+                self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+            with self.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       (key, value))
+
+    # -- assets -----------------------------------------------------------------------------
+    def add_assets(self, records: Iterable[NewAsset], *, source: str = "", sha256: str = "",
+                   rows_read: int | None = None) -> tuple[int, int]:
+        """Insert new assets, ignoring external ids already present. Returns (added, existing)."""
+        at = now_iso()
+        rows = [(r.external_id, r.text, text_hash(r.text), json.dumps(r.metadata, ensure_ascii=False), at, at)
+                for r in records]
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            added = db.total_changes - before
+            if source:
+                db.execute("INSERT INTO imports (source, sha256, rows_read, added, existing, at) "
+                           "VALUES (?, ?, ?, ?, ?, ?)",
+                           (source, sha256, rows_read if rows_read is not None else len(rows), added,
+                            len(rows) - added, at))
+        return added, len(rows) - added
+
+    def import_batches(self, batches: Sequence[tuple[Sequence[NewAsset], str, str, int]]) -> list[tuple[int, int]]:
+        """Add several files' assets in ONE transaction: (records, source, sha256, rows_read) each.
+        Returns (added, existing) per batch; ids already present (or earlier in the call) are kept."""
+        at = now_iso()
+        out = []
+        with self.transaction() as db:
+            for records, source, sha256, rows_read in batches:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT OR IGNORE INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(r.external_id, r.text, text_hash(r.text), json.dumps(r.metadata, ensure_ascii=False), at, at)
+                     for r in records])
+                added = db.total_changes - before
+                db.execute("INSERT INTO imports (source, sha256, rows_read, added, existing, at) VALUES (?,?,?,?,?,?)",
+                           (source, sha256, rows_read, added, len(records) - added, at))
+                out.append((added, len(records) - added))
+        return out
+
+    def count(self, status: str | None = None) -> int:
+        if status is None:
+            return self._read("SELECT COUNT(*) FROM assets")[0][0]
+        return self._read("SELECT COUNT(*) FROM assets WHERE status = ?", (status,))[0][0]
+
+    def get(self, external_id: str) -> Asset:
+        rows = self._read(f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = ?", (str(external_id),))
+        if not rows:
+            raise ReviewtuiError(f"no asset with id {external_id!r} in this workspace")
+        return _asset(rows[0])
+
+    def find(self, external_id: str) -> Asset | None:
+        rows = self._read(f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = ?", (str(external_id),))
+        return _asset(rows[0]) if rows else None
+
+    def existing_ids(self, external_ids: Iterable[str]) -> set[str]:
+        """The subset of ``external_ids`` that are in the store."""
+        ids = list(dict.fromkeys(str(i) for i in external_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._read(
+                f"SELECT external_id FROM assets WHERE external_id IN ({marks})", chunk))
+        return found
+
+    def iter_assets(self, *, statuses: Sequence[str] | None = None, labeled: bool | None = None,
+                    skipped: bool | None = None, order: str = "id") -> Iterator[Asset]:
+        """All assets matching the filters, in ``order`` ("id" or "queue")."""
+        where, params = [], []
+        if statuses:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            params += list(statuses)
+        if labeled is not None:
+            where.append("label IS NOT NULL" if labeled else "label IS NULL")
+        if skipped is not None:
+            where.append("skipped = ?")
+            params.append(int(skipped))
+        sql = f"SELECT {_ASSET_COLS} FROM assets"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY priority DESC, id" if order == "queue" else " ORDER BY id"
+        for row in self._read(sql, params):
+            yield _asset(row)
+
+    def texts(self) -> list[tuple[str, str]]:
+        """(external_id, text) of every asset, in insertion order."""
+        return [(r[0], r[1]) for r in self._read("SELECT external_id, text FROM assets ORDER BY id")]
+
+    def queue(self, limit: int = 50, *, exclude: Sequence[str] = ()) -> list[Asset]:
+        """The next assets to label: TODO/ONGOING, not skipped, highest priority first."""
+        rows = self._read(
+            f"SELECT {_ASSET_COLS} FROM assets WHERE status IN ('TODO', 'ONGOING') AND skipped = 0 "
+            "ORDER BY priority DESC, id LIMIT ?", (limit + len(exclude),))
+        ex = set(exclude)
+        return [a for a in map(_asset, rows) if a.external_id not in ex][:limit]
+
+    def set_remote_ids(self, mapping: Mapping[str, str]) -> int:
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany("UPDATE assets SET remote_id = ? WHERE external_id = ?",
+                           [(v, k) for k, v in mapping.items()])
+            return db.total_changes - before
+
+    def set_priorities(self, priorities: Mapping[str, int], *, reset: bool = False) -> int:
+        """Set queue priorities (higher comes first). ``reset`` zeroes every other asset first."""
+        with self.transaction() as db:
+            if reset:
+                db.execute("UPDATE assets SET priority = 0 WHERE priority != 0")
+            before = db.total_changes
+            db.executemany("UPDATE assets SET priority = ? WHERE external_id = ?",
+                           [(int(v), str(k)) for k, v in priorities.items()])
+            return db.total_changes - before
+
+    # -- labels and statuses ----------------------------------------------------------------
+    def _asset_row(self, db: sqlite3.Connection, external_id: str) -> tuple:
+        row = db.execute("SELECT id, status, skipped, skip_reason, label FROM assets WHERE external_id = ?",
+                         (str(external_id),)).fetchone()
+        if row is None:
+            raise ReviewtuiError(f"no asset with id {external_id!r} in this workspace")
+        return row
+
+    def _append(self, db: sqlite3.Connection, asset_id: int, kind: str, *, category: str | None = None,
+                spans: Any = None, author: str, source: str, at: str, undoes: int | None = None,
+                prev: tuple | None = None, note: str | None = None) -> int:
+        if source not in SOURCES:
+            raise ValueError(f"unknown label source {source!r}")
+        cur = db.execute(
+            "INSERT INTO labels (asset_id, kind, category, spans, author, source, created_at, undoes, "
+            "prev_status, prev_skipped, prev_skip_reason, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (asset_id, kind, category, json.dumps(spans) if spans is not None else None, author, source, at,
+             undoes, *(prev or (None, None, None)), note))
+        return int(cur.lastrowid)
+
+    def add_label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
+                  author: str = "local", source: str = "human", status: str = "LABELED",
+                  at: str | None = None) -> LabelEvent:
+        """Record a label (the new effective label) and set the asset's status. Returns the event."""
+        self._check_status(status)
+        at = at or now_iso()
+        with self.transaction() as db:
+            asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, external_id)
+            event = self._append(db, asset_id, "label", category=category, spans=spans, author=author,
+                                 source=source, at=at, prev=(old_status, old_skipped, old_reason))
+            db.execute("UPDATE assets SET label = ?, label_event = ?, status = ?, skipped = 0, skip_reason = NULL, "
+                       "updated_at = ? WHERE id = ?", (category, event, status, at, asset_id))
+        return LabelEvent(event, str(external_id), "label", category, spans, author, source, at)
+
+    def add_labels(self, rows: Sequence[LabelRow]) -> tuple[int, int]:
+        """Record many labels in one transaction; a row identical to the asset's current state
+        (same label, status and skip flag) is not appended again, so reruns are idempotent.
+        Returns (recorded, unchanged). Raises ReviewtuiError (nothing written) on an unknown id."""
+        for r in rows:
+            self._check_status(r.status)
+        recorded = unchanged = 0
+        with self.transaction() as db:
+            for r in rows:
+                asset_id, old_status, old_skipped, old_reason, old_label = self._asset_row(db, r.external_id)
+                if old_label == r.category and old_status == r.status and bool(old_skipped) == r.skipped:
+                    last_spans = db.execute(
+                        "SELECT spans FROM labels WHERE asset_id = ? AND kind = 'label' ORDER BY id DESC LIMIT 1",
+                        (asset_id,)).fetchone()
+                    if (json.loads(last_spans[0]) if last_spans and last_spans[0] else None) == r.spans:
+                        unchanged += 1
+                        continue
+                at = r.at or now_iso()
+                event = self._append(db, asset_id, "label", category=r.category, spans=r.spans, author=r.author,
+                                     source=r.source, at=at, prev=(old_status, old_skipped, old_reason))
+                db.execute("UPDATE assets SET label = ?, label_event = ?, status = ?, skipped = ?, updated_at = ? "
+                           "WHERE id = ?", (r.category, event, r.status, int(r.skipped), at, asset_id))
+                recorded += 1
+        return recorded, unchanged
+
+    def skip(self, external_id: str, reason: str, *, author: str = "local", source: str = "human") -> LabelEvent:
+        """Mark an asset skipped with a reason (kept in the history; undo brings it back)."""
+        if not reason or not reason.strip():
+            raise ReviewtuiError("a skip needs a reason (for example: not English, spam, unclear)")
+        at = now_iso()
+        with self.transaction() as db:
+            asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, external_id)
+            event = self._append(db, asset_id, "skip", author=author, source=source, at=at,
+                                 prev=(old_status, old_skipped, old_reason), note=reason.strip())
+            db.execute("UPDATE assets SET skipped = 1, skip_reason = ?, updated_at = ? WHERE id = ?",
+                       (reason.strip(), at, asset_id))
+        return LabelEvent(event, str(external_id), "skip", None, None, author, source, at, note=reason.strip())
+
+    def set_status(self, external_ids: Iterable[str], status: str, *, author: str = "local",
+                   source: str = "human") -> int:
+        """Move assets to ``status`` (recorded in the history). Returns how many changed."""
+        self._check_status(status)
+        at = now_iso()
+        changed = 0
+        with self.transaction() as db:
+            for ext in dict.fromkeys(str(e) for e in external_ids):
+                asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, ext)
+                if old_status == status:
+                    continue
+                self._append(db, asset_id, "status", author=author, source=source, at=at,
+                             prev=(old_status, old_skipped, old_reason), note=status)
+                db.execute("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?", (status, at, asset_id))
+                changed += 1
+        return changed
+
+    def undo_last(self, *, author: str | None = None, external_id: str | None = None) -> LabelEvent | None:
+        """Undo the latest label/skip/status event (of ``author`` or on ``external_id`` when given)
+        that is not itself undone; restores the previous label, status and skip flag. Returns the
+        undone event, or None when there is nothing to undo."""
+        at = now_iso()
+        with self.transaction() as db:
+            where = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
+            params: list[Any] = []
+            if author is not None:
+                where.append("l.author = ?")
+                params.append(author)
+            if external_id is not None:
+                where.append("a.external_id = ?")
+                params.append(str(external_id))
+            row = db.execute(
+                "SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
+                "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note "
+                "FROM labels l JOIN assets a ON a.id = l.asset_id WHERE " + " AND ".join(where) +
+                " ORDER BY l.id DESC LIMIT 1", params).fetchone()
+            if row is None:
+                return None
+            ev_id, asset_id, ext, kind = row[0], row[1], row[2], row[3]
+            self._append(db, asset_id, "undo", author=author or row[6], source=row[7], at=at, undoes=ev_id)
+            # the effective label is the latest label event that is not undone
+            prev_label = db.execute(
+                "SELECT id, category FROM labels WHERE asset_id = ? AND kind = 'label' AND "
+                "id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
+                (asset_id,)).fetchone()
+            db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
+                       "updated_at = ? WHERE id = ?",
+                       (row[9] or "TODO", int(row[10] or 0), row[11],
+                        prev_label[1] if prev_label else None, prev_label[0] if prev_label else None, at, asset_id))
+        return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
+                          row[8], note=row[12])
+
+    def label_history(self, external_id: str | None = None) -> list[LabelEvent]:
+        sql = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
+               "l.undoes, l.note FROM labels l JOIN assets a ON a.id = l.asset_id")
+        params: tuple = ()
+        if external_id is not None:
+            sql += " WHERE a.external_id = ?"
+            params = (str(external_id),)
+        return [LabelEvent(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9])
+                for r in self._read(sql + " ORDER BY l.id", params)]
+
+    def latest_spans(self, external_id: str) -> list[dict[str, Any]] | None:
+        rows = self._read("SELECT l.spans FROM assets a JOIN labels l ON l.id = a.label_event "
+                          "WHERE a.external_id = ?", (str(external_id),))
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
+
+    # -- counts -----------------------------------------------------------------------------
+    def counts_by_status(self) -> dict[str, int]:
+        counts = {s: 0 for s in STATUSES}
+        for status, n in self._read("SELECT status, COUNT(*) FROM assets GROUP BY status"):
+            counts[status] = n
+        counts["SKIPPED"] = self._read("SELECT COUNT(*) FROM assets WHERE skipped = 1")[0][0]
+        return counts
+
+    def counts_by_label(self) -> dict[str, int]:
+        """Effective labels of non-skipped assets."""
+        return dict(self._read("SELECT label, COUNT(*) FROM assets WHERE label IS NOT NULL AND skipped = 0 "
+                               "GROUP BY label ORDER BY COUNT(*) DESC"))
+
+    def labeled_rows(self, statuses: Sequence[str] = ("LABELED", "REVIEWED")) -> list[tuple]:
+        """(id, external_id, skipped, status, label, text, remote_id) of labeled assets in order."""
+        marks = ",".join("?" * len(statuses))
+        return self._read(
+            "SELECT id, external_id, skipped, status, label, text, remote_id FROM assets "
+            f"WHERE label IS NOT NULL AND status IN ({marks}) ORDER BY id", list(statuses))
+
+    def last_change(self) -> str | None:
+        return self._read("SELECT MAX(updated_at) FROM assets")[0][0]
+
+    def imports(self) -> list[dict[str, Any]]:
+        rows = self._read("SELECT source, sha256, rows_read, added, existing, at FROM imports ORDER BY id")
+        return [dict(zip(("source", "sha256", "rows_read", "added", "existing", "at"), r)) for r in rows]
+
+    @staticmethod
+    def _check_status(status: str) -> None:
+        if status not in STATUSES:
+            raise ReviewtuiError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")

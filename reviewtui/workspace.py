@@ -1,0 +1,328 @@
+"""The Workspace facade: the one object the CLI and the TUI call.
+
+A workspace is a folder with ``reviewtui.toml``, the SQLite store ``reviewtui.db`` and the
+``versions/``, ``models/``, ``results/`` and ``cache/`` folders. Every method here is light unless
+its name says otherwise (train, tune, predict...): heavy libraries load inside the rooms.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Sequence
+
+from reviewtui.backends import LabelingBackend, MoveResult
+from reviewtui.config import CONFIG_NAME, Config, Taxonomy, atomic_write_text
+from reviewtui.diff import VersionDiff, diff_versions
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore, NewAsset
+from reviewtui.versions import VersionInfo, export_version, list_versions, register_versions, resolve_version
+
+STORE_NAME = "reviewtui.db"
+
+
+def default_author() -> str:
+    try:
+        return getpass.getuser() or "local"
+    except Exception:  # no passwd entry in some containers
+        return os.environ.get("USER", "local")
+
+
+@dataclass
+class ImportResult:
+    reports: list = field(default_factory=list)  # ingest.CleaningReport per file
+
+    @property
+    def added(self) -> int:
+        return sum(r.added for r in self.reports)
+
+    @property
+    def existing(self) -> int:
+        return sum(r.existing for r in self.reports)
+
+
+@dataclass
+class LabelFileResult:
+    rows: int
+    recorded: int
+    unchanged: int
+
+
+@dataclass
+class WorkspaceStatus:
+    root: str
+    name: str
+    backend: dict[str, Any]
+    assets: int
+    by_status: dict[str, int]
+    by_label: dict[str, int]
+    versions: list[dict[str, Any]]
+    models: list[dict[str, Any]]
+    next_steps: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` holding reviewtui.toml (like git)."""
+    here = Path(start or Path.cwd()).resolve()
+    if not here.exists():
+        raise ReviewtuiError(f"{here}: no such folder")
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ReviewtuiError(f"{here}: not inside a reviewtui workspace (no {CONFIG_NAME} here or above); "
+                         "run `reviewtui init DIR` or pass --workspace DIR")
+
+
+class Workspace:
+    """One workspace on disk. Open with :meth:`open`, create with :meth:`init`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.config = Config.load(self.root / CONFIG_NAME)
+        self.store = LocalStore(self.root / STORE_NAME)
+        self.versions_dir = self.root / "versions"
+        self.models_dir = self.root / "models"
+        self.results_dir = self.root / "results"
+        self.cache_dir = self.root / "cache"
+        self.author = default_author()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | Path, *, backend: str = "local", name: str | None = None) -> "Workspace":
+        """Create a workspace in ``path`` (created if missing). Refuses to overwrite one."""
+        root = Path(path)
+        if root.exists() and not root.is_dir():
+            raise ReviewtuiError(f"{root}: exists and is not a folder")
+        if (root / CONFIG_NAME).exists():
+            raise ReviewtuiError(f"{root}: already a reviewtui workspace ({CONFIG_NAME} exists); nothing changed")
+        if backend not in ("local", "kili"):
+            raise ReviewtuiError(f"backend must be local or kili, not {backend!r}")
+        root.mkdir(parents=True, exist_ok=True)
+        for sub in ("versions", "models", "results", "cache"):
+            (root / sub).mkdir(exist_ok=True)
+        LocalStore(root / STORE_NAME, create=True).close()
+        data = Config.default_data(name or root.resolve().name, backend)
+        from reviewtui.config import dumps_toml
+        atomic_write_text(root / CONFIG_NAME, dumps_toml(data))
+        return cls(root)
+
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> "Workspace":
+        """Open the workspace at or above ``path`` (default: the current folder)."""
+        if path is not None and not Path(path).exists():
+            raise ReviewtuiError(f"{path}: no such workspace folder; create it with `reviewtui init {path}`")
+        return cls(find_root(Path(path) if path is not None else None))
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self.config.taxonomy
+
+    @cached_property
+    def backend(self) -> LabelingBackend:
+        """The labeling backend named in reviewtui.toml (built on first use)."""
+        if self.config.backend_kind == "kili":
+            from reviewtui.backends.kili import KiliBackend
+
+            return KiliBackend.from_workspace(self)
+        from reviewtui.backends.local import LocalBackend
+
+        return LocalBackend(self.store)
+
+    # -- import -----------------------------------------------------------------------------
+    def import_reviews(self, paths: Sequence[str | Path], *, text_col: str | None = None,
+                       id_col: str | None = None, label_col: str | None = None, delimiter: str | None = None,
+                       keep_pii: bool = False, on_event: EventSink | None = None) -> ImportResult:
+        """Read, clean and add reviews from CSV files. All files are read and checked first, then
+        added in one transaction: a bad file adds nothing. Re-importing adds nothing new."""
+        from reviewtui.ingest import read_reviews
+
+        if not paths:
+            raise ReviewtuiError("give at least one CSV file to import")
+        cleaning = {k: bool(v) for k, v in self.config.section("import").items()}
+        batches = []
+        for i, p in enumerate(paths):
+            emit(on_event, Progress("read", i, len(paths), str(p)))
+            batches.append(read_reviews(p, text_col=text_col, id_col=id_col, label_col=label_col,
+                                        delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning))
+        label_rows: list[LabelRow] = []
+        for b in batches:
+            if label_col:
+                for ext, lab in zip(b.external_ids, b.labels):
+                    if lab is not None:
+                        key = self.taxonomy.require(lab, f"{b.source}, id {ext}")
+                        label_rows.append(LabelRow(ext, key, self.author, "import"))
+                b.report.labels = sum(1 for lab in b.labels if lab is not None)
+        emit(on_event, Progress("read", len(paths), len(paths)))
+        results = self.store.import_batches([
+            ([NewAsset(e, t, m) for e, t, m in zip(b.external_ids, b.texts, b.metadata)],
+             str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
+        for b, (added, existing) in zip(batches, results):
+            b.report.added, b.report.existing = added, existing
+        if label_rows:
+            self.store.add_labels(label_rows)
+        return ImportResult([b.report for b in batches])
+
+    # -- labeling ---------------------------------------------------------------------------
+    def label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
+              source: str = "human", status: str = "LABELED") -> LabelEvent:
+        """Record a label by key or name; saved at once."""
+        key = self.taxonomy.require(category)
+        return self.store.add_label(external_id, key, spans=spans, author=self.author, source=source, status=status)
+
+    def label_from_csv(self, path: str | Path) -> LabelFileResult:
+        """Apply (id, label[, status]) rows from a CSV. Every row is checked first; one bad row
+        (unknown id or label) applies nothing."""
+        p = Path(path)
+        if not p.exists():
+            raise ReviewtuiError(f"{p}: no such file")
+        if p.is_dir():
+            raise ReviewtuiError(f"{p}: is a folder, not a CSV file")
+        try:
+            text = p.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
+        reader = csv.DictReader(io.StringIO(text))
+        header = reader.fieldnames or []
+        id_col = next((c for c in ("id", "externalId", "external_id", "reviewId") if c in header), None)
+        label_col = next((c for c in ("label", "category") if c in header), None)
+        if id_col is None or label_col is None:
+            raise ReviewtuiError(f"{p}: needs an id column (id, externalId or reviewId) and a label column "
+                                 f"(label or category); the columns are: {', '.join(header) or 'none'}")
+        rows = list(reader)
+        if not rows:
+            raise ReviewtuiError(f"{p}: no rows to apply")
+        present = self.store.existing_ids(r[id_col] for r in rows)
+        out: list[LabelRow] = []
+        for line, r in enumerate(rows, start=2):
+            ext = (r[id_col] or "").strip()
+            if ext not in present:
+                raise ReviewtuiError(f"{p}: line {line}: no asset with id {ext!r} in this workspace; nothing applied")
+            key = self.taxonomy.require(r[label_col] or "", f"{p}: line {line}")
+            status = (r.get("status") or "LABELED").strip().upper()
+            if status not in ("LABELED", "REVIEWED", "TO_REVIEW"):
+                raise ReviewtuiError(f"{p}: line {line}: status {status!r} cannot carry a label; "
+                                     "use LABELED, REVIEWED or TO_REVIEW")
+            out.append(LabelRow(ext, key, self.author, "human", status))
+        recorded, unchanged = self.store.add_labels(out)
+        return LabelFileResult(len(rows), recorded, unchanged)
+
+    def skip(self, external_id: str, reason: str) -> LabelEvent:
+        return self.store.skip(external_id, reason, author=self.author)
+
+    def undo(self, external_id: str | None = None) -> LabelEvent | None:
+        """Undo this user's latest label, skip or status change (on ``external_id`` if given)."""
+        return self.store.undo_last(author=self.author, external_id=external_id)
+
+    def send_to_review(self, external_ids: Sequence[str]) -> MoveResult:
+        return self.backend.send_to_review(list(external_ids))
+
+    def queue(self, limit: int = 50, exclude: Sequence[str] = ()) -> list[Asset]:
+        """The next assets to label, highest priority first."""
+        return self.store.queue(limit, exclude=exclude)
+
+    # -- status -----------------------------------------------------------------------------
+    def models(self) -> list[dict[str, Any]]:
+        """Model cards of saved models (newest last), read as JSON only."""
+        out = []
+        if self.models_dir.is_dir():
+            for card in sorted(self.models_dir.glob("*/model_card.json"), key=lambda p: p.stat().st_mtime):
+                try:
+                    data = json.loads(card.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                data.setdefault("name", card.parent.name)
+                out.append(data)
+        return out
+
+    def status(self) -> WorkspaceStatus:
+        """Counts by status and label, versions, models and what to do next."""
+        by_status = self.store.counts_by_status()
+        by_label = self.store.counts_by_label()
+        total = self.store.count()
+        versions = [{"name": v.name, "rows": v.rows, "parent": v.parent, "created": v.manifest.get("created"),
+                     "source": v.manifest.get("source"), "counts_by_label": v.manifest.get("counts_by_label", {})}
+                    for v in self.versions()]
+        models = [{"name": m.get("name"), "version": m.get("dataset_version"), "base": m.get("base_model"),
+                   "metrics": m.get("metrics", {}), "created": m.get("created")} for m in self.models()]
+        backend = {"kind": self.config.backend_kind, **{k: v for k, v in self.config.data.get("backend", {}).items()
+                                                         if k != "kind"}}
+        labeled = by_status.get("LABELED", 0) + by_status.get("REVIEWED", 0)
+        steps: list[str] = []
+        if total == 0:
+            steps.append("import reviews: reviewtui import FILE.csv")
+        elif labeled < 20:
+            steps.append(f"label reviews ({labeled} labeled so far): open the app (reviewtui) or reviewtui label --from")
+        if labeled and (not versions or self.store.last_change() and versions[-1]["created"]
+                        and self.store.last_change() > versions[-1]["created"]):
+            steps.append("export a dataset version: reviewtui export")
+        if len(versions) >= 2:
+            steps.append(f"compare versions: reviewtui diff {versions[-2]['name']} {versions[-1]['name']}")
+        if versions and not models:
+            steps.append("train a model: reviewtui train (or reviewtui tune --trials 20)")
+        if models:
+            steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
+        return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
+                               versions, models, steps)
+
+    # -- versions ---------------------------------------------------------------------------
+    def versions(self) -> list[VersionInfo]:
+        return list_versions(self.versions_dir)
+
+    def version_info(self, name: str) -> VersionInfo:
+        return resolve_version(self.versions_dir, name)
+
+    def latest_version(self) -> VersionInfo:
+        versions = self.versions()
+        if not versions:
+            raise ReviewtuiError("no dataset version yet: run `reviewtui export` (or `reviewtui versions import`)")
+        return versions[-1]
+
+    def load_version(self, name: str | None = None):
+        """The rows of a version (latest when ``name`` is None) as a pandas DataFrame."""
+        import pandas as pd
+
+        info = self.version_info(name) if name else self.latest_version()
+        return pd.read_csv(info.csv_path, dtype=str, keep_default_na=False)
+
+    def export(self, remove: Sequence[str] = ()) -> VersionInfo | None:
+        """Write the next version; None when nothing changed since the latest one."""
+        return export_version(self.store, self.taxonomy, self.versions_dir, remove=remove)
+
+    def import_versions(self, paths: Sequence[str | Path]) -> list[VersionInfo]:
+        if not paths:
+            raise ReviewtuiError("give at least one version CSV to register")
+        return register_versions(paths, self.taxonomy, self.versions_dir)
+
+    def diff(self, a: str, b: str) -> VersionDiff:
+        return diff_versions(self.version_info(a), self.version_info(b))
+
+    def diff_to_review(self, diff: VersionDiff, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status"),
+                       external_ids: Sequence[str] | None = None) -> MoveResult:
+        """Send the differing assets that are in the store to TO_REVIEW (the original project's
+        move_diff_to_review). Ids not in the store are reported in ``failed``."""
+        ids = list(external_ids) if external_ids is not None else diff.external_ids(kinds)
+        present = self.store.existing_ids(ids)
+        result = self.backend.send_to_review([i for i in ids if i in present])
+        for i in ids:
+            if i not in present:
+                result.failed[i] = "not in this workspace's store"
+        return result
+
+    # --- modeling ---
+
+    # --- analysis ---
+
+    # --- kili ---
