@@ -1,0 +1,61 @@
+"""Shared fixtures. Rooms append their own small fixtures at the end; do not rewrite."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+# Nothing in the suite may reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PLAY_HEADER = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
+               "reviewCreatedVersion", "at", "replyContent", "repliedAt"]
+
+PLAY_ROWS = [
+    ["r1", "Ann Lee", "https://img/a", "I can't read without paying for the membership!!", "1", "3", "4.4.0",
+     "2022-01-02 10:00:00", "", ""],
+    ["r2", "Bo Chan", "https://img/b", "Great articles about <b>science</b> 😀", "5", "0", "4.4.0",
+     "2022-01-03 10:00:00", "Thanks!", "2022-01-04 10:00:00"],
+    ["r3", "Cy Dee", "https://img/c", "The new   layout is CONFUSING, see https://example.com/x", "2", "7", "4.5.0",
+     "2022-02-01 10:00:00", "", ""],
+    ["r4", "Di Eve", "https://img/d", "", "3", "0", "4.5.0", "2022-02-02 10:00:00", "", ""],
+    ["r5", "Ed Fox", "https://img/e", "😀😀", "4", "0", "4.5.0", "2022-02-03 10:00:00", "", ""],
+    ["r6", "Flo Gu", "https://img/f", "Smooth and easy to use, love it", "5", "1", "", "2022-02-04 10:00:00", "", ""],
+]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], *, delimiter: str = ",") -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def play_csv(tmp_path: Path) -> Path:
+    """A small google-play-scraper export: 6 rows, one empty text, one emoji-only."""
+    return write_csv(tmp_path / "play.csv", PLAY_HEADER, PLAY_ROWS)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    """A fresh local workspace in a temp folder."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def imported(workspace, play_csv):
+    """The fresh workspace with the small export imported (4 reviews kept)."""
+    workspace.import_reviews([play_csv])
+    return workspace
