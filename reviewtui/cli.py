@@ -46,8 +46,10 @@ class _ProgressSink:
     def __init__(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        console = _err_console()
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), console=_err_console(), transient=True)
+                                  TimeElapsedColumn(), console=console, transient=True,
+                                  disable=not console.is_terminal)
         self._tasks: dict[str, Any] = {}
 
     def __enter__(self) -> "_ProgressSink":

@@ -1,0 +1,334 @@
+"""The foundation commands end to end through the CLI entry point, and their bad inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewtui.cli import main
+from tests.conftest import PLAY_HEADER, PLAY_ROWS, write_csv
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+MEDIUM = SHARED / "medium-reviews"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def snapshot(ws_root: Path) -> str:
+    """A digest of everything a command could change: the store's rows and the versions folder."""
+    import sqlite3
+
+    db = sqlite3.connect(ws_root / "reviewtui.db")
+    parts = []
+    for table in ("assets", "labels", "imports"):
+        parts.append(repr(db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()))
+    db.close()
+    for p in sorted((ws_root / "versions").glob("*")):
+        parts.append(p.name + hashlib.sha256(p.read_bytes()).hexdigest())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@pytest.fixture
+def ws(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root))[0] == 0
+    return root
+
+
+def test_init_writes_taxonomy_and_refuses_twice(ws, capsys):
+    import tomllib
+
+    cfg = tomllib.loads((ws / "reviewtui.toml").read_text())
+    keys = [(c["key"], c["name"], c["train"]) for c in cfg["categories"]]
+    assert keys == [("SUBSCRIPTION", "Subscription", True), ("CONTENT", "Content", True),
+                    ("INTERFACE", "Interface", True), ("USER_EXPERIENCE", "User experience", True),
+                    ("OTHER", "Other", False), ("MULTI_LABEL", "Multi label", False)]
+    assert all(c["colour"].startswith("#") for c in cfg["categories"])
+    assert cfg["backend"]["kind"] == "local"
+    for section in ("model", "tuning", "import"):
+        assert section in cfg
+    for sub in ("versions", "models", "results"):
+        assert (ws / sub).is_dir()
+    code, _, err = run(capsys, "init", str(ws))
+    assert code == 2 and "already a reviewtui workspace" in err
+
+
+def test_import_play_export_cleans_and_reports(ws, play_csv, capsys):
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(play_csv), "--json")
+    assert code == 0
+    report = json.loads(out)[0]
+    assert report["rows_read"] == 6
+    assert report["dropped"] == {"missing text": 1, "empty after cleaning": 1}
+    assert report["added"] == 4
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    r1, r2, r3 = w.store.get("r1"), w.store.get("r2"), w.store.get("r3")
+    assert r1.text == "i can't read without paying for the membership!!"
+    assert r2.text == "great articles about science"  # HTML and emoji gone
+    assert r3.text == "the new layout is confusing, see"  # URL gone, whitespace collapsed
+    assert r1.metadata == {"score": 1, "app_version": "4.4.0", "at": "2022-01-02 10:00:00", "thumbs_up": 3}
+    assert r2.metadata["reply"] == "Thanks!"
+    assert "user_name" not in r1.metadata and "Ann Lee" not in json.dumps(r1.metadata)
+
+
+def test_keep_pii_keeps_user_columns(ws, play_csv, capsys):
+    assert run(capsys, "-w", str(ws), "import", str(play_csv), "--keep-pii")[0] == 0
+    from reviewtui.workspace import Workspace
+
+    assert Workspace.open(ws).store.get("r1").metadata["user_name"] == "Ann Lee"
+
+
+def test_reimport_adds_nothing_and_newer_export_adds_only_new(ws, play_csv, tmp_path, capsys):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    before = snapshot(ws)
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(play_csv), "--json")
+    assert code == 0 and json.loads(out)[0]["added"] == 0 and json.loads(out)[0]["existing"] == 4
+    newer = write_csv(tmp_path / "newer.csv", PLAY_HEADER,
+                      PLAY_ROWS + [["r7", "G", "x", "Billing charged me twice", "1", "0", "4.5.0", "", "", ""]])
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(newer), "--json")
+    assert json.loads(out)[0]["added"] == 1
+    assert before != snapshot(ws)
+
+
+def test_generic_csv_with_generated_stable_ids(ws, tmp_path, capsys):
+    f = write_csv(tmp_path / "g.csv", ["review", "stars"], [["Good app", "5"], ["Bad app", "1"], ["Good app", "5"]])
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "review", "--json")
+    assert code == 0
+    rep = json.loads(out)[0]
+    assert rep["added"] == 2 and rep["dropped"]["duplicate text"] == 1
+    from reviewtui.ingest import stable_id
+    from reviewtui.workspace import Workspace
+
+    asset = Workspace.open(ws).store.get(stable_id("Good app"))
+    assert asset.text == "good app" and asset.metadata["score"] == 5
+    assert run(capsys, "-w", str(ws), "import", str(f), "--text-col", "review", "--json")[0] == 0
+    assert Workspace.open(ws).store.count() == 2
+
+
+def test_semicolon_file_is_detected(ws, tmp_path, capsys):
+    f = write_csv(tmp_path / "s.csv", ["id", "text"], [["a", "hello; there"], ["b", "bye"]], delimiter=";")
+    code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "text", "--id-col", "id")
+    assert code == 0, err
+
+
+BAD_FILES = {
+    "missing": (None, "no such file"),
+    "folder": ("DIR", "is a folder"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV"),
+    "wrong-delimiter": ("reviewId;content;score\nx;hello;5\n", "delimiter"),
+    "no-text-column": ("id,body\n1,hello\n", "the columns are: id, body"),
+    "undecodable": (b"reviewId,content,score\nx,ok,5\ny,caf\xe9 bad,4\n", "line 3"),
+    "empty": (b"", "empty"),
+    "header-only": ("reviewId,content,score\n", "no rows"),
+    "huge-field": ("reviewId,content,score\nx,\"" + "a" * 1_100_000 + "\",5\n", "1,100,000 characters"),
+    "duplicate-ids": ("reviewId,content,score\nx,one,5\ny,two,4\nx,three,3\n", "appears 2 times"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_import_inputs_one_line_exit_2_store_unchanged(ws, play_csv, tmp_path, capsys, case):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    before = snapshot(ws)
+    content, expected = BAD_FILES[case]
+    path = tmp_path / f"{case}.csv"
+    if content == "DIR":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    args = ["-w", str(ws), "import", str(play_csv), str(path)]  # a good file first: it must not land either
+    if case == "wrong-delimiter":
+        args += ["--delimiter", ","]
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert expected in err, err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert snapshot(ws) == before
+
+
+def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    f = write_csv(tmp_path / "l.csv", ["id", "label"], [["r1", "SUBSCRIPTION"], ["r2", "content"],
+                                                       ["r3", "Interface"]])
+    code, out, _ = run(capsys, "-w", str(ws), "label", "--from", str(f))
+    assert code == 0 and "Applied 3 labels" in out
+    code, out, _ = run(capsys, "-w", str(ws), "label", "--from", str(f))
+    assert "Applied 0 labels" in out  # idempotent rerun
+    code, out, _ = run(capsys, "-w", str(ws), "status", "--json")
+    st = json.loads(out)
+    assert st["assets"] == 4
+    assert st["by_status"]["LABELED"] == 3 and st["by_status"]["TODO"] == 1
+    assert st["by_label"] == {"SUBSCRIPTION": 1, "CONTENT": 1, "INTERFACE": 1}
+    code, out, _ = run(capsys, "-w", str(ws), "status")
+    assert code == 0 and "SUBSCRIPTION" in out and "LABELED" in out
+
+
+@pytest.mark.parametrize("rows,expected", [
+    ([["r1", "SUBSCRIPTION"], ["r2", "NOPE"]], "unknown label 'NOPE'"),
+    ([["r1", "SUBSCRIPTION"], ["zzz", "CONTENT"]], "no asset with id 'zzz'"),
+])
+def test_label_from_bad_rows_applies_nothing(ws, play_csv, tmp_path, capsys, rows, expected):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    before = snapshot(ws)
+    f = write_csv(tmp_path / "l.csv", ["id", "label"], rows)
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(f))
+    assert code == 2 and expected in err and "line 3" in err
+    assert snapshot(ws) == before
+
+
+def test_skip_undo_and_single_label(ws, play_csv, capsys):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    assert run(capsys, "-w", str(ws), "label", "r1", "CONTENT")[0] == 0
+    assert run(capsys, "-w", str(ws), "label", "r1", "SUBSCRIPTION")[0] == 0
+    assert run(capsys, "-w", str(ws), "skip", "r2", "--reason", "not english")[0] == 0
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    assert w.store.get("r2").skipped and w.store.get("r2").skip_reason == "not english"
+    assert run(capsys, "-w", str(ws), "undo")[0] == 0
+    assert not w.store.get("r2").skipped
+    assert run(capsys, "-w", str(ws), "undo")[0] == 0
+    assert w.store.get("r1").label == "CONTENT"
+    kinds = [e.kind for e in w.store.label_history("r1")]
+    assert kinds == ["label", "label", "undo"]  # append-only: the undo is a row too
+
+
+def test_export_rules_manifest_and_no_change(ws, play_csv, tmp_path, capsys):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    f = write_csv(tmp_path / "l.csv", ["id", "label", "status"],
+                  [["r1", "SUBSCRIPTION", "LABELED"], ["r2", "CONTENT", "REVIEWED"], ["r3", "OTHER", "LABELED"],
+                   ["r6", "USER_EXPERIENCE", "TO_REVIEW"]])
+    run(capsys, "-w", str(ws), "label", "--from", str(f))
+    code, out, _ = run(capsys, "-w", str(ws), "export")
+    assert code == 0 and "dataset-1.csv" in out
+    lines = (ws / "versions" / "dataset-1.csv").read_text().splitlines()
+    assert lines[0] == "id,externalId,skipped,status,label,content"
+    assert [l.split(",")[1] for l in lines[1:]] == ["r1", "r2"]  # OTHER dropped, TO_REVIEW not exported
+    manifest = json.loads((ws / "versions" / "dataset-1.json").read_text())
+    assert manifest["parent"] is None and manifest["rows"] == 2
+    assert manifest["counts_by_label"] == {"SUBSCRIPTION": 1, "CONTENT": 1}
+    assert manifest["counts_by_status"] == {"LABELED": 1, "REVIEWED": 1}
+    assert manifest["sha256"] == hashlib.sha256((ws / "versions" / "dataset-1.csv").read_bytes()).hexdigest()
+    assert "OTHER" in manifest["rules"]["dropped_labels_not_for_training"]
+    code, out, _ = run(capsys, "-w", str(ws), "export")
+    assert code == 0 and "Nothing changed" in out and not (ws / "versions" / "dataset-2.csv").exists()
+    code, out, _ = run(capsys, "-w", str(ws), "export", "--remove", "CONTENT")
+    m2 = json.loads((ws / "versions" / "dataset-2.json").read_text())
+    assert m2["parent"] == "dataset-1" and m2["counts_by_label"] == {"SUBSCRIPTION": 1}
+    assert m2["rules"]["removed"] == ["CONTENT"]
+    first = (ws / "versions" / "dataset-1.csv").read_bytes()
+    run(capsys, "-w", str(ws), "label", "r6", "INTERFACE")
+    run(capsys, "-w", str(ws), "export")
+    assert (ws / "versions" / "dataset-1.csv").read_bytes() == first  # never overwritten
+
+
+def test_export_with_nothing_labeled_is_an_error(ws, play_csv, capsys):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    code, _, err = run(capsys, "-w", str(ws), "export")
+    assert code == 2 and "nothing to export" in err
+
+
+def test_original_project_versions_diff_counts(ws, capsys):
+    files = [str(MEDIUM / f"dataset-{i}.csv") for i in range(1, 12)]
+    code, out, err = run(capsys, "-w", str(ws), "versions", "import", *files)
+    assert code == 0, err
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "dataset-9", "dataset-10", "--json")
+    d = json.loads(out)
+    assert (d["counts"]["added"], d["counts"]["removed"], d["counts"]["relabeled"]) == (1, 9, 5)
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "10", "11", "--json")
+    d = json.loads(out)
+    assert (d["counts"]["added"], d["counts"]["removed"], d["counts"]["relabeled"]) == (0, 2, 4)
+    assert sum(d["relabel_pairs"].values()) == 4
+    code, out, _ = run(capsys, "-w", str(ws), "versions", "--json")
+    assert [m["name"] for m in json.loads(out)][-1] == "dataset-11"
+
+
+def test_diff_to_review_moves_assets_in_store(ws, capsys):
+    run(capsys, "-w", str(ws), "versions", "import", str(MEDIUM / "dataset-10.csv"), str(MEDIUM / "dataset-11.csv"))
+    run(capsys, "-w", str(ws), "import", str(MEDIUM / "dataset-11.csv"), "--text-col", "content",
+        "--id-col", "externalId", "--label-col", "label")
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review", "--json")
+    d = json.loads(out)
+    moved, failed = d["to_review"]["moved"], d["to_review"]["failed"]
+    assert len(moved) == 5 and len(failed) == 2  # the 2 removed rows are not in the store
+    from reviewtui.workspace import Workspace
+
+    assert Workspace.open(ws).store.counts_by_status()["TO_REVIEW"] == 5
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["diff", "dataset-1", "dataset-7"], "no version 'dataset-7'"),
+    (["versions", "import", "/nonexistent/dataset-1.csv"], "no such file"),
+])
+def test_bad_version_inputs(ws, capsys, argv, expected):
+    run(capsys, "-w", str(ws), "versions", "import", str(MEDIUM / "dataset-1.csv"))
+    code, _, err = run(capsys, "-w", str(ws), *argv)
+    assert code == 2 and expected in err
+
+
+def test_versions_import_rejects_bad_file_and_registers_nothing(ws, tmp_path, capsys):
+    bad = write_csv(tmp_path / "dataset-2.csv", ["id", "externalId", "skipped", "status", "label", "content"],
+                    [["a", "1", "False", "LABELED", "WHATEVER", "text"]])
+    code, _, err = run(capsys, "-w", str(ws), "versions", "import", str(MEDIUM / "dataset-1.csv"), str(bad))
+    assert code == 2 and "unknown label 'WHATEVER'" in err
+    assert not list((ws / "versions").glob("dataset-*"))
+
+
+def test_missing_workspace_is_one_clear_error(tmp_path, capsys):
+    code, _, err = run(capsys, "-w", str(tmp_path / "nope"), "status")
+    assert code == 2 and "no such workspace folder" in err
+    code, _, err = run(capsys, "-w", str(tmp_path), "status")
+    assert code == 2 and "not inside a reviewtui workspace" in err
+
+
+def test_workspace_found_from_subfolder(ws, capsys, monkeypatch):
+    sub = ws / "results"
+    monkeypatch.chdir(sub)
+    code, out, _ = run(capsys, "status", "--json")
+    assert code == 0 and json.loads(out)["root"] == str(ws.resolve())
+
+
+WRITER = """
+import sys
+from reviewtui.workspace import Workspace
+ws = Workspace.open(sys.argv[1])
+ids = sys.argv[3].split(",")
+for i in ids:
+    ws.label(i, sys.argv[2])
+"""
+
+
+def test_two_processes_writing_at_once_lose_nothing(ws, tmp_path, capsys):
+    rows = [[f"id{i}", f"review number {i}", "3"] for i in range(400)]
+    f = write_csv(tmp_path / "many.csv", ["reviewId", "content", "score"], rows)
+    run(capsys, "-w", str(ws), "import", str(f))
+    a = ",".join(f"id{i}" for i in range(0, 400, 2))
+    b = ",".join(f"id{i}" for i in range(1, 400, 2))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(ws), lab, ids], env=env)
+             for lab, ids in (("CONTENT", a), ("INTERFACE", b))]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    assert w.store.counts_by_label() == {"CONTENT": 200, "INTERFACE": 200}
+    assert len(w.store.label_history()) == 400
+
+
+def test_cli_exit_code_in_a_real_process(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "reviewtui", "-w", str(tmp_path / "x"), "status"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and proc.stdout == ""
