@@ -1,0 +1,106 @@
+"""The SQLite store: append-only history, undo, skips, statuses, priorities, the queue."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import LabelRow, LocalStore, NewAsset
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = LocalStore(tmp_path / "s.db", create=True)
+    s.add_assets([NewAsset(f"a{i}", f"text {i}", {"score": i % 5 + 1}) for i in range(10)])
+    yield s
+    s.close()
+
+
+def test_wal_and_missing_store(tmp_path, store):
+    assert store._read("PRAGMA journal_mode")[0][0] == "wal"
+    with pytest.raises(ReviewtuiError, match="store is missing"):
+        LocalStore(tmp_path / "nope.db")
+
+
+def test_history_is_append_only(store):
+    store.add_label("a1", "CONTENT")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with store.transaction() as db:
+            db.execute("UPDATE labels SET category = 'X'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with store.transaction() as db:
+            db.execute("DELETE FROM labels")
+    assert store.get("a1").label == "CONTENT"
+
+
+def test_latest_label_wins_and_undo_restores_previous(store):
+    store.add_label("a1", "CONTENT", spans=[{"start": 0, "end": 4, "category": "CONTENT"}])
+    store.add_label("a1", "INTERFACE", status="REVIEWED")
+    assert (store.get("a1").label, store.get("a1").status) == ("INTERFACE", "REVIEWED")
+    undone = store.undo_last()
+    assert undone.category == "INTERFACE"
+    assert (store.get("a1").label, store.get("a1").status) == ("CONTENT", "LABELED")
+    assert store.latest_spans("a1") == [{"start": 0, "end": 4, "category": "CONTENT"}]
+    store.undo_last()
+    assert store.get("a1").label is None and store.get("a1").status == "TODO"
+    assert store.undo_last() is None
+
+
+def test_undo_is_per_author(store):
+    store.add_label("a1", "CONTENT", author="ann")
+    store.add_label("a2", "INTERFACE", author="bob")
+    store.undo_last(author="ann")
+    assert store.get("a1").label is None and store.get("a2").label == "INTERFACE"
+
+
+def test_skip_needs_reason_and_is_excluded_from_queue(store):
+    with pytest.raises(ReviewtuiError, match="reason"):
+        store.skip("a0", "  ")
+    store.skip("a0", "spam")
+    assert "a0" not in [a.external_id for a in store.queue(20)]
+    assert store.counts_by_status()["SKIPPED"] == 1
+
+
+def test_status_changes_are_recorded_and_undoable(store):
+    store.add_label("a3", "CONTENT")
+    assert store.set_status(["a3", "a3"], "TO_REVIEW") == 1
+    assert store.get("a3").status == "TO_REVIEW"
+    assert [e.kind for e in store.label_history("a3")] == ["label", "status"]
+    store.undo_last()
+    assert store.get("a3").status == "LABELED"
+    with pytest.raises(ReviewtuiError, match="unknown status"):
+        store.set_status(["a3"], "DONE")
+
+
+def test_priorities_order_the_queue(store):
+    store.set_priorities({"a7": 10, "a2": 5})
+    assert [a.external_id for a in store.queue(3)] == ["a7", "a2", "a0"]
+    store.set_priorities({"a9": 1}, reset=True)
+    assert [a.external_id for a in store.queue(2)] == ["a9", "a0"]
+    store.add_label("a9", "CONTENT")
+    assert store.queue(1)[0].external_id == "a0"
+
+
+def test_add_labels_is_atomic_and_idempotent(store):
+    rows = [LabelRow("a1", "CONTENT", "x", "kili"), LabelRow("missing", "CONTENT", "x", "kili")]
+    with pytest.raises(ReviewtuiError, match="missing"):
+        store.add_labels(rows)
+    assert store.get("a1").label is None
+    assert store.add_labels(rows[:1]) == (1, 0)
+    assert store.add_labels(rows[:1]) == (0, 1)
+
+
+def test_threads_share_the_store_safely(store):
+    def work(prefix: str) -> None:
+        for i in range(10):
+            store.add_label(f"a{i}", prefix, author=prefix)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in ("CONTENT", "INTERFACE")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.label_history()) == 20
