@@ -1,0 +1,628 @@
+"""The Kili backend: labeling happens in a Kili Technology project, through the real kili SDK.
+
+The workspace's SQLite store stays the local mirror: a push uploads its assets to Kili, a pull
+records Kili's labels in its label history (source ``kili``), so export, diff, training and the
+app work exactly as with local labels. Review and queue moves use the SDK's current calls
+(``add_to_review``, ``send_back_to_queue``, ``set_assets_priority``; kili 26 silently drops
+``update_properties_in_assets(status_array=...)``) and report every asset Kili declined.
+
+Every SDK or network failure surfaces as a ReviewtuiError within seconds (see kili_client), and
+every operation can be rerun: push asks Kili which external ids exist and skips them, pull only
+writes once everything was read and skips what the store already has.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from reviewtui.backends import MoveResult, SyncReport
+from reviewtui.backends.kili_client import KiliSettings, connect, kili_errors, load_settings, redact
+from reviewtui.backends.kili_interface import (
+    CLASSIFICATION_JOB,
+    NER_JOB,
+    InterfaceCheck,
+    LabelProblem,
+    build_interface,
+    check_interface,
+    prediction_response,
+    read_label,
+)
+from reviewtui.config import Config, Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.store import LabelRow, LocalStore, NewAsset
+
+if TYPE_CHECKING:
+    from reviewtui.workspace import Workspace
+
+BATCH = 100  # Kili's documented maximum per append call; also our unit of resumption
+DEFAULT_MAX_ASSETS = 25_000
+METADATA_KEYS = {"score": "score", "app_version": "app_version", "at": "date", "thumbs_up": "thumbs_up"}
+LABEL_TYPES = ("DEFAULT", "REVIEW")  # human labels; PREDICTION/INFERENCE/AUTOSAVE are not labels
+
+V1_STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
+DECLINED = {
+    "review": "Kili declined: the asset has no label yet, or it cannot move on (its step is not done, "
+              "someone is labeling it)",
+    "queue": "Kili declined: the asset is still to be labeled (or skipped, in a step workflow)",
+    "priority": "Kili declined: the asset is not waiting to be labeled (in progress, done or skipped)",
+}
+
+
+@dataclass
+class ProjectInfo:
+    """A Kili project as reviewtui sees it."""
+
+    id: str
+    title: str
+    input_type: str
+    workflow: str  # "V1" (statuses) or "V2"/"V3" (steps)
+    steps: list[dict[str, Any]]
+    check: InterfaceCheck
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "input_type": self.input_type, "workflow": self.workflow,
+                "steps": [s.get("name") for s in self.steps], "classification_job": self.check.classification_job,
+                "ner_job": self.check.ner_job, "warnings": list(self.check.warnings)}
+
+
+@dataclass
+class PushReport:
+    """What ``push`` did. ``left_out``: local assets past the cap, not pushed."""
+
+    project_id: str
+    pushed: int = 0
+    already_in_kili: int = 0
+    left_out: int = 0
+    cap: int = DEFAULT_MAX_ASSETS
+    batches: int = 0
+    cancelled: bool = False
+    left_out_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["left_out_ids"] = self.left_out_ids[:20]
+        return d
+
+
+@dataclass
+class KiliPullReport(SyncReport):
+    """A SyncReport with what a Kili pull also did."""
+
+    project_id: str = ""
+    incremental: bool = False
+    statuses_changed: int = 0
+    skips_recorded: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PredictionReport:
+    project_id: str
+    model_name: str
+    sent: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def map_step(step_type: str | None, step_status: str | None, has_label: bool) -> tuple[str, bool]:
+    """(reviewtui status, skipped) for an asset in a step workflow (Kili V2/V3).
+
+    A labeling step (type DEFAULT): TO_DO -> TODO; IN_PROGRESS, PARTIALLY_DONE, REWORK (and the
+    deprecated DOING, REDO) -> ONGOING; DONE -> LABELED. A review step (type REVIEW, or a name in
+    [kili] review_steps): DONE -> REVIEWED, anything else -> TO_REVIEW. SKIPPED keeps the status
+    its label gives and sets the skipped flag. No current step: LABELED with a label, else TODO.
+    """
+    status = (step_status or "").upper()
+    if step_type is None:
+        return ("LABELED" if has_label else "TODO"), status == "SKIPPED"
+    if status == "SKIPPED":
+        return ("LABELED" if has_label else "TODO"), True
+    if step_type == "REVIEW":
+        return ("REVIEWED" if status == "DONE" else "TO_REVIEW"), False
+    if status == "TO_DO":
+        return ("ONGOING" if has_label else "TODO"), False
+    if status == "DONE":
+        return ("LABELED" if has_label else "TODO"), False
+    return "ONGOING", False
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _kili_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Score, app version and date (plus thumbs up) as Kili asset metadata; no personal data."""
+    out: dict[str, Any] = {}
+    for key, kili_key in METADATA_KEYS.items():
+        value = metadata.get(key)
+        if value is not None and value != "":
+            out[kili_key] = value if isinstance(value, (int, float, str, bool)) else str(value)
+    return out
+
+
+class KiliBackend:
+    """A LabelingBackend whose labels live in a Kili project (``[backend] project_id``)."""
+
+    name = "kili"
+
+    def __init__(self, store: LocalStore, taxonomy: Taxonomy, config: Config, root: Path, *,
+                 author: str = "reviewtui", settings: KiliSettings | None = None) -> None:
+        self.store = store
+        self.taxonomy = taxonomy
+        self.config = config
+        self.root = Path(root)
+        self.author = author
+        self.settings = settings or load_settings(self.root, config.data.get("kili", {}))
+        self._client: Any = None
+        self._project: ProjectInfo | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_workspace(cls, ws: "Workspace") -> "KiliBackend":
+        return cls(ws.store, ws.taxonomy, ws.config, ws.root, author=getattr(ws, "author", "reviewtui"))
+
+    def __repr__(self) -> str:  # never the key
+        return f"KiliBackend(project_id={self.project_id!r}, endpoint={self.settings.endpoint!r})"
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @property
+    def project_id(self) -> str | None:
+        pid = self.config.data.get("backend", {}).get("project_id")
+        return str(pid) if pid else None
+
+    @property
+    def section(self) -> dict[str, Any]:
+        return dict(self.config.data.get("kili", {}))
+
+    def _require_project(self) -> str:
+        pid = self.project_id
+        if not pid:
+            raise ReviewtuiError("this workspace has no Kili project yet: run `reviewtui kili create` or "
+                                 "`reviewtui kili attach PROJECT_ID`")
+        return pid
+
+    @property
+    def kili(self) -> Any:
+        """The connected SDK client (connects, and checks the key, on first use)."""
+        with self._lock:
+            if self._client is None:
+                self._client = connect(self.settings)
+            return self._client
+
+    def _errors(self, doing: str):
+        return kili_errors(self.settings, doing)
+
+    def _jobs(self) -> tuple[str, str | None]:
+        s = self.section
+        ner = s.get("ner_job", NER_JOB)
+        return str(s.get("classification_job", CLASSIFICATION_JOB)), (str(ner) if ner else None)
+
+    def project_info(self, project_id: str | None = None) -> ProjectInfo:
+        """The project (default: the workspace's) with its interface checked against the taxonomy."""
+        pid = project_id or self._require_project()
+        if self._project is not None and self._project.id == pid:
+            return self._project
+        with self._errors(f"reading Kili project {pid}"):
+            found = list(self.kili.projects(
+                project_id=pid, disable_tqdm=True,
+                fields=["id", "title", "inputType", "jsonInterface", "workflowVersion",
+                        "steps.id", "steps.name", "steps.type"]))
+        if not found:
+            raise ReviewtuiError(f"Kili project {pid!r} does not exist at {self.settings.endpoint} or this API key "
+                                 "cannot see it; check the id (Kili > project > settings) and KILI_API_KEY")
+        p = found[0]
+        info = ProjectInfo(pid, str(p.get("title", "")), str(p.get("inputType", "")),
+                           str(p.get("workflowVersion") or "V1"), list(p.get("steps") or []),
+                           check_interface(p.get("jsonInterface"), self.taxonomy))
+        if project_id is None or project_id == self.project_id:
+            self._project = info
+        return info
+
+    def _save_project(self, info: ProjectInfo) -> None:
+        backend = dict(self.config.data.get("backend", {}))
+        backend.update({"kind": "kili", "project_id": info.id})
+        self.config.data["backend"] = backend
+        section = dict(self.config.data.get("kili", {}))
+        section["classification_job"] = info.check.classification_job or CLASSIFICATION_JOB
+        if info.check.ner_job:
+            section["ner_job"] = info.check.ner_job
+        else:
+            section.pop("ner_job", None)
+        self.config.data["kili"] = section
+        self.config.save()
+        self._project = info
+
+    # -- project ------------------------------------------------------------------------------
+    def create_project(self, title: str, description: str = "") -> ProjectInfo:
+        """Create a TEXT project whose interface is built from the taxonomy; keep its id in
+        reviewtui.toml. Raises ReviewtuiError when the workspace already has a project."""
+        if self.project_id:
+            raise ReviewtuiError(f"this workspace already uses Kili project {self.project_id} "
+                                 "(reviewtui.toml [backend] project_id); remove that line to create another")
+        if not title.strip():
+            raise ReviewtuiError("a Kili project needs a title (--title)")
+        interface = build_interface(self.taxonomy)
+        try:
+            with self._errors(f"creating Kili project {title!r}"):
+                created = self.kili.create_project(title=title, description=description, input_type="TEXT",
+                                                   json_interface=interface)
+        except ReviewtuiError as exc:
+            if "may or may not have been applied" in exc.message:
+                raise ReviewtuiError(exc.message + f"; look for a project titled {title!r} in Kili and run "
+                                     "`reviewtui kili attach PROJECT_ID`, or rerun `reviewtui kili create`") from None
+            raise
+        info = ProjectInfo(str(created["id"]), title, "TEXT", "V1", [],
+                           check_interface(interface, self.taxonomy))
+        self._save_project(info)
+        return info
+
+    def attach(self, project_id: str) -> ProjectInfo:
+        """Use an existing project: check its interface against the taxonomy, then keep its id."""
+        info = self.project_info(project_id.strip())
+        if info.input_type != "TEXT":
+            raise ReviewtuiError(f"Kili project {info.id} ({info.title!r}) is a {info.input_type} project; "
+                                 "reviewtui labels text reviews and needs a TEXT project")
+        if not info.check.ok:
+            raise ReviewtuiError(f"Kili project {info.id} ({info.title!r}) does not match the taxonomy in "
+                                 f"reviewtui.toml: {'; '.join(info.check.errors)}. Make the categories agree "
+                                 "(same keys), or create a new project with `reviewtui kili create`")
+        self._save_project(info)
+        return info
+
+    # -- push -----------------------------------------------------------------------------------
+    def remote_ids(self, external_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """external id -> Kili asset id, for the whole project or the given ids (paged)."""
+        pid = self._require_project()
+        out: dict[str, str] = {}
+        with self._errors("listing the assets of the Kili project"):
+            if external_ids is None:
+                for a in self.kili.assets(project_id=pid, fields=["id", "externalId"], as_generator=True,
+                                          disable_tqdm=True):
+                    out[a["externalId"]] = a["id"]
+            else:
+                for chunk in _chunks(list(dict.fromkeys(external_ids)), BATCH):
+                    for a in self.kili.assets(project_id=pid, fields=["id", "externalId"],
+                                              external_id_strictly_in=list(chunk), as_generator=True,
+                                              disable_tqdm=True):
+                        out[a["externalId"]] = a["id"]
+        return out
+
+    def push(self, *, limit: int | None = None, on_event: EventSink | None = None,
+             cancel: threading.Event | None = None) -> PushReport:
+        """Upload the store's assets (text, external id, metadata) in batches of at most 100.
+
+        Assets Kili already has (by external id) are skipped, so a push that was interrupted is
+        finished by running it again, without duplicates. At most ``limit`` (default [kili]
+        max_assets, 25,000) assets, in store order; the rest are reported as left out.
+        """
+        pid = self._require_project()
+        cap = int(limit if limit is not None else self.section.get("max_assets", DEFAULT_MAX_ASSETS))
+        if cap <= 0:
+            raise ReviewtuiError(f"the push limit must be a positive number of assets, not {cap}")
+        assets = list(self.store.iter_assets())
+        selected, rest = assets[:cap], assets[cap:]
+        report = PushReport(pid, cap=cap, left_out=len(rest), left_out_ids=[a.external_id for a in rest])
+        if rest:
+            emit(on_event, Notice("warning", f"{len(rest)} assets are past the cap of {cap} and are not pushed "
+                                             "(raise it with --limit or [kili] max_assets)"))
+        self.project_info()  # fails early on an unknown project
+        emit(on_event, Progress("kili push", 0, None, "asking Kili which assets it has"))
+        remote = self.remote_ids()
+        known = {a.external_id: remote[a.external_id] for a in selected
+                 if a.external_id in remote and a.remote_id != remote[a.external_id]}
+        if known:
+            self.store.set_remote_ids(known)
+        todo = [a for a in selected if a.external_id not in remote]
+        empty = [a for a in todo if not a.text.strip()]
+        if empty:
+            emit(on_event, Notice("warning", f"{len(empty)} assets have an empty text and are not pushed "
+                                             f"(for example {empty[0].external_id})"))
+            todo = [a for a in todo if a.text.strip()]
+            report.left_out += len(empty)
+            report.left_out_ids += [a.external_id for a in empty]
+        report.already_in_kili = len(selected) - len(todo) - len(empty)
+        total = len(todo)
+        emit(on_event, Progress("kili push", 0, total))
+        from kili.services.asset_import.exceptions import ImportValidationError
+
+        n_batches = (total + BATCH - 1) // BATCH
+        for i, batch in enumerate(_chunks(todo, BATCH), start=1):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            ids = [a.external_id for a in batch]
+            try:
+                with self._errors(f"pushing batch {i} of {n_batches} ({ids[0]} … {ids[-1]})"):
+                    try:
+                        result = self.kili.append_many_to_dataset(
+                            project_id=pid, content_array=[a.text for a in batch], external_id_array=ids,
+                            json_metadata_array=[_kili_metadata(a.metadata) for a in batch], disable_tqdm=True)
+                    except ImportValidationError as exc:
+                        if "already exist" not in str(exc):
+                            raise
+                        result = {"asset_ids": []}  # pushed meanwhile (another process): nothing to do
+            except ReviewtuiError as exc:
+                raise ReviewtuiError(
+                    f"{exc.message}. {report.pushed} assets were pushed before this batch. Rerun "
+                    "`reviewtui kili push` to finish: assets Kili already has are skipped, so nothing is "
+                    "duplicated") from None
+            created = [str(x) for x in result.get("asset_ids") or []]
+            if len(created) == len(batch):
+                self.store.set_remote_ids(dict(zip(ids, created)))
+            report.pushed += len(batch)
+            report.batches += 1
+            emit(on_event, Progress("kili push", report.pushed, total))
+        return report
+
+    # -- pull -----------------------------------------------------------------------------------
+    def _cursor_key(self, pid: str) -> str:
+        return f"kili.pull_cursor.{pid}"
+
+    def pull(self, *, full: bool = False, on_event: EventSink | None = None) -> KiliPullReport:
+        """Record Kili's labels, statuses and skips in the store (source kili).
+
+        Reads every asset changed since the last pull (``full``: all of them) as a paged
+        generator, checks all labels, then writes in a few transactions. Nothing is written when a
+        label cannot be recorded (an unknown category...), and rerunning writes nothing new.
+        """
+        pid = self._require_project()
+        info = self.project_info()
+        if not info.check.ok:
+            raise ReviewtuiError(f"Kili project {pid} no longer matches reviewtui.toml: "
+                                 f"{'; '.join(info.check.errors)}")
+        cls_job, ner_job = self._jobs()
+        steps_v1 = info.workflow == "V1"
+        review_steps = {str(s) for s in self.section.get("review_steps", [])}
+        step_types = {s.get("name"): ("REVIEW" if s.get("name") in review_steps else s.get("type", "DEFAULT"))
+                      for s in info.steps}
+        fields = ["id", "externalId", "skipped", "updatedAt", "content", "jsonMetadata",
+                  "latestLabel.jsonResponse", "latestLabel.author.email", "latestLabel.createdAt",
+                  "latestLabel.labelType"]
+        fields += ["status"] if steps_v1 else ["currentStep.name", "currentStep.status"]
+        cursor = None if full else self.store.get_meta(self._cursor_key(pid))
+        with self._errors(f"reading assets of Kili project {pid}"):
+            total = self.kili.count_assets(project_id=pid, updated_at_gte=cursor)
+            emit(on_event, Progress("kili pull", 0, total))
+            seen: list[dict[str, Any]] = []
+            for asset in self.kili.assets(project_id=pid, fields=fields, updated_at_gte=cursor,
+                                          as_generator=True, disable_tqdm=True):
+                seen.append(asset)
+                if len(seen) % BATCH == 0:
+                    emit(on_event, Progress("kili pull", len(seen), total))
+        emit(on_event, Progress("kili pull", len(seen), total))
+
+        report = KiliPullReport(assets_seen=len(seen), project_id=pid, incremental=cursor is not None)
+        rows: list[LabelRow] = []
+        problems: dict[str, str] = {}
+        statuses: dict[str, list[str]] = {}
+        skips: list[str] = []
+        remote: dict[str, str] = {}
+        new_assets: list[dict[str, Any]] = []
+        present = self.store.existing_ids(a["externalId"] for a in seen)
+        newest = cursor
+        for a in seen:
+            ext = str(a["externalId"])
+            remote[ext] = str(a["id"])
+            if a.get("updatedAt") and (newest is None or str(a["updatedAt"]) > newest):
+                newest = str(a["updatedAt"])
+            if ext not in present:
+                new_assets.append(a)
+            label = a.get("latestLabel")
+            if label is not None and label.get("labelType", "DEFAULT") not in LABEL_TYPES:
+                label = None
+            if steps_v1:
+                status = str(a.get("status") or "TODO")
+                skipped = bool(a.get("skipped"))
+                if status not in V1_STATUSES:
+                    problems[ext] = f"unknown Kili status {status!r}"
+                    continue
+            else:
+                step = a.get("currentStep") or {}
+                status, step_skipped = map_step(step_types.get(step.get("name"), "DEFAULT") if step else None,
+                                                step.get("status"), label is not None)
+                skipped = bool(a.get("skipped")) or step_skipped
+            if label is None:
+                if status in ("LABELED", "TO_REVIEW", "REVIEWED"):
+                    status = "ONGOING"  # a status that needs a label the SDK did not return
+                if skipped:
+                    skips.append(ext)
+                statuses.setdefault(status, []).append(ext)
+                continue
+            try:
+                category, spans = read_label(label.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
+            except LabelProblem as exc:
+                problems[ext] = str(exc)
+                continue
+            author = ((label.get("author") or {}).get("email")) or "kili"
+            rows.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"), skipped))
+        if problems:
+            listed = "; ".join(f"{k}: {v}" for k, v in list(problems.items())[:5])
+            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            raise ReviewtuiError(f"{len(problems)} Kili labels cannot be recorded — {listed}{more}. Nothing was "
+                                 "recorded; fix these labels in Kili or add the categories to reviewtui.toml, "
+                                 "then rerun `reviewtui kili pull`")
+
+        if new_assets:
+            records = self._new_asset_records(new_assets)
+            report.new_assets, _ = self.store.add_assets(records, source=f"kili:{pid}", sha256="",
+                                                          rows_read=len(records))
+        if remote:
+            current = {a.external_id: a.remote_id for a in self.store.iter_assets()}
+            stale_ids = {k: v for k, v in remote.items() if current.get(k) != v}
+            if stale_ids:
+                self.store.set_remote_ids(stale_ids)
+        if rows:
+            report.labels_recorded, report.unchanged = self.store.add_labels(rows)
+        for status, ids in statuses.items():
+            changed = self.store.set_status(ids, status, author="kili", source="kili")
+            report.statuses_changed += changed
+            report.unchanged += len(ids) - changed
+        for ext in skips:
+            if not self.store.get(ext).skipped:
+                self.store.skip(ext, "skipped in Kili", author="kili", source="kili")
+                report.skips_recorded += 1
+        if newest:
+            self.store.set_meta(self._cursor_key(pid), newest)
+        return report
+
+    def _new_asset_records(self, assets: list[dict[str, Any]]) -> list[NewAsset]:
+        """Assets someone added in Kili directly: their text (downloaded when it is a URL) and metadata."""
+        out = []
+        with self._errors("downloading the text of assets added in Kili"):
+            for a in assets:
+                content = str(a.get("content") or "")
+                if content.startswith(("http://", "https://")):
+                    response = self.kili.http_client.get(content)
+                    response.raise_for_status()
+                    content = response.content.decode("utf-8", errors="replace")
+                meta = a.get("jsonMetadata") or {}
+                if isinstance(meta, str):
+                    try:
+                        meta = json.loads(meta)
+                    except ValueError:
+                        meta = {}
+                out.append(NewAsset(str(a["externalId"]), content, meta if isinstance(meta, dict) else {}))
+        return out
+
+    def sync(self, on_event: EventSink | None = None) -> SyncReport:
+        return self.pull(on_event=on_event)
+
+    # -- review, queue, priorities ------------------------------------------------------------
+    def _resolve(self, external_ids: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """(external id -> Kili id, failed) using the store's remote ids, asking Kili for the rest."""
+        ids = list(dict.fromkeys(str(e) for e in external_ids))
+        found: dict[str, str] = {}
+        for ext in ids:
+            a = self.store.find(ext)
+            if a is not None and a.remote_id:
+                found[ext] = a.remote_id
+        missing = [e for e in ids if e not in found]
+        if missing:
+            looked_up = self.remote_ids(missing)
+            in_store = self.store.existing_ids(looked_up)
+            if in_store:
+                self.store.set_remote_ids({k: v for k, v in looked_up.items() if k in in_store})
+            found.update(looked_up)
+        failed = {e: "not in the Kili project (run `reviewtui kili push` first)" for e in ids if e not in found}
+        return found, failed
+
+    def _move(self, external_ids: Sequence[str], call: str, kind: str, **kwargs: Any) -> MoveResult:
+        pid = self._require_project()
+        found, failed = self._resolve(external_ids)
+        result = MoveResult([], dict(failed))
+        if not found:
+            return result
+        by_id = {v: k for k, v in found.items()}
+        with self._errors(f"{call.replace('_', ' ')} in Kili project {pid}"):
+            outcome = getattr(self.kili, call)(asset_ids=list(found.values()), **kwargs)
+        for item in outcome.get("succeeded", []):
+            ext = by_id.get(item.get("assetId"), item.get("externalId"))
+            if ext is not None:
+                result.moved.append(ext)
+        for item in outcome.get("declined", []):
+            ext = by_id.get(item.get("assetId"), item.get("externalId"))
+            if ext is not None:
+                result.failed[ext] = DECLINED[kind]
+        for item in outcome.get("failed", []):
+            ext = by_id.get(item.get("assetId"), item.get("externalId"))
+            if ext is not None:
+                result.failed[ext] = f"Kili failed to move it: {item.get('details') or 'no details'} (worth retrying)"
+        answered = set(result.moved) | set(result.failed)
+        for ext in found:
+            if ext not in answered:
+                result.failed[ext] = "Kili did not report on this asset"
+        return result
+
+    def send_to_review(self, external_ids: Sequence[str]) -> MoveResult:
+        """add_to_review in Kili; the moved assets become TO_REVIEW in the store."""
+        result = self._move(external_ids, "add_to_review", "review")
+        self._record_status(result.moved, "TO_REVIEW")
+        return result
+
+    def send_back_to_queue(self, external_ids: Sequence[str]) -> MoveResult:
+        """send_back_to_queue in Kili; the moved assets become ONGOING in the store (as in Kili)."""
+        result = self._move(external_ids, "send_back_to_queue", "queue")
+        self._record_status(result.moved, "ONGOING")
+        return result
+
+    def _record_status(self, external_ids: Sequence[str], status: str) -> None:
+        ids = [e for e in external_ids if e in self.store.existing_ids(external_ids)]
+        if ids:
+            self.store.set_status(ids, status, author="kili", source="kili")
+
+    def set_priorities(self, priorities: Mapping[str, int]) -> MoveResult:
+        """set_assets_priority in Kili, one call per priority value; assets prioritised before and
+        not in ``priorities`` go back to 0 (as the local backend does)."""
+        wanted = {str(k): int(v) for k, v in priorities.items()}
+        stale = [a.external_id for a in self.store.iter_assets()
+                 if a.priority != 0 and a.external_id not in wanted and a.remote_id]
+        groups: dict[int, list[str]] = {}
+        for ext, p in wanted.items():
+            groups.setdefault(p, []).append(ext)
+        result = MoveResult()
+        for p, ids in sorted(groups.items(), reverse=True):
+            r = self._move(ids, "set_assets_priority", "priority", priority=p)
+            result.moved += r.moved
+            result.failed.update(r.failed)
+        if stale:
+            self._move(stale, "set_assets_priority", "priority", priority=0)  # best effort, not asked for
+        moved = set(result.moved)
+        in_store = self.store.existing_ids(moved)
+        self.store.set_priorities({k: v for k, v in wanted.items() if k in in_store}, reset=True)
+        return result
+
+    # -- predictions --------------------------------------------------------------------------
+    def push_predictions(self, predictions: Mapping[str, Any], model_name: str, model_version: str = "",
+                         *, on_event: EventSink | None = None) -> PredictionReport:
+        """Send model predictions as Kili pre-annotations (create_predictions).
+
+        ``predictions``: external id -> category, or -> (category, confidence 0..1). The model is
+        recorded in Kili as ``name@version`` and in the store's meta ``kili.predictions``.
+        Existing predictions of the same model name are replaced (rerunning is idempotent).
+        """
+        pid = self._require_project()
+        if not model_name.strip():
+            raise ReviewtuiError("predictions need a model name (--model)")
+        cls_job, _ = self._jobs()
+        full_name = f"{model_name}@{model_version}" if model_version else model_name
+        responses: dict[str, dict[str, Any]] = {}
+        for ext, value in predictions.items():
+            category, confidence = (value if isinstance(value, (tuple, list)) else (value, None))
+            key = self.taxonomy.require(str(category), f"prediction for {ext}")
+            responses[str(ext)] = prediction_response(key, confidence, cls_job)
+        report = PredictionReport(pid, full_name)
+        found, failed = self._resolve(list(responses))
+        report.failed.update(failed)
+        targets = [e for e in responses if e in found]
+        emit(on_event, Progress("kili predictions", 0, len(targets)))
+        for chunk in _chunks(targets, BATCH):
+            try:
+                with self._errors(f"sending predictions of {full_name}"):
+                    self.kili.create_predictions(project_id=pid, asset_id_array=[found[e] for e in chunk],
+                                                 json_response_array=[responses[e] for e in chunk],
+                                                 model_name=full_name, overwrite=True, disable_tqdm=True)
+            except ReviewtuiError as exc:
+                raise ReviewtuiError(f"{exc.message}. {report.sent} predictions were sent before; rerun to "
+                                     "finish (the same model's predictions are replaced, not doubled)") from None
+            report.sent += len(chunk)
+            emit(on_event, Progress("kili predictions", report.sent, len(targets)))
+        history = json.loads(self.store.get_meta("kili.predictions", "[]") or "[]")
+        history.append({"project_id": pid, "model": model_name, "version": model_version, "kili_model_name": full_name,
+                        "sent": report.sent, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        self.store.set_meta("kili.predictions", json.dumps(history))
+        return report
+
+
+__all__ = ["KiliBackend", "ProjectInfo", "PushReport", "PredictionReport", "map_step", "build_interface",
+           "check_interface", "redact"]

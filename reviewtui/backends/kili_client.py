@@ -1,0 +1,206 @@
+"""Connecting to Kili through the real ``kili`` SDK: the API key, fast failure, clear errors.
+
+The API key comes only from ``KILI_API_KEY`` in the environment or the workspace's ``.env``; it
+is handed to the SDK directly (never put into ``os.environ``) and scrubbed from every message
+reviewtui shows. ``KILI_API_ENDPOINT`` (environment or ``.env``) points at an on-premise Kili.
+
+The SDK retries a refused connection, a 401 or a 429 for up to two minutes and waits 60 s for an
+answer; reviewtui bounds both (``[kili] retry_deadline`` and ``request_timeout``, a few seconds
+by default) so that every fault reaches the user as a ReviewtuiError in under 10 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from reviewtui.errors import ReviewtuiError
+
+DEFAULT_ENDPOINT = "https://cloud.kili-technology.com/api/label/v2/graphql"
+DEFAULT_RETRY_DEADLINE = 3.0
+DEFAULT_REQUEST_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class KiliSettings:
+    """Where and how to reach Kili. ``repr`` never shows the key."""
+
+    api_key: str | None
+    endpoint: str
+    retry_deadline: float = DEFAULT_RETRY_DEADLINE
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+
+    def __repr__(self) -> str:
+        return (f"KiliSettings(api_key={'<set>' if self.api_key else None}, endpoint={self.endpoint!r}, "
+                f"retry_deadline={self.retry_deadline}, request_timeout={self.request_timeout})")
+
+    __str__ = __repr__
+
+
+def load_settings(root: Path, section: dict[str, Any] | None = None) -> KiliSettings:
+    """The key and endpoint from the environment, else from ``root/.env``; timeouts from [kili]."""
+    env_file: dict[str, str | None] = {}
+    dotenv = Path(root) / ".env"
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        env_file = dict(dotenv_values(dotenv))
+    key = os.environ.get("KILI_API_KEY") or env_file.get("KILI_API_KEY") or None
+    endpoint = os.environ.get("KILI_API_ENDPOINT") or env_file.get("KILI_API_ENDPOINT") or DEFAULT_ENDPOINT
+    section = section or {}
+    try:
+        deadline = float(section.get("retry_deadline", DEFAULT_RETRY_DEADLINE))
+        timeout = float(section.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
+    except (TypeError, ValueError) as exc:
+        raise ReviewtuiError("reviewtui.toml [kili]: retry_deadline and request_timeout must be numbers "
+                             "of seconds") from exc
+    return KiliSettings(key.strip() if key else None, endpoint.strip(), deadline, timeout)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` (and of its long prefixes) replaced."""
+    if not secret:
+        return text
+    out = text.replace(secret, "***")
+    if len(secret) >= 12:  # an SDK message may cut or obfuscate the key: hide long fragments too
+        for n in (len(secret) // 2, 8):
+            out = out.replace(secret[:n], "***").replace(secret[-n:], "***")
+    return out
+
+
+_REQUEST_TIMEOUT = [DEFAULT_REQUEST_TIMEOUT]  # read by the patched HttpClient below
+
+
+def _bound_sdk(settings: KiliSettings) -> None:
+    """Bound the SDK's waits, once per process (reviewtui is the only kili user in it).
+
+    * the GraphQL retry deadline (a module global the SDK reads at every retry decision);
+    * every plain HTTP request of its HttpClient (bucket PUTs, json downloads), which has no
+      timeout on uploads;
+    * the bucket upload's own retry (three tries with 1-2 s waits).
+    """
+    import kili.core.graphql.graphql_client as graphql_client
+    from kili.adapters.http_client import HttpClient
+    from kili.utils import bucket
+    from tenacity import retry, stop_after_attempt, stop_after_delay, wait_fixed
+
+    graphql_client.RETRY_DEADLINE_SECONDS = settings.retry_deadline
+    _REQUEST_TIMEOUT[0] = settings.request_timeout
+    if not getattr(HttpClient._send_request, "_reviewtui_bounded", False):
+        original = HttpClient._send_request
+
+        def send(self: Any, method: str, url: str, **kwargs: Any):
+            given = kwargs.get("timeout")
+            limit = _REQUEST_TIMEOUT[0]
+            kwargs["timeout"] = limit if given is None else min(float(given), limit)
+            return original(self, method, url, **kwargs)
+
+        send._reviewtui_bounded = True  # type: ignore[attr-defined]
+        HttpClient._send_request = send  # type: ignore[method-assign]
+    if not getattr(bucket.upload_data_via_rest, "_reviewtui_bounded", False):
+        raw = getattr(bucket.upload_data_via_rest, "__wrapped__", bucket.upload_data_via_rest)
+        bounded = retry(stop=stop_after_attempt(2) | stop_after_delay(settings.retry_deadline),
+                        wait=wait_fixed(0.2), reraise=True)(raw)
+        bounded._reviewtui_bounded = True  # type: ignore[attr-defined]
+        bucket.upload_data_via_rest = bounded
+
+
+@contextlib.contextmanager
+def _sdk_checks_skipped() -> Iterator[None]:
+    """Build the client without the SDK's start-up checks (key check without our timeout, a PyPI
+    version lookup, a schema download on every command); reviewtui checks the key itself with
+    one bounded ``viewer`` query right after."""
+    before = os.environ.get("KILI_SDK_SKIP_CHECKS")
+    os.environ["KILI_SDK_SKIP_CHECKS"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("KILI_SDK_SKIP_CHECKS", None)
+        else:
+            os.environ["KILI_SDK_SKIP_CHECKS"] = before
+
+
+def connect(settings: KiliSettings) -> Any:
+    """A ``kili.client.Kili`` bound to ``settings`` whose key was checked. Raises ReviewtuiError."""
+    if not settings.api_key:
+        raise ReviewtuiError("no Kili API key: set KILI_API_KEY in the environment or in the workspace's .env "
+                             "file (create one at Kili > My account > API keys)")
+    with kili_errors(settings, "connecting to Kili"):
+        _bound_sdk(settings)
+        from kili.client import Kili
+
+        with _sdk_checks_skipped():
+            client = Kili(api_key=settings.api_key, api_endpoint=settings.endpoint, disable_tqdm=True)
+        client.graphql_client._gql_transport.default_timeout = settings.request_timeout
+        client.kili_api_gateway.get_current_user(fields=("id", "email"))
+    return client
+
+
+def _http_status(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def explain(exc: BaseException, settings: KiliSettings, doing: str) -> str:
+    """A user message for an SDK/transport error raised while ``doing`` something (key redacted)."""
+    import requests
+    from gql.transport.exceptions import TransportServerError
+
+    from kili.exceptions import AuthenticationFailed, GraphQLError, MutationOutcomeUnknownError, NotFound
+
+    where = settings.endpoint
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in chain:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    status = next((s for s in map(_http_status, chain) if s), None)
+    if isinstance(exc, MutationOutcomeUnknownError):
+        ids = exc.external_ids or []
+        span = f" (assets {ids[0]} … {ids[-1]})" if ids else ""
+        msg = (f"{doing}: Kili did not answer {exc.operation}{span} in time "
+               f"({type(exc.cause).__name__}); it may or may not have been applied")
+    elif isinstance(exc, AuthenticationFailed) or status == 401:
+        msg = (f"{doing}: Kili at {where} rejected the API key (HTTP 401); check KILI_API_KEY "
+               "(environment or .env) and KILI_API_ENDPOINT")
+    elif status == 429:
+        msg = (f"{doing}: Kili at {where} is rate-limiting requests (HTTP 429) and did not recover within "
+               f"{settings.retry_deadline:g} s; wait a minute and rerun")
+    elif status is not None and status >= 500:
+        msg = f"{doing}: Kili at {where} answered HTTP {status} (a server error); retry in a moment"
+    elif status is not None and isinstance(exc, (TransportServerError, requests.HTTPError)):
+        msg = f"{doing}: Kili at {where} answered HTTP {status}"
+    elif any(isinstance(c, (requests.Timeout,)) for c in chain) or "timed out" in str(exc).lower():
+        msg = (f"{doing}: Kili at {where} did not answer within {settings.request_timeout:g} s; check the "
+               "network, or raise [kili] request_timeout in reviewtui.toml")
+    elif any(isinstance(c, requests.ConnectionError) for c in chain):
+        msg = (f"{doing}: cannot reach Kili at {where} (connection failed); check the network and "
+               "KILI_API_ENDPOINT")
+    elif isinstance(exc, NotFound):
+        msg = f"{doing}: {exc}"
+    elif isinstance(exc, GraphQLError):
+        msg = f"{doing}: Kili refused the request: {exc}"
+    else:
+        msg = f"{doing}: the Kili SDK failed ({type(exc).__name__}: {exc})"
+    return redact(msg, settings.api_key)
+
+
+@contextlib.contextmanager
+def kili_errors(settings: KiliSettings, doing: str) -> Iterator[None]:
+    """Turn any SDK/network error in the block into a ReviewtuiError with a redacted message."""
+    try:
+        yield
+    except ReviewtuiError as exc:
+        raise ReviewtuiError(redact(exc.message, settings.api_key)) from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # every SDK failure becomes one readable line
+        # `from None`: the SDK exception chain carries request headers in some reprs
+        raise ReviewtuiError(explain(exc, settings, doing)) from None
