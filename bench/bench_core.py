@@ -190,7 +190,8 @@ def render(res: dict, args: argparse.Namespace, total_s: float) -> tuple[str, li
         "|---|---|---|---|---|---|",
     ]
     for name, ours, base, ratio, goal, met in table:
-        lines.append(f"| {name} | {ours} | {base} | {ratio} | {goal} | {'-' if met is None else 'yes' if met else 'NO'} |")
+        verdict = "-" if met is None else "yes" if met else "NO"
+        lines.append(f"| {name} | {ours} | {base} | {ratio} | {goal} | {verdict} |")
     lines += [
         "",
         f"- import: {imp['rows']:,} rows read, {imp['kept']:,} kept after cleaning; reviewtui reads, cleans "
@@ -201,8 +202,8 @@ def render(res: dict, args: argparse.Namespace, total_s: float) -> tuple[str, li
         "of the same rows (no manifest, no hash, no atomic claim).",
         f"- diff: {res['second']['relabeled']} relabeled and {res['second']['dropped']} dropped (skipped) between "
         f"the versions; reviewtui counts {dif['counts']}, the pandas merge counts {dif['base_counts']}.",
-        f"- status: `{st['command']} --workspace WS status` on the {args.size:,}-review workspace with two versions, vs "
-        "`python -c \"import pandas\"`, each median of 5 subprocess runs after one warm-up.",
+        f"- status: `{st['command']} --workspace WS status` on the {args.size:,}-review workspace with two "
+        f"versions, vs `python -c \"import pandas\"`, each median of {args.runs} subprocess runs after one warm-up.",
         END,
     ]
     return "\n".join(lines) + "\n", table
