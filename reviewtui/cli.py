@@ -253,8 +253,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         con.print(f"  relabeled {pair}: {n}")
     if not d.empty and args.rows:
         t = Table()
-        for col in ("change", "externalId", "from", "to", "content"):
-            t.add_column(col, overflow="ellipsis", no_wrap=col != "content")
+        t.add_column("change", no_wrap=True)
+        t.add_column("externalId", no_wrap=True, overflow="ellipsis", max_width=16)
+        t.add_column("from", no_wrap=True, overflow="ellipsis", max_width=16)
+        t.add_column("to", no_wrap=True, overflow="ellipsis", max_width=16)
+        t.add_column("content", no_wrap=True, overflow="ellipsis", min_width=24, ratio=1)
         for ch in d.changes[: args.rows]:
             t.add_row(ch.kind, ch.external_id, ch.before or "", ch.after or ch.label or "", ch.content[:120])
         con.print(t)
@@ -299,6 +302,85 @@ def cmd_app(args: argparse.Namespace) -> int:
 # --- analysis ---
 
 # --- kili ---
+def cmd_kili(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    con = _console()
+    action = args.kili_cmd
+    if action is None:
+        raise ReviewtuiError("say what to do: reviewtui kili create|attach|push|pull|predictions (see --help)")
+    if action in ("create", "attach"):
+        info = ws.kili_create(args.title, args.description) if action == "create" else ws.kili_attach(args.project_id)
+        if args.json:
+            _print_json(info.to_dict())
+            return 0
+        verb = "Created" if action == "create" else "Attached"
+        con.print(f"{verb} Kili project [bold]{info.title}[/] ({info.id}); kept in reviewtui.toml [backend].")
+        for w in info.check.warnings:
+            con.print(f"[yellow]warning:[/] {w}")
+        con.print("Next: reviewtui kili push")
+        return 0
+    if action == "push":
+        with _ProgressSink() as sink:
+            rep = ws.kili_push(limit=args.limit, on_event=sink)
+        if args.json:
+            _print_json(rep.to_dict())
+            return 0
+        con.print(f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
+                  f"({rep.already_in_kili} were already there).")
+        if rep.left_out:
+            con.print(f"[yellow]{rep.left_out} assets left out[/] (cap {rep.cap} or empty text), e.g. "
+                      + ", ".join(rep.left_out_ids[:5]) + "; raise the cap with --limit or [kili] max_assets.")
+        return 0
+    if action == "pull":
+        with _ProgressSink() as sink:
+            rep = ws.kili_pull(full=args.full, on_event=sink)
+        if args.json:
+            _print_json(rep.to_dict())
+            return 0
+        con.print(f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"
+                  f"{' changed since the last pull' if rep.incremental else ''}: {rep.labels_recorded} labels "
+                  f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips, "
+                  f"{rep.new_assets} new assets, {rep.unchanged} unchanged.")
+        return 0
+    if action == "predictions":
+        preds = ws.kili_predictions_from_csv(args.file)
+        with _ProgressSink() as sink:
+            rep = ws.kili_push_predictions(preds, args.model, args.model_version or "", on_event=sink)
+        if args.json:
+            _print_json(rep.to_dict())
+            return 0
+        con.print(f"Sent {rep.sent} predictions of {rep.model_name} to Kili project {rep.project_id}.")
+        if rep.failed:
+            con.print(f"{len(rep.failed)} not sent: " + "; ".join(f"{k}: {v}" for k, v in list(rep.failed.items())[:10]))
+        return 0
+    raise ReviewtuiError(f"unknown kili command {action!r}")
+
+
+def register_kili_commands(sub: Any) -> None:
+    s = sub.add_parser("kili", help="label in a Kili project: create, attach, push, pull, predictions")
+    ksub = s.add_subparsers(dest="kili_cmd", metavar="ACTION")
+    c = ksub.add_parser("create", help="create a TEXT project whose interface comes from the taxonomy")
+    c.add_argument("--title", help="project title (default: the workspace name)")
+    c.add_argument("--description", default="", help="project description")
+    c.add_argument("--json", action="store_true")
+    a = ksub.add_parser("attach", help="use an existing project (its interface is checked)")
+    a.add_argument("project_id")
+    a.add_argument("--json", action="store_true")
+    p = ksub.add_parser("push", help="upload the reviews (batches of 100, resumable, no duplicates)")
+    p.add_argument("--limit", type=int, help="push at most N assets (default [kili] max_assets, 25000)")
+    p.add_argument("--json", action="store_true")
+    q = ksub.add_parser("pull", help="record Kili's labels, statuses and spans in the workspace")
+    q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")
+    q.add_argument("--json", action="store_true")
+    r = ksub.add_parser("predictions", help="send model predictions as pre-annotations")
+    r.add_argument("file", help="CSV with externalId (or id) and prediction (or label)[, confidence]")
+    r.add_argument("--model", required=True, help="model name recorded in Kili")
+    r.add_argument("--version", dest="model_version", help="model version (recorded as NAME@VERSION)")
+    r.add_argument("--json", action="store_true")
+    for action in (c, a, p, q, r):
+        action.add_argument("-w", "--workspace", default=argparse.SUPPRESS, help="workspace folder")
+    s.set_defaults(func=cmd_kili, kili_cmd=None)
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Rooms append functions taking the subparsers object to register their commands.
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+_EXTRA_COMMANDS.append(register_kili_commands)  # --- kili ---
 
 
 def main(argv: Sequence[str] | None = None) -> int:
