@@ -253,11 +253,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         con.print(f"  relabeled {pair}: {n}")
     if not d.empty and args.rows:
         t = Table()
-        t.add_column("change", no_wrap=True)
-        t.add_column("externalId", no_wrap=True, overflow="ellipsis", max_width=16)
-        t.add_column("from", no_wrap=True, overflow="ellipsis", max_width=16)
-        t.add_column("to", no_wrap=True, overflow="ellipsis", max_width=16)
-        t.add_column("content", no_wrap=True, overflow="ellipsis", min_width=24, ratio=1)
+        t.add_column("change", no_wrap=True, min_width=9)
+        t.add_column("externalId", no_wrap=True, overflow="ellipsis", min_width=10, max_width=16)
+        t.add_column("from", no_wrap=True, overflow="ellipsis", min_width=7, max_width=16)
+        t.add_column("to", no_wrap=True, overflow="ellipsis", min_width=7, max_width=16)
+        t.add_column("content", no_wrap=True, overflow="ellipsis", min_width=20)
         for ch in d.changes[: args.rows]:
             t.add_row(ch.kind, ch.external_id, ch.before or "", ch.after or ch.label or "", ch.content[:120])
         con.print(t)
