@@ -172,7 +172,7 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
             report.changed[rule.replace("_", " ")] = int((new != cleaned).sum())
             cleaned = new
 
-    apply("remove_html", lambda s: s.str.replace(HTML_RE, " ", regex=True).map(html.unescape))
+    apply("remove_html", lambda s: s.map(html.unescape).str.replace(HTML_RE, " ", regex=True))
     apply("remove_urls", lambda s: s.str.replace(URL_RE, " ", regex=True))
     apply("remove_emoji", lambda s: s.str.replace(EMOJI_RE, "", regex=True))
     apply("lowercase", lambda s: s.str.lower())

@@ -161,6 +161,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         },
         "taxonomy": taxonomy.training_keys,
         "sha256": sha,
+        "store_last_change": store.last_change(),
     }
     return _claim(versions_dir, data, manifest)
 
