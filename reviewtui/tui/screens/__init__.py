@@ -1,0 +1,1 @@
+"""One screen a module: status, labeling, diff, tuning, summary, help, dialogs."""

@@ -1,0 +1,44 @@
+"""What every screen shares: the tab bar on top, the footer of bindings, the workspace handle."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker
+
+from reviewtui.tui.widgets.tabs import ScreenTabs
+
+if TYPE_CHECKING:
+    from reviewtui.workspace import Workspace
+
+
+class WorkspaceScreen(Screen):
+    """A screen of the app. Subclasses set ``MODE`` and implement :meth:`compose_body`."""
+
+    MODE = ""
+    FUNCTION_KEY_TABS = False
+
+    @property
+    def ws(self) -> "Workspace":
+        return self.app.ws  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield ScreenTabs(self.MODE, self.app.title_line, self.FUNCTION_KEY_TABS)  # type: ignore[attr-defined]
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker(event.worker)  # type: ignore[attr-defined]
+
+    def workspace_changed(self) -> None:
+        """The workspace changed on disk (an export, a new model): reload what is shown."""
+
+    def error(self, text: str) -> None:
+        """Show ``text`` (the same words the CLI prints) as an error notification."""
+        self.notify(text, severity="error", timeout=8)

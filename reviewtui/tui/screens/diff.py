@@ -1,0 +1,182 @@
+"""Diff: pick two versions, read what changed, send the changed assets to review.
+
+Keys: f cycle the change-type filter (all, added, removed, relabeled, status), t send the selected
+row's asset to review, a send every asset the filter shows to review (both ask first), g reload.
+The two version pickers are Selects (tab to reach them, enter to open).
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Label, Select, Static
+
+from reviewtui.diff import VersionDiff
+from reviewtui.tui.screens.base import WorkspaceScreen
+
+FILTERS = ("all", "added", "removed", "relabeled", "status")
+KINDS = ("added", "removed", "relabeled", "status")
+
+
+class DiffScreen(WorkspaceScreen):
+    MODE = "diff"
+    AUTO_FOCUS = "#diff-rows"
+    BINDINGS = [
+        Binding("f", "cycle_filter", "Filter", id="diff.filter"),
+        Binding("t", "send_selected", "Selected to review", id="diff.review_selected"),
+        Binding("a", "send_all", "All shown to review", id="diff.review_all"),
+        Binding("g", "reload", "Reload", id="diff.reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.diff: VersionDiff | None = None
+        self.filter = "all"
+        self.version_names: list[str] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="diff-pick"):
+            yield Label("from", classes="pick-label")
+            yield Select([], id="diff-a", prompt="version A", type_to_search=False, compact=True)
+            yield Label("to", classes="pick-label")
+            yield Select([], id="diff-b", prompt="version B", type_to_search=False, compact=True)
+        yield Static(id="diff-summary")
+        rows = DataTable(id="diff-rows", cursor_type="row", zebra_stripes=True)
+        rows.border_title = "Changed rows"
+        yield rows
+
+    def on_mount(self) -> None:
+        table = self.query_one("#diff-rows", DataTable)
+        table.add_column("change", key="change", width=9)
+        table.add_column("externalId", key="id", width=14)
+        table.add_column("from", key="from", width=16)
+        table.add_column("to", key="to", width=16)
+        table.add_column("content", key="content")
+
+    def on_screen_resume(self) -> None:
+        self.fill_versions()
+
+    def workspace_changed(self) -> None:
+        self.fill_versions()
+
+    def action_reload(self) -> None:
+        self.fill_versions(force=True)
+
+    def fill_versions(self, force: bool = False) -> None:
+        names = [v.name for v in self.ws.versions()]
+        if names == self.version_names and not force:
+            return
+        self.version_names = names
+        a, b = self.query_one("#diff-a", Select), self.query_one("#diff-b", Select)
+        options = [(n, n) for n in names]
+        with self.prevent(Select.Changed):
+            a.set_options(options)
+            b.set_options(options)
+            if len(names) >= 2:
+                a.value, b.value = names[-2], names[-1]
+        if len(names) < 2:
+            self.diff = None
+            self.query_one("#diff-summary", Static).update(
+                f"{len(names)} version(s) so far: a diff needs two. Label some reviews (2) and press e to export.")
+            self.query_one("#diff-rows", DataTable).clear()
+            return
+        self.run_diff(names[-2], names[-1])
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        a, b = self.query_one("#diff-a", Select).value, self.query_one("#diff-b", Select).value
+        if isinstance(a, str) and isinstance(b, str):
+            self.run_diff(a, b)
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def run_diff(self, a: str, b: str) -> None:
+        diff = self.ws.diff(a, b)
+        self.app.call_from_thread(self.show_diff, diff)
+
+    def show_diff(self, diff: VersionDiff) -> None:
+        self.diff = diff
+        self.show_summary()
+        self.fill_rows()
+
+    def show_summary(self) -> None:
+        d = self.diff
+        if d is None:
+            return
+        c = d.counts
+        lines = [f"[b]{d.a} → {d.b}[/b]: {c['added']} added, {c['removed']} removed, {c['relabeled']} relabeled, "
+                 f"{c['status_changed']} status changed"]
+        pairs = ", ".join(f"{pair}: {n}" for pair, n in list(d.relabel_pairs.items())[:4])
+        if pairs:
+            more = len(d.relabel_pairs) - 4
+            lines.append(f"relabeled {pairs}" + (f" (+{more} more)" if more > 0 else ""))
+        statuses = {}
+        for ch in d.status_changed:
+            key = f"{ch.before} -> {ch.after}"
+            statuses[key] = statuses.get(key, 0) + 1
+        if statuses:
+            lines.append("status " + ", ".join(f"{k}: {v}" for k, v in statuses.items()))
+        lines.append(f"filter: [b]{self.filter}[/b] (f)")
+        self.query_one("#diff-summary", Static).update("\n".join(lines))
+
+    def shown(self) -> list:
+        if self.diff is None:
+            return []
+        return [c for c in self.diff.changes if self.filter == "all" or c.kind == self.filter]
+
+    def fill_rows(self) -> None:
+        table = self.query_one("#diff-rows", DataTable)
+        table.clear()
+        for ch in self.shown():
+            table.add_row(ch.kind, ch.external_id, ch.before or "", ch.after or ch.label or "",
+                          ch.content[:300], key=f"{ch.kind}:{ch.external_id}")
+        table.border_title = f"Changed rows ({table.row_count}, filter {self.filter})"
+
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.show_summary()
+        self.fill_rows()
+
+    # -- send to review ---------------------------------------------------------------------
+    def selected_id(self) -> str | None:
+        table = self.query_one("#diff-rows", DataTable)
+        if self.diff is None or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        return key.split(":", 1)[1]
+
+    def action_send_selected(self) -> None:
+        ext = self.selected_id()
+        if ext is None:
+            self.notify("no changed row selected", severity="warning")
+            return
+        self.confirm_send(f"Send asset {ext} to review (status TO_REVIEW)?", external_ids=[ext])
+
+    def action_send_all(self) -> None:
+        if self.diff is None or not self.shown():
+            self.notify("no differing assets to send", severity="warning")
+            return
+        kinds = KINDS if self.filter == "all" else (self.filter,)
+        n = len(self.diff.external_ids(kinds))
+        self.confirm_send(f"Send all {n} differing assets ({', '.join(kinds)}) of {self.diff.a} → {self.diff.b} "
+                          "to review (status TO_REVIEW)?", kinds=kinds)
+
+    def confirm_send(self, question: str, *, external_ids: list[str] | None = None,
+                     kinds: tuple[str, ...] = KINDS) -> None:
+        from reviewtui.tui.screens.dialogs import ConfirmDialog
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.send(kinds, external_ids)
+
+        self.app.push_screen(ConfirmDialog(question), done)
+
+    @work(thread=True, exclusive=True, group="diff-review", exit_on_error=False)
+    def send(self, kinds: tuple[str, ...], external_ids: list[str] | None) -> None:
+        assert self.diff is not None
+        moved = self.ws.diff_to_review(self.diff, kinds, external_ids)
+        text = f"Sent {len(moved.moved)} assets to review."
+        if moved.failed:
+            text += (f" {len(moved.failed)} could not be moved: " +
+                     "; ".join(f"{k}: {v}" for k, v in list(moved.failed.items())[:5]))
+        self.app.call_from_thread(self.notify, text, severity="warning" if moved.failed else "information")

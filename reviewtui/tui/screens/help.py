@@ -1,0 +1,68 @@
+"""Help: every key of the app and of each screen, built from the bindings themselves."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from reviewtui.tui.widgets.tabs import SCREENS
+
+INTRO = ("reviewtui runs the active-learning loop: label reviews (2), export a dataset version (e), "
+         "compare versions (3), tune a model (4), predict and read the summary (5). "
+         "Every answer is saved the moment it is given. ctrl+p lists every action; ctrl+q quits.")
+
+
+def key_name(binding: Binding) -> str:
+    if binding.key_display:
+        return binding.key_display
+    names = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?", "left": "←",
+             "right": "→", "space": "space", "escape": "esc"}
+    return ", ".join(names.get(k, k) for k in binding.key.split(","))
+
+
+def bindings_table(title: str, bindings: list) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column()
+    seen: set[str] = set()
+    for b in bindings:
+        if not isinstance(b, Binding) or not b.description:
+            continue
+        name = key_name(b)
+        if b.description in seen and b.key_display:
+            continue
+        seen.add(b.description)
+        table.add_row(name, b.description)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
+
+    def __init__(self, current: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        from reviewtui.tui.app import ReviewApp, screen_class
+
+        with VerticalScroll(classes="dialog-box", id="help-box"):
+            yield Static(Text(INTRO))
+            app_keys = [Binding(",".join(k for _m, k, _t in SCREENS), "", "Screens: " +
+                                " ".join(f"{k} {t}" for _m, k, t in SCREENS), key_display="1-5, F1-F5"),
+                        *[b for b in ReviewApp.BINDINGS if isinstance(b, Binding) and not b.action.startswith("screen")],
+                        Binding("ctrl+p", "", "Command palette (every action)"),
+                        Binding("ctrl+q", "", "Quit")]
+            yield Static(bindings_table("Everywhere", app_keys))
+            order = sorted(SCREENS, key=lambda s: s[0] != self.current)
+            for mode, key, title in order:
+                yield Static(bindings_table(f"{key} {title}" + ("  (this screen)" if mode == self.current else ""),
+                                            screen_class(mode).BINDINGS))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

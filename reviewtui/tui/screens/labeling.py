@@ -1,0 +1,379 @@
+"""Labeling: one review at a time, large; number keys label it, the answer is saved at once.
+
+Keys: 1-9 label with that category, s skip (asks a reason), u undo, r send to review,
+left/right move in the queue, t switch the active-learning strategy, v evidence-span mode
+(left/right move over words, space selects a word, a number key labels with the selected words
+as evidence spans). The queue comes from the store (priorities set by active learning); every
+``retrain_every`` labels the queue is re-ranked in the background when active learning exists.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import Asset
+from reviewtui.tui.screens.base import WorkspaceScreen
+
+WORD_RE = re.compile(r"\S+")
+QUEUE_CHUNK = 50
+SKIP_REASONS = ("not English", "spam", "unclear", "not a review")
+
+
+def stars(score: Any) -> str:
+    try:
+        n = max(0, min(5, int(float(score))))
+    except (TypeError, ValueError):
+        return "no stars"
+    return "★" * n + "☆" * (5 - n)
+
+
+class LabelingScreen(WorkspaceScreen):
+    MODE = "labeling"
+    FUNCTION_KEY_TABS = True
+    BINDINGS = [
+        *[Binding(str(n), f"label({n})", "Label" if n == 1 else f"Label with category {n}", show=n == 1, key_display="1-9", id=f"labeling.label{n}")
+          for n in range(1, 10)],
+        Binding("s", "skip", "Skip", id="labeling.skip"),
+        Binding("u", "undo", "Undo", id="labeling.undo"),
+        Binding("r", "send_to_review", "To review", id="labeling.review"),
+        Binding("left", "move(-1)", "Prev", id="labeling.prev"),
+        Binding("right", "move(1)", "Next", id="labeling.next"),
+        Binding("t", "strategy", "Strategy", id="labeling.strategy"),
+        Binding("v", "evidence", "Evidence", id="labeling.evidence"),
+        Binding("space", "toggle_word", "Select word", show=False, id="labeling.word"),
+        Binding("escape", "leave_evidence", "Leave evidence mode", show=False, id="labeling.leave"),
+    ]
+
+    index: reactive[int] = reactive(0, init=False)
+    evidence: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[Asset] = []
+        self.done_loading = False
+        self.word = 0
+        self.selected: set[int] = set()
+        self.labels_given = 0
+        self.suggestions: dict[str, tuple[str, float]] = {}
+        self.strategy = ""
+
+    # -- layout -----------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="labeling"):
+            with Vertical(id="review-pane"):
+                yield Static(id="review-meta")
+                with VerticalScroll(id="review-scroll", can_focus=False):
+                    yield Static(id="review-text")
+                yield Static(id="review-answer")
+            with Vertical(id="label-side"):
+                categories = Static(id="categories")
+                categories.border_title = "Categories"
+                yield categories
+                suggestion = Static(id="suggestion")
+                suggestion.border_title = "Model"
+                yield suggestion
+                queue = Static(id="queue-info")
+                queue.border_title = "Queue"
+                yield queue
+
+    def on_mount(self) -> None:
+        self.strategy = str(self.ws.config.section("active_learning").get("strategy", ""))
+        self.load_queue()
+
+    def workspace_changed(self) -> None:
+        self.render_review()
+
+    @property
+    def current(self) -> Asset | None:
+        return self.items[self.index] if 0 <= self.index < len(self.items) else None
+
+    # -- queue ------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
+    def load_queue(self) -> None:
+        seen = [a.external_id for a in self.items]
+        more = self.ws.queue(QUEUE_CHUNK, exclude=seen)
+        self.app.call_from_thread(self.add_items, more)
+
+    def add_items(self, more: list[Asset]) -> None:
+        self.done_loading = len(more) < QUEUE_CHUNK
+        self.items.extend(more)
+        self.load_suggestions([a.external_id for a in more])
+        self.render_review()
+
+    @work(thread=True, group="suggestions", exit_on_error=False)
+    def load_suggestions(self, ids: list[str]) -> None:
+        suggest = getattr(self.ws, "suggestions", None)
+        if suggest is None or not ids:
+            return
+        found = suggest(ids)
+        self.app.call_from_thread(self.add_suggestions, found)
+
+    def add_suggestions(self, found: dict[str, Any]) -> None:
+        for ext, value in (found or {}).items():
+            if isinstance(value, dict):
+                value = (value.get("label"), value.get("confidence"))
+            self.suggestions[ext] = (str(value[0]), float(value[1]))
+        self.render_review()
+
+    # -- rendering --------------------------------------------------------------------------
+    def watch_index(self) -> None:
+        self.word = 0
+        self.selected = set()
+        self.render_review()
+        if not self.done_loading and self.index >= len(self.items) - 5:
+            self.load_queue()
+
+    def watch_evidence(self) -> None:
+        self.render_review()
+
+    def render_review(self) -> None:
+        asset = self.current
+        meta = self.query_one("#review-meta", Static)
+        text = self.query_one("#review-text", Static)
+        answer = self.query_one("#review-answer", Static)
+        if asset is None:
+            meta.update("")
+            if not self.items and not self.done_loading:
+                text.update("Loading the queue…")
+            else:
+                text.update("Nothing left to label in the queue.\n\n"
+                            "Press e to export a dataset version, 3 to diff versions, 4 to tune a model.")
+            answer.update("")
+        else:
+            m = asset.metadata
+            parts = [stars(m.get("score")), f"app {m.get('app_version') or '-'}", str(m.get("at") or "-")[:10],
+                     f"id {asset.external_id[:18]}"]
+            meta.update(" · ".join(parts))
+            text.update(self.review_text(asset))
+            answer.update(self.answer_line(asset))
+        self.query_one("#categories", Static).update(self.categories_text(asset))
+        self.query_one("#suggestion", Static).update(self.suggestion_text(asset))
+        self.query_one("#queue-info", Static).update(self.queue_text())
+
+    def review_text(self, asset: Asset) -> Text:
+        if not self.evidence:
+            return Text(asset.text)
+        out = Text()
+        last = 0
+        for i, m in enumerate(WORD_RE.finditer(asset.text)):
+            out.append(asset.text[last:m.start()])
+            style = ""
+            if i in self.selected:
+                style = "bold underline"
+            if i == self.word:
+                style += " reverse"
+            out.append(m.group(), style=style.strip())
+            last = m.end()
+        out.append(asset.text[last:])
+        return out
+
+    def answer_line(self, asset: Asset) -> str:
+        mode = "  [b]evidence mode[/b]: ←/→ word, space select, 1-9 label, esc leave" if self.evidence else ""
+        if asset.skipped:
+            return f"skipped ({asset.skip_reason}){mode}"
+        if asset.label:
+            return f"labeled [b]{asset.label}[/b] · {asset.status}{mode}"
+        return f"{asset.status}{mode}"
+
+    def categories_text(self, asset: Asset | None) -> Text:
+        out = Text()
+        suggested = self.suggestions.get(asset.external_id, ("", 0.0))[0] if asset else ""
+        for n, cat in enumerate(self.ws.taxonomy.categories[:9], start=1):
+            line = Text(f"{n} ", style="bold")
+            line.append("■ ", style=cat.colour)
+            style = "bold reverse" if asset is not None and asset.label == cat.key else ""
+            line.append(cat.name, style=style)
+            if cat.key == suggested:
+                line.append("  ◀ suggested", style="italic")
+            out.append_text(line)
+            out.append("\n")
+        out.append("s skip · u undo · r review", style="dim")
+        return out
+
+    def suggestion_text(self, asset: Asset | None) -> str:
+        if getattr(self.ws, "suggestions", None) is None:
+            return "[dim]suggestions are not available yet (no active-learning module)[/dim]"
+        if asset is None or asset.external_id not in self.suggestions:
+            return "[dim]no suggestion yet: train a model (tune, 4)[/dim]"
+        label, confidence = self.suggestions[asset.external_id]
+        return f"[b]{label}[/b]  {confidence:.0%}"
+
+    def queue_text(self) -> str:
+        position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"
+        if not self.done_loading:
+            position += "+"
+        every = int(self.ws.config.section("active_learning").get("retrain_every", 10) or 0)
+        if getattr(self.ws, "queue_batch", None) is None:
+            strategy = "stored priority [dim](active learning not available yet)[/dim]"
+        else:
+            strategy = self.strategy or "-"
+        lines = [position, f"strategy: {strategy}"]
+        if every and getattr(self.ws, "queue_batch", None) is not None:
+            lines.append(f"re-rank in {every - self.labels_given % every} labels")
+        lines.append(f"labeled this session: {self.labels_given}")
+        return "\n".join(lines)
+
+    # -- answers ----------------------------------------------------------------------------
+    def replace_current(self, asset: Asset) -> None:
+        for i, item in enumerate(self.items):
+            if item.external_id == asset.external_id:
+                self.items[i] = asset
+
+    def advance(self) -> None:
+        if self.index < len(self.items):
+            self.index += 1
+        else:
+            self.render_review()
+
+    def spans(self, asset: Asset, category: str) -> list[dict[str, Any]] | None:
+        if not self.evidence or not self.selected:
+            return None
+        words = list(WORD_RE.finditer(asset.text))
+        return [{"category": category, "start": words[i].start(), "end": words[i].end(), "text": words[i].group()}
+                for i in sorted(self.selected) if i < len(words)]
+
+    def action_label(self, n: int) -> None:
+        asset = self.current
+        categories = self.ws.taxonomy.categories
+        if asset is None:
+            return
+        if n > len(categories):
+            self.notify(f"no category {n}: the taxonomy has {len(categories)}", severity="warning")
+            return
+        key = categories[n - 1].key
+        try:
+            self.ws.label(asset.external_id, key, spans=self.spans(asset, key))
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        self.replace_current(self.ws.store.get(asset.external_id))
+        self.labels_given += 1
+        self.maybe_rerank()
+        self.advance()
+
+    def action_skip(self) -> None:
+        asset = self.current
+        if asset is None:
+            return
+        from reviewtui.tui.screens.dialogs import PromptDialog
+
+        def done(reason: str | None) -> None:
+            if not reason:
+                return
+            try:
+                self.ws.skip(asset.external_id, reason)
+            except ReviewtuiError as exc:
+                self.error(str(exc))
+                return
+            self.replace_current(self.ws.store.get(asset.external_id))
+            self.advance()
+
+        self.app.push_screen(PromptDialog("Why skip this review?", "reason", SKIP_REASONS), done)
+
+    def action_undo(self) -> None:
+        try:
+            event = self.ws.undo()
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        if event is None:
+            self.notify("Nothing to undo.")
+            return
+        self.notify(f"Undid {event.kind} {event.category or event.note or ''} on {event.external_id}.")
+        asset = self.ws.store.get(event.external_id)
+        ids = [a.external_id for a in self.items]
+        if asset.external_id in ids:
+            self.replace_current(asset)
+            target = ids.index(asset.external_id)
+        else:
+            target = min(self.index, len(self.items))
+            self.items.insert(target, asset)
+        if event.kind == "label":
+            self.labels_given = max(0, self.labels_given - 1)
+        if target == self.index:
+            self.render_review()
+        self.index = target
+
+    def action_send_to_review(self) -> None:
+        asset = self.current
+        if asset is None:
+            return
+        try:
+            result = self.ws.send_to_review([asset.external_id])
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        if result.failed:
+            self.error("; ".join(f"{k}: {v}" for k, v in result.failed.items()))
+            return
+        self.notify(f"Sent {asset.external_id} to review.")
+        self.replace_current(self.ws.store.get(asset.external_id))
+        self.advance()
+
+    def action_move(self, step: int) -> None:
+        if self.evidence and self.current is not None:
+            count = len(WORD_RE.findall(self.current.text))
+            self.word = max(0, min(count - 1, self.word + step))
+            self.render_review()
+            return
+        self.index = max(0, min(len(self.items), self.index + step))
+
+    # -- evidence mode ----------------------------------------------------------------------
+    def action_evidence(self) -> None:
+        self.evidence = not self.evidence
+
+    def action_leave_evidence(self) -> None:
+        self.evidence = False
+
+    def action_toggle_word(self) -> None:
+        if not self.evidence:
+            return
+        self.selected ^= {self.word}
+        self.render_review()
+
+    # -- active learning --------------------------------------------------------------------
+    def action_strategy(self) -> None:
+        strategies = self.available_strategies()
+        if not strategies:
+            self.notify("active-learning strategies are not available yet; the queue follows stored priorities",
+                        severity="warning")
+            return
+        current = strategies.index(self.strategy) if self.strategy in strategies else -1
+        self.strategy = strategies[(current + 1) % len(strategies)]
+        self.notify(f"strategy: {self.strategy}; re-ranking the queue")
+        self.rerank()
+
+    def available_strategies(self) -> list[str]:
+        if getattr(self.ws, "queue_batch", None) is None:
+            return []
+        try:
+            from reviewtui.active import STRATEGIES
+        except ImportError:
+            return []
+        return list(STRATEGIES)
+
+    def maybe_rerank(self) -> None:
+        every = int(self.ws.config.section("active_learning").get("retrain_every", 10) or 0)
+        if every and self.labels_given % every == 0 and getattr(self.ws, "queue_batch", None) is not None:
+            self.rerank()
+
+    @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)
+    def rerank(self) -> None:
+        self.ws.queue_batch(strategy=self.strategy or None)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.reload_upcoming)
+
+    def reload_upcoming(self) -> None:
+        """Keep what was answered or looked at; refill what comes next in the new order."""
+        del self.items[self.index + 1:]
+        self.done_loading = False
+        self.load_queue()

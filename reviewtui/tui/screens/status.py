@@ -1,0 +1,87 @@
+"""Status: the workspace, its backend, counts by status and label, versions, models, next steps."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.widgets.bars import BarChart, bar
+
+
+def _when(iso: str | None) -> str:
+    return (iso or "-").replace("T", " ")[:16]
+
+
+def _metric(metrics: dict, key: str) -> str:
+    value = metrics.get(key)
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
+
+
+class StatusScreen(WorkspaceScreen):
+    MODE = "status"
+    BINDINGS = [Binding("g", "reload", "Reload", id="status.reload")]
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="status-body"):
+            yield Static(id="status-head")
+            with Horizontal(id="status-bars"):
+                yield BarChart("By status", id="by-status")
+                yield BarChart("By label", id="by-label")
+            versions = DataTable(id="status-versions", cursor_type="row", zebra_stripes=True)
+            versions.border_title = "Versions"
+            yield versions
+            models = DataTable(id="status-models", cursor_type="row", zebra_stripes=True)
+            models.border_title = "Models (learning curve: accuracy by version)"
+            yield models
+            next_steps = Static(id="status-next")
+            next_steps.border_title = "Next"
+            yield next_steps
+
+    def on_mount(self) -> None:
+        self.query_one("#status-versions", DataTable).add_columns("version", "rows", "parent", "created", "source")
+        self.query_one("#status-models", DataTable).add_columns("model", "version", "base", "accuracy",
+                                                                 "weighted F1", "")
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
+    def load(self) -> None:
+        status = self.ws.status()
+        self.app.call_from_thread(self.show_status, status)
+
+    def show_status(self, st) -> None:
+        backend = st.backend.get("kind", "local")
+        if st.backend.get("project_id"):
+            backend += f" (Kili project {st.backend['project_id']})"
+        self.query_one("#status-head", Static).update(
+            f"[b]{st.name}[/b]  {st.root}\nbackend: {backend}    assets: {st.assets}")
+        statuses = {k: v for k, v in st.by_status.items()}
+        self.query_one("#by-status", BarChart).set_data(statuses, total=st.assets)
+        colours = {c.key: c.colour for c in self.ws.taxonomy}
+        self.query_one("#by-label", BarChart).set_data(st.by_label, colours)
+        versions = self.query_one("#status-versions", DataTable)
+        versions.clear()
+        for v in st.versions:
+            versions.add_row(v["name"], str(v["rows"]), v["parent"] or "-", _when(v["created"]),
+                             str(v["source"] or ""), key=v["name"])
+        models = self.query_one("#status-models", DataTable)
+        models.clear()
+        for m in st.models:
+            met = m.get("metrics") or {}
+            acc = met.get("accuracy")
+            models.add_row(str(m["name"]), str(m.get("version") or "-"), str(m.get("base") or "-"),
+                           _metric(met, "accuracy"), _metric(met, "f1_weighted"),
+                           bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
+        if not st.models:
+            models.add_row("no model yet", "", "", "", "", "")
+        steps = "\n".join(f"→ {s}" for s in st.next_steps) or "Nothing pressing."
+        keys = "keys: 2 label · e export · 3 diff · 4 tune · 5 summary · ? help · ctrl+p commands"
+        self.query_one("#status-next", Static).update(f"{steps}\n[dim]{keys}[/dim]")
