@@ -569,3 +569,30 @@ class KiliServer:
             a["labels"].append(lab)
             out.append({"id": lab["id"]})
         return out
+
+
+# -- pytest fixtures (imported by tests/test_kili*.py) ----------------------------------------------
+TEST_KEY = "kili-test-key-3f9a1c7e5b2d4068"
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - the server also runs without pytest
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    @pytest.fixture
+    def kili_server(monkeypatch):
+        """A running loopback Kili; the SDK is pointed at it (KILI_API_ENDPOINT) with TEST_KEY."""
+        srv = KiliServer(api_key=TEST_KEY).start()
+        monkeypatch.setenv("KILI_SDK_SKIP_CHECKS", "1")
+        monkeypatch.setenv("KILI_API_ENDPOINT", srv.endpoint)
+        monkeypatch.setenv("KILI_API_KEY", TEST_KEY)
+        monkeypatch.delenv("KILI_VERIFY", raising=False)
+        # the SDK's client-side limiter allows 500 calls a minute per process; the suite makes more
+        import kili.core.graphql.graphql_client as graphql_client
+        from pyrate_limiter import Duration, Limiter, Rate
+
+        monkeypatch.setattr(graphql_client, "_limiter", Limiter(Rate(1_000_000, Duration.MINUTE), max_delay=1000))
+        yield srv
+        srv.stop()

@@ -1,0 +1,394 @@
+"""The Kili backend through the real kili SDK against the loopback server (tests/kili_server.py).
+
+Every test drives the real SDK over HTTP and asserts on what it sent (the server's operation log)
+and on the workspace store.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from reviewtui.backends.kili import KiliBackend, map_step
+from reviewtui.backends.kili_interface import build_interface
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import Progress
+from reviewtui.store import NewAsset
+from reviewtui.workspace import Workspace
+from tests.kili_server import TEST_KEY, kili_server  # noqa: F401  (fixture)
+
+FAST = {"retry_deadline": 1, "request_timeout": 2}
+
+
+def make_ws(tmp_path: Path, n: int = 250, settings: dict | None = FAST) -> Workspace:
+    ws = Workspace.init(tmp_path / "ws", backend="kili")
+    if settings is not None:
+        ws.config.data["kili"] = dict(settings)
+        ws.config.save()
+    ws.store.add_assets([NewAsset(f"r{i:03d}", f"review number {i}: the app is fine",
+                                  {"score": i % 5 + 1, "app_version": "4.5.0", "at": "2026-01-02 10:00:00",
+                                   "user_name": "Ann"}) for i in range(n)])
+    return ws
+
+
+def kili_store_events(ws: Workspace) -> list:
+    return [e for e in ws.store.label_history() if e.source == "kili"]
+
+
+@pytest.fixture
+def pushed(tmp_path, kili_server):
+    """A workspace with 250 assets, a created project, and everything pushed."""
+    ws = make_ws(tmp_path)
+    ws.kili_create("Reviews")
+    ws.kili_push()
+    kili_server.clear_log()
+    yield ws, kili_server, ws.config.data["backend"]["project_id"]
+    ws.close()
+
+
+# -- project ------------------------------------------------------------------------------------
+def test_create_sends_the_taxonomy_interface_and_keeps_the_id(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=0)
+    info = ws.kili_create("App reviews", "Customer reviews to classify")
+    (sent,) = kili_server.calls("createProject")
+    assert sent["data"]["inputType"] == "TEXT"
+    assert sent["data"]["title"] == "App reviews" and sent["data"]["description"] == "Customer reviews to classify"
+    assert isinstance(sent["data"]["jsonInterface"], str)  # travels as a JSON string
+    iface = json.loads(sent["data"]["jsonInterface"])
+    job0, job1 = iface["jobs"]["JOB_0"], iface["jobs"]["JOB_1"]
+    assert job0["mlTask"] == "CLASSIFICATION" and job0["required"] == 1 and job0["content"]["input"] == "radio"
+    assert list(job0["content"]["categories"]) == ws.taxonomy.keys
+    assert job0["content"]["categories"]["USER_EXPERIENCE"]["name"] == "User experience"
+    assert job1["mlTask"] == "NAMED_ENTITIES_RECOGNITION"
+    assert {k: v["color"] for k, v in job1["content"]["categories"].items()} == {c.key: c.colour for c in ws.taxonomy}
+    reopened = Workspace.open(ws.root)
+    assert reopened.config.data["backend"] == {"kind": "kili", "project_id": info.id}
+    assert isinstance(reopened.backend, KiliBackend)
+    with pytest.raises(ReviewtuiError, match="already uses Kili project"):
+        ws.kili_create("again")
+
+
+def test_attach_checks_the_interface_and_explains_mismatches(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=0)
+    iface = build_interface(ws.taxonomy)
+    del iface["jobs"]["JOB_0"]["content"]["categories"]["CONTENT"]
+    iface["jobs"]["JOB_0"]["content"]["categories"]["PRICING"] = {"name": "Pricing", "children": []}
+    bad = kili_server.state.add_project(title="Old", json_interface=iface)
+    with pytest.raises(ReviewtuiError) as err:
+        ws.kili_attach(bad)
+    assert "lacks the categories CONTENT" in str(err.value) and "PRICING" in str(err.value)
+    assert "project_id" not in Workspace.open(ws.root).config.data["backend"]
+    with pytest.raises(ReviewtuiError, match="does not exist"):
+        ws.kili_attach("no-such-project")
+    good = kili_server.state.add_project(title="Good", json_interface=build_interface(ws.taxonomy))
+    info = ws.kili_attach(good)
+    assert info.check.ok and Workspace.open(ws.root).config.data["backend"]["project_id"] == good
+
+
+# -- push ---------------------------------------------------------------------------------------
+def test_push_uploads_in_batches_of_100_with_ids_and_metadata(tmp_path, kili_server):
+    ws = make_ws(tmp_path)
+    pid = ws.kili_create("Reviews").id
+    events: list = []
+    report = ws.kili_push(on_event=events.append)
+    batches = kili_server.calls("appendManyAssets")
+    assert [len(b["data"]["externalIDArray"]) for b in batches] == [100, 100, 50]
+    sent_ids = [e for b in batches for e in b["data"]["externalIDArray"]]
+    assert sent_ids == [f"r{i:03d}" for i in range(250)]
+    meta = json.loads(batches[0]["data"]["jsonMetadataArray"][3])
+    assert meta == {"score": 4, "app_version": "4.5.0", "date": "2026-01-02 10:00:00"}  # no user name
+    assert len(kili_server.calls("PUT")) == 250  # text goes through the signed-URL bucket
+    assert kili_server.text_of(pid, "r007") == "review number 7: the app is fine"
+    assert (report.pushed, report.already_in_kili, report.batches, report.left_out) == (250, 0, 3, 0)
+    assert [e.done for e in events if isinstance(e, Progress) and e.total == 250] == [0, 100, 200, 250]
+    assert ws.store.get("r007").remote_id == kili_server.state.asset(pid, "r007")["id"]
+    again = ws.kili_push()  # nothing new: no append at all
+    assert (again.pushed, again.already_in_kili) == (0, 250) and len(kili_server.calls("appendManyAssets")) == 3
+
+
+def test_push_cap_reports_what_was_left_out(tmp_path, kili_server):
+    ws = make_ws(tmp_path)
+    ws.kili_create("Reviews")
+    report = ws.kili_push(limit=120)
+    assert report.pushed == 120 and report.left_out == 130 and report.left_out_ids[0] == "r120"
+    assert [len(b["data"]["externalIDArray"]) for b in kili_server.calls("appendManyAssets")] == [100, 20]
+
+
+def test_push_answer_lost_mid_push_then_rerun_creates_no_duplicate(tmp_path, kili_server):
+    ws = make_ws(tmp_path)
+    pid = ws.kili_create("Reviews").id
+    # the 2nd batch is applied by Kili but its answer never arrives (the SDK does not resend it)
+    kili_server.fail("appendManyAssets", "drop", after=1)
+    with pytest.raises(ReviewtuiError) as err:
+        ws.kili_push()
+    msg = str(err.value)
+    assert "r100" in msg and "100 assets were pushed before" in msg and "reviewtui kili push" in msg
+    assert len(kili_server.state.assets[pid]) == 200
+    report = ws.kili_push()
+    assert report.pushed == 50 and report.already_in_kili == 200
+    ext = [a["externalId"] for a in kili_server.state.assets[pid]]
+    assert len(ext) == len(set(ext)) == 250
+
+
+def test_push_killed_between_batches_resumes(tmp_path, kili_server):
+    ws = make_ws(tmp_path)
+    pid = ws.kili_create("Reviews").id
+
+    def die_after_first_batch(event):
+        if isinstance(event, Progress) and event.task == "kili push" and event.done == 100:
+            raise KeyboardInterrupt  # the process is killed here
+
+    with pytest.raises(KeyboardInterrupt):
+        ws.kili_push(on_event=die_after_first_batch)
+    assert len(kili_server.state.assets[pid]) == 100
+    kili_server.clear_log()
+    ws.kili_push()
+    resent = [e for b in kili_server.calls("appendManyAssets") for e in b["data"]["externalIDArray"]]
+    assert resent == [f"r{i:03d}" for i in range(100, 250)]
+    assert len({a["externalId"] for a in kili_server.state.assets[pid]}) == len(kili_server.state.assets[pid]) == 250
+
+
+def test_push_can_be_cancelled(tmp_path, kili_server):
+    ws = make_ws(tmp_path)
+    ws.kili_create("Reviews")
+    cancel = threading.Event()
+    report = ws.kili_push(on_event=lambda e: cancel.set() if isinstance(e, Progress) and e.done == 100 else None,
+                          cancel=cancel)
+    assert report.cancelled and report.pushed == 100
+
+
+# -- pull ---------------------------------------------------------------------------------------
+def test_pull_records_labels_statuses_spans_and_is_incremental(pushed):
+    ws, srv, pid = pushed
+    st = srv.state
+    for i in range(40):
+        st.label(pid, f"r{i:03d}", ["CONTENT", "INTERFACE", "SUBSCRIPTION", "USER_EXPERIENCE"][i % 4],
+                 email=f"lab{i % 3}@example.com")
+    st.label(pid, "r001", "INTERFACE", spans=[{"category": "INTERFACE", "start": 0, "end": 6, "text": "review"}],
+             email="rev@example.com", label_type="REVIEW")  # reviewed, with an evidence span
+    st.skip(pid, "r050")
+    st._set_status(pid, st.asset(pid, "r051"), "ONGOING")
+    report = ws.kili_pull()
+    assert report.labels_recorded == 40 and report.skips_recorded == 1 and report.statuses_changed == 1
+    ev = [e for e in kili_store_events(ws) if e.external_id == "r001"]
+    assert (ev[-1].category, ev[-1].author, ev[-1].source) == ("INTERFACE", "rev@example.com", "kili")
+    assert ev[-1].spans == [{"category": "INTERFACE", "start": 0, "end": 6, "text": "review"}]
+    assert ev[-1].created_at == st.asset(pid, "r001")["latestLabel"]["createdAt"]
+    assert ws.store.get("r001").status == "REVIEWED" and ws.store.get("r002").status == "LABELED"
+    assert ws.store.get("r050").skipped and ws.store.get("r051").status == "ONGOING"
+    assert ws.store.counts_by_status()["LABELED"] == 39
+    n_events = len(ws.store.label_history())
+
+    again = ws.kili_pull()  # incremental: only what changed since the newest updatedAt seen
+    where = srv.calls("assets")[-1]["where"]
+    assert where.get("updatedAtGte") and again.labels_recorded == 0
+    assert len(ws.store.label_history()) == n_events
+    full = ws.kili_pull(full=True)
+    assert full.assets_seen == 250 and full.labels_recorded == 0 and len(ws.store.label_history()) == n_events
+    st.label(pid, "r002", "OTHER")  # relabeled in Kili
+    third = ws.kili_pull()
+    assert third.labels_recorded == 1 and ws.store.get("r002").label == "OTHER"
+
+
+def test_pull_with_unknown_category_records_nothing_then_rerun_finishes(pushed):
+    ws, srv, pid = pushed
+    for i in range(5):
+        srv.state.label(pid, f"r{i:03d}", "CONTENT")
+    srv.state.label(pid, "r003", "PRICING")
+    with pytest.raises(ReviewtuiError) as err:
+        ws.kili_pull()
+    assert "r003" in str(err.value) and "'PRICING'" in str(err.value) and "Nothing was recorded" in str(err.value)
+    assert kili_store_events(ws) == [] and ws.store.get_meta(f"kili.pull_cursor.{pid}") is None
+    srv.state.label(pid, "r003", "INTERFACE")  # fixed in Kili
+    assert ws.kili_pull().labels_recorded == 5
+
+
+def test_pull_brings_assets_added_in_kili(pushed):
+    ws, srv, pid = pushed
+    srv.add_remote_asset(pid, "web-1", "added in the Kili web app", {"score": 2})
+    srv.state.label(pid, "web-1", "OTHER")
+    report = ws.kili_pull()
+    assert report.new_assets == 1
+    a = ws.store.get("web-1")
+    assert (a.text, a.metadata, a.label) == ("added in the Kili web app", {"score": 2}, "OTHER")
+
+
+# -- review, queue, priorities, predictions -----------------------------------------------------
+def test_send_to_review_and_back_to_queue_use_the_current_sdk_calls(pushed):
+    ws, srv, pid = pushed
+    for i in range(6):
+        srv.state.label(pid, f"r{i:03d}", "CONTENT")
+    ws.kili_pull()
+    srv.clear_log()
+    ws.store.add_assets([NewAsset("local-only", "never pushed")])
+    result = ws.backend.send_to_review(["r000", "r001", "r002", "r200", "local-only"])
+    (call,) = srv.calls("addAssetsToReview")
+    ids = {srv.state.asset(pid, e)["id"] for e in ("r000", "r001", "r002", "r200")}
+    assert set(call["where"]["idIn"]) == ids
+    assert sorted(result.moved) == ["r000", "r001", "r002"]
+    assert "no label yet" in result.failed["r200"] and "kili push" in result.failed["local-only"]
+    assert ws.store.get("r001").status == "TO_REVIEW" and ws.store.get("r200").status == "TODO"
+    assert srv.state.asset(pid, "r001")["status"] == "TO_REVIEW"
+    back = ws.backend.send_back_to_queue(["r001", "r201"])
+    assert srv.calls("sendAssetsBackToQueue")[0]["where"]["idIn"]
+    assert back.moved == ["r001"] and "still to be labeled" in back.failed["r201"]
+    assert ws.store.get("r001").status == "ONGOING"
+    assert "updatePropertiesInAssets" not in srv.op_names()  # the deprecated call silently drops statuses
+
+
+def test_diff_to_review_moves_changed_assets_in_kili(pushed):
+    ws, srv, pid = pushed
+    for i in range(10):
+        srv.state.label(pid, f"r{i:03d}", "CONTENT")
+    ws.kili_pull()
+    v1 = ws.export()
+    for i in range(3):
+        srv.state.label(pid, f"r{i:03d}", "INTERFACE")
+    ws.kili_pull()
+    v2 = ws.export()
+    result = ws.diff_to_review(ws.diff(v1.name, v2.name))
+    assert sorted(result.moved) == ["r000", "r001", "r002"] and not result.failed
+    assert len(srv.calls("addAssetsToReview")[0]["where"]["idIn"]) == 3
+
+
+def test_priorities_go_through_set_assets_priority(pushed):
+    ws, srv, pid = pushed
+    srv.state.label(pid, "r009", "CONTENT")
+    ws.kili_pull()
+    srv.clear_log()
+    result = ws.backend.set_priorities({"r010": 5, "r011": 5, "r012": 2, "r009": 5})
+    calls = srv.calls("setAssetsPriority")
+    assert [(c["priority"], len(c["where"]["idIn"])) for c in calls] == [(5, 3), (2, 1)]
+    assert sorted(result.moved) == ["r010", "r011", "r012"] and "not waiting" in result.failed["r009"]
+    assert srv.state.asset(pid, "r010")["priority"] == 5 and ws.store.get("r012").priority == 2
+    ws.backend.set_priorities({"r020": 3})  # the earlier ones go back to 0, in Kili too
+    assert srv.state.asset(pid, "r010")["priority"] == 0 and ws.store.get("r010").priority == 0
+    assert srv.state.asset(pid, "r020")["priority"] == 3
+
+
+def test_predictions_are_sent_as_pre_annotations_with_model_name_and_version(pushed):
+    ws, srv, pid = pushed
+    report = ws.kili_push_predictions({"r000": ("CONTENT", 0.91), "r001": "Interface", "zzz": "OTHER"},
+                                      "quick", "3")
+    (call,) = srv.calls("appendManyLabels")
+    assert call["data"]["labelType"] == "PREDICTION"
+    items = call["data"]["labelsData"]
+    assert {i["modelName"] for i in items} == {"quick@3"}
+    assert json.loads(items[0]["jsonResponse"]) == {"JOB_0": {"categories": [{"name": "CONTENT", "confidence": 91}]}}
+    assert json.loads(items[1]["jsonResponse"]) == {"JOB_0": {"categories": [{"name": "INTERFACE"}]}}
+    assert report.sent == 2 and "zzz" in report.failed
+    assert json.loads(ws.store.get_meta("kili.predictions"))[-1]["kili_model_name"] == "quick@3"
+    with pytest.raises(ReviewtuiError, match="unknown label 'PRICING'"):
+        ws.kili_push_predictions({"r000": "PRICING"}, "quick", "3")
+
+
+# -- workflow with steps (V2) -------------------------------------------------------------------
+def test_step_workflow_maps_steps_to_statuses(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=8)
+    pid = kili_server.state.add_project(json_interface=build_interface(ws.taxonomy), workflow="V2")
+    info = ws.kili_attach(pid)
+    assert info.workflow == "V2"
+    ws.kili_push()
+    st = kili_server.state
+    st.label(pid, "r000", "CONTENT")                      # labeling done -> waits in the review step
+    st.label(pid, "r001", "CONTENT", label_type="REVIEW")  # review done
+    st._set_status(pid, st.asset(pid, "r002"), "ONGOING")
+    st.skip(pid, "r003")
+    ws.kili_pull()
+    query = [o.query for o in kili_server.ops if o.name == "assets"][-1]
+    assert "currentStep" in query
+    got = {e: (ws.store.get(e).status, ws.store.get(e).skipped) for e in ("r000", "r001", "r002", "r003", "r004")}
+    assert got == {"r000": ("TO_REVIEW", False), "r001": ("REVIEWED", False), "r002": ("ONGOING", False),
+                   "r003": ("TODO", True), "r004": ("TODO", False)}
+
+
+def test_map_step_table():
+    assert map_step("DEFAULT", "TO_DO", False) == ("TODO", False)
+    assert map_step("DEFAULT", "IN_PROGRESS", False) == ("ONGOING", False)
+    assert map_step("DEFAULT", "REWORK", True) == ("ONGOING", False)
+    assert map_step("DEFAULT", "DONE", True) == ("LABELED", False)
+    assert map_step("REVIEW", "TO_DO", True) == ("TO_REVIEW", False)
+    assert map_step("REVIEW", "DONE", True) == ("REVIEWED", False)
+    assert map_step("DEFAULT", "SKIPPED", False) == ("TODO", True)
+    assert map_step(None, None, True) == ("LABELED", False)
+
+
+# -- bad input and faults ----------------------------------------------------------------------
+def timed(fn):
+    start = time.monotonic()
+    with pytest.raises(ReviewtuiError) as err:
+        fn()
+    return str(err.value), time.monotonic() - start
+
+
+def test_no_key_fails_before_any_request(tmp_path, kili_server, monkeypatch):
+    monkeypatch.delenv("KILI_API_KEY")
+    ws = make_ws(tmp_path, n=1)
+    msg, _ = timed(lambda: ws.kili_create("x"))
+    assert "KILI_API_KEY" in msg and kili_server.ops == []
+
+
+def test_key_and_endpoint_from_dotenv(tmp_path, kili_server, monkeypatch):
+    monkeypatch.delenv("KILI_API_KEY")
+    endpoint = kili_server.endpoint
+    monkeypatch.delenv("KILI_API_ENDPOINT")
+    ws = make_ws(tmp_path, n=1)
+    (ws.root / ".env").write_text(f"KILI_API_KEY={TEST_KEY}\nKILI_API_ENDPOINT={endpoint}\n")
+    assert ws.kili_create("from dotenv").id
+    import os
+
+    assert "KILI_API_KEY" not in os.environ  # read from the file, not exported
+
+
+def test_wrong_key_fails_in_seconds_with_default_settings(tmp_path, kili_server, monkeypatch):
+    monkeypatch.setenv("KILI_API_KEY", "not-the-right-key-123456")
+    ws = make_ws(tmp_path, n=1, settings=None)  # the shipped retry deadline and timeout
+    msg, took = timed(lambda: ws.kili_create("x"))
+    assert "rejected the API key (HTTP 401)" in msg and took < 10
+    assert "not-the-right-key-123456" not in msg
+
+
+@pytest.mark.parametrize("kind, expect", [("429", "rate-limiting"), ("500", "HTTP 500")])
+def test_http_errors_give_a_clear_message(tmp_path, kili_server, kind, expect):
+    ws = make_ws(tmp_path, n=3)
+    ws.kili_create("Reviews")
+    kili_server.fail("*", kind, times=None)
+    msg, took = timed(lambda: ws.kili_push())
+    assert expect in msg and took < 10
+
+
+def test_unreachable_network(tmp_path, kili_server, monkeypatch):
+    ws = make_ws(tmp_path, n=3, settings=None)
+    ws.config.data["backend"]["project_id"] = "proj-x"
+    kili_server.stop()
+    msg, took = timed(lambda: ws.kili_pull())
+    assert "cannot reach Kili" in msg and took < 10
+
+
+def test_timeout_mid_push_then_rerun_finishes(tmp_path, kili_server):
+    ws = make_ws(tmp_path, settings=None)  # default request timeout
+    pid = ws.kili_create("Reviews").id
+    kili_server.fail("appendManyAssets", "hang", after=1, seconds=8)
+    msg, took = timed(lambda: ws.kili_push())
+    assert "did not answer" in msg and "Rerun `reviewtui kili push`" in msg and took < 10
+    kili_server.clear_faults()
+    ws.kili_push()
+    ext = [a["externalId"] for a in kili_server.state.assets[pid]]
+    assert len(ext) == len(set(ext)) == 250
+
+
+def test_unknown_project_id_in_config(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=3)
+    ws.config.data["backend"]["project_id"] = "gone"
+    msg, _ = timed(lambda: ws.kili_push())
+    assert "'gone' does not exist" in msg
+
+
+def test_no_project_yet(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=3)
+    msg, _ = timed(lambda: ws.kili_pull())
+    assert "reviewtui kili create" in msg
