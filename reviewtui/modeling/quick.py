@@ -136,3 +136,62 @@ class QuickModel:
         except (OSError, KeyError, ValueError) as exc:
             raise ReviewtuiError(f"{path} is not a reviewtui quick model ({exc}); delete it and retrain") from exc
         return model
+
+
+def train_quick(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Path, model_spec: str = "minilm",
+                max_length: int = 128, C: float = 10.0, class_weight: str | None = None, name: str | None = None,
+                dataset_version: str | None = None, dataset_sha256: str | None = None, on_event=None, cancel=None,
+                overwrite: bool = False, extra: dict[str, Any] | None = None):
+    """Train the quick model on a dataset version's train+validation split, evaluate it on the
+    test split (the same split as fine-tuning) and save ``models_dir/name``; returns its ModelCard.
+
+    Raises ReviewtuiError for too little data or a taken name; Cancelled when ``cancel`` is set.
+    """
+    import time
+
+    from reviewtui.events import Notice, emit
+    from reviewtui.modeling.card import ModelCard, hardware_info, now_iso, write_model_dir
+    from reviewtui.modeling.embeddings import EmbeddingCache
+    from reviewtui.modeling.finetune import (classification_metrics, default_model_name, prepare_frame,
+                                             present_labels, split_frame)
+
+    cache = EmbeddingCache(cache_dir, model_spec, max_length)
+    data = prepare_frame(df, label_keys)
+    labels = present_labels(list(data["label"]), label_keys)
+    train_df, val_df, test_df = split_frame(data)
+    name = name or default_model_name(dataset_version, "quick")
+    if (Path(models_dir) / name).exists() and not overwrite:
+        raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
+    X = cache.embed(list(data["content"]), on_event=on_event, cancel=cancel)
+    index = {t: i for i, t in enumerate(data["content"])}
+    fit_texts = list(train_df["content"]) + list(val_df["content"])
+    fit_labels = list(train_df["label"]) + list(val_df["label"])
+    started = time.perf_counter()
+    model = QuickModel(C=C, class_weight=class_weight).fit(X[[index[t] for t in fit_texts]], fit_labels)
+    seconds = time.perf_counter() - started
+    proba = model.predict_proba(X[[index[t] for t in test_df["content"]]])
+    order = [model.classes_.index(label) if label in model.classes_ else -1 for label in labels]
+    pred = [order.index(int(j)) for j in proba.argmax(1)]
+    label2id = {label: i for i, label in enumerate(labels)}
+    metrics, per_class, confusion = classification_metrics([label2id[v] for v in test_df["label"]], pred, labels)
+    card = ModelCard(
+        name=name, kind="quick", base_model=cache.resolved.name, base_source=cache.resolved.source, labels=labels,
+        taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,
+        hyperparameters={**model.get_params(), "max_length": max_length, "model": "quick",
+                         "embedding_model": model_spec},
+        metrics=metrics, per_class=per_class, confusion_matrix=confusion,
+        splits={"train": len(train_df) + len(val_df), "validation": 0, "test": len(test_df)},
+        created_at=now_iso(), train_seconds=round(seconds, 4), hardware=hardware_info(), extra=dict(extra or {}),
+    )
+    if cancel is not None and cancel.is_set():
+        from reviewtui.modeling import Cancelled
+
+        raise Cancelled("training cancelled; no model was saved")
+
+    def fill(tmp: Path) -> None:
+        model.save(tmp)
+        card.save(tmp)
+
+    card.path = str(write_model_dir(models_dir, name, fill, overwrite=overwrite))
+    emit(on_event, Notice("info", f"saved quick model {name}: test accuracy {metrics['accuracy']:.3f}"))
+    return card

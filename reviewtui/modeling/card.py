@@ -1,0 +1,184 @@
+"""The model card: what a saved model is, what it was trained on, and how well it did.
+
+Every folder under ``models/<name>/`` has a ``model_card.json``. The analysis room reads
+``taxonomy_keys`` to refuse predicting with a model trained on another taxonomy, and history
+reads ``dataset_version`` and ``metrics`` to draw learning curves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from reviewtui.config import atomic_write_text
+from reviewtui.errors import ReviewtuiError
+
+CARD_FILE = "model_card.json"
+CARD_FORMAT = 1
+
+
+@dataclass
+class ModelCard:
+    """Metadata of one saved model. ``kind`` is "finetuned" (a transformers folder) or "quick"
+    (embeddings + a linear classifier). ``metrics`` are on the test split: accuracy,
+    precision/recall/f1 weighted and macro; ``per_class`` is sklearn's classification report per
+    label; ``confusion_matrix`` rows are true labels and columns predictions, both in ``labels`` order.
+    """
+
+    name: str
+    kind: str
+    base_model: str
+    base_source: str
+    labels: list[str]
+    taxonomy_keys: list[str]
+    dataset_version: str | None = None
+    dataset_sha256: str | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    validation_metrics: dict[str, float] = field(default_factory=dict)
+    per_class: dict[str, dict[str, float]] = field(default_factory=dict)
+    confusion_matrix: list[list[int]] = field(default_factory=list)
+    splits: dict[str, int] = field(default_factory=dict)
+    class_weights: dict[str, float] | None = None
+    epochs_trained: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    created_at: str = ""
+    train_seconds: float = 0.0
+    hardware: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    format: int = CARD_FORMAT
+    path: str | None = None  # where it was loaded from; not written
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {label: i for i, label in enumerate(self.labels)}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("path", None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: str | None = None) -> "ModelCard":
+        known = {f.name for f in fields(cls)}
+        card = cls(**{k: v for k, v in data.items() if k in known and k != "path"})
+        card.path = path
+        return card
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / CARD_FILE
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=False, default=_json_default) + "\n")
+        return path
+
+    def check_taxonomy(self, training_keys: list[str]) -> None:
+        """Raise ReviewtuiError when this model's labels are not the taxonomy's training keys."""
+        if list(self.taxonomy_keys) != list(training_keys):
+            raise ReviewtuiError(
+                f"model {self.name!r} was trained on categories {', '.join(self.taxonomy_keys)} but the "
+                f"taxonomy now trains on {', '.join(training_keys)}: retrain (reviewtui train) or pick "
+                "a model trained on this taxonomy"
+            )
+
+
+def _json_default(value: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"cannot write {type(value).__name__} to a model card")
+
+
+def load_card(model_dir: Path) -> ModelCard:
+    """The card of the model in ``model_dir``. Raises ReviewtuiError when absent or unreadable."""
+    path = Path(model_dir) / CARD_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReviewtuiError(f"{model_dir} has no {CARD_FILE}: it is not a reviewtui model folder "
+                             "(train one with reviewtui train)") from exc
+    except (OSError, ValueError) as exc:
+        raise ReviewtuiError(f"{path} is unreadable ({exc}); delete the model folder and retrain") from exc
+    if not isinstance(data, dict) or "labels" not in data:
+        raise ReviewtuiError(f"{path} is not a reviewtui model card; delete the model folder and retrain")
+    return ModelCard.from_dict(data, path=str(Path(model_dir)))
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def hardware_info() -> dict[str, Any]:
+    """Device, GPUs and library versions for the model card (imports torch)."""
+    import torch
+    import transformers
+
+    info: dict[str, Any] = {
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "gpus": [],
+    }
+    if torch.cuda.is_available():
+        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return info
+
+
+def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) -> Path:
+    """Create ``models_dir/name`` atomically: ``fill(tmp_folder)`` writes into a temp folder that is
+    renamed into place only when it returns. Raises ReviewtuiError when the name is taken (unless
+    ``overwrite``) or invalid."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ReviewtuiError(f"model name {name!r} is not a valid folder name: use letters, digits, - and _")
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    final = models_dir / name
+    if final.exists() and not overwrite:
+        raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name "
+                             "or delete that folder")
+    tmp = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{name}.", suffix=".tmp"))
+    try:
+        fill(tmp)
+        old = None
+        if final.exists():
+            old = models_dir / f".{name}.old-{os.getpid()}"
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def list_cards(models_dir: Path) -> list[ModelCard]:
+    """Cards of every model folder under ``models_dir``, oldest first; unreadable ones skipped."""
+    cards: list[ModelCard] = []
+    root = Path(models_dir)
+    if not root.is_dir():
+        return cards
+    for child in root.iterdir():
+        if child.name.startswith(".") or not (child / CARD_FILE).is_file():
+            continue
+        try:
+            cards.append(load_card(child))
+        except ReviewtuiError:
+            continue
+    cards.sort(key=lambda c: (c.created_at, c.name))
+    return cards

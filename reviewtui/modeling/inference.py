@@ -1,0 +1,154 @@
+"""Loading a saved model folder and predicting class probabilities for texts.
+
+Both kinds of saved model answer the same way: ``SavedClassifier.load(models/<name>)`` then
+``predict_proba(texts)`` -> (N, K) with columns in ``labels`` order (the taxonomy order the model
+was trained with). Fine-tuned models run in length-sorted batches in inference mode on the GPU
+when there is one; quick models embed the texts (through the workspace embedding cache when a
+``cache_dir`` is given) and apply the linear classifier.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import EventSink
+from reviewtui.modeling.card import ModelCard, load_card
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+class SavedClassifier:
+    """A saved model ready to predict. ``labels`` are the output columns; ``card`` its model card."""
+
+    def __init__(self, path: Path, card: ModelCard, cache_dir: Path | None = None) -> None:
+        self.path = Path(path)
+        self.card = card
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._quick: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.card.labels)
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def max_length(self) -> int:
+        return int(self.card.hyperparameters.get("max_length", 128))
+
+    @classmethod
+    def load(cls, model_dir: Path, cache_dir: Path | None = None) -> "SavedClassifier":
+        """Read the card of ``model_dir`` (weights load lazily on first predict).
+
+        Raises ReviewtuiError when the folder is not a reviewtui model.
+        """
+        model_dir = Path(model_dir)
+        if not model_dir.is_dir():
+            raise ReviewtuiError(f"no model folder at {model_dir}: list models with reviewtui models")
+        card = load_card(model_dir)
+        if card.kind not in ("finetuned", "quick"):
+            raise ReviewtuiError(f"{model_dir}: unknown model kind {card.kind!r} in model_card.json")
+        return cls(model_dir, card, cache_dir)
+
+    def check_taxonomy(self, training_keys: Sequence[str]) -> None:
+        """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``."""
+        self.card.check_taxonomy(list(training_keys))
+
+    # -- loading -------------------------------------------------------------------------------
+    def _ensure_loaded(self) -> None:
+        with self._lock:
+            if self.card.kind == "quick":
+                if self._quick is None:
+                    from reviewtui.modeling.quick import QuickModel
+
+                    self._quick = QuickModel.load(self.path)
+                return
+            if self._model is None:
+                from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+                from reviewtui.modeling.loading import best_device, quiet_transformers
+
+                quiet_transformers()
+                try:
+                    self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+                    model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True)
+                except OSError as exc:
+                    raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({exc}); "
+                                         "retrain the model") from exc
+                if int(model.config.num_labels) != len(self.labels):
+                    raise ReviewtuiError(f"{self.path}: the weights have {model.config.num_labels} outputs but "
+                                         f"the model card lists {len(self.labels)} labels; retrain the model")
+                device = best_device()
+                self._model = model.to(device).eval()
+
+    # -- predicting ----------------------------------------------------------------------------
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64, on_event: EventSink | None = None,
+                      cancel: threading.Event | None = None) -> np.ndarray:
+        """(N, K) float32 probabilities, columns in ``labels`` order, rows in input order.
+
+        Emits Progress("predict", done, total) (or "embed" for quick models). Raises Cancelled
+        when ``cancel`` is set between batches.
+        """
+        texts = [str(t) for t in texts]
+        self._ensure_loaded()
+        if self.card.kind == "quick":
+            return self._quick_proba(texts, batch_size, on_event, cancel)
+        from reviewtui.modeling.finetune import predict_logits
+
+        logits = predict_logits(self._model, self._tokenizer, texts, max_length=self.max_length,
+                                batch_size=batch_size, on_event=on_event, cancel=cancel)
+        return _softmax(logits)
+
+    def _quick_proba(self, texts, batch_size, on_event, cancel) -> np.ndarray:
+        spec = str(self.card.hyperparameters.get("embedding_model", self.card.base_model))
+        if self.cache_dir is not None:
+            from reviewtui.modeling.embeddings import EmbeddingCache
+
+            X = EmbeddingCache(self.cache_dir, spec, self.max_length).embed(
+                texts, on_event=on_event, batch_size=batch_size, cancel=cancel)
+        else:
+            from reviewtui.modeling.embeddings import encode_texts, load_encoder_cached
+            from reviewtui.modeling.loading import resolve_model
+
+            tokenizer, model = load_encoder_cached(resolve_model(spec))
+            X = encode_texts(tokenizer, model, texts, max_length=self.max_length, batch_size=batch_size,
+                             on_event=on_event, cancel=cancel)
+        proba = self._quick.predict_proba(X) if len(texts) else np.zeros((0, len(self._quick.classes_)), np.float32)
+        order = [self._quick.classes_.index(label) for label in self.labels]
+        return proba[:, order]
+
+    def predict(self, texts: Sequence[str], batch_size: int = 64, on_event: EventSink | None = None,
+                cancel: threading.Event | None = None) -> list[str]:
+        """The most probable label of each text."""
+        proba = self.predict_proba(texts, batch_size=batch_size, on_event=on_event, cancel=cancel)
+        return [self.labels[i] for i in proba.argmax(axis=1)] if len(proba) else []
+
+
+def load_classifier(models_dir: Path, name: str | None = None, cache_dir: Path | None = None) -> SavedClassifier:
+    """The model called ``name`` in ``models_dir``, or the newest one when ``name`` is None.
+
+    Raises ReviewtuiError when there is no such model.
+    """
+    from reviewtui.modeling.card import list_cards
+
+    models_dir = Path(models_dir)
+    if name:
+        return SavedClassifier.load(models_dir / name, cache_dir)
+    cards = list_cards(models_dir)
+    if not cards:
+        raise ReviewtuiError(f"no trained model in {models_dir}: run reviewtui train first")
+    return SavedClassifier.load(Path(cards[-1].path or models_dir / cards[-1].name), cache_dir)

@@ -1,0 +1,163 @@
+"""Ray Tune callback and stopper that feed reviewtui's live trial table (imports ray: load lazily).
+
+They live in their own module so Ray pickles them by reference: the driver-side state (the event
+sink, the cancel event, the rows so far) stays in ``SESSIONS`` and is found by session id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ray.tune import Callback, Stopper
+
+from reviewtui.events import EventSink, Progress, TrialUpdate, emit
+
+METRIC = "objective"
+REPORTED = ("accuracy", "f1_weighted", "f1_macro", "loss", METRIC)
+FINISHED = ("TERMINATED", "STOPPED", "ERROR")
+
+
+@dataclass
+class Session:
+    """Driver-side state of one search."""
+
+    sink: EventSink | None
+    cancel: threading.Event | None
+    total: int
+    gpus: bool
+    rows: dict[str, TrialUpdate] = field(default_factory=dict)
+    best: dict[str, tuple[float, dict[str, float], int]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+
+SESSIONS: dict[str, Session] = {}
+_ids = itertools.count(1)
+
+
+def new_session_id() -> str:
+    return f"s{next(_ids)}-{os.getpid()}"
+
+
+def clean_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Trial config with numpy scalars made plain and floats rounded to 4 significant digits."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if hasattr(value, "item"):
+            value = value.item()
+        if isinstance(value, float):
+            value = float(f"{value:.4g}")
+        out[key] = value
+    return out
+
+
+def error_text(trial) -> str:
+    """The last line of a failed trial's traceback ("SomeError: message"), at most 300 characters."""
+    text = ""
+    try:
+        text = str(trial.get_error() or "")
+    except Exception:
+        text = ""
+    if not text and getattr(trial, "error_file", None):
+        try:
+            text = Path(trial.error_file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return (lines[-1] if lines else "trial failed")[:300]
+
+
+class TrialEvents(Callback):
+    """Turns Ray Tune trial starts, results, completions and errors into TrialUpdate events."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+
+    @property
+    def session(self) -> Session | None:
+        return SESSIONS.get(self.session_id)
+
+    def _send(self, update: TrialUpdate) -> None:
+        s = self.session
+        if s is None:
+            return
+        with s.lock:
+            if update.trial_id not in s.rows:
+                s.order.append(update.trial_id)
+            s.rows[update.trial_id] = update
+            finished = sum(1 for r in s.rows.values() if r.status in FINISHED)
+        emit(s.sink, update)
+        emit(s.sink, Progress("tune", finished, s.total))
+
+    def _gpus(self):
+        s = self.session
+        if s is None or not s.gpus:
+            return ()
+        from reviewtui.modeling.gpu import gpu_stats
+
+        return gpu_stats()
+
+    def _previous(self, trial_id: str) -> TrialUpdate | None:
+        s = self.session
+        return s.rows.get(trial_id) if s else None
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self._send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), gpus=self._gpus()))
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        s = self.session
+        metrics = {k: float(result[k]) for k in REPORTED if isinstance(result.get(k), (int, float))}
+        it = int(result.get("training_iteration", 0) or 0)
+        if s is not None and METRIC in metrics:
+            with s.lock:
+                prev = s.best.get(trial.trial_id)
+                if prev is None or metrics[METRIC] > prev[0]:
+                    s.best[trial.trial_id] = (metrics[METRIC], metrics, it)
+        self._send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), it, metrics,
+                               float(result.get("time_total_s", 0.0) or 0.0), gpus=self._gpus()))
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        s = self.session
+        last = dict(trial.last_result or {})
+        it = int(last.get("training_iteration", 0) or 0)
+        planned = int(last.get("planned_epochs", it) or it)
+        cancelled = bool(s and s.cancelled)
+        early = it < planned and not cancelled  # ASHA stopped it before its last epoch
+        status = "STOPPED" if it < planned else "TERMINATED"
+        prev = self._previous(trial.trial_id)
+        self._send(TrialUpdate(trial.trial_id, status, clean_config(trial.config), it,
+                               dict(prev.metrics) if prev else {}, float(last.get("time_total_s", 0.0) or 0.0),
+                               early_stopped=early, gpus=self._gpus()))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        last = dict(trial.last_result or {})
+        prev = self._previous(trial.trial_id)
+        self._send(TrialUpdate(trial.trial_id, "ERROR", clean_config(trial.config),
+                               int(last.get("training_iteration", 0) or 0), dict(prev.metrics) if prev else {},
+                               float(last.get("time_total_s", 0.0) or 0.0), error=error_text(trial)))
+
+
+class CancelStopper(Stopper):
+    """Stops every trial once the session's cancel event is set."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+
+    def _cancelled(self) -> bool:
+        s = SESSIONS.get(self.session_id)
+        return bool(s and s.cancelled)
+
+    def __call__(self, trial_id, result) -> bool:
+        return self._cancelled()
+
+    def stop_all(self) -> bool:
+        return self._cancelled()
