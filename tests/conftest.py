@@ -59,3 +59,11 @@ def imported(workspace, play_csv):
     """The fresh workspace with the small export imported (4 reviews kept)."""
     workspace.import_reviews([play_csv])
     return workspace
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """(modeling) A 2-layer BERT with hidden size 32 and the MiniLM tokenizer, saved once per session."""
+    from modeling_fixtures import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-bert"))
