@@ -300,6 +300,213 @@ def cmd_app(args: argparse.Namespace) -> int:
 # --- modeling ---
 
 # --- analysis ---
+def cmd_queue(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    with _ProgressSink() as sink:
+        batch = ws.queue_batch(args.strategy, args.size, seed=args.seed, apply=not args.dry_run, on_event=sink)
+    if args.json:
+        _print_json(batch.to_dict())
+        return 0
+    from rich.table import Table
+
+    con = _console()
+    how = "coverage (no model yet)" if batch.cold_start else batch.strategy
+    t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
+                    f"{batch.candidates} candidates")
+    for col in ("#", "id", "suggestion", "conf.", "uncert.", "text"):
+        t.add_column(col, overflow="ellipsis", no_wrap=col != "text", justify="right" if col in ("#", "conf.", "uncert.") else "left")
+    for rank, it in enumerate(batch.items[: args.rows], start=1):
+        t.add_row(str(rank), it.external_id, it.suggestion or "-",
+                  f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
+                  it.text[:160])
+    con.print(t)
+    if args.dry_run:
+        con.print("[dim]--dry-run: priorities not changed[/]")
+    else:
+        failed = batch.moved.failed if batch.moved else {}
+        con.print(f"Priorities set in the {batch.backend} backend for {len(batch.items) - len(failed)} assets"
+                  + (f"; {len(failed)} failed" if failed else "") + ".")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    with _ProgressSink() as sink:
+        res = ws.simulate(args.oracle, strategies=args.strategy, batch=args.batch, rounds=args.rounds,
+                          seeds=args.seeds, initial=args.initial, allow_missing=args.allow_missing, on_event=sink)
+    reach = res.labels_to_reach(0.95)
+    if args.json:
+        _print_json({"full_pool": res.full_pool, "labels_to_95pct": reach, "pool": res.pool_size,
+                     "test": res.test_size, "curves": res.mean_curves(),
+                     "files": [str(p) for p in (res.csv_path, res.summary_path, res.png_path) if p]})
+        return 0
+    from rich.table import Table
+
+    con = _console()
+    curves = res.mean_curves()
+    t = Table(title=f"Held-out macro-F1 (mean of {len(res.seeds)} seeds; pool {res.pool_size}, test {res.test_size}; "
+                    f"full pool {res.full_pool['macro_f1']:.3f})")
+    t.add_column("labels", justify="right")
+    for s in res.strategies:
+        t.add_column(s, justify="right")
+    rounds = max(len(c) for c in curves.values())
+    for r in range(rounds):
+        row = [str(curves[res.strategies[0]][r][0]) if r < len(curves[res.strategies[0]]) else "-"]
+        row += [f"{curves[s][r][3]:.3f}±{curves[s][r][4]:.3f}" if r < len(curves[s]) else "-" for s in res.strategies]
+        t.add_row(*row)
+    con.print(t)
+    for s in res.strategies:
+        n = reach[s]
+        ratio = ""
+        if n and reach.get("random") and s != "random":
+            ratio = f" ({n / reach['random']:.2f}x random)"
+        con.print(f"{s}: {n if n is not None else 'not reached'} labels to 95% of the full-pool macro-F1{ratio}")
+    con.print(f"Wrote {res.csv_path}, {res.summary_path} and {res.png_path}.")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    with _ProgressSink() as sink:
+        res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, on_event=sink)
+    if args.json:
+        _print_json(res.to_dict())
+        return 0
+    con = _console()
+    resumed = f", {res.resumed_chunks} of {res.chunks} chunks resumed" if res.resumed_chunks else ""
+    con.print(f"Predicted {res.rows:,} reviews with {res.model} on {res.device} in {res.seconds:.1f}s{resumed}.")
+    con.print("Categories: " + ", ".join(f"{k} {v:,}" for k, v in res.counts.items()))
+    if res.sentiment_counts:
+        con.print(f"Sentiment ({res.sentiment}): " + ", ".join(f"{k} {v:,}" for k, v in res.sentiment_counts.items()))
+    con.print(f"Wrote {res.path}. Next: reviewtui report")
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    options = args.option or ["vader", "stars"]
+    with _ProgressSink() as sink:
+        cmp = ws.sentiment_comparison(options, sample=args.sample or None, on_event=sink)
+    if args.json:
+        _print_json(cmp.to_dict())
+        return 0
+    from rich.table import Table
+
+    con = _console()
+    dist = ", ".join(f"{k} {v:,}" for k, v in cmp.star_distribution.items())
+    t = Table(title=f"Agreement with the stars on {cmp.n:,} reviews (stars: {dist})")
+    for c in ("option", "accuracy", "macro-F1", "kappa", "negative", "neutral", "positive"):
+        t.add_column(c, justify="left" if c == "option" else "right")
+    for a in cmp.agreements:
+        name = a.analyzer + (" (5-fold)" if a.cross_validated else "")
+        t.add_row(name, f"{a.accuracy:.3f}", f"{a.macro_f1:.3f}", f"{a.kappa:.3f}",
+                  *(f"{a.distribution.get(s, 0):,}" for s in ("negative", "neutral", "positive")))
+    con.print(t)
+    return 0
+
+
+def _summary_args(s: Any) -> None:
+    s.add_argument("--app-version", help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
+    s.add_argument("--weight-thumbs", action="store_true", help="count each review 1 + its thumbs-up times")
+    s.add_argument("--version-depth", type=int, default=2,
+                   help="group versions to this many parts (default 2: 4.5.1 -> 4.5; 0 keeps them whole)")
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    s = ws.summary(args.app_version, args.weight_thumbs, args.version_depth or None)
+    if args.json:
+        _print_json(s.to_dict())
+        return 0
+    from rich.table import Table
+
+    from reviewtui.analysis.report import findings
+
+    con = _console()
+    scope = f"version {s.app_version}" if s.app_version else "all versions"
+    con.print(f"[bold]{s.reviews:,} reviews[/] ({scope}; model {s.model}; latest version {s.latest_version or '-'})")
+    t = Table(title="Category x sentiment")
+    for c in ("category", "reviews", "share", "negative", "neutral", "positive", "% negative", "mean stars"):
+        t.add_column(c, justify="left" if c == "category" else "right")
+    for cat in s.categories.index:
+        cs = s.category_sentiment.loc[cat]
+        neg, ms = s.negative_share.get(cat), s.mean_score.get(cat)
+        t.add_row(str(cat), f"{s.categories[cat]:,.0f}", f"{100 * s.category_share[cat]:.1f}%",
+                  *(f"{cs[x]:,.0f}" for x in ("negative", "neutral", "positive")),
+                  "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}")
+    con.print(t)
+    t = Table(title="Per app version")
+    t.add_column("version")
+    for c in ("reviews", "mean stars", "% negative"):
+        t.add_column(c, justify="right")
+    for v, row in s.by_version.iterrows():
+        t.add_row(str(v) + (" (latest)" if v == s.latest_version else ""), f"{row['reviews']:,.0f}",
+                  "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
+                  "-" if row["negative_share"] != row["negative_share"] else f"{100 * row['negative_share']:.1f}%")
+    con.print(t)
+    for f in findings(s):
+        con.print(f"• {f}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    paths = ws.write_report(args.app_version, args.weight_thumbs, args.version_depth or None)
+    if args.json:
+        _print_json(paths.to_dict())
+        return 0
+    _console().print(f"Wrote {paths.markdown} and {paths.html} ({len(paths.charts)} charts, "
+                     f"{len(paths.tables)} tables under {paths.markdown.parent}/tables).")
+    return 0
+
+
+def register_analysis_commands(sub: Any) -> None:
+    from reviewtui.active import STRATEGIES
+
+    s = sub.add_parser("queue", help="pick the next batch to label (active learning) and set queue priorities")
+    s.add_argument("--strategy", help=f"one of {', '.join(STRATEGIES)} (default: [active_learning] strategy)")
+    s.add_argument("--size", type=int, help="batch size (default: [active_learning] batch_size)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--rows", type=int, default=20, help="rows to show (default 20)")
+    s.add_argument("--dry-run", action="store_true", help="show the batch without changing priorities")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_queue)
+
+    s = sub.add_parser("simulate", help="simulate labeling rounds from an oracle file; learning curves")
+    s.add_argument("--oracle", required=True, help="CSV with an id column and a label column")
+    s.add_argument("--strategy", action="append", help=f"repeatable; one of {', '.join(STRATEGIES)} "
+                                                       "(default: random, margin, diversity)")
+    s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size)")
+    s.add_argument("--rounds", type=int, default=10)
+    s.add_argument("--seeds", type=int, default=5)
+    s.add_argument("--initial", type=int, help="random labels before the first round (default: --batch)")
+    s.add_argument("--allow-missing", action="store_true", help="leave out oracle ids not in the workspace")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("predict", help="predict category, confidence and sentiment of every review")
+    s.add_argument("--model", help="saved model name, or quick (default: the newest saved model)")
+    s.add_argument("--sentiment", help="vader, stars, none or a sentiment model folder (default: [sentiment] model)")
+    s.add_argument("--chunk-size", type=int, default=None, help="reviews per resumable chunk (default 2048)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("sentiment", help="compare sentiment options with the star scores")
+    s.add_argument("--option", action="append", help="vader, stars or a model folder (repeatable; default vader, stars)")
+    s.add_argument("--sample", type=int, default=5000, help="reviews to compare on (0: all)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_sentiment)
+
+    s = sub.add_parser("summary", help="category, sentiment and score tables of the predictions")
+    _summary_args(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("report", help="write results/report.md and report.html with charts and CSV tables")
+    _summary_args(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_report)
+
 
 # --- kili ---
 def cmd_kili(args: argparse.Namespace) -> int:
@@ -465,6 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Rooms append functions taking the subparsers object to register their commands.
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+_EXTRA_COMMANDS.append(register_analysis_commands)  # --- analysis ---
 _EXTRA_COMMANDS.append(register_kili_commands)  # --- kili ---
 
 

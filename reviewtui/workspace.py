@@ -324,5 +324,78 @@ class Workspace:
     # --- modeling ---
 
     # --- analysis ---
+    def queue_batch(self, strategy: str | None = None, size: int | None = None, *, seed: int = 0,
+                    apply: bool = True, on_event: EventSink | None = None, cancel=None):
+        """Choose the next batch to label with an active-learning strategy (random,
+        least_confidence, margin, entropy, diversity; default ``[active_learning]``) and set its
+        queue priorities in the backend. Returns ``active.QueueBatch``."""
+        from reviewtui.active import build_queue
+
+        return build_queue(self, strategy, size, seed=seed, apply=apply, on_event=on_event, cancel=cancel)
+
+    def suggestions(self, external_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
+        """external id -> (label, probability) from the quick model on the current labels (refitted
+        every ``[active_learning] retrain_every`` labels); empty before two training categories
+        are labeled."""
+        if "_suggester" not in self.__dict__:
+            from reviewtui.active import Suggester
+
+            self.__dict__["_suggester"] = Suggester(self)
+        return self.__dict__["_suggester"].suggestions(list(external_ids))
+
+    def suggest(self, external_id: str) -> tuple[str, float] | None:
+        """The quick model's (label, probability) for one asset, or None before it can be fitted."""
+        return self.suggestions([external_id]).get(str(external_id))
+
+    def simulate(self, oracle: str | Path, *, strategies: Sequence[str] | None = None, batch: int | None = None,
+                 rounds: int = 10, seeds: int = 5, initial: int | None = None, allow_missing: bool = False,
+                 write: bool = True, on_event: EventSink | None = None, cancel=None):
+        """Replay labeling rounds from an oracle file; writes results/simulation/ (curves.csv,
+        summary.csv, learning_curves.png). Returns ``active.SimulationResult``."""
+        from reviewtui.active import simulate_workspace
+
+        return simulate_workspace(self, oracle, strategies=strategies, batch=batch, rounds=rounds, seeds=seeds,
+                                  initial=initial, allow_missing=allow_missing, write=write,
+                                  on_event=on_event, cancel=cancel)
+
+    def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
+                on_event: EventSink | None = None, cancel=None):
+        """Predict category, confidence and sentiment of every asset into results/result.csv
+        (resumable). ``model``: a saved model name, "quick", or None (newest saved, else quick).
+        Returns ``analysis.predict.PredictResult``."""
+        from reviewtui.analysis.predict import CHUNK_SIZE, predict_workspace
+
+        return predict_workspace(self, model, sentiment=sentiment, chunk_size=chunk_size or CHUNK_SIZE,
+                                 on_event=on_event, cancel=cancel)
+
+    def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,
+                             on_event: EventSink | None = None, cancel=None):
+        """How each sentiment option agrees with the star scores. Returns
+        ``analysis.sentiment.SentimentComparison``."""
+        from reviewtui.analysis.sentiment import compare_with_stars
+
+        return compare_with_stars(self, list(options), sample=sample, on_event=on_event, cancel=cancel)
+
+    def summary(self, app_version: str | None = None, weight_by_thumbs: bool = False,
+                version_depth: int | None = 2):
+        """The numbers of results/result.csv (run predict first). Returns ``analysis.summary.Summary``
+        (pandas Series/DataFrames and plain numbers)."""
+        from reviewtui.analysis.predict import RESULT_NAME
+        from reviewtui.analysis.summary import read_results, summarize
+
+        df = read_results(self.results_dir / RESULT_NAME)
+        return summarize(df, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
+                         categories=self.taxonomy.keys, version_depth=version_depth)
+
+    def write_report(self, app_version: str | None = None, weight_by_thumbs: bool = False,
+                     version_depth: int | None = 2):
+        """Write results/report.md, report.html, charts/*.png and tables/*.csv. Returns
+        ``analysis.report.ReportPaths``."""
+        from reviewtui.analysis.report import write_report
+
+        s = self.summary(app_version, weight_by_thumbs, version_depth)
+        colours = {c.key: c.colour for c in self.taxonomy}
+        return write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours)
+
 
     # --- kili ---
