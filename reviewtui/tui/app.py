@@ -100,11 +100,17 @@ class ReviewApp(App):
         Binding("e", "export", "Export", id="app.export"),
     ]
 
-    def __init__(self, workspace: "Workspace", *, cursor_blink: bool = True, start: str = "status") -> None:
+    def __init__(self, workspace: "Workspace", *, start: str = "status", assist: bool = True,
+                 probe_gpus: bool = True, cursor_blink: bool = True) -> None:
+        """``assist``: model suggestions and queue re-ranking while labeling (they load the embedding
+        model in the background); ``probe_gpus``: the tuning screen asks nvidia-smi for GPUs at once.
+        Tests turn both off, and the cursor blink, to be fast and deterministic."""
         super().__init__()
         self.ws = workspace
-        self.cursor_blink = cursor_blink
         self.start_mode = start
+        self.assist = assist
+        self.probe_gpus = probe_gpus
+        self.cursor_blink = cursor_blink
 
     @property
     def title_line(self) -> str:

@@ -44,7 +44,9 @@ class PromptDialog(ModalScreen["str | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(self.question, classes="dialog-question")
-            yield Input(placeholder=self.placeholder, id="prompt-input")
+            field = Input(placeholder=self.placeholder, id="prompt-input")
+            field.cursor_blink = getattr(self.app, "cursor_blink", True)
+            yield field
             if self.suggestions:
                 yield Label("e.g. " + ", ".join(self.suggestions) + "    enter: ok    escape: cancel",
                             classes="dialog-hint")

@@ -34,9 +34,9 @@ def bindings_table(title: str, bindings: list) -> Table:
         if not isinstance(b, Binding) or not b.description:
             continue
         name = key_name(b)
-        if b.description in seen and b.key_display:
+        if name in seen:  # 1-9 on the labeling screen: one row
             continue
-        seen.add(b.description)
+        seen.add(name)
         table.add_row(name, b.description)
     return table
 

@@ -94,6 +94,11 @@ class LabelingScreen(WorkspaceScreen):
         self.render_review()
 
     @property
+    def assist(self) -> bool:
+        """Model suggestions and background re-ranking (off in tests: they load the embedding model)."""
+        return bool(getattr(self.app, "assist", True))
+
+    @property
     def current(self) -> Asset | None:
         return self.items[self.index] if 0 <= self.index < len(self.items) else None
 
@@ -113,7 +118,7 @@ class LabelingScreen(WorkspaceScreen):
     @work(thread=True, group="suggestions", exit_on_error=False)
     def load_suggestions(self, ids: list[str]) -> None:
         suggest = getattr(self.ws, "suggestions", None)
-        if suggest is None or not ids:
+        if suggest is None or not ids or not self.assist:
             return
         found = suggest(ids)
         self.app.call_from_thread(self.add_suggestions, found)
@@ -203,6 +208,8 @@ class LabelingScreen(WorkspaceScreen):
     def suggestion_text(self, asset: Asset | None) -> str:
         if getattr(self.ws, "suggestions", None) is None:
             return "[dim]suggestions are not available yet (no active-learning module)[/dim]"
+        if not self.assist:
+            return "[dim]suggestions are off[/dim]"
         if asset is None or asset.external_id not in self.suggestions:
             return "[dim]no suggestion yet: train a model (tune, 4)[/dim]"
         label, confidence = self.suggestions[asset.external_id]
@@ -218,7 +225,7 @@ class LabelingScreen(WorkspaceScreen):
         else:
             strategy = self.strategy or "-"
         lines = [position, f"strategy: {strategy}"]
-        if every and getattr(self.ws, "queue_batch", None) is not None:
+        if every and self.assist and getattr(self.ws, "queue_batch", None) is not None:
             lines.append(f"re-rank in {every - self.labels_given % every} labels")
         lines.append(f"labeled this session: {self.labels_given}")
         return "\n".join(lines)
@@ -364,7 +371,8 @@ class LabelingScreen(WorkspaceScreen):
 
     def maybe_rerank(self) -> None:
         every = int(self.ws.config.section("active_learning").get("retrain_every", 10) or 0)
-        if every and self.labels_given % every == 0 and getattr(self.ws, "queue_batch", None) is not None:
+        if (every and self.assist and self.labels_given % every == 0
+                and getattr(self.ws, "queue_batch", None) is not None):
             self.rerank()
 
     @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)

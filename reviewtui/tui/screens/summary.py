@@ -1,16 +1,218 @@
-"""Summary: categories, sentiment and scores of the predicted reviews (not available yet)."""
+"""Summary: what the predicted reviews say, by category, sentiment and star score.
+
+Charts (plotext) of categories, sentiment and scores, category x sentiment, and a table of the
+negative share per category; a filter by app version (v cycles, the latest is marked and set
+against the others). p predicts every review (with progress; x cancels), w writes the report.
+All numbers come from Workspace.summary (the same as ``reviewtui report``).
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import math
+import threading
+from typing import Any
 
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Label, ProgressBar, Select, Static
+from textual_plotext import PlotextPlot
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import Notice, Progress
+from reviewtui.tui.messages import CoreEvent, event_sink, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
+
+ALL = "all"
+
+
+def pct(value: Any) -> str:
+    return f"{value:.0%}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+
+
+def num(value: Any, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
 
 
 class SummaryScreen(WorkspaceScreen):
     MODE = "summary"
-    BINDINGS = []
+    AUTO_FOCUS = "#summary-table"
+    BINDINGS = [
+        Binding("v", "cycle_version", "App version", id="summary.version"),
+        Binding("l", "latest", "Latest version", id="summary.latest"),
+        Binding("p", "predict", "Predict", id="summary.predict"),
+        Binding("x", "cancel", "Cancel predict", id="summary.cancel"),
+        Binding("w", "write_report", "Write report", id="summary.report"),
+        Binding("g", "reload", "Reload", id="summary.reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app_versions: list[str] = []
+        self.latest: str | None = None
+        self.version = ALL
+        self.cancel_event: threading.Event | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static("The summary is not available yet in this build (no Workspace.summary).", id="summary-state")
+        with Horizontal(id="summary-filter"):
+            yield Label("app version ", classes="pick-label")
+            yield Select([(ALL + " versions", ALL)], value=ALL, allow_blank=False, id="summary-version",
+                         type_to_search=False, compact=True)
+            progress = ProgressBar(total=None, show_eta=False, id="summary-progress")
+            progress.display = False
+            yield progress
+        yield Static("", id="summary-state")
+        with Horizontal(id="summary-charts", classes="chart-row"):
+            yield PlotextPlot(id="chart-categories", classes="chart")
+            yield PlotextPlot(id="chart-sentiment", classes="chart")
+            yield PlotextPlot(id="chart-scores", classes="chart")
+        with Horizontal(id="summary-lower", classes="chart-row"):
+            yield PlotextPlot(id="chart-cross", classes="chart")
+            table = DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
+            table.border_title = "Negative share per category"
+            yield table
+
+    def on_mount(self) -> None:
+        self.query_one("#summary-table", DataTable).add_columns("category", "reviews", "share", "negative",
+                                                                 "mean ★")
+        self.load()
+
+    def workspace_changed(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    # -- data -------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            overall = self.ws.summary(None)
+            chosen = overall if self.version == ALL else self.ws.summary(self.version)
+        except ReviewtuiError as exc:
+            self.app.call_from_thread(self.show_missing, str(exc))
+            return
+        self.app.call_from_thread(self.show_summary, overall, chosen)
+
+    def show_missing(self, text: str) -> None:
+        self.query_one("#summary-state", Static).update(f"{text}\n[b]p[/b] predicts every review now.")
+        for row in self.query(".chart-row"):
+            row.display = False
+
+    def show_summary(self, overall: Any, s: Any) -> None:
+        versions = [str(v) for v in overall.by_version.index if str(v) != "unknown"]
+        self.latest = overall.latest_version
+        if versions != self.app_versions:
+            self.app_versions = versions
+            select = self.query_one("#summary-version", Select)
+            with self.prevent(Select.Changed):
+                select.set_options([(ALL + " versions", ALL)] +
+                                   [(f"{v} (latest)" if v == self.latest else v, v) for v in reversed(versions)])
+                select.value = self.version if self.version in versions else ALL
+        for row in self.query(".chart-row"):
+            row.display = True
+        which = "all versions" if self.version == ALL else f"app version {self.version}"
+        lines = [f"[b]{which}[/b]: {s.reviews} reviews · model {s.model or '-'}"]
+        latest = overall.latest or {}
+        if latest:
+            lines.append(f"latest {latest['version']}: {latest['reviews']} reviews, negative "
+                         f"{pct(latest['negative_share'])} (others {pct(latest['negative_share_others'])}), "
+                         f"mean ★ {num(latest['mean_score'])} (others {num(latest['mean_score_others'])})")
+        self.query_one("#summary-state", Static).update("\n".join(lines))
+        cats = [str(c) for c in s.categories.index]
+        self.bar("#chart-categories", "Categories", cats, [float(v) for v in s.categories.values])
+        self.bar("#chart-sentiment", "Sentiment", [str(v) for v in s.sentiments.index],
+                 [float(v) for v in s.sentiments.values])
+        self.bar("#chart-scores", "Stars", [f"{v}★" for v in s.scores.index], [float(v) for v in s.scores.values])
+        cross = self.query_one("#chart-cross", PlotextPlot).plt
+        cross.clear_figure()
+        cross.title("Category x sentiment")
+        cross.stacked_bar([c[:12] for c in cats], [[float(v) for v in s.category_sentiment[col].values]
+                                                    for col in s.category_sentiment.columns],
+                          labels=[str(c) for c in s.category_sentiment.columns], orientation="horizontal")
+        self.query_one("#chart-cross", PlotextPlot).refresh()
+        table = self.query_one("#summary-table", DataTable)
+        table.clear()
+        for c in cats:
+            table.add_row(c, str(s.categories.get(c, 0)), pct(s.category_share.get(c)),
+                          pct(s.negative_share.get(c)), num(s.mean_score.get(c)), key=c)
+
+    def bar(self, selector: str, title: str, names: list[str], values: list[float]) -> None:
+        widget = self.query_one(selector, PlotextPlot)
+        plt = widget.plt
+        plt.clear_figure()
+        plt.title(title)
+        plt.bar([n[:12] for n in names], values, orientation="horizontal")
+        widget.refresh()
+
+    # -- the version filter -----------------------------------------------------------------
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.version:
+            self.version = event.value
+            self.load()
+
+    def set_version(self, version: str) -> None:
+        self.version = version
+        with self.prevent(Select.Changed):
+            self.query_one("#summary-version", Select).value = version
+        self.load()
+
+    def action_cycle_version(self) -> None:
+        order = [ALL] + list(reversed(self.app_versions))
+        self.set_version(order[(order.index(self.version) + 1) % len(order)] if self.version in order else ALL)
+
+    def action_latest(self) -> None:
+        if self.latest is None:
+            self.notify("no app versions in the predictions", severity="warning")
+            return
+        self.set_version(self.latest)
+
+    # -- predict and report -----------------------------------------------------------------
+    def action_predict(self) -> None:
+        if self.cancel_event is not None:
+            self.notify("prediction is already running; x cancels it", severity="warning")
+            return
+        self.cancel_event = threading.Event()
+        progress = self.query_one("#summary-progress", ProgressBar)
+        progress.update(total=None, progress=0)
+        progress.display = True
+        self.query_one("#summary-state", Static).update("predicting every review…")
+        self.predict(self.cancel_event)
+
+    def action_cancel(self) -> None:
+        if self.cancel_event is None:
+            self.notify("nothing is running", severity="warning")
+            return
+        self.cancel_event.set()
+
+    @work(thread=True, exclusive=True, group="predict", exit_on_error=False)
+    def predict(self, cancel: threading.Event) -> None:
+        try:
+            result = self.ws.predict(on_event=event_sink(self, "predict"), cancel=cancel)
+        finally:
+            self.app.call_from_thread(self.predict_ended)
+        self.app.call_from_thread(self.notify, f"Predicted {result.rows} reviews with {result.model} "
+                                                f"in {result.seconds:.0f}s: {result.path}", title="Predict")
+        self.app.call_from_thread(self.load)
+
+    def predict_ended(self) -> None:
+        self.cancel_event = None
+        self.query_one("#summary-progress", ProgressBar).display = False
+
+    def action_write_report(self) -> None:
+        self.write_report(None if self.version == ALL else self.version)
+
+    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
+    def write_report(self, app_version: str | None) -> None:
+        paths = self.ws.write_report(app_version)
+        self.app.call_from_thread(self.notify, f"Wrote {paths.markdown} and {paths.html}", title="Report")
+
+    def on_core_event(self, message: CoreEvent) -> None:
+        event = message.event
+        if isinstance(event, Progress):
+            self.query_one("#summary-progress", ProgressBar).update(total=event.total, progress=event.done)
+            self.query_one("#summary-state", Static).update(
+                f"{event.task} {event.done}/{event.total or '?'} {event.detail}".strip())
+        elif isinstance(event, Notice):
+            self.notify(event.text, severity=notice_severity(event))  # type: ignore[arg-type]

@@ -73,7 +73,8 @@ class TuningScreen(WorkspaceScreen):
         if getattr(self.ws, "tune", None) is None:
             self.query_one("#tune-state", Static).update(
                 "tuning is not available yet in this build (no Workspace.tune)")
-        self.probe_gpus()
+        if getattr(self.app, "probe_gpus", True):
+            self.probe_gpus()
         self.set_interval(1.0, self.tick)
 
     @work(thread=True, group="gpu", exit_on_error=False)

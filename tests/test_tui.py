@@ -1,0 +1,197 @@
+"""Pilot tests of the app: drive it by keys, check the store and the files it wrote."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tui_data import build_workspace, write_results
+
+from reviewtui.tui.app import ReviewApp
+
+SIZE = (100, 30)
+
+
+def make_app(ws, **kw) -> ReviewApp:
+    return ReviewApp(ws, assist=False, probe_gpus=False, cursor_blink=False, **kw)
+
+
+async def settle(app, pilot) -> None:
+    """Let workers finish and the screen repaint."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def notes(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+@pytest.fixture
+def fixture_ws(tmp_path: Path):
+    ws = build_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+async def test_label_three_reviews_by_keys(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")  # the labeling screen
+        await settle(app, pilot)
+        assert app.current_mode == "labeling"
+        await pilot.press("1", "2", "3")
+        await settle(app, pilot)
+    # the queue is the TODO assets in id order: r16, r17, r18
+    assert [ws.store.get(e).label for e in ("r16", "r17", "r18")] == ["SUBSCRIPTION", "CONTENT", "INTERFACE"]
+    for e in ("r16", "r17", "r18"):
+        asset = ws.store.get(e)
+        assert asset.status == "LABELED"
+        history = ws.store.label_history(e)
+        assert history[-1].source == "human" and history[-1].author == ws.author
+
+
+async def test_undo_skip_and_review(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4", "2")          # r16 USER_EXPERIENCE, r17 CONTENT
+        await pilot.press("u")               # undo r17
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.current.external_id == "r17"
+        assert ws.store.get("r17").label is None and ws.store.get("r17").status == "TODO"
+        assert ws.store.get("r16").label == "USER_EXPERIENCE"
+        await pilot.press("s")               # skip r17, with a reason
+        await pilot.pause()
+        await pilot.press(*"spam", "enter")
+        await settle(app, pilot)
+        assert screen.current.external_id == "r18"
+        await pilot.press("r")               # send r18 to review
+        await settle(app, pilot)
+        await pilot.press("left", "left")    # back to r17: shows it as skipped
+        await pilot.pause()
+        assert screen.current.external_id == "r17" and screen.current.skipped
+    r17 = ws.store.get("r17")
+    assert r17.skipped and r17.skip_reason == "spam"
+    assert ws.store.get("r18").status == "TO_REVIEW"
+    assert any(n.startswith("Undid label CONTENT on r17") for n in notes(app))
+
+
+async def test_evidence_spans(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        text = app.screen.current.text
+        await pilot.press("v", "right", "space", "right", "space", "1")
+        await settle(app, pilot)
+    words = text.split()
+    spans = ws.store.latest_spans("r16")
+    assert [s["text"] for s in spans] == words[1:3]
+    assert all(s["category"] == "SUBSCRIPTION" and text[s["start"]:s["end"]] == s["text"] for s in spans)
+
+
+async def test_diff_two_versions_and_send_to_review(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="diff")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.diff is not None and screen.diff.counts == {"added": 4, "removed": 0, "relabeled": 2,
+                                                                   "status_changed": 2}
+        await pilot.press("f")               # filter: added
+        await pilot.pause()
+        table = screen.query_one("#diff-rows")
+        assert table.row_count == 4
+        await pilot.press("t")               # the selected row (r12), asks first
+        await pilot.pause()
+        await pilot.press("n")               # no: nothing moves
+        await settle(app, pilot)
+        assert ws.store.get("r12").status == "LABELED"
+        await pilot.press("f", "f", "f", "f")  # back to all
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+    moved = {e for e in ws.store.existing_ids(f"r{i:02d}" for i in range(40))
+             if ws.store.get(e).status == "TO_REVIEW"}
+    assert moved == {"r00", "r05", "r02", "r03", "r12", "r13", "r14", "r15"}
+    assert "Sent 8 assets to review." in notes(app)
+
+
+async def test_export_from_the_app_then_diff_it(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("1", "2", "e")
+        await settle(app, pilot)
+        assert [v.name for v in ws.versions()][-1] == "dataset-3"
+        await pilot.press("f3")              # F-keys switch screens on the labeling screen
+        await settle(app, pilot)
+        assert app.current_mode == "diff"
+        d = app.screen.diff
+        assert (d.a, d.b, d.counts["added"]) == ("dataset-2", "dataset-3", 2)
+    assert any(n.startswith("Wrote versions/dataset-3.csv: 18 rows") for n in notes(app))
+
+
+async def test_errors_show_the_cli_text(tmp_path):
+    ws = build_workspace(tmp_path / "empty", versions=False)
+    app = make_app(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+    from reviewtui.errors import ReviewtuiError
+
+    with pytest.raises(ReviewtuiError) as err:
+        ws.export()
+    assert str(err.value) in notes(app)
+
+
+async def test_command_palette_and_help(fixture_ws):
+    app = make_app(fixture_ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"go to diff")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.current_mode == "diff"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.current_mode == "tuning"
+
+
+async def test_summary_with_the_version_filter(fixture_ws):
+    ws = fixture_ws
+    write_results(ws)
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#summary-table")
+        keys = [str(c) for c in ws.summary().categories.index]
+        assert table.row_count == len(keys) >= 4
+        assert screen.app_versions == ["4.4", "4.5"] and screen.latest == "4.5"
+        assert sum(int(table.get_row(c)[1]) for c in keys) == 40
+        await pilot.press("l")               # the latest app version only
+        await settle(app, pilot)
+        assert screen.version == "4.5"
+        assert sum(int(table.get_row(c)[1]) for c in keys) == ws.summary("4.5").reviews < 40
+        await pilot.press("w")
+        await settle(app, pilot)
+    assert (ws.results_dir / "report.md").is_file()
+    assert any(n.startswith("Wrote ") and "report.md" in n for n in notes(app))

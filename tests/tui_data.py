@@ -1,0 +1,95 @@
+"""Deterministic workspaces for the app's pilot and snapshot tests (helpers, not tests)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from reviewtui.store import LabelRow, NewAsset
+from reviewtui.workspace import Workspace
+
+FROZEN = "2026-01-15T09:30:00+00:00"
+
+TEXTS = {
+    "SUBSCRIPTION": ["the premium price doubled and i was charged twice", "cancel the subscription is impossible",
+                     "paywall after three articles, not worth the membership", "refund please, billed again"],
+    "CONTENT": ["great articles about science every morning", "the writers are thoughtful and the topics fresh",
+                "too much politics in the daily stories lately", "love the long reads on history"],
+    "INTERFACE": ["the new layout hides the bookmark button", "dark mode resets every time i open it",
+                  "font is tiny on my tablet and the menu overlaps", "crashes when i scroll the home screen"],
+    "USER_EXPERIENCE": ["easy to use and smooth, i enjoy it daily", "simple and intuitive, five stars",
+                        "helpful app, my evening routine", "smooth reading experience overall"],
+}
+VERSIONS = ["4.4.0", "4.4.1", "4.5.0"]
+
+
+def reviews() -> list[NewAsset]:
+    """40 reviews: ten rounds over the four categories, with stars, app version and date."""
+    out = []
+    cats = list(TEXTS)
+    for i in range(40):
+        cat = cats[i % 4]
+        text = TEXTS[cat][(i // 4) % 4] + ("" if i < 16 else f" (review {i})")
+        score = {"SUBSCRIPTION": 1, "CONTENT": 4, "INTERFACE": 2, "USER_EXPERIENCE": 5}[cat]
+        out.append(NewAsset(f"r{i:02d}", text, {"score": score, "app_version": VERSIONS[i % 3],
+                                                "at": f"2025-0{1 + i % 9}-1{i % 10} 10:00:00"}))
+    return out
+
+
+def oracle() -> dict[str, str]:
+    cats = list(TEXTS)
+    return {f"r{i:02d}": cats[i % 4] for i in range(40)}
+
+
+def freeze_versions(ws: Workspace) -> None:
+    """Fix the creation time in every manifest so screens that show it are deterministic."""
+    for manifest in ws.versions_dir.glob("dataset-*.json"):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        data["created"] = FROZEN
+        manifest.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def build_workspace(root: Path, *, versions: bool = True) -> Workspace:
+    """A workspace with 40 reviews; with ``versions``: dataset-1 (12 labels) and dataset-2
+    (2 relabeled, 4 more labels, 2 reviewed), creation times frozen."""
+    root = Path(root)
+    if root.exists():
+        shutil.rmtree(root)
+    ws = Workspace.init(root, name="fixture")
+    ws.store.add_assets(reviews(), source="fixture.csv", sha256="0" * 64, rows_read=40)
+    if not versions:
+        return ws
+    truth = oracle()
+    first = [f"r{i:02d}" for i in range(12)]
+    ws.store.add_labels([LabelRow(e, truth[e], "fixture", "import", at=FROZEN) for e in first])
+    ws.export()
+    ws.store.add_labels([LabelRow("r00", "CONTENT", "fixture", "human", at=FROZEN),
+                         LabelRow("r05", "INTERFACE", "fixture", "human", at=FROZEN)] +
+                        [LabelRow(f"r{i:02d}", truth[f"r{i:02d}"], "fixture", "import", at=FROZEN)
+                         for i in range(12, 16)])
+    ws.store.set_status(["r02", "r03"], "REVIEWED", author="fixture")
+    ws.export()
+    freeze_versions(ws)
+    return ws
+
+
+def write_results(ws: Workspace) -> Path:
+    """A fixed results/result.csv (what predict writes) so the summary screen has numbers."""
+    sentiments = {"SUBSCRIPTION": "negative", "CONTENT": "positive", "INTERFACE": "negative",
+                  "USER_EXPERIENCE": "positive"}
+    truth = oracle()
+    path = ws.results_dir / "result.csv"
+    rows = []
+    for a in reviews():
+        cat = truth[a.external_id]
+        rows.append([a.external_id, a.text, cat, "0.9", sentiments[cat], a.metadata["score"],
+                     a.metadata["app_version"], "0", "fixture-model"])
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["externalId", "content", "predicted_category", "confidence", "sentiment", "score",
+                    "reviewCreatedVersion", "thumbsUpCount", "model"])
+        w.writerows(rows)
+    return path
