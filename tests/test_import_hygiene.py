@@ -1,0 +1,102 @@
+"""The core never imports textual; light commands and the app's first paint import no ML stack.
+
+Each check runs in a fresh interpreter so what earlier tests imported does not count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui_data import build_workspace, write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "transformers", "datasets", "ray", "sklearn")
+
+
+def run_python(code: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def core_modules() -> list[str]:
+    names = []
+    for path in sorted((ROOT / "reviewtui").rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("")
+        if rel.parts[1:2] == ("tui",):
+            continue
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names.append(".".join(parts))
+    return names
+
+
+def test_core_source_never_mentions_textual():
+    pattern = re.compile(r"^\s*(from|import)\s+textual", re.M)
+    offenders = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "reviewtui").rglob("*.py"))
+                 if "tui" not in p.relative_to(ROOT / "reviewtui").parts[:1]
+                 and pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_importing_every_core_module_loads_no_textual():
+    modules = [m for m in core_modules() if m != "reviewtui.__main__"]
+    code = ("import importlib, json, sys\n"
+            f"for m in {modules!r}:\n"
+            "    importlib.import_module(m)\n"
+            "print(json.dumps(sorted(k for k in sys.modules if k.split('.')[0] in ('textual', 'textual_plotext'))))")
+    assert run_python(code) == []
+
+
+def test_status_command_loads_no_ml_stack(tmp_path):
+    build_workspace(tmp_path / "ws").close()
+    code = ("import contextlib, io, json, sys\n"
+            "from reviewtui.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['-w', {str(tmp_path / 'ws')!r}, 'status'])\n"
+            f"print(json.dumps([rc] + sorted(k for k in sys.modules if k.split('.')[0] in {HEAVY!r})))")
+    assert run_python(code) == [0]
+
+
+def test_app_first_paint_and_every_screen_load_no_ml_stack(tmp_path):
+    ws = build_workspace(tmp_path / "ws")
+    write_results(ws)
+    ws.close()
+    code = f"""
+import asyncio, json, sys, time
+t0 = time.perf_counter()
+from reviewtui.tui.app import ReviewApp
+from reviewtui.workspace import Workspace
+
+async def main():
+    app = ReviewApp(Workspace.open({str(tmp_path / 'ws')!r}), probe_gpus=False, assist=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        first = time.perf_counter() - t0
+        after_paint = sorted(k for k in sys.modules if k.split('.')[0] in {HEAVY!r})
+        for key in "3451":
+            await pilot.press(key)
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        after_all = sorted(k for k in sys.modules if k.split('.')[0] in {HEAVY!r})
+    print(json.dumps({{"first": first, "after_paint": after_paint, "after_all": after_all}}))
+
+asyncio.run(main())
+"""
+    out = run_python(code)
+    assert out["after_paint"] == [] and out["after_all"] == []
+    # well under a second on a free machine; the bound leaves room for a shared CI box
+    assert out["first"] < 3.0, out["first"]
+    print(f"first paint after {out['first']:.2f}s")

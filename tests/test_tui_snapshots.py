@@ -1,0 +1,60 @@
+"""Snapshots of every screen at 100x30 on a fixed workspace (update with --snapshot-update).
+
+The workspace lives at a fixed temp path (the status screen shows it), version times are frozen,
+the cursor does not blink and no model or GPU probe runs, so the pictures are deterministic.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tui_data import build_workspace, write_results
+
+from reviewtui.tui.app import ReviewApp
+
+SIZE = (100, 30)
+ROOT = Path(tempfile.gettempdir()) / "reviewtui-snapshot-ws"
+
+
+@pytest.fixture
+def snap_ws():
+    ws = build_workspace(ROOT)
+    write_results(ws)
+    yield ws
+    ws.close()
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def app_for(ws, start: str) -> ReviewApp:
+    return ReviewApp(ws, start=start, assist=False, probe_gpus=False, cursor_blink=False)
+
+
+@pytest.mark.parametrize("start", ["status", "labeling", "diff", "tuning", "summary"])
+def test_screen(snap_compare, snap_ws, start):
+    assert snap_compare(app_for(snap_ws, start), terminal_size=SIZE, run_before=settle)
+
+
+def test_help(snap_compare, snap_ws):
+    async def open_help(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=open_help)
+
+
+def test_skip_dialog(snap_compare, snap_ws):
+    async def skip(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=skip)
