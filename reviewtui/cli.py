@@ -510,6 +510,8 @@ def register_analysis_commands(sub: Any) -> None:
 
 # --- kili ---
 def cmd_kili(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     ws = _open(args)
     con = _console()
     action = args.kili_cmd
@@ -521,9 +523,10 @@ def cmd_kili(args: argparse.Namespace) -> int:
             _print_json(info.to_dict())
             return 0
         verb = "Created" if action == "create" else "Attached"
-        con.print(f"{verb} Kili project [bold]{info.title}[/] ({info.id}); kept in reviewtui.toml [backend].")
+        con.print(f"{verb} Kili project [bold]{escape(info.title)}[/] ({escape(info.id)}); "
+                  "its id is kept in reviewtui.toml \\[backend].")
         for w in info.check.warnings:
-            con.print(f"[yellow]warning:[/] {w}")
+            con.print(f"[yellow]warning:[/] {escape(w)}")
         con.print("Next: reviewtui kili push")
         return 0
     if action == "push":
@@ -535,8 +538,9 @@ def cmd_kili(args: argparse.Namespace) -> int:
         con.print(f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
                   f"({rep.already_in_kili} were already there).")
         if rep.left_out:
-            con.print(f"[yellow]{rep.left_out} assets left out[/] (cap {rep.cap} or empty text), e.g. "
-                      + ", ".join(rep.left_out_ids[:5]) + "; raise the cap with --limit or [kili] max_assets.")
+            con.print(f"[yellow]{rep.left_out} assets left out[/] (past the cap of {rep.cap}, or empty text), "
+                      f"e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
+                      "max_assets in reviewtui.toml \\[kili].")
         return 0
     if action == "pull":
         with _ProgressSink() as sink:
@@ -558,7 +562,8 @@ def cmd_kili(args: argparse.Namespace) -> int:
             return 0
         con.print(f"Sent {rep.sent} predictions of {rep.model_name} to Kili project {rep.project_id}.")
         if rep.failed:
-            con.print(f"{len(rep.failed)} not sent: " + "; ".join(f"{k}: {v}" for k, v in list(rep.failed.items())[:10]))
+            con.print(f"{len(rep.failed)} not sent: "
+                      + escape("; ".join(f"{k}: {v}" for k, v in list(rep.failed.items())[:10])))
         return 0
     raise ReviewtuiError(f"unknown kili command {action!r}")
 

@@ -399,3 +399,75 @@ class Workspace:
 
 
     # --- kili ---
+    def kili_backend(self):
+        """The Kili backend of this workspace (also before ``kili create``/``attach``)."""
+        from reviewtui.backends.kili import KiliBackend
+
+        backend = self.__dict__.get("backend")
+        if isinstance(backend, KiliBackend):
+            return backend
+        return KiliBackend.from_workspace(self)
+
+    def _use_kili(self, backend) -> None:
+        self.__dict__["backend"] = backend  # the cached backend is now this Kili project
+
+    def kili_create(self, title: str | None = None, description: str = ""):
+        """Create the Kili project (interface from the taxonomy); returns a kili.ProjectInfo."""
+        backend = self.kili_backend()
+        info = backend.create_project(title or self.config.name, description)
+        self._use_kili(backend)
+        return info
+
+    def kili_attach(self, project_id: str):
+        """Use an existing Kili project after checking its interface; returns a kili.ProjectInfo."""
+        backend = self.kili_backend()
+        info = backend.attach(project_id)
+        self._use_kili(backend)
+        return info
+
+    def kili_push(self, *, limit: int | None = None, on_event: EventSink | None = None, cancel=None):
+        """Upload the assets to Kili (resumable, no duplicates); returns a kili.PushReport."""
+        return self.kili_backend().push(limit=limit, on_event=on_event, cancel=cancel)
+
+    def kili_pull(self, *, full: bool = False, on_event: EventSink | None = None):
+        """Record Kili's labels in the store; returns a kili.KiliPullReport."""
+        return self.kili_backend().pull(full=full, on_event=on_event)
+
+    def kili_push_predictions(self, predictions, model_name: str, model_version: str = "",
+                              on_event: EventSink | None = None):
+        """Send predictions (external id -> category or (category, confidence)) as pre-annotations."""
+        return self.kili_backend().push_predictions(predictions, model_name, model_version, on_event=on_event)
+
+    def kili_predictions_from_csv(self, path: str | Path) -> dict[str, Any]:
+        """Read id,label[,confidence] rows (result.csv works too) for :meth:`kili_push_predictions`."""
+        p = Path(path)
+        if not p.is_file():
+            raise ReviewtuiError(f"{p}: no such file")
+        try:
+            text = p.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReviewtuiError(f"{p}: not UTF-8 (byte {exc.start}); re-save as UTF-8") from exc
+        reader = csv.DictReader(io.StringIO(text))
+        header = reader.fieldnames or []
+        id_col = next((c for c in ("externalId", "id", "external_id", "reviewId") if c in header), None)
+        label_col = next((c for c in ("prediction", "predicted", "label", "category") if c in header), None)
+        conf_col = next((c for c in ("confidence", "score_pred", "probability") if c in header), None)
+        if id_col is None or label_col is None:
+            raise ReviewtuiError(f"{p}: needs an id column (externalId or id) and a prediction column "
+                                 f"(prediction or label); the columns are: {', '.join(header) or 'none'}")
+        out: dict[str, Any] = {}
+        for line, row in enumerate(reader, start=2):
+            ext, lab = (row.get(id_col) or "").strip(), (row.get(label_col) or "").strip()
+            if not ext or not lab:
+                continue
+            key = self.taxonomy.require(lab, f"{p}: line {line}")
+            conf = None
+            if conf_col and (row.get(conf_col) or "").strip():
+                try:
+                    conf = float(row[conf_col])
+                except ValueError as exc:
+                    raise ReviewtuiError(f"{p}: line {line}: confidence {row[conf_col]!r} is not a number") from exc
+            out[ext] = (key, conf)
+        if not out:
+            raise ReviewtuiError(f"{p}: no prediction rows")
+        return out

@@ -206,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(out)))
             if fault.kind == "429":
-                self.send_header("Retry-After", "0")
+                self.send_header("Retry-After", "0.2")
             self.end_headers()
             self.wfile.write(out)
             return True
@@ -300,7 +300,8 @@ class KiliServer:
         return f"http://127.0.0.1:{self.port}{API_PATH}"
 
     def start(self) -> "KiliServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -315,7 +315,8 @@ class KiliBackend:
         report = PushReport(pid, cap=cap, left_out=len(rest), left_out_ids=[a.external_id for a in rest])
         if rest:
             emit(on_event, Notice("warning", f"{len(rest)} assets are past the cap of {cap} and are not pushed "
-                                             "(raise it with --limit or [kili] max_assets)"))
+                                             "(raise it with --limit or max_assets in reviewtui.toml's kili "
+                                             "section)"))
         self.project_info()  # fails early on an unknown project
         emit(on_event, Progress("kili push", 0, None, "asking Kili which assets it has"))
         remote = self.remote_ids()

@@ -1,0 +1,143 @@
+"""`reviewtui kili ...` from the CLI against the loopback Kili, and the API key never leaking."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from reviewtui.cli import main
+from reviewtui.demo import generate_demo, read_oracle
+from reviewtui.workspace import Workspace
+from tests.kili_server import KiliServer, kili_server  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_demo_push_pull_export_diff_to_review_from_the_cli(tmp_path, kili_server, capsys):
+    files = generate_demo(tmp_path / "data", size=250, seed=7)
+    oracle = read_oracle(files.oracle_csv)
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--backend", "kili")[0] == 0
+    assert run(capsys, "-w", ws_dir, "import", str(files.export_csv))[0] == 0
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "create", "--title", "Inkwell reviews")
+    assert code == 0 and "Created Kili project" in out
+    ws = Workspace.open(ws_dir)
+    pid = ws.config.data["backend"]["project_id"]
+    n = ws.store.count()
+    assert n >= 240
+
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "push")
+    assert code == 0 and f"Pushed {n} assets" in out
+    sizes = [len(b["data"]["externalIDArray"]) for b in kili_server.calls("appendManyAssets")]
+    assert max(sizes) <= 100 and sum(sizes) == n == len(kili_server.state.assets[pid])
+
+    ids = [ext for ext, _ in ws.store.texts()]
+    first = ids[:40]
+    for ext in first:  # labeled in Kili's web UI
+        kili_server.state.label(pid, ext, oracle[ext], email="labeler@example.com")
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "pull")
+    assert code == 0 and "40 labels recorded" in out
+    assert run(capsys, "-w", ws_dir, "export")[0] == 0
+
+    trained = {c.key for c in ws.taxonomy if c.train}
+    relabel = [e for e in first if oracle[e] in trained][:4]
+    for ext in relabel:
+        other = next(k for k in sorted(trained) if k != oracle[ext])
+        kili_server.state.label(pid, ext, other, email="reviewer@example.com")
+    added = [e for e in ids[40:60] if oracle[e] in trained][:6]
+    for ext in added:
+        kili_server.state.label(pid, ext, oracle[ext])
+    assert run(capsys, "-w", ws_dir, "kili", "pull")[0] == 0
+    assert run(capsys, "-w", ws_dir, "export")[0] == 0
+    v1, v2 = [v.name for v in Workspace.open(ws_dir).versions()][-2:]
+
+    kili_server.clear_log()
+    code, out, _ = run(capsys, "-w", ws_dir, "diff", v1, v2, "--to-review", "--json")
+    assert code == 0
+    moved = json.loads(out)["to_review"]
+    assert sorted(moved["moved"]) == sorted(relabel + added) and moved["failed"] == {}
+    (call,) = kili_server.calls("addAssetsToReview")
+    assert sorted(call["where"]["idIn"]) == sorted(kili_server.state.asset(pid, e)["id"] for e in relabel + added)
+    assert {kili_server.state.asset(pid, e)["status"] for e in relabel + added} == {"TO_REVIEW"}
+    assert {Workspace.open(ws_dir).store.get(e).status for e in relabel + added} == {"TO_REVIEW"}
+
+
+def test_cli_errors_exit_non_zero_with_one_line(tmp_path, kili_server, capsys):
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    code, out, err = run(capsys, "-w", ws_dir, "kili", "attach", "nope")
+    assert code == 2 and err.startswith("error: ") and "'nope' does not exist" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "-w", ws_dir, "kili", "pull")
+    assert code == 2 and "reviewtui kili create" in err
+
+
+def test_predictions_from_a_csv(tmp_path, kili_server, capsys):
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    ws = Workspace.open(ws_dir)
+    from reviewtui.store import NewAsset
+
+    ws.store.add_assets([NewAsset("a1", "great articles"), NewAsset("a2", "crashes all the time")])
+    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
+    run(capsys, "-w", ws_dir, "kili", "push")
+    csv_path = tmp_path / "result.csv"
+    csv_path.write_text("externalId,prediction,confidence\na1,CONTENT,0.8\na2,Interface,0.6\n")
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "predictions", str(csv_path), "--model", "quick", "--version", "2")
+    assert code == 0 and "Sent 2 predictions of quick@2" in out
+    assert {i["modelName"] for c in kili_server.calls("appendManyLabels") for i in c["data"]["labelsData"]} == {"quick@2"}
+
+
+SECRET = "kili-SECRET-e4c1d9a07b3f5a62"
+
+
+def _cli(ws_dir: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reviewtui", "-w", str(ws_dir), *argv], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_api_key_never_appears_in_output_logs_or_files(tmp_path):
+    server = KiliServer(api_key=SECRET).start()
+    try:
+        ws_dir = tmp_path / "ws"
+        ws = Workspace.init(ws_dir, backend="kili")
+        ws.config.data["kili"] = {"retry_deadline": 1}
+        ws.config.save()
+        from reviewtui.store import NewAsset
+
+        ws.store.add_assets([NewAsset(f"r{i}", f"review {i}") for i in range(5)])
+        ws.close()
+        (ws_dir / ".env").write_text(f"KILI_API_KEY={SECRET}\n")  # the only place the key is
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KILI_")}
+        env.update(KILI_API_ENDPOINT=server.endpoint, PYTHONWARNINGS="always", HOME=str(tmp_path / "home"))
+        runs = [_cli(ws_dir, env, "kili", "create", "--title", "Secret test"),
+                _cli(ws_dir, env, "kili", "push"),
+                _cli(ws_dir, env, "kili", "pull", "--json")]
+        assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
+        server.fail("*", "500", times=None)
+        runs.append(_cli(ws_dir, env, "kili", "pull"))
+        server.clear_faults()
+        server.api_key = "some-other-key"  # the key is now rejected
+        runs.append(_cli(ws_dir, env, "kili", "push"))
+        assert [r.returncode for r in runs[3:]] == [2, 2]
+        assert "HTTP 500" in runs[3].stderr and "HTTP 401" in runs[4].stderr
+        for r in runs:
+            assert SECRET not in r.stdout and SECRET not in r.stderr
+            assert SECRET[-12:] not in r.stdout + r.stderr
+        for path in [*ws_dir.rglob("*"), *(tmp_path / "home").rglob("*")]:
+            if path.is_file() and path.name != ".env":
+                assert SECRET.encode() not in path.read_bytes(), path
+        # the SDK did send it, in the Authorization header only
+        assert server.headers_seen[0]["Authorization"] == f"X-API-Key: {SECRET}"
+        opened = Workspace.open(ws_dir)
+        assert SECRET not in repr(opened.backend) and SECRET not in repr(opened.backend.settings)
+    finally:
+        server.stop()
