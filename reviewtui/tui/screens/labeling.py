@@ -66,6 +66,7 @@ class LabelingScreen(WorkspaceScreen):
         self.labels_given = 0
         self.suggestions: dict[str, tuple[str, float]] = {}
         self.strategy = ""
+        self.reranking = False
 
     # -- layout -----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -199,7 +200,7 @@ class LabelingScreen(WorkspaceScreen):
             style = "bold reverse" if asset is not None and asset.label == cat.key else ""
             line.append(cat.name, style=style)
             if cat.key == suggested:
-                line.append("  ◀ suggested", style="italic")
+                line.append(" ◀", style="bold")
             out.append_text(line)
             out.append("\n")
         out.append("s skip · u undo · r review", style="dim")
@@ -224,7 +225,7 @@ class LabelingScreen(WorkspaceScreen):
             strategy = "stored priority [dim](active learning not available yet)[/dim]"
         else:
             strategy = self.strategy or "-"
-        lines = [position, f"strategy: {strategy}"]
+        lines = [position, f"strategy: {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
         if every and self.assist and getattr(self.ws, "queue_batch", None) is not None:
             lines.append(f"re-rank in {every - self.labels_given % every} labels")
         lines.append(f"labeled this session: {self.labels_given}")
@@ -375,10 +376,22 @@ class LabelingScreen(WorkspaceScreen):
                 and getattr(self.ws, "queue_batch", None) is not None):
             self.rerank()
 
-    @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)
     def rerank(self) -> None:
-        self.ws.queue_batch(strategy=self.strategy or None)  # type: ignore[attr-defined]
+        self.reranking = True
+        self.render_review()
+        self.rerank_queue(self.strategy or None)
+
+    @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)
+    def rerank_queue(self, strategy: str | None) -> None:
+        try:
+            self.ws.queue_batch(strategy=strategy)  # type: ignore[attr-defined]
+        finally:
+            self.app.call_from_thread(self.rerank_done)
         self.app.call_from_thread(self.reload_upcoming)
+
+    def rerank_done(self) -> None:
+        self.reranking = False
+        self.render_review()
 
     def reload_upcoming(self) -> None:
         """Keep what was answered or looked at; refill what comes next in the new order."""
