@@ -63,6 +63,7 @@ class KiliState:
         self.projects: dict[str, dict[str, Any]] = {}
         self.assets: dict[str, list[dict[str, Any]]] = {}
         self.bucket: dict[str, bytes] = {}
+        self.json_response_urls = False  # True: labels carry jsonResponseUrl (bucket) like big Kili labels
         self._ids = itertools.count(1)
         self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -70,8 +71,9 @@ class KiliState:
         return f"{prefix}{next(self._ids):05d}"
 
     def tick(self) -> str:
-        """A strictly increasing timestamp (so updatedAt comparisons are deterministic)."""
-        self._clock += timedelta(seconds=1)
+        """A strictly increasing timestamp, an hour a step (so days go by and updatedAt
+        comparisons are deterministic)."""
+        self._clock += timedelta(hours=1)
         return _iso(self._clock)
 
     # -- helpers for tests (what a person does in Kili's web UI) -----------------------------
@@ -503,6 +505,13 @@ class KiliServer:
         for a in found[skip:skip + first]:
             copy = json.loads(json.dumps(a))
             copy["project"] = {"id": next(pid for pid, lst in self.state.assets.items() if a in lst)}
+            if self.state.json_response_urls:
+                for lab in [copy.get("latestLabel"), *copy.get("labels", [])]:
+                    if lab:
+                        path = f"labels/{lab['id']}.json"
+                        self.state.bucket[path] = lab["jsonResponse"].encode()
+                        lab["jsonResponseUrl"] = f"http://127.0.0.1:{self.port}/bucket/{path}"
+                        lab["jsonResponse"] = ""
             out.append(copy)
         return out
 

@@ -183,9 +183,10 @@ def test_pull_records_labels_statuses_spans_and_is_incremental(pushed):
     assert ws.store.counts_by_status()["LABELED"] == 39
     n_events = len(ws.store.label_history())
 
-    again = ws.kili_pull()  # incremental: only what changed since the newest updatedAt seen
+    again = ws.kili_pull()  # incremental: from the day of the newest updatedAt seen
     where = srv.calls("assets")[-1]["where"]
-    assert where.get("updatedAtGte") and again.labels_recorded == 0
+    assert len(where["updatedAtGte"]) == 10 and again.labels_recorded == 0
+    assert 0 < again.assets_seen < 250
     assert len(ws.store.label_history()) == n_events
     full = ws.kili_pull(full=True)
     assert full.assets_seen == 250 and full.labels_recorded == 0 and len(ws.store.label_history()) == n_events
@@ -205,6 +206,14 @@ def test_pull_with_unknown_category_records_nothing_then_rerun_finishes(pushed):
     assert kili_store_events(ws) == [] and ws.store.get_meta(f"kili.pull_cursor.{pid}") is None
     srv.state.label(pid, "r003", "INTERFACE")  # fixed in Kili
     assert ws.kili_pull().labels_recorded == 5
+
+
+def test_pull_reads_label_json_from_the_bucket(pushed):
+    ws, srv, pid = pushed
+    srv.state.json_response_urls = True  # Kili serves big label json through a URL
+    srv.state.label(pid, "r004", "SUBSCRIPTION", spans=[{"category": "SUBSCRIPTION", "start": 0, "end": 6}])
+    assert ws.kili_pull().labels_recorded == 1
+    assert ws.store.get("r004").label == "SUBSCRIPTION" and ws.store.latest_spans("r004")[0]["end"] == 6
 
 
 def test_pull_brings_assets_added_in_kili(pushed):

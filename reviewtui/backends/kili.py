@@ -213,11 +213,18 @@ class KiliBackend:
         pid = project_id or self._require_project()
         if self._project is not None and self._project.id == pid:
             return self._project
-        with self._errors(f"reading Kili project {pid}"):
-            found = list(self.kili.projects(
-                project_id=pid, disable_tqdm=True,
-                fields=["id", "title", "inputType", "jsonInterface", "workflowVersion",
-                        "steps.id", "steps.name", "steps.type"]))
+        try:
+            with self._errors(f"reading Kili project {pid}"):
+                found = list(self.kili.projects(
+                    project_id=pid, disable_tqdm=True,
+                    fields=["id", "title", "inputType", "jsonInterface", "workflowVersion",
+                            "steps.id", "steps.name", "steps.type"]))
+        except ReviewtuiError as exc:
+            if "Kili refused the request" not in exc.message:
+                raise
+            raise ReviewtuiError(f"Kili project {pid!r} cannot be read at {self.settings.endpoint} "
+                                 f"({exc.message.split('Kili refused the request: ', 1)[-1]}); check the id "
+                                 "(Kili > project > settings) and that this API key's user is a member") from None
         if not found:
             raise ReviewtuiError(f"Kili project {pid!r} does not exist at {self.settings.endpoint} or this API key "
                                  "cannot see it; check the id (Kili > project > settings) and KILI_API_KEY")
@@ -392,11 +399,14 @@ class KiliBackend:
                   "latestLabel.labelType"]
         fields += ["status"] if steps_v1 else ["currentStep.name", "currentStep.status"]
         cursor = None if full else self.store.get_meta(self._cursor_key(pid))
+        # Kili documents its date filters as YYYY-MM-DD: ask from the day of the newest change seen
+        # (UTC); what is read again is recorded once (unchanged rows are skipped)
+        since = cursor[:10] if cursor else None
         with self._errors(f"reading assets of Kili project {pid}"):
-            total = self.kili.count_assets(project_id=pid, updated_at_gte=cursor)
+            total = self.kili.count_assets(project_id=pid, updated_at_gte=since)
             emit(on_event, Progress("kili pull", 0, total))
             seen: list[dict[str, Any]] = []
-            for asset in self.kili.assets(project_id=pid, fields=fields, updated_at_gte=cursor,
+            for asset in self.kili.assets(project_id=pid, fields=fields, updated_at_gte=since,
                                           as_generator=True, disable_tqdm=True):
                 seen.append(asset)
                 if len(seen) % BATCH == 0:
@@ -576,8 +586,14 @@ class KiliBackend:
             r = self._move(ids, "set_assets_priority", "priority", priority=p)
             result.moved += r.moved
             result.failed.update(r.failed)
-        if stale:
-            self._move(stale, "set_assets_priority", "priority", priority=0)  # best effort, not asked for
+        if stale:  # not asked for: a failure here is reported, the requested moves stand
+            try:
+                reset = self._move(stale, "set_assets_priority", "priority", priority=0)
+                for ext, why in reset.failed.items():
+                    result.failed.setdefault(ext, f"its earlier priority could not be reset to 0: {why}")
+            except ReviewtuiError as exc:
+                for ext in stale:
+                    result.failed.setdefault(ext, f"its earlier priority could not be reset to 0: {exc.message}")
         moved = set(result.moved)
         in_store = self.store.existing_ids(moved)
         self.store.set_priorities({k: v for k, v in wanted.items() if k in in_store}, reset=True)
