@@ -155,12 +155,31 @@ def representative_batch(embeddings: np.ndarray, size: int, *, seed: int = 0, sa
 # --- fitting ----------------------------------------------------------------------------------
 def fit_quick(X: np.ndarray, y: Sequence[str], C: float = 10.0):
     """A fitted :class:`~reviewtui.modeling.quick.QuickModel`, or None when ``y`` has fewer than
-    two distinct labels (no model can be fitted yet)."""
+    two distinct labels (no model can be fitted yet).
+
+    Same model and objective as ``QuickModel.fit`` (L2 multinomial logistic regression), solved
+    with Newton-CG: on 384-d sentence embeddings it converges in a handful of iterations, about
+    ten times faster than lbfgs, which is what a refit after every labeling round needs."""
+    from sklearn.linear_model import LogisticRegression
+
     from reviewtui.modeling.quick import QuickModel
 
-    if len(set(y)) < 2:
+    labels = [str(v) for v in y]
+    if len(set(labels)) < 2:
         return None
-    return QuickModel(C=C).fit(X, list(y))
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2 or len(X) != len(labels):
+        raise ReviewtuiError(f"quick model: {len(labels)} labels for an embedding matrix of shape {X.shape}")
+    model = QuickModel(C=C)
+    clf = LogisticRegression(C=model.C, solver="newton-cg", max_iter=model.max_iter)
+    clf.fit(X, np.asarray(labels, dtype=object))
+    model.classes_ = [str(c) for c in clf.classes_]
+    coef, bias = clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32)
+    if len(model.classes_) == 2:  # one row for two classes: expand to the softmax form QuickModel uses
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        bias = np.array([-bias[0] / 2, bias[0] / 2], dtype=np.float32)
+    model.coef_, model.intercept_ = coef, bias
+    return model
 
 
 def proba_for(model, X: np.ndarray, classes: Sequence[str]) -> np.ndarray:
@@ -514,20 +533,20 @@ def simulate_arrays(embeddings: np.ndarray, labels: Sequence[str], training_keys
     X_test, y_test = X[test], list(y[test])
     is_train = np.array([lab in set(train_keys) for lab in labels], dtype=bool)
 
-    def score(idx: np.ndarray) -> tuple[float, float, int, float]:
+    def score(idx: np.ndarray):
         t = time.perf_counter()
         fit_idx = idx[is_train[idx]]
         model = fit_quick(X[fit_idx], list(y[fit_idx]), C)
         secs = time.perf_counter() - t
-        if model is None:
+        if model is None:  # one class so far: predict it everywhere
             only = y[fit_idx][0] if len(fit_idx) else None
             pred = [only] * len(y_test)
         else:
             pred = model.predict(X_test)
         acc, f1 = _scores(y_test, pred, test_classes)
-        return acc, f1, len(fit_idx), secs
+        return acc, f1, len(fit_idx), secs, model
 
-    full_acc, full_f1, _, _ = score(pool)
+    full_acc, full_f1, _, _, _ = score(pool)
     initial = int(initial if initial is not None else batch)
     total_steps = len(strategies) * len(seed_list) * (rounds + 1)
     step = 0
@@ -537,19 +556,18 @@ def simulate_arrays(embeddings: np.ndarray, labels: Sequence[str], training_keys
         start = rng.choice(pool, size=min(initial, len(pool)), replace=False)
         for strategy in strategies:
             labeled = np.array(start, dtype=int)
+            model = None
             for r in range(rounds + 1):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"simulation cancelled after {step} of {total_steps} rounds")
-                if r > 0:
+                if r > 0:  # the model scored last round is the one that picks this round's batch
                     rest = np.setdiff1d(pool, labeled)
                     if len(rest) == 0:
                         break
-                    fit_idx = labeled[is_train[labeled]]
-                    model = fit_quick(X[fit_idx], list(y[fit_idx]), C)
                     proba = proba_for(model, X[rest], train_keys) if model is not None else None
                     pick = select_batch(strategy, proba, batch, embeddings=X[rest], seed=seed * 1000 + r)
                     labeled = np.concatenate([labeled, rest[pick]])
-                acc, f1, n_train, secs = score(labeled)
+                acc, f1, n_train, secs, model = score(labeled)
                 points.append(CurvePoint(strategy, seed, r, len(labeled), n_train, acc, f1, secs))
                 step += 1
                 emit(on_event, Progress("simulate", step, total_steps, f"{strategy} seed {seed}"))
