@@ -59,3 +59,19 @@ def make_tiny_model(folder: Path) -> Path:
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def make_nan_model(tiny: Path, folder: Path) -> Path:
+    """A copy of the tiny model whose word embeddings are NaN: every loss it computes is NaN."""
+    import shutil
+
+    import torch
+    from transformers import BertModel
+
+    folder = Path(folder)
+    shutil.copytree(tiny, folder, dirs_exist_ok=True)
+    model = BertModel.from_pretrained(folder)
+    with torch.no_grad():
+        model.embeddings.word_embeddings.weight.fill_(float("nan"))
+    model.save_pretrained(folder)
+    return folder

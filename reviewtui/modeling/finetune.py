@@ -228,9 +228,9 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "
             ignore_mismatched_sizes=True, local_files_only=resolved.is_local,
         )
     except OSError as exc:
-        from reviewtui.modeling.loading import offline_hint
+        from reviewtui.modeling.loading import load_error
 
-        raise ReviewtuiError(offline_hint(resolved.name) + f" ({exc.__class__.__name__})") from exc
+        raise ReviewtuiError(load_error(resolved, exc)) from exc
 
     y_train = [label2id[v] for v in train_df["label"]]
     y_val = [label2id[v] for v in val_df["label"]]

@@ -123,6 +123,14 @@ def resolve_model(spec: str) -> ResolvedModel:
     return ResolvedModel(spec, spec, "hub")
 
 
+def load_error(resolved: "ResolvedModel", exc: BaseException) -> str:
+    """The user-facing message for a model that failed to load."""
+    if resolved.is_local:
+        return (f"cannot load the model in {resolved.path} ({exc.__class__.__name__}: {str(exc)[:200]}): "
+                "the folder needs config.json, the weights and a tokenizer as save_pretrained() writes them")
+    return offline_hint(resolved.name) + f" ({exc.__class__.__name__})"
+
+
 def offline_hint(spec: str) -> str:
     return (f"could not load model {spec!r} (is the hub reachable?): set [model] base to a local "
             "model folder (one written by save_pretrained or huggingface-cli download --local-dir), "
@@ -146,7 +154,7 @@ def load_tokenizer(resolved: ResolvedModel):
     try:
         return AutoTokenizer.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
     except OSError as exc:
-        raise ReviewtuiError(offline_hint(resolved.name) + f" ({exc.__class__.__name__})") from exc
+        raise ReviewtuiError(load_error(resolved, exc)) from exc
 
 
 def load_encoder(resolved: ResolvedModel):
@@ -157,7 +165,7 @@ def load_encoder(resolved: ResolvedModel):
     try:
         model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
     except OSError as exc:
-        raise ReviewtuiError(offline_hint(resolved.name) + f" ({exc.__class__.__name__})") from exc
+        raise ReviewtuiError(load_error(resolved, exc)) from exc
     model.eval()
     return model
 

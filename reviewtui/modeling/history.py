@@ -1,0 +1,100 @@
+"""Metrics of every trained model per dataset version: a table, and learning-curve data.
+
+Both read only the model cards under ``models/`` (no torch), so ``reviewtui models`` is quick.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from reviewtui.modeling.card import ModelCard, list_cards
+
+CURVE_METRICS = ("accuracy", "f1_weighted", "precision_weighted", "recall_weighted", "f1_macro")
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One trained model in the history table (metrics on its test split)."""
+
+    name: str
+    kind: str
+    base_model: str
+    dataset_version: str | None
+    created_at: str
+    accuracy: float | None
+    f1_weighted: float | None
+    precision_weighted: float | None
+    recall_weighted: float | None
+    f1_macro: float | None
+    test_rows: int
+    train_seconds: float
+    tuned: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """The best model (by weighted F1) of one dataset version."""
+
+    version: str
+    number: int | None
+    model: str
+    accuracy: float | None
+    f1_weighted: float | None
+    precision_weighted: float | None
+    recall_weighted: float | None
+    f1_macro: float | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def version_number(version: str | None) -> int | None:
+    """``"dataset-11"`` -> 11; None when the name has no trailing number."""
+    m = re.search(r"(\d+)$", version or "")
+    return int(m.group(1)) if m else None
+
+
+def _metric(card: ModelCard, key: str) -> float | None:
+    value = card.metrics.get(key)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def row_of(card: ModelCard) -> ModelRow:
+    return ModelRow(
+        name=card.name, kind=card.kind, base_model=card.base_model, dataset_version=card.dataset_version,
+        created_at=card.created_at, accuracy=_metric(card, "accuracy"), f1_weighted=_metric(card, "f1_weighted"),
+        precision_weighted=_metric(card, "precision_weighted"), recall_weighted=_metric(card, "recall_weighted"),
+        f1_macro=_metric(card, "f1_macro"), test_rows=int(card.splits.get("test", 0)),
+        train_seconds=float(card.train_seconds), tuned="tuning" in (card.extra or {}),
+    )
+
+
+def _sort_key(row: ModelRow):
+    n = version_number(row.dataset_version)
+    return (n is None, n if n is not None else 0, row.dataset_version or "", row.created_at, row.name)
+
+
+def model_history(models_dir: Path) -> list[ModelRow]:
+    """Every saved model, ordered by dataset version number then training time."""
+    return sorted((row_of(c) for c in list_cards(models_dir)), key=_sort_key)
+
+
+def learning_curve(models_dir: Path, kind: str | None = None) -> list[CurvePoint]:
+    """Per dataset version, the metrics of its best model (highest weighted F1; ``kind`` filters
+    "finetuned" or "quick"), ordered by version number: data for a learning-curve chart."""
+    best: dict[str, ModelRow] = {}
+    for row in model_history(models_dir):
+        if row.dataset_version is None or (kind and row.kind != kind):
+            continue
+        current = best.get(row.dataset_version)
+        if current is None or (row.f1_weighted or -1.0) > (current.f1_weighted or -1.0):
+            best[row.dataset_version] = row
+    points = [CurvePoint(v, version_number(v), r.name, r.accuracy, r.f1_weighted, r.precision_weighted,
+                         r.recall_weighted, r.f1_macro) for v, r in best.items()]
+    points.sort(key=lambda p: (p.number is None, p.number or 0, p.version))
+    return points

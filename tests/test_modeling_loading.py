@@ -1,0 +1,68 @@
+"""Model resolution and import hygiene of the modeling room."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.modeling.loading import resolve_model
+
+
+def test_minilm_resolves_to_the_packaged_weights():
+    resolved = resolve_model("minilm")
+    assert resolved.source == "package"
+    assert resolved.name == "minilm"
+    assert (Path(resolved.path) / "config.json").is_file()
+    assert (Path(resolved.path) / "model.safetensors").is_file()
+    assert resolve_model("MiniLM").path == resolved.path
+
+
+def test_local_folder_resolves(tiny_bert):
+    resolved = resolve_model(str(tiny_bert))
+    assert resolved.source == "local"
+    assert Path(resolved.path) == Path(tiny_bert).resolve()
+
+
+def test_folder_without_config_is_refused(tmp_path):
+    (tmp_path / "notamodel").mkdir()
+    with pytest.raises(ReviewtuiError, match="no config.json"):
+        resolve_model(str(tmp_path / "notamodel"))
+
+
+def test_missing_folder_is_refused(tmp_path):
+    with pytest.raises(ReviewtuiError, match="does not exist"):
+        resolve_model(str(tmp_path / "nope" / "model"))
+
+
+def test_uncached_hub_id_offline_says_how_to_use_a_local_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(ReviewtuiError) as err:
+        resolve_model("cardiffnlp/twitter-roberta-base-sentiment")
+    text = str(err.value)
+    assert "offline" in text and "local" in text and "[model] base" in text
+
+
+def test_empty_spec_is_refused():
+    with pytest.raises(ReviewtuiError, match=r"\[model\] base"):
+        resolve_model("  ")
+
+
+def test_importing_the_modeling_room_stays_light():
+    """Importing the modules other rooms import at start-up pulls in no heavy library."""
+    code = (
+        "import sys, json\n"
+        "import reviewtui.modeling, reviewtui.modeling.loading, reviewtui.modeling.embeddings\n"
+        "import reviewtui.modeling.quick, reviewtui.modeling.card, reviewtui.modeling.inference\n"
+        "import reviewtui.modeling.finetune, reviewtui.modeling.tuning, reviewtui.modeling.history\n"
+        "heavy = ['torch', 'transformers', 'datasets', 'ray', 'sklearn', 'pandas']\n"
+        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -1,0 +1,120 @@
+"""Cached sentence embeddings (real MiniLM) and the quick model."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from modeling_fixtures import LABELS, make_frame
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import Progress
+from reviewtui.modeling import Cancelled
+from reviewtui.modeling import embeddings as emb
+from reviewtui.modeling.embeddings import EmbeddingCache
+from reviewtui.modeling.quick import QuickModel
+
+TEXTS = [
+    "i have to pay for a subscription to read anything",
+    "the premium membership is too expensive",
+    "the font is tiny and the dark mode button is broken",
+    "great stories and interesting writers",
+    "i have to pay for a subscription to read anything",  # a duplicate
+]
+
+
+def test_embeddings_are_normalised_cached_and_in_input_order(tmp_path, monkeypatch):
+    events = []
+    cache = EmbeddingCache(tmp_path, "minilm", max_length=64)
+    X = cache.embed(TEXTS, on_event=events.append, batch_size=2)
+    assert X.shape == (5, 384) and X.dtype == np.float32
+    assert np.allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(X[0], X[4])
+    # the two subscription complaints are closer to each other than to the interface one
+    assert X[0] @ X[1] > X[0] @ X[2]
+    assert isinstance(events[-1], Progress) and events[-1].done == events[-1].total == 4
+    assert len(cache) == 4
+
+    # a fresh cache object reads the vectors from disk without loading the model
+    monkeypatch.setattr(emb, "load_encoder_cached", lambda *_: pytest.fail("model loaded for cached texts"))
+    again = EmbeddingCache(tmp_path, "minilm", max_length=64).embed(list(reversed(TEXTS)))
+    assert np.allclose(again, X[::-1], atol=1e-6)
+
+
+def test_embedding_matches_batch_of_one(tmp_path):
+    """Length-sorted batching with padding gives the same vector as encoding a text alone."""
+    a = EmbeddingCache(tmp_path / "a", "minilm").embed(TEXTS[:4], batch_size=4)
+    b = np.vstack([EmbeddingCache(tmp_path / "b", "minilm").embed([t]) for t in TEXTS[:4]])
+    assert np.allclose(a, b, atol=1e-4)
+
+
+def test_embedding_cancel_raises(tmp_path):
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        EmbeddingCache(tmp_path, "minilm").embed(["one text", "another"], cancel=cancel)
+
+
+def _blobs(n: int, k: int = 4, d: int = 384, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, d))
+    y = rng.integers(0, k, n)
+    X = centres[y] + rng.normal(scale=2.0, size=(n, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X.astype(np.float32), [LABELS[i] for i in y]
+
+
+def test_quick_model_fits_1000_labels_well_under_a_second():
+    X, y = _blobs(1000)
+    QuickModel().fit(X[:50], y[:50])  # warm the sklearn import
+    started = time.perf_counter()
+    model = QuickModel().fit(X, y)
+    assert time.perf_counter() - started < 1.0
+    proba = model.predict_proba(X)
+    assert proba.shape == (1000, 4)
+    assert np.allclose(proba.sum(1), 1.0, atol=1e-5)
+    assert model.classes_ == sorted(LABELS)
+    assert np.mean(np.array(model.predict(X)) == np.array(y)) > 0.9
+
+
+def test_quick_model_save_load_roundtrip(tmp_path):
+    X, y = _blobs(200)
+    model = QuickModel(C=3.0).fit(X, y)
+    path = model.save(tmp_path / "qm")
+    loaded = QuickModel.load(tmp_path / "qm")
+    assert path.name == "quick_model.npz"
+    assert loaded.classes_ == model.classes_ and loaded.C == 3.0
+    assert np.allclose(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_quick_model_two_classes_and_errors(tmp_path):
+    X, y = _blobs(100, k=2)
+    model = QuickModel().fit(X, y)
+    assert model.predict_proba(X).shape == (100, 2)
+    assert np.mean(np.array(model.predict(X)) == np.array(y)) > 0.9
+    with pytest.raises(ReviewtuiError, match="at least two categories"):
+        QuickModel().fit(X[:5], ["CONTENT"] * 5)
+    with pytest.raises(ReviewtuiError, match="width"):
+        model.predict_proba(np.zeros((2, 10), np.float32))
+    with pytest.raises(ReviewtuiError, match="no quick model"):
+        QuickModel.load(tmp_path / "missing")
+
+
+def test_train_quick_saves_a_model_that_saved_classifier_predicts_with(tmp_path):
+    from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.modeling.quick import train_quick
+
+    df = make_frame(60)
+    card = train_quick(df, models_dir=tmp_path / "models", label_keys=LABELS, cache_dir=tmp_path / "cache",
+                       name="q1", dataset_version="dataset-3", dataset_sha256="abc")
+    assert card.kind == "quick" and card.labels == LABELS and card.taxonomy_keys == LABELS
+    assert card.metrics["accuracy"] >= 0.75  # the categories are told apart by their words
+    assert sum(map(sum, card.confusion_matrix)) == card.splits["test"]
+    clf = SavedClassifier.load(tmp_path / "models" / "q1", cache_dir=tmp_path / "cache")
+    proba = clf.predict_proba(["the paywall and premium price", "font and layout crash"])
+    assert proba.shape == (2, 4) and np.allclose(proba.sum(1), 1.0, atol=1e-5)
+    assert clf.predict(["the paywall and premium price subscription"]) == ["SUBSCRIPTION"]
+    no_cache = SavedClassifier.load(tmp_path / "models" / "q1")
+    assert np.allclose(no_cache.predict_proba(["font and layout crash"]), proba[1:], atol=1e-4)
