@@ -46,14 +46,15 @@ class DiffScreen(WorkspaceScreen):
         rows = DataTable(id="diff-rows", cursor_type="row", zebra_stripes=True)
         rows.border_title = "Changed rows"
         yield rows
+        yield Static(id="diff-preview")
 
     def on_mount(self) -> None:
         table = self.query_one("#diff-rows", DataTable)
         table.add_column("change", key="change", width=9)
         table.add_column("externalId", key="id", width=14)
-        table.add_column("from", key="from", width=16)
-        table.add_column("to", key="to", width=16)
-        table.add_column("content", key="content")
+        table.add_column("from", key="from", width=15)
+        table.add_column("to", key="to", width=15)
+        table.add_column("content", key="content", width=60)
 
     def on_screen_resume(self) -> None:
         self.fill_versions()
@@ -131,6 +132,17 @@ class DiffScreen(WorkspaceScreen):
             table.add_row(ch.kind, ch.external_id, ch.before or "", ch.after or ch.label or "",
                           ch.content[:300], key=f"{ch.kind}:{ch.external_id}")
         table.border_title = f"Changed rows ({table.row_count}, filter {self.filter})"
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value or ""
+        kind, _, ext = key.partition(":")
+        change = next((c for c in self.shown() if c.kind == kind and c.external_id == ext), None)
+        preview = self.query_one("#diff-preview", Static)
+        if change is None:
+            preview.update("")
+            return
+        move = f"{change.before} → {change.after}" if change.before else (change.label or "")
+        preview.update(f"[b]{change.kind}[/b] {change.external_id} · {move}\n{change.content}")
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]

@@ -26,6 +26,10 @@ class BarChart(Static):
         self.bar_width = bar_width
         self._data: dict[str, int] = {}
         self._colours: dict[str, str] = {}
+        self._total = 0
+
+    def on_resize(self) -> None:
+        self.update(self._table())
 
     def set_data(self, data: dict[str, int], colours: dict[str, str] | None = None,
                  total: int | None = None) -> None:
@@ -37,11 +41,16 @@ class BarChart(Static):
     def _table(self) -> Table | Text:
         if not self._data:
             return Text("nothing yet", style="dim")
+        name_w = max(len(k) for k in self._data)
+        count_w = max(len(str(v)) for v in self._data.values())
+        room = self.content_size.width - count_w - 2
+        name_w = min(name_w, max(6, room - 8))
+        width = max(4, min(self.bar_width * 2, room - name_w)) if room > 0 else self.bar_width
         table = Table.grid(padding=(0, 1))
-        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, width=name_w, overflow="ellipsis")
         table.add_column(no_wrap=True)
         table.add_column(justify="right", no_wrap=True)
         for name, n in self._data.items():
-            table.add_row(Text(name), Text(bar(n, self._total, self.bar_width), style=self._colours.get(name, "")),
+            table.add_row(Text(name), Text(bar(n, self._total, width), style=self._colours.get(name, "")),
                           Text(str(n)))
         return table
