@@ -55,9 +55,13 @@ class StatusScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def load(self) -> None:
         status = self.ws.status()
-        self.app.call_from_thread(self.show_status, status)
+        history = getattr(self.ws, "model_history", None)
+        curve = getattr(self.ws, "learning_curve", None)
+        rows = history() if history is not None else None
+        points = curve() if curve is not None else None
+        self.app.call_from_thread(self.show_status, status, rows, points)
 
-    def show_status(self, st) -> None:
+    def show_status(self, st, history: list | None = None, curve: list | None = None) -> None:
         backend = st.backend.get("kind", "local")
         if st.backend.get("project_id"):
             backend += f" (Kili project {st.backend['project_id']})"
@@ -74,14 +78,23 @@ class StatusScreen(WorkspaceScreen):
                              str(v["source"] or ""), key=v["name"])
         models = self.query_one("#status-models", DataTable)
         models.clear()
-        for m in st.models:
-            met = m.get("metrics") or {}
+        if history is not None:  # the modeling room's history: ordered by dataset version
+            rows = [(r.name, r.dataset_version, r.base_model, {"accuracy": r.accuracy, "f1_weighted": r.f1_weighted})
+                    for r in history]
+        else:
+            rows = [(m["name"], m.get("version"), m.get("base"), m.get("metrics") or {}) for m in st.models]
+        for name, version, base, met in rows:
             acc = met.get("accuracy")
-            models.add_row(str(m["name"]), str(m.get("version") or "-"), str(m.get("base") or "-"),
-                           _metric(met, "accuracy"), _metric(met, "f1_weighted"),
-                           bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
-        if not st.models:
+            models.add_row(str(name), str(version or "-"), str(base or "-"), _metric(met, "accuracy"),
+                           _metric(met, "f1_weighted"), bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
+        if not rows:
             models.add_row("no model yet", "", "", "", "", "")
+        title = "Models (learning curve: accuracy by version)"
+        if curve:
+            title = "Models · best F1 by version: " + " → ".join(
+                f"{p.version.removeprefix('dataset-')}:{p.f1_weighted:.2f}" for p in curve
+                if isinstance(p.f1_weighted, (int, float)))
+        models.border_title = title
         steps = "\n".join(f"→ {s}" for s in st.next_steps) or "Nothing pressing."
         keys = "keys: 2 label · e export · 3 diff · 4 tune · 5 summary · ? help · ctrl+p commands"
         self.query_one("#status-next", Static).update(f"{steps}\n[dim]{keys}[/dim]")
