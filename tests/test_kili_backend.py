@@ -89,6 +89,16 @@ def test_attach_checks_the_interface_and_explains_mismatches(tmp_path, kili_serv
     assert info.check.ok and Workspace.open(ws.root).config.data["backend"]["project_id"] == good
 
 
+def test_attaching_another_project_forgets_the_old_asset_ids(pushed):
+    ws, srv, pid = pushed
+    assert ws.store.get("r000").remote_id
+    other = srv.state.add_project(title="Other", json_interface=build_interface(ws.taxonomy))
+    ws.kili_attach(other)
+    assert ws.store.get("r000").remote_id is None
+    result = ws.backend.send_to_review(["r000"])
+    assert "kili push" in result.failed["r000"] and srv.calls("addAssetsToReview") == []
+
+
 # -- push ---------------------------------------------------------------------------------------
 def test_push_uploads_in_batches_of_100_with_ids_and_metadata(tmp_path, kili_server):
     ws = make_ws(tmp_path)

@@ -249,6 +249,12 @@ class KiliBackend:
         self.config.data["kili"] = section
         self.config.save()
         self._project = info
+        if self.store.get_meta("kili.project_id") != info.id:
+            # Kili asset ids of another project would send moves to the wrong assets
+            stale = {a.external_id: None for a in self.store.iter_assets() if a.remote_id}
+            if stale:
+                self.store.set_remote_ids(stale)  # type: ignore[arg-type]
+            self.store.set_meta("kili.project_id", info.id)
 
     # -- project ------------------------------------------------------------------------------
     def create_project(self, title: str, description: str = "") -> ProjectInfo:
