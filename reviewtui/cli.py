@@ -510,62 +510,60 @@ def register_analysis_commands(sub: Any) -> None:
 
 # --- kili ---
 def cmd_kili(args: argparse.Namespace) -> int:
-    from rich.markup import escape
-
-    ws = _open(args)
-    con = _console()
     action = args.kili_cmd
     if action is None:
         raise ReviewtuiError("say what to do: reviewtui kili create|attach|push|pull|predictions (see --help)")
+    ws = _open(args)
+    if action == "create":
+        rep = ws.kili_create(args.title, args.description)
+    elif action == "attach":
+        rep = ws.kili_attach(args.project_id)
+    else:
+        preds = ws.kili_predictions_from_csv(args.file) if action == "predictions" else None
+        with _ProgressSink() as sink:
+            if action == "push":
+                rep = ws.kili_push(limit=args.limit, on_event=sink)
+            elif action == "pull":
+                rep = ws.kili_pull(full=args.full, on_event=sink)
+            else:
+                rep = ws.kili_push_predictions(preds, args.model, args.model_version or "", on_event=sink)
+    if args.json:
+        _print_json(rep.to_dict())
+        return 0
+    con = _console()
+    for line in _kili_lines(action, rep):
+        con.print(line)
+    return 0
+
+
+def _kili_lines(action: str, rep: Any) -> list[str]:
+    """What a kili command prints (rich markup; Kili's texts escaped)."""
+    from rich.markup import escape
+
     if action in ("create", "attach"):
-        info = ws.kili_create(args.title, args.description) if action == "create" else ws.kili_attach(args.project_id)
-        if args.json:
-            _print_json(info.to_dict())
-            return 0
         verb = "Created" if action == "create" else "Attached"
-        con.print(f"{verb} Kili project [bold]{escape(info.title)}[/] ({escape(info.id)}); "
-                  "its id is kept in reviewtui.toml \\[backend].")
-        for w in info.check.warnings:
-            con.print(f"[yellow]warning:[/] {escape(w)}")
-        con.print("Next: reviewtui kili push")
-        return 0
+        return [f"{verb} Kili project [bold]{escape(rep.title)}[/] ({escape(rep.id)}); its id is kept in "
+                "reviewtui.toml \\[backend].",
+                *(f"[yellow]warning:[/] {escape(w)}" for w in rep.check.warnings),
+                "Next: reviewtui kili push"]
     if action == "push":
-        with _ProgressSink() as sink:
-            rep = ws.kili_push(limit=args.limit, on_event=sink)
-        if args.json:
-            _print_json(rep.to_dict())
-            return 0
-        con.print(f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
-                  f"({rep.already_in_kili} were already there).")
+        lines = [f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
+                 f"({rep.already_in_kili} were already there)."]
         if rep.left_out:
-            con.print(f"[yellow]{rep.left_out} assets left out[/] (past the cap of {rep.cap}, or empty text), "
-                      f"e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
-                      "max_assets in reviewtui.toml \\[kili].")
-        return 0
+            lines.append(f"[yellow]{rep.left_out} assets left out[/] (past the cap of {rep.cap}, or empty text), "
+                         f"e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
+                         "max_assets in reviewtui.toml \\[kili].")
+        return lines
     if action == "pull":
-        with _ProgressSink() as sink:
-            rep = ws.kili_pull(full=args.full, on_event=sink)
-        if args.json:
-            _print_json(rep.to_dict())
-            return 0
-        con.print(f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"
-                  f"{' changed since the last pull' if rep.incremental else ''}: {rep.labels_recorded} labels "
-                  f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips, "
-                  f"{rep.new_assets} new assets, {rep.unchanged} unchanged.")
-        return 0
-    if action == "predictions":
-        preds = ws.kili_predictions_from_csv(args.file)
-        with _ProgressSink() as sink:
-            rep = ws.kili_push_predictions(preds, args.model, args.model_version or "", on_event=sink)
-        if args.json:
-            _print_json(rep.to_dict())
-            return 0
-        con.print(f"Sent {rep.sent} predictions of {rep.model_name} to Kili project {rep.project_id}.")
-        if rep.failed:
-            con.print(f"{len(rep.failed)} not sent: "
-                      + escape("; ".join(f"{k}: {v}" for k, v in list(rep.failed.items())[:10])))
-        return 0
-    raise ReviewtuiError(f"unknown kili command {action!r}")
+        return [f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"
+                f"{' changed since the last pull' if rep.incremental else ''}: {rep.labels_recorded} labels "
+                f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips, "
+                f"{rep.new_assets} new assets, {rep.unchanged} unchanged."]
+    lines = [f"Sent {rep.sent} predictions of {escape(rep.model_name)} to Kili project {rep.project_id}."]
+    if rep.failed:
+        lines.append(f"{len(rep.failed)} not sent: "
+                     + escape("; ".join(f"{k}: {v}" for k, v in list(rep.failed.items())[:10])))
+    return lines
 
 
 def register_kili_commands(sub: Any) -> None:
