@@ -1,0 +1,249 @@
+"""Active learning: strategies on constructed probabilities, the queue, oracle files, simulation."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reviewtui.active import (STRATEGIES, check_strategy, fit_quick, read_oracle, representative_batch,
+                              select_batch, simulate_arrays, uncertainty)
+from reviewtui.errors import ReviewtuiError
+
+# rows: 0 confident, 1 two-way tie, 2 flat over three, 3 fairly confident, 4 top low but clear 2nd gap
+P = np.array([
+    [0.97, 0.01, 0.01, 0.01],
+    [0.45, 0.45, 0.05, 0.05],
+    [0.34, 0.33, 0.33, 0.00],
+    [0.80, 0.10, 0.05, 0.05],
+    [0.40, 0.20, 0.20, 0.20],
+])
+
+
+def test_uncertainty_scores_by_hand():
+    np.testing.assert_allclose(uncertainty(P, "least_confidence"), [0.03, 0.55, 0.66, 0.20, 0.60])
+    np.testing.assert_allclose(uncertainty(P, "margin"), [1 - 0.96, 1.0, 1 - 0.01, 1 - 0.70, 1 - 0.20])
+    ent = -(P * np.log(np.clip(P, 1e-12, 1))).sum(axis=1)
+    np.testing.assert_allclose(uncertainty(P, "entropy"), ent)
+    assert np.all(uncertainty(P, "random") == 0)
+
+
+def test_each_strategy_picks_what_it_should():
+    # least confidence: lowest top probability first -> 2 (0.34), then 4 (0.40), then 1 (0.45)
+    assert list(select_batch("least_confidence", P, 3)) == [2, 4, 1]
+    # margin: smallest gap between the top two -> 1 (0.00), then 2 (0.01), then 4 (0.20)
+    assert list(select_batch("margin", P, 3)) == [1, 2, 4]
+    # entropy: the flattest over all classes -> 4 (four-way spread) before 2, before 1
+    assert list(select_batch("entropy", P, 3)) == [4, 2, 1]
+    # the confident row is never in any uncertainty batch of 4
+    for s in ("least_confidence", "margin", "entropy"):
+        assert 0 not in select_batch(s, P, 4)
+
+
+def test_random_is_seeded_and_without_repeats():
+    a = select_batch("random", P, 4, seed=3)
+    assert len(set(a.tolist())) == 4
+    assert a.tolist() == select_batch("random", P, 4, seed=3).tolist()
+    assert sorted(select_batch("random", P, 10).tolist()) == [0, 1, 2, 3, 4]  # size capped at N
+
+
+def test_diversity_spreads_a_batch_over_clusters():
+    rng = np.random.default_rng(0)
+    # 8 near-duplicates (cluster A) that are the most uncertain, 30 in cluster B a little less so
+    A = np.array([1.0, 0, 0]) + rng.normal(0, 0.01, (8, 3))
+    B = np.array([0, 1.0, 0]) + rng.normal(0, 0.01, (30, 3))
+    emb = np.vstack([A, B]).astype(np.float32)
+    gaps = np.concatenate([np.linspace(0.00, 0.05, 8), np.linspace(0.10, 0.15, 30)])
+    proba = np.stack([(1 + gaps) / 2, (1 - gaps) / 2], axis=1)
+    margin = select_batch("margin", proba, 2, embeddings=emb)
+    assert all(i < 8 for i in margin)  # margin takes two near-duplicates from A
+    div = select_batch("diversity", proba, 2, embeddings=emb, seed=0)
+    assert {int(i) < 8 for i in div} == {True, False}  # diversity takes one from each cluster
+    assert int(div[0]) == 0  # and within a cluster the most uncertain, most uncertain first
+    assert int(div[1]) == 8
+    with pytest.raises(ReviewtuiError, match="embeddings"):
+        select_batch("diversity", proba, 2)
+
+
+def test_cold_start_uses_coverage():
+    emb = np.vstack([np.full((20, 2), c) + np.random.default_rng(int(c)).normal(0, 0.01, (20, 2))
+                     for c in (0.0, 5.0, 10.0)]).astype(np.float32)
+    picked = representative_batch(emb, 3, seed=0)
+    assert sorted({int(i) // 20 for i in picked}) == [0, 1, 2]
+    assert len(select_batch("margin", None, 3, embeddings=emb)) == 3
+
+
+def test_strategy_names():
+    assert check_strategy("LC") == "least_confidence"
+    assert check_strategy("Margin") == "margin"
+    with pytest.raises(ReviewtuiError, match="unknown strategy 'best'.*random"):
+        check_strategy("best")
+    assert len(STRATEGIES) == 5
+
+
+def test_fit_quick_is_the_quick_models_objective():
+    from reviewtui.modeling.quick import QuickModel
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 8)).astype(np.float32)
+    y = np.array(["A", "B", "C"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)]
+    ours, ref = fit_quick(X, list(y)), QuickModel().fit(X, list(y))
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=2e-3)
+    two = fit_quick(X, list(np.where(X[:, 0] > 0, "A", "B")))
+    assert two.coef_.shape == (2, 8) and two.predict(X[:3]) == QuickModel().fit(
+        X, list(np.where(X[:, 0] > 0, "A", "B"))).predict(X[:3])
+    assert fit_quick(X, ["A"] * 120) is None
+
+
+# --- simulation on injected embeddings --------------------------------------------------------
+def blobs(n_per: int = 60, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    keys = ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
+    centres = np.eye(4, 16) * 3
+    X = np.vstack([centres[k] + rng.normal(0, 1.0, (n_per, 16)) for k in range(4)])
+    y = [keys[k] for k in range(4) for _ in range(n_per)]
+    X = np.vstack([X, rng.normal(0, 1.0, (10, 16))])  # OTHER rows cost a label but are not trained on
+    y += ["OTHER"] * 10
+    return X.astype(np.float32), y, keys
+
+
+def test_simulate_arrays_learns_and_is_reproducible():
+    X, y, keys = blobs()
+    res = simulate_arrays(X, y, keys, strategies=["random", "margin", "diversity"], batch=10, rounds=4, seeds=2)
+    assert res.test_size == 48 and res.pool_size == len(y) - 48
+    assert len(res.points) == 3 * 2 * 5
+    curves = res.mean_curves()
+    for s, rows in curves.items():
+        assert [r[0] for r in rows] == [10, 20, 30, 40, 50]
+        assert rows[-1][3] > rows[0][3] - 0.05  # more labels do not make it worse
+        assert rows[-1][3] > 0.8
+    assert res.full_pool["macro_f1"] > 0.9
+    reach = res.labels_to_reach(0.95)
+    assert set(reach) == {"random", "margin", "diversity"}
+    assert all(v is None or 10 <= v <= 50 for v in reach.values())
+    # every strategy of a seed starts from the same random labels
+    first = {(p.strategy, p.seed): p.macro_f1 for p in res.points if p.round == 0}
+    assert first[("random", 0)] == first[("margin", 0)] == first[("diversity", 0)]
+    again = simulate_arrays(X, y, keys, strategies=["random", "margin", "diversity"], batch=10, rounds=4, seeds=2)
+    assert [p.macro_f1 for p in again.points] == [p.macro_f1 for p in res.points]
+
+
+def test_simulate_refuses_too_little_data():
+    X, y, keys = blobs(2)
+    with pytest.raises(ReviewtuiError, match="at least 10 oracle labels"):
+        simulate_arrays(X, y, keys)
+
+
+# --- oracle files -----------------------------------------------------------------------------
+def write_oracle(path: Path, rows: list[tuple[str, str]], header=("reviewId", "label")) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def test_oracle_errors(analysis_ws, tmp_path):
+    ws = analysis_ws
+    good = [(k, v) for k, v in ws.truth.items()]
+    o = read_oracle(write_oracle(tmp_path / "o.csv", good), ws)
+    assert o.labels == ws.truth and o.id_column == "reviewId"
+    bad_label = good[:5] + [(good[5][0], "PRICING")]
+    with pytest.raises(ReviewtuiError, match=r"unknown label 'PRICING'.*line 7"):
+        read_oracle(write_oracle(tmp_path / "b.csv", bad_label), ws)
+    missing = good + [("zzz-not-here", "CONTENT")]
+    with pytest.raises(ReviewtuiError, match=r"1 of 65 ids .* not in this workspace.*zzz-not-here.*--allow-missing"):
+        read_oracle(write_oracle(tmp_path / "m.csv", missing), ws)
+    o = read_oracle(tmp_path / "m.csv", ws, allow_missing=True)
+    assert o.missing == ["zzz-not-here"] and len(o.labels) == 64
+    with pytest.raises(ReviewtuiError, match="id column"):
+        read_oracle(write_oracle(tmp_path / "h.csv", good, header=("x", "label")), ws)
+    with pytest.raises(ReviewtuiError, match="no such oracle file"):
+        read_oracle(tmp_path / "nope.csv", ws)
+    # dataset-N.csv style: the id column that matches the workspace is chosen
+    rows = [(f"kili{i}", k, v) for i, (k, v) in enumerate(good)]
+    with open(tmp_path / "d.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "externalId", "label"])
+        w.writerows(rows)
+    assert read_oracle(tmp_path / "d.csv", ws).id_column == "externalId"
+
+
+def test_bad_oracle_writes_nothing(analysis_ws, tmp_path):
+    ws = analysis_ws
+    path = write_oracle(tmp_path / "o.csv", [("r000", "NOPE")])
+    with pytest.raises(ReviewtuiError):
+        ws.simulate(path)
+    assert not (ws.results_dir / "simulation").exists()
+
+
+# --- real MiniLM on a small workspace ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def labeled_ws(tmp_path_factory):
+    """64 synthetic reviews, 16 labeled (4 per category), embedded once with the real MiniLM."""
+    import random
+
+    from modeling_fixtures import LABELS, review_text
+
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    rng = random.Random(2)
+    ws = Workspace.init(tmp_path_factory.mktemp("al") / "ws")
+    truth = {}
+    recs = []
+    for i in range(64):
+        lab = LABELS[i % 4]
+        truth[f"a{i}"] = lab
+        recs.append(NewAsset(f"a{i}", review_text(lab, rng), {"score": 1 + i % 5}))
+    ws.store.add_assets(recs)
+    for i in range(16):
+        ws.label(f"a{i}", truth[f"a{i}"])
+    ws.truth = truth
+    return ws
+
+
+def test_queue_sets_priorities_and_lists_the_batch(labeled_ws):
+    ws = labeled_ws
+    batch = ws.queue_batch("margin", 5, apply=False)
+    assert len(batch.items) == 5 and not batch.cold_start and batch.labeled == 16 and batch.candidates == 48
+    assert all(not it.external_id in {f"a{i}" for i in range(16)} for it in batch.items)
+    assert [it.priority for it in batch.items] == [5, 4, 3, 2, 1]
+    assert all(it.suggestion in ws.taxonomy.training_keys and 0 < it.confidence <= 1 for it in batch.items)
+    unc = [it.uncertainty for it in batch.items]
+    assert unc == sorted(unc, reverse=True)
+    assert all(a.priority == 0 for a in ws.store.iter_assets())  # the dry run changed nothing
+    applied = ws.queue_batch("diversity", 4)
+    assert applied.moved is not None and applied.moved.failed == {}
+    assert [a.external_id for a in ws.queue(4)] == applied.external_ids  # the queue serves the batch first
+    # the quick model mostly suggests the right category for the synthetic reviews
+    sugg = ws.suggestions([f"a{i}" for i in range(16, 64)])
+    right = sum(sugg[k][0] == ws.truth[k] for k in sugg)
+    assert right >= 0.8 * len(sugg)
+    one = ws.suggest("a20")
+    assert one[0] == sugg["a20"][0] and one[1] == pytest.approx(sugg["a20"][1], abs=1e-5)
+
+
+def test_queue_errors(workspace, labeled_ws):
+    with pytest.raises(ReviewtuiError, match="no reviews"):
+        workspace.queue_batch("margin", 5)
+    with pytest.raises(ReviewtuiError, match="at least 1"):
+        labeled_ws.queue_batch("margin", 0)
+    with pytest.raises(ReviewtuiError, match="unknown strategy"):
+        labeled_ws.queue_batch("smart", 5)
+
+
+def test_simulate_workspace_end_to_end(labeled_ws, tmp_path):
+    ws = labeled_ws
+    path = write_oracle(tmp_path / "oracle.csv", list(ws.truth.items()))
+    res = ws.simulate(path, strategies=["random", "entropy", "diversity"], batch=8, rounds=2, seeds=2)
+    assert res.csv_path.is_file() and res.png_path.read_bytes()[:4] == b"\x89PNG"
+    with open(res.csv_path) as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3 * 2 * 3
+    assert {r["strategy"] for r in rows} == {"random", "entropy", "diversity"}
+    assert [int(r["labels"]) for r in rows[:3]] == [8, 16, 24]
+    assert all(0 <= float(r["macro_f1"]) <= 1 for r in rows)
+    assert res.summary_path.is_file()

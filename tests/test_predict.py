@@ -1,0 +1,168 @@
+"""Corpus prediction: result.csv, resuming an interrupted run, saved models, bad input."""
+
+from __future__ import annotations
+
+import csv
+import threading
+
+import numpy as np
+import pytest
+
+from reviewtui.analysis.predict import RESULT_COLUMNS
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import Progress
+from reviewtui.modeling import Cancelled
+from reviewtui.store import NewAsset
+
+
+def read_rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def label_some(ws, n: int = 16) -> None:
+    for i, (ext, lab) in enumerate(ws.truth.items()):
+        if i >= n:
+            break
+        ws.label(ext, lab)
+
+
+def save_classifier(ws, name: str, tiny_bert, *, keys=None, id2label=None, arch: str = "classifier"):
+    """A tiny BERT (hidden 32, two layers, MiniLM tokenizer) saved as a reviewtui model folder."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertModel
+
+    from reviewtui.modeling.card import ModelCard, now_iso
+
+    keys = list(keys or ws.taxonomy.training_keys)
+    config = BertConfig.from_pretrained(tiny_bert)
+    config.num_labels = len(id2label or keys)
+    config.id2label = dict(enumerate(id2label or keys))
+    config.label2id = {v: k for k, v in config.id2label.items()}
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(config) if arch == "classifier" else BertModel(config)
+    folder = ws.models_dir / name
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
+    ModelCard(name=name, kind="finetuned", base_model="tiny", base_source="local", labels=keys, taxonomy_keys=keys,
+              hyperparameters={"max_length": 64}, created_at=now_iso()).save(folder)
+    return folder
+
+
+def test_predict_with_the_quick_model_writes_every_column(analysis_ws):
+    ws = analysis_ws
+    label_some(ws)
+    ws.store.add_assets([NewAsset("=evil", "=HYPERLINK(\"http://x\") -great app @home +1",
+                                  {"score": 5, "app_version": "-4.5", "thumbs_up": 2})])
+    res = ws.predict()
+    assert res.model == "quick" and res.rows == 65 and res.sentiment == "vader" and res.device == "cpu"
+    rows = read_rows(ws.results_dir / "result.csv")
+    assert list(rows[0]) == RESULT_COLUMNS and len(rows) == 65
+    assert all(r["predicted_category"] in ws.taxonomy.training_keys for r in rows)
+    assert all(0.25 <= float(r["confidence"]) <= 1 for r in rows)
+    assert all(r["sentiment"] in ("negative", "neutral", "positive") for r in rows)
+    assert all(-1 <= float(r["sentiment_score"]) <= 1 for r in rows)
+    first = rows[0]
+    assert first["reviewId"] == "r000" and first["score"] == "1" and first["reviewCreatedVersion"] == "4.5.1"
+    assert first["thumbsUpCount"] == "0" and first["at"] == "2025-01-01 10:00:00" and first["model"] == "quick"
+    # the quick model learned the synthetic categories
+    right = sum(r["predicted_category"] == ws.truth[r["reviewId"]] for r in rows if r["reviewId"] in ws.truth)
+    assert right >= 0.8 * 64
+    # cells that a spreadsheet would run as formulas are neutralised
+    evil = rows[-1]
+    assert evil["reviewId"] == "'=evil" and evil["content"].startswith("'=HYPERLINK")
+    assert evil["reviewCreatedVersion"] == "'-4.5"
+    raw = (ws.results_dir / "result.csv").read_text(encoding="utf-8")
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in raw.splitlines())
+    assert "\n=" not in raw and ",=" not in raw and ",@" not in raw and ",+" not in raw
+    assert not (ws.results_dir / ".predict").exists() or not any((ws.results_dir / ".predict").iterdir())
+
+
+def test_an_interrupted_run_resumes_with_identical_results(analysis_ws):
+    ws = analysis_ws
+    label_some(ws)
+    cancel = threading.Event()
+    seen: list[Progress] = []
+
+    def stop_after_two_chunks(ev):
+        if isinstance(ev, Progress) and ev.task == "predict" and ev.detail.startswith("chunk 2/"):
+            cancel.set()
+        seen.append(ev)
+
+    with pytest.raises(Cancelled, match="run it again to resume"):
+        ws.predict("quick", chunk_size=10, on_event=stop_after_two_chunks, cancel=cancel)
+    assert not (ws.results_dir / "result.csv").exists()
+    run_dirs = list((ws.results_dir / ".predict").iterdir())
+    assert len(run_dirs) == 1 and len(list(run_dirs[0].glob("chunk-*.npz"))) == 2
+
+    resumed = ws.predict("quick", chunk_size=10)
+    assert resumed.chunks == 7 and resumed.resumed_chunks == 2
+    first = (ws.results_dir / "result.csv").read_bytes()
+    assert not (ws.results_dir / ".predict" / run_dirs[0].name).exists()
+
+    fresh = ws.predict("quick", chunk_size=10)
+    assert fresh.resumed_chunks == 0
+    assert (ws.results_dir / "result.csv").read_bytes() == first
+
+    ws.label("r040", "CONTENT")  # other labels -> another quick model -> nothing to resume
+    cancel.clear()
+    with pytest.raises(Cancelled):
+        ws.predict("quick", chunk_size=10, on_event=stop_after_two_chunks, cancel=cancel)
+    ws.label("r041", "CONTENT")
+    assert ws.predict("quick", chunk_size=10).resumed_chunks == 0
+
+
+def test_predict_with_a_saved_fine_tuned_model(analysis_ws, tiny_bert):
+    ws = analysis_ws
+    save_classifier(ws, "tiny", tiny_bert)
+    res = ws.predict(sentiment="none")  # no name: the newest saved model
+    assert res.model == "tiny" and res.sentiment == "none"
+    rows = read_rows(res.path)
+    assert len(rows) == 64 and {r["model"] for r in rows} == {"tiny"}
+    assert all(r["predicted_category"] in ws.taxonomy.training_keys for r in rows)
+    assert all(r["sentiment"] == "" and r["sentiment_score"] == "" for r in rows)
+    # the same probabilities the modeling room's SavedClassifier gives
+    from reviewtui.modeling.inference import SavedClassifier
+
+    clf = SavedClassifier.load(ws.models_dir / "tiny")
+    p = clf.predict_proba([a.text for a in ws.store.iter_assets()])
+    assert [clf.labels[i] for i in p.argmax(1)] == [r["predicted_category"] for r in rows]
+    np.testing.assert_allclose([float(r["confidence"]) for r in rows], p.max(1), atol=1e-3)
+
+
+def test_bad_input_is_a_clear_error_and_writes_nothing(analysis_ws, workspace, tiny_bert, tmp_path):
+    ws = analysis_ws
+    out = ws.results_dir / "result.csv"
+    with pytest.raises(ReviewtuiError, match="no reviews to predict"):
+        workspace.predict()
+    with pytest.raises(ReviewtuiError, match="no model to predict with"):
+        ws.predict()
+    with pytest.raises(ReviewtuiError, match="no model 'ghost'"):
+        ws.predict("ghost")
+    save_classifier(ws, "other-tax", tiny_bert, keys=["PRICE", "BUGS"])
+    with pytest.raises(ReviewtuiError, match="trained on categories PRICE, BUGS"):
+        ws.predict("other-tax")
+    label_some(ws)
+    not_sentiment = save_classifier(ws, "cat-model", tiny_bert)  # labels are categories, not sentiments
+    with pytest.raises(ReviewtuiError, match="not a sentiment classifier: its labels are SUBSCRIPTION"):
+        ws.predict("quick", sentiment=str(not_sentiment))
+    encoder = save_classifier(ws, "encoder", tiny_bert, arch="encoder")
+    with pytest.raises(ReviewtuiError, match="not a sentiment classifier: its architecture is BertModel"):
+        ws.predict("quick", sentiment=str(encoder))
+    with pytest.raises(ReviewtuiError, match="does not exist"):
+        ws.predict("quick", sentiment=str(tmp_path / "no" / "such-model"))
+    assert not out.exists() and not (ws.results_dir / ".predict").exists()
+
+
+def test_a_hugging_face_sentiment_folder_is_used_through_the_same_interface(analysis_ws, tiny_bert):
+    from reviewtui.analysis.sentiment import make_analyzer
+
+    ws = analysis_ws
+    folder = save_classifier(ws, "senti", tiny_bert, id2label=["Negative", "Neutral", "Positive"])
+    an = make_analyzer(str(folder), ws)
+    out = an.analyze(["great", "awful app", "ok"])
+    assert len(out) == 3 and set(out.labels) <= {"negative", "neutral", "positive"}
+    assert np.all(np.abs(out.scores) <= 1)
+    label_some(ws)
+    res = ws.predict("quick", sentiment=str(folder))
+    assert sum(res.sentiment_counts.values()) == 64
