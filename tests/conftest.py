@@ -67,3 +67,30 @@ def tiny_bert(tmp_path_factory) -> Path:
     from modeling_fixtures import make_tiny_model
 
     return make_tiny_model(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture
+def analysis_ws(tmp_path: Path):
+    """(analysis) A local workspace of 64 short synthetic reviews, no labels yet, with star scores,
+    app versions 4.4.x/4.5.x and thumbs-up in the metadata. ``analysis_ws.truth`` maps id -> label."""
+    import random
+
+    from modeling_fixtures import LABELS, review_text
+
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    rng = random.Random(5)
+    ws = Workspace.init(tmp_path / "analysis-ws")
+    truth, records = {}, []
+    for i in range(64):
+        label = LABELS[i % 4]
+        ext = f"r{i:03d}"
+        truth[ext] = label
+        meta = {"score": 1 + (i * 7) % 5, "app_version": "4.5.1" if i % 3 == 0 else "4.4.0",
+                "at": f"2025-01-{1 + i % 28:02d} 10:00:00", "thumbs_up": i % 4}
+        records.append(NewAsset(ext, review_text(label, rng), meta))
+    ws.store.add_assets(records)
+    ws.truth = truth
+    yield ws
+    ws.close()
