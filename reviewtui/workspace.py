@@ -385,7 +385,7 @@ class Workspace:
 
         df = read_results(self.results_dir / RESULT_NAME)
         return summarize(df, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
-                         categories=self.taxonomy.keys, version_depth=version_depth)
+                         categories=self.taxonomy.training_keys, version_depth=version_depth)
 
     def write_report(self, app_version: str | None = None, weight_by_thumbs: bool = False,
                      version_depth: int | None = 2):
