@@ -236,6 +236,15 @@ def test_pull_brings_assets_added_in_kili(pushed):
     assert (a.text, a.metadata, a.label) == ("added in the Kili web app", {"score": 2}, "OTHER")
 
 
+def test_pull_refuses_when_the_interface_changed_in_kili(pushed):
+    ws, srv, pid = pushed
+    iface = json.loads(srv.state.projects[pid]["jsonInterface"])
+    del iface["jobs"]["JOB_0"]["content"]["categories"]["OTHER"]
+    srv.state.projects[pid]["jsonInterface"] = json.dumps(iface)
+    msg, _ = timed(lambda: Workspace.open(ws.root).kili_pull())
+    assert "no longer matches" in msg and "OTHER" in msg
+
+
 # -- review, queue, priorities, predictions -----------------------------------------------------
 def test_send_to_review_and_back_to_queue_use_the_current_sdk_calls(pushed):
     ws, srv, pid = pushed
@@ -398,6 +407,17 @@ def test_timeout_mid_push_then_rerun_finishes(tmp_path, kili_server):
     ws.kili_push()
     ext = [a["externalId"] for a in kili_server.state.assets[pid]]
     assert len(ext) == len(set(ext)) == 250
+
+
+def test_bucket_upload_hang_fails_fast_then_rerun_finishes(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=150, settings=None)  # default request timeout
+    pid = ws.kili_create("Reviews").id
+    kili_server.fail("PUT", "hang", after=120, seconds=8)  # during the 2nd batch's text uploads
+    msg, took = timed(lambda: ws.kili_push())
+    assert "did not answer within 5 s" in msg and took < 10
+    assert len(kili_server.state.assets[pid]) == 100
+    kili_server.clear_faults()
+    assert ws.kili_push().pushed == 50 and len(kili_server.state.assets[pid]) == 150
 
 
 def test_unknown_project_id_in_config(tmp_path, kili_server):

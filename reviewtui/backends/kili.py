@@ -400,8 +400,7 @@ class KiliBackend:
         review_steps = {str(s) for s in self.section.get("review_steps", [])}
         step_types = {s.get("name"): ("REVIEW" if s.get("name") in review_steps else s.get("type", "DEFAULT"))
                       for s in info.steps}
-        fields = ["id", "externalId", "skipped", "updatedAt", "content", "jsonMetadata",
-                  "latestLabel.jsonResponse", "latestLabel.author.email", "latestLabel.createdAt",
+        fields = ["id", "externalId", "skipped", "updatedAt", "latestLabel.jsonResponse", "latestLabel.author.email", "latestLabel.createdAt",
                   "latestLabel.labelType"]
         fields += ["status"] if steps_v1 else ["currentStep.name", "currentStep.status"]
         cursor = None if full else self.store.get_meta(self._cursor_key(pid))
@@ -425,7 +424,7 @@ class KiliBackend:
         statuses: dict[str, list[str]] = {}
         skips: list[str] = []
         remote: dict[str, str] = {}
-        new_assets: list[dict[str, Any]] = []
+        new_assets: list[str] = []
         present = self.store.existing_ids(a["externalId"] for a in seen)
         newest = cursor
         for a in seen:
@@ -434,7 +433,7 @@ class KiliBackend:
             if a.get("updatedAt") and (newest is None or str(a["updatedAt"]) > newest):
                 newest = str(a["updatedAt"])
             if ext not in present:
-                new_assets.append(a)
+                new_assets.append(ext)
             label = a.get("latestLabel")
             if label is not None and label.get("labelType", "DEFAULT") not in LABEL_TYPES:
                 label = None
@@ -493,23 +492,24 @@ class KiliBackend:
             self.store.set_meta(self._cursor_key(pid), newest)
         return report
 
-    def _new_asset_records(self, assets: list[dict[str, Any]]) -> list[NewAsset]:
-        """Assets someone added in Kili directly: their text (downloaded when it is a URL) and metadata."""
+    def _new_asset_records(self, external_ids: list[str]) -> list[NewAsset]:
+        """Assets someone added in Kili directly: their text (downloaded when Kili gives a URL, as it
+        does for uploaded text) and metadata. Asked for separately: a pull does not carry every
+        asset's content URL."""
+        pid = self._require_project()
         out = []
-        with self._errors("downloading the text of assets added in Kili"):
-            for a in assets:
-                content = str(a.get("content") or "")
-                if content.startswith(("http://", "https://")):
-                    response = self.kili.http_client.get(content)
-                    response.raise_for_status()
-                    content = response.content.decode("utf-8", errors="replace")
-                meta = a.get("jsonMetadata") or {}
-                if isinstance(meta, str):
-                    try:
-                        meta = json.loads(meta)
-                    except ValueError:
-                        meta = {}
-                out.append(NewAsset(str(a["externalId"]), content, meta if isinstance(meta, dict) else {}))
+        with self._errors("reading the assets added in Kili"):
+            for chunk in _chunks(external_ids, BATCH):
+                for a in self.kili.assets(project_id=pid, fields=["externalId", "content", "jsonMetadata"],
+                                          external_id_strictly_in=list(chunk), as_generator=True,
+                                          disable_tqdm=True):
+                    content = str(a.get("content") or "")
+                    if content.startswith(("http://", "https://")):
+                        response = self.kili.http_client.get(content)
+                        response.raise_for_status()
+                        content = response.content.decode("utf-8", errors="replace")
+                    meta = a.get("jsonMetadata")
+                    out.append(NewAsset(str(a["externalId"]), content, meta if isinstance(meta, dict) else {}))
         return out
 
     def sync(self, on_event: EventSink | None = None) -> SyncReport:
