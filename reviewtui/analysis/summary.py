@@ -68,16 +68,22 @@ class Summary:
         """name -> DataFrame, the tables the report writes as CSV."""
         import pandas as pd
 
+        def named(df, name: str):
+            df = df.copy()
+            df.index.name = name
+            return df
+
         return {
-            "category_distribution": pd.DataFrame({"reviews": self.categories, "share": self.category_share}),
-            "sentiment_distribution": self.sentiments.rename("reviews").to_frame(),
-            "score_distribution": self.scores.rename("reviews").to_frame(),
-            "category_sentiment": self.category_sentiment,
-            "negative_share_by_category": pd.DataFrame({"negative_share": self.negative_share,
-                                                        "mean_score": self.mean_score}),
-            "by_version": self.by_version,
-            "version_category": self.version_category,
-            "version_negative_share": self.version_negative_share,
+            "category_distribution": named(pd.DataFrame({"reviews": self.categories, "share": self.category_share}),
+                                           "category"),
+            "sentiment_distribution": named(self.sentiments.rename("reviews").to_frame(), "sentiment"),
+            "score_distribution": named(self.scores.rename("reviews").to_frame(), "stars"),
+            "category_sentiment": named(self.category_sentiment, "category"),
+            "negative_share_by_category": named(pd.DataFrame({"negative_share": self.negative_share,
+                                                              "mean_score": self.mean_score}), "category"),
+            "by_version": named(self.by_version, "version"),
+            "version_category": named(self.version_category, "version"),
+            "version_negative_share": named(self.version_negative_share, "version"),
         }
 
     def to_dict(self) -> dict[str, Any]:

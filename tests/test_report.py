@@ -1,0 +1,226 @@
+"""Summaries against a hand-computed case, the report files, CSV neutralising, sentiment options."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewtui.analysis.export import csv_text, frame_csv_bytes, safe_cell
+from reviewtui.analysis.summary import summarize, version_group, version_key
+from reviewtui.errors import ReviewtuiError
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = ["reviewId", "content", "score", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category",
+          "confidence", "sentiment", "sentiment_score", "model"]
+# id, category, sentiment, stars, version, thumbs-up
+ROWS = [
+    ("1", "SUBSCRIPTION", "negative", 1, "4.4.0", 0),
+    ("2", "SUBSCRIPTION", "negative", 2, "4.5.0", 3),
+    ("3", "SUBSCRIPTION", "positive", 5, "4.5.1", 0),
+    ("4", "CONTENT", "positive", 5, "4.4.0", 1),
+    ("5", "CONTENT", "neutral", 3, "4.4.1", 0),
+    ("6", "INTERFACE", "negative", 1, "4.5.0", 9),
+    ("7", "INTERFACE", "negative", 2, "4.10.0", 0),
+    ("8", "USER_EXPERIENCE", "positive", 4, "", 0),
+]
+KEYS = ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
+
+
+def frame():
+    import pandas as pd
+
+    return pd.DataFrame([{"reviewId": i, "content": f"text {i}", "score": str(s), "reviewCreatedVersion": v,
+                          "at": "", "thumbsUpCount": str(t), "predicted_category": c, "confidence": "0.9",
+                          "sentiment": se, "sentiment_score": "0", "model": "m"}
+                         for i, c, se, s, v, t in ROWS], dtype=str)
+
+
+def test_summary_matches_the_hand_computed_case():
+    s = summarize(frame(), categories=KEYS)
+    assert s.reviews == 8 and s.total == 8 and s.model == "m"
+    assert s.categories.to_dict() == {"SUBSCRIPTION": 3, "CONTENT": 2, "INTERFACE": 2, "USER_EXPERIENCE": 1}
+    assert s.category_share["SUBSCRIPTION"] == pytest.approx(3 / 8)
+    assert s.sentiments.to_dict() == {"negative": 4, "neutral": 1, "positive": 3}
+    assert s.scores.to_dict() == {1: 2, 2: 2, 3: 1, 4: 1, 5: 2}
+    assert s.category_sentiment.loc["SUBSCRIPTION"].to_dict() == {"negative": 2, "neutral": 0, "positive": 1}
+    assert s.category_sentiment.loc["CONTENT"].to_dict() == {"negative": 0, "neutral": 1, "positive": 1}
+    assert s.negative_share.to_dict() == pytest.approx({"SUBSCRIPTION": 2 / 3, "CONTENT": 0.0, "INTERFACE": 1.0,
+                                                        "USER_EXPERIENCE": 0.0})
+    assert s.mean_score.to_dict() == pytest.approx({"SUBSCRIPTION": 8 / 3, "CONTENT": 4.0, "INTERFACE": 1.5,
+                                                    "USER_EXPERIENCE": 4.0})
+    # versions grouped to major.minor, sorted numerically (4.10 after 4.5), blanks "unknown"
+    assert list(s.by_version.index) == ["unknown", "4.4", "4.5", "4.10"]
+    assert s.latest_version == "4.10"
+    v45 = s.by_version.loc["4.5"]
+    assert v45["reviews"] == 3 and v45["mean_score"] == pytest.approx(8 / 3)
+    assert v45["negative_share"] == pytest.approx(2 / 3)
+    assert v45["share_SUBSCRIPTION"] == pytest.approx(2 / 3) and v45["share_INTERFACE"] == pytest.approx(1 / 3)
+    assert s.version_category.loc["4.4"].to_dict() == {"SUBSCRIPTION": 1, "CONTENT": 2, "INTERFACE": 0,
+                                                       "USER_EXPERIENCE": 0}
+    assert s.version_negative_share.loc["4.5", "SUBSCRIPTION"] == pytest.approx(0.5)
+    assert s.latest["version"] == "4.10" and s.latest["reviews"] == 1
+    assert s.latest["negative_share"] == 1.0 and s.latest["negative_share_others"] == pytest.approx(3 / 7)
+    assert s.latest["category_share"]["INTERFACE"] == 1.0
+    assert s.latest["category_share_others"]["INTERFACE"] == pytest.approx(1 / 7)
+    json.dumps(s.to_dict())  # plain data all the way down
+
+
+def test_thumbs_up_weighting_by_hand():
+    s = summarize(frame(), categories=KEYS, weight_by_thumbs=True)  # weights 1+thumbs: 1,4,1,2,1,10,1,1
+    assert s.total == 21 and s.reviews == 8
+    assert s.categories.to_dict() == {"SUBSCRIPTION": 6, "CONTENT": 3, "INTERFACE": 11, "USER_EXPERIENCE": 1}
+    assert s.sentiments["negative"] == 16
+    assert s.negative_share["SUBSCRIPTION"] == pytest.approx(5 / 6)
+    assert s.mean_score["SUBSCRIPTION"] == pytest.approx(14 / 6)
+    assert s.scores[1] == 11
+
+
+def test_version_filter():
+    s = summarize(frame(), categories=KEYS, app_version="4.5")
+    assert s.reviews == 3 and s.app_version == "4.5"
+    assert s.categories.to_dict() == {"SUBSCRIPTION": 2, "CONTENT": 0, "INTERFACE": 1, "USER_EXPERIENCE": 0}
+    assert summarize(frame(), app_version="4.10.0").reviews == 1
+    assert summarize(frame(), app_version="4.4.1").reviews == 1
+    with pytest.raises(ReviewtuiError, match=r"no reviews of app version '9.9'.*4.4, 4.5, 4.10"):
+        summarize(frame(), app_version="9.9")
+    with pytest.raises(ReviewtuiError, match="no predictions"):
+        summarize(frame().iloc[:0])
+    assert version_group("4.5.2") == "4.5" and version_group("", 2) == "unknown"
+    assert version_group("4.5.2", None) == "4.5.2"
+    assert sorted(["4.10", "4.9", "unknown", "10.0"], key=version_key) == ["unknown", "4.9", "4.10", "10.0"]
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised():
+    import pandas as pd
+
+    assert [safe_cell(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "ok", -0.5, 3)] == \
+        ["'=1+1", "'+1", "'-2", "'@SUM(A1)", "'\tx", "ok", -0.5, 3]
+    rows = list(csv.reader(io.StringIO(csv_text(["a", "=b"], [["=cmd|' /C calc'!A0", -1.25]]))))
+    assert rows == [["a", "'=b"], ["'=cmd|' /C calc'!A0", "-1.25"]]
+    df = pd.DataFrame({"x": ["@evil", "fine"], "n": [-1.0, 2.0]}, index=pd.Index(["+a", "b"], name="k"))
+    assert frame_csv_bytes(df).decode().splitlines() == ["k,x,n", "'+a,'@evil,-1.0", "b,fine,2.0"]
+
+
+def write_result_csv(ws) -> Path:
+    path = ws.results_dir / "result.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, c, se, s, v, t in ROWS:
+            w.writerow([i, f"text {i}", s, v, "", t, c, "0.9", se, "0", "m"])
+    return path
+
+
+def test_report_files_and_their_numbers(workspace):
+    ws = workspace
+    with pytest.raises(ReviewtuiError, match="run reviewtui predict first"):
+        ws.summary()
+    write_result_csv(ws)
+    s = ws.summary()
+    assert list(s.categories.index) == KEYS  # the taxonomy's training categories, in order
+    paths = ws.write_report()
+    for p in (paths.markdown, paths.html, *paths.charts.values(), *paths.tables.values()):
+        assert p.is_file() and p.stat().st_size > 0
+    assert set(paths.charts) == {"category_distribution", "sentiment_distribution", "score_distribution",
+                                 "category_sentiment", "negative_share_by_category", "by_version"}
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths.charts.values())
+    with open(paths.tables["category_sentiment"], newline="") as fh:
+        table = {r["category"]: r for r in csv.DictReader(fh)}
+    assert table["SUBSCRIPTION"] == {"category": "SUBSCRIPTION", "negative": "2", "neutral": "0", "positive": "1"}
+    with open(paths.tables["negative_share_by_category"], newline="") as fh:
+        neg = {r["category"]: float(r["negative_share"]) for r in csv.DictReader(fh)}
+    assert neg["INTERFACE"] == 1.0 and neg["SUBSCRIPTION"] == pytest.approx(0.666667)
+    md = paths.markdown.read_text()
+    assert "INTERFACE draws the most negative reviews: 100.0%" in md
+    assert "The latest version 4.10 (1 reviews) is more negative" in md
+    assert "![category_sentiment](charts/category_sentiment.png)" in md
+    html = paths.html.read_text()
+    assert html.count("data:image/png;base64,") == 6 and "<table>" in html
+    assert not list(ws.results_dir.glob(".report-*"))
+    # a filtered, weighted report
+    paths = ws.write_report(app_version="4.5", weight_by_thumbs=True)
+    assert "3 reviews (app version 4.5)" in paths.markdown.read_text()
+
+
+def test_cli_summary_and_report(workspace, capsys):
+    from reviewtui.cli import main
+
+    write_result_csv(workspace)
+    root = str(workspace.root)
+    assert main(["-w", root, "summary", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["categories"]["SUBSCRIPTION"] == 3 and data["latest_version"] == "4.10"
+    assert data["negative_share"]["INTERFACE"] == 1.0
+    assert main(["-w", root, "summary", "--app-version", "4.4"]) == 0
+    assert "3 reviews" in capsys.readouterr().out
+    assert main(["-w", root, "report", "--weight-thumbs"]) == 0
+    assert "report.md" in capsys.readouterr().out
+    assert main(["-w", root, "summary", "--app-version", "7"]) == 2
+    assert "no reviews of app version '7'" in capsys.readouterr().err
+
+
+# --- sentiment --------------------------------------------------------------------------------
+def test_vader_and_star_labels():
+    from reviewtui.analysis.sentiment import VaderAnalyzer, star_label
+
+    out = VaderAnalyzer().analyze(["i love this app, it is great", "terrible, awful, i hate it", "the app"])
+    assert out.labels == ["positive", "negative", "neutral"]
+    assert out.scores[0] > 0.5 and out.scores[1] < -0.5 and out.scores[2] == 0
+    assert [star_label(v) for v in (1, "2", 3, 4.0, "5", "", None, 7)] == \
+        ["negative", "negative", "neutral", "positive", "positive", None, None, None]
+
+
+def test_sentiment_label_mapping_of_model_configs():
+    from reviewtui.analysis.sentiment import sentiment_columns
+
+    seq = ["RobertaForSequenceClassification"]
+    generic = {"architectures": seq, "id2label": {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"}}
+    assert sentiment_columns(generic, "cardiffnlp/twitter-roberta-base-sentiment") == \
+        {"negative": 0, "neutral": 1, "positive": 2}
+    with pytest.raises(ReviewtuiError, match="not a sentiment classifier: its labels are LABEL_0"):
+        sentiment_columns(generic, "some/topic-model")
+    sst2 = {"architectures": seq, "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}
+    assert sentiment_columns(sst2, "x") == {"negative": 0, "positive": 1}
+    with pytest.raises(ReviewtuiError, match="architecture is BertModel"):
+        sentiment_columns({"architectures": ["BertModel"], "id2label": sst2["id2label"]}, "x")
+
+
+def test_sentiment_options_compared_with_the_stars(analysis_ws):
+    ws = analysis_ws
+    cmp = ws.sentiment_comparison(["vader", "stars"])
+    assert cmp.n == 64 and sum(cmp.star_distribution.values()) == 64
+    vader, stars = cmp.agreements
+    assert vader.analyzer == "vader" and not vader.cross_validated
+    assert stars.analyzer == "stars" and stars.cross_validated
+    for a in (vader, stars):
+        assert sum(map(sum, a.confusion)) == 64 and 0 <= a.accuracy <= 1 and -1 <= a.kappa <= 1
+        assert [sum(r) for r in a.confusion] == [cmp.star_distribution[s] for s in ("negative", "neutral", "positive")]
+    assert cmp.pairwise["vader"]["vader"] == 1.0
+
+
+def test_sentiment_needs_star_scores(workspace, tmp_path):
+    from reviewtui.store import NewAsset
+
+    workspace.store.add_assets([NewAsset("a", "nice", {}), NewAsset("b", "bad", {})])
+    with pytest.raises(ReviewtuiError, match="no review in this workspace has a 1-5 star score"):
+        workspace.sentiment_comparison()
+
+
+def test_analysis_modules_import_no_ml_stack():
+    code = ("import json, sys\n"
+            "import reviewtui.cli, reviewtui.active, reviewtui.analysis.predict, reviewtui.analysis.sentiment\n"
+            "import reviewtui.analysis.summary, reviewtui.analysis.report, reviewtui.analysis.export\n"
+            "reviewtui.cli.build_parser()\n"
+            "heavy = ('torch', 'transformers', 'sklearn', 'matplotlib', 'pandas', 'datasets', 'ray')\n"
+            "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules if k.split('.')[0] in heavy})))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
