@@ -519,14 +519,17 @@ def cmd_kili(args: argparse.Namespace) -> int:
     elif action == "attach":
         rep = ws.kili_attach(args.project_id)
     else:
-        preds = ws.kili_predictions_from_csv(args.file) if action == "predictions" else None
+        preds, model = ws.kili_predictions_from_csv(args.file) if action == "predictions" else (None, None)
+        model = args.model or model if action == "predictions" else None
+        if action == "predictions" and not model:
+            raise ReviewtuiError(f"{args.file}: no model column; name the model with --model NAME")
         with _ProgressSink() as sink:
             if action == "push":
                 rep = ws.kili_push(limit=args.limit, on_event=sink)
             elif action == "pull":
                 rep = ws.kili_pull(full=args.full, on_event=sink)
             else:
-                rep = ws.kili_push_predictions(preds, args.model, args.model_version or "", on_event=sink)
+                rep = ws.kili_push_predictions(preds, model, args.model_version or "", on_event=sink)
     if args.json:
         _print_json(rep.to_dict())
         return 0
@@ -583,8 +586,9 @@ def register_kili_commands(sub: Any) -> None:
     q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")
     q.add_argument("--json", action="store_true")
     r = ksub.add_parser("predictions", help="send model predictions as pre-annotations")
-    r.add_argument("file", help="CSV with externalId (or id) and prediction (or label)[, confidence]")
-    r.add_argument("--model", required=True, help="model name recorded in Kili")
+    r.add_argument("file", help="results/result.csv of `reviewtui predict`, or a CSV with externalId (or id) "
+                               "and prediction (or label)[, confidence]")
+    r.add_argument("--model", help="model name recorded in Kili (default: the file's model column)")
     r.add_argument("--version", dest="model_version", help="model version (recorded as NAME@VERSION)")
     r.add_argument("--json", action="store_true")
     for action in (c, a, p, q, r):

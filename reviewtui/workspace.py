@@ -438,8 +438,9 @@ class Workspace:
         """Send predictions (external id -> category or (category, confidence)) as pre-annotations."""
         return self.kili_backend().push_predictions(predictions, model_name, model_version, on_event=on_event)
 
-    def kili_predictions_from_csv(self, path: str | Path) -> dict[str, Any]:
-        """Read id,label[,confidence] rows (result.csv works too) for :meth:`kili_push_predictions`."""
+    def kili_predictions_from_csv(self, path: str | Path) -> tuple[dict[str, Any], str | None]:
+        """Read id,label[,confidence] rows for :meth:`kili_push_predictions`; ``reviewtui predict``'s
+        results/result.csv works as is. Returns (predictions, the file's model column or None)."""
         p = Path(path)
         if not p.is_file():
             raise ReviewtuiError(f"{p}: no such file")
@@ -450,16 +451,19 @@ class Workspace:
         reader = csv.DictReader(io.StringIO(text))
         header = reader.fieldnames or []
         id_col = next((c for c in ("externalId", "id", "external_id", "reviewId") if c in header), None)
-        label_col = next((c for c in ("prediction", "predicted", "label", "category") if c in header), None)
+        label_col = next((c for c in ("prediction", "predicted_category", "predicted", "label", "category")
+                          if c in header), None)
         conf_col = next((c for c in ("confidence", "score_pred", "probability") if c in header), None)
         if id_col is None or label_col is None:
             raise ReviewtuiError(f"{p}: needs an id column (externalId or id) and a prediction column "
                                  f"(prediction or label); the columns are: {', '.join(header) or 'none'}")
         out: dict[str, Any] = {}
+        model: str | None = None
         for line, row in enumerate(reader, start=2):
             ext, lab = (row.get(id_col) or "").strip(), (row.get(label_col) or "").strip()
             if not ext or not lab:
                 continue
+            model = model or (row.get("model") or "").strip() or None
             key = self.taxonomy.require(lab, f"{p}: line {line}")
             conf = None
             if conf_col and (row.get(conf_col) or "").strip():
@@ -470,4 +474,4 @@ class Workspace:
             out[ext] = (key, conf)
         if not out:
             raise ReviewtuiError(f"{p}: no prediction rows")
-        return out
+        return out, model

@@ -89,11 +89,18 @@ def test_predictions_from_a_csv(tmp_path, kili_server, capsys):
     ws.store.add_assets([NewAsset("a1", "great articles"), NewAsset("a2", "crashes all the time")])
     run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
     run(capsys, "-w", ws_dir, "kili", "push")
-    csv_path = tmp_path / "result.csv"
+    csv_path = tmp_path / "preds.csv"
     csv_path.write_text("externalId,prediction,confidence\na1,CONTENT,0.8\na2,Interface,0.6\n")
     code, out, _ = run(capsys, "-w", ws_dir, "kili", "predictions", str(csv_path), "--model", "quick", "--version", "2")
     assert code == 0 and "Sent 2 predictions of quick@2" in out
     assert {i["modelName"] for c in kili_server.calls("appendManyLabels") for i in c["data"]["labelsData"]} == {"quick@2"}
+    result = tmp_path / "result.csv"  # the columns of `reviewtui predict`'s results/result.csv
+    result.write_text("reviewId,content,predicted_category,confidence,model\n"
+                      "a1,great articles,Content,0.7,minilm-ft-3\na2,crashes,INTERFACE,0.9,minilm-ft-3\n")
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "predictions", str(result))
+    assert code == 0 and "Sent 2 predictions of minilm-ft-3" in out
+    code, _, err = run(capsys, "-w", ws_dir, "kili", "predictions", str(csv_path))
+    assert code == 2 and "--model" in err
 
 
 SECRET = "kili-SECRET-e4c1d9a07b3f5a62"
