@@ -313,8 +313,12 @@ def cmd_queue(args: argparse.Namespace) -> int:
     how = "coverage (no model yet)" if batch.cold_start else batch.strategy
     t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
                     f"{batch.candidates} candidates")
-    for col in ("#", "id", "suggestion", "conf.", "uncert.", "text"):
-        t.add_column(col, overflow="ellipsis", no_wrap=col != "text", justify="right" if col in ("#", "conf.", "uncert.") else "left")
+    t.add_column("#", justify="right")
+    t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=14)
+    t.add_column("suggestion", no_wrap=True, min_width=10)
+    t.add_column("conf.", justify="right", no_wrap=True)
+    t.add_column("uncert.", justify="right", no_wrap=True, min_width=7)
+    t.add_column("text", ratio=1, min_width=30)
     for rank, it in enumerate(batch.items[: args.rows], start=1):
         t.add_row(str(rank), it.external_id, it.suggestion or "-",
                   f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
@@ -426,8 +430,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     scope = f"version {s.app_version}" if s.app_version else "all versions"
     con.print(f"[bold]{s.reviews:,} reviews[/] ({scope}; model {s.model}; latest version {s.latest_version or '-'})")
     t = Table(title="Category x sentiment")
-    for c in ("category", "reviews", "share", "negative", "neutral", "positive", "% negative", "mean stars"):
-        t.add_column(c, justify="left" if c == "category" else "right")
+    t.add_column("category", no_wrap=True, min_width=15)
+    for c in ("reviews", "share", "neg", "neu", "pos", "% neg", "stars"):
+        t.add_column(c, justify="right", no_wrap=True)
     for cat in s.categories.index:
         cs = s.category_sentiment.loc[cat]
         neg, ms = s.negative_share.get(cat), s.mean_score.get(cat)
