@@ -298,6 +298,247 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 # --- modeling ---
+def _fmt(value: Any, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "-"
+
+
+def _print_card(card: Any) -> None:
+    from rich.table import Table
+
+    con = _console()
+    m = card.metrics
+    con.print(f"Saved model [bold]{card.name}[/] ({card.kind}, base {card.base_model}) trained on "
+              f"{card.dataset_version} in {card.train_seconds:.1f}s: test accuracy [bold]{_fmt(m.get('accuracy'))}[/], "
+              f"weighted F1 {_fmt(m.get('f1_weighted'))}, macro F1 {_fmt(m.get('f1_macro'))} "
+              f"({card.splits.get('test', 0)} test rows).")
+    report = Table(title="Per-class report (test split)")
+    for col in ("label", "precision", "recall", "f1", "support"):
+        report.add_column(col, justify="left" if col == "label" else "right")
+    for label in card.labels:
+        r = card.per_class.get(label, {})
+        report.add_row(label, _fmt(r.get("precision")), _fmt(r.get("recall")), _fmt(r.get("f1")), str(r.get("support", 0)))
+    report.add_row("weighted", _fmt(m.get("precision_weighted")), _fmt(m.get("recall_weighted")),
+                   _fmt(m.get("f1_weighted")), str(card.splits.get("test", 0)), style="bold")
+    con.print(report)
+    if card.confusion_matrix:
+        cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
+        cm.add_column("")
+        for label in card.labels:
+            cm.add_column(label[:12], justify="right")
+        for label, row in zip(card.labels, card.confusion_matrix):
+            cm.add_row(label, *[str(v) for v in row])
+        con.print(cm)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    ws = _open(args)
+    version = f"dataset-{args.version}" if args.version and str(args.version).isdigit() else args.version
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
+                                   ("batch_size", args.batch_size)) if v is not None}
+    with _ProgressSink() as sink:
+        card = ws.train(version, args.name, model=args.model, training=overrides, quick=args.quick,
+                        overwrite=args.overwrite, on_event=sink)
+    if args.json:
+        _print_json(card.to_dict())
+    else:
+        _print_card(card)
+    return 0
+
+
+class _TrialBoard:
+    """The live rich table of Ray Tune trials, fed by TrialUpdate events from the search thread."""
+
+    def __init__(self, total: int) -> None:
+        import threading
+
+        self.total = total
+        self.rows: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self.lock = threading.Lock()
+        self.cancelling = False
+
+    def __call__(self, event: Any) -> None:
+        from reviewtui.events import Notice, TrialUpdate
+
+        with self.lock:
+            if isinstance(event, TrialUpdate):
+                self.rows[event.trial_id] = event
+            elif isinstance(event, Notice):
+                self.notes = (self.notes + [event.text])[-3:]
+
+    def render(self):
+        from rich.console import Group
+        from rich.table import Table
+
+        with self.lock:
+            rows = list(self.rows.values())
+            notes = list(self.notes)
+        best = max((r for r in rows if "accuracy" in r.metrics), key=lambda r: r.metrics.get("objective", 0.0),
+                   default=None)
+        table = Table(title=f"Trials ({sum(r.status in ('TERMINATED', 'STOPPED', 'ERROR') for r in rows)}"
+                            f"/{self.total} finished)", expand=False)
+        for col in ("trial", "status", "model", "lr", "epochs", "batch", "epoch", "val acc", "val F1", "loss", "time"):
+            table.add_column(col, justify="left" if col in ("trial", "status", "model") else "right")
+        colours = {"RUNNING": "cyan", "TERMINATED": "green", "STOPPED": "yellow", "ERROR": "red"}
+        for r in rows:
+            c = r.config
+            status = r.status + (" (ASHA)" if r.early_stopped else "")
+            model = str(c.get("model", ""))
+            quick = model == "quick"
+            lr = f"C={_fmt(c.get('quick_C'), 1)}" if quick else (f"{c['learning_rate']:.1e}" if "learning_rate" in c else "-")
+            table.add_row(r.trial_id + (" *" if best is not None and r.trial_id == best.trial_id else ""),
+                          f"[{colours.get(r.status, '')}]{status}[/]", Path(model).name if "/" in model and
+                          Path(model).exists() else model, lr,
+                          "-" if quick else str(c.get("epochs", "-")), "-" if quick else str(c.get("batch_size", "-")),
+                          str(r.iteration),
+                          _fmt(r.metrics.get("accuracy")), _fmt(r.metrics.get("f1_weighted")),
+                          _fmt(r.metrics.get("loss")), f"{r.elapsed:.0f}s")
+        parts: list[Any] = [table]
+        gpus = next((r.gpus for r in reversed(rows) if r.gpus), ())
+        for g in gpus:
+            parts.append(f"GPU {g.index} {g.name}: {_fmt(g.utilization, 0)}% util, "
+                         f"{_fmt(g.memory_used_mb, 0)}/{_fmt(g.memory_total_mb, 0)} MB")
+        errors = [r for r in rows if r.status == "ERROR" and r.error]
+        parts += [f"[red]{r.trial_id}: {r.error}[/]" for r in errors[-3:]]
+        parts += [f"[dim]{n}[/]" for n in notes]
+        if self.cancelling:
+            parts.append("[yellow]cancelling: stopping the running trials…[/]")
+        return Group(*parts)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    import threading
+    import time
+
+    from rich.live import Live
+
+    ws = _open(args)
+    version = f"dataset-{args.version}" if args.version and str(args.version).isdigit() else args.version
+    total = args.trials or int(ws.config.section("tuning").get("trials", 20))
+    tuning: dict[str, Any] = {}
+    if args.candidates:
+        tuning["candidates"] = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    board = _TrialBoard(total)
+    cancel = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["result"] = ws.tune(total, args.ray_address, version=version, name=args.name, tuning=tuning,
+                                        on_event=board, cancel=cancel)
+        except BaseException as exc:  # re-raised in the main thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run, name="reviewtui-tune", daemon=True)
+    console = _err_console()
+    with Live(board.render(), console=console, refresh_per_second=4, transient=False,
+              redirect_stdout=False, redirect_stderr=False) as live:
+        worker.start()
+        # a plain sleep, not Thread.join: a Ctrl-C inside join() can leave is_alive() wrong on 3.11
+        while not done.is_set():
+            try:
+                time.sleep(0.25)
+                live.update(board.render())
+            except KeyboardInterrupt:
+                # Ctrl-C: stop the search cleanly; finished trials are kept and Ray is shut down
+                cancel.set()
+                board.cancelling = True
+        live.update(board.render())
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    if args.json:
+        _print_json({"cancelled": result.cancelled, "best_trial": result.best_trial_id,
+                     "best_config": result.best_config, "best_validation": result.best_metrics,
+                     "counts": result.counts, "early_stopped": result.early_stopped,
+                     "search_seconds": round(result.search_seconds, 2),
+                     "trials": [{"trial_id": t.trial_id, "status": t.status, "config": t.config,
+                                 "iteration": t.iteration, "metrics": t.metrics, "early_stopped": t.early_stopped,
+                                 "error": t.error} for t in result.trials],
+                     "model": result.card.to_dict() if result.card else None})
+        return 130 if result.cancelled else 0
+    con = _console()
+    counts = ", ".join(f"{n} {s.lower()}" for s, n in result.counts.items())
+    con.print(f"Search {'cancelled' if result.cancelled else 'done'} in {result.search_seconds:.0f}s: {counts}; "
+              f"{result.early_stopped} stopped early by ASHA.")
+    if result.best_trial_id:
+        con.print(f"Best trial {result.best_trial_id}: validation accuracy {_fmt(result.best_metrics.get('accuracy'))} "
+                  f"with {json.dumps(result.best_config)}")
+    if result.card is not None:
+        _print_card(result.card)
+    elif result.cancelled:
+        con.print("Nothing saved (cancelled).")
+    return 130 if result.cancelled else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    ws = _open(args)
+    rows = ws.model_history()
+    curve = ws.learning_curve()
+    if args.json:
+        _print_json({"models": [r.to_dict() for r in rows], "learning_curve": [p.to_dict() for p in curve]})
+        return 0
+    con = _console()
+    if not rows:
+        con.print("No trained model yet: run reviewtui train (or reviewtui tune --trials 20).")
+        return 0
+    table = Table(title="Trained models (test split)")
+    table.add_column("model", overflow="fold")
+    table.add_column("kind / base", overflow="fold")
+    table.add_column("version")
+    for col in ("acc", "F1 w", "P w", "R w", "F1 m", "test", "trained"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in rows:
+        kind = r.kind + ("+tuned" if r.tuned else "") + f" / {r.base_model}"
+        table.add_row(r.name, kind, r.dataset_version or "-", _fmt(r.accuracy), _fmt(r.f1_weighted),
+                      _fmt(r.precision_weighted), _fmt(r.recall_weighted), _fmt(r.f1_macro), str(r.test_rows),
+                      r.created_at.replace("T", " ")[5:16])
+    con.print(table)
+    if len(curve) > 1:
+        lc = Table(title="Learning curve (best model per version)")
+        for col in ("version", "model", "accuracy", "F1 w", "precision w", "recall w"):
+            lc.add_column(col, justify="left" if col in ("version", "model") else "right")
+        for p in curve:
+            lc.add_row(p.version, p.model, _fmt(p.accuracy), _fmt(p.f1_weighted), _fmt(p.precision_weighted),
+                       _fmt(p.recall_weighted))
+        con.print(lc)
+    return 0
+
+
+def register_modeling_commands(sub: Any) -> None:
+    s = sub.add_parser("train", help="fine-tune a classifier on a dataset version; evaluate and save it")
+    s.add_argument("--version", help="dataset version, e.g. 11 or dataset-11 (default: the latest)")
+    s.add_argument("--name", help="model folder name under models/ (default: <version>-<base>-<time>)")
+    s.add_argument("--model", help="base model: minilm, a local folder or a hub id (default: [model] base)")
+    s.add_argument("--quick", action="store_true", help="train the quick model (embeddings + logistic regression)")
+    s.add_argument("--epochs", type=int, help="override [training] epochs")
+    s.add_argument("--lr", type=float, help="override [training] learning_rate")
+    s.add_argument("--batch-size", type=int, help="override [training] batch_size")
+    s.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
+    s.add_argument("--json", action="store_true", help="print the model card as JSON")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("tune", help="Ray Tune search (ASHA + HyperOpt) with a live trial table; saves the best")
+    s.add_argument("--trials", type=int, help="number of trials (default: [tuning] trials)")
+    s.add_argument("--version", help="dataset version (default: the latest)")
+    s.add_argument("--name", help="name of the saved best model")
+    s.add_argument("--candidates", help="comma-separated base models to search among, e.g. minilm,quick "
+                                        "(default: [tuning] candidates, else [model] base)")
+    s.add_argument("--ray-address", help="run on an existing Ray cluster (e.g. auto or ray://head:10001)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_tune)
+
+    s = sub.add_parser("models", help="trained models and their metrics per dataset version")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_models)
+
 
 # --- analysis ---
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -684,6 +925,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Rooms append functions taking the subparsers object to register their commands.
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+_EXTRA_COMMANDS.append(register_modeling_commands)  # --- modeling ---
 _EXTRA_COMMANDS.append(register_analysis_commands)  # --- analysis ---
 _EXTRA_COMMANDS.append(register_kili_commands)  # --- kili ---
 

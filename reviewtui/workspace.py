@@ -322,6 +322,70 @@ class Workspace:
         return result
 
     # --- modeling ---
+    def _training_data(self, version: str | None):
+        info = self.version_info(version) if version else self.latest_version()
+        return info, self.load_version(info.name)
+
+    def train(self, version: str | None = None, name: str | None = None, *, model: str | None = None,
+              training: dict[str, Any] | None = None, quick: bool = False, overwrite: bool = False,
+              on_event: EventSink | None = None, cancel=None):
+        """Fine-tune ``model`` (default [model] base) on a dataset version (default the latest),
+        evaluate on its test split and save ``models/<name>/``; returns the ModelCard. ``quick``
+        trains the embeddings + logistic-regression model instead (seconds)."""
+        info, df = self._training_data(version)
+        section = self.config.section("model")
+        spec = str(model or section.get("base", "minilm"))
+        max_length = int(section.get("max_length", 128))
+        common = dict(models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, max_length=max_length,
+                      name=name, dataset_version=info.name, dataset_sha256=info.sha256, on_event=on_event,
+                      cancel=cancel, overwrite=overwrite)
+        if quick:
+            from reviewtui.modeling.quick import train_quick
+
+            C = float(self.config.section("active_learning").get("C", 10.0))
+            return train_quick(df, cache_dir=self.cache_dir, model_spec=spec, C=C, **common)
+        from reviewtui.modeling.finetune import train_model
+
+        hp = {**self.config.section("training"), **(training or {})}
+        return train_model(df, model_spec=spec, training=hp, **common)
+
+    def tune(self, trials: int | None = None, ray_address: str | None = None, *, version: str | None = None,
+             name: str | None = None, tuning: dict[str, Any] | None = None, scheduler: str = "asha",
+             on_event: EventSink | None = None, cancel=None):
+        """Ray Tune search (ASHA + HyperOpt) over [tuning], then retrain and save the best;
+        returns a TuneResult. ``tuning`` overrides [tuning] keys for this run."""
+        from reviewtui.modeling.tuning import tune_models
+
+        info, df = self._training_data(version)
+        section = self.config.section("model")
+        return tune_models(
+            df, models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, cache_dir=self.cache_dir,
+            model_spec=str(section.get("base", "minilm")), tuning={**self.config.section("tuning"), **(tuning or {})},
+            training=self.config.section("training"), max_length=int(section.get("max_length", 128)),
+            trials=trials, ray_address=ray_address, name=name, dataset_version=info.name,
+            dataset_sha256=info.sha256, scheduler=scheduler, on_event=on_event, cancel=cancel)
+
+    def model_history(self):
+        """Every saved model's test metrics, ordered by dataset version (list of ModelRow)."""
+        from reviewtui.modeling.history import model_history
+
+        return model_history(self.models_dir)
+
+    def learning_curve(self, kind: str | None = None):
+        """Per dataset version, the best model's accuracy / weighted F1, precision, recall (CurvePoint list)."""
+        from reviewtui.modeling.history import learning_curve
+
+        return learning_curve(self.models_dir, kind)
+
+    def model_card(self, name: str):
+        """The ModelCard of ``models/<name>``. Raises ReviewtuiError when there is none."""
+        from reviewtui.modeling.card import load_card
+
+        if not name or not (self.models_dir / name).is_dir():
+            known = ", ".join(m.get("name", "?") for m in self.models()) or "none yet"
+            raise ReviewtuiError(f"no model {name!r} in {self.models_dir} (saved models: {known})")
+        return load_card(self.models_dir / name)
+
 
     # --- analysis ---
     def queue_batch(self, strategy: str | None = None, size: int | None = None, *, seed: int = 0,

@@ -57,11 +57,14 @@ def test_embedding_cancel_raises(tmp_path):
         EmbeddingCache(tmp_path, "minilm").embed(["one text", "another"], cancel=cancel)
 
 
-def _blobs(n: int, k: int = 4, d: int = 384, seed: int = 0):
+def _blobs(n: int, k: int = 4, d: int = 384, seed: int = 0, rank: int = 24):
+    """Embedding-like data: clusters in a low-rank subspace of a 384-d space, L2-normalised
+    (sentence embeddings of reviews are far from isotropic noise)."""
     rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d))
+    basis = rng.normal(size=(rank, d))
+    centres = rng.normal(size=(k, rank))
     y = rng.integers(0, k, n)
-    X = centres[y] + rng.normal(scale=2.0, size=(n, d))
+    X = (centres[y] + rng.normal(size=(n, rank))) @ basis + rng.normal(scale=0.5, size=(n, d))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     return X.astype(np.float32), [LABELS[i] for i in y]
 

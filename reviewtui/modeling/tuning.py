@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -336,8 +336,14 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         search_started = time.perf_counter()
         tuner.fit()
         result.search_seconds = time.perf_counter() - search_started
-        result.trials = [session.rows[k] for k in session.order]
         result.cancelled = bool(cancel is not None and cancel.is_set())
+        for key in session.order:  # trials cut short by a cancel may get no completion callback
+            row = session.rows[key]
+            if row.status in ("PENDING", "RUNNING"):
+                session.rows[key] = replace(row, status="STOPPED", early_stopped=False,
+                                            error=None if result.cancelled else "ended without a final result")
+                emit(on_event, session.rows[key])
+        result.trials = [session.rows[k] for k in session.order]
         if session.best:
             best_id = max(session.best, key=lambda k: session.best[k][0])
             best_trial = session.rows[best_id]
