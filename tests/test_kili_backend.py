@@ -389,6 +389,17 @@ def test_http_errors_give_a_clear_message(tmp_path, kili_server, kind, expect):
     assert expect in msg and took < 10
 
 
+def test_wrong_endpoint_path_and_bad_settings(tmp_path, kili_server, monkeypatch):
+    monkeypatch.setenv("KILI_API_ENDPOINT", kili_server.endpoint.replace("/api/label/v2/graphql", "/graphql"))
+    ws = make_ws(tmp_path, n=1)
+    msg, took = timed(lambda: ws.kili_create("x"))
+    assert "no Kili API at" in msg and "KILI_API_ENDPOINT" in msg and took < 10
+    ws.config.data["kili"] = {"request_timeout": "soon"}
+    ws.config.save()
+    msg, _ = timed(lambda: Workspace.open(ws.root).kili_backend())
+    assert "must be positive numbers" in msg
+
+
 def test_unreachable_network(tmp_path, kili_server, monkeypatch):
     ws = make_ws(tmp_path, n=3, settings=None)
     ws.config.data["backend"]["project_id"] = "proj-x"

@@ -54,9 +54,11 @@ def load_settings(root: Path, section: dict[str, Any] | None = None) -> KiliSett
     try:
         deadline = float(section.get("retry_deadline", DEFAULT_RETRY_DEADLINE))
         timeout = float(section.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
-    except (TypeError, ValueError) as exc:
-        raise ReviewtuiError("reviewtui.toml [kili]: retry_deadline and request_timeout must be numbers "
-                             "of seconds") from exc
+    except (TypeError, ValueError):
+        deadline = timeout = -1.0
+    if deadline <= 0 or timeout <= 0:
+        raise ReviewtuiError("reviewtui.toml [kili]: retry_deadline and request_timeout must be positive numbers "
+                             f"of seconds (defaults {DEFAULT_RETRY_DEADLINE:g} and {DEFAULT_REQUEST_TIMEOUT:g})")
     return KiliSettings(key.strip() if key else None, endpoint.strip(), deadline, timeout)
 
 
@@ -151,7 +153,7 @@ def _http_status(exc: BaseException) -> int | None:
 def explain(exc: BaseException, settings: KiliSettings, doing: str) -> str:
     """A user message for an SDK/transport error raised while ``doing`` something (key redacted)."""
     import requests
-    from gql.transport.exceptions import TransportServerError
+    from gql.transport.exceptions import TransportProtocolError, TransportServerError
 
     from kili.exceptions import AuthenticationFailed, GraphQLError, MutationOutcomeUnknownError, NotFound
 
@@ -175,6 +177,8 @@ def explain(exc: BaseException, settings: KiliSettings, doing: str) -> str:
                f"{settings.retry_deadline:g} s; wait a minute and rerun")
     elif status is not None and status >= 500:
         msg = f"{doing}: Kili at {where} answered HTTP {status} (a server error); retry in a moment"
+    elif status == 404:
+        msg = f"{doing}: there is no Kili API at {where} (HTTP 404); check KILI_API_ENDPOINT"
     elif status is not None and isinstance(exc, (TransportServerError, requests.HTTPError)):
         msg = f"{doing}: Kili at {where} answered HTTP {status}"
     elif any(isinstance(c, (requests.Timeout,)) for c in chain) or "timed out" in str(exc).lower():
@@ -183,6 +187,8 @@ def explain(exc: BaseException, settings: KiliSettings, doing: str) -> str:
     elif any(isinstance(c, requests.ConnectionError) for c in chain):
         msg = (f"{doing}: cannot reach Kili at {where} (connection failed); check the network and "
                "KILI_API_ENDPOINT")
+    elif isinstance(exc, TransportProtocolError):
+        msg = f"{doing}: {where} did not answer like the Kili GraphQL API; check KILI_API_ENDPOINT"
     elif isinstance(exc, NotFound):
         msg = f"{doing}: {exc}"
     elif isinstance(exc, GraphQLError):
