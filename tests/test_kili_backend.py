@@ -431,6 +431,15 @@ def test_bucket_upload_hang_fails_fast_then_rerun_finishes(tmp_path, kili_server
     assert ws.kili_push().pushed == 50 and len(kili_server.state.assets[pid]) == 150
 
 
+def test_create_whose_answer_is_lost_says_how_to_recover(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=1)
+    kili_server.fail("createProject", "drop")
+    msg, took = timed(lambda: ws.kili_create("Reviews"))
+    assert "did not answer createProject" in msg and "kili attach" in msg and took < 10
+    (pid,) = kili_server.state.projects  # it was created: attaching it finishes the job
+    assert ws.kili_attach(pid).id == pid
+
+
 def test_unknown_project_id_in_config(tmp_path, kili_server):
     ws = make_ws(tmp_path, n=3)
     ws.config.data["backend"]["project_id"] = "gone"

@@ -271,10 +271,11 @@ class KiliBackend:
                 created = self.kili.create_project(title=title, description=description, input_type="TEXT",
                                                    json_interface=interface)
         except ReviewtuiError as exc:
-            if "may or may not have been applied" in exc.message:
-                raise ReviewtuiError(exc.message + f"; look for a project titled {title!r} in Kili and run "
-                                     "`reviewtui kili attach PROJECT_ID`, or rerun `reviewtui kili create`") from None
-            raise
+            if exc.message.startswith("connecting to Kili"):
+                raise
+            # the mutation may have gone through before the failure (the SDK then polls for the project)
+            raise ReviewtuiError(f"{exc.message}. If Kili shows a new project titled {title!r}, use it with "
+                                 "`reviewtui kili attach PROJECT_ID`; otherwise rerun `reviewtui kili create`") from None
         info = ProjectInfo(str(created["id"]), title, "TEXT", "V1", [],
                            check_interface(interface, self.taxonomy))
         self._save_project(info)
