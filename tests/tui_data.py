@@ -93,3 +93,25 @@ def write_results(ws: Workspace) -> Path:
                     "reviewCreatedVersion", "thumbsUpCount", "model"])
         w.writerows(rows)
     return path
+
+
+def build_tuning_workspace(root: Path, tiny_model: Path, rows: int = 120) -> Workspace:
+    """A workspace whose one version holds ``rows`` synthetic labeled reviews and whose settings
+    train the tiny BERT for one or two epochs (one trial at a time on two CPUs)."""
+    from modeling_fixtures import make_frame
+
+    root = Path(root)
+    if root.exists():
+        shutil.rmtree(root)
+    ws = Workspace.init(root, name="tuning")
+    frame = make_frame(rows)
+    ws.store.add_assets([NewAsset(str(r.externalId), r.content, {}) for r in frame.itertuples()])
+    ws.store.add_labels([LabelRow(str(r.externalId), r.label, "fixture", "import") for r in frame.itertuples()])
+    ws.export()
+    ws.config.set_section("model", {"base": str(tiny_model), "max_length": 16})
+    ws.config.set_section("training", {"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "warmup_ratio": 0.0,
+                                       "seed": 42})
+    ws.config.set_section("tuning", {"trials": 2, "max_epochs": 2, "learning_rate": [1e-3, 1e-2], "epochs": [1, 2],
+                                     "batch_size": [16], "seed": 42, "seed_search": 7, "cpus_per_trial": 2})
+    ws.config.save()
+    return ws

@@ -9,6 +9,7 @@ and a ReviewtuiError shows as a notification with the same text the CLI prints. 
 from __future__ import annotations
 
 import importlib
+import os
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -111,6 +112,27 @@ class ReviewApp(App):
         self.assist = assist
         self.probe_gpus = probe_gpus
         self.cursor_blink = cursor_blink
+        self._patch_print_captures()
+
+    def _patch_print_captures(self) -> None:
+        """While the app runs, Textual replaces sys.stdout/stderr with print captures. Ray Tune
+        reads ``sys.stdout.encoding`` on import and ``ray.init`` enables faulthandler on
+        ``sys.stderr.fileno()``; the captures have neither. Give them an encoding and a real file
+        (cache/app-output.log in the workspace, opened on first use) so nothing reaches the screen."""
+        log_path = self.ws.cache_dir / "app-output.log"
+        state: dict[str, int] = {}
+
+        def fileno() -> int:
+            if "fd" not in state:
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+                state["fd"] = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            return state["fd"]
+
+        for name in ("_capture_stdout", "_capture_stderr"):
+            capture = getattr(self, name, None)
+            if capture is not None:
+                capture.encoding = "utf-8"
+                capture.fileno = fileno
 
     @property
     def title_line(self) -> str:

@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from reviewtui.events import TrialUpdate
 
-COLUMNS = [("trial", "trial", 12), ("status", "status", 10), ("params", "params", None), ("iter", "iter", 4),
+COLUMNS = [("trial", "trial", 12), ("status", "status", 10), ("params", "params", 34), ("iter", "iter", 4),
            ("accuracy", "acc", 6), ("loss", "loss", 6), ("elapsed", "elapsed", 7), ("early", "early", 5)]
 SHORT = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "weight_decay": "wd", "warmup_ratio": "wu",
          "seed": "seed", "model": "", "quick_C": "C"}
@@ -18,7 +18,8 @@ SHORT = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "weight_deca
 
 def params_text(config: dict[str, Any]) -> str:
     parts = []
-    for key, value in config.items():
+    ordered = sorted(config.items(), key=lambda kv: kv[0] != "model")  # the model first
+    for key, value in ordered:
         if isinstance(value, float):
             value = f"{value:.2g}"
         name = SHORT.get(key, key)
