@@ -85,15 +85,17 @@ def _kmeans_labels(X: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 
 def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddings: np.ndarray | None = None,
-                 seed: int = 0) -> np.ndarray:
+                 seed: int = 0, n: int | None = None) -> np.ndarray:
     """Indices of the ``size`` rows to label next, most useful first.
 
     ``proba`` is (N, K) class probabilities of the candidates (None before any model exists:
     then uncertainty strategies fall back to :func:`representative_batch` on ``embeddings``, or to
-    random without them). ``diversity`` needs ``embeddings`` (N, D). Ties keep input order.
+    random without them; ``n`` gives the number of candidates when there is neither).
+    ``diversity`` needs ``embeddings`` (N, D). Ties keep input order.
     """
     strategy = check_strategy(strategy)
-    n = len(proba) if proba is not None else (len(embeddings) if embeddings is not None else 0)
+    if n is None:
+        n = len(proba) if proba is not None else (len(embeddings) if embeddings is not None else 0)
     size = max(0, min(int(size), n))
     if size == 0:
         return np.zeros(0, dtype=int)
@@ -286,7 +288,7 @@ def build_queue(ws: "Workspace", strategy: str | None = None, size: int | None =
         X_lab, X_pool = emb[:len(lab_texts)], emb[len(lab_texts):]
         model = fit_quick(X_lab, lab_labels, float(settings.get("C", 10.0)))
     proba = proba_for(model, X_pool, classes) if model is not None and X_pool is not None else None
-    picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed)
+    picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool))
     scores = uncertainty(proba, strategy) if proba is not None else np.zeros(len(pool))
     items = []
     for rank, i in enumerate(picked):

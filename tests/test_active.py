@@ -11,6 +11,7 @@ import pytest
 from reviewtui.active import (STRATEGIES, check_strategy, fit_quick, read_oracle, representative_batch,
                               select_batch, simulate_arrays, uncertainty)
 from reviewtui.errors import ReviewtuiError
+from tests.kili_server import kili_server  # noqa: F401  (fixture)
 
 # rows: 0 confident, 1 two-way tie, 2 flat over three, 3 fairly confident, 4 top low but clear 2nd gap
 P = np.array([
@@ -47,6 +48,7 @@ def test_random_is_seeded_and_without_repeats():
     assert len(set(a.tolist())) == 4
     assert a.tolist() == select_batch("random", P, 4, seed=3).tolist()
     assert sorted(select_batch("random", P, 10).tolist()) == [0, 1, 2, 3, 4]  # size capped at N
+    assert sorted(select_batch("random", None, 3, n=3).tolist()) == [0, 1, 2]  # no model, no embeddings
 
 
 def test_diversity_spreads_a_batch_over_clusters():
@@ -247,3 +249,27 @@ def test_simulate_workspace_end_to_end(labeled_ws, tmp_path):
     assert [int(r["labels"]) for r in rows[:3]] == [8, 16, 24]
     assert all(0 <= float(r["macro_f1"]) <= 1 for r in rows)
     assert res.summary_path.is_file()
+
+
+def test_queue_sets_priorities_in_kili(tmp_path, kili_server):
+    """The batch's priorities go through the Kili backend's priority call (loopback Kili)."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "kws", backend="kili")
+    ws.config.data["kili"] = {"retry_deadline": 1, "request_timeout": 2}
+    ws.config.save()
+    from reviewtui.store import NewAsset
+
+    ws.store.add_assets([NewAsset(f"k{i}", f"review {i}", {"score": 3}) for i in range(12)])
+    ws = Workspace.open(ws.root)
+    ws.kili_create("Reviews")
+    ws.kili_push()
+    kili_server.clear_log()
+    batch = ws.queue_batch("random", 4, seed=1)
+    assert batch.backend == "kili" and batch.moved.failed == {}
+    calls = kili_server.calls("setAssetsPriority")
+    assert calls, f"no priority call reached Kili: {kili_server.op_names()}"
+    pid = ws.config.data["backend"]["project_id"]
+    assert [kili_server.state.asset(pid, e)["priority"] for e in batch.external_ids] == [4, 3, 2, 1]
+    assert [a.external_id for a in ws.queue(4)] == batch.external_ids
+    ws.close()
