@@ -139,7 +139,7 @@ def test_report_files_and_their_numbers(workspace):
     assert neg["INTERFACE"] == 1.0 and neg["SUBSCRIPTION"] == pytest.approx(0.666667)
     md = paths.markdown.read_text()
     assert "INTERFACE draws the most negative reviews: 100.0%" in md
-    assert "The latest version 4.10 (1 reviews) is more negative" in md
+    assert "The latest version 4.10 (1 review) is more negative than the earlier ones: 100.0% negative against 42.9%" in md
     assert "![category_sentiment](charts/category_sentiment.png)" in md
     html = paths.html.read_text()
     assert html.count("data:image/png;base64,") == 6 and "<table>" in html

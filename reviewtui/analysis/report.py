@@ -69,10 +69,12 @@ def findings(s: Summary) -> list[str]:
     L = s.latest
     if L and L.get("negative_share_others") == L.get("negative_share_others"):  # not NaN
         delta = L["negative_share"] - L["negative_share_others"]
-        direction = "more" if delta > 0 else "less"
+        direction = "about as" if abs(delta) < 0.005 else "more" if delta > 0 else "less"
         shares, others = L["category_share"], L["category_share_others"]
         moved = max(shares, key=lambda c: shares[c] - others.get(c, 0.0)) if shares else None
-        text = (f"The latest version {L['version']} ({L['reviews']} reviews) is {direction} negative than the "
+        n = L["reviews"]
+        text = (f"The latest version {L['version']} ({n} review{'' if n == 1 else 's'}) is {direction} negative "
+                "than the "
                 f"earlier ones: {_pct(L['negative_share'])} negative against {_pct(L['negative_share_others'])}")
         if moved is not None:
             text += (f"; {moved} rises to {_pct(shares[moved])} of its reviews "
