@@ -707,7 +707,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register_analysis_commands(sub: Any) -> None:
-    from reviewtui.active import STRATEGIES
+    STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diversity")  # reviewtui.active's, kept light
 
     s = sub.add_parser("queue", help="pick the next batch to label (active learning) and set queue priorities")
     s.add_argument("--strategy", help=f"one of {', '.join(STRATEGIES)} (default: [active_learning] strategy)")
