@@ -221,12 +221,12 @@ async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny
         await settle(app, pilot)
         screen = app.screen
         table = screen.query_one("#tune-trials-table")
-        await pilot.press("tab", "end", "backspace", "backspace", "2")  # 2 trials
+        await pilot.press("tab", "end", "backspace", "backspace", "1")  # one trial
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: screen.cancel_event is None and table.trials)
         await settle(app, pilot)
         finished = [u for u in table.trials.values() if u.status in ("TERMINATED", "STOPPED")]
-        assert table.row_count == 2 and finished
+        assert table.row_count == 1 and finished and "accuracy" in finished[0].metrics
         assert table.best_id in table.trials
         assert str(table.get_row(table.best_id)[0]).startswith("★")
         assert all(str(table.get_row(t)[1]) == u.status for t, u in table.trials.items())  # updated in place
