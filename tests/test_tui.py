@@ -256,3 +256,26 @@ async def test_tuning_cancel_keeps_the_finished_trials(tmp_path, tiny_bert):
         assert str(screen.query_one("#tune-state").render()).startswith("cancelled")
     assert ray_stopped()
     assert ws.models() == []
+
+
+async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
+    from tui_data import trial_events
+
+    from reviewtui.tui.messages import CoreEvent
+
+    app = make_app(fixture_ws, start="tuning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#tune-trials-table")
+        gpu = screen.query_one("#tune-gpu")
+        assert not gpu.display or not gpu.has_class("-visible")
+        for event in trial_events():
+            screen.post_message(CoreEvent(event, "tune"))
+            await pilot.pause()
+        assert table.row_count == 3  # three trials, five updates
+        assert [str(c) for c in table.get_row("t1")[:5]] == ["★ t1", "RUNNING", table.get_row("t1")[2].plain,
+                                                              "2", "0.780"]
+        assert str(table.get_row("t2")[7]) == "yes" and str(table.get_row("t2")[1]) == "STOPPED"
+        assert table.best_id == "t1" and not str(table.get_row("t3")[0]).startswith("★")
+        assert gpu.has_class("-visible") and gpu.stats[0].name == "NVIDIA H200"

@@ -58,3 +58,17 @@ def test_skip_dialog(snap_compare, snap_ws):
         await pilot.pause()
 
     assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=skip)
+
+
+def test_tuning_with_trials(snap_compare, snap_ws):
+    from tui_data import trial_events
+
+    from reviewtui.tui.messages import CoreEvent
+
+    async def feed(pilot) -> None:
+        await settle(pilot)
+        for event in trial_events():
+            pilot.app.screen.post_message(CoreEvent(event, "tune"))
+            await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "tuning"), terminal_size=SIZE, run_before=feed)

@@ -115,3 +115,20 @@ def build_tuning_workspace(root: Path, tiny_model: Path, rows: int = 120) -> Wor
                                      "batch_size": [16], "seed": 42, "seed_search": 7, "cpus_per_trial": 2})
     ws.config.save()
     return ws
+
+
+def trial_events():
+    """Fixed TrialUpdate events of a small search on one GPU (for the table and its snapshot)."""
+    from reviewtui.events import GpuStat, TrialUpdate
+
+    gpu = (GpuStat(0, "NVIDIA H200", 87.0, 40_960.0, 143_771.0),)
+    cfg = [{"model": "minilm", "learning_rate": 3e-5, "batch_size": 16, "epochs": 3},
+           {"model": "minilm", "learning_rate": 8e-5, "batch_size": 32, "epochs": 2},
+           {"model": "quick", "quick_C": 12.0}]
+    return [
+        TrialUpdate("t1", "RUNNING", cfg[0], 1, {"accuracy": 0.71, "loss": 0.82}, 12.0, gpus=gpu),
+        TrialUpdate("t2", "RUNNING", cfg[1], 1, {"accuracy": 0.64, "loss": 0.95}, 11.0, gpus=gpu),
+        TrialUpdate("t3", "TERMINATED", cfg[2], 1, {"accuracy": 0.69, "loss": 0.88}, 3.0),
+        TrialUpdate("t1", "RUNNING", cfg[0], 2, {"accuracy": 0.78, "loss": 0.61}, 25.0, gpus=gpu),
+        TrialUpdate("t2", "STOPPED", cfg[1], 1, {"accuracy": 0.64, "loss": 0.95}, 13.0, early_stopped=True, gpus=gpu),
+    ]

@@ -15,7 +15,10 @@ class GpuPanel(Static):
     GpuPanel.-visible { display: block; }
     """
 
+    stats: tuple[GpuStat, ...] = ()
+
     def show_stats(self, stats: tuple[GpuStat, ...]) -> None:
+        self.stats = stats
         self.set_class(bool(stats), "-visible")
         if not stats:
             return

@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from reviewtui.events import TrialUpdate
 
-COLUMNS = [("trial", "trial", 12), ("status", "status", 10), ("params", "params", 34), ("iter", "iter", 4),
+COLUMNS = [("trial", "trial", 10), ("status", "status", 10), ("params", "params", 34), ("iter", "iter", 4),
            ("accuracy", "acc", 6), ("loss", "loss", 6), ("elapsed", "elapsed", 7), ("early", "early", 5)]
 SHORT = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "weight_decay": "wd", "warmup_ratio": "wu",
          "seed": "seed", "model": "", "quick_C": "C"}
