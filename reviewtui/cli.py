@@ -577,7 +577,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     ws = _open(args)
     with _ProgressSink() as sink:
-        res = ws.simulate(args.oracle, strategies=args.strategy, batch=args.batch, rounds=args.rounds,
+        strategies = [x for s in (args.strategy or []) for x in s.split(",") if x.strip()] or None
+        res = ws.simulate(args.oracle, strategies=strategies, batch=args.batch, rounds=args.rounds,
                           seeds=args.seeds, initial=args.initial, allow_missing=args.allow_missing, on_event=sink)
     reach = res.labels_to_reach(0.95)
     if args.json:
@@ -720,8 +721,8 @@ def register_analysis_commands(sub: Any) -> None:
 
     s = sub.add_parser("simulate", help="simulate labeling rounds from an oracle file; learning curves")
     s.add_argument("--oracle", required=True, help="CSV with an id column and a label column")
-    s.add_argument("--strategy", action="append", help=f"repeatable; one of {', '.join(STRATEGIES)} "
-                                                       "(default: random, margin, diversity)")
+    s.add_argument("--strategy", action="extend", nargs="+", metavar="S",
+                   help=f"one or more of {', '.join(STRATEGIES)} (default: random margin diversity)")
     s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size)")
     s.add_argument("--rounds", type=int, default=10)
     s.add_argument("--seeds", type=int, default=5)

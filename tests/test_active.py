@@ -273,3 +273,21 @@ def test_queue_sets_priorities_in_kili(tmp_path, kili_server):
     assert [kili_server.state.asset(pid, e)["priority"] for e in batch.external_ids] == [4, 3, 2, 1]
     assert [a.external_id for a in ws.queue(4)] == batch.external_ids
     ws.close()
+
+
+def test_cli_queue_and_simulate(labeled_ws, tmp_path, capsys):
+    import json
+
+    from reviewtui.cli import main
+
+    root = str(labeled_ws.root)
+    assert main(["-w", root, "queue", "--strategy", "entropy", "--size", "3", "--dry-run", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["strategy"] == "entropy" and len(data["items"]) == 3 and data["labeled"] == 16
+    path = write_oracle(tmp_path / "oracle.csv", list(labeled_ws.truth.items()))
+    assert main(["-w", root, "simulate", "--oracle", str(path), "--strategy", "random", "margin",
+                 "--batch", "8", "--rounds", "1", "--seeds", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["curves"]) == {"random", "margin"} and len(data["curves"]["margin"]) == 2
+    assert main(["-w", root, "simulate", "--oracle", str(tmp_path / "missing.csv")]) == 2
+    assert "no such oracle file" in capsys.readouterr().err

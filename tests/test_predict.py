@@ -166,3 +166,17 @@ def test_a_hugging_face_sentiment_folder_is_used_through_the_same_interface(anal
     label_some(ws)
     res = ws.predict("quick", sentiment=str(folder))
     assert sum(res.sentiment_counts.values()) == 64
+
+
+def test_cli_predict(analysis_ws, capsys):
+    import json
+
+    from reviewtui.cli import main
+
+    label_some(analysis_ws)
+    assert main(["-w", str(analysis_ws.root), "predict", "--model", "quick", "--chunk-size", "30", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rows"] == 64 and data["chunks"] == 3 and data["model"] == "quick"
+    assert sum(data["counts"].values()) == 64
+    assert main(["-w", str(analysis_ws.root), "predict", "--model", "nope"]) == 2
+    assert "no model 'nope'" in capsys.readouterr().err
