@@ -192,8 +192,9 @@ class SummaryScreen(WorkspaceScreen):
             result = self.ws.predict(on_event=event_sink(self, "predict"), cancel=cancel)
         finally:
             self.app.call_from_thread(self.predict_ended)
-        self.app.call_from_thread(self.notify, f"Predicted {result.rows} reviews with {result.model} "
-                                                f"in {result.seconds:.0f}s: {result.path}", title="Predict")
+        self.app.call_from_thread(self.notify, f"Predicted {result.rows:,} reviews with {result.model} on "
+                                                f"{result.device} in {result.seconds:.1f}s. Wrote {result.path}.",
+                                  title="Predict")
         self.app.call_from_thread(self.load)
 
     def predict_ended(self) -> None:
@@ -206,7 +207,9 @@ class SummaryScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
     def write_report(self, app_version: str | None) -> None:
         paths = self.ws.write_report(app_version)
-        self.app.call_from_thread(self.notify, f"Wrote {paths.markdown} and {paths.html}", title="Report")
+        self.app.call_from_thread(self.notify, f"Wrote {paths.markdown} and {paths.html} ({len(paths.charts)} charts, "
+                                                f"{len(paths.tables)} tables under {paths.markdown.parent}/tables).",
+                                  title="Report")
 
     def on_core_event(self, message: CoreEvent) -> None:
         event = message.event

@@ -153,16 +153,19 @@ class TuningScreen(WorkspaceScreen):
         self.started_at = None
 
     def show_result(self, result: Any) -> None:
-        best = getattr(result, "best_metrics", {}) or {}
-        card = getattr(result, "card", None)
-        if getattr(result, "cancelled", False):
-            text = "cancelled: " + ", ".join(f"{n} {s.lower()}" for s, n in getattr(result, "counts", {}).items())
-        else:
-            text = f"done: best accuracy {metric_text(best.get('accuracy'))}"
-            if card is not None:
-                text += f", saved model {getattr(card, 'name', '')}"
+        """The outcome, in the words ``reviewtui tune`` prints."""
+        counts = ", ".join(f"{n} {s.lower()}" for s, n in result.counts.items())
+        text = (f"Search {'cancelled' if result.cancelled else 'done'} in {result.search_seconds:.0f}s: {counts}; "
+                f"{result.early_stopped} stopped early by ASHA.")
+        if result.best_trial_id:
+            text += (f" Best trial {result.best_trial_id}: validation accuracy "
+                     f"{metric_text(result.best_metrics.get('accuracy'))}.")
+        if result.card is not None:
+            text += f" Saved model {result.card.name}."
+        elif result.cancelled:
+            text += " Nothing saved (cancelled)."
         self.query_one("#tune-state", Static).update(text)
-        self.notify(text, title="Tuning")
+        self.notify(text, title="Tuning", timeout=10)
         self.app.workspace_changed()  # type: ignore[attr-defined]
 
     def tick(self) -> None:
