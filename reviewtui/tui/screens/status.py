@@ -43,7 +43,7 @@ class StatusScreen(WorkspaceScreen):
 
     def on_mount(self) -> None:
         self.query_one("#status-versions", DataTable).add_columns("version", "rows", "parent", "created", "source")
-        self.query_one("#status-models", DataTable).add_columns("model", "version", "base", "accuracy",
+        self.query_one("#status-models", DataTable).add_columns("model", "version", "kind", "base", "accuracy",
                                                                  "weighted F1", "")
 
     def on_screen_resume(self) -> None:
@@ -79,21 +79,21 @@ class StatusScreen(WorkspaceScreen):
         models = self.query_one("#status-models", DataTable)
         models.clear()
         if history is not None:  # the modeling room's history: ordered by dataset version
-            rows = [(r.name, r.dataset_version, r.base_model, {"accuracy": r.accuracy, "f1_weighted": r.f1_weighted})
-                    for r in history]
+            rows = [(r.name, r.dataset_version, r.kind + (" tuned" if r.tuned else ""), r.base_model,
+                     {"accuracy": r.accuracy, "f1_weighted": r.f1_weighted}) for r in history]
         else:
-            rows = [(m["name"], m.get("version"), m.get("base"), m.get("metrics") or {}) for m in st.models]
-        for name, version, base, met in rows:
+            rows = [(m["name"], m.get("version"), "", m.get("base"), m.get("metrics") or {}) for m in st.models]
+        for name, version, kind, base, met in rows:
             acc = met.get("accuracy")
-            models.add_row(str(name), str(version or "-"), str(base or "-"), _metric(met, "accuracy"),
+            models.add_row(str(name), str(version or "-"), kind, str(base or "-"), _metric(met, "accuracy"),
                            _metric(met, "f1_weighted"), bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
         if not rows:
-            models.add_row("no model yet", "", "", "", "", "")
-        title = "Models (learning curve: accuracy by version)"
-        if curve:
-            title = "Models · best F1 by version: " + " → ".join(
-                f"{p.version.removeprefix('dataset-')}:{p.f1_weighted:.2f}" for p in curve
-                if isinstance(p.f1_weighted, (int, float)))
+            models.add_row("no model yet: press 4 to tune one", "", "", "", "", "", "")
+        title = "Models (test metrics per dataset version)"
+        points = [p for p in (curve or []) if isinstance(p.f1_weighted, (int, float))]
+        if points:
+            title = "Models · learning curve (best weighted F1): " + " → ".join(
+                f"{p.version} {p.f1_weighted:.2f}" for p in points[-4:])
         models.border_title = title
         steps = "\n".join(f"→ {s}" for s in st.next_steps) or "Nothing pressing."
         keys = "keys: 2 label · e export · 3 diff · 4 tune · 5 summary · ? help · ctrl+p commands"
