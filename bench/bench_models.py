@@ -1,0 +1,258 @@
+"""Benchmark the modeling room on the original project's dataset-11 (346 reviews, 4 categories).
+
+Measures accuracy and weighted F1 on the original split (stratified test 0.2, validation 0.2 of the
+rest, seed 42) and in stratified 5-fold cross-validation for:
+
+* the quick model (MiniLM sentence embeddings + logistic regression),
+* a default fine-tune (reviewtui train with the [training] defaults),
+* the ensemble reviewtui uses for its best offline result (see ENSEMBLE below),
+* a tuned model (reviewtui tune: Ray Tune ASHA + HyperOpt, best configuration retrained),
+
+and the wall time of an N-trial ASHA search against the same N trials run to their last epoch
+without early stopping (FIFO), in the same run, with the best validation accuracy of each.
+
+Writes its section of docs/BENCHMARKS.md between <!-- models:start --> and <!-- models:end -->.
+
+    python bench/bench_models.py                 # everything (long on CPU)
+    python bench/bench_models.py --parts quick,finetune --folds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DATA = ROOT.parent / "shared" / "data" / "medium-reviews" / "dataset-11.csv"
+LABELS = ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
+START, END = "<!-- models:start -->", "<!-- models:end -->"
+
+
+def log(*args) -> None:
+    print(time.strftime("%H:%M:%S"), *args, flush=True)
+
+
+def metrics_of(y_true, y_pred) -> dict:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {"accuracy": float(accuracy_score(y_true, y_pred)),
+            "f1_weighted": float(f1_score(y_true, y_pred, average="weighted", zero_division=0))}
+
+
+def folds(df, k: int):
+    """(train, validation, test) frames of stratified k-fold CV; validation is 20 % of each train."""
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=42)
+    for tr_idx, te_idx in skf.split(df, df["label"]):
+        rest, test = df.iloc[tr_idx], df.iloc[te_idx]
+        train, val = train_test_split(rest, test_size=0.2, stratify=rest["label"], random_state=42)
+        yield train.reset_index(drop=True), val.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def mean(rows: list[dict]) -> dict:
+    return {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]} if rows else {}
+
+
+# --- models under test -------------------------------------------------------------------------
+class Quick:
+    name = "quick model (MiniLM embeddings + logistic regression, C=10)"
+
+    def __init__(self, cache_dir: Path) -> None:
+        from reviewtui.modeling.embeddings import EmbeddingCache
+
+        self.cache = EmbeddingCache(cache_dir, "minilm")
+
+    def proba(self, train, val, test):
+        import numpy as np
+
+        from reviewtui.modeling.quick import QuickModel
+
+        fit = train if val is None else __import__("pandas").concat([train, val])
+        model = QuickModel(C=10.0).fit(self.cache.embed(list(fit["content"])), list(fit["label"]))
+        p = model.predict_proba(self.cache.embed(list(test["content"])))
+        return p[:, [model.classes_.index(c) for c in LABELS]].astype(np.float64)
+
+
+class FineTune:
+    def __init__(self, hp: dict, name: str) -> None:
+        self.hp, self.name = hp, name
+
+    def proba(self, train, val, test):
+        from reviewtui.modeling.finetune import fit_transformer, predict_logits
+        from reviewtui.modeling.inference import _softmax
+
+        fit = fit_transformer(train, val, LABELS, "minilm", hp=self.hp)
+        return _softmax(predict_logits(fit.model, fit.tokenizer, list(test["content"]))).astype("float64")
+
+
+class Ensemble:
+    """Average of the fine-tuned model's and the quick model's probabilities."""
+
+    def __init__(self, finetune: FineTune, quick: Quick) -> None:
+        self.finetune, self.quick = finetune, quick
+        self.name = f"ensemble: mean of ({finetune.name}) and the quick model"
+
+    def proba(self, train, val, test):
+        return (self.finetune.proba(train, val, test) + self.quick.proba(train, val, test)) / 2
+
+
+def evaluate(model, df, split, k: int) -> dict:
+    """Split and k-fold metrics (and seconds) of ``model``."""
+    out: dict = {"name": model.name}
+    train, val, test = split
+    started = time.perf_counter()
+    p = model.proba(train, val, test)
+    out["split_seconds"] = time.perf_counter() - started
+    out["split"] = metrics_of(list(test["label"]), [LABELS[i] for i in p.argmax(1)])
+    log(model.name, "split", out["split"], f"{out['split_seconds']:.0f}s")
+    if k:
+        rows = []
+        for i, (tr, va, te) in enumerate(folds(df, k)):
+            p = model.proba(tr, va, te)
+            rows.append(metrics_of(list(te["label"]), [LABELS[j] for j in p.argmax(1)]))
+            log(model.name, f"fold {i + 1}/{k}", rows[-1])
+        out["cv"] = mean(rows)
+        out["cv_folds"] = rows
+    return out
+
+
+def tuned(df, trials: int, work: Path, scheduler: str = "asha", retrain: bool = True, tuning: dict | None = None):
+    from reviewtui.config import DEFAULT_SECTIONS
+    from reviewtui.modeling.tuning import tune_models
+
+    started = time.perf_counter()
+    result = tune_models(df, models_dir=work / f"models-{scheduler}", label_keys=LABELS, cache_dir=work / "cache",
+                         model_spec="minilm", tuning={**DEFAULT_SECTIONS["tuning"], **(tuning or {})},
+                         training=DEFAULT_SECTIONS["training"], trials=trials, scheduler=scheduler,
+                         retrain=retrain, dataset_version="dataset-11", name=f"tuned-{scheduler}")
+    wall = time.perf_counter() - started
+    out = {"scheduler": scheduler, "trials": trials, "search_seconds": result.search_seconds, "wall_seconds": wall,
+           "best_validation": result.best_metrics, "best_config": result.best_config, "counts": result.counts,
+           "early_stopped": result.early_stopped,
+           "epochs_run": sum(t.iteration for t in result.trials)}
+    if result.card is not None:
+        out["test"] = {k: result.card.metrics[k] for k in ("accuracy", "f1_weighted")}
+    log("tune", scheduler, json.dumps({k: v for k, v in out.items() if k != "best_config"}))
+    return out
+
+
+# --- report ------------------------------------------------------------------------------------
+def fmt(x) -> str:
+    return f"{x:.3f}" if isinstance(x, (int, float)) else "–"
+
+
+def section(results: dict) -> str:
+    import torch
+
+    lines = [START, "## Models (bench/bench_models.py)", ""]
+    lines.append(f"Data: dataset-11 of the original project (346 rows, 4 categories); split 220 train / 56 "
+                 f"validation / 70 test (stratified, seed 42); {results.get('folds', 0)}-fold stratified CV "
+                 f"(validation = 20 % of each fold's train). Measured {results['when']} on "
+                 f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared), torch threads "
+                 f"{torch.get_num_threads()}, {'GPU' if torch.cuda.is_available() else 'no GPU'}, offline.")
+    lines += ["", "| model | split accuracy | split weighted F1 | CV accuracy | CV weighted F1 | split time |",
+              "|---|---|---|---|---|---|"]
+    for row in results.get("models", []):
+        cv = row.get("cv", {})
+        lines.append(f"| {row['name']} | {fmt(row['split']['accuracy'])} | {fmt(row['split']['f1_weighted'])} | "
+                     f"{fmt(cv.get('accuracy'))} | {fmt(cv.get('f1_weighted'))} | {row['split_seconds']:.0f} s |")
+    if "tuned" in results:
+        t = results["tuned"]
+        lines += ["", f"Tuned ({t['trials']} trials, ASHA + HyperOpt, best retrained): test accuracy "
+                      f"{fmt(t.get('test', {}).get('accuracy'))}, weighted F1 {fmt(t.get('test', {}).get('f1_weighted'))}; "
+                      f"best configuration {json.dumps(t['best_config'])}; search {t['search_seconds']:.0f} s, "
+                      f"total {t['wall_seconds']:.0f} s."]
+    if "asha" in results and "fifo" in results:
+        a, f = results["asha"], results["fifo"]
+        ratio = a["search_seconds"] / f["search_seconds"] if f["search_seconds"] else float("nan")
+        diff = (a["best_validation"].get("accuracy", 0) - f["best_validation"].get("accuracy", 0)) * 100
+        lines += ["", f"Search cost, {a['trials']} trials each, same search space and HyperOpt seed, same run:", "",
+                  "| scheduler | search wall time | epochs run | trials stopped early | best validation accuracy |",
+                  "|---|---|---|---|---|",
+                  f"| ASHA | {a['search_seconds']:.0f} s | {a['epochs_run']} | {a['early_stopped']} | "
+                  f"{fmt(a['best_validation'].get('accuracy'))} |",
+                  f"| none (FIFO, every trial to its last epoch) | {f['search_seconds']:.0f} s | {f['epochs_run']} | 0 | "
+                  f"{fmt(f['best_validation'].get('accuracy'))} |",
+                  "", f"ASHA / full = **{ratio:.2f}×** wall time; best validation accuracy differs by {diff:+.1f} points."]
+    for note in results.get("notes", []):
+        lines += ["", note]
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
+    from reviewtui.config import atomic_write_text
+
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if START in old and END in old:
+        new = old[:old.index(START)] + text.rstrip("\n") + old[old.index(END) + len(END):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, new)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--parts", default="quick,finetune,ensemble,tuned,asha",
+                    help="comma-separated: quick, finetune, ensemble, tuned, asha")
+    ap.add_argument("--folds", type=int, default=5, help="CV folds (0: the split only)")
+    ap.add_argument("--cv-parts", default="quick,finetune,ensemble", help="parts that also run CV")
+    ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--no-write", action="store_true", help="print the section instead of writing BENCHMARKS.md")
+    args = ap.parse_args(argv)
+
+    import pandas as pd
+
+    from reviewtui.config import DEFAULT_SECTIONS
+    from reviewtui.modeling.finetune import prepare_frame, split_frame
+
+    parts = set(args.parts.split(","))
+    cv_parts = set(args.cv_parts.split(","))
+    df = prepare_frame(pd.read_csv(args.data), LABELS)
+    split = split_frame(df)
+    work = Path(tempfile.mkdtemp(prefix="reviewtui-bench-"))
+    results: dict = {"when": time.strftime("%Y-%m-%d"), "folds": args.folds, "models": [], "notes": []}
+    quick = Quick(work / "cache")
+    default = FineTune(dict(DEFAULT_SECTIONS["training"]), "fine-tune, [training] defaults")
+    bench_started = time.perf_counter()
+    if "quick" in parts:
+        results["models"].append(evaluate(quick, df, split, args.folds if "quick" in cv_parts else 0))
+    if "finetune" in parts:
+        results["models"].append(evaluate(default, df, split, args.folds if "finetune" in cv_parts else 0))
+    if "ensemble" in parts:
+        results["models"].append(evaluate(Ensemble(default, quick), df, split,
+                                          args.folds if "ensemble" in cv_parts else 0))
+    if "tuned" in parts:
+        results["tuned"] = tuned(df, args.trials, work)
+    if "asha" in parts:
+        results["asha"] = tuned(df, args.trials, work, "asha", retrain=False)
+        results["fifo"] = tuned(df, args.trials, work, "fifo", retrain=False)
+    results["notes"].append(f"Whole benchmark: {time.perf_counter() - bench_started:.0f} s.")
+    text = section(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    if args.no_write:
+        print(text)
+    else:
+        write_section(text)
+        log("wrote the models section of docs/BENCHMARKS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
