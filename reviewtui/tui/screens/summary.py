@@ -194,7 +194,7 @@ class SummaryScreen(WorkspaceScreen):
             self.app.call_from_thread(self.predict_ended)
         self.app.call_from_thread(self.notify, f"Predicted {result.rows:,} reviews with {result.model} on "
                                                 f"{result.device} in {result.seconds:.1f}s. Wrote {result.path}.",
-                                  title="Predict")
+                                  title="Predict", timeout=10)
         self.app.call_from_thread(self.load)
 
     def predict_ended(self) -> None:
@@ -209,7 +209,7 @@ class SummaryScreen(WorkspaceScreen):
         paths = self.ws.write_report(app_version)
         self.app.call_from_thread(self.notify, f"Wrote {paths.markdown} and {paths.html} ({len(paths.charts)} charts, "
                                                 f"{len(paths.tables)} tables under {paths.markdown.parent}/tables).",
-                                  title="Report")
+                                  title="Report", timeout=10)
 
     def on_core_event(self, message: CoreEvent) -> None:
         event = message.event

@@ -17,9 +17,14 @@ SHORT = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "weight_deca
 
 
 def params_text(config: dict[str, Any]) -> str:
+    """``minilm lr=3e-05 bs=16 ep=3``: the model first, then only the parameters it uses (the quick
+    model uses C alone; the transformers everything but C)."""
     parts = []
-    ordered = sorted(config.items(), key=lambda kv: kv[0] != "model")  # the model first
+    quick = config.get("model") == "quick"
+    ordered = sorted(config.items(), key=lambda kv: kv[0] != "model")
     for key, value in ordered:
+        if key != "model" and "model" in config and (key == "quick_C") != quick:
+            continue
         if isinstance(value, float):
             value = f"{value:.2g}"
         name = SHORT.get(key, key)
