@@ -316,17 +316,22 @@ class LabelingScreen(WorkspaceScreen):
         asset = self.current
         if asset is None:
             return
-        try:
-            result = self.ws.send_to_review([asset.external_id])
-        except ReviewtuiError as exc:
-            self.error(str(exc))
-            return
-        if result.failed:
-            self.error("; ".join(f"{k}: {v}" for k, v in result.failed.items()))
-            return
-        self.notify(f"Sent {asset.external_id} to review.")
-        self.replace_current(self.ws.store.get(asset.external_id))
         self.advance()
+        self.send_to_review(asset.external_id)
+
+    @work(thread=True, group="review", exit_on_error=False)
+    def send_to_review(self, external_id: str) -> None:
+        """A worker: with the Kili backend this is a network call."""
+        result = self.ws.send_to_review([external_id])
+        if result.failed:
+            raise ReviewtuiError("; ".join(f"{k}: {v}" for k, v in result.failed.items()))
+        asset = self.ws.store.get(external_id)
+        self.app.call_from_thread(self.sent_to_review, asset)
+
+    def sent_to_review(self, asset: Asset) -> None:
+        self.notify(f"Sent {asset.external_id} to review.")
+        self.replace_current(asset)
+        self.render_review()
 
     def action_move(self, step: int) -> None:
         if self.evidence and self.current is not None:
