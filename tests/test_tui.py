@@ -279,3 +279,29 @@ async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
         assert str(table.get_row("t2")[7]) == "yes" and str(table.get_row("t2")[1]) == "STOPPED"
         assert table.best_id == "t1" and not str(table.get_row("t3")[0]).startswith("★")
         assert gpu.has_class("-visible") and gpu.stats[0].name == "NVIDIA H200"
+
+
+@pytest.mark.slow
+async def test_suggestions_and_strategy_switch_rerank_the_queue(fixture_ws, tiny_bert):
+    ws = fixture_ws
+    ws.config.set_section("model", {"base": str(tiny_bert), "max_length": 16})
+    ws.config.set_section("active_learning", {"strategy": "margin", "batch_size": 8, "retrain_every": 2})
+    app = ReviewApp(ws, start="labeling", probe_gpus=False, cursor_blink=False)  # assist on
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.current is not None and screen.current.external_id in screen.suggestions)
+        label, confidence = screen.suggestions[screen.current.external_id]
+        assert label in ws.taxonomy.training_keys and 0 < confidence <= 1
+        await pilot.press("t")               # margin -> entropy: re-rank in the background
+        assert screen.strategy == "entropy"
+        await wait_until(pilot, lambda: not screen.reranking)
+        await settle(app, pilot)
+        shown = screen.current.external_id  # the review on screen stays; what follows is re-ranked
+        ranked = [a.external_id for a in ws.queue(8) if a.external_id != shown]
+        assert [a.external_id for a in screen.items[1:1 + len(ranked)]] == ranked
+        assert all(ws.store.get(e).priority > 0 for e in ranked)
+        await pilot.press("1", "2")          # retrain_every 2: a re-rank after the second label
+        await pilot.pause()
+        assert screen.reranking or screen.labels_given == 2
+        await wait_until(pilot, lambda: not screen.reranking)
+        await settle(app, pilot)
