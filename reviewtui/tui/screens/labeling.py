@@ -112,6 +112,8 @@ class LabelingScreen(WorkspaceScreen):
 
     def add_items(self, more: list[Asset]) -> None:
         self.done_loading = len(more) < QUEUE_CHUNK
+        seen = {a.external_id for a in self.items}  # two loads may race (a re-rank and scrolling)
+        more = [a for a in more if a.external_id not in seen]
         self.items.extend(more)
         self.load_suggestions([a.external_id for a in more])
         self.render_review()
