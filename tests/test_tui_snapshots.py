@@ -6,6 +6,7 @@ the cursor does not blink and no model or GPU probe runs, so the pictures are de
 
 from __future__ import annotations
 
+import fcntl
 import tempfile
 from pathlib import Path
 
@@ -21,10 +22,13 @@ ROOT = Path(tempfile.gettempdir()) / "reviewtui-snapshot-ws"
 
 @pytest.fixture
 def snap_ws():
-    ws = build_workspace(ROOT)
-    write_results(ws)
-    yield ws
-    ws.close()
+    # the path is fixed (the status screen shows it): a lock keeps two concurrent test runs apart
+    with open(f"{ROOT}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ws = build_workspace(ROOT)
+        write_results(ws)
+        yield ws
+        ws.close()
 
 
 async def settle(pilot) -> None:
