@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tui_data import build_workspace, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
