@@ -41,13 +41,14 @@ DEFAULT_CLEANING: dict[str, bool] = {
 DEFAULT_SECTIONS: dict[str, dict[str, Any]] = {
     "model": {"base": "minilm", "max_length": 128},
     "training": {
-        "epochs": 4, "learning_rate": 5e-5, "batch_size": 16, "weight_decay": 0.01,
-        "warmup_ratio": 0.1, "seed": 42, "early_stopping_patience": 2,
+        "epochs": 10, "learning_rate": 1e-4, "batch_size": 16, "weight_decay": 0.01,
+        "warmup_ratio": 0.1, "seed": 42, "early_stopping_patience": 3, "class_weights": "auto",
     },
     "tuning": {
-        "trials": 20, "max_epochs": 4, "learning_rate": [1e-5, 1e-4], "epochs": [2, 6],
+        "trials": 20, "max_epochs": 8, "learning_rate": [2e-5, 2e-4], "epochs": [3, 8],
         "batch_size": [8, 16, 32], "weight_decay": [0.0, 0.1], "warmup_ratio": [0.0, 0.2],
-        "seed": [1, 100], "candidates": [], "seed_search": 42,
+        "seed": [1, 100], "candidates": [], "seed_search": 42, "quick_C": [1.0, 100.0],
+        "cpus_per_trial": 0, "grace_period": 1, "reduction_factor": 2,
     },
     "sentiment": {"model": "vader"},
     "active_learning": {"strategy": "margin", "batch_size": 50, "retrain_every": 10},

@@ -159,6 +159,15 @@ class EmbeddingCache:
         self._load()
         return None if self._vecs is None else int(self._vecs.shape[1])
 
+    def _config_dim(self) -> int:
+        """The encoder's hidden size from its config.json, without loading the weights."""
+        import json
+
+        try:
+            return int(json.loads((Path(self.resolved.path) / "config.json").read_text())["hidden_size"])
+        except (OSError, ValueError, KeyError):
+            return 0
+
     def __len__(self) -> int:
         self._load()
         return len(self._keys or {})
@@ -188,8 +197,7 @@ class EmbeddingCache:
                 self._encode_missing(missing, on_event, batch_size, cancel)
             assert self._keys is not None
             if not keys:
-                dim = self.dim or 0
-                return np.zeros((0, dim), dtype=np.float32)
+                return np.zeros((0, self.dim or self._config_dim()), dtype=np.float32)
             assert self._vecs is not None
             return self._vecs[[self._keys[k] for k in keys]].copy()
 

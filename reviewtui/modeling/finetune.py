@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from reviewtui.config import DEFAULT_SECTIONS
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.modeling import Cancelled
@@ -32,10 +33,8 @@ SPLIT_SEED = 42
 TEST_SIZE = 0.2
 VAL_SIZE = 0.2
 
-TRAINING_DEFAULTS: dict[str, Any] = {
-    "epochs": 4, "learning_rate": 5e-5, "batch_size": 16, "weight_decay": 0.01, "warmup_ratio": 0.1,
-    "seed": 42, "early_stopping_patience": 2, "class_weights": "auto", "select_metric": "accuracy",
-}
+TRAINING_DEFAULTS: dict[str, Any] = {"class_weights": "auto", "select_metric": "accuracy",
+                                     **DEFAULT_SECTIONS["training"]}
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 

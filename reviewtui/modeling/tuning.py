@@ -25,17 +25,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
+from reviewtui.config import DEFAULT_SECTIONS
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, TrialUpdate, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.card import ModelCard
 
-TUNING_DEFAULTS: dict[str, Any] = {
-    "trials": 20, "max_epochs": 4, "learning_rate": [1e-5, 1e-4], "epochs": [2, 6],
-    "batch_size": [8, 16, 32], "weight_decay": [0.0, 0.1], "warmup_ratio": [0.0, 0.2],
-    "seed": [1, 100], "candidates": [], "seed_search": 42, "quick_C": [1.0, 100.0],
-    "grace_period": 1, "reduction_factor": 2, "cpus_per_trial": 0,
-}
+TUNING_DEFAULTS: dict[str, Any] = {"quick_C": [1.0, 100.0], "grace_period": 1, "reduction_factor": 2,
+                                   "cpus_per_trial": 0, **DEFAULT_SECTIONS["tuning"]}
 HP_KEYS = ("learning_rate", "epochs", "batch_size", "weight_decay", "warmup_ratio", "seed")
 QUICK = "quick"
 METRIC = "objective"  # same name as trial_events.METRIC
