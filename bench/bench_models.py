@@ -86,15 +86,24 @@ class Quick:
 
 
 class FineTune:
-    def __init__(self, hp: dict, name: str) -> None:
+    def __init__(self, hp: dict, name: str, seeds: tuple[int, ...] = ()) -> None:
         self.hp, self.name = hp, name
+        self.seeds = seeds or (int(hp.get("seed", 42)),)
+        self._memo: dict = {}  # the ensemble reuses the fine-tunes of the same split/fold
 
     def proba(self, train, val, test):
         from reviewtui.modeling.finetune import fit_transformer, predict_logits
         from reviewtui.modeling.inference import _softmax
 
-        fit = fit_transformer(train, val, LABELS, "minilm", hp=self.hp)
-        return _softmax(predict_logits(fit.model, fit.tokenizer, list(test["content"]))).astype("float64")
+        total = 0
+        for seed in self.seeds:
+            key = (seed, tuple(train["content"]), tuple(test["content"]))
+            if key not in self._memo:
+                fit = fit_transformer(train, val, LABELS, "minilm", hp={**self.hp, "seed": seed})
+                self._memo[key] = _softmax(predict_logits(fit.model, fit.tokenizer, list(test["content"])))
+                self.seconds = fit.seconds
+            total = total + self._memo[key].astype("float64")
+        return total / len(self.seeds)
 
 
 class Ensemble:

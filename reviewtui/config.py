@@ -43,6 +43,7 @@ DEFAULT_SECTIONS: dict[str, dict[str, Any]] = {
     "training": {
         "epochs": 10, "learning_rate": 1e-4, "batch_size": 16, "weight_decay": 0.01,
         "warmup_ratio": 0.1, "seed": 42, "early_stopping_patience": 3, "class_weights": "auto",
+        "ensemble_quick": True,
     },
     "tuning": {
         "trials": 20, "max_epochs": 8, "learning_rate": [2e-5, 2e-4], "epochs": [3, 8],

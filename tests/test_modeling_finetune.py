@@ -55,9 +55,10 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
     events = []
     card = train_model(df, models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
                        training=FAST, max_length=16, name="m1", dataset_version="dataset-2",
-                       dataset_sha256="f" * 64, on_event=events.append)
+                       dataset_sha256="f" * 64, on_event=events.append, cache_dir=tmp_path / "cache")
     folder = tmp_path / "models" / "m1"
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    assert (folder / "quick_model.npz").is_file()  # the ensemble's quick half
     data = json.loads((folder / "model_card.json").read_text())
     assert data["dataset_version"] == "dataset-2" and data["dataset_sha256"] == "f" * 64
     assert data["labels"] == LABELS and data["taxonomy_keys"] == LABELS
@@ -71,14 +72,17 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
     assert np.array(data["confusion_matrix"]).sum() == 40
     assert data["hardware"]["device"] in ("cpu", "cuda") and data["created_at"]
     assert len(data["history"]) == 8
-    assert card.metrics["accuracy"] >= 0.7  # well above the majority share (0.5): it learned
+    assert data["extra"]["finetuned_only_metrics"]["accuracy"] >= 0.7  # above the majority share (0.5): it learned
+    assert data["extra"]["quick_only_metrics"]["accuracy"] >= 0.7
+    assert card.metrics["accuracy"] >= 0.7
     assert any(isinstance(e, Progress) and e.task == "train" for e in events)
     assert any(isinstance(e, Notice) and "saved model m1" in e.text for e in events)
     assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".")]  # no temp folder left
 
-    clf = SavedClassifier.load(folder)
+    clf = SavedClassifier.load(folder, cache_dir=tmp_path / "cache")
     proba = clf.predict_proba(["paywall premium subscription price", "button font layout screen"] * 3, batch_size=4)
     assert proba.shape == (6, 4) and np.allclose(proba.sum(1), 1.0, atol=1e-5)
+    assert np.allclose(SavedClassifier.load(folder).predict_proba(["button font layout screen"]), proba[1:2], atol=1e-4)
     assert clf.predict(["paywall premium subscription price"]) == ["SUBSCRIPTION"]
     clf.check_taxonomy(LABELS)
     with pytest.raises(ReviewtuiError, match="retrain"):

@@ -13,7 +13,8 @@ from modeling_fixtures import LABELS, make_frame, make_nan_model
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Progress, TrialUpdate
 
-TINY_TRAINING = {"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "warmup_ratio": 0.0, "seed": 42}
+TINY_TRAINING = {"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "warmup_ratio": 0.0, "seed": 42,
+                 "ensemble_quick": False}
 
 
 def _ray_children() -> list[str]:
@@ -92,6 +93,7 @@ def test_real_search_reports_live_trials_survives_a_nan_trial_and_saves_the_best
     card = result.card
     assert card is not None and card.name == "best" and card.dataset_version == "dataset-4"
     assert (tmp_path / "models" / "best" / "model.safetensors").is_file()
+    assert not (tmp_path / "models" / "best" / "quick_model.npz").exists()  # ensemble_quick = false
     assert card.extra["tuning"]["trials"] == 3 and card.extra["tuning"]["best_trial"] == result.best_trial_id
     assert card.hyperparameters["learning_rate"] == pytest.approx(result.best_config["learning_rate"], rel=1e-3)
     _assert_no_ray_left()

@@ -33,7 +33,7 @@ SPLIT_SEED = 42
 TEST_SIZE = 0.2
 VAL_SIZE = 0.2
 
-TRAINING_DEFAULTS: dict[str, Any] = {"class_weights": "auto", "select_metric": "accuracy",
+TRAINING_DEFAULTS: dict[str, Any] = {"class_weights": "auto", "select_metric": "accuracy", "ensemble_quick": True,
                                      **DEFAULT_SECTIONS["training"]}
 
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -383,12 +383,16 @@ def default_model_name(dataset_version: str | None, base: str) -> str:
     return f"{dataset_version or 'model'}-{base}-{stamp}"
 
 
-def save_transformer(models_dir: Path, name: str, fit: FitResult, card: ModelCard, overwrite: bool = False) -> Path:
-    """Write weights, tokenizer and model card to ``models_dir/name`` atomically."""
+def save_transformer(models_dir: Path, name: str, fit: FitResult, card: ModelCard, overwrite: bool = False,
+                     quick=None) -> Path:
+    """Write weights, tokenizer, the ensemble's quick model (if any) and model card to
+    ``models_dir/name`` atomically."""
 
     def fill(tmp: Path) -> None:
         fit.model.save_pretrained(tmp)
         fit.tokenizer.save_pretrained(tmp)
+        if quick is not None:
+            quick.save(tmp)
         card.save(tmp)
 
     path = write_model_dir(models_dir, name, fill, overwrite=overwrite)
@@ -396,16 +400,55 @@ def save_transformer(models_dir: Path, name: str, fit: FitResult, card: ModelCar
     return path
 
 
+def quick_head_proba(train_texts: Sequence[str], train_labels: Sequence[str], texts: Sequence[str],
+                     labels: Sequence[str], *, cache_dir: Path | None, embedding_model: str = "minilm",
+                     C: float = 10.0, max_length: int = 128, on_event: EventSink | None = None,
+                     cancel: threading.Event | None = None):
+    """(QuickModel fitted on the train texts, its (N, K) probabilities for ``texts`` in ``labels`` order)."""
+    from reviewtui.modeling.quick import QuickModel
+
+    def embed(items: Sequence[str]):
+        if cache_dir is not None:
+            from reviewtui.modeling.embeddings import EmbeddingCache
+
+            return EmbeddingCache(cache_dir, embedding_model, max_length).embed(list(items), on_event=on_event,
+                                                                                 cancel=cancel)
+        from reviewtui.modeling.embeddings import encode_texts, load_encoder_cached
+        from reviewtui.modeling.loading import resolve_model
+
+        tokenizer, model = load_encoder_cached(resolve_model(embedding_model))
+        return encode_texts(tokenizer, model, list(items), max_length=max_length, on_event=on_event, cancel=cancel)
+
+    quick = QuickModel(C=C).fit(embed(train_texts), list(train_labels))
+    proba = quick.predict_proba(embed(texts))
+    out = np.zeros((len(texts), len(labels)), dtype=np.float32)
+    for j, label in enumerate(labels):
+        if label in quick.classes_:
+            out[:, j] = proba[:, quick.classes_.index(label)]
+    return quick, out
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model_spec: str = "minilm",
                 training: dict[str, Any] | None = None, max_length: int = 128, name: str | None = None,
                 dataset_version: str | None = None, dataset_sha256: str | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None,
-                overwrite: bool = False, extra: dict[str, Any] | None = None) -> ModelCard:
+                overwrite: bool = False, extra: dict[str, Any] | None = None,
+                cache_dir: Path | None = None) -> ModelCard:
     """Fine-tune on a dataset version and save it; returns the saved model's card.
 
     ``df`` has the dataset CSV's columns (content, label, skipped, ...); rows whose label is not in
-    ``label_keys`` (the taxonomy's training keys) are left out. Raises ReviewtuiError for too little
-    data, a bad model spec or a taken name; Cancelled when ``cancel`` is set.
+    ``label_keys`` (the taxonomy's training keys) are left out. With ``[training] ensemble_quick``
+    (the default) the saved model also holds a quick model (MiniLM embeddings + logistic
+    regression, fitted on train + validation) and predicts the mean of both models' probabilities;
+    the card's ``metrics`` are then the ensemble's and ``extra`` keeps each part's. Raises
+    ReviewtuiError for too little data, a bad model spec or a taken name; Cancelled when ``cancel``
+    is set.
     """
     from reviewtui.modeling.loading import resolve_model
 
@@ -421,7 +464,22 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model_spec: 
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
     fit = fit_transformer(train_df, val_df, labels, model_spec, hp=hp, max_length=max_length,
                           on_event=on_event, cancel=cancel)
-    metrics, per_class, confusion = evaluate_split(fit.model, fit.tokenizer, test_df, labels, max_length)
+    label2id = {label: i for i, label in enumerate(labels)}
+    y_test = [label2id[v] for v in test_df["label"]]
+    ft_proba = _softmax(predict_logits(fit.model, fit.tokenizer, list(test_df["content"]), max_length=max_length))
+    metrics, per_class, confusion = classification_metrics(y_test, list(ft_proba.argmax(1)), labels)
+    extra = dict(extra or {})
+    quick = None
+    if hp.get("ensemble_quick"):
+        embedding_model = str(hp.get("ensemble_embedding_model", "minilm"))
+        quick, q_proba = quick_head_proba(
+            list(train_df["content"]) + list(val_df["content"]), list(train_df["label"]) + list(val_df["label"]),
+            list(test_df["content"]), labels, cache_dir=cache_dir, embedding_model=embedding_model,
+            C=float(hp.get("ensemble_quick_C", 10.0)), on_event=on_event, cancel=cancel)
+        extra["finetuned_only_metrics"] = metrics
+        extra["quick_only_metrics"] = classification_metrics(y_test, list(q_proba.argmax(1)), labels)[0]
+        metrics, per_class, confusion = classification_metrics(y_test, list((ft_proba + q_proba).argmax(1)), labels)
+        hp = {**hp, "embedding_model": embedding_model, "embedding_max_length": 128}
     card = ModelCard(
         name=name, kind="finetuned", base_model=resolved.name, base_source=resolved.source, labels=labels,
         taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,
@@ -429,11 +487,11 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model_spec: 
         validation_metrics=fit.validation_metrics, per_class=per_class, confusion_matrix=confusion,
         splits={"train": len(train_df), "validation": len(val_df), "test": len(test_df)},
         class_weights=fit.class_weights, epochs_trained=fit.epochs_trained, history=fit.history,
-        created_at=now_iso(), train_seconds=round(fit.seconds, 3), hardware=hardware_info(), extra=dict(extra or {}),
+        created_at=now_iso(), train_seconds=round(fit.seconds, 3), hardware=hardware_info(), extra=extra,
     )
     if cancel is not None and cancel.is_set():
         raise Cancelled("training cancelled; no model was saved")
-    save_transformer(models_dir, name, fit, card, overwrite=overwrite)
+    save_transformer(models_dir, name, fit, card, overwrite=overwrite, quick=quick)
     emit(on_event, Notice("info", f"saved model {name}: test accuracy {metrics['accuracy']:.3f}, "
                                   f"weighted F1 {metrics['f1_weighted']:.3f}"))
     return card

@@ -94,6 +94,10 @@ class SavedClassifier:
                                          f"the model card lists {len(self.labels)} labels; retrain the model")
                 device = best_device()
                 self._model = model.to(device).eval()
+                if self.card.hyperparameters.get("ensemble_quick") and (self.path / "quick_model.npz").is_file():
+                    from reviewtui.modeling.quick import QuickModel
+
+                    self._quick = QuickModel.load(self.path)
 
     # -- predicting ----------------------------------------------------------------------------
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64, on_event: EventSink | None = None,
@@ -111,25 +115,34 @@ class SavedClassifier:
 
         logits = predict_logits(self._model, self._tokenizer, texts, max_length=self.max_length,
                                 batch_size=batch_size, on_event=on_event, cancel=cancel)
-        return _softmax(logits)
+        proba = _softmax(logits)
+        if self._quick is not None:  # the ensemble train_model saves: mean of both models
+            proba = (proba + self._quick_proba(texts, batch_size, on_event, cancel)) / 2
+        return proba
 
     def _quick_proba(self, texts, batch_size, on_event, cancel) -> np.ndarray:
-        spec = str(self.card.hyperparameters.get("embedding_model", self.card.base_model))
+        hp = self.card.hyperparameters
+        spec = str(hp.get("embedding_model", self.card.base_model))
+        max_length = int(hp.get("embedding_max_length", self.max_length))
         if self.cache_dir is not None:
             from reviewtui.modeling.embeddings import EmbeddingCache
 
-            X = EmbeddingCache(self.cache_dir, spec, self.max_length).embed(
+            X = EmbeddingCache(self.cache_dir, spec, max_length).embed(
                 texts, on_event=on_event, batch_size=batch_size, cancel=cancel)
         else:
             from reviewtui.modeling.embeddings import encode_texts, load_encoder_cached
             from reviewtui.modeling.loading import resolve_model
 
             tokenizer, model = load_encoder_cached(resolve_model(spec))
-            X = encode_texts(tokenizer, model, texts, max_length=self.max_length, batch_size=batch_size,
+            X = encode_texts(tokenizer, model, texts, max_length=max_length, batch_size=batch_size,
                              on_event=on_event, cancel=cancel)
-        proba = self._quick.predict_proba(X) if len(texts) else np.zeros((0, len(self._quick.classes_)), np.float32)
-        order = [self._quick.classes_.index(label) for label in self.labels]
-        return proba[:, order]
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        if len(texts):
+            proba = self._quick.predict_proba(X)
+            for j, label in enumerate(self.labels):
+                if label in self._quick.classes_:
+                    out[:, j] = proba[:, self._quick.classes_.index(label)]
+        return out
 
     def predict(self, texts: Sequence[str], batch_size: int = 64, on_event: EventSink | None = None,
                 cancel: threading.Event | None = None) -> list[str]:

@@ -398,7 +398,7 @@ def _retrain_best(result: TuneResult, df, *, models_dir, label_keys, cache_dir, 
                            extra=extra)
     hp = dict(training)
     hp.update({k: best[k] for k in HP_KEYS if k in best})
-    return train_model(df, models_dir=models_dir, label_keys=label_keys, model_spec=model, training=hp,
+    return train_model(df, models_dir=models_dir, label_keys=label_keys, model_spec=model, training=hp, cache_dir=cache_dir,
                        max_length=max_length, name=name, dataset_version=dataset_version,
                        dataset_sha256=dataset_sha256, on_event=on_event, cancel=cancel, overwrite=overwrite,
                        extra=extra)
