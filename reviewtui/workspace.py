@@ -347,7 +347,7 @@ class Workspace:
         from reviewtui.modeling.finetune import train_model
 
         hp = {**self.config.section("training"), **(training or {})}
-        return train_model(df, model_spec=spec, training=hp, **common)
+        return train_model(df, model_spec=spec, training=hp, cache_dir=self.cache_dir, **common)
 
     def tune(self, trials: int | None = None, ray_address: str | None = None, *, version: str | None = None,
              name: str | None = None, tuning: dict[str, Any] | None = None, scheduler: str = "asha",
