@@ -35,6 +35,7 @@ DATA = (ROOT / ".." / "shared" / "data").resolve()
 if not DATA.is_dir():
     DATA = Path("/work/shared/data")
 START, END = "<!-- analysis:start -->", "<!-- analysis:end -->"
+PREVIOUS = ROOT / "bench" / "results" / "analysis.json"
 STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diversity")
 
 
@@ -156,6 +157,7 @@ def bench_active(ws, oracle: Path, batch: int, rounds: int, seeds: int) -> dict:
     t0 = time.perf_counter()
     res = ws.simulate(oracle, strategies=STRATEGIES, batch=batch, rounds=rounds, seeds=seeds, allow_missing=True)
     reach = res.labels_to_reach(0.95)
+    interp = res.labels_to_reach(0.95, interpolate=True)
     curves = res.mean_curves()
     fits = [p.fit_seconds for p in res.points]
     return {"pool": res.pool_size, "test": res.test_size, "batch": batch, "rounds": rounds, "seeds": seeds,
@@ -163,14 +165,17 @@ def bench_active(ws, oracle: Path, batch: int, rounds: int, seeds: int) -> dict:
             "labels_to_95": reach,
             "ratio_vs_random": {s: (reach[s] / reach["random"] if reach[s] and reach["random"] else None)
                                 for s in reach},
+            "labels_to_95_interpolated": interp,
+            "ratio_interpolated": {s: (interp[s] / interp["random"] if interp[s] and interp["random"] else None)
+                                   for s in interp},
             "final_macro_f1": {s: c[-1][3] for s, c in curves.items()},
             "seconds": time.perf_counter() - t0, "max_fit_s": max(fits), "png": str(res.png_path),
             "csv": str(res.summary_path)}
 
 
 def keep_figure(src: str, name: str) -> str:
-    """Copy a learning-curve PNG out of the temp workspace into bench/results/."""
-    dest = ROOT / "bench" / "results" / name
+    """Copy a learning-curve PNG out of the temp workspace into docs/figures/."""
+    dest = ROOT / "docs" / "figures" / name
     dest.parent.mkdir(exist_ok=True)
     shutil.copyfile(src, dest)
     return str(dest.relative_to(ROOT))
@@ -228,13 +233,19 @@ def render(r: dict) -> str:
                   f"Pool {a['pool']}, fixed held-out test {a['test']}; batch {a['batch']} (the first batch "
                   f"random), {a['rounds']} rounds, {a['seeds']} seeds; full-pool macro-F1 "
                   f"{a['full_pool_macro_f1']:.3f} (accuracy {a['full_pool_accuracy']:.3f}). Labels to reach 95% of "
-                  "it on the mean curve:", "",
-                  "| strategy | labels to 95% | x random | macro-F1 at the last round |", "|---|---:|---:|---:|"]
+                  "it on the mean curve, at the first round that reaches it (whole batches) and with the "
+                  "crossing interpolated between rounds:", "",
+                  "| strategy | labels to 95% | x random | interpolated | x random | macro-F1 at the last round |",
+                  "|---|---:|---:|---:|---:|---:|"]
+
+        def fmt(v, spec):
+            return "-" if v is None else format(v, spec)
+
         for s in STRATEGIES:
             n = a["labels_to_95"].get(s)
-            ratio = a["ratio_vs_random"].get(s)
-            lines.append(f"| {s} | {n if n is not None else 'not reached'} | "
-                         f"{'-' if ratio is None else f'{ratio:.2f}'} | {a['final_macro_f1'][s]:.3f} |")
+            lines.append(f"| {s} | {n if n is not None else 'not reached'} | {fmt(a['ratio_vs_random'].get(s), '.2f')} | "
+                         f"{fmt(a['labels_to_95_interpolated'].get(s), '.1f')} | "
+                         f"{fmt(a['ratio_interpolated'].get(s), '.2f')} | {a['final_macro_f1'][s]:.3f} |")
         lines += ["", f"Simulation time {a['seconds']:.0f}s; slowest single refit {a['max_fit_s'] * 1000:.0f} ms. "
                   f"Curves: `{a['png']}`.", ""]
     q = r.get("retrain")
@@ -274,21 +285,25 @@ def main(argv=None) -> int:
         ws, oracle = al_workspace_dataset11(tmp)
         log("active learning on dataset-11")
         results["ds11"] = bench_active(ws, oracle, batch=10, rounds=26, seeds=args.seeds)
-        results["ds11"]["png"] = keep_figure(results["ds11"]["png"], "learning_curves_dataset11.png")
+        results["ds11"]["png"] = keep_figure(results["ds11"]["png"], "analysis_learning_curves_dataset11.png")
         log(json.dumps(results["ds11"]["labels_to_95"]))
         ws, oracle = al_workspace_demo(tmp, args.demo_size)
         log(f"active learning on the demo corpus ({ws.store.count()} reviews)")
         results["demo"] = bench_active(ws, oracle, batch=10, rounds=30, seeds=args.seeds)
-        results["demo"]["png"] = keep_figure(results["demo"]["png"], "learning_curves_demo.png")
+        results["demo"]["png"] = keep_figure(results["demo"]["png"], "analysis_learning_curves_demo.png")
         log(json.dumps(results["demo"]["labels_to_95"]))
         results["retrain"] = bench_retrain(ws, oracle)
         log(json.dumps(results["retrain"]))
         if not args.skip_predict:
             results["predict"] = bench_predict(args.reviews, tmp)
             log(json.dumps(results["predict"]))
+        elif PREVIOUS.is_file():  # keep the last measured throughput in the section
+            old = json.loads(PREVIOUS.read_text()).get("predict")
+            if old:
+                results["predict"] = old
     finally:
-        (ROOT / "bench" / "results").mkdir(exist_ok=True)
-        (ROOT / "bench" / "results" / "analysis.json").write_text(json.dumps(results, indent=2, default=str))
+        PREVIOUS.parent.mkdir(exist_ok=True)
+        PREVIOUS.write_text(json.dumps(results, indent=2, default=str))
         if not args.no_write and results:
             write_section(render(results))
         shutil.rmtree(tmp, ignore_errors=True)

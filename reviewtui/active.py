@@ -466,14 +466,24 @@ class SimulationResult:
             out[s] = rows
         return out
 
-    def labels_to_reach(self, fraction: float = 0.95, metric: str = "macro_f1") -> dict[str, int | None]:
+    def labels_to_reach(self, fraction: float = 0.95, metric: str = "macro_f1",
+                        interpolate: bool = False) -> dict[str, float | None]:
         """strategy -> labels at the first round whose mean ``metric`` reaches ``fraction`` of the
-        full-pool score (None when it never does within the rounds run)."""
+        full-pool score (None when it never does within the rounds run). With ``interpolate`` the
+        crossing is placed linearly between that round and the one before, which is less coarse
+        than whole batches when comparing strategies."""
         target = fraction * self.full_pool[metric]
         col = 3 if metric == "macro_f1" else 1
-        out: dict[str, int | None] = {}
+        out: dict[str, float | None] = {}
         for s, rows in self.mean_curves().items():
-            out[s] = next((r[0] for r in rows if r[col] >= target - 1e-12), None)
+            i = next((k for k, r in enumerate(rows) if r[col] >= target - 1e-12), None)
+            if i is None:
+                out[s] = None
+            elif not interpolate or i == 0:
+                out[s] = rows[i][0]
+            else:
+                (l0, f0), (l1, f1) = (rows[i - 1][0], rows[i - 1][col]), (rows[i][0], rows[i][col])
+                out[s] = round(l0 + (target - f0) / (f1 - f0) * (l1 - l0), 1) if f1 > f0 else float(l1)
         return out
 
 
@@ -612,13 +622,15 @@ def write_simulation(result: SimulationResult, folder: Path) -> SimulationResult
     cols = ["strategy", "seed", "round", "labels", "train_labels", "accuracy", "macro_f1", "fit_seconds"]
     write_csv_atomic(folder / "curves.csv", cols, [[getattr(p, c) for c in cols] for p in result.points])
     reach = result.labels_to_reach(0.95)
+    interp = result.labels_to_reach(0.95, interpolate=True)
     rows = []
     for s, curve in result.mean_curves().items():
         for r, (n, acc, acc_sd, f1, f1_sd) in enumerate(curve):
             rows.append([s, r, n, round(acc, 4), round(acc_sd, 4), round(f1, 4), round(f1_sd, 4),
-                         "" if reach[s] is None else reach[s]])
+                         "" if reach[s] is None else reach[s], "" if interp[s] is None else interp[s]])
     write_csv_atomic(folder / "summary.csv", ["strategy", "round", "labels", "accuracy_mean", "accuracy_std",
-                                              "macro_f1_mean", "macro_f1_std", "labels_to_95pct_full_f1"], rows)
+                                              "macro_f1_mean", "macro_f1_std", "labels_to_95pct_full_f1",
+                                              "labels_to_95pct_interpolated"], rows)
     atomic_write_bytes(folder / "learning_curves.png", learning_curve_png(result))
     result.csv_path = folder / "curves.csv"
     result.summary_path = folder / "summary.csv"

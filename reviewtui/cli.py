@@ -581,8 +581,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         res = ws.simulate(args.oracle, strategies=strategies, batch=args.batch, rounds=args.rounds,
                           seeds=args.seeds, initial=args.initial, allow_missing=args.allow_missing, on_event=sink)
     reach = res.labels_to_reach(0.95)
+    interp = res.labels_to_reach(0.95, interpolate=True)
     if args.json:
-        _print_json({"full_pool": res.full_pool, "labels_to_95pct": reach, "pool": res.pool_size,
+        _print_json({"full_pool": res.full_pool, "labels_to_95pct": reach, "labels_to_95pct_interpolated": interp,
+                     "pool": res.pool_size,
                      "test": res.test_size, "curves": res.mean_curves(),
                      "files": [str(p) for p in (res.csv_path, res.summary_path, res.png_path) if p]})
         return 0
@@ -605,7 +607,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         n = reach[s]
         ratio = ""
         if n and reach.get("random") and s != "random":
-            ratio = f" ({n / reach['random']:.2f}x random)"
+            ratio = f", {n / reach['random']:.2f}x random"
+            if interp[s] and interp.get("random"):
+                ratio += f" (interpolated {interp[s]:.0f} labels, {interp[s] / interp['random']:.2f}x)"
         con.print(f"{s}: {n if n is not None else 'not reached'} labels to 95% of the full-pool macro-F1{ratio}")
     con.print(f"Wrote {res.csv_path}, {res.summary_path} and {res.png_path}.")
     return 0

@@ -291,3 +291,18 @@ def test_cli_queue_and_simulate(labeled_ws, tmp_path, capsys):
     assert set(data["curves"]) == {"random", "margin"} and len(data["curves"]["margin"]) == 2
     assert main(["-w", root, "simulate", "--oracle", str(tmp_path / "missing.csv")]) == 2
     assert "no such oracle file" in capsys.readouterr().err
+
+
+def test_labels_to_reach_by_hand():
+    from reviewtui.active import CurvePoint, SimulationResult
+
+    pts = [CurvePoint("random", 0, r, 10 * (r + 1), 10 * (r + 1), 0.0, f1, 0.0)
+           for r, f1 in enumerate([0.5, 0.7, 0.9, 0.96])]
+    pts += [CurvePoint("margin", 0, r, 10 * (r + 1), 10 * (r + 1), 0.0, f1, 0.0)
+            for r, f1 in enumerate([0.5, 0.8, 0.97, 0.99])]
+    res = SimulationResult(pts, ["random", "margin"], [0], 10, 3, 100, 20, {"accuracy": 1.0, "macro_f1": 1.0})
+    assert res.labels_to_reach(0.95) == {"random": 40, "margin": 30}
+    # random crosses 0.95 between 30 (0.90) and 40 (0.96): 30 + 10 * 0.05 / 0.06
+    assert res.labels_to_reach(0.95, interpolate=True) == {"random": pytest.approx(38.3, abs=0.05),
+                                                           "margin": pytest.approx(28.8, abs=0.05)}
+    assert res.labels_to_reach(0.999) == {"random": None, "margin": None}
