@@ -221,6 +221,8 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5, help="CV folds (0: the split only)")
     ap.add_argument("--cv-parts", default="quick,finetune,ensemble", help="parts that also run CV")
     ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--min-epochs", type=int, default=3, help="lower end of the searched epochs")
+    ap.add_argument("--max-epochs", type=int, default=8, help="upper end of the searched epochs and ASHA's max_t")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing BENCHMARKS.md")
     args = ap.parse_args(argv)
@@ -237,20 +239,39 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="reviewtui-bench-"))
     results: dict = {"when": time.strftime("%Y-%m-%d"), "folds": args.folds, "models": [], "notes": []}
     quick = Quick(work / "cache")
-    default = FineTune(dict(DEFAULT_SECTIONS["training"]), "fine-tune, [training] defaults")
+    default = FineTune(dict(DEFAULT_SECTIONS["training"]),
+                       "MiniLM fine-tune, [training] defaults (10 epochs, lr 1e-4, patience 3)")
     bench_started = time.perf_counter()
+
+    def checkpoint() -> None:
+        """Write what is measured so far, so a long run that is stopped still leaves its figures."""
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2, default=str))
+        if not args.no_write:
+            write_section(section(results))
+
     if "quick" in parts:
         results["models"].append(evaluate(quick, df, split, args.folds if "quick" in cv_parts else 0))
+        checkpoint()
     if "finetune" in parts:
         results["models"].append(evaluate(default, df, split, args.folds if "finetune" in cv_parts else 0))
+        checkpoint()
     if "ensemble" in parts:
-        results["models"].append(evaluate(Ensemble(default, quick), df, split,
-                                          args.folds if "ensemble" in cv_parts else 0))
-    if "tuned" in parts:
-        results["tuned"] = tuned(df, args.trials, work)
+        row = evaluate(Ensemble(default, quick), df, split, args.folds if "ensemble" in cv_parts else 0)
+        if "finetune" in parts:  # the fine-tune was memoised: count its time once more here
+            row["split_seconds"] += results["models"][-1]["split_seconds"]
+        results["models"].append(row)
+        checkpoint()
+    space = {"epochs": [args.min_epochs, args.max_epochs], "max_epochs": args.max_epochs}
+    if "tuned" in parts and "asha" not in parts:
+        results["tuned"] = tuned(df, args.trials, work, tuning=space)
     if "asha" in parts:
-        results["asha"] = tuned(df, args.trials, work, "asha", retrain=False)
-        results["fifo"] = tuned(df, args.trials, work, "fifo", retrain=False)
+        # the ASHA search doubles as the tuned model: its best configuration is retrained and tested
+        results["asha"] = tuned(df, args.trials, work, "asha", retrain="tuned" in parts, tuning=space)
+        if "tuned" in parts:
+            results["tuned"] = results["asha"]
+        checkpoint()
+        results["fifo"] = tuned(df, args.trials, work, "fifo", retrain=False, tuning=space)
     results["notes"].append(f"Whole benchmark: {time.perf_counter() - bench_started:.0f} s.")
     text = section(results)
     if args.json:

@@ -110,6 +110,14 @@ class TrialEvents(Callback):
         s = self.session
         return s.rows.get(trial_id) if s else None
 
+    def on_step_begin(self, iteration, trials, **info):
+        s = self.session
+        if s is None:
+            return
+        for trial in trials:  # trials the searcher created but that wait for resources
+            if trial.trial_id not in s.rows and str(trial.status) == "PENDING":
+                self._send(TrialUpdate(trial.trial_id, "PENDING", clean_config(trial.config)))
+
     def on_trial_start(self, iteration, trials, trial, **info):
         self._send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), gpus=self._gpus()))
 

@@ -287,10 +287,13 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         from reviewtui.modeling.embeddings import EmbeddingCache
 
         cache = EmbeddingCache(cache_dir, model_spec if model_spec != QUICK else "minilm", max_length)  # type: ignore[arg-type]
-        trial_data["quick"] = (cache.embed(list(train_df["content"]), on_event=on_event, cancel=cancel),
-                               list(train_df["label"]),
-                               cache.embed(list(val_df["content"]), on_event=on_event, cancel=cancel),
-                               list(val_df["label"]))
+        try:
+            trial_data["quick"] = (cache.embed(list(train_df["content"]), on_event=on_event, cancel=cancel),
+                                   list(train_df["label"]),
+                                   cache.embed(list(val_df["content"]), on_event=on_event, cancel=cancel),
+                                   list(val_df["label"]))
+        except Cancelled:
+            return TuneResult(cancelled=True, scheduler=scheduler, total_seconds=time.perf_counter() - started)
         trial_data["quick_embedding_model"] = cache.resolved.name
 
     from reviewtui.modeling.trial_events import SESSIONS, CancelStopper, Session, TrialEvents, new_session_id
