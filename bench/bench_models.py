@@ -225,6 +225,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-epochs", type=int, default=8, help="upper end of the searched epochs and ASHA's max_t")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing BENCHMARKS.md")
+    ap.add_argument("--merge", action="store_true", help="start from the results in --json and redo only --parts")
     args = ap.parse_args(argv)
 
     import pandas as pd
@@ -238,9 +239,16 @@ def main(argv=None) -> int:
     split = split_frame(df)
     work = Path(tempfile.mkdtemp(prefix="reviewtui-bench-"))
     results: dict = {"when": time.strftime("%Y-%m-%d"), "folds": args.folds, "models": [], "notes": []}
+    if args.merge and args.json and args.json.exists():  # keep the parts measured by an earlier run
+        results = json.loads(args.json.read_text())
+        results["notes"] = [n for n in results.get("notes", []) if not n.startswith("Whole benchmark")]
+        names = {"quick": "quick model", "finetune": "MiniLM fine-tune", "ensemble": "ensemble"}
+        rerun = [names[p] for p in parts if p in names]
+        results["models"] = [m for m in results.get("models", []) if not any(m["name"].startswith(r) for r in rerun)]
     quick = Quick(work / "cache")
     default = FineTune(dict(DEFAULT_SECTIONS["training"]),
-                       "MiniLM fine-tune, [training] defaults (10 epochs, lr 1e-4, patience 3)")
+                       "MiniLM fine-tune, [training] defaults (10 epochs, lr 1e-4, patience "
+                       f"{DEFAULT_SECTIONS['training']['early_stopping_patience']})")
     bench_started = time.perf_counter()
 
     def checkpoint() -> None:
@@ -272,7 +280,8 @@ def main(argv=None) -> int:
             results["tuned"] = results["asha"]
         checkpoint()
         results["fifo"] = tuned(df, args.trials, work, "fifo", retrain=False, tuning=space)
-    results["notes"].append(f"Whole benchmark: {time.perf_counter() - bench_started:.0f} s.")
+    results["notes"].append(f"Whole benchmark{' (this part)' if args.merge else ''}: "
+                            f"{time.perf_counter() - bench_started:.0f} s.")
     text = section(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))

@@ -42,7 +42,7 @@ DEFAULT_SECTIONS: dict[str, dict[str, Any]] = {
     "model": {"base": "minilm", "max_length": 128},
     "training": {
         "epochs": 10, "learning_rate": 1e-4, "batch_size": 16, "weight_decay": 0.01,
-        "warmup_ratio": 0.1, "seed": 42, "early_stopping_patience": 3, "class_weights": "auto",
+        "warmup_ratio": 0.1, "seed": 42, "early_stopping_patience": 5, "class_weights": "auto",
         "ensemble_quick": True,
     },
     "tuning": {
