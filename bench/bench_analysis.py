@@ -255,10 +255,9 @@ def render(r: dict) -> str:
                   f"{q['labels']} labels, cached MiniLM embeddings, {q.get('repeats', 5)} fits each: active "
                   f"learning's refit (`active.fit_quick`, Newton-CG) median **{q['fit_quick_median_s'] * 1000:.0f} ms** "
                   f"(fastest {q.get('fit_quick_min_s', q['fit_quick_median_s']) * 1000:.0f} ms, slowest "
-                  f"{q['fit_quick_max_s'] * 1000:.0f} ms); `QuickModel.fit` (lbfgs, what `reviewtui train --quick` "
-                  f"uses) median {q['quickmodel_fit_median_s'] * 1000:.0f} ms (fastest "
+                  f"{q['fit_quick_max_s'] * 1000:.0f} ms); `QuickModel.fit` (lbfgs) median {q['quickmodel_fit_median_s'] * 1000:.0f} ms (fastest "
                   f"{q.get('quickmodel_fit_min_s', q['quickmodel_fit_median_s']) * 1000:.0f} ms). The spread is "
-                  "the shared CPU: the same fit takes 17 ms on an idle core.", ""]
+                  "the shared CPU (a by-hand run at a quieter moment: 17 ms Newton-CG, 190 ms lbfgs).", ""]
     lines.append(END)
     return "\n".join(lines)
 

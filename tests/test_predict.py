@@ -178,5 +178,8 @@ def test_cli_predict(analysis_ws, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["rows"] == 64 and data["chunks"] == 3 and data["model"] == "quick"
     assert sum(data["counts"].values()) == 64
+    assert main(["-w", str(analysis_ws.root), "predict", "--model", "quick", "--sentiment", "stars", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["sentiment"] == "stars" and sum(data["sentiment_counts"].values()) == 64
     assert main(["-w", str(analysis_ws.root), "predict", "--model", "nope"]) == 2
     assert "no model 'nope'" in capsys.readouterr().err

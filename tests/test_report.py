@@ -205,6 +205,16 @@ def test_sentiment_options_compared_with_the_stars(analysis_ws):
     assert cmp.pairwise["vader"]["vader"] == 1.0
 
 
+def test_cli_sentiment(analysis_ws, capsys):
+    from reviewtui.cli import main
+
+    assert main(["-w", str(analysis_ws.root), "sentiment", "--option", "vader", "--sample", "20", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["n"] == 20 and [a["analyzer"] for a in data["agreements"]] == ["vader"]
+    assert main(["-w", str(analysis_ws.root), "sentiment", "--option", "/no/such/folder"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
 def test_sentiment_needs_star_scores(workspace, tmp_path):
     from reviewtui.store import NewAsset
 
