@@ -183,3 +183,36 @@ def test_cli_predict(analysis_ws, capsys):
     assert data["sentiment"] == "stars" and sum(data["sentiment_counts"].values()) == 64
     assert main(["-w", str(analysis_ws.root), "predict", "--model", "nope"]) == 2
     assert "no model 'nope'" in capsys.readouterr().err
+
+
+def test_a_killed_run_resumes(analysis_ws):
+    """SIGKILL the predicting process after its second chunk; the next run resumes from the saved
+    chunks and writes the same file as an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ws = analysis_ws
+    label_some(ws)
+    root = Path(__file__).resolve().parents[1]
+    code = (
+        "import os, signal, sys\n"
+        "from reviewtui.events import Progress\n"
+        "from reviewtui.workspace import Workspace\n"
+        "ws = Workspace.open(sys.argv[1])\n"
+        "def die(ev):\n"
+        "    if isinstance(ev, Progress) and ev.task == 'predict' and ev.detail.startswith('chunk 2/'):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "ws.predict('quick', chunk_size=10, on_event=die)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code, str(ws.root)], env=env, capture_output=True, timeout=120)
+    assert out.returncode == -signal.SIGKILL, out.stderr.decode()[-2000:]
+    assert not (ws.results_dir / "result.csv").exists()
+    resumed = ws.predict("quick", chunk_size=10)
+    assert resumed.resumed_chunks == 2 and resumed.chunks == 7
+    first = resumed.path.read_bytes()
+    assert ws.predict("quick", chunk_size=10).resumed_chunks == 0
+    assert resumed.path.read_bytes() == first
