@@ -202,7 +202,9 @@ def predict_workspace(ws: "Workspace", model: str | None = None, *, sentiment: s
     if chunk_size < 1:
         raise ReviewtuiError(f"chunk size must be at least 1, not {chunk_size}")
     spec = str(sentiment if sentiment is not None else ws.config.section("sentiment").get("model", "vader"))
-    analyzer = None if spec.lower() in ("none", "off", "") else make_analyzer(spec, ws, on_event=on_event, cancel=cancel)
+    analyzer = None
+    if spec.lower() not in ("none", "off", ""):
+        analyzer = make_analyzer(spec, ws, on_event=on_event, cancel=cancel)
     clf = resolve_classifier(ws, model, on_event=on_event, cancel=cancel)
     n, k = len(assets), len(clf.labels)
     ids_hash = hashlib.sha1("\n".join(a.external_id + "\t" + a.text for a in assets).encode()).hexdigest()

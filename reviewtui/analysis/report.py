@@ -181,7 +181,8 @@ def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list
     scope = f"app version {s.app_version}" if s.app_version else "all app versions"
     lines = [f"# {title}", "",
              f"{s.reviews:,} reviews ({scope}); model {s.model or '-'}; "
-             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; latest version {s.latest_version or '-'}.",
+             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; "
+             f"latest version {s.latest_version or '-'}.",
              "", "## Findings", ""]
     lines += [f"- {f}" for f in findings(s)] + [""]
     for name, df in tables.items():
