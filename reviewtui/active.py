@@ -313,6 +313,7 @@ class Suggester:
 
     def __init__(self, ws: "Workspace") -> None:
         self.ws = ws
+        self._cache = None  # one EmbeddingCache: it keeps the vectors in memory between calls
         self._model = None
         self._fitted_on: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -329,9 +330,15 @@ class Suggester:
         if len(set(labels)) < 2:
             self._model, self._fitted_on = None, {}
             return
-        X = embedding_cache(self.ws).embed(texts)
-        self._model = fit_quick(X, labels)
+        X = self.cache.embed(texts)
+        self._model = fit_quick(X, labels, float(self.ws.config.section("active_learning").get("C", 10.0)))
         self._fitted_on = current
+
+    @property
+    def cache(self):
+        if self._cache is None:
+            self._cache = embedding_cache(self.ws)
+        return self._cache
 
     def suggestions(self, external_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
         """external id -> (label, probability) from the quick model; empty before two training
@@ -341,7 +348,7 @@ class Suggester:
             if self._model is None or not external_ids:
                 return {}
             assets = [self.ws.store.get(e) for e in external_ids]
-            X = embedding_cache(self.ws).embed([a.text for a in assets])
+            X = self.cache.embed([a.text for a in assets])
             p = self._model.predict_proba(X)
             out = {}
             for a, row in zip(assets, p):
