@@ -161,8 +161,11 @@ def fit_quick(X: np.ndarray, y: Sequence[str], C: float = 10.0):
 
     Same model and objective as ``QuickModel.fit`` (L2 multinomial logistic regression), solved
     with Newton-CG: on 384-d sentence embeddings it converges in a handful of iterations, about
-    ten times faster than lbfgs, which is what a refit after every labeling round needs."""
+    ten times faster than lbfgs, which is what a refit after every labeling round needs. BLAS runs
+    on one thread here: on matrices this small OpenBLAS's threads cost more than they give, and on
+    a busy machine (or with torch's threads around) they made the same fit 20-50 times slower."""
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     from reviewtui.modeling.quick import QuickModel
 
@@ -174,7 +177,8 @@ def fit_quick(X: np.ndarray, y: Sequence[str], C: float = 10.0):
         raise ReviewtuiError(f"quick model: {len(labels)} labels for an embedding matrix of shape {X.shape}")
     model = QuickModel(C=C)
     clf = LogisticRegression(C=model.C, solver="newton-cg", max_iter=model.max_iter)
-    clf.fit(X, np.asarray(labels, dtype=object))
+    with threadpool_limits(limits=1, user_api="blas"):
+        clf.fit(X, np.asarray(labels, dtype=object))
     model.classes_ = [str(c) for c in clf.classes_]
     coef, bias = clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32)
     if len(model.classes_) == 2:  # one row for two classes: expand to the softmax form QuickModel uses
