@@ -139,6 +139,7 @@ def test_report_files_and_their_numbers(workspace):
     assert neg["INTERFACE"] == 1.0 and neg["SUBSCRIPTION"] == pytest.approx(0.666667)
     md = paths.markdown.read_text()
     assert "INTERFACE draws the most negative reviews: 100.0%" in md
+    assert "INTERFACE has the lowest star score: 1.50 on average (all reviews: 2.88)." in md  # 23 / 8 stars
     assert "The latest version 4.10 (1 review) is more negative than the earlier ones: 100.0% negative against 42.9%" in md
     assert "![category_sentiment](charts/category_sentiment.png)" in md
     html = paths.html.read_text()

@@ -66,6 +66,11 @@ def findings(s: Summary) -> list[str]:
         majority = [c for c, v in neg.items() if v > 0.5]
         if majority:
             out.append(f"Most reviews are negative in: {', '.join(majority)}.")
+    stars = s.mean_score.dropna()
+    if len(stars) > 1:
+        low = stars.idxmin()
+        out.append(f"{low} has the lowest star score: {stars[low]:.2f} on average (all reviews: "
+                   f"{_mean_stars(s):.2f}).")
     L = s.latest
     if L and L.get("negative_share_others") == L.get("negative_share_others"):  # not NaN
         delta = L["negative_share"] - L["negative_share_others"]
@@ -81,6 +86,11 @@ def findings(s: Summary) -> list[str]:
                      f"(from {_pct(others.get(moved, 0.0))})")
         out.append(text + ".")
     return out
+
+
+def _mean_stars(s: Summary) -> float:
+    total = float(s.scores.sum())
+    return float(sum(k * v for k, v in s.scores.items()) / total) if total else float("nan")
 
 
 # --- charts -----------------------------------------------------------------------------------
