@@ -19,6 +19,7 @@ learning curves. numpy only at import; sklearn, torch and matplotlib load inside
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import threading
 import time
@@ -281,6 +282,12 @@ def build_queue(ws: "Workspace", strategy: str | None = None, size: int | None =
     pool = [a for a in ws.store.iter_assets(statuses=("TODO", "ONGOING"), skipped=False, labeled=False)]
     if not pool:
         raise ReviewtuiError("nothing left to label: every asset is labeled, skipped or in review")
+    cap = int(settings.get("candidates", 5000) or 0)
+    if strategy != "random" and cap and len(pool) > cap:
+        # Score a stable subset of the pool: the same candidates stay in it (and in the embedding
+        # cache) until they are labeled, so an interactive re-rank on 40k reviews costs seconds.
+        pool = sorted(pool, key=lambda a: hashlib.sha1(a.external_id.encode("utf-8")).digest())[:cap]
+        pool.sort(key=lambda a: a.id)
     lab_ids, lab_texts, lab_labels = training_assets(ws)
     classes = ws.taxonomy.training_keys
     X_pool = X_lab = None

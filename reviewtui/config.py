@@ -52,7 +52,8 @@ DEFAULT_SECTIONS: dict[str, dict[str, Any]] = {
         "cpus_per_trial": 0, "grace_period": 1, "reduction_factor": 2,
     },
     "sentiment": {"model": "vader"},
-    "active_learning": {"strategy": "margin", "batch_size": 50, "retrain_every": 10},
+    "active_learning": {"strategy": "margin", "batch_size": 50, "retrain_every": 10, "candidates": 5000,
+                        "C": 10.0},
 }
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")

@@ -228,6 +228,23 @@ def test_queue_sets_priorities_and_lists_the_batch(labeled_ws):
     assert one[0] == sugg["a20"][0] and one[1] == pytest.approx(sugg["a20"][1], abs=1e-5)
 
 
+def test_queue_scores_a_stable_candidate_subset_of_a_large_pool(labeled_ws):
+    ws = labeled_ws
+    ws.config.data.setdefault("active_learning", {})["candidates"] = 20
+    try:
+        first = ws.queue_batch("margin", 5, apply=False)
+        second = ws.queue_batch("entropy", 5, apply=False)
+    finally:
+        ws.config.data["active_learning"].pop("candidates")
+    assert first.candidates == second.candidates == 20
+    full = ws.queue_batch("margin", 48, apply=False)
+    assert full.candidates == 48  # without the cap every unlabeled asset is scored
+    import hashlib
+
+    pool = sorted((f"a{i}" for i in range(16, 64)), key=lambda e: hashlib.sha1(e.encode()).digest())[:20]
+    assert set(first.external_ids) <= set(pool) and set(second.external_ids) <= set(pool)
+
+
 def test_queue_errors(workspace, labeled_ws):
     with pytest.raises(ReviewtuiError, match="no reviews"):
         workspace.queue_batch("margin", 5)
