@@ -311,6 +311,11 @@ def _print_card(card: Any) -> None:
               f"{card.dataset_version} in {card.train_seconds:.1f}s: test accuracy [bold]{_fmt(m.get('accuracy'))}[/], "
               f"weighted F1 {_fmt(m.get('f1_weighted'))}, macro F1 {_fmt(m.get('f1_macro'))} "
               f"({card.splits.get('test', 0)} test rows).")
+    alone, quick = card.extra.get("finetuned_only_metrics"), card.extra.get("quick_only_metrics")
+    if alone and quick:
+        con.print(f"[dim]Ensemble of the fine-tuned model (accuracy {_fmt(alone.get('accuracy'))}) and the quick "
+                  f"model (accuracy {_fmt(quick.get('accuracy'))}); [training] ensemble_quick = false keeps the "
+                  "fine-tune alone.[/]")
     report = Table(title="Per-class report (test split)")
     for col in ("label", "precision", "recall", "f1", "support"):
         report.add_column(col, justify="left" if col == "label" else "right")
