@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -23,6 +24,7 @@ from reviewtui.modeling import Cancelled
 from reviewtui.modeling.loading import ResolvedModel, resolve_model
 
 _LOADED: dict[str, tuple[object, object]] = {}
+SAVE_EVERY_S = 60.0
 _LOAD_LOCK = threading.Lock()
 
 
@@ -207,9 +209,29 @@ class EmbeddingCache:
         tokenizer, model = load_encoder_cached(self.resolved)
         mkeys, mtexts = list(missing), list(missing.values())
         device = best_device()
-        chunk = max(batch_size * 8, 512)  # save every few batches so a cancel keeps the work
+        chunk = max(batch_size * 8, 512)
+        # Each save rewrites the cache file, so save at most every SAVE_EVERY_S seconds (and at the
+        # end, and on cancel): writes stay linear in the corpus while a cancel keeps the work done.
+        pending_keys: list[str] = []
+        pending: list[np.ndarray] = []
+        last_save = time.monotonic()
+
+        def flush() -> None:
+            nonlocal pending_keys, pending, last_save
+            if pending_keys:
+                self._save(pending_keys, np.concatenate(pending, axis=0))
+            pending_keys, pending, last_save = [], [], time.monotonic()
+
         for start in range(0, len(mtexts), chunk):
-            vecs = encode_texts(tokenizer, model, mtexts[start:start + chunk], max_length=self.max_length,
-                                batch_size=batch_size, device=device, on_event=on_event, cancel=cancel,
-                                done_offset=start, total=len(mtexts))
-            self._save(mkeys[start:start + chunk], vecs)
+            try:
+                vecs = encode_texts(tokenizer, model, mtexts[start:start + chunk], max_length=self.max_length,
+                                    batch_size=batch_size, device=device, on_event=on_event, cancel=cancel,
+                                    done_offset=start, total=len(mtexts))
+            except Cancelled:
+                flush()
+                raise
+            pending_keys += mkeys[start:start + chunk]
+            pending.append(vecs)
+            if time.monotonic() - last_save >= SAVE_EVERY_S:
+                flush()
+        flush()
