@@ -95,6 +95,5 @@ asyncio.run(main())
 """
     out = run_python(code)
     assert out["after_paint"] == [] and out["after_all"] == []
-    # well under a second on a free machine; the bound leaves room for a shared CI box
-    assert out["first"] < 3.0, out["first"]
+    # how fast the first paint is, is measured in bench/bench_app.py, not asserted here
     print(f"first paint after {out['first']:.2f}s")

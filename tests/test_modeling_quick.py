@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -69,12 +68,9 @@ def _blobs(n: int, k: int = 4, d: int = 384, seed: int = 0, rank: int = 24):
     return X.astype(np.float32), [LABELS[i] for i in y]
 
 
-def test_quick_model_fits_1000_labels_well_under_a_second():
+def test_quick_model_fits_1000_labels():
     X, y = _blobs(1000)
-    QuickModel().fit(X[:50], y[:50])  # warm the sklearn import
-    started = time.perf_counter()
-    model = QuickModel().fit(X, y)
-    assert time.perf_counter() - started < 1.0
+    model = QuickModel().fit(X, y)  # its speed is measured in bench/, not asserted here
     proba = model.predict_proba(X)
     assert proba.shape == (1000, 4)
     assert np.allclose(proba.sum(1), 1.0, atol=1e-5)
