@@ -13,7 +13,6 @@ import csv
 import hashlib
 import html
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -21,7 +21,7 @@ from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, atomic_write_text
 from reviewtui.diff import VersionDiff, diff_versions
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.events import EventSink, Progress, emit
 from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore, NewAsset
 from reviewtui.versions import VersionInfo, export_version, list_versions, register_versions, resolve_version
 
@@ -69,6 +69,22 @@ class WorkspaceStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def read_csv_rows(path: str | Path) -> tuple[Path, list[str], list[dict[str, str]]]:
+    """(path, header, rows) of a small UTF-8 CSV; ReviewtuiError when it is missing, a folder or not UTF-8."""
+    p = Path(path)
+    if not p.exists():
+        raise ReviewtuiError(f"{p}: no such file")
+    if p.is_dir():
+        raise ReviewtuiError(f"{p}: is a folder, not a CSV file")
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    return p, list(reader.fieldnames or []), rows
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -185,23 +201,12 @@ class Workspace:
     def label_from_csv(self, path: str | Path) -> LabelFileResult:
         """Apply (id, label[, status]) rows from a CSV. Every row is checked first; one bad row
         (unknown id or label) applies nothing."""
-        p = Path(path)
-        if not p.exists():
-            raise ReviewtuiError(f"{p}: no such file")
-        if p.is_dir():
-            raise ReviewtuiError(f"{p}: is a folder, not a CSV file")
-        try:
-            text = p.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
-        reader = csv.DictReader(io.StringIO(text))
-        header = reader.fieldnames or []
+        p, header, rows = read_csv_rows(path)
         id_col = next((c for c in ("id", "externalId", "external_id", "reviewId") if c in header), None)
         label_col = next((c for c in ("label", "category") if c in header), None)
         if id_col is None or label_col is None:
             raise ReviewtuiError(f"{p}: needs an id column (id, externalId or reviewId) and a label column "
                                  f"(label or category); the columns are: {', '.join(header) or 'none'}")
-        rows = list(reader)
         if not rows:
             raise ReviewtuiError(f"{p}: no rows to apply")
         present = self.store.existing_ids(r[id_col] for r in rows)
@@ -265,8 +270,7 @@ class Workspace:
             steps.append("import reviews: reviewtui import FILE.csv")
         elif labeled < 20:
             steps.append(f"label reviews ({labeled} labeled so far): open the app (reviewtui) or reviewtui label --from")
-        if labeled and (not versions or self.store.last_change() and versions[-1]["created"]
-                        and self.store.last_change() > versions[-1]["created"]):
+        if labeled and self._changed_since_last_version():
             steps.append("export a dataset version: reviewtui export")
         if len(versions) >= 2:
             steps.append(f"compare versions: reviewtui diff {versions[-2]['name']} {versions[-1]['name']}")
@@ -276,6 +280,15 @@ class Workspace:
             steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
                                versions, models, steps)
+
+    def _changed_since_last_version(self) -> bool:
+        versions = self.versions()
+        if not versions:
+            return True
+        manifest = versions[-1].manifest
+        if manifest.get("source") != "export":
+            return True
+        return self.store.last_change() != manifest.get("store_last_change")
 
     # -- versions ---------------------------------------------------------------------------
     def versions(self) -> list[VersionInfo]:
@@ -505,15 +518,7 @@ class Workspace:
     def kili_predictions_from_csv(self, path: str | Path) -> tuple[dict[str, Any], str | None]:
         """Read id,label[,confidence] rows for :meth:`kili_push_predictions`; ``reviewtui predict``'s
         results/result.csv works as is. Returns (predictions, the file's model column or None)."""
-        p = Path(path)
-        if not p.is_file():
-            raise ReviewtuiError(f"{p}: no such file")
-        try:
-            text = p.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ReviewtuiError(f"{p}: not UTF-8 (byte {exc.start}); re-save as UTF-8") from exc
-        reader = csv.DictReader(io.StringIO(text))
-        header = reader.fieldnames or []
+        p, header, rows = read_csv_rows(path)
         id_col = next((c for c in ("externalId", "id", "external_id", "reviewId") if c in header), None)
         label_col = next((c for c in ("prediction", "predicted_category", "predicted", "label", "category")
                           if c in header), None)
@@ -523,7 +528,7 @@ class Workspace:
                                  f"(prediction or label); the columns are: {', '.join(header) or 'none'}")
         out: dict[str, Any] = {}
         model: str | None = None
-        for line, row in enumerate(reader, start=2):
+        for line, row in enumerate(rows, start=2):
             ext, lab = (row.get(id_col) or "").strip(), (row.get(label_col) or "").strip()
             if not ext or not lab:
                 continue
