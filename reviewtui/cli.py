@@ -423,6 +423,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     tuning: dict[str, Any] = {}
     if args.candidates:
         tuning["candidates"] = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    if args.time_budget is not None:
+        tuning["time_budget_s"] = args.time_budget * 60
     board = _TrialBoard(total)
     cancel = threading.Event()
     outcome: dict[str, Any] = {}
@@ -537,6 +539,8 @@ def register_modeling_commands(sub: Any) -> None:
     s.add_argument("--candidates", help="comma-separated base models to search among, e.g. minilm,quick "
                                         "(default: [tuning] candidates, else [model] base)")
     s.add_argument("--ray-address", help="run on an existing Ray cluster (e.g. auto or ray://head:10001)")
+    s.add_argument("--time-budget", type=float, metavar="MINUTES",
+                   help="stop starting and running trials after this long (default: [tuning] time_budget_s)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_tune)
 

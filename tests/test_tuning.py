@@ -58,6 +58,16 @@ def test_search_space_from_tuning_config():
         search_space({"epochs": "many"}, "minilm")
 
 
+@pytest.mark.parametrize("budget", [-5, "soon"])
+def test_a_bad_time_budget_is_refused_before_ray_starts(tmp_path, budget):
+    from reviewtui.modeling.tuning import tune_models
+
+    with pytest.raises(ReviewtuiError, match="time_budget_s"):
+        tune_models(make_frame(40), models_dir=tmp_path / "models", label_keys=LABELS,
+                    tuning={"time_budget_s": budget}, trials=2)
+    assert not (tmp_path / "models").exists()
+
+
 @pytest.mark.slow
 def test_real_search_reports_live_trials_survives_a_nan_trial_and_saves_the_best(tmp_path, tiny_bert):
     from reviewtui.modeling.tuning import tune_models

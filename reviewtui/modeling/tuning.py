@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from reviewtui.config import DEFAULT_SECTIONS
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Notice, Progress, TrialUpdate, emit
+from reviewtui.events import EventSink, Notice, TrialUpdate, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.card import ModelCard
 
@@ -263,6 +263,13 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
     n_trials = int(trials if trials is not None else t["trials"])
     if n_trials < 1:
         raise ReviewtuiError("--trials must be at least 1")
+    try:
+        budget = float(t.get("time_budget_s") or 0)
+    except (TypeError, ValueError):
+        budget = -1.0
+    if budget < 0:
+        raise ReviewtuiError(f"[tuning] time_budget_s must be 0 (no budget) or a number of seconds, "
+                             f"not {t.get('time_budget_s')!r}")
     train_hp = training_params(training)
     resolve_model(model_spec)
     candidates = [str(c) for c in (t.get("candidates") or [])]
@@ -328,7 +335,8 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         tuner = tune.Tuner(
             trainable, param_space=space,
             tune_config=tune.TuneConfig(metric=METRIC, mode="max", num_samples=n_trials, scheduler=sched,
-                                        search_alg=search, max_concurrent_trials=concurrency, reuse_actors=True),
+                                        search_alg=search, max_concurrent_trials=concurrency, reuse_actors=True,
+                                        time_budget_s=budget or None),
             run_config=tune.RunConfig(name="search", storage_path=str(work), verbose=0,
                                       callbacks=[TrialEvents(session_id)], stop=CancelStopper(session_id),
                                       failure_config=tune.FailureConfig(max_failures=0)),
@@ -340,8 +348,9 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         for key in session.order:  # trials cut short by a cancel may get no completion callback
             row = session.rows[key]
             if row.status in ("PENDING", "RUNNING"):
-                session.rows[key] = replace(row, status="STOPPED", early_stopped=False,
-                                            error=None if result.cancelled else "ended without a final result")
+                why = None if result.cancelled else (
+                    f"time budget of {budget:g}s spent" if budget else "ended without a final result")
+                session.rows[key] = replace(row, status="STOPPED", early_stopped=False, error=why)
                 emit(on_event, session.rows[key])
         result.trials = [session.rows[k] for k in session.order]
         if session.best:
