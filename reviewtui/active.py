@@ -18,9 +18,7 @@ learning curves. numpy only at import; sklearn, torch and matplotlib load inside
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import threading
 import time
 from dataclasses import dataclass, field
@@ -384,23 +382,14 @@ def read_oracle(path: str | Path, ws: "Workspace", *, allow_missing: bool = Fals
     column — label or category). The id column is the candidate whose values match the
     workspace's ids best. Raises ReviewtuiError on a missing/unreadable file, an unknown label
     (naming the line), or ids not in the workspace (unless ``allow_missing``)."""
-    p = Path(path)
-    if not p.exists():
-        raise ReviewtuiError(f"{p}: no such oracle file")
-    if p.is_dir():
-        raise ReviewtuiError(f"{p}: is a folder; give the oracle CSV file")
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    from reviewtui.workspace import read_csv_rows
+
+    p, header, rows = read_csv_rows(path, "oracle file")
     id_cols = [c for c in ("reviewId", "externalId", "id", "external_id") if c in header]
     label_col = next((c for c in ("label", "category") if c in header), None)
     if not id_cols or label_col is None:
         raise ReviewtuiError(f"{p}: an oracle file needs an id column (reviewId, externalId or id) and a "
                              f"label column (label or category); the columns are: {', '.join(header) or 'none'}")
-    rows = list(reader)
     if not rows:
         raise ReviewtuiError(f"{p}: the oracle file has no rows")
     best, best_hits = id_cols[0], -1

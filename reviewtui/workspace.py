@@ -71,11 +71,12 @@ class WorkspaceStatus:
         return dict(self.__dict__)
 
 
-def read_csv_rows(path: str | Path) -> tuple[Path, list[str], list[dict[str, str]]]:
-    """(path, header, rows) of a small UTF-8 CSV; ReviewtuiError when it is missing, a folder or not UTF-8."""
+def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str], list[dict[str, str]]]:
+    """(path, header, rows) of a small UTF-8 CSV; ReviewtuiError when it is missing, a folder or not
+    UTF-8. ``what`` names the file in the missing-file message ("oracle file")."""
     p = Path(path)
     if not p.exists():
-        raise ReviewtuiError(f"{p}: no such file")
+        raise ReviewtuiError(f"{p}: no such {what}")
     if p.is_dir():
         raise ReviewtuiError(f"{p}: is a folder, not a CSV file")
     try:
