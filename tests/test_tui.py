@@ -221,7 +221,7 @@ async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny
         await settle(app, pilot)
         screen = app.screen
         table = screen.query_one("#tune-trials-table")
-        await pilot.press("tab", "end", "backspace", "backspace", "1")  # one trial
+        await pilot.press("end", "backspace", "backspace", "1")  # one trial
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: screen.cancel_event is None and table.trials)
         await settle(app, pilot)
@@ -245,7 +245,7 @@ async def test_tuning_cancel_keeps_the_finished_trials(tmp_path, tiny_bert):
         await settle(app, pilot)
         screen = app.screen
         table = screen.query_one("#tune-trials-table")
-        await pilot.press("tab", "end", "backspace", "backspace", "6")  # 6 trials, one at a time
+        await pilot.press("end", "backspace", "backspace", "6")  # 6 trials, one at a time
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: any(u.status == "TERMINATED" for u in table.trials.values()))
         await pilot.press("ctrl+x")

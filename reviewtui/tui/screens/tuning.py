@@ -28,7 +28,7 @@ from reviewtui.tui.widgets.trials import TrialTable, elapsed_text, metric_text
 
 class TuningScreen(WorkspaceScreen):
     MODE = "tuning"
-    AUTO_FOCUS = "#tune-trials-table"
+    AUTO_FOCUS = "#tune-trials"  # the form first: digits typed here are numbers, esc leaves the form
     BINDINGS = [
         Binding("ctrl+s", "start", "Start search", priority=True, id="tuning.start"),
         Binding("ctrl+x", "cancel", "Cancel search", priority=True, id="tuning.cancel"),
@@ -61,7 +61,8 @@ class TuningScreen(WorkspaceScreen):
             progress = ProgressBar(total=None, show_eta=False, id="tune-progress")
             progress.display = False  # shown once a search starts (an idle bar would animate)
             yield progress
-            yield Static("ready: ctrl+s starts the search", id="tune-state")
+            yield Static("ready: edit the form (tab moves), ctrl+s starts the search, esc leaves the form",
+                         id="tune-state")
         table = TrialTable(id="tune-trials-table")
         table.border_title = "Trials (★ best so far)"
         yield table
