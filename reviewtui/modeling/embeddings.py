@@ -55,6 +55,26 @@ def mean_pool(last_hidden, attention_mask):
     return (last_hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
+def length_sorted_batches(tokenizer, texts: Sequence[str], *, device, max_length: int = 128,
+                          batch_size: int = 64, on_event: EventSink | None = None,
+                          cancel: threading.Event | None = None, task: str = "embed", done_offset: int = 0,
+                          total: int | None = None):
+    """Yield (input indices, tokenised batch on ``device``) over ``texts`` sorted by length, so
+    padding stays short; emits Progress(task, done, total) after each batch is consumed. Raises
+    Cancelled when ``cancel`` is set between batches. The caller runs the model (in inference mode)."""
+    n = len(texts)
+    order = sorted(range(n), key=lambda i: len(str(texts[i])))
+    total = n if total is None else total
+    for start in range(0, n, batch_size):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"{task} cancelled after {done_offset + start} of {total} texts")
+        idx = order[start:start + batch_size]
+        batch = tokenizer([str(texts[i]) for i in idx], padding=True, truncation=True,
+                          max_length=max_length, return_tensors="pt")
+        yield idx, {k: v.to(device) for k, v in batch.items()}
+        emit(on_event, Progress(task, done_offset + min(start + batch_size, n), total))
+
+
 def encode_texts(tokenizer, model, texts: Sequence[str], *, max_length: int = 128, batch_size: int = 64,
                  device: str | None = None, on_event: EventSink | None = None, cancel: threading.Event | None = None,
                  task: str = "embed", done_offset: int = 0, total: int | None = None) -> np.ndarray:
@@ -73,20 +93,13 @@ def encode_texts(tokenizer, model, texts: Sequence[str], *, max_length: int = 12
     device = device or next(model.parameters()).device.type
     if next(model.parameters()).device.type != device:
         model.to(device)
-    order = sorted(range(n), key=lambda i: len(texts[i]))
-    total = n if total is None else total
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(f"{task} cancelled after {done_offset + start} of {total} texts")
-            idx = order[start:start + batch_size]
-            batch = tokenizer([str(texts[i]) for i in idx], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")
-            batch = {k: v.to(device) for k, v in batch.items()}
+        for idx, batch in length_sorted_batches(tokenizer, texts, device=device, max_length=max_length,
+                                                batch_size=batch_size, on_event=on_event, cancel=cancel,
+                                                task=task, done_offset=done_offset, total=total):
             hidden = model(**batch).last_hidden_state
             pooled = torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]), p=2, dim=1)
             out[idx] = pooled.float().cpu().numpy()
-            emit(on_event, Progress(task, done_offset + min(start + batch_size, n), total))
     return out
 
 

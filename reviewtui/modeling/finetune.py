@@ -354,19 +354,14 @@ def predict_logits(model, tokenizer, texts: Sequence[str], *, max_length: int = 
     out = np.zeros((n, k), dtype=np.float32)
     if n == 0:
         return out
-    device = next(model.parameters()).device
+    from reviewtui.modeling.embeddings import length_sorted_batches
+
     model.eval()
-    order = sorted(range(n), key=lambda i: len(str(texts[i])))
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(f"{task} cancelled after {start} of {n} texts")
-            idx = order[start:start + batch_size]
-            batch = tokenizer([str(texts[i]) for i in idx], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")
-            batch = {key: v.to(device) for key, v in batch.items()}
+        for idx, batch in length_sorted_batches(tokenizer, texts, device=next(model.parameters()).device,
+                                                max_length=max_length, batch_size=batch_size,
+                                                on_event=on_event, cancel=cancel, task=task):
             out[idx] = model(**batch).logits.float().cpu().numpy()
-            emit(on_event, Progress(task, min(start + batch_size, n), n))
     return out
 
 
