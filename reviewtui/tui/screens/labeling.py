@@ -120,10 +120,9 @@ class LabelingScreen(WorkspaceScreen):
 
     @work(thread=True, group="suggestions", exit_on_error=False)
     def load_suggestions(self, ids: list[str]) -> None:
-        suggest = getattr(self.ws, "suggestions", None)
-        if suggest is None or not ids or not self.assist:
+        if not ids or not self.assist:
             return
-        found = suggest(ids)
+        found = self.ws.suggestions(ids)
         self.app.call_from_thread(self.add_suggestions, found)
 
     def add_suggestions(self, found: dict[str, Any]) -> None:
@@ -209,8 +208,6 @@ class LabelingScreen(WorkspaceScreen):
         return out
 
     def suggestion_text(self, asset: Asset | None) -> str:
-        if getattr(self.ws, "suggestions", None) is None:
-            return "[dim]suggestions are not available yet (no active-learning module)[/dim]"
         if not self.assist:
             return "[dim]suggestions are off[/dim]"
         if asset is None or asset.external_id not in self.suggestions:
@@ -223,12 +220,9 @@ class LabelingScreen(WorkspaceScreen):
         if not self.done_loading:
             position += "+"
         every = int(self.ws.config.section("active_learning").get("retrain_every", 10) or 0)
-        if getattr(self.ws, "queue_batch", None) is None:
-            strategy = "stored priority [dim](active learning not available yet)[/dim]"
-        else:
-            strategy = self.strategy or "-"
+        strategy = self.strategy or "-"
         lines = [position, f"strategy: {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
-        if every and self.assist and getattr(self.ws, "queue_batch", None) is not None:
+        if every and self.assist:
             lines.append(f"re-rank in {every - self.labels_given % every} labels")
         lines.append(f"labeled this session: {self.labels_given}")
         return "\n".join(lines)
@@ -358,29 +352,17 @@ class LabelingScreen(WorkspaceScreen):
 
     # -- active learning --------------------------------------------------------------------
     def action_strategy(self) -> None:
-        strategies = self.available_strategies()
-        if not strategies:
-            self.notify("active-learning strategies are not available yet; the queue follows stored priorities",
-                        severity="warning")
-            return
+        from reviewtui.active import STRATEGIES
+
+        strategies = list(STRATEGIES)
         current = strategies.index(self.strategy) if self.strategy in strategies else -1
         self.strategy = strategies[(current + 1) % len(strategies)]
         self.notify(f"strategy: {self.strategy}; re-ranking the queue")
         self.rerank()
 
-    def available_strategies(self) -> list[str]:
-        if getattr(self.ws, "queue_batch", None) is None:
-            return []
-        try:
-            from reviewtui.active import STRATEGIES
-        except ImportError:
-            return []
-        return list(STRATEGIES)
-
     def maybe_rerank(self) -> None:
         every = int(self.ws.config.section("active_learning").get("retrain_every", 10) or 0)
-        if (every and self.assist and self.labels_given % every == 0
-                and getattr(self.ws, "queue_batch", None) is not None):
+        if every and self.assist and self.labels_given % every == 0:
             self.rerank()
 
     def rerank(self) -> None:

@@ -55,11 +55,7 @@ class StatusScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def load(self) -> None:
         status = self.ws.status()
-        history = getattr(self.ws, "model_history", None)
-        curve = getattr(self.ws, "learning_curve", None)
-        rows = history() if history is not None else None
-        points = curve() if curve is not None else None
-        self.app.call_from_thread(self.show_status, status, rows, points)
+        self.app.call_from_thread(self.show_status, status, self.ws.model_history(), self.ws.learning_curve())
 
     def show_status(self, st, history: list | None = None, curve: list | None = None) -> None:
         backend = st.backend.get("kind", "local")

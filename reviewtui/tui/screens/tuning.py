@@ -71,9 +71,6 @@ class TuningScreen(WorkspaceScreen):
         yield gpu
 
     def on_mount(self) -> None:
-        if getattr(self.ws, "tune", None) is None:
-            self.query_one("#tune-state", Static).update(
-                "tuning is not available yet in this build (no Workspace.tune)")
         if getattr(self.app, "probe_gpus", True):
             self.probe_gpus()
         self.set_interval(1.0, self.tick)
@@ -105,9 +102,6 @@ class TuningScreen(WorkspaceScreen):
                 "cpus_per_trial": number("#tune-cpus")}
 
     def action_start(self) -> None:
-        if getattr(self.ws, "tune", None) is None:
-            self.error("tuning is not available yet in this build (no Workspace.tune)")
-            return
         if self.cancel_event is not None:
             self.notify("a search is already running; ctrl+x cancels it", severity="warning")
             return
@@ -145,7 +139,7 @@ class TuningScreen(WorkspaceScreen):
                 tuning["cpus_per_trial"] = params["cpus_per_trial"]
             if params["budget_min"]:
                 tuning["time_budget_s"] = params["budget_min"] * 60  # Ray Tune's own time budget
-            result = self.ws.tune(trials=params["trials"], tuning=tuning,  # type: ignore[attr-defined]
+            result = self.ws.tune(trials=params["trials"], tuning=tuning,
                                   on_event=event_sink(self, "tune"), cancel=cancel)
         finally:
             self.app.call_from_thread(self.search_ended)
