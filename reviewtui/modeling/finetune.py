@@ -180,12 +180,12 @@ class FitResult:
 def _tokenized(tokenizer, texts: Sequence[str], labels: Sequence[int] | None, max_length: int):
     from datasets import Dataset
 
-    data: dict[str, list] = {"text": [str(t) for t in texts]}
+    # one tokenizer call, no Dataset.map: map fingerprints its function by pickling the closure
+    # (the whole tokenizer), 0.15-0.9 s per call against 0.02 s for the tokenising itself
+    data: dict[str, list] = dict(tokenizer([str(t) for t in texts], truncation=True, max_length=max_length))
     if labels is not None:
         data["label"] = [int(v) for v in labels]
-    ds = Dataset.from_dict(data)
-    return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length),
-                  batched=True, remove_columns=["text"])
+    return Dataset.from_dict(data)
 
 
 def _quiet_datasets() -> None:
