@@ -8,8 +8,10 @@ rest, seed 42) and in stratified 5-fold cross-validation for:
 * the ensemble reviewtui uses for its best offline result (see ENSEMBLE below),
 * a tuned model (reviewtui tune: Ray Tune ASHA + HyperOpt, best configuration retrained),
 
-and the wall time of an N-trial ASHA search against the same N trials run to their last epoch
-without early stopping (FIFO), in the same run, with the best validation accuracy of each.
+and the wall time of an N-trial ASHA search against the same N configurations (the ones HyperOpt
+proposed in the ASHA search, replayed in the same order) each trained to its last epoch without
+early stopping (FIFO), in the same run, with the same trainable, resources and data, and the best
+validation accuracy of each.
 
 Writes its section of docs/BENCHMARKS.md between <!-- models:start --> and <!-- models:end -->.
 
@@ -137,32 +139,77 @@ def evaluate(model, df, split, k: int) -> dict:
     return out
 
 
-def tuned(df, trials: int, work: Path, scheduler: str = "asha", retrain: bool = True, tuning: dict | None = None):
+class WorkerPeak:
+    """The largest RSS of any Ray trial worker (ray::ImplicitFunc) while the block runs, in MiB."""
+
+    def __init__(self, every: float = 1.0) -> None:
+        import threading
+
+        self.every, self.peak_mib, self._stop = every, 0.0, threading.Event()
+
+    def _watch(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            for proc in psutil.process_iter(["cmdline"]):
+                try:
+                    if "ImplicitFunc" in " ".join(proc.info["cmdline"] or []):
+                        self.peak_mib = max(self.peak_mib, proc.memory_info().rss / 2**20)
+                except psutil.Error:
+                    continue
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        import threading
+
+        threading.Thread(target=self._watch, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+
+def tuned(df, trials: int, work: Path, scheduler: str = "asha", retrain: bool = True, tuning: dict | None = None,
+          configs: list[dict] | None = None):
+    """One tune_models search; ``configs`` replays those configurations (another search's) instead
+    of HyperOpt's proposals."""
     from reviewtui.config import DEFAULT_SECTIONS
     from reviewtui.modeling.tuning import tune_models
 
+    peak = WorkerPeak()
     started = time.perf_counter()
-    result = tune_models(df, models_dir=work / f"models-{scheduler}", label_keys=LABELS, cache_dir=work / "cache",
-                         model_spec="minilm", tuning={**DEFAULT_SECTIONS["tuning"], **(tuning or {})},
-                         training=DEFAULT_SECTIONS["training"], trials=trials, scheduler=scheduler,
-                         retrain=retrain, dataset_version="dataset-11", name=f"tuned-{scheduler}")
+    with peak:
+        result = tune_models(df, models_dir=work / f"models-{scheduler}", label_keys=LABELS, cache_dir=work / "cache",
+                             model_spec="minilm", tuning={**DEFAULT_SECTIONS["tuning"], **(tuning or {})},
+                             training=DEFAULT_SECTIONS["training"], trials=trials, scheduler=scheduler,
+                             retrain=retrain, dataset_version="dataset-11", name=f"tuned-{scheduler}",
+                             configs=configs)
     wall = time.perf_counter() - started
-    out = {"scheduler": scheduler, "trials": trials, "search_seconds": result.search_seconds, "wall_seconds": wall,
-           "best_validation": result.best_metrics, "best_config": result.best_config, "counts": result.counts,
-           "early_stopped": result.early_stopped,
-           "epochs_run": sum(t.iteration for t in result.trials)}
+    out = {"scheduler": scheduler, "trials": len(result.trials), "search_seconds": result.search_seconds,
+           "wall_seconds": wall, "best_validation": result.best_metrics, "best_config": result.best_config,
+           "counts": result.counts, "early_stopped": result.early_stopped,
+           "epochs_run": sum(t.iteration for t in result.trials), "replayed": configs is not None,
+           "configs": result.configs, "worker_peak_rss_mib": peak.peak_mib,
+           "best_index": next((i for i, t in enumerate(result.trials) if t.trial_id == result.best_trial_id), None),
+           "per_trial": [{"status": t.status, "epochs": t.iteration, "planned": int(c.get("epochs", 0) or 0),
+                          "last_accuracy": t.metrics.get("accuracy"), "seconds": round(t.elapsed, 1)}
+                         for t, c in zip(result.trials, result.configs)]}
     if result.card is not None:
         out["test"] = {k: result.card.metrics[k] for k in ("accuracy", "f1_weighted")}
         alone = result.card.extra.get("finetuned_only_metrics")
         if alone:  # the retrained model is an ensemble with the quick model; keep the fine-tune alone too
             out["test_finetuned_only"] = {k: alone[k] for k in ("accuracy", "f1_weighted")}
-    log("tune", scheduler, json.dumps({k: v for k, v in out.items() if k != "best_config"}))
+    log("tune", scheduler, json.dumps({k: v for k, v in out.items() if k not in ("best_config", "configs", "per_trial")}))
     return out
 
 
 # --- report ------------------------------------------------------------------------------------
 def fmt(x) -> str:
     return f"{x:.3f}" if isinstance(x, (int, float)) else "–"
+
+
+def gib(mib) -> str:
+    return f"{mib / 1024:.1f} GiB RSS" if mib else "–"
 
 
 def section(results: dict) -> str:
@@ -193,14 +240,34 @@ def section(results: dict) -> str:
         a, f = results["asha"], results["fifo"]
         ratio = a["search_seconds"] / f["search_seconds"] if f["search_seconds"] else float("nan")
         diff = (a["best_validation"].get("accuracy", 0) - f["best_validation"].get("accuracy", 0)) * 100
-        lines += ["", f"Search cost, {a['trials']} trials each, same search space and HyperOpt seed, same run:", "",
-                  "| scheduler | search wall time | epochs run | trials stopped early | best validation accuracy |",
-                  "|---|---|---|---|---|",
+        if f.get("replayed"):
+            st = a.get("settings", {})
+            lines += ["", f"Search cost, same run: a {a['trials']}-trial ASHA search (HyperOpt proposals; ASHA "
+                          f"reduction factor {st.get('reduction_factor')}, grace period {st.get('grace_period')} "
+                          f"epoch, max_t {st.get('max_epochs')} epochs; epochs {json.dumps(st.get('epochs'))}), then "
+                          f"the same {f['trials']} configurations replayed in the same order, each trained to its last "
+                          "epoch (FIFO, no early stopping); same trainable, resources and data:", ""]
+        else:
+            lines += ["", f"Search cost, {a['trials']} trials each, same search space and HyperOpt seed, same run:", ""]
+        lines += [
+                  "| scheduler | search wall time | epochs run | trials stopped early | best validation accuracy "
+                  "| largest trial worker |",
+                  "|---|---|---|---|---|---|",
                   f"| ASHA | {a['search_seconds']:.0f} s | {a['epochs_run']} | {a['early_stopped']} | "
-                  f"{fmt(a['best_validation'].get('accuracy'))} |",
+                  f"{fmt(a['best_validation'].get('accuracy'))} | {gib(a.get('worker_peak_rss_mib'))} |",
                   f"| none (FIFO, every trial to its last epoch) | {f['search_seconds']:.0f} s | {f['epochs_run']} | 0 | "
-                  f"{fmt(f['best_validation'].get('accuracy'))} |",
+                  f"{fmt(f['best_validation'].get('accuracy'))} | {gib(f.get('worker_peak_rss_mib'))} |",
                   "", f"ASHA / full = **{ratio:.2f}×** wall time; best validation accuracy differs by {diff:+.1f} points."]
+        if f.get("replayed"):
+            fi, ai = f.get("best_index"), a.get("best_index")
+            if fi is not None and fi != ai and fi < len(a.get("per_trial", [])):
+                row = a["per_trial"][fi]
+                lines += ["", f"The full search's best is trial {fi + 1} ({row['planned']} epochs planned), which "
+                              f"ASHA ran for {row['epochs']} epoch(s); ASHA's best is trial "
+                              f"{(ai or 0) + 1}."]
+            met = ratio <= 0.5 and diff >= -1.0
+            lines += ["", f"Goal (≤ 0.5× the wall time, best validation accuracy within 1 point): "
+                          f"**{'met' if met else 'not met'}**."]
     for note in results.get("notes", []):
         lines += ["", note]
     lines.append(END)
@@ -227,8 +294,10 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5, help="CV folds (0: the split only)")
     ap.add_argument("--cv-parts", default="quick,finetune,ensemble", help="parts that also run CV")
     ap.add_argument("--trials", type=int, default=20)
-    ap.add_argument("--min-epochs", type=int, default=3, help="lower end of the searched epochs")
-    ap.add_argument("--max-epochs", type=int, default=8, help="upper end of the searched epochs and ASHA's max_t")
+    ap.add_argument("--min-epochs", type=int, help="search epochs in [min, max] (default: [tuning] epochs)")
+    ap.add_argument("--max-epochs", type=int, help="ASHA's max_t and the most epochs (default: [tuning] max_epochs)")
+    ap.add_argument("--reduction-factor", type=float, help="ASHA's (default: [tuning] reduction_factor)")
+    ap.add_argument("--grace-period", type=int, help="ASHA's, in epochs (default: [tuning] grace_period)")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing BENCHMARKS.md")
     ap.add_argument("--merge", action="store_true", help="start from the results in --json and redo only --parts")
@@ -247,7 +316,8 @@ def main(argv=None) -> int:
     results: dict = {"when": time.strftime("%Y-%m-%d"), "folds": args.folds, "models": [], "notes": []}
     if args.merge and args.json and args.json.exists():  # keep the parts measured by an earlier run
         results = json.loads(args.json.read_text())
-        results["notes"] = [n for n in results.get("notes", []) if not n.startswith("Whole benchmark")]
+        results["notes"] = [n for n in results.get("notes", []) if not n.startswith("Whole benchmark")
+                            and not ("asha" in parts and n.startswith("ASHA vs full search"))]  # stale once rerun
         names = {"quick": "quick model", "finetune": "MiniLM fine-tune", "ensemble": "ensemble"}
         rerun = [names[p] for p in parts if p in names]
         results["models"] = [m for m in results.get("models", []) if not any(m["name"].startswith(r) for r in rerun)]
@@ -276,16 +346,29 @@ def main(argv=None) -> int:
             row["split_seconds"] += results["models"][-1]["split_seconds"]
         results["models"].append(row)
         checkpoint()
-    space = {"epochs": [args.min_epochs, args.max_epochs], "max_epochs": args.max_epochs}
+    space: dict = {}
+    if args.max_epochs:
+        space["max_epochs"] = args.max_epochs
+        space["epochs"] = [args.min_epochs, args.max_epochs] if args.min_epochs else args.max_epochs
+    if args.reduction_factor:
+        space["reduction_factor"] = args.reduction_factor
+    if args.grace_period:
+        space["grace_period"] = args.grace_period
     if "tuned" in parts and "asha" not in parts:
         results["tuned"] = tuned(df, args.trials, work, tuning=space)
     if "asha" in parts:
+        from reviewtui.modeling.tuning import tuning_params
+
         # the ASHA search doubles as the tuned model: its best configuration is retrained and tested
         results["asha"] = tuned(df, args.trials, work, "asha", retrain="tuned" in parts, tuning=space)
+        eff = tuning_params({**DEFAULT_SECTIONS["tuning"], **space})
+        results["asha"]["settings"] = {k: eff[k] for k in ("reduction_factor", "grace_period", "max_epochs", "epochs")}
         if "tuned" in parts:
             results["tuned"] = results["asha"]
         checkpoint()
-        results["fifo"] = tuned(df, args.trials, work, "fifo", retrain=False, tuning=space)
+        # the full search: the very configurations ASHA's HyperOpt proposed, in the same order, no early stopping
+        results["fifo"] = tuned(df, args.trials, work, "fifo", retrain=False, tuning=space,
+                                configs=results["asha"]["configs"])
     results["notes"].append(f"Whole benchmark{' (this part)' if args.merge else ''}: "
                             f"{time.perf_counter() - bench_started:.0f} s.")
     text = section(results)

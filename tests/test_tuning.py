@@ -58,6 +58,43 @@ def test_search_space_from_tuning_config():
         search_space({"epochs": "many"}, "minilm")
 
 
+def test_a_trial_gives_its_memory_back_even_when_ray_stops_it(monkeypatch):
+    """Ray ends a stopped trial with SystemExit from inside tune.report; the traceback holds the
+    model. run_trial must drop it before trimming the heap, then re-raise for Ray."""
+    import gc
+    import weakref
+
+    from reviewtui.modeling import tuning
+
+    class Model:  # stands for the fine-tuned model and its Trainer
+        pass
+
+    refs, alive_at_release = [], []
+
+    def trial(config, data, stop):
+        model = Model()
+        refs.append(weakref.ref(model))
+        model.cycle = model  # Trainer and callbacks hold cycles: only gc.collect frees them
+        if stop:
+            raise SystemExit(0)
+
+    def release():
+        alive_at_release.append(refs[-1]() is not None)
+        return True
+
+    monkeypatch.setattr(tuning, "release_freed_memory", release)
+    monkeypatch.setattr(tuning, "_trial", lambda config, data: trial(config, data, stop=True))
+    with pytest.raises(SystemExit) as info:
+        tuning.run_trial({}, {})
+    assert info.value.code == 0
+    monkeypatch.setattr(tuning, "_trial", lambda config, data: trial(config, data, stop=False))
+    tuning.run_trial({}, {})
+    gc.collect()
+    assert alive_at_release == [False, False]
+    monkeypatch.undo()
+    assert tuning.release_freed_memory() in (True, False)  # malloc_trim on glibc, a no-op elsewhere
+
+
 @pytest.mark.parametrize("budget", [-5, "soon"])
 def test_a_bad_time_budget_is_refused_before_ray_starts(tmp_path, budget):
     from reviewtui.modeling.tuning import tune_models
@@ -138,4 +175,21 @@ def test_cancel_stops_the_search_keeps_finished_trials_and_leaves_no_ray(tmp_pat
     assert len(result.trials) < 6
     assert all(t.status in ("TERMINATED", "STOPPED", "ERROR") for t in result.trials)
     assert time.monotonic() - started < 120
+    _assert_no_ray_left()
+
+
+@pytest.mark.slow
+def test_a_search_can_be_replayed_with_the_same_configurations_without_early_stopping(tmp_path, tiny_bert):
+    """bench_models compares ASHA with a full search this way: FIFO over ASHA's exact configs."""
+    from reviewtui.modeling.tuning import tune_models
+
+    common = dict(models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
+                  tuning={"learning_rate": [1e-3, 1e-2], "epochs": 2, "max_epochs": 2, "batch_size": [8, 16],
+                          "cpus_per_trial": 2},
+                  training=TINY_TRAINING, max_length=16, retrain=False)
+    first = tune_models(make_frame(60), trials=3, **common)
+    assert len(first.configs) == 3 and all("learning_rate" in c and "batch_size" in c for c in first.configs)
+    again = tune_models(make_frame(60), scheduler="fifo", configs=first.configs, **common)
+    assert again.configs == first.configs
+    assert all(t.status == "TERMINATED" and t.iteration == 2 for t in again.trials)
     _assert_no_ray_left()

@@ -31,6 +31,7 @@ class Session:
     total: int
     gpus: bool
     rows: dict[str, TrialUpdate] = field(default_factory=dict)
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # exact, for replaying a search
     best: dict[str, tuple[float, dict[str, float], int]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,6 +61,11 @@ def clean_config(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def plain_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Trial config with numpy scalars made plain, values unchanged (for replaying the trial)."""
+    return {key: (value.item() if hasattr(value, "item") else value) for key, value in config.items()}
+
+
 def error_text(trial) -> str:
     """The last line of a failed trial's traceback ("SomeError: message"), at most 300 characters."""
     text = ""
@@ -86,11 +92,13 @@ class TrialEvents(Callback):
     def session(self) -> Session | None:
         return SESSIONS.get(self.session_id)
 
-    def _send(self, update: TrialUpdate) -> None:
+    def _send(self, update: TrialUpdate, config: dict[str, Any] | None = None) -> None:
         s = self.session
         if s is None:
             return
         with s.lock:
+            if config is not None and update.trial_id not in s.configs:
+                s.configs[update.trial_id] = plain_config(config)
             if update.trial_id not in s.rows:
                 s.order.append(update.trial_id)
             s.rows[update.trial_id] = update
@@ -116,10 +124,10 @@ class TrialEvents(Callback):
             return
         for trial in trials:  # trials the searcher created but that wait for resources
             if trial.trial_id not in s.rows and str(trial.status) == "PENDING":
-                self._send(TrialUpdate(trial.trial_id, "PENDING", clean_config(trial.config)))
+                self._send(TrialUpdate(trial.trial_id, "PENDING", clean_config(trial.config)), trial.config)
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        self._send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), gpus=self._gpus()))
+        self._send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), gpus=self._gpus()), trial.config)
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         s = self.session

@@ -31,7 +31,7 @@ from reviewtui.events import EventSink, Notice, TrialUpdate, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.card import ModelCard
 
-TUNING_DEFAULTS: dict[str, Any] = {"quick_C": [1.0, 100.0], "grace_period": 1, "reduction_factor": 2,
+TUNING_DEFAULTS: dict[str, Any] = {"quick_C": [1.0, 100.0], "grace_period": 1, "reduction_factor": 3,
                                    "cpus_per_trial": 0, **DEFAULT_SECTIONS["tuning"]}
 HP_KEYS = ("learning_rate", "epochs", "batch_size", "weight_decay", "warmup_ratio", "seed")
 QUICK = "quick"
@@ -41,10 +41,13 @@ METRIC = "objective"  # same name as trial_events.METRIC
 @dataclass
 class TuneResult:
     """The outcome of a search. ``trials`` holds each trial's last TrialUpdate (the status tells
-    how it ended); ``best_config`` and ``best_metrics`` (validation) come from the best epoch of the
-    best trial; ``card`` is the retrained best model (None when cancelled or nothing succeeded)."""
+    how it ended); ``configs`` the exact configuration of each trial, in the same order (unrounded:
+    ``tune_models(configs=...)`` replays them); ``best_config`` and ``best_metrics`` (validation)
+    come from the best epoch of the best trial; ``card`` is the retrained best model (None when
+    cancelled or nothing succeeded)."""
 
     trials: list[TrialUpdate] = field(default_factory=list)
+    configs: list[dict[str, Any]] = field(default_factory=list)
     best_trial_id: str | None = None
     best_config: dict[str, Any] = field(default_factory=dict)
     best_metrics: dict[str, float] = field(default_factory=dict)
@@ -150,8 +153,45 @@ def _objective(metrics: dict[str, float]) -> float:
     return float(metrics.get("accuracy", 0.0)) - 1e-3 * (loss if math.isfinite(loss) else 1e3)
 
 
+def release_freed_memory() -> bool:
+    """Give the C heap's free pages back to the OS (glibc ``malloc_trim(0)``); False where there
+    is no glibc (macOS, musl) or it fails. Cheap: tens of milliseconds after a trial."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return bool(ctypes.CDLL(None).malloc_trim(0))
+    except (OSError, AttributeError):  # no malloc_trim in this libc
+        return False
+
+
 def run_trial(config: dict[str, Any], data: dict[str, Any]) -> None:
-    """One Ray Tune trial (runs in a Ray worker): report validation metrics after every epoch."""
+    """One Ray Tune trial (runs in a Ray worker): report validation metrics after every epoch.
+
+    Actors are reused between trials and each trial runs in a new thread, so glibc serves it from
+    another malloc arena: the ~0.5-0.8 GB a fine-tune frees stayed cached in that arena, and a
+    reused worker grew by that much per trial (to ~11 GB after a 20-trial search on 2 CPUs,
+    where the OOM killer stepped in). The memory is returned after every trial instead, also
+    when Ray ends the trial from inside ``tune.report`` (a ``SystemExit`` raised by an ASHA stop):
+    the exception, whose traceback holds the model and the Trainer, is dropped first.
+    """
+    stop: SystemExit | None = None
+    try:
+        _trial(config, data)
+    except SystemExit as exc:  # Ray stopping the trial; re-raised below once the memory is freed
+        stop = SystemExit(exc.code)
+    finally:
+        import gc
+
+        gc.collect()  # the Trainer, its callbacks and the model hold reference cycles
+        release_freed_memory()
+    if stop is not None:
+        raise stop
+
+
+def _trial(config: dict[str, Any], data: dict[str, Any]) -> None:
     import torch
     from ray import tune
 
@@ -246,12 +286,15 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
                 ray_address: str | None = None, name: str | None = None, dataset_version: str | None = None,
                 dataset_sha256: str | None = None, on_event: EventSink | None = None,
                 cancel: threading.Event | None = None, scheduler: str = "asha", retrain: bool = True,
-                overwrite: bool = False) -> TuneResult:
+                overwrite: bool = False, configs: Sequence[dict[str, Any]] | None = None) -> TuneResult:
     """Search hyper-parameters (and optionally the base model) with Ray Tune, then retrain the
     best configuration, evaluate it on the test split and save it; returns a TuneResult.
 
     ``scheduler`` is "asha" (early stopping) or "fifo" (every trial runs all its epochs, for
-    comparison). Emits a TrialUpdate per trial event and Progress("tune", finished, trials).
+    comparison). ``configs`` replays exactly these configurations (e.g. another search's
+    ``TuneResult.configs``), one trial each, in order, instead of HyperOpt's proposals: that is how
+    a search without early stopping is compared with an ASHA search on the same trials.
+    Emits a TrialUpdate per trial event and Progress("tune", finished, trials).
     Raises ReviewtuiError for a bad [tuning] section, too little data, no reachable Ray cluster or
     when every trial failed. Cancelling returns the trials finished so far with ``cancelled`` set.
     """
@@ -260,7 +303,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
 
     started = time.perf_counter()
     t = tuning_params(tuning)
-    n_trials = int(trials if trials is not None else t["trials"])
+    n_trials = len(configs) if configs is not None else int(trials if trials is not None else t["trials"])
     if n_trials < 1:
         raise ReviewtuiError("--trials must be at least 1")
     try:
@@ -284,6 +327,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
 
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+    from ray.tune.search import BasicVariantGenerator
     from ray.tune.search.hyperopt import HyperOptSearch
 
     space = search_space(t, model_spec)
@@ -326,7 +370,9 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
             raise ReviewtuiError(f"scheduler must be 'asha' or 'fifo', not {scheduler!r}")
         point = _default_point(space, train_hp, candidates[0] if candidates else model_spec)
         search = None
-        if point is not None:
+        if configs is not None:
+            search = BasicVariantGenerator(points_to_evaluate=[dict(c) for c in configs])
+        elif point is not None:
             search = HyperOptSearch(random_state_seed=int(t["seed_search"]), points_to_evaluate=[point],
                                     n_initial_points=max(2, min(10, n_trials // 2)))
         emit(on_event, Notice("info", f"searching {n_trials} trials, {concurrency} at a time "
@@ -353,6 +399,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
                 session.rows[key] = replace(row, status="STOPPED", early_stopped=False, error=why)
                 emit(on_event, session.rows[key])
         result.trials = [session.rows[k] for k in session.order]
+        result.configs = [dict(session.configs.get(k, {})) for k in session.order]
         if session.best:
             best_id = max(session.best, key=lambda k: session.best[k][0])
             best_trial = session.rows[best_id]
