@@ -7,9 +7,15 @@ a strategy turns its probabilities into the next batch to label:
 * ``least_confidence``  lowest top probability first;
 * ``margin``            smallest gap between the two top probabilities first;
 * ``entropy``           highest entropy of the probabilities first;
-* ``diversity``         the most uncertain (by margin) per k-means cluster of the embeddings of
-                        the ``DIVERSITY_POOL`` x size most uncertain assets, so a batch is not
-                        ``size`` near-duplicates.
+* ``diversity``         the ``DIVERSITY_POOL`` x size most uncertain assets (by margin) are
+                        clustered into ``size`` groups by k-means weighted by that uncertainty,
+                        and the asset nearest each group's centre is taken: one per region of
+                        the uncertain part of the corpus (weighted k-means over an uncertainty
+                        pre-filter, as in Zhdanov 2019, "Diverse mini-batch active learning").
+
+Every strategy but random skips near-duplicates inside a batch: a candidate whose embedding has a
+cosine similarity above ``NEAR_DUPLICATE`` with one already picked waits until the batch cannot be
+filled otherwise, so a batch is not ``size`` rewordings of the same review.
 
 ``build_queue`` writes the batch's priorities to the backend (the local store, or Kili's priority
 call) and returns it as data. ``simulate`` replays labeling rounds from an oracle file and returns
@@ -38,7 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
 STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diversity")
 ALIASES = {"lc": "least_confidence", "least-confidence": "least_confidence", "uncertainty": "least_confidence",
            "diverse": "diversity", "cluster": "diversity", "kmeans": "diversity"}
-DIVERSITY_POOL = 10  # diversity clusters the size * DIVERSITY_POOL most uncertain candidates
+DIVERSITY_POOL = 3  # diversity clusters the size * DIVERSITY_POOL most uncertain candidates
+NEAR_DUPLICATE = 0.9  # cosine similarity above which two candidates count as near-duplicates
 TEST_SEED = 42
 
 
@@ -77,10 +84,52 @@ def uncertainty(proba: np.ndarray, strategy: str) -> np.ndarray:
     raise ReviewtuiError(f"unknown strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
 
 
-def _kmeans_labels(X: np.ndarray, k: int, seed: int) -> np.ndarray:
+def skip_near_duplicates(order: Sequence[int], embeddings: np.ndarray, size: int,
+                         threshold: float = NEAR_DUPLICATE) -> np.ndarray:
+    """The first ``size`` of ``order`` (indices into ``embeddings``, best first), skipping each
+    candidate whose cosine similarity with one already taken is above ``threshold``; when too few
+    are left, the skipped ones fill the batch in their order. Deterministic; order is kept."""
+    order = [int(i) for i in order]
+    size = max(0, min(int(size), len(order)))
+    if size <= 1 or threshold >= 1.0:
+        return np.asarray(order[:size], dtype=int)
+    E = np.asarray(embeddings)
+    unit = np.zeros((size, E.shape[1]), dtype=np.float32)
+    taken: list[int] = []
+    skipped: list[int] = []
+    for i in order:
+        v = np.asarray(E[i], dtype=np.float32)
+        norm = float(np.linalg.norm(v))
+        if norm > 0:
+            v = v / norm
+        if taken and float((unit[:len(taken)] @ v).max()) > threshold:
+            skipped.append(i)
+            continue
+        unit[len(taken)] = v
+        taken.append(i)
+        if len(taken) == size:
+            break
+    return np.asarray(taken + skipped[:size - len(taken)], dtype=int)
+
+
+def weighted_kmeans_picks(X: np.ndarray, weights: np.ndarray, k: int, seed: int = 0) -> list[int]:
+    """Rows of ``X`` (compared by cosine: rows are scaled to unit length): the one nearest each
+    centre of a ``k``-means clustering in which each row counts in proportion to its weight.
+    An empty cluster gives none, so the list can be shorter than ``k``."""
     from sklearn.cluster import KMeans
 
-    return KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100).fit_predict(X)
+    X = np.asarray(X, dtype=np.float32)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    X = X / np.where(norms > 0, norms, 1.0)
+    w = np.asarray(weights, dtype=np.float64)
+    w = w if np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0 else None
+    km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100).fit(X, sample_weight=w)
+    picked: list[int] = []
+    for c, centre in enumerate(km.cluster_centers_):
+        members = np.flatnonzero(km.labels_ == c)
+        if len(members):
+            picked.append(int(members[int(np.argmin(((X[members] - centre) ** 2).sum(axis=1)))]))
+    return picked
 
 
 def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddings: np.ndarray | None = None,
@@ -90,7 +139,8 @@ def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddin
     ``proba`` is (N, K) class probabilities of the candidates (None before any model exists:
     then uncertainty strategies fall back to :func:`representative_batch` on ``embeddings``, or to
     random without them; ``n`` gives the number of candidates when there is neither).
-    ``diversity`` needs ``embeddings`` (N, D). Ties keep input order.
+    ``embeddings`` (N, D) let every strategy but random skip near-duplicates within the batch
+    (:func:`skip_near_duplicates`); ``diversity`` needs them. Ties keep input order.
     """
     strategy = check_strategy(strategy)
     if n is None:
@@ -107,25 +157,18 @@ def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddin
         return rng.choice(n, size=size, replace=False)
     u = uncertainty(proba, strategy)
     ranked = np.argsort(-u, kind="stable")
-    if strategy != "diversity" or size == n:
-        return ranked[:size]
+    if strategy != "diversity":
+        return ranked[:size] if embeddings is None else skip_near_duplicates(ranked, embeddings, size)
     if embeddings is None:
         raise ReviewtuiError("the diversity strategy needs the embeddings of the candidates")
     pool = ranked[:min(n, size * DIVERSITY_POOL)]
-    if len(pool) <= size:
-        return pool[:size]
-    clusters = _kmeans_labels(np.asarray(embeddings, dtype=np.float32)[pool], size, seed)
     picked: list[int] = []
-    seen: set[int] = set()
-    for idx, c in zip(pool, clusters):  # pool is most-uncertain first: the first of a cluster wins
-        if c not in seen:
-            seen.add(c)
-            picked.append(int(idx))
-    if len(picked) < size:  # empty clusters: fill with the next most uncertain
-        chosen = set(picked)
-        picked += [int(i) for i in pool if int(i) not in chosen][:size - len(picked)]
-    picked.sort(key=lambda i: -u[i])
-    return np.asarray(picked[:size], dtype=int)
+    if len(pool) > size:
+        picked = [int(pool[j]) for j in weighted_kmeans_picks(np.asarray(embeddings)[pool], u[pool], size, seed)]
+        picked.sort(key=lambda i: (-u[i], i))
+    # an empty cluster (or a pool no larger than the batch): fill with the next most uncertain
+    chosen = set(picked)
+    return skip_near_duplicates(picked + [int(i) for i in ranked if int(i) not in chosen], embeddings, size)
 
 
 def representative_batch(embeddings: np.ndarray, size: int, *, seed: int = 0, sample: int = 20_000) -> np.ndarray:

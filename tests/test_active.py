@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reviewtui.active import (STRATEGIES, check_strategy, fit_quick, read_oracle, representative_batch,
-                              select_batch, simulate_arrays, uncertainty)
+from reviewtui.active import (DIVERSITY_POOL, STRATEGIES, check_strategy, fit_quick, read_oracle,
+                              representative_batch, select_batch, simulate_arrays, skip_near_duplicates,
+                              uncertainty, weighted_kmeans_picks)
 from reviewtui.errors import ReviewtuiError
 from tests.kili_server import kili_server  # noqa: F401  (fixture)
 
@@ -51,22 +52,57 @@ def test_random_is_seeded_and_without_repeats():
     assert sorted(select_batch("random", None, 3, n=3).tolist()) == [0, 1, 2]  # no model, no embeddings
 
 
+def _margin_proba(gaps):
+    gaps = np.asarray(gaps, dtype=float)
+    return np.stack([(1 + gaps) / 2, (1 - gaps) / 2], axis=1)
+
+
+def test_uncertainty_batches_skip_near_duplicates():
+    rng = np.random.default_rng(0)
+    # rows 0-7: rewordings of one review (cosine > 0.99), the most uncertain; rows 8-37: distinct reviews
+    A = np.eye(16)[0] + rng.normal(0, 0.01, (8, 16))
+    B = rng.normal(0, 1.0, (30, 16))
+    emb = np.vstack([A, B]).astype(np.float32)
+    proba = _margin_proba(np.concatenate([np.linspace(0.00, 0.05, 8), np.linspace(0.10, 0.40, 30)]))
+    for s in ("least_confidence", "margin", "entropy"):
+        assert select_batch(s, proba, 4).tolist() == [0, 1, 2, 3]  # without embeddings: plain ranking
+        picked = select_batch(s, proba, 4, embeddings=emb)
+        assert picked.tolist() == [0, 8, 9, 10]  # one of the rewordings, then the next distinct ones
+        assert picked.tolist() == select_batch(s, proba, 4, embeddings=emb).tolist()  # deterministic
+    # when the batch cannot be filled otherwise, the skipped near-duplicates fill it in order
+    assert select_batch("margin", proba[:8], 3, embeddings=emb[:8]).tolist() == [0, 1, 2]
+    assert skip_near_duplicates([0, 1, 8, 2], emb, 3).tolist() == [0, 8, 1]
+    assert skip_near_duplicates([0, 1, 8, 2], emb, 3, threshold=1.0).tolist() == [0, 1, 8]
+    assert skip_near_duplicates([], emb, 3).tolist() == []
+    # random stays a uniform sample: no filtering
+    assert len(select_batch("random", proba, 8, embeddings=emb, seed=1)) == 8
+
+
 def test_diversity_spreads_a_batch_over_clusters():
     rng = np.random.default_rng(0)
-    # 8 near-duplicates (cluster A) that are the most uncertain, 30 in cluster B a little less so
-    A = np.array([1.0, 0, 0]) + rng.normal(0, 0.01, (8, 3))
-    B = np.array([0, 1.0, 0]) + rng.normal(0, 0.01, (30, 3))
+    # cluster A (rows 0-3) is the most uncertain, cluster B (rows 4-33) a little less so; rows within a
+    # cluster are similar but no near-duplicates, so margin alone takes its whole batch from A
+    A = np.eye(16)[0] * 3 + rng.normal(0, 1.0, (4, 16))
+    B = np.eye(16)[1] * 3 + rng.normal(0, 1.0, (30, 16))
     emb = np.vstack([A, B]).astype(np.float32)
-    gaps = np.concatenate([np.linspace(0.00, 0.05, 8), np.linspace(0.10, 0.15, 30)])
-    proba = np.stack([(1 + gaps) / 2, (1 - gaps) / 2], axis=1)
+    proba = _margin_proba(np.concatenate([np.linspace(0.00, 0.05, 4), np.linspace(0.10, 0.15, 30)]))
     margin = select_batch("margin", proba, 2, embeddings=emb)
-    assert all(i < 8 for i in margin)  # margin takes two near-duplicates from A
+    assert margin.tolist() == [0, 1]
     div = select_batch("diversity", proba, 2, embeddings=emb, seed=0)
-    assert {int(i) < 8 for i in div} == {True, False}  # diversity takes one from each cluster
-    assert int(div[0]) == 0  # and within a cluster the most uncertain, most uncertain first
-    assert int(div[1]) == 8
+    assert int(div[0]) < 4 <= int(div[1])  # one from each cluster, the more uncertain first
+    pool = set(np.argsort(-uncertainty(proba, "diversity"), kind="stable")[:2 * DIVERSITY_POOL].tolist())
+    assert set(div.tolist()) <= pool  # only from the most uncertain DIVERSITY_POOL x size
+    assert div.tolist() == select_batch("diversity", proba, 2, embeddings=emb, seed=0).tolist()
     with pytest.raises(ReviewtuiError, match="embeddings"):
         select_batch("diversity", proba, 2)
+
+
+def test_weighted_kmeans_picks_follow_the_weights():
+    # one cluster over two groups: the centre (and so the pick) moves to the heavier group
+    X = np.array([[1.0, 0.0], [0.98, 0.2], [0.0, 1.0], [0.2, 0.98]], dtype=np.float32)
+    assert weighted_kmeans_picks(X, np.array([10.0, 10.0, 0.1, 0.1]), 1) in ([0], [1])
+    assert weighted_kmeans_picks(X, np.array([0.1, 0.1, 10.0, 10.0]), 1) in ([2], [3])
+    assert sorted(weighted_kmeans_picks(X, np.ones(4), 2)) in ([0, 2], [0, 3], [1, 2], [1, 3])
 
 
 def test_cold_start_uses_coverage():
