@@ -225,6 +225,7 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "
         model = AutoModelForSequenceClassification.from_pretrained(
             resolved.path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id,
             ignore_mismatched_sizes=True, local_files_only=resolved.is_local,
+            dtype=torch.float32,  # a checkpoint saved in fp16/bf16 still trains in fp32 (AMP does the rest)
         )
     except OSError as exc:
         from reviewtui.modeling.loading import load_error
@@ -482,7 +483,7 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model_spec: 
         validation_metrics=fit.validation_metrics, per_class=per_class, confusion_matrix=confusion,
         splits={"train": len(train_df), "validation": len(val_df), "test": len(test_df)},
         class_weights=fit.class_weights, epochs_trained=fit.epochs_trained, history=fit.history,
-        created_at=now_iso(), train_seconds=round(fit.seconds, 3), hardware=hardware_info(), extra=extra,
+        created_at=now_iso(), train_seconds=round(fit.seconds, 3), hardware={**hardware_info(), "device": fit.device}, extra=extra,
     )
     if cancel is not None and cancel.is_set():
         raise Cancelled("training cancelled; no model was saved")

@@ -159,11 +159,14 @@ def load_tokenizer(resolved: ResolvedModel):
 
 def load_encoder(resolved: ResolvedModel):
     """An AutoModel (no head) for ``resolved``, in eval mode. Raises ReviewtuiError when it fails."""
+    import torch
     from transformers import AutoModel
 
     quiet_transformers()
     try:
-        model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
+        # fp32 whatever the checkpoint's dtype: half precision is slow on CPUs and the cache stays comparable
+        model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline(),
+                                          dtype=torch.float32)
     except OSError as exc:
         raise ReviewtuiError(load_error(resolved, exc)) from exc
     model.eval()
