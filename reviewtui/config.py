@@ -49,7 +49,7 @@ DEFAULT_SECTIONS: dict[str, dict[str, Any]] = {
         "trials": 20, "max_epochs": 8, "learning_rate": [2e-5, 2e-4], "epochs": 8,
         "batch_size": [8, 16, 32], "weight_decay": [0.0, 0.1], "warmup_ratio": [0.0, 0.2],
         "seed": [1, 100], "candidates": [], "seed_search": 42, "quick_C": [1.0, 100.0],
-        "cpus_per_trial": 0, "grace_period": 1, "reduction_factor": 3, "time_budget_s": 0,
+        "cpus_per_trial": 0, "gpus_per_trial": 1, "grace_period": 1, "reduction_factor": 3, "time_budget_s": 0,
     },
     "sentiment": {"model": "vader"},
     "active_learning": {"strategy": "margin", "batch_size": 50, "retrain_every": 10, "candidates": 5000,

@@ -193,3 +193,19 @@ def test_a_search_can_be_replayed_with_the_same_configurations_without_early_sto
     assert again.configs == first.configs
     assert all(t.status == "TERMINATED" and t.iteration == 2 for t in again.trials)
     _assert_no_ray_left()
+
+
+def test_resources_share_gpus_and_refuse_bad_shares():
+    from reviewtui.errors import ReviewtuiError
+    from reviewtui.modeling.tuning import _resources
+
+    # CPU only: cpus_per_trial CPUs each
+    assert _resources({"cpus_per_trial": 2}, 20, {"CPU": 16}) == ({"cpu": 2}, 8, 2)
+    # one GPU per trial by default; a quarter GPU runs four trials side by side, CPUs permitting
+    assert _resources({"cpus_per_trial": 2}, 20, {"CPU": 16, "GPU": 1}) == ({"cpu": 2, "gpu": 1.0}, 1, 2)
+    assert _resources({"cpus_per_trial": 2, "gpus_per_trial": 0.25}, 20, {"CPU": 16, "GPU": 1}) == (
+        {"cpu": 2, "gpu": 0.25}, 4, 2)
+    assert _resources({"cpus_per_trial": 4, "gpus_per_trial": 0.25}, 3, {"CPU": 8, "GPU": 2})[1] == 2
+    for bad in (0.3 * 5, -1, "half", 2.5):
+        with pytest.raises(ReviewtuiError, match="gpus_per_trial"):
+            _resources({"gpus_per_trial": bad}, 4, {"CPU": 4, "GPU": 1})

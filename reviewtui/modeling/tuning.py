@@ -263,18 +263,32 @@ def _start_ray(address: str | None, on_event: EventSink | None) -> bool:
     return True
 
 
-def _resources(tuning: dict[str, Any], trials: int) -> tuple[dict[str, float], int, int]:
-    """(resources per trial, concurrency, threads per trial) from the cluster's resources."""
-    import ray
+def _resources(tuning: dict[str, Any], trials: int, res: dict[str, float] | None = None
+               ) -> tuple[dict[str, float], int, int]:
+    """(resources per trial, concurrency, threads per trial) from the cluster's resources.
 
-    res = ray.cluster_resources()
+    With GPUs each trial gets ``gpus_per_trial`` of one (default 1; 0.25 runs four small trials
+    side by side on each GPU: a 22M-parameter MiniLM on a few hundred reviews leaves a big GPU
+    mostly idle). Raises ReviewtuiError for a bad ``gpus_per_trial``.
+    """
+    if res is None:
+        import ray
+
+        res = ray.cluster_resources()
     cpus = max(1, int(res.get("CPU", 1)))
     gpus = int(res.get("GPU", 0))
     per = int(tuning.get("cpus_per_trial") or 0) or max(1, min(4, cpus // 2))
     per = min(per, cpus)
     if gpus:
-        concurrency = max(1, min(trials, gpus, cpus // per))
-        return {"cpu": per, "gpu": 1}, concurrency, per
+        try:
+            share = float(tuning.get("gpus_per_trial") or 1)
+        except (TypeError, ValueError):
+            share = -1.0
+        if not (0 < share <= 1 or (share > 1 and share == int(share))):
+            raise ReviewtuiError(f"[tuning] gpus_per_trial must be a fraction in (0, 1] or a whole number of GPUs, "
+                                 f"not {tuning.get('gpus_per_trial')!r}")
+        concurrency = max(1, min(trials, int(gpus / share + 1e-9), cpus // per))
+        return {"cpu": per, "gpu": share}, concurrency, per
     concurrency = max(1, min(trials, cpus // per))
     return {"cpu": per}, concurrency, per
 
@@ -375,8 +389,9 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         elif point is not None:
             search = HyperOptSearch(random_state_seed=int(t["seed_search"]), points_to_evaluate=[point],
                                     n_initial_points=max(2, min(10, n_trials // 2)))
+        gpu_share = f" + {per_trial['gpu']:g} GPU" if per_trial.get("gpu") else ""
         emit(on_event, Notice("info", f"searching {n_trials} trials, {concurrency} at a time "
-                                      f"({per_trial.get('cpu')} CPU{' + 1 GPU' if per_trial.get('gpu') else ''} each)"))
+                                      f"({per_trial.get('cpu')} CPU{gpu_share} each)"))
         trainable = tune.with_resources(tune.with_parameters(run_trial, data=trial_data), per_trial)
         tuner = tune.Tuner(
             trainable, param_space=space,
