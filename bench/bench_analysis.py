@@ -330,7 +330,7 @@ def render(r: dict) -> str:
                   f"{q['labels']} labels, cached MiniLM embeddings, {q.get('repeats', 5)} fits each: active "
                   f"learning's refit (`active.fit_quick`, Newton-CG) median **{q['fit_quick_median_s'] * 1000:.0f} ms** "
                   f"(fastest {q.get('fit_quick_min_s', q['fit_quick_median_s']) * 1000:.0f} ms, slowest "
-                  f"{q['fit_quick_max_s'] * 1000:.0f} ms); `QuickModel.fit` (lbfgs) median {q['quickmodel_fit_median_s'] * 1000:.0f} ms (fastest "
+                  f"{q['fit_quick_max_s'] * 1000:.0f} ms); `QuickModel.fit` (what `train --quick` calls) median {q['quickmodel_fit_median_s'] * 1000:.0f} ms (fastest "
                   f"{q.get('quickmodel_fit_min_s', q['quickmodel_fit_median_s']) * 1000:.0f} ms). `fit_quick` "
                   "runs BLAS on one thread: with OpenBLAS's two threads on this shared two-core machine the same "
                   "fits took 0.5-2 s (an earlier run of this bench: median 153 ms, slowest 941 ms; another: "

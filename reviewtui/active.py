@@ -199,35 +199,14 @@ def representative_batch(embeddings: np.ndarray, size: int, *, seed: int = 0, sa
 # --- fitting ----------------------------------------------------------------------------------
 def fit_quick(X: np.ndarray, y: Sequence[str], C: float = 10.0):
     """A fitted :class:`~reviewtui.modeling.quick.QuickModel`, or None when ``y`` has fewer than
-    two distinct labels (no model can be fitted yet).
-
-    Same model and objective as ``QuickModel.fit`` (L2 multinomial logistic regression), solved
-    with Newton-CG: on 384-d sentence embeddings it converges in a handful of iterations, about
-    ten times faster than lbfgs, which is what a refit after every labeling round needs. BLAS runs
-    on one thread here: on matrices this small OpenBLAS's threads cost more than they give, and on
-    a busy machine (or with torch's threads around) they made the same fit 20-50 times slower."""
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
-
+    two distinct labels (no model can be fitted yet). ``QuickModel.fit`` solves with Newton-CG on
+    one BLAS thread: milliseconds for a refit after every labeling round."""
     from reviewtui.modeling.quick import QuickModel
 
     labels = [str(v) for v in y]
     if len(set(labels)) < 2:
         return None
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2 or len(X) != len(labels):
-        raise ReviewtuiError(f"quick model: {len(labels)} labels for an embedding matrix of shape {X.shape}")
-    model = QuickModel(C=C)
-    clf = LogisticRegression(C=model.C, solver="newton-cg", max_iter=model.max_iter)
-    with threadpool_limits(limits=1, user_api="blas"):
-        clf.fit(X, np.asarray(labels, dtype=object))
-    model.classes_ = [str(c) for c in clf.classes_]
-    coef, bias = clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32)
-    if len(model.classes_) == 2:  # one row for two classes: expand to the softmax form QuickModel uses
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        bias = np.array([-bias[0] / 2, bias[0] / 2], dtype=np.float32)
-    model.coef_, model.intercept_ = coef, bias
-    return model
+    return QuickModel(C=C).fit(X, labels)
 
 
 def proba_for(model, X: np.ndarray, classes: Sequence[str]) -> np.ndarray:

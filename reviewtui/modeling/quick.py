@@ -64,10 +64,15 @@ class QuickModel:
             raise ReviewtuiError(
                 f"quick model: need labels of at least two categories, got {classes or 'none'}; label more assets"
             )
+        from threadpoolctl import threadpool_limits
+
         # Newton-CG converges in a handful of iterations on 384-d normalised embeddings, tens of
-        # times faster than lbfgs: what a refit after every labeling round needs
+        # times faster than lbfgs: what a refit after every labeling round needs. BLAS runs on one
+        # thread: on matrices this small OpenBLAS's threads cost more than they give, and on a busy
+        # machine (or beside torch's threads) they made the same fit 20-50 times slower.
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="newton-cg", max_iter=self.max_iter)
-        clf.fit(X, np.asarray(labels, dtype=object))
+        with threadpool_limits(limits=1, user_api="blas"):
+            clf.fit(X, np.asarray(labels, dtype=object))
         self.classes_ = [str(c) for c in clf.classes_]
         coef, bias = clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32)
         if len(self.classes_) == 2:  # sklearn keeps one row for two classes: expand to softmax form
