@@ -154,6 +154,7 @@ class LocalStore:
         if not create and not self.path.exists():
             raise ReviewtuiError(f"{self.path}: the workspace store is missing; run `reviewtui init`")
         self._lock = threading.RLock()
+        self._depth = 0  # open transaction() blocks (nested ones are savepoints)
         try:
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                        check_same_thread=False)
@@ -176,16 +177,38 @@ class LocalStore:
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue."""
+        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue.
+
+        Transactions nest: inside another one (same thread; the lock is re-entrant) this is a
+        SAVEPOINT, undone alone when its block raises, and nothing is committed before the
+        outermost block ends. That is how a multi-step job (a Kili pull: new assets, remote ids,
+        labels, statuses, skips, the cursor) lands all at once or not at all."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            depth = self._depth
+            self._depth += 1
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
+                if depth:
+                    name = f"nested_{depth}"
+                    self._db.execute(f"SAVEPOINT {name}")
+                    try:
+                        yield self._db
+                    except BaseException:
+                        self._db.execute(f"ROLLBACK TO {name}")
+                        self._db.execute(f"RELEASE {name}")
+                        raise
+                    else:
+                        self._db.execute(f"RELEASE {name}")
+                    return
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                else:
+                    self._db.execute("COMMIT")
+            finally:
+                self._depth = depth
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         with self._lock:

@@ -218,6 +218,29 @@ def test_pull_with_unknown_category_records_nothing_then_rerun_finishes(pushed):
     assert ws.kili_pull().labels_recorded == 5
 
 
+def test_pull_interrupted_while_writing_leaves_the_store_as_it_was(pushed, monkeypatch):
+    ws, srv, pid = pushed
+    for i in range(6):
+        srv.state.label(pid, f"r{i:03d}", "CONTENT")
+    srv.state.skip(pid, "r050")
+    srv.add_remote_asset(pid, "web-2", "added in Kili", {"score": 4})
+    history = len(ws.store.label_history())
+    real_skip = type(ws.store).skip
+
+    def killed(*args, **kwargs):  # the labels, statuses and new asset are written by now
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(ws.store), "skip", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ws.kili_pull()
+    assert len(ws.store.label_history()) == history and ws.store.find("web-2") is None
+    assert ws.store.get_meta(f"kili.pull_cursor.{pid}") is None and not ws.store.get("r050").skipped
+    monkeypatch.setattr(type(ws.store), "skip", real_skip)
+    report = ws.kili_pull()
+    assert (report.labels_recorded, report.skips_recorded, report.new_assets) == (6, 1, 1)
+    assert ws.store.get_meta(f"kili.pull_cursor.{pid}") is not None
+
+
 def test_pull_reads_label_json_from_the_bucket(pushed):
     ws, srv, pid = pushed
     srv.state.json_response_urls = True  # Kili serves big label json through a URL

@@ -104,3 +104,23 @@ def test_threads_share_the_store_safely(store):
     for t in threads:
         t.join()
     assert len(store.label_history()) == 20
+
+
+def test_transactions_nest_as_savepoints(store):
+    with store.transaction():
+        store.set_meta("outer", "1")
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.set_meta("inner", "1")
+                raise RuntimeError("inner block fails")
+        assert store.get_meta("inner") is None and store.get_meta("outer") == "1"
+    assert store.get_meta("outer") == "1"
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.set_meta("both", "1")
+            with store.transaction():
+                store.set_meta("nested", "1")
+            raise RuntimeError("outer block fails after the nested one ended")
+    assert store.get_meta("both") is None and store.get_meta("nested") is None
+    store.set_meta("after", "1")  # the store is usable again, not stuck in a transaction
+    assert store.get_meta("after") == "1"

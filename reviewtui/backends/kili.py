@@ -388,7 +388,7 @@ class KiliBackend:
         """Record Kili's labels, statuses and skips in the store (source kili).
 
         Reads every asset changed since the last pull (``full``: all of them) as a paged
-        generator, checks all labels, then writes in a few transactions. Nothing is written when a
+        generator, checks all labels, then writes everything in one store transaction. Nothing is written when a
         label cannot be recorded (an unknown category...), and rerunning writes nothing new.
         """
         pid = self._require_project()
@@ -470,27 +470,30 @@ class KiliBackend:
                                  "recorded; fix these labels in Kili or add the categories to reviewtui.toml, "
                                  "then rerun `reviewtui kili pull`")
 
-        if new_assets:
-            records = self._new_asset_records(new_assets)
-            report.new_assets, _ = self.store.add_assets(records, source=f"kili:{pid}", sha256="",
-                                                          rows_read=len(records))
-        if remote:
-            current = {a.external_id: a.remote_id for a in self.store.iter_assets()}
-            stale_ids = {k: v for k, v in remote.items() if current.get(k) != v}
-            if stale_ids:
-                self.store.set_remote_ids(stale_ids)
-        if rows:
-            report.labels_recorded, report.unchanged = self.store.add_labels(rows)
-        for status, ids in statuses.items():
-            changed = self.store.set_status(ids, status, author="kili", source="kili")
-            report.statuses_changed += changed
-            report.unchanged += len(ids) - changed
-        for ext in skips:
-            if not self.store.get(ext).skipped:
-                self.store.skip(ext, "skipped in Kili", author="kili", source="kili")
-                report.skips_recorded += 1
-        if newest:
-            self.store.set_meta(self._cursor_key(pid), newest)
+        # everything Kili is asked for comes first; then one store transaction records it all,
+        # the cursor included, so an interrupted pull leaves the store as it was
+        records = self._new_asset_records(new_assets) if new_assets else []
+        with self.store.transaction():
+            if records:
+                report.new_assets, _ = self.store.add_assets(records, source=f"kili:{pid}", sha256="",
+                                                              rows_read=len(records))
+            if remote:
+                current = {a.external_id: a.remote_id for a in self.store.iter_assets()}
+                stale_ids = {k: v for k, v in remote.items() if current.get(k) != v}
+                if stale_ids:
+                    self.store.set_remote_ids(stale_ids)
+            if rows:
+                report.labels_recorded, report.unchanged = self.store.add_labels(rows)
+            for status, ids in statuses.items():
+                changed = self.store.set_status(ids, status, author="kili", source="kili")
+                report.statuses_changed += changed
+                report.unchanged += len(ids) - changed
+            for ext in skips:
+                if not self.store.get(ext).skipped:
+                    self.store.skip(ext, "skipped in Kili", author="kili", source="kili")
+                    report.skips_recorded += 1
+            if newest:
+                self.store.set_meta(self._cursor_key(pid), newest)
         return report
 
     def _new_asset_records(self, external_ids: list[str]) -> list[NewAsset]:
