@@ -383,13 +383,17 @@ class Runner:
         return rc, data
 
     def worker(self, tag: str, step: str, timeout: float, extra: list[str] | None = None, env=None) -> dict:
-        """Run ``_step <step>`` in its own process; returns the JSON it wrote (or {})."""
+        """Run ``_step <step>`` in its own process; returns the JSON it wrote (or {}), marked
+        failed (with an error) when the process exited non-zero."""
         path = self.work / f"{step}.json"
         path.unlink(missing_ok=True)
         rc, _ = self.sh(tag, [sys.executable, __file__, "_step", step, "--ws", str(self.work / "ws"),
                               "--json-out", str(path), *(extra or [])], timeout, env=env)
         data = json.loads(path.read_text()) if path.is_file() else {}
         data["exit_code"] = rc
+        if rc != 0:
+            data["status"] = "failed"
+            data.setdefault("error", f"{step} worker exited {rc}")
         return data
 
     # -- steps ---------------------------------------------------------------------------------
@@ -611,8 +615,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         tiny = r.work / "tiny-bert"
 
         def tiny_step(t: float) -> dict:
-            rec = r.worker("tiny", "tiny", t, ["--dir", str(tiny), "--tokenizer", a.tokenizer or ""], env=r.env)
-            return {"status": "ok" if rec.get("exit_code") == 0 else "failed", **rec}
+            return r.worker("tiny", "tiny", t, ["--dir", str(tiny), "--tokenizer", a.tokenizer or ""], env=r.env)
 
         r.step("tiny_model", tiny_step, 60, 5)
         model = str(tiny)
@@ -628,11 +631,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     # -- train (a) -----------------------------------------------------------------------------
     def train_step(t: float) -> dict:
-        rec = r.worker("train", "train", t, env=r.env)
-        if rec.get("exit_code") != 0:
-            rec["status"] = "failed"
-            rec.setdefault("error", f"train worker exited {rec.get('exit_code')}")
-        return rec
+        return r.worker("train", "train", t, env=r.env)
 
     if ready:
         r.step("train", train_step, a.train_budget, 30)
@@ -647,11 +646,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     # -- tune (c) ------------------------------------------------------------------------------
     def tune_step(t: float) -> dict:
-        rec = r.worker("tune", "tune", t, ["--trials", str(a.trials)], env=r.env)
-        if rec.get("exit_code") != 0:
-            rec["status"] = "failed"
-            rec.setdefault("error", f"tune worker exited {rec.get('exit_code')}")
-        return rec
+        return r.worker("tune", "tune", t, ["--trials", str(a.trials)], env=r.env)
 
     if ready:
         rec = r.step("tune", tune_step, a.tune_timeout, 60)
@@ -662,11 +657,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     # -- steady-state throughput, GPU and CPU (b) ------------------------------------------------
     def bench_step(t: float) -> dict:
-        rec = r.worker("bench", "bench", t, ["--cpu-rows", str(a.cpu_rows)], env=r.env)
-        if rec.get("exit_code") != 0:
-            rec["status"] = "failed"
-            rec.setdefault("error", f"bench worker exited {rec.get('exit_code')}")
-        return rec
+        return r.worker("bench", "bench", t, ["--cpu-rows", str(a.cpu_rows)], env=r.env)
 
     if trained:
         r.step("bench", bench_step, 120, 30)
