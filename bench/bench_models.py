@@ -83,8 +83,7 @@ class Quick:
 
         fit = train if val is None else __import__("pandas").concat([train, val])
         model = QuickModel(C=10.0).fit(self.cache.embed(list(fit["content"])), list(fit["label"]))
-        p = model.predict_proba(self.cache.embed(list(test["content"])))
-        return p[:, [model.classes_.index(c) for c in LABELS]].astype(np.float64)
+        return model.proba_for(self.cache.embed(list(test["content"])), LABELS).astype(np.float64)
 
 
 class FineTune:

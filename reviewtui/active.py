@@ -212,14 +212,9 @@ def fit_quick(X: np.ndarray, y: Sequence[str], C: float = 10.0):
 def proba_for(model, X: np.ndarray, classes: Sequence[str]) -> np.ndarray:
     """(N, len(classes)) probabilities of ``model`` with columns in ``classes`` order (zeros for
     classes the model has not seen)."""
-    out = np.zeros((len(X), len(classes)), dtype=np.float32)
-    if model is None or len(X) == 0:
-        return out
-    p = model.predict_proba(X)
-    for j, c in enumerate(model.classes_):
-        if c in classes:
-            out[:, list(classes).index(c)] = p[:, j]
-    return out
+    if model is None:
+        return np.zeros((len(X), len(classes)), dtype=np.float32)
+    return model.proba_for(X, list(classes))
 
 
 # --- the labeling queue -----------------------------------------------------------------------

@@ -248,3 +248,17 @@ class EmbeddingCache:
             if time.monotonic() - last_save >= SAVE_EVERY_S:
                 flush()
         flush()
+
+
+def embed_texts(texts: Sequence[str], spec: str, *, max_length: int = 128, cache_dir: Path | None = None,
+                batch_size: int = 64, on_event: EventSink | None = None,
+                cancel: threading.Event | None = None) -> np.ndarray:
+    """(N, D) embeddings of ``texts`` with model ``spec``: through the embedding cache in
+    ``cache_dir`` when there is one (only new texts are encoded), else encoded now with the encoder
+    kept loaded for the process. Raises Cancelled when ``cancel`` is set."""
+    if cache_dir is not None:
+        return EmbeddingCache(cache_dir, spec, max_length).embed(list(texts), on_event=on_event,
+                                                                 batch_size=batch_size, cancel=cancel)
+    tokenizer, model = load_encoder_cached(resolve_model(spec))
+    return encode_texts(tokenizer, model, list(texts), max_length=max_length, batch_size=batch_size,
+                        on_event=on_event, cancel=cancel)

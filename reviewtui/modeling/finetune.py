@@ -401,33 +401,15 @@ def quick_head_proba(train_texts: Sequence[str], train_labels: Sequence[str], te
                      C: float = 10.0, max_length: int = 128, on_event: EventSink | None = None,
                      cancel: threading.Event | None = None):
     """(QuickModel fitted on the train texts, its (N, K) probabilities for ``texts`` in ``labels`` order)."""
+    from reviewtui.modeling.embeddings import embed_texts
     from reviewtui.modeling.quick import QuickModel
 
     def embed(items: Sequence[str]):
-        if cache_dir is not None:
-            from reviewtui.modeling.embeddings import EmbeddingCache
-
-            return EmbeddingCache(cache_dir, embedding_model, max_length).embed(list(items), on_event=on_event,
-                                                                                 cancel=cancel)
-        from reviewtui.modeling.embeddings import encode_texts, load_encoder_cached
-        from reviewtui.modeling.loading import resolve_model
-
-        tokenizer, model = load_encoder_cached(resolve_model(embedding_model))
-        return encode_texts(tokenizer, model, list(items), max_length=max_length, on_event=on_event, cancel=cancel)
+        return embed_texts(items, embedding_model, max_length=max_length, cache_dir=cache_dir, on_event=on_event,
+                           cancel=cancel)
 
     quick = QuickModel(C=C).fit(embed(train_texts), list(train_labels))
-    proba = quick.predict_proba(embed(texts))
-    out = np.zeros((len(texts), len(labels)), dtype=np.float32)
-    for j, label in enumerate(labels):
-        if label in quick.classes_:
-            out[:, j] = proba[:, quick.classes_.index(label)]
-    return quick, out
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return quick, quick.proba_for(embed(texts), list(labels))
 
 
 def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model_spec: str = "minilm",
@@ -462,6 +444,8 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model_spec: 
                           on_event=on_event, cancel=cancel)
     label2id = {label: i for i, label in enumerate(labels)}
     y_test = [label2id[v] for v in test_df["label"]]
+    from reviewtui.modeling.inference import _softmax
+
     ft_proba = _softmax(predict_logits(fit.model, fit.tokenizer, list(test_df["content"]), max_length=max_length))
     metrics, per_class, confusion = classification_metrics(y_test, list(ft_proba.argmax(1)), labels)
     extra = dict(extra or {})

@@ -121,28 +121,13 @@ class SavedClassifier:
         return proba
 
     def _quick_proba(self, texts, batch_size, on_event, cancel) -> np.ndarray:
+        from reviewtui.modeling.embeddings import embed_texts
+
         hp = self.card.hyperparameters
-        spec = str(hp.get("embedding_model", self.card.base_model))
-        max_length = int(hp.get("embedding_max_length", self.max_length))
-        if self.cache_dir is not None:
-            from reviewtui.modeling.embeddings import EmbeddingCache
-
-            X = EmbeddingCache(self.cache_dir, spec, max_length).embed(
-                texts, on_event=on_event, batch_size=batch_size, cancel=cancel)
-        else:
-            from reviewtui.modeling.embeddings import encode_texts, load_encoder_cached
-            from reviewtui.modeling.loading import resolve_model
-
-            tokenizer, model = load_encoder_cached(resolve_model(spec))
-            X = encode_texts(tokenizer, model, texts, max_length=max_length, batch_size=batch_size,
-                             on_event=on_event, cancel=cancel)
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        if len(texts):
-            proba = self._quick.predict_proba(X)
-            for j, label in enumerate(self.labels):
-                if label in self._quick.classes_:
-                    out[:, j] = proba[:, self._quick.classes_.index(label)]
-        return out
+        X = embed_texts(texts, str(hp.get("embedding_model", self.card.base_model)),
+                        max_length=int(hp.get("embedding_max_length", self.max_length)), cache_dir=self.cache_dir,
+                        batch_size=batch_size, on_event=on_event, cancel=cancel)
+        return self._quick.proba_for(X, self.labels)
 
     def predict(self, texts: Sequence[str], batch_size: int = 64, on_event: EventSink | None = None,
                 cancel: threading.Event | None = None) -> list[str]:

@@ -99,6 +99,18 @@ class QuickModel:
         """(N, K) probabilities, columns in ``classes_`` order."""
         return _softmax(self.decision_function(X).astype(np.float64)).astype(np.float32)
 
+    def proba_for(self, X: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+        """(N, len(labels)) probabilities with columns in ``labels`` order: zeros for a label the
+        model was not trained on (the taxonomy can have more categories than the labels so far)."""
+        out = np.zeros((len(X), len(labels)), dtype=np.float32)
+        if len(X) == 0:
+            return out
+        proba = self.predict_proba(X)
+        for j, label in enumerate(labels):
+            if label in self.classes_:
+                out[:, j] = proba[:, self.classes_.index(label)]
+        return out
+
     def predict(self, X: np.ndarray) -> list[str]:
         """The most probable label of each row."""
         if len(X) == 0:

@@ -31,8 +31,7 @@ from reviewtui.events import EventSink, Notice, TrialUpdate, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.card import ModelCard
 
-TUNING_DEFAULTS: dict[str, Any] = {"quick_C": [1.0, 100.0], "grace_period": 1, "reduction_factor": 3,
-                                   "cpus_per_trial": 0, **DEFAULT_SECTIONS["tuning"]}
+TUNING_DEFAULTS: dict[str, Any] = dict(DEFAULT_SECTIONS["tuning"])
 HP_KEYS = ("learning_rate", "epochs", "batch_size", "weight_decay", "warmup_ratio", "seed")
 QUICK = "quick"
 METRIC = "objective"  # same name as trial_events.METRIC
