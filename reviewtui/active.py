@@ -639,7 +639,8 @@ def simulate_workspace(ws: "Workspace", oracle_path: str | Path, *, strategies: 
 def write_simulation(result: SimulationResult, folder: Path) -> SimulationResult:
     """Write curves.csv (every point), summary.csv (mean/std per strategy and round, and labels to
     reach 95% of the full-pool macro-F1) and learning_curves.png into ``folder``, atomically."""
-    from reviewtui.analysis.export import atomic_write_bytes, write_csv_atomic
+    from reviewtui.analysis.export import write_csv_atomic
+    from reviewtui.config import atomic_write_bytes
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
