@@ -1,21 +1,21 @@
-"""reviewtui.toml: the taxonomy, the backend and the settings of every room.
+"""reviewtui.toml: the taxonomy (``[[categories]]``) and the typed settings of every section.
 
-The file is the workspace's single configuration. Sections that later rooms own (``model``,
-``training``, ``tuning``, ``sentiment``, ``active_learning``, ``kili``) are kept as plain dicts
-here and read by those rooms through :meth:`Config.section`, with their own defaults.
+The file is the workspace's single configuration. :class:`Config` parses it once, validates every
+section into :class:`reviewtui.settings.Settings` (one frozen dataclass per section) and writes it
+back atomically when a command changes it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import atomic_write_bytes, atomic_write_text
+from reviewtui.settings import Settings, load_settings, parse_section, section_names, to_toml_dict
 
 CONFIG_NAME = "reviewtui.toml"
 
@@ -27,34 +27,6 @@ DEFAULT_CATEGORIES: list[dict[str, Any]] = [
     {"key": "OTHER", "name": "Other", "colour": "#9E9E9E", "train": False},
     {"key": "MULTI_LABEL", "name": "Multi label", "colour": "#8E44AD", "train": False},
 ]
-
-DEFAULT_CLEANING: dict[str, bool] = {
-    "drop_missing": True,
-    "remove_urls": True,
-    "remove_html": True,
-    "remove_emoji": True,
-    "lowercase": True,
-    "collapse_whitespace": True,
-    "drop_empty": True,
-}
-
-DEFAULT_SECTIONS: dict[str, dict[str, Any]] = {
-    "model": {"base": "minilm", "max_length": 128},
-    "training": {
-        "epochs": 10, "learning_rate": 1e-4, "batch_size": 16, "weight_decay": 0.01,
-        "warmup_ratio": 0.1, "seed": 42, "early_stopping_patience": 5, "class_weights": "auto",
-        "ensemble_quick": True,
-    },
-    "tuning": {
-        "trials": 20, "max_epochs": 8, "learning_rate": [2e-5, 2e-4], "epochs": 8,
-        "batch_size": [8, 16, 32], "weight_decay": [0.0, 0.1], "warmup_ratio": [0.0, 0.2],
-        "seed": [1, 100], "candidates": [], "seed_search": 42, "quick_C": [1.0, 100.0],
-        "cpus_per_trial": 0, "gpus_per_trial": 1, "grace_period": 1, "reduction_factor": 3, "time_budget_s": 0,
-    },
-    "sentiment": {"model": "vader"},
-    "active_learning": {"strategy": "margin", "batch_size": 50, "retrain_every": 10, "candidates": 5000,
-                        "C": 10.0},
-}
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -144,25 +116,28 @@ class Taxonomy:
 
 
 class Config:
-    """The parsed reviewtui.toml. Mutate with the setters and call :meth:`save`."""
+    """The parsed reviewtui.toml: ``taxonomy``, typed ``settings`` and the raw ``data`` they came from.
+    Change it with :meth:`update_section` / :meth:`set_categories`, which validate and save."""
 
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
         self.data = data
         self.taxonomy = Taxonomy.from_list(data.get("categories", []), where=str(path))
+        self.settings: Settings = load_settings(data, path)
 
     @classmethod
     def default_data(cls, name: str, backend: str = "local") -> dict[str, Any]:
-        return {
-            "workspace": {"name": name},
-            "backend": {"kind": backend},
-            "categories": [dict(c) for c in DEFAULT_CATEGORIES],
-            "import": dict(DEFAULT_CLEANING),
-            **{k: dict(v) for k, v in DEFAULT_SECTIONS.items()},
-        }
+        """The data of a new workspace's reviewtui.toml: every section with its defaults written out."""
+        data: dict[str, Any] = to_toml_dict(Settings())
+        data["workspace"]["name"] = name
+        data["backend"] = {"kind": backend}
+        data["kili"] = {}
+        data["categories"] = [dict(c) for c in DEFAULT_CATEGORIES]
+        return data
 
     @classmethod
     def load(cls, path: Path) -> "Config":
+        """Read and validate ``path``; raises ReviewtuiError naming the file, section and key."""
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
@@ -170,31 +145,42 @@ class Config:
             raise ReviewtuiError(f"{path}: not valid TOML ({exc}); fix the file by hand") from exc
         except OSError as exc:
             raise ReviewtuiError(f"{path}: cannot read ({exc.strerror})") from exc
-        backend = data.get("backend", {}).get("kind", "local")
-        if backend not in ("local", "kili"):
-            raise ReviewtuiError(f"{path}: backend kind must be \"local\" or \"kili\", not {backend!r}")
         return cls(path, data)
 
     @property
     def backend_kind(self) -> str:
-        return str(self.data.get("backend", {}).get("kind", "local"))
+        return self.settings.backend.kind
 
     @property
     def name(self) -> str:
-        return str(self.data.get("workspace", {}).get("name", self.path.parent.name))
+        return self.settings.workspace.name or self.path.parent.name
 
-    def section(self, name: str) -> dict[str, Any]:
-        """A copy of section ``name`` merged over its defaults (empty dict when none)."""
-        merged = dict(DEFAULT_SECTIONS.get(name, {}))
-        if name == "import":
-            merged = dict(DEFAULT_CLEANING)
-        merged.update(self.data.get(name, {}))
-        return merged
+    def section(self, name: str) -> dict[str, Any]:  # TRANSITIONAL: removed once every call site reads .settings
+        return to_toml_dict(getattr(self.settings, section_names()[name]))
 
-    def set_section(self, name: str, values: dict[str, Any]) -> None:
-        self.data[name] = dict(values)
-        if name == "categories":
-            self.taxonomy = Taxonomy.from_list(values)  # type: ignore[arg-type]
+    def set_section(self, name: str, values: dict[str, Any]) -> None:  # TRANSITIONAL, as above
+        self.update_section(name, values, save=False)
+
+    def update_section(self, name: str, values: dict[str, Any], *, save: bool = True,
+                       drop: tuple[str, ...] = ()) -> None:
+        """Set ``values`` in TOML section ``name`` (and remove the keys in ``drop``), validate the
+        result and save atomically. Nothing changes when a value is invalid."""
+        table = {k: v for k, v in dict(self.data.get(name, {})).items() if k not in drop}
+        table.update(values)
+        cls = type(getattr(self.settings, section_names()[name]))
+        parse_section(cls, table, f"{self.path} [{name}]")
+        data = {**self.data, name: table}
+        self.settings = load_settings(data, self.path)
+        self.data = data
+        if save:
+            self.save()
+
+    def set_categories(self, items: list[dict[str, Any]], *, save: bool = True) -> None:
+        """Replace the taxonomy (validated first) and save."""
+        self.taxonomy = Taxonomy.from_list(items, where=str(self.path))
+        self.data["categories"] = [dict(i) for i in items]
+        if save:
+            self.save()
 
     def save(self) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
@@ -244,24 +230,5 @@ def write_toml(path: Path, data: dict[str, Any]) -> None:
     atomic_write_text(path, dumps_toml(data))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temp file in the same folder and an atomic rename, so a
-    crash never leaves half a file. Creates the folder. Returns ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+__all__ = ["CONFIG_NAME", "Category", "Config", "DEFAULT_CATEGORIES", "Taxonomy", "atomic_write_bytes",
+           "atomic_write_text", "category_key", "dumps_toml", "write_toml"]

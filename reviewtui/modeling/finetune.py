@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from reviewtui.config import DEFAULT_SECTIONS
+from reviewtui.settings import TrainingSettings, to_toml_dict
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.modeling import Cancelled
@@ -34,7 +34,7 @@ TEST_SIZE = 0.2
 VAL_SIZE = 0.2
 
 TRAINING_DEFAULTS: dict[str, Any] = {"class_weights": "auto", "select_metric": "accuracy", "ensemble_quick": True,
-                                     **DEFAULT_SECTIONS["training"]}
+                                     **to_toml_dict(TrainingSettings())}
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 

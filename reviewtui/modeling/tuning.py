@@ -25,13 +25,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from reviewtui.config import DEFAULT_SECTIONS
+from reviewtui.settings import TuningSettings, to_toml_dict
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.card import ModelCard
 
-TUNING_DEFAULTS: dict[str, Any] = dict(DEFAULT_SECTIONS["tuning"])
+TUNING_DEFAULTS: dict[str, Any] = to_toml_dict(TuningSettings())
 HP_KEYS = ("learning_rate", "epochs", "batch_size", "weight_decay", "warmup_ratio", "seed")
 QUICK = "quick"
 METRIC = "objective"  # same name as trial_events.METRIC

@@ -1,0 +1,101 @@
+"""Small helpers that every package uses and that belong to none: atomic file writes, reading a
+small CSV with clear errors, finding a column by its usual names, and UTC timestamps.
+
+This module sits at the bottom of the layers: it imports nothing of reviewtui but ``errors``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from reviewtui.errors import ReviewtuiError
+
+#: Column names that hold a review's id, in the order they are tried.
+ID_COLUMNS: tuple[str, ...] = ("reviewId", "review_id", "externalId", "external_id", "id")
+
+
+# --- files -----------------------------------------------------------------------------------------
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temp file in the same folder and an atomic rename, so a
+    crash never leaves half a file. Creates the folder. Returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str], list[dict[str, str]]]:
+    """(path, header, rows) of a small UTF-8 CSV. Raises :class:`ReviewtuiError` when it is missing,
+    a folder or not UTF-8; ``what`` names the file in the missing-file message ("oracle file")."""
+    p = Path(path)
+    if not p.exists():
+        raise ReviewtuiError(f"{p}: no such {what}")
+    if p.is_dir():
+        raise ReviewtuiError(f"{p}: is a folder, not a CSV file")
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    return p, list(reader.fieldnames or []), rows
+
+
+def find_column(header: Iterable[str], candidates: Sequence[str]) -> str | None:
+    """The first of ``candidates`` present in ``header``: an exact match first, then one that differs
+    only in case. None when there is none."""
+    names = [str(h) for h in header]
+    for c in candidates:
+        if c in names:
+            return c
+    folded = {h.casefold(): h for h in reversed(names)}
+    for c in candidates:
+        if c.casefold() in folded:
+            return folded[c.casefold()]
+    return None
+
+
+# --- time ------------------------------------------------------------------------------------------
+def utc_now() -> str:
+    """Now as the one timestamp format of every output: UTC ISO 8601 with milliseconds,
+    ``2026-12-01T09:30:00.123+00:00``. Strings in this format sort in time order."""
+    return format_timestamp(datetime.now(timezone.utc))
+
+
+def format_timestamp(moment: datetime) -> str:
+    """``moment`` in the format of :func:`utc_now` (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """A timestamp written by :func:`utc_now` (or any ISO 8601 form, ``Z`` included) as an aware
+    datetime in UTC. Raises ValueError when ``text`` is not ISO 8601."""
+    text = str(text).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -1,0 +1,305 @@
+"""Typed settings: one frozen dataclass per ``reviewtui.toml`` section.
+
+Every setting has its default, type and allowed range written once, here. :func:`load_settings`
+validates the whole file when the workspace opens: an unknown key (a typo like ``learnig_rate``), a
+wrong type or an out-of-range value is one :class:`ReviewtuiError` naming the file, the section and
+the key. Call sites read ``settings.active_learning.retrain_every`` and never restate a default.
+
+Each field's docstring is the text users see in docs/CONFIG.md and in ``reviewtui config``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from reviewtui.errors import ReviewtuiError
+
+
+def setting(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
+            choices: tuple[Any, ...] | None = None, pair: bool = False, allow_empty: bool = True) -> Any:
+    """A dataclass field with its help text and validation rules.
+
+    ``lo``/``hi`` bound a number (or every number of a list/range); ``choices`` lists the allowed
+    values; ``pair`` marks a search range written ``[low, high]`` that may also be one value.
+    """
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "pair": pair, "allow_empty": allow_empty}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# --- sections ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    """[workspace]"""
+    name: str = setting("", "The workspace's name, shown in the app's title and in reports (default: the folder name).")
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """[backend]: where labeling happens."""
+    kind: str = setting("local", "local (the embedded SQLite store) or kili (a Kili project).",
+                        choices=("local", "kili"))
+    project_id: str = setting("", "The Kili project id (written by `reviewtui kili create` or `kili attach`).")
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """[import]: how review texts are cleaned on import."""
+    drop_missing: bool = setting(True, "Drop rows with no text.")
+    remove_urls: bool = setting(True, "Remove URLs from the text.")
+    remove_html: bool = setting(True, "Remove HTML tags and entities.")
+    remove_emoji: bool = setting(True, "Remove emoji.")
+    lowercase: bool = setting(True, "Lowercase the text.")
+    collapse_whitespace: bool = setting(True, "Collapse runs of whitespace to one space.")
+    drop_empty: bool = setting(True, "Drop rows whose text is empty after cleaning.")
+
+    def as_flags(self) -> dict[str, bool]:
+        """The cleaning rules as ``{rule: on}``."""
+        return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """[model]: the encoder every model builds on."""
+    base: str = setting("minilm", "minilm (packaged offline), mpnet (after `reviewtui models add mpnet`), "
+                                  "a local model folder, or a Hugging Face hub id where the network allows.")
+    max_length: int = setting(128, "Tokens per review given to the encoder; longer reviews are cut.", lo=8, hi=4096)
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """[training]: fine-tuning hyperparameters (`reviewtui train`)."""
+    epochs: int = setting(10, "Maximum training epochs.", lo=1, hi=1000)
+    learning_rate: float = setting(1e-4, "Peak learning rate.", lo=1e-8, hi=1.0)
+    batch_size: int = setting(16, "Reviews per training step.", lo=1, hi=4096)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", lo=0.0, hi=1.0)
+    warmup_ratio: float = setting(0.1, "Share of the training steps spent warming the learning rate up.", lo=0.0, hi=1.0)
+    seed: int = setting(42, "Random seed of the split, the initialisation and the data order.", lo=0)
+    early_stopping_patience: int = setting(5, "Stop after this many epochs without a better validation score "
+                                              "(0 = never stop early).", lo=0, hi=1000)
+    class_weights: str = setting("auto", "auto weighs rare categories up in the loss; none weighs all alike.",
+                                 choices=("auto", "none"))
+    ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with the quick model "
+                                         "(kept only when it scores better on validation).")
+
+
+@dataclass(frozen=True)
+class TuningSettings:
+    """[tuning]: the Ray Tune search (`reviewtui tune`). Ranges are written ``[low, high]``; one value
+    fixes the hyperparameter."""
+    trials: int = setting(20, "Configurations to try.", lo=1, hi=100_000)
+    max_epochs: int = setting(8, "Most epochs any trial trains (ASHA's max_t).", lo=1, hi=1000)
+    epochs: list[int] = setting([8], "Epochs per trial, or a [low, high] range.", lo=1, hi=1000, pair=True)
+    learning_rate: list[float] = setting([2e-5, 2e-4], "Learning-rate range (log-uniform).", lo=1e-8, hi=1.0, pair=True)
+    batch_size: list[int] = setting([8, 16, 32], "Batch sizes to choose from.", lo=1, hi=4096, allow_empty=False)
+    weight_decay: list[float] = setting([0.0, 0.1], "Weight-decay range.", lo=0.0, hi=1.0, pair=True)
+    warmup_ratio: list[float] = setting([0.0, 0.2], "Warm-up ratio range.", lo=0.0, hi=1.0, pair=True)
+    seed: list[int] = setting([1, 100], "Seed range.", lo=0, pair=True)
+    candidates: list[str] = setting([], "Models to search over (minilm, mpnet, quick, folders); empty = [model] base.")
+    seed_search: int = setting(42, "Seed of the search algorithm (HyperOpt).", lo=0)
+    quick_C: list[float] = setting([1.0, 100.0], "Regularisation range of the quick model when it is a candidate.",
+                                   lo=1e-6, hi=1e6, pair=True)
+    cpus_per_trial: int = setting(0, "CPUs each trial reserves (0 = half the machine, at most 4).", lo=0, hi=4096)
+    gpus_per_trial: float = setting(1.0, "GPU share each trial reserves when there is a GPU (0.25 = four trials "
+                                         "share one GPU).", lo=0.0, hi=64.0)
+    grace_period: int = setting(1, "Epochs every trial runs before ASHA may stop it.", lo=1, hi=1000)
+    reduction_factor: int = setting(3, "ASHA's reduction factor: keep the best 1/n at each rung.", lo=2, hi=100)
+    time_budget_s: float = setting(0.0, "Stop the search after this many seconds (0 = no limit).", lo=0.0)
+
+
+@dataclass(frozen=True)
+class SentimentSettings:
+    """[sentiment]"""
+    model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), none, or a "
+                                  "Hugging Face sentiment model folder.")
+
+
+@dataclass(frozen=True)
+class ActiveLearningSettings:
+    """[active_learning]: the labeling queue."""
+    strategy: str = setting("margin", "Query strategy: random, least_confidence, margin, entropy or diversity.",
+                            choices=("random", "least_confidence", "margin", "entropy", "diversity"))
+    batch_size: int = setting(50, "Reviews per queue batch.", lo=1, hi=100_000)
+    retrain_every: int = setting(10, "Refit the quick model and re-rank the queue after this many new labels; "
+                                     "0 turns automatic re-ranking off (press r in the labeling screen, or run "
+                                     "`reviewtui queue`).", lo=0, hi=1_000_000)
+    candidates: int = setting(5000, "Unlabeled reviews scored per re-rank, a stable sample of large pools "
+                                    "(0 = all).", lo=0)
+    C: float = setting(10.0, "Inverse regularisation of the quick model (logistic regression).", lo=1e-6, hi=1e6)
+
+
+@dataclass(frozen=True)
+class KiliSettings:
+    """[kili]: the Kili backend. The API key comes from KILI_API_KEY (environment or .env), never from here."""
+    retry_deadline: float = setting(3.0, "Seconds the SDK keeps retrying a failing request.", lo=0.01, hi=3600.0)
+    request_timeout: float = setting(5.0, "Seconds one request may take.", lo=0.01, hi=3600.0)
+    max_assets: int = setting(25_000, "Most assets `kili push` uploads in one run.", lo=1)
+    review_steps: list[str] = setting([], "Workflow step names whose labels count as reviewed.")
+    classification_job: str = setting("JOB_0", "The project's classification job (set by create/attach).")
+    ner_job: str = setting("JOB_1", "The project's span job, empty when there is none (set by create/attach).")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every section of reviewtui.toml except the taxonomy (``[[categories]]``)."""
+    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    import_: ImportSettings = field(default_factory=ImportSettings, metadata={"toml": "import"})
+    model: ModelSettings = field(default_factory=ModelSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    tuning: TuningSettings = field(default_factory=TuningSettings)
+    sentiment: SentimentSettings = field(default_factory=SentimentSettings)
+    active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
+    kili: KiliSettings = field(default_factory=KiliSettings)
+
+
+#: Top-level TOML keys that are not settings sections.
+NON_SETTINGS_KEYS = ("categories",)
+
+
+def section_names() -> dict[str, str]:
+    """TOML section name -> attribute name on :class:`Settings` (``import`` -> ``import_``)."""
+    return {f.metadata.get("toml", f.name): f.name for f in fields(Settings)}
+
+
+# --- validation ----------------------------------------------------------------------------------
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        return f"a list of {_type_name(arg)}s"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(tp, str(tp))
+
+
+def _coerce_scalar(value: Any, tp: Any) -> Any:
+    """``value`` as ``tp`` or raise ValueError; ints are accepted where floats are expected."""
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    raise ValueError
+
+
+def _check_value(value: Any, f: Any, tp: Any, where: str) -> Any:
+    meta = f.metadata
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        items = value if isinstance(value, list) else ([value] if meta.get("pair") else None)
+        if items is None:
+            raise ReviewtuiError(f"{where} must be {_type_name(tp)}, not {value!r}")
+        try:
+            out = [_coerce_scalar(v, arg) for v in items]
+        except ValueError:
+            raise ReviewtuiError(f"{where} must be {_type_name(tp)}, not {value!r}") from None
+        if meta.get("pair"):
+            if len(out) not in (1, 2):
+                raise ReviewtuiError(f"{where} must be one value or a [low, high] range, not {value!r}")
+            if len(out) == 2 and out[0] > out[1]:
+                raise ReviewtuiError(f"{where}: the range [{out[0]}, {out[1]}] has low above high")
+        if not out and not meta.get("allow_empty", True):
+            raise ReviewtuiError(f"{where} needs at least one value")
+        for v in out:
+            _check_range(v, meta, where)
+        return out
+    try:
+        out = _coerce_scalar(value, tp)
+    except ValueError:
+        raise ReviewtuiError(f"{where} must be {_type_name(tp)}, not {value!r}") from None
+    _check_range(out, meta, where)
+    return out
+
+
+def _check_range(v: Any, meta: Any, where: str) -> None:
+    choices = meta.get("choices")
+    if choices is not None and v not in choices:
+        raise ReviewtuiError(f"{where} must be one of {', '.join(map(str, choices))}, not {v!r}")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            bounds = f"at least {lo:g}" if hi is None else (f"at most {hi:g}" if lo is None else f"between {lo:g} and {hi:g}")
+            raise ReviewtuiError(f"{where} must be {bounds}, not {v!r}")
+
+
+def _unknown(key: str, known: list[str], where: str) -> ReviewtuiError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ReviewtuiError(f"{where}: unknown key {key!r}; {hint}the known keys are {', '.join(known)}")
+
+
+def parse_section(cls: type, data: Any, where: str) -> Any:
+    """One section's dataclass from its TOML table, validated. ``where`` is ``"FILE [section]"``."""
+    if not isinstance(data, dict):
+        raise ReviewtuiError(f"{where} must be a table, not {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in fields(cls)]
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise _unknown(key, known, where)
+        f = next(f for f in fields(cls) if f.name == key)
+        values[key] = _check_value(value, f, hints[key], f"{where} {key}")
+    return cls(**values)
+
+
+def load_settings(data: dict[str, Any], path: str | Path = "reviewtui.toml") -> Settings:
+    """Every section of a parsed reviewtui.toml, validated; raises one :class:`ReviewtuiError` naming
+    the file, the section and the key at the first problem."""
+    names = section_names()
+    hints = typing.get_type_hints(Settings)
+    parsed: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in NON_SETTINGS_KEYS:
+            continue
+        if key not in names:
+            raise _unknown(key, [*names, *NON_SETTINGS_KEYS], str(path))
+        attr = names[key]
+        parsed[attr] = parse_section(hints[attr], value, f"{path} [{key}]")
+    return Settings(**parsed)
+
+
+def with_overrides(section: Any, overrides: dict[str, Any] | None, where: str = "override") -> Any:
+    """A copy of ``section`` with ``overrides`` applied and validated like the file's values."""
+    if not overrides:
+        return section
+    checked = parse_section(type(section), dict(overrides), where)
+    return replace(section, **{k: getattr(checked, k) for k in overrides})
+
+
+def to_toml_dict(obj: Any) -> dict[str, Any]:
+    """A section (or all :class:`Settings`) as plain TOML-ready values, keyed by TOML names."""
+    if isinstance(obj, Settings):
+        return {toml: to_toml_dict(getattr(obj, attr)) for toml, attr in section_names().items()}
+    assert is_dataclass(obj)
+    return {f.name: (list(v) if isinstance(v := getattr(obj, f.name), list) else v) for f in fields(obj)}
+
+
+def describe(cls: type) -> list[tuple[str, Any, str]]:
+    """(key, default, help) of every field of a section class, for docs and ``reviewtui config``."""
+    out = []
+    for f in fields(cls):
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        out.append((f.name, default, f.metadata.get("help", "")))
+    return out
+
+
+__all__ = [
+    "ActiveLearningSettings", "BackendSettings", "ImportSettings", "KiliSettings", "ModelSettings",
+    "SentimentSettings", "Settings", "TrainingSettings", "TuningSettings", "WorkspaceSettings",
+    "describe", "load_settings", "parse_section", "section_names", "to_toml_dict", "with_overrides",
+]
