@@ -26,6 +26,7 @@ demo: $(STAMP)
 	@$(BIN)/reviewtui --workspace $(DEMO)
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
