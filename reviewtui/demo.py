@@ -8,8 +8,9 @@ URLs, emoji, HTML and a few empty rows, so a classifier gets real but imperfect 
 cleaning rules have work to do. Star scores follow the text's sentiment, and the last app version
 (4.5, a redesign) draws more INTERFACE complaints.
 
-``build_demo_workspace`` turns that into a workspace with an import and two dataset versions, so
-the app has history to show. Only the standard library is used here (the CLI imports this module).
+``demo_labels`` gives the two labeling rounds with which ``Workspace.demo`` turns that into a
+workspace with an import and two dataset versions, so the app has history to show. Only the
+standard library is used here (the CLI imports this module).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
-from reviewtui.config import CONFIG_NAME, atomic_write_text
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.files import atomic_write_text
+from reviewtui.store import LabelRow
 
 EXPORT_COLUMNS = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
                   "reviewCreatedVersion", "at", "replyContent", "repliedAt"]
@@ -36,6 +37,8 @@ EXPORT_NAME = "inkwell_reviews.csv"
 ORACLE_NAME = "inkwell_oracle.csv"
 
 TRAINING = ("SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE")
+DEMO_SIZE = 40_000  # reviews in the demo corpus
+DEMO_SEED = 7
 
 # version -> share of reviews; releases are two months apart from FIRST_RELEASE
 VERSIONS = ("4.0", "4.1", "4.2", "4.3", "4.4", "4.5")
@@ -462,7 +465,7 @@ def _fmt(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def generate_demo(out_dir: Path, size: int = 40_000, seed: int = 7) -> DemoFiles:
+def generate_demo(out_dir: Path, size: int = DEMO_SIZE, seed: int = DEMO_SEED) -> DemoFiles:
     """Write ``inkwell_reviews.csv`` (google-play-scraper columns) and ``inkwell_oracle.csv``
     (reviewId, label) into ``out_dir`` (created if missing). The same ``size`` and ``seed`` give
     byte-identical files. Returns their paths. Raises ReviewtuiError when ``size`` is not positive."""
@@ -566,51 +569,34 @@ def read_oracle(path: Path) -> dict[str, str]:
         return {row["reviewId"]: row["label"] for row in csv.DictReader(fh)}
 
 
-def build_demo_workspace(root: Path, size: int = 40_000, seed: int = 7,
-                         on_event: EventSink | None = None):
-    """Create a demo workspace in ``root``: the generated files in ``root/demo-data``, the import,
-    and two dataset versions (dataset-1: ~240 oracle labels; dataset-2: 6 relabeled, 10 reviewed,
-    60 more labels). Returns the Workspace. Raises ReviewtuiError if ``root`` is already a workspace."""
-    from reviewtui.store import LabelRow
-    from reviewtui.workspace import Workspace
+@dataclass
+class DemoLabels:
+    """The two labeling rounds of the demo workspace. ``first`` (about 240 oracle labels) becomes
+    dataset-1; ``second`` relabels 6 of them to another category and adds 60 more, and the
+    ``reviewed`` ids (10 of the first round) become REVIEWED: together dataset-2."""
 
-    root = Path(root)
-    if (root / CONFIG_NAME).exists():
-        raise ReviewtuiError(f"{root}: already a reviewtui workspace ({CONFIG_NAME} exists); delete it first "
-                             "or choose another folder for the demo")
-    steps = 5
-    emit(on_event, Progress("demo", 0, steps, f"generating {size:,} reviews"))
-    files = generate_demo(root / "demo-data", size=size, seed=seed)
-    emit(on_event, Progress("demo", 1, steps, "creating the workspace"))
-    ws = Workspace.init(root, name="demo")
-    emit(on_event, Progress("demo", 2, steps, "importing"))
-    ws.import_reviews([files.export_csv])
-    oracle = read_oracle(files.oracle_csv)
+    first: list[LabelRow]
+    second: list[LabelRow]
+    reviewed: list[str]
+    author: str
 
-    emit(on_event, Progress("demo", 3, steps, "labeling from the oracle"))
-    ids = [ext for ext, _ in ws.store.texts()]
+
+def demo_labels(external_ids: Sequence[str], oracle: Mapping[str, str], seed: int = DEMO_SEED,
+                author: str = "demo") -> DemoLabels:
+    """The demo's labeling rounds over ``external_ids`` (the imported reviews, store order), with
+    the labels from ``oracle``; the same ids and seed give the same rounds."""
+    ids = list(external_ids)
     rng = random.Random(seed * 1_000_003 + 11)
     first_n = min(240, len(ids))
     second_n = min(60, len(ids) - first_n)
     picked = rng.sample(ids, first_n + second_n)
     first, more = picked[:first_n], picked[first_n:]
-    author = "demo"
-    ws.store.add_labels([LabelRow(ext, oracle[ext], author, "import") for ext in first])
-    v1 = ws.export()
-
-    emit(on_event, Progress("demo", 4, steps, "a second round of labeling"))
     trained = [ext for ext in first if oracle[ext] in TRAINING]
     relabel = trained[:6]
     reviewed = trained[6:16]
-    rows = []
+    second = []
     for ext in relabel:
         choices = [c for c in TRAINING if c != oracle[ext]]
-        rows.append(LabelRow(ext, rng.choice(choices), author, "human"))
-    rows += [LabelRow(ext, oracle[ext], author, "import") for ext in more]
-    ws.store.add_labels(rows)
-    ws.store.set_status(reviewed, "REVIEWED", author=author, source="human")
-    v2 = ws.export()
-    emit(on_event, Progress("demo", steps, steps, "done"))
-    emit(on_event, Notice("info", f"demo workspace ready: {ws.store.count():,} reviews, versions "
-                                  f"{', '.join(v.name for v in (v1, v2) if v is not None)}"))
-    return ws
+        second.append(LabelRow(ext, rng.choice(choices), author, "human"))
+    second += [LabelRow(ext, oracle[ext], author, "import") for ext in more]
+    return DemoLabels([LabelRow(ext, oracle[ext], author, "import") for ext in first], second, reviewed, author)

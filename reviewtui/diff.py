@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-
-from reviewtui.versions import VersionInfo, read_rows
+from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,14 @@ class VersionDiff:
                 "relabeled": rows(self.relabeled), "status_changed": rows(self.status_changed)}
 
 
-def diff_versions(a: VersionInfo, b: VersionInfo) -> VersionDiff:
-    """Compare version ``a`` (older) with ``b``: added, removed, relabeled, status-changed rows."""
-    rows_a = {r["externalId"]: r for r in read_rows(a.csv_path)}
-    rows_b = {r["externalId"]: r for r in read_rows(b.csv_path)}
-    out = VersionDiff(a.name, b.name)
+def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,
+                  b_rows: Iterable[Mapping[str, str]]) -> VersionDiff:
+    """Compare version ``a`` (older) with ``b``, given the rows of each (dicts with externalId,
+    label, status and content, as a version CSV holds them): the added, removed, relabeled and
+    status-changed rows."""
+    rows_a = {r["externalId"]: r for r in a_rows}
+    rows_b = {r["externalId"]: r for r in b_rows}
+    out = VersionDiff(a, b)
     for ext, rb in rows_b.items():
         ra = rows_a.get(ext)
         if ra is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.settings import ImportSettings
 
 PLAY_COLUMNS = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
                 "reviewCreatedVersion", "at", "replyContent", "repliedAt"]
@@ -99,8 +100,9 @@ def _sniff_delimiter(header: str) -> str:
 
 def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str | None = None,
                  label_col: str | None = None, delimiter: str | None = None, keep_pii: bool = False,
-                 cleaning: dict[str, bool] | None = None, max_field_chars: int = MAX_FIELD_CHARS) -> ReviewBatch:
-    """Read and clean one CSV. Raises ReviewtuiError naming the file (and line) on bad input."""
+                 cleaning: ImportSettings | None = None, max_field_chars: int = MAX_FIELD_CHARS) -> ReviewBatch:
+    """Read and clean one CSV with the ``cleaning`` rules (default: every rule on, as ``[import]``
+    ships). Raises ReviewtuiError naming the file (and line) on bad input."""
     import pandas as pd
 
     path = Path(path)
@@ -122,7 +124,7 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
         hint = ""
         if len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
             hint = " (the header is one column: is the delimiter wrong? use --delimiter)"
-        what = f"text column {tcol!r}" if tcol else "a text column"
+        what = f"text column {tcol!r}" if tcol else "text column (content)"
         raise ReviewtuiError(f"{path}: no {what}; the columns are: {', '.join(columns)}{hint}; "
                              "name the text column with --text-col")
     icol = id_col or ("reviewId" if play else None)
@@ -140,9 +142,7 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
             f"{path}: data row {row + 1}: the text is {int(lengths.max()):,} characters long (limit "
             f"{max_field_chars:,}); a quote is probably unbalanced before it — fix the file")
 
-    rules = {"drop_missing": True, "remove_urls": True, "remove_html": True, "remove_emoji": True,
-             "lowercase": True, "collapse_whitespace": True, "drop_empty": True}
-    rules.update(cleaning or {})
+    rules = (cleaning or ImportSettings()).as_flags()
     report = CleaningReport(source=str(path), rows_read=len(df))
     raw_text = df[tcol]
     ids = df[icol].str.strip() if icol else raw_text.map(stable_id)

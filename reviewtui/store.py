@@ -14,14 +14,15 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import utc_now
 
 STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
 SOURCES = ("human", "model", "kili", "import")
+TRAINING_STATUSES = ("LABELED", "REVIEWED", "TO_REVIEW")  # the statuses whose label a model learns from
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -74,10 +75,6 @@ CREATE TABLE IF NOT EXISTS imports (
     at TEXT NOT NULL
 );
 """
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def text_hash(text: str) -> str:
@@ -227,7 +224,7 @@ class LocalStore:
     def add_assets(self, records: Iterable[NewAsset], *, source: str = "", sha256: str = "",
                    rows_read: int | None = None) -> tuple[int, int]:
         """Insert new assets, ignoring external ids already present. Returns (added, existing)."""
-        at = now_iso()
+        at = utc_now()
         rows = [(r.external_id, r.text, text_hash(r.text), json.dumps(r.metadata, ensure_ascii=False), at, at)
                 for r in records]
         with self.transaction() as db:
@@ -246,7 +243,7 @@ class LocalStore:
     def import_batches(self, batches: Sequence[tuple[Sequence[NewAsset], str, str, int]]) -> list[tuple[int, int]]:
         """Add several files' assets in ONE transaction: (records, source, sha256, rows_read) each.
         Returns (added, existing) per batch; ids already present (or earlier in the call) are kept."""
-        at = now_iso()
+        at = utc_now()
         out = []
         with self.transaction() as db:
             for records, source, sha256, rows_read in batches:
@@ -307,6 +304,18 @@ class LocalStore:
         for row in self._read(sql, params):
             yield _asset(row)
 
+    def training_assets(self, training_keys: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+        """(external ids, texts, labels) of the assets a model can learn from now: not skipped, with a
+        label among ``training_keys`` and a status that carries it (LABELED, REVIEWED or TO_REVIEW)."""
+        keys = set(training_keys)
+        ids, texts, labels = [], [], []
+        for a in self.iter_assets(statuses=TRAINING_STATUSES, labeled=True, skipped=False):
+            if a.label in keys:
+                ids.append(a.external_id)
+                texts.append(a.text)
+                labels.append(a.label)
+        return ids, texts, labels
+
     def texts(self) -> list[tuple[str, str]]:
         """(external_id, text) of every asset, in insertion order."""
         return [(r[0], r[1]) for r in self._read("SELECT external_id, text FROM assets ORDER BY id")]
@@ -361,7 +370,7 @@ class LocalStore:
                   at: str | None = None) -> LabelEvent:
         """Record a label (the new effective label) and set the asset's status. Returns the event."""
         self._check_status(status)
-        at = at or now_iso()
+        at = at or utc_now()
         with self.transaction() as db:
             asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, external_id)
             event = self._append(db, asset_id, "label", category=category, spans=spans, author=author,
@@ -387,7 +396,7 @@ class LocalStore:
                     if (json.loads(last_spans[0]) if last_spans and last_spans[0] else None) == r.spans:
                         unchanged += 1
                         continue
-                at = r.at or now_iso()
+                at = r.at or utc_now()
                 event = self._append(db, asset_id, "label", category=r.category, spans=r.spans, author=r.author,
                                      source=r.source, at=at, prev=(old_status, old_skipped, old_reason))
                 db.execute("UPDATE assets SET label = ?, label_event = ?, status = ?, skipped = ?, updated_at = ? "
@@ -399,7 +408,7 @@ class LocalStore:
         """Mark an asset skipped with a reason (kept in the history; undo brings it back)."""
         if not reason or not reason.strip():
             raise ReviewtuiError("a skip needs a reason (for example: not English, spam, unclear)")
-        at = now_iso()
+        at = utc_now()
         with self.transaction() as db:
             asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, external_id)
             event = self._append(db, asset_id, "skip", author=author, source=source, at=at,
@@ -412,7 +421,7 @@ class LocalStore:
                    source: str = "human") -> int:
         """Move assets to ``status`` (recorded in the history). Returns how many changed."""
         self._check_status(status)
-        at = now_iso()
+        at = utc_now()
         changed = 0
         with self.transaction() as db:
             for ext in dict.fromkeys(str(e) for e in external_ids):
@@ -429,7 +438,7 @@ class LocalStore:
         """Undo the latest label/skip/status event (of ``author`` or on ``external_id`` when given)
         that is not itself undone; restores the previous label, status and skip flag. Returns the
         undone event, or None when there is nothing to undo."""
-        at = now_iso()
+        at = utc_now()
         with self.transaction() as db:
             where = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
             params: list[Any] = []

@@ -18,12 +18,12 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import atomic_write_text, utc_now
 
 COLUMNS = ["id", "externalId", "skipped", "status", "label", "content"]
 NAME_RE = re.compile(r"^dataset-(\d+)$")
@@ -119,9 +119,7 @@ def _claim(versions_dir: Path, data: bytes, manifest: dict[str, Any]) -> Version
         Path(tmp).unlink(missing_ok=True)
     manifest = {"name": final.stem, "number": number,
                 "parent": existing[-1].name if existing else None, **manifest}
-    tmp_json = final.with_suffix(".json.tmp")
-    tmp_json.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp_json, final.with_suffix(".json"))
+    atomic_write_text(final.with_suffix(".json"), json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return VersionInfo(final.stem, number, final, manifest)
 
 
@@ -147,7 +145,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     if existing and existing[-1].sha256 == sha:
         return None
     manifest = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": utc_now(),
         "source": "export",
         "rows": len(rows),
         "counts_by_label": dict(Counter(r[4] for r in rows).most_common()),
@@ -210,7 +208,7 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
         norm = _render((r["id"], r["externalId"], r["skipped"], r["status"],
                         taxonomy.resolve(r["label"]), r["content"]) for r in rows)
         manifest = {
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": utc_now(),
             "source": "imported",
             "imported_from": str(p.resolve()),
             "imported_sha256": hashlib.sha256(raw).hexdigest(),

@@ -1,29 +1,40 @@
-"""The Workspace facade: the one object the CLI and the TUI call.
+"""The Workspace facade: the one object the CLI and the TUI call, and the one module that wires
+the services together.
 
 A workspace is a folder with ``reviewtui.toml``, the SQLite store ``reviewtui.db`` and the
-``versions/``, ``models/``, ``results/`` and ``cache/`` folders. Every method here is light unless
-its name says otherwise (train, tune, predict...): heavy libraries load inside the rooms.
+``versions/``, ``models/``, ``results/`` and ``cache/`` folders. The services below it (store,
+versions, diff, ingest, backends, active learning, analysis, modeling) never see the workspace:
+each method here hands them what they need (the store, the taxonomy, a typed settings section, an
+embedding cache, paths) and keeps what they return (a Kili project's id goes into reviewtui.toml
+here). Every method is light unless its name says otherwise (train, tune, predict...): heavy
+libraries load inside the packages that use them.
 """
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import json
 import os
+import threading
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
-from reviewtui.config import CONFIG_NAME, Config, Taxonomy, atomic_write_text
+from reviewtui.config import CONFIG_NAME, Config, Taxonomy, dumps_toml
 from reviewtui.diff import VersionDiff, diff_versions
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Progress, emit
+from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows
+from reviewtui.settings import Settings
 from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore, NewAsset
-from reviewtui.versions import VersionInfo, export_version, list_versions, register_versions, resolve_version
+from reviewtui.versions import (VersionInfo, export_version, list_versions, read_rows, register_versions,
+                                resolve_version)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reviewtui.active import Suggester
+    from reviewtui.backends.kili import KiliBackend, ProjectInfo
+    from reviewtui.modeling.embeddings import EmbeddingCache
 
 STORE_NAME = "reviewtui.db"
 
@@ -71,23 +82,6 @@ class WorkspaceStatus:
         return dict(self.__dict__)
 
 
-def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str], list[dict[str, str]]]:
-    """(path, header, rows) of a small UTF-8 CSV; ReviewtuiError when it is missing, a folder or not
-    UTF-8. ``what`` names the file in the missing-file message ("oracle file")."""
-    p = Path(path)
-    if not p.exists():
-        raise ReviewtuiError(f"{p}: no such {what}")
-    if p.is_dir():
-        raise ReviewtuiError(f"{p}: is a folder, not a CSV file")
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    rows = list(reader)
-    return p, list(reader.fieldnames or []), rows
-
-
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding reviewtui.toml (like git)."""
     here = Path(start or Path.cwd()).resolve()
@@ -112,6 +106,11 @@ class Workspace:
         self.results_dir = self.root / "results"
         self.cache_dir = self.root / "cache"
         self.author = default_author()
+        self._lock = threading.RLock()  # guards the backend and the suggester, built on first use
+        self._backend: LabelingBackend | None = None
+        self._backend_for: tuple = ()
+        self._suggester: "Suggester | None" = None
+        self._suggester_for: tuple = ()
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
@@ -129,9 +128,43 @@ class Workspace:
             (root / sub).mkdir(exist_ok=True)
         LocalStore(root / STORE_NAME, create=True).close()
         data = Config.default_data(name or root.resolve().name, backend)
-        from reviewtui.config import dumps_toml
         atomic_write_text(root / CONFIG_NAME, dumps_toml(data))
         return cls(root)
+
+    @classmethod
+    def demo(cls, root: str | Path, *, size: int | None = None, seed: int | None = None,
+             on_event: EventSink | None = None) -> "Workspace":
+        """Create the demo workspace in ``root``: the generated corpus in ``root/demo-data`` (see
+        ``reviewtui.demo``; ``size`` reviews, default 40,000), its import, and two dataset versions
+        (dataset-1: about 240 oracle labels; dataset-2: 6 relabeled, 10 reviewed, 60 more labels).
+        Raises ReviewtuiError if ``root`` is already a workspace."""
+        from reviewtui.demo import DEMO_SEED, DEMO_SIZE, demo_labels, generate_demo, read_oracle
+
+        root = Path(root)
+        if (root / CONFIG_NAME).exists():
+            raise ReviewtuiError(f"{root}: already a reviewtui workspace ({CONFIG_NAME} exists); delete it first "
+                                 "or choose another folder for the demo")
+        size = DEMO_SIZE if size is None else size
+        seed = DEMO_SEED if seed is None else seed
+        steps = 5
+        emit(on_event, Progress("demo", 0, steps, f"generating {size:,} reviews"))
+        files = generate_demo(root / "demo-data", size=size, seed=seed)
+        emit(on_event, Progress("demo", 1, steps, "creating the workspace"))
+        ws = cls.init(root, name="demo")
+        emit(on_event, Progress("demo", 2, steps, "importing"))
+        ws.import_reviews([files.export_csv])
+        emit(on_event, Progress("demo", 3, steps, "labeling from the oracle"))
+        rounds = demo_labels([ext for ext, _ in ws.store.texts()], read_oracle(files.oracle_csv), seed)
+        ws.store.add_labels(rounds.first)
+        v1 = ws.export()
+        emit(on_event, Progress("demo", 4, steps, "a second round of labeling"))
+        ws.store.add_labels(rounds.second)
+        ws.store.set_status(rounds.reviewed, "REVIEWED", author=rounds.author, source="human")
+        v2 = ws.export()
+        emit(on_event, Progress("demo", steps, steps, "done"))
+        emit(on_event, Notice("info", f"demo workspace ready: {ws.store.count():,} reviews, versions "
+                                      f"{', '.join(v.name for v in (v1, v2) if v is not None)}"))
+        return ws
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> "Workspace":
@@ -147,16 +180,37 @@ class Workspace:
     def taxonomy(self) -> Taxonomy:
         return self.config.taxonomy
 
-    @cached_property
+    @property
+    def settings(self) -> Settings:
+        """The typed settings of reviewtui.toml, validated when the workspace opened."""
+        return self.config.settings
+
+    @property
     def backend(self) -> LabelingBackend:
-        """The labeling backend named in reviewtui.toml (built on first use)."""
-        if self.config.backend_kind == "kili":
-            from reviewtui.backends.kili import KiliBackend
+        """The labeling backend named in reviewtui.toml (built on first use, and again when its
+        settings or the taxonomy change)."""
+        with self._lock:
+            key = self._backend_key()
+            if self._backend is None or self._backend_for != key:
+                if self.settings.backend.kind == "kili":
+                    self._backend = self._new_kili_backend()
+                else:
+                    from reviewtui.backends.local import LocalBackend
 
-            return KiliBackend.from_workspace(self)
-        from reviewtui.backends.local import LocalBackend
+                    self._backend = LocalBackend(self.store)
+                self._backend_for = key
+            return self._backend
 
-        return LocalBackend(self.store)
+    def _backend_key(self) -> tuple:
+        return (self.settings.backend, self.settings.kili, self.config.taxonomy)
+
+    def embedding_cache(self) -> "EmbeddingCache":
+        """A cache of sentence embeddings for the ``[model]`` base and max length, under ``cache/``.
+        Raises ReviewtuiError when the base model cannot be resolved."""
+        from reviewtui.modeling.embeddings import EmbeddingCache
+
+        model = self.settings.model
+        return EmbeddingCache(self.cache_dir, model.base, model.max_length)
 
     # -- import -----------------------------------------------------------------------------
     def import_reviews(self, paths: Sequence[str | Path], *, text_col: str | None = None,
@@ -168,7 +222,7 @@ class Workspace:
 
         if not paths:
             raise ReviewtuiError("give at least one CSV file to import")
-        cleaning = {k: bool(v) for k, v in self.config.section("import").items()}
+        cleaning = self.settings.import_
         batches = []
         for i, p in enumerate(paths):
             emit(on_event, Progress("read", i, len(paths), str(p)))
@@ -203,8 +257,8 @@ class Workspace:
         """Apply (id, label[, status]) rows from a CSV. Every row is checked first; one bad row
         (unknown id or label) applies nothing."""
         p, header, rows = read_csv_rows(path)
-        id_col = next((c for c in ("id", "externalId", "external_id", "reviewId") if c in header), None)
-        label_col = next((c for c in ("label", "category") if c in header), None)
+        id_col = find_column(header, ID_COLUMNS)
+        label_col = find_column(header, ("label", "category"))
         if id_col is None or label_col is None:
             raise ReviewtuiError(f"{p}: needs an id column (id, externalId or reviewId) and a label column "
                                  f"(label or category); the columns are: {', '.join(header) or 'none'}")
@@ -263,8 +317,8 @@ class Workspace:
                     for v in self.versions()]
         models = [{"name": m.get("name"), "version": m.get("dataset_version"), "base": m.get("base_model"),
                    "metrics": m.get("metrics", {}), "created": m.get("created")} for m in self.models()]
-        backend = {"kind": self.config.backend_kind, **{k: v for k, v in self.config.data.get("backend", {}).items()
-                                                         if k != "kind"}}
+        kind, project = self.settings.backend.kind, self.settings.backend.project_id
+        backend = {"kind": kind, **({"project_id": project} if project else {})}
         labeled = by_status.get("LABELED", 0) + by_status.get("REVIEWED", 0)
         steps: list[str] = []
         if total == 0:
@@ -321,7 +375,8 @@ class Workspace:
         return register_versions(paths, self.taxonomy, self.versions_dir)
 
     def diff(self, a: str, b: str) -> VersionDiff:
-        return diff_versions(self.version_info(a), self.version_info(b))
+        va, vb = self.version_info(a), self.version_info(b)
+        return diff_versions(va.name, read_rows(va.csv_path), vb.name, read_rows(vb.csv_path))
 
     def diff_to_review(self, diff: VersionDiff, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status"),
                        external_ids: Sequence[str] | None = None) -> MoveResult:
@@ -344,40 +399,67 @@ class Workspace:
               training: dict[str, Any] | None = None, quick: bool = False, overwrite: bool = False,
               on_event: EventSink | None = None, cancel=None):
         """Fine-tune ``model`` (default [model] base) on a dataset version (default the latest),
-        evaluate on its test split and save ``models/<name>/``; returns the ModelCard. ``quick``
-        trains the embeddings + logistic-regression model instead (seconds)."""
+        evaluate on its test split and save ``models/<name>/``; returns the ModelCard. ``training``
+        overrides [training] keys for this run (validated like the file's); ``quick`` trains the
+        embeddings + logistic-regression model instead (seconds, with [active_learning] C).
+        Raises ReviewtuiError for a bad override, no dataset version or too little data."""
+        from reviewtui.settings import with_overrides
+
+        model_settings = with_overrides(self.settings.model, {"base": model} if model else None, "[model] (override)")
+        training_settings = with_overrides(self.settings.training, training, "[training] (override)")
         info, df = self._training_data(version)
-        section = self.config.section("model")
-        spec = str(model or section.get("base", "minilm"))
-        max_length = int(section.get("max_length", 128))
-        common = dict(models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, max_length=max_length,
-                      name=name, dataset_version=info.name, dataset_sha256=info.sha256, on_event=on_event,
-                      cancel=cancel, overwrite=overwrite)
+        common = dict(models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, model=model_settings,
+                      cache_dir=self.cache_dir, name=name, dataset_version=info.name, dataset_sha256=info.sha256,
+                      on_event=on_event, cancel=cancel, overwrite=overwrite)
         if quick:
             from reviewtui.modeling.quick import train_quick
 
-            C = float(self.config.section("active_learning").get("C", 10.0))
-            return train_quick(df, cache_dir=self.cache_dir, model_spec=spec, C=C, **common)
+            return train_quick(df, C=self.settings.active_learning.C, **common)
         from reviewtui.modeling.finetune import train_model
 
-        hp = {**self.config.section("training"), **(training or {})}
-        return train_model(df, model_spec=spec, training=hp, cache_dir=self.cache_dir, **common)
+        return train_model(df, training=training_settings, quick_C=self.settings.active_learning.C, **common)
 
     def tune(self, trials: int | None = None, ray_address: str | None = None, *, version: str | None = None,
              name: str | None = None, tuning: dict[str, Any] | None = None, scheduler: str = "asha",
-             on_event: EventSink | None = None, cancel=None):
-        """Ray Tune search (ASHA + HyperOpt) over [tuning], then retrain and save the best;
-        returns a TuneResult. ``tuning`` overrides [tuning] keys for this run."""
+             save_on_cancel: bool = False, on_event: EventSink | None = None, cancel=None):
+        """Ray Tune search (ASHA + HyperOpt) over [tuning] on a dataset version (default the latest),
+        then retrain and save the best trial; returns a TuneResult. ``trials`` (default [tuning]
+        trials) must be at least 1; ``tuning`` overrides [tuning] keys for this run (validated like
+        the file's). A cancelled search saves nothing unless ``save_on_cancel``: then its best
+        reported trial is retrained and saved (or later, with :meth:`save_tuned`).
+        Raises ReviewtuiError for a bad trial count or override, no dataset version, too little data."""
         from reviewtui.modeling.tuning import tune_models
+        from reviewtui.settings import with_overrides
 
+        if trials is not None and trials < 1:
+            raise ReviewtuiError(f"the number of trials must be at least 1, not {trials}: leave it out to run "
+                                 f"[tuning] trials ({self.settings.tuning.trials})")
+        tuning_settings = with_overrides(self.settings.tuning, tuning, "[tuning] (override)")
         info, df = self._training_data(version)
-        section = self.config.section("model")
         return tune_models(
             df, models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, cache_dir=self.cache_dir,
-            model_spec=str(section.get("base", "minilm")), tuning={**self.config.section("tuning"), **(tuning or {})},
-            training=self.config.section("training"), max_length=int(section.get("max_length", 128)),
-            trials=trials, ray_address=ray_address, name=name, dataset_version=info.name,
-            dataset_sha256=info.sha256, scheduler=scheduler, on_event=on_event, cancel=cancel)
+            model=self.settings.model, training=self.settings.training, tuning=tuning_settings,
+            quick_C=self.settings.active_learning.C, trials=trials, ray_address=ray_address, name=name,
+            dataset_version=info.name, dataset_sha256=info.sha256, scheduler=scheduler,
+            save_on_cancel=save_on_cancel, on_event=on_event, cancel=cancel)
+
+    def save_tuned(self, result, *, name: str | None = None, on_event: EventSink | None = None, cancel=None):
+        """Retrain the best trial of a finished or cancelled search (a TuneResult from :meth:`tune`)
+        with exactly its configuration, on the dataset version the search ran on, and save it;
+        returns the ModelCard. Raises ReviewtuiError when no trial reported a validation score, or
+        the taxonomy's training categories changed since the search; Cancelled when ``cancel`` is set."""
+        from reviewtui.modeling.tuning import save_tuned
+
+        inputs = result.inputs
+        if inputs is not None:
+            if list(inputs.label_keys) != list(self.taxonomy.training_keys):
+                raise ReviewtuiError("the taxonomy's training categories changed since this search ran: "
+                                     "run the search again (reviewtui tune)")
+            if inputs.dataset_version is None:
+                raise ReviewtuiError("this search does not record its dataset version: run the search again")
+        df = self.load_version(inputs.dataset_version) if inputs is not None and result.best_trial_id else None
+        return save_tuned(result, df, models_dir=self.models_dir, cache_dir=self.cache_dir, name=name,
+                          on_event=on_event, cancel=cancel)
 
     def model_history(self):
         """Every saved model's test metrics, ordered by dataset version (list of ModelRow)."""
@@ -409,17 +491,30 @@ class Workspace:
         queue priorities in the backend. Returns ``active.QueueBatch``."""
         from reviewtui.active import build_queue
 
-        return build_queue(self, strategy, size, seed=seed, apply=apply, on_event=on_event, cancel=cancel)
+        return build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache,
+                           self.settings.active_learning, strategy, size, seed=seed, apply=apply,
+                           on_event=on_event, cancel=cancel)
 
-    def suggestions(self, external_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
-        """external id -> (label, probability) from the quick model on the current labels (refitted
-        every ``[active_learning] retrain_every`` labels); empty before two training categories
-        are labeled."""
-        if "_suggester" not in self.__dict__:
-            from reviewtui.active import Suggester
+    def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> dict[str, tuple[str, float]]:
+        """external id -> (label, probability) from the quick model on the current labels; empty
+        before two training categories are labeled. The model is fitted on the first call and then
+        every ``[active_learning] retrain_every`` labels; with ``retrain_every = 0`` only when
+        ``refit`` is True (the labeling screen's ``r``). Safe to call from several threads at once."""
+        return self._suggestions().suggestions(list(external_ids), refit=refit)
 
-            self.__dict__["_suggester"] = Suggester(self)
-        return self.__dict__["_suggester"].suggestions(list(external_ids))
+    def _suggestions(self) -> "Suggester":
+        """The one Suggester of this workspace (a new one when the model settings or the taxonomy
+        changed); built under the lock so that two workers share one model and one cache."""
+        with self._lock:
+            key = (self.settings.model, self.config.taxonomy)
+            if self._suggester is None or self._suggester_for != key:
+                from reviewtui.active import Suggester
+
+                self._suggester = Suggester(self.store, self.taxonomy, self.embedding_cache(),
+                                            self.settings.active_learning)
+                self._suggester_for = key
+            self._suggester.settings = self.settings.active_learning
+            return self._suggester
 
     def suggest(self, external_id: str) -> tuple[str, float] | None:
         """The quick model's (label, probability) for one asset, or None before it can be fitted."""
@@ -429,22 +524,32 @@ class Workspace:
                  rounds: int = 10, seeds: int = 5, initial: int | None = None, allow_missing: bool = False,
                  write: bool = True, on_event: EventSink | None = None, cancel=None):
         """Replay labeling rounds from an oracle file; writes results/simulation/ (curves.csv,
-        summary.csv, learning_curves.png). Returns ``active.SimulationResult``."""
-        from reviewtui.active import simulate_workspace
+        summary.csv, learning_curves.png) when ``write``. Raises ReviewtuiError on a bad oracle file
+        (nothing written). Returns ``active.SimulationResult``."""
+        from reviewtui.active import simulate_oracle
 
-        return simulate_workspace(self, oracle, strategies=strategies, batch=batch, rounds=rounds, seeds=seeds,
-                                  initial=initial, allow_missing=allow_missing, write=write,
-                                  on_event=on_event, cancel=cancel)
+        result = simulate_oracle(self.store, self.taxonomy, self.embedding_cache(), self.settings.active_learning,
+                                 oracle, strategies=strategies, batch=batch, rounds=rounds, seeds=seeds,
+                                 initial=initial, allow_missing=allow_missing, on_event=on_event, cancel=cancel)
+        if write:
+            from reviewtui.analysis.learning_curves import write_simulation
+
+            write_simulation(result, self.results_dir / "simulation")
+        return result
 
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
                 on_event: EventSink | None = None, cancel=None):
         """Predict category, confidence and sentiment of every asset into results/result.csv
-        (resumable). ``model``: a saved model name, "quick", or None (newest saved, else quick).
-        Returns ``analysis.predict.PredictResult``."""
-        from reviewtui.analysis.predict import CHUNK_SIZE, predict_workspace
+        (resumable). ``model``: a saved model name, "quick", or None (newest saved, else quick);
+        ``sentiment``: default ``[sentiment] model``. Returns ``analysis.predict.PredictResult``."""
+        from reviewtui.analysis.predict import CHUNK_SIZE, predict_assets
 
-        return predict_workspace(self, model, sentiment=sentiment, chunk_size=chunk_size or CHUNK_SIZE,
-                                 on_event=on_event, cancel=cancel)
+        return predict_assets(
+            self.store, self.taxonomy, models_dir=self.models_dir, cache_dir=self.cache_dir,
+            results_dir=self.results_dir, embeddings=self.embedding_cache,
+            sentiment=sentiment if sentiment is not None else self.settings.sentiment.model,
+            max_length=self.settings.model.max_length, C=self.settings.active_learning.C, model=model,
+            chunk_size=chunk_size or CHUNK_SIZE, on_event=on_event, cancel=cancel)
 
     def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,
                              on_event: EventSink | None = None, cancel=None):
@@ -452,7 +557,8 @@ class Workspace:
         ``analysis.sentiment.SentimentComparison``."""
         from reviewtui.analysis.sentiment import compare_with_stars
 
-        return compare_with_stars(self, list(options), sample=sample, on_event=on_event, cancel=cancel)
+        return compare_with_stars(self.store, list(options), max_length=self.settings.model.max_length,
+                                  embeddings=self.embedding_cache, sample=sample, on_event=on_event, cancel=cancel)
 
     def summary(self, app_version: str | None = None, weight_by_thumbs: bool = False,
                 version_depth: int | None = 2):
@@ -477,30 +583,43 @@ class Workspace:
 
 
     # --- kili ---
-    def kili_backend(self):
-        """The Kili backend of this workspace (also before ``kili create``/``attach``)."""
+    def _new_kili_backend(self) -> "KiliBackend":
         from reviewtui.backends.kili import KiliBackend
 
-        backend = self.__dict__.get("backend")
-        if isinstance(backend, KiliBackend):
-            return backend
-        return KiliBackend.from_workspace(self)
+        return KiliBackend(self.store, self.taxonomy, self.settings.kili, self.root, self.author,
+                           project_id=self.settings.backend.project_id or None)
 
-    def _use_kili(self, backend) -> None:
-        self.__dict__["backend"] = backend  # the cached backend is now this Kili project
+    def kili_backend(self) -> "KiliBackend":
+        """The Kili backend of this workspace (also before ``kili create``/``attach``)."""
+        with self._lock:
+            if self.settings.backend.kind == "kili":
+                return self.backend  # type: ignore[return-value]
+            return self._new_kili_backend()
 
-    def kili_create(self, title: str | None = None, description: str = ""):
-        """Create the Kili project (interface from the taxonomy); returns a kili.ProjectInfo."""
+    def _use_kili(self, backend: "KiliBackend", info: "ProjectInfo") -> None:
+        """Keep the project in reviewtui.toml ([backend] kind and project_id, [kili] job names) and
+        make ``backend`` this workspace's backend."""
+        with self._lock:
+            self.config.update_section("backend", {"kind": "kili", "project_id": info.id}, save=False)
+            self.config.update_section("kili", {"classification_job": backend.settings.classification_job,
+                                                "ner_job": backend.settings.ner_job})
+            backend.settings = self.settings.kili
+            self._backend, self._backend_for = backend, self._backend_key()
+
+    def kili_create(self, title: str | None = None, description: str = "") -> "ProjectInfo":
+        """Create the Kili project (interface from the taxonomy) and keep its id in reviewtui.toml;
+        returns a kili.ProjectInfo."""
         backend = self.kili_backend()
         info = backend.create_project(title or self.config.name, description)
-        self._use_kili(backend)
+        self._use_kili(backend, info)
         return info
 
-    def kili_attach(self, project_id: str):
-        """Use an existing Kili project after checking its interface; returns a kili.ProjectInfo."""
+    def kili_attach(self, project_id: str) -> "ProjectInfo":
+        """Use an existing Kili project after checking its interface, and keep its id in
+        reviewtui.toml; returns a kili.ProjectInfo."""
         backend = self.kili_backend()
         info = backend.attach(project_id)
-        self._use_kili(backend)
+        self._use_kili(backend, info)
         return info
 
     def kili_push(self, *, limit: int | None = None, on_event: EventSink | None = None, cancel=None):
@@ -520,10 +639,9 @@ class Workspace:
         """Read id,label[,confidence] rows for :meth:`kili_push_predictions`; ``reviewtui predict``'s
         results/result.csv works as is. Returns (predictions, the file's model column or None)."""
         p, header, rows = read_csv_rows(path)
-        id_col = next((c for c in ("externalId", "id", "external_id", "reviewId") if c in header), None)
-        label_col = next((c for c in ("prediction", "predicted_category", "predicted", "label", "category")
-                          if c in header), None)
-        conf_col = next((c for c in ("confidence", "score_pred", "probability") if c in header), None)
+        id_col = find_column(header, ID_COLUMNS)
+        label_col = find_column(header, ("prediction", "predicted_category", "predicted", "label", "category"))
+        conf_col = find_column(header, ("confidence", "score_pred", "probability"))
         if id_col is None or label_col is None:
             raise ReviewtuiError(f"{p}: needs an id column (externalId or id) and a prediction column "
                                  f"(prediction or label); the columns are: {', '.join(header) or 'none'}")

@@ -12,6 +12,7 @@ from reviewtui.active import (DIVERSITY_POOL, STRATEGIES, check_strategy, fit_qu
                               representative_batch, select_batch, simulate_arrays, skip_near_duplicates,
                               uncertainty, weighted_kmeans_picks)
 from reviewtui.errors import ReviewtuiError
+from reviewtui.settings import ActiveLearningSettings
 from tests.kili_server import kili_server  # noqa: F401  (fixture)
 
 # rows: 0 confident, 1 two-way tie, 2 flat over three, 3 fairly confident, 4 top low but clear 2nd gap
@@ -127,10 +128,11 @@ def test_fit_quick_is_the_quick_models_objective():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(120, 8)).astype(np.float32)
     y = np.array(["A", "B", "C"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)]
-    ours, ref = fit_quick(X, list(y)), QuickModel().fit(X, list(y))
+    C = ActiveLearningSettings().C
+    ours, ref = fit_quick(X, list(y)), QuickModel(C=C).fit(X, list(y))
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=2e-3)
-    two = fit_quick(X, list(np.where(X[:, 0] > 0, "A", "B")))
-    assert two.coef_.shape == (2, 8) and two.predict(X[:3]) == QuickModel().fit(
+    two = fit_quick(X, list(np.where(X[:, 0] > 0, "A", "B")), C)
+    assert two.coef_.shape == (2, 8) and two.predict(X[:3]) == QuickModel(C=C).fit(
         X, list(np.where(X[:, 0] > 0, "A", "B"))).predict(X[:3])
     assert fit_quick(X, ["A"] * 120) is None
 
@@ -186,27 +188,27 @@ def write_oracle(path: Path, rows: list[tuple[str, str]], header=("reviewId", "l
 def test_oracle_errors(analysis_ws, tmp_path):
     ws = analysis_ws
     good = [(k, v) for k, v in ws.truth.items()]
-    o = read_oracle(write_oracle(tmp_path / "o.csv", good), ws)
+    o = read_oracle(write_oracle(tmp_path / "o.csv", good), ws.store, ws.taxonomy)
     assert o.labels == ws.truth and o.id_column == "reviewId"
     bad_label = good[:5] + [(good[5][0], "PRICING")]
     with pytest.raises(ReviewtuiError, match=r"unknown label 'PRICING'.*line 7"):
-        read_oracle(write_oracle(tmp_path / "b.csv", bad_label), ws)
+        read_oracle(write_oracle(tmp_path / "b.csv", bad_label), ws.store, ws.taxonomy)
     missing = good + [("zzz-not-here", "CONTENT")]
     with pytest.raises(ReviewtuiError, match=r"1 of 65 ids .* not in this workspace.*zzz-not-here.*--allow-missing"):
-        read_oracle(write_oracle(tmp_path / "m.csv", missing), ws)
-    o = read_oracle(tmp_path / "m.csv", ws, allow_missing=True)
+        read_oracle(write_oracle(tmp_path / "m.csv", missing), ws.store, ws.taxonomy)
+    o = read_oracle(tmp_path / "m.csv", ws.store, ws.taxonomy, allow_missing=True)
     assert o.missing == ["zzz-not-here"] and len(o.labels) == 64
     with pytest.raises(ReviewtuiError, match="id column"):
-        read_oracle(write_oracle(tmp_path / "h.csv", good, header=("x", "label")), ws)
+        read_oracle(write_oracle(tmp_path / "h.csv", good, header=("x", "label")), ws.store, ws.taxonomy)
     with pytest.raises(ReviewtuiError, match="no such oracle file"):
-        read_oracle(tmp_path / "nope.csv", ws)
+        read_oracle(tmp_path / "nope.csv", ws.store, ws.taxonomy)
     # dataset-N.csv style: the id column that matches the workspace is chosen
     rows = [(f"kili{i}", k, v) for i, (k, v) in enumerate(good)]
     with open(tmp_path / "d.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "externalId", "label"])
         w.writerows(rows)
-    assert read_oracle(tmp_path / "d.csv", ws).id_column == "externalId"
+    assert read_oracle(tmp_path / "d.csv", ws.store, ws.taxonomy).id_column == "externalId"
 
 
 def test_bad_oracle_writes_nothing(analysis_ws, tmp_path):
@@ -266,12 +268,12 @@ def test_queue_sets_priorities_and_lists_the_batch(labeled_ws):
 
 def test_queue_scores_a_stable_candidate_subset_of_a_large_pool(labeled_ws):
     ws = labeled_ws
-    ws.config.data.setdefault("active_learning", {})["candidates"] = 20
+    ws.config.update_section("active_learning", {"candidates": 20}, save=False)
     try:
         first = ws.queue_batch("margin", 5, apply=False)
         second = ws.queue_batch("entropy", 5, apply=False)
     finally:
-        ws.config.data["active_learning"].pop("candidates")
+        ws.config.update_section("active_learning", {}, save=False, drop=("candidates",))
     assert first.candidates == second.candidates == 20
     full = ws.queue_batch("margin", 48, apply=False)
     assert full.candidates == 48  # without the cap every unlabeled asset is scored
@@ -309,8 +311,7 @@ def test_queue_sets_priorities_in_kili(tmp_path, kili_server):
     from reviewtui.workspace import Workspace
 
     ws = Workspace.init(tmp_path / "kws", backend="kili")
-    ws.config.data["kili"] = {"retry_deadline": 1, "request_timeout": 2}
-    ws.config.save()
+    ws.config.update_section("kili", {"retry_deadline": 1, "request_timeout": 2})
     from reviewtui.store import NewAsset
 
     ws.store.add_assets([NewAsset(f"k{i}", f"review {i}", {"score": 3}) for i in range(12)])
@@ -322,7 +323,7 @@ def test_queue_sets_priorities_in_kili(tmp_path, kili_server):
     assert batch.backend == "kili" and batch.moved.failed == {}
     calls = kili_server.calls("setAssetsPriority")
     assert calls, f"no priority call reached Kili: {kili_server.op_names()}"
-    pid = ws.config.data["backend"]["project_id"]
+    pid = ws.settings.backend.project_id
     assert [kili_server.state.asset(pid, e)["priority"] for e in batch.external_ids] == [4, 3, 2, 1]
     assert [a.external_id for a in ws.queue(4)] == batch.external_ids
     ws.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewtui.config import DEFAULT_CATEGORIES
-from reviewtui.demo import EXPORT_COLUMNS, build_demo_workspace, generate_demo, read_oracle
+from reviewtui.demo import EXPORT_COLUMNS, generate_demo, read_oracle
 from reviewtui.errors import ReviewtuiError
 from reviewtui.ingest import PLAY_COLUMNS, read_reviews
 
@@ -112,8 +112,10 @@ def test_texts_vary_and_carry_signal(rows):
 
 
 def test_build_demo_workspace(tmp_path):
+    from reviewtui.workspace import Workspace
+
     events = []
-    ws = build_demo_workspace(tmp_path / "demo", size=2000, on_event=events.append)
+    ws = Workspace.demo(tmp_path / "demo", size=2000, on_event=events.append)
     try:
         assert (tmp_path / "demo" / "demo-data" / "inkwell_reviews.csv").is_file()
         assert 1900 < ws.store.count() < 2000
@@ -123,7 +125,7 @@ def test_build_demo_workspace(tmp_path):
         assert len(diff.relabeled) == 6 and len(diff.status_changed) == 10
         assert events[-1].__class__.__name__ == "Notice"
         with pytest.raises(ReviewtuiError, match="already a reviewtui workspace"):
-            build_demo_workspace(tmp_path / "demo", size=100)
+            Workspace.demo(tmp_path / "demo", size=100)
     finally:
         ws.close()
 

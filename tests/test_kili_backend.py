@@ -17,6 +17,7 @@ from reviewtui.backends.kili import KiliBackend, map_step
 from reviewtui.backends.kili_interface import build_interface
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Progress
+from reviewtui.settings import BackendSettings
 from reviewtui.store import NewAsset
 from reviewtui.workspace import Workspace
 from tests.kili_server import TEST_KEY, kili_server  # noqa: F401  (fixture)
@@ -27,8 +28,7 @@ FAST = {"retry_deadline": 1, "request_timeout": 2}
 def make_ws(tmp_path: Path, n: int = 250, settings: dict | None = FAST) -> Workspace:
     ws = Workspace.init(tmp_path / "ws", backend="kili")
     if settings is not None:
-        ws.config.data["kili"] = dict(settings)
-        ws.config.save()
+        ws.config.update_section("kili", dict(settings))
     ws.store.add_assets([NewAsset(f"r{i:03d}", f"review number {i}: the app is fine",
                                   {"score": i % 5 + 1, "app_version": "4.5.0", "at": "2026-01-02 10:00:00",
                                    "user_name": "Ann"}) for i in range(n)])
@@ -46,7 +46,7 @@ def pushed(tmp_path, kili_server):
     ws.kili_create("Reviews")
     ws.kili_push()
     kili_server.clear_log()
-    yield ws, kili_server, ws.config.data["backend"]["project_id"]
+    yield ws, kili_server, ws.settings.backend.project_id
     ws.close()
 
 
@@ -66,7 +66,8 @@ def test_create_sends_the_taxonomy_interface_and_keeps_the_id(tmp_path, kili_ser
     assert job1["mlTask"] == "NAMED_ENTITIES_RECOGNITION"
     assert {k: v["color"] for k, v in job1["content"]["categories"].items()} == {c.key: c.colour for c in ws.taxonomy}
     reopened = Workspace.open(ws.root)
-    assert reopened.config.data["backend"] == {"kind": "kili", "project_id": info.id}
+    assert reopened.settings.backend == BackendSettings(kind="kili", project_id=info.id)
+    assert reopened.settings.kili.classification_job == "JOB_0" and reopened.settings.kili.ner_job == "JOB_1"
     assert isinstance(reopened.backend, KiliBackend)
     with pytest.raises(ReviewtuiError, match="already uses Kili project"):
         ws.kili_create("again")
@@ -81,12 +82,12 @@ def test_attach_checks_the_interface_and_explains_mismatches(tmp_path, kili_serv
     with pytest.raises(ReviewtuiError) as err:
         ws.kili_attach(bad)
     assert "lacks the categories CONTENT" in str(err.value) and "PRICING" in str(err.value)
-    assert "project_id" not in Workspace.open(ws.root).config.data["backend"]
+    assert Workspace.open(ws.root).settings.backend.project_id == ""
     with pytest.raises(ReviewtuiError, match="does not exist"):
         ws.kili_attach("no-such-project")
     good = kili_server.state.add_project(title="Good", json_interface=build_interface(ws.taxonomy))
     info = ws.kili_attach(good)
-    assert info.check.ok and Workspace.open(ws.root).config.data["backend"]["project_id"] == good
+    assert info.check.ok and Workspace.open(ws.root).settings.backend.project_id == good
 
 
 def test_attaching_another_project_forgets_the_old_asset_ids(pushed):
@@ -417,15 +418,21 @@ def test_wrong_endpoint_path_and_bad_settings(tmp_path, kili_server, monkeypatch
     ws = make_ws(tmp_path, n=1)
     msg, took = timed(lambda: ws.kili_create("x"))
     assert "no Kili API at" in msg and "KILI_API_ENDPOINT" in msg and took < 10
-    ws.config.data["kili"] = {"request_timeout": "soon"}
-    ws.config.save()
-    msg, _ = timed(lambda: Workspace.open(ws.root).kili_backend())
-    assert "must be positive numbers" in msg
+    config = ws.root / "reviewtui.toml"
+    before = config.read_bytes()
+    with pytest.raises(ReviewtuiError, match=r"reviewtui.toml \[kili\] request_timeout must be a number, not 'soon'"):
+        ws.config.update_section("kili", {"request_timeout": "soon"})
+    with pytest.raises(ReviewtuiError, match=r"\[kili\] retry_deadline must be between 0.01 and 3600, not 0"):
+        ws.config.update_section("kili", {"retry_deadline": 0})
+    assert config.read_bytes() == before and ws.settings.kili.request_timeout == FAST["request_timeout"]
+    config.write_text(before.decode().replace("request_timeout = 2", 'request_timeout = "soon"'))
+    msg, _ = timed(lambda: Workspace.open(ws.root))
+    assert "[kili] request_timeout must be a number" in msg
 
 
 def test_unreachable_network(tmp_path, kili_server, monkeypatch):
     ws = make_ws(tmp_path, n=3, settings=None)
-    ws.config.data["backend"]["project_id"] = "proj-x"
+    ws.config.update_section("backend", {"project_id": "proj-x"})
     kili_server.stop()
     msg, took = timed(lambda: ws.kili_pull())
     assert "cannot reach Kili" in msg and took < 10
@@ -465,7 +472,7 @@ def test_create_whose_answer_is_lost_says_how_to_recover(tmp_path, kili_server):
 
 def test_unknown_project_id_in_config(tmp_path, kili_server):
     ws = make_ws(tmp_path, n=3)
-    ws.config.data["backend"]["project_id"] = "gone"
+    ws.config.update_section("backend", {"project_id": "gone"})
     msg, _ = timed(lambda: ws.kili_push())
     assert "'gone' does not exist" in msg
 
@@ -474,3 +481,17 @@ def test_no_project_yet(tmp_path, kili_server):
     ws = make_ws(tmp_path, n=3)
     msg, _ = timed(lambda: ws.kili_pull())
     assert "reviewtui kili create" in msg
+
+
+def test_attaching_a_project_without_a_span_job_keeps_it_that_way(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=0)
+    iface = build_interface(ws.taxonomy)
+    del iface["jobs"]["JOB_1"]
+    pid = kili_server.state.add_project(title="No spans", json_interface=iface)
+    ws.kili_attach(pid)
+    reopened = Workspace.open(ws.root)
+    assert reopened.settings.backend.project_id == pid
+    assert reopened.settings.kili.classification_job == "JOB_0" and reopened.settings.kili.ner_job == ""
+    assert reopened.kili_backend().settings.ner_job == ""
+    reopened.close()
+    ws.close()

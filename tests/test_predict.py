@@ -159,7 +159,7 @@ def test_a_hugging_face_sentiment_folder_is_used_through_the_same_interface(anal
 
     ws = analysis_ws
     folder = save_classifier(ws, "senti", tiny_bert, id2label=["Negative", "Neutral", "Positive"])
-    an = make_analyzer(str(folder), ws)
+    an = make_analyzer(str(folder), max_length=ws.settings.model.max_length)
     out = an.analyze(["great", "awful app", "ok"])
     assert len(out) == 3 and set(out.labels) <= {"negative", "neutral", "positive"}
     assert np.all(np.abs(out.scores) <= 1)

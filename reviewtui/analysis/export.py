@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from reviewtui.config import atomic_write_bytes
+from reviewtui.files import atomic_write_bytes
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

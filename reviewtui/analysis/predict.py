@@ -1,4 +1,4 @@
-"""Predicting the category and sentiment of every asset in the workspace: ``results/result.csv``.
+"""Predicting the category and sentiment of every asset in the store: ``results/result.csv``.
 
 The work is split into fixed chunks of assets (in store order). Each finished chunk's
 probabilities and sentiments are saved under ``results/.predict/<run key>/`` at once, so a run that
@@ -13,27 +13,30 @@ is one (``SavedClassifier`` for saved models; cached embeddings + the quick mode
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.files import atomic_write_bytes, atomic_write_text, utc_now
 from reviewtui.modeling import Cancelled
+from reviewtui.store import LocalStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reviewtui.workspace import Workspace
+    from reviewtui.modeling.embeddings import EmbeddingCache
 
 RESULT_NAME = "result.csv"
 RESULT_META = "result.json"
+RUN_RECORD = "run.json"
 RESULT_COLUMNS = ["reviewId", "content", "score", "reviewCreatedVersion", "at", "thumbsUpCount",
                   "predicted_category", "confidence", "sentiment", "sentiment_score", "model"]
 CHUNK_SIZE = 2048
@@ -53,18 +56,19 @@ class Classifier(Protocol):
 
 
 class SavedModel:
-    """A saved model folder (fine-tuned or quick), through the modeling room's SavedClassifier."""
+    """A saved model folder (fine-tuned or quick), through the modeling package's SavedClassifier."""
 
-    def __init__(self, ws: "Workspace", name: str) -> None:
+    def __init__(self, models_dir: Path, name: str, *, cache_dir: Path, taxonomy: Taxonomy) -> None:
+        from reviewtui.modeling.card import list_cards
         from reviewtui.modeling.inference import SavedClassifier
 
-        folder = ws.models_dir / name
+        folder = Path(models_dir) / name
         if not folder.is_dir():
-            known = ", ".join(m.get("name", "?") for m in ws.models()) or "none yet"
-            raise ReviewtuiError(f"no model {name!r} in {ws.models_dir} (saved models: {known}); "
+            known = ", ".join(c.name for c in list_cards(models_dir)) or "none yet"
+            raise ReviewtuiError(f"no model {name!r} in {models_dir} (saved models: {known}); "
                                  "train one with reviewtui train, or use --model quick")
-        self.inner = SavedClassifier.load(folder, cache_dir=ws.cache_dir)
-        self.inner.check_taxonomy(ws.taxonomy.training_keys)
+        self.inner = SavedClassifier.load(folder, cache_dir=cache_dir)
+        self.inner.check_taxonomy(taxonomy.training_keys)
         self.name = self.inner.name
         self.labels = list(self.inner.labels)
         self.folder = folder
@@ -78,23 +82,23 @@ class SavedModel:
 
 
 class QuickFromLabels:
-    """The quick model fitted on the workspace's current training labels."""
+    """The quick model fitted on the store's current training labels, with inverse regularisation ``C``."""
 
     name = "quick"
 
-    def __init__(self, ws: "Workspace", on_event: EventSink | None = None,
-                 cancel: threading.Event | None = None) -> None:
-        from reviewtui.active import embedding_cache, fit_quick, training_assets
+    def __init__(self, store: LocalStore, taxonomy: Taxonomy, cache: "EmbeddingCache", C: float,
+                 on_event: EventSink | None = None, cancel: threading.Event | None = None) -> None:
+        from reviewtui.modeling.quick import QuickModel
 
-        ids, texts, labels = training_assets(ws)
+        ids, texts, labels = store.training_assets(taxonomy.training_keys)
         if len(set(labels)) < 2:
             raise ReviewtuiError(
                 "no model to predict with: no saved model in models/ and fewer than two training categories "
                 f"labeled ({len(labels)} labels); train one (reviewtui train) or label more reviews")
-        self.cache = embedding_cache(ws)
+        self.cache = cache
         X = self.cache.embed(texts, on_event=on_event, cancel=cancel)
-        self.model = fit_quick(X, labels, float(ws.config.section("active_learning").get("C", 10.0)))
-        self.labels = [k for k in ws.taxonomy.training_keys if k in self.model.classes_]
+        self.model = QuickModel(C=C).fit(X, labels)
+        self.labels = [k for k in taxonomy.training_keys if k in self.model.classes_]
         pairs = "\n".join(f"{i}\t{lab}" for i, lab in sorted(zip(ids, labels)))
         self._fp = f"quick:{self.cache.folder.name}:{hashlib.sha1(pairs.encode()).hexdigest()}"
 
@@ -103,25 +107,26 @@ class QuickFromLabels:
 
     def predict_proba(self, texts, on_event=None, cancel=None) -> np.ndarray:
         X = self.cache.embed(list(texts), on_event=on_event, cancel=cancel)
-        p = self.model.predict_proba(X) if len(X) else np.zeros((0, len(self.model.classes_)), np.float32)
-        return p[:, [self.model.classes_.index(k) for k in self.labels]]
+        return self.model.proba_for(X, self.labels)
 
 
-def resolve_classifier(ws: "Workspace", model: str | None = None, on_event: EventSink | None = None,
-                       cancel: threading.Event | None = None) -> Classifier:
-    """The classifier for ``model``: a saved model's name, "quick" (fitted on the current labels),
+def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxonomy, models_dir: Path,
+                       cache_dir: Path, embeddings: Callable[[], "EmbeddingCache"], C: float,
+                       on_event: EventSink | None = None, cancel: threading.Event | None = None) -> Classifier:
+    """The classifier for ``model``: a saved model's name (a folder of ``models_dir``), "quick"
+    (fitted now on the store's training labels, with ``C``, embedding through ``embeddings()``),
     or None for the newest saved model, falling back to the quick model. Raises ReviewtuiError
     when there is no model to use or the saved one was trained on another taxonomy."""
     if model and model.lower() != "quick":
-        return SavedModel(ws, model)
+        return SavedModel(models_dir, model, cache_dir=cache_dir, taxonomy=taxonomy)
     if not model:
         from reviewtui.modeling.card import list_cards
 
-        cards = list_cards(ws.models_dir)
+        cards = list_cards(models_dir)
         if cards:
-            return SavedModel(ws, cards[-1].name)
+            return SavedModel(models_dir, cards[-1].name, cache_dir=cache_dir, taxonomy=taxonomy)
         emit(on_event, Notice("info", "no saved model: predicting with the quick model on the current labels"))
-    return QuickFromLabels(ws, on_event=on_event, cancel=cancel)
+    return QuickFromLabels(store, taxonomy, embeddings(), C, on_event=on_event, cancel=cancel)
 
 
 @dataclass
@@ -146,14 +151,9 @@ class PredictResult:
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _load_chunk(path: Path, rows: int, k: int) -> dict[str, np.ndarray] | None:
@@ -182,42 +182,48 @@ class _Offset:
             self.sink(event)
 
 
-def predict_workspace(ws: "Workspace", model: str | None = None, *, sentiment: str | None = None,
-                      chunk_size: int = CHUNK_SIZE, on_event: EventSink | None = None,
-                      cancel: threading.Event | None = None) -> PredictResult:
-    """Predict category, confidence and sentiment for every asset and write ``results/result.csv``.
+def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, cache_dir: Path, results_dir: Path,
+                   embeddings: Callable[[], "EmbeddingCache"], sentiment: str, max_length: int, C: float,
+                   model: str | None = None, chunk_size: int = CHUNK_SIZE, on_event: EventSink | None = None,
+                   cancel: threading.Event | None = None) -> PredictResult:
+    """Predict category, confidence and sentiment for every asset of ``store`` and write
+    ``results_dir/result.csv`` (and its record ``result.json``).
 
-    ``sentiment`` is "vader", "stars", a sentiment model folder, or "none" (default: the
-    ``[sentiment] model`` setting). Emits Progress("predict"/"sentiment", done, total). Raises
-    ReviewtuiError on an empty workspace, no usable model or a bad sentiment model (before anything
+    ``model`` is as in :func:`resolve_classifier` (a saved model in ``models_dir``, "quick" with
+    ``C``, or None). ``sentiment`` is "vader", "stars", a sentiment model folder (run with
+    ``max_length`` tokens), or "none". ``embeddings`` gives the embedding cache when the quick
+    model or the star head needs one. Emits Progress("predict"/"sentiment", done, total). Raises
+    ReviewtuiError on an empty store, no usable model or a bad sentiment model (before anything
     is written), and Cancelled when ``cancel`` is set (finished chunks are kept for the next run).
     """
     from reviewtui.analysis.export import write_csv_atomic
     from reviewtui.analysis.sentiment import make_analyzer
 
     t0 = time.perf_counter()
-    assets = list(ws.store.iter_assets())
+    assets = list(store.iter_assets())
     if not assets:
         raise ReviewtuiError("the workspace has no reviews to predict: import some first (reviewtui import FILE.csv)")
     if chunk_size < 1:
         raise ReviewtuiError(f"chunk size must be at least 1, not {chunk_size}")
-    spec = str(sentiment if sentiment is not None else ws.config.section("sentiment").get("model", "vader"))
+    spec = str(sentiment)
     analyzer = None
     if spec.lower() not in ("none", "off", ""):
-        analyzer = make_analyzer(spec, ws, on_event=on_event, cancel=cancel)
-    clf = resolve_classifier(ws, model, on_event=on_event, cancel=cancel)
+        analyzer = make_analyzer(spec, max_length=max_length, store=store, embeddings=embeddings,
+                                 on_event=on_event, cancel=cancel)
+    clf = resolve_classifier(model, store=store, taxonomy=taxonomy, models_dir=models_dir, cache_dir=cache_dir,
+                             embeddings=embeddings, C=C, on_event=on_event, cancel=cancel)
     n, k = len(assets), len(clf.labels)
     ids_hash = hashlib.sha1("\n".join(a.external_id + "\t" + a.text for a in assets).encode()).hexdigest()
     sent_fp = analyzer.fingerprint() if analyzer is not None else "none"
     key = hashlib.sha1(f"{clf.fingerprint()}|{sent_fp}|{ids_hash}|{chunk_size}".encode()).hexdigest()[:16]
-    runs = ws.results_dir / ".predict"
+    runs = results_dir / ".predict"
     run_dir = runs / key
     run_dir.mkdir(parents=True, exist_ok=True)
     for other in runs.iterdir():  # chunks of another model/corpus can never be resumed
         if other.is_dir() and other.name != key:
             shutil.rmtree(other, ignore_errors=True)
-    (run_dir / "run.json").write_text(json.dumps({"model": clf.name, "sentiment": spec, "rows": n,
-                                                  "chunk_size": chunk_size}), encoding="utf-8")
+    atomic_write_text(run_dir / RUN_RECORD, json.dumps({"model": clf.name, "sentiment": spec, "rows": n,
+                                                        "chunk_size": chunk_size, "started": utc_now()}))
     from reviewtui.modeling.loading import best_device
 
     device = best_device()
@@ -262,13 +268,11 @@ def predict_workspace(ws: "Workspace", model: str | None = None, *, sentiment: s
         rows.append([a.external_id, a.text, m.get("score", ""), m.get("app_version", ""), m.get("at", ""),
                      m.get("thumbs_up", ""), label, round(float(proba[i, pred[i]]), 4), s,
                      round(float(sent_score[i]), 4) if s else "", clf.name])
-    ws.results_dir.mkdir(parents=True, exist_ok=True)
-    out_path = write_csv_atomic(ws.results_dir / RESULT_NAME, RESULT_COLUMNS, rows)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    out_path = write_csv_atomic(results_dir / RESULT_NAME, RESULT_COLUMNS, rows)
     result = PredictResult(out_path, n, clf.name, spec if analyzer is not None else "none", len(chunks), resumed,
                            time.perf_counter() - t0, device, counts, scounts)
-    from reviewtui.config import atomic_write_text
-
-    meta = {**result.to_dict(), "labels": clf.labels, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    atomic_write_text(ws.results_dir / RESULT_META, json.dumps(meta, indent=2) + "\n")
+    meta = {**result.to_dict(), "labels": clf.labels, "created": utc_now()}
+    atomic_write_text(results_dir / RESULT_META, json.dumps(meta, indent=2) + "\n")
     shutil.rmtree(run_dir, ignore_errors=True)
     return result

@@ -18,19 +18,21 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Progress, emit
 from reviewtui.modeling import Cancelled
+from reviewtui.store import LocalStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reviewtui.workspace import Workspace
+    from reviewtui.modeling.embeddings import EmbeddingCache
 
 SENTIMENTS = ("negative", "neutral", "positive")
 VADER_THRESHOLD = 0.05
+STAR_SPECS = ("stars", "star", "star-head")  # the names of the star-trained head
 # id2label names of known 3-class models that only say LABEL_0/1/2 (cardiffnlp's first model)
 GENERIC_3 = ("label_0", "label_1", "label_2")
 
@@ -120,7 +122,7 @@ def sentiment_columns(config: dict[str, Any], spec: str) -> dict[str, int]:
 class TransformerSentiment:
     """A Hugging Face sentiment classifier from a local folder (or the local hub cache)."""
 
-    def __init__(self, spec: str, max_length: int = 128, batch_size: int = 64) -> None:
+    def __init__(self, spec: str, max_length: int, batch_size: int = 64) -> None:
         from reviewtui.modeling.loading import resolve_model
 
         self.resolved = resolve_model(spec)
@@ -159,15 +161,15 @@ class TransformerSentiment:
 
     def analyze(self, texts: Sequence[str], on_event: EventSink | None = None,
                 cancel: threading.Event | None = None) -> SentimentScores:
-        from reviewtui.modeling.finetune import predict_logits
+        from reviewtui.modeling.batching import predict_logits
+        from reviewtui.modeling.metrics import softmax
 
         self._load()
         logits = predict_logits(self._model, self._tokenizer, [str(t) for t in texts], max_length=self.max_length,
                                 batch_size=self.batch_size, on_event=on_event, cancel=cancel, task="sentiment")
         if len(logits) == 0:
             return SentimentScores(self.name, [], np.zeros(0, np.float32))
-        z = logits - logits.max(axis=1, keepdims=True)
-        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        p = softmax(logits)
         inv = {i: s for s, i in self.columns.items()}
         labels = [inv[int(j)] for j in p.argmax(axis=1)]
         scores = (p[:, self.columns["positive"]] - p[:, self.columns["negative"]]).astype(np.float32)
@@ -222,24 +224,23 @@ class StarHead:
 
 
 # --- choosing one -----------------------------------------------------------------------------
-def make_analyzer(spec: str | None, ws: "Workspace | None" = None, on_event: EventSink | None = None,
+def make_analyzer(spec: str | None, *, max_length: int, store: LocalStore | None = None,
+                  embeddings: Callable[[], "EmbeddingCache"] | None = None, on_event: EventSink | None = None,
                   cancel: threading.Event | None = None):
-    """The analyzer for ``spec``: "vader", "stars" (needs ``ws``; trained on its assets now), or a
-    Hugging Face sentiment model folder / cached hub id. Raises ReviewtuiError for a folder that is
-    not a sentiment classifier or a spec that is neither."""
+    """The analyzer for ``spec``: "vader", "stars" (trained now on the assets of ``store``, embedded
+    through ``embeddings()``), or a Hugging Face sentiment model folder / cached hub id (reading
+    ``max_length`` tokens of each review). Raises ReviewtuiError for a folder that is not a
+    sentiment classifier or a spec that is neither."""
     spec = str(spec or "vader").strip()
     low = spec.lower()
     if low == "vader":
         return VaderAnalyzer()
-    if low in ("stars", "star", "star-head"):
-        if ws is None:
-            raise ReviewtuiError("the star-trained sentiment head needs a workspace")
-        from reviewtui.active import embedding_cache
-
-        assets = list(ws.store.iter_assets())
-        return StarHead(embedding_cache(ws)).fit([a.text for a in assets], [a.metadata.get("score") for a in assets],
-                                                 on_event=on_event, cancel=cancel)
-    max_length = int(ws.config.section("model").get("max_length", 128)) if ws is not None else 128
+    if low in STAR_SPECS:
+        if store is None or embeddings is None:
+            raise ReviewtuiError("the star-trained sentiment head needs the workspace's reviews and embeddings")
+        assets = list(store.iter_assets())
+        return StarHead(embeddings()).fit([a.text for a in assets], [a.metadata.get("score") for a in assets],
+                                          on_event=on_event, cancel=cancel)
     return TransformerSentiment(spec, max_length=max_length)
 
 
@@ -288,14 +289,15 @@ def agreement(name: str, stars: Sequence[str], labels: Sequence[str], cross_vali
                      {s: labels.count(s) for s in SENTIMENTS}, cross_validated)
 
 
-def compare_with_stars(ws: "Workspace", options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,
-                       seed: int = 0, on_event: EventSink | None = None,
-                       cancel: threading.Event | None = None) -> SentimentComparison:
-    """Run each sentiment option on the workspace's reviews that have a 1-5 star score (a seeded
+def compare_with_stars(store: LocalStore, options: Sequence[str] = ("vader", "stars"), *, max_length: int,
+                       embeddings: Callable[[], "EmbeddingCache"], sample: int | None = 5000, seed: int = 0,
+                       on_event: EventSink | None = None, cancel: threading.Event | None = None) -> SentimentComparison:
+    """Run each sentiment option on the reviews of ``store`` that have a 1-5 star score (a seeded
     sample of at most ``sample``) and measure agreement with the stars. The star head is scored
-    with 5-fold out-of-fold predictions so it is not graded on its own training labels.
+    with 5-fold out-of-fold predictions so it is not graded on its own training labels; it and a
+    Hugging Face option take ``embeddings`` and ``max_length`` as in :func:`make_analyzer`.
     Raises ReviewtuiError when no review has a star score."""
-    assets = [a for a in ws.store.iter_assets() if star_label(a.metadata.get("score")) is not None]
+    assets = [a for a in store.iter_assets() if star_label(a.metadata.get("score")) is not None]
     if not assets:
         raise ReviewtuiError("no review in this workspace has a 1-5 star score (score column): the sentiment "
                              "options cannot be compared with the stars")
@@ -307,12 +309,12 @@ def compare_with_stars(ws: "Workspace", options: Sequence[str] = ("vader", "star
     results: list[Agreement] = []
     predicted: dict[str, list[str]] = {}
     for spec in options:
-        if str(spec).lower() in ("stars", "star", "star-head"):
-            labels = _star_head_oof(ws, texts, stars, seed, on_event, cancel)
+        if str(spec).lower() in STAR_SPECS:
+            labels = _star_head_oof(embeddings(), texts, stars, seed, on_event, cancel)
             results.append(agreement("stars", stars, labels, cross_validated=True))
             predicted["stars"] = labels
             continue
-        analyzer = make_analyzer(spec, ws)
+        analyzer = make_analyzer(spec, max_length=max_length, store=store, embeddings=embeddings)
         out = analyzer.analyze(texts, on_event=on_event, cancel=cancel)
         results.append(agreement(analyzer.name, stars, out.labels))
         predicted[analyzer.name] = out.labels
@@ -322,13 +324,12 @@ def compare_with_stars(ws: "Workspace", options: Sequence[str] = ("vader", "star
     return SentimentComparison(len(texts), dist, results, pairwise)
 
 
-def _star_head_oof(ws, texts, stars, seed, on_event, cancel) -> list[str]:
+def _star_head_oof(cache: "EmbeddingCache", texts, stars, seed, on_event, cancel) -> list[str]:
     from sklearn.model_selection import StratifiedKFold
 
-    from reviewtui.active import embedding_cache
     from reviewtui.modeling.quick import QuickModel
 
-    X = embedding_cache(ws).embed(texts, on_event=on_event, cancel=cancel)
+    X = cache.embed(texts, on_event=on_event, cancel=cancel)
     y = np.asarray(stars, dtype=object)
     _, counts = np.unique(y, return_counts=True)
     folds = int(min(5, counts.min())) if len(counts) > 1 else 0

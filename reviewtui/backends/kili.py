@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from reviewtui.backends import MoveResult, SyncReport
-from reviewtui.backends.kili_client import KiliSettings, connect, kili_errors, load_settings, redact
+from reviewtui.backends.kili_client import connect, connection_settings, kili_errors, redact
 from reviewtui.backends.kili_interface import (
     CLASSIFICATION_JOB,
-    NER_JOB,
     InterfaceCheck,
     LabelProblem,
     build_interface,
@@ -32,16 +30,14 @@ from reviewtui.backends.kili_interface import (
     prediction_response,
     read_label,
 )
-from reviewtui.config import Config, Taxonomy
+from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.files import utc_now
+from reviewtui.settings import KiliSettings
 from reviewtui.store import LabelRow, LocalStore, NewAsset
 
-if TYPE_CHECKING:
-    from reviewtui.workspace import Workspace
-
 BATCH = 100  # Kili's documented maximum per append call; also our unit of resumption
-DEFAULT_MAX_ASSETS = 25_000
 METADATA_KEYS = {"score": "score", "app_version": "app_version", "at": "date", "thumbs_up": "thumbs_up"}
 LABEL_TYPES = ("DEFAULT", "REVIEW")  # human labels; PREDICTION/INFERENCE/AUTOSAVE are not labels
 
@@ -79,7 +75,7 @@ class PushReport:
     pushed: int = 0
     already_in_kili: int = 0
     left_out: int = 0
-    cap: int = DEFAULT_MAX_ASSETS
+    cap: int = 0
     batches: int = 0
     cancelled: bool = False
     left_out_ids: list[str] = field(default_factory=list)
@@ -152,38 +148,37 @@ def _kili_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class KiliBackend:
-    """A LabelingBackend whose labels live in a Kili project (``[backend] project_id``)."""
+    """A LabelingBackend whose labels live in a Kili project.
+
+    Built from the store, the taxonomy, the ``[kili]`` settings, the workspace folder (where a
+    ``.env`` may hold the API key), the author of local changes and the project id of
+    ``[backend] project_id`` (empty before ``kili create``/``attach``). ``create_project`` and
+    ``attach`` return the project; keeping its id and job names in reviewtui.toml is the caller's
+    part (the workspace's), and :attr:`settings` shows the job names this backend now uses.
+    """
 
     name = "kili"
 
-    def __init__(self, store: LocalStore, taxonomy: Taxonomy, config: Config, root: Path, *,
-                 author: str = "reviewtui", settings: KiliSettings | None = None) -> None:
+    def __init__(self, store: LocalStore, taxonomy: Taxonomy, settings: KiliSettings, root: Path,
+                 author: str, *, project_id: str | None = None) -> None:
         self.store = store
         self.taxonomy = taxonomy
-        self.config = config
+        self.settings = settings
         self.root = Path(root)
         self.author = author
-        self.settings = settings or load_settings(self.root, config.data.get("kili", {}))
+        self.connection = connection_settings(self.root, settings)
+        self._project_id = str(project_id) if project_id else None
         self._client: Any = None
         self._project: ProjectInfo | None = None
         self._lock = threading.RLock()
 
-    @classmethod
-    def from_workspace(cls, ws: "Workspace") -> "KiliBackend":
-        return cls(ws.store, ws.taxonomy, ws.config, ws.root, author=getattr(ws, "author", "reviewtui"))
-
     def __repr__(self) -> str:  # never the key
-        return f"KiliBackend(project_id={self.project_id!r}, endpoint={self.settings.endpoint!r})"
+        return f"KiliBackend(project_id={self.project_id!r}, endpoint={self.connection.endpoint!r})"
 
     # -- plumbing -----------------------------------------------------------------------------
     @property
     def project_id(self) -> str | None:
-        pid = self.config.data.get("backend", {}).get("project_id")
-        return str(pid) if pid else None
-
-    @property
-    def section(self) -> dict[str, Any]:
-        return dict(self.config.data.get("kili", {}))
+        return self._project_id
 
     def _require_project(self) -> str:
         pid = self.project_id
@@ -197,16 +192,14 @@ class KiliBackend:
         """The connected SDK client (connects, and checks the key, on first use)."""
         with self._lock:
             if self._client is None:
-                self._client = connect(self.settings)
+                self._client = connect(self.connection)
             return self._client
 
     def _errors(self, doing: str):
-        return kili_errors(self.settings, doing)
+        return kili_errors(self.connection, doing)
 
     def _jobs(self) -> tuple[str, str | None]:
-        s = self.section
-        ner = s.get("ner_job", NER_JOB)
-        return str(s.get("classification_job", CLASSIFICATION_JOB)), (str(ner) if ner else None)
+        return self.settings.classification_job, (self.settings.ner_job or None)
 
     def project_info(self, project_id: str | None = None) -> ProjectInfo:
         """The project (default: the workspace's) with its interface checked against the taxonomy."""
@@ -222,11 +215,11 @@ class KiliBackend:
         except ReviewtuiError as exc:
             if "Kili refused the request" not in exc.message:
                 raise
-            raise ReviewtuiError(f"Kili project {pid!r} cannot be read at {self.settings.endpoint} "
+            raise ReviewtuiError(f"Kili project {pid!r} cannot be read at {self.connection.endpoint} "
                                  f"({exc.message.split('Kili refused the request: ', 1)[-1]}); check the id "
                                  "(Kili > project > settings) and that this API key's user is a member") from None
         if not found:
-            raise ReviewtuiError(f"Kili project {pid!r} does not exist at {self.settings.endpoint} or this API key "
+            raise ReviewtuiError(f"Kili project {pid!r} does not exist at {self.connection.endpoint} or this API key "
                                  "cannot see it; check the id (Kili > project > settings) and KILI_API_KEY")
         p = found[0]
         info = ProjectInfo(pid, str(p.get("title", "")), str(p.get("inputType", "")),
@@ -236,18 +229,11 @@ class KiliBackend:
             self._project = info
         return info
 
-    def _save_project(self, info: ProjectInfo) -> None:
-        backend = dict(self.config.data.get("backend", {}))
-        backend.update({"kind": "kili", "project_id": info.id})
-        self.config.data["backend"] = backend
-        section = dict(self.config.data.get("kili", {}))
-        section["classification_job"] = info.check.classification_job or CLASSIFICATION_JOB
-        if info.check.ner_job:
-            section["ner_job"] = info.check.ner_job
-        else:
-            section.pop("ner_job", None)
-        self.config.data["kili"] = section
-        self.config.save()
+    def _adopt(self, info: ProjectInfo) -> None:
+        """Use project ``info`` from now on: its id and job names (in :attr:`settings`)."""
+        self._project_id = info.id
+        self.settings = replace(self.settings, classification_job=info.check.classification_job or CLASSIFICATION_JOB,
+                                ner_job=info.check.ner_job or "")
         self._project = info
         if self.store.get_meta("kili.project_id") != info.id:
             # Kili asset ids of another project would send moves to the wrong assets
@@ -258,8 +244,9 @@ class KiliBackend:
 
     # -- project ------------------------------------------------------------------------------
     def create_project(self, title: str, description: str = "") -> ProjectInfo:
-        """Create a TEXT project whose interface is built from the taxonomy; keep its id in
-        reviewtui.toml. Raises ReviewtuiError when the workspace already has a project."""
+        """Create a TEXT project whose interface is built from the taxonomy and use it; returns the
+        project (its id and job names go into reviewtui.toml). Raises ReviewtuiError when the
+        workspace already has a project."""
         if self.project_id:
             raise ReviewtuiError(f"this workspace already uses Kili project {self.project_id} "
                                  "(reviewtui.toml [backend] project_id); remove that line to create another")
@@ -278,11 +265,12 @@ class KiliBackend:
                                  "`reviewtui kili attach PROJECT_ID`; otherwise rerun `reviewtui kili create`") from None
         info = ProjectInfo(str(created["id"]), title, "TEXT", "V1", [],
                            check_interface(interface, self.taxonomy))
-        self._save_project(info)
+        self._adopt(info)
         return info
 
     def attach(self, project_id: str) -> ProjectInfo:
-        """Use an existing project: check its interface against the taxonomy, then keep its id."""
+        """Use an existing project after checking its interface against the taxonomy; returns it
+        (its id and job names go into reviewtui.toml)."""
         info = self.project_info(project_id.strip())
         if info.input_type != "TEXT":
             raise ReviewtuiError(f"Kili project {info.id} ({info.title!r}) is a {info.input_type} project; "
@@ -291,7 +279,7 @@ class KiliBackend:
             raise ReviewtuiError(f"Kili project {info.id} ({info.title!r}) does not match the taxonomy in "
                                  f"reviewtui.toml: {'; '.join(info.check.errors)}. Make the categories agree "
                                  "(same keys), or create a new project with `reviewtui kili create`")
-        self._save_project(info)
+        self._adopt(info)
         return info
 
     # -- push -----------------------------------------------------------------------------------
@@ -321,7 +309,7 @@ class KiliBackend:
         max_assets, 25,000) assets, in store order; the rest are reported as left out.
         """
         pid = self._require_project()
-        cap = int(limit if limit is not None else self.section.get("max_assets", DEFAULT_MAX_ASSETS))
+        cap = int(limit if limit is not None else self.settings.max_assets)
         if cap <= 0:
             raise ReviewtuiError(f"the push limit must be a positive number of assets, not {cap}")
         assets = list(self.store.iter_assets())
@@ -398,7 +386,7 @@ class KiliBackend:
                                  f"{'; '.join(info.check.errors)}")
         cls_job, ner_job = self._jobs()
         steps_v1 = info.workflow == "V1"
-        review_steps = {str(s) for s in self.section.get("review_steps", [])}
+        review_steps = set(self.settings.review_steps)
         step_types = {s.get("name"): ("REVIEW" if s.get("name") in review_steps else s.get("type", "DEFAULT"))
                       for s in info.steps}
         fields = ["id", "externalId", "skipped", "updatedAt", "latestLabel.jsonResponse", "latestLabel.author.email", "latestLabel.createdAt",
@@ -646,7 +634,7 @@ class KiliBackend:
             emit(on_event, Progress("kili predictions", report.sent, len(targets)))
         history = json.loads(self.store.get_meta("kili.predictions", "[]") or "[]")
         history.append({"project_id": pid, "model": model_name, "version": model_version, "kili_model_name": full_name,
-                        "sent": report.sent, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                        "sent": report.sent, "at": utc_now()})
         self.store.set_meta("kili.predictions", json.dumps(history))
         return report
 

@@ -18,30 +18,30 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.settings import KiliSettings
 
 DEFAULT_ENDPOINT = "https://cloud.kili-technology.com/api/label/v2/graphql"
-DEFAULT_RETRY_DEADLINE = 3.0
-DEFAULT_REQUEST_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
-class KiliSettings:
+class KiliConnection:
     """Where and how to reach Kili. ``repr`` never shows the key."""
 
     api_key: str | None
     endpoint: str
-    retry_deadline: float = DEFAULT_RETRY_DEADLINE
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    retry_deadline: float
+    request_timeout: float
 
     def __repr__(self) -> str:
-        return (f"KiliSettings(api_key={'<set>' if self.api_key else None}, endpoint={self.endpoint!r}, "
+        return (f"KiliConnection(api_key={'<set>' if self.api_key else None}, endpoint={self.endpoint!r}, "
                 f"retry_deadline={self.retry_deadline}, request_timeout={self.request_timeout})")
 
     __str__ = __repr__
 
 
-def load_settings(root: Path, section: dict[str, Any] | None = None) -> KiliSettings:
-    """The key and endpoint from the environment, else from ``root/.env``; timeouts from [kili]."""
+def connection_settings(root: Path, settings: KiliSettings) -> KiliConnection:
+    """The key and endpoint from the environment, else from ``root/.env``; the retry deadline and
+    request timeout from ``[kili]`` (``settings``, validated when reviewtui.toml was read)."""
     env_file: dict[str, str | None] = {}
     dotenv = Path(root) / ".env"
     if dotenv.is_file():
@@ -50,16 +50,8 @@ def load_settings(root: Path, section: dict[str, Any] | None = None) -> KiliSett
         env_file = dict(dotenv_values(dotenv))
     key = os.environ.get("KILI_API_KEY") or env_file.get("KILI_API_KEY") or None
     endpoint = os.environ.get("KILI_API_ENDPOINT") or env_file.get("KILI_API_ENDPOINT") or DEFAULT_ENDPOINT
-    section = section or {}
-    try:
-        deadline = float(section.get("retry_deadline", DEFAULT_RETRY_DEADLINE))
-        timeout = float(section.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
-    except (TypeError, ValueError):
-        deadline = timeout = -1.0
-    if deadline <= 0 or timeout <= 0:
-        raise ReviewtuiError("reviewtui.toml [kili]: retry_deadline and request_timeout must be positive numbers "
-                             f"of seconds (defaults {DEFAULT_RETRY_DEADLINE:g} and {DEFAULT_REQUEST_TIMEOUT:g})")
-    return KiliSettings(key.strip() if key else None, endpoint.strip(), deadline, timeout)
+    return KiliConnection(key.strip() if key else None, endpoint.strip(), settings.retry_deadline,
+                          settings.request_timeout)
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -73,10 +65,10 @@ def redact(text: str, secret: str | None) -> str:
     return out
 
 
-_REQUEST_TIMEOUT = [DEFAULT_REQUEST_TIMEOUT]  # read by the patched HttpClient below
+_REQUEST_TIMEOUT = [KiliSettings().request_timeout]  # read by the patched HttpClient below
 
 
-def _bound_sdk(settings: KiliSettings) -> None:
+def _bound_sdk(settings: KiliConnection) -> None:
     """Bound the SDK's waits, once per process (reviewtui is the only kili user in it).
 
     * the GraphQL retry deadline (a module global the SDK reads at every retry decision);
@@ -126,7 +118,7 @@ def _sdk_checks_skipped() -> Iterator[None]:
             os.environ["KILI_SDK_SKIP_CHECKS"] = before
 
 
-def connect(settings: KiliSettings) -> Any:
+def connect(settings: KiliConnection) -> Any:
     """A ``kili.client.Kili`` bound to ``settings`` whose key was checked. Raises ReviewtuiError."""
     if not settings.api_key:
         raise ReviewtuiError("no Kili API key: set KILI_API_KEY in the environment or in the workspace's .env "
@@ -150,7 +142,7 @@ def _http_status(exc: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
-def explain(exc: BaseException, settings: KiliSettings, doing: str) -> str:
+def explain(exc: BaseException, settings: KiliConnection, doing: str) -> str:
     """A user message for an SDK/transport error raised while ``doing`` something (key redacted)."""
     import requests
     from gql.transport.exceptions import TransportProtocolError, TransportServerError
@@ -199,7 +191,7 @@ def explain(exc: BaseException, settings: KiliSettings, doing: str) -> str:
 
 
 @contextlib.contextmanager
-def kili_errors(settings: KiliSettings, doing: str) -> Iterator[None]:
+def kili_errors(settings: KiliConnection, doing: str) -> Iterator[None]:
     """Turn any SDK/network error in the block into a ReviewtuiError with a redacted message."""
     try:
         yield

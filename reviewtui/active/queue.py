@@ -1,0 +1,118 @@
+"""The labeling queue: choose the next batch with a strategy and set its priorities in the backend."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from reviewtui.active.model import fit_quick, proba_for
+from reviewtui.active.strategies import check_strategy, select_batch, uncertainty
+from reviewtui.backends import LabelingBackend, MoveResult
+from reviewtui.config import Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import EventSink, Notice, emit
+from reviewtui.settings import ActiveLearningSettings
+from reviewtui.store import LocalStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reviewtui.modeling.embeddings import EmbeddingCache
+
+
+@dataclass
+class QueueItem:
+    """One asset of a queued batch. ``uncertainty`` is the strategy's score (0 for random);
+    ``suggestion``/``confidence`` the quick model's top label and its probability (None before
+    a model exists); ``priority`` what was written to the backend (higher first)."""
+
+    external_id: str
+    text: str
+    uncertainty: float
+    suggestion: str | None
+    confidence: float | None
+    priority: int
+
+
+@dataclass
+class QueueBatch:
+    """The batch ``build_queue`` chose. ``cold_start`` is True when no model could be fitted yet
+    (fewer than two training categories labeled) and the batch was chosen by coverage instead."""
+
+    strategy: str
+    size: int
+    items: list[QueueItem]
+    labeled: int
+    candidates: int
+    cold_start: bool
+    backend: str
+    moved: MoveResult | None = None
+    seconds: float = 0.0
+
+    @property
+    def external_ids(self) -> list[str]:
+        return [i.external_id for i in self.items]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"strategy": self.strategy, "size": self.size, "labeled": self.labeled,
+                "candidates": self.candidates, "cold_start": self.cold_start, "backend": self.backend,
+                "seconds": self.seconds, "items": [i.__dict__ for i in self.items],
+                "failed": dict(self.moved.failed) if self.moved else {}}
+
+
+def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
+                embeddings: Callable[[], "EmbeddingCache"], settings: ActiveLearningSettings,
+                strategy: str | None = None, size: int | None = None, *, seed: int = 0, apply: bool = True,
+                on_event: EventSink | None = None, cancel: threading.Event | None = None) -> QueueBatch:
+    """Choose the next ``size`` unlabeled assets of ``store`` with ``strategy`` and (when ``apply``)
+    set their queue priorities in ``backend`` (size..1; every other asset 0).
+
+    ``embeddings`` gives the embedding cache when the strategy needs one (random before a model
+    exists needs none); ``settings`` gives the default strategy and size, the candidate cap and
+    the quick model's C. Returns the batch as data. Raises ReviewtuiError on an empty store,
+    nothing left to label, or an unknown strategy; Cancelled when ``cancel`` is set while embedding.
+    """
+    t0 = time.perf_counter()
+    strategy = check_strategy(strategy or settings.strategy)
+    size = int(size if size is not None else settings.batch_size)
+    if size < 1:
+        raise ReviewtuiError(f"the batch size must be at least 1, not {size}")
+    if store.count() == 0:
+        raise ReviewtuiError("the workspace has no reviews: import some first (reviewtui import FILE.csv)")
+    pool = [a for a in store.iter_assets(statuses=("TODO", "ONGOING"), skipped=False, labeled=False)]
+    if not pool:
+        raise ReviewtuiError("nothing left to label: every asset is labeled, skipped or in review")
+    cap = settings.candidates
+    if strategy != "random" and cap and len(pool) > cap:
+        # Score a stable subset of the pool: the same candidates stay in it (and in the embedding
+        # cache) until they are labeled, so an interactive re-rank on 40k reviews costs seconds.
+        pool = sorted(pool, key=lambda a: hashlib.sha1(a.external_id.encode("utf-8")).digest())[:cap]
+        pool.sort(key=lambda a: a.id)
+    lab_ids, lab_texts, lab_labels = store.training_assets(taxonomy.training_keys)
+    classes = taxonomy.training_keys
+    X_pool = None
+    model = None
+    if strategy != "random" or len(set(lab_labels)) >= 2:
+        emb = embeddings().embed(lab_texts + [a.text for a in pool], on_event=on_event, cancel=cancel)
+        X_lab, X_pool = emb[:len(lab_texts)], emb[len(lab_texts):]
+        model = fit_quick(X_lab, lab_labels, settings.C)
+    proba = proba_for(model, X_pool, classes) if model is not None and X_pool is not None else None
+    picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool))
+    scores = uncertainty(proba, strategy) if proba is not None else np.zeros(len(pool))
+    items = []
+    for rank, i in enumerate(picked):
+        a = pool[int(i)]
+        sug = conf = None
+        if proba is not None:
+            j = int(proba[i].argmax())
+            sug, conf = classes[j], float(proba[i, j])
+        items.append(QueueItem(a.external_id, a.text, float(scores[i]), sug, conf, len(picked) - rank))
+    moved = None
+    if apply:
+        emit(on_event, Notice("info", f"setting {len(items)} queue priorities in the {backend.name} backend"))
+        moved = backend.set_priorities({it.external_id: it.priority for it in items})
+    return QueueBatch(strategy, size, items, len(lab_ids), len(pool), model is None and strategy != "random",
+                      backend.name, moved, time.perf_counter() - t0)
