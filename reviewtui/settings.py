@@ -232,8 +232,14 @@ def _check_range(v: Any, meta: Any, where: str) -> None:
     lo, hi = meta.get("lo"), meta.get("hi")
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            bounds = f"at least {lo:g}" if hi is None else (f"at most {hi:g}" if lo is None else f"between {lo:g} and {hi:g}")
+            bounds = (f"at least {_number(lo)}" if hi is None else
+                      (f"at most {_number(hi)}" if lo is None else f"between {_number(lo)} and {_number(hi)}"))
             raise ReviewtuiError(f"{where} must be {bounds}, not {v!r}")
+
+
+def _number(v: float) -> str:
+    """A bound as people write it: 1,000,000 and 0.01, not 1e+06."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
 
 
 def _unknown(key: str, known: list[str], where: str) -> ReviewtuiError:

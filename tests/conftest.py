@@ -1,4 +1,4 @@
-"""Shared fixtures. Rooms append their own small fixtures at the end; do not rewrite."""
+"""Shared fixtures. Each area of the suite appends its own small fixtures at the end; do not rewrite."""
 
 from __future__ import annotations
 

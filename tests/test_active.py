@@ -360,3 +360,147 @@ def test_labels_to_reach_by_hand():
     assert res.labels_to_reach(0.95, interpolate=True) == {"random": pytest.approx(38.3, abs=0.05),
                                                            "margin": pytest.approx(28.8, abs=0.05)}
     assert res.labels_to_reach(0.999) == {"random": None, "margin": None}
+
+
+# --- suggestions: retrain_every and two workers -----------------------------------------------
+class TextVectors:
+    """Stand-in embeddings for the Suggester's refit logic: a fixed vector per text (sha1-seeded)
+    plus a direction per category word, so the quick model separates the synthetic reviews."""
+
+    folder = Path("text-vectors")
+
+    def embed(self, texts, **_):
+        import hashlib
+
+        from modeling_fixtures import LABELS
+
+        out = []
+        for t in texts:
+            seed = int.from_bytes(hashlib.sha1(str(t).encode()).digest()[:4], "big")
+            v = np.random.default_rng(seed).normal(0, 0.1, 8)
+            for k, lab in enumerate(LABELS):
+                v[k] += 1.0 if lab.lower().split("_")[0] in str(t).lower() else 0.0
+            out.append(v)
+        return np.asarray(out, dtype=np.float32).reshape(len(out), 8)
+
+
+def counting_fits(monkeypatch):
+    import reviewtui.active.suggestions as mod
+
+    fits = []
+    real = mod.fit_quick
+
+    def fit(X, y, C=None):
+        fits.append(len(y))
+        return real(X, y, C)
+
+    monkeypatch.setattr(mod, "fit_quick", fit)
+    return fits
+
+
+def test_suggester_refits_every_n_labels(analysis_ws, monkeypatch):
+    from reviewtui.active import Suggester
+
+    ws = analysis_ws
+    fits = counting_fits(monkeypatch)
+    ids = list(ws.truth)
+    for e in ids[:8]:
+        ws.label(e, ws.truth[e])
+    s = Suggester(ws.store, ws.taxonomy, TextVectors(), ActiveLearningSettings(retrain_every=3))
+    assert s.suggestions(ids[40:42]) and fits == [8]  # the first request fits
+    ws.label(ids[8], ws.truth[ids[8]])
+    ws.label(ids[9], ws.truth[ids[9]])
+    s.suggestions(ids[40:42])
+    assert fits == [8]  # two new labels: fewer than retrain_every
+    ws.label(ids[10], ws.truth[ids[10]])
+    s.suggestions(ids[40:42])
+    assert fits == [8, 11]  # the third one refits
+    ws.label(ids[0], ws.truth[ids[1]])  # a changed label counts as well
+    s.suggestions([])
+    assert fits == [8, 11]
+    assert s.refit() and fits == [8, 11, 11]  # asked for: refits whatever the count
+
+
+def test_retrain_every_zero_refits_only_when_asked(analysis_ws, monkeypatch):
+    from reviewtui.active import Suggester
+
+    ws = analysis_ws
+    fits = counting_fits(monkeypatch)
+    ids = list(ws.truth)
+    s = Suggester(ws.store, ws.taxonomy, TextVectors(), ActiveLearningSettings(retrain_every=0))
+    ws.label(ids[0], ws.truth[ids[0]])
+    assert s.suggestions(ids[40:42]) == {} and fits == []  # one category: no model yet
+    for e in ids[1:8]:
+        ws.label(e, ws.truth[e])
+    assert len(s.suggestions(ids[40:42])) == 2 and fits == [8]  # the first request that can fit does
+    for e in ids[8:30]:
+        ws.label(e, ws.truth[e])
+    s.suggestions(ids[40:42])
+    assert fits == [8]  # 22 new labels, no automatic refit
+    s.suggestions(ids[40:42], refit=True)
+    assert fits == [8, 30]
+    s.settings = ActiveLearningSettings(retrain_every=5)  # a changed reviewtui.toml applies at once
+    for e in ids[30:35]:
+        ws.label(e, ws.truth[e])
+    s.suggestions(ids[40:42])
+    assert fits == [8, 30, 35]
+
+
+def test_the_workspace_follows_retrain_every_from_its_settings(analysis_ws, monkeypatch):
+    ws = analysis_ws
+    fits = counting_fits(monkeypatch)
+    monkeypatch.setattr(ws, "embedding_cache", TextVectors)
+    ws.config.update_section("active_learning", {"retrain_every": 0}, save=False)
+    ids = list(ws.truth)
+    for e in ids[:8]:
+        ws.label(e, ws.truth[e])
+    assert ws.suggest(ids[40]) is not None and fits == [8]
+    for e in ids[8:20]:
+        ws.label(e, ws.truth[e])
+    ws.suggestions(ids[40:44])
+    assert fits == [8]
+    ws.suggestions(ids[40:44], refit=True)
+    assert fits == [8, 20]
+
+
+def test_two_suggestion_workers_build_and_fit_one_model(analysis_ws, monkeypatch):
+    """Two workers asking at once (the labeling screen's suggestion loads) share one Suggester:
+    one embedding cache, one fit, one load of the encoder."""
+    import threading
+    import time
+
+    import reviewtui.active as active
+
+    ws = analysis_ws
+    made, caches = [], []
+
+    class SlowSuggester(active.Suggester):
+        def __init__(self, *args, **kwargs):
+            time.sleep(0.3)  # widen the window between looking for a suggester and keeping one
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    def cache():
+        caches.append(1)
+        return TextVectors()
+
+    monkeypatch.setattr(active, "Suggester", SlowSuggester)
+    monkeypatch.setattr(ws, "embedding_cache", cache)
+    fits = counting_fits(monkeypatch)
+    ids = list(ws.truth)
+    for e in ids[:12]:
+        ws.label(e, ws.truth[e])
+    start = threading.Barrier(2)
+    results: list = [None, None]
+
+    def worker(i: int) -> None:
+        start.wait()
+        results[i] = ws.suggestions(ids[40:50])
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(made) == 1 and len(caches) == 1 and fits == [12]
+    assert results[0] == results[1] and len(results[0]) == 10

@@ -422,7 +422,7 @@ def test_wrong_endpoint_path_and_bad_settings(tmp_path, kili_server, monkeypatch
     before = config.read_bytes()
     with pytest.raises(ReviewtuiError, match=r"reviewtui.toml \[kili\] request_timeout must be a number, not 'soon'"):
         ws.config.update_section("kili", {"request_timeout": "soon"})
-    with pytest.raises(ReviewtuiError, match=r"\[kili\] retry_deadline must be between 0.01 and 3600, not 0"):
+    with pytest.raises(ReviewtuiError, match=r"\[kili\] retry_deadline must be between 0.01 and 3,600, not 0"):
         ws.config.update_section("kili", {"retry_deadline": 0})
     assert config.read_bytes() == before and ws.settings.kili.request_timeout == FAST["request_timeout"]
     config.write_text(before.decode().replace("request_timeout = 2", 'request_timeout = "soon"'))

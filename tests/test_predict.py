@@ -121,7 +121,7 @@ def test_predict_with_a_saved_fine_tuned_model(analysis_ws, tiny_bert):
     assert len(rows) == 64 and {r["model"] for r in rows} == {"tiny"}
     assert all(r["predicted_category"] in ws.taxonomy.training_keys for r in rows)
     assert all(r["sentiment"] == "" and r["sentiment_score"] == "" for r in rows)
-    # the same probabilities the modeling room's SavedClassifier gives
+    # the same probabilities the modeling package's SavedClassifier gives
     from reviewtui.modeling.inference import SavedClassifier
 
     clf = SavedClassifier.load(ws.models_dir / "tiny")
@@ -216,3 +216,36 @@ def test_a_killed_run_resumes(analysis_ws):
     first = resumed.path.read_bytes()
     assert ws.predict("quick", chunk_size=10).resumed_chunks == 0
     assert resumed.path.read_bytes() == first
+
+
+def test_every_file_predict_writes_is_written_atomically_with_utc_timestamps(analysis_ws, monkeypatch):
+    """The run record (results/.predict/<key>/run.json), the chunks, result.csv and result.json all
+    go through a temp file and a rename; the records' times are UTC ISO 8601 with milliseconds."""
+    import json
+    import os
+    import re
+
+    from reviewtui.files import parse_timestamp
+
+    ws = analysis_ws
+    label_some(ws)
+    replaced: list[str] = []
+    records: dict[str, dict] = {}
+    real_replace = os.replace
+
+    def spy(src, dst, *args, **kwargs):
+        real_replace(src, dst, *args, **kwargs)
+        replaced.append(os.path.basename(dst))
+        if os.path.basename(dst).endswith(".json"):
+            with open(dst, encoding="utf-8") as fh:
+                records[os.path.basename(dst)] = json.load(fh)
+
+    monkeypatch.setattr(os, "replace", spy)
+    res = ws.predict("quick", sentiment="none", chunk_size=30)
+    assert res.chunks == 3
+    assert "run.json" in replaced and "result.json" in replaced and "result.csv" in replaced
+    assert sum(name.startswith("chunk-") for name in replaced) == 3
+    one_format = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
+    for name, key in (("run.json", "started"), ("result.json", "created")):
+        assert one_format.match(records[name][key]), (name, records[name][key])
+        assert parse_timestamp(records[name][key]).utcoffset().total_seconds() == 0

@@ -1,0 +1,32 @@
+"""Reading review CSVs: the cleaning rules come from [import], and a missing column is one clear
+sentence naming the file, the column and what to do."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.ingest import read_reviews
+from reviewtui.settings import ImportSettings
+from tests.conftest import PLAY_HEADER, PLAY_ROWS, write_csv
+
+
+def test_a_file_without_a_text_column_says_so_in_one_sentence(tmp_path):
+    path = write_csv(tmp_path / "g.csv", ["id", "body"], [["1", "hello"]])
+    with pytest.raises(ReviewtuiError) as err:
+        read_reviews(path)
+    assert str(err.value) == (f"{path}: no text column (content); the columns are: id, body; "
+                              "name the text column with --text-col")
+    with pytest.raises(ReviewtuiError) as err:
+        read_reviews(path, text_col="review")
+    assert str(err.value).startswith(f"{path}: no text column 'review'; the columns are: id, body")
+
+
+def test_cleaning_follows_the_import_settings(tmp_path):
+    path = write_csv(tmp_path / "play.csv", PLAY_HEADER, PLAY_ROWS)
+    cleaned = read_reviews(path)  # every rule on, as [import] ships
+    assert cleaned.texts[0] == "i can't read without paying for the membership!!"
+    assert read_reviews(path, cleaning=ImportSettings()).texts == cleaned.texts
+    kept_case = read_reviews(path, cleaning=ImportSettings(lowercase=False))
+    assert kept_case.texts[0] == "I can't read without paying for the membership!!"
+    assert "lowercase" not in kept_case.report.changed

@@ -1,0 +1,85 @@
+"""Typed settings: reviewtui.toml is validated when the workspace opens. An unknown key, an unknown
+section, a wrong type or an out-of-range value is one clear error naming the file, the section and
+the key (exit 2 from the CLI), and a bad change through ``update_section`` changes nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.settings import ActiveLearningSettings, Settings
+from reviewtui.workspace import Workspace
+
+
+@pytest.fixture
+def ws_path(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    ws.close()
+    return ws.root
+
+
+def edit(root, old: str, new: str) -> None:
+    path = root / "reviewtui.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def open_error(root) -> str:
+    with pytest.raises(ReviewtuiError) as err:
+        Workspace.open(root)
+    return str(err.value)
+
+
+def test_a_new_workspace_has_the_default_settings(ws_path):
+    ws = Workspace.open(ws_path)
+    assert ws.settings.active_learning == ActiveLearningSettings()
+    assert ws.settings.training == Settings().training
+    ws.close()
+
+
+def test_a_typo_in_a_key_is_one_error_naming_file_section_and_key(ws_path):
+    edit(ws_path, "learning_rate = 0.0001", "learnig_rate = 0.0001")
+    msg = open_error(ws_path)
+    assert msg.startswith(f"{ws_path / 'reviewtui.toml'} [training]: unknown key 'learnig_rate'")
+    assert "did you mean 'learning_rate'?" in msg and "\n" not in msg
+
+
+def test_reviewtui_status_exits_2_with_one_line(ws_path):
+    edit(ws_path, "learning_rate = 0.0001", "learnig_rate = 0.0001")
+    done = subprocess.run([sys.executable, "-m", "reviewtui", "--workspace", str(ws_path), "status"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(ws_path / "reviewtui.toml") in lines[0] and "[training]" in lines[0] and "learnig_rate" in lines[0]
+
+
+@pytest.mark.parametrize("old, new, expect", [
+    ("batch_size = 50", 'batch_size = "fifty"', "[active_learning] batch_size must be a whole number, not 'fifty'"),
+    ("retrain_every = 10", "retrain_every = -1", "[active_learning] retrain_every must be between 0 and 1,000,000, not -1"),
+    ('strategy = "margin"', 'strategy = "best"', "[active_learning] strategy must be one of random, least_confidence"),
+    ("lowercase = true", 'lowercase = "yes"', "[import] lowercase must be true or false, not 'yes'"),
+    ("[training]", "[trainng]", "unknown key 'trainng'; did you mean 'training'?"),
+])
+def test_wrong_types_ranges_and_sections(ws_path, old, new, expect):
+    edit(ws_path, old, new)
+    msg = open_error(ws_path)
+    assert msg.startswith(str(ws_path / "reviewtui.toml")) and expect in msg, msg
+
+
+def test_update_section_with_a_bad_value_changes_nothing(ws_path):
+    ws = Workspace.open(ws_path)
+    path = ws_path / "reviewtui.toml"
+    before = path.read_bytes()
+    for values in ({"retrain_every": -3}, {"batch_size": "many"}, {"retrain_evry": 2}):
+        with pytest.raises(ReviewtuiError, match=r"\[active_learning\]"):
+            ws.config.update_section("active_learning", values)
+        assert path.read_bytes() == before
+        assert ws.settings.active_learning == ActiveLearningSettings()
+    ws.config.update_section("active_learning", {"retrain_every": 0})
+    assert Workspace.open(ws_path).settings.active_learning.retrain_every == 0
+    ws.close()
