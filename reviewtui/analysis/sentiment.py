@@ -25,6 +25,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Progress, emit
 from reviewtui.modeling import Cancelled
+from reviewtui.settings import SentimentSettings
 from reviewtui.store import LocalStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -227,11 +228,11 @@ class StarHead:
 def make_analyzer(spec: str | None, *, max_length: int, store: LocalStore | None = None,
                   embeddings: Callable[[], "EmbeddingCache"] | None = None, on_event: EventSink | None = None,
                   cancel: threading.Event | None = None):
-    """The analyzer for ``spec``: "vader", "stars" (trained now on the assets of ``store``, embedded
-    through ``embeddings()``), or a Hugging Face sentiment model folder / cached hub id (reading
-    ``max_length`` tokens of each review). Raises ReviewtuiError for a folder that is not a
-    sentiment classifier or a spec that is neither."""
-    spec = str(spec or "vader").strip()
+    """The analyzer for ``spec`` (None: ``[sentiment] model``'s default): "vader", "stars"
+    (trained now on the assets of ``store``, embedded through ``embeddings()``), or a Hugging Face
+    sentiment model folder / cached hub id (reading ``max_length`` tokens of each review). Raises
+    ReviewtuiError for a folder that is not a sentiment classifier or a spec that is neither."""
+    spec = str(spec or SentimentSettings().model).strip()
     low = spec.lower()
     if low == "vader":
         return VaderAnalyzer()
