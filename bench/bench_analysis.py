@@ -1,4 +1,4 @@
-"""Benchmarks of the analysis room; writes its section of docs/BENCHMARKS.md.
+"""Benchmarks of the analysis package; writes its section of docs/BENCHMARKS.md.
 
 1. Prediction throughput: ``Workspace.predict`` (length-sorted batches, inference mode, chunked)
    against the original project's way (a transformers text-classification pipeline called on one
@@ -88,7 +88,8 @@ def save_classifier(ws, name: str) -> Path:
     model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(src).save_pretrained(folder)
     ModelCard(name=name, kind="finetuned", base_model="minilm", base_source="package", labels=list(keys),
-              taxonomy_keys=list(keys), hyperparameters={"max_length": 128}, created_at=now_iso()).save(folder)
+              taxonomy_keys=list(keys), hyperparameters={"max_length": ws.settings.model.max_length},
+              created_at=now_iso()).save(folder)
     return folder
 
 
@@ -201,13 +202,13 @@ def keep_figure(src: str, name: str) -> str:
 
 # --- 3. retrain time --------------------------------------------------------------------------
 def bench_retrain(ws, oracle: Path, n: int = 1000, repeats: int = 9) -> dict:
-    from reviewtui.active import embedding_cache, fit_quick, read_oracle
+    from reviewtui.active import fit_quick, read_oracle
     from reviewtui.modeling.quick import QuickModel
 
-    o = read_oracle(oracle, ws, allow_missing=True)
+    o = read_oracle(oracle, ws.store, ws.taxonomy, allow_missing=True)
     texts = dict(ws.store.texts())
     ids = [i for i, lab in o.labels.items() if lab in ws.taxonomy.training_keys][:n]
-    X = embedding_cache(ws).embed([texts[i] for i in ids])  # cached by the simulation already
+    X = ws.embedding_cache().embed([texts[i] for i in ids])  # cached by the simulation already
     y = [o.labels[i] for i in ids]
     al, qm = [], []
     for _ in range(repeats):
@@ -237,7 +238,7 @@ def bench_sentiment(n: int, tmp: Path) -> dict:
 
 # --- report -----------------------------------------------------------------------------------
 def render(r: dict) -> str:
-    lines = [START, "## Analysis room (bench/bench_analysis.py)", "",
+    lines = [START, "## Analysis package (bench/bench_analysis.py)", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPU cores (shared with other work while it ran), no GPU; "
              "figures are from one run" + kept_note(r) + ".", ""]
@@ -351,7 +352,7 @@ def kept_note(r: dict) -> str:
 
 def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
     """Replace only the analysis section of BENCHMARKS.md (append it when absent)."""
-    from reviewtui.config import atomic_write_text
+    from reviewtui.files import atomic_write_text
 
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if START in old and END in old:

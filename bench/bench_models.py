@@ -1,4 +1,4 @@
-"""Benchmark the modeling room on the original project's dataset-11 (346 reviews, 4 categories).
+"""Benchmark the modeling package on the original project's dataset-11 (346 reviews, 4 categories).
 
 Measures accuracy and weighted F1 on the original split (stratified test 0.2, validation 0.2 of the
 rest, seed 42) and in stratified 5-fold cross-validation for:
@@ -69,12 +69,14 @@ def mean(rows: list[dict]) -> dict:
 
 # --- models under test -------------------------------------------------------------------------
 class Quick:
-    name = "quick model (MiniLM embeddings + logistic regression, C=10)"
-
     def __init__(self, cache_dir: Path) -> None:
         from reviewtui.modeling.embeddings import EmbeddingCache
+        from reviewtui.settings import ActiveLearningSettings, ModelSettings
 
-        self.cache = EmbeddingCache(cache_dir, "minilm")
+        model = ModelSettings()
+        self.C = ActiveLearningSettings().C
+        self.name = f"quick model (MiniLM embeddings + logistic regression, C={self.C:g})"
+        self.cache = EmbeddingCache(cache_dir, model.base, model.max_length)
 
     def proba(self, train, val, test):
         import numpy as np
@@ -82,26 +84,32 @@ class Quick:
         from reviewtui.modeling.quick import QuickModel
 
         fit = train if val is None else __import__("pandas").concat([train, val])
-        model = QuickModel(C=10.0).fit(self.cache.embed(list(fit["content"])), list(fit["label"]))
+        model = QuickModel(C=self.C).fit(self.cache.embed(list(fit["content"])), list(fit["label"]))
         return model.proba_for(self.cache.embed(list(test["content"])), LABELS).astype(np.float64)
 
 
 class FineTune:
-    def __init__(self, hp: dict, name: str, seeds: tuple[int, ...] = ()) -> None:
-        self.hp, self.name = hp, name
-        self.seeds = seeds or (int(hp.get("seed", 42)),)
+    def __init__(self, training, name: str, seeds: tuple[int, ...] = ()) -> None:
+        self.training, self.name = training, name  # a TrainingSettings
+        self.seeds = seeds or (training.seed,)
         self._memo: dict = {}  # the ensemble reuses the fine-tunes of the same split/fold
 
     def proba(self, train, val, test):
-        from reviewtui.modeling.finetune import fit_transformer, predict_logits
-        from reviewtui.modeling.inference import _softmax
+        from dataclasses import replace
 
+        from reviewtui.modeling.batching import predict_logits
+        from reviewtui.modeling.finetune import fit_transformer
+        from reviewtui.modeling.metrics import softmax
+        from reviewtui.settings import ModelSettings
+
+        model = ModelSettings()
         total = 0
         for seed in self.seeds:
             key = (seed, tuple(train["content"]), tuple(test["content"]))
             if key not in self._memo:
-                fit = fit_transformer(train, val, LABELS, "minilm", hp={**self.hp, "seed": seed})
-                self._memo[key] = _softmax(predict_logits(fit.model, fit.tokenizer, list(test["content"])))
+                fit = fit_transformer(train, val, LABELS, model, replace(self.training, seed=seed))
+                self._memo[key] = softmax(predict_logits(fit.model, fit.tokenizer, list(test["content"]),
+                                                         max_length=model.max_length))
                 self.seconds = fit.seconds
             total = total + self._memo[key].astype("float64")
         return total / len(self.seeds)
@@ -172,15 +180,17 @@ def tuned(df, trials: int, work: Path, scheduler: str = "asha", retrain: bool = 
           configs: list[dict] | None = None):
     """One tune_models search; ``configs`` replays those configurations (another search's) instead
     of HyperOpt's proposals."""
-    from reviewtui.config import DEFAULT_SECTIONS
     from reviewtui.modeling.tuning import tune_models
+    from reviewtui.settings import (ActiveLearningSettings, ModelSettings, TrainingSettings, TuningSettings,
+                                    with_overrides)
 
     peak = WorkerPeak()
     started = time.perf_counter()
     with peak:
         result = tune_models(df, models_dir=work / f"models-{scheduler}", label_keys=LABELS, cache_dir=work / "cache",
-                             model_spec="minilm", tuning={**DEFAULT_SECTIONS["tuning"], **(tuning or {})},
-                             training=DEFAULT_SECTIONS["training"], trials=trials, scheduler=scheduler,
+                             model=ModelSettings(), training=TrainingSettings(),
+                             tuning=with_overrides(TuningSettings(), tuning, "bench [tuning]"),
+                             quick_C=ActiveLearningSettings().C, trials=trials, scheduler=scheduler,
                              retrain=retrain, dataset_version="dataset-11", name=f"tuned-{scheduler}",
                              configs=configs)
     wall = time.perf_counter() - started
@@ -274,7 +284,7 @@ def section(results: dict) -> str:
 
 
 def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
-    from reviewtui.config import atomic_write_text
+    from reviewtui.files import atomic_write_text
 
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if START in old and END in old:
@@ -295,7 +305,7 @@ def main(argv=None) -> int:
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--min-epochs", type=int, help="search epochs in [min, max] (default: [tuning] epochs)")
     ap.add_argument("--max-epochs", type=int, help="ASHA's max_t and the most epochs (default: [tuning] max_epochs)")
-    ap.add_argument("--reduction-factor", type=float, help="ASHA's (default: [tuning] reduction_factor)")
+    ap.add_argument("--reduction-factor", type=int, help="ASHA's (default: [tuning] reduction_factor)")
     ap.add_argument("--grace-period", type=int, help="ASHA's, in epochs (default: [tuning] grace_period)")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing BENCHMARKS.md")
@@ -304,8 +314,8 @@ def main(argv=None) -> int:
 
     import pandas as pd
 
-    from reviewtui.config import DEFAULT_SECTIONS
-    from reviewtui.modeling.finetune import prepare_frame, split_frame
+    from reviewtui.modeling.data import prepare_frame, split_frame
+    from reviewtui.settings import TrainingSettings, TuningSettings, to_toml_dict, with_overrides
 
     parts = set(args.parts.split(","))
     cv_parts = set(args.cv_parts.split(","))
@@ -321,9 +331,9 @@ def main(argv=None) -> int:
         rerun = [names[p] for p in parts if p in names]
         results["models"] = [m for m in results.get("models", []) if not any(m["name"].startswith(r) for r in rerun)]
     quick = Quick(work / "cache")
-    default = FineTune(dict(DEFAULT_SECTIONS["training"]),
-                       "MiniLM fine-tune, [training] defaults (10 epochs, lr 1e-4, patience "
-                       f"{DEFAULT_SECTIONS['training']['early_stopping_patience']})")
+    defaults = TrainingSettings()
+    default = FineTune(defaults, f"MiniLM fine-tune, [training] defaults ({defaults.epochs} epochs, "
+                                 f"lr {defaults.learning_rate:g}, patience {defaults.early_stopping_patience})")
     bench_started = time.perf_counter()
 
     def checkpoint() -> None:
@@ -348,7 +358,7 @@ def main(argv=None) -> int:
     space: dict = {}
     if args.max_epochs:
         space["max_epochs"] = args.max_epochs
-        space["epochs"] = [args.min_epochs, args.max_epochs] if args.min_epochs else args.max_epochs
+        space["epochs"] = [args.min_epochs, args.max_epochs] if args.min_epochs else [args.max_epochs]
     if args.reduction_factor:
         space["reduction_factor"] = args.reduction_factor
     if args.grace_period:
@@ -356,11 +366,9 @@ def main(argv=None) -> int:
     if "tuned" in parts and "asha" not in parts:
         results["tuned"] = tuned(df, args.trials, work, tuning=space)
     if "asha" in parts:
-        from reviewtui.modeling.tuning import tuning_params
-
         # the ASHA search doubles as the tuned model: its best configuration is retrained and tested
         results["asha"] = tuned(df, args.trials, work, "asha", retrain="tuned" in parts, tuning=space)
-        eff = tuning_params({**DEFAULT_SECTIONS["tuning"], **space})
+        eff = to_toml_dict(with_overrides(TuningSettings(), space, "bench [tuning]"))
         results["asha"]["settings"] = {k: eff[k] for k in ("reduction_factor", "grace_period", "max_epochs", "epochs")}
         if "tuned" in parts:
             results["tuned"] = results["asha"]

@@ -42,7 +42,10 @@ class GpuStat:
 class TrialUpdate:
     """One Ray Tune trial changed. ``status`` is PENDING, RUNNING, TERMINATED, STOPPED or ERROR.
 
-    ``early_stopped`` is True when the scheduler (ASHA) stopped the trial before its last epoch.
+    ``metrics`` are the trial's latest validation report; ``best`` the metrics of its best report so
+    far by the search objective (``{}`` before the first report): the one meaning of a trial's
+    "best" in the live table, its star, the summary and the saved model. ``early_stopped`` is True
+    when the scheduler (ASHA) stopped the trial before its last epoch.
     """
 
     trial_id: str
@@ -54,6 +57,7 @@ class TrialUpdate:
     early_stopped: bool = False
     error: str | None = None
     gpus: tuple[GpuStat, ...] = ()
+    best: dict[str, float] = field(default_factory=dict)
 
 
 Event = Union[Progress, Notice, TrialUpdate]

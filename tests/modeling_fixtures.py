@@ -75,3 +75,32 @@ def make_nan_model(tiny: Path, folder: Path) -> Path:
         model.embeddings.word_embeddings.weight.fill_(float("nan"))
     model.save_pretrained(folder)
     return folder
+
+
+def model_settings(base: str | Path = "minilm", max_length: int | None = None):
+    """[model] for a test: ``base`` (a folder, "minilm"), ``max_length`` (default: the setting's)."""
+    from reviewtui.settings import ModelSettings, with_overrides
+
+    over = {"base": str(base)} | ({"max_length": max_length} if max_length is not None else {})
+    return with_overrides(ModelSettings(), over, "test [model]")
+
+
+def training_settings(**over):
+    """[training] with ``over`` applied, validated like reviewtui.toml."""
+    from reviewtui.settings import TrainingSettings, with_overrides
+
+    return with_overrides(TrainingSettings(), over, "test [training]")
+
+
+def tuning_settings(**over):
+    """[tuning] with ``over`` applied, validated like reviewtui.toml."""
+    from reviewtui.settings import TuningSettings, with_overrides
+
+    return with_overrides(TuningSettings(), over, "test [tuning]")
+
+
+def default_C() -> float:
+    """[active_learning] C's default: the quick model's C in the tests."""
+    from reviewtui.settings import ActiveLearningSettings
+
+    return ActiveLearningSettings().C

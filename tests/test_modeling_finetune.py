@@ -4,19 +4,26 @@ inference, cancellation, NaN losses and the model history."""
 from __future__ import annotations
 
 import json
+import math
+import re
 import threading
 
 import numpy as np
 import pytest
 
-from modeling_fixtures import LABELS, make_frame, make_nan_model
+from modeling_fixtures import (LABELS, default_C, make_frame, make_nan_model, model_settings, training_settings)
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Notice, Progress
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.finetune import (TrainingDiverged, class_weights_for, fit_transformer, prepare_frame,
-                                         split_frame, train_model)
+from reviewtui.modeling.data import prepare_frame, split_dataset, split_frame
+from reviewtui.modeling.finetune import (TrainingDiverged, class_weights_for, fit_transformer, train_model,
+                                         warmup_steps_for)
+from reviewtui.modeling.metrics import BestSoFar
 
-FAST = {"epochs": 8, "learning_rate": 5e-3, "batch_size": 16, "early_stopping_patience": 8, "warmup_ratio": 0.0}
+FAST_OVER = {"epochs": 8, "learning_rate": 5e-3, "batch_size": 16, "early_stopping_patience": 8, "warmup_ratio": 0.0}
+FAST = training_settings(**FAST_OVER)
+#: The one timestamp format (reviewtui.files.utc_now): UTC ISO 8601 with milliseconds.
+UTC_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
 
 
 def test_split_is_the_original_projects_stratified_split():
@@ -28,6 +35,9 @@ def test_split_is_the_original_projects_stratified_split():
     assert not set(train["id"]) & set(test["id"]) and not set(val["id"]) & set(test["id"])
     share = df["label"].value_counts(normalize=True)
     assert (test["label"].value_counts(normalize=True) - share).abs().max() < 0.03
+    splits = split_dataset(make_frame(346, weights=[56, 75, 143, 72]), LABELS)
+    assert splits.sizes == {"train": 220, "validation": 56, "test": 70} and splits.labels == LABELS
+    assert list(splits.test["id"]) == list(test["id"])
 
 
 def test_prepare_frame_keeps_training_categories_only():
@@ -53,8 +63,8 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
 
     df = make_frame(200, weights=[1, 1, 3, 1], seed=1)
     events = []
-    card = train_model(df, models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
-                       training=FAST, max_length=16, name="m1", dataset_version="dataset-2",
+    card = train_model(df, models_dir=tmp_path / "models", label_keys=LABELS, model=model_settings(tiny_bert, 16),
+                       training=FAST, quick_C=default_C(), name="m1", dataset_version="dataset-2",
                        dataset_sha256="f" * 64, on_event=events.append, cache_dir=tmp_path / "cache")
     folder = tmp_path / "models" / "m1"
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
@@ -70,7 +80,8 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
                                     "precision_macro", "recall_macro", "f1_macro"}
     assert sorted(data["per_class"]) == sorted(LABELS)
     assert np.array(data["confusion_matrix"]).sum() == 40
-    assert data["hardware"]["device"] in ("cpu", "cuda") and data["created_at"]
+    assert data["hardware"]["device"] in ("cpu", "cuda") and UTC_MS.match(data["created_at"])
+    assert data["hyperparameters"]["embedding_model"] == "minilm" and data["hyperparameters"]["select_metric"] == "accuracy"
     assert len(data["history"]) == 8
     assert data["extra"]["finetuned_only_metrics"]["accuracy"] >= 0.7  # above the majority share (0.5): it learned
     assert data["extra"]["quick_only_metrics"]["accuracy"] >= 0.7
@@ -89,8 +100,8 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
         clf.check_taxonomy(LABELS[:3])
 
     with pytest.raises(ReviewtuiError, match="already exists"):
-        train_model(df, models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
-                    training=FAST, name="m1")
+        train_model(df, models_dir=tmp_path / "models", label_keys=LABELS, model=model_settings(tiny_bert, 16),
+                    training=FAST, quick_C=default_C(), name="m1")
 
 
 def test_cancelled_training_saves_nothing(tmp_path, tiny_bert):
@@ -101,8 +112,9 @@ def test_cancelled_training_saves_nothing(tmp_path, tiny_bert):
             cancel.set()
 
     with pytest.raises(Cancelled):
-        train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
-                    training={**FAST, "epochs": 50}, max_length=16, name="c1", on_event=sink, cancel=cancel)
+        train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                    model=model_settings(tiny_bert, 16), training=training_settings(**{**FAST_OVER, "epochs": 50}),
+                    quick_C=default_C(), name="c1", on_event=sink, cancel=cancel)
     assert not (tmp_path / "models" / "c1").exists()
     assert not [p for p in (tmp_path / "models").iterdir()] if (tmp_path / "models").exists() else True
 
@@ -111,7 +123,7 @@ def test_nan_loss_raises_training_diverged(tmp_path, tiny_bert):
     broken = make_nan_model(tiny_bert, tmp_path / "nan-bert")
     train, val, _ = split_frame(prepare_frame(make_frame(60), LABELS))
     with pytest.raises(TrainingDiverged, match="learning rate"):
-        fit_transformer(train, val, LABELS, str(broken), hp={"epochs": 2}, max_length=16)
+        fit_transformer(train, val, LABELS, model_settings(broken, 16), training_settings(epochs=2))
 
 
 def test_offline_hub_model_is_a_clear_error(tmp_path, monkeypatch):
@@ -119,7 +131,7 @@ def test_offline_hub_model_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(ReviewtuiError, match="local folder"):
         train_model(make_frame(40), models_dir=tmp_path / "models", label_keys=LABELS,
-                    model_spec="someone/not-cached-model")
+                    model=model_settings("someone/not-cached-model"), training=FAST, quick_C=default_C())
 
 
 def test_history_table_and_learning_curve(tmp_path, tiny_bert):
@@ -139,3 +151,51 @@ def test_history_table_and_learning_curve(tmp_path, tiny_bert):
     assert [r.name for r in rows] == ["b", "c", "a"]  # version 2 before 10, then by time
     curve = learning_curve(models)
     assert [(p.version, p.model, p.f1_weighted) for p in curve] == [("dataset-2", "c", 0.7), ("dataset-10", "a", 0.8)]
+
+
+@pytest.mark.parametrize("ratio", [0.25, 1.0])
+def test_the_trainer_warms_up_for_the_ratio_of_its_total_steps(tmp_path, tiny_bert, monkeypatch, ratio):
+    """[training] warmup_ratio is a share of the run in every transformers the project allows: the
+    warm-up the Trainer's scheduler really uses is ceil(ratio x the Trainer's total steps). (Passed as
+    warmup_steps, a ratio counted as 0 steps in transformers 4 and a ratio of 1.0 as one step in 5.)"""
+    from transformers import Trainer
+
+    seen = []
+    original = Trainer.create_scheduler
+
+    def create_scheduler(self, num_training_steps, optimizer=None):
+        scheduler = original(self, num_training_steps, optimizer)
+        seen.append((num_training_steps, scheduler))
+        return scheduler
+
+    monkeypatch.setattr(Trainer, "create_scheduler", create_scheduler)
+    train, val, _ = split_frame(prepare_frame(make_frame(60), LABELS))  # 38 train rows
+    fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
+                    training_settings(epochs=2, batch_size=8, warmup_ratio=ratio, learning_rate=1e-3))
+    (total, scheduler), = seen
+    assert total == 2 * math.ceil(len(train) / 8) == 10
+    factor = scheduler.lr_lambdas[0]  # the linear schedule: k / warmup while warming up, then decaying
+    warmup = 0 if factor(0) >= 1 else round(1 / factor(1))
+    assert warmup == math.ceil(ratio * total) == warmup_steps_for(ratio, 2, len(train), 8)
+
+
+def test_patience_counts_epochs_without_a_better_score_and_zero_never_stops():
+    best: BestSoFar[int] = BestSoFar()
+    assert best.offer((0.5, -1.0), 1) and best.offer((0.6, -1.2), 2)
+    assert not best.offer((0.6, -1.3), 3) and not best.offer((0.4, -0.1), 4)
+    assert best.item == 2 and best.since == 2
+    assert best.out_of_patience(2) and not best.out_of_patience(3)
+    assert not best.out_of_patience(0)  # [training] early_stopping_patience = 0: never stop early
+
+
+def test_workspace_train_validates_its_overrides_before_loading_data(tmp_path):
+    from tui_data import build_workspace
+
+    ws = build_workspace(tmp_path / "ws", versions=False)
+    try:
+        with pytest.raises(ReviewtuiError, match=r"\[training\].*epochs must be between 1 and"):
+            ws.train(training={"epochs": 0})
+        with pytest.raises(ReviewtuiError, match="learnig_rate.*did you mean 'learning_rate'"):
+            ws.train(training={"learnig_rate": 1e-3})
+    finally:
+        ws.close()

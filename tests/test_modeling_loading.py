@@ -1,4 +1,4 @@
-"""Model resolution and import hygiene of the modeling room."""
+"""Model resolution and import hygiene of the modeling package."""
 
 from __future__ import annotations
 
@@ -53,13 +53,15 @@ def test_empty_spec_is_refused():
         resolve_model("  ")
 
 
-def test_importing_the_modeling_room_stays_light():
-    """Importing the modules other rooms import at start-up pulls in no heavy library."""
+def test_importing_the_modeling_package_stays_light():
+    """Importing the modules other packages import at start-up pulls in no heavy library."""
     code = (
         "import sys, json\n"
         "import reviewtui.modeling, reviewtui.modeling.loading, reviewtui.modeling.embeddings\n"
         "import reviewtui.modeling.quick, reviewtui.modeling.card, reviewtui.modeling.inference\n"
         "import reviewtui.modeling.finetune, reviewtui.modeling.tuning, reviewtui.modeling.history\n"
+        "import reviewtui.modeling.data, reviewtui.modeling.metrics, reviewtui.modeling.batching\n"
+        "import reviewtui.modeling.trial_log\n"
         "heavy = ['torch', 'transformers', 'datasets', 'ray', 'sklearn', 'pandas']\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
 import pytest
 
-from modeling_fixtures import LABELS, make_frame
+from modeling_fixtures import LABELS, default_C, make_frame, model_settings
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Progress
 from reviewtui.modeling import Cancelled
@@ -107,8 +108,13 @@ def test_train_quick_saves_a_model_that_saved_classifier_predicts_with(tmp_path)
 
     df = make_frame(60)
     card = train_quick(df, models_dir=tmp_path / "models", label_keys=LABELS, cache_dir=tmp_path / "cache",
-                       name="q1", dataset_version="dataset-3", dataset_sha256="abc")
+                       model=model_settings("minilm"), C=default_C(), name="q1", dataset_version="dataset-3",
+                       dataset_sha256="abc")
     assert card.kind == "quick" and card.labels == LABELS and card.taxonomy_keys == LABELS
+    assert card.hyperparameters["C"] == default_C() and card.hyperparameters["max_length"] == 128
+    assert card.splits == {"train": 48, "validation": 0, "test": 12}
+    # the one timestamp format of every output (reviewtui.files.utc_now): UTC, milliseconds
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$", card.created_at)
     assert card.metrics["accuracy"] >= 0.75  # the categories are told apart by their words
     assert sum(map(sum, card.confusion_matrix)) == card.splits["test"]
     clf = SavedClassifier.load(tmp_path / "models" / "q1", cache_dir=tmp_path / "cache")

@@ -1,20 +1,40 @@
 """Ray Tune search: search space, a real ASHA + HyperOpt search on CPU with live trial events and
-an erroring (NaN) trial, and cancellation that keeps finished trials and leaves no Ray behind."""
+an erroring (NaN) trial, cancellation that keeps finished trials and leaves no Ray behind, one
+meaning of a trial's best, and saving the best trial of a cancelled search."""
 
 from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import psutil
 import pytest
 
-from modeling_fixtures import LABELS, make_frame, make_nan_model
+from modeling_fixtures import (LABELS, default_C, make_frame, make_nan_model, model_settings, training_settings,
+                               tuning_settings)
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import Progress, TrialUpdate
+from reviewtui.events import Notice, Progress, TrialUpdate
 
 TINY_TRAINING = {"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "warmup_ratio": 0.0, "seed": 42,
                  "ensemble_quick": False}
+
+
+def tiny_search(tiny_bert, tmp_path, *, tuning: dict, training: dict | None = None, **kw) -> dict:
+    """tune_models' keyword arguments for a search over the tiny BERT (16 tokens)."""
+    return dict(models_dir=tmp_path / "models", label_keys=LABELS, model=model_settings(tiny_bert, 16),
+                training=training_settings(**(training or TINY_TRAINING)), tuning=tuning_settings(**tuning),
+                quick_C=default_C(), cache_dir=tmp_path / "cache", **kw)
+
+
+def best_reports(updates: list[TrialUpdate]) -> dict[str, dict[str, float]]:
+    """Each trial's best report by the objective, from the stream of its RUNNING reports."""
+    best: dict[str, dict[str, float]] = {}
+    for u in updates:
+        if u.status == "RUNNING" and "objective" in u.metrics:
+            if u.trial_id not in best or u.metrics["objective"] > best[u.trial_id]["objective"]:
+                best[u.trial_id] = u.metrics
+    return best
 
 
 def _ray_children() -> list[str]:
@@ -44,18 +64,32 @@ def test_search_space_from_tuning_config():
 
     from reviewtui.modeling.tuning import search_space
 
-    space = search_space({"learning_rate": [1e-5, 1e-3], "epochs": [2, 9], "max_epochs": 5, "batch_size": [8, 16],
-                          "weight_decay": 0.0, "candidates": ["minilm", "quick"]}, "minilm")
+    space = search_space(tuning_settings(learning_rate=[1e-5, 1e-3], epochs=[2, 9], max_epochs=5, batch_size=[8, 16],
+                                         weight_decay=0.0, warmup_ratio=[0.1, 0.1], seed=[7],
+                                         candidates=["minilm", "quick"], quick_C=[1.0, 50.0]), "minilm")
     assert isinstance(space["learning_rate"], Float) and space["learning_rate"].lower == 1e-5
     assert isinstance(space["epochs"], Integer) and (space["epochs"].lower, space["epochs"].upper) == (2, 6)
     assert isinstance(space["batch_size"], Categorical) and space["batch_size"].categories == [8, 16]
-    assert space["weight_decay"] == 0.0
+    # one value (or a range of one point) is fixed
+    assert space["weight_decay"] == 0.0 and space["warmup_ratio"] == 0.1 and space["seed"] == 7
     assert space["model"].categories == ["minilm", "quick"] and isinstance(space["quick_C"], Float)
-    assert search_space({}, "some/model")["model"] == "some/model"
+    defaults = search_space(tuning_settings(), "some/model")
+    assert defaults["model"] == "some/model" and defaults["epochs"] == 8 and "quick_C" not in defaults
+    assert search_space(tuning_settings(epochs=[12], max_epochs=4), "minilm")["epochs"] == 4
     with pytest.raises(ReviewtuiError, match="learning_rate"):
-        search_space({"learning_rate": [1e-3, 1e-5]}, "minilm")
-    with pytest.raises(ReviewtuiError, match="batch_size|number"):
-        search_space({"epochs": "many"}, "minilm")
+        tuning_settings(learning_rate=[1e-3, 1e-5])
+    with pytest.raises(ReviewtuiError, match="epochs"):
+        tuning_settings(epochs="many")
+
+
+def test_the_search_starts_from_the_training_configuration():
+    from reviewtui.modeling.tuning import default_point, search_space
+
+    space = search_space(tuning_settings(learning_rate=[1e-5, 1e-3], batch_size=[8, 16, 32], candidates=["quick", "minilm"],
+                                         quick_C=[1.0, 50.0]), "minilm")
+    point = default_point(space, training_settings(learning_rate=5e-3, batch_size=16), "minilm", 10.0)
+    assert point["learning_rate"] == 1e-3  # clipped into the range
+    assert point["batch_size"] == 16 and point["model"] == "minilm" and point["quick_C"] == 10.0
 
 
 def test_a_trial_gives_its_memory_back_even_when_ray_stops_it(monkeypatch):
@@ -96,13 +130,35 @@ def test_a_trial_gives_its_memory_back_even_when_ray_stops_it(monkeypatch):
 
 
 @pytest.mark.parametrize("budget", [-5, "soon"])
-def test_a_bad_time_budget_is_refused_before_ray_starts(tmp_path, budget):
+def test_a_bad_override_is_refused_before_ray_starts(tmp_path, budget):
+    from tui_data import build_workspace
+
+    ws = build_workspace(tmp_path / "ws")
+    try:
+        with pytest.raises(ReviewtuiError, match="time_budget_s"):
+            ws.tune(tuning={"time_budget_s": budget}, trials=2)
+    finally:
+        ws.close()
+    assert not (tmp_path / "ws" / "models").exists() or not list((tmp_path / "ws" / "models").iterdir())
+
+
+def test_zero_trials_are_refused_not_replaced_by_the_configured_number(tmp_path):
+    from tui_data import build_workspace
+
     from reviewtui.modeling.tuning import tune_models
 
-    with pytest.raises(ReviewtuiError, match="time_budget_s"):
-        tune_models(make_frame(40), models_dir=tmp_path / "models", label_keys=LABELS,
-                    tuning={"time_budget_s": budget}, trials=2)
-    assert not (tmp_path / "models").exists()
+    ws = build_workspace(tmp_path / "ws", versions=False)
+    try:  # refused first, before looking for a dataset version
+        with pytest.raises(ReviewtuiError, match=r"at least 1, not 0.*\[tuning\] trials \(20\)"):
+            ws.tune(trials=0)
+    finally:
+        ws.close()
+    with pytest.raises(ReviewtuiError, match="at least 1, not -2"):
+        tune_models(make_frame(40), models_dir=tmp_path / "models", label_keys=LABELS, model=model_settings(),
+                    training=training_settings(), tuning=tuning_settings(), quick_C=default_C(), trials=-2)
+    with pytest.raises(ReviewtuiError, match="no configurations"):
+        tune_models(make_frame(40), models_dir=tmp_path / "models", label_keys=LABELS, model=model_settings(),
+                    training=training_settings(), tuning=tuning_settings(), quick_C=default_C(), configs=[])
 
 
 @pytest.mark.slow
@@ -112,12 +168,13 @@ def test_real_search_reports_live_trials_survives_a_nan_trial_and_saves_the_best
     nan_model = make_nan_model(tiny_bert, tmp_path / "nan-bert")
     events = []
     result = tune_models(
-        make_frame(120), models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
+        make_frame(120),
         # the first point HyperOpt evaluates is the first candidate: the NaN model errors
-        tuning={"candidates": [str(nan_model), str(tiny_bert)], "learning_rate": [1e-3, 1e-2], "epochs": [1, 3],
-                "max_epochs": 3, "batch_size": [16], "seed": 42, "seed_search": 7, "cpus_per_trial": 2},
-        training=TINY_TRAINING, max_length=16, trials=3, name="best", dataset_version="dataset-4",
-        on_event=events.append)
+        **tiny_search(tiny_bert, tmp_path, tuning={"candidates": [str(nan_model), str(tiny_bert)],
+                                                   "learning_rate": [1e-3, 1e-2], "epochs": [1, 3], "max_epochs": 3,
+                                                   "batch_size": [16], "seed": [42], "seed_search": 7,
+                                                   "cpus_per_trial": 2}),
+        trials=3, name="best", dataset_version="dataset-4", on_event=events.append)
 
     updates = [e for e in events if isinstance(e, TrialUpdate)]
     assert len(result.trials) == 3 and len({u.trial_id for u in updates}) == 3
@@ -138,6 +195,13 @@ def test_real_search_reports_live_trials_survives_a_nan_trial_and_saves_the_best
     progress = [e for e in events if isinstance(e, Progress) and e.task == "tune"]
     assert progress[-1].done == progress[-1].total == 3
 
+    # one meaning of best: every update carries its trial's best report so far, the result's best
+    # trial is the one whose best report is highest, and that trial's exact configuration is saved
+    best = best_reports(updates)
+    for t in result.trials:
+        assert t.best == best.get(t.trial_id, {})
+    assert result.best_trial_id == max(best, key=lambda k: best[k]["objective"])
+    assert result.best_metrics == best[result.best_trial_id]
     assert result.best_trial_id in {t.trial_id for t in finished}
     assert result.best_config["model"] == str(tiny_bert)
     card = result.card
@@ -145,12 +209,58 @@ def test_real_search_reports_live_trials_survives_a_nan_trial_and_saves_the_best
     assert (tmp_path / "models" / "best" / "model.safetensors").is_file()
     assert not (tmp_path / "models" / "best" / "quick_model.npz").exists()  # ensemble_quick = false
     assert card.extra["tuning"]["trials"] == 3 and card.extra["tuning"]["best_trial"] == result.best_trial_id
+    exact = result.exact_config(result.best_trial_id)
+    assert card.hyperparameters["learning_rate"] == exact["learning_rate"]  # not the rounded value shown
+    assert card.hyperparameters["epochs"] == exact["epochs"]
     assert card.hyperparameters["learning_rate"] == pytest.approx(result.best_config["learning_rate"], rel=1e-3)
     _assert_no_ray_left()
 
 
 @pytest.mark.slow
 def test_cancel_stops_the_search_keeps_finished_trials_and_leaves_no_ray(tmp_path, tiny_bert):
+    from reviewtui.modeling.tuning import save_tuned, tune_models
+
+    cancel = threading.Event()
+    events = []
+
+    cancelled_at: list[float] = []
+
+    def sink(event):
+        events.append(event)
+        if isinstance(event, TrialUpdate) and event.status == "TERMINATED" and not cancel.is_set():
+            cancel.set()  # the user presses Ctrl-C once a first trial has finished
+            cancelled_at.append(time.monotonic())
+
+    df = make_frame(80)
+    result = tune_models(
+        df, **tiny_search(tiny_bert, tmp_path, tuning={"learning_rate": [1e-3, 1e-2], "epochs": [30, 40],
+                                                       "max_epochs": 40, "batch_size": [16], "cpus_per_trial": 2},
+                          training={**TINY_TRAINING, "epochs": 1}),
+        trials=6, dataset_version="dataset-1", on_event=sink, cancel=cancel)
+    assert result.cancelled and result.card is None
+    assert not (tmp_path / "models").exists() or not list((tmp_path / "models").iterdir())
+    assert any(isinstance(e, Notice) and "nothing saved" in e.text for e in events)
+    first = result.trials[0]
+    assert first.status == "TERMINATED" and first.metrics["accuracy"] >= 0.0 and first.best
+    assert result.best_trial_id is not None  # the finished trial's result is kept
+    assert len(result.trials) < 6
+    assert all(t.status in ("TERMINATED", "STOPPED", "ERROR") for t in result.trials)
+    assert time.monotonic() - cancelled_at[0] < 60  # the running trials stop at once, not after 30+ epochs
+    _assert_no_ray_left()
+
+    # the cancelled search's best trial can still be saved, retrained with exactly its configuration
+    more = []
+    card = save_tuned(result, df, models_dir=tmp_path / "models", cache_dir=tmp_path / "cache", name="kept",
+                      on_event=more.append)
+    assert result.card is card and (tmp_path / "models" / "kept" / "model.safetensors").is_file()
+    assert card.dataset_version == "dataset-1" and card.extra["tuning"]["cancelled"] is True
+    assert card.extra["tuning"]["best_trial"] == result.best_trial_id
+    assert card.hyperparameters["learning_rate"] == result.exact_config(result.best_trial_id)["learning_rate"]
+    assert any(isinstance(e, Notice) and result.best_trial_id in e.text for e in more)
+
+
+@pytest.mark.slow
+def test_a_cancelled_search_can_save_its_best_trial_on_the_way_out(tmp_path, tiny_bert):
     from reviewtui.modeling.tuning import tune_models
 
     cancel = threading.Event()
@@ -158,23 +268,20 @@ def test_cancel_stops_the_search_keeps_finished_trials_and_leaves_no_ray(tmp_pat
 
     def sink(event):
         events.append(event)
-        if isinstance(event, TrialUpdate) and event.status == "TERMINATED":
-            cancel.set()  # the user presses Ctrl-C once a first trial has finished
+        if isinstance(event, TrialUpdate) and event.status == "RUNNING" and event.best:
+            cancel.set()  # Ctrl-C as soon as one trial has reported an epoch
 
-    started = time.monotonic()
     result = tune_models(
-        make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
-        tuning={"learning_rate": [1e-3, 1e-2], "epochs": [30, 40], "max_epochs": 40, "batch_size": [16],
-                "cpus_per_trial": 2},
-        training={**TINY_TRAINING, "epochs": 1}, max_length=16, trials=6, on_event=sink, cancel=cancel)
-    assert result.cancelled and result.card is None
-    assert not (tmp_path / "models").exists() or not list((tmp_path / "models").iterdir())
-    first = result.trials[0]
-    assert first.status == "TERMINATED" and first.metrics["accuracy"] >= 0.0
-    assert result.best_trial_id is not None  # the finished trial's result is kept
-    assert len(result.trials) < 6
-    assert all(t.status in ("TERMINATED", "STOPPED", "ERROR") for t in result.trials)
-    assert time.monotonic() - started < 120
+        make_frame(60), **tiny_search(tiny_bert, tmp_path, tuning={"learning_rate": [1e-3, 1e-2], "epochs": [20],
+                                                                   "max_epochs": 20, "batch_size": [16],
+                                                                   "cpus_per_trial": 2}),
+        trials=4, name="on-cancel", dataset_version="dataset-2", on_event=sink, cancel=cancel, save_on_cancel=True)
+    assert result.cancelled and result.best_trial_id is not None
+    assert result.card is not None and result.card.name == "on-cancel"
+    assert (tmp_path / "models" / "on-cancel" / "model_card.json").is_file()
+    assert result.card.extra["tuning"]["cancelled"] is True
+    assert any(isinstance(e, Notice) and e.level == "warning" and "retraining the best reported trial" in e.text
+               for e in events)
     _assert_no_ray_left()
 
 
@@ -183,10 +290,8 @@ def test_a_search_can_be_replayed_with_the_same_configurations_without_early_sto
     """bench_models compares ASHA with a full search this way: FIFO over ASHA's exact configs."""
     from reviewtui.modeling.tuning import tune_models
 
-    common = dict(models_dir=tmp_path / "models", label_keys=LABELS, model_spec=str(tiny_bert),
-                  tuning={"learning_rate": [1e-3, 1e-2], "epochs": 2, "max_epochs": 2, "batch_size": [8, 16],
-                          "cpus_per_trial": 2},
-                  training=TINY_TRAINING, max_length=16, retrain=False)
+    common = tiny_search(tiny_bert, tmp_path, tuning={"learning_rate": [1e-3, 1e-2], "epochs": 2, "max_epochs": 2,
+                                                      "batch_size": [8, 16], "cpus_per_trial": 2}, retrain=False)
     first = tune_models(make_frame(60), trials=3, **common)
     assert len(first.configs) == 3 and all("learning_rate" in c and "batch_size" in c for c in first.configs)
     again = tune_models(make_frame(60), scheduler="fifo", configs=first.configs, **common)
@@ -196,16 +301,87 @@ def test_a_search_can_be_replayed_with_the_same_configurations_without_early_sto
 
 
 def test_resources_share_gpus_and_refuse_bad_shares():
-    from reviewtui.errors import ReviewtuiError
-    from reviewtui.modeling.tuning import _resources
+    from dataclasses import replace
 
-    # CPU only: cpus_per_trial CPUs each
-    assert _resources({"cpus_per_trial": 2}, 20, {"CPU": 16}) == ({"cpu": 2}, 8, 2)
+    from reviewtui.modeling.tuning import trial_resources
+
+    def tuning(**over):
+        return replace(tuning_settings(), **over)  # unvalidated, as a hand-built section could be
+
+    # CPU only: cpus_per_trial CPUs each; 0 takes half the machine, at most 4
+    assert trial_resources(tuning(cpus_per_trial=2), 20, {"CPU": 16}) == ({"cpu": 2}, 8, 2)
+    assert trial_resources(tuning(cpus_per_trial=0), 20, {"CPU": 16}) == ({"cpu": 4}, 4, 4)
     # one GPU per trial by default; a quarter GPU runs four trials side by side, CPUs permitting
-    assert _resources({"cpus_per_trial": 2}, 20, {"CPU": 16, "GPU": 1}) == ({"cpu": 2, "gpu": 1.0}, 1, 2)
-    assert _resources({"cpus_per_trial": 2, "gpus_per_trial": 0.25}, 20, {"CPU": 16, "GPU": 1}) == (
+    assert trial_resources(tuning(cpus_per_trial=2), 20, {"CPU": 16, "GPU": 1}) == ({"cpu": 2, "gpu": 1.0}, 1, 2)
+    assert trial_resources(tuning(cpus_per_trial=2, gpus_per_trial=0.25), 20, {"CPU": 16, "GPU": 1}) == (
         {"cpu": 2, "gpu": 0.25}, 4, 2)
-    assert _resources({"cpus_per_trial": 4, "gpus_per_trial": 0.25}, 3, {"CPU": 8, "GPU": 2})[1] == 2
-    for bad in (0.3 * 5, -1, "half", 2.5):
+    assert trial_resources(tuning(cpus_per_trial=4, gpus_per_trial=0.25), 3, {"CPU": 8, "GPU": 2})[1] == 2
+    for bad in (0.3 * 5, 0.0, 2.5):
         with pytest.raises(ReviewtuiError, match="gpus_per_trial"):
-            _resources({"gpus_per_trial": bad}, 4, {"CPU": 4, "GPU": 1})
+            trial_resources(tuning(gpus_per_trial=bad), 4, {"CPU": 4, "GPU": 1})
+    assert trial_resources(tuning(gpus_per_trial=0.0), 4, {"CPU": 4}) == ({"cpu": 2}, 2, 2)  # no GPU: unused
+
+
+def _fake_trial(trial_id: str, config: dict, last: dict | None = None):
+    return SimpleNamespace(trial_id=trial_id, config=config, status="RUNNING", last_result=last or {},
+                           get_error=lambda: "", error_file=None)
+
+
+def test_a_trials_best_is_its_best_report_not_its_last_and_the_search_saves_that_trial(tmp_path):
+    """A fake stream of reports through the real Ray Tune callback: trial a's last report is worse
+    than its first. The table's best, the star (the best trial), the summary's metrics and the
+    configuration retrained all come from a's first report."""
+    from reviewtui.modeling.trial_events import SESSIONS, TrialEvents, new_session_id
+    from reviewtui.modeling.trial_log import SearchLog
+    from reviewtui.modeling.tuning import SearchInputs, TuneResult, collect_results, save_tuned
+
+    events = []
+    log = SearchLog(events.append, None, 2)
+    sid = new_session_id()
+    SESSIONS[sid] = log
+    callback = TrialEvents(sid)
+    a = _fake_trial("a", {"model": "quick", "quick_C": 3.14159265})  # exact: more digits than the table shows
+    b = _fake_trial("b", {"model": "quick", "quick_C": 77.7})
+
+    def report(trial, it, acc, loss):
+        callback.on_trial_result(0, [], trial, {"accuracy": acc, "loss": loss, "objective": acc - 1e-3 * loss,
+                                                "training_iteration": it, "time_total_s": float(it)})
+
+    try:
+        callback.on_trial_start(0, [], a)
+        callback.on_trial_start(0, [], b)
+        report(a, 1, 0.95, 0.2)  # a's best
+        report(b, 1, 0.80, 0.5)
+        report(a, 2, 0.60, 0.9)  # a's last report is worse than its first
+        report(b, 2, 0.85, 0.4)  # b's last beats a's last, not a's best
+        a.last_result, b.last_result = {"training_iteration": 2, "planned_epochs": 2}, {"training_iteration": 2}
+        callback.on_trial_complete(0, [], a)
+        callback.on_trial_complete(0, [], b)
+    finally:
+        SESSIONS.pop(sid)
+
+    updates = [e for e in events if isinstance(e, TrialUpdate)]
+    assert [u.best for u in updates if u.trial_id == "a"][0] == {}  # before the first report
+    last = {u.trial_id: u for u in updates}
+    assert last["a"].status == "TERMINATED" and last["a"].metrics["accuracy"] == 0.60
+    assert last["a"].best["accuracy"] == 0.95 and last["b"].best["accuracy"] == 0.85
+
+    result = collect_results(log, TuneResult(inputs=SearchInputs(
+        label_keys=LABELS, model=model_settings("minilm"), training=training_settings(), quick_C=default_C(),
+        trials=2, dataset_version="dataset-5")))
+    assert result.best_trial_id == "a" and result.best_metrics["accuracy"] == 0.95
+    assert result.best_config == {"model": "quick", "quick_C": 3.142, "best_epoch": 1}
+    card = save_tuned(result, make_frame(60), models_dir=tmp_path / "models", cache_dir=tmp_path / "cache",
+                      name="tuned-a")
+    assert card.kind == "quick" and card.hyperparameters["C"] == 3.14159265  # a's exact configuration
+    assert card.extra["tuning"]["best_trial"] == "a" and card.extra["tuning"]["best_validation"]["accuracy"] == 0.95
+    assert card.dataset_version == "dataset-5"
+
+
+def test_saving_a_search_without_any_report_is_a_clear_error(tmp_path):
+    from reviewtui.modeling.tuning import TuneResult, save_tuned
+
+    result = TuneResult(trials=[TrialUpdate("a", "STOPPED")], configs=[{}], cancelled=True)
+    with pytest.raises(ReviewtuiError, match="no trial of this search reported.*nothing to save"):
+        save_tuned(result, make_frame(40), models_dir=tmp_path / "models")
+    assert not (tmp_path / "models").exists()

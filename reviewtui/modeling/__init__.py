@@ -1,15 +1,24 @@
-"""The modeling room: model resolution, cached embeddings, the quick model, fine-tuning, Ray Tune.
+"""The modeling package: model resolution, cached embeddings, the quick model, fine-tuning, Ray Tune.
 
 Kept light on purpose: importing ``reviewtui.modeling`` pulls in none of torch, transformers,
 datasets, ray or sklearn; the submodules import them inside the functions that need them.
 
-* ``loading``    resolve_model(spec) -> ResolvedModel
-* ``embeddings`` EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)
-* ``quick``      QuickModel: embeddings + a linear classifier
-* ``finetune``   train_model(df, ...) -> ModelCard (Hugging Face Trainer)
-* ``inference``  SavedClassifier.load(model_dir).predict_proba(texts)
-* ``tuning``     tune_models(df, ...) -> TuneResult (Ray Tune ASHA + HyperOpt)
-* ``history``    model_history(models_dir) -> metrics per dataset version
+Its modules, each importing only those listed above it:
+
+* ``data``        split_dataset(df, label_keys) -> Splits (the one train/validation/test split)
+* ``metrics``     softmax, classification_metrics, the search objective
+* ``card``        ModelCard, load_card, list_cards, write_model_dir
+* ``loading``     resolve_model(spec) -> ResolvedModel
+* ``batching``    length-sorted batches; predict_logits, encode_texts
+* ``embeddings``  EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)
+* ``quick``       QuickModel (embeddings + a linear classifier), train_quick
+* ``finetune``    fit_transformer, train_model(df, model=, training=, ...) -> ModelCard (HF Trainer)
+* ``inference``   SavedClassifier.load(model_dir).predict_proba(texts), load_classifier
+* ``trial_log``   SearchLog: each trial's latest update and best report of a search
+* ``trial_events`` the Ray Tune callback and stopper that feed a SearchLog (imports ray)
+* ``tuning``      tune_models(df, model=, training=, tuning=, ...) -> TuneResult, save_tuned
+* ``history``     model_history(models_dir) -> metrics per dataset version
+* ``gpu``         gpu_stats() for the live trial table
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The model card: what a saved model is, what it was trained on, and how well it did.
 
-Every folder under ``models/<name>/`` has a ``model_card.json``. The analysis room reads
+Every folder under ``models/<name>/`` has a ``model_card.json``. The analysis package reads
 ``taxonomy_keys`` to refuse predicting with a model trained on another taxonomy, and history
 reads ``dataset_version`` and ``metrics`` to draw learning curves.
 """
@@ -12,13 +12,13 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from reviewtui.config import atomic_write_text
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import atomic_write_text, utc_now
 
 CARD_FILE = "model_card.json"
 CARD_FORMAT = 1
@@ -116,7 +116,15 @@ def load_card(model_dir: Path) -> ModelCard:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    """A card's ``created_at``: :func:`reviewtui.files.utc_now`, the one timestamp format."""
+    return utc_now()
+
+
+def default_model_name(dataset_version: str | None, base: str) -> str:
+    """``<dataset version>-<base>-<local date-time>``: the folder name of a model saved without a name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = base.replace("/", "-")
+    return f"{dataset_version or 'model'}-{base}-{stamp}"
 
 
 def hardware_info() -> dict[str, Any]:

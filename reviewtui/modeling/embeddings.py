@@ -19,9 +19,14 @@ from typing import Sequence
 
 import numpy as np
 
-from reviewtui.events import EventSink, Progress, emit
+from reviewtui.events import EventSink
 from reviewtui.modeling import Cancelled
+from reviewtui.modeling.batching import BATCH_SIZE, encode_texts
 from reviewtui.modeling.loading import ResolvedModel, resolve_model
+from reviewtui.settings import ModelSettings
+
+#: The encoder and length used where no [model] settings are given: the settings' defaults.
+DEFAULT_MODEL = ModelSettings()
 
 _LOADED: dict[str, tuple[object, object]] = {}
 SAVE_EVERY_S = 60.0
@@ -49,67 +54,14 @@ def load_encoder_cached(resolved: ResolvedModel):
         return _LOADED[resolved.path]
 
 
-def mean_pool(last_hidden, attention_mask):
-    """Mean of ``last_hidden`` over positions where ``attention_mask`` is 1 (torch tensors)."""
-    mask = attention_mask.unsqueeze(-1).to(last_hidden.dtype)
-    return (last_hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-
-def length_sorted_batches(tokenizer, texts: Sequence[str], *, device, max_length: int = 128,
-                          batch_size: int = 64, on_event: EventSink | None = None,
-                          cancel: threading.Event | None = None, task: str = "embed", done_offset: int = 0,
-                          total: int | None = None):
-    """Yield (input indices, tokenised batch on ``device``) over ``texts`` sorted by length, so
-    padding stays short; emits Progress(task, done, total) after each batch is consumed. Raises
-    Cancelled when ``cancel`` is set between batches. The caller runs the model (in inference mode)."""
-    n = len(texts)
-    order = sorted(range(n), key=lambda i: len(str(texts[i])))
-    total = n if total is None else total
-    for start in range(0, n, batch_size):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(f"{task} cancelled after {done_offset + start} of {total} texts")
-        idx = order[start:start + batch_size]
-        batch = tokenizer([str(texts[i]) for i in idx], padding=True, truncation=True,
-                          max_length=max_length, return_tensors="pt")
-        yield idx, {k: v.to(device) for k, v in batch.items()}
-        emit(on_event, Progress(task, done_offset + min(start + batch_size, n), total))
-
-
-def encode_texts(tokenizer, model, texts: Sequence[str], *, max_length: int = 128, batch_size: int = 64,
-                 device: str | None = None, on_event: EventSink | None = None, cancel: threading.Event | None = None,
-                 task: str = "embed", done_offset: int = 0, total: int | None = None) -> np.ndarray:
-    """Mean-pooled, L2-normalised embeddings of ``texts`` (float32, input order).
-
-    Texts are encoded in length-sorted batches so padding stays short. Raises Cancelled when
-    ``cancel`` is set between batches.
-    """
-    import torch
-
-    n = len(texts)
-    dim = int(model.config.hidden_size)
-    out = np.zeros((n, dim), dtype=np.float32)
-    if n == 0:
-        return out
-    device = device or next(model.parameters()).device.type
-    if next(model.parameters()).device.type != device:
-        model.to(device)
-    with torch.inference_mode():
-        for idx, batch in length_sorted_batches(tokenizer, texts, device=device, max_length=max_length,
-                                                batch_size=batch_size, on_event=on_event, cancel=cancel,
-                                                task=task, done_offset=done_offset, total=total):
-            hidden = model(**batch).last_hidden_state
-            pooled = torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]), p=2, dim=1)
-            out[idx] = pooled.float().cpu().numpy()
-    return out
-
-
 class EmbeddingCache:
     """Embeddings of texts for one model, cached on disk by text sha1.
 
     ``embed(texts)`` returns an (N, D) float32 array, rows L2-normalised, in input order.
     """
 
-    def __init__(self, cache_dir: Path, model_spec: str = "minilm", max_length: int = 128) -> None:
+    def __init__(self, cache_dir: Path, model_spec: str = DEFAULT_MODEL.base,
+                 max_length: int = DEFAULT_MODEL.max_length) -> None:
         self.resolved = resolve_model(model_spec)
         self.max_length = int(max_length)
         self.folder = Path(cache_dir) / "embeddings" / _model_key(self.resolved, self.max_length)
@@ -192,7 +144,7 @@ class EmbeddingCache:
         self._load()
         return [text_key(t) in (self._keys or {}) for t in texts]
 
-    def embed(self, texts: Sequence[str], on_event: EventSink | None = None, batch_size: int = 64,
+    def embed(self, texts: Sequence[str], on_event: EventSink | None = None, batch_size: int = BATCH_SIZE,
               cancel: threading.Event | None = None) -> np.ndarray:
         """(N, D) float32 L2-normalised embeddings of ``texts`` in input order.
 
@@ -250,8 +202,8 @@ class EmbeddingCache:
         flush()
 
 
-def embed_texts(texts: Sequence[str], spec: str, *, max_length: int = 128, cache_dir: Path | None = None,
-                batch_size: int = 64, on_event: EventSink | None = None,
+def embed_texts(texts: Sequence[str], spec: str, *, max_length: int = DEFAULT_MODEL.max_length,
+                cache_dir: Path | None = None, batch_size: int = BATCH_SIZE, on_event: EventSink | None = None,
                 cancel: threading.Event | None = None) -> np.ndarray:
     """(N, D) embeddings of ``texts`` with model ``spec``: through the embedding cache in
     ``cache_dir`` when there is one (only new texts are encoded), else encoded now with the encoder

@@ -1,13 +1,17 @@
 """Fine-tuning a transformer classifier with the Hugging Face Trainer, and evaluating it.
 
-``train_model`` is what ``reviewtui train`` runs: filter the dataset version to the taxonomy's
-training categories, split it the way the original project did (stratified test 0.2, then
-validation 0.2 of the rest, seed 42), fine-tune with early stopping on the validation split
-(class weights when classes are imbalanced), evaluate on the test split and save
-``models/<name>/`` (weights, tokenizer, model_card.json) atomically.
+``train_model`` is what ``reviewtui train`` runs: the dataset version's one split
+(:func:`reviewtui.modeling.data.split_dataset`), fine-tuning with early stopping on the validation
+split (class weights when classes are imbalanced), evaluation on the test split, and
+``models/<name>/`` (weights, tokenizer, model_card.json) written atomically.
 
 ``fit_transformer`` is the training step alone; Ray Tune trials call it with an ``epoch_callback``
 that reports validation metrics to the scheduler after every epoch.
+
+The Trainer arguments used here mean the same in transformers 4.46 and later and in 5.x: the
+warm-up is given as a whole number of steps (``warmup_steps`` is a count in 4.x and a ratio below 1
+in 5.x), the checkpoint's dtype is cast after loading, and the tokenizer is not handed to the
+Trainer (``tokenizer=`` became ``processing_class=`` in 4.46; the collator already pads).
 """
 
 from __future__ import annotations
@@ -23,18 +27,20 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from reviewtui.settings import TrainingSettings, to_toml_dict
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.card import ModelCard, hardware_info, now_iso, write_model_dir
+from reviewtui.modeling.batching import predict_logits
+from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
+from reviewtui.modeling.data import split_dataset
+from reviewtui.modeling.metrics import BestSoFar, classification_metrics, softmax, validation_metrics
+from reviewtui.settings import ModelSettings, TrainingSettings, to_toml_dict
 
-SPLIT_SEED = 42
-TEST_SIZE = 0.2
-VAL_SIZE = 0.2
-
-TRAINING_DEFAULTS: dict[str, Any] = {"class_weights": "auto", "select_metric": "accuracy", "ensemble_quick": True,
-                                     **to_toml_dict(TrainingSettings())}
+#: The validation metric that picks the best epoch (ties broken by the lower validation loss).
+SELECT_METRIC = "accuracy"
+#: The ensemble's quick half embeds with the packaged MiniLM at the default length, whatever encoder
+#: is fine-tuned: fast, offline, and the vectors active learning caches with the default [model].
+ENSEMBLE_ENCODER = ModelSettings(base="minilm")
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -43,57 +49,7 @@ class TrainingDiverged(ReviewtuiError):
     """The loss became NaN or infinite (learning rate too high, or broken data)."""
 
 
-# --- data -------------------------------------------------------------------------------------
-def prepare_frame(df, label_keys: Sequence[str]):
-    """Rows fit for training: not skipped, a label among ``label_keys``, non-empty content.
-
-    Returns a new DataFrame with columns ``content`` and ``label`` (plus the others kept).
-    Raises ReviewtuiError when required columns are missing.
-    """
-    missing = [c for c in ("label", "content") if c not in df.columns]
-    if missing:
-        raise ReviewtuiError(f"the dataset has no {', '.join(missing)} column: export it again with reviewtui export")
-    out = df.copy()
-    if "skipped" in out.columns:
-        skipped = out["skipped"].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
-        out = out[~skipped]
-    out = out[out["label"].notna() & out["content"].notna()]
-    out["label"] = out["label"].astype(str).str.strip()
-    out["content"] = out["content"].astype(str)
-    out = out[out["content"].str.strip() != ""]
-    out = out[out["label"].isin(list(label_keys))]
-    return out.reset_index(drop=True)
-
-
-def present_labels(labels: Sequence[str], label_keys: Sequence[str]) -> list[str]:
-    """The training keys that occur in ``labels``, in taxonomy order."""
-    seen = set(labels)
-    return [k for k in label_keys if k in seen]
-
-
-def split_frame(df, test_size: float = TEST_SIZE, val_size: float = VAL_SIZE, seed: int = SPLIT_SEED):
-    """(train, validation, test) DataFrames: stratified test ``test_size``, then validation
-    ``val_size`` of the rest, fixed seed — the original project's split.
-
-    Raises ReviewtuiError when there is too little data to split.
-    """
-    from sklearn.model_selection import train_test_split
-
-    counts = df["label"].value_counts()
-    if len(df) < 10 or len(counts) < 2:
-        raise ReviewtuiError(
-            f"too little data to train: {len(df)} labeled rows in {len(counts)} categories; "
-            "label at least 10 assets in two or more training categories"
-        )
-    # stratifying needs every class in every split; rare classes fall back to a plain split
-    stratify_ok = counts.min() >= 4
-    strat = df["label"] if stratify_ok else None
-    rest, test = train_test_split(df, test_size=test_size, stratify=strat, random_state=seed)
-    strat = rest["label"] if stratify_ok and rest["label"].value_counts().min() >= 2 else None
-    train, val = train_test_split(rest, test_size=val_size, stratify=strat, random_state=seed)
-    return train.reset_index(drop=True), val.reset_index(drop=True), test.reset_index(drop=True)
-
-
+# --- class weights -------------------------------------------------------------------------------
 def class_weights_for(labels: Sequence[str], classes: Sequence[str], mode: str = "auto",
                       threshold: float = 1.5) -> dict[str, float] | None:
     """Inverse-frequency class weights (n / (k * count)), or None.
@@ -117,47 +73,13 @@ def class_weights_for(labels: Sequence[str], classes: Sequence[str], mode: str =
     return {c: (n / (k * v) if v else 1.0) for c, v in counts.items()}
 
 
-# --- metrics ----------------------------------------------------------------------------------
-def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str]):
-    """(metrics, per_class, confusion) for integer class ids.
-
-    ``metrics``: accuracy, precision/recall/f1 weighted and macro. ``per_class``: label ->
-    precision, recall, f1, support. ``confusion``: rows true, columns predicted, in ``labels`` order.
-    """
-    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
-
-    ids = list(range(len(labels)))
-    metrics: dict[str, float] = {"accuracy": float(accuracy_score(y_true, y_pred))}
-    for avg in ("weighted", "macro"):
-        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=avg, zero_division=0)
-        metrics.update({f"precision_{avg}": float(p), f"recall_{avg}": float(r), f"f1_{avg}": float(f)})
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=None, zero_division=0)
-    per_class = {label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-                 for i, label in enumerate(labels)}
-    confusion = confusion_matrix(y_true, y_pred, labels=ids).astype(int).tolist()
-    return metrics, per_class, confusion
-
-
 # --- training ---------------------------------------------------------------------------------
-def training_params(training: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
-    """[training] merged over the defaults and ``overrides``, with types fixed."""
-    hp = dict(TRAINING_DEFAULTS)
-    hp.update({k: v for k, v in (training or {}).items() if v is not None})
-    hp.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        hp["epochs"] = int(round(float(hp["epochs"])))
-        hp["batch_size"] = int(hp["batch_size"])
-        hp["seed"] = int(hp["seed"])
-        hp["early_stopping_patience"] = int(hp["early_stopping_patience"])
-        for key in ("learning_rate", "weight_decay", "warmup_ratio"):
-            hp[key] = float(hp[key])
-    except (TypeError, ValueError) as exc:
-        raise ReviewtuiError(f"[training] in reviewtui.toml has a bad value ({exc}); fix the number") from exc
-    if hp["epochs"] < 1 or hp["batch_size"] < 1 or not 0 < hp["learning_rate"] < 1:
-        raise ReviewtuiError("[training] needs epochs >= 1, batch_size >= 1 and 0 < learning_rate < 1")
-    if not 0 <= hp["warmup_ratio"] < 1:
-        raise ReviewtuiError("[training] warmup_ratio must be in [0, 1)")
-    return hp
+def warmup_steps_for(ratio: float, epochs: int, rows: int, batch_size: int) -> int:
+    """Warm-up steps for a warm-up ``ratio`` of the whole run: ``ceil(ratio x total steps)``, with
+    ``ceil(rows / batch_size)`` optimiser steps per epoch (what the Trainer takes with no gradient
+    accumulation), as transformers itself rounds a ratio."""
+    steps_per_epoch = max(1, math.ceil(rows / max(1, batch_size)))
+    return math.ceil(float(ratio) * int(epochs) * steps_per_epoch)
 
 
 @dataclass
@@ -195,13 +117,12 @@ def _quiet_datasets() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "minilm", *,
-                    hp: dict[str, Any] | None = None, max_length: int = 128,
+def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSettings, training: TrainingSettings, *,
                     on_event: EventSink | None = None, cancel: threading.Event | None = None,
                     epoch_callback: EpochCallback | None = None, work_dir: Path | None = None) -> FitResult:
-    """Fine-tune ``model_spec`` on ``train_df`` (columns content, label), evaluating on ``val_df``
-    after every epoch; stops early after ``early_stopping_patience`` epochs without improvement and
-    restores the best epoch's weights.
+    """Fine-tune ``model.base`` on ``train_df`` (columns content, label), evaluating on ``val_df``
+    after every epoch; stops early after ``training.early_stopping_patience`` epochs without a better
+    validation score (0: never) and restores the best epoch's weights.
 
     ``epoch_callback(epoch, val_metrics)`` runs after each evaluation (Ray Tune reports there).
     Emits Progress("train", step, total_steps). Raises Cancelled when ``cancel`` is set,
@@ -211,33 +132,30 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "
     from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, PrinterCallback,
                               Trainer, TrainerCallback, TrainingArguments, set_seed)
 
-    from reviewtui.modeling.loading import load_tokenizer, quiet_transformers, resolve_model
+    from reviewtui.modeling.loading import load_error, load_tokenizer, quiet_transformers, resolve_model
 
-    hp = training_params(hp)
     labels = list(labels)
     label2id = {label: i for i, label in enumerate(labels)}
-    resolved = resolve_model(model_spec)
+    resolved = resolve_model(model.base)
     quiet_transformers()
     _quiet_datasets()
     tokenizer = load_tokenizer(resolved)
-    set_seed(hp["seed"])
+    set_seed(training.seed)
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
+        classifier = AutoModelForSequenceClassification.from_pretrained(
             resolved.path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id,
             ignore_mismatched_sizes=True, local_files_only=resolved.is_local,
-            dtype=torch.float32,  # a checkpoint saved in fp16/bf16 still trains in fp32 (AMP does the rest)
         )
     except OSError as exc:
-        from reviewtui.modeling.loading import load_error
-
         raise ReviewtuiError(load_error(resolved, exc)) from exc
+    classifier = classifier.float()  # a checkpoint saved in fp16/bf16 still trains in fp32 (AMP does the rest)
 
     y_train = [label2id[v] for v in train_df["label"]]
     y_val = [label2id[v] for v in val_df["label"]]
-    train_ds = _tokenized(tokenizer, list(train_df["content"]), y_train, max_length)
-    val_ds = _tokenized(tokenizer, list(val_df["content"]), y_val, max_length)
+    train_ds = _tokenized(tokenizer, list(train_df["content"]), y_train, model.max_length)
+    val_ds = _tokenized(tokenizer, list(val_df["content"]), y_val, model.max_length)
 
-    weights = class_weights_for(list(train_df["label"]), labels, hp.get("class_weights", "auto"))
+    weights = class_weights_for(list(train_df["label"]), labels, training.class_weights)
     compute_loss_func = None
     if weights is not None:
         weight_tensor = torch.tensor([weights[label] for label in labels], dtype=torch.float32)
@@ -247,17 +165,13 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "
             return torch.nn.functional.cross_entropy(
                 logits.float(), targets.to(logits.device), weight=weight_tensor.to(logits.device))
 
-    select = str(hp.get("select_metric", "accuracy"))
-    patience = max(1, int(hp["early_stopping_patience"]))
-    state = {"best": None, "best_state": None, "best_epoch": 0, "bad": 0, "history": [],
-             "cancelled": False, "diverged": None}
+    best: BestSoFar[int] = BestSoFar()  # the best epoch; its weights are kept in state
+    state: dict[str, Any] = {"history": [], "best_weights": None, "cancelled": False, "diverged": None}
 
     def val_metrics_of(eval_pred) -> dict[str, float]:
         logits, y = eval_pred
         logits = logits[0] if isinstance(logits, tuple) else logits
-        metrics, _, _ = classification_metrics(list(y), list(np.asarray(logits).argmax(-1)), labels)
-        return {"accuracy": metrics["accuracy"], "f1_weighted": metrics["f1_weighted"],
-                "f1_macro": metrics["f1_macro"]}
+        return validation_metrics(list(y), list(np.asarray(logits).argmax(-1)), labels)
 
     class Watch(TrainerCallback):
         def on_step_end(self, args, tstate, control, **kw):
@@ -287,14 +201,11 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "
                 control.should_training_stop = True
                 return control
             state["history"].append(row)
-            score = (row.get(select, 0.0), -row.get("loss", 0.0))
-            if state["best"] is None or score > state["best"]:
-                state["best"], state["best_epoch"], state["bad"] = score, epoch, 0
-                state["best_state"] = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            else:
-                state["bad"] += 1
-                if state["bad"] >= patience:
-                    control.should_training_stop = True
+            score = (row.get(SELECT_METRIC, 0.0), -row.get("loss", 0.0))
+            if best.offer(score, epoch):
+                state["best_weights"] = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            elif best.out_of_patience(training.early_stopping_patience):
+                control.should_training_stop = True
             emit(on_event, Notice("info", f"epoch {epoch}: validation accuracy {row.get('accuracy', 0):.3f}, "
                                           f"weighted F1 {row.get('f1_weighted', 0):.3f}"))
             if epoch_callback is not None:
@@ -306,17 +217,20 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "
     out_dir = Path(tempfile.mkdtemp(prefix="reviewtui-train-", dir=work_dir))
     try:
         args = TrainingArguments(
-            output_dir=str(out_dir), num_train_epochs=hp["epochs"], learning_rate=hp["learning_rate"],
-            per_device_train_batch_size=hp["batch_size"], per_device_eval_batch_size=max(32, hp["batch_size"]),
-            weight_decay=hp["weight_decay"], warmup_steps=hp["warmup_ratio"], seed=hp["seed"],
+            output_dir=str(out_dir), num_train_epochs=training.epochs, learning_rate=training.learning_rate,
+            per_device_train_batch_size=training.batch_size,
+            per_device_eval_batch_size=max(32, training.batch_size),
+            weight_decay=training.weight_decay, warmup_steps=0, seed=training.seed,
             eval_strategy="epoch", save_strategy="no", logging_strategy="epoch", report_to="none",
             disable_tqdm=True, bf16=bf16, fp16=bool(use_cuda and not bf16), dataloader_num_workers=0,
             use_cpu=not use_cuda and not _mps_ok(),
         )
-        trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                          data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                          compute_metrics=val_metrics_of, compute_loss_func=compute_loss_func,
-                          callbacks=[Watch()])
+        # a whole number of steps: transformers 4 reads warmup_steps as a count, 5 reads one below 1 as a ratio
+        args.warmup_steps = warmup_steps_for(training.warmup_ratio, training.epochs, len(train_ds),
+                                             args.train_batch_size)
+        trainer = Trainer(model=classifier, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                          data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=val_metrics_of,
+                          compute_loss_func=compute_loss_func, callbacks=[Watch()])
         trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout
         started = time.perf_counter()
         output = trainer.train()
@@ -327,13 +241,14 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model_spec: str = "
         raise Cancelled("training cancelled; no model was saved")
     if state["diverged"]:
         raise TrainingDiverged(f"{state['diverged']}: lower the learning rate in [training] and retrain")
-    if state["best_state"] is not None:
-        trainer.model.load_state_dict(state["best_state"])
+    best_epoch = best.item or 0
+    if state["best_weights"] is not None:
+        trainer.model.load_state_dict(state["best_weights"])
     trainer.model.eval()
-    best = next((r for r in state["history"] if int(r["epoch"]) == state["best_epoch"]), {})
+    best_row = next((r for r in state["history"] if int(r["epoch"]) == best_epoch), {})
     return FitResult(model=trainer.model, tokenizer=tokenizer, labels=labels, history=state["history"],
-                     epochs_trained=float(output.metrics.get("epoch", hp["epochs"]) or hp["epochs"]),
-                     best_epoch=state["best_epoch"], validation_metrics=best, class_weights=weights,
+                     epochs_trained=float(output.metrics.get("epoch", training.epochs) or training.epochs),
+                     best_epoch=best_epoch, validation_metrics=best_row, class_weights=weights,
                      seconds=seconds, device=str(trainer.args.device))
 
 
@@ -341,42 +256,6 @@ def _mps_ok() -> bool:
     import torch
 
     return bool(getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available())
-
-
-def predict_logits(model, tokenizer, texts: Sequence[str], *, max_length: int = 128, batch_size: int = 64,
-                   on_event: EventSink | None = None, cancel: threading.Event | None = None,
-                   task: str = "predict") -> np.ndarray:
-    """(N, K) logits of a sequence classifier, in input order: length-sorted batches, inference
-    mode, on the model's device. Raises Cancelled when ``cancel`` is set between batches."""
-    import torch
-
-    n = len(texts)
-    k = int(model.config.num_labels)
-    out = np.zeros((n, k), dtype=np.float32)
-    if n == 0:
-        return out
-    from reviewtui.modeling.embeddings import length_sorted_batches
-
-    model.eval()
-    with torch.inference_mode():
-        for idx, batch in length_sorted_batches(tokenizer, texts, device=next(model.parameters()).device,
-                                                max_length=max_length, batch_size=batch_size,
-                                                on_event=on_event, cancel=cancel, task=task):
-            out[idx] = model(**batch).logits.float().cpu().numpy()
-    return out
-
-
-def evaluate_split(model, tokenizer, test_df, labels: Sequence[str], max_length: int = 128):
-    """(metrics, per_class, confusion) of ``model`` on ``test_df``."""
-    label2id = {label: i for i, label in enumerate(labels)}
-    logits = predict_logits(model, tokenizer, list(test_df["content"]), max_length=max_length)
-    return classification_metrics([label2id[v] for v in test_df["label"]], list(logits.argmax(1)), list(labels))
-
-
-def default_model_name(dataset_version: str | None, base: str) -> str:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = base.replace("/", "-")
-    return f"{dataset_version or 'model'}-{base}-{stamp}"
 
 
 def save_transformer(models_dir: Path, name: str, fit: FitResult, card: ModelCard, overwrite: bool = False,
@@ -397,77 +276,70 @@ def save_transformer(models_dir: Path, name: str, fit: FitResult, card: ModelCar
 
 
 def quick_head_proba(train_texts: Sequence[str], train_labels: Sequence[str], texts: Sequence[str],
-                     labels: Sequence[str], *, cache_dir: Path | None, embedding_model: str = "minilm",
-                     C: float = 10.0, max_length: int = 128, on_event: EventSink | None = None,
-                     cancel: threading.Event | None = None):
+                     labels: Sequence[str], *, cache_dir: Path | None, encoder: ModelSettings, C: float,
+                     on_event: EventSink | None = None, cancel: threading.Event | None = None):
     """(QuickModel fitted on the train texts, its (N, K) probabilities for ``texts`` in ``labels`` order)."""
     from reviewtui.modeling.embeddings import embed_texts
     from reviewtui.modeling.quick import QuickModel
 
     def embed(items: Sequence[str]):
-        return embed_texts(items, embedding_model, max_length=max_length, cache_dir=cache_dir, on_event=on_event,
-                           cancel=cancel)
+        return embed_texts(items, encoder.base, max_length=encoder.max_length, cache_dir=cache_dir,
+                           on_event=on_event, cancel=cancel)
 
     quick = QuickModel(C=C).fit(embed(train_texts), list(train_labels))
     return quick, quick.proba_for(embed(texts), list(labels))
 
 
-def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model_spec: str = "minilm",
-                training: dict[str, Any] | None = None, max_length: int = 128, name: str | None = None,
+def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: ModelSettings,
+                training: TrainingSettings, quick_C: float, cache_dir: Path | None = None, name: str | None = None,
                 dataset_version: str | None = None, dataset_sha256: str | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None,
-                overwrite: bool = False, extra: dict[str, Any] | None = None,
-                cache_dir: Path | None = None) -> ModelCard:
-    """Fine-tune on a dataset version and save it; returns the saved model's card.
+                overwrite: bool = False, extra: dict[str, Any] | None = None) -> ModelCard:
+    """Fine-tune ``model.base`` on a dataset version and save it; returns the saved model's card.
 
     ``df`` has the dataset CSV's columns (content, label, skipped, ...); rows whose label is not in
-    ``label_keys`` (the taxonomy's training keys) are left out. With ``[training] ensemble_quick``
-    (the default) the saved model also holds a quick model (MiniLM embeddings + logistic
-    regression, fitted on train + validation) and predicts the mean of both models' probabilities;
-    the card's ``metrics`` are then the ensemble's and ``extra`` keeps each part's. Raises
-    ReviewtuiError for too little data, a bad model spec or a taken name; Cancelled when ``cancel``
-    is set.
+    ``label_keys`` (the taxonomy's training keys) are left out. With ``training.ensemble_quick``
+    the saved model also holds a quick model (MiniLM embeddings + logistic regression with
+    ``quick_C``, fitted on train + validation, embedded through ``cache_dir`` when given) and
+    predicts the mean of both models' probabilities; the card's ``metrics`` are then the
+    ensemble's and ``extra`` keeps each part's. Raises ReviewtuiError for too little data, a bad
+    model spec or a taken name; Cancelled when ``cancel`` is set.
     """
     from reviewtui.modeling.loading import resolve_model
 
-    hp = training_params(training)
-    resolved = resolve_model(model_spec)
-    data = prepare_frame(df, label_keys)
-    labels = present_labels(list(data["label"]), label_keys)
-    train_df, val_df, test_df = split_frame(data)
+    resolved = resolve_model(model.base)
+    splits = split_dataset(df, label_keys)
+    labels, train_df, val_df, test_df = splits.labels, splits.train, splits.validation, splits.test
     emit(on_event, Notice("info", f"training {resolved.name} on {len(train_df)} rows "
                                   f"(validation {len(val_df)}, test {len(test_df)}), {len(labels)} categories"))
     name = name or default_model_name(dataset_version, resolved.name)
     if (Path(models_dir) / name).exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
-    fit = fit_transformer(train_df, val_df, labels, model_spec, hp=hp, max_length=max_length,
-                          on_event=on_event, cancel=cancel)
-    label2id = {label: i for i, label in enumerate(labels)}
-    y_test = [label2id[v] for v in test_df["label"]]
-    from reviewtui.modeling.inference import _softmax
-
-    ft_proba = _softmax(predict_logits(fit.model, fit.tokenizer, list(test_df["content"]), max_length=max_length))
+    fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel)
+    y_test = splits.label_ids(test_df)
+    ft_proba = softmax(predict_logits(fit.model, fit.tokenizer, list(test_df["content"]),
+                                      max_length=model.max_length))
     metrics, per_class, confusion = classification_metrics(y_test, list(ft_proba.argmax(1)), labels)
+    hp: dict[str, Any] = {**to_toml_dict(training), "select_metric": SELECT_METRIC}
     extra = dict(extra or {})
     quick = None
-    if hp.get("ensemble_quick"):
-        embedding_model = str(hp.get("ensemble_embedding_model", "minilm"))
-        quick, q_proba = quick_head_proba(
-            list(train_df["content"]) + list(val_df["content"]), list(train_df["label"]) + list(val_df["label"]),
-            list(test_df["content"]), labels, cache_dir=cache_dir, embedding_model=embedding_model,
-            C=float(hp.get("ensemble_quick_C", 10.0)), on_event=on_event, cancel=cancel)
+    if training.ensemble_quick:
+        fit_texts, fit_labels = splits.fit_texts()
+        quick, q_proba = quick_head_proba(fit_texts, fit_labels, list(test_df["content"]), labels,
+                                          cache_dir=cache_dir, encoder=ENSEMBLE_ENCODER, C=quick_C,
+                                          on_event=on_event, cancel=cancel)
         extra["finetuned_only_metrics"] = metrics
         extra["quick_only_metrics"] = classification_metrics(y_test, list(q_proba.argmax(1)), labels)[0]
         metrics, per_class, confusion = classification_metrics(y_test, list((ft_proba + q_proba).argmax(1)), labels)
-        hp = {**hp, "embedding_model": embedding_model, "embedding_max_length": 128}
+        hp.update({"embedding_model": ENSEMBLE_ENCODER.base, "embedding_max_length": ENSEMBLE_ENCODER.max_length})
     card = ModelCard(
         name=name, kind="finetuned", base_model=resolved.name, base_source=resolved.source, labels=labels,
         taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,
-        hyperparameters={**hp, "max_length": max_length, "model": resolved.name}, metrics=metrics,
+        hyperparameters={**hp, "max_length": model.max_length, "model": resolved.name}, metrics=metrics,
         validation_metrics=fit.validation_metrics, per_class=per_class, confusion_matrix=confusion,
-        splits={"train": len(train_df), "validation": len(val_df), "test": len(test_df)},
-        class_weights=fit.class_weights, epochs_trained=fit.epochs_trained, history=fit.history,
-        created_at=now_iso(), train_seconds=round(fit.seconds, 3), hardware={**hardware_info(), "device": fit.device}, extra=extra,
+        splits=splits.sizes, class_weights=fit.class_weights, epochs_trained=fit.epochs_trained,
+        history=fit.history, created_at=now_iso(), train_seconds=round(fit.seconds, 3),
+        hardware={**hardware_info(), "device": fit.device}, extra=extra,
     )
     if cancel is not None and cancel.is_set():
         raise Cancelled("training cancelled; no model was saved")

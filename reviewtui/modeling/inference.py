@@ -17,13 +17,9 @@ import numpy as np
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink
+from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH, predict_logits
 from reviewtui.modeling.card import ModelCard, load_card
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+from reviewtui.modeling.metrics import softmax
 
 
 class SavedClassifier:
@@ -48,7 +44,8 @@ class SavedClassifier:
 
     @property
     def max_length(self) -> int:
-        return int(self.card.hyperparameters.get("max_length", 128))
+        """Tokens per text the model was trained with (every card records it)."""
+        return int(self.card.hyperparameters.get("max_length", DEFAULT_MAX_LENGTH))
 
     @classmethod
     def load(cls, model_dir: Path, cache_dir: Path | None = None) -> "SavedClassifier":
@@ -100,7 +97,7 @@ class SavedClassifier:
                     self._quick = QuickModel.load(self.path)
 
     # -- predicting ----------------------------------------------------------------------------
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64, on_event: EventSink | None = None,
+    def predict_proba(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, on_event: EventSink | None = None,
                       cancel: threading.Event | None = None) -> np.ndarray:
         """(N, K) float32 probabilities, columns in ``labels`` order, rows in input order.
 
@@ -111,11 +108,9 @@ class SavedClassifier:
         self._ensure_loaded()
         if self.card.kind == "quick":
             return self._quick_proba(texts, batch_size, on_event, cancel)
-        from reviewtui.modeling.finetune import predict_logits
-
         logits = predict_logits(self._model, self._tokenizer, texts, max_length=self.max_length,
                                 batch_size=batch_size, on_event=on_event, cancel=cancel)
-        proba = _softmax(logits)
+        proba = softmax(logits)
         if self._quick is not None:  # the ensemble train_model saves: mean of both models
             proba = (proba + self._quick_proba(texts, batch_size, on_event, cancel)) / 2
         return proba
@@ -129,7 +124,7 @@ class SavedClassifier:
                         batch_size=batch_size, on_event=on_event, cancel=cancel)
         return self._quick.proba_for(X, self.labels)
 
-    def predict(self, texts: Sequence[str], batch_size: int = 64, on_event: EventSink | None = None,
+    def predict(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, on_event: EventSink | None = None,
                 cancel: threading.Event | None = None) -> list[str]:
         """The most probable label of each text."""
         proba = self.predict_proba(texts, batch_size=batch_size, on_event=on_event, cancel=cancel)

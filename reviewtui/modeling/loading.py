@@ -159,18 +159,17 @@ def load_tokenizer(resolved: ResolvedModel):
 
 def load_encoder(resolved: ResolvedModel):
     """An AutoModel (no head) for ``resolved``, in eval mode. Raises ReviewtuiError when it fails."""
-    import torch
     from transformers import AutoModel
 
     quiet_transformers()
     try:
-        # fp32 whatever the checkpoint's dtype: half precision is slow on CPUs and the cache stays comparable
-        model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline(),
-                                          dtype=torch.float32)
+        model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
     except OSError as exc:
         raise ReviewtuiError(load_error(resolved, exc)) from exc
-    model.eval()
-    return model
+    # fp32 whatever the checkpoint's dtype: half precision is slow on CPUs and the cache stays
+    # comparable. Cast after loading: transformers 4 loads fp32 by default and names the argument
+    # torch_dtype, transformers 5 keeps the checkpoint's dtype and names it dtype.
+    return model.float().eval()
 
 
 def set_torch_threads(limit: int | None = None) -> None:

@@ -10,20 +10,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.events import EventSink
+from reviewtui.modeling.metrics import softmax
+from reviewtui.settings import ActiveLearningSettings, ModelSettings
 
 QUICK_FILE = "quick_model.npz"
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+#: The inverse regularisation of a QuickModel built without one: [active_learning] C's default.
+DEFAULT_C = ActiveLearningSettings().C
 
 
 class QuickModel:
@@ -33,7 +33,7 @@ class QuickModel:
     "balanced" (weights inversely proportional to class frequency).
     """
 
-    def __init__(self, C: float = 10.0, class_weight: str | None = None, max_iter: int = 1000) -> None:
+    def __init__(self, C: float = DEFAULT_C, class_weight: str | None = None, max_iter: int = 1000) -> None:
         self.C = float(C)
         self.class_weight = class_weight
         self.max_iter = int(max_iter)
@@ -97,7 +97,7 @@ class QuickModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(N, K) probabilities, columns in ``classes_`` order."""
-        return _softmax(self.decision_function(X).astype(np.float64)).astype(np.float32)
+        return softmax(self.decision_function(X))
 
     def proba_for(self, X: np.ndarray, labels: Sequence[str]) -> np.ndarray:
         """(N, len(labels)) probabilities with columns in ``labels`` order: zeros for a label the
@@ -157,58 +157,56 @@ class QuickModel:
         return model
 
 
-def train_quick(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Path, model_spec: str = "minilm",
-                max_length: int = 128, C: float = 10.0, class_weight: str | None = None, name: str | None = None,
-                dataset_version: str | None = None, dataset_sha256: str | None = None, on_event=None, cancel=None,
+def train_quick(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Path, model: ModelSettings,
+                C: float, class_weight: str | None = None, name: str | None = None,
+                dataset_version: str | None = None, dataset_sha256: str | None = None,
+                on_event: EventSink | None = None, cancel: threading.Event | None = None,
                 overwrite: bool = False, extra: dict[str, Any] | None = None):
     """Train the quick model on a dataset version's train+validation split, evaluate it on the
     test split (the same split as fine-tuning) and save ``models_dir/name``; returns its ModelCard.
 
-    Raises ReviewtuiError for too little data or a taken name; Cancelled when ``cancel`` is set.
+    ``model`` is the [model] section (the encoder and its max length); ``C`` the inverse
+    regularisation ([active_learning] C, or a tuned value). Raises ReviewtuiError for too little
+    data or a taken name; Cancelled when ``cancel`` is set.
     """
     import time
 
     from reviewtui.events import Notice, emit
-    from reviewtui.modeling.card import ModelCard, hardware_info, now_iso, write_model_dir
+    from reviewtui.modeling import Cancelled
+    from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
+    from reviewtui.modeling.data import split_dataset
     from reviewtui.modeling.embeddings import EmbeddingCache
-    from reviewtui.modeling.finetune import (classification_metrics, default_model_name, prepare_frame,
-                                             present_labels, split_frame)
+    from reviewtui.modeling.metrics import classification_metrics
 
-    cache = EmbeddingCache(cache_dir, model_spec, max_length)
-    data = prepare_frame(df, label_keys)
-    labels = present_labels(list(data["label"]), label_keys)
-    train_df, val_df, test_df = split_frame(data)
+    cache = EmbeddingCache(cache_dir, model.base, model.max_length)
+    splits = split_dataset(df, label_keys)
+    labels = splits.labels
     name = name or default_model_name(dataset_version, "quick")
     if (Path(models_dir) / name).exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
-    X = cache.embed(list(data["content"]), on_event=on_event, cancel=cancel)
-    index = {t: i for i, t in enumerate(data["content"])}
-    fit_texts = list(train_df["content"]) + list(val_df["content"])
-    fit_labels = list(train_df["label"]) + list(val_df["label"])
+    fit_texts, fit_labels = splits.fit_texts()
+    test_texts = list(splits.test["content"])
+    X = cache.embed(fit_texts + test_texts, on_event=on_event, cancel=cancel)
     started = time.perf_counter()
-    model = QuickModel(C=C, class_weight=class_weight).fit(X[[index[t] for t in fit_texts]], fit_labels)
+    quick = QuickModel(C=C, class_weight=class_weight).fit(X[:len(fit_texts)], fit_labels)
     seconds = time.perf_counter() - started
-    proba = model.predict_proba(X[[index[t] for t in test_df["content"]]])
-    order = [model.classes_.index(label) if label in model.classes_ else -1 for label in labels]
-    pred = [order.index(int(j)) for j in proba.argmax(1)]
-    label2id = {label: i for i, label in enumerate(labels)}
-    metrics, per_class, confusion = classification_metrics([label2id[v] for v in test_df["label"]], pred, labels)
+    proba = quick.proba_for(X[len(fit_texts):], labels)
+    metrics, per_class, confusion = classification_metrics(splits.label_ids(splits.test), list(proba.argmax(1)),
+                                                           labels)
     card = ModelCard(
         name=name, kind="quick", base_model=cache.resolved.name, base_source=cache.resolved.source, labels=labels,
         taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,
-        hyperparameters={**model.get_params(), "max_length": max_length, "model": "quick",
-                         "embedding_model": model_spec},
+        hyperparameters={**quick.get_params(), "max_length": model.max_length, "model": "quick",
+                         "embedding_model": model.base},
         metrics=metrics, per_class=per_class, confusion_matrix=confusion,
-        splits={"train": len(train_df) + len(val_df), "validation": 0, "test": len(test_df)},
+        splits={"train": len(fit_texts), "validation": 0, "test": len(test_texts)},
         created_at=now_iso(), train_seconds=round(seconds, 4), hardware=hardware_info(), extra=dict(extra or {}),
     )
     if cancel is not None and cancel.is_set():
-        from reviewtui.modeling import Cancelled
-
         raise Cancelled("training cancelled; no model was saved")
 
     def fill(tmp: Path) -> None:
-        model.save(tmp)
+        quick.save(tmp)
         card.save(tmp)
 
     card.path = str(write_model_dir(models_dir, name, fill, overwrite=overwrite))

@@ -1,47 +1,26 @@
 """Ray Tune callback and stopper that feed reviewtui's live trial table (imports ray: load lazily).
 
-They live in their own module so Ray pickles them by reference: the driver-side state (the event
-sink, the cancel event, the rows so far) stays in ``SESSIONS`` and is found by session id.
+They live in their own module so Ray pickles them by reference: the driver-side record of a search
+(a :class:`~reviewtui.modeling.trial_log.SearchLog`: the event sink, the cancel event, the rows so
+far, each trial's best report) stays in ``SESSIONS`` and is found by session id.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback, Stopper
 
-from reviewtui.events import EventSink, Progress, TrialUpdate, emit
+from reviewtui.events import TrialUpdate
+from reviewtui.modeling.metrics import SEARCH_METRIC
+from reviewtui.modeling.trial_log import SearchLog
 
-METRIC = "objective"
-REPORTED = ("accuracy", "f1_weighted", "f1_macro", "loss", METRIC)
-FINISHED = ("TERMINATED", "STOPPED", "ERROR")
+REPORTED = ("accuracy", "f1_weighted", "f1_macro", "loss", SEARCH_METRIC)
 
-
-@dataclass
-class Session:
-    """Driver-side state of one search."""
-
-    sink: EventSink | None
-    cancel: threading.Event | None
-    total: int
-    gpus: bool
-    rows: dict[str, TrialUpdate] = field(default_factory=dict)
-    configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # exact, for replaying a search
-    best: dict[str, tuple[float, dict[str, float], int]] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.is_set()
-
-
-SESSIONS: dict[str, Session] = {}
+SESSIONS: dict[str, SearchLog] = {}
 _ids = itertools.count(1)
 
 
@@ -89,22 +68,8 @@ class TrialEvents(Callback):
         self.session_id = session_id
 
     @property
-    def session(self) -> Session | None:
+    def session(self) -> SearchLog | None:
         return SESSIONS.get(self.session_id)
-
-    def _send(self, update: TrialUpdate, config: dict[str, Any] | None = None) -> None:
-        s = self.session
-        if s is None:
-            return
-        with s.lock:
-            if config is not None and update.trial_id not in s.configs:
-                s.configs[update.trial_id] = plain_config(config)
-            if update.trial_id not in s.rows:
-                s.order.append(update.trial_id)
-            s.rows[update.trial_id] = update
-            finished = sum(1 for r in s.rows.values() if r.status in FINISHED)
-        emit(s.sink, update)
-        emit(s.sink, Progress("tune", finished, s.total))
 
     def _gpus(self):
         s = self.session
@@ -114,9 +79,10 @@ class TrialEvents(Callback):
 
         return gpu_stats()
 
-    def _previous(self, trial_id: str) -> TrialUpdate | None:
+    def _last_metrics(self, trial_id: str) -> dict[str, float]:
         s = self.session
-        return s.rows.get(trial_id) if s else None
+        prev = s.latest(trial_id) if s else None
+        return dict(prev.metrics) if prev else {}
 
     def on_step_begin(self, iteration, trials, **info):
         s = self.session
@@ -124,42 +90,45 @@ class TrialEvents(Callback):
             return
         for trial in trials:  # trials the searcher created but that wait for resources
             if trial.trial_id not in s.rows and str(trial.status) == "PENDING":
-                self._send(TrialUpdate(trial.trial_id, "PENDING", clean_config(trial.config)), trial.config)
+                s.send(TrialUpdate(trial.trial_id, "PENDING", clean_config(trial.config)), plain_config(trial.config))
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        self._send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), gpus=self._gpus()), trial.config)
+        s = self.session
+        if s is not None:
+            s.send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), gpus=self._gpus()),
+                   plain_config(trial.config))
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         s = self.session
+        if s is None:
+            return
         metrics = {k: float(result[k]) for k in REPORTED if isinstance(result.get(k), (int, float))}
         it = int(result.get("training_iteration", 0) or 0)
-        if s is not None and METRIC in metrics:
-            with s.lock:
-                prev = s.best.get(trial.trial_id)
-                if prev is None or metrics[METRIC] > prev[0]:
-                    s.best[trial.trial_id] = (metrics[METRIC], metrics, it)
-        self._send(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), it, metrics,
-                               float(result.get("time_total_s", 0.0) or 0.0), gpus=self._gpus()))
+        s.report(TrialUpdate(trial.trial_id, "RUNNING", clean_config(trial.config), it, metrics,
+                             float(result.get("time_total_s", 0.0) or 0.0), gpus=self._gpus()),
+                 plain_config(trial.config))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         s = self.session
+        if s is None:
+            return
         last = dict(trial.last_result or {})
         it = int(last.get("training_iteration", 0) or 0)
         planned = int(last.get("planned_epochs", it) or it)
-        cancelled = bool(s and s.cancelled)
-        early = it < planned and not cancelled  # ASHA stopped it before its last epoch
+        early = it < planned and not s.cancelled  # ASHA stopped it before its last epoch
         status = "STOPPED" if it < planned else "TERMINATED"
-        prev = self._previous(trial.trial_id)
-        self._send(TrialUpdate(trial.trial_id, status, clean_config(trial.config), it,
-                               dict(prev.metrics) if prev else {}, float(last.get("time_total_s", 0.0) or 0.0),
-                               early_stopped=early, gpus=self._gpus()))
+        s.send(TrialUpdate(trial.trial_id, status, clean_config(trial.config), it,
+                           self._last_metrics(trial.trial_id), float(last.get("time_total_s", 0.0) or 0.0),
+                           early_stopped=early, gpus=self._gpus()))
 
     def on_trial_error(self, iteration, trials, trial, **info):
+        s = self.session
+        if s is None:
+            return
         last = dict(trial.last_result or {})
-        prev = self._previous(trial.trial_id)
-        self._send(TrialUpdate(trial.trial_id, "ERROR", clean_config(trial.config),
-                               int(last.get("training_iteration", 0) or 0), dict(prev.metrics) if prev else {},
-                               float(last.get("time_total_s", 0.0) or 0.0), error=error_text(trial)))
+        s.send(TrialUpdate(trial.trial_id, "ERROR", clean_config(trial.config),
+                           int(last.get("training_iteration", 0) or 0), self._last_metrics(trial.trial_id),
+                           float(last.get("time_total_s", 0.0) or 0.0), error=error_text(trial)))
 
 
 class CancelStopper(Stopper):

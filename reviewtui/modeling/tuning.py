@@ -3,19 +3,21 @@
 ``tune_models`` is what ``reviewtui tune`` runs. Each trial fine-tunes on the train split and
 reports validation metrics after every epoch (``ray.tune.report``), so ASHA can stop bad trials
 early. With ``[tuning] candidates`` the base model itself is searched too, "quick" standing for the
-embeddings + logistic-regression model (an AutoTrain-like "auto" mode). The best configuration is
-retrained, evaluated on the test split and saved like ``reviewtui train``.
+embeddings + logistic-regression model (an AutoTrain-like "auto" mode). The best trial — the one
+whose best report scores highest on the search objective (see :mod:`reviewtui.modeling.trial_log`)
+— is retrained with exactly its configuration, evaluated on the test split and saved like
+``reviewtui train``.
 
 A ``tune.Callback`` turns trial starts, results, completions and errors into
 :class:`reviewtui.events.TrialUpdate` events for the CLI's live table and the app's DataTable.
 Setting the ``cancel`` event stops the search through a ``tune.Stopper``: finished trials' results
-are kept and the Ray instance this function started is shut down.
+are kept and the Ray instance this function started is shut down. A cancelled search saves its
+best reported trial when asked (``save_on_cancel``), or later through :func:`save_tuned`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import shutil
 import tempfile
@@ -25,25 +27,45 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from reviewtui.settings import TuningSettings, to_toml_dict
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.card import ModelCard
+from reviewtui.modeling.card import ModelCard, default_model_name
+from reviewtui.modeling.metrics import SEARCH_METRIC, mean_log_loss, search_objective, validation_metrics
+from reviewtui.modeling.trial_log import SearchLog
+from reviewtui.settings import ModelSettings, TrainingSettings, TuningSettings
 
-TUNING_DEFAULTS: dict[str, Any] = to_toml_dict(TuningSettings())
+#: The [training] hyperparameters a trial's configuration may set.
 HP_KEYS = ("learning_rate", "epochs", "batch_size", "weight_decay", "warmup_ratio", "seed")
+_HP_TYPES = {"learning_rate": float, "epochs": int, "batch_size": int, "weight_decay": float,
+             "warmup_ratio": float, "seed": int}
+#: The candidate name of the quick model (embeddings + logistic regression).
 QUICK = "quick"
-METRIC = "objective"  # same name as trial_events.METRIC
+SCHEDULERS = ("asha", "fifo")
+
+
+@dataclass(frozen=True)
+class SearchInputs:
+    """What a search trained on and with: enough to retrain any of its trials later
+    (:func:`save_tuned`)."""
+
+    label_keys: list[str]
+    model: ModelSettings
+    training: TrainingSettings
+    quick_C: float
+    trials: int
+    dataset_version: str | None = None
+    dataset_sha256: str | None = None
 
 
 @dataclass
 class TuneResult:
     """The outcome of a search. ``trials`` holds each trial's last TrialUpdate (the status tells
-    how it ended); ``configs`` the exact configuration of each trial, in the same order (unrounded:
-    ``tune_models(configs=...)`` replays them); ``best_config`` and ``best_metrics`` (validation)
-    come from the best epoch of the best trial; ``card`` is the retrained best model (None when
-    cancelled or nothing succeeded)."""
+    how it ended; ``best`` its best report); ``configs`` the exact configuration of each trial, in
+    the same order (unrounded: ``tune_models(configs=...)`` replays them). ``best_trial_id`` is the
+    trial whose best report has the highest objective, ``best_metrics`` that report (validation),
+    ``best_config`` its configuration as shown (rounded) plus ``best_epoch``. ``card`` is the saved
+    model (None when nothing was saved); ``inputs`` what :func:`save_tuned` needs to retrain."""
 
     trials: list[TrialUpdate] = field(default_factory=list)
     configs: list[dict[str, Any]] = field(default_factory=list)
@@ -55,6 +77,7 @@ class TuneResult:
     search_seconds: float = 0.0
     total_seconds: float = 0.0
     scheduler: str = "asha"
+    inputs: SearchInputs | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -67,75 +90,66 @@ class TuneResult:
     def early_stopped(self) -> int:
         return sum(1 for t in self.trials if t.early_stopped)
 
+    def exact_config(self, trial_id: str) -> dict[str, Any]:
+        """The exact (unrounded) configuration of trial ``trial_id``. Raises ReviewtuiError when the
+        search has no such trial."""
+        for update, config in zip(self.trials, self.configs):
+            if update.trial_id == trial_id:
+                return dict(config)
+        raise ReviewtuiError(f"this search has no trial {trial_id!r}")
+
 
 # --- search space ------------------------------------------------------------------------------
-def tuning_params(tuning: dict[str, Any] | None) -> dict[str, Any]:
-    out = dict(TUNING_DEFAULTS)
-    out.update({k: v for k, v in (tuning or {}).items() if v is not None})
-    return out
+def _sampled(values: Sequence[float], *, log: bool = False, integer: bool = False) -> Any:
+    """One value: fixed; ``[low, high]``: a Ray Tune sampler over the range (both ends included)."""
+    from ray import tune
+
+    lo, hi = values[0], values[-1]
+    if integer:
+        return tune.randint(int(lo), int(hi) + 1) if int(lo) < int(hi) else int(lo)
+    if float(lo) == float(hi):
+        return float(lo)
+    return tune.loguniform(float(lo), float(hi)) if log else tune.uniform(float(lo), float(hi))
 
 
-def _range(value: Any, key: str) -> tuple[float, float] | None:
-    """(lo, hi) for a two-number list, None for a scalar; raises ReviewtuiError otherwise."""
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2 or not all(isinstance(v, (int, float)) for v in value) or value[0] > value[1]:
-            raise ReviewtuiError(f"[tuning] {key} must be a number or [low, high], not {value!r}")
-        return float(value[0]), float(value[1])
-    if not isinstance(value, (int, float)):
-        raise ReviewtuiError(f"[tuning] {key} must be a number or [low, high], not {value!r}")
-    return None
+def search_space(tuning: TuningSettings, base_model: str) -> dict[str, Any]:
+    """The Ray Tune search space of [tuning]: every range (a list of one value = fixed, two values =
+    [low, high]) becomes a sampler, or stays fixed.
 
-
-def search_space(tuning: dict[str, Any], base_model: str) -> dict[str, Any]:
-    """Ray Tune search space from [tuning]: ranges become samplers, scalars stay fixed.
-
-    learning_rate is log-uniform; epochs and seed integers; batch_size a choice; weight_decay and
-    warmup_ratio uniform; ``candidates`` (model specs and/or "quick") a choice over base models.
-    Raises ReviewtuiError for malformed entries.
+    learning_rate and quick_C are log-uniform; epochs (at most max_epochs) and seed integers;
+    batch_size a choice; weight_decay and warmup_ratio uniform; ``candidates`` (model specs and/or
+    "quick") a choice over base models, ``base_model`` when there are none.
     """
     from ray import tune
 
-    t = tuning_params(tuning)
-    space: dict[str, Any] = {}
-    lr = _range(t["learning_rate"], "learning_rate")
-    space["learning_rate"] = tune.loguniform(*lr) if lr and lr[0] < lr[1] else float(lr[0] if lr else t["learning_rate"])
-    if lr and lr[0] <= 0:
-        raise ReviewtuiError("[tuning] learning_rate bounds must be positive")
-    max_epochs = int(t["max_epochs"])
-    ep = _range(t["epochs"], "epochs")
-    if ep:
-        lo, hi = int(ep[0]), min(int(ep[1]), max_epochs)
-        space["epochs"] = tune.randint(lo, hi + 1) if lo < hi else lo
-    else:
-        space["epochs"] = min(int(t["epochs"]), max_epochs)
-    bs = t["batch_size"]
-    space["batch_size"] = tune.choice([int(b) for b in bs]) if isinstance(bs, (list, tuple)) and len(bs) > 1 \
-        else int(bs[0] if isinstance(bs, (list, tuple)) else bs)
-    for key in ("weight_decay", "warmup_ratio"):
-        r = _range(t[key], key)
-        space[key] = tune.uniform(*r) if r and r[0] < r[1] else float(r[0] if r else t[key])
-    sd = _range(t["seed"], "seed")
-    space["seed"] = tune.randint(int(sd[0]), int(sd[1]) + 1) if sd and sd[0] < sd[1] else int(sd[0] if sd else t["seed"])
-    candidates = [str(c) for c in (t.get("candidates") or [])]
+    space: dict[str, Any] = {"learning_rate": _sampled(tuning.learning_rate, log=True)}
+    space["epochs"] = _sampled([min(int(e), tuning.max_epochs) for e in tuning.epochs], integer=True)
+    sizes = [int(b) for b in tuning.batch_size]
+    space["batch_size"] = tune.choice(sizes) if len(sizes) > 1 else sizes[0]
+    space["weight_decay"] = _sampled(tuning.weight_decay)
+    space["warmup_ratio"] = _sampled(tuning.warmup_ratio)
+    space["seed"] = _sampled(tuning.seed, integer=True)
+    candidates = [str(c) for c in tuning.candidates]
     if candidates:
         space["model"] = tune.choice(candidates) if len(candidates) > 1 else candidates[0]
         if QUICK in candidates:
-            qc = _range(t["quick_C"], "quick_C")
-            space["quick_C"] = tune.loguniform(*qc) if qc and qc[0] < qc[1] else float(qc[0] if qc else t["quick_C"])
+            space["quick_C"] = _sampled(tuning.quick_C, log=True)
     else:
         space["model"] = base_model
     return space
 
 
-def _default_point(space: dict[str, Any], training: dict[str, Any], base_model: str) -> dict[str, Any] | None:
-    """The [training] configuration as the first point HyperOpt evaluates (clipped into the space)."""
+def default_point(space: dict[str, Any], training: TrainingSettings, base_model: str,
+                  quick_C: float) -> dict[str, Any] | None:
+    """The [training] configuration (and ``quick_C``) as the first point HyperOpt evaluates,
+    clipped into the space; None when nothing is searched."""
     from ray.tune.search.sample import Categorical, Domain, Float, Integer
 
     point: dict[str, Any] = {}
     for key, dom in space.items():
         if not isinstance(dom, Domain):
             continue
-        want = {"model": base_model, "quick_C": 10.0}.get(key, training.get(key))
+        want = {"model": base_model, "quick_C": quick_C}.get(key, getattr(training, key, None))
         if isinstance(dom, Categorical):
             point[key] = want if want in dom.categories else dom.categories[0]
         elif isinstance(dom, Integer):
@@ -145,13 +159,12 @@ def _default_point(space: dict[str, Any], training: dict[str, Any], base_model: 
     return point or None
 
 
+def trial_training(config: dict[str, Any], training: TrainingSettings) -> TrainingSettings:
+    """``training`` with a trial configuration's hyperparameters (:data:`HP_KEYS`) put in."""
+    return replace(training, **{k: _HP_TYPES[k](config[k]) for k in HP_KEYS if k in config})
+
+
 # --- the trial ---------------------------------------------------------------------------------
-def _objective(metrics: dict[str, float]) -> float:
-    # validation accuracy moves in steps of 1/len(validation); the loss breaks the many ties
-    loss = metrics.get("loss", 0.0)
-    return float(metrics.get("accuracy", 0.0)) - 1e-3 * (loss if math.isfinite(loss) else 1e3)
-
-
 def release_freed_memory() -> bool:
     """Give the C heap's free pages back to the OS (glibc ``malloc_trim(0)``); False where there
     is no glibc (macOS, musl) or it fails. Cheap: tens of milliseconds after a trial."""
@@ -195,37 +208,31 @@ def _trial(config: dict[str, Any], data: dict[str, Any]) -> None:
     from ray import tune
 
     torch.set_num_threads(max(1, int(data.get("threads", 1))))
-    model = str(config.get("model", data["base_model"]))
-    if model == QUICK:
-        from reviewtui.modeling.finetune import classification_metrics
+    model: ModelSettings = data["model"]
+    spec = str(config.get("model", model.base))
+    labels: list[str] = data["labels"]
+    if spec == QUICK:
         from reviewtui.modeling.quick import QuickModel
 
         X_tr, y_tr, X_va, y_va = data["quick"]
-        quick = QuickModel(C=float(config.get("quick_C", 10.0))).fit(X_tr, y_tr)
-        labels = data["labels"]
-        pred = quick.predict(X_va)
-        metrics, _, _ = classification_metrics([labels.index(v) for v in y_va], [labels.index(v) for v in pred], labels)
-        proba = quick.predict_proba(X_va)
-        cols = [quick.classes_.index(v) for v in y_va]
-        loss = float(-sum(math.log(max(float(proba[i, c]), 1e-12)) for i, c in enumerate(cols)) / max(1, len(cols)))
-        row = {"accuracy": metrics["accuracy"], "f1_weighted": metrics["f1_weighted"],
-               "f1_macro": metrics["f1_macro"], "loss": loss}
-        tune.report({**row, METRIC: _objective(row), "epoch": 1, "planned_epochs": 1})
+        quick = QuickModel(C=float(config["quick_C"])).fit(X_tr, y_tr)
+        ids = [labels.index(v) for v in y_va]
+        proba = quick.proba_for(X_va, labels)
+        row = {**validation_metrics(ids, list(proba.argmax(1)), labels), "loss": mean_log_loss(proba, ids)}
+        tune.report({**row, SEARCH_METRIC: search_objective(row), "epoch": 1, "planned_epochs": 1})
         return
 
     from reviewtui.modeling.finetune import fit_transformer
 
-    hp = {k: config[k] for k in HP_KEYS if k in config}
-    hp.update({k: v for k, v in data.get("training", {}).items() if k not in hp and k in ("class_weights",)})
-    hp["epochs"] = int(hp.get("epochs", 1))
-    hp["early_stopping_patience"] = hp["epochs"] + 1  # the scheduler stops bad trials, not patience
+    # the scheduler stops bad trials, not patience
+    training = replace(trial_training(config, data["training"]), early_stopping_patience=0)
 
     def report(epoch: int, metrics: dict[str, float]) -> None:
         row = {k: float(v) for k, v in metrics.items() if k != "epoch"}
-        tune.report({**row, METRIC: _objective(row), "epoch": epoch, "planned_epochs": hp["epochs"]})
+        tune.report({**row, SEARCH_METRIC: search_objective(row), "epoch": epoch, "planned_epochs": training.epochs})
 
-    fit_transformer(data["train_df"], data["val_df"], data["labels"], model, hp=hp,
-                    max_length=int(data["max_length"]), epoch_callback=report)
+    fit_transformer(data["train_df"], data["val_df"], labels, replace(model, base=spec), training,
+                    epoch_callback=report)
 
 
 # --- Ray -----------------------------------------------------------------------------------------
@@ -262,13 +269,14 @@ def _start_ray(address: str | None, on_event: EventSink | None) -> bool:
     return True
 
 
-def _resources(tuning: dict[str, Any], trials: int, res: dict[str, float] | None = None
-               ) -> tuple[dict[str, float], int, int]:
+def trial_resources(tuning: TuningSettings, trials: int, res: dict[str, float] | None = None
+                    ) -> tuple[dict[str, float], int, int]:
     """(resources per trial, concurrency, threads per trial) from the cluster's resources.
 
-    With GPUs each trial gets ``gpus_per_trial`` of one (default 1; 0.25 runs four small trials
-    side by side on each GPU: a 22M-parameter MiniLM on a few hundred reviews leaves a big GPU
-    mostly idle). Raises ReviewtuiError for a bad ``gpus_per_trial``.
+    ``cpus_per_trial`` 0 takes half the machine, at most 4. With GPUs each trial gets
+    ``gpus_per_trial`` of one (0.25 runs four small trials side by side on each GPU: a
+    22M-parameter MiniLM on a few hundred reviews leaves a big GPU mostly idle). Raises
+    ReviewtuiError for a ``gpus_per_trial`` that is neither a fraction in (0, 1] nor whole.
     """
     if res is None:
         import ray
@@ -276,16 +284,12 @@ def _resources(tuning: dict[str, Any], trials: int, res: dict[str, float] | None
         res = ray.cluster_resources()
     cpus = max(1, int(res.get("CPU", 1)))
     gpus = int(res.get("GPU", 0))
-    per = int(tuning.get("cpus_per_trial") or 0) or max(1, min(4, cpus // 2))
-    per = min(per, cpus)
+    per = min(tuning.cpus_per_trial or max(1, min(4, cpus // 2)), cpus)
     if gpus:
-        try:
-            share = float(tuning.get("gpus_per_trial") or 1)
-        except (TypeError, ValueError):
-            share = -1.0
+        share = float(tuning.gpus_per_trial)
         if not (0 < share <= 1 or (share > 1 and share == int(share))):
             raise ReviewtuiError(f"[tuning] gpus_per_trial must be a fraction in (0, 1] or a whole number of GPUs, "
-                                 f"not {tuning.get('gpus_per_trial')!r}")
+                                 f"not {tuning.gpus_per_trial!r}")
         concurrency = max(1, min(trials, int(gpus / share + 1e-9), cpus // per))
         return {"cpu": per, "gpu": share}, concurrency, per
     concurrency = max(1, min(trials, cpus // per))
@@ -293,100 +297,106 @@ def _resources(tuning: dict[str, Any], trials: int, res: dict[str, float] | None
 
 
 # --- the search ----------------------------------------------------------------------------------
-def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Path | None = None,
-                model_spec: str = "minilm", tuning: dict[str, Any] | None = None,
-                training: dict[str, Any] | None = None, max_length: int = 128, trials: int | None = None,
-                ray_address: str | None = None, name: str | None = None, dataset_version: str | None = None,
-                dataset_sha256: str | None = None, on_event: EventSink | None = None,
-                cancel: threading.Event | None = None, scheduler: str = "asha", retrain: bool = True,
+def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: ModelSettings,
+                training: TrainingSettings, tuning: TuningSettings, quick_C: float, cache_dir: Path | None = None,
+                trials: int | None = None, ray_address: str | None = None, name: str | None = None,
+                dataset_version: str | None = None, dataset_sha256: str | None = None,
+                on_event: EventSink | None = None, cancel: threading.Event | None = None,
+                scheduler: str = "asha", retrain: bool = True, save_on_cancel: bool = False,
                 overwrite: bool = False, configs: Sequence[dict[str, Any]] | None = None) -> TuneResult:
     """Search hyper-parameters (and optionally the base model) with Ray Tune, then retrain the
-    best configuration, evaluate it on the test split and save it; returns a TuneResult.
+    best trial's configuration, evaluate it on the test split and save it; returns a TuneResult.
 
-    ``scheduler`` is "asha" (early stopping) or "fifo" (every trial runs all its epochs, for
-    comparison). ``configs`` replays exactly these configurations (e.g. another search's
-    ``TuneResult.configs``), one trial each, in order, instead of HyperOpt's proposals: that is how
-    a search without early stopping is compared with an ASHA search on the same trials.
-    Emits a TrialUpdate per trial event and Progress("tune", finished, trials).
-    Raises ReviewtuiError for a bad [tuning] section, too little data, no reachable Ray cluster or
-    when every trial failed. Cancelling returns the trials finished so far with ``cancelled`` set.
+    ``model`` is [model] (the base searched when [tuning] has no candidates, and the max length),
+    ``training`` the [training] settings a trial's configuration is put into, ``quick_C`` the quick
+    model's C where it is part of the model ([active_learning] C). ``trials`` (default
+    ``tuning.trials``) must be at least 1. ``scheduler`` is "asha" (early stopping) or "fifo"
+    (every trial runs all its epochs, for comparison). ``configs`` replays exactly these
+    configurations (e.g. another search's ``TuneResult.configs``), one trial each, in order,
+    instead of HyperOpt's proposals. Emits a TrialUpdate per trial event and
+    Progress("tune", finished, trials).
+
+    Cancelling returns the trials finished so far with ``cancelled`` set and saves nothing, unless
+    ``save_on_cancel``: then the best reported trial is retrained and saved (that retraining no
+    longer watches ``cancel``, which is already set; :func:`save_tuned` retrains with a cancel of
+    its own). Raises ReviewtuiError for a bad trial count or scheduler, too little data, no
+    reachable Ray cluster or when every trial failed.
     """
-    from reviewtui.modeling.finetune import prepare_frame, present_labels, split_frame, training_params
+    from reviewtui.modeling.data import split_dataset
     from reviewtui.modeling.loading import resolve_model
 
     started = time.perf_counter()
-    t = tuning_params(tuning)
-    n_trials = len(configs) if configs is not None else int(trials if trials is not None else t["trials"])
-    if n_trials < 1:
-        raise ReviewtuiError("--trials must be at least 1")
-    try:
-        budget = float(t.get("time_budget_s") or 0)
-    except (TypeError, ValueError):
-        budget = -1.0
-    if budget < 0:
-        raise ReviewtuiError(f"[tuning] time_budget_s must be 0 (no budget) or a number of seconds, "
-                             f"not {t.get('time_budget_s')!r}")
-    train_hp = training_params(training)
-    resolve_model(model_spec)
-    candidates = [str(c) for c in (t.get("candidates") or [])]
+    if configs is not None:
+        n_trials = len(configs)
+        if n_trials < 1:
+            raise ReviewtuiError("no configurations to replay: give at least one")
+    else:
+        n_trials = tuning.trials if trials is None else int(trials)
+        if n_trials < 1:
+            raise ReviewtuiError(f"the number of trials must be at least 1, not {n_trials}")
+    if scheduler not in SCHEDULERS:
+        raise ReviewtuiError(f"scheduler must be 'asha' or 'fifo', not {scheduler!r}")
+    resolve_model(model.base)
+    candidates = [str(c) for c in tuning.candidates]
     for cand in candidates:
         if cand != QUICK:
             resolve_model(cand)  # fail before Ray starts, with the same message as train
-    data_df = prepare_frame(df, label_keys)
-    labels = present_labels(list(data_df["label"]), label_keys)
-    train_df, val_df, test_df = split_frame(data_df)
-    if (QUICK in candidates) and cache_dir is None:
+    if QUICK in candidates and cache_dir is None:
         raise ReviewtuiError("the quick model candidate needs an embedding cache folder")
+    if name and (retrain or save_on_cancel) and (Path(models_dir) / name).exists() and not overwrite:
+        raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
+    splits = split_dataset(df, label_keys)
+    train_df, val_df = splits.train, splits.validation
+    inputs = SearchInputs(label_keys=list(label_keys), model=model, training=training, quick_C=float(quick_C),
+                          trials=n_trials, dataset_version=dataset_version, dataset_sha256=dataset_sha256)
+    result = TuneResult(scheduler=scheduler, inputs=inputs)
 
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
     from ray.tune.search import BasicVariantGenerator
     from ray.tune.search.hyperopt import HyperOptSearch
 
-    space = search_space(t, model_spec)
+    space = search_space(tuning, model.base)
     trial_data: dict[str, Any] = {"train_df": train_df[["content", "label"]], "val_df": val_df[["content", "label"]],
-                                  "labels": labels, "max_length": max_length, "base_model": model_spec,
-                                  "training": train_hp}
+                                  "labels": splits.labels, "model": model, "training": training}
     if QUICK in candidates:
         from reviewtui.modeling.embeddings import EmbeddingCache
 
-        cache = EmbeddingCache(cache_dir, model_spec if model_spec != QUICK else "minilm", max_length)  # type: ignore[arg-type]
+        cache = EmbeddingCache(cache_dir, model.base, model.max_length)  # type: ignore[arg-type]
         try:
             trial_data["quick"] = (cache.embed(list(train_df["content"]), on_event=on_event, cancel=cancel),
                                    list(train_df["label"]),
                                    cache.embed(list(val_df["content"]), on_event=on_event, cancel=cancel),
                                    list(val_df["label"]))
         except Cancelled:
-            return TuneResult(cancelled=True, scheduler=scheduler, total_seconds=time.perf_counter() - started)
-        trial_data["quick_embedding_model"] = cache.resolved.name
+            result.cancelled = True
+            result.total_seconds = time.perf_counter() - started
+            return result
 
-    from reviewtui.modeling.trial_events import SESSIONS, CancelStopper, Session, TrialEvents, new_session_id
+    from reviewtui.modeling.trial_events import SESSIONS, CancelStopper, TrialEvents, new_session_id
 
     session_id = new_session_id()
     work = Path(tempfile.mkdtemp(prefix="reviewtui-tune-"))
     own_ray = False
-    result = TuneResult(scheduler=scheduler)
+    budget = float(tuning.time_budget_s)
     try:
         own_ray = _start_ray(ray_address, on_event)
-        per_trial, concurrency, threads = _resources(t, n_trials)
+        per_trial, concurrency, threads = trial_resources(tuning, n_trials)
         trial_data["threads"] = threads
-        session = Session(on_event, cancel, n_trials, gpus=bool(per_trial.get("gpu")))
-        SESSIONS[session_id] = session
-        max_epochs = max(1, int(t["max_epochs"]))
+        log = SearchLog(on_event, cancel, n_trials, gpus=bool(per_trial.get("gpu")))
+        SESSIONS[session_id] = log
         if scheduler == "asha":
-            sched = ASHAScheduler(time_attr="training_iteration", max_t=max_epochs,
-                                  grace_period=min(int(t["grace_period"]), max_epochs),
-                                  reduction_factor=float(t["reduction_factor"]))
-        elif scheduler == "fifo":
-            sched = FIFOScheduler()
+            sched = ASHAScheduler(time_attr="training_iteration", max_t=tuning.max_epochs,
+                                  grace_period=min(tuning.grace_period, tuning.max_epochs),
+                                  reduction_factor=float(tuning.reduction_factor))
         else:
-            raise ReviewtuiError(f"scheduler must be 'asha' or 'fifo', not {scheduler!r}")
-        point = _default_point(space, train_hp, candidates[0] if candidates else model_spec)
+            sched = FIFOScheduler()
+        point = default_point(space, training, candidates[0] if candidates else model.base, quick_C)
         search = None
         if configs is not None:
             search = BasicVariantGenerator(points_to_evaluate=[dict(c) for c in configs])
         elif point is not None:
-            search = HyperOptSearch(random_state_seed=int(t["seed_search"]), points_to_evaluate=[point],
+            search = HyperOptSearch(random_state_seed=tuning.seed_search, points_to_evaluate=[point],
                                     n_initial_points=max(2, min(10, n_trials // 2)))
         gpu_share = f" + {per_trial['gpu']:g} GPU" if per_trial.get("gpu") else ""
         emit(on_event, Notice("info", f"searching {n_trials} trials, {concurrency} at a time "
@@ -394,7 +404,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         trainable = tune.with_resources(tune.with_parameters(run_trial, data=trial_data), per_trial)
         tuner = tune.Tuner(
             trainable, param_space=space,
-            tune_config=tune.TuneConfig(metric=METRIC, mode="max", num_samples=n_trials, scheduler=sched,
+            tune_config=tune.TuneConfig(metric=SEARCH_METRIC, mode="max", num_samples=n_trials, scheduler=sched,
                                         search_alg=search, max_concurrent_trials=concurrency, reuse_actors=True,
                                         time_budget_s=budget or None),
             run_config=tune.RunConfig(name="search", storage_path=str(work), verbose=0,
@@ -404,23 +414,11 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         search_started = time.perf_counter()
         tuner.fit()
         result.search_seconds = time.perf_counter() - search_started
-        result.cancelled = bool(cancel is not None and cancel.is_set())
-        for key in session.order:  # trials cut short by a cancel may get no completion callback
-            row = session.rows[key]
-            if row.status in ("PENDING", "RUNNING"):
-                why = None if result.cancelled else (
-                    f"time budget of {budget:g}s spent" if budget else "ended without a final result")
-                session.rows[key] = replace(row, status="STOPPED", early_stopped=False, error=why)
-                emit(on_event, session.rows[key])
-        result.trials = [session.rows[k] for k in session.order]
-        result.configs = [dict(session.configs.get(k, {})) for k in session.order]
-        if session.best:
-            best_id = max(session.best, key=lambda k: session.best[k][0])
-            best_trial = session.rows[best_id]
-            result.best_trial_id = best_id
-            result.best_config = dict(best_trial.config)
-            result.best_metrics = dict(session.best[best_id][1])
-            result.best_config["best_epoch"] = session.best[best_id][2]
+        result.cancelled = log.cancelled
+        # trials cut short by a cancel or the time budget may get no completion callback
+        log.close_unfinished(None if result.cancelled else (
+            f"time budget of {budget:g}s spent" if budget else "ended without a final result"))
+        collect_results(log, result)
     finally:
         SESSIONS.pop(session_id, None)
         if own_ray:
@@ -430,7 +428,14 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
         shutil.rmtree(work, ignore_errors=True)
 
     if result.cancelled:
-        emit(on_event, Notice("warning", f"search cancelled: {len(result.trials)} trials kept, nothing saved"))
+        if save_on_cancel and result.best_trial_id is not None:
+            emit(on_event, Notice("warning", f"search cancelled after {len(result.trials)} trials: retraining the "
+                                             f"best reported trial ({result.best_trial_id}) to save it"))
+            result.card = _retrain(result, df, models_dir=models_dir, cache_dir=cache_dir, name=name,
+                                   on_event=on_event, cancel=None, overwrite=overwrite)
+        else:
+            why = "no trial had reported yet" if save_on_cancel else "nothing saved"
+            emit(on_event, Notice("warning", f"search cancelled: {len(result.trials)} trials kept, {why}"))
         result.total_seconds = time.perf_counter() - started
         return result
     if result.best_trial_id is None:
@@ -440,38 +445,70 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
                              + ": check [tuning] in reviewtui.toml and the candidates")
     if retrain:
         try:
-            result.card = _retrain_best(result, df, models_dir=models_dir, label_keys=label_keys, cache_dir=cache_dir,
-                                        model_spec=model_spec, training=train_hp, max_length=max_length, name=name,
-                                        dataset_version=dataset_version, dataset_sha256=dataset_sha256,
-                                        on_event=on_event, cancel=cancel, overwrite=overwrite, n_trials=n_trials)
+            result.card = _retrain(result, df, models_dir=models_dir, cache_dir=cache_dir, name=name,
+                                   on_event=on_event, cancel=cancel, overwrite=overwrite)
         except Cancelled:
             result.cancelled = True
     result.total_seconds = time.perf_counter() - started
     return result
 
 
-def _retrain_best(result: TuneResult, df, *, models_dir, label_keys, cache_dir, model_spec, training, max_length,
-                  name, dataset_version, dataset_sha256, on_event, cancel, overwrite, n_trials) -> ModelCard:
-    from reviewtui.modeling.finetune import default_model_name, train_model
+def collect_results(log: SearchLog, result: TuneResult) -> TuneResult:
+    """Fill ``result``'s trials, exact configs and best trial (the one whose best report has the
+    highest objective) from a search's log; returns ``result``."""
+    result.trials = log.trials()
+    result.configs = log.exact_configs()
+    best_id = log.best_trial_id()
+    result.best_trial_id = best_id
+    if best_id is not None:
+        best = log.best[best_id]
+        result.best_metrics = dict(best.metrics)
+        result.best_config = {**log.rows[best_id].config, "best_epoch": best.iteration}
+    return result
+
+
+def save_tuned(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None = None, name: str | None = None,
+               on_event: EventSink | None = None, cancel: threading.Event | None = None,
+               overwrite: bool = False) -> ModelCard:
+    """Retrain the best trial of a finished or cancelled search with exactly its configuration on
+    ``df`` (the dataset version the search ran on), evaluate it on the test split and save it;
+    returns the card (also set as ``result.card``).
+
+    Raises ReviewtuiError when no trial of the search reported a validation score, or the result
+    does not come from :func:`tune_models`; Cancelled when ``cancel`` is set.
+    """
+    if result.best_trial_id is None:
+        raise ReviewtuiError("no trial of this search reported a validation score, so there is nothing to save: "
+                             "run the search again (reviewtui tune) and let at least one trial finish an epoch")
+    if result.inputs is None:
+        raise ReviewtuiError("this search result does not record what it trained on: run the search again")
+    result.card = _retrain(result, df, models_dir=models_dir, cache_dir=cache_dir, name=name, on_event=on_event,
+                           cancel=cancel, overwrite=overwrite)
+    return result.card
+
+
+def _retrain(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None, name: str | None,
+             on_event: EventSink | None, cancel: threading.Event | None, overwrite: bool) -> ModelCard:
+    """Train and save the best trial's exact configuration (see :func:`save_tuned`)."""
+    from reviewtui.modeling.finetune import train_model
     from reviewtui.modeling.quick import train_quick
 
-    best = result.best_config
-    model = str(best.get("model", model_spec))
-    extra = {"tuning": {"trials": n_trials, "scheduler": result.scheduler, "best_trial": result.best_trial_id,
-                        "best_config": best, "best_validation": result.best_metrics,
+    inputs = result.inputs
+    assert inputs is not None and result.best_trial_id is not None
+    config = result.exact_config(result.best_trial_id)
+    spec = str(config.get("model", inputs.model.base))
+    extra = {"tuning": {"trials": inputs.trials, "scheduler": result.scheduler, "best_trial": result.best_trial_id,
+                        "best_config": result.best_config, "best_validation": result.best_metrics,
                         "search_seconds": round(result.search_seconds, 2), "counts": result.counts,
-                        "early_stopped": result.early_stopped}}
-    name = name or default_model_name(dataset_version, "tuned")
+                        "early_stopped": result.early_stopped, "cancelled": result.cancelled}}
+    name = name or default_model_name(inputs.dataset_version, "tuned")
     emit(on_event, Notice("info", f"retraining the best configuration ({result.best_trial_id}) on the train split"))
-    if model == QUICK:
-        return train_quick(df, models_dir=models_dir, label_keys=label_keys, cache_dir=cache_dir,
-                           model_spec=model_spec if model_spec != QUICK else "minilm", max_length=max_length,
-                           C=float(best.get("quick_C", 10.0)), name=name, dataset_version=dataset_version,
-                           dataset_sha256=dataset_sha256, on_event=on_event, cancel=cancel, overwrite=overwrite,
-                           extra=extra)
-    hp = dict(training)
-    hp.update({k: best[k] for k in HP_KEYS if k in best})
-    return train_model(df, models_dir=models_dir, label_keys=label_keys, model_spec=model, training=hp, cache_dir=cache_dir,
-                       max_length=max_length, name=name, dataset_version=dataset_version,
-                       dataset_sha256=dataset_sha256, on_event=on_event, cancel=cancel, overwrite=overwrite,
-                       extra=extra)
+    common = dict(models_dir=models_dir, label_keys=inputs.label_keys, name=name,
+                  dataset_version=inputs.dataset_version, dataset_sha256=inputs.dataset_sha256, on_event=on_event,
+                  cancel=cancel, overwrite=overwrite, extra=extra)
+    if spec == QUICK:
+        if cache_dir is None:
+            raise ReviewtuiError("the quick model candidate needs an embedding cache folder")
+        return train_quick(df, cache_dir=cache_dir, model=inputs.model, C=float(config["quick_C"]), **common)
+    return train_model(df, model=replace(inputs.model, base=spec), training=trial_training(config, inputs.training),
+                       quick_C=inputs.quick_C, cache_dir=cache_dir, **common)
