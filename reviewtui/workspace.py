@@ -135,7 +135,7 @@ class Workspace:
     def demo(cls, root: str | Path, *, size: int | None = None, seed: int | None = None,
              on_event: EventSink | None = None) -> "Workspace":
         """Create the demo workspace in ``root``: the generated corpus in ``root/demo-data`` (see
-        ``reviewtui.demo``; ``size`` reviews, default 40,000), its import, and two dataset versions
+        ``reviewtui.demo``; ``size`` reviews, default ``DEMO_SIZE``), its import, and two dataset versions
         (dataset-1: about 240 oracle labels; dataset-2: 6 relabeled, 10 reviewed, 60 more labels).
         Raises ReviewtuiError if ``root`` is already a workspace."""
         from reviewtui.demo import DEMO_SEED, DEMO_SIZE, demo_labels, generate_demo, read_oracle
