@@ -385,3 +385,31 @@ def test_saving_a_search_without_any_report_is_a_clear_error(tmp_path):
     with pytest.raises(ReviewtuiError, match="no trial of this search reported.*nothing to save"):
         save_tuned(result, make_frame(40), models_dir=tmp_path / "models")
     assert not (tmp_path / "models").exists()
+
+
+def test_the_workspace_saves_the_best_trial_on_the_version_the_search_ran_on(tmp_path):
+    from tui_data import build_workspace
+
+    from reviewtui.modeling.tuning import SearchInputs, TuneResult
+
+    ws = build_workspace(tmp_path / "ws")
+    try:
+        keys = ws.taxonomy.training_keys
+        result = TuneResult(
+            trials=[TrialUpdate("t1", "STOPPED", {"model": "quick", "quick_C": 2.5}, 1, {"accuracy": 0.5},
+                                best={"accuracy": 0.5})],
+            configs=[{"model": "quick", "quick_C": 2.5}], best_trial_id="t1", best_metrics={"accuracy": 0.5},
+            best_config={"model": "quick", "quick_C": 2.5, "best_epoch": 1}, cancelled=True,
+            inputs=SearchInputs(label_keys=keys, model=ws.settings.model, training=ws.settings.training,
+                                quick_C=ws.settings.active_learning.C, trials=3, dataset_version="dataset-1",
+                                dataset_sha256=ws.version_info("dataset-1").sha256))
+        card = ws.save_tuned(result, name="kept")
+        assert card.dataset_version == "dataset-1" and card.hyperparameters["C"] == 2.5
+        assert ws.model_card("kept").extra["tuning"]["cancelled"] is True
+        assert sum(card.splits.values()) == 12  # dataset-1's 12 labels, not the newer dataset-2's 16
+
+        ws.config.set_categories(ws.taxonomy.to_list()[:3])
+        with pytest.raises(ReviewtuiError, match="training categories changed"):
+            ws.save_tuned(result, name="again")
+    finally:
+        ws.close()

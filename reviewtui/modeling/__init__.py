@@ -15,10 +15,12 @@ Its modules, each importing only those listed above it:
 * ``finetune``    fit_transformer, train_model(df, model=, training=, ...) -> ModelCard (HF Trainer)
 * ``inference``   SavedClassifier.load(model_dir).predict_proba(texts), load_classifier
 * ``trial_log``   SearchLog: each trial's latest update and best report of a search
+* ``gpu``         gpu_stats() for the live trial table
 * ``trial_events`` the Ray Tune callback and stopper that feed a SearchLog (imports ray)
 * ``tuning``      tune_models(df, model=, training=, tuning=, ...) -> TuneResult, save_tuned
 * ``history``     model_history(models_dir) -> metrics per dataset version
-* ``gpu``         gpu_stats() for the live trial table
+
+tests/test_modeling_layers.py holds the package to this order.
 """
 
 from __future__ import annotations
