@@ -35,15 +35,14 @@ from typing import Any, Callable
 
 from tools.gpubox import ToolError, utc_now
 
-TOOL_ROOT = Path(__file__).resolve().parents[2]  # the folder holding tools/ (a clone or a bundle)
+STEPS_FILE = Path(__file__).resolve().with_name("steps.py")
 SKIPPABLE = ("train", "predict", "tune")
 BUDGETS = {"env": 240.0, "setup": 300.0, "train": 900.0, "predict": 600.0, "tune": 900.0}
 MIN_NEEDED = {"env": 20.0, "setup": 20.0, "train": 60.0, "predict": 30.0, "tune": 60.0}
 FORMAT = 1
-# Runs steps.py with the folder holding tools/ at the END of sys.path: the reviewtui that is
-# installed in this Python (a bundle's wheel, or the clone's editable install) is the one checked.
-STEP_LAUNCHER = ("import sys; sys.path.append(sys.argv.pop(1)); from tools.gpubox.steps import main; "
-                 "sys.exit(main())")
+# Runs steps.py by its path, leaving sys.path alone: the reviewtui installed in this Python (a
+# bundle's wheel, or a clone's editable install) is the one checked, not a folder next to the tool.
+STEP_LAUNCHER = "import runpy, sys; runpy.run_path(sys.argv.pop(1), run_name='__main__')"
 
 
 @dataclass
@@ -196,7 +195,7 @@ class Check:
         result_path = self.work / f"{tag}.result.json"
         params_path.write_text(json.dumps(params, indent=2, default=str), encoding="utf-8")
         result_path.unlink(missing_ok=True)
-        cmd = [sys.executable, "-c", STEP_LAUNCHER, str(TOOL_ROOT), step, str(params_path), str(result_path)]
+        cmd = [sys.executable, "-c", STEP_LAUNCHER, str(STEPS_FILE), step, str(params_path), str(result_path)]
         self._log(f"== {tag}: {' '.join(cmd)} (limit {timeout:.0f}s)")
         tail: list[str] = []
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
@@ -218,6 +217,9 @@ class Check:
             timed_out = True
             self._stop(proc)
             rc = proc.wait()
+        except BaseException:  # Ctrl-C: the child has its own session, so it must be stopped here
+            self._stop(proc)
+            raise
         reader.join(timeout=10)
         self._log(f"== {tag}: exit {rc}")
         if timed_out:
@@ -349,8 +351,10 @@ class Check:
                           why_not=not_ready)
         model = "gpu-check" if train["status"] == "ok" else "quick"
         self.step("predict", lambda t: self._predict(ws, model, gpu, t), why_not=not_ready)
-        self.step("tune", lambda t: self.child("tune", "tune", {"ws": str(ws), "trials": o.trials}, t),
-                  why_not=not_ready)
+        tune = self.step("tune", lambda t: self.child("tune", "tune", {"ws": str(ws), "trials": o.trials}, t),
+                         why_not=not_ready)
+        if tune["status"] == "failed":
+            self.out(f"{'':<26}Ray's own logs: /tmp/ray/session_latest/logs (under $RAY_TMPDIR when it is set)")
 
     def _predict(self, ws: Path, model: str, gpu: bool, timeout: float) -> dict[str, Any]:
         """The GPU run (each chunk size) and the CPU run (the smallest chunk size, fewer reviews),

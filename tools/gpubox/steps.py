@@ -35,6 +35,11 @@ def check(ok: bool, detail: str) -> dict[str, Any]:
     return {"ok": bool(ok), "detail": detail}
 
 
+def _n(value: Any) -> str:
+    """A count as the card writes it (1.0 -> "1", 2.5 -> "2.5")."""
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
 def _mb(n_bytes: float) -> float:
     return round(n_bytes / 2**20, 1)
 
@@ -271,12 +276,12 @@ def step_train(p: dict[str, Any]) -> dict[str, Any]:
         checks["card records the GPU"] = check(device.startswith("cuda") and gpu in (hw.get("gpus") or []),
                                                f"hardware.device {device}, gpus {hw.get('gpus')}")
         precision = "bf16" if seen.get("bf16") else ("fp16" if seen.get("fp16") else "fp32")
-        lines = [f"{precision} training on {gpu}: {d.get('epochs_trained')} epochs over {data['train_rows']} rows "
+        lines = [f"{precision} training on {gpu}: {_n(d.get('epochs_trained'))} epochs over {data['train_rows']} rows "
                  f"in {seconds:.1f}s, {acc_text}, peak {data['peak_gpu_memory_mb']:,} MB of GPU memory; "
                  f"the model card records device {device}"]
     else:
         checks["card records the CPU"] = check(device == "cpu", f"hardware.device {device}")
-        lines = [f"no GPU: the bf16 checks did not run; the CPU path trained instead ({d.get('epochs_trained')} "
+        lines = [f"no GPU: the bf16 checks did not run; the CPU path trained instead ({_n(d.get('epochs_trained'))} "
                  f"epoch(s) over {data['train_rows']} rows in {seconds:.1f}s, {acc_text}); "
                  f"the model card records device {device}"]
     return {"lines": lines, "checks": checks, **data}
@@ -452,6 +457,11 @@ def step_tune(p: dict[str, Any]) -> dict[str, Any]:
         lines.append(f"{len(with_gpus)} of {len(updates)} trial events carried GPU stats ({peaks or 'no readings'})")
     else:
         lines.append("no GPU: the trials ran on the CPU, so there were no GPU stats to check")
+    for t in trials:
+        acc = f"validation accuracy {t['accuracy']:.3f}" if isinstance(t["accuracy"], (int, float)) else "no result"
+        gpus = "; ".join(f"gpu{g['index']} {_n(g['utilization'])}% {_n(g['memory_used_mb'])} MB" for g in t["gpus"])
+        lines.append(f"  {t['trial_id']} {t['status'].lower()} after {t['epochs']} epoch(s), {acc}"
+                     + (f", {gpus}" if gpus else "") + (f": {t['error']}" if t["error"] else ""))
     return {"lines": lines, "checks": checks, **data}
 
 
