@@ -495,3 +495,14 @@ def test_attaching_a_project_without_a_span_job_keeps_it_that_way(tmp_path, kili
     assert reopened.kili_backend().settings.ner_job == ""
     reopened.close()
     ws.close()
+
+
+def test_the_backend_follows_a_changed_reviewtui_toml(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=0)
+    first = ws.backend
+    assert isinstance(first, KiliBackend) and ws.backend is first and ws.kili_backend() is first
+    ws.config.update_section("kili", {"review_steps": ["Second opinion"]})
+    assert ws.backend is not first and ws.backend.settings.review_steps == ["Second opinion"]
+    ws.config.update_section("backend", {"kind": "local"})
+    assert ws.backend.name == "local"
+    ws.close()
