@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from reviewtui.config import atomic_write_text  # noqa: E402
+from reviewtui.files import atomic_write_text  # noqa: E402
 
 BENCH_FILE = REPO / "docs" / "BENCHMARKS.md"
 START, END = "<!-- app:start -->", "<!-- app:end -->"
@@ -92,11 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=40_000)
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args(argv)
-    from reviewtui.demo import build_demo_workspace
+    from reviewtui.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "demo"
-        build_demo_workspace(root, size=args.size).close()
+        Workspace.demo(root, size=args.size).close()
         ours, heavy = measure(OURS, [str(root)], args.runs)
         base, _ = measure(BASE, [], args.runs)
     ratio = ours / base

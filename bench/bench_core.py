@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from reviewtui.config import atomic_write_text  # noqa: E402
+from reviewtui.files import atomic_write_text  # noqa: E402
 from reviewtui.demo import TRAINING, generate_demo, read_oracle  # noqa: E402
 from reviewtui.store import LabelRow  # noqa: E402
 from reviewtui.workspace import Workspace  # noqa: E402
