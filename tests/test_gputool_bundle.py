@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.gpubox.bundle import BundleOptions, build_bundle, expand_platforms, wheel_name_version
+from tools.gpubox import ToolError
+from tools.gpubox.bundle import (TORCH_CPU_INDEX, BundleOptions, build_bundle, check_torch_build, expand_platforms,
+                                 torch_spec, wheel_name_version)
 from tools.gpubox.manifest import verify_bundle
 
 REPO = Path(__file__).resolve().parents[1]
@@ -231,3 +233,50 @@ def test_platform_tags_widen_to_older_manylinux_and_wheel_names_parse():
     assert "manylinux_2_29_x86_64" not in tags
     assert expand_platforms(["macosx_11_0_arm64", "win_amd64"]) == ["macosx_11_0_arm64", "win_amd64"]
     assert wheel_name_version(Path("torch-2.13.0%2Bcpu-cp312-cp312-manylinux_2_28_x86_64.whl")) == ("torch", "2.13.0+cpu")
+
+
+def test_torch_comes_as_the_build_asked_for_and_is_pinned(fake, tmp_path):
+    """A project that needs torch, and a wheelhouse whose only torch is a +cpu build."""
+    house = tmp_path / "house"
+    shutil.copytree(fake["house"], house)
+    make_wheel(house, "torch", "2.13.0+cpu", {"torch/__init__.py": "__version__ = '2.13.0+cpu'\n"},
+               requires=["tinydep"])
+    project = tmp_path / "torchapp"
+    shutil.copytree(fake["project"], project)
+    toml = project / "pyproject.toml"
+    toml.write_text(toml.read_text().replace('dependencies = ["tinydep>=1"]', 'dependencies = ["tinydep>=1", "torch>=2.2"]'))
+    common = ["--project", str(project), "--find-links", str(house), "--no-index", "--constraints",
+              str(fake["constraints"]), "--torch-version", "2.13.0"]
+
+    res = gpubox("bundle", str(tmp_path / "cpu"), "--cpu-torch", *common)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "downloading torch==2.13.0+cpu (CPU-only build)" in res.stdout
+    manifest = json.loads((tmp_path / "cpu" / "manifest.json").read_text())
+    assert manifest["target"]["torch"] == "cpu"
+    assert manifest["target"]["torch_wheel"] == "wheels/torch-2.13.0+cpu-py3-none-any.whl"
+    assert (tmp_path / "cpu" / "constraints.txt").read_text() == "tinydep==1.0\ntorch==2.13.0+cpu\n"
+    assert {p.name for p in (tmp_path / "cpu" / "wheels").iterdir()} == {
+        "tinyapp-0.3.0-py3-none-any.whl", "tinydep-1.0-py3-none-any.whl", "torch-2.13.0+cpu-py3-none-any.whl"}
+
+    # the only torch on offer is a CPU build: a CUDA bundle must refuse it rather than carry it
+    res = gpubox("bundle", str(tmp_path / "cuda"), "--cuda-torch", *common)
+    assert res.returncode == 2
+    assert "pip chose torch 2.13.0+cpu, a CPU-only build, for --cuda-torch" in res.stderr
+    assert not (tmp_path / "cuda").exists() and not (tmp_path / "cuda.partial").exists()
+
+
+def test_the_torch_spec_and_index_leave_no_room_for_another_build(tmp_path):
+    from tools.gpubox.bundle import _torch_index_args
+
+    cpu = BundleOptions(out=tmp_path, torch="cpu", torch_version="2.13.0")
+    assert torch_spec(cpu) == "torch==2.13.0+cpu"
+    assert _torch_index_args(cpu) == ["--index-url", TORCH_CPU_INDEX]  # no fallback index
+    mac = BundleOptions(out=tmp_path, torch="cpu", torch_version="2.13.0", platforms=["macosx_11_0_arm64"])
+    assert torch_spec(mac) == "torch==2.13.0"
+    check_torch_build("2.13.0", mac)
+    cuda = BundleOptions(out=tmp_path, torch="cuda", torch_version="2.13.0", torch_index="https://mirror/cu126")
+    assert torch_spec(cuda) == "torch==2.13.0"
+    assert _torch_index_args(cuda) == ["--index-url", "https://mirror/cu126"]
+    check_torch_build("2.13.0+cu126", cuda)
+    with pytest.raises(ToolError, match="not a \\+cpu build"):
+        check_torch_build("2.13.0", cpu)

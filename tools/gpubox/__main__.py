@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Each step runs in its own process with a time limit; a machine without a "
                                    "GPU gets the CPU path checked and one 'no GPU' line per GPU step.")
     c.add_argument("--json", dest="json_path", type=Path, metavar="FILE",
-                   help="write the report as JSON (rewritten after every step); the full output goes to FILE.log")
+                   help="write the report as JSON (rewritten after every step); every step's full output goes "
+                        "next to it, in a file of the same name ending in .log")
     c.add_argument("--skip", type=_csv_set, default=set(), metavar="STEPS",
                    help="steps to leave out, comma-separated: train, predict, tune")
     c.add_argument("--model", default="minilm",
@@ -101,10 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bundle", help="build an offline bundle for a GPU machine (needs network or --find-links)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Build OUT: the wheel of reviewtui and of every dependency for the target "
-                                   "Python and platform, model folders, install.sh and manifest.json (every "
-                                   "file's size and sha256). Copy OUT to the GPU machine and run OUT/install.sh "
-                                   "there.\n\n" + TORCH_HELP)
+                       description="Build OUT: the wheel of reviewtui and of every dependency for the target\n"
+                                   "Python and platform, model folders, install.sh and manifest.json (every file's\n"
+                                   "size and sha256). Copy OUT to the GPU machine and run OUT/install.sh there.\n\n"
+                                   + TORCH_HELP)
     b.add_argument("out", type=Path, help="the bundle folder to create")
     b.add_argument("--python-version", default=f"{sys.version_info[0]}.{sys.version_info[1]}",
                    help="the GPU machine's Python, major.minor (default: this one's, %(default)s)")

@@ -302,6 +302,19 @@ def torch_spec(opts: BundleOptions) -> str:
     return f"torch=={version}"
 
 
+def check_torch_build(version: str, opts: BundleOptions) -> None:
+    """Raise ToolError when the torch pip chose is not the build asked for (pip's own configuration,
+    `pip config list`, can add find-links and indexes that offer another build)."""
+    linux = any(p.startswith(("manylinux", "linux", "musllinux")) for p in opts.platforms)
+    is_cpu = version.endswith("+cpu")
+    if opts.torch == "cuda" and is_cpu:
+        raise ToolError(f"pip chose torch {version}, a CPU-only build, for --cuda-torch: a find-links folder or "
+                        "index in pip's configuration (pip config list) offers it; remove it or pass --torch-version")
+    if opts.torch == "cpu" and linux and not is_cpu:
+        raise ToolError(f"pip chose torch {version} for --cpu-torch, not a +cpu build: give --torch-index the "
+                        "CPU index (or a mirror of it)")
+
+
 def _constraint_lines(path: Path | None) -> list[str]:
     if path is None:
         return []
@@ -371,6 +384,7 @@ def build_bundle(opts: BundleOptions, log: Callable[[str], None] = print) -> Bun
                 raise ToolError("pip downloaded no torch wheel; check --torch-version and the index")
             torch_wheel = found[-1].name
             torch_version = wheel_name_version(found[-1])[1]
+            check_torch_build(torch_version, opts)
             pins = [p for p in pins if _requirement_name(p) != "torch"]
             pins.append(f"torch=={torch_version}")  # its dependencies come with the others, in step 3
         else:
