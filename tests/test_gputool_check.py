@@ -194,3 +194,14 @@ def test_the_cpu_path_trains_and_predicts_a_tiny_model_through_the_workspace(tmp
     assert run["device"] == "cpu" and run["rows"] >= 64 and run["steady"] > 0 and run["steady_rows"] >= 32
     assert not (tmp_path / "predict-cpu-32").exists()  # the cold copy is removed
     json.dumps([setup, train, predict])  # what the child writes as its result
+
+
+def test_the_tool_imports_no_heavy_library_and_no_reviewtui():
+    # bundle, verify and install run before reviewtui is installed; check loads torch only in its steps
+    code = ("import sys, tools.gpubox.__main__, tools.gpubox.bundle, tools.gpubox.check, tools.gpubox.manifest, "
+            "tools.gpubox.steps; print(sorted(m for m in ('torch', 'transformers', 'ray', 'reviewtui', 'rich', "
+            "'numpy') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -28,6 +28,7 @@ from tools.gpubox import ToolError
 MANIFEST_NAME = "manifest.json"
 FORMAT = 1
 SKIPPED_DIRS = ("__pycache__",)  # written by Python itself when the bundled tool runs
+CHECKED_DIRS = ("wheels", "models", "tools")  # what gets installed or loaded: no unlisted file allowed
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,11 @@ def _entry(raw: Any, where: Path) -> FileEntry:
 
 
 def verify_bundle(root: Path, on_file: Callable[[str], None] | None = None) -> Verification:
-    """Check every file the manifest lists (present, same size, same sha256) and that no file is
-    there that it does not list (pip would install an unlisted wheel unchecked). Never raises for
-    a damaged file: each problem is one sentence in the result. Raises ToolError when there is no
-    readable manifest."""
+    """Check every file the manifest lists (present, same size, same sha256) and that wheels/,
+    models/ and tools/ hold no file it does not list (pip would install an unlisted wheel
+    unchecked); other files, such as a check's report saved next to them, are left alone. Never
+    raises for a damaged file: each problem is one sentence in the result. Raises ToolError when
+    there is no readable manifest."""
     root = Path(root)
     data = read_manifest(root)
     result = Verification(root)
@@ -155,7 +157,7 @@ def verify_bundle(root: Path, on_file: Callable[[str], None] | None = None) -> V
         result.size += size
     for path in bundle_files(root):
         rel = path.relative_to(root).as_posix()
-        if rel not in listed:
+        if rel not in listed and rel.split("/", 1)[0] in CHECKED_DIRS:
             result.problems.append(f"{rel}: not in the manifest (pip could install it unchecked); "
                                    "remove it or build the bundle again")
     return result

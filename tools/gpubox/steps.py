@@ -1,4 +1,6 @@
-"""The steps of ``check``. check.py runs each in its own child process, with its own time limit::
+"""The steps of ``check``. check.py runs each in its own child process, with its own time limit,
+as this file run by its path (so the reviewtui installed in that Python is the one checked); by
+hand from the folder holding tools/::
 
     python -m tools.gpubox.steps STEP PARAMS.json RESULT.json
 
