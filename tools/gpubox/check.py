@@ -332,7 +332,7 @@ class Check:
         o = self.opts
         env = self.step("env", lambda t: self.child("env", "env", {}, t))
         gpu = bool(env.get("gpu"))
-        self.report["gpu"] = gpu
+        self.report["gpu"] = gpu if "gpu" in env else None  # None: the env step did not say
         self.report["gpu_name"] = (env.get("devices") or [{}])[0].get("name") if gpu else None
 
         ws = self.work / "ws"
@@ -415,7 +415,9 @@ class Check:
                 else f"every step that ran passed on {where} ({', '.join(ran) or 'none'})")
         if skipped:
             text += f"; skipped: {', '.join(skipped)}"
-        if not self.report["gpu"]:
+        if self.report["gpu"] is None:
+            text += ". Whether there is a GPU is unknown: the env step did not finish"
+        elif not self.report["gpu"]:
             text += ". No GPU here: the GPU checks did not run" + (" (--require-gpu)" if self.opts.require_gpu else "")
         if self.opts.json_path:
             text += f". Report: {self.opts.json_path}"

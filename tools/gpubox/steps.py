@@ -38,7 +38,9 @@ def check(ok: bool, detail: str) -> dict[str, Any]:
 
 
 def _n(value: Any) -> str:
-    """A count as the card writes it (1.0 -> "1", 2.5 -> "2.5")."""
+    """A number without a needless ".0" (1.0 -> "1", 2.5 -> "2.5"); "?" when there is none."""
+    if value is None:
+        return "?"
     return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
