@@ -106,7 +106,7 @@ class TuningSettings:
                                    lo=1e-6, hi=1e6, pair=True)
     cpus_per_trial: int = setting(0, "CPUs each trial reserves (0 = half the machine, at most 4).", lo=0, hi=4096)
     gpus_per_trial: float = setting(1.0, "GPU share each trial reserves when there is a GPU (0.25 = four trials "
-                                         "share one GPU).", lo=0.0, hi=64.0)
+                                         "share one GPU).", lo=0.01, hi=64.0)
     grace_period: int = setting(1, "Epochs every trial runs before ASHA may stop it.", lo=1, hi=1000)
     reduction_factor: int = setting(3, "ASHA's reduction factor: keep the best 1/n at each rung.", lo=2, hi=100)
     time_budget_s: float = setting(0.0, "Stop the search after this many seconds (0 = no limit).", lo=0.0)
