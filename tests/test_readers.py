@@ -278,3 +278,13 @@ def test_collected_records_go_through_the_same_rules():
     assert batch.external_ids == ["r1", "r2", "r3", "r6"]
     assert all(m["app"] == "com.example" for m in batch.metadata)
     assert batch.report.profile == "google-play-scraper" and batch.report.format == "records"
+
+
+def test_the_sample_export_in_data_imports_as_the_walkthrough_says():
+    sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "inkwell-play.json"
+    batch = read_reviews(sample, app="com.inkwell.reader")
+    assert batch.report.format == "json" and batch.report.profile == "google-play-scraper"
+    assert batch.report.rows_read == 300 and len(batch.external_ids) > 280
+    assert {m["app"] for m in batch.metadata} == {"com.inkwell.reader"}
+    oracle = read_table(sample.with_name("inkwell-oracle.csv"))
+    assert oracle.header == ["reviewId", "label"] and len(oracle) == 300
