@@ -335,3 +335,18 @@ def test_collected_records_import_as_reviews_with_their_app(tmp_path):
     assert batch.metadata[0]["at"] == "2026-03-01T12:00:00.000+00:00"
     page = json.loads((tmp_path / APP / "page-000001.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert page["appId"] == APP
+
+
+def test_the_network_check_goes_to_the_proxy_when_there_is_one(tmp_path, monkeypatch):
+    rep = Replay({APP: make_corpus(5)})
+    with ReplayServer(rep) as url:
+        # the store's host cannot be resolved here, but the (loopback) proxy answers: not "offline"
+        monkeypatch.setenv("https_proxy", url)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        from reviewtui.collect.play import check_network
+
+        check_network("https://play.invalid", 5)
+        monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+        with pytest.raises(ReviewtuiError, match="no network: cannot reach 127.0.0.1"):
+            check_network("https://play.invalid", 5)

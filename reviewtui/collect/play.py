@@ -185,10 +185,15 @@ def _post(url: str, body: bytes, timeout: float) -> str:
 
 def check_network(base_url: str, within_s: float = 8.0) -> None:
     """Raise ReviewtuiError (no network, imports work offline) unless a TCP connection to
-    ``base_url``'s host opens within ``within_s`` seconds (two tries; DNS included)."""
+    ``base_url``'s host (or to the proxy urllib would use for it) opens within ``within_s``
+    seconds (two tries; DNS included)."""
     parts = urllib.parse.urlsplit(base_url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):  # urllib goes through the proxy: check that
+        p = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = p.hostname or host, p.port or 8080
     outcome: dict[str, Any] = {}
 
     def probe() -> None:
