@@ -191,7 +191,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         blank = ids == ""
         no_text = raw_text.str.strip() == ""
         # a row with neither id nor text is dropped as missing text below, not refused for its id
-        missing = blank & ~(no_text if rules["drop_missing"] else False)
+        missing = blank & ~(no_text & bool(rules["drop_missing"]))
         if missing.any():
             n = int(missing.sum())
             if not fill_missing_ids:
@@ -245,7 +245,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     lower = {c.lower(): c for c in columns}
     for key, names in META_COLUMNS.items():
         for n in names:
-            if n.lower() in lower and lower[n.lower()] not in (tcol, icol, label_col):
+            if n.lower() in lower and lower[n.lower()] not in (tcol, icol, label_col, acol):
                 meta_cols[key] = lower[n.lower()]
                 break
     if keep_pii:

@@ -288,3 +288,10 @@ def test_the_sample_export_in_data_imports_as_the_walkthrough_says():
     assert {m["app"] for m in batch.metadata} == {"com.inkwell.reader"}
     oracle = read_table(sample.with_name("inkwell-oracle.csv"))
     assert oracle.header == ["reviewId", "label"] and len(oracle) == 300
+
+
+def test_without_drop_missing_a_row_with_no_id_and_no_text_counts_as_a_missing_id(tmp_path):
+    f = write(tmp_path / "r.csv", "id,content\na,one\n,\n")
+    with pytest.raises(ReviewtuiError, match=r"1 row with an empty id in column 'id' \(data row 2\)"):
+        read_reviews(f, cleaning={"drop_missing": False, "drop_empty": False})
+    assert read_reviews(f).external_ids == ["a"]
