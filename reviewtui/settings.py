@@ -145,6 +145,32 @@ class KiliSettings:
 
 
 @dataclass(frozen=True)
+class CollectSettings:
+    """[collect]: `reviewtui collect play` (Google Play, through google-play-scraper)."""
+    lang: str = setting("en", "Language of the reviews, two letters (the store's hl=).")
+    country: str = setting("us", "Store country, two letters (the store's gl=).")
+    sort: str = setting("newest", "newest (a rerun stops at the first review already collected) or relevant.",
+                        choices=("newest", "relevant"))
+    page_size: int = setting(200, "Reviews asked for in one request (one saved page).", lo=1, hi=4500)
+    pause_s: float = setting(1.0, "Seconds between two requests, to be polite to Google Play.", lo=0.0, hi=600.0)
+    retries: int = setting(4, "Tries after a failed request (network error, HTTP 429/5xx) before giving up.",
+                           lo=0, hi=20)
+    backoff_s: float = setting(2.0, "Wait after the first failed request; it doubles at every further try.",
+                               lo=0.0, hi=600.0)
+    max_backoff_s: float = setting(60.0, "Longest wait between two tries.", lo=0.0, hi=3600.0)
+    timeout_s: float = setting(30.0, "Seconds one request may take.", lo=1.0, hi=600.0)
+
+
+@dataclass(frozen=True)
+class FindingsSettings:
+    """[findings]: when the summary and the report state a difference between groups."""
+    min_group_size: int = setting(30, "Fewest reviews a group (an app, a version, an app and version) needs "
+                                      "before a finding is drawn about it.", lo=1, hi=1_000_000)
+    confidence: float = setting(0.95, "Confidence level of the interval shown with every share (Wilson).",
+                                lo=0.5, hi=0.999)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every section of reviewtui.toml except the taxonomy (``[[categories]]``)."""
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
@@ -156,6 +182,8 @@ class Settings:
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
     kili: KiliSettings = field(default_factory=KiliSettings)
+    collect: CollectSettings = field(default_factory=CollectSettings)
+    findings: FindingsSettings = field(default_factory=FindingsSettings)
 
 
 #: Top-level TOML keys that are not settings sections.
@@ -305,7 +333,7 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
 
 
 __all__ = [
-    "ActiveLearningSettings", "BackendSettings", "ImportSettings", "KiliSettings", "ModelSettings",
+    "ActiveLearningSettings", "BackendSettings", "CollectSettings", "FindingsSettings", "ImportSettings", "KiliSettings", "ModelSettings",
     "SentimentSettings", "Settings", "TrainingSettings", "TuningSettings", "WorkspaceSettings",
     "describe", "load_settings", "parse_section", "section_names", "to_toml_dict", "with_overrides",
 ]

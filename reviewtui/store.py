@@ -132,6 +132,7 @@ class LabelRow:
     spans: list[dict[str, Any]] | None = None
     at: str | None = None
     skipped: bool = False
+    note: str | None = None  # why, in the history (e.g. "renamed BUG to DEFECT")
 
 
 _ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, priority, remote_id, "
@@ -398,7 +399,7 @@ class LocalStore:
                         continue
                 at = r.at or utc_now()
                 event = self._append(db, asset_id, "label", category=r.category, spans=r.spans, author=r.author,
-                                     source=r.source, at=at, prev=(old_status, old_skipped, old_reason))
+                                     source=r.source, at=at, prev=(old_status, old_skipped, old_reason), note=r.note)
                 db.execute("UPDATE assets SET label = ?, label_event = ?, status = ?, skipped = ?, updated_at = ? "
                            "WHERE id = ?", (r.category, event, r.status, int(r.skipped), at, asset_id))
                 recorded += 1
