@@ -210,67 +210,6 @@ async def test_summary_with_the_version_filter(fixture_ws):
     assert any(n.startswith("Wrote ") and "report.md" in n for n in notes(app))
 
 
-async def wait_until(pilot, condition, timeout: float = 120.0) -> None:
-    for _ in range(int(timeout / 0.2)):
-        if condition():
-            return
-        await pilot.pause(0.2)
-    raise AssertionError("timed out waiting for the app")
-
-
-def ray_stopped() -> bool:
-    import ray
-
-    return not ray.is_initialized()
-
-
-@pytest.mark.slow
-async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny_bert):
-    from tui_data import build_tuning_workspace
-
-    ws = build_tuning_workspace(tmp_path / "ws", tiny_bert)
-    app = make_app(ws, start="tuning")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        table = screen.query_one("#tune-trials-table")
-        await pilot.press("end", "backspace", "backspace", "1")  # one trial
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: screen.cancel_event is None and table.trials)
-        await settle(app, pilot)
-        finished = [u for u in table.trials.values() if u.status in ("TERMINATED", "STOPPED")]
-        assert table.row_count == 1 and finished and "accuracy" in finished[0].metrics
-        assert table.best_id in table.trials
-        assert str(table.get_row(table.best_id)[0]).startswith("★")
-        assert all(str(table.get_row(t)[1]) == u.status for t, u in table.trials.items())  # updated in place
-        assert "Search done in" in str(screen.query_one("#tune-state").render())
-    assert ray_stopped()
-    assert [m["name"] for m in ws.models()], "the best configuration was retrained and saved"
-
-
-@pytest.mark.slow
-async def test_tuning_cancel_keeps_the_finished_trials(tmp_path, tiny_bert):
-    from tui_data import build_tuning_workspace
-
-    ws = build_tuning_workspace(tmp_path / "ws", tiny_bert)
-    app = make_app(ws, start="tuning")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        table = screen.query_one("#tune-trials-table")
-        await pilot.press("end", "backspace", "backspace", "6")  # 6 trials, one at a time
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: any(u.status == "TERMINATED" for u in table.trials.values()))
-        await pilot.press("ctrl+x")
-        await wait_until(pilot, lambda: screen.cancel_event is None)
-        await settle(app, pilot)
-        assert 1 <= table.row_count < 6
-        assert any(u.status == "TERMINATED" and "accuracy" in u.metrics for u in table.trials.values())
-        assert "Search cancelled in" in str(screen.query_one("#tune-state").render())
-    assert ray_stopped()
-    assert ws.models() == []
-
-
 async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
     from tui_data import trial_events
 
