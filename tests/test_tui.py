@@ -188,6 +188,27 @@ async def test_command_palette_and_help(fixture_ws):
         assert app.current_mode == "tuning"
 
 
+async def test_every_key_has_an_id_and_a_palette_entry(fixture_ws):
+    from textual.binding import Binding
+
+    from reviewtui.tui.commands import ActionsProvider
+    from reviewtui.tui.screens import SCREENS, screen_class
+
+    app = make_app(fixture_ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        entries = {text for text, _help, _run in ActionsProvider(app.screen).commands()}
+    ids = [b.id for b in ReviewApp.BINDINGS]
+    for s in SCREENS:
+        for b in screen_class(s.mode).BINDINGS:
+            assert isinstance(b, Binding) and b.id, b
+            ids.append(b.id)
+            if b.description:
+                assert f"{s.title}: {b.description}" in entries
+    assert len(ids) == len(set(ids))
+    assert {"Label: Re-rank", "Label: To review", "Tune: Keep best", "Export", "Go to Tune"} <= entries
+
+
 async def test_summary_with_the_version_filter(fixture_ws):
     ws = fixture_ws
     write_results(ws)
