@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-from reviewtui.cli.parser import build_parser
+from reviewtui.cli.parser import build_parser, handler
 from reviewtui.errors import ReviewtuiError
 
 __all__ = ["build_parser", "main"]
@@ -31,11 +31,7 @@ __all__ = ["build_parser", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (``argv`` default: ``sys.argv[1:]``); returns the exit code."""
     args = build_parser().parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        from reviewtui.cli.commands.workspace import cmd_app
-
-        func = cmd_app
+    func = handler(getattr(args, "func", "workspace:cmd_app"))
     try:
         return func(args)
     except ReviewtuiError as exc:
