@@ -104,7 +104,8 @@ class LabelingScreen(WorkspaceScreen):
 
     @property
     def assist(self) -> bool:
-        """Model suggestions and background re-ranking (off in tests: they load the embedding model)."""
+        """Model suggestions and automatic re-ranking (off in tests: they load the embedding model);
+        r and t re-rank either way."""
         return bool(getattr(self.app, "assist", True))
 
     @property
@@ -132,10 +133,10 @@ class LabelingScreen(WorkspaceScreen):
         self.render_review()
 
     @work(thread=True, group="suggestions", exit_on_error=False)
-    def load_suggestions(self, ids: list[str], refit: bool = False) -> None:
+    def load_suggestions(self, ids: list[str]) -> None:
         if not ids or not self.assist:
             return
-        self.post_message(SuggestionsReady(self.ws.suggestions(ids, refit=refit)))
+        self.post_message(SuggestionsReady(self.ws.suggestions(ids)))
 
     @on(SuggestionsReady)
     def add_suggestions(self, message: SuggestionsReady) -> None:
