@@ -38,10 +38,15 @@ def category_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Category:
+    """One category. ``description`` and ``examples`` (optional, written by the user or a preset)
+    are what zero-shot suggestions compare reviews with before any label exists."""
+
     key: str
     name: str
     colour: str
     train: bool
+    description: str = ""
+    examples: tuple[str, ...] = ()
 
 
 class Taxonomy:
@@ -89,7 +94,15 @@ class Taxonomy:
         return key
 
     def to_list(self) -> list[dict[str, Any]]:
-        return [{"key": c.key, "name": c.name, "colour": c.colour, "train": c.train} for c in self]
+        out = []
+        for c in self:
+            item: dict[str, Any] = {"key": c.key, "name": c.name, "colour": c.colour, "train": c.train}
+            if c.description:
+                item["description"] = c.description
+            if c.examples:
+                item["examples"] = list(c.examples)
+            out.append(item)
+        return out
 
     @classmethod
     def from_list(cls, items: list[dict[str, Any]], where: str = CONFIG_NAME) -> "Taxonomy":
@@ -104,8 +117,17 @@ class Taxonomy:
             if key in seen:
                 raise ReviewtuiError(f"{where}: category key {key!r} appears twice")
             seen.add(key)
+            description = item.get("description", "")
+            if not isinstance(description, str):
+                raise ReviewtuiError(f"{where}: category {key!r}: description must be a string")
+            examples = item.get("examples", [])
+            if isinstance(examples, str) or not isinstance(examples, (list, tuple)) or \
+                    not all(isinstance(e, str) for e in examples):
+                raise ReviewtuiError(f"{where}: category {key!r}: examples must be a list of strings, "
+                                     'e.g. examples = ["the app crashes on start", "dark mode please"]')
             cats.append(Category(key, str(item["name"]), str(item.get("colour", "#888888")),
-                                 bool(item.get("train", True))))
+                                 bool(item.get("train", True)), description.strip(),
+                                 tuple(e.strip() for e in examples if e.strip())))
         if not cats:
             raise ReviewtuiError(f"{where}: the taxonomy has no categories")
         return cls(cats)

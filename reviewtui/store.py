@@ -22,7 +22,7 @@ from reviewtui.errors import ReviewtuiError
 
 STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
 SOURCES = ("human", "model", "kili", "import")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: full-text index (assets_fts) and metadata indexes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,6 +76,32 @@ CREATE TABLE IF NOT EXISTS imports (
 """
 
 
+# Version 2: the full-text index over the texts, kept in sync by triggers on every write to assets
+# (an external-content FTS5 table: the text is stored once, in assets), and indexes on the metadata
+# fields the queue filters use. Applied to new stores and, once, to stores made before it.
+SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS assets_fts USING fts5(
+    text, content='assets', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+CREATE TRIGGER IF NOT EXISTS assets_fts_insert AFTER INSERT ON assets BEGIN
+    INSERT INTO assets_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS assets_fts_delete AFTER DELETE ON assets BEGIN
+    INSERT INTO assets_fts(assets_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS assets_fts_update AFTER UPDATE OF text ON assets BEGIN
+    INSERT INTO assets_fts(assets_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO assets_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE INDEX IF NOT EXISTS assets_meta_score ON assets(json_extract(metadata, '$.score'));
+CREATE INDEX IF NOT EXISTS assets_meta_version ON assets(json_extract(metadata, '$.app_version'));
+CREATE INDEX IF NOT EXISTS assets_meta_at ON assets(json_extract(metadata, '$.at'));
+CREATE INDEX IF NOT EXISTS assets_meta_app ON assets(json_extract(metadata, '$.app'));
+CREATE INDEX IF NOT EXISTS assets_label ON assets(label);
+"""
+# the metadata fields the filters read, as the expressions the indexes above are built on
+META_EXPR = {key: f"json_extract(a.metadata, '$.{key}')" for key in ("score", "app_version", "at", "app")}
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -124,6 +150,27 @@ class LabelEvent:
 
 
 @dataclass(frozen=True)
+class AssetQuery:
+    """Which assets :meth:`LocalStore.find_ids` returns; every field left empty matches all.
+
+    ``match`` is an FTS5 query over the text (build it from user input with
+    ``reviewtui.loop.search.fts_query``); ``versions`` match a version and its sub-versions ("4.5"
+    matches 4.5, 4.5.0, 4.5.1); ``date_from``/``date_to`` are inclusive ``YYYY-MM-DD`` bounds on
+    the review's date (metadata ``at``); ``stars`` the score; ``labels`` the effective label."""
+
+    match: str | None = None
+    statuses: tuple[str, ...] = ()
+    skipped: bool | None = None
+    labeled: bool | None = None
+    labels: tuple[str, ...] = ()
+    stars: tuple[int, ...] = ()
+    apps: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+@dataclass(frozen=True)
 class LabelRow:
     """A label to record in bulk (``reviewtui label --from``, a Kili pull)."""
 
@@ -166,9 +213,26 @@ class LocalStore:
             raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
         if create:
             with self._lock:
-                self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+                self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + SEARCH_SCHEMA + "COMMIT;")
             with self.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store made by an older version up to SCHEMA_VERSION (one transaction): build the
+        full-text index over the existing texts and the metadata indexes."""
+        try:
+            version = int(self.get_meta("schema_version", "1") or 1)
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
+        if version >= SCHEMA_VERSION:
+            return
+        with self._lock:
+            self._db.executescript("BEGIN IMMEDIATE;" + SEARCH_SCHEMA +
+                                   "INSERT INTO assets_fts(assets_fts) VALUES ('rebuild');"
+                                   "INSERT INTO meta VALUES ('schema_version', '2') "
+                                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value;"
+                                   "COMMIT;")
 
     def close(self) -> None:
         with self._lock:
@@ -310,6 +374,71 @@ class LocalStore:
     def texts(self) -> list[tuple[str, str]]:
         """(external_id, text) of every asset, in insertion order."""
         return [(r[0], r[1]) for r in self._read("SELECT external_id, text FROM assets ORDER BY id")]
+
+    # -- search and filters -----------------------------------------------------------------
+    @staticmethod
+    def query_sql(q: AssetQuery) -> tuple[str, list[Any]]:
+        """The SELECT (of external ids, in queue order: priority first, then id) and its parameters
+        for ``q``. Each condition is written on the indexed expression it filters by."""
+        where: list[str] = []
+        params: list[Any] = []
+        if q.match:
+            where.append("a.id IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?)")
+            params.append(q.match)
+        if q.statuses:
+            where.append(f"a.status IN ({','.join('?' * len(q.statuses))})")
+            params += list(q.statuses)
+        if q.skipped is not None:
+            where.append("a.skipped = ?")
+            params.append(int(q.skipped))
+        if q.labeled is not None:
+            where.append("a.label IS NOT NULL" if q.labeled else "a.label IS NULL")
+        if q.labels:
+            where.append(f"a.label IN ({','.join('?' * len(q.labels))})")
+            params += list(q.labels)
+        if q.stars:
+            where.append(f"{META_EXPR['score']} IN ({','.join('?' * len(q.stars))})")
+            params += [int(v) for v in q.stars]
+        if q.apps:
+            where.append(f"{META_EXPR['app']} IN ({','.join('?' * len(q.apps))})")
+            params += list(q.apps)
+        if q.versions:
+            parts = []
+            for v in q.versions:  # the version itself, or a sub-version: "4.5." <= x < "4.5/" ('/' follows '.')
+                parts.append(f"({META_EXPR['app_version']} = ? OR ({META_EXPR['app_version']} >= ? AND "
+                             f"{META_EXPR['app_version']} < ?))")
+                params += [v, v + ".", v + "/"]
+            where.append("(" + " OR ".join(parts) + ")")
+        if q.date_from:
+            where.append(f"{META_EXPR['at']} >= ?")
+            params.append(q.date_from)
+        if q.date_to:  # inclusive: everything on that day sorts below the day's string plus a high char
+            where.append(f"{META_EXPR['at']} < ?")
+            params.append(q.date_to + "\uffff")
+        sql = "SELECT a.external_id FROM assets a"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return sql + " ORDER BY a.priority DESC, a.id", params
+
+    def find_ids(self, q: AssetQuery, *, limit: int | None = None) -> list[str]:
+        """External ids of the assets ``q`` matches, in queue order (priority first, then id).
+        Raises ReviewtuiError when ``q.match`` is not a valid FTS5 query."""
+        sql, params = self.query_sql(q)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        try:
+            return [r[0] for r in self._read(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc).lower() or "match" in str(exc).lower():
+                raise ReviewtuiError(f"the search {q.match!r} is not a valid query ({exc})") from exc
+            raise
+
+    def explain(self, q: AssetQuery) -> list[str]:
+        """SQLite's EXPLAIN QUERY PLAN for :meth:`find_ids` with ``q``: one line per step (for
+        tests and benchmarks that check every filter uses an index)."""
+        sql, params = self.query_sql(q)
+        return [str(r[3]) for r in self._read("EXPLAIN QUERY PLAN " + sql, params)]
 
     def queue(self, limit: int = 50, *, exclude: Sequence[str] = ()) -> list[Asset]:
         """The next assets to label: TODO/ONGOING, not skipped, highest priority first."""
