@@ -430,9 +430,16 @@ class LocalStore:
         try:
             return [r[0] for r in self._read(sql, params)]
         except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc).lower() or "match" in str(exc).lower():
+            if q.match and self._bad_match(q.match):
                 raise ReviewtuiError(f"the search {q.match!r} is not a valid query ({exc})") from exc
             raise
+
+    def _bad_match(self, match: str) -> bool:
+        try:
+            self._read("SELECT COUNT(*) FROM assets_fts WHERE assets_fts MATCH ?", (match,))
+            return False
+        except sqlite3.OperationalError:
+            return True
 
     def explain(self, q: AssetQuery) -> list[str]:
         """SQLite's EXPLAIN QUERY PLAN for :meth:`find_ids` with ``q``: one line per step (for

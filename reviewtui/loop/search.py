@@ -241,7 +241,7 @@ def find(store: LocalStore, flt: QueueFilter, *, predictions: Mapping[str, tuple
     if flt.needs_predictions and predictions is None:
         raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
                              "(r in the labeling screen) or run `reviewtui predict` first")
-    ids = store.find_ids(flt.asset_query(), limit=None if flt.needs_predictions else limit)
+    ids = store.find_ids(flt.asset_query())
     missing = 0
     if flt.needs_predictions:
         assert predictions is not None
