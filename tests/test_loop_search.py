@@ -130,17 +130,25 @@ def test_parse_filters_and_their_errors():
 
 
 def test_predicted_category_and_confidence_filters(store):
-    preds = {"p1": ("SUBSCRIPTION", 0.9), "p2": ("SUBSCRIPTION", 0.4), "i1": ("INTERFACE", 0.55), "c1": ("CONTENT", 0.8)}
     f = parse_filters(["predicted=SUBSCRIPTION"], TAX)
-    assert find(store, f, predictions=preds).ids == ["p1", "p2"]
-    low = find(store, parse_filters(["confidence=<0.6"], TAX), predictions=preds)
-    assert low.ids == ["p2", "i1"] and low.predictions_missing == 2  # i2, u1 have no prediction
     with pytest.raises(ReviewtuiError, match="need predictions"):
         find(store, f)
+    preds = {"p1": ("SUBSCRIPTION", 0.9), "p2": ("SUBSCRIPTION", 0.4), "i1": ("INTERFACE", 0.55),
+             "c1": ("CONTENT", 0.8), "gone": ("CONTENT", 0.1)}
+    assert store.set_predictions(preds, model="quick") == 4  # an id not in the store is ignored
+    assert store.predictions(["p1", "u1"]) == {"p1": ("SUBSCRIPTION", pytest.approx(0.9))}
+    assert find(store, f).ids == ["p1", "p2"]
+    assert find(store, parse_filters(["confidence=<0.6"], TAX)).ids == ["p2", "i1"]  # i2, u1: no prediction
+    both = parse_filters(["predicted=SUBSCRIPTION,INTERFACE", "confidence=0.5-1"], TAX, search="crashes OR paywall")
+    assert find(store, both).ids == ["p1", "i1"]
+    store.set_predictions({"u1": ("USER_EXPERIENCE", 0.99)})  # a refit replaces them all
+    assert find(store, f).ids == [] and store.prediction_count() == 1
+    assert store.get_meta("predictions_model").startswith("@")
     assert find(store, QueueFilter(), limit=2).total == 6 and len(find(store, QueueFilter(), limit=2).ids) == 2
 
 
 def test_every_filter_uses_an_index(store):
+    store.set_predictions({"p1": ("CONTENT", 0.3)})
     store.add_assets([NewAsset(f"x{i}", f"filler review {i}", {"score": 1 + i % 5, "app_version": f"4.{i % 7}.0",
                                                                 "at": f"2025-0{1 + i % 9}-01 10:00:00", "app": "a"})
                       for i in range(300)])
@@ -148,12 +156,16 @@ def test_every_filter_uses_an_index(store):
         db.execute("ANALYZE")
     queries = [AssetQuery(match="paywall"), AssetQuery(stars=(1,)), AssetQuery(versions=("4.5",)),
                AssetQuery(apps=("other",)), AssetQuery(date_from="2025-03-01", date_to="2025-03-02"),
-               AssetQuery(labels=("CONTENT",)), AssetQuery(statuses=("TODO", "ONGOING"), skipped=False, labeled=False),
-               AssetQuery(match="paywall", stars=(1,), statuses=("TODO",))]
+               AssetQuery(labels=("CONTENT",)), AssetQuery(statuses=("LABELED",)),
+               AssetQuery(match="paywall", stars=(1,), statuses=("TODO",)),
+               AssetQuery(predicted=("CONTENT",), statuses=("TODO", "ONGOING"), skipped=False, labeled=False),
+               AssetQuery(confidence=(0.0, 0.5))]
     for q in queries:
         plan = store.explain(q)
         assert any("USING" in step or "VIRTUAL TABLE" in step for step in plan), (q, plan)
         assert not any(re.match(r"SCAN a\b", step) for step in plan), (q, plan)  # no full scan of assets
+    # the whole queue is most of the store: one pass over the table is the right plan there
+    assert store.explain(AssetQuery(statuses=("TODO", "ONGOING"), skipped=False, labeled=False))[0] == "SCAN a"
 
 
 def test_bulk_label_writes_one_event_each_in_one_transaction(store):

@@ -6,9 +6,10 @@ to the assets). A query is FTS5 syntax when it parses as such (``paywall OR "fre
 searched as plain words that must all appear, so user input never raises an SQL error.
 
 Filters narrow the same query: stars, app, app version (``4.5`` matches 4.5.x), date range,
-status, label, and — from the current suggestions or predictions, which the caller passes in —
-predicted category and confidence range. The result is external ids in queue order (priority
-first), so a filtered queue is labeled in the order the strategy ranked it.
+status, label, and — from the predictions stored with :meth:`LocalStore.set_predictions` after a
+refit or a predict run, so the CLI and the app see the same ones — predicted category and
+confidence range. Everything runs as one SQL query; the result is external ids in queue order
+(priority first), so a filtered queue is labeled in the order the strategy ranked it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
@@ -66,7 +67,7 @@ def fts_query(text: str | None) -> str | None:
 class QueueFilter:
     """A search and filters over the assets. ``statuses`` default to the queue (TODO, ONGOING, not
     skipped, no label); empty ``statuses`` with ``queue_only=False`` means every asset.
-    ``predicted``/``confidence`` need predictions when the filter is applied."""
+    ``predicted``/``confidence`` need stored predictions when the filter is applied."""
 
     search: str | None = None
     stars: tuple[int, ...] = ()
@@ -89,7 +90,8 @@ class QueueFilter:
         return AssetQuery(match=fts_query(self.search), statuses=tuple(self.statuses),
                           skipped=False if self.queue_only else None, labeled=False if self.queue_only else None,
                           labels=tuple(self.labels), stars=tuple(self.stars), apps=tuple(self.apps),
-                          versions=tuple(self.versions), date_from=self.date_from, date_to=self.date_to)
+                          versions=tuple(self.versions), date_from=self.date_from, date_to=self.date_to,
+                          predicted=tuple(self.predicted), confidence=self.confidence)
 
     def describe(self) -> str:
         """One line naming what the filter keeps, for the screen's header and the CLI."""
@@ -228,38 +230,24 @@ class FoundAssets:
     total: int
     filter: QueueFilter
     seconds: float = 0.0
-    predictions_missing: int = 0  # matched the store's part but had no prediction to filter on
 
 
-def find(store: LocalStore, flt: QueueFilter, *, predictions: Mapping[str, tuple[str, float]] | None = None,
-         limit: int | None = None) -> FoundAssets:
-    """The assets ``flt`` keeps, in queue order. ``predictions`` (external id -> (category,
-    confidence): the current suggestions or a predict run) are needed for the predicted-category
-    and confidence filters; assets without a prediction are then left out (and counted). Raises
-    ReviewtuiError when those filters are asked for without predictions."""
+def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> FoundAssets:
+    """The assets ``flt`` keeps, in queue order (the first ``limit`` of them, with the total).
+    Raises ReviewtuiError when the predicted-category or confidence filter is asked for while the
+    store holds no predictions."""
     t0 = time.perf_counter()
-    if flt.needs_predictions and predictions is None:
+    if flt.needs_predictions and store.prediction_count() == 0:
         raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
-                             "(r in the labeling screen) or run `reviewtui predict` first")
-    ids = store.find_ids(flt.asset_query())
-    missing = 0
-    if flt.needs_predictions:
-        assert predictions is not None
-        keep = []
-        wanted = set(flt.predicted)
-        lo, hi = flt.confidence if flt.confidence is not None else (0.0, 1.0)
-        for i in ids:
-            pred = predictions.get(i)
-            if pred is None:
-                missing += 1
-                continue
-            if (not wanted or pred[0] in wanted) and lo <= pred[1] <= hi:
-                keep.append(i)
-        ids = keep
-    total = len(ids)
+                             "(r in the labeling screen, or `reviewtui queue`) or run `reviewtui predict` first")
+    q = flt.asset_query()
     if limit is not None:
-        ids = ids[:limit]
-    return FoundAssets(ids, total, flt, time.perf_counter() - t0, missing)
+        total = store.count_ids(q)
+        ids = store.find_ids(q, limit=limit)
+    else:
+        ids = store.find_ids(q)
+        total = len(ids)
+    return FoundAssets(ids, total, flt, time.perf_counter() - t0)
 
 
 def predictions_from_proba(ids: Sequence[str], proba, classes: Sequence[str]) -> dict[str, tuple[str, float]]:
