@@ -306,10 +306,13 @@ def redesign_texts():
     """The sentences the demo generator uses for the 4.5 redesign reviews (their fixed part)."""
     from reviewtui.demo import SENTENCES
 
+    import re
+
     out = []
     for t in SENTENCES["INTERFACE"]["redesign"] + SENTENCES["INTERFACE"]["redesign_pos"]:
-        out.append(t.lower().split("{")[0][:22].strip())
-    return [t for t in out if len(t) >= 8]
+        longest = max(re.split(r"\{\w+\}", t.lower()), key=len).strip(" .,")
+        out.append(longest[:22])  # the first words of its longest fixed part (typos aside)
+    return out
 
 
 def discover_bench(corpus, seeds: int) -> dict:
