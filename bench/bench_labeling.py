@@ -397,6 +397,16 @@ def render(r: dict) -> str:
         goals.append(f"| discover: the 4.5 redesign complaints are the top \"new in 4.5\" cluster | "
                      f"{top_ok} of {len(di['runs'])} seeds | {'yes' if top_ok == len(di['runs']) else 'no'} |")
     lines += goals + [""]
+    lines += ["Reading the goals. The zero-shot start and the prior help most in the first rounds (see the "
+              "labels to 90 % and the F1 at 10-50 labels below); on dataset-11 the curve crosses 95 % of the "
+              "full-pool macro-F1 in a flat stretch after about 100 labels, where the first batch no longer "
+              "decides much and five seeds move the figure by about 0.1. The stop signal measures whether the "
+              "quick model still changes: on the demo corpus with the prior the curve is at 95 % of its final "
+              "value after three or four rounds, while the quick model alone still changes several percent of "
+              "its predictions per round, so a rule that waits for three stable rounds stops later there; "
+              "lower thresholds (measured while choosing the default, 0.90-0.99 over one to four rounds) stopped "
+              "dataset-11 before 90 % of its final macro-F1. The default was chosen to never stop too early on "
+              "either corpus.", ""]
 
     if zs:
         lines += ["### Cold start: zero-shot with no labels (dataset-11)", "",

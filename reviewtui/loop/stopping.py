@@ -250,7 +250,8 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
         pool = [a.external_id for a in store.iter_assets(labeled=False, skipped=False)]
         signal.sample = choose_sample(pool, sample_size, seed)
         signal.last = None
-    texts = {a.external_id: a.text for a in store.iter_assets() if a.external_id in set(signal.sample)}
+    wanted = set(signal.sample)
+    texts = {a.external_id: a.text for a in store.iter_assets() if a.external_id in wanted}
     sample = [s for s in signal.sample if s in texts]
     if len(sample) != len(signal.sample):  # assets gone from the store: a smaller stop set from now on
         signal.sample, signal.last = sample, None
