@@ -354,7 +354,8 @@ def render(r: dict) -> str:
     lines = [START, "## Labeling loop: cold start, stopping, search, discover (`bench/bench_labeling.py`)", "",
              f"Run {r.get('at', '?')} on {r.get('machine', '?')} (shared with other work while it ran), no GPU; "
              f"MiniLM embeddings; the four categories described once in `data/taxonomies/medium.toml`; "
-             f"batches of 10, margin strategy, {r.get('seeds', 5)} seeds, a fixed stratified 20 % held out.", ""]
+             f"batches of 10, margin strategy, {r.get('seeds', 5)} seeds, a fixed stratified 20 % held out."
+             + kept_note(r), ""]
     goals = ["| goal | measured | met |", "|---|---|---|"]
     zs = r.get("zero_shot")
     if zs:
@@ -508,6 +509,16 @@ def render(r: dict) -> str:
     return "\n".join(lines)
 
 
+def kept_note(r: dict) -> str:
+    """Which parts come from an earlier run than the rest, and when."""
+    names = {"zero_shot": "zero-shot", "cold_ds11": "cold start (dataset-11)", "cold_demo": "cold start (demo)",
+             "stop_ds11": "stopping (dataset-11)", "stop_demo": "stopping (demo)", "weakest": "weakest category",
+             "search": "search", "discover": "discover"}
+    kept = [f"{name} {r[k]['at']}" for k, name in names.items()
+            if isinstance(r.get(k), dict) and r[k].get("at") not in (None, r.get("at"))]
+    return f" Parts from an earlier run: {', '.join(kept)}." if kept else ""
+
+
 def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
     """Replace only the labeling section of BENCHMARKS.md (append it when absent)."""
     from reviewtui.files import atomic_write_text
@@ -569,8 +580,12 @@ def main(argv=None) -> int:
             log(f"search and filters over {args.search_size:,} reviews")
             results["search"] = search_bench(args.search_size, tmp)
             log(json.dumps([(q["query"], round(q["median_ms"], 1)) for q in results["search"]["queries"]]))
-        for key, value in previous.items():  # a skipped part keeps its last figures
-            results.setdefault(key, value)
+        for key, value in results.items():
+            if isinstance(value, dict):
+                value.setdefault("at", results["at"])
+        for key, value in previous.items():  # a skipped part keeps its last figures, with their date
+            if key not in results and isinstance(value, dict):
+                results[key] = {"at": previous.get("at", "?"), **value}
     finally:
         if not args.no_write and len(results) > 3:
             RESULTS.parent.mkdir(exist_ok=True)

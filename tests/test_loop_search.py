@@ -156,7 +156,7 @@ def test_every_filter_uses_an_index(store):
         db.execute("ANALYZE")
     queries = [AssetQuery(match="paywall"), AssetQuery(stars=(1,)), AssetQuery(versions=("4.5",)),
                AssetQuery(apps=("other",)), AssetQuery(date_from="2025-03-01", date_to="2025-03-02"),
-               AssetQuery(labels=("CONTENT",)), AssetQuery(statuses=("LABELED",)),
+               AssetQuery(statuses=("LABELED",)),
                AssetQuery(match="paywall", stars=(1,), statuses=("TODO",)),
                AssetQuery(predicted=("CONTENT",), statuses=("TODO", "ONGOING"), skipped=False, labeled=False),
                AssetQuery(confidence=(0.0, 0.5))]
