@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from reviewtui import __version__
 from reviewtui.demo import DEMO_SEED, DEMO_SIZE
-from reviewtui.settings import ActiveLearningSettings
+from reviewtui.settings import ActiveLearningSettings, KiliSettings
 
 Handler = Callable[[argparse.Namespace], int]
 WORKSPACE_HELP = "workspace folder (default: the current folder or one above it)"
@@ -215,7 +215,7 @@ def add_kili_commands(commands: Commands) -> None:
     a.add_argument("project_id")
     a.add_argument("--json", action="store_true")
     p = actions.add("push", "upload the reviews (batches of 100, resumable, no duplicates)")
-    p.add_argument("--limit", type=int, help="push at most N assets (default [kili] max_assets, 25000)")
+    p.add_argument("--limit", type=int, help=f"push at most N assets (default [kili] max_assets, {KiliSettings().max_assets:,})")
     p.add_argument("--json", action="store_true")
     q = actions.add("pull", "record Kili's labels, statuses and spans in the workspace")
     q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")
