@@ -113,6 +113,37 @@ class TuningSettings:
 
 
 @dataclass(frozen=True)
+class EvaluationSettings:
+    """[evaluation]: how a model is scored before it is saved (`reviewtui train`, `--auto`, `tune`)."""
+    cv_below: int = setting(3000, "Below this many labels, score by k-fold cross-validation and train the saved "
+                                  "model on all labels; from this many on, hold out a validation and a test split.",
+                            lo=0)
+    folds: int = setting(5, "Folds of the cross-validation (stratified, seeded).", lo=2, hi=50)
+    seed: int = setting(42, "Seed of the folds.", lo=0)
+    metric: str = setting("f1_macro", "What ranks candidates and picks epochs and ensemble weights: f1_macro "
+                                      "(fair to rare categories) or accuracy.", choices=("f1_macro", "accuracy"))
+
+
+@dataclass(frozen=True)
+class AutoSettings:
+    """[auto]: `reviewtui train --auto`, an automatic, cross-validated choice among the models that exist here."""
+    budget_s: float = setting(1800.0, "Seconds the whole choice may take, the final training included "
+                                      "(`--budget 30m` overrides).", lo=1.0)
+    candidates: list[str] = setting(["quick", "head:mpnet", "finetune:minilm", "finetune:mpnet"],
+                                    "Candidates: quick (MiniLM embeddings + logistic regression), head:ENCODER "
+                                    "(embeddings + logistic regression), finetune:ENCODER; ensembles of a "
+                                    "fine-tune and a head are added. An encoder that is not installed is left out.")
+    ensembles: bool = setting(True, "Also try the weighted mean of each fine-tune and each head (weights chosen "
+                                    "by cross-validation).")
+    minilm_epochs: int = setting(10, "Most epochs a MiniLM fine-tune trains in each fold.", lo=1, hi=100)
+    minilm_learning_rate: float = setting(1e-4, "MiniLM fine-tune learning rate.", lo=1e-8, hi=1.0)
+    mpnet_epochs: int = setting(5, "Most epochs an MPNet (or other large encoder) fine-tune trains in each fold.",
+                                lo=1, hi=100)
+    mpnet_learning_rate: float = setting(4e-5, "MPNet (or other large encoder) fine-tune learning rate.",
+                                         lo=1e-8, hi=1.0)
+
+
+@dataclass(frozen=True)
 class SentimentSettings:
     """[sentiment]"""
     model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), none, or a "
@@ -153,6 +184,8 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     tuning: TuningSettings = field(default_factory=TuningSettings)
+    evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
+    auto: AutoSettings = field(default_factory=AutoSettings)
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
     kili: KiliSettings = field(default_factory=KiliSettings)
@@ -299,7 +332,7 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
 
 
 __all__ = [
-    "ActiveLearningSettings", "BackendSettings", "ImportSettings", "KiliSettings", "ModelSettings",
+    "ActiveLearningSettings", "AutoSettings", "BackendSettings", "EvaluationSettings", "ImportSettings", "KiliSettings", "ModelSettings",
     "SentimentSettings", "Settings", "TrainingSettings", "TuningSettings", "WorkspaceSettings",
     "describe", "load_settings", "parse_section", "section_names", "to_toml_dict", "with_overrides",
 ]
