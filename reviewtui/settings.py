@@ -135,9 +135,9 @@ class AutoSettings:
                                     "fine-tune and a head are added. An encoder that is not installed is left out.")
     ensembles: bool = setting(True, "Also try the weighted mean of each fine-tune and each head (weights chosen "
                                     "by cross-validation).")
-    minilm_epochs: int = setting(10, "Most epochs a MiniLM fine-tune trains in each fold.", lo=1, hi=100)
+    minilm_epochs: int = setting(6, "Most epochs a MiniLM fine-tune trains in each fold.", lo=1, hi=100)
     minilm_learning_rate: float = setting(1e-4, "MiniLM fine-tune learning rate.", lo=1e-8, hi=1.0)
-    mpnet_epochs: int = setting(5, "Most epochs an MPNet (or other large encoder) fine-tune trains in each fold.",
+    mpnet_epochs: int = setting(4, "Most epochs an MPNet (or other large encoder) fine-tune trains in each fold.",
                                 lo=1, hi=100)
     mpnet_learning_rate: float = setting(4e-5, "MPNet (or other large encoder) fine-tune learning rate.",
                                          lo=1e-8, hi=1.0)
@@ -146,8 +146,13 @@ class AutoSettings:
 @dataclass(frozen=True)
 class SentimentSettings:
     """[sentiment]"""
-    model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), none, or a "
+    model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), team (trained "
+                                  "on the team's sentiment labels with the star score as a feature), none, or a "
                                   "Hugging Face sentiment model folder.")
+    min_team_labels: int = setting(30, "Team sentiment labels the team model needs before it learns from them; "
+                                       "before that it learns from the stars' weak labels.", lo=1)
+    weak_weight: float = setting(0.1, "Weight of the stars' weak labels (unlabeled reviews) next to the team's "
+                                      "labels in the team model; 0 = the team's labels only.", lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True)

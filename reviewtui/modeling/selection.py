@@ -41,10 +41,11 @@ from reviewtui.settings import AutoSettings, EvaluationSettings
 
 METRICS = ("accuracy", "f1_macro", "f1_weighted")
 WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.75)  # the fine-tune's share in an ensemble
-#: A training step costs this many times an inference pass over the same texts (forward + backward
-#: + optimizer, and random batches pad more than the embedding cache's length-sorted ones).
-#: Measured on dataset-11 with MiniLM and MPNet on CPU; refined after each candidate's first fold.
-TRAIN_FACTOR = 4.0
+#: A training epoch costs this many times an inference pass over the same texts (forward + backward
+#: + AdamW over every weight, small random batches that pad more than the embedding cache's
+#: length-sorted ones, the Trainer's own work). Measured with MiniLM on dataset-11 on a 2-core CPU:
+#: 9-14. Refined after each candidate's first fold from the time it really took.
+TRAIN_FACTOR = 10.0
 
 
 # --- folds and scores ------------------------------------------------------------------------------
@@ -211,14 +212,15 @@ class Context:
         return X
 
     def forward_seconds(self, spec: str) -> float:
-        """Seconds per text of one inference pass of ``spec``: measured, or probed on 32 texts."""
+        """Seconds per text of one inference pass of ``spec``: measured, or probed on 64 texts."""
         if spec not in self.forward_s:
             from reviewtui.modeling.embeddings import encode_texts, load_encoder_cached
             from reviewtui.modeling.loading import resolve_model
 
             tokenizer, model = load_encoder_cached(resolve_model(spec))
             probe = [f"probe review number {i}: the app keeps asking me to pay for articles I want to read"
-                     for i in range(32)]
+                     for i in range(64)]
+            encode_texts(tokenizer, model, probe[:8], max_length=self.max_length)  # first calls warm up
             started = time.perf_counter()
             encode_texts(tokenizer, model, probe, max_length=self.max_length)
             self.forward_s[spec] = (time.perf_counter() - started) / len(probe)
