@@ -432,7 +432,7 @@ class LocalStore:
 
     _EFFECTIVE_SENTIMENT = (
         "SELECT a.external_id, l.category, l.author, l.source, l.created_at FROM labels l "
-        "JOIN assets a ON a.id = l.asset_id WHERE l.id = (SELECT MAX(s.id) FROM labels s WHERE "
+        "JOIN assets a ON a.id = l.asset_id WHERE l.kind = 'sentiment' AND l.id = (SELECT MAX(s.id) FROM labels s WHERE "
         "s.asset_id = l.asset_id AND s.kind = 'sentiment' AND s.id NOT IN "
         "(SELECT undoes FROM labels WHERE undoes IS NOT NULL))")
 

