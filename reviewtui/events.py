@@ -22,6 +22,21 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class EpochProgress:
+    """Training progress inside one epoch: ``step`` of ``steps`` done in epoch ``epoch`` of
+    ``epochs``, ``samples_per_s`` over this epoch so far and ``eta_s`` seconds left in it. ``task``
+    says what trains ("train", "cv 2/5 finetune:mpnet")."""
+
+    task: str
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    samples_per_s: float
+    eta_s: float
+
+
+@dataclass(frozen=True)
 class Notice:
     """A message for the user; ``level`` is "info", "warning" or "error"."""
 
@@ -60,7 +75,7 @@ class TrialUpdate:
     best: dict[str, float] = field(default_factory=dict)
 
 
-Event = Union[Progress, Notice, TrialUpdate]
+Event = Union[Progress, EpochProgress, Notice, TrialUpdate]
 EventSink = Callable[[Event], None]
 
 

@@ -113,10 +113,46 @@ class TuningSettings:
 
 
 @dataclass(frozen=True)
+class EvaluationSettings:
+    """[evaluation]: how a model is scored before it is saved (`reviewtui train`, `--auto`, `tune`)."""
+    cv_below: int = setting(3000, "Below this many labels, score by k-fold cross-validation and train the saved "
+                                  "model on all labels; from this many on, hold out a validation and a test split.",
+                            lo=0)
+    folds: int = setting(5, "Folds of the cross-validation (stratified, seeded).", lo=2, hi=50)
+    seed: int = setting(42, "Seed of the folds.", lo=0)
+    metric: str = setting("f1_macro", "What ranks candidates and picks epochs and ensemble weights: f1_macro "
+                                      "(fair to rare categories) or accuracy.", choices=("f1_macro", "accuracy"))
+
+
+@dataclass(frozen=True)
+class AutoSettings:
+    """[auto]: `reviewtui train --auto`, an automatic, cross-validated choice among the models that exist here."""
+    budget_s: float = setting(1800.0, "Seconds the whole choice may take, the final training included "
+                                      "(`--budget 30m` overrides).", lo=1.0)
+    candidates: list[str] = setting(["quick", "head:mpnet", "finetune:minilm", "finetune:mpnet"],
+                                    "Candidates: quick (MiniLM embeddings + logistic regression), head:ENCODER "
+                                    "(embeddings + logistic regression), finetune:ENCODER; ensembles of a "
+                                    "fine-tune and a head are added. An encoder that is not installed is left out.")
+    ensembles: bool = setting(True, "Also try the weighted mean of each fine-tune and each head (weights chosen "
+                                    "by cross-validation).")
+    minilm_epochs: int = setting(6, "Most epochs a MiniLM fine-tune trains in each fold.", lo=1, hi=100)
+    minilm_learning_rate: float = setting(1e-4, "MiniLM fine-tune learning rate.", lo=1e-8, hi=1.0)
+    mpnet_epochs: int = setting(4, "Most epochs an MPNet (or other large encoder) fine-tune trains in each fold.",
+                                lo=1, hi=100)
+    mpnet_learning_rate: float = setting(4e-5, "MPNet (or other large encoder) fine-tune learning rate.",
+                                         lo=1e-8, hi=1.0)
+
+
+@dataclass(frozen=True)
 class SentimentSettings:
     """[sentiment]"""
-    model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), none, or a "
+    model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), team (trained "
+                                  "on the team's sentiment labels with the star score as a feature), none, or a "
                                   "Hugging Face sentiment model folder.")
+    min_team_labels: int = setting(30, "Team sentiment labels the team model needs before it learns from them; "
+                                       "before that it learns from the stars' weak labels.", lo=1)
+    weak_weight: float = setting(0.1, "Weight of the stars' weak labels (unlabeled reviews) next to the team's "
+                                      "labels in the team model; 0 = the team's labels only.", lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True)
@@ -208,6 +244,8 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     tuning: TuningSettings = field(default_factory=TuningSettings)
+    evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
+    auto: AutoSettings = field(default_factory=AutoSettings)
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
@@ -363,8 +401,8 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
 
 
 __all__ = [
-    "ActiveLearningSettings", "BackendSettings", "CollectSettings", "FindingsSettings", "ImportSettings", "KiliSettings",
-    "ModelSettings", "QualitySettings",
+    "ActiveLearningSettings", "AutoSettings", "BackendSettings", "CollectSettings", "EvaluationSettings",
+    "FindingsSettings", "ImportSettings", "KiliSettings", "ModelSettings", "QualitySettings",
     "SentimentSettings", "Settings", "TrainingSettings", "TuningSettings", "WorkspaceSettings",
     "describe", "load_settings", "parse_section", "section_names", "to_toml_dict", "with_overrides",
 ]

@@ -23,6 +23,10 @@ from reviewtui.files import utc_now
 STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
 SOURCES = ("human", "model", "kili", "import")
 TRAINING_STATUSES = ("LABELED", "REVIEWED", "TO_REVIEW")  # the statuses whose label a model learns from
+#: The values of the sentiment dimension. A sentiment label is its own event (kind "sentiment") in
+#: the same append-only history as the category labels: it never changes the asset's category
+#: label or status, and undo takes it back like any other event.
+SENTIMENT_VALUES = ("negative", "neutral", "positive")
 SCHEMA_VERSION = 2  # 2: full-text index (assets_fts) and metadata indexes
 
 SCHEMA = """
@@ -141,9 +145,9 @@ class Asset:
 
 @dataclass(frozen=True)
 class LabelEvent:
-    """One row of the append-only history. ``kind`` is "label", "skip", "status", "undo" or
-    "confirm" (a label checked and kept as it is). ``prev_status`` is the asset's status before
-    the event (None for undo rows)."""
+    """One row of the append-only history. ``kind`` is "label", "skip", "status", "undo",
+    "confirm" (a label checked and kept as it is) or "sentiment" (the sentiment is in ``category``).
+    ``prev_status`` is the asset's status before the event (None for undo rows)."""
 
     id: int
     external_id: str
@@ -185,6 +189,28 @@ class AssetQuery:
     @property
     def needs_predictions(self) -> bool:
         return bool(self.predicted) or self.confidence is not None
+
+
+@dataclass(frozen=True)
+class SentimentLabel:
+    """The effective sentiment of an asset: the latest sentiment event that is not undone."""
+
+    external_id: str
+    sentiment: str
+    author: str
+    source: str
+    at: str
+
+
+@dataclass(frozen=True)
+class SentimentRow:
+    """A sentiment label to record in bulk (an import of a team's sentiment labels, a Kili pull)."""
+
+    external_id: str
+    sentiment: str
+    author: str
+    source: str = "human"
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -673,6 +699,75 @@ class LocalStore:
             "WHERE l.kind = 'confirm' AND l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) "
             "ORDER BY l.id")
         return {ext: cat for ext, cat in rows}
+
+    # -- sentiment --------------------------------------------------------------------------
+    @staticmethod
+    def _check_sentiment(sentiment: str) -> str:
+        value = str(sentiment or "").strip().lower()
+        if value not in SENTIMENT_VALUES:
+            raise ReviewtuiError(f"unknown sentiment {sentiment!r}: use one of {', '.join(SENTIMENT_VALUES)}")
+        return value
+
+    _EFFECTIVE_SENTIMENT = (
+        "SELECT a.external_id, l.category, l.author, l.source, l.created_at FROM labels l "
+        "JOIN assets a ON a.id = l.asset_id WHERE l.kind = 'sentiment' AND l.id = (SELECT MAX(s.id) FROM labels s WHERE "
+        "s.asset_id = l.asset_id AND s.kind = 'sentiment' AND s.id NOT IN "
+        "(SELECT undoes FROM labels WHERE undoes IS NOT NULL))")
+
+    def add_sentiment(self, external_id: str, sentiment: str, *, author: str = "local", source: str = "human",
+                      at: str | None = None) -> LabelEvent:
+        """Record the sentiment (negative/neutral/positive) of an asset as its own label event; the
+        category label and the status stay as they are. Returns the event. Raises ReviewtuiError
+        for an unknown asset or sentiment."""
+        value = self._check_sentiment(sentiment)
+        at = at or utc_now()
+        with self.transaction() as db:
+            asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, external_id)
+            event = self._append(db, asset_id, "sentiment", category=value, author=author, source=source, at=at,
+                                 prev=(old_status, old_skipped, old_reason))
+            db.execute("UPDATE assets SET updated_at = ? WHERE id = ?", (at, asset_id))
+        return LabelEvent(event, str(external_id), "sentiment", value, None, author, source, at,
+                          prev_status=old_status)
+
+    def add_sentiments(self, rows: Sequence[SentimentRow]) -> tuple[int, int]:
+        """Record many sentiment labels in one transaction; a row equal to the asset's current
+        sentiment is not appended again (reruns are idempotent). Returns (recorded, unchanged).
+        Raises ReviewtuiError (nothing written) on an unknown id or sentiment."""
+        values = [self._check_sentiment(r.sentiment) for r in rows]
+        current = self.sentiments()
+        recorded = unchanged = 0
+        with self.transaction() as db:
+            for r, value in zip(rows, values):
+                asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, r.external_id)
+                now = current.get(str(r.external_id))
+                if now is not None and now.sentiment == value:
+                    unchanged += 1
+                    continue
+                at = r.at or utc_now()
+                self._append(db, asset_id, "sentiment", category=value, author=r.author, source=r.source, at=at,
+                             prev=(old_status, old_skipped, old_reason))
+                db.execute("UPDATE assets SET updated_at = ? WHERE id = ?", (at, asset_id))
+                current[str(r.external_id)] = SentimentLabel(str(r.external_id), value, r.author, r.source, at)
+                recorded += 1
+        return recorded, unchanged
+
+    def sentiments(self, external_ids: Iterable[str] | None = None) -> dict[str, SentimentLabel]:
+        """external_id -> the effective sentiment label, for assets that have one (all, or those in
+        ``external_ids``)."""
+        out = {r[0]: SentimentLabel(r[0], r[1], r[2], r[3], r[4]) for r in self._read(self._EFFECTIVE_SENTIMENT)}
+        if external_ids is None:
+            return out
+        wanted = {str(e) for e in external_ids}
+        return {k: v for k, v in out.items() if k in wanted}
+
+    def counts_by_sentiment(self) -> dict[str, int]:
+        """Effective sentiment labels of non-skipped assets, per value (all three keys present)."""
+        counts = {v: 0 for v in SENTIMENT_VALUES}
+        skipped = {r[0] for r in self._read("SELECT external_id FROM assets WHERE skipped = 1")}
+        for ext, label in self.sentiments().items():
+            if ext not in skipped:
+                counts[label.sentiment] += 1
+        return counts
 
     def skip(self, external_id: str, reason: str, *, author: str = "local", source: str = "human") -> LabelEvent:
         """Mark an asset skipped with a reason (kept in the history; undo brings it back)."""

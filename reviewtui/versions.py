@@ -1,6 +1,8 @@
 """Immutable dataset versions: ``versions/dataset-N.csv`` plus ``dataset-N.json`` (the manifest).
 
-The CSV keeps the original project's columns (id, externalId, skipped, status, label, content). A
+The CSV keeps the original project's columns (id, externalId, skipped, status, label, content),
+plus a last ``sentiment`` column (negative/neutral/positive, empty where unlabeled) when at least one
+exported asset has a sentiment label, so versions without sentiment labels stay as they were. A
 version is never overwritten: its number is claimed with an exclusive hard link, so two exports
 running at once get two numbers, and an export that equals the latest version writes nothing.
 This module uses the csv module, not pandas, so export and diff stay light.
@@ -24,8 +26,10 @@ from typing import Any, Iterable, Sequence
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import atomic_write_text, utc_now
+from reviewtui.store import SENTIMENT_VALUES
 
 COLUMNS = ["id", "externalId", "skipped", "status", "label", "content"]
+SENTIMENT_COLUMN = "sentiment"
 NAME_RE = re.compile(r"^dataset-(\d+)$")
 EXPORT_STATUSES = ("LABELED", "REVIEWED")
 
@@ -89,10 +93,10 @@ def read_rows(csv_path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _render(rows: Iterable[Sequence[Any]]) -> bytes:
+def _render(rows: Iterable[Sequence[Any]], columns: Sequence[str] = COLUMNS) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     writer.writerows(rows)
     return buf.getvalue().encode("utf-8")
 
@@ -139,7 +143,12 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     if not rows:
         raise ReviewtuiError("nothing to export: no LABELED or REVIEWED assets with a training label yet; "
                              "label some first (`reviewtui label` or the app)")
-    data = _render(rows)
+    labeled = store.sentiments([r[1] for r in rows])
+    columns: list[str] = list(COLUMNS)
+    if labeled:
+        columns.append(SENTIMENT_COLUMN)
+        rows = [(*r, labeled[r[1]].sentiment if r[1] in labeled else "") for r in rows]
+    data = _render(rows, columns)
     sha = hashlib.sha256(data).hexdigest()
     existing = list_versions(versions_dir)
     if existing and existing[-1].sha256 == sha:
@@ -150,6 +159,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         "rows": len(rows),
         "counts_by_label": dict(Counter(r[4] for r in rows).most_common()),
         "counts_by_status": dict(Counter(r[3] for r in rows).most_common()),
+        **({"counts_by_sentiment": dict(Counter(r[6] or "none" for r in rows).most_common())} if labeled else {}),
         "rules": {
             "statuses": list(EXPORT_STATUSES),
             "skipped": "excluded",
@@ -173,7 +183,7 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
 
     Every file is validated before any is copied, so a bad file registers nothing.
     """
-    checked: list[tuple[Path, bytes, list[dict[str, str]]]] = []
+    checked: list[tuple[Path, bytes, list[dict[str, str]], bool]] = []
     for p in sorted((Path(p) for p in paths), key=_natural_key):
         if not p.exists():
             raise ReviewtuiError(f"{p}: no such file")
@@ -201,12 +211,17 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
                                      f"{', '.join(taxonomy.keys)}")
             if row["externalId"] in seen:
                 raise ReviewtuiError(f"{p}: line {i}: externalId {row['externalId']!r} appears twice")
+            if (row.get(SENTIMENT_COLUMN) or "").strip().lower() not in ("", *SENTIMENT_VALUES):
+                raise ReviewtuiError(f"{p}: line {i}: unknown sentiment {row[SENTIMENT_COLUMN]!r}; use "
+                                     f"{', '.join(SENTIMENT_VALUES)} or leave it empty")
             seen.add(row["externalId"])
-        checked.append((p, raw, rows))
+        checked.append((p, raw, rows, SENTIMENT_COLUMN in header))
     out = []
-    for p, raw, rows in checked:
-        norm = _render((r["id"], r["externalId"], r["skipped"], r["status"],
-                        taxonomy.resolve(r["label"]), r["content"]) for r in rows)
+    for p, raw, rows, with_sentiment in checked:
+        columns = [*COLUMNS, SENTIMENT_COLUMN] if with_sentiment else COLUMNS
+        norm = _render(((r["id"], r["externalId"], r["skipped"], r["status"], taxonomy.resolve(r["label"]), r["content"])
+                        + (((r.get(SENTIMENT_COLUMN) or "").strip().lower(),) if with_sentiment else ())
+                        for r in rows), columns)
         manifest = {
             "created": utc_now(),
             "source": "imported",

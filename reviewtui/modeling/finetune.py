@@ -119,13 +119,19 @@ def _quiet_datasets() -> None:
 
 def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSettings, training: TrainingSettings, *,
                     on_event: EventSink | None = None, cancel: threading.Event | None = None,
-                    epoch_callback: EpochCallback | None = None, work_dir: Path | None = None) -> FitResult:
+                    epoch_callback: EpochCallback | None = None, work_dir: Path | None = None,
+                    epoch_model_callback: Callable[[int, Any, Any], None] | None = None,
+                    progress_task: str = "train") -> FitResult:
     """Fine-tune ``model.base`` on ``train_df`` (columns content, label), evaluating on ``val_df``
     after every epoch; stops early after ``training.early_stopping_patience`` epochs without a better
-    validation score (0: never) and restores the best epoch's weights.
+    validation score (0: never) and restores the best epoch's weights. With ``val_df`` None it
+    trains exactly ``training.epochs`` epochs and keeps the last weights (the final fit on all
+    labels after cross-validation).
 
-    ``epoch_callback(epoch, val_metrics)`` runs after each evaluation (Ray Tune reports there).
-    Emits Progress("train", step, total_steps). Raises Cancelled when ``cancel`` is set,
+    ``epoch_callback(epoch, val_metrics)`` runs after each evaluation (Ray Tune reports there);
+    ``epoch_model_callback(epoch, model, tokenizer)`` after each epoch (cross-validation scores
+    the held-out fold there). Emits Progress("train", step, total_steps) and, per step,
+    EpochProgress(progress_task, ...). Raises Cancelled when ``cancel`` is set,
     TrainingDiverged on a NaN/inf loss, ReviewtuiError when the model cannot be loaded.
     """
     import torch
@@ -151,9 +157,11 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
     classifier = classifier.float()  # a checkpoint saved in fp16/bf16 still trains in fp32 (AMP does the rest)
 
     y_train = [label2id[v] for v in train_df["label"]]
-    y_val = [label2id[v] for v in val_df["label"]]
     train_ds = _tokenized(tokenizer, list(train_df["content"]), y_train, model.max_length)
-    val_ds = _tokenized(tokenizer, list(val_df["content"]), y_val, model.max_length)
+    val_ds = None
+    if val_df is not None:
+        val_ds = _tokenized(tokenizer, list(val_df["content"]), [label2id[v] for v in val_df["label"]],
+                            model.max_length)
 
     weights = class_weights_for(list(train_df["label"]), labels, training.class_weights)
     compute_loss_func = None
@@ -173,10 +181,16 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
         logits = logits[0] if isinstance(logits, tuple) else logits
         return validation_metrics(list(y), list(np.asarray(logits).argmax(-1)), labels)
 
+    from reviewtui.modeling.progress import EpochMeter
+
+    meter = EpochMeter(on_event, progress_task, epochs=training.epochs, batch_size=training.batch_size,
+                       steps_per_epoch=math.ceil(len(train_df) / training.batch_size), samples=len(train_df))
+
     class Watch(TrainerCallback):
         def on_step_end(self, args, tstate, control, **kw):
             emit(on_event, Progress("train", tstate.global_step, tstate.max_steps,
                                     f"epoch {tstate.epoch or 0:.1f}"))
+            meter.step(tstate.global_step)
             if cancel is not None and cancel.is_set():
                 state["cancelled"] = True
                 control.should_training_stop = True
@@ -212,6 +226,11 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
                 epoch_callback(epoch, row)
             return control
 
+        def on_epoch_end(self, args, tstate, control, model=None, **kw):
+            if epoch_model_callback is not None and not state["cancelled"] and not state["diverged"]:
+                epoch_model_callback(int(round(tstate.epoch or 0)), model, tokenizer)
+            return control
+
     use_cuda = torch.cuda.is_available()
     bf16 = bool(use_cuda and torch.cuda.is_bf16_supported())
     out_dir = Path(tempfile.mkdtemp(prefix="reviewtui-train-", dir=work_dir))
@@ -221,7 +240,8 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
             per_device_train_batch_size=training.batch_size,
             per_device_eval_batch_size=max(32, training.batch_size),
             weight_decay=training.weight_decay, warmup_steps=0, seed=training.seed,
-            eval_strategy="epoch", save_strategy="no", logging_strategy="epoch", report_to="none",
+            eval_strategy="epoch" if val_ds is not None else "no", save_strategy="no",
+            logging_strategy="epoch", report_to="none",
             disable_tqdm=True, bf16=bf16, fp16=bool(use_cuda and not bf16), dataloader_num_workers=0,
             use_cpu=not use_cuda and not _mps_ok(),
         )
@@ -229,7 +249,8 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
         args.warmup_steps = warmup_steps_for(training.warmup_ratio, training.epochs, len(train_ds),
                                              args.train_batch_size)
         trainer = Trainer(model=classifier, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                          data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=val_metrics_of,
+                          data_collator=DataCollatorWithPadding(tokenizer),
+                          compute_metrics=val_metrics_of if val_ds is not None else None,
                           compute_loss_func=compute_loss_func, callbacks=[Watch()])
         trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout
         started = time.perf_counter()

@@ -111,8 +111,9 @@ class SavedClassifier:
         logits = predict_logits(self._model, self._tokenizer, texts, max_length=self.max_length,
                                 batch_size=batch_size, on_event=on_event, cancel=cancel)
         proba = softmax(logits)
-        if self._quick is not None:  # the ensemble train_model saves: mean of both models
-            proba = (proba + self._quick_proba(texts, batch_size, on_event, cancel)) / 2
+        if self._quick is not None:  # the ensemble: weighted mean of both models (equal unless chosen by CV)
+            w = float(self.card.hyperparameters.get("ensemble_weight", 0.5))
+            proba = w * proba + (1.0 - w) * self._quick_proba(texts, batch_size, on_event, cancel)
         return proba
 
     def _quick_proba(self, texts, batch_size, on_event, cancel) -> np.ndarray:

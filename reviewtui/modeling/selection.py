@@ -1,0 +1,697 @@
+"""Honest evaluation for small data, and the automatic choice among the models that exist here.
+
+With a few hundred labels one validation split decides by a row or two (one row of 56 is 1.8
+points), and holding out 36 % of the labels costs the saved model a third of what it could learn
+from. Below ``[evaluation] cv_below`` labels a candidate is therefore scored by stratified, seeded
+k-fold cross-validation (mean and spread over the folds), and the saved model is then trained on
+ALL the labels with what cross-validation chose (the epoch count, the ensemble weight).
+
+Candidates (``[auto] candidates``):
+
+* ``quick`` / ``head:ENCODER`` — sentence embeddings + logistic regression (seconds);
+* ``finetune:ENCODER`` — the Hugging Face Trainer; in each fold it trains ``epochs`` epochs on the
+  other folds and scores the held-out fold after every epoch. The epoch count used for a fold's
+  score is the one that did best on the OTHER folds (so the fold does not pick its own epoch); the
+  final model trains for the epoch count that did best over all folds;
+* ``ensemble:FINETUNE+HEAD`` — the weighted mean of both probabilities; the weight is chosen the
+  same way, on the other folds' out-of-fold predictions, so it costs no training at all.
+
+:func:`select_model` runs the candidates cheapest first within a time budget (each one's cost is
+estimated first from the encoder's measured speed, and re-estimated after its first fold; what
+would not fit is skipped or stopped), on the GPU when there is one. :func:`train_selected` trains
+the winner on all labels and saves it with the comparison table in its model card.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import EventSink, Notice, TrialUpdate, emit
+from reviewtui.modeling import Cancelled
+from reviewtui.modeling.data import prepare_frame, present_labels
+from reviewtui.modeling.metrics import mean_log_loss, softmax, validation_metrics
+from reviewtui.modeling.quick import DEFAULT_C
+from reviewtui.settings import AutoSettings, EvaluationSettings, ModelSettings, TrainingSettings, to_toml_dict
+
+METRICS = ("accuracy", "f1_macro", "f1_weighted")
+WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.75)  # the fine-tune's share in an ensemble
+#: A training epoch costs this many times an inference pass over the same texts (forward + backward
+#: + AdamW over every weight, small random batches that pad more than the embedding cache's
+#: length-sorted ones, the Trainer's own work). Measured with MiniLM on dataset-11 on a 2-core CPU:
+#: 9-14. Refined after each candidate's first fold from the time it really took.
+TRAIN_FACTOR = 10.0
+
+
+# --- folds and scores ------------------------------------------------------------------------------
+def stratified_folds(labels: Sequence[str], k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train indices, test indices) of stratified, shuffled k-fold CV with ``seed``. ``k`` is
+    lowered to the smallest category's count when that is smaller. Raises ReviewtuiError when a
+    category has fewer than 2 labels or there are fewer than 2 categories."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray([str(v) for v in labels], dtype=object)
+    values, counts = np.unique(y, return_counts=True)
+    if len(values) < 2:
+        raise ReviewtuiError(f"cross-validation needs labels of at least two categories, got {list(values) or 'none'}")
+    if counts.min() < 2:
+        rare = ", ".join(str(v) for v, c in zip(values, counts) if c < 2)
+        raise ReviewtuiError(f"cross-validation needs at least 2 labels per category; {rare} has 1: "
+                             "label more of it, or leave it out of training (train = false)")
+    k = int(min(k, counts.min()))
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed))
+    return [(tr, te) for tr, te in skf.split(np.zeros(len(y)), y)]
+
+
+def use_cross_validation(n_labels: int, evaluation: EvaluationSettings) -> bool:
+    """True when ``n_labels`` is below ``[evaluation] cv_below``: score by CV, train on all labels."""
+    return int(n_labels) < int(evaluation.cv_below)
+
+
+def scores_of(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict[str, float]:
+    """accuracy, f1_macro, f1_weighted and log_loss of probabilities ``proba`` for class ids ``y``."""
+    labels = [str(i) for i in range(n_classes)]  # validation_metrics needs names only to count the classes
+    scores = validation_metrics(list(y), list(np.asarray(proba).argmax(1)), labels)
+    return {**scores, "log_loss": mean_log_loss(proba, list(y))}
+
+
+def summarize(folds: Sequence[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """(mean, standard deviation) of each metric over folds."""
+    keys = [k for k in folds[0]] if folds else []
+    mean = {k: float(np.mean([f[k] for f in folds])) for k in keys}
+    std = {k: float(np.std([f[k] for f in folds])) for k in keys}
+    return mean, std
+
+
+def _rank(scores: dict[str, float], metric: str) -> tuple[float, float]:
+    return (scores.get(metric, 0.0), -scores.get("log_loss", 0.0))
+
+
+def cv_objective(folds: Sequence[dict[str, float]], metric: str = "f1_macro") -> float:
+    """The tuning objective of a cross-validated trial: the mean of ``metric`` over folds minus
+    half its standard error (a configuration must be better on most folds, not on one), with the
+    mean log-loss breaking ties. ``-inf`` without folds."""
+    if not folds:
+        return -math.inf
+    values = [f[metric] for f in folds]
+    sem = float(np.std(values) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+    loss = float(np.mean([f.get("log_loss", 0.0) for f in folds]))
+    return float(np.mean(values)) - 0.5 * sem - 1e-3 * (loss if math.isfinite(loss) else 1e3)
+
+
+# --- what a candidate reports ------------------------------------------------------------------------
+@dataclass
+class CandidateScore:
+    """One candidate's cross-validation. ``status``: "done", "skipped" (would not fit the budget),
+    "stopped" (ran over its estimate), "failed" or "cancelled"."""
+
+    key: str
+    description: str
+    status: str = "done"
+    reason: str = ""
+    folds: list[dict[str, float]] = field(default_factory=list)
+    mean: dict[str, float] = field(default_factory=dict)
+    std: dict[str, float] = field(default_factory=dict)
+    oof: np.ndarray | None = None
+    epochs: int | None = None
+    fold_epochs: list[int] = field(default_factory=list)
+    curve: list[dict[str, float]] = field(default_factory=list)
+    weight: float | None = None
+    fold_weights: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    estimate_s: float = 0.0
+
+    def row(self) -> dict[str, Any]:
+        """The comparison-table row (JSON-ready)."""
+        out: dict[str, Any] = {"candidate": self.key, "description": self.description, "status": self.status,
+                               "mean": {k: round(v, 4) for k, v in self.mean.items()},
+                               "std": {k: round(v, 4) for k, v in self.std.items()},
+                               "folds": [{k: round(v, 4) for k, v in f.items()} for f in self.folds],
+                               "seconds": round(self.seconds, 1), "estimate_s": round(self.estimate_s, 1)}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.epochs is not None:
+            out["epochs"] = self.epochs
+            out["fold_epochs"] = list(self.fold_epochs)
+        if self.weight is not None:
+            out["weight"] = self.weight
+            out["fold_weights"] = list(self.fold_weights)
+        return out
+
+
+@dataclass
+class Data:
+    """The labeled texts a selection works on; ``y`` are indices into ``labels``."""
+
+    texts: list[str]
+    y: np.ndarray
+    labels: list[str]
+
+    @classmethod
+    def from_frame(cls, df, label_keys: Sequence[str]) -> "Data":
+        """From a dataset version frame: training rows only (:func:`reviewtui.modeling.data.prepare_frame`)."""
+        data = prepare_frame(df, label_keys)
+        labels = present_labels(list(data["label"]), label_keys)
+        index = {label: i for i, label in enumerate(labels)}
+        return cls(list(data["content"]), np.asarray([index[v] for v in data["label"]], dtype=int), labels)
+
+    def frame(self, idx: np.ndarray | None = None):
+        import pandas as pd
+
+        idx = np.arange(len(self.texts)) if idx is None else idx
+        return pd.DataFrame({"content": [self.texts[i] for i in idx], "label": [self.labels[j] for j in self.y[idx]]})
+
+
+@dataclass
+class Context:
+    """What candidates share: the embedding cache folder, the measured encoder speeds, events."""
+
+    cache_dir: Path | None
+    max_length: int = ModelSettings().max_length
+    metric: str = "f1_macro"
+    seed: int = 42
+    on_event: EventSink | None = None
+    cancel: threading.Event | None = None
+    work_dir: Path | None = None
+    #: seconds per text of one inference pass, per encoder spec, measured while embedding
+    forward_s: dict[str, float] = field(default_factory=dict)
+    train_factor: float = TRAIN_FACTOR
+
+    def check_cancel(self, what: str) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(f"{what} cancelled; no model was saved")
+
+    def embed(self, spec: str, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings through the cache; records the encoder's speed when it encodes new texts."""
+        from reviewtui.modeling.embeddings import EmbeddingCache, embed_texts
+
+        if self.cache_dir is None:
+            started = time.perf_counter()
+            X = embed_texts(list(texts), spec, max_length=self.max_length, on_event=self.on_event, cancel=self.cancel)
+            self.forward_s.setdefault(spec, (time.perf_counter() - started) / max(1, len(texts)))
+            return X
+        cache = EmbeddingCache(self.cache_dir, spec, self.max_length)
+        missing = uncached(cache, texts)
+        started = time.perf_counter()
+        X = cache.embed(list(texts), on_event=self.on_event, cancel=self.cancel)
+        if missing and missing >= 16:
+            self.forward_s[spec] = (time.perf_counter() - started) / missing
+        return X
+
+    def forward_seconds(self, spec: str) -> float:
+        """Seconds per text of one inference pass of ``spec``: measured, or probed on 64 texts."""
+        if spec not in self.forward_s:
+            from reviewtui.modeling.batching import encode_texts
+            from reviewtui.modeling.embeddings import load_encoder_cached
+            from reviewtui.modeling.loading import resolve_model
+
+            tokenizer, model = load_encoder_cached(resolve_model(spec))
+            probe = [f"probe review number {i}: the app keeps asking me to pay for articles I want to read"
+                     for i in range(64)]
+            encode_texts(tokenizer, model, probe[:8], max_length=self.max_length)  # first calls warm up
+            started = time.perf_counter()
+            encode_texts(tokenizer, model, probe, max_length=self.max_length)
+            self.forward_s[spec] = (time.perf_counter() - started) / len(probe)
+        return self.forward_s[spec]
+
+
+def uncached(cache, texts: Sequence[str]) -> int:
+    """How many distinct ``texts`` the embedding cache has no vector for."""
+    unique = list(dict.fromkeys(str(t) for t in texts))
+    return sum(1 for hit in cache.cached(unique) if not hit)
+
+
+# --- candidates ---------------------------------------------------------------------------------------
+class HeadCandidate:
+    """Sentence embeddings of ``encoder`` + logistic regression (the quick model for MiniLM)."""
+
+    kind = "head"
+
+    def __init__(self, encoder: str = ModelSettings().base, C: float = DEFAULT_C) -> None:
+        self.encoder = encoder
+        self.C = float(C)
+        self.key = "quick" if encoder == "minilm" else f"head:{encoder}"
+        self.description = f"{encoder} embeddings + logistic regression (C={self.C:g})"
+
+    def estimate(self, data: Data, k: int, ctx: Context) -> float:
+        from reviewtui.modeling.embeddings import EmbeddingCache
+
+        if ctx.cache_dir is not None:
+            n = uncached(EmbeddingCache(ctx.cache_dir, self.encoder, ctx.max_length), data.texts)
+        else:
+            n = len(data.texts)
+        return n * ctx.forward_seconds(self.encoder) + 0.05 * (k + 1) if n else 0.05 * (k + 1)
+
+    def final_estimate(self, data: Data, ctx: Context) -> float:
+        return 0.1
+
+    def cross_validate(self, data: Data, folds, ctx: Context, score: CandidateScore) -> CandidateScore:
+        from reviewtui.modeling.quick import QuickModel
+
+        X = ctx.embed(self.encoder, data.texts)
+        oof = np.zeros((len(data.texts), len(data.labels)), dtype=np.float64)
+        for tr, te in folds:
+            ctx.check_cancel("cross-validation")
+            model = QuickModel(C=self.C).fit(X[tr], [data.labels[j] for j in data.y[tr]])
+            oof[te] = model.proba_for(X[te], data.labels)
+            score.folds.append(scores_of(data.y[te], oof[te], len(data.labels)))
+        score.oof = oof
+        return score
+
+    def fit_final(self, data: Data, ctx: Context):
+        from reviewtui.modeling.quick import QuickModel
+
+        X = ctx.embed(self.encoder, data.texts)
+        return QuickModel(C=self.C).fit(X, [data.labels[j] for j in data.y])
+
+
+class FineTuneCandidate:
+    """A fine-tuned ``encoder`` with ``training`` ([training] values); ``training.epochs`` is the
+    most each fold trains."""
+
+    kind = "finetune"
+
+    def __init__(self, encoder: str, training: TrainingSettings) -> None:
+        self.encoder = encoder
+        self.training = training
+        self.key = f"finetune:{encoder}"
+        self.description = f"{encoder} fine-tune (≤{training.epochs} epochs, lr {training.learning_rate:g})"
+
+    def model(self, ctx: Context) -> ModelSettings:
+        return ModelSettings(base=self.encoder, max_length=ctx.max_length)
+
+    def epoch_seconds(self, n_rows: int, ctx: Context) -> float:
+        return ctx.train_factor * n_rows * ctx.forward_seconds(self.encoder)
+
+    def estimate(self, data: Data, k: int, ctx: Context) -> float:
+        n_train = len(data.texts) * (k - 1) / k
+        per_epoch = self.epoch_seconds(int(n_train), ctx) + len(data.texts) / k * ctx.forward_seconds(self.encoder)
+        return k * self.training.epochs * per_epoch
+
+    def final_estimate(self, data: Data, ctx: Context, epochs: int | None = None) -> float:
+        return int(epochs or self.training.epochs) * self.epoch_seconds(len(data.texts), ctx)
+
+    def cross_validate(self, data: Data, folds, ctx: Context, score: CandidateScore,
+                       after_fold: Callable[[int, float], None] | None = None) -> CandidateScore:
+        from reviewtui.modeling.batching import predict_logits
+        from reviewtui.modeling.finetune import fit_transformer
+
+        k = len(folds)
+        per_epoch: list[list[np.ndarray]] = []  # fold -> epoch -> probabilities of the held-out fold
+        for f, (tr, te) in enumerate(folds):
+            ctx.check_cancel("cross-validation")
+            probas: list[np.ndarray] = []
+            test_texts = [data.texts[i] for i in te]
+
+            def on_epoch(epoch: int, model, tokenizer, _out=probas, _texts=test_texts) -> None:
+                _out.append(softmax(predict_logits(model, tokenizer, _texts, max_length=ctx.max_length)))
+
+            started = time.perf_counter()
+            fit_transformer(data.frame(tr), None, data.labels, self.model(ctx), self.training,
+                            on_event=ctx.on_event, cancel=ctx.cancel, epoch_model_callback=on_epoch,
+                            work_dir=ctx.work_dir, progress_task=f"cv {f + 1}/{k} {self.key}")
+            per_epoch.append(probas)
+            if after_fold is not None:
+                after_fold(f, time.perf_counter() - started)  # may raise to stop the candidate
+        return self._score(data, folds, per_epoch, ctx, score)
+
+    def _score(self, data: Data, folds, per_epoch: list[list[np.ndarray]], ctx: Context,
+               score: CandidateScore) -> CandidateScore:
+        epochs = min(len(p) for p in per_epoch)
+        table = [[scores_of(data.y[te], per_epoch[f][e], len(data.labels)) for e in range(epochs)]
+                 for f, (_, te) in enumerate(folds)]
+
+        def best_epoch(use: Sequence[int]) -> int:
+            means = [summarize([table[f][e] for f in use])[0] for e in range(epochs)]
+            return max(range(epochs), key=lambda e: (_rank(means[e], ctx.metric), -e)) + 1
+
+        oof = np.zeros((len(data.texts), len(data.labels)), dtype=np.float64)
+        for f, (_, te) in enumerate(folds):
+            others = [g for g in range(len(folds)) if g != f] or [f]
+            e = best_epoch(others)
+            score.fold_epochs.append(e)
+            oof[te] = per_epoch[f][e - 1]
+            score.folds.append(table[f][e - 1])
+        score.epochs = best_epoch(range(len(folds)))
+        score.curve = [{"epoch": float(e + 1), **summarize([table[f][e] for f in range(len(folds))])[0]}
+                       for e in range(epochs)]
+        score.oof = oof
+        return score
+
+    def fit_final(self, data: Data, ctx: Context, epochs: int):
+        from reviewtui.modeling.finetune import fit_transformer
+
+        return fit_transformer(data.frame(), None, data.labels, self.model(ctx),
+                               replace(self.training, epochs=int(epochs)), on_event=ctx.on_event, cancel=ctx.cancel,
+                               work_dir=ctx.work_dir, progress_task=f"final {self.key}")
+
+
+def ensemble_score(finetune: CandidateScore, head: CandidateScore, data: Data, folds, metric: str) -> CandidateScore:
+    """The weighted mean of two candidates' out-of-fold probabilities: each fold uses the weight that
+    did best on the other folds; the final weight is the best over all folds. No training."""
+    key = f"ensemble:{finetune.key}+{head.key}"
+    score = CandidateScore(key, f"weighted mean of ({finetune.description}) and ({head.description})")
+    assert finetune.oof is not None and head.oof is not None
+    n_classes = len(data.labels)
+
+    def mix(w: float, idx: np.ndarray) -> np.ndarray:
+        return w * finetune.oof[idx] + (1 - w) * head.oof[idx]  # type: ignore[index]
+
+    def best_weight(use: Sequence[int]) -> float:
+        idx = np.concatenate([folds[g][1] for g in use])
+        return max(WEIGHTS, key=lambda w: (_rank(scores_of(data.y[idx], mix(w, idx), n_classes), metric),
+                                           -abs(w - 0.5)))
+
+    oof = np.zeros_like(finetune.oof)
+    for f, (_, te) in enumerate(folds):
+        w = best_weight([g for g in range(len(folds)) if g != f] or [f])
+        score.fold_weights.append(w)
+        oof[te] = mix(w, te)
+        score.folds.append(scores_of(data.y[te], oof[te], n_classes))
+    score.weight = best_weight(range(len(folds)))
+    score.epochs = finetune.epochs
+    score.oof = oof
+    score.seconds = finetune.seconds + head.seconds
+    return score
+
+
+# --- the selection ------------------------------------------------------------------------------------
+def parse_budget(text: str | float | int) -> float:
+    """Seconds from ``--budget``: "30m", "1h", "90s", "1h30m" or a number of seconds.
+    Raises ReviewtuiError for anything else."""
+    import re
+
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        raw = str(text).strip().lower()
+        parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?", raw)
+        if not raw or parts is None or not any(parts.groups()):
+            raise ReviewtuiError(f"--budget {text!r} is not a duration: write 30m, 1h, 1h30m or 600 (seconds)")
+        h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+        value = h * 3600 + m * 60 + s
+    if value <= 0:
+        raise ReviewtuiError(f"--budget must be more than 0 seconds, not {text!r}")
+    return value
+
+
+def make_candidates(specs: Sequence[str], *, auto: AutoSettings, training: TrainingSettings,
+                    available: Callable[[str], bool], C: float = DEFAULT_C) -> tuple[list[Any], list[CandidateScore]]:
+    """Candidate objects for ``specs`` ("quick", "head:ENC", "finetune:ENC") and a skipped row for each
+    one whose encoder is not available (``available(encoder)`` False: mpnet not installed). A
+    fine-tune takes ``training`` with the epochs and learning rate of ``[auto]`` for its size; a head
+    regularises with ``C``."""
+    out: list[Any] = []
+    skipped: list[CandidateScore] = []
+    for spec in specs:
+        kind, _, encoder = str(spec).partition(":")
+        kind, encoder = kind.strip().lower(), encoder.strip() or "minilm"
+        if kind == "quick":
+            kind, encoder = "head", "minilm"
+        if kind not in ("head", "finetune"):
+            raise ReviewtuiError(f"[auto] candidates: {spec!r} is not quick, head:ENCODER or finetune:ENCODER")
+        if not available(encoder):
+            key = "quick" if (kind, encoder) == ("head", "minilm") else f"{kind}:{encoder}"
+            skipped.append(CandidateScore(key, f"{encoder} {kind}", status="skipped",
+                                          reason=f"{encoder} is not installed (reviewtui models add {encoder})"))
+            continue
+        if kind == "head":
+            out.append(HeadCandidate(encoder, C=C))
+        else:
+            small = encoder.lower() in ("minilm", "all-minilm-l6-v2")
+            out.append(FineTuneCandidate(encoder, replace(
+                training, epochs=auto.minilm_epochs if small else auto.mpnet_epochs,
+                learning_rate=auto.minilm_learning_rate if small else auto.mpnet_learning_rate)))
+    return out, skipped
+
+
+def encoder_available(spec: str) -> bool:
+    """False when ``spec`` cannot be resolved here (an installable encoder not installed yet)."""
+    from reviewtui.modeling.loading import resolve_model
+
+    try:
+        resolve_model(spec)
+    except ReviewtuiError:
+        return False
+    return True
+
+
+class _OverBudget(Exception):
+    pass
+
+
+@dataclass
+class Selection:
+    """What :func:`select_model` found: every candidate's row (``scores``), the winner's key and the
+    folds used. ``table()`` is the comparison for the model card and the tuning screen."""
+
+    scores: list[CandidateScore]
+    winner: str | None
+    folds: int
+    seed: int
+    metric: str
+    budget_s: float | None
+    seconds: float
+    candidates: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, key: str) -> CandidateScore:
+        return next(s for s in self.scores if s.key == key)
+
+    def table(self) -> dict[str, Any]:
+        ranked = sorted(self.scores, key=lambda s: (s.status != "done", -s.mean.get(self.metric, 0.0)))
+        return {"method": f"{self.folds}-fold stratified cross-validation (seed {self.seed})",
+                "metric": self.metric, "winner": self.winner, "budget_s": self.budget_s,
+                "seconds": round(self.seconds, 1), "rows": [s.row() for s in ranked]}
+
+
+def _update(ctx: Context, score: CandidateScore, status: str, iteration: int = 0, error: str | None = None) -> None:
+    metrics = {k: round(v, 4) for k, v in (summarize(score.folds)[0] if score.folds else {}).items()}
+    emit(ctx.on_event, TrialUpdate(score.key, status, {"candidate": score.key, "description": score.description},
+                                   iteration, metrics, score.seconds, error=error))
+
+
+def select_model(data: Data, candidates: Sequence[Any], *, evaluation: EvaluationSettings, ctx: Context,
+                 budget_s: float | None = None, ensembles: bool = True, skipped: Sequence[CandidateScore] = (),
+                 allowed_winners: Callable[[str], bool] | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> Selection:
+    """Cross-validate ``candidates`` on ``data`` cheapest first within ``budget_s`` seconds (None:
+    no limit; the final training of the winner is kept in reserve), then add the ensembles of each
+    fine-tune with each head. Emits a TrialUpdate per candidate (RUNNING, then TERMINATED, STOPPED
+    or ERROR) and Notices. Raises Cancelled when ``ctx.cancel`` is set, ReviewtuiError when no
+    candidate could be scored."""
+    started = clock()
+    folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
+    k = len(folds)
+    ctx.metric, ctx.seed = evaluation.metric, evaluation.seed
+    scores: list[CandidateScore] = list(skipped)
+    by_key: dict[str, Any] = {}
+    estimates = []
+    for cand in candidates:
+        estimates.append((cand.estimate(data, k, ctx), cand))
+    estimates.sort(key=lambda pair: pair[0])
+    emit(ctx.on_event, Notice("info", f"{len(estimates)} candidates, {k}-fold cross-validation on {len(data.texts)} "
+                                      f"labels" + (f", budget {budget_s:.0f} s" if budget_s else "")))
+
+    def left() -> float:
+        return math.inf if budget_s is None else budget_s - (clock() - started)
+
+    for estimate, cand in estimates:
+        ctx.check_cancel("model selection")
+        estimate = cand.estimate(data, k, ctx)  # speeds measured by earlier candidates refine it
+        score = CandidateScore(cand.key, cand.description, estimate_s=estimate)
+        reserve = cand.final_estimate(data, ctx)
+        scores.append(score)
+        by_key[cand.key] = cand
+        if estimate + reserve > left():
+            score.status = "skipped"
+            score.reason = f"estimated {estimate + reserve:.0f} s with its final training, {max(0.0, left()):.0f} s left"
+            _update(ctx, score, "STOPPED", error=score.reason)
+            emit(ctx.on_event, Notice("info", f"skipping {cand.key}: {score.reason}"))
+            continue
+        _update(ctx, score, "RUNNING")
+        emit(ctx.on_event, Notice("info", f"cross-validating {cand.key} (estimated {estimate:.0f} s)"))
+        t0 = clock()
+
+        def after_fold(f: int, seconds: float, _score=score, _cand=cand, _t0=t0) -> None:
+            done = f + 1
+            per_fold = (clock() - _t0) / done
+            # the measured pace replaces the estimate: stop now rather than overrun the budget
+            ctx.train_factor = max(0.5, ctx.train_factor * per_fold / max(1e-9, _cand.estimate(data, k, ctx) / k))
+            remaining = per_fold * (k - done) + _cand.final_estimate(data, ctx)
+            _score.seconds = clock() - _t0
+            emit(ctx.on_event, TrialUpdate(_score.key, "RUNNING", {"candidate": _score.key}, done, {}, _score.seconds))
+            if remaining > left():
+                raise _OverBudget(f"stopped after fold {done}/{k}: {remaining:.0f} s more needed, "
+                                  f"{max(0.0, left()):.0f} s left")
+
+        try:
+            if cand.kind == "finetune":
+                cand.cross_validate(data, folds, ctx, score, after_fold=after_fold)
+            else:
+                cand.cross_validate(data, folds, ctx, score)
+        except _OverBudget as exc:
+            score.status, score.reason, score.folds, score.oof = "stopped", str(exc), [], None
+            score.seconds = clock() - t0
+            _update(ctx, score, "STOPPED", error=score.reason)
+            emit(ctx.on_event, Notice("warning", f"{cand.key}: {score.reason}"))
+            continue
+        except Cancelled:
+            raise
+        except ReviewtuiError as exc:  # a diverged fine-tune, a model that cannot load
+            score.status, score.reason, score.folds, score.oof = "failed", str(exc), [], None
+            score.seconds = clock() - t0
+            _update(ctx, score, "ERROR", error=score.reason)
+            emit(ctx.on_event, Notice("warning", f"{cand.key} failed: {exc}"))
+            continue
+        score.seconds = clock() - t0
+        score.mean, score.std = summarize(score.folds)
+        _update(ctx, score, "TERMINATED", k)
+        emit(ctx.on_event, Notice("info", f"{cand.key}: {ctx.metric} {score.mean[ctx.metric]:.3f} "
+                                          f"± {score.std[ctx.metric]:.3f}, accuracy {score.mean['accuracy']:.3f} "
+                                          f"({score.seconds:.0f} s)"))
+    done = [s for s in scores if s.status == "done"]
+    if ensembles:
+        for ft in [s for s in done if by_key[s.key].kind == "finetune"]:
+            for head in [s for s in done if by_key[s.key].kind == "head"]:
+                ens = ensemble_score(ft, head, data, folds, ctx.metric)
+                ens.mean, ens.std = summarize(ens.folds)
+                scores.append(ens)
+                _update(ctx, ens, "TERMINATED", k)
+    ranked = [s for s in scores if s.status == "done" and (allowed_winners is None or allowed_winners(s.key))]
+    if not ranked:
+        reasons = "; ".join(f"{s.key}: {s.reason}" for s in scores if s.reason) or "no candidates"
+        raise ReviewtuiError(f"no candidate could be scored ({reasons}): raise --budget or check [auto] candidates")
+    winner = max(ranked, key=lambda s: _rank(s.mean, ctx.metric))
+    return Selection(scores, winner.key, k, evaluation.seed, ctx.metric, budget_s, clock() - started, by_key)
+
+
+# --- the final model ----------------------------------------------------------------------------------
+def train_selected(selection: Selection, data: Data, ctx: Context, *, models_dir: Path, label_keys: Sequence[str],
+                   name: str | None = None, dataset_version: str | None = None, dataset_sha256: str | None = None,
+                   overwrite: bool = False, extra: dict[str, Any] | None = None):
+    """Train the winner of ``selection`` on ALL of ``data`` (the epoch count and ensemble weight that
+    cross-validation chose) and save it in ``models_dir``; returns its ModelCard. The card's
+    ``metrics`` are the cross-validated means (there is no test split), ``per_class`` and
+    ``confusion_matrix`` come from the pooled out-of-fold predictions, and
+    ``extra["selection"]`` holds the comparison table. Raises Cancelled when cancelled."""
+    from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
+    from reviewtui.modeling.finetune import save_transformer
+    from reviewtui.modeling.metrics import classification_metrics
+    from reviewtui.modeling.loading import resolve_model
+
+    winner = selection.score(selection.winner or "")
+    keys = winner.key.removeprefix("ensemble:").split("+")
+    finetune = next((selection.candidates[k] for k in keys if k in selection.candidates
+                     and selection.candidates[k].kind == "finetune"), None)
+    head = next((selection.candidates[k] for k in keys if k in selection.candidates
+                 and selection.candidates[k].kind == "head"), None)
+    emit(ctx.on_event, Notice("info", f"training {winner.key} on all {len(data.texts)} labels"
+                                      + (f" for {winner.epochs} epochs" if finetune is not None else "")))
+    started = time.perf_counter()
+    fit = finetune.fit_final(data, ctx, int(winner.epochs or 1)) if finetune is not None else None
+    quick = head.fit_final(data, ctx) if head is not None else None
+    ctx.check_cancel("training")
+    seconds = time.perf_counter() - started
+    assert winner.oof is not None
+    metrics, per_class, confusion = classification_metrics(list(data.y), list(winner.oof.argmax(1)), data.labels)
+    metrics = {**metrics, **{k: v for k, v in winner.mean.items() if k in METRICS}}
+    evaluation = {"method": "cross-validation", "folds": selection.folds, "seed": selection.seed,
+                  "metric": selection.metric, "mean": winner.mean, "std": winner.std, "per_fold": winner.folds,
+                  "pooled_out_of_fold": "per_class and confusion_matrix"}
+    extra = {**(extra or {}), "evaluation": evaluation, "selection": selection.table()}
+    encoder = finetune.encoder if finetune is not None else head.encoder  # type: ignore[union-attr]
+    resolved = resolve_model(encoder)
+    hp: dict[str, Any] = {"model": winner.key, "max_length": ctx.max_length}
+    if finetune is not None:
+        hp.update({**to_toml_dict(finetune.training), "epochs": int(winner.epochs or 1)})
+    if head is not None:
+        hp.update({"embedding_model": head.encoder, "embedding_max_length": ctx.max_length, "C": head.C})
+    if fit is not None and quick is not None:
+        hp.update({"ensemble_quick": True, "ensemble_weight": float(winner.weight or 0.5)})
+    elif fit is not None:
+        hp["ensemble_quick"] = False
+    name = name or default_model_name(dataset_version, "auto" if len(selection.scores) > 1 else resolved.name)
+    card = ModelCard(
+        name=name, kind="finetuned" if fit is not None else "quick", base_model=resolved.name,
+        base_source=resolved.source, labels=list(data.labels), taxonomy_keys=list(label_keys),
+        dataset_version=dataset_version, dataset_sha256=dataset_sha256, hyperparameters=hp, metrics=metrics,
+        per_class=per_class, confusion_matrix=confusion,
+        splits={"train": len(data.texts), "validation": 0, "test": 0, "cv_folds": selection.folds},
+        class_weights=getattr(fit, "class_weights", None), epochs_trained=float(winner.epochs or 0),
+        history=[{k: v for k, v in row.items()} for row in (selection.score(finetune.key).curve if finetune else [])],
+        created_at=now_iso(), train_seconds=round(seconds, 3),
+        hardware={**hardware_info(), **({"device": fit.device} if fit is not None else {})}, extra=extra,
+    )
+    if fit is not None:
+        save_transformer(models_dir, name, fit, card, overwrite=overwrite, quick=quick)
+    else:
+        def fill(tmp: Path) -> None:
+            quick.save(tmp)  # type: ignore[union-attr]
+            card.save(tmp)
+
+        card.path = str(write_model_dir(models_dir, name, fill, overwrite=overwrite))
+    emit(ctx.on_event, Notice("info", f"saved {name} ({winner.key}): cross-validated {selection.metric} "
+                                      f"{winner.mean[selection.metric]:.3f} ± {winner.std[selection.metric]:.3f}"))
+    return card
+
+
+def auto_train(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Path | None,
+               evaluation: EvaluationSettings, auto: AutoSettings, training: TrainingSettings | None = None,
+               max_length: int = ModelSettings().max_length, quick_C: float = DEFAULT_C, budget_s: float | None = None,
+               name: str | None = None,
+               dataset_version: str | None = None, dataset_sha256: str | None = None,
+               on_event: EventSink | None = None, cancel: threading.Event | None = None,
+               overwrite: bool = False, work_dir: Path | None = None,
+               available: Callable[[str], bool] = encoder_available):
+    """``train --auto``: cross-validate ``[auto] candidates`` within ``budget_s`` (default
+    ``[auto] budget_s``) and train + save the winner on all labels. Returns (Selection, ModelCard).
+    The final training's time is part of the budget."""
+    started = time.perf_counter()
+    budget = float(budget_s if budget_s is not None else auto.budget_s)
+    data = Data.from_frame(df, label_keys)
+    cands, skipped = make_candidates(auto.candidates, auto=auto, training=training or TrainingSettings(),
+                                     available=available, C=quick_C)
+    ctx = Context(cache_dir, max_length=max_length, on_event=on_event, cancel=cancel, work_dir=work_dir)
+    selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, budget_s=budget, ensembles=auto.ensembles,
+                             skipped=skipped)
+    card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
+                          dataset_version=dataset_version, dataset_sha256=dataset_sha256, overwrite=overwrite,
+                          extra={"auto": {"budget_s": budget, "seconds": round(time.perf_counter() - started, 1)}})
+    card.extra["auto"]["seconds"] = round(time.perf_counter() - started, 1)
+    card.save(Path(card.path or models_dir / card.name))
+    return selection, card
+
+
+def cv_trial_folds(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], data: Data, *,
+                   evaluation: EvaluationSettings, report: Callable[[int, dict[str, float], float], None] | None = None
+                   ) -> list[dict[str, float]]:
+    """A tuning trial scored by cross-validation instead of one validation split: for each fold,
+    ``fit_predict(train_idx, test_idx)`` returns the held-out probabilities; after each fold
+    ``report(folds_done, running_mean, objective)`` runs (Ray Tune reports there, so ASHA can stop
+    a configuration after its first folds). Returns the per-fold scores."""
+    folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
+    out: list[dict[str, float]] = []
+    for f, (tr, te) in enumerate(folds):
+        out.append(scores_of(data.y[te], fit_predict(tr, te), len(data.labels)))
+        if report is not None:
+            report(f + 1, summarize(out)[0], cv_objective(out, evaluation.metric))
+    return out
+
+
+def median_epoch(best_epochs: Sequence[int]) -> int:
+    """The epoch count for a final fit from per-fold best epochs (the median, rounded down)."""
+    return max(1, int(statistics.median_low([int(e) for e in best_epochs]))) if best_epochs else 1
+
+
+__all__ = ["CandidateScore", "Context", "Data", "FineTuneCandidate", "HeadCandidate", "Selection", "auto_train",
+           "cv_objective", "cv_trial_folds", "encoder_available", "ensemble_score", "make_candidates",
+           "median_epoch", "parse_budget", "scores_of", "select_model", "stratified_folds", "summarize",
+           "train_selected", "use_cross_validation"]
