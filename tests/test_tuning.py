@@ -413,3 +413,43 @@ def test_the_workspace_saves_the_best_trial_on_the_version_the_search_ran_on(tmp
             ws.save_tuned(result, name="again")
     finally:
         ws.close()
+
+
+def test_a_lucky_first_fold_never_outranks_a_configuration_good_on_every_fold():
+    from reviewtui.modeling.selection import cv_objective, partial_objective
+
+    lucky = [{"f1_macro": 0.98, "log_loss": 0.2}]  # stopped by ASHA after one (lucky) fold
+    steady = [{"f1_macro": v, "log_loss": 0.4} for v in (0.84, 0.86, 0.85)]
+    assert partial_objective(lucky, 3) < partial_objective(steady, 3) == pytest.approx(cv_objective(steady))
+    # at the same rung (the same folds done) the factor is the same: ASHA's order is the objective's
+    a, b = [{"f1_macro": 0.7, "log_loss": 0.5}], [{"f1_macro": 0.8, "log_loss": 0.5}]
+    assert (partial_objective(a, 5) < partial_objective(b, 5)) == (cv_objective(a) < cv_objective(b))
+
+
+@pytest.mark.slow
+def test_below_cv_below_trials_are_scored_by_folds_and_the_best_is_trained_on_all_labels(tmp_path, tiny_bert):
+    from reviewtui import presentation as say
+    from reviewtui.modeling.tuning import tune_models
+    from reviewtui.settings import EvaluationSettings
+
+    events = []
+    result = tune_models(
+        make_frame(60), **tiny_search(tiny_bert, tmp_path, tuning={
+            "candidates": ["quick", str(tiny_bert)], "learning_rate": [1e-3, 1e-2], "epochs": [1], "max_epochs": 1,
+            "batch_size": [16], "seed": [42], "seed_search": 7, "cpus_per_trial": 2}),
+        trials=3, name="cv", dataset_version="dataset-1", on_event=events.append,
+        evaluation=EvaluationSettings(folds=3))
+    reports = [u for u in events if isinstance(u, TrialUpdate) and u.status == "RUNNING" and "objective" in u.metrics]
+    assert reports and {u.iteration for u in reports} <= {1, 2, 3}  # one report per fold: ASHA's rungs are folds
+    assert any(u.iteration == 3 for u in reports)
+    for t in result.trials:
+        mine = [u for u in reports if u.trial_id == t.trial_id]
+        objectives = [u.metrics["objective"] for u in sorted(mine, key=lambda u: u.iteration)]
+        assert objectives == sorted(objectives) or len(objectives) < 2  # done / k x the CV objective grows
+    assert "best_epoch" not in result.best_config and result.best_config["folds"] == 3
+    assert "cross-validated accuracy" in say.best_trial_sentence(result) and "over 3 folds" in say.best_trial_sentence(
+        result)
+    card = result.card
+    assert card is not None and card.extra["evaluation"]["method"] == "cross-validation"
+    assert card.splits["train"] == 60 and card.extra["tuning"]["best_trial"] == result.best_trial_id
+    _assert_no_ray_left()

@@ -97,7 +97,8 @@ def write_results(ws: Workspace) -> Path:
 
 def build_tuning_workspace(root: Path, tiny_model: Path, rows: int = 120) -> Workspace:
     """A workspace whose one version holds ``rows`` synthetic labeled reviews and whose settings
-    train the tiny BERT for one or two epochs (one trial at a time on two CPUs)."""
+    train the tiny BERT for one or two epochs (one trial at a time on two CPUs), scored by 2-fold
+    cross-validation (fewer labels than [evaluation] cv_below)."""
     from modeling_fixtures import make_frame
 
     root = Path(root)
@@ -114,6 +115,7 @@ def build_tuning_workspace(root: Path, tiny_model: Path, rows: int = 120) -> Wor
     ws.config.update_section("tuning", {"trials": 2, "max_epochs": 2, "learning_rate": [1e-3, 1e-2],
                                         "epochs": [1, 2], "batch_size": [16], "seed": 42, "seed_search": 7,
                                         "cpus_per_trial": 2})
+    ws.config.update_section("evaluation", {"folds": 2})  # below cv_below: trials and saves cross-validate
     return ws
 
 

@@ -29,6 +29,7 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import atomic_write_bytes, atomic_write_text, utc_now
 from reviewtui.modeling import Cancelled
+from reviewtui.settings import SentimentSettings
 from reviewtui.store import LocalStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -185,13 +186,15 @@ class _Offset:
 def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, cache_dir: Path, results_dir: Path,
                    embeddings: Callable[[], "EmbeddingCache"], sentiment: str, max_length: int, C: float,
                    model: str | None = None, chunk_size: int = CHUNK_SIZE, on_event: EventSink | None = None,
-                   cancel: threading.Event | None = None) -> PredictResult:
+                   cancel: threading.Event | None = None,
+                   sentiment_settings: SentimentSettings | None = None) -> PredictResult:
     """Predict category, confidence and sentiment for every asset of ``store`` and write
     ``results_dir/result.csv`` (and its record ``result.json``).
 
     ``model`` is as in :func:`resolve_classifier` (a saved model in ``models_dir``, "quick" with
-    ``C``, or None). ``sentiment`` is "vader", "stars", a sentiment model folder (run with
-    ``max_length`` tokens), or "none". ``embeddings`` gives the embedding cache when the quick
+    ``C``, or None). ``sentiment`` is "vader", "stars", "team" (trained on the team's sentiment
+    labels with ``sentiment_settings``, see :class:`reviewtui.analysis.sentiment_model.TeamAnalyzer`),
+    a sentiment model folder (run with ``max_length`` tokens), or "none". ``embeddings`` gives the embedding cache when the quick
     model or the star head needs one. Emits Progress("predict"/"sentiment", done, total). Raises
     ReviewtuiError on an empty store, no usable model or a bad sentiment model (before anything
     is written), and Cancelled when ``cancel`` is set (finished chunks are kept for the next run).
@@ -207,7 +210,12 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
         raise ReviewtuiError(f"chunk size must be at least 1, not {chunk_size}")
     spec = str(sentiment)
     analyzer = None
-    if spec.lower() not in ("none", "off", ""):
+    if spec.lower() == "team":
+        from reviewtui.analysis.sentiment_model import TeamAnalyzer
+
+        analyzer = TeamAnalyzer(store, embeddings(), sentiment_settings or SentimentSettings()).fit(
+            on_event=on_event, cancel=cancel)
+    elif spec.lower() not in ("none", "off", ""):
         analyzer = make_analyzer(spec, max_length=max_length, store=store, embeddings=embeddings,
                                  on_event=on_event, cancel=cancel)
     clf = resolve_classifier(model, store=store, taxonomy=taxonomy, models_dir=models_dir, cache_dir=cache_dir,

