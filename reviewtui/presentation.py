@@ -16,6 +16,10 @@ Contents:
 * tuning: :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`, :func:`trial_best_text`,
   :func:`search_sentence`, :func:`best_trial_sentence`, :func:`saved_sentence`, :func:`tune_summary`
 * analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`
+* evaluation and model choice: :func:`cv_card_sentence`, :func:`evaluation_lines`, :func:`spread`,
+  :data:`CANDIDATE_COLUMNS` / :func:`candidate_row` / :func:`candidate_cells`, :func:`winner_key`,
+  :func:`selection_sentence`, :func:`epoch_progress_text`
+* sentiment labels: :data:`SENTIMENT_KEYS`, :func:`sentiment_counts_text`
 """
 
 from __future__ import annotations
@@ -155,7 +159,10 @@ def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
 
 # --- models --------------------------------------------------------------------------------------
 def card_sentence(card: Any) -> str:
-    """What training (or tuning) says about the saved model: its test scores."""
+    """What training (or tuning) says about the saved model: its test scores, or its
+    cross-validated scores when it was trained on all labels (:func:`cv_card_sentence`)."""
+    if is_cross_validated(card):
+        return cv_card_sentence(card)
     m = card.metrics
     return (f"Saved model {card.name} ({card.kind}, base {card.base_model}) trained on {card.dataset_version} "
             f"in {card.train_seconds:.1f}s: test accuracy {number(m.get('accuracy'))}, weighted F1 "
@@ -232,7 +239,13 @@ def best_trial_sentence(result: Any, *, with_config: bool = False) -> str | None
         return None
     config = dict(result.best_config)
     epoch = config.pop("best_epoch", None)
-    text = f"Best trial {result.best_trial_id}: validation accuracy {number(result.best_metrics.get('accuracy'))}"
+    folds = config.pop("folds", None)
+    if folds:
+        text = (f"Best trial {result.best_trial_id}: cross-validated accuracy "
+                f"{number(result.best_metrics.get('accuracy'))}, macro F1 {number(result.best_metrics.get('f1_macro'))} "
+                f"over {folds} folds")
+    else:
+        text = f"Best trial {result.best_trial_id}: validation accuracy {number(result.best_metrics.get('accuracy'))}"
     if epoch:
         text += f" at epoch {epoch}"
     if with_config:
@@ -294,3 +307,153 @@ def model_rows(models: Sequence[dict[str, Any]]) -> list[tuple[str, str, str, st
         out.append((str(m["name"]), str(m.get("version") or "-"), str(m.get("base") or "-"),
                     number(met.get("accuracy")), number(met.get("f1_weighted"))))
     return out
+
+
+# --- evaluation, the automatic model choice, training progress, sentiment labels ---------------------
+#: Metric names as the sentences say them.
+METRIC_NAMES = {"f1_macro": "macro F1", "f1_weighted": "weighted F1", "accuracy": "accuracy"}
+
+
+def spread(mean: dict[str, Any], std: dict[str, Any], key: str) -> str:
+    """``0.842 ± 0.031``: a cross-validated mean and its spread over the folds (or "-")."""
+    if not isinstance(mean.get(key), (int, float)):
+        return "-"
+    return f"{number(mean[key])} ± {number(std.get(key, 0.0))}"
+
+
+def evaluation_of(card: Any) -> dict[str, Any]:
+    """The card's ``extra["evaluation"]`` ({} for a card saved before it was recorded)."""
+    return dict((card.extra or {}).get("evaluation") or {})
+
+
+def is_cross_validated(card: Any) -> bool:
+    """True when the card's scores come from cross-validation (the model trained on all labels)."""
+    return evaluation_of(card).get("method") == "cross-validation"
+
+
+def cv_card_sentence(card: Any) -> str:
+    """``Saved model NAME (finetuned, base minilm) trained on all 346 labels of dataset-11 in 80.2s:
+    cross-validated macro F1 0.842 ± 0.031, accuracy 0.861 ± 0.025 (5 folds).``"""
+    ev = evaluation_of(card)
+    mean, std = ev.get("mean", {}), ev.get("std", {})
+    metric = ev.get("metric", "f1_macro")
+    others = [k for k in ("accuracy", "f1_macro") if k != metric]
+    scores = ", ".join(f"{METRIC_NAMES.get(k, k)} {spread(mean, std, k)}" for k in (metric, *others))
+    return (f"Saved model {card.name} ({card.kind}, base {card.base_model}) trained on all "
+            f"{card.splits.get('train', 0)} labels of {card.dataset_version} in {card.train_seconds:.1f}s: "
+            f"cross-validated {scores} ({ev.get('folds', '?')} folds).")
+
+
+def evaluation_lines(card: Any) -> list[str]:
+    """How the card's scores were measured, in a line or two: the folds' scores and the epoch
+    count cross-validation chose, or the split the test scores come from."""
+    ev = evaluation_of(card)
+    if ev.get("method") == "cross-validation":
+        metric = ev.get("metric", "f1_macro")
+        folds = " ".join(number(f.get(metric)) for f in ev.get("per_fold", []))
+        lines = [f"{ev.get('folds')}-fold stratified cross-validation (seed {ev.get('seed')}); "
+                 f"{METRIC_NAMES.get(metric, metric)} per fold: {folds}."]
+        epochs = (card.hyperparameters or {}).get("epochs") if card.kind == "finetuned" else None
+        weight = (card.hyperparameters or {}).get("ensemble_weight")
+        what = f"for {epochs} epochs (the count cross-validation chose)" if epochs else ""
+        if weight is not None:
+            what += f"{', ' if what else ''}averaged with the quick model at weight {1 - float(weight):.2f}"
+        lines.append(f"The saved model learned from all {card.splits.get('train', 0)} labels"
+                     + (f" {what}" if what else "") + "; the per-class table pools the out-of-fold predictions.")
+        return lines
+    sizes = card.splits or {}
+    return [f"Scored on a held-out test split of {sizes.get('test', 0)} rows; the model learned from "
+            f"{sizes.get('train', 0)} rows" + (f" (validation {sizes['validation']})" if sizes.get("validation")
+                                                 else "") + "."]
+
+
+#: The comparison table of a model choice (``train --auto``, the tuning screen): key, label.
+CANDIDATE_COLUMNS = [("candidate", "candidate"), ("status", "status"), ("description", "model"),
+                     ("folds", "folds"), ("metric", "macro F1"), ("accuracy", "accuracy"), ("choice", "epochs/w"),
+                     ("time", "time")]
+
+
+def candidate_row(update: "TrialUpdate") -> dict[str, Any]:
+    """A comparison row (as ``Selection.table()["rows"]`` holds them) from a candidate's TrialUpdate."""
+    metrics = update.metrics or {}
+    mean = {k: v for k, v in metrics.items() if not k.endswith("_std")}
+    std = {k.removesuffix("_std"): v for k, v in metrics.items() if k.endswith("_std")}
+    status = {"RUNNING": "running", "TERMINATED": "done", "STOPPED": "skipped", "ERROR": "failed",
+              "PENDING": "waiting"}.get(update.status, update.status.lower())
+    if update.status == "STOPPED" and update.error and update.error.startswith("stopped"):
+        status = "stopped"
+    row = {"candidate": update.trial_id, "description": str(update.config.get("description", "")),
+           "status": status, "mean": mean, "std": std, "folds_done": update.iteration, "seconds": update.elapsed}
+    if update.error:
+        row["reason"] = update.error
+    return row
+
+
+def winner_key(rows: Iterable[dict[str, Any]], metric: str = "f1_macro") -> str | None:
+    """The finished candidate with the highest mean ``metric`` (the first one wins a tie)."""
+    best, score = None, -math.inf
+    for r in rows:
+        value = (r.get("mean") or {}).get(metric)
+        if r.get("status") == "done" and isinstance(value, (int, float)) and value > score:
+            best, score = r["candidate"], float(value)
+    return best
+
+
+def candidate_cells(row: dict[str, Any], metric: str = "f1_macro", winner: str | None = None) -> dict[str, str]:
+    """One comparison row's cells by :data:`CANDIDATE_COLUMNS` key; the winner is starred."""
+    mean, std = row.get("mean") or {}, row.get("std") or {}
+    folds = row.get("folds")
+    done = len(folds) if isinstance(folds, list) else row.get("folds_done", 0)
+    if "weight" in row:
+        choice = f"w {row['weight']:g}"
+    elif row.get("epochs"):
+        choice = f"{row['epochs']} ep"
+    else:
+        choice = ""
+    status = row.get("status", "")
+    if row.get("reason") and status != "done":
+        status += f": {row['reason']}"
+    return {"candidate": ("★ " if row.get("candidate") == winner else "  ") + str(row.get("candidate", "")),
+            "status": status, "description": str(row.get("description", "")), "folds": str(done or "-"),
+            "metric": spread(mean, std, metric), "accuracy": spread(mean, std, "accuracy"), "choice": choice,
+            "time": elapsed(float(row.get("seconds") or 0.0))}
+
+
+def selection_sentence(table: dict[str, Any]) -> str:
+    """``5-fold cross-validation of 6 candidates in 18m20s: best ensemble:finetune:mpnet+quick (macro
+    F1 0.861 ± 0.021); 1 skipped, 1 stopped (budget 30m00s).``"""
+    rows = table.get("rows", [])
+    metric = table.get("metric", "f1_macro")
+    winner = next((r for r in rows if r.get("candidate") == table.get("winner")), None)
+    text = f"{table.get('method', 'cross-validation')} of {len(rows)} candidates in {elapsed(table.get('seconds', 0))}"
+    if winner is not None:
+        text += (f": best {winner['candidate']} ({METRIC_NAMES.get(metric, metric)} "
+                 f"{spread(winner.get('mean', {}), winner.get('std', {}), metric)})")
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r.get("status") != "done":
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+    if counts:
+        text += "; " + ", ".join(f"{n} {s}" for s, n in counts.items())
+    if table.get("budget_s"):
+        text += f" (budget {elapsed(table['budget_s'])})"
+    return text + "."
+
+
+def epoch_progress_text(event: Any) -> str:
+    """``cv 2/5 finetune:minilm · epoch 3/6 · step 12/40 · 35.2 samples/s · 41s left``."""
+    eta = event.eta_s if isinstance(event.eta_s, (int, float)) and math.isfinite(event.eta_s) else None
+    return (f"{event.task} · epoch {event.epoch}/{event.epochs} · step {event.step}/{event.steps} · "
+            f"{event.samples_per_s:.1f} samples/s" + (f" · {elapsed(eta)} left" if eta is not None else ""))
+
+
+#: The sentiment keys of the labeling screen, as the screen and docs/APP.md show them.
+SENTIMENT_KEYS = (("-", "negative"), ("0", "neutral"), ("+", "positive"))
+
+
+def sentiment_counts_text(counts: dict[str, int]) -> str:
+    """``negative 12, neutral 4, positive 30 (46 reviews)``; ``none yet`` without any."""
+    total = sum(counts.values())
+    if not total:
+        return "none yet"
+    return f"{names_with_counts(counts)} ({total} reviews)"

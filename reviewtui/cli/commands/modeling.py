@@ -1,10 +1,12 @@
-"""The modeling commands: train, tune (with its live trial board), models."""
+"""The modeling commands: train (and train --auto, with its live comparison), tune (with its live trial
+board), models (`models add`/`remove` are in :mod:`reviewtui.cli.commands.encoders`)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from reviewtui import presentation as say
 from reviewtui.cli import render
 from reviewtui.cli.commands import open_workspace, version_name
 from reviewtui.cli.live import ProgressSink, TrialBoard, run_search
@@ -12,16 +14,49 @@ from reviewtui.errors import ReviewtuiError
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.auto:
+        return cmd_train_auto(args)
+    if args.budget:
+        raise ReviewtuiError("--budget goes with --auto: `reviewtui train --auto --budget 30m`")
     ws = open_workspace(args)
     overrides = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
                                    ("batch_size", args.batch_size)) if v is not None}
+    evaluation: dict[str, Any] = {"folds": args.folds} if args.folds is not None else {}
+    if args.split:
+        evaluation["cv_below"] = 0
     with ProgressSink() as sink:
         card = ws.train(version_name(args.version), args.name, model=args.model, training=overrides,
-                        quick=args.quick, overwrite=args.overwrite, on_event=sink)
+                        quick=args.quick, overwrite=args.overwrite, evaluation=evaluation, on_event=sink)
     if args.json:
         render.print_json(card.to_dict())
     else:
         render.card(card)
+    return 0
+
+
+def cmd_train_auto(args: argparse.Namespace) -> int:
+    """``train --auto``: the live comparison while the candidates are cross-validated, then the
+    saved model's card with the comparison."""
+    from reviewtui.cli.choice import CandidateBoard
+    from reviewtui.modeling.selection import parse_budget
+
+    clash = [flag for flag, on in (("--quick", args.quick), ("--model", args.model), ("--epochs", args.epochs),
+                                   ("--lr", args.lr), ("--batch-size", args.batch_size), ("--folds", args.folds),
+                                   ("--split", args.split)) if on]
+    if clash:
+        raise ReviewtuiError(f"--auto chooses the model itself: leave out {', '.join(clash)} (set [auto] "
+                             "candidates and [evaluation] in reviewtui.toml instead)")
+    budget = parse_budget(args.budget) if args.budget else None
+    ws = open_workspace(args)
+    board = CandidateBoard(budget if budget is not None else ws.settings.auto.budget_s, ws.settings.evaluation.metric)
+    selection, card = run_search(board, lambda cancel: ws.train_auto(
+        version_name(args.version), args.name, budget_s=budget, overwrite=args.overwrite, on_event=board,
+        cancel=cancel))
+    if args.json:
+        render.print_json(card.to_dict())
+        return 0
+    render.print_lines([say.selection_sentence(selection.table())])
+    render.card(card)
     return 0
 
 

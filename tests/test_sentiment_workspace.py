@@ -1,0 +1,76 @@
+"""Sentiment a team can trust, through the workspace and the CLI: sentiment labels recorded and
+counted, `[sentiment] model = "team"` used by predict (weak star labels before there are enough team
+labels), and `reviewtui sentiment` reporting cross-validated agreement with the team's labels."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from reviewtui.analysis.sentiment import star_label
+from reviewtui.analysis.sentiment_model import TeamAnalyzer
+from reviewtui.cli import main
+
+
+def label_sentiments(ws, n: int) -> dict[str, str]:
+    """The team's sentiment on the first ``n`` reviews: the stars' reading, except that 3-star reviews
+    are complaints (negative), as on the public set."""
+    out = {}
+    for asset in list(ws.store.iter_assets())[:n]:
+        value = star_label(asset.metadata["score"])
+        out[asset.external_id] = "negative" if value == "neutral" else value
+        ws.label_sentiment(asset.external_id, out[asset.external_id])
+    return out
+
+
+def test_team_model_predicts_from_weak_star_labels_then_from_the_team(analysis_ws, capsys):
+    ws = analysis_ws
+    ws.config.update_section("sentiment", {"model": "team", "min_team_labels": 30})
+    root = str(ws.root)
+    for ext, label in list(ws.truth.items())[:24]:
+        ws.label(ext, label)
+    first = ws.predict("quick")
+    assert first.sentiment == "team" and sum(first.sentiment_counts.values()) == 64
+    # too few team labels: it learns from the stars' weak labels (on the text alone)
+    analyzer = TeamAnalyzer(ws.store, ws.embedding_cache(), ws.settings.sentiment).fit()
+    assert analyzer.model.mode == "stars" and analyzer.model.trained_on == {"team": 0, "weak": 64}
+
+    team = label_sentiments(ws, 40)
+    analyzer = TeamAnalyzer(ws.store, ws.embedding_cache(), ws.settings.sentiment).fit()
+    assert analyzer.model.mode == "team" and analyzer.model.trained_on == {"team": 40, "weak": 24}
+    assert main(["-w", root, "status"]) == 0
+    assert "Sentiment labels: negative 24, neutral 0, positive 16 (40 reviews)" in " ".join(
+        capsys.readouterr().out.split())
+    assert main(["-w", root, "predict", "--model", "quick", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["sentiment"] == "team"
+    with open(second["path"], newline="", encoding="utf-8") as fh:
+        rows = {r["reviewId"]: r for r in csv.DictReader(fh)}
+    # 40 team labels: it learned the team's reading of the stars (3 stars: a complaint)
+    agree = sum(rows[ext]["sentiment"] == value for ext, value in team.items())
+    assert agree >= 36
+
+
+def test_sentiment_reports_agreement_with_the_team_cross_validated(analysis_ws, capsys):
+    ws = analysis_ws
+    root = str(ws.root)
+    assert main(["-w", root, "sentiment", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["team"] is None and "no review has a team sentiment label yet" in data["team_note"]
+    assert data["agreements"]  # the comparison with the stars still stands
+
+    label_sentiments(ws, 40)
+    assert main(["-w", root, "sentiment", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    team = data["team"]
+    names = [a["analyzer"] for a in team["agreements"]]
+    assert team["n"] == 40 and names[0].startswith("star rule") and "vader" in names
+    assert any(n.startswith("team labels (text + stars") for n in names)
+    crossed = {a["analyzer"]: a["cross_validated"] for a in team["agreements"]}
+    assert crossed["team labels (text + stars)"] is True and crossed["vader"] is False
+    rule = team["agreements"][0]
+    assert rule["accuracy"] == 0.8  # the team calls 3-star reviews negative: 8 of 40 differ
+    assert main(["-w", root, "sentiment"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Agreement with the team's sentiment labels on 40 reviews" in out and "baseline" in out
+    assert "Agreement with the stars" in out

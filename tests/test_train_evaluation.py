@@ -1,0 +1,122 @@
+"""`reviewtui train` below and above [evaluation] cv_below, `train --auto`, and the progress of a
+training, end to end through the workspace and the CLI on a tiny BERT (real Trainer, real folds)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modeling_fixtures import LABELS, make_frame
+from reviewtui.cli import main
+from reviewtui.events import EpochProgress, TrialUpdate
+
+
+def workspace_with_version(tmp_path, rows: int = 60, evaluation: dict | None = None):
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    csv = tmp_path / "dataset-1.csv"
+    make_frame(rows, seed=3).to_csv(csv, index=False)
+    ws.import_versions([csv])
+    if evaluation:
+        ws.config.update_section("evaluation", evaluation)
+    return ws
+
+
+FAST = ["--epochs", "3", "--lr", "0.005", "--batch-size", "8"]
+
+
+def test_below_cv_below_train_scores_by_folds_and_saves_a_model_trained_on_all_labels(tmp_path, tiny_bert, capsys):
+    ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
+    ws.config.update_section("training", {"ensemble_quick": False})
+    events = []
+    card = ws.train(model=str(tiny_bert), name="cv", training={"epochs": 3, "learning_rate": 5e-3, "batch_size": 8},
+                    on_event=events.append)
+    ev = card.extra["evaluation"]
+    assert ev["method"] == "cross-validation" and ev["folds"] == 3 and len(ev["per_fold"]) == 3
+    assert card.splits == {"train": 60, "validation": 0, "test": 0, "cv_folds": 3}
+    assert 1 <= card.hyperparameters["epochs"] <= 3 and card.epochs_trained == card.hyperparameters["epochs"]
+    assert card.metrics["accuracy"] == pytest.approx(ev["mean"]["accuracy"])
+    assert sum(map(sum, card.confusion_matrix)) == 60  # pooled out-of-fold predictions of every label
+    # progress: one bar per epoch of every fold, then of the final fit on all 60 labels
+    progress = [e for e in events if isinstance(e, EpochProgress)]
+    assert {e.task for e in progress} == {"cv 1/3 finetune:" + str(tiny_bert), "cv 2/3 finetune:" + str(tiny_bert),
+                                          "cv 3/3 finetune:" + str(tiny_bert), "final finetune:" + str(tiny_bert)}
+    final = [e for e in progress if e.task.startswith("final")]
+    assert final[-1].epoch == card.hyperparameters["epochs"] and final[-1].steps == 8  # 60 rows / 8
+    assert all(e.samples_per_s > 0 and e.eta_s >= 0 for e in progress)
+
+    # the CLI says how it was scored: the mean ± spread and every fold's score
+    assert main(["-w", str(ws.root), "train", "--model", str(tiny_bert), "--name", "cli-cv", "--folds", "2",
+                 *FAST]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "trained on all 60 labels" in out and "cross-validated macro F1" in out and " ± " in out
+    assert "2-fold stratified cross-validation (seed 42); macro F1 per fold:" in out
+    assert "pooled out-of-fold predictions" in out
+
+
+def test_split_forces_the_held_out_split_and_the_card_says_so(tmp_path, tiny_bert, capsys):
+    ws = workspace_with_version(tmp_path)
+    assert main(["-w", str(ws.root), "train", "--model", str(tiny_bert), "--name", "split", "--split", *FAST,
+                 "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["extra"]["evaluation"]["method"] == "split" and card["splits"]["test"] == 12
+    # at or above cv_below the split is the default
+    ws.config.update_section("evaluation", {"cv_below": 60})
+    assert ws.train(quick=True, name="q").extra["evaluation"]["method"] == "split"
+
+
+def test_auto_compares_candidates_and_saves_the_winner_with_the_comparison(tmp_path, tiny_bert, capsys):
+    ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
+    ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
+    ws.config.update_section("auto", {"candidates": [f"head:{tiny_bert}", f"finetune:{tiny_bert}",
+                                                     "finetune:not-installed-model"],
+                                      "minilm_epochs": 2, "mpnet_epochs": 2, "mpnet_learning_rate": 5e-3})
+    events = []
+    selection, card = ws.train_auto(name="auto", budget_s=3600, on_event=events.append)
+    rows = {r["candidate"]: r for r in card.extra["selection"]["rows"]}
+    assert rows["finetune:not-installed-model"]["status"] == "skipped"
+    assert rows[f"head:{tiny_bert}"]["status"] == "done" and rows[f"finetune:{tiny_bert}"]["status"] == "done"
+    assert f"ensemble:finetune:{tiny_bert}+head:{tiny_bert}" in rows
+    assert card.extra["selection"]["winner"] == selection.winner and card.splits["train"] == 60
+    done = [e for e in events if isinstance(e, TrialUpdate) and e.status == "TERMINATED"]
+    assert {e.trial_id for e in done} >= {f"head:{tiny_bert}", f"finetune:{tiny_bert}"}
+    assert all("f1_macro" in e.metrics and "f1_macro_std" in e.metrics for e in done)
+
+    assert main(["-w", str(ws.root), "train", "--auto", "--budget", "1h", "--name", "auto2"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "3-fold stratified cross-validation (seed 42) of 4 candidates" in out and "best " in out
+    assert "Candidates" in out and "★" in out and "skipped" in out
+    assert main(["-w", str(ws.root), "train", "--auto", "--quick"]) == 2
+    assert "--auto chooses the model itself: leave out --quick" in capsys.readouterr().err
+    assert main(["-w", str(ws.root), "train", "--budget", "5m"]) == 2
+    assert "--budget goes with --auto" in capsys.readouterr().err
+
+
+def test_the_cli_draws_a_bar_per_epoch_and_the_live_comparison():
+    from rich.console import Console
+
+    from reviewtui.cli.choice import CandidateBoard
+    from reviewtui.cli.live import ProgressSink
+
+    sink = ProgressSink()
+    for step in (1, 2, 3):
+        sink(EpochProgress("cv 1/2 finetune:minilm", 1, 2, step, 3, 12.5, 3.0 - step))
+    sink(EpochProgress("cv 1/2 finetune:minilm", 2, 2, 1, 3, 11.0, 2.0))  # the next epoch starts the bar over
+    [task] = sink.progress.tasks
+    assert task.description == "cv 1/2 finetune:minilm epoch 2/2" and (task.completed, task.total) == (1, 3)
+    assert task.fields["info"] == "11.0 samples/s · 2s left"
+
+    board = CandidateBoard(1800.0)
+    board(TrialUpdate("quick", "TERMINATED", {"candidate": "quick", "description": "minilm head"}, 5,
+                      {"f1_macro": 0.8, "f1_macro_std": 0.02, "accuracy": 0.82, "accuracy_std": 0.03}, 4.0))
+    board(TrialUpdate("finetune:minilm", "RUNNING", {"candidate": "finetune:minilm", "description": "fine-tune"}))
+    board(TrialUpdate("finetune:minilm", "RUNNING", {"candidate": "finetune:minilm"}, 2, {}, 61.0))
+    board(EpochProgress("cv 3/5 finetune:minilm", 1, 6, 4, 14, 30.0, 20.0))
+    console = Console(width=160, record=True)
+    console.print(board.render())
+    text = console.export_text()
+    assert "★ quick" in text and "0.800 ± 0.020" in text and "budget 30m00s" in text
+    assert "finetune:minilm" in text and "fine-tune" in text and "1m01s" in text  # a fold done: same row
+    assert "cv 3/5 finetune:minilm · epoch 1/6 · step 4/14 · 30.0 samples/s · 20s left" in text
