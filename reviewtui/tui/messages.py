@@ -14,7 +14,7 @@ from typing import Any
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from reviewtui.events import Notice, Progress, TrialUpdate
+from reviewtui.events import EpochProgress, Notice, Progress, TrialUpdate
 
 
 class CoreEvent(Message):
@@ -37,11 +37,30 @@ class CoreEvent(Message):
         return False
 
 
+class EpochProgressed(Message):
+    """A training step's :class:`reviewtui.events.EpochProgress` (the step of the epoch, samples/s,
+    time left) for the screen that started the training. One arrives per step, so a newer one of
+    the same task replaces one still waiting in the queue (``can_replace``)."""
+
+    def __init__(self, event: EpochProgress, group: str = "") -> None:
+        super().__init__()
+        self.event = event
+        self.group = group
+
+    def can_replace(self, message: Message) -> bool:
+        return (isinstance(message, EpochProgressed) and message.group == self.group
+                and message.event.task == self.event.task)
+
+
 def event_sink(target: MessagePump, group: str = ""):
-    """An EventSink for core functions that posts each event to ``target`` (safe from threads)."""
+    """An EventSink for core functions that posts each event to ``target`` (safe from threads):
+    EpochProgress as :class:`EpochProgressed`, every other event as :class:`CoreEvent`."""
 
     def sink(event: Any) -> None:
-        target.post_message(CoreEvent(event, group))
+        if isinstance(event, EpochProgress):
+            target.post_message(EpochProgressed(event, group))
+        else:
+            target.post_message(CoreEvent(event, group))
 
     return sink
 
@@ -143,6 +162,17 @@ class TunedModelSaved(Result):
     def __init__(self, card: Any) -> None:
         super().__init__()
         self.card = card
+
+
+class TrainFinished(Result):
+    """``t`` (train) or ``a`` (automatic choice) saved a model: its ModelCard, and for the automatic
+    choice the comparison (``Selection.table()``); ``card`` None when it failed or was cancelled
+    (the error is shown apart)."""
+
+    def __init__(self, card: Any, comparison: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.card = card
+        self.comparison = comparison
 
 
 # --- summary ---------------------------------------------------------------------------------------

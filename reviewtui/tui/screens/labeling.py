@@ -3,7 +3,10 @@
 Keys: 1-9 label with that category, s skip (asks a reason), u undo, R send to review, left/right
 move in the queue, r re-rank the queue (refit the quick model on the labels so far), t switch the
 active-learning strategy and re-rank, v evidence-span mode (left/right move over words, space
-selects a word, a number key labels with the selected words as evidence spans). The queue comes
+selects a word, a number key labels with the selected words as evidence spans). - 0 + record the
+review's sentiment (negative, neutral, positive; = works for neutral too) without moving on, so
+"+ 2" gives the review its sentiment and its category: the sentiment is its own label history
+(u undoes it like a label) and versions export it. The queue comes
 from the store (priorities set by active learning). ``[active_learning] retrain_every = N`` re-ranks
 it in the background after every N labels; ``0`` never does by itself: r does it when asked.
 """
@@ -59,6 +62,12 @@ class LabelingScreen(WorkspaceScreen):
         Binding("t", "strategy", "Strategy", id="labeling.strategy"),
         Binding("v", "evidence", "Evidence", id="labeling.evidence"),
         Binding("space", "toggle_word", "Select word", show=False, id="labeling.word"),
+        Binding("minus", "sentiment('negative')", "Sentiment negative", show=False, key_display="-",
+                id="labeling.negative"),
+        Binding("0,equals_sign", "sentiment('neutral')", "Sentiment neutral", show=False, key_display="0, =",
+                id="labeling.neutral"),
+        Binding("plus", "sentiment('positive')", "Sentiment positive", show=False, key_display="+",
+                id="labeling.positive"),
         Binding("escape", "leave_evidence", "Leave evidence mode", show=False, id="labeling.leave"),
     ]
 
@@ -75,6 +84,7 @@ class LabelingScreen(WorkspaceScreen):
         self.suggestions: dict[str, tuple[str, float]] = {}
         self.strategy = ""
         self.reranking = False
+        self.sentiments: dict[str, str] = {}  # external id -> the sentiment recorded for it
 
     # -- layout -----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -129,6 +139,9 @@ class LabelingScreen(WorkspaceScreen):
         seen = {a.external_id for a in self.items}  # two loads may race (a re-rank and scrolling)
         more = [a for a in message.assets if a.external_id not in seen]
         self.items.extend(more)
+        if more:
+            known = self.ws.store.sentiments([a.external_id for a in more])
+            self.sentiments.update({ext: label.sentiment for ext, label in known.items()})
         self.load_suggestions([a.external_id for a in more])
         self.render_review()
 
@@ -200,6 +213,9 @@ class LabelingScreen(WorkspaceScreen):
 
     def answer_line(self, asset: Asset) -> str:
         mode = "  [b]evidence mode[/b]: ←/→ word, space select, 1-9 label, esc leave" if self.evidence else ""
+        sentiment = self.sentiments.get(asset.external_id)
+        if sentiment:
+            mode = f" · sentiment [b]{sentiment}[/b]{mode}"
         if asset.skipped:
             return f"skipped ({asset.skip_reason}){mode}"
         if asset.label:
@@ -218,6 +234,12 @@ class LabelingScreen(WorkspaceScreen):
                 line.append(" ◀", style="bold")
             out.append_text(line)
             out.append("\n")
+        current = self.sentiments.get(asset.external_id) if asset is not None else None
+        for i, (key, value) in enumerate(say.SENTIMENT_KEYS):
+            out.append(" · " if i else "")
+            out.append(f"{key} ", style="bold")
+            out.append(value[:3], style="bold reverse" if value == current else "")
+        out.append("\n")
         out.append("s skip · u undo · R review", style="dim")
         return out
 
@@ -281,6 +303,19 @@ class LabelingScreen(WorkspaceScreen):
         self.maybe_rerank()
         self.advance()
 
+    def action_sentiment(self, value: str) -> None:
+        """- 0 +: record the current review's sentiment; the review stays on screen for its category."""
+        asset = self.current
+        if asset is None:
+            return
+        try:
+            self.ws.label_sentiment(asset.external_id, value)
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        self.sentiments[asset.external_id] = value
+        self.render_review()
+
     def action_skip(self) -> None:
         asset = self.current
         if asset is None:
@@ -319,6 +354,12 @@ class LabelingScreen(WorkspaceScreen):
             self.items.insert(target, asset)
         if event.kind == "label":
             self.labels_given = max(0, self.labels_given - 1)
+        if event.kind == "sentiment":
+            now = self.ws.store.sentiments([asset.external_id]).get(asset.external_id)
+            if now is None:
+                self.sentiments.pop(asset.external_id, None)
+            else:
+                self.sentiments[asset.external_id] = now.sentiment
         if target == self.index:
             self.render_review()
         self.index = target

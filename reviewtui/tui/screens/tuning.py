@@ -6,6 +6,12 @@ report scores highest is starred, a progress bar counts finished trials and the 
 utilisation and memory per device when there is a GPU. A finished search retrains and saves its
 best trial; after a cancelled one, k keeps the best finished trial the same way (ctrl+x stops
 that too). Ray and torch load only when a search starts.
+
+t trains the [model] base as ``reviewtui train`` does (k-fold cross-validation below [evaluation]
+cv_below labels, then the saved model on all labels); a trains the automatic choice of ``reviewtui
+train --auto`` within the form's budget. Both show the candidates' comparison in place of the trial
+table (one row per candidate, fed by its TrialUpdates: folds done, mean ± spread) and a progress bar
+per training epoch (steps, samples/s, time left; ctrl+x cancels).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from textual.widgets import Input, Label, ProgressBar, Static
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Notice, Progress, TrialUpdate
-from reviewtui.tui.messages import CoreEvent, GpusProbed, TunedModelSaved, TuneFinished, event_sink, notice_severity
+from reviewtui.tui.messages import (CoreEvent, EpochProgressed, GpusProbed, TrainFinished, TunedModelSaved,
+                                    TuneFinished, event_sink, notice_severity)
 from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.widgets.candidates import CandidateTable
 from reviewtui.tui.widgets.gpu import GpuPanel
 from reviewtui.tui.widgets.trials import TrialTable
 
@@ -38,6 +46,8 @@ class TuningScreen(WorkspaceScreen):
         Binding("ctrl+s", "start", "Start search", priority=True, id="tuning.start"),
         Binding("ctrl+x", "cancel", "Cancel search", priority=True, id="tuning.cancel"),
         Binding("k", "keep_best", "Keep best", id="tuning.keep_best"),
+        Binding("t", "train", "Train", id="tuning.train"),
+        Binding("a", "auto", "Auto train", id="tuning.auto"),
         Binding("escape", "focus_table", "Leave form", show=False, id="tuning.leave_form"),
     ]
 
@@ -49,6 +59,7 @@ class TuningScreen(WorkspaceScreen):
         self.total_trials = 0
         self.saving = False
         self.cancelled_result: Any = None  # a cancelled search whose best trial k can still save
+        self.training: str = ""  # "train" or "auto" while t or a runs; the trial table is hidden then
 
     def compose_body(self) -> ComposeResult:
         tuning = self.ws.settings.tuning
@@ -71,14 +82,23 @@ class TuningScreen(WorkspaceScreen):
             yield progress
             yield Static("ready: edit the form (tab moves), ctrl+s starts the search, esc leaves the form",
                          id="tune-state", markup=False)
+        with Horizontal(id="epoch-progress-row"):
+            epoch = ProgressBar(total=None, show_eta=False, id="epoch-progress")
+            yield epoch
+            yield Static("", id="epoch-state", markup=False)
         table = TrialTable(id="tune-trials-table")
         table.border_title = "Trials (★ best so far)"
         yield table
+        candidates = CandidateTable(self.ws.settings.evaluation.metric, id="tune-candidates-table")
+        candidates.border_title = "Candidates (cross-validated; ★ best)"
+        yield candidates
         gpu = GpuPanel(id="tune-gpu")
         gpu.border_title = "GPU"
         yield gpu
 
     def on_mount(self) -> None:
+        self.query_one("#epoch-progress-row").display = False  # shown while a model trains
+        self.query_one(CandidateTable).display = False  # shown by t and a in place of the trials
         if getattr(self.app, "probe_gpus", True):
             self.probe_gpus()
         self.set_interval(1.0, self.tick)
@@ -118,7 +138,8 @@ class TuningScreen(WorkspaceScreen):
     def busy(self) -> bool:
         if self.cancel_event is None:
             return False
-        what = "the best trial is being saved" if self.saving else "a search is already running"
+        what = ("the best trial is being saved" if self.saving else "a model is training" if self.training
+                else "a search is already running")
         self.notify(f"{what}; ctrl+x cancels it", severity="warning")
         return True
 
@@ -131,6 +152,7 @@ class TuningScreen(WorkspaceScreen):
             self.error(str(exc))
             return
         self.cancelled_result = None
+        self.show_table("search")
         self.query_one(TrialTable).reset()
         self.total_trials = params["trials"]
         self.show_progress(params["trials"])
@@ -152,6 +174,7 @@ class TuningScreen(WorkspaceScreen):
             return
         self.cancel_event.set()
         self.set_state("cancelling: stopping the retraining…" if self.saving
+                       else "cancelling: stopping the training…" if self.training
                        else "cancelling: stopping the running trials…")
 
     @work(thread=True, exclusive=True, group="tune", exit_on_error=False)
@@ -224,9 +247,107 @@ class TuningScreen(WorkspaceScreen):
         self.notify(text, title="Tuning", timeout=10, markup=False)
         self.app.workspace_changed()  # type: ignore[attr-defined]
 
+    # -- train (t) and the automatic choice (a) -------------------------------------------
+    def show_table(self, which: str) -> None:
+        """The trial table for a search, the candidates' comparison for t and a."""
+        self.query_one(TrialTable).display = which == "search"
+        self.query_one(CandidateTable).display = which != "search"
+
+    def start_training(self, what: str) -> threading.Event | None:
+        if self.busy():
+            return None
+        self.training = what
+        self.cancelled_result = None
+        self.show_table("choice")
+        self.query_one(CandidateTable).reset()
+        self.show_progress(None)
+        self.cancel_event = threading.Event()
+        self.started_at = time.monotonic()
+        self.query_one(CandidateTable).focus()
+        return self.cancel_event
+
+    def action_train(self) -> None:
+        """t: train the [model] base and save it, scored as `reviewtui train` scores it."""
+        cancel = self.start_training("train")
+        if cancel is None:
+            return
+        self.budget_s = 0.0
+        self.set_state(f"training {self.ws.settings.model.base}…")
+        self.train_model(cancel)
+
+    def action_auto(self) -> None:
+        """a: the automatic choice of `reviewtui train --auto`, within the form's budget."""
+        try:
+            minutes = self.form()["budget_min"]
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        cancel = self.start_training("auto")
+        if cancel is None:
+            return
+        self.budget_s = minutes * 60 if minutes else self.ws.settings.auto.budget_s
+        self.set_state(f"choosing a model within {say.elapsed(self.budget_s)}…")
+        self.auto_train(self.budget_s, cancel)
+
+    @work(thread=True, exclusive=True, group="tune", exit_on_error=False)
+    def train_model(self, cancel: threading.Event) -> None:
+        card = None
+        try:
+            card = self.ws.train(on_event=event_sink(self, "train"), cancel=cancel)
+        finally:
+            self.post_message(TrainFinished(card))
+
+    @work(thread=True, exclusive=True, group="tune", exit_on_error=False)
+    def auto_train(self, budget_s: float, cancel: threading.Event) -> None:
+        card, comparison = None, None
+        try:
+            selection, card = self.ws.train_auto(budget_s=budget_s, on_event=event_sink(self, "train"), cancel=cancel)
+            comparison = selection.table()
+        finally:
+            self.post_message(TrainFinished(card, comparison))
+
+    @on(TrainFinished)
+    def training_finished(self, message: TrainFinished) -> None:
+        """The saved model in the words the CLI prints (a failure shows as an error)."""
+        self.training = ""
+        self.cancel_event = None
+        self.started_at = None
+        self.query_one("#epoch-progress-row").display = False
+        self.query_one("#tune-progress", ProgressBar).display = False
+        card = message.card
+        if card is None:
+            self.set_state("no model was saved: see the error; t trains, a chooses automatically")
+            return
+        table = message.comparison or (card.extra or {}).get("selection")
+        if table:
+            self.query_one(CandidateTable).show_comparison(table)
+        lines = ([say.selection_sentence(message.comparison)] if message.comparison else []) + [
+            say.card_sentence(card), *say.evaluation_lines(card)]
+        self.set_state(" ".join(lines))
+        self.notify(say.card_sentence(card), title="Training", timeout=10, markup=False)
+        self.app.workspace_changed()  # type: ignore[attr-defined]
+
+    @on(EpochProgressed)
+    def epoch_progressed(self, message: EpochProgressed) -> None:
+        event = message.event
+        self.query_one("#epoch-progress-row").display = True
+        self.query_one("#epoch-progress", ProgressBar).update(total=event.steps, progress=event.step)
+        self.query_one("#epoch-state", Static).update(say.epoch_progress_text(event))
+
     def tick(self) -> None:
         """Once a second: the elapsed time against the time budget (Ray Tune enforces it)."""
         if self.started_at is None or self.cancel_event is None:
+            return
+        if self.training:
+            spent = time.monotonic() - self.started_at
+            budget = f" of a {say.elapsed(self.budget_s)} budget" if self.budget_s else ""
+            table = self.query_one(CandidateTable)
+            done = sum(1 for r in table.candidates.values() if r.get("status") not in ("running", "waiting"))
+            line = f"training {say.elapsed(spent)}{budget} · {done}/{len(table.candidates)} candidates scored"
+            if table.winner:
+                row = table.candidates[table.winner]
+                line += f" · best {table.winner} {say.spread(row.get('mean', {}), row.get('std', {}), table.metric)}"
+            self.set_state(("cancelling… " if self.cancel_event.is_set() else "") + line)
             return
         spent = time.monotonic() - self.started_at
         table = self.query_one(TrialTable)
@@ -242,10 +363,15 @@ class TuningScreen(WorkspaceScreen):
     @on(CoreEvent)
     def core_event(self, message: CoreEvent) -> None:
         event = message.event
-        if isinstance(event, TrialUpdate):
+        if isinstance(event, TrialUpdate) and self.training:
+            self.query_one(CandidateTable).upsert(event)
+        elif isinstance(event, TrialUpdate):
             self.query_one(TrialTable).upsert(event)
             if event.gpus:
                 self.query_one("#tune-gpu", GpuPanel).show_stats(event.gpus)
+        elif isinstance(event, Progress) and self.training:
+            if event.task not in ("train", "predict"):  # embedding: the epoch bar shows the training
+                self.set_state(f"{event.task} {event.done}/{event.total or '?'} {event.detail}".strip())
         elif isinstance(event, Progress):
             if event.task == "tune" or self.saving:  # the trials finished, or the retraining's steps
                 self.query_one("#tune-progress", ProgressBar).update(total=event.total, progress=event.done)
