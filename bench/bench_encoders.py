@@ -1,10 +1,14 @@
 """Benchmark the stronger encoder, cross-validated model choice and the final fit on all labels.
 
-On dataset-11 of the original project (346 reviews, 4 categories), in one run:
+Run through bench/bench_models.py (``--parts heads,finetune-cv,auto,outer``), or on its own. On
+dataset-11 of the original project (346 reviews, 4 categories), in one run:
 
 * heads: MiniLM vs MPNet sentence embeddings + logistic regression, on the original split
   (stratified test 0.2 then validation 0.2 of the rest, seed 42: the head fits on train +
-  validation) and in 5-fold stratified CV (seed 42);
+  validation) and in k-fold stratified CV (seed 42; ``--folds``, 5);
+* finetune-cv: MiniLM vs MPNet fine-tunes ([auto] epochs and learning rates), cross-validated the
+  way ``reviewtui train`` does below [evaluation] cv_below (each fold's epoch chosen on the other
+  folds), and on the original split (trained on train + validation for the epoch count CV chose);
 * auto: ``train --auto`` (reviewtui.modeling.selection.auto_train) on all 346 labels within a
   budget: its comparison table (5-fold CV) and its wall time, the final training included;
 * outer: the original split's 70 test rows held out; the model ``reviewtui train`` saves today
@@ -52,7 +56,7 @@ def split_metrics(y_true, y_pred) -> dict:
             "f1_macro": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}
 
 
-def heads(df, split, results: dict) -> None:
+def heads(df, split, results: dict, folds: int = 5) -> None:
     from reviewtui.modeling import selection as sel
     from reviewtui.settings import EvaluationSettings
 
@@ -64,7 +68,7 @@ def heads(df, split, results: dict) -> None:
     for enc in ("minilm", "mpnet"):
         cand = sel.HeadCandidate(enc)
         started = time.perf_counter()
-        cv = sel.select_model(data, [cand], evaluation=EvaluationSettings(folds=5, seed=42), ctx=ctx,
+        cv = sel.select_model(data, [cand], evaluation=EvaluationSettings(folds=folds, seed=42), ctx=ctx,
                               ensembles=False).score(cand.key)
         fit_data = sel.Data.from_frame(fit, LABELS)
         model = cand.fit_final(fit_data, ctx)
@@ -75,7 +79,43 @@ def heads(df, split, results: dict) -> None:
     results["heads"] = rows
 
 
-def auto(df, budget: float, results: dict, key: str = "auto", test=None) -> None:
+def finetune_cv(df, split, results: dict, folds: int = 5, encoders: tuple[str, ...] = ("minilm", "mpnet"),
+                epochs: int | None = None) -> None:
+    """Fine-tunes scored as `reviewtui train` scores them below cv_below, and on the original split."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from reviewtui.modeling import selection as sel
+    from reviewtui.settings import AutoSettings, EvaluationSettings, TrainingSettings
+
+    auto_s = AutoSettings()
+    data = sel.Data.from_frame(df, LABELS)
+    train, val, test = split
+    ctx = sel.Context(WORK / "cache")
+    rows = []
+    for enc in encoders:
+        small = enc == "minilm"
+        cand = sel.FineTuneCandidate(enc, replace(
+            TrainingSettings(), epochs=epochs or (auto_s.minilm_epochs if small else auto_s.mpnet_epochs),
+            learning_rate=auto_s.minilm_learning_rate if small else auto_s.mpnet_learning_rate))
+        started = time.perf_counter()
+        cv = sel.select_model(data, [cand], evaluation=EvaluationSettings(folds=folds, seed=42), ctx=ctx,
+                              ensembles=False).score(cand.key)
+        cv_seconds = time.perf_counter() - started
+        fit = cand.fit_final(sel.Data.from_frame(pd.concat([train, val]), LABELS), ctx, int(cv.epochs or 1))
+        from reviewtui.modeling.batching import predict_logits
+
+        pred = predict_logits(fit.model, fit.tokenizer, list(test["content"])).argmax(1)
+        rows.append({"name": cand.description, "cv": cv.mean, "cv_std": cv.std, "epochs": cv.epochs,
+                     "fold_epochs": cv.fold_epochs, "cv_seconds": cv_seconds,
+                     "split": split_metrics(list(test["label"]), [LABELS[i] for i in pred]),
+                     "seconds": time.perf_counter() - started})
+        log("finetune", enc, rows[-1])
+    results["finetunes"] = rows
+
+
+def auto(df, budget: float, results: dict, key: str = "auto", test=None, folds: int = 5) -> None:
     from reviewtui.events import Notice, TrialUpdate
     from reviewtui.modeling import selection as sel
     from reviewtui.settings import AutoSettings, EvaluationSettings
@@ -88,7 +128,7 @@ def auto(df, budget: float, results: dict, key: str = "auto", test=None) -> None
 
     started = time.perf_counter()
     selection, card = sel.auto_train(df, models_dir=WORK / f"models-{key}", label_keys=LABELS,
-                                     cache_dir=WORK / "cache", evaluation=EvaluationSettings(folds=5, seed=42),
+                                     cache_dir=WORK / "cache", evaluation=EvaluationSettings(folds=folds, seed=42),
                                      auto=AutoSettings(), budget_s=budget, name=key, overwrite=True, on_event=sink)
     out = {"table": selection.table(), "wall_seconds": time.perf_counter() - started, "rows": len(df),
            "winner": selection.winner, "card_metrics": card.metrics}
@@ -105,12 +145,14 @@ def split64(df, split, results: dict) -> None:
     """The saved model of `reviewtui train` today: 64 % train, 16 % validation, the same 70 test rows."""
     from reviewtui.modeling.finetune import train_model
     from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.settings import ActiveLearningSettings, ModelSettings, TrainingSettings
 
     train, val, test = split
     started = time.perf_counter()
     # the frame in its own order: train_model splits it again, into the very same split
     card = train_model(df, models_dir=WORK / "models-outer", label_keys=LABELS, name="split64", overwrite=True,
-                       cache_dir=WORK / "cache")
+                       cache_dir=WORK / "cache", model=ModelSettings(), training=TrainingSettings(),
+                       quick_C=ActiveLearningSettings().C)
     assert card.splits == {"train": len(train), "validation": len(val), "test": len(test)}
     clf = SavedClassifier.load(Path(card.path), cache_dir=WORK / "cache")
     test_metrics = split_metrics(list(test["label"]), clf.predict(list(test["content"])))
@@ -121,18 +163,19 @@ def split64(df, split, results: dict) -> None:
     log("outer split64", results["outer_split64"])
 
 
-def outer(df, split, budget: float, results: dict) -> None:
+def outer(df, split, budget: float, results: dict, folds: int = 5) -> None:
     """--auto on the 80 % outside the original test split, scored on those 70 test rows."""
     import pandas as pd
 
     train, val, test = split
-    auto(pd.concat([train, val]), budget, results, key="outer_all", test=test)
+    auto(pd.concat([train, val]), budget, results, key="outer_all", test=test, folds=folds)
 
 
 def mpnet_fold(split, results: dict) -> None:
     from reviewtui.events import EpochProgress, Notice
-    from reviewtui.modeling.finetune import fit_transformer, predict_logits
-    from reviewtui.settings import AutoSettings
+    from reviewtui.modeling.batching import predict_logits
+    from reviewtui.modeling.finetune import fit_transformer
+    from reviewtui.settings import AutoSettings, ModelSettings, TrainingSettings
 
     train, val, test = split
     auto_s = AutoSettings()
@@ -148,9 +191,9 @@ def mpnet_fold(split, results: dict) -> None:
             log("mpnet", event.text)
 
     started = time.perf_counter()
-    fit = fit_transformer(train, val, LABELS, "mpnet", on_event=sink,
-                          hp={"epochs": auto_s.mpnet_epochs, "learning_rate": auto_s.mpnet_learning_rate,
-                              "early_stopping_patience": auto_s.mpnet_epochs + 1})
+    fit = fit_transformer(train, val, LABELS, ModelSettings(base="mpnet"),
+                          TrainingSettings(epochs=auto_s.mpnet_epochs, learning_rate=auto_s.mpnet_learning_rate,
+                                           early_stopping_patience=0), on_event=sink)
     pred = predict_logits(fit.model, fit.tokenizer, list(test["content"])).argmax(1)
     results["mpnet_fold"] = {"rows": len(train), "epochs": epochs, "best_epoch": fit.best_epoch,
                              "history": fit.history, "seconds": time.perf_counter() - started,
@@ -166,9 +209,9 @@ def fmt(x) -> str:
 def section(r: dict) -> str:
     lines = [START, "## Encoders, cross-validated choice, final fit on all labels (bench/bench_encoders.py)", "",
              f"dataset-11 (346 rows, 4 categories). Measured {r['when']} on {platform.machine()}, {os.cpu_count()} "
-             "CPUs shared with other heavy work the whole time (load average 5-10 on 2 cores: wall times are "
-             "several times what an idle machine takes), no GPU, offline. CV is 5-fold stratified, seed 42; the "
-             "split is the original one (220 train / 56 validation / 70 test, seed 42).", ""]
+             f"CPUs{', ' + r['machine_note'] if r.get('machine_note') else ''}, "
+             f"{'a GPU' if r.get('gpu') else 'no GPU'}, offline. CV is {r.get('folds', 5)}-fold stratified, seed 42; "
+             "the split is the original one (220 train / 56 validation / 70 test, seed 42).", ""]
     if "heads" in r:
         lines += ["### Sentence embeddings + logistic regression", "",
                   "| encoder head | CV accuracy | CV macro-F1 | split accuracy | split macro-F1 |", "|---|---|---|---|---|"]
@@ -176,6 +219,19 @@ def section(r: dict) -> str:
             lines.append(f"| {row['name']} | {fmt(row['cv']['accuracy'])} ± {fmt(row['cv_std']['accuracy'])} | "
                          f"{fmt(row['cv']['f1_macro'])} | {fmt(row['split']['accuracy'])} | "
                          f"{fmt(row['split']['f1_macro'])} |")
+        lines.append("")
+    if "finetunes" in r:
+        lines += ["### Fine-tunes, cross-validated as `reviewtui train` does below cv_below", "",
+                  "Each fold trains the most epochs and scores the held-out fold after every one; a fold's score "
+                  "uses the epoch count that did best on the other folds. The split column: trained on train + "
+                  "validation for the epoch count CV chose, scored on the 70 test rows.", "",
+                  "| fine-tune | CV accuracy | CV macro-F1 | epochs (per fold) | split accuracy | split macro-F1 | "
+                  "CV time |", "|---|---|---|---|---|---|---|"]
+        for row in r["finetunes"]:
+            lines.append(f"| {row['name']} | {fmt(row['cv']['accuracy'])} ± {fmt(row['cv_std']['accuracy'])} | "
+                         f"{fmt(row['cv']['f1_macro'])} | {row['epochs']} ({row['fold_epochs']}) | "
+                         f"{fmt(row['split']['accuracy'])} | {fmt(row['split']['f1_macro'])} | "
+                         f"{row['cv_seconds']:.0f} s |")
         lines.append("")
     for key, title in (("auto_30m", "`train --auto --budget 30m` on all 346 labels"),
                        ("auto", f"`train --auto --budget {r.get('auto', {}).get('table', {}).get('budget_s', 0) / 60:.0f}m` "
@@ -236,53 +292,74 @@ def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> No
     atomic_write_text(path, new)
 
 
-def main(argv=None) -> int:
-    from reviewtui.modeling.selection import parse_budget
+PARTS = ("heads", "finetune-cv", "auto", "split64", "outer", "mpnet-fold")
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--parts", default="heads,auto,outer",
-                    help="comma-separated: heads, auto, split64, outer (split64 and --auto on the same split), mpnet-fold")
-    ap.add_argument("--budget", default="30m")
-    ap.add_argument("--json", type=Path, default=WORK / "results.json")
-    ap.add_argument("--no-write", action="store_true")
-    args = ap.parse_args(argv)
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--budget", default="30m", help="the --auto budget (default 30m)")
+    ap.add_argument("--encoders-json", type=Path, default=WORK / "results.json",
+                    help="the raw results of these parts (kept between runs; default bench/.work/enc/results.json)")
+    ap.add_argument("--encoders", default="minilm,mpnet", help="the encoders finetune-cv compares")
+    ap.add_argument("--machine-note", default="", help="what the figures should say about the machine's load")
+    ap.add_argument("--finetune-epochs", type=int, help="most epochs per fold in finetune-cv (default: [auto]'s)")
+
+
+def run_parts(parts: set[str], args: argparse.Namespace, folds: int, write: bool = True) -> dict:
+    """The encoder parts in ``parts`` on ``args.data``; writes their section of docs/BENCHMARKS.md
+    after each (unless not ``write``). Returns the results."""
     import pandas as pd
+    import torch
 
-    from reviewtui.modeling.finetune import prepare_frame, split_frame
-
+    from reviewtui.modeling.data import prepare_frame, split_frame
     from reviewtui.modeling.loading import set_torch_threads
+    from reviewtui.modeling.selection import parse_budget
 
     # one torch thread: with both cores shared with other heavy work, two threads ran 2-3x slower
     set_torch_threads(int(os.environ.get("REVIEWTUI_TORCH_THREADS", "1")))
     df = prepare_frame(pd.read_csv(args.data), LABELS)
     split = split_frame(df)
     WORK.mkdir(parents=True, exist_ok=True)
-    results = json.loads(args.json.read_text()) if args.json.exists() else {}
-    results["when"] = time.strftime("%Y-%m-%d")
-    parts = set(args.parts.split(","))
+    results = json.loads(args.encoders_json.read_text()) if args.encoders_json.exists() else {}
+    results.update({"when": time.strftime("%Y-%m-%d"), "folds": folds, "gpu": torch.cuda.is_available(),
+                    "machine_note": args.machine_note or results.get("machine_note", "")})
     budget = parse_budget(args.budget)
 
     def checkpoint() -> None:
-        args.json.write_text(json.dumps(results, indent=2, default=str))
-        if not args.no_write:
+        args.encoders_json.parent.mkdir(parents=True, exist_ok=True)
+        args.encoders_json.write_text(json.dumps(results, indent=2, default=str))
+        if write:
             write_section(section(results))
 
     if "heads" in parts:
-        heads(df, split, results)
+        heads(df, split, results, folds)
+        checkpoint()
+    if "finetune-cv" in parts:
+        finetune_cv(df, split, results, folds, tuple(e for e in args.encoders.split(",") if e), args.finetune_epochs)
         checkpoint()
     if "auto" in parts:
-        auto(df, budget, results)
+        auto(df, budget, results, folds=folds)
         checkpoint()
     if "outer" in parts or "split64" in parts:
         split64(df, split, results)
         checkpoint()
     if "outer" in parts:
-        outer(df, split, budget, results)
+        outer(df, split, budget, results, folds)
         checkpoint()
     if "mpnet-fold" in parts:
         mpnet_fold(split, results)
         checkpoint()
+    return results
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--parts", default="heads,finetune-cv,auto,outer", help=f"comma-separated: {', '.join(PARTS)}")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--no-write", action="store_true")
+    add_arguments(ap)
+    args = ap.parse_args(argv)
+    results = run_parts(set(args.parts.split(",")), args, args.folds, write=not args.no_write)
     print(section(results))
     return 0
 

@@ -15,8 +15,18 @@ validation accuracy of each.
 
 Writes its section of docs/BENCHMARKS.md between <!-- models:start --> and <!-- models:end -->.
 
-    python bench/bench_models.py                 # everything (long on CPU)
+The parts of the stronger encoder, the cross-validated choice and the final fit on all labels
+(bench/bench_encoders.py, its own section <!-- encoders:start -->) run from here too, on the same
+data, split and folds: ``heads`` (MiniLM vs MPNet embeddings + logistic regression), ``finetune-cv``
+(MiniLM vs MPNet fine-tunes, cross-validated as ``reviewtui train`` does below cv_below, and on the
+split), ``auto`` (``train --auto --budget``), ``outer`` (the model ``train --split`` saves from 64 %
+of the labels against ``--auto`` trained on all the 80 % outside the test split, both scored on the
+same 70 test rows) and ``mpnet-fold``. MPNet needs ``reviewtui models add mpnet`` first.
+
+    python bench/bench_models.py                 # the models section (long on CPU)
     python bench/bench_models.py --parts quick,finetune --folds 5
+    python bench/bench_models.py --parts heads,finetune-cv,auto,outer --budget 30m
+    python bench/bench_models.py --parts heads,auto --folds 2 --budget 3m --no-write   # a smoke run
 """
 
 from __future__ import annotations
@@ -299,7 +309,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--parts", default="quick,finetune,ensemble,tuned,asha",
-                    help="comma-separated: quick, finetune, ensemble, tuned, asha")
+                    help="comma-separated: quick, finetune, ensemble, tuned, asha; and the encoder parts: "
+                         "heads, finetune-cv, auto, split64, outer, mpnet-fold")
     ap.add_argument("--folds", type=int, default=5, help="CV folds (0: the split only)")
     ap.add_argument("--cv-parts", default="quick,finetune,ensemble", help="parts that also run CV")
     ap.add_argument("--trials", type=int, default=20)
@@ -310,6 +321,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing BENCHMARKS.md")
     ap.add_argument("--merge", action="store_true", help="start from the results in --json and redo only --parts")
+    from bench import bench_encoders
+
+    bench_encoders.add_arguments(ap)
     args = ap.parse_args(argv)
 
     import pandas as pd
@@ -318,6 +332,14 @@ def main(argv=None) -> int:
     from reviewtui.settings import TrainingSettings, TuningSettings, to_toml_dict, with_overrides
 
     parts = set(args.parts.split(","))
+    encoder_parts = parts & set(bench_encoders.PARTS)
+    if encoder_parts:
+        enc = bench_encoders.run_parts(encoder_parts, args, args.folds or 5, write=not args.no_write)
+        if args.no_write:
+            print(bench_encoders.section(enc))
+        parts -= encoder_parts
+        if not parts:
+            return 0
     cv_parts = set(args.cv_parts.split(","))
     df = prepare_frame(pd.read_csv(args.data), LABELS)
     split = split_frame(df)
