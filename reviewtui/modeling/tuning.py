@@ -581,10 +581,18 @@ def _retrain(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None
 
         emit(on_event, Notice("info", f"cross-validating the best configuration ({result.best_trial_id}), then "
                                       "training it on all labels"))
+
+        def not_trials(event: Any) -> None:
+            # the cross-validation's candidate rows are not trials of the search: the trial table
+            # and board keep the search's trials; its progress and notices still pass
+            if not isinstance(event, TrialUpdate):
+                emit(on_event, event)
+
         _, card = train_cross_validated(
             df, model=replace(inputs.model, base=inputs.model.base if spec == QUICK else spec),
             training=trial_training(config, inputs.training), evaluation=inputs.evaluation,
-            quick_C=float(config.get("quick_C", inputs.quick_C)), cache_dir=cache_dir, quick=spec == QUICK, **common)
+            quick_C=float(config.get("quick_C", inputs.quick_C)), cache_dir=cache_dir, quick=spec == QUICK,
+            **{**common, "on_event": not_trials})
         return card
     emit(on_event, Notice("info", f"retraining the best configuration ({result.best_trial_id}) on the train split"))
     if spec == QUICK:
