@@ -538,10 +538,12 @@ class Workspace:
         return result
 
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
+                precision: str | None = None, ray_address: str | None = None,
                 on_event: EventSink | None = None, cancel=None):
         """Predict category, confidence and sentiment of every asset into results/result.csv
         (resumable). ``model``: a saved model name, "quick", or None (newest saved, else quick);
-        ``sentiment``: default ``[sentiment] model``. Returns ``analysis.predict.PredictResult``."""
+        ``sentiment``: default ``[sentiment] model``; ``precision``: default ``[predict] precision``;
+        ``ray_address``: run the model on that Ray cluster. Returns ``analysis.predict.PredictResult``."""
         from reviewtui.analysis.predict import CHUNK_SIZE, predict_assets
 
         return predict_assets(
@@ -549,7 +551,8 @@ class Workspace:
             results_dir=self.results_dir, embeddings=self.embedding_cache,
             sentiment=sentiment if sentiment is not None else self.settings.sentiment.model,
             max_length=self.settings.model.max_length, C=self.settings.active_learning.C, model=model,
-            chunk_size=chunk_size or CHUNK_SIZE, on_event=on_event, cancel=cancel)
+            chunk_size=chunk_size or CHUNK_SIZE, settings=self.settings.predict, precision=precision,
+            ray_address=ray_address, on_event=on_event, cancel=cancel)
 
     def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,
                              on_event: EventSink | None = None, cancel=None):
