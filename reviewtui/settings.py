@@ -84,8 +84,12 @@ class TrainingSettings:
                                               "(0 = never stop early).", lo=0, hi=1000)
     class_weights: str = setting("auto", "auto weighs rare categories up in the loss; none weighs all alike.",
                                  choices=("auto", "none"))
-    ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with a quick model on the "
-                                         "fine-tuned encoder's output (both from one forward pass).")
+    ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with the quick model.")
+    ensemble_features: str = setting("packaged", "What the ensemble's quick half reads: packaged (the packaged "
+                                                 "MiniLM's embeddings: a second encoder over the same tokens, the "
+                                                 "more accurate on dataset-11) or finetuned (the fine-tuned encoder's "
+                                                 "own output: one forward pass, faster).",
+                                     choices=("packaged", "finetuned"))
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,8 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
     assert sorted(data["per_class"]) == sorted(LABELS)
     assert np.array(data["confusion_matrix"]).sum() == 40
     assert data["hardware"]["device"] in ("cpu", "cuda") and UTC_MS.match(data["created_at"])
-    # the one-pass ensemble: its quick half reads the fine-tuned encoder
-    assert data["hyperparameters"]["ensemble_features"] == "finetuned" and data["hyperparameters"]["select_metric"] == "accuracy"
-    assert "embedding_model" not in data["hyperparameters"]
+    assert data["hyperparameters"]["embedding_model"] == "minilm" and data["hyperparameters"]["select_metric"] == "accuracy"
+    assert data["hyperparameters"]["ensemble_features"] == "packaged"  # the quick half on the packaged MiniLM
     # int8 checked against fp32 on the held-out rows (validation 32 + test 40)
     check = data["precision_checks"]["int8"]
     assert check["rows"] == 72 and 0 <= check["agreement"] <= 1 and check["ok"] == (check["agreement"] >= 0.995)

@@ -53,20 +53,18 @@ def connect(address: str, on_event: EventSink | None = None) -> bool:
     return True
 
 
-def actor_plan(resources: dict[str, float], settings: PredictSettings) -> tuple[int, dict[str, float]]:
-    """(number of actors, resources per actor) for a cluster with ``resources``: one actor per GPU
-    (one CPU and one GPU each), or without GPUs one per ``ray_cpus_per_actor`` CPUs;
-    ``ray_actors`` > 0 sets the number."""
-    gpus = int(resources.get("GPU", 0))
-    cpus = max(1, int(resources.get("CPU", 1)))
+def actor_plan(nodes: list[dict[str, float]], settings: PredictSettings) -> tuple[int, dict[str, float]]:
+    """(number of actors, resources per actor) for a cluster whose alive nodes have ``nodes``
+    resources: one actor per GPU (one CPU and one GPU each), or without GPUs one per
+    ``[predict] ray_cpus_per_actor`` CPUs of a node (never more than one node has: an actor cannot
+    span nodes); ``ray_actors`` > 0 sets the number."""
+    gpus = sum(int(n.get("GPU", 0)) for n in nodes)
     if gpus:
-        per = {"num_cpus": 1.0, "num_gpus": 1.0}
-        size = settings.ray_actors or gpus
-    else:
-        per_cpu = min(settings.ray_cpus_per_actor, cpus)
-        per = {"num_cpus": float(per_cpu)}
-        size = settings.ray_actors or max(1, cpus // per_cpu)
-    return size, per
+        return settings.ray_actors or gpus, {"num_cpus": 1.0, "num_gpus": 1.0}
+    largest = max((int(n.get("CPU", 0)) for n in nodes), default=1) or 1
+    per_cpu = max(1, min(settings.ray_cpus_per_actor, largest))
+    fits = sum(int(n.get("CPU", 0)) // per_cpu for n in nodes)
+    return settings.ray_actors or max(1, fits), {"num_cpus": float(per_cpu)}
 
 
 def model_files(folder: Path) -> dict[str, bytes]:
@@ -123,12 +121,12 @@ def ray_chunk_stream(run, pending: list[int], *, address: str, settings: Predict
 
     own = connect(address, on_event)
     try:
-        size, per_actor = actor_plan(ray.cluster_resources(), settings)
+        size, per_actor = actor_plan([n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")], settings)
         size = max(1, min(size, len(pending)))
         k = run.k
         files_ref = ray.put(model_files(run.clf.folder))
         emit(on_event, Notice("info", f"predicting {len(pending)} chunks on Ray with {size} actor(s) "
-                                      f"({', '.join(f'{v:g} {n[4:].upper()}' for n, v in per_actor.items())} each)"))
+                                      f"({' + '.join(f'{v:g} {n[4:-1].upper()}' for n, v in per_actor.items())} each)"))
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.verbose_progress = False

@@ -37,9 +37,10 @@ from reviewtui.settings import ModelSettings, TrainingSettings, to_toml_dict
 
 #: The validation metric that picks the best epoch (ties broken by the lower validation loss).
 SELECT_METRIC = "accuracy"
-#: The ensemble's quick half reads the fine-tuned encoder's pooled last hidden layer, so one forward
-#: pass serves both halves (the card's ``hyperparameters["ensemble_features"]``).
-ENSEMBLE_FEATURES = "finetuned"
+#: The ensemble's quick half with ``[training] ensemble_features = "packaged"`` embeds with the packaged
+#: MiniLM at the default length, whatever encoder is fine-tuned: offline, and the vectors active
+#: learning caches with the default [model].
+ENSEMBLE_ENCODER = ModelSettings(base="minilm")
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -274,6 +275,22 @@ def save_transformer(models_dir: Path, name: str, fit: FitResult, card: ModelCar
     return path
 
 
+def quick_head_proba(train_texts: Sequence[str], train_labels: Sequence[str], texts: Sequence[str],
+                     labels: Sequence[str], *, cache_dir: Path | None, encoder: ModelSettings, C: float,
+                     on_event: EventSink | None = None, cancel: threading.Event | None = None):
+    """(QuickModel fitted on the train texts, its (N, K) probabilities for ``texts`` in ``labels`` order)."""
+    from reviewtui.modeling.embeddings import embed_texts
+    from reviewtui.modeling.quick import QuickModel
+
+    def embed(items: Sequence[str]):
+        return embed_texts(items, encoder.base, max_length=encoder.max_length, cache_dir=cache_dir,
+                           on_event=on_event, cancel=cancel)
+
+    quick = QuickModel(C=C).fit(embed(train_texts), list(train_labels))
+    return quick, quick.proba_for(embed(texts), list(labels))
+
+
+
 def finetuned_quick_head(model, tokenizer, train_texts: Sequence[str], train_labels: Sequence[str],
                          texts: Sequence[str], labels: Sequence[str], *, max_length: int, C: float,
                          cancel: threading.Event | None = None):
@@ -293,13 +310,29 @@ def finetuned_quick_head(model, tokenizer, train_texts: Sequence[str], train_lab
 
 
 def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequence[str], *, max_length: int,
-                         quick=None) -> dict[str, dict[str, Any]]:
-    """How int8 (and bf16 on a GPU) agree with fp32 on ``texts``, for the model as it will predict
-    (the one-pass ensemble's head when ``quick`` is given): what the model card records."""
-    from reviewtui.modeling.forward import ClassifierHead, EnsembleHead, QuickWeights, forward_texts
+                         quick=None, encoder=None) -> dict[str, dict[str, Any]]:
+    """How int8 (and bf16 on a GPU) agree with fp32 on ``texts``, for the model as it will predict:
+    the classifier alone, the one-pass ensemble (``quick`` given), or the two-encoder ensemble
+    (``quick`` and ``encoder``: (tokenizer, model, max length) of its quick half). What the card
+    records."""
+    from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, EnsembleHead, QuickWeights, forward_texts
     from reviewtui.modeling.loading import best_device
     from reviewtui.modeling.precision import record_checks
 
+    if quick is not None and encoder is not None:
+        enc_tok, enc_model, enc_length = encoder
+
+        def run_factory(items):
+            def run(models):
+                clf, enc = models
+                p_head = forward_texts(clf, tokenizer, items, ClassifierHead(len(labels)), max_length=max_length)
+                X = forward_texts(enc, enc_tok, items, EmbeddingHead(int(enc.config.hidden_size)),
+                                  max_length=enc_length)
+                return (p_head + quick.proba_for(X, labels)) / 2
+            return run
+
+        return record_checks((model, enc_model), texts, run_factory, device=best_device(),
+                             on="validation and test splits")
     head = EnsembleHead(QuickWeights.of(quick, labels)) if quick is not None else ClassifierHead(len(labels))
 
     def run_factory(items):
@@ -317,12 +350,13 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
 
     ``df`` has the dataset CSV's columns (content, label, skipped, ...); rows whose label is not in
     ``label_keys`` (the taxonomy's training keys) are left out. With ``training.ensemble_quick``
-    the saved model also holds a quick model (logistic regression with ``quick_C`` on the fine-tuned
-    encoder's mean-pooled last hidden layer, fitted on train + validation) and predicts the mean of
-    both models' probabilities from one forward pass; the card's ``metrics`` are then the
-    ensemble's and ``extra`` keeps each part's. The card's ``precision_checks`` record how int8 (and
-    bf16 on a GPU) agree with fp32 on the validation and test rows. ``cache_dir`` is unused (kept
-    for callers). Raises ReviewtuiError for too little data, a bad
+    the saved model also holds a quick model (logistic regression with ``quick_C``, fitted on train +
+    validation) on what ``training.ensemble_features`` names: "packaged", the packaged MiniLM's
+    embeddings (through the embedding cache in ``cache_dir`` when given), or "finetuned", the
+    fine-tuned encoder's mean-pooled last hidden layer (one forward pass serves both halves); it
+    predicts the mean of both models' probabilities. The card's ``metrics`` are then the ensemble's
+    and ``extra`` keeps each part's. The card's ``precision_checks`` record how int8 (and bf16 on a
+    GPU) agree with fp32 on the validation and test rows, for the model as it predicts. Raises ReviewtuiError for too little data, a bad
     model spec or a taken name; Cancelled when ``cancel`` is set.
     """
     from reviewtui.modeling.loading import resolve_model
@@ -345,17 +379,26 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     metrics, per_class, confusion = classification_metrics(y_test, list(ft_proba.argmax(1)), labels)
     hp: dict[str, Any] = {**to_toml_dict(training), "select_metric": SELECT_METRIC}
     extra = dict(extra or {})
-    quick = None
+    quick = encoder = None
     if training.ensemble_quick:
         fit_texts, fit_labels = splits.fit_texts()
-        quick, q_proba = finetuned_quick_head(fit.model, fit.tokenizer, fit_texts, fit_labels, test_texts, labels,
-                                              max_length=model.max_length, C=quick_C, cancel=cancel)
+        if training.ensemble_features == "finetuned":
+            quick, q_proba = finetuned_quick_head(fit.model, fit.tokenizer, fit_texts, fit_labels, test_texts, labels,
+                                                  max_length=model.max_length, C=quick_C, cancel=cancel)
+        else:
+            from reviewtui.modeling.embeddings import load_encoder_cached
+
+            quick, q_proba = quick_head_proba(fit_texts, fit_labels, test_texts, labels, cache_dir=cache_dir,
+                                              encoder=ENSEMBLE_ENCODER, C=quick_C, on_event=on_event, cancel=cancel)
+            enc_tok, enc_model = load_encoder_cached(resolve_model(ENSEMBLE_ENCODER.base))
+            encoder = (enc_tok, enc_model, ENSEMBLE_ENCODER.max_length)
+            hp.update({"embedding_model": ENSEMBLE_ENCODER.base, "embedding_max_length": ENSEMBLE_ENCODER.max_length})
         extra["finetuned_only_metrics"] = metrics
         extra["quick_only_metrics"] = classification_metrics(y_test, list(q_proba.argmax(1)), labels)[0]
         metrics, per_class, confusion = classification_metrics(y_test, list((ft_proba + q_proba).argmax(1)), labels)
-        hp.update({"ensemble_features": ENSEMBLE_FEATURES, "quick_C": float(quick_C)})
+        hp["ensemble_features"] = training.ensemble_features
     checks = precision_checks_for(fit.model, fit.tokenizer, list(val_df["content"]) + test_texts, labels,
-                                  max_length=model.max_length, quick=quick)
+                                  max_length=model.max_length, quick=quick, encoder=encoder)
     card = ModelCard(
         name=name, kind="finetuned", base_model=resolved.name, base_source=resolved.source, labels=labels,
         taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,

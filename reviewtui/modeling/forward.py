@@ -3,8 +3,9 @@
 :func:`run_forward` streams windows of texts (a predict run's chunks) through a model and yields one
 (N, D) float32 array per window, rows in input order. What it computes from each batch is a
 *head*: the classifier's probabilities (:class:`ClassifierHead`), the saved ensemble's probabilities
-from the same pass (:class:`EnsembleHead`: the sequence classifier plus the quick model on the
-fine-tuned encoder's mean-pooled output), or sentence embeddings (:class:`EmbeddingHead`).
+from one tokenised batch (:class:`TwoEncoderHead`: the classifier plus the quick model on a second
+encoder sharing its tokenizer; :class:`EnsembleHead`: the quick model on the fine-tuned encoder's
+own pooled output, one forward pass), or sentence embeddings (:class:`EmbeddingHead`).
 
 Where the time goes, and what is done about it:
 
@@ -172,6 +173,29 @@ class EnsembleHead:
         coef, bias, select = self.to(ids.device)._tensors  # type: ignore[misc]
         p_head = torch.softmax(out.logits.float(), dim=-1)
         emb = torch.nn.functional.normalize(mean_pool(out.hidden_states[-1], mask), p=2, dim=1)
+        p_quick = torch.softmax(emb @ coef.T + bias, dim=-1) @ select
+        return (p_head + p_quick) / 2
+
+
+class TwoEncoderHead:
+    """The saved ensemble whose quick half reads a second encoder (the packaged MiniLM) that shares
+    the classifier's tokenizer: both models run on the same tokenised batch, (B, K)."""
+
+    def __init__(self, encoder, quick: QuickWeights) -> None:
+        self.encoder = encoder
+        self.inner = EnsembleHead(quick)
+        self.dim = self.inner.dim
+
+    def to(self, device) -> "TwoEncoderHead":
+        self.inner.to(device)
+        return self
+
+    def __call__(self, model, ids, mask):
+        import torch
+
+        coef, bias, select = self.inner.to(ids.device)._tensors  # type: ignore[misc]
+        p_head = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        emb = pooled_embedding(self.encoder, ids, mask)
         p_quick = torch.softmax(emb @ coef.T + bias, dim=-1) @ select
         return (p_head + p_quick) / 2
 

@@ -8,11 +8,13 @@ predict run uses: the next chunk is tokenised while the model runs the current o
 Fine-tuned models run through :mod:`reviewtui.modeling.forward` (token-budget batches, tokenising
 ahead on a thread, on the GPU when there is one) in the precision :mod:`reviewtui.modeling.precision`
 chooses ("auto": bf16 on a GPU, int8 on the CPU when the model's recorded check agrees with fp32).
-The ensemble ``reviewtui train`` saves (``ensemble_features = "finetuned"`` in its card) gets both
-halves from one forward pass: the classifier's head and the quick model on the same pass's pooled
-last hidden layer. An ensemble saved before that (its quick half on the packaged MiniLM) takes a
-second pass through that encoder. Quick models embed the texts through the workspace embedding
-cache when a ``cache_dir`` is given and apply the linear classifier.
+The ensemble ``reviewtui train`` saves by default (``ensemble_features = "packaged"``) has its quick
+half on the packaged MiniLM: when that encoder shares the classifier's tokenizer and length, each
+tokenised batch feeds both models; otherwise the encoder takes a second pass over each chunk.
+With ``ensemble_features = "finetuned"`` the quick half reads the same forward pass's pooled last
+hidden layer (one pass). No embedding-cache writes while predicting with a fine-tuned model. Quick
+models embed the texts through the workspace embedding cache when a ``cache_dir`` is given and
+apply the linear classifier.
 """
 
 from __future__ import annotations
@@ -181,20 +183,29 @@ class SavedClassifier:
                                               "quick model: cached fp32 embeddings")
                 return self.choice.to_dict()
             checks = self._recorded_checks()
+            two = self._quick is not None and not self.one_pass
+            models = (self._model, self._load_quick_encoder()[1]) if two else self._model
             if (self.requested_precision == "auto" and device == "cpu" and "int8" not in checks
                     and int8_available() and len(sample)):
                 texts = [str(t) for t in list(sample)[:CHECK_ROWS]]
                 emit(on_event, Notice("info", f"checking int8 against fp32 on {len(texts)} reviews "
                                               "(once per model)"))
-                check = check_precision(self._model, "int8", lambda m: self._run_arrays(m, texts),
+                check = check_precision(models, "int8", lambda m: self._run_arrays(m, texts),
                                         device="cpu", on=f"the first {len(texts)} reviews predicted")
                 checks["int8"] = check
                 self._cache_check(check)
             self.choice = choose_precision(self.requested_precision, device, checks)
             import copy
 
-            base = copy.deepcopy(self._model) if self.choice.precision == "int8" else self._model
-            self._runner = prepare_model(base, self.choice.precision, device)
+            def ready(model):
+                base = copy.deepcopy(model) if self.choice.precision == "int8" else model
+                return prepare_model(base, self.choice.precision, device)
+
+            if two:
+                self._runner, enc_runner = ready(models[0]), ready(models[1])
+                self._encoder = (self._encoder[0], enc_runner)
+            else:
+                self._runner = ready(self._model)
             return self.choice.to_dict()
 
     def _cache_check(self, check) -> None:
@@ -218,10 +229,17 @@ class SavedClassifier:
         return ClassifierHead(len(self.labels))
 
     def _run_arrays(self, model, texts: Sequence[str]) -> np.ndarray:
-        """Scores of ``model`` (this classifier's weights in some precision) for ``texts``: what a
-        precision check compares."""
-        from reviewtui.modeling.forward import forward_texts
+        """Scores of ``model`` (this classifier's weights in some precision; for a two-encoder
+        ensemble a (classifier, encoder) pair) for ``texts``: what a precision check compares."""
+        from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, forward_texts
 
+        if isinstance(model, tuple):
+            clf, encoder = model
+            p_head = forward_texts(clf, self._tokenizer, texts, ClassifierHead(len(self.labels)),
+                                   max_length=self.max_length)
+            X = forward_texts(encoder, self._encoder[0], texts, EmbeddingHead(int(encoder.config.hidden_size)),
+                              max_length=self._encoder_length)
+            return (p_head + self._quick.proba_for(X, self.labels)) / 2
         return forward_texts(model, self._tokenizer, texts, self._head(), max_length=self.max_length)
 
     def predict_chunks(self, chunks: Iterable[Sequence[str]], on_event: EventSink | None = None,
@@ -245,6 +263,14 @@ class SavedClassifier:
 
         windows = ((i, [str(t) for t in texts]) for i, texts in enumerate(chunks))
         if self._quick is not None and not self.one_pass:
+            if self._shares_tokens():
+                from reviewtui.modeling.forward import QuickWeights, TwoEncoderHead
+
+                head = TwoEncoderHead(self._encoder[1], QuickWeights.of(self._quick, self.labels))
+                for _, proba in run_forward(self._runner, self._tokenizer, windows, head, max_length=self.max_length,
+                                            on_event=on_event, cancel=cancel, task="predict", total=total):
+                    yield proba
+                return
             yield from self._two_encoder_chunks(windows, on_event, cancel, total)
             return
         for _, proba in run_forward(self._runner, self._tokenizer, windows, self._head(), max_length=self.max_length,
@@ -252,13 +278,11 @@ class SavedClassifier:
             yield proba
 
     def _two_encoder_chunks(self, windows, on_event, cancel, total) -> Iterator[np.ndarray]:
-        """An ensemble saved before the one-pass ensemble: the fine-tune, then the packaged-encoder
-        quick half over the same chunk (both passes batched; no embedding cache writes)."""
+        """A two-encoder ensemble whose encoders tokenise differently: the fine-tune, then the
+        quick half's encoder over the same chunk (both batched; no embedding cache writes)."""
         from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, forward_texts, run_forward
 
-        tokenizer, encoder = self._quick_encoder()
-        hp = self.card.hyperparameters
-        length = int(hp.get("embedding_max_length", self.max_length))
+        tokenizer, encoder = self._encoder
         texts_of: dict[int, list[str]] = {}
 
         def remember(items):
@@ -270,20 +294,41 @@ class SavedClassifier:
                                       max_length=self.max_length, on_event=on_event, cancel=cancel, total=total):
             texts = texts_of.pop(key)
             X = forward_texts(encoder, tokenizer, texts, EmbeddingHead(int(encoder.config.hidden_size)),
-                              max_length=length, cancel=cancel, task="embed")
+                              max_length=self._encoder_length, cancel=cancel, task="embed")
             yield (proba + self._quick.proba_for(X, self.labels)) / 2
 
-    def _quick_encoder(self):
+    @property
+    def _encoder_length(self) -> int:
+        return int(self.card.hyperparameters.get("embedding_max_length", self.max_length))
+
+    def _load_quick_encoder(self):
+        """(tokenizer, fp32 encoder) of a two-encoder ensemble's quick half, loaded for this
+        classifier alone (its precision may differ from the embedding cache's shared encoder)."""
         with self._lock:
             if self._encoder is None:
-                from reviewtui.modeling.embeddings import load_encoder_cached
-                from reviewtui.modeling.loading import resolve_model
+                from reviewtui.modeling.loading import load_encoder, load_tokenizer, resolve_model
 
-                hp = self.card.hyperparameters
-                self._encoder = load_encoder_cached(resolve_model(str(hp.get("embedding_model", self.card.base_model))))
-                tokenizer, model = self._encoder
-                model.to(self._device())
+                resolved = resolve_model(str(self.card.hyperparameters.get("embedding_model", self.card.base_model)))
+                try:
+                    encoder = load_encoder_sdpa(resolved)
+                except (ValueError, ImportError, OSError):  # load_encoder words the error for the user
+                    encoder = load_encoder(resolved)
+                self._encoder = (load_tokenizer(resolved), encoder)
             return self._encoder
+
+    def _shares_tokens(self) -> bool:
+        """Whether the quick half's encoder reads the classifier's tokens (same vocabulary, same
+        special tokens, same length): then one tokenised batch feeds both models."""
+        enc_tok = self._encoder[0]
+        if self._encoder_length != self.max_length:
+            return False
+        probe = "Hello World! 123 crashes, the UI's font... naïve ☺"
+        try:
+            return (enc_tok.get_vocab() == self._tokenizer.get_vocab()
+                    and enc_tok(probe)["input_ids"] == self._tokenizer(probe)["input_ids"]
+                    and enc_tok.pad_token_id == self._tokenizer.pad_token_id)
+        except Exception:  # a tokenizer without get_vocab: take the safe path
+            return False
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, on_event: EventSink | None = None,
                       cancel: threading.Event | None = None) -> np.ndarray:
@@ -315,6 +360,19 @@ class SavedClassifier:
         """The most probable label of each text."""
         proba = self.predict_proba(texts, batch_size=batch_size, on_event=on_event, cancel=cancel)
         return [self.labels[i] for i in proba.argmax(axis=1)] if len(proba) else []
+
+
+def load_encoder_sdpa(resolved):
+    """An fp32 encoder (AutoModel) with PyTorch's fused attention; raises ValueError/ImportError
+    where the architecture has none."""
+    from transformers import AutoModel
+
+    from reviewtui.modeling.loading import hub_offline, quiet_transformers
+
+    quiet_transformers()
+    model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline(),
+                                      attn_implementation="sdpa")
+    return model.float().eval()
 
 
 def load_classifier(models_dir: Path, name: str | None = None, cache_dir: Path | None = None, *,

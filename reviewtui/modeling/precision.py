@@ -125,15 +125,22 @@ def prepare_model(model, precision: str, device: str):
     return model.to(device=device, dtype=torch.float32).eval()
 
 
+def _prepared(model, precision: str, device: str):
+    """A copy of ``model`` (or of each model of a tuple) prepared in ``precision`` on ``device``."""
+    if isinstance(model, tuple):
+        return tuple(prepare_model(copy.deepcopy(m).float(), precision, device) for m in model)
+    return prepare_model(copy.deepcopy(model).float(), precision, device)
+
+
 def check_precision(model, precision: str, run: Callable[[Any], np.ndarray], *, device: str,
                     on: str) -> PrecisionCheck:
-    """Agreement of ``precision`` with fp32: ``run(prepared_model)`` returns (N, K) scores for the
-    same texts; the check compares their argmax. ``model`` is an fp32 model (on any device; left as
-    it was). Raises ReviewtuiError when the precision cannot run on ``device``."""
+    """Agreement of ``precision`` with fp32: ``run(prepared)`` returns (N, K) scores for the same
+    texts; the check compares their argmax. ``model`` is an fp32 model, or a tuple of the models an
+    ensemble runs (each prepared alike); left as it was. Raises ReviewtuiError when the precision
+    cannot run on ``device``."""
     started = time.perf_counter()
-    base = copy.deepcopy(model).float()
-    reference = run(prepare_model(base, "fp32", device)).argmax(axis=1)
-    candidate = run(prepare_model(copy.deepcopy(model).float(), precision, device)).argmax(axis=1)
+    reference = run(_prepared(model, "fp32", device)).argmax(axis=1)
+    candidate = run(_prepared(model, precision, device)).argmax(axis=1)
     rows = int(len(reference))
     agreement = float(np.mean(reference == candidate)) if rows else 0.0
     return PrecisionCheck(precision, round(agreement, 6), rows, on, device, round(time.perf_counter() - started, 3))
