@@ -106,13 +106,13 @@ def make_workspace(root: Path, n: int) -> Path:
     return root
 
 
-def train(root: Path) -> str:
+def train(root: Path, epochs: int | None = None) -> str:
     from reviewtui.workspace import Workspace
 
     ws = Workspace.open(root)
     try:
         t0 = time.perf_counter()
-        card = ws.train(name="gpu-bench", overwrite=True)
+        card = ws.train(name="gpu-bench", overwrite=True, training={"epochs": epochs} if epochs else None)
         log(f"trained {card.name} in {time.perf_counter() - t0:.0f}s: test accuracy {card.metrics['accuracy']:.3f}, "
             f"precision checks {card.precision_checks}")
         return card.name
@@ -210,6 +210,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steady", type=int, default=300_000, help="reviews for the steady throughput")
     ap.add_argument("--work", type=Path, help="where the workspace goes (default a temp folder, removed)")
     ap.add_argument("--out", type=Path, help="also write gpu_predict.json and gpu_predict.md here")
+    ap.add_argument("--epochs", type=int, help="train fewer epochs (default: [training]; throughput does not depend on it)")
     ap.add_argument("--dry-run-on-cpu", action="store_true", help="run the steps without a GPU (a check of the script)")
     args = ap.parse_args(argv)
     import torch
@@ -220,7 +221,7 @@ def main(argv=None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewtui-gpu-bench-"))
     try:
         root = make_workspace(work / "ws", args.reviews)
-        name = train(root)
+        name = train(root, args.epochs)
         rec = {"at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "torch": torch.__version__,
                "steady": steady(root, name, min(args.steady, args.reviews)), "predict": predict_cli(root)}
     finally:

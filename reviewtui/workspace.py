@@ -544,14 +544,14 @@ class Workspace:
         (resumable). ``model``: a saved model name, "quick", or None (newest saved, else quick);
         ``sentiment``: default ``[sentiment] model``; ``precision``: default ``[predict] precision``;
         ``ray_address``: run the model on that Ray cluster. Returns ``analysis.predict.PredictResult``."""
-        from reviewtui.analysis.predict import CHUNK_SIZE, predict_assets
+        from reviewtui.analysis.predict import predict_assets
 
         return predict_assets(
             self.store, self.taxonomy, models_dir=self.models_dir, cache_dir=self.cache_dir,
             results_dir=self.results_dir, embeddings=self.embedding_cache,
             sentiment=sentiment if sentiment is not None else self.settings.sentiment.model,
             max_length=self.settings.model.max_length, C=self.settings.active_learning.C, model=model,
-            chunk_size=chunk_size or CHUNK_SIZE, settings=self.settings.predict, precision=precision,
+            chunk_size=chunk_size, settings=self.settings.predict, precision=precision,
             ray_address=ray_address, on_event=on_event, cancel=cancel)
 
     def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,

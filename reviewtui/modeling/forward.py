@@ -213,7 +213,7 @@ class _Prefetcher(threading.Thread):
                  plan: BatchPlan, pin: bool) -> None:
         super().__init__(name="reviewtui-tokenise", daemon=True)
         self.tokenizer, self.windows, self.max_length, self.plan, self.pin = tokenizer, windows, max_length, plan, pin
-        # room for about `depth` windows of batches
+        # holds about `depth` windows of batches
         self.items: queue.Queue = queue.Queue(maxsize=max(4, plan.depth * max(1, plan.window // 64)))
         self.stop = threading.Event()
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
