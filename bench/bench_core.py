@@ -5,9 +5,14 @@ Each figure is set against a baseline measured in the same run on the same machi
   export   reviewtui export vs pandas.read_sql + DataFrame.to_csv of the same rows
   diff     reviewtui diff   vs a pandas merge-based diff of the same two version CSVs
   status   `reviewtui --workspace WS status` cold start vs `python -c "import pandas"` (median of 5)
+  formats  reading and importing the same reviews as JSON Lines and as Parquet, vs
+           pandas.read_json(lines=True) / pandas.read_parquet of the same file
+  collect  50 pages of 200 reviews from a loopback replay of Google Play (tests/play_replay.py),
+           with no pause and with a pause between pages: pages/s, and the time that is not pause
 
-Run:  .venv/bin/python bench/bench_core.py [--size 40000] [--repeat 3] [--no-write]
-The figures go into docs/BENCHMARKS.md between the core markers (only that section is replaced).
+Run:  .venv/bin/python bench/bench_core.py [--size 40000] [--repeat 3] [--only formats,collect] [--no-write]
+The figures go into docs/BENCHMARKS.md between the core markers (import/export/diff/status) and the
+core-inputs markers (formats/collect); only the sections that ran are replaced.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from reviewtui.workspace import Workspace  # noqa: E402
 
 BENCH_FILE = REPO / "docs" / "BENCHMARKS.md"
 START, END = "<!-- core:start -->", "<!-- core:end -->"
+INPUTS_START, INPUTS_END = "<!-- core-inputs:start -->", "<!-- core-inputs:end -->"
+PARTS = ("core", "formats", "collect")
 HEADER = "# reviewtui benchmarks\n\nFigures written by the scripts in `bench/`; each bench owns its marked section.\n"
 
 
@@ -164,6 +171,139 @@ def bench_status(ws_root: Path, runs: int = 5) -> dict:
                                                                   for i, c in enumerate(cmd))}
 
 
+def write_format_files(csv_path: Path, work: Path) -> dict[str, Path]:
+    """The demo export as google-play-scraper records saved as JSON Lines and as Parquet (ints as
+    ints, datetimes as timestamps in Parquet and strings in JSON, missing values as null)."""
+    import json
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    records = []
+    for r in df.to_dict("records"):
+        version = r["reviewCreatedVersion"] or None
+        records.append({**r, "score": int(r["score"]), "thumbsUpCount": int(r["thumbsUpCount"]),
+                        "reviewCreatedVersion": version, "replyContent": r["replyContent"] or None,
+                        "repliedAt": r["repliedAt"] or None, "appVersion": version, "appId": "com.inkwell.reader"})
+    jsonl = work / "reviews.jsonl"
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    table = pa.Table.from_pylist(records)
+    table = table.set_column(table.schema.get_field_index("at"), "at",
+                             pa.array(pd.to_datetime([r["at"] for r in records]), pa.timestamp("s")))
+    parquet = work / "reviews.parquet"
+    pq.write_table(table, parquet)
+    return {"jsonl": jsonl, "parquet": parquet}
+
+
+def bench_formats(csv_path: Path, work: Path, repeat: int) -> dict:
+    import pandas as pd
+
+    from reviewtui.readers import read_table
+
+    files = write_format_files(csv_path, work)
+    counter = iter(range(10_000))
+    out = {}
+    for fmt, path in files.items():
+        baseline = (lambda p=path: pd.read_json(p, lines=True, dtype=False)) if fmt == "jsonl" else \
+            (lambda p=path: pd.read_parquet(p))
+        t_base, frame = timed(baseline, repeat)
+        t_read, table = timed(lambda p=path: read_table(p), repeat)
+
+        def full(p=path):
+            ws = Workspace.init(work / f"{fmt}-{next(counter)}", name="bench")
+            result = ws.import_reviews([p])
+            ws.close()
+            return result
+
+        t_import, result = timed(full, repeat)
+        n = len(frame)
+        assert len(table) == n
+        out[fmt] = {"rows": n, "kept": result.reports[0].kept, "size_mb": path.stat().st_size / 1e6,
+                    "base_s": t_base, "read_s": t_read, "import_s": t_import,
+                    "base_rps": n / t_base, "read_rps": n / t_read, "import_rps": n / t_import}
+    return out
+
+
+def bench_collect(work: Path, pages: int = 50, page_size: int = 200, pause_s: float = 0.05) -> dict:
+    sys.path.insert(0, str(REPO / "tests"))
+    from play_replay import Replay, ReplayServer, make_corpus
+
+    from reviewtui.collect import RetryPolicy, collect_play
+    from reviewtui.settings import CollectSettings
+
+    app = "com.example.app"
+    replay = Replay({app: make_corpus(pages * page_size, app)})
+    policy = RetryPolicy(retries=0, offline_after_s=5)
+    runs = {}
+    with ReplayServer(replay) as url:
+        for name, pause in (("no pause", 0.0), ("pause", pause_s)):
+            settings = CollectSettings(page_size=page_size, pause_s=pause)
+            t = time.perf_counter()
+            res = collect_play([app], work / f"raw-{name.replace(' ', '-')}", settings, policy=policy, base_url=url)
+            elapsed = time.perf_counter() - t
+            assert res.pages == pages and res.reviews == pages * page_size, (res.pages, res.reviews)
+            runs[name] = {"s": elapsed, "pps": pages / elapsed, "pause_total": pause * (pages - 1)}
+    base = runs["no pause"]["s"]
+    paused = runs["pause"]
+    return {"pages": pages, "page_size": page_size, "pause_s": pause_s, "runs": runs,
+            "extra_s": paused["s"] - paused["pause_total"] - base}
+
+
+def render_inputs(res: dict, args: argparse.Namespace, total_s: float) -> tuple[str, list[tuple]]:
+    table = []
+    if "formats" in res:
+        for fmt, f in res["formats"].items():
+            label = "JSON Lines" if fmt == "jsonl" else "Parquet"
+            base = "pandas.read_json(lines=True)" if fmt == "jsonl" else "pandas.read_parquet"
+            table.append((f"read {f['rows']:,} reviews, {label}", f"{f['read_rps']:,.0f} rows/s ({f['read_s']:.2f} s)",
+                          f"{f['base_rps']:,.0f} rows/s ({f['base_s']:.2f} s, {base})",
+                          f"{f['read_rps'] / f['base_rps']:.2f}x", "-", None))
+            table.append((f"import {f['rows']:,} reviews, {label}",
+                          f"{f['import_rps']:,.0f} rows/s ({f['import_s']:.2f} s)",
+                          f"{f['base_rps']:,.0f} rows/s ({base})", f"{f['import_rps'] / f['base_rps']:.2f}x",
+                          ">= 20,000 rows/s", f["import_rps"] >= 20_000))
+    if "collect" in res:
+        c = res["collect"]
+        nop, pau = c["runs"]["no pause"], c["runs"]["pause"]
+        table.append((f"collect {c['pages']} pages x {c['page_size']} (replay)", f"{nop['pps']:,.1f} pages/s "
+                      f"({nop['s']:.2f} s, no pause)", "-", "-", "-", None))
+        table.append((f"same, {c['pause_s']:g} s pause", f"{pau['s']:.2f} s = {pau['pause_total']:.2f} s of pauses "
+                      f"+ {pau['s'] - pau['pause_total']:.2f} s", f"{nop['s']:.2f} s (no pause)",
+                      f"{c['extra_s']:+.2f} s beyond the pauses", "pause is the only wait", abs(c["extra_s"]) < 0.5 + 0.2 * nop["s"]))
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        INPUTS_START,
+        "## Core: reading formats and collecting (`bench/bench_core.py --only formats,collect`)",
+        "",
+        f"Run {now} on {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs "
+        f"(shared with other work, so expect noise); demo corpus of {args.size:,} reviews (seed {args.seed}); "
+        f"median of {args.repeat} runs; whole run {total_s:.0f} s.",
+        "",
+        "| measure | reviewtui | baseline (same run) | ratio | goal | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, ours, base, ratio, goal, met in table:
+        verdict = "-" if met is None else "yes" if met else "NO"
+        lines.append(f"| {name} | {ours} | {base} | {ratio} | {goal} | {verdict} |")
+    if "formats" in res:
+        f = res["formats"]
+        lines += ["", f"- formats: the demo export as google-play-scraper records with an `appId` column, "
+                      f"{f['jsonl']['size_mb']:.1f} MB of JSON Lines and {f['parquet']['size_mb']:.1f} MB of Parquet; "
+                      "`read` is `reviewtui.readers.read_table` (every cell to a string, the header), `import` is "
+                      "`Workspace.import_reviews` (read, recognise, check ids, clean, write assets with their app in "
+                      f"one transaction; {f['jsonl']['kept']:,} kept). The baseline only parses the file."]
+    if "collect" in res:
+        c = res["collect"]
+        lines += [f"- collect: `collect_play` against a loopback replay of Google Play's answers, parsed by "
+                  f"google-play-scraper's own parser, each page saved as JSON Lines with the resumable state; "
+                  f"{c['pages'] * c['page_size']:,} reviews. With a {c['pause_s']:g} s pause the run takes the "
+                  f"{c['pages'] - 1} pauses plus the no-pause time {c['extra_s']:+.2f} s: the pause is the only wait."]
+    lines.append(INPUTS_END)
+    return "\n".join(lines) + "\n", table
+
+
 def render(res: dict, args: argparse.Namespace, total_s: float) -> tuple[str, list[tuple]]:
     imp, exp, dif, st = res["import"], res["export"], res["diff"], res["status"]
     table = [
@@ -209,16 +349,28 @@ def render(res: dict, args: argparse.Namespace, total_s: float) -> tuple[str, li
     return "\n".join(lines) + "\n", table
 
 
-def write_section(section: str) -> None:
+def write_section(section: str, start: str = START, end: str = END) -> None:
     text = BENCH_FILE.read_text(encoding="utf-8") if BENCH_FILE.exists() else HEADER
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         text = before + section + ("\n" + after if after else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     BENCH_FILE.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(BENCH_FILE, text)
+
+
+def print_table(title: str, table: list[tuple]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in ("measure", "reviewtui", "baseline", "ratio", "goal", "met"):
+        t.add_column(c)
+    for name, ours, base, ratio, goal, met in table:
+        t.add_row(name, ours, base, ratio, goal, "-" if met is None else "[green]yes[/]" if met else "[red]NO[/]")
+    Console().print(t)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,42 +379,55 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--repeat", type=int, default=3, help="runs per in-process measure (median)")
     p.add_argument("--runs", type=int, default=5, help="runs per cold-start measure (median)")
+    p.add_argument("--only", default=",".join(PARTS),
+                   help=f"comma-separated parts to run: {', '.join(PARTS)} (core = import, export, diff, status)")
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md alone")
     args = p.parse_args(argv)
+    parts = [x.strip() for x in args.only.split(",") if x.strip()]
+    unknown = [x for x in parts if x not in PARTS]
+    if unknown:
+        p.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     started = time.perf_counter()
     res: dict = {}
+    inputs: dict = {}
     with tempfile.TemporaryDirectory(prefix="reviewtui-bench-") as tmp:
         work = Path(tmp)
-        t = time.perf_counter()
-        files = generate_demo(work / "data", size=args.size, seed=args.seed)
-        res["generate_s"] = time.perf_counter() - t
-        print(f"generated {args.size:,} reviews in {res['generate_s']:.2f} s", flush=True)
-        oracle = read_oracle(files.oracle_csv)
-
-        res["import"] = bench_import(files.export_csv, work, args.repeat)
-        print("import done", flush=True)
-        ws = Workspace.init(work / "ws", name="bench")
-        ws.import_reviews([files.export_csv])
-        res["export"] = bench_export(ws, oracle, args.repeat)
-        print("export done", flush=True)
-        res["second"] = make_second_version(ws, oracle)
-        res["diff"] = bench_diff(ws, res["export"]["version"], res["second"]["version"], args.repeat)
-        print("diff done", flush=True)
-        ws.close()
-        res["status"] = bench_status(work / "ws", args.runs)
-    section, table = render(res, args, time.perf_counter() - started)
-
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title=f"reviewtui core benchmarks ({args.size:,} reviews)")
-    for c in ("measure", "reviewtui", "baseline", "ratio", "goal", "met"):
-        t.add_column(c)
-    for name, ours, base, ratio, goal, met in table:
-        t.add_row(name, ours, base, ratio, goal, "-" if met is None else "[green]yes[/]" if met else "[red]NO[/]")
-    Console().print(t)
+        if "core" in parts or "formats" in parts:
+            t = time.perf_counter()
+            files = generate_demo(work / "data", size=args.size, seed=args.seed)
+            res["generate_s"] = time.perf_counter() - t
+            print(f"generated {args.size:,} reviews in {res['generate_s']:.2f} s", flush=True)
+        if "core" in parts:
+            oracle = read_oracle(files.oracle_csv)
+            res["import"] = bench_import(files.export_csv, work, args.repeat)
+            print("import done", flush=True)
+            ws = Workspace.init(work / "ws", name="bench")
+            ws.import_reviews([files.export_csv])
+            res["export"] = bench_export(ws, oracle, args.repeat)
+            print("export done", flush=True)
+            res["second"] = make_second_version(ws, oracle)
+            res["diff"] = bench_diff(ws, res["export"]["version"], res["second"]["version"], args.repeat)
+            print("diff done", flush=True)
+            ws.close()
+            res["status"] = bench_status(work / "ws", args.runs)
+        if "formats" in parts:
+            inputs["formats"] = bench_formats(files.export_csv, work, args.repeat)
+            print("formats done", flush=True)
+        if "collect" in parts:
+            inputs["collect"] = bench_collect(work)
+            print("collect done", flush=True)
+    total_s = time.perf_counter() - started
+    if "core" in parts:
+        section, table = render(res, args, total_s)
+        print_table(f"reviewtui core benchmarks ({args.size:,} reviews)", table)
+        if not args.no_write:
+            write_section(section)
+    if inputs:
+        section, table = render_inputs(inputs, args, total_s)
+        print_table("reviewtui reading formats and collecting", table)
+        if not args.no_write:
+            write_section(section, INPUTS_START, INPUTS_END)
     if not args.no_write:
-        write_section(section)
         print(f"wrote {BENCH_FILE.relative_to(REPO)}")
     return 0
 

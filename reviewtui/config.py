@@ -38,10 +38,15 @@ def category_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Category:
+    """One category. ``description`` and ``examples`` (a few example reviews) are optional; they
+    document the category for labelers and can seed suggestions."""
+
     key: str
     name: str
     colour: str
     train: bool
+    description: str = ""
+    examples: tuple[str, ...] = ()
 
 
 class Taxonomy:
@@ -89,7 +94,15 @@ class Taxonomy:
         return key
 
     def to_list(self) -> list[dict[str, Any]]:
-        return [{"key": c.key, "name": c.name, "colour": c.colour, "train": c.train} for c in self]
+        out = []
+        for c in self:
+            item: dict[str, Any] = {"key": c.key, "name": c.name, "colour": c.colour, "train": c.train}
+            if c.description:
+                item["description"] = c.description
+            if c.examples:
+                item["examples"] = list(c.examples)
+            out.append(item)
+        return out
 
     @classmethod
     def from_list(cls, items: list[dict[str, Any]], where: str = CONFIG_NAME) -> "Taxonomy":
@@ -104,8 +117,14 @@ class Taxonomy:
             if key in seen:
                 raise ReviewtuiError(f"{where}: category key {key!r} appears twice")
             seen.add(key)
+            description = item.get("description", "")
+            examples = item.get("examples", [])
+            if not isinstance(description, str):
+                raise ReviewtuiError(f"{where}: category {key}: description must be a string")
+            if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+                raise ReviewtuiError(f"{where}: category {key}: examples must be a list of strings (example reviews)")
             cats.append(Category(key, str(item["name"]), str(item.get("colour", "#888888")),
-                                 bool(item.get("train", True))))
+                                 bool(item.get("train", True)), description, tuple(examples)))
         if not cats:
             raise ReviewtuiError(f"{where}: the taxonomy has no categories")
         return cls(cats)
@@ -170,17 +189,19 @@ class Config:
         cls = type(getattr(self.settings, section_names()[name]))
         parse_section(cls, table, f"{self.path} [{name}]")
         data = {**self.data, name: table}
-        self.settings = load_settings(data, self.path)
-        self.data = data
+        settings = load_settings(data, self.path)
         if save:
-            self.save()
+            write_toml(self.path, data)
+        self.settings, self.data = settings, data
 
     def set_categories(self, items: list[dict[str, Any]], *, save: bool = True) -> None:
-        """Replace the taxonomy (validated first) and save."""
-        self.taxonomy = Taxonomy.from_list(items, where=str(self.path))
-        self.data["categories"] = [dict(i) for i in items]
+        """Replace the taxonomy: validated, then saved, then applied, so a failed save leaves both
+        the file and this object as they were."""
+        taxonomy = Taxonomy.from_list(items, where=str(self.path))
+        data = {**self.data, "categories": [dict(i) for i in items]}
         if save:
-            self.save()
+            write_toml(self.path, data)
+        self.taxonomy, self.data = taxonomy, data
 
     def save(self) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""

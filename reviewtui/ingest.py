@@ -1,36 +1,44 @@
 """Reading and cleaning review exports.
 
-google-play-scraper exports (reviewId, userName, userImage, content, score, thumbsUpCount,
-reviewCreatedVersion, at, replyContent, repliedAt) are recognised by their header; any other CSV
-names its text column (and optionally its id column). Cleaning follows the original project:
+Files are read by :mod:`reviewtui.readers` (CSV/TSV in UTF-8 or UTF-16, JSON, JSON Lines, Parquet,
+Excel). google-play-scraper exports (reviewId, userName, userImage, content, score, thumbsUpCount,
+reviewCreatedVersion, at, replyContent, repliedAt) and the common App Store exports are recognised
+by their header (:data:`PROFILES`); any other file names its text column. The id column is
+``reviewId``, ``review_id``, ``externalId`` or ``id`` in any file that has one (else ids are taken
+from the text); the app comes from an ``app``/``appId``/``app_name`` column, a given name or a
+per-app folder. Cleaning follows the original project:
 drop missing text, remove URLs, HTML tags and emoji, lowercase, collapse whitespace, drop what is
 left empty. Every rule can be switched off in reviewtui.toml's [import] section.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import ID_COLUMNS, find_column
+from reviewtui.readers import Table, read_table, review_files, table_from_records
 from reviewtui.settings import ImportSettings
 
 PLAY_COLUMNS = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
                 "reviewCreatedVersion", "at", "replyContent", "repliedAt"]
 PII_COLUMNS = {"userName": "user_name", "userImage": "user_image"}
+#: Columns that name a review's app (case-insensitive), first found wins.
+APP_COLUMNS: tuple[str, ...] = ("app", "appId", "app_id", "app_name", "appName")
 # metadata key -> candidate column names (case-insensitive), first found wins
 META_COLUMNS: dict[str, tuple[str, ...]] = {
-    "score": ("score", "rating", "stars", "star_rating"),
-    "app_version": ("reviewCreatedVersion", "app_version", "appVersion", "version"),
-    "at": ("at", "date", "created_at", "timestamp"),
-    "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful"),
+    "score": ("score", "rating", "stars", "star_rating", "im:rating"),
+    "app_version": ("reviewCreatedVersion", "app_version", "appVersion", "version", "im:version"),
+    "at": ("at", "date", "created_at", "createdDate", "timestamp", "updated"),
+    "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "vote_count"),
     "reply": ("replyContent", "reply"),
     "replied_at": ("repliedAt", "replied_at"),
+    "title": ("title", "review_title"),
 }
 MAX_FIELD_CHARS = 100_000
 
@@ -41,9 +49,36 @@ EMOJI_RE = ("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF\U0
             "\U00003297\U00003299]")
 
 
+@dataclass(frozen=True)
+class ExportProfile:
+    """An export recognised by its header: all ``signature`` columns present (any case)."""
+
+    name: str
+    signature: tuple[str, ...]
+    text: str
+
+    def text_column(self, header: Sequence[str]) -> str | None:
+        return find_column(header, (self.text,))
+
+
+PROFILES: tuple[ExportProfile, ...] = (
+    ExportProfile("google-play-scraper", ("reviewId", "content", "score"), "content"),
+    # app-store-scraper (Node) and the App Store's RSS feed: id, date, userName, userUrl, version,
+    # score, title, text, url
+    ExportProfile("App Store (app-store-scraper)", ("userName", "version", "score", "title", "text"), "text"),
+    # app-store-scraper (Python): date, review, rating, isEdited, title, userName, developerResponse
+    ExportProfile("App Store (app-store-scraper, Python)", ("review", "rating", "title", "isEdited"), "review"),
+    # App Store Connect's customer reviews: id, rating, title, body, reviewerNickname, createdDate, territory
+    ExportProfile("App Store Connect", ("rating", "title", "body", "reviewerNickname"), "body"),
+    # the iTunes customer-reviews JSON feed flattened: id, title, content, im:rating, im:version, author, updated
+    ExportProfile("App Store RSS feed", ("title", "content", "im:rating"), "content"),
+)
+
+
 @dataclass
 class CleaningReport:
-    """How many rows each rule dropped or changed, for one file."""
+    """How many rows each rule dropped or changed, for one file. ``ids_from_text`` counts rows whose
+    empty id was taken from their text (``fill_missing_ids``); ``apps`` lists the apps seen."""
 
     source: str
     rows_read: int = 0
@@ -53,6 +88,11 @@ class CleaningReport:
     added: int = 0
     existing: int = 0
     labels: int = 0
+    format: str = "csv"
+    profile: str | None = None
+    ids_from_text: int = 0
+    apps: list[str] = field(default_factory=list)
+    app_column: str | None = None
 
 
 @dataclass
@@ -73,53 +113,50 @@ def stable_id(text: str) -> str:
     return "t" + hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:16]
 
 
-def _read_text(path: Path) -> tuple[str, bytes]:
-    if not path.exists():
-        raise ReviewtuiError(f"{path}: no such file")
-    if path.is_dir():
-        raise ReviewtuiError(f"{path}: is a folder; give the CSV files inside it")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise ReviewtuiError(f"{path}: the file is empty")
-    if b"\x00" in raw[:8192]:
-        raise ReviewtuiError(f"{path}: not a CSV text file (it contains binary data)")
-    try:
-        return raw.decode("utf-8-sig"), raw
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ReviewtuiError(
-            f"{path}: line {line}: bytes that are not UTF-8 ({raw[exc.start:exc.start + 4]!r}); "
-            "re-save the file as UTF-8") from exc
-
-
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)  # type: ignore[arg-type]
-    return "," if counts[","] > 0 or counts[best] == 0 else best
+def recognise(header: Sequence[str]) -> ExportProfile | None:
+    """The export whose signature columns are all in ``header`` (any case), or None."""
+    for profile in PROFILES:
+        if all(find_column(header, (c,)) is not None for c in profile.signature):
+            return profile
+    return None
 
 
 def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str | None = None,
                  label_col: str | None = None, delimiter: str | None = None, keep_pii: bool = False,
-                 cleaning: ImportSettings | None = None, max_field_chars: int = MAX_FIELD_CHARS) -> ReviewBatch:
-    """Read and clean one CSV with the ``cleaning`` rules (default: every rule on, as ``[import]``
-    ships). Raises ReviewtuiError naming the file (and line) on bad input."""
+                 cleaning: ImportSettings | None = None, max_field_chars: int = MAX_FIELD_CHARS,
+                 sheet: str | None = None, app: str | None = None, default_app: str | None = None,
+                 fill_missing_ids: bool = False) -> ReviewBatch:
+    """Read and clean one review file of any format :mod:`reviewtui.readers` reads.
+
+    ``app`` sets every row's app (over an app column); ``default_app`` is the app of rows that have
+    none (a per-app folder's name). ``fill_missing_ids`` takes the ids of rows with an empty id from
+    their text (counted in the report) instead of refusing the file. Raises ReviewtuiError naming
+    the file (and line) on bad input; nothing is written."""
+    table = read_table(path, delimiter=delimiter, sheet=sheet)
+    return clean_table(table, text_col=text_col, id_col=id_col, label_col=label_col, keep_pii=keep_pii,
+                       cleaning=cleaning, max_field_chars=max_field_chars, app=app, default_app=default_app,
+                       fill_missing_ids=fill_missing_ids)
+
+
+def read_records(records: Sequence[Mapping[str, Any]], source: str, **options: Any) -> ReviewBatch:
+    """:func:`read_reviews` for rows already in memory (collected reviews): the same recognition,
+    id rules and cleaning. ``source`` names them in messages and in the import record."""
+    sha = hashlib.sha256(json.dumps(list(records), sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return clean_table(table_from_records(records, source, sha256=sha), **options)
+
+
+def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None = None,
+                label_col: str | None = None, keep_pii: bool = False, cleaning: ImportSettings | None = None,
+                max_field_chars: int = MAX_FIELD_CHARS, app: str | None = None, default_app: str | None = None,
+                fill_missing_ids: bool = False) -> ReviewBatch:
+    """Check and clean the rows of ``table`` (see :func:`read_reviews`)."""
     import pandas as pd
 
-    path = Path(path)
-    text, raw = _read_text(path)
-    header = text.split("\n", 1)[0]
-    sep = delimiter or _sniff_delimiter(header)
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
-                         engine="c", quoting=csv.QUOTE_MINIMAL)
-    except pd.errors.EmptyDataError as exc:
-        raise ReviewtuiError(f"{path}: the file has no header row") from exc
-    except pd.errors.ParserError as exc:
-        raise ReviewtuiError(f"{path}: not a well-formed CSV ({str(exc).strip()}); check its quoting and "
-                             "delimiter (--delimiter)") from exc
-    columns = [str(c) for c in df.columns]
-    play = all(c in columns for c in ("reviewId", "content", "score"))
-    tcol = text_col or ("content" if "content" in columns else None)
+    path = table.source
+    df = table.frame
+    columns = [str(c) for c in table.header]
+    profile = recognise(columns)
+    tcol = text_col or (profile.text_column(columns) if profile else None) or find_column(columns, ("content",))
     if tcol is None or tcol not in columns:
         hint = ""
         if len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
@@ -127,14 +164,16 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
         what = f"text column {tcol!r}" if tcol else "text column (content)"
         raise ReviewtuiError(f"{path}: no {what}; the columns are: {', '.join(columns)}{hint}; "
                              "name the text column with --text-col")
-    icol = id_col or ("reviewId" if play else None)
+    icol = id_col or find_column([c for c in columns if c != tcol], ID_COLUMNS)
     if icol is not None and icol not in columns:
         raise ReviewtuiError(f"{path}: no id column {icol!r}; the columns are: {', '.join(columns)}")
     if label_col is not None and label_col not in columns:
         raise ReviewtuiError(f"{path}: no label column {label_col!r}; the columns are: {', '.join(columns)}")
+    acol = None if app else find_column([c for c in columns if c not in (tcol, icol, label_col)], APP_COLUMNS)
     if df.empty:
         raise ReviewtuiError(f"{path}: the file has a header but no rows")
 
+    rules = (cleaning or ImportSettings()).as_flags()
     lengths = df[tcol].str.len()
     if int(lengths.max()) > max_field_chars:
         row = int(lengths.values.argmax())
@@ -142,20 +181,36 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
             f"{path}: data row {row + 1}: the text is {int(lengths.max()):,} characters long (limit "
             f"{max_field_chars:,}); a quote is probably unbalanced before it — fix the file")
 
-    rules = (cleaning or ImportSettings()).as_flags()
-    report = CleaningReport(source=str(path), rows_read=len(df))
+    report = CleaningReport(source=str(path), rows_read=len(df), format=table.format,
+                            profile=profile.name if profile else None)
     raw_text = df[tcol]
-    ids = df[icol].str.strip() if icol else raw_text.map(stable_id)
+    filled = pd.Series(False, index=df.index)
     if icol:
+        ids = df[icol].str.strip()
         blank = ids == ""
-        if blank.any():
-            raise ReviewtuiError(f"{path}: data row {int(blank.values.argmax()) + 1}: empty id in column {icol!r}")
-        dup = ids.duplicated(keep=False)
+        no_text = raw_text.str.strip() == ""
+        # a row with neither id nor text is dropped as missing text below, not refused for its id
+        missing = blank & ~(no_text & bool(rules["drop_missing"]))
+        if missing.any():
+            n = int(missing.sum())
+            if not fill_missing_ids:
+                rows = ", ".join(str(i + 1) for i in df.index[missing][:5]) + (", ..." if n > 5 else "")
+                raise ReviewtuiError(
+                    f"{path}: {n:,} row{'s' if n != 1 else ''} with an empty id in column {icol!r} (data row"
+                    f"{'s' if n != 1 else ''} {rows}); give every row an id, or import with --fill-missing-ids "
+                    "to take those rows' ids from their text")
+            ids = ids.where(~missing, raw_text.map(stable_id))
+            filled = missing
+            report.ids_from_text = n
+        explicit = ids[~blank]
+        dup = explicit.duplicated(keep=False)
         if dup.any():
-            first = ids[dup].iloc[0]
-            rows = [str(i + 1) for i in ids.index[ids == first][:5]]
-            raise ReviewtuiError(f"{path}: id {first!r} appears {int((ids == first).sum())} times (data rows "
+            first = explicit[dup].iloc[0]
+            rows = [str(i + 1) for i in explicit.index[explicit == first][:5]]
+            raise ReviewtuiError(f"{path}: id {first!r} appears {int((explicit == first).sum())} times (data rows "
                                  f"{', '.join(rows)}); ids must be unique within a file")
+    else:
+        ids = raw_text.map(stable_id)
 
     keep = pd.Series(True, index=df.index)
     if rules["drop_missing"]:
@@ -180,8 +235,8 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
         empty = (cleaned.str.strip() == "") & keep
         report.dropped["empty after cleaning"] = int(empty.sum())
         keep &= ~empty
-    if not icol:
-        dup = ids.duplicated() & keep
+    if not icol or filled.any():
+        dup = ids.duplicated() & keep & (filled if icol else True)
         report.dropped["duplicate text"] = int(dup.sum())
         keep &= ~dup
 
@@ -189,7 +244,7 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
     lower = {c.lower(): c for c in columns}
     for key, names in META_COLUMNS.items():
         for n in names:
-            if n.lower() in lower and lower[n.lower()] not in (tcol, icol, label_col):
+            if n.lower() in lower and lower[n.lower()] not in (tcol, icol, label_col, acol):
                 meta_cols[key] = lower[n.lower()]
                 break
     if keep_pii:
@@ -211,7 +266,43 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
                     pass
             item[key] = v
         metadata.append(item)
+    if app or acol or default_app:
+        apps = df[acol].loc[kept].str.strip().tolist() if acol else [""] * len(kept)
+        for item, a in zip(metadata, apps):
+            a = app or a or default_app
+            if a:
+                item["app"] = a
+        report.apps = sorted({m["app"] for m in metadata if "app" in m})
+        report.app_column = acol
     labels = df[label_col].loc[kept].tolist() if label_col else [None] * len(kept)
     report.kept = len(kept)
-    return ReviewBatch(path, hashlib.sha256(raw).hexdigest(), ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),
+    return ReviewBatch(path, table.sha256, ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),
                        metadata, [lab if lab else None for lab in labels], report)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file to import and the app its folder names (None for a file given by itself)."""
+
+    path: Path
+    app: str | None = None
+
+
+def expand_inputs(paths: Sequence[str | Path]) -> list[InputFile]:
+    """The files to import for ``paths``: a file stays as it is; a folder gives the review files in
+    it (their app: the folder's name) and in its subfolders one level down (their app: the
+    subfolder's name), which is how per-app folders of exports are laid out
+    (``exports/com.example.app/reviews_1.csv``). Raises ReviewtuiError for a folder with none."""
+    out: list[InputFile] = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            out.append(InputFile(p))
+            continue
+        found = [InputFile(f, p.resolve().name) for f in review_files(p)]
+        for sub in sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith(".")):
+            found += [InputFile(f, sub.name) for f in review_files(sub)]
+        if not found:
+            raise ReviewtuiError(f"{p}: is a folder with no review files in it or in its subfolders "
+                                 "(.csv, .tsv, .json, .jsonl, .parquet, .xlsx); give the files to import")
+        out += found
+    return out

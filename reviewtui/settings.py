@@ -150,6 +150,24 @@ class ActiveLearningSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """[quality]: likely wrong labels, stars against text, reviewer statistics."""
+    folds: int = setting(10, "Cross-validation folds of the out-of-fold probabilities that rank suspect labels "
+                             "(fewer when a category has fewer labels).", lo=2, hi=50)
+    repeats: int = setting(3, "Differently shuffled fold splits whose out-of-fold probabilities are averaged.",
+                           lo=1, hi=20)
+    C: float = setting(2.0, "Inverse regularisation of the quick models fitted for the suspects.", lo=1e-6, hi=1e6)
+    method: str = setting("self_confidence", "cleanlab's label quality score that orders the suspects.",
+                          choices=("self_confidence", "normalized_margin", "confidence_weighted_entropy"))
+    seed: int = setting(0, "Seed of the fold splits.", lo=0)
+    star_threshold: float = setting(0.5, "How clearly the text must say the opposite of the stars (sentiment score "
+                                         "at or beyond this, on -1..1) for a review to count as stars against text.",
+                                    lo=0.0, hi=1.0)
+    session_gap_s: float = setting(600.0, "Seconds without an event after which an author's labeling session ends "
+                                          "(the gap is not counted as labeling time).", lo=1.0)
+
+
+@dataclass(frozen=True)
 class KiliSettings:
     """[kili]: the Kili backend. The API key comes from KILI_API_KEY (environment or .env), never from here."""
     retry_deadline: float = setting(3.0, "Seconds the SDK keeps retrying a failing request.", lo=0.01, hi=3600.0)
@@ -158,6 +176,32 @@ class KiliSettings:
     review_steps: list[str] = setting([], "Workflow step names whose labels count as reviewed.")
     classification_job: str = setting("JOB_0", "The project's classification job (set by create/attach).")
     ner_job: str = setting("JOB_1", "The project's span job, empty when there is none (set by create/attach).")
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    """[collect]: `reviewtui collect play` (Google Play, through google-play-scraper)."""
+    lang: str = setting("en", "Language of the reviews, two letters (the store's hl=).")
+    country: str = setting("us", "Store country, two letters (the store's gl=).")
+    sort: str = setting("newest", "newest (a rerun stops at the first review already collected) or relevant.",
+                        choices=("newest", "relevant"))
+    page_size: int = setting(200, "Reviews asked for in one request (one saved page).", lo=1, hi=4500)
+    pause_s: float = setting(1.0, "Seconds between two requests, to be polite to Google Play.", lo=0.0, hi=600.0)
+    retries: int = setting(4, "Tries after a failed request (network error, HTTP 429/5xx) before giving up.",
+                           lo=0, hi=20)
+    backoff_s: float = setting(2.0, "Wait after the first failed request; it doubles at every further try.",
+                               lo=0.0, hi=600.0)
+    max_backoff_s: float = setting(60.0, "Longest wait between two tries.", lo=0.0, hi=3600.0)
+    timeout_s: float = setting(30.0, "Seconds one request may take.", lo=1.0, hi=600.0)
+
+
+@dataclass(frozen=True)
+class FindingsSettings:
+    """[findings]: when the summary and the report state a difference between groups."""
+    min_group_size: int = setting(30, "Fewest reviews a group (an app, a version, an app and version) needs "
+                                      "before a finding is drawn about it.", lo=1, hi=1_000_000)
+    confidence: float = setting(0.95, "Confidence level of the interval shown with every share (Wilson).",
+                                lo=0.5, hi=0.999)
 
 
 @dataclass(frozen=True)
@@ -172,7 +216,10 @@ class Settings:
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
     predict: PredictSettings = field(default_factory=PredictSettings)
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
     kili: KiliSettings = field(default_factory=KiliSettings)
+    collect: CollectSettings = field(default_factory=CollectSettings)
+    findings: FindingsSettings = field(default_factory=FindingsSettings)
 
 
 #: Top-level TOML keys that are not settings sections.
@@ -322,7 +369,8 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
 
 
 __all__ = [
-    "ActiveLearningSettings", "BackendSettings", "ImportSettings", "KiliSettings", "ModelSettings",
+    "ActiveLearningSettings", "BackendSettings", "CollectSettings", "FindingsSettings", "ImportSettings", "KiliSettings",
+    "ModelSettings", "QualitySettings",
     "SentimentSettings", "Settings", "TrainingSettings", "TuningSettings", "WorkspaceSettings",
     "describe", "load_settings", "parse_section", "section_names", "to_toml_dict", "with_overrides",
 ]

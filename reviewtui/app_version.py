@@ -1,0 +1,58 @@
+"""App versions ordered as versions: ``4.10`` after ``4.9``, ``4.10.1`` after ``4.10``, ``2.0-beta``
+before ``2.0``; and the latest version of each app, never across apps.
+
+A low module: pure functions, no reviewtui imports.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+_PARTS = re.compile(r"\d+|[A-Za-z]+")
+# a number sorts after the end of a version, which sorts after a word: 1.0-beta < 1.0 < 1.0.1
+_WORD, _END, _NUMBER = 0, 1, 2
+
+
+def version_key(version: str | None) -> tuple:
+    """A sort key for an app version string. Numbers compare as numbers; a word after the numbers
+    (beta, rc) sorts before the plain release; blanks and versions without any digit sort first."""
+    text = (version or "").strip()
+    parts = _PARTS.findall(text)
+    if not any(p.isdigit() for p in parts):
+        return ((_WORD, text.casefold()),)  # "", "unknown", "Varies with device"
+    key = [(_NUMBER, int(p)) if p.isdigit() else (_WORD, p.casefold()) for p in parts]
+    return (*key, (_END, ""))
+
+
+def is_version(version: str | None) -> bool:
+    """True when ``version`` holds a digit (so it can be ordered)."""
+    return bool(version) and any(ch.isdigit() for ch in str(version))
+
+
+def sort_versions(versions: Iterable[str | None]) -> list[str]:
+    """The distinct versions, oldest first (ties between equal keys keep text order)."""
+    return sorted({v for v in versions if v is not None}, key=lambda v: (version_key(v), v))
+
+
+def latest_version(versions: Iterable[str | None]) -> str | None:
+    """The latest of ``versions`` that :func:`is_version`, or None."""
+    ordered = [v for v in sort_versions(versions) if is_version(v)]
+    return ordered[-1] if ordered else None
+
+
+def latest_by_app(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str | None, str]:
+    """``{app: latest version}`` from (app, version) pairs; each app's versions are compared only
+    with its own. Apps without any orderable version are left out."""
+    by_app: dict[str | None, list[str | None]] = {}
+    for app, version in pairs:
+        by_app.setdefault(app, []).append(version)
+    out = {}
+    for app, versions in by_app.items():
+        latest = latest_version(versions)
+        if latest is not None:
+            out[app] = latest
+    return out
+
+
+__all__ = ["is_version", "latest_by_app", "latest_version", "sort_versions", "version_key"]

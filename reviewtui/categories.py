@@ -1,0 +1,246 @@
+"""A team's own taxonomy without editing TOML: create, add, rename, merge and remove categories.
+
+The changes are pure functions over the ``[[categories]]`` list of reviewtui.toml: each returns a
+:class:`CategoryChange` (the new list, and which labels move to which key). :func:`apply_change`
+then records the moves as NEW label events in the store (the history is never rewritten; every
+event carries a note saying why) and saves the new list, in one store transaction: when saving
+fails, no label moved. Exported dataset versions are files and stay as they are.
+
+Also here: taxonomies from a list of names or a preset file (``data/taxonomies/*.toml``), and the
+check that an import's labels are all in the taxonomy.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from reviewtui.config import Taxonomy, category_key
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import STATUSES, LabelRow, LocalStore
+
+#: Colours given to new categories, in order, skipping those already used.
+PALETTE = ("#E4572E", "#2E86AB", "#F3A712", "#4CAF50", "#8E44AD", "#E91E63", "#00897B", "#795548",
+           "#3F51B5", "#CDDC39", "#FF7043", "#26C6DA", "#9E9E9E")
+
+
+@dataclass(frozen=True)
+class CategoryChange:
+    """A new ``[[categories]]`` list and the label moves it implies (old key -> new key)."""
+
+    action: str                      # init, add, rename, merge, remove
+    items: list[dict[str, Any]]
+    relabel: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class UnknownLabel:
+    """A label of an import that is not in the taxonomy: the key it would get, how it was written
+    (spelling -> rows) and how many rows carry it."""
+
+    key: str
+    spellings: dict[str, int]
+    rows: int
+
+    @property
+    def name(self) -> str:
+        """The most frequent spelling (the first seen on a tie)."""
+        return max(self.spellings, key=lambda s: self.spellings[s])
+
+
+# --- building a taxonomy -------------------------------------------------------------------------
+def parse_names(text: str) -> list[str]:
+    """``"Bug report, Feature request, Praise"`` -> the names, stripped, blanks dropped."""
+    return [n.strip() for n in str(text).split(",") if n.strip()]
+
+
+def _colour(items: Sequence[Mapping[str, Any]]) -> str:
+    used = {str(i.get("colour", "")).upper() for i in items}
+    return next((c for c in PALETTE if c.upper() not in used), PALETTE[len(items) % len(PALETTE)])
+
+
+def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = ("Other",)) -> CategoryChange:
+    """A new taxonomy of ``names`` (keys derived, colours from :data:`PALETTE`); the names in
+    ``untrained`` (any case) are kept out of training, like the original project's Other. Raises
+    ReviewtuiError when a name is empty or two names give the same key."""
+    if not names:
+        raise ReviewtuiError("give at least one category name, for example --categories \"Bug report, Feature request\"")
+    skip = {u.casefold() for u in untrained}
+    items: list[dict[str, Any]] = []
+    for name in names:
+        key = category_key(name)
+        if not key or not key[0].isalpha():
+            raise ReviewtuiError(f"category name {name!r} needs to start with a letter")
+        if any(i["key"] == key for i in items):
+            raise ReviewtuiError(f"categories {name!r} and {next(i['name'] for i in items if i['key'] == key)!r} "
+                                 f"would both have the key {key}; name them apart")
+        items.append({"key": key, "name": name.strip(), "colour": _colour(items), "train": name.casefold() not in skip})
+    Taxonomy.from_list(items, where="--categories")
+    return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories")
+
+
+def load_preset(path: str | Path) -> CategoryChange:
+    """The ``[[categories]]`` of a taxonomy file (a preset under ``data/taxonomies/`` or a team's
+    own), validated. Raises ReviewtuiError naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ReviewtuiError(f"{p}: no such taxonomy file; the presets are in data/taxonomies/ "
+                             "(for example data/taxonomies/app-review.toml)")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ReviewtuiError(f"{p}: not valid TOML ({exc})") from exc
+    items = data.get("categories")
+    if not isinstance(items, list):
+        raise ReviewtuiError(f"{p}: no [[categories]] tables; a taxonomy file lists its categories as "
+                             "[[categories]] with name (and key, colour, train, description, examples)")
+    taxonomy = Taxonomy.from_list(items, where=str(p))
+    return CategoryChange("init", taxonomy.to_list(), note=f"taxonomy from {p.name}")
+
+
+# --- changing one ---------------------------------------------------------------------------------
+def _find(items: Sequence[Mapping[str, Any]], label: str, what: str = "category") -> int:
+    key = Taxonomy.from_list(list(items)).resolve(label)
+    if key is None:
+        known = ", ".join(f"{i['key']} ({i['name']})" for i in items)
+        raise ReviewtuiError(f"no {what} {label!r}; the taxonomy has {known}")
+    return next(n for n, i in enumerate(items) if i["key"] == key)
+
+
+def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | None = None,
+                 colour: str | None = None, train: bool = True, description: str = "",
+                 examples: Sequence[str] = ()) -> CategoryChange:
+    """``items`` plus a new category at the end. Raises ReviewtuiError when its key or name is taken."""
+    name = str(name).strip()
+    key = key or category_key(name)
+    taxonomy = Taxonomy.from_list(list(items))
+    taken = taxonomy.resolve(name) or (key if key in taxonomy.keys else None)
+    if taken:
+        raise ReviewtuiError(f"the taxonomy already has {taken} ({taxonomy.get(taken).name}); choose another name")
+    item: dict[str, Any] = {"key": key, "name": name, "colour": colour or _colour(items), "train": bool(train)}
+    if description:
+        item["description"] = description
+    if examples:
+        item["examples"] = [str(e) for e in examples]
+    new = [dict(i) for i in items] + [item]
+    Taxonomy.from_list(new, where="categories add")
+    return CategoryChange("add", new, note=f"added {key}")
+
+
+def rename_category(items: Sequence[Mapping[str, Any]], label: str, new_name: str, *,
+                    new_key: str | None = None) -> CategoryChange:
+    """Rename ``label``; its key becomes ``new_key`` or the key of ``new_name``. When the key
+    changes, the assets labeled with the old key move to the new one. Raises ReviewtuiError when
+    the new key belongs to another category (merge them instead)."""
+    at = _find(items, label)
+    old = items[at]
+    new_name = str(new_name).strip()
+    key = new_key or category_key(new_name)
+    if not new_name or not key:
+        raise ReviewtuiError("the new category name is empty")
+    if key != old["key"] and any(i["key"] == key for i in items):
+        raise ReviewtuiError(f"the taxonomy already has {key}; to put {old['key']} and {key} together use "
+                             f"`reviewtui categories merge {old['key']} --into {key}`")
+    new = [dict(i) for i in items]
+    new[at] = {**new[at], "key": key, "name": new_name}
+    Taxonomy.from_list(new, where="categories rename")
+    relabel = {old["key"]: key} if key != old["key"] else {}
+    return CategoryChange("rename", new, relabel, f"renamed {old['key']} to {key}")
+
+
+def merge_categories(items: Sequence[Mapping[str, Any]], sources: Sequence[str], into: str) -> CategoryChange:
+    """Fold ``sources`` into ``into``: their assets move to ``into``'s key and they leave the
+    taxonomy. Raises ReviewtuiError for an unknown label or a source equal to ``into``."""
+    if not sources:
+        raise ReviewtuiError("name the categories to merge")
+    target = items[_find(items, into)]["key"]
+    keys = []
+    for s in sources:
+        k = items[_find(items, s)]["key"]
+        if k == target:
+            raise ReviewtuiError(f"cannot merge {k} into itself")
+        keys.append(k)
+    keys = list(dict.fromkeys(keys))
+    new = [dict(i) for i in items if i["key"] not in keys]
+    return CategoryChange("merge", new, {k: target for k in keys}, f"merged {', '.join(keys)} into {target}")
+
+
+def remove_category(items: Sequence[Mapping[str, Any]], label: str, labeled: Mapping[str, int]) -> CategoryChange:
+    """``items`` without ``label``. ``labeled`` counts assets per key (:func:`label_counts`): a
+    category still in use is refused (merge it into another instead)."""
+    at = _find(items, label)
+    key = items[at]["key"]
+    if labeled.get(key, 0):
+        raise ReviewtuiError(f"{labeled[key]:,} reviews are labeled {key}; move them first with "
+                             f"`reviewtui categories merge {key} --into OTHER_CATEGORY`")
+    new = [dict(i) for n, i in enumerate(items) if n != at]
+    if not new:
+        raise ReviewtuiError(f"{key} is the last category; a taxonomy needs at least one")
+    return CategoryChange("remove", new, note=f"removed {key}")
+
+
+# --- store side -----------------------------------------------------------------------------------
+def label_counts(store: LocalStore) -> Counter:
+    """Assets per effective label, skipped ones included."""
+    return Counter(row[4] for row in store.labeled_rows(STATUSES))
+
+
+def apply_change(store: LocalStore, change: CategoryChange, save: Callable[[list[dict[str, Any]]], None], *,
+                 author: str) -> int:
+    """Record ``change``'s label moves as new label events (status, skip flag and spans kept, the
+    note saying why) and call ``save(change.items)``, all in one store transaction: if ``save``
+    raises, no label moved. Returns how many assets moved."""
+    with store.transaction():
+        rows = []
+        if change.relabel:
+            for _id, ext, skipped, status, label, _text, _remote in store.labeled_rows(STATUSES):
+                if label in change.relabel:
+                    rows.append(LabelRow(ext, change.relabel[label], author, "human", status=status,
+                                         spans=store.latest_spans(ext), skipped=bool(skipped), note=change.note))
+            if rows:
+                store.add_labels(rows)
+        save(change.items)
+    return len(rows)
+
+
+# --- imports with labels ----------------------------------------------------------------------------
+def unknown_labels(labels: Iterable[str | None], taxonomy: Taxonomy) -> list[UnknownLabel]:
+    """The labels (None and blanks ignored) that ``taxonomy`` does not resolve, grouped by the key
+    they would get ("Bug Report" and "bug report" are one), most rows first."""
+    spellings: dict[str, Counter] = {}
+    for lab in labels:
+        if lab is None or not str(lab).strip() or taxonomy.resolve(str(lab)) is not None:
+            continue
+        text = str(lab).strip()
+        spellings.setdefault(category_key(text) or text, Counter())[text] += 1
+    out = [UnknownLabel(k, dict(c.most_common()), sum(c.values())) for k, c in spellings.items()]
+    return sorted(out, key=lambda u: (-u.rows, u.key))
+
+
+def unknown_labels_error(source: str, unknown: Sequence[UnknownLabel], taxonomy: Taxonomy) -> ReviewtuiError:
+    """The one error an import with labels outside the taxonomy stops with."""
+    shown = ", ".join(f"{u.name!r} ({u.rows:,} row{'s' if u.rows != 1 else ''})" for u in unknown[:8])
+    more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
+    return ReviewtuiError(f"{source}: {len(unknown)} label{'s' if len(unknown) != 1 else ''} not in the taxonomy "
+                          f"({', '.join(taxonomy.keys)}): {shown}{more}; import with --add-categories to add them, "
+                          "or add or rename categories first (`reviewtui categories`)")
+
+
+def add_unknown(items: Sequence[Mapping[str, Any]], unknown: Sequence[UnknownLabel]) -> CategoryChange:
+    """``items`` plus one category per unknown label, named by its most frequent spelling."""
+    new = [dict(i) for i in items]
+    for u in unknown:
+        if not u.key or not u.key[0].isalpha():
+            raise ReviewtuiError(f"label {u.name!r} cannot be a category name: it needs to start with a letter")
+        new.append({"key": u.key, "name": u.name, "colour": _colour(new), "train": True})
+    Taxonomy.from_list(new, where="--add-categories")
+    return CategoryChange("add", new, note=f"added {', '.join(u.key for u in unknown)} from an import")
+
+
+__all__ = ["CategoryChange", "PALETTE", "UnknownLabel", "add_category", "add_unknown", "apply_change",
+           "label_counts", "load_preset", "merge_categories", "parse_names", "remove_category", "rename_category",
+           "taxonomy_from_names", "unknown_labels", "unknown_labels_error"]

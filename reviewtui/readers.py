@@ -1,0 +1,403 @@
+"""Reading the review files teams have into one shape: a header and rows of strings.
+
+Formats: CSV and TSV (UTF-8, UTF-8 with a BOM, UTF-16 LE/BE with a BOM — what spreadsheet programs
+save as "Unicode text" — and UTF-16 without a BOM when its zero bytes give it away), JSON (a list of
+objects, e.g. google-play-scraper's results saved as they are, datetimes as strings), JSON Lines,
+Parquet and Excel ``.xlsx`` (the first sheet or a named one). The format comes from the file's first
+bytes where they tell (zip, Parquet, old Excel, gzip, a byte-order mark), else from its extension,
+else from its first character (``[`` or ``{``).
+
+Every cell becomes a string ("" for a missing value; whole numbers without ``.0``; datetimes as
+``YYYY-MM-DD HH:MM:SS``; nested values as JSON), so cleaning sees the same thing whatever the
+format. Every bad input is one :class:`ReviewtuiError` naming the file, the place and what to do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from reviewtui.errors import ReviewtuiError
+
+if TYPE_CHECKING:  # pandas stays a lazy import
+    import pandas as pd
+
+#: File extensions read as each format (a folder import picks files by these).
+EXTENSIONS: dict[str, str] = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl",
+    ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx",
+}
+FORMATS_TEXT = "CSV, TSV, JSON, JSON Lines, Parquet or Excel (.xlsx)"
+
+_ZIP = b"PK\x03\x04"
+_PARQUET = b"PAR1"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls)
+_GZIP = b"\x1f\x8b"
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+         (codecs.BOM_UTF8, "utf-8-sig", "UTF-8 with BOM"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 LE"),
+         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 BE"))
+
+
+@dataclass
+class Table:
+    """One file's rows. ``frame`` is a pandas DataFrame whose every cell is a str ("" when missing);
+    ``header`` is its column names in file order. ``encoding`` is set for text formats, ``sheet``
+    for Excel."""
+
+    source: Path
+    format: str
+    header: list[str]
+    frame: "pd.DataFrame"
+    sha256: str
+    encoding: str | None = None
+    sheet: str | None = None
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The rows as lists of strings, in header order."""
+        return self.frame.values.tolist()
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+# --- cells -------------------------------------------------------------------------------------
+def cell(value: Any) -> str:
+    """One value as the string the importer sees: "" for None/NaN, ``5`` for 5.0, ``true`` for
+    True, ``2023-04-24 12:13:57`` for a datetime, JSON for lists and dicts."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.isoformat(sep=" ")
+        return value.strftime("%Y-%m-%d %H:%M:%S") if not value.microsecond else value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, (list, dict, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def table_from_records(records: Sequence[Mapping[str, Any]], source: str | Path, *, fmt: str = "records",
+                       sha256: str = "", header: Sequence[str] | None = None) -> Table:
+    """A :class:`Table` from dicts (JSON objects, collected reviews). The header is ``header`` or
+    every key in first-seen order. Raises ReviewtuiError when ``records`` is empty."""
+    import pandas as pd
+
+    if not records:
+        raise ReviewtuiError(f"{source}: no rows")
+    cols: dict[str, None] = dict.fromkeys(header or ())
+    if header is None:
+        for r in records:
+            for k in r:
+                if k not in cols:
+                    cols[str(k)] = None
+    names = list(cols)
+    data = {}
+    for n in names:
+        values = [r.get(n) for r in records]
+        data[n] = [v if type(v) is str else cell(v) for v in values]
+    frame = pd.DataFrame(data, columns=names, dtype=object)
+    return Table(Path(source), fmt, names, frame, sha256)
+
+
+# --- format detection ----------------------------------------------------------------------------
+def detect_format(path: Path, head: bytes) -> str:
+    """The format of ``path`` from its first bytes, then its extension, then its first character.
+    Raises ReviewtuiError for formats that cannot be read (old .xls, gzip, other binary files)."""
+    if head.startswith(_ZIP):
+        return "xlsx"
+    if head.startswith(_PARQUET):
+        return "parquet"
+    if head.startswith(_OLE):
+        raise ReviewtuiError(f"{path}: an Excel 97-2003 workbook (.xls), which cannot be read; open it and "
+                             "save it as .xlsx or CSV (UTF-8), then import that")
+    if head.startswith(_GZIP):
+        raise ReviewtuiError(f"{path}: a compressed (gzip) file; unpack it first (gunzip) and import the file inside")
+    ext = EXTENSIONS.get(path.suffix.lower())
+    if ext in ("xlsx", "parquet"):
+        what = "an Excel workbook" if ext == "xlsx" else "a Parquet file"
+        raise ReviewtuiError(f"{path}: named like {what} but it is not one (its first bytes say otherwise); "
+                             "check the file or re-save it")
+    return ext or "text"
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, str]:
+    """(text, encoding name) of a text file; raises ReviewtuiError for binary or undecodable bytes."""
+    for bom, codec, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), name
+            except UnicodeDecodeError as exc:
+                raise ReviewtuiError(f"{path}: starts with a {name} byte-order mark but byte {exc.start} is not "
+                                     f"{name}; re-save the file as UTF-8") from exc
+    head = raw[:8192]
+    if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 4 and odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+            codec, name = "utf-16-le", "UTF-16 LE"
+        elif len(head) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+            codec, name = "utf-16-be", "UTF-16 BE"
+        else:
+            raise ReviewtuiError(f"{path}: not a CSV text file (it contains binary data); import a "
+                                 f"{FORMATS_TEXT} file")
+        try:
+            return raw.decode(codec), f"{name} (no BOM)"
+        except UnicodeDecodeError as exc:
+            raise ReviewtuiError(f"{path}: looks like {name} text but byte {exc.start} is not; re-save the file "
+                                 "as UTF-8") from exc
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ReviewtuiError(
+            f"{path}: line {line}: bytes that are not UTF-8 ({raw[exc.start:exc.start + 4]!r}); "
+            "re-save the file as UTF-8 (or as \"Unicode text\", UTF-16)") from exc
+
+
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties."""
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)  # type: ignore[arg-type]
+    return "," if counts[best] == 0 or counts[","] == counts[best] else best
+
+
+# --- readers -------------------------------------------------------------------------------------
+def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | None = None) -> Table:
+    """Read one review file of any supported format (see the module docstring) into a :class:`Table`.
+
+    ``delimiter`` forces the delimiter of a CSV/TSV file; ``sheet`` names the Excel sheet (default:
+    the first). Raises ReviewtuiError naming the file (and line, item or sheet) on bad input: a
+    missing file, a folder, an empty file, binary or undecodable bytes, malformed JSON, an unknown
+    sheet, a file with a header but no rows."""
+    path = Path(path)
+    if not path.exists():
+        raise ReviewtuiError(f"{path}: no such file")
+    if path.is_dir():
+        raise ReviewtuiError(f"{path}: is a folder; give the files inside it")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ReviewtuiError(f"{path}: the file is empty")
+    sha = hashlib.sha256(raw).hexdigest()
+    fmt = detect_format(path, raw[:16])
+    if sheet is not None and fmt != "xlsx":
+        raise ReviewtuiError(f"{path}: --sheet applies to Excel workbooks only; this is a {fmt.upper()} file")
+    if fmt == "xlsx":
+        table = _read_xlsx(path, raw, sheet)
+    elif fmt == "parquet":
+        table = _read_parquet(path, raw)
+    else:
+        text, encoding = _decode(path, raw)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        first = text.lstrip()[:1]
+        if fmt == "text":
+            fmt = "json" if first == "[" else "jsonl" if first == "{" else "csv"
+        if fmt == "json" and first == "{" and _looks_like_lines(text):
+            fmt = "jsonl"
+        if fmt == "json":
+            table = _read_json(path, text)
+        elif fmt == "jsonl":
+            table = _read_jsonl(path, text)
+        else:
+            table = _read_delimited(path, text, delimiter or ("\t" if fmt == "tsv" else None))
+        table.encoding = encoding
+    table.sha256 = sha
+    if len(table) == 0:
+        raise ReviewtuiError(f"{path}: the file has a header but no rows")
+    return table
+
+
+def _looks_like_lines(text: str) -> bool:
+    lines = [ln for ln in text.splitlines()[:3] if ln.strip()]
+    return len(lines) > 1 and all(ln.lstrip().startswith("{") and ln.rstrip().endswith("}") for ln in lines)
+
+
+def _read_delimited(path: Path, text: str, delimiter: str | None) -> Table:
+    import pandas as pd
+
+    header = text.split("\n", 1)[0]
+    sep = delimiter or sniff_delimiter(header)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
+                         engine="c", quoting=csv.QUOTE_MINIMAL)
+    except pd.errors.EmptyDataError as exc:
+        raise ReviewtuiError(f"{path}: the file has no header row") from exc
+    except pd.errors.ParserError as exc:
+        raise ReviewtuiError(f"{path}: not a well-formed CSV ({str(exc).strip()}); check its quoting and "
+                             "delimiter (--delimiter)") from exc
+    df.columns = [str(c) for c in df.columns]
+    return Table(path, "tsv" if sep == "\t" else "csv", list(df.columns), df, "")
+
+
+def _objects(path: Path, items: Iterable[Any], where: str) -> list[dict[str, Any]]:
+    out = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise ReviewtuiError(f"{path}: {where} {i} is {type(item).__name__}, not an object with named fields; "
+                                 "each review must be an object like {\"reviewId\": ..., \"content\": ...}")
+        out.append(item)
+    return out
+
+
+def _read_json(path: Path, text: str) -> Table:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReviewtuiError(f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
+                             "fix the file (a JSON Lines file should be named .jsonl)") from exc
+    if isinstance(data, dict):
+        lists = [k for k, v in data.items() if isinstance(v, list)]
+        if len(lists) == 1:
+            data = data[lists[0]]
+        else:
+            raise ReviewtuiError(f"{path}: a JSON object, not a list of reviews; save the reviews as a list "
+                                 "([{...}, {...}]) or as JSON Lines (one object per line)")
+    if not isinstance(data, list):
+        raise ReviewtuiError(f"{path}: JSON {type(data).__name__}, not a list of reviews")
+    if not data:
+        raise ReviewtuiError(f"{path}: the JSON list is empty (no rows)")
+    return table_from_records(_objects(path, data, "item"), path, fmt="json")
+
+
+def _read_jsonl(path: Path, text: str) -> Table:
+    # one parse of the whole file is several times faster than one per line; a raw newline only
+    # ever separates records (inside a JSON string it is written \n)
+    body = text.strip().replace("\r\n", "\n")
+    records = None
+    if "\n\n" not in body and "\r" not in body:
+        try:
+            records = json.loads("[" + body.replace("\n", ",") + "]")
+        except json.JSONDecodeError:
+            records = None
+    if records is not None and all(type(r) is dict for r in records):
+        if not records:
+            raise ReviewtuiError(f"{path}: the file is empty")
+        return table_from_records(records, path, fmt="jsonl")
+    records = []  # find the bad line and say which
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ReviewtuiError(f"{path}: line {n}: not valid JSON ({exc.msg}); each line of a JSON Lines "
+                                 "file must be one complete object") from exc
+        if not isinstance(item, dict):
+            raise ReviewtuiError(f"{path}: line {n} is {type(item).__name__}, not an object with named fields")
+        records.append(item)
+    if not records:
+        raise ReviewtuiError(f"{path}: the file is empty")
+    return table_from_records(records, path, fmt="jsonl")
+
+
+def _read_parquet(path: Path, raw: bytes) -> Table:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        arrow = pq.read_table(pa.BufferReader(raw))
+    except (pa.ArrowException, OSError) as exc:
+        raise ReviewtuiError(f"{path}: not a readable Parquet file ({exc}); re-export it") from exc
+    columns: dict[str, list[str]] = {}
+    for name, col in zip(arrow.column_names, arrow.columns):
+        t = col.type
+        if pa.types.is_dictionary(t):
+            col, t = col.cast(t.value_type), t.value_type
+        if pa.types.is_timestamp(t):
+            if t.tz:
+                text = pc.strftime(col.cast(pa.timestamp("s", "UTC"), safe=False), format="%Y-%m-%dT%H:%M:%S+00:00")
+            else:
+                text = pc.strftime(col.cast(pa.timestamp("s"), safe=False), format="%Y-%m-%d %H:%M:%S")
+            values = text.fill_null("").to_pylist()
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            values = col.fill_null("").to_pylist()
+        elif (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+              or pa.types.is_decimal(t)):
+            values = [cell(v) for v in col.to_pylist()] if pa.types.is_floating(t) else \
+                col.cast(pa.string()).fill_null("").to_pylist()
+        else:
+            values = [cell(v) for v in col.to_pylist()]
+        columns[str(name)] = values
+    frame = pd.DataFrame(columns, columns=list(columns), dtype=object)
+    return Table(path, "parquet", list(columns), frame, "")
+
+
+def _read_xlsx(path: Path, raw: bytes, sheet: str | None) -> Table:
+    import zipfile
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ReviewtuiError(f"{path}: a zip archive that is not an Excel workbook ({exc}); if it holds review "
+                             "files, unpack it and import those") from exc
+    try:
+        names = wb.sheetnames
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in names:
+            ws = wb[sheet]
+        else:
+            raise ReviewtuiError(f"{path}: no sheet {sheet!r}; the sheets are: {', '.join(names)}")
+        rows = ws.iter_rows(values_only=True)
+        header_row: tuple | None = None
+        for r in rows:
+            if any(v is not None and str(v).strip() for v in r):
+                header_row = r
+                break
+        if header_row is None:
+            raise ReviewtuiError(f"{path}: sheet {ws.title!r} is empty; name the sheet with the reviews (--sheet)")
+        width = max(i for i, v in enumerate(header_row) if v is not None and str(v).strip()) + 1
+        header = []
+        for i, v in enumerate(header_row[:width]):
+            name = cell(v).strip()
+            if not name:
+                raise ReviewtuiError(f"{path}: sheet {ws.title!r}: column {i + 1} has no name in the header row; "
+                                     "name every column that holds data")
+            header.append(name)
+        data: list[list[str]] = []
+        for r in rows:
+            values = [cell(v) for v in r[:width]]
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            if any(values):
+                data.append(values)
+        title = ws.title
+    finally:
+        wb.close()
+    frame = pd.DataFrame(data, columns=header, dtype=object) if data else pd.DataFrame(columns=header, dtype=object)
+    return Table(path, "xlsx", header, frame, "", sheet=title)
+
+
+def review_files(folder: Path) -> list[Path]:
+    """The review files directly in ``folder`` (by extension, hidden files and .txt skipped: a folder
+    often holds a README), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                  and p.suffix.lower() in EXTENSIONS and p.suffix.lower() != ".txt")
+
+
+__all__ = ["EXTENSIONS", "FORMATS_TEXT", "Table", "cell", "detect_format", "read_table", "review_files",
+           "sniff_delimiter", "table_from_records"]

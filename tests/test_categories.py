@@ -1,0 +1,168 @@
+"""A team's own taxonomy: init from names or a preset, add, rename, merge, remove; history kept."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from reviewtui.categories import (add_category, add_unknown, apply_change, label_counts, load_preset,
+                                  merge_categories, parse_names, remove_category, rename_category,
+                                  taxonomy_from_names, unknown_labels, unknown_labels_error)
+from reviewtui.config import CONFIG_NAME, DEFAULT_CATEGORIES, Config, Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import LabelRow, LocalStore, NewAsset
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_init_from_names():
+    change = taxonomy_from_names(parse_names("Bug report, Feature request,  Praise , Other,"))
+    assert [(i["key"], i["name"], i["train"]) for i in change.items] == [
+        ("BUG_REPORT", "Bug report", True), ("FEATURE_REQUEST", "Feature request", True), ("PRAISE", "Praise", True),
+        ("OTHER", "Other", False)]
+    assert len({i["colour"] for i in change.items}) == 4
+    with pytest.raises(ReviewtuiError, match="would both have the key BUG"):
+        taxonomy_from_names(["Bug", "bug"])
+    with pytest.raises(ReviewtuiError, match="start with a letter"):
+        taxonomy_from_names(["2fa"])
+    with pytest.raises(ReviewtuiError, match="at least one category"):
+        taxonomy_from_names([])
+
+
+@pytest.mark.parametrize("name", ["original", "app-review"])
+def test_presets_load_with_descriptions_and_examples(name):
+    change = load_preset(REPO / "data" / "taxonomies" / f"{name}.toml")
+    taxonomy = Taxonomy.from_list(change.items)
+    for c in taxonomy:
+        assert c.description and 3 <= len(c.examples) <= 5
+    if name == "original":
+        assert [{k: i[k] for k in ("key", "name", "colour", "train")} for i in change.items] == DEFAULT_CATEGORIES
+    else:
+        assert taxonomy.keys == ["BUG_REPORT", "FEATURE_REQUEST", "USER_EXPERIENCE", "RATING"]
+
+
+def test_bad_preset_files(tmp_path):
+    with pytest.raises(ReviewtuiError, match="no such taxonomy file"):
+        load_preset(tmp_path / "nope.toml")
+    (tmp_path / "x.toml").write_text("[workspace]\nname = 'x'\n", encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match=r"no \[\[categories\]\] tables"):
+        load_preset(tmp_path / "x.toml")
+    (tmp_path / "y.toml").write_text("[[categories]]\nname = 'A'\nexamples = 'one'\n", encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match="examples must be a list of strings"):
+        load_preset(tmp_path / "y.toml")
+
+
+def test_description_and_examples_round_trip_through_reviewtui_toml(tmp_path):
+    data = Config.default_data("t")
+    data["categories"] = load_preset(REPO / "data" / "taxonomies" / "app-review.toml").items
+    from reviewtui.config import write_toml
+
+    write_toml(tmp_path / CONFIG_NAME, data)
+    cfg = Config.load(tmp_path / CONFIG_NAME)
+    bug = cfg.taxonomy.get("BUG_REPORT")
+    assert bug.description.startswith("Reports a problem") and len(bug.examples) == 5
+    assert "Since the last update" in bug.examples[0]
+    assert tomllib.loads((tmp_path / CONFIG_NAME).read_text(encoding="utf-8"))["categories"][0]["examples"] == list(
+        bug.examples)
+
+
+@pytest.fixture
+def cfg_store(tmp_path):
+    data = Config.default_data("t")
+    data["categories"] = taxonomy_from_names(["Bug report", "Requirement", "Feature request", "Praise"]).items
+    from reviewtui.config import write_toml
+
+    write_toml(tmp_path / CONFIG_NAME, data)
+    cfg = Config.load(tmp_path / CONFIG_NAME)
+    store = LocalStore(tmp_path / "reviewtui.db", create=True)
+    store.add_assets([NewAsset(f"a{i}", f"text {i}") for i in range(8)])
+    store.add_labels([LabelRow("a0", "BUG_REPORT", "ann", "human"), LabelRow("a1", "REQUIREMENT", "ann", "human"),
+                      LabelRow("a2", "REQUIREMENT", "ann", "human", status="REVIEWED"),
+                      LabelRow("a3", "FEATURE_REQUEST", "ann", "human"),
+                      LabelRow("a4", "REQUIREMENT", "ann", "human", skipped=True,
+                               spans=[{"start": 0, "end": 4, "category": "REQUIREMENT"}])])
+    yield cfg, store
+    store.close()
+
+
+def test_merge_writes_new_label_events_and_keeps_status_skip_and_history(cfg_store):
+    cfg, store = cfg_store
+    before = store.label_history()
+    change = merge_categories(cfg.data["categories"], ["requirement"], "Feature request")
+    moved = apply_change(store, change, cfg.set_categories, author="lead")
+    assert moved == 3
+    assert cfg.taxonomy.keys == ["BUG_REPORT", "FEATURE_REQUEST", "PRAISE"]
+    assert Config.load(cfg.path).taxonomy.keys == cfg.taxonomy.keys  # saved
+    assert {a.external_id: (a.label, a.status, a.skipped) for a in store.iter_assets(labeled=True)} == {
+        "a0": ("BUG_REPORT", "LABELED", False), "a1": ("FEATURE_REQUEST", "LABELED", False),
+        "a2": ("FEATURE_REQUEST", "REVIEWED", False), "a3": ("FEATURE_REQUEST", "LABELED", False),
+        "a4": ("FEATURE_REQUEST", "LABELED", True)}
+    history = store.label_history()
+    assert history[:len(before)] == before  # never rewritten
+    new = history[len(before):]
+    assert {e.external_id for e in new} == {"a1", "a2", "a4"}
+    assert all(e.note == "merged REQUIREMENT into FEATURE_REQUEST" and e.author == "lead" for e in new)
+    assert store.latest_spans("a4") == [{"start": 0, "end": 4, "category": "REQUIREMENT"}]
+    # undo brings the old label back, as for any label event
+    store.undo_last(external_id="a1")
+    assert store.get("a1").label == "REQUIREMENT"
+
+
+def test_rename_moves_labels_to_the_new_key_and_a_name_only_rename_moves_none(cfg_store):
+    cfg, store = cfg_store
+    change = rename_category(cfg.data["categories"], "BUG_REPORT", "Defect")
+    assert change.relabel == {"BUG_REPORT": "DEFECT"}
+    assert apply_change(store, change, cfg.set_categories, author="lead") == 1
+    assert store.get("a0").label == "DEFECT" and cfg.taxonomy.get("DEFECT").name == "Defect"
+    same_key = rename_category(cfg.data["categories"], "Defect", "DEFECT")
+    assert same_key.relabel == {} and apply_change(store, same_key, cfg.set_categories, author="x") == 0
+    with pytest.raises(ReviewtuiError, match="categories merge PRAISE --into FEATURE_REQUEST"):
+        rename_category(cfg.data["categories"], "Praise", "Feature request")
+
+
+def test_a_failed_save_moves_no_label(cfg_store):
+    cfg, store = cfg_store
+
+    def fail(items):
+        raise ReviewtuiError("disk full")
+
+    change = merge_categories(cfg.data["categories"], ["REQUIREMENT"], "FEATURE_REQUEST")
+    with pytest.raises(ReviewtuiError, match="disk full"):
+        apply_change(store, change, fail, author="x")
+    assert label_counts(store)["REQUIREMENT"] == 3 and cfg.taxonomy.resolve("REQUIREMENT")
+
+
+def test_add_and_remove(cfg_store):
+    cfg, store = cfg_store
+    change = add_category(cfg.data["categories"], "Security", description="Privacy and safety worries",
+                          examples=["My account was hacked"])
+    apply_change(store, change, cfg.set_categories, author="x")
+    assert cfg.taxonomy.get("SECURITY").examples == ("My account was hacked",)
+    with pytest.raises(ReviewtuiError, match="already has SECURITY"):
+        add_category(cfg.data["categories"], "security")
+    with pytest.raises(ReviewtuiError, match=r"3 reviews are labeled REQUIREMENT.*categories merge REQUIREMENT"):
+        remove_category(cfg.data["categories"], "Requirement", label_counts(store))
+    apply_change(store, remove_category(cfg.data["categories"], "security", label_counts(store)), cfg.set_categories,
+                 author="x")
+    assert "SECURITY" not in cfg.taxonomy.keys
+    with pytest.raises(ReviewtuiError, match="no category 'Nope'"):
+        merge_categories(cfg.data["categories"], ["Nope"], "PRAISE")
+    with pytest.raises(ReviewtuiError, match="into itself"):
+        merge_categories(cfg.data["categories"], ["PRAISE"], "praise")
+
+
+def test_import_labels_outside_the_taxonomy_are_listed_with_counts():
+    taxonomy = Taxonomy.from_list(taxonomy_from_names(["Bug report", "Feature request"]).items)
+    labels = ["bug report", "Bug Report", "requirement", "Requirement", "requirement", None, "", "rating",
+              "FEATURE_REQUEST"]
+    unknown = unknown_labels(labels, taxonomy)
+    assert [(u.key, u.rows, u.name) for u in unknown] == [("REQUIREMENT", 3, "requirement"), ("RATING", 1, "rating")]
+    msg = str(unknown_labels_error("reviews.csv", unknown, taxonomy))
+    assert msg.startswith("reviews.csv: 2 labels not in the taxonomy (BUG_REPORT, FEATURE_REQUEST): "
+                          "'requirement' (3 rows), 'rating' (1 row)")
+    assert "--add-categories" in msg
+    added = add_unknown(taxonomy.to_list(), unknown)
+    assert Taxonomy.from_list(added.items).keys == ["BUG_REPORT", "FEATURE_REQUEST", "REQUIREMENT", "RATING"]
+    assert unknown_labels(labels, Taxonomy.from_list(added.items)) == []

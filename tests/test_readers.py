@@ -1,0 +1,298 @@
+"""Reading the files teams have: every format into the same rows, and one clear error per bad input."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import json
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import PLAY_HEADER, PLAY_ROWS
+from reviewtui.settings import ImportSettings
+from reviewtui.errors import ReviewtuiError
+from reviewtui.ingest import expand_inputs, read_records, read_reviews, recognise, stable_id
+from reviewtui.readers import cell, read_table
+
+TSV = "\n".join("\t".join(r) for r in [PLAY_HEADER, *PLAY_ROWS]) + "\n"
+
+
+def play_records() -> list[dict]:
+    """google-play-scraper's results as Python objects: ints, datetimes, None."""
+    out = []
+    for r in PLAY_ROWS:
+        rec = dict(zip(PLAY_HEADER, r))
+        rec["score"] = int(rec["score"])
+        rec["thumbsUpCount"] = int(rec["thumbsUpCount"])
+        rec["at"] = datetime.fromisoformat(rec["at"])
+        rec["repliedAt"] = datetime.fromisoformat(rec["repliedAt"]) if rec["repliedAt"] else None
+        rec["replyContent"] = rec["replyContent"] or None
+        rec["reviewCreatedVersion"] = rec["reviewCreatedVersion"] or None
+        rec["appVersion"] = rec["reviewCreatedVersion"]
+        out.append(rec)
+    return out
+
+
+def expected_rows() -> list[list[str]]:
+    return [list(r) for r in PLAY_ROWS]
+
+
+@pytest.mark.parametrize("encoding,bom,label", [
+    ("utf-8", codecs.BOM_UTF8, "UTF-8 with BOM"),
+    ("utf-16-le", codecs.BOM_UTF16_LE, "UTF-16 LE"),
+    ("utf-16-be", codecs.BOM_UTF16_BE, "UTF-16 BE"),
+    ("utf-16-le", b"", "UTF-16 LE (no BOM)"),
+])
+def test_unicode_text_tab_separated_as_spreadsheets_save_it(tmp_path, encoding, bom, label):
+    path = tmp_path / "reviews.txt"
+    path.write_bytes(bom + TSV.encode(encoding))
+    table = read_table(path)
+    assert table.encoding == label and table.format == "tsv"
+    assert table.header == PLAY_HEADER and table.rows == expected_rows()
+    batch = read_reviews(path)
+    assert batch.external_ids == ["r1", "r2", "r3", "r6"]
+    assert batch.report.profile == "google-play-scraper"
+
+
+def test_json_saved_from_google_play_scraper_as_is(tmp_path):
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps(play_records(), default=str, indent=2), encoding="utf-8")
+    table = read_table(path)
+    assert table.format == "json" and table.header[:10] == PLAY_HEADER
+    assert [r[:10] for r in table.rows] == expected_rows()
+    batch = read_reviews(path)
+    assert batch.external_ids == ["r1", "r2", "r3", "r6"]
+    assert batch.metadata[0] == {"score": 1, "app_version": "4.4.0", "at": "2022-01-02 10:00:00", "thumbs_up": 3}
+
+
+def test_json_lines_and_a_wrapped_json_list(tmp_path):
+    lines = tmp_path / "reviews.jsonl"
+    lines.write_text("\n".join(json.dumps(r, default=str) for r in play_records()) + "\n\n", encoding="utf-8")
+    assert [r[:10] for r in read_table(lines).rows] == expected_rows()
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"count": 6, "reviews": play_records()}, default=str), encoding="utf-8")
+    assert read_reviews(wrapped).external_ids == ["r1", "r2", "r3", "r6"]
+    unnamed = tmp_path / "noext"
+    unnamed.write_text(lines.read_text(encoding="utf-8"), encoding="utf-8")
+    assert read_table(unnamed).format == "jsonl"
+
+
+def test_parquet_with_typed_columns(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    recs = play_records()
+    table = pa.Table.from_pylist(recs)
+    assert pa.types.is_timestamp(table.schema.field("at").type) and pa.types.is_integer(table.schema.field("score").type)
+    path = tmp_path / "reviews.parquet"
+    pq.write_table(table, path)
+    got = read_table(path)
+    assert got.format == "parquet" and [r[:10] for r in got.rows] == expected_rows()
+    assert read_reviews(path).metadata[0]["score"] == 1
+
+
+def test_parquet_floats_dictionaries_and_aware_timestamps(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.table({"reviewId": pa.array(["a", "b"]).dictionary_encode(), "content": ["x", "y"],
+                  "score": pa.array([5.0, None]), "ratio": [0.25, 1.5],
+                  "at": pa.array([datetime(2024, 1, 2, 3, 4, 5), None], pa.timestamp("ms", tz="UTC"))})
+    pq.write_table(t, tmp_path / "t.parquet")
+    assert read_table(tmp_path / "t.parquet").rows == [["a", "x", "5", "0.25", "2024-01-02T03:04:05+00:00"],
+                                                        ["b", "y", "", "1.5", ""]]
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_excel_first_sheet_or_a_named_one(tmp_path):
+    typed = [[int(v) if i in (4, 5) else datetime.fromisoformat(v) if i == 7 else (v or None)
+              for i, v in enumerate(r)] for r in PLAY_ROWS]
+    path = write_xlsx(tmp_path / "reviews.xlsx", {"Notes": [["note"], ["ignore me"]],
+                                                  "Reviews": [PLAY_HEADER, *typed, [None] * 10]})
+    assert read_table(path).header == ["note"]
+    table = read_table(path, sheet="Reviews")
+    assert table.sheet == "Reviews" and table.rows == expected_rows()
+    assert read_reviews(path, sheet="Reviews").external_ids == ["r1", "r2", "r3", "r6"]
+    with pytest.raises(ReviewtuiError, match=r"no sheet 'Data'; the sheets are: Notes, Reviews"):
+        read_table(path, sheet="Data")
+
+
+def test_an_excel_workbook_named_csv_is_still_read(tmp_path):
+    path = write_xlsx(tmp_path / "reviews.csv", {"S": [["id", "content"], ["a", "hello"]]})
+    # the zip signature decides, not the name
+    assert read_table(path).rows == [["a", "hello"]]
+
+
+BAD = {
+    "json-syntax": ("r.json", b'[{"reviewId": "a", "content": "x"},\n {"reviewId": "b" "content": "y"}]',
+                    r"line 2, column 19: not valid JSON"),
+    "json-object": ("r.json", b'{"a": 1, "b": 2}', "a JSON object, not a list of reviews"),
+    "json-scalars": ("r.json", b'["one", "two"]', "item 1 is str, not an object"),
+    "json-empty-list": ("r.json", b"[]", "the JSON list is empty"),
+    "jsonl-bad-line": ("r.jsonl", b'{"content": "a"}\n{"content": \n', "line 2: not valid JSON"),
+    "jsonl-not-object": ("r.jsonl", b'{"content": "a"}\n[1, 2]\n', "line 2 is list"),
+    "parquet-broken": ("r.parquet", b"PAR1" + b"\x00garbage" * 10, "not a readable Parquet file"),
+    "parquet-name-only": ("r.parquet", b"reviewId,content\na,b\n", "named like a Parquet file but it is not one"),
+    "old-xls": ("r.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "save it as .xlsx or CSV"),
+    "gzip": ("r.csv.gz", gzip.compress(b"reviewId,content\na,b\n"), "unpack it first"),
+    "zip-not-workbook": ("r.zip", None, "not an Excel workbook"),
+    "utf16-broken": ("r.txt", codecs.BOM_UTF16_LE + "id\tcontent\n".encode("utf-16-le") + b"\x00\xd8\x41",
+                     "UTF-16 LE byte-order mark but byte"),
+    "binary": ("r.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "not a CSV text file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_files_are_one_clear_error(tmp_path, case):
+    name, content, expected = BAD[case]
+    path = tmp_path / name
+    if content is None:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("reviews.csv", "id,content\na,b\n")
+        content = buf.getvalue()
+    path.write_bytes(content)
+    with pytest.raises(ReviewtuiError) as err:
+        read_reviews(path)
+    assert expected in str(err.value) and str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_sheet_option_on_a_csv_is_refused(play_csv):
+    with pytest.raises(ReviewtuiError, match="--sheet applies to Excel workbooks only"):
+        read_table(play_csv, sheet="Reviews")
+
+
+def test_cell_strings():
+    assert [cell(v) for v in (None, float("nan"), 5.0, 2.5, True, 7, datetime(2024, 1, 2, 3, 4, 5), [1, "a"],
+                              {"body": "thanks"})] == [
+        "", "", "5", "2.5", "true", "7", "2024-01-02 03:04:05", '[1, "a"]', '{"body": "thanks"}']
+
+
+# --- ids, apps and App Store exports ------------------------------------------------------------
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_review_id_is_the_id_column_in_any_file_that_has_one(tmp_path):
+    f = write(tmp_path / "r.csv", "review_id,text,stars\nA1,Good app,5\nA2,Good app,5\n")
+    batch = read_reviews(f, text_col="text")
+    assert batch.external_ids == ["A1", "A2"]  # not hashed from the text, and not merged as duplicates
+    f2 = write(tmp_path / "r2.csv", "reviewId,body\nx,hello\n")
+    assert read_reviews(f2, text_col="body").external_ids == ["x"]
+
+
+def test_empty_ids_refused_with_count_and_rows_or_filled_from_text(tmp_path):
+    rows = "".join(f"{'' if i % 3 == 0 else f'id{i}'},review number {i}\n" for i in range(1, 10))
+    f = write(tmp_path / "r.csv", "id,content\n" + rows + ",\n")  # the last row has neither id nor text
+    with pytest.raises(ReviewtuiError) as err:
+        read_reviews(f)
+    msg = str(err.value)
+    assert "3 rows with an empty id in column 'id' (data rows 3, 6, 9)" in msg and "--fill-missing-ids" in msg
+    batch = read_reviews(f, fill_missing_ids=True)
+    assert batch.report.ids_from_text == 3 and batch.report.dropped["missing text"] == 1
+    assert stable_id("review number 3") in batch.external_ids and "id1" in batch.external_ids
+    assert len(batch.external_ids) == 9
+
+
+def test_filled_ids_of_identical_texts_are_one_review(tmp_path):
+    f = write(tmp_path / "r.csv", "id,content\na,nice\n,great app\n,great app\n")
+    batch = read_reviews(f, fill_missing_ids=True)
+    assert batch.external_ids == ["a", stable_id("great app")]
+    assert batch.report.dropped["duplicate text"] == 1 and batch.report.ids_from_text == 2
+
+
+def test_app_from_a_column_a_given_name_or_a_folder(tmp_path):
+    f = write(tmp_path / "r.csv", "reviewId,content,score,App\na,one,5,Waze\nb,two,1,Facebook\nc,three,3,\n")
+    batch = read_reviews(f)
+    assert [m.get("app") for m in batch.metadata] == ["Waze", "Facebook", None]
+    assert batch.report.apps == ["Facebook", "Waze"] and batch.report.app_column == "App"
+    assert [m["app"] for m in read_reviews(f, default_app="folder").metadata] == ["Waze", "Facebook", "folder"]
+    assert {m["app"] for m in read_reviews(f, app="Given").metadata} == {"Given"}
+
+
+def test_per_app_folders_of_exports(tmp_path):
+    root = tmp_path / "exports"
+    for app in ("com.a", "com.b"):
+        (root / app).mkdir(parents=True)
+        write(root / app / "reviews_1.csv", "reviewId,content,score\n" + f"{app}-1,hi,5\n")
+        write(root / app / "README.txt", "not a review file")
+    inputs = expand_inputs([root])
+    assert [(i.path.name, i.app) for i in inputs] == [("reviews_1.csv", "com.a"), ("reviews_1.csv", "com.b")]
+    assert [(i.path.name, i.app) for i in expand_inputs([root / "com.a"])] == [("reviews_1.csv", "com.a")]
+    assert read_reviews(inputs[1].path, default_app=inputs[1].app).metadata[0]["app"] == "com.b"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReviewtuiError, match="is a folder with no review files"):
+        expand_inputs([tmp_path / "empty"])
+
+
+APP_STORE = {
+    "App Store (app-store-scraper)": (
+        "id,date,userName,userUrl,version,score,title,text,url\n"
+        "9876,2024-03-01T10:00:00-07:00,kim,https://u,10.1,1,Crashes,It crashes on launch,https://r\n",
+        "9876", {"score": 1, "app_version": "10.1", "at": "2024-03-01T10:00:00-07:00", "title": "Crashes"}),
+    "App Store (app-store-scraper, Python)": (
+        "date,review,rating,isEdited,title,userName,developerResponse\n"
+        "2024-03-01 10:00:00,Love the new maps,5,False,Great,lee,\n",
+        stable_id("Love the new maps"), {"score": 5, "at": "2024-03-01 10:00:00", "title": "Great"}),
+    "App Store Connect": (
+        "id,rating,title,body,reviewerNickname,createdDate,territory\n"
+        "00000012-a,2,Slow,Sync is slow,pat,2024-03-01T10:00:00-07:00,USA\n",
+        "00000012-a", {"score": 2, "at": "2024-03-01T10:00:00-07:00", "title": "Slow"}),
+    "App Store RSS feed": (
+        "id,title,content,im:rating,im:version,author,updated\n"
+        "555,Meh,It is fine,3,2.4,sam,2024-03-01T10:00:00-07:00\n",
+        "555", {"score": 3, "app_version": "2.4", "at": "2024-03-01T10:00:00-07:00", "title": "Meh"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(APP_STORE))
+def test_app_store_exports_are_recognised_by_their_header(tmp_path, name):
+    text, ext_id, meta = APP_STORE[name]
+    f = write(tmp_path / "appstore.csv", text)
+    assert recognise(text.split("\n", 1)[0].split(",")).name == name
+    batch = read_reviews(f)
+    assert batch.report.profile == name and batch.external_ids == [ext_id]
+    assert batch.metadata == [meta]
+
+
+def test_collected_records_go_through_the_same_rules():
+    recs = [{**r, "appId": "com.example"} for r in play_records()]
+    batch = read_records(recs, "collect com.example")
+    assert batch.external_ids == ["r1", "r2", "r3", "r6"]
+    assert all(m["app"] == "com.example" for m in batch.metadata)
+    assert batch.report.profile == "google-play-scraper" and batch.report.format == "records"
+
+
+def test_the_sample_export_in_data_imports_as_the_walkthrough_says():
+    sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "inkwell-play.json"
+    batch = read_reviews(sample, app="com.inkwell.reader")
+    assert batch.report.format == "json" and batch.report.profile == "google-play-scraper"
+    assert batch.report.rows_read == 300 and len(batch.external_ids) > 280
+    assert {m["app"] for m in batch.metadata} == {"com.inkwell.reader"}
+    oracle = read_table(sample.with_name("inkwell-oracle.csv"))
+    assert oracle.header == ["reviewId", "label"] and len(oracle) == 300
+
+
+def test_without_drop_missing_a_row_with_no_id_and_no_text_counts_as_a_missing_id(tmp_path):
+    f = write(tmp_path / "r.csv", "id,content\na,one\n,\n")
+    with pytest.raises(ReviewtuiError, match=r"1 row with an empty id in column 'id' \(data row 2\)"):
+        read_reviews(f, cleaning=ImportSettings(drop_missing=False, drop_empty=False))
+    assert read_reviews(f).external_ids == ["a"]
