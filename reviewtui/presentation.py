@@ -261,9 +261,13 @@ def tune_summary(result: Any, keep_hint: str = "") -> str:
 
 # --- analysis ------------------------------------------------------------------------------------
 def predict_sentence(res: Any) -> str:
-    """``Predicted 40,000 reviews with NAME on cpu in 12.3s`` (and the chunks resumed)."""
+    """``Predicted 40,000 reviews with NAME on cpu (int8) in 12.3s`` (the precision the model ran in,
+    the Ray cluster when there was one, and the chunks resumed)."""
     resumed = f", {res.resumed_chunks} of {res.chunks} chunks resumed" if res.resumed_chunks else ""
-    return f"Predicted {res.rows:,} reviews with {res.model} on {res.device} in {res.seconds:.1f}s{resumed}."
+    precision = getattr(res, "precision", None)
+    where = f"the Ray cluster at {res.ray_address}" if getattr(res, "ray_address", None) else res.device
+    return (f"Predicted {res.rows:,} reviews with {res.model} on {where}"
+            f"{f' ({precision})' if precision else ''} in {res.seconds:.1f}s{resumed}.")
 
 
 def predict_count_lines(res: Any) -> list[str]:

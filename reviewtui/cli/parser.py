@@ -185,7 +185,12 @@ def add_analysis_commands(commands: Commands) -> None:
     s = commands.add("predict", "predict category, confidence and sentiment of every review", "analysis:cmd_predict")
     s.add_argument("--model", help="saved model name, or quick (default: the newest saved model)")
     s.add_argument("--sentiment", help="vader, stars, none or a sentiment model folder (default: [sentiment] model)")
-    s.add_argument("--chunk-size", type=int, default=None, help="reviews per resumable chunk (default 2048)")
+    s.add_argument("--chunk-size", type=int, default=None,
+                   help="reviews per resumable chunk (default 2048, 16384 on a GPU)")
+    s.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
+                   help="auto: bf16 on a GPU, int8 on the CPU when the model's check allows it "
+                        "(default: [predict] precision)")
+    s.add_argument("--ray-address", help="run the model on this Ray cluster (HOST:PORT, ray://HOST:10001 or auto)")
     s.add_argument("--json", action="store_true")
 
     s = commands.add("sentiment", "compare sentiment options with the star scores", "analysis:cmd_sentiment")
