@@ -293,7 +293,7 @@ def section(res: dict) -> str:
             f"{st['earlier_finetune_only_rps']:.0f} |",
             f"| earlier predict: the same plus the packaged-MiniLM pass for the quick half | {st['earlier_two_pass_rps']:.0f} |",
             f"| predict now: token-budget batches, one tokenisation for both encoders, fp32 | {st['now_fp32_rps']:.0f} |",
-            f"| predict now, int8 (dynamic quantisation of both encoders' linear layers) | {st['now_int8_rps']:.0f} |", "",
+            f"| predict now, int8 (the fine-tune's linear layers; the quick half's encoder in fp32) | {st['now_int8_rps']:.0f} |", "",
             f"int8 / earlier batched fp32: **{st['int8_over_earlier_finetune']:.2f}x** (fine-tune alone), "
             f"{st['int8_over_earlier_two_pass']:.2f}x (the earlier two-pass ensemble); int8 / fp32 now "
             f"{st['int8_over_now_fp32']:.2f}x. Labels: int8 agrees with fp32 on "

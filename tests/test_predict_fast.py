@@ -153,8 +153,9 @@ def test_int8_and_fp32_agree_on_the_fixture(which, request):
 
     assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8._runner.modules())
     assert int8.one_pass == (which == "trained_one_pass")
-    if not int8.one_pass:  # the packaged encoder of the quick half runs in int8 too
-        assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8._encoder[1].modules())
+    if not int8.one_pass:  # the packaged encoder of the quick half stays in fp32
+        assert not any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8._encoder[1].modules())
+        assert next(int8._encoder[1].parameters()).dtype == torch.float32
     check = load_card(trained).precision_checks["int8"]
     assert check["ok"] and check["agreement"] >= 0.995 and check["on"] == "validation and test splits"
     auto = SavedClassifier.load(trained, device="cpu")
@@ -292,3 +293,19 @@ def test_a_cancelled_fast_run_resumes_to_the_same_file(analysis_ws, trained):
     assert resumed.resumed_chunks == 2 and resumed.chunks == 7
     first = resumed.path.read_bytes()
     assert ws.predict(sentiment="vader", chunk_size=10).path.read_bytes() == first
+
+
+def test_the_predict_command_takes_a_precision_and_says_it(analysis_ws, trained, capsys):
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    shutil.copytree(trained, ws.models_dir / "ens")
+    root = str(ws.root)
+    assert main(["--workspace", root, "predict", "--sentiment", "none", "--precision", "fp32", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["precision"] == "fp32" and out["precision_info"]["reason"] == "asked for"
+    assert main(["--workspace", root, "predict", "--sentiment", "none"]) == 0
+    assert "reviews with ens on cpu (int8) in" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--workspace", root, "predict", "--precision", "fp16"])
+    assert "invalid choice: 'fp16'" in capsys.readouterr().err

@@ -171,7 +171,7 @@ class SavedClassifier:
         checked now against fp32 on ``sample`` (the first texts to predict) and the result cached
         under ``cache_dir``. Raises ReviewtuiError when the asked precision cannot run here."""
         from reviewtui.modeling.precision import (CHECK_ROWS, PrecisionChoice, check_precision, choose_precision,
-                                                  int8_available, prepare_model)
+                                                  int8_available, prepare_models)
 
         with self._lock:
             if self.choice is not None:
@@ -195,17 +195,13 @@ class SavedClassifier:
                 checks["int8"] = check
                 self._cache_check(check)
             self.choice = choose_precision(self.requested_precision, device, checks)
-            import copy
-
-            def ready(model):
-                base = copy.deepcopy(model) if self.choice.precision == "int8" else model
-                return prepare_model(base, self.choice.precision, device)
-
+            # int8 quantises a copy (the fp32 weights stay for a later check); fp32/bf16 move in place
+            ready = prepare_models(models, self.choice.precision, device, copy_first=self.choice.precision == "int8")
             if two:
-                self._runner, enc_runner = ready(models[0]), ready(models[1])
+                self._runner, enc_runner = ready
                 self._encoder = (self._encoder[0], enc_runner)
             else:
-                self._runner = ready(self._model)
+                self._runner = ready
             return self.choice.to_dict()
 
     def _cache_check(self, check) -> None:
