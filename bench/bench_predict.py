@@ -18,6 +18,8 @@ Parts (``--parts``, default ``cpu``):
   the quick half) against the path now (one tokenisation feeding both encoders) in fp32 and int8,
   with label agreement.
   Goals: predict >= 3x the pipeline; int8 >= 2x the earlier batched fp32 with agreement >= 99.5%.
+* ``ray``: the same saved model (``--model-dir``) over ``--ray-reviews`` reviews in one process and
+  on a local two-node Ray cluster (Ray Data actor pool), in fp32: same labels, overhead per review.
 * ``accuracy``: bench/predict_accuracy.py (the one-pass ensemble against the two-encoder ensemble
   on dataset-11's split and 5-fold CV); slow on a CPU (six fine-tunes).
 
@@ -264,6 +266,94 @@ def bench_cpu(n: int, work: Path, model_dir: Path | None, epochs: int | None = N
             "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "python": platform.python_version()}
 
 
+# --- ray ---------------------------------------------------------------------------------------------
+class LocalRayCluster:
+    """A two-node Ray cluster on this machine (``ray start --head`` and a node joining it, ``cpus``
+    each), with a token of its own; ended by its process groups' ids on exit."""
+
+    def __init__(self, cpus: int = 1) -> None:
+        self.cpus = cpus
+        self.procs: list[subprocess.Popen] = []
+
+    @staticmethod
+    def _port() -> int:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def __enter__(self) -> str:
+        import secrets
+
+        self.temp = Path(tempfile.mkdtemp(prefix="rt-ray-", dir="/tmp"))
+        os.environ.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)})
+        ray_exe = str(Path(sys.executable).with_name("ray"))
+        port = self._port()
+        common = ["--num-cpus", str(self.cpus), "--num-gpus", "0", "--disable-usage-stats", "--block"]
+        self.log = open(self.temp / "ray.log", "w")
+        env = {**child_env(), "RAY_USAGE_STATS_ENABLED": "0"}
+        self.procs.append(subprocess.Popen([ray_exe, "start", "--head", "--port", str(port), "--include-dashboard",
+                                            "false", "--temp-dir", str(self.temp), *common], env=env, stdout=self.log,
+                                           stderr=subprocess.STDOUT, start_new_session=True))
+        address = f"127.0.0.1:{port}"
+        time.sleep(10)
+        self.procs.append(subprocess.Popen([ray_exe, "start", "--address", address, *common], env=env,
+                                           stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True))
+        code = ("import ray; ray.init(address=%r, log_to_driver=False); "
+                "print(sum(1 for n in ray.nodes() if n['Alive'])); ray.shutdown()" % address)
+        for _ in range(60):
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env())
+            if out.returncode == 0 and out.stdout.strip().endswith("2"):
+                return address
+            time.sleep(2)
+        raise SystemExit("the local Ray cluster did not come up: " + (self.temp / "ray.log").read_text()[-2000:])
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for proc in reversed(self.procs):
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                time.sleep(5)
+        self.log.close()
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+
+def bench_ray(n: int, work: Path, model_dir: Path, cpus: int = 1) -> dict:
+    """Single-process predict against predict on a local two-node Ray cluster, same reviews, model
+    and precision (fp32), same machine: label agreement and the overhead per review."""
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    loads = {"before": load()}
+    ids, texts, meta = fintech_reviews(n, seed=1)
+    ws = Workspace.init(work / "ray-ws")
+    ws.store.add_assets([NewAsset(i, t, m) for i, t, m in zip(ids, texts, meta)])
+    shutil.copytree(model_dir, ws.models_dir / model_dir.name)
+    try:
+        t0 = time.perf_counter()
+        local = ws.predict(model_dir.name, sentiment="none", precision="fp32")
+        t_local = time.perf_counter() - t0
+        local_labels = result_labels(ws.root)[0]
+        with LocalRayCluster(cpus) as address:
+            t0 = time.perf_counter()
+            remote = ws.predict(model_dir.name, sentiment="none", precision="fp32", ray_address=address)
+            t_ray = time.perf_counter() - t0
+        ray_labels = result_labels(ws.root)[0]
+    finally:
+        ws.close()
+    loads["after"] = load()
+    same = sum(a == b for a, b in zip(local_labels, ray_labels)) / max(1, len(local_labels))
+    log(f"ray: single process {t_local:.1f}s, Ray {t_ray:.1f}s, labels equal {same:.2%}")
+    return {"reviews": local.rows, "local_s": t_local, "ray_s": t_ray, "same_labels": same, "chunks": remote.chunks,
+            "overhead_ms_per_review": 1000 * (t_ray - t_local) / max(1, local.rows), "cpus_per_node": cpus,
+            "loads": loads, "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
 def section(res: dict) -> str:
     c = res.get("cpu")
     lines = [START, "## Prediction on the CPU (`bench/bench_predict.py`)", ""]
@@ -314,6 +404,20 @@ def section(res: dict) -> str:
                          f"{cv.get('accuracy', float('nan')):.3f} | {cv.get('f1_weighted', float('nan')):.3f} |")
         lines += ["", f"int8 against fp32 on the test rows of each split: agreement {a['int8_agreement_min']:.1%} at "
                       f"the least ({a['int8_agreement_mean']:.1%} on average); measured {a['at']}, {a['seconds']:.0f} s."]
+    r = res.get("ray")
+    if r:
+        lb, la = r["loads"]["before"], r["loads"]["after"]
+        lines += ["", "### Ray Data on a local two-node cluster", "",
+                  f"Run {r['at']}: {r['reviews']:,} play-store-fintech reviews, the same saved model in fp32, "
+                  f"{r['chunks']} chunks; a head and a second node on this machine ({r['cpus_per_node']} CPU each); "
+                  f"load {lb['load1']:.2f} before, {la['load1']:.2f} after.", "",
+                  "| way | seconds |", "|---|---:|",
+                  f"| single process (`Workspace.predict`) | {r['local_s']:.1f} |",
+                  f"| Ray Data actor pool (`Workspace.predict(ray_address=...)`, connecting and actor start included) | "
+                  f"{r['ray_s']:.1f} |", "",
+                  f"Same labels: {r['same_labels']:.2%}. Overhead: {r['overhead_ms_per_review']:+.2f} ms per review "
+                  "(the cluster's two nodes share this machine's cores, so this is the cost of Ray's machinery, "
+                  "not a speed-up)."]
     lines.append(END)
     return "\n".join(lines)
 
@@ -330,7 +434,8 @@ def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> No
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reviews", type=int, default=10_000)
-    ap.add_argument("--parts", default="cpu", help="cpu,accuracy")
+    ap.add_argument("--parts", default="cpu", help="cpu,ray,accuracy")
+    ap.add_argument("--ray-reviews", type=int, default=4096)
     ap.add_argument("--model-dir", type=Path, help="a saved default ensemble to reuse (else trained on dataset-11)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--epochs", type=int, help="train the model with fewer epochs (a quick look; default: [training])")
@@ -342,6 +447,10 @@ def main(argv=None) -> int:
     try:
         if "cpu" in parts:
             res["cpu"] = bench_cpu(args.reviews, work, args.model_dir, args.epochs)
+        if "ray" in parts:
+            if args.model_dir is None:
+                raise SystemExit("--parts ray needs --model-dir (a saved model to run)")
+            res["ray"] = bench_ray(args.ray_reviews, work, args.model_dir)
         if "accuracy" in parts:
             from bench.predict_accuracy import measure
 
