@@ -132,7 +132,7 @@ class QuickFromLabels:
         return self._fp
 
     def prepare(self, sample: Sequence[str], on_event: EventSink | None = None) -> dict[str, Any]:
-        return {"precision": "fp32", "requested": "fp32", "device": "cpu",
+        return {"precision": "fp32", "requested": "fp32", "device": None,
                 "reason": "quick model on cached fp32 embeddings", "check": None}
 
     def predict_proba(self, texts, on_event=None, cancel=None) -> np.ndarray:
