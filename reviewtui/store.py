@@ -23,7 +23,7 @@ from reviewtui.files import utc_now
 STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
 SOURCES = ("human", "model", "kili", "import")
 TRAINING_STATUSES = ("LABELED", "REVIEWED", "TO_REVIEW")  # the statuses whose label a model learns from
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: labels.history_only
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS labels (
     prev_status TEXT,
     prev_skipped INTEGER,
     prev_skip_reason TEXT,
-    note TEXT
+    note TEXT,
+    history_only INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS labels_asset ON labels(asset_id, id);
 CREATE TRIGGER IF NOT EXISTS labels_append_only_update BEFORE UPDATE ON labels
@@ -175,10 +176,37 @@ class LocalStore:
                 self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
             with self.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._migrate()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older reviewtui up to :data:`SCHEMA_VERSION` (one transaction).
+
+        1 -> 2: ``labels.history_only`` marks the label rows that never were the asset's effective
+        label (another author's label of a consensus pull). Older stores did not say so; the rows
+        that cannot have been effective are marked: a label row, not undone, after the asset's
+        effective label event (or on an asset without one)."""
+        with self._lock:
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "labels" not in tables:
+                return
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(labels)")}
+        if "history_only" in columns:
+            return
+        with self.transaction() as db:
+            db.execute("ALTER TABLE labels ADD COLUMN history_only INTEGER NOT NULL DEFAULT 0")
+            db.execute("DROP TRIGGER IF EXISTS labels_append_only_update")
+            db.execute(
+                "UPDATE labels SET history_only = 1 WHERE kind = 'label' "
+                "AND id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) "
+                "AND id > COALESCE((SELECT label_event FROM assets WHERE assets.id = labels.asset_id), 0)")
+            db.execute("CREATE TRIGGER labels_append_only_update BEFORE UPDATE ON labels "
+                       "BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END")
+            db.execute("INSERT INTO meta VALUES ('schema_version', ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -364,14 +392,14 @@ class LocalStore:
 
     def _append(self, db: sqlite3.Connection, asset_id: int, kind: str, *, category: str | None = None,
                 spans: Any = None, author: str, source: str, at: str, undoes: int | None = None,
-                prev: tuple | None = None, note: str | None = None) -> int:
+                prev: tuple | None = None, note: str | None = None, history_only: bool = False) -> int:
         if source not in SOURCES:
             raise ValueError(f"unknown label source {source!r}")
         cur = db.execute(
             "INSERT INTO labels (asset_id, kind, category, spans, author, source, created_at, undoes, "
-            "prev_status, prev_skipped, prev_skip_reason, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "prev_status, prev_skipped, prev_skip_reason, note, history_only) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (asset_id, kind, category, json.dumps(spans) if spans is not None else None, author, source, at,
-             undoes, *(prev or (None, None, None)), note))
+             undoes, *(prev or (None, None, None)), note, int(history_only)))
         return int(cur.lastrowid)
 
     def add_label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
@@ -404,7 +432,8 @@ class LocalStore:
                         unchanged += 1
                         continue
                     self._append(db, asset_id, "label", category=r.category, spans=r.spans, author=r.author,
-                                 source=r.source, at=r.at or utc_now(), prev=(old_status, old_skipped, old_reason))
+                                 source=r.source, at=r.at or utc_now(), prev=(old_status, old_skipped, old_reason),
+                                 history_only=True)
                     recorded += 1
                     continue
                 if old_label == r.category and old_status == r.status and bool(old_skipped) == r.skipped:
@@ -470,10 +499,11 @@ class LocalStore:
         return LabelEvent(event, str(external_id), "skip", None, None, author, source, at, note=reason.strip())
 
     def set_status(self, external_ids: Iterable[str], status: str, *, author: str = "local",
-                   source: str = "human") -> int:
-        """Move assets to ``status`` (recorded in the history). Returns how many changed."""
+                   source: str = "human", at: str | None = None) -> int:
+        """Move assets to ``status`` (recorded in the history, at ``at``: default now). Returns how
+        many changed."""
         self._check_status(status)
-        at = utc_now()
+        at = at or utc_now()
         changed = 0
         with self.transaction() as db:
             for ext in dict.fromkeys(str(e) for e in external_ids):
@@ -487,9 +517,11 @@ class LocalStore:
         return changed
 
     def undo_last(self, *, author: str | None = None, external_id: str | None = None) -> LabelEvent | None:
-        """Undo the latest label/skip/status event (of ``author`` or on ``external_id`` when given)
-        that is not itself undone; restores the previous label, status and skip flag. Returns the
-        undone event, or None when there is nothing to undo."""
+        """Undo the latest label/skip/status/confirm event (of ``author`` or on ``external_id`` when
+        given) that is not itself undone; restores the previous label, status and skip flag. The
+        effective label is recomputed from the asset's own effective history: another author's
+        history-only label never becomes it, and undoing such a label leaves the asset as it is.
+        Returns the undone event, or None when there is nothing to undo."""
         at = utc_now()
         with self.transaction() as db:
             where = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
@@ -502,16 +534,19 @@ class LocalStore:
                 params.append(str(external_id))
             row = db.execute(
                 "SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
-                "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note "
+                "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note, l.history_only "
                 "FROM labels l JOIN assets a ON a.id = l.asset_id WHERE " + " AND ".join(where) +
                 " ORDER BY l.id DESC LIMIT 1", params).fetchone()
             if row is None:
                 return None
             ev_id, asset_id, ext, kind = row[0], row[1], row[2], row[3]
             self._append(db, asset_id, "undo", author=author or row[6], source=row[7], at=at, undoes=ev_id)
-            # the effective label is the latest label event that is not undone
+            if row[13]:  # a history-only label never changed the asset: nothing to restore
+                return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
+                                  row[8], note=row[12])
+            # the effective label is the latest effective label event that is not undone
             prev_label = db.execute(
-                "SELECT id, category FROM labels WHERE asset_id = ? AND kind = 'label' AND "
+                "SELECT id, category FROM labels WHERE asset_id = ? AND kind = 'label' AND history_only = 0 AND "
                 "id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
                 (asset_id,)).fetchone()
             db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
