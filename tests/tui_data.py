@@ -68,7 +68,7 @@ def build_workspace(root: Path, *, versions: bool = True) -> Workspace:
                          LabelRow("r05", "INTERFACE", "fixture", "human", at=FROZEN)] +
                         [LabelRow(f"r{i:02d}", truth[f"r{i:02d}"], "fixture", "import", at=FROZEN)
                          for i in range(12, 16)])
-    ws.store.set_status(["r02", "r03"], "REVIEWED", author="fixture")
+    ws.store.set_status(["r02", "r03"], "REVIEWED", author="fixture", at=FROZEN)
     ws.export()
     freeze_versions(ws)
     return ws
