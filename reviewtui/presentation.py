@@ -351,13 +351,12 @@ def suspect_cells(suspect: Any, rank: int) -> tuple[str, str, str, str, str, str
 
 
 def suspects_sentence(report: Any) -> str:
-    """``3 suspect labels among 16 (2 flagged by cleanlab, 1 confirmed); 3-fold x 3 out-of-fold, 1.2s.``"""
+    """``3 suspect labels among 16 (2 flagged by cleanlab, 1 confirmed); 3-fold x 3 out-of-fold probabilities.``"""
     suspects = report.suspects
     flagged = sum(s.flagged for s in suspects)
     left = f"; {len(report.left_out)} could not be judged (a category with one label)" if report.left_out else ""
     return (f"{len(suspects)} suspect labels among {len(report.items)} ({flagged} flagged by cleanlab, "
-            f"{report.confirmed} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities, "
-            f"{report.seconds:.1f}s{left}.")
+            f"{report.confirmed} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities{left}.")
 
 
 def star_reason(conflict: Any, analyzer: str = "") -> str:

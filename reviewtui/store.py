@@ -109,7 +109,8 @@ class Asset:
 class LabelEvent:
     """One row of the append-only history. ``kind`` is "label", "skip", "status", "undo" or
     "confirm" (a label checked and kept as it is). ``prev_status`` is the asset's status before
-    the event (None for undo rows)."""
+    the event (None for undo rows). ``history_only``: a label that never was the asset's
+    effective label (another author's label of a consensus pull)."""
 
     id: int
     external_id: str
@@ -122,6 +123,7 @@ class LabelEvent:
     undoes: int | None = None
     note: str | None = None
     prev_status: str | None = None
+    history_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -543,7 +545,7 @@ class LocalStore:
             self._append(db, asset_id, "undo", author=author or row[6], source=row[7], at=at, undoes=ev_id)
             if row[13]:  # a history-only label never changed the asset: nothing to restore
                 return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
-                                  row[8], note=row[12])
+                                  row[8], note=row[12], history_only=True)
             # the effective label is the latest effective label event that is not undone
             prev_label = db.execute(
                 "SELECT id, category FROM labels WHERE asset_id = ? AND kind = 'label' AND history_only = 0 AND "
@@ -558,13 +560,13 @@ class LocalStore:
 
     def label_history(self, external_id: str | None = None) -> list[LabelEvent]:
         sql = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
-               "l.undoes, l.note, l.prev_status FROM labels l JOIN assets a ON a.id = l.asset_id")
+               "l.undoes, l.note, l.prev_status, l.history_only FROM labels l JOIN assets a ON a.id = l.asset_id")
         params: tuple = ()
         if external_id is not None:
             sql += " WHERE a.external_id = ?"
             params = (str(external_id),)
         return [LabelEvent(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9],
-                           r[10])
+                           r[10], bool(r[11]))
                 for r in self._read(sql + " ORDER BY l.id", params)]
 
     def latest_spans(self, external_id: str) -> list[dict[str, Any]] | None:

@@ -342,3 +342,22 @@ def test_diff_rows_carry_the_author_and_time_of_the_change(store, tmp_path):
     assert (row["author"], row["at"]) == ("bob", "2020-01-02T09:00:00.000+00:00")
     plain = diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)).to_dict()["relabeled"][0]
     assert "author" not in plain and "at" not in plain  # not enriched: the JSON is as before
+
+
+def test_another_authors_history_only_label_never_made_a_diffs_change(store, tmp_path):
+    tax = Taxonomy.default()
+    versions = tmp_path / "versions"
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(2)])
+    store.add_labels([LabelRow(str(i), "CONTENT", "ann", "human", at="2020-01-01T10:00:00.000+00:00")
+                      for i in range(2)])
+    a = export_version(store, tax, versions)
+    store.add_label("0", "INTERFACE", author="bob", at="2020-01-02T09:00:00.000+00:00")
+    store.set_status(["1"], "REVIEWED", author="cy", at="2020-01-02T09:00:00.000+00:00")
+    later = "2020-01-02T09:30:00.000+00:00"  # a consensus pull: dee's labels, after, in the history only
+    store.add_labels([LabelRow("0", "INTERFACE", "dee", "kili", current=False, at=later),
+                      LabelRow("1", "SUBSCRIPTION", "dee", "kili", current=False, at=later)])
+    assert [e.history_only for e in store.label_history("0")] == [False, False, True]
+    b = export_version(store, tax, versions)
+    diff = attribute_diff(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)), store, a, b)
+    assert [(c.external_id, c.author) for c in diff.relabeled] == [("0", "bob")]
+    assert [(c.external_id, c.author) for c in diff.status_changed] == [("1", "cy")]
