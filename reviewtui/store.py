@@ -199,6 +199,8 @@ class LocalStore:
         if "history_only" in columns:
             return
         with self.transaction() as db:
+            if "history_only" in {r[1] for r in db.execute("PRAGMA table_info(labels)")}:
+                return  # another process migrated it while this one waited for the write lock
             db.execute("ALTER TABLE labels ADD COLUMN history_only INTEGER NOT NULL DEFAULT 0")
             db.execute("DROP TRIGGER IF EXISTS labels_append_only_update")
             db.execute(
