@@ -386,7 +386,8 @@ def agreement_sentence(report: Any) -> str:
     parts = [f"observed {percent(report.observed)}"]
     if report.cohen_kappa is not None:
         parts.append(f"Cohen's κ {number(report.cohen_kappa, 2)}")
-    parts += [f"Fleiss' κ {number(report.fleiss_kappa, 2)}", f"Krippendorff's α {number(report.krippendorff_alpha, 2)}"]
+    parts += [f"Fleiss' κ {number(report.fleiss_kappa, 2)}",
+              f"Krippendorff's α {number(report.krippendorff_alpha, 2)}"]
     return (f"Agreement on {report.assets} reviews labeled by two or more of {len(report.authors)} authors "
             f"({report.ratings} labels): " + ", ".join(parts) + f"; {len(report.disagreements)} disagreements.")
 

@@ -727,8 +727,9 @@ class Workspace:
                             store_agreement(self.store, self.taxonomy.keys))
 
     def disagreements(self, *, settled: bool = False) -> "list[Disagreement]":
-        """The assets whose authors' latest labels differ, in store order; those whose label
-        someone confirmed after every label on them are left out unless ``settled``."""
+        """The assets whose authors' latest labels differ, in the order they were first labeled;
+        those whose label someone confirmed after every label on them are left out unless
+        ``settled``."""
         from reviewtui.quality.agreement import settled_ids, store_agreement
 
         items = store_agreement(self.store, self.taxonomy.keys).disagreements

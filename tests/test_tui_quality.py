@@ -50,6 +50,25 @@ def text_of(widget) -> str:
     return console.file.getvalue()
 
 
+def test_queue_sources_page_skip_and_leave_out_what_changed(quality_ws):
+    from reviewtui.tui.queues import queue_sources
+
+    ws = quality_ws
+    sources = queue_sources()
+    assert [a.external_id for a in sources["active"].page(ws, 3, ["r16"]).assets] == ["r17", "r18", "r19"]
+    stars = sources["stars"]
+    page = stars.page(ws, 1, [])
+    assert [a.external_id for a in page.assets] == ["q2"] and page.asked == 1 and stars.computed == 1
+    assert page.notes["q2"].suggested is None and page.notes["q2"].reason.startswith("1★ but the text reads positive")
+    assert "2 reviews whose stars contradict their text" in page.summary
+    assert [a.external_id for a in stars.page(ws, 5, ["q2"]).assets] == ["q1"] and stars.computed == 1  # from memory
+    ws.label("q1", "CONTENT")  # relabeled since the queue was built: judged again next time, not shown now
+    assert stars.page(ws, 5, ["q2"]).assets == []
+    assert [a.external_id for a in stars.page(ws, 5, ["q2"], fresh=True).assets] == ["q1"] and stars.computed == 2
+    page = sources["disagreements"].page(ws, 5, ["r02"])
+    assert [a.external_id for a in page.assets] == ["r07"] and page.notes["r07"].reason == "ann USER_EXPERIENCE · bob INTERFACE"
+
+
 async def test_suspects_queue_confirm_relabel_and_undo(quality_ws):
     ws = quality_ws
     app = make_app(ws, start="labeling")

@@ -99,10 +99,13 @@ def test_quality_screen(snap_compare, quality_snap_ws):
 
 @pytest.mark.parametrize("key", ["S", "T", "D"], ids=["suspects", "stars", "disagreements"])
 def test_review_queue(snap_compare, quality_snap_ws, key):
-    """The labeling screen in a review queue: the current label, what the queue suggests and why."""
+    """The labeling screen in a review queue: the current label, what the queue suggests and why
+    (the notifications are cleared: how long they stay depends on how long the queue took)."""
     async def choose(pilot) -> None:
         await settle(pilot)
         await pilot.press(key)
         await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
 
     assert snap_compare(app_for(quality_snap_ws, "labeling"), terminal_size=SIZE, run_before=choose)

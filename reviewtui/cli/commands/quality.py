@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from reviewtui.backends import MoveResult
 from reviewtui.cli import render, render_quality
 from reviewtui.cli.commands import open_workspace
 from reviewtui.cli.live import ProgressSink
@@ -34,9 +35,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     moved = None
     if args.disagreements_to_review:
         ids = [d.external_id for d in ws.disagreements()]
-        moved = ws.send_to_review(ids) if ids else None
-        if not ids and not args.json:
-            render.print_lines(["No open disagreement to send to review."])
+        moved = ws.send_to_review(ids) if ids else MoveResult([], {})
     if args.json:
         data = stats.to_dict()
         if moved is not None:
