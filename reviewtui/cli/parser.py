@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from reviewtui import __version__
 from reviewtui.demo import DEMO_SEED, DEMO_SIZE
-from reviewtui.settings import ActiveLearningSettings
+from reviewtui.settings import ActiveLearningSettings, KiliSettings
 
 Handler = Callable[[argparse.Namespace], int]
 WORKSPACE_HELP = "workspace folder (default: the current folder or one above it)"
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_modeling_commands(commands)
     add_analysis_commands(commands)
     add_kili_commands(commands)
+    add_quality_commands(commands)
     return p
 
 
@@ -220,7 +221,7 @@ def add_kili_commands(commands: Commands) -> None:
     a.add_argument("project_id")
     a.add_argument("--json", action="store_true")
     p = actions.add("push", "upload the reviews (batches of 100, resumable, no duplicates)")
-    p.add_argument("--limit", type=int, help="push at most N assets (default [kili] max_assets, 25000)")
+    p.add_argument("--limit", type=int, help=f"push at most N assets (default [kili] max_assets, {KiliSettings().max_assets:,})")
     p.add_argument("--json", action="store_true")
     q = actions.add("pull", "record Kili's labels, statuses and spans in the workspace")
     q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")
@@ -231,3 +232,17 @@ def add_kili_commands(commands: Commands) -> None:
     r.add_argument("--model", help="model name recorded in Kili (default: the file's model column)")
     r.add_argument("--version", dest="model_version", help="model version (recorded as NAME@VERSION)")
     r.add_argument("--json", action="store_true")
+
+
+def add_quality_commands(commands: Commands) -> None:
+    s = commands.add("suspects", "labels that are probably wrong, with the label the model gives (cleanlab)",
+                     "quality:cmd_suspects")
+    s.add_argument("--top", type=int, default=20, help="suspects to show (and send with --to-review; default 20)")
+    s.add_argument("--to-review", action="store_true", help="send the top suspects to TO_REVIEW")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("stats", "per-version and per-author statistics and the agreement between authors",
+                     "quality:cmd_stats")
+    s.add_argument("--disagreements-to-review", action="store_true",
+                   help="send the reviews on which authors disagree to TO_REVIEW (those confirmed since left out)")
+    s.add_argument("--json", action="store_true")
