@@ -13,11 +13,13 @@ Its modules, each importing only those listed above it:
                   install_encoder("mpnet", source=DIR) (``reviewtui models add``), remove_encoder
 * ``loading``     resolve_model(spec) -> ResolvedModel ("minilm", "mpnet", a folder, a hub id)
 * ``batching``    length-sorted batches; predict_logits, encode_texts
+* ``forward``     run_forward: token-budget batches tokenised ahead on a thread, heads on the device
+* ``precision``   fp32 / bf16 / int8 models, their agreement checks, choose_precision
 * ``embeddings``  EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)
 * ``progress``    EpochMeter: EpochProgress events (steps, samples/s, ETA) from the training steps
 * ``quick``       QuickModel (embeddings + a linear classifier), train_quick
 * ``finetune``    fit_transformer, train_model(df, model=, training=, ...) -> ModelCard (HF Trainer)
-* ``inference``   SavedClassifier.load(model_dir).predict_proba(texts), load_classifier
+* ``inference``   SavedClassifier.load(model_dir).predict_proba(texts) / predict_chunks, load_classifier
 * ``selection``   k-fold cross-validation for small data: train_cross_validated (train below
                   [evaluation] cv_below), auto_train (train --auto: the budgeted choice among quick,
                   heads, fine-tunes and ensembles), cv_trial_folds / partial_objective for tuning
