@@ -27,7 +27,7 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows
 from reviewtui.settings import Settings
-from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore, NewAsset
+from reviewtui.store import SENTIMENT_VALUES, Asset, LabelEvent, LabelRow, LocalStore, NewAsset, SentimentRow
 from reviewtui.versions import (VersionInfo, export_version, list_versions, read_rows, register_versions,
                                 resolve_version)
 
@@ -68,6 +68,9 @@ class LabelFileResult:
     rows: int
     recorded: int
     unchanged: int
+    #: sentiment labels recorded / already so (a file with a sentiment column)
+    sentiments_recorded: int = 0
+    sentiments_unchanged: int = 0
 
 
 @dataclass
@@ -259,30 +262,44 @@ class Workspace:
         return self.store.add_label(external_id, key, spans=spans, author=self.author, source=source, status=status)
 
     def label_from_csv(self, path: str | Path) -> LabelFileResult:
-        """Apply (id, label[, status]) rows from a CSV. Every row is checked first; one bad row
-        (unknown id or label) applies nothing."""
+        """Apply (id, label[, status][, sentiment]) rows from a CSV. A ``sentiment`` column
+        (negative/neutral/positive, blank for none) records each review's sentiment as its own
+        label history; with it the label column may be left out or blank. Every row is checked
+        first; one bad row (unknown id, label or sentiment) applies nothing."""
         p, header, rows = read_csv_rows(path)
         id_col = find_column(header, ID_COLUMNS)
         label_col = find_column(header, ("label", "category"))
-        if id_col is None or label_col is None:
+        sentiment_col = find_column(header, ("sentiment",))
+        if id_col is None or (label_col is None and sentiment_col is None):
             raise ReviewtuiError(f"{p}: needs an id column (id, externalId or reviewId) and a label column "
-                                 f"(label or category); the columns are: {', '.join(header) or 'none'}")
+                                 f"(label or category) or a sentiment column; the columns are: "
+                                 f"{', '.join(header) or 'none'}")
         if not rows:
             raise ReviewtuiError(f"{p}: no rows to apply")
         present = self.store.existing_ids(r[id_col] for r in rows)
         out: list[LabelRow] = []
+        feelings: list[SentimentRow] = []
         for line, r in enumerate(rows, start=2):
             ext = (r[id_col] or "").strip()
             if ext not in present:
                 raise ReviewtuiError(f"{p}: line {line}: no asset with id {ext!r} in this workspace; nothing applied")
+            if sentiment_col is not None and (r[sentiment_col] or "").strip():
+                value = (r[sentiment_col] or "").strip().lower()
+                if value not in SENTIMENT_VALUES:
+                    raise ReviewtuiError(f"{p}: line {line}: sentiment {r[sentiment_col]!r} is not one of "
+                                         f"{', '.join(SENTIMENT_VALUES)}; nothing applied")
+                feelings.append(SentimentRow(ext, value, self.author))
+            if label_col is None or (sentiment_col is not None and not (r[label_col] or "").strip()):
+                continue  # a sentiment-only row
             key = self.taxonomy.require(r[label_col] or "", f"{p}: line {line}")
             status = (r.get("status") or "LABELED").strip().upper()
             if status not in ("LABELED", "REVIEWED", "TO_REVIEW"):
                 raise ReviewtuiError(f"{p}: line {line}: status {status!r} cannot carry a label; "
                                      "use LABELED, REVIEWED or TO_REVIEW")
             out.append(LabelRow(ext, key, self.author, "human", status))
-        recorded, unchanged = self.store.add_labels(out)
-        return LabelFileResult(len(rows), recorded, unchanged)
+        recorded, unchanged = self.store.add_labels(out) if out else (0, 0)
+        felt, same = self.store.add_sentiments(feelings) if feelings else (0, 0)
+        return LabelFileResult(len(rows), recorded, unchanged, felt, same)
 
     def label_sentiment(self, external_id: str, sentiment: str, *, source: str = "human") -> LabelEvent:
         """Record the sentiment (negative/neutral/positive) of an asset, its own label history next to

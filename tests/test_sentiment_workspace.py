@@ -74,3 +74,35 @@ def test_sentiment_reports_agreement_with_the_team_cross_validated(analysis_ws, 
     out = " ".join(capsys.readouterr().out.split())
     assert "Agreement with the team's sentiment labels on 40 reviews" in out and "baseline" in out
     assert "Agreement with the stars" in out
+
+
+def test_label_records_sentiments_from_the_cli_and_a_file(analysis_ws, tmp_path, capsys):
+    ws = analysis_ws
+    root = str(ws.root)
+    first, second, third = [a.external_id for a in list(ws.store.iter_assets())[:3]]
+    category = ws.taxonomy.training_keys[0]
+    assert main(["-w", root, "label", first, category, "--sentiment", "negative"]) == 0
+    assert main(["-w", root, "label", second, "--sentiment", "positive"]) == 0  # the sentiment alone
+    out = capsys.readouterr().out
+    assert f"{first}: sentiment negative" in out and f"{second}: sentiment positive" in out
+    assert ws.store.get(first).label == category and ws.store.get(second).label is None
+    assert {k: v.sentiment for k, v in ws.store.sentiments().items()} == {first: "negative", second: "positive"}
+
+    # a file: a sentiment column next to the labels; a blank label records the sentiment alone
+    f = tmp_path / "team.csv"
+    f.write_text(f"id,label,sentiment\n{first},,negative\n{second},{category},neutral\n{third},,\n",
+                 encoding="utf-8")
+    assert main(["-w", root, "label", "--from", str(f)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Applied 1 labels" in out and "Recorded 1 sentiments (1 already so)." in out
+    assert ws.store.sentiments()[second].sentiment == "neutral" and third not in ws.store.sentiments()
+    assert ws.store.get(second).label == category
+
+    # one bad sentiment applies nothing; undo takes back the latest sentiment
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"id,sentiment\n{third},positive\n{first},angry\n", encoding="utf-8")
+    assert main(["-w", root, "label", "--from", str(bad)]) == 2
+    assert "line 3: sentiment 'angry' is not one of negative, neutral, positive" in capsys.readouterr().err
+    assert third not in ws.store.sentiments()
+    assert main(["-w", root, "undo", second]) == 0
+    assert ws.store.sentiments()[second].sentiment == "positive" and ws.store.get(second).label == category

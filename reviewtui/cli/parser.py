@@ -87,7 +87,9 @@ def add_workspace_commands(commands: Commands) -> None:
     s = commands.add("label", "label assets headlessly: --from FILE.csv, or ID LABEL", "workspace:cmd_label")
     s.add_argument("id", nargs="?")
     s.add_argument("label", nargs="?")
-    s.add_argument("--from", dest="from_file", help="CSV with id,label[,status] rows")
+    s.add_argument("--from", dest="from_file", help="CSV with id,label[,status][,sentiment] rows")
+    s.add_argument("--sentiment", choices=("negative", "neutral", "positive"),
+                   help="record the review's sentiment too (or alone: reviewtui label ID --sentiment positive)")
 
     s = commands.add("skip", "skip an asset with a reason", "workspace:cmd_skip")
     s.add_argument("id")

@@ -38,14 +38,26 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_label(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     if args.from_file:
+        if args.sentiment:
+            raise ReviewtuiError("--sentiment labels one review (reviewtui label ID --sentiment positive); "
+                                 "a file gives its sentiments in a sentiment column")
         res = ws.label_from_csv(args.from_file)
-        render.print_lines([f"Applied {res.recorded} labels from {args.from_file} ({res.unchanged} already so, "
-                            f"{res.rows} rows)."])
+        lines = [f"Applied {res.recorded} labels from {args.from_file} ({res.unchanged} already so, {res.rows} rows)."]
+        if res.sentiments_recorded or res.sentiments_unchanged:
+            lines.append(f"Recorded {res.sentiments_recorded} sentiments ({res.sentiments_unchanged} already so).")
+        render.print_lines(lines)
         return 0
-    if not (args.id and args.label):
-        raise ReviewtuiError("give --from FILE.csv, or an asset id and a label: reviewtui label ID LABEL")
-    ev = ws.label(args.id, args.label)
-    render.print_lines([f"{ev.external_id}: {ev.category}"])
+    if not (args.id and (args.label or args.sentiment)):
+        raise ReviewtuiError("give --from FILE.csv, or an asset id and a label and/or --sentiment: "
+                             "reviewtui label ID LABEL [--sentiment positive]")
+    lines = []
+    if args.label:
+        ev = ws.label(args.id, args.label)
+        lines.append(f"{ev.external_id}: {ev.category}")
+    if args.sentiment:
+        ev = ws.label_sentiment(args.id, args.sentiment)
+        lines.append(f"{ev.external_id}: sentiment {ev.category}")
+    render.print_lines(lines)
     return 0
 
 
