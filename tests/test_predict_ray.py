@@ -59,9 +59,10 @@ def ray_cluster():
     temp = Path(tempfile.mkdtemp(prefix="rt-ray-", dir="/tmp"))  # Ray's socket paths must stay short
     port = free_port()
     # the cluster and this process share a token of their own (Ray's token authentication), so a
-    # token file another Ray left in ~/.ray never decides whether they can talk
-    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    saved = {k: os.environ.get(k) for k in auth}
+    # token file another Ray left in ~/.ray never decides whether they can talk. Ray reads its
+    # authentication mode and token once per process: they stay set after this module, so a local
+    # Ray started later in the same test run (the tuning tests) gets the same mode and token
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.environ.get("RAY_AUTH_TOKEN") or secrets.token_hex(32)}
     os.environ.update(auth)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "RAY_USAGE_STATS_ENABLED": "0", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
@@ -89,11 +90,6 @@ def ray_cluster():
         for proc in reversed(procs):
             stop_group(proc)
         log.close()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         shutil.rmtree(temp, ignore_errors=True)
 
 
