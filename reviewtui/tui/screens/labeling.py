@@ -6,6 +6,8 @@ active-learning strategy and re-rank, v evidence-span mode (left/right move over
 selects a word, a number key labels with the selected words as evidence spans). The queue comes
 from the store (priorities set by active learning). ``[active_learning] retrain_every = N`` re-ranks
 it in the background after every N labels; ``0`` never does by itself: r does it when asked.
+/ search, f filters, B bulk label, L learning curves and the stop line: see
+:mod:`reviewtui.tui.screens.labeling_loop`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import Asset
 from reviewtui.tui.messages import QueueLoaded, RerankFinished, SentToReview, SuggestionsReady
-from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.screens.labeling_loop import LOOP_BINDINGS, LoopControls
 
 WORD_RE = re.compile(r"\S+")
 QUEUE_CHUNK = 50
@@ -44,7 +46,7 @@ def stars(score: Any) -> str:
     return "★" * n + "☆" * (5 - n)
 
 
-class LabelingScreen(WorkspaceScreen):
+class LabelingScreen(LoopControls):
     MODE = "labeling"
     FUNCTION_KEY_TABS = True
     BINDINGS = [
@@ -60,6 +62,7 @@ class LabelingScreen(WorkspaceScreen):
         Binding("v", "evidence", "Evidence", id="labeling.evidence"),
         Binding("space", "toggle_word", "Select word", show=False, id="labeling.word"),
         Binding("escape", "leave_evidence", "Leave evidence mode", show=False, id="labeling.leave"),
+        *LOOP_BINDINGS,
     ]
 
     index: reactive[int] = reactive(0, init=False)
@@ -80,6 +83,7 @@ class LabelingScreen(WorkspaceScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="labeling"):
             with Vertical(id="review-pane"):
+                yield from self.compose_filter_bar()
                 yield Static(id="review-meta")
                 with VerticalScroll(id="review-scroll", can_focus=False):
                     yield Static(id="review-text")
@@ -94,13 +98,15 @@ class LabelingScreen(WorkspaceScreen):
                 queue = Static(id="queue-info")
                 queue.border_title = "Queue"
                 yield queue
+        yield from self.compose_stop_line()
 
     def on_mount(self) -> None:
         self.strategy = self.ws.settings.active_learning.strategy
         self.load_queue()
+        self.start_loop()
 
     def workspace_changed(self) -> None:
-        self.render_review()
+        self.reload_upcoming()  # a new category's reviews may come first now
 
     @property
     def assist(self) -> bool:
@@ -121,7 +127,9 @@ class LabelingScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def load_queue(self) -> None:
         seen = [a.external_id for a in self.items]
-        self.post_message(QueueLoaded(self.ws.queue(QUEUE_CHUNK, exclude=seen), QUEUE_CHUNK))
+        page = self.filtered_page(seen, QUEUE_CHUNK) if self.filtered else self.ws.queue(QUEUE_CHUNK, exclude=seen)
+        if self.still_wanted():  # not replaced by a load for another filter
+            self.post_message(QueueLoaded(page, QUEUE_CHUNK))
 
     @on(QueueLoaded)
     def add_items(self, message: QueueLoaded) -> None:
@@ -137,9 +145,11 @@ class LabelingScreen(WorkspaceScreen):
         if not ids or not self.assist:
             return
         self.post_message(SuggestionsReady(self.ws.suggestions(ids)))
+        self.after_suggestions()
 
     @on(SuggestionsReady)
     def add_suggestions(self, message: SuggestionsReady) -> None:
+        self.note_suggestions(message.suggestions)
         for ext, value in (message.suggestions or {}).items():
             if isinstance(value, dict):
                 value = (value.get("label"), value.get("confidence"))
@@ -225,9 +235,9 @@ class LabelingScreen(WorkspaceScreen):
         if not self.assist:
             return "[dim]suggestions are off[/dim]"
         if asset is None or asset.external_id not in self.suggestions:
-            return "[dim]no suggestion yet: train a model (tune, 4)[/dim]"
+            return self.waiting_text()
         label, confidence = self.suggestions[asset.external_id]
-        return f"[b]{label}[/b]  {confidence:.0%}"
+        return f"[b]{label}[/b]  {confidence:.0%}" + self.source_text()
 
     def queue_text(self) -> str:
         position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"
@@ -370,7 +380,8 @@ class LabelingScreen(WorkspaceScreen):
     def action_strategy(self) -> None:
         current = STRATEGIES.index(self.strategy) if self.strategy in STRATEGIES else -1
         self.strategy = STRATEGIES[(current + 1) % len(STRATEGIES)]
-        self.notify(f"strategy: {self.strategy}; re-ranking the queue")
+        weakest = self.ws.weakest_category() if self.strategy == "weakest" else None
+        self.notify(say.strategy_notice(self.strategy, weakest, self.ws.taxonomy), markup=False)
         self.rerank()
 
     def action_rerank(self) -> None:
@@ -399,7 +410,8 @@ class LabelingScreen(WorkspaceScreen):
     def rerank_queue(self, strategy: str | None, refit_for: list[str] | None = None) -> None:
         ranked = False
         try:
-            self.ws.queue_batch(strategy=strategy)
+            self.ws.queue_batch(strategy=strategy, **self.queue_scope())
+            self.after_rerank()
             if refit_for is not None:
                 self.post_message(SuggestionsReady(self.ws.suggestions(refit_for, refit=True)))
             ranked = True
