@@ -339,8 +339,13 @@ class Workspace:
             steps.append("train a model: reviewtui train (or reviewtui tune --trials 20)")
         if models:
             steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
+        stop = self._stop_status()
+        if stop is not None and stop["stop"]:
+            steps.insert(0, "the stop signal says further labels change little: export a version and train a model "
+                            "(reviewtui export, reviewtui train), or look for what the taxonomy misses "
+                            "(reviewtui discover)")
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
-                               versions, models, steps, self._stop_status())
+                               versions, models, steps, stop)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()

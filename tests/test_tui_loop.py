@@ -92,8 +92,10 @@ async def test_search_and_filters_narrow_the_queue_and_label_in_order(fixture_ws
         await settle(app, pilot)
         assert ws.store.get(wanted[0]).label == "INTERFACE"
         assert screen.current.external_id == wanted[1]
+        labeled = ws.store.counts_by_status()["LABELED"]
         await pilot.press("f", *"stars=2 version=4.5", "enter")
         await settle(app, pilot)
+        assert ws.store.counts_by_status()["LABELED"] == labeled  # the digits went into the box, not labels
         both = ws.find(["stars=2", "version=4.5"], "layout OR font").ids
         assert [a.external_id for a in screen.items] == both and both
         assert "stars 2; version 4.5" in text_of(screen, "#filter-line")
