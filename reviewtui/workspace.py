@@ -37,8 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.modeling.embeddings import EmbeddingCache
 
 STORE_NAME = "reviewtui.db"
-PRIOR_POOL = 1000  # unlabeled reviews the zero-shot scores are centred on
+PRIOR_POOL = 256  # unlabeled reviews the zero-shot scores are centred on (their mean similarity)
 DISCOVER_LIMIT = 3000  # reviews clustered by discover (a sample of larger selections)
+EMBED_CHUNK = 256  # reviews embedded at a time in the background after a refit
 
 
 def default_author() -> str:
@@ -510,7 +511,9 @@ class Workspace:
         al = self.settings.active_learning
         within = self.find(filters, search).ids if (filters or search) else None
         target = self.weakest_category() if check_strategy(strategy or al.strategy) == "weakest" else None
-        return build_queue(self.store, self.taxonomy, self.backend, self._loop_cache, al, strategy, size,
+        # its own embedding cache, as before: a long first embedding of the candidates does not hold
+        # up the suggestions, which use the Suggester's
+        return build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache, al, strategy, size,
                            seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
                            on_fit=self._after_refit if apply else None, on_event=on_event, cancel=cancel)
 
@@ -737,8 +740,22 @@ class Workspace:
 
         al = self.settings.active_learning
         cache = self._loop_cache()
+
+        def embed(texts: Sequence[str]):
+            # in chunks, letting go of the cache between them: a suggestion asked for meanwhile
+            # waits for one chunk, not for thousands of reviews embedded the first time
+            import time
+
+            import numpy as np
+
+            parts = []
+            for start in range(0, len(texts), EMBED_CHUNK):
+                parts.append(cache.embed(list(texts[start:start + EMBED_CHUNK])))
+                time.sleep(0.005)
+            return np.concatenate(parts) if parts else cache.embed([])
+
         with self._loop_lock:
-            rec = record_round(self.store, refit.model, cache.embed, self.taxonomy, al,
+            rec = record_round(self.store, refit.model, embed, self.taxonomy, al,
                                X_labeled=refit.X_labeled, y_labeled=refit.y_labeled)
             if rec is None:  # the labels of the last round: the same model, the same predictions
                 return None
@@ -747,7 +764,7 @@ class Workspace:
             else:
                 pool = candidate_pool(self.store, al.candidates)
                 ids = [a.external_id for a in pool]
-                X = cache.embed([a.text for a in pool])
+                X = embed([a.text for a in pool])
                 proba = proba_for(refit.model, X, refit.classes)
                 prior = self._loop_prior()
                 if prior is not None:
