@@ -177,12 +177,6 @@ class Config:
     def name(self) -> str:
         return self.settings.workspace.name or self.path.parent.name
 
-    def section(self, name: str) -> dict[str, Any]:  # TRANSITIONAL: removed once every call site reads .settings
-        return to_toml_dict(getattr(self.settings, section_names()[name]))
-
-    def set_section(self, name: str, values: dict[str, Any]) -> None:  # TRANSITIONAL, as above
-        self.update_section(name, values, save=False)
-
     def update_section(self, name: str, values: dict[str, Any], *, save: bool = True,
                        drop: tuple[str, ...] = ()) -> None:
         """Set ``values`` in TOML section ``name`` (and remove the keys in ``drop``), validate the

@@ -84,8 +84,12 @@ class TrainingSettings:
                                               "(0 = never stop early).", lo=0, hi=1000)
     class_weights: str = setting("auto", "auto weighs rare categories up in the loss; none weighs all alike.",
                                  choices=("auto", "none"))
-    ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with the quick model "
-                                         "(kept only when it scores better on validation).")
+    ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with the quick model.")
+    ensemble_features: str = setting("packaged", "What the ensemble's quick half reads: packaged (the packaged "
+                                                 "MiniLM's embeddings: a second encoder over the same tokens, the "
+                                                 "more accurate on dataset-11) or finetuned (the fine-tuned encoder's "
+                                                 "own output: one forward pass, faster).",
+                                     choices=("packaged", "finetuned"))
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,18 @@ class SentimentSettings:
     """[sentiment]"""
     model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), none, or a "
                                   "Hugging Face sentiment model folder.")
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """[predict]: running a saved model over every review."""
+    precision: str = setting("auto", "auto (bf16 on a GPU; int8 on the CPU when it gave fp32's label on at least "
+                                     "99.5% of the held-out reviews), fp32, bf16 (GPU) or int8 (CPU).",
+                             choices=("auto", "fp32", "bf16", "int8"))
+    ray_actors: int = setting(0, "Prediction actors on a Ray cluster (0 = one per GPU, or one per "
+                                 "ray_cpus_per_actor CPUs of the cluster).", lo=0, hi=100_000)
+    ray_cpus_per_actor: int = setting(2, "CPUs each prediction actor reserves on a Ray cluster without GPUs.",
+                                      lo=1, hi=4096)
 
 
 @dataclass(frozen=True)
@@ -209,6 +225,7 @@ class Settings:
     training: TrainingSettings = field(default_factory=TrainingSettings)
     tuning: TuningSettings = field(default_factory=TuningSettings)
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
+    predict: PredictSettings = field(default_factory=PredictSettings)
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     kili: KiliSettings = field(default_factory=KiliSettings)

@@ -23,7 +23,7 @@ from reviewtui.files import utc_now
 STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
 SOURCES = ("human", "model", "kili", "import")
 TRAINING_STATUSES = ("LABELED", "REVIEWED", "TO_REVIEW")  # the statuses whose label a model learns from
-SCHEMA_VERSION = 2  # 2: full-text index (assets_fts) and metadata indexes
+SCHEMA_VERSION = 3  # 2: full-text index (assets_fts) and metadata indexes; 3: labels.history_only
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS labels (
     prev_status TEXT,
     prev_skipped INTEGER,
     prev_skip_reason TEXT,
-    note TEXT
+    note TEXT,
+    history_only INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS labels_asset ON labels(asset_id, id);
 CREATE TRIGGER IF NOT EXISTS labels_append_only_update BEFORE UPDATE ON labels
@@ -143,7 +144,8 @@ class Asset:
 class LabelEvent:
     """One row of the append-only history. ``kind`` is "label", "skip", "status", "undo" or
     "confirm" (a label checked and kept as it is). ``prev_status`` is the asset's status before
-    the event (None for undo rows)."""
+    the event (None for undo rows). ``history_only``: a label that never was the asset's
+    effective label (another author's label of a consensus pull)."""
 
     id: int
     external_id: str
@@ -156,6 +158,7 @@ class LabelEvent:
     undoes: int | None = None
     note: str | None = None
     prev_status: str | None = None
+    history_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,25 +244,49 @@ class LocalStore:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._migrate()
 
-    def _migrate(self) -> None:
-        """Bring a store made by an older version up to SCHEMA_VERSION (one transaction): build the
-        full-text index over the existing texts and the metadata indexes."""
-        try:
-            version = int(self.get_meta("schema_version", "1") or 1)
-        except (sqlite3.DatabaseError, ValueError) as exc:
-            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
-        if version >= SCHEMA_VERSION:
-            return
-        with self._lock:
-            self._db.executescript("BEGIN IMMEDIATE;" + SEARCH_SCHEMA +
-                                   "INSERT INTO assets_fts(assets_fts) VALUES ('rebuild');"
-                                   "INSERT INTO meta VALUES ('schema_version', '2') "
-                                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value;"
-                                   "COMMIT;")
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older reviewtui up to :data:`SCHEMA_VERSION`, each step in one
+        transaction and each checked against the store itself (so a store migrated by another process
+        while this one waited is left alone):
+
+        * the full-text index over the texts, the metadata indexes and the predictions table
+          (version 2), built over the existing assets;
+        * ``labels.history_only`` (version 3), which marks the label rows that never were the asset's
+          effective label (another author's label of a consensus pull). Older stores did not say so;
+          the rows that cannot have been effective are marked: a label row, not undone, after the
+          asset's effective label event (or on an asset without one)."""
+        try:
+            with self._lock:
+                tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(labels)")}
+        except sqlite3.DatabaseError as exc:
+            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
+        if "labels" not in tables or "assets" not in tables:
+            return
+        if "assets_fts" not in tables:
+            with self._lock:
+                self._db.executescript("BEGIN IMMEDIATE;" + SEARCH_SCHEMA +
+                                       "INSERT INTO assets_fts(assets_fts) VALUES ('rebuild');"
+                                       "COMMIT;")
+        if "history_only" not in columns:
+            with self.transaction() as db:
+                if "history_only" not in {r[1] for r in db.execute("PRAGMA table_info(labels)")}:
+                    db.execute("ALTER TABLE labels ADD COLUMN history_only INTEGER NOT NULL DEFAULT 0")
+                    db.execute("DROP TRIGGER IF EXISTS labels_append_only_update")
+                    db.execute(
+                        "UPDATE labels SET history_only = 1 WHERE kind = 'label' "
+                        "AND id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) "
+                        "AND id > COALESCE((SELECT label_event FROM assets WHERE assets.id = labels.asset_id), 0)")
+                    db.execute("CREATE TRIGGER labels_append_only_update BEFORE UPDATE ON labels "
+                               "BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END")
+        if self.get_meta("schema_version") != str(SCHEMA_VERSION):
+            with self.transaction() as db:
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -582,14 +609,14 @@ class LocalStore:
 
     def _append(self, db: sqlite3.Connection, asset_id: int, kind: str, *, category: str | None = None,
                 spans: Any = None, author: str, source: str, at: str, undoes: int | None = None,
-                prev: tuple | None = None, note: str | None = None) -> int:
+                prev: tuple | None = None, note: str | None = None, history_only: bool = False) -> int:
         if source not in SOURCES:
             raise ValueError(f"unknown label source {source!r}")
         cur = db.execute(
             "INSERT INTO labels (asset_id, kind, category, spans, author, source, created_at, undoes, "
-            "prev_status, prev_skipped, prev_skip_reason, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "prev_status, prev_skipped, prev_skip_reason, note, history_only) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (asset_id, kind, category, json.dumps(spans) if spans is not None else None, author, source, at,
-             undoes, *(prev or (None, None, None)), note))
+             undoes, *(prev or (None, None, None)), note, int(history_only)))
         return int(cur.lastrowid)
 
     def add_label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
@@ -622,7 +649,8 @@ class LocalStore:
                         unchanged += 1
                         continue
                     self._append(db, asset_id, "label", category=r.category, spans=r.spans, author=r.author,
-                                 source=r.source, at=r.at or utc_now(), prev=(old_status, old_skipped, old_reason))
+                                 source=r.source, at=r.at or utc_now(), prev=(old_status, old_skipped, old_reason),
+                                 history_only=True)
                     recorded += 1
                     continue
                 if old_label == r.category and old_status == r.status and bool(old_skipped) == r.skipped:
@@ -688,10 +716,11 @@ class LocalStore:
         return LabelEvent(event, str(external_id), "skip", None, None, author, source, at, note=reason.strip())
 
     def set_status(self, external_ids: Iterable[str], status: str, *, author: str = "local",
-                   source: str = "human") -> int:
-        """Move assets to ``status`` (recorded in the history). Returns how many changed."""
+                   source: str = "human", at: str | None = None) -> int:
+        """Move assets to ``status`` (recorded in the history, at ``at``: default now). Returns how
+        many changed."""
         self._check_status(status)
-        at = utc_now()
+        at = at or utc_now()
         changed = 0
         with self.transaction() as db:
             for ext in dict.fromkeys(str(e) for e in external_ids):
@@ -705,9 +734,11 @@ class LocalStore:
         return changed
 
     def undo_last(self, *, author: str | None = None, external_id: str | None = None) -> LabelEvent | None:
-        """Undo the latest label/skip/status event (of ``author`` or on ``external_id`` when given)
-        that is not itself undone; restores the previous label, status and skip flag. Returns the
-        undone event, or None when there is nothing to undo."""
+        """Undo the latest label/skip/status/confirm event (of ``author`` or on ``external_id`` when
+        given) that is not itself undone; restores the previous label, status and skip flag. The
+        effective label is recomputed from the asset's own effective history: another author's
+        history-only label never becomes it, and undoing such a label leaves the asset as it is.
+        Returns the undone event, or None when there is nothing to undo."""
         at = utc_now()
         with self.transaction() as db:
             where = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
@@ -720,16 +751,19 @@ class LocalStore:
                 params.append(str(external_id))
             row = db.execute(
                 "SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
-                "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note "
+                "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note, l.history_only "
                 "FROM labels l JOIN assets a ON a.id = l.asset_id WHERE " + " AND ".join(where) +
                 " ORDER BY l.id DESC LIMIT 1", params).fetchone()
             if row is None:
                 return None
             ev_id, asset_id, ext, kind = row[0], row[1], row[2], row[3]
             self._append(db, asset_id, "undo", author=author or row[6], source=row[7], at=at, undoes=ev_id)
-            # the effective label is the latest label event that is not undone
+            if row[13]:  # a history-only label never changed the asset: nothing to restore
+                return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
+                                  row[8], note=row[12], history_only=True)
+            # the effective label is the latest effective label event that is not undone
             prev_label = db.execute(
-                "SELECT id, category FROM labels WHERE asset_id = ? AND kind = 'label' AND "
+                "SELECT id, category FROM labels WHERE asset_id = ? AND kind = 'label' AND history_only = 0 AND "
                 "id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
                 (asset_id,)).fetchone()
             db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
@@ -741,13 +775,13 @@ class LocalStore:
 
     def label_history(self, external_id: str | None = None) -> list[LabelEvent]:
         sql = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
-               "l.undoes, l.note, l.prev_status FROM labels l JOIN assets a ON a.id = l.asset_id")
+               "l.undoes, l.note, l.prev_status, l.history_only FROM labels l JOIN assets a ON a.id = l.asset_id")
         params: tuple = ()
         if external_id is not None:
             sql += " WHERE a.external_id = ?"
             params = (str(external_id),)
         return [LabelEvent(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9],
-                           r[10])
+                           r[10], bool(r[11]))
                 for r in self._read(sql + " ORDER BY l.id", params)]
 
     def latest_spans(self, external_id: str) -> list[dict[str, Any]] | None:

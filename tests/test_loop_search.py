@@ -10,7 +10,7 @@ import pytest
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.loop.search import QueueFilter, bulk_label, find, fts_query, parse_filters, plain_words
-from reviewtui.store import SCHEMA, AssetQuery, LabelRow, LocalStore, NewAsset
+from reviewtui.store import SCHEMA, SCHEMA_VERSION, AssetQuery, LabelRow, LocalStore, NewAsset
 
 TAX = Taxonomy.default()
 
@@ -77,7 +77,7 @@ def test_an_old_store_gets_its_index_when_opened(tmp_path):
                    "('o1', 'old review about the paywall', 'h', '{\"score\": 2}', 'now', 'now')")
     s = LocalStore(path)
     assert s.find_ids(AssetQuery(match="paywall")) == ["o1"]
-    assert s.get_meta("schema_version") == "2"
+    assert s.get_meta("schema_version") == str(SCHEMA_VERSION)
     s.add_assets([NewAsset("o2", "new paywall review")])
     assert sorted(s.find_ids(AssetQuery(match="paywall", stars=(2,)))) == ["o1"]
     s.close()

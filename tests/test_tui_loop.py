@@ -168,6 +168,39 @@ async def test_the_stop_line_and_the_learning_curves(fixture_ws):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is not curves
+        await pilot.press("f1")  # the status screen says it too
+        await settle(app, pilot)
+        assert app.current_mode == "status"
+        assert "stop signal:" in text_of(app.screen, "#status-next")
+        assert "further labels change little" in text_of(app.screen, "#status-next")
+
+
+async def test_search_narrows_the_labeling_queue_not_a_review_queue(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"layout", "enter")
+        await settle(app, pilot)
+        screen = app.screen
+        found = ws.find(search="layout")
+        assert [a.external_id for a in screen.items] == found.ids
+        assert text_of(screen, "#filter-line").startswith("filter:")
+        await pilot.press("D")  # the disagreements: a review queue, not filtered
+        await settle(app, pilot)
+        assert screen.in_review_queue
+        assert "not filtered" in text_of(screen, "#filter-line")
+        await pilot.press("slash")
+        await pilot.pause()
+        assert not screen.query_one("#filter-input").display
+        await pilot.press("A")  # back to the labeling queue: still filtered
+        await settle(app, pilot)
+        assert [a.external_id for a in screen.items] == found.ids
+        assert text_of(screen, "#filter-line").startswith("filter:")
+        await pilot.press("f7")  # the discover screen is 7
+        await settle(app, pilot)
+        assert app.current_mode == "discover"
+    assert "search and filters narrow the labeling queue: press A first" in app.notes
 
 
 async def test_t_cycles_to_the_weakest_strategy_and_names_the_category(fixture_ws):
@@ -227,7 +260,7 @@ async def test_discover_makes_a_cluster_a_category_whose_reviews_are_queued(fixt
     app = make_app(ws, start="labeling")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("f6")                     # the discover screen (the digits label here)
+        await pilot.press("f7")                     # the discover screen (the digits label here)
         await settle(app, pilot)
         screen = app.screen
         assert app.current_mode == "discover" and screen.selection == "other"
@@ -267,3 +300,12 @@ async def test_discover_without_a_selection_to_look_into_says_why(fixture_ws):
     assert any("nothing to discover: the selection (labeled Other or Multi label) has no review" in n
                for n in app.notes)
     assert any(n.startswith("discover first (d)") for n in app.notes)
+
+
+async def test_the_seven_screens_tabs_fit_80_columns(fixture_ws):
+    app = make_app(fixture_ws, start="labeling")  # the labeling screen's tabs are the widest (F1-F7)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tabs = list(app.screen.query(".tab"))
+        assert [str(t.render()).split()[0] for t in tabs] == [f"F{n}" for n in range(1, 8)]
+        assert tabs[-1].region.right <= 80

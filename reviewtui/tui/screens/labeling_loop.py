@@ -135,11 +135,26 @@ class LoopControls(WorkspaceScreen):
             say.filter_header(message.description, message.total) + " · B label them all")
 
     # -- search and filters -----------------------------------------------------------------
+    def in_labeling_queue(self) -> bool:
+        """Search and filters narrow the labeling queue (A), not the review queues (S, T, D)."""
+        if getattr(self, "in_review_queue", False):
+            self.notify("search and filters narrow the labeling queue: press A first", severity="warning")
+            return False
+        return True
+
+    def queue_chosen(self) -> None:
+        """After A/S/T/D: a review queue is not filtered (the filter stays for the labeling queue,
+        whose first page shows it again)."""
+        if self.filtered and getattr(self, "in_review_queue", False):
+            self.query_one(FilterBar).show("this review queue is not filtered: A goes back to the filtered queue")
+
     def action_search(self) -> None:
-        self.query_one(FilterBar).open("search", self.search_text, SEARCH_HINT)
+        if self.in_labeling_queue():
+            self.query_one(FilterBar).open("search", self.search_text, SEARCH_HINT)
 
     def action_filter(self) -> None:
-        self.query_one(FilterBar).open("filter", self.filter_text, FILTER_HINT)
+        if self.in_labeling_queue():
+            self.query_one(FilterBar).open("filter", self.filter_text, FILTER_HINT)
 
     @on(FilterBar.Submitted)
     def apply_filter(self, message: FilterBar.Submitted) -> None:
@@ -171,6 +186,8 @@ class LoopControls(WorkspaceScreen):
         from reviewtui.tui.screens.bulk import BulkLabelDialog
 
         ws = self.ws
+        if not self.in_labeling_queue():
+            return
         if not self.filtered:
             self.notify("B labels the filtered queue: search with / or filter with f first",
                         severity="warning")
