@@ -58,10 +58,8 @@ def ray_cluster():
         pytest.skip("the ray command is not installed beside this Python")
     temp = Path(tempfile.mkdtemp(prefix="rt-ray-", dir="/tmp"))  # Ray's socket paths must stay short
     port = free_port()
-    # the cluster and this process share a token of their own (Ray's token authentication), so a
-    # token file another Ray left in ~/.ray never decides whether they can talk. Ray reads its
-    # authentication mode and token once per process: they stay set after this module, so a local
-    # Ray started later in the same test run (the tuning tests) gets the same mode and token
+    # the cluster and this process share the test run's token (Ray's token authentication, set in
+    # conftest.py for every Ray of the run: Ray reads its authentication mode once per process)
     auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.environ.get("RAY_AUTH_TOKEN") or secrets.token_hex(32)}
     os.environ.update(auth)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
