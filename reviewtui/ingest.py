@@ -42,7 +42,11 @@ META_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MAX_FIELD_CHARS = 100_000
 
-URL_RE = r"(?:https?://|www\.)\S+"
+#: Every character Python's ``\s`` matches in text, spelled out: pyarrow's regex engine (RE2) runs a
+#: class of literal characters in C, but hands ``\s`` back to Python's ``re``, row by row.
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+URL_RE = "(?:https?://|www\\.)[^" + WHITESPACE + "]+"
+WHITESPACE_RE = "[" + WHITESPACE + "]+"
 HTML_RE = r"<[^>]{1,200}>"
 EMOJI_RE = ("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF\U00002B00-\U00002BFF"
             "\U0000FE0F\U0000200D\U000020E3\U0001F3FB-\U0001F3FF\U00002190-\U000021FF\U00003030\U0000303D"
@@ -226,11 +230,11 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             report.changed[rule.replace("_", " ")] = int((new != cleaned).sum())
             cleaned = new
 
-    apply("remove_html", lambda s: s.map(html.unescape).str.replace(HTML_RE, " ", regex=True))
+    apply("remove_html", lambda s: _unescape(s).str.replace(HTML_RE, " ", regex=True))
     apply("remove_urls", lambda s: s.str.replace(URL_RE, " ", regex=True))
     apply("remove_emoji", lambda s: s.str.replace(EMOJI_RE, "", regex=True))
     apply("lowercase", lambda s: s.str.lower())
-    apply("collapse_whitespace", lambda s: s.str.replace(r"\s+", " ", regex=True).str.strip())
+    apply("collapse_whitespace", lambda s: s.str.replace(WHITESPACE_RE, " ", regex=True).str.strip())
     if rules["drop_empty"]:
         empty = (cleaned.str.strip() == "") & keep
         report.dropped["empty after cleaning"] = int(empty.sum())
@@ -251,21 +255,10 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         meta_cols.update({v: k for k, v in PII_COLUMNS.items() if k in columns})
 
     kept = df.index[keep]
-    metadata: list[dict[str, Any]] = []
-    meta_frame = {key: df[col].loc[kept].tolist() for key, col in meta_cols.items()}
-    for i in range(len(kept)):
-        item: dict[str, Any] = {}
-        for key, values in meta_frame.items():
-            v = values[i]
-            if v == "":
-                continue
-            if key in ("score", "thumbs_up"):
-                try:
-                    v = int(float(v))
-                except ValueError:
-                    pass
-            item[key] = v
-        metadata.append(item)
+    keys = list(meta_cols)
+    columns_kept = [_meta_values(key, df[meta_cols[key]].loc[kept].tolist()) for key in keys]
+    metadata: list[dict[str, Any]] = [{k: v for k, v in zip(keys, values) if v != ""}
+                                      for values in zip(*columns_kept)] if keys else [{} for _ in kept]
     if app or acol or default_app:
         apps = df[acol].loc[kept].str.strip().tolist() if acol else [""] * len(kept)
         for item, a in zip(metadata, apps):
@@ -278,6 +271,30 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     report.kept = len(kept)
     return ReviewBatch(path, table.sha256, ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),
                        metadata, [lab if lab else None for lab in labels], report)
+
+
+def _unescape(s):
+    """``html.unescape`` of every row; only rows with an ``&`` can change, so only they are visited."""
+    amp = s.str.contains("&", regex=False, na=False)
+    if not amp.any():
+        return s
+    out = s.copy()
+    out[amp] = s[amp].map(html.unescape)
+    return out
+
+
+def _meta_values(key: str, values: list[Any]) -> list[Any]:
+    """One metadata column's values; scores and thumbs-up counts become ints where they read as
+    numbers (``"4"``, ``"4.0"``), converting each distinct value once."""
+    if key not in ("score", "thumbs_up"):
+        return values
+    converted: dict[Any, Any] = {}
+    for v in set(values):
+        try:
+            converted[v] = int(float(v)) if v != "" else v
+        except (ValueError, OverflowError):
+            converted[v] = v
+    return [converted.get(v, v) for v in values]
 
 
 @dataclass(frozen=True)
