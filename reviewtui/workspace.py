@@ -27,7 +27,7 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows
 from reviewtui.settings import Settings
-from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore, NewAsset
+from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore
 from reviewtui.versions import (VersionInfo, export_version, list_versions, read_rows, register_versions,
                                 resolve_version)
 
@@ -238,8 +238,7 @@ class Workspace:
                 b.report.labels = sum(1 for lab in b.labels if lab is not None)
         emit(on_event, Progress("read", len(paths), len(paths)))
         results = self.store.import_batches([
-            ([NewAsset(e, t, m) for e, t, m in zip(b.external_ids, b.texts, b.metadata)],
-             str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
+            (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
         for b, (added, existing) in zip(batches, results):
             b.report.added, b.report.existing = added, existing
         if label_rows:
