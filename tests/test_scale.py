@@ -94,7 +94,7 @@ def test_the_queue_is_highest_priority_first_across_todo_and_ongoing(tmp_path):
         "ORDER BY priority DESC, id").fetchall()]
     assert [a.external_id for a in store.queue(12)] == expected[:12]
     assert [a.external_id for a in store.queue(5, exclude=expected[:3])] == expected[3:8]
-    assert expected[:4] == ["a41", "a45", "a50", "a0"]  # priority 9, then 5 (ONGOING a45, TODO a50: by id), then 0
+    assert expected[:4] == ["a41", "a45", "a50", "a20"]  # priority 9, then 5 (ONGOING a45, TODO a50: by id), then 0
 
 
 def test_a_schema_1_store_is_migrated_when_it_opens(tmp_path):
