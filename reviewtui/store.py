@@ -208,6 +208,10 @@ QUEUE_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE status = :status AND skippe
 # (the unary + keeps SQLite from preferring the status index and sorting every labeled row)
 LABELED_SQL = ("SELECT id, external_id, skipped, status, label, text, remote_id FROM assets "
                "WHERE label IS NOT NULL AND +status IN ({marks}) ORDER BY id")
+# a version's rows, ready to write: id (the remote id when there is one), externalId, skipped, status, label, content
+EXPORT_SQL = ("SELECT COALESCE(NULLIF(remote_id, ''), CAST(id AS TEXT)), external_id, 'False', status, label, text "
+              "FROM assets WHERE label IS NOT NULL AND +skipped = 0 AND +status IN ({statuses}) "
+              "AND +label IN ({labels}) ORDER BY id")
 TRAINING_SQL = ("SELECT external_id, text, label FROM assets WHERE label IS NOT NULL AND +skipped = 0 AND +status IN ("
                 + ", ".join(f"'{s}'" for s in TRAINING_STATUSES) + ") ORDER BY id")
 HISTORY_SQL = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
@@ -228,7 +232,8 @@ HOT_QUERIES: dict[str, str] = {
     "asset by id": ASSET_SQL,
     "label: asset row": ASSET_ROW_SQL,
     "queue / next review": QUEUE_SQL,
-    "export: labeled rows": LABELED_SQL.format(marks=":status, :status"),
+    "labeled rows": LABELED_SQL.format(marks=":status, :status"),
+    "export: version rows": EXPORT_SQL.format(statuses=":status, :status", labels=":ext, :ext"),
     "training labels": TRAINING_SQL,
     "label history of an asset": HISTORY_SQL + " WHERE a.external_id = :ext ORDER BY l.id",
     "label: last spans": LAST_SPANS_SQL,
@@ -687,6 +692,14 @@ class LocalStore:
         """(id, external_id, skipped, status, label, text, remote_id) of labeled assets in order."""
         marks = ",".join("?" * len(statuses))
         return self._read(LABELED_SQL.format(marks=marks), list(statuses))
+
+    def export_rows(self, statuses: Sequence[str], labels: Sequence[str]) -> list[tuple[str, str, str, str, str, str]]:
+        """(id, externalId, "False", status, label, content) of the non-skipped assets with one of
+        ``statuses`` and one of ``labels``, in store order: a dataset version's rows, as written."""
+        if not statuses or not labels:
+            return []
+        sql = EXPORT_SQL.format(statuses=",".join("?" * len(statuses)), labels=",".join("?" * len(labels)))
+        return self._read(sql, [*statuses, *labels])
 
     def last_change(self) -> str | None:
         return self._read(LAST_CHANGE_SQL)[0][0]

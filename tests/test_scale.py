@@ -53,8 +53,8 @@ def busy_store(path) -> LocalStore:
 def test_no_hot_query_scans_the_assets_or_labels_table(tmp_path):
     store = busy_store(tmp_path / "s.db")
     plans = store.query_plans()
-    assert {"status counts", "queue / next review", "export: labeled rows", "label history of an asset",
-            "undo", "status: last change"} <= set(plans)
+    assert {"status counts", "queue / next review", "export: version rows", "labeled rows",
+            "label history of an asset", "undo", "status: last change"} <= set(plans)
     assert full_scans(plans) == {}
     # the check does see a scan when there is one
     bad = [str(r[-1]) for r in sqlite3.connect(store.path).execute(
@@ -205,3 +205,64 @@ def test_the_demo_generator_streams_the_same_bytes_for_the_same_seed(tmp_path):
     stamps = [r["at"] for r in rows]
     assert stamps == sorted(stamps, reverse=True)  # newest first
     assert not [p for p in (tmp_path / "one").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_big_versions_are_read_and_compared_column_wise_with_the_same_result(tmp_path):
+    import random
+
+    from reviewtui.diff import diff_versions
+    from reviewtui.versions import COLUMNS, CsvRows, read_rows
+
+    rng = random.Random(5)
+    labels = ["CONTENT", "INTERFACE", "PRICING"]
+    base = [[str(i), f"e{i}", "False", "LABELED", rng.choice(labels), f"review {i} " + "words, \"quoted\" " * 8]
+            for i in range(9000)]
+    changed = [list(r) for r in base if int(r[0]) % 50 != 7]  # removed
+    for r in changed[::40]:
+        r[4] = "PRICING" if r[4] != "PRICING" else "CONTENT"  # relabeled
+    for r in changed[::97]:
+        r[3] = "REVIEWED"
+    changed += [[str(i), f"e{i}", "False", "LABELED", "CONTENT", "new\nline"] for i in range(9000, 9100)]
+    repeated = changed + [list(changed[10])]  # a repeated id: the last one counts
+    repeated[-1][4] = "INTERFACE"
+    paths = []
+    for name, rows in (("a", base), ("b", changed), ("c", repeated)):
+        path = tmp_path / f"{name}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(COLUMNS)
+            w.writerows(rows)
+        paths.append(path)
+    assert paths[0].stat().st_size > 1_000_000
+    fast_a, fast_b = read_rows(paths[0]), read_rows(paths[1])
+    assert isinstance(fast_a, CsvRows) and isinstance(fast_b, CsvRows)
+    slow_a, slow_b = (list(csv.DictReader(open(p, encoding="utf-8", newline=""))) for p in paths[:2])
+    assert list(fast_a) == slow_a and fast_b[3] == slow_b[3] and fast_b[-1] == slow_b[-1] and len(fast_b) == len(slow_b)
+    fast, slow = diff_versions("a", fast_a, "b", fast_b), diff_versions("a", slow_a, "b", slow_b)
+    assert fast.to_dict() == slow.to_dict()
+    assert fast.counts["added"] == 100 and fast.counts["removed"] == 180 and fast.counts["relabeled"] > 200
+    assert fast.counts["status_changed"] > 50
+    # with a repeated id the row-by-row rules apply, on the same columns
+    fast_c = read_rows(paths[2])
+    slow_c = list(csv.DictReader(open(paths[2], encoding="utf-8", newline="")))
+    assert diff_versions("a", fast_a, "c", fast_c).to_dict() == diff_versions("a", slow_a, "c", slow_c).to_dict()
+
+
+def test_an_export_writes_the_bytes_it_always_wrote(tmp_path):
+    from reviewtui.config import Category, Taxonomy
+    from reviewtui.versions import COLUMNS, export_version
+
+    store = busy_store(tmp_path / "s.db")
+    store.set_remote_ids({"a4": "remote-4", "a6": ""})
+    taxonomy = Taxonomy([Category("CONTENT", "Content", "#000000", True), Category("PRICING", "Pricing", "#111111", True),
+                         Category("INTERFACE", "Interface", "#222222", False)])
+    info = export_version(store, taxonomy, tmp_path / "versions")
+    expected = io.StringIO()
+    w = csv.writer(expected, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for _id, ext, skipped, status, label, text, remote in store.labeled_rows(("LABELED", "REVIEWED")):
+        if not skipped and label in taxonomy.training_keys:
+            w.writerow((remote or str(_id), ext, "False", status, label, text))
+    assert info.csv_path.read_bytes() == expected.getvalue().encode("utf-8")
+    assert export_version(store, taxonomy, tmp_path / "versions") is None  # unchanged: nothing written
+    assert not [p for p in (tmp_path / "versions").iterdir() if p.name.endswith(".tmp")]
