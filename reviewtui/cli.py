@@ -274,7 +274,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import shutil
 
-    from reviewtui.demo import build_demo_workspace
+    from reviewtui.workspace import Workspace
 
     root = Path(args.dir)
     if (root / "reviewtui.toml").exists():
@@ -283,7 +283,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                  f"`reviewtui --workspace {root}` or rebuild it with --force")
         shutil.rmtree(root)
     with _ProgressSink() as sink:
-        ws = build_demo_workspace(root, size=args.size, seed=args.seed, on_event=sink)
+        ws = Workspace.demo(root, size=args.size, seed=args.seed, on_event=sink)
     _console().print(f"Demo workspace ready in {ws.root}: {ws.store.count()} reviews, "
                      f"{len(ws.versions())} versions. Open it with `reviewtui --workspace {root}`.")
     return 0
