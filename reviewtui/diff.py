@@ -17,6 +17,8 @@ class Change:
     before: str | None = None  # label (relabeled) or status (status) in A
     after: str | None = None   # label (relabeled) or status (status) in B
     label: str | None = None   # the label in B (or A for removed)
+    author: str | None = None  # who made the change (relabeled/status rows, when the store knows)
+    at: str | None = None      # when: the time of the label event that made it
 
 
 @dataclass

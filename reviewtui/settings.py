@@ -134,6 +134,24 @@ class ActiveLearningSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """[quality]: likely wrong labels, stars against text, reviewer statistics."""
+    folds: int = setting(10, "Cross-validation folds of the out-of-fold probabilities that rank suspect labels "
+                             "(fewer when a category has fewer labels).", lo=2, hi=50)
+    repeats: int = setting(3, "Differently shuffled fold splits whose out-of-fold probabilities are averaged.",
+                           lo=1, hi=20)
+    C: float = setting(2.0, "Inverse regularisation of the quick models fitted for the suspects.", lo=1e-6, hi=1e6)
+    method: str = setting("self_confidence", "cleanlab's label quality score that orders the suspects.",
+                          choices=("self_confidence", "normalized_margin", "confidence_weighted_entropy"))
+    seed: int = setting(0, "Seed of the fold splits.", lo=0)
+    star_threshold: float = setting(0.5, "How clearly the text must say the opposite of the stars (sentiment score "
+                                         "at or beyond this, on -1..1) for a review to count as stars against text.",
+                                    lo=0.0, hi=1.0)
+    session_gap_s: float = setting(600.0, "Seconds without an event after which an author's labeling session ends "
+                                          "(the gap is not counted as labeling time).", lo=1.0)
+
+
+@dataclass(frozen=True)
 class KiliSettings:
     """[kili]: the Kili backend. The API key comes from KILI_API_KEY (environment or .env), never from here."""
     retry_deadline: float = setting(3.0, "Seconds the SDK keeps retrying a failing request.", lo=0.01, hi=3600.0)
@@ -181,6 +199,7 @@ class Settings:
     tuning: TuningSettings = field(default_factory=TuningSettings)
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
     kili: KiliSettings = field(default_factory=KiliSettings)
     collect: CollectSettings = field(default_factory=CollectSettings)
     findings: FindingsSettings = field(default_factory=FindingsSettings)
@@ -333,7 +352,8 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
 
 
 __all__ = [
-    "ActiveLearningSettings", "BackendSettings", "CollectSettings", "FindingsSettings", "ImportSettings", "KiliSettings", "ModelSettings",
+    "ActiveLearningSettings", "BackendSettings", "CollectSettings", "FindingsSettings", "ImportSettings", "KiliSettings",
+    "ModelSettings", "QualitySettings",
     "SentimentSettings", "Settings", "TrainingSettings", "TuningSettings", "WorkspaceSettings",
     "describe", "load_settings", "parse_section", "section_names", "to_toml_dict", "with_overrides",
 ]

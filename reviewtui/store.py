@@ -164,7 +164,9 @@ class Asset:
 
 @dataclass(frozen=True)
 class LabelEvent:
-    """One row of the append-only history. ``kind`` is "label", "skip", "status" or "undo"."""
+    """One row of the append-only history. ``kind`` is "label", "skip", "status", "undo" or
+    "confirm" (a label checked and kept as it is). ``prev_status`` is the asset's status before
+    the event (None for undo rows)."""
 
     id: int
     external_id: str
@@ -176,11 +178,16 @@ class LabelEvent:
     created_at: str
     undoes: int | None = None
     note: str | None = None
+    prev_status: str | None = None
 
 
 @dataclass(frozen=True)
 class LabelRow:
-    """A label to record in bulk (``reviewtui label --from``, a Kili pull)."""
+    """A label to record in bulk (``reviewtui label --from``, a Kili pull).
+
+    ``current=False`` records an author's label in the history without making it the asset's
+    effective label (another author's label of a consensus pull): status and skip stay as they
+    are, and it is not recorded again while that author's latest label on the asset is the same."""
 
     external_id: str
     category: str
@@ -191,6 +198,7 @@ class LabelRow:
     at: str | None = None
     skipped: bool = False
     note: str | None = None  # why, in the history (e.g. "renamed BUG to DEFECT")
+    current: bool = True
 
 
 _ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, priority, remote_id, "
@@ -215,8 +223,9 @@ EXPORT_SQL = ("SELECT COALESCE(NULLIF(remote_id, ''), CAST(id AS TEXT)), externa
 TRAINING_SQL = ("SELECT external_id, text, label FROM assets WHERE label IS NOT NULL AND +skipped = 0 AND +status IN ("
                 + ", ".join(f"'{s}'" for s in TRAINING_STATUSES) + ") ORDER BY id")
 HISTORY_SQL = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
-               "l.undoes, l.note FROM labels l JOIN assets a ON a.id = l.asset_id")
-LAST_SPANS_SQL = "SELECT spans FROM labels WHERE asset_id = :asset AND kind = 'label' ORDER BY id DESC LIMIT 1"
+               "l.undoes, l.note, l.prev_status FROM labels l JOIN assets a ON a.id = l.asset_id")
+# the spans and author of an asset's effective label (the event it points at)
+LAST_LABEL_SQL = "SELECT l.spans, l.author FROM assets a JOIN labels l ON l.id = a.label_event WHERE a.id = :asset"
 LATEST_SPANS_SQL = ("SELECT l.spans FROM assets a JOIN labels l ON l.id = a.label_event "
                     "WHERE a.external_id = :ext")
 UNDO_SQL = ("SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
@@ -236,7 +245,7 @@ HOT_QUERIES: dict[str, str] = {
     "export: version rows": EXPORT_SQL.format(statuses=":status, :status", labels=":ext, :ext"),
     "training labels": TRAINING_SQL,
     "label history of an asset": HISTORY_SQL + " WHERE a.external_id = :ext ORDER BY l.id",
-    "label: last spans": LAST_SPANS_SQL,
+    "label: effective label's spans": LAST_LABEL_SQL,
     "evidence spans": LATEST_SPANS_SQL,
     "undo": UNDO_SQL.format(where=" AND ".join([*UNDO_WHERE, "l.author = :author"])),
     "undo: effective label": EFFECTIVE_LABEL_SQL,
@@ -578,7 +587,8 @@ class LocalStore:
 
     def add_labels(self, rows: Sequence[LabelRow]) -> tuple[int, int]:
         """Record many labels in one transaction; a row identical to the asset's current state
-        (same label, status and skip flag) is not appended again, so reruns are idempotent.
+        (same label, spans, status and skip flag, by the same author) is not appended again, so
+        reruns are idempotent.
         Returns (recorded, unchanged). Raises ReviewtuiError (nothing written) on an unknown id."""
         for r in rows:
             self._check_status(r.status)
@@ -586,9 +596,17 @@ class LocalStore:
         with self.transaction() as db:
             for r in rows:
                 asset_id, old_status, old_skipped, old_reason, old_label = self._asset_row(db, r.external_id)
+                if not r.current:
+                    if self._author_label(db, asset_id, r.author) == (r.category, r.spans):
+                        unchanged += 1
+                        continue
+                    self._append(db, asset_id, "label", category=r.category, spans=r.spans, author=r.author,
+                                 source=r.source, at=r.at or utc_now(), prev=(old_status, old_skipped, old_reason))
+                    recorded += 1
+                    continue
                 if old_label == r.category and old_status == r.status and bool(old_skipped) == r.skipped:
-                    last_spans = db.execute(LAST_SPANS_SQL, {"asset": asset_id}).fetchone()
-                    if (json.loads(last_spans[0]) if last_spans and last_spans[0] else None) == r.spans:
+                    last = db.execute(LAST_LABEL_SQL, {"asset": asset_id}).fetchone()
+                    if last is None or ((json.loads(last[0]) if last[0] else None) == r.spans and last[1] == r.author):
                         unchanged += 1
                         continue
                 at = r.at or utc_now()
@@ -598,6 +616,41 @@ class LocalStore:
                            "WHERE id = ?", (r.category, event, r.status, int(r.skipped), at, asset_id))
                 recorded += 1
         return recorded, unchanged
+
+    @staticmethod
+    def _author_label(db: sqlite3.Connection, asset_id: int, author: str) -> tuple[str, Any] | None:
+        """(category, spans) of ``author``'s latest label on the asset that is not undone, or None."""
+        row = db.execute(
+            "SELECT category, spans FROM labels WHERE asset_id = ? AND author = ? AND kind = 'label' AND "
+            "id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
+            (asset_id, author)).fetchone()
+        return (row[0], json.loads(row[1]) if row[1] else None) if row else None
+
+    def confirm_label(self, external_id: str, category: str, *, author: str = "local",
+                      source: str = "human") -> LabelEvent:
+        """Record that ``author`` checked the asset's label ``category`` and kept it (a "confirm"
+        history row; label, status and skip flag stay as they are; undo takes it back). Raises
+        ReviewtuiError when ``category`` is not the asset's current label."""
+        at = utc_now()
+        with self.transaction() as db:
+            asset_id, old_status, old_skipped, old_reason, label = self._asset_row(db, external_id)
+            if label != category:
+                raise ReviewtuiError(f"asset {external_id!r} is labeled {label or 'nothing'}, not {category}: "
+                                     "only its current label can be confirmed")
+            event = self._append(db, asset_id, "confirm", category=category, author=author, source=source, at=at,
+                                 prev=(old_status, old_skipped, old_reason))
+            db.execute("UPDATE assets SET updated_at = ? WHERE id = ?", (at, asset_id))
+        return LabelEvent(event, str(external_id), "confirm", category, None, author, source, at,
+                          prev_status=old_status)
+
+    def confirmed_labels(self) -> dict[str, str]:
+        """external id -> the label confirmed last on it (confirmations taken back by undo left out).
+        A confirmation holds while the asset's label is that category."""
+        rows = self._read(
+            "SELECT a.external_id, l.category FROM labels l JOIN assets a ON a.id = l.asset_id "
+            "WHERE l.kind = 'confirm' AND l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) "
+            "ORDER BY l.id")
+        return {ext: cat for ext, cat in rows}
 
     def skip(self, external_id: str, reason: str, *, author: str = "local", source: str = "human") -> LabelEvent:
         """Mark an asset skipped with a reason (kept in the history; undo brings it back)."""
@@ -663,7 +716,8 @@ class LocalStore:
         if external_id is not None:
             sql += " WHERE a.external_id = ?"
             params = (str(external_id),)
-        return [LabelEvent(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9])
+        return [LabelEvent(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9],
+                           r[10])
                 for r in self._read(sql + " ORDER BY l.id", params)]
 
     def latest_spans(self, external_id: str) -> list[dict[str, Any]] | None:

@@ -332,3 +332,49 @@ def test_cli_exit_code_in_a_real_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "reviewtui", "-w", str(tmp_path / "x"), "status"],
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and proc.stdout == ""
+
+
+def test_diff_table_is_readable_at_80_columns(ws, capsys):
+    """At 80 columns every changed row shows its change kind and its id whole (the content column
+    gives way), and the table stays inside the terminal."""
+    run(capsys, "-w", str(ws), "versions", "import", str(MEDIUM / "dataset-10.csv"), str(MEDIUM / "dataset-11.csv"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "COLUMNS": "80"}
+    proc = subprocess.run([sys.executable, "-m", "reviewtui", "-w", str(ws), "diff", "1", "2"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--json")
+    d = json.loads(out)
+    changes = [(c["kind"], c["external_id"]) for key in ("added", "removed", "relabeled", "status_changed")
+               for c in d[key]]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("│")]
+    assert len(rows) == len(changes) == 10
+    for line, (kind, ext) in zip(rows, changes):
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        assert cells[0] == kind and cells[1] == ext, line
+        assert len(cells[4]) >= 10, line  # some of the review text too
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+
+
+def test_demo_command_builds_the_demo_workspace(tmp_path, capsys):
+    root = tmp_path / "demo"
+    code, out, _ = run(capsys, "demo", str(root), "--size", "400", "--seed", "3")
+    assert code == 0 and "Demo workspace ready" in out
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(root)
+    assert w.store.count() > 300 and [v.name for v in w.versions()] == ["dataset-1", "dataset-2"]
+    code, _, err = run(capsys, "demo", str(root), "--size", "400")
+    assert code == 2 and "--force" in err
+
+
+def test_every_command_takes_the_workspace_option(ws, tmp_path, capsys, monkeypatch):
+    from reviewtui.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["status", "-w", "W"], ["-w", "W", "status"], ["versions", "import", "f.csv", "-w", "W"],
+                 ["kili", "push", "-w", "W"], ["tune", "--trials", "2", "-w", "W"]):
+        assert parser.parse_args(argv).workspace == "W", argv
+    assert parser.parse_args(["status"]).workspace is None
+    monkeypatch.chdir(tmp_path)  # not a workspace: -w after the action finds it
+    code, out, _ = run(capsys, "versions", "import", str(MEDIUM / "dataset-1.csv"), "-w", str(ws))
+    assert code == 0 and "as dataset-1" in out

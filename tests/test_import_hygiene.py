@@ -56,14 +56,26 @@ def test_importing_every_core_module_loads_no_textual():
     assert run_python(code) == []
 
 
-def test_status_command_loads_no_ml_stack(tmp_path):
+def test_cli_import_graph_has_no_textual():
+    code = ("import json, sys\n"
+            "import reviewtui.cli\n"
+            "reviewtui.cli.build_parser().parse_args(['status'])\n"
+            "print(json.dumps(sorted(k for k in sys.modules if k.split('.')[0] in ('textual', 'textual_plotext'))))")
+    assert run_python(code) == []
+
+
+def test_light_commands_load_no_ml_stack_and_no_textual(tmp_path):
     build_workspace(tmp_path / "ws").close()
+    ws = str(tmp_path / "ws")
+    commands = [["status"], ["diff", "1", "2"], ["label", "r20", "CONTENT"], ["export"], ["status", "--json"]]
     code = ("import contextlib, io, json, sys\n"
             "from reviewtui.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    rc = main(['-w', {str(tmp_path / 'ws')!r}, 'status'])\n"
-            f"print(json.dumps([rc] + sorted(k for k in sys.modules if k.split('.')[0] in {HEAVY!r})))")
-    assert run_python(code) == [0]
+            "codes = []\n"
+            f"for argv in {commands!r}:\n"
+            "    with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"        codes.append(main(['-w', {ws!r}] + argv))\n"
+            f"print(json.dumps([codes] + sorted(k for k in sys.modules if k.split('.')[0] in {HEAVY + ('textual',)!r})))")
+    assert run_python(code) == [[0, 0, 0, 0, 0]]
 
 
 def test_app_first_paint_and_every_screen_load_no_ml_stack(tmp_path):
@@ -97,3 +109,26 @@ asyncio.run(main())
     assert out["after_paint"] == [] and out["after_all"] == []
     # how fast the first paint is, is measured in bench/bench_app.py, not asserted here
     print(f"first paint after {out['first']:.2f}s")
+
+
+def test_no_screen_imports_the_app():
+    """The screens, widgets and help read the registry and the app's bindings; none imports the app
+    (tui/app.py imports the registry, so that would be an import cycle)."""
+    import grimp
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        graph = grimp.build_graph("reviewtui", cache_dir=None)
+    finally:
+        sys.path.remove(str(ROOT))
+    importers = graph.find_modules_that_directly_import("reviewtui.tui.app")
+    assert sorted(m for m in importers if m.startswith("reviewtui.tui")) == []
+
+
+def test_the_front_ends_use_no_private_textual_attribute():
+    private = re.compile(r"\b(app|self|screen|pilot\.app)\._(capture_\w+|screen_stacks|notifications|modes|"
+                         r"installed_screens|current_mode|driver)\b")
+    offenders = [f"{p.relative_to(ROOT)}:{n}" for folder in ("reviewtui/tui", "reviewtui/cli", "tests")
+                 for p in sorted((ROOT / folder).rglob("*.py"))
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if private.search(line)]
+    assert offenders == []

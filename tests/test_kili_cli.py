@@ -31,7 +31,7 @@ def test_demo_push_pull_export_diff_to_review_from_the_cli(tmp_path, kili_server
     code, out, _ = run(capsys, "-w", ws_dir, "kili", "create", "--title", "Inkwell reviews")
     assert code == 0 and "Created Kili project" in out
     ws = Workspace.open(ws_dir)
-    pid = ws.config.data["backend"]["project_id"]
+    pid = ws.settings.backend.project_id
     n = ws.store.count()
     assert n >= 240
 
@@ -116,8 +116,7 @@ def test_the_api_key_never_appears_in_output_logs_or_files(tmp_path):
     try:
         ws_dir = tmp_path / "ws"
         ws = Workspace.init(ws_dir, backend="kili")
-        ws.config.data["kili"] = {"retry_deadline": 1}
-        ws.config.save()
+        ws.config.update_section("kili", {"retry_deadline": 1})
         from reviewtui.store import NewAsset
 
         ws.store.add_assets([NewAsset(f"r{i}", f"review {i}") for i in range(5)])

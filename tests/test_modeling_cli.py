@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from modeling_fixtures import make_frame
 from reviewtui.cli import main
 
@@ -48,3 +50,75 @@ def test_train_errors_are_one_line(tmp_path, capsys):
     assert err.startswith("error:") and "dataset-7" in err and len(err.strip().splitlines()) == 1
     assert main(["-w", str(ws.root), "train", "--model", str(tmp_path / "missing-model")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_tune_refuses_zero_trials(tmp_path, capsys):
+    ws = _workspace_with_version(tmp_path, rows=40)
+    assert main(["-w", str(ws.root), "tune", "--trials", "0"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == ("error: --trials must be at least 1, not 0: leave it out to run [tuning] trials "
+                            "from reviewtui.toml\n")
+    assert captured.out == ""
+
+
+def test_the_trial_board_and_the_summary_name_the_same_best_trial(capsys):
+    """t1 reported 0.800 then 0.700, t2 0.750: the starred row, its best column and the closing
+    summary all name t1 with 0.800 (its best report, the one a save retrains)."""
+    from rich.console import Console
+    from tui_data import best_versus_last_reports
+
+    from reviewtui.cli import render
+    from reviewtui.cli.live import TrialBoard
+
+    events, result = best_versus_last_reports()
+    board = TrialBoard(2)
+    for event in events:
+        board(event)
+    console = Console(width=150, record=True)
+    console.print(board.render())
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[1:-1]]
+            for line in console.export_text().splitlines() if line.startswith("│")}
+    assert set(rows) == {"t1 *", "t2"}
+    assert rows["t1 *"][7:11] == ["0.700", "-", "0.900", "0.800"]  # val acc, val F1, loss, best
+    assert rows["t2"][10] == "0.750"
+    result.cancelled = True
+    capsys.readouterr()
+    render.tune_result(result)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Best trial t1: validation accuracy 0.800 at epoch 1 with {" in out
+    assert "Nothing saved (cancelled). Run it again with --save-on-cancel to keep the best trial." in out
+
+
+@pytest.mark.slow
+def test_tune_save_on_cancel_keeps_the_best_finished_trial(tmp_path, tiny_bert, monkeypatch, capsys):
+    """Ctrl-C during `reviewtui tune --save-on-cancel` (after a trial finished) retrains and saves
+    the best trial, and the command exits 130 as a cancelled search does."""
+    import _thread
+
+    from tui_data import build_tuning_workspace
+
+    from reviewtui.cli.commands import modeling
+    from reviewtui.cli.live import TrialBoard
+    from reviewtui.events import TrialUpdate
+
+    class InterruptingBoard(TrialBoard):
+        """The live board, pressing Ctrl-C once the first trial has finished with a score."""
+
+        interrupted = False
+
+        def __call__(self, event):
+            super().__call__(event)
+            if (isinstance(event, TrialUpdate) and event.status == "TERMINATED" and event.best
+                    and not InterruptingBoard.interrupted):
+                InterruptingBoard.interrupted = True
+                _thread.interrupt_main()
+
+    monkeypatch.setattr(modeling, "TrialBoard", InterruptingBoard)
+    ws = build_tuning_workspace(tmp_path / "ws", tiny_bert)
+    code = main(["-w", str(ws.root), "tune", "--trials", "6", "--save-on-cancel", "--name", "kept"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert InterruptingBoard.interrupted and code == 130
+    assert "Search cancelled in" in out and "Saved model kept" in out
+    card = json.loads((ws.models_dir / "kept" / "model_card.json").read_text())
+    assert card["extra"]["tuning"]["cancelled"] is True
+    assert f"Best trial {card['extra']['tuning']['best_trial']}:" in out

@@ -14,8 +14,21 @@ from reviewtui.tui.app import ReviewApp
 SIZE = (100, 30)
 
 
-def make_app(ws, **kw) -> ReviewApp:
-    return ReviewApp(ws, assist=False, probe_gpus=False, cursor_blink=False, **kw)
+class RecordingApp(ReviewApp):
+    """The app, keeping the text of every notification it showed (``app.notes``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = []
+
+    def notify(self, message, **kwargs) -> None:
+        self.notes.append(str(message))
+        super().notify(message, **kwargs)
+
+
+def make_app(ws, **kw) -> RecordingApp:
+    kw = {"assist": False, "probe_gpus": False, "cursor_blink": False, **kw}
+    return RecordingApp(ws, **kw)
 
 
 async def settle(app, pilot) -> None:
@@ -26,7 +39,7 @@ async def settle(app, pilot) -> None:
 
 
 def notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return app.notes
 
 
 @pytest.fixture
@@ -72,7 +85,7 @@ async def test_undo_skip_and_review(fixture_ws):
         await pilot.press(*"spam", "enter")
         await settle(app, pilot)
         assert screen.current.external_id == "r18"
-        await pilot.press("r")               # send r18 to review
+        await pilot.press("R")               # send r18 to review
         await settle(app, pilot)
         await pilot.press("left", "left")    # back to r17: shows it as skipped
         await pilot.pause()
@@ -175,6 +188,27 @@ async def test_command_palette_and_help(fixture_ws):
         assert app.current_mode == "tuning"
 
 
+async def test_every_key_has_an_id_and_a_palette_entry(fixture_ws):
+    from textual.binding import Binding
+
+    from reviewtui.tui.commands import ActionsProvider
+    from reviewtui.tui.screens import SCREENS, screen_class
+
+    app = make_app(fixture_ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        entries = {text for text, _help, _run in ActionsProvider(app.screen).commands()}
+    ids = [b.id for b in ReviewApp.BINDINGS]
+    for s in SCREENS:
+        for b in screen_class(s.mode).BINDINGS:
+            assert isinstance(b, Binding) and b.id, b
+            ids.append(b.id)
+            if b.description:
+                assert f"{s.title}: {b.description}" in entries
+    assert len(ids) == len(set(ids))
+    assert {"Label: Re-rank", "Label: To review", "Tune: Keep best", "Export", "Go to Tune"} <= entries
+
+
 async def test_summary_with_the_version_filter(fixture_ws):
     ws = fixture_ws
     write_results(ws)
@@ -195,6 +229,136 @@ async def test_summary_with_the_version_filter(fixture_ws):
         await settle(app, pilot)
     assert (ws.results_dir / "report.md").is_file()
     assert any(n.startswith("Wrote ") and "report.md" in n for n in notes(app))
+
+
+async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
+    from tui_data import trial_events
+
+    from reviewtui.tui.messages import CoreEvent
+
+    app = make_app(fixture_ws, start="tuning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#tune-trials-table")
+        gpu = screen.query_one("#tune-gpu")
+        assert not gpu.display or not gpu.has_class("-visible")
+        for event in trial_events():
+            screen.post_message(CoreEvent(event, "tune"))
+            await pilot.pause()
+        assert table.row_count == 3  # three trials, six updates
+
+        def cell(trial: str, column: str) -> str:
+            return str(table.get_cell(trial, column))
+
+        assert [cell("t1", c) for c in ("trial", "status", "iter", "accuracy", "best")] == \
+            ["★ t1", "RUNNING", "2", "0.780", "0.780"]
+        assert cell("t2", "early") == "yes" and cell("t2", "status") == "STOPPED"
+        assert table.best_id == "t1" and not cell("t3", "trial").startswith("★")
+        assert gpu.has_class("-visible") and gpu.stats[0].name == "NVIDIA H200"
+
+
+async def test_the_star_and_the_closing_summary_name_the_same_best_trial(fixture_ws):
+    """One meaning of a trial's best: its best report, not its last. t1 reported 0.800 then 0.700;
+    t2 0.750: the star, the best column and the summary all name t1 with 0.800."""
+    from tui_data import best_versus_last_reports
+
+    from reviewtui.tui.messages import CoreEvent, TuneFinished
+
+    events, result = best_versus_last_reports()
+    result.cancelled = True  # cancelled, and nothing saved: k offers to keep the best trial
+    assert result.best_trial_id == "t1"
+    app = make_app(fixture_ws, start="tuning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#tune-trials-table")
+        for event in events:
+            screen.post_message(CoreEvent(event, "tune"))
+            await pilot.pause()
+        assert table.best_id == result.best_trial_id
+        assert str(table.get_cell("t1", "trial")) == "★ t1"
+        assert str(table.get_cell("t1", "accuracy")) == "0.700" and str(table.get_cell("t1", "best")) == "0.800"
+        assert str(table.get_cell("t2", "best")) == "0.750"
+        screen.post_message(TuneFinished(result))
+        await settle(app, pilot)
+        state = str(screen.query_one("#tune-state").render())
+        assert "Best trial t1: validation accuracy 0.800 at epoch 1." in state
+        assert "Nothing saved (cancelled). k keeps the best trial" in state
+        assert screen.cancelled_result is result
+
+
+async def test_keep_best_needs_a_cancelled_search(fixture_ws):
+    app = make_app(fixture_ws, start="tuning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("escape", "k")  # out of the form, then k
+        await settle(app, pilot)
+    assert any(n.startswith("nothing to keep: k saves the best trial of a cancelled search") for n in notes(app))
+    assert fixture_ws.models() == []
+
+
+async def test_tuning_form_refuses_zero_trials(fixture_ws):
+    app = make_app(fixture_ws, start="tuning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("end", "backspace", "backspace", "0", "ctrl+s")
+        await settle(app, pilot)
+        assert app.screen.cancel_event is None
+    assert "the trials field must be at least 1, not 0" in notes(app)
+
+
+async def test_summary_charts_and_table_use_the_category_names(fixture_ws):
+    ws = fixture_ws
+    write_results(ws)
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        categories = screen.query_one("#chart-categories").render().plain
+        cross = screen.query_one("#chart-cross").render().plain
+        table = screen.query_one("#summary-table")
+        assert str(table.get_row("USER_EXPERIENCE")[0]) == "User experience"
+    for chart in (categories, cross):
+        assert "User experience" in chart and "Subscription" in chart
+        assert "USER_EXPERIE" not in chart
+
+
+async def test_no_automatic_rerank_when_retrain_every_is_zero(fixture_ws):
+    ws = fixture_ws
+    ws.config.update_section("active_learning", {"retrain_every": 0})
+    app = make_app(ws, start="labeling", assist=True)
+    ws.suggestions = lambda ids, refit=False: {}  # the app's own logic, without loading the embedding model
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press(*"1234123412")       # ten labels: no re-rank starts by itself
+        await pilot.pause()
+        assert screen.labels_given == 10 and not screen.reranking
+        queue_text = str(screen.query_one("#queue-info").render())
+        assert "re-rank with r" in queue_text and "re-rank in" not in queue_text
+    ws.config.update_section("active_learning", {"retrain_every": 4})
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "re-rank in 4 labels" in str(app.screen.query_one("#queue-info").render())
+
+
+async def test_library_output_goes_to_the_log_file(fixture_ws):
+    import os
+    import sys
+
+    before = sys.stdout
+    app = make_app(fixture_ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert sys.stdout.encoding == "utf-8" and sys.stderr.encoding == "utf-8"
+        os.fstat(sys.stderr.fileno())  # a real file: faulthandler can write to it
+        print("a library says hello")
+        sys.stderr.write("and warns\n")
+    assert sys.stdout is before
+    log = (fixture_ws.cache_dir / "app-output.log").read_text(encoding="utf-8")
+    assert "a library says hello\nand warns\n" in log
 
 
 async def wait_until(pilot, condition, timeout: float = 120.0) -> None:
@@ -228,15 +392,16 @@ async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny
         finished = [u for u in table.trials.values() if u.status in ("TERMINATED", "STOPPED")]
         assert table.row_count == 1 and finished and "accuracy" in finished[0].metrics
         assert table.best_id in table.trials
-        assert str(table.get_row(table.best_id)[0]).startswith("★")
-        assert all(str(table.get_row(t)[1]) == u.status for t, u in table.trials.items())  # updated in place
-        assert "Search done in" in str(screen.query_one("#tune-state").render())
+        assert str(table.get_cell(table.best_id, "trial")).startswith("★")
+        assert all(str(table.get_cell(t, "status")) == u.status for t, u in table.trials.items())  # in place
+        state = str(screen.query_one("#tune-state").render())
+        assert "Search done in" in state and f"Best trial {table.best_id}:" in state
     assert ray_stopped()
     assert [m["name"] for m in ws.models()], "the best configuration was retrained and saved"
 
 
 @pytest.mark.slow
-async def test_tuning_cancel_keeps_the_finished_trials(tmp_path, tiny_bert):
+async def test_tuning_cancel_keeps_the_finished_trials_and_k_saves_the_best(tmp_path, tiny_bert):
     from tui_data import build_tuning_workspace
 
     ws = build_tuning_workspace(tmp_path / "ws", tiny_bert)
@@ -253,40 +418,26 @@ async def test_tuning_cancel_keeps_the_finished_trials(tmp_path, tiny_bert):
         await settle(app, pilot)
         assert 1 <= table.row_count < 6
         assert any(u.status == "TERMINATED" and "accuracy" in u.metrics for u in table.trials.values())
-        assert "Search cancelled in" in str(screen.query_one("#tune-state").render())
-    assert ray_stopped()
-    assert ws.models() == []
-
-
-async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
-    from tui_data import trial_events
-
-    from reviewtui.tui.messages import CoreEvent
-
-    app = make_app(fixture_ws, start="tuning")
-    async with app.run_test(size=SIZE) as pilot:
+        state = str(screen.query_one("#tune-state").render())
+        assert "Search cancelled in" in state and "k keeps the best trial" in state
+        assert ws.models() == []
+        best = table.best_id
+        assert best is not None and screen.cancelled_result.best_trial_id == best
+        await pilot.press("k")
+        await wait_until(pilot, lambda: not screen.saving)
         await settle(app, pilot)
-        screen = app.screen
-        table = screen.query_one("#tune-trials-table")
-        gpu = screen.query_one("#tune-gpu")
-        assert not gpu.display or not gpu.has_class("-visible")
-        for event in trial_events():
-            screen.post_message(CoreEvent(event, "tune"))
-            await pilot.pause()
-        assert table.row_count == 3  # three trials, five updates
-        assert [str(c) for c in table.get_row("t1")[:5]] == ["★ t1", "RUNNING", table.get_row("t1")[2].plain,
-                                                              "2", "0.780"]
-        assert str(table.get_row("t2")[7]) == "yes" and str(table.get_row("t2")[1]) == "STOPPED"
-        assert table.best_id == "t1" and not str(table.get_row("t3")[0]).startswith("★")
-        assert gpu.has_class("-visible") and gpu.stats[0].name == "NVIDIA H200"
+        assert str(screen.query_one("#tune-state").render()).startswith("Saved model ")
+    assert ray_stopped()
+    [card] = ws.models()
+    assert card["extra"]["tuning"]["best_trial"] == best and card["extra"]["tuning"]["cancelled"] is True
 
 
 @pytest.mark.slow
 async def test_suggestions_and_strategy_switch_rerank_the_queue(fixture_ws, tiny_bert):
     ws = fixture_ws
-    ws.config.set_section("model", {"base": str(tiny_bert), "max_length": 16})
-    ws.config.set_section("active_learning", {"strategy": "margin", "batch_size": 8, "retrain_every": 2})
-    app = ReviewApp(ws, start="labeling", probe_gpus=False, cursor_blink=False)  # assist on
+    ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
+    ws.config.update_section("active_learning", {"strategy": "margin", "batch_size": 8, "retrain_every": 2})
+    app = make_app(ws, start="labeling", assist=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await wait_until(pilot, lambda: screen.current is not None and screen.current.external_id in screen.suggestions)
@@ -305,3 +456,25 @@ async def test_suggestions_and_strategy_switch_rerank_the_queue(fixture_ws, tiny
         assert screen.reranking or screen.labels_given == 2
         await wait_until(pilot, lambda: not screen.reranking)
         await settle(app, pilot)
+
+
+@pytest.mark.slow
+async def test_r_reranks_when_retrain_every_is_zero(fixture_ws, tiny_bert):
+    ws = fixture_ws
+    ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
+    ws.config.update_section("active_learning", {"strategy": "margin", "batch_size": 8, "retrain_every": 0})
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.current is not None and screen.current.external_id in screen.suggestions)
+        await pilot.press("1", "2", "3")
+        await settle(app, pilot)
+        assert not screen.reranking and all(ws.store.get(a.external_id).priority == 0 for a in screen.items)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not screen.reranking)
+        await settle(app, pilot)
+        shown = screen.current.external_id
+        ranked = [a.external_id for a in ws.queue(8) if a.external_id != shown]
+        assert all(ws.store.get(e).priority > 0 for e in ranked)
+        assert [a.external_id for a in screen.items[screen.index + 1:screen.index + 1 + len(ranked)]] == ranked
+        assert shown in screen.suggestions

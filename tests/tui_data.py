@@ -108,27 +108,71 @@ def build_tuning_workspace(root: Path, tiny_model: Path, rows: int = 120) -> Wor
     ws.store.add_assets([NewAsset(str(r.externalId), r.content, {}) for r in frame.itertuples()])
     ws.store.add_labels([LabelRow(str(r.externalId), r.label, "fixture", "import") for r in frame.itertuples()])
     ws.export()
-    ws.config.set_section("model", {"base": str(tiny_model), "max_length": 16})
-    ws.config.set_section("training", {"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "warmup_ratio": 0.0,
-                                       "seed": 42})
-    ws.config.set_section("tuning", {"trials": 2, "max_epochs": 2, "learning_rate": [1e-3, 1e-2], "epochs": [1, 2],
-                                     "batch_size": [16], "seed": 42, "seed_search": 7, "cpus_per_trial": 2})
-    ws.config.save()
+    ws.config.update_section("model", {"base": str(tiny_model), "max_length": 16})
+    ws.config.update_section("training", {"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "warmup_ratio": 0.0,
+                                          "seed": 42})
+    ws.config.update_section("tuning", {"trials": 2, "max_epochs": 2, "learning_rate": [1e-3, 1e-2],
+                                        "epochs": [1, 2], "batch_size": [16], "seed": 42, "seed_search": 7,
+                                        "cpus_per_trial": 2})
     return ws
 
 
+def search_updates(reports) -> tuple[list, "TuneResult"]:
+    """Run ``reports`` (``("report" | "send", TrialUpdate)`` pairs) through the search's own log,
+    as a search does: the TrialUpdates it emits (each stamped with its trial's best report) and
+    the TuneResult the search would return from them (its best trial by the same rule)."""
+    from reviewtui.events import TrialUpdate
+    from reviewtui.modeling.trial_log import SearchLog
+    from reviewtui.modeling.tuning import TuneResult, collect_results
+
+    emitted: list = []
+    log = SearchLog(sink=lambda e: emitted.append(e) if isinstance(e, TrialUpdate) else None,
+                    total=len({u.trial_id for _, u in reports}))
+    for how, update in reports:
+        (log.report if how == "report" else log.send)(update, update.config)
+    return emitted, collect_results(log, TuneResult())
+
+
+def scored(metrics: dict) -> dict:
+    """``metrics`` with the search objective, as a trial reports them."""
+    from reviewtui.modeling.metrics import SEARCH_METRIC, search_objective
+
+    return {**metrics, SEARCH_METRIC: search_objective(metrics)}
+
+
 def trial_events():
-    """Fixed TrialUpdate events of a small search on one GPU (for the table and its snapshot)."""
+    """TrialUpdate events of a small search on one GPU (for the table and its snapshot), as the
+    search's log emits them: each with its trial's best report so far."""
     from reviewtui.events import GpuStat, TrialUpdate
 
     gpu = (GpuStat(0, "NVIDIA H200", 87.0, 40_960.0, 143_771.0),)
     cfg = [{"model": "minilm", "learning_rate": 3e-5, "batch_size": 16, "epochs": 3},
            {"model": "minilm", "learning_rate": 8e-5, "batch_size": 32, "epochs": 2},
            {"model": "quick", "quick_C": 12.0}]
-    return [
-        TrialUpdate("t1", "RUNNING", cfg[0], 1, {"accuracy": 0.71, "loss": 0.82}, 12.0, gpus=gpu),
-        TrialUpdate("t2", "RUNNING", cfg[1], 1, {"accuracy": 0.64, "loss": 0.95}, 11.0, gpus=gpu),
-        TrialUpdate("t3", "TERMINATED", cfg[2], 1, {"accuracy": 0.69, "loss": 0.88}, 3.0),
-        TrialUpdate("t1", "RUNNING", cfg[0], 2, {"accuracy": 0.78, "loss": 0.61}, 25.0, gpus=gpu),
-        TrialUpdate("t2", "STOPPED", cfg[1], 1, {"accuracy": 0.64, "loss": 0.95}, 13.0, early_stopped=True, gpus=gpu),
-    ]
+    t2_last = scored({"accuracy": 0.64, "loss": 0.95})
+    events, _ = search_updates([
+        ("report", TrialUpdate("t1", "RUNNING", cfg[0], 1, scored({"accuracy": 0.71, "loss": 0.82}), 12.0, gpus=gpu)),
+        ("report", TrialUpdate("t2", "RUNNING", cfg[1], 1, t2_last, 11.0, gpus=gpu)),
+        ("report", TrialUpdate("t3", "RUNNING", cfg[2], 1, scored({"accuracy": 0.69, "loss": 0.88}), 3.0)),
+        ("send", TrialUpdate("t3", "TERMINATED", cfg[2], 1, scored({"accuracy": 0.69, "loss": 0.88}), 3.0)),
+        ("report", TrialUpdate("t1", "RUNNING", cfg[0], 2, scored({"accuracy": 0.78, "loss": 0.61}), 25.0, gpus=gpu)),
+        ("send", TrialUpdate("t2", "STOPPED", cfg[1], 1, t2_last, 13.0, early_stopped=True, gpus=gpu)),
+    ])
+    return events
+
+
+def best_versus_last_reports():
+    """A search where the trial with the best report (t1: 0.800 at epoch 1) has a worse last report
+    (0.700 at epoch 2) than another trial's (t2: 0.750): the emitted updates and the TuneResult."""
+    from reviewtui.events import TrialUpdate
+
+    cfg = {"model": "minilm", "learning_rate": 3e-5, "batch_size": 16, "epochs": 2}
+    t1_last = scored({"accuracy": 0.70, "loss": 0.90})
+    t2_last = scored({"accuracy": 0.75, "loss": 0.70})
+    return search_updates([
+        ("report", TrialUpdate("t1", "RUNNING", cfg, 1, scored({"accuracy": 0.80, "loss": 0.60}), 10.0)),
+        ("report", TrialUpdate("t1", "RUNNING", cfg, 2, t1_last, 20.0)),
+        ("send", TrialUpdate("t1", "TERMINATED", cfg, 2, t1_last, 20.0)),
+        ("report", TrialUpdate("t2", "RUNNING", {**cfg, "learning_rate": 8e-5}, 1, t2_last, 9.0)),
+        ("send", TrialUpdate("t2", "STOPPED", {**cfg, "learning_rate": 8e-5}, 1, t2_last, 9.5, early_stopped=True)),
+    ])

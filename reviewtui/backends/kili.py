@@ -94,6 +94,7 @@ class KiliPullReport(SyncReport):
     incremental: bool = False
     statuses_changed: int = 0
     skips_recorded: int = 0
+    other_authors_recorded: int = 0  # labels of authors other than the latest one, kept in the history
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -135,6 +136,18 @@ def map_step(step_type: str | None, step_status: str | None, has_label: bool) ->
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _other_authors_latest(labels: Sequence[Mapping[str, Any]], latest_author: str) -> list[Mapping[str, Any]]:
+    """The latest human label (DEFAULT or REVIEW) of each author but ``latest_author``, oldest first."""
+    best: dict[str, Mapping[str, Any]] = {}
+    for lab in labels:
+        email = (lab.get("author") or {}).get("email")
+        if not email or email == latest_author or lab.get("labelType", "DEFAULT") not in LABEL_TYPES:
+            continue
+        if email not in best or str(lab.get("createdAt") or "") >= str(best[email].get("createdAt") or ""):
+            best[email] = lab
+    return sorted(best.values(), key=lambda lab: str(lab.get("createdAt") or ""))
 
 
 def _kili_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -390,7 +403,8 @@ class KiliBackend:
         step_types = {s.get("name"): ("REVIEW" if s.get("name") in review_steps else s.get("type", "DEFAULT"))
                       for s in info.steps}
         fields = ["id", "externalId", "skipped", "updatedAt", "latestLabel.jsonResponse", "latestLabel.author.email", "latestLabel.createdAt",
-                  "latestLabel.labelType"]
+                  "latestLabel.labelType", "labels.id", "labels.jsonResponse", "labels.author.email",
+                  "labels.createdAt", "labels.labelType"]
         fields += ["status"] if steps_v1 else ["currentStep.name", "currentStep.status"]
         cursor = None if full else self.store.get_meta(self._cursor_key(pid))
         # Kili documents its date filters as YYYY-MM-DD: ask from the day of the newest change seen
@@ -409,6 +423,7 @@ class KiliBackend:
 
         report = KiliPullReport(assets_seen=len(seen), project_id=pid, incremental=cursor is not None)
         rows: list[LabelRow] = []
+        others: list[LabelRow] = []  # other authors' latest labels: history only
         problems: dict[str, str] = {}
         statuses: dict[str, list[str]] = {}
         skips: list[str] = []
@@ -450,6 +465,14 @@ class KiliBackend:
                 problems[ext] = str(exc)
                 continue
             author = ((label.get("author") or {}).get("email")) or "kili"
+            try:  # every other author's latest label too (consensus), recorded beside the effective one
+                for other in _other_authors_latest(a.get("labels") or [], author):
+                    o_category, o_spans = read_label(other.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
+                    others.append(LabelRow(ext, o_category, other["author"]["email"], "kili", status, o_spans,
+                                           other.get("createdAt"), skipped, current=False))
+            except LabelProblem as exc:
+                problems[ext] = str(exc)
+                continue
             rows.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"), skipped))
         if problems:
             listed = "; ".join(f"{k}: {v}" for k, v in list(problems.items())[:5])
@@ -470,6 +493,8 @@ class KiliBackend:
                 stale_ids = {k: v for k, v in remote.items() if current.get(k) != v}
                 if stale_ids:
                     self.store.set_remote_ids(stale_ids)
+            if others:
+                report.other_authors_recorded, _ = self.store.add_labels(others)
             if rows:
                 report.labels_recorded, report.unchanged = self.store.add_labels(rows)
             for status, ids in statuses.items():

@@ -1,8 +1,10 @@
-"""Core events carried into the app as Textual messages.
+"""The app's messages: core events carried into the app, and the results of its workers.
 
-Core work runs in thread workers and reports through an ``on_event`` callback; ``event_sink``
-turns that callback into ``post_message`` calls, which are thread-safe. High-rate progress
-messages coalesce (``can_replace``) so a fast loop never floods the message queue.
+Core work runs in thread workers. It reports progress through an ``on_event`` callback, which
+:func:`event_sink` turns into :class:`CoreEvent` messages (high-rate progress coalesces with
+``can_replace`` so a fast loop never floods the queue). When the work is done, the worker posts
+one typed result message (``DiffLoaded``, ``TuneFinished``...) to its screen, which handles it
+with ``@on(...)``. ``post_message`` is thread-safe, so workers never call back into widgets.
 """
 
 from __future__ import annotations
@@ -46,3 +48,124 @@ def event_sink(target: MessagePump, group: str = ""):
 
 def notice_severity(event: Notice) -> str:
     return {"error": "error", "warning": "warning"}.get(event.level, "information")
+
+
+class Result(Message, bubble=False):
+    """A message for one screen (or the app) only, never bubbling: mostly the result of a worker."""
+
+
+# --- the whole app ---------------------------------------------------------------------------------
+class WorkspaceChanged(Result):
+    """The workspace changed on disk (a version, labels, a model): screens reload what they show."""
+
+
+class ExportFinished(Result):
+    """``e`` wrote a version (``info``), or nothing changed since ``latest`` (``info`` None)."""
+
+    def __init__(self, info: Any, latest: str | None) -> None:
+        super().__init__()
+        self.info = info
+        self.latest = latest
+
+
+# --- status ----------------------------------------------------------------------------------------
+class StatusLoaded(Result):
+    """The workspace status, the models' history and the learning curve."""
+
+    def __init__(self, status: Any, history: list, curve: list) -> None:
+        super().__init__()
+        self.status = status
+        self.history = history
+        self.curve = curve
+
+
+# --- labeling --------------------------------------------------------------------------------------
+class QueueLoaded(Result):
+    """The next reviews of the labeling queue (fewer than asked: the queue's end)."""
+
+    def __init__(self, assets: list, asked: int) -> None:
+        super().__init__()
+        self.assets = assets
+        self.asked = asked
+
+
+class SuggestionsReady(Result):
+    """external id -> (label, confidence) from the quick model."""
+
+    def __init__(self, suggestions: dict[str, Any]) -> None:
+        super().__init__()
+        self.suggestions = suggestions
+
+
+class RerankFinished(Result):
+    """A re-rank of the queue ended; ``ranked`` is False when it failed (the error is shown apart)."""
+
+    def __init__(self, ranked: bool) -> None:
+        super().__init__()
+        self.ranked = ranked
+
+
+class SentToReview(Result):
+    """Assets went to review (a MoveResult); ``asset``: the one review the labeling screen sent."""
+
+    def __init__(self, moved: Any, asset: Any = None) -> None:
+        super().__init__()
+        self.moved = moved
+        self.asset = asset
+
+
+# --- diff ------------------------------------------------------------------------------------------
+class DiffLoaded(Result):
+    def __init__(self, diff: Any) -> None:
+        super().__init__()
+        self.diff = diff
+
+
+# --- tuning ----------------------------------------------------------------------------------------
+class GpusProbed(Result):
+    def __init__(self, stats: tuple) -> None:
+        super().__init__()
+        self.stats = stats
+
+
+class TuneFinished(Result):
+    """A search ended: its TuneResult, or None when it failed (the error is shown apart)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class TunedModelSaved(Result):
+    """``k`` retrained and saved the best trial of a cancelled search: its ModelCard, or None
+    when that failed (the error is shown apart)."""
+
+    def __init__(self, card: Any) -> None:
+        super().__init__()
+        self.card = card
+
+
+# --- summary ---------------------------------------------------------------------------------------
+class SummaryLoaded(Result):
+    """The summary of every version (``overall``) and of the chosen filter (``chosen``); or, when
+    there are no predictions yet, ``missing``: why (the CLI's text)."""
+
+    def __init__(self, overall: Any = None, chosen: Any = None, missing: str | None = None) -> None:
+        super().__init__()
+        self.overall = overall
+        self.chosen = chosen
+        self.missing = missing
+
+
+class PredictFinished(Result):
+    """Prediction ended: its PredictResult, or None when it failed or was cancelled."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class ReportWritten(Result):
+    def __init__(self, paths: Any) -> None:
+        super().__init__()
+        self.paths = paths

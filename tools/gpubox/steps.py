@@ -345,7 +345,8 @@ def step_predict(p: dict[str, Any]) -> dict[str, Any]:
         chunk_ends: dict[int, float] = {}
         stop_at: list[int] = []
         cancel = threading.Event()
-        max_rows = max(int(p["max_rows"]), 2 * chunk + 1)  # at least two whole chunks after the first
+        # at least three chunks: the first (loading, warm-up) and the one cut short do not count
+        max_rows = max(int(p["max_rows"]), 2 * chunk + 1)
 
         def sink(event: Any) -> None:
             if isinstance(event, Progress) and event.task == "predict" and event.done > 0 and (

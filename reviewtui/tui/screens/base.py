@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
+from reviewtui.tui.messages import WorkspaceChanged
+from reviewtui.tui.screens import SCREENS
 from reviewtui.tui.widgets.tabs import ScreenTabs
 
 if TYPE_CHECKING:
@@ -26,7 +29,8 @@ class WorkspaceScreen(Screen):
         return self.app.ws  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
-        yield ScreenTabs(self.MODE, self.app.title_line, self.FUNCTION_KEY_TABS)  # type: ignore[attr-defined]
+        yield ScreenTabs([(s.mode, s.key, s.title) for s in SCREENS], self.MODE,
+                         self.app.title_line, self.FUNCTION_KEY_TABS)  # type: ignore[attr-defined]
         yield from self.compose_body()
         yield Footer()
 
@@ -36,9 +40,13 @@ class WorkspaceScreen(Screen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker(event.worker)  # type: ignore[attr-defined]
 
+    @on(WorkspaceChanged)
+    def reload_after_change(self) -> None:
+        self.workspace_changed()
+
     def workspace_changed(self) -> None:
         """The workspace changed on disk (an export, a new model): reload what is shown."""
 
     def error(self, text: str) -> None:
         """Show ``text`` (the same words the CLI prints) as an error notification."""
-        self.notify(text, severity="error", timeout=8)
+        self.notify(text, severity="error", timeout=8, markup=False)

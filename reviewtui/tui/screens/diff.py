@@ -7,13 +7,16 @@ The two version pickers are Selects (tab to reach them, enter to open).
 
 from __future__ import annotations
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, Select, Static
 
+from reviewtui import presentation as say
 from reviewtui.diff import VersionDiff
+from reviewtui.tui.messages import DiffLoaded, SentToReview
 from reviewtui.tui.screens.base import WorkspaceScreen
 
 FILTERS = ("all", "added", "removed", "relabeled", "status")
@@ -50,11 +53,9 @@ class DiffScreen(WorkspaceScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#diff-rows", DataTable)
-        table.add_column("change", key="change", width=9)
-        table.add_column("externalId", key="id", width=14)
-        table.add_column("from", key="from", width=15)
-        table.add_column("to", key="to", width=15)
-        table.add_column("content", key="content", width=60)
+        widths = {"change": 9, "id": 14, "from": 15, "to": 15, "content": 60}
+        for title, key in say.DIFF_COLUMNS:
+            table.add_column(title, key=key, width=widths[key])
 
     def on_screen_resume(self) -> None:
         self.fill_versions()
@@ -92,8 +93,11 @@ class DiffScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def run_diff(self, a: str, b: str) -> None:
-        diff = self.ws.diff(a, b)
-        self.app.call_from_thread(self.show_diff, diff)
+        self.post_message(DiffLoaded(self.ws.diff(a, b)))
+
+    @on(DiffLoaded)
+    def show_loaded(self, message: DiffLoaded) -> None:
+        self.show_diff(message.diff)
 
     def show_diff(self, diff: VersionDiff) -> None:
         self.diff = diff
@@ -104,21 +108,17 @@ class DiffScreen(WorkspaceScreen):
         d = self.diff
         if d is None:
             return
-        c = d.counts
-        lines = [f"[b]{d.a} → {d.b}[/b]: {c['added']} added, {c['removed']} removed, {c['relabeled']} relabeled, "
-                 f"{c['status_changed']} status changed"]
+        head, _, counts = say.diff_headline(d).partition(": ")
+        summary = Text.assemble((head, "bold"), ": ", counts)
         pairs = ", ".join(f"{pair}: {n}" for pair, n in list(d.relabel_pairs.items())[:4])
         if pairs:
             more = len(d.relabel_pairs) - 4
-            lines.append(f"relabeled {pairs}" + (f" (+{more} more)" if more > 0 else ""))
-        statuses = {}
-        for ch in d.status_changed:
-            key = f"{ch.before} -> {ch.after}"
-            statuses[key] = statuses.get(key, 0) + 1
+            summary.append(f"\nrelabeled {pairs}" + (f" (+{more} more)" if more > 0 else ""))
+        statuses = say.status_change_counts(d)
         if statuses:
-            lines.append("status " + ", ".join(f"{k}: {v}" for k, v in statuses.items()))
-        lines.append(f"filter: [b]{self.filter}[/b] (f)")
-        self.query_one("#diff-summary", Static).update("\n".join(lines))
+            summary.append("\nstatus " + ", ".join(f"{k}: {v}" for k, v in statuses.items()))
+        summary.append_text(Text.assemble("\nfilter: ", (self.filter, "bold"), " (f)"))
+        self.query_one("#diff-summary", Static).update(summary)
 
     def shown(self) -> list:
         if self.diff is None:
@@ -129,8 +129,7 @@ class DiffScreen(WorkspaceScreen):
         table = self.query_one("#diff-rows", DataTable)
         table.clear()
         for ch in self.shown():
-            table.add_row(ch.kind, ch.external_id, ch.before or "", ch.after or ch.label or "",
-                          ch.content[:300], key=f"{ch.kind}:{ch.external_id}")
+            table.add_row(*say.diff_cells(ch), key=f"{ch.kind}:{ch.external_id}")
         table.border_title = f"Changed rows ({table.row_count}, filter {self.filter})"
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -142,7 +141,7 @@ class DiffScreen(WorkspaceScreen):
             preview.update("")
             return
         move = f"{change.before} → {change.after}" if change.before else (change.label or "")
-        preview.update(f"[b]{change.kind}[/b] {change.external_id} · {move}\n{change.content}")
+        preview.update(Text.assemble((change.kind, "bold"), f" {change.external_id} · {move}\n{change.content}"))
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
@@ -186,9 +185,10 @@ class DiffScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="diff-review", exit_on_error=False)
     def send(self, kinds: tuple[str, ...], external_ids: list[str] | None) -> None:
         assert self.diff is not None
-        moved = self.ws.diff_to_review(self.diff, kinds, external_ids)
-        text = f"Sent {len(moved.moved)} assets to review."
-        if moved.failed:
-            text += (f" {len(moved.failed)} could not be moved: " +
-                     "; ".join(f"{k}: {v}" for k, v in list(moved.failed.items())[:5]))
-        self.app.call_from_thread(self.notify, text, severity="warning" if moved.failed else "information")
+        self.post_message(SentToReview(self.ws.diff_to_review(self.diff, kinds, external_ids)))
+
+    @on(SentToReview)
+    def sent_to_review(self, message: SentToReview) -> None:
+        moved = message.moved
+        self.notify(say.to_review_sentence(moved, limit=5), severity="warning" if moved.failed else "information",
+                    markup=False)

@@ -1,4 +1,5 @@
-"""Help: every key of the app and of each screen, built from the bindings themselves."""
+"""Help: every key of the app and of each screen, built from the bindings themselves: the app's
+(``self.app.BINDINGS``) and each screen's, found through the screen registry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from reviewtui.tui.widgets.tabs import SCREENS
+from reviewtui.tui.screens import SCREENS, screen_class
 
 INTRO = ("reviewtui runs the active-learning loop: label reviews (2), export a dataset version (e), "
          "compare versions (3), tune a model (4), predict and read the summary (5). "
@@ -49,20 +50,17 @@ class HelpScreen(ModalScreen[None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        from reviewtui.tui.app import ReviewApp, screen_class
-
         with VerticalScroll(classes="dialog-box", id="help-box"):
             yield Static(Text(INTRO))
-            app_keys = [Binding(",".join(k for _m, k, _t in SCREENS), "", "Screens: " +
-                                " ".join(f"{k} {t}" for _m, k, t in SCREENS), key_display="1-5, F1-F5"),
-                        *[b for b in ReviewApp.BINDINGS if isinstance(b, Binding) and not b.action.startswith("screen")],
+            app_keys = [Binding(",".join(s.key for s in SCREENS), "", "Screens: " +
+                                " ".join(f"{s.key} {s.title}" for s in SCREENS), key_display="1-5, F1-F5"),
+                        *[b for b in self.app.BINDINGS if isinstance(b, Binding) and not b.action.startswith("screen")],
                         Binding("ctrl+p", "", "Command palette (every action)"),
                         Binding("ctrl+q", "", "Quit")]
             yield Static(bindings_table("Everywhere", app_keys))
-            order = sorted(SCREENS, key=lambda s: s[0] != self.current)
-            for mode, key, title in order:
-                yield Static(bindings_table(f"{key} {title}" + ("  (this screen)" if mode == self.current else ""),
-                                            screen_class(mode).BINDINGS))
+            for s in sorted(SCREENS, key=lambda s: s.mode != self.current):
+                title = f"{s.key} {s.title}" + ("  (this screen)" if s.mode == self.current else "")
+                yield Static(bindings_table(title, screen_class(s.mode).BINDINGS))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,32 +1,39 @@
 """Labeling: one review at a time, large; number keys label it, the answer is saved at once.
 
-Keys: 1-9 label with that category, s skip (asks a reason), u undo, r send to review,
-left/right move in the queue, t switch the active-learning strategy, v evidence-span mode
-(left/right move over words, space selects a word, a number key labels with the selected words
-as evidence spans). The queue comes from the store (priorities set by active learning); every
-``retrain_every`` labels the queue is re-ranked in the background when active learning exists.
+Keys: 1-9 label with that category, s skip (asks a reason), u undo, R send to review, left/right
+move in the queue, r re-rank the queue (refit the quick model on the labels so far), t switch the
+active-learning strategy and re-rank, v evidence-span mode (left/right move over words, space
+selects a word, a number key labels with the selected words as evidence spans). The queue comes
+from the store (priorities set by active learning). ``[active_learning] retrain_every = N`` re-ranks
+it in the background after every N labels; ``0`` never does by itself: r does it when asked.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
+from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import Asset
+from reviewtui.tui.messages import QueueLoaded, RerankFinished, SentToReview, SuggestionsReady
 from reviewtui.tui.screens.base import WorkspaceScreen
 
 WORD_RE = re.compile(r"\S+")
 QUEUE_CHUNK = 50
 SKIP_REASONS = ("not English", "spam", "unclear", "not a review")
+STRATEGIES: tuple[str, ...] = next(f.metadata["choices"] for f in fields(ActiveLearningSettings)
+                                   if f.name == "strategy")
 
 
 def stars(score: Any) -> str:
@@ -45,9 +52,10 @@ class LabelingScreen(WorkspaceScreen):
           for n in range(1, 10)],
         Binding("s", "skip", "Skip", id="labeling.skip"),
         Binding("u", "undo", "Undo", id="labeling.undo"),
-        Binding("r", "send_to_review", "To review", id="labeling.review"),
+        Binding("R", "send_to_review", "To review", id="labeling.review"),
         Binding("left", "move(-1)", "Prev", id="labeling.prev"),
         Binding("right", "move(1)", "Next", id="labeling.next"),
+        Binding("r", "rerank", "Re-rank", id="labeling.rerank"),
         Binding("t", "strategy", "Strategy", id="labeling.strategy"),
         Binding("v", "evidence", "Evidence", id="labeling.evidence"),
         Binding("space", "toggle_word", "Select word", show=False, id="labeling.word"),
@@ -88,7 +96,7 @@ class LabelingScreen(WorkspaceScreen):
                 yield queue
 
     def on_mount(self) -> None:
-        self.strategy = str(self.ws.config.section("active_learning").get("strategy", ""))
+        self.strategy = self.ws.settings.active_learning.strategy
         self.load_queue()
 
     def workspace_changed(self) -> None:
@@ -96,7 +104,8 @@ class LabelingScreen(WorkspaceScreen):
 
     @property
     def assist(self) -> bool:
-        """Model suggestions and background re-ranking (off in tests: they load the embedding model)."""
+        """Model suggestions and automatic re-ranking (off in tests: they load the embedding model);
+        r and t re-rank either way."""
         return bool(getattr(self.app, "assist", True))
 
     @property
@@ -104,16 +113,21 @@ class LabelingScreen(WorkspaceScreen):
         return self.items[self.index] if 0 <= self.index < len(self.items) else None
 
     # -- queue ------------------------------------------------------------------------------
+    @property
+    def retrain_every(self) -> int:
+        """``[active_learning] retrain_every``: re-rank after this many labels; 0: only on r."""
+        return self.ws.settings.active_learning.retrain_every
+
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def load_queue(self) -> None:
         seen = [a.external_id for a in self.items]
-        more = self.ws.queue(QUEUE_CHUNK, exclude=seen)
-        self.app.call_from_thread(self.add_items, more)
+        self.post_message(QueueLoaded(self.ws.queue(QUEUE_CHUNK, exclude=seen), QUEUE_CHUNK))
 
-    def add_items(self, more: list[Asset]) -> None:
-        self.done_loading = len(more) < QUEUE_CHUNK
+    @on(QueueLoaded)
+    def add_items(self, message: QueueLoaded) -> None:
+        self.done_loading = len(message.assets) < message.asked
         seen = {a.external_id for a in self.items}  # two loads may race (a re-rank and scrolling)
-        more = [a for a in more if a.external_id not in seen]
+        more = [a for a in message.assets if a.external_id not in seen]
         self.items.extend(more)
         self.load_suggestions([a.external_id for a in more])
         self.render_review()
@@ -122,11 +136,11 @@ class LabelingScreen(WorkspaceScreen):
     def load_suggestions(self, ids: list[str]) -> None:
         if not ids or not self.assist:
             return
-        found = self.ws.suggestions(ids)
-        self.app.call_from_thread(self.add_suggestions, found)
+        self.post_message(SuggestionsReady(self.ws.suggestions(ids)))
 
-    def add_suggestions(self, found: dict[str, Any]) -> None:
-        for ext, value in (found or {}).items():
+    @on(SuggestionsReady)
+    def add_suggestions(self, message: SuggestionsReady) -> None:
+        for ext, value in (message.suggestions or {}).items():
             if isinstance(value, dict):
                 value = (value.get("label"), value.get("confidence"))
             self.suggestions[ext] = (str(value[0]), float(value[1]))
@@ -204,7 +218,7 @@ class LabelingScreen(WorkspaceScreen):
                 line.append(" ◀", style="bold")
             out.append_text(line)
             out.append("\n")
-        out.append("s skip · u undo · r review", style="dim")
+        out.append("s skip · u undo · R review", style="dim")
         return out
 
     def suggestion_text(self, asset: Asset | None) -> str:
@@ -219,11 +233,13 @@ class LabelingScreen(WorkspaceScreen):
         position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"
         if not self.done_loading:
             position += "+"
-        every = int(self.ws.config.section("active_learning").get("retrain_every", 10) or 0)
+        every = self.retrain_every
         strategy = self.strategy or "-"
         lines = [position, f"strategy: {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
         if every and self.assist:
             lines.append(f"re-rank in {every - self.labels_given % every} labels")
+        else:
+            lines.append("re-rank with r")
         lines.append(f"labeled this session: {self.labels_given}")
         return "\n".join(lines)
 
@@ -290,10 +306,9 @@ class LabelingScreen(WorkspaceScreen):
         except ReviewtuiError as exc:
             self.error(str(exc))
             return
+        self.notify(say.undo_sentence(event), markup=False)
         if event is None:
-            self.notify("Nothing to undo.")
             return
-        self.notify(f"Undid {event.kind} {event.category or event.note or ''} on {event.external_id}.")
         asset = self.ws.store.get(event.external_id)
         ids = [a.external_id for a in self.items]
         if asset.external_id in ids:
@@ -321,11 +336,12 @@ class LabelingScreen(WorkspaceScreen):
         result = self.ws.send_to_review([external_id])
         if result.failed:
             raise ReviewtuiError("; ".join(f"{k}: {v}" for k, v in result.failed.items()))
-        asset = self.ws.store.get(external_id)
-        self.app.call_from_thread(self.sent_to_review, asset)
+        self.post_message(SentToReview(result, self.ws.store.get(external_id)))
 
-    def sent_to_review(self, asset: Asset) -> None:
-        self.notify(f"Sent {asset.external_id} to review.")
+    @on(SentToReview)
+    def sent_to_review(self, message: SentToReview) -> None:
+        asset = message.asset
+        self.notify(f"Sent {asset.external_id} to review.", markup=False)
         self.replace_current(asset)
         self.render_review()
 
@@ -352,35 +368,50 @@ class LabelingScreen(WorkspaceScreen):
 
     # -- active learning --------------------------------------------------------------------
     def action_strategy(self) -> None:
-        from reviewtui.active import STRATEGIES
-
-        strategies = list(STRATEGIES)
-        current = strategies.index(self.strategy) if self.strategy in strategies else -1
-        self.strategy = strategies[(current + 1) % len(strategies)]
+        current = STRATEGIES.index(self.strategy) if self.strategy in STRATEGIES else -1
+        self.strategy = STRATEGIES[(current + 1) % len(STRATEGIES)]
         self.notify(f"strategy: {self.strategy}; re-ranking the queue")
         self.rerank()
 
+    def action_rerank(self) -> None:
+        """r: refit on the labels so far and re-rank the queue now (whatever ``retrain_every`` says)."""
+        if self.reranking:
+            self.notify("the queue is being re-ranked already", severity="warning")
+            return
+        self.notify(f"re-ranking the queue ({self.strategy or 'default strategy'})")
+        self.rerank(refit=True)
+
     def maybe_rerank(self) -> None:
-        every = int(self.ws.config.section("active_learning").get("retrain_every", 10) or 0)
+        every = self.retrain_every
         if every and self.assist and self.labels_given % every == 0:
             self.rerank()
 
-    def rerank(self) -> None:
+    def rerank(self, refit: bool = False) -> None:
+        """Re-rank the queue in the background; with ``refit`` the suggestions' model is refitted
+        on the labels so far too (``retrain_every = 0`` refits it only when asked) and the reviews
+        kept on screen get new suggestions."""
         self.reranking = True
         self.render_review()
-        self.rerank_queue(self.strategy or None)
+        kept = [a.external_id for a in self.items[:self.index + 1]] if refit and self.assist else None
+        self.rerank_queue(self.strategy or None, kept)
 
     @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)
-    def rerank_queue(self, strategy: str | None) -> None:
+    def rerank_queue(self, strategy: str | None, refit_for: list[str] | None = None) -> None:
+        ranked = False
         try:
-            self.ws.queue_batch(strategy=strategy)  # type: ignore[attr-defined]
+            self.ws.queue_batch(strategy=strategy)
+            if refit_for is not None:
+                self.post_message(SuggestionsReady(self.ws.suggestions(refit_for, refit=True)))
+            ranked = True
         finally:
-            self.app.call_from_thread(self.rerank_done)
-        self.app.call_from_thread(self.reload_upcoming)
+            self.post_message(RerankFinished(ranked))
 
-    def rerank_done(self) -> None:
+    @on(RerankFinished)
+    def rerank_done(self, message: RerankFinished) -> None:
         self.reranking = False
         self.render_review()
+        if message.ranked:
+            self.reload_upcoming()
 
     def reload_upcoming(self) -> None:
         """Keep what was answered or looked at; refill what comes next in the new order."""

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from reviewtui import presentation as say
+from reviewtui.tui.messages import StatusLoaded
 from reviewtui.tui.screens.base import WorkspaceScreen
-from reviewtui.tui.widgets.bars import BarChart, bar
+from reviewtui.tui.widgets.bars import BarChart
 
 
-def _when(iso: str | None) -> str:
+def when(iso: str | None) -> str:
     return (iso or "-").replace("T", " ")[:16]
-
-
-def _metric(metrics: dict, key: str) -> str:
-    value = metrics.get(key)
-    return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
 
 
 class StatusScreen(WorkspaceScreen):
@@ -52,10 +49,16 @@ class StatusScreen(WorkspaceScreen):
     def action_reload(self) -> None:
         self.load()
 
+    def workspace_changed(self) -> None:
+        self.load()
+
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def load(self) -> None:
-        status = self.ws.status()
-        self.app.call_from_thread(self.show_status, status, self.ws.model_history(), self.ws.learning_curve())
+        self.post_message(StatusLoaded(self.ws.status(), self.ws.model_history(), self.ws.learning_curve()))
+
+    @on(StatusLoaded)
+    def show_loaded(self, message: StatusLoaded) -> None:
+        self.show_status(message.status, message.history, message.curve)
 
     def show_status(self, st, history: list | None = None, curve: list | None = None) -> None:
         backend = st.backend.get("kind", "local")
@@ -70,19 +73,20 @@ class StatusScreen(WorkspaceScreen):
         versions = self.query_one("#status-versions", DataTable)
         versions.clear()
         for v in st.versions:
-            versions.add_row(v["name"], str(v["rows"]), v["parent"] or "-", _when(v["created"]),
+            versions.add_row(v["name"], str(v["rows"]), v["parent"] or "-", when(v["created"]),
                              str(v["source"] or ""), key=v["name"])
         models = self.query_one("#status-models", DataTable)
         models.clear()
-        if history is not None:  # the modeling room's history: ordered by dataset version
+        if history is not None:  # the models' history: ordered by dataset version
             rows = [(r.name, r.dataset_version, r.kind + (" tuned" if r.tuned else ""), r.base_model,
                      {"accuracy": r.accuracy, "f1_weighted": r.f1_weighted}) for r in history]
         else:
             rows = [(m["name"], m.get("version"), "", m.get("base"), m.get("metrics") or {}) for m in st.models]
         for name, version, kind, base, met in rows:
             acc = met.get("accuracy")
-            models.add_row(str(name), str(version or "-"), kind, str(base or "-"), _metric(met, "accuracy"),
-                           _metric(met, "f1_weighted"), bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
+            models.add_row(str(name), str(version or "-"), kind, str(base or "-"), say.number(met.get("accuracy")),
+                           say.number(met.get("f1_weighted")),
+                           say.bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
         if not rows:
             models.add_row("no model yet: press 4 to tune one", "", "", "", "", "", "")
         title = "Models (test metrics per dataset version)"

@@ -12,16 +12,19 @@ import math
 import threading
 from typing import Any
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, ProgressBar, Select, Static
 from textual_plotext import PlotextPlot
 
+from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Notice, Progress
-from reviewtui.tui.messages import CoreEvent, event_sink, notice_severity
+from reviewtui.tui.messages import (CoreEvent, PredictFinished, ReportWritten, SummaryLoaded, event_sink,
+                                    notice_severity)
 from reviewtui.tui.screens.base import WorkspaceScreen
 
 ALL = "all"
@@ -91,12 +94,20 @@ class SummaryScreen(WorkspaceScreen):
             overall = self.ws.summary(None)
             chosen = overall if self.version == ALL else self.ws.summary(self.version)
         except ReviewtuiError as exc:
-            self.app.call_from_thread(self.show_missing, str(exc))
+            self.post_message(SummaryLoaded(missing=str(exc)))
             return
-        self.app.call_from_thread(self.show_summary, overall, chosen)
+        self.post_message(SummaryLoaded(overall, chosen))
+
+    @on(SummaryLoaded)
+    def show_loaded(self, message: SummaryLoaded) -> None:
+        if message.missing is not None:
+            self.show_missing(message.missing)
+        else:
+            self.show_summary(message.overall, message.chosen)
 
     def show_missing(self, text: str) -> None:
-        self.query_one("#summary-state", Static).update(f"{text}\n[b]p[/b] predicts every review now.")
+        self.query_one("#summary-state", Static).update(Text.assemble(text, "\n", ("p", "bold"),
+                                                                      " predicts every review now."))
         for row in self.query(".chart-row"):
             row.display = False
 
@@ -121,29 +132,38 @@ class SummaryScreen(WorkspaceScreen):
                          f"mean ★ {num(latest['mean_score'])} (others {num(latest['mean_score_others'])})")
         self.query_one("#summary-state", Static).update("\n".join(lines))
         cats = [str(c) for c in s.categories.index]
-        self.bar("#chart-categories", "Categories", cats, [float(v) for v in s.categories.values])
+        names = say.category_names(cats, self.ws.taxonomy)
+        self.bar("#chart-categories", "Categories", names, [float(v) for v in s.categories.values])
         self.bar("#chart-sentiment", "Sentiment", [str(v) for v in s.sentiments.index],
                  [float(v) for v in s.sentiments.values])
         self.bar("#chart-scores", "Stars", [f"{v}★" for v in s.scores.index], [float(v) for v in s.scores.values])
-        cross = self.query_one("#chart-cross", PlotextPlot).plt
+        cross_widget = self.query_one("#chart-cross", PlotextPlot)
+        cross = cross_widget.plt
         cross.clear_figure()
         cross.title("Category x sentiment")
-        cross.stacked_bar([c[:12] for c in cats], [[float(v) for v in s.category_sentiment[col].values]
-                                                    for col in s.category_sentiment.columns],
+        cross.stacked_bar(self.labels(cross_widget, names),
+                          [[float(v) for v in s.category_sentiment[col].values] for col in s.category_sentiment.columns],
                           labels=[str(c) for c in s.category_sentiment.columns], orientation="horizontal")
-        self.query_one("#chart-cross", PlotextPlot).refresh()
+        cross_widget.refresh()
         table = self.query_one("#summary-table", DataTable)
         table.clear()
-        for c in cats:
-            table.add_row(c, str(s.categories.get(c, 0)), pct(s.category_share.get(c)),
+        for c, name in zip(cats, names):
+            table.add_row(name, str(s.categories.get(c, 0)), pct(s.category_share.get(c)),
                           pct(s.negative_share.get(c)), num(s.mean_score.get(c)), key=c)
+
+    @staticmethod
+    def labels(widget: PlotextPlot, names: list[str]) -> list[str]:
+        """Bar labels that leave the chart half its width: whole names when they fit, else their
+        first words and "…"."""
+        width = max(8, min(24, widget.size.width // 2))
+        return [say.short_name(n, width) for n in names]
 
     def bar(self, selector: str, title: str, names: list[str], values: list[float]) -> None:
         widget = self.query_one(selector, PlotextPlot)
         plt = widget.plt
         plt.clear_figure()
         plt.title(title)
-        plt.bar([n[:12] for n in names], values, orientation="horizontal")
+        plt.bar(self.labels(widget, names), values, orientation="horizontal")
         widget.refresh()
 
     # -- the version filter -----------------------------------------------------------------
@@ -188,34 +208,40 @@ class SummaryScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="predict", exit_on_error=False)
     def predict(self, cancel: threading.Event) -> None:
+        result = None
         try:
             result = self.ws.predict(on_event=event_sink(self, "predict"), cancel=cancel)
         finally:
-            self.app.call_from_thread(self.predict_ended)
-        self.app.call_from_thread(self.notify, f"Predicted {result.rows:,} reviews with {result.model} on "
-                                                f"{result.device} in {result.seconds:.1f}s. Wrote {result.path}.",
-                                  title="Predict", timeout=10)
-        self.app.call_from_thread(self.load)
+            self.post_message(PredictFinished(result))
 
-    def predict_ended(self) -> None:
+    @on(PredictFinished)
+    def predict_finished(self, message: PredictFinished) -> None:
         self.cancel_event = None
         self.query_one("#summary-progress", ProgressBar).display = False
+        result = message.result
+        if result is None:  # failed or cancelled: the error is shown apart
+            return
+        self.notify(f"{say.predict_sentence(result)} Wrote {result.path}.", title="Predict", timeout=10,
+                    markup=False)
+        self.load()
 
     def action_write_report(self) -> None:
         self.write_report(None if self.version == ALL else self.version)
 
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
     def write_report(self, app_version: str | None) -> None:
-        paths = self.ws.write_report(app_version)
-        self.app.call_from_thread(self.notify, f"Wrote {paths.markdown} and {paths.html} ({len(paths.charts)} charts, "
-                                                f"{len(paths.tables)} tables under {paths.markdown.parent}/tables).",
-                                  title="Report", timeout=10)
+        self.post_message(ReportWritten(self.ws.write_report(app_version)))
 
-    def on_core_event(self, message: CoreEvent) -> None:
+    @on(ReportWritten)
+    def report_written(self, message: ReportWritten) -> None:
+        self.notify(say.report_sentence(message.paths), title="Report", timeout=10, markup=False)
+
+    @on(CoreEvent)
+    def core_event(self, message: CoreEvent) -> None:
         event = message.event
         if isinstance(event, Progress):
             self.query_one("#summary-progress", ProgressBar).update(total=event.total, progress=event.done)
             self.query_one("#summary-state", Static).update(
                 f"{event.task} {event.done}/{event.total or '?'} {event.detail}".strip())
         elif isinstance(event, Notice):
-            self.notify(event.text, severity=notice_severity(event))  # type: ignore[arg-type]
+            self.notify(event.text, severity=notice_severity(event), markup=False)  # type: ignore[arg-type]

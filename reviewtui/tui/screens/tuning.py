@@ -1,9 +1,11 @@
 """Tuning: a hyper-parameter search with live trials.
 
 The form sets the search (trials, time budget, model candidates, CPUs per trial); ctrl+s starts
-it, ctrl+x cancels it. Each TrialUpdate rewrites its trial's row in place; the best trial so far is
-starred, a progress bar counts finished trials and the GPU panel shows utilisation and memory per
-device when there is a GPU. Ray and torch load only when a search starts.
+it, ctrl+x cancels it. Each TrialUpdate rewrites its trial's row in place; the trial whose best
+report scores highest is starred, a progress bar counts finished trials and the GPU panel shows
+utilisation and memory per device when there is a GPU. A finished search retrains and saves its
+best trial; after a cancelled one, k keeps the best finished trial the same way (ctrl+x stops
+that too). Ray and torch load only when a search starts.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import threading
 import time
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, ProgressBar, Static
 
+from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Notice, Progress, TrialUpdate
-from reviewtui.tui.messages import CoreEvent, event_sink, notice_severity
+from reviewtui.tui.messages import CoreEvent, GpusProbed, TunedModelSaved, TuneFinished, event_sink, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.gpu import GpuPanel
-from reviewtui.tui.widgets.trials import TrialTable, elapsed_text, metric_text
+from reviewtui.tui.widgets.trials import TrialTable
+
+KEEP_HINT = "k keeps the best trial (retrains and saves it)."
 
 
 class TuningScreen(WorkspaceScreen):
@@ -32,6 +37,7 @@ class TuningScreen(WorkspaceScreen):
     BINDINGS = [
         Binding("ctrl+s", "start", "Start search", priority=True, id="tuning.start"),
         Binding("ctrl+x", "cancel", "Cancel search", priority=True, id="tuning.cancel"),
+        Binding("k", "keep_best", "Keep best", id="tuning.keep_best"),
         Binding("escape", "focus_table", "Leave form", show=False, id="tuning.leave_form"),
     ]
 
@@ -41,17 +47,19 @@ class TuningScreen(WorkspaceScreen):
         self.started_at: float | None = None
         self.budget_s: float = 0.0
         self.total_trials = 0
+        self.saving = False
+        self.cancelled_result: Any = None  # a cancelled search whose best trial k can still save
 
     def compose_body(self) -> ComposeResult:
-        t = self.ws.config.section("tuning")
+        tuning = self.ws.settings.tuning
         blink = getattr(self.app, "cursor_blink", True)
         with Horizontal(id="tune-form"):
             for label, widget in (
-                ("trials", Input(str(t.get("trials", 20)), type="integer", id="tune-trials")),
+                ("trials", Input(str(tuning.trials), type="integer", id="tune-trials")),
                 ("budget min", Input("10", type="number", id="tune-budget")),
-                ("candidates", Input(", ".join(map(str, t.get("candidates") or [])) or
-                                     str(self.ws.config.section("model").get("base", "minilm")), id="tune-candidates")),
-                ("cpus/trial", Input(str(t.get("cpus_per_trial") or 0), type="integer", id="tune-cpus")),
+                ("candidates", Input(", ".join(map(str, tuning.candidates)) or self.ws.settings.model.base,
+                                     id="tune-candidates")),
+                ("cpus/trial", Input(str(tuning.cpus_per_trial), type="integer", id="tune-cpus")),
             ):
                 widget.cursor_blink = blink
                 with Vertical(classes="field"):
@@ -62,7 +70,7 @@ class TuningScreen(WorkspaceScreen):
             progress.display = False  # shown once a search starts (an idle bar would animate)
             yield progress
             yield Static("ready: edit the form (tab moves), ctrl+s starts the search, esc leaves the form",
-                         id="tune-state")
+                         id="tune-state", markup=False)
         table = TrialTable(id="tune-trials-table")
         table.border_title = "Trials (★ best so far)"
         yield table
@@ -79,11 +87,17 @@ class TuningScreen(WorkspaceScreen):
     def probe_gpus(self) -> None:
         from reviewtui.modeling.gpu import gpu_stats
 
-        stats = gpu_stats()
-        self.app.call_from_thread(self.query_one("#tune-gpu", GpuPanel).show_stats, stats)
+        self.post_message(GpusProbed(tuple(gpu_stats())))
+
+    @on(GpusProbed)
+    def show_gpus(self, message: GpusProbed) -> None:
+        self.query_one("#tune-gpu", GpuPanel).show_stats(message.stats)
 
     def action_focus_table(self) -> None:
         self.query_one(TrialTable).focus()
+
+    def set_state(self, text: str) -> None:
+        self.query_one("#tune-state", Static).update(text)
 
     # -- the search -------------------------------------------------------------------------
     def form(self) -> dict[str, Any]:
@@ -96,43 +110,55 @@ class TuningScreen(WorkspaceScreen):
 
         trials = number("#tune-trials")
         if trials < 1:
-            raise ReviewtuiError("--trials must be at least 1")
+            raise ReviewtuiError(f"the trials field must be at least 1, not {trials}")
         candidates = [c.strip() for c in self.query_one("#tune-candidates", Input).value.split(",") if c.strip()]
         return {"trials": trials, "budget_min": number("#tune-budget", float), "candidates": candidates,
                 "cpus_per_trial": number("#tune-cpus")}
 
+    def busy(self) -> bool:
+        if self.cancel_event is None:
+            return False
+        what = "the best trial is being saved" if self.saving else "a search is already running"
+        self.notify(f"{what}; ctrl+x cancels it", severity="warning")
+        return True
+
     def action_start(self) -> None:
-        if self.cancel_event is not None:
-            self.notify("a search is already running; ctrl+x cancels it", severity="warning")
+        if self.busy():
             return
         try:
             params = self.form()
         except ReviewtuiError as exc:
             self.error(str(exc))
             return
+        self.cancelled_result = None
         self.query_one(TrialTable).reset()
         self.total_trials = params["trials"]
-        progress = self.query_one("#tune-progress", ProgressBar)
-        progress.update(total=params["trials"], progress=0)
-        progress.display = True
+        self.show_progress(params["trials"])
         self.cancel_event = threading.Event()
         self.started_at = time.monotonic()
         self.budget_s = params["budget_min"] * 60
-        self.query_one("#tune-state", Static).update("starting Ray…")
+        self.set_state("starting Ray…")
         self.query_one(TrialTable).focus()
         self.search(params, self.cancel_event)
+
+    def show_progress(self, total: int | None) -> None:
+        progress = self.query_one("#tune-progress", ProgressBar)
+        progress.update(total=total, progress=0)
+        progress.display = True
 
     def action_cancel(self) -> None:
         if self.cancel_event is None:
             self.notify("no search is running", severity="warning")
             return
         self.cancel_event.set()
-        self.query_one("#tune-state", Static).update("cancelling: stopping the running trials…")
+        self.set_state("cancelling: stopping the retraining…" if self.saving
+                       else "cancelling: stopping the running trials…")
 
     @work(thread=True, exclusive=True, group="tune", exit_on_error=False)
     def search(self, params: dict[str, Any], cancel: threading.Event) -> None:
+        result = None
         try:
-            tuning = {}
+            tuning: dict[str, Any] = {}
             if params["candidates"]:
                 tuning["candidates"] = params["candidates"]
             if params["cpus_per_trial"]:
@@ -142,27 +168,60 @@ class TuningScreen(WorkspaceScreen):
             result = self.ws.tune(trials=params["trials"], tuning=tuning,
                                   on_event=event_sink(self, "tune"), cancel=cancel)
         finally:
-            self.app.call_from_thread(self.search_ended)
-        self.app.call_from_thread(self.show_result, result)
+            self.post_message(TuneFinished(result))
 
-    def search_ended(self) -> None:
+    @on(TuneFinished)
+    def search_finished(self, message: TuneFinished) -> None:
+        """The outcome, in the words ``reviewtui tune`` prints (a failure shows as an error)."""
         self.cancel_event = None
         self.started_at = None
-
-    def show_result(self, result: Any) -> None:
-        """The outcome, in the words ``reviewtui tune`` prints."""
-        counts = ", ".join(f"{n} {s.lower()}" for s, n in result.counts.items())
-        text = (f"Search {'cancelled' if result.cancelled else 'done'} in {result.search_seconds:.0f}s: {counts}; "
-                f"{result.early_stopped} stopped early by ASHA.")
-        if result.best_trial_id:
-            text += (f" Best trial {result.best_trial_id}: validation accuracy "
-                     f"{metric_text(result.best_metrics.get('accuracy'))}.")
+        result = message.result
+        if result is None:
+            self.set_state("the search failed: see the error; ctrl+s starts another")
+            return
+        can_keep = result.cancelled and result.card is None and result.best_trial_id is not None
+        self.cancelled_result = result if can_keep else None
+        text = say.tune_summary(result, KEEP_HINT)
+        self.set_state(text)
+        self.notify(text, title="Tuning", timeout=10, markup=False)
         if result.card is not None:
-            text += f" Saved model {result.card.name}."
-        elif result.cancelled:
-            text += " Nothing saved (cancelled)."
-        self.query_one("#tune-state", Static).update(text)
-        self.notify(text, title="Tuning", timeout=10)
+            self.app.workspace_changed()  # type: ignore[attr-defined]
+
+    # -- keep the best trial of a cancelled search ------------------------------------------
+    def action_keep_best(self) -> None:
+        if self.busy():
+            return
+        result = self.cancelled_result
+        if result is None:
+            self.notify("nothing to keep: k saves the best trial of a cancelled search "
+                        "(a finished search saves its best by itself)", severity="warning")
+            return
+        self.saving = True
+        self.cancel_event = threading.Event()
+        self.show_progress(None)
+        self.set_state(f"retraining trial {result.best_trial_id} to save it…")
+        self.save_best(result, self.cancel_event)
+
+    @work(thread=True, exclusive=True, group="tune", exit_on_error=False)
+    def save_best(self, result: Any, cancel: threading.Event) -> None:
+        card = None
+        try:
+            card = self.ws.save_tuned(result, on_event=event_sink(self, "save"), cancel=cancel)
+        finally:
+            self.post_message(TunedModelSaved(card))
+
+    @on(TunedModelSaved)
+    def best_saved(self, message: TunedModelSaved) -> None:
+        self.saving = False
+        self.cancel_event = None
+        self.query_one("#tune-progress", ProgressBar).display = False
+        if message.card is None:
+            self.set_state("the best trial was not saved: see the error; k tries again")
+            return
+        self.cancelled_result = None
+        text = say.card_sentence(message.card)
+        self.set_state(text)
+        self.notify(text, title="Tuning", timeout=10, markup=False)
         self.app.workspace_changed()  # type: ignore[attr-defined]
 
     def tick(self) -> None:
@@ -172,26 +231,25 @@ class TuningScreen(WorkspaceScreen):
         spent = time.monotonic() - self.started_at
         table = self.query_one(TrialTable)
         done = sum(1 for u in table.trials.values() if u.status in ("TERMINATED", "STOPPED", "ERROR"))
-        budget = f" of a {elapsed_text(self.budget_s)} budget" if self.budget_s else ""
-        line = f"running {elapsed_text(spent)}{budget} · {done}/{self.total_trials} trials finished"
+        budget = f" of a {say.elapsed(self.budget_s)} budget" if self.budget_s else ""
+        line = f"running {say.elapsed(spent)}{budget} · {done}/{self.total_trials} trials finished"
         if table.best_id:
-            best = table.trials[table.best_id]
-            line += f" · best {metric_text(best.metrics.get('accuracy'))} ({table.best_id})"
+            line += f" · best {say.trial_best_text(table.trials[table.best_id])} ({table.best_id})"
         if self.cancel_event.is_set():
             line = "cancelling… " + line
-        self.query_one("#tune-state", Static).update(line)
+        self.set_state(line)
 
-    def on_core_event(self, message: CoreEvent) -> None:
+    @on(CoreEvent)
+    def core_event(self, message: CoreEvent) -> None:
         event = message.event
         if isinstance(event, TrialUpdate):
             self.query_one(TrialTable).upsert(event)
             if event.gpus:
                 self.query_one("#tune-gpu", GpuPanel).show_stats(event.gpus)
         elif isinstance(event, Progress):
-            if event.task == "tune":
+            if event.task == "tune" or self.saving:  # the trials finished, or the retraining's steps
                 self.query_one("#tune-progress", ProgressBar).update(total=event.total, progress=event.done)
-            else:
-                self.query_one("#tune-state", Static).update(f"{event.task} {event.done}/{event.total or '?'} "
-                                                            f"{event.detail}".strip())
+            if event.task != "tune":
+                self.set_state(f"{event.task} {event.done}/{event.total or '?'} {event.detail}".strip())
         elif isinstance(event, Notice):
-            self.notify(event.text, severity=notice_severity(event))  # type: ignore[arg-type]
+            self.notify(event.text, severity=notice_severity(event), markup=False)  # type: ignore[arg-type]

@@ -6,11 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-
-def bar(n: float, total: float, width: int) -> str:
-    filled = round(width * n / total) if total else 0
-    filled = max(0, min(width, filled))
-    return "█" * filled + "·" * (width - filled)
+from reviewtui.presentation import bar
 
 
 class BarChart(Static):
@@ -43,9 +39,9 @@ class BarChart(Static):
             return Text("nothing yet", style="dim")
         name_w = max(len(k) for k in self._data)
         count_w = max(len(str(v)) for v in self._data.values())
-        room = self.content_size.width - count_w - 2
-        name_w = min(name_w, max(6, room - 8))
-        width = max(4, min(self.bar_width * 2, room - name_w)) if room > 0 else self.bar_width
+        space = self.content_size.width - count_w - 2  # for the name and the bar
+        name_w = min(name_w, max(6, space - 8))
+        width = max(4, min(self.bar_width * 2, space - name_w)) if space > 0 else self.bar_width
         table = Table.grid(padding=(0, 1))
         table.add_column(no_wrap=True, width=name_w, overflow="ellipsis")
         table.add_column(no_wrap=True)

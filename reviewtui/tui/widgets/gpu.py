@@ -6,7 +6,7 @@ from rich.table import Table
 from textual.widgets import Static
 
 from reviewtui.events import GpuStat
-from reviewtui.tui.widgets.bars import bar
+from reviewtui.presentation import bar
 
 
 class GpuPanel(Static):

@@ -1,20 +1,13 @@
-"""The tab bar at the top of every screen: the screens with their number keys, the active one lit."""
+"""The tab bar at the top of every screen: the screens with their keys, the active one lit."""
 
 from __future__ import annotations
+
+from typing import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Click
 from textual.widgets import Label
-
-# (mode, key, title) in the order of the number keys
-SCREENS: list[tuple[str, str, str]] = [
-    ("status", "1", "Status"),
-    ("labeling", "2", "Label"),
-    ("diff", "3", "Diff"),
-    ("tuning", "4", "Tune"),
-    ("summary", "5", "Summary"),
-]
 
 
 class ScreenTab(Label):
@@ -29,15 +22,18 @@ class ScreenTab(Label):
 class ScreenTabs(Horizontal):
     """One row: ``1 Status  2 Label  3 Diff  4 Tune  5 Summary`` and the workspace name on the right.
 
-    F1-F5 switch screens everywhere; the digits too, except on the labeling screen."""
+    ``tabs`` are (mode, key, title) in order; ``function_keys`` shows F1-F5 instead of the digits
+    (the labeling screen uses the digits for categories)."""
 
-    def __init__(self, current: str, title: str = "", function_keys: bool = False) -> None:
+    def __init__(self, tabs: Sequence[tuple[str, str, str]], current: str, title: str = "",
+                 function_keys: bool = False) -> None:
         super().__init__(id="tabs")
+        self.tabs = list(tabs)
         self.current = current
         self.title_text = title
-        self.function_keys = function_keys  # the labeling screen uses the digits for categories
+        self.function_keys = function_keys
 
     def compose(self) -> ComposeResult:
-        for mode, key, title in SCREENS:
+        for mode, key, title in self.tabs:
             yield ScreenTab(mode, f"F{key}" if self.function_keys else key, title, mode == self.current)
         yield Label(self.title_text, id="tabs-title")

@@ -1,0 +1,42 @@
+"""The command line: a thin command per pipeline step, each calling one Workspace method.
+
+``reviewtui`` with no command opens the app. Errors the user can cause print as one line on
+stderr and exit 2. Heavy libraries (torch, transformers, datasets, ray) and textual are never
+imported here; the core imports the heavy ones when a command needs them, the ``app`` command
+imports the app.
+
+Modules:
+
+* ``parser``     the argparse tree: every command, its options and its handler (``build_parser``)
+* ``commands/``  the handlers: parse the arguments, call one Workspace method, render
+  (``workspace``: init, import, label, skip, undo, status, export, versions, diff, demo, app;
+  ``modeling``: train, tune, models; ``analysis``: queue, simulate, predict, sentiment, summary,
+  report; ``kili``: the kili actions)
+* ``render``     rich output: consoles, JSON and the tables; the sentences shared with the app
+  come from :mod:`reviewtui.presentation`
+* ``live``       live displays on stderr: the progress bar and the trial board of ``tune``
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from reviewtui.cli.parser import build_parser, handler
+from reviewtui.errors import ReviewtuiError
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command (``argv`` default: ``sys.argv[1:]``); returns the exit code."""
+    args = build_parser().parse_args(argv)
+    func = handler(getattr(args, "func", "workspace:cmd_app"))
+    try:
+        return func(args)
+    except ReviewtuiError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130

@@ -1,0 +1,24 @@
+"""The command handlers: each parses its arguments, calls one Workspace method and renders the
+result (:mod:`reviewtui.cli.render`). One module per part of the pipeline: ``workspace`` (init,
+import, label, skip, undo, status, export, versions, diff, demo, app), ``modeling`` (train, tune,
+models), ``analysis`` (queue, simulate, predict, sentiment, summary, report) and ``kili``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reviewtui.workspace import Workspace
+
+
+def open_workspace(args: argparse.Namespace) -> "Workspace":
+    """The workspace of ``--workspace`` (default: the current folder or one above it)."""
+    from reviewtui.workspace import Workspace
+
+    return Workspace.open(args.workspace)
+
+
+def version_name(value: str | None) -> str | None:
+    """``11`` -> ``dataset-11``; a full name (or None) as it is."""
+    return f"dataset-{value}" if value and str(value).isdigit() else value

@@ -1,0 +1,83 @@
+"""The analysis commands: queue, simulate, predict, sentiment, summary, report."""
+
+from __future__ import annotations
+
+import argparse
+
+from reviewtui import presentation as say
+from reviewtui.cli import render
+from reviewtui.cli.commands import open_workspace
+from reviewtui.cli.live import ProgressSink
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    with ProgressSink() as sink:
+        batch = ws.queue_batch(args.strategy, args.size, seed=args.seed, apply=not args.dry_run, on_event=sink)
+    if args.json:
+        render.print_json(batch.to_dict())
+    else:
+        render.queue(batch, args.rows, args.dry_run)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    strategies = [x for s in (args.strategy or []) for x in s.split(",") if x.strip()] or None
+    with ProgressSink() as sink:
+        res = ws.simulate(args.oracle, strategies=strategies, batch=args.batch, rounds=args.rounds,
+                          seeds=args.seeds, initial=args.initial, allow_missing=args.allow_missing, on_event=sink)
+    reach = res.labels_to_reach(0.95)
+    interp = res.labels_to_reach(0.95, interpolate=True)
+    if args.json:
+        render.print_json({"full_pool": res.full_pool, "labels_to_95pct": reach, "labels_to_95pct_interpolated": interp,
+                           "pool": res.pool_size, "test": res.test_size, "curves": res.mean_curves(),
+                           "files": [str(p) for p in (res.csv_path, res.summary_path, res.png_path) if p]})
+    else:
+        render.simulation(res, reach, interp)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    with ProgressSink() as sink:
+        res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, on_event=sink)
+    if args.json:
+        render.print_json(res.to_dict())
+        return 0
+    render.print_lines([say.predict_sentence(res), *say.predict_count_lines(res),
+                        f"Wrote {res.path}. Next: reviewtui report"])
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    with ProgressSink() as sink:
+        cmp = ws.sentiment_comparison(args.option or ["vader", "stars"], sample=args.sample or None, on_event=sink)
+    if args.json:
+        render.print_json(cmp.to_dict())
+    else:
+        render.sentiment(cmp)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    s = ws.summary(args.app_version, args.weight_thumbs, args.version_depth or None)
+    if args.json:
+        render.print_json(s.to_dict())
+        return 0
+    from reviewtui.analysis.report import findings
+
+    render.summary(s, findings(s))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    paths = ws.write_report(args.app_version, args.weight_thumbs, args.version_depth or None)
+    if args.json:
+        render.print_json(paths.to_dict())
+    else:
+        render.print_lines([say.report_sentence(paths)])
+    return 0

@@ -1,0 +1,57 @@
+"""The modeling commands: train, tune (with its live trial board), models."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from reviewtui.cli import render
+from reviewtui.cli.commands import open_workspace, version_name
+from reviewtui.cli.live import ProgressSink, TrialBoard, run_search
+from reviewtui.errors import ReviewtuiError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
+                                   ("batch_size", args.batch_size)) if v is not None}
+    with ProgressSink() as sink:
+        card = ws.train(version_name(args.version), args.name, model=args.model, training=overrides,
+                        quick=args.quick, overwrite=args.overwrite, on_event=sink)
+    if args.json:
+        render.print_json(card.to_dict())
+    else:
+        render.card(card)
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    if args.trials is not None and args.trials < 1:
+        raise ReviewtuiError(f"--trials must be at least 1, not {args.trials}: leave it out to run "
+                             "[tuning] trials from reviewtui.toml")
+    ws = open_workspace(args)
+    tuning: dict[str, Any] = {}
+    if args.candidates:
+        tuning["candidates"] = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    if args.time_budget is not None:
+        tuning["time_budget_s"] = args.time_budget * 60
+    board = TrialBoard(args.trials if args.trials is not None else ws.settings.tuning.trials)
+    result = run_search(board, lambda cancel: ws.tune(
+        args.trials, args.ray_address, version=version_name(args.version), name=args.name, tuning=tuning,
+        save_on_cancel=args.save_on_cancel, on_event=board, cancel=cancel))
+    if args.json:
+        render.print_json(render.tune_json(result))
+    else:
+        render.tune_result(result)
+    return 130 if result.cancelled else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    rows = ws.model_history()
+    curve = ws.learning_curve()
+    if args.json:
+        render.print_json({"models": [r.to_dict() for r in rows], "learning_curve": [p.to_dict() for p in curve]})
+    else:
+        render.models(rows, curve)
+    return 0

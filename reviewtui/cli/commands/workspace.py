@@ -1,0 +1,134 @@
+"""The workspace commands: init, import, label, skip, undo, status, export, versions, diff, demo, app."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from reviewtui import presentation as say
+from reviewtui.cli import render
+from reviewtui.cli.commands import open_workspace
+from reviewtui.errors import ReviewtuiError
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(args.dir, backend=args.backend, name=args.name)
+    render.print_lines([f"Created workspace {ws.config.name} in {ws.root} (backend {args.backend}).",
+                        f"Next: cd {args.dir} && reviewtui import EXPORT.csv"])
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from reviewtui.cli.live import ProgressSink
+
+    ws = open_workspace(args)
+    with ProgressSink() as sink:
+        result = ws.import_reviews(args.files, text_col=args.text_col, id_col=args.id_col, label_col=args.label_col,
+                                   delimiter=args.delimiter, keep_pii=args.keep_pii, on_event=sink)
+    if args.json:
+        render.print_json([r.__dict__ for r in result.reports])
+        return 0
+    render.import_report(result, ws.store.count())
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    if args.from_file:
+        res = ws.label_from_csv(args.from_file)
+        render.print_lines([f"Applied {res.recorded} labels from {args.from_file} ({res.unchanged} already so, "
+                            f"{res.rows} rows)."])
+        return 0
+    if not (args.id and args.label):
+        raise ReviewtuiError("give --from FILE.csv, or an asset id and a label: reviewtui label ID LABEL")
+    ev = ws.label(args.id, args.label)
+    render.print_lines([f"{ev.external_id}: {ev.category}"])
+    return 0
+
+
+def cmd_skip(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    ws.skip(args.id, args.reason)
+    render.print_lines([f"{args.id}: skipped ({args.reason})"])
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    render.print_lines([say.undo_sentence(ws.undo(args.id))])
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    st = ws.status()
+    if args.json:
+        render.print_json(st.to_dict())
+    else:
+        render.status(st)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    info = ws.export(remove=args.remove or ())
+    latest = ws.latest_version().name if info is None else None
+    render.print_lines([say.export_sentence(info, root=ws.root, latest=latest)])
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    if args.versions_cmd == "import":
+        infos = ws.import_versions(args.files)
+        render.print_lines(f"Registered {Path(info.manifest['imported_from']).name} as {info.name} ({info.rows} rows)"
+                           for info in infos)
+        return 0
+    versions = ws.versions()
+    if args.json:
+        render.print_json([v.manifest for v in versions])
+    else:
+        render.versions_table(versions)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    d = ws.diff(args.a, args.b)
+    moved = ws.diff_to_review(d) if args.to_review else None
+    if args.json:
+        data = d.to_dict()
+        if moved is not None:
+            data["to_review"] = {"moved": moved.moved, "failed": moved.failed}
+        render.print_json(data)
+        return 0
+    render.diff(d, args.rows, moved)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from reviewtui.cli.live import ProgressSink
+    from reviewtui.workspace import Workspace
+
+    root = Path(args.dir)
+    if (root / "reviewtui.toml").exists():
+        if not args.force:
+            raise ReviewtuiError(f"{root}: a demo workspace is already there; open it with "
+                                 f"`reviewtui --workspace {root}` or rebuild it with --force")
+        shutil.rmtree(root)
+    with ProgressSink() as sink:
+        ws = Workspace.demo(root, size=args.size, seed=args.seed, on_event=sink)
+    render.print_lines([f"Demo workspace ready in {ws.root}: {ws.store.count()} reviews, "
+                        f"{len(ws.versions())} versions. Open it with `reviewtui --workspace {root}`."])
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    from reviewtui.tui.app import ReviewApp
+
+    ReviewApp(ws).run()
+    return 0

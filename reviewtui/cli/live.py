@@ -1,0 +1,141 @@
+"""Live displays on stderr: a progress bar fed by Progress/Notice events, and the trial board of
+``reviewtui tune`` fed by TrialUpdate events from the search thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from reviewtui import presentation as say
+from reviewtui.cli.render import err_console
+from reviewtui.events import Notice, TrialUpdate
+from reviewtui.events import Progress as ProgressEvent
+
+
+class ProgressSink:
+    """Feeds Progress/Notice events to a rich progress bar (transient) on stderr."""
+
+    def __init__(self) -> None:
+        console = err_console()
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=console, transient=True,
+                                 disable=not console.is_terminal)
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> "ProgressSink":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: Any) -> None:
+        if isinstance(event, ProgressEvent):
+            task = self.tasks.get(event.task)
+            if task is None:
+                task = self.tasks[event.task] = self.progress.add_task(event.task, total=event.total)
+            self.progress.update(task, completed=event.done, total=event.total,
+                                 description=f"{event.task} {event.detail}".strip())
+        elif isinstance(event, Notice):
+            style = {"error": "red", "warning": "yellow"}.get(event.level, "")
+            self.progress.console.print(Text(event.text, style=style))
+
+
+COLOURS = {"RUNNING": "cyan", "TERMINATED": "green", "STOPPED": "yellow", "ERROR": "red"}
+
+
+class TrialBoard:
+    """The live table of Ray Tune trials. ``best`` is each trial's best report so far; the row
+    with the highest best objective is starred (the trial the closing summary names)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.rows: dict[str, TrialUpdate] = {}
+        self.notes: list[str] = []
+        self.lock = threading.Lock()
+        self.cancelling = False
+
+    def __call__(self, event: Any) -> None:
+        with self.lock:
+            if isinstance(event, TrialUpdate):
+                self.rows[event.trial_id] = event
+            elif isinstance(event, Notice):
+                self.notes = (self.notes + [event.text])[-3:]
+
+    def render(self) -> Group:
+        with self.lock:
+            rows = list(self.rows.values())
+            notes = list(self.notes)
+        best = say.best_trial_id(rows)
+        finished = sum(r.status in ("TERMINATED", "STOPPED", "ERROR") for r in rows)
+        table = Table(title=f"Trials ({finished}/{self.total} finished; * best)", expand=False)
+        for col in ("trial", "status", "model", "lr", "epochs", "batch", "epoch", "val acc", "val F1", "loss",
+                    "best", "time"):
+            table.add_column(col, justify="left" if col in ("trial", "status", "model") else "right")
+        fmt = say.number
+        for r in rows:
+            c = r.config
+            model = str(c.get("model", ""))
+            quick = model == "quick"
+            lr = f"C={fmt(c.get('quick_C'), 1)}" if quick else (f"{c['learning_rate']:.1e}" if "learning_rate" in c else "-")
+            table.add_row(r.trial_id + (" *" if r.trial_id == best else ""),
+                          Text(r.status + (" (ASHA)" if r.early_stopped else ""), style=COLOURS.get(r.status, "")),
+                          Path(model).name if "/" in model and Path(model).exists() else model, lr,
+                          "-" if quick else str(c.get("epochs", "-")), "-" if quick else str(c.get("batch_size", "-")),
+                          str(r.iteration), fmt(r.metrics.get("accuracy")), fmt(r.metrics.get("f1_weighted")),
+                          fmt(r.metrics.get("loss")), say.trial_best_text(r), f"{r.elapsed:.0f}s",
+                          style="bold" if r.trial_id == best else "")
+        parts: list[Any] = [table]
+        gpus = next((r.gpus for r in reversed(rows) if r.gpus), ())
+        for g in gpus:
+            parts.append(Text(f"GPU {g.index} {g.name}: {fmt(g.utilization, 0)}% util, "
+                              f"{fmt(g.memory_used_mb, 0)}/{fmt(g.memory_total_mb, 0)} MB"))
+        errors = [r for r in rows if r.status == "ERROR" and r.error]
+        parts += [Text(f"{r.trial_id}: {r.error}", style="red") for r in errors[-3:]]
+        parts += [Text(n, style="dim") for n in notes]
+        if self.cancelling:
+            parts.append(Text("cancelling: stopping the running trials…", style="yellow"))
+        return Group(*parts)
+
+
+def run_search(board: TrialBoard, search: Callable[[threading.Event], Any]) -> Any:
+    """Run ``search(cancel)`` in a thread while ``board`` is shown live on stderr; Ctrl-C sets
+    ``cancel`` (the search stops its trials cleanly and keeps the finished ones). Returns what
+    ``search`` returned; re-raises what it raised."""
+    cancel = threading.Event()
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = search(cancel)
+        except BaseException as exc:  # re-raised in the main thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run, name="reviewtui-tune", daemon=True)
+    with Live(board.render(), console=err_console(), refresh_per_second=4, transient=False,
+              redirect_stdout=False, redirect_stderr=False) as live:
+        worker.start()
+        # a plain sleep, not Thread.join: a Ctrl-C inside join() can leave is_alive() wrong on 3.11
+        while not done.is_set():
+            try:
+                time.sleep(0.25)
+                live.update(board.render())
+            except KeyboardInterrupt:
+                cancel.set()
+                board.cancelling = True
+        live.update(board.render())
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]

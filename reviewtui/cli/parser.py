@@ -1,0 +1,228 @@
+"""The argparse tree: every command, its options and the handler it runs.
+
+Every command (and every action of ``versions`` and ``kili``) takes ``-w/--workspace`` from one
+parent parser, so ``reviewtui -w DIR status`` and ``reviewtui status -w DIR`` both work. A
+handler is named ``"module:function"`` under :mod:`reviewtui.cli.commands` and imported only when
+its command runs (:func:`handler`), so ``--help`` and a mistyped option load no command module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from dataclasses import fields
+from typing import Any, Callable
+
+from reviewtui import __version__
+from reviewtui.demo import DEMO_SEED, DEMO_SIZE
+from reviewtui.settings import ActiveLearningSettings
+
+Handler = Callable[[argparse.Namespace], int]
+WORKSPACE_HELP = "workspace folder (default: the current folder or one above it)"
+STRATEGIES: tuple[str, ...] = next(f.metadata["choices"] for f in fields(ActiveLearningSettings)
+                                   if f.name == "strategy")
+
+
+def workspace_option() -> argparse.ArgumentParser:
+    """The parent parser of every command: ``-w/--workspace`` (suppressed when not given, so the
+    top-level option still counts)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("-w", "--workspace", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
+    return parent
+
+
+class Commands:
+    """Adds commands to a subparsers action, each with the ``--workspace`` parent and its handler."""
+
+    def __init__(self, subparsers: Any, parent: argparse.ArgumentParser) -> None:
+        self.subparsers = subparsers
+        self.parent = parent
+
+    def add(self, name: str, help: str, func: str | None = None, **kwargs: Any) -> argparse.ArgumentParser:
+        """A command ``name`` running handler ``func`` (``"module:function"``, see :func:`handler`)."""
+        parser = self.subparsers.add_parser(name, help=help, parents=[self.parent], **kwargs)
+        if func is not None:
+            parser.set_defaults(func=func)
+        return parser
+
+    def group(self, parser: argparse.ArgumentParser, dest: str, **kwargs: Any) -> "Commands":
+        """The actions of ``parser`` (``reviewtui kili push``...), with the same parent."""
+        return Commands(parser.add_subparsers(dest=dest, **kwargs), self.parent)
+
+
+def handler(name: str) -> Handler:
+    """The function ``"module:function"`` of :mod:`reviewtui.cli.commands`, imported now."""
+    module, function = name.split(":")
+    return getattr(importlib.import_module(f"reviewtui.cli.commands.{module}"), function)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reviewtui", description="Label, version, train and analyse app reviews.")
+    p.add_argument("--version", action="version", version=f"reviewtui {__version__}")
+    p.add_argument("-w", "--workspace", help=WORKSPACE_HELP)
+    commands = Commands(p.add_subparsers(dest="command", metavar="COMMAND"), workspace_option())
+    add_workspace_commands(commands)
+    add_modeling_commands(commands)
+    add_analysis_commands(commands)
+    add_kili_commands(commands)
+    return p
+
+
+def add_workspace_commands(commands: Commands) -> None:
+    s = commands.add("init", "create a workspace", "workspace:cmd_init")
+    s.add_argument("dir")
+    s.add_argument("--backend", choices=("local", "kili"), default="local")
+    s.add_argument("--name")
+
+    s = commands.add("import", "import review CSV exports", "workspace:cmd_import")
+    s.add_argument("files", nargs="+")
+    s.add_argument("--text-col", help="text column (default: content)")
+    s.add_argument("--id-col", help="id column (default: reviewId; ids from the text when absent)")
+    s.add_argument("--label-col", help="record labels from this column (source import)")
+    s.add_argument("--delimiter", help="field delimiter (default: detected from the header)")
+    s.add_argument("--keep-pii", action="store_true", help="keep userName/userImage")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("label", "label assets headlessly: --from FILE.csv, or ID LABEL", "workspace:cmd_label")
+    s.add_argument("id", nargs="?")
+    s.add_argument("label", nargs="?")
+    s.add_argument("--from", dest="from_file", help="CSV with id,label[,status] rows")
+
+    s = commands.add("skip", "skip an asset with a reason", "workspace:cmd_skip")
+    s.add_argument("id")
+    s.add_argument("--reason", required=True)
+
+    s = commands.add("undo", "undo your latest label, skip or status change", "workspace:cmd_undo")
+    s.add_argument("id", nargs="?")
+
+    s = commands.add("status", "counts by status and label, versions and models", "workspace:cmd_status")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("export", "write the next immutable dataset version", "workspace:cmd_export")
+    s.add_argument("--remove", action="append", metavar="LABEL", help="drop this label (repeatable)")
+
+    s = commands.add("versions", "list versions, or register existing version CSVs", "workspace:cmd_versions")
+    s.add_argument("--json", action="store_true")
+    vi = commands.group(s, "versions_cmd").add("import", "register existing dataset-N.csv files")
+    vi.add_argument("files", nargs="+")
+
+    s = commands.add("diff", "compare two versions", "workspace:cmd_diff")
+    s.add_argument("a")
+    s.add_argument("b")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--rows", type=int, default=30, help="changed rows to show (default 30)")
+    s.add_argument("--to-review", action="store_true", help="send the differing assets to TO_REVIEW")
+
+    s = commands.add("demo", "build the demo workspace", "workspace:cmd_demo")
+    s.add_argument("dir", nargs="?", default="demo-workspace")
+    s.add_argument("--size", type=int, default=DEMO_SIZE, help=f"reviews to generate (default {DEMO_SIZE:,})")
+    s.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
+    s.add_argument("--force", action="store_true", help="rebuild it if it exists")
+
+    commands.add("app", "open the terminal app (the default)", "workspace:cmd_app")
+
+
+def add_modeling_commands(commands: Commands) -> None:
+    s = commands.add("train", "fine-tune a classifier on a dataset version; evaluate and save it", "modeling:cmd_train")
+    s.add_argument("--version", help="dataset version, e.g. 11 or dataset-11 (default: the latest)")
+    s.add_argument("--name", help="model folder name under models/ (default: <version>-<base>-<time>)")
+    s.add_argument("--model", help="base model: minilm, a local folder or a hub id (default: [model] base)")
+    s.add_argument("--quick", action="store_true", help="train the quick model (embeddings + logistic regression)")
+    s.add_argument("--epochs", type=int, help="override [training] epochs")
+    s.add_argument("--lr", type=float, help="override [training] learning_rate")
+    s.add_argument("--batch-size", type=int, help="override [training] batch_size")
+    s.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
+    s.add_argument("--json", action="store_true", help="print the model card as JSON")
+
+    s = commands.add("tune", "Ray Tune search (ASHA + HyperOpt) with a live trial table; saves the best",
+                     "modeling:cmd_tune")
+    s.add_argument("--trials", type=int, help="number of trials, at least 1 (default: [tuning] trials)")
+    s.add_argument("--version", help="dataset version (default: the latest)")
+    s.add_argument("--name", help="name of the saved best model")
+    s.add_argument("--candidates", help="comma-separated base models to search among, e.g. minilm,quick "
+                                        "(default: [tuning] candidates, else [model] base)")
+    s.add_argument("--ray-address", help="run on an existing Ray cluster (e.g. auto or ray://head:10001)")
+    s.add_argument("--time-budget", type=float, metavar="MINUTES",
+                   help="stop starting and running trials after this long (default: [tuning] time_budget_s)")
+    s.add_argument("--save-on-cancel", action="store_true",
+                   help="when the search is cancelled (Ctrl-C), retrain and save its best finished trial "
+                        "instead of saving nothing")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("models", "trained models and their metrics per dataset version", "modeling:cmd_models")
+    s.add_argument("--json", action="store_true")
+
+
+def summary_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--app-version", help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
+    s.add_argument("--weight-thumbs", action="store_true", help="count each review 1 + its thumbs-up times")
+    s.add_argument("--version-depth", type=int, default=2,
+                   help="group versions to this many parts (default 2: 4.5.1 -> 4.5; 0 keeps them whole)")
+
+
+def add_analysis_commands(commands: Commands) -> None:
+    s = commands.add("queue", "pick the next batch to label (active learning) and set queue priorities",
+                     "analysis:cmd_queue")
+    s.add_argument("--strategy", help=f"one of {', '.join(STRATEGIES)} (default: [active_learning] strategy)")
+    s.add_argument("--size", type=int, help="batch size (default: [active_learning] batch_size)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--rows", type=int, default=20, help="rows to show (default 20)")
+    s.add_argument("--dry-run", action="store_true", help="show the batch without changing priorities")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("simulate", "simulate labeling rounds from an oracle file; learning curves",
+                     "analysis:cmd_simulate")
+    s.add_argument("--oracle", required=True, help="CSV with an id column and a label column")
+    s.add_argument("--strategy", action="extend", nargs="+", metavar="S",
+                   help=f"one or more of {', '.join(STRATEGIES)} (default: random margin diversity)")
+    s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size)")
+    s.add_argument("--rounds", type=int, default=10)
+    s.add_argument("--seeds", type=int, default=5)
+    s.add_argument("--initial", type=int, help="random labels before the first round (default: --batch)")
+    s.add_argument("--allow-missing", action="store_true", help="leave out oracle ids not in the workspace")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("predict", "predict category, confidence and sentiment of every review", "analysis:cmd_predict")
+    s.add_argument("--model", help="saved model name, or quick (default: the newest saved model)")
+    s.add_argument("--sentiment", help="vader, stars, none or a sentiment model folder (default: [sentiment] model)")
+    s.add_argument("--chunk-size", type=int, default=None, help="reviews per resumable chunk (default 2048)")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("sentiment", "compare sentiment options with the star scores", "analysis:cmd_sentiment")
+    s.add_argument("--option", action="append", help="vader, stars or a model folder (repeatable; default vader, stars)")
+    s.add_argument("--sample", type=int, default=5000, help="reviews to compare on (0: all)")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("summary", "category, sentiment and score tables of the predictions", "analysis:cmd_summary")
+    summary_options(s)
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("report", "write results/report.md and report.html with charts and CSV tables",
+                     "analysis:cmd_report")
+    summary_options(s)
+    s.add_argument("--json", action="store_true")
+
+
+def add_kili_commands(commands: Commands) -> None:
+    s = commands.add("kili", "label in a Kili project: create, attach, push, pull, predictions", "kili:cmd_kili")
+    s.set_defaults(kili_cmd=None)
+    actions = commands.group(s, "kili_cmd", metavar="ACTION")
+    c = actions.add("create", "create a TEXT project whose interface comes from the taxonomy")
+    c.add_argument("--title", help="project title (default: the workspace name)")
+    c.add_argument("--description", default="", help="project description")
+    c.add_argument("--json", action="store_true")
+    a = actions.add("attach", "use an existing project (its interface is checked)")
+    a.add_argument("project_id")
+    a.add_argument("--json", action="store_true")
+    p = actions.add("push", "upload the reviews (batches of 100, resumable, no duplicates)")
+    p.add_argument("--limit", type=int, help="push at most N assets (default [kili] max_assets, 25000)")
+    p.add_argument("--json", action="store_true")
+    q = actions.add("pull", "record Kili's labels, statuses and spans in the workspace")
+    q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")
+    q.add_argument("--json", action="store_true")
+    r = actions.add("predictions", "send model predictions as pre-annotations")
+    r.add_argument("file", help="results/result.csv of `reviewtui predict`, or a CSV with externalId (or id) "
+                               "and prediction (or label)[, confidence]")
+    r.add_argument("--model", help="model name recorded in Kili (default: the file's model column)")
+    r.add_argument("--version", dest="model_version", help="model version (recorded as NAME@VERSION)")
+    r.add_argument("--json", action="store_true")

@@ -1,0 +1,344 @@
+"""Rich output of the commands: the consoles, JSON, and one function per table.
+
+The sentences shared with the app come from :mod:`reviewtui.presentation` as plain text and are
+printed with markup off (a label or a path with brackets prints as it is). The tables here are
+the CLI's own; their cells use the presentation module's number formats.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from reviewtui import presentation as say
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def print_lines(lines: Iterable[str | None], con: Console | None = None) -> None:
+    """Print plain-text lines (from :mod:`reviewtui.presentation`) with markup off; None skips."""
+    con = con or console()
+    for line in lines:
+        if line is not None:
+            con.print(line, markup=False)
+
+
+# --- import ------------------------------------------------------------------------------------
+def import_report(result: Any, total: int) -> None:
+    table = Table(title="Import report")
+    for col in ("file", "rows read", "dropped", "kept", "new", "already there"):
+        table.add_column(col, justify="left" if col in ("file", "dropped") else "right")
+    for r in result.reports:
+        dropped = ", ".join(f"{k}: {v}" for k, v in r.dropped.items()) or "-"
+        table.add_row(Path(r.source).name, str(r.rows_read), dropped, str(r.kept), str(r.added), str(r.existing))
+    con = console()
+    con.print(table)
+    for r in result.reports:
+        changed = ", ".join(f"{k}: {v}" for k, v in r.changed.items() if v)
+        if changed:
+            con.print(f"[dim]{escape(Path(r.source).name)}: rows changed by cleaning — {changed}[/]")
+        if r.labels:
+            con.print(f"{Path(r.source).name}: {r.labels} labels recorded (source import)", markup=False)
+    con.print(f"{result.added} new reviews; {total} in the workspace.")
+
+
+# --- status and versions -----------------------------------------------------------------------
+def status(st: Any) -> None:
+    con = console()
+    backend = st.backend.get("kind", "local")
+    if st.backend.get("project_id"):
+        backend += f" (project {st.backend['project_id']})"
+    con.print(Text.assemble((st.name, "bold"), f"  {st.root}  backend: {backend}  assets: {st.assets}"))
+    t = Table(title="By status")
+    t.add_column("status"), t.add_column("assets", justify="right"), t.add_column("")
+    for k, v in st.by_status.items():
+        t.add_row(k, str(v), say.bar(v, st.assets, 20))
+    con.print(t)
+    t = Table(title="By label")
+    t.add_column("label"), t.add_column("assets", justify="right"), t.add_column("")
+    total_labels = sum(st.by_label.values())
+    for k, v in st.by_label.items():
+        t.add_row(k, str(v), say.bar(v, total_labels, 20))
+    con.print(t)
+    if st.versions:
+        t = Table(title="Versions")
+        for c in ("version", "rows", "parent", "created", "source"):
+            t.add_column(c)
+        for v in st.versions:
+            t.add_row(v["name"], str(v["rows"]), v["parent"] or "-", str(v["created"] or "-"), str(v["source"] or ""))
+        con.print(t)
+    if st.models:
+        t = Table(title="Models")
+        for c in ("model", "version", "base", "accuracy", "weighted F1"):
+            t.add_column(c)
+        for row in say.model_rows(st.models):
+            t.add_row(*row)
+        con.print(t)
+    print_lines((f"→ {step}" for step in st.next_steps), con)
+
+
+def versions_table(versions: Sequence[Any]) -> None:
+    t = Table(title="Versions")
+    for c in ("version", "rows", "parent", "created", "labels"):
+        t.add_column(c)
+    for v in versions:
+        t.add_row(v.name, str(v.rows), v.parent or "-", str(v.manifest.get("created", "-")),
+                  say.names_with_counts(v.manifest.get("counts_by_label", {})))
+    console().print(t)
+
+
+# --- diff --------------------------------------------------------------------------------------
+#: Borders and padding of a five-column table with the default box: 3 per column and 1.
+_DIFF_CHROME = 3 * len(say.DIFF_COLUMNS) + 1
+_CONTENT_MIN = 20
+
+
+def diff_widths(changes: Sequence[Any], width: int) -> list[int]:
+    """Column widths of the changed rows for a console ``width`` characters wide: the change kind
+    whole, the id and the labels at their length up to 16, and the content the rest; when the
+    content would get fewer than 20, the labels give way first (down to 8), then the id (to 10)."""
+    cells = [say.diff_cells(c) for c in changes]
+
+    def longest(i: int, title: str) -> int:
+        return max([len(title)] + [len(row[i]) for row in cells])
+
+    widths = [max(9, longest(0, "change")), min(16, longest(1, "externalId")),
+              min(16, longest(2, "from")), min(16, longest(3, "to"))]
+    budget = width - _DIFF_CHROME
+    while budget - sum(widths) < _CONTENT_MIN and max(widths[2], widths[3]) > 8:
+        widths[2 if widths[2] >= widths[3] else 3] -= 1
+    while budget - sum(widths) < _CONTENT_MIN and widths[1] > 10:
+        widths[1] -= 1
+    return widths + [max(4, budget - sum(widths))]
+
+
+def diff(d: Any, rows: int, moved: Any | None = None) -> None:
+    con = console()
+    print_lines([say.diff_headline(d)] + [f"  {line}" for line in say.relabel_lines(d)], con)
+    shown = d.changes[:rows]
+    if not d.empty and rows:
+        widths = diff_widths(shown, con.width)
+        t = Table()
+        for (title, _key), w in zip(say.DIFF_COLUMNS, widths):
+            t.add_column(title, width=w, no_wrap=True, overflow="ellipsis")
+        for ch in shown:
+            t.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in say.diff_cells(ch, 120)))
+        con.print(t)
+        if len(d.changes) > rows:
+            con.print(f"[dim]… {len(d.changes) - rows} more (use --rows N or --json)[/]")
+    if moved is not None:
+        con.print(say.to_review_sentence(moved), markup=False)
+
+
+# --- models ------------------------------------------------------------------------------------
+def card(card: Any) -> None:
+    con = console()
+    print_lines([say.card_sentence(card)], con)
+    ensemble = say.ensemble_sentence(card)
+    if ensemble:
+        con.print(Text(ensemble, style="dim"))
+    m = card.metrics
+    fmt = say.number
+    report = Table(title="Per-class report (test split)")
+    for col in ("label", "precision", "recall", "f1", "support"):
+        report.add_column(col, justify="left" if col == "label" else "right")
+    for label in card.labels:
+        r = card.per_class.get(label, {})
+        report.add_row(label, fmt(r.get("precision")), fmt(r.get("recall")), fmt(r.get("f1")), str(r.get("support", 0)))
+    report.add_row("weighted", fmt(m.get("precision_weighted")), fmt(m.get("recall_weighted")),
+                   fmt(m.get("f1_weighted")), str(card.splits.get("test", 0)), style="bold")
+    con.print(report)
+    if card.confusion_matrix:
+        cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
+        cm.add_column("")
+        for label in card.labels:
+            cm.add_column(say.short_name(label, 12), justify="right")
+        for label, row in zip(card.labels, card.confusion_matrix):
+            cm.add_row(label, *[str(v) for v in row])
+        con.print(cm)
+
+
+def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
+    con = console()
+    if not rows:
+        con.print("No trained model yet: run reviewtui train (or reviewtui tune --trials 20).")
+        return
+    fmt = say.number
+    table = Table(title="Trained models (test split)")
+    table.add_column("model", overflow="fold")
+    table.add_column("kind / base", overflow="fold")
+    table.add_column("version")
+    for col in ("acc", "F1 w", "P w", "R w", "F1 m", "test", "trained"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in rows:
+        kind = r.kind + ("+tuned" if r.tuned else "") + f" / {r.base_model}"
+        table.add_row(r.name, kind, r.dataset_version or "-", fmt(r.accuracy), fmt(r.f1_weighted),
+                      fmt(r.precision_weighted), fmt(r.recall_weighted), fmt(r.f1_macro), str(r.test_rows),
+                      r.created_at.replace("T", " ")[5:16])
+    con.print(table)
+    if len(curve) > 1:
+        lc = Table(title="Learning curve (best model per version)")
+        for col in ("version", "model", "accuracy", "F1 w", "precision w", "recall w"):
+            lc.add_column(col, justify="left" if col in ("version", "model") else "right")
+        for p in curve:
+            lc.add_row(p.version, p.model, fmt(p.accuracy), fmt(p.f1_weighted), fmt(p.precision_weighted),
+                       fmt(p.recall_weighted))
+        con.print(lc)
+
+
+def tune_result(result: Any) -> None:
+    """The closing summary of ``reviewtui tune``: the search, its best trial, the saved model."""
+    con = console()
+    print_lines([say.search_sentence(result), say.best_trial_sentence(result, with_config=True)], con)
+    if result.card is not None:
+        card(result.card)
+    else:
+        print_lines([say.saved_sentence(result, "Run it again with --save-on-cancel to keep the best trial.")], con)
+
+
+def tune_json(result: Any) -> dict[str, Any]:
+    return {"cancelled": result.cancelled, "best_trial": result.best_trial_id,
+            "best_config": result.best_config, "best_validation": result.best_metrics,
+            "counts": result.counts, "early_stopped": result.early_stopped,
+            "search_seconds": round(result.search_seconds, 2),
+            "trials": [{"trial_id": t.trial_id, "status": t.status, "config": t.config,
+                        "iteration": t.iteration, "metrics": t.metrics, "best": t.best,
+                        "early_stopped": t.early_stopped, "error": t.error} for t in result.trials],
+            "model": result.card.to_dict() if result.card else None}
+
+
+# --- analysis ----------------------------------------------------------------------------------
+def queue(batch: Any, rows: int, dry_run: bool) -> None:
+    con = console()
+    how = "coverage (no model yet)" if batch.cold_start else batch.strategy
+    t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
+                    f"{batch.candidates} candidates")
+    t.add_column("#", justify="right")
+    t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=14)
+    t.add_column("suggestion", no_wrap=True, min_width=10)
+    t.add_column("conf.", justify="right", no_wrap=True)
+    t.add_column("uncert.", justify="right", no_wrap=True, min_width=7)
+    t.add_column("text", ratio=1, min_width=30)
+    for rank, it in enumerate(batch.items[:rows], start=1):
+        t.add_row(str(rank), it.external_id, it.suggestion or "-",
+                  f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
+                  it.text[:160])
+    con.print(t)
+    if dry_run:
+        con.print("[dim]--dry-run: priorities not changed[/]")
+    else:
+        failed = batch.moved.failed if batch.moved else {}
+        con.print(f"Priorities set in the {batch.backend} backend for {len(batch.items) - len(failed)} assets"
+                  + (f"; {len(failed)} failed" if failed else "") + ".", markup=False)
+
+
+def simulation(res: Any, reach: dict[str, Any], interp: dict[str, Any]) -> None:
+    con = console()
+    curves = res.mean_curves()
+    t = Table(title=f"Held-out macro-F1 (mean of {len(res.seeds)} seeds; pool {res.pool_size}, test {res.test_size}; "
+                    f"full pool {res.full_pool['macro_f1']:.3f})")
+    t.add_column("labels", justify="right")
+    for s in res.strategies:
+        t.add_column(s, justify="right")
+    rounds = max(len(c) for c in curves.values())
+    first = curves[res.strategies[0]]
+    for r in range(rounds):
+        row = [str(first[r][0]) if r < len(first) else "-"]
+        row += [f"{curves[s][r][3]:.3f}±{curves[s][r][4]:.3f}" if r < len(curves[s]) else "-" for s in res.strategies]
+        t.add_row(*row)
+    con.print(t)
+    for s in res.strategies:
+        n = reach[s]
+        ratio = ""
+        if n and reach.get("random") and s != "random":
+            ratio = f", {n / reach['random']:.2f}x random"
+            if interp[s] and interp.get("random"):
+                ratio += f" (interpolated {interp[s]:.0f} labels, {interp[s] / interp['random']:.2f}x)"
+        con.print(f"{s}: {n if n is not None else 'not reached'} labels to 95% of the full-pool macro-F1{ratio}")
+    con.print(f"Wrote {res.csv_path}, {res.summary_path} and {res.png_path}.", markup=False)
+
+
+def sentiment(cmp: Any) -> None:
+    dist = ", ".join(f"{k} {v:,}" for k, v in cmp.star_distribution.items())
+    t = Table(title=f"Agreement with the stars on {cmp.n:,} reviews (stars: {dist})")
+    for c in ("option", "accuracy", "macro-F1", "kappa", "negative", "neutral", "positive"):
+        t.add_column(c, justify="left" if c == "option" else "right")
+    for a in cmp.agreements:
+        name = a.analyzer + (" (5-fold)" if a.cross_validated else "")
+        t.add_row(name, f"{a.accuracy:.3f}", f"{a.macro_f1:.3f}", f"{a.kappa:.3f}",
+                  *(f"{a.distribution.get(s, 0):,}" for s in ("negative", "neutral", "positive")))
+    console().print(t)
+
+
+def summary(s: Any, findings: Sequence[str]) -> None:
+    con = console()
+    scope = f"version {s.app_version}" if s.app_version else "all versions"
+    con.print(Text.assemble((f"{s.reviews:,} reviews", "bold"),
+                            f" ({scope}; model {s.model}; latest version {s.latest_version or '-'})"))
+    t = Table(title="Category x sentiment")
+    t.add_column("category", no_wrap=True, min_width=15)
+    for c in ("reviews", "share", "neg", "neu", "pos", "% neg", "stars"):
+        t.add_column(c, justify="right", no_wrap=True)
+    for cat in s.categories.index:
+        cs = s.category_sentiment.loc[cat]
+        neg, ms = s.negative_share.get(cat), s.mean_score.get(cat)
+        t.add_row(str(cat), f"{s.categories[cat]:,.0f}", f"{100 * s.category_share[cat]:.1f}%",
+                  *(f"{cs[x]:,.0f}" for x in ("negative", "neutral", "positive")),
+                  "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}")
+    con.print(t)
+    t = Table(title="Per app version")
+    t.add_column("version")
+    for c in ("reviews", "mean stars", "% negative"):
+        t.add_column(c, justify="right")
+    for v, row in s.by_version.iterrows():
+        t.add_row(str(v) + (" (latest)" if v == s.latest_version else ""), f"{row['reviews']:,.0f}",
+                  "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
+                  "-" if row["negative_share"] != row["negative_share"] else f"{100 * row['negative_share']:.1f}%")
+    con.print(t)
+    print_lines((f"• {f}" for f in findings), con)
+
+
+# --- kili --------------------------------------------------------------------------------------
+def kili_lines(action: str, rep: Any) -> list[str]:
+    """What a kili command prints (rich markup; Kili's texts escaped)."""
+    if action in ("create", "attach"):
+        verb = "Created" if action == "create" else "Attached"
+        return [f"{verb} Kili project [bold]{escape(rep.title)}[/] ({escape(rep.id)}); its id is kept in "
+                "reviewtui.toml \\[backend].",
+                *(f"[yellow]warning:[/] {escape(w)}" for w in rep.check.warnings),
+                "Next: reviewtui kili push"]
+    if action == "push":
+        lines = [f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
+                 f"({rep.already_in_kili} were already there)."]
+        if rep.left_out:
+            lines.append(f"[yellow]{rep.left_out} assets left out[/] (past the cap of {rep.cap}, or empty text), "
+                         f"e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
+                         "max_assets in reviewtui.toml \\[kili].")
+        return lines
+    if action == "pull":
+        return [f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"
+                f"{' changed since the last pull' if rep.incremental else ''}: {rep.labels_recorded} labels "
+                f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips, "
+                f"{rep.new_assets} new assets, {rep.unchanged} unchanged."]
+    lines = [f"Sent {rep.sent} predictions of {escape(rep.model_name)} to Kili project {rep.project_id}."]
+    if rep.failed:
+        lines.append(f"{len(rep.failed)} not sent: "
+                     + escape("; ".join(f"{k}: {v}" for k, v in list(rep.failed.items())[:10])))
+    return lines

@@ -1,0 +1,296 @@
+"""What both front ends say: the sentences and table cells the CLI and the app show, written once.
+
+Everything here is plain text made from the core's data (a VersionInfo, a VersionDiff, a
+TuneResult, TrialUpdates, a ModelCard, a PredictResult, ReportPaths): no markup, so the CLI prints
+it with rich (markup off) and the app shows it in widgets and notifications as it is. No textual,
+no rich, nothing heavy: the light commands import this module.
+
+Contents:
+
+* numbers: :func:`number`, :func:`elapsed`, :func:`bar`, :func:`short_name`
+* categories: :func:`category_names` (taxonomy names for keys, for charts and tables)
+* versions and labels: :func:`export_sentence`, :func:`undo_sentence`
+* diffs: :func:`diff_headline`, :func:`relabel_lines`, :func:`status_change_counts`,
+  :data:`DIFF_COLUMNS` / :func:`diff_cells`, :func:`to_review_sentence`
+* models: :func:`card_sentence`, :func:`ensemble_sentence`
+* tuning: :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`, :func:`trial_best_text`,
+  :func:`search_sentence`, :func:`best_trial_sentence`, :func:`saved_sentence`, :func:`tune_summary`
+* analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from reviewtui.backends import MoveResult
+    from reviewtui.config import Taxonomy
+    from reviewtui.diff import Change, VersionDiff
+    from reviewtui.events import TrialUpdate
+    from reviewtui.store import LabelEvent
+    from reviewtui.versions import VersionInfo
+
+#: The search objective's name in a trial's reported metrics (and in ``TrialUpdate.best``).
+OBJECTIVE = "objective"
+
+
+# --- numbers -------------------------------------------------------------------------------------
+def number(value: Any, digits: int = 3) -> str:
+    """``value`` with ``digits`` decimals, or "-" when it is missing or not a finite number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:.{digits}f}"
+    return "-"
+
+
+def elapsed(seconds: float) -> str:
+    """``42s`` under a minute, ``3m05s`` above."""
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def bar(n: float, total: float, width: int) -> str:
+    """A bar of ``width`` characters, ``n / total`` of it filled (``████····``)."""
+    filled = round(width * n / total) if total else 0
+    filled = max(0, min(width, filled))
+    return "█" * filled + "·" * (width - filled)
+
+
+_DANGLING = {"and", "or", "of", "the", "a", "an", "to", "in", "for", "with", "&", "-", "/"}
+
+
+def short_name(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: whole when it fits, else its first words and "…"
+    ("Subscription and billing problems" -> "Subscription…"); a first word longer than ``width``
+    is cut inside."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:max(0, width)]
+    kept: list[str] = []
+    for word in text.split(" "):
+        if len(" ".join(kept + [word])) + 1 > width:
+            break
+        kept.append(word)
+    while kept and kept[-1].lower().strip(",;:") in _DANGLING:
+        kept.pop()
+    head = " ".join(kept).rstrip(",;:") if kept else text[:width - 1]
+    return head + "…"
+
+
+# --- categories ----------------------------------------------------------------------------------
+def category_names(keys: Iterable[Any], taxonomy: "Taxonomy", width: int | None = None) -> list[str]:
+    """The taxonomy's name of each category key ("USER_EXPERIENCE" -> "User experience"); a key
+    the taxonomy does not hold stays as it is. With ``width``, each name is :func:`short_name`'d."""
+    names = {c.key: c.name for c in taxonomy}
+    out = [names.get(str(k), str(k)) for k in keys]
+    return [short_name(n, width) for n in out] if width else out
+
+
+# --- versions and labels -------------------------------------------------------------------------
+def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | None = None) -> str:
+    """What ``reviewtui export`` (and the app's ``e``) says: the version written, or that nothing
+    changed since ``latest`` (the newest version's name) when ``info`` is None."""
+    if info is None:
+        return f"Nothing changed since {latest or 'the last version'}; no version written."
+    m = info.manifest
+    counts = names_with_counts(m.get("counts_by_label", {}))
+    try:
+        where = info.csv_path.relative_to(root)
+    except ValueError:
+        where = info.csv_path
+    return f"Wrote {where}: {m.get('rows', 0)} rows ({counts}); parent {m.get('parent') or '-'}."
+
+
+def undo_sentence(event: "LabelEvent | None") -> str:
+    """What an undo says: what it undid and on which asset, or that there was nothing to undo."""
+    if event is None:
+        return "Nothing to undo."
+    return f"Undid {event.kind} {event.category or event.note or ''} on {event.external_id}."
+
+
+# --- diffs ---------------------------------------------------------------------------------------
+def diff_headline(d: "VersionDiff") -> str:
+    """``dataset-1 → dataset-2: 4 added, 0 removed, 2 relabeled, 2 status changed``."""
+    c = d.counts
+    return (f"{d.a} → {d.b}: {c['added']} added, {c['removed']} removed, {c['relabeled']} relabeled, "
+            f"{c['status_changed']} status changed")
+
+
+def relabel_lines(d: "VersionDiff", limit: int | None = None) -> list[str]:
+    """``relabeled FROM -> TO: N``, most common first (at most ``limit``)."""
+    pairs = list(d.relabel_pairs.items())
+    return [f"relabeled {pair}: {n}" for pair, n in (pairs if limit is None else pairs[:limit])]
+
+
+def status_change_counts(d: "VersionDiff") -> dict[str, int]:
+    """``"LABELED -> REVIEWED"`` -> count, in the diff's order."""
+    out: dict[str, int] = {}
+    for ch in d.status_changed:
+        key = f"{ch.before} -> {ch.after}"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+#: The columns of a diff's changed rows: (title, key).
+DIFF_COLUMNS = (("change", "change"), ("externalId", "id"), ("from", "from"), ("to", "to"), ("content", "content"))
+
+
+def diff_cells(change: "Change", content_chars: int = 300) -> tuple[str, str, str, str, str]:
+    """One changed row's cells in :data:`DIFF_COLUMNS` order."""
+    return (change.kind, change.external_id, change.before or "", change.after or change.label or "",
+            change.content[:content_chars])
+
+
+def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
+    """How many assets went to review, and why the others could not (first ``limit``)."""
+    text = f"Sent {len(moved.moved)} assets to review."
+    if moved.failed:
+        text += (f" {len(moved.failed)} could not be moved: "
+                 + "; ".join(f"{k}: {v}" for k, v in list(moved.failed.items())[:limit]))
+    return text
+
+
+# --- models --------------------------------------------------------------------------------------
+def card_sentence(card: Any) -> str:
+    """What training (or tuning) says about the saved model: its test scores."""
+    m = card.metrics
+    return (f"Saved model {card.name} ({card.kind}, base {card.base_model}) trained on {card.dataset_version} "
+            f"in {card.train_seconds:.1f}s: test accuracy {number(m.get('accuracy'))}, weighted F1 "
+            f"{number(m.get('f1_weighted'))}, macro F1 {number(m.get('f1_macro'))} "
+            f"({card.splits.get('test', 0)} test rows).")
+
+
+def ensemble_sentence(card: Any) -> str | None:
+    """For a fine-tuned + quick ensemble, how each part scored alone; None for a single model."""
+    alone, quick = card.extra.get("finetuned_only_metrics"), card.extra.get("quick_only_metrics")
+    if not (alone and quick):
+        return None
+    return (f"Ensemble of the fine-tuned model (accuracy {number(alone.get('accuracy'))}) and the quick model "
+            f"(accuracy {number(quick.get('accuracy'))}); [training] ensemble_quick = false keeps the "
+            "fine-tune alone.")
+
+
+# --- tuning --------------------------------------------------------------------------------------
+_SHORT = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "weight_decay": "wd", "warmup_ratio": "wu",
+          "seed": "seed", "model": "", "quick_C": "C"}
+
+
+def params_text(config: dict[str, Any]) -> str:
+    """``minilm lr=3e-05 bs=16 ep=3``: the model first, then only the parameters it uses (the quick
+    model uses C alone; the transformers everything but C)."""
+    parts = []
+    quick = config.get("model") == "quick"
+    for key, value in sorted(config.items(), key=lambda kv: kv[0] != "model"):
+        if key != "model" and "model" in config and (key == "quick_C") != quick:
+            continue
+        if isinstance(value, float):
+            value = f"{value:.2g}"
+        name = _SHORT.get(key, key)
+        parts.append(f"{name}={value}" if name else str(value))
+    return " ".join(parts)
+
+
+def best_objective(update: "TrialUpdate") -> float | None:
+    """The search objective of the trial's best report so far (``update.best``); None before its
+    first report, or for a trial that failed."""
+    value = update.best.get(OBJECTIVE) if update.best else None
+    if update.status == "ERROR" or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def best_trial_id(updates: Iterable["TrialUpdate"]) -> str | None:
+    """The trial whose best report has the highest objective, the earliest to report winning a tie
+    (the search's own rule, so the star and the closing summary name the same trial)."""
+    best_id, best_score = None, -math.inf
+    for u in updates:
+        score = best_objective(u)
+        if score is not None and score > best_score:
+            best_id, best_score = u.trial_id, score
+    return best_id
+
+
+def trial_best_text(update: "TrialUpdate") -> str:
+    """The validation accuracy of the trial's best report so far, or "-"."""
+    return number(update.best.get("accuracy")) if update.best else "-"
+
+
+def search_sentence(result: Any) -> str:
+    """``Search done in 42s: 3 terminated, 1 stopped; 1 stopped early by ASHA.``"""
+    counts = ", ".join(f"{n} {s.lower()}" for s, n in result.counts.items())
+    return (f"Search {'cancelled' if result.cancelled else 'done'} in {result.search_seconds:.0f}s: {counts}; "
+            f"{result.early_stopped} stopped early by ASHA.")
+
+
+def best_trial_sentence(result: Any, *, with_config: bool = False) -> str | None:
+    """``Best trial d1820394: validation accuracy 0.978 at epoch 2`` (its best report, the one the
+    table stars and the saved model retrains), with its configuration when ``with_config``."""
+    if not result.best_trial_id:
+        return None
+    config = dict(result.best_config)
+    epoch = config.pop("best_epoch", None)
+    text = f"Best trial {result.best_trial_id}: validation accuracy {number(result.best_metrics.get('accuracy'))}"
+    if epoch:
+        text += f" at epoch {epoch}"
+    if with_config:
+        import json
+
+        text += f" with {json.dumps(config)}"
+    return text + "."
+
+
+def saved_sentence(result: Any, keep_hint: str = "") -> str | None:
+    """``Saved model NAME.``, or for a cancelled search that saved nothing ``Nothing saved
+    (cancelled).`` followed by ``keep_hint`` (how this front end keeps the best trial) when a
+    trial reported; None when a finished search saved nothing."""
+    if result.card is not None:
+        return f"Saved model {result.card.name}."
+    if result.cancelled:
+        return "Nothing saved (cancelled)." + (f" {keep_hint}" if keep_hint and result.best_trial_id else "")
+    return None
+
+
+def tune_summary(result: Any, keep_hint: str = "") -> str:
+    """The closing summary of a search in one paragraph: how it went, the best trial, what was saved."""
+    parts = [search_sentence(result), best_trial_sentence(result), saved_sentence(result, keep_hint)]
+    return " ".join(p for p in parts if p)
+
+
+# --- analysis ------------------------------------------------------------------------------------
+def predict_sentence(res: Any) -> str:
+    """``Predicted 40,000 reviews with NAME on cpu in 12.3s`` (and the chunks resumed)."""
+    resumed = f", {res.resumed_chunks} of {res.chunks} chunks resumed" if res.resumed_chunks else ""
+    return f"Predicted {res.rows:,} reviews with {res.model} on {res.device} in {res.seconds:.1f}s{resumed}."
+
+
+def predict_count_lines(res: Any) -> list[str]:
+    """The predicted categories and sentiments with their counts."""
+    lines = ["Categories: " + ", ".join(f"{k} {v:,}" for k, v in res.counts.items())]
+    if res.sentiment_counts:
+        lines.append(f"Sentiment ({res.sentiment}): "
+                     + ", ".join(f"{k} {v:,}" for k, v in res.sentiment_counts.items()))
+    return lines
+
+
+def report_sentence(paths: Any) -> str:
+    """``Wrote report.md and report.html (N charts, M tables under results/tables).``"""
+    return (f"Wrote {paths.markdown} and {paths.html} ({len(paths.charts)} charts, "
+            f"{len(paths.tables)} tables under {paths.markdown.parent}/tables).")
+
+
+def names_with_counts(counts: dict[str, int]) -> str:
+    """``SUBSCRIPTION 3, CONTENT 2``."""
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
+def model_rows(models: Sequence[dict[str, Any]]) -> list[tuple[str, str, str, str, str]]:
+    """The status's models as (model, version, base, accuracy, weighted F1) cells."""
+    out = []
+    for m in models:
+        met = m.get("metrics") or {}
+        out.append((str(m["name"]), str(m.get("version") or "-"), str(m.get("base") or "-"),
+                    number(met.get("accuracy")), number(met.get("f1_weighted"))))
+    return out

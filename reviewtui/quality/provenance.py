@@ -1,0 +1,102 @@
+"""Who made each change of a version diff, and when, from the store's label history.
+
+For a relabeled row the change is the latest label event (not undone) on the asset that gave it
+its new label; for a status change, the latest label or status event after which the asset had
+its new status. Events are looked for after version A was exported and up to when version B was
+(``store_last_change`` in their manifests) when the manifests say so, else in the whole history
+up to B. A version registered from elsewhere has no such time, and a row no event explains keeps
+no author.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from reviewtui.diff import Change, VersionDiff
+from reviewtui.files import format_timestamp, parse_timestamp
+
+
+def _moment(text: Any) -> datetime | None:
+    try:
+        return parse_timestamp(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def status_after(events: list[Any], current_status: str | None) -> dict[int, str | None]:
+    """event id -> the asset's status right after it, for one asset's history rows in order: the
+    next non-undo event's ``prev_status``, or ``current_status`` after the last one."""
+    rows = [e for e in events if e.kind != "undo"]
+    out: dict[int, str | None] = {}
+    for e, nxt in zip(rows, rows[1:] + [None]):
+        out[e.id] = nxt.prev_status if nxt is not None else current_status
+    return out
+
+
+def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | None = None,
+                      until: str | None = None, current_status: Mapping[str, str] | None = None) -> VersionDiff:
+    """A copy of ``diff`` whose relabeled and status-changed rows carry ``author`` and ``at`` of
+    the label event that made them (``events``: the store's label history). ``since``/``until``
+    bound the events looked at (timestamps; None = open)."""
+    wanted = {c.external_id for c in diff.relabeled + diff.status_changed}
+    history: dict[str, list[Any]] = {}
+    undone: set[int] = set()
+    for e in events:
+        if e.kind == "undo" and e.undoes is not None:
+            undone.add(e.undoes)
+        if e.external_id in wanted:
+            history.setdefault(e.external_id, []).append(e)
+    lo, hi = _moment(since), _moment(until)
+
+    def in_window(e: Any, strict: bool) -> bool:
+        t = _moment(e.created_at)
+        if t is None:
+            return False
+        if hi is not None and t > hi:
+            return False
+        return not (strict and lo is not None and t <= lo)
+
+    def pick(candidates: list[Any]) -> Any:
+        for strict in (True, False):  # after A first; an older event only when none is
+            found = [e for e in candidates if in_window(e, strict)]
+            if found:
+                return found[-1]
+        return None
+
+    def relabel(c: Change) -> Change:
+        evs = [e for e in history.get(c.external_id, []) if e.kind == "label" and e.id not in undone
+               and e.category == c.after]
+        return _with(c, pick(evs))
+
+    def status(c: Change) -> Change:
+        evs = history.get(c.external_id, [])
+        after = status_after(evs, (current_status or {}).get(c.external_id))
+        cands = [e for e in evs if e.kind in ("label", "status") and e.id not in undone
+                 and (e.note if e.kind == "status" else after.get(e.id)) == c.after]
+        return _with(c, pick(cands))
+
+    return replace(diff, relabeled=[relabel(c) for c in diff.relabeled],
+                   status_changed=[status(c) for c in diff.status_changed])
+
+
+def _with(change: Change, event: Any) -> Change:
+    if event is None:
+        return change
+    t = _moment(event.created_at)
+    return replace(change, author=event.author, at=format_timestamp(t) if t else str(event.created_at))
+
+
+def attribute_diff(diff: VersionDiff, store, a: Any, b: Any) -> VersionDiff:
+    """:func:`attribute_changes` for versions ``a`` and ``b`` (VersionInfo) of ``store``'s
+    workspace, bounded by the times in their manifests."""
+    ids = diff.external_ids(("relabeled", "status"))
+    current = {}
+    for ext in ids:
+        asset = store.find(ext)
+        if asset is not None:
+            current[ext] = asset.status
+    events = [e for ext in ids for e in store.label_history(ext)]
+    return attribute_changes(diff, events, since=a.manifest.get("store_last_change"),
+                             until=b.manifest.get("store_last_change"), current_status=current)

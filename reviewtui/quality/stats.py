@@ -1,0 +1,115 @@
+"""Statistics of labeling: per dataset version and per author.
+
+Per version (against the version before it): rows, labels added, relabeled and removed, the
+relabel rate (relabeled / rows in both versions) and the transitions (from -> to counts), the
+drift a team watches between versions.
+
+Per author, from the store's label history (people's events only: sources human and kili):
+labels, skips, undos, confirmations, and time. **Time per label** is measured between
+consecutive events of the same author: the seconds from the author's previous event (label, skip,
+undo, confirm or status move) to a label. A gap longer than ``session_gap_s`` ends a session and
+is not counted (a break, a night), so the first event of each session has no time. The median
+of the labels' times is "median seconds per label"; "labels per hour" is the labels with a time
+divided by the author's active time (the sum of every counted gap, whatever the event), times 3600.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from reviewtui.files import parse_timestamp
+from reviewtui.quality.agreement import PEOPLE
+
+
+@dataclass(frozen=True)
+class VersionStats:
+    """One dataset version against ``parent`` (None for the first: every row counts as added)."""
+
+    name: str
+    parent: str | None
+    rows: int
+    added: int
+    removed: int
+    relabeled: int
+    status_changed: int
+    relabel_rate: float | None  # relabeled / rows present in both versions
+    transitions: dict[str, int] = field(default_factory=dict)  # "FROM -> TO" -> count
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class AuthorStats:
+    author: str
+    labels: int
+    skips: int
+    undos: int
+    confirms: int
+    sessions: int
+    timed_labels: int
+    median_seconds_per_label: float | None
+    labels_per_hour: float | None
+    active_seconds: float
+    first: str | None
+    last: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def version_stats(versions: Sequence[Any]) -> list[VersionStats]:
+    """Statistics of each version (VersionInfo, oldest first) against the one before it."""
+    from reviewtui.diff import diff_versions
+    from reviewtui.versions import read_rows
+
+    out: list[VersionStats] = []
+    prev_rows: list = []
+    for i, v in enumerate(versions):
+        rows = read_rows(v.csv_path)
+        if i == 0:
+            out.append(VersionStats(v.name, None, len(rows), len(rows), 0, 0, 0, None, {}))
+            prev_rows = rows
+            continue
+        prev = versions[i - 1]
+        d = diff_versions(prev.name, prev_rows, v.name, rows)
+        prev_rows = rows
+        common = len(rows) - len(d.added)
+        out.append(VersionStats(v.name, prev.name, len(rows), len(d.added), len(d.removed), len(d.relabeled),
+                                len(d.status_changed), (len(d.relabeled) / common) if common else None,
+                                d.relabel_pairs))
+    return out
+
+
+def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
+                 sources: Sequence[str] = PEOPLE) -> list[AuthorStats]:
+    """Per author (most labels first) from label history rows (LabelEvent); see the module
+    docstring for how time is counted. Events of other ``sources`` are left out."""
+    by_author: dict[str, list[tuple[Any, Any]]] = {}
+    for e in events:
+        if e.source not in sources:
+            continue
+        by_author.setdefault(e.author, []).append((parse_timestamp(e.created_at), e))
+    out = []
+    for author, rows in by_author.items():
+        rows.sort(key=lambda t: (t[0], t[1].id))
+        kinds = [e.kind for _, e in rows]
+        label_times: list[float] = []
+        active = 0.0
+        sessions = 1
+        for (t_prev, _), (t, e) in zip(rows, rows[1:]):
+            gap = (t - t_prev).total_seconds()
+            if gap > session_gap_s:
+                sessions += 1
+                continue
+            active += gap
+            if e.kind == "label":
+                label_times.append(gap)
+        per_hour = (len(label_times) / active * 3600.0) if active > 0 else None
+        out.append(AuthorStats(author, kinds.count("label"), kinds.count("skip"), kinds.count("undo"),
+                               kinds.count("confirm"), sessions, len(label_times),
+                               statistics.median(label_times) if label_times else None, per_hour, active,
+                               rows[0][1].created_at, rows[-1][1].created_at))
+    return sorted(out, key=lambda s: (-s.labels, s.author))

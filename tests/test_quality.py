@@ -1,0 +1,287 @@
+"""Label quality: suspects (real MiniLM embeddings, real cleanlab), stars against text, agreement
+coefficients against published and hand-computed values, statistics, and who made a diff's change."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from modeling_fixtures import LABELS, review_text
+
+from reviewtui.analysis.sentiment import SentimentScores
+from reviewtui.config import Taxonomy
+from reviewtui.diff import diff_versions
+from reviewtui.errors import ReviewtuiError
+from reviewtui.quality.agreement import (agreement_report, author_labels, category_agreement, cohen_kappa,
+                                         fleiss_kappa, krippendorff_alpha, store_agreement)
+from reviewtui.quality.provenance import attribute_diff
+from reviewtui.quality.stars import conflicts_from_scores, find_star_conflicts
+from reviewtui.quality.stats import author_stats, version_stats
+from reviewtui.quality.suspects import find_suspects, rank_suspects
+from reviewtui.settings import QualitySettings
+from reviewtui.store import LabelRow, LocalStore, NewAsset
+from reviewtui.versions import export_version, list_versions, read_rows
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    s = LocalStore(tmp_path / "reviewtui.db", create=True)
+    yield s
+    s.close()
+
+
+# -- the store: confirmations, other authors' labels ----------------------------------------------
+def test_confirm_is_remembered_per_label_and_undo_takes_it_back(store):
+    store.add_assets([NewAsset("a", "text a"), NewAsset("b", "text b")])
+    store.add_label("a", "CONTENT", author="ann")
+    with pytest.raises(ReviewtuiError, match="labeled CONTENT, not INTERFACE"):
+        store.confirm_label("a", "INTERFACE", author="ann")
+    event = store.confirm_label("a", "CONTENT", author="bob")
+    assert (event.kind, event.category, event.author) == ("confirm", "CONTENT", "bob")
+    assert store.confirmed_labels() == {"a": "CONTENT"}
+    assert store.get("a").label == "CONTENT" and store.get("a").status == "LABELED"
+    assert store.undo_last(author="bob").kind == "confirm"
+    assert store.confirmed_labels() == {} and store.get("a").label == "CONTENT"
+
+
+def test_a_label_that_is_not_current_goes_to_the_history_only_and_once(store):
+    store.add_assets([NewAsset("a", "text a")])
+    store.add_labels([LabelRow("a", "INTERFACE", "bob@x", "kili")])
+    other = LabelRow("a", "CONTENT", "ann@x", "kili", current=False)
+    assert store.add_labels([other]) == (1, 0)
+    assert store.add_labels([other]) == (0, 1)  # the same author's label again: nothing new
+    assert store.get("a").label == "INTERFACE"
+    assert store.add_labels([LabelRow("a", "SUBSCRIPTION", "ann@x", "kili", current=False)]) == (1, 0)
+    assert author_labels(store.label_history()) == {"a": {"bob@x": "INTERFACE", "ann@x": "SUBSCRIPTION"}}
+    assert [e.prev_status for e in store.label_history()] == ["TODO", "LABELED", "LABELED"]
+
+
+# -- suspects -------------------------------------------------------------------------------------
+def labeled_store(store: LocalStore, n: int = 48, seed: int = 3) -> dict[str, str]:
+    rng = random.Random(seed)
+    truth = {f"r{i:02d}": LABELS[i % 4] for i in range(n)}
+    store.add_assets([NewAsset(ext, review_text(lab, rng)) for ext, lab in truth.items()])
+    store.add_labels([LabelRow(ext, lab, "ann", "human") for ext, lab in truth.items()])
+    return truth
+
+
+def test_a_planted_wrong_label_becomes_the_top_suspect_until_confirmed(store, tmp_path):
+    from reviewtui.modeling.embeddings import EmbeddingCache
+
+    truth = labeled_store(store)
+    cache = EmbeddingCache(tmp_path / "cache", "minilm", 64)
+    settings = QualitySettings(folds=4, repeats=2)
+    clean = find_suspects(store, cache, LABELS, settings)
+    assert len(clean.items) == 48 and clean.folds == 4 and "r05" not in [s.external_id for s in clean.top(3)]
+
+    store.add_label("r05", "SUBSCRIPTION", author="bob")  # r05 is CONTENT
+    planted = find_suspects(store, cache, LABELS, settings)
+    top = planted.top(1)[0]
+    assert (top.external_id, top.label, top.suggested, top.rank) == ("r05", "SUBSCRIPTION", truth["r05"], 0)
+    assert top.confidence > top.label_probability and top.disagrees
+    assert top.reason.startswith(f"the model gives {truth['r05']} ")
+    assert planted.to_dict(top=1)["suspects"][0]["external_id"] == "r05"
+
+    store.confirm_label("r05", "SUBSCRIPTION", author="bob")
+    kept = find_suspects(store, cache, LABELS, settings)
+    assert "r05" not in [s.external_id for s in kept.suspects] and kept.confirmed == 1
+    store.add_label("r05", "INTERFACE", author="bob")  # the label changed: judged again
+    assert find_suspects(store, cache, LABELS, settings).top(1)[0].external_id == "r05"
+
+
+def test_rank_suspects_lowers_folds_and_leaves_out_single_labels():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 8))
+    labels = ["A"] * 6 + ["B"] * 3 + ["C"]
+    X = np.vstack([centres["ABC".index(v)] + 0.05 * rng.normal(size=8) for v in labels])
+    ids = [f"x{i}" for i in range(10)]
+    report = rank_suspects(ids, ids, labels, X, ["A", "B", "C"], QualitySettings(folds=10))
+    assert report.folds == 3 and report.left_out == {"x9": "the only C label"}
+    assert report.classes == ["A", "B"] and len(report.items) == 9
+    with pytest.raises(ReviewtuiError, match="two labels in each of two categories"):
+        rank_suspects(ids[:7], ids[:7], ["A"] * 6 + ["B"], X[:7], ["A", "B"], QualitySettings())
+    with pytest.raises(ReviewtuiError, match="not training categories"):
+        rank_suspects(ids[:2], ids[:2], ["A", "Z"], X[:2], ["A", "B"], QualitySettings())
+
+
+# -- stars against text ---------------------------------------------------------------------------
+class FixedAnalyzer:
+    """A sentiment analyzer with known scores (VADER is exercised in the analysis tests)."""
+
+    name = "fixed"
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+        self.seen: list[str] = []
+
+    def analyze(self, texts, on_event=None, cancel=None):
+        self.seen += list(texts)
+        s = np.array([self.scores[t] for t in texts], dtype=np.float32)
+        return SentimentScores(self.name, ["positive" if v > 0 else "negative" for v in s], s)
+
+
+def test_stars_against_text_finds_both_directions_strongest_first(store):
+    rows = [("a", "awful, deleted it", 5, -0.9), ("b", "love it", 1, 0.7), ("c", "meh bad", 5, -0.3),
+            ("d", "great", 5, 0.9), ("e", "hate it", 1, -0.8), ("f", "fine i guess", 3, -0.9),
+            ("g", "bad bad", 5, -0.6)]
+    store.add_assets([NewAsset(e, t, {"score": s}) for e, t, s, _ in rows] + [NewAsset("h", "no stars")])
+    store.add_label("g", "INTERFACE")
+    store.confirm_label("g", "INTERFACE")
+    analyzer = FixedAnalyzer({t: v for _, t, _, v in rows})
+    report = find_star_conflicts(store, analyzer, 0.5)
+    assert [(c.external_id, c.stars) for c in report.items] == [("a", 5), ("b", 1), ("g", 5)]
+    assert report.checked == 6 and "fine i guess" not in analyzer.seen  # 3 stars: not analyzed
+    assert math.isclose(report.items[0].strength, 0.9, rel_tol=1e-6)
+    assert [c.external_id for c in report.open] == ["a", "b"]  # g's label was confirmed
+    assert conflicts_from_scores(["x"], ["t"], [5], ["negative"], [-0.49], 0.5) == []
+
+
+# -- agreement ------------------------------------------------------------------------------------
+def test_cohen_kappa_hand_computed():
+    # 50 items: both yes 20, A yes/B no 5, A no/B yes 10, both no 15 -> p_o 0.7, p_e 0.5, kappa 0.4
+    a = ["yes"] * 25 + ["no"] * 25
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert math.isclose(cohen_kappa(a, b), 0.4, abs_tol=1e-12)
+    assert cohen_kappa(["x", "x"], ["x", "x"]) is None
+
+
+# Fleiss (1971)'s construction on the textbook table: 10 subjects, 14 raters, 5 categories.
+FLEISS_TABLE = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+                [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+
+
+def test_fleiss_kappa_textbook_example():
+    # P-bar = 0.378, P-e = 0.213, kappa = 0.210 (to three places)
+    assert round(fleiss_kappa(np.array(FLEISS_TABLE)), 3) == 0.210
+    with pytest.raises(ValueError):
+        fleiss_kappa(np.array([[1, 0]]))
+    assert fleiss_kappa(np.array([[2, 0], [3, 0]])) is None  # one category only: undefined
+
+
+def test_krippendorff_alpha_textbook_and_hand_computed():
+    # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 observers, 12 units,
+    # missing values; nominal alpha = 0.743
+    nan = None
+    data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+            [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+    assert round(krippendorff_alpha(data), 3) == 0.743
+    # two coders, four units (a,a) (a,b) (b,b) (b,b): coincidences o_aa=2, o_ab=o_ba=1, o_bb=4,
+    # n=8, n_a=3, n_b=5; D_o = 2/8, D_e = 2*3*5/(8*7); alpha = 1 - D_o/D_e = 1 - (1/4)/(15/28) = 8/15
+    assert math.isclose(krippendorff_alpha([["a", "a", "b", "b"], ["a", "b", "b", "b"]]), 8 / 15, abs_tol=1e-9)
+    assert krippendorff_alpha([["a", None], [None, "a"]]) is None
+
+
+def test_agreement_report_pairs_categories_and_disagreements():
+    table = {"1": {"ann": "C", "bob": "C"}, "2": {"ann": "C", "bob": "I"}, "3": {"ann": "I", "bob": "I"},
+             "4": {"ann": "I", "bob": "I", "cy": "C"}, "5": {"ann": "C"}}
+    r = agreement_report(table, ["C", "I", "S"], texts={"2": "two"})
+    assert (r.assets, r.authors, r.ratings) == (4, ["ann", "bob", "cy"], 9)
+    assert r.observed == 0.5 and r.cohen_kappa is None  # three authors
+    assert r.disagreement_ids == ["2", "4"] and r.disagreements[0].text == "two"
+    ab = next(p for p in r.pairs if (p.a, p.b) == ("ann", "bob"))
+    assert ab.assets == 4 and ab.observed == 0.75 and math.isclose(ab.kappa, 0.5)
+    # counts: [2,0,0], [1,1,0], [0,2,0], [1,2,0]; specific agreement of C: sum n(n-1)=2 over
+    # sum n(n_i-1)=2+1+0+2=5 -> 0.4; of I: (0+0+2+2)/(0+1+2+4) = 4/7
+    cats = {c.category: c for c in r.per_category}
+    assert math.isclose(cats["C"].specific, 0.4) and math.isclose(cats["I"].specific, 4 / 7)
+    assert cats["S"].ratings == 0 and cats["S"].specific is None and cats["S"].kappa is None
+    assert math.isclose(r.fleiss_kappa, fleiss_kappa(np.array([[2, 0], [1, 1], [0, 2], [1, 2]])))
+
+
+def test_per_category_kappa_averages_to_fleiss_kappa():
+    # Fleiss (1971): with the same number of raters per subject, kappa = sum p_j q_j kappa_j / sum p_j q_j
+    table = np.array(FLEISS_TABLE)
+    cats = category_agreement(table, list("abcde"))
+    p = table.sum(axis=0) / table.sum()
+    weighted = sum(pj * (1 - pj) * c.kappa for pj, c in zip(p, cats)) / sum(pj * (1 - pj) for pj in p)
+    assert math.isclose(weighted, fleiss_kappa(table), abs_tol=1e-12)
+    two = category_agreement(np.array([[2, 0], [1, 1], [0, 2], [2, 0]]), ["C", "I"])  # two categories
+    assert math.isclose(two[0].kappa, two[1].kappa)
+    assert math.isclose(two[0].kappa, fleiss_kappa(np.array([[2, 0], [1, 1], [0, 2], [2, 0]])))
+
+
+def test_store_agreement_two_local_authors_and_sources(store):
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(10)])
+    ann = ["C"] * 5 + ["I"] * 5
+    bob = ["C", "C", "C", "C", "I", "I", "I", "I", "I", "C"]
+    for who, labels in (("ann", ann), ("bob", bob)):  # each labels every asset in the app
+        for i, v in enumerate(labels):
+            store.add_label(str(i), v, author=who)
+    store.add_labels([LabelRow(str(i), "S", "import", "import") for i in range(3)])  # not a person
+    r = store_agreement(store, ["C", "I"])
+    assert r.authors == ["ann", "bob"] and r.assets == 10
+    assert math.isclose(r.cohen_kappa, 0.6)  # p_o 0.8, p_e 0.5
+    assert r.disagreement_ids == ["4", "9"] and r.disagreements[0].labels == {"ann": "C", "bob": "I"}
+
+
+# -- statistics -----------------------------------------------------------------------------------
+def test_author_stats_sessions_and_time_per_label(store):
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(8)])
+    t = "2020-01-01T10:{:02d}:{:02d}.000+00:00"
+    store.add_label("0", "C", author="ann", at=t.format(0, 0))
+    store.add_label("1", "C", author="ann", at=t.format(0, 10))   # 10 s
+    store.add_label("2", "I", author="ann", at=t.format(0, 40))   # 30 s
+    store.add_label("3", "I", author="ann", at=t.format(30, 0))   # a break: new session, not timed
+    store.add_label("4", "I", author="ann", at=t.format(30, 20))  # 20 s
+    store.add_label("5", "C", author="bob", at=t.format(1, 0))
+    store.add_label("6", "C", author="model", source="model", at=t.format(1, 1))
+    store.skip("7", "spam", author="ann")  # now: long after, a session of its own
+    store.undo_last(author="ann")
+    ann, bob = author_stats(store.label_history(), session_gap_s=600)
+    assert (ann.author, ann.labels, ann.skips, ann.undos, ann.sessions) == ("ann", 5, 1, 1, 3)
+    assert ann.timed_labels == 3 and ann.median_seconds_per_label == 20.0
+    assert math.isclose(ann.labels_per_hour, 3 / (60 + ann.active_seconds - 60) * 3600)
+    assert (bob.labels, bob.timed_labels, bob.median_seconds_per_label, bob.labels_per_hour) == (1, 0, None, None)
+    assert "model" not in [s.author for s in author_stats(store.label_history())]
+
+
+def test_version_stats_counts_and_transitions(store, tmp_path):
+    tax = Taxonomy.default()
+    versions = tmp_path / "versions"
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(6)])
+    store.add_labels([LabelRow(str(i), "CONTENT", "ann", "human") for i in range(4)])
+    export_version(store, tax, versions)
+    store.add_labels([LabelRow("0", "INTERFACE", "ann", "human"), LabelRow("1", "INTERFACE", "ann", "human"),
+                      LabelRow("2", "SUBSCRIPTION", "ann", "human"), LabelRow("4", "CONTENT", "ann", "human")])
+    export_version(store, tax, versions, remove=["OTHER"])
+    store.skip("3", "spam")
+    export_version(store, tax, versions)
+    first, second, third = version_stats(list_versions(versions))
+    assert (first.rows, first.added, first.relabel_rate) == (4, 4, None)
+    assert (second.added, second.removed, second.relabeled) == (1, 0, 3)
+    assert second.relabel_rate == 0.75 and second.transitions == {"CONTENT -> INTERFACE": 2,
+                                                                   "CONTENT -> SUBSCRIPTION": 1}
+    assert (third.removed, third.relabeled, third.relabel_rate) == (1, 0, 0.0)
+
+
+# -- who made a diff's change ---------------------------------------------------------------------
+def test_diff_rows_carry_the_author_and_time_of_the_change(store, tmp_path):
+    tax = Taxonomy.default()
+    versions = tmp_path / "versions"
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(4)])
+    for i in range(4):
+        store.add_label(str(i), "CONTENT", author="ann", at=f"2020-01-01T10:00:0{i}.000+00:00")
+    a = export_version(store, tax, versions)
+    store.add_label("0", "INTERFACE", author="bob", at="2020-01-02T09:00:00.000+00:00")
+    store.add_label("1", "SUBSCRIPTION", author="bob", at="2020-01-02T09:01:00Z")  # Kili's form
+    store.add_label("2", "INTERFACE", author="cy", at="2020-01-02T09:02:00.000+00:00")
+    store.undo_last(author="cy")  # undone: not the change
+    store.add_label("2", "INTERFACE", author="dee", at="2020-01-02T09:03:00.000+00:00")
+    store.set_status(["3"], "REVIEWED", author="eve")
+    b = export_version(store, tax, versions)
+    diff = attribute_diff(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)), store, a, b)
+    who = {c.external_id: (c.author, c.at) for c in diff.relabeled}
+    assert who == {"0": ("bob", "2020-01-02T09:00:00.000+00:00"), "1": ("bob", "2020-01-02T09:01:00.000+00:00"),
+                   "2": ("dee", "2020-01-02T09:03:00.000+00:00")}
+    (status,) = diff.status_changed
+    assert (status.external_id, status.before, status.after, status.author) == ("3", "LABELED", "REVIEWED", "eve")
+    assert status.at == store.label_history("3")[-1].created_at
+    row = diff.to_dict()["relabeled"][0]
+    assert (row["author"], row["at"]) == ("bob", "2020-01-02T09:00:00.000+00:00")
+    plain = diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)).to_dict()["relabeled"][0]
+    assert "author" not in plain and "at" not in plain  # not enriched: the JSON is as before
