@@ -411,12 +411,13 @@ class JobStore:
         records, _ = read_records(job.journal_path)
         return [record_event(r) for r in records]
 
-    def follow(self, job: Job, *, poll_s: float = 0.2,
-               stop: threading.Event | None = None) -> Iterator[Event | JobEnded]:
-        """``job``'s journal from its start, then each event as it is written, ending with a
-        JobEnded (from the journal, or made up when the job died without writing one). Stops
-        early, without a JobEnded, when ``stop`` is set."""
-        offset = 0
+    def follow(self, job: Job, *, poll_s: float = 0.2, stop: Any = None,
+               start: int = 0) -> Iterator[Event | JobEnded]:
+        """``job``'s journal from byte ``start`` (its beginning), then each event as it is written,
+        ending with a JobEnded (from the journal, or made up when the job died without writing
+        one). Stops early, without a JobEnded, when ``stop`` (a threading.Event, or anything with
+        ``is_set`` and ``wait``) is set."""
+        offset = start
         while True:
             records, offset = read_records(job.journal_path, offset)
             for record in records:

@@ -740,7 +740,8 @@ class LocalStore:
         for _status, skipped, label, n in self._counts():
             if label and not skipped:
                 by_label[label] = by_label.get(label, 0) + n
-        return dict(sorted(by_label.items(), key=lambda kv: -kv[1]))
+        # most common first; ties in the order the GROUP BY query this replaces gave them
+        return dict(sorted(by_label.items(), key=lambda kv: (kv[1], kv[0]), reverse=True))
 
     def labeled_rows(self, statuses: Sequence[str] = ("LABELED", "REVIEWED")) -> list[tuple]:
         """(id, external_id, skipped, status, label, text, remote_id) of labeled assets in order."""

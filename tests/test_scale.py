@@ -68,7 +68,7 @@ def test_counts_follow_every_kind_of_write(tmp_path):
     counts = store.counts_by_status()
     assert {k: v for k, v in counts.items() if v} == {k: v for k, v in by_status.items() if v}
     assert store.counts_by_label() == by_label
-    assert list(store.counts_by_label()) == sorted(by_label, key=lambda k: -by_label[k])
+    assert list(store.counts_by_label()) == sorted(by_label, key=lambda k: (by_label[k], k), reverse=True)
     assert store.count() == 60 and store.count("LABELED") == by_status["LABELED"]
     # ids already present are neither inserted nor counted again
     assert store.add_assets([NewAsset("a1", "again"), NewAsset("new", "new one")]) == (1, 1)
