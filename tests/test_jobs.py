@@ -116,3 +116,65 @@ def test_a_job_whose_process_is_killed_shows_as_failed(analysis_ws):
     assert "without a final record" in failed.error and str(failed.log_path) in failed.error
     assert isinstance(list(ws.jobs.follow(failed))[-1], JobEnded)
     ws.start_job("predict", sentiment="none").pid  # its claim on result.csv died with it
+
+
+STARTER = textwrap.dedent("""
+    import sys, time
+    from reviewtui.workspace import Workspace
+    job = Workspace.open(sys.argv[1]).start_job("tune", trials=2)
+    print(job.id, flush=True)
+    time.sleep(600)  # the terminal that started it, until it is killed
+""")
+
+
+@pytest.mark.slow
+async def test_a_detached_search_outlives_its_starter_and_a_new_app_reattaches(tmp_path, tiny_bert, monkeypatch):
+    from tui_data import build_tuning_workspace
+
+    from reviewtui.tui.app import ReviewApp
+    from reviewtui.tui.widgets.trials import TrialTable
+    from reviewtui.workspace import Workspace
+
+    root = tmp_path / "ws"
+    build_tuning_workspace(root, tiny_bert).close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    starter = subprocess.Popen([sys.executable, "-c", STARTER, str(root)], stdout=subprocess.PIPE, text=True,
+                               env=env, start_new_session=True)
+    job_id = starter.stdout.readline().strip()
+    ws = Workspace.open(root)
+    wait_for(lambda: any(isinstance(e, Notice) and "searching 2 trials" in e.text
+                         for e in ws.jobs.events(ws.jobs.get(job_id))), timeout=180)
+    os.killpg(starter.pid, signal.SIGKILL)  # the app (or the SSH session) that started it is gone
+    starter.wait(timeout=30)
+    job = ws.jobs.get(job_id)
+    assert job.active and job.pid != starter.pid and os.getpgid(job.pid) == job.pid  # a session of its own
+
+    seen: list[TrialUpdate] = []
+    upsert = TrialTable.upsert
+    monkeypatch.setattr(TrialTable, "upsert", lambda self, update: (seen.append(update), upsert(self, update))[1])
+    app = ReviewApp(ws, start="tuning", assist=False, probe_gpus=False, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        for _ in range(100):
+            if screen.job is not None:
+                break
+            await pilot.pause(0.1)
+        assert screen.job.id == job_id and screen.job.active  # attached while it runs: replay, then live
+        for _ in range(3000):
+            if screen.job.state != "running" and not screen.running:
+                break
+            await pilot.pause(0.2)
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        table = screen.query_one(TrialTable)
+        journal = [e for e in ws.jobs.events(job) if isinstance(e, TrialUpdate)]
+        last = {u.trial_id: u for u in journal}
+        assert screen.job.state == "finished", screen.job.error
+        assert len(last) == 2 and table.trials == last  # every trial, as the journal ends it
+        for trial in last:  # every status change reached the table (RUNNING repeats may coalesce)
+            assert [u.status for u in seen if u.trial_id == trial][-1] == last[trial].status
+            assert {u.status for u in seen if u.trial_id == trial} == {u.status for u in journal if u.trial_id == trial}
+        state = str(screen.query_one("#tune-state").render())
+        assert "Search done in" in state and f"Saved model {job.params['name']}" in state
+    assert [m["name"] for m in ws.models()] == [job.params["name"]]
+    assert ws.jobs.get(job_id).result["model"]["name"] == job.params["name"]
