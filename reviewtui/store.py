@@ -216,6 +216,8 @@ QUEUE_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE status = :status AND skippe
 # (the unary + keeps SQLite from preferring the status index and sorting every labeled row)
 LABELED_SQL = ("SELECT id, external_id, skipped, status, label, text, remote_id FROM assets "
                "WHERE label IS NOT NULL AND +status IN ({marks}) ORDER BY id")
+POOL_SQL = ("SELECT id, external_id FROM assets WHERE status IN ('TODO', 'ONGOING') AND skipped = 0 "
+            "AND label IS NULL ORDER BY id")
 # a version's rows, ready to write: id (the remote id when there is one), externalId, skipped, status, label, content
 EXPORT_SQL = ("SELECT COALESCE(NULLIF(remote_id, ''), CAST(id AS TEXT)), external_id, 'False', status, label, text "
               "FROM assets WHERE label IS NOT NULL AND +skipped = 0 AND +status IN ({statuses}) "
@@ -526,6 +528,21 @@ class LocalStore:
     def texts(self) -> list[tuple[str, str]]:
         """(external_id, text) of every asset, in insertion order."""
         return [(r[0], r[1]) for r in self._read("SELECT external_id, text FROM assets ORDER BY id")]
+
+    def unlabeled_refs(self) -> list[tuple[int, str]]:
+        """(id, external id) of every asset still to label (TODO or ONGOING, not skipped, no label), in
+        store order: the pool active learning picks from, without reading a million texts."""
+        return self._read(POOL_SQL)
+
+    def assets_by_ids(self, ids: Sequence[int]) -> list[Asset]:
+        """The assets with these store ids, in that order (ids not in the store left out)."""
+        found: dict[int, Asset] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            rows = self._read(f"SELECT {_ASSET_COLS} FROM assets WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((r[0], _asset(r)) for r in rows)
+        return [found[i] for i in ids if i in found]
 
     def queue(self, limit: int = 50, *, exclude: Sequence[str] = ()) -> list[Asset]:
         """The next assets to label: TODO/ONGOING, not skipped, highest priority first."""

@@ -82,17 +82,24 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         raise ReviewtuiError(f"the batch size must be at least 1, not {size}")
     if store.count() == 0:
         raise ReviewtuiError("the workspace has no reviews: import some first (reviewtui import FILE.csv)")
-    pool = [a for a in store.iter_assets(statuses=("TODO", "ONGOING"), skipped=False, labeled=False)]
-    if not pool:
+    refs = store.unlabeled_refs()  # (id, external id): a million of them without their texts
+    if not refs:
         raise ReviewtuiError("nothing left to label: every asset is labeled, skipped or in review")
+    pool_size = len(refs)
     cap = settings.candidates
-    if strategy != "random" and cap and len(pool) > cap:
+    if strategy != "random" and cap and len(refs) > cap:
         # Score a stable subset of the pool: the same candidates stay in it (and in the embedding
         # cache) until they are labeled, so an interactive re-rank on 40k reviews costs seconds.
-        pool = sorted(pool, key=lambda a: hashlib.sha1(a.external_id.encode("utf-8")).digest())[:cap]
-        pool.sort(key=lambda a: a.id)
+        refs = sorted(refs, key=lambda r: hashlib.sha1(r[1].encode("utf-8")).digest())[:cap]
+        refs.sort()
     lab_ids, lab_texts, lab_labels = store.training_assets(taxonomy.training_keys)
     classes = taxonomy.training_keys
+    picked_first = None
+    if strategy == "random":
+        # random draws from the whole pool by position; only the drawn assets are read (and scored)
+        picked_first = select_batch(strategy, None, size, seed=seed, n=len(refs))
+        refs = [refs[int(i)] for i in picked_first]
+    pool = store.assets_by_ids([r[0] for r in refs])
     X_pool = None
     model = None
     if strategy != "random" or len(set(lab_labels)) >= 2:
@@ -100,7 +107,10 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         X_lab, X_pool = emb[:len(lab_texts)], emb[len(lab_texts):]
         model = fit_quick(X_lab, lab_labels, settings.C)
     proba = proba_for(model, X_pool, classes) if model is not None and X_pool is not None else None
-    picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool))
+    if picked_first is not None:
+        picked = np.arange(len(pool))
+    else:
+        picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool))
     scores = uncertainty(proba, strategy) if proba is not None else np.zeros(len(pool))
     items = []
     for rank, i in enumerate(picked):
@@ -114,5 +124,6 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     if apply:
         emit(on_event, Notice("info", f"setting {len(items)} queue priorities in the {backend.name} backend"))
         moved = backend.set_priorities({it.external_id: it.priority for it in items})
-    return QueueBatch(strategy, size, items, len(lab_ids), len(pool), model is None and strategy != "random",
+    return QueueBatch(strategy, size, items, len(lab_ids), len(pool) if picked_first is None else pool_size,
+                      model is None and strategy != "random",
                       backend.name, moved, time.perf_counter() - t0)
