@@ -178,3 +178,49 @@ async def test_a_detached_search_outlives_its_starter_and_a_new_app_reattaches(t
         assert "Search done in" in state and f"Saved model {job.params['name']}" in state
     assert [m["name"] for m in ws.models()] == [job.params["name"]]
     assert ws.jobs.get(job_id).result["model"]["name"] == job.params["name"]
+
+
+def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    label_some(ws)
+    root = str(ws.root)
+    assert main(["-w", root, "predict", "--detach", "--sentiment", "vader", "--chunk-size", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Started predict job" in out and "reviewtui jobs follow" in out
+    job = ws.jobs.latest("predict")
+    assert main(["-w", root, "predict", "--detach"]) == 2  # the same results: refused
+    assert f"a predict job ({job.id}" in capsys.readouterr().err
+    assert main(["-w", root, "jobs", "--json"]) == 0
+    import json
+
+    listed = json.loads(capsys.readouterr().out)
+    assert [j["id"] for j in listed] == [job.id] and listed[0]["writes"] == ["results/result.csv"]
+    wait_for(lambda: any(isinstance(e, Progress) and e.task == "predict" for e in ws.jobs.events(job)))
+    assert main(["-w", root, "jobs", "cancel", job.id[:5]]) == 0
+    assert f"Asked job {job.id} (predict) to stop" in capsys.readouterr().out
+    assert main(["-w", root, "jobs", "follow", job.id]) == 1  # replays to its end: cancelled
+    assert f"Job {job.id} (predict) cancelled" in capsys.readouterr().out
+    assert main(["-w", root, "jobs"]) == 0
+    table = capsys.readouterr().out
+    assert job.id in table and "cancelled" in table
+    assert main(["-w", root, "jobs", "follow", "nope"]) == 2
+    assert "no job 'nope'" in capsys.readouterr().err
+
+
+def test_listing_jobs_loads_no_ml_stack(tmp_path):
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    ws.jobs.claim("tune", "tune trials=2", {"trials": 2}, ["models/x"])
+    code = ("import contextlib, io, json, sys\n"
+            "from reviewtui.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['-w', {str(ws.root)!r}, 'jobs'])\n"
+            "heavy = ('torch', 'transformers', 'datasets', 'ray', 'sklearn', 'textual')\n"
+            "print(json.dumps([rc] + sorted(k for k in sys.modules if k.split('.')[0] in heavy)))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[0]"
