@@ -484,10 +484,18 @@ class Workspace:
         if kind == "predict":
             from reviewtui.analysis.predict import RESULT_NAME
 
+            if self.store.count() == 0:
+                raise ReviewtuiError("the workspace has no reviews to predict: import some first "
+                                     "(reviewtui import FILE.csv)")
             writes = [f"results/{RESULT_NAME}"]
         elif kind in ("train", "tune"):
+            from reviewtui.settings import with_overrides
+
             if kind == "tune" and params.get("trials") is not None and int(params["trials"]) < 1:
                 raise ReviewtuiError(f"the number of trials must be at least 1, not {params['trials']}")
+            # a bad override is refused now, not by the job a moment later
+            section = "tuning" if kind == "tune" else "training"
+            with_overrides(getattr(self.settings, section), params.get(section), f"[{section}] (override)")
             info = self.version_info(params["version"]) if params.get("version") else self.latest_version()
             params["version"] = info.name
             if not params.get("name"):
