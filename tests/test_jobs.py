@@ -93,6 +93,10 @@ def test_a_detached_predict_is_followed_replayed_refused_twice_and_cancelled(ana
     assert progress[-1].done == progress[-1].total == 64
     # the next one may start now, and a cancel stops it cleanly, keeping its finished chunks
     (ws.results_dir / "result.csv").unlink()
+    from reviewtui.store import NewAsset
+
+    # enough work (one review a chunk) that the cancel lands while it runs
+    ws.store.add_assets([NewAsset(f"extra{i}", f"another review number {i} about the reading app") for i in range(600)])
     again = ws.start_job("predict", sentiment="vader", chunk_size=1)
     wait_for(lambda: any(isinstance(e, Progress) and e.task == "predict" and e.done >= 3
                          for e in ws.jobs.events(again)))
