@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from reviewtui.store import SCHEMA, LabelRow, LocalStore, NewAsset
+from reviewtui.store import SCHEMA, SCHEMA_VERSION, LabelRow, LocalStore, NewAsset
 
 # a step that reads every row of a table; the one scan allowed is the labeled assets' own partial index
 FULL_SCAN = re.compile(r"^SCAN (assets|labels|a|l)\b(?! USING INDEX assets_labeled)")
@@ -110,7 +110,7 @@ def test_a_schema_1_store_is_migrated_when_it_opens(tmp_path):
     db.commit()
     db.close()
     store = LocalStore(path)
-    assert store.get_meta("schema_version") == "2"
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
     assert store.counts_by_status()["LABELED"] == 4 and store.counts_by_status()["SKIPPED"] == 1
     assert store.counts_by_label() == {"CONTENT": 3}
     assert store.last_change() == "2026-01-09"

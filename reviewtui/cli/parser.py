@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from reviewtui import __version__
 from reviewtui.demo import DEMO_SEED, DEMO_SIZE
-from reviewtui.settings import ActiveLearningSettings
+from reviewtui.settings import ActiveLearningSettings, KiliSettings
 
 Handler = Callable[[argparse.Namespace], int]
 WORKSPACE_HELP = "workspace folder (default: the current folder or one above it)"
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_commands(commands)
     add_kili_commands(commands)
     add_jobs_commands(commands)
+    add_quality_commands(commands)
     return p
 
 
@@ -205,7 +206,12 @@ def add_analysis_commands(commands: Commands) -> None:
     s = commands.add("predict", "predict category, confidence and sentiment of every review", "analysis:cmd_predict")
     s.add_argument("--model", help="saved model name, or quick (default: the newest saved model)")
     s.add_argument("--sentiment", help="vader, stars, none or a sentiment model folder (default: [sentiment] model)")
-    s.add_argument("--chunk-size", type=int, default=None, help="reviews per resumable chunk (default 2048)")
+    s.add_argument("--chunk-size", type=int, default=None,
+                   help="reviews per resumable chunk (default 2048, 16384 on a GPU)")
+    s.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
+                   help="auto: bf16 on a GPU, int8 on the CPU when the model's check allows it "
+                        "(default: [predict] precision)")
+    s.add_argument("--ray-address", help="run the model on this Ray cluster (HOST:PORT, ray://HOST:10001 or auto)")
     s.add_argument("--json", action="store_true")
     detach_option(s)
 
@@ -236,7 +242,7 @@ def add_kili_commands(commands: Commands) -> None:
     a.add_argument("project_id")
     a.add_argument("--json", action="store_true")
     p = actions.add("push", "upload the reviews (batches of 100, resumable, no duplicates)")
-    p.add_argument("--limit", type=int, help="push at most N assets (default [kili] max_assets, 25000)")
+    p.add_argument("--limit", type=int, help=f"push at most N assets (default [kili] max_assets, {KiliSettings().max_assets:,})")
     p.add_argument("--json", action="store_true")
     q = actions.add("pull", "record Kili's labels, statuses and spans in the workspace")
     q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")
@@ -247,3 +253,17 @@ def add_kili_commands(commands: Commands) -> None:
     r.add_argument("--model", help="model name recorded in Kili (default: the file's model column)")
     r.add_argument("--version", dest="model_version", help="model version (recorded as NAME@VERSION)")
     r.add_argument("--json", action="store_true")
+
+
+def add_quality_commands(commands: Commands) -> None:
+    s = commands.add("suspects", "labels that are probably wrong, with the label the model gives (cleanlab)",
+                     "quality:cmd_suspects")
+    s.add_argument("--top", type=int, default=20, help="suspects to show (and send with --to-review; default 20)")
+    s.add_argument("--to-review", action="store_true", help="send the top suspects to TO_REVIEW")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("stats", "per-version and per-author statistics and the agreement between authors",
+                     "quality:cmd_stats")
+    s.add_argument("--disagreements-to-review", action="store_true",
+                   help="send the reviews on which authors disagree to TO_REVIEW (those confirmed since left out)")
+    s.add_argument("--json", action="store_true")
