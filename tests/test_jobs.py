@@ -96,7 +96,7 @@ def test_a_detached_predict_is_followed_replayed_refused_twice_and_cancelled(ana
     from reviewtui.store import NewAsset
 
     # enough work (one review a chunk) that the cancel lands while it runs
-    ws.store.add_assets([NewAsset(f"extra{i}", f"another review number {i} about the reading app") for i in range(600)])
+    ws.store.add_assets([NewAsset(f"extra{i}", f"another review number {i} about the reading app") for i in range(3000)])
     again = ws.start_job("predict", sentiment="vader", chunk_size=1)
     wait_for(lambda: any(isinstance(e, Progress) and e.task == "predict" and e.done >= 3
                          for e in ws.jobs.events(again)))
@@ -190,10 +190,12 @@ def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
     ws = analysis_ws
     label_some(ws)
     root = str(ws.root)
-    assert main(["-w", root, "predict", "--detach", "--sentiment", "vader", "--chunk-size", "1"]) == 0
+    assert main(["-w", root, "predict", "--detach", "--sentiment", "vader", "--chunk-size", "1",
+                 "--precision", "fp32"]) == 0
     out = capsys.readouterr().out
     assert "Started predict job" in out and "reviewtui jobs follow" in out
     job = ws.jobs.latest("predict")
+    assert job.params == {"sentiment": "vader", "chunk_size": 1, "precision": "fp32"}
     assert main(["-w", root, "predict", "--detach"]) == 2  # the same results: refused
     assert f"a predict job ({job.id}" in capsys.readouterr().err
     assert main(["-w", root, "jobs", "--json"]) == 0
@@ -211,6 +213,33 @@ def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
     assert job.id in table and "cancelled" in table
     assert main(["-w", root, "jobs", "follow", "nope"]) == 2
     assert "no job 'nope'" in capsys.readouterr().err
+
+
+def test_a_detached_predict_passes_its_precision_and_ray_cluster_on(tmp_path, monkeypatch):
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    started = []
+
+    def start_job(self, kind, **params):
+        started.append((kind, params))
+        raise ReviewtuiError("not started here")
+
+    monkeypatch.setattr(Workspace, "start_job", start_job)
+    assert main(["-w", str(ws.root), "predict", "--detach", "--precision", "int8",
+                 "--ray-address", "127.0.0.1:6379"]) == 2
+    assert started == [("predict", {"model": None, "sentiment": None, "chunk_size": None, "precision": "int8",
+                                    "ray_address": "127.0.0.1:6379"})]
+    # and the job's runner hands them to the prediction
+    seen = {}
+    monkeypatch.setattr(Workspace, "predict", lambda self, **kw: seen.update(kw))
+    from reviewtui.jobs import Job
+
+    job = Job.from_dict({"id": "j1", "kind": "predict", "command": "predict", "state": "running",
+                         "params": {"precision": "int8", "ray_address": "127.0.0.1:6379"}}, tmp_path / "j1")
+    ws.run_job(job)
+    assert seen["precision"] == "int8" and seen["ray_address"] == "127.0.0.1:6379"
 
 
 def test_listing_jobs_loads_no_ml_stack(tmp_path):
