@@ -3,6 +3,9 @@ jobs (running and finished, when there are any), next steps."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -111,5 +114,9 @@ class StatusScreen(WorkspaceScreen):
                 f"{p.version} {p.f1_weighted:.2f}" for p in points[-4:])
         models.border_title = title
         steps = "\n".join(f"→ {s}" for s in st.next_steps) or "Nothing pressing."
-        keys = "keys: 2 label · e export · 3 diff · 4 tune · 5 summary · ? help · ctrl+p commands"
+        stop = getattr(st, "stop", None)
+        if stop:  # the stop signal, as on the labeling screen (L there: the learning curves)
+            steps = f"stop signal: {escape(say.stop_line(SimpleNamespace(**stop)))}\n{steps}"
+        keys = ("keys: 2 label · e export · 3 diff · 4 tune · 5 summary · 6 quality · 7 discover · ? help · "
+                "ctrl+p commands")
         self.query_one("#status-next", Static).update(f"{steps}\n[dim]{keys}[/dim]")
