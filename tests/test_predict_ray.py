@@ -58,9 +58,10 @@ def ray_cluster():
         pytest.skip("the ray command is not installed beside this Python")
     temp = Path(tempfile.mkdtemp(prefix="rt-ray-", dir="/tmp"))  # Ray's socket paths must stay short
     port = free_port()
-    # the cluster and this process share the test run's token (Ray's token authentication, set in
-    # conftest.py for every Ray of the run: Ray reads its authentication mode once per process)
+    # the cluster and this process share the token of this run (Ray's token authentication; set in
+    # conftest.py), so a token file another Ray left in ~/.ray never decides whether they can talk
     auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.environ.get("RAY_AUTH_TOKEN") or secrets.token_hex(32)}
+    saved = {k: os.environ.get(k) for k in auth}
     os.environ.update(auth)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "RAY_USAGE_STATS_ENABLED": "0", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
@@ -88,6 +89,11 @@ def ray_cluster():
         for proc in reversed(procs):
             stop_group(proc)
         log.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         shutil.rmtree(temp, ignore_errors=True)
 
 

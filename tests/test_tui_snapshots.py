@@ -92,41 +92,6 @@ def test_labeling_with_a_sentiment(snap_compare, snap_ws):
     assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=positive)
 
 
-def test_training_with_candidates_and_an_epoch_bar(snap_compare, snap_ws):
-    """The tuning screen while `a` chooses a model: the candidates' rows (one skipped, one done,
-    one running) and the running fine-tune's epoch bar."""
-    from reviewtui.events import EpochProgress, TrialUpdate
-    from reviewtui.tui.messages import CoreEvent, EpochProgressed
-
-    def update(key, status, description, folds=0, mean=None, std=None, seconds=0.0, error=None):
-        metrics = {**(mean or {}), **{f"{k}_std": v for k, v in (std or {}).items()}}
-        return TrialUpdate(key, status, {"candidate": key, "description": description}, folds, metrics, seconds,
-                           error=error)
-
-    events = [
-        update("head:mpnet", "STOPPED", "mpnet head", error="mpnet is not installed (reviewtui models add mpnet)"),
-        update("quick", "TERMINATED", "minilm embeddings + logistic regression (C=10)", 5,
-               {"accuracy": 0.821, "f1_macro": 0.802}, {"accuracy": 0.031, "f1_macro": 0.028}, 4.0),
-        update("finetune:minilm", "RUNNING", "minilm fine-tune (≤6 epochs, lr 0.0001)"),
-        update("finetune:minilm", "RUNNING", "", 2, seconds=95.0),
-    ]
-
-    async def feed(pilot) -> None:
-        await settle(pilot)
-        screen = pilot.app.screen
-        screen.training = "auto"
-        screen.show_table("choice")
-        screen.set_state("choosing a model within 30m00s…")
-        for event in events:
-            screen.post_message(CoreEvent(event, "train"))
-            await pilot.pause()
-        screen.post_message(EpochProgressed(EpochProgress("cv 3/5 finetune:minilm", 2, 6, 9, 14, 31.5, 12.0),
-                                            "train"))
-        await pilot.pause()
-
-    assert snap_compare(app_for(snap_ws, "tuning"), terminal_size=SIZE, run_before=feed)
-
-
 # --- label quality -------------------------------------------------------------------------------
 QUALITY_ROOT = Path(tempfile.gettempdir()) / "reviewtui-snapshot-quality-ws"
 

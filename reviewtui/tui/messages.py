@@ -87,6 +87,32 @@ class ExportFinished(Result):
         self.latest = latest
 
 
+# --- background jobs -------------------------------------------------------------------------------
+class JobAttached(Result):
+    """A screen follows ``job`` now (just started, or found running or finished when it opened):
+    its journal's events come next as CoreEvents, the ones written before as ``replayed``."""
+
+    def __init__(self, job: Any) -> None:
+        super().__init__()
+        self.job = job
+
+
+class JobDone(Result):
+    """The followed job ended; ``job`` is its final record (state, result, error)."""
+
+    def __init__(self, job: Any) -> None:
+        super().__init__()
+        self.job = job
+
+
+class JobsLoaded(Result):
+    """The workspace's background jobs, oldest first."""
+
+    def __init__(self, jobs: list) -> None:
+        super().__init__()
+        self.jobs = jobs
+
+
 # --- status ----------------------------------------------------------------------------------------
 class StatusLoaded(Result):
     """The workspace status, the models' history and the learning curve."""
@@ -162,17 +188,6 @@ class TunedModelSaved(Result):
     def __init__(self, card: Any) -> None:
         super().__init__()
         self.card = card
-
-
-class TrainFinished(Result):
-    """``t`` (train) or ``a`` (automatic choice) saved a model: its ModelCard, and for the automatic
-    choice the comparison (``Selection.table()``); ``card`` None when it failed or was cancelled
-    (the error is shown apart)."""
-
-    def __init__(self, card: Any, comparison: dict[str, Any] | None = None) -> None:
-        super().__init__()
-        self.card = card
-        self.comparison = comparison
 
 
 # --- summary ---------------------------------------------------------------------------------------
