@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import Event, GpuStat, Notice, Progress, TrialUpdate
+from reviewtui.events import EpochProgress, Event, GpuStat, Notice, Progress, TrialUpdate
 from reviewtui.files import atomic_write_text, utc_now
 
 KINDS = ("train", "tune", "predict", "keep")
@@ -54,7 +54,8 @@ DIED = ("the job's process ended without a final record (killed, out of memory, 
 
 
 # --- events as JSON -------------------------------------------------------------------------------
-_EVENT_TYPES: dict[str, type] = {"Progress": Progress, "Notice": Notice, "TrialUpdate": TrialUpdate}
+_EVENT_TYPES: dict[str, type] = {"Progress": Progress, "Notice": Notice, "TrialUpdate": TrialUpdate,
+                                  "EpochProgress": EpochProgress}
 
 
 @dataclass(frozen=True)
@@ -162,16 +163,16 @@ def _reap(pid: int) -> None:
 
 # --- the journal ----------------------------------------------------------------------------------
 class JournalSink:
-    """An EventSink that appends each event to a job's journal (fsync'd). Progress of a task is
-    written at most every :data:`PROGRESS_EVERY_S` (its last value is never lost: it is written
-    before any other event and by :meth:`close`)."""
+    """An EventSink that appends each event to a job's journal (fsync'd). Progress of a task (and
+    a training epoch's EpochProgress) is written at most every :data:`PROGRESS_EVERY_S` (its last
+    value is never lost: it is written before any other event and by :meth:`close`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._fh = open(self.path, "ab")
         self._lock = threading.Lock()
         self._seq = sum(1 for _ in open(self.path, "rb"))
-        self._pending: dict[str, Progress] = {}
+        self._pending: dict[str, Progress | EpochProgress] = {}
         self._last: dict[str, float] = {}
 
     def _write(self, record: dict[str, Any]) -> None:
@@ -189,16 +190,19 @@ class JournalSink:
 
     def __call__(self, event: Event) -> None:
         with self._lock:
-            if isinstance(event, Progress):
+            if isinstance(event, (Progress, EpochProgress)):
                 now = time.monotonic()
-                final = event.total is not None and event.done >= event.total
-                if not final and now - self._last.get(event.task, 0.0) < PROGRESS_EVERY_S:
-                    self._pending[event.task] = event
+                if isinstance(event, Progress):
+                    key, final = event.task, event.total is not None and event.done >= event.total
+                else:  # one per training step: an epoch's last step always gets through
+                    key, final = f"epoch:{event.task}", event.step >= event.steps
+                if not final and now - self._last.get(key, 0.0) < PROGRESS_EVERY_S:
+                    self._pending[key] = event
                     return
-                self._pending.pop(event.task, None)
+                self._pending.pop(key, None)
                 self._flush_pending()
                 self._write(event_to_dict(event))
-                self._last[event.task] = now
+                self._last[key] = now
                 return
             self._flush_pending()
             self._write(event_to_dict(event))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import GpuStat, Notice, Progress, TrialUpdate
+from reviewtui.events import EpochProgress, GpuStat, Notice, Progress, TrialUpdate
 from reviewtui.jobs import JobEnded, JobStore, JournalSink, event_from_dict, event_to_dict, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,8 @@ def label_some(ws, n: int = 16) -> None:
 def test_every_event_goes_through_json_unchanged():
     events = [Progress("embed", 3, 10, "batch 1"), Notice("warning", "careful"),
               TrialUpdate("t1", "RUNNING", {"learning_rate": 1e-3, "model": "minilm"}, 2, {"accuracy": 0.8},
-                          12.5, True, None, (GpuStat(0, "H200", 55.0, 1000.0, 140000.0),), {"objective": 0.7})]
+                          12.5, True, None, (GpuStat(0, "H200", 55.0, 1000.0, 140000.0),), {"objective": 0.7}),
+              EpochProgress("cv 2/5 finetune:minilm", 3, 6, 12, 40, 35.2, 41.0)]
     import json
 
     assert [event_from_dict(json.loads(json.dumps(event_to_dict(e)))) for e in events] == events
@@ -64,6 +65,19 @@ def test_the_journal_thins_fast_progress_but_keeps_its_last_value_and_every_othe
     assert kinds.index("Notice") > progress.index(1000)  # the held-back value is written before the notice
     assert kinds[-1] == "End" and progress[-1] == 1500
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_the_journal_thins_training_steps_but_keeps_each_epochs_last_step(tmp_path):
+    path = tmp_path / "events.jsonl"
+    sink = JournalSink(path)
+    for epoch in (1, 2):
+        for step in range(1, 401):
+            sink(EpochProgress("train", epoch, 2, step, 400, 30.0, (400 - step) / 30.0))
+    sink.end(JobEnded("finished", None, {}))
+    records, _ = read_records(path)
+    steps = [(r["event"]["epoch"], r["event"]["step"]) for r in records if r["type"] == "EpochProgress"]
+    assert len(steps) < 40 and (1, 400) in steps and steps[-1] == (2, 400) and steps == sorted(steps)
+    assert isinstance(event_from_dict(records[0]), EpochProgress)
 
 
 def test_a_job_that_would_write_what_a_running_one_writes_is_refused(tmp_path):
