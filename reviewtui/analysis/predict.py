@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 RESULT_NAME = "result.csv"
 RESULT_META = "result.json"
 RUN_RECORD = "run.json"
-RESULT_COLUMNS = ["reviewId", "content", "score", "reviewCreatedVersion", "at", "thumbsUpCount",
+RESULT_COLUMNS = ["reviewId", "content", "score", "app", "reviewCreatedVersion", "at", "thumbsUpCount",
                   "predicted_category", "confidence", "sentiment", "sentiment_score", "model"]
 CHUNK_SIZE = 2048
 SENTIMENT_CODES = ("negative", "neutral", "positive", "")
@@ -265,8 +265,8 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
         s = SENTIMENT_CODES[int(sent[i])]
         if s:
             scounts[s] = scounts.get(s, 0) + 1
-        rows.append([a.external_id, a.text, m.get("score", ""), m.get("app_version", ""), m.get("at", ""),
-                     m.get("thumbs_up", ""), label, round(float(proba[i, pred[i]]), 4), s,
+        rows.append([a.external_id, a.text, m.get("score", ""), m.get("app", ""), m.get("app_version", ""),
+                     m.get("at", ""), m.get("thumbs_up", ""), label, round(float(proba[i, pred[i]]), 4), s,
                      round(float(sent_score[i]), 4) if s else "", clf.name])
     results_dir.mkdir(parents=True, exist_ok=True)
     out_path = write_csv_atomic(results_dir / RESULT_NAME, RESULT_COLUMNS, rows)

@@ -169,3 +169,13 @@ class ReportWritten(Result):
     def __init__(self, paths: Any) -> None:
         super().__init__()
         self.paths = paths
+
+
+# --- collect (status) --------------------------------------------------------------------------------
+class CollectFinished(Result):
+    """A collect ended: its CollectOutcome (cancelled ones too: what was saved is imported), or
+    None when it failed (the error is shown apart)."""
+
+    def __init__(self, outcome: Any) -> None:
+        super().__init__()
+        self.outcome = outcome
