@@ -185,8 +185,11 @@ def test_ctrl_c_cancels_imports_what_was_saved_and_says_rerun(tmp_path, capsys):
         out = " ".join(out.split())
         assert "Cancelled" in out and "rerun the same command to continue" in out
         assert len(store_ids(root)) == 5
-        root_toml = root / "reviewtui.toml"
-        root_toml.write_text(root_toml.read_text().replace("pause_s = 30.0", "pause_s = 0.0"))
+        from reviewtui.workspace import Workspace
+
+        ws = Workspace.open(root)
+        ws.config.update_section("collect", {"pause_s": 0.0})  # the same query: the rerun continues
+        ws.close()
         code, out, _ = run(capsys, "-w", str(root), "collect", "play", APP)
     assert code == 0 and "continuing an unfinished collect" in out
     ids = store_ids(root)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewtui.analysis.summary import SENTIMENTS, Finding, Summary
+from reviewtui.analysis.summary import SENTIMENTS, UNKNOWN, Finding, Summary
 from reviewtui.findings import Share
 
 SENTIMENT_COLOURS = {"negative": "#D1495B", "neutral": "#9E9E9E", "positive": "#66A182"}
@@ -118,6 +118,8 @@ def scope_text(s: Summary) -> str:
         parts.append(f"app {s.app}")
     elif s.several_apps:
         parts.append(f"{len(s.apps)} apps")
+    elif s.apps and s.apps[0] != UNKNOWN:
+        parts.append(f"app {s.apps[0]}")
     parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")
     return ", ".join(parts)
 

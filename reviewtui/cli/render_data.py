@@ -46,10 +46,17 @@ def cleaning_lines(labels: Sequence[str], reports: Sequence[Any]) -> list[tuple[
 
 
 def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
-    """What an import adds to its report table: rows whose ids came from their text, the categories
-    --add-categories added."""
-    lines = [f"{name}: {r.ids_from_text:,} rows had an empty id; their ids were taken from their text "
-             "(--fill-missing-ids)" for name, r in zip(labels, result.reports) if r.ids_from_text]
+    """What an import adds to its report table: the exports its files were recognised as, rows
+    whose ids came from their text, the categories --add-categories added."""
+    profiles: dict[str, int] = {}
+    for r in result.reports:
+        if r.profile:
+            profiles[r.profile] = profiles.get(r.profile, 0) + 1
+    lines = [f"Recognised as {p} export{'s' if n > 1 else ''}" + (f": {n} files" if n > 1 else "") + "."
+             for p, n in profiles.items()] if len(result.reports) > 1 else \
+        [f"Recognised as a {r.profile} export." for r in result.reports if r.profile]
+    lines += [f"{name}: {r.ids_from_text:,} rows had an empty id; their ids were taken from their text "
+              "(--fill-missing-ids)" for name, r in zip(labels, result.reports) if r.ids_from_text]
     if result.added_categories:
         lines.append(f"Added categories from the labels: {', '.join(result.added_categories)} "
                      "(reviewtui categories lists them)")

@@ -1,7 +1,8 @@
 """The command handlers: each parses its arguments, calls one Workspace method and renders the
 result (:mod:`reviewtui.cli.render`). One module per part of the pipeline: ``workspace`` (init,
 import, label, skip, undo, status, export, versions, diff, demo, app), ``modeling`` (train, tune,
-models), ``analysis`` (queue, simulate, predict, sentiment, summary, report) and ``kili``."""
+models), ``analysis`` (queue, simulate, predict, sentiment, summary, report), ``kili``,
+``collect`` (collect play) and ``categories`` (list, add, rename, merge, remove)."""
 
 from __future__ import annotations
 
