@@ -38,8 +38,8 @@ def category_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Category:
-    """One category. ``description`` and ``examples`` (a few example reviews) are optional; they
-    document the category for labelers and can seed suggestions."""
+    """One category. ``description`` and ``examples`` (optional, written by the user or a preset)
+    are what zero-shot suggestions compare reviews with before any label exists."""
 
     key: str
     name: str
@@ -118,13 +118,16 @@ class Taxonomy:
                 raise ReviewtuiError(f"{where}: category key {key!r} appears twice")
             seen.add(key)
             description = item.get("description", "")
-            examples = item.get("examples", [])
             if not isinstance(description, str):
-                raise ReviewtuiError(f"{where}: category {key}: description must be a string")
-            if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
-                raise ReviewtuiError(f"{where}: category {key}: examples must be a list of strings (example reviews)")
+                raise ReviewtuiError(f"{where}: category {key!r}: description must be a string")
+            examples = item.get("examples", [])
+            if isinstance(examples, str) or not isinstance(examples, (list, tuple)) or \
+                    not all(isinstance(e, str) for e in examples):
+                raise ReviewtuiError(f"{where}: category {key!r}: examples must be a list of strings, "
+                                     'e.g. examples = ["the app crashes on start", "dark mode please"]')
             cats.append(Category(key, str(item["name"]), str(item.get("colour", "#888888")),
-                                 bool(item.get("train", True)), description, tuple(examples)))
+                                 bool(item.get("train", True)), description.strip(),
+                                 tuple(e.strip() for e in examples if e.strip())))
         if not cats:
             raise ReviewtuiError(f"{where}: the taxonomy has no categories")
         return cls(cats)
@@ -173,12 +176,6 @@ class Config:
     @property
     def name(self) -> str:
         return self.settings.workspace.name or self.path.parent.name
-
-    def section(self, name: str) -> dict[str, Any]:  # TRANSITIONAL: removed once every call site reads .settings
-        return to_toml_dict(getattr(self.settings, section_names()[name]))
-
-    def set_section(self, name: str, values: dict[str, Any]) -> None:  # TRANSITIONAL, as above
-        self.update_section(name, values, save=False)
 
     def update_section(self, name: str, values: dict[str, Any], *, save: bool = True,
                        drop: tuple[str, ...] = ()) -> None:

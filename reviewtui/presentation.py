@@ -16,6 +16,10 @@ Contents:
 * tuning: :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`, :func:`trial_best_text`,
   :func:`search_sentence`, :func:`best_trial_sentence`, :func:`saved_sentence`, :func:`tune_summary`
 * analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`
+* label quality: :func:`suspect_cells` / :data:`SUSPECT_COLUMNS`, :func:`suspect_reason`,
+  :func:`suspects_sentence`, :func:`star_reason`, :func:`stars_sentence`, :func:`disagreement_reason`,
+  :func:`agreement_sentence`, :func:`version_stats_cells`, :func:`author_stats_cells`,
+  :func:`category_agreement_cells`, :func:`disagreements_question`; a diff's :func:`by_at_cell`
 """
 
 from __future__ import annotations
@@ -135,13 +139,41 @@ def status_change_counts(d: "VersionDiff") -> dict[str, int]:
 
 
 #: The columns of a diff's changed rows: (title, key).
-DIFF_COLUMNS = (("change", "change"), ("externalId", "id"), ("from", "from"), ("to", "to"), ("content", "content"))
+DIFF_COLUMNS = (("change", "change"), ("externalId", "id"), ("from", "from"), ("to", "to"), ("by / at", "by"),
+                ("content", "content"))
 
 
-def diff_cells(change: "Change", content_chars: int = 300) -> tuple[str, str, str, str, str]:
+def short_author(author: str | None, width: int = 8) -> str:
+    """An author as a table shows it: an e-mail's local part, at most ``width`` characters."""
+    name = str(author or "").split("@")[0] or str(author or "")
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
+def by_at_cell(change: "Change") -> str:
+    """``ann 01-15``: who made a diff's change and on which day (month-day, UTC); "" when unknown."""
+    if not change.author:
+        return ""
+    day = (change.at or "")[5:10]
+    return f"{short_author(change.author, 6)} {day}".strip()
+
+
+def by_at_text(change: "Change") -> str:
+    """``by ann@example.com at 2026-01-15 09:30 UTC``; "" when the store does not know."""
+    if not change.author:
+        return ""
+    at = change.at or ""
+    return f"by {change.author}" + (f" at {at[:10]} {at[11:16]} UTC" if len(at) >= 16 else "")
+
+
+def diff_has_authors(changes: Iterable["Change"]) -> bool:
+    """True when any of the changes carries who made it."""
+    return any(c.author for c in changes)
+
+
+def diff_cells(change: "Change", content_chars: int = 300) -> tuple[str, str, str, str, str, str]:
     """One changed row's cells in :data:`DIFF_COLUMNS` order."""
     return (change.kind, change.external_id, change.before or "", change.after or change.label or "",
-            change.content[:content_chars])
+            by_at_cell(change), change.content[:content_chars])
 
 
 def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
@@ -261,9 +293,13 @@ def tune_summary(result: Any, keep_hint: str = "") -> str:
 
 # --- analysis ------------------------------------------------------------------------------------
 def predict_sentence(res: Any) -> str:
-    """``Predicted 40,000 reviews with NAME on cpu in 12.3s`` (and the chunks resumed)."""
+    """``Predicted 40,000 reviews with NAME on cpu (int8) in 12.3s`` (the precision the model ran in,
+    the Ray cluster when there was one, and the chunks resumed)."""
     resumed = f", {res.resumed_chunks} of {res.chunks} chunks resumed" if res.resumed_chunks else ""
-    return f"Predicted {res.rows:,} reviews with {res.model} on {res.device} in {res.seconds:.1f}s{resumed}."
+    precision = getattr(res, "precision", None)
+    where = f"the Ray cluster at {res.ray_address}" if getattr(res, "ray_address", None) else res.device
+    return (f"Predicted {res.rows:,} reviews with {res.model} on {where}"
+            f"{f' ({precision})' if precision else ''} in {res.seconds:.1f}s{resumed}.")
 
 
 def predict_count_lines(res: Any) -> list[str]:
@@ -366,3 +402,109 @@ def formatted_export_sentence(res: Any, *, root: Path) -> str:
     except ValueError:
         where = w.path
     return f"Wrote {w.version} as {w.format} to {where} ({w.rows:,} rows; labels: {', '.join(w.label_names)})."
+
+
+# --- label quality -------------------------------------------------------------------------------
+def percent(value: Any) -> str:
+    """``82%``, or "-" when missing."""
+    return f"{value:.0%}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+
+
+#: The columns of the suspects table: (title, key).
+SUSPECT_COLUMNS = (("#", "rank"), ("id", "id"), ("label", "label"), ("suggested", "suggested"),
+                   ("conf.", "confidence"), ("reason", "reason"))
+
+
+def suspect_reason(suspect: Any) -> str:
+    """Why a label is suspect, in one line: the model's two probabilities, and cleanlab's flag."""
+    return suspect.reason + ("; cleanlab flags it" if suspect.flagged else "")
+
+
+def suspect_cells(suspect: Any, rank: int) -> tuple[str, str, str, str, str, str]:
+    """One suspect's cells in :data:`SUSPECT_COLUMNS` order (``rank`` counts from 1)."""
+    return (str(rank), suspect.external_id, suspect.label, suspect.suggested, percent(suspect.confidence),
+            suspect_reason(suspect))
+
+
+def suspects_sentence(report: Any) -> str:
+    """``3 suspect labels among 16 (2 flagged by cleanlab, 1 confirmed); 3-fold x 3 out-of-fold probabilities.``"""
+    suspects = report.suspects
+    flagged = sum(s.flagged for s in suspects)
+    left = f"; {len(report.left_out)} could not be judged (a category with one label)" if report.left_out else ""
+    return (f"{len(suspects)} suspect labels among {len(report.items)} ({flagged} flagged by cleanlab, "
+            f"{report.confirmed} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities{left}.")
+
+
+def star_reason(conflict: Any, analyzer: str = "") -> str:
+    """``5★ but the text reads negative (vader -0.82)``."""
+    by = f"{analyzer} " if analyzer else ""
+    return f"{conflict.stars}★ but the text reads {conflict.sentiment} ({by}{conflict.score:+.2f})"
+
+
+def stars_sentence(report: Any) -> str:
+    """``2 reviews whose stars contradict their text, of 40 with 1 or 5 stars (vader, threshold 0.5).``"""
+    return (f"{len(report.open)} reviews whose stars contradict their text, of {report.checked} with 1 or 5 stars "
+            f"({report.analyzer}, threshold {report.threshold:g})"
+            + (f"; {len(report.items) - len(report.open)} confirmed" if len(report.open) < len(report.items) else "")
+            + ".")
+
+
+def disagreement_reason(labels: dict[str, str]) -> str:
+    """``ann CONTENT · bob INTERFACE``: each author's latest label."""
+    return " · ".join(f"{short_author(a, 12)} {v}" for a, v in labels.items())
+
+
+def agreement_sentence(report: Any) -> str:
+    """The headline of the agreement between authors: how many assets, and the coefficients."""
+    if not report.assets:
+        return ("No review has labels from two authors yet: agreement needs two or more people labeling the "
+                "same reviews (in the app, or a Kili project with consensus).")
+    parts = [f"observed {percent(report.observed)}"]
+    if report.cohen_kappa is not None:
+        parts.append(f"Cohen's κ {number(report.cohen_kappa, 2)}")
+    parts += [f"Fleiss' κ {number(report.fleiss_kappa, 2)}",
+              f"Krippendorff's α {number(report.krippendorff_alpha, 2)}"]
+    return (f"Agreement on {report.assets} reviews labeled by two or more of {len(report.authors)} authors "
+            f"({report.ratings} labels): " + ", ".join(parts) + f"; {len(report.disagreements)} disagreements.")
+
+
+def transitions_text(transitions: dict[str, int], limit: int | None = 3) -> str:
+    """``CONTENT → INTERFACE 2, CONTENT → SUBSCRIPTION 1`` (the first ``limit``, then "+N more")."""
+    items = list(transitions.items())
+    shown = items if limit is None else items[:limit]
+    text = ", ".join(f"{pair.replace(' -> ', ' → ')} {n}" for pair, n in shown)
+    return text + (f" +{len(items) - len(shown)} more" if len(items) > len(shown) else "") if items else "-"
+
+
+#: The columns of the per-version table: (title, key).
+VERSION_STATS_COLUMNS = (("version", "version"), ("rows", "rows"), ("added", "added"), ("removed", "removed"),
+                         ("relabeled", "relabeled"), ("status", "status"), ("rate", "rate"),
+                         ("transitions", "transitions"))
+
+
+def version_stats_cells(v: Any, limit: int | None = 3) -> tuple[str, ...]:
+    """One version's cells in :data:`VERSION_STATS_COLUMNS` order."""
+    return (v.name, f"{v.rows:,}", f"{v.added:,}", f"{v.removed:,}", f"{v.relabeled:,}", f"{v.status_changed:,}",
+            percent(v.relabel_rate) if v.relabel_rate is not None else "-", transitions_text(v.transitions, limit))
+
+
+#: The columns of the per-author table: (title, key).
+AUTHOR_STATS_COLUMNS = (("author", "author"), ("labels", "labels"), ("skips", "skips"), ("undos", "undos"),
+                        ("confirms", "confirms"), ("sessions", "sessions"), ("s/label", "seconds"),
+                        ("labels/h", "per_hour"))
+
+
+def author_stats_cells(a: Any) -> tuple[str, ...]:
+    """One author's cells in :data:`AUTHOR_STATS_COLUMNS` order (s/label: the median)."""
+    return (a.author, f"{a.labels:,}", f"{a.skips:,}", f"{a.undos:,}", f"{a.confirms:,}", f"{a.sessions:,}",
+            number(a.median_seconds_per_label, 1), number(a.labels_per_hour, 0))
+
+
+def category_agreement_cells(c: Any, name: str) -> tuple[str, str, str, str]:
+    """(category, labels, specific agreement, kappa) of one category's agreement."""
+    return (name, f"{c.ratings:,}", percent(c.specific) if c.specific is not None else "-", number(c.kappa, 2))
+
+
+def disagreements_question(n: int) -> str:
+    """The confirmation before sending the disagreements to review."""
+    return f"Send the {n} reviews on which authors disagree to review (status TO_REVIEW)?"

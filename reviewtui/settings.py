@@ -84,8 +84,12 @@ class TrainingSettings:
                                               "(0 = never stop early).", lo=0, hi=1000)
     class_weights: str = setting("auto", "auto weighs rare categories up in the loss; none weighs all alike.",
                                  choices=("auto", "none"))
-    ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with the quick model "
-                                         "(kept only when it scores better on validation).")
+    ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with the quick model.")
+    ensemble_features: str = setting("packaged", "What the ensemble's quick half reads: packaged (the packaged "
+                                                 "MiniLM's embeddings: a second encoder over the same tokens, the "
+                                                 "more accurate on dataset-11) or finetuned (the fine-tuned encoder's "
+                                                 "own output: one forward pass, faster).",
+                                     choices=("packaged", "finetuned"))
 
 
 @dataclass(frozen=True)
@@ -120,10 +124,23 @@ class SentimentSettings:
 
 
 @dataclass(frozen=True)
+class PredictSettings:
+    """[predict]: running a saved model over every review."""
+    precision: str = setting("auto", "auto (bf16 on a GPU; int8 on the CPU when it gave fp32's label on at least "
+                                     "99.5% of the held-out reviews), fp32, bf16 (GPU) or int8 (CPU).",
+                             choices=("auto", "fp32", "bf16", "int8"))
+    ray_actors: int = setting(0, "Prediction actors on a Ray cluster (0 = one per GPU, or one per "
+                                 "ray_cpus_per_actor CPUs of the cluster).", lo=0, hi=100_000)
+    ray_cpus_per_actor: int = setting(2, "CPUs each prediction actor reserves on a Ray cluster without GPUs.",
+                                      lo=1, hi=4096)
+
+
+@dataclass(frozen=True)
 class ActiveLearningSettings:
     """[active_learning]: the labeling queue."""
-    strategy: str = setting("margin", "Query strategy: random, least_confidence, margin, entropy or diversity.",
-                            choices=("random", "least_confidence", "margin", "entropy", "diversity"))
+    strategy: str = setting("margin", "Query strategy: random, least_confidence, margin, entropy, diversity or "
+                                      "weakest (steer to the category with the fewest labels or the lowest F1).",
+                            choices=("random", "least_confidence", "margin", "entropy", "diversity", "weakest"))
     batch_size: int = setting(50, "Reviews per queue batch.", lo=1, hi=100_000)
     retrain_every: int = setting(10, "Refit the quick model and re-rank the queue after this many new labels; "
                                      "0 turns automatic re-ranking off (press r in the labeling screen, or run "
@@ -131,6 +148,16 @@ class ActiveLearningSettings:
     candidates: int = setting(5000, "Unlabeled reviews scored per re-rank, a stable sample of large pools "
                                     "(0 = all).", lo=0)
     C: float = setting(10.0, "Inverse regularisation of the quick model (logistic regression).", lo=1e-6, hi=1e6)
+    prior_labels: float = setting(20.0, "While labels are few, suggestions blend the zero-shot prior (the categories' "
+                                        "descriptions and examples) with the quick model: weight n / (n + this) on "
+                                        "the quick model after n labels; 0 turns the prior off.", lo=0.0, hi=1e6)
+    zero_shot_temperature: float = setting(0.05, "Softmax temperature of the zero-shot scores before any label "
+                                                 "(refitted to the labels once there are 5).", lo=0.001, hi=10.0)
+    stop_kappa: float = setting(0.94, "The stop signal: Cohen's kappa between consecutive models' predictions on the "
+                                      "stop set at which a round counts as stable.", lo=0.0, hi=1.0)
+    stop_rounds: int = setting(3, "Stable rounds in a row after which the stop signal says further labels change "
+                                  "little.", lo=1, hi=1000)
+    stop_sample: int = setting(1000, "Unlabeled reviews in the stop set (a fixed, seeded sample).", lo=10, hi=1_000_000)
 
 
 @dataclass(frozen=True)
@@ -200,6 +227,7 @@ class Settings:
     training: TrainingSettings = field(default_factory=TrainingSettings)
     tuning: TuningSettings = field(default_factory=TuningSettings)
     sentiment: SentimentSettings = field(default_factory=SentimentSettings)
+    predict: PredictSettings = field(default_factory=PredictSettings)
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     kili: KiliSettings = field(default_factory=KiliSettings)

@@ -36,6 +36,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.categories import AppliedChange, CategoryRow
     from reviewtui.backends.kili import KiliBackend, ProjectInfo
     from reviewtui.modeling.embeddings import EmbeddingCache
+    from reviewtui.quality.agreement import Disagreement
+    from reviewtui.quality.stars import StarReport
+    from reviewtui.quality.stats import QualityStats
+    from reviewtui.quality.suspects import SuspectReport
 
 STORE_NAME = "reviewtui.db"
 
@@ -447,8 +451,13 @@ class Workspace:
         return register_versions(paths, self.taxonomy, self.versions_dir)
 
     def diff(self, a: str, b: str) -> VersionDiff:
+        """What changed from version ``a`` to ``b``; each relabeled or status-changed row carries
+        the author and time of the label event that made the change when the store knows it."""
+        from reviewtui.quality.provenance import attribute_diff
+
         va, vb = self.version_info(a), self.version_info(b)
-        return diff_versions(va.name, read_rows(va.csv_path), vb.name, read_rows(vb.csv_path))
+        return attribute_diff(diff_versions(va.name, read_rows(va.csv_path), vb.name, read_rows(vb.csv_path)),
+                              self.store, va, vb)
 
     def diff_to_review(self, diff: VersionDiff, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status"),
                        external_ids: Sequence[str] | None = None) -> MoveResult:
@@ -610,18 +619,21 @@ class Workspace:
         return result
 
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
+                precision: str | None = None, ray_address: str | None = None,
                 on_event: EventSink | None = None, cancel=None):
         """Predict category, confidence and sentiment of every asset into results/result.csv
         (resumable). ``model``: a saved model name, "quick", or None (newest saved, else quick);
-        ``sentiment``: default ``[sentiment] model``. Returns ``analysis.predict.PredictResult``."""
-        from reviewtui.analysis.predict import CHUNK_SIZE, predict_assets
+        ``sentiment``: default ``[sentiment] model``; ``precision``: default ``[predict] precision``;
+        ``ray_address``: run the model on that Ray cluster. Returns ``analysis.predict.PredictResult``."""
+        from reviewtui.analysis.predict import predict_assets
 
         return predict_assets(
             self.store, self.taxonomy, models_dir=self.models_dir, cache_dir=self.cache_dir,
             results_dir=self.results_dir, embeddings=self.embedding_cache,
             sentiment=sentiment if sentiment is not None else self.settings.sentiment.model,
             max_length=self.settings.model.max_length, C=self.settings.active_learning.C, model=model,
-            chunk_size=chunk_size or CHUNK_SIZE, on_event=on_event, cancel=cancel)
+            chunk_size=chunk_size, settings=self.settings.predict, precision=precision,
+            ray_address=ray_address, on_event=on_event, cancel=cancel)
 
     def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,
                              on_event: EventSink | None = None, cancel=None):
@@ -738,7 +750,6 @@ class Workspace:
         if not out:
             raise ReviewtuiError(f"{p}: no prediction rows")
         return out, model
-
 
     # --- reviews in: collect, categories, exports by format ---
     @property
@@ -865,3 +876,67 @@ class Workspace:
             target = self.exports_dir / default_name(latest, fmt)
         written = write_version(latest, target, fmt, overwrite=out is None)
         return FormattedExport(info, latest, written)
+
+    # --- quality ---
+    def suspects(self, *, top: int | None = None, on_event: EventSink | None = None,
+                 cancel=None) -> "SuspectReport":
+        """Labels that are probably wrong: every labeled training asset ranked by cleanlab on the
+        quick model's out-of-fold probabilities ([quality] folds, repeats, C, method), with the
+        label the model gives; confirmed labels are left out of the suspects. ``top`` is how many
+        suspects the report's ``top()`` and ``to_dict()`` give (default: all). Raises
+        ReviewtuiError with too few labels; Cancelled when ``cancel`` is set."""
+        from reviewtui.quality.suspects import find_suspects
+
+        report = find_suspects(self.store, self.embedding_cache(), self.taxonomy.training_keys,
+                               self.settings.quality, on_event=on_event, cancel=cancel)
+        report.limit = top
+        return report
+
+    def confirm_label(self, external_id: str, category: str) -> LabelEvent:
+        """Record that this user checked the asset's label (key or name) and keeps it: it leaves
+        the suspects, stars-against-text and disagreement queues while the asset keeps that label;
+        undo takes it back. Raises ReviewtuiError when ``category`` is not the asset's label."""
+        key = self.taxonomy.require(category)
+        return self.store.confirm_label(external_id, key, author=self.author)
+
+    def star_conflicts(self, *, sentiment: str | None = None, on_event: EventSink | None = None,
+                       cancel=None) -> "StarReport":
+        """Reviews whose star score contradicts their text (5 stars and a clearly negative text,
+        1 star and a clearly positive one; [quality] star_threshold), strongest first, scored by
+        ``sentiment`` (default ``[sentiment] model``). Raises ReviewtuiError when the option is
+        none or not a sentiment analyzer; Cancelled when ``cancel`` is set."""
+        from reviewtui.analysis.sentiment import make_analyzer
+        from reviewtui.quality.stars import find_star_conflicts
+
+        spec = (sentiment if sentiment is not None else self.settings.sentiment.model).strip()
+        if spec.lower() in ("none", "off", ""):
+            raise ReviewtuiError("stars against text needs a sentiment analyzer, and the sentiment option is "
+                                 f"{spec or 'empty'}: set [sentiment] model in {CONFIG_NAME} to vader (offline) "
+                                 "or a sentiment model folder")
+        analyzer = make_analyzer(spec, max_length=self.settings.model.max_length, store=self.store,
+                                 embeddings=self.embedding_cache, on_event=on_event, cancel=cancel)
+        return find_star_conflicts(self.store, analyzer, self.settings.quality.star_threshold,
+                                   on_event=on_event, cancel=cancel)
+
+    def quality_stats(self) -> "QualityStats":
+        """Per dataset version (added, removed, relabeled, relabel rate, transitions), per author
+        (labels, skips, undos, confirmations, sessions, time per label) and the agreement between
+        authors on the assets two or more of them labeled (people's labels only)."""
+        from reviewtui.quality.agreement import store_agreement
+        from reviewtui.quality.stats import QualityStats, author_stats, version_stats
+
+        return QualityStats(version_stats(self.versions()),
+                            author_stats(self.store.label_history(), session_gap_s=self.settings.quality.session_gap_s),
+                            store_agreement(self.store, self.taxonomy.keys))
+
+    def disagreements(self, *, settled: bool = False) -> "list[Disagreement]":
+        """The assets whose authors' latest labels differ, in the order they were first labeled;
+        those whose label someone confirmed after every label on them are left out unless
+        ``settled``."""
+        from reviewtui.quality.agreement import settled_ids, store_agreement
+
+        items = store_agreement(self.store, self.taxonomy.keys).disagreements
+        if settled:
+            return items
+        done = settled_ids(self.store.label_history())
+        return [d for d in items if d.external_id not in done]

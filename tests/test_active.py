@@ -119,7 +119,8 @@ def test_strategy_names():
     assert check_strategy("Margin") == "margin"
     with pytest.raises(ReviewtuiError, match="unknown strategy 'best'.*random"):
         check_strategy("best")
-    assert len(STRATEGIES) == 5
+    assert len(STRATEGIES) == 6
+    assert check_strategy("weakest-category") == "weakest"
 
 
 def test_fit_quick_is_the_quick_models_objective():

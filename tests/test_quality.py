@@ -59,6 +59,63 @@ def test_a_label_that_is_not_current_goes_to_the_history_only_and_once(store):
     assert [e.prev_status for e in store.label_history()] == ["TODO", "LABELED", "LABELED"]
 
 
+
+def test_undo_never_makes_another_authors_history_only_label_the_effective_one(store):
+    store.add_assets([NewAsset("a", "text a")])
+    store.add_labels([LabelRow("a", "INTERFACE", "bob@x", "kili"), LabelRow("a", "CONTENT", "bob@x", "kili")])
+    store.add_labels([LabelRow("a", "SUBSCRIPTION", "ann@x", "kili", current=False)])  # newer id, history only
+    undone = store.undo_last(author="bob@x")
+    assert (undone.category, undone.author) == ("CONTENT", "bob@x")
+    assert store.get("a").label == "INTERFACE"  # bob's earlier label, not ann's newer history-only one
+    assert store.latest_spans("a") is None and store.get("a").status == "LABELED"
+    store.set_status(["a"], "REVIEWED", author="cy")
+    undone = store.undo_last(author="ann@x")  # ann's history-only label: the asset stays as it is
+    assert (undone.kind, undone.category) == ("label", "SUBSCRIPTION")
+    asset = store.get("a")
+    assert (asset.label, asset.status) == ("INTERFACE", "REVIEWED")
+    assert author_labels(store.label_history()) == {"a": {"bob@x": "INTERFACE"}}
+
+
+def test_a_store_written_before_history_only_rows_is_migrated(tmp_path):
+    import sqlite3
+
+    from reviewtui.store import SCHEMA, SCHEMA_VERSION
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA.replace(",\n    history_only INTEGER NOT NULL DEFAULT 0", ""))
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    now = "2020-01-01T10:00:00.000+00:00"
+    for i, ext in enumerate(("a", "b"), start=1):
+        db.execute("INSERT INTO assets (id, external_id, text, text_hash, created_at, updated_at) "
+                   "VALUES (?, ?, ?, '', ?, ?)", (i, ext, f"text {ext}", now, now))
+    rows = [(1, 1, "label", "INTERFACE", "bob", None), (2, 1, "label", "CONTENT", "ann", None),  # ann's: history only
+            (3, 2, "label", "CONTENT", "bob", None), (4, 2, "label", "INTERFACE", "bob", None),
+            (5, 2, "undo", None, "bob", 4)]
+    for r in rows:
+        db.execute("INSERT INTO labels (id, asset_id, kind, category, author, source, created_at, undoes, "
+                   "prev_status) VALUES (?, ?, ?, ?, ?, 'kili', ?, ?, 'LABELED')", (*r[:5], now, r[5]))
+    db.execute("UPDATE assets SET label = 'INTERFACE', label_event = 1, status = 'LABELED' WHERE id = 1")
+    db.execute("UPDATE assets SET label = 'CONTENT', label_event = 3, status = 'LABELED' WHERE id = 2")
+    db.commit()
+    db.close()
+    s = LocalStore(path)
+    try:
+        with sqlite3.connect(path) as check:
+            marks = dict(check.execute("SELECT id, history_only FROM labels").fetchall())
+        assert marks == {1: 0, 2: 1, 3: 0, 4: 0, 5: 0}  # only the row after the effective label, not undone
+        assert s.get_meta("schema_version") == str(SCHEMA_VERSION)
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            with s.transaction() as conn:
+                conn.execute("UPDATE labels SET category = 'X' WHERE id = 1")
+        s.add_label("a", "SUBSCRIPTION", author="bob")
+        s.undo_last(author="bob")
+        assert s.get("a").label == "INTERFACE"
+    finally:
+        s.close()
+    LocalStore(path).close()  # a second open finds nothing to migrate
+
+
 # -- suspects -------------------------------------------------------------------------------------
 def labeled_store(store: LocalStore, n: int = 48, seed: int = 3) -> dict[str, str]:
     rng = random.Random(seed)
@@ -285,3 +342,22 @@ def test_diff_rows_carry_the_author_and_time_of_the_change(store, tmp_path):
     assert (row["author"], row["at"]) == ("bob", "2020-01-02T09:00:00.000+00:00")
     plain = diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)).to_dict()["relabeled"][0]
     assert "author" not in plain and "at" not in plain  # not enriched: the JSON is as before
+
+
+def test_another_authors_history_only_label_never_made_a_diffs_change(store, tmp_path):
+    tax = Taxonomy.default()
+    versions = tmp_path / "versions"
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(2)])
+    store.add_labels([LabelRow(str(i), "CONTENT", "ann", "human", at="2020-01-01T10:00:00.000+00:00")
+                      for i in range(2)])
+    a = export_version(store, tax, versions)
+    store.add_label("0", "INTERFACE", author="bob", at="2020-01-02T09:00:00.000+00:00")
+    store.set_status(["1"], "REVIEWED", author="cy", at="2020-01-02T09:00:00.000+00:00")
+    later = "2020-01-02T09:30:00.000+00:00"  # a consensus pull: dee's labels, after, in the history only
+    store.add_labels([LabelRow("0", "INTERFACE", "dee", "kili", current=False, at=later),
+                      LabelRow("1", "SUBSCRIPTION", "dee", "kili", current=False, at=later)])
+    assert [e.history_only for e in store.label_history("0")] == [False, False, True]
+    b = export_version(store, tax, versions)
+    diff = attribute_diff(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)), store, a, b)
+    assert [(c.external_id, c.author) for c in diff.relabeled] == [("0", "bob")]
+    assert [(c.external_id, c.author) for c in diff.status_changed] == [("1", "cy")]

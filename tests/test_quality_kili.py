@@ -21,7 +21,7 @@ def two_authors(tmp_path, kili_server):  # noqa: F811
     ws = make_ws(tmp_path, n=12)
     ws.kili_create("Reviews")
     ws.kili_push()
-    pid = ws.config.data["backend"]["project_id"]
+    pid = ws.settings.backend.project_id
     for i, (a, b) in enumerate(zip(ANN, BOB)):
         kili_server.state.label(pid, f"r{i:03d}", a, email="ann@example.com")
         kili_server.state.label(pid, f"r{i:03d}", b, email="bob@example.com")

@@ -188,6 +188,27 @@ async def test_command_palette_and_help(fixture_ws):
         assert app.current_mode == "tuning"
 
 
+async def test_every_key_has_an_id_and_a_palette_entry(fixture_ws):
+    from textual.binding import Binding
+
+    from reviewtui.tui.commands import ActionsProvider
+    from reviewtui.tui.screens import SCREENS, screen_class
+
+    app = make_app(fixture_ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        entries = {text for text, _help, _run in ActionsProvider(app.screen).commands()}
+    ids = [b.id for b in ReviewApp.BINDINGS]
+    for s in SCREENS:
+        for b in screen_class(s.mode).BINDINGS:
+            assert isinstance(b, Binding) and b.id, b
+            ids.append(b.id)
+            if b.description:
+                assert f"{s.title}: {b.description}" in entries
+    assert len(ids) == len(set(ids))
+    assert {"Label: Re-rank", "Label: To review", "Tune: Keep best", "Export", "Go to Tune"} <= entries
+
+
 async def test_summary_with_the_version_filter(fixture_ws):
     ws = fixture_ws
     write_results(ws)
@@ -208,67 +229,6 @@ async def test_summary_with_the_version_filter(fixture_ws):
         await settle(app, pilot)
     assert (ws.results_dir / "report.md").is_file()
     assert any(n.startswith("Wrote ") and "report.md" in n for n in notes(app))
-
-
-async def wait_until(pilot, condition, timeout: float = 120.0) -> None:
-    for _ in range(int(timeout / 0.2)):
-        if condition():
-            return
-        await pilot.pause(0.2)
-    raise AssertionError("timed out waiting for the app")
-
-
-def ray_stopped() -> bool:
-    import ray
-
-    return not ray.is_initialized()
-
-
-@pytest.mark.slow
-async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny_bert):
-    from tui_data import build_tuning_workspace
-
-    ws = build_tuning_workspace(tmp_path / "ws", tiny_bert)
-    app = make_app(ws, start="tuning")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        table = screen.query_one("#tune-trials-table")
-        await pilot.press("end", "backspace", "backspace", "1")  # one trial
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: screen.cancel_event is None and table.trials)
-        await settle(app, pilot)
-        finished = [u for u in table.trials.values() if u.status in ("TERMINATED", "STOPPED")]
-        assert table.row_count == 1 and finished and "accuracy" in finished[0].metrics
-        assert table.best_id in table.trials
-        assert str(table.get_row(table.best_id)[0]).startswith("★")
-        assert all(str(table.get_row(t)[1]) == u.status for t, u in table.trials.items())  # updated in place
-        assert "Search done in" in str(screen.query_one("#tune-state").render())
-    assert ray_stopped()
-    assert [m["name"] for m in ws.models()], "the best configuration was retrained and saved"
-
-
-@pytest.mark.slow
-async def test_tuning_cancel_keeps_the_finished_trials(tmp_path, tiny_bert):
-    from tui_data import build_tuning_workspace
-
-    ws = build_tuning_workspace(tmp_path / "ws", tiny_bert)
-    app = make_app(ws, start="tuning")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        table = screen.query_one("#tune-trials-table")
-        await pilot.press("end", "backspace", "backspace", "6")  # 6 trials, one at a time
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: any(u.status == "TERMINATED" for u in table.trials.values()))
-        await pilot.press("ctrl+x")
-        await wait_until(pilot, lambda: screen.cancel_event is None)
-        await settle(app, pilot)
-        assert 1 <= table.row_count < 6
-        assert any(u.status == "TERMINATED" and "accuracy" in u.metrics for u in table.trials.values())
-        assert "Search cancelled in" in str(screen.query_one("#tune-state").render())
-    assert ray_stopped()
-    assert ws.models() == []
 
 
 async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
@@ -511,7 +471,6 @@ async def test_r_reranks_when_retrain_every_is_zero(fixture_ws, tiny_bert):
         await settle(app, pilot)
         assert not screen.reranking and all(ws.store.get(a.external_id).priority == 0 for a in screen.items)
         await pilot.press("r")
-        assert screen.reranking
         await wait_until(pilot, lambda: not screen.reranking)
         await settle(app, pilot)
         shown = screen.current.external_id

@@ -32,9 +32,14 @@ def snap_ws():
 
 
 async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Until the workers are done, their result messages handled and the screen laid out again
+    (tables size their columns on the refresh after their rows arrive): a few rounds, so a busy
+    machine gives the same picture as a quiet one."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.1)
 
 
 def app_for(ws, start: str) -> ReviewApp:
@@ -108,3 +113,36 @@ def test_summary_app_versions(snap_compare, snap_ws):
         await settle(pilot)
 
     assert snap_compare(app_for(snap_ws, "summary"), terminal_size=SIZE, run_before=versions)
+
+
+# --- label quality -------------------------------------------------------------------------------
+QUALITY_ROOT = Path(tempfile.gettempdir()) / "reviewtui-snapshot-quality-ws"
+
+
+@pytest.fixture
+def quality_snap_ws():
+    from tui_data import build_quality_workspace
+
+    with open(f"{QUALITY_ROOT}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ws = build_quality_workspace(QUALITY_ROOT)
+        yield ws
+        ws.close()
+
+
+def test_quality_screen(snap_compare, quality_snap_ws):
+    assert snap_compare(app_for(quality_snap_ws, "quality"), terminal_size=SIZE, run_before=settle)
+
+
+@pytest.mark.parametrize("key", ["S", "T", "D"], ids=["suspects", "stars", "disagreements"])
+def test_review_queue(snap_compare, quality_snap_ws, key):
+    """The labeling screen in a review queue: the current label, what the queue suggests and why
+    (the notifications are cleared: how long they stay depends on how long the queue took)."""
+    async def choose(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app_for(quality_snap_ws, "labeling"), terminal_size=SIZE, run_before=choose)

@@ -20,3 +20,15 @@ def test_no_room_in_docstrings_or_comments():
             if tok.type in (tokenize.COMMENT, tokenize.STRING) and JARGON.search(tok.string):
                 found.append(f"{path.relative_to(PACKAGE.parent)}:{tok.start[0]}")
     assert found == [], "say module or package: " + ", ".join(found)
+
+
+def test_no_room_in_the_documentation():
+    root = PACKAGE.parent
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "data").rglob("*.md"))]
+    found = [
+        f"{page.relative_to(root)}:{number}"
+        for page in pages
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1)
+        if JARGON.search(line)
+    ]
+    assert found == [], "say module, package or screen: " + ", ".join(found)

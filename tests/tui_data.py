@@ -68,9 +68,31 @@ def build_workspace(root: Path, *, versions: bool = True) -> Workspace:
                          LabelRow("r05", "INTERFACE", "fixture", "human", at=FROZEN)] +
                         [LabelRow(f"r{i:02d}", truth[f"r{i:02d}"], "fixture", "import", at=FROZEN)
                          for i in range(12, 16)])
-    ws.store.set_status(["r02", "r03"], "REVIEWED", author="fixture")
+    ws.store.set_status(["r02", "r03"], "REVIEWED", author="fixture", at=FROZEN)
     ws.export()
     freeze_versions(ws)
+    return ws
+
+
+STAR_CONFLICTS = [("q1", "terrible, it crashes all the time and I hate it", 5, "INTERFACE"),
+                  ("q2", "I love it, wonderful and great app", 1, None)]
+#: Two more people label r01-r08 (history only: the effective labels stay the fixture's), a minute apart.
+ANN = {"r01": "CONTENT", "r02": "INTERFACE", "r03": "USER_EXPERIENCE", "r04": "SUBSCRIPTION", "r06": "INTERFACE",
+       "r07": "USER_EXPERIENCE", "r08": "SUBSCRIPTION"}
+BOB = {"r01": "CONTENT", "r02": "CONTENT", "r03": "USER_EXPERIENCE", "r04": "SUBSCRIPTION", "r06": "INTERFACE",
+       "r07": "INTERFACE", "r08": "SUBSCRIPTION"}
+
+
+def build_quality_workspace(root: Path) -> Workspace:
+    """:func:`build_workspace` plus two reviews whose stars contradict their text (q1 labeled,
+    q2 not) and the labels of ann and bob on seven reviews, which disagree on r02 and r07."""
+    ws = build_workspace(root)
+    ws.store.add_assets([NewAsset(e, t, {"score": s, "app_version": "4.5.0", "at": "2025-03-01 10:00:00"})
+                         for e, t, s, _ in STAR_CONFLICTS])
+    ws.store.add_labels([LabelRow(e, lab, "fixture", "import", at=FROZEN) for e, _, _, lab in STAR_CONFLICTS if lab])
+    for who, labels, second in (("ann", ANN, 0), ("bob", BOB, 30)):
+        ws.store.add_labels([LabelRow(e, lab, who, "human", current=False, at=f"2026-01-15T10:{n:02d}:{second:02d}.000+00:00")
+                             for n, (e, lab) in enumerate(labels.items())])
     return ws
 
 

@@ -11,7 +11,11 @@ a strategy turns its probabilities into the next batch to label:
                         clustered into ``size`` groups by k-means weighted by that uncertainty,
                         and the asset nearest each group's centre is taken: one per region of
                         the uncertain part of the corpus (weighted k-means over an uncertainty
-                        pre-filter, as in Zhdanov 2019, "Diverse mini-batch active learning").
+                        pre-filter, as in Zhdanov 2019, "Diverse mini-batch active learning");
+* ``weakest``           the category that most needs labels (``target``: fewest labels, or the
+                        lowest cross-validated F1, see ``loop.stopping.weakest_category``): the
+                        assets whose probability of it is nearest 0.5 first, i.e. that category's
+                        one-against-the-rest boundary, where its errors are.
 
 Every strategy but random skips near-duplicates inside a batch: a candidate whose embedding has a
 cosine similarity above ``NEAR_DUPLICATE`` with one already picked waits until the batch cannot be

@@ -13,9 +13,10 @@ import numpy as np
 
 from reviewtui.errors import ReviewtuiError
 
-STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diversity")
+STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diversity", "weakest")
 ALIASES = {"lc": "least_confidence", "least-confidence": "least_confidence", "uncertainty": "least_confidence",
-           "diverse": "diversity", "cluster": "diversity", "kmeans": "diversity"}
+           "diverse": "diversity", "cluster": "diversity", "kmeans": "diversity", "weakest_category": "weakest",
+           "weakest-category": "weakest"}
 DIVERSITY_POOL = 3  # diversity clusters the size * DIVERSITY_POOL most uncertain candidates
 NEAR_DUPLICATE = 0.9  # cosine similarity above which two candidates count as near-duplicates
 
@@ -34,7 +35,7 @@ def uncertainty(proba: np.ndarray, strategy: str) -> np.ndarray:
     """Per-row uncertainty (higher = more useful to label) under ``strategy``.
 
     least_confidence: 1 - max p; margin (and diversity): 1 - (p1 - p2); entropy: -sum p log p;
-    random: zeros.
+    random: zeros; weakest (without its target category): as margin.
     """
     p = np.asarray(proba, dtype=np.float64)
     if p.ndim != 2:
@@ -43,7 +44,7 @@ def uncertainty(proba: np.ndarray, strategy: str) -> np.ndarray:
         return np.zeros(len(p))
     if strategy == "least_confidence":
         return 1.0 - p.max(axis=1)
-    if strategy in ("margin", "diversity"):
+    if strategy in ("margin", "diversity", "weakest"):
         if p.shape[1] < 2:
             return np.zeros(len(p))
         top2 = -np.partition(-p, 1, axis=1)[:, :2]
@@ -101,15 +102,22 @@ def weighted_kmeans_picks(X: np.ndarray, weights: np.ndarray, k: int, seed: int 
     return picked
 
 
+def target_uncertainty(proba: np.ndarray, target: int) -> np.ndarray:
+    """Per-row uncertainty about one category: 1 - |2 p - 1| for its probability p (1 at p = 0.5)."""
+    p = np.asarray(proba, dtype=np.float64)[:, int(target)]
+    return 1.0 - np.abs(2.0 * p - 1.0)
+
+
 def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddings: np.ndarray | None = None,
-                 seed: int = 0, n: int | None = None) -> np.ndarray:
+                 seed: int = 0, n: int | None = None, target: int | None = None) -> np.ndarray:
     """Indices of the ``size`` rows to label next, most useful first.
 
     ``proba`` is (N, K) class probabilities of the candidates (None before any model exists:
     then uncertainty strategies fall back to :func:`representative_batch` on ``embeddings``, or to
     random without them; ``n`` gives the number of candidates when there is neither).
     ``embeddings`` (N, D) let every strategy but random skip near-duplicates within the batch
-    (:func:`skip_near_duplicates`); ``diversity`` needs them. Ties keep input order.
+    (:func:`skip_near_duplicates`); ``diversity`` needs them. ``weakest`` takes ``target``, the
+    column of the category to steer to (without one it ranks as margin). Ties keep input order.
     """
     strategy = check_strategy(strategy)
     if n is None:
@@ -124,7 +132,13 @@ def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddin
         if embeddings is not None:
             return representative_batch(embeddings, size, seed=seed)
         return rng.choice(n, size=size, replace=False)
-    u = uncertainty(proba, strategy)
+    if strategy == "weakest" and target is not None:
+        if not 0 <= int(target) < np.asarray(proba).shape[1]:
+            raise ReviewtuiError(f"the weakest strategy's category column {target} is not among the "
+                                 f"{np.asarray(proba).shape[1]} categories")
+        u = target_uncertainty(proba, target)
+    else:  # weakest with no category known yet ranks as margin
+        u = uncertainty(proba, strategy)
     ranked = np.argsort(-u, kind="stable")
     if strategy != "diversity":
         return ranked[:size] if embeddings is None else skip_near_duplicates(ranked, embeddings, size)

@@ -2,12 +2,17 @@
 
 The work is split into fixed chunks of assets (in store order). Each finished chunk's
 probabilities and sentiments are saved under ``results/.predict/<run key>/`` at once, so a run that
-is killed or cancelled resumes where it stopped; the run key covers the model, the sentiment
-option, the asset ids and the chunk size, so a resumed run gives the same file a fresh run would.
-``result.csv`` is written atomically once every chunk is done, then the chunks are removed.
+is killed or cancelled resumes where it stopped; the run key covers the model, its precision, the
+sentiment option, the asset ids and the chunk size, so a resumed run gives the same file a fresh run
+would. ``result.csv`` (and the same rows as Parquet parts under ``result-parts/``) are written
+atomically once every chunk is done, then the chunks are removed. ``result.json`` records the run:
+the model, the device, the precision it ran in and why (``precision``).
 
-Inside a chunk the classifier runs length-sorted batches in inference mode on the GPU when there
-is one (``SavedClassifier`` for saved models; cached embeddings + the quick model otherwise).
+A saved model streams the chunks through ``SavedClassifier.predict_chunks`` (the next chunk is
+tokenised while the model runs the current one; token-budget batches; bf16 on a GPU, int8 on the
+CPU when the model's check allows it). With ``ray_address`` the chunks run on a Ray cluster instead
+(:mod:`reviewtui.analysis.predict_ray`), into the same files. The quick model fitted on the current
+labels embeds through the workspace embedding cache.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -29,6 +34,7 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import atomic_write_bytes, atomic_write_text, utc_now
 from reviewtui.modeling import Cancelled
+from reviewtui.settings import PredictSettings
 from reviewtui.store import LocalStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,15 +42,27 @@ if TYPE_CHECKING:  # pragma: no cover
 
 RESULT_NAME = "result.csv"
 RESULT_META = "result.json"
+#: The folder of Parquet parts holding the same rows as result.csv.
+RESULT_PARTS = "result-parts"
+#: Rows per Parquet part.
+PART_ROWS = 131_072
 RUN_RECORD = "run.json"
 RESULT_COLUMNS = ["reviewId", "content", "score", "app", "reviewCreatedVersion", "at", "thumbsUpCount",
                   "predicted_category", "confidence", "sentiment", "sentiment_score", "model"]
 CHUNK_SIZE = 2048
+#: Reviews per chunk on a GPU: a 2048-review chunk is a few tens of milliseconds there, and each
+#: chunk costs a device sync and a file write.
+GPU_CHUNK_SIZE = 16384
 SENTIMENT_CODES = ("negative", "neutral", "positive", "")
 
 
 class Classifier(Protocol):
-    """What predict needs from a model: texts -> (N, K) probabilities in ``labels`` order."""
+    """What predict needs from a model: texts -> (N, K) probabilities in ``labels`` order.
+
+    A classifier may also have ``prepare(sample, on_event) -> dict`` (load, choose the precision:
+    the dict the run records) and ``predict_chunks(chunks, on_event, cancel, total)`` (a stream
+    of arrays, one per chunk); predict uses them when present.
+    """
 
     name: str
     labels: list[str]
@@ -56,9 +74,11 @@ class Classifier(Protocol):
 
 
 class SavedModel:
-    """A saved model folder (fine-tuned or quick), through the modeling package's SavedClassifier."""
+    """A saved model folder (fine-tuned or quick), through the modeling package's SavedClassifier,
+    predicting in ``precision`` ("auto", "fp32", "bf16", "int8") on ``device`` (None: the best)."""
 
-    def __init__(self, models_dir: Path, name: str, *, cache_dir: Path, taxonomy: Taxonomy) -> None:
+    def __init__(self, models_dir: Path, name: str, *, cache_dir: Path, taxonomy: Taxonomy, precision: str = "auto",
+                 device: str | None = None) -> None:
         from reviewtui.modeling.card import list_cards
         from reviewtui.modeling.inference import SavedClassifier
 
@@ -67,7 +87,7 @@ class SavedModel:
             known = ", ".join(c.name for c in list_cards(models_dir)) or "none yet"
             raise ReviewtuiError(f"no model {name!r} in {models_dir} (saved models: {known}); "
                                  "train one with reviewtui train, or use --model quick")
-        self.inner = SavedClassifier.load(folder, cache_dir=cache_dir)
+        self.inner = SavedClassifier.load(folder, cache_dir=cache_dir, precision=precision, device=device)
         self.inner.check_taxonomy(taxonomy.training_keys)
         self.name = self.inner.name
         self.labels = list(self.inner.labels)
@@ -75,7 +95,13 @@ class SavedModel:
 
     def fingerprint(self) -> str:
         stamp = max((p.stat().st_mtime_ns for p in self.folder.iterdir() if p.is_file()), default=0)
-        return f"saved:{self.name}:{self.inner.card.created_at}:{stamp}"
+        return f"saved:{self.name}:{self.inner.card.created_at}:{stamp}:{self.inner.precision}"
+
+    def prepare(self, sample: Sequence[str], on_event: EventSink | None = None) -> dict[str, Any]:
+        return self.inner.prepare(sample, on_event)
+
+    def predict_chunks(self, chunks, on_event=None, cancel=None, total=None) -> Iterator[np.ndarray]:
+        return self.inner.predict_chunks(chunks, on_event=on_event, cancel=cancel, total=total)
 
     def predict_proba(self, texts, on_event=None, cancel=None) -> np.ndarray:
         return self.inner.predict_proba(texts, on_event=on_event, cancel=cancel)
@@ -105,6 +131,10 @@ class QuickFromLabels:
     def fingerprint(self) -> str:
         return self._fp
 
+    def prepare(self, sample: Sequence[str], on_event: EventSink | None = None) -> dict[str, Any]:
+        return {"precision": "fp32", "requested": "fp32", "device": None,
+                "reason": "quick model on cached fp32 embeddings", "check": None}
+
     def predict_proba(self, texts, on_event=None, cancel=None) -> np.ndarray:
         X = self.cache.embed(list(texts), on_event=on_event, cancel=cancel)
         return self.model.proba_for(X, self.labels)
@@ -112,26 +142,32 @@ class QuickFromLabels:
 
 def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxonomy, models_dir: Path,
                        cache_dir: Path, embeddings: Callable[[], "EmbeddingCache"], C: float,
+                       precision: str = "auto", device: str | None = None,
                        on_event: EventSink | None = None, cancel: threading.Event | None = None) -> Classifier:
     """The classifier for ``model``: a saved model's name (a folder of ``models_dir``), "quick"
     (fitted now on the store's training labels, with ``C``, embedding through ``embeddings()``),
-    or None for the newest saved model, falling back to the quick model. Raises ReviewtuiError
-    when there is no model to use or the saved one was trained on another taxonomy."""
+    or None for the newest saved model, falling back to the quick model. A saved model predicts in
+    ``precision`` on ``device``. Raises ReviewtuiError when there is no model to use or the saved
+    one was trained on another taxonomy."""
     if model and model.lower() != "quick":
-        return SavedModel(models_dir, model, cache_dir=cache_dir, taxonomy=taxonomy)
+        return SavedModel(models_dir, model, cache_dir=cache_dir, taxonomy=taxonomy, precision=precision,
+                          device=device)
     if not model:
         from reviewtui.modeling.card import list_cards
 
         cards = list_cards(models_dir)
         if cards:
-            return SavedModel(models_dir, cards[-1].name, cache_dir=cache_dir, taxonomy=taxonomy)
+            return SavedModel(models_dir, cards[-1].name, cache_dir=cache_dir, taxonomy=taxonomy,
+                              precision=precision, device=device)
         emit(on_event, Notice("info", "no saved model: predicting with the quick model on the current labels"))
     return QuickFromLabels(store, taxonomy, embeddings(), C, on_event=on_event, cancel=cancel)
 
 
 @dataclass
 class PredictResult:
-    """What ``predict_workspace`` wrote. ``resumed_chunks`` were found done from an earlier run."""
+    """What ``predict_assets`` wrote. ``resumed_chunks`` were found done from an earlier run;
+    ``precision`` is the precision the model ran in (fp32, bf16, int8) and ``precision_info`` why
+    (requested, device, reason, the agreement check); ``ray_address`` the cluster it ran on, if any."""
 
     path: Path
     rows: int
@@ -143,20 +179,28 @@ class PredictResult:
     device: str
     counts: dict[str, int] = field(default_factory=dict)
     sentiment_counts: dict[str, int] = field(default_factory=dict)
+    precision: str = "fp32"
+    precision_info: dict[str, Any] = field(default_factory=dict)
+    ray_address: str | None = None
+    parts_dir: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["path"] = str(self.path)
+        d["parts_dir"] = str(self.parts_dir) if self.parts_dir is not None else None
         return d
 
 
-def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+def save_chunk(path: Path, **arrays: np.ndarray) -> None:
+    """Write one finished chunk's arrays (proba, sent, sent_score) atomically."""
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _load_chunk(path: Path, rows: int, k: int) -> dict[str, np.ndarray] | None:
+def load_chunk(path: Path, rows: int, k: int) -> dict[str, np.ndarray] | None:
+    """A chunk saved by :func:`save_chunk` with ``rows`` rows and ``k`` labels, or None when it is
+    missing, torn or of another shape."""
     try:
         with np.load(path, allow_pickle=False) as data:
             out = {key: data[key] for key in ("proba", "sent", "sent_score")}
@@ -182,83 +226,193 @@ class _Offset:
             self.sink(event)
 
 
+@dataclass
+class PredictRun:
+    """One predict run being computed: the assets, the model, the chunk layout and where chunks go."""
+
+    assets: list
+    clf: Any
+    analyzer: Any
+    sentiment: str
+    chunk_size: int
+    run_dir: Path
+    precision: dict[str, Any]
+    device: str
+
+    @property
+    def n(self) -> int:
+        return len(self.assets)
+
+    @property
+    def k(self) -> int:
+        return len(self.clf.labels)
+
+    def bounds(self, ci: int) -> tuple[int, int]:
+        start = ci * self.chunk_size
+        return start, min(self.n, start + self.chunk_size)
+
+    @property
+    def chunks(self) -> int:
+        return (self.n + self.chunk_size - 1) // self.chunk_size
+
+    def texts(self, ci: int) -> list[str]:
+        start, stop = self.bounds(ci)
+        return [a.text for a in self.assets[start:stop]]
+
+    def chunk_path(self, ci: int) -> Path:
+        return self.run_dir / f"chunk-{ci:05d}.npz"
+
+
+def _chunk_stream(run: PredictRun, pending: list[int], on_event: EventSink | None,
+                  cancel: threading.Event | None) -> Iterator[tuple[int, np.ndarray]]:
+    """(chunk index, probabilities) for every pending chunk, in order, on this process."""
+    clf = run.clf
+    if hasattr(clf, "predict_chunks"):
+        total = sum(run.bounds(ci)[1] - run.bounds(ci)[0] for ci in pending)
+        stream = clf.predict_chunks((run.texts(ci) for ci in pending), on_event=on_event, cancel=cancel, total=total)
+        for ci, proba in zip(pending, stream):
+            yield ci, proba
+        return
+    for ci in pending:
+        start, _ = run.bounds(ci)
+        yield ci, clf.predict_proba(run.texts(ci), on_event=_Offset(on_event, "predict", start, run.n), cancel=cancel)
+
+
 def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, cache_dir: Path, results_dir: Path,
                    embeddings: Callable[[], "EmbeddingCache"], sentiment: str, max_length: int, C: float,
-                   model: str | None = None, chunk_size: int = CHUNK_SIZE, on_event: EventSink | None = None,
-                   cancel: threading.Event | None = None) -> PredictResult:
+                   model: str | None = None, chunk_size: int | None = None, settings: PredictSettings | None = None,
+                   precision: str | None = None, device: str | None = None, ray_address: str | None = None,
+                   on_event: EventSink | None = None, cancel: threading.Event | None = None) -> PredictResult:
     """Predict category, confidence and sentiment for every asset of ``store`` and write
-    ``results_dir/result.csv`` (and its record ``result.json``).
+    ``results_dir/result.csv``, the same rows as Parquet parts in ``results_dir/result-parts/``,
+    and the run's record ``result.json``.
 
     ``model`` is as in :func:`resolve_classifier` (a saved model in ``models_dir``, "quick" with
     ``C``, or None). ``sentiment`` is "vader", "stars", a sentiment model folder (run with
     ``max_length`` tokens), or "none". ``embeddings`` gives the embedding cache when the quick
-    model or the star head needs one. Emits Progress("predict"/"sentiment", done, total). Raises
-    ReviewtuiError on an empty store, no usable model or a bad sentiment model (before anything
-    is written), and Cancelled when ``cancel`` is set (finished chunks are kept for the next run).
+    model or the star head needs one. ``chunk_size`` is the reviews per resumable chunk (default
+    :data:`CHUNK_SIZE`, :data:`GPU_CHUNK_SIZE` on a GPU). ``settings`` is the [predict] section; ``precision``
+    overrides its precision; ``device`` forces a device. With ``ray_address`` a saved model runs on
+    that Ray cluster (sentiment stays on this process). Emits Progress("predict"/"sentiment", done,
+    total). Raises ReviewtuiError on an empty store, no usable model or a bad sentiment model (before
+    anything is written), and Cancelled when ``cancel`` is set (finished chunks are kept for the
+    next run).
     """
-    from reviewtui.analysis.export import write_csv_atomic
-    from reviewtui.analysis.sentiment import make_analyzer
+    settings = settings or PredictSettings()
+    from reviewtui.modeling.precision import validate_precision
 
+    want = validate_precision(precision or settings.precision)
     t0 = time.perf_counter()
     assets = list(store.iter_assets())
     if not assets:
         raise ReviewtuiError("the workspace has no reviews to predict: import some first (reviewtui import FILE.csv)")
-    if chunk_size < 1:
+    if chunk_size is not None and chunk_size < 1:
         raise ReviewtuiError(f"chunk size must be at least 1, not {chunk_size}")
     spec = str(sentiment)
     analyzer = None
     if spec.lower() not in ("none", "off", ""):
+        from reviewtui.analysis.sentiment import make_analyzer
+
         analyzer = make_analyzer(spec, max_length=max_length, store=store, embeddings=embeddings,
                                  on_event=on_event, cancel=cancel)
     clf = resolve_classifier(model, store=store, taxonomy=taxonomy, models_dir=models_dir, cache_dir=cache_dir,
-                             embeddings=embeddings, C=C, on_event=on_event, cancel=cancel)
+                             embeddings=embeddings, C=C, precision=want, device=device, on_event=on_event,
+                             cancel=cancel)
+    if ray_address:
+        if not isinstance(clf, SavedModel):
+            raise ReviewtuiError("prediction on a Ray cluster needs a saved model: train one (reviewtui train) "
+                                 "or name one with --model")
+        info = {"precision": want, "requested": want, "device": "ray", "reason": "chosen by each Ray actor",
+                "check": None}
+        fp = f"{clf.fingerprint()}|ray:{want}"
+    else:
+        info = clf.prepare([a.text for a in assets[:chunk_size or CHUNK_SIZE]], on_event) if hasattr(clf, "prepare") else {}
+        fp = clf.fingerprint()
+    from reviewtui.modeling.loading import best_device
+
+    run_device = "ray" if ray_address else str(info.get("device") or device or best_device())
+    if chunk_size is None:
+        chunk_size = GPU_CHUNK_SIZE if run_device == "cuda" else CHUNK_SIZE
     n, k = len(assets), len(clf.labels)
     ids_hash = hashlib.sha1("\n".join(a.external_id + "\t" + a.text for a in assets).encode()).hexdigest()
     sent_fp = analyzer.fingerprint() if analyzer is not None else "none"
-    key = hashlib.sha1(f"{clf.fingerprint()}|{sent_fp}|{ids_hash}|{chunk_size}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"{fp}|{sent_fp}|{ids_hash}|{chunk_size}".encode()).hexdigest()[:16]
     runs = results_dir / ".predict"
     run_dir = runs / key
     run_dir.mkdir(parents=True, exist_ok=True)
     for other in runs.iterdir():  # chunks of another model/corpus can never be resumed
         if other.is_dir() and other.name != key:
             shutil.rmtree(other, ignore_errors=True)
-    atomic_write_text(run_dir / RUN_RECORD, json.dumps({"model": clf.name, "sentiment": spec, "rows": n,
-                                                        "chunk_size": chunk_size, "started": utc_now()}))
-    from reviewtui.modeling.loading import best_device
+    record = {"model": clf.name, "sentiment": spec, "rows": n, "chunk_size": chunk_size, "started": utc_now(),
+              "device": run_device, "precision": info, "ray_address": ray_address}
+    atomic_write_text(run_dir / RUN_RECORD, json.dumps(record, indent=2) + "\n")
+    run = PredictRun(assets, clf, analyzer, spec, chunk_size, run_dir, info, run_device)
 
-    device = best_device()
-    chunks = list(range(0, n, chunk_size))
     proba = np.zeros((n, k), dtype=np.float32)
     sent = np.full(n, 3, dtype=np.int8)
     sent_score = np.zeros(n, dtype=np.float32)
+    pending: list[int] = []
     resumed = 0
-    for ci, start in enumerate(chunks):
-        stop = min(n, start + chunk_size)
-        path = run_dir / f"chunk-{ci:05d}.npz"
-        done = _load_chunk(path, stop - start, k) if path.exists() else None
+    for ci in range(run.chunks):
+        start, stop = run.bounds(ci)
+        path = run.chunk_path(ci)
+        done = load_chunk(path, stop - start, k) if path.exists() else None
         if done is None:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(f"prediction cancelled after {start} of {n} reviews; run it again to resume")
-            texts = [a.text for a in assets[start:stop]]
-            p = clf.predict_proba(texts, on_event=_Offset(on_event, "predict", start, n), cancel=cancel)
+            pending.append(ci)
+            continue
+        resumed += 1
+        proba[start:stop], sent[start:stop], sent_score[start:stop] = done["proba"], done["sent"], done["sent_score"]
+    finished = run.chunks - len(pending)
+    waiting = set(pending)
+    resumed_rows = sum(run.bounds(ci)[1] - run.bounds(ci)[0] for ci in range(run.chunks) if ci not in waiting)
+    if pending and cancel is not None and cancel.is_set():
+        raise Cancelled(f"prediction cancelled after {resumed_rows} of {n} reviews; run it again to resume")
+    inner = _Offset(on_event, "predict", resumed_rows, n)
+    precisions: set[str] = set()
+    if ray_address:
+        from reviewtui.analysis.predict_ray import ray_chunk_stream
+
+        stream = ray_chunk_stream(run, pending, address=ray_address, settings=settings, precision=want,
+                                  on_event=on_event, cancel=cancel, precisions=precisions)
+    else:
+        stream = _chunk_stream(run, pending, inner, cancel)
+    try:
+        for ci, p in stream:
+            start, stop = run.bounds(ci)
             s_idx = np.full(stop - start, 3, dtype=np.int8)
             s_score = np.zeros(stop - start, dtype=np.float32)
             if analyzer is not None:
-                out = analyzer.analyze(texts, on_event=_Offset(on_event, "sentiment", start, n), cancel=cancel)
+                out = analyzer.analyze(run.texts(ci), on_event=_Offset(on_event, "sentiment", start, n), cancel=cancel)
                 s_idx = np.array([SENTIMENT_CODES.index(lab) for lab in out.labels], dtype=np.int8)
                 s_score = np.asarray(out.scores, dtype=np.float32)
-            done = {"proba": np.asarray(p, dtype=np.float32), "sent": s_idx, "sent_score": s_score}
-            _save_npz(path, **done)
-        else:
-            resumed += 1
-        proba[start:stop], sent[start:stop], sent_score[start:stop] = done["proba"], done["sent"], done["sent_score"]
-        emit(on_event, Progress("predict", stop, n, f"chunk {ci + 1}/{len(chunks)}"))
+            p = np.asarray(p, dtype=np.float32)
+            save_chunk(run.chunk_path(ci), proba=p, sent=s_idx, sent_score=s_score)
+            proba[start:stop], sent[start:stop], sent_score[start:stop] = p, s_idx, s_score
+            finished += 1
+            emit(on_event, Progress("predict", stop, n, f"chunk {finished}/{run.chunks}"))
+    except Cancelled as exc:
+        raise Cancelled(f"prediction cancelled ({exc}); finished chunks are kept: run it again to resume") from exc
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    if ray_address and precisions:
+        info = {**info, "precision": "+".join(sorted(precisions)), "reason": "chosen by each Ray actor"}
+    return _write_results(run, results_dir, proba, sent, sent_score, resumed=resumed, seconds=time.perf_counter() - t0,
+                          info=info, ray_address=ray_address)
 
+
+def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: np.ndarray, sent_score: np.ndarray,
+                   *, resumed: int, seconds: float, info: dict[str, Any], ray_address: str | None) -> PredictResult:
+    """result.csv, the Parquet parts and result.json from a finished run's arrays; removes the chunks."""
+    from reviewtui.analysis.export import write_csv_atomic
+
+    clf = run.clf
     pred = proba.argmax(axis=1)
     rows = []
     counts: dict[str, int] = {lab: 0 for lab in clf.labels}
     scounts: dict[str, int] = {}
-    for i, a in enumerate(assets):
+    for i, a in enumerate(run.assets):
         m = a.metadata
         label = clf.labels[int(pred[i])]
         counts[label] += 1
@@ -270,9 +424,51 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
                      round(float(sent_score[i]), 4) if s else "", clf.name])
     results_dir.mkdir(parents=True, exist_ok=True)
     out_path = write_csv_atomic(results_dir / RESULT_NAME, RESULT_COLUMNS, rows)
-    result = PredictResult(out_path, n, clf.name, spec if analyzer is not None else "none", len(chunks), resumed,
-                           time.perf_counter() - t0, device, counts, scounts)
+    parts = write_parts(results_dir / RESULT_PARTS, rows)
+    result = PredictResult(out_path, run.n, clf.name, run.sentiment if run.analyzer is not None else "none",
+                           run.chunks, resumed, seconds, run.device, counts, scounts,
+                           precision=str(info.get("precision") or "fp32"), precision_info=info,
+                           ray_address=ray_address, parts_dir=parts)
     meta = {**result.to_dict(), "labels": clf.labels, "created": utc_now()}
     atomic_write_text(results_dir / RESULT_META, json.dumps(meta, indent=2) + "\n")
-    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.rmtree(run.run_dir, ignore_errors=True)
     return result
+
+
+def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS) -> Path | None:
+    """The rows of result.csv as Parquet parts ``part-00000.parquet``... in ``folder``, replacing
+    the folder atomically (written beside it, then renamed into place). Returns ``folder``, or
+    None when pyarrow is not installed (the CSV is the result; the parts are a convenience)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - Ray Data brings pyarrow
+        return None
+    import os
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    try:
+        text = ("reviewId", "content", "score", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category")
+        for part, start in enumerate(range(0, max(1, len(rows)), part_rows)):
+            chunk = rows[start:start + part_rows]
+            cols = list(zip(*chunk)) if chunk else [()] * len(RESULT_COLUMNS)
+            arrays = {}
+            for name, values in zip(RESULT_COLUMNS, cols):
+                if name in text or name in ("sentiment", "model"):
+                    arrays[name] = pa.array(["" if v is None else str(v) for v in values], pa.string())
+                else:  # confidence, sentiment_score: numbers, empty = null
+                    arrays[name] = pa.array([None if v == "" else float(v) for v in values], pa.float32())
+            pq.write_table(pa.table(arrays), tmp / f"part-{part:05d}.parquet")
+        old = None
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder

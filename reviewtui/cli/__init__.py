@@ -11,9 +11,10 @@ Modules:
 * ``commands/``  the handlers: parse the arguments, call one Workspace method, render
   (``workspace``: init, import, label, skip, undo, status, export, versions, diff, demo, app;
   ``modeling``: train, tune, models; ``analysis``: queue, simulate, predict, sentiment, summary,
-  report; ``kili``: the kili actions; ``collect``: collect play; ``categories``: the taxonomy)
+  report; ``kili``: the kili actions; ``quality``: suspects, stats; ``collect``: collect play;
+  ``categories``: the taxonomy)
 * ``render``     rich output: consoles, JSON and the tables; the sentences shared with the app
-  come from :mod:`reviewtui.presentation`
+  come from :mod:`reviewtui.presentation` (``render_quality``: the suspects and stats tables)
 * ``render_data`` the tables of reviews coming in: import notes, categories, counts by app, the
   summary's app and app x version tables
 * ``live``       live displays on stderr: the progress bar and the trial board of ``tune``
@@ -24,7 +25,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-from reviewtui.cli.parser import build_parser
+from reviewtui.cli.parser import build_parser, handler
 from reviewtui.errors import ReviewtuiError
 
 __all__ = ["build_parser", "main"]
@@ -33,11 +34,7 @@ __all__ = ["build_parser", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (``argv`` default: ``sys.argv[1:]``); returns the exit code."""
     args = build_parser().parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        from reviewtui.cli.commands.workspace import cmd_app
-
-        func = cmd_app
+    func = handler(getattr(args, "func", "workspace:cmd_app"))
     try:
         return func(args)
     except ReviewtuiError as exc:

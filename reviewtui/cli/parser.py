@@ -1,19 +1,21 @@
 """The argparse tree: every command, its options and the handler it runs.
 
 Every command (and every action of ``versions`` and ``kili``) takes ``-w/--workspace`` from one
-parent parser, so ``reviewtui -w DIR status`` and ``reviewtui status -w DIR`` both work.
+parent parser, so ``reviewtui -w DIR status`` and ``reviewtui status -w DIR`` both work. A
+handler is named ``"module:function"`` under :mod:`reviewtui.cli.commands` and imported only when
+its command runs (:func:`handler`), so ``--help`` and a mistyped option load no command module.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 from dataclasses import fields
 from typing import Any, Callable
 
 from reviewtui import __version__
-from reviewtui.cli.commands import analysis, categories, collect, kili, modeling, workspace
 from reviewtui.demo import DEMO_SEED, DEMO_SIZE
-from reviewtui.settings import ActiveLearningSettings
+from reviewtui.settings import ActiveLearningSettings, KiliSettings
 
 Handler = Callable[[argparse.Namespace], int]
 WORKSPACE_HELP = "workspace folder (default: the current folder or one above it)"
@@ -36,7 +38,8 @@ class Commands:
         self.subparsers = subparsers
         self.parent = parent
 
-    def add(self, name: str, help: str, func: Handler | None = None, **kwargs: Any) -> argparse.ArgumentParser:
+    def add(self, name: str, help: str, func: str | None = None, **kwargs: Any) -> argparse.ArgumentParser:
+        """A command ``name`` running handler ``func`` (``"module:function"``, see :func:`handler`)."""
         parser = self.subparsers.add_parser(name, help=help, parents=[self.parent], **kwargs)
         if func is not None:
             parser.set_defaults(func=func)
@@ -45,6 +48,12 @@ class Commands:
     def group(self, parser: argparse.ArgumentParser, dest: str, **kwargs: Any) -> "Commands":
         """The actions of ``parser`` (``reviewtui kili push``...), with the same parent."""
         return Commands(parser.add_subparsers(dest=dest, **kwargs), self.parent)
+
+
+def handler(name: str) -> Handler:
+    """The function ``"module:function"`` of :mod:`reviewtui.cli.commands`, imported now."""
+    module, function = name.split(":")
+    return getattr(importlib.import_module(f"reviewtui.cli.commands.{module}"), function)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,11 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_commands(commands)
     add_kili_commands(commands)
     add_data_commands(commands)
+    add_quality_commands(commands)
     return p
 
 
 def add_workspace_commands(commands: Commands) -> None:
-    s = commands.add("init", "create a workspace", workspace.cmd_init)
+    s = commands.add("init", "create a workspace", "workspace:cmd_init")
     s.add_argument("dir")
     s.add_argument("--backend", choices=("local", "kili"), default="local")
     s.add_argument("--name")
@@ -72,7 +82,7 @@ def add_workspace_commands(commands: Commands) -> None:
                           help="a taxonomy file, e.g. data/taxonomies/app-review.toml")
 
     s = commands.add("import", "import review exports: CSV, TSV, JSON, JSON Lines, Parquet, Excel; or folders",
-                     workspace.cmd_import)
+                     "workspace:cmd_import")
     s.add_argument("files", nargs="+", help="files, or folders of exports (a subfolder per app: its name is the app)")
     s.add_argument("--app", help="the app of every review (default: an app/appId column, or the folder's name)")
     s.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
@@ -87,51 +97,51 @@ def add_workspace_commands(commands: Commands) -> None:
     s.add_argument("--keep-pii", action="store_true", help="keep userName/userImage")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("label", "label assets headlessly: --from FILE.csv, or ID LABEL", workspace.cmd_label)
+    s = commands.add("label", "label assets headlessly: --from FILE.csv, or ID LABEL", "workspace:cmd_label")
     s.add_argument("id", nargs="?")
     s.add_argument("label", nargs="?")
     s.add_argument("--from", dest="from_file", help="CSV with id,label[,status] rows")
 
-    s = commands.add("skip", "skip an asset with a reason", workspace.cmd_skip)
+    s = commands.add("skip", "skip an asset with a reason", "workspace:cmd_skip")
     s.add_argument("id")
     s.add_argument("--reason", required=True)
 
-    s = commands.add("undo", "undo your latest label, skip or status change", workspace.cmd_undo)
+    s = commands.add("undo", "undo your latest label, skip or status change", "workspace:cmd_undo")
     s.add_argument("id", nargs="?")
 
-    s = commands.add("status", "counts by status and label, versions and models", workspace.cmd_status)
+    s = commands.add("status", "counts by status and label, versions and models", "workspace:cmd_status")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("export", "write the next immutable dataset version", workspace.cmd_export)
+    s = commands.add("export", "write the next immutable dataset version", "workspace:cmd_export")
     s.add_argument("--remove", action="append", metavar="LABEL", help="drop this label (repeatable)")
     s.add_argument("--format", default="csv", metavar="csv|parquet|jsonl|hf",
                    help="also write the latest version as parquet, jsonl or hf (a Hugging Face dataset with a "
                         "ClassLabel) under exports/ (default: csv, the version itself)")
     s.add_argument("--out", metavar="PATH", help="where to write it (default: exports/dataset-N.<format>)")
 
-    s = commands.add("versions", "list versions, or register existing version CSVs", workspace.cmd_versions)
+    s = commands.add("versions", "list versions, or register existing version CSVs", "workspace:cmd_versions")
     s.add_argument("--json", action="store_true")
     vi = commands.group(s, "versions_cmd").add("import", "register existing dataset-N.csv files")
     vi.add_argument("files", nargs="+")
 
-    s = commands.add("diff", "compare two versions", workspace.cmd_diff)
+    s = commands.add("diff", "compare two versions", "workspace:cmd_diff")
     s.add_argument("a")
     s.add_argument("b")
     s.add_argument("--json", action="store_true")
     s.add_argument("--rows", type=int, default=30, help="changed rows to show (default 30)")
     s.add_argument("--to-review", action="store_true", help="send the differing assets to TO_REVIEW")
 
-    s = commands.add("demo", "build the demo workspace", workspace.cmd_demo)
+    s = commands.add("demo", "build the demo workspace", "workspace:cmd_demo")
     s.add_argument("dir", nargs="?", default="demo-workspace")
     s.add_argument("--size", type=int, default=DEMO_SIZE, help=f"reviews to generate (default {DEMO_SIZE:,})")
     s.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
     s.add_argument("--force", action="store_true", help="rebuild it if it exists")
 
-    commands.add("app", "open the terminal app (the default)", workspace.cmd_app)
+    commands.add("app", "open the terminal app (the default)", "workspace:cmd_app")
 
 
 def add_modeling_commands(commands: Commands) -> None:
-    s = commands.add("train", "fine-tune a classifier on a dataset version; evaluate and save it", modeling.cmd_train)
+    s = commands.add("train", "fine-tune a classifier on a dataset version; evaluate and save it", "modeling:cmd_train")
     s.add_argument("--version", help="dataset version, e.g. 11 or dataset-11 (default: the latest)")
     s.add_argument("--name", help="model folder name under models/ (default: <version>-<base>-<time>)")
     s.add_argument("--model", help="base model: minilm, a local folder or a hub id (default: [model] base)")
@@ -143,7 +153,7 @@ def add_modeling_commands(commands: Commands) -> None:
     s.add_argument("--json", action="store_true", help="print the model card as JSON")
 
     s = commands.add("tune", "Ray Tune search (ASHA + HyperOpt) with a live trial table; saves the best",
-                     modeling.cmd_tune)
+                     "modeling:cmd_tune")
     s.add_argument("--trials", type=int, help="number of trials, at least 1 (default: [tuning] trials)")
     s.add_argument("--version", help="dataset version (default: the latest)")
     s.add_argument("--name", help="name of the saved best model")
@@ -157,7 +167,7 @@ def add_modeling_commands(commands: Commands) -> None:
                         "instead of saving nothing")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("models", "trained models and their metrics per dataset version", modeling.cmd_models)
+    s = commands.add("models", "trained models and their metrics per dataset version", "modeling:cmd_models")
     s.add_argument("--json", action="store_true")
 
 
@@ -171,7 +181,7 @@ def summary_options(s: argparse.ArgumentParser) -> None:
 
 def add_analysis_commands(commands: Commands) -> None:
     s = commands.add("queue", "pick the next batch to label (active learning) and set queue priorities",
-                     analysis.cmd_queue)
+                     "analysis:cmd_queue")
     s.add_argument("--strategy", help=f"one of {', '.join(STRATEGIES)} (default: [active_learning] strategy)")
     s.add_argument("--size", type=int, help="batch size (default: [active_learning] batch_size)")
     s.add_argument("--seed", type=int, default=0)
@@ -180,7 +190,7 @@ def add_analysis_commands(commands: Commands) -> None:
     s.add_argument("--json", action="store_true")
 
     s = commands.add("simulate", "simulate labeling rounds from an oracle file; learning curves",
-                     analysis.cmd_simulate)
+                     "analysis:cmd_simulate")
     s.add_argument("--oracle", required=True, help="CSV with an id column and a label column")
     s.add_argument("--strategy", action="extend", nargs="+", metavar="S",
                    help=f"one or more of {', '.join(STRATEGIES)} (default: random margin diversity)")
@@ -191,29 +201,34 @@ def add_analysis_commands(commands: Commands) -> None:
     s.add_argument("--allow-missing", action="store_true", help="leave out oracle ids not in the workspace")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("predict", "predict category, confidence and sentiment of every review", analysis.cmd_predict)
+    s = commands.add("predict", "predict category, confidence and sentiment of every review", "analysis:cmd_predict")
     s.add_argument("--model", help="saved model name, or quick (default: the newest saved model)")
     s.add_argument("--sentiment", help="vader, stars, none or a sentiment model folder (default: [sentiment] model)")
-    s.add_argument("--chunk-size", type=int, default=None, help="reviews per resumable chunk (default 2048)")
+    s.add_argument("--chunk-size", type=int, default=None,
+                   help="reviews per resumable chunk (default 2048, 16384 on a GPU)")
+    s.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
+                   help="auto: bf16 on a GPU, int8 on the CPU when the model's check allows it "
+                        "(default: [predict] precision)")
+    s.add_argument("--ray-address", help="run the model on this Ray cluster (HOST:PORT, ray://HOST:10001 or auto)")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("sentiment", "compare sentiment options with the star scores", analysis.cmd_sentiment)
+    s = commands.add("sentiment", "compare sentiment options with the star scores", "analysis:cmd_sentiment")
     s.add_argument("--option", action="append", help="vader, stars or a model folder (repeatable; default vader, stars)")
     s.add_argument("--sample", type=int, default=5000, help="reviews to compare on (0: all)")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("summary", "category, sentiment and score tables of the predictions", analysis.cmd_summary)
+    s = commands.add("summary", "category, sentiment and score tables of the predictions", "analysis:cmd_summary")
     summary_options(s)
     s.add_argument("--json", action="store_true")
 
     s = commands.add("report", "write results/report.md and report.html with charts and CSV tables",
-                     analysis.cmd_report)
+                     "analysis:cmd_report")
     summary_options(s)
     s.add_argument("--json", action="store_true")
 
 
 def add_kili_commands(commands: Commands) -> None:
-    s = commands.add("kili", "label in a Kili project: create, attach, push, pull, predictions", kili.cmd_kili)
+    s = commands.add("kili", "label in a Kili project: create, attach, push, pull, predictions", "kili:cmd_kili")
     s.set_defaults(kili_cmd=None)
     actions = commands.group(s, "kili_cmd", metavar="ACTION")
     c = actions.add("create", "create a TEXT project whose interface comes from the taxonomy")
@@ -224,7 +239,7 @@ def add_kili_commands(commands: Commands) -> None:
     a.add_argument("project_id")
     a.add_argument("--json", action="store_true")
     p = actions.add("push", "upload the reviews (batches of 100, resumable, no duplicates)")
-    p.add_argument("--limit", type=int, help="push at most N assets (default [kili] max_assets, 25000)")
+    p.add_argument("--limit", type=int, help=f"push at most N assets (default [kili] max_assets, {KiliSettings().max_assets:,})")
     p.add_argument("--json", action="store_true")
     q = actions.add("pull", "record Kili's labels, statuses and spans in the workspace")
     q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")
@@ -238,7 +253,7 @@ def add_kili_commands(commands: Commands) -> None:
 
 
 def add_data_commands(commands: Commands) -> None:
-    s = commands.add("collect", "collect reviews from an app store into the workspace", collect.cmd_collect)
+    s = commands.add("collect", "collect reviews from an app store into the workspace", "collect:cmd_collect")
     s.set_defaults(collect_cmd=None)
     stores = commands.group(s, "collect_cmd", metavar="STORE")
     p = stores.add("play", "Google Play, through google-play-scraper (incremental, resumable)")
@@ -253,7 +268,7 @@ def add_data_commands(commands: Commands) -> None:
     p.add_argument("--no-import", action="store_true", help="only save the pages under data/raw/")
     p.add_argument("--json", action="store_true")
 
-    s = commands.add("categories", "list, add, rename, merge or remove categories", categories.cmd_categories)
+    s = commands.add("categories", "list, add, rename, merge or remove categories", "categories:cmd_categories")
     s.set_defaults(categories_cmd=None)
     s.add_argument("--json", action="store_true", help="list the categories as JSON")
     actions = commands.group(s, "categories_cmd", metavar="ACTION")
@@ -275,3 +290,17 @@ def add_data_commands(commands: Commands) -> None:
     a.add_argument("--into", required=True, metavar="DST")
     a = actions.add("remove", "remove a category no review carries")
     a.add_argument("name")
+
+
+def add_quality_commands(commands: Commands) -> None:
+    s = commands.add("suspects", "labels that are probably wrong, with the label the model gives (cleanlab)",
+                     "quality:cmd_suspects")
+    s.add_argument("--top", type=int, default=20, help="suspects to show (and send with --to-review; default 20)")
+    s.add_argument("--to-review", action="store_true", help="send the top suspects to TO_REVIEW")
+    s.add_argument("--json", action="store_true")
+
+    s = commands.add("stats", "per-version and per-author statistics and the agreement between authors",
+                     "quality:cmd_stats")
+    s.add_argument("--disagreements-to-review", action="store_true",
+                   help="send the reviews on which authors disagree to TO_REVIEW (those confirmed since left out)")
+    s.add_argument("--json", action="store_true")

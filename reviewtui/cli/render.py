@@ -112,15 +112,15 @@ def versions_table(versions: Sequence[Any]) -> None:
 
 
 # --- diff --------------------------------------------------------------------------------------
-#: Borders and padding of a five-column table with the default box: 3 per column and 1.
-_DIFF_CHROME = 3 * len(say.DIFF_COLUMNS) + 1
 _CONTENT_MIN = 20
+_BY = [key for _title, key in say.DIFF_COLUMNS].index("by")
 
 
-def diff_widths(changes: Sequence[Any], width: int) -> list[int]:
+def diff_widths(changes: Sequence[Any], width: int, by: bool = False) -> list[int]:
     """Column widths of the changed rows for a console ``width`` characters wide: the change kind
-    whole, the id and the labels at their length up to 16, and the content the rest; when the
-    content would get fewer than 20, the labels give way first (down to 8), then the id (to 10)."""
+    whole, the id and the labels at their length up to 16, "by / at" (only with ``by``) up to 12,
+    and the content the rest. When the content would get fewer than 20 characters (14 with "by /
+    at"), the labels give way first (down to 8), then the id (to 10), then "by / at" (to 9)."""
     cells = [say.diff_cells(c) for c in changes]
 
     def longest(i: int, title: str) -> int:
@@ -128,11 +128,17 @@ def diff_widths(changes: Sequence[Any], width: int) -> list[int]:
 
     widths = [max(9, longest(0, "change")), min(16, longest(1, "externalId")),
               min(16, longest(2, "from")), min(16, longest(3, "to"))]
-    budget = width - _DIFF_CHROME
-    while budget - sum(widths) < _CONTENT_MIN and max(widths[2], widths[3]) > 8:
+    content_min = _CONTENT_MIN
+    if by:
+        widths.append(min(12, longest(_BY, "by / at")))
+        content_min = 14
+    budget = width - (3 * (len(widths) + 1) + 1)  # borders and padding of the box
+    while budget - sum(widths) < content_min and max(widths[2], widths[3]) > 8:
         widths[2 if widths[2] >= widths[3] else 3] -= 1
-    while budget - sum(widths) < _CONTENT_MIN and widths[1] > 10:
+    while budget - sum(widths) < content_min and widths[1] > 10:
         widths[1] -= 1
+    while by and budget - sum(widths) < content_min and widths[4] > 9:
+        widths[4] -= 1
     return widths + [max(4, budget - sum(widths))]
 
 
@@ -141,12 +147,15 @@ def diff(d: Any, rows: int, moved: Any | None = None) -> None:
     print_lines([say.diff_headline(d)] + [f"  {line}" for line in say.relabel_lines(d)], con)
     shown = d.changes[:rows]
     if not d.empty and rows:
-        widths = diff_widths(shown, con.width)
+        by = say.diff_has_authors(shown)  # versions registered from elsewhere: no one to name
+        keep = [i for i in range(len(say.DIFF_COLUMNS)) if by or i != _BY]
+        widths = diff_widths(shown, con.width, by)
         t = Table()
-        for (title, _key), w in zip(say.DIFF_COLUMNS, widths):
-            t.add_column(title, width=w, no_wrap=True, overflow="ellipsis")
+        for i, w in zip(keep, widths):
+            t.add_column(say.DIFF_COLUMNS[i][0], width=w, no_wrap=True, overflow="ellipsis")
         for ch in shown:
-            t.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in say.diff_cells(ch, 120)))
+            cells = say.diff_cells(ch, 120)
+            t.add_row(*(Text(cells[i], no_wrap=True, overflow="ellipsis") for i in keep))
         con.print(t)
         if len(d.changes) > rows:
             con.print(f"[dim]… {len(d.changes) - rows} more (use --rows N or --json)[/]")

@@ -10,10 +10,12 @@ Its modules, each importing only those listed above it:
 * ``card``        ModelCard, load_card, list_cards, write_model_dir
 * ``loading``     resolve_model(spec) -> ResolvedModel
 * ``batching``    length-sorted batches; predict_logits, encode_texts
+* ``forward``     run_forward: token-budget batches tokenised ahead on a thread, heads on the device
+* ``precision``   fp32 / bf16 / int8 models, their agreement checks, choose_precision
 * ``embeddings``  EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)
 * ``quick``       QuickModel (embeddings + a linear classifier), train_quick
 * ``finetune``    fit_transformer, train_model(df, model=, training=, ...) -> ModelCard (HF Trainer)
-* ``inference``   SavedClassifier.load(model_dir).predict_proba(texts), load_classifier
+* ``inference``   SavedClassifier.load(model_dir).predict_proba(texts) / predict_chunks, load_classifier
 * ``trial_log``   SearchLog: each trial's latest update and best report of a search
 * ``gpu``         gpu_stats() for the live trial table
 * ``trial_events`` the Ray Tune callback and stopper that feed a SearchLog (imports ray)

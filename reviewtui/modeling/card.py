@@ -30,6 +30,8 @@ class ModelCard:
     (embeddings + a linear classifier). ``metrics`` are on the test split: accuracy,
     precision/recall/f1 weighted and macro; ``per_class`` is sklearn's classification report per
     label; ``confusion_matrix`` rows are true labels and columns predictions, both in ``labels`` order.
+    ``precision_checks`` (precision -> agreement, rows, ok, ...) say how faster precisions agreed
+    with fp32 on held-out rows (reviewtui.modeling.precision).
     """
 
     name: str
@@ -53,6 +55,7 @@ class ModelCard:
     train_seconds: float = 0.0
     hardware: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    precision_checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     format: int = CARD_FORMAT
     path: str | None = None  # where it was loaded from; not written
 

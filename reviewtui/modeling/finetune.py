@@ -30,7 +30,6 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.batching import predict_logits
 from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
 from reviewtui.modeling.data import split_dataset
 from reviewtui.modeling.metrics import BestSoFar, classification_metrics, softmax, validation_metrics
@@ -38,8 +37,9 @@ from reviewtui.settings import ModelSettings, TrainingSettings, to_toml_dict
 
 #: The validation metric that picks the best epoch (ties broken by the lower validation loss).
 SELECT_METRIC = "accuracy"
-#: The ensemble's quick half embeds with the packaged MiniLM at the default length, whatever encoder
-#: is fine-tuned: fast, offline, and the vectors active learning caches with the default [model].
+#: The ensemble's quick half with ``[training] ensemble_features = "packaged"`` embeds with the packaged
+#: MiniLM at the default length, whatever encoder is fine-tuned: offline, and the vectors active
+#: learning caches with the default [model].
 ENSEMBLE_ENCODER = ModelSettings(base="minilm")
 
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -290,6 +290,57 @@ def quick_head_proba(train_texts: Sequence[str], train_labels: Sequence[str], te
     return quick, quick.proba_for(embed(texts), list(labels))
 
 
+
+def finetuned_quick_head(model, tokenizer, train_texts: Sequence[str], train_labels: Sequence[str],
+                         texts: Sequence[str], labels: Sequence[str], *, max_length: int, C: float,
+                         cancel: threading.Event | None = None):
+    """(QuickModel fitted on the fine-tuned encoder's pooled last hidden layer of the train texts,
+    its (N, K) probabilities for ``texts`` in ``labels`` order): the quick half of the one-pass
+    ensemble, which reads the same forward pass as the classifier's head."""
+    from reviewtui.modeling.forward import EmbeddingHead, forward_texts
+    from reviewtui.modeling.quick import QuickModel
+
+    head = EmbeddingHead(int(model.config.hidden_size))
+
+    def embed(items: Sequence[str]):
+        return forward_texts(model, tokenizer, items, head, max_length=max_length, cancel=cancel, task="embed")
+
+    quick = QuickModel(C=C).fit(embed(train_texts), list(train_labels))
+    return quick, quick.proba_for(embed(texts), list(labels))
+
+
+def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequence[str], *, max_length: int,
+                         quick=None, encoder=None) -> dict[str, dict[str, Any]]:
+    """How int8 (and bf16 on a GPU) agree with fp32 on ``texts``, for the model as it will predict:
+    the classifier alone, the one-pass ensemble (``quick`` given), or the two-encoder ensemble
+    (``quick`` and ``encoder``: (tokenizer, model, max length) of its quick half). What the card
+    records."""
+    from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, EnsembleHead, QuickWeights, forward_texts
+    from reviewtui.modeling.loading import best_device
+    from reviewtui.modeling.precision import record_checks
+
+    if quick is not None and encoder is not None:
+        enc_tok, enc_model, enc_length = encoder
+
+        def run_factory(items):
+            def run(models):
+                clf, enc = models
+                p_head = forward_texts(clf, tokenizer, items, ClassifierHead(len(labels)), max_length=max_length)
+                X = forward_texts(enc, enc_tok, items, EmbeddingHead(int(enc.config.hidden_size)),
+                                  max_length=enc_length)
+                return (p_head + quick.proba_for(X, labels)) / 2
+            return run
+
+        return record_checks((model, enc_model), texts, run_factory, device=best_device(),
+                             on="validation and test splits")
+    head = EnsembleHead(QuickWeights.of(quick, labels)) if quick is not None else ClassifierHead(len(labels))
+
+    def run_factory(items):
+        return lambda m: forward_texts(m, tokenizer, items, head, max_length=max_length)
+
+    return record_checks(model, texts, run_factory, device=best_device(), on="validation and test splits")
+
+
 def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: ModelSettings,
                 training: TrainingSettings, quick_C: float, cache_dir: Path | None = None, name: str | None = None,
                 dataset_version: str | None = None, dataset_sha256: str | None = None,
@@ -299,10 +350,13 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
 
     ``df`` has the dataset CSV's columns (content, label, skipped, ...); rows whose label is not in
     ``label_keys`` (the taxonomy's training keys) are left out. With ``training.ensemble_quick``
-    the saved model also holds a quick model (MiniLM embeddings + logistic regression with
-    ``quick_C``, fitted on train + validation, embedded through ``cache_dir`` when given) and
-    predicts the mean of both models' probabilities; the card's ``metrics`` are then the
-    ensemble's and ``extra`` keeps each part's. Raises ReviewtuiError for too little data, a bad
+    the saved model also holds a quick model (logistic regression with ``quick_C``, fitted on train +
+    validation) on what ``training.ensemble_features`` names: "packaged", the packaged MiniLM's
+    embeddings (through the embedding cache in ``cache_dir`` when given), or "finetuned", the
+    fine-tuned encoder's mean-pooled last hidden layer (one forward pass serves both halves); it
+    predicts the mean of both models' probabilities. The card's ``metrics`` are then the ensemble's
+    and ``extra`` keeps each part's. The card's ``precision_checks`` record how int8 (and bf16 on a
+    GPU) agree with fp32 on the validation and test rows, for the model as it predicts. Raises ReviewtuiError for too little data, a bad
     model spec or a taken name; Cancelled when ``cancel`` is set.
     """
     from reviewtui.modeling.loading import resolve_model
@@ -316,22 +370,35 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     if (Path(models_dir) / name).exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
     fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel)
+    from reviewtui.modeling.forward import ClassifierHead, forward_texts
+
     y_test = splits.label_ids(test_df)
-    ft_proba = softmax(predict_logits(fit.model, fit.tokenizer, list(test_df["content"]),
-                                      max_length=model.max_length))
+    test_texts = list(test_df["content"])
+    ft_proba = forward_texts(fit.model, fit.tokenizer, test_texts, ClassifierHead(len(labels)),
+                             max_length=model.max_length, cancel=cancel)
     metrics, per_class, confusion = classification_metrics(y_test, list(ft_proba.argmax(1)), labels)
     hp: dict[str, Any] = {**to_toml_dict(training), "select_metric": SELECT_METRIC}
     extra = dict(extra or {})
-    quick = None
+    quick = encoder = None
     if training.ensemble_quick:
         fit_texts, fit_labels = splits.fit_texts()
-        quick, q_proba = quick_head_proba(fit_texts, fit_labels, list(test_df["content"]), labels,
-                                          cache_dir=cache_dir, encoder=ENSEMBLE_ENCODER, C=quick_C,
-                                          on_event=on_event, cancel=cancel)
+        if training.ensemble_features == "finetuned":
+            quick, q_proba = finetuned_quick_head(fit.model, fit.tokenizer, fit_texts, fit_labels, test_texts, labels,
+                                                  max_length=model.max_length, C=quick_C, cancel=cancel)
+        else:
+            from reviewtui.modeling.embeddings import load_encoder_cached
+
+            quick, q_proba = quick_head_proba(fit_texts, fit_labels, test_texts, labels, cache_dir=cache_dir,
+                                              encoder=ENSEMBLE_ENCODER, C=quick_C, on_event=on_event, cancel=cancel)
+            enc_tok, enc_model = load_encoder_cached(resolve_model(ENSEMBLE_ENCODER.base))
+            encoder = (enc_tok, enc_model, ENSEMBLE_ENCODER.max_length)
+            hp.update({"embedding_model": ENSEMBLE_ENCODER.base, "embedding_max_length": ENSEMBLE_ENCODER.max_length})
         extra["finetuned_only_metrics"] = metrics
         extra["quick_only_metrics"] = classification_metrics(y_test, list(q_proba.argmax(1)), labels)[0]
         metrics, per_class, confusion = classification_metrics(y_test, list((ft_proba + q_proba).argmax(1)), labels)
-        hp.update({"embedding_model": ENSEMBLE_ENCODER.base, "embedding_max_length": ENSEMBLE_ENCODER.max_length})
+        hp["ensemble_features"] = training.ensemble_features
+    checks = precision_checks_for(fit.model, fit.tokenizer, list(val_df["content"]) + test_texts, labels,
+                                  max_length=model.max_length, quick=quick, encoder=encoder)
     card = ModelCard(
         name=name, kind="finetuned", base_model=resolved.name, base_source=resolved.source, labels=labels,
         taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,
@@ -339,7 +406,7 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
         validation_metrics=fit.validation_metrics, per_class=per_class, confusion_matrix=confusion,
         splits=splits.sizes, class_weights=fit.class_weights, epochs_trained=fit.epochs_trained,
         history=fit.history, created_at=now_iso(), train_seconds=round(fit.seconds, 3),
-        hardware={**hardware_info(), "device": fit.device}, extra=extra,
+        hardware={**hardware_info(), "device": fit.device}, extra=extra, precision_checks=checks,
     )
     if cancel is not None and cancel.is_set():
         raise Cancelled("training cancelled; no model was saved")

@@ -2,37 +2,64 @@
 
 Both kinds of saved model answer the same way: ``SavedClassifier.load(models/<name>)`` then
 ``predict_proba(texts)`` -> (N, K) with columns in ``labels`` order (the taxonomy order the model
-was trained with). Fine-tuned models run in length-sorted batches in inference mode on the GPU
-when there is one; quick models embed the texts (through the workspace embedding cache when a
-``cache_dir`` is given) and apply the linear classifier.
+was trained with), or ``predict_chunks(chunks)`` yielding one array per chunk as a stream (what a
+predict run uses: the next chunk is tokenised while the model runs the current one).
+
+Fine-tuned models run through :mod:`reviewtui.modeling.forward` (token-budget batches, tokenising
+ahead on a thread, on the GPU when there is one) in the precision :mod:`reviewtui.modeling.precision`
+chooses ("auto": bf16 on a GPU, int8 on the CPU when the model's recorded check agrees with fp32).
+The ensemble ``reviewtui train`` saves by default (``ensemble_features = "packaged"``) has its quick
+half on the packaged MiniLM: when that encoder shares the classifier's tokenizer and length, each
+tokenised batch feeds both models; otherwise the encoder takes a second pass over each chunk.
+With ``ensemble_features = "finetuned"`` the quick half reads the same forward pass's pooled last
+hidden layer (one pass). No embedding-cache writes while predicting with a fine-tuned model. Quick
+models embed the texts through the workspace embedding cache when a ``cache_dir`` is given and
+apply the linear classifier.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink
-from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH, predict_logits
+from reviewtui.events import EventSink, Notice, emit
+from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH
 from reviewtui.modeling.card import ModelCard, load_card
-from reviewtui.modeling.metrics import softmax
+
+#: The card's value of ``hyperparameters["ensemble_features"]`` for a one-pass ensemble.
+ONE_PASS = "finetuned"
 
 
 class SavedClassifier:
-    """A saved model ready to predict. ``labels`` are the output columns; ``card`` its model card."""
+    """A saved model ready to predict. ``labels`` are the output columns; ``card`` its model card.
 
-    def __init__(self, path: Path, card: ModelCard, cache_dir: Path | None = None) -> None:
+    ``precision`` is "auto", "fp32", "bf16" or "int8"; ``device`` forces a device ("cpu", "cuda")
+    instead of the best one present.
+    """
+
+    def __init__(self, path: Path, card: ModelCard, cache_dir: Path | None = None, *, precision: str = "auto",
+                 device: str | None = None) -> None:
+        from reviewtui.modeling.precision import validate_precision
+
         self.path = Path(path)
         self.card = card
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self._model: Any = None
+        self.requested_precision = validate_precision(precision)
+        self.requested_device = device
+        self.choice: Any = None  # the PrecisionChoice, once prepared
+        self._model: Any = None  # fp32 weights as loaded
+        self._runner: Any = None  # the model in the chosen precision on the device
         self._tokenizer: Any = None
         self._quick: Any = None
-        self._lock = threading.Lock()
+        self._encoder: Any = None  # (tokenizer, model) of a two-encoder ensemble's quick half
+        self._lock = threading.RLock()
 
     @property
     def labels(self) -> list[str]:
@@ -47,11 +74,22 @@ class SavedClassifier:
         """Tokens per text the model was trained with (every card records it)."""
         return int(self.card.hyperparameters.get("max_length", DEFAULT_MAX_LENGTH))
 
+    @property
+    def one_pass(self) -> bool:
+        """True for an ensemble whose quick half reads the fine-tuned encoder (one forward pass)."""
+        return self.card.hyperparameters.get("ensemble_features") == ONE_PASS
+
+    @property
+    def precision(self) -> str | None:
+        """The precision predictions run in (None before the first prediction or :meth:`prepare`)."""
+        return self.choice.precision if self.choice is not None else None
+
     @classmethod
-    def load(cls, model_dir: Path, cache_dir: Path | None = None) -> "SavedClassifier":
+    def load(cls, model_dir: Path, cache_dir: Path | None = None, *, precision: str = "auto",
+             device: str | None = None) -> "SavedClassifier":
         """Read the card of ``model_dir`` (weights load lazily on first predict).
 
-        Raises ReviewtuiError when the folder is not a reviewtui model.
+        Raises ReviewtuiError when the folder is not a reviewtui model or ``precision`` is unknown.
         """
         model_dir = Path(model_dir)
         if not model_dir.is_dir():
@@ -59,13 +97,18 @@ class SavedClassifier:
         card = load_card(model_dir)
         if card.kind not in ("finetuned", "quick"):
             raise ReviewtuiError(f"{model_dir}: unknown model kind {card.kind!r} in model_card.json")
-        return cls(model_dir, card, cache_dir)
+        return cls(model_dir, card, cache_dir, precision=precision, device=device)
 
     def check_taxonomy(self, training_keys: Sequence[str]) -> None:
         """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``."""
         self.card.check_taxonomy(list(training_keys))
 
     # -- loading -------------------------------------------------------------------------------
+    def _device(self) -> str:
+        from reviewtui.modeling.loading import best_device
+
+        return self.requested_device or best_device()
+
     def _ensure_loaded(self) -> None:
         with self._lock:
             if self.card.kind == "quick":
@@ -74,48 +117,232 @@ class SavedClassifier:
 
                     self._quick = QuickModel.load(self.path)
                 return
-            if self._model is None:
-                from transformers import AutoModelForSequenceClassification, AutoTokenizer
+            if self._model is not None:
+                return
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-                from reviewtui.modeling.loading import best_device, quiet_transformers
+            from reviewtui.modeling.loading import quiet_transformers, set_torch_threads
 
-                quiet_transformers()
-                try:
-                    self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+            quiet_transformers()
+            set_torch_threads()
+            try:
+                self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+                try:  # PyTorch's fused attention where the architecture has it
+                    model = AutoModelForSequenceClassification.from_pretrained(
+                        str(self.path), local_files_only=True, attn_implementation="sdpa")
+                except (ValueError, ImportError):
                     model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True)
-                except OSError as exc:
-                    raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({exc}); "
-                                         "retrain the model") from exc
-                if int(model.config.num_labels) != len(self.labels):
-                    raise ReviewtuiError(f"{self.path}: the weights have {model.config.num_labels} outputs but "
-                                         f"the model card lists {len(self.labels)} labels; retrain the model")
-                device = best_device()
-                self._model = model.to(device).eval()
-                if self.card.hyperparameters.get("ensemble_quick") and (self.path / "quick_model.npz").is_file():
-                    from reviewtui.modeling.quick import QuickModel
+            except OSError as exc:
+                raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({exc}); "
+                                     "retrain the model") from exc
+            if int(model.config.num_labels) != len(self.labels):
+                raise ReviewtuiError(f"{self.path}: the weights have {model.config.num_labels} outputs but "
+                                     f"the model card lists {len(self.labels)} labels; retrain the model")
+            self._model = model.float().eval()
+            if self.card.hyperparameters.get("ensemble_quick") and (self.path / "quick_model.npz").is_file():
+                from reviewtui.modeling.quick import QuickModel
 
-                    self._quick = QuickModel.load(self.path)
+                self._quick = QuickModel.load(self.path)
+
+    # -- precision -----------------------------------------------------------------------------
+    def _check_cache_path(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        import torch
+
+        key = hashlib.sha1(f"{self.path.resolve()}|{self.card.created_at}|{torch.__version__}".encode()).hexdigest()[:16]
+        return self.cache_dir / "precision" / f"{self.card.name[:60]}-{key}.json"
+
+    def _recorded_checks(self) -> dict:
+        from reviewtui.modeling.precision import checks_from
+
+        checks = checks_from(getattr(self.card, "precision_checks", None))
+        path = self._check_cache_path()
+        if path is not None and path.is_file():
+            try:
+                checks = {**checks_from(json.loads(path.read_text(encoding="utf-8"))), **checks}
+            except (OSError, ValueError):
+                pass
+        return checks
+
+    def prepare(self, sample: Sequence[str] = (), on_event: EventSink | None = None) -> dict[str, Any]:
+        """Load the model and choose its precision; returns the choice as a dict (precision,
+        requested, device, reason, check). With "auto" on the CPU and no recorded int8 check, int8 is
+        checked now against fp32 on ``sample`` (the first texts to predict) and the result cached
+        under ``cache_dir``. Raises ReviewtuiError when the asked precision cannot run here."""
+        from reviewtui.modeling.precision import (CHECK_ROWS, PrecisionChoice, check_precision, choose_precision,
+                                                  int8_available, prepare_models)
+
+        with self._lock:
+            if self.choice is not None:
+                return self.choice.to_dict()
+            self._ensure_loaded()
+            device = self._device()
+            if self.card.kind == "quick":
+                self.choice = PrecisionChoice("fp32", self.requested_precision, device,
+                                              "quick model: cached fp32 embeddings")
+                return self.choice.to_dict()
+            checks = self._recorded_checks()
+            two = self._quick is not None and not self.one_pass
+            models = (self._model, self._load_quick_encoder()[1]) if two else self._model
+            if (self.requested_precision == "auto" and device == "cpu" and "int8" not in checks
+                    and int8_available() and len(sample)):
+                texts = [str(t) for t in list(sample)[:CHECK_ROWS]]
+                emit(on_event, Notice("info", f"checking int8 against fp32 on {len(texts)} reviews "
+                                              "(once per model)"))
+                check = check_precision(models, "int8", lambda m: self._run_arrays(m, texts),
+                                        device="cpu", on=f"the first {len(texts)} reviews predicted")
+                checks["int8"] = check
+                self._cache_check(check)
+            self.choice = choose_precision(self.requested_precision, device, checks)
+            # int8 quantises a copy (the fp32 weights stay for a later check); fp32/bf16 move in place
+            ready = prepare_models(models, self.choice.precision, device, copy_first=self.choice.precision == "int8")
+            if two:
+                self._runner, enc_runner = ready
+                self._encoder = (self._encoder[0], enc_runner)
+            else:
+                self._runner = ready
+            return self.choice.to_dict()
+
+    def _cache_check(self, check) -> None:
+        from reviewtui.files import atomic_write_text
+
+        path = self._check_cache_path()
+        if path is None:
+            return
+        try:
+            old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (OSError, ValueError):
+            old = {}
+        atomic_write_text(path, json.dumps({**old, check.precision: check.to_dict()}, indent=2) + "\n")
 
     # -- predicting ----------------------------------------------------------------------------
+    def _head(self):
+        from reviewtui.modeling.forward import ClassifierHead, EnsembleHead, QuickWeights
+
+        if self._quick is not None and self.one_pass:
+            return EnsembleHead(QuickWeights.of(self._quick, self.labels))
+        return ClassifierHead(len(self.labels))
+
+    def _run_arrays(self, model, texts: Sequence[str]) -> np.ndarray:
+        """Scores of ``model`` (this classifier's weights in some precision; for a two-encoder
+        ensemble a (classifier, encoder) pair) for ``texts``: what a precision check compares."""
+        from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, forward_texts
+
+        if isinstance(model, tuple):
+            clf, encoder = model
+            p_head = forward_texts(clf, self._tokenizer, texts, ClassifierHead(len(self.labels)),
+                                   max_length=self.max_length)
+            X = forward_texts(encoder, self._encoder[0], texts, EmbeddingHead(int(encoder.config.hidden_size)),
+                              max_length=self._encoder_length)
+            return (p_head + self._quick.proba_for(X, self.labels)) / 2
+        return forward_texts(model, self._tokenizer, texts, self._head(), max_length=self.max_length)
+
+    def predict_chunks(self, chunks: Iterable[Sequence[str]], on_event: EventSink | None = None,
+                       cancel: threading.Event | None = None, total: int | None = None) -> Iterator[np.ndarray]:
+        """Yield (N, K) float32 probabilities for each chunk of texts, in order, columns in
+        ``labels`` order. The next chunk is tokenised while the model runs the current one. Emits
+        Progress("predict", done, total) (``done`` counts texts over all chunks). Raises Cancelled
+        when ``cancel`` is set between batches."""
+        chunks = iter(chunks)
+        first = next(chunks, None)
+        if first is None:
+            return
+        first = [str(t) for t in first]
+        self.prepare(first, on_event)
+        chunks = itertools.chain([first], chunks)
+        if self.card.kind == "quick":
+            for texts in chunks:
+                yield self._quick_proba([str(t) for t in texts], on_event, cancel)
+            return
+        from reviewtui.modeling.forward import run_forward
+
+        windows = ((i, [str(t) for t in texts]) for i, texts in enumerate(chunks))
+        if self._quick is not None and not self.one_pass:
+            if self._shares_tokens():
+                from reviewtui.modeling.forward import QuickWeights, TwoEncoderHead
+
+                head = TwoEncoderHead(self._encoder[1], QuickWeights.of(self._quick, self.labels))
+                for _, proba in run_forward(self._runner, self._tokenizer, windows, head, max_length=self.max_length,
+                                            on_event=on_event, cancel=cancel, task="predict", total=total):
+                    yield proba
+                return
+            yield from self._two_encoder_chunks(windows, on_event, cancel, total)
+            return
+        for _, proba in run_forward(self._runner, self._tokenizer, windows, self._head(), max_length=self.max_length,
+                                    on_event=on_event, cancel=cancel, task="predict", total=total):
+            yield proba
+
+    def _two_encoder_chunks(self, windows, on_event, cancel, total) -> Iterator[np.ndarray]:
+        """A two-encoder ensemble whose encoders tokenise differently: the fine-tune, then the
+        quick half's encoder over the same chunk (both batched; no embedding cache writes)."""
+        from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, forward_texts, run_forward
+
+        tokenizer, encoder = self._encoder
+        texts_of: dict[int, list[str]] = {}
+
+        def remember(items):
+            for key, texts in items:
+                texts_of[key] = texts
+                yield key, texts
+
+        for key, proba in run_forward(self._runner, self._tokenizer, remember(windows), ClassifierHead(len(self.labels)),
+                                      max_length=self.max_length, on_event=on_event, cancel=cancel, total=total):
+            texts = texts_of.pop(key)
+            X = forward_texts(encoder, tokenizer, texts, EmbeddingHead(int(encoder.config.hidden_size)),
+                              max_length=self._encoder_length, cancel=cancel, task="embed")
+            yield (proba + self._quick.proba_for(X, self.labels)) / 2
+
+    @property
+    def _encoder_length(self) -> int:
+        return int(self.card.hyperparameters.get("embedding_max_length", self.max_length))
+
+    def _load_quick_encoder(self):
+        """(tokenizer, fp32 encoder) of a two-encoder ensemble's quick half, loaded for this
+        classifier alone (its precision may differ from the embedding cache's shared encoder)."""
+        with self._lock:
+            if self._encoder is None:
+                from reviewtui.modeling.loading import load_encoder, load_tokenizer, resolve_model
+
+                resolved = resolve_model(str(self.card.hyperparameters.get("embedding_model", self.card.base_model)))
+                try:
+                    encoder = load_encoder_sdpa(resolved)
+                except (ValueError, ImportError, OSError):  # load_encoder words the error for the user
+                    encoder = load_encoder(resolved)
+                self._encoder = (load_tokenizer(resolved), encoder)
+            return self._encoder
+
+    def _shares_tokens(self) -> bool:
+        """Whether the quick half's encoder reads the classifier's tokens (same vocabulary, same
+        special tokens, same length): then one tokenised batch feeds both models."""
+        enc_tok = self._encoder[0]
+        if self._encoder_length != self.max_length:
+            return False
+        probe = "Hello World! 123 crashes, the UI's font... naïve ☺"
+        try:
+            return (enc_tok.get_vocab() == self._tokenizer.get_vocab()
+                    and enc_tok(probe)["input_ids"] == self._tokenizer(probe)["input_ids"]
+                    and enc_tok.pad_token_id == self._tokenizer.pad_token_id)
+        except Exception:  # a tokenizer without get_vocab: take the safe path
+            return False
+
     def predict_proba(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, on_event: EventSink | None = None,
                       cancel: threading.Event | None = None) -> np.ndarray:
         """(N, K) float32 probabilities, columns in ``labels`` order, rows in input order.
 
+        ``batch_size`` is used by quick models only (fine-tuned models batch by a token budget).
         Emits Progress("predict", done, total) (or "embed" for quick models). Raises Cancelled
         when ``cancel`` is set between batches.
         """
         texts = [str(t) for t in texts]
-        self._ensure_loaded()
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
         if self.card.kind == "quick":
-            return self._quick_proba(texts, batch_size, on_event, cancel)
-        logits = predict_logits(self._model, self._tokenizer, texts, max_length=self.max_length,
-                                batch_size=batch_size, on_event=on_event, cancel=cancel)
-        proba = softmax(logits)
-        if self._quick is not None:  # the ensemble train_model saves: mean of both models
-            proba = (proba + self._quick_proba(texts, batch_size, on_event, cancel)) / 2
-        return proba
+            self._ensure_loaded()
+            return self._quick_proba(texts, on_event, cancel, batch_size)
+        return next(self.predict_chunks([texts], on_event=on_event, cancel=cancel, total=len(texts)))
 
-    def _quick_proba(self, texts, batch_size, on_event, cancel) -> np.ndarray:
+    def _quick_proba(self, texts, on_event, cancel, batch_size: int = BATCH_SIZE) -> np.ndarray:
         from reviewtui.modeling.embeddings import embed_texts
 
         hp = self.card.hyperparameters
@@ -131,7 +358,21 @@ class SavedClassifier:
         return [self.labels[i] for i in proba.argmax(axis=1)] if len(proba) else []
 
 
-def load_classifier(models_dir: Path, name: str | None = None, cache_dir: Path | None = None) -> SavedClassifier:
+def load_encoder_sdpa(resolved):
+    """An fp32 encoder (AutoModel) with PyTorch's fused attention; raises ValueError/ImportError
+    where the architecture has none."""
+    from transformers import AutoModel
+
+    from reviewtui.modeling.loading import hub_offline, quiet_transformers
+
+    quiet_transformers()
+    model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline(),
+                                      attn_implementation="sdpa")
+    return model.float().eval()
+
+
+def load_classifier(models_dir: Path, name: str | None = None, cache_dir: Path | None = None, *,
+                    precision: str = "auto", device: str | None = None) -> SavedClassifier:
     """The model called ``name`` in ``models_dir``, or the newest one when ``name`` is None.
 
     Raises ReviewtuiError when there is no such model.
@@ -140,8 +381,9 @@ def load_classifier(models_dir: Path, name: str | None = None, cache_dir: Path |
 
     models_dir = Path(models_dir)
     if name:
-        return SavedClassifier.load(models_dir / name, cache_dir)
+        return SavedClassifier.load(models_dir / name, cache_dir, precision=precision, device=device)
     cards = list_cards(models_dir)
     if not cards:
         raise ReviewtuiError(f"no trained model in {models_dir}: run reviewtui train first")
-    return SavedClassifier.load(Path(cards[-1].path or models_dir / cards[-1].name), cache_dir)
+    return SavedClassifier.load(Path(cards[-1].path or models_dir / cards[-1].name), cache_dir,
+                                precision=precision, device=device)

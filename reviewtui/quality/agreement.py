@@ -10,7 +10,8 @@ Each author's latest label on an asset counts (an undone label does not). On tho
 * Krippendorff's alpha, nominal (the ``krippendorff`` package; missing labels allowed);
 * per category: specific agreement (of the pairs of labels on an asset that involve the
   category, the share where both say it) and Fleiss' per-category kappa;
-* the disagreements: assets whose authors' latest labels differ, to send to review.
+* the disagreements: assets whose authors' latest labels differ, to send to review; one is
+  settled (:func:`settled_ids`) when someone confirmed the asset's label after every label on it.
 
 Fleiss' kappa is computed here (a few lines of numpy) instead of pulling in statsmodels for it.
 """
@@ -198,6 +199,18 @@ def agreement_report(table: Mapping[str, Mapping[str, str]], categories: Sequenc
     report.disagreements = [Disagreement(e, dict(sorted(shared[e].items())), (texts or {}).get(e, ""))
                             for e in ids if len(set(shared[e].values())) > 1]
     return report
+
+
+def settled_ids(events: Iterable[Any]) -> set[str]:
+    """External ids whose latest event that is not undone (confirm, label or undo aside) is a
+    confirmation: someone checked the asset's label after every label on it, and kept it."""
+    events = list(events)
+    undone = {e.undoes for e in events if e.kind == "undo" and e.undoes is not None}
+    last: dict[str, str] = {}
+    for e in events:
+        if e.id not in undone and e.kind in ("label", "confirm"):
+            last[e.external_id] = e.kind
+    return {ext for ext, kind in last.items() if kind == "confirm"}
 
 
 def store_agreement(store, categories: Sequence[str] | None = None, *,

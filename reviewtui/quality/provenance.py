@@ -2,7 +2,8 @@
 
 For a relabeled row the change is the latest label event (not undone) on the asset that gave it
 its new label; for a status change, the latest label or status event after which the asset had
-its new status. Events are looked for after version A was exported and up to when version B was
+its new status. Another author's history-only label (a consensus pull) changed neither, so it is
+never the answer. Events are looked for after version A was exported and up to when version B was
 (``store_last_change`` in their manifests) when the manifests say so, else in the whole history
 up to B. A version registered from elsewhere has no such time, and a row no event explains keeps
 no author.
@@ -67,13 +68,14 @@ def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | 
 
     def relabel(c: Change) -> Change:
         evs = [e for e in history.get(c.external_id, []) if e.kind == "label" and e.id not in undone
-               and e.category == c.after]
+               and e.category == c.after and not e.history_only]
         return _with(c, pick(evs))
 
     def status(c: Change) -> Change:
         evs = history.get(c.external_id, [])
         after = status_after(evs, (current_status or {}).get(c.external_id))
         cands = [e for e in evs if e.kind in ("label", "status") and e.id not in undone
+                 and not e.history_only
                  and (e.note if e.kind == "status" else after.get(e.id)) == c.after]
         return _with(c, pick(cands))
 

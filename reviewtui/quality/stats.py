@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from reviewtui.files import parse_timestamp
-from reviewtui.quality.agreement import PEOPLE
+from reviewtui.quality.agreement import PEOPLE, AgreementReport
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,21 @@ class AuthorStats:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass
+class QualityStats:
+    """Everything ``reviewtui stats`` and the quality screen show: each dataset version against
+    the one before it (oldest first), each author (most labels first), and the agreement between
+    authors."""
+
+    versions: list[VersionStats]
+    authors: list[AuthorStats]
+    agreement: AgreementReport
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"versions": [v.to_dict() for v in self.versions], "authors": [a.to_dict() for a in self.authors],
+                "agreement": self.agreement.to_dict()}
 
 
 def version_stats(versions: Sequence[Any]) -> list[VersionStats]:

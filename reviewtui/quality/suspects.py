@@ -77,6 +77,7 @@ class SuspectReport:
     C: float
     left_out: dict[str, str] = field(default_factory=dict)  # external id -> why it could not be judged
     seconds: float = 0.0
+    limit: int | None = None  # how many suspects top() and to_dict() give by default (None: all)
 
     @property
     def suspects(self) -> list[Suspect]:
@@ -84,8 +85,9 @@ class SuspectReport:
         return [s for s in self.items if s.disagrees and not s.confirmed]
 
     def top(self, n: int | None = None) -> list[Suspect]:
-        """The first ``n`` suspects (all when ``n`` is None)."""
+        """The first ``n`` suspects (default :attr:`limit`; all when both are None)."""
         out = self.suspects
+        n = self.limit if n is None else n
         return out if n is None else out[:max(0, int(n))]
 
     @property

@@ -179,3 +179,25 @@ class CollectFinished(Result):
     def __init__(self, outcome: Any) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+# --- label quality ---------------------------------------------------------------------------------
+class ReviewQueueLoaded(Result):
+    """The next reviews of a review queue of the labeling screen (a tui.queues.QueuePage), for the
+    queue ``name`` as chosen the ``generation``-th time; ``error``: why it could not be built."""
+
+    def __init__(self, name: str, generation: int, page: Any = None, error: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.generation = generation
+        self.page = page
+        self.error = error
+
+
+class QualityLoaded(Result):
+    """The quality screen's numbers (a QualityStats) and the open disagreements (to send to review)."""
+
+    def __init__(self, stats: Any, open_disagreements: list) -> None:
+        super().__init__()
+        self.stats = stats
+        self.open_disagreements = open_disagreements

@@ -2,7 +2,8 @@
 result (:mod:`reviewtui.cli.render`). One module per part of the pipeline: ``workspace`` (init,
 import, label, skip, undo, status, export, versions, diff, demo, app), ``modeling`` (train, tune,
 models), ``analysis`` (queue, simulate, predict, sentiment, summary, report), ``kili``,
-``collect`` (collect play) and ``categories`` (list, add, rename, merge, remove)."""
+``quality`` (suspects, stats), ``collect`` (collect play) and ``categories`` (list, add, rename,
+merge, remove)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     with ProgressSink() as sink:
-        res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, on_event=sink)
+        res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, precision=args.precision,
+                         ray_address=args.ray_address, on_event=sink)
     if args.json:
         render.print_json(res.to_dict())
         return 0

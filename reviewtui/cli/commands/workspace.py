@@ -9,7 +9,6 @@ from pathlib import Path
 from reviewtui import presentation as say
 from reviewtui.cli import render
 from reviewtui.cli.commands import open_workspace
-from reviewtui.cli.live import ProgressSink
 from reviewtui.errors import ReviewtuiError
 
 
@@ -26,6 +25,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from reviewtui.cli.live import ProgressSink
+
     ws = open_workspace(args)
     with ProgressSink() as sink:
         result = ws.import_reviews(args.files, text_col=args.text_col, id_col=args.id_col, label_col=args.label_col,
@@ -119,6 +120,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from reviewtui.cli.live import ProgressSink
     from reviewtui.workspace import Workspace
 
     root = Path(args.dir)

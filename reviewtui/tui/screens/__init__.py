@@ -32,6 +32,7 @@ SCREENS: tuple[ScreenInfo, ...] = (
     ScreenInfo("diff", "3", "Diff", "reviewtui.tui.screens.diff:DiffScreen"),
     ScreenInfo("tuning", "4", "Tune", "reviewtui.tui.screens.tuning:TuningScreen"),
     ScreenInfo("summary", "5", "Summary", "reviewtui.tui.screens.summary:SummaryScreen"),
+    ScreenInfo("quality", "6", "Quality", "reviewtui.tui.screens.quality:QualityScreen"),
 )
 
 BY_MODE = {s.mode: s for s in SCREENS}

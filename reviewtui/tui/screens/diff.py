@@ -2,6 +2,8 @@
 
 Keys: f cycle the change-type filter (all, added, removed, relabeled, status), t send the selected
 row's asset to review, a send every asset the filter shows to review (both ask first), g reload.
+A relabeled or status-changed row says who made the change and on which day ("by / at"; the
+preview under the table gives the time).
 The two version pickers are Selects (tab to reach them, enter to open).
 """
 
@@ -53,7 +55,7 @@ class DiffScreen(WorkspaceScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#diff-rows", DataTable)
-        widths = {"change": 9, "id": 14, "from": 15, "to": 15, "content": 60}
+        widths = {"change": 9, "id": 14, "from": 15, "to": 15, "by": 14, "content": 60}
         for title, key in say.DIFF_COLUMNS:
             table.add_column(title, key=key, width=widths[key])
 
@@ -141,7 +143,9 @@ class DiffScreen(WorkspaceScreen):
             preview.update("")
             return
         move = f"{change.before} → {change.after}" if change.before else (change.label or "")
-        preview.update(Text.assemble((change.kind, "bold"), f" {change.external_id} · {move}\n{change.content}"))
+        by = say.by_at_text(change)
+        preview.update(Text.assemble((change.kind, "bold"), f" {change.external_id} · {move}"
+                                     + (f" · {by}" if by else "") + f"\n{change.content}"))
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]

@@ -14,8 +14,8 @@ from textual.widgets import Static
 from reviewtui.tui.screens import SCREENS, screen_class
 
 INTRO = ("reviewtui runs the active-learning loop: label reviews (2), export a dataset version (e), "
-         "compare versions (3), tune a model (4), predict and read the summary (5). "
-         "Every answer is saved the moment it is given. ctrl+p lists every action; ctrl+q quits.")
+         "compare versions (3), tune a model (4), predict and read the summary (5), check the labels' "
+         "quality (6). Every answer is saved the moment it is given. ctrl+p lists every action; ctrl+q quits.")
 
 
 def key_name(binding: Binding) -> str:
@@ -53,7 +53,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog-box", id="help-box"):
             yield Static(Text(INTRO))
             app_keys = [Binding(",".join(s.key for s in SCREENS), "", "Screens: " +
-                                " ".join(f"{s.key} {s.title}" for s in SCREENS), key_display="1-5, F1-F5"),
+                                " ".join(f"{s.key} {s.title}" for s in SCREENS),
+                                key_display=f"1-{len(SCREENS)}, F1-F{len(SCREENS)}"),
                         *[b for b in self.app.BINDINGS if isinstance(b, Binding) and not b.action.startswith("screen")],
                         Binding("ctrl+p", "", "Command palette (every action)"),
                         Binding("ctrl+q", "", "Quit")]

@@ -6,6 +6,8 @@ active-learning strategy and re-rank, v evidence-span mode (left/right move over
 selects a word, a number key labels with the selected words as evidence spans). The queue comes
 from the store (priorities set by active learning). ``[active_learning] retrain_every = N`` re-ranks
 it in the background after every N labels; ``0`` never does by itself: r does it when asked.
+A, S, T and D choose the queue (active learning, suspect labels, stars vs text, disagreements) and
+c confirms a label: see :mod:`reviewtui.tui.screens.review_queues`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import Asset
 from reviewtui.tui.messages import QueueLoaded, RerankFinished, SentToReview, SuggestionsReady
-from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.queues import QUEUE_BINDINGS
+from reviewtui.tui.screens.review_queues import ReviewQueueScreen
 
 WORD_RE = re.compile(r"\S+")
 QUEUE_CHUNK = 50
@@ -44,7 +47,7 @@ def stars(score: Any) -> str:
     return "★" * n + "☆" * (5 - n)
 
 
-class LabelingScreen(WorkspaceScreen):
+class LabelingScreen(ReviewQueueScreen):
     MODE = "labeling"
     FUNCTION_KEY_TABS = True
     BINDINGS = [
@@ -60,6 +63,7 @@ class LabelingScreen(WorkspaceScreen):
         Binding("v", "evidence", "Evidence", id="labeling.evidence"),
         Binding("space", "toggle_word", "Select word", show=False, id="labeling.word"),
         Binding("escape", "leave_evidence", "Leave evidence mode", show=False, id="labeling.leave"),
+        *QUEUE_BINDINGS,
     ]
 
     index: reactive[int] = reactive(0, init=False)
@@ -104,7 +108,8 @@ class LabelingScreen(WorkspaceScreen):
 
     @property
     def assist(self) -> bool:
-        """Model suggestions and background re-ranking (off in tests: they load the embedding model)."""
+        """Model suggestions and automatic re-ranking (off in tests: they load the embedding model);
+        r and t re-rank either way."""
         return bool(getattr(self.app, "assist", True))
 
     @property
@@ -120,10 +125,15 @@ class LabelingScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def load_queue(self) -> None:
         seen = [a.external_id for a in self.items]
+        if self.in_review_queue:
+            self.post_message(self.review_page(seen, QUEUE_CHUNK))
+            return
         self.post_message(QueueLoaded(self.ws.queue(QUEUE_CHUNK, exclude=seen), QUEUE_CHUNK))
 
     @on(QueueLoaded)
     def add_items(self, message: QueueLoaded) -> None:
+        if self.in_review_queue:  # a page of the labeling queue asked for before a review queue was chosen
+            return
         self.done_loading = len(message.assets) < message.asked
         seen = {a.external_id for a in self.items}  # two loads may race (a re-rank and scrolling)
         more = [a for a in message.assets if a.external_id not in seen]
@@ -132,10 +142,10 @@ class LabelingScreen(WorkspaceScreen):
         self.render_review()
 
     @work(thread=True, group="suggestions", exit_on_error=False)
-    def load_suggestions(self, ids: list[str], refit: bool = False) -> None:
+    def load_suggestions(self, ids: list[str]) -> None:
         if not ids or not self.assist:
             return
-        self.post_message(SuggestionsReady(self.ws.suggestions(ids, refit=refit)))
+        self.post_message(SuggestionsReady(self.ws.suggestions(ids)))
 
     @on(SuggestionsReady)
     def add_suggestions(self, message: SuggestionsReady) -> None:
@@ -166,8 +176,7 @@ class LabelingScreen(WorkspaceScreen):
             if not self.items and not self.done_loading:
                 text.update("Loading the queue…")
             else:
-                text.update("Nothing left to label in the queue.\n\n"
-                            "Press e to export a dataset version, 3 to diff versions, 4 to tune a model.")
+                text.update(self.queue_end_text())
             answer.update("")
         else:
             m = asset.metadata
@@ -221,6 +230,9 @@ class LabelingScreen(WorkspaceScreen):
         return out
 
     def suggestion_text(self, asset: Asset | None) -> str:
+        note = self.note_text(asset)
+        if note is not None:
+            return note
         if not self.assist:
             return "[dim]suggestions are off[/dim]"
         if asset is None or asset.external_id not in self.suggestions:
@@ -234,7 +246,7 @@ class LabelingScreen(WorkspaceScreen):
             position += "+"
         every = self.retrain_every
         strategy = self.strategy or "-"
-        lines = [position, f"strategy: {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
+        lines = [self.queue_line(), position, f"strategy: {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
         if every and self.assist:
             lines.append(f"re-rank in {every - self.labels_given % every} labels")
         else:
@@ -318,6 +330,8 @@ class LabelingScreen(WorkspaceScreen):
             self.items.insert(target, asset)
         if event.kind == "label":
             self.labels_given = max(0, self.labels_given - 1)
+        elif event.kind == "confirm":
+            self.confirmed_here.pop(event.external_id, None)
         if target == self.index:
             self.render_review()
         self.index = target
@@ -388,7 +402,10 @@ class LabelingScreen(WorkspaceScreen):
     def rerank(self, refit: bool = False) -> None:
         """Re-rank the queue in the background; with ``refit`` the suggestions' model is refitted
         on the labels so far too (``retrain_every = 0`` refits it only when asked) and the reviews
-        kept on screen get new suggestions."""
+        kept on screen get new suggestions. In a review queue: that queue is built again."""
+        if self.in_review_queue:
+            self.rerank_review_queue(asked=refit)
+            return
         self.reranking = True
         self.render_review()
         kept = [a.external_id for a in self.items[:self.index + 1]] if refit and self.assist else None

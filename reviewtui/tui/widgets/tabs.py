@@ -20,9 +20,9 @@ class ScreenTab(Label):
 
 
 class ScreenTabs(Horizontal):
-    """One row: ``1 Status  2 Label  3 Diff  4 Tune  5 Summary`` and the workspace name on the right.
+    """One row: ``1 Status  2 Label ...  6 Quality`` and the workspace name on the right.
 
-    ``tabs`` are (mode, key, title) in order; ``function_keys`` shows F1-F5 instead of the digits
+    ``tabs`` are (mode, key, title) in order; ``function_keys`` shows F1, F2... instead of the digits
     (the labeling screen uses the digits for categories)."""
 
     def __init__(self, tabs: Sequence[tuple[str, str, str]], current: str, title: str = "",

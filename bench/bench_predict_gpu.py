@@ -1,0 +1,240 @@
+"""Prediction on a GPU near its limit: steady throughput of the saved ensemble, `reviewtui predict`
+over a million reviews, and the GPU's utilisation while it runs. One script, a few minutes.
+
+What it does, on the first GPU torch sees:
+
+1. a demo workspace of ``--reviews`` reviews (default 1,000,000; `reviewtui demo`), and the model
+   `reviewtui train` saves by default trained on its labeled version (seconds on a GPU);
+2. steady throughput of that model loaded in this process, tokenising included: the default
+   precision ("auto": a bf16 copy of the weights) and fp32, over ``--steady`` reviews after a
+   warm-up, with their label agreement; tokenising alone, for the bound it sets;
+3. `reviewtui predict --sentiment none` over the whole workspace as a fresh process (model
+   loading, reading the store and writing result.csv included), while a thread samples
+   ``nvidia-smi`` every 200 ms: wall time, and the GPU's utilisation during the run.
+
+Goals: >= 50,000 reviews/s steady on one H200-class GPU; the 1M-review predict in < 2 minutes.
+Prints a JSON record and the lines for docs/BENCHMARKS.md; ``--out DIR`` also writes them there.
+
+    python bench/bench_predict_gpu.py                       # the whole check
+    python bench/bench_predict_gpu.py --reviews 200000      # shorter
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")  # the Rust tokenizer may use every core
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def child_env() -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+
+
+class GpuSampler:
+    """Samples utilisation.gpu and memory.used of GPU 0 every ``every_ms`` with nvidia-smi's loop mode."""
+
+    def __init__(self, every_ms: int = 200) -> None:
+        self.every_ms = every_ms
+        self.samples: list[tuple[float, float, float]] = []  # (time, util %, memory MiB)
+        self._proc: subprocess.Popen | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> "GpuSampler":
+        exe = shutil.which("nvidia-smi")
+        if exe is None:
+            return self
+        self._proc = subprocess.Popen([exe, "-i", "0", "--query-gpu=utilization.gpu,memory.used",
+                                       "--format=csv,noheader,nounits", f"-lms={self.every_ms}"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        return self
+
+    def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        for line in self._proc.stdout:
+            try:
+                util, mem = (float(x) for x in line.strip().split(",")[:2])
+            except ValueError:
+                continue
+            self.samples.append((time.perf_counter(), util, mem))
+
+    def __exit__(self, *exc) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=5)
+
+    def summary(self, start: float | None = None, stop: float | None = None) -> dict:
+        rows = [(u, m) for t, u, m in self.samples if (start is None or t >= start) and (stop is None or t <= stop)]
+        if not rows:
+            return {"samples": 0}
+        utils = [u for u, _ in rows]
+        busy = [u for u in utils if u > 0]
+        return {"samples": len(rows), "mean_util": round(statistics.mean(utils), 1),
+                "median_util": statistics.median(utils), "max_util": max(utils),
+                "mean_util_while_busy": round(statistics.mean(busy), 1) if busy else 0.0,
+                "share_of_samples_busy": round(len(busy) / len(utils), 3), "peak_memory_mib": max(m for _, m in rows)}
+
+
+def make_workspace(root: Path, n: int) -> Path:
+    """The demo workspace (``Workspace.demo``, what `reviewtui demo` builds) with ``n`` reviews; its
+    labeled version is what the model trains on."""
+    from reviewtui.workspace import Workspace
+
+    t0 = time.perf_counter()
+    Workspace.demo(root, size=n).close()
+    log(f"demo workspace of {n:,} reviews in {time.perf_counter() - t0:.0f}s")
+    return root
+
+
+def train(root: Path, epochs: int | None = None) -> str:
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(root)
+    try:
+        t0 = time.perf_counter()
+        card = ws.train(name="gpu-bench", overwrite=True, training={"epochs": epochs} if epochs else None)
+        log(f"trained {card.name} in {time.perf_counter() - t0:.0f}s: test accuracy {card.metrics['accuracy']:.3f}, "
+            f"precision checks {card.precision_checks}")
+        return card.name
+    finally:
+        ws.close()
+
+
+def steady(root: Path, name: str, n: int) -> dict:
+    """Throughput of the loaded model over ``n`` of the workspace's reviews, as predict streams them."""
+    import numpy as np
+    import torch
+
+    from reviewtui.modeling.forward import GPU_PLAN
+    from reviewtui.modeling.inference import SavedClassifier
+
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(root)
+    try:
+        texts = [a.text for _, a in zip(range(n), ws.store.iter_assets())]
+    finally:
+        ws.close()
+    chunk = 2048
+    chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
+    cuda = torch.cuda.is_available()
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    out: dict = {"reviews": len(texts), "device": torch.cuda.get_device_name(0) if cuda else "cpu (dry run)"}
+    results = {}
+    for precision in ("auto", "fp32"):
+        clf = SavedClassifier.load(root / "models" / name, precision=precision)
+        list(clf.predict_chunks(chunks[:8]))  # warm-up: load, kernels, allocator
+        sync()
+        t0 = time.perf_counter()
+        proba = np.concatenate(list(clf.predict_chunks(chunks)))
+        sync()
+        seconds = time.perf_counter() - t0
+        out[f"{precision}_rps"] = round(len(texts) / seconds, 1)
+        out[f"{precision}_precision"] = clf.precision
+        results[precision] = proba.argmax(1)
+        log(f"steady {precision} ({clf.precision}): {len(texts) / seconds:,.0f} reviews/s")
+        del clf
+        if cuda:
+            torch.cuda.empty_cache()
+    out["agreement_auto_vs_fp32"] = float(np.mean(results["auto"] == results["fp32"]))
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(root / "models" / name))
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), GPU_PLAN.window):
+        tok(texts[i:i + GPU_PLAN.window], truncation=True, max_length=128, padding=False,
+            return_attention_mask=False, return_token_type_ids=False)
+    out["tokenise_only_rps"] = round(len(texts) / (time.perf_counter() - t0), 1)
+    log(f"tokenising alone: {out['tokenise_only_rps']:,.0f} reviews/s")
+    return out
+
+
+def predict_cli(root: Path) -> dict:
+    for sub in ("results",):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    with GpuSampler() as gpu:
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "reviewtui", "--workspace", str(root), "predict", "--sentiment",
+                              "none", "--model", "gpu-bench"], env=child_env(), capture_output=True, text=True)
+        t1 = time.perf_counter()
+    if out.returncode != 0:
+        raise SystemExit(f"reviewtui predict failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+    meta = json.loads((root / "results" / "result.json").read_text())
+    res = {"seconds": round(t1 - t0, 2), "rows": meta["rows"], "precision": meta.get("precision"),
+           "device": meta.get("device"), "inside_seconds": round(meta.get("seconds", 0.0), 2),
+           "gpu": gpu.summary(t0, t1)}
+    log(f"reviewtui predict over {meta['rows']:,} reviews: {res['seconds']:.1f}s wall ({meta.get('precision')}); "
+        f"GPU {res['gpu']}")
+    return res
+
+
+def lines(rec: dict) -> list[str]:
+    s, p = rec["steady"], rec["predict"]
+    g = p["gpu"]
+    return [
+        f"GPU prediction (`bench/bench_predict_gpu.py`), {rec['at']} on {s['device']}:",
+        f"- steady, tokenising included, {s['reviews']:,} reviews: {s['auto_rps']:,.0f} reviews/s in "
+        f"{s['auto_precision']} (fp32: {s['fp32_rps']:,.0f}); labels agree with fp32 on "
+        f"{s['agreement_auto_vs_fp32']:.2%}; tokenising alone {s['tokenise_only_rps']:,.0f} reviews/s "
+        f"(goal >= 50,000: {'met' if s['auto_rps'] >= 50_000 else 'not met'})",
+        f"- `reviewtui predict --sentiment none` over {p['rows']:,} reviews: {p['seconds']:.1f} s wall "
+        f"(goal < 120 s: {'met' if p['seconds'] < 120 else 'not met'}); GPU utilisation during the run: mean "
+        f"{g.get('mean_util')} %, {g.get('mean_util_while_busy')} % while busy, busy in "
+        f"{g.get('share_of_samples_busy', 0):.0%} of {g.get('samples')} samples, peak memory {g.get('peak_memory_mib')} MiB",
+    ]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reviews", type=int, default=1_000_000)
+    ap.add_argument("--steady", type=int, default=300_000, help="reviews for the steady throughput")
+    ap.add_argument("--work", type=Path, help="where the workspace goes (default a temp folder, removed)")
+    ap.add_argument("--out", type=Path, help="also write gpu_predict.json and gpu_predict.md here")
+    ap.add_argument("--epochs", type=int, help="train fewer epochs (default: [training]; throughput does not depend on it)")
+    ap.add_argument("--dry-run-on-cpu", action="store_true", help="run the steps without a GPU (a check of the script)")
+    args = ap.parse_args(argv)
+    import torch
+
+    if not torch.cuda.is_available() and not args.dry_run_on_cpu:
+        print("no GPU visible to torch: this benchmark measures GPU prediction; run it on a GPU machine")
+        return 2
+    work = args.work or Path(tempfile.mkdtemp(prefix="reviewtui-gpu-bench-"))
+    try:
+        root = make_workspace(work / "ws", args.reviews)
+        name = train(root, args.epochs)
+        rec = {"at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "torch": torch.__version__,
+               "steady": steady(root, name, min(args.steady, args.reviews)), "predict": predict_cli(root)}
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(rec, indent=2))
+    print("\n".join(lines(rec)))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "gpu_predict.json").write_text(json.dumps(rec, indent=2) + "\n")
+        (args.out / "gpu_predict.md").write_text("\n".join(lines(rec)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Rich output of the label-quality commands: the suspects table and the statistics (versions,
+authors, agreement). Cells and sentences come from :mod:`reviewtui.presentation`, as the app's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from reviewtui import presentation as say
+from reviewtui.cli.render import console, print_lines
+
+
+def suspects(report: Any, moved: Any | None = None) -> None:
+    con = console()
+    shown = report.top()
+    if shown:
+        t = Table(title=f"Labels that are probably wrong (top {len(shown)} of {len(report.suspects)})")
+        for title, key in say.SUSPECT_COLUMNS:
+            right = key in ("rank", "confidence")
+            t.add_column(title, justify="right" if right else "left", no_wrap=key != "reason",
+                         overflow="ellipsis" if key != "reason" else "fold",
+                         max_width=16 if key in ("id", "label", "suggested") else None,
+                         ratio=1 if key == "reason" else None)
+        for rank, s in enumerate(shown, start=1):
+            t.add_row(*say.suspect_cells(s, rank))
+        con.print(t)
+    print_lines([say.suspects_sentence(report)], con)
+    if moved is not None:
+        print_lines([say.to_review_sentence(moved)], con)
+
+
+def stats(st: Any, taxonomy: Any, moved: Any | None = None) -> None:
+    con = console()
+    if st.versions:
+        t = Table(title="Dataset versions (against the one before)")
+        columns = [(title, key) for title, key in say.VERSION_STATS_COLUMNS if key != "transitions"]
+        for title, key in columns:
+            t.add_column(title, justify="left" if key == "version" else "right", no_wrap=True)
+        for v in st.versions:
+            t.add_row(*say.version_stats_cells(v)[:len(columns)])
+        con.print(t)
+        print_lines([f"{v.parent} → {v.name}: {say.transitions_text(v.transitions, None)}"
+                     for v in st.versions if v.transitions], con)
+    else:
+        print_lines(["No dataset version yet: export one with reviewtui export."], con)
+    if st.authors:
+        t = Table(title="Authors (people's labels; s/label: the median)")
+        for title, key in say.AUTHOR_STATS_COLUMNS:
+            t.add_column(title, justify="left" if key == "author" else "right", no_wrap=key != "author")
+        for a in st.authors:
+            t.add_row(*say.author_stats_cells(a))
+        con.print(t)
+    else:
+        print_lines(["No label from a person yet (imports and models do not count)."], con)
+    ag = st.agreement
+    print_lines([say.agreement_sentence(ag)], con)
+    if ag.assets:
+        names = dict(zip(taxonomy.keys, say.category_names(taxonomy.keys, taxonomy)))
+        t = Table(title="Agreement per category")
+        for col in ("category", "labels", "specific", "κ", ""):
+            t.add_column(col, justify="left" if col in ("category", "") else "right", no_wrap=True)
+        for c in ag.per_category:
+            if c.ratings:
+                cells = say.category_agreement_cells(c, names.get(c.category, c.category))
+                t.add_row(*cells, say.bar(c.specific or 0.0, 1.0, 20))
+        con.print(t)
+        if len(ag.pairs) > 1:
+            t = Table(title="Agreement per pair of authors")
+            for col in ("authors", "reviews", "observed", "Cohen's κ"):
+                t.add_column(col, justify="left" if col == "authors" else "right")
+            for p in ag.pairs:
+                t.add_row(f"{p.a} · {p.b}", str(p.assets), say.percent(p.observed), say.number(p.kappa, 2))
+            con.print(t)
+        if ag.disagreements:
+            first = ag.disagreements[:10]
+            con.print(Text("Disagreements: " + "; ".join(f"{d.external_id} ({say.disagreement_reason(d.labels)})"
+                                                        for d in first)
+                           + (f" … {len(ag.disagreements) - len(first)} more" if len(ag.disagreements) > 10 else "")))
+    if moved is not None:
+        print_lines([say.to_review_sentence(moved)], con)

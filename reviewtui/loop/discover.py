@@ -1,0 +1,353 @@
+"""Discovering new categories: clusters of chosen reviews, named by their distinctive words.
+
+:func:`discover` clusters the embeddings of a selection of reviews (the "other" category, the
+low-confidence predictions, one app version; see the ``select_*`` functions) and describes each
+cluster by its size, its most distinctive words and the reviews nearest its centre.
+
+How the clustering is chosen, per selection: HDBSCAN (on a 30-dimensional PCA of the
+embeddings, clusters of at least ``min_cluster_size``, by default 1 % of the selection and at
+least 5) finds dense themes and leaves the rest
+unclustered; k-means, with k from 2 to 15 chosen by the best silhouette (cosine), puts every
+review in a cluster. HDBSCAN is kept when it finds at least two clusters covering at least
+``MIN_COVERAGE`` of the selection and its silhouette (on the clustered reviews) is higher than
+k-means'; otherwise k-means. The result says which was used and why.
+
+Words: class-based TF-IDF (as in BERTopic): each cluster's reviews are one document, and the rest
+of the corpus (``background``) one more, so a word scores high when it is frequent in the cluster
+and rare elsewhere. ``new_in_version`` clusters a version's reviews together with those of the
+versions before it and ranks the clusters by how much their share grew.
+
+:func:`category_from_cluster` is the pure step behind "make this cluster a category": the new
+taxonomy entries and the queue priorities for the cluster's unlabeled reviews. Nothing is labeled.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from reviewtui.config import KEY_RE, Taxonomy, category_key
+from reviewtui.errors import ReviewtuiError
+
+MIN_COVERAGE = 0.3  # HDBSCAN must cluster at least this share of the selection to be chosen
+K_RANGE = (2, 15)
+PCA_DIMS = 30
+SILHOUETTE_SAMPLE = 3000
+TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_']+\b"
+PALETTE = ("#1ABC9C", "#D35400", "#C0392B", "#7F8C8D", "#2980B9", "#8E44AD", "#27AE60", "#F39C12")
+
+
+@dataclass
+class Cluster:
+    """One cluster: its members (``external_ids``, nearest the centre first), their count, the
+    most distinctive ``words``, and a few ``examples`` (external id, text) nearest the centre.
+    ``share``/``previous_share``/``growth`` are set by :func:`new_in_version`."""
+
+    id: int
+    size: int
+    words: list[str]
+    external_ids: list[str]
+    examples: list[tuple[str, str]]
+    share: float | None = None
+    previous_share: float | None = None
+    growth: float | None = None
+
+    @property
+    def name(self) -> str:
+        return ", ".join(self.words[:3]) if self.words else f"cluster {self.id + 1}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "size": self.size, "words": self.words,
+                "examples": [{"id": i, "text": t} for i, t in self.examples], "share": self.share,
+                "previous_share": self.previous_share, "growth": self.growth, "external_ids": self.external_ids}
+
+
+@dataclass
+class Discovery:
+    """The clusters of one selection, ranked (by size, or by growth for a version), and how they
+    were made. ``unclustered`` counts the reviews HDBSCAN left out (0 for k-means)."""
+
+    selection: str
+    clusters: list[Cluster]
+    method: str
+    reason: str
+    silhouette: float | None
+    size: int
+    unclustered: int = 0
+    compared_with: int = 0  # reviews of the earlier versions (new_in_version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"selection": self.selection, "method": self.method, "reason": self.reason,
+                "silhouette": self.silhouette, "size": self.size, "unclustered": self.unclustered,
+                "compared_with": self.compared_with, "clusters": [c.to_dict() for c in self.clusters]}
+
+
+# --- clustering ----------------------------------------------------------------------------------
+def _silhouette(X: np.ndarray, labels: np.ndarray, seed: int) -> float | None:
+    from sklearn.metrics import silhouette_score
+
+    if len(set(labels.tolist())) < 2 or len(labels) < 3:
+        return None
+    size = min(len(labels), SILHOUETTE_SAMPLE)
+    return float(silhouette_score(X, labels, metric="cosine", sample_size=size, random_state=seed))
+
+
+def kmeans_by_silhouette(X: np.ndarray, *, k_range: tuple[int, int] = K_RANGE,
+                         seed: int = 0) -> tuple[np.ndarray, int, float]:
+    """(labels, k, silhouette) of the k-means clustering with the best cosine silhouette over
+    ``k_range`` (inclusive; capped at a tenth of the rows)."""
+    from sklearn.cluster import KMeans
+
+    n = len(X)
+    hi = max(2, min(k_range[1], n // 10))
+    best: tuple[float, int, np.ndarray] | None = None
+    for k in range(max(2, k_range[0]), hi + 1):
+        labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(X).labels_
+        s = _silhouette(X, labels, seed)
+        if s is not None and (best is None or s > best[0]):
+            best = (s, k, labels)
+    if best is None:
+        return np.zeros(n, dtype=int), 1, 0.0
+    return best[2].astype(int), best[1], best[0]
+
+
+def hdbscan_labels(X: np.ndarray, *, min_cluster_size: int, seed: int = 0) -> np.ndarray:
+    """HDBSCAN labels (-1 = not in a cluster) on a PCA of ``X`` to ``PCA_DIMS`` dimensions."""
+    from sklearn.cluster import HDBSCAN
+    from sklearn.decomposition import PCA
+
+    Z = X
+    if X.shape[1] > PCA_DIMS and len(X) > PCA_DIMS:
+        Z = PCA(n_components=PCA_DIMS, random_state=seed).fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return HDBSCAN(min_cluster_size=int(min_cluster_size)).fit(Z).labels_.astype(int)
+
+
+def cluster(X: np.ndarray, *, seed: int = 0, min_cluster_size: int | None = None,
+            method: str = "auto") -> tuple[np.ndarray, str, str, float | None]:
+    """(labels, method, reason, silhouette) for the rows of ``X`` (unit embeddings). ``method``:
+    "auto" (the rule in the module docstring), "hdbscan" or "kmeans". Labels are -1 for rows no
+    cluster holds."""
+    X = np.asarray(X, dtype=np.float32)
+    n = len(X)
+    if n < 4:
+        return np.zeros(n, dtype=int), "none", "too few reviews to cluster: one group", None
+    mcs = int(min_cluster_size or max(5, n // 100))
+    km_labels = km_k = km_sil = None
+    if method in ("auto", "kmeans"):
+        km_labels, km_k, km_sil = kmeans_by_silhouette(X, seed=seed)
+        if method == "kmeans":
+            return km_labels, "kmeans", f"k-means, k = {km_k} by silhouette ({km_sil:.3f})", km_sil
+    hd = hdbscan_labels(X, min_cluster_size=mcs, seed=seed)
+    kept = hd >= 0
+    n_clusters = len(set(hd[kept].tolist()))
+    hd_sil = _silhouette(X[kept], hd[kept], seed) if n_clusters >= 2 else None
+    coverage = float(kept.mean())
+    if method == "hdbscan":
+        return (hd, "hdbscan", f"HDBSCAN, min cluster size {mcs}: {n_clusters} clusters, {coverage:.0%} clustered",
+                hd_sil)
+    assert km_labels is not None and km_sil is not None
+    if n_clusters >= 2 and coverage >= MIN_COVERAGE and hd_sil is not None and hd_sil > km_sil:
+        return hd, "hdbscan", (f"HDBSCAN ({n_clusters} clusters, {coverage:.0%} clustered, silhouette {hd_sil:.3f}) "
+                               f"over k-means (k = {km_k}, silhouette {km_sil:.3f})"), hd_sil
+    why = (f"HDBSCAN found {n_clusters} clusters covering {coverage:.0%}" +
+           (f" with silhouette {hd_sil:.3f}" if hd_sil is not None else ""))
+    return km_labels, "kmeans", f"k-means, k = {km_k} by silhouette ({km_sil:.3f}); {why}", km_sil
+
+
+# --- words ---------------------------------------------------------------------------------------
+def distinctive_words(groups: Sequence[Sequence[str]], background: Sequence[str], *, top: int = 6) -> list[list[str]]:
+    """For each group of texts, its ``top`` terms (words and two-word phrases, English stop words
+    left out) by class-based TF-IDF against the other groups and ``background`` (the rest of the
+    corpus, one more class): tf = the term's share of the group's terms, idf = log(1 + A / f) with
+    A the mean number of terms per class and f the term's count over all classes. A phrase makes
+    the single words inside it redundant, so they are dropped from the same list."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs = [" \n ".join(g) for g in groups] + [" \n ".join(background)]
+    if not any(d.strip() for d in docs):
+        return [[] for _ in groups]
+    vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, lowercase=True)
+    try:
+        counts = vec.fit_transform(docs).astype(np.float64).toarray()
+    except ValueError:  # nothing but stop words
+        return [[] for _ in groups]
+    terms = vec.get_feature_names_out()
+    totals = counts.sum(axis=1, keepdims=True)
+    tf = counts / np.where(totals > 0, totals, 1.0)
+    A = counts.sum() / len(docs)
+    idf = np.log(1.0 + A / np.maximum(counts.sum(axis=0), 1.0))
+    score = tf * idf
+    out: list[list[str]] = []
+    for g in range(len(groups)):
+        # a term must occur in at least two of the group's reviews (or be its only review's)
+        min_docs = 2 if len(groups[g]) > 2 else 1
+        order = np.argsort(-score[g])
+        words: list[str] = []
+        for j in order:
+            if score[g, j] <= 0 or len(words) >= top:
+                break
+            term = str(terms[j])
+            if sum(1 for t in groups[g] if re.search(rf"\b{re.escape(term)}\b", t.lower())) < min_docs:
+                continue
+            if any(term in w.split() or w in term.split() for w in words if " " in w or " " in term):
+                continue  # "new design" already says "design"
+            words.append(term)
+        out.append(words)
+    return out
+
+
+# --- discover ------------------------------------------------------------------------------------
+def _clusters_from_labels(labels: np.ndarray, ids: Sequence[str], texts: Sequence[str], X: np.ndarray,
+                          background: Sequence[str], n_examples: int) -> list[Cluster]:
+    found = sorted(set(labels.tolist()) - {-1})
+    groups = [[texts[i] for i in np.flatnonzero(labels == c)] for c in found]
+    words = distinctive_words(groups, background)
+    out = []
+    for rank, c in enumerate(found):
+        members = np.flatnonzero(labels == c)
+        centre = X[members].mean(axis=0)
+        order = members[np.argsort(-(X[members] @ centre), kind="stable")]
+        out.append(Cluster(rank, len(members), words[rank], [ids[i] for i in order],
+                           [(ids[i], texts[i]) for i in order[:n_examples]]))
+    return out
+
+
+def discover(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, *, background: Sequence[str] = (),
+             selection: str = "", seed: int = 0, method: str = "auto", min_cluster_size: int | None = None,
+             n_examples: int = 3) -> Discovery:
+    """Cluster the selected reviews (``ids``/``texts``/``embeddings`` aligned) and describe each
+    cluster against ``background`` (texts of the rest of the corpus). Clusters come largest first.
+    Raises ReviewtuiError for an empty selection."""
+    X = np.asarray(embeddings, dtype=np.float32)
+    if len(ids) == 0:
+        raise ReviewtuiError(f"nothing to discover in {selection or 'the selection'}: it has no reviews")
+    if not (len(ids) == len(texts) == len(X)):
+        raise ReviewtuiError(f"discover: {len(ids)} ids, {len(texts)} texts and {len(X)} embeddings")
+    labels, used, reason, sil = cluster(X, seed=seed, min_cluster_size=min_cluster_size, method=method)
+    clusters = _clusters_from_labels(labels, ids, texts, X, background, n_examples)
+    clusters.sort(key=lambda c: (-c.size, c.id))
+    for i, c in enumerate(clusters):
+        c.id = i
+    return Discovery(selection, clusters, used, reason, sil, len(ids), int((labels < 0).sum()))
+
+
+def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, versions: Sequence[str | None],
+                   version: str, *, background: Sequence[str] = (), seed: int = 0, method: str = "auto",
+                   min_cluster_size: int | None = None, n_examples: int = 3,
+                   max_previous: int | None = None) -> Discovery:
+    """What is new in ``version``: its reviews and those of every earlier version (ordered as
+    versions: 4.10 after 4.9; ``4.5`` matches 4.5.x; blank versions are left out) are clustered
+    together; each cluster's ``share`` of the version's reviews is compared with its share of the
+    earlier ones, and clusters are ranked by the growth (share - previous share). The clusters hold
+    only the version's reviews. ``max_previous`` caps the earlier reviews (a seeded sample).
+    Raises ReviewtuiError when the version has no reviews or nothing came before it."""
+    from reviewtui.app_version import version_key
+
+    X = np.asarray(embeddings, dtype=np.float32)
+    wanted = str(version).strip().lstrip("vV")
+    depth = len(wanted.split("."))
+    groups = [None if not v or not str(v).strip() else ".".join(str(v).strip().split(".")[:depth]) for v in versions]
+    this = np.array([g == wanted for g in groups])
+    wanted_key = version_key(wanted)
+    before = np.array([g is not None and g != wanted and version_key(g) < wanted_key for g in groups])
+    if not this.any():
+        known = sorted({g for g in groups if g}, key=version_key)
+        raise ReviewtuiError(f"no reviews of version {wanted}; the versions are {', '.join(known[-8:]) or 'none'}")
+    if not before.any():
+        raise ReviewtuiError(f"no reviews of a version before {wanted}: nothing to compare with")
+    prev_idx = np.flatnonzero(before)
+    if max_previous is not None and len(prev_idx) > max_previous:
+        prev_idx = np.sort(np.random.default_rng(seed).choice(prev_idx, size=max_previous, replace=False))
+    this_idx = np.flatnonzero(this)
+    both = np.concatenate([this_idx, prev_idx])
+    labels, used, reason, sil = cluster(X[both], seed=seed, min_cluster_size=min_cluster_size, method=method)
+    lab_this, lab_prev = labels[:len(this_idx)], labels[len(this_idx):]
+    sel_ids = [ids[i] for i in this_idx]
+    sel_texts = [texts[i] for i in this_idx]
+    # words against the earlier versions' reviews and the rest of the corpus
+    bg = [texts[i] for i in prev_idx] + list(background)
+    clusters = _clusters_from_labels(lab_this, sel_ids, sel_texts, X[this_idx], bg, n_examples)
+    found = sorted(set(lab_this.tolist()) - {-1})
+    for c, lab in zip(clusters, found):
+        c.share = float((lab_this == lab).mean())
+        c.previous_share = float((lab_prev == lab).mean())
+        c.growth = c.share - c.previous_share
+    clusters.sort(key=lambda c: (-(c.growth or 0.0), -c.size))
+    for i, c in enumerate(clusters):
+        c.id = i
+    return Discovery(f"new in version {wanted}", clusters, used, reason, sil, len(this_idx),
+                     int((lab_this < 0).sum()), len(prev_idx))
+
+
+# --- selections ----------------------------------------------------------------------------------
+def select_labeled(store, keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(external ids, texts) of the non-skipped assets labeled with one of ``keys`` (for the
+    "other" selection: the taxonomy's categories that are not trained on)."""
+    wanted = set(keys)
+    pairs = [(a.external_id, a.text) for a in store.iter_assets(labeled=True, skipped=False) if a.label in wanted]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def select_low_confidence(predictions: Mapping[str, tuple[str, float]], threshold: float = 0.5) -> list[str]:
+    """External ids whose predicted category has a probability below ``threshold``, least sure first."""
+    low = [(conf, i) for i, (_, conf) in predictions.items() if conf < threshold]
+    return [i for _, i in sorted(low)]
+
+
+def latest_version(versions: Sequence[str | None], depth: int = 2) -> str | None:
+    """The latest of ``versions`` cut to ``depth`` parts (4.10 after 4.9); None when none is set."""
+    from reviewtui.app_version import version_key
+
+    cut = {".".join(str(v).strip().split(".")[:depth]) for v in versions if v and str(v).strip()}
+    return max(cut, key=version_key) if cut else None
+
+
+# --- a cluster becomes a category ----------------------------------------------------------------
+@dataclass(frozen=True)
+class NewCategoryPlan:
+    """What making a cluster a category changes: ``categories`` is the whole new taxonomy list
+    (``Config.set_categories`` takes it), ``category`` the added entry, ``priorities`` the queue
+    priorities for the cluster's reviews still to label (nearest the centre highest, above every
+    priority now in the queue), ``already_labeled`` the cluster's reviews that keep their label."""
+
+    category: dict[str, Any]
+    categories: list[dict[str, Any]]
+    priorities: dict[str, int]
+    already_labeled: list[str] = field(default_factory=list)
+
+
+def category_from_cluster(taxonomy: Taxonomy, cluster: Cluster, *, unlabeled: Sequence[str],
+                          name: str | None = None, key: str | None = None, train: bool = True,
+                          top_priority: int = 0, n_examples: int = 3) -> NewCategoryPlan:
+    """The plan to turn ``cluster`` into a category of ``taxonomy``: named ``name`` (default: its
+    first distinctive words), described by its words, with the texts nearest its centre as
+    examples (they seed zero-shot suggestions for it; edit them in reviewtui.toml). Its members
+    in ``unlabeled`` (the ids still in the queue) get priorities above ``top_priority`` (the
+    highest priority in the queue now), nearest the centre first, so the labeling queue serves them
+    next. Nothing is labeled. Raises ReviewtuiError for a key that exists or is malformed."""
+    name = (name or (cluster.words[0].capitalize() if cluster.words else f"Cluster {cluster.id + 1}")).strip()
+    key = (key or category_key(name)).strip().upper()
+    if not name or not KEY_RE.match(key):
+        raise ReviewtuiError(f"category key {key!r} must be UPPER_SNAKE_CASE (give --key or another name)")
+    if key in taxonomy.keys:
+        raise ReviewtuiError(f"the taxonomy already has a category {key!r}: choose another name or key")
+    if taxonomy.resolve(name) is not None:
+        raise ReviewtuiError(f"the taxonomy already has a category named {name!r}: choose another name")
+    colour = next((c for c in PALETTE if c not in {cat.colour for cat in taxonomy}), PALETTE[0])
+    entry: dict[str, Any] = {"key": key, "name": name, "colour": colour, "train": bool(train)}
+    if cluster.words:
+        entry["description"] = "Reviews about " + ", ".join(cluster.words) + "."
+    examples = [t for _, t in cluster.examples[:n_examples]]
+    if examples:
+        entry["examples"] = examples
+    queue = set(str(i) for i in unlabeled)
+    todo = [i for i in cluster.external_ids if i in queue]
+    priorities = {i: int(top_priority) + len(todo) - r for r, i in enumerate(todo)}
+    labeled = [i for i in cluster.external_ids if i not in queue]
+    return NewCategoryPlan(entry, taxonomy.to_list() + [entry], priorities, labeled)

@@ -1,0 +1,289 @@
+"""Finding what to label: full-text search and filters over the queue, and bulk labels.
+
+The search runs on the store's FTS5 index (``assets_fts``, kept in sync by triggers on every write
+to the assets). A query is FTS5 syntax when it parses as such (``paywall OR "free trial"``,
+``crash*``, ``dark NOT mode``); anything else — an apostrophe, a hyphen, an unbalanced quote — is
+searched as plain words that must all appear, so user input never raises an SQL error.
+
+Filters narrow the same query: stars, app, app version (``4.5`` matches 4.5.x), date range,
+status, label, and — from the predictions stored with :meth:`LocalStore.set_predictions` after a
+refit or a predict run, so the CLI and the app see the same ones — predicted category and
+confidence range. Everything runs as one SQL query; the result is external ids in queue order
+(priority first), so a filtered queue is labeled in the order the strategy ranked it.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+from reviewtui.config import Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import STATUSES, AssetQuery, LabelRow, LocalStore
+
+QUEUE_STATUSES = ("TODO", "ONGOING")
+FILTER_KEYS = ("stars", "app", "version", "date", "from", "to", "status", "label", "predicted", "confidence")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+_CHECK_DB: sqlite3.Connection | None = None
+_CHECK_LOCK = threading.Lock()
+
+
+def _valid_fts(text: str) -> bool:
+    """Whether ``text`` parses as an FTS5 query (tried on an empty in-memory FTS5 table)."""
+    global _CHECK_DB
+    with _CHECK_LOCK:
+        if _CHECK_DB is None:
+            _CHECK_DB = sqlite3.connect(":memory:", check_same_thread=False)
+            _CHECK_DB.execute("CREATE VIRTUAL TABLE t USING fts5(text)")
+        try:
+            _CHECK_DB.execute("SELECT rowid FROM t WHERE t MATCH ?", (text,)).fetchall()
+            return True
+        except sqlite3.OperationalError:
+            return False
+
+
+def plain_words(text: str) -> str:
+    """``text`` as an FTS5 query in which every word must appear: each whitespace-separated part
+    becomes a quoted string (inner quotes doubled), so no character has a syntax meaning."""
+    parts = [p for p in str(text).split() if p.strip()]
+    return " AND ".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
+def fts_query(text: str | None) -> str | None:
+    """The FTS5 query to run for what the user typed: ``text`` itself when it is valid FTS5 syntax
+    with at least one word, else :func:`plain_words` of it; None for a blank search."""
+    if text is None or not str(text).strip():
+        return None
+    text = str(text).strip()
+    return text if _valid_fts(text) else (plain_words(text) or None)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """A search and filters over the assets. ``statuses`` default to the queue (TODO, ONGOING, not
+    skipped, no label); empty ``statuses`` with ``queue_only=False`` means every asset.
+    ``predicted``/``confidence`` need stored predictions when the filter is applied."""
+
+    search: str | None = None
+    stars: tuple[int, ...] = ()
+    apps: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+    statuses: tuple[str, ...] = QUEUE_STATUSES
+    queue_only: bool = True
+    labels: tuple[str, ...] = ()
+    predicted: tuple[str, ...] = ()
+    confidence: tuple[float, float] | None = None
+
+    @property
+    def needs_predictions(self) -> bool:
+        return bool(self.predicted) or self.confidence is not None
+
+    def asset_query(self) -> AssetQuery:
+        """The store's part of the filter (everything but predicted category and confidence)."""
+        return AssetQuery(match=fts_query(self.search), statuses=tuple(self.statuses),
+                          skipped=False if self.queue_only else None, labeled=False if self.queue_only else None,
+                          labels=tuple(self.labels), stars=tuple(self.stars), apps=tuple(self.apps),
+                          versions=tuple(self.versions), date_from=self.date_from, date_to=self.date_to,
+                          predicted=tuple(self.predicted), confidence=self.confidence)
+
+    def describe(self) -> str:
+        """One line naming what the filter keeps, for the screen's header and the CLI."""
+        bits = []
+        if self.search:
+            bits.append(f"search {self.search!r}")
+        if self.stars:
+            bits.append("stars " + ",".join(map(str, self.stars)))
+        if self.apps:
+            bits.append("app " + ",".join(self.apps))
+        if self.versions:
+            bits.append("version " + ",".join(self.versions))
+        if self.date_from or self.date_to:
+            bits.append(f"date {self.date_from or '…'}..{self.date_to or '…'}")
+        if tuple(self.statuses) != QUEUE_STATUSES or not self.queue_only:
+            bits.append("status " + (",".join(self.statuses) if self.statuses else "all"))
+        if self.labels:
+            bits.append("label " + ",".join(self.labels))
+        if self.predicted:
+            bits.append("predicted " + ",".join(self.predicted))
+        if self.confidence is not None:
+            bits.append(f"confidence {self.confidence[0]:g}-{self.confidence[1]:g}")
+        return "; ".join(bits) if bits else "the whole queue"
+
+
+def _ints(value: str, key: str) -> tuple[int, ...]:
+    out: list[int] = []
+    for part in value.split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
+        try:
+            if m:
+                lo, hi = int(m.group(1)), int(m.group(2))
+                if lo > hi:
+                    raise ValueError
+                out += list(range(lo, hi + 1))
+            else:
+                out.append(int(part))
+        except ValueError:
+            raise ReviewtuiError(f"filter {key}={value!r}: write stars as 1-5, a range 1-2 or a list 1,2") from None
+    if any(not 1 <= v <= 5 for v in out):
+        raise ReviewtuiError(f"filter {key}={value!r}: stars go from 1 to 5")
+    return tuple(sorted(set(out)))
+
+
+def _date(value: str, key: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not DATE_RE.match(value):
+        raise ReviewtuiError(f"filter {key}={value!r}: write dates as YYYY-MM-DD")
+    return value
+
+
+def _confidence(value: str) -> tuple[float, float]:
+    v = value.strip()
+    try:
+        if v.startswith("<"):
+            lo, hi = 0.0, float(v.lstrip("<="))
+        elif v.startswith(">"):
+            lo, hi = float(v.lstrip(">=")), 1.0
+        elif "-" in v[1:]:
+            a, b = v.split("-", 1) if not v.startswith("-") else ("", v)
+            lo, hi = float(a), float(b)
+        else:
+            raise ValueError
+    except ValueError:
+        raise ReviewtuiError(f"filter confidence={value!r}: write a range 0.2-0.6, <0.5 or >0.9") from None
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ReviewtuiError(f"filter confidence={value!r}: the range must lie within 0-1, low before high")
+    return lo, hi
+
+
+def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | None = None) -> QueueFilter:
+    """A :class:`QueueFilter` from ``KEY=VALUE`` strings (``reviewtui queue --filter``, the screen's
+    filter box): ``stars=1-2``, ``app=NAME[,NAME]``, ``version=4.5``, ``date=2025-01-01..2025-03-31``
+    (or ``from=``/``to=``), ``status=TODO,LABELED`` or ``status=all``, ``label=KEY``,
+    ``predicted=KEY[,KEY]``, ``confidence=0-0.6`` (or ``<0.6``, ``>0.9``). Category names may be
+    written as names or keys. Raises ReviewtuiError naming the bad item and the known keys."""
+    f = QueueFilter(search=search.strip() if search and search.strip() else None)
+    for item in items:
+        if "=" not in item:
+            raise ReviewtuiError(f"filter {item!r}: write KEY=VALUE with KEY one of {', '.join(FILTER_KEYS)}")
+        key, value = (s.strip() for s in item.split("=", 1))
+        key = key.lower()
+        if key not in FILTER_KEYS:
+            raise ReviewtuiError(f"unknown filter {key!r}: use one of {', '.join(FILTER_KEYS)}")
+        if not value:
+            raise ReviewtuiError(f"filter {key}= needs a value")
+        values = tuple(v.strip() for v in value.split(",") if v.strip())
+        if key == "stars":
+            f = replace(f, stars=_ints(value, key))
+        elif key == "app":
+            f = replace(f, apps=values)
+        elif key == "version":
+            f = replace(f, versions=tuple(v.lstrip("vV") for v in values))
+        elif key == "date":
+            if ".." not in value:
+                day = _date(value, key)
+                f = replace(f, date_from=day, date_to=day)
+            else:
+                a, b = value.split("..", 1)
+                f = replace(f, date_from=_date(a, key), date_to=_date(b, key))
+        elif key == "from":
+            f = replace(f, date_from=_date(value, key))
+        elif key == "to":
+            f = replace(f, date_to=_date(value, key))
+        elif key == "status":
+            if value.lower() == "all":
+                f = replace(f, statuses=(), queue_only=False)
+            else:
+                statuses = tuple(v.upper() for v in values)
+                bad = [s for s in statuses if s not in STATUSES]
+                if bad:
+                    raise ReviewtuiError(f"filter status={value!r}: unknown {', '.join(bad)}; use "
+                                         f"{', '.join(STATUSES)} or all")
+                f = replace(f, statuses=statuses, queue_only=set(statuses) <= set(QUEUE_STATUSES))
+        elif key == "label":
+            f = replace(f, labels=tuple(taxonomy.require(v, "filter label=") for v in values),
+                        queue_only=False, statuses=f.statuses if f.statuses != QUEUE_STATUSES else ())
+        elif key == "predicted":
+            f = replace(f, predicted=tuple(taxonomy.require(v, "filter predicted=") for v in values))
+        elif key == "confidence":
+            f = replace(f, confidence=_confidence(value))
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise ReviewtuiError(f"filter date: {f.date_from} is after {f.date_to}")
+    return f
+
+
+@dataclass
+class FoundAssets:
+    """What a filtered search found: ``ids`` in queue order, how many there are (``total``; the
+    ids may stop at a limit), and how long it took."""
+
+    ids: list[str]
+    total: int
+    filter: QueueFilter
+    seconds: float = 0.0
+
+
+def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> FoundAssets:
+    """The assets ``flt`` keeps, in queue order (the first ``limit`` of them, with the total).
+    Raises ReviewtuiError when the predicted-category or confidence filter is asked for while the
+    store holds no predictions."""
+    t0 = time.perf_counter()
+    if flt.needs_predictions and store.prediction_count() == 0:
+        raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
+                             "(r in the labeling screen, or `reviewtui queue`) or run `reviewtui predict` first")
+    q = flt.asset_query()
+    if limit is not None:
+        total = store.count_ids(q)
+        ids = store.find_ids(q, limit=limit)
+    else:
+        ids = store.find_ids(q)
+        total = len(ids)
+    return FoundAssets(ids, total, flt, time.perf_counter() - t0)
+
+
+def predictions_from_proba(ids: Sequence[str], proba, classes: Sequence[str]) -> dict[str, tuple[str, float]]:
+    """external id -> (most probable class, its probability) from an (N, K) probability array."""
+    import numpy as np
+
+    p = np.asarray(proba)
+    if len(p) == 0:
+        return {}
+    j = p.argmax(axis=1)
+    return {str(i): (str(classes[int(k)]), float(p[n, int(k)])) for n, (i, k) in enumerate(zip(ids, j))}
+
+
+@dataclass(frozen=True)
+class BulkLabel:
+    """What :func:`bulk_label` wrote: one label event per changed asset, in one transaction."""
+
+    category: str
+    recorded: int
+    unchanged: int
+    external_ids: list[str] = field(default_factory=list)
+
+
+def bulk_label(store: LocalStore, taxonomy: Taxonomy, external_ids: Sequence[str], category: str, *,
+               expected: int, author: str = "local", status: str = "LABELED") -> BulkLabel:
+    """Label every asset of ``external_ids`` with ``category``: each gets its own label event (so
+    undo and the history treat them one by one), all in one transaction. ``expected`` is the count
+    the user confirmed; when the set has changed since (another labeler, a re-rank), nothing is
+    written and ReviewtuiError says so. An asset already carrying that label and status is left
+    as it is (counted in ``unchanged``)."""
+    key = taxonomy.require(category, "bulk label")
+    ids = list(dict.fromkeys(str(i) for i in external_ids))
+    if not ids:
+        raise ReviewtuiError("nothing to label: the filter matches no review")
+    if len(ids) != int(expected):
+        raise ReviewtuiError(f"the filtered set has {len(ids)} reviews now, not the {expected} you confirmed; "
+                             "nothing was labeled: look at the set again and confirm its new count")
+    recorded, unchanged = store.add_labels([LabelRow(i, key, author, "human", status=status) for i in ids])
+    return BulkLabel(key, recorded, unchanged, ids)

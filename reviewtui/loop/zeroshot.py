@@ -1,0 +1,231 @@
+"""Zero-shot suggestions: a category's description and examples against each review's embedding.
+
+Each training category with a ``description`` or ``examples`` in the taxonomy gets a prototype:
+the normalised mean of the embeddings of "Name: description" and of each example (the category's
+name alone when it has neither). A review's score for a category is its cosine similarity with the
+prototype, minus that category's mean similarity over the pool of reviews given at fit time
+(centering: some prototypes are closer to every review than others, and without it those
+categories swallow the predictions). Scores become probabilities by a softmax with a temperature;
+with labels, :meth:`ZeroShotModel.calibrate` fits the temperature to them (temperature scaling,
+Guo et al. 2017).
+
+With labels the quick model takes over; :func:`blend` mixes the two while labels are few
+(weight ``n / (n + prior_labels)`` on the quick model after ``n`` training labels), and
+:func:`zero_shot_batch` is the first batch when there is no label at all: spread over the
+categories the zero-shot model predicts, and inside each over the embedding space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from reviewtui.config import Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.modeling.metrics import softmax
+from reviewtui.settings import ActiveLearningSettings
+
+# centred cosine similarities differ by ~0.05-0.2 between categories
+DEFAULT_TEMPERATURE = ActiveLearningSettings().zero_shot_temperature
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n > 0, n, 1.0)
+
+
+def category_texts(taxonomy: Taxonomy) -> dict[str, list[str]]:
+    """key -> the texts that describe each training category: "Name: description" and the
+    examples; the name alone when the category has neither."""
+    out: dict[str, list[str]] = {}
+    for key in taxonomy.training_keys:
+        c = taxonomy.get(key)
+        texts = [f"{c.name}: {c.description}"] if c.description else []
+        texts += list(c.examples)
+        out[key] = texts or [c.name]
+    return out
+
+
+def described(taxonomy: Taxonomy) -> list[str]:
+    """Keys of the training categories that have a description or examples."""
+    return [k for k in taxonomy.training_keys if taxonomy.get(k).description or taxonomy.get(k).examples]
+
+
+@dataclass
+class ZeroShotModel:
+    """Class probabilities from similarity to category prototypes. ``classes_`` are the training
+    keys in taxonomy order; ``prototypes`` (K, D) unit vectors; ``offsets`` (K,) the mean
+    similarity of the pool to each prototype (subtracted); ``temperature`` of the softmax."""
+
+    classes_: list[str]
+    prototypes: np.ndarray
+    offsets: np.ndarray
+    temperature: float = DEFAULT_TEMPERATURE
+    missing: tuple[str, ...] = ()  # training categories with neither description nor examples
+
+    @classmethod
+    def fit(cls, taxonomy: Taxonomy, embed: EmbedFn, pool: np.ndarray | None = None, *,
+            temperature: float = DEFAULT_TEMPERATURE) -> "ZeroShotModel":
+        """A model for ``taxonomy``'s training categories. ``embed`` turns texts into unit
+        embeddings (an EmbeddingCache's ``embed``); ``pool`` (N, D) the embeddings of the reviews to
+        centre on (the unlabeled pool). Raises ReviewtuiError when the taxonomy has fewer than two
+        training categories, or none of them has a description or examples."""
+        keys = taxonomy.training_keys
+        if len(keys) < 2:
+            raise ReviewtuiError("zero-shot suggestions need at least two training categories in the taxonomy")
+        if not described(taxonomy):
+            raise ReviewtuiError(
+                "zero-shot suggestions need a description or examples for the categories: add "
+                '`description = "..."` and `examples = ["...", "..."]` to their [[categories]] tables in '
+                "reviewtui.toml (data/taxonomies/ has presets)")
+        texts = category_texts(taxonomy)
+        flat = [t for k in keys for t in texts[k]]
+        owner = np.array([i for i, k in enumerate(keys) for _ in texts[k]])
+        E = _unit(np.asarray(embed(flat), dtype=np.float32))
+        protos = _unit(np.stack([E[owner == i].mean(axis=0) for i in range(len(keys))]))
+        offsets = np.zeros(len(keys), dtype=np.float32)
+        if pool is not None and len(pool):
+            offsets = (np.asarray(pool, dtype=np.float32) @ protos.T).mean(axis=0)
+        missing = tuple(k for k in keys if k not in described(taxonomy))
+        return cls(list(keys), protos.astype(np.float32), offsets.astype(np.float32), float(temperature), missing)
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """(N, K) centred cosine similarities."""
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != self.prototypes.shape[1]:
+            raise ReviewtuiError(f"zero-shot model expects embeddings of width {self.prototypes.shape[1]}, "
+                                 f"got shape {X.shape}")
+        return X @ self.prototypes.T - self.offsets
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(N, K) probabilities, columns in ``classes_`` order."""
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        return softmax(self.scores(X).astype(np.float64) / self.temperature)
+
+    def proba_for(self, X: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+        """(N, len(labels)) probabilities in ``labels`` order (zeros for a label it does not know)."""
+        out = np.zeros((len(X), len(labels)), dtype=np.float32)
+        if len(X) == 0:
+            return out
+        p = self.predict_proba(X)
+        for j, label in enumerate(labels):
+            if label in self.classes_:
+                out[:, j] = p[:, self.classes_.index(label)]
+        return out
+
+    def predict(self, X: np.ndarray) -> list[str]:
+        """The most similar category of each row."""
+        if len(X) == 0:
+            return []
+        return [self.classes_[i] for i in self.scores(X).argmax(axis=1)]
+
+    def calibrate(self, X: np.ndarray, y: Sequence[str], *, bounds: tuple[float, float] = (0.005, 1.0)) -> float:
+        """Fit the temperature to labeled rows (minimum negative log-likelihood; labels outside
+        ``classes_`` are ignored); sets and returns it. Needs at least 5 usable labels, else keeps
+        the temperature it had."""
+        from scipy.optimize import minimize_scalar
+
+        idx = [i for i, v in enumerate(y) if v in self.classes_]
+        if len(idx) < 5:
+            return self.temperature
+        S = self.scores(np.asarray(X)[idx]).astype(np.float64)
+        target = np.array([self.classes_.index(y[i]) for i in idx])
+
+        def nll(log_t: float) -> float:
+            z = S / np.exp(log_t)
+            z = z - z.max(axis=1, keepdims=True)
+            return float(-(z[np.arange(len(z)), target] - np.log(np.exp(z).sum(axis=1))).mean())
+
+        res = minimize_scalar(nll, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded")
+        self.temperature = float(np.exp(res.x))
+        return self.temperature
+
+
+def blend_weight(n_labels: int, prior_labels: float) -> float:
+    """The quick model's weight after ``n_labels`` training labels: n / (n + prior_labels)
+    (1.0 when ``prior_labels`` is 0: no prior)."""
+    if prior_labels <= 0:
+        return 1.0
+    return float(n_labels) / (float(n_labels) + float(prior_labels))
+
+
+def blend(quick: np.ndarray | None, prior: np.ndarray, n_labels: int, prior_labels: float) -> np.ndarray:
+    """Probabilities mixing the quick model's (None before it exists) with the zero-shot prior, both
+    (N, K) in the same column order; rows sum to 1."""
+    if quick is None:
+        return np.asarray(prior, dtype=np.float32)
+    w = blend_weight(n_labels, prior_labels)
+    p = w * np.asarray(quick, dtype=np.float64) + (1.0 - w) * np.asarray(prior, dtype=np.float64)
+    s = p.sum(axis=1, keepdims=True)
+    return (p / np.where(s > 0, s, 1.0)).astype(np.float32)
+
+
+def quotas(sizes: Sequence[int], total: int) -> list[int]:
+    """How many of ``total`` to take from each group of ``sizes``: as equal as the groups allow
+    (a group never gives more than it has; what a small group cannot give goes to the others)."""
+    sizes = [max(0, int(s)) for s in sizes]
+    total = min(int(total), sum(sizes))
+    out = [0] * len(sizes)
+    while total > 0:
+        open_ = [i for i, s in enumerate(sizes) if out[i] < s]
+        share = max(1, total // len(open_))
+        for i in sorted(open_, key=lambda i: (out[i], -sizes[i], i)):
+            if total == 0:
+                break
+            give = min(share, sizes[i] - out[i], total)
+            out[i] += give
+            total -= give
+    return out
+
+
+def zero_shot_batch(proba: np.ndarray, embeddings: np.ndarray, size: int, *, seed: int = 0) -> np.ndarray:
+    """Indices of a first batch of ``size`` rows with no label yet: an equal share for each
+    category the zero-shot model predicts (``proba`` (N, K)), and inside each category the row
+    nearest each centre of a k-means on that category's rows, weighted by the probability of the
+    category (so the likelier members and every region of it are asked about). Categories are
+    interleaved so any prefix of the batch covers them; near-duplicates are skipped."""
+    from reviewtui.active import skip_near_duplicates, weighted_kmeans_picks
+
+    P = np.asarray(proba, dtype=np.float64)
+    X = np.asarray(embeddings, dtype=np.float32)
+    n = len(P)
+    size = max(0, min(int(size), n))
+    if size == 0:
+        return np.zeros(0, dtype=int)
+    pred = P.argmax(axis=1)
+    groups = [np.flatnonzero(pred == k) for k in range(P.shape[1])]
+    share = quotas([len(g) for g in groups], size)
+    picks: list[list[int]] = []
+    for k, (g, q) in enumerate(zip(groups, share)):
+        if q == 0:
+            picks.append([])
+            continue
+        if len(g) <= q:
+            chosen = [int(i) for i in g]
+        else:
+            chosen = [int(g[j]) for j in weighted_kmeans_picks(X[g], P[g, k], q, seed=seed + k)]
+        chosen.sort(key=lambda i: -P[i, k])
+        picks.append(chosen)
+    order: list[int] = []
+    for r in range(max((len(p) for p in picks), default=0)):
+        order += [p[r] for p in picks if r < len(p)]
+    taken = set(order)
+    rest = [int(i) for i in np.argsort(-P.max(axis=1), kind="stable") if int(i) not in taken]
+    return skip_near_duplicates(order + rest, X, size)
+
+
+def zero_shot_for(taxonomy: Taxonomy, embed: EmbedFn, pool: np.ndarray | None, settings: ActiveLearningSettings, *,
+                  X_labeled: np.ndarray | None = None, y_labeled: Sequence[str] = ()) -> ZeroShotModel | None:
+    """The zero-shot model the labeling loop uses, or None when no training category has a
+    description or examples (or the prior is off: ``settings.prior_labels`` = 0). Its temperature
+    starts at ``settings.zero_shot_temperature`` and is refitted to the labels when there are 5."""
+    if settings.prior_labels <= 0 or not described(taxonomy) or len(taxonomy.training_keys) < 2:
+        return None
+    model = ZeroShotModel.fit(taxonomy, embed, pool, temperature=settings.zero_shot_temperature)
+    if X_labeled is not None and len(y_labeled):
+        model.calibrate(X_labeled, y_labeled)
+    return model

@@ -1,0 +1,345 @@
+"""One forward pass of a transformer over many texts, as fast as the device allows.
+
+:func:`run_forward` streams windows of texts (a predict run's chunks) through a model and yields one
+(N, D) float32 array per window, rows in input order. What it computes from each batch is a
+*head*: the classifier's probabilities (:class:`ClassifierHead`), the saved ensemble's probabilities
+from one tokenised batch (:class:`TwoEncoderHead`: the classifier plus the quick model on a second
+encoder sharing its tokenizer; :class:`EnsembleHead`: the quick model on the fine-tuned encoder's
+own pooled output, one forward pass), or sentence embeddings (:class:`EmbeddingHead`).
+
+Where the time goes, and what is done about it:
+
+* tokenising runs on a background thread, a window ahead of the model (the Rust tokenizer releases
+  the GIL), so the device never waits for it after the first window;
+* texts are bucketed by token length within a window and batched by a token budget
+  (:func:`plan_batches`): short reviews go in large batches, padding stays small, and the number of
+  Python-level steps per review falls;
+* on a GPU the batches are built in pinned memory and copied without blocking; results come back
+  the same way and are read once per window; the head runs on the device, so only (B, K)
+  probabilities cross back;
+* the model's precision (fp32, a bf16 copy of the weights, or int8 dynamic quantisation on the CPU)
+  is chosen by :mod:`reviewtui.modeling.precision`; heads compute softmax, pooling and the quick
+  model in float32 whatever the weights' precision.
+
+Texts come back in input order whatever the batching. torch loads inside the functions.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from reviewtui.events import EventSink, Progress, emit
+from reviewtui.modeling import Cancelled
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """How texts are grouped into forward passes on one kind of device: at most ``max_tokens``
+    padded tokens (rows x longest row) and ``max_rows`` rows per batch; ``window`` texts are
+    tokenised at once (and sorted by length within it); ``depth`` windows of batches are prepared
+    ahead of the model."""
+
+    max_tokens: int
+    max_rows: int
+    window: int
+    depth: int = 2
+
+
+#: CPU: batches of about 64 short reviews; a larger batch does not run faster per review there.
+CPU_PLAN = BatchPlan(max_tokens=4096, max_rows=128, window=4096)
+#: GPU: large batches keep the device busy (MiniLM at 64k tokens a batch is a few milliseconds).
+GPU_PLAN = BatchPlan(max_tokens=65536, max_rows=4096, window=16384, depth=3)
+
+
+def plan_for(device: str) -> BatchPlan:
+    """The batch plan for ``device`` ("cuda", "cpu", "mps")."""
+    return GPU_PLAN if str(device).startswith("cuda") else CPU_PLAN
+
+
+def plan_batches(lengths: Sequence[int], *, max_tokens: int, max_rows: int) -> list[np.ndarray]:
+    """Indices of ``lengths`` grouped into batches, shortest texts first: each batch holds at most
+    ``max_rows`` rows and (rows x its longest length) <= ``max_tokens`` padded tokens (a single text
+    longer than the budget gets a batch of its own). Every index appears exactly once."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.argsort(lengths, kind="stable")
+    batches: list[np.ndarray] = []
+    start, n = 0, len(order)
+    while start < n:
+        stop = start + 1
+        # sorted ascending: the batch's padded width is its last row's length
+        while stop < n and stop - start < max_rows and (stop - start + 1) * int(lengths[order[stop]]) <= max_tokens:
+            stop += 1
+        batches.append(order[start:stop])
+        start = stop
+    return batches
+
+
+def mean_pool(last_hidden, attention_mask):
+    """Mean of ``last_hidden`` over positions where ``attention_mask`` is 1, in float32."""
+    hidden = last_hidden.float()
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+# --- heads: what a batch's forward pass is turned into ----------------------------------------
+class ClassifierHead:
+    """Softmax probabilities of a sequence classifier, (B, K)."""
+
+    def __init__(self, num_labels: int) -> None:
+        self.dim = int(num_labels)
+
+    def to(self, device) -> "ClassifierHead":
+        return self
+
+    def __call__(self, model, ids, mask):
+        import torch
+
+        return torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+
+
+class EmbeddingHead:
+    """L2-normalised mean of the last hidden states, (B, D): a sentence embedding. Works on an
+    encoder (``last_hidden_state``) and on a sequence classifier (its last hidden layer)."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = int(dim)
+
+    def to(self, device) -> "EmbeddingHead":
+        return self
+
+    def __call__(self, model, ids, mask):
+        return pooled_embedding(model, ids, mask)
+
+
+def pooled_embedding(model, ids, mask):
+    """The L2-normalised mean-pooled last hidden layer of ``model`` for one batch (float32)."""
+    import torch
+
+    out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    hidden = getattr(out, "last_hidden_state", None)
+    if hidden is None:
+        hidden = out.hidden_states[-1]
+    return torch.nn.functional.normalize(mean_pool(hidden, mask), p=2, dim=1)
+
+
+class QuickWeights:
+    """A quick model's linear layer as arrays, mapped onto ``labels``: ``coef`` (Kq, D), ``bias``
+    (Kq,), and ``select`` (Kq, K) sending each of its classes to its column in ``labels`` (a label
+    it was not trained on gets probability 0, as :meth:`QuickModel.proba_for` gives)."""
+
+    def __init__(self, coef: np.ndarray, bias: np.ndarray, classes: Sequence[str], labels: Sequence[str]) -> None:
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.bias = np.asarray(bias, dtype=np.float32)
+        self.select = np.zeros((len(classes), len(labels)), dtype=np.float32)
+        index = {label: j for j, label in enumerate(labels)}
+        for i, cls in enumerate(classes):
+            if cls in index:
+                self.select[i, index[cls]] = 1.0
+
+    @classmethod
+    def of(cls, quick, labels: Sequence[str]) -> "QuickWeights":
+        """From a fitted :class:`reviewtui.modeling.quick.QuickModel`."""
+        return cls(quick.coef_, quick.intercept_, quick.classes_, labels)
+
+
+class EnsembleHead:
+    """The saved ensemble in one pass: the mean of the classifier's probabilities and the quick
+    model's probabilities on the same pass's pooled last hidden layer, (B, K)."""
+
+    def __init__(self, quick: QuickWeights) -> None:
+        self.quick = quick
+        self.dim = quick.select.shape[1]
+        self._tensors: tuple[Any, Any, Any] | None = None
+        self._device = None
+
+    def to(self, device) -> "EnsembleHead":
+        import torch
+
+        if self._tensors is None or self._device != str(device):
+            self._tensors = tuple(torch.from_numpy(a).to(device) for a in
+                                  (self.quick.coef, self.quick.bias, self.quick.select))  # type: ignore[assignment]
+            self._device = str(device)
+        return self
+
+    def __call__(self, model, ids, mask):
+        import torch
+
+        out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        coef, bias, select = self.to(ids.device)._tensors  # type: ignore[misc]
+        p_head = torch.softmax(out.logits.float(), dim=-1)
+        emb = torch.nn.functional.normalize(mean_pool(out.hidden_states[-1], mask), p=2, dim=1)
+        p_quick = torch.softmax(emb @ coef.T + bias, dim=-1) @ select
+        return (p_head + p_quick) / 2
+
+
+class TwoEncoderHead:
+    """The saved ensemble whose quick half reads a second encoder (the packaged MiniLM) that shares
+    the classifier's tokenizer: both models run on the same tokenised batch, (B, K)."""
+
+    def __init__(self, encoder, quick: QuickWeights) -> None:
+        self.encoder = encoder
+        self.inner = EnsembleHead(quick)
+        self.dim = self.inner.dim
+
+    def to(self, device) -> "TwoEncoderHead":
+        self.inner.to(device)
+        return self
+
+    def __call__(self, model, ids, mask):
+        import torch
+
+        coef, bias, select = self.inner.to(ids.device)._tensors  # type: ignore[misc]
+        p_head = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        emb = pooled_embedding(self.encoder, ids, mask)
+        p_quick = torch.softmax(emb @ coef.T + bias, dim=-1) @ select
+        return (p_head + p_quick) / 2
+
+
+# --- tokenising ahead of the model ------------------------------------------------------------
+_DONE = object()
+
+
+class _Prefetcher(threading.Thread):
+    """Tokenises windows of texts and builds padded batches (pinned on a GPU) on its own thread,
+    ``depth`` windows ahead of the consumer. Items: ("batch", key, idx, ids, mask),
+    ("end", key, n), ("error", exc), then _DONE."""
+
+    def __init__(self, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], *, max_length: int,
+                 plan: BatchPlan, pin: bool) -> None:
+        super().__init__(name="reviewtui-tokenise", daemon=True)
+        self.tokenizer, self.windows, self.max_length, self.plan, self.pin = tokenizer, windows, max_length, plan, pin
+        # holds about `depth` windows of batches
+        self.items: queue.Queue = queue.Queue(maxsize=max(4, plan.depth * max(1, plan.window // 64)))
+        self.stop = threading.Event()
+        self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
+
+    def _put(self, item) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(self) -> None:
+        try:
+            for key, texts in self.windows:
+                if self.stop.is_set():
+                    return
+                texts = [str(t) for t in texts]
+                if not texts:
+                    if not self._put(("end", key, 0)):
+                        return
+                    continue
+                for item in self._batches(texts, key):
+                    if not self._put(item):
+                        return
+                if not self._put(("end", key, len(texts))):
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._put(("error", exc))
+        finally:
+            self._put(_DONE)
+
+    def _batches(self, texts: list[str], key):
+        import torch
+
+        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False,
+                             return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        lengths = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
+        for idx in plan_batches(lengths, max_tokens=self.plan.max_tokens, max_rows=self.plan.max_rows):
+            rows = lengths[idx]
+            width = int(rows.max())
+            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+            for r, i in enumerate(idx):
+                seq = enc[i]
+                ids[r, :len(seq)] = seq
+            mask = (np.arange(width)[None, :] < rows[:, None]).astype(np.int64)
+            t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
+            if self.pin:
+                t_ids, t_mask = t_ids.pin_memory(), t_mask.pin_memory()
+            yield ("batch", key, idx, t_ids, t_mask)
+
+
+def model_device(model) -> str:
+    """The device type the model's parameters are on ("cpu" for a dynamically quantised model)."""
+    try:
+        return next(model.parameters()).device.type
+    except StopIteration:  # pragma: no cover - every transformer has parameters
+        return "cpu"
+
+
+def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], head, *,
+                max_length: int, plan: BatchPlan | None = None, on_event: EventSink | None = None,
+                cancel: threading.Event | None = None, task: str = "predict", total: int | None = None,
+                done_offset: int = 0) -> Iterator[tuple[Any, np.ndarray]]:
+    """Yield (key, (N, head.dim) float32 array in input order) for each (key, texts) window, in the
+    windows' order, running ``head`` on batches of ``model`` on the model's device.
+
+    Tokenising runs on a background thread ahead of the model. Emits Progress(task, done, total)
+    after each batch (``done`` counts from ``done_offset``). Raises Cancelled when ``cancel`` is set
+    between batches, and whatever the tokenizer or the model raised.
+    """
+    import torch
+
+    device = model_device(model)
+    cuda = device == "cuda"
+    plan = plan or plan_for(device)
+    head = head.to(torch.device(device) if cuda else "cpu")
+    model.eval()
+    feeder = _Prefetcher(tokenizer, windows, max_length=max_length, plan=plan, pin=cuda)
+    feeder.start()
+    done = done_offset
+    pending: list[tuple[np.ndarray, Any]] = []
+    try:
+        with torch.inference_mode():
+            while True:
+                item = feeder.items.get()
+                if item is _DONE:
+                    return
+                kind = item[0]
+                if kind == "error":
+                    raise item[1]
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(f"{task} cancelled after {done} of {total if total is not None else '?'} texts")
+                if kind == "batch":
+                    _, key, idx, ids, mask = item
+                    if cuda:
+                        ids, mask = ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
+                    out = head(model, ids, mask)
+                    pending.append((idx, out.to("cpu", non_blocking=True) if cuda else out))
+                    done += len(idx)
+                    emit(on_event, Progress(task, done, total))
+                else:  # "end" of a window
+                    _, key, n = item
+                    if cuda:
+                        torch.cuda.current_stream().synchronize()
+                    result = np.zeros((n, head.dim), dtype=np.float32)
+                    for idx, values in pending:
+                        result[idx] = values.numpy()
+                    pending = []
+                    yield key, result
+    finally:
+        feeder.stop.set()
+        feeder.join(timeout=5)
+
+
+def forward_texts(model, tokenizer, texts: Sequence[str], head, *, max_length: int, plan: BatchPlan | None = None,
+                  on_event: EventSink | None = None, cancel: threading.Event | None = None,
+                  task: str = "predict") -> np.ndarray:
+    """(N, head.dim) float32 for ``texts`` in input order: :func:`run_forward` over windows of
+    ``texts`` gathered into one array. Raises Cancelled when ``cancel`` is set."""
+    texts = [str(t) for t in texts]
+    plan = plan or plan_for(model_device(model))
+    windows = ((start, texts[start:start + plan.window]) for start in range(0, len(texts), plan.window))
+    out = np.zeros((len(texts), head.dim), dtype=np.float32)
+    for start, values in run_forward(model, tokenizer, windows, head, max_length=max_length, plan=plan,
+                                     on_event=on_event, cancel=cancel, task=task, total=len(texts)):
+        out[start:start + len(values)] = values
+    return out

@@ -1,0 +1,232 @@
+"""The numeric precision a model predicts in: fp32, a bf16 copy of the weights (GPU), or int8
+dynamic quantisation of the linear layers (CPU).
+
+A faster precision is only used when it gives the same labels: :func:`check_precision` runs the
+fp32 model and the candidate over the same texts and measures how many predicted labels agree.
+``reviewtui train`` records that check for the held-out rows (validation and test splits) in the
+model card's ``precision_checks``; a model saved before that is checked on the first texts it
+predicts, and the result is cached. "auto" (:func:`choose_precision`) then picks:
+
+* on a GPU: bf16 when the GPU supports it and no recorded check says it disagrees;
+* on the CPU: int8 when a recorded check agrees on at least :data:`MIN_AGREEMENT` of the labels;
+* otherwise fp32.
+
+int8 is PyTorch's dynamic quantisation (``torch.ao.quantization.quantize_dynamic``: weights stored
+in int8 with a scale per output channel, activations quantised per batch), which needs no extra
+package and no export step. In an ensemble with a second encoder only the classifier is quantised
+(:func:`second_precision`). torch loads inside the functions.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from reviewtui.errors import ReviewtuiError
+
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+#: The least share of labels a faster precision must agree on with fp32 to be chosen by "auto".
+MIN_AGREEMENT = 0.995
+#: Texts a check at predict time runs over (the first of the corpus).
+CHECK_ROWS = 512
+
+
+@dataclass(frozen=True)
+class PrecisionCheck:
+    """How often ``precision`` gave fp32's label over ``rows`` texts (``on``: which texts)."""
+
+    precision: str
+    agreement: float
+    rows: int
+    on: str
+    device: str
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.rows > 0 and self.agreement >= MIN_AGREEMENT
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PrecisionCheck":
+        return cls(precision=str(data["precision"]), agreement=float(data["agreement"]), rows=int(data["rows"]),
+                   on=str(data.get("on", "")), device=str(data.get("device", "cpu")),
+                   seconds=float(data.get("seconds", 0.0)))
+
+
+@dataclass
+class PrecisionChoice:
+    """The precision a prediction runs in, what was asked for and why: ``check`` is the agreement
+    check that allowed (or refused) the faster precision, when there was one."""
+
+    precision: str
+    requested: str
+    device: str
+    reason: str
+    check: PrecisionCheck | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"precision": self.precision, "requested": self.requested, "device": self.device,
+                "reason": self.reason, "check": self.check.to_dict() if self.check else None}
+
+
+def validate_precision(value: str) -> str:
+    """``value`` lower-cased when it is one of :data:`PRECISIONS`; raises ReviewtuiError otherwise."""
+    v = str(value or "auto").strip().lower()
+    if v not in PRECISIONS:
+        raise ReviewtuiError(f"precision {value!r} is not one of {', '.join(PRECISIONS)}")
+    return v
+
+
+def int8_available() -> bool:
+    """Whether this torch still has dynamic quantisation for linear layers on the CPU."""
+    try:
+        import torch
+
+        return hasattr(torch.ao.quantization, "quantize_dynamic") and bool(torch.backends.quantized.supported_engines)
+    except Exception:  # pragma: no cover - an unusual torch build
+        return False
+
+
+def bf16_available(device: str) -> bool:
+    import torch
+
+    return device == "cuda" and torch.cuda.is_available() and bool(torch.cuda.is_bf16_supported())
+
+
+def prepare_model(model, precision: str, device: str):
+    """A model ready to predict in ``precision`` on ``device``. fp32 and bf16 move (and cast) ``model``
+    itself; int8 returns a quantised copy and leaves ``model`` as it was. Raises ReviewtuiError for a
+    precision the device cannot run (int8 off the CPU, bf16 on a GPU without it)."""
+    import torch
+
+    precision = validate_precision(precision)
+    if precision == "int8":
+        if device != "cpu":
+            raise ReviewtuiError(f"int8 prediction runs on the CPU only (this run is on {device}): "
+                                 "use precision auto, fp32 or bf16 on a GPU")
+        if not int8_available():
+            raise ReviewtuiError(f"this torch ({torch.__version__}) has no dynamic quantisation: use precision fp32")
+        with warnings.catch_warnings():  # torch.ao.quantization warns that it is moving to torchao
+            warnings.simplefilter("ignore")
+            # per-channel weight scales: on dataset-11's fine-tune they kept 98.8 % of the labels
+            # against 97.1 % with one scale per tensor
+            qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+            return torch.ao.quantization.quantize_dynamic(model.float().cpu().eval(), {torch.nn.Linear: qconfig},
+                                                          dtype=torch.qint8)
+    if precision == "bf16":
+        if device.startswith("cuda") and not bf16_available("cuda"):
+            raise ReviewtuiError("this GPU has no bf16 support: use precision fp32")
+        return model.to(device=device, dtype=torch.bfloat16).eval()
+    return model.to(device=device, dtype=torch.float32).eval()
+
+
+def second_precision(precision: str) -> str:
+    """The precision of an ensemble's second encoder (the quick half's) when the classifier runs in
+    ``precision``: int8 stays with the classifier (the quick model's linear layer on int8
+    embeddings flipped 2-3 % of dataset-11's labels, the classifier's head under 1 %), bf16 and
+    fp32 apply to both."""
+    return "fp32" if precision == "int8" else precision
+
+
+def prepare_models(models, precision: str, device: str, *, copy_first: bool = True):
+    """``prepare_model`` for a model, or for a (classifier, encoder, ...) tuple of an ensemble: the
+    classifier in ``precision``, the others in :func:`second_precision`. int8 quantises a copy; with
+    ``copy_first`` every model is copied first, so the given ones stay as they were."""
+    def one(model, p):
+        return prepare_model(copy.deepcopy(model).float() if copy_first else model, p, device)
+
+    if isinstance(models, tuple):
+        first, *rest = models
+        return (one(first, precision), *(one(m, second_precision(precision)) for m in rest))
+    return one(models, precision)
+
+
+def _prepared(model, precision: str, device: str):
+    """A copy of ``model`` (or of each model of a tuple) prepared in ``precision`` on ``device``."""
+    return prepare_models(model, precision, device)
+
+
+def check_precision(model, precision: str, run: Callable[[Any], np.ndarray], *, device: str,
+                    on: str) -> PrecisionCheck:
+    """Agreement of ``precision`` with fp32: ``run(prepared)`` returns (N, K) scores for the same
+    texts; the check compares their argmax. ``model`` is an fp32 model, or a tuple of the models an
+    ensemble runs (each prepared alike); left as it was. Raises ReviewtuiError when the precision
+    cannot run on ``device``."""
+    started = time.perf_counter()
+    reference = run(_prepared(model, "fp32", device)).argmax(axis=1)
+    candidate = run(_prepared(model, precision, device)).argmax(axis=1)
+    rows = int(len(reference))
+    agreement = float(np.mean(reference == candidate)) if rows else 0.0
+    return PrecisionCheck(precision, round(agreement, 6), rows, on, device, round(time.perf_counter() - started, 3))
+
+
+def choose_precision(requested: str, device: str, checks: dict[str, PrecisionCheck]) -> PrecisionChoice:
+    """The precision to predict in on ``device`` given what was ``requested`` ("auto" or one of
+    fp32/bf16/int8) and the recorded ``checks`` (precision -> check). Explicit requests are honoured
+    (``prepare_model`` refuses what the device cannot run); "auto" follows the module's rules."""
+    requested = validate_precision(requested)
+    if requested != "auto":
+        return PrecisionChoice(requested, requested, device, "asked for", checks.get(requested))
+    if device == "cuda":
+        check = checks.get("bf16")
+        if not bf16_available(device):
+            return PrecisionChoice("fp32", "auto", device, "the GPU has no bf16")
+        if check is not None and not check.ok:
+            return PrecisionChoice("fp32", "auto", device, f"bf16 agreed on {check.agreement:.1%} of labels "
+                                                            f"(below {MIN_AGREEMENT:.1%})", check)
+        return PrecisionChoice("bf16", "auto", device, "GPU with bf16" + (
+            f"; agrees with fp32 on {check.agreement:.1%} of {check.rows} labels" if check else ""), check)
+    if device == "cpu":
+        check = checks.get("int8")
+        if not int8_available():
+            return PrecisionChoice("fp32", "auto", device, "no dynamic quantisation in this torch")
+        if check is None:
+            return PrecisionChoice("fp32", "auto", device, "int8 not checked for this model")
+        if not check.ok:
+            return PrecisionChoice("fp32", "auto", device, f"int8 agreed with fp32 on {check.agreement:.1%} of "
+                                                            f"{check.rows} labels (below {MIN_AGREEMENT:.1%})", check)
+        return PrecisionChoice("int8", "auto", device, f"int8 agrees with fp32 on {check.agreement:.1%} of "
+                                                       f"{check.rows} labels ({check.on})", check)
+    return PrecisionChoice("fp32", "auto", device, f"fp32 on {device}")
+
+
+def checks_from(data: dict[str, Any] | None) -> dict[str, PrecisionCheck]:
+    """Checks as a model card or a cache file records them (precision -> dict); bad entries skipped."""
+    out: dict[str, PrecisionCheck] = {}
+    for name, value in (data or {}).items():
+        try:
+            out[str(name)] = PrecisionCheck.from_dict(value)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def candidates_for(device: str) -> list[str]:
+    """The faster precisions worth checking for a model that will predict on ``device``."""
+    out = ["int8"] if int8_available() else []
+    if device == "cuda" and bf16_available(device):
+        out.append("bf16")
+    return out
+
+
+def record_checks(model, texts: Sequence[str], run_factory: Callable[[Sequence[str]], Callable[[Any], np.ndarray]],
+                  *, device: str, on: str) -> dict[str, dict[str, Any]]:
+    """Checks of every faster precision for ``device`` over ``texts``, as a model card records them.
+    int8 is always checked on the CPU (a model trained on a GPU may predict on a CPU machine)."""
+    out: dict[str, dict[str, Any]] = {}
+    if not texts:
+        return out
+    run = run_factory(list(texts))
+    for precision in candidates_for(device):
+        where = "cpu" if precision == "int8" else device
+        out[precision] = check_precision(model, precision, run, device=where, on=on).to_dict()
+    return out

@@ -1,0 +1,155 @@
+"""Quality: how the labels changed between dataset versions, who labeled how much and how fast,
+and how far the authors agree.
+
+Keys: R sends the reviews on which authors disagree to review (asks first, naming how many), g
+reloads; the line under the versions table lists every transition of the highlighted version. The numbers are those of ``reviewtui stats`` (docs/QUALITY.md says how each is computed).
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from reviewtui import presentation as say
+from reviewtui.tui.messages import QualityLoaded, SentToReview
+from reviewtui.tui.screens.base import WorkspaceScreen
+
+BAR_WIDTH = 24
+
+
+class QualityScreen(WorkspaceScreen):
+    MODE = "quality"
+    BINDINGS = [
+        Binding("R", "send_disagreements", "Disagreements to review", id="quality.review_disagreements"),
+        Binding("g", "reload", "Reload", id="quality.reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_disagreements: list[str] = []
+        self.transitions: dict[str, str] = {}  # version -> all its transitions
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="quality-body"):
+            yield Static(id="quality-head")
+            versions = DataTable(id="quality-versions", cursor_type="row", zebra_stripes=True)
+            versions.border_title = "Dataset versions (against the one before)"
+            yield versions
+            yield Static(id="quality-transitions")
+            authors = DataTable(id="quality-authors", cursor_type="row", zebra_stripes=True)
+            authors.border_title = "Authors (people's labels; s/label: the median)"
+            yield authors
+            categories = Static(id="quality-categories")
+            categories.border_title = "Agreement per category (specific agreement, Fleiss' κ)"
+            yield categories
+
+    def on_mount(self) -> None:
+        versions = self.query_one("#quality-versions", DataTable)
+        for title, key in say.VERSION_STATS_COLUMNS:
+            versions.add_column(title, key=key)
+        authors = self.query_one("#quality-authors", DataTable)
+        for title, key in say.AUTHOR_STATS_COLUMNS:
+            authors.add_column(title, key=key)
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def workspace_changed(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="quality", exit_on_error=False)
+    def load(self) -> None:
+        self.post_message(QualityLoaded(self.ws.quality_stats(), [d.external_id for d in self.ws.disagreements()]))
+
+    @on(QualityLoaded)
+    def show_loaded(self, message: QualityLoaded) -> None:
+        st = message.stats
+        self.open_disagreements = list(message.open_disagreements)
+        ag = st.agreement
+        head = Text(say.agreement_sentence(ag))
+        if ag.assets:
+            open_n = len(self.open_disagreements)
+            head.append(f"\n{open_n} open (not confirmed since)" + (": R sends them to review" if open_n else ""),
+                        style="dim")
+            pairs = ", ".join(f"{say.short_author(p.a, 10)} · {say.short_author(p.b, 10)} κ {say.number(p.kappa, 2)}"
+                              for p in ag.pairs[:4])
+            if len(ag.pairs) > 1:
+                head.append(f"\npairs: {pairs}", style="dim")
+        self.query_one("#quality-head", Static).update(head)
+        versions = self.query_one("#quality-versions", DataTable)
+        versions.clear()
+        self.transitions = {v.name: f"{v.parent} → {v.name}: {say.transitions_text(v.transitions, None)}"
+                            for v in st.versions if v.transitions}
+        for v in st.versions:
+            versions.add_row(*say.version_stats_cells(v, limit=1), key=v.name)
+        if st.versions:
+            versions.move_cursor(row=len(st.versions) - 1)
+        self.show_transitions(st.versions[-1].name if st.versions else None)
+        if not st.versions:
+            versions.add_row("no version yet: press e to export one", *[""] * (len(say.VERSION_STATS_COLUMNS) - 1))
+        authors = self.query_one("#quality-authors", DataTable)
+        authors.clear()
+        for a in st.authors:
+            authors.add_row(*say.author_stats_cells(a), key=a.author)
+        if not st.authors:
+            authors.add_row("no label from a person yet", *[""] * (len(say.AUTHOR_STATS_COLUMNS) - 1))
+        self.query_one("#quality-categories", Static).update(self.category_bars(ag))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "quality-versions":
+            self.show_transitions(event.row_key.value)
+
+    def show_transitions(self, version: str | None) -> None:
+        self.query_one("#quality-transitions", Static).update(Text(self.transitions.get(version or "", ""),
+                                                                   style="dim"))
+
+    def category_bars(self, ag) -> Table | Text:
+        rows = [c for c in ag.per_category if c.ratings]
+        if not rows:
+            return Text("No review has labels from two authors yet.", style="dim")
+        names = dict(zip(self.ws.taxonomy.keys, say.category_names(self.ws.taxonomy.keys, self.ws.taxonomy, 18)))
+        colours = {c.key: c.colour for c in self.ws.taxonomy}
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True, width=18)
+        table.add_column(no_wrap=True)
+        for _ in range(3):
+            table.add_column(justify="right", no_wrap=True)
+        for c in rows:
+            name, labels, specific, kappa = say.category_agreement_cells(c, names.get(c.category, c.category))
+            table.add_row(Text(name), Text(say.bar(c.specific or 0.0, 1.0, BAR_WIDTH),
+                                           style=colours.get(c.category, "")),
+                          Text(specific), Text(f"κ {kappa}"), Text(f"{labels} labels", style="dim"))
+        return table
+
+    # -- send to review ---------------------------------------------------------------------
+    def action_send_disagreements(self) -> None:
+        ids = list(self.open_disagreements)
+        if not ids:
+            self.notify("no open disagreement to send to review", severity="warning")
+            return
+        from reviewtui.tui.screens.dialogs import ConfirmDialog
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.send(ids)
+
+        self.app.push_screen(ConfirmDialog(say.disagreements_question(len(ids))), done)
+
+    @work(thread=True, exclusive=True, group="quality-review", exit_on_error=False)
+    def send(self, external_ids: list[str]) -> None:
+        self.post_message(SentToReview(self.ws.send_to_review(external_ids)))
+
+    @on(SentToReview)
+    def sent_to_review(self, message: SentToReview) -> None:
+        moved = message.moved
+        self.notify(say.to_review_sentence(moved, limit=5), severity="warning" if moved.failed else "information",
+                    markup=False)
+        self.load()

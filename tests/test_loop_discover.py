@@ -1,0 +1,129 @@
+"""Clusters named by their distinctive words, what is new in a version, and a cluster made a category."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reviewtui.config import Config, Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.loop.discover import (Cluster, category_from_cluster, cluster, discover, distinctive_words,
+                                     latest_version, new_in_version, select_labeled, select_low_confidence)
+from reviewtui.store import LabelRow, LocalStore, NewAsset
+
+THEMES = {
+    "billing": ["charged twice on my card", "refund for the double charge", "billing charged my card again",
+                "card charged after cancelling, refund please"],
+    "offline": ["offline mode loses my downloads", "downloads vanish in offline mode", "offline reading broken",
+                "cannot open downloads offline"],
+    "redesign": ["the redesign hides the menu", "new redesign is confusing", "redesign moved every button",
+                 "bring back the layout from before the redesign"],
+}
+
+
+def corpus(per_theme: dict[str, int], seed: int = 0, version: str = "1.0"):
+    """(ids, texts, embeddings, versions): each theme a tight direction in 32-d, texts from its phrases."""
+    rng = np.random.default_rng(seed)
+    dirs = {t: np.eye(32)[i * 5] for i, t in enumerate(THEMES)}
+    ids, texts, X, versions = [], [], [], []
+    for theme, n in per_theme.items():
+        for j in range(n):
+            ids.append(f"{version}-{theme}-{j}")
+            texts.append(THEMES[theme][j % 4] + f" ({j})")
+            X.append(dirs[theme] + rng.normal(scale=0.08, size=32))
+            versions.append(f"{version}.{j % 3}")
+    X = np.array(X, dtype=np.float32)
+    return ids, texts, X / np.linalg.norm(X, axis=1, keepdims=True), versions
+
+
+def test_discover_finds_the_themes_and_names_them():
+    ids, texts, X, _ = corpus({"billing": 40, "offline": 30, "redesign": 20})
+    d = discover(ids, texts, X, background=["the app is fine", "nice articles to read"], selection="other")
+    assert [c.size for c in d.clusters] == [40, 30, 20] and d.unclustered == 0
+    assert d.method in ("kmeans", "hdbscan") and d.reason
+    words = [set(c.words) for c in d.clusters]
+    assert {"charged", "card"} & words[0] and {"offline", "downloads"} & words[1] and "redesign" in words[2]
+    assert all(i.startswith("1.0-billing") for i in d.clusters[0].external_ids)
+    assert len(d.clusters[0].examples) == 3 and d.to_dict()["clusters"][0]["name"] == d.clusters[0].name
+
+
+def test_kmeans_k_is_chosen_by_silhouette():
+    ids, texts, X, _ = corpus({"billing": 30, "offline": 30, "redesign": 30})
+    labels, method, reason, sil = cluster(X, method="kmeans")
+    assert method == "kmeans" and "k = 3" in reason and sil > 0.5
+    assert len(set(labels.tolist())) == 3
+    with pytest.raises(ReviewtuiError, match="no reviews"):
+        discover([], [], np.zeros((0, 32)))
+
+
+def test_distinctive_words_prefer_what_is_rare_elsewhere():
+    groups = [["the app crashes on start", "crashes again on start"], ["the app is great", "great app"]]
+    w = distinctive_words(groups, ["the app", "app app app"])
+    assert w[0][0] in ("crashes", "start", "crashes start") and "app" not in w[0][:2]
+    assert distinctive_words([["the and of"]], []) == [[]]
+
+
+def test_what_is_new_in_a_version_ranks_by_growth():
+    old = corpus({"billing": 40, "offline": 40, "redesign": 2}, seed=1, version="4.9")
+    new = corpus({"billing": 15, "offline": 15, "redesign": 30}, seed=2, version="4.10")
+    older = corpus({"billing": 10, "offline": 10}, seed=3, version="4.1")
+    ids, texts, versions = old[0] + new[0] + older[0], old[1] + new[1] + older[1], old[3] + new[3] + older[3]
+    X = np.vstack([old[2], new[2], older[2]])
+    assert latest_version(versions + ["", None]) == "4.10"  # 4.10 after 4.9
+    d = new_in_version(ids, texts, X, versions, "4.10")
+    top = d.clusters[0]
+    assert "redesign" in top.words and top.share == pytest.approx(0.5) and top.growth > 0.4
+    assert d.size == 60 and d.compared_with == 102 and all(i.startswith("4.10-") for i in top.external_ids)
+    assert [c.growth for c in d.clusters] == sorted((c.growth for c in d.clusters), reverse=True)
+    with pytest.raises(ReviewtuiError, match="no reviews of version 5.0"):
+        new_in_version(ids, texts, X, versions, "5.0")
+    with pytest.raises(ReviewtuiError, match="nothing to compare"):
+        new_in_version(ids, texts, X, versions, "4.1")
+
+
+def test_a_cluster_made_a_category_is_in_the_taxonomy_and_its_reviews_in_the_queue(tmp_path):
+    ids, texts, X, _ = corpus({"billing": 12, "offline": 12, "redesign": 12})
+    store = LocalStore(tmp_path / "s.db", create=True)
+    store.add_assets([NewAsset(i, t) for i, t in zip(ids, texts)])
+    store.add_assets([NewAsset(f"q{i}", f"queued before {i}") for i in range(3)])
+    store.set_priorities({"q0": 3, "q1": 2, "q2": 1})
+    store.add_labels([LabelRow(ids[24], "OTHER", "t", "human")])  # one redesign review already labeled
+    cfg = Config(tmp_path / "reviewtui.toml", Config.default_data("t"))
+    cfg.save()
+    d = discover(ids, texts, X)
+    redesign = next(c for c in d.clusters if "redesign" in c.words)
+    unlabeled = [a.external_id for a in store.iter_assets(labeled=False, skipped=False)]
+    top = max(a.priority for a in store.iter_assets())
+    plan = category_from_cluster(cfg.taxonomy, redesign, unlabeled=unlabeled, top_priority=top)
+    assert plan.category["key"] == "REDESIGN" and plan.category["name"] == "Redesign"
+    assert plan.category["examples"] and "redesign" in plan.category["description"]
+    assert plan.already_labeled == [ids[24]] and len(plan.priorities) == 11
+    assert min(plan.priorities.values()) > top
+    # what phase B's workspace does with the plan: save the taxonomy, write the priorities
+    history_before = len(store.label_history())
+    cfg.set_categories(plan.categories)
+    store.set_priorities(plan.priorities)
+    again = Config.load(tmp_path / "reviewtui.toml")
+    assert "REDESIGN" in again.taxonomy.training_keys
+    assert again.taxonomy.get("REDESIGN").examples == tuple(plan.category["examples"])
+    queue = [a.external_id for a in store.queue(11)]
+    assert set(queue) == set(plan.priorities) and queue[0] == redesign.external_ids[0]
+    assert len(store.label_history()) == history_before  # nothing was labeled
+    with pytest.raises(ReviewtuiError, match="already has a category 'REDESIGN'"):
+        category_from_cluster(again.taxonomy, redesign, unlabeled=unlabeled)
+    with pytest.raises(ReviewtuiError, match="UPPER_SNAKE_CASE"):
+        category_from_cluster(cfg.taxonomy, redesign, unlabeled=[], name="New one", key="9bad")
+    named = category_from_cluster(Taxonomy.default(), redesign, unlabeled=[], name="Layout change")
+    assert named.category["key"] == "LAYOUT_CHANGE" and named.priorities == {}
+    store.close()
+
+
+def test_selections(tmp_path):
+    store = LocalStore(tmp_path / "s.db", create=True)
+    store.add_assets([NewAsset(f"a{i}", f"text {i}") for i in range(5)])
+    store.add_labels([LabelRow("a1", "OTHER", "t", "human"), LabelRow("a2", "CONTENT", "t", "human")])
+    assert select_labeled(store, ["OTHER", "MULTI_LABEL"]) == (["a1"], ["text 1"])
+    preds = {"a0": ("CONTENT", 0.3), "a3": ("INTERFACE", 0.45), "a4": ("CONTENT", 0.9)}
+    assert select_low_confidence(preds, 0.5) == ["a0", "a3"]
+    store.close()
+    assert Cluster(0, 1, [], ["x"], []).name == "cluster 1"

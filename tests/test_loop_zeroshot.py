@@ -1,0 +1,140 @@
+"""Zero-shot suggestions from the categories' descriptions and examples, with no label at all."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reviewtui.config import Config, Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.loop.zeroshot import (ZeroShotModel, blend, blend_weight, category_texts, quotas, zero_shot_batch,
+                                     zero_shot_for)
+from reviewtui.settings import ActiveLearningSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESET = ROOT / "data" / "taxonomies" / "medium.toml"
+
+# written for this test: none of them is a preset example
+REVIEWS = {
+    "SUBSCRIPTION": ["why do i have to pay every month to read a story, cancelled my membership",
+                     "the yearly plan price doubled and they billed me without asking",
+                     "free trial ended and the charge on my card was not refunded"],
+    "CONTENT": ["the essays on history and psychology are thoughtful and well researched",
+                "my feed is flooded with low effort clickbait posts from the same authors",
+                "i discover brilliant writers on economics every week"],
+    "INTERFACE": ["the app freezes and crashes whenever i tap the bookmark icon",
+                  "after the latest update the text is too small and there is no setting to enlarge it",
+                  "login keeps failing and the back button does nothing"],
+    "USER_EXPERIENCE": ["i really enjoy using it, a lovely app", "such a good app, i recommend it to everyone",
+                        "pleasant and simple, i open it every morning"],
+}
+
+
+def preset() -> Taxonomy:
+    with open(PRESET, "rb") as fh:
+        return Taxonomy.from_list(tomllib.load(fh)["categories"], where=str(PRESET))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    from reviewtui.modeling.embeddings import EmbeddingCache
+
+    return EmbeddingCache(tmp_path_factory.mktemp("emb"), "minilm", 64)
+
+
+def test_the_preset_describes_every_training_category():
+    tax = preset()
+    assert tax.training_keys == ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
+    for key in tax.training_keys:
+        c = tax.get(key)
+        assert c.description and 3 <= len(c.examples) <= 5
+    texts = category_texts(tax)
+    assert texts["INTERFACE"][0].startswith("Interface: ") and len(texts["INTERFACE"]) == 6
+
+
+def test_zero_shot_suggests_with_no_labels(cache):
+    tax = preset()
+    texts = [t for k in tax.training_keys for t in REVIEWS[k]]
+    truth = [k for k in tax.training_keys for _ in REVIEWS[k]]
+    X = cache.embed(texts)
+    model = ZeroShotModel.fit(tax, cache.embed, X)
+    pred = model.predict(X)
+    assert sum(p == t for p, t in zip(pred, truth)) >= 10, list(zip(pred, truth))
+    p = model.predict_proba(X)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.classes_ == tax.training_keys and model.missing == ()
+    # columns in another order, zeros for a category it does not know
+    q = model.proba_for(X, ["CONTENT", "NEW", "SUBSCRIPTION"])
+    np.testing.assert_allclose(q[:, 0], p[:, 1])
+    assert np.all(q[:, 1] == 0)
+    # the first batch: one of each predicted category before any category repeats
+    batch = zero_shot_batch(p, X, 4, seed=0)
+    assert len(set(batch.tolist())) == 4
+    assert sorted(p[batch].argmax(axis=1).tolist()) == [0, 1, 2, 3]
+
+
+def test_centering_and_calibration(cache):
+    tax = preset()
+    texts = [t for k in tax.training_keys for t in REVIEWS[k]]
+    truth = [k for k in tax.training_keys for _ in REVIEWS[k]]
+    X = cache.embed(texts)
+    plain = ZeroShotModel.fit(tax, cache.embed)
+    centred = ZeroShotModel.fit(tax, cache.embed, X)
+    np.testing.assert_allclose(centred.scores(X).mean(axis=0), 0.0, atol=1e-5)  # the pool's mean is subtracted
+    assert np.all(plain.offsets == 0)
+
+    def nll(m):
+        p = m.predict_proba(X)
+        return -np.mean(np.log([p[i, m.classes_.index(t)] for i, t in enumerate(truth)]))
+
+    before = nll(centred)
+    t = centred.calibrate(X, truth)
+    assert 0.005 <= t <= 1.0 and nll(centred) <= before + 1e-9
+    few = ZeroShotModel.fit(tax, cache.embed, X)
+    assert few.calibrate(X[:3], truth[:3]) == few.temperature  # fewer than 5 labels: unchanged
+
+
+def test_no_descriptions_is_a_clear_error_and_no_prior(cache):
+    tax = Taxonomy.default()
+    with pytest.raises(ReviewtuiError, match="description or examples.*data/taxonomies"):
+        ZeroShotModel.fit(tax, cache.embed)
+    assert zero_shot_for(tax, cache.embed, None, ActiveLearningSettings()) is None
+    assert zero_shot_for(preset(), cache.embed, None, ActiveLearningSettings(prior_labels=0.0)) is None
+    # a category with only a name still gets a prototype, and is reported as missing
+    items = preset().to_list()
+    items[1] = {k: v for k, v in items[1].items() if k not in ("description", "examples")}
+    model = ZeroShotModel.fit(Taxonomy.from_list(items), cache.embed)
+    assert model.missing == ("CONTENT",)
+
+
+def test_blend_moves_from_the_prior_to_the_quick_model():
+    prior = np.array([[0.7, 0.3], [0.2, 0.8]])
+    quick = np.array([[0.1, 0.9], [0.6, 0.4]])
+    np.testing.assert_allclose(blend(None, prior, 0, 20), prior)
+    assert blend_weight(0, 20) == 0.0 and blend_weight(20, 20) == 0.5 and blend_weight(5, 0) == 1.0
+    np.testing.assert_allclose(blend(quick, prior, 20, 20), (quick + prior) / 2, rtol=1e-6)
+    np.testing.assert_allclose(blend(quick, prior, 7, 0), quick, rtol=1e-6)
+
+
+def test_quotas_are_as_equal_as_the_groups_allow():
+    assert quotas([10, 10, 10, 10], 10) == [3, 3, 2, 2]
+    assert quotas([1, 50, 0, 50], 10) == [1, 5, 0, 4]
+    assert quotas([2, 2], 10) == [2, 2]
+    assert sum(quotas([3, 7, 9], 12)) == 12
+
+
+def test_descriptions_and_examples_survive_the_config_file(tmp_path):
+    data = Config.default_data("t")
+    data["categories"] = preset().to_list()
+    cfg = Config(tmp_path / "reviewtui.toml", data)
+    cfg.save()
+    again = Config.load(tmp_path / "reviewtui.toml")
+    assert again.taxonomy.get("SUBSCRIPTION").examples == preset().get("SUBSCRIPTION").examples
+    assert again.taxonomy.get("CONTENT").description.startswith("What there is to read")
+    assert "examples" not in again.taxonomy.to_list()[-1]  # MULTI_LABEL has a description only
+    bad = [{"key": "A", "name": "A", "examples": "just one string"}, {"key": "B", "name": "B"}]
+    with pytest.raises(ReviewtuiError, match="examples must be a list of strings"):
+        Taxonomy.from_list(bad)

@@ -1,0 +1,311 @@
+"""The fast prediction path: the forward engine (token-budget batches tokenised on a thread, results
+in input order), the one-pass ensemble, int8 against fp32, the precision rules and what a predict
+run records."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import shutil
+import threading
+
+import numpy as np
+import pytest
+from modeling_fixtures import LABELS, default_C, make_frame, model_settings, training_settings
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import Progress
+from reviewtui.modeling import Cancelled
+
+def train_fixture(folder, tiny_bert, features: str):
+    from reviewtui.modeling.finetune import train_model
+
+    training = training_settings(epochs=8, learning_rate=5e-3, batch_size=16, early_stopping_patience=8,
+                                 warmup_ratio=0.0, ensemble_features=features)
+    train_model(make_frame(200, seed=3), models_dir=folder, label_keys=LABELS, model=model_settings(tiny_bert, 32),
+                training=training, quick_C=default_C(), name="ens")
+    return folder / "ens"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_bert):
+    """A tiny BERT fine-tuned on the synthetic reviews, saved as the default ensemble (its quick
+    half on the packaged MiniLM)."""
+    return train_fixture(tmp_path_factory.mktemp("trained-models"), tiny_bert, "packaged")
+
+
+@pytest.fixture(scope="module")
+def trained_one_pass(tmp_path_factory, tiny_bert):
+    """The same, saved as the one-pass ensemble (its quick half on the fine-tuned encoder)."""
+    return train_fixture(tmp_path_factory.mktemp("one-pass-models"), tiny_bert, "finetuned")
+
+
+def texts_of(n: int, seed: int = 0) -> list[str]:
+    return list(make_frame(n, seed=seed)["content"])
+
+
+def tiny_classifier(tiny_bert):
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    config = BertConfig.from_pretrained(tiny_bert)
+    config.num_labels = 4
+    torch.manual_seed(0)
+    return BertForSequenceClassification(config).eval(), AutoTokenizer.from_pretrained(tiny_bert)
+
+
+# --- the engine ----------------------------------------------------------------------------------
+def test_plan_batches_covers_every_index_once_within_the_budget():
+    from reviewtui.modeling.forward import plan_batches
+
+    rng = random.Random(1)
+    lengths = [rng.randint(1, 60) for _ in range(500)] + [200]
+    batches = plan_batches(lengths, max_tokens=256, max_rows=16)
+    seen = np.concatenate(batches)
+    assert sorted(seen.tolist()) == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) <= 16
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 256
+    assert [len(b) for b in batches if 200 in [lengths[i] for i in b]] == [1]  # too long for the budget: alone
+    # shortest first: short texts share big batches
+    assert len(batches[0]) == 16 and len(batches[-1]) == 1
+
+
+def test_the_engine_gives_the_plain_batched_probabilities_in_input_order(tiny_bert):
+    from reviewtui.modeling.batching import predict_logits
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, forward_texts
+    from reviewtui.modeling.metrics import softmax
+
+    model, tok = tiny_classifier(tiny_bert)
+    rng = random.Random(2)
+    texts = [" ".join(rng.choice(["app", "font", "price", "stories", "crash"]) for _ in range(rng.randint(0, 40)))
+             for _ in range(300)]
+    want = softmax(predict_logits(model, tok, texts, max_length=32))
+    events = []
+    got = forward_texts(model, tok, texts, ClassifierHead(4), max_length=32,
+                        plan=BatchPlan(max_tokens=300, max_rows=37, window=70), on_event=events.append)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    done = [e.done for e in events if isinstance(e, Progress)]
+    assert done == sorted(done) and done[-1] == 300
+
+
+def test_the_engine_stops_on_cancel_and_reports_tokenizer_errors(tiny_bert):
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, forward_texts, run_forward
+
+    model, tok = tiny_classifier(tiny_bert)
+    cancel = threading.Event()
+
+    def stop_soon(event):
+        if isinstance(event, Progress) and event.done >= 20:
+            cancel.set()
+
+    before = threading.active_count()
+    with pytest.raises(Cancelled):
+        forward_texts(model, tok, texts_of(200), ClassifierHead(4), max_length=32,
+                      plan=BatchPlan(max_tokens=100, max_rows=10, window=50), on_event=stop_soon, cancel=cancel)
+
+    def broken():
+        yield "a", ["fine"]
+        raise ValueError("the source of texts broke")
+
+    got = run_forward(model, tok, broken(), ClassifierHead(4), max_length=32)
+    key, first = next(got)
+    assert key == "a" and first.shape == (1, 4)
+    with pytest.raises(ValueError, match="source of texts broke"):
+        next(got)
+    assert threading.active_count() <= before  # the tokenising threads ended
+
+
+def test_the_one_pass_head_is_the_mean_of_the_classifier_and_the_quick_model(tiny_bert):
+    from reviewtui.modeling.forward import (ClassifierHead, EmbeddingHead, EnsembleHead, QuickWeights,
+                                            forward_texts)
+    from reviewtui.modeling.quick import QuickModel
+
+    model, tok = tiny_classifier(tiny_bert)
+    frame = make_frame(80, seed=4, labels=LABELS[:3])  # the quick half never saw USER_EXPERIENCE
+    texts = list(frame["content"])
+    X = forward_texts(model, tok, texts, EmbeddingHead(32), max_length=32)
+    assert np.allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
+    quick = QuickModel(C=10).fit(X, list(frame["label"]))
+    got = forward_texts(model, tok, texts, EnsembleHead(QuickWeights.of(quick, LABELS)), max_length=32)
+    p_head = forward_texts(model, tok, texts, ClassifierHead(4), max_length=32)
+    np.testing.assert_allclose(got, (p_head + quick.proba_for(X, LABELS)) / 2, atol=1e-5)
+    assert np.allclose(got.sum(1), 1, atol=1e-5)
+
+
+# --- int8 and fp32 -------------------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["trained", "trained_one_pass"])
+def test_int8_and_fp32_agree_on_the_fixture(which, request):
+    from reviewtui.modeling.card import load_card
+    from reviewtui.modeling.inference import SavedClassifier
+
+    trained = request.getfixturevalue(which)
+
+    texts = texts_of(200, seed=11)
+    fp32 = SavedClassifier.load(trained, precision="fp32", device="cpu")
+    int8 = SavedClassifier.load(trained, precision="int8", device="cpu")
+    p32, p8 = fp32.predict_proba(texts), int8.predict_proba(texts)
+    assert fp32.precision == "fp32" and int8.precision == "int8"
+    assert np.mean(p32.argmax(1) == p8.argmax(1)) >= 0.995
+    assert np.abs(p32 - p8).max() < 0.05 and not np.array_equal(p32, p8)  # really another computation
+    import torch
+
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8._runner.modules())
+    assert int8.one_pass == (which == "trained_one_pass")
+    if not int8.one_pass:  # the packaged encoder of the quick half stays in fp32
+        assert not any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8._encoder[1].modules())
+        assert next(int8._encoder[1].parameters()).dtype == torch.float32
+    check = load_card(trained).precision_checks["int8"]
+    assert check["ok"] and check["agreement"] >= 0.995 and check["on"] == "validation and test splits"
+    auto = SavedClassifier.load(trained, device="cpu")
+    auto.predict_proba(texts[:5])
+    assert auto.choice.precision == "int8" and auto.choice.check.rows == check["rows"]
+
+
+def test_auto_checks_an_unchecked_model_once_and_caches_it(trained, tmp_path):
+    from reviewtui.modeling.card import load_card
+    from reviewtui.modeling.inference import SavedClassifier
+
+    folder = tmp_path / "old"
+    shutil.copytree(trained, folder)
+    card = load_card(folder)
+    card.precision_checks = {}  # a model saved before the checks
+    card.save(folder)
+    cache = tmp_path / "cache"
+    clf = SavedClassifier.load(folder, cache_dir=cache, device="cpu")
+    clf.predict_proba(texts_of(60, seed=5))
+    assert clf.choice.check is not None and clf.choice.check.rows == 60
+    assert clf.choice.check.on == "the first 60 reviews predicted"
+    cached = list((cache / "precision").glob("*.json"))
+    assert len(cached) == 1 and json.loads(cached[0].read_text())["int8"]["rows"] == 60
+    again = SavedClassifier.load(folder, cache_dir=cache, device="cpu")
+    again.prepare(["another text"])
+    assert again.choice.check.rows == 60  # read from the cache, not checked on the new text
+
+
+def test_choose_precision_rules():
+    from reviewtui.modeling.precision import PrecisionCheck, choose_precision, validate_precision
+
+    good = PrecisionCheck("int8", 1.0, 100, "validation and test splits", "cpu")
+    bad = PrecisionCheck("int8", 0.98, 100, "validation and test splits", "cpu")
+    assert choose_precision("auto", "cpu", {"int8": good}).precision == "int8"
+    refused = choose_precision("auto", "cpu", {"int8": bad})
+    assert refused.precision == "fp32" and "98.0%" in refused.reason
+    assert choose_precision("auto", "cpu", {}).precision == "fp32"
+    assert choose_precision("fp32", "cpu", {"int8": good}).precision == "fp32"
+    assert choose_precision("int8", "cpu", {"int8": bad}).precision == "int8"  # asked for: honoured
+    assert choose_precision("auto", "mps", {"int8": good}).precision == "fp32"
+    assert PrecisionCheck("int8", 0.995, 200, "x", "cpu").ok and not PrecisionCheck("int8", 1.0, 0, "x", "cpu").ok
+    with pytest.raises(ReviewtuiError, match="not one of auto, fp32, bf16, int8"):
+        validate_precision("fp8")
+
+
+def test_int8_off_the_cpu_is_refused(tiny_bert):
+    from reviewtui.modeling.precision import prepare_model
+
+    model, _ = tiny_classifier(tiny_bert)
+    with pytest.raises(ReviewtuiError, match="int8 prediction runs on the CPU only"):
+        prepare_model(model, "int8", "cuda")
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_the_two_encoder_ensemble_is_the_mean_of_both_halves(trained, tmp_path, shared):
+    """With the same tokens (vocabulary and length) one tokenised batch feeds both models;
+    otherwise the packaged encoder takes its own pass. Both give the two halves' mean."""
+    from reviewtui.modeling.card import load_card
+    from reviewtui.modeling.embeddings import embed_texts
+    from reviewtui.modeling.forward import ClassifierHead, forward_texts
+    from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.modeling.quick import QuickModel
+
+    folder = tmp_path / "ens"
+    shutil.copytree(trained, folder)
+    card = load_card(folder)
+    assert card.hyperparameters["embedding_model"] == "minilm" and card.hyperparameters["embedding_max_length"] == 128
+    length = 32 if shared else 128  # the classifier reads 32 tokens
+    card.hyperparameters["embedding_max_length"] = length
+    card.save(folder)
+    texts = texts_of(30, seed=8) + ["a much longer review " * 10]
+    clf = SavedClassifier.load(folder, precision="fp32", device="cpu")
+    got = clf.predict_proba(texts)
+    assert not clf.one_pass and clf._shares_tokens() == shared
+    p_ft = forward_texts(clf._runner, clf._tokenizer, texts, ClassifierHead(4), max_length=32)
+    p_q = QuickModel.load(folder).proba_for(embed_texts(texts, "minilm", max_length=length), LABELS)
+    np.testing.assert_allclose(got, (p_ft + p_q) / 2, atol=1e-4)
+
+
+# --- what a run records --------------------------------------------------------------------------
+def read_rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, trained):
+    import pyarrow.parquet as pq
+
+    ws = analysis_ws
+    shutil.copytree(trained, ws.models_dir / "ens")
+    seen_record = {}
+
+    def sink(event):
+        if isinstance(event, Progress) and event.detail.startswith("chunk 1/") and not seen_record:
+            run_dir = next((ws.results_dir / ".predict").iterdir())
+            seen_record.update(json.loads((run_dir / "run.json").read_text()))
+
+    res = ws.predict(sentiment="none", chunk_size=16, on_event=sink)
+    assert res.precision == "int8" and res.device == "cpu" and res.chunks == 4
+    assert seen_record["precision"]["precision"] == "int8" and seen_record["device"] == "cpu"
+    meta = json.loads((ws.results_dir / "result.json").read_text())
+    assert meta["precision"] == "int8" and meta["precision_info"]["check"]["ok"]
+    assert "agrees with fp32" in meta["precision_info"]["reason"]
+    rows = read_rows(res.path)
+    table = pq.read_table(ws.results_dir / "result-parts").to_pandas()
+    assert list(table.columns) == list(rows[0]) and len(table) == len(rows) == 64
+    assert list(table["reviewId"]) == [r["reviewId"] for r in rows]
+    assert list(table["predicted_category"]) == [r["predicted_category"] for r in rows]
+    np.testing.assert_allclose(table["confidence"], [float(r["confidence"]) for r in rows], atol=1e-6)
+    right = sum(r["predicted_category"] == ws.truth[r["reviewId"]] for r in rows)
+    assert right >= 0.8 * 64  # the trained fixture learned the synthetic categories
+
+    fp32 = ws.predict(sentiment="none", chunk_size=16, precision="fp32")
+    assert fp32.precision == "fp32" and fp32.precision_info["reason"] == "asked for"
+    agree = np.mean([a["predicted_category"] == b["predicted_category"] for a, b in zip(rows, read_rows(fp32.path))])
+    assert agree >= 0.995
+    with pytest.raises(ReviewtuiError, match="precision 'half' is not one of"):
+        ws.predict(sentiment="none", precision="half")
+
+
+def test_a_cancelled_fast_run_resumes_to_the_same_file(analysis_ws, trained):
+    ws = analysis_ws
+    shutil.copytree(trained, ws.models_dir / "ens")
+    cancel = threading.Event()
+
+    def stop_after_two(event):
+        if isinstance(event, Progress) and event.detail.startswith("chunk 2/"):
+            cancel.set()
+
+    with pytest.raises(Cancelled, match="run it again to resume"):
+        ws.predict(sentiment="vader", chunk_size=10, on_event=stop_after_two, cancel=cancel)
+    run_dir = next((ws.results_dir / ".predict").iterdir())
+    assert len(list(run_dir.glob("chunk-*.npz"))) == 2
+    resumed = ws.predict(sentiment="vader", chunk_size=10)
+    assert resumed.resumed_chunks == 2 and resumed.chunks == 7
+    first = resumed.path.read_bytes()
+    assert ws.predict(sentiment="vader", chunk_size=10).path.read_bytes() == first
+
+
+def test_the_predict_command_takes_a_precision_and_says_it(analysis_ws, trained, capsys):
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    shutil.copytree(trained, ws.models_dir / "ens")
+    root = str(ws.root)
+    assert main(["--workspace", root, "predict", "--sentiment", "none", "--precision", "fp32", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["precision"] == "fp32" and out["precision_info"]["reason"] == "asked for"
+    assert main(["--workspace", root, "predict", "--sentiment", "none"]) == 0
+    assert "reviews with ens on cpu (int8) in" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--workspace", root, "predict", "--precision", "fp16"])
+    assert "invalid choice: 'fp16'" in capsys.readouterr().err

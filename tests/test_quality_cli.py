@@ -1,0 +1,168 @@
+"""Label quality through the workspace and the command line: suspects (real MiniLM embeddings and
+cleanlab) and --to-review, stars against text with VADER, stats with two local authors and
+--disagreements-to-review, and the diff's author and time in --json and at 80 columns."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from modeling_fixtures import LABELS, review_text
+
+from reviewtui.cli import main
+from reviewtui.store import LabelRow, NewAsset
+from reviewtui.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def ws(tmp_path):
+    """48 labeled synthetic reviews (12 a category) by ann; bob relabels r05 (CONTENT) SUBSCRIPTION and
+    r10 (INTERFACE) USER_EXPERIENCE."""
+    w = Workspace.init(tmp_path / "ws")
+    w.config.update_section("quality", {"folds": 4, "repeats": 2})
+    rng = random.Random(3)
+    truth = {f"r{i:02d}": LABELS[i % 4] for i in range(48)}
+    w.store.add_assets([NewAsset(ext, review_text(lab, rng)) for ext, lab in truth.items()])
+    w.store.add_labels([LabelRow(ext, lab, "ann", "human") for ext, lab in truth.items()])
+    w.store.add_label("r05", "SUBSCRIPTION", author="bob")
+    w.store.add_label("r10", "USER_EXPERIENCE", author="bob")
+    yield w
+    w.close()
+
+
+def test_suspects_json_names_the_planted_label_and_to_review_moves_the_top(ws, capsys):
+    code, out, err = run(capsys, "-w", str(ws.root), "suspects", "--top", "2", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert len(data["suspects"]) == 2 and data["folds"] == 4 and data["repeats"] == 2
+    found = {s["external_id"]: s for s in data["suspects"]}
+    assert set(found) == {"r05", "r10"}
+    assert (found["r05"]["label"], found["r05"]["suggested"]) == ("SUBSCRIPTION", "CONTENT")
+    assert found["r05"]["reason"].startswith("the model gives CONTENT") and 0 < found["r05"]["confidence"] <= 1
+    assert ws.store.get("r05").status == "LABELED"  # no --to-review: nothing moved
+
+    code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--top", "2", "--to-review")
+    assert code == 0
+    assert "Labels that are probably wrong" in out and "r05" in out and "Sent 2 assets to review." in out
+    assert sorted(a.external_id for a in ws.store.iter_assets(statuses=["TO_REVIEW"])) == ["r05", "r10"]
+
+    ws.confirm_label("r05", "Subscription")  # by name: kept, so no longer a suspect
+    assert ws.store.confirmed_labels() == {"r05": "SUBSCRIPTION"}
+    code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--json")
+    data = json.loads(out)
+    assert "r05" not in [s["external_id"] for s in data["suspects"]] and data["confirmed"] == 1
+
+
+def test_suspects_bad_inputs_are_one_line(tmp_path, capsys):
+    Workspace.init(tmp_path / "empty").close()
+    code, _, err = run(capsys, "-w", str(tmp_path / "empty"), "suspects")
+    assert code == 2 and "no labeled reviews yet" in err
+    code, _, err = run(capsys, "-w", str(tmp_path / "empty"), "suspects", "--top", "0")
+    assert code == 2 and "--top must be at least 1" in err
+
+
+def test_star_conflicts_use_the_workspace_sentiment_option(tmp_path):
+    ws = Workspace.init(tmp_path / "stars")
+    ws.store.add_assets([NewAsset("a", "terrible, it crashes all the time and I hate it", {"score": 5}),
+                         NewAsset("b", "I love it, wonderful and great app", {"score": 1}),
+                         NewAsset("c", "I love it, wonderful and great app", {"score": 5}),
+                         NewAsset("d", "awful", {"score": 3})])
+    ws.label("a", "INTERFACE")
+    report = ws.star_conflicts()
+    assert report.analyzer == "vader" and report.checked == 3
+    assert [c.external_id for c in report.items] == ["a", "b"] or [c.external_id for c in report.items] == ["b", "a"]
+    ws.confirm_label("a", "INTERFACE")
+    assert [c.external_id for c in ws.star_conflicts().open] == ["b"]
+    ws.config.update_section("sentiment", {"model": "none"})
+    with pytest.raises(Exception, match="needs a sentiment analyzer"):
+        ws.star_conflicts()
+    ws.close()
+
+
+def two_authors(ws: Workspace) -> None:
+    """carl labels the first ten reviews too (timed a minute apart), agreeing on eight."""
+    theirs = {f"r{i:02d}": LABELS[i % 4] for i in range(10)}
+    theirs["r02"], theirs["r07"] = "CONTENT", "SUBSCRIPTION"
+    for n, (ext, lab) in enumerate(theirs.items()):
+        ws.store.add_labels([LabelRow(ext, lab, "carl", "human", current=False,
+                                      at=f"2026-01-15T10:{n:02d}:00.000+00:00")])
+
+
+def test_stats_json_and_disagreements_to_review(ws, capsys):
+    two_authors(ws)
+    code, out, err = run(capsys, "-w", str(ws.root), "stats", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    ag = data["agreement"]
+    assert ag["authors"] == ["ann", "bob", "carl"] and ag["assets"] == 11
+    assert [d["external_id"] for d in ag["disagreements"]] == ["r02", "r05", "r07", "r10"]
+    pair = next(p for p in ag["pairs"] if (p["a"], p["b"]) == ("ann", "carl"))
+    assert pair["assets"] == 10 and math.isclose(pair["observed"], 0.8)
+    carl = next(a for a in data["authors"] if a["author"] == "carl")
+    assert (carl["labels"], carl["timed_labels"], carl["median_seconds_per_label"]) == (10, 9, 60.0)
+    assert data["versions"] == []
+
+    ws.confirm_label("r07", "USER_EXPERIENCE")  # checked after every label on it: settled
+    code, out, _ = run(capsys, "-w", str(ws.root), "stats", "--disagreements-to-review")
+    assert code == 0
+    assert "Agreement on 11 reviews" in out and "Sent 3 assets to review." in out
+    assert sorted(a.external_id for a in ws.store.iter_assets(statuses=["TO_REVIEW"])) == ["r02", "r05", "r10"]
+    assert [d.external_id for d in ws.disagreements(settled=True)] == ["r02", "r05", "r07", "r10"]
+
+
+def test_stats_text_shows_versions_authors_and_categories(ws, capsys):
+    two_authors(ws)
+    ws.export()
+    ws.label("r01", "INTERFACE")
+    ws.export()
+    code, out, _ = run(capsys, "-w", str(ws.root), "stats")
+    assert code == 0
+    assert "dataset-1 → dataset-2: CONTENT → INTERFACE 1" in out
+    assert "Agreement per category" in out and "Agreement per pair of authors" in out
+    assert "carl" in out and "Disagreements: " in out
+
+
+def test_diff_carries_author_and_time_in_json_and_at_80_columns(tmp_path, capsys):
+    ws = Workspace.init(tmp_path / "d")
+    ws.store.add_assets([NewAsset(f"review-{i:05d}", f"review {i} about the app and its many screens")
+                         for i in range(6)])
+    ws.store.add_labels([LabelRow(f"review-{i:05d}", "CONTENT", "ann", "human") for i in range(6)])
+    ws.export()
+    ws.store.add_labels([LabelRow("review-00001", "USER_EXPERIENCE", "bob@example.com", "kili",
+                                  at="2026-03-04T05:06:07.000+00:00")])
+    ws.store.set_status(["review-00002"], "REVIEWED", author="cy", at="2026-03-05T08:00:00.000+00:00")
+    ws.export()
+    ws.close()
+    code, out, _ = run(capsys, "-w", str(tmp_path / "d"), "diff", "1", "2", "--json")
+    d = json.loads(out)
+    assert d["relabeled"][0]["author"] == "bob@example.com" and d["relabeled"][0]["at"] == "2026-03-04T05:06:07.000+00:00"
+    assert (d["status_changed"][0]["author"], d["status_changed"][0]["at"]) == ("cy", "2026-03-05T08:00:00.000+00:00")
+    assert set(d) == {"a", "b", "counts", "relabel_pairs", "added", "removed", "relabeled", "status_changed"}
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    proc = subprocess.run([sys.executable, "-m", "reviewtui", "-w", str(tmp_path / "d"), "diff", "1", "2"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("┃"))
+    assert [c.strip() for c in header.strip("┃").split("┃")] == ["change", "externalId", "from", "to", "by / at",
+                                                                 "content"]
+    rows = [[c.strip() for c in line.strip("│").split("│")] for line in proc.stdout.splitlines()
+            if line.startswith("│")]
+    assert [(r[0], r[1], r[4]) for r in rows] == [("relabeled", "review-00001", "bob 03-04"),
+                                                  ("status", "review-00002", "cy 03-05")]
+    assert all(len(r[5]) >= 10 for r in rows)
