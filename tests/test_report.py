@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from reviewtui.analysis.export import csv_text, frame_csv_bytes, safe_cell
-from reviewtui.analysis.summary import summarize, version_group, version_key
+from reviewtui.analysis.summary import summarize, version_group
+from reviewtui.app_version import version_key
 from reviewtui.errors import ReviewtuiError
 
 ROOT = Path(__file__).resolve().parents[1]

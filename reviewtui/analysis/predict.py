@@ -450,7 +450,7 @@ def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
     try:
-        text = ("reviewId", "content", "score", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category")
+        text = ("reviewId", "content", "score", "app", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category")
         for part, start in enumerate(range(0, max(1, len(rows)), part_rows)):
             chunk = rows[start:start + part_rows]
             cols = list(zip(*chunk)) if chunk else [()] * len(RESULT_COLUMNS)

@@ -19,19 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewtui.app_version import is_version
-from reviewtui.app_version import version_key as _version_key
+from reviewtui.app_version import is_version, version_key
 from reviewtui.errors import ReviewtuiError
 from reviewtui.findings import Share, clearly_higher, large_enough, share
 
 SENTIMENTS = ["negative", "neutral", "positive"]
 UNKNOWN = "unknown"
-
-
-def version_key(v: str) -> tuple:
-    """A sort key that orders ``4.10`` after ``4.9``; "unknown" (and any version without a digit)
-    sorts first. The same order as :func:`reviewtui.app_version.version_key`."""
-    return _version_key(v)
 
 
 def version_group(v: Any, depth: int | None = 2) -> str:
