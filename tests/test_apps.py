@@ -101,6 +101,15 @@ def test_the_most_negative_app_is_named_only_when_clearly_apart():
     assert not any("most negative reviews of" in t for t in findings(summarize(frame(close), categories=KEYS)))
 
 
+def test_the_most_negative_category_needs_two_groups_large_enough():
+    # 60 reviews, nearly all CONTENT: the only category of 30 or more is not "the most negative" of one
+    rows = result_rows([("A", "1.0", 60, 0.1, [1, 60, 1, 1])], seed=5)
+    kinds = [f.kind for f in summarize(frame(rows), categories=KEYS).findings]
+    assert "largest_category" in kinds and "most_negative_category" not in kinds
+    rows = result_rows([("A", "1.0", 120, 0.5, [1, 1, 0, 0])], seed=5)
+    assert "most_negative_category" in [f.kind for f in summarize(frame(rows), categories=KEYS).findings]
+
+
 def test_the_group_size_comes_from_the_settings():
     rows = result_rows([("Waze", "4.9", 12, 0.1, EVEN), ("Waze", "4.10", 12, 0.9, EVEN)])
     assert not [f for f in summarize(frame(rows), categories=KEYS).findings if f.kind == "latest_version"]

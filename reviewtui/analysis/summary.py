@@ -395,7 +395,7 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
     big = {c: sh for c, sh in by_cat.items() if large_enough(sh.n, m)}
     if big:
         worst = max(big, key=lambda c: (big[c].value, -cats.index(c)))
-        if big[worst].k:
+        if big[worst].k and len(big) > 1:  # "the most negative" of one large-enough category says nothing
             out.append(Finding("most_negative_category", worst, big[worst].n, big[worst]))
         for c, sh in big.items():
             if sh.low > 0.5:
