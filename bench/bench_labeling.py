@@ -8,6 +8,8 @@
 2. Stopping. The same default loop: labels at which the stop signal (kappa >= stop_kappa for
    stop_rounds rounds) says stop, against the labels where the mean curve reaches 95 % of its final
    macro-F1. Goal within +-25 %, and never before 90 % of the final macro-F1 (checked per seed).
+   Also measured: BV09's threshold (0.99), the default or earlier once the cross-validated macro-F1
+   trend stops rising, and the kappa of the model shown (blended with the prior).
 3. Search and filters over the 40,000-review demo workspace: every query under 100 ms; the import
    with the full-text triggers against the same import with them dropped (same run).
 4. Discover on the demo corpus: the top "new in 4.5" cluster against the redesign complaints the
@@ -160,12 +162,38 @@ def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -
 
 
 # --- 2. stopping --------------------------------------------------------------------------------
-def stop_rule(points, kappa: float, rounds: int):
-    """The first point at which ``rounds`` kappas in a row reach ``kappa`` (None if never)."""
+def stop_rule(points, kappa: float, rounds: int, field: str = "kappa"):
+    """The first point at which ``rounds`` kappas in a row (``field``: the quick model's
+    ``kappa``, or ``kappa_shown`` of the model shown, blended with the prior) reach ``kappa``."""
     run = 0
     for p in points:
-        run = run + 1 if p.kappa is not None and p.kappa >= kappa else 0
+        value = getattr(p, field)
+        run = run + 1 if value is not None and value >= kappa else 0
         if run >= rounds:
+            return p
+    return None
+
+
+def cv_trend(points, window: int = 4) -> float | None:
+    """The slope of the cross-validated macro-F1 over the last ``window`` rounds, per 100 labels."""
+    import numpy as np
+
+    pts = [p for p in points[-window:] if p.cv_macro_f1 is not None]
+    if len(pts) < window:
+        return None
+    return float(np.polyfit([p.labels for p in pts], [p.cv_macro_f1 for p in pts], 1)[0] * 100)
+
+
+def stop_rule_with_trend(points, kappa: float, rounds: int, low_kappa: float = 0.85, low_rounds: int = 2,
+                         window: int = 4):
+    """The default rule, or earlier: ``low_rounds`` kappas in a row at ``low_kappa`` while the
+    cross-validated macro-F1 over the last ``window`` rounds no longer rises (slope <= 0)."""
+    run = low = 0
+    for i, p in enumerate(points):
+        run = run + 1 if p.kappa is not None and p.kappa >= kappa else 0
+        low = low + 1 if p.kappa is not None and p.kappa >= low_kappa else 0
+        trend = cv_trend(points[:i + 1], window)
+        if run >= rounds or (low >= low_rounds and trend is not None and trend <= 0):
             return p
     return None
 
@@ -181,21 +209,26 @@ def stopping(corpus, cache, *, rounds: int, seeds: int) -> dict:
     loops = {"default loop (zero-shot first batch + prior)": dict(first="zeroshot", prior_labels=s.prior_labels,
                                                                   calibrate=True),
              "no prior (random first batch)": dict(first="random")}
-    rules = {f"kappa >= {s.stop_kappa:g} for {s.stop_rounds} rounds (default)": (s.stop_kappa, s.stop_rounds),
-             "kappa >= 0.99 for 3 rounds (BV09's threshold)": (0.99, 3)}
+    rules = {f"kappa >= {s.stop_kappa:g} for {s.stop_rounds} rounds (default)":
+             lambda pts: stop_rule(pts, s.stop_kappa, s.stop_rounds),
+             "kappa >= 0.99 for 3 rounds (BV09's threshold)": lambda pts: stop_rule(pts, 0.99, 3),
+             f"the default, or kappa >= 0.85 for 2 rounds while the CV macro-F1 of the last 4 rounds no longer "
+             f"rises": lambda pts: stop_rule_with_trend(pts, s.stop_kappa, s.stop_rounds),
+             f"kappa of the model shown (blended with the prior) >= {s.stop_kappa:g} for {s.stop_rounds} rounds":
+             lambda pts: stop_rule(pts, s.stop_kappa, s.stop_rounds, "kappa_shown")}
     for name, kw in loops.items():
         zs = ZeroShotModel.fit(tax, cache.embed, corpus["X"])
         res = replay(corpus["X"], corpus["labels"], tax.training_keys, zero_shot=zs, strategy="margin", batch=10,
-                     rounds=rounds, seeds=seeds, validate=False, stop_sample=s.stop_sample, **kw)
+                     rounds=rounds, seeds=seeds, validate=True, stop_sample=s.stop_sample, **kw)
         curve = res.curve()
         final = curve[-1][1]
         target = crossing(curve, 0.95 * final)
         entry = {"final_macro_f1": final, "target_labels": target, "rules": {}}
-        for rule, (k, r) in rules.items():
+        for rule, find_stop in rules.items():
             per_seed = []
             for seed in res.seeds:
                 pts = [p for p in res.points if p.seed == seed]
-                stop = stop_rule(pts, k, r)
+                stop = find_stop(pts)
                 per_seed.append({"seed": seed, "labels": stop.labels if stop else None,
                                  "f1_share_of_final": (stop.macro_f1 / final) if stop else None})
             stops = [p["labels"] for p in per_seed if p["labels"] is not None]
@@ -407,7 +440,15 @@ def render(r: dict) -> str:
               "its predictions per round, so a rule that waits for three stable rounds stops later there; "
               "lower thresholds (measured while choosing the default, 0.90-0.99 over one to four rounds) stopped "
               "dataset-11 before 90 % of its final macro-F1. The default was chosen to never stop too early on "
-              "either corpus.", ""]
+              "either corpus. Two other signals were tried, in the stopping tables below: the trend of the "
+              "cross-validated macro-F1 (stop earlier once kappa reaches 0.85 for two rounds and that F1 no "
+              "longer rises over four rounds) brings the demo corpus to about 1.4x but dataset-11 to about 0.75x; "
+              "its F1 is measured on the labels the strategy chose, which get harder round by round, so on the "
+              "demo corpus it falls while the held-out F1 rises, and on dataset-11 it is flat within its noise "
+              "long before the curve is. The kappa of the model shown (blended with the prior) instead of the "
+              "quick model alone stops the demo corpus at about 2x and dataset-11 at about 0.9x. No rule of these "
+              "families met both goals on the five seeds, so the default stays the quick model's kappa, which "
+              "never stopped before 90 % of the final macro-F1 on either corpus.", ""]
 
     if zs:
         lines += ["### Cold start: zero-shot with no labels (dataset-11)", "",
@@ -466,6 +507,8 @@ def render(r: dict) -> str:
                   "| strategy | " + " | ".join(f"{n} labels: macro / lowest" for n in ("50", "100", "150")) + " |",
                   "|---|---|---|---|"]
         for strat, at in w.items():
+            if not isinstance(at, dict) or strat == "at":  # "at": when the part ran
+                continue
             lines.append(f"| {strat} | " + " | ".join(
                 f"{at[n]['macro_f1']:.3f} / {at[n]['min_class_f1']:.3f}" if n in at else "-" for n in ("50", "100", "150"))
                 + " |")

@@ -51,6 +51,46 @@ CATEGORIES = ("INTERFACE", "CONTENT", "USER_EXPERIENCE", "SUBSCRIPTION", "OTHER"
 CATEGORY_WEIGHTS = (31, 27, 23, 15.5, 2.5, 1.5)
 CATEGORY_WEIGHTS_REDESIGN = (50, 20, 15, 11.5, 2.0, 1.5)
 
+# The demo's taxonomy: the original project's categories with the descriptions and examples of the
+# preset data/taxonomies/medium.toml (a test keeps the two the same), so that zero-shot
+# suggestions and the zero-shot first batch work in the demo before any label.
+DEMO_CATEGORIES: tuple[dict, ...] = (
+    {"key": "SUBSCRIPTION", "name": "Subscription", "colour": "#E4572E", "train": True,
+     "description": "Paying to read: the membership or subscription, its price, the paywall and the limit on free "
+                    "articles, free trials, billing, charges and refunds.",
+     "examples": ["i hit the paywall after two stories, not paying a monthly fee just to read",
+                  "the membership is too expensive for what it offers",
+                  "they charged my card as soon as the free trial started and won't refund me",
+                  "worth the subscription, happy to pay to support the writers",
+                  "only three free articles a month? let me read more before asking for money"]},
+    {"key": "CONTENT", "name": "Content", "colour": "#2E86AB", "train": True,
+     "description": "What there is to read: the articles and stories, their quality and topics, the writers and the "
+                    "community, what readers learn from them, and the recommended reads.",
+     "examples": ["the articles are well written and i learn something new every day",
+                  "great writers on tech, science and self improvement",
+                  "lately my feed is full of clickbait and low quality posts",
+                  "very informative stories about every topic i care about",
+                  "too many political opinion pieces, i want more programming articles"]},
+    {"key": "INTERFACE", "name": "Interface", "colour": "#F3A712", "train": True,
+     "description": "How the app works and looks: design, layout, navigation, buttons and missing features, bugs and "
+                    "crashes, slow loading, updates that broke something, signing in and settings.",
+     "examples": ["since the last update the app crashes every time i open an article",
+                  "pages take forever to load and the screen freezes when i scroll",
+                  "please add a dark mode and an option to change the font size",
+                  "the new layout is confusing, i can't find my bookmarks anymore",
+                  "search doesn't work and i can't sign in with my google account"]},
+    {"key": "USER_EXPERIENCE", "name": "User experience", "colour": "#4CAF50", "train": True,
+     "description": "The overall feeling about the app without a specific detail: general praise or disappointment, "
+                    "how pleasant and easy it is to use day to day, recommending it to others.",
+     "examples": ["love this app, i use it every day", "nice app, very easy to use",
+                  "best reading app i have ever used, highly recommend it",
+                  "good experience overall, it keeps getting better", "meh, not what i expected"]},
+    {"key": "OTHER", "name": "Other", "colour": "#9E9E9E", "train": False,
+     "description": "Reviews that fit no category: questions, tests, a single word, another language."},
+    {"key": "MULTI_LABEL", "name": "Multi label", "colour": "#8E44AD", "train": False,
+     "description": "Reviews about two or more categories at once."},
+)
+
 # P(negative), P(positive); the rest is mixed
 POLARITY = {"SUBSCRIPTION": (0.80, 0.10), "INTERFACE": (0.62, 0.24), "CONTENT": (0.42, 0.43),
             "USER_EXPERIENCE": (0.18, 0.70)}

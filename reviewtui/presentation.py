@@ -16,6 +16,10 @@ Contents:
 * tuning: :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`, :func:`trial_best_text`,
   :func:`search_sentence`, :func:`best_trial_sentence`, :func:`saved_sentence`, :func:`tune_summary`
 * analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`
+* the labeling loop: :func:`suggestion_source`, :func:`stop_line`, :func:`category_need_lines`,
+  :func:`queue_how`, :func:`strategy_notice`, :func:`filter_header`, :func:`bulk_question`,
+  :func:`bulk_sentence`, :data:`DISCOVER_COLUMNS` / :func:`cluster_cells`, :func:`discovery_headline`,
+  :func:`new_category_sentence`
 * label quality: :func:`suspect_cells` / :data:`SUSPECT_COLUMNS`, :func:`suspect_reason`,
   :func:`suspects_sentence`, :func:`star_reason`, :func:`stars_sentence`, :func:`disagreement_reason`,
   :func:`agreement_sentence`, :func:`version_stats_cells`, :func:`author_stats_cells`,
@@ -402,6 +406,130 @@ def formatted_export_sentence(res: Any, *, root: Path) -> str:
     except ValueError:
         where = w.path
     return f"Wrote {w.version} as {w.format} to {where} ({w.rows:,} rows; labels: {', '.join(w.label_names)})."
+
+
+# --- the labeling loop: suggestions, the stop signal, filters, discover ---------------------------
+def category_name(key: str | None, taxonomy: "Taxonomy | None") -> str:
+    """The taxonomy's name for ``key`` (the key itself when unknown or without a taxonomy, "-"
+    for None)."""
+    if key is None:
+        return "-"
+    if taxonomy is None:
+        return str(key)
+    try:
+        return taxonomy.get(key).name
+    except KeyError:
+        return str(key)
+
+
+def suggestion_source(source: str, labels: int, prior_weight: float) -> str:
+    """Where suggestions come from: ``Suggestions.source``/``labels``/``prior_weight``."""
+    if source == "zero-shot":
+        return "zero-shot: from the categories' descriptions and examples (no model yet)"
+    if source == "model":
+        text = f"quick model on {labels:,} labels"
+        if prior_weight >= 0.005:
+            text += f", zero-shot prior {prior_weight:.0%}"
+        return text
+    return ("no suggestion yet: label reviews of two categories, or describe the categories in reviewtui.toml "
+            "(description, examples) for zero-shot suggestions")
+
+
+def stop_line(summary: Any) -> str:
+    """The stop signal in one line: its kappa sparkline, then what it says (``StopSummary``)."""
+    spark = summary.sparkline.strip()  # the first round has no kappa: a blank
+    return f"{spark} {summary.line}" if spark else summary.line
+
+
+def category_need_lines(needs: Sequence[Any], taxonomy: "Taxonomy | None") -> list[str]:
+    """One line per training category (``CategoryNeed``): its labels, cross-validated F1 and
+    its change over the last rounds; the weakest marked."""
+    out = []
+    for n in needs:
+        f1 = f"CV F1 {n.f1:.2f}" if n.f1 is not None else "CV F1 -"
+        change = f" ({n.change:+.2f} over {n.over} rounds)" if n.change is not None else ""
+        mark = "  <- needs labels most" if n.weakest else ""
+        out.append(f"{category_name(n.key, taxonomy)}: {n.labels:,} labels, {f1}{change}{mark}")
+    return out
+
+
+def queue_how(batch: Any, taxonomy: "Taxonomy") -> str:
+    """How a ``QueueBatch`` was chosen: "zero-shot first batch (no model yet)", "coverage (no
+    model yet)", "weakest: Interface", or the strategy."""
+    if batch.cold_start:
+        return f"{batch.first} first batch (no model yet)" if batch.first else "coverage (no model yet)"
+    if batch.strategy == "weakest" and batch.target:
+        return f"weakest: {category_name(batch.target, taxonomy)}"
+    return str(batch.strategy)
+
+
+def strategy_notice(strategy: str, weakest: str | None, taxonomy: "Taxonomy") -> str:
+    """The notification of a strategy switch (the weakest strategy names its category)."""
+    if strategy == "weakest":
+        if weakest is None:
+            return "strategy: weakest (no category known yet: ranked as margin); re-ranking the queue"
+        return f"strategy: weakest, steering to {category_name(weakest, taxonomy)}; re-ranking the queue"
+    return f"strategy: {strategy}; re-ranking the queue"
+
+
+def filter_header(description: str, total: int | None) -> str:
+    """The filter line above a filtered queue: what it keeps and how many reviews."""
+    if total is None:
+        return f"filter: {description}"
+    return f"filter: {description} · {total:,} review{'s' if total != 1 else ''}"
+
+
+def bulk_question(count: int, description: str, category: str) -> str:
+    """The confirmation of a bulk label, naming the count."""
+    return (f"Label all {count:,} review{'s' if count != 1 else ''} of the filtered queue ({description}) as "
+            f"{category}? Each gets its own label event (undo takes them back one at a time).")
+
+
+def bulk_sentence(result: Any, taxonomy: "Taxonomy") -> str:
+    """What a bulk label wrote (``BulkLabel``)."""
+    text = f"Labeled {result.recorded:,} review{'s' if result.recorded != 1 else ''} " \
+           f"{category_name(result.category, taxonomy)}"
+    if result.unchanged:
+        text += f" ({result.unchanged:,} already were)"
+    return text + "."
+
+
+def share_percent(value: float | None, signed: bool = False) -> str:
+    """``12.5%`` (``+12.5%`` when ``signed``), "-" for None: a cluster's share and growth."""
+    if value is None:
+        return "-"
+    return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
+
+
+DISCOVER_COLUMNS = ("#", "cluster", "size", "share", "growth")
+
+
+def cluster_cells(cluster: Any) -> tuple[str, str, str, str, str]:
+    """A ``Cluster`` as table cells: rank (1-based), its words, size, share and growth."""
+    return (str(cluster.id + 1), ", ".join(cluster.words[:5]) or cluster.name, f"{cluster.size:,}",
+            share_percent(cluster.share), share_percent(cluster.growth, signed=True))
+
+
+def discovery_headline(d: Any) -> str:
+    """One line about a ``Discovery``: the selection, its size, the clusters and how they were made."""
+    text = f"{d.selection}: {d.size:,} reviews, {len(d.clusters)} clusters"
+    if d.compared_with:
+        text += f", compared with {d.compared_with:,} reviews of the earlier versions"
+    if d.unclustered:
+        text += f", {d.unclustered:,} in no cluster"
+    return f"{text}. {d.reason}."
+
+
+def new_category_sentence(made: Any) -> str:
+    """What making a cluster a category did (``NewCategory``)."""
+    text = (f"Added the category {made.name} ({made.key}) to the taxonomy; {made.queued:,} of its reviews "
+            f"are first in the queue")
+    if made.already_labeled:
+        text += f", {made.already_labeled:,} already labeled keep their label"
+    failed = len(made.moved.failed) if made.moved is not None else 0
+    if failed:
+        text += f" ({failed} priorities could not be set)"
+    return text + ". Nothing was labeled."
 
 
 # --- label quality -------------------------------------------------------------------------------

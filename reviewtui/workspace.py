@@ -32,7 +32,7 @@ from reviewtui.versions import (VersionInfo, export_version, list_versions, read
                                 resolve_version)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reviewtui.active import Suggester
+    from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
     from reviewtui.categories import AppliedChange, CategoryRow
     from reviewtui.backends.kili import KiliBackend, ProjectInfo
     from reviewtui.modeling.embeddings import EmbeddingCache
@@ -42,6 +42,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.quality.suspects import SuspectReport
 
 STORE_NAME = "reviewtui.db"
+PRIOR_POOL = 256  # unlabeled reviews the zero-shot scores are centred on (their mean similarity)
+DISCOVER_LIMIT = 3000  # reviews clustered by discover (a sample of larger selections)
+EMBED_CHUNK = 256  # reviews embedded at a time in the background after a refit
 
 
 def default_author() -> str:
@@ -107,6 +110,7 @@ class WorkspaceStatus:
     models: list[dict[str, Any]]
     next_steps: list[str]
     by_app: dict[str, int] = field(default_factory=dict)  # app -> reviews ("" for reviews without an app)
+    stop: dict[str, Any] | None = None  # the stop signal and each category's need, once a round is recorded
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -141,6 +145,7 @@ class Workspace:
         self._backend_for: tuple = ()
         self._suggester: "Suggester | None" = None
         self._suggester_for: tuple = ()
+        self._loop_lock = threading.Lock()  # one stop-signal round at a time (suggestion and re-rank workers)
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
@@ -183,8 +188,9 @@ class Workspace:
         """Create the demo workspace in ``root``: the generated corpus in ``root/demo-data`` (see
         ``reviewtui.demo``; ``size`` reviews, default ``DEMO_SIZE``), its import, and two dataset versions
         (dataset-1: about 240 oracle labels; dataset-2: 6 relabeled, 10 reviewed, 60 more labels).
+        Its taxonomy carries the categories' descriptions and examples (``demo.DEMO_CATEGORIES``).
         Raises ReviewtuiError if ``root`` is already a workspace."""
-        from reviewtui.demo import DEMO_SEED, DEMO_SIZE, demo_labels, generate_demo, read_oracle
+        from reviewtui.demo import DEMO_CATEGORIES, DEMO_SEED, DEMO_SIZE, demo_labels, generate_demo, read_oracle
 
         root = Path(root)
         if (root / CONFIG_NAME).exists():
@@ -197,6 +203,7 @@ class Workspace:
         files = generate_demo(root / "demo-data", size=size, seed=seed)
         emit(on_event, Progress("demo", 1, steps, "creating the workspace"))
         ws = cls.init(root, name="demo")
+        ws.config.set_categories([dict(c) for c in DEMO_CATEGORIES])  # described: zero-shot from the start
         emit(on_event, Progress("demo", 2, steps, "importing"))
         ws.import_reviews([files.export_csv])
         emit(on_event, Progress("demo", 3, steps, "labeling from the oracle"))
@@ -409,8 +416,13 @@ class Workspace:
         if models:
             steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
         by_app = {app or "": n for app, n in self.store.counts_by_app().items()} if total else {}
+        stop = self._stop_status()
+        if stop is not None and stop["stop"]:
+            steps.insert(0, "the stop signal says further labels change little: export a version and train a model "
+                            "(reviewtui export, reviewtui train), or look for what the taxonomy misses "
+                            "(reviewtui discover)")
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
-                               versions, models, steps, by_app)
+                               versions, models, steps, by_app, stop)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()
@@ -566,35 +578,57 @@ class Workspace:
 
     # --- analysis ---
     def queue_batch(self, strategy: str | None = None, size: int | None = None, *, seed: int = 0,
-                    apply: bool = True, on_event: EventSink | None = None, cancel=None):
+                    apply: bool = True, filters: Sequence[str] = (), search: str | None = None,
+                    on_event: EventSink | None = None, cancel=None) -> "QueueBatch":
         """Choose the next batch to label with an active-learning strategy (random,
-        least_confidence, margin, entropy, diversity; default ``[active_learning]``) and set its
-        queue priorities in the backend. Returns ``active.QueueBatch``."""
-        from reviewtui.active import build_queue
+        least_confidence, margin, entropy, diversity, weakest; default ``[active_learning]``) and
+        set its queue priorities in the backend. With ``filters``/``search`` (as :meth:`find`) the
+        strategy ranks only the reviews they keep. Before any model the batch is the zero-shot first
+        batch when the categories are described; ``weakest`` steers to :meth:`weakest_category`.
+        A batch that is applied records the stop signal's round and the stored predictions.
+        Returns ``active.QueueBatch``."""
+        from reviewtui.active import build_queue, check_strategy
 
-        return build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache,
-                           self.settings.active_learning, strategy, size, seed=seed, apply=apply,
-                           on_event=on_event, cancel=cancel)
+        al = self.settings.active_learning
+        within = self.find(filters, search).ids if (filters or search) else None
+        target = self.weakest_category() if check_strategy(strategy or al.strategy) == "weakest" else None
+        # its own embedding cache, as before: a long first embedding of the candidates does not hold
+        # up the suggestions, which use the Suggester's
+        return build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache, al, strategy, size,
+                           seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
+                           on_fit=self._after_refit if apply else None, on_event=on_event, cancel=cancel)
 
-    def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> dict[str, tuple[str, float]]:
-        """external id -> (label, probability) from the quick model on the current labels; empty
-        before two training categories are labeled. The model is fitted on the first call and then
-        every ``[active_learning] retrain_every`` labels; with ``retrain_every = 0`` only when
-        ``refit`` is True (the labeling screen's ``r``). Safe to call from several threads at once."""
+    def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> "Suggestions":
+        """external id -> (label, probability) from the quick model on the current labels, blended
+        with the zero-shot prior while labels are few; before two training categories are labeled,
+        the zero-shot prior alone when the categories are described (``.source`` says which), else
+        empty. The model is fitted on the first call and then every ``[active_learning]
+        retrain_every`` labels; with ``retrain_every = 0`` only when ``refit`` is True (the labeling
+        screen's ``r``). Safe to call from several threads at once; :meth:`record_refit` records
+        the stop signal after a fit."""
         return self._suggestions().suggestions(list(external_ids), refit=refit)
 
     def _suggestions(self) -> "Suggester":
-        """The one Suggester of this workspace (a new one when the model settings or the taxonomy
-        changed); built under the lock so that two workers share one model and one cache."""
+        """The one Suggester of this workspace (a new one when the model settings, the taxonomy or
+        the prior's settings changed); built under the lock so that two workers share one model,
+        one prior and one cache."""
         with self._lock:
-            key = (self.settings.model, self.config.taxonomy)
+            al = self.settings.active_learning
+            key = (self.settings.model, self.config.taxonomy, al.prior_labels, al.zero_shot_temperature)
             if self._suggester is None or self._suggester_for != key:
-                from reviewtui.active import Suggester
+                from reviewtui.active import Suggester, candidate_pool
+                from reviewtui.loop.zeroshot import zero_shot_prior
 
-                self._suggester = Suggester(self.store, self.taxonomy, self.embedding_cache(),
-                                            self.settings.active_learning)
+                cache = self.embedding_cache()
+                store = self.store
+
+                def pool() -> list[str]:  # centre the zero-shot scores on a stable sample of the queue
+                    return [a.text for a in candidate_pool(store, PRIOR_POOL)]
+
+                prior = zero_shot_prior(self.taxonomy, cache.embed, pool, al)
+                self._suggester = Suggester(self.store, self.taxonomy, cache, al, prior=prior)
                 self._suggester_for = key
-            self._suggester.settings = self.settings.active_learning
+            self._suggester.settings = al
             return self._suggester
 
     def suggest(self, external_id: str) -> tuple[str, float] | None:
@@ -624,16 +658,21 @@ class Workspace:
         """Predict category, confidence and sentiment of every asset into results/result.csv
         (resumable). ``model``: a saved model name, "quick", or None (newest saved, else quick);
         ``sentiment``: default ``[sentiment] model``; ``precision``: default ``[predict] precision``;
-        ``ray_address``: run the model on that Ray cluster. Returns ``analysis.predict.PredictResult``."""
+        ``ray_address``: run the model on that Ray cluster. The predictions are also kept in the store
+        (for the predicted and confidence filters). Returns ``analysis.predict.PredictResult``."""
         from reviewtui.analysis.predict import predict_assets
+        from reviewtui.loop.search import read_predictions
 
-        return predict_assets(
+        result = predict_assets(
             self.store, self.taxonomy, models_dir=self.models_dir, cache_dir=self.cache_dir,
             results_dir=self.results_dir, embeddings=self.embedding_cache,
             sentiment=sentiment if sentiment is not None else self.settings.sentiment.model,
             max_length=self.settings.model.max_length, C=self.settings.active_learning.C, model=model,
             chunk_size=chunk_size, settings=self.settings.predict, precision=precision,
             ray_address=ray_address, on_event=on_event, cancel=cancel)
+        # the predicted-category and confidence filters read them from the store
+        self.store.set_predictions(read_predictions(result.path), model=result.model)
+        return result
 
     def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,
                              on_event: EventSink | None = None, cancel=None):
@@ -876,6 +915,208 @@ class Workspace:
             target = self.exports_dir / default_name(latest, fmt)
         written = write_version(latest, target, fmt, overwrite=out is None)
         return FormattedExport(info, latest, written)
+
+    # --- labeling loop ---
+    def _loop_cache(self) -> "EmbeddingCache":
+        """The suggestions' embedding cache (one per model settings: its vectors stay in memory)."""
+        return self._suggestions().cache
+
+    def _loop_prior(self):
+        """The zero-shot prior of the suggestions (None when no category is described or
+        ``[active_learning] prior_labels`` is 0); nothing is embedded to know that."""
+        from reviewtui.loop.zeroshot import described
+
+        if self.settings.active_learning.prior_labels <= 0 or not described(self.taxonomy):
+            return None
+        return self._suggestions().prior
+
+    def prepare_suggestions(self) -> "Suggestions":
+        """Fit the quick model now when labels allow one (else the zero-shot prior when the
+        categories are described), as the labeling screen does when it opens; returns an empty
+        ``Suggestions`` whose ``source``/``labels`` say what suggestions will come from."""
+        return self._suggestions().prepare()
+
+    def record_refit(self) -> Any:
+        """After the suggestions' model was refitted: record the stop signal's round and replace
+        the stored predictions (the queue's candidates). Returns the ``loop.stopping.RoundRecord``,
+        or None when there was no new fit (or its labels were recorded already)."""
+        with self._lock:
+            suggester = self._suggester
+        refit = suggester.take_refit() if suggester is not None else None
+        return self._after_refit(refit) if refit is not None else None
+
+    def _after_refit(self, refit: "Refit") -> Any:
+        from reviewtui.active import candidate_pool, proba_for
+        from reviewtui.loop.search import predictions_from_proba
+        from reviewtui.loop.stopping import record_round
+
+        al = self.settings.active_learning
+        cache = self._loop_cache()
+
+        def embed(texts: Sequence[str]):
+            # in chunks, letting go of the cache between them: a suggestion asked for meanwhile
+            # waits for one chunk, not for thousands of reviews embedded the first time
+            import time
+
+            import numpy as np
+
+            parts = []
+            for start in range(0, len(texts), EMBED_CHUNK):
+                parts.append(cache.embed(list(texts[start:start + EMBED_CHUNK])))
+                time.sleep(0.005)
+            return np.concatenate(parts) if parts else cache.embed([])
+
+        with self._loop_lock:
+            rec = record_round(self.store, refit.model, embed, self.taxonomy, al,
+                               X_labeled=refit.X_labeled, y_labeled=refit.y_labeled)
+            if rec is None:  # the labels of the last round: the same model, the same predictions
+                return None
+            if refit.proba is not None and refit.ids is not None and refit.complete:
+                ids, proba = refit.ids, refit.proba
+            else:
+                pool = candidate_pool(self.store, al.candidates)
+                ids = [a.external_id for a in pool]
+                X = embed([a.text for a in pool])
+                proba = proba_for(refit.model, X, refit.classes)
+                prior = self._loop_prior()
+                if prior is not None:
+                    proba = prior.combine(proba, X, len(refit.y_labeled))
+            self.store.set_predictions(predictions_from_proba(ids, proba, refit.classes), model="quick")
+        return rec
+
+    def _stop_signal(self):
+        from reviewtui.loop.stopping import load_signal
+
+        return load_signal(self.store, self.settings.active_learning)
+
+    def stop_summary(self):
+        """The stop signal as one line and a kappa sparkline (``loop.stopping.StopSummary``); an
+        unreadable saved state gives a line saying so."""
+        from reviewtui.loop.stopping import StopSummary, summarize
+
+        try:
+            return summarize(self._stop_signal())
+        except ReviewtuiError as exc:
+            return StopSummary(str(exc), "", 0, 0, False, None, None, None, None)
+
+    def learning_curves(self) -> dict[str, list[tuple[int, float]]]:
+        """category -> [(training labels, cross-validated F1)] over the recorded rounds."""
+        from reviewtui.loop.stopping import learning_curves
+
+        try:
+            return learning_curves(self._stop_signal())
+        except ReviewtuiError:
+            return {}
+
+    def category_needs(self) -> list:
+        """Per training category, from the latest round: labels, cross-validated F1, its change over
+        the last rounds, and which is weakest (``loop.stopping.CategoryNeed``; empty before a round)."""
+        from reviewtui.loop.stopping import category_needs
+
+        try:
+            return category_needs(self._stop_signal(), self.taxonomy.training_keys)
+        except ReviewtuiError:
+            return []
+
+    def _stop_status(self) -> dict[str, Any] | None:
+        summary = self.stop_summary()
+        if summary.rounds == 0:
+            return None
+        return {**summary.__dict__, "categories": [n.__dict__ for n in self.category_needs()]}
+
+    def weakest_category(self) -> str | None:
+        """The training category that most needs labels: fewest labels while some have fewer than
+        five, else the lowest cross-validated F1 of the latest round (None without categories)."""
+        from collections import Counter
+
+        from reviewtui.loop.stopping import weakest_category
+
+        keys = self.taxonomy.training_keys
+        labels = Counter(self.store.training_assets(keys)[2])
+        try:
+            latest = self._stop_signal().latest
+        except ReviewtuiError:
+            latest = None
+        return weakest_category(latest.per_class_f1 if latest else {}, {k: labels.get(k, 0) for k in keys})
+
+    def queue_filter(self, filters: str | Sequence[str] = (), search: str | None = None):
+        """``filters`` (``KEY=VALUE`` items, or one line of them as the app's filter box takes) and
+        the full-text ``search`` as a checked ``loop.search.QueueFilter``. Raises ReviewtuiError
+        naming a bad item."""
+        from reviewtui.loop.search import parse_filters, split_filters
+
+        items = split_filters(filters) if isinstance(filters, str) else list(filters)
+        return parse_filters(items, self.taxonomy, search=search)
+
+    def find(self, filters: str | Sequence[str] = (), search: str | None = None, limit: int | None = None):
+        """The reviews that ``filters`` (``KEY=VALUE`` items: stars, app, version, date, from, to,
+        status, label, predicted, confidence) and the full-text ``search`` keep, in queue order:
+        ``loop.search.FoundAssets`` (the first ``limit`` ids and the total). By default only the
+        queue (reviews still to label). Raises ReviewtuiError for a bad filter."""
+        from reviewtui.loop.search import find
+
+        return find(self.store, self.queue_filter(filters, search), limit=limit)
+
+    def bulk_label(self, external_ids: Sequence[str], category: str, *, expected: int):
+        """Label every review of ``external_ids`` with ``category`` (key or name): one label event
+        each, in one transaction; nothing when their number is not ``expected`` (the count the
+        user confirmed). Returns ``loop.search.BulkLabel``."""
+        from reviewtui.loop.search import bulk_label
+
+        return bulk_label(self.store, self.taxonomy, external_ids, category, expected=expected, author=self.author)
+
+    def app_versions(self, depth: int = 2) -> list[str]:
+        """The app versions of the reviews, cut to ``depth`` parts, newest first."""
+        from reviewtui.app_version import version_key
+
+        cut = {".".join(str(v).strip().split(".")[:depth]) for v in
+               (a.metadata.get("app_version") for a in self.store.iter_assets()) if v and str(v).strip()}
+        return sorted(cut, key=version_key, reverse=True)
+
+    def discover(self, selection: str = "other", *, version: str | None = None, limit: int = DISCOVER_LIMIT,
+                 seed: int = 0, on_event: EventSink | None = None, cancel=None):
+        """Cluster a selection of reviews and name each cluster by its distinctive words
+        (``loop.discover.Discovery``): "other" (the reviews labeled with a category that is not
+        trained on), "low-confidence" (stored predictions below 50 %) or "version" (what is new in
+        ``version``, default the latest, against the versions before it); see
+        ``loop.discover.discover_selection``. At most ``limit`` reviews are clustered. Raises
+        ReviewtuiError for an unknown or empty selection; Cancelled while embedding."""
+        from reviewtui.loop.discover import discover_selection
+
+        cache = self._loop_cache()
+
+        def embed(texts: Sequence[str]):
+            return cache.embed(list(texts), on_event=on_event, cancel=cancel)
+
+        return discover_selection(self.store, self.taxonomy, embed, selection, version=version, limit=limit,
+                                  seed=seed)
+
+    def make_category(self, cluster, *, name: str | None = None, key: str | None = None):
+        """Make a discovered cluster (``loop.discover.Cluster``) a new training category: added to
+        the taxonomy in reviewtui.toml (its words as the description, the reviews nearest its
+        centre as examples), its reviews still to label queued first through the backend's
+        priorities, and the stop signal started again. Nothing is labeled. Returns
+        ``loop.discover.NewCategory``. Raises ReviewtuiError for a taken name or key, and on the
+        Kili backend, whose project interface reviewtui cannot change."""
+        from reviewtui.active import candidate_pool
+        from reviewtui.loop.discover import NewCategory, category_from_cluster
+        from reviewtui.loop.stopping import reset_signal
+
+        if self.settings.backend.kind == "kili":
+            raise ReviewtuiError(
+                "this workspace labels in a Kili project, and reviewtui cannot add a category to a Kili "
+                "project's interface: add it in Kili's interface editor and to [[categories]] in "
+                f"{CONFIG_NAME}, then run `reviewtui kili attach PROJECT_ID` to check them; nothing was changed")
+        queue = candidate_pool(self.store)
+        top = max((a.priority for a in queue), default=0)
+        plan = category_from_cluster(self.taxonomy, cluster, unlabeled=[a.external_id for a in queue],
+                                     name=name, key=key, top_priority=max(top, 0))
+        self.config.set_categories(plan.categories)
+        kept = {a.external_id: a.priority for a in queue if a.priority > 0}
+        moved = self.backend.set_priorities({**kept, **plan.priorities})
+        reset_signal(self.store)
+        return NewCategory(plan.category["key"], plan.category["name"], len(plan.priorities),
+                           len(plan.already_labeled), moved)
 
     # --- quality ---
     def suspects(self, *, top: int | None = None, on_event: EventSink | None = None,

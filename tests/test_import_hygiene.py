@@ -95,7 +95,7 @@ async def main():
         await app.workers.wait_for_complete()
         first = time.perf_counter() - t0
         after_paint = sorted(k for k in sys.modules if k.split('.')[0] in {HEAVY!r})
-        for key in "3451":
+        for key in "34561":
             await pilot.press(key)
             await pilot.pause()
             await app.workers.wait_for_complete()

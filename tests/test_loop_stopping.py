@@ -72,6 +72,9 @@ def test_replay_on_separable_data_stops_after_it_plateaus():
         final = [p for p in res.points if p.seed == seed][-1].macro_f1
         assert point.macro_f1 >= 0.9 * final and point.round >= 3
     assert res.curve()[-1][1] > 0.9
+    # without a prior the model shown is the quick model: the two kappas are the same
+    first = [p for p in res.points if p.seed == 0]
+    assert first[0].kappa_shown is None and all(p.kappa_shown == p.kappa for p in first[1:])
 
 
 def test_kappa_edge_cases():

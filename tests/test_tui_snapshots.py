@@ -46,7 +46,7 @@ def app_for(ws, start: str) -> ReviewApp:
     return ReviewApp(ws, start=start, assist=False, probe_gpus=False, cursor_blink=False)
 
 
-@pytest.mark.parametrize("start", ["status", "labeling", "diff", "tuning", "summary"])
+@pytest.mark.parametrize("start", ["status", "labeling", "diff", "tuning", "summary", "discover"])
 def test_screen(snap_compare, snap_ws, start):
     assert snap_compare(app_for(snap_ws, start), terminal_size=SIZE, run_before=settle)
 
@@ -146,3 +146,57 @@ def test_review_queue(snap_compare, quality_snap_ws, key):
         await pilot.pause()
 
     assert snap_compare(app_for(quality_snap_ws, "labeling"), terminal_size=SIZE, run_before=choose)
+
+
+# --- the labeling loop ------------------------------------------------------------------------
+def test_labeling_filtered_with_the_stop_line(snap_compare, snap_ws):
+    from tui_data import stop_signal_rounds
+
+    stop_signal_rounds(snap_ws)
+
+    async def search(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"layout OR font", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=search)
+
+
+def test_bulk_label_dialog(snap_compare, snap_ws):
+    async def bulk(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(pilot)
+        await pilot.press("B", "1")
+        await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=bulk)
+
+
+def test_learning_curves(snap_compare, snap_ws):
+    from tui_data import stop_signal_rounds
+
+    stop_signal_rounds(snap_ws)
+
+    async def curves(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("L")
+        await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=curves)
+
+
+def test_discover_with_clusters(snap_compare, snap_ws):
+    from tui_data import discovery
+
+    from reviewtui.tui.messages import DiscoveryFinished
+
+    async def feed(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("s", "s")
+        pilot.app.screen.post_message(DiscoveryFinished(discovery()))
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "discover"), terminal_size=SIZE, run_before=feed)

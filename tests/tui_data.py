@@ -198,3 +198,35 @@ def best_versus_last_reports():
         ("report", TrialUpdate("t2", "RUNNING", {**cfg, "learning_rate": 8e-5}, 1, t2_last, 9.0)),
         ("send", TrialUpdate("t2", "STOPPED", {**cfg, "learning_rate": 8e-5}, 1, t2_last, 9.5, early_stopped=True)),
     ])
+
+
+def stop_signal_rounds(ws: Workspace) -> None:
+    """Four recorded rounds of the stop signal, the last three stable (kappa >= 0.94), saved in the
+    store: the stop line says stop, the learning curves have points, Interface is the weakest."""
+    from reviewtui.loop.stopping import RoundRecord, StopSignal, save_signal
+
+    kappas = [None, 0.95, 0.97, 0.99]
+    history = []
+    for r, kappa in enumerate(kappas):
+        per = {"SUBSCRIPTION": 0.70 + 0.05 * r, "CONTENT": 0.65 + 0.06 * r, "INTERFACE": 0.40 + 0.04 * r,
+               "USER_EXPERIENCE": 0.60 + 0.08 * r}
+        counts = {k: 5 + 3 * r for k in per}
+        stable = r  # rounds 2-4 reach the threshold one after another
+        history.append(RoundRecord(r + 1, FROZEN, 20 + 12 * r, kappa, 0.4 - 0.05 * r,
+                                   sum(per.values()) / 4, per, counts, stable, stable >= 3))
+    save_signal(ws.store, StopSignal([f"r{i:02d}" for i in range(16, 40)], None, history))
+
+
+def discovery():
+    """A fixed result of discover (what is new in 4.5) for the discover screen's snapshot."""
+    from reviewtui.loop.discover import Cluster, Discovery
+
+    texts = reviews()
+    by_id = {a.external_id: a.text for a in texts}
+    groups = [(["layout", "font", "menu", "bookmark"], ["r18", "r26", "r34", "r10"], 0.31, 0.12),
+              (["price", "charged", "subscription"], ["r16", "r20", "r24"], 0.23, 0.20),
+              (["articles", "writers", "topics"], ["r17", "r21", "r25", "r29", "r33"], 0.38, 0.41)]
+    clusters = [Cluster(i, len(ids), words, ids, [(e, by_id[e]) for e in ids[:3]], share, before, share - before)
+                for i, (words, ids, share, before) in enumerate(groups)]
+    return Discovery("new in version 4.5", clusters, "kmeans", "k-means, k = 3 by silhouette (0.214)", 0.214, 13,
+                     0, 27)

@@ -23,7 +23,9 @@ filled otherwise, so a batch is not ``size`` rewordings of the same review.
 
 Modules: ``strategies`` (scores and selection), ``model`` (the quick model's fit and
 probabilities), ``queue`` (``build_queue``: the batch as data, its priorities written to the
-backend), ``suggestions`` (``Suggester``, following ``[active_learning] retrain_every``),
+backend), ``suggestions`` (``Suggester``, following ``[active_learning] retrain_every``; both
+take an optional ``Prior``, the zero-shot model of ``loop.zeroshot``, blended in while labels
+are few),
 ``oracle`` (oracle files) and ``simulation`` (learning curves from an oracle). Every function takes
 what it needs (a store, a taxonomy, an embedding cache, the ``[active_learning]`` settings), never
 the workspace. numpy only at import; sklearn and torch load inside the functions.
@@ -33,17 +35,18 @@ from __future__ import annotations
 
 from reviewtui.active.model import fit_quick, proba_for
 from reviewtui.active.oracle import Oracle, read_oracle
-from reviewtui.active.queue import QueueBatch, QueueItem, build_queue
+from reviewtui.active.queue import QueueBatch, QueueItem, build_queue, candidate_pool
 from reviewtui.active.simulation import (CurvePoint, SimulationResult, held_out_split, simulate_arrays,
                                          simulate_oracle)
 from reviewtui.active.strategies import (ALIASES, DIVERSITY_POOL, NEAR_DUPLICATE, STRATEGIES, check_strategy,
                                          representative_batch, select_batch, skip_near_duplicates, uncertainty,
                                          weighted_kmeans_picks)
-from reviewtui.active.suggestions import Suggester
+from reviewtui.active.suggestions import Prior, Refit, Suggester, Suggestions
 
 __all__ = [
-    "ALIASES", "DIVERSITY_POOL", "NEAR_DUPLICATE", "STRATEGIES", "CurvePoint", "Oracle", "QueueBatch", "QueueItem",
-    "SimulationResult", "Suggester", "build_queue", "check_strategy", "fit_quick", "held_out_split", "proba_for",
+    "ALIASES", "DIVERSITY_POOL", "NEAR_DUPLICATE", "STRATEGIES", "CurvePoint", "Oracle", "Prior", "QueueBatch",
+    "QueueItem", "Refit", "SimulationResult", "Suggester", "Suggestions", "build_queue", "candidate_pool",
+    "check_strategy", "fit_quick", "held_out_split", "proba_for",
     "read_oracle", "representative_batch", "select_batch", "simulate_arrays", "simulate_oracle",
     "skip_near_duplicates", "uncertainty", "weighted_kmeans_picks",
 ]

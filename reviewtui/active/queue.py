@@ -6,20 +6,22 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from reviewtui.active.model import fit_quick, proba_for
-from reviewtui.active.strategies import check_strategy, select_batch, uncertainty
+from reviewtui.active.strategies import check_strategy, select_batch, target_uncertainty, uncertainty
+from reviewtui.active.suggestions import Refit
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, emit
 from reviewtui.settings import ActiveLearningSettings
-from reviewtui.store import LocalStore
+from reviewtui.store import Asset, LocalStore
 
 if TYPE_CHECKING:  # pragma: no cover
+    from reviewtui.active.suggestions import Prior
     from reviewtui.modeling.embeddings import EmbeddingCache
 
 
@@ -40,7 +42,9 @@ class QueueItem:
 @dataclass
 class QueueBatch:
     """The batch ``build_queue`` chose. ``cold_start`` is True when no model could be fitted yet
-    (fewer than two training categories labeled) and the batch was chosen by coverage instead."""
+    (fewer than two training categories labeled) and the batch was chosen without one: by
+    coverage, or by the prior when ``first`` names it ("zero-shot"). ``target`` is the category
+    the weakest strategy steered to; ``filtered`` says the candidates were a filtered part."""
 
     strategy: str
     size: int
@@ -51,6 +55,9 @@ class QueueBatch:
     backend: str
     moved: MoveResult | None = None
     seconds: float = 0.0
+    first: str = ""
+    target: str | None = None
+    filtered: bool = False
 
     @property
     def external_ids(self) -> list[str]:
@@ -59,21 +66,45 @@ class QueueBatch:
     def to_dict(self) -> dict[str, Any]:
         return {"strategy": self.strategy, "size": self.size, "labeled": self.labeled,
                 "candidates": self.candidates, "cold_start": self.cold_start, "backend": self.backend,
-                "seconds": self.seconds, "items": [i.__dict__ for i in self.items],
+                "seconds": self.seconds, "first": self.first, "target": self.target, "filtered": self.filtered,
+                "items": [i.__dict__ for i in self.items],
                 "failed": dict(self.moved.failed) if self.moved else {}}
+
+
+def candidate_pool(store: LocalStore, cap: int = 0, *, within: Sequence[str] | None = None) -> list[Asset]:
+    """The assets still to label (TODO or ONGOING, not skipped, no label), in import order; only
+    those of ``within`` when given. With ``cap`` > 0 and a larger pool, a stable subset of ``cap``
+    of them: the first by the sha1 of their external id, so the same candidates stay in it (and in
+    the embedding cache) until they are labeled, and a smaller cap picks a subset of a larger one."""
+    pool = [a for a in store.iter_assets(statuses=("TODO", "ONGOING"), skipped=False, labeled=False)]
+    if within is not None:
+        wanted = set(map(str, within))
+        pool = [a for a in pool if a.external_id in wanted]
+    if cap and len(pool) > cap:
+        pool = sorted(pool, key=lambda a: hashlib.sha1(a.external_id.encode("utf-8")).digest())[:cap]
+        pool.sort(key=lambda a: a.id)
+    return pool
 
 
 def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
                 embeddings: Callable[[], "EmbeddingCache"], settings: ActiveLearningSettings,
                 strategy: str | None = None, size: int | None = None, *, seed: int = 0, apply: bool = True,
+                prior: "Prior | None" = None, target: str | None = None, within: Sequence[str] | None = None,
+                on_fit: Callable[[Refit], None] | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None) -> QueueBatch:
     """Choose the next ``size`` unlabeled assets of ``store`` with ``strategy`` and (when ``apply``)
     set their queue priorities in ``backend`` (size..1; every other asset 0).
 
     ``embeddings`` gives the embedding cache when the strategy needs one (random before a model
     exists needs none); ``settings`` gives the default strategy and size, the candidate cap and
-    the quick model's C. Returns the batch as data. Raises ReviewtuiError on an empty store,
-    nothing left to label, or an unknown strategy; Cancelled when ``cancel`` is set while embedding.
+    the quick model's C. With a ``prior`` (the zero-shot model) the probabilities are the quick
+    model's blended with it, and before any model exists the batch is its ``first_batch`` (spread
+    over the predicted categories and the embedding space) instead of the coverage batch.
+    ``target`` is the category the ``weakest`` strategy steers to; ``within`` restricts the
+    candidates to those external ids (a filtered queue). ``on_fit`` receives the :class:`Refit`
+    after the quick model was fitted. Returns the batch as data. Raises ReviewtuiError on an empty
+    store, nothing left to label, or an unknown strategy; Cancelled when ``cancel`` is set while
+    embedding.
     """
     t0 = time.perf_counter()
     strategy = check_strategy(strategy or settings.strategy)
@@ -82,15 +113,12 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         raise ReviewtuiError(f"the batch size must be at least 1, not {size}")
     if store.count() == 0:
         raise ReviewtuiError("the workspace has no reviews: import some first (reviewtui import FILE.csv)")
-    pool = [a for a in store.iter_assets(statuses=("TODO", "ONGOING"), skipped=False, labeled=False)]
+    pool = candidate_pool(store, settings.candidates if strategy != "random" else 0, within=within)
     if not pool:
+        if within is not None:
+            raise ReviewtuiError("nothing to label among the filtered reviews: every one is labeled, skipped "
+                                 "or in review (change the filter)")
         raise ReviewtuiError("nothing left to label: every asset is labeled, skipped or in review")
-    cap = settings.candidates
-    if strategy != "random" and cap and len(pool) > cap:
-        # Score a stable subset of the pool: the same candidates stay in it (and in the embedding
-        # cache) until they are labeled, so an interactive re-rank on 40k reviews costs seconds.
-        pool = sorted(pool, key=lambda a: hashlib.sha1(a.external_id.encode("utf-8")).digest())[:cap]
-        pool.sort(key=lambda a: a.id)
     lab_ids, lab_texts, lab_labels = store.training_assets(taxonomy.training_keys)
     classes = taxonomy.training_keys
     X_pool = None
@@ -99,9 +127,23 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         emb = embeddings().embed(lab_texts + [a.text for a in pool], on_event=on_event, cancel=cancel)
         X_lab, X_pool = emb[:len(lab_texts)], emb[len(lab_texts):]
         model = fit_quick(X_lab, lab_labels, settings.C)
+        if prior is not None and model is not None:
+            prior.update(X_lab, lab_labels)
     proba = proba_for(model, X_pool, classes) if model is not None and X_pool is not None else None
-    picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool))
-    scores = uncertainty(proba, strategy) if proba is not None else np.zeros(len(pool))
+    first = ""
+    if prior is not None and X_pool is not None:
+        proba = prior.combine(proba, X_pool, len(lab_labels))
+    column = classes.index(target) if strategy == "weakest" and target in classes else None
+    if model is None and prior is not None and proba is not None and strategy != "random":
+        picked = prior.first_batch(proba, X_pool, size, seed=seed)
+        first = prior.name
+    else:
+        picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool), target=column)
+    if model is not None and on_fit is not None:
+        on_fit(Refit(model, X_lab, list(lab_labels), list(classes), [a.external_id for a in pool], proba,
+                     complete=within is None))
+    scores = (uncertainty(proba, strategy) if column is None else target_uncertainty(proba, column)) \
+        if proba is not None else np.zeros(len(pool))
     items = []
     for rank, i in enumerate(picked):
         a = pool[int(i)]
@@ -115,4 +157,5 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         emit(on_event, Notice("info", f"setting {len(items)} queue priorities in the {backend.name} backend"))
         moved = backend.set_priorities({it.external_id: it.priority for it in items})
     return QueueBatch(strategy, size, items, len(lab_ids), len(pool), model is None and strategy != "random",
-                      backend.name, moved, time.perf_counter() - t0)
+                      backend.name, moved, time.perf_counter() - t0, first=first,
+                      target=classes[column] if column is not None else None, filtered=within is not None)

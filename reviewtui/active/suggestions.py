@@ -3,15 +3,64 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
-from reviewtui.active.model import fit_quick
+import numpy as np
+
+from reviewtui.active.model import fit_quick, proba_for
 from reviewtui.config import Taxonomy
 from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import LocalStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.modeling.embeddings import EmbeddingCache
+
+
+class Prior(Protocol):
+    """Probabilities known before (and besides) the labels, which the quick model's are blended
+    with while labels are few: the zero-shot prior of ``loop.zeroshot.ZeroShotPrior``. Columns
+    are the taxonomy's training keys in order."""
+
+    name: str
+
+    def update(self, X_labeled: np.ndarray, y_labeled: Sequence[str]) -> None: ...
+
+    def proba(self, X: np.ndarray) -> np.ndarray: ...
+
+    def weight(self, n_labels: int) -> float: ...
+
+    def combine(self, quick: np.ndarray | None, X: np.ndarray, n_labels: int) -> np.ndarray: ...
+
+    def first_batch(self, proba: np.ndarray, X: np.ndarray, size: int, seed: int = 0) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Refit:
+    """A quick model just fitted on the training labels so far: ``model`` (has ``proba_for``), the
+    labels' embeddings ``X_labeled`` and categories ``y_labeled``. When the fit scored candidates
+    too (a queue batch), ``ids``/``proba`` are those candidates and their probabilities (columns
+    ``classes``), and ``complete`` says they are every candidate, not a filtered part."""
+
+    model: Any
+    X_labeled: np.ndarray
+    y_labeled: list[str]
+    classes: list[str]
+    ids: list[str] | None = None
+    proba: np.ndarray | None = None
+    complete: bool = False
+
+
+class Suggestions(dict):
+    """external id -> (label, probability), and where they come from: ``source`` is "model" (the
+    quick model on ``labels`` training labels, blended with the prior at weight ``prior_weight``
+    while labels are few), "zero-shot" (no model yet: the prior alone) or "" (no suggestion)."""
+
+    def __init__(self, items: Any = (), *, source: str = "", labels: int = 0, prior_weight: float = 0.0) -> None:
+        super().__init__(items)
+        self.source = source
+        self.labels = labels
+        self.prior_weight = prior_weight
 
 
 class Suggester:
@@ -26,18 +75,26 @@ class Suggester:
     * ``retrain_every = 0``: never by itself once a model exists, only when asked: :meth:`refit`,
       or ``suggestions(..., refit=True)`` (the labeling screen's ``r``).
 
+    With a ``prior`` (the zero-shot model of the categories' descriptions), suggestions exist
+    before any label: the prior alone while there is no model, then the quick model blended with
+    it (:meth:`Prior.combine`). After every fit the :class:`Refit` waits in :meth:`take_refit` for
+    whoever records the stop signal and the stored predictions.
+
     Thread-safe: one lock covers the fit and the embedding cache, so two workers asking at once
     fit and embed once. ``settings`` may be replaced between calls (a changed reviewtui.toml).
     """
 
     def __init__(self, store: LocalStore, taxonomy: Taxonomy, cache: "EmbeddingCache",
-                 settings: ActiveLearningSettings) -> None:
+                 settings: ActiveLearningSettings, *, prior: Prior | None = None) -> None:
         self.store = store
         self.taxonomy = taxonomy
         self.cache = cache  # one EmbeddingCache: it keeps the vectors in memory between calls
         self.settings = settings
+        self.prior = prior
         self._model = None
         self._fitted_on: dict[str, str] = {}
+        self._labels = 0
+        self._pending: Refit | None = None
         self._lock = threading.Lock()
 
     def _refresh(self, force: bool) -> None:
@@ -52,12 +109,16 @@ class Suggester:
             new_class = set(labels) - set(self._fitted_on.values())
             if changed < every and not new_class:
                 return
+        self._labels = len(labels)
         if len(set(labels)) < 2:
             self._model, self._fitted_on = None, {}
             return
         X = self.cache.embed(texts)
         self._model = fit_quick(X, labels, self.settings.C)
         self._fitted_on = current
+        if self.prior is not None:
+            self.prior.update(X, labels)
+        self._pending = Refit(self._model, X, list(labels), list(self.taxonomy.training_keys))
 
     def refit(self) -> bool:
         """Fit on the current training labels now, whatever ``retrain_every`` says. Returns
@@ -66,18 +127,46 @@ class Suggester:
             self._refresh(force=True)
             return self._model is not None
 
-    def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> dict[str, tuple[str, float]]:
-        """external id -> (label, probability) from the quick model (refitted first when ``refit``);
-        empty before two training categories are labeled. Unknown ids raise ReviewtuiError."""
+    def prepare(self) -> Suggestions:
+        """Fit the model if there is none yet (and the prior, for zero-shot suggestions), as the
+        labeling screen does when it opens; returns an empty :class:`Suggestions` saying what the
+        suggestions will come from."""
+        with self._lock:
+            self._refresh(force=False)
+            if self._model is None and self.prior is not None:
+                self.prior.update(np.zeros((0, 0), dtype=np.float32), [])  # fits the zero-shot model
+            return self._empty()
+
+    def _empty(self) -> Suggestions:
+        if self._model is not None:
+            weight = self.prior.weight(len(self._fitted_on)) if self.prior is not None else 0.0
+            return Suggestions(source="model", labels=len(self._fitted_on), prior_weight=weight)
+        if self.prior is not None:
+            return Suggestions(source="zero-shot", labels=self._labels, prior_weight=1.0)
+        return Suggestions(labels=self._labels)
+
+    def take_refit(self) -> Refit | None:
+        """The latest fit not handed out yet (then None until the next fit)."""
+        with self._lock:
+            refit, self._pending = self._pending, None
+            return refit
+
+    def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> Suggestions:
+        """external id -> (label, probability) (refitted first when ``refit``): the quick model's,
+        blended with the prior while labels are few; the prior's alone before a model exists;
+        empty with neither. Unknown ids raise ReviewtuiError."""
         with self._lock:
             self._refresh(force=refit)
-            if self._model is None or not external_ids:
-                return {}
+            out = self._empty()
+            if not out.source or not external_ids:
+                return out
             assets = [self.store.get(e) for e in external_ids]
             X = self.cache.embed([a.text for a in assets])
-            p = self._model.predict_proba(X)
-            out = {}
+            classes = self.taxonomy.training_keys
+            quick = proba_for(self._model, X, classes) if self._model is not None else None
+            p = self.prior.combine(quick, X, len(self._fitted_on)) if self.prior is not None else quick
+            assert p is not None
             for a, row in zip(assets, p):
-                j = int(row.argmax())
-                out[a.external_id] = (self._model.classes_[j], float(row[j]))
+                j = int(np.argmax(row))
+                out[a.external_id] = (classes[j], float(row[j]))
             return out

@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_kili_commands(commands)
     add_data_commands(commands)
     add_quality_commands(commands)
+    add_loop_commands(commands)
     return p
 
 
@@ -97,10 +98,12 @@ def add_workspace_commands(commands: Commands) -> None:
     s.add_argument("--keep-pii", action="store_true", help="keep userName/userImage")
     s.add_argument("--json", action="store_true")
 
-    s = commands.add("label", "label assets headlessly: --from FILE.csv, or ID LABEL", "workspace:cmd_label")
+    s = commands.add("label", "label assets headlessly: --from FILE.csv, ID LABEL, or a filtered set with "
+                              "--filter/--search --category X", "workspace:cmd_label")
     s.add_argument("id", nargs="?")
     s.add_argument("label", nargs="?")
     s.add_argument("--from", dest="from_file", help="CSV with id,label[,status] rows")
+    add_bulk_label_options(s)
 
     s = commands.add("skip", "skip an asset with a reason", "workspace:cmd_skip")
     s.add_argument("id")
@@ -188,6 +191,7 @@ def add_analysis_commands(commands: Commands) -> None:
     s.add_argument("--rows", type=int, default=20, help="rows to show (default 20)")
     s.add_argument("--dry-run", action="store_true", help="show the batch without changing priorities")
     s.add_argument("--json", action="store_true")
+    filter_options(s, "rank only the reviews that")
 
     s = commands.add("simulate", "simulate labeling rounds from an oracle file; learning curves",
                      "analysis:cmd_simulate")
@@ -290,6 +294,43 @@ def add_data_commands(commands: Commands) -> None:
     a.add_argument("--into", required=True, metavar="DST")
     a = actions.add("remove", "remove a category no review carries")
     a.add_argument("name")
+
+
+# --- the labeling loop: filters, bulk labels, discover ----------------------------------------------
+FILTER_HELP = ("stars=1-2, app=NAME, version=4.5, date=2025-01-01..2025-03-31 (or from=/to=), status=TODO,LABELED "
+               "or all, label=KEY, predicted=KEY, confidence=0.2-0.6 (or <0.5, >0.9); several at once")
+
+
+def filter_options(s: argparse.ArgumentParser, what: str) -> None:
+    """``--filter KEY=VALUE ...`` and ``--search TEXT`` (``what`` starts their help)."""
+    s.add_argument("--filter", dest="filters", action="extend", nargs="+", metavar="KEY=VALUE", default=[],
+                   help=f"{what} match: {FILTER_HELP}")
+    s.add_argument("--search", help=f"{what} contain these words (full-text: paywall OR \"free trial\", crash*)")
+
+
+def add_bulk_label_options(s: argparse.ArgumentParser) -> None:
+    """``reviewtui label --filter ... --search ... --category X [--yes]`` (a bulk label)."""
+    filter_options(s, "with --category, label the queued reviews that")
+    s.add_argument("--category", help="the category (key or name) for every review the filter keeps")
+    s.add_argument("--yes", action="store_true", help="do not ask before a bulk label")
+    s.set_defaults(func="loop:cmd_label")
+
+
+def add_loop_commands(commands: Commands) -> None:
+    s = commands.add("discover", "cluster reviews to find what the taxonomy is missing; make a cluster a category",
+                     "loop:cmd_discover")
+    s.add_argument("--in", dest="selection", choices=("other", "low-confidence", "version"),
+                   help="other: reviews labeled with a category not trained on (default); low-confidence: "
+                        "predictions below 50%%; version: what is new in --version")
+    s.add_argument("--version", help="with --in version: LATEST (default) or an app version such as 4.5")
+    s.add_argument("--limit", type=int, default=3000, help="cluster at most this many reviews (default 3000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--examples", type=int, default=2, help="examples to show per cluster (default 2)")
+    s.add_argument("--make", type=int, metavar="N", help="make cluster N a new category (its reviews are queued, "
+                                                         "never labeled)")
+    s.add_argument("--name", help="with --make: the category's name (default: the cluster's first word)")
+    s.add_argument("--key", help="with --make: the category's key (default: from the name)")
+    s.add_argument("--json", action="store_true")
 
 
 def add_quality_commands(commands: Commands) -> None:

@@ -98,6 +98,8 @@ def status(st: Any) -> None:
         for row in say.model_rows(st.models):
             t.add_row(*row)
         con.print(t)
+    if getattr(st, "stop", None):
+        stop_block(st.stop, con)
     print_lines((f"→ {step}" for step in st.next_steps), con)
 
 
@@ -241,11 +243,11 @@ def tune_json(result: Any) -> dict[str, Any]:
 
 
 # --- analysis ----------------------------------------------------------------------------------
-def queue(batch: Any, rows: int, dry_run: bool) -> None:
+def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     con = console()
-    how = "coverage (no model yet)" if batch.cold_start else batch.strategy
+    how = how or ("coverage (no model yet)" if batch.cold_start else batch.strategy)
     t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
-                    f"{batch.candidates} candidates")
+                    f"{batch.candidates} {'filtered ' if getattr(batch, 'filtered', False) else ''}candidates")
     t.add_column("#", justify="right")
     t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=14)
     t.add_column("suggestion", no_wrap=True, min_width=10)
@@ -367,3 +369,35 @@ def kili_lines(action: str, rep: Any) -> list[str]:
         lines.append(f"{len(rep.failed)} not sent: "
                      + escape("; ".join(f"{k}: {v}" for k, v in list(rep.failed.items())[:10])))
     return lines
+
+
+# --- the labeling loop -------------------------------------------------------------------------
+def stop_block(stop: dict[str, Any], con: Console | None = None) -> None:
+    """The stop signal (a WorkspaceStatus's ``stop``): its line and each category's need."""
+    from types import SimpleNamespace
+
+    con = con or console()
+    print_lines([f"Stop signal: {say.stop_line(SimpleNamespace(**stop))}"], con)
+    needs = [SimpleNamespace(**n) for n in stop.get("categories", [])]
+    print_lines((f"  {line}" for line in say.category_need_lines(needs, None)), con)
+
+
+def discovery(d: Any, examples: int, hint: bool = True) -> None:
+    """The clusters of a Discovery: a table (rank, words, size, share, growth) and a few examples each."""
+    con = console()
+    print_lines([say.discovery_headline(d)], con)
+    if not d.clusters:
+        return
+    t = Table(title="Clusters" + (" by growth" if d.compared_with else " by size"))
+    for col in say.DISCOVER_COLUMNS:
+        t.add_column(col, justify="left" if col == "cluster" else "right", ratio=1 if col == "cluster" else None)
+    for c in d.clusters:
+        t.add_row(*say.cluster_cells(c))
+    con.print(t)
+    if examples > 0:
+        for c in d.clusters:
+            print_lines([f"{c.id + 1}. {', '.join(c.words[:5]) or c.name}"], con)
+            for _, text in c.examples[:examples]:
+                con.print(Text(f"   “{text[:200]}”", style="dim"))
+    if hint:
+        con.print("[dim]Make one a category: the same command with --make N --name NAME[/]")

@@ -26,13 +26,16 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from reviewtui.config import KEY_RE, Taxonomy, category_key
 from reviewtui.errors import ReviewtuiError
 
+SELECTIONS = ("other", "low-confidence", "version")
+LOW_CONFIDENCE = 0.5  # the low-confidence selection: predictions below this probability
+BACKGROUND = 5000  # texts of the rest of the corpus the words are contrasted with (a sample)
 MIN_COVERAGE = 0.3  # HDBSCAN must cluster at least this share of the selection to be chosen
 K_RANGE = (2, 15)
 PCA_DIMS = 30
@@ -237,19 +240,21 @@ def discover(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, *
     return Discovery(selection, clusters, used, reason, sil, len(ids), int((labels < 0).sum()))
 
 
-def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, versions: Sequence[str | None],
-                   version: str, *, background: Sequence[str] = (), seed: int = 0, method: str = "auto",
-                   min_cluster_size: int | None = None, n_examples: int = 3,
-                   max_previous: int | None = None) -> Discovery:
+def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray | None,
+                   versions: Sequence[str | None], version: str, *, background: Sequence[str] = (), seed: int = 0,
+                   method: str = "auto", min_cluster_size: int | None = None, n_examples: int = 3,
+                   max_previous: int | None = None, max_current: int | None = None,
+                   embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> Discovery:
     """What is new in ``version``: its reviews and those of every earlier version (ordered as
     versions: 4.10 after 4.9; ``4.5`` matches 4.5.x; blank versions are left out) are clustered
     together; each cluster's ``share`` of the version's reviews is compared with its share of the
     earlier ones, and clusters are ranked by the growth (share - previous share). The clusters hold
-    only the version's reviews. ``max_previous`` caps the earlier reviews (a seeded sample).
-    Raises ReviewtuiError when the version has no reviews or nothing came before it."""
+    only the version's reviews. ``max_previous``/``max_current`` cap the earlier reviews and the
+    version's own (seeded samples: the shares are estimated on them). ``embeddings`` are aligned
+    with ``ids``; or give None and ``embed`` (texts -> embeddings), called for the sampled reviews
+    only. Raises ReviewtuiError when the version has no reviews or nothing came before it."""
     from reviewtui.app_version import version_key
 
-    X = np.asarray(embeddings, dtype=np.float32)
     wanted = str(version).strip().lstrip("vV")
     depth = len(wanted.split("."))
     groups = [None if not v or not str(v).strip() else ".".join(str(v).strip().split(".")[:depth]) for v in versions]
@@ -261,18 +266,27 @@ def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
         raise ReviewtuiError(f"no reviews of version {wanted}; the versions are {', '.join(known[-8:]) or 'none'}")
     if not before.any():
         raise ReviewtuiError(f"no reviews of a version before {wanted}: nothing to compare with")
+    rng = np.random.default_rng(seed)
     prev_idx = np.flatnonzero(before)
     if max_previous is not None and len(prev_idx) > max_previous:
-        prev_idx = np.sort(np.random.default_rng(seed).choice(prev_idx, size=max_previous, replace=False))
+        prev_idx = np.sort(rng.choice(prev_idx, size=max_previous, replace=False))
     this_idx = np.flatnonzero(this)
+    if max_current is not None and len(this_idx) > max_current:
+        this_idx = np.sort(rng.choice(this_idx, size=max_current, replace=False))
     both = np.concatenate([this_idx, prev_idx])
-    labels, used, reason, sil = cluster(X[both], seed=seed, min_cluster_size=min_cluster_size, method=method)
+    if embeddings is not None:
+        Xb = np.asarray(embeddings, dtype=np.float32)[both]
+    elif embed is not None:
+        Xb = np.asarray(embed([texts[i] for i in both]), dtype=np.float32)
+    else:
+        raise ReviewtuiError("new_in_version needs the embeddings or an embedding function")
+    labels, used, reason, sil = cluster(Xb, seed=seed, min_cluster_size=min_cluster_size, method=method)
     lab_this, lab_prev = labels[:len(this_idx)], labels[len(this_idx):]
     sel_ids = [ids[i] for i in this_idx]
     sel_texts = [texts[i] for i in this_idx]
     # words against the earlier versions' reviews and the rest of the corpus
     bg = [texts[i] for i in prev_idx] + list(background)
-    clusters = _clusters_from_labels(lab_this, sel_ids, sel_texts, X[this_idx], bg, n_examples)
+    clusters = _clusters_from_labels(lab_this, sel_ids, sel_texts, Xb[:len(this_idx)], bg, n_examples)
     found = sorted(set(lab_this.tolist()) - {-1})
     for c, lab in zip(clusters, found):
         c.share = float((lab_this == lab).mean())
@@ -308,6 +322,69 @@ def latest_version(versions: Sequence[str | None], depth: int = 2) -> str | None
     return max(cut, key=version_key) if cut else None
 
 
+def sample_indices(n: int, size: int, seed: int = 0) -> list[int]:
+    """``size`` of ``range(n)`` drawn without replacement with ``seed``, in order (all when fewer)."""
+    if size >= n:
+        return list(range(n))
+    return sorted(int(i) for i in np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]], np.ndarray], selection: str, *,
+                       version: str | None = None, limit: int = 3000, seed: int = 0) -> Discovery:
+    """:func:`discover` (or :func:`new_in_version`) on a named selection of the store's reviews
+    (skipped ones left out), embedding only what is clustered with ``embed``:
+
+    * ``other``: the reviews labeled with a category that is not trained on (OTHER, MULTI_LABEL);
+    * ``low-confidence``: the stored predictions below ``LOW_CONFIDENCE``, least sure first;
+    * ``version``: what is new in ``version`` ("latest" or None: the latest app version) against
+      the versions before it.
+
+    At most ``limit`` reviews are clustered (a seeded sample; the least sure for low-confidence;
+    for a version, as many of the earlier versions too). The words are contrasted with a sample
+    of the other reviews. Raises ReviewtuiError for an unknown selection, or one with no review."""
+    choice = str(selection or "").strip().lower().replace("_", "-").replace(" ", "-")
+    choice = {"low": "low-confidence", "lowconfidence": "low-confidence", "new": "version"}.get(choice, choice)
+    if choice not in SELECTIONS:
+        raise ReviewtuiError(f"unknown selection {selection!r}: use one of {', '.join(SELECTIONS)}")
+    assets = list(store.iter_assets(skipped=False))
+    if choice == "version":
+        versions = [a.metadata.get("app_version") for a in assets]
+        wanted = version if version and version.strip().lower() != "latest" else latest_version(versions)
+        if wanted is None:
+            raise ReviewtuiError("no review carries an app version: there is no version to look into")
+        return new_in_version([a.external_id for a in assets], [a.text for a in assets], None, versions, wanted,
+                              seed=seed, max_previous=limit, max_current=limit, embed=embed)
+    if choice == "other":
+        keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
+        if not keys:
+            raise ReviewtuiError("every category of the taxonomy is trained on: there is no 'other' category to "
+                                 "look into (choose low-confidence or version)")
+        ids, texts = select_labeled(store, keys)
+        name = "labeled " + " or ".join(taxonomy.get(k).name for k in keys)
+        if len(ids) > limit:
+            keep = sample_indices(len(ids), limit, seed)
+            name += f" (a sample of {limit:,} of {len(ids):,})"
+            ids, texts = [ids[i] for i in keep], [texts[i] for i in keep]
+    else:
+        predictions = store.predictions()
+        if not predictions:
+            raise ReviewtuiError("no predictions yet: refit the quick model (r in the labeling screen, or "
+                                 "`reviewtui queue`) or run `reviewtui predict` first")
+        by_id = {a.external_id: a.text for a in assets}
+        low = [i for i in select_low_confidence(predictions, LOW_CONFIDENCE) if i in by_id]
+        name = f"predictions below {LOW_CONFIDENCE:.0%} confidence"
+        if len(low) > limit:
+            name += f" (the {limit:,} least sure of {len(low):,})"
+            low = low[:limit]
+        ids, texts = low, [by_id[i] for i in low]
+    if not ids:
+        raise ReviewtuiError(f"nothing to discover: the selection ({name}) has no review")
+    chosen = set(ids)
+    rest = [a.text for a in assets if a.external_id not in chosen]
+    background = [rest[i] for i in sample_indices(len(rest), BACKGROUND, seed)]
+    return discover(ids, texts, embed(texts), background=background, selection=name, seed=seed)
+
+
 # --- a cluster becomes a category ----------------------------------------------------------------
 @dataclass(frozen=True)
 class NewCategoryPlan:
@@ -320,6 +397,19 @@ class NewCategoryPlan:
     categories: list[dict[str, Any]]
     priorities: dict[str, int]
     already_labeled: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewCategory:
+    """What making a cluster a category did: the category's ``key`` and ``name``, how many of its
+    reviews were ``queued`` first, how many were ``already_labeled`` (they keep their label),
+    and the backend's ``moved`` (a MoveResult of the priorities)."""
+
+    key: str
+    name: str
+    queued: int
+    already_labeled: int
+    moved: Any = None
 
 
 def category_from_cluster(taxonomy: Taxonomy, cluster: Cluster, *, unlabeled: Sequence[str],

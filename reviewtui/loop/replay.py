@@ -18,7 +18,7 @@ import numpy as np
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Progress, emit
-from reviewtui.loop.stopping import DEFAULTS, StopSignal, cross_validate, weakest_category
+from reviewtui.loop.stopping import DEFAULTS, StopSignal, cohen_kappa, cross_validate, weakest_category
 from reviewtui.loop.zeroshot import ZeroShotModel, blend, zero_shot_batch
 from reviewtui.modeling import Cancelled
 
@@ -28,7 +28,9 @@ FIRST_BATCHES = ("random", "zeroshot")
 @dataclass(frozen=True)
 class ReplayPoint:
     """One round of one seed: held-out ``accuracy``/``macro_f1`` of the model that would be shown
-    (the blend when a prior is on), and the stop signal after the round."""
+    (the blend when a prior is on), and the stop signal after the round. ``kappa_shown`` compares
+    the shown model's predictions on the stop set with the previous round's (the quick model's
+    own are ``kappa``, what the stop signal follows)."""
 
     seed: int
     round: int
@@ -42,6 +44,7 @@ class ReplayPoint:
     stable: int
     stop: bool
     per_class_f1: dict[str, float] = field(default_factory=dict)  # held-out, per training category
+    kappa_shown: float | None = None
 
 
 @dataclass
@@ -141,6 +144,7 @@ def replay(embeddings: np.ndarray, labels: Sequence[str], training_keys: Sequenc
         rng = np.random.default_rng(seed)
         stop_set = np.sort(rng.choice(pool, size=min(stop_sample, len(pool)), replace=False))
         signal = StopSignal(kappa=kappa, rounds=stable_rounds)
+        shown_before: list[str] | None = None
         if first == "random":
             labeled = rng.choice(pool, size=min(batch, len(pool)), replace=False)
         else:
@@ -182,6 +186,11 @@ def replay(embeddings: np.ndarray, labels: Sequence[str], training_keys: Sequenc
             if p_stop is None:
                 only = y[fit_idx][0] if n_train else keys[0]
                 p_stop = np.tile(np.eye(len(keys), dtype=np.float32)[keys.index(only)], (len(stop_set), 1))
+            p_shown = probabilities(model, X[stop_set], keys, prior_all[stop_set] if prior_all is not None else None,
+                                    n_train, prior_labels)
+            shown = [keys[j] for j in (p_shown if p_shown is not None else p_stop).argmax(axis=1)]
+            kappa_shown = cohen_kappa(shown_before, shown) if shown_before is not None else None
+            shown_before = shown
             validation = cross_validate(X[fit_idx], list(y[fit_idx]), keys, C=C, seed=seed) if validate else None
             counts = {k: int((y[fit_idx] == k).sum()) for k in keys}
             rec = signal.observe([keys[j] for j in p_stop.argmax(axis=1)], p_stop, labels=n_train,
@@ -190,7 +199,7 @@ def replay(embeddings: np.ndarray, labels: Sequence[str], training_keys: Sequenc
                 weak = weakest_category(rec.per_class_f1, counts)
                 target = keys.index(weak) if weak is not None else None
             points.append(ReplayPoint(seed, r, len(labeled), n_train, acc, f1, rec.kappa, rec.mean_uncertainty,
-                                      rec.macro_f1, rec.stable, rec.stop, per))
+                                      rec.macro_f1, rec.stable, rec.stop, per, kappa_shown))
             step += 1
             emit(on_event, Progress("replay", step, total, f"{first} first batch, seed {seed}"))
     return ReplayResult(points, first, strategy, float(prior_labels), batch, seed_list, len(pool), len(test),

@@ -165,6 +165,18 @@ def _confidence(value: str) -> tuple[float, float]:
     return lo, hi
 
 
+def split_filters(text: str | None) -> list[str]:
+    """The ``KEY=VALUE`` items of one line (the screen's filter box): split on spaces, quotes
+    keep a value with spaces together (``app="my app"``). Raises ReviewtuiError for an unclosed
+    quote."""
+    import shlex
+
+    try:
+        return shlex.split(text or "")
+    except ValueError as exc:
+        raise ReviewtuiError(f"filters {text!r}: {exc}; write KEY=VALUE items separated by spaces") from None
+
+
 def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | None = None) -> QueueFilter:
     """A :class:`QueueFilter` from ``KEY=VALUE`` strings (``reviewtui queue --filter``, the screen's
     filter box): ``stars=1-2``, ``app=NAME[,NAME]``, ``version=4.5``, ``date=2025-01-01..2025-03-31``
@@ -259,6 +271,31 @@ def predictions_from_proba(ids: Sequence[str], proba, classes: Sequence[str]) ->
         return {}
     j = p.argmax(axis=1)
     return {str(i): (str(classes[int(k)]), float(p[n, int(k)])) for n, (i, k) in enumerate(zip(ids, j))}
+
+
+def read_predictions(path) -> dict[str, tuple[str, float]]:
+    """external id -> (category, confidence) from ``reviewtui predict``'s results/result.csv
+    (columns reviewId, predicted_category, confidence); rows without a prediction are left out.
+    Raises ReviewtuiError when the file lacks those columns."""
+    from reviewtui.files import find_column, read_csv_rows
+
+    p, header, rows = read_csv_rows(path)
+    id_col = find_column(header, ("reviewId", "externalId", "id"))
+    cat_col = find_column(header, ("predicted_category", "prediction"))
+    conf_col = find_column(header, ("confidence",))
+    if id_col is None or cat_col is None or conf_col is None:
+        raise ReviewtuiError(f"{p}: needs reviewId, predicted_category and confidence columns; "
+                             f"the columns are: {', '.join(header) or 'none'}")
+    out: dict[str, tuple[str, float]] = {}
+    for r in rows:
+        ext, cat = (r.get(id_col) or "").strip(), (r.get(cat_col) or "").strip()
+        try:
+            conf = float(r.get(conf_col) or "")
+        except ValueError:
+            continue
+        if ext and cat:
+            out[ext] = (cat, conf)
+    return out
 
 
 @dataclass(frozen=True)

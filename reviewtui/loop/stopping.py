@@ -204,7 +204,7 @@ class StopSignal:
             return cls([str(s) for s in d.get("sample", [])], d.get("last"), history, kappa, rounds)
         except (ValueError, KeyError, TypeError) as exc:
             raise ReviewtuiError(f"the stop signal saved in the store is unreadable ({exc}); "
-                                 "reset it with a new round of labels") from exc
+                                 "the next retrain starts it again") from exc
 
 
 def choose_sample(ids: Sequence[str], size: int, seed: int = 0) -> list[str]:
@@ -241,7 +241,10 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
     unlabeled, not skipped assets, seeded) on the first round and kept. ``embed`` maps texts to
     embeddings (an EmbeddingCache's ``embed``). Returns None, recording nothing, when the number of
     training labels has not changed since the last round (a refit on the same labels)."""
-    signal = load_signal(store, settings)
+    try:
+        signal = load_signal(store, settings)
+    except ReviewtuiError:  # an unreadable state: start again rather than never record a round
+        signal = StopSignal(kappa=settings.stop_kappa, rounds=settings.stop_rounds)
     sample_size, C = settings.stop_sample, settings.C
     n = len(y_labeled)
     if signal.latest is not None and signal.latest.labels == n:
@@ -306,7 +309,7 @@ def summarize(signal: StopSignal, *, last: int = 20) -> StopSummary:
     """The signal as one line and a sparkline of the last ``last`` kappas."""
     rec = signal.latest
     if rec is None:
-        return StopSummary("no retrain recorded yet: the stop signal starts with the second model",
+        return StopSummary("stop signal: no round yet (one is recorded each time the quick model is refitted)",
                            "", 0, 0, False, None, None, None, None)
     kappas = [r.kappa for r in signal.history[-last:]]
     spark = sparkline(kappas, lo=0.0, hi=1.0)
@@ -316,10 +319,10 @@ def summarize(signal: StopSignal, *, last: int = 20) -> StopSummary:
     if rec.kappa is None:
         line = f"round 1 ({rec.labels} labels): the next retrain gives the first agreement{f1}"
     elif rec.stop:
-        line = (f"predictions stable for {rec.stable} rounds (kappa {rec.kappa:.3f}): further labels change "
+        line = (f"predictions stable for {rec.stable} rounds (kappa {rec.kappa:.2f}): further labels change "
                 f"little{f1}")
     else:
-        line = (f"predictions still changing: kappa {rec.kappa:.3f} (stop at {signal.kappa:g} for "
+        line = (f"predictions still changing: kappa {rec.kappa:.2f} (stop at {signal.kappa:g} for "
                 f"{signal.rounds} rounds; {rec.stable} so far){f1}{unc}")
     return StopSummary(line, spark, len(signal.history), rec.stable, rec.stop, rec.kappa, rec.macro_f1,
                        rec.mean_uncertainty, weak)
@@ -331,6 +334,37 @@ def learning_curves(signal: StopSignal) -> dict[str, list[tuple[int, float]]]:
     for r in signal.history:
         for c, f in r.per_class_f1.items():
             out.setdefault(c, []).append((r.labels, f))
+    return out
+
+
+@dataclass(frozen=True)
+class CategoryNeed:
+    """How much one training category still needs labels, from the latest round: its ``labels``,
+    its cross-validated ``f1`` (None before a validation), the F1's ``change`` over the last
+    ``over`` rounds (None with fewer rounds), and whether it is the ``weakest``."""
+
+    key: str
+    labels: int
+    f1: float | None
+    change: float | None
+    over: int
+    weakest: bool
+
+
+def category_needs(signal: StopSignal, classes: Sequence[str], *, window: int = 3) -> list[CategoryNeed]:
+    """One :class:`CategoryNeed` per training category in ``classes`` (taxonomy order), from the
+    latest round (empty before the first); the change is taken over the last ``window`` rounds."""
+    rec = signal.latest
+    if rec is None:
+        return []
+    weak = weakest_category(rec.per_class_f1, {c: rec.label_counts.get(c, 0) for c in classes})
+    back = signal.history[-window - 1] if len(signal.history) > window else None
+    out = []
+    for c in classes:
+        f1 = rec.per_class_f1.get(c)
+        before = back.per_class_f1.get(c) if back is not None else None
+        change = f1 - before if f1 is not None and before is not None else None
+        out.append(CategoryNeed(c, int(rec.label_counts.get(c, 0)), f1, change, window, c == weak))
     return out
 
 

@@ -229,3 +229,71 @@ def zero_shot_for(taxonomy: Taxonomy, embed: EmbedFn, pool: np.ndarray | None, s
     if X_labeled is not None and len(y_labeled):
         model.calibrate(X_labeled, y_labeled)
     return model
+
+
+class ZeroShotPrior:
+    """The zero-shot prior of a workspace's labeling loop, as the Suggester and the queue use it
+    (``active.suggestions.Prior``): its :class:`ZeroShotModel` is fitted on first use, centred on
+    the embeddings of ``pool()`` (texts of a stable sample of the unlabeled reviews), and its
+    temperature refitted to the labels whenever their number changed (from 5 labels on).
+    Thread-safe: the suggestion and re-rank workers share one."""
+
+    name = "zero-shot"
+
+    def __init__(self, taxonomy: Taxonomy, embed: EmbedFn, pool: Callable[[], Sequence[str]],
+                 settings: ActiveLearningSettings) -> None:
+        import threading
+
+        self.taxonomy = taxonomy
+        self.embed = embed
+        self.pool = pool
+        self.settings = settings
+        self.classes = list(taxonomy.training_keys)
+        self._model: ZeroShotModel | None = None
+        self._calibrated_on = -1
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> ZeroShotModel:
+        """The zero-shot model (fitted now when it was not yet)."""
+        with self._lock:
+            if self._model is None:
+                texts = list(self.pool())
+                X_pool = np.asarray(self.embed(texts), dtype=np.float32) if texts else None
+                self._model = ZeroShotModel.fit(self.taxonomy, self.embed, X_pool,
+                                                temperature=self.settings.zero_shot_temperature)
+            return self._model
+
+    def update(self, X_labeled: np.ndarray, y_labeled: Sequence[str]) -> None:
+        """Refit the temperature to the labels so far when their number changed (needs 5)."""
+        model = self.model
+        with self._lock:
+            if len(y_labeled) >= 5 and len(y_labeled) != self._calibrated_on:
+                model.calibrate(X_labeled, list(y_labeled))
+                self._calibrated_on = len(y_labeled)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """(N, K) zero-shot probabilities, columns in the taxonomy's training order."""
+        return self.model.proba_for(X, self.classes)
+
+    def weight(self, n_labels: int) -> float:
+        """The prior's share of a suggestion after ``n_labels`` training labels (1 before a model)."""
+        return 1.0 - blend_weight(n_labels, self.settings.prior_labels)
+
+    def combine(self, quick: np.ndarray | None, X: np.ndarray, n_labels: int) -> np.ndarray:
+        """The quick model's probabilities (None before it exists) blended with the prior's."""
+        return blend(quick, self.proba(X), n_labels, self.settings.prior_labels)
+
+    def first_batch(self, proba: np.ndarray, X: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+        """The first batch when there is no model yet: :func:`zero_shot_batch`."""
+        return zero_shot_batch(proba, X, size, seed=seed)
+
+
+def zero_shot_prior(taxonomy: Taxonomy, embed: EmbedFn, pool: Callable[[], Sequence[str]],
+                    settings: ActiveLearningSettings) -> ZeroShotPrior | None:
+    """The labeling loop's prior, or None when no training category has a description or
+    examples, the taxonomy has fewer than two training categories, or ``settings.prior_labels``
+    is 0 (the prior turned off). Nothing is embedded until it is first used."""
+    if settings.prior_labels <= 0 or not described(taxonomy) or len(taxonomy.training_keys) < 2:
+        return None
+    return ZeroShotPrior(taxonomy, embed, pool, settings)

@@ -1,7 +1,7 @@
 """ReviewApp: the keyboard-driven terminal app over one Workspace.
 
-Six screens (Textual modes, listed in :mod:`reviewtui.tui.screens`) on the number keys 1-6 and a
-tab bar: status, labeling, diff, tuning, summary, quality. Every screen calls the Workspace facade only;
+Seven screens (Textual modes, listed in :mod:`reviewtui.tui.screens`) on the number keys 1-7 and a
+tab bar: status, labeling, diff, tuning, summary, quality, discover. Every screen calls the Workspace facade only;
 long work runs in thread workers that post typed messages (:mod:`reviewtui.tui.messages`); a
 ReviewtuiError shows as a notification with the same text the CLI prints. Nothing heavy (torch,
 transformers, datasets, ray) is imported until the user starts work that needs it.

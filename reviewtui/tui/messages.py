@@ -181,6 +181,56 @@ class CollectFinished(Result):
         self.outcome = outcome
 
 
+# --- the labeling loop -----------------------------------------------------------------------------
+class StopSignalChanged(Result):
+    """The stop signal after a refit (``loop.stopping.StopSummary``)."""
+
+    def __init__(self, summary: Any) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class FilterApplied(Result):
+    """The labeling queue is filtered: what the filter keeps (``description``) and how many."""
+
+    def __init__(self, description: str, total: int) -> None:
+        super().__init__()
+        self.description = description
+        self.total = total
+
+
+class BulkLabeled(Result):
+    """``B`` labeled the filtered queue (``loop.search.BulkLabel``)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class VersionsListed(Result):
+    """The app versions of the reviews, newest first (the discover screen's choices)."""
+
+    def __init__(self, versions: list[str]) -> None:
+        super().__init__()
+        self.versions = versions
+
+
+class DiscoveryFinished(Result):
+    """Clusters of a selection (``loop.discover.Discovery``), or None when discovery failed."""
+
+    def __init__(self, discovery: Any) -> None:
+        super().__init__()
+        self.discovery = discovery
+
+
+class CategoryMade(Result):
+    """``n`` made a cluster a category (``loop.discover.NewCategory``)."""
+
+    def __init__(self, made: Any) -> None:
+        super().__init__()
+        self.made = made
+
+
 # --- label quality ---------------------------------------------------------------------------------
 class ReviewQueueLoaded(Result):
     """The next reviews of a review queue of the labeling screen (a tui.queues.QueuePage), for the

@@ -13,11 +13,12 @@ from reviewtui.cli.live import ProgressSink
 def cmd_queue(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     with ProgressSink() as sink:
-        batch = ws.queue_batch(args.strategy, args.size, seed=args.seed, apply=not args.dry_run, on_event=sink)
+        batch = ws.queue_batch(args.strategy, args.size, seed=args.seed, apply=not args.dry_run,
+                               filters=args.filters, search=args.search, on_event=sink)
     if args.json:
         render.print_json(batch.to_dict())
     else:
-        render.queue(batch, args.rows, args.dry_run)
+        render.queue(batch, args.rows, args.dry_run, how=say.queue_how(batch, ws.taxonomy))
     return 0
 
 

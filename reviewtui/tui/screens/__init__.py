@@ -33,6 +33,7 @@ SCREENS: tuple[ScreenInfo, ...] = (
     ScreenInfo("tuning", "4", "Tune", "reviewtui.tui.screens.tuning:TuningScreen"),
     ScreenInfo("summary", "5", "Summary", "reviewtui.tui.screens.summary:SummaryScreen"),
     ScreenInfo("quality", "6", "Quality", "reviewtui.tui.screens.quality:QualityScreen"),
+    ScreenInfo("discover", "7", "Discover", "reviewtui.tui.screens.discover:DiscoverScreen"),
 )
 
 BY_MODE = {s.mode: s for s in SCREENS}

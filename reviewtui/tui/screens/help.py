@@ -15,7 +15,8 @@ from reviewtui.tui.screens import SCREENS, screen_class
 
 INTRO = ("reviewtui runs the active-learning loop: label reviews (2), export a dataset version (e), "
          "compare versions (3), tune a model (4), predict and read the summary (5), check the labels' "
-         "quality (6). Every answer is saved the moment it is given. ctrl+p lists every action; ctrl+q quits.")
+         "quality (6), discover what the taxonomy is missing (7). Every answer is saved the moment it is "
+         "given. ctrl+p lists every action; ctrl+q quits.")
 
 
 def key_name(binding: Binding) -> str:

@@ -8,6 +8,8 @@ from the store (priorities set by active learning). ``[active_learning] retrain_
 it in the background after every N labels; ``0`` never does by itself: r does it when asked.
 A, S, T and D choose the queue (active learning, suspect labels, stars vs text, disagreements) and
 c confirms a label: see :mod:`reviewtui.tui.screens.review_queues`.
+/ search, f filters, B bulk label, L learning curves and the stop line: see
+:mod:`reviewtui.tui.screens.labeling_loop`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import Asset
 from reviewtui.tui.messages import QueueLoaded, RerankFinished, SentToReview, SuggestionsReady
 from reviewtui.tui.queues import QUEUE_BINDINGS
+from reviewtui.tui.screens.labeling_loop import LOOP_BINDINGS, LoopControls
 from reviewtui.tui.screens.review_queues import ReviewQueueScreen
 
 WORD_RE = re.compile(r"\S+")
@@ -47,7 +50,7 @@ def stars(score: Any) -> str:
     return "★" * n + "☆" * (5 - n)
 
 
-class LabelingScreen(ReviewQueueScreen):
+class LabelingScreen(LoopControls, ReviewQueueScreen):
     MODE = "labeling"
     FUNCTION_KEY_TABS = True
     BINDINGS = [
@@ -63,6 +66,7 @@ class LabelingScreen(ReviewQueueScreen):
         Binding("v", "evidence", "Evidence", id="labeling.evidence"),
         Binding("space", "toggle_word", "Select word", show=False, id="labeling.word"),
         Binding("escape", "leave_evidence", "Leave evidence mode", show=False, id="labeling.leave"),
+        *LOOP_BINDINGS,
         *QUEUE_BINDINGS,
     ]
 
@@ -84,6 +88,7 @@ class LabelingScreen(ReviewQueueScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="labeling"):
             with Vertical(id="review-pane"):
+                yield from self.compose_filter_bar()
                 yield Static(id="review-meta")
                 with VerticalScroll(id="review-scroll", can_focus=False):
                     yield Static(id="review-text")
@@ -98,13 +103,15 @@ class LabelingScreen(ReviewQueueScreen):
                 queue = Static(id="queue-info")
                 queue.border_title = "Queue"
                 yield queue
+        yield from self.compose_stop_line()
 
     def on_mount(self) -> None:
         self.strategy = self.ws.settings.active_learning.strategy
         self.load_queue()
+        self.start_loop()
 
     def workspace_changed(self) -> None:
-        self.render_review()
+        self.reload_upcoming()  # a new category's reviews may come first now
 
     @property
     def assist(self) -> bool:
@@ -128,7 +135,9 @@ class LabelingScreen(ReviewQueueScreen):
         if self.in_review_queue:
             self.post_message(self.review_page(seen, QUEUE_CHUNK))
             return
-        self.post_message(QueueLoaded(self.ws.queue(QUEUE_CHUNK, exclude=seen), QUEUE_CHUNK))
+        page = self.filtered_page(seen, QUEUE_CHUNK) if self.filtered else self.ws.queue(QUEUE_CHUNK, exclude=seen)
+        if self.still_wanted():  # not replaced by a load for another filter
+            self.post_message(QueueLoaded(page, QUEUE_CHUNK))
 
     @on(QueueLoaded)
     def add_items(self, message: QueueLoaded) -> None:
@@ -146,9 +155,11 @@ class LabelingScreen(ReviewQueueScreen):
         if not ids or not self.assist:
             return
         self.post_message(SuggestionsReady(self.ws.suggestions(ids)))
+        self.after_suggestions()
 
     @on(SuggestionsReady)
     def add_suggestions(self, message: SuggestionsReady) -> None:
+        self.note_suggestions(message.suggestions)
         for ext, value in (message.suggestions or {}).items():
             if isinstance(value, dict):
                 value = (value.get("label"), value.get("confidence"))
@@ -236,9 +247,9 @@ class LabelingScreen(ReviewQueueScreen):
         if not self.assist:
             return "[dim]suggestions are off[/dim]"
         if asset is None or asset.external_id not in self.suggestions:
-            return "[dim]no suggestion yet: train a model (tune, 4)[/dim]"
+            return self.waiting_text()
         label, confidence = self.suggestions[asset.external_id]
-        return f"[b]{label}[/b]  {confidence:.0%}"
+        return f"[b]{label}[/b]  {confidence:.0%}" + self.source_text()
 
     def queue_text(self) -> str:
         position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"
@@ -383,7 +394,8 @@ class LabelingScreen(ReviewQueueScreen):
     def action_strategy(self) -> None:
         current = STRATEGIES.index(self.strategy) if self.strategy in STRATEGIES else -1
         self.strategy = STRATEGIES[(current + 1) % len(STRATEGIES)]
-        self.notify(f"strategy: {self.strategy}; re-ranking the queue")
+        weakest = self.ws.weakest_category() if self.strategy == "weakest" else None
+        self.notify(say.strategy_notice(self.strategy, weakest, self.ws.taxonomy), markup=False)
         self.rerank()
 
     def action_rerank(self) -> None:
@@ -415,7 +427,8 @@ class LabelingScreen(ReviewQueueScreen):
     def rerank_queue(self, strategy: str | None, refit_for: list[str] | None = None) -> None:
         ranked = False
         try:
-            self.ws.queue_batch(strategy=strategy)
+            self.ws.queue_batch(strategy=strategy, **self.queue_scope())
+            self.after_rerank()
             if refit_for is not None:
                 self.post_message(SuggestionsReady(self.ws.suggestions(refit_for, refit=True)))
             ranked = True
@@ -428,6 +441,11 @@ class LabelingScreen(ReviewQueueScreen):
         self.render_review()
         if message.ranked:
             self.reload_upcoming()
+
+    def action_queue(self, name: str) -> None:
+        """A/S/T/D (see :class:`ReviewQueueScreen`), then the filter line for that queue."""
+        super().action_queue(name)
+        self.queue_chosen()
 
     def reload_upcoming(self) -> None:
         """Keep what was answered or looked at; refill what comes next in the new order."""

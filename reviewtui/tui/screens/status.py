@@ -7,7 +7,9 @@ a progress bar, ``esc`` cancels it (what was saved is imported; collecting again
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -125,7 +127,11 @@ class StatusScreen(WorkspaceScreen):
         # the header row until the table changes again): redraw both once their widths are known
         self.call_after_refresh(self.redraw_tables)
         steps = "\n".join(f"→ {s}" for s in st.next_steps) or "Nothing pressing."
-        keys = "keys: c collect · 2 label · e export · 3 diff · 4 tune · 5 summary · ? help · ctrl+p commands"
+        stop = getattr(st, "stop", None)
+        if stop:  # the stop signal, as on the labeling screen (L there: the learning curves)
+            steps = f"stop signal: {escape(say.stop_line(SimpleNamespace(**stop)))}\n{steps}"
+        keys = ("keys: c collect · 2 label · e export · 3 diff · 4 tune · 5 summary · 6 quality · 7 discover · ? help · "
+                "ctrl+p commands")
         self.query_one("#status-next", Static).update(f"{steps}\n[dim]{keys}[/dim]")
 
     def redraw_tables(self) -> None:

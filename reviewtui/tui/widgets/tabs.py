@@ -20,7 +20,7 @@ class ScreenTab(Label):
 
 
 class ScreenTabs(Horizontal):
-    """One row: ``1 Status  2 Label ...  6 Quality`` and the workspace name on the right.
+    """One row: ``1 Status  2 Label ...  6 Quality  7 Discover`` and the workspace name on the right.
 
     ``tabs`` are (mode, key, title) in order; ``function_keys`` shows F1, F2... instead of the digits
     (the labeling screen uses the digits for categories)."""

@@ -1,0 +1,82 @@
+"""The labeling loop's commands: bulk labels of a filtered set (``label --filter/--search
+--category``) and ``discover``. ``queue --filter/--search`` is the analysis module's queue command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reviewtui import presentation as say
+from reviewtui.cli import render
+from reviewtui.cli.commands import open_workspace
+from reviewtui.errors import ReviewtuiError
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    """``reviewtui label``: a bulk label when a filter, a search or a category is given, else the
+    workspace module's label command (ID LABEL, --from FILE.csv)."""
+    if not (args.filters or args.search or args.category):
+        from reviewtui.cli.commands.workspace import cmd_label as label_one
+
+        return label_one(args)
+    if args.id or args.label or args.from_file:
+        raise ReviewtuiError("label either one review (ID LABEL), a file (--from) or a filtered set "
+                             "(--filter/--search with --category), not several at once")
+    if not args.category:
+        raise ReviewtuiError("give --category X: the category for every review the filter keeps")
+    if not (args.filters or args.search):
+        raise ReviewtuiError("give --filter KEY=VALUE or --search TEXT: a bulk label needs a filtered set "
+                             "(the whole queue is never labeled at once)")
+    ws = open_workspace(args)
+    key = ws.taxonomy.require(args.category, "--category")
+    found = ws.find(args.filters, args.search)
+    description = found.filter.describe()
+    if found.total == 0:
+        raise ReviewtuiError(f"nothing to label: no review in the queue matches {description}")
+    question = say.bulk_question(found.total, description, say.category_name(key, ws.taxonomy))
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ReviewtuiError(f"{question} Nothing labeled: confirm with --yes (there is no terminal to ask on)")
+        con = render.console()
+        for ext in found.ids[:5]:
+            con.print(f"  {ext}: {ws.store.get(ext).text[:100]}", markup=False)
+        if found.total > 5:
+            con.print(f"  … and {found.total - 5:,} more", markup=False)
+        answer = input(f"{question} [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            render.print_lines(["Nothing labeled."])
+            return 1
+    result = ws.bulk_label(found.ids, key, expected=found.total)
+    render.print_lines([say.bulk_sentence(result, ws.taxonomy)])
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from reviewtui.cli.live import ProgressSink
+
+    selection = args.selection or ("version" if args.version else "other")
+    if args.version and selection != "version":
+        raise ReviewtuiError("--version goes with --in version")
+    if (args.name or args.key) and args.make is None:
+        raise ReviewtuiError("--name and --key go with --make N (the cluster to make a category)")
+    if args.limit < 4:
+        raise ReviewtuiError(f"--limit must be at least 4, not {args.limit}")
+    ws = open_workspace(args)
+    with ProgressSink() as sink:
+        found = ws.discover(selection, version=args.version, limit=args.limit, seed=args.seed, on_event=sink)
+    made = None
+    if args.make is not None:
+        if not 1 <= args.make <= len(found.clusters):
+            raise ReviewtuiError(f"--make {args.make}: there are {len(found.clusters)} clusters, numbered from 1")
+        made = ws.make_category(found.clusters[args.make - 1], name=args.name, key=args.key)
+    if args.json:
+        data = found.to_dict()
+        if made is not None:
+            data["made"] = {"key": made.key, "name": made.name, "queued": made.queued,
+                            "already_labeled": made.already_labeled}
+        render.print_json(data)
+        return 0
+    render.discovery(found, args.examples, hint=made is None)
+    if made is not None:
+        render.print_lines([say.new_category_sentence(made)])
+    return 0

@@ -1,0 +1,208 @@
+"""Discover: cluster a selection of reviews to find what the taxonomy is missing, and make a
+cluster a new category.
+
+The selection (s cycles it, or the picker): the reviews labeled with a category that is not
+trained on ("Other"), the predictions below 50 % confidence, or what is new in an app version
+against the versions before it. d clusters it (in the background: the embeddings are computed
+once and cached); the table lists the clusters (their distinctive words, size, share and, for a
+version, growth) and the pane below shows the reviews nearest the highlighted cluster's centre.
+n makes the highlighted cluster a category: it asks for a name, adds the category to the taxonomy
+and queues its reviews first in the labeling queue. Nothing is ever labeled here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Label, Select, Static
+
+from reviewtui import presentation as say
+from reviewtui.events import Notice, Progress
+from reviewtui.tui.messages import (CategoryMade, CoreEvent, DiscoveryFinished, VersionsListed, event_sink,
+                                    notice_severity)
+from reviewtui.tui.screens.base import WorkspaceScreen
+
+BASE_CHOICES = (("Reviews labeled Other (categories not trained on)", "other"),
+                ("Predictions below 50% confidence", "low-confidence"))
+VERSIONS_SHOWN = 6
+
+
+def choices(versions: list[str]) -> list[tuple[str, str]]:
+    """The selections: Other, low confidence, and what is new in each of the latest versions."""
+    out = list(BASE_CHOICES)
+    for i, v in enumerate(versions[:VERSIONS_SHOWN]):
+        out.append((f"New in version {v}" + (" (the latest)" if i == 0 else ""), f"version:{v}"))
+    return out
+
+
+class DiscoverScreen(WorkspaceScreen):
+    MODE = "discover"
+    AUTO_FOCUS = "#discover-clusters"
+    BINDINGS = [
+        Binding("d", "discover", "Discover", id="discover.run"),
+        Binding("s", "cycle_selection", "Selection", id="discover.selection"),
+        Binding("n", "new_category", "New category", id="discover.new_category"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.options: list[tuple[str, str]] = list(BASE_CHOICES)
+        self.selection = "other"
+        self.discovery: Any = None
+        self.running = False
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="discover-pick"):
+            yield Label("look into", classes="pick-label")
+            yield Select(self.options, id="discover-selection", value=self.selection, allow_blank=False,
+                         type_to_search=False, compact=True)
+        yield Static(id="discover-state", markup=False)
+        table = DataTable(id="discover-clusters", cursor_type="row", zebra_stripes=True)
+        table.border_title = "Clusters"
+        yield table
+        examples = Static(id="discover-examples")
+        examples.border_title = "Nearest the centre"
+        yield examples
+
+    def on_mount(self) -> None:
+        table = self.query_one("#discover-clusters", DataTable)
+        widths = {"#": 3, "cluster": 52, "size": 7, "share": 7, "growth": 8}
+        for col in say.DISCOVER_COLUMNS:
+            table.add_column(col, key=col, width=widths[col])
+        self.show_state()
+        self.list_versions()
+
+    def workspace_changed(self) -> None:
+        self.list_versions()
+
+    # -- the selection ----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="versions", exit_on_error=False)
+    def list_versions(self) -> None:
+        self.post_message(VersionsListed(self.ws.app_versions()))
+
+    @on(VersionsListed)
+    def fill_choices(self, message: VersionsListed) -> None:
+        self.options = choices(message.versions)
+        picker = self.query_one("#discover-selection", Select)
+        values = [v for _, v in self.options]
+        with self.prevent(Select.Changed):
+            picker.set_options(self.options)
+            if self.selection not in values:
+                self.selection = values[0]
+            picker.value = self.selection
+
+    @on(Select.Changed, "#discover-selection")
+    def selection_picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.selection = event.value
+            self.show_state()
+
+    def action_cycle_selection(self) -> None:
+        values = [v for _, v in self.options]
+        self.selection = values[(values.index(self.selection) + 1) % len(values)] if self.selection in values \
+            else values[0]
+        with self.prevent(Select.Changed):
+            self.query_one("#discover-selection", Select).value = self.selection
+        self.show_state()
+
+    def selection_label(self) -> str:
+        return dict((v, label) for label, v in self.options).get(self.selection, self.selection)
+
+    def show_state(self, text: str | None = None) -> None:
+        if text is None:
+            if self.running:
+                text = f"clustering: {self.selection_label()}…"
+            elif self.discovery is not None:
+                text = say.discovery_headline(self.discovery) + "  n: make the highlighted cluster a category"
+            else:
+                text = "d: cluster these reviews · s: another selection"
+        self.query_one("#discover-state", Static).update(text)
+
+    # -- discover ---------------------------------------------------------------------------
+    def action_discover(self) -> None:
+        if self.running:
+            self.notify("discovery is running already", severity="warning")
+            return
+        self.running = True
+        self.show_state()
+        kind, _, version = self.selection.partition(":")
+        self.run_discovery(kind, version or None)
+
+    @work(thread=True, exclusive=True, group="discover", exit_on_error=False)
+    def run_discovery(self, selection: str, version: str | None) -> None:
+        found = None
+        try:
+            found = self.ws.discover(selection, version=version, on_event=event_sink(self, "discover"))
+        finally:
+            self.post_message(DiscoveryFinished(found))
+
+    @on(CoreEvent)
+    def core_event(self, message: CoreEvent) -> None:
+        event = message.event
+        if isinstance(event, Progress) and self.running:
+            self.show_state(f"clustering: {self.selection_label()}… {event.task} {event.done:,} of {event.total:,}")
+        elif isinstance(event, Notice):
+            self.notify(event.text, severity=notice_severity(event), markup=False)
+
+    @on(DiscoveryFinished)
+    def show_discovery(self, message: DiscoveryFinished) -> None:
+        self.running = False
+        if message.discovery is not None:
+            self.discovery = message.discovery
+            table = self.query_one("#discover-clusters", DataTable)
+            table.clear()
+            for c in self.discovery.clusters:
+                table.add_row(*say.cluster_cells(c), key=str(c.id))
+            self.show_examples()
+        self.show_state()
+
+    def highlighted(self) -> Any:
+        if self.discovery is None or not self.discovery.clusters:
+            return None
+        row = self.query_one("#discover-clusters", DataTable).cursor_row
+        return self.discovery.clusters[row] if 0 <= row < len(self.discovery.clusters) else None
+
+    @on(DataTable.RowHighlighted, "#discover-clusters")
+    def row_highlighted(self) -> None:
+        self.show_examples()
+
+    def show_examples(self) -> None:
+        c = self.highlighted()
+        out = Text()
+        if c is not None:
+            out.append(", ".join(c.words) or c.name, style="bold")
+            for _, text in c.examples:
+                out.append(f"\n“{text}”")
+        self.query_one("#discover-examples", Static).update(out)
+
+    # -- a cluster becomes a category -------------------------------------------------------
+    def action_new_category(self) -> None:
+        from reviewtui.tui.screens.dialogs import PromptDialog
+
+        cluster = self.highlighted()
+        if cluster is None:
+            self.notify("discover first (d), then highlight a cluster", severity="warning")
+            return
+
+        def done(name: str | None) -> None:
+            if name:
+                self.make_category(cluster, name)
+
+        words = ", ".join(cluster.words[:3]) or cluster.name
+        self.app.push_screen(PromptDialog(f"Name the new category for the cluster “{words}” ({cluster.size} "
+                                          "reviews). Its reviews are queued first, none is labeled.",
+                                          "category name", tuple(w.capitalize() for w in cluster.words[:2])), done)
+
+    @work(thread=True, exclusive=True, group="category", exit_on_error=False)
+    def make_category(self, cluster: Any, name: str) -> None:
+        self.post_message(CategoryMade(self.ws.make_category(cluster, name=name)))
+
+    @on(CategoryMade)
+    def category_made(self, message: CategoryMade) -> None:
+        self.notify(say.new_category_sentence(message.made), title="New category", markup=False, timeout=10)
+        self.app.workspace_changed()  # type: ignore[attr-defined]

@@ -1,0 +1,230 @@
+"""The labeling loop's part of the labeling screen: search and filters over the queue, the bulk
+label of a filtered queue, the stop signal's line, the per-category learning curves, and where
+the suggestions come from (the quick model, or zero-shot before it).
+
+Keys: ``/`` full-text search, ``f`` filters (``stars=1-2 version=4.5 predicted=INTERFACE
+confidence=<0.6``, the same as ``reviewtui queue --filter``), ``B`` label every review of the
+filtered queue (after a dialog naming their count), ``L`` the learning curves. An empty search or
+filter clears it. The labeling screen derives from :class:`LoopControls` and calls its hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.worker import get_current_worker
+
+from reviewtui import presentation as say
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import Asset
+from reviewtui.tui.messages import BulkLabeled, FilterApplied, StopSignalChanged, SuggestionsReady
+from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.widgets.filter_bar import FilterBar
+from reviewtui.tui.widgets.stop_line import StopLine
+
+LOOP_BINDINGS = [
+    Binding("slash", "search", "Search", key_display="/", id="labeling.search"),
+    Binding("f", "filter", "Filter", id="labeling.filter"),
+    Binding("B", "bulk_label", "Bulk label", id="labeling.bulk"),
+    Binding("L", "learning_curves", "Curves", id="labeling.curves"),
+]
+SEARCH_HINT = 'words to find: paywall OR "free trial", crash*, dark NOT mode (enter: apply, empty: clear, esc)'
+FILTER_HINT = "stars=1-2 version=4.5 date=2025-03-01..2025-03-31 predicted=INTERFACE confidence=<0.6 (empty: clear)"
+
+
+class LoopControls(WorkspaceScreen):
+    """The base of the labeling screen, which provides ``items``, ``index``, ``assist``,
+    ``done_loading``, ``labels_given``, ``load_queue`` and ``render_review``."""
+
+    AUTO_FOCUS = ""  # the keys label; the filter input takes the focus only on / or f
+    search_text = ""
+    filter_text = ""
+    filter_total: int | None = None
+    suggestion_info: Any = None  # active.Suggestions: where the suggestions come from
+
+    # -- hooks the labeling screen calls -------------------------------------------------------
+    def compose_filter_bar(self) -> ComposeResult:
+        yield FilterBar()
+
+    def compose_stop_line(self) -> ComposeResult:
+        yield StopLine()
+
+    def start_loop(self) -> None:
+        """On mount: the stop line, and with suggestions on, the quick model fitted now (or the
+        zero-shot prior before any model)."""
+        self.load_stop_line()
+        if getattr(self, "assist", False):
+            self.prepare_suggestions()
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.search_text or self.filter_text)
+
+    def queue_scope(self) -> dict[str, Any]:
+        """The filter as ``Workspace.queue_batch``/``find`` take it."""
+        return {"filters": self.filter_text, "search": self.search_text or None}
+
+    def filtered_page(self, seen: list[str], limit: int) -> list[Asset]:
+        """In a worker: the next ``limit`` reviews of the filtered queue not in ``seen``."""
+        ws = self.ws
+        found = ws.find(limit=len(seen) + limit, **self.queue_scope())
+        self.post_message(FilterApplied(found.filter.describe(), found.total))
+        skip = set(seen)
+        return [ws.store.get(e) for e in found.ids if e not in skip][:limit]
+
+    def still_wanted(self) -> bool:
+        """In a worker: False once a newer run of the same worker replaced it."""
+        return not get_current_worker().is_cancelled
+
+    def note_suggestions(self, suggestions: Any) -> None:
+        if getattr(suggestions, "source", None) is not None:
+            self.suggestion_info = suggestions
+
+    def after_suggestions(self) -> None:
+        """In a worker, after suggestions were computed: record the stop signal's round when the
+        model was refitted for them."""
+        ws = self.ws
+        if ws.record_refit() is not None:
+            self.post_message(StopSignalChanged(ws.stop_summary()))
+
+    def after_rerank(self) -> None:
+        """In the re-rank worker: the stop line after the refit."""
+        self.post_message(StopSignalChanged(self.ws.stop_summary()))
+
+    def waiting_text(self) -> str:
+        """The model box while the review on screen has no suggestion."""
+        info = self.suggestion_info
+        if info is None:
+            return "[dim]preparing suggestions…[/dim]"
+        if not info.source:
+            return f"[dim]{say.suggestion_source('', 0, 0.0)}[/dim]"
+        return "[dim]suggestion coming…[/dim]"
+
+    def source_text(self) -> str:
+        """Under a suggestion: where it comes from (zero-shot marked as such)."""
+        info = self.suggestion_info
+        if info is None or not info.source:
+            return ""
+        text = say.suggestion_source(info.source, info.labels, info.prior_weight)
+        return f"\n[i]{text}[/i]" if info.source == "zero-shot" else f"\n[dim]{text}[/dim]"
+
+    # -- workers ----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
+    def prepare_suggestions(self) -> None:
+        ws = self.ws
+        self.post_message(SuggestionsReady(ws.prepare_suggestions()))
+        self.after_suggestions()
+
+    @work(thread=True, exclusive=True, group="stop", exit_on_error=False)
+    def load_stop_line(self) -> None:
+        self.post_message(StopSignalChanged(self.ws.stop_summary()))
+
+    @on(StopSignalChanged)
+    def show_stop(self, message: StopSignalChanged) -> None:
+        self.query_one(StopLine).show(message.summary)
+
+    @on(FilterApplied)
+    def show_filter(self, message: FilterApplied) -> None:
+        if not self.filtered:
+            return
+        self.filter_total = message.total
+        self.query_one(FilterBar).show(
+            say.filter_header(message.description, message.total) + " · B label them all")
+
+    # -- search and filters -----------------------------------------------------------------
+    def in_labeling_queue(self) -> bool:
+        """Search and filters narrow the labeling queue (A), not the review queues (S, T, D)."""
+        if getattr(self, "in_review_queue", False):
+            self.notify("search and filters narrow the labeling queue: press A first", severity="warning")
+            return False
+        return True
+
+    def queue_chosen(self) -> None:
+        """After A/S/T/D: a review queue is not filtered (the filter stays for the labeling queue,
+        whose first page shows it again)."""
+        if self.filtered and getattr(self, "in_review_queue", False):
+            self.query_one(FilterBar).show("this review queue is not filtered: A goes back to the filtered queue")
+
+    def action_search(self) -> None:
+        if self.in_labeling_queue():
+            self.query_one(FilterBar).open("search", self.search_text, SEARCH_HINT)
+
+    def action_filter(self) -> None:
+        if self.in_labeling_queue():
+            self.query_one(FilterBar).open("filter", self.filter_text, FILTER_HINT)
+
+    @on(FilterBar.Submitted)
+    def apply_filter(self, message: FilterBar.Submitted) -> None:
+        search = message.value if message.kind == "search" else self.search_text
+        text = message.value if message.kind == "filter" else self.filter_text
+        try:
+            self.ws.queue_filter(text, search or None)
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        self.search_text, self.filter_text = search, text
+        if not self.filtered:
+            self.filter_total = None
+            self.query_one(FilterBar).show(None)
+        self.restart_queue()
+
+    def restart_queue(self) -> None:
+        """Load the queue again from its start (the filter changed, or a bulk label emptied it)."""
+        screen: Any = self
+        del screen.items[:]
+        screen.done_loading = False
+        if screen.index != 0:
+            screen.index = 0
+        screen.render_review()
+        screen.load_queue()
+
+    # -- bulk label -------------------------------------------------------------------------
+    def action_bulk_label(self) -> None:
+        from reviewtui.tui.screens.bulk import BulkLabelDialog
+
+        ws = self.ws
+        if not self.in_labeling_queue():
+            return
+        if not self.filtered:
+            self.notify("B labels the filtered queue: search with / or filter with f first",
+                        severity="warning")
+            return
+        try:
+            found = ws.find(limit=1, **self.queue_scope())
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        if found.total == 0:
+            self.notify("the filtered queue is empty: nothing to label", severity="warning")
+            return
+        categories = [(c.key, c.name) for c in ws.taxonomy.categories]
+
+        def done(key: str | None) -> None:
+            if key:
+                self.bulk_label(key, found.total)
+
+        self.app.push_screen(BulkLabelDialog(found.total, found.filter.describe(), categories), done)
+
+    @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
+    def bulk_label(self, key: str, expected: int) -> None:
+        ws = self.ws
+        found = ws.find(**self.queue_scope())
+        self.post_message(BulkLabeled(ws.bulk_label(found.ids, key, expected=expected)))
+
+    @on(BulkLabeled)
+    def bulk_labeled(self, message: BulkLabeled) -> None:
+        screen: Any = self
+        screen.notify(say.bulk_sentence(message.result, screen.ws.taxonomy), markup=False)
+        screen.labels_given += message.result.recorded
+        self.restart_queue()
+
+    # -- learning curves --------------------------------------------------------------------
+    def action_learning_curves(self) -> None:
+        from reviewtui.tui.screens.curves import LearningCurvesScreen
+
+        ws = self.ws
+        self.app.push_screen(LearningCurvesScreen(ws.stop_summary(), ws.category_needs(),
+                                                  ws.learning_curves(), ws.taxonomy))

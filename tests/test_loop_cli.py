@@ -1,0 +1,117 @@
+"""The labeling loop's commands: queue --filter/--search, label --filter/--search --category (bulk,
+asked or --yes), discover [--make], and the stop signal in status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tui_data import build_workspace, stop_signal_rounds
+
+from reviewtui.cli import main
+from reviewtui.demo import DEMO_CATEGORIES
+
+
+@pytest.fixture
+def ws(tmp_path):
+    w = build_workspace(tmp_path / "ws")
+    w.config.update_section("model", {"max_length": 32})
+    yield w
+    w.close()
+
+
+def run(ws, capsys, *argv) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr; with --json stdout as printed, else with rich's line wrapping
+    undone (whitespace runs as one space)."""
+    code = main(["-w", str(ws.root), *argv])
+    out = capsys.readouterr()
+    text = out.out if "--json" in argv else " ".join(out.out.split())
+    return code, text, " ".join(out.err.split())
+
+
+def test_queue_ranks_within_the_filter(ws, capsys):
+    found = ws.find(["stars=1-2"])
+    code, out, _ = run(ws, capsys, "queue", "--filter", "stars=1-2", "--size", "3", "--dry-run", "--json")
+    assert code == 0
+    batch = json.loads(out)
+    assert batch["filtered"] and len(batch["items"]) == 3
+    assert {it["external_id"] for it in batch["items"]} <= set(found.ids)
+    code, out, _ = run(ws, capsys, "queue", "--search", "crashes OR font", "--filter", "version=4.4", "--size", "2")
+    assert code == 0 and "filtered candidates" in out
+    wanted = set(ws.find(["version=4.4"], "crashes OR font").ids)
+    assert wanted and {a.external_id for a in ws.store.iter_assets() if a.priority > 0} == wanted
+    code, _, err = run(ws, capsys, "queue", "--filter", "stars=9")
+    assert code == 2 and err.startswith("error: filter stars='9': stars go from 1 to 5")
+
+
+def test_bulk_label_asks_and_refuses_without_a_terminal(ws, capsys, monkeypatch):
+    ids = ws.find(["stars=5"]).ids
+    assert len(ids) == 6
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, _, err = run(ws, capsys, "label", "--filter", "stars=5", "--category", "user experience")
+    assert code == 2
+    assert "Label all 6 reviews of the filtered queue (stars 5) as User experience?" in err
+    assert "confirm with --yes" in err
+    assert all(ws.store.get(e).label is None for e in ids)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    code, out, _ = run(ws, capsys, "label", "--filter", "stars=5", "--category", "user experience")
+    assert code == 1 and "Nothing labeled." in out and all(ws.store.get(e).label is None for e in ids)
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "y")
+    code, out, _ = run(ws, capsys, "label", "--filter", "stars=5", "--category", "user experience")
+    assert code == 0 and "Labeled 6 reviews User experience." in out
+    assert "Label all 6 reviews" in asked[0]
+    assert all(ws.store.get(e).label == "USER_EXPERIENCE" for e in ids)
+
+
+def test_bulk_label_with_yes_and_its_mistakes(ws, capsys):
+    ids = ws.find(search="premium OR paywall").ids
+    code, out, _ = run(ws, capsys, "label", "--search", "premium OR paywall", "--category", "SUBSCRIPTION", "--yes")
+    assert code == 0 and f"Labeled {len(ids)} reviews Subscription." in out
+    assert all(ws.store.get(e).label == "SUBSCRIPTION" for e in ids)
+    code, _, err = run(ws, capsys, "label", "--search", "premium OR paywall", "--category", "SUBSCRIPTION", "--yes")
+    assert code == 2 and "nothing to label: no review in the queue matches search 'premium OR paywall'" in err
+    code, _, err = run(ws, capsys, "label", "--filter", "stars=2")
+    assert code == 2 and "give --category X" in err
+    code, _, err = run(ws, capsys, "label", "--category", "CONTENT", "--yes")
+    assert code == 2 and "a bulk label needs a filtered set" in err
+    code, _, err = run(ws, capsys, "label", "r20", "CONTENT", "--filter", "stars=2", "--category", "CONTENT")
+    assert code == 2 and "not several at once" in err
+    code, out, _ = run(ws, capsys, "label", "r20", "CONTENT")  # one review, as before
+    assert code == 0 and ws.store.get("r20").label == "CONTENT"
+
+
+def test_discover_and_make_a_category(ws, capsys):
+    ws.config.set_categories([dict(c) for c in DEMO_CATEGORIES])
+    for e in ("r02", "r06", "r10", "r14", "r18", "r22"):
+        ws.label(e, "OTHER")
+    code, out, _ = run(ws, capsys, "discover", "--json")
+    assert code == 0
+    found = json.loads(out)
+    assert found["size"] == 6 and found["clusters"] and "Other" in found["selection"]
+    code, out, _ = run(ws, capsys, "discover", "--make", "1", "--name", "Layout trouble")
+    assert code == 0 and "Added the category Layout trouble (LAYOUT_TROUBLE) to the taxonomy" in out
+    assert "Nothing was labeled." in out
+    assert "LAYOUT_TROUBLE" in type(ws.config).load(ws.config.path).taxonomy.keys
+    code, out, _ = run(ws, capsys, "discover", "--in", "version", "--examples", "1")
+    assert code == 0 and "new in version 4.5" in out and "Clusters by growth" in out
+    code, _, err = run(ws, capsys, "discover", "--make", "99")
+    assert code == 2 and "--make 99: there are" in err
+    code, _, err = run(ws, capsys, "discover", "--in", "other", "--version", "4.4")
+    assert code == 2 and "--version goes with --in version" in err
+
+
+def test_status_shows_the_stop_signal(ws, capsys):
+    code, out, _ = run(ws, capsys, "status")
+    assert code == 0 and "Stop signal" not in out
+    stop_signal_rounds(ws)
+    code, out, _ = run(ws, capsys, "status")
+    assert code == 0
+    assert "Stop signal: ███ predictions stable for 3 rounds (kappa 0.99): further labels change little" in out
+    assert "INTERFACE: 14 labels, CV F1 0.52 (+0.12 over 3 rounds) <- needs labels most" in out
+    code, out, _ = run(ws, capsys, "status", "--json")
+    stop = json.loads(out)["stop"]
+    assert stop["stop"] and stop["rounds"] == 4 and stop["weakest"] == "INTERFACE"
+    assert [c["key"] for c in stop["categories"]] == ws.taxonomy.training_keys

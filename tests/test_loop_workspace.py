@@ -1,0 +1,218 @@
+"""The labeling loop wired into the workspace: zero-shot suggestions and first batch, the stop
+signal recorded after every refit, stored predictions, search and filters, bulk labels, discover
+and a cluster made a category. Real MiniLM embeddings and a real SQLite store, on small data."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tui_data import build_workspace, oracle
+
+from reviewtui.demo import DEMO_CATEGORIES
+from reviewtui.errors import ReviewtuiError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def described_ws(root: Path):
+    """The app fixture's 40 reviews with the preset taxonomy (descriptions and examples) and no
+    label; MiniLM at 64 tokens."""
+    ws = build_workspace(root, versions=False)
+    ws.config.set_categories([dict(c) for c in DEMO_CATEGORIES])
+    ws.config.update_section("model", {"max_length": 64})
+    ws.config.update_section("active_learning", {"batch_size": 8, "stop_sample": 20})
+    return ws
+
+
+@pytest.fixture
+def ws(tmp_path):
+    w = described_ws(tmp_path / "ws")
+    yield w
+    w.close()
+
+
+def label(ws, ids) -> None:
+    truth = oracle()
+    for e in ids:
+        ws.label(e, truth[e])
+
+
+def test_the_demo_taxonomy_is_the_medium_preset():
+    with open(ROOT / "data" / "taxonomies" / "medium.toml", "rb") as fh:
+        preset = tomllib.load(fh)["categories"]
+    assert [dict(c) for c in DEMO_CATEGORIES] == preset
+
+
+def test_zero_shot_suggestions_and_first_batch_with_no_label(ws):
+    truth = oracle()
+    ready = ws.prepare_suggestions()
+    assert ready.source == "zero-shot" and ready.labels == 0
+    ids = [f"r{i:02d}" for i in range(16)]
+    sugg = ws.suggestions(ids)
+    assert sugg.source == "zero-shot" and sugg.prior_weight == 1.0 and set(sugg) == set(ids)
+    right = sum(sugg[e][0] == truth[e] for e in ids)
+    assert right >= 10, {e: (sugg[e][0], truth[e]) for e in ids}  # the descriptions say enough
+    batch = ws.queue_batch("margin", 8)
+    assert batch.cold_start and batch.first == "zero-shot" and len(batch.items) == 8
+    # spread over the predicted categories: every one of the four is in the first four
+    assert {it.suggestion for it in batch.items[:4]} == set(ws.taxonomy.training_keys)
+    assert [a.external_id for a in ws.queue(8)] == batch.external_ids
+    assert ws.stop_summary().rounds == 0  # no model yet: no round
+
+
+def test_without_descriptions_the_queue_starts_by_coverage(tmp_path):
+    ws = build_workspace(tmp_path / "plain", versions=False)
+    ws.config.update_section("model", {"max_length": 64})
+    assert ws.prepare_suggestions().source == ""
+    assert ws.suggestions(["r00"]) == {}
+    batch = ws.queue_batch("margin", 4, apply=False)
+    assert batch.cold_start and batch.first == "" and len(batch.items) == 4
+    ws.close()
+
+
+def test_every_refit_records_a_round_and_stores_predictions(ws):
+    label(ws, [f"r{i:02d}" for i in range(12)])
+    ready = ws.prepare_suggestions()  # what the labeling screen does when it opens
+    assert ready.source == "model" and ready.labels == 12
+    assert 0 < ready.prior_weight < 1  # 12 labels: the prior still counts (20 / 32)
+    rec = ws.record_refit()
+    assert rec is not None and rec.round == 1 and rec.labels == 12
+    assert ws.record_refit() is None  # nothing new since
+    assert ws.store.prediction_count() == 28  # every review still to label
+    label(ws, [f"r{i:02d}" for i in range(12, 20)])
+    batch = ws.queue_batch("margin", 4)  # a re-rank is a refit too
+    assert not batch.cold_start and batch.first == ""
+    summary = ws.stop_summary()
+    assert summary.rounds == 2 and summary.kappa is not None and len(summary.sparkline) == 2
+    assert summary.macro_f1 is not None
+    assert ws.store.prediction_count() == 20
+    curves = ws.learning_curves()
+    assert set(curves) == set(ws.taxonomy.training_keys) and [n for n, _ in curves["CONTENT"]] == [12, 20]
+    needs = ws.category_needs()
+    assert [n.key for n in needs] == ws.taxonomy.training_keys and sum(n.weakest for n in needs) == 1
+    assert all(n.labels == 5 for n in needs)
+    status = ws.status().to_dict()
+    assert status["stop"]["rounds"] == 2 and len(status["stop"]["categories"]) == 4
+    # the same labels again: no new round
+    ws.queue_batch("margin", 4)
+    assert ws.stop_summary().rounds == 2
+    # the predicted and confidence filters read the stored predictions
+    found = ws.find(["predicted=Interface", "confidence=0-1"])
+    assert found.total > 0 and all(ws.store.predictions([e])[e][0] == "INTERFACE" for e in found.ids)
+
+
+def test_the_weakest_strategy_steers_to_the_weakest_category(ws):
+    truth = oracle()
+    # Content gets two labels, the others five: Content is the weakest
+    ids = [e for e in sorted(truth) if truth[e] != "CONTENT"][:15] + \
+          [e for e in sorted(truth) if truth[e] == "CONTENT"][:2]
+    label(ws, ids)
+    assert ws.weakest_category() == "CONTENT"
+    batch = ws.queue_batch("weakest", 4)
+    assert batch.strategy == "weakest" and batch.target == "CONTENT"
+    assert sum(truth[it.external_id] == "CONTENT" for it in batch.items) >= 1
+
+
+def test_a_filtered_queue_is_ranked_within_the_filter(ws):
+    label(ws, [f"r{i:02d}" for i in range(12)])
+    found = ws.find(["stars=1-2"], "the")
+    assert found.total > 0
+    batch = ws.queue_batch("margin", 3, filters=["stars=1-2"], search="the")
+    assert batch.filtered and set(batch.external_ids) <= set(found.ids) and len(batch.items) == min(3, found.total)
+    # a refit all the same: a round, and predictions for the whole queue, not only the filtered part
+    assert ws.stop_summary().rounds == 1 and ws.store.prediction_count() == 28
+    with pytest.raises(ReviewtuiError, match="unknown filter 'colour'"):
+        ws.find(["colour=red"])
+
+
+def test_bulk_label_names_the_count_and_refuses_a_changed_set(ws):
+    found = ws.find(["stars=1"], "subscription OR paywall OR premium OR refund")
+    assert found.total >= 3
+    with pytest.raises(ReviewtuiError, match="not the 99 you confirmed"):
+        ws.bulk_label(found.ids, "Subscription", expected=99)
+    assert all(ws.store.get(e).label is None for e in found.ids)
+    done = ws.bulk_label(found.ids, "Subscription", expected=found.total)
+    assert done.recorded == found.total and done.category == "SUBSCRIPTION"
+    history = ws.store.label_history()
+    assert sum(1 for ev in history if ev.external_id in set(found.ids)) == found.total  # one event each
+    assert ws.find(["stars=1"], "subscription OR paywall OR premium OR refund").total == 0
+    ws.undo()  # undo takes them back one by one
+    assert sum(ws.store.get(e).label is None for e in found.ids) == 1
+
+
+def test_discover_other_and_make_a_category(ws):
+    truth = oracle()
+    # label the Interface reviews OTHER, as if the taxonomy lacked a category for them
+    other = [e for e in sorted(truth) if truth[e] == "INTERFACE"][:6]
+    for e in other:
+        ws.label(e, "OTHER")
+    found = ws.discover("other")
+    assert found.size == 6 and found.clusters and "Other" in found.selection
+    biggest = found.clusters[0]
+    assert set(biggest.external_ids) <= set(other)
+    # its reviews still to label: the queue's Interface reviews that look like them
+    result = ws.make_category(biggest, name="Layout problems")
+    assert result.key == "LAYOUT_PROBLEMS" and result.already_labeled == biggest.size and result.queued == 0
+    cat = ws.taxonomy.get("LAYOUT_PROBLEMS")
+    assert cat.train and cat.description.startswith("Reviews about") and cat.examples
+    reloaded = type(ws.config).load(ws.config.path)
+    assert "LAYOUT_PROBLEMS" in reloaded.taxonomy.keys  # saved in reviewtui.toml
+    assert all(ws.store.get(e).label == "OTHER" for e in other)  # nothing relabeled
+    with pytest.raises(ReviewtuiError, match="already has a category"):
+        ws.make_category(biggest, name="Layout problems")
+
+
+def test_a_cluster_of_the_queue_is_queued_first_never_labeled(ws):
+    label(ws, [f"r{i:02d}" for i in range(12)])
+    ws.queue_batch("margin", 4)  # an ordinary batch first: priorities 4..1
+    with pytest.raises(ReviewtuiError, match=r"the selection \(predictions below 50% confidence\) has no review"):
+        ws.discover("low-confidence")  # the quick model is sure of these easy reviews
+    found = ws.discover("version")
+    cluster = next(c for c in found.clusters if any(ws.store.get(e).status == "TODO" for e in c.external_ids))
+    before = {a.external_id: a.label for a in ws.store.iter_assets()}
+    made = ws.make_category(cluster, name="Brand new")
+    queued = [e for e in cluster.external_ids if ws.store.get(e).status == "TODO"]
+    assert made.queued == len(queued) > 0
+    assert [a.external_id for a in ws.queue(len(queued))] == queued  # served first, nearest the centre first
+    assert {a.external_id: a.label for a in ws.store.iter_assets()} == before  # nothing labeled
+    assert ws.stop_summary().rounds == 0  # a new category: the stop signal starts again
+    assert "BRAND_NEW" in ws.taxonomy.training_keys
+
+
+def test_discover_what_is_new_in_the_latest_version(ws):
+    found = ws.discover("version")
+    assert found.selection == "new in version 4.5" and found.compared_with > 0
+    assert all(c.growth is not None for c in found.clusters)
+    assert ws.app_versions() == ["4.5", "4.4"]
+    with pytest.raises(ReviewtuiError, match="unknown selection"):
+        ws.discover("everything")
+    with pytest.raises(ReviewtuiError, match="no predictions yet"):
+        ws.discover("low-confidence")
+    ws.store.set_predictions({f"r{i:02d}": ("CONTENT", 0.3 + i / 100) for i in range(12)} |
+                             {f"r{i:02d}": ("CONTENT", 0.9) for i in range(12, 40)})
+    low = ws.discover("low-confidence", limit=8)
+    assert low.size == 8 and "the 8 least sure of 12" in low.selection
+    assert {e for c in low.clusters for e in c.external_ids} <= {f"r{i:02d}" for i in range(8)}
+
+
+def test_make_category_is_refused_on_the_kili_backend(ws):
+    ws.label("r00", "OTHER")
+    ws.label("r04", "OTHER")
+    found = ws.discover("other")
+    ws.config.update_section("backend", {"kind": "kili", "project_id": "p1"})
+    before = ws.config.path.read_text(encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match="cannot add a category to a Kili project's interface"):
+        ws.make_category(found.clusters[0], name="Something")
+    assert ws.config.path.read_text(encoding="utf-8") == before
+
+
+def test_predict_keeps_its_predictions_in_the_store(analysis_ws):
+    ws = analysis_ws
+    for e in list(ws.truth)[:16]:
+        ws.label(e, ws.truth[e])
+    res = ws.predict("quick", sentiment="none")
+    assert ws.store.prediction_count() == res.rows == 64
+    assert ws.find(["predicted=CONTENT", "status=all"]).total == res.counts["CONTENT"]

@@ -1,0 +1,311 @@
+"""Pilot tests of the labeling loop in the app: search, filters and bulk labels in the labeling
+screen, the stop line and the learning curves, the weakest strategy, suggestions from the first
+review, and the discover screen making a cluster a category. Driven by keys; checked on the
+store and the taxonomy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_data import build_workspace, stop_signal_rounds
+
+from reviewtui.demo import DEMO_CATEGORIES
+from reviewtui.tui.app import ReviewApp
+
+SIZE = (100, 30)
+
+
+class RecordingApp(ReviewApp):
+    """The app, keeping the text of every notification it showed (``app.notes``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = []
+
+    def notify(self, message, **kwargs) -> None:
+        self.notes.append(str(message))
+        super().notify(message, **kwargs)
+
+
+def make_app(ws, **kw) -> RecordingApp:
+    kw = {"assist": False, "probe_gpus": False, "cursor_blink": False, **kw}
+    return RecordingApp(ws, **kw)
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_until(pilot, condition, timeout: float = 120.0) -> None:
+    for _ in range(int(timeout / 0.2)):
+        if condition():
+            return
+        await pilot.pause(0.2)
+    raise AssertionError("timed out waiting for the app")
+
+
+def text_of(screen, selector: str) -> str:
+    """The text a Static shows (a rich renderable printed to plain text)."""
+    from rich.console import Console
+
+    content = screen.query_one(selector).content
+    if isinstance(content, str):
+        return content
+    console = Console(width=120, record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
+
+
+@pytest.fixture
+def fixture_ws(tmp_path: Path):
+    ws = build_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def described_ws(tmp_path: Path):
+    """The 40 reviews with the preset's descriptions and examples and no label; MiniLM at 64 tokens."""
+    ws = build_workspace(tmp_path / "described", versions=False)
+    ws.config.set_categories([dict(c) for c in DEMO_CATEGORIES])
+    ws.config.update_section("model", {"max_length": 64})
+    yield ws
+    ws.close()
+
+
+async def test_search_and_filters_narrow_the_queue_and_label_in_order(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("slash", *"layout OR font", "enter")
+        await settle(app, pilot)
+        wanted = ws.find(search="layout OR font").ids
+        assert [a.external_id for a in screen.items] == wanted == ["r18", "r26", "r34"]
+        assert "search 'layout OR font' · 3 reviews" in text_of(screen, "#filter-line")
+        await pilot.press("3")                      # labels the first of them
+        await settle(app, pilot)
+        assert ws.store.get(wanted[0]).label == "INTERFACE"
+        assert screen.current.external_id == wanted[1]
+        labeled = ws.store.counts_by_status()["LABELED"]
+        await pilot.press("f", *"stars=2 version=4.5", "enter")
+        await settle(app, pilot)
+        assert ws.store.counts_by_status()["LABELED"] == labeled  # the digits went into the box, not labels
+        both = ws.find(["stars=2", "version=4.5"], "layout OR font").ids
+        assert [a.external_id for a in screen.items] == both and both
+        assert "stars 2; version 4.5" in text_of(screen, "#filter-line")
+        await pilot.press("f", *"colour=red", "enter")  # a bad filter: an error, the filter stays
+        await settle(app, pilot)
+        assert any(n.startswith("unknown filter 'colour'") for n in app.notes)
+        assert [a.external_id for a in screen.items] == both
+        await pilot.press("f", "ctrl+u", "enter", "slash", "ctrl+u", "enter")  # empty: cleared
+        await settle(app, pilot)
+        assert [a.external_id for a in screen.items] == [a.external_id for a in ws.queue(50)]
+        assert "/ search" in text_of(screen, "#filter-line")
+
+
+async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("B")                      # nothing filtered: refused
+        await pilot.pause()
+        assert any("B labels the filtered queue" in n for n in app.notes)
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(app, pilot)
+        ids = ws.find(["stars=1"]).ids
+        assert len(ids) == 6
+        await pilot.press("B")
+        await pilot.pause()
+        dialog = app.screen
+        assert type(dialog).__name__ == "BulkLabelDialog" and dialog.count == 6
+        await pilot.press("1")                      # Subscription
+        await pilot.pause()
+        assert "Label all 6 reviews" in text_of(dialog, "#bulk-question")
+        assert "as Subscription?" in text_of(dialog, "#bulk-question")
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen is not dialog
+    assert all(ws.store.get(e).label == "SUBSCRIPTION" for e in ids)
+    assert "Labeled 6 reviews Subscription." in app.notes
+    events = [ev for ev in ws.store.label_history() if ev.external_id in set(ids)]
+    assert len(events) == 6 and {ev.author for ev in events} == {ws.author}
+
+
+async def test_bulk_label_cancelled_labels_nothing(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"smooth", "enter")
+        await settle(app, pilot)
+        await pilot.press("B", "4", "n")
+        await settle(app, pilot)
+    assert all(ws.store.get(e).label is None for e in ws.find(search="smooth").ids)
+
+
+async def test_the_stop_line_and_the_learning_curves(fixture_ws):
+    ws = fixture_ws
+    stop_signal_rounds(ws)  # four rounds, the last three stable
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        line = text_of(app.screen, "#stop-line")
+        assert "predictions stable for 3 rounds" in line and "further labels change little" in line
+        assert app.screen.query_one("#stop-line").has_class("-stop")
+        await pilot.press("L")
+        await pilot.pause()
+        curves = app.screen
+        assert type(curves).__name__ == "LearningCurvesScreen"
+        table = text_of(curves, "#curves-table")
+        assert "Interface" in table and "needs labels most" in table
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not curves
+        await pilot.press("f1")  # the status screen says it too
+        await settle(app, pilot)
+        assert app.current_mode == "status"
+        assert "stop signal:" in text_of(app.screen, "#status-next")
+        assert "further labels change little" in text_of(app.screen, "#status-next")
+
+
+async def test_search_narrows_the_labeling_queue_not_a_review_queue(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"layout", "enter")
+        await settle(app, pilot)
+        screen = app.screen
+        found = ws.find(search="layout")
+        assert [a.external_id for a in screen.items] == found.ids
+        assert text_of(screen, "#filter-line").startswith("filter:")
+        await pilot.press("D")  # the disagreements: a review queue, not filtered
+        await settle(app, pilot)
+        assert screen.in_review_queue
+        assert "not filtered" in text_of(screen, "#filter-line")
+        await pilot.press("slash")
+        await pilot.pause()
+        assert not screen.query_one("#filter-input").display
+        await pilot.press("A")  # back to the labeling queue: still filtered
+        await settle(app, pilot)
+        assert [a.external_id for a in screen.items] == found.ids
+        assert text_of(screen, "#filter-line").startswith("filter:")
+        await pilot.press("f7")  # the discover screen is 7
+        await settle(app, pilot)
+        assert app.current_mode == "discover"
+    assert "search and filters narrow the labeling queue: press A first" in app.notes
+
+
+async def test_t_cycles_to_the_weakest_strategy_and_names_the_category(fixture_ws):
+    ws = fixture_ws
+    ws.config.update_section("model", {"max_length": 32})
+    ws.config.update_section("active_learning", {"strategy": "diversity", "batch_size": 8})
+    weakest = ws.taxonomy.get(ws.weakest_category()).name
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("t")                      # diversity -> weakest
+        assert screen.strategy == "weakest"
+        await wait_until(pilot, lambda: not screen.reranking)
+        await settle(app, pilot)
+    assert f"strategy: weakest, steering to {weakest}; re-ranking the queue" in app.notes
+    assert any(a.priority > 0 for a in ws.store.iter_assets())
+    assert ws.stop_summary().rounds == 1  # the re-rank was a refit: the first round
+
+
+@pytest.mark.slow
+async def test_suggestions_from_the_first_review_are_zero_shot(described_ws):
+    ws = described_ws
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.current is not None and screen.current.external_id in screen.suggestions)
+        assert screen.suggestion_info.source == "zero-shot"
+        label, confidence = screen.suggestions[screen.current.external_id]
+        assert label in ws.taxonomy.training_keys and 0 < confidence <= 1
+        assert "zero-shot" in text_of(screen, "#suggestion")
+        assert ws.store.counts_by_status().get("LABELED", 0) == 0
+
+
+@pytest.mark.slow
+async def test_the_quick_model_is_fitted_when_the_screen_opens(fixture_ws):
+    ws = fixture_ws  # 16 labels, no descriptions
+    ws.config.update_section("model", {"max_length": 32})
+    ws.config.update_section("active_learning", {"retrain_every": 0})
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.suggestion_info is not None)
+        assert screen.suggestion_info.source == "model" and screen.suggestion_info.labels == 16
+        await wait_until(pilot, lambda: screen.current is not None and screen.current.external_id in screen.suggestions)
+        assert "quick model on 16 labels" in text_of(screen, "#suggestion")
+        assert "no suggestion yet" not in text_of(screen, "#suggestion")
+        await wait_until(pilot, lambda: "round 1 (16 labels)" in text_of(screen, "#stop-line"))
+    assert ws.store.prediction_count() == 24  # the queue's reviews, for the predicted filter
+
+
+@pytest.mark.slow
+async def test_discover_makes_a_cluster_a_category_whose_reviews_are_queued(fixture_ws):
+    ws = fixture_ws
+    ws.config.update_section("model", {"max_length": 32})
+    before = {a.external_id: a.label for a in ws.store.iter_assets()}
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f7")                     # the discover screen (the digits label here)
+        await settle(app, pilot)
+        screen = app.screen
+        assert app.current_mode == "discover" and screen.selection == "other"
+        await pilot.press("s", "s")                 # other -> low confidence -> new in 4.5
+        assert screen.selection == "version:4.5"
+        await pilot.press("d")
+        await wait_until(pilot, lambda: not screen.running)
+        await settle(app, pilot)
+        table = screen.query_one("#discover-clusters")
+        assert screen.discovery is not None and table.row_count == len(screen.discovery.clusters) > 0
+        assert "new in version 4.5" in text_of(screen, "#discover-state")
+        cluster = screen.discovery.clusters[0]
+        assert cluster.examples[0][1][:20] in text_of(screen, "#discover-examples")
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Fresh topic", "enter")
+        await settle(app, pilot)
+    assert "FRESH_TOPIC" in ws.taxonomy.training_keys
+    assert ws.config.load(ws.config.path).taxonomy.get("FRESH_TOPIC").name == "Fresh topic"
+    queued = [e for e in cluster.external_ids if ws.store.get(e).status == "TODO"]
+    assert queued and [a.external_id for a in ws.queue(len(queued))] == queued
+    assert {a.external_id: a.label for a in ws.store.iter_assets()} == before  # nothing labeled
+    assert any(n.startswith("Added the category Fresh topic (FRESH_TOPIC)") for n in app.notes)
+
+
+async def test_discover_without_a_selection_to_look_into_says_why(fixture_ws):
+    app = make_app(fixture_ws, start="discover")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert [v for _, v in screen.options] == ["other", "low-confidence", "version:4.5", "version:4.4"]
+        await pilot.press("d")                      # nothing is labeled Other in the fixture
+        await settle(app, pilot)
+        assert not screen.running and screen.discovery is None
+        await pilot.press("n")
+        await pilot.pause()
+    assert any("nothing to discover: the selection (labeled Other or Multi label) has no review" in n
+               for n in app.notes)
+    assert any(n.startswith("discover first (d)") for n in app.notes)
+
+
+async def test_the_seven_screens_tabs_fit_80_columns(fixture_ws):
+    app = make_app(fixture_ws, start="labeling")  # the labeling screen's tabs are the widest (F1-F7)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tabs = list(app.screen.query(".tab"))
+        assert [str(t.render()).split()[0] for t in tabs] == [f"F{n}" for n in range(1, 8)]
+        assert tabs[-1].region.right <= 80
