@@ -18,16 +18,19 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import os
 import random
 import re
+import tempfile
 import uuid
+from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import BinaryIO, Callable, Iterator, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import atomic_write_text
 from reviewtui.store import LabelRow
 
 EXPORT_COLUMNS = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
@@ -512,7 +515,10 @@ def _fmt(dt: datetime) -> str:
 def generate_demo(out_dir: Path, size: int = DEMO_SIZE, seed: int = DEMO_SEED) -> DemoFiles:
     """Write ``inkwell_reviews.csv`` (google-play-scraper columns) and ``inkwell_oracle.csv``
     (reviewId, label) into ``out_dir`` (created if missing). The same ``size`` and ``seed`` give
-    byte-identical files. Returns their paths. Raises ReviewtuiError when ``size`` is not positive."""
+    byte-identical files. Returns their paths. Raises ReviewtuiError when ``size`` is not positive.
+
+    Memory stays near one encoded CSV line per review (a million reviews: about 0.5 GB), and each
+    file is written through a temporary name and renamed, so a killed run leaves no half file."""
     if int(size) < 1:
         raise ReviewtuiError(f"the demo needs at least one review, not {size}")
     size = int(size)
@@ -527,7 +533,13 @@ def generate_demo(out_dir: Path, size: int = DEMO_SIZE, seed: int = DEMO_SEED) -
     cat_cum = _cumulative(CATEGORY_WEIGHTS)
     cat_cum_redesign = _cumulative(CATEGORY_WEIGHTS_REDESIGN)
     window = RELEASE_DAYS * 86_400
-    rows: list[tuple[int, int, list[str], str, int]] = []  # (seconds, draw order, export row, label, version)
+    # one review = its CSV line (UTF-8) plus the few numbers that sorting and duplicates need
+    lines: list[bytes] = []
+    seconds_of = array("q")
+    label_of = bytearray()
+    version_index_of = bytearray()
+    line_buf = io.StringIO()
+    line_writer = csv.writer(line_buf, lineterminator="\n")
     for i in range(size):
         v = rng.choices(range(len(VERSIONS)), cum_weights=version_cum)[0]
         redesign = v == len(VERSIONS) - 1
@@ -537,17 +549,18 @@ def generate_demo(out_dir: Path, size: int = DEMO_SIZE, seed: int = DEMO_SEED) -
         version = "" if rng.random() < 0.07 else f"{VERSIONS[v]}.{patch}"
         at = FIRST_RELEASE + timedelta(seconds=seconds)
 
-        if rows and rng.random() < DUPLICATE_SHARE:  # the same user posting (almost) the same again
-            src = rows[rng.randrange(len(rows))]
-            text = src[2][3]
+        if lines and rng.random() < DUPLICATE_SHARE:  # the same user posting (almost) the same again
+            src = rng.randrange(len(lines))
+            fields = next(csv.reader(io.StringIO(lines[src].decode("utf-8"))))
+            text = fields[3]
             text = rng.choice((text, text + " ", text + "!!", text.lower(), text.upper(), "Edit: " + text))
-            label = src[3]
-            score = int(src[2][4])
-            name = src[2][1]
-            v = src[4]
-            seconds = min(src[0] + rng.randint(60, 3 * 86_400), (v + 1) * window - 1)
+            label = CATEGORIES[label_of[src]]
+            score = int(fields[4])
+            name = fields[1]
+            v = version_index_of[src]
+            seconds = min(seconds_of[src] + rng.randint(60, 3 * 86_400), (v + 1) * window - 1)
             at = FIRST_RELEASE + timedelta(seconds=seconds)
-            version = src[2][6]
+            version = fields[6]
         elif rng.random() < EMPTY_SHARE:
             text, label, score, name = rng.choice(EMPTY_TEXTS), "OTHER", rng.randint(1, 5), _user_name(rng)
         else:
@@ -569,22 +582,46 @@ def generate_demo(out_dir: Path, size: int = DEMO_SIZE, seed: int = DEMO_SEED) -
             first = name.split(" ")[0] if name != "A Google user" else "there"
             reply = rng.choice(REPLIES[label]).replace("{name}", first)
             replied = _fmt(at + timedelta(seconds=rng.randint(3_600, 9 * 86_400)))
-        rows.append((seconds, i, [review_id, name, image, text, str(score), str(thumbs), version, _fmt(at),
-                                  reply, replied], label, v))
+        line_buf.seek(0)
+        line_buf.truncate()
+        line_writer.writerow([review_id, name, image, text, str(score), str(thumbs), version, _fmt(at), reply,
+                              replied])
+        lines.append(line_buf.getvalue().encode("utf-8"))
+        seconds_of.append(seconds)
+        label_of.append(CATEGORIES.index(label))
+        version_index_of.append(v)
 
-    rows.sort(key=lambda r: (-r[0], r[1]))  # newest first, like the scraper
-    export = io.StringIO()
-    oracle = io.StringIO()
-    w_export = csv.writer(export, lineterminator="\n")
-    w_oracle = csv.writer(oracle, lineterminator="\n")
-    w_export.writerow(EXPORT_COLUMNS)
-    w_oracle.writerow(ORACLE_COLUMNS)
-    w_export.writerows(r[2] for r in rows)
-    w_oracle.writerows((r[2][0], r[3]) for r in rows)
+    # newest first, like the scraper (ties in draw order): one integer key per review
+    latest = max(seconds_of)
+    keys = [(latest - s) * size + i for i, s in enumerate(seconds_of)]
+    keys.sort()
     files = DemoFiles(out_dir / EXPORT_NAME, out_dir / ORACLE_NAME, size)
-    atomic_write_text(files.export_csv, export.getvalue())
-    atomic_write_text(files.oracle_csv, oracle.getvalue())
+    with _atomic_output(files.export_csv) as export, _atomic_output(files.oracle_csv) as oracle:
+        export.write((",".join(EXPORT_COLUMNS) + "\n").encode("utf-8"))
+        oracle.write((",".join(ORACLE_COLUMNS) + "\n").encode("utf-8"))
+        for key in keys:
+            i = key % size
+            line = lines[i]
+            export.write(line)
+            # a review id is a UUID: the CSV writer never quotes it, so it is the line's first 36 bytes
+            oracle.write(line[:36] + b"," + CATEGORIES[label_of[i]].encode("ascii") + b"\n")
     return files
+
+
+@contextmanager
+def _atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary file written under a temporary name in the same folder, fsync'd and renamed to
+    ``path`` when the block ends without an error (removed when it raises)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _cumulative(weights: tuple[float, ...]) -> list[float]:

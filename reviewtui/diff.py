@@ -64,7 +64,13 @@ def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,
                   b_rows: Iterable[Mapping[str, str]]) -> VersionDiff:
     """Compare version ``a`` (older) with ``b``, given the rows of each (dicts with externalId,
     label, status and content, as a version CSV holds them): the added, removed, relabeled and
-    status-changed rows."""
+    status-changed rows. Two :class:`reviewtui.versions.CsvRows` (a big version read column-wise)
+    are compared column by column, without a dict per row."""
+    table_a, table_b = getattr(a_rows, "table", None), getattr(b_rows, "table", None)
+    if table_a is not None and table_b is not None:
+        fast = _diff_tables(a, table_a, b, table_b)
+        if fast is not None:
+            return fast
     rows_a = {r["externalId"]: r for r in a_rows}
     rows_b = {r["externalId"]: r for r in b_rows}
     out = VersionDiff(a, b)
@@ -80,4 +86,40 @@ def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,
     for ext, ra in rows_a.items():
         if ext not in rows_b:
             out.removed.append(Change("removed", ext, ra["content"], label=ra["label"]))
+    return out
+
+
+def _diff_tables(a: str, table_a, b: str, table_b) -> VersionDiff | None:
+    """:func:`diff_versions` over two pyarrow tables of strings (externalId, label, status,
+    content), vectorised: Change objects are made for the differing rows only, in the same order
+    as the row-by-row comparison. None when an id repeats within a version (then the row-by-row
+    rules, where the last repeat counts, apply)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids_a, ids_b = table_a.column("externalId"), table_b.column("externalId")
+    for ids in (ids_a, ids_b):
+        if pc.count_distinct(ids).as_py() != len(ids):
+            return None
+    out = VersionDiff(a, b)
+    where = pc.index_in(ids_b, value_set=ids_a)  # row of A for each row of B (null: added)
+    matched = pc.is_valid(where)
+    rows_a = pc.fill_null(where, 0)
+
+    def take(table, column, rows):
+        return table.column(column).take(rows) if len(rows) else pa.array([], pa.string())
+
+    added = pc.indices_nonzero(pc.invert(matched))
+    for ext, text, label in zip(*(take(table_b, c, added).to_pylist() for c in ("externalId", "content", "label"))):
+        out.added.append(Change("added", ext, text, label=label))
+    for kind, column, target in (("relabeled", "label", out.relabeled), ("status", "status", out.status_changed)):
+        before = take(table_a, column, rows_a)
+        differs = pc.and_(matched, pc.not_equal(before, table_b.column(column)))
+        rows = pc.indices_nonzero(pc.fill_null(differs, False))
+        values = [take(table_b, c, rows).to_pylist() for c in ("externalId", "content", column, "label")]
+        for ext, text, old, new, label in zip(values[0], values[1], before.take(rows).to_pylist(), values[2], values[3]):
+            target.append(Change(kind, ext, text, old, new, label))
+    removed = pc.indices_nonzero(pc.invert(pc.is_in(ids_a, value_set=ids_b)))
+    for ext, text, label in zip(*(take(table_a, c, removed).to_pylist() for c in ("externalId", "content", "label"))):
+        out.removed.append(Change("removed", ext, text, label=label))
     return out

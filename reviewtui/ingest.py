@@ -18,11 +18,12 @@ import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import ID_COLUMNS, find_column
 from reviewtui.readers import Table, read_table, review_files, table_from_records
+from reviewtui.store import AssetColumns, metadata_json
 from reviewtui.settings import ImportSettings
 
 PLAY_COLUMNS = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
@@ -42,7 +43,13 @@ META_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MAX_FIELD_CHARS = 100_000
 
-URL_RE = r"(?:https?://|www\.)\S+"
+#: Every character Python's ``\s`` matches in text, spelled out: pyarrow's regex engine (RE2) runs a
+#: class of literal characters in C, but hands ``\s`` back to Python's ``re``, row by row.
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+URL_RE = "(?:https?://|www\\.)[^" + WHITESPACE + "]+"
+WHITESPACE_RE = "[" + WHITESPACE + "]+"
+# what collapsing can change besides the ends: a whitespace character other than a space, or two spaces
+ODD_WHITESPACE_RE = "[" + WHITESPACE.replace(" ", "") + "]|  "
 HTML_RE = r"<[^>]{1,200}>"
 EMOJI_RE = ("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF\U00002B00-\U00002BFF"
             "\U0000FE0F\U0000200D\U000020E3\U0001F3FB-\U0001F3FF\U00002190-\U000021FF\U00003030\U0000303D"
@@ -97,15 +104,51 @@ class CleaningReport:
 
 @dataclass
 class ReviewBatch:
-    """Cleaned rows of one file, ready for the store."""
+    """Cleaned rows of one file, ready for the store. ``metadata`` is one dict per row (a
+    :class:`MetadataColumn`: JSON texts, read as dicts)."""
 
     source: Path
     sha256: str
     external_ids: list[str]
     texts: list[str]
-    metadata: list[dict[str, Any]]
+    metadata: Sequence[dict[str, Any]]
     labels: list[str | None]
     report: CleaningReport
+
+    def assets(self) -> AssetColumns:
+        """The rows as the store's column batch (ids, texts, metadata as JSON)."""
+        meta = self.metadata
+        texts = meta.json if isinstance(meta, MetadataColumn) else [metadata_json(m) for m in meta]
+        return AssetColumns(self.external_ids, self.texts, texts)
+
+
+class MetadataColumn(Sequence[dict[str, Any]]):
+    """Each row's metadata as the JSON text the store keeps (``json``), read as a dict on access:
+    a million rows are built and stored without a million dicts."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.json = texts
+
+    def __len__(self) -> int:
+        return len(self.json)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [json.loads(t) for t in self.json[index]]
+        return json.loads(self.json[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(json.loads, self.json)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MetadataColumn):
+            return self.json == other.json
+        if isinstance(other, Sequence):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"MetadataColumn({len(self)} rows)"
 
 
 def stable_id(text: str) -> str:
@@ -226,11 +269,11 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             report.changed[rule.replace("_", " ")] = int((new != cleaned).sum())
             cleaned = new
 
-    apply("remove_html", lambda s: s.map(html.unescape).str.replace(HTML_RE, " ", regex=True))
+    apply("remove_html", lambda s: _unescape(s).str.replace(HTML_RE, " ", regex=True))
     apply("remove_urls", lambda s: s.str.replace(URL_RE, " ", regex=True))
     apply("remove_emoji", lambda s: s.str.replace(EMOJI_RE, "", regex=True))
     apply("lowercase", lambda s: s.str.lower())
-    apply("collapse_whitespace", lambda s: s.str.replace(r"\s+", " ", regex=True).str.strip())
+    apply("collapse_whitespace", _collapse_whitespace)
     if rules["drop_empty"]:
         empty = (cleaned.str.strip() == "") & keep
         report.dropped["empty after cleaning"] = int(empty.sum())
@@ -250,34 +293,108 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     if keep_pii:
         meta_cols.update({v: k for k, v in PII_COLUMNS.items() if k in columns})
 
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     kept = df.index[keep]
-    metadata: list[dict[str, Any]] = []
-    meta_frame = {key: df[col].loc[kept].tolist() for key, col in meta_cols.items()}
-    for i in range(len(kept)):
-        item: dict[str, Any] = {}
-        for key, values in meta_frame.items():
-            v = values[i]
-            if v == "":
-                continue
-            if key in ("score", "thumbs_up"):
-                try:
-                    v = int(float(v))
-                except ValueError:
-                    pass
-            item[key] = v
-        metadata.append(item)
+    meta = [(key, _arrow_strings(df[col].loc[kept])) for key, col in meta_cols.items()]
     if app or acol or default_app:
-        apps = df[acol].loc[kept].str.strip().tolist() if acol else [""] * len(kept)
-        for item, a in zip(metadata, apps):
-            a = app or a or default_app
-            if a:
-                item["app"] = a
-        report.apps = sorted({m["app"] for m in metadata if "app" in m})
+        if app:
+            apps = pa.array([app] * len(kept), pa.string())
+        else:
+            apps = pc.utf8_trim_whitespace(_arrow_strings(df[acol].loc[kept])) if acol else pa.nulls(len(kept), pa.string())
+            if default_app:
+                apps = pc.if_else(pc.fill_null(pc.equal(apps, ""), True), default_app, apps)
+        meta.append(("app", apps))
+        report.apps = sorted(a for a in pc.unique(apps).to_pylist() if a)
         report.app_column = acol
+    metadata = MetadataColumn(_metadata_json(meta, len(kept)))
     labels = df[label_col].loc[kept].tolist() if label_col else [None] * len(kept)
     report.kept = len(kept)
     return ReviewBatch(path, table.sha256, ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),
                        metadata, [lab if lab else None for lab in labels], report)
+
+
+def _unescape(s):
+    """``html.unescape`` of every row; only rows with an ``&`` can change, so only they are visited."""
+    amp = s.str.contains("&", regex=False, na=False)
+    if not amp.any():
+        return s
+    out = s.copy()
+    out[amp] = s[amp].map(html.unescape)
+    return out
+
+
+def _collapse_whitespace(s):
+    """Runs of whitespace to one space, ends stripped. The replacement runs only on the rows that
+    have something to collapse (a few percent): over every row it costs ten times more."""
+    odd = s.str.contains(ODD_WHITESPACE_RE, regex=True, na=False)
+    out = s.copy()
+    if odd.any():
+        out[odd] = s[odd].str.replace(WHITESPACE_RE, " ", regex=True)
+    return out.str.strip()
+
+
+#: Metadata keys whose values are stored as numbers when they read as numbers ("4", "4.0").
+NUMERIC_META = ("score", "thumbs_up")
+# the characters json.dumps escapes with a short form; any other control character is rare, and the
+# rows that have one are written by json itself
+JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"),
+                ("\b", "\\b"), ("\f", "\\f"))
+OTHER_CONTROL_RE = r"[\x00-\x07\x0b\x0e-\x1f]"
+ESCAPED_RE = r'[\\"\n\r\t\x08\x0c]'
+
+
+def _arrow_strings(series):
+    """A pandas column of strings as a pyarrow string array (missing values as nulls)."""
+    import pyarrow as pa
+
+    return pa.array(series, type=pa.string(), from_pandas=True)
+
+
+def _meta_value(key: str, value: str) -> Any:
+    """A metadata value as stored: scores and thumbs-up counts as ints where they read as numbers."""
+    if key in NUMERIC_META:
+        try:
+            return int(float(value))
+        except (ValueError, OverflowError):
+            return value
+    return value
+
+
+def _metadata_json(columns: list[tuple[str, Any]], n: int) -> list[str]:
+    """Each row's metadata as the JSON text ``json.dumps(dict, ensure_ascii=False)`` gives for
+    the dict of its non-empty values (keys in ``columns`` order), built column by column with
+    pyarrow instead of row by row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not columns:
+        return ["{}"] * n
+    fragments = []
+    by_python = pa.array([False] * n)
+    for key, values in columns:
+        present = pc.and_(pc.is_valid(values), pc.not_equal(pc.fill_null(values, ""), ""))
+        name = json.dumps(key, ensure_ascii=False) + ": "
+        if key in NUMERIC_META:  # few distinct values: write each once
+            encoded = pc.dictionary_encode(values)
+            written = [None if v is None or v == "" else name + json.dumps(_meta_value(key, v), ensure_ascii=False)
+                       for v in encoded.dictionary.to_pylist()]
+            fragment = pa.array(written, pa.string()).take(encoded.indices)
+        else:
+            escaped = pc.fill_null(values, "")
+            if pc.any(pc.match_substring_regex(escaped, ESCAPED_RE)).as_py():  # dates and versions never
+                for char, escape in JSON_ESCAPES:
+                    escaped = pc.replace_substring(escaped, char, escape)
+            fragment = pc.binary_join_element_wise(name + '"', escaped, '"', "")
+            by_python = pc.or_(by_python, pc.fill_null(pc.match_substring_regex(values, OTHER_CONTROL_RE), False))
+        fragments.append(pc.if_else(present, fragment, pa.scalar(None, pa.string())))
+    body = pc.binary_join_element_wise(*fragments, ", ", null_handling="skip")
+    texts = pc.binary_join_element_wise("{", pc.fill_null(body, ""), "}", "").to_pylist()
+    for i in pc.indices_nonzero(by_python).to_pylist():
+        row = {key: _meta_value(key, v) for key, col in columns if (v := col[i].as_py())}
+        texts[i] = json.dumps(row, ensure_ascii=False)
+    return texts
 
 
 @dataclass(frozen=True)

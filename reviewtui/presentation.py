@@ -24,6 +24,8 @@ Contents:
   :func:`suspects_sentence`, :func:`star_reason`, :func:`stars_sentence`, :func:`disagreement_reason`,
   :func:`agreement_sentence`, :func:`version_stats_cells`, :func:`author_stats_cells`,
   :func:`category_agreement_cells`, :func:`disagreements_question`; a diff's :func:`by_at_cell`
+* background jobs: :data:`JOB_COLUMNS` / :func:`job_cells`, :func:`job_outcome`,
+  :func:`job_started_sentence`, :func:`job_end_sentence`
 """
 
 from __future__ import annotations
@@ -406,6 +408,61 @@ def formatted_export_sentence(res: Any, *, root: Path) -> str:
     except ValueError:
         where = w.path
     return f"Wrote {w.version} as {w.format} to {where} ({w.rows:,} rows; labels: {', '.join(w.label_names)})."
+
+
+# --- background jobs -----------------------------------------------------------------------------
+#: The columns of a jobs table (the CLI's ``reviewtui jobs`` and the app's status screen).
+JOB_COLUMNS = ("job", "kind", "state", "started", "took", "outcome")
+
+
+def job_started_sentence(job: Any) -> str:
+    """``Started tune job 3f2a91c0 in the background: ...`` and how to follow and cancel it."""
+    return (f"Started {job.kind} job {job.id} in the background; it goes on if this terminal closes. "
+            f"Follow it: reviewtui jobs follow {job.id}. Cancel it: reviewtui jobs cancel {job.id}.")
+
+
+def job_outcome(job: Any) -> str:
+    """What a job came to, in a few words: its saved model, predictions, error, or how far it is."""
+    data = job.result or {}
+    if job.state == "failed":
+        return job.error or "failed"
+    if job.state in ("starting", "running"):
+        return "cancelling" if job.cancel_requested else job.command
+    if job.kind in ("train", "keep") and data.get("model"):
+        return f"saved model {data['model'].get('name')}"
+    if job.kind == "tune":
+        model = (data.get("model") or {}).get("name")
+        best = data.get("best_trial")
+        acc = number((data.get("best_validation") or {}).get("accuracy"))
+        text = f"best trial {best} ({acc})" if best else "no trial reported"
+        return text + (f", saved model {model}" if model else ", nothing saved" if job.state == "cancelled" else "")
+    if job.kind == "predict" and data.get("rows"):
+        return f"{data['rows']:,} reviews predicted with {data.get('model')}"
+    return job.error or job.state
+
+
+def job_cells(job: Any, now: float | None = None) -> tuple[str, str, str, str, str, str]:
+    """One job as the cells of :data:`JOB_COLUMNS`."""
+    import time
+
+    from reviewtui.files import parse_timestamp
+
+    def seconds(stamp: str | None) -> float | None:
+        try:
+            return parse_timestamp(stamp).timestamp() if stamp else None
+        except ValueError:
+            return None
+
+    start = seconds(job.started or job.created)
+    end = seconds(job.ended) or (now if now is not None else time.time())
+    took = elapsed(end - start) if start is not None else "-"
+    started = (job.started or job.created or "-").replace("T", " ")[:19]
+    return job.id, job.kind, job.state, started, took, job_outcome(job)
+
+
+def job_end_sentence(job: Any) -> str:
+    """``Job 3f2a91c0 (tune) finished: best trial ...`` — how a job ended, in one line."""
+    return f"Job {job.id} ({job.kind}) {job.state}: {job_outcome(job)}."
 
 
 # --- the labeling loop: suggestions, the stop signal, filters, discover ---------------------------

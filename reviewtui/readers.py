@@ -194,7 +194,7 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
     if path.is_dir():
         raise ReviewtuiError(f"{path}: is a folder; give the files inside it")
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():  # (not raw.strip(), without copying a big file)
         raise ReviewtuiError(f"{path}: the file is empty")
     sha = hashlib.sha256(raw).hexdigest()
     fmt = detect_format(path, raw[:16])
@@ -218,7 +218,8 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
         elif fmt == "jsonl":
             table = _read_jsonl(path, text)
         else:
-            table = _read_delimited(path, text, delimiter or ("\t" if fmt == "tsv" else None))
+            utf8 = raw if encoding == "UTF-8" else raw[len(codecs.BOM_UTF8):] if encoding == "UTF-8 with BOM" else None
+            table = _read_delimited(path, text, delimiter or ("\t" if fmt == "tsv" else None), utf8)
         table.encoding = encoding
     table.sha256 = sha
     if len(table) == 0:
@@ -231,11 +232,16 @@ def _looks_like_lines(text: str) -> bool:
     return len(lines) > 1 and all(ln.lstrip().startswith("{") and ln.rstrip().endswith("}") for ln in lines)
 
 
-def _read_delimited(path: Path, text: str, delimiter: str | None) -> Table:
+def _read_delimited(path: Path, text: str, delimiter: str | None, utf8: bytes | None = None) -> Table:
+    """``text`` (``utf8``: the same text as UTF-8 bytes, when the file was UTF-8) as a Table."""
     import pandas as pd
 
-    header = text.split("\n", 1)[0]
+    end = text.find("\n")
+    header = text if end < 0 else text[:end]
     sep = delimiter or sniff_delimiter(header)
+    fast = _read_delimited_arrow(text, header, sep, utf8)
+    if fast is not None:
+        return Table(path, "tsv" if sep == "\t" else "csv", list(fast.columns), fast, "")
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
                          engine="c", quoting=csv.QUOTE_MINIMAL)
@@ -246,6 +252,41 @@ def _read_delimited(path: Path, text: str, delimiter: str | None) -> Table:
                              "delimiter (--delimiter)") from exc
     df.columns = [str(c) for c in df.columns]
     return Table(path, "tsv" if sep == "\t" else "csv", list(df.columns), df, "")
+
+
+def _read_delimited_arrow(text: str, header: str, sep: str, utf8: bytes | None) -> "pd.DataFrame | None":
+    """The frame pandas' reader gives (every cell a str, "" for an empty field), read by pyarrow's
+    multithreaded CSV reader: several times faster on big files. None when the file needs pandas'
+    reader: a header with an empty or repeated name, a row with a missing or extra field, anything
+    pyarrow refuses (pandas then reads it, or says what is wrong in its words)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if len(text) < 1_000_000:
+        return None  # small files: pandas is as fast, and nothing changes for them
+    try:
+        names = next(csv.reader(io.StringIO(header), delimiter=sep))
+    except (csv.Error, StopIteration):
+        return None
+    if not names or any(not n or n != n.strip() for n in names) or len(set(names)) != len(names):
+        return None
+    try:
+        arrow = pacsv.read_csv(
+            pa.BufferReader(utf8 if utf8 is not None else text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
+                                             escape_char=False, newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    if arrow.column_names != names:
+        return None
+    frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=float("nan")),
+                                          pa.large_string(): pd.StringDtype("pyarrow", na_value=float("nan"))}.get)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
 
 
 def _objects(path: Path, items: Iterable[Any], where: str) -> list[dict[str, Any]]:

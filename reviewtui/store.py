@@ -4,6 +4,13 @@ Assets (unique external id, text, metadata), their status and skip flag, an appe
 history and labeling-queue priorities. Every write is one ``BEGIN IMMEDIATE`` transaction with a
 busy timeout, so the app and a CLI call working on the same workspace serialise their writes
 instead of losing one another's.
+
+Built for a million assets: every path the app and ``status`` take is an index search, never a
+scan of the assets table (tests/test_scale.py reads their ``EXPLAIN QUERY PLAN``). Counts by
+status, skip flag and label live in ``asset_counts``, kept by a trigger on updates and by the
+insert methods (new assets are always TODO, not skipped, unlabeled), so ``status`` costs the same
+at any size; the labeled assets have a partial index of their own, so an export or a refit reads
+only them.
 """
 
 from __future__ import annotations
@@ -13,9 +20,10 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from itertools import repeat
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import utc_now
@@ -23,7 +31,13 @@ from reviewtui.files import utc_now
 STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
 SOURCES = ("human", "model", "kili", "import")
 TRAINING_STATUSES = ("LABELED", "REVIEWED", "TO_REVIEW")  # the statuses whose label a model learns from
-SCHEMA_VERSION = 3  # 2: full-text index (assets_fts) and metadata indexes; 3: labels.history_only
+# 2: full-text index (assets_fts), metadata indexes and predictions; 3: labels.history_only;
+# 4: what a million assets need (asset_counts and its triggers, the labeled, updated and undo indexes)
+SCHEMA_VERSION = 4
+#: Pages SQLite may keep in memory per connection (KiB, as a negative cache_size): a million-row
+#: import inserts into indexes far larger than the default 2 MiB cache.
+CACHE_KIB = 262_144
+PAGE_SIZE = 16_384
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +57,6 @@ CREATE TABLE IF NOT EXISTS assets (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS assets_status ON assets(status);
 CREATE INDEX IF NOT EXISTS assets_queue ON assets(status, skipped, priority DESC, id);
 CREATE TABLE IF NOT EXISTS labels (
     id INTEGER PRIMARY KEY,
@@ -116,17 +129,63 @@ CREATE INDEX IF NOT EXISTS predictions_confidence ON predictions(confidence);
 """
 # the metadata fields the filters read, as the expressions the indexes above are built on
 META_EXPR = {key: f"json_extract(a.metadata, '$.{key}')" for key in ("score", "app_version", "at", "app")}
+# Version 4: what a million assets need. Applied on creation, and once to a store made before it
+# (its counts taken from the assets).
+SCALE_SCHEMA = """
+DROP INDEX IF EXISTS assets_status;
+CREATE INDEX IF NOT EXISTS assets_updated ON assets(updated_at);
+CREATE INDEX IF NOT EXISTS assets_labeled ON assets(id) WHERE label IS NOT NULL;
+CREATE INDEX IF NOT EXISTS labels_undoes ON labels(undoes) WHERE undoes IS NOT NULL;
+CREATE INDEX IF NOT EXISTS labels_author ON labels(author, id);
+CREATE TABLE IF NOT EXISTS asset_counts (
+    status TEXT NOT NULL,
+    skipped INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (status, skipped, label)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS assets_counts_update AFTER UPDATE OF status, skipped, label ON assets
+WHEN old.status IS NOT new.status OR old.skipped IS NOT new.skipped OR old.label IS NOT new.label
+BEGIN
+    UPDATE asset_counts SET n = n - 1
+    WHERE status = old.status AND skipped = old.skipped AND label = ifnull(old.label, '');
+    INSERT INTO asset_counts VALUES (new.status, new.skipped, ifnull(new.label, ''), 1)
+    ON CONFLICT (status, skipped, label) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS assets_counts_delete AFTER DELETE ON assets
+BEGIN
+    UPDATE asset_counts SET n = n - 1
+    WHERE status = old.status AND skipped = old.skipped AND label = ifnull(old.label, '');
+END;
+"""
+COUNT_ALL = ("DELETE FROM asset_counts; INSERT INTO asset_counts "
+             "SELECT status, skipped, ifnull(label, ''), COUNT(*) FROM assets GROUP BY 1, 2, 3")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script of ours (a trigger body's semicolons stay inside its statement)."""
+    out, current = [], ""
+    for part in script.split(";"):
+        current += part
+        if sqlite3.complete_statement(current + ";"):
+            if current.strip():
+                out.append(current.strip())
+            current = ""
+        else:
+            current += ";"
+    return out
 
 
 def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class NewAsset:
+class NewAsset(NamedTuple):
+    """An asset to add (a tuple: a million of them are built in a few hundred milliseconds)."""
+
     external_id: str
     text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +277,103 @@ class LabelRow:
 _ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, priority, remote_id, "
                "label, created_at, updated_at")
 
+# The queries the app and `status` run, named so that query_plans() can show how SQLite runs each.
+COUNTS_SQL = "SELECT status, skipped, label, n FROM asset_counts WHERE n != 0"
+HIGHEST_SQL = "SELECT MAX(id) FROM assets"
+LAST_CHANGE_SQL = "SELECT MAX(updated_at) FROM assets"
+ASSET_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = :ext"
+ASSET_ROW_SQL = "SELECT id, status, skipped, skip_reason, label FROM assets WHERE external_id = :ext"
+# the next assets of one status to label: an index range already in queue order (the queue merges two)
+QUEUE_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE status = :status AND skipped = 0 ORDER BY priority DESC, id LIMIT :n"
+# labeled assets through their partial index, in id order: an export or a refit never reads the rest
+# (the unary + keeps SQLite from preferring the status index and sorting every labeled row)
+LABELED_SQL = ("SELECT id, external_id, skipped, status, label, text, remote_id FROM assets "
+               "WHERE label IS NOT NULL AND +status IN ({marks}) ORDER BY id")
+POOL_SQL = ("SELECT id, external_id FROM assets WHERE status IN ('TODO', 'ONGOING') AND skipped = 0 "
+            "AND label IS NULL ORDER BY id")
+# a version's rows, ready to write: id (the remote id when there is one), externalId, skipped, status, label, content
+EXPORT_SQL = ("SELECT COALESCE(NULLIF(remote_id, ''), CAST(id AS TEXT)), external_id, 'False', status, label, text "
+              "FROM assets WHERE label IS NOT NULL AND +skipped = 0 AND +status IN ({statuses}) "
+              "AND +label IN ({labels}) ORDER BY id")
+TRAINING_SQL = ("SELECT external_id, text, label FROM assets WHERE label IS NOT NULL AND +skipped = 0 AND +status IN ("
+                + ", ".join(f"'{s}'" for s in TRAINING_STATUSES) + ") ORDER BY id")
+HISTORY_SQL = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
+               "l.undoes, l.note, l.prev_status, l.history_only FROM labels l JOIN assets a ON a.id = l.asset_id")
+# the spans and author of an asset's effective label (the event it points at)
+LAST_LABEL_SQL = "SELECT l.spans, l.author FROM assets a JOIN labels l ON l.id = a.label_event WHERE a.id = :asset"
+LATEST_SPANS_SQL = ("SELECT l.spans FROM assets a JOIN labels l ON l.id = a.label_event "
+                    "WHERE a.external_id = :ext")
+UNDO_SQL = ("SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
+            "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note, l.history_only "
+            "FROM labels l JOIN assets a ON a.id = l.asset_id WHERE {where} ORDER BY l.id DESC LIMIT 1")
+UNDO_WHERE = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
+EFFECTIVE_LABEL_SQL = ("SELECT id, category FROM labels WHERE asset_id = :asset AND kind = 'label' "
+                       "AND history_only = 0 AND "
+                       "id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1")
+HOT_QUERIES: dict[str, str] = {
+    "status counts": COUNTS_SQL,
+    "status: assets counted": HIGHEST_SQL,
+    "status: last change": LAST_CHANGE_SQL,
+    "asset by id": ASSET_SQL,
+    "label: asset row": ASSET_ROW_SQL,
+    "queue / next review": QUEUE_SQL,
+    "labeled rows": LABELED_SQL.format(marks=":status, :status"),
+    "export: version rows": EXPORT_SQL.format(statuses=":status, :status", labels=":ext, :ext"),
+    "training labels": TRAINING_SQL,
+    "label history of an asset": HISTORY_SQL + " WHERE a.external_id = :ext ORDER BY l.id",
+    "label: effective label's spans": LAST_LABEL_SQL,
+    "evidence spans": LATEST_SPANS_SQL,
+    "undo": UNDO_SQL.format(where=" AND ".join([*UNDO_WHERE, "l.author = :author"])),
+    "undo: effective label": EFFECTIVE_LABEL_SQL,
+}
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """JSON text of a metadata mapping, as ``json.dumps(m, ensure_ascii=False)`` writes it, with
+    one encoder built once (``json.dumps`` builds one per call: most of its cost on small dicts)."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator in this Python
+        return lambda m: json.dumps(m, ensure_ascii=False)
+    enc = make(None, None, encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    dumps = json.dumps
+
+    def encode(m: Any) -> str:
+        try:
+            return "".join(enc(m, 0))
+        except TypeError:  # what the C encoder cannot write (a tuple key...): json's own errors
+            return dumps(m, ensure_ascii=False)
+
+    return encode
+
+
+metadata_json = _json_encoder()
+
+
+class AssetColumns(NamedTuple):
+    """Assets to add as columns: external ids, texts and each one's metadata as JSON text (what an
+    import of a million rows hands the store, without a million objects)."""
+
+    external_ids: Sequence[str]
+    texts: Sequence[str]
+    metadata_json: Sequence[str]
+
+
+def _asset_rows(records: "Iterable[NewAsset] | AssetColumns", at: str) -> tuple[Iterable[tuple], int]:
+    """(rows for the assets INSERT, how many) of NewAssets or of an AssetColumns batch."""
+    sha1 = hashlib.sha1
+    if isinstance(records, AssetColumns):
+        ids, texts, meta = records
+        if not len(ids) == len(texts) == len(meta):
+            raise ValueError(f"{len(ids)} ids, {len(texts)} texts and {len(meta)} metadata rows")
+        hashes = [sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        return zip(ids, texts, hashes, meta, repeat(at), repeat(at)), len(ids)
+    enc = metadata_json
+    rows = [(r[0], r[1], sha1(r[1].encode("utf-8")).hexdigest(), enc(r[2]) if r[2] else "{}", at, at)
+            for r in records]
+    return rows, len(rows)
+
 
 def _asset(row: Sequence[Any]) -> Asset:
     return Asset(row[0], row[1], row[2], json.loads(row[3]), row[4], bool(row[5]), row[6], row[7],
@@ -236,15 +392,19 @@ class LocalStore:
         try:
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                        check_same_thread=False)
+            # a new store gets 16 KiB pages (a no-op on an existing one): a million-row import
+            # writes a quarter of the pages, twice as fast as with the default 4 KiB
+            self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
             raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
         if create:
             with self._lock:
-                self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + SEARCH_SCHEMA + "COMMIT;")
+                self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + SEARCH_SCHEMA + SCALE_SCHEMA + "COMMIT;")
             with self.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._migrate()
@@ -264,7 +424,9 @@ class LocalStore:
         * ``labels.history_only`` (version 3), which marks the label rows that never were the asset's
           effective label (another author's label of a consensus pull). Older stores did not say so;
           the rows that cannot have been effective are marked: a label row, not undone, after the
-          asset's effective label event (or on an asset without one)."""
+          asset's effective label event (or on an asset without one);
+        * what a million assets need (version 4): ``asset_counts`` taken from the assets, the
+          triggers that keep it, and the labeled, updated-at, undo and author indexes."""
         try:
             with self._lock:
                 tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -289,6 +451,11 @@ class LocalStore:
                         "AND id > COALESCE((SELECT label_event FROM assets WHERE assets.id = labels.asset_id), 0)")
                     db.execute("CREATE TRIGGER labels_append_only_update BEFORE UPDATE ON labels "
                                "BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END")
+        if "asset_counts" not in tables:
+            with self.transaction() as db:
+                if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'asset_counts'").fetchone() is None:
+                    for statement in _statements(SCALE_SCHEMA + ";" + COUNT_ALL):
+                        db.execute(statement)
         if self.get_meta("schema_version") != str(SCHEMA_VERSION):
             with self.transaction() as db:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?) "
@@ -330,7 +497,7 @@ class LocalStore:
             finally:
                 self._depth = depth
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def _read(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
@@ -344,47 +511,53 @@ class LocalStore:
                        (key, value))
 
     # -- assets -----------------------------------------------------------------------------
-    def add_assets(self, records: Iterable[NewAsset], *, source: str = "", sha256: str = "",
+    def add_assets(self, records: "Iterable[NewAsset] | AssetColumns", *, source: str = "", sha256: str = "",
                    rows_read: int | None = None) -> tuple[int, int]:
-        """Insert new assets, ignoring external ids already present. Returns (added, existing)."""
+        """Insert new assets (NewAssets or an AssetColumns batch), ignoring external ids already
+        present. Returns (added, existing)."""
         at = utc_now()
-        rows = [(r.external_id, r.text, text_hash(r.text), json.dumps(r.metadata, ensure_ascii=False), at, at)
-                for r in records]
+        rows, n = _asset_rows(records, at)
         with self.transaction() as db:
             last_id = self._last_id(db)
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)", rows)
-            added = db.total_changes - before
+            added = self._insert_assets(db, rows)
             self._index_new(db, last_id)
             if source:
                 db.execute("INSERT INTO imports (source, sha256, rows_read, added, existing, at) "
                            "VALUES (?, ?, ?, ?, ?, ?)",
-                           (source, sha256, rows_read if rows_read is not None else len(rows), added,
-                            len(rows) - added, at))
-        return added, len(rows) - added
+                           (source, sha256, rows_read if rows_read is not None else n, added, n - added, at))
+        return added, n - added
 
-    def import_batches(self, batches: Sequence[tuple[Sequence[NewAsset], str, str, int]]) -> list[tuple[int, int]]:
-        """Add several files' assets in ONE transaction: (records, source, sha256, rows_read) each.
-        Returns (added, existing) per batch; ids already present (or earlier in the call) are kept."""
+    def import_batches(self, batches: Sequence[tuple["Sequence[NewAsset] | AssetColumns", str, str, int]]
+                       ) -> list[tuple[int, int]]:
+        """Add several files' assets in ONE transaction: (records, source, sha256, rows_read) each,
+        records being NewAssets or an AssetColumns batch (the fast way for big files). Returns
+        (added, existing) per batch; ids already present (or earlier in the call) are kept."""
         at = utc_now()
         out = []
         with self.transaction() as db:
             last_id = self._last_id(db)
             for records, source, sha256, rows_read in batches:
-                before = db.total_changes
-                db.executemany(
-                    "INSERT OR IGNORE INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(r.external_id, r.text, text_hash(r.text), json.dumps(r.metadata, ensure_ascii=False), at, at)
-                     for r in records])
-                added = db.total_changes - before
+                rows, n = _asset_rows(records, at)
+                added = self._insert_assets(db, rows)
                 db.execute("INSERT INTO imports (source, sha256, rows_read, added, existing, at) VALUES (?,?,?,?,?,?)",
-                           (source, sha256, rows_read, added, len(records) - added, at))
-                out.append((added, len(records) - added))
+                           (source, sha256, rows_read, added, n - added, at))
+                out.append((added, n - added))
             self._index_new(db, last_id)
         return out
+
+    @staticmethod
+    def _insert_assets(db: sqlite3.Connection, rows: Iterable[tuple]) -> int:
+        """Insert asset rows (ids already present are ignored) and count the new ones, which are
+        all TODO, not skipped and unlabeled, in ``asset_counts``. Returns how many were new."""
+        before = db.total_changes
+        db.executemany(
+            "INSERT OR IGNORE INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        added = db.total_changes - before
+        if added:
+            db.execute("INSERT INTO asset_counts VALUES ('TODO', 0, '', ?) "
+                       "ON CONFLICT (status, skipped, label) DO UPDATE SET n = n + excluded.n", (added,))
+        return added
 
     @staticmethod
     def _last_id(db: sqlite3.Connection) -> int:
@@ -396,19 +569,31 @@ class LocalStore:
         rows get ids above the largest one)."""
         db.execute("INSERT INTO assets_fts(rowid, text) SELECT id, text FROM assets WHERE id > ?", (last_id,))
 
+    def _counts(self) -> list[tuple[str, int, str, int]]:
+        """(status, skipped, label or "", n) from ``asset_counts``. Recounted from the assets when
+        the total disagrees with the highest asset id (assets are never deleted, so they match
+        unless something inserted assets without counting them, such as an older reviewtui)."""
+        with self._lock:
+            rows = self._db.execute(COUNTS_SQL).fetchall()
+            highest = self._db.execute(HIGHEST_SQL).fetchone()[0] or 0
+            if sum(r[3] for r in rows) == highest:
+                return rows
+        with self.transaction() as db:
+            for statement in _statements(COUNT_ALL):
+                db.execute(statement)
+            return db.execute(COUNTS_SQL).fetchall()
+
     def count(self, status: str | None = None) -> int:
-        if status is None:
-            return self._read("SELECT COUNT(*) FROM assets")[0][0]
-        return self._read("SELECT COUNT(*) FROM assets WHERE status = ?", (status,))[0][0]
+        return sum(n for st, _sk, _lab, n in self._counts() if status is None or st == status)
 
     def get(self, external_id: str) -> Asset:
-        rows = self._read(f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = ?", (str(external_id),))
+        rows = self._read(ASSET_SQL, {"ext": str(external_id)})
         if not rows:
             raise ReviewtuiError(f"no asset with id {external_id!r} in this workspace")
         return _asset(rows[0])
 
     def find(self, external_id: str) -> Asset | None:
-        rows = self._read(f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = ?", (str(external_id),))
+        rows = self._read(ASSET_SQL, {"ext": str(external_id)})
         return _asset(rows[0]) if rows else None
 
     def existing_ids(self, external_ids: Iterable[str]) -> set[str]:
@@ -446,17 +631,31 @@ class LocalStore:
         label among ``training_keys`` and a status that carries it (LABELED, REVIEWED or TO_REVIEW)."""
         keys = set(training_keys)
         ids, texts, labels = [], [], []
-        for a in self.iter_assets(statuses=TRAINING_STATUSES, labeled=True, skipped=False):
-            if a.label in keys:
-                ids.append(a.external_id)
-                texts.append(a.text)
-                labels.append(a.label)
+        for ext, text, label in self._read(TRAINING_SQL):
+            if label in keys:
+                ids.append(ext)
+                texts.append(text)
+                labels.append(label)
         return ids, texts, labels
 
     def texts(self) -> list[tuple[str, str]]:
         """(external_id, text) of every asset, in insertion order."""
         return [(r[0], r[1]) for r in self._read("SELECT external_id, text FROM assets ORDER BY id")]
 
+    def unlabeled_refs(self) -> list[tuple[int, str]]:
+        """(id, external id) of every asset still to label (TODO or ONGOING, not skipped, no label), in
+        store order: the pool active learning picks from, without reading a million texts."""
+        return self._read(POOL_SQL)
+
+    def assets_by_ids(self, ids: Sequence[int]) -> list[Asset]:
+        """The assets with these store ids, in that order (ids not in the store left out)."""
+        found: dict[int, Asset] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            rows = self._read(f"SELECT {_ASSET_COLS} FROM assets WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((r[0], _asset(r)) for r in rows)
+        return [found[i] for i in ids if i in found]
     # -- search and filters -----------------------------------------------------------------
     @staticmethod
     def query_sql(q: AssetQuery) -> tuple[str, list[Any]]:
@@ -582,11 +781,11 @@ class LocalStore:
 
     def queue(self, limit: int = 50, *, exclude: Sequence[str] = ()) -> list[Asset]:
         """The next assets to label: TODO/ONGOING, not skipped, highest priority first."""
-        rows = self._read(
-            f"SELECT {_ASSET_COLS} FROM assets WHERE status IN ('TODO', 'ONGOING') AND skipped = 0 "
-            "ORDER BY priority DESC, id LIMIT ?", (limit + len(exclude),))
+        n = limit + len(exclude)
+        rows = self._read(QUEUE_SQL, {"status": "TODO", "n": n}) + self._read(QUEUE_SQL, {"status": "ONGOING", "n": n})
+        rows.sort(key=lambda r: (-r[7], r[0]))  # priority first, then id
         ex = set(exclude)
-        return [a for a in map(_asset, rows) if a.external_id not in ex][:limit]
+        return [a for a in map(_asset, rows[:n]) if a.external_id not in ex][:limit]
 
     def set_remote_ids(self, mapping: Mapping[str, str]) -> int:
         with self.transaction() as db:
@@ -607,8 +806,7 @@ class LocalStore:
 
     # -- labels and statuses ----------------------------------------------------------------
     def _asset_row(self, db: sqlite3.Connection, external_id: str) -> tuple:
-        row = db.execute("SELECT id, status, skipped, skip_reason, label FROM assets WHERE external_id = ?",
-                         (str(external_id),)).fetchone()
+        row = db.execute(ASSET_ROW_SQL, {"ext": str(external_id)}).fetchone()
         if row is None:
             raise ReviewtuiError(f"no asset with id {external_id!r} in this workspace")
         return row
@@ -660,8 +858,7 @@ class LocalStore:
                     recorded += 1
                     continue
                 if old_label == r.category and old_status == r.status and bool(old_skipped) == r.skipped:
-                    last = db.execute("SELECT l.spans, l.author FROM assets a JOIN labels l ON l.id = a.label_event "
-                                      "WHERE a.id = ?", (asset_id,)).fetchone()
+                    last = db.execute(LAST_LABEL_SQL, {"asset": asset_id}).fetchone()
                     if last is None or ((json.loads(last[0]) if last[0] else None) == r.spans and last[1] == r.author):
                         unchanged += 1
                         continue
@@ -747,7 +944,7 @@ class LocalStore:
         Returns the undone event, or None when there is nothing to undo."""
         at = utc_now()
         with self.transaction() as db:
-            where = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
+            where = list(UNDO_WHERE)
             params: list[Any] = []
             if author is not None:
                 where.append("l.author = ?")
@@ -755,11 +952,7 @@ class LocalStore:
             if external_id is not None:
                 where.append("a.external_id = ?")
                 params.append(str(external_id))
-            row = db.execute(
-                "SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
-                "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note, l.history_only "
-                "FROM labels l JOIN assets a ON a.id = l.asset_id WHERE " + " AND ".join(where) +
-                " ORDER BY l.id DESC LIMIT 1", params).fetchone()
+            row = db.execute(UNDO_SQL.format(where=" AND ".join(where)), params).fetchone()
             if row is None:
                 return None
             ev_id, asset_id, ext, kind = row[0], row[1], row[2], row[3]
@@ -768,10 +961,7 @@ class LocalStore:
                 return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
                                   row[8], note=row[12], history_only=True)
             # the effective label is the latest effective label event that is not undone
-            prev_label = db.execute(
-                "SELECT id, category FROM labels WHERE asset_id = ? AND kind = 'label' AND history_only = 0 AND "
-                "id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
-                (asset_id,)).fetchone()
+            prev_label = db.execute(EFFECTIVE_LABEL_SQL, {"asset": asset_id}).fetchone()
             db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
                        "updated_at = ? WHERE id = ?",
                        (row[9] or "TODO", int(row[10] or 0), row[11],
@@ -780,8 +970,7 @@ class LocalStore:
                           row[8], note=row[12])
 
     def label_history(self, external_id: str | None = None) -> list[LabelEvent]:
-        sql = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
-               "l.undoes, l.note, l.prev_status, l.history_only FROM labels l JOIN assets a ON a.id = l.asset_id")
+        sql = HISTORY_SQL
         params: tuple = ()
         if external_id is not None:
             sql += " WHERE a.external_id = ?"
@@ -791,32 +980,43 @@ class LocalStore:
                 for r in self._read(sql + " ORDER BY l.id", params)]
 
     def latest_spans(self, external_id: str) -> list[dict[str, Any]] | None:
-        rows = self._read("SELECT l.spans FROM assets a JOIN labels l ON l.id = a.label_event "
-                          "WHERE a.external_id = ?", (str(external_id),))
+        rows = self._read(LATEST_SPANS_SQL, {"ext": str(external_id)})
         return json.loads(rows[0][0]) if rows and rows[0][0] else None
 
     # -- counts -----------------------------------------------------------------------------
     def counts_by_status(self) -> dict[str, int]:
         counts = {s: 0 for s in STATUSES}
-        for status, n in self._read("SELECT status, COUNT(*) FROM assets GROUP BY status"):
-            counts[status] = n
-        counts["SKIPPED"] = self._read("SELECT COUNT(*) FROM assets WHERE skipped = 1")[0][0]
+        counts["SKIPPED"] = 0
+        for status, skipped, _label, n in self._counts():
+            counts[status] = counts.get(status, 0) + n
+            if skipped:
+                counts["SKIPPED"] += n
         return counts
 
     def counts_by_label(self) -> dict[str, int]:
-        """Effective labels of non-skipped assets."""
-        return dict(self._read("SELECT label, COUNT(*) FROM assets WHERE label IS NOT NULL AND skipped = 0 "
-                               "GROUP BY label ORDER BY COUNT(*) DESC"))
+        """Effective labels of non-skipped assets, most common first."""
+        by_label: dict[str, int] = {}
+        for _status, skipped, label, n in self._counts():
+            if label and not skipped:
+                by_label[label] = by_label.get(label, 0) + n
+        # most common first; ties in the order the GROUP BY query this replaces gave them
+        return dict(sorted(by_label.items(), key=lambda kv: (kv[1], kv[0]), reverse=True))
 
     def labeled_rows(self, statuses: Sequence[str] = ("LABELED", "REVIEWED")) -> list[tuple]:
         """(id, external_id, skipped, status, label, text, remote_id) of labeled assets in order."""
         marks = ",".join("?" * len(statuses))
-        return self._read(
-            "SELECT id, external_id, skipped, status, label, text, remote_id FROM assets "
-            f"WHERE label IS NOT NULL AND status IN ({marks}) ORDER BY id", list(statuses))
+        return self._read(LABELED_SQL.format(marks=marks), list(statuses))
+
+    def export_rows(self, statuses: Sequence[str], labels: Sequence[str]) -> list[tuple[str, str, str, str, str, str]]:
+        """(id, externalId, "False", status, label, content) of the non-skipped assets with one of
+        ``statuses`` and one of ``labels``, in store order: a dataset version's rows, as written."""
+        if not statuses or not labels:
+            return []
+        sql = EXPORT_SQL.format(statuses=",".join("?" * len(statuses)), labels=",".join("?" * len(labels)))
+        return self._read(sql, [*statuses, *labels])
 
     def last_change(self) -> str | None:
-        return self._read("SELECT MAX(updated_at) FROM assets")[0][0]
+        return self._read(LAST_CHANGE_SQL)[0][0]
 
     def imports(self) -> list[dict[str, Any]]:
         rows = self._read("SELECT source, sha256, rows_read, added, existing, at FROM imports ORDER BY id")
@@ -855,6 +1055,18 @@ class LocalStore:
                 f"SELECT external_id FROM assets WHERE external_id IN ({','.join('?' * len(chunk))}) AND "
                 "(json_extract(metadata, '$.app') = ? OR json_extract(metadata, '$.app') IS NULL)", [*chunk, app]))
         return found
+
+    def query_plans(self) -> dict[str, list[str]]:
+        """What SQLite does for each query the app and ``status`` run (``EXPLAIN QUERY PLAN``
+        details, one line per step), by name: how tests and benchmarks check that none scans the
+        assets table."""
+        example = {"status": "TODO", "ext": "x", "n": 50, "author": "a", "asset": 1}
+        plans = {}
+        for name, sql in HOT_QUERIES.items():
+            with self._lock:
+                rows = self._db.execute("EXPLAIN QUERY PLAN " + sql, example).fetchall()
+            plans[name] = [str(r[-1]) for r in rows]
+        return plans
 
     @staticmethod
     def _check_status(status: str) -> None:

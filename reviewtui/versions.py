@@ -19,7 +19,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterator, Sequence
 
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
@@ -83,29 +83,109 @@ def resolve_version(versions_dir: Path, name: str) -> VersionInfo:
     raise ReviewtuiError(f"no version {name!r} in {versions_dir}; the versions are: {known}")
 
 
-def read_rows(csv_path: Path) -> list[dict[str, str]]:
-    """The rows of a version CSV as dicts (keys are COLUMNS)."""
+class CsvRows(Sequence[dict[str, str]]):
+    """The rows of a CSV file held column by column (``table``, a pyarrow Table of strings); a
+    row is made a dict when it is read. A million-row version costs its columns, not a million
+    dicts, and :func:`reviewtui.diff.diff_versions` compares two of them column-wise."""
+
+    def __init__(self, header: list[str], table: Any) -> None:
+        self.header = header
+        self.table = table
+        self._lists: dict[str, list[str]] = {}
+
+    def column(self, name: str) -> list[str]:
+        """One column as a list of strings (converted once)."""
+        if name not in self._lists:
+            self._lists[name] = self.table.column(name).to_pylist()
+        return self._lists[name]
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def _row(self, i: int) -> dict[str, str]:
+        return {name: self.column(name)[i] for name in self.header}
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._row(index)
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        header = self.header
+        for values in zip(*(self.column(name) for name in header)):
+            yield dict(zip(header, values))
+
+
+def read_rows(csv_path: Path) -> Sequence[dict[str, str]]:
+    """The rows of a CSV written by reviewtui (a version, results/result.csv) as dicts keyed by
+    its header. A big file (over a megabyte) is read column-wise by pyarrow into a
+    :class:`CsvRows`; a small one with the csv module, as a list."""
+    csv_path = Path(csv_path)
+    if csv_path.stat().st_size > 1_000_000:
+        rows = _read_columns(csv_path)
+        if rows is not None:
+            return rows
     with open(csv_path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def _render(rows: Iterable[Sequence[Any]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(rows)
-    return buf.getvalue().encode("utf-8")
+def _read_columns(csv_path: Path) -> CsvRows | None:
+    """pyarrow's reading of a CSV we wrote (UTF-8, comma, minimal quoting); None when it cannot
+    (a ragged row, a repeated column name): the csv module then reads it."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(csv_path, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    if not header or len(set(header)) != len(header) or any(not h for h in header):
+        return None
+    try:
+        table = pacsv.read_csv(
+            csv_path, read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    if table.column_names != header:
+        return None
+    return CsvRows(header, table)
 
 
-def _claim(versions_dir: Path, data: bytes, manifest: dict[str, Any]) -> VersionInfo:
-    """Write the CSV and manifest under the next free number, never overwriting one."""
+def _write_rows(versions_dir: Path, rows: Sequence[Sequence[Any]]) -> tuple[str, str]:
+    """Write a version's CSV (header + ``rows``) to a temporary file in ``versions_dir``, fsync'd,
+    a block of rows at a time; returns (its path, its sha256)."""
     versions_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=versions_dir, prefix=".export.", suffix=".tmp")
+    sha = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            for start in range(0, max(len(rows), 1), 50_000):
+                writer.writerows(rows[start:start + 50_000])
+                block = buf.getvalue().encode("utf-8")
+                buf.seek(0)
+                buf.truncate()
+                sha.update(block)
+                fh.write(block)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp, sha.hexdigest()
+
+
+def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any]) -> VersionInfo:
+    """Give the written temporary CSV ``tmp`` the next free number and write its manifest, never
+    overwriting a version (two exports at once get two numbers)."""
+    try:
         while True:
             existing = list_versions(versions_dir)
             number = (existing[-1].number if existing else 0) + 1
@@ -130,26 +210,22 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     """
     removed = [taxonomy.require(r, "--remove") for r in remove]
     dropped_untrained = [c.key for c in taxonomy if not c.train]
-    keep = set(taxonomy.training_keys) - set(removed)
-    rows = []
-    for _id, ext, skipped, status, label, text, remote_id in store.labeled_rows(EXPORT_STATUSES):
-        if skipped or label not in keep:
-            continue
-        rows.append((remote_id or str(_id), ext, "False", status, label, text))
+    keep = [k for k in taxonomy.training_keys if k not in removed]
+    rows = store.export_rows(EXPORT_STATUSES, keep)
     if not rows:
         raise ReviewtuiError("nothing to export: no LABELED or REVIEWED assets with a training label yet; "
                              "label some first (`reviewtui label` or the app)")
-    data = _render(rows)
-    sha = hashlib.sha256(data).hexdigest()
+    tmp, sha = _write_rows(versions_dir, rows)
     existing = list_versions(versions_dir)
     if existing and existing[-1].sha256 == sha:
+        Path(tmp).unlink(missing_ok=True)
         return None
     manifest = {
         "created": utc_now(),
         "source": "export",
         "rows": len(rows),
-        "counts_by_label": dict(Counter(r[4] for r in rows).most_common()),
-        "counts_by_status": dict(Counter(r[3] for r in rows).most_common()),
+        "counts_by_label": dict(Counter([r[4] for r in rows]).most_common()),
+        "counts_by_status": dict(Counter([r[3] for r in rows]).most_common()),
         "rules": {
             "statuses": list(EXPORT_STATUSES),
             "skipped": "excluded",
@@ -161,7 +237,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         "sha256": sha,
         "store_last_change": store.last_change(),
     }
-    return _claim(versions_dir, data, manifest)
+    return _claim_file(versions_dir, tmp, manifest)
 
 
 def _natural_key(path: Path) -> tuple:
@@ -205,8 +281,9 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
         checked.append((p, raw, rows))
     out = []
     for p, raw, rows in checked:
-        norm = _render((r["id"], r["externalId"], r["skipped"], r["status"],
-                        taxonomy.resolve(r["label"]), r["content"]) for r in rows)
+        norm = [(r["id"], r["externalId"], r["skipped"], r["status"], taxonomy.resolve(r["label"]), r["content"])
+                for r in rows]
+        tmp, sha = _write_rows(versions_dir, norm)
         manifest = {
             "created": utc_now(),
             "source": "imported",
@@ -217,9 +294,9 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
             "counts_by_status": dict(Counter(r["status"] for r in rows).most_common()),
             "rules": {"note": "registered as-is from an existing export"},
             "taxonomy": taxonomy.training_keys,
-            "sha256": hashlib.sha256(norm).hexdigest(),
+            "sha256": sha,
         }
-        out.append(_claim(versions_dir, norm, manifest))
+        out.append(_claim_file(versions_dir, tmp, manifest))
     return out
 
 

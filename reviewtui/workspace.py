@@ -26,8 +26,9 @@ from reviewtui.diff import VersionDiff, diff_versions
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows
+from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
-from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore, NewAsset
+from reviewtui.store import Asset, LabelEvent, LabelRow, LocalStore
 from reviewtui.versions import (VersionInfo, export_version, list_versions, read_rows, register_versions,
                                 resolve_version)
 
@@ -318,8 +319,7 @@ class Workspace:
                 b.report.labels = sum(1 for lab in b.labels if lab is not None)
         with self.store.transaction():
             results = self.store.import_batches([
-                ([NewAsset(e, t, m) for e, t, m in zip(b.external_ids, b.texts, b.metadata)],
-                 str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
+                (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
             if label_rows:
                 self.store.add_labels(label_rows)
             if change is not None:  # last: a failed save of reviewtui.toml undoes the import too
@@ -553,6 +553,89 @@ class Workspace:
         df = self.load_version(inputs.dataset_version) if inputs is not None and result.best_trial_id else None
         return save_tuned(result, df, models_dir=self.models_dir, cache_dir=self.cache_dir, name=name,
                           on_event=on_event, cancel=cancel)
+
+    # -- background jobs ---------------------------------------------------------------------
+    @property
+    def jobs(self) -> JobStore:
+        """The background jobs of this workspace (``jobs/``)."""
+        return JobStore(self.root / "jobs")
+
+    def start_job(self, kind: str, **params: Any) -> Job:
+        """Start ``train``, ``tune`` or ``predict`` (with the keyword arguments of that method) as a
+        background job: a process of its own that outlives the terminal, journaling its events in
+        ``jobs/<id>/``. ``keep`` (params: ``job``, a cancelled tune job's id, and ``name``) retrains
+        and saves that search's best trial. Returns the Job once its process started.
+
+        What the job will write is settled now (a model without a name gets its default name now),
+        so a job that would write what a running job writes is refused (ReviewtuiError naming it),
+        as are the mistakes the work itself would refuse at once (no dataset version, a bad trial
+        count, an existing model name)."""
+        import sys
+
+        params = {k: v for k, v in params.items() if v is not None}
+        writes: list[str]
+        if kind == "predict":
+            from reviewtui.analysis.predict import RESULT_NAME
+
+            if self.store.count() == 0:
+                raise ReviewtuiError("the workspace has no reviews to predict: import some first "
+                                     "(reviewtui import FILE.csv)")
+            writes = [f"results/{RESULT_NAME}"]
+        elif kind in ("train", "tune"):
+            from reviewtui.settings import with_overrides
+
+            if kind == "tune" and params.get("trials") is not None and int(params["trials"]) < 1:
+                raise ReviewtuiError(f"the number of trials must be at least 1, not {params['trials']}")
+            # a bad override is refused now, not by the job a moment later
+            section = "tuning" if kind == "tune" else "training"
+            with_overrides(getattr(self.settings, section), params.get(section), f"[{section}] (override)")
+            info = self.version_info(params["version"]) if params.get("version") else self.latest_version()
+            params["version"] = info.name
+            if not params.get("name"):
+                from reviewtui.modeling.card import default_model_name
+
+                base = "quick" if params.get("quick") else params.get("model") or self.settings.model.base
+                params["name"] = default_model_name(info.name, str(base))
+            if (self.models_dir / params["name"]).exists() and not params.get("overwrite"):
+                raise ReviewtuiError(f"model {params['name']!r} already exists in {self.models_dir}: choose another "
+                                     "name or delete it")
+            writes = [f"models/{params['name']}"]
+        elif kind == "keep":
+            source = self.jobs.get(params["job"])
+            if source.kind != "tune" or source.state != "cancelled" or not (source.result or {}).get("search"):
+                raise ReviewtuiError(f"job {source.id} is not a cancelled search: only the best trial of a "
+                                     "cancelled search can be kept")
+            params["job"] = source.id
+            writes = [f"models/{params['name']}"] if params.get("name") else [f"jobs/{source.id}/keep"]
+        else:
+            raise ReviewtuiError(f"unknown job kind {kind!r}: use train, tune, predict or keep")
+        command = " ".join([kind, *(f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"
+                                    for k, v in params.items())])
+        job = self.jobs.claim(kind, command, params, writes)
+        argv = [sys.executable, "-m", "reviewtui.cli.jobrun", str(self.root), job.id]
+        # the job runs the reviewtui this process runs, wherever that was imported from
+        package_parent = str(Path(__file__).resolve().parents[1])
+        paths = [package_parent, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+        return self.jobs.launch(job, argv, cwd=self.root, env=env)
+
+    def run_job(self, job: Job, *, on_event: EventSink | None = None, cancel=None):
+        """Do ``job``'s work in this process (what its runner calls): the method of its kind with
+        its parameters. Returns that method's result (a ModelCard, TuneResult or PredictResult)."""
+        params = dict(job.params)
+        if job.kind == "train":
+            return self.train(on_event=on_event, cancel=cancel, **params)
+        if job.kind == "tune":
+            return self.tune(on_event=on_event, cancel=cancel, **params)
+        if job.kind == "predict":
+            return self.predict(on_event=on_event, cancel=cancel, **params)
+        if job.kind == "keep":
+            from reviewtui.modeling.tuning import tune_result_from_dict
+
+            source = self.jobs.get(params["job"])
+            result = tune_result_from_dict((source.result or {})["search"])
+            return self.save_tuned(result, name=params.get("name"), on_event=on_event, cancel=cancel)
+        raise ReviewtuiError(f"unknown job kind {job.kind!r}")
 
     def model_history(self):
         """Every saved model's test metrics, ordered by dataset version (list of ModelRow)."""
@@ -835,7 +918,7 @@ class Workspace:
             batches = [read_records(a.records, str(a.folder), cleaning=self.settings.import_, app=a.app_id)
                        for a in result.apps if a.records]
             results = self.store.import_batches([
-                ([NewAsset(e, t, m) for e, t, m in zip(b.external_ids, b.texts, b.metadata)],
+                (b.assets(),
                  str(b.source), b.sha256, b.report.rows_read) for b in batches]) if batches else []
             for b, (added, existing) in zip(batches, results):
                 b.report.added, b.report.existing = added, existing

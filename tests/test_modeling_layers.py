@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELING = ROOT / "reviewtui" / "modeling"
 
 #: Bottom to top: a module may import only modules listed before it (and the package's __init__).
-ORDER = ["data", "metrics", "card", "loading", "batching", "forward", "precision", "embeddings", "quick", "finetune",
+ORDER = ["data", "metrics", "card", "loading", "batching", "forward", "precision", "shards", "embeddings", "quick", "finetune",
          "inference",
          "trial_log", "gpu", "trial_events", "tuning", "history"]
 

@@ -58,9 +58,9 @@ def ray_cluster():
         pytest.skip("the ray command is not installed beside this Python")
     temp = Path(tempfile.mkdtemp(prefix="rt-ray-", dir="/tmp"))  # Ray's socket paths must stay short
     port = free_port()
-    # the cluster and this process share a token of their own (Ray's token authentication), so a
-    # token file another Ray left in ~/.ray never decides whether they can talk
-    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    # the cluster and this process share the token of this run (Ray's token authentication; set in
+    # conftest.py), so a token file another Ray left in ~/.ray never decides whether they can talk
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.environ.get("RAY_AUTH_TOKEN") or secrets.token_hex(32)}
     saved = {k: os.environ.get(k) for k in auth}
     os.environ.update(auth)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),

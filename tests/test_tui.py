@@ -263,7 +263,9 @@ async def test_the_star_and_the_closing_summary_name_the_same_best_trial(fixture
     t2 0.750: the star, the best column and the summary all name t1 with 0.800."""
     from tui_data import best_versus_last_reports
 
-    from reviewtui.tui.messages import CoreEvent, TuneFinished
+    from reviewtui.jobs import Job
+    from reviewtui.modeling.tuning import tune_result_to_dict
+    from reviewtui.tui.messages import CoreEvent, JobDone
 
     events, result = best_versus_last_reports()
     result.cancelled = True  # cancelled, and nothing saved: k offers to keep the best trial
@@ -280,12 +282,15 @@ async def test_the_star_and_the_closing_summary_name_the_same_best_trial(fixture
         assert str(table.get_cell("t1", "trial")) == "★ t1"
         assert str(table.get_cell("t1", "accuracy")) == "0.700" and str(table.get_cell("t1", "best")) == "0.800"
         assert str(table.get_cell("t2", "best")) == "0.750"
-        screen.post_message(TuneFinished(result))
+        # the search ran as a job that ended cancelled: its record carries the result
+        job = Job("a1b2c3d4", "tune", "tune trials=2", {"trials": 2}, ["models/x"], state="cancelled",
+                  result={"search": tune_result_to_dict(result)}, folder=fixture_ws.root / "jobs" / "a1b2c3d4")
+        screen.post_message(JobDone(job))
         await settle(app, pilot)
         state = str(screen.query_one("#tune-state").render())
         assert "Best trial t1: validation accuracy 0.800 at epoch 1." in state
         assert "Nothing saved (cancelled). k keeps the best trial" in state
-        assert screen.cancelled_result is result
+        assert screen.cancelled_job is job
 
 
 async def test_keep_best_needs_a_cancelled_search(fixture_ws):
@@ -304,7 +309,7 @@ async def test_tuning_form_refuses_zero_trials(fixture_ws):
         await settle(app, pilot)
         await pilot.press("end", "backspace", "backspace", "0", "ctrl+s")
         await settle(app, pilot)
-        assert app.screen.cancel_event is None
+        assert app.screen.job is None and fixture_ws.jobs.list() == []
     assert "the trials field must be at least 1, not 0" in notes(app)
 
 
@@ -387,8 +392,8 @@ async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny
         screen = app.screen
         table = screen.query_one("#tune-trials-table")
         await pilot.press("end", "backspace", "backspace", "1")  # one trial
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: screen.cancel_event is None and table.trials)
+        await pilot.press("ctrl+s")  # a background job: the table follows its journal
+        await wait_until(pilot, lambda: screen.job is not None and screen.job.state == "finished" and table.trials)
         await settle(app, pilot)
         finished = [u for u in table.trials.values() if u.status in ("TERMINATED", "STOPPED")]
         assert table.row_count == 1 and finished and "accuracy" in finished[0].metrics
@@ -415,7 +420,7 @@ async def test_tuning_cancel_keeps_the_finished_trials_and_k_saves_the_best(tmp_
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: any(u.status == "TERMINATED" for u in table.trials.values()))
         await pilot.press("ctrl+x")
-        await wait_until(pilot, lambda: screen.cancel_event is None)
+        await wait_until(pilot, lambda: screen.job.state == "cancelled")
         await settle(app, pilot)
         assert 1 <= table.row_count < 6
         assert any(u.status == "TERMINATED" and "accuracy" in u.metrics for u in table.trials.values())
@@ -423,9 +428,9 @@ async def test_tuning_cancel_keeps_the_finished_trials_and_k_saves_the_best(tmp_
         assert "Search cancelled in" in state and "k keeps the best trial" in state
         assert ws.models() == []
         best = table.best_id
-        assert best is not None and screen.cancelled_result.best_trial_id == best
-        await pilot.press("k")
-        await wait_until(pilot, lambda: not screen.saving)
+        assert best is not None and screen.cancelled_job.result["best_trial"] == best
+        await pilot.press("k")  # the retraining is a job too
+        await wait_until(pilot, lambda: screen.job.kind == "keep" and screen.job.state == "finished")
         await settle(app, pilot)
         assert str(screen.query_one("#tune-state").render()).startswith("Saved model ")
     assert ray_stopped()

@@ -71,19 +71,26 @@ class QueueBatch:
                 "failed": dict(self.moved.failed) if self.moved else {}}
 
 
-def candidate_pool(store: LocalStore, cap: int = 0, *, within: Sequence[str] | None = None) -> list[Asset]:
-    """The assets still to label (TODO or ONGOING, not skipped, no label), in import order; only
-    those of ``within`` when given. With ``cap`` > 0 and a larger pool, a stable subset of ``cap``
-    of them: the first by the sha1 of their external id, so the same candidates stay in it (and in
-    the embedding cache) until they are labeled, and a smaller cap picks a subset of a larger one."""
-    pool = [a for a in store.iter_assets(statuses=("TODO", "ONGOING"), skipped=False, labeled=False)]
+def candidate_refs(store: LocalStore, cap: int = 0, *,
+                   within: Sequence[str] | None = None) -> list[tuple[int, str]]:
+    """(store id, external id) of the assets still to label (TODO or ONGOING, not skipped, no
+    label), in import order; only those of ``within`` when given. With ``cap`` > 0 and a larger
+    pool, a stable subset of ``cap`` of them: the first by the sha1 of their external id, so the
+    same candidates stay in it (and in the embedding cache) until they are labeled, and a smaller
+    cap picks a subset of a larger one. Reads ids only: a million of them without their texts."""
+    refs = store.unlabeled_refs()
     if within is not None:
         wanted = set(map(str, within))
-        pool = [a for a in pool if a.external_id in wanted]
-    if cap and len(pool) > cap:
-        pool = sorted(pool, key=lambda a: hashlib.sha1(a.external_id.encode("utf-8")).digest())[:cap]
-        pool.sort(key=lambda a: a.id)
-    return pool
+        refs = [r for r in refs if r[1] in wanted]
+    if cap and len(refs) > cap:
+        refs = sorted(refs, key=lambda r: hashlib.sha1(r[1].encode("utf-8")).digest())[:cap]
+        refs.sort()
+    return refs
+
+
+def candidate_pool(store: LocalStore, cap: int = 0, *, within: Sequence[str] | None = None) -> list[Asset]:
+    """The assets of :func:`candidate_refs` (same arguments), in import order."""
+    return store.assets_by_ids([r[0] for r in candidate_refs(store, cap, within=within)])
 
 
 def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
@@ -113,14 +120,21 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         raise ReviewtuiError(f"the batch size must be at least 1, not {size}")
     if store.count() == 0:
         raise ReviewtuiError("the workspace has no reviews: import some first (reviewtui import FILE.csv)")
-    pool = candidate_pool(store, settings.candidates if strategy != "random" else 0, within=within)
-    if not pool:
+    refs = candidate_refs(store, settings.candidates if strategy != "random" else 0, within=within)
+    if not refs:
         if within is not None:
             raise ReviewtuiError("nothing to label among the filtered reviews: every one is labeled, skipped "
                                  "or in review (change the filter)")
         raise ReviewtuiError("nothing left to label: every asset is labeled, skipped or in review")
+    pool_size = len(refs)
     lab_ids, lab_texts, lab_labels = store.training_assets(taxonomy.training_keys)
     classes = taxonomy.training_keys
+    picked_first = None
+    if strategy == "random":
+        # random draws from the whole pool by position; only the drawn assets are read (and scored)
+        picked_first = select_batch(strategy, None, size, seed=seed, n=len(refs))
+        refs = [refs[int(i)] for i in picked_first]
+    pool = store.assets_by_ids([r[0] for r in refs])
     X_pool = None
     model = None
     if strategy != "random" or len(set(lab_labels)) >= 2:
@@ -134,14 +148,16 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     if prior is not None and X_pool is not None:
         proba = prior.combine(proba, X_pool, len(lab_labels))
     column = classes.index(target) if strategy == "weakest" and target in classes else None
-    if model is None and prior is not None and proba is not None and strategy != "random":
+    if picked_first is not None:  # random: drawn already, in draw order
+        picked = np.arange(len(pool))
+    elif model is None and prior is not None and proba is not None:
         picked = prior.first_batch(proba, X_pool, size, seed=seed)
         first = prior.name
     else:
         picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool), target=column)
-    if model is not None and on_fit is not None:
+    if model is not None and on_fit is not None:  # every candidate scored: not a filtered part nor a draw
         on_fit(Refit(model, X_lab, list(lab_labels), list(classes), [a.external_id for a in pool], proba,
-                     complete=within is None))
+                     complete=within is None and picked_first is None))
     scores = (uncertainty(proba, strategy) if column is None else target_uncertainty(proba, column)) \
         if proba is not None else np.zeros(len(pool))
     items = []
@@ -156,6 +172,6 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     if apply:
         emit(on_event, Notice("info", f"setting {len(items)} queue priorities in the {backend.name} backend"))
         moved = backend.set_priorities({it.external_id: it.priority for it in items})
-    return QueueBatch(strategy, size, items, len(lab_ids), len(pool), model is None and strategy != "random",
+    return QueueBatch(strategy, size, items, len(lab_ids), pool_size, model is None and strategy != "random",
                       backend.name, moved, time.perf_counter() - t0, first=first,
                       target=classes[column] if column is not None else None, filtered=within is not None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from reviewtui.app_version import is_version, version_key
 from reviewtui.errors import ReviewtuiError
@@ -175,19 +175,60 @@ def _num(v: Any) -> Any:
     return v
 
 
-def read_results(path: Path):
-    """results/result.csv as a DataFrame (text columns as str, numbers parsed). Raises
-    ReviewtuiError when it is missing (run reviewtui predict first) or lacks the needed columns."""
+#: The columns of results/result.csv that :func:`summarize` reads (the review texts are not among them).
+SUMMARY_COLUMNS = ("predicted_category", "sentiment", "score", "reviewCreatedVersion", "thumbsUpCount", "model")
+
+
+_LAST_READ: dict[tuple, Any] = {}  # the last file read (path, identity, columns) -> its frame
+
+
+def read_results(path: Path, columns: Sequence[str] | None = SUMMARY_COLUMNS):
+    """The ``columns`` of results/result.csv that it has (None: all) as a DataFrame of strings;
+    treat it as read-only. Raises ReviewtuiError when it is missing (run reviewtui predict first)
+    or lacks the needed columns. Read by pyarrow's multithreaded reader, without the columns nobody
+    asked for (a million predicted reviews in about a second), and kept until the file changes, so
+    the app's version filter does not read it again."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    if st is None or not path.is_file():
+        raise ReviewtuiError(f"no predictions yet ({path} is missing): run reviewtui predict first")
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, tuple(columns) if columns else None)
+    if key not in _LAST_READ:
+        frame = _read_results(path, columns)
+        _LAST_READ.clear()
+        _LAST_READ[key] = frame
+    return _LAST_READ[key]
+
+
+def _read_results(path: Path, columns: Sequence[str] | None):
+    import csv
+
     import pandas as pd
 
-    path = Path(path)
-    if not path.is_file():
-        raise ReviewtuiError(f"no predictions yet ({path} is missing): run reviewtui predict first")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in ("predicted_category", "sentiment", "score") if c not in df.columns]
+    with open(path, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    missing = [c for c in ("predicted_category", "sentiment", "score") if c not in header]
     if missing:
         raise ReviewtuiError(f"{path} has no {', '.join(missing)} column: run reviewtui predict again")
-    return df
+    wanted = [c for c in header if columns is None or c in columns]
+    if len(set(header)) == len(header):
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        try:
+            table = pacsv.read_csv(
+                path, read_options=pacsv.ReadOptions(block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(include_columns=wanted,
+                                                     column_types={c: pa.string() for c in wanted},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
+            return table.to_pandas()
+        except (pa.ArrowException, ValueError):
+            pass  # pandas reads what pyarrow cannot (a ragged row), as before
+    return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted)
 
 
 def _pick_app(apps: list[str], wanted: str) -> str:
@@ -224,17 +265,18 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
         "thumbs": pd.to_numeric(df["thumbsUpCount"], errors="coerce").fillna(0).clip(lower=0)
         if "thumbsUpCount" in df.columns else 0.0,
     })
-    d["version"] = d["version_full"].map(lambda v: version_group(v, version_depth))
+    # each distinct version string is grouped once, not each of a million rows
+    d["version"] = d["version_full"].map({v: version_group(v, version_depth) for v in d["version_full"].unique()})
     apps_all = sorted(d["app"].unique())
     if app:
         chosen = _pick_app(apps_all, app)
         d = d[d["app"] == chosen]
         app = chosen
-    versions_scope = sorted({v for v in d["version"] if v != UNKNOWN}, key=version_key)
+    versions_scope = sorted({v for v in d["version"].unique() if v != UNKNOWN}, key=version_key)
     latest_scope = _latest_by_app(d)
     if app_version:
         wanted = str(app_version).strip()
-        keep = d["version_full"].map(lambda v: matches_version(v, wanted))
+        keep = d["version_full"].map({v: matches_version(v, wanted) for v in d["version_full"].unique()})
         if not keep.any():
             known = ", ".join(versions_scope[-12:]) or "none"
             where = f" of {app}" if app else ""

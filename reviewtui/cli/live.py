@@ -139,3 +139,47 @@ def run_search(board: TrialBoard, search: Callable[[threading.Event], Any]) -> A
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
+
+
+def follow_job(store: Any, job: Any, sink: Callable[[Any], None], *, live_board: TrialBoard | None = None) -> Any:
+    """Feed ``job``'s journal (replayed, then followed as it grows) to ``sink`` until the job ends;
+    with ``live_board`` the trial board is shown live meanwhile. Returns the JobEnded, or None
+    when Ctrl-C stopped the following (the job itself goes on)."""
+    from reviewtui.jobs import JobEnded
+
+    stop = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            for item in store.follow(job, stop=stop):
+                if isinstance(item, JobEnded):
+                    outcome["ended"] = item
+                else:
+                    sink(item)
+        except BaseException as exc:  # re-raised in the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="reviewtui-follow", daemon=True)
+    live = (Live(live_board.render(), console=err_console(), refresh_per_second=4, transient=False,
+                 redirect_stdout=False, redirect_stderr=False) if live_board is not None else None)
+    if live is not None:
+        live.start()
+    worker.start()
+    try:
+        while worker.is_alive():
+            try:
+                time.sleep(0.25)
+                if live is not None and live_board is not None:
+                    live.update(live_board.render())
+            except KeyboardInterrupt:
+                stop.set()
+                break
+        worker.join(5)
+    finally:
+        if live is not None and live_board is not None:
+            live.update(live_board.render())
+            live.stop()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("ended")

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_commands(commands)
     add_kili_commands(commands)
     add_data_commands(commands)
+    add_jobs_commands(commands)
     add_quality_commands(commands)
     add_loop_commands(commands)
     return p
@@ -154,6 +155,7 @@ def add_modeling_commands(commands: Commands) -> None:
     s.add_argument("--batch-size", type=int, help="override [training] batch_size")
     s.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
     s.add_argument("--json", action="store_true", help="print the model card as JSON")
+    detach_option(s)
 
     s = commands.add("tune", "Ray Tune search (ASHA + HyperOpt) with a live trial table; saves the best",
                      "modeling:cmd_tune")
@@ -169,9 +171,27 @@ def add_modeling_commands(commands: Commands) -> None:
                    help="when the search is cancelled (Ctrl-C), retrain and save its best finished trial "
                         "instead of saving nothing")
     s.add_argument("--json", action="store_true")
+    detach_option(s)
 
     s = commands.add("models", "trained models and their metrics per dataset version", "modeling:cmd_models")
     s.add_argument("--json", action="store_true")
+
+
+def detach_option(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--detach", action="store_true",
+                   help="run it as a background job of the workspace that outlives this terminal "
+                        "(reviewtui jobs follows and cancels it)")
+
+
+def add_jobs_commands(commands: Commands) -> None:
+    s = commands.add("jobs", "background jobs: list them, follow one, cancel one", "jobs:cmd_jobs")
+    s.add_argument("--json", action="store_true")
+    actions = commands.group(s, "jobs_cmd", metavar="ACTION")
+    f = actions.add("follow", "show a job's events from its start, then as they come, until it ends")
+    f.add_argument("id", nargs="?", help="job id or its start (default: the newest job)")
+    c = actions.add("cancel", "stop a running job cleanly (a search keeps its finished trials)")
+    c.add_argument("id", help="job id or its start")
+    c.add_argument("--force", action="store_true", help="kill the job and everything it started at once")
 
 
 def summary_options(s: argparse.ArgumentParser) -> None:
@@ -215,6 +235,7 @@ def add_analysis_commands(commands: Commands) -> None:
                         "(default: [predict] precision)")
     s.add_argument("--ray-address", help="run the model on this Ray cluster (HOST:PORT, ray://HOST:10001 or auto)")
     s.add_argument("--json", action="store_true")
+    detach_option(s)
 
     s = commands.add("sentiment", "compare sentiment options with the star scores", "analysis:cmd_sentiment")
     s.add_argument("--option", action="append", help="vader, stars or a model folder (repeatable; default vader, stars)")

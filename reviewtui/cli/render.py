@@ -221,6 +221,22 @@ def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
         con.print(lc)
 
 
+def jobs_table(jobs: Sequence[Any]) -> None:
+    """The workspace's background jobs, oldest first."""
+    con = console()
+    if not jobs:
+        con.print("No background jobs yet: start one with --detach (train, tune, predict) or from the app.")
+        return
+    table = Table(title="Jobs")
+    for col in say.JOB_COLUMNS:
+        table.add_column(col, overflow="fold")
+    for job in jobs:
+        cells = say.job_cells(job)
+        style = {"running": "cyan", "starting": "cyan", "failed": "red", "cancelled": "yellow"}.get(job.state, "")
+        table.add_row(*cells, style=style)
+    con.print(table)
+
+
 def tune_result(result: Any) -> None:
     """The closing summary of ``reviewtui tune``: the search, its best trial, the saved model."""
     con = console()

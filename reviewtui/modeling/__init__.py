@@ -12,6 +12,7 @@ Its modules, each importing only those listed above it:
 * ``batching``    length-sorted batches; predict_logits, encode_texts
 * ``forward``     run_forward: token-budget batches tokenised ahead on a thread, heads on the device
 * ``precision``   fp32 / bf16 / int8 models, their agreement checks, choose_precision
+* ``shards``      ShardedVectors: memory-mapped float16 vectors by text hash, shards written atomically
 * ``embeddings``  EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)
 * ``quick``       QuickModel (embeddings + a linear classifier), train_quick
 * ``finetune``    fit_transformer, train_model(df, model=, training=, ...) -> ModelCard (HF Trainer)

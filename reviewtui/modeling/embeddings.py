@@ -4,14 +4,19 @@ Embeddings are the mean of the encoder's last hidden states over real tokens, L2
 sentence-transformers does for all-MiniLM-L6-v2). They are cached per model and max length under
 ``cache/embeddings/<model-key>/`` keyed by the sha1 of each text, so re-running active learning or
 the quick model only encodes texts it has never seen.
+
+The cache is a folder of memory-mapped float16 shards (:mod:`reviewtui.modeling.shards`): a
+million embeddings take 0.75 GB on disk and only the rows asked for are read. Vectors come back as
+float32, renormalised after the float16 rounding, and the same every time (a cache hit equals the
+first call). New vectors are written as a shard every :data:`FLUSH_ROWS` texts or
+:data:`FLUSH_EVERY_S` seconds, so a cancel or a kill keeps the work done before it. A cache in the
+older format (``keys.npy`` + ``vectors.npy``, float32) becomes one shard the first time it opens.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,13 +28,16 @@ from reviewtui.events import EventSink
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.batching import BATCH_SIZE, encode_texts
 from reviewtui.modeling.loading import ResolvedModel, resolve_model
+from reviewtui.modeling.shards import ShardedVectors
 from reviewtui.settings import ModelSettings
 
 #: The encoder and length used where no [model] settings are given: the settings' defaults.
 DEFAULT_MODEL = ModelSettings()
 
 _LOADED: dict[str, tuple[object, object]] = {}
-SAVE_EVERY_S = 60.0
+#: Encoded vectors are written as a shard after this many texts or seconds, whichever comes first.
+FLUSH_ROWS = 16_384
+FLUSH_EVERY_S = 30.0
 _LOAD_LOCK = threading.Lock()
 
 
@@ -65,66 +73,21 @@ class EmbeddingCache:
         self.resolved = resolve_model(model_spec)
         self.max_length = int(max_length)
         self.folder = Path(cache_dir) / "embeddings" / _model_key(self.resolved, self.max_length)
-        self._keys: dict[str, int] | None = None
-        self._vecs: np.ndarray | None = None
+        self.vectors = ShardedVectors(self.folder)
+        self._migrated = False
         self._lock = threading.Lock()
 
     # -- storage -------------------------------------------------------------------------------
-    @property
-    def _keys_path(self) -> Path:
-        return self.folder / "keys.npy"
-
-    @property
-    def _vecs_path(self) -> Path:
-        return self.folder / "vectors.npy"
-
-    def _load(self) -> None:
-        if self._keys is not None:
-            return
-        keys, vecs = self._read_disk()
-        self._keys = {k: i for i, k in enumerate(keys)}
-        self._vecs = vecs
-
-    def _read_disk(self) -> tuple[list[str], np.ndarray | None]:
-        try:
-            keys = np.load(self._keys_path, allow_pickle=False)
-            vecs = np.load(self._vecs_path, allow_pickle=False)
-        except (OSError, ValueError):
-            return [], None
-        if len(keys) != len(vecs):  # a torn pair from an old crash: start over
-            return [], None
-        return [str(k) for k in keys], vecs.astype(np.float32, copy=False)
-
-    def _save(self, new_keys: list[str], new_vecs: np.ndarray) -> None:
-        """Merge with what is on disk now (another process may have added some) and replace atomically."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        disk_keys, disk_vecs = self._read_disk()
-        merged = {k: i for i, k in enumerate(disk_keys)}
-        rows = [disk_vecs] if disk_vecs is not None and len(disk_keys) else []
-        keys = list(disk_keys)
-        fresh = [(k, i) for i, k in enumerate(new_keys) if k not in merged]
-        if fresh:
-            keys += [k for k, _ in fresh]
-            rows.append(new_vecs[[i for _, i in fresh]])
-        vecs = np.concatenate(rows, axis=0) if rows else new_vecs[:0]
-        # vectors first, keys last: a reader that sees the new keys also sees the new vectors
-        for path, arr in ((self._vecs_path, vecs), (self._keys_path, np.array(keys, dtype="U40"))):
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".npy.tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.save(fh, arr, allow_pickle=False)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        self._keys = {k: i for i, k in enumerate(keys)}
-        self._vecs = vecs
+    def _open(self) -> ShardedVectors:
+        if not self._migrated:
+            migrate_flat_cache(self.folder, self.vectors)
+            self._migrated = True
+        return self.vectors
 
     # -- public --------------------------------------------------------------------------------
     @property
     def dim(self) -> int | None:
-        self._load()
-        return None if self._vecs is None else int(self._vecs.shape[1])
+        return self._open().dim
 
     def _config_dim(self) -> int:
         """The encoder's hidden size from its config.json, without loading the weights."""
@@ -136,13 +99,11 @@ class EmbeddingCache:
             return 0
 
     def __len__(self) -> int:
-        self._load()
-        return len(self._keys or {})
+        return len(self._open())
 
     def cached(self, texts: Sequence[str]) -> list[bool]:
         """Whether each text already has a cached embedding."""
-        self._load()
-        return [text_key(t) in (self._keys or {}) for t in texts]
+        return (self._open().positions(text_digests(texts)) >= 0).tolist()
 
     def embed(self, texts: Sequence[str], on_event: EventSink | None = None, batch_size: int = BATCH_SIZE,
               cancel: threading.Event | None = None) -> np.ndarray:
@@ -154,38 +115,39 @@ class EmbeddingCache:
         ReviewtuiError when the model cannot be loaded.
         """
         with self._lock:
-            self._load()
-            keys = [text_key(t) for t in texts]
-            missing: dict[str, str] = {}
-            for k, t in zip(keys, texts):
-                if k not in self._keys and k not in missing:  # type: ignore[operator]
-                    missing[k] = str(t)
-            if missing:
+            store = self._open()
+            keys = text_digests(texts)
+            if not len(keys):
+                return np.zeros((0, store.dim or self._config_dim()), dtype=np.float32)
+            pos = store.positions(keys)
+            if (pos < 0).any():
+                missing: dict[bytes, str] = {}
+                for i in np.nonzero(pos < 0)[0]:
+                    missing.setdefault(bytes(keys[i]), str(texts[i]))
                 self._encode_missing(missing, on_event, batch_size, cancel)
-            assert self._keys is not None
-            if not keys:
-                return np.zeros((0, self.dim or self._config_dim()), dtype=np.float32)
-            assert self._vecs is not None
-            return self._vecs[[self._keys[k] for k in keys]].copy()
+                pos = store.positions(keys)
+            vecs = store.gather(pos)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        np.divide(vecs, norms, out=vecs, where=norms > 0)  # undo float16's rounding of the norm
+        return vecs
 
-    def _encode_missing(self, missing: dict[str, str], on_event, batch_size, cancel) -> None:
+    def _encode_missing(self, missing: dict[bytes, str], on_event, batch_size, cancel) -> None:
         from reviewtui.modeling.loading import best_device
 
         tokenizer, model = load_encoder_cached(self.resolved)
-        mkeys, mtexts = list(missing), list(missing.values())
+        mkeys = np.array(list(missing), dtype="S20")
+        mtexts = list(missing.values())
         device = best_device()
         chunk = max(batch_size * 8, 512)
-        # Each save rewrites the cache file, so save at most every SAVE_EVERY_S seconds (and at the
-        # end, and on cancel): writes stay linear in the corpus while a cancel keeps the work done.
-        pending_keys: list[str] = []
+        pending_from = 0  # texts [pending_from, done) are encoded but not written yet
         pending: list[np.ndarray] = []
-        last_save = time.monotonic()
+        last_flush = time.monotonic()
 
-        def flush() -> None:
-            nonlocal pending_keys, pending, last_save
-            if pending_keys:
-                self._save(pending_keys, np.concatenate(pending, axis=0))
-            pending_keys, pending, last_save = [], [], time.monotonic()
+        def flush(done: int) -> None:
+            nonlocal pending_from, pending, last_flush
+            if pending:
+                self.vectors.append(mkeys[pending_from:done], np.concatenate(pending, axis=0))
+            pending_from, pending, last_flush = done, [], time.monotonic()
 
         for start in range(0, len(mtexts), chunk):
             try:
@@ -193,13 +155,40 @@ class EmbeddingCache:
                                     batch_size=batch_size, device=device, on_event=on_event, cancel=cancel,
                                     done_offset=start, total=len(mtexts))
             except Cancelled:
-                flush()
+                flush(start)
                 raise
-            pending_keys += mkeys[start:start + chunk]
             pending.append(vecs)
-            if time.monotonic() - last_save >= SAVE_EVERY_S:
-                flush()
-        flush()
+            done = min(start + chunk, len(mtexts))
+            if done - pending_from >= FLUSH_ROWS or time.monotonic() - last_flush >= FLUSH_EVERY_S:
+                flush(done)
+        flush(len(mtexts))
+
+
+def text_digests(texts: Sequence[str]) -> np.ndarray:
+    """The cache keys of ``texts`` as 20-byte sha1 digests (``S20``), in order."""
+    sha1 = hashlib.sha1
+    return np.array([sha1(str(t).encode("utf-8")).digest() for t in texts], dtype="S20")
+
+
+def migrate_flat_cache(folder: Path, vectors: ShardedVectors) -> bool:
+    """Turn a cache folder in the older format (``keys.npy`` of hex keys + ``vectors.npy`` of
+    float32 rows, whole arrays) into one shard of ``vectors``, then remove the old files. A torn or
+    unreadable old pair is dropped (its texts are encoded again when asked for). Returns True when
+    there was an old cache."""
+    keys_path, vecs_path = folder / "keys.npy", folder / "vectors.npy"
+    if not keys_path.exists() and not vecs_path.exists():
+        return False
+    try:
+        keys = np.load(keys_path, allow_pickle=False)
+        vecs = np.load(vecs_path, allow_pickle=False)
+        ok = len(keys) == len(vecs) and vecs.ndim == 2
+    except (OSError, ValueError):
+        ok = False
+    if ok and len(keys):
+        vectors.append(np.array([bytes.fromhex(str(k)) for k in keys], dtype="S20"), vecs)
+    for path in (keys_path, vecs_path):
+        path.unlink(missing_ok=True)
+    return True
 
 
 def embed_texts(texts: Sequence[str], spec: str, *, max_length: int = DEFAULT_MODEL.max_length,

@@ -453,6 +453,37 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     return result
 
 
+def tune_result_to_dict(result: TuneResult) -> dict[str, Any]:
+    """A TuneResult as JSON data (a background search hands its result over this way), complete
+    enough for :func:`tune_result_from_dict` to give back what :func:`save_tuned` needs."""
+    from dataclasses import asdict
+
+    return {"trials": [asdict(t) for t in result.trials], "configs": result.configs,
+            "best_trial_id": result.best_trial_id, "best_config": result.best_config,
+            "best_metrics": result.best_metrics, "card": result.card.to_dict() if result.card else None,
+            "cancelled": result.cancelled, "search_seconds": result.search_seconds,
+            "total_seconds": result.total_seconds, "scheduler": result.scheduler,
+            "inputs": asdict(result.inputs) if result.inputs is not None else None}
+
+
+def tune_result_from_dict(data: dict[str, Any]) -> TuneResult:
+    """The TuneResult :func:`tune_result_to_dict` wrote."""
+    from reviewtui.events import GpuStat
+
+    trials = [TrialUpdate(**{**t, "gpus": tuple(GpuStat(**g) for g in t.get("gpus") or ())})
+              for t in data.get("trials", [])]
+    inputs = None
+    if data.get("inputs"):
+        raw = dict(data["inputs"])
+        inputs = SearchInputs(**{**raw, "model": ModelSettings(**raw["model"]),
+                                 "training": TrainingSettings(**raw["training"])})
+    card = ModelCard.from_dict(data["card"]) if data.get("card") else None
+    return TuneResult(trials, list(data.get("configs", [])), data.get("best_trial_id"),
+                      dict(data.get("best_config") or {}), dict(data.get("best_metrics") or {}), card,
+                      bool(data.get("cancelled")), float(data.get("search_seconds", 0.0)),
+                      float(data.get("total_seconds", 0.0)), str(data.get("scheduler", "asha")), inputs)
+
+
 def collect_results(log: SearchLog, result: TuneResult) -> TuneResult:
     """Fill ``result``'s trials, exact configs and best trial (the one whose best report has the
     highest objective) from a search's log; returns ``result``."""

@@ -68,6 +68,32 @@ class ExportFinished(Result):
         self.latest = latest
 
 
+# --- background jobs -------------------------------------------------------------------------------
+class JobAttached(Result):
+    """A screen follows ``job`` now (just started, or found running or finished when it opened):
+    its journal's events come next as CoreEvents, the ones written before as ``replayed``."""
+
+    def __init__(self, job: Any) -> None:
+        super().__init__()
+        self.job = job
+
+
+class JobDone(Result):
+    """The followed job ended; ``job`` is its final record (state, result, error)."""
+
+    def __init__(self, job: Any) -> None:
+        super().__init__()
+        self.job = job
+
+
+class JobsLoaded(Result):
+    """The workspace's background jobs, oldest first."""
+
+    def __init__(self, jobs: list) -> None:
+        super().__init__()
+        self.jobs = jobs
+
+
 # --- status ----------------------------------------------------------------------------------------
 class StatusLoaded(Result):
     """The workspace status, the models' history and the learning curve."""

@@ -40,6 +40,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.detach:
+        from reviewtui.cli.commands.jobs import detach
+
+        return detach(args, "predict", model=args.model, sentiment=args.sentiment, chunk_size=args.chunk_size,
+                      precision=args.precision, ray_address=args.ray_address)
     ws = open_workspace(args)
     with ProgressSink() as sink:
         res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, precision=args.precision,

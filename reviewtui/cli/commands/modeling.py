@@ -12,9 +12,14 @@ from reviewtui.errors import ReviewtuiError
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
     overrides = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
                                    ("batch_size", args.batch_size)) if v is not None}
+    if args.detach:
+        from reviewtui.cli.commands.jobs import detach
+
+        return detach(args, "train", version=version_name(args.version), name=args.name, model=args.model,
+                      training=overrides or None, quick=args.quick or None, overwrite=args.overwrite or None)
+    ws = open_workspace(args)
     with ProgressSink() as sink:
         card = ws.train(version_name(args.version), args.name, model=args.model, training=overrides,
                         quick=args.quick, overwrite=args.overwrite, on_event=sink)
@@ -29,12 +34,18 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if args.trials is not None and args.trials < 1:
         raise ReviewtuiError(f"--trials must be at least 1, not {args.trials}: leave it out to run "
                              "[tuning] trials from reviewtui.toml")
-    ws = open_workspace(args)
     tuning: dict[str, Any] = {}
     if args.candidates:
         tuning["candidates"] = [c.strip() for c in args.candidates.split(",") if c.strip()]
     if args.time_budget is not None:
         tuning["time_budget_s"] = args.time_budget * 60
+    if args.detach:
+        from reviewtui.cli.commands.jobs import detach
+
+        return detach(args, "tune", trials=args.trials, ray_address=args.ray_address,
+                      version=version_name(args.version), name=args.name, tuning=tuning or None,
+                      save_on_cancel=args.save_on_cancel or None)
+    ws = open_workspace(args)
     board = TrialBoard(args.trials if args.trials is not None else ws.settings.tuning.trials)
     result = run_search(board, lambda cancel: ws.tune(
         args.trials, args.ray_address, version=version_name(args.version), name=args.name, tuning=tuning,

@@ -1,4 +1,5 @@
-"""Status: the workspace, its backend, counts by status, label and app, versions, models, next steps.
+"""Status: the workspace, its backend, counts by status, label and app, versions, models, background
+jobs (running and finished, when there are any), next steps.
 
 ``c`` opens the collect form (Google Play app ids, count, order); the collect runs in a worker with
 a progress bar, ``esc`` cancels it (what was saved is imported; collecting again continues).
@@ -18,7 +19,8 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from reviewtui import presentation as say
 from reviewtui.events import Notice, Progress
-from reviewtui.tui.messages import CollectFinished, CoreEvent, StatusLoaded, event_sink, notice_severity
+from reviewtui.tui.messages import (CollectFinished, CoreEvent, JobsLoaded, StatusLoaded, event_sink,
+                                    notice_severity)
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.bars import BarChart
 
@@ -56,6 +58,10 @@ class StatusScreen(WorkspaceScreen):
             models = DataTable(id="status-models", cursor_type="row", zebra_stripes=True)
             models.border_title = "Models (learning curve: accuracy by version)"
             yield models
+            jobs = DataTable(id="status-jobs", cursor_type="row", zebra_stripes=True)
+            jobs.border_title = "Background jobs (reviewtui jobs follow ID, reviewtui jobs cancel ID)"
+            jobs.display = False  # shown once the workspace has jobs
+            yield jobs
             next_steps = Static(id="status-next")
             next_steps.border_title = "Next"
             yield next_steps
@@ -66,6 +72,7 @@ class StatusScreen(WorkspaceScreen):
         self.query_one("#status-versions", DataTable).add_columns("version", "rows", "parent", "created", "source")
         self.query_one("#status-models", DataTable).add_columns("model", "version", "kind", "base", "accuracy",
                                                                  "weighted F1", "")
+        self.query_one("#status-jobs", DataTable).add_columns(*say.JOB_COLUMNS)
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -79,6 +86,15 @@ class StatusScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def load(self) -> None:
         self.post_message(StatusLoaded(self.ws.status(), self.ws.model_history(), self.ws.learning_curve()))
+        self.post_message(JobsLoaded(self.ws.jobs.list()))
+
+    @on(JobsLoaded)
+    def show_jobs(self, message: JobsLoaded) -> None:
+        table = self.query_one("#status-jobs", DataTable)
+        table.clear()
+        for job in reversed(message.jobs[-20:]):  # the newest first
+            table.add_row(*say.job_cells(job), key=job.id)
+        table.display = bool(message.jobs)
 
     @on(StatusLoaded)
     def show_loaded(self, message: StatusLoaded) -> None:

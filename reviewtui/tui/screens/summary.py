@@ -3,14 +3,14 @@
 Charts (plotext) of categories, sentiment and scores, category x sentiment, and a table of the
 negative share per category, or (t) of each app's versions with their n and interval; a filter by
 app (a cycles) and by app version (v cycles, the latest is marked and set against the earlier
-ones; with several apps choose an app first). p predicts every review (with progress; x cancels),
-w writes the report. All numbers come from Workspace.summary (the same as ``reviewtui report``).
+ones; with several apps choose an app first). p predicts every review as a background job (with
+progress, also when the screen reopens while it runs; x cancels it), w writes the report.
+All numbers come from Workspace.summary (the same as ``reviewtui report``).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
 
 from rich.text import Text
@@ -24,8 +24,8 @@ from textual_plotext import PlotextPlot
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Notice, Progress
-from reviewtui.tui.messages import (CoreEvent, PredictFinished, ReportWritten, SummaryLoaded, event_sink,
-                                    notice_severity)
+from reviewtui.tui.jobs import follow_job
+from reviewtui.tui.messages import CoreEvent, JobAttached, JobDone, ReportWritten, SummaryLoaded, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
 
 ALL = "all"
@@ -62,7 +62,7 @@ class SummaryScreen(WorkspaceScreen):
         self.app_filter = ALL
         self.view = "categories"  # or "versions": the app x version table
         self.chosen: Any = None  # the summary on show
-        self.cancel_event: threading.Event | None = None
+        self.job: Any = None  # the prediction job this screen follows
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-filter"):
@@ -88,6 +88,14 @@ class SummaryScreen(WorkspaceScreen):
 
     def on_mount(self) -> None:
         self.load()
+        self.reattach()
+
+    @work(thread=True, exclusive=True, group="predict-start", exit_on_error=False)
+    def reattach(self) -> None:
+        """Follow a prediction job that is running (started here before, or from the CLI)."""
+        job = self.ws.jobs.latest("predict")
+        if job is not None and job.active:
+            follow_job(self, job, "predict")
 
     def workspace_changed(self) -> None:
         self.load()
@@ -263,38 +271,51 @@ class SummaryScreen(WorkspaceScreen):
         self.set_version(self.latest)
 
     # -- predict and report -----------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.state in ("starting", "running")
+
     def action_predict(self) -> None:
-        if self.cancel_event is not None:
-            self.notify("prediction is already running; x cancels it", severity="warning")
+        if self.running:
+            self.notify(f"prediction is already running (job {self.job.id}); x cancels it", severity="warning")
             return
-        self.cancel_event = threading.Event()
+        self.query_one("#summary-state", Static).update("starting the prediction in the background…")
+        self.start_predict()
+
+    @work(thread=True, exclusive=True, group="predict-start", exit_on_error=False)
+    def start_predict(self) -> None:
+        follow_job(self, self.ws.start_job("predict"), "predict")
+
+    @on(JobAttached)
+    def attached(self, message: JobAttached) -> None:
+        self.job = message.job
         progress = self.query_one("#summary-progress", ProgressBar)
         progress.update(total=None, progress=0)
         progress.display = True
-        self.query_one("#summary-state", Static).update("predicting every review…")
-        self.predict(self.cancel_event)
+        self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id})…")
 
     def action_cancel(self) -> None:
-        if self.cancel_event is None:
+        if not self.running:
             self.notify("nothing is running", severity="warning")
             return
-        self.cancel_event.set()
-
-    @work(thread=True, exclusive=True, group="predict", exit_on_error=False)
-    def predict(self, cancel: threading.Event) -> None:
-        result = None
         try:
-            result = self.ws.predict(on_event=event_sink(self, "predict"), cancel=cancel)
-        finally:
-            self.post_message(PredictFinished(result))
+            self.job = self.ws.jobs.cancel(self.job.id)
+        except ReviewtuiError as exc:
+            self.error(str(exc))
 
-    @on(PredictFinished)
-    def predict_finished(self, message: PredictFinished) -> None:
-        self.cancel_event = None
+    @on(JobDone)
+    def predict_finished(self, message: JobDone) -> None:
+        job = self.job = message.job
         self.query_one("#summary-progress", ProgressBar).display = False
-        result = message.result
-        if result is None:  # failed or cancelled: the error is shown apart
+        if job.state != "finished":
+            text = say.job_end_sentence(job)
+            self.query_one("#summary-state", Static).update(text)
+            if job.state == "failed":
+                self.error(job.error or text)
             return
+        from types import SimpleNamespace
+
+        result = SimpleNamespace(**job.result)
         self.notify(f"{say.predict_sentence(result)} Wrote {result.path}.", title="Predict", timeout=10,
                     markup=False)
         self.load()
@@ -318,5 +339,5 @@ class SummaryScreen(WorkspaceScreen):
             self.query_one("#summary-progress", ProgressBar).update(total=event.total, progress=event.done)
             self.query_one("#summary-state", Static).update(
                 f"{event.task} {event.done}/{event.total or '?'} {event.detail}".strip())
-        elif isinstance(event, Notice):
+        elif isinstance(event, Notice) and not message.group.endswith("-replay"):
             self.notify(event.text, severity=notice_severity(event), markup=False)  # type: ignore[arg-type]

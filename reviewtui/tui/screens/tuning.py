@@ -1,16 +1,17 @@
 """Tuning: a hyper-parameter search with live trials.
 
 The form sets the search (trials, time budget, model candidates, CPUs per trial); ctrl+s starts
-it, ctrl+x cancels it. Each TrialUpdate rewrites its trial's row in place; the trial whose best
-report scores highest is starred, a progress bar counts finished trials and the GPU panel shows
-utilisation and memory per device when there is a GPU. A finished search retrains and saves its
-best trial; after a cancelled one, k keeps the best finished trial the same way (ctrl+x stops
-that too). Ray and torch load only when a search starts.
+it as a background job of the workspace (it goes on if the app or the terminal closes), ctrl+x
+cancels it. Opening the screen reattaches to the newest search job: its trial table fills in from
+the job's journal, then follows it live. Each TrialUpdate rewrites its trial's row in place; the
+trial whose best report scores highest is starred, a progress bar counts finished trials and the
+GPU panel shows utilisation and memory per device when there is a GPU. A finished search retrains
+and saves its best trial; after a cancelled one, k keeps the best finished trial the same way (a
+job too; ctrl+x stops it). Ray and torch load only in the job's own process.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -23,12 +24,22 @@ from textual.widgets import Input, Label, ProgressBar, Static
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Notice, Progress, TrialUpdate
-from reviewtui.tui.messages import CoreEvent, GpusProbed, TunedModelSaved, TuneFinished, event_sink, notice_severity
+from reviewtui.tui.jobs import follow_job
+from reviewtui.tui.messages import CoreEvent, GpusProbed, JobAttached, JobDone, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.gpu import GpuPanel
 from reviewtui.tui.widgets.trials import TrialTable
 
 KEEP_HINT = "k keeps the best trial (retrains and saves it)."
+
+
+def _epoch(stamp: str | None) -> float | None:
+    from reviewtui.files import parse_timestamp
+
+    try:
+        return parse_timestamp(stamp).timestamp() if stamp else None
+    except ValueError:
+        return None
 
 
 class TuningScreen(WorkspaceScreen):
@@ -43,12 +54,11 @@ class TuningScreen(WorkspaceScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.cancel_event: threading.Event | None = None
-        self.started_at: float | None = None
+        self.job: Any = None  # the job this screen follows (a search, or k's retraining)
+        self.started_at: float | None = None  # when it started (epoch seconds)
         self.budget_s: float = 0.0
         self.total_trials = 0
-        self.saving = False
-        self.cancelled_result: Any = None  # a cancelled search whose best trial k can still save
+        self.cancelled_job: Any = None  # a cancelled search whose best trial k can still save
 
     def compose_body(self) -> ComposeResult:
         tuning = self.ws.settings.tuning
@@ -82,6 +92,16 @@ class TuningScreen(WorkspaceScreen):
         if getattr(self.app, "probe_gpus", True):
             self.probe_gpus()
         self.set_interval(1.0, self.tick)
+        self.reattach()
+
+    @work(thread=True, exclusive=True, group="tune-start", exit_on_error=False)
+    def reattach(self) -> None:
+        """Follow the newest search (or k's retraining) job, running or ended, if there is one."""
+        jobs = [j for j in self.ws.jobs.list() if j.kind in ("tune", "keep")]
+        running = [j for j in jobs if j.active]
+        job = (running or jobs or [None])[-1]
+        if job is not None:
+            follow_job(self, job, "tune")
 
     @work(thread=True, group="gpu", exit_on_error=False)
     def probe_gpus(self) -> None:
@@ -115,11 +135,15 @@ class TuningScreen(WorkspaceScreen):
         return {"trials": trials, "budget_min": number("#tune-budget", float), "candidates": candidates,
                 "cpus_per_trial": number("#tune-cpus")}
 
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.state in ("starting", "running")
+
     def busy(self) -> bool:
-        if self.cancel_event is None:
+        if not self.running:
             return False
-        what = "the best trial is being saved" if self.saving else "a search is already running"
-        self.notify(f"{what}; ctrl+x cancels it", severity="warning")
+        what = "the best trial is being saved" if self.job.kind == "keep" else "a search is already running"
+        self.notify(f"{what} (job {self.job.id}); ctrl+x cancels it", severity="warning")
         return True
 
     def action_start(self) -> None:
@@ -130,112 +154,116 @@ class TuningScreen(WorkspaceScreen):
         except ReviewtuiError as exc:
             self.error(str(exc))
             return
-        self.cancelled_result = None
-        self.query_one(TrialTable).reset()
-        self.total_trials = params["trials"]
-        self.show_progress(params["trials"])
-        self.cancel_event = threading.Event()
-        self.started_at = time.monotonic()
-        self.budget_s = params["budget_min"] * 60
-        self.set_state("starting Ray…")
+        self.set_state("starting the search in the background…")
         self.query_one(TrialTable).focus()
-        self.search(params, self.cancel_event)
+        self.start_search(params)
+
+    @work(thread=True, exclusive=True, group="tune-start", exit_on_error=False)
+    def start_search(self, params: dict[str, Any]) -> None:
+        tuning: dict[str, Any] = {}
+        if params["candidates"]:
+            tuning["candidates"] = params["candidates"]
+        if params["cpus_per_trial"]:
+            tuning["cpus_per_trial"] = params["cpus_per_trial"]
+        if params["budget_min"]:
+            tuning["time_budget_s"] = params["budget_min"] * 60  # Ray Tune's own time budget
+        job = self.ws.start_job("tune", trials=params["trials"], tuning=tuning or None)
+        follow_job(self, job, "tune")
 
     def show_progress(self, total: int | None) -> None:
         progress = self.query_one("#tune-progress", ProgressBar)
         progress.update(total=total, progress=0)
         progress.display = True
 
+    @on(JobAttached)
+    def attached(self, message: JobAttached) -> None:
+        """A search (or k's retraining) to show: a fresh table, then its journal's events."""
+        job = message.job
+        self.job = job
+        self.started_at = _epoch(job.started or job.created)
+        if job.kind == "tune":
+            self.cancelled_job = None
+            self.query_one(TrialTable).reset()
+            self.total_trials = int(job.params.get("trials") or self.ws.settings.tuning.trials)
+            self.budget_s = float((job.params.get("tuning") or {}).get("time_budget_s") or 0.0)
+            self.show_progress(self.total_trials)
+            self.set_state(f"search job {job.id}: {job.state}")
+        else:
+            self.show_progress(None)
+            self.set_state(f"retraining the best trial to save it (job {job.id})…")
+
     def action_cancel(self) -> None:
-        if self.cancel_event is None:
+        if not self.running:
             self.notify("no search is running", severity="warning")
             return
-        self.cancel_event.set()
-        self.set_state("cancelling: stopping the retraining…" if self.saving
+        try:
+            self.job = self.ws.jobs.cancel(self.job.id)
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        self.set_state("cancelling: stopping the retraining…" if self.job.kind == "keep"
                        else "cancelling: stopping the running trials…")
 
-    @work(thread=True, exclusive=True, group="tune", exit_on_error=False)
-    def search(self, params: dict[str, Any], cancel: threading.Event) -> None:
-        result = None
-        try:
-            tuning: dict[str, Any] = {}
-            if params["candidates"]:
-                tuning["candidates"] = params["candidates"]
-            if params["cpus_per_trial"]:
-                tuning["cpus_per_trial"] = params["cpus_per_trial"]
-            if params["budget_min"]:
-                tuning["time_budget_s"] = params["budget_min"] * 60  # Ray Tune's own time budget
-            result = self.ws.tune(trials=params["trials"], tuning=tuning,
-                                  on_event=event_sink(self, "tune"), cancel=cancel)
-        finally:
-            self.post_message(TuneFinished(result))
-
-    @on(TuneFinished)
-    def search_finished(self, message: TuneFinished) -> None:
+    @on(JobDone)
+    def job_done(self, message: JobDone) -> None:
         """The outcome, in the words ``reviewtui tune`` prints (a failure shows as an error)."""
-        self.cancel_event = None
+        job = self.job = message.job
         self.started_at = None
-        result = message.result
-        if result is None:
-            self.set_state("the search failed: see the error; ctrl+s starts another")
+        data = job.result or {}
+        if job.state == "failed":
+            self.query_one("#tune-progress", ProgressBar).display = False
+            self.set_state(f"job {job.id} failed: {job.error}; ctrl+s starts another search")
+            self.error(job.error or f"job {job.id} failed")
             return
-        can_keep = result.cancelled and result.card is None and result.best_trial_id is not None
-        self.cancelled_result = result if can_keep else None
-        text = say.tune_summary(result, KEEP_HINT)
+        if job.kind == "keep":
+            self.query_one("#tune-progress", ProgressBar).display = False
+            if not data.get("model"):
+                self.set_state(f"the best trial was not saved ({job.state}); k tries again")
+                return
+            from reviewtui.modeling.card import ModelCard
+
+            text = say.card_sentence(ModelCard.from_dict(data["model"]))
+        else:
+            from reviewtui.modeling.tuning import tune_result_from_dict
+
+            result = tune_result_from_dict(data["search"]) if data.get("search") else None
+            if result is None:
+                self.set_state(f"search job {job.id} {job.state}: no trial reported")
+                return
+            can_keep = result.cancelled and result.card is None and result.best_trial_id is not None
+            self.cancelled_job = job if can_keep else None
+            text = say.tune_summary(result, KEEP_HINT)
         self.set_state(text)
         self.notify(text, title="Tuning", timeout=10, markup=False)
-        if result.card is not None:
+        if data.get("model"):
             self.app.workspace_changed()  # type: ignore[attr-defined]
 
     # -- keep the best trial of a cancelled search ------------------------------------------
     def action_keep_best(self) -> None:
         if self.busy():
             return
-        result = self.cancelled_result
-        if result is None:
+        if self.cancelled_job is None:
             self.notify("nothing to keep: k saves the best trial of a cancelled search "
                         "(a finished search saves its best by itself)", severity="warning")
             return
-        self.saving = True
-        self.cancel_event = threading.Event()
-        self.show_progress(None)
-        self.set_state(f"retraining trial {result.best_trial_id} to save it…")
-        self.save_best(result, self.cancel_event)
+        self.keep_best(self.cancelled_job.id)
 
-    @work(thread=True, exclusive=True, group="tune", exit_on_error=False)
-    def save_best(self, result: Any, cancel: threading.Event) -> None:
-        card = None
-        try:
-            card = self.ws.save_tuned(result, on_event=event_sink(self, "save"), cancel=cancel)
-        finally:
-            self.post_message(TunedModelSaved(card))
-
-    @on(TunedModelSaved)
-    def best_saved(self, message: TunedModelSaved) -> None:
-        self.saving = False
-        self.cancel_event = None
-        self.query_one("#tune-progress", ProgressBar).display = False
-        if message.card is None:
-            self.set_state("the best trial was not saved: see the error; k tries again")
-            return
-        self.cancelled_result = None
-        text = say.card_sentence(message.card)
-        self.set_state(text)
-        self.notify(text, title="Tuning", timeout=10, markup=False)
-        self.app.workspace_changed()  # type: ignore[attr-defined]
+    @work(thread=True, exclusive=True, group="tune-start", exit_on_error=False)
+    def keep_best(self, job_id: str) -> None:
+        follow_job(self, self.ws.start_job("keep", job=job_id), "tune")
 
     def tick(self) -> None:
         """Once a second: the elapsed time against the time budget (Ray Tune enforces it)."""
-        if self.started_at is None or self.cancel_event is None:
+        if self.started_at is None or not self.running or self.job.kind != "tune":
             return
-        spent = time.monotonic() - self.started_at
+        spent = time.time() - self.started_at
         table = self.query_one(TrialTable)
         done = sum(1 for u in table.trials.values() if u.status in ("TERMINATED", "STOPPED", "ERROR"))
         budget = f" of a {say.elapsed(self.budget_s)} budget" if self.budget_s else ""
         line = f"running {say.elapsed(spent)}{budget} · {done}/{self.total_trials} trials finished"
         if table.best_id:
             line += f" · best {say.trial_best_text(table.trials[table.best_id])} ({table.best_id})"
-        if self.cancel_event.is_set():
+        if self.job.cancel_requested:
             line = "cancelling… " + line
         self.set_state(line)
 
@@ -247,9 +275,10 @@ class TuningScreen(WorkspaceScreen):
             if event.gpus:
                 self.query_one("#tune-gpu", GpuPanel).show_stats(event.gpus)
         elif isinstance(event, Progress):
-            if event.task == "tune" or self.saving:  # the trials finished, or the retraining's steps
+            saving = self.job is not None and self.job.kind == "keep"
+            if event.task == "tune" or saving:  # the trials finished, or the retraining's steps
                 self.query_one("#tune-progress", ProgressBar).update(total=event.total, progress=event.done)
             if event.task != "tune":
                 self.set_state(f"{event.task} {event.done}/{event.total or '?'} {event.detail}".strip())
-        elif isinstance(event, Notice):
+        elif isinstance(event, Notice) and not message.group.endswith("-replay"):  # old news is not news
             self.notify(event.text, severity=notice_severity(event), markup=False)  # type: ignore[arg-type]

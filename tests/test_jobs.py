@@ -1,0 +1,259 @@
+"""Background jobs: events through the journal, a real detached job (predict) that is followed,
+replayed, refused when another would write the same results, cancelled, and found failed when its
+process is killed; and a detached search that outlives the process that started it, which a new
+app instance reattaches to."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from reviewtui.errors import ReviewtuiError
+from reviewtui.events import GpuStat, Notice, Progress, TrialUpdate
+from reviewtui.jobs import JobEnded, JobStore, JournalSink, event_from_dict, event_to_dict, read_records
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_for(predicate, timeout: float = 120, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up after {timeout}s waiting for {predicate}")
+
+
+def label_some(ws, n: int = 16) -> None:
+    for i, (ext, lab) in enumerate(ws.truth.items()):
+        if i >= n:
+            break
+        ws.label(ext, lab)
+
+
+def test_every_event_goes_through_json_unchanged():
+    events = [Progress("embed", 3, 10, "batch 1"), Notice("warning", "careful"),
+              TrialUpdate("t1", "RUNNING", {"learning_rate": 1e-3, "model": "minilm"}, 2, {"accuracy": 0.8},
+                          12.5, True, None, (GpuStat(0, "H200", 55.0, 1000.0, 140000.0),), {"objective": 0.7})]
+    import json
+
+    assert [event_from_dict(json.loads(json.dumps(event_to_dict(e)))) for e in events] == events
+
+
+def test_the_journal_thins_fast_progress_but_keeps_its_last_value_and_every_other_event(tmp_path):
+    path = tmp_path / "events.jsonl"
+    sink = JournalSink(path)
+    for i in range(1, 1001):
+        sink(Progress("embed", i, 2000))
+    sink(Notice("info", "halfway"))
+    sink(Progress("embed", 1500, 2000))
+    sink.end(JobEnded("finished", None, {"rows": 2}))
+    records, offset = read_records(path)
+    assert offset == path.stat().st_size
+    kinds = [r["type"] for r in records]
+    progress = [r["event"]["done"] for r in records if r["type"] == "Progress"]
+    assert len(progress) < 20 and 1000 in progress and progress == sorted(progress)
+    assert kinds.index("Notice") > progress.index(1000)  # the held-back value is written before the notice
+    assert kinds[-1] == "End" and progress[-1] == 1500
+    assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_a_job_that_would_write_what_a_running_one_writes_is_refused(tmp_path):
+    store = JobStore(tmp_path / "jobs")
+    first = store.claim("tune", "tune name=m1", {}, ["models/m1"])
+    with pytest.raises(ReviewtuiError, match=f"tune job \\({first.id}.*models/m1.*jobs cancel {first.id}"):
+        store.claim("train", "train name=m1", {}, ["models/m1"])
+    assert store.claim("train", "train name=m2", {}, ["models/m2"]).kind == "train"  # other results: fine
+    store.finish(first.id, "finished")
+    assert store.claim("train", "train name=m1", {}, ["models/m1"]).writes == ["models/m1"]
+
+
+def test_a_detached_predict_is_followed_replayed_refused_twice_and_cancelled(analysis_ws):
+    ws = analysis_ws
+    label_some(ws)
+    job = ws.start_job("predict", sentiment="vader", chunk_size=4)
+    assert job.pid and job.writes == ["results/result.csv"]
+    with pytest.raises(ReviewtuiError, match=f"predict job \\({job.id}"):
+        ws.start_job("predict")
+    live = list(ws.jobs.follow(job))  # from the start, then as it is written, to its end
+    assert isinstance(live[-1], JobEnded) and live[-1].state == "finished", live[-1]
+    assert live == ws.jobs.events(job)  # replaying the journal gives exactly what following it gave
+    done = ws.jobs.get(job.id[:4])
+    assert done.state == "finished" and done.result["rows"] == 64 and done.ended >= done.started
+    assert (ws.results_dir / "result.csv").is_file()
+    progress = [e for e in live if isinstance(e, Progress) and e.task == "predict"]
+    assert progress[-1].done == progress[-1].total == 64
+    # the next one may start now, and a cancel stops it cleanly, keeping its finished chunks
+    (ws.results_dir / "result.csv").unlink()
+    from reviewtui.store import NewAsset
+
+    # enough work (one review a chunk) that the cancel lands while it runs
+    ws.store.add_assets([NewAsset(f"extra{i}", f"another review number {i} about the reading app") for i in range(3000)])
+    again = ws.start_job("predict", sentiment="vader", chunk_size=1)
+    wait_for(lambda: any(isinstance(e, Progress) and e.task == "predict" and e.done >= 3
+                         for e in ws.jobs.events(again)))
+    ws.jobs.cancel(again.id)
+    ended = [e for e in ws.jobs.follow(again)][-1]
+    assert ended.state == "cancelled" and "cancelled" in ended.error
+    assert any(isinstance(e, Notice) and "SIGTERM" in e.text for e in ws.jobs.events(again))
+    assert not (ws.results_dir / "result.csv").exists()
+    assert list((ws.results_dir / ".predict").glob("*/chunk-*.npz"))  # resumable
+    with pytest.raises(ReviewtuiError, match="not running"):
+        ws.jobs.cancel(again.id)
+
+
+def test_a_job_whose_process_is_killed_shows_as_failed(analysis_ws):
+    ws = analysis_ws
+    label_some(ws)
+    job = ws.start_job("predict", sentiment="vader", chunk_size=1)
+    wait_for(lambda: ws.jobs.get(job.id).state == "running")
+    os.killpg(job.pid, signal.SIGKILL)
+    failed = wait_for(lambda: (j := ws.jobs.get(job.id)).state == "failed" and j)
+    assert "without a final record" in failed.error and str(failed.log_path) in failed.error
+    assert isinstance(list(ws.jobs.follow(failed))[-1], JobEnded)
+    ws.start_job("predict", sentiment="none").pid  # its claim on result.csv died with it
+
+
+STARTER = textwrap.dedent("""
+    import sys, time
+    from reviewtui.workspace import Workspace
+    job = Workspace.open(sys.argv[1]).start_job("tune", trials=2)
+    print(job.id, flush=True)
+    time.sleep(600)  # the terminal that started it, until it is killed
+""")
+
+
+@pytest.mark.slow
+async def test_a_detached_search_outlives_its_starter_and_a_new_app_reattaches(tmp_path, tiny_bert, monkeypatch):
+    from tui_data import build_tuning_workspace
+
+    from reviewtui.tui.app import ReviewApp
+    from reviewtui.tui.widgets.trials import TrialTable
+    from reviewtui.workspace import Workspace
+
+    root = tmp_path / "ws"
+    build_tuning_workspace(root, tiny_bert).close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    starter = subprocess.Popen([sys.executable, "-c", STARTER, str(root)], stdout=subprocess.PIPE, text=True,
+                               env=env, start_new_session=True)
+    job_id = starter.stdout.readline().strip()
+    ws = Workspace.open(root)
+    wait_for(lambda: any(isinstance(e, Notice) and "searching 2 trials" in e.text
+                         for e in ws.jobs.events(ws.jobs.get(job_id))), timeout=180)
+    os.killpg(starter.pid, signal.SIGKILL)  # the app (or the SSH session) that started it is gone
+    starter.wait(timeout=30)
+    job = ws.jobs.get(job_id)
+    assert job.active and job.pid != starter.pid and os.getpgid(job.pid) == job.pid  # a session of its own
+
+    seen: list[TrialUpdate] = []
+    upsert = TrialTable.upsert
+    monkeypatch.setattr(TrialTable, "upsert", lambda self, update: (seen.append(update), upsert(self, update))[1])
+    app = ReviewApp(ws, start="tuning", assist=False, probe_gpus=False, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        for _ in range(100):
+            if screen.job is not None:
+                break
+            await pilot.pause(0.1)
+        assert screen.job.id == job_id and screen.job.active  # attached while it runs: replay, then live
+        for _ in range(3000):
+            if screen.job.state != "running" and not screen.running:
+                break
+            await pilot.pause(0.2)
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        table = screen.query_one(TrialTable)
+        journal = [e for e in ws.jobs.events(job) if isinstance(e, TrialUpdate)]
+        last = {u.trial_id: u for u in journal}
+        assert screen.job.state == "finished", screen.job.error
+        assert len(last) == 2 and table.trials == last  # every trial, as the journal ends it
+        for trial in last:  # every status change reached the table (RUNNING repeats may coalesce)
+            assert [u.status for u in seen if u.trial_id == trial][-1] == last[trial].status
+            assert {u.status for u in seen if u.trial_id == trial} == {u.status for u in journal if u.trial_id == trial}
+        state = str(screen.query_one("#tune-state").render())
+        assert "Search done in" in state and f"Saved model {job.params['name']}" in state
+    assert [m["name"] for m in ws.models()] == [job.params["name"]]
+    assert ws.jobs.get(job_id).result["model"]["name"] == job.params["name"]
+
+
+def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    label_some(ws)
+    root = str(ws.root)
+    assert main(["-w", root, "predict", "--detach", "--sentiment", "vader", "--chunk-size", "1",
+                 "--precision", "fp32"]) == 0
+    out = capsys.readouterr().out
+    assert "Started predict job" in out and "reviewtui jobs follow" in out
+    job = ws.jobs.latest("predict")
+    assert job.params == {"sentiment": "vader", "chunk_size": 1, "precision": "fp32"}
+    assert main(["-w", root, "predict", "--detach"]) == 2  # the same results: refused
+    assert f"a predict job ({job.id}" in capsys.readouterr().err
+    assert main(["-w", root, "jobs", "--json"]) == 0
+    import json
+
+    listed = json.loads(capsys.readouterr().out)
+    assert [j["id"] for j in listed] == [job.id] and listed[0]["writes"] == ["results/result.csv"]
+    wait_for(lambda: any(isinstance(e, Progress) and e.task == "predict" for e in ws.jobs.events(job)))
+    assert main(["-w", root, "jobs", "cancel", job.id[:5]]) == 0
+    assert f"Asked job {job.id} (predict) to stop" in capsys.readouterr().out
+    assert main(["-w", root, "jobs", "follow", job.id]) == 1  # replays to its end: cancelled
+    assert f"Job {job.id} (predict) cancelled" in capsys.readouterr().out
+    assert main(["-w", root, "jobs"]) == 0
+    table = capsys.readouterr().out
+    assert job.id in table and "cancelled" in table
+    assert main(["-w", root, "jobs", "follow", "nope"]) == 2
+    assert "no job 'nope'" in capsys.readouterr().err
+
+
+def test_a_detached_predict_passes_its_precision_and_ray_cluster_on(tmp_path, monkeypatch):
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    started = []
+
+    def start_job(self, kind, **params):
+        started.append((kind, params))
+        raise ReviewtuiError("not started here")
+
+    monkeypatch.setattr(Workspace, "start_job", start_job)
+    assert main(["-w", str(ws.root), "predict", "--detach", "--precision", "int8",
+                 "--ray-address", "127.0.0.1:6379"]) == 2
+    assert started == [("predict", {"model": None, "sentiment": None, "chunk_size": None, "precision": "int8",
+                                    "ray_address": "127.0.0.1:6379"})]
+    # and the job's runner hands them to the prediction
+    seen = {}
+    monkeypatch.setattr(Workspace, "predict", lambda self, **kw: seen.update(kw))
+    from reviewtui.jobs import Job
+
+    job = Job.from_dict({"id": "j1", "kind": "predict", "command": "predict", "state": "running",
+                         "params": {"precision": "int8", "ray_address": "127.0.0.1:6379"}}, tmp_path / "j1")
+    ws.run_job(job)
+    assert seen["precision"] == "int8" and seen["ray_address"] == "127.0.0.1:6379"
+
+
+def test_listing_jobs_loads_no_ml_stack(tmp_path):
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    ws.jobs.claim("tune", "tune trials=2", {"trials": 2}, ["models/x"])
+    code = ("import contextlib, io, json, sys\n"
+            "from reviewtui.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['-w', {str(ws.root)!r}, 'jobs'])\n"
+            "heavy = ('torch', 'transformers', 'datasets', 'ray', 'sklearn', 'textual')\n"
+            "print(json.dumps([rc] + sorted(k for k in sys.modules if k.split('.')[0] in heavy)))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[0]"

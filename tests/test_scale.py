@@ -1,0 +1,268 @@
+"""A million reviews in one workspace: the store's hot queries never scan the assets table, the
+counts that `status` reads stay exact through every kind of write, an older store is migrated,
+and the fast import paths (pyarrow CSV reading, column-wise metadata JSON, the streaming demo
+generator) give exactly what the slower ones gave."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+
+import pytest
+
+from reviewtui.store import SCHEMA, SCHEMA_VERSION, LabelRow, LocalStore, NewAsset
+
+# a step that reads every row of a table; the one scan allowed is the labeled assets' own partial index
+FULL_SCAN = re.compile(r"^SCAN (assets|labels|a|l)\b(?! USING INDEX assets_labeled)")
+
+
+def full_scans(plans: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {name: [step for step in steps if FULL_SCAN.match(step)] for name, steps in plans.items()
+            if any(FULL_SCAN.match(step) for step in steps)}
+
+
+def direct_counts(store: LocalStore) -> tuple[dict, dict]:
+    db = sqlite3.connect(store.path)
+    by_status = dict(db.execute("SELECT status, COUNT(*) FROM assets GROUP BY status").fetchall())
+    by_status["SKIPPED"] = db.execute("SELECT COUNT(*) FROM assets WHERE skipped = 1").fetchone()[0]
+    by_label = dict(db.execute("SELECT label, COUNT(*) FROM assets WHERE label IS NOT NULL AND skipped = 0 "
+                               "GROUP BY label").fetchall())
+    db.close()
+    return by_status, by_label
+
+
+def busy_store(path) -> LocalStore:
+    store = LocalStore(path, create=True)
+    store.add_assets([NewAsset(f"a{i}", f"review {i}", {"score": i % 5 + 1}) for i in range(60)])
+    store.add_labels([LabelRow(f"a{i}", "CONTENT" if i % 3 else "INTERFACE", "bulk", "import") for i in range(20)])
+    store.add_label("a30", "PRICING", author="me")
+    store.skip("a31", "spam", author="me")
+    store.skip("a5", "not English", author="me")
+    store.set_status(["a1", "a2", "a40"], "TO_REVIEW", author="me")
+    store.set_status(["a41"], "ONGOING", author="me")
+    store.set_priorities({"a50": 5, "a41": 9, "a45": 5})
+    store.undo_last(author="me")  # the ONGOING move
+    store.undo_last(author="me")  # the TO_REVIEW moves (one event each: the latest)
+    store.add_label("a3", "PRICING", author="me", status="REVIEWED")
+    return store
+
+
+def test_no_hot_query_scans_the_assets_or_labels_table(tmp_path):
+    store = busy_store(tmp_path / "s.db")
+    plans = store.query_plans()
+    assert {"status counts", "queue / next review", "export: version rows", "labeled rows",
+            "label history of an asset", "undo", "status: last change"} <= set(plans)
+    assert full_scans(plans) == {}
+    # the check does see a scan when there is one
+    bad = [str(r[-1]) for r in sqlite3.connect(store.path).execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM assets WHERE text = 'x'").fetchall()]
+    assert full_scans({"by text": bad}) == {"by text": bad}
+
+
+def test_counts_follow_every_kind_of_write(tmp_path):
+    store = busy_store(tmp_path / "s.db")
+    by_status, by_label = direct_counts(store)
+    counts = store.counts_by_status()
+    assert {k: v for k, v in counts.items() if v} == {k: v for k, v in by_status.items() if v}
+    assert store.counts_by_label() == by_label
+    assert list(store.counts_by_label()) == sorted(by_label, key=lambda k: (by_label[k], k), reverse=True)
+    assert store.count() == 60 and store.count("LABELED") == by_status["LABELED"]
+    # ids already present are neither inserted nor counted again
+    assert store.add_assets([NewAsset("a1", "again"), NewAsset("new", "new one")]) == (1, 1)
+    assert store.count() == 61 and store.counts_by_status()["TODO"] == direct_counts(store)[0]["TODO"]
+
+
+def test_counts_repair_themselves_when_assets_were_added_without_them(tmp_path):
+    store = busy_store(tmp_path / "s.db")
+    db = sqlite3.connect(store.path)  # what an older reviewtui's import does: no count kept
+    db.execute("INSERT INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) "
+               "VALUES ('old', 'from an older version', '', '{}', 'x', 'x')")
+    db.commit()
+    db.close()
+    assert store.count() == 61 and store.counts_by_status() == {**direct_counts(store)[0], "ONGOING": 0}
+
+
+def test_the_queue_is_highest_priority_first_across_todo_and_ongoing(tmp_path):
+    store = busy_store(tmp_path / "s.db")
+    store.set_status(["a45"], "ONGOING")
+    db = sqlite3.connect(store.path)
+    expected = [r[0] for r in db.execute(
+        "SELECT external_id FROM assets WHERE status IN ('TODO', 'ONGOING') AND skipped = 0 "
+        "ORDER BY priority DESC, id").fetchall()]
+    assert [a.external_id for a in store.queue(12)] == expected[:12]
+    assert [a.external_id for a in store.queue(5, exclude=expected[:3])] == expected[3:8]
+    assert expected[:4] == ["a41", "a45", "a50", "a20"]  # priority 9, then 5 (ONGOING a45, TODO a50: by id), then 0
+
+
+def test_a_schema_1_store_is_migrated_when_it_opens(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA + "CREATE INDEX assets_status ON assets(status);")
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    for i in range(10):
+        db.execute("INSERT INTO assets (external_id, text, text_hash, metadata, status, skipped, label, created_at, "
+                   "updated_at) VALUES (?, ?, '', '{}', ?, ?, ?, ?, ?)",
+                   (f"x{i}", f"t{i}", "LABELED" if i < 4 else "TODO", int(i == 2), "CONTENT" if i < 4 else None,
+                    f"2026-01-0{i % 9 + 1}", f"2026-01-0{i % 9 + 1}"))
+    db.commit()
+    db.close()
+    store = LocalStore(path)
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+    assert store.counts_by_status()["LABELED"] == 4 and store.counts_by_status()["SKIPPED"] == 1
+    assert store.counts_by_label() == {"CONTENT": 3}
+    assert store.last_change() == "2026-01-09"
+    assert full_scans(store.query_plans()) == {}
+    names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "assets_status" not in names and {"assets_labeled", "assets_updated", "labels_author"} <= names
+    store.add_label("x7", "PRICING")
+    assert store.counts_by_label() == {"CONTENT": 3, "PRICING": 1}
+    store.close()
+    assert LocalStore(path).counts_by_label() == {"CONTENT": 3, "PRICING": 1}  # opening again changes nothing
+
+
+# --- import fast paths ------------------------------------------------------------------------------
+def test_big_csv_files_read_by_pyarrow_equal_what_pandas_reads(tmp_path):
+    import pandas as pd
+
+    from reviewtui.demo import generate_demo
+    from reviewtui.readers import read_table
+
+    files = generate_demo(tmp_path / "demo", size=4000, seed=3)  # over a megabyte: the pyarrow path
+    assert files.export_csv.stat().st_size > 1_000_000
+    text = files.export_csv.read_text(encoding="utf-8")
+    table = read_table(files.export_csv)
+    expected = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], engine="c")
+    assert table.frame.equals(expected) and table.header == list(expected.columns)
+    # a row with a missing field is left to pandas, which fills it as it always did
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(text + "only-an-id,\n", encoding="utf-8")
+    frame = read_table(ragged).frame
+    assert len(frame) == 4001 and frame.iloc[-1]["reviewId"] == "only-an-id"
+
+
+TRICKY = ['plain', 'a "quoted" word', "back\\slash", "line\nbreak", "tab\there", "bell\x07!", "ünïcødé ✓ 😀",
+          "", "cr\rlf", "\x1f unit sep", "form\ffeed", "back\bspace"]
+
+
+def test_metadata_json_is_what_json_dumps_writes(tmp_path):
+    from reviewtui.ingest import clean_table
+    from reviewtui.readers import table_from_records
+
+    records = [{"reviewId": f"r{i}", "content": f"review {i}", "score": s, "replyContent": t,
+                "thumbsUpCount": th, "reviewCreatedVersion": "4.5.1" if i % 2 else ""}
+               for i, (t, s, th) in enumerate(zip(TRICKY, ["5", "4.0", "x", "", "1", "2", "3", "5", "nan", "1e1",
+                                                          "inf", "3"], ["0", "", "7", "12", "0", "1", "2", "3",
+                                                                        "4", "5", "6", "7"]))]
+    batch = clean_table(table_from_records(records, "tricky"), app="Inkwell")
+    expected = []
+    for r in records:
+        m = {}
+        for key, col in (("score", "score"), ("app_version", "reviewCreatedVersion"), ("thumbs_up", "thumbsUpCount"),
+                         ("reply", "replyContent")):
+            v = r[col]
+            if v == "":
+                continue
+            if key in ("score", "thumbs_up"):
+                try:
+                    v = int(float(v))
+                except (ValueError, OverflowError):
+                    pass
+            m[key] = v
+        m["app"] = "Inkwell"
+        expected.append(m)
+    assert list(batch.metadata) == expected
+    assert batch.metadata.json == [json.dumps(m, ensure_ascii=False) for m in expected]
+    assert batch.assets().metadata_json == batch.metadata.json
+
+
+def test_the_store_keeps_column_batches_like_new_assets(tmp_path):
+    from reviewtui.store import AssetColumns
+
+    a = LocalStore(tmp_path / "a.db", create=True)
+    b = LocalStore(tmp_path / "b.db", create=True)
+    metas = [{"score": 5, "reply": t} for t in TRICKY]
+    a.add_assets([NewAsset(f"r{i}", t, m) for i, (t, m) in enumerate(zip(TRICKY, metas))], source="x")
+    b.add_assets(AssetColumns([f"r{i}" for i in range(len(TRICKY))], TRICKY,
+                              [json.dumps(m, ensure_ascii=False) for m in metas]), source="x")
+    assert [(x.external_id, x.text, x.metadata) for x in a.iter_assets()] == \
+           [(x.external_id, x.text, x.metadata) for x in b.iter_assets()]
+    with pytest.raises(ValueError):
+        b.add_assets(AssetColumns(["only one id"], TRICKY[:2], ["{}", "{}"]))
+
+
+def test_the_demo_generator_streams_the_same_bytes_for_the_same_seed(tmp_path):
+    from reviewtui.demo import generate_demo
+
+    one = generate_demo(tmp_path / "one", size=3000, seed=11)
+    two = generate_demo(tmp_path / "two", size=3000, seed=11)
+    assert one.export_csv.read_bytes() == two.export_csv.read_bytes()
+    rows = list(csv.DictReader(io.StringIO(one.export_csv.read_text(encoding="utf-8"))))
+    oracle = list(csv.DictReader(io.StringIO(one.oracle_csv.read_text(encoding="utf-8"))))
+    assert [r["reviewId"] for r in rows] == [r["reviewId"] for r in oracle]
+    stamps = [r["at"] for r in rows]
+    assert stamps == sorted(stamps, reverse=True)  # newest first
+    assert not [p for p in (tmp_path / "one").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_big_versions_are_read_and_compared_column_wise_with_the_same_result(tmp_path):
+    import random
+
+    from reviewtui.diff import diff_versions
+    from reviewtui.versions import COLUMNS, CsvRows, read_rows
+
+    rng = random.Random(5)
+    labels = ["CONTENT", "INTERFACE", "PRICING"]
+    base = [[str(i), f"e{i}", "False", "LABELED", rng.choice(labels), f"review {i} " + "words, \"quoted\" " * 8]
+            for i in range(9000)]
+    changed = [list(r) for r in base if int(r[0]) % 50 != 7]  # removed
+    for r in changed[::40]:
+        r[4] = "PRICING" if r[4] != "PRICING" else "CONTENT"  # relabeled
+    for r in changed[::97]:
+        r[3] = "REVIEWED"
+    changed += [[str(i), f"e{i}", "False", "LABELED", "CONTENT", "new\nline"] for i in range(9000, 9100)]
+    repeated = changed + [list(changed[10])]  # a repeated id: the last one counts
+    repeated[-1][4] = "INTERFACE"
+    paths = []
+    for name, rows in (("a", base), ("b", changed), ("c", repeated)):
+        path = tmp_path / f"{name}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(COLUMNS)
+            w.writerows(rows)
+        paths.append(path)
+    assert paths[0].stat().st_size > 1_000_000
+    fast_a, fast_b = read_rows(paths[0]), read_rows(paths[1])
+    assert isinstance(fast_a, CsvRows) and isinstance(fast_b, CsvRows)
+    slow_a, slow_b = (list(csv.DictReader(open(p, encoding="utf-8", newline=""))) for p in paths[:2])
+    assert list(fast_a) == slow_a and fast_b[3] == slow_b[3] and fast_b[-1] == slow_b[-1] and len(fast_b) == len(slow_b)
+    fast, slow = diff_versions("a", fast_a, "b", fast_b), diff_versions("a", slow_a, "b", slow_b)
+    assert fast.to_dict() == slow.to_dict()
+    assert fast.counts["added"] == 100 and fast.counts["removed"] == 180 and fast.counts["relabeled"] > 200
+    assert fast.counts["status_changed"] > 50
+    # with a repeated id the row-by-row rules apply, on the same columns
+    fast_c = read_rows(paths[2])
+    slow_c = list(csv.DictReader(open(paths[2], encoding="utf-8", newline="")))
+    assert diff_versions("a", fast_a, "c", fast_c).to_dict() == diff_versions("a", slow_a, "c", slow_c).to_dict()
+
+
+def test_an_export_writes_the_bytes_it_always_wrote(tmp_path):
+    from reviewtui.config import Category, Taxonomy
+    from reviewtui.versions import COLUMNS, export_version
+
+    store = busy_store(tmp_path / "s.db")
+    store.set_remote_ids({"a4": "remote-4", "a6": ""})
+    taxonomy = Taxonomy([Category("CONTENT", "Content", "#000000", True), Category("PRICING", "Pricing", "#111111", True),
+                         Category("INTERFACE", "Interface", "#222222", False)])
+    info = export_version(store, taxonomy, tmp_path / "versions")
+    expected = io.StringIO()
+    w = csv.writer(expected, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for _id, ext, skipped, status, label, text, remote in store.labeled_rows(("LABELED", "REVIEWED")):
+        if not skipped and label in taxonomy.training_keys:
+            w.writerow((remote or str(_id), ext, "False", status, label, text))
+    assert info.csv_path.read_bytes() == expected.getvalue().encode("utf-8")
+    assert export_version(store, taxonomy, tmp_path / "versions") is None  # unchanged: nothing written
+    assert not [p for p in (tmp_path / "versions").iterdir() if p.name.endswith(".tmp")]
