@@ -176,7 +176,7 @@ def _num(v: Any) -> Any:
 
 
 #: The columns of results/result.csv that :func:`summarize` reads (the review texts are not among them).
-SUMMARY_COLUMNS = ("predicted_category", "sentiment", "score", "reviewCreatedVersion", "thumbsUpCount", "model")
+SUMMARY_COLUMNS = ("predicted_category", "sentiment", "score", "app", "reviewCreatedVersion", "thumbsUpCount", "model")
 
 
 _LAST_READ: dict[tuple, Any] = {}  # the last file read (path, identity, columns) -> its frame
