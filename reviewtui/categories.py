@@ -241,6 +241,33 @@ def add_unknown(items: Sequence[Mapping[str, Any]], unknown: Sequence[UnknownLab
     return CategoryChange("add", new, note=f"added {', '.join(u.key for u in unknown)} from an import")
 
 
-__all__ = ["CategoryChange", "PALETTE", "UnknownLabel", "add_category", "add_unknown", "apply_change",
+__all__ = ["AppliedChange", "CategoryChange", "CategoryRow", "PALETTE", "UnknownLabel", "add_category", "add_unknown",
+           "apply_change",
            "label_counts", "load_preset", "merge_categories", "parse_names", "remove_category", "rename_category",
            "taxonomy_from_names", "unknown_labels", "unknown_labels_error"]
+
+
+# --- what the workspace hands back ------------------------------------------------------------------
+@dataclass(frozen=True)
+class CategoryRow:
+    """One category of a workspace's taxonomy and how many reviews carry its label."""
+
+    key: str
+    name: str
+    colour: str
+    train: bool
+    description: str
+    examples: tuple[str, ...]
+    labeled: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "name": self.name, "colour": self.colour, "train": self.train,
+                "description": self.description, "examples": list(self.examples), "labeled": self.labeled}
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    """A :class:`CategoryChange` saved to a workspace, and how many reviews got a new label event."""
+
+    change: CategoryChange
+    moved: int

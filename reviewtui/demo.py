@@ -89,9 +89,13 @@ DEMO_CATEGORIES: tuple[dict, ...] = (
                   "best reading app i have ever used, highly recommend it",
                   "good experience overall, it keeps getting better", "meh, not what i expected"]},
     {"key": "OTHER", "name": "Other", "colour": "#9E9E9E", "train": False,
-     "description": "Reviews that fit no category: questions, tests, a single word, another language."},
+     "description": "Reviews that fit no category: questions, tests, a single word, another language.",
+     "examples": ["ok", "hello from brazil!", "my cat walked on the screen and gave five stars"]},
     {"key": "MULTI_LABEL", "name": "Multi label", "colour": "#8E44AD", "train": False,
-     "description": "Reviews about two or more categories at once."},
+     "description": "Reviews about two or more categories at once; kept out of training.",
+     "examples": ["good articles but the subscription price doubled and the new menu is a mess",
+                  "love the writers, hate that it crashes when i renew my plan",
+                  "content is great, interface is awful"]},
 )
 
 # P(negative), P(positive); the rest is mixed

@@ -351,6 +351,78 @@ def model_rows(models: Sequence[dict[str, Any]]) -> list[tuple[str, str, str, st
     return out
 
 
+# --- reviews in: collect, apps, categories, exports by format --------------------------------------
+#: Why one app's collect stopped, in words.
+STOP_REASONS = {
+    "count": "reached the count asked for",
+    "known": "reached reviews already collected",
+    "since": "reached reviews older than --since",
+    "end": "no more reviews",
+    "cancelled": "cancelled",
+}
+NO_APP = "(no app)"
+
+
+def app_name(app: Any) -> str:
+    """An app as shown: its name, or "(no app)" for reviews without one."""
+    return str(app) if app not in (None, "") else NO_APP
+
+
+def app_count_rows(by_app: dict[str, int]) -> list[tuple[str, int]]:
+    """The status's counts by app as (app, reviews) rows, most first; empty when no review has an app."""
+    if not any(a for a in by_app):
+        return []
+    return [(app_name(a), n) for a, n in sorted(by_app.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+
+
+def collect_app_line(app: Any, imported: Any = None) -> str:
+    """One app's collect: ``com.example.app: 3 pages, 600 new reviews (no more reviews); 598 added``."""
+    why = STOP_REASONS.get(app.stopped_because, app.stopped_because)
+    resumed = ", continuing an unfinished collect" if app.resumed else ""
+    line = (f"{app.app_id}: {app.pages} page{'s' if app.pages != 1 else ''}, {app.reviews:,} new review"
+            f"{'s' if app.reviews != 1 else ''} ({why}{resumed})")
+    if imported is not None:
+        line += f"; {imported.added:,} added to the workspace"
+        if imported.existing:
+            line += f" ({imported.existing:,} already there)"
+    return line + "."
+
+
+def collect_lines(outcome: Any, raw_dir: Path | None = None) -> list[str]:
+    """What ``reviewtui collect play`` (and the app's collect) says when it ends."""
+    result = outcome.collect
+    reports = {Path(r.source).name: r for r in (outcome.imported.reports if outcome.imported else [])}
+    lines = [collect_app_line(a, reports.get(a.folder.name)) for a in result.apps]
+    where = f" under {raw_dir}" if raw_dir is not None else ""
+    if outcome.imported is None:
+        lines.append(f"Saved the pages{where}; not imported (--no-import): import them with "
+                     "`reviewtui import data/raw/APP_ID`.")
+    if result.cancelled:
+        lines.append("Cancelled: what was collected is saved" + (" and imported" if outcome.imported else "")
+                     + "; rerun the same command to continue where it stopped.")
+    return lines
+
+
+def category_change_sentence(applied: Any) -> str:
+    """What ``reviewtui categories add|rename|merge|remove`` says."""
+    change = applied.change
+    text = change.note[0].upper() + change.note[1:] if change.note else change.action
+    if change.relabel:
+        text += (f": {applied.moved:,} review{'s' if applied.moved != 1 else ''} relabeled with new label events "
+                 "(the history and the exported versions stay as they are)")
+    return text + "."
+
+
+def formatted_export_sentence(res: Any, *, root: Path) -> str:
+    """``Wrote dataset-3 as parquet to exports/dataset-3.parquet (240 rows; labels: A, B).``"""
+    w = res.written
+    try:
+        where = w.path.relative_to(root)
+    except ValueError:
+        where = w.path
+    return f"Wrote {w.version} as {w.format} to {where} ({w.rows:,} rows; labels: {', '.join(w.label_names)})."
+
+
 # --- background jobs -----------------------------------------------------------------------------
 #: The columns of a jobs table (the CLI's ``reviewtui jobs`` and the app's status screen).
 JOB_COLUMNS = ("job", "kind", "state", "started", "took", "outcome")

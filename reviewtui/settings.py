@@ -240,6 +240,8 @@ class CollectSettings:
                                lo=0.0, hi=600.0)
     max_backoff_s: float = setting(60.0, "Longest wait between two tries.", lo=0.0, hi=3600.0)
     timeout_s: float = setting(30.0, "Seconds one request may take.", lo=1.0, hi=600.0)
+    base_url: str = setting("https://play.google.com", "Google Play's address; change it only to collect through "
+                                                       "a mirror or from a recorded replay (tests).")
 
 
 @dataclass(frozen=True)

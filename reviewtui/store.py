@@ -95,6 +95,11 @@ CREATE TABLE IF NOT EXISTS imports (
 """
 
 
+#: The app and app version of every asset, indexed: counts by app (and app x version) read the
+#: index in order instead of parsing every asset's metadata. Created on open when missing.
+APP_INDEX = ("CREATE INDEX IF NOT EXISTS assets_app ON assets(json_extract(metadata, '$.app'), "
+             "json_extract(metadata, '$.app_version'))")
+
 # Version 2: the full-text index over the texts (an external-content FTS5 table: the text is stored
 # once, in assets), indexes on the metadata fields the queue filters use, and the current model's
 # prediction for each asset (replaced as a whole after a refit or a predict run) for the predicted
@@ -429,6 +434,7 @@ class LocalStore:
             with self.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._migrate()
+        self._ensure_app_index()
 
     def close(self) -> None:
         with self._lock:
@@ -1110,6 +1116,40 @@ class LocalStore:
     def imports(self) -> list[dict[str, Any]]:
         rows = self._read("SELECT source, sha256, rows_read, added, existing, at FROM imports ORDER BY id")
         return [dict(zip(("source", "sha256", "rows_read", "added", "existing", "at"), r)) for r in rows]
+
+    # -- apps -------------------------------------------------------------------------------
+    def _ensure_app_index(self) -> None:
+        """Add :data:`APP_INDEX` to a store made before it (once; a read-only store goes without)."""
+        try:
+            if not self._read("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'assets_app'"):
+                with self.transaction() as db:
+                    db.execute(APP_INDEX)
+        except sqlite3.OperationalError:
+            pass
+
+    def counts_by_app(self) -> dict[str | None, int]:
+        """Assets per app (``metadata["app"]``; None for assets without one), most first."""
+        rows = self._read("SELECT json_extract(metadata, '$.app'), COUNT(*) FROM assets "
+                          "GROUP BY json_extract(metadata, '$.app')")
+        return dict(sorted(rows, key=lambda r: (-r[1], str(r[0]))))
+
+    def counts_by_app_version(self) -> dict[tuple[str | None, str | None], int]:
+        """Assets per (app, app version); None where the metadata has none. In index order."""
+        rows = self._read("SELECT json_extract(metadata, '$.app'), json_extract(metadata, '$.app_version'), "
+                          "COUNT(*) FROM assets GROUP BY json_extract(metadata, '$.app'), "
+                          "json_extract(metadata, '$.app_version')")
+        return {(app, None if version is None else str(version)): n for app, version, n in rows}
+
+    def existing_ids_of_app(self, external_ids: Iterable[str], app: str) -> set[str]:
+        """The subset of ``external_ids`` in the store as reviews of ``app`` or of no app."""
+        ids = list(dict.fromkeys(str(i) for i in external_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            found.update(r[0] for r in self._read(
+                f"SELECT external_id FROM assets WHERE external_id IN ({','.join('?' * len(chunk))}) AND "
+                "(json_extract(metadata, '$.app') = ? OR json_extract(metadata, '$.app') IS NULL)", [*chunk, app]))
+        return found
 
     def query_plans(self) -> dict[str, list[str]]:
         """What SQLite does for each query the app and ``status`` run (``EXPLAIN QUERY PLAN``

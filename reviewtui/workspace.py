@@ -34,6 +34,7 @@ from reviewtui.versions import (VersionInfo, export_version, list_versions, read
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
+    from reviewtui.categories import AppliedChange, CategoryRow
     from reviewtui.backends.kili import KiliBackend, ProjectInfo
     from reviewtui.modeling.embeddings import EmbeddingCache
     from reviewtui.quality.agreement import Disagreement
@@ -57,6 +58,7 @@ def default_author() -> str:
 @dataclass
 class ImportResult:
     reports: list = field(default_factory=list)  # ingest.CleaningReport per file
+    added_categories: list[str] = field(default_factory=list)  # keys that --add-categories added
 
     @property
     def added(self) -> int:
@@ -65,6 +67,29 @@ class ImportResult:
     @property
     def existing(self) -> int:
         return sum(r.existing for r in self.reports)
+
+
+@dataclass
+class CollectOutcome:
+    """What :meth:`Workspace.collect` did: the collect (a ``collect.CollectResult``) and, unless
+    ``--no-import``, the import of what it collected."""
+
+    collect: Any
+    imported: ImportResult | None
+
+    @property
+    def added(self) -> int:
+        return self.imported.added if self.imported is not None else 0
+
+
+@dataclass
+class FormattedExport:
+    """What :meth:`Workspace.export_as` did: the version it exported (None when nothing changed),
+    the version it wrote and the file (a ``version_formats.FormattedVersion``)."""
+
+    version: VersionInfo | None
+    latest: VersionInfo
+    written: Any
 
 
 @dataclass
@@ -89,6 +114,7 @@ class WorkspaceStatus:
     models: list[dict[str, Any]]
     next_steps: list[str]
     by_sentiment: dict[str, int] = field(default_factory=dict)
+    by_app: dict[str, int] = field(default_factory=dict)  # app -> reviews ("" for reviews without an app)
     stop: dict[str, Any] | None = None  # the stop signal and each category's need, once a round is recorded
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,8 +154,14 @@ class Workspace:
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
-    def init(cls, path: str | Path, *, backend: str = "local", name: str | None = None) -> "Workspace":
-        """Create a workspace in ``path`` (created if missing). Refuses to overwrite one."""
+    def init(cls, path: str | Path, *, backend: str = "local", name: str | None = None,
+             categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None) -> "Workspace":
+        """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
+        ``categories`` (names, or one comma-separated string) or ``taxonomy`` (a preset file such as
+        ``data/taxonomies/app-review.toml``) replace the default taxonomy; a category named Other is
+        kept out of training. Raises ReviewtuiError, with nothing created, on bad input."""
+        from reviewtui.categories import load_preset, parse_names, taxonomy_from_names
+
         root = Path(path)
         if root.exists() and not root.is_dir():
             raise ReviewtuiError(f"{root}: exists and is not a folder")
@@ -137,11 +169,21 @@ class Workspace:
             raise ReviewtuiError(f"{root}: already a reviewtui workspace ({CONFIG_NAME} exists); nothing changed")
         if backend not in ("local", "kili"):
             raise ReviewtuiError(f"backend must be local or kili, not {backend!r}")
+        if categories is not None and taxonomy is not None:
+            raise ReviewtuiError("give --categories or --taxonomy, not both")
+        items = None
+        if categories is not None:
+            names = parse_names(categories) if isinstance(categories, str) else [str(n).strip() for n in categories]
+            items = taxonomy_from_names([n for n in names if n]).items
+        elif taxonomy is not None:
+            items = load_preset(taxonomy).items
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("versions", "models", "results", "cache"):
             (root / sub).mkdir(exist_ok=True)
         LocalStore(root / STORE_NAME, create=True).close()
         data = Config.default_data(name or root.resolve().name, backend)
+        if items is not None:
+            data["categories"] = [dict(i) for i in items]
         atomic_write_text(root / CONFIG_NAME, dumps_toml(data))
         return cls(root)
 
@@ -231,35 +273,64 @@ class Workspace:
     # -- import -----------------------------------------------------------------------------
     def import_reviews(self, paths: Sequence[str | Path], *, text_col: str | None = None,
                        id_col: str | None = None, label_col: str | None = None, delimiter: str | None = None,
-                       keep_pii: bool = False, on_event: EventSink | None = None) -> ImportResult:
-        """Read, clean and add reviews from CSV files. All files are read and checked first, then
-        added in one transaction: a bad file adds nothing. Re-importing adds nothing new."""
-        from reviewtui.ingest import read_reviews
+                       keep_pii: bool = False, sheet: str | None = None, app: str | None = None,
+                       fill_missing_ids: bool = False, add_categories: bool = False,
+                       on_event: EventSink | None = None) -> ImportResult:
+        """Read, clean and add reviews from files of any format ``reviewtui.readers`` reads; a folder
+        gives its review files and those of its subfolders (the app: the folder's name, see
+        ``ingest.expand_inputs``). ``app`` sets every review's app; ``sheet`` picks an Excel sheet;
+        ``fill_missing_ids`` takes the ids of rows with an empty id from their text. With
+        ``label_col``, labels outside the taxonomy are listed with their counts and refused, unless
+        ``add_categories``: then they become categories in the same transaction as the import.
+        All files are read and checked first, then added in one transaction: a bad file adds
+        nothing. Re-importing adds nothing new."""
+        from reviewtui.categories import add_unknown, apply_change, unknown_labels, unknown_labels_error
+        from reviewtui.ingest import expand_inputs, read_reviews
 
         if not paths:
-            raise ReviewtuiError("give at least one CSV file to import")
+            raise ReviewtuiError("give at least one file (or folder) to import")
+        if add_categories and not label_col:
+            raise ReviewtuiError("--add-categories adds the labels of --label-col: name the label column too")
+        if app is not None and not str(app).strip():
+            raise ReviewtuiError("--app needs a name (for example com.example.app)")
+        inputs = expand_inputs(paths)
         cleaning = self.settings.import_
         batches = []
-        for i, p in enumerate(paths):
-            emit(on_event, Progress("read", i, len(paths), str(p)))
-            batches.append(read_reviews(p, text_col=text_col, id_col=id_col, label_col=label_col,
-                                        delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning))
+        for i, f in enumerate(inputs):
+            emit(on_event, Progress("read", i, len(inputs), str(f.path)))
+            batches.append(read_reviews(f.path, text_col=text_col, id_col=id_col, label_col=label_col,
+                                        delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
+                                        app=app.strip() if app else None, default_app=f.app,
+                                        fill_missing_ids=fill_missing_ids))
+        emit(on_event, Progress("read", len(inputs), len(inputs)))
+        taxonomy, change, added_keys = self.taxonomy, None, []
+        if label_col:
+            unknown = unknown_labels((lab for b in batches for lab in b.labels), taxonomy)
+            if unknown and not add_categories:
+                where = str(batches[0].source) if len(batches) == 1 else f"{len(batches)} files"
+                raise unknown_labels_error(where, unknown, taxonomy)
+            if unknown:
+                change = add_unknown(taxonomy.to_list(), unknown)
+                taxonomy = Taxonomy.from_list(change.items, where="--add-categories")
+                added_keys = [u.key for u in unknown]
         label_rows: list[LabelRow] = []
         for b in batches:
             if label_col:
                 for ext, lab in zip(b.external_ids, b.labels):
                     if lab is not None:
-                        key = self.taxonomy.require(lab, f"{b.source}, id {ext}")
+                        key = taxonomy.require(lab, f"{b.source}, id {ext}")
                         label_rows.append(LabelRow(ext, key, self.author, "import"))
                 b.report.labels = sum(1 for lab in b.labels if lab is not None)
-        emit(on_event, Progress("read", len(paths), len(paths)))
-        results = self.store.import_batches([
-            (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
+        with self.store.transaction():
+            results = self.store.import_batches([
+                (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
+            if label_rows:
+                self.store.add_labels(label_rows)
+            if change is not None:  # last: a failed save of reviewtui.toml undoes the import too
+                apply_change(self.store, change, self.config.set_categories, author=self.author)
         for b, (added, existing) in zip(batches, results):
             b.report.added, b.report.existing = added, existing
-        if label_rows:
-            self.store.add_labels(label_rows)
-        return ImportResult([b.report for b in batches])
+        return ImportResult([b.report for b in batches], added_keys)
 
     # -- labeling ---------------------------------------------------------------------------
     def label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
@@ -368,13 +439,14 @@ class Workspace:
             steps.append("train a model: reviewtui train (or reviewtui tune --trials 20)")
         if models:
             steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
+        by_app = {app or "": n for app, n in self.store.counts_by_app().items()} if total else {}
         stop = self._stop_status()
         if stop is not None and stop["stop"]:
             steps.insert(0, "the stop signal says further labels change little: export a version and train a model "
                             "(reviewtui export, reviewtui train), or look for what the taxonomy misses "
                             "(reviewtui discover)")
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
-                               versions, models, steps, self.store.counts_by_sentiment(), stop)
+                               versions, models, steps, self.store.counts_by_sentiment(), by_app, stop)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()
@@ -790,23 +862,26 @@ class Workspace:
                                        sample=sample, on_event=on_event, cancel=cancel)
 
     def summary(self, app_version: str | None = None, weight_by_thumbs: bool = False,
-                version_depth: int | None = 2):
-        """The numbers of results/result.csv (run predict first). Returns ``analysis.summary.Summary``
-        (pandas Series/DataFrames and plain numbers)."""
+                version_depth: int | None = 2, *, app: str | None = None):
+        """The numbers of results/result.csv (run predict first), for one ``app`` and/or one
+        ``app_version`` when given, compared by app and by app x version; findings follow
+        ``[findings]``. Returns ``analysis.summary.Summary`` (pandas Series/DataFrames and plain numbers)."""
         from reviewtui.analysis.predict import RESULT_NAME
         from reviewtui.analysis.summary import read_results, summarize
 
         df = read_results(self.results_dir / RESULT_NAME)
-        return summarize(df, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
-                         categories=self.taxonomy.training_keys, version_depth=version_depth)
+        findings = self.settings.findings
+        return summarize(df, app=app, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
+                         categories=self.taxonomy.training_keys, version_depth=version_depth,
+                         min_group_size=findings.min_group_size, confidence=findings.confidence)
 
     def write_report(self, app_version: str | None = None, weight_by_thumbs: bool = False,
-                     version_depth: int | None = 2):
+                     version_depth: int | None = 2, *, app: str | None = None):
         """Write results/report.md, report.html, charts/*.png and tables/*.csv. Returns
         ``analysis.report.ReportPaths``."""
         from reviewtui.analysis.report import write_report
 
-        s = self.summary(app_version, weight_by_thumbs, version_depth)
+        s = self.summary(app_version, weight_by_thumbs, version_depth, app=app)
         colours = {c.key: c.colour for c in self.taxonomy}
         return write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours)
 
@@ -893,6 +968,131 @@ class Workspace:
             raise ReviewtuiError(f"{p}: no prediction rows")
         return out, model
 
+    # --- reviews in: collect, categories, exports by format ---
+    @property
+    def raw_dir(self) -> Path:
+        """``data/raw/``: collected pages, one folder per app id."""
+        return self.root / "data" / "raw"
+
+    @property
+    def exports_dir(self) -> Path:
+        """``exports/``: dataset versions written as parquet, jsonl or a Hugging Face dataset."""
+        return self.root / "exports"
+
+    def collect(self, app_ids: Sequence[str], *, lang: str | None = None, country: str | None = None,
+                sort: str | None = None, count: int | None = None, score: int | None = None, since=None,
+                do_import: bool = True, on_event: EventSink | None = None, cancel=None) -> "CollectOutcome":
+        """Collect the reviews of ``app_ids`` from Google Play into ``data/raw/<app id>/`` and, with
+        ``do_import``, import them (the app: its id). ``lang``, ``country`` and ``sort`` override
+        ``[collect]``; ``count`` caps the new reviews per app (None: all); ``score`` keeps one star
+        rating; ``since`` (a date) keeps reviews from that day on. With sort newest a collect stops
+        at the first review already in the workspace for that app, so a rerun fetches only what is
+        new; an interrupted collect continues from its saved page. What was collected before a
+        cancel is imported. Returns a CollectOutcome. Raises ReviewtuiError on bad options, with no
+        network (within seconds), for an unknown app, and after the last retry (the pages saved
+        so far stay and a rerun continues)."""
+        from reviewtui.collect import collect_play
+        from reviewtui.ingest import read_records
+        from reviewtui.settings import with_overrides
+
+        overrides = {k: v for k, v in (("lang", lang), ("country", country), ("sort", sort)) if v is not None}
+        settings = with_overrides(self.settings.collect, overrides, "collect option")
+        for key in ("lang", "country"):
+            value = getattr(settings, key)
+            if not (len(value) == 2 and value.isalpha()):
+                raise ReviewtuiError(f"--{key} must be two letters (for example {'en' if key == 'lang' else 'us'}), "
+                                     f"not {value!r}")
+        if not settings.base_url.startswith(("http://", "https://")):
+            raise ReviewtuiError(f"{self.config.path} [collect] base_url must start with https:// (or http://), "
+                                 f"not {settings.base_url!r}")
+        result = collect_play(app_ids, self.raw_dir, settings, count=count, score=score, since=since,
+                              known=lambda app_id, ids: self.store.existing_ids_of_app(ids, app_id),
+                              on_event=on_event, cancel=cancel, base_url=settings.base_url)
+        imported = None
+        if do_import:
+            batches = [read_records(a.records, str(a.folder), cleaning=self.settings.import_, app=a.app_id)
+                       for a in result.apps if a.records]
+            results = self.store.import_batches([
+                (b.assets(),
+                 str(b.source), b.sha256, b.report.rows_read) for b in batches]) if batches else []
+            for b, (added, existing) in zip(batches, results):
+                b.report.added, b.report.existing = added, existing
+            imported = ImportResult([b.report for b in batches])
+        return CollectOutcome(result, imported)
+
+    def categories(self) -> list["CategoryRow"]:
+        """The taxonomy's categories with how many reviews carry each label (skipped ones included)."""
+        from reviewtui.categories import CategoryRow, label_counts
+
+        counts = label_counts(self.store)
+        return [CategoryRow(c.key, c.name, c.colour, c.train, c.description, c.examples, counts.get(c.key, 0))
+                for c in self.taxonomy]
+
+    def _change_categories(self, change) -> "AppliedChange":
+        from reviewtui.categories import AppliedChange, apply_change
+
+        with self._lock:
+            moved = apply_change(self.store, change, self.config.set_categories, author=self.author)
+        return AppliedChange(change, moved)
+
+    def _refuse_on_kili(self, what: str) -> None:
+        if self.settings.backend.kind == "kili":
+            project = self.settings.backend.project_id or "not created yet"
+            raise ReviewtuiError(
+                f"this workspace labels in Kili (project {project}): its labels live in Kili, so {what} here would "
+                "leave them as they are there; change the categories in the Kili project, then [[categories]] in "
+                f"{CONFIG_NAME} to match and run `reviewtui kili pull`")
+
+    def add_category(self, name: str, *, key: str | None = None, colour: str | None = None, train: bool = True,
+                     description: str = "", examples: Sequence[str] = ()) -> "AppliedChange":
+        """Add a category at the end of the taxonomy. Raises ReviewtuiError when its key or name is taken."""
+        from reviewtui.categories import add_category
+
+        return self._change_categories(add_category(self.taxonomy.to_list(), name, key=key, colour=colour,
+                                                    train=train, description=description, examples=examples))
+
+    def rename_category(self, label: str, new_name: str, *, new_key: str | None = None) -> "AppliedChange":
+        """Rename a category; when its key changes, its reviews get new label events (the history is
+        kept). Refused on the Kili backend: the labels live in Kili."""
+        from reviewtui.categories import rename_category
+
+        self._refuse_on_kili("renaming a category")
+        return self._change_categories(rename_category(self.taxonomy.to_list(), label, new_name, new_key=new_key))
+
+    def merge_categories(self, sources: Sequence[str], into: str) -> "AppliedChange":
+        """Fold ``sources`` into ``into`` (their reviews get new label events with ``into``'s key) and
+        drop them from the taxonomy. Refused on the Kili backend: the labels live in Kili."""
+        from reviewtui.categories import merge_categories
+
+        self._refuse_on_kili("merging categories")
+        return self._change_categories(merge_categories(self.taxonomy.to_list(), sources, into))
+
+    def remove_category(self, label: str) -> "AppliedChange":
+        """Drop an unused category. Raises ReviewtuiError when reviews carry it (merge it instead)."""
+        from reviewtui.categories import label_counts, remove_category
+
+        return self._change_categories(remove_category(self.taxonomy.to_list(), label, label_counts(self.store)))
+
+    def export_as(self, format: str = "csv", out: str | Path | None = None, *,
+                  remove: Sequence[str] = ()) -> "FormattedExport":
+        """Export the next version (as :meth:`export`), then write the latest version as ``format``
+        (csv, parquet, jsonl or hf: a Hugging Face dataset folder with a ClassLabel from the version's
+        taxonomy) to ``out`` (default ``exports/dataset-N.<format>``, or ``exports/dataset-N-hf``).
+        Raises ReviewtuiError for an unknown format or an ``out`` that already exists."""
+        from reviewtui.version_formats import FORMATS, default_name, write_version
+
+        fmt = str(format).lower()
+        if fmt not in FORMATS:
+            raise ReviewtuiError(f"unknown export format {format!r}: use one of {', '.join(FORMATS)}")
+        target = Path(out) if out is not None else None
+        if target is not None and target.exists():
+            raise ReviewtuiError(f"{target}: already exists; choose another path or remove it")
+        info = self.export(remove=remove)
+        latest = info or self.latest_version()
+        if target is None:  # a version never changes: its default copy may be written again
+            target = self.exports_dir / default_name(latest, fmt)
+        written = write_version(latest, target, fmt, overwrite=out is None)
+        return FormattedExport(info, latest, written)
 
     # --- labeling loop ---
     def _loop_cache(self) -> "EmbeddingCache":

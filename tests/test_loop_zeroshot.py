@@ -128,13 +128,15 @@ def test_quotas_are_as_equal_as_the_groups_allow():
 
 def test_descriptions_and_examples_survive_the_config_file(tmp_path):
     data = Config.default_data("t")
-    data["categories"] = preset().to_list()
+    items = preset().to_list()
+    items[-1] = {k: v for k, v in items[-1].items() if k != "examples"}  # MULTI_LABEL with a description only
+    data["categories"] = items
     cfg = Config(tmp_path / "reviewtui.toml", data)
     cfg.save()
     again = Config.load(tmp_path / "reviewtui.toml")
     assert again.taxonomy.get("SUBSCRIPTION").examples == preset().get("SUBSCRIPTION").examples
     assert again.taxonomy.get("CONTENT").description.startswith("What there is to read")
-    assert "examples" not in again.taxonomy.to_list()[-1]  # MULTI_LABEL has a description only
+    assert "examples" not in again.taxonomy.to_list()[-1] and again.taxonomy.to_list()[-1]["description"]
     bad = [{"key": "A", "name": "A", "examples": "just one string"}, {"key": "B", "name": "B"}]
     with pytest.raises(ReviewtuiError, match="examples must be a list of strings"):
         Taxonomy.from_list(bad)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from reviewtui.analysis.export import csv_text, frame_csv_bytes, safe_cell
-from reviewtui.analysis.summary import summarize, version_group, version_key
+from reviewtui.analysis.summary import summarize, version_group
+from reviewtui.app_version import version_key
 from reviewtui.errors import ReviewtuiError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,10 +66,13 @@ def test_summary_matches_the_hand_computed_case():
     assert s.version_category.loc["4.4"].to_dict() == {"SUBSCRIPTION": 1, "CONTENT": 2, "INTERFACE": 0,
                                                        "USER_EXPERIENCE": 0}
     assert s.version_negative_share.loc["4.5", "SUBSCRIPTION"] == pytest.approx(0.5)
-    assert s.latest["version"] == "4.10" and s.latest["reviews"] == 1
-    assert s.latest["negative_share"] == 1.0 and s.latest["negative_share_others"] == pytest.approx(3 / 7)
+    # the latest version against the earlier ones (reviews without a version are not earlier)
+    assert s.latest["version"] == "4.10" and s.latest["reviews"] == 1 and s.latest["earlier_reviews"] == 6
+    assert s.latest["negative_share"] == 1.0 and s.latest["negative_share_others"] == pytest.approx(3 / 6)
     assert s.latest["category_share"]["INTERFACE"] == 1.0
-    assert s.latest["category_share_others"]["INTERFACE"] == pytest.approx(1 / 7)
+    assert s.latest["category_share_others"]["INTERFACE"] == pytest.approx(1 / 6)
+    # 8 reviews: no group reaches [findings] min_group_size (30), so nothing is claimed about them
+    assert s.findings == []
     json.dumps(s.to_dict())  # plain data all the way down
 
 
@@ -138,9 +142,9 @@ def test_report_files_and_their_numbers(workspace):
         neg = {r["category"]: float(r["negative_share"]) for r in csv.DictReader(fh)}
     assert neg["INTERFACE"] == 1.0 and neg["SUBSCRIPTION"] == pytest.approx(0.666667)
     md = paths.markdown.read_text()
-    assert "INTERFACE draws the most negative reviews: 100.0%" in md
-    assert "INTERFACE has the lowest star score: 1.50 on average (all reviews: 2.88)." in md  # 23 / 8 stars
-    assert "The latest version 4.10 (1 review) is more negative than the earlier ones: 100.0% negative against 42.9%" in md
+    # eight reviews support no finding: the report says so instead of "4.10 (1 review) is more negative"
+    assert "- None: no group is large enough" in md and "The latest version" not in md
+    assert "groups of at least 30 reviews ([findings] min_group_size)" in md
     assert "![category_sentiment](charts/category_sentiment.png)" in md
     html = paths.html.read_text()
     assert html.count("data:image/png;base64,") == 6 and "<table>" in html

@@ -92,6 +92,38 @@ def test_labeling_with_a_sentiment(snap_compare, snap_ws):
     assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=SIZE, run_before=positive)
 
 
+def test_collect_dialog(snap_compare, snap_ws):
+    async def open_form(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"com.example.app")
+        await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "status"), terminal_size=SIZE, run_before=open_form)
+
+
+def test_status_with_apps(snap_compare, snap_ws):
+    from reviewtui.store import NewAsset
+
+    snap_ws.store.add_assets([NewAsset(f"{app}-{i}", f"review {i} of {app}", {"app": app, "app_version": "1.0"})
+                              for app, n in (("com.example.app", 24), ("com.other.app", 12)) for i in range(n)])
+    assert snap_compare(app_for(snap_ws, "status"), terminal_size=SIZE, run_before=settle)
+
+
+def test_summary_app_versions(snap_compare, snap_ws):
+    from test_tui_reviews_in import write_app_results
+
+    write_app_results(snap_ws)
+
+    async def versions(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(app_for(snap_ws, "summary"), terminal_size=SIZE, run_before=versions)
+
+
 # --- label quality -------------------------------------------------------------------------------
 QUALITY_ROOT = Path(tempfile.gettempdir()) / "reviewtui-snapshot-quality-ws"
 

@@ -47,7 +47,7 @@ RESULT_PARTS = "result-parts"
 #: Rows per Parquet part.
 PART_ROWS = 131_072
 RUN_RECORD = "run.json"
-RESULT_COLUMNS = ["reviewId", "content", "score", "reviewCreatedVersion", "at", "thumbsUpCount",
+RESULT_COLUMNS = ["reviewId", "content", "score", "app", "reviewCreatedVersion", "at", "thumbsUpCount",
                   "predicted_category", "confidence", "sentiment", "sentiment_score", "model"]
 CHUNK_SIZE = 2048
 #: Reviews per chunk on a GPU: a 2048-review chunk is a few tens of milliseconds there, and each
@@ -426,8 +426,8 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
         s = SENTIMENT_CODES[int(sent[i])]
         if s:
             scounts[s] = scounts.get(s, 0) + 1
-        rows.append([a.external_id, a.text, m.get("score", ""), m.get("app_version", ""), m.get("at", ""),
-                     m.get("thumbs_up", ""), label, round(float(proba[i, pred[i]]), 4), s,
+        rows.append([a.external_id, a.text, m.get("score", ""), m.get("app", ""), m.get("app_version", ""),
+                     m.get("at", ""), m.get("thumbs_up", ""), label, round(float(proba[i, pred[i]]), 4), s,
                      round(float(sent_score[i]), 4) if s else "", clf.name])
     results_dir.mkdir(parents=True, exist_ok=True)
     out_path = write_csv_atomic(results_dir / RESULT_NAME, RESULT_COLUMNS, rows)
@@ -457,7 +457,7 @@ def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
     try:
-        text = ("reviewId", "content", "score", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category")
+        text = ("reviewId", "content", "score", "app", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category")
         for part, start in enumerate(range(0, max(1, len(rows)), part_rows)):
             chunk = rows[start:start + part_rows]
             cols = list(zip(*chunk)) if chunk else [()] * len(RESULT_COLUMNS)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewtui.analysis.summary import SENTIMENTS, Summary
+from reviewtui.analysis.summary import SENTIMENTS, UNKNOWN, Finding, Summary
+from reviewtui.findings import Share
 
 SENTIMENT_COLOURS = {"negative": "#D1495B", "neutral": "#9E9E9E", "positive": "#66A182"}
 
@@ -52,40 +53,83 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _ci(sh: Share, with_level: bool = True) -> str:
+    """``95% CI 57.5–80.1%`` (without the level: ``57.5–80.1%``)."""
+    level = f"{100 * sh.confidence:g}% CI " if with_level else ""
+    return f"{level}{100 * sh.low:.1f}–{100 * sh.high:.1f}%"
+
+
+def _share_text(sh: Share, with_level: bool = True) -> str:
+    """``70.0% (95% CI 57.5–80.1%)``."""
+    return f"{_pct(sh.value)} ({_ci(sh, with_level)})"
+
+
+def _reviews(n: int) -> str:
+    return f"{n:,} review{'' if n == 1 else 's'}"
+
+
+def finding_sentence(f: Finding) -> str:
+    """One finding in plain words, with its n and the interval of every share."""
+    if f.kind == "largest_category":
+        return f"{f.subject} is the largest category: {_share_text(f.share)} of {_reviews(f.n)}."
+    if f.kind == "most_negative_category":
+        return (f"{f.subject} draws the most negative reviews: {_share_text(f.share)} of its {_reviews(f.n)} "
+                "are negative.")
+    if f.kind == "negative_majority":
+        return f"Most reviews are negative in {f.subject}: {_share_text(f.share)} of {_reviews(f.n)}."
+    if f.kind == "lowest_stars":
+        return (f"{f.subject} has the lowest star score: {f.mean:.2f} on average over {_reviews(f.n)} "
+                f"(all reviews: {f.mean_against:.2f}).")
+    if f.kind == "latest_version":
+        head = f"{f.app}: the latest version" if f.app else "The latest version"
+        earlier = _reviews(int(f.detail.get("earlier_n", f.against.n if f.against else 0)))
+        how = f"is {f.direction} negative than" if f.direction else "is not clearly more or less negative than"
+        text = (f"{head} {f.subject} ({_reviews(f.n)}) {how} the earlier ones ({earlier}): "
+                f"{_pct(f.share.value)} negative ({_ci(f.share)}) against {_share_text(f.against, False)}")
+        if f.detail.get("rising"):
+            now, before = f.detail["rising_share"], f.detail["rising_from"]
+            text += (f"; {f.detail['rising']} rises to {_pct(now.value)} of its reviews ({_ci(now, False)}), "
+                     f"from {_share_text(before, False)}")
+        return text + "."
+    if f.kind == "most_negative_app":
+        return (f"{f.subject} has the most negative reviews of the {f.detail.get('apps', 0)} apps: "
+                f"{_share_text(f.share)} of its {_reviews(f.n)} against {_share_text(f.against, False)} for the "
+                f"others ({_reviews(int(f.detail.get('others_n', 0)))}).")
+    return f"{f.kind}: {f.subject} (n = {f.n:,})"
+
+
 def findings(s: Summary) -> list[str]:
-    """Plain-language headlines computed from the summary (the original project's readings)."""
-    out: list[str] = []
-    unit = "weighted reviews" if s.weighted else "reviews"
-    if s.total:
-        top = s.categories.idxmax()
-        out.append(f"{top} is the largest category: {_pct(s.category_share[top])} of {_fmt(s.total)} {unit}.")
-    neg = s.negative_share.dropna()
-    if len(neg):
-        worst = neg.idxmax()
-        out.append(f"{worst} draws the most negative reviews: {_pct(neg[worst])} of its reviews are negative.")
-        majority = [c for c, v in neg.items() if v > 0.5]
-        if majority:
-            out.append(f"Most reviews are negative in: {', '.join(majority)}.")
-    stars = s.mean_score.dropna()
-    if len(stars) > 1:
-        low = stars.idxmin()
-        out.append(f"{low} has the lowest star score: {stars[low]:.2f} on average (all reviews: "
-                   f"{_mean_stars(s):.2f}).")
-    L = s.latest
-    if L and L.get("negative_share_others") == L.get("negative_share_others"):  # not NaN
-        delta = L["negative_share"] - L["negative_share_others"]
-        direction = "about as" if abs(delta) < 0.005 else "more" if delta > 0 else "less"
-        shares, others = L["category_share"], L["category_share_others"]
-        moved = max(shares, key=lambda c: shares[c] - others.get(c, 0.0)) if shares else None
-        n = L["reviews"]
-        text = (f"The latest version {L['version']} ({n} review{'' if n == 1 else 's'}) is {direction} negative "
-                "than the "
-                f"earlier ones: {_pct(L['negative_share'])} negative against {_pct(L['negative_share_others'])}")
-        if moved is not None:
-            text += (f"; {moved} rises to {_pct(shares[moved])} of its reviews "
-                     f"(from {_pct(others.get(moved, 0.0))})")
-        out.append(text + ".")
-    return out
+    """Plain-language headlines of the summary (the original project's readings), each with its n
+    and the intervals of its shares, about groups of at least ``s.min_group_size`` reviews only."""
+    return [finding_sentence(f) for f in s.findings]
+
+
+def findings_rule(s: Summary) -> str:
+    """What a finding needs, said once under the findings."""
+    return (f"Findings are about groups of at least {s.min_group_size:,} reviews ([findings] min_group_size), count "
+            f"reviews{' (not weights)' if s.weighted else ''} and show {100 * s.confidence:g}% Wilson intervals; "
+            "a difference is stated only when the two intervals do not overlap.")
+
+
+def scope_text(s: Summary) -> str:
+    """``all apps``, ``app X``, ``app X, app version 4.5``..."""
+    parts = []
+    if s.app:
+        parts.append(f"app {s.app}")
+    elif s.several_apps:
+        parts.append(f"{len(s.apps)} apps")
+    elif s.apps and s.apps[0] != UNKNOWN:
+        parts.append(f"app {s.apps[0]}")
+    parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")
+    return ", ".join(parts)
+
+
+def latest_text(s: Summary) -> str:
+    """``latest version 4.10``, or each app's latest when there are several."""
+    if s.several_apps:
+        latest = {a: info["version"] for a, info in s.latest_by_app.items()}
+        return "latest versions: " + (", ".join(f"{a} {v}" for a, v in latest.items()) or "-")
+    return f"latest version {s.latest_version or '-'}"
 
 
 def _mean_stars(s: Summary) -> float:
@@ -143,7 +187,9 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
     ax.tick_params(axis="x", labelrotation=20)
     out["negative_share_by_category"] = figure_png(fig)
 
-    if len(s.by_version):
+    if s.several_apps:
+        out.update(_app_charts(s, plt, figure_png, ylabel))
+    elif len(s.by_version):
         versions = [str(v) for v in s.by_version.index]
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
         ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")
@@ -160,6 +206,61 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
         for ax in (ax1, ax2):
             ax.tick_params(axis="x", labelrotation=30)
         out["by_version"] = figure_png(fig)
+    return out
+
+
+#: At most this many apps get a panel of their own in the app x version chart (the largest ones).
+CHART_APPS = 6
+#: At most this many versions (the latest with enough reviews) per app panel.
+CHART_VERSIONS = 12
+
+
+def _app_charts(s: Summary, plt, figure_png, ylabel: str) -> dict[str, bytes]:
+    """Several apps: reviews and negative share per app (with intervals), and each app's negative
+    share over its latest versions that have at least ``min_group_size`` reviews."""
+    out: dict[str, bytes] = {}
+    apps = [str(a) for a in s.by_app.index]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
+    ax1.set_ylabel(ylabel)
+    ax1.set_title("Reviews per app")
+    neg = s.by_app["negative_share"].values * 100
+    low, high = s.by_app["negative_low"].values * 100, s.by_app["negative_high"].values * 100
+    errors = None if s.weighted else [neg - low, high - neg]
+    ax2.bar(apps, neg, yerr=errors, capsize=4, color="#D1495B")
+    ax2.set_ylabel("% negative")
+    ax2.set_ylim(0, 100)
+    ax2.set_title("Negative share per app" + ("" if s.weighted else f" ({100 * s.confidence:g}% interval)"))
+    for ax in (ax1, ax2):
+        ax.tick_params(axis="x", labelrotation=20)
+    out["by_app"] = figure_png(fig)
+
+    table = s.by_app_version
+    shown = sorted(apps, key=lambda a: -float(s.by_app.loc[a, "reviews"]))[:CHART_APPS]
+    panels = []
+    for a in shown:
+        rows = table[(table["app"] == a) & (table["version"] != "unknown") & (table["reviews"] >= s.min_group_size)]
+        if len(rows):
+            panels.append((a, rows.tail(CHART_VERSIONS)))
+    if panels:
+        cols = min(3, len(panels))
+        nrows = (len(panels) + cols - 1) // cols
+        fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False)
+        for ax in axes.flat[len(panels):]:
+            ax.set_visible(False)
+        for ax, (a, rows) in zip(axes.flat, panels):
+            versions = [str(v) for v in rows["version"]]
+            y = rows["negative_share"].values * 100
+            err = None if s.weighted else [y - rows["negative_low"].values * 100,
+                                           rows["negative_high"].values * 100 - y]
+            ax.errorbar(versions, y, yerr=err, marker="o", capsize=3, color="#D1495B")
+            ax.set_ylim(0, 100)
+            ax.set_title(a, fontsize=9)
+            ax.set_ylabel("% negative", fontsize=8)
+            ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        fig.suptitle(f"Negative share per app version (versions with at least {s.min_group_size} reviews)",
+                     fontsize=10)
+        out["by_app_version"] = figure_png(fig)
     return out
 
 
@@ -181,25 +282,38 @@ TABLE_TITLES = {
     "category_sentiment": "Category x sentiment",
     "negative_share_by_category": "Negative share and mean stars per category",
     "by_version": "Per app version",
+    "by_app": "Per app",
+    "by_app_version": "Per app and app version",
     "version_category": "Category per app version",
     "version_negative_share": "Negative share per category and app version",
 }
+#: Titles that change when the version tables are per app and version.
+APP_TABLE_TITLES = {
+    "version_category": "Category per app and app version",
+    "version_negative_share": "Negative share per category, app and app version",
+}
 PCT_TABLES = {"version_negative_share"}
+PCT_COLUMNS = ("share", "negative_share", "negative_low", "negative_high")
+
+
+def table_title(s: Summary, name: str) -> str:
+    return (APP_TABLE_TITLES.get(name) if s.several_apps else None) or TABLE_TITLES.get(name, name)
+
+
+def _intro(s: Summary) -> str:
+    return (f"{s.reviews:,} reviews ({scope_text(s)}); model {s.model or '-'}; "
+            f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}.")
 
 
 def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list[str]) -> str:
-    scope = f"app version {s.app_version}" if s.app_version else "all app versions"
-    lines = [f"# {title}", "",
-             f"{s.reviews:,} reviews ({scope}); model {s.model or '-'}; "
-             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; "
-             f"latest version {s.latest_version or '-'}.",
-             "", "## Findings", ""]
-    lines += [f"- {f}" for f in findings(s)] + [""]
+    lines = [f"# {title}", "", _intro(s), "", "## Findings", ""]
+    lines += [f"- {f}" for f in findings(s)] or ["- None: no group is large enough, or no difference is clear."]
+    lines += ["", f"_{findings_rule(s)}_", ""]
     for name, df in tables.items():
-        lines += [f"## {TABLE_TITLES.get(name, name)}", ""]
+        lines += [f"## {table_title(s, name)}", ""]
         if name in charts:
             lines += [f"![{name}](charts/{name}.png)", ""]
-        pct = tuple(df.columns) if name in PCT_TABLES else ("share", "negative_share")
+        pct = tuple(df.columns) if name in PCT_TABLES else PCT_COLUMNS
         lines += [_md_table(df, tuple(str(c) for c in pct)), "", f"[CSV](tables/{name}.csv)", ""]
     extra = [c for c in charts if c not in tables]
     for c in extra:
@@ -209,22 +323,21 @@ def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list
 
 def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str, bytes]) -> str:
     esc = html.escape
-    scope = f"app version {s.app_version}" if s.app_version else "all app versions"
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
              "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
              "text-align:right}th:first-child,td:first-child{text-align:left}img{max-width:100%}</style>",
              f"</head><body><h1>{esc(title)}</h1>",
-             f"<p>{s.reviews:,} reviews ({esc(scope)}); model {esc(s.model or '-')}; "
-             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; latest version "
-             f"{esc(s.latest_version or '-')}.</p><h2>Findings</h2><ul>"]
-    parts += [f"<li>{esc(f)}</li>" for f in findings(s)] + ["</ul>"]
+             f"<p>{esc(_intro(s))}</p><h2>Findings</h2><ul>"]
+    parts += [f"<li>{esc(f)}</li>" for f in findings(s)] or ["<li>None: no group is large enough, or no difference "
+                                                            "is clear.</li>"]
+    parts += ["</ul>", f"<p><em>{esc(findings_rule(s))}</em></p>"]
     for name, df in tables.items():
-        parts.append(f"<h2>{esc(TABLE_TITLES.get(name, name))}</h2>")
+        parts.append(f"<h2>{esc(table_title(s, name))}</h2>")
         if name in charts:
             data = base64.b64encode(charts[name]).decode()
             parts.append(f"<img alt='{esc(name)}' src='data:image/png;base64,{data}'>")
-        pct_cols = set(map(str, df.columns)) if name in PCT_TABLES else {"share", "negative_share"}
+        pct_cols = set(map(str, df.columns)) if name in PCT_TABLES else set(PCT_COLUMNS)
         head = "".join(f"<th>{esc(str(c))}</th>" for c in [df.index.name or ""] + list(df.columns))
         body = []
         for idx, row in df.iterrows():

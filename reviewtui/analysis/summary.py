@@ -1,30 +1,30 @@
-"""The numbers of the final analysis, as data: distributions, cross tables and per-version trends.
+"""The numbers of the final analysis, as data: distributions, cross tables, trends per app version,
+comparisons between apps, and the findings they support.
 
 ``summarize(frame)`` takes the rows of ``results/result.csv`` (a pandas DataFrame) and returns a
 :class:`Summary` of pandas Series/DataFrames and plain numbers. With ``weight_by_thumbs`` every
 review counts ``1 + thumbsUpCount`` times (a review nobody up-voted still counts once). App
 versions are grouped to ``version_depth`` parts (``4.5.2`` -> ``4.5`` at depth 2; None keeps them
-whole), sorted numerically; reviews without a version are "unknown" and never the latest.
+whole) and ordered as versions (4.10 after 4.9), each app's among its own; reviews without a
+version are "unknown" and never the latest. Reviews without an app belong to the app "unknown".
+
+Findings (:class:`Finding`) are drawn from review counts (never weights): each states its n, each
+share comes with a Wilson interval at ``confidence``, a group smaller than ``min_group_size``
+reviews carries none, and a difference is stated only when the two intervals do not overlap.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from reviewtui.app_version import is_version, version_key
 from reviewtui.errors import ReviewtuiError
+from reviewtui.findings import Share, clearly_higher, large_enough, share
 
 SENTIMENTS = ["negative", "neutral", "positive"]
 UNKNOWN = "unknown"
-
-
-def version_key(v: str) -> tuple:
-    """A sort key that orders ``4.10`` after ``4.9``; "unknown" sorts first."""
-    if v == UNKNOWN:
-        return ((-1,),)
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-_ ]", str(v)) if p != "")
 
 
 def version_group(v: Any, depth: int | None = 2) -> str:
@@ -40,17 +40,51 @@ def matches_version(v: str, wanted: str) -> bool:
     return v == wanted or v.startswith(wanted + ".")
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One statement the numbers support, as data (the report words it).
+
+    ``kind``: largest_category, most_negative_category, negative_majority, lowest_stars,
+    latest_version or most_negative_app. ``subject`` is the category, version or app it is about,
+    ``n`` the reviews of that group, ``share`` the share it states (with its interval) and
+    ``against`` the share of the group it is compared with. ``direction`` is "more" or "less"
+    when two shares differ beyond doubt, "" when they do not. ``app`` names the app of a version."""
+
+    kind: str
+    subject: str
+    n: int
+    share: Share | None = None
+    against: Share | None = None
+    direction: str = ""
+    mean: float | None = None
+    mean_against: float | None = None
+    app: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        def sh(x: Share | None) -> dict[str, Any] | None:
+            return None if x is None else {"k": x.k, "n": x.n, "value": _num(x.value), "low": _num(x.low),
+                                           "high": _num(x.high), "confidence": x.confidence}
+
+        detail = {k: sh(v) if isinstance(v, Share) else v for k, v in self.detail.items()}
+        return {"kind": self.kind, "subject": self.subject, "n": self.n, "share": sh(self.share),
+                "against": sh(self.against), "direction": self.direction, "mean": _num(self.mean),
+                "mean_against": _num(self.mean_against), "app": self.app, "detail": detail}
+
+
 @dataclass
 class Summary:
     """Everything the report shows, as numbers. Counts are review counts, or summed weights when
     ``weighted``. Index orders: categories in taxonomy/model order, sentiments negative-neutral-
-    positive, scores 1-5, versions ascending."""
+    positive, scores 1-5, versions as versions (each app's in turn when there are several apps:
+    then the version tables are keyed ``"<app> <version>"``). ``negative_low``/``negative_high``
+    are Wilson intervals of the unweighted negative share (missing when ``weighted``)."""
 
     total: float
     reviews: int
     weighted: bool
     app_version: str | None
-    latest_version: str | None
+    latest_version: str | None  # the latest version of the one app in the selection; None for several apps
     model: str | None
     categories: Any            # Series: category -> count
     category_share: Any        # Series: category -> share of reviews
@@ -59,13 +93,25 @@ class Summary:
     category_sentiment: Any    # DataFrame: category x sentiment counts
     negative_share: Any        # Series: category -> negative share within the category
     mean_score: Any            # Series: category -> mean star score
-    by_version: Any            # DataFrame: version -> reviews, mean_score, negative_share, share of each category
+    by_version: Any            # DataFrame: version -> reviews, mean_score, negative_share (+ interval), category shares
     version_category: Any      # DataFrame: version x category counts
     version_negative_share: Any  # DataFrame: version x category negative share
-    latest: dict[str, Any]     # the latest version against the others
+    latest: dict[str, Any]     # the latest version against the earlier ones (one app in the selection)
+    app: str | None = None     # the app filter
+    apps: list[str] = field(default_factory=list)   # the apps in the selection, by name
+    by_app: Any = None         # DataFrame: app -> reviews, mean_score, negative_share (+ interval), latest version
+    by_app_version: Any = None  # DataFrame: (label) -> app, version, reviews, mean_score, negative_share (+ interval)
+    latest_by_app: dict[str, dict[str, Any]] = field(default_factory=dict)  # app -> as ``latest``
+    findings: list[Finding] = field(default_factory=list)
+    min_group_size: int = 30
+    confidence: float = 0.95
+
+    @property
+    def several_apps(self) -> bool:
+        return len(self.apps) > 1
 
     def tables(self) -> dict[str, Any]:
-        """name -> DataFrame, the tables the report writes as CSV."""
+        """name -> DataFrame, the tables the report writes as CSV (by app only with several apps)."""
         import pandas as pd
 
         def named(df, name: str):
@@ -73,7 +119,8 @@ class Summary:
             df.index.name = name
             return df
 
-        return {
+        version_name = "app_version" if self.several_apps else "version"
+        out = {
             "category_distribution": named(pd.DataFrame({"reviews": self.categories, "share": self.category_share}),
                                            "category"),
             "sentiment_distribution": named(self.sentiments.rename("reviews").to_frame(), "sentiment"),
@@ -81,10 +128,15 @@ class Summary:
             "category_sentiment": named(self.category_sentiment, "category"),
             "negative_share_by_category": named(pd.DataFrame({"negative_share": self.negative_share,
                                                               "mean_score": self.mean_score}), "category"),
-            "by_version": named(self.by_version, "version"),
-            "version_category": named(self.version_category, "version"),
-            "version_negative_share": named(self.version_negative_share, "version"),
         }
+        if self.several_apps:
+            out["by_app"] = named(self.by_app, "app")
+            out["by_app_version"] = named(self.by_app_version.drop(columns=["app", "version"]), "app_version")
+        else:
+            out["by_version"] = named(self.by_version, "version")
+        out["version_category"] = named(self.version_category, version_name)
+        out["version_negative_share"] = named(self.version_negative_share, version_name)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready nested dicts and lists (for --json and the app)."""
@@ -92,9 +144,15 @@ class Summary:
             return {str(k): _num(v) for k, v in s.items()}
 
         def frame(df) -> dict[str, dict[str, Any]]:
+            if df is None:
+                return {}
             return {str(i): {str(c): _num(v) for c, v in row.items()} for i, row in df.iterrows()}
 
+        def plain(d: dict[str, Any]) -> dict[str, Any]:
+            return {k: _num(v) if not isinstance(v, dict) else {a: _num(b) for a, b in v.items()} for k, v in d.items()}
+
         return {"total": _num(self.total), "reviews": self.reviews, "weighted": self.weighted,
+                "app": self.app, "apps": list(self.apps),
                 "app_version": self.app_version, "latest_version": self.latest_version, "model": self.model,
                 "categories": series(self.categories), "category_share": series(self.category_share),
                 "sentiments": series(self.sentiments), "scores": series(self.scores),
@@ -102,8 +160,11 @@ class Summary:
                 "negative_share": series(self.negative_share), "mean_score": series(self.mean_score),
                 "by_version": frame(self.by_version), "version_category": frame(self.version_category),
                 "version_negative_share": frame(self.version_negative_share),
-                "latest": {k: _num(v) if not isinstance(v, dict) else {a: _num(b) for a, b in v.items()}
-                           for k, v in self.latest.items()}}
+                "by_app": frame(self.by_app), "by_app_version": frame(self.by_app_version),
+                "latest": plain(self.latest),
+                "latest_by_app": {a: plain(v) for a, v in self.latest_by_app.items()},
+                "findings": [f.to_dict() for f in self.findings],
+                "min_group_size": self.min_group_size, "confidence": self.confidence}
 
 
 def _num(v: Any) -> Any:
@@ -115,7 +176,7 @@ def _num(v: Any) -> Any:
 
 
 #: The columns of results/result.csv that :func:`summarize` reads (the review texts are not among them).
-SUMMARY_COLUMNS = ("predicted_category", "sentiment", "score", "reviewCreatedVersion", "thumbsUpCount", "model")
+SUMMARY_COLUMNS = ("predicted_category", "sentiment", "score", "app", "reviewCreatedVersion", "thumbsUpCount", "model")
 
 
 _LAST_READ: dict[tuple, Any] = {}  # the last file read (path, identity, columns) -> its frame
@@ -170,36 +231,61 @@ def _read_results(path: Path, columns: Sequence[str] | None):
     return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted)
 
 
-def summarize(df, *, app_version: str | None = None, weight_by_thumbs: bool = False,
-              categories: list[str] | None = None, version_depth: int | None = 2) -> Summary:
+def _pick_app(apps: list[str], wanted: str) -> str:
+    text = str(wanted).strip()
+    exact = [a for a in apps if a == text] or [a for a in apps if a.casefold() == text.casefold()]
+    if exact:
+        return exact[0]
+    known = ", ".join(apps[:12]) + (f" and {len(apps) - 12} more" if len(apps) > 12 else "")
+    raise ReviewtuiError(f"no reviews of app {text!r}; the apps are: {known or 'none'}")
+
+
+def summarize(df, *, app: str | None = None, app_version: str | None = None, weight_by_thumbs: bool = False,
+              categories: list[str] | None = None, version_depth: int | None = 2, min_group_size: int = 30,
+              confidence: float = 0.95) -> Summary:
     """The :class:`Summary` of prediction rows ``df`` (columns predicted_category, sentiment, score,
-    reviewCreatedVersion, thumbsUpCount). ``app_version`` keeps only that version (``4.5`` matches
-    4.5, 4.5.0, 4.5.1...). Raises ReviewtuiError when no row is left."""
+    app, reviewCreatedVersion, thumbsUpCount; app and version may be missing). ``app`` keeps only
+    that app (any case); ``app_version`` keeps only that version (``4.5`` matches 4.5, 4.5.0,
+    4.5.1...). Findings need groups of ``min_group_size`` reviews and show intervals at
+    ``confidence``. Raises ReviewtuiError when no row is left."""
     import pandas as pd
 
     if df is None or len(df) == 0:
         raise ReviewtuiError("no predictions to summarise: run reviewtui predict on a workspace with reviews")
+
+    def column(name: str):
+        return (df[name] if name in df.columns else pd.Series([""] * len(df), index=df.index)).astype(str).str.strip()
+
     d = pd.DataFrame({
         "category": df["predicted_category"].astype(str),
         "sentiment": df["sentiment"].astype(str).str.strip().str.lower(),
         "score": pd.to_numeric(df["score"], errors="coerce"),
-        "version_full": (df["reviewCreatedVersion"] if "reviewCreatedVersion" in df.columns
-                         else pd.Series([""] * len(df), index=df.index)).astype(str).str.strip(),
+        "app": column("app").replace("", UNKNOWN),
+        "version_full": column("reviewCreatedVersion"),
         "thumbs": pd.to_numeric(df["thumbsUpCount"], errors="coerce").fillna(0).clip(lower=0)
         if "thumbsUpCount" in df.columns else 0.0,
     })
     # each distinct version string is grouped once, not each of a million rows
     d["version"] = d["version_full"].map({v: version_group(v, version_depth) for v in d["version_full"].unique()})
-    versions_all = sorted({v for v in d["version"].unique() if v != UNKNOWN}, key=version_key)
-    latest_all = versions_all[-1] if versions_all else None
+    apps_all = sorted(d["app"].unique())
+    if app:
+        chosen = _pick_app(apps_all, app)
+        d = d[d["app"] == chosen]
+        app = chosen
+    versions_scope = sorted({v for v in d["version"].unique() if v != UNKNOWN}, key=version_key)
+    latest_scope = _latest_by_app(d)
     if app_version:
         wanted = str(app_version).strip()
         keep = d["version_full"].map({v: matches_version(v, wanted) for v in d["version_full"].unique()})
         if not keep.any():
-            known = ", ".join(versions_all[-12:]) or "none"
-            raise ReviewtuiError(f"no reviews of app version {wanted!r}; the versions are: {known}")
-        d = d[keep]
+            known = ", ".join(versions_scope[-12:]) or "none"
+            where = f" of {app}" if app else ""
+            raise ReviewtuiError(f"no reviews of app version {wanted!r}{where}; the versions are: {known}")
+        d = d[keep].copy()
+    apps = sorted(d["app"].unique())
+    several = len(apps) > 1
     d["w"] = (1.0 + d["thumbs"]) if weight_by_thumbs else 1.0
+    d["group"] = (d["app"] + " " + d["version"]) if several else d["version"]
     cats = list(categories) if categories else []
     cats += sorted(c for c in d["category"].unique() if c not in cats)
 
@@ -222,60 +308,173 @@ def summarize(df, *, app_version: str | None = None, weight_by_thumbs: bool = Fa
     cross.index.name, cross.columns.name = "category", None
     with_sent = cross.sum(axis=1)
     neg_share = (cross["negative"] / with_sent.where(with_sent > 0)).rename("negative_share")
+    mean_score = pd.Series({c: _wmean(d[d["category"] == c]) for c in cats}, name="mean_score", dtype=float)
 
-    def wmean(g) -> float:
-        g = g[g["score"].notna()]
-        return float((g["score"] * g["w"]).sum() / g["w"].sum()) if len(g) and g["w"].sum() else float("nan")
-
-    mean_score = pd.Series({c: wmean(d[d["category"] == c]) for c in cats}, name="mean_score", dtype=float)
-
-    versions = sorted(d["version"].unique(), key=version_key)
-    vc = d.pivot_table(index="version", columns="category", values="w", aggfunc="sum", fill_value=0.0)
-    vc = vc.reindex(index=versions, columns=cats, fill_value=0.0)
+    # versions: as versions, each app's in turn
+    pairs = d[["app", "version", "group"]].drop_duplicates()
+    pairs = pairs.assign(_k=pairs["version"].map(version_key)).sort_values(["app", "_k"], kind="stable")
+    groups = list(pairs["group"])
+    stats = _group_stats(d, "group", groups, cats, weight_by_thumbs, confidence)
+    stats.index.name = "app_version" if several else "version"
+    by_version = stats
+    by_app_version = pd.concat([pairs.set_index("group")[["app", "version"]], stats.drop(
+        columns=[c for c in stats.columns if c.startswith("share_")])], axis=1)
+    by_app_version.index.name = "app_version" if several else "version"
+    vc = d.pivot_table(index="group", columns="category", values="w", aggfunc="sum", fill_value=0.0)
+    vc = vc.reindex(index=groups, columns=cats, fill_value=0.0)
     if not weight_by_thumbs:
         vc = vc.astype(int)
     vc.index.name, vc.columns.name = "version", None
-    vneg = d[d["sentiment"] == "negative"].pivot_table(index="version", columns="category", values="w",
+    vneg = d[d["sentiment"] == "negative"].pivot_table(index="group", columns="category", values="w",
                                                        aggfunc="sum", fill_value=0.0)
-    vsent = d[d["sentiment"].isin(SENTIMENTS)].pivot_table(index="version", columns="category", values="w",
+    vsent = d[d["sentiment"].isin(SENTIMENTS)].pivot_table(index="group", columns="category", values="w",
                                                            aggfunc="sum", fill_value=0.0)
-    vneg = vneg.reindex(index=versions, columns=cats, fill_value=0.0)
-    vsent = vsent.reindex(index=versions, columns=cats, fill_value=0.0)
+    vneg = vneg.reindex(index=groups, columns=cats, fill_value=0.0)
+    vsent = vsent.reindex(index=groups, columns=cats, fill_value=0.0)
     vneg_share = vneg / vsent.where(vsent > 0)
     vneg_share.index.name, vneg_share.columns.name = "version", None
+
+    by_app = _group_stats(d, "app", apps, cats, weight_by_thumbs, confidence)
+    by_app.insert(list(by_app.columns).index("negative_high") + 1, "latest_version",
+                  [latest_scope.get(a) or "-" for a in apps])
+    by_app.index.name = "app"
+    latest_by_app = {a: info for a in apps
+                     if (info := _latest_info(d[d["app"] == a], latest_scope.get(a), cats, confidence))}
+    latest_info = latest_by_app.get(apps[0], {}) if len(apps) == 1 else {}
+    latest_version = None if several else (latest_scope.get(apps[0]) if apps else None)
+    summary = Summary(total if weight_by_thumbs else int(len(d)), int(len(d)), weight_by_thumbs,
+                      app_version, latest_version,
+                      str(df["model"].iloc[0]) if "model" in df.columns and len(df) else None,
+                      cat_counts, (cat_counts / total) if total else cat_counts * 0.0, sent_counts, score_counts,
+                      cross, neg_share, mean_score, by_version, vc, vneg_share, latest_info, app=app, apps=apps,
+                      by_app=by_app, by_app_version=by_app_version, latest_by_app=latest_by_app,
+                      min_group_size=int(min_group_size), confidence=float(confidence))
+    summary.findings = draw_findings(d, summary, cats)
+    return summary
+
+
+def _wmean(g) -> float:
+    g = g[g["score"].notna()]
+    return float((g["score"] * g["w"]).sum() / g["w"].sum()) if len(g) and g["w"].sum() else float("nan")
+
+
+def _negative(g, confidence: float) -> Share:
+    """The unweighted negative share of ``g`` among its reviews with a sentiment."""
+    with_sent = g["sentiment"].isin(SENTIMENTS)
+    return share(int((g["sentiment"] == "negative").sum()), int(with_sent.sum()), confidence)
+
+
+def _group_stats(d, key: str, order: list, cats: list[str], weighted: bool, confidence: float):
+    """Per value of ``d[key]`` (in ``order``): reviews, mean stars, negative share and its interval,
+    share of each category."""
+    import pandas as pd
+
     rows = {}
-    for v in versions:
-        g = d[d["version"] == v]
+    for value, g in d.groupby(key, sort=False):
         gw = float(g["w"].sum())
         gs = g[g["sentiment"].isin(SENTIMENTS)]
-        row = {"reviews": gw if weight_by_thumbs else int(len(g)), "mean_score": wmean(g),
-               "negative_share": float(gs.loc[gs["sentiment"] == "negative", "w"].sum() / gs["w"].sum())
-               if len(gs) else float("nan")}
+        neg = _negative(g, confidence)
+        row: dict[str, Any] = {
+            "reviews": gw if weighted else int(len(g)), "mean_score": _wmean(g),
+            "negative_share": float(gs.loc[gs["sentiment"] == "negative", "w"].sum() / gs["w"].sum())
+            if len(gs) else float("nan"),
+            "negative_low": float("nan") if weighted or not neg.n else neg.low,
+            "negative_high": float("nan") if weighted or not neg.n else neg.high}
+        counts = g.groupby("category")["w"].sum()
         for c in cats:
-            row[f"share_{c}"] = float(g.loc[g["category"] == c, "w"].sum() / gw) if gw else float("nan")
-        rows[v] = row
-    by_version = pd.DataFrame.from_dict(rows, orient="index")
-    by_version.index.name = "version"
+            row[f"share_{c}"] = float(counts.get(c, 0.0) / gw) if gw else float("nan")
+        rows[value] = row
+    out = pd.DataFrame.from_dict(rows, orient="index").reindex(order)
+    out.index.name = key
+    return out
 
-    latest = versions[-1] if versions and versions[-1] != UNKNOWN else None
-    latest_info: dict[str, Any] = {}
-    if latest is not None:
-        cur, rest = d[d["version"] == latest], d[d["version"] != latest]
 
-        def share_neg(g) -> float:
-            g = g[g["sentiment"].isin(SENTIMENTS)]
-            return float(g.loc[g["sentiment"] == "negative", "w"].sum() / g["w"].sum()) if len(g) else float("nan")
+def _latest_by_app(d) -> dict[str, str]:
+    out = {}
+    for a, g in d.groupby("app", sort=True):
+        versions = [v for v in g["version"].unique() if v != UNKNOWN and is_version(v)]
+        if versions:
+            out[a] = max(versions, key=version_key)
+    return out
 
-        def cat_share(g) -> dict[str, float]:
-            gw = float(g["w"].sum())
-            return {c: float(g.loc[g["category"] == c, "w"].sum() / gw) if gw else float("nan") for c in cats}
 
-        latest_info = {"version": latest, "reviews": int(len(cur)), "negative_share": share_neg(cur),
-                       "negative_share_others": share_neg(rest), "mean_score": wmean(cur),
-                       "mean_score_others": wmean(rest), "category_share": cat_share(cur),
-                       "category_share_others": cat_share(rest)}
-    return Summary(total if weight_by_thumbs else int(len(d)), int(len(d)), weight_by_thumbs,
-                   app_version, latest_all if not app_version else latest,
-                   str(df["model"].iloc[0]) if "model" in df.columns and len(df) else None,
-                   cat_counts, (cat_counts / total) if total else cat_counts * 0.0, sent_counts, score_counts,
-                   cross, neg_share, mean_score, by_version, vc, vneg_share, latest_info)
+def _latest_info(g, latest: str | None, cats: list[str], confidence: float) -> dict[str, Any]:
+    """The latest version of one app (rows ``g``) against its earlier versions (unknown left out)."""
+    if latest is None or latest not in set(g["version"]):
+        return {}
+    cur = g[g["version"] == latest]
+    rest = g[(g["version"] != latest) & (g["version"] != UNKNOWN)]
+
+    def share_neg(x) -> float:
+        x = x[x["sentiment"].isin(SENTIMENTS)]
+        return float(x.loc[x["sentiment"] == "negative", "w"].sum() / x["w"].sum()) if len(x) else float("nan")
+
+    def cat_share(x) -> dict[str, float]:
+        xw = float(x["w"].sum())
+        return {c: float(x.loc[x["category"] == c, "w"].sum() / xw) if xw else float("nan") for c in cats}
+
+    neg, neg_rest = _negative(cur, confidence), _negative(rest, confidence)
+    return {"version": latest, "reviews": int(len(cur)), "earlier_reviews": int(len(rest)),
+            "negative_share": share_neg(cur), "negative_share_others": share_neg(rest),
+            "negative_low": neg.low if neg.n else float("nan"), "negative_high": neg.high if neg.n else float("nan"),
+            "others_low": neg_rest.low if neg_rest.n else float("nan"),
+            "others_high": neg_rest.high if neg_rest.n else float("nan"),
+            "mean_score": _wmean(cur), "mean_score_others": _wmean(rest),
+            "category_share": cat_share(cur), "category_share_others": cat_share(rest)}
+
+
+def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
+    """The findings the rows ``d`` of summary ``s`` support (see the module's rules)."""
+    out: list[Finding] = []
+    m, z = s.min_group_size, s.confidence
+    n_all = int(len(d))
+    if large_enough(n_all, m):
+        sizes = d["category"].value_counts()
+        top = max(cats, key=lambda c: (int(sizes.get(c, 0)), -cats.index(c)))
+        if sizes.get(top, 0):
+            out.append(Finding("largest_category", top, n_all, share(int(sizes[top]), n_all, z)))
+    by_cat = {c: _negative(d[d["category"] == c], z) for c in cats}
+    big = {c: sh for c, sh in by_cat.items() if large_enough(sh.n, m)}
+    if big:
+        worst = max(big, key=lambda c: (big[c].value, -cats.index(c)))
+        if big[worst].k and len(big) > 1:  # "the most negative" of one large-enough category says nothing
+            out.append(Finding("most_negative_category", worst, big[worst].n, big[worst]))
+        for c, sh in big.items():
+            if sh.low > 0.5:
+                out.append(Finding("negative_majority", c, sh.n, sh))
+    scored = d[d["score"].between(1, 5)]
+    stars = {c: (float(g["score"].mean()), len(g)) for c, g in scored.groupby("category") if large_enough(len(g), m)}
+    if len(stars) > 1:
+        low = min(stars, key=lambda c: (stars[c][0], cats.index(c) if c in cats else 0))
+        out.append(Finding("lowest_stars", low, stars[low][1], mean=stars[low][0],
+                           mean_against=float(scored["score"].mean())))
+    for a, info in s.latest_by_app.items():
+        g = d[d["app"] == a]
+        cur, rest = g[g["version"] == info["version"]], g[(g["version"] != info["version"]) & (g["version"] != UNKNOWN)]
+        neg, neg_rest = _negative(cur, z), _negative(rest, z)
+        if not (large_enough(neg.n, m) and large_enough(neg_rest.n, m)):
+            continue
+        direction = "more" if clearly_higher(neg, neg_rest) else "less" if clearly_higher(neg_rest, neg) else ""
+        detail: dict[str, Any] = {"earlier_n": int(len(rest))}
+        rises = []
+        for c in cats:
+            now = share(int((cur["category"] == c).sum()), int(len(cur)), z)
+            before = share(int((rest["category"] == c).sum()), int(len(rest)), z)
+            if clearly_higher(now, before):
+                rises.append((now.value - before.value, c, now, before))
+        if rises:
+            _, c, now, before = max(rises)
+            detail.update({"rising": c, "rising_share": now, "rising_from": before})
+        out.append(Finding("latest_version", info["version"], int(len(cur)), neg, neg_rest, direction,
+                           app=a if a != UNKNOWN or s.several_apps else None, detail=detail))
+    if s.several_apps:
+        shares = {a: _negative(d[d["app"] == a], z) for a in s.apps}
+        big_apps = {a: sh for a, sh in shares.items() if large_enough(sh.n, m)}
+        if len(big_apps) > 1:
+            worst = max(big_apps, key=lambda a: big_apps[a].value)
+            others = d[(d["app"] != worst) & d["app"].isin(list(big_apps))]
+            against = _negative(others, z)
+            if clearly_higher(big_apps[worst], against):
+                out.append(Finding("most_negative_app", worst, int((d["app"] == worst).sum()), big_apps[worst],
+                                   against, "more", detail={"apps": len(big_apps), "others_n": int(len(others))}))
+    return out

@@ -11,9 +11,12 @@ Modules:
 * ``commands/``  the handlers: parse the arguments, call one Workspace method, render
   (``workspace``: init, import, label, skip, undo, status, export, versions, diff, demo, app;
   ``modeling``: train, tune, models; ``analysis``: queue, simulate, predict, sentiment, summary,
-  report; ``kili``: the kili actions; ``quality``: suspects, stats)
+  report; ``kili``: the kili actions; ``quality``: suspects, stats; ``collect``: collect play;
+  ``categories``: the taxonomy)
 * ``render``     rich output: consoles, JSON and the tables; the sentences shared with the app
   come from :mod:`reviewtui.presentation` (``render_quality``: the suspects and stats tables)
+* ``render_data`` the tables of reviews coming in: import notes, categories, counts by app, the
+  summary's app and app x version tables
 * ``live``       live displays on stderr: the progress bar and the trial board of ``tune``
 """
 

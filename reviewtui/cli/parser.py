@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_modeling_commands(commands)
     add_analysis_commands(commands)
     add_kili_commands(commands)
+    add_data_commands(commands)
     add_jobs_commands(commands)
     add_quality_commands(commands)
     add_loop_commands(commands)
@@ -76,9 +77,21 @@ def add_workspace_commands(commands: Commands) -> None:
     s.add_argument("dir")
     s.add_argument("--backend", choices=("local", "kili"), default="local")
     s.add_argument("--name")
+    taxonomy = s.add_mutually_exclusive_group()
+    taxonomy.add_argument("--categories", metavar='"A, B, C"',
+                          help="the taxonomy's category names, comma separated (a category named Other is not trained)")
+    taxonomy.add_argument("--taxonomy", metavar="FILE",
+                          help="a taxonomy file, e.g. data/taxonomies/app-review.toml")
 
-    s = commands.add("import", "import review CSV exports", "workspace:cmd_import")
-    s.add_argument("files", nargs="+")
+    s = commands.add("import", "import review exports: CSV, TSV, JSON, JSON Lines, Parquet, Excel; or folders",
+                     "workspace:cmd_import")
+    s.add_argument("files", nargs="+", help="files, or folders of exports (a subfolder per app: its name is the app)")
+    s.add_argument("--app", help="the app of every review (default: an app/appId column, or the folder's name)")
+    s.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
+    s.add_argument("--fill-missing-ids", action="store_true",
+                   help="take the ids of rows with an empty id from their text (default: refuse the file)")
+    s.add_argument("--add-categories", action="store_true",
+                   help="add the labels of --label-col that are not in the taxonomy as categories")
     s.add_argument("--text-col", help="text column (default: content)")
     s.add_argument("--id-col", help="id column (default: reviewId; ids from the text when absent)")
     s.add_argument("--label-col", help="record labels from this column (source import)")
@@ -107,6 +120,10 @@ def add_workspace_commands(commands: Commands) -> None:
 
     s = commands.add("export", "write the next immutable dataset version", "workspace:cmd_export")
     s.add_argument("--remove", action="append", metavar="LABEL", help="drop this label (repeatable)")
+    s.add_argument("--format", default="csv", metavar="csv|parquet|jsonl|hf",
+                   help="also write the latest version as parquet, jsonl or hf (a Hugging Face dataset with a "
+                        "ClassLabel) under exports/ (default: csv, the version itself)")
+    s.add_argument("--out", metavar="PATH", help="where to write it (default: exports/dataset-N.<format>)")
 
     s = commands.add("versions", "list versions, or register existing version CSVs", "workspace:cmd_versions")
     s.add_argument("--json", action="store_true")
@@ -201,6 +218,7 @@ def add_jobs_commands(commands: Commands) -> None:
 
 
 def summary_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--app", help="only this app (default: every app, compared by app and by app x version)")
     s.add_argument("--app-version", help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
     s.add_argument("--weight-thumbs", action="store_true", help="count each review 1 + its thumbs-up times")
     s.add_argument("--version-depth", type=int, default=2,
@@ -282,6 +300,46 @@ def add_kili_commands(commands: Commands) -> None:
     r.add_argument("--model", help="model name recorded in Kili (default: the file's model column)")
     r.add_argument("--version", dest="model_version", help="model version (recorded as NAME@VERSION)")
     r.add_argument("--json", action="store_true")
+
+
+def add_data_commands(commands: Commands) -> None:
+    s = commands.add("collect", "collect reviews from an app store into the workspace", "collect:cmd_collect")
+    s.set_defaults(collect_cmd=None)
+    stores = commands.group(s, "collect_cmd", metavar="STORE")
+    p = stores.add("play", "Google Play, through google-play-scraper (incremental, resumable)")
+    p.add_argument("app_ids", nargs="+", metavar="APP_ID", help="app ids, e.g. com.example.app")
+    p.add_argument("--lang", help="review language, two letters (default: [collect] lang, en)")
+    p.add_argument("--country", help="store country, two letters (default: [collect] country, us)")
+    p.add_argument("--sort", metavar="newest|relevant",
+                   help="newest: a rerun stops at the reviews already collected (default: [collect] sort)")
+    p.add_argument("--count", metavar="N|all", help="new reviews per app to collect (default: all)")
+    p.add_argument("--score", metavar="1-5", help="only reviews with this star rating")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only reviews from this date on")
+    p.add_argument("--no-import", action="store_true", help="only save the pages under data/raw/")
+    p.add_argument("--json", action="store_true")
+
+    s = commands.add("categories", "list, add, rename, merge or remove categories", "categories:cmd_categories")
+    s.set_defaults(categories_cmd=None)
+    s.add_argument("--json", action="store_true", help="list the categories as JSON")
+    actions = commands.group(s, "categories_cmd", metavar="ACTION")
+    a = actions.add("list", "the categories with their labeled counts (the default)")
+    a.add_argument("--json", action="store_true")
+    a = actions.add("add", "add a category")
+    a.add_argument("name")
+    a.add_argument("--key", help="its key (default: from the name, BUG_REPORT for Bug report)")
+    a.add_argument("--colour", help="its colour, #RRGGBB (default: the next free one)")
+    a.add_argument("--description", help="what belongs in it, for labelers")
+    a.add_argument("--example", action="append", metavar="TEXT", help="an example review (repeatable)")
+    a.add_argument("--no-train", action="store_true", help="label it but keep it out of training (like Other)")
+    a = actions.add("rename", "rename a category; its reviews get new label events when its key changes")
+    a.add_argument("old", help="the category's key or name")
+    a.add_argument("new", help="the new name")
+    a.add_argument("--key", help="the new key (default: from the new name)")
+    a = actions.add("merge", "fold categories into another; their reviews get new label events")
+    a.add_argument("sources", nargs="+", metavar="SRC")
+    a.add_argument("--into", required=True, metavar="DST")
+    a = actions.add("remove", "remove a category no review carries")
+    a.add_argument("name")
 
 
 # --- the labeling loop: filters, bulk labels, discover ----------------------------------------------

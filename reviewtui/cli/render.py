@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reviewtui import presentation as say
+from reviewtui.cli import render_data
 
 
 def console() -> Console:
@@ -42,21 +43,26 @@ def print_lines(lines: Iterable[str | None], con: Console | None = None) -> None
 
 # --- import ------------------------------------------------------------------------------------
 def import_report(result: Any, total: int) -> None:
+    with_app = any(r.apps for r in result.reports)
+    labels = render_data.file_labels(result.reports, with_app)
     table = Table(title="Import report")
-    for col in ("file", "rows read", "dropped", "kept", "new", "already there"):
-        table.add_column(col, justify="left" if col in ("file", "dropped") else "right")
-    for r in result.reports:
-        dropped = ", ".join(f"{k}: {v}" for k, v in r.dropped.items()) or "-"
-        table.add_row(Path(r.source).name, str(r.rows_read), dropped, str(r.kept), str(r.added), str(r.existing))
+    for col in ("file", *(("app",) if with_app else ()), "read", "kept", "new", "existing", "dropped"):
+        text = col in ("file", "app", "dropped")  # these give way on a narrow terminal, the numbers never
+        table.add_column(col, justify="left" if text else "right", no_wrap=not text,
+                         overflow="ellipsis" if col in ("file", "app") else "fold", min_width=8 if text else None)
+    for name, r in zip(labels, result.reports):
+        app = (", ".join(r.apps[:3]) + (" …" if len(r.apps) > 3 else "") or "-",) if with_app else ()
+        table.add_row(name, *app, f"{r.rows_read:,}", f"{r.kept:,}", f"{r.added:,}", f"{r.existing:,}",
+                      render_data.dropped_text(r.dropped))
     con = console()
     con.print(table)
-    for r in result.reports:
-        changed = ", ".join(f"{k}: {v}" for k, v in r.changed.items() if v)
-        if changed:
-            con.print(f"[dim]{escape(Path(r.source).name)}: rows changed by cleaning — {changed}[/]")
+    for name, changed in render_data.cleaning_lines(labels, result.reports):
+        con.print(f"[dim]{escape(name)}: rows changed by cleaning — {escape(changed)}[/]")
+    for name, r in zip(labels, result.reports):
         if r.labels:
-            con.print(f"{Path(r.source).name}: {r.labels} labels recorded (source import)", markup=False)
-    con.print(f"{result.added} new reviews; {total} in the workspace.")
+            con.print(f"{name}: {r.labels} labels recorded (source import)", markup=False)
+    render_data.import_notes(result, labels, con)
+    con.print(f"{result.added:,} new reviews; {total:,} in the workspace.")
 
 
 # --- status and versions -----------------------------------------------------------------------
@@ -78,6 +84,7 @@ def status(st: Any) -> None:
         t.add_row(k, str(v), say.bar(v, total_labels, 20))
     con.print(t)
     print_lines([f"Sentiment labels: {say.sentiment_counts_text(st.by_sentiment)}"], con)
+    render_data.by_app(say.app_count_rows(getattr(st, "by_app", {})), st.assets, con)
     if st.versions:
         t = Table(title="Versions")
         for c in ("version", "rows", "parent", "created", "source"):
@@ -355,11 +362,12 @@ def team_sentiment(cmp: Any) -> None:
     console().print(t)
 
 
-def summary(s: Any, findings: Sequence[str]) -> None:
+def summary(s: Any, findings: Sequence[str], rule: str = "") -> None:
+    from reviewtui.analysis.report import latest_text, scope_text
+
     con = console()
-    scope = f"version {s.app_version}" if s.app_version else "all versions"
     con.print(Text.assemble((f"{s.reviews:,} reviews", "bold"),
-                            f" ({scope}; model {s.model}; latest version {s.latest_version or '-'})"))
+                            f" ({scope_text(s)}; model {s.model}; {latest_text(s)})"))
     t = Table(title="Category x sentiment")
     t.add_column("category", no_wrap=True, min_width=15)
     for c in ("reviews", "share", "neg", "neu", "pos", "% neg", "stars"):
@@ -371,16 +379,24 @@ def summary(s: Any, findings: Sequence[str]) -> None:
                   *(f"{cs[x]:,.0f}" for x in ("negative", "neutral", "positive")),
                   "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}")
     con.print(t)
-    t = Table(title="Per app version")
-    t.add_column("version")
-    for c in ("reviews", "mean stars", "% negative"):
-        t.add_column(c, justify="right")
-    for v, row in s.by_version.iterrows():
-        t.add_row(str(v) + (" (latest)" if v == s.latest_version else ""), f"{row['reviews']:,.0f}",
-                  "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
-                  "-" if row["negative_share"] != row["negative_share"] else f"{100 * row['negative_share']:.1f}%")
-    con.print(t)
+    if getattr(s, "several_apps", False):
+        render_data.summary_apps(s, con)
+    else:
+        t = Table(title="Per app version" + (f" of {s.apps[0]}" if s.apps and s.apps[0] != "unknown" else ""))
+        t.add_column("version")
+        for c in ("reviews", "mean stars", "% negative", f"{100 * s.confidence:g}% CI"):
+            t.add_column(c, justify="right")
+        for v, row in s.by_version.iterrows():
+            t.add_row(str(v) + (" (latest)" if v == s.latest_version else ""), f"{row['reviews']:,.0f}",
+                      "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
+                      "-" if row["negative_share"] != row["negative_share"] else f"{100 * row['negative_share']:.1f}%",
+                      render_data.interval_text(row))
+        con.print(t)
     print_lines((f"• {f}" for f in findings), con)
+    if not findings:
+        con.print("• No finding: no group is large enough, or no difference is clear.", markup=False)
+    if rule:
+        con.print(Text(rule, style="dim"))
 
 
 # --- kili --------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Collected pages as they came, under ``<workspace>/data/raw/<app id>/``.
 
 One JSON Lines file per page (``page-000001.jsonl``: google-play-scraper's columns plus ``appId``,
-only reviews not collected before) and ``state.json``, the collection's progress: its options, the
+only reviews not collected before) and ``.state.json``, the collection's progress: its options, the
 continuation token, the next page number and whether it finished. Both are written atomically,
 the page first and the state after it, so a collect killed at any moment leaves either the page
 and its state or neither (an orphan page past the state's ``next_page`` is removed on resume).
@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import atomic_write_text
 
-STATE_NAME = "state.json"
+STATE_NAME = ".state.json"  # hidden: `reviewtui import data/raw/<app id>` reads the pages only
 PAGE_RE = re.compile(r"^page-(\d{6,})\.jsonl$")
 APP_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
 

@@ -216,6 +216,16 @@ class ReportWritten(Result):
         self.paths = paths
 
 
+# --- collect (status) --------------------------------------------------------------------------------
+class CollectFinished(Result):
+    """A collect ended: its CollectOutcome (cancelled ones too: what was saved is imported), or
+    None when it failed (the error is shown apart)."""
+
+    def __init__(self, outcome: Any) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
 # --- the labeling loop -----------------------------------------------------------------------------
 class StopSignalChanged(Result):
     """The stop signal after a refit (``loop.stopping.StopSummary``)."""

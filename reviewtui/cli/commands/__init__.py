@@ -1,8 +1,9 @@
 """The command handlers: each parses its arguments, calls one Workspace method and renders the
 result (:mod:`reviewtui.cli.render`). One module per part of the pipeline: ``workspace`` (init,
 import, label, skip, undo, status, export, versions, diff, demo, app), ``modeling`` (train, tune,
-models), ``analysis`` (queue, simulate, predict, sentiment, summary, report), ``kili`` and
-``quality`` (suspects, stats)."""
+models), ``analysis`` (queue, simulate, predict, sentiment, summary, report), ``kili``,
+``quality`` (suspects, stats), ``collect`` (collect play) and ``categories`` (list, add, rename,
+merge, remove)."""
 
 from __future__ import annotations
 

@@ -83,19 +83,19 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    s = ws.summary(args.app_version, args.weight_thumbs, args.version_depth or None)
+    s = ws.summary(args.app_version, args.weight_thumbs, args.version_depth or None, app=args.app)
     if args.json:
         render.print_json(s.to_dict())
         return 0
-    from reviewtui.analysis.report import findings
+    from reviewtui.analysis.report import findings, findings_rule
 
-    render.summary(s, findings(s))
+    render.summary(s, findings(s), findings_rule(s))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    paths = ws.write_report(args.app_version, args.weight_thumbs, args.version_depth or None)
+    paths = ws.write_report(args.app_version, args.weight_thumbs, args.version_depth or None, app=args.app)
     if args.json:
         render.print_json(paths.to_dict())
     else:

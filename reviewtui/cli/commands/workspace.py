@@ -15,9 +15,12 @@ from reviewtui.errors import ReviewtuiError
 def cmd_init(args: argparse.Namespace) -> int:
     from reviewtui.workspace import Workspace
 
-    ws = Workspace.init(args.dir, backend=args.backend, name=args.name)
+    ws = Workspace.init(args.dir, backend=args.backend, name=args.name, categories=args.categories,
+                        taxonomy=args.taxonomy)
+    cats = ", ".join(c.name + ("" if c.train else " (not trained)") for c in ws.taxonomy)
     render.print_lines([f"Created workspace {ws.config.name} in {ws.root} (backend {args.backend}).",
-                        f"Next: cd {args.dir} && reviewtui import EXPORT.csv"])
+                        f"Categories: {cats}.",
+                        f"Next: cd {args.dir} && reviewtui import EXPORT.csv (or a folder of exports)"])
     return 0
 
 
@@ -27,7 +30,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     with ProgressSink() as sink:
         result = ws.import_reviews(args.files, text_col=args.text_col, id_col=args.id_col, label_col=args.label_col,
-                                   delimiter=args.delimiter, keep_pii=args.keep_pii, on_event=sink)
+                                   delimiter=args.delimiter, keep_pii=args.keep_pii, sheet=args.sheet, app=args.app,
+                                   fill_missing_ids=args.fill_missing_ids, add_categories=args.add_categories,
+                                   on_event=sink)
     if args.json:
         render.print_json([r.__dict__ for r in result.reports])
         return 0
@@ -86,6 +91,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
+    if args.format.lower() != "csv" or args.out:
+        res = ws.export_as(args.format, args.out, remove=args.remove or ())
+        render.print_lines([say.export_sentence(res.version, root=ws.root, latest=res.latest.name),
+                            say.formatted_export_sentence(res, root=ws.root)])
+        return 0
     info = ws.export(remove=args.remove or ())
     latest = ws.latest_version().name if info is None else None
     render.print_lines([say.export_sentence(info, root=ws.root, latest=latest)])

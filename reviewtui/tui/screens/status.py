@@ -1,8 +1,13 @@
-"""Status: the workspace, its backend, counts by status and label, versions, models, background
-jobs (running and finished, when there are any), next steps."""
+"""Status: the workspace, its backend, counts by status, label and app, versions, models, background
+jobs (running and finished, when there are any), next steps.
+
+``c`` opens the collect form (Google Play app ids, count, order); the collect runs in a worker with
+a progress bar, ``esc`` cancels it (what was saved is imported; collecting again continues).
+"""
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 from rich.markup import escape
@@ -10,10 +15,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from reviewtui import presentation as say
-from reviewtui.tui.messages import JobsLoaded, StatusLoaded
+from reviewtui.events import Notice, Progress
+from reviewtui.tui.messages import (CollectFinished, CoreEvent, JobsLoaded, StatusLoaded, event_sink,
+                                    notice_severity)
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.bars import BarChart
 
@@ -24,14 +31,27 @@ def when(iso: str | None) -> str:
 
 class StatusScreen(WorkspaceScreen):
     MODE = "status"
-    BINDINGS = [Binding("g", "reload", "Reload", id="status.reload")]
+    BINDINGS = [
+        Binding("g", "reload", "Reload", id="status.reload"),
+        Binding("c", "collect", "Collect from Google Play", id="status.collect"),
+        Binding("escape", "cancel_collect", "Cancel collect", id="status.cancel_collect"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collect_cancel: threading.Event | None = None
+        self.last_apps = ""
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="status-body"):
             yield Static(id="status-head")
+            with Horizontal(id="collect-row"):
+                yield ProgressBar(total=None, show_eta=False, id="collect-progress")
+                yield Static("", id="collect-state", markup=False)
             with Horizontal(id="status-bars"):
                 yield BarChart("By status", id="by-status")
                 yield BarChart("By label", id="by-label")
+                yield BarChart("By app", id="by-app")
             versions = DataTable(id="status-versions", cursor_type="row", zebra_stripes=True)
             versions.border_title = "Versions"
             yield versions
@@ -47,6 +67,8 @@ class StatusScreen(WorkspaceScreen):
             yield next_steps
 
     def on_mount(self) -> None:
+        self.query_one("#collect-row").display = False  # shown while a collect runs
+        self.query_one("#by-app").display = False  # shown once reviews have an app
         self.query_one("#status-versions", DataTable).add_columns("version", "rows", "parent", "created", "source")
         self.query_one("#status-models", DataTable).add_columns("model", "version", "kind", "base", "accuracy",
                                                                  "weighted F1", "")
@@ -89,6 +111,10 @@ class StatusScreen(WorkspaceScreen):
         self.query_one("#by-status", BarChart).set_data(statuses, total=st.assets)
         colours = {c.key: c.colour for c in self.ws.taxonomy}
         self.query_one("#by-label", BarChart).set_data(st.by_label, colours)
+        apps = say.app_count_rows(getattr(st, "by_app", {}))
+        by_app = self.query_one("#by-app", BarChart)
+        by_app.display = bool(apps)
+        by_app.set_data(dict(apps), total=st.assets)
         versions = self.query_one("#status-versions", DataTable)
         versions.clear()
         for v in st.versions:
@@ -114,10 +140,78 @@ class StatusScreen(WorkspaceScreen):
             title = "Models · learning curve (best weighted F1): " + " → ".join(
                 f"{p.version} {p.f1_weighted:.2f}" for p in points[-4:])
         models.border_title = title
+        # a table's header can keep its column widths from before the rows came (Textual caches
+        # the header row until the table changes again): redraw both once their widths are known
+        self.call_after_refresh(self.redraw_tables)
         steps = "\n".join(f"→ {s}" for s in st.next_steps) or "Nothing pressing."
         stop = getattr(st, "stop", None)
         if stop:  # the stop signal, as on the labeling screen (L there: the learning curves)
             steps = f"stop signal: {escape(say.stop_line(SimpleNamespace(**stop)))}\n{steps}"
-        keys = ("keys: 2 label · e export · 3 diff · 4 tune · 5 summary · 6 quality · 7 discover · ? help · "
+        keys = ("keys: c collect · 2 label · e export · 3 diff · 4 tune · 5 summary · 6 quality · 7 discover · ? help · "
                 "ctrl+p commands")
         self.query_one("#status-next", Static).update(f"{steps}\n[dim]{keys}[/dim]")
+
+    def redraw_tables(self) -> None:
+        for table in self.query(DataTable):
+            table.notify_style_update()
+
+    # -- collect ----------------------------------------------------------------------------
+    def action_collect(self) -> None:
+        if self.collect_cancel is not None:
+            self.notify("a collect is running; esc cancels it", severity="warning")
+            return
+        from reviewtui.tui.screens.collect import CollectDialog
+
+        self.app.push_screen(CollectDialog(self.ws.settings.collect.sort, self.last_apps), self.start_collect)
+
+    def start_collect(self, request) -> None:
+        if request is None:
+            return
+        self.last_apps = request.app_ids
+        self.collect_cancel = threading.Event()
+        self.query_one("#collect-row").display = True
+        self.query_one("#collect-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#collect-state", Static).update(f"collecting {request.app_ids}… (esc cancels)")
+        self.collect(request, self.collect_cancel)
+
+    def action_cancel_collect(self) -> None:
+        if self.collect_cancel is None:
+            return
+        self.collect_cancel.set()
+        self.query_one("#collect-state", Static).update("cancelling: importing what was collected…")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cancel_collect":
+            return self.collect_cancel is not None  # only while a collect runs
+        return True
+
+    @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
+    def collect(self, request, cancel: threading.Event) -> None:
+        from reviewtui.collect.options import parse_app_ids, parse_count
+
+        outcome = None
+        try:
+            outcome = self.ws.collect(parse_app_ids(request.app_ids), sort=request.sort,
+                                      count=parse_count(request.count), on_event=event_sink(self, "collect"),
+                                      cancel=cancel)
+        finally:
+            self.post_message(CollectFinished(outcome))
+
+    @on(CollectFinished)
+    def collect_finished(self, message: CollectFinished) -> None:
+        self.collect_cancel = None
+        self.query_one("#collect-row").display = False
+        self.refresh_bindings()
+        if message.outcome is not None:
+            self.notify("\n".join(say.collect_lines(message.outcome)), title="Collect", timeout=12, markup=False)
+            self.load()
+            self.app.workspace_changed()
+
+    @on(CoreEvent)
+    def core_event(self, message: CoreEvent) -> None:
+        event = message.event
+        if isinstance(event, Progress):
+            self.query_one("#collect-progress", ProgressBar).update(total=event.total, progress=event.done)
+            self.query_one("#collect-state", Static).update(f"{event.detail} (esc cancels)")
+        elif isinstance(event, Notice):
+            self.notify(event.text, severity=notice_severity(event), markup=False)  # type: ignore[arg-type]

@@ -1,9 +1,10 @@
 """Summary: what the predicted reviews say, by category, sentiment and star score.
 
 Charts (plotext) of categories, sentiment and scores, category x sentiment, and a table of the
-negative share per category; a filter by app version (v cycles, the latest is marked and set
-against the others). p predicts every review as a background job (with progress, also when the
-screen reopens while it runs; x cancels it), w writes the report.
+negative share per category, or (t) of each app's versions with their n and interval; a filter by
+app (a cycles) and by app version (v cycles, the latest is marked and set against the earlier
+ones; with several apps choose an app first). p predicts every review as a background job (with
+progress, also when the screen reopens while it runs; x cancels it), w writes the report.
 All numbers come from Workspace.summary (the same as ``reviewtui report``).
 """
 
@@ -42,7 +43,9 @@ class SummaryScreen(WorkspaceScreen):
     MODE = "summary"
     AUTO_FOCUS = "#summary-table"
     BINDINGS = [
+        Binding("a", "cycle_app", "App", id="summary.app"),
         Binding("v", "cycle_version", "App version", id="summary.version"),
+        Binding("t", "toggle_view", "App x version table", id="summary.view"),
         Binding("l", "latest", "Latest version", id="summary.latest"),
         Binding("p", "predict", "Predict", id="summary.predict"),
         Binding("x", "cancel", "Cancel predict", id="summary.cancel"),
@@ -55,11 +58,18 @@ class SummaryScreen(WorkspaceScreen):
         self.app_versions: list[str] = []
         self.latest: str | None = None
         self.version = ALL
+        self.apps: list[str] = []
+        self.app_filter = ALL
+        self.view = "categories"  # or "versions": the app x version table
+        self.chosen: Any = None  # the summary on show
         self.job: Any = None  # the prediction job this screen follows
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-filter"):
-            yield Label("app version ", classes="pick-label")
+            yield Label("app ", classes="pick-label")
+            yield Select([(ALL + " apps", ALL)], value=ALL, allow_blank=False, id="summary-app",
+                         type_to_search=False, compact=True)
+            yield Label(" version ", classes="pick-label")
             yield Select([(ALL + " versions", ALL)], value=ALL, allow_blank=False, id="summary-version",
                          type_to_search=False, compact=True)
             progress = ProgressBar(total=None, show_eta=False, id="summary-progress")
@@ -77,8 +87,6 @@ class SummaryScreen(WorkspaceScreen):
             yield table
 
     def on_mount(self) -> None:
-        self.query_one("#summary-table", DataTable).add_columns("category", "reviews", "share", "negative",
-                                                                 "mean ★")
         self.load()
         self.reattach()
 
@@ -98,9 +106,10 @@ class SummaryScreen(WorkspaceScreen):
     # -- data -------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
     def load(self) -> None:
+        app = None if self.app_filter == ALL else self.app_filter
         try:
-            overall = self.ws.summary(None)
-            chosen = overall if self.version == ALL else self.ws.summary(self.version)
+            overall = self.ws.summary(None, app=app)
+            chosen = overall if self.version == ALL else self.ws.summary(self.version, app=app)
         except ReviewtuiError as exc:
             self.post_message(SummaryLoaded(missing=str(exc)))
             return
@@ -120,7 +129,13 @@ class SummaryScreen(WorkspaceScreen):
             row.display = False
 
     def show_summary(self, overall: Any, s: Any) -> None:
-        versions = [str(v) for v in overall.by_version.index if str(v) != "unknown"]
+        if self.app_filter == ALL and overall.apps != self.apps:
+            self.apps = list(overall.apps)
+            select = self.query_one("#summary-app", Select)
+            with self.prevent(Select.Changed):
+                select.set_options([(ALL + " apps", ALL)] + [(a, a) for a in self.apps])
+                select.value = ALL
+        versions = [] if overall.several_apps else [str(v) for v in overall.by_version.index if str(v) != "unknown"]
         self.latest = overall.latest_version
         if versions != self.app_versions:
             self.app_versions = versions
@@ -131,14 +146,23 @@ class SummaryScreen(WorkspaceScreen):
                 select.value = self.version if self.version in versions else ALL
         for row in self.query(".chart-row"):
             row.display = True
-        which = "all versions" if self.version == ALL else f"app version {self.version}"
-        lines = [f"[b]{which}[/b]: {s.reviews} reviews · model {s.model or '-'}"]
-        latest = overall.latest or {}
-        if latest:
-            lines.append(f"latest {latest['version']}: {latest['reviews']} reviews, negative "
-                         f"{pct(latest['negative_share'])} (others {pct(latest['negative_share_others'])}), "
-                         f"mean ★ {num(latest['mean_score'])} (others {num(latest['mean_score_others'])})")
+        which = "all apps" if self.app_filter == ALL else self.app_filter
+        which += ", all versions" if self.version == ALL else f", version {self.version}"
+        lines = [f"[b]{which}[/b]: {s.reviews:,} reviews · model {s.model or '-'}"]
+        for app, latest in (overall.latest_by_app.items() if overall.several_apps else [(None, overall.latest)]):
+            if not latest:
+                continue
+            line = (f"{app + ': ' if app else ''}latest {latest['version']}: {latest['reviews']:,} reviews, "
+                    f"negative {pct(latest['negative_share'])}")
+            if latest.get("earlier_reviews"):
+                line += (f" (earlier {pct(latest['negative_share_others'])}), mean ★ {num(latest['mean_score'])} "
+                         f"(earlier {num(latest['mean_score_others'])})")
+            lines.append(line)
+        if len(lines) > 3:
+            more = len(lines) - 3
+            lines = lines[:3] + [f"… {more} more app{'s' if more != 1 else ''}: t shows every app's versions"]
         self.query_one("#summary-state", Static).update("\n".join(lines))
+        self.chosen = s
         cats = [str(c) for c in s.categories.index]
         names = say.category_names(cats, self.ws.taxonomy)
         self.bar("#chart-categories", "Categories", names, [float(v) for v in s.categories.values])
@@ -153,8 +177,28 @@ class SummaryScreen(WorkspaceScreen):
                           [[float(v) for v in s.category_sentiment[col].values] for col in s.category_sentiment.columns],
                           labels=[str(c) for c in s.category_sentiment.columns], orientation="horizontal")
         cross_widget.refresh()
+        self.fill_table(s, cats, names)
+
+    def fill_table(self, s: Any, cats: list[str], names: list[str]) -> None:
+        """The lower right table: the negative share per category, or each app's versions (t)."""
         table = self.query_one("#summary-table", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        if self.view == "versions":
+            table.border_title = f"App x version ({100 * s.confidence:g}% intervals)"
+            table.add_columns("app", "version", "reviews", "negative", "interval", "mean ★")
+            rows = s.by_app_version
+            for app in s.apps:
+                mine = rows[rows["app"] == app]
+                latest = s.latest_by_app.get(app, {}).get("version")
+                for label, row in mine.iloc[::-1].iterrows():
+                    low, high = row["negative_low"], row["negative_high"]
+                    table.add_row(app, str(row["version"]) + (" ★" if row["version"] == latest else ""),
+                                  f"{row['reviews']:,.0f}", pct(row["negative_share"]),
+                                  f"{pct(low)}–{pct(high)}" if low == low and high == high else "-",
+                                  num(row["mean_score"]), key=str(label))
+            return
+        table.border_title = "Negative share per category"
+        table.add_columns("category", "reviews", "share", "negative", "mean ★")
         for c, name in zip(cats, names):
             table.add_row(name, str(s.categories.get(c, 0)), pct(s.category_share.get(c)),
                           pct(s.negative_share.get(c)), num(s.mean_score.get(c)), key=c)
@@ -174,11 +218,36 @@ class SummaryScreen(WorkspaceScreen):
         plt.bar(self.labels(widget, names), values, orientation="horizontal")
         widget.refresh()
 
-    # -- the version filter -----------------------------------------------------------------
+    # -- the app and version filters --------------------------------------------------------
     def on_select_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self.version:
+        if not isinstance(event.value, str):
+            return
+        if event.select.id == "summary-app":
+            if event.value != self.app_filter:
+                self.set_app(event.value)
+        elif event.value != self.version:
             self.version = event.value
             self.load()
+
+    def set_app(self, app: str) -> None:
+        self.app_filter = app
+        self.version = ALL  # versions belong to one app
+        with self.prevent(Select.Changed):
+            self.query_one("#summary-app", Select).value = app
+        self.load()
+
+    def action_cycle_app(self) -> None:
+        if len(self.apps) < 2:
+            self.notify("the predictions hold one app" if self.apps else "no predictions yet", severity="warning")
+            return
+        order = [ALL] + self.apps
+        self.set_app(order[(order.index(self.app_filter) + 1) % len(order)] if self.app_filter in order else ALL)
+
+    def action_toggle_view(self) -> None:
+        self.view = "categories" if self.view == "versions" else "versions"
+        if self.chosen is not None:
+            cats = [str(c) for c in self.chosen.categories.index]
+            self.fill_table(self.chosen, cats, say.category_names(cats, self.ws.taxonomy))
 
     def set_version(self, version: str) -> None:
         self.version = version
@@ -187,12 +256,17 @@ class SummaryScreen(WorkspaceScreen):
         self.load()
 
     def action_cycle_version(self) -> None:
+        if not self.app_versions and len(self.apps) > 1 and self.app_filter == ALL:
+            self.notify("several apps: choose one first (a), then its versions (v)", severity="warning")
+            return
         order = [ALL] + list(reversed(self.app_versions))
         self.set_version(order[(order.index(self.version) + 1) % len(order)] if self.version in order else ALL)
 
     def action_latest(self) -> None:
         if self.latest is None:
-            self.notify("no app versions in the predictions", severity="warning")
+            several = len(self.apps) > 1 and self.app_filter == ALL
+            self.notify("several apps: choose one first (a)" if several else "no app versions in the predictions",
+                        severity="warning")
             return
         self.set_version(self.latest)
 
@@ -247,11 +321,12 @@ class SummaryScreen(WorkspaceScreen):
         self.load()
 
     def action_write_report(self) -> None:
-        self.write_report(None if self.version == ALL else self.version)
+        self.write_report(None if self.version == ALL else self.version,
+                          None if self.app_filter == ALL else self.app_filter)
 
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
-    def write_report(self, app_version: str | None) -> None:
-        self.post_message(ReportWritten(self.ws.write_report(app_version)))
+    def write_report(self, app_version: str | None, app: str | None = None) -> None:
+        self.post_message(ReportWritten(self.ws.write_report(app_version, app=app)))
 
     @on(ReportWritten)
     def report_written(self, message: ReportWritten) -> None:

@@ -1,0 +1,35 @@
+"""``reviewtui categories [list] | add | rename | merge | remove``: a team's taxonomy without
+editing reviewtui.toml. Renames and merges record new label events; history and exported versions
+stay as they are."""
+
+from __future__ import annotations
+
+import argparse
+
+from reviewtui import presentation as say
+from reviewtui.cli import render, render_data
+from reviewtui.cli.commands import open_workspace
+
+
+def cmd_categories(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    action = getattr(args, "categories_cmd", None) or "list"
+    if action == "list":
+        rows = ws.categories()
+        if getattr(args, "json", False):
+            render.print_json([r.to_dict() for r in rows])
+        else:
+            render_data.categories(rows, render.console())
+        return 0
+    if action == "add":
+        applied = ws.add_category(args.name, key=args.key, colour=args.colour, train=not args.no_train,
+                                  description=args.description or "", examples=args.example or ())
+    elif action == "rename":
+        applied = ws.rename_category(args.old, args.new, new_key=args.key)
+    elif action == "merge":
+        applied = ws.merge_categories(args.sources, args.into)
+    else:
+        applied = ws.remove_category(args.name)
+    render.print_lines([say.category_change_sentence(applied),
+                        "Categories: " + ", ".join(f"{c.key} ({c.name})" for c in ws.taxonomy)])
+    return 0

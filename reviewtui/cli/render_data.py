@@ -1,0 +1,142 @@
+"""Rich output for reviews coming in: the import notes (apps, ids from text, categories added),
+the taxonomy with its counts, the counts by app, and the summary's app and app x version tables.
+Each function prints on the console it is given (:mod:`reviewtui.cli.render` makes them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from reviewtui import presentation as say
+
+
+def file_labels(reports: Sequence[Any], with_app: bool = False) -> list[str]:
+    """Each imported file's name, with its folder when two files share a name (unless the report
+    shows each file's app, which tells per-app folders apart)."""
+    names = [Path(r.source).name for r in reports]
+    return [f"{Path(r.source).parent.name}/{n}" if names.count(n) > 1 and not (with_app and r.apps) else n
+            for n, r in zip(names, reports)]
+
+
+#: The import report's short words for why rows were dropped.
+DROPPED = {"missing text": "no text", "empty after cleaning": "empty", "duplicate text": "duplicate"}
+
+
+def dropped_text(dropped: dict[str, int]) -> str:
+    """``3 no text, 19 empty`` (the rules that dropped rows), or "-"."""
+    return ", ".join(f"{v:,} {DROPPED.get(k, k)}" for k, v in dropped.items() if v) or "-"
+
+
+def cleaning_lines(labels: Sequence[str], reports: Sequence[Any]) -> list[tuple[str, str]]:
+    """(file, "rule: rows, ...") of the rows each cleaning rule changed; summed over the files when
+    there are more than three."""
+    def text(changed: dict[str, int]) -> str:
+        return ", ".join(f"{k}: {v:,}" for k, v in changed.items() if v)
+
+    if len(reports) > 3:
+        total: dict[str, int] = {}
+        for r in reports:
+            for k, v in r.changed.items():
+                total[k] = total.get(k, 0) + v
+        return [(f"{len(reports)} files", text(total))] if text(total) else []
+    return [(name, text(r.changed)) for name, r in zip(labels, reports) if text(r.changed)]
+
+
+def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
+    """What an import adds to its report table: the exports its files were recognised as, rows
+    whose ids came from their text, the categories --add-categories added."""
+    profiles: dict[str, int] = {}
+    for r in result.reports:
+        if r.profile:
+            profiles[r.profile] = profiles.get(r.profile, 0) + 1
+    lines = [f"Recognised as {p} export{'s' if n > 1 else ''}" + (f": {n} files" if n > 1 else "") + "."
+             for p, n in profiles.items()] if len(result.reports) > 1 else \
+        [f"Recognised as a {r.profile} export." for r in result.reports if r.profile]
+    lines += [f"{name}: {r.ids_from_text:,} rows had an empty id; their ids were taken from their text "
+              "(--fill-missing-ids)" for name, r in zip(labels, result.reports) if r.ids_from_text]
+    if result.added_categories:
+        lines.append(f"Added categories from the labels: {', '.join(result.added_categories)} "
+                     "(reviewtui categories lists them)")
+    for line in lines:
+        con.print(line, markup=False)
+
+
+def by_app(rows: Sequence[tuple[str, int]], total: int, con: Console) -> None:
+    """The status's counts by app (nothing when no review has an app)."""
+    if not rows:
+        return
+    t = Table(title="By app")
+    t.add_column("app"), t.add_column("reviews", justify="right"), t.add_column("")
+    for app, n in rows:
+        t.add_row(app, f"{n:,}", say.bar(n, total, 20))
+    con.print(t)
+
+
+def categories(rows: Sequence[Any], con: Console) -> None:
+    t = Table(title="Categories")
+    for c in ("key", "name", "train", "labeled", "description"):
+        t.add_column(c, justify="right" if c == "labeled" else "left", overflow="fold")
+    for r in rows:
+        t.add_row(r.key, r.name, "yes" if r.train else "no", f"{r.labeled:,}",
+                  (r.description[:60] + "…") if len(r.description) > 61 else r.description)
+    con.print(t)
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None or v != v else f"{100 * float(v):.1f}%"
+
+
+def interval_text(row: Any) -> str:
+    """A table row's negative-share interval, ``31–38%`` ("-" when there is none)."""
+    low, high = row.get("negative_low"), row.get("negative_high")
+    if low is None or high is None or low != low or high != high:
+        return "-"
+    return f"{100 * low:.0f}–{100 * high:.0f}%"
+
+
+#: The app x version table shows this many of each app's newest versions.
+VERSIONS_SHOWN = 8
+
+
+def summary_apps(s: Any, con: Console) -> None:
+    """Several apps: the per-app table and each app's newest versions."""
+    level = f"{100 * s.confidence:g}% CI"
+    t = Table(title="Per app")
+    t.add_column("app")
+    for c in ("reviews", "latest version", "mean stars", "% negative", level):
+        t.add_column(c, justify="right")
+    for app, row in s.by_app.iterrows():
+        t.add_row(str(app), f"{row['reviews']:,.0f}", str(row["latest_version"]),
+                  "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
+                  _pct(row["negative_share"]), interval_text(row))
+    con.print(t)
+    app_versions(s, con)
+
+
+def app_versions(s: Any, con: Console) -> None:
+    """Each app's newest versions (``VERSIONS_SHOWN`` of them) with n, stars and negative share."""
+    level = f"{100 * s.confidence:g}% CI"
+    t = Table(title=f"Per app and version (newest {VERSIONS_SHOWN} of each; all in the report)")
+    t.add_column("app"), t.add_column("version")
+    for c in ("reviews", "mean stars", "% negative", level):
+        t.add_column(c, justify="right")
+    table = s.by_app_version
+    hidden = 0
+    for app in s.apps:
+        rows = table[table["app"] == app]
+        known = rows[rows["version"] != "unknown"]
+        shown = known.tail(VERSIONS_SHOWN)
+        hidden += len(known) - len(shown)
+        latest = s.latest_by_app.get(app, {}).get("version")
+        for _, row in list(shown.iloc[::-1].iterrows()) + list(rows[rows["version"] == "unknown"].iterrows()):
+            t.add_row(str(app), str(row["version"]) + (" (latest)" if row["version"] == latest else ""),
+                      f"{row['reviews']:,.0f}",
+                      "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
+                      _pct(row["negative_share"]), interval_text(row))
+    con.print(t)
+    if hidden:
+        con.print(f"[dim]… {hidden} earlier versions in results/tables/by_app_version.csv (reviewtui report) "
+                  "or --json[/]")

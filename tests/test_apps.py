@@ -1,0 +1,256 @@
+"""The app as a dimension: counts by app in the store and status, result.csv's app column, the
+summary and the report filtered and compared by app and by app x version, and findings that
+respect their sample (n stated, Wilson intervals, groups of at least [findings] min_group_size)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from reviewtui.analysis.report import findings
+from reviewtui.analysis.summary import summarize
+from reviewtui.cli import main
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import NewAsset
+
+KEYS = ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of one command (stdout with the console's line wrapping undone,
+    unless it is JSON)."""
+    code = main(list(argv))
+    out = capsys.readouterr()
+    text = out.out if "--json" in argv else " ".join(out.out.split())
+    return code, text, out.err
+
+
+def result_rows(groups, seed: int = 3) -> list[dict[str, str]]:
+    """result.csv rows: ``groups`` is (app, version, reviews, negative share, category weights)."""
+    rng = random.Random(seed)
+    rows = []
+    for app, version, n, neg, weights in groups:
+        for i in range(n):
+            negative = i < round(n * neg)
+            rows.append({"reviewId": f"{app}-{version}-{i}", "content": "text", "score": "1" if negative else "5",
+                         "app": app, "reviewCreatedVersion": version, "at": "", "thumbsUpCount": "0",
+                         "predicted_category": rng.choices(KEYS, weights)[0], "confidence": "0.9",
+                         "sentiment": "negative" if negative else "positive", "sentiment_score": "0",
+                         "model": "m"})
+    return rows
+
+
+def frame(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, dtype=str)
+
+
+EVEN = [1, 1, 1, 1]
+# Three apps. Waze's versions must be ordered as versions (4.10 is its latest, not 4.9), and its
+# latest is clearly more negative, with INTERFACE rising. "Mail" has a single negative review of
+# version 99.1: sorting every app's versions together makes 99.1 "the latest version", which is
+# what the old report wrote as "The latest version 99.1 (1 review) is more negative than the
+# earlier ones: 100.0% negative".
+MULTI_APP = [
+    ("Facebook", "96.1", 80, 0.30, EVEN), ("Facebook", "97.0", 70, 0.33, EVEN),
+    ("Waze", "4.8", 60, 0.20, EVEN), ("Waze", "4.9", 60, 0.22, EVEN), ("Waze", "4.10", 60, 0.70, [1, 1, 6, 1]),
+    ("Mail", "99.1", 1, 1.0, EVEN),
+]
+
+
+def test_a_single_review_of_another_app_is_not_the_latest_version():
+    s = summarize(frame(result_rows(MULTI_APP)), categories=KEYS)
+    all_versions = sorted({r[1] for r in MULTI_APP}, key=lambda v: [int(p) for p in v.split(".")])
+    assert all_versions[-1] == "99.1"  # what "latest" was when every app's versions were sorted together
+    text = findings(s)
+    assert not any("99.1" in t or "(1 review)" in t or "Mail" in t for t in text), text
+    assert s.latest_version is None  # several apps: each has its own latest
+    assert {a: v["version"] for a, v in s.latest_by_app.items()} == {"Facebook": "97.0", "Mail": "99.1",
+                                                                       "Waze": "4.10"}
+    waze = [t for t in text if t.startswith("Waze:")]
+    assert waze == [next(t for t in text if "Waze: the latest version 4.10 (60 reviews) is more negative than the "
+                                             "earlier ones (120 reviews): 70.0% negative (95% CI" in t)]
+    assert "INTERFACE rises to" in waze[0]
+    fb = next(t for t in text if t.startswith("Facebook:"))
+    assert "is not clearly more or less negative" in fb  # 33% against 30% with n = 70 and 80
+    # every finding states its n; every share has its interval; no group under 30 reviews
+    for f in s.findings:
+        assert f.n >= 30 and (f.share is None or f.share.n >= 30)
+    assert all("review" in t for t in text) and all("95% CI" in t for t in text if "%" in t)
+    # versions ordered as versions within each app, apps apart
+    order = [(r["app"], r["version"]) for _, r in s.by_app_version.iterrows()]
+    assert order == [("Facebook", "96.1"), ("Facebook", "97.0"), ("Mail", "99.1"), ("Waze", "4.8"), ("Waze", "4.9"),
+                     ("Waze", "4.10")]
+    assert list(s.by_app.index) == ["Facebook", "Mail", "Waze"] and list(s.by_app["latest_version"]) == \
+        ["97.0", "99.1", "4.10"]
+    waze_row = s.by_app.loc["Waze"]
+    assert waze_row["reviews"] == 180 and waze_row["negative_low"] < waze_row["negative_share"] < waze_row["negative_high"]
+    json.dumps(s.to_dict())
+
+
+def test_the_most_negative_app_is_named_only_when_clearly_apart():
+    rows = result_rows([("A", "1.0", 100, 0.80, EVEN), ("B", "1.0", 100, 0.20, EVEN), ("C", "1.0", 100, 0.25, EVEN)])
+    text = findings(summarize(frame(rows), categories=KEYS))
+    assert any(t.startswith("A has the most negative reviews of the 3 apps: 80.0% (95% CI") for t in text)
+    close = result_rows([("A", "1.0", 40, 0.30, EVEN), ("B", "1.0", 40, 0.25, EVEN)])
+    assert not any("most negative reviews of" in t for t in findings(summarize(frame(close), categories=KEYS)))
+
+
+def test_the_most_negative_category_needs_two_groups_large_enough():
+    # 60 reviews, nearly all CONTENT: the only category of 30 or more is not "the most negative" of one
+    rows = result_rows([("A", "1.0", 60, 0.1, [1, 60, 1, 1])], seed=5)
+    kinds = [f.kind for f in summarize(frame(rows), categories=KEYS).findings]
+    assert "largest_category" in kinds and "most_negative_category" not in kinds
+    rows = result_rows([("A", "1.0", 120, 0.5, [1, 1, 0, 0])], seed=5)
+    assert "most_negative_category" in [f.kind for f in summarize(frame(rows), categories=KEYS).findings]
+
+
+def test_the_group_size_comes_from_the_settings():
+    rows = result_rows([("Waze", "4.9", 12, 0.1, EVEN), ("Waze", "4.10", 12, 0.9, EVEN)])
+    assert not [f for f in summarize(frame(rows), categories=KEYS).findings if f.kind == "latest_version"]
+    s = summarize(frame(rows), categories=KEYS, min_group_size=10)
+    latest = next(f for f in s.findings if f.kind == "latest_version")
+    assert latest.app == "Waze" and latest.direction == "more" and latest.n == 12
+
+
+def test_app_filter_and_its_errors():
+    rows = frame(result_rows(MULTI_APP))
+    s = summarize(rows, categories=KEYS, app="waze")  # any case
+    assert s.app == "Waze" and s.apps == ["Waze"] and s.reviews == 180 and s.latest_version == "4.10"
+    assert list(s.by_version.index) == ["4.8", "4.9", "4.10"]
+    assert summarize(rows, categories=KEYS, app="Waze", app_version="4.9").reviews == 60
+    with pytest.raises(ReviewtuiError, match=r"no reviews of app 'Wase'; the apps are: Facebook, Mail, Waze"):
+        summarize(rows, app="Wase")
+    with pytest.raises(ReviewtuiError, match=r"no reviews of app version '5.0' of Waze; the versions are: 4.8, 4.9, 4.10"):
+        summarize(rows, app="Waze", app_version="5.0")
+
+
+def write_results(ws, rows) -> Path:
+    path = ws.results_dir / "result.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def test_cli_summary_and_report_by_app(workspace, capsys):
+    write_results(workspace, result_rows(MULTI_APP))
+    root = str(workspace.root)
+    code, out, _ = run(capsys, "-w", root, "summary")
+    assert code == 0
+    assert "331 reviews (3 apps, all app versions" in out and "Per app" in out and "Per app and version" in out
+    assert "Waze: the latest version 4.10 (60 reviews) is more negative" in out
+    assert "99.1 (1 review)" not in out and "groups of at least 30 reviews" in out
+    code, out, _ = run(capsys, "-w", root, "summary", "--app", "Waze", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["app"] == "Waze" and data["latest_version"] == "4.10"
+    assert list(data["by_version"]) == ["4.8", "4.9", "4.10"]
+    assert [f["kind"] for f in data["findings"]].count("latest_version") == 1
+    code, out, _ = run(capsys, "-w", root, "report")
+    assert code == 0
+    md = (workspace.results_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Per app\n" in md and "## Per app and app version" in md
+    assert "Waze: the latest version 4.10 (60 reviews) is more negative" in md and "99.1 (1 review)" not in md
+    assert (workspace.results_dir / "charts" / "by_app.png").is_file()
+    assert (workspace.results_dir / "charts" / "by_app_version.png").is_file()
+    with open(workspace.results_dir / "tables" / "by_app_version.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [r["app_version"] for r in table][-3:] == ["Waze 4.8", "Waze 4.9", "Waze 4.10"]
+    code, out, _ = run(capsys, "-w", root, "report", "--app", "Waze")
+    assert code == 0 and "3 apps" not in (workspace.results_dir / "report.md").read_text(encoding="utf-8")
+    code, _, err = run(capsys, "-w", root, "summary", "--app", "Nope")
+    assert code == 2 and err.count("\n") == 1 and "no reviews of app 'Nope'" in err
+
+
+def test_counts_by_app_read_the_index(workspace):
+    store = workspace.store
+    store.add_assets([NewAsset(f"a{i}", f"text {i}", {"app": "A" if i % 3 else "B", "app_version": f"1.{i % 2}"})
+                      for i in range(30)] + [NewAsset("none", "no app", {})])
+    assert store.counts_by_app() == {"A": 20, "B": 10, None: 1}
+    assert store.counts_by_app_version()[("A", "1.1")] == 10 and store.counts_by_app_version()[(None, None)] == 1
+    for sql in ("SELECT json_extract(metadata, '$.app'), COUNT(*) FROM assets GROUP BY json_extract(metadata, '$.app')",
+                "SELECT json_extract(metadata, '$.app'), json_extract(metadata, '$.app_version'), COUNT(*) FROM "
+                "assets GROUP BY json_extract(metadata, '$.app'), json_extract(metadata, '$.app_version')"):
+        plan = " ".join(str(r[3]) for r in store._read("EXPLAIN QUERY PLAN " + sql))
+        # assets_app (app, version), or the queue filters' assets_meta_app for the count by app alone
+        assert ("USING INDEX assets_app" in plan or "USING INDEX assets_meta_app" in plan) \
+            and "TEMP B-TREE" not in plan, plan
+    assert store.existing_ids_of_app(["a1", "a3", "none", "zzz"], "A") == {"a1", "none"}
+
+
+def test_a_store_made_before_the_app_index_gets_it_on_open(tmp_path):
+    import sqlite3
+
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    ws.close()
+    db = sqlite3.connect(tmp_path / "ws" / "reviewtui.db")
+    db.execute("DROP INDEX assets_app")
+    db.commit()
+    db.close()
+    ws = Workspace.open(tmp_path / "ws")
+    assert ws.store._read("SELECT name FROM sqlite_master WHERE name = 'assets_app'")
+    ws.close()
+
+
+def write_app_folders(root: Path, rng: random.Random) -> dict[str, str]:
+    """exports/<app>/reviews.csv for two apps of 40 synthetic reviews each (google-play-scraper
+    columns); returns the true label of each review id."""
+    from modeling_fixtures import LABELS, review_text
+
+    truth = {}
+    for app, versions in (("com.alpha.app", ["2.9.0", "2.10.0"]), ("com.beta.app", ["1.0.0", "1.1.0"])):
+        folder = root / app
+        folder.mkdir(parents=True)
+        with open(folder / "reviews.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["reviewId", "content", "score", "thumbsUpCount", "reviewCreatedVersion", "at"])
+            for i in range(40):
+                label = LABELS[i % 4]
+                rid = f"{app}-{i}"
+                truth[rid] = label
+                w.writerow([rid, review_text(label, rng), 1 + i % 5, 0, versions[i % 2], "2026-01-01 10:00:00"])
+    return truth
+
+
+def test_the_app_goes_from_import_through_predict_to_the_report(tmp_path, capsys):
+    root = tmp_path / "ws"
+    truth = write_app_folders(tmp_path / "exports", random.Random(4))
+    assert run(capsys, "init", str(root))[0] == 0
+    code, out, _ = run(capsys, "-w", str(root), "import", str(tmp_path / "exports"))
+    assert code == 0 and "com.alpha.app" in out and "80 new reviews" in out
+    code, out, _ = run(capsys, "-w", str(root), "status", "--json")
+    assert json.loads(out)["by_app"] == {"com.alpha.app": 40, "com.beta.app": 40}
+    code, out, _ = run(capsys, "-w", str(root), "status")
+    assert "By app" in out and "com.beta.app" in out
+    labels = tmp_path / "labels.csv"
+    with open(labels, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "label"])
+        w.writerows(list(truth.items())[::3])
+    assert run(capsys, "-w", str(root), "label", "--from", str(labels))[0] == 0
+    code, _, err = run(capsys, "-w", str(root), "predict", "--model", "quick", "--sentiment", "stars")
+    assert code == 0, err
+    with open(root / "results" / "result.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["app"] for r in rows} == {"com.alpha.app", "com.beta.app"}
+    assert rows[0]["app"] == "com.alpha.app" and rows[0]["reviewCreatedVersion"] == "2.9.0"
+    (root / "reviewtui.toml").write_text((root / "reviewtui.toml").read_text().replace(
+        "min_group_size = 30", "min_group_size = 10"))
+    code, out, _ = run(capsys, "-w", str(root), "summary", "--json")
+    data = json.loads(out)
+    assert data["apps"] == ["com.alpha.app", "com.beta.app"] and data["min_group_size"] == 10
+    assert list(data["by_app_version"]) == ["com.alpha.app 2.9", "com.alpha.app 2.10", "com.beta.app 1.0",
+                                            "com.beta.app 1.1"]
+    assert {a: v["version"] for a, v in data["latest_by_app"].items()} == {"com.alpha.app": "2.10",
+                                                                           "com.beta.app": "1.1"}
+    code, out, _ = run(capsys, "-w", str(root), "report", "--app", "com.beta.app")
+    md = (root / "results" / "report.md").read_text(encoding="utf-8")
+    assert code == 0 and "40 reviews (app com.beta.app, all app versions)" in md and "latest version 1.1" in md

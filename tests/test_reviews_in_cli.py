@@ -1,0 +1,304 @@
+"""A team's own taxonomy, the files teams have and exports for training elsewhere, through the CLI:
+``init --categories/--taxonomy``, ``categories``, ``import --app/--sheet/--fill-missing-ids/
+--add-categories`` and folders, ``export --format/--out``. Every bad input: exit 2, one line,
+nothing written."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from reviewtui.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """Exit code, stdout (line wrapping undone unless it is JSON) and stderr of one command."""
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out if "--json" in argv else " ".join(out.out.split()), out.err
+
+
+def digest(root: Path) -> str:
+    """Everything a command could change: reviewtui.toml, the store's rows, versions/ and exports/."""
+    parts = [(root / "reviewtui.toml").read_text(encoding="utf-8")]
+    db = sqlite3.connect(root / "reviewtui.db")
+    for table in ("assets", "labels", "imports"):
+        parts.append(repr(db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()))
+    db.close()
+    for folder in ("versions", "exports"):
+        for p in sorted((root / folder).rglob("*")) if (root / folder).exists() else []:
+            parts.append(str(p.relative_to(root)) + (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def categories_of(root: Path) -> list[tuple[str, str, bool]]:
+    data = tomllib.loads((root / "reviewtui.toml").read_text(encoding="utf-8"))
+    return [(c["key"], c["name"], c["train"]) for c in data["categories"]]
+
+
+# --- init -------------------------------------------------------------------------------------------
+def test_init_with_categories_and_with_a_preset(tmp_path, capsys):
+    code, out, _ = run(capsys, "init", str(tmp_path / "a"), "--categories", "Bug report, Feature request, Praise, Other")
+    assert code == 0 and "Categories: Bug report, Feature request, Praise, Other (not trained)." in out
+    assert categories_of(tmp_path / "a") == [("BUG_REPORT", "Bug report", True), ("FEATURE_REQUEST", "Feature request", True),
+                                              ("PRAISE", "Praise", True), ("OTHER", "Other", False)]
+    code, out, _ = run(capsys, "init", str(tmp_path / "b"), "--taxonomy", str(ROOT / "data/taxonomies/app-review.toml"))
+    assert code == 0
+    keys = [k for k, _, _ in categories_of(tmp_path / "b")]
+    assert keys == ["BUG_REPORT", "FEATURE_REQUEST", "USER_EXPERIENCE", "RATING"]
+    data = tomllib.loads((tmp_path / "b" / "reviewtui.toml").read_text(encoding="utf-8"))
+    assert data["categories"][0]["examples"] and data["categories"][0]["description"]
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--categories", "Bug, bug"], "would both have the key BUG"),
+    (["--categories", " , "], "give at least one category name"),
+    (["--categories", "1st, Other"], "needs to start with a letter"),
+    (["--taxonomy", "no/such.toml"], "no such taxonomy file"),
+])
+def test_bad_init_creates_nothing(tmp_path, capsys, argv, expected):
+    code, out, err = run(capsys, "init", str(tmp_path / "ws"), *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert not (tmp_path / "ws").exists()
+
+
+def test_init_refuses_both_categories_and_taxonomy(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["init", str(tmp_path / "ws"), "--categories", "A, B", "--taxonomy", "x.toml"])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+    assert not (tmp_path / "ws").exists()
+
+
+# --- categories -------------------------------------------------------------------------------------
+@pytest.fixture
+def labeled(tmp_path, capsys):
+    """A workspace with the taxonomy Bug, Wish, Praise, Other and six labeled reviews."""
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "Bug, Wish, Praise, Other")[0] == 0
+    export = write_csv(tmp_path / "reviews.csv", ["reviewId", "content", "label"],
+                       [["r1", "it crashes", "Bug"], ["r2", "freezes on start", "bug"], ["r3", "add dark mode", "Wish"],
+                        ["r4", "love it", "Praise"], ["r5", "great", "praise"], ["r6", "meh", ""]])
+    assert run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")[0] == 0
+    return root
+
+
+def history(root: Path) -> list[tuple]:
+    db = sqlite3.connect(root / "reviewtui.db")
+    rows = db.execute("SELECT a.external_id, l.kind, l.category, l.note FROM labels l JOIN assets a "
+                      "ON a.id = l.asset_id ORDER BY l.id").fetchall()
+    db.close()
+    return rows
+
+
+def test_categories_list_add_rename_merge_remove(labeled, capsys):
+    root = str(labeled)
+    code, out, _ = run(capsys, "-w", root, "categories", "--json")
+    assert code == 0 and [(c["key"], c["labeled"]) for c in json.loads(out)] == \
+        [("BUG", 2), ("WISH", 1), ("PRAISE", 2), ("OTHER", 0)]
+    code, out, _ = run(capsys, "-w", root, "categories", "add", "Pricing", "--description", "price and plans",
+                       "--example", "too expensive", "--example", "the plan doubled")
+    assert code == 0 and "Added PRICING." in out
+    assert ("PRICING", "Pricing", True) in categories_of(labeled)
+    code, out, _ = run(capsys, "-w", root, "categories", "add", "Spam", "--no-train")
+    assert ("SPAM", "Spam", False) in categories_of(labeled)
+    before = history(labeled)
+    code, out, _ = run(capsys, "-w", root, "categories", "rename", "Bug", "Defect")
+    assert code == 0 and "Renamed BUG to DEFECT: 2 reviews relabeled with new label events" in out
+    after = history(labeled)
+    assert after[:len(before)] == before  # the history is never rewritten
+    assert after[len(before):] == [("r1", "label", "DEFECT", "renamed BUG to DEFECT"),
+                                   ("r2", "label", "DEFECT", "renamed BUG to DEFECT")]
+    code, out, _ = run(capsys, "-w", root, "categories", "merge", "Praise", "Wish", "--into", "Defect")
+    assert code == 0 and "Merged PRAISE, WISH into DEFECT: 3 reviews relabeled" in out
+    code, out, _ = run(capsys, "-w", root, "categories", "remove", "Spam")
+    assert code == 0 and "Removed SPAM." in out
+    assert [k for k, _, _ in categories_of(labeled)] == ["DEFECT", "OTHER", "PRICING"]
+    code, out, _ = run(capsys, "-w", root, "categories")
+    assert code == 0 and "DEFECT" in out and "price and plans" in out
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["add", "bug"], "the taxonomy already has BUG"),
+    (["rename", "Nope", "X"], "no category 'Nope'"),
+    (["rename", "Bug", "Wish"], "reviewtui categories merge BUG --into WISH"),
+    (["merge", "Bug", "--into", "Bug"], "cannot merge BUG into itself"),
+    (["remove", "Bug"], "2 reviews are labeled BUG"),
+])
+def test_bad_category_changes_write_nothing(labeled, capsys, argv, expected):
+    before = digest(labeled)
+    code, out, err = run(capsys, "-w", str(labeled), "categories", *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert digest(labeled) == before
+
+
+def test_renames_and_merges_are_refused_on_the_kili_backend(labeled, capsys):
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(labeled)
+    ws.config.update_section("backend", {"kind": "kili", "project_id": "proj-1"})
+    ws.close()
+    before = digest(labeled)
+    for argv in (["rename", "Bug", "Defect"], ["merge", "Wish", "--into", "Bug"]):
+        code, _, err = run(capsys, "-w", str(labeled), "categories", *argv)
+        assert code == 2 and "labels in Kili (project proj-1): its labels live in Kili" in err
+    assert digest(labeled) == before
+
+
+# --- import -----------------------------------------------------------------------------------------
+def test_unknown_labels_are_listed_and_refused_then_added(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "Bug report, Other")[0] == 0
+    export = write_csv(tmp_path / "appstore.csv", ["id", "content", "label"],
+                       [["1", "crash", "bug report"], ["2", "add x", "Feature Request"], ["3", "add y", "feature request"],
+                        ["4", "needs sync", "requirement"], ["5", "ok", "Bug Report"]])
+    before = digest(root)
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert code == 2 and err.count("\n") == 1
+    assert "2 labels not in the taxonomy (BUG_REPORT, OTHER): 'Feature Request' (2 rows), 'requirement' (1 row)" in err
+    assert "--add-categories" in err and digest(root) == before
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--add-categories")
+    assert code == 0, err
+    assert "Added categories from the labels: FEATURE_REQUEST, REQUIREMENT" in out
+    assert [k for k, _, _ in categories_of(root)] == ["BUG_REPORT", "OTHER", "FEATURE_REQUEST", "REQUIREMENT"]
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(root)
+    assert ws.store.counts_by_label() == {"FEATURE_REQUEST": 2, "BUG_REPORT": 2, "REQUIREMENT": 1}
+    ws.close()
+
+
+def test_add_categories_is_one_transaction_with_the_import(tmp_path, capsys, monkeypatch):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "Bug, Other")[0] == 0
+    export = write_csv(tmp_path / "x.csv", ["id", "content", "label"], [["1", "crash", "bug"], ["2", "wish", "Wish"]])
+    before = digest(root)
+    from reviewtui import config
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(config, "write_toml", broken)
+    with pytest.raises(OSError):
+        main(["-w", str(root), "import", str(export), "--label-col", "label", "--add-categories"])
+    assert digest(root) == before  # neither the reviews nor their labels went in
+
+
+def test_folders_apps_sheets_and_missing_ids(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root))[0] == 0
+    exports = tmp_path / "exports"
+    write_csv(exports / "com.alpha" / "reviews_1.csv", ["reviewId", "content", "score"], [["a1", "nice", 5], ["a2", "bad", 1]])
+    write_csv(exports / "com.beta" / "reviews_1.csv", ["reviewId", "content", "score"], [["b1", "ok", 3]])
+    (exports / "README.txt").write_text("exports of two apps", encoding="utf-8")
+    code, out, err = run(capsys, "-w", str(root), "import", str(exports))
+    assert code == 0, err
+    assert "com.alpha" in out and "com.beta" in out and "3 new reviews" in out
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    book.active.append(["nothing here"])
+    sheet = book.create_sheet("reviews")
+    sheet.append(["review_id", "content", "rating"])
+    sheet.append(["x1", "from excel", 4])
+    sheet.append(["", "no id in this row", 2])
+    book.save(tmp_path / "book.xlsx")
+    before = digest(root)
+    code, _, err = run(capsys, "-w", str(root), "import", str(tmp_path / "book.xlsx"), "--sheet", "reviews",
+                       "--app", "Mail")
+    assert code == 2 and "1 row with an empty id in column 'review_id'" in err and "--fill-missing-ids" in err
+    assert digest(root) == before
+    code, out, err = run(capsys, "-w", str(root), "import", str(tmp_path / "book.xlsx"), "--sheet", "reviews",
+                         "--app", "Mail", "--fill-missing-ids")
+    assert code == 0, err
+    assert "book.xlsx: 1 rows had an empty id; their ids were taken from their text" in out
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(root)
+    assert ws.store.counts_by_app() == {"Mail": 2, "com.alpha": 2, "com.beta": 1}
+    assert ws.store.get("x1").metadata == {"score": 4, "app": "Mail"}
+    ws.close()
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--add-categories"], "--add-categories adds the labels of --label-col"),
+    (["--app", " "], "--app needs a name"),
+    (["--sheet", "nope"], "no sheet 'nope'"),
+])
+def test_bad_import_options_write_nothing(tmp_path, capsys, argv, expected):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root))[0] == 0
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["reviewId", "content"])
+    book.active.append(["r1", "text"])
+    book.save(tmp_path / "b.xlsx")
+    before = digest(root)
+    code, out, err = run(capsys, "-w", str(root), "import", str(tmp_path / "b.xlsx"), *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert digest(root) == before
+
+
+def test_an_empty_folder_is_one_clear_error(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root))[0] == 0
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "-w", str(root), "import", str(tmp_path / "empty"))
+    assert code == 2 and "is a folder with no review files in it" in err
+
+
+# --- export by format -------------------------------------------------------------------------------
+def test_export_formats(labeled, tmp_path, capsys):
+    root = str(labeled)
+    code, out, _ = run(capsys, "-w", root, "export", "--format", "jsonl")
+    assert code == 0 and "Wrote versions/dataset-1.csv" in out
+    assert "Wrote dataset-1 as jsonl to exports/dataset-1.jsonl (5 rows; labels: BUG, WISH, PRAISE)" in out
+    lines = (labeled / "exports" / "dataset-1.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["label"] == "BUG" and json.loads(lines[0])["label_id"] == 0
+    code, out, _ = run(capsys, "-w", root, "export", "--format", "parquet")
+    assert code == 0 and "Nothing changed since dataset-1" in out and "exports/dataset-1.parquet" in out
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(labeled / "exports" / "dataset-1.parquet").num_rows == 5
+    code, out, _ = run(capsys, "-w", root, "export", "--format", "jsonl")  # the same version again: rewritten
+    assert code == 0
+    code, out, _ = run(capsys, "-w", root, "export", "--out", str(tmp_path / "copy.csv"))
+    assert code == 0 and (tmp_path / "copy.csv").read_bytes() == (labeled / "versions" / "dataset-1.csv").read_bytes()
+    code, out, _ = run(capsys, "-w", root, "export", "--format", "hf", "--out", str(tmp_path / "hf"))
+    assert code == 0
+    from datasets import load_from_disk
+
+    ds = load_from_disk(str(tmp_path / "hf"))
+    assert ds.features["label"].names == ["BUG", "WISH", "PRAISE"] and len(ds) == 5
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--format", "xlsx"], "unknown export format 'xlsx': use one of csv, parquet, jsonl, hf"),
+    (["--format", "parquet", "--out", "EXISTING"], "already exists; choose another path"),
+])
+def test_bad_exports_write_nothing(labeled, tmp_path, capsys, argv, expected):
+    existing = tmp_path / "existing.parquet"
+    existing.write_bytes(b"mine")
+    argv = [str(existing) if a == "EXISTING" else a for a in argv]
+    before = digest(labeled)
+    code, out, err = run(capsys, "-w", str(labeled), "export", *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert digest(labeled) == before and existing.read_bytes() == b"mine"
