@@ -453,3 +453,17 @@ def test_below_cv_below_trials_are_scored_by_folds_and_the_best_is_trained_on_al
     assert card is not None and card.extra["evaluation"]["method"] == "cross-validation"
     assert card.splits["train"] == 60 and card.extra["tuning"]["best_trial"] == result.best_trial_id
     _assert_no_ray_left()
+
+
+def test_a_cross_validated_search_result_round_trips_through_json():
+    """A cancelled search's result is kept as JSON (a job's record) and read back to keep its best
+    trial: the evaluation settings that made it cross-validated come back as settings."""
+    import json
+
+    from reviewtui.modeling.tuning import SearchInputs, TuneResult, tune_result_from_dict, tune_result_to_dict
+    from reviewtui.settings import EvaluationSettings, ModelSettings, TrainingSettings
+
+    inputs = SearchInputs(label_keys=["A", "B"], model=ModelSettings(), training=TrainingSettings(), quick_C=1.0,
+                          trials=2, evaluation=EvaluationSettings(folds=2))
+    back = tune_result_from_dict(json.loads(json.dumps(tune_result_to_dict(TuneResult(inputs=inputs)))))
+    assert back.inputs.evaluation == EvaluationSettings(folds=2) and back.inputs.model == ModelSettings()

@@ -545,7 +545,9 @@ def tune_result_from_dict(data: dict[str, Any]) -> TuneResult:
     if data.get("inputs"):
         raw = dict(data["inputs"])
         inputs = SearchInputs(**{**raw, "model": ModelSettings(**raw["model"]),
-                                 "training": TrainingSettings(**raw["training"])})
+                                 "training": TrainingSettings(**raw["training"]),
+                                 "evaluation": EvaluationSettings(**raw["evaluation"]) if raw.get("evaluation")
+                                 else None})
     card = ModelCard.from_dict(data["card"]) if data.get("card") else None
     return TuneResult(trials, list(data.get("configs", [])), data.get("best_trial_id"),
                       dict(data.get("best_config") or {}), dict(data.get("best_metrics") or {}), card,
