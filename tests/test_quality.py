@@ -297,6 +297,19 @@ def test_author_stats_sessions_and_time_per_label(store):
     assert "model" not in [s.author for s in author_stats(store.label_history())]
 
 
+def test_a_sentiment_key_does_not_shorten_the_time_of_the_label_that_follows(store):
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(3)])
+    t = "2020-01-01T10:00:{:02d}.000+00:00"
+    store.add_label("0", "C", author="ann", at=t.format(0))
+    store.add_sentiment("1", "negative", author="ann", at=t.format(25))
+    store.add_label("1", "C", author="ann", at=t.format(30))      # 30 s for the review, not 5
+    store.add_label("2", "I", author="ann", at=t.format(40))      # 10 s
+    store.add_sentiment("2", "positive", author="ann", at=t.format(44))  # after its label: no label time
+    (ann,) = author_stats(store.label_history(), session_gap_s=600)
+    assert ann.labels == 3 and ann.timed_labels == 2 and ann.median_seconds_per_label == 20.0
+    assert ann.active_seconds == 44.0
+
+
 def test_version_stats_counts_and_transitions(store, tmp_path):
     tax = Taxonomy.default()
     versions = tmp_path / "versions"

@@ -7,7 +7,8 @@ drift a team watches between versions.
 Per author, from the store's label history (people's events only: sources human and kili):
 labels, skips, undos, confirmations, and time. **Time per label** is measured between
 consecutive events of the same author: the seconds from the author's previous event (label, skip,
-undo, confirm or status move) to a label. A gap longer than ``session_gap_s`` ends a session and
+undo, confirm or status move; a sentiment key pressed for the same review does not start the
+time) to a label. A gap longer than ``session_gap_s`` ends a session and
 is not counted (a break, a night), so the first event of each session has no time. The median
 of the labels' times is "median seconds per label"; "labels per hour" is the labels with a time
 divided by the author's active time (the sum of every counted gap, whatever the event), times 3600.
@@ -114,14 +115,19 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
         label_times: list[float] = []
         active = 0.0
         sessions = 1
+        anchor: Any = rows[0][0] if rows[0][1].kind != "sentiment" else None
         for (t_prev, _), (t, e) in zip(rows, rows[1:]):
             gap = (t - t_prev).total_seconds()
             if gap > session_gap_s:
                 sessions += 1
+                anchor = t if e.kind != "sentiment" else None
                 continue
             active += gap
-            if e.kind == "label":
-                label_times.append(gap)
+            if e.kind == "sentiment":
+                continue
+            if e.kind == "label" and anchor is not None:
+                label_times.append((t - anchor).total_seconds())
+            anchor = t
         per_hour = (len(label_times) / active * 3600.0) if active > 0 else None
         out.append(AuthorStats(author, kinds.count("label"), kinds.count("skip"), kinds.count("undo"),
                                kinds.count("confirm"), sessions, len(label_times),
