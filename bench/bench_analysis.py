@@ -28,47 +28,16 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import DATA, fintech_reviews, log, ROOT, write_section  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-DATA = (ROOT / ".." / "shared" / "data").resolve()
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
 START, END = "<!-- analysis:start -->", "<!-- analysis:end -->"
 PREVIOUS = ROOT / "bench" / "results" / "analysis.json"
 STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diversity")
 FIRST_RUN = "2026-11-28 17:32"  # the run whose sentiment figures predate their "at" field
 
 
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
 # --- 1. prediction throughput -----------------------------------------------------------------
-def fintech_reviews(n: int, seed: int = 0):
-    """``n`` cleaned reviews (ids, texts, metadata) sampled from play-store-fintech."""
-    import numpy as np
-
-    from reviewtui.ingest import read_reviews
-
-    ids, texts, meta = [], [], []
-    for f in sorted((DATA / "play-store-fintech").glob("*/app_reviews_*.csv")):
-        b = read_reviews(f)
-        ids += b.external_ids
-        texts += b.texts
-        meta += b.metadata
-    seen, uniq = set(), []
-    for i, e in enumerate(ids):
-        if e not in seen:
-            seen.add(e)
-            uniq.append(i)
-    pick = sorted(np.random.default_rng(seed).choice(uniq, size=min(n, len(uniq)), replace=False))
-    return [ids[i] for i in pick], [texts[i] for i in pick], [meta[i] for i in pick], len(uniq)
-
-
 def save_classifier(ws, name: str) -> Path:
     """A MiniLM sequence classifier (untrained head: throughput does not depend on the weights),
     saved with a model card as reviewtui train would."""
@@ -350,18 +319,6 @@ def kept_note(r: dict) -> str:
             if kept else "")
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
-    """Replace only the analysis section of BENCHMARKS.md (append it when absent)."""
-    from reviewtui.files import atomic_write_text
-
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in old and END in old:
-        new = old[:old.index(START)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    atomic_write_text(path, new)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reviews", type=int, default=10_000)
@@ -376,7 +333,7 @@ def main(argv=None) -> int:
     ap.add_argument("--render-only", action="store_true", help="rewrite the section from bench/results/analysis.json")
     args = ap.parse_args(argv)
     if args.render_only:
-        write_section(render(json.loads(PREVIOUS.read_text())))
+        write_section(render(json.loads(PREVIOUS.read_text())), START, END)
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="bench-analysis-"))
     results: dict = {}
@@ -415,7 +372,7 @@ def main(argv=None) -> int:
         if not args.no_write and results:
             PREVIOUS.parent.mkdir(exist_ok=True)
             PREVIOUS.write_text(json.dumps(results, indent=2, default=str))
-            write_section(render(results))
+            write_section(render(results), START, END)
         shutil.rmtree(tmp, ignore_errors=True)
     print(render(results))
     return 0

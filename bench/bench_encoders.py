@@ -33,20 +33,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import DATA, log, ROOT, write_section  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "medium-reviews" / "dataset-11.csv"
+DATASET11 = DATA / "medium-reviews" / "dataset-11.csv"
 LABELS = ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
 WORK = ROOT / "bench" / ".work" / "enc"
 START, END = "<!-- encoders:start -->", "<!-- encoders:end -->"
-
-
-def log(*args) -> None:
-    print(time.strftime("%H:%M:%S"), *args, flush=True)
 
 
 def split_metrics(y_true, y_pred) -> dict:
@@ -281,17 +274,6 @@ def section(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
-    from reviewtui.files import atomic_write_text
-
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in old and END in old:
-        new = old[:old.index(START)] + text.rstrip("\n") + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    atomic_write_text(path, new)
-
-
 PARTS = ("heads", "finetune-cv", "auto", "split64", "outer", "mpnet-fold")
 
 
@@ -328,7 +310,7 @@ def run_parts(parts: set[str], args: argparse.Namespace, folds: int, write: bool
         args.encoders_json.parent.mkdir(parents=True, exist_ok=True)
         args.encoders_json.write_text(json.dumps(results, indent=2, default=str))
         if write:
-            write_section(section(results))
+            write_section(section(results), START, END)
 
     if "heads" in parts:
         heads(df, split, results, folds)
@@ -353,7 +335,7 @@ def run_parts(parts: set[str], args: argparse.Namespace, folds: int, write: bool
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, default=DATASET11)
     ap.add_argument("--parts", default="heads,finetune-cv,auto,outer", help=f"comma-separated: {', '.join(PARTS)}")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--no-write", action="store_true")

@@ -37,22 +37,12 @@ import time
 import tomllib
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import DATA, log, ROOT, write_section  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-DATA = (ROOT / ".." / "shared" / "data").resolve()
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
 PRESET = ROOT / "data" / "taxonomies" / "medium.toml"
 START, END = "<!-- labeling:start -->", "<!-- labeling:end -->"
 RESULTS = ROOT / "bench" / "results" / "labeling.json"
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def preset():
@@ -562,18 +552,6 @@ def kept_note(r: dict) -> str:
     return f" Parts from an earlier run: {', '.join(kept)}." if kept else ""
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
-    """Replace only the labeling section of BENCHMARKS.md (append it when absent)."""
-    from reviewtui.files import atomic_write_text
-
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in old and END in old:
-        new = old[:old.index(START)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    atomic_write_text(path, new)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--demo-size", type=int, default=3000)
@@ -586,7 +564,7 @@ def main(argv=None) -> int:
     ap.add_argument("--render-only", action="store_true", help="rewrite the section from bench/results/labeling.json")
     args = ap.parse_args(argv)
     if args.render_only:
-        write_section(render(json.loads(RESULTS.read_text())))
+        write_section(render(json.loads(RESULTS.read_text())), START, END)
         return 0
     from reviewtui.modeling.embeddings import EmbeddingCache
 
@@ -633,7 +611,7 @@ def main(argv=None) -> int:
         if not args.no_write and len(results) > 3:
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(json.dumps(results, indent=2, default=str))
-            write_section(render(results))
+            write_section(render(results), START, END)
         shutil.rmtree(tmp, ignore_errors=True)
     print(render(results))
     return 0

@@ -40,19 +40,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import DATA, log, write_section  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "medium-reviews" / "dataset-11.csv"
+DATASET11 = DATA / "medium-reviews" / "dataset-11.csv"
 LABELS = ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
 START, END = "<!-- models:start -->", "<!-- models:end -->"
-
-
-def log(*args) -> None:
-    print(time.strftime("%H:%M:%S"), *args, flush=True)
 
 
 def metrics_of(y_true, y_pred) -> dict:
@@ -293,21 +286,9 @@ def section(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
-    from reviewtui.files import atomic_write_text
-
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in old and END in old:
-        new = old[:old.index(START)] + text.rstrip("\n") + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, new)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, default=DATASET11)
     ap.add_argument("--parts", default="quick,finetune,ensemble,tuned,asha",
                     help="comma-separated: quick, finetune, ensemble, tuned, asha; and the encoder parts: "
                          "heads, finetune-cv, auto, split64, outer, mpnet-fold")
@@ -363,7 +344,7 @@ def main(argv=None) -> int:
         if args.json:
             args.json.write_text(json.dumps(results, indent=2, default=str))
         if not args.no_write:
-            write_section(section(results))
+            write_section(section(results), START, END)
 
     if "quick" in parts:
         results["models"].append(evaluate(quick, df, split, args.folds if "quick" in cv_parts else 0))
@@ -406,7 +387,7 @@ def main(argv=None) -> int:
     if args.no_write:
         print(text)
     else:
-        write_section(text)
+        write_section(text, START, END)
         log("wrote the models section of docs/BENCHMARKS.md")
     return 0
 

@@ -45,15 +45,9 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import DATA, fintech_reviews, log, ROOT, write_section  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-DATA = (ROOT / ".." / "shared" / "data").resolve()
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
 START, END = "<!-- predict:start -->", "<!-- predict:end -->"
 RESULTS = ROOT / "bench" / "results" / "predict.json"
 
@@ -62,6 +56,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from transformers import pipeline
 from transformers.utils import logging
+
 logging.disable_progress_bar(); logging.set_verbosity_error()
 folder, texts_path, out_path = sys.argv[1:4]
 texts = json.load(open(texts_path))
@@ -69,10 +64,6 @@ pipe = pipeline("text-classification", model=folder, tokenizer=folder, device=-1
 labels = [pipe(t, truncation=True, max_length=128)[0]["label"] for t in texts]
 json.dump({"labels": labels, "seconds_inside": time.perf_counter() - t0}, open(out_path, "w"))
 '''
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def load() -> dict:
@@ -88,27 +79,6 @@ def quiet(before: dict, after: dict) -> bool:
 
 def child_env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-
-
-def fintech_reviews(n: int, seed: int = 0):
-    """``n`` cleaned reviews (ids, texts, metadata) sampled from play-store-fintech."""
-    import numpy as np
-
-    from reviewtui.ingest import read_reviews
-
-    ids, texts, meta = [], [], []
-    for f in sorted((DATA / "play-store-fintech").glob("*/app_reviews_*.csv")):
-        b = read_reviews(f)
-        ids += b.external_ids
-        texts += b.texts
-        meta += b.metadata
-    seen, uniq = set(), []
-    for i, e in enumerate(ids):
-        if e not in seen:
-            seen.add(e)
-            uniq.append(i)
-    pick = sorted(np.random.default_rng(seed).choice(uniq, size=min(n, len(uniq)), replace=False))
-    return [ids[i] for i in pick], [texts[i] for i in pick], [meta[i] for i in pick]
 
 
 def train_default_model(models_dir: Path, epochs: int | None = None) -> Path:
@@ -212,7 +182,7 @@ def bench_cpu(n: int, work: Path, model_dir: Path | None, epochs: int | None = N
 
     loads = {"before": load()}
     log(f"load before: {loads['before']}")
-    ids, texts, meta = fintech_reviews(n)
+    ids, texts, meta, _ = fintech_reviews(n)
     ws_path = work / "ws"
     ws = Workspace.init(ws_path)
     ws.store.add_assets([NewAsset(i, t, m) for i, t, m in zip(ids, texts, meta)])
@@ -330,7 +300,7 @@ def bench_ray(n: int, work: Path, model_dir: Path, cpus: int = 1) -> dict:
     from reviewtui.workspace import Workspace
 
     loads = {"before": load()}
-    ids, texts, meta = fintech_reviews(n, seed=1)
+    ids, texts, meta, _ = fintech_reviews(n, seed=1)
     ws = Workspace.init(work / "ray-ws")
     ws.store.add_assets([NewAsset(i, t, m) for i, t, m in zip(ids, texts, meta)])
     shutil.copytree(model_dir, ws.models_dir / model_dir.name)
@@ -422,15 +392,6 @@ def section(res: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
-    doc = path.read_text(encoding="utf-8")
-    if START in doc and END in doc:
-        doc = doc[:doc.index(START)] + text + doc[doc.index(END) + len(END):]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(doc, encoding="utf-8")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reviews", type=int, default=10_000)
@@ -463,7 +424,7 @@ def main(argv=None) -> int:
     if args.no_write:
         print(text)
     else:
-        write_section(text)
+        write_section(text, START, END)
         log("wrote the predict section of docs/BENCHMARKS.md")
     return 0
 

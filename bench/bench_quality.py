@@ -33,22 +33,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import DATA, log, ROOT, write_section  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-DATA = (ROOT / ".." / "shared" / "data").resolve()
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
 MEDIUM = DATA / "medium-reviews"
 START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 RESULTS = ROOT / "bench" / "results" / "quality.json"
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def version_rows(n: int) -> list[dict[str, str]]:
@@ -246,18 +236,6 @@ def render(r: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
-    """Replace only the quality section of BENCHMARKS.md (append it when absent)."""
-    from reviewtui.files import atomic_write_text
-
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in old and END in old:
-        new = old[:old.index(START)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    atomic_write_text(path, new)
-
-
 def main(argv=None) -> int:
     from importlib.metadata import version
 
@@ -281,7 +259,7 @@ def main(argv=None) -> int:
               "cleanlab": version("cleanlab"), "noise": noise, "corrections": corrections, "speed": speed}
     atomic_write_text(RESULTS, json.dumps(result, indent=2))
     text = render(result)
-    write_section(text)
+    write_section(text, START, END)
     print(text)
     return 0
 

@@ -14,27 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import DATA, log, ROOT  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "medium-reviews" / "dataset-11.csv"
-if not DATA.is_file():
-    DATA = Path("/work/shared/data/medium-reviews/dataset-11.csv")
+DATASET11 = DATA / "medium-reviews" / "dataset-11.csv"
 LABELS = ["SUBSCRIPTION", "CONTENT", "INTERFACE", "USER_EXPERIENCE"]
 #: (name, quick C) of the one-pass variants measured beside the saved default (C = [active_learning] C)
 VARIANTS = (("one-pass, C=1", 1.0), ("one-pass, C=0.1", 0.1))
-
-
-def log(*args) -> None:
-    print(time.strftime("%H:%M:%S"), *args, flush=True)
 
 
 def metrics_of(y_true, y_pred) -> dict:
@@ -44,7 +34,7 @@ def metrics_of(y_true, y_pred) -> dict:
             "f1_weighted": float(f1_score(y_true, y_pred, average="weighted", zero_division=0))}
 
 
-def load_frame(path: Path = DATA):
+def load_frame(path: Path = DATASET11):
     import pandas as pd
 
     from reviewtui.modeling.data import prepare_frame
