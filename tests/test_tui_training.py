@@ -85,12 +85,13 @@ async def test_a_asks_for_a_budget_and_fills_the_candidates_table(training_ws, t
         screen = app.screen
         await pilot.press("escape", "a")
         await pilot.pause()
+        assert app.screen.query_one("#prompt-input").value == "30m"  # [auto] budget_s
         await pilot.press("x", "y", "enter")  # not a duration: said, nothing started
         await settle(app, pilot)
-        assert any("is not a duration" in n for n in app.notes) and ws.jobs.list() == []
+        assert any("the budget '30mxy' is not a duration" in n for n in app.notes) and ws.jobs.list() == []
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press("1", "0", "m", "enter")
+        await pilot.press("ctrl+u", "1", "0", "m", "enter")
         await wait_until(pilot, lambda: screen.job is not None and screen.job.kind == "train", timeout=60)
         job = screen.job
         assert job.params["auto"] is True and job.params["budget_s"] == 600.0

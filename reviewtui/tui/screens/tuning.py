@@ -50,6 +50,20 @@ def _epoch(stamp: str | None) -> float | None:
         return None
 
 
+class BudgetDialog(PromptDialog):
+    """``a``'s question: the automatic choice's budget, filled in with [auto] budget_s."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__("Time budget for the automatic choice ([auto] budget_s unless changed)", "budget",
+                         ("30m", "1h", "90s"))
+        self.default = default
+
+    def on_mount(self) -> None:
+        field = self.query_one("#prompt-input", Input)
+        field.value = self.default
+        field.cursor_position = len(self.default)
+
+
 class TuningScreen(WorkspaceScreen):
     MODE = "tuning"
     AUTO_FOCUS = "#tune-trials"  # the form first: digits typed here are numbers, esc leaves the form
@@ -302,7 +316,7 @@ class TuningScreen(WorkspaceScreen):
         """a: the automatic choice of `reviewtui train --auto` (a job), within the budget asked for."""
         if self.busy():
             return
-        default = say.elapsed(self.ws.settings.auto.budget_s)
+        default = f"{self.ws.settings.auto.budget_s / 60:g}m"
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -312,13 +326,12 @@ class TuningScreen(WorkspaceScreen):
             try:
                 budget = parse_budget(text) if text.strip() else None
             except ReviewtuiError as exc:
-                self.error(str(exc))
+                self.error(str(exc).replace("--budget ", "the budget ", 1))
                 return
             self.set_state("starting the automatic choice in the background…")
             self.start_training({"auto": True, "budget_s": budget})
 
-        self.app.push_screen(PromptDialog(f"Budget for the automatic choice (enter: {default}, [auto] budget_s)",
-                                          "budget", ("30m", "1h", "90s")), chosen)
+        self.app.push_screen(BudgetDialog(default), chosen)
 
     @work(thread=True, exclusive=True, group="tune-start", exit_on_error=False)
     def start_training(self, params: dict[str, Any]) -> None:
