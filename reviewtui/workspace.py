@@ -661,6 +661,8 @@ class Workspace:
 
             if kind == "tune" and params.get("trials") is not None and int(params["trials"]) < 1:
                 raise ReviewtuiError(f"the number of trials must be at least 1, not {params['trials']}")
+            if kind == "train" and params.get("auto"):
+                self._check_auto_job(params)
             # a bad override is refused now, not by the job a moment later
             section = "tuning" if kind == "tune" else "training"
             with_overrides(getattr(self.settings, section), params.get(section), f"[{section}] (override)")
@@ -669,7 +671,8 @@ class Workspace:
             if not params.get("name"):
                 from reviewtui.modeling.card import default_model_name
 
-                base = "quick" if params.get("quick") else params.get("model") or self.settings.model.base
+                base = ("auto" if params.get("auto") else "quick" if params.get("quick")
+                        else params.get("model") or self.settings.model.base)
                 params["name"] = default_model_name(info.name, str(base))
             if (self.models_dir / params["name"]).exists() and not params.get("overwrite"):
                 raise ReviewtuiError(f"model {params['name']!r} already exists in {self.models_dir}: choose another "
@@ -698,6 +701,8 @@ class Workspace:
         """Do ``job``'s work in this process (what its runner calls): the method of its kind with
         its parameters. Returns that method's result (a ModelCard, TuneResult or PredictResult)."""
         params = dict(job.params)
+        if job.kind == "train" and params.pop("auto", False):
+            return self.train_auto(on_event=on_event, cancel=cancel, **params)
         if job.kind == "train":
             return self.train(on_event=on_event, cancel=cancel, **params)
         if job.kind == "tune":
@@ -711,6 +716,18 @@ class Workspace:
             result = tune_result_from_dict((source.result or {})["search"])
             return self.save_tuned(result, name=params.get("name"), on_event=on_event, cancel=cancel)
         raise ReviewtuiError(f"unknown job kind {job.kind!r}")
+
+    def _check_auto_job(self, params: dict[str, Any]) -> None:
+        """A ``train`` job with ``auto`` (``train --auto --detach``, the tuning screen's ``a``) takes
+        only version, name, budget_s and overwrite: the choice sets the rest itself."""
+        clash = sorted(set(params) - {"auto", "version", "name", "budget_s", "overwrite"})
+        if clash:
+            raise ReviewtuiError(f"an automatic choice sets the model and its training itself: leave out "
+                                 f"{', '.join(clash)} (set [auto] candidates and [evaluation] in reviewtui.toml)")
+        if params.get("budget_s") is not None and float(params["budget_s"]) <= 0:
+            raise ReviewtuiError(f"the budget of an automatic choice must be more than 0 seconds, not "
+                                 f"{params['budget_s']}: leave it out for [auto] budget_s "
+                                 f"({self.settings.auto.budget_s:g}s)")
 
     def model_history(self):
         """Every saved model's test metrics, ordered by dataset version (list of ModelRow)."""

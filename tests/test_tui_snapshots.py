@@ -83,6 +83,41 @@ def test_tuning_with_trials(snap_compare, snap_ws):
     assert snap_compare(app_for(snap_ws, "tuning"), terminal_size=SIZE, run_before=feed)
 
 
+def test_training_with_candidates_and_an_epoch_bar(snap_compare, snap_ws):
+    """The tuning screen following an automatic-choice job (`a`): the candidates' rows (one skipped,
+    one done, one running) and the running fine-tune's epoch bar, from the job's journal."""
+    from reviewtui.events import EpochProgress, TrialUpdate
+    from reviewtui.jobs import Job
+    from reviewtui.tui.messages import CoreEvent, JobAttached
+
+    def update(key, status, description, folds=0, mean=None, std=None, seconds=0.0, error=None):
+        metrics = {**(mean or {}), **{f"{k}_std": v for k, v in (std or {}).items()}}
+        return TrialUpdate(key, status, {"candidate": key, "description": description}, folds, metrics, seconds,
+                           error=error)
+
+    events = [
+        update("head:mpnet", "STOPPED", "mpnet head", error="mpnet is not installed (reviewtui models add mpnet)"),
+        update("quick", "TERMINATED", "minilm embeddings + logistic regression (C=10)", 5,
+               {"accuracy": 0.821, "f1_macro": 0.802}, {"accuracy": 0.031, "f1_macro": 0.028}, 4.0),
+        update("finetune:minilm", "RUNNING", "minilm fine-tune (≤6 epochs, lr 0.0001)"),
+        update("finetune:minilm", "RUNNING", "", 2, seconds=95.0),
+        EpochProgress("cv 3/5 finetune:minilm", 2, 6, 9, 14, 31.5, 12.0),
+    ]
+    job = Job("5eed0a17", "train", "train auto=True budget_s=1800.0", {"auto": True, "budget_s": 1800.0},
+              ["models/v1-auto"], state="running", folder=ROOT / "jobs" / "5eed0a17")
+
+    async def feed(pilot) -> None:
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.post_message(JobAttached(job))
+        await pilot.pause()
+        for event in events:
+            screen.post_message(CoreEvent(event, "tune"))
+            await pilot.pause()
+
+    assert snap_compare(app_for(snap_ws, "tuning"), terminal_size=SIZE, run_before=feed)
+
+
 def test_labeling_with_a_sentiment(snap_compare, snap_ws):
     async def positive(pilot) -> None:
         await settle(pilot)

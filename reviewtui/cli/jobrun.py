@@ -32,6 +32,9 @@ def result_data(kind: str, result: Any) -> dict[str, Any]:
         from reviewtui.modeling.tuning import tune_result_to_dict
 
         return {**render.tune_json(result), "search": tune_result_to_dict(result)}
+    if kind == "train" and isinstance(result, tuple):  # train --auto: (Selection, ModelCard)
+        selection, card = result
+        return {"model": card.to_dict(), "selection": selection.table()}
     if kind in ("train", "keep"):
         return {"model": result.to_dict()}
     if kind == "predict":

@@ -52,6 +52,11 @@ def follow(args: argparse.Namespace) -> int:
     if job.kind == "tune":
         board = TrialBoard(int(job.params.get("trials") or ws.settings.tuning.trials))
         ended = follow_job(ws.jobs, job, board, live_board=board)
+    elif job.kind == "train" and job.params.get("auto"):  # the candidates' comparison, live
+        from reviewtui.cli.choice import CandidateBoard
+
+        auto = CandidateBoard(job.params.get("budget_s") or ws.settings.auto.budget_s, ws.settings.evaluation.metric)
+        ended = follow_job(ws.jobs, job, auto, live_board=auto)  # type: ignore[arg-type]
     else:
         with ProgressSink() as sink:
             ended = follow_job(ws.jobs, job, sink)

@@ -52,10 +52,12 @@ def cmd_train_auto(args: argparse.Namespace) -> int:
     if clash:
         raise ReviewtuiError(f"--auto chooses the model itself: leave out {', '.join(clash)} (set [auto] "
                              "candidates and [evaluation] in reviewtui.toml instead)")
-    if getattr(args, "detach", False):
-        raise ReviewtuiError("train --auto runs in this terminal (its live comparison is the point): leave out "
-                             "--detach")
     budget = parse_budget(args.budget) if args.budget else None
+    if getattr(args, "detach", False):
+        from reviewtui.cli.commands.jobs import detach
+
+        return detach(args, "train", auto=True, budget_s=budget, version=version_name(args.version), name=args.name,
+                      overwrite=args.overwrite or None)
     ws = open_workspace(args)
     board = CandidateBoard(budget if budget is not None else ws.settings.auto.budget_s, ws.settings.evaluation.metric)
     selection, card = run_search(board, lambda cancel: ws.train_auto(

@@ -8,6 +8,12 @@ trial whose best report scores highest is starred, a progress bar counts finishe
 GPU panel shows utilisation and memory per device when there is a GPU. A finished search retrains
 and saves its best trial; after a cancelled one, k keeps the best finished trial the same way (a
 job too; ctrl+x stops it). Ray and torch load only in the job's own process.
+
+t trains the [model] base as ``reviewtui train`` does, a makes the automatic choice of ``reviewtui
+train --auto`` (it asks for the budget, [auto] budget_s by default); both run as background ``train``
+jobs. While one runs, the candidates' comparison takes the trial table's place (one row per candidate,
+filled in as each is cross-validated) and a bar follows each training epoch (steps, samples/s, time
+left); its end shows the saved model. Opening the screen reattaches to the newest job of either kind.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from textual.widgets import Input, Label, ProgressBar, Static
 
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import Notice, Progress, TrialUpdate
+from reviewtui.events import EpochProgress, Notice, Progress, TrialUpdate
 from reviewtui.tui.jobs import follow_job
 from reviewtui.tui.messages import CoreEvent, GpusProbed, JobAttached, JobDone, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.screens.dialogs import PromptDialog
+from reviewtui.tui.widgets.candidates import CandidateTable
 from reviewtui.tui.widgets.gpu import GpuPanel
 from reviewtui.tui.widgets.trials import TrialTable
 
@@ -42,6 +50,20 @@ def _epoch(stamp: str | None) -> float | None:
         return None
 
 
+class BudgetDialog(PromptDialog):
+    """``a``'s question: the automatic choice's budget, filled in with [auto] budget_s."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__("Time budget for the automatic choice ([auto] budget_s unless changed)", "budget",
+                         ("30m", "1h", "90s"))
+        self.default = default
+
+    def on_mount(self) -> None:
+        field = self.query_one("#prompt-input", Input)
+        field.value = self.default
+        field.cursor_position = len(self.default)
+
+
 class TuningScreen(WorkspaceScreen):
     MODE = "tuning"
     AUTO_FOCUS = "#tune-trials"  # the form first: digits typed here are numbers, esc leaves the form
@@ -49,6 +71,8 @@ class TuningScreen(WorkspaceScreen):
         Binding("ctrl+s", "start", "Start search", priority=True, id="tuning.start"),
         Binding("ctrl+x", "cancel", "Cancel search", priority=True, id="tuning.cancel"),
         Binding("k", "keep_best", "Keep best", id="tuning.keep_best"),
+        Binding("t", "train", "Train", id="tuning.train"),
+        Binding("a", "auto", "Auto train", id="tuning.auto"),
         Binding("escape", "focus_table", "Leave form", show=False, id="tuning.leave_form"),
     ]
 
@@ -81,14 +105,22 @@ class TuningScreen(WorkspaceScreen):
             yield progress
             yield Static("ready: edit the form (tab moves), ctrl+s starts the search, esc leaves the form",
                          id="tune-state", markup=False)
+        with Horizontal(id="epoch-progress-row"):
+            yield ProgressBar(total=None, show_eta=False, id="epoch-progress")
+            yield Static("", id="epoch-state", markup=False)
         table = TrialTable(id="tune-trials-table")
         table.border_title = "Trials (★ best so far)"
         yield table
+        candidates = CandidateTable(self.ws.settings.evaluation.metric, id="tune-candidates-table")
+        candidates.border_title = "Candidates (cross-validated; ★ best)"
+        yield candidates
         gpu = GpuPanel(id="tune-gpu")
         gpu.border_title = "GPU"
         yield gpu
 
     def on_mount(self) -> None:
+        self.query_one("#epoch-progress-row").display = False  # shown while a model trains
+        self.query_one(CandidateTable).display = False  # shown by t and a in place of the trials
         if getattr(self.app, "probe_gpus", True):
             self.probe_gpus()
         self.set_interval(1.0, self.tick)
@@ -96,8 +128,8 @@ class TuningScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="tune-start", exit_on_error=False)
     def reattach(self) -> None:
-        """Follow the newest search (or k's retraining) job, running or ended, if there is one."""
-        jobs = [j for j in self.ws.jobs.list() if j.kind in ("tune", "keep")]
+        """Follow the newest search, k's retraining or training (t, a) job, running or ended, if there is one."""
+        jobs = [j for j in self.ws.jobs.list() if j.kind in ("tune", "keep", "train")]
         running = [j for j in jobs if j.active]
         job = (running or jobs or [None])[-1]
         if job is not None:
@@ -142,7 +174,8 @@ class TuningScreen(WorkspaceScreen):
     def busy(self) -> bool:
         if not self.running:
             return False
-        what = "the best trial is being saved" if self.job.kind == "keep" else "a search is already running"
+        what = {"keep": "the best trial is being saved", "train": "a model is training"}.get(
+            self.job.kind, "a search is already running")
         self.notify(f"{what} (job {self.job.id}); ctrl+x cancels it", severity="warning")
         return True
 
@@ -181,7 +214,16 @@ class TuningScreen(WorkspaceScreen):
         job = message.job
         self.job = job
         self.started_at = _epoch(job.started or job.created)
-        if job.kind == "tune":
+        self.show_table("choice" if job.kind == "train" else "search")
+        self.query_one("#epoch-progress-row").display = False
+        if job.kind == "train":
+            self.cancelled_job = None
+            self.query_one(CandidateTable).reset()
+            self.budget_s = float(job.params.get("budget_s") or (self.ws.settings.auto.budget_s
+                                                                 if job.params.get("auto") else 0.0))
+            self.query_one("#tune-progress", ProgressBar).display = False
+            self.set_state(f"{'automatic choice' if job.params.get('auto') else 'training'} job {job.id}: {job.state}")
+        elif job.kind == "tune":
             self.cancelled_job = None
             self.query_one(TrialTable).reset()
             self.total_trials = int(job.params.get("trials") or self.ws.settings.tuning.trials)
@@ -202,6 +244,7 @@ class TuningScreen(WorkspaceScreen):
             self.error(str(exc))
             return
         self.set_state("cancelling: stopping the retraining…" if self.job.kind == "keep"
+                       else "cancelling: stopping the training…" if self.job.kind == "train"
                        else "cancelling: stopping the running trials…")
 
     @on(JobDone)
@@ -210,10 +253,14 @@ class TuningScreen(WorkspaceScreen):
         job = self.job = message.job
         self.started_at = None
         data = job.result or {}
+        self.query_one("#epoch-progress-row").display = False
         if job.state == "failed":
             self.query_one("#tune-progress", ProgressBar).display = False
             self.set_state(f"job {job.id} failed: {job.error}; ctrl+s starts another search")
             self.error(job.error or f"job {job.id} failed")
+            return
+        if job.kind == "train":
+            self.training_done(job)
             return
         if job.kind == "keep":
             self.query_one("#tune-progress", ProgressBar).display = False
@@ -252,8 +299,81 @@ class TuningScreen(WorkspaceScreen):
     def keep_best(self, job_id: str) -> None:
         follow_job(self, self.ws.start_job("keep", job=job_id), "tune")
 
+    # -- train (t) and the automatic choice (a), as train jobs ---------------------------------
+    def show_table(self, which: str) -> None:
+        """The trial table for a search, the candidates' comparison for t and a."""
+        self.query_one(TrialTable).display = which == "search"
+        self.query_one(CandidateTable).display = which != "search"
+
+    def action_train(self) -> None:
+        """t: train the [model] base and save it, scored as `reviewtui train` scores it (a job)."""
+        if self.busy():
+            return
+        self.set_state(f"starting the training of {self.ws.settings.model.base} in the background…")
+        self.start_training({})
+
+    def action_auto(self) -> None:
+        """a: the automatic choice of `reviewtui train --auto` (a job), within the budget asked for."""
+        if self.busy():
+            return
+        default = f"{self.ws.settings.auto.budget_s / 60:g}m"
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            from reviewtui.modeling.selection import parse_budget
+
+            try:
+                budget = parse_budget(text) if text.strip() else None
+            except ReviewtuiError as exc:
+                self.error(str(exc).replace("--budget ", "the budget ", 1))
+                return
+            self.set_state("starting the automatic choice in the background…")
+            self.start_training({"auto": True, "budget_s": budget})
+
+        self.app.push_screen(BudgetDialog(default), chosen)
+
+    @work(thread=True, exclusive=True, group="tune-start", exit_on_error=False)
+    def start_training(self, params: dict[str, Any]) -> None:
+        follow_job(self, self.ws.start_job("train", **params), "tune")
+
+    def training_done(self, job: Any) -> None:
+        """A train job's end: its comparison as saved, the saved model in the CLI's words."""
+        data = job.result or {}
+        card_data = data.get("model")
+        if not card_data:
+            self.set_state(f"training job {job.id} {job.state}: no model was saved; t trains, a chooses automatically")
+            return
+        from reviewtui.modeling.card import ModelCard
+
+        card = ModelCard.from_dict(card_data)
+        comparison = data.get("selection") or (card.extra or {}).get("selection")
+        if comparison:
+            self.query_one(CandidateTable).show_comparison(comparison)
+        lines = ([say.selection_sentence(data["selection"])] if data.get("selection") else []) + [
+            say.card_sentence(card), *say.evaluation_lines(card)]
+        self.set_state(" ".join(lines))
+        self.notify(say.card_sentence(card), title="Training", timeout=10, markup=False)
+        self.app.workspace_changed()  # type: ignore[attr-defined]
+
+    def show_epoch(self, event: EpochProgress) -> None:
+        self.query_one("#epoch-progress-row").display = True
+        self.query_one("#epoch-progress", ProgressBar).update(total=event.steps, progress=event.step)
+        self.query_one("#epoch-state", Static).update(say.epoch_progress_text(event))
+
     def tick(self) -> None:
         """Once a second: the elapsed time against the time budget (Ray Tune enforces it)."""
+        if self.started_at is not None and self.running and self.job.kind == "train":
+            spent = time.time() - self.started_at
+            budget = f" of a {say.elapsed(self.budget_s)} budget" if self.budget_s else ""
+            table = self.query_one(CandidateTable)
+            done = sum(1 for r in table.candidates.values() if r.get("status") not in ("running", "waiting"))
+            line = f"training {say.elapsed(spent)}{budget} · {done}/{len(table.candidates)} candidates scored"
+            if table.winner:
+                row = table.candidates[table.winner]
+                line += f" · best {table.winner} {say.spread(row.get('mean', {}), row.get('std', {}), table.metric)}"
+            self.set_state(("cancelling… " if self.job.cancel_requested else "") + line)
+            return
         if self.started_at is None or not self.running or self.job.kind != "tune":
             return
         spent = time.time() - self.started_at
@@ -270,7 +390,15 @@ class TuningScreen(WorkspaceScreen):
     @on(CoreEvent)
     def core_event(self, message: CoreEvent) -> None:
         event = message.event
-        if isinstance(event, TrialUpdate):
+        training = self.job is not None and self.job.kind == "train"
+        if isinstance(event, EpochProgress):
+            self.show_epoch(event)
+        elif isinstance(event, TrialUpdate) and training:
+            self.query_one(CandidateTable).upsert(event)
+        elif isinstance(event, Progress) and training:
+            if event.task not in ("train", "predict"):  # embedding: the epoch bar shows the training
+                self.set_state(f"{event.task} {event.done}/{event.total or '?'} {event.detail}".strip())
+        elif isinstance(event, TrialUpdate):
             self.query_one(TrialTable).upsert(event)
             if event.gpus:
                 self.query_one("#tune-gpu", GpuPanel).show_stats(event.gpus)
