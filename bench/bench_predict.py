@@ -73,8 +73,10 @@ def load() -> dict:
 
 
 def quiet(before: dict, after: dict) -> bool:
-    """True when the 1-minute load stayed under half the cores on both readings."""
-    return max(before["load1"], after["load1"]) < 0.5 * (before["cpus"] or 1)
+    """True when the 1-minute load was under half the cores before the part started and, after it,
+    not above what the part's own torch threads make (one runnable thread a core)."""
+    cpus = before["cpus"] or 1
+    return before["load1"] < 0.5 * cpus and after["load1"] <= cpus + 0.5
 
 
 def child_env() -> dict:
