@@ -18,19 +18,17 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
 import random
 import re
-import tempfile
 import uuid
 from array import array
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import atomic_output
 from reviewtui.store import LabelRow
 
 EXPORT_COLUMNS = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
@@ -596,7 +594,8 @@ def generate_demo(out_dir: Path, size: int = DEMO_SIZE, seed: int = DEMO_SEED) -
     keys = [(latest - s) * size + i for i, s in enumerate(seconds_of)]
     keys.sort()
     files = DemoFiles(out_dir / EXPORT_NAME, out_dir / ORACLE_NAME, size)
-    with _atomic_output(files.export_csv) as export, _atomic_output(files.oracle_csv) as oracle:
+    with atomic_output(files.export_csv, "wb", buffering=1 << 20) as export, \
+            atomic_output(files.oracle_csv, "wb", buffering=1 << 20) as oracle:
         export.write((",".join(EXPORT_COLUMNS) + "\n").encode("utf-8"))
         oracle.write((",".join(ORACLE_COLUMNS) + "\n").encode("utf-8"))
         for key in keys:
@@ -606,22 +605,6 @@ def generate_demo(out_dir: Path, size: int = DEMO_SIZE, seed: int = DEMO_SEED) -
             # a review id is a UUID: the CSV writer never quotes it, so it is the line's first 36 bytes
             oracle.write(line[:36] + b"," + CATEGORIES[label_of[i]].encode("ascii") + b"\n")
     return files
-
-
-@contextmanager
-def _atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A binary file written under a temporary name in the same folder, fsync'd and renamed to
-    ``path`` when the block ends without an error (removed when it raises)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cumulative(weights: tuple[float, ...]) -> list[float]:

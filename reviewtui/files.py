@@ -10,9 +10,10 @@ import csv
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import IO, Any, Iterable, Iterator, Sequence
 
 from reviewtui.errors import ReviewtuiError
 
@@ -21,22 +22,47 @@ ID_COLUMNS: tuple[str, ...] = ("reviewId", "review_id", "externalId", "external_
 
 
 # --- files -----------------------------------------------------------------------------------------
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temp file in the same folder and an atomic rename, so a
-    crash never leaves half a file. Creates the folder. Returns ``path``."""
+@contextmanager
+def atomic_output(path: str | Path, mode: str = "wb", **open_args: Any) -> Iterator[IO]:
+    """A file opened under a temporary name in ``path``'s folder (created if missing), flushed,
+    fsync'd and renamed to ``path`` when the block ends without an error, removed when it raises:
+    a crash never leaves half a file. ``mode`` and ``open_args`` go to :func:`open`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, mode, **open_args) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through :func:`atomic_output`. Returns ``path``."""
+    with atomic_output(path) as fh:
+        fh.write(data)
+    return Path(path)
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing, its folder too) for the block:
+    other processes taking the same lock wait."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

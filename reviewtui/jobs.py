@@ -32,14 +32,13 @@ import signal
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EpochProgress, Event, GpuStat, Notice, Progress, TrialUpdate
-from reviewtui.files import atomic_write_text, utc_now
+from reviewtui.files import atomic_write_text, file_lock, utc_now
 
 KINDS = ("train", "tune", "predict", "keep")
 ACTIVE = ("starting", "running")
@@ -249,18 +248,9 @@ class JobStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    @contextmanager
-    def _locked(self, name: str = ".lock") -> Iterator[None]:
-        import fcntl
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.folder / name, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def _locked(self, name: str = ".lock"):
+        """An exclusive lock on the jobs folder's ``name`` (claims are made under it)."""
+        return file_lock(self.folder / name)
 
     def _read(self, folder: Path) -> Job | None:
         try:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from reviewtui.files import atomic_output
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,20 +40,11 @@ def write_csv_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[
     temporary file in the same folder, fsync'd and renamed: a million rows never sit in memory as
     one string); returns ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow([safe_cell(str(h)) for h in header])
-            for row in rows:
-                w.writerow([safe_cell(v) for v in row])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, "w", encoding="utf-8", newline="", buffering=1 << 20) as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow([safe_cell(str(h)) for h in header])
+        for row in rows:
+            w.writerow([safe_cell(v) for v in row])
     return path
 
 

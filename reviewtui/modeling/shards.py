@@ -24,13 +24,13 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from reviewtui.files import atomic_output, file_lock
 
 INDEX_NAME = "index.json"
 LOCK_NAME = "index.lock"
@@ -198,18 +198,9 @@ class ShardedVectors:
         return out
 
     # -- writing -------------------------------------------------------------------------------
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        import fcntl
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def _locked(self):
+        """The folder's lock: one writer at a time changes the shards and the index."""
+        return file_lock(self.folder / LOCK_NAME)
 
     def _new_name(self) -> str:
         self._seq += 1
@@ -217,16 +208,8 @@ class ShardedVectors:
 
     def _write_array(self, path: Path, array: np.ndarray) -> None:
         """``array`` as a .npy at ``path``: written to a temporary name, fsync'd, renamed."""
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.lib.format.write_array(fh, np.ascontiguousarray(array), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(path) as fh:
+            np.lib.format.write_array(fh, np.ascontiguousarray(array), allow_pickle=False)
 
     def _write_shard(self, keys: np.ndarray, vecs: np.ndarray) -> Shard:
         name = self._new_name()
@@ -238,16 +221,8 @@ class ShardedVectors:
     def _write_index(self, shards: Sequence[Shard], dim: int | None) -> None:
         data = {"format": FORMAT, "dtype": VEC_DTYPE.name, "dim": dim,
                 "shards": [{"name": s.name, "rows": s.rows} for s in shards]}
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{INDEX_NAME}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.index_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(self.index_path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
         _fsync_dir(self.folder)
 
     def append(self, keys: np.ndarray, vecs: np.ndarray) -> int:
