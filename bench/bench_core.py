@@ -278,7 +278,7 @@ def render_inputs(res: dict, args: argparse.Namespace, total_s: float) -> tuple[
         "## Core: reading formats and collecting (`bench/bench_core.py --only formats,collect`)",
         "",
         f"Run {now} on {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs "
-        f"(shared with other work, so expect noise); demo corpus of {args.size:,} reviews (seed {args.seed}); "
+        f"({machine_load()}); demo corpus of {args.size:,} reviews (seed {args.seed}); "
         f"median of {args.repeat} runs; whole run {total_s:.0f} s.",
         "",
         "| measure | reviewtui | baseline (same run) | ratio | goal | met |",
@@ -323,7 +323,7 @@ def render(res: dict, args: argparse.Namespace, total_s: float) -> tuple[str, li
         "## Core: import, export, diff, status (`bench/bench_core.py`)",
         "",
         f"Run {now} on {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs "
-        f"(shared with other work, so expect noise); demo corpus of {args.size:,} reviews (seed {args.seed}); "
+        f"({machine_load()}); demo corpus of {args.size:,} reviews (seed {args.seed}); "
         f"median of {args.repeat} runs ({args.runs} for cold starts); whole bench {total_s:.0f} s.",
         "",
         "| measure | reviewtui | baseline (same run) | ratio | goal | met |",
@@ -347,6 +347,14 @@ def render(res: dict, args: argparse.Namespace, total_s: float) -> tuple[str, li
         END,
     ]
     return "\n".join(lines) + "\n", table
+
+
+def machine_load() -> str:
+    """How busy the machine was when the section was written, in words."""
+    load1 = os.getloadavg()[0]
+    if load1 <= 0.75 * (os.cpu_count() or 1):
+        return f"nothing else running: 1-minute load average {load1:.2f}"
+    return f"shared with other work, 1-minute load average {load1:.2f}, so expect noise"
 
 
 def write_section(section: str, start: str = START, end: str = END) -> None:
