@@ -31,18 +31,44 @@ RAY = Path(sys.executable).with_name("ray")
 pytestmark = pytest.mark.slow
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports, none handed out before in this module.
+
+    All n sockets are held open together while the ports are picked, so the kernel cannot give the
+    same port twice (asking one at a time can: Ray refuses a port list with a repeat in it)."""
+    ports: list[int] = []
+    held: list[socket.socket] = []
+    try:
+        while len(ports) < n:
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                ports.append(port)
+    finally:
+        for s in held:
+            s.close()
+    return ports
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def node_ports() -> list[str]:
-    """Explicit free ports for one node, so it never meets another Ray on this machine."""
-    return ["--node-manager-port", str(free_port()), "--object-manager-port", str(free_port()),
-            "--metrics-export-port", str(free_port()), "--runtime-env-agent-port", str(free_port()),
-            "--dashboard-agent-grpc-port", str(free_port()), "--dashboard-agent-listen-port", str(free_port()),
-            "--worker-port-list", ",".join(str(free_port()) for _ in range(40))]
+    """Explicit free ports for one node, all distinct, so it never meets another Ray on this machine."""
+    named = ["--node-manager-port", "--object-manager-port", "--metrics-export-port", "--runtime-env-agent-port",
+             "--dashboard-agent-grpc-port", "--dashboard-agent-listen-port"]
+    ports = free_ports(len(named) + 40)
+    args: list[str] = []
+    for flag, port in zip(named, ports):
+        args += [flag, str(port)]
+    return [*args, "--worker-port-list", ",".join(str(p) for p in ports[len(named):])]
 
 
 def reachable(port: int) -> bool:
