@@ -132,3 +132,15 @@ def test_the_front_ends_use_no_private_textual_attribute():
                  for p in sorted((ROOT / folder).rglob("*.py"))
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if private.search(line)]
     assert offenders == []
+
+
+def test_status_loads_not_even_numpy(tmp_path):
+    """`reviewtui status` reads counts and the stop signal; numpy alone costs it a tenth of a second."""
+    build_workspace(tmp_path / "ws").close()
+    ws = str(tmp_path / "ws")
+    code = ("import contextlib, io, json, sys\n"
+            "from reviewtui.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    codes = [main(['-w', {ws!r}, 'status']), main(['-w', {ws!r}, 'status', '--json'])]\n"
+            "print(json.dumps([codes, 'numpy' in sys.modules]))")
+    assert run_python(code) == [[0, 0], False]

@@ -29,13 +29,14 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import utc_now
 from reviewtui.settings import ActiveLearningSettings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULTS = ActiveLearningSettings()
 
@@ -49,6 +50,8 @@ SPARK = "▁▂▃▄▅▆▇█"
 def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
     """Cohen's kappa between two label sequences of equal length. Two identical constant sequences
     agree perfectly (1.0; sklearn gives nan there); an empty pair gives 1.0."""
+    import numpy as np
+
     a, b = list(a), list(b)
     if len(a) != len(b):
         raise ValueError(f"kappa needs two sequences of one length, got {len(a)} and {len(b)}")
@@ -64,6 +67,8 @@ def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
 
 def mean_uncertainty(proba: np.ndarray) -> float:
     """Mean of 1 - top probability over the rows (0 for no rows)."""
+    import numpy as np
+
     p = np.asarray(proba, dtype=np.float64)
     return float((1.0 - p.max(axis=1)).mean()) if len(p) else 0.0
 
@@ -83,6 +88,8 @@ def cross_validate(X: np.ndarray, y: Sequence[str], classes: Sequence[str], *, C
     """Out-of-fold predictions of the quick model (stratified ``folds``-fold, fewer when a category
     has fewer labels) scored as macro-F1 over the ``classes`` that have labels. None with fewer
     than ``min_labels`` labels or fewer than two categories (nothing to validate yet)."""
+    import numpy as np
+
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -209,6 +216,8 @@ class StopSignal:
 
 def choose_sample(ids: Sequence[str], size: int, seed: int = 0) -> list[str]:
     """A seeded sample of ``size`` of ``ids`` (all when fewer), in the given order."""
+    import numpy as np
+
     ids = list(ids)
     if len(ids) <= size:
         return ids
@@ -241,6 +250,8 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
     unlabeled, not skipped assets, seeded) on the first round and kept. ``embed`` maps texts to
     embeddings (an EmbeddingCache's ``embed``). Returns None, recording nothing, when the number of
     training labels has not changed since the last round (a refit on the same labels)."""
+    import numpy as np
+
     try:
         signal = load_signal(store, settings)
     except ReviewtuiError:  # an unreadable state: start again rather than never record a round
