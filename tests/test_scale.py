@@ -193,6 +193,77 @@ def test_the_store_keeps_column_batches_like_new_assets(tmp_path):
         b.add_assets(AssetColumns(["only one id"], TRICKY[:2], ["{}", "{}"]))
 
 
+def index_sql(store: LocalStore) -> list[tuple[str, str]]:
+    return store._read("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'assets' ORDER BY name")
+
+
+def test_a_large_insert_builds_the_indexes_afresh_and_leaves_them_as_they_were(tmp_path, monkeypatch):
+    import reviewtui.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 20)
+    small = LocalStore(tmp_path / "small.db", create=True)  # below the threshold: indexes kept row by row
+    bulk = LocalStore(tmp_path / "bulk.db", create=True)
+    before = index_sql(bulk)
+    rows = [NewAsset(f"a{i}", f"review {i} about the app", {"score": i % 5 + 1, "app": "A", "app_version": "1.0",
+                                                            "at": f"2026-01-{i % 28 + 1:02d}"}) for i in range(60)]
+    dropped = []
+    bulk._db = _Spy(bulk._db, dropped)
+    bulk.import_batches([(rows[:30], "one", "x", 30), (rows[30:], "two", "y", 30)])
+    small.add_assets(rows[:10])
+    small.add_assets(rows[10:])
+    assert dropped, "the bulk path did not drop the indexes"
+    assert index_sql(bulk) == before == index_sql(small)
+    assert full_scans(bulk.query_plans()) == {}
+    for sql in ("SELECT json_extract(metadata, '$.score'), COUNT(*) FROM assets INDEXED BY assets_meta_score "
+                "GROUP BY 1", "SELECT status, COUNT(*) FROM assets INDEXED BY assets_queue GROUP BY 1",
+                "SELECT json_extract(metadata, '$.app'), COUNT(*) FROM assets INDEXED BY assets_app GROUP BY 1"):
+        assert bulk._read(sql) == small._read(sql)
+    assert bulk._read("PRAGMA integrity_check") == [("ok",)]
+    fts = "SELECT COUNT(*) FROM assets_fts WHERE assets_fts MATCH 'about'"
+    assert bulk._read(fts) == small._read(fts) == [(60,)]
+    # a second large batch into a table that now holds more than it adds keeps the indexes up to date
+    dropped.clear()
+    bulk.add_assets([NewAsset(f"b{i}", f"more {i}", {"score": 1}) for i in range(25)])
+    assert dropped == [] and bulk._read("PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_failed_large_insert_leaves_the_store_and_its_indexes_untouched(tmp_path, monkeypatch):
+    import reviewtui.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 5)
+    store = LocalStore(tmp_path / "s.db", create=True)
+    before = index_sql(store)
+    good = [NewAsset(f"a{i}", f"review {i}", {"score": 1}) for i in range(10)]
+    real, calls = LocalStore._insert_assets, []
+
+    def insert_then_fail(db, rows):  # the second file fails after the first went in, indexes dropped
+        calls.append(1)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(db, rows)
+
+    monkeypatch.setattr(LocalStore, "_insert_assets", staticmethod(insert_then_fail))
+    with pytest.raises(sqlite3.OperationalError):
+        store.import_batches([(good, "one", "x", 10), (good, "two", "y", 10)])
+    assert index_sql(store) == before
+    assert store._read("SELECT COUNT(*) FROM assets") == [(0,)] and store.imports() == []
+
+
+class _Spy:
+    """A connection that notes the DROP INDEX statements run through it."""
+
+    def __init__(self, db: sqlite3.Connection, dropped: list[str]) -> None:
+        self._db, self._dropped = db, dropped
+
+    def execute(self, sql, *args):
+        if str(sql).startswith("DROP INDEX"):
+            self._dropped.append(sql)
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
 def test_the_demo_generator_streams_the_same_bytes_for_the_same_seed(tmp_path):
     from reviewtui.demo import generate_demo
 
