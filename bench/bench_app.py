@@ -22,9 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from reviewtui.files import atomic_write_text  # noqa: E402
+from bench.common import write_section  # noqa: E402
 
-BENCH_FILE = REPO / "docs" / "BENCHMARKS.md"
 START, END = "<!-- app:start -->", "<!-- app:end -->"
 
 OURS = """
@@ -76,16 +75,6 @@ def measure(code: str, args: list[str], runs: int) -> tuple[float, list[str]]:
     return statistics.median(times[1:]), heavy
 
 
-def write_section(section: str) -> None:
-    text = BENCH_FILE.read_text(encoding="utf-8") if BENCH_FILE.exists() else "# reviewtui benchmarks\n"
-    block = f"{START}\n{section.strip()}\n{END}"
-    if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    atomic_write_text(BENCH_FILE, text)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--runs", type=int, default=5)
@@ -114,7 +103,7 @@ ML modules loaded by the first paint: {", ".join(heavy) or "none"}.
 """
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section(f"{START}\n{section.strip()}\n{END}", START, END)
     return 0
 
 

@@ -33,16 +33,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from reviewtui.files import atomic_write_text  # noqa: E402
+from bench.common import BENCHMARKS, write_section  # noqa: E402
 from reviewtui.demo import TRAINING, generate_demo, read_oracle  # noqa: E402
 from reviewtui.store import LabelRow  # noqa: E402
 from reviewtui.workspace import Workspace  # noqa: E402
 
-BENCH_FILE = REPO / "docs" / "BENCHMARKS.md"
 START, END = "<!-- core:start -->", "<!-- core:end -->"
 INPUTS_START, INPUTS_END = "<!-- core-inputs:start -->", "<!-- core-inputs:end -->"
 PARTS = ("core", "formats", "collect")
-HEADER = "# reviewtui benchmarks\n\nFigures written by the scripts in `bench/`; each bench owns its marked section.\n"
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:
@@ -357,18 +355,6 @@ def machine_load() -> str:
     return f"shared with other work, 1-minute load average {load1:.2f}, so expect noise"
 
 
-def write_section(section: str, start: str = START, end: str = END) -> None:
-    text = BENCH_FILE.read_text(encoding="utf-8") if BENCH_FILE.exists() else HEADER
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        after = rest.split(end, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    BENCH_FILE.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(BENCH_FILE, text)
-
-
 def print_table(title: str, table: list[tuple]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -429,14 +415,14 @@ def main(argv: list[str] | None = None) -> int:
         section, table = render(res, args, total_s)
         print_table(f"reviewtui core benchmarks ({args.size:,} reviews)", table)
         if not args.no_write:
-            write_section(section)
+            write_section(section, START, END)
     if inputs:
         section, table = render_inputs(inputs, args, total_s)
         print_table("reviewtui reading formats and collecting", table)
         if not args.no_write:
             write_section(section, INPUTS_START, INPUTS_END)
     if not args.no_write:
-        print(f"wrote {BENCH_FILE.relative_to(REPO)}")
+        print(f"wrote {BENCHMARKS.relative_to(REPO)}")
     return 0
 
 
