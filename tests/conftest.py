@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import secrets
+import signal
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # process out of the next cluster it starts or joins.
 os.environ.setdefault("RAY_AUTH_MODE", "token")
 os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+# The Ctrl-C tests need SIGINT as a terminal gives it. A suite started in the background of a
+# non-interactive shell (`make test &`, nohup) inherits it ignored, and Python and the commands the
+# tests start would keep it ignored; Python's own handler here is reset to the default in every
+# command the tests start, which then installs its own.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 PLAY_HEADER = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
                "reviewCreatedVersion", "at", "replyContent", "repliedAt"]
