@@ -91,6 +91,11 @@ def test_user_input_never_breaks_the_query(store):
     assert find(store, QueueFilter(search="can't")).ids == ["p1"]
     assert find(store, QueueFilter(search="sign-in")).ids == ["i1"]
     assert sorted(find(store, QueueFilter(search="crash*")).ids) == ["i1", "i2"]  # FTS5 syntax still works
+    # plain words find the words they begin (no stemmer: "crash" is in neither review as such)
+    assert sorted(find(store, QueueFilter(search="crash")).ids) == ["i1", "i2"]
+    assert find(store, QueueFilter(search="crash dark")).ids == ["i2"]  # every word must appear
+    assert find(store, QueueFilter(search='"crash"')).ids == []  # quoted: the exact word
+    assert fts_query("crash Dark") == '"crash"* AND "Dark"*' and fts_query("dark OR crash") == "dark OR crash"
     assert find(store, QueueFilter(search="paywall NOT membership")).ids == ["p1"]
     assert fts_query("   ") is None and plain_words('say "hi"') == '"say" AND """hi"""'
     with pytest.raises(ReviewtuiError, match="not a valid query"):

@@ -107,6 +107,9 @@ async def test_search_and_filters_narrow_the_queue_and_label_in_order(fixture_ws
         await settle(app, pilot)
         assert [a.external_id for a in screen.items] == [a.external_id for a in ws.queue(50)]
         assert "/ search" in text_of(screen, "#filter-line")
+        await pilot.press("slash", *"zzzqqq", "enter")  # nothing matches: says so, not "nothing left"
+        await settle(app, pilot)
+        assert screen.items == [] and "matches this search and filter" in text_of(screen, "#review-text")
 
 
 async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):

@@ -1,9 +1,12 @@
 """Finding what to label: full-text search and filters over the queue, and bulk labels.
 
 The search runs on the store's FTS5 index (``assets_fts``, kept in sync by triggers on every write
-to the assets). A query is FTS5 syntax when it parses as such (``paywall OR "free trial"``,
-``crash*``, ``dark NOT mode``); anything else — an apostrophe, a hyphen, an unbalanced quote — is
-searched as plain words that must all appear, so user input never raises an SQL error.
+to the assets). Plain words find the words they begin: ``crash`` finds crash, crashes and crashing,
+as people hunting a topic expect (the index has no stemmer, and a review rarely uses the word in
+the form typed); all the words must appear. A query with FTS5 syntax runs as written when it
+parses as such (``paywall OR "free trial"``, ``"crash"`` for the exact word, ``dark NOT mode``);
+anything else — an apostrophe, a hyphen, an unbalanced quote — is searched as plain words that
+must all appear, so user input never raises an SQL error.
 
 Filters narrow the same query: stars, app, app version (``4.5`` matches 4.5.x), date range,
 status, label, and — from the predictions stored with :meth:`LocalStore.set_predictions` after a
@@ -54,12 +57,21 @@ def plain_words(text: str) -> str:
     return " AND ".join('"' + p.replace('"', '""') + '"' for p in parts)
 
 
+#: Words only (letters and digits, any script), none of them an FTS5 operator: searched as prefixes.
+_WORDS = re.compile(r"^[^\W_]+(?:\s+[^\W_]+)*$")
+_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
+
+
 def fts_query(text: str | None) -> str | None:
-    """The FTS5 query to run for what the user typed: ``text`` itself when it is valid FTS5 syntax
-    with at least one word, else :func:`plain_words` of it; None for a blank search."""
+    """The FTS5 query to run for what the user typed: for plain words, each word as a prefix that
+    must appear (``crash pay`` -> ``"crash"* AND "pay"*``); else ``text`` itself when it is valid
+    FTS5 syntax with at least one word, else :func:`plain_words` of it; None for a blank search."""
     if text is None or not str(text).strip():
         return None
     text = str(text).strip()
+    words = text.split()
+    if _WORDS.match(text) and not _OPERATORS & set(words):
+        return " AND ".join(f'"{w}"*' for w in words)
     return text if _valid_fts(text) else (plain_words(text) or None)
 
 

@@ -158,6 +158,9 @@ class ReviewQueueScreen(WorkspaceScreen):
 
     def queue_end_text(self) -> str:
         """What the review pane says when the chosen queue has nothing (more) to show."""
+        if not self.in_review_queue and getattr(self, "filtered", False):
+            return ("No review left in the queue matches this search and filter.\n\n"
+                    "Press / to search for something else or f to change the filter (an empty one clears it).")
         if not self.in_review_queue:
             return ("Nothing left to label in the queue.\n\n"
                     "Press e to export a dataset version, 3 to diff versions, 4 to tune a model.")
