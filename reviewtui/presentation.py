@@ -492,8 +492,11 @@ def category_name(key: str | None, taxonomy: "Taxonomy | None") -> str:
         return str(key)
 
 
-def suggestion_source(source: str, labels: int, prior_weight: float) -> str:
-    """Where suggestions come from: ``Suggestions.source``/``labels``/``prior_weight``."""
+def suggestion_source(source: str, labels: int, prior_weight: float, from_names: bool = False) -> str:
+    """Where suggestions come from: ``Suggestions.source``/``labels``/``prior_weight``/``from_names``."""
+    if source == "zero-shot" and from_names:
+        return ("zero-shot from the category names only (no model yet); a description and examples per "
+                "category in reviewtui.toml make these better")
     if source == "zero-shot":
         return "zero-shot: from the categories' descriptions and examples (no model yet)"
     if source == "model":
@@ -501,8 +504,8 @@ def suggestion_source(source: str, labels: int, prior_weight: float) -> str:
         if prior_weight >= 0.005:
             text += f", zero-shot prior {prior_weight:.0%}"
         return text
-    return ("no suggestion yet: label reviews of two categories, or describe the categories in reviewtui.toml "
-            "(description, examples) for zero-shot suggestions")
+    return ("no suggestion yet: label reviews of two categories (zero-shot suggestions need two categories "
+            "to train and [active_learning] prior_labels above 0)")
 
 
 def stop_line(summary: Any) -> str:

@@ -1117,11 +1117,10 @@ class Workspace:
         return self._suggestions().cache
 
     def _loop_prior(self):
-        """The zero-shot prior of the suggestions (None when no category is described or
-        ``[active_learning] prior_labels`` is 0); nothing is embedded to know that."""
-        from reviewtui.loop.zeroshot import described
-
-        if self.settings.active_learning.prior_labels <= 0 or not described(self.taxonomy):
+        """The zero-shot prior of the suggestions (None with fewer than two training categories or
+        ``[active_learning] prior_labels`` = 0; from the names alone when no category is
+        described); nothing is embedded to know that."""
+        if self.settings.active_learning.prior_labels <= 0 or len(self.taxonomy.training_keys) < 2:
             return None
         return self._suggestions().prior
 

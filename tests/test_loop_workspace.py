@@ -63,9 +63,31 @@ def test_zero_shot_suggestions_and_first_batch_with_no_label(ws):
     assert ws.stop_summary().rounds == 0  # no model yet: no round
 
 
-def test_without_descriptions_the_queue_starts_by_coverage(tmp_path):
+def test_without_descriptions_the_names_suggest_until_the_first_model(tmp_path):
+    """A taxonomy of names only (`init --categories`): zero-shot from the names chooses the first
+    batch and makes the first suggestions, then steps aside once a model exists."""
     ws = build_workspace(tmp_path / "plain", versions=False)
     ws.config.update_section("model", {"max_length": 64})
+    assert not any(c.description or c.examples for c in ws.taxonomy)
+    ready = ws.prepare_suggestions()
+    assert ready.source == "zero-shot" and ready.from_names and ready.prior_weight == 1.0
+    sugg = ws.suggestions(["r00", "r01"])
+    assert sugg.source == "zero-shot" and set(sugg) == {"r00", "r01"}
+    batch = ws.queue_batch("margin", 4, apply=False)
+    assert batch.cold_start and batch.first == "zero-shot" and len(batch.items) == 4
+    label(ws, [f"r{i:02d}" for i in range(12)])
+    ready = ws.prepare_suggestions()
+    assert ready.source == "model" and ready.labels == 12 and ready.prior_weight == 0.0
+    prior = ws._loop_prior()
+    quick = ws.suggestions([f"r{i:02d}" for i in range(20, 30)])
+    assert prior.names_only and all(0.0 <= p <= 1.0 for _, p in quick.values())
+    ws.close()
+
+
+def test_with_the_prior_off_the_queue_starts_by_coverage(tmp_path):
+    ws = build_workspace(tmp_path / "plain", versions=False)
+    ws.config.update_section("model", {"max_length": 64})
+    ws.config.update_section("active_learning", {"prior_labels": 0})
     assert ws.prepare_suggestions().source == ""
     assert ws.suggestions(["r00"]) == {}
     batch = ws.queue_batch("margin", 4, apply=False)

@@ -11,7 +11,7 @@ import pytest
 from reviewtui.config import Config, Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.loop.zeroshot import (ZeroShotModel, blend, blend_weight, category_texts, quotas, zero_shot_batch,
-                                     zero_shot_for)
+                                     zero_shot_for, zero_shot_prior)
 from reviewtui.settings import ActiveLearningSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +108,24 @@ def test_no_descriptions_is_a_clear_error_and_no_prior(cache):
     items[1] = {k: v for k, v in items[1].items() if k not in ("description", "examples")}
     model = ZeroShotModel.fit(Taxonomy.from_list(items), cache.embed)
     assert model.missing == ("CONTENT",)
+
+
+def test_a_taxonomy_of_names_only_gets_a_prior_that_steps_aside_once_a_model_exists(cache):
+    tax = Taxonomy.default()  # names, no description or example
+    pool = ["the subscription costs too much", "great articles every day", "the font is tiny", "love it"]
+    prior = zero_shot_prior(tax, cache.embed, lambda: pool, ActiveLearningSettings())
+    assert prior is not None and prior.names_only
+    X = cache.embed(["i was charged twice for the membership", "the stories are badly written"])
+    p = prior.proba(X)
+    assert p.shape == (2, len(tax.training_keys)) and np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    assert ZeroShotModel.fit(tax, cache.embed, names_only=True).missing == tuple(tax.training_keys)
+    assert prior.weight(0) == 1.0 and prior.weight(1) == 0.0 and prior.weight(200) == 0.0
+    np.testing.assert_allclose(prior.combine(None, X, 0), p, rtol=1e-6)  # before a model: the names alone
+    quick = np.full((2, len(tax.training_keys)), 1.0 / len(tax.training_keys), dtype=np.float32)
+    np.testing.assert_allclose(prior.combine(quick, X, 12), quick)  # with one: the quick model alone
+    described = zero_shot_prior(preset(), cache.embed, lambda: pool, ActiveLearningSettings())
+    assert not described.names_only and 0.0 < described.weight(12) < 1.0  # descriptions blend on
+    assert zero_shot_prior(tax, cache.embed, lambda: pool, ActiveLearningSettings(prior_labels=0.0)) is None
 
 
 def test_blend_moves_from_the_prior_to_the_quick_model():

@@ -54,13 +54,16 @@ class Refit:
 class Suggestions(dict):
     """external id -> (label, probability), and where they come from: ``source`` is "model" (the
     quick model on ``labels`` training labels, blended with the prior at weight ``prior_weight``
-    while labels are few), "zero-shot" (no model yet: the prior alone) or "" (no suggestion)."""
+    while labels are few), "zero-shot" (no model yet: the prior alone) or "" (no suggestion).
+    ``from_names``: the prior knows the category names only (no description or example)."""
 
-    def __init__(self, items: Any = (), *, source: str = "", labels: int = 0, prior_weight: float = 0.0) -> None:
+    def __init__(self, items: Any = (), *, source: str = "", labels: int = 0, prior_weight: float = 0.0,
+                 from_names: bool = False) -> None:
         super().__init__(items)
         self.source = source
         self.labels = labels
         self.prior_weight = prior_weight
+        self.from_names = from_names
 
 
 class Suggester:
@@ -142,7 +145,8 @@ class Suggester:
             weight = self.prior.weight(len(self._fitted_on)) if self.prior is not None else 0.0
             return Suggestions(source="model", labels=len(self._fitted_on), prior_weight=weight)
         if self.prior is not None:
-            return Suggestions(source="zero-shot", labels=self._labels, prior_weight=1.0)
+            return Suggestions(source="zero-shot", labels=self._labels, prior_weight=1.0,
+                               from_names=bool(getattr(self.prior, "names_only", False)))
         return Suggestions(labels=self._labels)
 
     def take_refit(self) -> Refit | None:

@@ -2,7 +2,11 @@
 
 Each training category with a ``description`` or ``examples`` in the taxonomy gets a prototype:
 the normalised mean of the embeddings of "Name: description" and of each example (the category's
-name alone when it has neither). A review's score for a category is its cosine similarity with the
+name alone when it has neither). A taxonomy with no description or example at all (categories
+made with ``init --categories``) gets prototypes from the names alone: weaker (on dataset-11 the
+names give 0.45 accuracy where descriptions and examples give 0.68, against 0.41 for the
+majority class), so they choose the first batch and make the suggestions before the first model,
+and are not blended in once labels exist. A review's score for a category is its cosine similarity with the
 prototype, minus that category's mean similarity over the pool of reviews given at fit time
 (centering: some prototypes are closer to every review than others, and without it those
 categories swallow the predictions). Scores become probabilities by a softmax with a temperature;
@@ -68,15 +72,16 @@ class ZeroShotModel:
 
     @classmethod
     def fit(cls, taxonomy: Taxonomy, embed: EmbedFn, pool: np.ndarray | None = None, *,
-            temperature: float = DEFAULT_TEMPERATURE) -> "ZeroShotModel":
+            temperature: float = DEFAULT_TEMPERATURE, names_only: bool = False) -> "ZeroShotModel":
         """A model for ``taxonomy``'s training categories. ``embed`` turns texts into unit
         embeddings (an EmbeddingCache's ``embed``); ``pool`` (N, D) the embeddings of the reviews to
         centre on (the unlabeled pool). Raises ReviewtuiError when the taxonomy has fewer than two
-        training categories, or none of them has a description or examples."""
+        training categories, or none of them has a description or examples (unless ``names_only``:
+        then the names are the prototypes)."""
         keys = taxonomy.training_keys
         if len(keys) < 2:
             raise ReviewtuiError("zero-shot suggestions need at least two training categories in the taxonomy")
-        if not described(taxonomy):
+        if not described(taxonomy) and not names_only:
             raise ReviewtuiError(
                 "zero-shot suggestions need a description or examples for the categories: add "
                 '`description = "..."` and `examples = ["...", "..."]` to their [[categories]] tables in '
@@ -248,6 +253,8 @@ class ZeroShotPrior:
         self.embed = embed
         self.pool = pool
         self.settings = settings
+        # no description or example anywhere: the names alone, used only until the first model
+        self.names_only = not described(taxonomy)
         self.classes = list(taxonomy.training_keys)
         self._model: ZeroShotModel | None = None
         self._calibrated_on = -1
@@ -261,7 +268,8 @@ class ZeroShotPrior:
                 texts = list(self.pool())
                 X_pool = np.asarray(self.embed(texts), dtype=np.float32) if texts else None
                 self._model = ZeroShotModel.fit(self.taxonomy, self.embed, X_pool,
-                                                temperature=self.settings.zero_shot_temperature)
+                                                temperature=self.settings.zero_shot_temperature,
+                                                names_only=self.names_only)
             return self._model
 
     def update(self, X_labeled: np.ndarray, y_labeled: Sequence[str]) -> None:
@@ -277,11 +285,17 @@ class ZeroShotPrior:
         return self.model.proba_for(X, self.classes)
 
     def weight(self, n_labels: int) -> float:
-        """The prior's share of a suggestion after ``n_labels`` training labels (1 before a model)."""
+        """The prior's share of a suggestion after ``n_labels`` training labels (1 before a model;
+        0 with one for a prior from the names alone)."""
+        if self.names_only:
+            return 1.0 if n_labels <= 0 else 0.0
         return 1.0 - blend_weight(n_labels, self.settings.prior_labels)
 
     def combine(self, quick: np.ndarray | None, X: np.ndarray, n_labels: int) -> np.ndarray:
-        """The quick model's probabilities (None before it exists) blended with the prior's."""
+        """The quick model's probabilities (None before it exists) blended with the prior's (a
+        prior from the names alone leaves the quick model's as they are)."""
+        if self.names_only and quick is not None:
+            return np.asarray(quick, dtype=np.float32)
         return blend(quick, self.proba(X), n_labels, self.settings.prior_labels)
 
     def first_batch(self, proba: np.ndarray, X: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
@@ -291,9 +305,10 @@ class ZeroShotPrior:
 
 def zero_shot_prior(taxonomy: Taxonomy, embed: EmbedFn, pool: Callable[[], Sequence[str]],
                     settings: ActiveLearningSettings) -> ZeroShotPrior | None:
-    """The labeling loop's prior, or None when no training category has a description or
-    examples, the taxonomy has fewer than two training categories, or ``settings.prior_labels``
-    is 0 (the prior turned off). Nothing is embedded until it is first used."""
-    if settings.prior_labels <= 0 or not described(taxonomy) or len(taxonomy.training_keys) < 2:
+    """The labeling loop's prior, or None when the taxonomy has fewer than two training categories
+    or ``settings.prior_labels`` is 0 (the prior turned off). With no description or example in
+    the taxonomy it is a prior from the category names, used until the first model
+    (``names_only``). Nothing is embedded until it is first used."""
+    if settings.prior_labels <= 0 or len(taxonomy.training_keys) < 2:
         return None
     return ZeroShotPrior(taxonomy, embed, pool, settings)

@@ -108,7 +108,8 @@ class LoopControls(WorkspaceScreen):
         info = self.suggestion_info
         if info is None or not info.source:
             return ""
-        text = say.suggestion_source(info.source, info.labels, info.prior_weight)
+        text = say.suggestion_source(info.source, info.labels, info.prior_weight,
+                                     getattr(info, "from_names", False))
         return f"\n[i]{text}[/i]" if info.source == "zero-shot" else f"\n[dim]{text}[/dim]"
 
     # -- workers ----------------------------------------------------------------------------
