@@ -74,7 +74,7 @@ def test_without_descriptions_the_names_suggest_until_the_first_model(tmp_path):
     sugg = ws.suggestions(["r00", "r01"])
     assert sugg.source == "zero-shot" and set(sugg) == {"r00", "r01"}
     batch = ws.queue_batch("margin", 4, apply=False)
-    assert batch.cold_start and batch.first == "zero-shot" and len(batch.items) == 4
+    assert batch.cold_start and batch.first == "zero-shot (category names)" and len(batch.items) == 4
     label(ws, [f"r{i:02d}" for i in range(12)])
     ready = ws.prepare_suggestions()
     assert ready.source == "model" and ready.labels == 12 and ready.prior_weight == 0.0

@@ -255,6 +255,8 @@ class ZeroShotPrior:
         self.settings = settings
         # no description or example anywhere: the names alone, used only until the first model
         self.names_only = not described(taxonomy)
+        if self.names_only:
+            self.name = "zero-shot (category names)"  # how the first batch says it was chosen
         self.classes = list(taxonomy.training_keys)
         self._model: ZeroShotModel | None = None
         self._calibrated_on = -1
