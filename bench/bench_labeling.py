@@ -96,13 +96,16 @@ def zero_shot_accuracy(corpus, cache) -> dict:
     def strip(field: str) -> Taxonomy:
         return Taxonomy.from_list([{k: v for k, v in c.items() if k != field} for c in tax.to_list()])
 
+    names = Taxonomy.from_list([{k: v for k, v in c.items() if k not in ("description", "examples")}
+                                for c in tax.to_list()])
     variants = {"descriptions and examples, centred on the corpus (the default)": (tax, X),
                 "descriptions and examples, not centred": (tax, None),
                 "descriptions only, centred": (strip("examples"), X),
-                "examples only, centred": (strip("description"), X)}
+                "examples only, centred": (strip("description"), X),
+                "the names only, centred (a taxonomy without descriptions)": (names, X)}
     out = {}
     for name, (t, pool) in variants.items():
-        pred = ZeroShotModel.fit(t, cache.embed, pool).predict(X[idx])
+        pred = ZeroShotModel.fit(t, cache.embed, pool, names_only=t is names).predict(X[idx])
         out[name] = {"accuracy": float(accuracy_score(y, pred)),
                      "macro_f1": float(f1_score(y, pred, labels=keys, average="macro", zero_division=0))}
     return {"n": len(y), "majority_class": majority, "majority_accuracy": count / len(y), "variants": out}
@@ -110,6 +113,7 @@ def zero_shot_accuracy(corpus, cache) -> dict:
 
 def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -> dict:
     from reviewtui.loop.replay import replay
+    from reviewtui.config import Taxonomy
     from reviewtui.loop.zeroshot import ZeroShotModel
 
     tax = preset()
@@ -117,11 +121,17 @@ def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -
     configs = {"random first batch": dict(first="random"),
                "zero-shot first batch": dict(first="zeroshot"),
                "zero-shot first batch + prior (default loop)": dict(first="zeroshot", prior_labels=20.0, calibrate=True),
-               "random first batch + prior": dict(first="random", prior_labels=20.0, calibrate=True)}
+               "random first batch + prior": dict(first="random", prior_labels=20.0, calibrate=True),
+               # a taxonomy of names only: the names choose the first batch, no prior after it
+               "zero-shot first batch from the names only": dict(first="zeroshot", names_only=True)}
+    names = Taxonomy.from_list([{k: v for k, v in c.items() if k not in ("description", "examples")}
+                                for c in tax.to_list()])
     out: dict = {"rounds": rounds, "seeds": seeds, "batch": 10, "configs": {}}
     for name, kw in configs.items():
         t0 = time.perf_counter()
-        zs = ZeroShotModel.fit(tax, cache.embed, corpus["X"])
+        kw = dict(kw)
+        names_only = kw.pop("names_only", False)
+        zs = ZeroShotModel.fit(names if names_only else tax, cache.embed, corpus["X"], names_only=names_only)
         res = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy="margin", batch=10, rounds=rounds,
                      seeds=seeds, validate=False, **kw)
         curve = res.curve()
@@ -132,7 +142,7 @@ def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -
                  "f1_at": {str(n): f for n, f in curve if n in (10, 20, 30, 50, 100)},
                  "final_macro_f1": curve[-1][1], "seconds": time.perf_counter() - t0}
         if robustness:
-            zs = ZeroShotModel.fit(tax, cache.embed, corpus["X"])
+            zs = ZeroShotModel.fit(names if names_only else tax, cache.embed, corpus["X"], names_only=names_only)
             more = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy="margin", batch=10,
                           rounds=rounds, seeds=robustness, validate=False, **kw)
             entry["robust"] = {"seeds": robustness, "labels_to_95": more.labels_to_reach(0.95),
