@@ -312,3 +312,38 @@ async def test_the_seven_screens_tabs_fit_80_columns(fixture_ws):
         tabs = list(app.screen.query(".tab"))
         assert [str(t.render()).split()[0] for t in tabs] == [f"F{n}" for n in range(1, 8)]
         assert tabs[-1].region.right <= 80
+
+
+async def test_a_taxonomy_of_twelve_labels_with_any_category_from_the_list(tmp_path):
+    """The number keys reach nine categories; l picks any of them from a list, filtered by typing
+    (a number or a name), and the bulk dialog offers the same list."""
+    ws = build_workspace(tmp_path / "twelve", versions=False)
+    names = ["Login", "Payments", "Fees", "Support", "Performance", "Feature request", "Praise", "Ads",
+             "Security", "Card delivery", "Rewards", "Refunds", "Other"]
+    ws.config.set_categories([{"key": n.upper().replace(" ", "_"), "name": n, "train": n != "Other"} for n in names])
+    ws.config.update_section("active_learning", {"prior_labels": 0})  # no zero-shot: the keys only
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        panel = text_of(screen, "#categories")
+        assert "9 ■ Security" in panel and "l ■ Card delivery" in panel and "l ■ Other" in panel
+        first = screen.current.external_id
+        await pilot.press("l", *"refu", "enter")  # typed: the list keeps Refunds
+        await settle(app, pilot)
+        assert ws.store.get(first).label == "REFUNDS" and screen.current.external_id != first
+        second = screen.current.external_id
+        await pilot.press("l", "1", "0", "enter")  # an exact number: category 10
+        await settle(app, pilot)
+        assert ws.store.get(second).label == "CARD_DELIVERY"
+        third = screen.current.external_id
+        await pilot.press("l", "escape")  # cancelled: nothing labeled, same review
+        await settle(app, pilot)
+        assert ws.store.get(third).label is None and screen.current.external_id == third
+        await pilot.press("slash", *"zzzqqq OR the", "enter")
+        await settle(app, pilot)
+        await pilot.press("B", "l", *"rewa", "enter")
+        await settle(app, pilot)
+        assert "Rewards" in str(app.screen.query_one("#bulk-question").render())
+        await pilot.press("escape")
+        await settle(app, pilot)

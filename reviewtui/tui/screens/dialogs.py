@@ -57,3 +57,75 @@ class PromptDialog(ModalScreen["str | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class CategoryPicker(ModalScreen["str | None"]):
+    """Every category of the taxonomy, for labeling with one the number keys cannot reach (a
+    taxonomy of ten or more). Typing filters by number, name or key; up/down move; enter chooses
+    the highlighted one (dismisses with its key); escape cancels (None)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("down", "move(1)", "Next", show=False, id="picker.down"),
+        Binding("up", "move(-1)", "Previous", show=False, id="picker.up"),
+    ]
+
+    def __init__(self, question: str, categories: list[tuple[str, str]]) -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+        self.categories = categories  # (key, name) in taxonomy order: number n is categories[n - 1]
+        self.shown: list[tuple[int, str, str]] = [(n, k, name) for n, (k, name) in enumerate(categories, start=1)]
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+
+        with Vertical(classes="dialog-box", id="picker-box"):
+            yield Label(self.question, classes="dialog-question")
+            field = Input(placeholder="type a number or a name", id="picker-input")
+            field.cursor_blink = getattr(self.app, "cursor_blink", True)
+            yield field
+            yield OptionList(*self._options(), id="picker-list")
+            yield Label("up/down: move    enter: choose    escape: cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#picker-list").highlighted = 0 if self.shown else None
+
+    def _options(self) -> list[str]:
+        return [f"{n:>2}  {name}" for n, _, name in self.shown]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        text = event.value.strip().lower()
+        every = [(n, k, name) for n, (k, name) in enumerate(self.categories, start=1)]
+        if text.isdigit():
+            self.shown = [c for c in every if str(c[0]).startswith(text)]
+        else:
+            self.shown = [c for c in every if text in c[2].lower() or text in c[1].lower()]
+        options = self.query_one("#picker-list")
+        options.clear_options()
+        options.add_options(self._options())
+        options.highlighted = 0 if self.shown else None
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#picker-list")
+        if self.shown:
+            options.highlighted = ((options.highlighted or 0) + step) % len(self.shown)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if text.isdigit() and any(n == int(text) for n, _, _ in self.shown):  # an exact number wins
+            self.dismiss(next(k for n, k, _ in self.shown if n == int(text)))
+            return
+        index = self.query_one("#picker-list").highlighted
+        if index is None or not self.shown:
+            self.notify("no category matches", severity="warning")
+            return
+        self.dismiss(self.shown[index][1])
+
+    def on_option_list_option_selected(self, event) -> None:
+        event.stop()
+        self.dismiss(self.shown[event.option_index][1])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

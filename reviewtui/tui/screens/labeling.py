@@ -59,6 +59,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     BINDINGS = [
         *[Binding(str(n), f"label({n})", "Label" if n == 1 else f"Label with category {n}", show=n == 1, key_display="1-9", id=f"labeling.label{n}")
           for n in range(1, 10)],
+        Binding("l", "pick_category", "Any category", id="labeling.pick"),
         Binding("s", "skip", "Skip", id="labeling.skip"),
         Binding("u", "undo", "Undo", id="labeling.undo"),
         Binding("R", "send_to_review", "To review", id="labeling.review"),
@@ -244,8 +245,9 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     def categories_text(self, asset: Asset | None) -> Text:
         out = Text()
         suggested = self.suggestions.get(asset.external_id, ("", 0.0))[0] if asset else ""
-        for n, cat in enumerate(self.ws.taxonomy.categories[:9], start=1):
-            line = Text(f"{n} ", style="bold")
+        for n, cat in enumerate(self.ws.taxonomy.categories, start=1):
+            # the number keys reach the first nine; the others are chosen from the list (l)
+            line = Text(f"{n} ", style="bold") if n <= 9 else Text("l ", style="dim")
             line.append("■ ", style=cat.colour)
             style = "bold reverse" if asset is not None and asset.label == cat.key else ""
             line.append(cat.name, style=style)
@@ -259,7 +261,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             out.append(f"{key} ", style="bold")
             out.append(value[:3], style="bold reverse" if value == current else "")
         out.append("\n")
-        out.append("s skip · u undo · R review", style="dim")
+        out.append("s skip · u undo · R review · l any", style="dim")
         return out
 
     def suggestion_text(self, asset: Asset | None) -> str:
@@ -307,14 +309,34 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
                 for i in sorted(self.selected) if i < len(words)]
 
     def action_label(self, n: int) -> None:
-        asset = self.current
         categories = self.ws.taxonomy.categories
-        if asset is None:
+        if self.current is None:
             return
         if n > len(categories):
             self.notify(f"no category {n}: the taxonomy has {len(categories)}", severity="warning")
             return
-        key = categories[n - 1].key
+        self.label_with(categories[n - 1].key)
+
+    def action_pick_category(self) -> None:
+        """l: choose any category from a list (the number keys reach the first nine)."""
+        from reviewtui.tui.screens.dialogs import CategoryPicker
+
+        asset = self.current
+        if asset is None:
+            return
+
+        def chosen(key: str | None) -> None:
+            if key is not None and self.current is not None and self.current.external_id == asset.external_id:
+                self.label_with(key)
+
+        categories = [(c.key, c.name) for c in self.ws.taxonomy.categories]
+        self.app.push_screen(CategoryPicker("Label this review with which category?", categories), chosen)
+
+    def label_with(self, key: str) -> None:
+        """Label the current review with category ``key`` and go to the next one."""
+        asset = self.current
+        if asset is None:
+            return
         try:
             self.ws.label(asset.external_id, key, spans=self.spans(asset, key))
         except ReviewtuiError as exc:
