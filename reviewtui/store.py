@@ -410,9 +410,9 @@ def _bulk_indexes(db: sqlite3.Connection, adding: int, holding: int) -> Iterator
     """Inside a write transaction: for a large insert into a smaller table (``adding`` at least
     :data:`BULK_ROWS` and more than the ``holding`` rows already there), drop the secondary indexes
     of ``assets`` for the block and create them again after it, in the same transaction (an error
-    in the block undoes both with the rest). One sorted build is about three times faster than
-    keeping eight indexes up to date a row at a time: a million-review import spends a third less
-    time in the store. The unique index on external ids stays: it is what ignores known ids."""
+    in the block undoes both with the rest). Measured on a million demo reviews: the insert took
+    13.0 s keeping the seven indexes up to date a row at a time, and 4.7 s without them plus 5.7 s
+    to build them after it. The unique index on external ids stays: it is what ignores known ids."""
     if adding < BULK_ROWS or adding <= holding:
         yield
         return
