@@ -52,6 +52,14 @@ def preset():
         return Taxonomy.from_list(tomllib.load(fh)["categories"], where=str(PRESET))
 
 
+def names_only(tax):
+    """``tax`` without its descriptions and examples: a taxonomy made from names (`init --categories`)."""
+    from reviewtui.config import Taxonomy
+
+    return Taxonomy.from_list([{k: v for k, v in c.items() if k not in ("description", "examples")}
+                               for c in tax.to_list()])
+
+
 # --- corpora ------------------------------------------------------------------------------------
 def dataset11(cache):
     import csv
@@ -96,8 +104,7 @@ def zero_shot_accuracy(corpus, cache) -> dict:
     def strip(field: str) -> Taxonomy:
         return Taxonomy.from_list([{k: v for k, v in c.items() if k != field} for c in tax.to_list()])
 
-    names = Taxonomy.from_list([{k: v for k, v in c.items() if k not in ("description", "examples")}
-                                for c in tax.to_list()])
+    names = names_only(tax)
     variants = {"descriptions and examples, centred on the corpus (the default)": (tax, X),
                 "descriptions and examples, not centred": (tax, None),
                 "descriptions only, centred": (strip("examples"), X),
@@ -113,7 +120,6 @@ def zero_shot_accuracy(corpus, cache) -> dict:
 
 def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -> dict:
     from reviewtui.loop.replay import replay
-    from reviewtui.config import Taxonomy
     from reviewtui.loop.zeroshot import ZeroShotModel
 
     tax = preset()
@@ -124,14 +130,13 @@ def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -
                "random first batch + prior": dict(first="random", prior_labels=20.0, calibrate=True),
                # a taxonomy of names only: the names choose the first batch, no prior after it
                "zero-shot first batch from the names only": dict(first="zeroshot", names_only=True)}
-    names = Taxonomy.from_list([{k: v for k, v in c.items() if k not in ("description", "examples")}
-                                for c in tax.to_list()])
+    names = names_only(tax)
     out: dict = {"rounds": rounds, "seeds": seeds, "batch": 10, "configs": {}}
     for name, kw in configs.items():
         t0 = time.perf_counter()
         kw = dict(kw)
-        names_only = kw.pop("names_only", False)
-        zs = ZeroShotModel.fit(names if names_only else tax, cache.embed, corpus["X"], names_only=names_only)
+        from_names = kw.pop("names_only", False)
+        zs = ZeroShotModel.fit(names if from_names else tax, cache.embed, corpus["X"], names_only=from_names)
         res = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy="margin", batch=10, rounds=rounds,
                      seeds=seeds, validate=False, **kw)
         curve = res.curve()
@@ -142,7 +147,7 @@ def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -
                  "f1_at": {str(n): f for n, f in curve if n in (10, 20, 30, 50, 100)},
                  "final_macro_f1": curve[-1][1], "seconds": time.perf_counter() - t0}
         if robustness:
-            zs = ZeroShotModel.fit(names if names_only else tax, cache.embed, corpus["X"], names_only=names_only)
+            zs = ZeroShotModel.fit(names if from_names else tax, cache.embed, corpus["X"], names_only=from_names)
             more = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy="margin", batch=10,
                           rounds=rounds, seeds=robustness, validate=False, **kw)
             entry["robust"] = {"seeds": robustness, "labels_to_95": more.labels_to_reach(0.95),

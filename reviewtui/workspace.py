@@ -1120,9 +1120,9 @@ class Workspace:
         """The zero-shot prior of the suggestions (None with fewer than two training categories or
         ``[active_learning] prior_labels`` = 0; from the names alone when no category is
         described); nothing is embedded to know that."""
-        if self.settings.active_learning.prior_labels <= 0 or len(self.taxonomy.training_keys) < 2:
-            return None
-        return self._suggestions().prior
+        from reviewtui.loop.zeroshot import has_prior
+
+        return self._suggestions().prior if has_prior(self.taxonomy, self.settings.active_learning) else None
 
     def prepare_suggestions(self) -> "Suggestions":
         """Fit the quick model now when labels allow one (else the zero-shot prior when the

@@ -305,12 +305,16 @@ class ZeroShotPrior:
         return zero_shot_batch(proba, X, size, seed=seed)
 
 
+def has_prior(taxonomy: Taxonomy, settings: ActiveLearningSettings) -> bool:
+    """Whether the labeling loop has a zero-shot prior: two training categories or more, and
+    ``settings.prior_labels`` above 0 (described categories or not: names alone also make one)."""
+    return settings.prior_labels > 0 and len(taxonomy.training_keys) >= 2
+
+
 def zero_shot_prior(taxonomy: Taxonomy, embed: EmbedFn, pool: Callable[[], Sequence[str]],
                     settings: ActiveLearningSettings) -> ZeroShotPrior | None:
     """The labeling loop's prior, or None when the taxonomy has fewer than two training categories
     or ``settings.prior_labels`` is 0 (the prior turned off). With no description or example in
     the taxonomy it is a prior from the category names, used until the first model
     (``names_only``). Nothing is embedded until it is first used."""
-    if settings.prior_labels <= 0 or len(taxonomy.training_keys) < 2:
-        return None
-    return ZeroShotPrior(taxonomy, embed, pool, settings)
+    return ZeroShotPrior(taxonomy, embed, pool, settings) if has_prior(taxonomy, settings) else None

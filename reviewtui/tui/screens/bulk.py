@@ -50,7 +50,10 @@ class BulkLabelDialog(ModalScreen["str | None"]):
         if n > len(self.categories):
             self.notify(f"no category {n}: there are {len(self.categories)}", severity="warning")
             return
-        self.chosen = self.categories[n - 1][0]
+        self.choose(self.categories[n - 1][0])
+
+    def choose(self, key: str) -> None:
+        self.chosen = key
         self.query_one("#bulk-question", Label).update(self.question())
 
     def action_pick(self) -> None:
@@ -58,8 +61,7 @@ class BulkLabelDialog(ModalScreen["str | None"]):
 
         def chosen(key: str | None) -> None:
             if key is not None:
-                self.chosen = key
-                self.query_one("#bulk-question", Label).update(self.question())
+                self.choose(key)
 
         self.app.push_screen(CategoryPicker("Label them with which category?", self.categories), chosen)
 

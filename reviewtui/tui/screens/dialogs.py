@@ -74,7 +74,8 @@ class CategoryPicker(ModalScreen["str | None"]):
         super().__init__(classes="dialog")
         self.question = question
         self.categories = categories  # (key, name) in taxonomy order: number n is categories[n - 1]
-        self.shown: list[tuple[int, str, str]] = [(n, k, name) for n, (k, name) in enumerate(categories, start=1)]
+        self.every = [(n, k, name) for n, (k, name) in enumerate(categories, start=1)]
+        self.shown: list[tuple[int, str, str]] = list(self.every)
 
     def compose(self) -> ComposeResult:
         from textual.widgets import OptionList
@@ -96,11 +97,10 @@ class CategoryPicker(ModalScreen["str | None"]):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         text = event.value.strip().lower()
-        every = [(n, k, name) for n, (k, name) in enumerate(self.categories, start=1)]
         if text.isdigit():
-            self.shown = [c for c in every if str(c[0]).startswith(text)]
+            self.shown = [c for c in self.every if str(c[0]).startswith(text)]
         else:
-            self.shown = [c for c in every if text in c[2].lower() or text in c[1].lower()]
+            self.shown = [c for c in self.every if text in c[2].lower() or text in c[1].lower()]
         options = self.query_one("#picker-list")
         options.clear_options()
         options.add_options(self._options())
@@ -114,8 +114,9 @@ class CategoryPicker(ModalScreen["str | None"]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         text = event.value.strip()
-        if text.isdigit() and any(n == int(text) for n, _, _ in self.shown):  # an exact number wins
-            self.dismiss(next(k for n, k, _ in self.shown if n == int(text)))
+        exact = next((k for n, k, _ in self.shown if text.isdigit() and n == int(text)), None)
+        if exact is not None:  # an exact number wins over the highlighted one
+            self.dismiss(exact)
             return
         index = self.query_one("#picker-list").highlighted
         if index is None or not self.shown:

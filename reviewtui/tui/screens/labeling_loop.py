@@ -108,8 +108,7 @@ class LoopControls(WorkspaceScreen):
         info = self.suggestion_info
         if info is None or not info.source:
             return ""
-        text = say.suggestion_source(info.source, info.labels, info.prior_weight,
-                                     getattr(info, "from_names", False))
+        text = say.suggestion_source(info.source, info.labels, info.prior_weight, info.from_names)
         return f"\n[i]{text}[/i]" if info.source == "zero-shot" else f"\n[dim]{text}[/dim]"
 
     # -- workers ----------------------------------------------------------------------------
