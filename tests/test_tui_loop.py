@@ -337,9 +337,18 @@ async def test_a_taxonomy_of_twelve_labels_with_any_category_from_the_list(tmp_p
         await settle(app, pilot)
         assert ws.store.get(second).label == "CARD_DELIVERY"
         third = screen.current.external_id
-        await pilot.press("l", "escape")  # cancelled: nothing labeled, same review
+        await pilot.press("l", *"zzz", "enter")  # nothing matches: said, the list stays open
         await settle(app, pilot)
+        assert "no category matches" in app.notes and app.screen is not screen
+        await pilot.press("escape")  # cancelled: nothing labeled, same review
+        await settle(app, pilot)
+        assert app.screen is screen
         assert ws.store.get(third).label is None and screen.current.external_id == third
+        await pilot.press("l", *"99", "enter")  # a number past the last category: no match either
+        await settle(app, pilot)
+        assert app.notes.count("no category matches") == 2
+        await pilot.press("escape")
+        await settle(app, pilot)
         await pilot.press("slash", *"zzzqqq OR the", "enter")
         await settle(app, pilot)
         await pilot.press("B", "l", *"rewa", "enter")
