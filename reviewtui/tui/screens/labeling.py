@@ -261,7 +261,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             out.append(f"{key} ", style="bold")
             out.append(value[:3], style="bold reverse" if value == current else "")
         out.append("\n")
-        out.append("s skip · u undo · R review · l any", style="dim")
+        out.append("s skip · u undo · R review\nl any category", style="dim")  # two lines: the panel is narrow
         return out
 
     def suggestion_text(self, asset: Asset | None) -> str:
