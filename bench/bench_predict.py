@@ -83,9 +83,11 @@ def child_env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
 
 
-def train_default_model(models_dir: Path, epochs: int | None = None) -> Path:
+def train_default_model(models_dir: Path, epochs: int | None = None, check_texts=()) -> Path:
     """The model `reviewtui train` saves by default, trained on dataset-11 ([training] defaults;
-    ``epochs`` fewer for a quick look: throughput does not depend on them)."""
+    ``epochs`` fewer for a quick look: throughput does not depend on them); its faster precisions
+    are checked on the held-out rows and ``check_texts`` (the workspace's first reviews, as
+    ``Workspace.train`` does)."""
     import pandas as pd
 
     from reviewtui.modeling.finetune import train_model
@@ -97,7 +99,8 @@ def train_default_model(models_dir: Path, epochs: int | None = None) -> Path:
 
     training = TrainingSettings() if epochs is None else replace(TrainingSettings(), epochs=epochs)
     card = train_model(df, models_dir=models_dir, label_keys=labels, model=ModelSettings(), training=training,
-                       quick_C=ActiveLearningSettings().C, name="default-ensemble", dataset_version="dataset-11")
+                       quick_C=ActiveLearningSettings().C, name="default-ensemble", dataset_version="dataset-11",
+                       check_texts=check_texts)
     return Path(card.path)
 
 
@@ -136,7 +139,7 @@ def result_labels(ws: Path) -> tuple[list[str], dict]:
 
 def steady(folder: Path, texts: list[str]) -> dict:
     """In-process throughput with the model loaded: the earlier two-pass fp32 path, and the path now
-    in fp32 and int8."""
+    in fp32, int8 and (on a CPU with native bf16) bf16."""
     import numpy as np
     import torch
 
@@ -175,6 +178,18 @@ def steady(folder: Path, texts: list[str]) -> dict:
     out["int8_over_earlier_finetune"] = out["now_int8_rps"] / out["earlier_finetune_only_rps"]
     out["int8_over_earlier_two_pass"] = out["now_int8_rps"] / out["earlier_two_pass_rps"]
     out["int8_over_now_fp32"] = out["now_int8_rps"] / out["now_fp32_rps"]
+    from reviewtui.modeling.precision import cpu_bf16_native
+
+    out["cpu_bf16_native"] = cpu_bf16_native()
+    if out["cpu_bf16_native"]:  # a bf16 copy of both encoders (what "auto" runs here when its check passes)
+        bf16 = SavedClassifier.load(folder, precision="bf16", device="cpu")
+        bf16.predict_proba(warm)
+        t0 = time.perf_counter()
+        p16 = bf16.predict_proba(texts)
+        out["now_bf16_rps"] = len(texts) / (time.perf_counter() - t0)
+        out["bf16_vs_fp32_agreement"] = float(np.mean(p32.argmax(1) == p16.argmax(1)))
+        out["bf16_over_earlier_finetune"] = out["now_bf16_rps"] / out["earlier_finetune_only_rps"]
+        out["bf16_over_now_fp32"] = out["now_bf16_rps"] / out["now_fp32_rps"]
     return out
 
 
@@ -193,14 +208,16 @@ def bench_cpu(n: int, work: Path, model_dir: Path | None, epochs: int | None = N
     t0 = time.perf_counter()
     if model_dir is None:
         log("training the default ensemble on dataset-11 (the [training] defaults)")
-        model_dir = train_default_model(ws_path / "models", epochs)
+        from reviewtui.modeling.precision import CHECK_ROWS
+
+        model_dir = train_default_model(ws_path / "models", epochs, check_texts=texts[:CHECK_ROWS])
     else:
         shutil.copytree(model_dir, ws_path / "models" / model_dir.name)
         model_dir = ws_path / "models" / model_dir.name
     train_s = time.perf_counter() - t0
     card = json.loads((model_dir / "model_card.json").read_text())
     log(f"model {model_dir.name}: ensemble_features={card['hyperparameters'].get('ensemble_features')}, "
-        f"int8 check {card.get('precision_checks', {}).get('int8')}")
+        f"precision checks {card.get('precision_checks')}")
 
     texts_path = work / "texts.json"
     texts_path.write_text(json.dumps(texts))
@@ -328,7 +345,8 @@ def bench_ray(n: int, work: Path, model_dir: Path, cpus: int = 1) -> dict:
 
 def section(res: dict) -> str:
     c = res.get("cpu")
-    lines = [START, "## Prediction on the CPU (`bench/bench_predict.py`)", ""]
+    lines = [START, "## Prediction near the hardware's limit (`bench/bench_predict.py`, `bench/bench_predict_gpu.py`)",
+             "", "### On the CPU, as a user runs it", ""]
     if c:
         st = c["steady"]
         lb, la = c["loads"]["before"], c["loads"]["after"]
@@ -355,16 +373,26 @@ def section(res: dict) -> str:
             f"{st['earlier_finetune_only_rps']:.0f} |",
             f"| earlier predict: the same plus the packaged-MiniLM pass for the quick half | {st['earlier_two_pass_rps']:.0f} |",
             f"| predict now: token-budget batches, one tokenisation for both encoders, fp32 | {st['now_fp32_rps']:.0f} |",
-            f"| predict now, int8 (the fine-tune's linear layers; the quick half's encoder in fp32) | {st['now_int8_rps']:.0f} |", "",
+            f"| predict now, int8 (the fine-tune's linear layers; the quick half's encoder in fp32) | {st['now_int8_rps']:.0f} |",
+        ] + ([f"| predict now, bf16 (a bf16 copy of both encoders; this CPU computes bf16 natively) | "
+              f"{st['now_bf16_rps']:.0f} |"] if st.get("now_bf16_rps") else []) + [
+            "",
             f"int8 / earlier batched fp32: **{st['int8_over_earlier_finetune']:.2f}x** (fine-tune alone), "
             f"{st['int8_over_earlier_two_pass']:.2f}x (the earlier two-pass ensemble); int8 / fp32 now "
             f"{st['int8_over_now_fp32']:.2f}x. Labels: int8 agrees with fp32 on "
-            f"**{st['int8_vs_fp32_agreement']:.2%}** of the {c['reviews']:,} reviews (the predict runs: "
-            f"{c['agree_int8_vs_fp32_predict']:.2%}); the model card's check on dataset-11's held-out rows: "
-            f"{json.dumps((c.get('precision_info') or {}).get('check'))}.", "",
+            f"**{st['int8_vs_fp32_agreement']:.2%}** of the {c['reviews']:,} reviews. The two predict runs, auto "
+            f"({c['precision']}) and fp32, agree on {c['agree_int8_vs_fp32_predict']:.2%} of the labels; auto chose "
+            f"{c['precision']} because: {(c.get('precision_info') or {}).get('reason')} (the model card's check on "
+            f"dataset-11's held-out rows).", "",
+        ] + ([f"bf16 / earlier batched fp32: **{st['bf16_over_earlier_finetune']:.2f}x** (fine-tune alone); bf16 / fp32 "
+              f"now {st['bf16_over_now_fp32']:.2f}x; labels: bf16 agrees with fp32 on **{st['bf16_vs_fp32_agreement']:.2%}** "
+              f"of the {c['reviews']:,} reviews.", ""] if st.get("now_bf16_rps") else []) + [
             f"Goals: predict >= 3x the pipeline: {'met' if c['speedup'] >= 3 else 'not met'} ({c['speedup']:.2f}x); "
             f"int8 >= 2x earlier batched fp32 with >= 99.5% agreement: "
-            f"{'met' if st['int8_over_earlier_finetune'] >= 2 and st['int8_vs_fp32_agreement'] >= 0.995 else 'not met'}.",
+            f"{'met' if st['int8_over_earlier_finetune'] >= 2 and st['int8_vs_fp32_agreement'] >= 0.995 else 'not met'}"
+            + (f"; bf16, the faster reduced precision on this CPU, >= 2x earlier batched fp32 with >= 99.5% agreement: "
+               f"{'met' if st['bf16_over_earlier_finetune'] >= 2 and st['bf16_vs_fp32_agreement'] >= 0.995 else 'not met'}"
+               if st.get("now_bf16_rps") else "") + ".",
         ]
     a = res.get("accuracy")
     if a:

@@ -661,8 +661,9 @@ class LocalStore:
         return found
 
     def iter_assets(self, *, statuses: Sequence[str] | None = None, labeled: bool | None = None,
-                    skipped: bool | None = None, order: str = "id") -> Iterator[Asset]:
-        """All assets matching the filters, in ``order`` ("id" or "queue")."""
+                    skipped: bool | None = None, order: str = "id", limit: int | None = None) -> Iterator[Asset]:
+        """All assets matching the filters (the first ``limit`` of them when given), in ``order``
+        ("id" or "queue")."""
         where, params = [], []
         if statuses:
             where.append(f"status IN ({','.join('?' * len(statuses))})")
@@ -676,6 +677,9 @@ class LocalStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY priority DESC, id" if order == "queue" else " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
         for row in self._read(sql, params):
             yield _asset(row)
 

@@ -546,7 +546,16 @@ class Workspace:
             return train_quick(df, C=self.settings.active_learning.C, **common)
         from reviewtui.modeling.finetune import train_model
 
-        return train_model(df, training=training_settings, quick_C=self.settings.active_learning.C, **common)
+        return train_model(df, training=training_settings, quick_C=self.settings.active_learning.C,
+                           check_texts=self._precision_sample(), **common)
+
+    def _precision_sample(self) -> list[str]:
+        """The first reviews of the store (the first a predict run reads, as many as a check at
+        predict time takes): what a new model's faster precisions are checked on, beside its
+        held-out rows."""
+        from reviewtui.modeling.precision import CHECK_ROWS
+
+        return [a.text for a in self.store.iter_assets(limit=CHECK_ROWS)]
 
     def tune(self, trials: int | None = None, ray_address: str | None = None, *, version: str | None = None,
              name: str | None = None, tuning: dict[str, Any] | None = None, scheduler: str = "asha",

@@ -65,7 +65,8 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
     events = []
     card = train_model(df, models_dir=tmp_path / "models", label_keys=LABELS, model=model_settings(tiny_bert, 16),
                        training=FAST, quick_C=default_C(), name="m1", dataset_version="dataset-2",
-                       dataset_sha256="f" * 64, on_event=events.append, cache_dir=tmp_path / "cache")
+                       dataset_sha256="f" * 64, on_event=events.append, cache_dir=tmp_path / "cache",
+                       check_texts=list(make_frame(30, seed=9)["content"]))
     folder = tmp_path / "models" / "m1"
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
     assert (folder / "quick_model.npz").is_file()  # the ensemble's quick half
@@ -83,9 +84,10 @@ def test_train_model_saves_weights_tokenizer_and_card(tmp_path, tiny_bert):
     assert data["hardware"]["device"] in ("cpu", "cuda") and UTC_MS.match(data["created_at"])
     assert data["hyperparameters"]["embedding_model"] == "minilm" and data["hyperparameters"]["select_metric"] == "accuracy"
     assert data["hyperparameters"]["ensemble_features"] == "packaged"  # the quick half on the packaged MiniLM
-    # int8 checked against fp32 on the held-out rows (validation 32 + test 40)
+    # int8 checked against fp32 on the held-out rows (validation 32 + test 40) and the 30 check texts
     check = data["precision_checks"]["int8"]
-    assert check["rows"] == 72 and 0 <= check["agreement"] <= 1 and check["ok"] == (check["agreement"] >= 0.995)
+    assert check["on"] == "validation and test splits and 30 reviews of the corpus"
+    assert check["rows"] == 102 and 0 <= check["agreement"] <= 1 and check["ok"] == (check["agreement"] >= 0.995)
     assert len(data["history"]) == 8
     assert data["extra"]["finetuned_only_metrics"]["accuracy"] >= 0.7  # above the majority share (0.5): it learned
     assert data["extra"]["quick_only_metrics"]["accuracy"] >= 0.7

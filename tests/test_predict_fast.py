@@ -18,6 +18,14 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Progress
 from reviewtui.modeling import Cancelled
 
+
+@pytest.fixture(autouse=True)
+def no_native_bf16(monkeypatch):
+    """The tests run as on a CPU without native bf16, where "auto" never picks bf16 (emulated, it is
+    slower than fp32) and the int8 rules apply; the bf16 tests turn it on."""
+    monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: False)
+
+
 def train_fixture(folder, tiny_bert, features: str):
     from reviewtui.modeling.finetune import train_model
 
@@ -199,6 +207,77 @@ def test_choose_precision_rules():
     assert PrecisionCheck("int8", 0.995, 200, "x", "cpu").ok and not PrecisionCheck("int8", 1.0, 0, "x", "cpu").ok
     with pytest.raises(ReviewtuiError, match="not one of auto, fp32, bf16, int8"):
         validate_precision("fp8")
+
+
+def test_auto_prefers_bf16_on_a_cpu_with_native_bf16(monkeypatch):
+    from reviewtui.modeling.precision import PrecisionCheck, check_key, choose_precision
+
+    good = PrecisionCheck("int8", 1.0, 100, "validation and test splits", "cpu")
+    bf16 = PrecisionCheck("bf16", 1.0, 100, "validation and test splits", "cpu")
+    bad_bf16 = PrecisionCheck("bf16", 0.97, 100, "validation and test splits", "cpu")
+    gpu_bf16 = PrecisionCheck("bf16", 1.0, 100, "validation and test splits", "cuda")
+    assert check_key("bf16", "cpu") == "bf16-cpu" and check_key("bf16", "cuda") == "bf16"
+    assert check_key("int8", "cpu") == "int8"
+    # without native bf16, a CPU bf16 check is ignored
+    assert choose_precision("auto", "cpu", {"int8": good, "bf16-cpu": bf16}).precision == "int8"
+    monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: True)
+    chosen = choose_precision("auto", "cpu", {"int8": good, "bf16-cpu": bf16})
+    assert chosen.precision == "bf16" and "native bf16" in chosen.reason and chosen.check is bf16
+    refused = choose_precision("auto", "cpu", {"int8": good, "bf16-cpu": bad_bf16})
+    assert refused.precision == "int8" and refused.reason.startswith("bf16 agreed with fp32 on 97.0%")
+    assert choose_precision("auto", "cpu", {"bf16-cpu": bad_bf16}).precision == "fp32"
+    # a GPU's bf16 check says nothing of the CPU's
+    assert choose_precision("auto", "cpu", {"bf16": gpu_bf16}).precision == "fp32"
+
+
+def test_training_checks_bf16_on_a_cpu_with_native_bf16(tiny_bert, monkeypatch):
+    import torch
+
+    from reviewtui.modeling.forward import ClassifierHead, forward_texts
+    from reviewtui.modeling.precision import record_checks
+
+    model, tok = tiny_classifier(tiny_bert)
+
+    def run_factory(items):
+        return lambda m: forward_texts(m, tok, items, ClassifierHead(4), max_length=32)
+
+    texts = texts_of(40)
+    assert set(record_checks(model, texts, run_factory, device="cpu", on="held out")) == {"int8"}
+    monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: True)
+    checks = record_checks(model, texts, run_factory, device="cpu", on="held out")
+    assert set(checks) == {"int8", "bf16-cpu"}
+    assert checks["bf16-cpu"]["precision"] == "bf16" and checks["bf16-cpu"]["device"] == "cpu"
+    assert checks["bf16-cpu"]["rows"] == 40 and checks["bf16-cpu"]["agreement"] >= 0.9
+    assert next(model.parameters()).dtype == torch.float32  # the checked model stays as it was
+
+
+def test_an_unchecked_model_on_a_cpu_with_native_bf16_checks_bf16_first(trained, tmp_path, monkeypatch):
+    import torch
+
+    from reviewtui.modeling.card import load_card
+    from reviewtui.modeling.inference import SavedClassifier
+
+    monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: True)
+    folder = tmp_path / "old"
+    shutil.copytree(trained, folder)
+    card = load_card(folder)
+    card.precision_checks = {}
+    card.save(folder)
+    cache = tmp_path / "cache"
+    texts = texts_of(60, seed=5)
+    fp32 = SavedClassifier.load(folder, precision="fp32", device="cpu").predict_proba(texts)
+    clf = SavedClassifier.load(folder, cache_dir=cache, device="cpu")
+    got = clf.predict_proba(texts)
+    cached = json.loads(next((cache / "precision").glob("*.json")).read_text())
+    bf16 = cached["bf16-cpu"]
+    assert bf16["precision"] == "bf16" and bf16["rows"] == 60 and bf16["device"] == "cpu"
+    if bf16["ok"]:  # bf16 agreed: chosen, and int8 never checked
+        assert clf.choice.precision == "bf16" and "int8" not in cached
+        assert next(clf._runner.parameters()).dtype == torch.bfloat16
+        assert np.mean(got.argmax(1) == fp32.argmax(1)) >= 0.995
+        assert np.abs(got - fp32).max() < 0.05 and not np.array_equal(got, fp32)
+    else:  # then int8 had its turn
+        assert "int8" in cached and clf.choice.precision in ("int8", "fp32")
 
 
 def test_int8_off_the_cpu_is_refused(tiny_bert):

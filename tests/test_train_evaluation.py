@@ -57,11 +57,20 @@ def test_below_cv_below_train_scores_by_folds_and_saves_a_model_trained_on_all_l
 
 
 def test_split_forces_the_held_out_split_and_the_card_says_so(tmp_path, tiny_bert, capsys):
+    from reviewtui.store import NewAsset
+
     ws = workspace_with_version(tmp_path)
+    corpus = make_frame(25, seed=8)
+    ws.store.add_assets([NewAsset(f"r{i}", text, {}) for i, text in enumerate(corpus["content"])])
     assert main(["-w", str(ws.root), "train", "--model", str(tiny_bert), "--name", "split", "--split", *FAST,
                  "--json"]) == 0
     card = json.loads(capsys.readouterr().out)
     assert card["extra"]["evaluation"]["method"] == "split" and card["splits"]["test"] == 12
+    # the faster precisions are checked on the held-out rows and on the store's first reviews
+    # (the 25 of this workspace), since a few held-out rows cannot tell 99.5 % from 97 %
+    held_out = card["splits"]["validation"] + card["splits"]["test"]
+    check = card["precision_checks"]["int8"]
+    assert check["rows"] == held_out + 25 and check["on"] == "validation and test splits and 25 reviews of the corpus"
     # at or above cv_below the split is the default
     ws.config.update_section("evaluation", {"cv_below": 60})
     assert ws.train(quick=True, name="q").extra["evaluation"]["method"] == "split"

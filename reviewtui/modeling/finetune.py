@@ -338,8 +338,8 @@ def finetuned_quick_head(model, tokenizer, train_texts: Sequence[str], train_lab
 
 
 def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequence[str], *, max_length: int,
-                         quick=None, encoder=None) -> dict[str, dict[str, Any]]:
-    """How int8 (and bf16 on a GPU) agree with fp32 on ``texts``, for the model as it will predict:
+                         quick=None, encoder=None, on: str = "validation and test splits") -> dict[str, dict[str, Any]]:
+    """How the faster precisions agree with fp32 on ``texts``, for the model as it will predict:
     the classifier alone, the one-pass ensemble (``quick`` given), or the two-encoder ensemble
     (``quick`` and ``encoder``: (tokenizer, model, max length) of its quick half). What the card
     records."""
@@ -359,21 +359,21 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
                 return (p_head + quick.proba_for(X, labels)) / 2
             return run
 
-        return record_checks((model, enc_model), texts, run_factory, device=best_device(),
-                             on="validation and test splits")
+        return record_checks((model, enc_model), texts, run_factory, device=best_device(), on=on)
     head = EnsembleHead(QuickWeights.of(quick, labels)) if quick is not None else ClassifierHead(len(labels))
 
     def run_factory(items):
         return lambda m: forward_texts(m, tokenizer, items, head, max_length=max_length)
 
-    return record_checks(model, texts, run_factory, device=best_device(), on="validation and test splits")
+    return record_checks(model, texts, run_factory, device=best_device(), on=on)
 
 
 def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: ModelSettings,
                 training: TrainingSettings, quick_C: float, cache_dir: Path | None = None, name: str | None = None,
                 dataset_version: str | None = None, dataset_sha256: str | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None,
-                overwrite: bool = False, extra: dict[str, Any] | None = None) -> ModelCard:
+                overwrite: bool = False, extra: dict[str, Any] | None = None,
+                check_texts: Sequence[str] = ()) -> ModelCard:
     """Fine-tune ``model.base`` on a dataset version and save it; returns the saved model's card.
 
     ``df`` has the dataset CSV's columns (content, label, skipped, ...); rows whose label is not in
@@ -383,9 +383,12 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     embeddings (through the embedding cache in ``cache_dir`` when given), or "finetuned", the
     fine-tuned encoder's mean-pooled last hidden layer (one forward pass serves both halves); it
     predicts the mean of both models' probabilities. The card's ``metrics`` are then the ensemble's
-    and ``extra`` keeps each part's. The card's ``precision_checks`` record how int8 (and bf16 on a
-    GPU) agree with fp32 on the validation and test rows, for the model as it predicts. Raises ReviewtuiError for too little data, a bad
-    model spec or a taken name; Cancelled when ``cancel`` is set.
+    and ``extra`` keeps each part's. The card's ``precision_checks`` record how the faster precisions
+    (:func:`reviewtui.modeling.precision.candidates_for`) agree with fp32 on the validation and test
+    rows and on ``check_texts`` (reviews of the corpus the model will label: a few hundred held-out
+    rows cannot tell 99.5 % agreement from 97 %), for the model as it predicts. Raises
+    ReviewtuiError for too little data, a bad model spec or a taken name; Cancelled when ``cancel``
+    is set.
     """
     from reviewtui.modeling.loading import resolve_model
 
@@ -426,8 +429,11 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
         extra["quick_only_metrics"] = classification_metrics(y_test, list(q_proba.argmax(1)), labels)[0]
         metrics, per_class, confusion = classification_metrics(y_test, list((ft_proba + q_proba).argmax(1)), labels)
         hp["ensemble_features"] = training.ensemble_features
-    checks = precision_checks_for(fit.model, fit.tokenizer, list(val_df["content"]) + test_texts, labels,
-                                  max_length=model.max_length, quick=quick, encoder=encoder)
+    check_on = list(val_df["content"]) + test_texts + [str(t) for t in check_texts]
+    checks = precision_checks_for(fit.model, fit.tokenizer, check_on, labels, max_length=model.max_length,
+                                  quick=quick, encoder=encoder,
+                                  on="validation and test splits" + (f" and {len(check_texts)} reviews of the corpus"
+                                                                    if len(check_texts) else ""))
     card = ModelCard(
         name=name, kind="finetuned", base_model=resolved.name, base_source=resolved.source, labels=labels,
         taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,

@@ -173,11 +173,11 @@ class SavedClassifier:
 
     def prepare(self, sample: Sequence[str] = (), on_event: EventSink | None = None) -> dict[str, Any]:
         """Load the model and choose its precision; returns the choice as a dict (precision,
-        requested, device, reason, check). With "auto" on the CPU and no recorded int8 check, int8 is
-        checked now against fp32 on ``sample`` (the first texts to predict) and the result cached
-        under ``cache_dir``. Raises ReviewtuiError when the asked precision cannot run here."""
-        from reviewtui.modeling.precision import (CHECK_ROWS, PrecisionChoice, check_precision, choose_precision,
-                                                  int8_available, prepare_models)
+        requested, device, reason, check). With "auto" on the CPU, the faster precisions the model
+        has no recorded check for (bf16 on a CPU with native bf16, then int8 unless bf16 passed)
+        are checked now against fp32 on ``sample`` (the first texts to predict) and the results
+        cached under ``cache_dir``. Raises ReviewtuiError when the asked precision cannot run here."""
+        from reviewtui.modeling.precision import (PrecisionChoice, choose_precision, prepare_models)
 
         with self._lock:
             if self.choice is not None:
@@ -191,15 +191,8 @@ class SavedClassifier:
             checks = self._recorded_checks()
             two = self._quick is not None and not self.one_pass
             models = (self._model, self._load_quick_encoder()[1]) if two else self._model
-            if (self.requested_precision == "auto" and device == "cpu" and "int8" not in checks
-                    and int8_available() and len(sample)):
-                texts = [str(t) for t in list(sample)[:CHECK_ROWS]]
-                emit(on_event, Notice("info", f"checking int8 against fp32 on {len(texts)} reviews "
-                                              "(once per model)"))
-                check = check_precision(models, "int8", lambda m: self._run_arrays(m, texts),
-                                        device="cpu", on=f"the first {len(texts)} reviews predicted")
-                checks["int8"] = check
-                self._cache_check(check)
+            if self.requested_precision == "auto" and device == "cpu" and len(sample):
+                self._check_on_sample(models, checks, sample, on_event)
             self.choice = choose_precision(self.requested_precision, device, checks)
             # int8 quantises a copy (the fp32 weights stay for a later check); fp32/bf16 move in place
             ready = prepare_models(models, self.choice.precision, device, copy_first=self.choice.precision == "int8")
@@ -209,6 +202,30 @@ class SavedClassifier:
             else:
                 self._runner = ready
             return self.choice.to_dict()
+
+    def _check_on_sample(self, models, checks: dict, sample: Sequence[str], on_event: EventSink | None) -> None:
+        """Go through the faster precisions in the order "auto" prefers them on the CPU (bf16 where
+        it is native, then int8) until one agrees with fp32: a recorded check counts; a precision
+        with none is checked now over the first texts of ``sample``, and the result goes into
+        ``checks`` and the cache."""
+        from reviewtui.modeling.precision import (CHECK_ROWS, bf16_available, check_key, check_precision,
+                                                  fp32_reference, int8_available)
+
+        texts = [str(t) for t in list(sample)[:CHECK_ROWS]]
+        run = lambda m: self._run_arrays(m, texts)  # noqa: E731
+        reference = None
+        for precision in [p for p, ok in (("bf16", bf16_available("cpu")), ("int8", int8_available())) if ok]:
+            key = check_key(precision, "cpu")
+            if key not in checks:
+                emit(on_event, Notice("info", f"checking {precision} against fp32 on {len(texts)} reviews "
+                                              "(once per model)"))
+                if reference is None:
+                    reference = fp32_reference(models, run, "cpu")
+                checks[key] = check_precision(models, precision, run, device="cpu", reference=reference,
+                                              on=f"the first {len(texts)} reviews predicted")
+                self._cache_check(checks[key])
+            if checks[key].ok:
+                return
 
     def _cache_check(self, check) -> None:
         from reviewtui.files import atomic_write_text
@@ -220,7 +237,10 @@ class SavedClassifier:
             old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         except (OSError, ValueError):
             old = {}
-        atomic_write_text(path, json.dumps({**old, check.precision: check.to_dict()}, indent=2) + "\n")
+        from reviewtui.modeling.precision import check_key
+
+        key = check_key(check.precision, check.device)
+        atomic_write_text(path, json.dumps({**old, key: check.to_dict()}, indent=2) + "\n")
 
     # -- predicting ----------------------------------------------------------------------------
     def _head(self):
