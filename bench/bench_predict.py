@@ -18,6 +18,11 @@ Parts (``--parts``, default ``cpu``):
   the quick half) against the path now (one tokenisation feeding both encoders) in fp32 and int8,
   with label agreement.
   Goals: predict >= 3x the pipeline; int8 >= 2x the earlier batched fp32 with agreement >= 99.5%.
+* ``embed``: filling the embedding cache (what the quick model, active learning and `--auto`'s
+  heads read) with ``[model] embedding_precision`` fp32 against auto (a bf16 copy of the encoder
+  where bf16 is native): seconds for dataset-11 and ``--embed-reviews`` play-store-fintech reviews,
+  the quick model's 5-fold CV accuracy on dataset-11 with each, and how often the quick models
+  trained on each give the same label to the fintech reviews.
 * ``ray``: the same saved model (``--model-dir``) over ``--ray-reviews`` reviews in one process and
   on a local two-node Ray cluster (Ray Data actor pool), in fp32: same labels, overhead per review.
 * ``accuracy``: bench/predict_accuracy.py (the one-pass ensemble against the two-encoder ensemble
@@ -255,6 +260,51 @@ def bench_cpu(n: int, work: Path, model_dir: Path | None, epochs: int | None = N
             "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "python": platform.python_version()}
 
 
+# --- embed -------------------------------------------------------------------------------------------
+def bench_embed(n: int, work: Path) -> dict:
+    import numpy as np
+    import pandas as pd
+    from sklearn.model_selection import StratifiedKFold
+
+    from reviewtui.modeling.embeddings import EmbeddingCache
+    from reviewtui.modeling.precision import cpu_bf16_native
+    from reviewtui.modeling.quick import QuickModel
+    from reviewtui.settings import ActiveLearningSettings
+
+    loads = {"before": load()}
+    df = pd.read_csv(DATA / "medium-reviews" / "dataset-11.csv")
+    texts, y = df["content"].astype(str).tolist(), np.asarray(df["label"])
+    _, fintech, _, _ = fintech_reviews(n)
+    C = ActiveLearningSettings().C
+    EmbeddingCache(work / "warm", "minilm", precision="fp32").embed(texts[:64])  # load the encoder once
+    out: dict = {"cpu_bf16_native": cpu_bf16_native(), "reviews": len(fintech), "labeled": len(texts)}
+    vectors = {}
+    for precision in ("fp32", "auto"):
+        cache = EmbeddingCache(work / precision, "minilm", precision=precision)
+        t0 = time.perf_counter()
+        X = cache.embed(texts)
+        F = cache.embed(fintech)
+        seconds = time.perf_counter() - t0
+        accs = []
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=42).split(X, y):
+            q = QuickModel(C=C).fit(X[tr], list(y[tr]))
+            accs.append(float(np.mean(np.asarray(q.predict(X[te])) == y[te])))
+        labels = sorted(set(y))
+        pred = QuickModel(C=C).fit(X, list(y)).proba_for(F, labels).argmax(1)
+        vectors[precision] = F
+        out[precision] = {"encoded_in": cache.encoded_in, "seconds": seconds,
+                          "texts_per_s": (len(texts) + len(fintech)) / seconds, "cv_accuracy": float(np.mean(accs)),
+                          "pred": pred}
+        log(f"embed {precision} ({cache.encoded_in}): {seconds:.1f}s, CV accuracy {np.mean(accs):.3f}")
+    out["label_agreement"] = float(np.mean(out["fp32"].pop("pred") == out["auto"].pop("pred")))
+    out["min_cosine"] = float((vectors["fp32"] * vectors["auto"]).sum(1).min())
+    out["speedup"] = out["fp32"]["seconds"] / out["auto"]["seconds"]
+    loads["after"] = load()
+    out.update(loads=loads, quiet=quiet(loads["before"], loads["after"]),
+               at=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    return out
+
+
 # --- ray ---------------------------------------------------------------------------------------------
 class LocalRayCluster:
     """A two-node Ray cluster on this machine (``ray start --head`` and a node joining it, ``cpus``
@@ -404,6 +454,23 @@ def section(res: dict) -> str:
                          f"{cv.get('accuracy', float('nan')):.3f} | {cv.get('f1_weighted', float('nan')):.3f} |")
         lines += ["", f"int8 against fp32 on the test rows of each split: agreement {a['int8_agreement_min']:.1%} at "
                       f"the least ({a['int8_agreement_mean']:.1%} on average); measured {a['at']}, {a['seconds']:.0f} s."]
+    e = res.get("embed")
+    if e:
+        lb, la = e["loads"]["before"], e["loads"]["after"]
+        lines += ["", "### Filling the embedding cache: fp32 against a bf16 copy of the encoder", "",
+                  f"Run {e['at']}: MiniLM embeddings of dataset-11's {e['labeled']} reviews and {e['reviews']:,} "
+                  f"play-store-fintech reviews into a fresh cache; this CPU computes bf16 natively: "
+                  f"{'yes' if e['cpu_bf16_native'] else 'no'}; load {lb['load1']:.2f} before, {la['load1']:.2f} after"
+                  f"{'' if e['quiet'] else ' (NOT quiet)'}.", "",
+                  "| `[model] embedding_precision` | encoded in | seconds | texts/s | quick model, 5-fold CV accuracy on dataset-11 |",
+                  "|---|---|---:|---:|---:|"]
+        for name in ("fp32", "auto"):
+            m = e[name]
+            lines.append(f"| {name} | {m['encoded_in']} | {m['seconds']:.1f} | {m['texts_per_s']:.0f} | "
+                         f"{m['cv_accuracy']:.3f} |")
+        lines += ["", f"auto / fp32: **{e['speedup']:.2f}x**. The quick models trained on dataset-11 with each give the "
+                      f"same label to {e['label_agreement']:.2%} of the fintech reviews; the least cosine between a "
+                      f"review's two vectors: {e['min_cosine']:.4f}."]
     r = res.get("ray")
     if r:
         lb, la = r["loads"]["before"], r["loads"]["after"]
@@ -425,8 +492,9 @@ def section(res: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reviews", type=int, default=10_000)
-    ap.add_argument("--parts", default="cpu", help="cpu,ray,accuracy")
+    ap.add_argument("--parts", default="cpu", help="cpu,embed,ray,accuracy")
     ap.add_argument("--ray-reviews", type=int, default=4096)
+    ap.add_argument("--embed-reviews", type=int, default=5000)
     ap.add_argument("--model-dir", type=Path, help="a saved default ensemble to reuse (else trained on dataset-11)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--epochs", type=int, help="train the model with fewer epochs (a quick look; default: [training])")
@@ -438,6 +506,8 @@ def main(argv=None) -> int:
     try:
         if "cpu" in parts:
             res["cpu"] = bench_cpu(args.reviews, work, args.model_dir, args.epochs)
+        if "embed" in parts:
+            res["embed"] = bench_embed(args.embed_reviews, work / "embed")
         if "ray" in parts:
             if args.model_dir is None:
                 raise SystemExit("--parts ray needs --model-dir (a saved model to run)")

@@ -69,6 +69,10 @@ class ModelSettings:
     base: str = setting("minilm", "minilm (packaged offline), mpnet (after `reviewtui models add mpnet`), "
                                   "a local model folder, or a Hugging Face hub id where the network allows.")
     max_length: int = setting(128, "Tokens per review given to the encoder; longer reviews are cut.", lo=8, hi=4096)
+    embedding_precision: str = setting("auto", "How reviews are embedded for the embedding cache: auto runs a bf16 "
+                                               "copy of the encoder where bf16 is native (a CPU with AMX or AVX-512 "
+                                               "BF16, a GPU with bf16), about twice as fast as fp32 there; fp32 "
+                                               "always runs the encoder as loaded.", choices=("auto", "fp32"))
 
 
 @dataclass(frozen=True)

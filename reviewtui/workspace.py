@@ -268,7 +268,7 @@ class Workspace:
         from reviewtui.modeling.embeddings import EmbeddingCache
 
         model = self.settings.model
-        return EmbeddingCache(self.cache_dir, model.base, model.max_length)
+        return EmbeddingCache(self.cache_dir, model.base, model.max_length, model.embedding_precision)
 
     # -- import -----------------------------------------------------------------------------
     def import_reviews(self, paths: Sequence[str | Path], *, text_col: str | None = None,

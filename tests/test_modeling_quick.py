@@ -45,9 +45,34 @@ def test_embeddings_are_normalised_cached_and_in_input_order(tmp_path, monkeypat
 
 def test_embedding_matches_batch_of_one(tmp_path):
     """Length-sorted batching with padding gives the same vector as encoding a text alone."""
-    a = EmbeddingCache(tmp_path / "a", "minilm").embed(TEXTS[:4], batch_size=4)
-    b = np.vstack([EmbeddingCache(tmp_path / "b", "minilm").embed([t]) for t in TEXTS[:4]])
+    a = EmbeddingCache(tmp_path / "a", "minilm", precision="fp32").embed(TEXTS[:4], batch_size=4)
+    b = np.vstack([EmbeddingCache(tmp_path / "b", "minilm", precision="fp32").embed([t]) for t in TEXTS[:4]])
     assert np.allclose(a, b, atol=1e-4)
+
+
+def test_where_bf16_is_native_the_cache_encodes_with_a_bf16_copy(tmp_path, monkeypatch):
+    import torch
+
+    from reviewtui.modeling.loading import resolve_model
+
+    monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: True)
+    fp32 = EmbeddingCache(tmp_path / "a", "minilm", precision="fp32")
+    X32 = fp32.embed(TEXTS)
+    assert fp32.encoded_in == "fp32"
+    auto = EmbeddingCache(tmp_path / "b", "minilm")
+    X16 = auto.embed(TEXTS)
+    assert auto.encoded_in == "bf16" and X16.dtype == np.float32
+    assert np.allclose(np.linalg.norm(X16, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(X16, X32, atol=1e-6)  # really another computation
+    assert (X16 * X32).sum(1).min() > 0.99  # and the same direction
+    _, shared = emb.load_encoder_cached(resolve_model("minilm"))
+    assert next(shared.parameters()).dtype == torch.float32  # the encoder the models read stays fp32
+
+    monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: False)
+    plain = EmbeddingCache(tmp_path / "c", "minilm")
+    assert np.allclose(plain.embed(TEXTS), X32, atol=1e-6) and plain.encoded_in == "fp32"
+    with pytest.raises(ReviewtuiError, match="embedding precision 'half' is not one of auto, fp32"):
+        EmbeddingCache(tmp_path / "d", "minilm", precision="half")
 
 
 def test_embedding_cancel_raises(tmp_path):

@@ -5,6 +5,12 @@ sentence-transformers does for all-MiniLM-L6-v2). They are cached per model and 
 ``cache/embeddings/<model-key>/`` keyed by the sha1 of each text, so re-running active learning or
 the quick model only encodes texts it has never seen.
 
+Where bf16 is native (a CPU with AMX or AVX-512 BF16, a GPU with bf16) the texts are encoded by a
+bf16 copy of the encoder unless ``precision="fp32"`` (``[model] embedding_precision``): on MiniLM-L6
+with two cores of a Xeon with AMX it encoded 1.9x as fast, and a quick model on its embeddings
+scored the same 5-fold CV accuracy on dataset-11 (0.778) and gave fp32's label on 99.8 % of 5,000
+play-store reviews; the cache stores float16 either way, a rounding of the same order.
+
 The cache is a folder of memory-mapped float16 shards (:mod:`reviewtui.modeling.shards`): a
 million embeddings take 0.75 GB on disk and only the rows asked for are read. Vectors come back as
 float32, renormalised after the float16 rounding, and the same every time (a cache hit equals the
@@ -35,6 +41,9 @@ from reviewtui.settings import ModelSettings
 DEFAULT_MODEL = ModelSettings()
 
 _LOADED: dict[str, tuple[object, object]] = {}
+_BF16: dict[tuple[str, str], object] = {}
+#: ``[model] embedding_precision`` values.
+EMBEDDING_PRECISIONS = ("auto", "fp32")
 #: Encoded vectors are written as a shard after this many texts or seconds, whichever comes first.
 FLUSH_ROWS = 16_384
 FLUSH_EVERY_S = 30.0
@@ -62,14 +71,42 @@ def load_encoder_cached(resolved: ResolvedModel):
         return _LOADED[resolved.path]
 
 
+def encoder_for_cache(resolved: ResolvedModel, precision: str, device: str):
+    """(tokenizer, model, precision) that fill the cache on ``device``: the fp32 encoder, or with
+    ``precision`` "auto" where bf16 is native a bf16 copy of it (kept for the process; the fp32
+    encoder stays as loaded for the models that read it)."""
+    from reviewtui.modeling.precision import bf16_available
+
+    tokenizer, model = load_encoder_cached(resolved)
+    if precision != "auto" or not bf16_available(device):
+        return tokenizer, model, "fp32"
+    with _LOAD_LOCK:
+        key = (resolved.path, device)
+        if key not in _BF16:
+            import copy
+
+            import torch
+
+            _BF16[key] = copy.deepcopy(model).to(device=device, dtype=torch.bfloat16).eval()
+        return tokenizer, _BF16[key], "bf16"
+
+
 class EmbeddingCache:
     """Embeddings of texts for one model, cached on disk by text sha1.
 
     ``embed(texts)`` returns an (N, D) float32 array, rows L2-normalised, in input order.
+    ``precision`` ("auto" or "fp32", :data:`EMBEDDING_PRECISIONS`) is how new texts are encoded
+    (:func:`encoder_for_cache`); ``encoded_in`` says how the last ones were.
     """
 
     def __init__(self, cache_dir: Path, model_spec: str = DEFAULT_MODEL.base,
-                 max_length: int = DEFAULT_MODEL.max_length) -> None:
+                 max_length: int = DEFAULT_MODEL.max_length, precision: str = DEFAULT_MODEL.embedding_precision) -> None:
+        if precision not in EMBEDDING_PRECISIONS:
+            from reviewtui.errors import ReviewtuiError
+
+            raise ReviewtuiError(f"embedding precision {precision!r} is not one of {', '.join(EMBEDDING_PRECISIONS)}")
+        self.precision = precision
+        self.encoded_in: str | None = None
         self.resolved = resolve_model(model_spec)
         self.max_length = int(max_length)
         self.folder = Path(cache_dir) / "embeddings" / _model_key(self.resolved, self.max_length)
@@ -134,10 +171,10 @@ class EmbeddingCache:
     def _encode_missing(self, missing: dict[bytes, str], on_event, batch_size, cancel) -> None:
         from reviewtui.modeling.loading import best_device
 
-        tokenizer, model = load_encoder_cached(self.resolved)
+        device = best_device()
+        tokenizer, model, self.encoded_in = encoder_for_cache(self.resolved, self.precision, device)
         mkeys = np.array(list(missing), dtype="S20")
         mtexts = list(missing.values())
-        device = best_device()
         chunk = max(batch_size * 8, 512)
         pending_from = 0  # texts [pending_from, done) are encoded but not written yet
         pending: list[np.ndarray] = []

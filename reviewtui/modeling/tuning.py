@@ -428,7 +428,8 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     if QUICK in candidates:
         from reviewtui.modeling.embeddings import EmbeddingCache
 
-        cache = EmbeddingCache(cache_dir, model.base, model.max_length)  # type: ignore[arg-type]
+        cache = EmbeddingCache(cache_dir, model.base, model.max_length,  # type: ignore[arg-type]
+                               model.embedding_precision)
         try:
             if evaluation is not None:
                 trial_data["quick_all"] = cache.embed(cv_data.texts, on_event=on_event, cancel=cancel)
