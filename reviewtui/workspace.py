@@ -268,7 +268,7 @@ class Workspace:
         from reviewtui.modeling.embeddings import EmbeddingCache
 
         model = self.settings.model
-        return EmbeddingCache(self.cache_dir, model.base, model.max_length, model.embedding_precision)
+        return EmbeddingCache(self.cache_dir, model.base, model.max_length)
 
     # -- import -----------------------------------------------------------------------------
     def import_reviews(self, paths: Sequence[str | Path], *, text_col: str | None = None,
@@ -579,7 +579,8 @@ class Workspace:
             model=self.settings.model, training=self.settings.training, tuning=tuning_settings,
             quick_C=self.settings.active_learning.C, trials=trials, ray_address=ray_address, name=name,
             dataset_version=info.name, dataset_sha256=info.sha256, scheduler=scheduler,
-            save_on_cancel=save_on_cancel, on_event=on_event, cancel=cancel, evaluation=self.settings.evaluation)
+            save_on_cancel=save_on_cancel, on_event=on_event, cancel=cancel, evaluation=self.settings.evaluation,
+            check_texts=self._precision_sample())
 
     def save_tuned(self, result, *, name: str | None = None, on_event: EventSink | None = None, cancel=None):
         """Retrain the best trial of a finished or cancelled search (a TuneResult from :meth:`tune`)
@@ -597,7 +598,7 @@ class Workspace:
                 raise ReviewtuiError("this search does not record its dataset version: run the search again")
         df = self.load_version(inputs.dataset_version) if inputs is not None and result.best_trial_id else None
         return save_tuned(result, df, models_dir=self.models_dir, cache_dir=self.cache_dir, name=name,
-                          on_event=on_event, cancel=cancel)
+                          on_event=on_event, cancel=cancel, check_texts=self._precision_sample())
 
     def train_auto(self, version: str | None = None, name: str | None = None, *, budget_s: float | None = None,
                    overwrite: bool = False, on_event: EventSink | None = None, cancel=None):

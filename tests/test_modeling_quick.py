@@ -55,6 +55,7 @@ def test_where_bf16_is_native_the_cache_encodes_with_a_bf16_copy(tmp_path, monke
 
     from reviewtui.modeling.loading import resolve_model
 
+    monkeypatch.setattr("reviewtui.modeling.loading.best_device", lambda: "cpu")  # a GPU encodes as loaded
     monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: True)
     fp32 = EmbeddingCache(tmp_path / "a", "minilm", precision="fp32")
     X32 = fp32.embed(TEXTS)

@@ -271,13 +271,22 @@ def test_an_unchecked_model_on_a_cpu_with_native_bf16_checks_bf16_first(trained,
     cached = json.loads(next((cache / "precision").glob("*.json")).read_text())
     bf16 = cached["bf16-cpu"]
     assert bf16["precision"] == "bf16" and bf16["rows"] == 60 and bf16["device"] == "cpu"
-    if bf16["ok"]:  # bf16 agreed: chosen, and int8 never checked
-        assert clf.choice.precision == "bf16" and "int8" not in cached
-        assert next(clf._runner.parameters()).dtype == torch.bfloat16
-        assert np.mean(got.argmax(1) == fp32.argmax(1)) >= 0.995
-        assert np.abs(got - fp32).max() < 0.05 and not np.array_equal(got, fp32)
-    else:  # then int8 had its turn
-        assert "int8" in cached and clf.choice.precision in ("int8", "fp32")
+    assert bf16["ok"]  # bf16 agreed with fp32 on the fixture: chosen, and int8 never checked
+    assert clf.choice.precision == "bf16" and "int8" not in cached
+    assert next(clf._runner.parameters()).dtype == torch.bfloat16
+    assert np.mean(got.argmax(1) == fp32.argmax(1)) >= 0.995
+    assert np.abs(got - fp32).max() < 0.05 and not np.array_equal(got, fp32)
+    again = SavedClassifier.load(folder, cache_dir=cache, device="cpu")
+    again.prepare(["another text"])
+    assert again.choice.precision == "bf16" and again.choice.check.rows == 60  # read back, not checked again
+
+    # where bf16 disagrees, int8 has its turn
+    cached["bf16-cpu"] = {**bf16, "agreement": 0.9, "ok": False}
+    next((cache / "precision").glob("*.json")).write_text(json.dumps(cached))
+    third = SavedClassifier.load(folder, cache_dir=cache, device="cpu")
+    third.prepare(texts)
+    after = json.loads(next((cache / "precision").glob("*.json")).read_text())
+    assert "int8" in after and third.choice.precision in ("int8", "fp32") and "bf16 agreed" in third.choice.reason
 
 
 def test_int8_off_the_cpu_is_refused(tiny_bert):

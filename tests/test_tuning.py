@@ -251,8 +251,10 @@ def test_cancel_stops_the_search_keeps_finished_trials_and_leaves_no_ray(tmp_pat
     # the cancelled search's best trial can still be saved, retrained with exactly its configuration
     more = []
     card = save_tuned(result, df, models_dir=tmp_path / "models", cache_dir=tmp_path / "cache", name="kept",
-                      on_event=more.append)
+                      on_event=more.append, check_texts=list(make_frame(20, seed=5)["content"]))
     assert result.card is card and (tmp_path / "models" / "kept" / "model.safetensors").is_file()
+    # its faster precisions were checked on the held-out rows and the corpus's reviews too
+    assert card.precision_checks["int8"]["on"] == "validation and test splits and 20 reviews of the corpus"
     assert card.dataset_version == "dataset-1" and card.extra["tuning"]["cancelled"] is True
     assert card.extra["tuning"]["best_trial"] == result.best_trial_id
     assert card.hyperparameters["learning_rate"] == result.exact_config(result.best_trial_id)["learning_rate"]

@@ -9,8 +9,8 @@ atomically once every chunk is done, then the chunks are removed. ``result.json`
 the model, the device, the precision it ran in and why (``precision``).
 
 A saved model streams the chunks through ``SavedClassifier.predict_chunks`` (the next chunk is
-tokenised while the model runs the current one; token-budget batches; bf16 on a GPU, int8 on the
-CPU when the model's check allows it). With ``ray_address`` the chunks run on a Ray cluster instead
+tokenised while the model runs the current one; token-budget batches; bf16 on a GPU, on the CPU bf16
+where it is native, else int8, when the model's check allows it). With ``ray_address`` the chunks run on a Ray cluster instead
 (:mod:`reviewtui.analysis.predict_ray`), into the same files. The quick model fitted on the current
 labels embeds through the workspace embedding cache.
 """
@@ -133,7 +133,7 @@ class QuickFromLabels:
 
     def prepare(self, sample: Sequence[str], on_event: EventSink | None = None) -> dict[str, Any]:
         return {"precision": "fp32", "requested": "fp32", "device": None,
-                "reason": "quick model on cached fp32 embeddings", "check": None}
+                "reason": "quick model on cached embeddings", "check": None}
 
     def predict_proba(self, texts, on_event=None, cancel=None) -> np.ndarray:
         X = self.cache.embed(list(texts), on_event=on_event, cancel=cancel)

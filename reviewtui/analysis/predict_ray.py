@@ -10,7 +10,7 @@ the next run (on the cluster or not) does only the rest.
 
 The model folder travels through Ray's object store, so the nodes need no shared filesystem; each
 actor loads it with the same ``SavedClassifier`` (and the same precision rules: "auto" gives bf16 on
-a GPU actor, int8 on a CPU actor when the model's card allows it) and predicts a chunk exactly as
+a GPU actor; on a CPU actor bf16 where it is native, else int8, when the model's card allows it) and predicts a chunk exactly as
 the single-process path does. Every node needs reviewtui installed. ray loads inside the functions.
 """
 

@@ -255,7 +255,8 @@ def add_analysis_commands(commands: Commands) -> None:
     s.add_argument("--chunk-size", type=int, default=None,
                    help="reviews per resumable chunk (default 2048, 16384 on a GPU)")
     s.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
-                   help="auto: bf16 on a GPU, int8 on the CPU when the model's check allows it "
+                   help="auto: bf16 on a GPU; on the CPU bf16 where it is native, else int8, when the model's "
+                        "check allows it "
                         "(default: [predict] precision)")
     s.add_argument("--ray-address", help="run the model on this Ray cluster (HOST:PORT, ray://HOST:10001 or auto)")
     s.add_argument("--json", action="store_true")

@@ -5,11 +5,12 @@ sentence-transformers does for all-MiniLM-L6-v2). They are cached per model and 
 ``cache/embeddings/<model-key>/`` keyed by the sha1 of each text, so re-running active learning or
 the quick model only encodes texts it has never seen.
 
-Where bf16 is native (a CPU with AMX or AVX-512 BF16, a GPU with bf16) the texts are encoded by a
-bf16 copy of the encoder unless ``precision="fp32"`` (``[model] embedding_precision``): on MiniLM-L6
-with two cores of a Xeon with AMX it encoded 1.9x as fast, and a quick model on its embeddings
-scored the same 5-fold CV accuracy on dataset-11 (0.778) and gave fp32's label on 99.8 % of 5,000
-play-store reviews; the cache stores float16 either way, a rounding of the same order.
+On a CPU that computes bf16 natively (AMX or AVX-512 BF16) new texts are encoded by a bf16 copy of
+the encoder (``EmbeddingCache(precision="fp32")`` keeps fp32): on MiniLM-L6 with two cores of a
+Xeon with AMX it encoded 2.4x as fast, and a quick model on its embeddings scored the same 5-fold
+CV accuracy on dataset-11 and gave fp32's label on 99.9 % of 5,000 play-store reviews
+(bench/bench_predict.py --parts embed); the cache stores float16 either way, a rounding of the same
+order. On a GPU the encoder runs as loaded (fp32), as before.
 
 The cache is a folder of memory-mapped float16 shards (:mod:`reviewtui.modeling.shards`): a
 million embeddings take 0.75 GB on disk and only the rows asked for are read. Vectors come back as
@@ -42,7 +43,7 @@ DEFAULT_MODEL = ModelSettings()
 
 _LOADED: dict[str, tuple[object, object]] = {}
 _BF16: dict[tuple[str, str], object] = {}
-#: ``[model] embedding_precision`` values.
+#: How new texts are encoded: "auto" (bf16 on a CPU with native bf16, else fp32) or "fp32".
 EMBEDDING_PRECISIONS = ("auto", "fp32")
 #: Encoded vectors are written as a shard after this many texts or seconds, whichever comes first.
 FLUSH_ROWS = 16_384
@@ -73,12 +74,12 @@ def load_encoder_cached(resolved: ResolvedModel):
 
 def encoder_for_cache(resolved: ResolvedModel, precision: str, device: str):
     """(tokenizer, model, precision) that fill the cache on ``device``: the fp32 encoder, or with
-    ``precision`` "auto" where bf16 is native a bf16 copy of it (kept for the process; the fp32
+    ``precision`` "auto" on a CPU with native bf16 a bf16 copy of it (kept for the process; the fp32
     encoder stays as loaded for the models that read it)."""
     from reviewtui.modeling.precision import bf16_available
 
     tokenizer, model = load_encoder_cached(resolved)
-    if precision != "auto" or not bf16_available(device):
+    if precision != "auto" or device != "cpu" or not bf16_available("cpu"):
         return tokenizer, model, "fp32"
     with _LOAD_LOCK:
         key = (resolved.path, device)
@@ -100,7 +101,7 @@ class EmbeddingCache:
     """
 
     def __init__(self, cache_dir: Path, model_spec: str = DEFAULT_MODEL.base,
-                 max_length: int = DEFAULT_MODEL.max_length, precision: str = DEFAULT_MODEL.embedding_precision) -> None:
+                 max_length: int = DEFAULT_MODEL.max_length, precision: str = "auto") -> None:
         if precision not in EMBEDDING_PRECISIONS:
             from reviewtui.errors import ReviewtuiError
 

@@ -7,7 +7,8 @@ predict run uses: the next chunk is tokenised while the model runs the current o
 
 Fine-tuned models run through :mod:`reviewtui.modeling.forward` (token-budget batches, tokenising
 ahead on a thread, on the GPU when there is one) in the precision :mod:`reviewtui.modeling.precision`
-chooses ("auto": bf16 on a GPU, int8 on the CPU when the model's recorded check agrees with fp32).
+chooses ("auto": bf16 on a GPU; on the CPU bf16 where it is native, else int8, when the model's
+recorded check agrees with fp32).
 The ensemble ``reviewtui train`` saves by default (``ensemble_features = "packaged"``) has its quick
 half on the packaged MiniLM: when that encoder shares the classifier's tokenizer and length, each
 tokenised batch feeds both models; otherwise the encoder takes a second pass over each chunk.
@@ -186,7 +187,7 @@ class SavedClassifier:
             device = self._device()
             if self.card.kind == "quick":
                 self.choice = PrecisionChoice("fp32", self.requested_precision, device,
-                                              "quick model: cached fp32 embeddings")
+                                              "quick model: cached embeddings")
                 return self.choice.to_dict()
             checks = self._recorded_checks()
             two = self._quick is not None and not self.one_pass

@@ -210,7 +210,7 @@ def choose_precision(requested: str, device: str, checks: dict[str, PrecisionChe
     (``prepare_model`` refuses what the device cannot run); "auto" follows the module's rules."""
     requested = validate_precision(requested)
     if requested != "auto":
-        return PrecisionChoice(requested, requested, device, "asked for", checks.get(requested))
+        return PrecisionChoice(requested, requested, device, "asked for", checks.get(check_key(requested, device)))
     if device == "cuda":
         check = checks.get("bf16")
         if not bf16_available(device):

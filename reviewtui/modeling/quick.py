@@ -178,7 +178,7 @@ def train_quick(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: P
     from reviewtui.modeling.embeddings import EmbeddingCache
     from reviewtui.modeling.metrics import classification_metrics
 
-    cache = EmbeddingCache(cache_dir, model.base, model.max_length, model.embedding_precision)
+    cache = EmbeddingCache(cache_dir, model.base, model.max_length)
     splits = split_dataset(df, label_keys)
     labels = splits.labels
     name = name or default_model_name(dataset_version, "quick")

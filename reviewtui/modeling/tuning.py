@@ -354,7 +354,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
                 on_event: EventSink | None = None, cancel: threading.Event | None = None,
                 scheduler: str = "asha", retrain: bool = True, save_on_cancel: bool = False,
                 overwrite: bool = False, configs: Sequence[dict[str, Any]] | None = None,
-                evaluation: EvaluationSettings | None = None) -> TuneResult:
+                evaluation: EvaluationSettings | None = None, check_texts: Sequence[str] = ()) -> TuneResult:
     """Search hyper-parameters (and optionally the base model) with Ray Tune, then retrain the
     best trial's configuration, evaluate it on the test split and save it; returns a TuneResult.
 
@@ -367,7 +367,9 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     instead of HyperOpt's proposals. ``evaluation``: with fewer labels than its ``cv_below``, trials
     are scored by cross-validation (one report per fold; see the module docstring) and the best
     configuration is saved as ``reviewtui train`` saves below that threshold; None scores on the one
-    validation split. Emits a TrialUpdate per trial event and Progress("tune", finished, trials).
+    validation split. ``check_texts`` (reviews of the corpus) join the held-out rows in the saved
+    model's precision checks (``train_model``). Emits a TrialUpdate per trial event and
+    Progress("tune", finished, trials).
 
     Cancelling returns the trials finished so far with ``cancelled`` set and saves nothing, unless
     ``save_on_cancel``: then the best reported trial is retrained and saved (that retraining no
@@ -428,8 +430,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     if QUICK in candidates:
         from reviewtui.modeling.embeddings import EmbeddingCache
 
-        cache = EmbeddingCache(cache_dir, model.base, model.max_length,  # type: ignore[arg-type]
-                               model.embedding_precision)
+        cache = EmbeddingCache(cache_dir, model.base, model.max_length)  # type: ignore[arg-type]
         try:
             if evaluation is not None:
                 trial_data["quick_all"] = cache.embed(cv_data.texts, on_event=on_event, cancel=cancel)
@@ -502,7 +503,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
             emit(on_event, Notice("warning", f"search cancelled after {len(result.trials)} trials: retraining the "
                                              f"best reported trial ({result.best_trial_id}) to save it"))
             result.card = _retrain(result, df, models_dir=models_dir, cache_dir=cache_dir, name=name,
-                                   on_event=on_event, cancel=None, overwrite=overwrite)
+                                   on_event=on_event, cancel=None, overwrite=overwrite, check_texts=check_texts)
         else:
             why = "no trial had reported yet" if save_on_cancel else "nothing saved"
             emit(on_event, Notice("warning", f"search cancelled: {len(result.trials)} trials kept, {why}"))
@@ -516,7 +517,7 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     if retrain:
         try:
             result.card = _retrain(result, df, models_dir=models_dir, cache_dir=cache_dir, name=name,
-                                   on_event=on_event, cancel=cancel, overwrite=overwrite)
+                                   on_event=on_event, cancel=cancel, overwrite=overwrite, check_texts=check_texts)
         except Cancelled:
             result.cancelled = True
     result.total_seconds = time.perf_counter() - started
@@ -574,10 +575,10 @@ def collect_results(log: SearchLog, result: TuneResult) -> TuneResult:
 
 def save_tuned(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None = None, name: str | None = None,
                on_event: EventSink | None = None, cancel: threading.Event | None = None,
-               overwrite: bool = False) -> ModelCard:
+               overwrite: bool = False, check_texts: Sequence[str] = ()) -> ModelCard:
     """Retrain the best trial of a finished or cancelled search with exactly its configuration on
     ``df`` (the dataset version the search ran on), evaluate it on the test split and save it;
-    returns the card (also set as ``result.card``).
+    returns the card (also set as ``result.card``). ``check_texts``: as for ``train_model``.
 
     Raises ReviewtuiError when no trial of the search reported a validation score, or the result
     does not come from :func:`tune_models`; Cancelled when ``cancel`` is set.
@@ -588,12 +589,13 @@ def save_tuned(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | No
     if result.inputs is None:
         raise ReviewtuiError("this search result does not record what it trained on: run the search again")
     result.card = _retrain(result, df, models_dir=models_dir, cache_dir=cache_dir, name=name, on_event=on_event,
-                           cancel=cancel, overwrite=overwrite)
+                           cancel=cancel, overwrite=overwrite, check_texts=check_texts)
     return result.card
 
 
 def _retrain(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None, name: str | None,
-             on_event: EventSink | None, cancel: threading.Event | None, overwrite: bool) -> ModelCard:
+             on_event: EventSink | None, cancel: threading.Event | None, overwrite: bool,
+             check_texts: Sequence[str] = ()) -> ModelCard:
     """Train and save the best trial's exact configuration (see :func:`save_tuned`)."""
     from reviewtui.modeling.finetune import train_model
     from reviewtui.modeling.quick import train_quick
@@ -634,4 +636,4 @@ def _retrain(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None
             raise ReviewtuiError("the quick model candidate needs an embedding cache folder")
         return train_quick(df, cache_dir=cache_dir, model=inputs.model, C=float(config["quick_C"]), **common)
     return train_model(df, model=replace(inputs.model, base=spec), training=trial_training(config, inputs.training),
-                       quick_C=inputs.quick_C, cache_dir=cache_dir, **common)
+                       quick_C=inputs.quick_C, cache_dir=cache_dir, check_texts=check_texts, **common)
