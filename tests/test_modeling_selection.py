@@ -111,8 +111,11 @@ def test_heads_alone_pick_a_winner_and_the_saved_quick_model_predicts(tmp_path, 
 
 
 @pytest.mark.slow
-def test_finetune_cv_picks_epochs_on_other_folds_then_trains_on_all_labels(tmp_path, tiny_bert, frame):
+def test_finetune_cv_picks_epochs_on_other_folds_then_trains_on_all_labels(tmp_path, tiny_bert, frame, monkeypatch):
     from reviewtui.modeling.inference import SavedClassifier
+
+    # fp32 embeddings throughout, whatever the CPU: the mean is rebuilt below from fp32 halves
+    monkeypatch.setattr("reviewtui.modeling.precision.cpu_bf16_native", lambda: False)
 
     data = sel.Data.from_frame(frame, LABELS)
     events = []
