@@ -9,9 +9,10 @@ predicts, and the result is cached. "auto" (:func:`choose_precision`) then picks
 
 * on a GPU: bf16 when the GPU supports it and no recorded check says it disagrees;
 * on a CPU with native bf16 (AMX or AVX-512 BF16, :func:`cpu_bf16_native`): bf16 when a check on
-  the CPU agrees on at least :data:`MIN_AGREEMENT` of the labels. There a bf16 copy of MiniLM-L6
-  ran 2.6x as fast as fp32 (400 against 151 reviews/s on two cores of a Xeon with AMX, tokenising
-  included); where bf16 is emulated it is slower than fp32 and never chosen;
+  the CPU agrees on at least :data:`MIN_AGREEMENT` of the labels. There the default ensemble's two
+  encoders in bf16 ran 1.9x as fast as in fp32 (272 against 140 reviews/s on two cores of a Xeon
+  with AMX, tokenising included; bench/bench_predict.py); where bf16 is emulated it is slower than
+  fp32 and never chosen;
 * on the CPU otherwise (or when bf16 disagrees): int8 when a recorded check agrees on at least
   :data:`MIN_AGREEMENT` of the labels;
 * otherwise fp32.

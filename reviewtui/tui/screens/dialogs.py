@@ -73,7 +73,7 @@ class CategoryPicker(ModalScreen["str | None"]):
     def __init__(self, question: str, categories: list[tuple[str, str]]) -> None:
         super().__init__(classes="dialog")
         self.question = question
-        self.categories = categories  # (key, name) in taxonomy order: number n is categories[n - 1]
+        # (number, key, name) in taxonomy order: number n is categories[n - 1]
         self.every = [(n, k, name) for n, (k, name) in enumerate(categories, start=1)]
         self.shown: list[tuple[int, str, str]] = list(self.every)
 
