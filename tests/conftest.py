@@ -44,6 +44,16 @@ PLAY_ROWS = [
 ]
 
 
+def schema_before_5() -> str:
+    """The store's schema as reviewtui wrote it before version 5 (assets still had ``text_hash``),
+    to build the stores of older versions the migrations start from."""
+    from reviewtui.store import SCHEMA
+
+    old = SCHEMA.replace("    text TEXT NOT NULL,\n", "    text TEXT NOT NULL,\n    text_hash TEXT NOT NULL,\n", 1)
+    assert old != SCHEMA
+    return old
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]], *, delimiter: str = ",") -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, delimiter=delimiter)

@@ -30,3 +30,22 @@ def test_cleaning_follows_the_import_settings(tmp_path):
     kept_case = read_reviews(path, cleaning=ImportSettings(lowercase=False))
     assert kept_case.texts[0] == "I can't read without paying for the membership!!"
     assert "lowercase" not in kept_case.report.changed
+
+
+def test_cleaning_in_parts_gives_what_one_piece_gives(tmp_path, monkeypatch):
+    import reviewtui.ingest as ingest
+
+    texts = ["Great <b>app</b> &amp; more", "see https://x.io/a now 😀", "  Tabs\tand\n lines  ", "", "ok",
+             'quote " and \\ slash', "Émoji ✨ here", "<i></i>", "x" * 50, "Same text", "same text "]
+    rows = [[f"id{i}", "user", "", texts[i % len(texts)], str(i % 5 + 1), str(i % 3), f"4.{i % 4}.0",
+             f"2024-01-{i % 28 + 1:02d} 10:00:00", "reply\tone" if i % 7 == 0 else "", ""] for i in range(301)]
+    path = write_csv(tmp_path / "play.csv", PLAY_HEADER, rows)
+    whole = read_reviews(path)
+    monkeypatch.setattr(ingest, "PARALLEL_ROWS", 10)
+    for parts in (2, 3):
+        monkeypatch.setattr(ingest, "PARTS", parts)
+        monkeypatch.setattr(ingest.os, "cpu_count", lambda: 4)
+        split = read_reviews(path)
+        assert split.external_ids == whole.external_ids and split.texts == whole.texts
+        assert split.metadata.json == whole.metadata.json and split.report == whole.report
+    assert any("\\t" in m for m in whole.metadata.json) and whole.report.changed["remove html"] > 0

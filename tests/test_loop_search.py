@@ -10,7 +10,8 @@ import pytest
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.loop.search import QueueFilter, bulk_label, find, fts_query, parse_filters, plain_words
-from reviewtui.store import SCHEMA, SCHEMA_VERSION, AssetQuery, LabelRow, LocalStore, NewAsset
+from reviewtui.store import SCHEMA_VERSION, AssetQuery, LabelRow, LocalStore, NewAsset
+from tests.conftest import schema_before_5
 
 TAX = Taxonomy.default()
 
@@ -71,7 +72,7 @@ def test_fts_stays_in_sync_after_import_relabel_and_undo(store):
 def test_an_old_store_gets_its_index_when_opened(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:  # a store as version 1 wrote it: no FTS table, no metadata indexes
-        db.executescript(SCHEMA)
+        db.executescript(schema_before_5())
         db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
         db.execute("INSERT INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) VALUES "
                    "('o1', 'old review about the paywall', 'h', '{\"score\": 2}', 'now', 'now')")

@@ -79,11 +79,12 @@ def test_undo_never_makes_another_authors_history_only_label_the_effective_one(s
 def test_a_store_written_before_history_only_rows_is_migrated(tmp_path):
     import sqlite3
 
-    from reviewtui.store import SCHEMA, SCHEMA_VERSION
+    from reviewtui.store import SCHEMA_VERSION
+    from tests.conftest import schema_before_5
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
-    db.executescript(SCHEMA.replace(",\n    history_only INTEGER NOT NULL DEFAULT 0", ""))
+    db.executescript(schema_before_5().replace(",\n    history_only INTEGER NOT NULL DEFAULT 0", ""))
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     now = "2020-01-01T10:00:00.000+00:00"
     for i, ext in enumerate(("a", "b"), start=1):

@@ -13,7 +13,8 @@ import sqlite3
 
 import pytest
 
-from reviewtui.store import SCHEMA, SCHEMA_VERSION, LabelRow, LocalStore, NewAsset
+from reviewtui.store import SCHEMA_VERSION, LabelRow, LocalStore, NewAsset
+from tests.conftest import schema_before_5
 
 # a step that reads every row of a table; the one scan allowed is the labeled assets' own partial index
 FULL_SCAN = re.compile(r"^SCAN (assets|labels|a|l)\b(?! USING INDEX assets_labeled)")
@@ -78,8 +79,8 @@ def test_counts_follow_every_kind_of_write(tmp_path):
 def test_counts_repair_themselves_when_assets_were_added_without_them(tmp_path):
     store = busy_store(tmp_path / "s.db")
     db = sqlite3.connect(store.path)  # what an older reviewtui's import does: no count kept
-    db.execute("INSERT INTO assets (external_id, text, text_hash, metadata, created_at, updated_at) "
-               "VALUES ('old', 'from an older version', '', '{}', 'x', 'x')")
+    db.execute("INSERT INTO assets (external_id, text, metadata, created_at, updated_at) "
+               "VALUES ('old', 'from an older version', '{}', 'x', 'x')")
     db.commit()
     db.close()
     assert store.count() == 61 and store.counts_by_status() == {**direct_counts(store)[0], "ONGOING": 0}
@@ -100,7 +101,7 @@ def test_the_queue_is_highest_priority_first_across_todo_and_ongoing(tmp_path):
 def test_a_schema_1_store_is_migrated_when_it_opens(tmp_path):
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
-    db.executescript(SCHEMA + "CREATE INDEX assets_status ON assets(status);")
+    db.executescript(schema_before_5() + "CREATE INDEX assets_status ON assets(status);")
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     for i in range(10):
         db.execute("INSERT INTO assets (external_id, text, text_hash, metadata, status, skipped, label, created_at, "
@@ -117,10 +118,35 @@ def test_a_schema_1_store_is_migrated_when_it_opens(tmp_path):
     assert full_scans(store.query_plans()) == {}
     names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "assets_status" not in names and {"assets_labeled", "assets_updated", "labels_author"} <= names
+    columns = [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(assets)")]
+    assert "text_hash" not in columns and "text" in columns  # version 5
+    hashsize = "SELECT v FROM assets_fts_config WHERE k = 'hashsize'"
+    assert sqlite3.connect(path).execute(hashsize).fetchall() == [(16 * 1024 * 1024,)]
+    fresh = LocalStore(tmp_path / "fresh.db", create=True)
+    assert fresh._read(hashsize) == [(16 * 1024 * 1024,)] and "text_hash" not in {
+        r[1] for r in fresh._read("PRAGMA table_info(assets)")}
+    assert [a.text for a in store.iter_assets()] == [f"t{i}" for i in range(10)]
     store.add_label("x7", "PRICING")
     assert store.counts_by_label() == {"CONTENT": 3, "PRICING": 1}
+    assert store.add_assets([NewAsset("new", "a new review")]) == (1, 0)
     store.close()
     assert LocalStore(path).counts_by_label() == {"CONTENT": 3, "PRICING": 1}  # opening again changes nothing
+
+
+def test_an_sqlite_that_cannot_drop_a_column_keeps_text_hash_and_still_imports(tmp_path, monkeypatch):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(schema_before_5())
+        db.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+        db.execute("INSERT INTO assets (external_id, text, text_hash, created_at, updated_at) "
+                   "VALUES ('o1', 'old', 'h', 'x', 'x')")
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))  # DROP COLUMN came in 3.35
+    store = LocalStore(path)
+    assert store.add_assets([NewAsset("n1", "new one")]) == (1, 0)
+    assert store.import_batches([([NewAsset("n2", "another")], "f.csv", "s", 1)]) == [(1, 0)]
+    rows = sqlite3.connect(path).execute("SELECT external_id, text_hash FROM assets ORDER BY id").fetchall()
+    assert rows == [("o1", "h"), ("n1", ""), ("n2", "")]
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
 
 
 # --- import fast paths ------------------------------------------------------------------------------
@@ -236,13 +262,13 @@ def test_a_failed_large_insert_leaves_the_store_and_its_indexes_untouched(tmp_pa
     good = [NewAsset(f"a{i}", f"review {i}", {"score": 1}) for i in range(10)]
     real, calls = LocalStore._insert_assets, []
 
-    def insert_then_fail(db, rows):  # the second file fails after the first went in, indexes dropped
+    def insert_then_fail(self, db, rows):  # the second file fails after the first went in, indexes dropped
         calls.append(1)
         if len(calls) == 2:
             raise sqlite3.OperationalError("disk I/O error")
-        return real(db, rows)
+        return real(self, db, rows)
 
-    monkeypatch.setattr(LocalStore, "_insert_assets", staticmethod(insert_then_fail))
+    monkeypatch.setattr(LocalStore, "_insert_assets", insert_then_fail)
     with pytest.raises(sqlite3.OperationalError):
         store.import_batches([(good, "one", "x", 10), (good, "two", "y", 10)])
     assert index_sql(store) == before
