@@ -378,3 +378,40 @@ def test_every_command_takes_the_workspace_option(ws, tmp_path, capsys, monkeypa
     monkeypatch.chdir(tmp_path)  # not a workspace: -w after the action finds it
     code, out, _ = run(capsys, "versions", "import", str(MEDIUM / "dataset-1.csv"), "-w", str(ws))
     assert code == 0 and "as dataset-1" in out
+
+
+END_SCRIPT = """
+import atexit, sys, threading
+import torch  # a command that loaded torch ends the process without the interpreter's teardown
+from pathlib import Path
+marker = Path(sys.argv[1])
+atexit.register(lambda: marker.write_text("exit handlers ran"))
+class Teardown:  # finalised when the interpreter tears its modules down, which the quick end skips
+    def __init__(self, path):
+        self.path, self.open = path, open  # builtins are gone by the time teardown reaches it
+    def __del__(self):
+        self.open(self.path, "w").write("torn down")
+kept = Teardown(str(marker.with_suffix(".teardown")))
+if sys.argv[2] == "thread":  # a non-daemon thread still running: the ordinary exit waits for it
+    threading.Thread(target=lambda: __import__("time").sleep(0.5) or marker.with_suffix(".thread").write_text("done")).start()
+sys.argv = ["reviewtui", *sys.argv[3:]]
+from reviewtui.cli import main
+raise SystemExit(main())
+"""
+
+
+@pytest.mark.parametrize("args,code", [(["status"], 0), (["label", "nope", "X"], 2)])
+@pytest.mark.parametrize("thread", ["none", "thread"])
+def test_the_program_ends_with_its_code_its_output_and_its_exit_handlers(ws, tmp_path, args, code, thread):
+    marker = tmp_path / "marker.txt"
+    proc = subprocess.run([sys.executable, "-c", END_SCRIPT, str(marker), thread, "-w", str(ws), *args],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert proc.returncode == code, proc.stderr
+    assert marker.read_text() == "exit handlers ran"
+    if code:
+        assert proc.stderr.startswith("error: unknown label 'X'")
+    else:
+        assert "reviews" in proc.stdout.lower() or proc.stdout.strip()
+    assert marker.with_suffix(".thread").exists() == (thread == "thread")
+    assert marker.with_suffix(".teardown").exists() == (thread == "thread")  # no quick end while it ran

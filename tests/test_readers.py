@@ -296,3 +296,43 @@ def test_without_drop_missing_a_row_with_no_id_and_no_text_counts_as_a_missing_i
     with pytest.raises(ReviewtuiError, match=r"1 row with an empty id in column 'id' \(data row 2\)"):
         read_reviews(f, cleaning=ImportSettings(drop_missing=False, drop_empty=False))
     assert read_reviews(f).external_ids == ["a"]
+
+
+def _big_csv(rows: int, sep: str = ",", newline: str = "\n") -> str:
+    lines = [sep.join(PLAY_HEADER)]
+    for i in range(rows):
+        text = f'"review {i}, with ""quotes"" and a\nsecond line ✨"' if i % 97 == 0 else f"plain review number {i} é"
+        lines.append(sep.join([f"id{i}", "user", "", text, str(i % 5 + 1), "0", "4.5.0", "2024-05-01 10:00:00", "", ""]))
+    return newline.join(lines) + newline
+
+
+@pytest.mark.parametrize("bom,sep,newline,name", [(b"", ",", "\n", "a.csv"), (codecs.BOM_UTF8, ",", "\r\n", "b.csv"),
+                                                  (b"", ";", "\n", "c.txt"), (b"", "\t", "\n", "d.tsv")])
+def test_a_big_utf8_file_read_from_its_bytes_gives_the_rows_the_small_file_path_gives(tmp_path, monkeypatch,
+                                                                                        bom, sep, newline, name):
+    import reviewtui.readers as readers
+
+    path = tmp_path / name
+    path.write_bytes(bom + _big_csv(20_000, sep, newline).encode("utf-8"))
+    assert path.stat().st_size > readers.ARROW_BYTES
+    calls = []
+    real = readers._read_big_utf8_delimited
+    monkeypatch.setattr(readers, "_read_big_utf8_delimited", lambda *a: calls.append(1) or real(*a))
+    fast = read_table(path)
+    assert calls and fast.encoding == ("UTF-8 with BOM" if bom else "UTF-8")
+    monkeypatch.setattr(readers, "ARROW_BYTES", 10 ** 12)  # every reader takes the small-file path
+    slow = read_table(path)
+    assert fast.header == slow.header == PLAY_HEADER and fast.encoding == slow.encoding
+    assert fast.frame.astype(object).equals(slow.frame.astype(object)) and len(fast.frame) == 20_000
+    assert fast.frame["content"][97] == 'review 97, with "quotes" and a\nsecond line ✨'
+
+
+def test_a_big_file_with_a_byte_that_is_not_utf8_says_on_which_line(tmp_path):
+    text = _big_csv(20_000).encode("utf-8")
+    at = text.index(b"plain review number 15000")
+    path = tmp_path / "bad.csv"
+    path.write_bytes(text[:at] + b"\xff" + text[at:])
+    with pytest.raises(ReviewtuiError) as err:
+        read_table(path)
+    line = text[:at].count(b"\n") + 1
+    assert str(err.value).startswith(f"{path}: line {line}: bytes that are not UTF-8")
