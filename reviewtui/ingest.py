@@ -323,7 +323,10 @@ PARTS = 2
 
 
 def _parts(n: int) -> int:
-    return 1 if n < PARALLEL_ROWS else max(1, min(PARTS, os.cpu_count() or 1))
+    if n < PARALLEL_ROWS:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(PARTS, cores))
 
 
 def _in_parts(func, s):

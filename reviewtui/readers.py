@@ -189,6 +189,11 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
     missing file, a folder, an empty file, binary or undecodable bytes, malformed JSON, an unknown
     sheet, a file with a header but no rows."""
     path = Path(path)
+    if delimiter is not None:
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise ReviewtuiError(f"{path}: the delimiter must be one character (for example , ; | or \\t), "
+                                 f"not {delimiter!r}; fix --delimiter")
     if not path.exists():
         raise ReviewtuiError(f"{path}: no such file")
     if path.is_dir():
@@ -311,7 +316,7 @@ def _read_delimited_arrow(size: int, header: str, sep: str, data: Any) -> "pd.Da
         return None  # small files: pandas is as fast, and nothing changes for them
     try:
         names = next(csv.reader(io.StringIO(header), delimiter=sep))
-    except (csv.Error, StopIteration):
+    except (csv.Error, StopIteration, TypeError):  # TypeError: a delimiter of several characters
         return None
     if not names or any(not n or n != n.strip() for n in names) or len(set(names)) != len(names):
         return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from contextlib import contextmanager
 from itertools import repeat
 from dataclasses import dataclass
@@ -110,6 +111,8 @@ APP_INDEX = ("CREATE INDEX IF NOT EXISTS assets_app ON assets(json_extract(metad
 # made before it. The index collects up to 16 MiB of new entries in memory before it writes them (FTS5's
 # default is 1 MiB): fewer, larger segments to merge made indexing a million reviews twice as fast.
 FTS_HASH_BYTES = 16 * 1024 * 1024
+#: The first SQLite whose ALTER TABLE DROP COLUMN is safe on a table with an INTEGER PRIMARY KEY.
+DROP_COLUMN_SQLITE = (3, 35, 5)
 SEARCH_SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS assets_fts USING fts5(
     text, content='assets', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
@@ -425,6 +428,22 @@ def _asset(row: Sequence[Any]) -> Asset:
                  row[8], row[9], row[10], row[11])
 
 
+def _close_connection(lock: threading.RLock, db: sqlite3.Connection) -> None:
+    """Close a store's connection once the store is gone or the process exits (a finaliser: see
+    LocalStore). Closing the last connection checkpoints the write-ahead log into the database file;
+    without it the connection lives on in a reference cycle (its statement cache refers to it), and
+    the log stays beside the file until the interpreter's teardown, which the CLI skips after a
+    command that loaded torch. A daemon thread still inside a transaction at exit keeps it open."""
+    if not lock.acquire(timeout=2):
+        return
+    try:
+        db.close()
+    except sqlite3.Error:  # nothing more can be done for it now
+        pass
+    finally:
+        lock.release()
+
+
 class LocalStore:
     """The SQLite store. Safe to share between threads (one connection, a lock) and processes."""
 
@@ -447,6 +466,7 @@ class LocalStore:
             self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
             raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
+        self._finalizer = weakref.finalize(self, _close_connection, self._lock, self._db)
         if create:
             with self._lock:
                 self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA + SEARCH_SCHEMA + SCALE_SCHEMA + "COMMIT;")
@@ -461,8 +481,7 @@ class LocalStore:
                             + (", text_hash) VALUES (?, ?, ?, ?, ?, '')" if legacy else ") VALUES (?, ?, ?, ?, ?)"))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._finalizer()
 
     def _migrate(self) -> None:
         """Bring a store written by an older reviewtui up to :data:`SCHEMA_VERSION`, each step in one
@@ -478,7 +497,9 @@ class LocalStore:
         * what a million assets need (version 4): ``asset_counts`` taken from the assets, the
           triggers that keep it, and the labeled, updated-at, undo and author indexes;
         * no ``assets.text_hash`` (version 5): a sha1 of each text that nothing read. Dropped where
-          SQLite can drop a column (3.35 and later); an older SQLite leaves it and inserts write ''.
+          SQLite can drop a column safely (3.35.5 and later: 3.35.0-3.35.4 could move a dropped
+          column's values in a table with an INTEGER PRIMARY KEY); otherwise it stays, and inserts
+          write ''.
           The full-text index's memory for new entries goes from 1 to 16 MiB (see SEARCH_SCHEMA)."""
         try:
             with self._lock:
@@ -488,6 +509,10 @@ class LocalStore:
             raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
         if "labels" not in tables or "assets" not in tables:
             return
+        stored = self.get_meta("schema_version")
+        if stored is not None and stored.isdigit() and int(stored) > SCHEMA_VERSION:
+            raise ReviewtuiError(f"{self.path}: written by a newer reviewtui (store schema {stored}; this version reads "
+                                 f"up to {SCHEMA_VERSION}); upgrade reviewtui to open it")
         if "assets_fts" not in tables:
             with self._lock:
                 self._db.executescript("BEGIN IMMEDIATE;" + SEARCH_SCHEMA +
@@ -512,8 +537,11 @@ class LocalStore:
         if int(self.get_meta("schema_version") or 0) < 5:
             with self.transaction() as db:
                 if "text_hash" in {r[1] for r in db.execute("PRAGMA table_info(assets)")} and \
-                        sqlite3.sqlite_version_info >= (3, 35):
-                    db.execute("ALTER TABLE assets DROP COLUMN text_hash")
+                        sqlite3.sqlite_version_info >= DROP_COLUMN_SQLITE:
+                    try:
+                        db.execute("ALTER TABLE assets DROP COLUMN text_hash")
+                    except sqlite3.OperationalError:  # a view of the user's own reads it: the column stays
+                        pass
                 db.execute(f"INSERT INTO assets_fts(assets_fts, rank) VALUES ('hashsize', {FTS_HASH_BYTES})")
         if self.get_meta("schema_version") != str(SCHEMA_VERSION):
             with self.transaction() as db:

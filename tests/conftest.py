@@ -1,4 +1,4 @@
-"""Shared fixtures. Each area of the suite appends its own small fixtures at the end; do not rewrite."""
+"""Shared fixtures and helpers of the test suite."""
 
 from __future__ import annotations
 

@@ -40,12 +40,16 @@ def test_cleaning_in_parts_gives_what_one_piece_gives(tmp_path, monkeypatch):
     rows = [[f"id{i}", "user", "", texts[i % len(texts)], str(i % 5 + 1), str(i % 3), f"4.{i % 4}.0",
              f"2024-01-{i % 28 + 1:02d} 10:00:00", "reply\tone" if i % 7 == 0 else "", ""] for i in range(301)]
     path = write_csv(tmp_path / "play.csv", PLAY_HEADER, rows)
+    import reviewtui.readers as readers
+
     whole = read_reviews(path)
-    monkeypatch.setattr(ingest, "PARALLEL_ROWS", 10)
-    for parts in (2, 3):
-        monkeypatch.setattr(ingest, "PARTS", parts)
-        monkeypatch.setattr(ingest.os, "cpu_count", lambda: 4)
-        split = read_reviews(path)
-        assert split.external_ids == whole.external_ids and split.texts == whole.texts
-        assert split.metadata.json == whole.metadata.json and split.report == whole.report
+    monkeypatch.setattr(ingest, "_parts", lambda n: min(ingest.PARTS, max(1, n // 10)))
+    for arrow in (False, True):  # pandas' frame (small files) and pyarrow's (big files)
+        if arrow:
+            monkeypatch.setattr(readers, "ARROW_BYTES", 1)
+        for parts in (2, 3):
+            monkeypatch.setattr(ingest, "PARTS", parts)
+            split = read_reviews(path)
+            assert split.external_ids == whole.external_ids and split.texts == whole.texts
+            assert split.metadata.json == whole.metadata.json and split.report == whole.report
     assert any("\\t" in m for m in whole.metadata.json) and whole.report.changed["remove html"] > 0

@@ -174,6 +174,15 @@ def test_bad_files_are_one_clear_error(tmp_path, case):
     assert "\n" not in str(err.value)
 
 
+def test_a_delimiter_is_one_character_and_tab_may_be_spelled_out(tmp_path, play_csv):
+    with pytest.raises(ReviewtuiError, match=r"the delimiter must be one character .* not ';;'; fix --delimiter"):
+        read_table(play_csv, delimiter=";;")
+    tsv = tmp_path / "r.txt"
+    tsv.write_text(TSV, encoding="utf-8")
+    for spelled in ("\t", "\\t", "tab"):
+        assert read_table(tsv, delimiter=spelled).header == PLAY_HEADER
+
+
 def test_sheet_option_on_a_csv_is_refused(play_csv):
     with pytest.raises(ReviewtuiError, match="--sheet applies to Excel workbooks only"):
         read_table(play_csv, sheet="Reviews")
@@ -317,9 +326,10 @@ def test_a_big_utf8_file_read_from_its_bytes_gives_the_rows_the_small_file_path_
     assert path.stat().st_size > readers.ARROW_BYTES
     calls = []
     real = readers._read_big_utf8_delimited
-    monkeypatch.setattr(readers, "_read_big_utf8_delimited", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(readers, "_read_big_utf8_delimited", lambda *a: calls.append(real(*a)) or calls[-1])
     fast = read_table(path)
-    assert calls and fast.encoding == ("UTF-8 with BOM" if bom else "UTF-8")
+    assert isinstance(calls[0], readers.Table)  # read from the bytes, not by the pandas fallback
+    assert fast.encoding == ("UTF-8 with BOM" if bom else "UTF-8")
     monkeypatch.setattr(readers, "ARROW_BYTES", 10 ** 12)  # every reader takes the small-file path
     slow = read_table(path)
     assert fast.header == slow.header == PLAY_HEADER and fast.encoding == slow.encoding
@@ -336,3 +346,26 @@ def test_a_big_file_with_a_byte_that_is_not_utf8_says_on_which_line(tmp_path):
         read_table(path)
     line = text[:at].count(b"\n") + 1
     assert str(err.value).startswith(f"{path}: line {line}: bytes that are not UTF-8")
+
+
+def test_a_big_file_pyarrow_refuses_is_tried_once_then_read_by_pandas(tmp_path, monkeypatch):
+    import reviewtui.readers as readers
+
+    path = tmp_path / "ragged.csv"
+    path.write_text(_big_csv(20_000) + "only-an-id,\n", encoding="utf-8")
+    tries = []
+    real = readers._read_delimited_arrow
+    monkeypatch.setattr(readers, "_read_delimited_arrow", lambda *a: tries.append(1) or real(*a))
+    table = read_table(path)
+    assert len(tries) == 1 and len(table.frame) == 20_001 and table.frame.iloc[-1]["reviewId"] == "only-an-id"
+
+
+def test_a_big_json_file_without_an_extension_is_still_json(tmp_path):
+    records = [dict(zip(PLAY_HEADER, [f"id{i}", "u", "", f"review {i} " + "x" * 40, "5", "0", "1.0", "", "", ""]))
+               for i in range(20_000)]
+    for name, text in (("reviews", json.dumps(records)), ("lines", "\n".join(json.dumps(r) for r in records))):
+        path = tmp_path / name
+        path.write_text("  \n" + text, encoding="utf-8")
+        assert path.stat().st_size > 1_000_000
+        table = read_table(path)
+        assert table.format == ("json" if name == "reviews" else "jsonl") and len(table.frame) == 20_000

@@ -13,6 +13,7 @@ import sqlite3
 
 import pytest
 
+from reviewtui.errors import ReviewtuiError
 from reviewtui.store import SCHEMA_VERSION, LabelRow, LocalStore, NewAsset
 from tests.conftest import schema_before_5
 
@@ -140,7 +141,7 @@ def test_an_sqlite_that_cannot_drop_a_column_keeps_text_hash_and_still_imports(t
         db.execute("INSERT INTO meta VALUES ('schema_version', '4')")
         db.execute("INSERT INTO assets (external_id, text, text_hash, created_at, updated_at) "
                    "VALUES ('o1', 'old', 'h', 'x', 'x')")
-    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))  # DROP COLUMN came in 3.35
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 35, 4))  # DROP COLUMN is safe from 3.35.5
     store = LocalStore(path)
     assert store.add_assets([NewAsset("n1", "new one")]) == (1, 0)
     assert store.import_batches([([NewAsset("n2", "another")], "f.csv", "s", 1)]) == [(1, 0)]
@@ -363,3 +364,18 @@ def test_an_export_writes_the_bytes_it_always_wrote(tmp_path):
     assert info.csv_path.read_bytes() == expected.getvalue().encode("utf-8")
     assert export_version(store, taxonomy, tmp_path / "versions") is None  # unchanged: nothing written
     assert not [p for p in (tmp_path / "versions").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_store_left_without_close_checkpoints_its_log_and_a_newer_store_is_refused(tmp_path):
+    path = tmp_path / "s.db"
+    store = LocalStore(path, create=True)
+    store.add_assets([NewAsset("a", "a review")])
+    assert path.with_name("s.db-wal").exists()
+    del store  # its finaliser closes the connection, which a reference cycle would otherwise keep open
+    assert not path.with_name("s.db-wal").exists()
+    assert LocalStore(path).count() == 1
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(ReviewtuiError, match=rf"written by a newer reviewtui \(store schema {SCHEMA_VERSION + 1}; "
+                                             rf"this version reads up to {SCHEMA_VERSION}\); upgrade reviewtui"):
+        LocalStore(path)
