@@ -393,6 +393,11 @@ def bench_ray(n: int, work: Path, model_dir: Path, cpus: int = 1) -> dict:
             "loads": loads, "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
+def load_phrase(part: dict) -> str:
+    """The 1-minute load before and after a part of the run, as its report says it."""
+    return f"load {part['loads']['before']['load1']:.2f} before, {part['loads']['after']['load1']:.2f} after"
+
+
 def section(res: dict) -> str:
     c = res.get("cpu")
     lines = [START, "## Prediction near the hardware's limit (`bench/bench_predict.py`, `bench/bench_predict_gpu.py`)",
@@ -456,11 +461,10 @@ def section(res: dict) -> str:
                       f"the least ({a['int8_agreement_mean']:.1%} on average); measured {a['at']}, {a['seconds']:.0f} s."]
     e = res.get("embed")
     if e:
-        lb, la = e["loads"]["before"], e["loads"]["after"]
         lines += ["", "### Filling the embedding cache: fp32 against a bf16 copy of the encoder", "",
                   f"Run {e['at']}: MiniLM embeddings of dataset-11's {e['labeled']} reviews and {e['reviews']:,} "
                   f"play-store-fintech reviews into a fresh cache; this CPU computes bf16 natively: "
-                  f"{'yes' if e['cpu_bf16_native'] else 'no'}; load {lb['load1']:.2f} before, {la['load1']:.2f} after"
+                  f"{'yes' if e['cpu_bf16_native'] else 'no'}; {load_phrase(e)}"
                   f"{'' if e['quiet'] else ' (NOT quiet)'}.", "",
                   "| `EmbeddingCache` precision | encoded in | seconds | texts/s | quick model, 5-fold CV accuracy on dataset-11 |",
                   "|---|---|---:|---:|---:|"]
@@ -473,11 +477,10 @@ def section(res: dict) -> str:
                       f"review's two vectors: {e['min_cosine']:.4f}."]
     r = res.get("ray")
     if r:
-        lb, la = r["loads"]["before"], r["loads"]["after"]
         lines += ["", "### Ray Data on a local two-node cluster", "",
                   f"Run {r['at']}: {r['reviews']:,} play-store-fintech reviews, the same saved model in fp32, "
                   f"{r['chunks']} chunks; a head and a second node on this machine ({r['cpus_per_node']} CPU each); "
-                  f"load {lb['load1']:.2f} before, {la['load1']:.2f} after.", "",
+                  f"{load_phrase(r)}.", "",
                   "| way | seconds |", "|---|---:|",
                   f"| single process (`Workspace.predict`) | {r['local_s']:.1f} |",
                   f"| Ray Data actor pool (`Workspace.predict(ray_address=...)`, connecting and actor start included) | "

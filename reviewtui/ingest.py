@@ -329,31 +329,35 @@ def _parts(n: int) -> int:
     return max(1, min(PARTS, cores))
 
 
-def _in_parts(func, s):
-    """``func(s)`` for a row-wise ``func`` over a pandas Series, computed on consecutive slices of
-    ``s`` in threads and joined in order (the same result as one call)."""
-    k = _parts(len(s))
+def _in_slices(n: int, work) -> list:
+    """``[work(a, b), ...]`` over consecutive slices ``a:b`` of ``n`` rows, in order: one slice when
+    ``n`` is small, else one per core (at most :data:`PARTS`), each on its own thread."""
+    k = _parts(n)
+    bounds = [n * i // k for i in range(k + 1)]
     if k == 1:
-        return func(s)
-    import pandas as pd
+        return [work(0, n)]
     from concurrent.futures import ThreadPoolExecutor
 
-    bounds = [len(s) * i // k for i in range(k + 1)]
     with ThreadPoolExecutor(k) as pool:
-        return pd.concat(list(pool.map(func, [s.iloc[a:b] for a, b in zip(bounds, bounds[1:])])))
+        return list(pool.map(lambda ab: work(*ab), zip(bounds, bounds[1:])))
+
+
+def _in_parts(func, s):
+    """``func(s)`` for a row-wise ``func`` over a pandas Series, computed by :func:`_in_slices` and
+    joined in order (the same result as one call)."""
+    if _parts(len(s)) == 1:
+        return func(s)
+    import pandas as pd
+
+    return pd.concat(_in_slices(len(s), lambda a, b: func(s.iloc[a:b])))
 
 
 def _metadata_json_in_parts(columns: list[tuple[str, Any]], n: int) -> list[str]:
-    """:func:`_metadata_json` computed on consecutive row slices in threads (see :func:`_in_parts`)."""
-    k = _parts(n)
-    if k == 1 or not columns:
+    """:func:`_metadata_json` computed by :func:`_in_slices` and joined in order."""
+    if _parts(n) == 1 or not columns:
         return _metadata_json(columns, n)
-    from concurrent.futures import ThreadPoolExecutor
-
-    bounds = [n * i // k for i in range(k + 1)]
-    slices = [([(key, values.slice(a, b - a)) for key, values in columns], b - a) for a, b in zip(bounds, bounds[1:])]
-    with ThreadPoolExecutor(k) as pool:
-        return [text for part in pool.map(lambda args: _metadata_json(*args), slices) for text in part]
+    parts = _in_slices(n, lambda a, b: _metadata_json([(key, values.slice(a, b - a)) for key, values in columns], b - a))
+    return [text for part in parts for text in part]
 
 
 def _unescape(s):

@@ -225,9 +225,8 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
         elif fmt == "jsonl":
             table = _read_jsonl(path, text)
         else:
-            utf8 = raw if encoding == "UTF-8" else raw[len(codecs.BOM_UTF8):] if encoding == "UTF-8 with BOM" else None
-            table = _read_delimited(path, text, delimiter or ("\t" if fmt == "tsv" else None), utf8,
-                                    arrow=fast is None)  # pyarrow already refused it: pandas reads it
+            # a big UTF-8 file was read from its bytes above, or refused by pyarrow there: pandas reads it
+            table = _read_delimited(path, text, delimiter or ("\t" if fmt == "tsv" else None), arrow=fast is None)
         table.encoding = encoding
     table.sha256 = sha
     if len(table) == 0:
@@ -240,19 +239,17 @@ def _looks_like_lines(text: str) -> bool:
     return len(lines) > 1 and all(ln.lstrip().startswith("{") and ln.rstrip().endswith("}") for ln in lines)
 
 
-def _read_delimited(path: Path, text: str, delimiter: str | None, utf8: bytes | None = None, *,
-                    arrow: bool = True) -> Table:
-    """``text`` (``utf8``: the same text as UTF-8 bytes, when the file was UTF-8) as a Table; read by
-    pandas alone when not ``arrow``."""
+def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool = True) -> Table:
+    """``text`` as a Table; read by pandas alone when not ``arrow``."""
     import pandas as pd
 
     end = text.find("\n")
     header = text if end < 0 else text[:end]
     sep = delimiter or sniff_delimiter(header)
-    fast = None if not arrow else _read_delimited_arrow(
-        len(text), header, sep, utf8 if utf8 is not None or len(text) < ARROW_BYTES else text.encode("utf-8"))
+    fast = None if not arrow or len(text) < ARROW_BYTES else _read_delimited_arrow(
+        len(text), header, sep, text.encode("utf-8"))
     if fast is not None:
-        return Table(path, "tsv" if sep == "\t" else "csv", list(fast.columns), fast, "")
+        return _delimited_table(path, sep, fast)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
                          engine="c", quoting=csv.QUOTE_MINIMAL)
@@ -262,7 +259,11 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, utf8: bytes | 
         raise ReviewtuiError(f"{path}: not a well-formed CSV ({str(exc).strip()}); check its quoting and "
                              "delimiter (--delimiter)") from exc
     df.columns = [str(c) for c in df.columns]
-    return Table(path, "tsv" if sep == "\t" else "csv", list(df.columns), df, "")
+    return _delimited_table(path, sep, df)
+
+
+def _delimited_table(path: Path, sep: str, frame: "pd.DataFrame") -> Table:
+    return Table(path, "tsv" if sep == "\t" else "csv", list(frame.columns), frame, "")
 
 
 #: Text files at least this big are read by pyarrow (:func:`_read_delimited_arrow`); smaller ones by
@@ -297,7 +298,7 @@ def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | 
     frame = _read_delimited_arrow(len(raw) - start, header, sep, pa.py_buffer(raw).slice(start))
     if frame is None:
         return False
-    table = Table(path, "tsv" if sep == "\t" else "csv", list(frame.columns), frame, "")
+    table = _delimited_table(path, sep, frame)
     table.encoding = "UTF-8 with BOM" if bom else "UTF-8"
     return table
 
