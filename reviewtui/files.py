@@ -89,16 +89,22 @@ def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str]
 
 def find_column(header: Iterable[str], candidates: Sequence[str]) -> str | None:
     """The first of ``candidates`` present in ``header``: an exact match first, then one that differs
-    only in case. None when there is none."""
+    only in case, then one that differs in case and in spaces, underscores, hyphens and dots
+    (``Review Text`` for ``review_text``). None when there is none."""
     names = [str(h) for h in header]
     for c in candidates:
         if c in names:
             return c
-    folded = {h.casefold(): h for h in reversed(names)}
-    for c in candidates:
-        if c.casefold() in folded:
-            return folded[c.casefold()]
+    for fold in (str.casefold, _loose):
+        folded = {fold(h): h for h in reversed(names)}
+        for c in candidates:
+            if fold(c) in folded:
+                return folded[fold(c)]
     return None
+
+
+def _loose(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch not in " _-.")
 
 
 # --- time ------------------------------------------------------------------------------------------

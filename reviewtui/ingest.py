@@ -3,7 +3,8 @@
 Files are read by :mod:`reviewtui.readers` (CSV/TSV in UTF-8 or UTF-16, JSON, JSON Lines, Parquet,
 Excel). google-play-scraper exports (reviewId, userName, userImage, content, score, thumbsUpCount,
 reviewCreatedVersion, at, replyContent, repliedAt) and the common App Store exports are recognised
-by their header (:data:`PROFILES`); any other file names its text column. The id column is
+by their header (:data:`PROFILES`); in any other file the text is the first of the usual text
+columns (:data:`TEXT_COLUMNS`: ``content``, ``text``, ``review``, ...) or the one given. The id column is
 ``reviewId``, ``review_id``, ``externalId`` or ``id`` in any file that has one (else ids are taken
 from the text); the app comes from an ``app``/``appId``/``app_name`` column, a given name or a
 per-app folder. Cleaning follows the original project:
@@ -30,17 +31,22 @@ from reviewtui.settings import ImportSettings
 PLAY_COLUMNS = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
                 "reviewCreatedVersion", "at", "replyContent", "repliedAt"]
 PII_COLUMNS = {"userName": "user_name", "userImage": "user_image"}
+#: Columns that hold a review's text in a file no profile recognises (any case), first found wins:
+#: the names public review sets and spreadsheet exports use.
+#: (``review_text`` also finds ``reviewText`` and ``Review Text``: see :func:`find_column`)
+TEXT_COLUMNS: tuple[str, ...] = ("content", "text", "review", "review_text", "review_body", "body", "comment",
+                                 "comments", "translated_review", "feedback")
 #: Columns that name a review's app (case-insensitive), first found wins.
 APP_COLUMNS: tuple[str, ...] = ("app", "appId", "app_id", "app_name", "appName")
 # metadata key -> candidate column names (case-insensitive), first found wins
 META_COLUMNS: dict[str, tuple[str, ...]] = {
-    "score": ("score", "rating", "stars", "star_rating", "im:rating"),
+    "score": ("score", "rating", "stars", "star_rating", "overall", "review_rating", "im:rating"),
     "app_version": ("reviewCreatedVersion", "app_version", "appVersion", "version", "im:version"),
     "at": ("at", "date", "created_at", "createdDate", "timestamp", "updated"),
-    "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "vote_count"),
+    "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "helpful_votes", "vote_count"),
     "reply": ("replyContent", "reply"),
     "replied_at": ("repliedAt", "replied_at"),
-    "title": ("title", "review_title"),
+    "title": ("title", "review_title", "summary"),
 }
 MAX_FIELD_CHARS = 100_000
 
@@ -101,6 +107,9 @@ class CleaningReport:
     ids_from_text: int = 0
     apps: list[str] = field(default_factory=list)
     app_column: str | None = None
+    #: the text column found by its name (:data:`TEXT_COLUMNS`), for files no profile recognised and
+    #: no --text-col named; None otherwise
+    text_column: str | None = None
 
 
 @dataclass
@@ -200,12 +209,12 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     df = table.frame
     columns = [str(c) for c in table.header]
     profile = recognise(columns)
-    tcol = text_col or (profile.text_column(columns) if profile else None) or find_column(columns, ("content",))
+    tcol = text_col or (profile.text_column(columns) if profile else None) or find_column(columns, TEXT_COLUMNS)
     if tcol is None or tcol not in columns:
         hint = ""
         if len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
             hint = " (the header is one column: is the delimiter wrong? use --delimiter)"
-        what = f"text column {tcol!r}" if tcol else "text column (content)"
+        what = f"text column {tcol!r}" if tcol else f"text column (none of {', '.join(TEXT_COLUMNS)})"
         raise ReviewtuiError(f"{path}: no {what}; the columns are: {', '.join(columns)}{hint}; "
                              "name the text column with --text-col")
     icol = id_col or find_column([c for c in columns if c != tcol], ID_COLUMNS)
@@ -226,7 +235,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             f"{max_field_chars:,}); a quote is probably unbalanced before it — fix the file")
 
     report = CleaningReport(source=str(path), rows_read=len(df), format=table.format,
-                            profile=profile.name if profile else None)
+                            profile=profile.name if profile else None,
+                            text_column=None if text_col or profile else tcol)
     raw_text = df[tcol]
     filled = pd.Series(False, index=df.index)
     if icol:

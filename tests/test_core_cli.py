@@ -82,6 +82,17 @@ def test_import_play_export_cleans_and_reports(ws, play_csv, capsys):
     assert "user_name" not in r1.metadata and "Ann Lee" not in json.dumps(r1.metadata)
 
 
+def test_import_says_which_column_it_took_the_text_from(ws, tmp_path, capsys):
+    a = write_csv(tmp_path / "a.csv", ["Clothing ID", "Review Text", "Rating"], [["1", "Runs small", "4"]])
+    b = write_csv(tmp_path / "b.csv", ["id", "comment"], [["2", "Seams ripped"]])
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(a), str(b))
+    assert code == 0
+    assert "Text from column 'Review Text' (a.csv) (--text-col names another)." in out
+    assert "Text from column 'comment' (b.csv) (--text-col names another)." in out
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(b), "--text-col", "comment")
+    assert code == 0 and "Text from column" not in out
+
+
 def test_keep_pii_keeps_user_columns(ws, play_csv, capsys):
     assert run(capsys, "-w", str(ws), "import", str(play_csv), "--keep-pii")[0] == 0
     from reviewtui.workspace import Workspace

@@ -92,7 +92,8 @@ def add_workspace_commands(commands: Commands) -> None:
                    help="take the ids of rows with an empty id from their text (default: refuse the file)")
     s.add_argument("--add-categories", action="store_true",
                    help="add the labels of --label-col that are not in the taxonomy as categories")
-    s.add_argument("--text-col", help="text column (default: content)")
+    s.add_argument("--text-col", help="text column (default: the export's own, else the first of content, text, "
+                   "review, review_text, review_body, body, comment, ... in any case and spelling)")
     s.add_argument("--id-col", help="id column (default: reviewId; ids from the text when absent)")
     s.add_argument("--label-col", help="record labels from this column (source import)")
     s.add_argument("--delimiter", help="field delimiter (default: detected from the header)")

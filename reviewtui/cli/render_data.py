@@ -46,8 +46,9 @@ def cleaning_lines(labels: Sequence[str], reports: Sequence[Any]) -> list[tuple[
 
 
 def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
-    """What an import adds to its report table: the exports its files were recognised as, rows
-    whose ids came from their text, the categories --add-categories added."""
+    """What an import adds to its report table: the exports its files were recognised as, the text
+    column found by its name in the others, rows whose ids came from their text, the categories
+    --add-categories added."""
     profiles: dict[str, int] = {}
     for r in result.reports:
         if r.profile:
@@ -55,6 +56,12 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
     lines = [f"Recognised as {p} export{'s' if n > 1 else ''}" + (f": {n} files" if n > 1 else "") + "."
              for p, n in profiles.items()] if len(result.reports) > 1 else \
         [f"Recognised as a {r.profile} export." for r in result.reports if r.profile]
+    found: dict[str, list[str]] = {}
+    for name, r in zip(labels, result.reports):
+        if getattr(r, "text_column", None):
+            found.setdefault(r.text_column, []).append(name)
+    lines += [f"Text from column {col!r}" + (f" ({', '.join(names)})" if len(found) > 1 else "")
+              + " (--text-col names another)." for col, names in found.items()]
     lines += [f"{name}: {r.ids_from_text:,} rows had an empty id; their ids were taken from their text "
               "(--fill-missing-ids)" for name, r in zip(labels, result.reports) if r.ids_from_text]
     if result.added_categories:
