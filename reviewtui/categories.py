@@ -73,8 +73,6 @@ def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = ("Ot
     items: list[dict[str, Any]] = []
     for name in names:
         key = category_key(name)
-        if not key or not key[0].isalpha():
-            raise ReviewtuiError(f"category name {name!r} needs to start with a letter")
         if any(i["key"] == key for i in items):
             raise ReviewtuiError(f"categories {name!r} and {next(i['name'] for i in items if i['key'] == key)!r} "
                                  f"would both have the key {key}; name them apart")
@@ -216,7 +214,7 @@ def unknown_labels(labels: Iterable[str | None], taxonomy: Taxonomy) -> list[Unk
         if lab is None or not str(lab).strip() or taxonomy.resolve(str(lab)) is not None:
             continue
         text = str(lab).strip()
-        spellings.setdefault(category_key(text) or text, Counter())[text] += 1
+        spellings.setdefault(category_key(text), Counter())[text] += 1
     out = [UnknownLabel(k, dict(c.most_common()), sum(c.values())) for k, c in spellings.items()]
     return sorted(out, key=lambda u: (-u.rows, u.key))
 
@@ -234,8 +232,6 @@ def add_unknown(items: Sequence[Mapping[str, Any]], unknown: Sequence[UnknownLab
     """``items`` plus one category per unknown label, named by its most frequent spelling."""
     new = [dict(i) for i in items]
     for u in unknown:
-        if not u.key or not u.key[0].isalpha():
-            raise ReviewtuiError(f"label {u.name!r} cannot be a category name: it needs to start with a letter")
         new.append({"key": u.key, "name": u.name, "colour": _colour(new), "train": True})
     Taxonomy.from_list(new, where="--add-categories")
     return CategoryChange("add", new, note=f"added {', '.join(u.key for u in unknown)} from an import")

@@ -7,6 +7,7 @@ back atomically when a command changes it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -32,8 +33,15 @@ KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 def category_key(name: str) -> str:
-    """``"User experience"`` -> ``"USER_EXPERIENCE"``."""
-    return re.sub(r"[^A-Z0-9]+", "_", name.strip().upper()).strip("_")
+    """``"User experience"`` -> ``"USER_EXPERIENCE"``. A name that does not start with a Latin letter
+    gets ``LABEL_`` before it (the labels of many public data sets are numbers: ``"1"`` ->
+    ``"LABEL_1"``, ``"5 stars"`` -> ``"LABEL_5_STARS"``), and one with no Latin letter or digit
+    at all a key from its hash (``"正面"`` -> ``"LABEL_"`` and 8 hex digits). "" for a blank name."""
+    name = name.strip()
+    key = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+    if not key:
+        return "LABEL_" + hashlib.sha1(name.casefold().encode("utf-8")).hexdigest()[:8].upper() if name else ""
+    return key if key[0].isalpha() else "LABEL_" + key
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def test_init_with_categories_and_with_a_preset(tmp_path, capsys):
 @pytest.mark.parametrize("argv,expected", [
     (["--categories", "Bug, bug"], "would both have the key BUG"),
     (["--categories", " , "], "give at least one category name"),
-    (["--categories", "1st, Other"], "needs to start with a letter"),
+    (["--categories", "1, LABEL_1"], "would both have the key LABEL_1"),
     (["--taxonomy", "no/such.toml"], "no such taxonomy file"),
 ])
 def test_bad_init_creates_nothing(tmp_path, capsys, argv, expected):
@@ -181,6 +181,34 @@ def test_unknown_labels_are_listed_and_refused_then_added(tmp_path, capsys):
 
     ws = Workspace.open(root)
     assert ws.store.counts_by_label() == {"FEATURE_REQUEST": 2, "BUG_REPORT": 2, "REQUIREMENT": 1}
+    ws.close()
+
+
+def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
+    """Public data sets label with numbers (0-4) or in their own script: each becomes a category
+    whose name is the label and whose key is made valid (LABEL_1; a hash for a name with no Latin
+    letter or digit), and labels of a later import resolve to them by name."""
+    from reviewtui.config import category_key
+
+    assert category_key("1") == "LABEL_1" and category_key("5 stars") == "LABEL_5_STARS"
+    assert category_key("正面") != category_key("负面") and category_key("正面").startswith("LABEL_")
+    assert category_key("正面") == category_key(" 正面 ") and category_key("Bug report") == "BUG_REPORT"
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "0, 1, 2")[0] == 0
+    assert categories_of(root) == [("LABEL_0", "0", True), ("LABEL_1", "1", True), ("LABEL_2", "2", True)]
+    export = write_csv(tmp_path / "x.csv", ["id", "text", "label"],
+                       [["a", "crash", "0"], ["b", "love it", "2"], ["c", "meh", "3"], ["d", "很好", "正面"],
+                        ["e", "很差", "负面"], ["f", "不错", "正面"]])
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--add-categories")
+    assert code == 0, err
+    added = {name: key for key, name, _ in categories_of(root)[3:]}  # most rows first
+    assert list(added)[0] == "正面" and set(added) == {"正面", "3", "负面"} and added["3"] == "LABEL_3" and len(set(added.values())) == 3
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(root)
+    counts = ws.store.counts_by_label()
+    assert counts["LABEL_0"] == counts["LABEL_2"] == counts["LABEL_3"] == 1
+    assert counts[ws.taxonomy.resolve("正面")] == 2 and counts[ws.taxonomy.resolve("负面")] == 1
     ws.close()
 
 
