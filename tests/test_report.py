@@ -171,6 +171,23 @@ def test_cli_summary_and_report(workspace, capsys):
     assert "no reviews of app version '7'" in capsys.readouterr().err
 
 
+def test_no_version_table_when_no_review_has_a_version(workspace, capsys):
+    """A survey or a public set without app versions: the summary has no one-row "unknown"
+    version table, and the report no version chart."""
+    from reviewtui.cli import main
+
+    path = workspace.results_dir / "result.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, c, se, s, _v, t in ROWS:
+            w.writerow([i, f"text {i}", s, "", "", t, c, "0.9", se, "0", "m"])
+    assert main(["-w", str(workspace.root), "summary"]) == 0
+    out = capsys.readouterr().out
+    assert "Category x sentiment" in out and "Per app version" not in out
+    assert "by_version" not in workspace.write_report().charts
+
+
 # --- sentiment --------------------------------------------------------------------------------
 def test_vader_and_star_labels():
     from reviewtui.analysis.sentiment import VaderAnalyzer, star_label

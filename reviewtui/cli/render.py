@@ -381,7 +381,7 @@ def summary(s: Any, findings: Sequence[str], rule: str = "") -> None:
     con.print(t)
     if getattr(s, "several_apps", False):
         render_data.summary_apps(s, con)
-    else:
+    elif [str(v) for v in s.by_version.index] != ["unknown"]:  # no review with a version: no table
         t = Table(title="Per app version" + (f" of {s.apps[0]}" if s.apps and s.apps[0] != "unknown" else ""))
         t.add_column("version")
         for c in ("reviews", "mean stars", "% negative", f"{100 * s.confidence:g}% CI"):
