@@ -300,7 +300,8 @@ async def test_discover_without_a_selection_to_look_into_says_why(fixture_ws):
         assert not screen.running and screen.discovery is None
         await pilot.press("n")
         await pilot.pause()
-    assert any("nothing to discover: the selection (labeled Other or Multi label) has no review" in n
+    assert any("nothing to discover: the selection (labeled Other or Multi label) has no review (choose "
+               "low-confidence or version)" in n
                for n in app.notes)
     assert any(n.startswith("discover first (d)") for n in app.notes)
 

@@ -378,7 +378,8 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
             low = low[:limit]
         ids, texts = low, [by_id[i] for i in low]
     if not ids:
-        raise ReviewtuiError(f"nothing to discover: the selection ({name}) has no review")
+        other = "low-confidence or version" if choice == "other" else "other or version"
+        raise ReviewtuiError(f"nothing to discover: the selection ({name}) has no review (choose {other})")
     chosen = set(ids)
     rest = [a.text for a in assets if a.external_id not in chosen]
     background = [rest[i] for i in sample_indices(len(rest), BACKGROUND, seed)]
