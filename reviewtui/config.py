@@ -95,11 +95,22 @@ class Taxonomy:
         key = self.resolve(label)
         if key is None:
             at = f" ({where})" if where else ""
+            if not str(label).strip():
+                raise ReviewtuiError(f"an empty label{at}: give one of {', '.join(self.keys)}")
             raise ReviewtuiError(
-                f"unknown label {label!r}{at}: the taxonomy has {', '.join(self.keys)}; "
-                "fix the label or add the category to reviewtui.toml"
+                f"unknown label {label!r}{at}{self.did_you_mean(label)}: the taxonomy has {', '.join(self.keys)}; "
+                "fix the label, or add the category with `reviewtui categories add`"
             )
         return key
+
+    def did_you_mean(self, label: str) -> str:
+        """``" (did you mean BILLING_FEES?)"``: the key whose key, name or key-from-name ``label``
+        is closest to (a typo), or "" when none is close."""
+        import difflib
+
+        word = str(label).strip().casefold()
+        close = difflib.get_close_matches(word, list(self._lookup), n=1, cutoff=0.75)
+        return f" (did you mean {self._lookup[close[0]]}?)" if close else ""
 
     def to_list(self) -> list[dict[str, Any]]:
         out = []

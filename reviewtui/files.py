@@ -70,9 +70,21 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str], list[dict[str, str]]]:
-    """(path, header, rows) of a small UTF-8 CSV. Raises :class:`ReviewtuiError` when it is missing,
-    a folder or not UTF-8; ``what`` names the file in the missing-file message ("oracle file")."""
+class CsvRow(dict):
+    """A row of :func:`read_csv_rows`: column -> value, and ``line``, the file line it starts on (a
+    quoted field may span several lines)."""
+
+    line: int = 0
+
+
+#: The delimiters :func:`read_csv_rows` tells apart, from the header line.
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str], list[CsvRow]]:
+    """(path, header, rows) of a small UTF-8 CSV whose delimiter (comma, semicolon, tab or bar) is
+    the one its header line uses most. Raises :class:`ReviewtuiError` when it is missing, a folder,
+    empty or not UTF-8; ``what`` names the file in the missing-file message ("oracle file")."""
     p = Path(path)
     if not p.exists():
         raise ReviewtuiError(f"{p}: no such {what}")
@@ -82,9 +94,28 @@ def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str]
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    rows = list(reader)
-    return p, list(reader.fieldnames or []), rows
+    if not text.strip():
+        raise ReviewtuiError(f"{p}: the file is empty; it needs a header line and rows")
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max(CSV_DELIMITERS, key=first.count) if any(d in first for d in CSV_DELIMITERS) else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header: list[str] = []
+    rows: list[CsvRow] = []
+    start = 1
+    for values in reader:
+        if not values:  # a blank line
+            start = reader.line_num + 1
+            continue
+        if not header:
+            header = values
+        else:  # as csv.DictReader builds it: missing values None, extra ones under None
+            row = CsvRow(zip(header, values + [None] * (len(header) - len(values))))
+            if len(values) > len(header):
+                row[None] = values[len(header):]
+            row.line = start
+            rows.append(row)
+        start = reader.line_num + 1
+    return p, header, rows
 
 
 def find_column(header: Iterable[str], candidates: Sequence[str]) -> str | None:

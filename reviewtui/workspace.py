@@ -354,11 +354,23 @@ class Workspace:
                                  f"{', '.join(header) or 'none'}")
         if not rows:
             raise ReviewtuiError(f"{p}: no rows to apply")
-        present = self.store.existing_ids(r[id_col] for r in rows)
+        present = self.store.existing_ids((r[id_col] or "").strip() for r in rows)
         out: list[LabelRow] = []
         feelings: list[SentimentRow] = []
-        for line, r in enumerate(rows, start=2):
+        given: dict[str, tuple[int, str, str]] = {}  # id -> (line, label, sentiment) of its first row
+        for r in rows:
+            line = r.line
             ext = (r[id_col] or "").strip()
+            label = (r[label_col] or "").strip() if label_col else ""
+            answer = (self.taxonomy.resolve(label) or label,
+                      (r[sentiment_col] or "").strip().lower() if sentiment_col else "")
+            if ext in given:
+                first, *before = given[ext]
+                if tuple(before) != answer:
+                    raise ReviewtuiError(f"{p}: id {ext!r} is on line {first} and again on line {line} with another "
+                                         "answer; keep one row per id; nothing applied")
+                continue  # the same row twice: applied once
+            given[ext] = (line, *answer)
             if ext not in present:
                 raise ReviewtuiError(f"{p}: line {line}: no asset with id {ext!r} in this workspace; nothing applied")
             if sentiment_col is not None and (r[sentiment_col] or "").strip():
@@ -1269,20 +1281,38 @@ class Workspace:
 
         return bulk_label(self.store, self.taxonomy, external_ids, category, expected=expected, author=self.author)
 
-    def app_versions(self, depth: int = 2) -> list[str]:
-        """The app versions of the reviews, cut to ``depth`` parts, newest first."""
+    def app_versions(self, depth: int = 2, *, app: str | None = None) -> list[str]:
+        """The app versions of the reviews (of ``app`` only when given), cut to ``depth`` parts,
+        newest first."""
         from reviewtui.app_version import version_key
 
         cut = {".".join(str(v).strip().split(".")[:depth]) for v in
-               (a.metadata.get("app_version") for a in self.store.iter_assets()) if v and str(v).strip()}
+               (a.metadata.get("app_version") for a in self.store.iter_assets()
+                if app is None or a.metadata.get("app") == app) if v and str(v).strip()}
         return sorted(cut, key=version_key, reverse=True)
 
-    def discover(self, selection: str = "other", *, version: str | None = None, limit: int = DISCOVER_LIMIT,
-                 seed: int = 0, on_event: EventSink | None = None, cancel=None):
+    def versions_by_app(self, depth: int = 2) -> dict[str | None, list[str]]:
+        """{app: its versions, newest first} (as :meth:`app_versions`), most reviewed app first; one
+        entry, None, when no review names an app or all name the same one."""
+        from reviewtui.app_version import version_key
+
+        apps = [a for a in self.store.counts_by_app() if a]
+        if len(apps) < 2:
+            return {None: self.app_versions(depth)}
+        cut: dict[str, set[str]] = {a: set() for a in apps}
+        for asset in self.store.iter_assets():
+            app, v = asset.metadata.get("app"), asset.metadata.get("app_version")
+            if app in cut and v and str(v).strip():
+                cut[app].add(".".join(str(v).strip().split(".")[:depth]))
+        return {a: sorted(vs, key=version_key, reverse=True) for a, vs in cut.items()}
+
+    def discover(self, selection: str = "other", *, version: str | None = None, app: str | None = None,
+                 limit: int = DISCOVER_LIMIT, seed: int = 0, on_event: EventSink | None = None, cancel=None):
         """Cluster a selection of reviews and name each cluster by its distinctive words
         (``loop.discover.Discovery``): "other" (the reviews labeled with a category that is not
         trained on), "low-confidence" (stored predictions below 50 %) or "version" (what is new in
-        ``version``, default the latest, against the versions before it); see
+        ``version``, default the latest, against the versions before it), of one ``app`` or all
+        (a version needs its app when the reviews are of several); see
         ``loop.discover.discover_selection``. At most ``limit`` reviews are clustered. Raises
         ReviewtuiError for an unknown or empty selection; Cancelled while embedding."""
         from reviewtui.loop.discover import discover_selection
@@ -1292,8 +1322,8 @@ class Workspace:
         def embed(texts: Sequence[str]):
             return cache.embed(list(texts), on_event=on_event, cancel=cancel)
 
-        return discover_selection(self.store, self.taxonomy, embed, selection, version=version, limit=limit,
-                                  seed=seed)
+        return discover_selection(self.store, self.taxonomy, embed, selection, version=version, app=app,
+                                  limit=limit, seed=seed)
 
     def make_category(self, cluster, *, name: str | None = None, key: str | None = None):
         """Make a discovered cluster (``loop.discover.Cluster``) a new training category: added to

@@ -220,6 +220,34 @@ def test_discover_what_is_new_in_the_latest_version(ws):
     assert {e for c in low.clusters for e in c.external_ids} <= {f"r{i:02d}" for i in range(8)}
 
 
+def test_what_is_new_in_a_version_is_asked_of_one_app_when_there_are_several(ws):
+    """Each app numbers its versions its own way: with several apps, the version selection needs
+    one, and compares that app's latest version with that app's earlier ones only."""
+    from reviewtui.store import NewAsset
+
+    old = ["fast transfers", "easy to send money", "good exchange rate", "instant payment", "cheap fees abroad"]
+    new = ["login fails after update", "cannot sign in since update", "password reset broken",
+           "locked out of my account", "face id login stopped working"]
+    rows = [NewAsset(f"b{i}", f"{t} ({i})", {"app": "com.bank.app", "app_version": "1.0" if i < 10 else "1.1"})
+            for i, t in enumerate(old * 2 + new * 2)]
+    rows += [NewAsset(f"c{i}", f"great game level {i}", {"app": "com.game.app", "app_version": "9.0"}) for i in range(6)]
+    ws.store.add_assets(rows)
+    with pytest.raises(ReviewtuiError, match=r"the reviews are of 2 apps \(com\.bank\.app, com\.game\.app\).*"
+                                             r"choose one app \(--app NAME\)"):
+        ws.discover("version")
+    found = ws.discover("version", app="com.bank.app")
+    assert found.selection == "new in version 1.1" and found.compared_with == 10
+    assert {e for c in found.clusters for e in c.external_ids} <= {f"b{i}" for i in range(10, 20)}
+    assert ws.versions_by_app() == {"com.bank.app": ["1.1", "1.0"], "com.game.app": ["9.0"]}
+    assert ws.app_versions(app="com.game.app") == ["9.0"]
+    with pytest.raises(ReviewtuiError, match=r"no review of app 'com\.nope' to look into \(the apps are: "):
+        ws.discover("version", app="com.nope")
+    ws.label("b0", "OTHER")
+    ws.label("r00", "OTHER")
+    mine = ws.discover("other", app="com.bank.app")
+    assert mine.size == 1 and mine.selection.endswith("of com.bank.app")
+
+
 def test_make_category_is_refused_on_the_kili_backend(ws):
     ws.label("r00", "OTHER")
     ws.label("r04", "OTHER")

@@ -239,6 +239,41 @@ async def test_suggestions_from_the_first_review_are_zero_shot(described_ws):
 
 
 @pytest.mark.slow
+async def test_a_fresh_queue_is_ranked_when_the_screen_opens(described_ws):
+    """No label and no priority yet (a fresh import): the screen ranks the queue by itself (the
+    zero-shot first batch); the review on screen stays, the next ones follow the new order."""
+    ws = described_ws
+    assert all(a.priority == 0 for a in ws.store.iter_assets())
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.current is not None)
+        shown = screen.current.external_id
+        await wait_until(pilot, lambda: screen.ranked_on_open and not screen.reranking
+                         and any(a.priority > 0 for a in ws.store.iter_assets()))
+        await settle(app, pilot)
+        ranked = [a.external_id for a in ws.queue(10, exclude=[shown])]
+        assert screen.current.external_id == shown
+        assert [a.external_id for a in screen.items[1:11]] == ranked
+        assert any(n.startswith("ranking the queue") for n in app.notes)
+    assert ws.store.counts_by_status().get("LABELED", 0) == 0  # ranked, never labeled
+
+
+@pytest.mark.slow
+async def test_the_screen_does_not_rank_on_opening_with_retrain_every_0(described_ws):
+    ws = described_ws
+    ws.config.update_section("active_learning", {"retrain_every": 0})
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.suggestion_info is not None)
+        await settle(app, pilot)
+        assert screen.ranked_on_open and not screen.reranking
+    assert not any(n.startswith("ranking the queue") for n in app.notes)
+    assert all(a.priority == 0 for a in ws.store.iter_assets())
+
+
+@pytest.mark.slow
 async def test_the_quick_model_is_fitted_when_the_screen_opens(fixture_ws):
     ws = fixture_ws  # 16 labels, no descriptions
     ws.config.update_section("model", {"max_length": 32})
@@ -287,6 +322,17 @@ async def test_discover_makes_a_cluster_a_category_whose_reviews_are_queued(fixt
     assert queued and [a.external_id for a in ws.queue(len(queued))] == queued
     assert {a.external_id: a.label for a in ws.store.iter_assets()} == before  # nothing labeled
     assert any(n.startswith("Added the category Fresh topic (FRESH_TOPIC)") for n in app.notes)
+
+
+def test_discover_offers_each_apps_latest_versions_when_there_are_several():
+    from reviewtui.tui.screens.discover import choices
+
+    one = choices({None: ["4.5", "4.4"]})
+    assert [v for _, v in one][2:] == ["version:4.5", "version:4.4"] and one[2][0] == "New in version 4.5 (the latest)"
+    several = choices({"com.bank": ["1.2", "1.1", "1.0"], "com.game": ["9.0"]})
+    assert [(label, v) for label, v in several][2:] == [
+        ("New in com.bank 1.2 (the latest)", "version:1.2\tcom.bank"), ("New in com.bank 1.1", "version:1.1\tcom.bank"),
+        ("New in com.game 9.0 (the latest)", "version:9.0\tcom.game")]
 
 
 async def test_discover_without_a_selection_to_look_into_says_why(fixture_ws):

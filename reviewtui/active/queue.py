@@ -122,9 +122,12 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         raise ReviewtuiError("the workspace has no reviews: import some first (reviewtui import FILE.csv)")
     refs = candidate_refs(store, settings.candidates if strategy != "random" else 0, within=within)
     if not refs:
+        if within is not None and not len(within):
+            raise ReviewtuiError("no review matches the filter (change the filter or the search)")
         if within is not None:
-            raise ReviewtuiError("nothing to label among the filtered reviews: every one is labeled, skipped "
-                                 "or in review (change the filter)")
+            n = len(within)
+            raise ReviewtuiError(f"nothing to label among the {n:,} review{'s' if n != 1 else ''} the filter keeps: "
+                                 "every one is labeled, skipped or in review (change the filter)")
         raise ReviewtuiError("nothing left to label: every asset is labeled, skipped or in review")
     pool_size = len(refs)
     lab_ids, lab_texts, lab_labels = store.training_assets(taxonomy.training_keys)

@@ -371,6 +371,7 @@ def add_loop_commands(commands: Commands) -> None:
                    help="other: reviews labeled with a category not trained on (default); low-confidence: "
                         "predictions below 50%%; version: what is new in --version")
     s.add_argument("--version", help="with --in version: LATEST (default) or an app version such as 4.5")
+    s.add_argument("--app", help="only this app's reviews (needed with --in version when there are several apps)")
     s.add_argument("--limit", type=int, default=3000, help="cluster at most this many reviews (default 3000)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--examples", type=int, default=2, help="examples to show per cluster (default 2)")

@@ -330,7 +330,8 @@ def sample_indices(n: int, size: int, seed: int = 0) -> list[int]:
 
 
 def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]], np.ndarray], selection: str, *,
-                       version: str | None = None, limit: int = 3000, seed: int = 0) -> Discovery:
+                       version: str | None = None, app: str | None = None, limit: int = 3000,
+                       seed: int = 0) -> Discovery:
     """:func:`discover` (or :func:`new_in_version`) on a named selection of the store's reviews
     (skipped ones left out), embedding only what is clustered with ``embed``:
 
@@ -339,14 +340,26 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     * ``version``: what is new in ``version`` ("latest" or None: the latest app version) against
       the versions before it.
 
-    At most ``limit`` reviews are clustered (a seeded sample; the least sure for low-confidence;
-    for a version, as many of the earlier versions too). The words are contrasted with a sample
-    of the other reviews. Raises ReviewtuiError for an unknown selection, or one with no review."""
+    ``app`` keeps the reviews of that app only; the version selection needs one when the reviews
+    are of several apps (each app numbers its versions its own way). At most ``limit`` reviews are
+    clustered (a seeded sample; the least sure for low-confidence; for a version, as many of the
+    earlier versions too). The words are contrasted with a sample of the other reviews. Raises
+    ReviewtuiError for an unknown selection or app, or a selection with no review."""
     choice = str(selection or "").strip().lower().replace("_", "-").replace(" ", "-")
     choice = {"low": "low-confidence", "lowconfidence": "low-confidence", "new": "version"}.get(choice, choice)
     if choice not in SELECTIONS:
         raise ReviewtuiError(f"unknown selection {selection!r}: use one of {', '.join(SELECTIONS)}")
     assets = list(store.iter_assets(skipped=False))
+    apps = sorted({str(a.metadata["app"]) for a in assets if a.metadata.get("app")})
+    if app is not None:
+        app = str(app).strip()
+        if app not in apps:
+            known = f"the apps are: {', '.join(apps)}" if apps else "no review has an app"
+            raise ReviewtuiError(f"no review of app {app!r} to look into ({known})")
+        assets = [a for a in assets if a.metadata.get("app") == app]
+    elif choice == "version" and len(apps) > 1:
+        raise ReviewtuiError(f"the reviews are of {len(apps)} apps ({', '.join(apps[:6])}{', ...' if len(apps) > 6 else ''}) "
+                             "and each numbers its versions its own way: choose one app (--app NAME)")
     if choice == "version":
         versions = [a.metadata.get("app_version") for a in assets]
         wanted = version if version and version.strip().lower() != "latest" else latest_version(versions)
@@ -361,6 +374,10 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
                                  "look into (choose low-confidence or version)")
         ids, texts = select_labeled(store, keys)
         name = "labeled " + " or ".join(taxonomy.get(k).name for k in keys)
+        if app is not None:
+            mine = {a.external_id for a in assets}
+            ids, texts = [i for i in ids if i in mine], [t for i, t in zip(ids, texts) if i in mine]
+            name += f" of {app}"
         if len(ids) > limit:
             keep = sample_indices(len(ids), limit, seed)
             name += f" (a sample of {limit:,} of {len(ids):,})"
@@ -372,7 +389,7 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
                                  "`reviewtui queue`) or run `reviewtui predict` first")
         by_id = {a.external_id: a.text for a in assets}
         low = [i for i in select_low_confidence(predictions, LOW_CONFIDENCE) if i in by_id]
-        name = f"predictions below {LOW_CONFIDENCE:.0%} confidence"
+        name = f"predictions below {LOW_CONFIDENCE:.0%} confidence" + (f" of {app}" if app is not None else "")
         if len(low) > limit:
             name += f" (the {limit:,} least sure of {len(low):,})"
             low = low[:limit]

@@ -155,6 +155,12 @@ def _date(value: str, key: str) -> str | None:
         return None
     if not DATE_RE.match(value):
         raise ReviewtuiError(f"filter {key}={value!r}: write dates as YYYY-MM-DD")
+    from datetime import date
+
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise ReviewtuiError(f"filter {key}={value!r}: no such date ({exc})") from exc
     return value
 
 

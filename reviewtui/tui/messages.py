@@ -253,9 +253,10 @@ class BulkLabeled(Result):
 
 
 class VersionsListed(Result):
-    """The app versions of the reviews, newest first (the discover screen's choices)."""
+    """The app versions of the reviews, newest first, by app (one entry, None, for one app or
+    none): the discover screen's choices."""
 
-    def __init__(self, versions: list[str]) -> None:
+    def __init__(self, versions: dict[str | None, list[str]]) -> None:
         super().__init__()
         self.versions = versions
 

@@ -66,7 +66,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
         raise ReviewtuiError(f"--limit must be at least 4, not {args.limit}")
     ws = open_workspace(args)
     with ProgressSink() as sink:
-        found = ws.discover(selection, version=args.version, limit=args.limit, seed=args.seed, on_event=sink)
+        found = ws.discover(selection, version=args.version, app=args.app, limit=args.limit, seed=args.seed,
+                            on_event=sink)
     made = None
     if args.make is not None:
         if not 1 <= args.make <= len(found.clusters):

@@ -32,11 +32,23 @@ BASE_CHOICES = (("Reviews labeled Other (categories not trained on)", "other"),
 VERSIONS_SHOWN = 6
 
 
-def choices(versions: list[str]) -> list[tuple[str, str]]:
-    """The selections: Other, low confidence, and what is new in each of the latest versions."""
+#: Of several apps, each app's latest versions offered.
+APP_VERSIONS_SHOWN = 2
+
+
+def choices(versions: dict[str | None, list[str]]) -> list[tuple[str, str]]:
+    """The selections: Other, low confidence, and what is new in each of the latest versions; of
+    several apps, in each app's latest versions (value ``version:V<tab>APP``): versions are compared
+    within one app."""
     out = list(BASE_CHOICES)
-    for i, v in enumerate(versions[:VERSIONS_SHOWN]):
-        out.append((f"New in version {v}" + (" (the latest)" if i == 0 else ""), f"version:{v}"))
+    for app, listed in versions.items():
+        shown = listed[:VERSIONS_SHOWN if app is None else APP_VERSIONS_SHOWN]
+        for i, v in enumerate(shown):
+            latest = " (the latest)" if i == 0 else ""
+            if app is None:
+                out.append((f"New in version {v}{latest}", f"version:{v}"))
+            else:
+                out.append((f"New in {app} {v}{latest}", f"version:{v}\t{app}"))
     return out
 
 
@@ -83,7 +95,7 @@ class DiscoverScreen(WorkspaceScreen):
     # -- the selection ----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="versions", exit_on_error=False)
     def list_versions(self) -> None:
-        self.post_message(VersionsListed(self.ws.app_versions()))
+        self.post_message(VersionsListed(self.ws.versions_by_app()))
 
     @on(VersionsListed)
     def fill_choices(self, message: VersionsListed) -> None:
@@ -130,14 +142,15 @@ class DiscoverScreen(WorkspaceScreen):
             return
         self.running = True
         self.show_state()
-        kind, _, version = self.selection.partition(":")
-        self.run_discovery(kind, version or None)
+        kind, _, rest = self.selection.partition(":")
+        version, _, app = rest.partition("\t")
+        self.run_discovery(kind, version or None, app or None)
 
     @work(thread=True, exclusive=True, group="discover", exit_on_error=False)
-    def run_discovery(self, selection: str, version: str | None) -> None:
+    def run_discovery(self, selection: str, version: str | None, app: str | None = None) -> None:
         found = None
         try:
-            found = self.ws.discover(selection, version=version, on_event=event_sink(self, "discover"))
+            found = self.ws.discover(selection, version=version, app=app, on_event=event_sink(self, "discover"))
         finally:
             self.post_message(DiscoveryFinished(found))
 

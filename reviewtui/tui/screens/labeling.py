@@ -8,7 +8,8 @@ review's sentiment (negative, neutral, positive; = works for neutral too) withou
 "+ 2" gives the review its sentiment and its category: the sentiment is its own label history
 (u undoes it like a label) and versions export it. The queue comes
 from the store (priorities set by active learning). ``[active_learning] retrain_every = N`` re-ranks
-it in the background after every N labels; ``0`` never does by itself: r does it when asked.
+it in the background after every N labels, and on opening when no ranked batch is waiting in it (a
+fresh import: the zero-shot first batch); ``0`` never does by itself: r does it when asked.
 A, S, T and D choose the queue (active learning, suspect labels, stars vs text, disagreements) and
 c confirms a label: see :mod:`reviewtui.tui.screens.review_queues`.
 / search, f filters, B bulk label, L learning curves and the stop line: see
@@ -93,6 +94,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.suggestions: dict[str, tuple[str, float]] = {}
         self.strategy = ""
         self.reranking = False
+        self.ranked_on_open = False
         self.sentiments: dict[str, str] = {}  # external id -> the sentiment recorded for it
 
     # -- layout -----------------------------------------------------------------------------
@@ -163,6 +165,22 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.sentiments.update({ext: label.sentiment for ext, label in known.items()})
         self.load_suggestions([a.external_id for a in more])
         self.render_review()
+        self.rank_on_open(more)
+
+    def rank_on_open(self, first: list[Asset]) -> None:
+        """Once, after the first page of the unfiltered labeling queue: when no ranked batch is
+        waiting in it (its first review has no priority: a fresh import, or the last batch all
+        answered), re-rank it in the background as ``retrain_every`` would after N labels: the
+        zero-shot first batch before any label, the strategy's batch after. The review on screen
+        stays; the ones after it follow the new order. Off with ``retrain_every = 0`` (r asks)."""
+        if self.ranked_on_open or self.filtered or self.in_review_queue:
+            return
+        self.ranked_on_open = True
+        if not first or first[0].priority > 0 or not (self.assist and self.retrain_every) or self.reranking:
+            return
+        self.notify(f"ranking the queue ({self.strategy or 'default strategy'}): the reviews after this one "
+                    "follow it", markup=False)
+        self.rerank()
 
     @work(thread=True, group="suggestions", exit_on_error=False)
     def load_suggestions(self, ids: list[str]) -> None:
