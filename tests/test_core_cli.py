@@ -188,15 +188,43 @@ def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
 
 @pytest.mark.parametrize("rows,expected", [
     ([["r1", "SUBSCRIPTION"], ["r2", "NOPE"]], "unknown label 'NOPE'"),
+    ([["r1", "SUBSCRIPTION"], ["r2", "SUBSCRIPTON"]], "unknown label 'SUBSCRIPTON' (l.csv: line 3) (did you mean "
+                                                      "SUBSCRIPTION?)"),
+    ([["r1", "SUBSCRIPTION"], ["r2", ""]], "an empty label (l.csv: line 3): give one of SUBSCRIPTION"),
     ([["r1", "SUBSCRIPTION"], ["zzz", "CONTENT"]], "no asset with id 'zzz'"),
+    ([["r1", "SUBSCRIPTION"], ["r1", "CONTENT"]], "id 'r1' is on line 2 and again on line 3 with another answer"),
 ])
 def test_label_from_bad_rows_applies_nothing(ws, play_csv, tmp_path, capsys, rows, expected):
     run(capsys, "-w", str(ws), "import", str(play_csv))
     before = snapshot(ws)
     f = write_csv(tmp_path / "l.csv", ["id", "label"], rows)
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(f))
-    assert code == 2 and expected in err and "line 3" in err
+    assert code == 2 and expected.replace("l.csv", str(f)) in err and "line 3" in err
     assert snapshot(ws) == before
+
+
+def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_path, capsys):
+    """A label file as a spreadsheet writes it: semicolons, the review's text beside its id (with
+    line breaks in it), the same row twice; errors name the line the row starts on."""
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    good = write_csv(tmp_path / "good.csv", ["id", "label", "content"],
+                     [["r1", "Content", "first\nsecond line"], ["r2", "interface", "x"], ["r2", "INTERFACE", "x"]],
+                     delimiter=";")
+    code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(good))
+    assert code == 0, err
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    assert (w.store.get("r1").label, w.store.get("r2").label) == ("CONTENT", "INTERFACE")
+    assert len(w.store.label_history("r2")) == 1  # the repeated row applied once
+    w.close()
+    bad = write_csv(tmp_path / "bad.csv", ["id", "label", "content"],
+                    [["r3", "Content", "one\ntwo\nthree"], ["r1", "NOPE", "y"]], delimiter=";")
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(bad))
+    assert code == 2 and "line 5" in err and "unknown label 'NOPE'" in err
+    (tmp_path / "empty.csv").write_text("\n", encoding="utf-8")
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "empty.csv"))
+    assert code == 2 and "the file is empty" in err
 
 
 def test_skip_undo_and_single_label(ws, play_csv, capsys):

@@ -128,7 +128,8 @@ def test_parse_filters_and_their_errors():
     assert parse_filters(["confidence=0.2-0.7"], TAX).confidence == (0.2, 0.7)
     assert not parse_filters(["status=LABELED"], TAX).queue_only
     for bad, msg in [(["stars=0"], "1 to 5"), (["stars=x"], "1-5"), (["colour=red"], "unknown filter 'colour'"),
-                     (["date=03/01/2025"], "YYYY-MM-DD"), (["status=DONE"], "unknown DONE"),
+                     (["date=03/01/2025"], "YYYY-MM-DD"), (["date=2023-13-01"], "no such date"),
+                     (["from=2023-02-30"], "no such date"), (["status=DONE"], "unknown DONE"),
                      (["predicted=nope"], "unknown label 'nope'"), (["confidence=2"], "range"),
                      (["from=2025-03-02", "to=2025-03-01"], "after"), (["stars"], "KEY=VALUE")]:
         with pytest.raises(ReviewtuiError, match=msg):

@@ -248,6 +248,16 @@ def test_what_is_new_in_a_version_is_asked_of_one_app_when_there_are_several(ws)
     assert mine.size == 1 and mine.selection.endswith("of com.bank.app")
 
 
+def test_a_filtered_queue_says_whether_nothing_matched_or_all_is_done(ws):
+    with pytest.raises(ReviewtuiError, match=r"^no review matches the filter"):
+        ws.queue_batch("margin", 4, search="zzqqx")
+    found = ws.find(["stars=1"])
+    for e in found.ids:
+        ws.label(e, "CONTENT")
+    with pytest.raises(ReviewtuiError, match=rf"nothing to label among the {found.total} reviews the filter keeps"):
+        ws.queue_batch("margin", 4, filters=["stars=1", "status=all"])
+
+
 def test_make_category_is_refused_on_the_kili_backend(ws):
     ws.label("r00", "OTHER")
     ws.label("r04", "OTHER")
