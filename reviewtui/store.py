@@ -679,6 +679,25 @@ class LocalStore:
             raise ReviewtuiError(f"no asset with id {external_id!r} in this workspace")
         return _asset(rows[0])
 
+    def resolve_id(self, given: str) -> str:
+        """The external id ``given`` names: itself, or the one id that starts with it (a table's
+        shortened id, its trailing "…" dropped), read from the unique index. Raises ReviewtuiError
+        when no id, or more than one, starts with it."""
+        given = str(given).strip()
+        if self._read(ASSET_SQL, {"ext": given}):
+            return given
+        start = given.rstrip("…").rstrip(".")
+        if len(start) >= 4:
+            found = [r[0] for r in self._read(
+                "SELECT external_id FROM assets WHERE external_id >= ? AND external_id < ? ORDER BY external_id "
+                "LIMIT 3", (start, start + "\U0010ffff"))]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                raise ReviewtuiError(f"several reviews have an id that starts with {start!r} ({', '.join(found[:2])}, "
+                                     "...): give more of it")
+        raise ReviewtuiError(f"no asset with id {given!r} in this workspace")
+
     def find(self, external_id: str) -> Asset | None:
         rows = self._read(ASSET_SQL, {"ext": str(external_id)})
         return _asset(rows[0]) if rows else None

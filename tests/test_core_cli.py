@@ -227,6 +227,21 @@ def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_pat
     assert code == 2 and "the file is empty" in err
 
 
+def test_a_shortened_id_from_a_table_is_enough_when_it_is_unique(ws, tmp_path, capsys):
+    ids = ["097dd5e6-5dee-4a1b-9f00-1", "097dd5e6-5dee-4a1b-9f00-2", "1b2c3d4e-aaaa-bbbb-cccc-3"]
+    f = write_csv(tmp_path / "r.csv", ["reviewId", "content"], [[i, f"text {n}"] for n, i in enumerate(ids)])
+    assert run(capsys, "-w", str(ws), "import", str(f))[0] == 0
+    code, out, err = run(capsys, "-w", str(ws), "label", "1b2c3d4e-aaaa…", "CONTENT")
+    assert code == 0 and out.startswith("1b2c3d4e-aaaa-bbbb-cccc-3: CONTENT"), err
+    code, _, err = run(capsys, "-w", str(ws), "label", "097dd5e6-5dee", "CONTENT")
+    assert code == 2 and "several reviews have an id that starts with '097dd5e6-5dee'" in err
+    code, _, err = run(capsys, "-w", str(ws), "skip", "097dd5e6-5dee-4a1b-9f00-2", "--reason", "spam")
+    assert code == 0
+    assert run(capsys, "-w", str(ws), "undo", "097dd5e6-5dee-4a1b-9f00-2")[0] == 0
+    code, _, err = run(capsys, "-w", str(ws), "label", "zzzz", "CONTENT")
+    assert code == 2 and "no asset with id 'zzzz'" in err
+
+
 def test_skip_undo_and_single_label(ws, play_csv, capsys):
     run(capsys, "-w", str(ws), "import", str(play_csv))
     assert run(capsys, "-w", str(ws), "label", "r1", "CONTENT")[0] == 0

@@ -285,13 +285,18 @@ def tune_json(result: Any) -> dict[str, Any]:
 
 
 # --- analysis ----------------------------------------------------------------------------------
+#: The width of an id column; longer ids are cut, and :data:`SHORT_IDS` says what to do with them.
+ID_WIDTH = 14
+SHORT_IDS = "Ids are cut to fit: label, skip and undo take the start of one (unique); --json shows them whole."
+
+
 def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     con = console()
     how = how or ("coverage (no model yet)" if batch.cold_start else batch.strategy)
     t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
                     f"{batch.candidates} {'filtered ' if getattr(batch, 'filtered', False) else ''}candidates")
     t.add_column("#", justify="right")
-    t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=14)
+    t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=ID_WIDTH)
     t.add_column("suggestion", no_wrap=True, min_width=10)
     t.add_column("conf.", justify="right", no_wrap=True)
     t.add_column("uncert.", justify="right", no_wrap=True, min_width=7)
@@ -301,6 +306,8 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
                   f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
                   it.text[:160])
     con.print(t)
+    if any(len(it.external_id) > ID_WIDTH for it in batch.items[:rows]):
+        con.print(SHORT_IDS, markup=False, style="dim")
     if dry_run:
         con.print("[dim]--dry-run: priorities not changed[/]")
     else:

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reviewtui import presentation as say
-from reviewtui.cli.render import console, print_lines
+from reviewtui.cli.render import SHORT_IDS, console, print_lines
 
 
 def suspects(report: Any, moved: Any | None = None) -> None:
@@ -26,6 +26,8 @@ def suspects(report: Any, moved: Any | None = None) -> None:
         for rank, s in enumerate(shown, start=1):
             t.add_row(*say.suspect_cells(s, rank))
         con.print(t)
+        if any(len(s.external_id) > 16 for s in shown):
+            con.print(SHORT_IDS, markup=False, style="dim")
     print_lines([say.suspects_sentence(report)], con)
     if moved is not None:
         print_lines([say.to_review_sentence(moved)], con)

@@ -56,6 +56,7 @@ def cmd_label(args: argparse.Namespace) -> int:
         raise ReviewtuiError("give --from FILE.csv, or an asset id and a label and/or --sentiment: "
                              "reviewtui label ID LABEL [--sentiment positive]")
     lines = []
+    args.id = ws.store.resolve_id(args.id)  # a table's shortened id is enough when it is unique
     if args.label:
         ev = ws.label(args.id, args.label)
         lines.append(f"{ev.external_id}: {ev.category}")
@@ -68,6 +69,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 def cmd_skip(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
+    args.id = ws.store.resolve_id(args.id)
     ws.skip(args.id, args.reason)
     render.print_lines([f"{args.id}: skipped ({args.reason})"])
     return 0
@@ -75,7 +77,7 @@ def cmd_skip(args: argparse.Namespace) -> int:
 
 def cmd_undo(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    render.print_lines([say.undo_sentence(ws.undo(args.id))])
+    render.print_lines([say.undo_sentence(ws.undo(ws.store.resolve_id(args.id) if args.id else None))])
     return 0
 
 
