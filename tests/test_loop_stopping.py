@@ -97,6 +97,8 @@ def test_cross_validation_and_weakest_category():
     assert weakest_category(v.per_class, {"A": 20, "B": 25, "C": 15}) in ("B", "C")
     assert weakest_category({"A": 0.9, "B": 0.4}, {"A": 30, "B": 30, "C": 2}) == "C"  # fewest labels first
     assert weakest_category({"A": 0.9, "B": 0.4}, {"A": 30, "B": 30}) == "B"
+    # two categories short of labels, as many each: the one the model gets wrong more, not the first
+    assert weakest_category({"A": 0.4, "B": 0.0, "C": 0.9}, {"A": 4, "B": 4, "C": 30}) == "B"
     assert weakest_category({}, {}) is None
 
 

@@ -382,12 +382,13 @@ def category_needs(signal: StopSignal, classes: Sequence[str], *, window: int = 
 def weakest_category(per_class_f1: Mapping[str, float], label_counts: Mapping[str, int], *,
                      min_labels: int = MIN_LABELS_PER_CATEGORY) -> str | None:
     """The category that most needs labels: among those with fewer than ``min_labels`` labels the
-    one with fewest (taxonomy order breaks ties), else the lowest cross-validated F1. None when
-    nothing is known yet."""
+    one with fewest (ties: the lower cross-validated F1, then taxonomy order), else the lowest
+    cross-validated F1. None when nothing is known yet."""
     if label_counts:
-        short = [(n, i, c) for i, (c, n) in enumerate(label_counts.items()) if n < min_labels]
+        short = [(n, per_class_f1.get(c, 0.0), i, c) for i, (c, n) in enumerate(label_counts.items())
+                 if n < min_labels]
         if short:
-            return min(short)[2]
+            return min(short)[3]
     if per_class_f1:
         return min(per_class_f1.items(), key=lambda kv: (kv[1], kv[0]))[0]
     return None
