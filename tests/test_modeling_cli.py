@@ -38,9 +38,14 @@ def test_train_quick_then_finetune_then_models(tmp_path, tiny_bert, capsys):
     assert main(["-w", root, "models", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {m["name"] for m in data["models"]} == {"q1", "ft1"}
+    for m in data["models"]:  # what the scores were measured on: cross-validation or a test split
+        splits = json.loads((ws.models_dir / m["name"] / "model_card.json").read_text())["splits"]
+        assert m["scored_on"] == (f"{splits['cv_folds']}-fold CV over {splits['train']} labels"
+                                  if splits.get("cv_folds") else f"{splits['test']} test rows")
     assert [p["version"] for p in data["learning_curve"]] == ["dataset-1"]
     assert main(["-w", root, "models"]) == 0
-    assert "Trained models" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Trained models" in out and "5-fold CV" in out
 
 
 def test_train_errors_are_one_line(tmp_path, capsys):

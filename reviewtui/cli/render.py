@@ -225,17 +225,23 @@ def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
         con.print("No trained model yet: run reviewtui train (or reviewtui tune --trials 20).")
         return
     fmt = say.number
-    table = Table(title="Trained models (test split)")
-    table.add_column("model", overflow="fold")
-    table.add_column("kind / base", overflow="fold")
-    table.add_column("version")
-    for col in ("acc", "F1 w", "P w", "R w", "F1 m", "test", "trained"):
+    wide = con.width >= 110  # weighted precision and recall only where they fit (--json has them all)
+    table = Table(title="Trained models", pad_edge=wide)
+    table.add_column("model", overflow="fold", min_width=10)
+    table.add_column("kind / base", overflow="fold", min_width=8)
+    table.add_column("version", overflow="fold")
+    for col in ("acc", "F1 w", "P w", "R w", "F1 m") if wide else ("acc", "F1 w", "F1 m"):
         table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("scored on" if wide else "scored", overflow="fold", min_width=6)
+    table.add_column("trained" if wide else "date", justify="right", overflow="fold", min_width=5)
     for r in rows:
         kind = r.kind + ("+tuned" if r.tuned else "") + f" / {r.base_model}"
-        table.add_row(r.name, kind, r.dataset_version or "-", fmt(r.accuracy), fmt(r.f1_weighted),
-                      fmt(r.precision_weighted), fmt(r.recall_weighted), fmt(r.f1_macro), str(r.test_rows),
-                      r.created_at.replace("T", " ")[5:16])
+        scores = (fmt(r.accuracy), fmt(r.f1_weighted), fmt(r.precision_weighted), fmt(r.recall_weighted),
+                  fmt(r.f1_macro))
+        scored = r.scored_on or f"{r.test_rows:,} test rows"
+        table.add_row(r.name, kind, r.dataset_version or "-", *(scores if wide else scores[:2] + scores[4:]),
+                      scored if wide else scored.split(" over ")[0].replace(" rows", ""),
+                      r.created_at.replace("T", " ")[5:16 if wide else 10])
     con.print(table)
     if len(curve) > 1:
         lc = Table(title="Learning curve (best model per version)")

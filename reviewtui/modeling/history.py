@@ -16,7 +16,8 @@ CURVE_METRICS = ("accuracy", "f1_weighted", "precision_weighted", "recall_weight
 
 @dataclass(frozen=True)
 class ModelRow:
-    """One trained model in the history table (metrics on its test split)."""
+    """One trained model in the history table (metrics on its test split, or cross-validated:
+    ``scored_on`` says which)."""
 
     name: str
     kind: str
@@ -31,6 +32,8 @@ class ModelRow:
     test_rows: int
     train_seconds: float
     tuned: bool
+    #: how the metrics were measured: "5-fold CV over 138 labels" or "28 test rows"
+    scored_on: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,8 +73,16 @@ def row_of(card: ModelCard) -> ModelRow:
         created_at=card.created_at, accuracy=_metric(card, "accuracy"), f1_weighted=_metric(card, "f1_weighted"),
         precision_weighted=_metric(card, "precision_weighted"), recall_weighted=_metric(card, "recall_weighted"),
         f1_macro=_metric(card, "f1_macro"), test_rows=int(card.splits.get("test", 0)),
-        train_seconds=float(card.train_seconds), tuned="tuning" in (card.extra or {}),
+        train_seconds=float(card.train_seconds), tuned="tuning" in (card.extra or {}), scored_on=scored_on(card),
     )
+
+
+def scored_on(card: ModelCard) -> str:
+    """How ``card``'s metrics were measured: cross-validation (small data sets) or a test split."""
+    folds = int(card.splits.get("cv_folds", 0) or 0)
+    if folds:
+        return f"{folds}-fold CV over {int(card.splits.get('train', 0)):,} labels"
+    return f"{int(card.splits.get('test', 0)):,} test rows"
 
 
 def _sort_key(row: ModelRow):
