@@ -51,6 +51,11 @@ OBJECTIVE = "objective"
 
 
 # --- numbers -------------------------------------------------------------------------------------
+def count(n: int, word: str) -> str:
+    """``1 label``, ``2 labels``, ``1,200 reviews``: ``n`` and ``word``, plural but for one."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def number(value: Any, digits: int = 3) -> str:
     """``value`` with ``digits`` decimals, or "-" when it is missing or not a finite number."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
@@ -585,7 +590,7 @@ def cluster_cells(cluster: Any) -> tuple[str, str, str, str, str]:
 
 def discovery_headline(d: Any) -> str:
     """One line about a ``Discovery``: the selection, its size, the clusters and how they were made."""
-    text = f"{d.selection}: {d.size:,} reviews, {len(d.clusters)} clusters"
+    text = f"{d.selection}: {count(d.size, 'review')}, {count(len(d.clusters), 'cluster')}"
     if d.compared_with:
         text += f", compared with {d.compared_with:,} reviews of the earlier versions"
     if d.unclustered:

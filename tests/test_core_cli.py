@@ -138,7 +138,7 @@ BAD_FILES = {
     "folder": ("DIR", "is a folder"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV"),
     "wrong-delimiter": ("reviewId;content;score\nx;hello;5\n", "delimiter"),
-    "no-text-column": ("id,body\n1,hello\n", "the columns are: id, body"),
+    "no-text-column": ("id,note\n1,hello\n", "the columns are: id, note"),
     "undecodable": (b"reviewId,content,score\nx,ok,5\ny,caf\xe9 bad,4\n", "line 3"),
     "empty": (b"", "empty"),
     "header-only": ("reviewId,content,score\n", "no rows"),

@@ -38,7 +38,7 @@ def test_queue_ranks_within_the_filter(ws, capsys):
     assert batch["filtered"] and len(batch["items"]) == 3
     assert {it["external_id"] for it in batch["items"]} <= set(found.ids)
     code, out, _ = run(ws, capsys, "queue", "--search", "crashes OR font", "--filter", "version=4.4", "--size", "2")
-    assert code == 0 and "filtered candidates" in out
+    assert code == 0 and "1 filtered candidate" in out
     wanted = set(ws.find(["version=4.4"], "crashes OR font").ids)
     assert wanted and {a.external_id for a in ws.store.iter_assets() if a.priority > 0} == wanted
     code, _, err = run(ws, capsys, "queue", "--filter", "stars=9")

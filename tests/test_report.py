@@ -169,6 +169,9 @@ def test_cli_summary_and_report(workspace, capsys):
     assert "report.md" in capsys.readouterr().out
     assert main(["-w", root, "summary", "--app-version", "7"]) == 2
     assert "no reviews of app version '7'" in capsys.readouterr().err
+    for command in ("summary", "report"):
+        assert main(["-w", root, command, "--version-depth", "-1"]) == 2
+        assert "--version-depth must be 0 (versions kept whole) or more, not -1" in capsys.readouterr().err
 
 
 def test_no_version_table_when_no_review_has_a_version(workspace, capsys):

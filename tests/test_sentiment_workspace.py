@@ -94,7 +94,7 @@ def test_label_records_sentiments_from_the_cli_and_a_file(analysis_ws, tmp_path,
                  encoding="utf-8")
     assert main(["-w", root, "label", "--from", str(f)]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "Applied 1 labels" in out and "Recorded 1 sentiments (1 already so)." in out
+    assert "Applied 1 label" in out and "Recorded 1 sentiment (1 already so)." in out
     assert ws.store.sentiments()[second].sentiment == "neutral" and third not in ws.store.sentiments()
     assert ws.store.get(second).label == category
 

@@ -300,7 +300,8 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     con = console()
     how = how or ("coverage (no model yet)" if batch.cold_start else batch.strategy)
     t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
-                    f"{batch.candidates} {'filtered ' if getattr(batch, 'filtered', False) else ''}candidates")
+                    f"{batch.candidates:,} {'filtered ' if getattr(batch, 'filtered', False) else ''}"
+                    f"candidate{'' if batch.candidates == 1 else 's'}")
     t.add_column("#", justify="right")
     t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=ID_WIDTH)
     t.add_column("suggestion", no_wrap=True, min_width=10)

@@ -8,6 +8,7 @@ from reviewtui import presentation as say
 from reviewtui.cli import render
 from reviewtui.cli.commands import open_workspace
 from reviewtui.cli.live import ProgressSink
+from reviewtui.errors import ReviewtuiError
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -58,8 +59,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    from reviewtui.errors import ReviewtuiError
-
     ws = open_workspace(args)
     options = args.option or ["vader", "stars"]
     team, why = None, None
@@ -81,9 +80,16 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version_depth(args: argparse.Namespace) -> int | None:
+    if args.version_depth < 0:
+        raise ReviewtuiError(f"--version-depth must be 0 (versions kept whole) or more, not {args.version_depth}")
+    return args.version_depth or None
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
+    depth = _version_depth(args)
     ws = open_workspace(args)
-    s = ws.summary(args.app_version, args.weight_thumbs, args.version_depth or None, app=args.app)
+    s = ws.summary(args.app_version, args.weight_thumbs, depth, app=args.app)
     if args.json:
         render.print_json(s.to_dict())
         return 0
@@ -94,8 +100,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    depth = _version_depth(args)
     ws = open_workspace(args)
-    paths = ws.write_report(args.app_version, args.weight_thumbs, args.version_depth or None, app=args.app)
+    paths = ws.write_report(args.app_version, args.weight_thumbs, depth, app=args.app)
     if args.json:
         render.print_json(paths.to_dict())
     else:

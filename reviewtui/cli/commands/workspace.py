@@ -47,15 +47,19 @@ def cmd_label(args: argparse.Namespace) -> int:
             raise ReviewtuiError("--sentiment labels one review (reviewtui label ID --sentiment positive); "
                                  "a file gives its sentiments in a sentiment column")
         res = ws.label_from_csv(args.from_file)
-        lines = [f"Applied {res.recorded} labels from {args.from_file} ({res.unchanged} already so, {res.rows} rows)."]
+        lines = [f"Applied {say.count(res.recorded, 'label')} from {args.from_file} ({res.unchanged:,} already so, "
+                 f"{say.count(res.rows, 'row')})."]
         if res.sentiments_recorded or res.sentiments_unchanged:
-            lines.append(f"Recorded {res.sentiments_recorded} sentiments ({res.sentiments_unchanged} already so).")
+            lines.append(f"Recorded {say.count(res.sentiments_recorded, 'sentiment')} "
+                         f"({res.sentiments_unchanged:,} already so).")
         render.print_lines(lines)
         return 0
     if not (args.id and (args.label or args.sentiment)):
         raise ReviewtuiError("give --from FILE.csv, or an asset id and a label and/or --sentiment: "
                              "reviewtui label ID LABEL [--sentiment positive]")
     lines = []
+    if args.label:
+        ws.taxonomy.require(args.label)  # a wrong label is said first, as before ids could be shortened
     args.id = ws.store.resolve_id(args.id)  # a table's shortened id is enough when it is unique
     if args.label:
         ev = ws.label(args.id, args.label)
