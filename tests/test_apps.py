@@ -166,6 +166,9 @@ def test_cli_summary_and_report_by_app(workspace, capsys):
     assert code == 0 and "3 apps" not in (workspace.results_dir / "report.md").read_text(encoding="utf-8")
     code, _, err = run(capsys, "-w", root, "summary", "--app", "Nope")
     assert code == 2 and err.count("\n") == 1 and "no reviews of app 'Nope'" in err
+    code, _, err = run(capsys, "-w", root, "summary", "--app-version", "9.9")  # each app's versions, named
+    assert code == 2 and "the latest versions by app are" in err and "Waze: 4.8, 4.9, 4.10" in err
+    assert "(--app narrows to one)" in err
 
 
 def test_counts_by_app_read_the_index(workspace):

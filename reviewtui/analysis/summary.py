@@ -278,8 +278,14 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
         wanted = str(app_version).strip()
         keep = d["version_full"].map({v: matches_version(v, wanted) for v in d["version_full"].unique()})
         if not keep.any():
-            known = ", ".join(versions_scope[-12:]) or "none"
             where = f" of {app}" if app else ""
+            by_app = {a: sorted({v for v in g.unique() if v != UNKNOWN}, key=version_key)
+                      for a, g in d.groupby("app")["version"]} if not app and d["app"].nunique() > 1 else {}
+            if by_app:  # each app's latest versions, not the highest numbers of whichever app has them
+                known = "; ".join(f"{a}: {', '.join(vs[-4:]) or 'none'}" for a, vs in by_app.items())
+                raise ReviewtuiError(f"no reviews of app version {wanted!r}; the latest versions by app are "
+                                     f"{known} (--app narrows to one)")
+            known = ", ".join(versions_scope[-12:]) or "none"
             raise ReviewtuiError(f"no reviews of app version {wanted!r}{where}; the versions are: {known}")
         d = d[keep].copy()
     apps = sorted(d["app"].unique())
