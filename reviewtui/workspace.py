@@ -255,12 +255,12 @@ class Workspace:
                 else:
                     from reviewtui.backends.local import LocalBackend
 
-                    self._backend = LocalBackend(self.store)
+                    self._backend = LocalBackend(self.store, self.author)
                 self._backend_for = key
             return self._backend
 
     def _backend_key(self) -> tuple:
-        return (self.settings.backend, self.settings.kili, self.config.taxonomy)
+        return (self.settings.backend, self.settings.kili, self.config.taxonomy, self.author)
 
     def embedding_cache(self) -> "EmbeddingCache":
         """A cache of sentence embeddings for the ``[model]`` base and max length, under ``cache/``.

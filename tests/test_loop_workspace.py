@@ -258,6 +258,13 @@ def test_a_filtered_queue_says_whether_nothing_matched_or_all_is_done(ws):
         ws.queue_batch("margin", 4, filters=["stars=1", "status=all"])
 
 
+def test_sending_to_review_is_recorded_as_the_workspaces_user(ws):
+    ws.author = "ann"
+    assert ws.send_to_review(["r00"]).moved == ["r00"]
+    event = ws.store.label_history("r00")[-1]
+    assert (event.kind, event.author) == ("status", "ann")  # not a "local" author nobody is
+
+
 def test_make_category_is_refused_on_the_kili_backend(ws):
     ws.label("r00", "OTHER")
     ws.label("r04", "OTHER")

@@ -12,8 +12,9 @@ from reviewtui.store import LocalStore
 class LocalBackend:
     name = "local"
 
-    def __init__(self, store: LocalStore) -> None:
+    def __init__(self, store: LocalStore, author: str = "local") -> None:
         self.store = store
+        self.author = author  # who the status changes are recorded as: the workspace's user
 
     def _split(self, external_ids: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         ids = list(dict.fromkeys(str(e) for e in external_ids))
@@ -22,12 +23,12 @@ class LocalBackend:
 
     def send_to_review(self, external_ids: Sequence[str]) -> MoveResult:
         ok, failed = self._split(external_ids)
-        self.store.set_status(ok, "TO_REVIEW")
+        self.store.set_status(ok, "TO_REVIEW", author=self.author)
         return MoveResult(ok, failed)
 
     def send_back_to_queue(self, external_ids: Sequence[str]) -> MoveResult:
         ok, failed = self._split(external_ids)
-        self.store.set_status(ok, "TODO")
+        self.store.set_status(ok, "TODO", author=self.author)
         return MoveResult(ok, failed)
 
     def set_priorities(self, priorities: Mapping[str, int]) -> MoveResult:
