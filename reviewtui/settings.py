@@ -190,7 +190,7 @@ class ActiveLearningSettings:
                                         "the quick model after n labels; 0 turns the prior off.", lo=0.0, hi=1e6)
     zero_shot_temperature: float = setting(0.05, "Softmax temperature of the zero-shot scores before any label "
                                                  "(refitted to the labels once there are 5).", lo=0.001, hi=10.0)
-    stop_kappa: float = setting(0.94, "The stop signal: Cohen's kappa between consecutive models' predictions on the "
+    stop_kappa: float = setting(0.96, "The stop signal: Cohen's kappa between consecutive models' predictions on the "
                                       "stop set at which a round counts as stable.", lo=0.0, hi=1.0)
     stop_rounds: int = setting(3, "Stable rounds in a row after which the stop signal says further labels change "
                                   "little.", lo=1, hi=1000)

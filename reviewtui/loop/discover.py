@@ -358,8 +358,9 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
             raise ReviewtuiError(f"no review of app {app!r} to look into ({known})")
         assets = [a for a in assets if a.metadata.get("app") == app]
     elif choice == "version" and len(apps) > 1:
-        raise ReviewtuiError(f"the reviews are of {len(apps)} apps ({', '.join(apps[:6])}{', ...' if len(apps) > 6 else ''}) "
-                             "and each numbers its versions its own way: choose one app (--app NAME)")
+        named = ", ".join(apps[:6]) + (", ..." if len(apps) > 6 else "")
+        raise ReviewtuiError(f"the reviews are of {len(apps)} apps ({named}) and each numbers its versions its own "
+                             "way: choose one app (--app NAME)")
     if choice == "version":
         versions = [a.metadata.get("app_version") for a in assets]
         wanted = version if version and version.strip().lower() != "latest" else latest_version(versions)
