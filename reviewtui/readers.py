@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -434,6 +435,21 @@ def _read_parquet(path: Path, raw: bytes) -> Table:
     return Table(path, "parquet", list(columns), frame, "")
 
 
+#: A number format that shows a fixed count of decimals ("0.00"): how a sheet keeps 5.10 from reading 5.1.
+FIXED_DECIMALS = re.compile(r"^0\.(0+)$")
+
+
+def _xlsx_value(c: Any) -> Any:
+    """A cell's value, a number shown with fixed decimals as the text the sheet shows (an app
+    version 5.10 typed as a number and formatted "0.00" is "5.10", not 5.1)."""
+    value = c.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value):
+        m = FIXED_DECIMALS.match(str(getattr(c, "number_format", "") or ""))
+        if m:
+            return f"{value:.{len(m.group(1))}f}"
+    return value
+
+
 def _read_xlsx(path: Path, raw: bytes, sheet: str | None) -> Table:
     import zipfile
 
@@ -453,8 +469,8 @@ def _read_xlsx(path: Path, raw: bytes, sheet: str | None) -> Table:
             ws = wb[sheet]
         else:
             raise ReviewtuiError(f"{path}: no sheet {sheet!r}; the sheets are: {', '.join(names)}")
-        rows = ws.iter_rows(values_only=True)
-        header_row: tuple | None = None
+        rows = ([_xlsx_value(c) for c in r] for r in ws.iter_rows())
+        header_row: list | None = None
         for r in rows:
             if any(v is not None and str(v).strip() for v in r):
                 header_row = r

@@ -133,6 +133,22 @@ def test_excel_first_sheet_or_a_named_one(tmp_path):
         read_table(path, sheet="Data")
 
 
+def test_excel_numbers_shown_with_fixed_decimals_keep_them(tmp_path):
+    """An app version typed as a number reads as the sheet shows it: 5.10 under a "0.00" format is
+    5.10, not 5.1 (the same version as 5.1 otherwise); a General number stays as it is."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "content", "version", "score"])
+    for i, (v, fmt) in enumerate([(5.1, "0.00"), (5.1, "0.0"), (5.1, "General"), (4.0, "0.0")]):
+        ws.append([f"r{i}", f"text {i}", v, 4])
+        ws.cell(row=i + 2, column=3).number_format = fmt
+    wb.save(tmp_path / "v.xlsx")
+    assert [r[2] for r in read_table(tmp_path / "v.xlsx").rows] == ["5.10", "5.1", "5.1", "4.0"]
+    assert [m["app_version"] for m in read_reviews(tmp_path / "v.xlsx").metadata] == ["5.10", "5.1", "5.1", "4.0"]
+
+
 def test_an_excel_workbook_named_csv_is_still_read(tmp_path):
     path = write_xlsx(tmp_path / "reviews.csv", {"S": [["id", "content"], ["a", "hello"]]})
     # the zip signature decides, not the name
