@@ -235,7 +235,7 @@ def stop_table(res, rules: dict) -> dict:
 
 
 def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -> dict:
-    from reviewtui.loop.replay import crossing, replay
+    from reviewtui.loop.replay import replay
     from reviewtui.loop.zeroshot import ZeroShotModel
     from reviewtui.settings import ActiveLearningSettings
 

@@ -35,13 +35,20 @@ KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 def category_key(name: str) -> str:
     """``"User experience"`` -> ``"USER_EXPERIENCE"``. A name that does not start with a Latin letter
     gets ``LABEL_`` before it (the labels of many public data sets are numbers: ``"1"`` ->
-    ``"LABEL_1"``, ``"5 stars"`` -> ``"LABEL_5_STARS"``), and one with no Latin letter or digit
-    at all a key from its hash (``"正面"`` -> ``"LABEL_"`` and 8 hex digits). "" for a blank name."""
+    ``"LABEL_1"``, ``"5 stars"`` -> ``"LABEL_5_STARS"``; ``"5星"`` -> ``"LABEL_5_"`` and 8 hex digits
+    of its hash, apart from ``"5"``), and one with no Latin letter or digit at all a key from its hash
+    (``"正面"`` -> ``"LABEL_"`` and 8 hex digits). "" for a blank name."""
     name = name.strip()
     key = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+    digest = hashlib.sha1(name.casefold().encode("utf-8")).hexdigest()[:8].upper()
     if not key:
-        return "LABEL_" + hashlib.sha1(name.casefold().encode("utf-8")).hexdigest()[:8].upper() if name else ""
-    return key if key[0].isalpha() else "LABEL_" + key
+        return "LABEL_" + digest if name else ""
+    if key[0].isalpha():
+        return key
+    # what is left starts with a digit; when letters of another script were dropped ("Ошибка 1",
+    # "5星"), the hash keeps the name apart from the bare number ("1", "5")
+    other_script = any(ch.isalpha() and not ch.isascii() for ch in name)
+    return "LABEL_" + key + ("_" + digest if other_script else "")
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,11 @@ class Taxonomy:
         self.categories = list(categories)
         self._by_key = {c.key: c for c in self.categories}
         self._lookup: dict[str, str] = {}
-        for c in self.categories:
-            for alias in (c.key, c.name, category_key(c.name)):
+        # a key wins over a name, a name over the key made from another name ("1" -> LABEL_1 does
+        # not shadow a category whose key is LABEL_1)
+        for aliases in ([category_key(c.name) for c in self.categories], [c.name for c in self.categories],
+                        [c.key for c in self.categories]):
+            for alias, c in zip(aliases, self.categories):
                 self._lookup[alias.casefold()] = c.key
 
     def __iter__(self):

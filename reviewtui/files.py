@@ -77,8 +77,11 @@ class CsvRow(dict):
     line: int = 0
 
 
-#: The delimiters :func:`read_csv_rows` tells apart, from the header line.
-CSV_DELIMITERS = (",", ";", "\t", "|")
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties."""
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)  # type: ignore[arg-type]
+    return "," if counts[best] == 0 or counts[","] == counts[best] else best
 
 
 def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str], list[CsvRow]]:
@@ -96,9 +99,7 @@ def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str]
         raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
     if not text.strip():
         raise ReviewtuiError(f"{p}: the file is empty; it needs a header line and rows")
-    first = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max(CSV_DELIMITERS, key=first.count) if any(d in first for d in CSV_DELIMITERS) else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text.lstrip("\r\n").split("\n", 1)[0]))
     header: list[str] = []
     rows: list[CsvRow] = []
     start = 1
@@ -119,18 +120,18 @@ def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str]
 
 
 def find_column(header: Iterable[str], candidates: Sequence[str]) -> str | None:
-    """The first of ``candidates`` present in ``header``: an exact match first, then one that differs
-    only in case, then one that differs in case and in spaces, underscores, hyphens and dots
-    (``Review Text`` for ``review_text``). None when there is none."""
+    """The column of the first of ``candidates`` present in ``header``: the column named exactly so,
+    else one that differs only in case, else one that differs in case and in spaces, underscores,
+    hyphens and dots (``Review Text`` for ``review_text``). None when there is none."""
     names = [str(h) for h in header]
+    folded = {h.casefold(): h for h in reversed(names)}
+    loose = {_loose(h): h for h in reversed(names)}
     for c in candidates:
         if c in names:
             return c
-    for fold in (str.casefold, _loose):
-        folded = {fold(h): h for h in reversed(names)}
-        for c in candidates:
-            if fold(c) in folded:
-                return folded[fold(c)]
+        found = folded.get(c.casefold()) or loose.get(_loose(c))
+        if found is not None:
+            return found
     return None
 
 

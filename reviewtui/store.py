@@ -398,6 +398,10 @@ def _asset_rows(records: "Iterable[NewAsset] | AssetColumns", at: str) -> tuple[
     return rows, len(rows)
 
 
+#: A shortened id (from a table that cuts ids) has at least this many characters: a shorter start of
+#: an id is not taken for one unless it ends in "…", lest a typo label another review.
+SHORT_ID_CHARS = 12
+
 #: An insert of at least this many assets, into a table holding fewer than it adds, builds the
 #: assets' secondary indexes afresh instead of keeping them up to date row by row.
 BULK_ROWS = 100_000
@@ -680,22 +684,23 @@ class LocalStore:
         return _asset(rows[0])
 
     def resolve_id(self, given: str) -> str:
-        """The external id ``given`` names: itself, or the one id that starts with it (a table's
-        shortened id, its trailing "…" dropped), read from the unique index. Raises ReviewtuiError
-        when no id, or more than one, starts with it."""
+        """The external id ``given`` names: itself, or the one id that starts with it when ``given``
+        is a table's shortened id: it ends in "…" (or "..."), or it has at least
+        :data:`SHORT_ID_CHARS` characters (the "…" left out when copying). Read from the unique
+        index. Raises ReviewtuiError when no id, or more than one, starts with it."""
         given = str(given).strip()
         if self._read(ASSET_SQL, {"ext": given}):
             return given
-        start = given.rstrip("…").rstrip(".")
-        if len(start) >= 4:
+        start = given[:-1] if given.endswith("…") else given[:-3] if given.endswith("...") else given
+        if start and (start != given or len(start) >= SHORT_ID_CHARS):
             found = [r[0] for r in self._read(
                 "SELECT external_id FROM assets WHERE external_id >= ? AND external_id < ? ORDER BY external_id "
                 "LIMIT 3", (start, start + "\U0010ffff"))]
             if len(found) == 1:
                 return found[0]
             if found:
-                raise ReviewtuiError(f"several reviews have an id that starts with {start!r} ({', '.join(found[:2])}, "
-                                     "...): give more of it")
+                shown = ", ".join(found[:2]) + (", ..." if len(found) > 2 else "")
+                raise ReviewtuiError(f"several reviews have an id that starts with {start!r} ({shown}): give more of it")
         raise ReviewtuiError(f"no asset with id {given!r} in this workspace")
 
     def find(self, external_id: str) -> Asset | None:

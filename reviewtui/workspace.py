@@ -342,8 +342,10 @@ class Workspace:
     def label_from_csv(self, path: str | Path) -> LabelFileResult:
         """Apply (id, label[, status][, sentiment]) rows from a CSV. A ``sentiment`` column
         (negative/neutral/positive, blank for none) records each review's sentiment as its own
-        label history; with it the label column may be left out or blank. Every row is checked
-        first; one bad row (unknown id, label or sentiment) applies nothing."""
+        label history; with it the label column may be left out or blank. An id may come on several
+        rows (its label on one, its sentiment on another, a row repeated); two rows that give it
+        different labels (or statuses, or sentiments) are refused. Every row is checked first; one bad
+        row (unknown id, label or sentiment) applies nothing."""
         p, header, rows = read_csv_rows(path)
         id_col = find_column(header, ID_COLUMNS)
         label_col = find_column(header, ("label", "category"))
@@ -357,20 +359,24 @@ class Workspace:
         present = self.store.existing_ids((r[id_col] or "").strip() for r in rows)
         out: list[LabelRow] = []
         feelings: list[SentimentRow] = []
-        given: dict[str, tuple[int, str, str]] = {}  # id -> (line, label, sentiment) of its first row
+        # an id may come on several rows (a label on one, its sentiment on another, a row repeated):
+        # each part it is given once, from the row that gave it; two rows that disagree are refused
+        given: dict[tuple[str, str], tuple[int, str]] = {}  # (id, part) -> (line, value)
+
+        def once(ext: str, part: str, value: str, line: int) -> bool:
+            """True the first time ``ext`` gets ``part``; False for the same value again."""
+            seen = given.get((ext, part))
+            if seen is None:
+                given[(ext, part)] = (line, value)
+                return True
+            if seen[1] != value:
+                raise ReviewtuiError(f"{p}: id {ext!r} gets {part} {seen[1]!r} on line {seen[0]} and {value!r} on "
+                                     f"line {line}; keep one; nothing applied")
+            return False
+
         for r in rows:
             line = r.line
             ext = (r[id_col] or "").strip()
-            label = (r[label_col] or "").strip() if label_col else ""
-            answer = (self.taxonomy.resolve(label) or label,
-                      (r[sentiment_col] or "").strip().lower() if sentiment_col else "")
-            if ext in given:
-                first, *before = given[ext]
-                if tuple(before) != answer:
-                    raise ReviewtuiError(f"{p}: id {ext!r} is on line {first} and again on line {line} with another "
-                                         "answer; keep one row per id; nothing applied")
-                continue  # the same row twice: applied once
-            given[ext] = (line, *answer)
             if ext not in present:
                 raise ReviewtuiError(f"{p}: line {line}: no asset with id {ext!r} in this workspace; nothing applied")
             if sentiment_col is not None and (r[sentiment_col] or "").strip():
@@ -378,7 +384,8 @@ class Workspace:
                 if value not in SENTIMENT_VALUES:
                     raise ReviewtuiError(f"{p}: line {line}: sentiment {r[sentiment_col]!r} is not one of "
                                          f"{', '.join(SENTIMENT_VALUES)}; nothing applied")
-                feelings.append(SentimentRow(ext, value, self.author))
+                if once(ext, "the sentiment", value, line):
+                    feelings.append(SentimentRow(ext, value, self.author))
             if label_col is None or (sentiment_col is not None and not (r[label_col] or "").strip()):
                 continue  # a sentiment-only row
             key = self.taxonomy.require(r[label_col] or "", f"{p}: line {line}")
@@ -386,7 +393,8 @@ class Workspace:
             if status not in ("LABELED", "REVIEWED", "TO_REVIEW"):
                 raise ReviewtuiError(f"{p}: line {line}: status {status!r} cannot carry a label; "
                                      "use LABELED, REVIEWED or TO_REVIEW")
-            out.append(LabelRow(ext, key, self.author, "human", status))
+            if once(ext, "the label", f"{key} ({status})" if status != "LABELED" else key, line):
+                out.append(LabelRow(ext, key, self.author, "human", status))
         recorded, unchanged = self.store.add_labels(out) if out else (0, 0)
         felt, same = self.store.add_sentiments(feelings) if feelings else (0, 0)
         return LabelFileResult(len(rows), recorded, unchanged, felt, same)
@@ -1296,12 +1304,11 @@ class Workspace:
         entry, None, when no review names an app or all name the same one."""
         from reviewtui.app_version import version_key
 
-        apps = [a for a in self.store.counts_by_app() if a]
+        apps = [a for a in self.store.counts_by_app() if a]  # most reviewed first
         if len(apps) < 2:
             return {None: self.app_versions(depth)}
         cut: dict[str, set[str]] = {a: set() for a in apps}
-        for asset in self.store.iter_assets():
-            app, v = asset.metadata.get("app"), asset.metadata.get("app_version")
+        for (app, v), _ in self.store.counts_by_app_version().items():  # read from the app index
             if app in cut and v and str(v).strip():
                 cut[app].add(".".join(str(v).strip().split(".")[:depth]))
         return {a: sorted(vs, key=version_key, reverse=True) for a, vs in cut.items()}

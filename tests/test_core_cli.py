@@ -87,8 +87,8 @@ def test_import_says_which_column_it_took_the_text_from(ws, tmp_path, capsys):
     b = write_csv(tmp_path / "b.csv", ["id", "comment"], [["2", "Seams ripped"]])
     code, out, _ = run(capsys, "-w", str(ws), "import", str(a), str(b))
     assert code == 0
-    assert "Text from column 'Review Text' (a.csv) (--text-col names another)." in out
-    assert "Text from column 'comment' (b.csv) (--text-col names another)." in out
+    assert "Text from column 'Review Text' in a.csv; --text-col names another." in out
+    assert "Text from column 'comment' in b.csv; --text-col names another." in out
     code, out, _ = run(capsys, "-w", str(ws), "import", str(b), "--text-col", "comment")
     assert code == 0 and "Text from column" not in out
 
@@ -192,7 +192,8 @@ def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
                                                       "SUBSCRIPTION?)"),
     ([["r1", "SUBSCRIPTION"], ["r2", ""]], "an empty label (l.csv: line 3): give one of SUBSCRIPTION"),
     ([["r1", "SUBSCRIPTION"], ["zzz", "CONTENT"]], "no asset with id 'zzz'"),
-    ([["r1", "SUBSCRIPTION"], ["r1", "CONTENT"]], "id 'r1' is on line 2 and again on line 3 with another answer"),
+    ([["r1", "SUBSCRIPTION"], ["r1", "CONTENT"]],
+     "id 'r1' gets the label 'SUBSCRIPTION' on line 2 and 'CONTENT' on line 3; keep one; nothing applied"),
 ])
 def test_label_from_bad_rows_applies_nothing(ws, play_csv, tmp_path, capsys, rows, expected):
     run(capsys, "-w", str(ws), "import", str(play_csv))
@@ -222,6 +223,18 @@ def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_pat
                     [["r3", "Content", "one\ntwo\nthree"], ["r1", "NOPE", "y"]], delimiter=";")
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(bad))
     assert code == 2 and "line 5" in err and "unknown label 'NOPE'" in err
+    split = write_csv(tmp_path / "split.csv", ["id", "label", "sentiment", "status"],
+                      [["r3", "Content", "", ""], ["r3", "", "positive", ""], ["r2", "interface", "", "REVIEWED"]])
+    code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(split))
+    assert code == 0, err  # a label on one row and the sentiment on another: both applied
+    w = Workspace.open(ws)
+    assert w.store.get("r3").label == "CONTENT" and w.store.sentiments(["r3"])["r3"].sentiment == "positive"
+    assert w.store.get("r2").status == "REVIEWED"
+    w.close()
+    clash = write_csv(tmp_path / "clash.csv", ["id", "label", "status"],
+                      [["r2", "interface", "LABELED"], ["r2", "interface", "REVIEWED"]])
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(clash))
+    assert code == 2 and "gets the label 'INTERFACE' on line 2 and 'INTERFACE (REVIEWED)' on line 3" in err
     (tmp_path / "empty.csv").write_text("\n", encoding="utf-8")
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "empty.csv"))
     assert code == 2 and "the file is empty" in err
@@ -232,14 +245,23 @@ def test_a_shortened_id_from_a_table_is_enough_when_it_is_unique(ws, tmp_path, c
     f = write_csv(tmp_path / "r.csv", ["reviewId", "content"], [[i, f"text {n}"] for n, i in enumerate(ids)])
     assert run(capsys, "-w", str(ws), "import", str(f))[0] == 0
     code, out, err = run(capsys, "-w", str(ws), "label", "1b2c3d4e-aaaa…", "CONTENT")
-    assert code == 0 and out.startswith("1b2c3d4e-aaaa-bbbb-cccc-3: CONTENT"), err
+    assert code == 0 and "1b2c3d4e-aaaa… is 1b2c3d4e-aaaa-bbbb-cccc-3" in out, err
+    assert "1b2c3d4e-aaaa-bbbb-cccc-3: CONTENT" in out
     code, _, err = run(capsys, "-w", str(ws), "label", "097dd5e6-5dee", "CONTENT")
-    assert code == 2 and "several reviews have an id that starts with '097dd5e6-5dee'" in err
-    code, _, err = run(capsys, "-w", str(ws), "skip", "097dd5e6-5dee-4a1b-9f00-2", "--reason", "spam")
-    assert code == 0
-    assert run(capsys, "-w", str(ws), "undo", "097dd5e6-5dee-4a1b-9f00-2")[0] == 0
-    code, _, err = run(capsys, "-w", str(ws), "label", "zzzz", "CONTENT")
-    assert code == 2 and "no asset with id 'zzzz'" in err
+    assert code == 2 and "several reviews have an id that starts with '097dd5e6-5dee' (097dd5e6-5dee-4a1b-9f00-1, " \
+                         "097dd5e6-5dee-4a1b-9f00-2): give more of it" in err
+    code, out, err = run(capsys, "-w", str(ws), "skip", "097dd5e6-5dee-4a1b-9f00-…", "--reason", "spam")
+    assert code == 2 and "several reviews" in err
+    code, out, err = run(capsys, "-w", str(ws), "skip", "097dd5e6-5dee-4a1b-9f00-2", "--reason", "spam")
+    assert code == 0 and out.startswith("097dd5e6-5dee-4a1b-9f00-2: skipped (spam)")
+    code, out, err = run(capsys, "-w", str(ws), "undo", "097dd5e6-5dee-4a1b-9f00-2...")
+    assert code == 0, err
+    # a short start is a typo more likely than an id: not completed unless it ends in "…"
+    for short in ("1b2c", "1b2c3d4e-aa"):
+        code, _, err = run(capsys, "-w", str(ws), "skip", short, "--reason", "x")
+        assert code == 2 and f"no asset with id {short!r}" in err
+    code, out, err = run(capsys, "-w", str(ws), "skip", "1b2c…", "--reason", "x")
+    assert code == 0 and out.startswith("1b2c… is 1b2c3d4e-aaaa-bbbb-cccc-3")
 
 
 def test_skip_undo_and_single_label(ws, play_csv, capsys):

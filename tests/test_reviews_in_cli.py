@@ -193,6 +193,13 @@ def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
     assert category_key("1") == "LABEL_1" and category_key("5 stars") == "LABEL_5_STARS"
     assert category_key("正面") != category_key("负面") and category_key("正面").startswith("LABEL_")
     assert category_key("正面") == category_key(" 正面 ") and category_key("Bug report") == "BUG_REPORT"
+    # letters of another script dropped before a number: the hash keeps such names apart
+    assert len({category_key("Ошибка 1"), category_key("Отзыв 1"), category_key("1")}) == 3
+    assert category_key("5星") != category_key("5") == "LABEL_5"
+    from reviewtui.config import Taxonomy
+
+    tax = Taxonomy.from_list([{"key": "LABEL_1", "name": "Label one"}, {"key": "ONE", "name": "1"}])
+    assert tax.resolve("LABEL_1") == "LABEL_1" and tax.resolve("1") == "ONE"  # a key wins over a derived alias
     root = tmp_path / "ws"
     assert run(capsys, "init", str(root), "--categories", "0, 1, 2")[0] == 0
     assert categories_of(root) == [("LABEL_0", "0", True), ("LABEL_1", "1", True), ("LABEL_2", "2", True)]

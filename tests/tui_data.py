@@ -203,11 +203,11 @@ def best_versus_last_reports():
 
 
 def stop_signal_rounds(ws: Workspace) -> None:
-    """Four recorded rounds of the stop signal, the last three stable (kappa >= 0.94), saved in the
+    """Four recorded rounds of the stop signal, the last three stable (kappa >= 0.96), saved in the
     store: the stop line says stop, the learning curves have points, Interface is the weakest."""
     from reviewtui.loop.stopping import RoundRecord, StopSignal, save_signal
 
-    kappas = [None, 0.95, 0.97, 0.99]
+    kappas = [None, 0.965, 0.97, 0.99]
     history = []
     for r, kappa in enumerate(kappas):
         per = {"SUBSCRIPTION": 0.70 + 0.05 * r, "CONTENT": 0.65 + 0.06 * r, "INTERFACE": 0.40 + 0.04 * r,

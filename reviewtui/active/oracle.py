@@ -43,7 +43,8 @@ def read_oracle(path: str | Path, store: LocalStore, taxonomy: Taxonomy, *, allo
         if hits > best_hits:
             best, best_hits = c, hits
     labels: dict[str, str] = {}
-    for line, r in enumerate(rows, start=2):
+    for r in rows:
+        line = r.line
         ext = (r[best] or "").strip()
         if not ext:
             raise ReviewtuiError(f"{p}: line {line}: empty id in column {best!r}")

@@ -189,7 +189,7 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
 
     if s.several_apps:
         out.update(_app_charts(s, plt, figure_png, ylabel))
-    elif len(s.by_version) and [str(v) for v in s.by_version.index] != ["unknown"]:
+    elif s.has_versions:
         versions = [str(v) for v in s.by_version.index]
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
         ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")

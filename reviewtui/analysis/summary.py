@@ -110,6 +110,11 @@ class Summary:
     def several_apps(self) -> bool:
         return len(self.apps) > 1
 
+    @property
+    def has_versions(self) -> bool:
+        """Whether some review has an app version (else the per-version table is one row, unknown)."""
+        return any(str(v) != UNKNOWN for v in self.by_version.index)
+
     def tables(self) -> dict[str, Any]:
         """name -> DataFrame, the tables the report writes as CSV (by app only with several apps)."""
         import pandas as pd

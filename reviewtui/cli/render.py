@@ -293,7 +293,7 @@ def tune_json(result: Any) -> dict[str, Any]:
 # --- analysis ----------------------------------------------------------------------------------
 #: The width of an id column; longer ids are cut, and :data:`SHORT_IDS` says what to do with them.
 ID_WIDTH = 14
-SHORT_IDS = "Ids are cut to fit: label, skip and undo take the start of one (unique); --json shows them whole."
+SHORT_IDS = "Ids are cut to fit: label, skip and undo take one as shown, with or without its …; --json shows them whole."
 
 
 def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
@@ -395,7 +395,7 @@ def summary(s: Any, findings: Sequence[str], rule: str = "") -> None:
     con.print(t)
     if getattr(s, "several_apps", False):
         render_data.summary_apps(s, con)
-    elif [str(v) for v in s.by_version.index] != ["unknown"]:  # no review with a version: no table
+    elif s.has_versions:  # no review with a version: no table
         t = Table(title="Per app version" + (f" of {s.apps[0]}" if s.apps and s.apps[0] != "unknown" else ""))
         t.add_column("version")
         for c in ("reviews", "mean stars", "% negative", f"{100 * s.confidence:g}% CI"):

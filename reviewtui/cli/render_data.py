@@ -60,8 +60,8 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
     for name, r in zip(labels, result.reports):
         if getattr(r, "text_column", None):
             found.setdefault(r.text_column, []).append(name)
-    lines += [f"Text from column {col!r}" + (f" ({', '.join(names)})" if len(found) > 1 else "")
-              + " (--text-col names another)." for col, names in found.items()]
+    lines += [f"Text from column {col!r}" + (f" in {', '.join(names)}" if len(found) > 1 else "")
+              + "; --text-col names another." for col, names in found.items()]
     lines += [f"{name}: {r.ids_from_text:,} rows had an empty id; their ids were taken from their text "
               "(--fill-missing-ids)" for name, r in zip(labels, result.reports) if r.ids_from_text]
     if result.added_categories:

@@ -12,6 +12,10 @@ from reviewtui import presentation as say
 from reviewtui.cli.render import SHORT_IDS, console, print_lines
 
 
+#: The width of the suspects table's id, label and suggested columns (longer values are cut).
+SUSPECT_WIDTH = 16
+
+
 def suspects(report: Any, moved: Any | None = None) -> None:
     con = console()
     shown = report.top()
@@ -21,12 +25,12 @@ def suspects(report: Any, moved: Any | None = None) -> None:
             right = key in ("rank", "confidence")
             t.add_column(title, justify="right" if right else "left", no_wrap=key != "reason",
                          overflow="ellipsis" if key != "reason" else "fold",
-                         max_width=16 if key in ("id", "label", "suggested") else None,
+                         max_width=SUSPECT_WIDTH if key in ("id", "label", "suggested") else None,
                          ratio=1 if key == "reason" else None)
         for rank, s in enumerate(shown, start=1):
             t.add_row(*say.suspect_cells(s, rank))
         con.print(t)
-        if any(len(s.external_id) > 16 for s in shown):
+        if any(len(s.external_id) > SUSPECT_WIDTH for s in shown):
             con.print(SHORT_IDS, markup=False, style="dim")
     print_lines([say.suspects_sentence(report)], con)
     if moved is not None:

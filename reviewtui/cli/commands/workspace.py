@@ -60,7 +60,9 @@ def cmd_label(args: argparse.Namespace) -> int:
     lines = []
     if args.label:
         ws.taxonomy.require(args.label)  # a wrong label is said first, as before ids could be shortened
-    args.id = ws.store.resolve_id(args.id)  # a table's shortened id is enough when it is unique
+    given, args.id = args.id, ws.store.resolve_id(args.id)  # a table's shortened id is enough when unique
+    if args.id != given:
+        lines.append(f"{given} is {args.id}")
     if args.label:
         ev = ws.label(args.id, args.label)
         lines.append(f"{ev.external_id}: {ev.category}")
@@ -73,9 +75,9 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 def cmd_skip(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    args.id = ws.store.resolve_id(args.id)
+    given, args.id = args.id, ws.store.resolve_id(args.id)
     ws.skip(args.id, args.reason)
-    render.print_lines([f"{args.id}: skipped ({args.reason})"])
+    render.print_lines(([f"{given} is {args.id}"] if args.id != given else []) + [f"{args.id}: skipped ({args.reason})"])
     return 0
 
 
