@@ -78,7 +78,8 @@ class CsvRow(dict):
 
 
 def sniff_delimiter(header: str) -> str:
-    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties."""
+    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties (as the
+    review files' ``readers.sniff_delimiter``: the two low modules may not import each other)."""
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)  # type: ignore[arg-type]
     return "," if counts[best] == 0 or counts[","] == counts[best] else best

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import sniff_delimiter
 
 if TYPE_CHECKING:  # pandas stays a lazy import
     import pandas as pd
@@ -173,6 +172,14 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
         raise ReviewtuiError(
             f"{path}: line {line}: bytes that are not UTF-8 ({raw[exc.start:exc.start + 4]!r}); "
             "re-save the file as UTF-8 (or as \"Unicode text\", UTF-16)") from exc
+
+
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties (the rule
+    of ``files.sniff_delimiter``: the two low modules may not import each other)."""
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)  # type: ignore[arg-type]
+    return "," if counts[best] == 0 or counts[","] == counts[best] else best
 
 
 # --- readers -------------------------------------------------------------------------------------
