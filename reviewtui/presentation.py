@@ -618,7 +618,7 @@ def percent(value: Any) -> str:
 
 #: The columns of the suspects table: (title, key).
 SUSPECT_COLUMNS = (("#", "rank"), ("id", "id"), ("label", "label"), ("suggested", "suggested"),
-                   ("conf.", "confidence"), ("reason", "reason"))
+                   ("conf.", "confidence"), ("reason", "reason"), ("review", "text"))
 
 
 def suspect_reason(suspect: Any) -> str:
@@ -626,10 +626,18 @@ def suspect_reason(suspect: Any) -> str:
     return suspect.reason + ("; cleanlab flags it" if suspect.flagged else "")
 
 
-def suspect_cells(suspect: Any, rank: int) -> tuple[str, str, str, str, str, str]:
-    """One suspect's cells in :data:`SUSPECT_COLUMNS` order (``rank`` counts from 1)."""
+#: How much of a suspect's review its row shows.
+SUSPECT_TEXT_CHARS = 200
+
+
+def suspect_cells(suspect: Any, rank: int) -> tuple[str, str, str, str, str, str, str]:
+    """One suspect's cells in :data:`SUSPECT_COLUMNS` order (``rank`` counts from 1; the review
+    cut to :data:`SUSPECT_TEXT_CHARS`)."""
+    text = " ".join(str(suspect.text).split())
+    if len(text) > SUSPECT_TEXT_CHARS:
+        text = text[:SUSPECT_TEXT_CHARS - 1] + "…"
     return (str(rank), suspect.external_id, suspect.label, suspect.suggested, percent(suspect.confidence),
-            suspect_reason(suspect))
+            suspect_reason(suspect), text)
 
 
 def suspects_sentence(report: Any) -> str:

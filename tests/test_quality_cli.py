@@ -44,7 +44,7 @@ def ws(tmp_path):
     w.close()
 
 
-def test_suspects_json_names_the_planted_label_and_to_review_moves_the_top(ws, capsys):
+def test_suspects_json_names_the_planted_label_and_to_review_moves_the_top(ws, capsys, monkeypatch):
     code, out, err = run(capsys, "-w", str(ws.root), "suspects", "--top", "2", "--json")
     assert code == 0, err
     data = json.loads(out)
@@ -58,6 +58,12 @@ def test_suspects_json_names_the_planted_label_and_to_review_moves_the_top(ws, c
     code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--top", "2", "--to-review")
     assert code == 0
     assert "Labels that are probably wrong" in out and "r05" in out and "Sent 2 assets to review." in out
+    # each suspect with its review, to judge the label by: two lines each on 80 columns, a table on 160
+    text = " ".join(ws.store.get("r05").text.split())[:40]
+    assert "SUBSCRIPTION → CONTENT (" in out and text in out
+    monkeypatch.setenv("COLUMNS", "160")
+    code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--top", "2")
+    assert code == 0 and "┃ review" in out and text[:20] in out
     assert sorted(a.external_id for a in ws.store.iter_assets(statuses=["TO_REVIEW"])) == ["r05", "r10"]
 
     ws.confirm_label("r05", "Subscription")  # by name: kept, so no longer a suspect

@@ -16,22 +16,39 @@ from reviewtui.cli.render import SHORT_IDS, console, print_lines
 SUSPECT_WIDTH = 16
 
 
+#: Below this many columns the suspects come as two lines each instead of a table.
+SUSPECT_TABLE_COLUMNS = 120
+
+
 def suspects(report: Any, moved: Any | None = None) -> None:
+    """The suspect labels with their reviews: a table on a wide terminal (the reason and the review
+    side by side), two lines each on a narrow one, where a table's columns would be a few characters."""
     con = console()
     shown = report.top()
-    if shown:
-        t = Table(title=f"Labels that are probably wrong (top {len(shown)} of {len(report.suspects)})")
-        for title, key in say.SUSPECT_COLUMNS:
-            right = key in ("rank", "confidence")
-            t.add_column(title, justify="right" if right else "left", no_wrap=key != "reason",
-                         overflow="ellipsis" if key != "reason" else "fold",
+    title = f"Labels that are probably wrong (top {len(shown)} of {len(report.suspects)})"
+    if shown and con.width >= SUSPECT_TABLE_COLUMNS:
+        t = Table(title=title)
+        for heading, key in say.SUSPECT_COLUMNS:
+            wide = key in ("reason", "text")
+            t.add_column(heading, justify="right" if key in ("rank", "confidence") else "left", no_wrap=not wide,
+                         overflow="fold" if wide else "ellipsis",
                          max_width=SUSPECT_WIDTH if key in ("id", "label", "suggested") else None,
-                         ratio=1 if key == "reason" else None)
+                         ratio=(2 if key == "text" else 1) if wide else None)
         for rank, s in enumerate(shown, start=1):
             t.add_row(*say.suspect_cells(s, rank))
         con.print(t)
         if any(len(s.external_id) > SUSPECT_WIDTH for s in shown):
             con.print(SHORT_IDS, markup=False, style="dim")
+    elif shown:
+        from rich.padding import Padding
+
+        con.print(Text(title, style="bold"))
+        for rank, s in enumerate(shown, start=1):  # the id whole, then what is wrong, then the review
+            n, ext, label, suggested, conf, _, text = say.suspect_cells(s, rank)
+            con.print(Text(f"{n:>3}  ") + Text(ext, style="bold"))
+            con.print(Padding(Text(f"{label} → {suggested} ({conf})" + (", cleanlab flags it" if s.flagged else "")),
+                              (0, 0, 0, 5), expand=False))
+            con.print(Padding(Text(text, style="dim"), (0, 0, 0, 5), expand=False))
     print_lines([say.suspects_sentence(report)], con)
     if moved is not None:
         print_lines([say.to_review_sentence(moved)], con)
