@@ -236,7 +236,7 @@ def test_what_is_new_in_a_version_is_asked_of_one_app_when_there_are_several(ws)
                                              r"choose one app \(--app NAME\)"):
         ws.discover("version")
     found = ws.discover("version", app="com.bank.app")
-    assert found.selection == "new in version 1.1" and found.compared_with == 10
+    assert found.selection == "new in com.bank.app 1.1" and found.compared_with == 10
     assert {e for c in found.clusters for e in c.external_ids} <= {f"b{i}" for i in range(10, 20)}
     assert ws.versions_by_app() == {"com.bank.app": ["1.1", "1.0"], "com.game.app": ["9.0"]}
     assert ws.app_versions(app="com.game.app") == ["9.0"]

@@ -366,8 +366,11 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
         wanted = version if version and version.strip().lower() != "latest" else latest_version(versions)
         if wanted is None:
             raise ReviewtuiError("no review carries an app version: there is no version to look into")
-        return new_in_version([a.external_id for a in assets], [a.text for a in assets], None, versions, wanted,
-                              seed=seed, max_previous=limit, max_current=limit, embed=embed)
+        found = new_in_version([a.external_id for a in assets], [a.text for a in assets], None, versions, wanted,
+                               seed=seed, max_previous=limit, max_current=limit, embed=embed)
+        if app is not None:
+            found.selection = f"new in {app} {wanted}"
+        return found
     if choice == "other":
         keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
         if not keys:
