@@ -186,14 +186,17 @@ def diff_has_authors(changes: Iterable["Change"]) -> bool:
 
 
 def diff_cells(change: "Change", content_chars: int = 300) -> tuple[str, str, str, str, str, str]:
-    """One changed row's cells in :data:`DIFF_COLUMNS` order."""
-    return (change.kind, change.external_id, change.before or "", change.after or change.label or "",
-            by_at_cell(change), change.content[:content_chars])
+    """One changed row's cells in :data:`DIFF_COLUMNS` order: a removed row's label under "from"
+    (it was in A), an added row's under "to"."""
+    removed = change.kind == "removed"
+    before = change.before or (change.label if removed else None) or ""
+    after = change.after or (None if removed else change.label) or ""
+    return (change.kind, change.external_id, before, after, by_at_cell(change), change.content[:content_chars])
 
 
 def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
     """How many assets went to review, and why the others could not (first ``limit``)."""
-    text = f"Sent {len(moved.moved)} assets to review."
+    text = f"Sent {count(len(moved.moved), 'asset')} to review."
     if moved.failed:
         text += (f" {len(moved.failed)} could not be moved: "
                  + "; ".join(f"{k}: {v}" for k, v in list(moved.failed.items())[:limit]))
@@ -601,7 +604,7 @@ def discovery_headline(d: Any) -> str:
 def new_category_sentence(made: Any) -> str:
     """What making a cluster a category did (``NewCategory``)."""
     text = (f"Added the category {made.name} ({made.key}) to the taxonomy; {made.queued:,} of its reviews "
-            f"are first in the queue")
+            f"{'is' if made.queued == 1 else 'are'} first in the queue")
     if made.already_labeled:
         text += f", {made.already_labeled:,} already labeled keep their label"
     failed = len(made.moved.failed) if made.moved is not None else 0

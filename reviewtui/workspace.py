@@ -458,7 +458,14 @@ class Workspace:
         if versions and not models:
             steps.append("train a model: reviewtui train (or reviewtui tune --trials 20)")
         if models:
-            steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
+            result = self.results_dir / "result.csv"
+            newest = max((self.models_dir / str(m.get("name"))).stat().st_mtime
+                         if (self.models_dir / str(m.get("name"))).exists() else 0.0 for m in models)
+            if result.is_file() and result.stat().st_mtime >= newest:
+                steps.append("read the summary of the predictions: reviewtui summary (or the app's summary, 5), "
+                             "reviewtui report")
+            else:
+                steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
         by_app = {app or "": n for app, n in self.store.counts_by_app().items()} if total else {}
         stop = self._stop_status()
         if stop is not None and stop["stop"]:

@@ -114,6 +114,10 @@ def test_filters_compose_with_search_and_keep_queue_order(store):
     assert ids(store, date_to="2025-02-28") == ["c1", "u1"]
     assert ids(store, match="crash*", stars=(2,)) == ["i2"]
     assert ids(store, match="paywall", versions=("4.5",), stars=(1,)) == ["p1"]
+    # an app the store does not have: said, with the apps it has (a known app that keeps nothing is not)
+    with pytest.raises(ReviewtuiError, match=r"filter app=nosuch: no review of that app; the apps are: inkwell, other"):
+        find(store, parse_filters(["app=nosuch"], TAX))
+    assert find(store, parse_filters(["app=other", "stars=5"], TAX)).total == 0
 
 
 def test_parse_filters_and_their_errors():

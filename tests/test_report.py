@@ -174,6 +174,21 @@ def test_cli_summary_and_report(workspace, capsys):
         assert "--version-depth must be 0 (versions kept whole) or more, not -1" in capsys.readouterr().err
 
 
+def test_status_says_predict_until_the_predictions_are_newer_than_the_models(workspace):
+    import os
+
+    card = workspace.models_dir / "m1" / "model_card.json"
+    card.parent.mkdir(parents=True)
+    card.write_text(json.dumps({"name": "m1", "kind": "quick"}), encoding="utf-8")
+    assert any(s.startswith("predict every review") for s in workspace.status().next_steps)
+    result = write_result_csv(workspace)
+    later = card.parent.stat().st_mtime + 5
+    os.utime(result, (later, later))
+    steps = workspace.status().next_steps
+    assert any(s.startswith("read the summary of the predictions") for s in steps)
+    assert not any(s.startswith("predict every review") for s in steps)
+
+
 def test_no_version_table_when_no_review_has_a_version(workspace, capsys):
     """A survey or a public set without app versions: the summary has no one-row "unknown"
     version table, and the report no version chart."""

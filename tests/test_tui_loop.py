@@ -141,6 +141,33 @@ async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):
     assert len(events) == 6 and {ev.author for ev in events} == {ws.author}
 
 
+@pytest.mark.slow
+async def test_a_bulk_label_counts_toward_the_next_ranking(fixture_ws):
+    """Six labels at once with retrain_every = 5: the model is refitted (a new round of the stop
+    signal, the learning curves) as after five labels one by one, though the filtered queue has
+    nothing left to rank."""
+    ws = fixture_ws
+    ws.config.update_section("model", {"max_length": 32})
+    ws.config.update_section("active_learning", {"retrain_every": 5})
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.suggestion_info is not None and not screen.reranking)
+        await settle(app, pilot)
+        rounds = ws.stop_summary().rounds
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(app, pilot)
+        await pilot.press("B", "1", "y")
+        await wait_until(pilot, lambda: ws.stop_summary().rounds > rounds)
+        assert screen.labels_given == 6 and screen.labels_since_rank == 0
+        await settle(app, pilot)
+        assert ws.stop_summary().line in text_of(screen, "#stop-line")  # the stop line follows
+        assert "re-rank in 5 labels" in text_of(screen, "#queue-info")
+    from reviewtui.loop.stopping import load_signal
+
+    assert load_signal(ws.store).history[-1].labels == 16 + 6  # the round counts the bulk labels
+
+
 async def test_bulk_label_cancelled_labels_nothing(fixture_ws):
     ws = fixture_ws
     app = make_app(ws, start="labeling")
@@ -322,6 +349,28 @@ async def test_discover_makes_a_cluster_a_category_whose_reviews_are_queued(fixt
     assert queued and [a.external_id for a in ws.queue(len(queued))] == queued
     assert {a.external_id: a.label for a in ws.store.iter_assets()} == before  # nothing labeled
     assert any(n.startswith("Added the category Fresh topic (FRESH_TOPIC)") for n in app.notes)
+
+
+async def test_another_selection_clears_the_clusters_of_the_last(fixture_ws):
+    """n must not make a category of a cluster of a selection no longer shown."""
+    ws = fixture_ws
+    ws.config.update_section("model", {"max_length": 32})
+    app = make_app(ws, start="discover")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("s", "s", "d")            # new in 4.5, clustered
+        await wait_until(pilot, lambda: not screen.running)
+        await settle(app, pilot)
+        assert screen.discovery is not None and screen.discovery.clusters
+        await pilot.press("s")                      # new in 4.4: not clustered yet
+        await pilot.pause()
+        assert screen.discovery is None and screen.query_one("#discover-clusters").row_count == 0
+        assert "d: cluster these reviews" in text_of(screen, "#discover-state")
+        await pilot.press("n")
+        await pilot.pause()
+    assert any(n.startswith("discover first (d)") for n in app.notes)
+    assert len(ws.taxonomy.training_keys) == 4  # no category made
 
 
 def test_discover_offers_each_apps_latest_versions_when_there_are_several():

@@ -219,7 +219,7 @@ async def test_quality_screen_sends_the_open_disagreements_to_review(quality_ws)
         await pilot.press("y")
         await settle(app, pilot)
         assert [a.external_id for a in ws.store.iter_assets(statuses=["TO_REVIEW"])] == ["r02"]
-        assert "Sent 1 assets to review." in app.notes
+        assert "Sent 1 asset to review." in app.notes
 
 
 async def test_diff_screen_says_who_and_when(quality_ws):

@@ -265,7 +265,7 @@ class FoundAssets:
 def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> FoundAssets:
     """The assets ``flt`` keeps, in queue order (the first ``limit`` of them, with the total).
     Raises ReviewtuiError when the predicted-category or confidence filter is asked for while the
-    store holds no predictions."""
+    store holds no predictions, and when nothing is kept and an app named is not in the store."""
     t0 = time.perf_counter()
     if flt.needs_predictions and store.prediction_count() == 0:
         raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
@@ -277,6 +277,12 @@ def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> Fo
     else:
         ids = store.find_ids(q)
         total = len(ids)
+    if total == 0 and flt.apps:  # nothing kept: say so when an app named is none of the workspace's
+        known = [a for a in store.counts_by_app() if a]
+        unknown = [a for a in flt.apps if a not in known]
+        if unknown:
+            listed = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "") if known else "none"
+            raise ReviewtuiError(f"filter app={unknown[0]}: no review of that app; the apps are: {listed}")
     return FoundAssets(ids, total, flt, time.perf_counter() - t0)
 
 

@@ -67,6 +67,7 @@ class DiscoverScreen(WorkspaceScreen):
         self.selection = "other"
         self.discovery: Any = None
         self.running = False
+        self.running_for = ""  # the selection being clustered
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="discover-pick"):
@@ -111,6 +112,8 @@ class DiscoverScreen(WorkspaceScreen):
     @on(Select.Changed, "#discover-selection")
     def selection_picked(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
+            if event.value != self.selection:
+                self.clear_discovery()
             self.selection = event.value
             self.show_state()
 
@@ -120,7 +123,14 @@ class DiscoverScreen(WorkspaceScreen):
             else values[0]
         with self.prevent(Select.Changed):
             self.query_one("#discover-selection", Select).value = self.selection
+        self.clear_discovery()
         self.show_state()
+
+    def clear_discovery(self) -> None:
+        """Another selection: the clusters of the last one go (n must not make a category of them)."""
+        self.discovery = None
+        self.query_one("#discover-clusters", DataTable).clear()
+        self.show_examples()
 
     def selection_label(self) -> str:
         return dict((v, label) for label, v in self.options).get(self.selection, self.selection)
@@ -130,7 +140,9 @@ class DiscoverScreen(WorkspaceScreen):
             if self.running:
                 text = f"clustering: {self.selection_label()}…"
             elif self.discovery is not None:
-                text = say.discovery_headline(self.discovery) + "  n: make the highlighted cluster a category"
+                text = say.discovery_headline(self.discovery) + (
+                    "  n: make the highlighted cluster a category" if self.discovery.clusters else
+                    "  s: another selection")
             else:
                 text = "d: cluster these reviews · s: another selection"
         self.query_one("#discover-state", Static).update(text)
@@ -141,6 +153,8 @@ class DiscoverScreen(WorkspaceScreen):
             self.notify("discovery is running already", severity="warning")
             return
         self.running = True
+        self.running_for = self.selection
+        self.clear_discovery()
         self.show_state()
         kind, _, rest = self.selection.partition(":")
         version, _, app = rest.partition("\t")
@@ -165,7 +179,11 @@ class DiscoverScreen(WorkspaceScreen):
     @on(DiscoveryFinished)
     def show_discovery(self, message: DiscoveryFinished) -> None:
         self.running = False
-        if message.discovery is not None:
+        stale = bool(self.running_for) and self.running_for != self.selection
+        self.running_for = ""
+        if message.discovery is not None and stale:
+            self.notify("another selection was chosen while clustering: press d to cluster it", markup=False)
+        elif message.discovery is not None:
             self.discovery = message.discovery
             table = self.query_one("#discover-clusters", DataTable)
             table.clear()
@@ -207,8 +225,9 @@ class DiscoverScreen(WorkspaceScreen):
                 self.make_category(cluster, name)
 
         words = ", ".join(cluster.words[:3]) or cluster.name
-        self.app.push_screen(PromptDialog(f"Name the new category for the cluster “{words}” ({cluster.size} "
-                                          "reviews). Its reviews are queued first, none is labeled.",
+        self.app.push_screen(PromptDialog(f"Name the new category for the cluster “{words}” "
+                                          f"({say.count(cluster.size, 'review')}). Its reviews are queued first, "
+                                          "none is labeled.",
                                           "category name", tuple(w.capitalize() for w in cluster.words[:2])), done)
 
     @work(thread=True, exclusive=True, group="category", exit_on_error=False)

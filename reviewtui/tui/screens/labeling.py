@@ -91,6 +91,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.word = 0
         self.selected: set[int] = set()
         self.labels_given = 0
+        self.labels_since_rank = 0  # labels (one by one or in bulk) since the queue was last ranked
         self.suggestions: dict[str, tuple[str, float]] = {}
         self.strategy = ""
         self.reranking = False
@@ -223,7 +224,9 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             answer.update("")
         else:
             m = asset.metadata
-            parts = [stars(m.get("score")), f"app {m.get('app_version') or '-'}", str(m.get("at") or "-")[:10],
+            version = m.get("app_version") or "-"
+            # the app's name where the review has one (a workspace of several apps), else "app"
+            parts = [stars(m.get("score")), f"{m.get('app') or 'app'} {version}", str(m.get("at") or "-")[:10],
                      f"id {asset.external_id[:18]}"]
             meta.update(" · ".join(parts))
             text.update(self.review_text(asset))
@@ -301,7 +304,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         strategy = self.strategy or "-"
         lines = [self.queue_line(), position, f"strategy: {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
         if every and self.assist:
-            lines.append(f"re-rank in {every - self.labels_given % every} labels")
+            lines.append(f"re-rank in {max(1, every - self.labels_since_rank)} labels")
         else:
             lines.append("re-rank with r")
         lines.append(f"labeled this session: {self.labels_given}")
@@ -362,6 +365,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             return
         self.replace_current(self.ws.store.get(asset.external_id))
         self.labels_given += 1
+        self.labels_since_rank += 1
         self.maybe_rerank()
         self.advance()
 
@@ -416,6 +420,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.items.insert(target, asset)
         if event.kind == "label":
             self.labels_given = max(0, self.labels_given - 1)
+            self.labels_since_rank = max(0, self.labels_since_rank - 1)
         elif event.kind == "confirm":
             self.confirmed_here.pop(event.external_id, None)
         elif event.kind == "sentiment":
@@ -488,8 +493,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.rerank(refit=True)
 
     def maybe_rerank(self) -> None:
+        """Re-rank once ``retrain_every`` labels were given since the last ranking (a bulk label of
+        many counts them all)."""
         every = self.retrain_every
-        if every and self.assist and self.labels_given % every == 0:
+        if every and self.assist and self.labels_since_rank >= every:
             self.rerank()
 
     def rerank(self, refit: bool = False) -> None:
@@ -499,6 +506,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if self.in_review_queue:
             self.rerank_review_queue(asked=refit)
             return
+        self.labels_since_rank = 0
         self.reranking = True
         self.render_review()
         kept = [a.external_id for a in self.items[:self.index + 1]] if refit and self.assist else None

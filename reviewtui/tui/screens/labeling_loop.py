@@ -37,7 +37,8 @@ FILTER_HINT = "stars=1-2 version=4.5 date=2025-03-01..2025-03-31 predicted=INTER
 
 class LoopControls(WorkspaceScreen):
     """The base of the labeling screen, which provides ``items``, ``index``, ``assist``,
-    ``done_loading``, ``labels_given``, ``load_queue`` and ``render_review``."""
+    ``done_loading``, ``labels_given``, ``labels_since_rank``, ``maybe_rerank``, ``load_queue`` and
+    ``render_review``."""
 
     AUTO_FOCUS = ""  # the keys label; the filter input takes the focus only on / or f
     search_text = ""
@@ -219,7 +220,19 @@ class LoopControls(WorkspaceScreen):
         screen: Any = self
         screen.notify(say.bulk_sentence(message.result, screen.ws.taxonomy), markup=False)
         screen.labels_given += message.result.recorded
+        screen.labels_since_rank += message.result.recorded
         self.restart_queue()
+        every = screen.retrain_every
+        if every and screen.assist and screen.labels_since_rank >= every:
+            # many labels at once: the model, the stop line and the learning curves catch up (the
+            # filtered queue itself may have nothing left to rank)
+            screen.labels_since_rank = 0
+            self.refit_after_bulk()
+
+    @work(thread=True, exclusive=True, group="suggestions-refit", exit_on_error=False)
+    def refit_after_bulk(self) -> None:
+        self.post_message(SuggestionsReady(self.ws.suggestions([], refit=True)))
+        self.after_suggestions()
 
     # -- learning curves --------------------------------------------------------------------
     def action_learning_curves(self) -> None:
