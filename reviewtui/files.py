@@ -78,8 +78,8 @@ class CsvRow(dict):
 
 
 def sniff_delimiter(header: str) -> str:
-    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties (as the
-    review files' ``readers.sniff_delimiter``: the two low modules may not import each other)."""
+    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties (for
+    small CSVs here, and for review files in :mod:`reviewtui.readers`)."""
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)  # type: ignore[arg-type]
     return "," if counts[best] == 0 or counts[","] == counts[best] else best

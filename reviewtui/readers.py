@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import sniff_delimiter
 
 if TYPE_CHECKING:  # pandas stays a lazy import
     import pandas as pd
@@ -174,14 +175,6 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
             "re-save the file as UTF-8 (or as \"Unicode text\", UTF-16)") from exc
 
 
-def sniff_delimiter(header: str) -> str:
-    """The delimiter of a header line: the most frequent of , ; tab |, a comma winning ties (the rule
-    of ``files.sniff_delimiter``: the two low modules may not import each other)."""
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)  # type: ignore[arg-type]
-    return "," if counts[best] == 0 or counts[","] == counts[best] else best
-
-
 # --- readers -------------------------------------------------------------------------------------
 def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | None = None) -> Table:
     """Read one review file of any supported format (see the module docstring) into a :class:`Table`.
@@ -248,8 +241,7 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool
     end = text.find("\n")
     header = text if end < 0 else text[:end]
     sep = delimiter or sniff_delimiter(header)
-    fast = None if not arrow or len(text) < ARROW_BYTES else _read_delimited_arrow(
-        len(text), header, sep, text.encode("utf-8"))
+    fast = None if not arrow or len(text) < ARROW_BYTES else _read_delimited_arrow(header, sep, text.encode("utf-8"))
     if fast is not None:
         return _delimited_table(path, sep, fast)
     try:
@@ -297,7 +289,7 @@ def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | 
     sep = delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(header))
     import pyarrow as pa
 
-    frame = _read_delimited_arrow(len(raw) - start, header, sep, pa.py_buffer(raw).slice(start))
+    frame = _read_delimited_arrow(header, sep, pa.py_buffer(raw).slice(start))
     if frame is None:
         return False
     table = _delimited_table(path, sep, frame)
@@ -305,18 +297,17 @@ def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | 
     return table
 
 
-def _read_delimited_arrow(size: int, header: str, sep: str, data: Any) -> "pd.DataFrame | None":
+def _read_delimited_arrow(header: str, sep: str, data: Any) -> "pd.DataFrame | None":
     """The frame pandas' reader gives (every cell a str, "" for an empty field), read by pyarrow's
-    multithreaded CSV reader from ``data`` (UTF-8 bytes or a pyarrow buffer of them; ``size``: the
-    text's length): several times faster on big files. None when the file needs pandas' reader: a
-    small file, a header with an empty or repeated name, a row with a missing or extra field,
-    anything pyarrow refuses (pandas then reads it, or says what is wrong in its words)."""
+    multithreaded CSV reader from ``data`` (UTF-8 bytes or a pyarrow buffer of them): several times
+    faster on big files (its callers keep files under :data:`ARROW_BYTES` for pandas, as fast on
+    them). None when the file needs pandas' reader: a header with an empty or repeated name, a row
+    with a missing or extra field, anything pyarrow refuses (pandas then reads it, or says what is
+    wrong in its words)."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if size < ARROW_BYTES:
-        return None  # small files: pandas is as fast, and nothing changes for them
     try:
         names = next(csv.reader(io.StringIO(header), delimiter=sep))
     except (csv.Error, StopIteration, TypeError):  # TypeError: a delimiter of several characters
