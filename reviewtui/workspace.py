@@ -18,7 +18,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, dumps_toml
@@ -131,6 +131,15 @@ def find_root(start: Path | None = None) -> Path:
             return folder
     raise ReviewtuiError(f"{here}: not inside a reviewtui workspace (no {CONFIG_NAME} here or above); "
                          "run `reviewtui init DIR` or pass --workspace DIR")
+
+
+def _newest_first(versions: Iterable[Any], depth: int) -> list[str]:
+    """The distinct ``versions`` (blanks left out) cut to ``depth`` dot-separated parts, newest
+    first."""
+    from reviewtui.app_version import version_key
+
+    cut = {".".join(str(v).strip().split(".")[:depth]) for v in versions if v and str(v).strip()}
+    return sorted(cut, key=version_key, reverse=True)
 
 
 class Workspace:
@@ -459,8 +468,8 @@ class Workspace:
             steps.append("train a model: reviewtui train (or reviewtui tune --trials 20)")
         if models:
             result = self.results_dir / "result.csv"
-            newest = max((self.models_dir / str(m.get("name"))).stat().st_mtime
-                         if (self.models_dir / str(m.get("name"))).exists() else 0.0 for m in models)
+            folders = [self.models_dir / str(m.get("name")) for m in models]
+            newest = max((f.stat().st_mtime for f in folders if f.exists()), default=0.0)
             if result.is_file() and result.stat().st_mtime >= newest:
                 steps.append("read the summary of the predictions: reviewtui summary (or the app's summary, 5), "
                              "reviewtui report")
@@ -1296,29 +1305,19 @@ class Workspace:
 
         return bulk_label(self.store, self.taxonomy, external_ids, category, expected=expected, author=self.author)
 
-    def app_versions(self, depth: int = 2, *, app: str | None = None) -> list[str]:
-        """The app versions of the reviews (of ``app`` only when given), cut to ``depth`` parts,
-        newest first."""
-        from reviewtui.app_version import version_key
-
-        cut = {".".join(str(v).strip().split(".")[:depth]) for v in
-               (a.metadata.get("app_version") for a in self.store.iter_assets()
-                if app is None or a.metadata.get("app") == app) if v and str(v).strip()}
-        return sorted(cut, key=version_key, reverse=True)
+    def app_versions(self, depth: int = 2) -> list[str]:
+        """The app versions of the reviews, cut to ``depth`` parts, newest first (read from the
+        app and version index, not from every review)."""
+        return _newest_first((v for _, v in self.store.counts_by_app_version()), depth)
 
     def versions_by_app(self, depth: int = 2) -> dict[str | None, list[str]]:
         """{app: its versions, newest first} (as :meth:`app_versions`), most reviewed app first; one
         entry, None, when no review names an app or all name the same one."""
-        from reviewtui.app_version import version_key
-
         apps = [a for a in self.store.counts_by_app() if a]  # most reviewed first
         if len(apps) < 2:
             return {None: self.app_versions(depth)}
-        cut: dict[str, set[str]] = {a: set() for a in apps}
-        for (app, v), _ in self.store.counts_by_app_version().items():  # read from the app index
-            if app in cut and v and str(v).strip():
-                cut[app].add(".".join(str(v).strip().split(".")[:depth]))
-        return {a: sorted(vs, key=version_key, reverse=True) for a, vs in cut.items()}
+        pairs = self.store.counts_by_app_version()
+        return {a: _newest_first((v for app, v in pairs if app == a), depth) for a in apps}
 
     def discover(self, selection: str = "other", *, version: str | None = None, app: str | None = None,
                  limit: int = DISCOVER_LIMIT, seed: int = 0, on_event: EventSink | None = None, cancel=None):

@@ -255,7 +255,7 @@ def test_a_shortened_id_from_a_table_is_enough_when_it_is_unique(ws, tmp_path, c
     code, out, err = run(capsys, "-w", str(ws), "skip", "097dd5e6-5dee-4a1b-9f00-2", "--reason", "spam")
     assert code == 0 and out.startswith("097dd5e6-5dee-4a1b-9f00-2: skipped (spam)")
     code, out, err = run(capsys, "-w", str(ws), "undo", "097dd5e6-5dee-4a1b-9f00-2...")
-    assert code == 0, err
+    assert code == 0 and out.startswith("097dd5e6-5dee-4a1b-9f00-2... is 097dd5e6-5dee-4a1b-9f00-2"), err
     # a short start is a typo more likely than an id: not completed unless it ends in "…"
     for short in ("1b2c", "1b2c3d4e-aa"):
         code, _, err = run(capsys, "-w", str(ws), "skip", short, "--reason", "x")

@@ -239,7 +239,7 @@ def test_what_is_new_in_a_version_is_asked_of_one_app_when_there_are_several(ws)
     assert found.selection == "new in com.bank.app 1.1" and found.compared_with == 10
     assert {e for c in found.clusters for e in c.external_ids} <= {f"b{i}" for i in range(10, 20)}
     assert ws.versions_by_app() == {"com.bank.app": ["1.1", "1.0"], "com.game.app": ["9.0"]}
-    assert ws.app_versions(app="com.game.app") == ["9.0"]
+    assert ws.app_versions() == ["9.0", "4.5", "4.4", "1.1", "1.0"]  # every app's, from the index
     with pytest.raises(ReviewtuiError, match=r"no review of app 'com\.nope' to look into \(the apps are: "):
         ws.discover("version", app="com.nope")
     ws.label("b0", "OTHER")

@@ -238,7 +238,7 @@ def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
         kind = r.kind + ("+tuned" if r.tuned else "") + f" / {r.base_model}"
         scores = (fmt(r.accuracy), fmt(r.f1_weighted), fmt(r.precision_weighted), fmt(r.recall_weighted),
                   fmt(r.f1_macro))
-        scored = r.scored_on or f"{r.test_rows:,} test rows"
+        scored = r.scored_on
         table.add_row(r.name, kind, r.dataset_version or "-", *(scores if wide else scores[:2] + scores[4:]),
                       scored if wide else scored.split(" over ")[0].replace(" rows", ""),
                       r.created_at.replace("T", " ")[5:16 if wide else 10])

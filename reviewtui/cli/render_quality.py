@@ -16,13 +16,14 @@ from reviewtui.cli.render import SHORT_IDS, console, print_lines
 SUSPECT_WIDTH = 16
 
 
-#: Below this many columns the suspects come as two lines each instead of a table.
+#: Below this many columns the suspects come as three lines each instead of a table.
 SUSPECT_TABLE_COLUMNS = 120
 
 
 def suspects(report: Any, moved: Any | None = None) -> None:
     """The suspect labels with their reviews: a table on a wide terminal (the reason and the review
-    side by side), two lines each on a narrow one, where a table's columns would be a few characters."""
+    side by side), three lines each on a narrow one (the whole id, label → suggestion, the review),
+    where a table's columns would be a few characters wide."""
     con = console()
     shown = report.top()
     title = f"Labels that are probably wrong (top {len(shown)} of {len(report.suspects)})"

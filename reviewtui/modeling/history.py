@@ -33,7 +33,7 @@ class ModelRow:
     train_seconds: float
     tuned: bool
     #: how the metrics were measured: "5-fold CV over 138 labels" or "28 test rows"
-    scored_on: str = ""
+    scored_on: str
 
     def to_dict(self) -> dict:
         return asdict(self)

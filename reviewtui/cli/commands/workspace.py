@@ -57,12 +57,10 @@ def cmd_label(args: argparse.Namespace) -> int:
     if not (args.id and (args.label or args.sentiment)):
         raise ReviewtuiError("give --from FILE.csv, or an asset id and a label and/or --sentiment: "
                              "reviewtui label ID LABEL [--sentiment positive]")
-    lines = []
+    lines: list[str] = []
     if args.label:
         ws.taxonomy.require(args.label)  # a wrong label is said first, as before ids could be shortened
-    given, args.id = args.id, ws.store.resolve_id(args.id)  # a table's shortened id is enough when unique
-    if args.id != given:
-        lines.append(f"{given} is {args.id}")
+    args.id = _resolve(ws, args.id, lines)
     if args.label:
         ev = ws.label(args.id, args.label)
         lines.append(f"{ev.external_id}: {ev.category}")
@@ -75,16 +73,28 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 def cmd_skip(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    given, args.id = args.id, ws.store.resolve_id(args.id)
-    ws.skip(args.id, args.reason)
-    render.print_lines(([f"{given} is {args.id}"] if args.id != given else []) + [f"{args.id}: skipped ({args.reason})"])
+    lines: list[str] = []
+    ext = _resolve(ws, args.id, lines)
+    ws.skip(ext, args.reason)
+    render.print_lines([*lines, f"{ext}: skipped ({args.reason})"])
     return 0
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    render.print_lines([say.undo_sentence(ws.undo(ws.store.resolve_id(args.id) if args.id else None))])
+    lines: list[str] = []
+    event = ws.undo(_resolve(ws, args.id, lines) if args.id else None)
+    render.print_lines([*lines, say.undo_sentence(event)])
     return 0
+
+
+def _resolve(ws, given: str, lines: list[str]) -> str:
+    """The external id ``given`` names: a table's shortened id is completed when one review has it
+    (``LocalStore.resolve_id``), and ``lines`` gets what it was completed to."""
+    ext = ws.store.resolve_id(given)
+    if ext != given:
+        lines.append(f"{given} is {ext}")
+    return ext
 
 
 def cmd_status(args: argparse.Namespace) -> int:
