@@ -157,18 +157,94 @@ def test_int8_and_fp32_agree_on_the_fixture(which, request):
     assert fp32.precision == "fp32" and int8.precision == "int8"
     assert np.mean(p32.argmax(1) == p8.argmax(1)) >= 0.995
     assert np.abs(p32 - p8).max() < 0.05 and not np.array_equal(p32, p8)  # really another computation
-    import torch
+    from reviewtui.modeling.precision import int8_backend
 
-    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8._runner.modules())
+    # ONNX Runtime runs the classifier and, in the two-encoder ensemble, the quick half's encoder
+    assert int8_backend(int8._runner) == "onnxruntime" and int8.choice.extra["backend"] == "onnxruntime"
     assert int8.one_pass == (which == "trained_one_pass")
-    if not int8.one_pass:  # the packaged encoder of the quick half stays in fp32
-        assert not any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8._encoder[1].modules())
-        assert next(int8._encoder[1].parameters()).dtype == torch.float32
+    if not int8.one_pass:
+        assert int8_backend(int8._encoder[1]) == "onnxruntime"
     check = load_card(trained).precision_checks["int8"]
     assert check["ok"] and check["agreement"] >= 0.995 and check["on"] == "validation and test splits"
+    assert check["method"] == "onnxruntime" and 0.0 <= check["rechecked"] <= 1.0
     auto = SavedClassifier.load(trained, device="cpu")
     auto.predict_proba(texts[:5])
     assert auto.choice.precision == "int8" and auto.choice.check.rows == check["rows"]
+
+
+def test_int8_computes_its_close_calls_again_in_fp32(trained, monkeypatch):
+    from reviewtui.modeling.inference import SavedClassifier
+
+    texts = texts_of(80, seed=13)
+    p32 = SavedClassifier.load(trained, precision="fp32", device="cpu").predict_proba(texts)
+    monkeypatch.setattr("reviewtui.modeling.precision.RECHECK_MARGIN", 0.0)
+    plain = SavedClassifier.load(trained, precision="int8", device="cpu")
+    p8 = plain.predict_proba(texts)
+    assert plain.rechecked == 0 and not np.allclose(p8, p32, atol=1e-6)
+    monkeypatch.setattr("reviewtui.modeling.precision.RECHECK_MARGIN", 1.01)  # every row is a close call
+    every = SavedClassifier.load(trained, precision="int8", device="cpu")
+    got = every.predict_proba(texts)
+    assert every.rechecked == len(texts)
+    np.testing.assert_allclose(got, p32, atol=1e-5)
+    monkeypatch.setattr("reviewtui.modeling.precision.RECHECK_MARGIN", 0.15)
+    some = SavedClassifier.load(trained, precision="int8", device="cpu")
+    mixed = some.predict_proba(texts)
+    from reviewtui.modeling.precision import close_calls
+
+    close = close_calls(p8)
+    assert some.rechecked == int(close.sum())
+    np.testing.assert_allclose(mixed[close], p32[close], atol=1e-5)
+    np.testing.assert_allclose(mixed[~close], p8[~close], atol=1e-6)
+
+
+def test_close_calls_and_the_int8_check():
+    from reviewtui.modeling.precision import PrecisionCheck, close_calls, current_checks
+
+    proba = np.array([[0.50, 0.45, 0.05], [0.90, 0.05, 0.05], [0.40, 0.20, 0.40], [1.0, 0.0, 0.0]], dtype=np.float32)
+    assert close_calls(proba).tolist() == [True, False, True, False]
+    assert close_calls(np.ones((3, 1))).tolist() == [False, False, False]  # one class: nothing to recheck
+    assert close_calls(np.zeros((0, 4))).shape == (0,)
+    old = PrecisionCheck("int8", 1.0, 126, "validation and test splits", "cpu")  # before close calls
+    new = PrecisionCheck.from_dict({**old.to_dict(), "rechecked": 0.1, "method": "onnxruntime"})
+    bf16 = PrecisionCheck("bf16", 1.0, 126, "validation and test splits", "cpu")
+    assert new.rechecked == 0.1 and new.method == "onnxruntime"
+    assert current_checks({"int8": old, "bf16-cpu": bf16}) == {"bf16-cpu": bf16}
+    assert current_checks({"int8": new}) == {"int8": new}
+
+
+def test_the_int8_file_is_kept_in_the_cache_and_read_back(trained, tmp_path):
+    from reviewtui.modeling.inference import SavedClassifier
+
+    cache = tmp_path / "cache"
+    texts = texts_of(30, seed=17)
+    first = SavedClassifier.load(trained, cache_dir=cache, precision="int8", device="cpu")
+    p1 = first.predict_proba(texts)
+    files = sorted((cache / "int8").iterdir())
+    assert [f.suffix for f in files] == [".onnx", ".onnx"]  # the classifier and the quick half's encoder
+    stamps = [f.stat().st_mtime_ns for f in files]
+    second = SavedClassifier.load(trained, cache_dir=cache, precision="int8", device="cpu")
+    np.testing.assert_allclose(second.predict_proba(texts), p1, atol=1e-6)
+    assert sorted((cache / "int8").iterdir()) == files and [f.stat().st_mtime_ns for f in files] == stamps
+
+
+def test_int8_falls_back_to_torch_when_the_export_fails(trained, tmp_path, monkeypatch):
+    from reviewtui.modeling import onnx_int8
+    from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.modeling.precision import int8_backend
+
+    def broken(model, path):
+        path.write_bytes(b"half an export")
+        raise RuntimeError("an architecture the exporter cannot trace")
+
+    monkeypatch.setattr(onnx_int8, "_export", broken)
+    cache = tmp_path / "cache"
+    clf = SavedClassifier.load(trained, cache_dir=cache, precision="int8", device="cpu")
+    texts = texts_of(40, seed=19)
+    got = clf.predict_proba(texts)
+    assert clf.choice.extra["backend"] == "torch" and int8_backend(clf._runner) == "torch"
+    assert list((cache / "int8").iterdir()) == []  # nothing half-written is left
+    p32 = SavedClassifier.load(trained, precision="fp32", device="cpu").predict_proba(texts)
+    assert np.mean(got.argmax(1) == p32.argmax(1)) >= 0.95
 
 
 def test_auto_checks_an_unchecked_model_once_and_caches_it(trained, tmp_path):

@@ -338,11 +338,12 @@ def finetuned_quick_head(model, tokenizer, train_texts: Sequence[str], train_lab
 
 
 def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequence[str], *, max_length: int,
-                         quick=None, encoder=None, on: str = "validation and test splits") -> dict[str, dict[str, Any]]:
+                         quick=None, encoder=None, on: str = "validation and test splits",
+                         cache_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """How the faster precisions agree with fp32 on ``texts``, for the model as it will predict:
     the classifier alone, the one-pass ensemble (``quick`` given), or the two-encoder ensemble
     (``quick`` and ``encoder``: (tokenizer, model, max length) of its quick half). What the card
-    records."""
+    records; int8's quantised files are kept under ``cache_dir`` for the predictions to come."""
     from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, EnsembleHead, QuickWeights, forward_texts
     from reviewtui.modeling.loading import best_device
     from reviewtui.modeling.precision import record_checks
@@ -359,13 +360,13 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
                 return (p_head + quick.proba_for(X, labels)) / 2
             return run
 
-        return record_checks((model, enc_model), texts, run_factory, device=best_device(), on=on)
+        return record_checks((model, enc_model), texts, run_factory, device=best_device(), on=on, cache_dir=cache_dir)
     head = EnsembleHead(QuickWeights.of(quick, labels)) if quick is not None else ClassifierHead(len(labels))
 
     def run_factory(items):
         return lambda m: forward_texts(m, tokenizer, items, head, max_length=max_length)
 
-    return record_checks(model, texts, run_factory, device=best_device(), on=on)
+    return record_checks(model, texts, run_factory, device=best_device(), on=on, cache_dir=cache_dir)
 
 
 def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: ModelSettings,
@@ -431,7 +432,7 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
         hp["ensemble_features"] = training.ensemble_features
     check_on = list(val_df["content"]) + test_texts + [str(t) for t in check_texts]
     checks = precision_checks_for(fit.model, fit.tokenizer, check_on, labels, max_length=model.max_length,
-                                  quick=quick, encoder=encoder,
+                                  quick=quick, encoder=encoder, cache_dir=cache_dir,
                                   on="validation and test splits" + (f" and {len(check_texts)} reviews of the corpus"
                                                                     if len(check_texts) else ""))
     card = ModelCard(

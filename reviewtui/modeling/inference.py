@@ -60,6 +60,8 @@ class SavedClassifier:
         self._tokenizer: Any = None
         self._quick: Any = None
         self._encoder: Any = None  # (tokenizer, model) of a two-encoder ensemble's quick half
+        self._fp32: Any = None  # int8 only: the fp32 model(s) its close calls are computed again with
+        self.rechecked = 0  # int8 predictions computed again in fp32 so far
         self._lock = threading.RLock()
 
     @property
@@ -161,13 +163,13 @@ class SavedClassifier:
         return self.cache_dir / "precision" / f"{self.card.name[:60]}-{key}.json"
 
     def _recorded_checks(self) -> dict:
-        from reviewtui.modeling.precision import checks_from
+        from reviewtui.modeling.precision import checks_from, current_checks
 
-        checks = checks_from(getattr(self.card, "precision_checks", None))
+        checks = current_checks(checks_from(getattr(self.card, "precision_checks", None)))
         path = self._check_cache_path()
         if path is not None and path.is_file():
             try:
-                checks = {**checks_from(json.loads(path.read_text(encoding="utf-8"))), **checks}
+                checks = {**current_checks(checks_from(json.loads(path.read_text(encoding="utf-8")))), **checks}
             except (OSError, ValueError):
                 pass
         return checks
@@ -178,7 +180,7 @@ class SavedClassifier:
         has no recorded check for (bf16 on a CPU with native bf16, then int8 unless bf16 passed)
         are checked now against fp32 on ``sample`` (the first texts to predict) and the results
         cached under ``cache_dir``. Raises ReviewtuiError when the asked precision cannot run here."""
-        from reviewtui.modeling.precision import (PrecisionChoice, choose_precision, prepare_models)
+        from reviewtui.modeling.precision import PrecisionChoice, choose_precision, int8_backend, prepare_models
 
         with self._lock:
             if self.choice is not None:
@@ -195,8 +197,12 @@ class SavedClassifier:
             if self.requested_precision == "auto" and device == "cpu" and len(sample):
                 self._check_on_sample(models, checks, sample, on_event)
             self.choice = choose_precision(self.requested_precision, device, checks)
-            # int8 quantises a copy (the fp32 weights stay for a later check); fp32/bf16 move in place
-            ready = prepare_models(models, self.choice.precision, device, copy_first=self.choice.precision == "int8")
+            # int8 quantises a copy (the fp32 weights stay for its close calls); fp32/bf16 move in place
+            int8 = self.choice.precision == "int8"
+            ready = prepare_models(models, self.choice.precision, device, copy_first=int8, cache_dir=self.cache_dir)
+            if int8:
+                self._fp32 = models
+                self.choice.extra["backend"] = int8_backend(ready[0] if two else ready) or "torch"
             if two:
                 self._runner, enc_runner = ready
                 self._encoder = (self._encoder[0], enc_runner)
@@ -223,7 +229,7 @@ class SavedClassifier:
                 if reference is None:
                     reference = fp32_reference(models, run, "cpu")
                 checks[key] = check_precision(models, precision, run, device="cpu", reference=reference,
-                                              on=f"the first {len(texts)} reviews predicted")
+                                              on=f"the first {len(texts)} reviews predicted", cache_dir=self.cache_dir)
                 self._cache_check(checks[key])
             if checks[key].ok:
                 return
@@ -283,26 +289,52 @@ class SavedClassifier:
             for texts in chunks:
                 yield self._quick_proba([str(t) for t in texts], on_event, cancel)
             return
+        recheck = self._fp32 is not None
+        texts_of: dict[int, list[str]] = {}
+
+        def windows():
+            for i, texts in enumerate(chunks):
+                texts = [str(t) for t in texts]
+                if recheck:
+                    texts_of[i] = texts
+                yield i, texts
+
+        for key, proba in self._forward_windows(windows(), on_event, cancel, total):
+            yield self._recheck(texts_of.pop(key), proba) if recheck else proba
+
+    def _forward_windows(self, windows, on_event, cancel, total) -> Iterator[tuple[int, np.ndarray]]:
+        """(key, probabilities) of each (key, texts) window, from the fine-tune alone, the one-pass
+        ensemble or the two-encoder ensemble, in the chosen precision."""
         from reviewtui.modeling.forward import run_forward
 
-        windows = ((i, [str(t) for t in texts]) for i, texts in enumerate(chunks))
         if self._quick is not None and not self.one_pass:
             if self._shares_tokens():
                 from reviewtui.modeling.forward import QuickWeights, TwoEncoderHead
 
                 head = TwoEncoderHead(self._encoder[1], QuickWeights.of(self._quick, self.labels),
                                       self.ensemble_weight)
-                for _, proba in run_forward(self._runner, self._tokenizer, windows, head, max_length=self.max_length,
-                                            on_event=on_event, cancel=cancel, task="predict", total=total):
-                    yield proba
+                yield from run_forward(self._runner, self._tokenizer, windows, head, max_length=self.max_length,
+                                       on_event=on_event, cancel=cancel, task="predict", total=total)
                 return
             yield from self._two_encoder_chunks(windows, on_event, cancel, total)
             return
-        for _, proba in run_forward(self._runner, self._tokenizer, windows, self._head(), max_length=self.max_length,
-                                    on_event=on_event, cancel=cancel, task="predict", total=total):
-            yield proba
+        yield from run_forward(self._runner, self._tokenizer, windows, self._head(), max_length=self.max_length,
+                               on_event=on_event, cancel=cancel, task="predict", total=total)
 
-    def _two_encoder_chunks(self, windows, on_event, cancel, total) -> Iterator[np.ndarray]:
+    def _recheck(self, texts: list[str], proba: np.ndarray) -> np.ndarray:
+        """``proba`` (int8's) with its close calls (:func:`~reviewtui.modeling.precision.close_calls`)
+        computed again by the fp32 model(s)."""
+        from reviewtui.modeling.precision import close_calls
+
+        rows = np.flatnonzero(close_calls(proba))
+        if not len(rows):
+            return proba
+        proba = np.array(proba, dtype=np.float32, copy=True)
+        proba[rows] = self._run_arrays(self._fp32, [texts[i] for i in rows])
+        self.rechecked += int(len(rows))
+        return proba
+
+    def _two_encoder_chunks(self, windows, on_event, cancel, total) -> Iterator[tuple[int, np.ndarray]]:
         """A two-encoder ensemble whose encoders tokenise differently: the fine-tune, then the
         quick half's encoder over the same chunk (both batched; no embedding cache writes)."""
         from reviewtui.modeling.forward import ClassifierHead, EmbeddingHead, forward_texts, run_forward
@@ -321,7 +353,7 @@ class SavedClassifier:
             X = forward_texts(encoder, tokenizer, texts, EmbeddingHead(int(encoder.config.hidden_size)),
                               max_length=self._encoder_length, cancel=cancel, task="embed")
             w = self.ensemble_weight
-            yield w * proba + (1.0 - w) * self._quick.proba_for(X, self.labels)
+            yield key, w * proba + (1.0 - w) * self._quick.proba_for(X, self.labels)
 
     @property
     def _encoder_length(self) -> int:
