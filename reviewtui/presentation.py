@@ -23,7 +23,7 @@ Contents:
 * the labeling loop: :func:`suggestion_source`, :func:`stop_line`, :func:`category_need_lines`,
   :func:`queue_how`, :func:`strategy_notice`, :func:`filter_header`, :func:`bulk_question`,
   :func:`bulk_sentence`, :data:`DISCOVER_COLUMNS` / :func:`cluster_cells`, :func:`discovery_headline`,
-  :func:`new_category_sentence`
+  :func:`growth_caution_sentence`, :func:`new_category_sentence`
 * label quality: :func:`suspect_cells` / :data:`SUSPECT_COLUMNS`, :func:`suspect_reason`,
   :func:`suspects_sentence`, :func:`star_reason`, :func:`stars_sentence`, :func:`disagreement_reason`,
   :func:`agreement_sentence`, :func:`version_stats_cells`, :func:`author_stats_cells`,
@@ -97,6 +97,22 @@ def short_name(text: str, width: int) -> str:
         kept.pop()
     head = " ".join(kept).rstrip(",;:") if kept else text[:width - 1]
     return head + "…"
+
+
+def short_names(names: Sequence[str], width: int) -> list[str]:
+    """Each of ``names`` in at most ``width`` characters, still told apart: cut at the end with
+    "…" ("User experience" -> "User expe…") where that keeps them distinct; names it would make
+    alike keep their start and their end around "…" ("Category number 10" -> "Cate…r 10")."""
+    def cut(text: str, middle: bool) -> str:
+        if len(text) <= width or width < 3:
+            return text[:max(0, width)]
+        head = (width - 1) // 2 if middle else width - 1
+        return text[:head].rstrip() + "…" + (text[len(text) - (width - 1 - head):].lstrip() if middle else "")
+
+    texts = [" ".join(str(n).split()) for n in names]
+    out = [cut(t, False) for t in texts]
+    alike = {n for n in out if out.count(n) > 1}
+    return [cut(t, True) if o in alike else o for t, o in zip(texts, out)]
 
 
 # --- categories ----------------------------------------------------------------------------------
@@ -585,10 +601,15 @@ def share_percent(value: float | None, signed: bool = False) -> str:
 DISCOVER_COLUMNS = ("#", "cluster", "size", "share", "growth")
 
 
-def cluster_cells(cluster: Any) -> tuple[str, str, str, str, str]:
-    """A ``Cluster`` as table cells: rank (1-based), its words, size, share and growth."""
+def cluster_cells(cluster: Any, caution: Any = None) -> tuple[str, str, str, str, str]:
+    """A ``Cluster`` as table cells: rank (1-based), its words, size, share and growth; the growth
+    is marked ``?`` when ``caution`` (the Discovery's ``GrowthCaution``) names the cluster as too
+    small for it."""
+    growth = share_percent(cluster.growth, signed=True)
+    if caution is not None and cluster.id + 1 in caution.small_clusters:
+        growth += " ?"
     return (str(cluster.id + 1), ", ".join(cluster.words[:5]) or cluster.name, f"{cluster.size:,}",
-            share_percent(cluster.share), share_percent(cluster.growth, signed=True))
+            share_percent(cluster.share), growth)
 
 
 def discovery_headline(d: Any) -> str:
@@ -599,6 +620,30 @@ def discovery_headline(d: Any) -> str:
     if d.unclustered:
         text += f", {d.unclustered:,} in no cluster"
     return f"{text}. {d.reason}."
+
+
+def growth_caution_sentence(caution: Any) -> str | None:
+    """The warning with what is new in a version whose growth rests on too few reviews (a
+    ``GrowthCaution``): which reviews are too few and what to do; None without a caution."""
+    if caution is None:
+        return None
+    c = caution
+    short = [(n, where) for n, where in ((c.reviews, "in this version"), (c.earlier, "in the earlier versions"))
+             if n < c.min_reviews]
+    ranks = [str(r) for r in c.small_clusters]
+    clusters = (f"cluster {ranks[0]} holds" if len(ranks) == 1 else
+                f"clusters {', '.join(ranks[:-1])} and {ranks[-1]} hold") if ranks else ""
+    if not short:
+        return (f"Too few reviews for reliable growth: {clusters} under {c.min_cluster} of this version's "
+                "(growth marked ?). Read the marked growth as a hint, not a finding.")
+    fewest = max(1, min(n for n, _ in short))
+    text = (f"Too few reviews for reliable growth: {' and '.join(f'{n:,} {where}' for n, where in short)}, "
+            f"under {c.min_reviews}{' each' if len(short) == 2 else ''} (one review moves a share by "
+            f"{100 / fewest:.0f} points)")
+    if clusters:
+        text += f"; {clusters} under {c.min_cluster} of this version's (growth marked ?)"
+    more = "" if len(short) == 2 else " of this version" if c.reviews < c.min_reviews else " of the earlier versions"
+    return f"{text}. Read the ranking as a hint and collect more reviews{more} before acting on it."
 
 
 def new_category_sentence(made: Any) -> str:

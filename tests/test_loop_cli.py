@@ -103,6 +103,20 @@ def test_discover_and_make_a_category(ws, capsys):
     assert code == 2 and "--version goes with --in version" in err
 
 
+def test_discover_warns_when_a_version_has_too_few_reviews_for_growth(ws, capsys):
+    """Version 4.5 has 13 reviews (27 before it): the table's growth comes with the warning, and
+    --json carries its numbers."""
+    ws.config.update_section("model", {"max_length": 32})
+    code, out, _ = run(ws, capsys, "discover", "--in", "version", "--examples", "0")
+    assert code == 0 and "Clusters by growth" in out
+    assert ("Too few reviews for reliable growth: 13 in this version and 27 in the earlier versions, under 30 each "
+            "(one review moves a share by 8 points)") in out
+    assert "collect more reviews before acting on it." in out
+    code, out, _ = run(ws, capsys, "discover", "--in", "version", "--json")
+    caution = json.loads(out)["caution"]
+    assert code == 0 and (caution["reviews"], caution["earlier"], caution["min_reviews"]) == (13, 27, 30)
+
+
 def test_status_shows_the_stop_signal(ws, capsys):
     code, out, _ = run(ws, capsys, "status")
     assert code == 0 and "Stop signal" not in out

@@ -7,8 +7,9 @@ import pytest
 
 from reviewtui.config import Config, Taxonomy
 from reviewtui.errors import ReviewtuiError
-from reviewtui.loop.discover import (Cluster, category_from_cluster, cluster, discover, distinctive_words,
-                                     latest_version, new_in_version, select_labeled, select_low_confidence)
+from reviewtui.loop.discover import (MIN_GROWTH_CLUSTER, MIN_GROWTH_REVIEWS, Cluster, category_from_cluster, cluster,
+                                     discover, distinctive_words, growth_caution, latest_version, new_in_version,
+                                     select_labeled, select_low_confidence)
 from reviewtui.store import LabelRow, LocalStore, NewAsset
 
 THEMES = {
@@ -75,10 +76,34 @@ def test_what_is_new_in_a_version_ranks_by_growth():
     assert "redesign" in top.words and top.share == pytest.approx(0.5) and top.growth > 0.4
     assert d.size == 60 and d.compared_with == 102 and all(i.startswith("4.10-") for i in top.external_ids)
     assert [c.growth for c in d.clusters] == sorted((c.growth for c in d.clusters), reverse=True)
+    assert d.caution is None and d.to_dict()["caution"] is None  # enough reviews on both sides
     with pytest.raises(ReviewtuiError, match="no reviews of version 5.0"):
         new_in_version(ids, texts, X, versions, "5.0")
     with pytest.raises(ReviewtuiError, match="nothing to compare"):
         new_in_version(ids, texts, X, versions, "4.1")
+
+
+def test_growth_of_a_small_version_comes_with_a_caution():
+    """12 reviews of 4.10 against 82 before: the growth figures rest on too few reviews, and the
+    result says so (the version's count, the threshold, the clusters too small), in its JSON too."""
+    old = corpus({"billing": 40, "offline": 40, "redesign": 2}, seed=1, version="4.9")
+    new = corpus({"billing": 2, "offline": 2, "redesign": 8}, seed=2, version="4.10")
+    ids, texts, versions = old[0] + new[0], old[1] + new[1], old[3] + new[3]
+    d = new_in_version(ids, texts, np.vstack([old[2], new[2]]), versions, "4.10", method="kmeans")
+    c = d.caution
+    assert c is not None and (c.reviews, c.earlier, c.min_reviews) == (12, 82, MIN_GROWTH_REVIEWS)
+    assert c.min_cluster == MIN_GROWTH_CLUSTER
+    assert list(c.small_clusters) == [k.id + 1 for k in d.clusters if k.size < MIN_GROWTH_CLUSTER] != []
+    assert d.to_dict()["caution"]["reviews"] == 12
+
+
+def test_growth_caution_thresholds():
+    big = Cluster(0, 40, ["a"], [], [])
+    small = Cluster(1, MIN_GROWTH_CLUSTER - 1, ["b"], [], [])
+    assert growth_caution(MIN_GROWTH_REVIEWS, MIN_GROWTH_REVIEWS, [big]) is None
+    assert growth_caution(MIN_GROWTH_REVIEWS - 1, 500, [big]).reviews == MIN_GROWTH_REVIEWS - 1
+    assert growth_caution(500, MIN_GROWTH_REVIEWS - 1, [big]).earlier == MIN_GROWTH_REVIEWS - 1
+    assert growth_caution(500, 500, [big, small]).small_clusters == (2,)
 
 
 def test_a_cluster_made_a_category_is_in_the_taxonomy_and_its_reviews_in_the_queue(tmp_path):

@@ -313,6 +313,38 @@ async def test_tuning_form_refuses_zero_trials(fixture_ws):
     assert "the trials field must be at least 1, not 0" in notes(app)
 
 
+def chart_lines(chart) -> list[str]:
+    """Every line of a bar chart (those scrolled out of sight too) as plain text, at its width."""
+    import io
+
+    from rich.console import Console
+
+    from reviewtui.tui.widgets.bars import BarRows
+
+    rows = chart.query_one(BarRows)
+    console = Console(width=rows.content_size.width, color_system=None, record=True, file=io.StringIO())
+    console.print(rows.content)
+    return console.export_text().splitlines()
+
+
+def bar_rows(chart) -> list[tuple[str, str, float]]:
+    """(name as shown, bar, count) of each line of a bar chart: ``name  ████····  count``."""
+    import re
+
+    out = []
+    for line in chart_lines(chart):
+        found = re.fullmatch(r"\s*(.+?)\s+([█▒░▓·]+)\s+([\d,.]+)\s*", line)
+        assert found, f"not a bar line: {line!r}"
+        out.append((found[1], found[2], float(found[3].replace(",", ""))))
+    return out
+
+
+def named_by(shown: str, name: str) -> bool:
+    """Whether a name shown beside a bar (maybe shortened around "…") is ``name``."""
+    head, _, tail = shown.partition("…")
+    return name.startswith(head) and name.endswith(tail) if "…" in shown else shown == name
+
+
 async def test_summary_charts_and_table_use_the_category_names(fixture_ws):
     ws = fixture_ws
     write_results(ws)
@@ -320,13 +352,104 @@ async def test_summary_charts_and_table_use_the_category_names(fixture_ws):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         screen = app.screen
-        categories = screen.query_one("#chart-categories").render().plain
-        cross = screen.query_one("#chart-cross").render().plain
+        categories = "\n".join(chart_lines(screen.query_one("#chart-categories")))
+        cross = "\n".join(chart_lines(screen.query_one("#chart-cross")))
         table = screen.query_one("#summary-table")
         assert str(table.get_row("USER_EXPERIENCE")[0]) == "User experience"
     for chart in (categories, cross):
         assert "User experience" in chart and "Subscription" in chart
         assert "USER_EXPERIE" not in chart
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
+async def test_summary_bars_stand_beside_their_own_names(fixture_ws, size):
+    """Uneven counts (10, 7, 4 and 1 reviews a category): on every line of every chart the name,
+    the bar's length and the count belong to the same category, sentiment or star score (a plotted
+    chart put some names beside a neighbour's bar when its rows were fewer than its bars)."""
+    ws = fixture_ws
+    write_results(ws, per_category={"CONTENT": 7, "INTERFACE": 4, "USER_EXPERIENCE": 1})
+    expected = {
+        "#chart-categories": {"Subscription": 10, "Content": 7, "Interface": 4, "User experience": 1},
+        "#chart-sentiment": {"negative": 14, "neutral": 0, "positive": 8},
+        "#chart-scores": {"1★": 10, "2★": 4, "3★": 0, "4★": 7, "5★": 1},
+        "#chart-cross": {"Subscription": 10, "Content": 7, "Interface": 4, "User experience": 1},
+    }
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        for selector, counts in expected.items():
+            chart = app.screen.query_one(selector)
+            rows = bar_rows(chart)
+            assert len(rows) == len(counts)
+            longest = max(counts.values())
+            for (shown, drawn, count), (name, n) in zip(rows, counts.items()):
+                assert named_by(shown, name) and count == n, (selector, shown, count)
+                filled = len(drawn.rstrip("·"))
+                assert filled == round(len(drawn) * n / longest), (selector, shown, drawn)
+        # the sentiments apart: Subscription all negative (█), Content all positive (░)
+        cross = [drawn for _, drawn, _ in bar_rows(app.screen.query_one("#chart-cross"))]
+        assert set(cross[0]) == {"█"} and set(cross[1].rstrip("·")) == {"░"}
+
+
+async def test_a_bar_chart_with_fewer_rows_than_bars_scrolls_to_every_bar():
+    """Twelve bars in six rows: each line still holds one bar with its own name and count, names
+    alike when cut stay apart ("Cate…er 10"), and the chart scrolls to the last of them."""
+    from textual.app import App
+
+    from reviewtui.tui.widgets.bars import BarChart
+
+    data = {f"Category number {i}": 12 - i for i in range(12)}
+
+    class Charts(App):
+        CSS = "BarChart { height: 6; width: 26; }"
+
+        def compose(self):
+            yield BarChart("Categories", id="many", can_focus=True)
+
+    app = Charts()
+    async with app.run_test(size=(40, 10)) as pilot:
+        chart = app.query_one(BarChart)
+        chart.set_data(data, total=12)
+        for _ in range(3):  # laid out, then drawn again beside the scrollbar that appeared
+            await pilot.pause()
+        rows = bar_rows(chart)
+        assert [count for _, _, count in rows] == list(data.values())
+        assert len({shown for shown, _, _ in rows}) == 12
+        assert all(named_by(shown, name) for (shown, _, _), name in zip(rows, data))
+        assert chart.max_scroll_y == 12 - chart.scrollable_content_region.height > 0
+        chart.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert chart.scroll_y == chart.max_scroll_y
+
+
+@pytest.mark.parametrize("view", ["categories", "versions"])
+async def test_the_summary_table_fits_beside_its_chart_at_80_columns(fixture_ws, view):
+    """At 80x24 the table takes short headers (named under it) and is as wide as its columns:
+    nothing of it is past its edge or needs a sideways scroll; at 100 columns it keeps its long
+    headers."""
+    from test_tui_reviews_in import write_app_results
+
+    ws = fixture_ws
+    write_app_results(ws)
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        if view == "versions":
+            await pilot.press("t")
+            await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#summary-table")
+        cross = screen.query_one("#chart-cross")
+        headers = [str(c.label) for c in table.ordered_columns]
+        assert table.max_scroll_x == 0 and table.region.right <= 80 and cross.region.width >= 28
+        assert "neg." in headers and "★" in headers
+        assert "n reviews · neg. negative · ★ mean" in str(table.border_subtitle)
+        await pilot.resize_terminal(100, 30)
+        await settle(app, pilot)
+        headers = [str(c.label) for c in table.ordered_columns]
+        assert "negative" in headers and "mean ★" in headers and not table.border_subtitle
+        assert table.max_scroll_x == 0
 
 
 async def test_no_automatic_rerank_when_retrain_every_is_zero(fixture_ws):

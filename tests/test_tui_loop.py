@@ -112,6 +112,44 @@ async def test_search_and_filters_narrow_the_queue_and_label_in_order(fixture_ws
         assert screen.items == [] and "matches this search and filter" in text_of(screen, "#review-text")
 
 
+async def test_the_filter_line_counts_the_queue_after_each_change(fixture_ws):
+    """The count on the filter line follows every change that moves a review in or out of the
+    filtered queue: a label, an undo (the review back in the queue), a skip, a review sent to
+    review, a relabel out of a label filter, a bulk label."""
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+
+    def line() -> str:
+        return text_of(app.screen, "#filter-line")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(app, pilot)
+        assert ws.find(["stars=1"]).total == 6 and "stars 1 · 6 reviews" in line()
+        steps = [(("1",), 5), (("u",), 6), (("s",), None), (("u",), 6), (("R",), 5), (("u",), 6), (("1", "1"), 4),
+                 (("u",), 5)]
+        for keys, expected in steps:
+            await pilot.press(*keys)
+            await settle(app, pilot)
+            if expected is None:  # the skip dialog: a reason, then the review leaves the queue
+                await pilot.press(*"spam", "enter")
+                await settle(app, pilot)
+                expected = 5
+            assert ws.find(["stars=1"]).total == expected
+            assert f"stars 1 · {expected} reviews" in line(), (keys, line())
+        await pilot.press("B", "1", "y")             # the five left, labeled at once
+        await settle(app, pilot)
+        assert "stars 1 · 0 reviews" in line()
+        await pilot.press("f", "ctrl+u", *"label=SUBSCRIPTION status=LABELED", "enter")
+        await settle(app, pilot)
+        labeled = ws.find(["label=SUBSCRIPTION", "status=LABELED"]).total
+        assert f"· {labeled} reviews" in line()
+        await pilot.press("2")                       # relabeled Content: out of this filter
+        await settle(app, pilot)
+        assert f"· {labeled - 1} reviews" in line()
+
+
 async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):
     ws = fixture_ws
     app = make_app(ws, start="labeling")
@@ -371,6 +409,87 @@ async def test_another_selection_clears_the_clusters_of_the_last(fixture_ws):
         await pilot.pause()
     assert any(n.startswith("discover first (d)") for n in app.notes)
     assert len(ws.taxonomy.training_keys) == 4  # no category made
+
+
+def shown_text(widget) -> str:
+    """What a Static shows, printed at the width it has on screen (no wider, as the screen cuts it)."""
+    from rich.console import Console
+
+    console = Console(width=widget.content_size.width, record=True, color_system=None)
+    console.print(widget.content)
+    return console.export_text()
+
+
+async def test_the_learning_curves_fit_80_columns(fixture_ws):
+    """At 80x24 the per-category table takes less room (its headers and values whole, the weakest
+    mark whole); at 100 columns it keeps its wide layout."""
+    ws = fixture_ws
+    stop_signal_rounds(ws)
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("L")
+        await settle(app, pilot)
+        table = app.screen.query_one("#curves-table")
+        text = shown_text(table)
+        assert "…" not in text and table.region.right <= 80
+        assert all(word in text for word in ("category", "labels", "CV F1", "rounds", "change", "User experience",
+                                             "0.52", "+0.12", "needs labels most"))
+        await pilot.resize_terminal(120, 30)
+        await settle(app, pilot)
+        assert "over the rounds" in shown_text(table)
+
+
+async def test_discover_at_80_columns_shows_the_growth_and_its_caution(fixture_ws):
+    """At 80x24 the clusters table fits (the words give way, the growth is whole), and a version
+    with 13 reviews shows why its growth is not reliable, the small clusters' growth marked ?;
+    at 100 columns the words keep their width."""
+    from tui_data import discovery
+
+    from reviewtui.tui.messages import DiscoveryFinished
+
+    app = make_app(fixture_ws, start="discover")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("s", "s")
+        screen.post_message(DiscoveryFinished(discovery()))
+        await settle(app, pilot)
+        table = screen.query_one("#discover-clusters")
+        assert table.max_scroll_x == 0 and table.region.right <= 80
+        assert [str(c) for c in table.get_row_at(0)][-1] == "+19.0% ?"  # 4 reviews: too few
+        assert [str(c) for c in table.get_row_at(2)][-1] == "-3.0%"     # 5 reviews
+        caution = screen.query_one("#discover-caution")
+        text = " ".join(shown_text(caution).split())
+        assert caution.display and text.startswith("Too few reviews for reliable growth: 13 in this version and 27 "
+                                                   "in the earlier versions")
+        await pilot.resize_terminal(100, 30)
+        await settle(app, pilot)
+        assert table.ordered_columns[1].width == 52
+        await pilot.press("s")                      # another selection: its caution goes with its clusters
+        await pilot.pause()
+        assert not caution.display
+
+
+async def test_discovering_a_small_version_warns_that_its_growth_is_not_reliable(fixture_ws):
+    """A real discovery of what is new in 4.5 (13 reviews against 27): the app says the growth
+    rests on too few reviews, in the words the CLI prints."""
+    from reviewtui import presentation as say
+
+    ws = fixture_ws
+    ws.config.update_section("model", {"max_length": 32})
+    app = make_app(ws, start="discover")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("s", "s", "d")
+        await wait_until(pilot, lambda: not screen.running)
+        await settle(app, pilot)
+        found = screen.discovery
+        assert found is not None and found.caution is not None and found.caution.reviews == 13
+        text = " ".join(shown_text(screen.query_one("#discover-caution")).split())
+        assert text == say.growth_caution_sentence(found.caution)
+        assert "13 in this version" in text
 
 
 def test_discover_offers_each_apps_latest_versions_when_there_are_several():

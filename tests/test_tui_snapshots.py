@@ -1,4 +1,5 @@
-"""Snapshots of every screen at 100x30 on a fixed workspace (update with --snapshot-update).
+"""Snapshots of every screen at 100x30, and of the widest ones at 80x24 (a plain terminal), on a
+fixed workspace (update with --snapshot-update).
 
 The workspace lives at a fixed temp path (the status screen shows it), version times are frozen,
 the cursor does not blink and no model or GPU probe runs, so the pictures are deterministic.
@@ -244,3 +245,41 @@ def test_discover_with_clusters(snap_compare, snap_ws):
         await pilot.pause()
 
     assert snap_compare(app_for(snap_ws, "discover"), terminal_size=SIZE, run_before=feed)
+
+
+# --- a plain 80x24 terminal -----------------------------------------------------------------------
+NARROW = (80, 24)
+
+
+def test_summary_at_80x24(snap_compare, snap_ws):
+    """The charts a bar a line, the table as wide as its short headers beside the stacked chart."""
+    assert snap_compare(app_for(snap_ws, "summary"), terminal_size=NARROW, run_before=settle)
+
+
+def test_discover_with_clusters_at_80x24(snap_compare, snap_ws):
+    """The words give way so the growth shows whole; the caution of a version of 13 reviews."""
+    from tui_data import discovery
+
+    from reviewtui.tui.messages import DiscoveryFinished
+
+    async def feed(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("s", "s")
+        pilot.app.screen.post_message(DiscoveryFinished(discovery()))
+        await settle(pilot)
+
+    assert snap_compare(app_for(snap_ws, "discover"), terminal_size=NARROW, run_before=feed)
+
+
+def test_learning_curves_at_80x24(snap_compare, snap_ws):
+    """The compact per-category table: every header and value whole."""
+    from tui_data import stop_signal_rounds
+
+    stop_signal_rounds(snap_ws)
+
+    async def curves(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+
+    assert snap_compare(app_for(snap_ws, "labeling"), terminal_size=NARROW, run_before=curves)

@@ -96,15 +96,20 @@ def build_quality_workspace(root: Path) -> Workspace:
     return ws
 
 
-def write_results(ws: Workspace) -> Path:
-    """A fixed results/result.csv (what predict writes) so the summary screen has numbers."""
+def write_results(ws: Workspace, per_category: dict[str, int] | None = None) -> Path:
+    """A fixed results/result.csv (what predict writes) so the summary screen has numbers: ten
+    reviews a category, or as many as ``per_category`` says (category -> at most that many)."""
     sentiments = {"SUBSCRIPTION": "negative", "CONTENT": "positive", "INTERFACE": "negative",
                   "USER_EXPERIENCE": "positive"}
     truth = oracle()
     path = ws.results_dir / "result.csv"
     rows = []
+    kept: dict[str, int] = {}
     for a in reviews():
         cat = truth[a.external_id]
+        kept[cat] = kept.get(cat, 0) + 1
+        if per_category is not None and kept[cat] > per_category.get(cat, 10):
+            continue
         rows.append([a.external_id, a.text, cat, "0.9", sentiments[cat], a.metadata["score"],
                      a.metadata["app_version"], "0", "fixture-model"])
     import csv
@@ -220,8 +225,9 @@ def stop_signal_rounds(ws: Workspace) -> None:
 
 
 def discovery():
-    """A fixed result of discover (what is new in 4.5) for the discover screen's snapshot."""
-    from reviewtui.loop.discover import Cluster, Discovery
+    """A fixed result of discover (what is new in 4.5) for the discover screen's snapshot: 13
+    reviews against 27, too few for growth to be reliable (its caution as new_in_version sets it)."""
+    from reviewtui.loop.discover import Cluster, Discovery, growth_caution
 
     texts = reviews()
     by_id = {a.external_id: a.text for a in texts}
@@ -231,4 +237,4 @@ def discovery():
     clusters = [Cluster(i, len(ids), words, ids, [(e, by_id[e]) for e in ids[:3]], share, before, share - before)
                 for i, (words, ids, share, before) in enumerate(groups)]
     return Discovery("new in version 4.5", clusters, "kmeans", "k-means, k = 3 by silhouette (0.214)", 0.214, 13,
-                     0, 27)
+                     0, 27, growth_caution(13, 27, clusters))

@@ -454,16 +454,20 @@ def stop_block(stop: dict[str, Any], con: Console | None = None) -> None:
 
 
 def discovery(d: Any, examples: int, hint: bool = True) -> None:
-    """The clusters of a Discovery: a table (rank, words, size, share, growth) and a few examples each."""
+    """The clusters of a Discovery: a table (rank, words, size, share, growth) and a few examples each;
+    what is new in a version with too few reviews behind its growth says so under the headline."""
     con = console()
     print_lines([say.discovery_headline(d)], con)
+    caution = say.growth_caution_sentence(d.caution)
+    if caution is not None:
+        con.print(Text(caution, style="yellow"))
     if not d.clusters:
         return
     t = Table(title="Clusters" + (" by growth" if d.compared_with else " by size"))
     for col in say.DISCOVER_COLUMNS:
         t.add_column(col, justify="left" if col == "cluster" else "right", ratio=1 if col == "cluster" else None)
     for c in d.clusters:
-        t.add_row(*say.cluster_cells(c))
+        t.add_row(*say.cluster_cells(c, d.caution))
     con.print(t)
     if examples > 0:
         for c in d.clusters:

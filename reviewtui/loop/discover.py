@@ -15,7 +15,10 @@ k-means'; otherwise k-means. The result says which was used and why.
 Words: class-based TF-IDF (as in BERTopic): each cluster's reviews are one document, and the rest
 of the corpus (``background``) one more, so a word scores high when it is frequent in the cluster
 and rare elsewhere. ``new_in_version`` clusters a version's reviews together with those of the
-versions before it and ranks the clusters by how much their share grew.
+versions before it and ranks the clusters by how much their share grew. Shares of few reviews
+move a lot with each review: when the version or the versions before it have fewer than
+``MIN_GROWTH_REVIEWS`` reviews, or a cluster holds fewer than ``MIN_GROWTH_CLUSTER`` of the
+version's, the result carries a :class:`GrowthCaution` saying so.
 
 :func:`category_from_cluster` is the pure step behind "make this cluster a category": the new
 taxonomy entries and the queue priorities for the cluster's unlabeled reviews. Nothing is labeled.
@@ -41,6 +44,13 @@ K_RANGE = (2, 15)
 PCA_DIMS = 30
 SILHOUETTE_SAMPLE = 3000
 TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_']+\b"
+#: Growth compares shares, and a share of few reviews moves a lot with each one: below 30 reviews
+#: (the version's, or the earlier versions'), one review is more than 3 points of share and the
+#: 95 % interval of a 20 % share is wider than ±14 points, so growth is flagged as unreliable.
+MIN_GROWTH_REVIEWS = 30
+#: A cluster holding fewer of the version's reviews than this has a growth that one review more
+#: or less turns around (2 of 13 reviews is 15 %, 3 of 13 is 23 %): its growth is flagged.
+MIN_GROWTH_CLUSTER = 5
 PALETTE = ("#1ABC9C", "#D35400", "#C0392B", "#7F8C8D", "#2980B9", "#8E44AD", "#27AE60", "#F39C12")
 
 
@@ -69,10 +79,40 @@ class Cluster:
                 "previous_share": self.previous_share, "growth": self.growth, "external_ids": self.external_ids}
 
 
+@dataclass(frozen=True)
+class GrowthCaution:
+    """Why the growth of a version's clusters is not reliable: the version has ``reviews`` and
+    the earlier versions ``earlier`` (unreliable below ``min_reviews``), and the clusters ranked
+    ``small_clusters`` (1-based) hold fewer than ``min_cluster`` of the version's reviews."""
+
+    reviews: int
+    earlier: int
+    min_reviews: int
+    small_clusters: tuple[int, ...]
+    min_cluster: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reviews": self.reviews, "earlier": self.earlier, "min_reviews": self.min_reviews,
+                "small_clusters": list(self.small_clusters), "min_cluster": self.min_cluster}
+
+
+def growth_caution(reviews: int, earlier: int, clusters: Sequence[Cluster], *,
+                   min_reviews: int = MIN_GROWTH_REVIEWS, min_cluster: int = MIN_GROWTH_CLUSTER
+                   ) -> GrowthCaution | None:
+    """A :class:`GrowthCaution` when the version's ``reviews`` or the ``earlier`` versions' are
+    fewer than ``min_reviews``, or some of ``clusters`` (ranked, ``id`` their rank from 0) hold
+    fewer than ``min_cluster`` reviews; None when the growth figures rest on enough reviews."""
+    small = tuple(c.id + 1 for c in clusters if c.size < min_cluster)
+    if reviews >= min_reviews and earlier >= min_reviews and not small:
+        return None
+    return GrowthCaution(int(reviews), int(earlier), min_reviews, small, min_cluster)
+
+
 @dataclass
 class Discovery:
     """The clusters of one selection, ranked (by size, or by growth for a version), and how they
-    were made. ``unclustered`` counts the reviews HDBSCAN left out (0 for k-means)."""
+    were made. ``unclustered`` counts the reviews HDBSCAN left out (0 for k-means); ``caution``
+    (a version's result) says why its growth figures are not reliable, None when they are."""
 
     selection: str
     clusters: list[Cluster]
@@ -82,11 +122,13 @@ class Discovery:
     size: int
     unclustered: int = 0
     compared_with: int = 0  # reviews of the earlier versions (new_in_version)
+    caution: GrowthCaution | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"selection": self.selection, "method": self.method, "reason": self.reason,
                 "silhouette": self.silhouette, "size": self.size, "unclustered": self.unclustered,
-                "compared_with": self.compared_with, "clusters": [c.to_dict() for c in self.clusters]}
+                "compared_with": self.compared_with, "clusters": [c.to_dict() for c in self.clusters],
+                "caution": self.caution.to_dict() if self.caution is not None else None}
 
 
 # --- clustering ----------------------------------------------------------------------------------
@@ -296,7 +338,8 @@ def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     for i, c in enumerate(clusters):
         c.id = i
     return Discovery(f"new in version {wanted}", clusters, used, reason, sil, len(this_idx),
-                     int((lab_this < 0).sum()), len(prev_idx))
+                     int((lab_this < 0).sum()), len(prev_idx),
+                     growth_caution(len(this_idx), len(prev_idx), clusters))
 
 
 # --- selections ----------------------------------------------------------------------------------

@@ -236,12 +236,14 @@ class StopSignalChanged(Result):
 
 
 class FilterApplied(Result):
-    """The labeling queue is filtered: what the filter keeps (``description``) and how many."""
+    """The labeling queue is filtered: what the filter keeps (``description``) and how many, counted
+    for ``scope`` (the filter and search as ``Workspace.find`` takes them)."""
 
-    def __init__(self, description: str, total: int) -> None:
+    def __init__(self, description: str, total: int, scope: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.description = description
         self.total = total
+        self.scope = scope
 
 
 class BulkLabeled(Result):

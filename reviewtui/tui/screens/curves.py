@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from textual.widgets import Static
 from reviewtui import presentation as say
 
 SPARK = "▁▂▃▄▅▆▇█"
+SPARK_ROUNDS = 24  # the last rounds a sparkline shows (half of them in the compact table)
 
 
 def spark(values: Sequence[float]) -> str:
@@ -23,19 +25,39 @@ def spark(values: Sequence[float]) -> str:
     return "".join(SPARK[int(round(max(0.0, min(1.0, v)) * (len(SPARK) - 1)))] for v in values)
 
 
-def curves_table(needs: Sequence[Any], curves: dict[str, list[tuple[int, float]]], taxonomy: Any) -> Table:
+def curves_table(needs: Sequence[Any], curves: dict[str, list[tuple[int, float]]], taxonomy: Any, *,
+                 compact: bool = False) -> Table:
+    """Each category's labels, CV F1, sparkline and change. ``compact`` (a narrow terminal): less
+    space between columns, a short header over a sparkline of the last rounds only, and the
+    category and the weakest mark wrap rather than push the table past the dialog's edge."""
     table = Table(title="Per category (cross-validated on the labels so far)", title_justify="left", box=None,
-                  padding=(0, 2))
-    for col, justify in (("category", "left"), ("labels", "right"), ("CV F1", "right"), ("over the rounds", "left"),
-                         ("change", "right"), ("", "left")):
-        table.add_column(col, justify=justify, no_wrap=True)
+                  padding=(0, 1 if compact else 2))
+    for col, justify, wraps in (("category", "left", True), ("labels", "right", False), ("CV F1", "right", False),
+                                ("rounds" if compact else "over the rounds", "left", False),
+                                ("change", "right", False), ("", "left", True)):
+        table.add_column(col, justify=justify, no_wrap=not (compact and wraps))
     for n in needs:
         points = curves.get(n.key, [])
         table.add_row(say.category_name(n.key, taxonomy), f"{n.labels:,}", say.number(n.f1, 2),
-                      spark([f for _, f in points[-24:]]),
+                      spark([f for _, f in points[-(SPARK_ROUNDS // 2 if compact else SPARK_ROUNDS):]]),
                       f"{n.change:+.2f}" if n.change is not None else "-",
                       Text("needs labels most", style="bold") if n.weakest else "")
     return table
+
+
+class CurvesTable(Static):
+    """The per-category table, compact when the whole one is wider than the dialog."""
+
+    def __init__(self, needs: Sequence[Any], curves: dict[str, list[tuple[int, float]]], taxonomy: Any) -> None:
+        super().__init__(curves_table(needs, curves, taxonomy), id="curves-table")
+        self.needs, self.curves, self.taxonomy = needs, curves, taxonomy
+
+    def on_resize(self) -> None:
+        whole = curves_table(self.needs, self.curves, self.taxonomy)
+        console = self.app.console
+        needed = Measurement.get(console, console.options.update_width(10_000), whole).maximum  # its width unwrapped
+        self.update(whole if needed <= self.content_size.width else
+                    curves_table(self.needs, self.curves, self.taxonomy, compact=True))
 
 
 class LearningCurvesScreen(ModalScreen[None]):
@@ -56,7 +78,7 @@ class LearningCurvesScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog-box", id="curves-box"):
             yield Static(Text(say.stop_line(self.summary)), id="curves-stop")
             if self.needs:
-                yield Static(curves_table(self.needs, self.curves, self.taxonomy), id="curves-table")
+                yield CurvesTable(self.needs, self.curves, self.taxonomy)
                 yield Static(Text("t in the labeling screen switches to the weakest strategy, which steers the queue "
                                   "to the category that needs labels most.", style="dim"))
             else:

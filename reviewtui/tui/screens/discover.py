@@ -30,6 +30,10 @@ from reviewtui.tui.screens.base import WorkspaceScreen
 BASE_CHOICES = (("Reviews labeled Other (categories not trained on)", "other"),
                 ("Predictions below 50% confidence", "low-confidence"))
 VERSIONS_SHOWN = 6
+#: The clusters table's columns but the words, and their widths; the words take what they leave
+#: (a wide terminal shows ``WORDS_WIDTH`` of them, a narrow one fewer, the growth always whole).
+COLUMN_WIDTHS = {"#": 3, "size": 7, "share": 7, "growth": 8}
+WORDS_WIDTH = 52
 
 
 #: Of several apps, each app's latest versions offered.
@@ -68,6 +72,7 @@ class DiscoverScreen(WorkspaceScreen):
         self.discovery: Any = None
         self.running = False
         self.running_for = ""  # the selection being clustered
+        self.words_width = 0  # the cluster column's width now
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="discover-pick"):
@@ -75,6 +80,9 @@ class DiscoverScreen(WorkspaceScreen):
             yield Select(self.options, id="discover-selection", value=self.selection, allow_blank=False,
                          type_to_search=False, compact=True)
         yield Static(id="discover-state", markup=False)
+        caution = Static(id="discover-caution", markup=False)
+        caution.display = False
+        yield caution
         table = DataTable(id="discover-clusters", cursor_type="row", zebra_stripes=True)
         table.border_title = "Clusters"
         yield table
@@ -83,12 +91,33 @@ class DiscoverScreen(WorkspaceScreen):
         yield examples
 
     def on_mount(self) -> None:
-        table = self.query_one("#discover-clusters", DataTable)
-        widths = {"#": 3, "cluster": 52, "size": 7, "share": 7, "growth": 8}
-        for col in say.DISCOVER_COLUMNS:
-            table.add_column(col, key=col, width=widths[col])
+        self.fill_table()
         self.show_state()
         self.list_versions()
+
+    def on_resize(self) -> None:
+        if self.fitting_words_width() != self.words_width:
+            self.fill_table()
+
+    def fitting_words_width(self) -> int:
+        """The cluster column's width: what the screen leaves after the other columns (a cell is
+        padded by one either side), the border and a scrollbar; at most ``WORDS_WIDTH``."""
+        others = sum(COLUMN_WIDTHS.values()) + 2 * len(say.DISCOVER_COLUMNS) + 2 + 2
+        return max(12, min(WORDS_WIDTH, self.size.width - others))
+
+    def fill_table(self) -> None:
+        """The clusters table's columns for the screen's width, and the clusters' rows."""
+        table = self.query_one("#discover-clusters", DataTable)
+        row = table.cursor_row
+        self.words_width = self.fitting_words_width()
+        table.clear(columns=True)
+        for col in say.DISCOVER_COLUMNS:
+            table.add_column(col, key=col, width=COLUMN_WIDTHS.get(col, self.words_width))
+        if self.discovery is not None:
+            for c in self.discovery.clusters:
+                table.add_row(*say.cluster_cells(c, self.discovery.caution), key=str(c.id))
+            if 0 < row < table.row_count:
+                table.move_cursor(row=row)
 
     def workspace_changed(self) -> None:
         self.list_versions()
@@ -131,6 +160,7 @@ class DiscoverScreen(WorkspaceScreen):
         self.discovery = None
         self.query_one("#discover-clusters", DataTable).clear()
         self.show_examples()
+        self.show_caution()
 
     def selection_label(self) -> str:
         return dict((v, label) for label, v in self.options).get(self.selection, self.selection)
@@ -185,12 +215,17 @@ class DiscoverScreen(WorkspaceScreen):
             self.notify("another selection was chosen while clustering: press d to cluster it", markup=False)
         elif message.discovery is not None:
             self.discovery = message.discovery
-            table = self.query_one("#discover-clusters", DataTable)
-            table.clear()
-            for c in self.discovery.clusters:
-                table.add_row(*say.cluster_cells(c), key=str(c.id))
+            self.fill_table()
             self.show_examples()
+            self.show_caution()
         self.show_state()
+
+    def show_caution(self) -> None:
+        """Under the headline: why the growth figures are not reliable, when they are not."""
+        text = say.growth_caution_sentence(self.discovery.caution) if self.discovery is not None else None
+        caution = self.query_one("#discover-caution", Static)
+        caution.update(text or "")
+        caution.display = text is not None
 
     def highlighted(self) -> Any:
         if self.discovery is None or not self.discovery.clusters:

@@ -366,6 +366,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.replace_current(self.ws.store.get(asset.external_id))
         self.labels_given += 1
         self.labels_since_rank += 1
+        self.recount()
         self.maybe_rerank()
         self.advance()
 
@@ -397,6 +398,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
                 self.error(str(exc))
                 return
             self.replace_current(self.ws.store.get(asset.external_id))
+            self.recount()
             self.advance()
 
         self.app.push_screen(PromptDialog("Why skip this review?", "reason", SKIP_REASONS), done)
@@ -410,6 +412,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.notify(say.undo_sentence(event), markup=False)
         if event is None:
             return
+        self.recount()  # the review is back in the queue (or its label back to the one before)
         asset = self.ws.store.get(event.external_id)
         ids = [a.external_id for a in self.items]
         if asset.external_id in ids:
@@ -453,6 +456,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         asset = message.asset
         self.notify(f"Sent {asset.external_id} to review.", markup=False)
         self.replace_current(asset)
+        self.recount()
         self.render_review()
 
     def action_move(self, step: int) -> None:

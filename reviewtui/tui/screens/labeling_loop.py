@@ -71,10 +71,23 @@ class LoopControls(WorkspaceScreen):
     def filtered_page(self, seen: list[str], limit: int) -> list[Asset]:
         """In a worker: the next ``limit`` reviews of the filtered queue not in ``seen``."""
         ws = self.ws
-        found = ws.find(limit=len(seen) + limit, **self.queue_scope())
-        self.post_message(FilterApplied(found.filter.describe(), found.total))
+        scope = self.queue_scope()
+        found = ws.find(limit=len(seen) + limit, **scope)
+        self.post_message(FilterApplied(found.filter.describe(), found.total, scope))
         skip = set(seen)
         return [ws.store.get(e) for e in found.ids if e not in skip][:limit]
+
+    def recount(self) -> None:
+        """After a change that can move a review in or out of the filtered queue (a label or a
+        relabel, a skip, an undo, a review sent to review): the filter line counts it again."""
+        if self.filtered and not getattr(self, "in_review_queue", False):
+            self.count_filtered(self.queue_scope())
+
+    @work(thread=True, exclusive=True, group="filter-count", exit_on_error=False)
+    def count_filtered(self, scope: dict[str, Any]) -> None:
+        found = self.ws.find(limit=0, **scope)
+        if self.still_wanted():  # not replaced by a count after a later change
+            self.post_message(FilterApplied(found.filter.describe(), found.total, scope))
 
     def still_wanted(self) -> bool:
         """In a worker: False once a newer run of the same worker replaced it."""
@@ -129,7 +142,8 @@ class LoopControls(WorkspaceScreen):
 
     @on(FilterApplied)
     def show_filter(self, message: FilterApplied) -> None:
-        if not self.filtered:
+        # a count for another filter (changed since), or while a review queue is shown, is not this line's
+        if not self.filtered or message.scope != self.queue_scope() or getattr(self, "in_review_queue", False):
             return
         self.filter_total = message.total
         self.query_one(FilterBar).show(

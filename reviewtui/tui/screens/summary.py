@@ -1,11 +1,13 @@
 """Summary: what the predicted reviews say, by category, sentiment and star score.
 
-Charts (plotext) of categories, sentiment and scores, category x sentiment, and a table of the
-negative share per category, or (t) of each app's versions with their n and interval; a filter by
-app (a cycles) and by app version (v cycles, the latest is marked and set against the earlier
-ones; with several apps choose an app first). p predicts every review as a background job (with
-progress, also when the screen reopens while it runs; x cancels it), w writes the report.
-All numbers come from Workspace.summary (the same as ``reviewtui report``).
+Bar charts of categories, sentiment and scores and of category x sentiment (a bar a line, its
+name beside it: see :mod:`reviewtui.tui.widgets.bars`), and a table of the negative share per
+category, or (t) of each app's versions with their n and interval (short headers on a screen
+narrower than 100 columns, so it fits beside the chart); a filter by app (a cycles) and by app
+version (v cycles, the latest is marked and set against the earlier ones; with several apps
+choose an app first). p predicts every review as a background job (with progress, also when the
+screen reopens while it runs; x cancels it), w writes the report. All numbers come from
+Workspace.summary (the same as ``reviewtui report``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, ProgressBar, Select, Static
-from textual_plotext import PlotextPlot
 
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
@@ -27,8 +28,13 @@ from reviewtui.events import Notice, Progress
 from reviewtui.tui.jobs import follow_job
 from reviewtui.tui.messages import CoreEvent, JobAttached, JobDone, ReportWritten, SummaryLoaded, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.widgets.bars import BarChart, StackedBarChart
 
 ALL = "all"
+#: Narrower screens (an 80-column terminal) give the table short headers, so it fits beside the chart.
+NARROW_BELOW = 100
+NARROW_NAME = 18  # the longest category name in the narrow table; longer ones are shortened
+NARROW_LEGEND = "n reviews · neg. negative · ★ mean"
 
 
 def pct(value: Any) -> str:
@@ -62,6 +68,7 @@ class SummaryScreen(WorkspaceScreen):
         self.app_filter = ALL
         self.view = "categories"  # or "versions": the app x version table
         self.chosen: Any = None  # the summary on show
+        self.table_narrow = False  # whether the table has the narrow headers
         self.job: Any = None  # the prediction job this screen follows
 
     def compose_body(self) -> ComposeResult:
@@ -77,11 +84,11 @@ class SummaryScreen(WorkspaceScreen):
             yield progress
         yield Static("", id="summary-state")
         with Horizontal(id="summary-charts", classes="chart-row"):
-            yield PlotextPlot(id="chart-categories", classes="chart")
-            yield PlotextPlot(id="chart-sentiment", classes="chart")
-            yield PlotextPlot(id="chart-scores", classes="chart")
+            yield BarChart("Categories", id="chart-categories", classes="chart", can_focus=True)
+            yield BarChart("Sentiment", id="chart-sentiment", classes="chart", can_focus=True)
+            yield BarChart("Stars", id="chart-scores", classes="chart", can_focus=True)
         with Horizontal(id="summary-lower", classes="chart-row"):
-            yield PlotextPlot(id="chart-cross", classes="chart")
+            yield StackedBarChart("Category x sentiment", id="chart-cross", classes="chart", can_focus=True)
             table = DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
             table.border_title = "Negative share per category"
             yield table
@@ -165,27 +172,40 @@ class SummaryScreen(WorkspaceScreen):
         self.chosen = s
         cats = [str(c) for c in s.categories.index]
         names = say.category_names(cats, self.ws.taxonomy)
-        self.bar("#chart-categories", "Categories", names, [float(v) for v in s.categories.values])
-        self.bar("#chart-sentiment", "Sentiment", [str(v) for v in s.sentiments.index],
-                 [float(v) for v in s.sentiments.values])
-        self.bar("#chart-scores", "Stars", [f"{v}★" for v in s.scores.index], [float(v) for v in s.scores.values])
-        cross_widget = self.query_one("#chart-cross", PlotextPlot)
-        cross = cross_widget.plt
-        cross.clear_figure()
-        cross.title("Category x sentiment")
-        cross.stacked_bar(self.labels(cross_widget, names),
-                          [[float(v) for v in s.category_sentiment[col].values] for col in s.category_sentiment.columns],
-                          labels=[str(c) for c in s.category_sentiment.columns], orientation="horizontal")
-        cross_widget.refresh()
+        colours = self.sentiment_styles()
+        self.bar("#chart-categories", dict(zip(names, s.categories.values)),
+                 {c.name: c.colour for c in self.ws.taxonomy})
+        self.bar("#chart-sentiment", dict(zip(map(str, s.sentiments.index), s.sentiments.values)), colours)
+        self.bar("#chart-scores", {f"{v}★": n for v, n in s.scores.items()})
+        cross = s.category_sentiment
+        parts = [str(c) for c in cross.columns]
+        self.query_one("#chart-cross", StackedBarChart).set_stacks(
+            {name: [float(cross.at[c, col]) if c in cross.index else 0.0 for col in cross.columns]
+             for c, name in zip(cats, names)}, parts, colours)
         self.fill_table(s, cats, names)
 
+    @property
+    def narrow(self) -> bool:
+        """Whether the screen is narrower than ``NARROW_BELOW``: the table's short headers."""
+        return self.size.width < NARROW_BELOW
+
+    def on_resize(self) -> None:
+        if self.chosen is not None and self.narrow != self.table_narrow:
+            cats = [str(c) for c in self.chosen.categories.index]
+            self.fill_table(self.chosen, cats, say.category_names(cats, self.ws.taxonomy))
+
     def fill_table(self, s: Any, cats: list[str], names: list[str]) -> None:
-        """The lower right table: the negative share per category, or each app's versions (t)."""
+        """The lower right table: the negative share per category, or each app's versions (t).
+        Narrow, it takes short headers (named under it) and shortened category names, so it fits
+        beside the chart."""
+        narrow = self.table_narrow = self.narrow
         table = self.query_one("#summary-table", DataTable)
         table.clear(columns=True)
+        table.border_subtitle = NARROW_LEGEND if narrow else ""
         if self.view == "versions":
             table.border_title = f"App x version ({100 * s.confidence:g}% intervals)"
-            table.add_columns("app", "version", "reviews", "negative", "interval", "mean ★")
+            table.add_columns(*(("app", "version", "n", "neg.", "interval", "★") if narrow else
+                                ("app", "version", "reviews", "negative", "interval", "mean ★")))
             rows = s.by_app_version
             for app in s.apps:
                 mine = rows[rows["app"] == app]
@@ -198,25 +218,21 @@ class SummaryScreen(WorkspaceScreen):
                                   num(row["mean_score"]), key=str(label))
             return
         table.border_title = "Negative share per category"
-        table.add_columns("category", "reviews", "share", "negative", "mean ★")
-        for c, name in zip(cats, names):
+        table.add_columns(*(("category", "n", "share", "neg.", "★") if narrow else
+                            ("category", "reviews", "share", "negative", "mean ★")))
+        for c, name in zip(cats, say.short_names(names, NARROW_NAME) if narrow else names):
             table.add_row(name, str(s.categories.get(c, 0)), pct(s.category_share.get(c)),
                           pct(s.negative_share.get(c)), num(s.mean_score.get(c)), key=c)
 
-    @staticmethod
-    def labels(widget: PlotextPlot, names: list[str]) -> list[str]:
-        """Bar labels that leave the chart half its width: whole names when they fit, else their
-        first words and "…"."""
-        width = max(8, min(24, widget.size.width // 2))
-        return [say.short_name(n, width) for n in names]
+    def bar(self, selector: str, data: dict[str, Any], colours: dict[str, str] | None = None) -> None:
+        """One chart's bars: ``data`` maps a bar's name to its value (the largest draws the longest)."""
+        values = {name: float(n) for name, n in data.items()}
+        self.query_one(selector, BarChart).set_data(values, colours, total=max(values.values(), default=0))
 
-    def bar(self, selector: str, title: str, names: list[str], values: list[float]) -> None:
-        widget = self.query_one(selector, PlotextPlot)
-        plt = widget.plt
-        plt.clear_figure()
-        plt.title(title)
-        plt.bar(self.labels(widget, names), values, orientation="horizontal")
-        widget.refresh()
+    def sentiment_styles(self) -> dict[str, str]:
+        """The theme's error and success colours for negative and positive (neutral keeps the text's)."""
+        theme = self.app.get_css_variables()
+        return {"negative": theme.get("error", ""), "positive": theme.get("success", "")}
 
     # -- the app and version filters --------------------------------------------------------
     def on_select_changed(self, event: Select.Changed) -> None:
