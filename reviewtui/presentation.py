@@ -336,10 +336,13 @@ def tune_summary(result: Any, keep_hint: str = "") -> str:
 
 # --- analysis ------------------------------------------------------------------------------------
 def predict_sentence(res: Any) -> str:
-    """``Predicted 40,000 reviews with NAME on cpu (int8) in 12.3s`` (the precision the model ran in,
-    the Ray cluster when there was one, and the chunks resumed)."""
+    """``Predicted 40,000 reviews with NAME on cpu (int8 through onnxruntime) in 12.3s`` (the precision
+    the model ran in and what ran it, the Ray cluster when there was one, and the chunks resumed)."""
     resumed = f", {res.resumed_chunks} of {res.chunks} chunks resumed" if res.resumed_chunks else ""
     precision = getattr(res, "precision", None)
+    backend = (getattr(res, "precision_info", None) or {}).get("backend")
+    if precision == "int8" and backend:
+        precision = f"int8 through {backend}"
     where = f"the Ray cluster at {res.ray_address}" if getattr(res, "ray_address", None) else res.device
     return (f"Predicted {res.rows:,} reviews with {res.model} on {where}"
             f"{f' ({precision})' if precision else ''} in {res.seconds:.1f}s{resumed}.")

@@ -423,6 +423,9 @@ def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, tra
     meta = json.loads((ws.results_dir / "result.json").read_text())
     assert meta["precision"] == "int8" and meta["precision_info"]["check"]["ok"]
     assert "agrees with fp32" in meta["precision_info"]["reason"]
+    assert meta["precision_info"]["backend"] == "onnxruntime"
+    assert meta["precision_info"]["check"]["method"] == "onnxruntime"
+    assert len(list((ws.cache_dir / "int8").glob("*.onnx"))) == 2  # kept in the workspace cache
     rows = read_rows(res.path)
     table = pq.read_table(ws.results_dir / "result-parts").to_pandas()
     assert list(table.columns) == list(rows[0]) and len(table) == len(rows) == 64
@@ -469,7 +472,7 @@ def test_the_predict_command_takes_a_precision_and_says_it(analysis_ws, trained,
     out = json.loads(capsys.readouterr().out)
     assert out["precision"] == "fp32" and out["precision_info"]["reason"] == "asked for"
     assert main(["--workspace", root, "predict", "--sentiment", "none"]) == 0
-    assert "reviews with ens on cpu (int8) in" in capsys.readouterr().out
+    assert "reviews with ens on cpu (int8 through onnxruntime) in" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["--workspace", root, "predict", "--precision", "fp16"])
     assert "invalid choice: 'fp16'" in capsys.readouterr().err
