@@ -31,8 +31,10 @@ def test_stratified_folds_are_seeded_disjoint_and_cover_every_row():
     again = sel.stratified_folds(labels, 5, seed=3)
     assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
     assert len(sel.stratified_folds(["a"] * 10 + ["b"] * 3, 5, 0)) == 3  # k lowered to the rarest count
-    with pytest.raises(ReviewtuiError, match="at least 2 labels per category; b has 1"):
+    with pytest.raises(ReviewtuiError, match="at least 2 labels per category; b has only 1 label: .* leave it out"):
         sel.stratified_folds(["a"] * 10 + ["b"], 5, 0)
+    with pytest.raises(ReviewtuiError, match="b, c and d have only 1 label each: .* leave them out of training"):
+        sel.stratified_folds(["a"] * 10 + ["b", "c", "d"], 5, 0)
     with pytest.raises(ReviewtuiError, match="two categories"):
         sel.stratified_folds(["a"] * 10, 5, 0)
 

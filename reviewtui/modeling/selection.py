@@ -63,9 +63,12 @@ def stratified_folds(labels: Sequence[str], k: int, seed: int) -> list[tuple[np.
     if len(values) < 2:
         raise ReviewtuiError(f"cross-validation needs labels of at least two categories, got {list(values) or 'none'}")
     if counts.min() < 2:
-        rare = ", ".join(str(v) for v, c in zip(values, counts) if c < 2)
-        raise ReviewtuiError(f"cross-validation needs at least 2 labels per category; {rare} has 1: "
-                             "label more of it, or leave it out of training (train = false)")
+        rare = [str(v) for v, c in zip(values, counts) if c < 2]
+        names = rare[0] if len(rare) == 1 else ", ".join(rare[:-1]) + " and " + rare[-1]
+        has = "has only 1 label" if len(rare) == 1 else "have only 1 label each"
+        raise ReviewtuiError(f"cross-validation needs at least 2 labels per category; {names} {has}: "
+                             "label more (reviewtui queue --search WORDS finds candidates), or leave "
+                             f"{'it' if len(rare) == 1 else 'them'} out of training (train = false in reviewtui.toml)")
     k = int(min(k, counts.min()))
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed))
     return [(tr, te) for tr, te in skf.split(np.zeros(len(y)), y)]
