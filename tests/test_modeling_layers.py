@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELING = ROOT / "reviewtui" / "modeling"
 
 #: Bottom to top: a module may import only modules listed before it (and the package's __init__).
-ORDER = ["data", "metrics", "card", "registry", "loading", "batching", "forward", "precision", "shards", "embeddings",
-         "progress", "quick", "finetune", "inference", "selection", "trial_log", "gpu", "trial_events", "tuning",
-         "history"]
+ORDER = ["data", "metrics", "card", "registry", "loading", "batching", "forward", "onnx_int8", "precision", "shards",
+         "embeddings", "progress", "quick", "finetune", "inference", "selection", "trial_log", "gpu", "trial_events",
+         "tuning", "history"]
 
 
 def module_name(path: Path) -> str:
