@@ -21,6 +21,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # process out of the next cluster it starts or joins.
 os.environ.setdefault("RAY_AUTH_MODE", "token")
 os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+# int8's ONNX files (named by the weights) go to one folder of this run, shared by the tests and
+# the commands they start: the packaged MiniLM of every default ensemble is exported once, not
+# once per workspace. Tests of the workspace's own int8 folder unset it.
+if "REVIEWTUI_INT8_CACHE" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["REVIEWTUI_INT8_CACHE"] = tempfile.mkdtemp(prefix="reviewtui-test-int8-")
+    atexit.register(shutil.rmtree, os.environ["REVIEWTUI_INT8_CACHE"], ignore_errors=True)
 # The Ctrl-C tests need SIGINT as a terminal gives it. A suite started in the background of a
 # non-interactive shell (`make test &`, nohup) inherits it ignored, and Python and the commands the
 # tests start would keep it ignored; Python's own handler here is reset to the default in every

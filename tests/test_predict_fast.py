@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import shutil
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,9 +214,10 @@ def test_close_calls_and_the_int8_check():
     assert current_checks({"int8": new}) == {"int8": new}
 
 
-def test_the_int8_file_is_kept_in_the_cache_and_read_back(trained, tmp_path):
+def test_the_int8_file_is_kept_in_the_cache_and_read_back(trained, tmp_path, monkeypatch):
     from reviewtui.modeling.inference import SavedClassifier
 
+    monkeypatch.delenv("REVIEWTUI_INT8_CACHE")
     cache = tmp_path / "cache"
     texts = texts_of(30, seed=17)
     first = SavedClassifier.load(trained, cache_dir=cache, precision="int8", device="cpu")
@@ -225,12 +228,23 @@ def test_the_int8_file_is_kept_in_the_cache_and_read_back(trained, tmp_path):
     second = SavedClassifier.load(trained, cache_dir=cache, precision="int8", device="cpu")
     np.testing.assert_allclose(second.predict_proba(texts), p1, atol=1e-6)
     assert sorted((cache / "int8").iterdir()) == files and [f.stat().st_mtime_ns for f in files] == stamps
+    # a folder shared by the workspaces of the machine is looked in first, and written to
+    shared = tmp_path / "shared"
+    monkeypatch.setenv("REVIEWTUI_INT8_CACHE", str(shared))
+    other = tmp_path / "other-cache"
+    SavedClassifier.load(trained, cache_dir=other, precision="int8", device="cpu").predict_proba(texts)
+    assert sorted(f.name for f in shared.iterdir()) == [f.name for f in files] and not (other / "int8").exists()
+    shutil.rmtree(cache / "int8")
+    SavedClassifier.load(trained, cache_dir=cache, precision="int8", device="cpu").predict_proba(texts)
+    assert not (cache / "int8").exists()  # read from the shared folder
 
 
 def test_int8_falls_back_to_torch_when_the_export_fails(trained, tmp_path, monkeypatch):
     from reviewtui.modeling import onnx_int8
     from reviewtui.modeling.inference import SavedClassifier
     from reviewtui.modeling.precision import int8_backend
+
+    monkeypatch.delenv("REVIEWTUI_INT8_CACHE")
 
     def broken(model, path):
         path.write_bytes(b"half an export")
@@ -425,7 +439,7 @@ def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, tra
     assert "agrees with fp32" in meta["precision_info"]["reason"]
     assert meta["precision_info"]["backend"] == "onnxruntime"
     assert meta["precision_info"]["check"]["method"] == "onnxruntime"
-    assert len(list((ws.cache_dir / "int8").glob("*.onnx"))) == 2  # kept in the workspace cache
+    assert len(list(Path(os.environ["REVIEWTUI_INT8_CACHE"]).glob("*.onnx"))) >= 2  # the suite's shared folder
     rows = read_rows(res.path)
     table = pq.read_table(ws.results_dir / "result-parts").to_pandas()
     assert list(table.columns) == list(rows[0]) and len(table) == len(rows) == 64
