@@ -14,10 +14,11 @@ the workspaces of one machine then share them (the quick half of every default e
 same packaged MiniLM, whose export and quantisation take a few seconds). Files are named by their
 weights, so a shared one is only ever used for the same weights.
 
-On two cores of a Xeon, the default ensemble's two MiniLM encoders ran at about 1.8 times the speed
-of the same encoders in fp32 under ONNX Runtime, and agreed with fp32 on 97.7 % of the labels of
-2,000 fintech reviews (bench/bench_predict.py); :mod:`reviewtui.modeling.precision` computes the
-close calls again in fp32, which brings the agreement to the level "auto" asks for.
+On two cores of a Xeon with AMX, each MiniLM encoder ran at 1.6-1.8 times its fp32 speed under ONNX
+Runtime in a loop of its own; in a predict run the default ensemble in int8 ran at 1.3 times
+predict's fp32 and kept 97.6 % of its labels on 10,000 fintech reviews (bench/bench_predict.py).
+:mod:`reviewtui.modeling.precision` computes the close calls again in fp32, which brings the
+agreement to the level "auto" asks for (99.8 % there).
 
 :class:`OrtModel` answers the calls :mod:`reviewtui.modeling.forward`'s heads make of a
 transformers model (``model(input_ids=..., attention_mask=..., output_hidden_states=...)`` returning

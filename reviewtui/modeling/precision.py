@@ -27,9 +27,9 @@ onnxruntime is installed, else through PyTorch's dynamic quantisation
 (``torch.ao.quantization.quantize_dynamic``, the classifier alone: its 7-bit activations on the
 quick half's encoder flipped 2-3 % of the labels). Either way a prediction whose two most probable
 labels lie within :data:`RECHECK_MARGIN` of each other is computed again in fp32
-(:func:`close_calls`): these close calls are where int8 changes labels. On 2,000 fintech reviews
-the default ensemble in int8 alone agreed with fp32 on 97.7 % of the labels; with the 10.8 % of
-close calls computed again, on 99.85 %. The checks measure int8 with its close calls recomputed,
+(:func:`close_calls`): these close calls are where int8 changes labels. On 10,000 fintech reviews
+the default ensemble in int8 alone agreed with fp32 on 97.6 % of the labels; with the 10.1 % of
+close calls computed again, on 99.8 % (bench/bench_predict.py). The checks measure int8 with its close calls recomputed,
 as predictions run. torch loads inside the functions.
 """
 
