@@ -34,6 +34,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -75,7 +76,7 @@ def weights_key(model) -> str:
         h.update(config.to_json_string(use_diff=False).encode())
     for name, tensor in model.state_dict().items():
         h.update(name.encode())
-        h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+        h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy())  # its buffer, not a copy
     return h.hexdigest()[:24]
 
 
@@ -107,8 +108,6 @@ def _export(model, path: Path) -> None:
         names = ["logits", "hidden"] if len(wrapped(ids, mask)) == 2 else ["hidden"]
         axes = {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
                 **{n: {0: "batch"} for n in names}}
-        import warnings
-
         with warnings.catch_warnings():  # the tracer's notes on Python-level checks in transformers
             warnings.simplefilter("ignore")
             torch.onnx.export(wrapped, (ids, mask), str(path), input_names=["input_ids", "attention_mask"],
