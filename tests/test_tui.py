@@ -607,3 +607,46 @@ async def test_r_reranks_when_retrain_every_is_zero(fixture_ws, tiny_bert):
         assert all(ws.store.get(e).priority > 0 for e in ranked)
         assert [a.external_id for a in screen.items[screen.index + 1:screen.index + 1 + len(ranked)]] == ranked
         assert shown in screen.suggestions
+
+
+# --- the footer fits the terminal -------------------------------------------------------------------
+def test_footer_fit_keeps_help_and_the_first_keys():
+    from reviewtui.tui.widgets.footer import fit
+
+    keys = [("1-9", "Label", False), ("l", "Any category", False), ("s", "Skip", False),
+            ("/", "Search", False), ("?", "Help", True), ("e", "Export", False)]
+    # all of it in Textual's style: 11+16+8+10+8+10 = 63, the palette's key 12
+    assert fit(keys, "^p palette", 75) == ([0, 1, 2, 3, 4, 5], False, True, False)
+    # one cell less: the compact style (one cell less a key) keeps everything
+    assert fit(keys, "^p palette", 74) == ([0, 1, 2, 3, 4, 5], True, True, False)
+    # compact without the palette's key: 10+15+7+9+7+9 = 57
+    assert fit(keys, "^p palette", 57) == ([0, 1, 2, 3, 4, 5], True, False, False)
+    # narrower: the first keys that fit, help always, named "All keys" (10+15+7 and 11)
+    assert fit(keys, "^p palette", 43) == ([0, 1, 2, 4], True, False, True)
+    assert fit(keys, "^p palette", 5) == ([4], True, False, True)
+    assert fit([k for k in keys if not k[2]], None, 20) == ([0], True, False, False)
+
+
+@pytest.mark.parametrize("start", ["status", "labeling", "diff", "tuning", "summary", "quality", "discover"])
+async def test_footer_fits_80_columns_and_keeps_help(fixture_ws, start):
+    """At 80 columns every key the footer shows lies inside the line, `?` among them; when keys are
+    left out it says "All keys". Widened to 200 columns, every shown key of the screen is back."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(fixture_ws, start=start)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        keys = list(app.screen.query(FooterKey))
+        assert keys and all(k.region.right <= 80 for k in keys)
+        help_keys = [k for k in keys if k.action == "help"]
+        if start != "tuning":  # the tuning form holds the focus: only its ctrl keys are active
+            assert len(help_keys) == 1
+        narrow = {k.action for k in keys}
+        shown = {b.action for _n, b, _e, _t in app.screen.active_bindings.values() if b.show}
+        if shown - narrow:
+            assert help_keys[0].description == "All keys"
+        await pilot.resize_terminal(200, 24)
+        await settle(app, pilot)
+        wide = {k.action for k in app.screen.query(FooterKey)}
+        assert shown <= wide
+        assert [k.description for k in app.screen.query(FooterKey) if k.action == "help"] in ([], ["Help"])

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker
 
 from reviewtui.tui.messages import WorkspaceChanged
 from reviewtui.tui.screens import SCREENS
+from reviewtui.tui.widgets.footer import FittingFooter
 from reviewtui.tui.widgets.tabs import ScreenTabs
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class WorkspaceScreen(Screen):
         yield ScreenTabs([(s.mode, s.key, s.title) for s in SCREENS], self.MODE,
                          self.app.title_line, self.FUNCTION_KEY_TABS)  # type: ignore[attr-defined]
         yield from self.compose_body()
-        yield Footer()
+        yield FittingFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -36,7 +36,7 @@ from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import Asset
 from reviewtui.tui.messages import QueueLoaded, RerankFinished, SentToReview, SuggestionsReady
 from reviewtui.tui.queues import QUEUE_BINDINGS
-from reviewtui.tui.screens.labeling_loop import LOOP_BINDINGS, LoopControls
+from reviewtui.tui.screens.labeling_loop import FIND_BINDINGS, LOOP_BINDINGS, LoopControls
 from reviewtui.tui.screens.review_queues import ReviewQueueScreen
 
 WORD_RE = re.compile(r"\S+")
@@ -63,11 +63,12 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         Binding("l", "pick_category", "Any category", id="labeling.pick"),
         Binding("s", "skip", "Skip", id="labeling.skip"),
         Binding("u", "undo", "Undo", id="labeling.undo"),
+        *FIND_BINDINGS,
+        Binding("r", "rerank", "Re-rank", id="labeling.rerank"),
+        Binding("t", "strategy", "Strategy", id="labeling.strategy"),
         Binding("R", "send_to_review", "To review", id="labeling.review"),
         Binding("left", "move(-1)", "Prev", id="labeling.prev"),
         Binding("right", "move(1)", "Next", id="labeling.next"),
-        Binding("r", "rerank", "Re-rank", id="labeling.rerank"),
-        Binding("t", "strategy", "Strategy", id="labeling.strategy"),
         Binding("v", "evidence", "Evidence", id="labeling.evidence"),
         Binding("space", "toggle_word", "Select word", show=False, id="labeling.word"),
         Binding("minus", "sentiment('negative')", "Sentiment negative", show=False, key_display="-",

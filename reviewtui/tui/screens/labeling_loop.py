@@ -25,9 +25,12 @@ from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.filter_bar import FilterBar
 from reviewtui.tui.widgets.stop_line import StopLine
 
-LOOP_BINDINGS = [
+# search and filter come right after the label keys: a narrow footer keeps the first keys
+FIND_BINDINGS = [
     Binding("slash", "search", "Search", key_display="/", id="labeling.search"),
     Binding("f", "filter", "Filter", id="labeling.filter"),
+]
+LOOP_BINDINGS = [
     Binding("B", "bulk_label", "Bulk label", id="labeling.bulk"),
     Binding("L", "learning_curves", "Curves", id="labeling.curves"),
 ]

@@ -291,6 +291,11 @@ class SummaryScreen(WorkspaceScreen):
     def running(self) -> bool:
         return self.job is not None and self.job.state in ("starting", "running")
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cancel":
+            return self.running  # x shows in the footer only while a prediction runs
+        return True
+
     def action_predict(self) -> None:
         if self.running:
             self.notify(f"prediction is already running (job {self.job.id}); x cancels it", severity="warning")
@@ -309,6 +314,7 @@ class SummaryScreen(WorkspaceScreen):
         progress.update(total=None, progress=0)
         progress.display = True
         self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id})…")
+        self.refresh_bindings()
 
     def action_cancel(self) -> None:
         if not self.running:
@@ -318,10 +324,12 @@ class SummaryScreen(WorkspaceScreen):
             self.job = self.ws.jobs.cancel(self.job.id)
         except ReviewtuiError as exc:
             self.error(str(exc))
+        self.refresh_bindings()
 
     @on(JobDone)
     def predict_finished(self, message: JobDone) -> None:
         job = self.job = message.job
+        self.refresh_bindings()
         self.query_one("#summary-progress", ProgressBar).display = False
         if job.state != "finished":
             text = say.job_end_sentence(job)
