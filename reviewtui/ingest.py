@@ -443,9 +443,11 @@ def _metadata_json(columns: list[tuple[str, Any]], n: int) -> list[str]:
                     escaped = pc.replace_substring(escaped, char, escape)
             fragment = pc.binary_join_element_wise(name + '"', escaped, '"', "")
             by_python = pc.or_(by_python, pc.fill_null(pc.match_substring_regex(values, OTHER_CONTROL_RE), False))
-        fragments.append(pc.if_else(present, fragment, pa.scalar(None, pa.string())))
-    body = pc.binary_join_element_wise(*fragments, ", ", null_handling="skip")
-    texts = pc.binary_join_element_wise("{", pc.fill_null(body, ""), "}", "").to_pylist()
+        fragments.append(pc.if_else(present, pc.binary_join_element_wise(", ", fragment, ""), ""))
+    # each present value starts with ", ": the join has one too many at its start. (A join of nulls
+    # with null_handling="skip" drops the rows where every value is null, in pyarrow 26: no nulls here.)
+    body = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*fragments, ""), 2)
+    texts = pc.binary_join_element_wise("{", body, "}", "").to_pylist()
     for i in pc.indices_nonzero(by_python).to_pylist():
         row = {key: _meta_value(key, v) for key, col in columns if (v := col[i].as_py())}
         texts[i] = json.dumps(row, ensure_ascii=False)
