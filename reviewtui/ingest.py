@@ -36,18 +36,28 @@ PII_COLUMNS = {"userName": "user_name", "userImage": "user_image"}
 #: (``review_text`` also finds ``reviewText`` and ``Review Text``: see :func:`find_column`)
 TEXT_COLUMNS: tuple[str, ...] = ("content", "text", "review", "review_text", "review_body", "body", "comment",
                                  "comments", "translated_review", "feedback")
-#: Columns that name a review's app (case-insensitive), first found wins.
-APP_COLUMNS: tuple[str, ...] = ("app", "appId", "app_id", "app_name", "appName")
-# metadata key -> candidate column names (case-insensitive), first found wins
+#: Columns that name a review's app (any case and spelling, see :func:`find_column`), first found
+#: wins. Reviews of products, hotels or places group by what they review as app reviews by app.
+APP_COLUMNS: tuple[str, ...] = ("app", "appId", "app_id", "app_name", "product", "product_name", "product_title",
+                                "product_id", "asin", "item", "item_name", "hotel", "hotel_name", "business_name",
+                                "business_id")
+# metadata key -> candidate column names (any case and spelling), first found wins
 META_COLUMNS: dict[str, tuple[str, ...]] = {
-    "score": ("score", "rating", "stars", "star_rating", "overall", "review_rating", "im:rating"),
-    "app_version": ("reviewCreatedVersion", "app_version", "appVersion", "version", "im:version"),
-    "at": ("at", "date", "created_at", "createdDate", "timestamp", "updated"),
+    "score": ("score", "rating", "stars", "star_rating", "overall", "review_rating", "im:rating", "review_score",
+              "review_stars", "rating_value"),
+    "app_version": ("reviewCreatedVersion", "app_version", "version", "im:version"),
+    "at": ("at", "date", "created_at", "createdDate", "timestamp", "updated", "review_date", "reviewed_at",
+           "review_time", "unixReviewTime", "date_created", "posted_at", "published", "submitted_at", "time"),
     "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "helpful_votes", "vote_count"),
     "reply": ("replyContent", "reply"),
     "replied_at": ("repliedAt", "replied_at"),
-    "title": ("title", "review_title", "summary"),
+    "title": ("title", "review_title", "summary", "headline", "review_headline", "review_summary", "subject"),
 }
+#: The metadata a file's column can be named for (``import --stars-col ...``): option -> key.
+COLUMN_OPTIONS: dict[str, str] = {"app": "app", "stars": "score", "date": "at", "version": "app_version",
+                                  "title": "title"}
+#: Metadata keys read as dates (:func:`reviewtui.values.read_dates`).
+DATE_META = ("at", "replied_at")
 MAX_FIELD_CHARS = 100_000
 
 #: Every character Python's ``\s`` matches in text, spelled out: pyarrow's regex engine (RE2) runs a
@@ -110,6 +120,15 @@ class CleaningReport:
     #: the text column found by its name (:data:`TEXT_COLUMNS`), for files no profile recognised and
     #: no --text-col named; None otherwise
     text_column: str | None = None
+    #: metadata key -> the column it was read from (the app's under "app")
+    columns: dict[str, str] = field(default_factory=dict)
+    #: the file's columns that nothing read (user names and images, unless --keep-pii, are left out
+    #: on purpose and not listed)
+    unused_columns: list[str] = field(default_factory=list)
+    #: sentences on star and date values read into another form or left as written
+    readings: list[str] = field(default_factory=list)
+    #: reviews already in the store that got metadata keys they lacked from this file
+    filled: int = 0
 
 
 @dataclass
@@ -178,17 +197,21 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
                  label_col: str | None = None, delimiter: str | None = None, keep_pii: bool = False,
                  cleaning: ImportSettings | None = None, max_field_chars: int = MAX_FIELD_CHARS,
                  sheet: str | None = None, app: str | None = None, default_app: str | None = None,
-                 fill_missing_ids: bool = False) -> ReviewBatch:
+                 fill_missing_ids: bool = False, columns: Mapping[str, str] | None = None,
+                 dayfirst: bool | None = None) -> ReviewBatch:
     """Read and clean one review file of any format :mod:`reviewtui.readers` reads.
 
     ``app`` sets every row's app (over an app column); ``default_app`` is the app of rows that have
     none (a per-app folder's name). ``fill_missing_ids`` takes the ids of rows with an empty id from
-    their text (counted in the report) instead of refusing the file. Raises ReviewtuiError naming
-    the file (and line) on bad input; nothing is written."""
+    their text (counted in the report) instead of refusing the file. ``columns`` names the column of
+    some metadata (keys of :data:`COLUMN_OPTIONS`: app, stars, date, version, title) over the columns
+    found by their names; ``dayfirst`` reads numeric dates day first (see
+    :func:`reviewtui.values.read_dates`). Raises ReviewtuiError naming the file (and line) on bad
+    input; nothing is written."""
     table = read_table(path, delimiter=delimiter, sheet=sheet)
     return clean_table(table, text_col=text_col, id_col=id_col, label_col=label_col, keep_pii=keep_pii,
                        cleaning=cleaning, max_field_chars=max_field_chars, app=app, default_app=default_app,
-                       fill_missing_ids=fill_missing_ids)
+                       fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst)
 
 
 def read_records(records: Sequence[Mapping[str, Any]], source: str, **options: Any) -> ReviewBatch:
@@ -201,14 +224,19 @@ def read_records(records: Sequence[Mapping[str, Any]], source: str, **options: A
 def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None = None,
                 label_col: str | None = None, keep_pii: bool = False, cleaning: ImportSettings | None = None,
                 max_field_chars: int = MAX_FIELD_CHARS, app: str | None = None, default_app: str | None = None,
-                fill_missing_ids: bool = False) -> ReviewBatch:
+                fill_missing_ids: bool = False, columns: Mapping[str, str] | None = None,
+                dayfirst: bool | None = None) -> ReviewBatch:
     """Check and clean the rows of ``table`` (see :func:`read_reviews`)."""
     import pandas as pd
 
     path = table.source
     df = table.frame
-    columns = [str(c) for c in table.header]
-    profile = recognise(columns)
+    header = [str(c) for c in table.header]
+    # a column named by an option is found in any case and spelling, as the columns found by name are
+    text_col, id_col, label_col = (find_column(header, (c,)) or c if c else None for c in (text_col, id_col, label_col))
+    named = _named_columns(path, header, columns or {})
+    profile = recognise(header)
+    columns = header  # type: ignore[assignment]
     tcol = text_col or (profile.text_column(columns) if profile else None) or find_column(columns, TEXT_COLUMNS)
     if tcol is None or tcol not in columns:
         hint = ""
@@ -222,7 +250,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         raise ReviewtuiError(f"{path}: no id column {icol!r}; the columns are: {', '.join(columns)}")
     if label_col is not None and label_col not in columns:
         raise ReviewtuiError(f"{path}: no label column {label_col!r}; the columns are: {', '.join(columns)}")
-    acol = None if app else find_column([c for c in columns if c not in (tcol, icol, label_col)], APP_COLUMNS)
+    acol = None if app else named.get("app") or find_column(
+        [c for c in columns if c not in (tcol, icol, label_col, *named.values())], APP_COLUMNS)
     if df.empty:
         raise ReviewtuiError(f"{path}: the file has a header but no rows")
 
@@ -294,21 +323,26 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         report.dropped["duplicate text"] = int(dup.sum())
         keep &= ~dup
 
-    meta_cols: dict[str, str] = {}
-    lower = {c.lower(): c for c in columns}
+    meta_cols: dict[str, str] = {key: col for key, col in named.items() if key != "app"}
+    taken = {tcol, icol, label_col, acol, *named.values()}
     for key, names in META_COLUMNS.items():
-        for n in names:
-            if n.lower() in lower and lower[n.lower()] not in (tcol, icol, label_col, acol):
-                meta_cols[key] = lower[n.lower()]
-                break
+        if key not in meta_cols:
+            found = find_column([c for c in columns if c not in taken], names)
+            if found is not None:
+                meta_cols[key] = found
+                taken.add(found)
     if keep_pii:
         meta_cols.update({v: k for k, v in PII_COLUMNS.items() if k in columns})
+    report.columns = {**({"app": acol} if acol else {}), **meta_cols}
+    report.unused_columns = [c for c in columns if c not in taken and c not in meta_cols.values()
+                             and c not in PII_COLUMNS]
 
     import pyarrow as pa
     import pyarrow.compute as pc
 
     kept = df.index[keep]
-    meta = [(key, _arrow_strings(df[col].loc[kept])) for key, col in meta_cols.items()]
+    meta = [(key, _read_values(key, col, _arrow_strings(df[col].loc[kept]), dayfirst, report))
+            for key, col in meta_cols.items()]
     if app or acol or default_app:
         if app:
             apps = pa.array([app] * len(kept), pa.string())
@@ -324,6 +358,54 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     report.kept = len(kept)
     return ReviewBatch(path, table.sha256, ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),
                        metadata, [lab if lab else None for lab in labels], report)
+
+
+def _named_columns(path: Path, header: list[str], columns: Mapping[str, str]) -> dict[str, str]:
+    """{metadata key: column} of the columns named by options (``{"stars": "Rating"}``), each found
+    in any case and spelling. Raises ReviewtuiError for a column the file does not have."""
+    out: dict[str, str] = {}
+    for option, name in columns.items():
+        if not name:
+            continue
+        if option not in COLUMN_OPTIONS:
+            raise ValueError(f"no column option {option!r}; the options are {', '.join(COLUMN_OPTIONS)}")
+        found = find_column(header, (name,))
+        if found is None:
+            raise ReviewtuiError(f"{path}: no {option} column {name!r} (--{option}-col); the columns are: "
+                                 f"{', '.join(header)}")
+        out[COLUMN_OPTIONS[option]] = found
+    return out
+
+
+def _read_values(key: str, column: str, values, dayfirst: bool | None, report: CleaningReport):
+    """A metadata column's values as the store keeps them: stars read by
+    :func:`reviewtui.values.read_star_values`, dates by :func:`reviewtui.values.read_dates` (ISO
+    dates, most files' and every Google Play export's, pass untouched without a look at each);
+    what could not be read is said in ``report.readings``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from reviewtui.values import ISO_DATE_RE, read_dates, read_star_values
+
+    if key == "score":
+        encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(values))
+        distinct = [v for v in encoded.dictionary.to_pylist() if v]
+        mapping, reading = read_star_values(distinct, column)
+        report.readings += reading.sentences("star")
+        if all(str(mapping[v]) == v for v in distinct):
+            return values
+        new = [None if not v else str(mapping[v]) for v in encoded.dictionary.to_pylist()]
+        return pa.array(new, pa.string()).take(encoded.indices)
+    if key in DATE_META:
+        trimmed = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
+        todo = pc.and_(pc.invert(pc.match_substring_regex(trimmed, ISO_DATE_RE)), pc.not_equal(trimmed, ""))
+        if not pc.any(todo).as_py():
+            return values
+        raw = pc.filter(trimmed, todo)
+        mapping, reading = read_dates(pc.unique(raw).to_pylist(), column, dayfirst)
+        report.readings += reading.sentences("date")
+        return pc.replace_with_mask(values, todo, pa.array([mapping[v] for v in raw.to_pylist()], pa.string()))
+    return values
 
 
 #: Below this many rows the cleaning runs in one piece; above it, in one piece per core (at most

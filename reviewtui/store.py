@@ -639,6 +639,22 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
+    def fill_metadata(self, records: AssetColumns) -> int:
+        """Assets already in the store get the metadata keys they lack from ``records``: a
+        re-import that reads a column the first import did not (the app, the dates) fills it in.
+        Values already stored are kept and texts are not touched, so a rerun changes nothing.
+        Returns how many assets gained keys."""
+        at = utc_now()
+        rows = ((meta, at, ext) for ext, meta in zip(records.external_ids, records.metadata_json)
+                if meta and meta != "{}")
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "UPDATE assets SET metadata = json_patch(?1, metadata), updated_at = ?2 WHERE external_id = ?3 "
+                "AND EXISTS (SELECT 1 FROM json_each(?1) AS j "
+                "WHERE json_type(assets.metadata, '$.\"' || j.key || '\"') IS NULL)", rows)
+            return db.total_changes - before
+
     def _insert_assets(self, db: sqlite3.Connection, rows: Iterable[tuple]) -> int:
         """Insert asset rows (ids already present are ignored) and count the new ones, which are
         all TODO, not skipped and unlabeled, in ``asset_counts``. Returns how many were new."""

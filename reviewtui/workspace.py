@@ -18,7 +18,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, dumps_toml
@@ -284,15 +284,19 @@ class Workspace:
                        id_col: str | None = None, label_col: str | None = None, delimiter: str | None = None,
                        keep_pii: bool = False, sheet: str | None = None, app: str | None = None,
                        fill_missing_ids: bool = False, add_categories: bool = False,
+                       columns: Mapping[str, str] | None = None, dayfirst: bool | None = None,
                        on_event: EventSink | None = None) -> ImportResult:
         """Read, clean and add reviews from files of any format ``reviewtui.readers`` reads; a folder
         gives its review files and those of its subfolders (the app: the folder's name, see
         ``ingest.expand_inputs``). ``app`` sets every review's app; ``sheet`` picks an Excel sheet;
-        ``fill_missing_ids`` takes the ids of rows with an empty id from their text. With
+        ``fill_missing_ids`` takes the ids of rows with an empty id from their text; ``columns``
+        names the columns of the app, stars, date, version or title (``{"stars": "Rating"}``) and
+        ``dayfirst`` reads numeric dates day first. With
         ``label_col``, labels outside the taxonomy are listed with their counts and refused, unless
         ``add_categories``: then they become categories in the same transaction as the import.
         All files are read and checked first, then added in one transaction: a bad file adds
-        nothing. Re-importing adds nothing new."""
+        nothing. Re-importing adds nothing new, except the metadata reviews already stored lack (a
+        column the earlier import did not read: ``store.fill_metadata``)."""
         from reviewtui.categories import add_unknown, apply_change, unknown_labels, unknown_labels_error
         from reviewtui.ingest import expand_inputs, read_reviews
 
@@ -310,7 +314,7 @@ class Workspace:
             batches.append(read_reviews(f.path, text_col=text_col, id_col=id_col, label_col=label_col,
                                         delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
                                         app=app.strip() if app else None, default_app=f.app,
-                                        fill_missing_ids=fill_missing_ids))
+                                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst))
         emit(on_event, Progress("read", len(inputs), len(inputs)))
         taxonomy, change, added_keys = self.taxonomy, None, []
         if label_col:
@@ -333,6 +337,9 @@ class Workspace:
         with self.store.transaction():
             results = self.store.import_batches([
                 (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
+            for b, (_added, existing) in zip(batches, results):
+                if existing:  # reviews imported before: the metadata they lack (a column read now)
+                    b.report.filled = self.store.fill_metadata(b.assets())
             if label_rows:
                 self.store.add_labels(label_rows)
             if change is not None:  # last: a failed save of reviewtui.toml undoes the import too

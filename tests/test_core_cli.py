@@ -499,3 +499,46 @@ def test_the_program_ends_with_its_code_its_output_and_its_exit_handlers(tmp_pat
     assert marker.with_suffix(".teardown").exists() == (thread == "thread")  # no quick end while it ran
     # the store was closed: its write-ahead log is checkpointed into the database file and removed
     assert not (ws / "reviewtui.db-wal").exists()
+
+
+def test_reimport_reading_more_columns_fills_the_metadata_reviews_lack(ws, tmp_path, capsys):
+    """A first import that read only the text; a second that names the product and the European
+    dates: the stored reviews get their app and date, keep their label and text, and a third run
+    changes nothing."""
+    f = write_csv(tmp_path / "shop.csv", ["ref", "opinion", "made_by", "posted", "mark"],
+                  [["A1", "Parcel came late", "Lamp", "01/03/2025", "2"], ["A2", "Bright lamp", "Lamp", "02/03/2025", "5"]])
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--id-col", "ref", "--text-col", "opinion")
+    assert code == 0 and "Not read: 'made_by', 'posted', 'mark'" in out
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    label = w.taxonomy.keys[0]
+    w.label("A1", label)
+    w.close()
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--id-col", "REF", "--text-col", "Opinion",
+                       "--app-col", "made_by", "--date-col", "posted", "--stars-col", "mark", "--dayfirst")
+    assert code == 0
+    assert "Read the app from 'made_by', stars from 'mark', dates from 'posted'." in out
+    assert "2 reviews imported before got the metadata they lacked" in out and "0 new reviews" in out
+    w = Workspace.open(ws)
+    a1 = w.store.get("A1")
+    assert a1.metadata == {"app": "Lamp", "score": 2, "at": "2025-03-01"} and a1.text == "parcel came late"
+    assert a1.label == label
+    w.close()
+
+    def assets() -> list:
+        import sqlite3
+
+        db = sqlite3.connect(ws / "reviewtui.db")
+        try:
+            return db.execute("SELECT * FROM assets ORDER BY id").fetchall()
+        finally:
+            db.close()
+
+    before = assets()
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--id-col", "ref", "--text-col", "opinion",
+                       "--app-col", "made_by", "--date-col", "posted", "--stars-col", "mark", "--dayfirst")
+    assert code == 0 and "got the metadata" not in out
+    assert assets() == before
+    code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "opinion", "--date-col", "when")
+    assert code == 2 and "no date column 'when' (--date-col); the columns are: ref, opinion" in err

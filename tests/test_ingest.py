@@ -81,3 +81,82 @@ def test_cleaning_in_parts_gives_what_one_piece_gives(tmp_path, monkeypatch):
             assert split.external_ids == whole.external_ids and split.texts == whole.texts
             assert split.metadata.json == whole.metadata.json and split.report == whole.report
     assert any("\\t" in m for m in whole.metadata.json) and whole.report.changed["remove html"] > 0
+
+
+def test_a_row_whose_metadata_is_all_empty_is_kept(tmp_path):
+    """A blank rating in a file whose only metadata is the rating, and JSON Lines rows with a null or
+    missing rating: the rows are kept with no stars (the metadata's JSON was joined short of them)."""
+    csv_path = write_csv(tmp_path / "r.csv", ["review_id", "review_body", "star_rating"],
+                         [["S1", "fine jacket", "4"], ["S2", "broken zipper", ""], ["S3", "ok", "5"]])
+    batch = read_reviews(csv_path)
+    assert batch.external_ids == ["S1", "S2", "S3"]
+    assert list(batch.metadata) == [{"score": 4}, {}, {"score": 5}]
+    lines = tmp_path / "r.jsonl"
+    lines.write_text('{"id": "J1", "text": "a", "rating": 3}\n{"id": "J2", "text": "b", "rating": null}\n'
+                     '{"id": "J3", "text": "c"}\n', encoding="utf-8")
+    assert list(read_reviews(lines).metadata) == [{"score": 3}, {}, {}]
+
+
+def test_star_values_in_the_forms_files_write_them():
+    from reviewtui.values import read_stars
+
+    forms = {"4": 4, "4.0": 4, " 4 stars ": 4, "1 star": 1, "5/5": 5, "4,0": 4, "4,5": 5, "2.5": 3, "8/10": 4,
+             "3 out of 5": 3, "★★★★☆": 4, "★☆☆☆☆": 1, "0": 0, "7": 7, "great": None, "": None, "6/5": None}
+    assert {v: read_stars(v) for v in forms} == forms
+
+
+def test_import_reads_stars_and_dates_and_says_what_it_could_not(tmp_path):
+    path = write_csv(tmp_path / "eu.csv", ["review_id", "review_body", "star_rating", "review_date"], [
+        ["E1", "parcel arrived late", "2 stars", "01/03/2025"],
+        ["E2", "zipper broke", "1,0", "15/03/2025"],
+        ["E3", "love it", "★★★★★", "2025-03-20"],
+        ["E4", "fits well", "4/5", "Mar 5, 2025"],
+        ["E5", "meh", "great", "yesterday"],
+        ["E6", "ok", "7", "1741176000"]])
+    batch = read_reviews(path)
+    assert [m.get("score") for m in batch.metadata] == [2, 1, 5, 4, "great", 7]
+    # 15/03 settles the column's order: day first; the ISO date is kept as it is
+    assert [m.get("at") for m in batch.metadata] == ["2025-03-01", "2025-03-15", "2025-03-20", "2025-03-05",
+                                                     "yesterday", "2025-03-05 12:00:00"]
+    r = batch.report
+    assert r.columns == {"score": "star_rating", "at": "review_date"} and r.unused_columns == []
+    assert r.readings == [
+        "1 star value in column 'star_rating' could not be read and was stored as written ('great')",
+        "1 star value in column 'star_rating' lies outside 1-5 ('7'): the star counts leave it out",
+        "1 date value in column 'review_date' could not be read and was stored as written ('yesterday')"]
+
+
+def test_numeric_dates_nothing_settles_are_read_month_first_unless_dayfirst(tmp_path):
+    path = write_csv(tmp_path / "us.csv", ["id", "text", "date"], [["1", "a", "01/03/2025"], ["2", "b", "02/04/25"]])
+    batch = read_reviews(path)
+    assert [m["at"] for m in batch.metadata] == ["2025-01-03", "2025-02-04"]
+    assert batch.report.readings == ["dates in column 'date' such as '01/03/2025' were read month first; "
+                                     "import with --dayfirst if the day comes first"]
+    day_first = read_reviews(path, dayfirst=True)
+    assert [m["at"] for m in day_first.metadata] == ["2025-03-01", "2025-04-02"] and not day_first.report.readings
+    dots = write_csv(tmp_path / "de.csv", ["id", "text", "date"], [["1", "a", "01.03.2025"]])
+    assert read_reviews(dots).metadata[0]["at"] == "2025-03-01"  # dotted dates are day first
+
+
+def test_product_review_columns_are_read_and_the_rest_named(tmp_path):
+    """Amazon's review TSV: the product as the app, its headline, date and votes; what is not read
+    is listed; options name other columns, in any case."""
+    header = ["marketplace", "customer_id", "review_id", "product_id", "product_parent", "product_title",
+              "product_category", "star_rating", "helpful_votes", "total_votes", "vine", "verified_purchase",
+              "review_headline", "review_body", "review_date"]
+    path = write_csv(tmp_path / "amazon.tsv", header, [
+        ["US", "123", "RX1", "B001", "9", "Lumen Desk Lamp", "Home", "5", "3", "4", "N", "Y", "Bright!",
+         "Very bright lamp", "2015-08-31"]], delimiter="\t")
+    batch = read_reviews(path)
+    assert batch.metadata[0] == {"score": 5, "at": "2015-08-31", "thumbs_up": 3, "title": "Bright!",
+                                 "app": "Lumen Desk Lamp"}
+    assert batch.report.columns == {"app": "product_title", "score": "star_rating", "at": "review_date",
+                                    "thumbs_up": "helpful_votes", "title": "review_headline"}
+    assert batch.report.unused_columns == ["marketplace", "customer_id", "product_id", "product_parent",
+                                           "product_category", "total_votes", "vine", "verified_purchase"]
+    named = read_reviews(path, columns={"app": "Product_Category", "title": "MARKETPLACE"}, text_col="Review Body")
+    assert named.metadata[0]["app"] == "Home" and named.metadata[0]["title"] == "US"
+    assert "product_title" in named.report.unused_columns
+    with pytest.raises(ReviewtuiError) as err:
+        read_reviews(path, columns={"date": "posted"})
+    assert str(err.value).startswith(f"{path}: no date column 'posted' (--date-col); the columns are: marketplace")

@@ -96,6 +96,17 @@ def add_workspace_commands(commands: Commands) -> None:
                    "review, review_text, review_body, body, comment, ... in any case and spelling)")
     s.add_argument("--id-col", help="id column (default: reviewId; ids from the text when absent)")
     s.add_argument("--label-col", help="record labels from this column (source import)")
+    for option, what in (("app", "the app or product reviewed (default: app, appId, product, item, hotel, ...)"),
+                         ("stars", "the star rating: 4, 4.0, 4,5, 4 stars, 5/5, 8/10, ★★★★☆ (default: score, "
+                                   "rating, stars, star_rating, overall, ...)"),
+                         ("date", "the review's date, read into ISO 8601 (default: at, date, created_at, "
+                                  "review_date, timestamp, ...)"),
+                         ("version", "the app version (default: reviewCreatedVersion, app_version, version)"),
+                         ("title", "the review's title (default: title, summary, headline, ...)")):
+        s.add_argument(f"--{option}-col", metavar="COLUMN", help=f"column of {what}")
+    s.add_argument("--dayfirst", action="store_true", default=None,
+                   help="read numeric dates such as 01/03/2025 day first (default: as the column shows, else month "
+                        "first)")
     s.add_argument("--delimiter", help="field delimiter (default: detected from the header)")
     s.add_argument("--keep-pii", action="store_true", help="keep userName/userImage")
     s.add_argument("--json", action="store_true")

@@ -21,6 +21,11 @@ def file_labels(reports: Sequence[Any], with_app: bool = False) -> list[str]:
             for n, r in zip(names, reports)]
 
 
+#: The import notes' words for the metadata read from a file's columns.
+COLUMN_WORDS = {"app": "the app", "score": "stars", "at": "dates", "app_version": "versions", "title": "titles",
+                "thumbs_up": "thumbs-up counts", "reply": "replies", "replied_at": "reply dates",
+                "user_name": "user names", "user_image": "user images"}
+
 #: The import report's short words for why rows were dropped.
 DROPPED = {"missing text": "no text", "empty after cleaning": "empty", "duplicate text": "duplicate"}
 
@@ -64,6 +69,19 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
               + "; --text-col names another." for col, names in found.items()]
     lines += [f"{name}: {r.ids_from_text:,} rows had an empty id; their ids were taken from their text "
               "(--fill-missing-ids)" for name, r in zip(labels, result.reports) if r.ids_from_text]
+    many = len(result.reports) > 1
+    for name, r in zip(labels, result.reports):
+        where = f"{name}: " if many else ""
+        if not r.profile and r.columns:
+            lines.append(where + "Read " + ", ".join(f"{COLUMN_WORDS.get(k, k)} from {c!r}" for k, c in r.columns.items())
+                         + ".")
+        if r.unused_columns:
+            lines.append(where + f"Not read: {', '.join(map(repr, r.unused_columns))} (--app-col, --stars-col, "
+                         "--date-col, --version-col and --title-col name the columns to read).")
+        lines += [where + sentence[0].upper() + sentence[1:] + "." for sentence in r.readings]
+        if r.filled:
+            lines.append(where + f"{r.filled:,} review{'s' if r.filled != 1 else ''} imported before got the "
+                         "metadata they lacked (their stored values and texts are kept).")
     if result.added_categories:
         lines.append(f"Added categories from the labels: {', '.join(result.added_categories)} "
                      "(reviewtui categories lists them)")

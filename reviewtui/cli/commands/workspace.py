@@ -32,7 +32,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         result = ws.import_reviews(args.files, text_col=args.text_col, id_col=args.id_col, label_col=args.label_col,
                                    delimiter=args.delimiter, keep_pii=args.keep_pii, sheet=args.sheet, app=args.app,
                                    fill_missing_ids=args.fill_missing_ids, add_categories=args.add_categories,
-                                   on_event=sink)
+                                   columns={k: getattr(args, f"{k}_col") for k in ("app", "stars", "date", "version",
+                                                                                  "title")},
+                                   dayfirst=args.dayfirst, on_event=sink)
     if args.json:
         render.print_json([r.__dict__ for r in result.reports])
         return 0
