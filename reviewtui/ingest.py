@@ -198,7 +198,7 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
                  cleaning: ImportSettings | None = None, max_field_chars: int = MAX_FIELD_CHARS,
                  sheet: str | None = None, app: str | None = None, default_app: str | None = None,
                  fill_missing_ids: bool = False, columns: Mapping[str, str] | None = None,
-                 dayfirst: bool | None = None) -> ReviewBatch:
+                 dayfirst: bool | None = None, encoding: str | None = None) -> ReviewBatch:
     """Read and clean one review file of any format :mod:`reviewtui.readers` reads.
 
     ``app`` sets every row's app (over an app column); ``default_app`` is the app of rows that have
@@ -206,9 +206,10 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
     their text (counted in the report) instead of refusing the file. ``columns`` names the column of
     some metadata (keys of :data:`COLUMN_OPTIONS`: app, stars, date, version, title) over the columns
     found by their names; ``dayfirst`` reads numeric dates day first (see
-    :func:`reviewtui.values.read_dates`). Raises ReviewtuiError naming the file (and line) on bad
+    :func:`reviewtui.values.read_dates`); ``encoding`` decodes a text file so (see
+    :func:`reviewtui.readers.read_table`). Raises ReviewtuiError naming the file (and line) on bad
     input; nothing is written."""
-    table = read_table(path, delimiter=delimiter, sheet=sheet)
+    table = read_table(path, delimiter=delimiter, sheet=sheet, encoding=encoding)
     return clean_table(table, text_col=text_col, id_col=id_col, label_col=label_col, keep_pii=keep_pii,
                        cleaning=cleaning, max_field_chars=max_field_chars, app=app, default_app=default_app,
                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst)

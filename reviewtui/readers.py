@@ -142,15 +142,27 @@ def detect_format(path: Path, head: bytes) -> str:
     return ext or "text"
 
 
-def _decode(path: Path, raw: bytes) -> tuple[str, str]:
-    """(text, encoding name) of a text file; raises ReviewtuiError for binary or undecodable bytes."""
+def _decode(path: Path, raw: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """(text, encoding name) of a text file; raises ReviewtuiError for binary or undecodable bytes.
+    ``encoding`` (a Python codec name: cp1252, latin-1, ...) decodes it so, a UTF-8 byte-order mark
+    at its start aside."""
+    if encoding is not None:
+        body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+        try:
+            return body.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            line = body[:exc.start].count(b"\n") + 1
+            raise ReviewtuiError(f"{path}: line {line}: bytes that are not {encoding} "
+                                 f"({body[exc.start:exc.start + 4]!r}); check --encoding") from exc
     for bom, codec, name in _BOMS:
         if raw.startswith(bom):
             try:
                 return raw.decode(codec), name
             except UnicodeDecodeError as exc:
+                hint = ("import with --encoding cp1252 if the file comes from Excel on Windows (--encoding names "
+                        "any other), or re-save it as UTF-8" if codec == "utf-8-sig" else "re-save the file as UTF-8")
                 raise ReviewtuiError(f"{path}: starts with a {name} byte-order mark but byte {exc.start} is not "
-                                     f"{name}; re-save the file as UTF-8") from exc
+                                     f"{name}; {hint}") from exc
     head = raw[:8192]
     if b"\x00" in head:
         even, odd = head[0::2], head[1::2]
@@ -172,15 +184,18 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
         line = raw[:exc.start].count(b"\n") + 1
         raise ReviewtuiError(
             f"{path}: line {line}: bytes that are not UTF-8 ({raw[exc.start:exc.start + 4]!r}); "
-            "re-save the file as UTF-8 (or as \"Unicode text\", UTF-16)") from exc
+            "import with --encoding cp1252 if the file comes from Excel on Windows (--encoding names any "
+            "other), or re-save it as UTF-8") from exc
 
 
 # --- readers -------------------------------------------------------------------------------------
-def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | None = None) -> Table:
+def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | None = None,
+               encoding: str | None = None) -> Table:
     """Read one review file of any supported format (see the module docstring) into a :class:`Table`.
 
     ``delimiter`` forces the delimiter of a CSV/TSV file; ``sheet`` names the Excel sheet (default:
-    the first). Raises ReviewtuiError naming the file (and line, item or sheet) on bad input: a
+    the first); ``encoding`` the text encoding of a CSV, TSV or JSON file (default: UTF-8 or UTF-16,
+    told by a byte-order mark or the bytes). Raises ReviewtuiError naming the file (and line, item or sheet) on bad input: a
     missing file, a folder, an empty file, binary or undecodable bytes, malformed JSON, an unknown
     sheet, a file with a header but no rows."""
     path = Path(path)
@@ -189,6 +204,14 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
         if len(delimiter) != 1:
             raise ReviewtuiError(f"{path}: the delimiter must be one character (for example , ; | or \\t), "
                                  f"not {delimiter!r}; fix --delimiter")
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise ReviewtuiError(f"unknown encoding {encoding!r} (--encoding): give a name such as utf-8, cp1252 "
+                                 "or latin-1") from None
+        if encoding in ("utf-8", "utf-8-sig"):
+            encoding = None  # what the default reads, and the fast path for big files
     if not path.exists():
         raise ReviewtuiError(f"{path}: no such file")
     if path.is_dir():
@@ -204,10 +227,12 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
         table = _read_xlsx(path, raw, sheet)
     elif fmt == "parquet":
         table = _read_parquet(path, raw)
-    elif isinstance(fast := _read_big_utf8_delimited(path, raw, fmt, delimiter), Table):
+    elif encoding is None and isinstance(fast := _read_big_utf8_delimited(path, raw, fmt, delimiter), Table):
         table = fast
     else:
-        text, encoding = _decode(path, raw)
+        if encoding is not None:
+            fast = None
+        text, encoding = _decode(path, raw, encoding)
         if text.startswith("\ufeff"):
             text = text[1:]
         first = text.lstrip()[:1]

@@ -285,13 +285,13 @@ class Workspace:
                        keep_pii: bool = False, sheet: str | None = None, app: str | None = None,
                        fill_missing_ids: bool = False, add_categories: bool = False,
                        columns: Mapping[str, str] | None = None, dayfirst: bool | None = None,
-                       on_event: EventSink | None = None) -> ImportResult:
+                       encoding: str | None = None, on_event: EventSink | None = None) -> ImportResult:
         """Read, clean and add reviews from files of any format ``reviewtui.readers`` reads; a folder
         gives its review files and those of its subfolders (the app: the folder's name, see
         ``ingest.expand_inputs``). ``app`` sets every review's app; ``sheet`` picks an Excel sheet;
         ``fill_missing_ids`` takes the ids of rows with an empty id from their text; ``columns``
         names the columns of the app, stars, date, version or title (``{"stars": "Rating"}``) and
-        ``dayfirst`` reads numeric dates day first. With
+        ``dayfirst`` reads numeric dates day first; ``encoding`` decodes text files so (cp1252...). With
         ``label_col``, labels outside the taxonomy are listed with their counts and refused, unless
         ``add_categories``: then they become categories in the same transaction as the import.
         All files are read and checked first, then added in one transaction: a bad file adds
@@ -314,7 +314,8 @@ class Workspace:
             batches.append(read_reviews(f.path, text_col=text_col, id_col=id_col, label_col=label_col,
                                         delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
                                         app=app.strip() if app else None, default_app=f.app,
-                                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst))
+                                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
+                                        encoding=encoding))
         emit(on_event, Progress("read", len(inputs), len(inputs)))
         taxonomy, change, added_keys = self.taxonomy, None, []
         if label_col:

@@ -542,3 +542,20 @@ def test_reimport_reading_more_columns_fills_the_metadata_reviews_lack(ws, tmp_p
     assert assets() == before
     code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "opinion", "--date-col", "when")
     assert code == 2 and "no date column 'when' (--date-col); the columns are: ref, opinion" in err
+
+
+def test_a_windows_1252_file_is_read_with_encoding(ws, tmp_path, capsys):
+    """Excel's "CSV" on Windows in Western Europe: cp1252 bytes and semicolons (with a UTF-8 mark
+    before them, as some tools write). Refused with the option to use, then read with it."""
+    f = tmp_path / "excel.csv"
+    f.write_bytes(b"\xef\xbb\xbf" + "id;avis;note\n1;Très déçu, colis abîmé;1\n2;Parfait €;5\n".encode("cp1252"))
+    code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "avis")
+    assert code == 2 and "import with --encoding cp1252" in err
+    code, out, err = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "avis", "--encoding", "cp1252")
+    assert code == 0, err
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    assert w.store.get("1").text == "très déçu, colis abîmé" and w.store.get("2").text == "parfait €"
+    code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--encoding", "klingon")
+    assert code == 2 and "unknown encoding 'klingon' (--encoding)" in err

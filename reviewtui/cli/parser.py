@@ -108,6 +108,8 @@ def add_workspace_commands(commands: Commands) -> None:
                    help="read numeric dates such as 01/03/2025 day first (default: as the column shows, else month "
                         "first)")
     s.add_argument("--delimiter", help="field delimiter (default: detected from the header)")
+    s.add_argument("--encoding", help="text encoding of CSV, TSV and JSON files, e.g. cp1252 for Excel's CSV on "
+                   "Windows (default: UTF-8, or UTF-16 told by its bytes)")
     s.add_argument("--keep-pii", action="store_true", help="keep userName/userImage")
     s.add_argument("--json", action="store_true")
 

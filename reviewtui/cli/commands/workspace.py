@@ -34,7 +34,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                                    fill_missing_ids=args.fill_missing_ids, add_categories=args.add_categories,
                                    columns={k: getattr(args, f"{k}_col") for k in ("app", "stars", "date", "version",
                                                                                   "title")},
-                                   dayfirst=args.dayfirst, on_event=sink)
+                                   dayfirst=args.dayfirst, encoding=args.encoding, on_event=sink)
     if args.json:
         render.print_json([r.__dict__ for r in result.reports])
         return 0
