@@ -97,8 +97,10 @@ class Taxonomy:
         return self._by_key[key]
 
     def resolve(self, label: str) -> str | None:
-        """The key for a key or a name written any case; None when unknown."""
-        return self._lookup.get(str(label).strip().casefold())
+        """The key for a key or a name written any case, or spelled with other spaces and signs
+        (``Sizing / Fit`` for ``Sizing/fit``: the same key); None when unknown."""
+        text = str(label).strip()
+        return self._lookup.get(text.casefold()) or (self._lookup.get(category_key(text).casefold()) if text else None)
 
     def require(self, label: str, where: str = "") -> str:
         """Like :meth:`resolve` but raises :class:`ReviewtuiError` naming the known keys."""

@@ -165,3 +165,15 @@ def test_import_labels_outside_the_taxonomy_are_listed_with_counts():
     added = add_unknown(taxonomy.to_list(), unknown)
     assert Taxonomy.from_list(added.items).keys == ["BUG_REPORT", "FEATURE_REQUEST", "REQUIREMENT", "RATING"]
     assert unknown_labels(labels, Taxonomy.from_list(added.items)) == []
+
+
+def test_a_label_spelled_with_other_spaces_and_signs_resolves_to_its_category():
+    """What a team's label column holds for "Sizing/fit" and "Price/value": the same key, so the same
+    category, in an import's --label-col as in `label`."""
+    tax = Taxonomy.from_list([{"key": "SIZING_FIT", "name": "Sizing/fit"}, {"key": "PRICE_VALUE", "name": "Price/value"},
+                              {"key": "OTHER", "name": "Other", "train": False}], where="test")
+    for spelling in ("Sizing / Fit", "sizing-fit", " SIZING_FIT ", "Sizing/fit"):
+        assert tax.resolve(spelling) == "SIZING_FIT"
+    assert tax.resolve("Price value") == "PRICE_VALUE"
+    assert tax.resolve("Sizing") is None and tax.resolve("") is None and tax.resolve("  ") is None
+    assert [u.key for u in unknown_labels(["Sizing / Fit", "price-value", "Shipping"], tax)] == ["SHIPPING"]
