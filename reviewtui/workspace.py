@@ -49,6 +49,11 @@ EMBED_CHUNK = 256  # reviews embedded at a time in the background after a refit
 
 
 def default_author() -> str:
+    """Who labels: ``REVIEWTUI_AUTHOR`` (or ``--author``), else the login name (every labeler of a
+    shared account would be the same)."""
+    named = os.environ.get("REVIEWTUI_AUTHOR", "").strip()
+    if named:
+        return named
     try:
         return getpass.getuser() or "local"
     except Exception:  # no passwd entry in some containers

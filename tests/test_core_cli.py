@@ -559,3 +559,23 @@ def test_a_windows_1252_file_is_read_with_encoding(ws, tmp_path, capsys):
     assert w.store.get("1").text == "très déçu, colis abîmé" and w.store.get("2").text == "parfait €"
     code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--encoding", "klingon")
     assert code == 2 and "unknown encoding 'klingon' (--encoding)" in err
+
+
+def test_labels_are_recorded_for_author_or_reviewtui_author(ws, play_csv, capsys, monkeypatch):
+    """On a shared account every labeler has the same login: --author, else REVIEWTUI_AUTHOR, names
+    who gave each label, and undo takes back that author's latest."""
+    assert run(capsys, "-w", str(ws), "import", str(play_csv))[0] == 0
+    from reviewtui.workspace import Workspace
+
+    key = Workspace.open(ws).taxonomy.keys[0]
+    monkeypatch.setenv("REVIEWTUI_AUTHOR", "ana")
+    assert run(capsys, "-w", str(ws), "label", "r1", key)[0] == 0
+    assert run(capsys, "-w", str(ws), "label", "r2", key, "--author", "Ben ")[0] == 0
+    assert run(capsys, "--author", "chloe", "-w", str(ws), "label", "r3", key)[0] == 0
+    history = Workspace.open(ws).store.label_history()
+    assert [(e.external_id, e.author) for e in history if e.kind == "label"] == [("r1", "ana"), ("r2", "Ben"),
+                                                                                ("r3", "chloe")]
+    assert run(capsys, "-w", str(ws), "undo", "--author", "Ben")[0] == 0
+    assert Workspace.open(ws).store.get("r2").label is None and Workspace.open(ws).store.get("r1").label == key
+    code, _, err = run(capsys, "-w", str(ws), "label", "r2", key, "--author", " ")
+    assert code == 2 and "--author needs a name" in err

@@ -19,6 +19,7 @@ from reviewtui.settings import ActiveLearningSettings, KiliSettings
 
 Handler = Callable[[argparse.Namespace], int]
 WORKSPACE_HELP = "workspace folder (default: the current folder or one above it)"
+AUTHOR_HELP = "who the labels, skips and reviews are recorded for (default: $REVIEWTUI_AUTHOR, else the login name)"
 STRATEGIES: tuple[str, ...] = next(f.metadata["choices"] for f in fields(ActiveLearningSettings)
                                    if f.name == "strategy")
 
@@ -28,6 +29,7 @@ def workspace_option() -> argparse.ArgumentParser:
     top-level option still counts)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("-w", "--workspace", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
+    parent.add_argument("--author", default=argparse.SUPPRESS, help=AUTHOR_HELP)
     return parent
 
 
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="reviewtui", description="Label, version, train and analyse app reviews.")
     p.add_argument("--version", action="version", version=f"reviewtui {__version__}")
     p.add_argument("-w", "--workspace", help=WORKSPACE_HELP)
+    p.add_argument("--author", help=AUTHOR_HELP)
     commands = Commands(p.add_subparsers(dest="command", metavar="COMMAND"), workspace_option())
     add_workspace_commands(commands)
     add_modeling_commands(commands)

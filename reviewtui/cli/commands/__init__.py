@@ -16,9 +16,16 @@ if TYPE_CHECKING:
 
 def open_workspace(args: argparse.Namespace) -> "Workspace":
     """The workspace of ``--workspace`` (default: the current folder or one above it)."""
+    from reviewtui.errors import ReviewtuiError
     from reviewtui.workspace import Workspace
 
-    return Workspace.open(args.workspace)
+    author = getattr(args, "author", None)
+    if author is not None and not author.strip():
+        raise ReviewtuiError("--author needs a name")
+    ws = Workspace.open(args.workspace)
+    if author:
+        ws.author = author.strip()
+    return ws
 
 
 def version_name(value: str | None) -> str | None:
