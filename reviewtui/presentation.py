@@ -146,6 +146,15 @@ def undo_sentence(event: "LabelEvent | None") -> str:
     return f"Undid {event.kind} {event.category or event.note or ''} on {event.external_id}."
 
 
+def undo_bulk_sentence(events: "Sequence[LabelEvent]") -> str:
+    """What ``undo --bulk`` says: how many labels of which category it took back."""
+    if not events:
+        return ("Your latest change is not a bulk label: nothing was undone (`reviewtui undo` takes back "
+                "your latest label).")
+    categories = sorted({e.category or "" for e in events})
+    return f"Undid the bulk label of {len(events):,} review{'s' if len(events) != 1 else ''} as {', '.join(categories)}."
+
+
 # --- diffs ---------------------------------------------------------------------------------------
 def diff_headline(d: "VersionDiff") -> str:
     """``dataset-1 → dataset-2: 4 added, 0 removed, 2 relabeled, 2 status changed``."""
@@ -579,10 +588,12 @@ def filter_header(description: str, total: int | None) -> str:
     return f"filter: {description} · {total:,} review{'s' if total != 1 else ''}"
 
 
-def bulk_question(count: int, description: str, category: str) -> str:
-    """The confirmation of a bulk label, naming the count."""
+def bulk_question(count: int, description: str, category: str, in_app: bool = False) -> str:
+    """The confirmation of a bulk label, naming the count (and the keys that undo it, ``in_app``)."""
+    undo = "u takes them back one at a time, U all at once" if in_app else \
+        "undo takes them back one at a time, `reviewtui undo --bulk` all at once"
     return (f"Label all {count:,} review{'s' if count != 1 else ''} of the filtered queue ({description}) as "
-            f"{category}? Each gets its own label event (undo takes them back one at a time).")
+            f"{category}? Each gets its own label event: {undo}.")
 
 
 def bulk_sentence(result: Any, taxonomy: "Taxonomy") -> str:

@@ -332,6 +332,8 @@ LATEST_SPANS_SQL = ("SELECT l.spans FROM assets a JOIN labels l ON l.id = a.labe
 UNDO_SQL = ("SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
             "l.created_at, l.prev_status, l.prev_skipped, l.prev_skip_reason, l.note, l.history_only "
             "FROM labels l JOIN assets a ON a.id = l.asset_id WHERE {where} ORDER BY l.id DESC LIMIT 1")
+#: The note of every label event of one bulk label starts so (``undo --bulk`` finds them by it).
+BULK_NOTE = "bulk label"
 UNDO_WHERE = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
 EFFECTIVE_LABEL_SQL = ("SELECT id, category FROM labels WHERE asset_id = :asset AND kind = 'label' "
                        "AND history_only = 0 AND "
@@ -1138,9 +1140,28 @@ class LocalStore:
                 changed += 1
         return changed
 
-    def undo_last(self, *, author: str | None = None, external_id: str | None = None) -> LabelEvent | None:
-        """Undo the latest label/skip/status/confirm event (of ``author`` or on ``external_id`` when
-        given) that is not itself undone; restores the previous label, status and skip flag. The
+    def undo_bulk(self, *, author: str | None = None) -> list[LabelEvent]:
+        """Undo the latest bulk label (of ``author`` when given) as a whole: each of its label
+        events not undone yet, latest first, in one transaction. [] when the latest event that
+        :meth:`undo_last` would undo is not part of a bulk label (its note starts with
+        :data:`BULK_NOTE`)."""
+        with self.transaction() as db:
+            where, params = list(UNDO_WHERE), []
+            if author is not None:
+                where.append("l.author = ?")
+                params.append(author)
+            row = db.execute(UNDO_SQL.format(where=" AND ".join(where)), params).fetchone()
+            if row is None or not (row[12] or "").startswith(BULK_NOTE):
+                return []
+            undone = []
+            while (event := self.undo_last(author=author, note=row[12])) is not None:
+                undone.append(event)
+            return undone
+
+    def undo_last(self, *, author: str | None = None, external_id: str | None = None,
+                  note: str | None = None) -> LabelEvent | None:
+        """Undo the latest label/skip/status/confirm event (of ``author``, on ``external_id``, with
+        ``note``, when given) that is not itself undone; restores the previous label, status and skip flag. The
         effective label is recomputed from the asset's own effective history: another author's
         history-only label never becomes it, and undoing such a label leaves the asset as it is.
         Returns the undone event, or None when there is nothing to undo."""
@@ -1154,6 +1175,9 @@ class LocalStore:
             if external_id is not None:
                 where.append("a.external_id = ?")
                 params.append(str(external_id))
+            if note is not None:
+                where.append("l.note = ?")
+                params.append(note)
             row = db.execute(UNDO_SQL.format(where=" AND ".join(where)), params).fetchone()
             if row is None:
                 return None

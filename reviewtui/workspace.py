@@ -434,6 +434,11 @@ class Workspace:
         """Undo this user's latest label, skip or status change (on ``external_id`` if given)."""
         return self.store.undo_last(author=self.author, external_id=external_id)
 
+    def undo_bulk(self) -> list[LabelEvent]:
+        """Undo this user's latest bulk label as a whole (``store.undo_bulk``); [] when their latest
+        change is not one."""
+        return self.store.undo_bulk(author=self.author)
+
     def send_to_review(self, external_ids: Sequence[str]) -> MoveResult:
         return self.backend.send_to_review(list(external_ids))
 

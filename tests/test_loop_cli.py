@@ -129,3 +129,27 @@ def test_status_shows_the_stop_signal(ws, capsys):
     stop = json.loads(out)["stop"]
     assert stop["stop"] and stop["rounds"] == 4 and stop["weakest"] == "INTERFACE"
     assert [c["key"] for c in stop["categories"]] == ws.taxonomy.training_keys
+
+
+def test_undo_bulk_takes_a_bulk_label_back_as_a_whole(ws, capsys):
+    """A bulk label, then one label by hand: undo --bulk refuses while the latest change is the one
+    label; after undo takes that back, undo --bulk restores every review of the set as it was."""
+    ids = ws.find(search="premium OR paywall").ids
+    assert len(ids) > 2
+    before = {e: ws.store.get(e).label for e in ids}
+    code, out, _ = run(ws, capsys, "label", "--search", "premium OR paywall", "--category", "CONTENT", "--yes")
+    assert code == 0 and "`reviewtui undo --bulk` takes them all back." in out
+    other = next(a.external_id for a in ws.store.iter_assets() if a.external_id not in ids and a.label is None)
+    assert run(ws, capsys, "label", other, "INTERFACE")[0] == 0
+    code, out, _ = run(ws, capsys, "undo", "--bulk")
+    assert code == 0 and "Your latest change is not a bulk label: nothing was undone" in out
+    assert ws.store.get(ids[0]).label == "CONTENT"
+    assert run(ws, capsys, "undo")[0] == 0 and ws.store.get(other).label is None
+    code, out, _ = run(ws, capsys, "undo", "--bulk")
+    changed = sum(1 for e in ids if before[e] != "CONTENT")
+    assert code == 0 and f"Undid the bulk label of {changed} reviews as CONTENT." in out
+    assert {e: ws.store.get(e).label for e in ids} == before
+    code, out, _ = run(ws, capsys, "undo", "--bulk")
+    assert "nothing was undone" in out
+    code, _, err = run(ws, capsys, "undo", "--bulk", ids[0])
+    assert code == 2 and "give no id with it" in err

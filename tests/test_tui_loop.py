@@ -173,10 +173,14 @@ async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):
         await pilot.press("y")
         await settle(app, pilot)
         assert app.screen is not dialog
-    assert all(ws.store.get(e).label == "SUBSCRIPTION" for e in ids)
-    assert "Labeled 6 reviews Subscription." in app.notes
-    events = [ev for ev in ws.store.label_history() if ev.external_id in set(ids)]
-    assert len(events) == 6 and {ev.author for ev in events} == {ws.author}
+        assert all(ws.store.get(e).label == "SUBSCRIPTION" for e in ids)
+        assert "Labeled 6 reviews Subscription." in app.notes
+        events = [ev for ev in ws.store.label_history() if ev.external_id in set(ids)]
+        assert len(events) == 6 and {ev.author for ev in events} == {ws.author}
+        await pilot.press("U")                      # the whole set back, in one key
+        await settle(app, pilot)
+        assert "Undid the bulk label of 6 reviews as SUBSCRIPTION." in app.notes
+        assert all(ws.store.get(e).label is None for e in ids)
 
 
 @pytest.mark.slow

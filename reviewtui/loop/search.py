@@ -26,7 +26,8 @@ from typing import Sequence
 
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
-from reviewtui.store import STATUSES, AssetQuery, LabelRow, LocalStore
+from reviewtui.files import utc_now
+from reviewtui.store import BULK_NOTE, STATUSES, AssetQuery, LabelRow, LocalStore
 
 QUEUE_STATUSES = ("TODO", "ONGOING")
 FILTER_KEYS = ("stars", "app", "version", "date", "from", "to", "status", "label", "predicted", "confidence")
@@ -346,5 +347,7 @@ def bulk_label(store: LocalStore, taxonomy: Taxonomy, external_ids: Sequence[str
     if len(ids) != int(expected):
         raise ReviewtuiError(f"the filtered set has {len(ids)} reviews now, not the {expected} you confirmed; "
                              "nothing was labeled: look at the set again and confirm its new count")
-    recorded, unchanged = store.add_labels([LabelRow(i, key, author, "human", status=status) for i in ids])
+    # one note for the whole set, so that `undo --bulk` takes it back as a whole
+    note = f"{BULK_NOTE} of {len(ids)} reviews ({utc_now()})"
+    recorded, unchanged = store.add_labels([LabelRow(i, key, author, "human", status=status, note=note) for i in ids])
     return BulkLabel(key, recorded, unchanged, ids)

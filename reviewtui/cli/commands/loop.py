@@ -50,7 +50,8 @@ def cmd_label(args: argparse.Namespace) -> int:
             render.print_lines(["Nothing labeled."])
             return 1
     result = ws.bulk_label(found.ids, key, expected=found.total)
-    render.print_lines([say.bulk_sentence(result, ws.taxonomy)])
+    render.print_lines([say.bulk_sentence(result, ws.taxonomy)
+                        + (" `reviewtui undo --bulk` takes them all back." if result.recorded > 1 else "")])
     return 0
 
 

@@ -84,6 +84,11 @@ def cmd_skip(args: argparse.Namespace) -> int:
 
 def cmd_undo(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
+    if args.bulk:
+        if args.id:
+            raise ReviewtuiError("undo --bulk takes back your latest bulk label as a whole: give no id with it")
+        render.print_lines([say.undo_bulk_sentence(ws.undo_bulk())])
+        return 0
     lines: list[str] = []
     event = ws.undo(_resolve(ws, args.id, lines) if args.id else None)
     render.print_lines([*lines, say.undo_sentence(event)])

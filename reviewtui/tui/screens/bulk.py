@@ -44,7 +44,7 @@ class BulkLabelDialog(ModalScreen["str | None"]):
             return (f"Label all {self.count:,} reviews of the filtered queue ({self.description})? "
                     "Choose the category with its number.")
         name = dict(self.categories)[self.chosen]
-        return say.bulk_question(self.count, self.description, name)
+        return say.bulk_question(self.count, self.description, name, in_app=True)
 
     def action_choose(self, n: int) -> None:
         if n > len(self.categories):

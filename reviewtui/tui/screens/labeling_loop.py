@@ -32,6 +32,7 @@ FIND_BINDINGS = [
 ]
 LOOP_BINDINGS = [
     Binding("B", "bulk_label", "Bulk label", id="labeling.bulk"),
+    Binding("U", "undo_bulk", "Undo bulk label", show=False, id="labeling.undo_bulk"),
     Binding("L", "learning_curves", "Curves", id="labeling.curves"),
 ]
 SEARCH_HINT = 'words to find: paywall OR "free trial", crash*, dark NOT mode (enter: apply, empty: clear, esc)'
@@ -245,6 +246,19 @@ class LoopControls(WorkspaceScreen):
             # filtered queue itself may have nothing left to rank)
             screen.labels_since_rank = 0
             self.refit_after_bulk()
+
+    def action_undo_bulk(self) -> None:
+        try:
+            events = self.ws.undo_bulk()
+        except ReviewtuiError as exc:
+            self.error(str(exc))
+            return
+        self.notify(say.undo_bulk_sentence(events), markup=False)
+        if events:
+            screen: Any = self
+            screen.labels_given = max(0, screen.labels_given - len(events))
+            screen.labels_since_rank = max(0, screen.labels_since_rank - len(events))
+            self.restart_queue()  # the reviews are back in the queue
 
     @work(thread=True, exclusive=True, group="suggestions-refit", exit_on_error=False)
     def refit_after_bulk(self) -> None:
