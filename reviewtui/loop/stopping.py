@@ -325,7 +325,10 @@ def summarize(signal: StopSignal, *, last: int = 20) -> StopSummary:
                            "", 0, 0, False, None, None, None, None)
     kappas = [r.kappa for r in signal.history[-last:]]
     spark = sparkline(kappas, lo=0.0, hi=1.0)
+    # the labels it was measured on: `train` measures again on all the labels there are now
     f1 = f", CV macro-F1 {rec.macro_f1:.2f}" if rec.macro_f1 is not None else ""
+    if f1 and rec.kappa is not None:
+        f1 += f" at {rec.labels:,} labels"
     unc = f", mean uncertainty {rec.mean_uncertainty:.2f}"
     weak = weakest_category(rec.per_class_f1, rec.label_counts)
     if rec.kappa is None:
