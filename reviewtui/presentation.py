@@ -552,12 +552,16 @@ def stop_line(summary: Any) -> str:
 
 def category_need_lines(needs: Sequence[Any], taxonomy: "Taxonomy | None") -> list[str]:
     """One line per training category (``CategoryNeed``): its labels, cross-validated F1 and
-    its change over the last rounds; the weakest marked."""
+    its change over the last rounds; the weakest marked, with why (below
+    ``MIN_LABELS_PER_CATEGORY`` labels a category is the weakest whatever its F1)."""
+    from reviewtui.loop.stopping import MIN_LABELS_PER_CATEGORY
+
     out = []
     for n in needs:
         f1 = f"CV F1 {n.f1:.2f}" if n.f1 is not None else "CV F1 -"
         change = f" ({n.change:+.2f} over {n.over} rounds)" if n.change is not None else ""
-        mark = "  <- needs labels most" if n.weakest else ""
+        why = "fewest labels" if n.labels < MIN_LABELS_PER_CATEGORY else "lowest CV F1"
+        mark = f"  <- needs labels most ({why})" if n.weakest else ""
         out.append(f"{category_name(n.key, taxonomy)}: {n.labels:,} labels, {f1}{change}{mark}")
     return out
 

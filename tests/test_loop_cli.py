@@ -124,7 +124,7 @@ def test_status_shows_the_stop_signal(ws, capsys):
     code, out, _ = run(ws, capsys, "status")
     assert code == 0
     assert "Stop signal: ███ predictions stable for 3 rounds (kappa 0.99): further labels change little" in out
-    assert "INTERFACE: 14 labels, CV F1 0.52 (+0.12 over 3 rounds) <- needs labels most" in out
+    assert "INTERFACE: 14 labels, CV F1 0.52 (+0.12 over 3 rounds) <- needs labels most (lowest CV F1)" in out
     code, out, _ = run(ws, capsys, "status", "--json")
     stop = json.loads(out)["stop"]
     assert stop["stop"] and stop["rounds"] == 4 and stop["weakest"] == "INTERFACE"
