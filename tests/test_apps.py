@@ -257,3 +257,14 @@ def test_the_app_goes_from_import_through_predict_to_the_report(tmp_path, capsys
     code, out, _ = run(capsys, "-w", str(root), "report", "--app", "com.beta.app")
     md = (root / "results" / "report.md").read_text(encoding="utf-8")
     assert code == 0 and "40 reviews (app com.beta.app, all app versions)" in md and "latest version 1.1" in md
+
+
+def test_reviews_of_products_without_versions_get_no_version_table(workspace, capsys):
+    """Products (or hotels) have no app version: the summary's per-app table has no version column
+    and there is no app x version table of "unknown" rows."""
+    rows = result_rows([("Lamp", "", 40, 0.3, EVEN), ("Jacket", "", 40, 0.6, EVEN)])
+    write_results(workspace, rows)
+    code, out, _ = run(capsys, "-w", str(workspace.root), "summary")
+    assert code == 0 and "Per app" in out
+    assert "80 reviews (2 apps; model m; no app versions)" in out
+    assert "Per app and version" not in out and "latest version" not in out and "unknown" not in out

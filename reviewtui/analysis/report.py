@@ -120,12 +120,16 @@ def scope_text(s: Summary) -> str:
         parts.append(f"{len(s.apps)} apps")
     elif s.apps and s.apps[0] != UNKNOWN:
         parts.append(f"app {s.apps[0]}")
-    parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")
-    return ", ".join(parts)
+    if s.app_version or s.has_versions:  # reviews of products or places have none to speak of
+        parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")
+    return ", ".join(parts) or "all reviews"
 
 
 def latest_text(s: Summary) -> str:
-    """``latest version 4.10``, or each app's latest when there are several."""
+    """``latest version 4.10``, or each app's latest when there are several; "no app versions"
+    when no review has one."""
+    if not s.has_versions:
+        return "no app versions"
     if s.several_apps:
         latest = {a: info["version"] for a, info in s.latest_by_app.items()}
         return "latest versions: " + (", ".join(f"{a} {v}" for a, v in latest.items()) or "-")

@@ -112,8 +112,11 @@ class Summary:
 
     @property
     def has_versions(self) -> bool:
-        """Whether some review has an app version (else the per-version table is one row, unknown)."""
-        return any(str(v) != UNKNOWN for v in self.by_version.index)
+        """Whether some review has an app version (else the per-version table is one row, unknown;
+        with several apps its rows are "<app> unknown", so the versions are read from the app x
+        version table)."""
+        versions = self.by_app_version["version"] if "version" in self.by_app_version else self.by_version.index
+        return any(str(v) != UNKNOWN for v in versions)
 
     def tables(self) -> dict[str, Any]:
         """name -> DataFrame, the tables the report writes as CSV (by app only with several apps)."""

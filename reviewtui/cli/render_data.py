@@ -127,18 +127,21 @@ VERSIONS_SHOWN = 8
 
 
 def summary_apps(s: Any, con: Console) -> None:
-    """Several apps: the per-app table and each app's newest versions."""
+    """Several apps: the per-app table and each app's newest versions (neither version column nor
+    version table when no review has a version: reviews of products or places)."""
     level = f"{100 * s.confidence:g}% CI"
+    versions = bool(getattr(s, "has_versions", True))
     t = Table(title="Per app")
     t.add_column("app")
-    for c in ("reviews", "latest version", "mean stars", "% negative", level):
+    for c in ("reviews", *(("latest version",) if versions else ()), "mean stars", "% negative", level):
         t.add_column(c, justify="right")
     for app, row in s.by_app.iterrows():
-        t.add_row(str(app), f"{row['reviews']:,.0f}", str(row["latest_version"]),
+        t.add_row(str(app), f"{row['reviews']:,.0f}", *((str(row["latest_version"]),) if versions else ()),
                   "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
                   _pct(row["negative_share"]), interval_text(row))
     con.print(t)
-    app_versions(s, con)
+    if versions:
+        app_versions(s, con)
 
 
 def app_versions(s: Any, con: Console) -> None:
