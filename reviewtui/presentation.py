@@ -670,6 +670,10 @@ def new_category_sentence(made: Any) -> str:
             f"{'is' if made.queued == 1 else 'are'} first in the queue")
     if made.already_labeled:
         text += f", {made.already_labeled:,} already labeled keep their label"
+    if made.to_review:
+        text += (f"; {made.to_review:,} of those, labeled with a category not trained on, "
+                 f"{'was' if made.to_review == 1 else 'were'} sent to review (filter status=TO_REVIEW to "
+                 "relabel them)")
     failed = len(made.moved.failed) if made.moved is not None else 0
     if failed:
         text += f" ({failed} priorities could not be set)"

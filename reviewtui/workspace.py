@@ -1360,7 +1360,9 @@ class Workspace:
         """Make a discovered cluster (``loop.discover.Cluster``) a new training category: added to
         the taxonomy in reviewtui.toml (its words as the description, the reviews nearest its
         centre as examples), its reviews still to label queued first through the backend's
-        priorities, and the stop signal started again. Nothing is labeled. Returns
+        priorities, those labeled with a category that is not trained on (Other) sent to review
+        (TO_REVIEW: they may belong to the new category), and the stop signal started again.
+        Nothing is labeled. Returns
         ``loop.discover.NewCategory``. Raises ReviewtuiError for a taken name or key, and on the
         Kili backend, whose project interface reviewtui cannot change."""
         from reviewtui.active import candidate_pool
@@ -1379,9 +1381,13 @@ class Workspace:
         self.config.set_categories(plan.categories)
         kept = {a.external_id: a.priority for a in queue if a.priority > 0}
         moved = self.backend.set_priorities({**kept, **plan.priorities})
+        untrained = {c.key for c in self.taxonomy if not c.train}
+        again = [e for e in plan.already_labeled if self.store.get(e).label in untrained]
+        if again:
+            self.backend.send_to_review(again)
         reset_signal(self.store)
         return NewCategory(plan.category["key"], plan.category["name"], len(plan.priorities),
-                           len(plan.already_labeled), moved)
+                           len(plan.already_labeled), moved, to_review=len(again))
 
     # --- quality ---
     def suspects(self, *, top: int | None = None, on_event: EventSink | None = None,

@@ -93,6 +93,7 @@ def test_discover_and_make_a_category(ws, capsys):
     assert found["size"] == 6 and found["clusters"] and "Other" in found["selection"]
     code, out, _ = run(ws, capsys, "discover", "--make", "1", "--name", "Layout trouble")
     assert code == 0 and "Added the category Layout trouble (LAYOUT_TROUBLE) to the taxonomy" in out
+    assert "were sent to review (filter status=TO_REVIEW to relabel them)" in out
     assert "Nothing was labeled." in out
     assert "LAYOUT_TROUBLE" in type(ws.config).load(ws.config.path).taxonomy.keys
     code, out, _ = run(ws, capsys, "discover", "--in", "version", "--examples", "1")

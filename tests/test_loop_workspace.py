@@ -183,6 +183,10 @@ def test_discover_other_and_make_a_category(ws):
     reloaded = type(ws.config).load(ws.config.path)
     assert "LAYOUT_PROBLEMS" in reloaded.taxonomy.keys  # saved in reviewtui.toml
     assert all(ws.store.get(e).label == "OTHER" for e in other)  # nothing relabeled
+    # the cluster's reviews labeled Other may belong to the new category: back to review
+    assert result.to_review == biggest.size
+    assert {ws.store.get(e).status for e in biggest.external_ids} == {"TO_REVIEW"}
+    assert set(ws.find(["status=TO_REVIEW"]).ids) == set(biggest.external_ids)
     with pytest.raises(ReviewtuiError, match="already has a category"):
         ws.make_category(biggest, name="Layout problems")
 

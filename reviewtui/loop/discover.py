@@ -468,13 +468,15 @@ class NewCategoryPlan:
 class NewCategory:
     """What making a cluster a category did: the category's ``key`` and ``name``, how many of its
     reviews were ``queued`` first, how many were ``already_labeled`` (they keep their label),
-    and the backend's ``moved`` (a MoveResult of the priorities)."""
+    the backend's ``moved`` (a MoveResult of the priorities), and how many of the labeled ones,
+    labeled with a category not trained on (Other), were sent ``to_review``."""
 
     key: str
     name: str
     queued: int
     already_labeled: int
     moved: Any = None
+    to_review: int = 0
 
 
 def category_from_cluster(taxonomy: Taxonomy, cluster: Cluster, *, unlabeled: Sequence[str],
