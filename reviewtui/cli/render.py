@@ -304,10 +304,12 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
                     f"candidate{'' if batch.candidates == 1 else 's'}")
     t.add_column("#", justify="right")
     t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=ID_WIDTH)
-    t.add_column("suggestion", no_wrap=True, min_width=10)
+    # at 80 columns a long category key gives way before the text does (PRODUCT_QUALITY cropped the
+    # table's right edge and its title)
+    t.add_column("suggestion", no_wrap=True, min_width=10, overflow="ellipsis")
     t.add_column("conf.", justify="right", no_wrap=True)
     t.add_column("uncert.", justify="right", no_wrap=True, min_width=7)
-    t.add_column("text", ratio=1, min_width=30)
+    t.add_column("text", ratio=1, min_width=24)
     for rank, it in enumerate(batch.items[:rows], start=1):
         t.add_row(str(rank), it.external_id, it.suggestion or "-",
                   f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
