@@ -431,7 +431,7 @@ def collect_lines(outcome: Any, raw_dir: Path | None = None) -> list[str]:
 
 
 def category_change_sentence(applied: Any) -> str:
-    """What ``reviewtui categories add|rename|merge|remove`` says."""
+    """What ``reviewtui categories add|set|rename|merge|remove`` says."""
     change = applied.change
     text = change.note[0].upper() + change.note[1:] if change.note else change.action
     if change.relabel:

@@ -167,8 +167,9 @@ class Workspace:
              categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None) -> "Workspace":
         """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
         ``categories`` (names, or one comma-separated string) or ``taxonomy`` (a preset file such as
-        ``data/taxonomies/app-review.toml``) replace the default taxonomy; a category named Other is
-        kept out of training. Raises ReviewtuiError, with nothing created, on bad input."""
+        ``data/taxonomies/app-review.toml``) replace the default taxonomy; either way a category
+        named Other is kept out of training and colours come from the palette, unless the file
+        sets them. Raises ReviewtuiError, with nothing created, on bad input."""
         from reviewtui.categories import load_preset, parse_names, taxonomy_from_names
 
         root = Path(path)
@@ -1113,6 +1114,16 @@ class Workspace:
 
         return self._change_categories(add_category(self.taxonomy.to_list(), name, key=key, colour=colour,
                                                     train=train, description=description, examples=examples))
+
+    def set_category(self, label: str, *, train: bool | None = None, colour: str | None = None,
+                     description: str | None = None) -> "AppliedChange":
+        """Change a category's ``train`` flag, ``colour`` (#RRGGBB) or ``description`` (None keeps
+        it); no label moves. Raises ReviewtuiError for an unknown category, nothing to change, a bad
+        colour, or no category left to train on."""
+        from reviewtui.categories import set_category
+
+        return self._change_categories(set_category(self.taxonomy.to_list(), label, train=train, colour=colour,
+                                                    description=description))
 
     def rename_category(self, label: str, new_name: str, *, new_key: str | None = None) -> "AppliedChange":
         """Rename a category; when its key changes, its reviews get new label events (the history is
