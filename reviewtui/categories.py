@@ -1,4 +1,4 @@
-"""A team's own taxonomy without editing TOML: create, add, rename, merge and remove categories.
+"""A team's own taxonomy without editing TOML: create, add, change, rename, merge and remove categories.
 
 The changes are pure functions over the ``[[categories]]`` list of reviewtui.toml: each returns a
 :class:`CategoryChange` (the new list, and which labels move to which key). :func:`apply_change`
@@ -6,12 +6,14 @@ then records the moves as NEW label events in the store (the history is never re
 event carries a note saying why) and saves the new list, in one store transaction: when saving
 fails, no label moved. Exported dataset versions are files and stay as they are.
 
-Also here: taxonomies from a list of names or a preset file (``data/taxonomies/*.toml``), and the
-check that an import's labels are all in the taxonomy.
+Also here: taxonomies from a list of names or a preset file (``data/taxonomies/*.toml``), both
+following the same rules for what they leave out (:func:`with_defaults`), and the check that an
+import's labels are all in the taxonomy.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +27,12 @@ from reviewtui.store import STATUSES, LabelRow, LocalStore
 #: Colours given to new categories, in order, skipping those already used.
 PALETTE = ("#E4572E", "#2E86AB", "#F3A712", "#4CAF50", "#8E44AD", "#E91E63", "#00897B", "#795548",
            "#3F51B5", "#CDDC39", "#FF7043", "#26C6DA", "#9E9E9E")
+
+#: Names of a catch-all category (any case): labeled, but kept out of training unless the taxonomy
+#: says ``train = true``, like the original project's Other.
+CATCH_ALL = ("Other",)
+
+COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 @dataclass(frozen=True)
@@ -63,27 +71,45 @@ def _colour(items: Sequence[Mapping[str, Any]]) -> str:
     return next((c for c in PALETTE if c.upper() not in used), PALETTE[len(items) % len(PALETTE)])
 
 
-def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = ("Other",)) -> CategoryChange:
+def with_defaults(items: Sequence[Mapping[str, Any]], *,
+                  untrained: Sequence[str] = CATCH_ALL) -> list[dict[str, Any]]:
+    """``items`` with what a category leaves out filled in, as ``--categories`` does: ``colour`` the
+    next colour of :data:`PALETTE` that no category uses, ``train`` false for a name in ``untrained``
+    (any case) and true for the others. A ``colour`` or ``train`` a category sets is kept."""
+    skip = {u.casefold() for u in untrained}
+    out = [dict(i) for i in items]
+    used = [i for i in out if "colour" in i]  # set colours count as taken wherever they stand
+    for item in out:
+        if "colour" not in item:
+            item["colour"] = _colour(used)
+            used.append(item)
+        if "train" not in item:
+            item["train"] = str(item.get("name", "")).strip().casefold() not in skip
+    return out
+
+
+def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = CATCH_ALL) -> CategoryChange:
     """A new taxonomy of ``names`` (keys derived, colours from :data:`PALETTE`); the names in
     ``untrained`` (any case) are kept out of training, like the original project's Other. Raises
     ReviewtuiError when a name is empty or two names give the same key."""
     if not names:
         raise ReviewtuiError("give at least one category name, for example --categories \"Bug report, Feature request\"")
-    skip = {u.casefold() for u in untrained}
     items: list[dict[str, Any]] = []
     for name in names:
         key = category_key(name)
         if any(i["key"] == key for i in items):
             raise ReviewtuiError(f"categories {name!r} and {next(i['name'] for i in items if i['key'] == key)!r} "
                                  f"would both have the key {key}; name them apart")
-        items.append({"key": key, "name": name.strip(), "colour": _colour(items), "train": name.casefold() not in skip})
+        items.append({"key": key, "name": name.strip()})
+    items = with_defaults(items, untrained=untrained)
     Taxonomy.from_list(items, where="--categories")
     return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories")
 
 
 def load_preset(path: str | Path) -> CategoryChange:
     """The ``[[categories]]`` of a taxonomy file (a preset under ``data/taxonomies/`` or a team's
-    own), validated. Raises ReviewtuiError naming the file."""
+    own), validated; a category without ``colour`` or ``train`` gets them as ``--categories`` gives
+    them (:func:`with_defaults`: Other is not trained). Raises ReviewtuiError naming the file."""
     p = Path(path)
     if not p.is_file():
         raise ReviewtuiError(f"{p}: no such taxonomy file; the presets are in data/taxonomies/ "
@@ -96,30 +122,44 @@ def load_preset(path: str | Path) -> CategoryChange:
     if not isinstance(items, list):
         raise ReviewtuiError(f"{p}: no [[categories]] tables; a taxonomy file lists its categories as "
                              "[[categories]] with name (and key, colour, train, description, examples)")
-    taxonomy = Taxonomy.from_list(items, where=str(p))
+    Taxonomy.from_list(items, where=str(p))  # each item a table with a name, before filling in
+    taxonomy = Taxonomy.from_list(with_defaults(items), where=str(p))
     return CategoryChange("init", taxonomy.to_list(), note=f"taxonomy from {p.name}")
 
 
 # --- changing one ---------------------------------------------------------------------------------
 def _find(items: Sequence[Mapping[str, Any]], label: str, what: str = "category") -> int:
-    key = Taxonomy.from_list(list(items)).resolve(label)
+    taxonomy = Taxonomy.from_list(list(items))
+    key = taxonomy.resolve(label)
     if key is None:
         known = ", ".join(f"{i['key']} ({i['name']})" for i in items)
-        raise ReviewtuiError(f"no {what} {label!r}; the taxonomy has {known}")
+        raise ReviewtuiError(f"no {what} {label!r}{taxonomy.did_you_mean(label)}; the taxonomy has {known}")
     return next(n for n, i in enumerate(items) if i["key"] == key)
+
+
+def check_colour(colour: str, where: str) -> str:
+    """``colour`` as ``#RRGGBB`` in capitals. Raises ReviewtuiError, naming ``where``, when it is not
+    a ``#`` and six hex digits."""
+    text = str(colour).strip()
+    if not COLOUR_RE.match(text):
+        raise ReviewtuiError(f"{where}: {colour!r} is not a colour of the form #RRGGBB; give a # and six hex "
+                             "digits, for example --colour #2E86AB")
+    return text.upper()
 
 
 def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | None = None,
                  colour: str | None = None, train: bool = True, description: str = "",
                  examples: Sequence[str] = ()) -> CategoryChange:
-    """``items`` plus a new category at the end. Raises ReviewtuiError when its key or name is taken."""
+    """``items`` plus a new category at the end. Raises ReviewtuiError when its key or name is taken
+    or ``colour`` is not #RRGGBB."""
     name = str(name).strip()
     key = key or category_key(name)
     taxonomy = Taxonomy.from_list(list(items))
     taken = taxonomy.resolve(name) or (key if key in taxonomy.keys else None)
     if taken:
         raise ReviewtuiError(f"the taxonomy already has {taken} ({taxonomy.get(taken).name}); choose another name")
-    item: dict[str, Any] = {"key": key, "name": name, "colour": colour or _colour(items), "train": bool(train)}
+    colour = check_colour(colour, "categories add") if colour else _colour(items)
+    item: dict[str, Any] = {"key": key, "name": name, "colour": colour, "train": bool(train)}
     if description:
         item["description"] = description
     if examples:
@@ -127,6 +167,39 @@ def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | No
     new = [dict(i) for i in items] + [item]
     Taxonomy.from_list(new, where="categories add")
     return CategoryChange("add", new, note=f"added {key}")
+
+
+def set_category(items: Sequence[Mapping[str, Any]], label: str, *, train: bool | None = None,
+                 colour: str | None = None, description: str | None = None) -> CategoryChange:
+    """``label`` with ``train``, ``colour`` (#RRGGBB) and ``description`` set where given (None keeps
+    what it has; a blank description removes it). No label moves. Raises ReviewtuiError for an
+    unknown label, nothing to change, a colour that is not #RRGGBB, or a taxonomy left with no
+    category to train on."""
+    at = _find(items, label)
+    key = items[at]["key"]
+    if train is None and colour is None and description is None:
+        raise ReviewtuiError(f"nothing to change for {key}: give --train or --no-train, --colour #RRGGBB "
+                             "or --description TEXT")
+    new = [dict(i) for i in items]
+    item, changed = new[at], []
+    if train is not None:
+        item["train"] = bool(train)
+        changed.append("trained" if train else "not trained")
+        if not any(i.get("train", True) for i in new):
+            raise ReviewtuiError(f"with {key} untrained no category is left to train a model on; keep it trained, "
+                                 "or first train another with `reviewtui categories set NAME --train`")
+    if colour is not None:
+        item["colour"] = check_colour(colour, f"categories set {key}")
+        changed.append(f"colour {item['colour']}")
+    if description is not None:
+        if description.strip():
+            item["description"] = description.strip()
+            changed.append("new description")
+        else:
+            item.pop("description", None)
+            changed.append("description removed")
+    Taxonomy.from_list(new, where="categories set")
+    return CategoryChange("set", new, note=f"set {key}: {', '.join(changed)}")
 
 
 def rename_category(items: Sequence[Mapping[str, Any]], label: str, new_name: str, *,
@@ -237,10 +310,10 @@ def add_unknown(items: Sequence[Mapping[str, Any]], unknown: Sequence[UnknownLab
     return CategoryChange("add", new, note=f"added {', '.join(u.key for u in unknown)} from an import")
 
 
-__all__ = ["AppliedChange", "CategoryChange", "CategoryRow", "PALETTE", "UnknownLabel", "add_category", "add_unknown",
-           "apply_change",
+__all__ = ["AppliedChange", "CATCH_ALL", "CategoryChange", "CategoryRow", "PALETTE", "UnknownLabel", "add_category",
+           "add_unknown", "apply_change", "check_colour",
            "label_counts", "load_preset", "merge_categories", "parse_names", "remove_category", "rename_category",
-           "taxonomy_from_names", "unknown_labels", "unknown_labels_error"]
+           "set_category", "taxonomy_from_names", "unknown_labels", "unknown_labels_error", "with_defaults"]
 
 
 # --- what the workspace hands back ------------------------------------------------------------------

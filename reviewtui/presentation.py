@@ -366,6 +366,36 @@ def predict_count_lines(res: Any) -> list[str]:
     return lines
 
 
+def stale_lines(stale: Any) -> list[str]:
+    """What summary, report and status say when the predictions are behind the workspace
+    (``analysis.results.Staleness``; nothing when they are not, or no prediction ran): the reviews
+    imported after the prediction, the labels given after its model learnt its labels."""
+    if stale is None:
+        return []
+    out = []
+    n = stale.unpredicted
+    if n:
+        out.append(f"{n:,} review{'s' if n != 1 else ''} imported after the last prediction "
+                   f"{'have' if n != 1 else 'has'} no prediction: run `reviewtui predict`.")
+    k = stale.late_labels
+    if k:
+        given = f"{k:,} label{'s were' if k != 1 else ' was'} given"
+        if stale.kind == "quick":
+            out.append(f"{given} after the last prediction fitted its quick model: "
+                       "`reviewtui predict --model quick` folds them in.")
+        else:
+            after = f"model {stale.model}'s training data ({stale.version})" if stale.version else \
+                f"model {stale.model} was trained"
+            out.append(f"{given} after {after}: `reviewtui export` and `reviewtui train` fold them in, "
+                       "then `reviewtui predict`.")
+    return out
+
+
+def stale_record(stale: Any) -> dict[str, Any] | None:
+    """The ``stale`` field of the JSON of summary, report and status: the numbers and their lines."""
+    return None if stale is None else {**stale.to_dict(), "notes": stale_lines(stale)}
+
+
 def report_sentence(paths: Any) -> str:
     """``Wrote report.md and report.html (N charts, M tables under results/tables).``"""
     return (f"Wrote {paths.markdown} and {paths.html} ({len(paths.charts)} charts, "
@@ -440,7 +470,7 @@ def collect_lines(outcome: Any, raw_dir: Path | None = None) -> list[str]:
 
 
 def category_change_sentence(applied: Any) -> str:
-    """What ``reviewtui categories add|rename|merge|remove`` says."""
+    """What ``reviewtui categories add|set|rename|merge|remove`` says."""
     change = applied.change
     text = change.note[0].upper() + change.note[1:] if change.note else change.action
     if change.relabel:

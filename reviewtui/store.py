@@ -307,6 +307,8 @@ _ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, p
 COUNTS_SQL = "SELECT status, skipped, label, n FROM asset_counts WHERE n != 0"
 HIGHEST_SQL = "SELECT MAX(id) FROM assets"
 LAST_CHANGE_SQL = "SELECT MAX(updated_at) FROM assets"
+LABELED_SINCE_SQL = ("SELECT COUNT(*) FROM assets a JOIN labels l ON l.id = a.label_event "
+                     "WHERE a.updated_at > ? AND l.created_at > ? AND a.skipped = 0 AND a.label IN ({labels})")
 ASSET_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = :ext"
 ASSET_ROW_SQL = "SELECT id, status, skipped, skip_reason, label FROM assets WHERE external_id = :ext"
 # the next assets of one status to label: an index range already in queue order (the queue merges two)
@@ -1243,6 +1245,14 @@ class LocalStore:
 
     def last_change(self) -> str | None:
         return self._read(LAST_CHANGE_SQL)[0][0]
+
+    def labeled_since(self, at: str, labels: Sequence[str]) -> int:
+        """How many assets, not skipped, carry one of ``labels`` given after ``at`` (a timestamp in
+        the format of :func:`reviewtui.files.utc_now`). Counted over the assets changed since
+        ``at`` (the ``updated_at`` index), not over the whole label history."""
+        if not labels:
+            return 0
+        return self._read(LABELED_SINCE_SQL.format(labels=",".join("?" * len(labels))), [at, at, *labels])[0][0]
 
     def imports(self) -> list[dict[str, Any]]:
         rows = self._read("SELECT source, sha256, rows_read, added, existing, at FROM imports ORDER BY id")

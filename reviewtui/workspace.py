@@ -34,6 +34,7 @@ from reviewtui.versions import (VersionInfo, export_version, list_versions, read
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
+    from reviewtui.analysis.results import Staleness
     from reviewtui.categories import AppliedChange, CategoryRow
     from reviewtui.backends.kili import KiliBackend, ProjectInfo
     from reviewtui.modeling.embeddings import EmbeddingCache
@@ -121,9 +122,10 @@ class WorkspaceStatus:
     by_sentiment: dict[str, int] = field(default_factory=dict)
     by_app: dict[str, int] = field(default_factory=dict)  # app -> reviews ("" for reviews without an app)
     stop: dict[str, Any] | None = None  # the stop signal and each category's need, once a round is recorded
+    stale: Any = None  # analysis.results.Staleness: how far the predictions are behind (None: no prediction)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "stale": self.stale.to_dict() if self.stale is not None else None}
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -172,8 +174,9 @@ class Workspace:
              categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None) -> "Workspace":
         """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
         ``categories`` (names, or one comma-separated string) or ``taxonomy`` (a preset file such as
-        ``data/taxonomies/app-review.toml``) replace the default taxonomy; a category named Other is
-        kept out of training. Raises ReviewtuiError, with nothing created, on bad input."""
+        ``data/taxonomies/app-review.toml``) replace the default taxonomy; either way a category
+        named Other is kept out of training and colours come from the palette, unless the file
+        sets them. Raises ReviewtuiError, with nothing created, on bad input."""
         from reviewtui.categories import load_preset, parse_names, taxonomy_from_names
 
         root = Path(path)
@@ -484,15 +487,16 @@ class Workspace:
             steps.append(f"compare versions: reviewtui diff {versions[-2]['name']} {versions[-1]['name']}")
         if versions and not models:
             steps.append("train a model: reviewtui train (or reviewtui tune --trials 20)")
+        stale = self.prediction_staleness()
         if models:
             result = self.results_dir / "result.csv"
             folders = [self.models_dir / str(m.get("name")) for m in models]
             newest = max((f.stat().st_mtime for f in folders if f.exists()), default=0.0)
-            if result.is_file() and result.stat().st_mtime >= newest:
+            if not result.is_file() or result.stat().st_mtime < newest:
+                steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
+            elif stale is None or not stale.stale:  # else the front ends say what the predictions miss
                 steps.append("read the summary of the predictions: reviewtui summary (or the app's summary, 5), "
                              "reviewtui report")
-            else:
-                steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
         by_app = {app or "": n for app, n in self.store.counts_by_app().items()} if total else {}
         stop = self._stop_status()
         if stop is not None and stop["stop"]:
@@ -500,7 +504,7 @@ class Workspace:
                             "(reviewtui export, reviewtui train), or look for what the taxonomy misses "
                             "(reviewtui discover)")
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
-                               versions, models, steps, self.store.counts_by_sentiment(), by_app, stop)
+                               versions, models, steps, self.store.counts_by_sentiment(), by_app, stop, stale)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()
@@ -714,7 +718,7 @@ class Workspace:
         params = {k: v for k, v in params.items() if v is not None}
         writes: list[str]
         if kind == "predict":
-            from reviewtui.analysis.predict import RESULT_NAME
+            from reviewtui.analysis.results import RESULT_NAME
 
             if self.store.count() == 0:
                 raise ReviewtuiError("the workspace has no reviews to predict: import some first "
@@ -946,25 +950,39 @@ class Workspace:
                 version_depth: int | None = 2, *, app: str | None = None):
         """The numbers of results/result.csv (run predict first), for one ``app`` and/or one
         ``app_version`` when given, compared by app and by app x version; findings follow
-        ``[findings]``. Returns ``analysis.summary.Summary`` (pandas Series/DataFrames and plain numbers)."""
-        from reviewtui.analysis.predict import RESULT_NAME
+        ``[findings]``. Returns ``analysis.summary.Summary`` (pandas Series/DataFrames and plain numbers),
+        its ``stale`` set (:meth:`prediction_staleness`)."""
+        from reviewtui.analysis.results import RESULT_NAME
         from reviewtui.analysis.summary import read_results, summarize
 
         df = read_results(self.results_dir / RESULT_NAME)
         findings = self.settings.findings
-        return summarize(df, app=app, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
-                         categories=self.taxonomy.training_keys, version_depth=version_depth,
-                         min_group_size=findings.min_group_size, confidence=findings.confidence)
+        s = summarize(df, app=app, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
+                      categories=self.taxonomy.training_keys, version_depth=version_depth,
+                      min_group_size=findings.min_group_size, confidence=findings.confidence)
+        s.stale = self.prediction_staleness()
+        return s
+
+    def prediction_staleness(self) -> "Staleness | None":
+        """How far results/result.csv is behind the workspace: reviews imported after the prediction
+        ran, labels given after its model learnt its labels (``analysis.results.Staleness``); None
+        when no prediction has run. Cheap: small JSON files and two counts in the store."""
+        from reviewtui.analysis.results import staleness
+
+        return staleness(self.store, self.results_dir, models_dir=self.models_dir, versions_dir=self.versions_dir,
+                         training_keys=self.taxonomy.training_keys)
 
     def write_report(self, app_version: str | None = None, weight_by_thumbs: bool = False,
                      version_depth: int | None = 2, *, app: str | None = None):
         """Write results/report.md, report.html, charts/*.png and tables/*.csv. Returns
-        ``analysis.report.ReportPaths``."""
+        ``analysis.report.ReportPaths``, its ``stale`` the summary's."""
         from reviewtui.analysis.report import write_report
 
         s = self.summary(app_version, weight_by_thumbs, version_depth, app=app)
         colours = {c.key: c.colour for c in self.taxonomy}
-        return write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours)
+        paths = write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours)
+        paths.stale = s.stale
+        return paths
 
 
     # --- kili ---
@@ -1131,6 +1149,16 @@ class Workspace:
 
         return self._change_categories(add_category(self.taxonomy.to_list(), name, key=key, colour=colour,
                                                     train=train, description=description, examples=examples))
+
+    def set_category(self, label: str, *, train: bool | None = None, colour: str | None = None,
+                     description: str | None = None) -> "AppliedChange":
+        """Change a category's ``train`` flag, ``colour`` (#RRGGBB) or ``description`` (None keeps
+        it); no label moves. Raises ReviewtuiError for an unknown category, nothing to change, a bad
+        colour, or no category left to train on."""
+        from reviewtui.categories import set_category
+
+        return self._change_categories(set_category(self.taxonomy.to_list(), label, train=train, colour=colour,
+                                                    description=description))
 
     def rename_category(self, label: str, new_name: str, *, new_key: str | None = None) -> "AppliedChange":
         """Rename a category; when its key changes, its reviews get new label events (the history is

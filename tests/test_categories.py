@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewtui.categories import (add_category, add_unknown, apply_change, label_counts, load_preset,
-                                  merge_categories, parse_names, remove_category, rename_category,
+from reviewtui.categories import (PALETTE, add_category, add_unknown, apply_change, label_counts, load_preset,
+                                  merge_categories, parse_names, remove_category, rename_category, set_category,
                                   taxonomy_from_names, unknown_labels, unknown_labels_error)
 from reviewtui.config import CONFIG_NAME, DEFAULT_CATEGORIES, Config, Taxonomy
 from reviewtui.errors import ReviewtuiError
@@ -51,6 +51,28 @@ def test_bad_preset_files(tmp_path):
     (tmp_path / "y.toml").write_text("[[categories]]\nname = 'A'\nexamples = 'one'\n", encoding="utf-8")
     with pytest.raises(ReviewtuiError, match="examples must be a list of strings"):
         load_preset(tmp_path / "y.toml")
+
+
+def test_a_taxonomy_file_without_train_or_colour_follows_the_rules_of_categories(tmp_path):
+    """Other is kept out of training and every category gets a palette colour, as with --categories;
+    what the file sets is kept."""
+    (tmp_path / "shop.toml").write_text(
+        "[[categories]]\nname = 'Shipping'\ndescription = 'delivery'\n\n"
+        "[[categories]]\nname = 'Product quality'\n\n[[categories]]\nname = 'Price'\n\n"
+        "[[categories]]\nname = 'Other'\n", encoding="utf-8")
+    from_file = load_preset(tmp_path / "shop.toml").items
+    from_names = taxonomy_from_names(["Shipping", "Product quality", "Price", "Other"]).items
+    assert [(i["key"], i["colour"], i["train"]) for i in from_file] == \
+        [(i["key"], i["colour"], i["train"]) for i in from_names]
+    assert [i["train"] for i in from_file] == [True, True, True, False]
+    assert all(i["colour"] in PALETTE for i in from_file) and len({i["colour"] for i in from_file}) == 4
+    (tmp_path / "set.toml").write_text(
+        "[[categories]]\nname = 'Shipping'\n\n[[categories]]\nname = 'Price'\ncolour = '#2E86AB'\ntrain = false\n\n"
+        "[[categories]]\nname = 'other'\ntrain = true\n", encoding="utf-8")
+    items = load_preset(tmp_path / "set.toml").items
+    assert [(i["key"], i["train"]) for i in items] == [("SHIPPING", True), ("PRICE", False), ("OTHER", True)]
+    # the set colour stays and is not given again to a category without one
+    assert items[1]["colour"] == "#2E86AB" and len({i["colour"] for i in items}) == 3
 
 
 def test_description_and_examples_round_trip_through_reviewtui_toml(tmp_path):
@@ -150,6 +172,40 @@ def test_add_and_remove(cfg_store):
         merge_categories(cfg.data["categories"], ["Nope"], "PRAISE")
     with pytest.raises(ReviewtuiError, match="into itself"):
         merge_categories(cfg.data["categories"], ["PRAISE"], "praise")
+
+
+def test_set_changes_train_colour_and_description_and_moves_no_label(cfg_store):
+    cfg, store = cfg_store
+    before = store.label_history()
+    change = set_category(cfg.data["categories"], "praise", train=False, colour="#12ab3c",
+                          description="  Kind words  ")
+    assert change.note == "set PRAISE: not trained, colour #12AB3C, new description" and change.relabel == {}
+    assert apply_change(store, change, cfg.set_categories, author="x") == 0
+    praise = Config.load(cfg.path).taxonomy.get("PRAISE")
+    assert (praise.train, praise.colour, praise.description) == (False, "#12AB3C", "Kind words")
+    assert "PRAISE" not in cfg.taxonomy.training_keys and store.label_history() == before
+    apply_change(store, set_category(cfg.data["categories"], "PRAISE", train=True, description=""),
+                 cfg.set_categories, author="x")
+    assert cfg.taxonomy.get("PRAISE").train and cfg.taxonomy.get("PRAISE").description == ""
+    assert cfg.taxonomy.get("PRAISE").colour == "#12AB3C"
+
+
+def test_set_refuses_a_bad_colour_nothing_to_do_an_unknown_name_and_no_category_left_to_train(cfg_store):
+    cfg, _ = cfg_store
+    items = cfg.data["categories"]
+    for colour in ("red", "#12345", "#1234567", "12ab3c", "#GGGGGG"):
+        with pytest.raises(ReviewtuiError, match="is not a colour of the form #RRGGBB"):
+            set_category(items, "PRAISE", colour=colour)
+    with pytest.raises(ReviewtuiError, match="is not a colour of the form #RRGGBB"):
+        add_category(items, "Security", colour="blue")
+    with pytest.raises(ReviewtuiError, match="nothing to change for PRAISE"):
+        set_category(items, "Praise")
+    with pytest.raises(ReviewtuiError, match=r"no category 'Prase' \(did you mean PRAISE\?\)"):
+        set_category(items, "Prase", train=False)
+    for key in ("BUG_REPORT", "REQUIREMENT", "FEATURE_REQUEST"):
+        items = set_category(items, key, train=False).items
+    with pytest.raises(ReviewtuiError, match="with PRAISE untrained no category is left to train a model on"):
+        set_category(items, "PRAISE", train=False)
 
 
 def test_import_labels_outside_the_taxonomy_are_listed_with_counts():

@@ -135,8 +135,19 @@ def test_the_front_ends_use_no_private_textual_attribute():
 
 
 def test_status_loads_not_even_numpy(tmp_path):
-    """`reviewtui status` reads counts and the stop signal; numpy alone costs it a tenth of a second."""
-    build_workspace(tmp_path / "ws").close()
+    """`reviewtui status` reads counts, the stop signal and how far the predictions are behind;
+    numpy alone costs it a tenth of a second."""
+    from tui_data import FROZEN, write_result_record
+
+    ws = build_workspace(tmp_path / "ws")
+    write_results(ws)
+    write_result_record(ws, rows=30)  # ten reviews imported after it, and a model card to check labels against
+    card = ws.models_dir / "fixture-model" / "model_card.json"
+    card.parent.mkdir(parents=True)
+    card.write_text(json.dumps({"name": "fixture-model", "kind": "quick", "labels": [], "created_at": FROZEN,
+                                "dataset_version": "dataset-1"}), encoding="utf-8")
+    assert ws.prediction_staleness().unpredicted == 10
+    ws.close()
     ws = str(tmp_path / "ws")
     code = ("import contextlib, io, json, sys\n"
             "from reviewtui.cli import main\n"

@@ -189,6 +189,79 @@ def test_status_says_predict_until_the_predictions_are_newer_than_the_models(wor
     assert not any(s.startswith("predict every review") for s in steps)
 
 
+def write_result_record(ws, rows: int, model: str) -> None:
+    """results/result.json as predict writes it beside result.csv (the fields the checks read)."""
+    from reviewtui.files import utc_now
+
+    (ws.results_dir / "result.json").write_text(json.dumps({"rows": rows, "model": model, "created": utc_now()}),
+                                                encoding="utf-8")
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_summary_report_and_status_say_what_the_predictions_miss(workspace, capsys):
+    """Reviews imported after the prediction, and labels given after its model's training data, are
+    each one line of summary, report and status, and a field of their JSON."""
+    from reviewtui.cli import main
+    from reviewtui.files import utc_now
+    from reviewtui.store import LabelRow, NewAsset
+
+    ws, root = workspace, str(workspace.root)
+    ws.store.add_assets([NewAsset(i, f"text {i}") for i, *_ in ROWS])
+    ws.store.add_labels([LabelRow(i, c, "ann", "human", at="2025-01-01T00:00:00.000+00:00") for i, c, *_ in ROWS[:6]])
+    ws.export()  # dataset-1, which m1 learns from
+    card = ws.models_dir / "m1" / "model_card.json"
+    card.parent.mkdir(parents=True)
+    card.write_text(json.dumps({"name": "m1", "kind": "quick", "labels": KEYS, "created_at": utc_now(),
+                                "dataset_version": "dataset-1"}), encoding="utf-8")
+    result = write_result_csv(ws)
+    write_result_record(ws, len(ROWS), "m1")
+    later = card.parent.stat().st_mtime + 5
+    os.utime(result, (later, later))
+    assert not ws.summary().stale.stale
+    assert any(s.startswith("read the summary of the predictions") for s in ws.status().next_steps)
+    assert main(["-w", root, "summary", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stale"]["notes"] == []
+
+    # 350 more reviews, two of the old ones labeled now (a third as Other, which is not trained on)
+    ws.store.add_assets([NewAsset(f"n{i}", f"new text {i}") for i in range(350)])
+    ws.store.add_labels([LabelRow("7", "INTERFACE", "ann", "human"), LabelRow("8", "USER_EXPERIENCE", "ann", "human"),
+                         LabelRow("n1", "OTHER", "ann", "human")])
+    new_reviews = "350 reviews imported after the last prediction have no prediction: run `reviewtui predict`."
+    new_labels = ("2 labels were given after model m1's training data (dataset-1): `reviewtui export` and "
+                  "`reviewtui train` fold them in, then `reviewtui predict`.")
+    assert main(["-w", root, "summary"]) == 0
+    out = flat(capsys.readouterr().out)
+    assert "8 reviews" in out and new_reviews in out and new_labels in out
+    assert main(["-w", root, "summary", "--json"]) == 0
+    stale = json.loads(capsys.readouterr().out)["stale"]
+    assert {k: stale[k] for k in ("predicted", "reviews", "unpredicted", "late_labels", "model", "version")} == \
+        {"predicted": 8, "reviews": 358, "unpredicted": 350, "late_labels": 2, "model": "m1", "version": "dataset-1"}
+    assert stale["notes"] == [new_reviews, new_labels]
+    assert main(["-w", root, "report"]) == 0
+    out = flat(capsys.readouterr().out)
+    assert out.startswith("Wrote ") and new_reviews in out and new_labels in out
+    assert main(["-w", root, "report", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stale"]["notes"] == [new_reviews, new_labels]
+    assert main(["-w", root, "status"]) == 0
+    out = flat(capsys.readouterr().out)
+    assert new_reviews in out and new_labels in out and "read the summary" not in out
+    assert main(["-w", root, "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stale"]["notes"] == [new_reviews, new_labels]
+
+    # predictions of the quick model, fitted when the prediction ran: predict again folds new labels in
+    write_result_record(ws, 357, "quick")
+    ws.store.add_labels([LabelRow("n2", "CONTENT", "ann", "human", at="2999-01-01T00:00:00.000+00:00")])
+    from reviewtui.presentation import stale_lines
+
+    assert stale_lines(ws.prediction_staleness()) == [
+        "1 review imported after the last prediction has no prediction: run `reviewtui predict`.",
+        "1 label was given after the last prediction fitted its quick model: `reviewtui predict --model quick` "
+        "folds them in."]
+
+
 def test_no_version_table_when_no_review_has_a_version(workspace, capsys):
     """A survey or a public set without app versions: the summary has no one-row "unknown"
     version table, and the report no version chart."""

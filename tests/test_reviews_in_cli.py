@@ -67,6 +67,25 @@ def test_init_with_categories_and_with_a_preset(tmp_path, capsys):
     assert data["categories"][0]["examples"] and data["categories"][0]["description"]
 
 
+def test_init_with_a_taxonomy_file_of_names_and_descriptions_only(tmp_path, capsys):
+    """A team's file without train or colour gives what --categories gives: Other not trained,
+    palette colours (not the grey of a category without one)."""
+    shop = tmp_path / "shop.toml"
+    shop.write_text("".join(f"[[categories]]\nname = '{n}'\ndescription = 'about {n.lower()}'\n"
+                            f"examples = ['one', 'two', 'three']\n\n"
+                            for n in ("Shipping", "Product quality", "Price", "Other")), encoding="utf-8")
+    code, out, _ = run(capsys, "init", str(tmp_path / "a"), "--taxonomy", str(shop))
+    assert code == 0 and "Categories: Shipping, Product quality, Price, Other (not trained)." in out
+    code, _, _ = run(capsys, "init", str(tmp_path / "b"), "--categories", "Shipping, Product quality, Price, Other")
+    assert code == 0
+    from_file = tomllib.loads((tmp_path / "a" / "reviewtui.toml").read_text(encoding="utf-8"))["categories"]
+    from_names = tomllib.loads((tmp_path / "b" / "reviewtui.toml").read_text(encoding="utf-8"))["categories"]
+    assert [(c["key"], c["colour"], c["train"]) for c in from_file] == \
+        [(c["key"], c["colour"], c["train"]) for c in from_names]
+    assert "#888888" not in {c["colour"] for c in from_file}
+    assert from_file[3]["description"] == "about other"
+
+
 @pytest.mark.parametrize("argv,expected", [
     (["--categories", "Bug, bug"], "would both have the key BUG"),
     (["--categories", " , "], "give at least one category name"),
@@ -127,6 +146,15 @@ def test_categories_list_add_rename_merge_remove(labeled, capsys):
                                    ("r2", "label", "DEFECT", "renamed BUG to DEFECT")]
     code, out, _ = run(capsys, "-w", root, "categories", "merge", "Praise", "Wish", "--into", "Defect")
     assert code == 0 and "Merged PRAISE, WISH into DEFECT: 3 reviews relabeled" in out
+    code, out, _ = run(capsys, "-w", root, "categories", "set", "other", "--train", "--colour", "#12ab3c",
+                       "--description", "anything else")
+    assert code == 0 and "Set OTHER: trained, colour #12AB3C, new description." in out
+    assert ("OTHER", "Other", True) in categories_of(labeled)
+    code, out, _ = run(capsys, "-w", root, "categories", "set", "Other", "--no-train")
+    assert code == 0 and "Set OTHER: not trained." in out and ("OTHER", "Other", False) in categories_of(labeled)
+    code, out, _ = run(capsys, "-w", root, "categories", "--json")
+    other = next(c for c in json.loads(out) if c["key"] == "OTHER")
+    assert (other["colour"], other["train"], other["description"]) == ("#12AB3C", False, "anything else")
     code, out, _ = run(capsys, "-w", root, "categories", "remove", "Spam")
     assert code == 0 and "Removed SPAM." in out
     assert [k for k, _, _ in categories_of(labeled)] == ["DEFECT", "OTHER", "PRICING"]
@@ -140,11 +168,26 @@ def test_categories_list_add_rename_merge_remove(labeled, capsys):
     (["rename", "Bug", "Wish"], "reviewtui categories merge BUG --into WISH"),
     (["merge", "Bug", "--into", "Bug"], "cannot merge BUG into itself"),
     (["remove", "Bug"], "2 reviews are labeled BUG"),
+    (["set", "Bugs", "--no-train"], "no category 'Bugs' (did you mean BUG?)"),
+    (["set", "Bug", "--colour", "red"], "'red' is not a colour of the form #RRGGBB"),
+    (["set", "Bug", "--colour", "#12345"], "is not a colour of the form #RRGGBB"),
+    (["set", "Bug"], "nothing to change for BUG: give --train or --no-train"),
+    (["add", "Pricing", "--colour", "blue"], "'blue' is not a colour of the form #RRGGBB"),
 ])
 def test_bad_category_changes_write_nothing(labeled, capsys, argv, expected):
     before = digest(labeled)
     code, out, err = run(capsys, "-w", str(labeled), "categories", *argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert digest(labeled) == before
+
+
+def test_set_refuses_to_leave_no_category_trained(labeled, capsys):
+    for name in ("Bug", "Wish"):
+        assert run(capsys, "-w", str(labeled), "categories", "set", name, "--no-train")[0] == 0
+    before = digest(labeled)
+    code, out, err = run(capsys, "-w", str(labeled), "categories", "set", "praise", "--no-train")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "with PRAISE untrained no category is left to train a model on" in err
     assert digest(labeled) == before
 
 

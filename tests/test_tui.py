@@ -231,6 +231,27 @@ async def test_summary_with_the_version_filter(fixture_ws):
     assert any(n.startswith("Wrote ") and "report.md" in n for n in notes(app))
 
 
+async def test_summary_and_status_say_the_reviews_imported_after_the_prediction(fixture_ws):
+    from tui_data import write_result_record
+
+    from reviewtui.store import NewAsset
+
+    ws = fixture_ws
+    write_results(ws)
+    write_result_record(ws, rows=40)
+    ws.store.add_assets([NewAsset(f"late{i}", f"a review imported later {i}") for i in range(5)])
+    line = "5 reviews imported after the last prediction have no prediction: run `reviewtui predict`."
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        state = " ".join(str(app.screen.query_one("#summary-state").render()).split())
+        assert "40 reviews" in state and line in state
+        await pilot.press("1")
+        await settle(app, pilot)
+        steps = " ".join(str(app.screen.query_one("#status-next").render()).split())
+        assert line in steps
+
+
 async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
     from tui_data import trial_events
 

@@ -122,6 +122,14 @@ def write_results(ws: Workspace, per_category: dict[str, int] | None = None) -> 
     return path
 
 
+def write_result_record(ws: Workspace, rows: int = 40, model: str = "fixture-model") -> Path:
+    """results/result.json, the record predict writes beside result.csv: ``rows`` reviews predicted
+    with ``model``."""
+    path = ws.results_dir / "result.json"
+    path.write_text(json.dumps({"rows": rows, "model": model, "created": FROZEN}, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def build_tuning_workspace(root: Path, tiny_model: Path, rows: int = 120) -> Workspace:
     """A workspace whose one version holds ``rows`` synthetic labeled reviews and whose settings
     train the tiny BERT for one or two epochs (one trial at a time on two CPUs), scored by 2-fold

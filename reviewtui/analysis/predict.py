@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
+from reviewtui.analysis.results import QUICK_MODEL, RESULT_META, RESULT_NAME
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
@@ -40,8 +41,6 @@ from reviewtui.store import LocalStore
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.modeling.embeddings import EmbeddingCache
 
-RESULT_NAME = "result.csv"
-RESULT_META = "result.json"
 #: The folder of Parquet parts holding the same rows as result.csv.
 RESULT_PARTS = "result-parts"
 #: Rows per Parquet part.
@@ -110,7 +109,7 @@ class SavedModel:
 class QuickFromLabels:
     """The quick model fitted on the store's current training labels, with inverse regularisation ``C``."""
 
-    name = "quick"
+    name = QUICK_MODEL
 
     def __init__(self, store: LocalStore, taxonomy: Taxonomy, cache: "EmbeddingCache", C: float,
                  on_event: EventSink | None = None, cancel: threading.Event | None = None) -> None:

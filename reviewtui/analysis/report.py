@@ -30,11 +30,13 @@ class ReportPaths:
     html: Path
     charts: dict[str, Path] = field(default_factory=dict)
     tables: dict[str, Path] = field(default_factory=dict)
+    stale: Any = None  # analysis.results.Staleness of the predictions reported on (the workspace sets it)
 
     def to_dict(self) -> dict[str, Any]:
         return {"markdown": str(self.markdown), "html": str(self.html),
                 "charts": {k: str(v) for k, v in self.charts.items()},
-                "tables": {k: str(v) for k, v in self.tables.items()}}
+                "tables": {k: str(v) for k, v in self.tables.items()},
+                "stale": self.stale.to_dict() if self.stale is not None else None}
 
 
 def _pct(v: Any) -> str:

@@ -105,6 +105,7 @@ class Summary:
     findings: list[Finding] = field(default_factory=list)
     min_group_size: int = 30
     confidence: float = 0.95
+    stale: Any = None          # analysis.results.Staleness of the predictions (the workspace sets it)
 
     @property
     def several_apps(self) -> bool:
@@ -172,7 +173,8 @@ class Summary:
                 "latest": plain(self.latest),
                 "latest_by_app": {a: plain(v) for a, v in self.latest_by_app.items()},
                 "findings": [f.to_dict() for f in self.findings],
-                "min_group_size": self.min_group_size, "confidence": self.confidence}
+                "min_group_size": self.min_group_size, "confidence": self.confidence,
+                "stale": self.stale.to_dict() if self.stale is not None else None}
 
 
 def _num(v: Any) -> Any:

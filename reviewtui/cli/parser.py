@@ -338,7 +338,7 @@ def add_data_commands(commands: Commands) -> None:
     p.add_argument("--no-import", action="store_true", help="only save the pages under data/raw/")
     p.add_argument("--json", action="store_true")
 
-    s = commands.add("categories", "list, add, rename, merge or remove categories", "categories:cmd_categories")
+    s = commands.add("categories", "list, add, set, rename, merge or remove categories", "categories:cmd_categories")
     s.set_defaults(categories_cmd=None)
     s.add_argument("--json", action="store_true", help="list the categories as JSON")
     actions = commands.group(s, "categories_cmd", metavar="ACTION")
@@ -351,6 +351,12 @@ def add_data_commands(commands: Commands) -> None:
     a.add_argument("--description", help="what belongs in it, for labelers")
     a.add_argument("--example", action="append", metavar="TEXT", help="an example review (repeatable)")
     a.add_argument("--no-train", action="store_true", help="label it but keep it out of training (like Other)")
+    a = actions.add("set", "change a category's training flag, colour or description")
+    a.add_argument("name", help="the category's key or name")
+    a.add_argument("--train", action=argparse.BooleanOptionalAction, default=None,
+                   help="train on it; --no-train labels it but keeps it out of training (like Other)")
+    a.add_argument("--colour", metavar="#RRGGBB", help="its colour")
+    a.add_argument("--description", metavar="TEXT", help='what belongs in it, for labelers ("" removes it)')
     a = actions.add("rename", "rename a category; its reviews get new label events when its key changes")
     a.add_argument("old", help="the category's key or name")
     a.add_argument("new", help="the new name")

@@ -101,7 +101,7 @@ def status(st: Any) -> None:
         con.print(t)
     if getattr(st, "stop", None):
         stop_block(st.stop, con)
-    print_lines((f"→ {step}" for step in st.next_steps), con)
+    print_lines((f"→ {step}" for step in [*say.stale_lines(getattr(st, "stale", None)), *st.next_steps]), con)
 
 
 def versions_table(versions: Sequence[Any]) -> None:
@@ -384,6 +384,8 @@ def summary(s: Any, findings: Sequence[str], rule: str = "") -> None:
     con = console()
     con.print(Text.assemble((f"{s.reviews:,} reviews", "bold"),
                             f" ({scope_text(s)}; model {s.model}; {latest_text(s)})"))
+    for line in say.stale_lines(getattr(s, "stale", None)):
+        con.print(Text(line, style="yellow"))
     t = Table(title="Category x sentiment")
     t.add_column("category", no_wrap=True, min_width=15)
     for c in ("reviews", "share", "neg", "neu", "pos", "% neg", "stars"):

@@ -91,7 +91,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     s = ws.summary(args.app_version, args.weight_thumbs, depth, app=args.app)
     if args.json:
-        render.print_json(s.to_dict())
+        render.print_json({**s.to_dict(), "stale": say.stale_record(s.stale)})
         return 0
     from reviewtui.analysis.report import findings, findings_rule
 
@@ -104,7 +104,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     paths = ws.write_report(args.app_version, args.weight_thumbs, depth, app=args.app)
     if args.json:
-        render.print_json(paths.to_dict())
+        render.print_json({**paths.to_dict(), "stale": say.stale_record(paths.stale)})
     else:
-        render.print_lines([say.report_sentence(paths)])
+        render.print_lines([say.report_sentence(paths), *say.stale_lines(paths.stale)])
     return 0

@@ -1,4 +1,4 @@
-"""``reviewtui categories [list] | add | rename | merge | remove``: a team's taxonomy without
+"""``reviewtui categories [list] | add | set | rename | merge | remove``: a team's taxonomy without
 editing reviewtui.toml. Renames and merges record new label events; history and exported versions
 stay as they are."""
 
@@ -24,6 +24,8 @@ def cmd_categories(args: argparse.Namespace) -> int:
     if action == "add":
         applied = ws.add_category(args.name, key=args.key, colour=args.colour, train=not args.no_train,
                                   description=args.description or "", examples=args.example or ())
+    elif action == "set":
+        applied = ws.set_category(args.name, train=args.train, colour=args.colour, description=args.description)
     elif action == "rename":
         applied = ws.rename_category(args.old, args.new, new_key=args.key)
     elif action == "merge":

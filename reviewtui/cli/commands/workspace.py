@@ -108,7 +108,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     st = ws.status()
     if args.json:
-        render.print_json(st.to_dict())
+        render.print_json({**st.to_dict(), "stale": say.stale_record(st.stale)})
     else:
         render.status(st)
     return 0

@@ -7,7 +7,8 @@ narrower than 100 columns, so it fits beside the chart); a filter by app (a cycl
 version (v cycles, the latest is marked and set against the earlier ones; with several apps
 choose an app first). p predicts every review as a background job (with progress, also when the
 screen reopens while it runs; x cancels it), w writes the report. All numbers come from
-Workspace.summary (the same as ``reviewtui report``).
+Workspace.summary (the same as ``reviewtui report``), and so does the line on what the predictions
+miss (reviews imported, labels given after them).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -168,6 +170,8 @@ class SummaryScreen(WorkspaceScreen):
         if len(lines) > 3:
             more = len(lines) - 3
             lines = lines[:3] + [f"… {more} more app{'s' if more != 1 else ''}: t shows every app's versions"]
+        # what the predictions miss (reviews imported since, labels given since), as the CLI says it
+        lines[1:1] = [f"[$warning]{escape(line)}[/]" for line in say.stale_lines(overall.stale)]
         self.query_one("#summary-state", Static).update("\n".join(lines))
         self.chosen = s
         cats = [str(c) for c in s.categories.index]

@@ -1,0 +1,95 @@
+"""What a prediction leaves in ``results/``, and how far it is behind the workspace.
+
+:mod:`reviewtui.analysis.predict` writes ``result.csv`` (a row per review) and ``result.json``, the
+record of the run (the model, how many reviews, when). :func:`staleness` sets that record against
+the store now: reviews imported after the prediction ran have no row, and labels given after the
+model learnt its labels are not in it. Light on purpose: ``reviewtui status`` calls it, so it reads
+two or three small JSON files and runs two counts in the store, and imports no pandas or numpy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from reviewtui.modeling.card import CARD_FILE
+from reviewtui.store import LocalStore
+
+RESULT_NAME = "result.csv"
+RESULT_META = "result.json"
+#: The model name a prediction records when it fitted the quick model on the labels of the moment.
+QUICK_MODEL = "quick"
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """How far the predictions are behind the workspace.
+
+    ``predicted``: the reviews the prediction covered; ``reviews``: the reviews in the store now.
+    ``model``: the model it came from; ``kind``: "saved" (a model under models/) or "quick" (fitted
+    on the labels when the prediction ran). ``version``: the dataset version the saved model was
+    trained on, when its card names one. ``late_labels``: reviews whose training label was given
+    after the model learnt its labels (the export of ``version``, else the training; for the quick
+    model, the prediction)."""
+
+    predicted: int
+    reviews: int
+    model: str
+    kind: str = "saved"
+    version: str | None = None
+    late_labels: int = 0
+
+    @property
+    def unpredicted(self) -> int:
+        """Reviews of the store the predictions do not cover (imported after they ran)."""
+        return max(0, self.reviews - self.predicted)
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.unpredicted or self.late_labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"predicted": self.predicted, "reviews": self.reviews, "unpredicted": self.unpredicted,
+                "model": self.model, "kind": self.kind, "version": self.version, "late_labels": self.late_labels}
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, versions_dir: Path,
+              training_keys: Sequence[str]) -> Staleness | None:
+    """The :class:`Staleness` of ``results_dir``'s predictions against ``store`` (labels counted
+    among ``training_keys``); the model's card is read from ``models_dir`` and its dataset version's
+    manifest from ``versions_dir``. None when there is no readable record of a prediction
+    (``result.json``); an unknown model (its folder removed) counts no late label."""
+    meta = _read_json(Path(results_dir) / RESULT_META)
+    if meta is None or not isinstance(meta.get("rows"), int):
+        return None
+    model = str(meta.get("model") or "")
+    kind, version, since = "saved", None, None
+    if model == QUICK_MODEL:
+        kind, since = "quick", meta.get("created")
+    elif model:
+        card = _read_json(Path(models_dir) / model / CARD_FILE) or {}
+        since = card.get("created_at") or None
+        version = card.get("dataset_version") or None
+        if version:
+            manifest = _read_json(Path(versions_dir) / f"{version}.json") or {}
+            exported = manifest.get("created")
+            if isinstance(exported, str) and (since is None or exported < since):
+                since = exported  # what was labeled between the export and the training is not in it either
+    late = 0
+    if isinstance(since, str) and since:
+        last = store.last_change()
+        late = store.labeled_since(since, list(training_keys)) if last is not None and last > since else 0
+    return Staleness(meta["rows"], store.count(), model, kind, version, late)
+
+
+__all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "Staleness", "staleness"]
