@@ -62,8 +62,19 @@ class UnknownLabel:
 
 # --- building a taxonomy -------------------------------------------------------------------------
 def parse_names(text: str) -> list[str]:
-    """``"Bug report, Feature request, Praise"`` -> the names, stripped, blanks dropped."""
-    return [n.strip() for n in str(text).split(",") if n.strip()]
+    """``"Bug report, Feature request, Praise"`` -> the names, stripped; a trailing comma is
+    allowed. Raises ReviewtuiError for an empty name between two commas (a slip that would
+    otherwise pass unseen)."""
+    names = [n.strip() for n in str(text).split(",")]
+    if not any(names):
+        return []  # nothing given: the caller asks for at least one name
+    if not names[-1]:
+        names.pop()
+    if any(not n for n in names):
+        at = next(i for i, n in enumerate(names) if not n) + 1
+        raise ReviewtuiError(f"--categories {text!r}: name #{at} is empty (two commas in a row?); give every "
+                             "category a name")
+    return names
 
 
 def _colour(items: Sequence[Mapping[str, Any]]) -> str:
@@ -153,6 +164,8 @@ def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | No
     """``items`` plus a new category at the end. Raises ReviewtuiError when its key or name is taken
     or ``colour`` is not #RRGGBB."""
     name = str(name).strip()
+    if not name:
+        raise ReviewtuiError("categories add needs a name: reviewtui categories add \"Billing\"")
     key = key or category_key(name)
     taxonomy = Taxonomy.from_list(list(items))
     taken = taxonomy.resolve(name) or (key if key in taxonomy.keys else None)

@@ -142,6 +142,8 @@ class Taxonomy:
         for i, item in enumerate(items):
             if not isinstance(item, dict) or "name" not in item:
                 raise ReviewtuiError(f"{where}: category #{i + 1} needs at least a name")
+            if not str(item["name"]).strip():
+                raise ReviewtuiError(f"{where}: category #{i + 1} has an empty name; give it one")
             key = str(item.get("key") or category_key(item["name"]))
             if not KEY_RE.match(key):
                 raise ReviewtuiError(f"{where}: category key {key!r} must be UPPER_SNAKE_CASE")

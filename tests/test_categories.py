@@ -233,3 +233,13 @@ def test_a_label_spelled_with_other_spaces_and_signs_resolves_to_its_category():
     assert tax.resolve("Price value") == "PRICE_VALUE"
     assert tax.resolve("Sizing") is None and tax.resolve("") is None and tax.resolve("  ") is None
     assert [u.key for u in unknown_labels(["Sizing / Fit", "price-value", "Shipping"], tax)] == ["SHIPPING"]
+
+
+def test_an_empty_category_name_is_refused_where_it_was_given(tmp_path):
+    with pytest.raises(ReviewtuiError, match=r"name #2 is empty \(two commas in a row\?\)"):
+        parse_names("Shipping, , Price")
+    assert parse_names("Shipping, Price,") == ["Shipping", "Price"]  # a trailing comma is fine
+    with pytest.raises(ReviewtuiError, match=r"shop.toml: category #1 has an empty name; give it one"):
+        Taxonomy.from_list([{"name": "  "}, {"name": "A"}], where="shop.toml")
+    with pytest.raises(ReviewtuiError, match="categories add needs a name"):
+        add_category([{"key": "A", "name": "A"}], " ")
