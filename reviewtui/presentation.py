@@ -649,15 +649,17 @@ def share_percent(value: float | None, signed: bool = False) -> str:
 DISCOVER_COLUMNS = ("#", "cluster", "size", "share", "growth")
 
 
-def cluster_cells(cluster: Any, caution: Any = None) -> tuple[str, str, str, str, str]:
+def cluster_cells(cluster: Any, caution: Any = None, total: int = 0) -> tuple[str, str, str, str, str]:
     """A ``Cluster`` as table cells: rank (1-based), its words, size, share and growth; the growth
     is marked ``?`` when ``caution`` (the Discovery's ``GrowthCaution``) names the cluster as too
-    small for it."""
+    small for it. Outside what is new in a version the share is the cluster's of the ``total``
+    reviews clustered (the selection), and there is no growth."""
     growth = share_percent(cluster.growth, signed=True)
     if caution is not None and cluster.id + 1 in caution.small_clusters:
         growth += " ?"
+    share = cluster.share if cluster.share is not None else (cluster.size / total if total else None)
     return (str(cluster.id + 1), ", ".join(cluster.words[:5]) or cluster.name, f"{cluster.size:,}",
-            share_percent(cluster.share), growth)
+            share_percent(share), growth)
 
 
 def discovery_headline(d: Any) -> str:

@@ -91,6 +91,9 @@ def test_discover_and_make_a_category(ws, capsys):
     assert code == 0
     found = json.loads(out)
     assert found["size"] == 6 and found["clusters"] and "Other" in found["selection"]
+    code, out, _ = run(ws, capsys, "discover")  # shares of the selection; growth only for a version
+    first = found["clusters"][0]
+    assert code == 0 and f"{100 * first['size'] / 6:.1f}%" in out and "growth" not in out
     code, out, _ = run(ws, capsys, "discover", "--make", "1", "--name", "Layout trouble")
     assert code == 0 and "Added the category Layout trouble (LAYOUT_TROUBLE) to the taxonomy" in out
     assert "were sent to review (filter status=TO_REVIEW to relabel them)" in out

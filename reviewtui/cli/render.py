@@ -468,10 +468,11 @@ def discovery(d: Any, examples: int, hint: bool = True) -> None:
     if not d.clusters:
         return
     t = Table(title="Clusters" + (" by growth" if d.compared_with else " by size"))
-    for col in say.DISCOVER_COLUMNS:
+    columns = say.DISCOVER_COLUMNS if d.compared_with else say.DISCOVER_COLUMNS[:-1]  # growth: versions only
+    for col in columns:
         t.add_column(col, justify="left" if col == "cluster" else "right", ratio=1 if col == "cluster" else None)
     for c in d.clusters:
-        t.add_row(*say.cluster_cells(c, d.caution))
+        t.add_row(*say.cluster_cells(c, d.caution, d.size)[:len(columns)])
     con.print(t)
     if examples > 0:
         for c in d.clusters:

@@ -115,7 +115,7 @@ class DiscoverScreen(WorkspaceScreen):
             table.add_column(col, key=col, width=COLUMN_WIDTHS.get(col, self.words_width))
         if self.discovery is not None:
             for c in self.discovery.clusters:
-                table.add_row(*say.cluster_cells(c, self.discovery.caution), key=str(c.id))
+                table.add_row(*say.cluster_cells(c, self.discovery.caution, self.discovery.size), key=str(c.id))
             if 0 < row < table.row_count:
                 table.move_cursor(row=row)
 
