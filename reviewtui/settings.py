@@ -54,7 +54,7 @@ class ImportSettings:
     remove_urls: bool = setting(True, "Remove URLs from the text.")
     remove_html: bool = setting(True, "Remove HTML tags and entities.")
     remove_emoji: bool = setting(True, "Remove emoji.")
-    lowercase: bool = setting(True, "Lowercase the text.")
+    lowercase: bool = setting(False, "Lowercase the text.")
     collapse_whitespace: bool = setting(True, "Collapse runs of whitespace to one space.")
     drop_empty: bool = setting(True, "Drop rows whose text is empty after cleaning.")
 

@@ -74,9 +74,9 @@ def test_import_play_export_cleans_and_reports(ws, play_csv, capsys):
 
     w = Workspace.open(ws)
     r1, r2, r3 = w.store.get("r1"), w.store.get("r2"), w.store.get("r3")
-    assert r1.text == "i can't read without paying for the membership!!"
-    assert r2.text == "great articles about science"  # HTML and emoji gone
-    assert r3.text == "the new layout is confusing, see"  # URL gone, whitespace collapsed
+    assert r1.text == "I can't read without paying for the membership!!"  # the case as written
+    assert r2.text == "Great articles about science"  # HTML and emoji gone
+    assert r3.text == "The new layout is CONFUSING, see"  # URL gone, whitespace collapsed
     assert r1.metadata == {"score": 1, "app_version": "4.4.0", "at": "2022-01-02 10:00:00", "thumbs_up": 3}
     assert r2.metadata["reply"] == "Thanks!"
     assert "user_name" not in r1.metadata and "Ann Lee" not in json.dumps(r1.metadata)
@@ -122,7 +122,7 @@ def test_generic_csv_with_generated_stable_ids(ws, tmp_path, capsys):
     from reviewtui.workspace import Workspace
 
     asset = Workspace.open(ws).store.get(stable_id("Good app"))
-    assert asset.text == "good app" and asset.metadata["score"] == 5
+    assert asset.text == "Good app" and asset.metadata["score"] == 5
     assert run(capsys, "-w", str(ws), "import", str(f), "--text-col", "review", "--json")[0] == 0
     assert Workspace.open(ws).store.count() == 2
 
@@ -522,7 +522,7 @@ def test_reimport_reading_more_columns_fills_the_metadata_reviews_lack(ws, tmp_p
     assert "2 reviews imported before got the metadata they lacked" in out and "0 new reviews" in out
     w = Workspace.open(ws)
     a1 = w.store.get("A1")
-    assert a1.metadata == {"app": "Lamp", "score": 2, "at": "2025-03-01"} and a1.text == "parcel came late"
+    assert a1.metadata == {"app": "Lamp", "score": 2, "at": "2025-03-01"} and a1.text == "Parcel came late"
     assert a1.label == label
     w.close()
 
@@ -556,7 +556,7 @@ def test_a_windows_1252_file_is_read_with_encoding(ws, tmp_path, capsys):
     from reviewtui.workspace import Workspace
 
     w = Workspace.open(ws)
-    assert w.store.get("1").text == "très déçu, colis abîmé" and w.store.get("2").text == "parfait €"
+    assert w.store.get("1").text == "Très déçu, colis abîmé" and w.store.get("2").text == "Parfait €"
     code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--encoding", "klingon")
     assert code == 2 and "unknown encoding 'klingon' (--encoding)" in err
 

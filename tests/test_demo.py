@@ -91,7 +91,7 @@ def test_the_importer_accepts_the_export_and_drops_empty_rows(demo):
     dropped = report.dropped["missing text"] + report.dropped["empty after cleaning"]
     assert report.dropped["missing text"] > 0 and report.dropped["empty after cleaning"] > 0
     assert report.kept == 6000 - dropped
-    assert all(report.changed[k] > 0 for k in ("remove html", "remove urls", "remove emoji", "lowercase"))
+    assert all(report.changed[k] > 0 for k in ("remove html", "remove urls", "remove emoji"))
     assert all("user_name" not in m for m in batch.metadata)  # personal data dropped by default
     assert any("app_version" in m and "score" in m for m in batch.metadata)
 

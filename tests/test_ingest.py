@@ -27,15 +27,15 @@ def test_a_file_without_a_text_column_says_so_in_one_sentence(tmp_path):
 PUBLIC_SETS = {
     "amazon.jsonl": ('{"reviewerID": "R1", "asin": "B00", "reviewText": "Stopped working after a week", '
                      '"overall": 2.0, "summary": "Broke", "unixReviewTime": 1400000000}\n',
-                     "reviewText", "stopped working after a week", {"score": 2, "title": "Broke"}),
+                     "reviewText", "Stopped working after a week", {"score": 2, "title": "Broke"}),
     "yelp.json": ('[{"review_id": "Y1", "user_id": "u", "business_id": "b", "stars": 5, "useful": 1, '
                   '"text": "Lovely staff", "date": "2016-03-09 00:00:00"}]',
-                  "text", "lovely staff", {"score": 5, "at": "2016-03-09 00:00:00"}),
+                  "text", "Lovely staff", {"score": 5, "at": "2016-03-09 00:00:00"}),
     "googleplaystore_user_reviews.csv": ("App,Translated_Review,Sentiment\nSudoku,Too many ads,Negative\n",
-                                         "Translated_Review", "too many ads", {"app": "Sudoku"}),
+                                         "Translated_Review", "Too many ads", {"app": "Sudoku"}),
     "clothing.csv": ("Clothing ID,Age,Title,Review Text,Rating\n767,33,Nice,Runs small,4\n",
-                     "Review Text", "runs small", {"score": 4, "title": "Nice"}),
-    "survey.tsv": ("respondent\tcomment\tscore\n7\tCan't log in\t1\n", "comment", "can't log in", {"score": 1}),
+                     "Review Text", "Runs small", {"score": 4, "title": "Nice"}),
+    "survey.tsv": ("respondent\tcomment\tscore\n7\tCan't log in\t1\n", "comment", "Can't log in", {"score": 1}),
 }
 
 
@@ -52,12 +52,13 @@ def test_the_text_of_public_review_sets_is_found_by_its_column_name(tmp_path, na
 
 def test_cleaning_follows_the_import_settings(tmp_path):
     path = write_csv(tmp_path / "play.csv", PLAY_HEADER, PLAY_ROWS)
-    cleaned = read_reviews(path)  # every rule on, as [import] ships
-    assert cleaned.texts[0] == "i can't read without paying for the membership!!"
+    cleaned = read_reviews(path)  # as [import] ships: every rule on but lowercase (the text as written)
+    assert cleaned.texts[0] == "I can't read without paying for the membership!!"
     assert read_reviews(path, cleaning=ImportSettings()).texts == cleaned.texts
-    kept_case = read_reviews(path, cleaning=ImportSettings(lowercase=False))
-    assert kept_case.texts[0] == "I can't read without paying for the membership!!"
-    assert "lowercase" not in kept_case.report.changed
+    assert "lowercase" not in cleaned.report.changed
+    lowered = read_reviews(path, cleaning=ImportSettings(lowercase=True))
+    assert lowered.texts[0] == "i can't read without paying for the membership!!"
+    assert lowered.report.changed["lowercase"] > 0
 
 
 def test_cleaning_in_parts_gives_what_one_piece_gives(tmp_path, monkeypatch):
