@@ -287,3 +287,20 @@ def test_predict_keeps_its_predictions_in_the_store(analysis_ws):
     res = ws.predict("quick", sentiment="none")
     assert ws.store.prediction_count() == res.rows == 64
     assert ws.find(["predicted=CONTENT", "status=all"]).total == res.counts["CONTENT"]
+
+
+def test_discover_other_looks_into_a_trained_category_named_other(ws):
+    """A team that trains its "Other": discover's default selection is the category named so,
+    instead of refusing because every category is trained on."""
+    items = [{**c, "train": True} for c in ws.taxonomy.to_list()]
+    ws.config.set_categories(items)
+    assert "OTHER" in ws.taxonomy.training_keys
+    truth = oracle()
+    other = [e for e in sorted(truth) if truth[e] == "INTERFACE"][:6]
+    for e in other:
+        ws.label(e, "OTHER")
+    found = ws.discover("other")
+    assert found.size == 6 and "Other" in found.selection
+    ws.config.set_categories([{**c, "name": "Leftovers"} if c["key"] == "OTHER" else c for c in items])
+    with pytest.raises(ReviewtuiError, match="every category of the taxonomy is trained on and none is named Other"):
+        ws.discover("other")

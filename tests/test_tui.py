@@ -671,3 +671,45 @@ async def test_footer_fits_80_columns_and_keeps_help(fixture_ws, start):
         wide = {k.action for k in app.screen.query(FooterKey)}
         assert shown <= wide
         assert [k.description for k in app.screen.query(FooterKey) if k.action == "help"] in ([], ["Help"])
+
+
+async def test_summary_of_products_without_versions_offers_no_version_keys(fixture_ws):
+    """Reviews of products (several "apps", no version): no version choice, no v or l in the footer,
+    and t shows one row per product without a version column."""
+    from textual.widgets import DataTable, Select
+    from textual.widgets._footer import FooterKey
+
+    from tests.test_apps import EVEN, result_rows, write_results as write_rows
+
+    write_rows(fixture_ws, result_rows([("Lamp", "", 40, 0.3, EVEN), ("Jacket", "", 40, 0.6, EVEN)]))
+    app = make_app(fixture_ws, start="summary")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        actions = {k.action for k in screen.query(FooterKey)}
+        assert "cycle_app" in actions and "toggle_view" in actions
+        assert not {"cycle_version", "latest"} & actions
+        assert not screen.query_one("#summary-version", Select).display
+        await pilot.press("t")
+        await settle(app, pilot)
+        table = screen.query_one("#summary-table", DataTable)
+        assert table.border_title.startswith("Per app")
+        assert [str(c.label) for c in table.columns.values()][:2] == ["app", "reviews"]
+        assert table.row_count == 2
+
+
+async def test_the_tuning_form_says_how_to_leave_it(fixture_ws):
+    """The form has the focus first (digits type numbers there): the footer shows esc, which hands
+    the digits back to the screen keys, and hides it once the form is left."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(fixture_ws, start="tuning")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert "focus_table" in {k.action for k in app.screen.query(FooterKey)}
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert "focus_table" not in {k.action for k in app.screen.query(FooterKey)}
+        await pilot.press("6")
+        await settle(app, pilot)
+        assert app.current_mode == "quality"

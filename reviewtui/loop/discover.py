@@ -39,6 +39,8 @@ from reviewtui.errors import ReviewtuiError
 SELECTIONS = ("other", "low-confidence", "version")
 LOW_CONFIDENCE = 0.5  # the low-confidence selection: predictions below this probability
 BACKGROUND = 5000  # texts of the rest of the corpus the words are contrasted with (a sample)
+#: With every category trained on, the "other" selection looks into the category named so.
+CATCH_ALL_NAMES = ("other", "others", "misc", "miscellaneous")
 MIN_COVERAGE = 0.3  # HDBSCAN must cluster at least this share of the selection to be chosen
 K_RANGE = (2, 15)
 PCA_DIMS = 30
@@ -416,9 +418,11 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
         return found
     if choice == "other":
         keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
+        if not keys:  # a team that trains its catch-all: the category named so
+            keys = [c.key for c in taxonomy if c.name.strip().casefold() in CATCH_ALL_NAMES]
         if not keys:
-            raise ReviewtuiError("every category of the taxonomy is trained on: there is no 'other' category to "
-                                 "look into (choose low-confidence or version)")
+            raise ReviewtuiError("every category of the taxonomy is trained on and none is named Other: there is no "
+                                 "'other' category to look into (choose low-confidence or version)")
         ids, texts = select_labeled(store, keys)
         name = "labeled " + " or ".join(taxonomy.get(k).name for k in keys)
         if app is not None:

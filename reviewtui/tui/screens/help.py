@@ -54,7 +54,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog-box", id="help-box"):
             yield Static(Text(INTRO))
             app_keys = [Binding(",".join(s.key for s in SCREENS), "", "Screens: " +
-                                " ".join(f"{s.key} {s.title}" for s in SCREENS),
+                                " ".join(f"{s.key} {s.title}" for s in SCREENS) +
+                                f" (on the labeling screen the digits label: F1-F{len(SCREENS)} there)",
                                 key_display=f"1-{len(SCREENS)}, F1-F{len(SCREENS)}"),
                         *[b for b in self.app.BINDINGS if isinstance(b, Binding) and not b.action.startswith("screen")],
                         Binding("ctrl+p", "", "Command palette (every action)"),

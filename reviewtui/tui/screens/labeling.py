@@ -22,6 +22,7 @@ import re
 from dataclasses import fields
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -41,6 +42,7 @@ from reviewtui.tui.screens.review_queues import ReviewQueueScreen
 
 WORD_RE = re.compile(r"\S+")
 QUEUE_CHUNK = 50
+NAME_CELLS = 24  # a category name in the side panel, beside its number, and the ◀ of a suggestion after it
 SKIP_REASONS = ("not English", "spam", "unclear", "not a review")
 STRATEGIES: tuple[str, ...] = next(f.metadata["choices"] for f in fields(ActiveLearningSettings)
                                    if f.name == "strategy")
@@ -225,9 +227,11 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             answer.update("")
         else:
             m = asset.metadata
-            version = m.get("app_version") or "-"
-            # the app's name where the review has one (a workspace of several apps), else "app"
-            parts = [stars(m.get("score")), f"{m.get('app') or 'app'} {version}", str(m.get("at") or "-")[:10],
+            # the app (or product) and version where the review has them: reviews of products have
+            # no version, and a workspace of one app often no app name
+            app, version = m.get("app"), m.get("app_version")
+            where = f"{app} {version}" if app and version else str(app) if app else f"version {version}" if version else ""
+            parts = [stars(m.get("score")), *([where] if where else []), str(m.get("at") or "-")[:10],
                      f"id {asset.external_id[:18]}"]
             meta.update(" · ".join(parts))
             text.update(self.review_text(asset))
@@ -261,7 +265,8 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if asset.skipped:
             return f"skipped ({asset.skip_reason}){mode}"
         if asset.label:
-            return f"labeled [b]{asset.label}[/b] · {asset.status}{mode}"
+            name = escape(say.category_name(asset.label, self.ws.taxonomy))
+            return f"labeled [b]{name}[/b] · {asset.status.lower().replace('_', ' ')}{mode}"
         return f"{asset.status}{mode}"
 
     def categories_text(self, asset: Asset | None) -> Text:
@@ -272,7 +277,9 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             line = Text(f"{n} ", style="bold") if n <= 9 else Text("l ", style="dim")
             line.append("■ ", style=cat.colour)
             style = "bold reverse" if asset is not None and asset.label == cat.key else ""
-            line.append(cat.name, style=style)
+            # a long name is cut, not wrapped: the panel is 30 cells (the list `l` shows it whole)
+            name = cat.name if len(cat.name) <= NAME_CELLS else cat.name[:NAME_CELLS - 1] + "…"
+            line.append(name, style=style)
             if cat.key == suggested:
                 line.append(" ◀", style="bold")
             out.append_text(line)
@@ -295,7 +302,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if asset is None or asset.external_id not in self.suggestions:
             return self.waiting_text()
         label, confidence = self.suggestions[asset.external_id]
-        return f"[b]{label}[/b]  {confidence:.0%}" + self.source_text()
+        return f"[b]{escape(say.category_name(label, self.ws.taxonomy))}[/b]  {confidence:.0%}" + self.source_text()
 
     def queue_text(self) -> str:
         position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"

@@ -72,6 +72,9 @@ class SummaryScreen(WorkspaceScreen):
         self.chosen: Any = None  # the summary on show
         self.table_narrow = False  # whether the table has the narrow headers
         self.job: Any = None  # the prediction job this screen follows
+        # what the predictions hold (until they are read: as if versions and one app)
+        self.has_versions = True
+        self.several_apps = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-filter"):
@@ -146,6 +149,13 @@ class SummaryScreen(WorkspaceScreen):
                 select.value = ALL
         versions = [] if overall.several_apps else [str(v) for v in overall.by_version.index if str(v) != "unknown"]
         self.latest = overall.latest_version
+        if overall.has_versions != self.has_versions or overall.several_apps != self.several_apps:
+            # reviews of products or places have no version: no version choice, no v or l
+            self.has_versions, self.several_apps = overall.has_versions, overall.several_apps
+            self.query_one("#summary-version", Select).display = self.has_versions
+            if not self.has_versions and not self.several_apps:
+                self.view = "categories"
+            self.refresh_bindings()
         if versions != self.app_versions:
             self.app_versions = versions
             select = self.query_one("#summary-version", Select)
@@ -156,7 +166,8 @@ class SummaryScreen(WorkspaceScreen):
         for row in self.query(".chart-row"):
             row.display = True
         which = "all apps" if self.app_filter == ALL else self.app_filter
-        which += ", all versions" if self.version == ALL else f", version {self.version}"
+        if self.has_versions:
+            which += ", all versions" if self.version == ALL else f", version {self.version}"
         lines = [f"[b]{which}[/b]: {s.reviews:,} reviews · model {s.model or '-'}"]
         for app, latest in (overall.latest_by_app.items() if overall.several_apps else [(None, overall.latest)]):
             if not latest:
@@ -207,16 +218,19 @@ class SummaryScreen(WorkspaceScreen):
         table.clear(columns=True)
         table.border_subtitle = NARROW_LEGEND if narrow else ""
         if self.view == "versions":
-            table.border_title = f"App x version ({100 * s.confidence:g}% intervals)"
-            table.add_columns(*(("app", "version", "n", "neg.", "interval", "★") if narrow else
-                                ("app", "version", "reviews", "negative", "interval", "mean ★")))
+            versions = self.has_versions  # without versions: one row per app, no version column
+            table.border_title = f"{'App x version' if versions else 'Per app'} ({100 * s.confidence:g}% intervals)"
+            head = ("app", "version", "n", "neg.", "interval", "★") if narrow else \
+                ("app", "version", "reviews", "negative", "interval", "mean ★")
+            table.add_columns(*(head if versions else head[:1] + head[2:]))
             rows = s.by_app_version
             for app in s.apps:
                 mine = rows[rows["app"] == app]
                 latest = s.latest_by_app.get(app, {}).get("version")
                 for label, row in mine.iloc[::-1].iterrows():
                     low, high = row["negative_low"], row["negative_high"]
-                    table.add_row(app, str(row["version"]) + (" ★" if row["version"] == latest else ""),
+                    version = (str(row["version"]) + (" ★" if row["version"] == latest else ""),) if versions else ()
+                    table.add_row(app, *version,
                                   f"{row['reviews']:,.0f}", pct(row["negative_share"]),
                                   f"{pct(low)}–{pct(high)}" if low == low and high == high else "-",
                                   num(row["mean_score"]), key=str(label))
@@ -298,6 +312,10 @@ class SummaryScreen(WorkspaceScreen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "cancel":
             return self.running  # x shows in the footer only while a prediction runs
+        if action in ("cycle_version", "latest"):
+            return self.has_versions  # reviews of products or places have no version to choose
+        if action == "toggle_view":
+            return self.has_versions or self.several_apps
         return True
 
     def action_predict(self) -> None:

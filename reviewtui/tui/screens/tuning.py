@@ -73,7 +73,8 @@ class TuningScreen(WorkspaceScreen):
         Binding("k", "keep_best", "Keep best", id="tuning.keep_best"),
         Binding("t", "train", "Train", id="tuning.train"),
         Binding("a", "auto", "Auto train", id="tuning.auto"),
-        Binding("escape", "focus_table", "Leave form", show=False, id="tuning.leave_form"),
+        # shown while the form has the focus: digits and ? type into it there, esc gives them back
+        Binding("escape", "focus_table", "Leave form (digits: screens)", key_display="esc", id="tuning.leave_form"),
     ]
 
     def __init__(self) -> None:
@@ -147,6 +148,14 @@ class TuningScreen(WorkspaceScreen):
 
     def action_focus_table(self) -> None:
         self.query_one(TrialTable).focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "focus_table":
+            return isinstance(self.focused, Input)
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()  # "esc Leave form" comes and goes with the form's focus
 
     def set_state(self, text: str) -> None:
         self.query_one("#tune-state", Static).update(text)
