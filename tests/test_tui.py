@@ -690,6 +690,7 @@ async def test_summary_of_products_without_versions_offers_no_version_keys(fixtu
         assert "cycle_app" in actions and "toggle_view" in actions
         assert not {"cycle_version", "latest"} & actions
         assert not screen.query_one("#summary-version", Select).display
+        assert not screen.query_one("#summary-version-label").display
         await pilot.press("t")
         await settle(app, pilot)
         table = screen.query_one("#summary-table", DataTable)

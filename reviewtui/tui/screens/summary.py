@@ -81,7 +81,7 @@ class SummaryScreen(WorkspaceScreen):
             yield Label("app ", classes="pick-label")
             yield Select([(ALL + " apps", ALL)], value=ALL, allow_blank=False, id="summary-app",
                          type_to_search=False, compact=True)
-            yield Label(" version ", classes="pick-label")
+            yield Label(" version ", classes="pick-label", id="summary-version-label")
             yield Select([(ALL + " versions", ALL)], value=ALL, allow_blank=False, id="summary-version",
                          type_to_search=False, compact=True)
             progress = ProgressBar(total=None, show_eta=False, id="summary-progress")
@@ -153,6 +153,7 @@ class SummaryScreen(WorkspaceScreen):
             # reviews of products or places have no version: no version choice, no v or l
             self.has_versions, self.several_apps = overall.has_versions, overall.several_apps
             self.query_one("#summary-version", Select).display = self.has_versions
+            self.query_one("#summary-version-label", Label).display = self.has_versions
             if not self.has_versions and not self.several_apps:
                 self.view = "categories"
             self.refresh_bindings()
