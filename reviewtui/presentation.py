@@ -366,28 +366,31 @@ def predict_count_lines(res: Any) -> list[str]:
     return lines
 
 
-def stale_lines(stale: Any) -> list[str]:
+def stale_lines(stale: Any, in_app: bool = False) -> list[str]:
     """What summary, report and status say when the predictions are behind the workspace
     (``analysis.results.Staleness``; nothing when they are not, or no prediction ran): the reviews
-    imported after the prediction, the labels given after its model learnt its labels."""
+    imported after the prediction, the labels given after its model learnt its labels. ``in_app``
+    names the app's keys instead of the commands."""
     if stale is None:
         return []
     out = []
+    predict = "p on the Summary screen" if in_app else "`reviewtui predict`"
     n = stale.unpredicted
     if n:
         out.append(f"{n:,} review{'s' if n != 1 else ''} imported after the last prediction "
-                   f"{'have' if n != 1 else 'has'} no prediction: run `reviewtui predict`.")
+                   f"{'have' if n != 1 else 'has'} no prediction: run {predict}.")
     k = stale.late_labels
     if k:
         given = f"{k:,} label{'s were' if k != 1 else ' was'} given"
         if stale.kind == "quick":
-            out.append(f"{given} after the last prediction fitted its quick model: "
-                       "`reviewtui predict --model quick` folds them in.")
+            again = predict if in_app else "`reviewtui predict --model quick`"
+            out.append(f"{given} after the last prediction fitted its quick model: {again} folds them in.")
         else:
             after = f"model {stale.model}'s training data ({stale.version})" if stale.version else \
                 f"model {stale.model} was trained"
-            out.append(f"{given} after {after}: `reviewtui export` and `reviewtui train` fold them in, "
-                       "then `reviewtui predict`.")
+            fold = ("e (export) and t on the Tune screen (train) fold them in, then p on the Summary screen"
+                    if in_app else "`reviewtui export` and `reviewtui train` fold them in, then `reviewtui predict`")
+            out.append(f"{given} after {after}: {fold}.")
     return out
 
 

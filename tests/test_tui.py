@@ -240,7 +240,7 @@ async def test_summary_and_status_say_the_reviews_imported_after_the_prediction(
     write_results(ws)
     write_result_record(ws, rows=40)
     ws.store.add_assets([NewAsset(f"late{i}", f"a review imported later {i}") for i in range(5)])
-    line = "5 reviews imported after the last prediction have no prediction: run `reviewtui predict`."
+    line = "5 reviews imported after the last prediction have no prediction: run p on the Summary screen."
     app = make_app(ws, start="summary")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

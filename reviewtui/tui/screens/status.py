@@ -145,7 +145,7 @@ class StatusScreen(WorkspaceScreen):
         # a table's header can keep its column widths from before the rows came (Textual caches
         # the header row until the table changes again): redraw both once their widths are known
         self.call_after_refresh(self.redraw_tables)
-        steps = "\n".join([*(f"→ {escape(line)}" for line in say.stale_lines(getattr(st, "stale", None))),
+        steps = "\n".join([*(f"→ {escape(line)}" for line in say.stale_lines(getattr(st, "stale", None), in_app=True)),
                            *(f"→ {s}" for s in st.next_steps)]) or "Nothing pressing."
         stop = getattr(st, "stop", None)
         if stop:  # the stop signal, as on the labeling screen (L there: the learning curves)

@@ -183,7 +183,7 @@ class SummaryScreen(WorkspaceScreen):
             more = len(lines) - 3
             lines = lines[:3] + [f"… {more} more app{'s' if more != 1 else ''}: t shows every app's versions"]
         # what the predictions miss (reviews imported since, labels given since), as the CLI says it
-        lines[1:1] = [f"[$warning]{escape(line)}[/]" for line in say.stale_lines(overall.stale)]
+        lines[1:1] = [f"[$warning]{escape(line)}[/]" for line in say.stale_lines(overall.stale, in_app=True)]
         self.query_one("#summary-state", Static).update("\n".join(lines))
         self.chosen = s
         cats = [str(c) for c in s.categories.index]
