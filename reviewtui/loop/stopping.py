@@ -321,7 +321,7 @@ def summarize(signal: StopSignal, *, last: int = 20) -> StopSummary:
     """The signal as one line and a sparkline of the last ``last`` kappas."""
     rec = signal.latest
     if rec is None:
-        return StopSummary("stop signal: no round yet (one is recorded each time the quick model is refitted)",
+        return StopSummary("stop signal: no round yet (a round comes with each refit of the quick model)",
                            "", 0, 0, False, None, None, None, None)
     kappas = [r.kappa for r in signal.history[-last:]]
     spark = sparkline(kappas, lo=0.0, hi=1.0)

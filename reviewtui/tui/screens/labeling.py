@@ -42,6 +42,7 @@ from reviewtui.tui.screens.review_queues import ReviewQueueScreen
 
 WORD_RE = re.compile(r"\S+")
 QUEUE_CHUNK = 50
+TALL = 30  # from this many rows the categories panel repeats the footer's main keys
 NAME_CELLS = 24  # a category name in the side panel, beside its number, and the ◀ of a suggestion after it
 SKIP_REASONS = ("not English", "spam", "unclear", "not a review")
 STRATEGIES: tuple[str, ...] = next(f.metadata["choices"] for f in fields(ActiveLearningSettings)
@@ -100,6 +101,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.reranking = False
         self.ranked_on_open = False
         self.sentiments: dict[str, str] = {}  # external id -> the sentiment recorded for it
+        self.tall = True  # whether the categories panel shows its key hints (see TALL)
 
     # -- layout -----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -289,9 +291,15 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             out.append(" · " if i else "")
             out.append(f"{key} ", style="bold")
             out.append(value[:3], style="bold reverse" if value == current else "")
-        out.append("\n")
-        out.append("s skip · u undo · R review\nl any category", style="dim")  # two lines: the panel is narrow
+        if self.app.size.height >= TALL:  # a short terminal keeps these rows for the model and the queue
+            out.append("\n")
+            out.append("s skip · u undo · R review\nl any category", style="dim")  # two lines: the panel is narrow
         return out
+
+    def on_resize(self) -> None:
+        if (self.app.size.height >= TALL) != self.tall:
+            self.tall = self.app.size.height >= TALL
+            self.query_one("#categories", Static).update(self.categories_text(self.current))
 
     def suggestion_text(self, asset: Asset | None) -> str:
         note = self.note_text(asset)
