@@ -248,11 +248,14 @@ class LoopControls(WorkspaceScreen):
             self.refit_after_bulk()
 
     def action_undo_bulk(self) -> None:
-        try:
-            events = self.ws.undo_bulk()
-        except ReviewtuiError as exc:
-            self.error(str(exc))
-            return
+        self.undo_bulk()
+
+    @work(thread=True, exclusive=True, group="undo-bulk", exit_on_error=False)
+    def undo_bulk(self) -> None:
+        events = self.ws.undo_bulk()  # thousands of reviews take a second: off the screen's thread
+        self.app.call_from_thread(self.bulk_undone, events)
+
+    def bulk_undone(self, events: list) -> None:
         self.notify(say.undo_bulk_sentence(events), markup=False)
         if events:
             screen: Any = self
