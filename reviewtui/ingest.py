@@ -236,6 +236,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     # a column named by an option is found in any case and spelling, as the columns found by name are
     text_col, id_col, label_col = (find_column(header, (c,)) or c if c else None for c in (text_col, id_col, label_col))
     named = _named_columns(path, header, columns or {})
+    _refuse_overlaps(path, named, {"text": text_col, "id": id_col, "label": label_col})
     profile = recognise(header)
     columns = header  # type: ignore[assignment]
     tcol = text_col or (profile.text_column(columns) if profile else None) or find_column(columns, TEXT_COLUMNS)
@@ -246,7 +247,9 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         what = f"text column {tcol!r}" if tcol else f"text column (none of {', '.join(TEXT_COLUMNS)})"
         raise ReviewtuiError(f"{path}: no {what}; the columns are: {', '.join(columns)}{hint}; "
                              "name the text column with --text-col")
-    icol = id_col or find_column([c for c in columns if c != tcol], ID_COLUMNS)
+    if not text_col and tcol in named.values():  # the text found by its name, but named for something else
+        _refuse_overlaps(path, named, {"the text column found by its name": tcol})
+    icol = id_col or find_column([c for c in columns if c != tcol and c not in named.values()], ID_COLUMNS)
     if icol is not None and icol not in columns:
         raise ReviewtuiError(f"{path}: no id column {icol!r}; the columns are: {', '.join(columns)}")
     if label_col is not None and label_col not in columns:
@@ -335,8 +338,10 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     if keep_pii:
         meta_cols.update({v: k for k, v in PII_COLUMNS.items() if k in columns})
     report.columns = {**({"app": acol} if acol else {}), **meta_cols}
-    report.unused_columns = [c for c in columns if c not in taken and c not in meta_cols.values()
-                             and c not in PII_COLUMNS]
+    # a recognised export's other columns are known and left out on purpose (Google Play's appVersion
+    # repeats reviewCreatedVersion): only a file of the team's own gets the list
+    report.unused_columns = [] if profile else [c for c in columns if c not in taken and c not in meta_cols.values()
+                                                 and c not in PII_COLUMNS]
 
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -376,6 +381,21 @@ def _named_columns(path: Path, header: list[str], columns: Mapping[str, str]) ->
                                  f"{', '.join(header)}")
         out[COLUMN_OPTIONS[option]] = found
     return out
+
+
+def _refuse_overlaps(path: Path, named: Mapping[str, str], others: Mapping[str, str | None]) -> None:
+    """Refuse one column named for two things (``--stars-col X --date-col X``, ``--app-col`` naming
+    the text column): one would silently take the other's values."""
+    options = {key: option for option, key in COLUMN_OPTIONS.items()}
+    uses: dict[str, list[str]] = {}
+    for key, col in named.items():
+        uses.setdefault(col, []).append(f"--{options[key]}-col")
+    for what, col in others.items():
+        if col:
+            uses.setdefault(col, []).append(what if " " in what else f"--{what}-col")
+    for col, opts in uses.items():
+        if len(opts) > 1:
+            raise ReviewtuiError(f"{path}: column {col!r} is named by {' and '.join(opts)}; give each its own column")
 
 
 def _read_values(key: str, column: str, values, dayfirst: bool | None, report: CleaningReport):

@@ -32,7 +32,7 @@ def read_stars(value: Any) -> int | float | None:
     1-5 as it reads (``7``, ``0``), or None when it does not read as stars. ``8/10`` is 4."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value).replace("\ufe0f", "").strip()  # ⭐️ as keyboards type it: the star and a selector
     if not text:
         return None
     if all(ch in STAR_GLYPHS or ch.isspace() for ch in text):
@@ -116,30 +116,31 @@ def read_dates(distinct: list[str], column: str, dayfirst: bool | None = None) -
     """{value: ISO 8601 text} for the distinct non-ISO values of a date column (those it cannot read
     map to themselves), and the reading.
 
-    Numeric dates (``01/03/2025``, ``05.03.2025``) are read in one order for the whole column: day
-    first when ``dayfirst``, or when a first number in the column is above 12, or when they are
-    written with dots; month first when a second number is above 12; else month first, and the
-    reading names an example so the report can say so. Unix seconds and milliseconds are read as UTC."""
+    Dates written with dots (``05.03.2025``) are day first. The others (``01/03/2025``,
+    ``01-03-2025``) are read in one order for the whole column: day first when ``dayfirst``, or when
+    a first number among them is above 12; month first when a second number is above 12 or
+    ``dayfirst`` is False; else month first, and the reading names an example so the report can say
+    so. Unix seconds and milliseconds are read as UTC."""
     import pandas as pd
 
     reading = ColumnReading(column)
     out: dict[str, str] = {}
     numeric = {v: m for v in distinct if (m := NUMERIC_DATE_RE.match(v))}
     if numeric:
-        firsts = [int(m.group(1)) for m in numeric.values()]
-        seconds = [int(m.group(3)) for m in numeric.values()]
         order = dayfirst
-        if order is None:
-            if any(a > 12 for a in firsts) or all(m.group(2) == "." for m in numeric.values()):
+        slashed = {v: m for v, m in numeric.items() if m.group(2) != "."}  # dotted dates are day first anyway
+        if order is None and slashed:
+            if any(int(m.group(1)) > 12 for m in slashed.values()):
                 order = True
-            elif any(b > 12 for b in seconds):
+            elif any(int(m.group(3)) > 12 for m in slashed.values()):
                 order = False
             else:
                 order = False
-                reading.ambiguous_example = next(iter(numeric))
+                reading.ambiguous_example = next(iter(slashed))
         for v, m in numeric.items():
             a, b, year = int(m.group(1)), int(m.group(3)), m.group(4)
-            day, month = (a, b) if order else (b, a)
+            first = order if order is not None and m.group(2) != "." else (True if m.group(2) == "." else bool(order))
+            day, month = (a, b) if first else (b, a)
             y = int(year) + (2000 if len(year) == 2 and int(year) < 70 else 1900 if len(year) == 2 else 0)
             rest = m.group(5) or ""
             text = f"{y:04d}-{month:02d}-{day:02d}"

@@ -102,7 +102,8 @@ def test_star_values_in_the_forms_files_write_them():
     from reviewtui.values import read_stars
 
     forms = {"4": 4, "4.0": 4, " 4 stars ": 4, "1 star": 1, "5/5": 5, "4,0": 4, "4,5": 5, "2.5": 3, "8/10": 4,
-             "3 out of 5": 3, "★★★★☆": 4, "★☆☆☆☆": 1, "0": 0, "7": 7, "great": None, "": None, "6/5": None}
+             "3 out of 5": 3, "★★★★☆": 4, "★☆☆☆☆": 1, "⭐️⭐️⭐️": 3, "0": 0, "7": 7, "great": None, "": None,
+             "6/5": None}
     assert {v: read_stars(v) for v in forms} == forms
 
 
@@ -161,3 +162,25 @@ def test_product_review_columns_are_read_and_the_rest_named(tmp_path):
     with pytest.raises(ReviewtuiError) as err:
         read_reviews(path, columns={"date": "posted"})
     assert str(err.value).startswith(f"{path}: no date column 'posted' (--date-col); the columns are: marketplace")
+
+
+def test_dotted_dates_are_day_first_beside_slashed_ones(tmp_path):
+    path = write_csv(tmp_path / "mixed.csv", ["id", "text", "date"],
+                     [["1", "a", "05.03.2025"], ["2", "b", "15/04/2025"], ["3", "c", "01/04/2025"]])
+    assert [m["at"] for m in read_reviews(path).metadata] == ["2025-03-05", "2025-04-15", "2025-04-01"]
+
+
+def test_one_column_named_for_two_things_is_refused(tmp_path):
+    path = write_csv(tmp_path / "r.csv", ["id", "text", "stars", "when"], [["1", "fine", "4", "2025-01-01"]])
+    with pytest.raises(ReviewtuiError, match=r"column 'when' is named by --stars-col and --date-col"):
+        read_reviews(path, columns={"stars": "when", "date": "when"})
+    with pytest.raises(ReviewtuiError, match=r"column 'text' is named by --app-col and --text-col"):
+        read_reviews(path, columns={"app": "text"}, text_col="text")
+    with pytest.raises(ReviewtuiError, match=r"column 'text' is named by --app-col and the text column found by"):
+        read_reviews(path, columns={"app": "text"})
+
+
+def test_a_recognised_export_lists_no_unread_columns(tmp_path):
+    """Google Play's appVersion repeats reviewCreatedVersion: an export's own columns are not news."""
+    path = write_csv(tmp_path / "play.csv", PLAY_HEADER + ["appVersion"], [r + ["4.4.0"] for r in PLAY_ROWS])
+    assert read_reviews(path).report.unused_columns == []
