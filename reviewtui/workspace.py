@@ -1394,7 +1394,7 @@ class Workspace:
         ``loop.discover.NewCategory``. Raises ReviewtuiError for a taken name or key, and on the
         Kili backend, whose project interface reviewtui cannot change."""
         from reviewtui.active import candidate_pool
-        from reviewtui.loop.discover import NewCategory, category_from_cluster
+        from reviewtui.loop.discover import NewCategory, category_from_cluster, other_keys
         from reviewtui.loop.stopping import reset_signal
 
         if self.settings.backend.kind == "kili":
@@ -1409,8 +1409,8 @@ class Workspace:
         self.config.set_categories(plan.categories)
         kept = {a.external_id: a.priority for a in queue if a.priority > 0}
         moved = self.backend.set_priorities({**kept, **plan.priorities})
-        untrained = {c.key for c in self.taxonomy if not c.train}
-        again = [e for e in plan.already_labeled if self.store.get(e).label in untrained]
+        others = set(other_keys(self.taxonomy))  # the keys discover's "other" selection looks into
+        again = [e for e in plan.already_labeled if self.store.get(e).label in others]
         if again:
             self.backend.send_to_review(again)
         reset_signal(self.store)

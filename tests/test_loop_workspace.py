@@ -301,6 +301,8 @@ def test_discover_other_looks_into_a_trained_category_named_other(ws):
         ws.label(e, "OTHER")
     found = ws.discover("other")
     assert found.size == 6 and "Other" in found.selection
+    made = ws.make_category(found.clusters[0], name="Layout problems")  # its reviews back to review
+    assert made.to_review == found.clusters[0].size
     ws.config.set_categories([{**c, "name": "Leftovers"} if c["key"] == "OTHER" else c for c in items])
     with pytest.raises(ReviewtuiError, match="every category of the taxonomy is trained on and none is named Other"):
         ws.discover("other")

@@ -41,6 +41,13 @@ LOW_CONFIDENCE = 0.5  # the low-confidence selection: predictions below this pro
 BACKGROUND = 5000  # texts of the rest of the corpus the words are contrasted with (a sample)
 #: With every category trained on, the "other" selection looks into the category named so.
 CATCH_ALL_NAMES = ("other", "others", "misc", "miscellaneous")
+
+
+def other_keys(taxonomy: Taxonomy) -> list[str]:
+    """The categories the "other" selection looks into: those not trained on, else (a team that
+    trains its catch-all) the one named Other (:data:`CATCH_ALL_NAMES`)."""
+    keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
+    return keys or [c.key for c in taxonomy if c.name.strip().casefold() in CATCH_ALL_NAMES]
 MIN_COVERAGE = 0.3  # HDBSCAN must cluster at least this share of the selection to be chosen
 K_RANGE = (2, 15)
 PCA_DIMS = 30
@@ -417,9 +424,7 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
             found.selection = f"new in {app} {wanted}"
         return found
     if choice == "other":
-        keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
-        if not keys:  # a team that trains its catch-all: the category named so
-            keys = [c.key for c in taxonomy if c.name.strip().casefold() in CATCH_ALL_NAMES]
+        keys = other_keys(taxonomy)
         if not keys:
             raise ReviewtuiError("every category of the taxonomy is trained on and none is named Other: there is no "
                                  "'other' category to look into (choose low-confidence or version)")
