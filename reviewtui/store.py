@@ -645,20 +645,31 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
-    def fill_metadata(self, records: AssetColumns) -> int:
+    def fill_metadata(self, records: AssetColumns, overwrite: Sequence[str] = ()) -> int:
         """Assets already in the store get the metadata keys they lack from ``records``: a
         re-import that reads a column the first import did not (the app, the dates) fills it in.
-        Values already stored are kept and texts are not touched, so a rerun changes nothing.
-        Returns how many assets gained keys."""
+        Values already stored are kept, except those of the ``overwrite`` keys (a column the user
+        named again, dates read again day first: a correction), and texts are not touched, so a
+        rerun changes nothing. Returns how many assets changed."""
         at = utc_now()
-        rows = ((meta, at, ext) for ext, meta in zip(records.external_ids, records.metadata_json)
+        keys = list(overwrite)
+
+        def forced(meta: str) -> str:
+            if not keys:
+                return "{}"
+            values = json.loads(meta)
+            return json.dumps({k: values[k] for k in keys if k in values}, ensure_ascii=False)
+
+        rows = ((meta, at, ext, forced(meta)) for ext, meta in zip(records.external_ids, records.metadata_json)
                 if meta and meta != "{}")
         with self.transaction() as db:
             before = db.total_changes
             db.executemany(
-                "UPDATE assets SET metadata = json_patch(?1, metadata), updated_at = ?2 WHERE external_id = ?3 "
-                "AND EXISTS (SELECT 1 FROM json_each(?1) AS j "
-                "WHERE json_type(assets.metadata, '$.\"' || j.key || '\"') IS NULL)", rows)
+                "UPDATE assets SET metadata = json_patch(json_patch(?1, metadata), ?4), updated_at = ?2 "
+                "WHERE external_id = ?3 AND ("
+                "EXISTS (SELECT 1 FROM json_each(?1) AS j WHERE json_type(assets.metadata, '$.\"' || j.key || '\"') "
+                "IS NULL) OR EXISTS (SELECT 1 FROM json_each(?4) AS f "
+                "WHERE json_extract(assets.metadata, '$.\"' || f.key || '\"') IS NOT f.value))", rows)
             return db.total_changes - before
 
     def _insert_assets(self, db: sqlite3.Connection, rows: Iterable[tuple]) -> int:

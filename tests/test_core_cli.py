@@ -515,6 +515,12 @@ def test_reimport_reading_more_columns_fills_the_metadata_reviews_lack(ws, tmp_p
     label = w.taxonomy.keys[0]
     w.label("A1", label)
     w.close()
+    # the dates alone, read month first (nothing in 01/03 and 02/03 says otherwise)
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--id-col", "ref", "--text-col", "opinion",
+                       "--date-col", "posted")
+    assert code == 0 and "such as '01/03/2025' were read month first" in out
+    assert Workspace.open(ws).store.get("A1").metadata == {"at": "2025-01-03"}
+    # named again with --dayfirst: the dates are corrected, the rest filled in
     code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--id-col", "REF", "--text-col", "Opinion",
                        "--app-col", "made_by", "--date-col", "posted", "--stars-col", "mark", "--dayfirst")
     assert code == 0

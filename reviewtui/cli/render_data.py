@@ -81,7 +81,8 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
         lines += [where + sentence[0].upper() + sentence[1:] + "." for sentence in r.readings]
         if r.filled:
             lines.append(where + f"{r.filled:,} review{'s' if r.filled != 1 else ''} imported before got the "
-                         "metadata they lacked (their stored values and texts are kept).")
+                         "metadata they lacked, and the values of the columns the options name (their other "
+                         "values and their texts are kept).")
     if result.added_categories:
         lines.append(f"Added categories from the labels: {', '.join(result.added_categories)} "
                      "(reviewtui categories lists them)")
