@@ -184,3 +184,12 @@ def test_a_recognised_export_lists_no_unread_columns(tmp_path):
     """Google Play's appVersion repeats reviewCreatedVersion: an export's own columns are not news."""
     path = write_csv(tmp_path / "play.csv", PLAY_HEADER + ["appVersion"], [r + ["4.4.0"] for r in PLAY_ROWS])
     assert read_reviews(path).report.unused_columns == []
+
+
+def test_a_column_of_unix_times_is_read_in_one_pass(tmp_path):
+    """Amazon's review sets write milliseconds, others seconds: both read as UTC."""
+    path = write_csv(tmp_path / "epoch.csv", ["id", "text", "timestamp"],
+                     [["1", "a", "1600000000123"], ["2", "b", "1741176000"], ["3", "c", ""]])
+    batch = read_reviews(path)
+    assert [m.get("at") for m in batch.metadata] == ["2020-09-13 12:26:40", "2025-03-05 12:00:00", None]
+    assert not batch.report.readings
