@@ -336,6 +336,9 @@ UNDO_SQL = ("SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans
             "FROM labels l JOIN assets a ON a.id = l.asset_id WHERE {where} ORDER BY l.id DESC LIMIT 1")
 #: The note of every label event of one bulk label starts so (``undo --bulk`` finds them by it).
 BULK_NOTE = "bulk label"
+#: The note of the labels of a file (``reviewtui label --from``) starts so: with bulk labels, they
+#: are left out of the labeling speed (quality.stats), which would read them as instant labels.
+FILE_NOTE = "from file"
 UNDO_WHERE = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
 # (NOT EXISTS looks each candidate up in the undoes index; NOT IN built the set of every undo once per
 # call, which an undo of a bulk label of thousands of reviews paid thousands of times)

@@ -28,7 +28,7 @@ from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows
 from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
-from reviewtui.store import SENTIMENT_VALUES, Asset, LabelEvent, LabelRow, LocalStore, SentimentRow
+from reviewtui.store import FILE_NOTE, SENTIMENT_VALUES, Asset, LabelEvent, LabelRow, LocalStore, SentimentRow
 from reviewtui.versions import (VersionInfo, export_version, list_versions, read_rows, register_versions,
                                 resolve_version)
 
@@ -424,7 +424,7 @@ class Workspace:
                 raise ReviewtuiError(f"{p}: line {line}: status {status!r} cannot carry a label; "
                                      "use LABELED, REVIEWED or TO_REVIEW")
             if once(ext, "the label", f"{key} ({status})" if status != "LABELED" else key, line):
-                out.append(LabelRow(ext, key, self.author, "human", status))
+                out.append(LabelRow(ext, key, self.author, "human", status, note=f"{FILE_NOTE} {p.name}"))
         recorded, unchanged = self.store.add_labels(out) if out else (0, 0)
         felt, same = self.store.add_sentiments(feelings) if feelings else (0, 0)
         return LabelFileResult(len(rows), recorded, unchanged, felt, same)

@@ -375,3 +375,22 @@ def test_another_authors_history_only_label_never_made_a_diffs_change(store, tmp
     diff = attribute_diff(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)), store, a, b)
     assert [(c.external_id, c.author) for c in diff.relabeled] == [("0", "bob")]
     assert [(c.external_id, c.author) for c in diff.status_changed] == [("1", "cy")]
+
+
+def test_labels_given_many_at_once_count_but_not_in_the_labeling_speed(store):
+    """A bulk label and a file of labels (label --from) take milliseconds a label: counted as
+    labels, left out of the seconds per label and labels per hour (6,544 an hour before)."""
+    from reviewtui.store import BULK_NOTE, FILE_NOTE
+
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(30)])
+    t = "2020-01-01T10:00:{:02d}.000+00:00"
+    store.add_label("0", "C", author="ann", at=t.format(0))
+    store.add_label("1", "C", author="ann", at=t.format(20))      # 20 s
+    store.add_labels([LabelRow(str(i), "I", "ann", "human", at=t.format(21), note=f"{FILE_NOTE} l.csv")
+                      for i in range(2, 16)])
+    store.add_labels([LabelRow(str(i), "C", "ann", "human", at=t.format(22), note=f"{BULK_NOTE} of 14 reviews")
+                      for i in range(16, 30)])
+    store.add_label("0", "I", author="ann", at=t.format(50))      # 30 s after the last label by hand
+    (ann,) = author_stats(store.label_history(), session_gap_s=600)
+    assert ann.labels == 31 and ann.timed_labels == 2
+    assert ann.median_seconds_per_label == 25.0 and math.isclose(ann.labels_per_hour, 2 / 50 * 3600)

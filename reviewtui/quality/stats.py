@@ -12,6 +12,7 @@ time) to a label. A gap longer than ``session_gap_s`` ends a session and
 is not counted (a break, a night), so the first event of each session has no time. The median
 of the labels' times is "median seconds per label"; "labels per hour" is the labels with a time
 divided by the author's active time (the sum of every counted gap, whatever the event), times 3600.
+Labels given many at once (a bulk label, ``label --from``) count as labels but not in the time.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Iterable, Sequence
 
 from reviewtui.files import parse_timestamp
 from reviewtui.quality.agreement import PEOPLE, AgreementReport
+from reviewtui.store import BULK_NOTE, FILE_NOTE
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,16 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
             continue
         by_author.setdefault(e.author, []).append((parse_timestamp(e.created_at), e))
     out = []
-    for author, rows in by_author.items():
-        rows.sort(key=lambda t: (t[0], t[1].id))
-        kinds = [e.kind for _, e in rows]
+    for author, everything in by_author.items():
+        everything.sort(key=lambda t: (t[0], t[1].id))
+        kinds = [e.kind for _, e in everything]
+        # labels given many at once (a bulk label, a file) count as labels, not in the time
+        rows = [(t, e) for t, e in everything if not (e.note or "").startswith((BULK_NOTE, FILE_NOTE))]
+        if not rows:
+            out.append(AuthorStats(author, kinds.count("label"), kinds.count("skip"), kinds.count("undo"),
+                                   kinds.count("confirm"), 0, 0, None, None, 0.0,
+                                   everything[0][1].created_at, everything[-1][1].created_at))
+            continue
         label_times: list[float] = []
         active = 0.0
         sessions = 1
@@ -132,5 +141,5 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
         out.append(AuthorStats(author, kinds.count("label"), kinds.count("skip"), kinds.count("undo"),
                                kinds.count("confirm"), sessions, len(label_times),
                                statistics.median(label_times) if label_times else None, per_hour, active,
-                               rows[0][1].created_at, rows[-1][1].created_at))
+                               everything[0][1].created_at, everything[-1][1].created_at))
     return sorted(out, key=lambda s: (-s.labels, s.author))
