@@ -303,7 +303,7 @@ async def test_suggestions_from_the_first_review_are_zero_shot(described_ws):
         assert screen.suggestion_info.source == "zero-shot"
         label, confidence = screen.suggestions[screen.current.external_id]
         assert label in ws.taxonomy.training_keys and 0 < confidence <= 1
-        assert "zero-shot" in text_of(screen, "#suggestion")
+        assert "zero-shot" in text_of(screen, "#suggestion") and "best match" in text_of(screen, "#suggestion")
         assert ws.store.counts_by_status().get("LABELED", 0) == 0
 
 

@@ -310,7 +310,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if asset is None or asset.external_id not in self.suggestions:
             return self.waiting_text()
         label, confidence = self.suggestions[asset.external_id]
-        return f"[b]{escape(say.category_name(label, self.ws.taxonomy))}[/b]  {confidence:.0%}" + self.source_text()
+        info = self.suggestion_info
+        # zero-shot scores are sharpened similarities, not probabilities: a rank, not a percentage
+        sure = "best match" if info is not None and info.source == "zero-shot" else f"{confidence:.0%}"
+        return f"[b]{escape(say.category_name(label, self.ws.taxonomy))}[/b]  {sure}" + self.source_text()
 
     def queue_text(self) -> str:
         position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"
