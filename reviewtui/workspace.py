@@ -18,7 +18,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, dumps_toml
@@ -978,14 +978,18 @@ class Workspace:
                          training_keys=self.taxonomy.training_keys)
 
     def write_report(self, app_version: str | None = None, weight_by_thumbs: bool = False,
-                     version_depth: int | None = 2, *, app: str | None = None):
-        """Write results/report.md, report.html, charts/*.png and tables/*.csv. Returns
-        ``analysis.report.ReportPaths``, its ``stale`` the summary's."""
+                     version_depth: int | None = 2, *, app: str | None = None,
+                     notes: "Callable[[Staleness | None], list[str]] | None" = None):
+        """Write results/report.md, report.html, charts/*.png and tables/*.csv; ``notes`` gives the
+        lines on what the predictions miss (the front ends pass their wording:
+        ``presentation.stale_lines``). Returns ``analysis.report.ReportPaths``, its ``stale`` the
+        summary's."""
         from reviewtui.analysis.report import write_report
 
         s = self.summary(app_version, weight_by_thumbs, version_depth, app=app)
         colours = {c.key: c.colour for c in self.taxonomy}
-        paths = write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours)
+        paths = write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours,
+                             notes=notes(s.stale) if notes is not None else ())
         paths.stale = s.stale
         return paths
 

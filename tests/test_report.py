@@ -243,6 +243,9 @@ def test_summary_report_and_status_say_what_the_predictions_miss(workspace, caps
     assert main(["-w", root, "report"]) == 0
     out = flat(capsys.readouterr().out)
     assert out.startswith("Wrote ") and new_reviews in out and new_labels in out
+    md = (ws.results_dir / "report.md").read_text(encoding="utf-8")  # the report a team reads says it too
+    assert f"> **Note:** {new_reviews}" in md and f"> **Note:** {new_labels}" in md
+    assert "<strong>Note:</strong> 350 reviews imported" in (ws.results_dir / "report.html").read_text(encoding="utf-8")
     assert main(["-w", root, "report", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["stale"]["notes"] == [new_reviews, new_labels]
     assert main(["-w", root, "status"]) == 0

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from reviewtui.analysis.summary import SENTIMENTS, UNKNOWN, Finding, Summary
 from reviewtui.findings import Share
@@ -311,8 +311,11 @@ def _intro(s: Summary) -> str:
             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}.")
 
 
-def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list[str]) -> str:
-    lines = [f"# {title}", "", _intro(s), "", "## Findings", ""]
+def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list[str],
+                    notes: Sequence[str] = ()) -> str:
+    lines = [f"# {title}", "", _intro(s), ""]
+    lines += [f"> **Note:** {n}" for n in notes] + ([""] if notes else [])  # predictions behind the workspace
+    lines += ["## Findings", ""]
     lines += [f"- {f}" for f in findings(s)] or ["- None: no group is large enough, or no difference is clear."]
     lines += ["", f"_{findings_rule(s)}_", ""]
     for name, df in tables.items():
@@ -327,14 +330,17 @@ def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list
     return "\n".join(lines)
 
 
-def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str, bytes]) -> str:
+def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str, bytes],
+                notes: Sequence[str] = ()) -> str:
     esc = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
              "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
              "text-align:right}th:first-child,td:first-child{text-align:left}img{max-width:100%}</style>",
              f"</head><body><h1>{esc(title)}</h1>",
-             f"<p>{esc(_intro(s))}</p><h2>Findings</h2><ul>"]
+             f"<p>{esc(_intro(s))}</p>",
+             *(f"<p><strong>Note:</strong> {esc(n)}</p>" for n in notes),
+             "<h2>Findings</h2><ul>"]
     parts += [f"<li>{esc(f)}</li>" for f in findings(s)] or ["<li>None: no group is large enough, or no difference "
                                                             "is clear.</li>"]
     parts += ["</ul>", f"<p><em>{esc(findings_rule(s))}</em></p>"]
@@ -363,8 +369,9 @@ def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str
 
 
 def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis",
-                 colours: dict[str, str] | None = None) -> ReportPaths:
-    """Write report.md, report.html, charts/*.png and tables/*.csv under ``results_dir``.
+                 colours: dict[str, str] | None = None, notes: Sequence[str] = ()) -> ReportPaths:
+    """Write report.md, report.html, charts/*.png and tables/*.csv under ``results_dir``, with
+    ``notes`` (what the predictions miss, in the front ends' words) under the headline.
     Returns their paths. Files are staged in a temp folder and moved into place at the end."""
     from reviewtui.analysis.export import frame_csv_bytes
 
@@ -380,8 +387,8 @@ def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis
             (stage / "charts" / f"{name}.png").write_bytes(data)
         for name, df in tables.items():
             (stage / "tables" / f"{name}.csv").write_bytes(frame_csv_bytes(df))
-        (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts)), encoding="utf-8")
-        (stage / "report.html").write_text(render_html(s, title, tables, charts), encoding="utf-8")
+        (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts), notes), encoding="utf-8")
+        (stage / "report.html").write_text(render_html(s, title, tables, charts, notes), encoding="utf-8")
         paths = ReportPaths(results_dir / "report.md", results_dir / "report.html")
         for sub, store in (("charts", paths.charts), ("tables", paths.tables)):
             (results_dir / sub).mkdir(exist_ok=True)

@@ -102,7 +102,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     depth = _version_depth(args)
     ws = open_workspace(args)
-    paths = ws.write_report(args.app_version, args.weight_thumbs, depth, app=args.app)
+    paths = ws.write_report(args.app_version, args.weight_thumbs, depth, app=args.app, notes=say.stale_lines)
     if args.json:
         render.print_json({**paths.to_dict(), "stale": say.stale_record(paths.stale)})
     else:

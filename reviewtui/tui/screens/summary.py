@@ -373,7 +373,7 @@ class SummaryScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
     def write_report(self, app_version: str | None, app: str | None = None) -> None:
-        self.post_message(ReportWritten(self.ws.write_report(app_version, app=app)))
+        self.post_message(ReportWritten(self.ws.write_report(app_version, app=app, notes=say.stale_lines)))
 
     @on(ReportWritten)
     def report_written(self, message: ReportWritten) -> None:
