@@ -120,6 +120,7 @@ def ray_chunk_stream(run, pending: list[int], *, address: str, settings: Predict
     import ray.data
 
     own = connect(address, on_event)
+    stream = None
     try:
         size, per_actor = actor_plan([n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")], settings)
         size = max(1, min(size, len(pending)))
@@ -138,7 +139,8 @@ def ray_chunk_stream(run, pending: list[int], *, address: str, settings: Predict
                                                     "precision": precision,
                                                     "threads": int(per_actor.get("num_cpus", 1))},
                              batch_format="numpy", **per_actor)
-        for row in out.iter_rows():
+        stream = iter(out.iter_rows())
+        for row in stream:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("prediction on the Ray cluster cancelled")
             rows = int(row["rows"])
@@ -147,5 +149,16 @@ def ray_chunk_stream(run, pending: list[int], *, address: str, settings: Predict
                 precisions.add(str(row["precision"]))
             yield int(row["chunk"]), proba
     finally:
+        # Stop Ray Data's streaming executor before leaving the cluster. When the caller fails
+        # mid-stream (a cancel, an error in a progress callback), the exception's traceback keeps
+        # the row generators alive, so their own cleanup, which shuts the executor down, would
+        # run after ray.shutdown(); the executor's thread then called into a shut-down Ray and the
+        # whole process exited with status 1.
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+        import gc
+
+        gc.collect()  # the inner generators of the stream, held in reference cycles
         if own:
             ray.shutdown()
