@@ -406,9 +406,7 @@ def _read_values(key: str, column: str, values, dayfirst: bool | None, report: C
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from reviewtui.values import ISO_DATE_RE, read_dates, read_star_values
-
-    EPOCH_RE = r"^\d{9,10}$|^\d{12,13}$"  # whole seconds or milliseconds
+    from reviewtui.values import ISO_DATE_RE, WHOLE_EPOCH, read_dates, read_star_values
 
     if key == "score":
         encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(values))
@@ -425,7 +423,7 @@ def _read_values(key: str, column: str, values, dayfirst: bool | None, report: C
         if not pc.any(todo).as_py():
             return values
         raw = pc.filter(trimmed, todo)
-        if pc.all(pc.match_substring_regex(raw, EPOCH_RE)).as_py():
+        if pc.all(pc.match_substring_regex(raw, WHOLE_EPOCH)).as_py():
             # Unix seconds or milliseconds (Amazon's review sets): read in one pass, not value by value
             numbers = pc.cast(raw, pa.int64())
             seconds = pc.if_else(pc.greater_equal(numbers, 100_000_000_000), pc.divide(numbers, 1000), numbers)

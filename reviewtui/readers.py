@@ -223,6 +223,7 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
     fmt = detect_format(path, raw[:16])
     if sheet is not None and fmt != "xlsx":
         raise ReviewtuiError(f"{path}: --sheet applies to Excel workbooks only; this is a {fmt.upper()} file")
+    fast = None
     if fmt == "xlsx":
         table = _read_xlsx(path, raw, sheet)
     elif fmt == "parquet":
@@ -230,8 +231,6 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
     elif encoding is None and isinstance(fast := _read_big_utf8_delimited(path, raw, fmt, delimiter), Table):
         table = fast
     else:
-        if encoding is not None:
-            fast = None
         text, encoding = _decode(path, raw, encoding)
         if text.startswith("\ufeff"):
             text = text[1:]

@@ -1025,8 +1025,8 @@ class LocalStore:
     def _author_label(db: sqlite3.Connection, asset_id: int, author: str) -> tuple[str, Any] | None:
         """(category, spans) of ``author``'s latest label on the asset that is not undone, or None."""
         row = db.execute(
-            "SELECT category, spans FROM labels WHERE asset_id = ? AND author = ? AND kind = 'label' AND "
-            "id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
+            "SELECT l.category, l.spans FROM labels l WHERE l.asset_id = ? AND l.author = ? AND l.kind = 'label' "
+            "AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id) ORDER BY l.id DESC LIMIT 1",
             (asset_id, author)).fetchone()
         return (row[0], json.loads(row[1]) if row[1] else None) if row else None
 

@@ -23,6 +23,9 @@ FULL_STARS = "★✪✫✬✭✮✯⭐"
 #: Dates the store keeps as they are: ISO 8601 with an optional time, fraction and zone.
 ISO_DATE_RE = (r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 NUMERIC_DATE_RE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+(.*))?$")
+#: Unix seconds or milliseconds as whole numbers (a pyarrow pattern too: ingest reads a column of them
+#: in one pass); EPOCH_RE also takes seconds with a fraction, read value by value.
+WHOLE_EPOCH = r"^\d{9,10}$|^\d{12,13}$"
 EPOCH_RE = re.compile(r"^\d{9,10}(?:\.\d+)?$|^\d{12,13}$")
 EXAMPLES = 3
 
@@ -54,11 +57,10 @@ def read_stars(value: Any) -> int | float | None:
 
 @dataclass
 class ColumnReading:
-    """What reading one column's values gave: how many values were read into another form, and
-    examples of those left as written (``unread``) or outside the range (``out_of_range``)."""
+    """What reading one column's values gave: examples of those left as written (``unread``) or
+    outside the range (``out_of_range``)."""
 
     column: str
-    converted: int = 0
     unread: int = 0
     unread_examples: list[str] = field(default_factory=list)
     out_of_range: int = 0
@@ -101,8 +103,6 @@ def read_star_values(distinct: list[str], column: str) -> tuple[dict[str, Any], 
             reading.out_of_range += 1
             if len(reading.out_of_range_examples) < EXAMPLES:
                 reading.out_of_range_examples.append(v)
-        elif str(stars) != v.strip():
-            reading.converted += 1
     return out, reading
 
 
@@ -139,8 +139,7 @@ def read_dates(distinct: list[str], column: str, dayfirst: bool | None = None) -
                 reading.ambiguous_example = next(iter(slashed))
         for v, m in numeric.items():
             a, b, year = int(m.group(1)), int(m.group(3)), m.group(4)
-            first = order if order is not None and m.group(2) != "." else (True if m.group(2) == "." else bool(order))
-            day, month = (a, b) if first else (b, a)
+            day, month = (a, b) if m.group(2) == "." or order else (b, a)
             y = int(year) + (2000 if len(year) == 2 and int(year) < 70 else 1900 if len(year) == 2 else 0)
             rest = m.group(5) or ""
             text = f"{y:04d}-{month:02d}-{day:02d}"
@@ -171,9 +170,7 @@ def read_dates(distinct: list[str], column: str, dayfirst: bool | None = None) -
             if not pd.isna(ts):
                 out[v] = _format(ts.tz_localize(None))
     for v in distinct:
-        if v in out:
-            reading.converted += 1
-        else:
+        if v not in out:
             out[v] = v
             reading.unread += 1
             if len(reading.unread_examples) < EXAMPLES:

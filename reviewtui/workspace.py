@@ -306,7 +306,7 @@ class Workspace:
         nothing. Re-importing adds nothing new, except the metadata reviews already stored lack (a
         column the earlier import did not read: ``store.fill_metadata``)."""
         from reviewtui.categories import add_unknown, apply_change, unknown_labels, unknown_labels_error
-        from reviewtui.ingest import COLUMN_OPTIONS, expand_inputs, read_reviews
+        from reviewtui.ingest import COLUMN_OPTIONS, DATE_META, expand_inputs, read_reviews
 
         if not paths:
             raise ReviewtuiError("give at least one file (or folder) to import")
@@ -346,14 +346,14 @@ class Workspace:
         with self.store.transaction():
             results = self.store.import_batches([
                 (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
+            # reviews imported before get the metadata they lack (a column read now), and what the
+            # options name again over what is stored (a correction: --date-col, --dayfirst...)
+            named = {COLUMN_OPTIONS[o] for o, col in (columns or {}).items() if col}
+            if dayfirst is not None:
+                named |= set(DATE_META)
             for b, (_added, existing) in zip(batches, results):
-                if existing:  # reviews imported before: the metadata they lack (a column read now),
-                    # and what the options name again (a correction: --date-col, --dayfirst...)
-                    named = {COLUMN_OPTIONS[o] for o, col in (columns or {}).items() if col}
-                    if dayfirst is not None:
-                        named |= {"at", "replied_at"}
-                    overwrite = [k for k in named if k in b.report.columns]
-                    b.report.filled = self.store.fill_metadata(b.assets(), overwrite)
+                if existing:
+                    b.report.filled = self.store.fill_metadata(b.assets(), [k for k in named if k in b.report.columns])
             if label_rows:
                 self.store.add_labels(label_rows)
             if change is not None:  # last: a failed save of reviewtui.toml undoes the import too

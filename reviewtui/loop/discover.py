@@ -33,21 +33,16 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from reviewtui.categories import CATCH_ALL
 from reviewtui.config import KEY_RE, Taxonomy, category_key
 from reviewtui.errors import ReviewtuiError
 
 SELECTIONS = ("other", "low-confidence", "version")
 LOW_CONFIDENCE = 0.5  # the low-confidence selection: predictions below this probability
 BACKGROUND = 5000  # texts of the rest of the corpus the words are contrasted with (a sample)
-#: With every category trained on, the "other" selection looks into the category named so.
-CATCH_ALL_NAMES = ("other", "others", "misc", "miscellaneous")
-
-
-def other_keys(taxonomy: Taxonomy) -> list[str]:
-    """The categories the "other" selection looks into: those not trained on, else (a team that
-    trains its catch-all) the one named Other (:data:`CATCH_ALL_NAMES`)."""
-    keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
-    return keys or [c.key for c in taxonomy if c.name.strip().casefold() in CATCH_ALL_NAMES]
+#: With every category trained on, the "other" selection looks into the category named so (any
+#: case): the catch-all names a taxonomy keeps out of training, and their usual variants.
+CATCH_ALL_NAMES = tuple(n.casefold() for n in (*CATCH_ALL, "Others", "Misc", "Miscellaneous"))
 MIN_COVERAGE = 0.3  # HDBSCAN must cluster at least this share of the selection to be chosen
 K_RANGE = (2, 15)
 PCA_DIMS = 30
@@ -379,6 +374,13 @@ def sample_indices(n: int, size: int, seed: int = 0) -> list[int]:
     if size >= n:
         return list(range(n))
     return sorted(int(i) for i in np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def other_keys(taxonomy: Taxonomy) -> list[str]:
+    """The categories the "other" selection looks into: those not trained on, else (a team that
+    trains its catch-all) the one named Other (:data:`CATCH_ALL_NAMES`)."""
+    keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
+    return keys or [c.key for c in taxonomy if c.name.strip().casefold() in CATCH_ALL_NAMES]
 
 
 def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]], np.ndarray], selection: str, *,

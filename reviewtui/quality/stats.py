@@ -116,15 +116,10 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
         kinds = [e.kind for _, e in everything]
         # labels given many at once (a bulk label, a file) count as labels, not in the time
         rows = [(t, e) for t, e in everything if not (e.note or "").startswith((BULK_NOTE, FILE_NOTE))]
-        if not rows:
-            out.append(AuthorStats(author, kinds.count("label"), kinds.count("skip"), kinds.count("undo"),
-                                   kinds.count("confirm"), 0, 0, None, None, 0.0,
-                                   everything[0][1].created_at, everything[-1][1].created_at))
-            continue
         label_times: list[float] = []
         active = 0.0
-        sessions = 1
-        anchor: Any = rows[0][0] if rows[0][1].kind != "sentiment" else None
+        sessions = 1 if rows else 0  # an author of bulk and file labels only has no session to time
+        anchor: Any = rows[0][0] if rows and rows[0][1].kind != "sentiment" else None
         for (t_prev, _), (t, e) in zip(rows, rows[1:]):
             gap = (t - t_prev).total_seconds()
             if gap > session_gap_s:

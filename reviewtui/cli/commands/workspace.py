@@ -26,14 +26,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from reviewtui.cli.live import ProgressSink
+    from reviewtui.ingest import COLUMN_OPTIONS  # --app-col, --stars-col, ... (the parser adds them)
 
     ws = open_workspace(args)
     with ProgressSink() as sink:
         result = ws.import_reviews(args.files, text_col=args.text_col, id_col=args.id_col, label_col=args.label_col,
                                    delimiter=args.delimiter, keep_pii=args.keep_pii, sheet=args.sheet, app=args.app,
                                    fill_missing_ids=args.fill_missing_ids, add_categories=args.add_categories,
-                                   columns={k: getattr(args, f"{k}_col") for k in ("app", "stars", "date", "version",
-                                                                                  "title")},
+                                   columns={k: getattr(args, f"{k}_col") for k in COLUMN_OPTIONS},
                                    dayfirst=args.dayfirst, encoding=args.encoding, on_event=sink)
     if args.json:
         render.print_json([r.__dict__ for r in result.reports])

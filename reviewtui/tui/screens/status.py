@@ -111,7 +111,7 @@ class StatusScreen(WorkspaceScreen):
         self.query_one("#by-status", BarChart).set_data(statuses, total=st.assets)
         # the categories' names, as the labeling screen shows them (a key the taxonomy lost stays a key)
         names = dict(zip(st.by_label, say.category_names(st.by_label, self.ws.taxonomy)))
-        colours = {names[k]: c.colour for c in self.ws.taxonomy for k in (c.key,) if k in names}
+        colours = {names[c.key]: c.colour for c in self.ws.taxonomy if c.key in names}
         self.query_one("#by-label", BarChart).set_data({names[k]: v for k, v in st.by_label.items()}, colours)
         apps = say.app_count_rows(getattr(st, "by_app", {}))
         by_app = self.query_one("#by-app", BarChart)
