@@ -307,6 +307,7 @@ _ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, p
 COUNTS_SQL = "SELECT status, skipped, label, n FROM asset_counts WHERE n != 0"
 HIGHEST_SQL = "SELECT MAX(id) FROM assets"
 LAST_CHANGE_SQL = "SELECT MAX(updated_at) FROM assets"
+LAST_EVENT_SQL = "SELECT MAX(id) FROM labels"
 LABELED_SINCE_SQL = ("SELECT COUNT(*) FROM assets a JOIN labels l ON l.id = a.label_event "
                      "WHERE a.updated_at > ? AND l.created_at > ? AND a.skipped = 0 AND a.label IN ({labels})")
 ASSET_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = :ext"
@@ -349,6 +350,7 @@ HOT_QUERIES: dict[str, str] = {
     "status counts": COUNTS_SQL,
     "status: assets counted": HIGHEST_SQL,
     "status: last change": LAST_CHANGE_SQL,
+    "status: last label event": LAST_EVENT_SQL,
     "asset by id": ASSET_SQL,
     "label: asset row": ASSET_ROW_SQL,
     "queue / next review": QUEUE_SQL,
@@ -1267,6 +1269,12 @@ class LocalStore:
 
     def last_change(self) -> str | None:
         return self._read(LAST_CHANGE_SQL)[0][0]
+
+    def last_event(self) -> int:
+        """The id of the latest event of the label history (a label, skip, status change, undo...;
+        0 before any): what a dataset version holds changes only with it, while imports and
+        metadata filled in by a re-import change assets without an event."""
+        return int(self._read(LAST_EVENT_SQL)[0][0] or 0)
 
     def labeled_since(self, at: str, labels: Sequence[str]) -> int:
         """How many assets, not skipped, carry one of ``labels`` given after ``at`` (a timestamp in

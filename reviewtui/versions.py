@@ -247,6 +247,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         "taxonomy": taxonomy.training_keys,
         "sha256": sha,
         "store_last_change": store.last_change(),
+        "store_last_event": store.last_event(),
     }
     return _claim_file(versions_dir, tmp, manifest)
 

@@ -518,6 +518,8 @@ class Workspace:
         manifest = versions[-1].manifest
         if manifest.get("source") != "export":
             return True
+        if "store_last_event" in manifest:  # versions exported before it was recorded compare times
+            return self.store.last_event() != manifest["store_last_event"]
         return self.store.last_change() != manifest.get("store_last_change")
 
     # -- versions ---------------------------------------------------------------------------

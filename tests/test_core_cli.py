@@ -514,6 +514,8 @@ def test_reimport_reading_more_columns_fills_the_metadata_reviews_lack(ws, tmp_p
     w = Workspace.open(ws)
     label = w.taxonomy.keys[0]
     w.label("A1", label)
+    w.export()
+    assert not any(s.startswith("export a dataset version") for s in w.status().next_steps)
     w.close()
     # the dates alone, read month first (nothing in 01/03 and 02/03 says otherwise)
     code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--id-col", "ref", "--text-col", "opinion",
@@ -530,6 +532,10 @@ def test_reimport_reading_more_columns_fills_the_metadata_reviews_lack(ws, tmp_p
     a1 = w.store.get("A1")
     assert a1.metadata == {"app": "Lamp", "score": 2, "at": "2025-03-01"} and a1.text == "Parcel came late"
     assert a1.label == label
+    # metadata is not part of a dataset version: filling it does not ask for a new one; a label does
+    assert not any(s.startswith("export a dataset version") for s in w.status().next_steps)
+    w.label("A2", label)
+    assert any(s.startswith("export a dataset version") for s in w.status().next_steps)
     w.close()
 
     def assets() -> list:
