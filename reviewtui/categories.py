@@ -28,8 +28,10 @@ from reviewtui.store import STATUSES, LabelRow, LocalStore
 PALETTE = ("#E4572E", "#2E86AB", "#F3A712", "#4CAF50", "#8E44AD", "#E91E63", "#00897B", "#795548",
            "#3F51B5", "#CDDC39", "#FF7043", "#26C6DA", "#9E9E9E")
 
-#: Names of a catch-all category (any case): labeled, but kept out of training unless the taxonomy
-#: says ``train = true``, like the original project's Other.
+#: Names of a catch-all category (any case). It is trained like any other unless the taxonomy says
+#: ``train = false`` (the original project's Other was kept out of training, and its preset says so):
+#: a model that never saw the catch-all puts the vague reviews ("bad", "worst app") into the trained
+#: categories, and the summary then counts them there.
 CATCH_ALL = ("Other",)
 
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -83,10 +85,11 @@ def _colour(items: Sequence[Mapping[str, Any]]) -> str:
 
 
 def with_defaults(items: Sequence[Mapping[str, Any]], *,
-                  untrained: Sequence[str] = CATCH_ALL) -> list[dict[str, Any]]:
+                  untrained: Sequence[str] = ()) -> list[dict[str, Any]]:
     """``items`` with what a category leaves out filled in, as ``--categories`` does: ``colour`` the
     next colour of :data:`PALETTE` that no category uses, ``train`` false for a name in ``untrained``
-    (any case) and true for the others. A ``colour`` or ``train`` a category sets is kept."""
+    (any case; none by default) and true for the others. A ``colour`` or ``train`` a category sets
+    is kept."""
     skip = {u.casefold() for u in untrained}
     out = [dict(i) for i in items]
     used = [i for i in out if "colour" in i]  # set colours count as taken wherever they stand
@@ -99,10 +102,10 @@ def with_defaults(items: Sequence[Mapping[str, Any]], *,
     return out
 
 
-def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = CATCH_ALL) -> CategoryChange:
-    """A new taxonomy of ``names`` (keys derived, colours from :data:`PALETTE`); the names in
-    ``untrained`` (any case) are kept out of training, like the original project's Other. Raises
-    ReviewtuiError when a name is empty or two names give the same key."""
+def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = ()) -> CategoryChange:
+    """A new taxonomy of ``names`` (keys derived, colours from :data:`PALETTE`), every category
+    trained except the names in ``untrained`` (any case). Raises ReviewtuiError when a name is empty
+    or two names give the same key."""
     if not names:
         raise ReviewtuiError("give at least one category name, for example --categories \"Bug report, Feature request\"")
     items: list[dict[str, Any]] = []
@@ -120,7 +123,8 @@ def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = CATC
 def load_preset(path: str | Path) -> CategoryChange:
     """The ``[[categories]]`` of a taxonomy file (a preset under ``data/taxonomies/`` or a team's
     own), validated; a category without ``colour`` or ``train`` gets them as ``--categories`` gives
-    them (:func:`with_defaults`: Other is not trained). Raises ReviewtuiError naming the file."""
+    them (:func:`with_defaults`: trained, a colour of the palette). Raises ReviewtuiError naming the
+    file."""
     p = Path(path)
     if not p.is_file():
         raise ReviewtuiError(f"{p}: no such taxonomy file; the presets are in data/taxonomies/ "

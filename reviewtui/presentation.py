@@ -136,7 +136,13 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
         where = info.csv_path.relative_to(root)
     except ValueError:
         where = info.csv_path
-    return f"Wrote {where}: {m.get('rows', 0)} rows ({counts}); parent {m.get('parent') or '-'}."
+    out = f"Wrote {where}: {m.get('rows', 0)} rows ({counts}); parent {m.get('parent') or '-'}."
+    left = m.get("labels_not_for_training") or {}
+    if left:
+        first = next(iter(left))
+        out += (f" Left out, as not trained: {names_with_counts(left)}. The model will put reviews like them in "
+                f"the trained categories; `reviewtui categories set {first} --train` lets it learn {first}.")
+    return out
 
 
 def undo_sentence(event: "LabelEvent | None") -> str:

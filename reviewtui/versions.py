@@ -220,6 +220,10 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     if not rows:
         raise ReviewtuiError("nothing to export: no LABELED or REVIEWED assets with a training label yet; "
                              "label some first (`reviewtui label` or the app)")
+    # labels the version leaves out because their category is not trained: said at export, as the
+    # model will put reviews like them into the trained categories
+    untrained_rows = store.export_rows(EXPORT_STATUSES, dropped_untrained) if dropped_untrained else []
+    not_trained = dict(Counter(r[4] for r in untrained_rows).most_common())
     labeled = store.sentiments([r[1] for r in rows])
     columns: list[str] = list(COLUMNS)
     if labeled:
@@ -236,6 +240,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         "rows": len(rows),
         "counts_by_label": dict(Counter([r[4] for r in rows]).most_common()),
         "counts_by_status": dict(Counter([r[3] for r in rows]).most_common()),
+        "labels_not_for_training": not_trained,
         **({"counts_by_sentiment": dict(Counter([r[6] or "none" for r in rows]).most_common())} if labeled else {}),
         "rules": {
             "statuses": list(EXPORT_STATUSES),

@@ -174,9 +174,10 @@ class Workspace:
              categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None) -> "Workspace":
         """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
         ``categories`` (names, or one comma-separated string) or ``taxonomy`` (a preset file such as
-        ``data/taxonomies/app-review.toml``) replace the default taxonomy; either way a category
-        named Other is kept out of training and colours come from the palette, unless the file
-        sets them. Raises ReviewtuiError, with nothing created, on bad input."""
+        ``data/taxonomies/app-review.toml``) replace the default taxonomy; either way every category
+        is trained and colours come from the palette, unless the file sets them (``train = false``
+        keeps a category labeled but out of training). Raises ReviewtuiError, with nothing created,
+        on bad input."""
         from reviewtui.categories import load_preset, parse_names, taxonomy_from_names
 
         root = Path(path)

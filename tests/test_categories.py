@@ -21,7 +21,7 @@ def test_init_from_names():
     change = taxonomy_from_names(parse_names("Bug report, Feature request,  Praise , Other,"))
     assert [(i["key"], i["name"], i["train"]) for i in change.items] == [
         ("BUG_REPORT", "Bug report", True), ("FEATURE_REQUEST", "Feature request", True), ("PRAISE", "Praise", True),
-        ("OTHER", "Other", False)]
+        ("OTHER", "Other", True)]
     assert len({i["colour"] for i in change.items}) == 4
     with pytest.raises(ReviewtuiError, match="would both have the key BUG"):
         taxonomy_from_names(["Bug", "bug"])
@@ -64,7 +64,7 @@ def test_a_taxonomy_file_without_train_or_colour_follows_the_rules_of_categories
     from_names = taxonomy_from_names(["Shipping", "Product quality", "Price", "Other"]).items
     assert [(i["key"], i["colour"], i["train"]) for i in from_file] == \
         [(i["key"], i["colour"], i["train"]) for i in from_names]
-    assert [i["train"] for i in from_file] == [True, True, True, False]
+    assert [i["train"] for i in from_file] == [True, True, True, True]  # a catch-all is trained too
     assert all(i["colour"] in PALETTE for i in from_file) and len({i["colour"] for i in from_file}) == 4
     (tmp_path / "set.toml").write_text(
         "[[categories]]\nname = 'Shipping'\n\n[[categories]]\nname = 'Price'\ncolour = '#2E86AB'\ntrain = false\n\n"

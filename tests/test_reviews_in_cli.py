@@ -56,9 +56,11 @@ def categories_of(root: Path) -> list[tuple[str, str, bool]]:
 # --- init -------------------------------------------------------------------------------------------
 def test_init_with_categories_and_with_a_preset(tmp_path, capsys):
     code, out, _ = run(capsys, "init", str(tmp_path / "a"), "--categories", "Bug report, Feature request, Praise, Other")
-    assert code == 0 and "Categories: Bug report, Feature request, Praise, Other (not trained)." in out
+    # every category is trained, the catch-all too: a model that never saw Other would put the vague
+    # reviews into the other categories
+    assert code == 0 and "Categories: Bug report, Feature request, Praise, Other." in out
     assert categories_of(tmp_path / "a") == [("BUG_REPORT", "Bug report", True), ("FEATURE_REQUEST", "Feature request", True),
-                                              ("PRAISE", "Praise", True), ("OTHER", "Other", False)]
+                                              ("PRAISE", "Praise", True), ("OTHER", "Other", True)]
     code, out, _ = run(capsys, "init", str(tmp_path / "b"), "--taxonomy", str(ROOT / "data/taxonomies/app-review.toml"))
     assert code == 0
     keys = [k for k, _, _ in categories_of(tmp_path / "b")]
@@ -68,14 +70,14 @@ def test_init_with_categories_and_with_a_preset(tmp_path, capsys):
 
 
 def test_init_with_a_taxonomy_file_of_names_and_descriptions_only(tmp_path, capsys):
-    """A team's file without train or colour gives what --categories gives: Other not trained,
-    palette colours (not the grey of a category without one)."""
+    """A team's file without train or colour gives what --categories gives: every category trained,
+    palette colours (not the grey of a category without one); ``train = false`` keeps one out."""
     shop = tmp_path / "shop.toml"
     shop.write_text("".join(f"[[categories]]\nname = '{n}'\ndescription = 'about {n.lower()}'\n"
                             f"examples = ['one', 'two', 'three']\n\n"
                             for n in ("Shipping", "Product quality", "Price", "Other")), encoding="utf-8")
     code, out, _ = run(capsys, "init", str(tmp_path / "a"), "--taxonomy", str(shop))
-    assert code == 0 and "Categories: Shipping, Product quality, Price, Other (not trained)." in out
+    assert code == 0 and "Categories: Shipping, Product quality, Price, Other." in out
     code, _, _ = run(capsys, "init", str(tmp_path / "b"), "--categories", "Shipping, Product quality, Price, Other")
     assert code == 0
     from_file = tomllib.loads((tmp_path / "a" / "reviewtui.toml").read_text(encoding="utf-8"))["categories"]
@@ -84,6 +86,9 @@ def test_init_with_a_taxonomy_file_of_names_and_descriptions_only(tmp_path, caps
         [(c["key"], c["colour"], c["train"]) for c in from_names]
     assert "#888888" not in {c["colour"] for c in from_file}
     assert from_file[3]["description"] == "about other"
+    shop.write_text(shop.read_text(encoding="utf-8") + "train = false\n", encoding="utf-8")  # the last: Other
+    code, out, _ = run(capsys, "init", str(tmp_path / "c"), "--taxonomy", str(shop))
+    assert code == 0 and "Categories: Shipping, Product quality, Price, Other (not trained)." in out
 
 
 @pytest.mark.parametrize("argv,expected", [
@@ -182,13 +187,31 @@ def test_bad_category_changes_write_nothing(labeled, capsys, argv, expected):
 
 
 def test_set_refuses_to_leave_no_category_trained(labeled, capsys):
-    for name in ("Bug", "Wish"):
+    for name in ("Bug", "Wish", "Other"):
         assert run(capsys, "-w", str(labeled), "categories", "set", name, "--no-train")[0] == 0
     before = digest(labeled)
     code, out, err = run(capsys, "-w", str(labeled), "categories", "set", "praise", "--no-train")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "with PRAISE untrained no category is left to train a model on" in err
     assert digest(labeled) == before
+
+
+def test_export_says_which_labels_it_leaves_out_as_not_trained(labeled, capsys):
+    """Reviews labeled with a category kept out of training are not in the version, and the
+    export says so with the way to train it: else the model silently puts reviews like them into
+    the trained categories."""
+    root = str(labeled)
+    assert run(capsys, "-w", root, "label", "r6", "Other")[0] == 0
+    assert run(capsys, "-w", root, "categories", "set", "Other", "--no-train")[0] == 0
+    code, out, _ = run(capsys, "-w", root, "export")
+    assert code == 0 and "5 rows (BUG 2, PRAISE 2, WISH 1)" in out
+    assert ("Left out, as not trained: OTHER 1. The model will put reviews like them in the trained categories; "
+            "`reviewtui categories set OTHER --train` lets it learn OTHER.") in out
+    manifest = json.loads((labeled / "versions" / "dataset-1.json").read_text(encoding="utf-8"))
+    assert manifest["labels_not_for_training"] == {"OTHER": 1}
+    assert run(capsys, "-w", root, "categories", "set", "Other", "--train")[0] == 0
+    code, out, _ = run(capsys, "-w", root, "export")
+    assert code == 0 and "6 rows" in out and "Left out" not in out
 
 
 def test_renames_and_merges_are_refused_on_the_kili_backend(labeled, capsys):
@@ -348,7 +371,7 @@ def test_export_formats(labeled, tmp_path, capsys):
     root = str(labeled)
     code, out, _ = run(capsys, "-w", root, "export", "--format", "jsonl")
     assert code == 0 and "Wrote versions/dataset-1.csv" in out
-    assert "Wrote dataset-1 as jsonl to exports/dataset-1.jsonl (5 rows; labels: BUG, WISH, PRAISE)" in out
+    assert "Wrote dataset-1 as jsonl to exports/dataset-1.jsonl (5 rows; labels: BUG, WISH, PRAISE, OTHER)" in out
     lines = (labeled / "exports" / "dataset-1.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[0])["label"] == "BUG" and json.loads(lines[0])["label_id"] == 0
     code, out, _ = run(capsys, "-w", root, "export", "--format", "parquet")
@@ -365,7 +388,7 @@ def test_export_formats(labeled, tmp_path, capsys):
     from datasets import load_from_disk
 
     ds = load_from_disk(str(tmp_path / "hf"))
-    assert ds.features["label"].names == ["BUG", "WISH", "PRAISE"] and len(ds) == 5
+    assert ds.features["label"].names == ["BUG", "WISH", "PRAISE", "OTHER"] and len(ds) == 5
 
 
 @pytest.mark.parametrize("argv,expected", [
