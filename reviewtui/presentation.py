@@ -367,7 +367,8 @@ def predict_count_lines(res: Any) -> list[str]:
     """The predicted categories and sentiments with their counts."""
     lines = ["Categories: " + ", ".join(f"{k} {v:,}" for k, v in res.counts.items())]
     if res.sentiment_counts:
-        lines.append(f"Sentiment ({res.sentiment}): "
+        choice = getattr(res, "sentiment_choice", "")
+        lines.append(f"Sentiment ({res.sentiment}{f', as {choice}' if choice else ''}): "
                      + ", ".join(f"{k} {v:,}" for k, v in res.sentiment_counts.items()))
     return lines
 

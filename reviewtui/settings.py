@@ -150,9 +150,11 @@ class AutoSettings:
 @dataclass(frozen=True)
 class SentimentSettings:
     """[sentiment]"""
-    model: str = setting("vader", "vader (offline rules), stars (a head trained on the star scores), team (trained "
-                                  "on the team's sentiment labels with the star score as a feature), none, or a "
-                                  "Hugging Face sentiment model folder.")
+    model: str = setting("auto", "auto (team once the team labeled min_team_labels sentiments, else stars where "
+                                  "200 reviews or more have star scores, else vader), vader (offline rules), stars "
+                                  "(a head trained on the star scores), team (trained on the team's sentiment "
+                                  "labels with the star score as a feature), none, or a Hugging Face sentiment "
+                                  "model folder.")
     min_team_labels: int = setting(30, "Team sentiment labels the team model needs before it learns from them; "
                                        "before that it learns from the stars' weak labels.", lo=1)
     weak_weight: float = setting(0.1, "Weight of the stars' weak labels (unlabeled reviews) next to the team's "

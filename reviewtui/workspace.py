@@ -1461,6 +1461,8 @@ class Workspace:
         from reviewtui.quality.stars import find_star_conflicts
 
         spec = (sentiment if sentiment is not None else self.settings.sentiment.model).strip()
+        if spec.lower() == "auto":  # a judge of the text that never learnt from the stars it is held against
+            spec = "vader"
         if spec.lower() in ("none", "off", ""):
             raise ReviewtuiError("stars against text needs a sentiment analyzer, and the sentiment option is "
                                  f"{spec or 'empty'}: set [sentiment] model in {CONFIG_NAME} to vader (offline) "

@@ -106,3 +106,37 @@ def test_label_records_sentiments_from_the_cli_and_a_file(analysis_ws, tmp_path,
     assert third not in ws.store.sentiments()
     assert main(["-w", root, "undo", second]) == 0
     assert ws.store.sentiments()[second].sentiment == "positive" and ws.store.get(second).label == category
+
+
+def test_auto_sentiment_chooses_by_what_the_corpus_has():
+    """[sentiment] model = "auto": the team's model once it has enough labels, the star-trained head
+    where enough reviews carry stars of two kinds at least, VADER otherwise; each with its reason."""
+    from reviewtui.analysis.sentiment import choose_sentiment
+
+    many = [1, 2, 3, 4, 5] * 60
+    assert choose_sentiment(many, 0, 30) == ("stars", "300 reviews have a star score to learn from")
+    assert choose_sentiment(many, 30, 30) == ("team", "the team labeled 30 sentiments")
+    few = ["5", None, "", "x"] * 40 + [1] * 30
+    assert choose_sentiment(few, 3, 30) == ("vader", "only 70 reviews have a star score and the team labeled 3 "
+                                                     "sentiments")
+    assert choose_sentiment([5] * 290 + [1] * 10, 0, 30)[0] == "vader"  # nearly all of one kind
+    assert choose_sentiment([], 0, 30)[0] == "vader"
+
+
+def test_predict_runs_the_sentiment_auto_chooses_and_says_why(analysis_ws, capsys, monkeypatch):
+    import reviewtui.analysis.sentiment as sentiment
+
+    ws = analysis_ws
+    assert ws.settings.sentiment.model == "auto"
+    for ext, label in list(ws.truth.items())[:24]:
+        ws.label(ext, label)
+    first = ws.predict("quick")  # 64 reviews with stars: too few for the star head
+    assert first.sentiment == "vader" and first.sentiment_choice.startswith("only 64 reviews have a star score")
+    monkeypatch.setattr(sentiment, "AUTO_MIN_STARS", 50)
+    assert main(["-w", str(ws.root), "predict", "--model", "quick"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Sentiment (stars, as 64 reviews have a star score to learn from):" in out
+    meta = json.loads((ws.results_dir / "result.json").read_text(encoding="utf-8"))
+    assert meta["sentiment"] == "stars" and meta["sentiment_choice"] == "64 reviews have a star score to learn from"
+    label_sentiments(ws, 30)
+    assert ws.predict("quick").sentiment == "team"

@@ -182,6 +182,7 @@ class PredictResult:
     precision_info: dict[str, Any] = field(default_factory=dict)
     ray_address: str | None = None
     parts_dir: Path | None = None
+    sentiment_choice: str = ""  # why [sentiment] model = "auto" ran this sentiment
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -237,6 +238,7 @@ class PredictRun:
     run_dir: Path
     precision: dict[str, Any]
     device: str
+    sentiment_choice: str = ""  # why [sentiment] model = "auto" ran ``sentiment``
 
     @property
     def n(self) -> int:
@@ -311,6 +313,13 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
         raise ReviewtuiError(f"chunk size must be at least 1, not {chunk_size}")
     spec = str(sentiment)
     analyzer = None
+    chosen = ""  # why "auto" ran what it ran
+    if spec.strip().lower() == "auto":
+        from reviewtui.analysis.sentiment import choose_sentiment
+
+        team = sum(store.counts_by_sentiment().values())
+        spec, chosen = choose_sentiment([a.metadata.get("score") for a in assets], team,
+                                        (sentiment_settings or SentimentSettings()).min_team_labels)
     if spec.lower() == "team":
         from reviewtui.analysis.sentiment_model import TeamAnalyzer
 
@@ -349,10 +358,11 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     for other in runs.iterdir():  # chunks of another model/corpus can never be resumed
         if other.is_dir() and other.name != key:
             shutil.rmtree(other, ignore_errors=True)
-    record = {"model": clf.name, "sentiment": spec, "rows": n, "chunk_size": chunk_size, "started": utc_now(),
+    record = {"model": clf.name, "sentiment": spec, "sentiment_choice": chosen, "rows": n, "chunk_size": chunk_size,
+              "started": utc_now(),
               "device": run_device, "precision": info, "ray_address": ray_address}
     atomic_write_text(run_dir / RUN_RECORD, json.dumps(record, indent=2) + "\n")
-    run = PredictRun(assets, clf, analyzer, spec, chunk_size, run_dir, info, run_device)
+    run = PredictRun(assets, clf, analyzer, spec, chunk_size, run_dir, info, run_device, chosen)
 
     proba = np.zeros((n, k), dtype=np.float32)
     sent = np.full(n, 3, dtype=np.int8)
@@ -434,7 +444,8 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
     result = PredictResult(out_path, run.n, clf.name, run.sentiment if run.analyzer is not None else "none",
                            run.chunks, resumed, seconds, run.device, counts, scounts,
                            precision=str(info.get("precision") or "fp32"), precision_info=info,
-                           ray_address=ray_address, parts_dir=parts)
+                           ray_address=ray_address, parts_dir=parts,
+                           sentiment_choice=run.sentiment_choice if run.analyzer is not None else "")
     meta = {**result.to_dict(), "labels": clf.labels, "created": utc_now()}
     atomic_write_text(results_dir / RESULT_META, json.dumps(meta, indent=2) + "\n")
     shutil.rmtree(run.run_dir, ignore_errors=True)
