@@ -1293,7 +1293,7 @@ class Workspace:
         from reviewtui.loop.stopping import StopSummary, summarize
 
         try:
-            return summarize(self._stop_signal())
+            return summarize(self._stop_signal(), counts=self._training_label_counts())
         except ReviewtuiError as exc:
             return StopSummary(str(exc), "", 0, 0, False, None, None, None, None)
 
@@ -1306,13 +1306,20 @@ class Workspace:
         except ReviewtuiError:
             return {}
 
+    def _training_label_counts(self) -> dict[str, int]:
+        """Labels of each training category now (non-skipped), from the store's running counts."""
+        have = self.store.counts_by_label()
+        return {k: have.get(k, 0) for k in self.taxonomy.training_keys}
+
     def category_needs(self) -> list:
-        """Per training category, from the latest round: labels, cross-validated F1, its change over
-        the last rounds, and which is weakest (``loop.stopping.CategoryNeed``; empty before a round)."""
+        """Per training category: the labels it has now, and from the latest round its
+        cross-validated F1 and that F1's change over the last rounds, and which is weakest
+        (``loop.stopping.CategoryNeed``; empty before a round)."""
         from reviewtui.loop.stopping import category_needs
 
         try:
-            return category_needs(self._stop_signal(), self.taxonomy.training_keys)
+            return category_needs(self._stop_signal(), self.taxonomy.training_keys,
+                                  counts=self._training_label_counts())
         except ReviewtuiError:
             return []
 

@@ -128,10 +128,13 @@ def test_status_shows_the_stop_signal(ws, capsys):
     code, out, _ = run(ws, capsys, "status")
     assert code == 0
     assert "Stop signal: ███ predictions stable for 3 rounds (kappa 0.99): further labels change little" in out
-    assert "INTERFACE: 14 labels, CV F1 0.52 (+0.12 over 3 rounds) <- needs labels most (lowest CV F1)" in out
+    # the labels each category has now (the store's 16), not those of the last round: the round's F1
+    # decides only once every category has five
+    assert "SUBSCRIPTION: 3 labels, CV F1 0.85 (+0.15 over 3 rounds) <- needs labels most (fewest labels)" in out
+    assert "INTERFACE: 5 labels, CV F1 0.52 (+0.12 over 3 rounds) USER_EXPERIENCE" in out
     code, out, _ = run(ws, capsys, "status", "--json")
     stop = json.loads(out)["stop"]
-    assert stop["stop"] and stop["rounds"] == 4 and stop["weakest"] == "INTERFACE"
+    assert stop["stop"] and stop["rounds"] == 4 and stop["weakest"] == "SUBSCRIPTION"
     assert [c["key"] for c in stop["categories"]] == ws.taxonomy.training_keys
 
 

@@ -121,6 +121,10 @@ def test_every_refit_records_a_round_and_stores_predictions(ws):
     # the same labels again: no new round
     ws.queue_batch("margin", 4)
     assert ws.stop_summary().rounds == 2
+    # labels given after the round count at once (the F1 stays the round's until the next round)
+    label(ws, [f"r{i:02d}" for i in range(20, 24)])
+    after = ws.category_needs()
+    assert sum(n.labels for n in after) == 24 and [n.f1 for n in after] == [n.f1 for n in needs]
     # the predicted and confidence filters read the stored predictions
     found = ws.find(["predicted=Interface", "confidence=0-1"])
     assert found.total > 0 and all(ws.store.predictions([e])[e][0] == "INTERFACE" for e in found.ids)

@@ -317,8 +317,10 @@ class StopSummary:
     weakest: str | None
 
 
-def summarize(signal: StopSignal, *, last: int = 20) -> StopSummary:
-    """The signal as one line and a sparkline of the last ``last`` kappas."""
+def summarize(signal: StopSignal, *, last: int = 20, counts: Mapping[str, int] | None = None) -> StopSummary:
+    """The signal as one line and a sparkline of the last ``last`` kappas. ``counts``: the labels
+    each training category has now, which choose the weakest with the round's F1 (the round's own
+    counts without them)."""
     rec = signal.latest
     if rec is None:
         return StopSummary("stop signal: no round yet (a round comes with each refit of the quick model)",
@@ -330,7 +332,7 @@ def summarize(signal: StopSignal, *, last: int = 20) -> StopSummary:
     if f1 and rec.kappa is not None:
         f1 += f" at {rec.labels:,} labels"
     unc = f", mean uncertainty {rec.mean_uncertainty:.2f}"
-    weak = weakest_category(rec.per_class_f1, rec.label_counts)
+    weak = weakest_category(rec.per_class_f1, rec.label_counts if counts is None else counts)
     if rec.kappa is None:
         line = f"round 1 ({rec.labels} labels): the next retrain gives the first agreement{f1}"
     elif rec.stop:
@@ -366,20 +368,25 @@ class CategoryNeed:
     weakest: bool
 
 
-def category_needs(signal: StopSignal, classes: Sequence[str], *, window: int = 3) -> list[CategoryNeed]:
+def category_needs(signal: StopSignal, classes: Sequence[str], *, window: int = 3,
+                   counts: Mapping[str, int] | None = None) -> list[CategoryNeed]:
     """One :class:`CategoryNeed` per training category in ``classes`` (taxonomy order), from the
-    latest round (empty before the first); the change is taken over the last ``window`` rounds."""
+    latest round (empty before the first); the change is taken over the last ``window`` rounds.
+    ``counts``: the labels each category has now (the store's), which replace the round's: labels
+    given since the round, or a category trained since, count at once, while the F1 stays the
+    round's until the next."""
     rec = signal.latest
     if rec is None:
         return []
-    weak = weakest_category(rec.per_class_f1, {c: rec.label_counts.get(c, 0) for c in classes})
+    have = {c: int(counts.get(c, 0)) if counts is not None else int(rec.label_counts.get(c, 0)) for c in classes}
+    weak = weakest_category(rec.per_class_f1, have)
     back = signal.history[-window - 1] if len(signal.history) > window else None
     out = []
     for c in classes:
         f1 = rec.per_class_f1.get(c)
         before = back.per_class_f1.get(c) if back is not None else None
         change = f1 - before if f1 is not None and before is not None else None
-        out.append(CategoryNeed(c, int(rec.label_counts.get(c, 0)), f1, change, window, c == weak))
+        out.append(CategoryNeed(c, have[c], f1, change, window, c == weak))
     return out
 
 
