@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,3 +250,35 @@ def test_every_file_predict_writes_is_written_atomically_with_utc_timestamps(ana
     for name, key in (("run.json", "started"), ("result.json", "created")):
         assert one_format.match(records[name][key]), (name, records[name][key])
         assert parse_timestamp(records[name][key]).utcoffset().total_seconds() == 0
+
+
+def test_files_written_through_a_temporary_name_get_the_permissions_of_the_umask(analysis_ws, tmp_path):
+    """result.csv, result.json, the Parquet parts, a saved model and a dataset version are shared
+    with the team: they get 0666/0777 less the umask, as a plain open() or mkdir() would give,
+    not the 0600/0700 of tempfile's mkstemp/mkdtemp."""
+    import os
+    import stat
+
+    from reviewtui.files import atomic_write_text, make_temp_dir
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    old = os.umask(0o022)
+    try:
+        ws = analysis_ws
+        label_some(ws, 24)
+        version = ws.export()
+        card = ws.train(quick=True, name="q", evaluation={"cv_below": 0})
+        ws.predict("q", sentiment="none")
+        assert mode(ws.results_dir / "result.csv") == 0o644
+        assert mode(ws.results_dir / "result.json") == 0o644
+        parts = ws.results_dir / "result-parts"
+        assert mode(parts) == 0o755 and {mode(p) for p in parts.iterdir()} == {0o644}
+        assert mode(card.path) == 0o755 and {mode(p) for p in Path(card.path).iterdir()} == {0o644}
+        assert mode(version.csv_path) == 0o644
+        os.umask(0o027)
+        assert mode(atomic_write_text(tmp_path / "a.txt", "x")) == 0o640
+        assert mode(make_temp_dir(tmp_path, prefix=".d.")) == 0o750
+    finally:
+        os.umask(old)

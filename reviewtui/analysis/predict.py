@@ -33,7 +33,7 @@ from reviewtui.analysis.results import QUICK_MODEL, RESULT_META, RESULT_NAME
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
-from reviewtui.files import atomic_write_bytes, atomic_write_text, utc_now
+from reviewtui.files import atomic_write_bytes, atomic_write_text, make_temp_dir, utc_now
 from reviewtui.modeling import Cancelled
 from reviewtui.settings import PredictSettings, SentimentSettings
 from reviewtui.store import LocalStore
@@ -451,10 +451,9 @@ def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS)
     except ImportError:  # pragma: no cover - Ray Data brings pyarrow
         return None
     import os
-    import tempfile
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    tmp = make_temp_dir(folder.parent, prefix=f".{folder.name}.", suffix=".tmp")
     try:
         text = ("reviewId", "content", "score", "app", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category")
         for part, start in enumerate(range(0, max(1, len(rows)), part_rows)):
