@@ -218,7 +218,7 @@ def test_progress_without_a_terminal_is_a_line_per_stage_step_and_pause():
     sink(Notice("warning", "careful"))
     sink(Progress("predict", 1000, 1000, "chunk 10/10"))  # the end
     sink(Progress("predict", 1000, 1000, "chunk 10/10"))  # said already
-    assert lines == ["predict embed: 64/1,000 (6%)", "sentiment sentiment: 100/1,000 (10%)",
+    assert lines == ["predict embed: 64/1,000 (6%)", "sentiment: 100/1,000 (10%)",
                      "predict chunk 1/10: 100/1,000 (10%)", "predict embed: 160/1,000 (16%)",
                      "predict embed: 210/1,000 (21%)", "warning: careful", "predict chunk 10/10: 1,000/1,000 (100%)"]
 

@@ -111,7 +111,7 @@ class ProgressLines:
             return
         self.last_at[event.task] = now
         self.last_step[event.task] = max(step, self.last_step.get(event.task, -1))
-        name = f"{event.task} {event.detail}".strip()
+        name = event.task if event.detail in ("", event.task) else f"{event.task} {event.detail}"
         if known:
             self.print_line(f"{name}: {event.done:,}/{event.total:,} ({pct}%)")
         else:
