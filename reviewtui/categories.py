@@ -187,16 +187,22 @@ def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | No
 
 
 def set_category(items: Sequence[Mapping[str, Any]], label: str, *, train: bool | None = None,
-                 colour: str | None = None, description: str | None = None) -> CategoryChange:
+                 colour: str | None = None, description: str | None = None,
+                 examples: Sequence[str] | None = None, add_examples: Sequence[str] = ()) -> CategoryChange:
     """``label`` with ``train``, ``colour`` (#RRGGBB) and ``description`` set where given (None keeps
-    what it has; a blank description removes it). No label moves. Raises ReviewtuiError for an
-    unknown label, nothing to change, a colour that is not #RRGGBB, or a taxonomy left with no
-    category to train on."""
+    what it has; a blank description removes it). ``examples`` replaces its example reviews (an
+    empty list removes them); ``add_examples`` adds to them (one it has already is not added
+    twice). No label moves. Raises ReviewtuiError for an unknown label, nothing to change, a colour
+    that is not #RRGGBB, a blank example, or a taxonomy left with no category to train on."""
     at = _find(items, label)
     key = items[at]["key"]
-    if train is None and colour is None and description is None:
-        raise ReviewtuiError(f"nothing to change for {key}: give --train or --no-train, --colour #RRGGBB "
-                             "or --description TEXT")
+    if train is None and colour is None and description is None and examples is None and not add_examples:
+        raise ReviewtuiError(f"nothing to change for {key}: give --train or --no-train, --colour #RRGGBB, "
+                             "--description TEXT, --example TEXT, --add-example TEXT or --no-examples")
+    for text in [*(examples or ()), *add_examples]:
+        if not str(text).strip():
+            raise ReviewtuiError(f"categories set {key}: an example is blank; give the text of a review "
+                                 "(--no-examples removes them all)")
     new = [dict(i) for i in items]
     item, changed = new[at], []
     if train is not None:
@@ -215,6 +221,16 @@ def set_category(items: Sequence[Mapping[str, Any]], label: str, *, train: bool 
         else:
             item.pop("description", None)
             changed.append("description removed")
+    if examples is not None or add_examples:
+        kept = [] if examples is not None else [str(e) for e in item.get("examples", [])]
+        for text in [*(examples or ()), *add_examples]:
+            if str(text).strip() not in kept:
+                kept.append(str(text).strip())
+        if kept:
+            item["examples"] = kept
+        else:
+            item.pop("examples", None)
+        changed.append(f"{len(kept)} example{'' if len(kept) == 1 else 's'}")
     Taxonomy.from_list(new, where="categories set")
     return CategoryChange("set", new, note=f"set {key}: {', '.join(changed)}")
 

@@ -83,3 +83,23 @@ def emit(sink: EventSink | None, event: Event) -> None:
     """Send ``event`` to ``sink`` when there is one."""
     if sink is not None:
         sink(event)
+
+
+class ShiftedProgress:
+    """An EventSink that passes every event on to ``sink``, Progress moved ``offset`` units on and
+    measured against ``total``: a part of some work reporting its own progress as progress of the
+    whole (a chunk of a run, a stage of a job). With ``task`` the Progress is re-tagged as that
+    task, the part's own task becoming its detail ("predict" with detail "embed")."""
+
+    def __init__(self, sink: EventSink | None, offset: int, total: int | None, task: str | None = None) -> None:
+        self.sink, self.offset, self.total, self.task = sink, offset, total, task
+
+    def __call__(self, event: Event) -> None:
+        if self.sink is None:
+            return
+        if isinstance(event, Progress):
+            if self.task is None:
+                event = Progress(event.task, self.offset + event.done, self.total, event.detail)
+            else:
+                event = Progress(self.task, self.offset + event.done, self.total, event.task)
+        self.sink(event)

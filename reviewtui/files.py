@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,9 +19,42 @@ from reviewtui.errors import ReviewtuiError
 
 #: Column names that hold a review's id, in the order they are tried.
 ID_COLUMNS: tuple[str, ...] = ("reviewId", "review_id", "externalId", "external_id", "id")
+#: Random names tried for a temporary file or folder before giving up.
+TEMP_TRIES = 100
 
 
 # --- files -----------------------------------------------------------------------------------------
+def make_temp_file(folder: str | Path, prefix: str = "", suffix: str = ".tmp") -> tuple[int, Path]:
+    """(open file descriptor, path) of a new empty file with a name no other file has in
+    ``folder``. Unlike :func:`tempfile.mkstemp` (always 0600) it gets the permissions a plain
+    :func:`open` would give, 0666 less the umask, so a file renamed into place from it is as
+    readable by the user's group as any other file they write."""
+    folder = Path(folder)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(TEMP_TRIES):
+        path = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name in {folder}")
+
+
+def make_temp_dir(parent: str | Path, prefix: str = "", suffix: str = ".tmp") -> Path:
+    """A new empty folder in ``parent`` with a name no other entry has, with the permissions a
+    plain :func:`os.mkdir` gives (0777 less the umask; :func:`tempfile.mkdtemp` makes it 0700): for
+    a folder that is filled, then renamed into place."""
+    parent = Path(parent)
+    for _ in range(TEMP_TRIES):
+        path = parent / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            os.mkdir(path, 0o777)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary folder name in {parent}")
+
+
 @contextmanager
 def atomic_output(path: str | Path, mode: str = "wb", **open_args: Any) -> Iterator[IO]:
     """A file opened under a temporary name in ``path``'s folder (created if missing), flushed,
@@ -29,7 +62,7 @@ def atomic_output(path: str | Path, mode: str = "wb", **open_args: Any) -> Itera
     a crash never leaves half a file. ``mode`` and ``open_args`` go to :func:`open`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = make_temp_file(path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode, **open_args) as fh:
             yield fh

@@ -145,6 +145,16 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
     return out
 
 
+def label_sentence(external_id: str, before: str | None, after: str) -> str:
+    """What labeling one review says: its new label, and the one it replaced when it had another
+    ("relabeled r1: PRAISE -> FEES")."""
+    if before and before != after:
+        return f"relabeled {external_id}: {before} -> {after}"
+    if before == after:
+        return f"{external_id}: {after} (as it was)"
+    return f"{external_id}: {after}"
+
+
 def undo_sentence(event: "LabelEvent | None") -> str:
     """What an undo says: what it undid and on which asset, or that there was nothing to undo."""
     if event is None:

@@ -409,9 +409,10 @@ def _asset_rows(records: "Iterable[NewAsset] | AssetColumns", at: str) -> tuple[
     return rows, len(rows)
 
 
-#: A shortened id (from a table that cuts ids) has at least this many characters: a shorter start of
-#: an id is not taken for one unless it ends in "…", lest a typo label another review.
-SHORT_ID_CHARS = 12
+#: A shortened id (from a table that cuts ids, to 8 characters and "…" in a narrow terminal) has at
+#: least this many characters: a shorter start of an id is not taken for one unless it ends in "…",
+#: lest a typo label another review.
+SHORT_ID_CHARS = 6
 
 #: An insert of at least this many assets, into a table holding fewer than it adds, builds the
 #: assets' secondary indexes afresh instead of keeping them up to date row by row.
@@ -725,20 +726,27 @@ class LocalStore:
         """The external id ``given`` names: itself, or the one id that starts with it when ``given``
         is a table's shortened id: it ends in "…" (or "..."), or it has at least
         :data:`SHORT_ID_CHARS` characters (the "…" left out when copying). Read from the unique
-        index. Raises ReviewtuiError when no id, or more than one, starts with it."""
+        index (a range on ``external_id``, which its unique index answers; LIKE would not use it).
+        Raises ReviewtuiError when no id starts with it, or more than one (saying how many)."""
         given = str(given).strip()
         if self._read(ASSET_SQL, {"ext": given}):
             return given
         start = given[:-1] if given.endswith("…") else given[:-3] if given.endswith("...") else given
+        prefix = (start, start + "\U0010ffff")
         if start and (start != given or len(start) >= SHORT_ID_CHARS):
             found = [r[0] for r in self._read(
                 "SELECT external_id FROM assets WHERE external_id >= ? AND external_id < ? ORDER BY external_id "
-                "LIMIT 3", (start, start + "\U0010ffff"))]
+                "LIMIT 3", prefix)]
             if len(found) == 1:
                 return found[0]
             if found:
+                n = self._read("SELECT count(*) FROM assets WHERE external_id >= ? AND external_id < ?", prefix)[0][0]
                 shown = ", ".join(found[:2]) + (", ..." if len(found) > 2 else "")
-                raise ReviewtuiError(f"several reviews have an id that starts with {start!r} ({shown}): give more of it")
+                raise ReviewtuiError(f"{n:,} reviews have an id that starts with {start!r} ({shown}): "
+                                     "give more of it")
+        elif start and self._read("SELECT 1 FROM assets WHERE external_id >= ? AND external_id < ? LIMIT 1", prefix):
+            raise ReviewtuiError(f"no asset with id {given!r} in this workspace; to name one by the start of its id "
+                                 f"give at least {SHORT_ID_CHARS} characters, or end it with …")
         raise ReviewtuiError(f"no asset with id {given!r} in this workspace")
 
     def find(self, external_id: str) -> Asset | None:

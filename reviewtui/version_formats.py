@@ -13,13 +13,12 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import atomic_write_bytes
+from reviewtui.files import atomic_write_bytes, make_temp_dir
 from reviewtui.versions import VersionInfo, read_rows
 
 FORMATS = ("csv", "parquet", "jsonl", "hf")
@@ -99,7 +98,7 @@ def _write_hf(table: list[dict[str, Any]], dest: Path, names: list[str], info: V
     ds = Dataset.from_dict(data, features=features)
     ds.info.description = f"reviewtui dataset version {info.name} ({len(table)} labeled reviews)"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"))
+    tmp = make_temp_dir(dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     try:
         ds.save_to_disk(str(tmp))
         if overwrite and dest.exists():

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any, Iterator, Sequence
 
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import atomic_write_text, utc_now
+from reviewtui.files import atomic_write_text, make_temp_file, utc_now
 from reviewtui.store import SENTIMENT_VALUES
 
 COLUMNS = ["id", "externalId", "skipped", "status", "label", "content"]
@@ -165,7 +164,7 @@ def _write_rows(versions_dir: Path, rows: Sequence[Sequence[Any]],
     """Write a version's CSV (header ``columns`` + ``rows``) to a temporary file in ``versions_dir``,
     fsync'd, a block of rows at a time; returns (its path, its sha256)."""
     versions_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=versions_dir, prefix=".export.", suffix=".tmp")
+    fd, tmp = make_temp_file(versions_dir, prefix=".export.", suffix=".tmp")
     sha = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -1163,14 +1163,17 @@ class Workspace:
                                                     train=train, description=description, examples=examples))
 
     def set_category(self, label: str, *, train: bool | None = None, colour: str | None = None,
-                     description: str | None = None) -> "AppliedChange":
-        """Change a category's ``train`` flag, ``colour`` (#RRGGBB) or ``description`` (None keeps
-        it); no label moves. Raises ReviewtuiError for an unknown category, nothing to change, a bad
-        colour, or no category left to train on."""
+                     description: str | None = None, examples: Sequence[str] | None = None,
+                     add_examples: Sequence[str] = ()) -> "AppliedChange":
+        """Change a category's ``train`` flag, ``colour`` (#RRGGBB), ``description`` or example
+        reviews (``examples`` replaces them, ``add_examples`` adds to them; None keeps what it has);
+        no label moves. Raises ReviewtuiError for an unknown category, nothing to change, a bad
+        colour, a blank example, or no category left to train on."""
         from reviewtui.categories import set_category
 
         return self._change_categories(set_category(self.taxonomy.to_list(), label, train=train, colour=colour,
-                                                    description=description))
+                                                    description=description, examples=examples,
+                                                    add_examples=add_examples))
 
     def rename_category(self, label: str, new_name: str, *, new_key: str | None = None) -> "AppliedChange":
         """Rename a category; when its key changes, its reviews get new label events (the history is

@@ -190,6 +190,25 @@ def test_set_changes_train_colour_and_description_and_moves_no_label(cfg_store):
     assert cfg.taxonomy.get("PRAISE").colour == "#12AB3C"
 
 
+def test_set_replaces_or_adds_examples(cfg_store):
+    cfg, store = cfg_store
+    before = store.label_history()
+    change = set_category(cfg.data["categories"], "praise", examples=["love it", " great app "])
+    assert change.note == "set PRAISE: 2 examples" and change.relabel == {}
+    apply_change(store, change, cfg.set_categories, author="x")
+    assert Config.load(cfg.path).taxonomy.get("PRAISE").examples == ("love it", "great app")
+    apply_change(store, set_category(cfg.data["categories"], "PRAISE", add_examples=["five stars", "love it"]),
+                 cfg.set_categories, author="x")
+    assert cfg.taxonomy.get("PRAISE").examples == ("love it", "great app", "five stars")
+    apply_change(store, set_category(cfg.data["categories"], "PRAISE", examples=["only this"], add_examples=["and this"]),
+                 cfg.set_categories, author="x")
+    assert cfg.taxonomy.get("PRAISE").examples == ("only this", "and this")
+    apply_change(store, set_category(cfg.data["categories"], "PRAISE", examples=[]), cfg.set_categories, author="x")
+    assert cfg.taxonomy.get("PRAISE").examples == () and store.label_history() == before
+    with pytest.raises(ReviewtuiError, match="an example is blank"):
+        set_category(cfg.data["categories"], "PRAISE", add_examples=["  "])
+
+
 def test_set_refuses_a_bad_colour_nothing_to_do_an_unknown_name_and_no_category_left_to_train(cfg_store):
     cfg, _ = cfg_store
     items = cfg.data["categories"]

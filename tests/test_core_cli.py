@@ -248,26 +248,49 @@ def test_a_shortened_id_from_a_table_is_enough_when_it_is_unique(ws, tmp_path, c
     assert code == 0 and "1b2c3d4e-aaaa… is 1b2c3d4e-aaaa-bbbb-cccc-3" in out, err
     assert "1b2c3d4e-aaaa-bbbb-cccc-3: CONTENT" in out
     code, _, err = run(capsys, "-w", str(ws), "label", "097dd5e6-5dee", "CONTENT")
-    assert code == 2 and "several reviews have an id that starts with '097dd5e6-5dee' (097dd5e6-5dee-4a1b-9f00-1, " \
+    assert code == 2 and "2 reviews have an id that starts with '097dd5e6-5dee' (097dd5e6-5dee-4a1b-9f00-1, " \
                          "097dd5e6-5dee-4a1b-9f00-2): give more of it" in err
     code, out, err = run(capsys, "-w", str(ws), "skip", "097dd5e6-5dee-4a1b-9f00-…", "--reason", "spam")
-    assert code == 2 and "several reviews" in err
+    assert code == 2 and "2 reviews have an id that starts with" in err
     code, out, err = run(capsys, "-w", str(ws), "skip", "097dd5e6-5dee-4a1b-9f00-2", "--reason", "spam")
     assert code == 0 and out.startswith("097dd5e6-5dee-4a1b-9f00-2: skipped (spam)")
     code, out, err = run(capsys, "-w", str(ws), "undo", "097dd5e6-5dee-4a1b-9f00-2...")
     assert code == 0 and out.startswith("097dd5e6-5dee-4a1b-9f00-2... is 097dd5e6-5dee-4a1b-9f00-2"), err
-    # a short start is a typo more likely than an id: not completed unless it ends in "…"
-    for short in ("1b2c", "1b2c3d4e-aa"):
-        code, _, err = run(capsys, "-w", str(ws), "skip", short, "--reason", "x")
-        assert code == 2 and f"no asset with id {short!r}" in err
+    # the 8 characters a narrow table shows, without the "…", are enough; so are 6
+    code, out, err = run(capsys, "-w", str(ws), "skip", "1b2c3d4e", "--reason", "x")
+    assert code == 0 and out.startswith("1b2c3d4e is 1b2c3d4e-aaaa-bbbb-cccc-3"), err
+    code, out, err = run(capsys, "-w", str(ws), "label", "1b2c3d", "SUBSCRIPTION")
+    assert code == 0 and out == "1b2c3d is 1b2c3d4e-aaaa-bbbb-cccc-3\nrelabeled 1b2c3d4e-aaaa-bbbb-cccc-3: CONTENT -> " \
+                                "SUBSCRIPTION\n", err
+    code, _, err = run(capsys, "-w", str(ws), "undo", "097dd5")
+    assert code == 2 and err.count("\n") == 1 and "2 reviews have an id that starts with '097dd5'" in err
+    # a shorter start is a typo more likely than an id: not completed unless it ends in "…"
+    code, _, err = run(capsys, "-w", str(ws), "skip", "1b2c3", "--reason", "x")
+    assert code == 2 and "no asset with id '1b2c3' in this workspace; to name one by the start of its id give " \
+                         "at least 6 characters, or end it with …" in err
+    code, _, err = run(capsys, "-w", str(ws), "skip", "zz9", "--reason", "x")
+    assert code == 2 and err.strip().endswith("no asset with id 'zz9' in this workspace")
     code, out, err = run(capsys, "-w", str(ws), "skip", "1b2c…", "--reason", "x")
     assert code == 0 and out.startswith("1b2c… is 1b2c3d4e-aaaa-bbbb-cccc-3")
+    # the start of an id is looked up through the unique index on external_id, not by a scan
+    import sqlite3
+
+    db = sqlite3.connect(ws / "reviewtui.db")
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM assets WHERE external_id >= ? AND external_id < ?",
+                      ("097dd5", "097dd5\U0010ffff")).fetchall()
+    db.close()
+    assert "USING COVERING INDEX sqlite_autoindex_assets_1 (external_id>? AND external_id<?)" in plan[0][3], plan
 
 
 def test_skip_undo_and_single_label(ws, play_csv, capsys):
     run(capsys, "-w", str(ws), "import", str(play_csv))
-    assert run(capsys, "-w", str(ws), "label", "r1", "CONTENT")[0] == 0
-    assert run(capsys, "-w", str(ws), "label", "r1", "SUBSCRIPTION")[0] == 0
+    code, out, _ = run(capsys, "-w", str(ws), "label", "r1", "CONTENT")
+    assert code == 0 and out == "r1: CONTENT\n"
+    code, out, _ = run(capsys, "-w", str(ws), "label", "r1", "SUBSCRIPTION")
+    assert code == 0 and out == "relabeled r1: CONTENT -> SUBSCRIPTION\n"  # says what it replaced
+    from reviewtui.presentation import label_sentence
+
+    assert label_sentence("r1", "SUBSCRIPTION", "SUBSCRIPTION") == "r1: SUBSCRIPTION (as it was)"
     assert run(capsys, "-w", str(ws), "skip", "r2", "--reason", "not english")[0] == 0
     from reviewtui.workspace import Workspace
 

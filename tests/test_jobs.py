@@ -6,6 +6,7 @@ app instance reattaches to."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -198,6 +199,30 @@ async def test_a_detached_search_outlives_its_starter_and_a_new_app_reattaches(t
     assert ws.jobs.get(job_id).result["model"]["name"] == job.params["name"]
 
 
+def test_progress_without_a_terminal_is_a_line_per_stage_step_and_pause():
+    """What `jobs follow` prints when its output is a log: a line when a stage first shows, every
+    10 percent, every 30 seconds and at the end; not one per event."""
+    from reviewtui.cli.live import ProgressLines
+
+    lines: list[str] = []
+    now = [0.0]
+    sink = ProgressLines(lines.append, clock=lambda: now[0])
+    sink(Progress("predict", 64, 1000, "embed"))  # a new stage
+    sink(Progress("predict", 90, 1000, "embed"))  # same stage, same 10 %: quiet
+    sink(Progress("sentiment", 100, 1000, "sentiment"))  # another task
+    sink(Progress("predict", 100, 1000, "chunk 1/10"))  # a new stage of predict
+    sink(Progress("predict", 150, 1000, "embed"))  # quiet
+    now[0] = 31.0
+    sink(Progress("predict", 160, 1000, "embed"))  # 30 s went by
+    sink(Progress("predict", 210, 1000, "embed"))  # past 20 %
+    sink(Notice("warning", "careful"))
+    sink(Progress("predict", 1000, 1000, "chunk 10/10"))  # the end
+    sink(Progress("predict", 1000, 1000, "chunk 10/10"))  # said already
+    assert lines == ["predict embed: 64/1,000 (6%)", "sentiment: 100/1,000 (10%)",
+                     "predict chunk 1/10: 100/1,000 (10%)", "predict embed: 160/1,000 (16%)",
+                     "predict embed: 210/1,000 (21%)", "warning: careful", "predict chunk 10/10: 1,000/1,000 (100%)"]
+
+
 def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
     from reviewtui.cli import main
 
@@ -221,7 +246,9 @@ def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
     assert main(["-w", root, "jobs", "cancel", job.id[:5]]) == 0
     assert f"Asked job {job.id} (predict) to stop" in capsys.readouterr().out
     assert main(["-w", root, "jobs", "follow", job.id]) == 1  # replays to its end: cancelled
-    assert f"Job {job.id} (predict) cancelled" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Job {job.id} (predict) cancelled" in out
+    assert re.search(r"^predict .*: \d+/64 \(\d+%\)$", out, re.M), out  # not a terminal: progress as lines
     assert main(["-w", root, "jobs"]) == 0
     table = capsys.readouterr().out
     assert job.id in table and "cancelled" in table

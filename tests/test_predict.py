@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,8 +96,12 @@ def test_an_interrupted_run_resumes_with_identical_results(analysis_ws):
     run_dirs = list((ws.results_dir / ".predict").iterdir())
     assert len(run_dirs) == 1 and len(list(run_dirs[0].glob("chunk-*.npz"))) == 2
 
-    resumed = ws.predict("quick", chunk_size=10)
+    after: list[Progress] = []
+    resumed = ws.predict("quick", chunk_size=10, on_event=after.append)
     assert resumed.chunks == 7 and resumed.resumed_chunks == 2
+    # the resumed run counts from the 20 reviews already done, never past the 64 there are
+    counts = [e.done for e in after if isinstance(e, Progress) and e.task == "predict"]
+    assert counts and min(counts) > 20 and max(counts) == 64 and counts == sorted(counts)
     first = (ws.results_dir / "result.csv").read_bytes()
     assert not (ws.results_dir / ".predict" / run_dirs[0].name).exists()
 
@@ -110,6 +115,23 @@ def test_an_interrupted_run_resumes_with_identical_results(analysis_ws):
         ws.predict("quick", chunk_size=10, on_event=stop_after_two_chunks, cancel=cancel)
     ws.label("r041", "CONTENT")
     assert ws.predict("quick", chunk_size=10).resumed_chunks == 0
+
+
+def test_a_saved_quick_model_counts_its_embedding_progress_over_the_whole_run(analysis_ws):
+    """A saved quick model embeds chunk by chunk: the "predict embed" counter goes on from one
+    chunk to the next (it used to start again at 0 in each chunk, out of the whole corpus)."""
+    ws = analysis_ws
+    label_some(ws, 24)
+    ws.export()
+    ws.train(quick=True, name="q", evaluation={"cv_below": 0})
+    seen: list[Progress] = []
+    ws.predict("q", sentiment="none", chunk_size=10, on_event=seen.append)
+    predict = [e for e in seen if isinstance(e, Progress) and e.task == "predict"]
+    assert {e.total for e in predict} == {64}
+    counts = [e.done for e in predict]
+    assert counts == sorted(counts) and counts[-1] == 64
+    embed = [e.done for e in predict if e.detail == "embed"]
+    assert embed and max(embed) > 10  # past the first chunk
 
 
 def test_predict_with_a_saved_fine_tuned_model(analysis_ws, tiny_bert):
@@ -249,3 +271,35 @@ def test_every_file_predict_writes_is_written_atomically_with_utc_timestamps(ana
     for name, key in (("run.json", "started"), ("result.json", "created")):
         assert one_format.match(records[name][key]), (name, records[name][key])
         assert parse_timestamp(records[name][key]).utcoffset().total_seconds() == 0
+
+
+def test_files_written_through_a_temporary_name_get_the_permissions_of_the_umask(analysis_ws, tmp_path):
+    """result.csv, result.json, the Parquet parts, a saved model and a dataset version are shared
+    with the team: they get 0666/0777 less the umask, as a plain open() or mkdir() would give,
+    not the 0600/0700 of tempfile's mkstemp/mkdtemp."""
+    import os
+    import stat
+
+    from reviewtui.files import atomic_write_text, make_temp_dir
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    old = os.umask(0o022)
+    try:
+        ws = analysis_ws
+        label_some(ws, 24)
+        version = ws.export()
+        card = ws.train(quick=True, name="q", evaluation={"cv_below": 0})
+        ws.predict("q", sentiment="none")
+        assert mode(ws.results_dir / "result.csv") == 0o644
+        assert mode(ws.results_dir / "result.json") == 0o644
+        parts = ws.results_dir / "result-parts"
+        assert mode(parts) == 0o755 and {mode(p) for p in parts.iterdir()} == {0o644}
+        assert mode(card.path) == 0o755 and {mode(p) for p in Path(card.path).iterdir()} == {0o644}
+        assert mode(version.csv_path) == 0o644
+        os.umask(0o027)
+        assert mode(atomic_write_text(tmp_path / "a.txt", "x")) == 0o640
+        assert mode(make_temp_dir(tmp_path, prefix=".d.")) == 0o750
+    finally:
+        os.umask(old)

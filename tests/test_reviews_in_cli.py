@@ -160,6 +160,19 @@ def test_categories_list_add_rename_merge_remove(labeled, capsys):
     code, out, _ = run(capsys, "-w", root, "categories", "--json")
     other = next(c for c in json.loads(out) if c["key"] == "OTHER")
     assert (other["colour"], other["train"], other["description"]) == ("#12AB3C", False, "anything else")
+    code, out, _ = run(capsys, "-w", root, "categories", "set", "Pricing", "--example", "costs too much",
+                       "--example", "  fees everywhere ")
+    assert code == 0 and "Set PRICING: 2 examples." in out
+    code, out, _ = run(capsys, "-w", root, "categories", "set", "Pricing", "--add-example", "pay twice",
+                       "--add-example", "costs too much")
+    assert code == 0 and "Set PRICING: 3 examples." in out
+    code, out, _ = run(capsys, "-w", root, "categories", "--json")
+    pricing = next(c for c in json.loads(out) if c["key"] == "PRICING")
+    assert pricing["examples"] == ["costs too much", "fees everywhere", "pay twice"]
+    code, out, _ = run(capsys, "-w", root, "categories", "set", "Pricing", "--no-examples")
+    assert code == 0 and "Set PRICING: 0 examples." in out
+    code, out, _ = run(capsys, "-w", root, "categories", "--json")
+    assert next(c for c in json.loads(out) if c["key"] == "PRICING")["examples"] == []
     code, out, _ = run(capsys, "-w", root, "categories", "remove", "Spam")
     assert code == 0 and "Removed SPAM." in out
     assert [k for k, _, _ in categories_of(labeled)] == ["DEFECT", "OTHER", "PRICING"]
@@ -177,6 +190,8 @@ def test_categories_list_add_rename_merge_remove(labeled, capsys):
     (["set", "Bug", "--colour", "red"], "'red' is not a colour of the form #RRGGBB"),
     (["set", "Bug", "--colour", "#12345"], "is not a colour of the form #RRGGBB"),
     (["set", "Bug"], "nothing to change for BUG: give --train or --no-train"),
+    (["set", "Bug", "--example", " "], "categories set BUG: an example is blank"),
+    (["set", "Bug", "--example", "a", "--no-examples"], "give --example TEXT (the new examples) or --no-examples (none), not both"),
     (["add", "Pricing", "--colour", "blue"], "'blue' is not a colour of the form #RRGGBB"),
 ])
 def test_bad_category_changes_write_nothing(labeled, capsys, argv, expected):

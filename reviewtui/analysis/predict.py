@@ -32,8 +32,8 @@ import numpy as np
 from reviewtui.analysis.results import QUICK_MODEL, RESULT_META, RESULT_NAME
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Notice, Progress, emit
-from reviewtui.files import atomic_write_bytes, atomic_write_text, utc_now
+from reviewtui.events import EventSink, Notice, Progress, ShiftedProgress, emit
+from reviewtui.files import atomic_write_bytes, atomic_write_text, make_temp_dir, utc_now
 from reviewtui.modeling import Cancelled
 from reviewtui.settings import PredictSettings, SentimentSettings
 from reviewtui.store import LocalStore
@@ -211,21 +211,6 @@ def load_chunk(path: Path, rows: int, k: int) -> dict[str, np.ndarray] | None:
     return out
 
 
-class _Offset:
-    """Re-emits a stage's per-chunk Progress as overall progress of the run."""
-
-    def __init__(self, sink: EventSink | None, task: str, offset: int, total: int) -> None:
-        self.sink, self.task, self.offset, self.total = sink, task, offset, total
-
-    def __call__(self, event) -> None:
-        if self.sink is None:
-            return
-        if isinstance(event, Progress):
-            self.sink(Progress(self.task, self.offset + event.done, self.total, event.task))
-        else:
-            self.sink(event)
-
-
 @dataclass
 class PredictRun:
     """One predict run being computed: the assets, the model, the chunk layout and where chunks go."""
@@ -265,18 +250,24 @@ class PredictRun:
 
 
 def _chunk_stream(run: PredictRun, pending: list[int], on_event: EventSink | None,
-                  cancel: threading.Event | None) -> Iterator[tuple[int, np.ndarray]]:
-    """(chunk index, probabilities) for every pending chunk, in order, on this process."""
+                  cancel: threading.Event | None, ready: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+    """(chunk index, probabilities) for every pending chunk, in order, on this process. Progress
+    is re-tagged "predict" (the model's own task, "embed", as its detail) and counts the reviews
+    of the whole run: ``ready`` (those of resumed chunks) plus every one predicted so far."""
     clf = run.clf
-    if hasattr(clf, "predict_chunks"):
+    if hasattr(clf, "predict_chunks"):  # its progress counts over all the chunks it is given
         total = sum(run.bounds(ci)[1] - run.bounds(ci)[0] for ci in pending)
-        stream = clf.predict_chunks((run.texts(ci) for ci in pending), on_event=on_event, cancel=cancel, total=total)
+        stream = clf.predict_chunks((run.texts(ci) for ci in pending),
+                                    on_event=ShiftedProgress(on_event, ready, run.n, "predict"),
+                                    cancel=cancel, total=total)
         for ci, proba in zip(pending, stream):
             yield ci, proba
         return
+    done = ready
     for ci in pending:
-        start, _ = run.bounds(ci)
-        yield ci, clf.predict_proba(run.texts(ci), on_event=_Offset(on_event, "predict", start, run.n), cancel=cancel)
+        texts = run.texts(ci)
+        yield ci, clf.predict_proba(texts, on_event=ShiftedProgress(on_event, done, run.n, "predict"), cancel=cancel)
+        done += len(texts)
 
 
 def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, cache_dir: Path, results_dir: Path,
@@ -383,7 +374,6 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     resumed_rows = sum(run.bounds(ci)[1] - run.bounds(ci)[0] for ci in range(run.chunks) if ci not in waiting)
     if pending and cancel is not None and cancel.is_set():
         raise Cancelled(f"prediction cancelled after {resumed_rows} of {n} reviews; run it again to resume")
-    inner = _Offset(on_event, "predict", resumed_rows, n)
     precisions: set[str] = set()
     if ray_address:
         from reviewtui.analysis.predict_ray import ray_chunk_stream
@@ -391,21 +381,24 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
         stream = ray_chunk_stream(run, pending, address=ray_address, settings=settings, precision=want,
                                   on_event=on_event, cancel=cancel, precisions=precisions)
     else:
-        stream = _chunk_stream(run, pending, inner, cancel)
+        stream = _chunk_stream(run, pending, on_event, cancel, ready=resumed_rows)
+    done_rows = resumed_rows  # reviews with a category and a sentiment, counted in the order they come
     try:
         for ci, p in stream:
             start, stop = run.bounds(ci)
             s_idx = np.full(stop - start, 3, dtype=np.int8)
             s_score = np.zeros(stop - start, dtype=np.float32)
             if analyzer is not None:
-                out = analyzer.analyze(run.texts(ci), on_event=_Offset(on_event, "sentiment", start, n), cancel=cancel)
+                out = analyzer.analyze(run.texts(ci), on_event=ShiftedProgress(on_event, done_rows, n, "sentiment"),
+                                       cancel=cancel)
                 s_idx = np.array([SENTIMENT_CODES.index(lab) for lab in out.labels], dtype=np.int8)
                 s_score = np.asarray(out.scores, dtype=np.float32)
             p = np.asarray(p, dtype=np.float32)
             save_chunk(run.chunk_path(ci), proba=p, sent=s_idx, sent_score=s_score)
             proba[start:stop], sent[start:stop], sent_score[start:stop] = p, s_idx, s_score
             finished += 1
-            emit(on_event, Progress("predict", stop, n, f"chunk {finished}/{run.chunks}"))
+            done_rows += stop - start
+            emit(on_event, Progress("predict", done_rows, n, f"chunk {finished}/{run.chunks}"))
     except Cancelled as exc:
         raise Cancelled(f"prediction cancelled ({exc}); finished chunks are kept: run it again to resume") from exc
     finally:
@@ -462,10 +455,9 @@ def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS)
     except ImportError:  # pragma: no cover - Ray Data brings pyarrow
         return None
     import os
-    import tempfile
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    tmp = make_temp_dir(folder.parent, prefix=f".{folder.name}.", suffix=".tmp")
     try:
         text = ("reviewId", "content", "score", "app", "reviewCreatedVersion", "at", "thumbsUpCount", "predicted_category")
         for part, start in enumerate(range(0, max(1, len(rows)), part_rows)):

@@ -68,6 +68,67 @@ class ProgressSink:
         self.progress.update(task, completed=event.step, total=event.steps, description=description, info=info)
 
 
+class ProgressLines:
+    """Progress/EpochProgress/Notice events as plain lines, for output that is not a terminal (a
+    log file, a pipe), where a progress bar shows nothing. A task's progress gets a line when one
+    of its stages (the first word of the detail: "embed", "chunk") first shows, when it passes
+    another ``step`` percent, when ``every_s`` seconds went by since its last line, and when it is
+    complete; an epoch gets a line when it starts and then at most every ``every_s`` seconds; every
+    Notice gets its line. ``print_line`` prints one line; ``clock`` gives seconds."""
+
+    def __init__(self, print_line: Callable[[str], None], *, every_s: float = 30.0, step: int = 10,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.print_line, self.every_s, self.step, self.clock = print_line, every_s, step, clock
+        self.stages: set[tuple[str, str]] = set()
+        self.last_at: dict[str, float] = {}
+        self.last_step: dict[str, int] = {}
+        self.complete: set[str] = set()
+
+    def __call__(self, event: Any) -> None:
+        if isinstance(event, ProgressEvent):
+            self.progress(event)
+        elif isinstance(event, EpochProgress):
+            self.epoch(event)
+        elif isinstance(event, Notice):
+            self.print_line(event.text if event.level == "info" else f"{event.level}: {event.text}")
+
+    def _due(self, key: str, now: float) -> bool:
+        return now - self.last_at.get(key, float("-inf")) >= self.every_s
+
+    def progress(self, event: ProgressEvent) -> None:
+        now = self.clock()
+        stage = (event.task, event.detail.split(" ", 1)[0] if event.detail else "")
+        known = bool(event.total and event.total > 0)
+        pct = min(100, int(100 * event.done / event.total)) if known else None
+        step = pct // self.step if pct is not None else -1
+        complete = known and event.done >= event.total
+        show = (stage not in self.stages or step > self.last_step.get(event.task, -1)
+                or (complete and event.task not in self.complete) or self._due(event.task, now))
+        self.stages.add(stage)
+        if complete:
+            self.complete.add(event.task)
+        if not show:
+            return
+        self.last_at[event.task] = now
+        self.last_step[event.task] = max(step, self.last_step.get(event.task, -1))
+        name = event.task if event.detail in ("", event.task) else f"{event.task} {event.detail}"
+        if known:
+            self.print_line(f"{name}: {event.done:,}/{event.total:,} ({pct}%)")
+        else:
+            self.print_line(f"{name}: {event.done:,}")
+
+    def epoch(self, event: EpochProgress) -> None:
+        now = self.clock()
+        key = f"epoch:{event.task}"
+        stage = (key, str(event.epoch))
+        if stage in self.stages and not self._due(key, now) and event.step < event.steps:
+            return
+        self.stages.add(stage)
+        self.last_at[key] = now
+        self.print_line(f"{event.task} epoch {event.epoch}/{event.epochs}: step {event.step}/{event.steps}, "
+                        f"{event.samples_per_s:.1f} samples/s")
+
+
 COLOURS = {"RUNNING": "cyan", "TERMINATED": "green", "STOPPED": "yellow", "ERROR": "red"}
 
 

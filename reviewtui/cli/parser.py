@@ -351,12 +351,17 @@ def add_data_commands(commands: Commands) -> None:
     a.add_argument("--description", help="what belongs in it, for labelers")
     a.add_argument("--example", action="append", metavar="TEXT", help="an example review (repeatable)")
     a.add_argument("--no-train", action="store_true", help="label it but keep it out of training (like Other)")
-    a = actions.add("set", "change a category's training flag, colour or description")
+    a = actions.add("set", "change a category's training flag, colour, description or example reviews")
     a.add_argument("name", help="the category's key or name")
     a.add_argument("--train", action=argparse.BooleanOptionalAction, default=None,
                    help="train on it; --no-train labels it but keeps it out of training (like Other)")
     a.add_argument("--colour", metavar="#RRGGBB", help="its colour")
     a.add_argument("--description", metavar="TEXT", help='what belongs in it, for labelers ("" removes it)')
+    a.add_argument("--example", action="append", metavar="TEXT",
+                   help="an example review (repeatable); the ones given replace its examples")
+    a.add_argument("--no-examples", action="store_true", help="remove its example reviews")
+    a.add_argument("--add-example", action="append", metavar="TEXT",
+                   help="an example review added to the ones it has (repeatable)")
     a = actions.add("rename", "rename a category; its reviews get new label events when its key changes")
     a.add_argument("old", help="the category's key or name")
     a.add_argument("new", help="the new name")

@@ -11,14 +11,13 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import atomic_write_text, utc_now
+from reviewtui.files import atomic_write_text, make_temp_dir, utc_now
 
 CARD_FILE = "model_card.json"
 CARD_FORMAT = 1
@@ -162,7 +161,7 @@ def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) 
     if final.exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name "
                              "or delete that folder")
-    tmp = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{name}.", suffix=".tmp"))
+    tmp = make_temp_dir(models_dir, prefix=f".{name}.", suffix=".tmp")
     try:
         fill(tmp)
         old = None

@@ -148,7 +148,9 @@ class EmbeddingCache:
         """(N, D) float32 L2-normalised embeddings of ``texts`` in input order.
 
         Only texts not in the cache are encoded (batched, length-sorted, inference mode, GPU when
-        present); they are added to the cache. Emits Progress("embed", done, total). Raises
+        present); they are added to the cache. Emits Progress("embed", done, total) while encoding,
+        ``total`` being ``len(texts)`` and ``done`` the texts whose embedding is ready (the cached
+        ones count as done from the start, so the last event says ``total``). Raises
         Cancelled when ``cancel`` is set (what was encoded before is kept in the cache) and
         ReviewtuiError when the model cannot be loaded.
         """
@@ -162,14 +164,17 @@ class EmbeddingCache:
                 missing: dict[bytes, str] = {}
                 for i in np.nonzero(pos < 0)[0]:
                     missing.setdefault(bytes(keys[i]), str(texts[i]))
-                self._encode_missing(missing, on_event, batch_size, cancel)
+                self._encode_missing(missing, on_event, batch_size, cancel, ready=len(keys) - len(missing))
                 pos = store.positions(keys)
             vecs = store.gather(pos)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         np.divide(vecs, norms, out=vecs, where=norms > 0)  # undo float16's rounding of the norm
         return vecs
 
-    def _encode_missing(self, missing: dict[bytes, str], on_event, batch_size, cancel) -> None:
+    def _encode_missing(self, missing: dict[bytes, str], on_event, batch_size, cancel, ready: int = 0) -> None:
+        """Encode ``missing`` (digest -> text) into the cache; progress counts from ``ready`` (the
+        texts asked for that need no encoding: cached, or a repeat of a missing one) to
+        ``ready + len(missing)``."""
         from reviewtui.modeling.loading import best_device
 
         device = best_device()
@@ -191,7 +196,7 @@ class EmbeddingCache:
             try:
                 vecs = encode_texts(tokenizer, model, mtexts[start:start + chunk], max_length=self.max_length,
                                     batch_size=batch_size, device=device, on_event=on_event, cancel=cancel,
-                                    done_offset=start, total=len(mtexts))
+                                    done_offset=ready + start, total=ready + len(mtexts))
             except Cancelled:
                 flush(start)
                 raise

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Notice, emit
+from reviewtui.events import EventSink, Notice, ShiftedProgress, emit
 from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH
 from reviewtui.modeling.card import ModelCard, load_card
 
@@ -276,8 +276,9 @@ class SavedClassifier:
                        cancel: threading.Event | None = None, total: int | None = None) -> Iterator[np.ndarray]:
         """Yield (N, K) float32 probabilities for each chunk of texts, in order, columns in
         ``labels`` order. The next chunk is tokenised while the model runs the current one. Emits
-        Progress("predict", done, total) (``done`` counts texts over all chunks). Raises Cancelled
-        when ``cancel`` is set between batches."""
+        Progress("predict", done, total), or Progress("embed", done, total) for a quick model
+        (``done`` counts texts over all chunks either way). Raises Cancelled when ``cancel`` is
+        set between batches."""
         chunks = iter(chunks)
         first = next(chunks, None)
         if first is None:
@@ -285,9 +286,13 @@ class SavedClassifier:
         first = [str(t) for t in first]
         self.prepare(first, on_event)
         chunks = itertools.chain([first], chunks)
-        if self.card.kind == "quick":
+        if self.card.kind == "quick":  # each chunk's embedding progress, counted over all the chunks
+            done = 0
             for texts in chunks:
-                yield self._quick_proba([str(t) for t in texts], on_event, cancel)
+                texts = [str(t) for t in texts]
+                sink = ShiftedProgress(on_event, done, total) if total is not None else on_event
+                yield self._quick_proba(texts, sink, cancel)
+                done += len(texts)
             return
         recheck = self._fp32 is not None
         texts_of: dict[int, list[str]] = {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
+from reviewtui.files import make_temp_file
 from reviewtui.events import EventSink
 from reviewtui.modeling.metrics import softmax
 from reviewtui.settings import ActiveLearningSettings, ModelSettings
@@ -126,7 +126,7 @@ class QuickModel:
             path.mkdir(parents=True, exist_ok=True)
             path = path / QUICK_FILE
         meta = json.dumps({"params": self.get_params(), "extra": extra or {}})
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        fd, tmp = make_temp_file(path.parent, prefix=".", suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, coef=self.coef_, intercept=self.intercept_,

@@ -9,6 +9,7 @@ import argparse
 from reviewtui import presentation as say
 from reviewtui.cli import render, render_data
 from reviewtui.cli.commands import open_workspace
+from reviewtui.errors import ReviewtuiError
 
 
 def cmd_categories(args: argparse.Namespace) -> int:
@@ -25,7 +26,12 @@ def cmd_categories(args: argparse.Namespace) -> int:
         applied = ws.add_category(args.name, key=args.key, colour=args.colour, train=not args.no_train,
                                   description=args.description or "", examples=args.example or ())
     elif action == "set":
-        applied = ws.set_category(args.name, train=args.train, colour=args.colour, description=args.description)
+        if args.no_examples and args.example:
+            raise ReviewtuiError("categories set: give --example TEXT (the new examples) or --no-examples "
+                                 "(none), not both")
+        examples = [] if args.no_examples else args.example
+        applied = ws.set_category(args.name, train=args.train, colour=args.colour, description=args.description,
+                                  examples=examples, add_examples=args.add_example or ())
     elif action == "rename":
         applied = ws.rename_category(args.old, args.new, new_key=args.key)
     elif action == "merge":

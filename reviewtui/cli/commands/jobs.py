@@ -39,8 +39,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def follow(args: argparse.Namespace) -> int:
-    """Replay a job's journal, then stream it until the job ends. Ctrl-C stops following only."""
-    from reviewtui.cli.live import ProgressSink, TrialBoard, follow_job
+    """Replay a job's journal, then stream it until the job ends. Ctrl-C stops following only.
+    Progress is a live bar on a terminal, plain lines (:class:`ProgressLines`) when the output
+    is not one."""
+    from reviewtui.cli.live import ProgressLines, ProgressSink, TrialBoard, follow_job
     from reviewtui.errors import ReviewtuiError
 
     ws = open_workspace(args)
@@ -57,6 +59,9 @@ def follow(args: argparse.Namespace) -> int:
 
         auto = CandidateBoard(job.params.get("budget_s") or ws.settings.auto.budget_s, ws.settings.evaluation.metric)
         ended = follow_job(ws.jobs, job, auto, live_board=auto)  # type: ignore[arg-type]
+    elif not render.console().is_terminal:  # a log or a pipe: progress as plain lines
+        out = render.console()
+        ended = follow_job(ws.jobs, job, ProgressLines(lambda line: render.print_lines([line], out)))
     else:
         with ProgressSink() as sink:
             ended = follow_job(ws.jobs, job, sink)

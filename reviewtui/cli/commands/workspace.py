@@ -64,8 +64,9 @@ def cmd_label(args: argparse.Namespace) -> int:
         ws.taxonomy.require(args.label)  # a wrong label is said first, as before ids could be shortened
     args.id = _resolve(ws, args.id, lines)
     if args.label:
+        before = ws.store.get(args.id).label
         ev = ws.label(args.id, args.label)
-        lines.append(f"{ev.external_id}: {ev.category}")
+        lines.append(say.label_sentence(ev.external_id, before, ev.category or ""))
     if args.sentiment:
         ev = ws.label_sentiment(args.id, args.sentiment)
         lines.append(f"{ev.external_id}: sentiment {ev.category}")
