@@ -955,19 +955,21 @@ class Workspace:
                                        sample=sample, on_event=on_event, cancel=cancel)
 
     def summary(self, app_version: str | None = None, weight_by_thumbs: bool = False,
-                version_depth: int | None = 2, *, app: str | None = None):
-        """The numbers of results/result.csv (run predict first), for one ``app`` and/or one
-        ``app_version`` when given, compared by app and by app x version; findings follow
-        ``[findings]``. Returns ``analysis.summary.Summary`` (pandas Series/DataFrames and plain numbers),
-        its ``stale`` set (:meth:`prediction_staleness`)."""
+                version_depth: int | None = 2, *, app: str | None = None, stars: str | None = None):
+        """The numbers of results/result.csv (run predict first), for one ``app``, one
+        ``app_version`` and/or the star scores ``stars`` ("1", "1-2", "4-5") when given, compared by
+        app and by app x version; findings follow ``[findings]``. Returns
+        ``analysis.summary.Summary`` (pandas Series/DataFrames and plain numbers), its ``stale`` set
+        (:meth:`prediction_staleness`). Raises ReviewtuiError for a bad ``stars`` before reading."""
         from reviewtui.analysis.results import RESULT_NAME
-        from reviewtui.analysis.summary import read_results, summarize
+        from reviewtui.analysis.summary import parse_stars, read_results, summarize
 
+        wanted = parse_stars(stars)
         df = read_results(self.results_dir / RESULT_NAME)
         findings = self.settings.findings
         s = summarize(df, app=app, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
                       categories=self.taxonomy.training_keys, version_depth=version_depth,
-                      min_group_size=findings.min_group_size, confidence=findings.confidence)
+                      min_group_size=findings.min_group_size, confidence=findings.confidence, stars=wanted)
         s.stale = self.prediction_staleness()
         return s
 
@@ -981,7 +983,7 @@ class Workspace:
                          training_keys=self.taxonomy.training_keys)
 
     def write_report(self, app_version: str | None = None, weight_by_thumbs: bool = False,
-                     version_depth: int | None = 2, *, app: str | None = None,
+                     version_depth: int | None = 2, *, app: str | None = None, stars: str | None = None,
                      notes: "Callable[[Staleness | None], list[str]] | None" = None):
         """Write results/report.md, report.html, charts/*.png and tables/*.csv; ``notes`` gives the
         lines on what the predictions miss (the front ends pass their wording:
@@ -989,7 +991,7 @@ class Workspace:
         summary's."""
         from reviewtui.analysis.report import write_report
 
-        s = self.summary(app_version, weight_by_thumbs, version_depth, app=app)
+        s = self.summary(app_version, weight_by_thumbs, version_depth, app=app, stars=stars)
         colours = {c.key: c.colour for c in self.taxonomy}
         paths = write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours,
                              notes=notes(s.stale) if notes is not None else ())

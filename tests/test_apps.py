@@ -268,3 +268,95 @@ def test_reviews_of_products_without_versions_get_no_version_table(workspace, ca
     assert code == 0 and "Per app" in out
     assert "80 reviews (2 apps; model m; no app versions)" in out
     assert "Per app and version" not in out and "latest version" not in out and "unknown" not in out
+
+
+# Three apps, 120 reviews each. A's reviews are half SUBSCRIPTION (the others' a tenth), which leaves
+# it less room for CONTENT and USER_EXPERIENCE; C has hardly any INTERFACE.
+APART = [("A", "1.0", 120, 0.3, [5, 2, 1.5, 1.5]), ("B", "1.0", 120, 0.3, [1, 4, 2.5, 2.5]),
+         ("C", "1.0", 120, 0.3, [1, 5, 0.2, 3.8])]
+
+
+def test_categories_by_app_and_the_app_that_stands_apart():
+    s = summarize(frame(result_rows(APART, seed=7)), categories=KEYS)
+    table = s.category_by_app
+    assert list(table.columns) == ["A", "B", "C", "all"] and list(table.index) == KEYS
+    for app in ("A", "B", "C"):
+        assert abs(table[app].sum() - 1) < 1e-9  # each column is one app's reviews
+    assert table.at["SUBSCRIPTION", "A"] > 0.4 > 0.15 > max(table.at["SUBSCRIPTION", "B"], table.at["SUBSCRIPTION", "C"])
+    apart = [f for f in s.findings if f.kind == "app_category"]
+    subjects = {(f.subject, f.app, f.direction) for f in apart}
+    assert subjects == {("SUBSCRIPTION", "A", "more"), ("INTERFACE", "C", "less"), ("CONTENT", "A", "less"),
+                        ("USER_EXPERIENCE", "A", "less")}
+    assert len({f.subject for f in apart}) == len(apart)  # one finding a category at most
+    assert apart[0].subject == "INTERFACE"  # the furthest apart first (0.8% against 8.3%)
+    text = findings(s)
+    sub = next(t for t in text if t.startswith("SUBSCRIPTION is "))
+    assert "of A's 120 reviews against" in sub and "in the other 2 apps (240 reviews)" in sub and "95% CI" in sub
+    data = s.to_dict()
+    assert set(data["category_by_app"]["SUBSCRIPTION"]) == {"A", "B", "C", "all"}
+    assert any(f["kind"] == "app_category" for f in data["findings"])
+    json.dumps(data)
+
+
+def test_no_app_stands_apart_on_small_or_alike_groups():
+    alike = [("A", "1.0", 200, 0.3, EVEN), ("B", "1.0", 200, 0.3, EVEN)]
+    assert not [f for f in summarize(frame(result_rows(alike)), categories=KEYS).findings if f.kind == "app_category"]
+    small = [("A", "1.0", 20, 0.3, [1, 0, 0, 0]), ("B", "1.0", 20, 0.3, [0, 1, 0, 0])]  # under min_group_size
+    assert not [f for f in summarize(frame(result_rows(small)), categories=KEYS).findings if f.kind == "app_category"]
+    s = summarize(frame(result_rows(small)), categories=KEYS, min_group_size=10)
+    apart = [f for f in s.findings if f.kind == "app_category"]
+    # two apps: A's SUBSCRIPTION above B's is B's below A's; each category is said once, from above
+    assert sorted((f.subject, f.app, f.direction) for f in apart) == [("CONTENT", "B", "more"),
+                                                                       ("SUBSCRIPTION", "A", "more")]
+    assert "in the other app (20 reviews)" in findings(s)[-1]
+
+
+def test_categories_by_star_score_and_the_star_filter():
+    rows = result_rows(APART, seed=7)
+    for i, r in enumerate(rows):
+        r["score"] = str(1 + i % 5) if r["predicted_category"] != "SUBSCRIPTION" else "1"
+    s = summarize(frame(rows), categories=KEYS)
+    shares = s.category_score_share
+    assert list(shares.columns) == [1, 2, 3, 4, 5]
+    assert all(abs(shares[k].sum() - 1) < 1e-9 for k in shares.columns)
+    assert shares.at["SUBSCRIPTION", 2] == 0 and shares.at["SUBSCRIPTION", 1] > 0.5
+    assert int(s.category_score.values.sum()) == 360
+    one_two = summarize(frame(rows), categories=KEYS, stars="1-2")
+    assert one_two.stars == (1, 2) and one_two.reviews == int(s.scores[1] + s.scores[2])
+    assert list(one_two.category_score_share.columns) == [1, 2]
+    assert summarize(frame(rows), categories=KEYS, stars=" 5 ").reviews == int(s.scores[5])
+    for bad in ("0", "6", "2-1", "x", "1-2-3", "1.5"):
+        with pytest.raises(ReviewtuiError, match=r"--stars takes a star score or a range of them from 1 to 5"):
+            summarize(frame(rows), stars=bad)
+    no_scores = frame([{**r, "score": ""} for r in rows])
+    assert summarize(no_scores, categories=KEYS).category_score_share.empty
+    with pytest.raises(ReviewtuiError, match="no reviews with 4–5 stars: the predictions have no star scores"):
+        summarize(no_scores, stars="4-5")
+
+
+def test_cli_summary_and_report_compare_categories_between_apps(workspace, capsys):
+    rows = [{**r, "score": str(1 + i % 5)} for i, r in enumerate(result_rows(APART, seed=7))]
+    write_results(workspace, rows)
+    root = str(workspace.root)
+    code, out, _ = run(capsys, "-w", root, "summary")
+    assert code == 0 and "Categories by app (% of each app's reviews)" in out
+    assert "Categories by star score (% of each score's reviews)" in out
+    assert "SUBSCRIPTION is " in out and "of A's 120 reviews against" in out
+    code, raw, _ = run(capsys, "-w", root, "summary", "--stars", "1")
+    assert code == 0 and "(3 apps, all app versions, 1 star;" in raw
+    code, out, _ = run(capsys, "-w", root, "summary", "--stars", "4-5", "--json")
+    data = json.loads(out)
+    assert data["stars"] == [4, 5] and data["reviews"] == sum(r["score"] in ("4", "5") for r in rows) == 144
+    assert list(data["category_score_share"]["CONTENT"]) == ["4", "5"]
+    code, _, err = run(capsys, "-w", root, "summary", "--stars", "5-9")
+    assert code == 2 and err.count("\n") == 1 and "--stars takes a star score" in err
+    code, _, _ = run(capsys, "-w", root, "report")
+    md = (workspace.results_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Categories by app (share of each app's reviews)" in md and "reviews: A 120, B 120, C 120; all 360" in md
+    assert "| category | A | B | C | all |" in md
+    assert "## Categories by star score" in md and "SUBSCRIPTION is " in md
+    assert (workspace.results_dir / "tables" / "category_by_app.csv").is_file()
+    assert (workspace.results_dir / "tables" / "category_stars.csv").is_file()
+    assert "Categories by app" in (workspace.results_dir / "report.html").read_text(encoding="utf-8")
+    code, _, _ = run(capsys, "-w", root, "report", "--stars", "1-2")
+    assert code == 0 and "1–2 stars" in (workspace.results_dir / "report.md").read_text(encoding="utf-8")

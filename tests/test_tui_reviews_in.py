@@ -141,6 +141,39 @@ def write_app_results(ws) -> None:
         w.writerows(rows)
 
 
+async def test_summary_sets_the_apps_category_shares_side_by_side(fixture_ws):
+    """t twice with several apps: categories as rows, one column of shares per app (each app's
+    reviews in the first row) and all apps; at 80 columns it keeps beside the chart. With one app
+    chosen the table cycles between categories and versions only."""
+    from textual.widgets import DataTable
+
+    ws = fixture_ws
+    write_app_results(ws)
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#summary-table", DataTable)
+        await pilot.press("t", "t")
+        await settle(app, pilot)
+        assert screen.view == "apps" and table.border_title.startswith("Categories by app")
+        assert [str(c.label) for c in table.ordered_columns] == ["category", "A", "B", "C", "all"]
+        assert [str(c) for c in table.get_row("reviews")] == ["reviews", "80", "35", "31", "146"]
+        s = ws.summary()
+        first = ws.taxonomy.training_keys[0]
+        assert [str(c) for c in table.get_row(first)[1:]] == [f"{s.category_by_app.at[first, a]:.0%}"
+                                                             for a in ("A", "B", "C", "all")]
+        assert table.region.right <= 80
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert screen.view == "categories"
+        await pilot.press("a")  # app A alone: nothing to set side by side
+        await settle(app, pilot)
+        await pilot.press("t", "t")
+        await settle(app, pilot)
+        assert screen.view == "categories" and table.border_title == "Negative share per category"
+
+
 async def test_summary_app_filter_and_the_app_version_table(fixture_ws):
     ws = fixture_ws
     write_app_results(ws)

@@ -160,6 +160,20 @@ def test_summary_app_versions(snap_compare, snap_ws):
     assert snap_compare(app_for(snap_ws, "summary"), terminal_size=SIZE, run_before=versions)
 
 
+
+def test_summary_categories_by_app(snap_compare, snap_ws):
+    """t twice with several apps: each app's reviews and its share of them in each category."""
+    from test_tui_reviews_in import write_app_results
+
+    write_app_results(snap_ws)
+
+    async def by_app(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("t", "t")
+        await settle(pilot)
+
+    assert snap_compare(app_for(snap_ws, "summary"), terminal_size=NARROW, run_before=by_app)
+
 # --- label quality -------------------------------------------------------------------------------
 QUALITY_ROOT = Path(tempfile.gettempdir()) / "reviewtui-snapshot-quality-ws"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from reviewtui.analysis.summary import SENTIMENTS, UNKNOWN, Finding, Summary
+from reviewtui.analysis.summary import APART_RATIO, SENTIMENTS, UNKNOWN, Finding, Summary, stars_text
 from reviewtui.findings import Share
 
 SENTIMENT_COLOURS = {"negative": "#D1495B", "neutral": "#9E9E9E", "positive": "#66A182"}
@@ -97,6 +97,11 @@ def finding_sentence(f: Finding) -> str:
         return (f"{f.subject} has the most negative reviews of the {f.detail.get('apps', 0)} apps: "
                 f"{_share_text(f.share)} of its {_reviews(f.n)} against {_share_text(f.against, False)} for the "
                 f"others ({_reviews(int(f.detail.get('others_n', 0)))}).")
+    if f.kind == "app_category":
+        others = int(f.detail.get("apps", 2)) - 1
+        where = "the other app" if others == 1 else f"the other {others} apps"
+        return (f"{f.subject} is {_share_text(f.share)} of {f.app}'s {_reviews(f.n)} against "
+                f"{_share_text(f.against, False)} in {where} ({_reviews(int(f.detail.get('others_n', 0)))}).")
     return f"{f.kind}: {f.subject} (n = {f.n:,})"
 
 
@@ -110,7 +115,10 @@ def findings_rule(s: Summary) -> str:
     """What a finding needs, said once under the findings."""
     return (f"Findings are about groups of at least {s.min_group_size:,} reviews ([findings] min_group_size), count "
             f"reviews{' (not weights)' if s.weighted else ''} and show {100 * s.confidence:g}% Wilson intervals; "
-            "a difference is stated only when the two intervals do not overlap.")
+            "a difference is stated only when the two intervals do not overlap"
+            + ("; an app's share of a category is named when its interval clears every other app's and it is "
+               f"at least {APART_RATIO:g} times (or at most 1/{APART_RATIO:g} of) theirs together."
+               if s.several_apps else "."))
 
 
 def scope_text(s: Summary) -> str:
@@ -124,6 +132,8 @@ def scope_text(s: Summary) -> str:
         parts.append(f"app {s.apps[0]}")
     if s.app_version or s.has_versions:  # reviews of products or places have none to speak of
         parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")
+    if s.stars:
+        parts.append(stars_text(s.stars))
     return ", ".join(parts) or "all reviews"
 
 
@@ -289,6 +299,8 @@ TABLE_TITLES = {
     "negative_share_by_category": "Negative share and mean stars per category",
     "by_version": "Per app version",
     "by_app": "Per app",
+    "category_by_app": "Categories by app (share of each app's reviews)",
+    "category_stars": "Categories by star score (share of each star score's reviews)",
     "by_app_version": "Per app and app version",
     "version_category": "Category per app version",
     "version_negative_share": "Negative share per category and app version",
@@ -298,12 +310,23 @@ APP_TABLE_TITLES = {
     "version_category": "Category per app and app version",
     "version_negative_share": "Negative share per category, app and app version",
 }
-PCT_TABLES = {"version_negative_share"}
+PCT_TABLES = {"version_negative_share", "category_by_app", "category_stars"}
 PCT_COLUMNS = ("share", "negative_share", "negative_low", "negative_high")
 
 
 def table_title(s: Summary, name: str) -> str:
     return (APP_TABLE_TITLES.get(name) if s.several_apps else None) or TABLE_TITLES.get(name, name)
+
+
+def table_note(s: Summary, name: str) -> str:
+    """A line under a table's title that its cells need ("" for most)."""
+    if name == "category_by_app":
+        sizes = ", ".join(f"{a} {_fmt(float(s.by_app.at[a, 'reviews']))}" for a in s.apps)
+        return f"Each column adds up to 100%; reviews: {sizes}; all {_fmt(float(s.total))}."
+    if name == "category_stars":
+        sizes = ", ".join(f"{k}★ {_fmt(float(v))}" for k, v in s.scores.items() if v)
+        return f"Each column adds up to 100%; reviews: {sizes}."
+    return ""
 
 
 def _intro(s: Summary) -> str:
@@ -320,6 +343,8 @@ def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list
     lines += ["", f"_{findings_rule(s)}_", ""]
     for name, df in tables.items():
         lines += [f"## {table_title(s, name)}", ""]
+        if table_note(s, name):
+            lines += [table_note(s, name), ""]
         if name in charts:
             lines += [f"![{name}](charts/{name}.png)", ""]
         pct = tuple(df.columns) if name in PCT_TABLES else PCT_COLUMNS
@@ -346,6 +371,8 @@ def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str
     parts += ["</ul>", f"<p><em>{esc(findings_rule(s))}</em></p>"]
     for name, df in tables.items():
         parts.append(f"<h2>{esc(table_title(s, name))}</h2>")
+        if table_note(s, name):
+            parts.append(f"<p>{esc(table_note(s, name))}</p>")
         if name in charts:
             data = base64.b64encode(charts[name]).decode()
             parts.append(f"<img alt='{esc(name)}' src='data:image/png;base64,{data}'>")

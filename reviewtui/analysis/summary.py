@@ -11,6 +11,7 @@ version are "unknown" and never the latest. Reviews without an app belong to the
 Findings (:class:`Finding`) are drawn from review counts (never weights): each states its n, each
 share comes with a Wilson interval at ``confidence``, a group smaller than ``min_group_size``
 reviews carries none, and a difference is stated only when the two intervals do not overlap.
+``stars`` keeps the reviews of one star score or a range of them (:func:`parse_stars`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class Finding:
     """One statement the numbers support, as data (the report words it).
 
     ``kind``: largest_category, most_negative_category, negative_majority, lowest_stars,
-    latest_version or most_negative_app. ``subject`` is the category, version or app it is about,
+    latest_version, most_negative_app or app_category (one app's share of a category, ``subject``,
+    against the other apps' together). ``subject`` is the category, version or app it is about,
     ``n`` the reviews of that group, ``share`` the share it states (with its interval) and
     ``against`` the share of the group it is compared with. ``direction`` is "more" or "less"
     when two shares differ beyond doubt, "" when they do not. ``app`` names the app of a version."""
@@ -106,10 +108,46 @@ class Summary:
     min_group_size: int = 30
     confidence: float = 0.95
     stale: Any = None          # analysis.results.Staleness of the predictions (the workspace sets it)
+    category_score: Any = None  # DataFrame: category x star score (1..5) counts
+    stars: tuple[int, int] | None = None  # the star filter (lowest, highest)
 
     @property
     def several_apps(self) -> bool:
         return len(self.apps) > 1
+
+    @property
+    def has_scores(self) -> bool:
+        """Whether some review has a star score (1 to 5)."""
+        return bool(float(self.scores.sum()) > 0)
+
+    @property
+    def category_by_app(self):
+        """DataFrame: category x app, the share of each app's reviews in each category (columns in
+        ``apps`` order, then "all": the share among every app's reviews). Empty with one app."""
+        import pandas as pd
+
+        if not self.several_apps or self.by_app is None:
+            return pd.DataFrame()
+        cats = list(self.categories.index)
+        out = pd.DataFrame({str(a): [float(self.by_app.at[a, f"share_{c}"]) for c in cats] for a in self.apps},
+                           index=cats)
+        out["all"] = [float(self.category_share[c]) for c in cats]
+        out.index.name, out.columns.name = "category", None
+        return out
+
+    @property
+    def category_score_share(self):
+        """DataFrame: category x star score, the share of each star score's reviews in each category
+        (the scores that have reviews, as columns 1..5). Empty without star scores."""
+        import pandas as pd
+
+        if self.category_score is None or not self.has_scores:
+            return pd.DataFrame()
+        per_score = self.category_score.sum(axis=0)
+        kept = [k for k in self.category_score.columns if per_score[k] > 0]
+        out = self.category_score[kept].astype(float) / per_score[kept]
+        out.index.name, out.columns.name = "category", None
+        return out
 
     @property
     def has_versions(self) -> bool:
@@ -138,8 +176,13 @@ class Summary:
             "negative_share_by_category": named(pd.DataFrame({"negative_share": self.negative_share,
                                                               "mean_score": self.mean_score}), "category"),
         }
+        if self.has_scores:
+            shares = self.category_score_share
+            out["category_stars"] = named(shares.rename(columns=lambda k: f"{k} star{'' if k == 1 else 's'}"),
+                                          "category")
         if self.several_apps:
             out["by_app"] = named(self.by_app, "app")
+            out["category_by_app"] = named(self.category_by_app, "category")
             out["by_app_version"] = named(self.by_app_version.drop(columns=["app", "version"]), "app_version")
         else:
             out["by_version"] = named(self.by_version, "version")
@@ -172,6 +215,10 @@ class Summary:
                 "by_app": frame(self.by_app), "by_app_version": frame(self.by_app_version),
                 "latest": plain(self.latest),
                 "latest_by_app": {a: plain(v) for a, v in self.latest_by_app.items()},
+                "category_by_app": frame(self.category_by_app) if self.several_apps else {},
+                "category_score": frame(self.category_score),
+                "category_score_share": frame(self.category_score_share),
+                "stars": list(self.stars) if self.stars else None,
                 "findings": [f.to_dict() for f in self.findings],
                 "min_group_size": self.min_group_size, "confidence": self.confidence,
                 "stale": self.stale.to_dict() if self.stale is not None else None}
@@ -250,16 +297,42 @@ def _pick_app(apps: list[str], wanted: str) -> str:
     raise ReviewtuiError(f"no reviews of app {text!r}; the apps are: {known or 'none'}")
 
 
+def parse_stars(value: Any) -> tuple[int, int] | None:
+    """A star filter as (lowest, highest): "4" -> (4, 4), "1-2" -> (1, 2); a pair is checked and
+    returned; None or "" -> None. Raises ReviewtuiError for anything else (scores run 1 to 5)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (tuple, list)):
+        parts = [str(v) for v in value]
+    else:
+        parts = [p.strip() for p in str(value).strip().replace("–", "-").split("-")]
+    try:
+        low, high = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (0, 0)
+    except ValueError:
+        low, high = 0, 0
+    if not 1 <= low <= high <= 5:
+        raise ReviewtuiError(f"--stars takes a star score or a range of them from 1 to 5 (1, 1-2, 4-5), not {value!r}")
+    return low, high
+
+
+def stars_text(stars: tuple[int, int]) -> str:
+    """``1 star``, ``4 stars``, ``1–2 stars``."""
+    low, high = stars
+    return f"{low}–{high} stars" if low != high else f"{low} star{'' if low == 1 else 's'}"
+
+
 def summarize(df, *, app: str | None = None, app_version: str | None = None, weight_by_thumbs: bool = False,
               categories: list[str] | None = None, version_depth: int | None = 2, min_group_size: int = 30,
-              confidence: float = 0.95) -> Summary:
+              confidence: float = 0.95, stars: Any = None) -> Summary:
     """The :class:`Summary` of prediction rows ``df`` (columns predicted_category, sentiment, score,
     app, reviewCreatedVersion, thumbsUpCount; app and version may be missing). ``app`` keeps only
     that app (any case); ``app_version`` keeps only that version (``4.5`` matches 4.5, 4.5.0,
-    4.5.1...). Findings need groups of ``min_group_size`` reviews and show intervals at
-    ``confidence``. Raises ReviewtuiError when no row is left."""
+    4.5.1...); ``stars`` only the reviews of those star scores ("1", "1-2" or a pair: see
+    :func:`parse_stars`). Findings need groups of ``min_group_size`` reviews and show intervals at
+    ``confidence``. Raises ReviewtuiError for a bad star filter and when no row is left."""
     import pandas as pd
 
+    stars = parse_stars(stars)
     if df is None or len(df) == 0:
         raise ReviewtuiError("no predictions to summarise: run reviewtui predict on a workspace with reviews")
 
@@ -298,6 +371,12 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
             known = ", ".join(versions_scope[-12:]) or "none"
             raise ReviewtuiError(f"no reviews of app version {wanted!r}{where}; the versions are: {known}")
         d = d[keep].copy()
+    if stars:  # each app's latest version stays the one of all its reviews
+        scored = d["score"].notna().any()
+        d = d[d["score"].between(*stars)]
+        if not len(d):
+            raise ReviewtuiError(f"no reviews with {stars_text(stars)}"
+                                 + (" in this selection" if scored else ": the predictions have no star scores"))
     apps = sorted(d["app"].unique())
     several = len(apps) > 1
     d["w"] = (1.0 + d["thumbs"]) if weight_by_thumbs else 1.0
@@ -322,6 +401,13 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
     if not weight_by_thumbs:
         cross = cross.astype(int)
     cross.index.name, cross.columns.name = "category", None
+    scored = d[d["score"].between(1, 5)]
+    cat_score = scored.assign(stars=scored["score"].round().astype(int)).pivot_table(
+        index="category", columns="stars", values="w", aggfunc="sum", fill_value=0.0)
+    cat_score = cat_score.reindex(index=cats, columns=list(range(1, 6)), fill_value=0.0)
+    if not weight_by_thumbs:
+        cat_score = cat_score.astype(int)
+    cat_score.index.name, cat_score.columns.name = "category", None
     with_sent = cross.sum(axis=1)
     neg_share = (cross["negative"] / with_sent.where(with_sent > 0)).rename("negative_share")
     mean_score = pd.Series({c: _wmean(d[d["category"] == c]) for c in cats}, name="mean_score", dtype=float)
@@ -364,7 +450,8 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
                       cat_counts, (cat_counts / total) if total else cat_counts * 0.0, sent_counts, score_counts,
                       cross, neg_share, mean_score, by_version, vc, vneg_share, latest_info, app=app, apps=apps,
                       by_app=by_app, by_app_version=by_app_version, latest_by_app=latest_by_app,
-                      min_group_size=int(min_group_size), confidence=float(confidence))
+                      min_group_size=int(min_group_size), confidence=float(confidence),
+                      category_score=cat_score, stars=stars)
     summary.findings = draw_findings(d, summary, cats)
     return summary
 
@@ -493,4 +580,51 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
             if clearly_higher(big_apps[worst], against):
                 out.append(Finding("most_negative_app", worst, int((d["app"] == worst).sum()), big_apps[worst],
                                    against, "more", detail={"apps": len(big_apps), "others_n": int(len(others))}))
+        out += _app_category_findings(d, s.apps, cats, m, z)
     return out
+
+
+#: An app's share of a category "stands apart" only when it is at least this many times the other
+#: apps' share together (or at most its inverse), besides its interval clearing every other app's:
+#: on tens of thousands of reviews nearly every difference is beyond doubt, and a finding for each
+#: would bury the few that matter.
+APART_RATIO = 2.0
+
+
+def _app_category_findings(d, apps: list[str], cats: list[str], m: int, z: float) -> list[Finding]:
+    """Per category at most one app whose share of it stands apart from every other app's: its
+    interval wholly above (or below) each of theirs, and its share at least ``APART_RATIO`` times
+    (at most 1 / ``APART_RATIO`` of) the others' together. Apps of fewer than ``m`` reviews take no
+    part. An app above the others is preferred to one below them (with two apps the same fact);
+    the findings come strongest first."""
+    import math
+
+    sizes = d["app"].value_counts()
+    big = [a for a in apps if large_enough(int(sizes.get(a, 0)), m)]
+    if len(big) < 2:
+        return []
+    d = d[d["app"].isin(big)]
+    counts = d.groupby(["app", "category"]).size()
+    n_all = int(len(d))
+    found = []
+    for c in cats:
+        k_all = int(sum(int(counts.get((a, c), 0)) for a in big))
+        mine = {a: share(int(counts.get((a, c), 0)), int(sizes[a]), z) for a in big}
+        best = None
+        for a in big:
+            others = [mine[b] for b in big if b != a]
+            against = share(k_all - mine[a].k, n_all - mine[a].n, z)
+            if all(clearly_higher(mine[a], o) for o in others) and mine[a].value >= APART_RATIO * against.value:
+                direction = "more"
+            elif all(clearly_higher(o, mine[a]) for o in others) and mine[a].value * APART_RATIO <= against.value:
+                direction = "less"
+            else:
+                continue
+            ratio = (mine[a].value + 1e-9) / (against.value + 1e-9)
+            rank = (direction == "more", abs(math.log(ratio)))
+            if best is None or rank > best[0]:
+                best = (rank, Finding("app_category", c, mine[a].n, mine[a], against, direction, app=a,
+                                      detail={"apps": len(big), "others_n": against.n}))
+        if best:
+            found.append(best)
+    return [f for _, f in sorted(found, key=lambda x: x[0][1], reverse=True)]

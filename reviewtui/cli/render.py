@@ -397,6 +397,7 @@ def summary(s: Any, findings: Sequence[str], rule: str = "") -> None:
                   *(f"{cs[x]:,.0f}" for x in ("negative", "neutral", "positive")),
                   "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}")
     con.print(t)
+    render_data.categories_by_stars(s, con)
     if getattr(s, "several_apps", False):
         render_data.summary_apps(s, con)
     elif s.has_versions:  # no review with a version: no table

@@ -1,5 +1,6 @@
 """Rich output for reviews coming in: the import notes (apps, ids from text, categories added),
-the taxonomy with its counts, the counts by app, and the summary's app and app x version tables.
+the taxonomy with its counts, the counts by app, and the summary's app, categories by app, app x
+version and categories by star score tables.
 Each function prints on the console it is given (:mod:`reviewtui.cli.render` makes them)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reviewtui import presentation as say
 
@@ -141,8 +143,86 @@ def summary_apps(s: Any, con: Console) -> None:
                   "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
                   _pct(row["negative_share"]), interval_text(row))
     con.print(t)
+    categories_by_app(s, con)
     if versions:
         app_versions(s, con)
+
+
+def wrap_name(name: str, width: int) -> str:
+    """``name`` in lines of at most ``width`` characters, broken after its dots, dashes,
+    underscores and spaces where it can ("com.dreamplug.androidapp" at 10: "com.", "dreamplug.",
+    "androidapp"), a part longer than a line cut into pieces."""
+    import re
+
+    parts = []
+    for part in re.findall(r"[^._\- ]*[._\- ]?", name):
+        parts += [part[i:i + width] for i in range(0, len(part), width)] if part else []
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part.rstrip()) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(line.rstrip() for line in lines)
+
+
+#: The narrowest and widest an app's column gets in the categories-by-app table.
+APP_COLUMN = (6, 14)
+
+
+def categories_by_app(s: Any, con: Console) -> None:
+    """Categories as rows, apps as columns: each app's reviews, then the share of them in each
+    category (bold where a finding says the app stands apart), and "all". As many apps as the
+    console's width holds, the largest; the others are named under it."""
+    shares = s.category_by_app
+    if shares.empty:
+        return
+    cats = [str(c) for c in shares.index]
+    names = say.short_names(cats, 18)
+    reviews = {a: float(s.by_app.at[a, "reviews"]) for a in s.apps}
+    value_w = max(6, *(len(f"{n:,.0f}") for n in reviews.values()), len(f"{float(s.total):,.0f}"))
+    cat_w = max(len("reviews"), *(len(n) for n in names))
+    room = con.width - 1 - (cat_w + 3) - (value_w + 3)
+    fit = max(1, room // (max(APP_COLUMN[0], value_w) + 3))
+    shown = [a for a in s.apps if a in sorted(s.apps, key=lambda a: -reviews[a])[:fit]]
+    app_w = max(value_w, min(APP_COLUMN[1], room // len(shown) - 3, max(len(a) for a in shown)))
+    apart = {(f.app, f.subject) for f in s.findings if f.kind == "app_category"}
+    t = Table(title="Categories by app (% of each app's reviews)")
+    t.add_column("category", no_wrap=True)
+    for a in shown:
+        t.add_column(wrap_name(a, app_w), justify="right", width=app_w, overflow="fold")
+    t.add_column("all", justify="right", no_wrap=True)
+    t.add_row("reviews", *(f"{reviews[a]:,.0f}" for a in shown), f"{float(s.total):,.0f}", end_section=True)
+    for c, name in zip(cats, names):
+        t.add_row(name, *(Text(_pct(shares.at[c, a]), style="bold" if (a, c) in apart else "") for a in shown),
+                  _pct(shares.at[c, "all"]))
+    con.print(t)
+    hidden = [a for a in s.apps if a not in shown]
+    notes = []
+    if hidden:
+        notes.append(f"{len(hidden)} more app{'s' if len(hidden) != 1 else ''} ({', '.join(hidden)}) in "
+                     "results/tables/category_by_app.csv (reviewtui report) or --json")
+    if apart:
+        notes.append("bold: the app stands apart (a finding below)")
+    for note in notes:
+        con.print(Text(note, style="dim"))
+
+
+def categories_by_stars(s: Any, con: Console) -> None:
+    """Categories as rows, star scores as columns: the reviews of each score, then the share of
+    them in each category. Nothing without star scores."""
+    shares = s.category_score_share
+    if shares.empty:
+        return
+    # a star filter leaves few columns: the short title, so it does not wrap above a narrow table
+    t = Table(title="Categories by star score (% of each score's reviews)" if len(shares.columns) > 3 else
+              "Categories by stars (%)")
+    t.add_column("category", no_wrap=True)
+    for k in shares.columns:
+        t.add_column(f"{k}★", justify="right", no_wrap=True)
+    t.add_row("reviews", *(f"{float(s.scores[k]):,.0f}" for k in shares.columns), end_section=True)
+    for c, row in shares.iterrows():
+        t.add_row(str(c), *(_pct(v) for v in row.values))
+    con.print(t)
 
 
 def app_versions(s: Any, con: Console) -> None:

@@ -89,7 +89,7 @@ def _version_depth(args: argparse.Namespace) -> int | None:
 def cmd_summary(args: argparse.Namespace) -> int:
     depth = _version_depth(args)
     ws = open_workspace(args)
-    s = ws.summary(args.app_version, args.weight_thumbs, depth, app=args.app)
+    s = ws.summary(args.app_version, args.weight_thumbs, depth, app=args.app, stars=args.stars)
     if args.json:
         render.print_json({**s.to_dict(), "stale": say.stale_record(s.stale)})
         return 0
@@ -102,7 +102,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     depth = _version_depth(args)
     ws = open_workspace(args)
-    paths = ws.write_report(args.app_version, args.weight_thumbs, depth, app=args.app, notes=say.stale_lines)
+    paths = ws.write_report(args.app_version, args.weight_thumbs, depth, app=args.app, stars=args.stars,
+                            notes=say.stale_lines)
     if args.json:
         render.print_json({**paths.to_dict(), "stale": say.stale_record(paths.stale)})
     else:

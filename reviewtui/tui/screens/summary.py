@@ -2,8 +2,9 @@
 
 Bar charts of categories, sentiment and scores and of category x sentiment (a bar a line, its
 name beside it: see :mod:`reviewtui.tui.widgets.bars`), and a table of the negative share per
-category, or (t) of each app's versions with their n and interval (short headers on a screen
-narrower than 100 columns, so it fits beside the chart); a filter by app (a cycles) and by app
+category, or (t) of each app's versions with their n and interval, or (t again, with several apps)
+of each app's share of reviews in each category (short headers on a screen narrower than 100
+columns, so it fits beside the chart); a filter by app (a cycles) and by app
 version (v cycles, the latest is marked and set against the earlier ones; with several apps
 choose an app first). p predicts every review as a background job (with progress, also when the
 screen reopens while it runs; x cancels it), w writes the report. All numbers come from
@@ -53,7 +54,7 @@ class SummaryScreen(WorkspaceScreen):
     BINDINGS = [
         Binding("a", "cycle_app", "App", id="summary.app"),
         Binding("v", "cycle_version", "App version", id="summary.version"),
-        Binding("t", "toggle_view", "App x version table", id="summary.view"),
+        Binding("t", "toggle_view", "Next table", id="summary.view"),
         Binding("l", "latest", "Latest version", id="summary.latest"),
         Binding("p", "predict", "Predict", id="summary.predict"),
         Binding("x", "cancel", "Cancel predict", id="summary.cancel"),
@@ -68,7 +69,7 @@ class SummaryScreen(WorkspaceScreen):
         self.version = ALL
         self.apps: list[str] = []
         self.app_filter = ALL
-        self.view = "categories"  # or "versions": the app x version table
+        self.view = "categories"  # or "versions": the app x version table; or "apps": categories by app
         self.chosen: Any = None  # the summary on show
         self.table_narrow = False  # whether the table has the narrow headers
         self.job: Any = None  # the prediction job this screen follows
@@ -211,13 +212,18 @@ class SummaryScreen(WorkspaceScreen):
             self.fill_table(self.chosen, cats, say.category_names(cats, self.ws.taxonomy))
 
     def fill_table(self, s: Any, cats: list[str], names: list[str]) -> None:
-        """The lower right table: the negative share per category, or each app's versions (t).
-        Narrow, it takes short headers (named under it) and shortened category names, so it fits
-        beside the chart."""
+        """The lower right table: the negative share per category, each app's versions (t), or
+        with several apps each app's share of reviews in each category (t again). Narrow, it takes
+        short headers (named under it) and shortened category names, so it fits beside the chart."""
         narrow = self.table_narrow = self.narrow
         table = self.query_one("#summary-table", DataTable)
         table.clear(columns=True)
         table.border_subtitle = NARROW_LEGEND if narrow else ""
+        if self.view == "apps" and not s.several_apps:  # one app chosen: nothing to set side by side
+            self.view = "categories"
+        if self.view == "apps":
+            self.fill_apps(table, s, cats, names, narrow)
+            return
         if self.view == "versions":
             versions = self.has_versions  # without versions: one row per app, no version column
             table.border_title = f"{'App x version' if versions else 'Per app'} ({100 * s.confidence:g}% intervals)"
@@ -242,6 +248,21 @@ class SummaryScreen(WorkspaceScreen):
         for c, name in zip(cats, say.short_names(names, NARROW_NAME) if narrow else names):
             table.add_row(name, str(s.categories.get(c, 0)), pct(s.category_share.get(c)),
                           pct(s.negative_share.get(c)), num(s.mean_score.get(c)), key=c)
+
+    def fill_apps(self, table: DataTable, s: Any, cats: list[str], names: list[str], narrow: bool) -> None:
+        """Categories as rows, apps as columns: each app's reviews, then its share of them in each
+        category (bold where a finding says the app stands apart), and all apps together."""
+        shares = s.category_by_app
+        apart = {(f.app, f.subject) for f in s.findings if f.kind == "app_category"}
+        table.border_title = "Categories by app (%)" if narrow else "Categories by app (% of each app's reviews)"
+        table.border_subtitle = "bold: stands apart (a finding)" if apart else ""
+        apps = say.short_names(s.apps, 10 if narrow else 16)
+        table.add_columns("category", *apps, "all")
+        table.add_row("reviews", *(f"{s.by_app.at[a, 'reviews']:,.0f}" for a in s.apps), f"{s.total:,.0f}",
+                      key="reviews")
+        for c, name in zip(cats, say.short_names(names, NARROW_NAME) if narrow else names):
+            table.add_row(name, *(Text(pct(shares.at[c, a]), style="bold" if (a, c) in apart else "")
+                                  for a in s.apps), pct(shares.at[c, "all"]), key=c)
 
     def bar(self, selector: str, data: dict[str, Any], colours: dict[str, str] | None = None) -> None:
         """One chart's bars: ``data`` maps a bar's name to its value (the largest draws the longest)."""
@@ -279,7 +300,10 @@ class SummaryScreen(WorkspaceScreen):
         self.set_app(order[(order.index(self.app_filter) + 1) % len(order)] if self.app_filter in order else ALL)
 
     def action_toggle_view(self) -> None:
-        self.view = "categories" if self.view == "versions" else "versions"
+        """categories -> versions -> (several apps) categories by app -> categories."""
+        several = self.chosen is not None and self.chosen.several_apps
+        order = ["categories", "versions"] + (["apps"] if several else [])
+        self.view = order[(order.index(self.view) + 1) % len(order)] if self.view in order else "categories"
         if self.chosen is not None:
             cats = [str(c) for c in self.chosen.categories.index]
             self.fill_table(self.chosen, cats, say.category_names(cats, self.ws.taxonomy))
