@@ -1390,14 +1390,17 @@ class Workspace:
         return {a: _newest_first((v for app, v in pairs if app == a), depth) for a in apps}
 
     def discover(self, selection: str = "other", *, version: str | None = None, app: str | None = None,
-                 limit: int = DISCOVER_LIMIT, seed: int = 0, on_event: EventSink | None = None, cancel=None):
+                 limit: int = DISCOVER_LIMIT, seed: int = 0, clusters: int | None = None,
+                 min_size: int | None = None, on_event: EventSink | None = None, cancel=None):
         """Cluster a selection of reviews and name each cluster by its distinctive words
         (``loop.discover.Discovery``): "other" (the reviews labeled with a category that is not
         trained on), "low-confidence" (stored predictions below 50 %) or "version" (what is new in
         ``version``, default the latest, against the versions before it), of one ``app`` or all
         (a version needs its app when the reviews are of several); see
-        ``loop.discover.discover_selection``. At most ``limit`` reviews are clustered. Raises
-        ReviewtuiError for an unknown or empty selection; Cancelled while embedding."""
+        ``loop.discover.discover_selection``. At most ``limit`` reviews are clustered; ``clusters``
+        fixes the number of clusters, ``min_size`` the smallest (by default k is chosen for them).
+        Raises ReviewtuiError for an unknown or empty selection or options that cannot work for it;
+        Cancelled while embedding."""
         from reviewtui.loop.discover import discover_selection
 
         cache = self._loop_cache()
@@ -1406,7 +1409,7 @@ class Workspace:
             return cache.embed(list(texts), on_event=on_event, cancel=cancel)
 
         return discover_selection(self.store, self.taxonomy, embed, selection, version=version, app=app,
-                                  limit=limit, seed=seed)
+                                  limit=limit, seed=seed, clusters=clusters, min_size=min_size)
 
     def make_category(self, cluster, *, name: str | None = None, key: str | None = None):
         """Make a discovered cluster (``loop.discover.Cluster``) a new training category: added to

@@ -105,6 +105,15 @@ def test_discover_and_make_a_category(ws, capsys):
     assert code == 2 and "--make 99: there are" in err
     code, _, err = run(ws, capsys, "discover", "--in", "other", "--version", "4.4")
     assert code == 2 and "--version goes with --in version" in err
+    code, out, _ = run(ws, capsys, "discover", "--clusters", "2", "--json")
+    assert code == 0 and len(json.loads(out)["clusters"]) == 2 and "k = 2 as asked" in json.loads(out)["reason"]
+    code, _, err = run(ws, capsys, "discover", "--clusters", "1")
+    assert code == 2 and err == "error: --clusters must be at least 2, not 1"
+    code, _, err = run(ws, capsys, "discover", "--clusters", "5")  # 6 reviews labeled Other
+    assert code == 2 and err == ("error: --clusters must be at least 2 and at most half the 6 reviews selected (3), "
+                                 "not 5")
+    code, _, err = run(ws, capsys, "discover", "--min-size", "3", "--clusters", "2")
+    assert code == 2 and "not both" in err
 
 
 def test_discover_warns_when_a_version_has_too_few_reviews_for_growth(ws, capsys):

@@ -8,8 +8,8 @@ import pytest
 from reviewtui.config import Config, Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.loop.discover import (MIN_GROWTH_CLUSTER, MIN_GROWTH_REVIEWS, Cluster, category_from_cluster, cluster,
-                                     discover, distinctive_words, growth_caution, latest_version, new_in_version,
-                                     select_labeled, select_low_confidence)
+                                     discover, distinctive_words, growth_caution, k_bounds, latest_version,
+                                     new_in_version, select_labeled, select_low_confidence)
 from reviewtui.store import LabelRow, LocalStore, NewAsset
 
 THEMES = {
@@ -55,6 +55,56 @@ def test_kmeans_k_is_chosen_by_silhouette():
     assert len(set(labels.tolist())) == 3
     with pytest.raises(ReviewtuiError, match="no reviews"):
         discover([], [], np.zeros((0, 32)))
+
+
+TOPICS = ("billing", "offline", "redesign", "delivery", "privacy")
+
+
+def families(per_topic: int = 50, seed: int = 0, noise: float = 0.12):
+    """(texts, embeddings, topic of each row): five topics in two families (3 + 2). The topics of a
+    family share a direction, as reviews share a language or a tone, so the silhouette is highest
+    for the two families (0.61 against 0.50 for the five topics)."""
+    rng = np.random.default_rng(seed)
+    eye = np.eye(32)
+    texts, X, topic = [], [], []
+    for t in range(5):
+        centre = eye[0 if t < 3 else 1] + 0.7 * eye[2 + t]
+        for j in range(per_topic):
+            texts.append(f"{TOPICS[t]} trouble again ({j})")
+            X.append(centre + rng.normal(scale=noise, size=32))
+            topic.append(t)
+    X = np.array(X, dtype=np.float32)
+    return texts, X / np.linalg.norm(X, axis=1, keepdims=True), np.array(topic)
+
+
+def test_five_topics_in_two_families_give_five_clusters_not_two():
+    texts, X, topic = families()
+    ids = [str(i) for i in range(len(texts))]
+    d = discover(ids, texts, X)
+    assert len(d.clusters) == 5 and d.method == "kmeans" and "k = 5" in d.reason
+    for c in d.clusters:  # each cluster one planted topic, whole
+        members = {topic[int(i)] for i in c.external_ids}
+        assert len(members) == 1 and c.size == 50 and c.words[0].split()[0] == TOPICS[members.pop()]
+
+
+def test_clusters_and_min_size_steer_the_clustering():
+    texts, X, topic = families()
+    ids = [str(i) for i in range(len(texts))]
+    three = discover(ids, texts, X, clusters=3)
+    assert len(three.clusters) == 3 and "k = 3 as asked" in three.reason
+    twelve = discover(ids, texts, X, clusters=12)
+    assert len(twelve.clusters) == 12
+    big = discover(ids, texts, X, min_cluster_size=100)  # clusters of 100: at most 250 // 100 = 2
+    assert len(big.clusters) == 2 and min(c.size for c in big.clusters) >= 100
+    assert k_bounds(250, 5) == (5, 15) and k_bounds(90, 5) == (2, 15) and k_bounds(3000, 30) == (6, 15)
+    assert k_bounds(250, 100) == (2, 2)
+    for bad, match in [(dict(clusters=1), "--clusters must be at least 2 and at most half the 250 reviews"),
+                       (dict(clusters=126), "--clusters must be at least 2"),
+                       (dict(min_cluster_size=1), "--min-size must be at least 2"),
+                       (dict(min_cluster_size=126), "--min-size must be at least 2 and at most half"),
+                       (dict(clusters=4, min_cluster_size=10), "not both")]:
+        with pytest.raises(ReviewtuiError, match=match):
+            discover(ids, texts, X, **bad)
 
 
 def test_distinctive_words_prefer_what_is_rare_elsewhere():

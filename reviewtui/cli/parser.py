@@ -403,6 +403,11 @@ def add_loop_commands(commands: Commands) -> None:
     s.add_argument("--version", help="with --in version: LATEST (default) or an app version such as 4.5")
     s.add_argument("--app", help="only this app's reviews (needed with --in version when there are several apps)")
     s.add_argument("--limit", type=int, default=3000, help="cluster at most this many reviews (default 3000)")
+    s.add_argument("--clusters", type=int, metavar="K", help="exactly K clusters (k-means; default: k chosen "
+                                                             "from 2 to 15, the finest that separates about as "
+                                                             "well as the best)")
+    s.add_argument("--min-size", type=int, metavar="N", help="clusters of at least N reviews (default 1%% of "
+                                                             "the selection, at least 5): larger N, fewer clusters")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--examples", type=int, default=2, help="examples to show per cluster (default 2)")
     s.add_argument("--make", type=int, metavar="N", help="make cluster N a new category (its reviews are queued, "

@@ -57,6 +57,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from reviewtui.cli.live import ProgressSink
+    from reviewtui.loop.discover import check_options
 
     selection = args.selection or ("version" if args.version else "other")
     if args.version and selection != "version":
@@ -65,10 +66,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
         raise ReviewtuiError("--name and --key go with --make N (the cluster to make a category)")
     if args.limit < 4:
         raise ReviewtuiError(f"--limit must be at least 4, not {args.limit}")
+    check_options(None, clusters=args.clusters, min_size=args.min_size)
     ws = open_workspace(args)
     with ProgressSink() as sink:
         found = ws.discover(selection, version=args.version, app=args.app, limit=args.limit, seed=args.seed,
-                            on_event=sink)
+                            clusters=args.clusters, min_size=args.min_size, on_event=sink)
     made = None
     if args.make is not None:
         if not 1 <= args.make <= len(found.clusters):
