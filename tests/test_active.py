@@ -98,6 +98,21 @@ def test_diversity_spreads_a_batch_over_clusters():
         select_batch("diversity", proba, 2)
 
 
+def test_weakest_spreads_its_batch_over_the_categorys_boundary():
+    """The reviews nearest the weakest category's boundary in one tight group (one complaint in
+    many words) and a second group a little farther: with the embeddings the batch takes from both,
+    without them it ranks by the boundary alone."""
+    rng = np.random.default_rng(0)
+    A = np.eye(16)[0] * 3 + rng.normal(0, 1.0, (4, 16))
+    B = np.eye(16)[1] * 3 + rng.normal(0, 1.0, (30, 16))
+    emb = np.vstack([A, B]).astype(np.float32)
+    p0 = np.concatenate([np.linspace(0.50, 0.48, 4), np.linspace(0.40, 0.35, 30)])  # column 0 is the target
+    proba = np.column_stack([p0, 1.0 - p0])
+    assert select_batch("weakest", proba, 2, target=0).tolist() == [0, 1]
+    spread = select_batch("weakest", proba, 2, embeddings=emb, target=0, seed=0)
+    assert int(spread[0]) < 4 <= int(spread[1])  # one from each group, the nearer the boundary first
+
+
 def test_weighted_kmeans_picks_follow_the_weights():
     # one cluster over two groups: the centre (and so the pick) moves to the heavier group
     X = np.array([[1.0, 0.0], [0.98, 0.2], [0.0, 1.0], [0.2, 0.98]], dtype=np.float32)

@@ -303,3 +303,24 @@ def test_files_written_through_a_temporary_name_get_the_permissions_of_the_umask
         assert mode(make_temp_dir(tmp_path, prefix=".d.")) == 0o750
     finally:
         os.umask(old)
+
+
+def test_predict_without_a_model_names_a_better_model_of_the_same_version():
+    from types import SimpleNamespace
+
+    from reviewtui.analysis.predict import _say_a_better_model
+    from reviewtui.events import Notice
+
+    def card(name, version, accuracy):
+        return SimpleNamespace(name=name, dataset_version=version, metrics={"accuracy": accuracy})
+
+    said = []
+    _say_a_better_model([card("q2", "dataset-2", 0.667), card("old", "dataset-1", 0.9), card("ft2", "dataset-2", 0.638)],
+                        said.append)
+    assert [n.text for n in said if isinstance(n, Notice)] == [
+        "predicting with ft2, the newest model; q2, trained on the same dataset-2, has a higher accuracy on its card "
+        "(0.667 against 0.638): --model q2 predicts with it"]
+    said.clear()  # within a point, or only on another version: nothing to say
+    _say_a_better_model([card("q2", "dataset-2", 0.645), card("old", "dataset-1", 0.9), card("ft2", "dataset-2", 0.638)],
+                        said.append)
+    assert said == []

@@ -76,6 +76,20 @@ def test_summary_matches_the_hand_computed_case():
     json.dumps(s.to_dict())  # plain data all the way down
 
 
+def test_the_most_negative_category_is_not_said_again_as_a_negative_majority():
+    import pandas as pd
+
+    rows = [("SUBSCRIPTION", "negative" if i < 36 else "positive") for i in range(40)]
+    rows += [("CONTENT", "negative" if i < 30 else "positive") for i in range(40)]
+    d = pd.DataFrame([{"reviewId": str(i), "content": f"text {i}", "score": "3", "reviewCreatedVersion": "",
+                       "at": "", "thumbsUpCount": "0", "predicted_category": c, "confidence": "0.9",
+                       "sentiment": se, "sentiment_score": "0", "model": "m"} for i, (c, se) in enumerate(rows)],
+                     dtype=str)
+    kinds = [(f.kind, f.subject) for f in summarize(d, categories=KEYS).findings
+             if f.kind in ("most_negative_category", "negative_majority")]
+    assert kinds == [("most_negative_category", "SUBSCRIPTION"), ("negative_majority", "CONTENT")]
+
+
 def test_thumbs_up_weighting_by_hand():
     s = summarize(frame(), categories=KEYS, weight_by_thumbs=True)  # weights 1+thumbs: 1,4,1,2,1,10,1,1
     assert s.total == 21 and s.reviews == 8

@@ -15,7 +15,8 @@ a strategy turns its probabilities into the next batch to label:
 * ``weakest``           the category that most needs labels (``target``: fewest labels, or the
                         lowest cross-validated F1, see ``loop.stopping.weakest_category``): the
                         assets whose probability of it is nearest 0.5 first, i.e. that category's
-                        one-against-the-rest boundary, where its errors are.
+                        one-against-the-rest boundary, where its errors are; spread over that
+                        boundary as ``diversity`` spreads its batch (with the embeddings).
 
 Every strategy but random skips near-duplicates inside a batch: a candidate whose embedding has a
 cosine similarity above ``NEAR_DUPLICATE`` with one already picked waits until the batch cannot be

@@ -140,7 +140,10 @@ def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddin
     else:  # weakest with no category known yet ranks as margin
         u = uncertainty(proba, strategy)
     ranked = np.argsort(-u, kind="stable")
-    if strategy != "diversity":
+    # weakest spreads its batch as diversity does: the reviews nearest one category's boundary are
+    # often one complaint in many words ("bad customer support"), which teach the model little
+    spread = strategy == "diversity" or (strategy == "weakest" and embeddings is not None)
+    if not spread:
         return ranked[:size] if embeddings is None else skip_near_duplicates(ranked, embeddings, size)
     if embeddings is None:
         raise ReviewtuiError("the diversity strategy needs the embeddings of the candidates")

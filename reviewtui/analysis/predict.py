@@ -156,10 +156,28 @@ def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxono
 
         cards = list_cards(models_dir)
         if cards:
+            _say_a_better_model(cards, on_event)
             return SavedModel(models_dir, cards[-1].name, cache_dir=cache_dir, taxonomy=taxonomy,
                               precision=precision, device=device)
         emit(on_event, Notice("info", "no saved model: predicting with the quick model on the current labels"))
     return QuickFromLabels(store, taxonomy, embeddings(), C, on_event=on_event, cancel=cancel)
+
+
+def _say_a_better_model(cards: Sequence[Any], on_event: EventSink | None, margin: float = 0.01) -> None:
+    """Without --model predict takes the newest saved model; when another model of the same dataset
+    version has a test accuracy higher by more than ``margin`` on its card, a notice names it."""
+    newest = cards[-1]
+    mine = newest.metrics.get("accuracy")
+    if mine is None or not newest.dataset_version:
+        return
+    rivals = [c for c in cards[:-1] if c.dataset_version == newest.dataset_version
+              and c.metrics.get("accuracy") is not None and c.metrics["accuracy"] > mine + margin]
+    if rivals:
+        best = max(rivals, key=lambda c: c.metrics["accuracy"])
+        emit(on_event, Notice("warning", f"predicting with {newest.name}, the newest model; {best.name}, trained on "
+                                         f"the same {newest.dataset_version}, has a higher accuracy on its card "
+                                         f"({best.metrics['accuracy']:.3f} against {mine:.3f}): --model {best.name} "
+                                         "predicts with it"))
 
 
 @dataclass

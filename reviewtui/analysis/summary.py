@@ -540,10 +540,12 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
     big = {c: sh for c, sh in by_cat.items() if large_enough(sh.n, m)}
     if big:
         worst = max(big, key=lambda c: (big[c].value, -cats.index(c)))
+        said = None
         if big[worst].k and len(big) > 1:  # "the most negative" of one large-enough category says nothing
             out.append(Finding("most_negative_category", worst, big[worst].n, big[worst]))
+            said = worst  # its share is stated there: a majority of it is not stated twice
         for c, sh in big.items():
-            if sh.low > 0.5:
+            if sh.low > 0.5 and c != said:
                 out.append(Finding("negative_majority", c, sh.n, sh))
     scored = d[d["score"].between(1, 5)]
     stars = {c: (float(g["score"].mean()), len(g)) for c, g in scored.groupby("category") if large_enough(len(g), m)}
