@@ -538,8 +538,10 @@ def _metadata_json(columns: list[tuple[str, Any]], n: int) -> list[str]:
     if not columns:
         return ["{}"] * n
     fragments = []
-    by_python = pa.array([False] * n)
+    by_python = pa.array([False] * n, pa.bool_())  # typed: a file whose rows were all dropped has n = 0
     for key, values in columns:
+        if pa.types.is_null(values.type):  # a column empty in every row of the file: no type to compute on
+            values = values.cast(pa.string())
         present = pc.and_(pc.is_valid(values), pc.not_equal(pc.fill_null(values, ""), ""))
         name = json.dumps(key, ensure_ascii=False) + ": "
         if key in NUMERIC_META:  # few distinct values: write each once

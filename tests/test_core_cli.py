@@ -614,3 +614,37 @@ def test_labels_are_recorded_for_author_or_reviewtui_author(ws, play_csv, capsys
     assert Workspace.open(ws).store.get("r2").label is None and Workspace.open(ws).store.get("r1").label == key
     code, _, err = run(capsys, "-w", str(ws), "label", "r2", key, "--author", " ")
     assert code == 2 and "--author needs a name" in err
+
+
+def test_a_folder_per_app_import_table_keeps_the_file_names_at_80_columns(ws, tmp_path, capsys, monkeypatch):
+    """Two apps, each a folder of app_reviews_N.csv: at 80 columns the file names stay whole (a first
+    import has no 'existing' column to make room for); a second import shows that column."""
+    monkeypatch.setenv("COLUMNS", "80")
+    for app, rows in (("com.example.longappname", PLAY_ROWS[:2]), ("org.example.otherapp", PLAY_ROWS[2:])):
+        (tmp_path / "exports" / app).mkdir(parents=True)
+        for n, row in enumerate(rows, start=1):
+            write_csv(tmp_path / "exports" / app / f"app_reviews_{n}.csv", PLAY_HEADER,
+                      [[f"{app}-{row[0]}", *row[1:]]])
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(tmp_path / "exports"))
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    assert out.count("app_reviews_1.csv") == 2 and "existing" not in out
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(tmp_path / "exports"))
+    assert code == 0 and "existing" in out
+
+
+def test_a_metadata_column_empty_in_every_row_is_read_as_absent(ws, tmp_path, capsys):
+    """No developer replied to any review of the file: replyContent and repliedAt are empty in every
+    row. The import works and stores no reply. And a file whose every row is dropped (no text) is
+    imported as nothing, beside the others."""
+    rows = [[*r[:8], "", ""] for r in PLAY_ROWS[:3]]
+    code, out, err = run(capsys, "-w", str(ws), "import", str(write_csv(tmp_path / "noreply.csv", PLAY_HEADER, rows)))
+    assert code == 0, err
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    assert w.store.count() == 3 and all("reply" not in str(a.metadata) for a in w.store.iter_assets())
+    w.close()
+    empty = write_csv(tmp_path / "notext.csv", PLAY_HEADER, [["z1", "Zed", "", "", "4", "0", "1.0", "2022-01-01", "", ""]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(empty), str(tmp_path / "noreply.csv"))
+    assert code == 0, err
+    assert "0 new reviews; 3 in the workspace." in " ".join(out.split())

@@ -46,13 +46,17 @@ def import_report(result: Any, total: int) -> None:
     with_app = any(r.apps for r in result.reports)
     labels = render_data.file_labels(result.reports, with_app)
     table = Table(title="Import report")
-    for col in ("file", *(("app",) if with_app else ()), "read", "kept", "new", "existing", "dropped"):
+    # a first import has nothing existing: the column would take the room the file and app names need
+    with_existing = any(r.existing for r in result.reports)
+    for col in ("file", *(("app",) if with_app else ()), "read", "kept", "new",
+                *(("existing",) if with_existing else ()), "dropped"):
         text = col in ("file", "app", "dropped")  # these give way on a narrow terminal, the numbers never
         table.add_column(col, justify="left" if text else "right", no_wrap=not text,
                          overflow="ellipsis" if col in ("file", "app") else "fold", min_width=8 if text else None)
     for name, r in zip(labels, result.reports):
         app = (", ".join(r.apps[:3]) + (" …" if len(r.apps) > 3 else "") or "-",) if with_app else ()
-        table.add_row(name, *app, f"{r.rows_read:,}", f"{r.kept:,}", f"{r.added:,}", f"{r.existing:,}",
+        existing = (f"{r.existing:,}",) if with_existing else ()
+        table.add_row(name, *app, f"{r.rows_read:,}", f"{r.kept:,}", f"{r.added:,}", *existing,
                       render_data.dropped_text(r.dropped))
     con = console()
     con.print(table)
