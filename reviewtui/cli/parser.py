@@ -82,7 +82,8 @@ def add_workspace_commands(commands: Commands) -> None:
     s.add_argument("--name")
     taxonomy = s.add_mutually_exclusive_group()
     taxonomy.add_argument("--categories", metavar='"A, B, C"',
-                          help="the taxonomy's category names, comma separated (a category named Other is not trained)")
+                          help="the taxonomy's category names, comma separated (every one trained; "
+                               "`categories set NAME --no-train` keeps one out)")
     taxonomy.add_argument("--taxonomy", metavar="FILE",
                           help="a taxonomy file, e.g. data/taxonomies/app-review.toml")
 

@@ -46,7 +46,7 @@ def import_report(result: Any, total: int) -> None:
     with_app = any(r.apps for r in result.reports)
     labels = render_data.file_labels(result.reports, with_app)
     table = Table(title="Import report")
-    # a first import has nothing existing: the column would take the room the file and app names need
+    # a first import has nothing existing: the column would take the width the file and app names need
     with_existing = any(r.existing for r in result.reports)
     for col in ("file", *(("app",) if with_app else ()), "read", "kept", "new",
                 *(("existing",) if with_existing else ()), "dropped"):
