@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from reviewtui.analysis.sentiment import SENTIMENTS, Agreement, SentimentScores, agreement, star_label
+from reviewtui.analysis.sentiment import (SENTIMENTS, STAR_HEAD_SAMPLE, Agreement, SentimentScores, agreement,
+                                         star_label)
 from reviewtui.errors import ReviewtuiError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -275,11 +276,14 @@ class TeamAnalyzer:
         self._key = ""
 
     def fit(self, on_event: "EventSink | None" = None, cancel: "threading.Event | None" = None) -> "TeamAnalyzer":
-        """Fit on every review with a team label or a star score. Raises ReviewtuiError when neither
+        """Fit on every review with a team label, and the star scores of up to 20,000 others. Raises
+        ReviewtuiError when neither
         gives two sentiments to learn from."""
         import hashlib
 
-        pool, labels = labeled_pool(self.store, sample=None)
+        # every team label, and the stars' weak labels of at most STAR_HEAD_SAMPLE other reviews: at a
+        # million reviews all of them would be embedded and held at once for a linear model
+        pool, labels = labeled_pool(self.store, sample=STAR_HEAD_SAMPLE)
         for a in self.store.iter_assets():
             self.stars_by_text.setdefault(a.text, a.metadata.get("score"))
         stars = [a.metadata.get("score") for a in pool]
