@@ -277,8 +277,7 @@ class TeamAnalyzer:
 
     def fit(self, on_event: "EventSink | None" = None, cancel: "threading.Event | None" = None) -> "TeamAnalyzer":
         """Fit on every review with a team label, and the star scores of up to 20,000 others. Raises
-        ReviewtuiError when neither
-        gives two sentiments to learn from."""
+        ReviewtuiError when neither gives two sentiments to learn from."""
         import hashlib
 
         # every team label, and the stars' weak labels of at most STAR_HEAD_SAMPLE other reviews: at a
