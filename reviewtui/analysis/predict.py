@@ -163,6 +163,12 @@ def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxono
     return QuickFromLabels(store, taxonomy, embeddings(), C, on_event=on_event, cancel=cancel)
 
 
+def _star_specs() -> tuple[str, ...]:
+    from reviewtui.analysis.sentiment import STAR_SPECS
+
+    return STAR_SPECS
+
+
 def _say_a_better_model(cards: Sequence[Any], on_event: EventSink | None, margin: float = 0.01) -> None:
     """Without --model predict takes the newest saved model; when another model of the same dataset
     version has a test accuracy higher by more than ``margin`` on its card, a notice names it."""
@@ -334,6 +340,11 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
 
         analyzer = TeamAnalyzer(store, embeddings(), sentiment_settings or SentimentSettings()).fit(
             on_event=on_event, cancel=cancel)
+    elif spec.lower() in _star_specs():  # from the reviews read above, not a second read of the store
+        from reviewtui.analysis.sentiment import StarHead
+
+        analyzer = StarHead(embeddings()).fit([a.text for a in assets], [a.metadata.get("score") for a in assets],
+                                              on_event=on_event, cancel=cancel)
     elif spec.lower() not in ("none", "off", ""):
         from reviewtui.analysis.sentiment import make_analyzer
 
