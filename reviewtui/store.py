@@ -1253,6 +1253,16 @@ class LocalStore:
                 counts["SKIPPED"] += n
         return counts
 
+    def label_counts(self, statuses: Sequence[str]) -> dict[str, int]:
+        """Effective labels of non-skipped assets whose status is in ``statuses``, from the running
+        counts (no read of the assets)."""
+        wanted = set(statuses)
+        out: dict[str, int] = {}
+        for status, skipped, label, n in self._counts():
+            if label and not skipped and status in wanted:
+                out[label] = out.get(label, 0) + n
+        return out
+
     def counts_by_label(self) -> dict[str, int]:
         """Effective labels of non-skipped assets, most common first."""
         by_label: dict[str, int] = {}

@@ -31,6 +31,8 @@ COLUMNS = ["id", "externalId", "skipped", "status", "label", "content"]
 SENTIMENT_COLUMN = "sentiment"
 NAME_RE = re.compile(r"^dataset-(\d+)$")
 EXPORT_STATUSES = ("LABELED", "REVIEWED")
+#: Beside the versions: the latest label event at which an export found nothing new to write.
+CHECKED_FILE = ".checked.json"
 
 
 @dataclass(frozen=True)
@@ -215,14 +217,16 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     removed = [taxonomy.require(r, "--remove") for r in remove]
     dropped_untrained = [c.key for c in taxonomy if not c.train]
     keep = [k for k in taxonomy.training_keys if k not in removed]
+    # read before the rows: a label given while they are written is then not counted as in the version
+    last_event, last_change = store.last_event(), store.last_change()
     rows = store.export_rows(EXPORT_STATUSES, keep)
     if not rows:
         raise ReviewtuiError("nothing to export: no LABELED or REVIEWED assets with a training label yet; "
                              "label some first (`reviewtui label` or the app)")
     # labels the version leaves out because their category is not trained: said at export, as the
     # model will put reviews like them into the trained categories
-    untrained_rows = store.export_rows(EXPORT_STATUSES, dropped_untrained) if dropped_untrained else []
-    not_trained = dict(Counter(r[4] for r in untrained_rows).most_common())
+    have = store.label_counts(EXPORT_STATUSES)
+    not_trained = dict(Counter({k: have[k] for k in dropped_untrained if have.get(k)}).most_common())
     labeled = store.sentiments([r[1] for r in rows])
     columns: list[str] = list(COLUMNS)
     if labeled:
@@ -232,6 +236,10 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     existing = list_versions(versions_dir)
     if existing and existing[-1].sha256 == sha:
         Path(tmp).unlink(missing_ok=True)
+        # the label history up to last_event gives the latest version again: kept beside the
+        # versions, so that status stops asking for an export that would write nothing
+        atomic_write_text(versions_dir / CHECKED_FILE, json.dumps(
+            {"version": existing[-1].name, "sha256": sha, "store_last_event": last_event}) + "\n")
         return None
     manifest = {
         "created": utc_now(),
@@ -250,8 +258,8 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         },
         "taxonomy": taxonomy.training_keys,
         "sha256": sha,
-        "store_last_change": store.last_change(),
-        "store_last_event": store.last_event(),
+        "store_last_change": last_change,
+        "store_last_event": last_event,
     }
     return _claim_file(versions_dir, tmp, manifest)
 

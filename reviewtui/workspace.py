@@ -519,8 +519,20 @@ class Workspace:
         manifest = versions[-1].manifest
         if manifest.get("source") != "export":
             return True
+        if list(manifest.get("taxonomy") or self.taxonomy.training_keys) != list(self.taxonomy.training_keys):
+            return True  # a category trained or left out since: the version would hold other rows
         if "store_last_event" in manifest:  # versions exported before it was recorded compare times
-            return self.store.last_event() != manifest["store_last_event"]
+            from reviewtui.versions import CHECKED_FILE
+
+            seen = manifest["store_last_event"]
+            try:
+                checked = json.loads((self.versions_dir / CHECKED_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                checked = {}
+            checked = checked if isinstance(checked, dict) else {}
+            if checked.get("version") == versions[-1].name and checked.get("sha256") == versions[-1].sha256:
+                seen = checked.get("store_last_event", seen)  # an export since found nothing new to write
+            return self.store.last_event() != seen
         return self.store.last_change() != manifest.get("store_last_change")
 
     # -- versions ---------------------------------------------------------------------------
@@ -931,7 +943,8 @@ class Workspace:
         ``analysis.sentiment.SentimentComparison``."""
         from reviewtui.analysis.sentiment import compare_with_stars
 
-        options = [o for o in options if str(o).strip().lower() != "team"]  # it reads the stars: see team_sentiment
+        # team reads the stars (see team_sentiment); auto is vader or stars, measured as themselves
+        options = [o for o in options if str(o).strip().lower() not in ("team", "auto")]
         return compare_with_stars(self.store, options, max_length=self.settings.model.max_length,
                                   embeddings=self.embedding_cache, sample=sample, on_event=on_event, cancel=cancel)
 
@@ -947,8 +960,8 @@ class Workspace:
 
         extra = {}
         for spec in options:
-            if str(spec).strip().lower() in ("vader", "team", "none", *STAR_SPECS):
-                continue  # measured anyway
+            if str(spec).strip().lower() in ("vader", "team", "none", "auto", *STAR_SPECS):
+                continue  # measured anyway (auto is one of them)
             analyzer = make_analyzer(spec, max_length=self.settings.model.max_length)
             extra[analyzer.name] = lambda texts, a=analyzer: a.analyze(texts, cancel=cancel).labels
         return compare_store_with_team(self.store, self.embedding_cache(), self.settings.sentiment, extra=extra,
@@ -1312,8 +1325,11 @@ class Workspace:
             return {}
 
     def _training_label_counts(self) -> dict[str, int]:
-        """Labels of each training category now (non-skipped), from the store's running counts."""
-        have = self.store.counts_by_label()
+        """Labels of each training category a model learns from now (non-skipped, in a training
+        status), from the store's running counts."""
+        from reviewtui.store import TRAINING_STATUSES
+
+        have = self.store.label_counts(TRAINING_STATUSES)
         return {k: have.get(k, 0) for k in self.taxonomy.training_keys}
 
     def category_needs(self) -> list:
@@ -1337,17 +1353,13 @@ class Workspace:
     def weakest_category(self) -> str | None:
         """The training category that most needs labels: fewest labels while some have fewer than
         five, else the lowest cross-validated F1 of the latest round (None without categories)."""
-        from collections import Counter
-
         from reviewtui.loop.stopping import weakest_category
 
-        keys = self.taxonomy.training_keys
-        labels = Counter(self.store.training_assets(keys)[2])
         try:
             latest = self._stop_signal().latest
         except ReviewtuiError:
             latest = None
-        return weakest_category(latest.per_class_f1 if latest else {}, {k: labels.get(k, 0) for k in keys})
+        return weakest_category(latest.per_class_f1 if latest else {}, self._training_label_counts())
 
     def queue_filter(self, filters: str | Sequence[str] = (), search: str | None = None):
         """``filters`` (``KEY=VALUE`` items, or one line of them as the app's filter box takes) and

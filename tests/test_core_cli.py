@@ -648,3 +648,30 @@ def test_a_metadata_column_empty_in_every_row_is_read_as_absent(ws, tmp_path, ca
     code, out, err = run(capsys, "-w", str(ws), "import", str(empty), str(tmp_path / "noreply.csv"))
     assert code == 0, err
     assert "0 new reviews; 3 in the workspace." in " ".join(out.split())
+
+
+def test_status_asks_for_an_export_only_while_one_would_write_something(ws, tmp_path, capsys):
+    """A skip of an unlabeled review moves the label history without changing what a version holds:
+    status asks, the export finds nothing new and says so, and status stops asking. A category
+    left out of training since the version changes its rows: status asks again."""
+    from reviewtui.workspace import Workspace
+
+    f = write_csv(tmp_path / "p.csv", PLAY_HEADER, PLAY_ROWS)
+    assert run(capsys, "-w", str(ws), "import", str(f))[0] == 0
+    w = Workspace.open(ws)
+    keys = w.taxonomy.training_keys
+    w.label("r1", keys[0])
+    w.label("r2", keys[1])
+    assert w.export() is not None
+
+    def asks() -> bool:
+        return any(s.startswith("export a dataset version") for s in w.status().next_steps)
+
+    assert not asks()
+    w.skip("r3", "spam")
+    assert asks()
+    assert w.export() is None  # nothing new to write
+    assert not asks()
+    w.set_category(keys[1], train=False)
+    assert asks()
+    w.close()

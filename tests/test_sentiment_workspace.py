@@ -114,13 +114,16 @@ def test_auto_sentiment_chooses_by_what_the_corpus_has():
     from reviewtui.analysis.sentiment import choose_sentiment
 
     many = [1, 2, 3, 4, 5] * 60
-    assert choose_sentiment(many, 0, 30) == ("stars", "300 reviews have a star score to learn from")
-    assert choose_sentiment(many, 30, 30) == ("team", "the team labeled 30 sentiments")
+    assert choose_sentiment(many, {}, 30) == ("stars", "300 reviews have a star score to learn from")
+    assert choose_sentiment(many, {"negative": 20, "positive": 10}, 30) == ("team", "the team labeled 30 sentiments")
+    # 30 labels of one sentiment: the team model would learn from the stars, so the stars it is
+    assert choose_sentiment(many, {"negative": 30}, 30)[0] == "stars"
+    assert choose_sentiment([], {"negative": 30}, 30)[0] == "vader"
     few = ["5", None, "", "x"] * 40 + [1] * 30
-    assert choose_sentiment(few, 3, 30) == ("vader", "only 70 reviews have a star score and the team labeled 3 "
+    assert choose_sentiment(few, {"positive": 3}, 30) == ("vader", "only 70 reviews have a star score and the team labeled 3 "
                                                      "sentiments")
-    assert choose_sentiment([5] * 290 + [1] * 10, 0, 30)[0] == "vader"  # nearly all of one kind
-    assert choose_sentiment([], 0, 30)[0] == "vader"
+    assert choose_sentiment([5] * 290 + [1] * 10, {}, 30)[0] == "vader"  # nearly all of one kind
+    assert choose_sentiment([], {}, 30)[0] == "vader"
 
 
 def test_predict_runs_the_sentiment_auto_chooses_and_says_why(analysis_ws, capsys, monkeypatch):

@@ -332,8 +332,7 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     if spec.strip().lower() == "auto":
         from reviewtui.analysis.sentiment import choose_sentiment
 
-        team = sum(store.counts_by_sentiment().values())
-        spec, chosen = choose_sentiment([a.metadata.get("score") for a in assets], team,
+        spec, chosen = choose_sentiment([a.metadata.get("score") for a in assets], store.counts_by_sentiment(),
                                         (sentiment_settings or SentimentSettings()).min_team_labels)
     if spec.lower() == "team":
         from reviewtui.analysis.sentiment_model import TeamAnalyzer

@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -238,15 +238,17 @@ AUTO_MIN_STARS, AUTO_MIN_PER_KIND = 200, 20
 STAR_HEAD_SAMPLE = 20_000
 
 
-def choose_sentiment(scores: Sequence[Any], team_labels: int, min_team_labels: int) -> tuple[str, str]:
+def choose_sentiment(scores: Sequence[Any], team: Mapping[str, int], min_team_labels: int) -> tuple[str, str]:
     """What ``[sentiment] model = "auto"`` runs, and why: "team" once the team has labeled
-    ``min_team_labels`` sentiments; else "stars" (the star-trained head) when ``scores`` (each
+    ``min_team_labels`` sentiments (``team``: sentiment -> labels), of two kinds at least (the team
+    model learns from the stars before that); else "stars" (the star-trained head) when ``scores`` (each
     review's star score, None where it has none) hold at least :data:`AUTO_MIN_STARS` usable ones,
     :data:`AUTO_MIN_PER_KIND` of two kinds (1-2, 3, 4-5) at least; else "vader". On 300
     play-store-fintech reviews whose sentiment was read from the text alone, the star-trained head
     scored 0.576 macro-F1 and VADER 0.441 (docs/BENCHMARKS.md): VADER misreads short complaints in
     the reviewers' own idiom, and calls a quarter of the one-star reviews positive there."""
-    if team_labels >= min_team_labels:
+    team_labels = sum(team.values())
+    if team_labels >= min_team_labels and sum(1 for n in team.values() if n) >= 2:
         return "team", f"the team labeled {team_labels:,} sentiments"
     kinds = Counter(k for k in (star_label(s) for s in scores) if k is not None)
     usable = sum(kinds.values())
@@ -268,7 +270,7 @@ def make_analyzer(spec: str | None, *, max_length: int, store: LocalStore | None
     low = spec.lower()
     if low == AUTO:  # without the team's model, which predict builds: the star head or VADER
         scores = [a.metadata.get("score") for a in store.iter_assets()] if store is not None else []
-        low = spec = choose_sentiment(scores, 0, 1 << 30)[0]
+        low = spec = choose_sentiment(scores, {}, 1 << 30)[0]
     if low == "vader":
         return VaderAnalyzer()
     if low in STAR_SPECS:

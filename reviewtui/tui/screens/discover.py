@@ -27,7 +27,7 @@ from reviewtui.tui.messages import (CategoryMade, CoreEvent, DiscoveryFinished, 
                                     notice_severity)
 from reviewtui.tui.screens.base import WorkspaceScreen
 
-BASE_CHOICES = (("Reviews labeled Other (categories not trained on)", "other"),
+BASE_CHOICES = (("Reviews labeled Other (untrained categories, else Other)", "other"),
                 ("Predictions below 50% confidence", "low-confidence"))
 VERSIONS_SHOWN = 6
 #: The clusters table's columns but the words, and their widths; the words take what they leave
