@@ -166,6 +166,20 @@ def test_finetune_cv_picks_epochs_on_other_folds_then_trains_on_all_labels(tmp_p
     assert np.allclose(heavier.predict_proba(texts), 0.75 * ft_p + 0.25 * q_p, atol=1e-3)
 
 
+def test_a_long_cross_validation_names_the_faster_ways_before_it_starts(tmp_path, tiny_bert, frame):
+    data = sel.Data.from_frame(frame, LABELS)
+    events = []
+    ctx = sel.Context(tmp_path / "cache", max_length=16, on_event=events.append)
+    slow, fast = sel.HeadCandidate(str(tiny_bert), C=10.0), sel.HeadCandidate(str(tiny_bert), C=1.0)
+    fast.key = "head:fast"
+    slow.estimate = lambda data, k, ctx: 1500.0  # as a fine-tune of 200 labels on two CPU cores
+    sel.select_model(data, [slow, fast], evaluation=EvaluationSettings(folds=3), ctx=ctx)
+    said = [e.text for e in events if isinstance(e, Notice) and e.text.startswith("cross-validating")]
+    assert said[1].startswith(f"cross-validating head:{tiny_bert} (estimated 1500 s, 25 min with its final training: "
+                              "`reviewtui train --quick` takes seconds, `--split` trains once")
+    assert "train --quick" not in said[0]  # the quick one starts without the hint
+
+
 def test_budget_skips_what_does_not_fit_and_auto_saves_the_winner(tmp_path, tiny_bert, frame):
     events = []
     auto = AutoSettings(candidates=["head:" + str(tiny_bert), "finetune:" + str(tiny_bert), "finetune:mpnet"])

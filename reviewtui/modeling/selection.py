@@ -173,6 +173,10 @@ class Data:
         return pd.DataFrame({"content": [self.texts[i] for i in idx], "label": [self.labels[j] for j in self.y[idx]]})
 
 
+#: a cross-validation estimated longer than this (seconds, with the final training) names the faster ways
+LONG_RUN_S = 600.0
+
+
 @dataclass
 class Context:
     """What candidates share: the embedding cache folder, the measured encoder speeds, events."""
@@ -524,7 +528,12 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
             emit(ctx.on_event, Notice("info", f"skipping {cand.key}: {score.reason}"))
             continue
         _update(ctx, score, "RUNNING")
-        emit(ctx.on_event, Notice("info", f"cross-validating {cand.key} (estimated {estimate:.0f} s)"))
+        hint = ""
+        if budget_s is None and estimate + reserve > LONG_RUN_S:  # say the faster ways before the wait
+            hint = (f", {(estimate + reserve) / 60:.0f} min with its final training: `reviewtui train --quick` "
+                    "takes seconds, `--split` trains once on a held-out split, `--detach` keeps it running "
+                    "after the terminal closes")
+        emit(ctx.on_event, Notice("info", f"cross-validating {cand.key} (estimated {estimate:.0f} s{hint})"))
         t0 = clock()
 
         def after_fold(f: int, seconds: float, _score=score, _cand=cand, _t0=t0) -> None:
