@@ -84,28 +84,23 @@ def _colour(items: Sequence[Mapping[str, Any]]) -> str:
     return next((c for c in PALETTE if c.upper() not in used), PALETTE[len(items) % len(PALETTE)])
 
 
-def with_defaults(items: Sequence[Mapping[str, Any]], *,
-                  untrained: Sequence[str] = ()) -> list[dict[str, Any]]:
+def with_defaults(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``items`` with what a category leaves out filled in, as ``--categories`` does: ``colour`` the
-    next colour of :data:`PALETTE` that no category uses, ``train`` false for a name in ``untrained``
-    (any case; none by default) and true for the others. A ``colour`` or ``train`` a category sets
-    is kept."""
-    skip = {u.casefold() for u in untrained}
+    next colour of :data:`PALETTE` that no category uses, ``train`` true. A ``colour`` or ``train``
+    a category sets is kept."""
     out = [dict(i) for i in items]
     used = [i for i in out if "colour" in i]  # set colours count as taken wherever they stand
     for item in out:
         if "colour" not in item:
             item["colour"] = _colour(used)
             used.append(item)
-        if "train" not in item:
-            item["train"] = str(item.get("name", "")).strip().casefold() not in skip
+        item.setdefault("train", True)
     return out
 
 
-def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = ()) -> CategoryChange:
+def taxonomy_from_names(names: Sequence[str]) -> CategoryChange:
     """A new taxonomy of ``names`` (keys derived, colours from :data:`PALETTE`), every category
-    trained except the names in ``untrained`` (any case). Raises ReviewtuiError when a name is empty
-    or two names give the same key."""
+    trained. Raises ReviewtuiError when a name is empty or two names give the same key."""
     if not names:
         raise ReviewtuiError("give at least one category name, for example --categories \"Bug report, Feature request\"")
     items: list[dict[str, Any]] = []
@@ -115,7 +110,7 @@ def taxonomy_from_names(names: Sequence[str], *, untrained: Sequence[str] = ()) 
             raise ReviewtuiError(f"categories {name!r} and {next(i['name'] for i in items if i['key'] == key)!r} "
                                  f"would both have the key {key}; name them apart")
         items.append({"key": key, "name": name.strip()})
-    items = with_defaults(items, untrained=untrained)
+    items = with_defaults(items)
     Taxonomy.from_list(items, where="--categories")
     return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories")
 

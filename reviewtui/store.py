@@ -1265,10 +1265,7 @@ class LocalStore:
 
     def counts_by_label(self) -> dict[str, int]:
         """Effective labels of non-skipped assets, most common first."""
-        by_label: dict[str, int] = {}
-        for _status, skipped, label, n in self._counts():
-            if label and not skipped:
-                by_label[label] = by_label.get(label, 0) + n
+        by_label = self.label_counts(STATUSES)
         # most common first; ties in the order the GROUP BY query this replaces gave them
         return dict(sorted(by_label.items(), key=lambda kv: (kv[1], kv[0]), reverse=True))
 

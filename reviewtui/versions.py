@@ -209,6 +209,22 @@ def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any]) -> Versi
     return VersionInfo(final.stem, number, final, manifest)
 
 
+def last_event_held(versions_dir: Path, latest: VersionInfo) -> int | None:
+    """The latest label event whose history ``latest`` (the newest version) is known to hold: the
+    one its manifest recorded, or a later one at which an export found nothing new to write
+    (:data:`CHECKED_FILE`). None for a version whose manifest recorded none (exported earlier)."""
+    seen = latest.manifest.get("store_last_event")
+    if seen is None:
+        return None
+    try:
+        checked = json.loads((versions_dir / CHECKED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return seen
+    if isinstance(checked, dict) and checked.get("version") == latest.name and checked.get("sha256") == latest.sha256:
+        return checked.get("store_last_event", seen)
+    return seen
+
+
 def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Sequence[str] = ()) -> VersionInfo | None:
     """Export LABELED/REVIEWED, non-skipped assets with training labels as the next version.
 

@@ -29,8 +29,8 @@ from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv
 from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
 from reviewtui.store import FILE_NOTE, SENTIMENT_VALUES, Asset, LabelEvent, LabelRow, LocalStore, SentimentRow
-from reviewtui.versions import (VersionInfo, export_version, list_versions, read_rows, register_versions,
-                                resolve_version)
+from reviewtui.versions import (VersionInfo, export_version, last_event_held, list_versions, read_rows,
+                                register_versions, resolve_version)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
@@ -521,18 +521,10 @@ class Workspace:
             return True
         if list(manifest.get("taxonomy") or self.taxonomy.training_keys) != list(self.taxonomy.training_keys):
             return True  # a category trained or left out since: the version would hold other rows
-        if "store_last_event" in manifest:  # versions exported before it was recorded compare times
-            from reviewtui.versions import CHECKED_FILE
-
-            seen = manifest["store_last_event"]
-            try:
-                checked = json.loads((self.versions_dir / CHECKED_FILE).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                checked = {}
-            checked = checked if isinstance(checked, dict) else {}
-            if checked.get("version") == versions[-1].name and checked.get("sha256") == versions[-1].sha256:
-                seen = checked.get("store_last_event", seen)  # an export since found nothing new to write
-            return self.store.last_event() != seen
+        held = last_event_held(self.versions_dir, versions[-1])
+        if held is not None:
+            return self.store.last_event() != held
+        # versions exported before the event was recorded compare times
         return self.store.last_change() != manifest.get("store_last_change")
 
     # -- versions ---------------------------------------------------------------------------

@@ -163,12 +163,6 @@ def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxono
     return QuickFromLabels(store, taxonomy, embeddings(), C, on_event=on_event, cancel=cancel)
 
 
-def _star_specs() -> tuple[str, ...]:
-    from reviewtui.analysis.sentiment import STAR_SPECS
-
-    return STAR_SPECS
-
-
 def _say_a_better_model(cards: Sequence[Any], on_event: EventSink | None, margin: float = 0.01) -> None:
     """Without --model predict takes the newest saved model; when another model of the same dataset
     version has a test accuracy higher by more than ``margin`` on its card, a notice names it."""
@@ -339,15 +333,10 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
 
         analyzer = TeamAnalyzer(store, embeddings(), sentiment_settings or SentimentSettings()).fit(
             on_event=on_event, cancel=cancel)
-    elif spec.lower() in _star_specs():  # from the reviews read above, not a second read of the store
-        from reviewtui.analysis.sentiment import StarHead
-
-        analyzer = StarHead(embeddings()).fit([a.text for a in assets], [a.metadata.get("score") for a in assets],
-                                              on_event=on_event, cancel=cancel)
     elif spec.lower() not in ("none", "off", ""):
         from reviewtui.analysis.sentiment import make_analyzer
 
-        analyzer = make_analyzer(spec, max_length=max_length, store=store, embeddings=embeddings,
+        analyzer = make_analyzer(spec, max_length=max_length, store=store, assets=assets, embeddings=embeddings,
                                  on_event=on_event, cancel=cancel)
     clf = resolve_classifier(model, store=store, taxonomy=taxonomy, models_dir=models_dir, cache_dir=cache_dir,
                              embeddings=embeddings, C=C, precision=want, device=device, on_event=on_event,

@@ -260,23 +260,26 @@ def choose_sentiment(scores: Sequence[Any], team: Mapping[str, int], min_team_la
 
 
 def make_analyzer(spec: str | None, *, max_length: int, store: LocalStore | None = None,
-                  embeddings: Callable[[], "EmbeddingCache"] | None = None, on_event: EventSink | None = None,
-                  cancel: threading.Event | None = None):
+                  assets: Sequence[Any] | None = None, embeddings: Callable[[], "EmbeddingCache"] | None = None,
+                  on_event: EventSink | None = None, cancel: threading.Event | None = None):
     """The analyzer for ``spec`` (None: ``[sentiment] model``'s default): "vader", "stars"
-    (trained now on the assets of ``store``, embedded through ``embeddings()``), or a Hugging Face
-    sentiment model folder / cached hub id (reading ``max_length`` tokens of each review). Raises
+    (trained now on the assets of ``store``, embedded through ``embeddings()``), "auto" without the
+    team's model (one of those two, :func:`choose_sentiment`), or a Hugging Face sentiment model
+    folder / cached hub id (reading ``max_length`` tokens of each review). ``assets``: the store's
+    assets when the caller has read them already (else they are read from ``store``). Raises
     ReviewtuiError for a folder that is not a sentiment classifier or a spec that is neither."""
     spec = str(spec or SentimentSettings().model).strip()
     low = spec.lower()
+    if assets is None and store is not None and (low == AUTO or low in STAR_SPECS):
+        assets = list(store.iter_assets())
     if low == AUTO:  # without the team's model, which predict builds: the star head or VADER
-        scores = [a.metadata.get("score") for a in store.iter_assets()] if store is not None else []
-        low = spec = choose_sentiment(scores, {}, 1 << 30)[0]
+        scores = [a.metadata.get("score") for a in assets or ()]
+        low = spec = choose_sentiment(scores, {}, SentimentSettings().min_team_labels)[0]
     if low == "vader":
         return VaderAnalyzer()
     if low in STAR_SPECS:
-        if store is None or embeddings is None:
+        if assets is None or embeddings is None:
             raise ReviewtuiError("the star-trained sentiment head needs the workspace's reviews and embeddings")
-        assets = list(store.iter_assets())
         return StarHead(embeddings()).fit([a.text for a in assets], [a.metadata.get("score") for a in assets],
                                           on_event=on_event, cancel=cancel)
     return TransformerSentiment(spec, max_length=max_length)

@@ -175,12 +175,10 @@ def check_options(n: int | None, *, clusters: int | None = None, min_size: int |
     if clusters is not None and min_size is not None:
         raise ReviewtuiError("give --clusters K (a fixed number of clusters) or --min-size N (the smallest "
                              "cluster, k chosen for it), not both")
-    if clusters is not None and (clusters < 2 or (n is not None and 2 * clusters > n)):
-        most = f" and at most half the {n:,} reviews selected ({n // 2:,})" if n is not None else ""
-        raise ReviewtuiError(f"--clusters must be at least 2{most}, not {clusters}")
-    if min_size is not None and (min_size < 2 or (n is not None and 2 * min_size > n)):
-        most = f" and at most half the {n:,} reviews selected ({n // 2:,})" if n is not None else ""
-        raise ReviewtuiError(f"--min-size must be at least 2{most}, not {min_size}")
+    for flag, value in (("--clusters", clusters), ("--min-size", min_size)):
+        if value is not None and (value < 2 or (n is not None and 2 * value > n)):
+            most = f" and at most half the {n:,} reviews selected ({n // 2:,})" if n is not None else ""
+            raise ReviewtuiError(f"{flag} must be at least 2{most}, not {value}")
 
 
 def k_bounds(n: int, min_size: int) -> tuple[int, int]:
