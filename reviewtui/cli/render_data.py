@@ -183,7 +183,8 @@ def categories_by_app(s: Any, con: Console) -> None:
     cat_w = max(len("reviews"), *(len(n) for n in names))
     room = con.width - 1 - (cat_w + 3) - (value_w + 3)
     fit = max(1, room // (max(APP_COLUMN[0], value_w) + 3))
-    shown = [a for a in s.apps if a in sorted(s.apps, key=lambda a: -reviews[a])[:fit]]
+    largest = set(sorted(s.apps, key=lambda a: -reviews[a])[:fit])
+    shown = [a for a in s.apps if a in largest]
     app_w = max(value_w, min(APP_COLUMN[1], room // len(shown) - 3, max(len(a) for a in shown)))
     apart = {(f.app, f.subject) for f in s.findings if f.kind == "app_category"}
     t = Table(title="Categories by app (% of each app's reviews)")
