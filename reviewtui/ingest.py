@@ -111,7 +111,10 @@ class CleaningReport:
     kept: int = 0
     added: int = 0
     existing: int = 0
+    #: labels of the file's label column recorded; already so; kept as given since (not the file's)
     labels: int = 0
+    labels_unchanged: int = 0
+    labels_kept: int = 0
     format: str = "csv"
     profile: str | None = None
     ids_from_text: int = 0

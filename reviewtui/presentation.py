@@ -145,6 +145,18 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
     return out
 
 
+def import_labels_sentence(name: str, recorded: int, unchanged: int, kept: int) -> str:
+    """What an import's label column did in one file: labels recorded, already so, and kept as a
+    person (or a review, a skip) left them since an earlier import."""
+    out = f"{name}: {count(recorded, 'label')} recorded (source import)"
+    if unchanged:
+        out += f", {unchanged:,} already so"
+    if kept:
+        out += (f"; {count(kept, 'review')} keep the label given since an earlier import (a correction, a "
+                "review or a skip); `reviewtui label --from FILE` applies a file's labels over them")
+    return out
+
+
 def label_sentence(external_id: str, before: str | None, after: str) -> str:
     """What labeling one review says: its new label, and the one it replaced when it had another
     ("relabeled r1: PRAISE -> FEES")."""

@@ -764,6 +764,20 @@ class LocalStore:
                 f"SELECT external_id FROM assets WHERE external_id IN ({marks})", chunk))
         return found
 
+    def labels_past_import(self, external_ids: Iterable[str]) -> dict[str, str | None]:
+        """Those of ``external_ids`` whose label a file's import no longer owns, with their current
+        label: the label came from another source (a person, a labels file, a model, Kili), or the
+        review was skipped or its status moved on from LABELED (sent to review, reviewed)."""
+        ids = list(dict.fromkeys(str(i) for i in external_ids))
+        found: dict[str, str | None] = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            found.update((r[0], r[1]) for r in self._read(
+                "SELECT a.external_id, a.label FROM assets a LEFT JOIN labels l ON l.id = a.label_event "
+                f"WHERE a.external_id IN ({','.join('?' * len(chunk))}) AND (a.skipped = 1 "
+                "OR (a.label IS NOT NULL AND (a.status != 'LABELED' OR l.source IS NOT 'import')))", chunk))
+        return found
+
     def iter_assets(self, *, statuses: Sequence[str] | None = None, labeled: bool | None = None,
                     skipped: bool | None = None, order: str = "id", limit: int | None = None) -> Iterator[Asset]:
         """All assets matching the filters (the first ``limit`` of them when given), in ``order``

@@ -336,14 +336,15 @@ class Workspace:
                 change = add_unknown(taxonomy.to_list(), unknown)
                 taxonomy = Taxonomy.from_list(change.items, where="--add-categories")
                 added_keys = [u.key for u in unknown]
-        label_rows: list[LabelRow] = []
+        label_rows: list[list[LabelRow]] = []  # per file
         for b in batches:
+            rows: list[LabelRow] = []
             if label_col:
                 for ext, lab in zip(b.external_ids, b.labels):
                     if lab is not None:
                         key = taxonomy.require(lab, f"{b.source}, id {ext}")
-                        label_rows.append(LabelRow(ext, key, self.author, "import"))
-                b.report.labels = sum(1 for lab in b.labels if lab is not None)
+                        rows.append(LabelRow(ext, key, self.author, "import"))
+            label_rows.append(rows)
         with self.store.transaction():
             results = self.store.import_batches([
                 (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
@@ -355,8 +356,14 @@ class Workspace:
             for b, (_added, existing) in zip(batches, results):
                 if existing:
                     b.report.filled = self.store.fill_metadata(b.assets(), [k for k in named if k in b.report.columns])
-            if label_rows:
-                self.store.add_labels(label_rows)
+            # a label given since (a correction, a review, a skip) stays: the file's label goes only
+            # where the review has none or still has the one an import gave
+            past = self.store.labels_past_import(r.external_id for rows in label_rows for r in rows)
+            for b, rows in zip(batches, label_rows):
+                apply = [r for r in rows if r.external_id not in past]
+                b.report.labels_kept = sum(1 for r in rows if r.external_id in past and past[r.external_id] != r.category)
+                b.report.labels, b.report.labels_unchanged = self.store.add_labels(apply) if apply else (0, 0)
+                b.report.labels_unchanged += len(rows) - len(apply) - b.report.labels_kept
             if change is not None:  # last: a failed save of reviewtui.toml undoes the import too
                 apply_change(self.store, change, self.config.set_categories, author=self.author)
         for b, (added, existing) in zip(batches, results):

@@ -316,6 +316,42 @@ def test_add_categories_is_one_transaction_with_the_import(tmp_path, capsys, mon
     assert digest(root) == before  # neither the reviews nor their labels went in
 
 
+def test_importing_a_labeled_file_again_keeps_the_labels_given_since(tmp_path, capsys):
+    """A team that arrived with labels corrects some of them (a label, a review, a skip) and imports
+    the file again, or a newer release of it: the corrections stay; a label the file changed goes
+    where the review still has the label an import gave."""
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "negative, neutral, positive")[0] == 0
+    rows = [["r1", "love it", "negative"], ["r2", "awful", "positive"], ["r3", "fine I guess", "neutral"],
+            ["r4", "ok", "neutral"], ["r5", "meh", "neutral"]]
+    export = write_csv(tmp_path / "public.csv", ["review_id", "review_text", "label"], rows)
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert code == 0, err
+    assert "public.csv: 5 labels recorded (source import)" in out
+    assert run(capsys, "-w", str(root), "label", "r1", "positive")[0] == 0  # a person's correction
+    fixes = write_csv(tmp_path / "fixes.csv", ["id", "label", "status"], [["r2", "negative", "REVIEWED"]])
+    assert run(capsys, "-w", str(root), "label", "--from", str(fixes))[0] == 0
+    assert run(capsys, "-w", str(root), "skip", "r3", "--reason", "not a review")[0] == 0
+    rows[3][2] = "positive"  # the data set's next release relabels r4
+    write_csv(export, ["review_id", "review_text", "label"], rows)
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert code == 0, err
+    # r3's skip keeps it out of versions with the label the file gives it too: already so
+    assert ("public.csv: 1 label recorded (source import), 2 already so; 2 reviews keep the label given since an "
+            "earlier import (a correction, a review or a skip); `reviewtui label --from FILE` applies a file's "
+            "labels over them") in out
+    db = sqlite3.connect(root / "reviewtui.db")
+    state = {ext: (label, status, skipped) for ext, label, status, skipped in
+             db.execute("SELECT external_id, label, status, skipped FROM assets")}
+    assert state == {"r1": ("POSITIVE", "LABELED", 0), "r2": ("NEGATIVE", "REVIEWED", 0),
+                     "r3": ("NEUTRAL", "LABELED", 1), "r4": ("POSITIVE", "LABELED", 0), "r5": ("NEUTRAL", "LABELED", 0)}
+    events = db.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
+    code, out, _ = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert "public.csv: 0 labels recorded (source import), 3 already so; 2 reviews keep" in out
+    assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == events  # a rerun records nothing
+    db.close()
+
+
 def test_folders_apps_sheets_and_missing_ids(tmp_path, capsys):
     root = tmp_path / "ws"
     assert run(capsys, "init", str(root))[0] == 0

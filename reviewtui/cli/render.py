@@ -63,8 +63,8 @@ def import_report(result: Any, total: int) -> None:
     for name, changed in render_data.cleaning_lines(labels, result.reports):
         con.print(f"[dim]{escape(name)}: rows changed by cleaning — {escape(changed)}[/]")
     for name, r in zip(labels, result.reports):
-        if r.labels:
-            con.print(f"{name}: {r.labels} labels recorded (source import)", markup=False)
+        if r.labels or r.labels_unchanged or r.labels_kept:
+            con.print(say.import_labels_sentence(name, r.labels, r.labels_unchanged, r.labels_kept), markup=False)
     render_data.import_notes(result, labels, con)
     con.print(f"{result.added:,} new reviews; {total:,} in the workspace.")
 
