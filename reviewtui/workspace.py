@@ -106,6 +106,8 @@ class LabelFileResult:
     #: sentiment labels recorded / already so (a file with a sentiment column)
     sentiments_recorded: int = 0
     sentiments_unchanged: int = 0
+    #: ids of the file not in the workspace, left out (``allow_missing``)
+    missing: int = 0
 
 
 @dataclass
@@ -377,13 +379,14 @@ class Workspace:
         key = self.taxonomy.require(category)
         return self.store.add_label(external_id, key, spans=spans, author=self.author, source=source, status=status)
 
-    def label_from_csv(self, path: str | Path) -> LabelFileResult:
+    def label_from_csv(self, path: str | Path, *, allow_missing: bool = False) -> LabelFileResult:
         """Apply (id, label[, status][, sentiment]) rows from a CSV. A ``sentiment`` column
         (negative/neutral/positive, blank for none) records each review's sentiment as its own
         label history; with it the label column may be left out or blank. An id may come on several
         rows (its label on one, its sentiment on another, a row repeated); two rows that give it
         different labels (or statuses, or sentiments) are refused. Every row is checked first; one bad
-        row (unknown id, label or sentiment) applies nothing."""
+        row (unknown id, label or sentiment) applies nothing; ``allow_missing`` leaves out the rows
+        whose ids are not in the workspace instead (a review the import dropped as empty)."""
         p, header, rows = read_csv_rows(path)
         id_col = find_column(header, ID_COLUMNS)
         label_col = find_column(header, ("label", "category"))
@@ -395,6 +398,23 @@ class Workspace:
         if not rows:
             raise ReviewtuiError(f"{p}: no rows to apply")
         present = self.store.existing_ids((r[id_col] or "").strip() for r in rows)
+        missing: dict[str, int] = {}  # id -> the first line that gives it
+        for r in rows:
+            ext = (r[id_col] or "").strip()
+            if not ext:
+                raise ReviewtuiError(f"{p}: line {r.line}: empty id in column {id_col!r}; nothing applied")
+            if ext not in present:
+                missing.setdefault(ext, r.line)
+        if missing and not allow_missing:
+            ext, line = next(iter(missing.items()))
+            more = len(missing) - 1
+            raise ReviewtuiError(
+                f"{p}: line {line}: no asset with id {ext!r} in this workspace"
+                + (f" ({len(missing):,} of the file's {len({(r[id_col] or '').strip() for r in rows}):,} ids are not)"
+                   if more else "")
+                + "; nothing applied: import those reviews first, or pass --allow-missing to leave them out "
+                "(reviews the import dropped as empty after cleaning, such as emoji-only ones, are expected to "
+                "be missing)")
         out: list[LabelRow] = []
         feelings: list[SentimentRow] = []
         # an id may come on several rows (a label on one, its sentiment on another, a row repeated):
@@ -415,8 +435,8 @@ class Workspace:
         for r in rows:
             line = r.line
             ext = (r[id_col] or "").strip()
-            if ext not in present:
-                raise ReviewtuiError(f"{p}: line {line}: no asset with id {ext!r} in this workspace; nothing applied")
+            if ext in missing:
+                continue
             if sentiment_col is not None and (r[sentiment_col] or "").strip():
                 value = (r[sentiment_col] or "").strip().lower()
                 if value not in SENTIMENT_VALUES:
@@ -435,7 +455,7 @@ class Workspace:
                 out.append(LabelRow(ext, key, self.author, "human", status, note=f"{FILE_NOTE} {p.name}"))
         recorded, unchanged = self.store.add_labels(out) if out else (0, 0)
         felt, same = self.store.add_sentiments(feelings) if feelings else (0, 0)
-        return LabelFileResult(len(rows), recorded, unchanged, felt, same)
+        return LabelFileResult(len(rows), recorded, unchanged, felt, same, missing=len(missing))
 
     def label_sentiment(self, external_id: str, sentiment: str, *, source: str = "human") -> LabelEvent:
         """Record the sentiment (negative/neutral/positive) of an asset, its own label history next to

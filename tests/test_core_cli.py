@@ -204,6 +204,25 @@ def test_label_from_bad_rows_applies_nothing(ws, play_csv, tmp_path, capsys, row
     assert snapshot(ws) == before
 
 
+def test_label_from_a_file_with_ids_the_import_dropped(ws, play_csv, tmp_path, capsys):
+    """A public data set's labels file covers reviews the import dropped (emoji only, empty after
+    cleaning): it is refused with how many ids are missing, and --allow-missing applies the rest."""
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    before = snapshot(ws)
+    f = write_csv(tmp_path / "l.csv", ["id", "label"], [["r1", "SUBSCRIPTION"], ["gone1", "CONTENT"],
+                                                       ["r2", "content"], ["gone2", "CONTENT"], ["gone1", "CONTENT"]])
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(f))
+    assert code == 2 and err.count("\n") == 1
+    assert (f"{f}: line 3: no asset with id 'gone1' in this workspace (2 of the file's 4 ids are not); nothing "
+            "applied: import those reviews first, or pass --allow-missing to leave them out") in err
+    assert snapshot(ws) == before
+    code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(f), "--allow-missing")
+    assert code == 0, err
+    assert "Applied 2 labels" in out and "Left out 2 ids not in this workspace (--allow-missing)." in out
+    code, _, err = run(capsys, "-w", str(ws), "label", "r3", "CONTENT", "--allow-missing")
+    assert code == 2 and "--allow-missing goes with --from FILE.csv" in err
+
+
 def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_path, capsys):
     """A label file as a spreadsheet writes it: semicolons, the review's text beside its id (with
     line breaks in it), the same row twice; errors name the line the row starts on."""

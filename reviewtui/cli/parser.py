@@ -122,6 +122,8 @@ def add_workspace_commands(commands: Commands) -> None:
     s.add_argument("id", nargs="?")
     s.add_argument("label", nargs="?")
     s.add_argument("--from", dest="from_file", help="CSV with id,label[,status][,sentiment] rows")
+    s.add_argument("--allow-missing", action="store_true",
+                   help="with --from, leave out rows whose ids are not in the workspace (default: refuse the file)")
     s.add_argument("--sentiment", choices=("negative", "neutral", "positive"),
                    help="record the review's sentiment too (or alone: reviewtui label ID --sentiment positive)")
     add_bulk_label_options(s)

@@ -15,6 +15,9 @@ from reviewtui.errors import ReviewtuiError
 def cmd_label(args: argparse.Namespace) -> int:
     """``reviewtui label``: a bulk label when a filter, a search or a category is given, else the
     workspace module's label command (ID LABEL, --from FILE.csv)."""
+    if args.allow_missing and not args.from_file:
+        raise ReviewtuiError("--allow-missing goes with --from FILE.csv: it leaves out the file's rows whose ids "
+                             "are not in the workspace")
     if not (args.filters or args.search or args.category):
         from reviewtui.cli.commands.workspace import cmd_label as label_one
 
