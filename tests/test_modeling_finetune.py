@@ -130,6 +130,32 @@ def test_cancelled_training_saves_nothing(tmp_path, tiny_bert):
     assert not [p for p in (tmp_path / "models").iterdir()] if (tmp_path / "models").exists() else True
 
 
+def test_a_long_training_says_its_wait_and_the_faster_ways_as_it_starts(tmp_path, tiny_bert, monkeypatch):
+    """The split path (from [evaluation] cv_below labels on) fine-tunes every epoch with no estimate
+    before it: 8k labels on two CPU cores is hours. Once the first steps give the pace, a training
+    longer than LONG_TRAINING_S says how long, and the faster ways."""
+    from reviewtui.modeling import progress
+
+    monkeypatch.setattr(progress, "LONG_TRAINING_S", 0.0)
+    monkeypatch.setattr(progress, "PACE_AFTER_S", 0.0)
+    cancel = threading.Event()
+    said = []
+
+    def sink(event):
+        if isinstance(event, Notice) and event.text.startswith("fine-tuning"):
+            said.append(event.text)
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                    model=model_settings(tiny_bert, 16), training=training_settings(**{**FAST_OVER, "epochs": 50}),
+                    quick_C=default_C(), name="long", on_event=sink, cancel=cancel)
+    assert len(said) == 1
+    assert re.match(rf"fine-tuning {tiny_bert.name} on 51 rows: about \d+ min more for 50 epochs at this pace "
+                    r"\(early stopping may end it sooner\)\. Faster: `reviewtui train --quick`", said[0])
+    assert "`--epochs N` trains fewer" in said[0] and "`--detach`" in said[0]
+
+
 def test_nan_loss_raises_training_diverged(tmp_path, tiny_bert):
     broken = make_nan_model(tiny_bert, tmp_path / "nan-bert")
     train, val, _ = split_frame(prepare_frame(make_frame(60), LABELS))

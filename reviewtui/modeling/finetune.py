@@ -130,7 +130,7 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
                     on_event: EventSink | None = None, cancel: threading.Event | None = None,
                     epoch_callback: EpochCallback | None = None, work_dir: Path | None = None,
                     epoch_model_callback: Callable[[int, Any, Any], None] | None = None,
-                    progress_task: str = "train") -> FitResult:
+                    progress_task: str = "train", long_run: Callable[[float], str] | None = None) -> FitResult:
     """Fine-tune ``model.base`` on ``train_df`` (columns content, label), evaluating on ``val_df``
     after every epoch; stops early after ``training.early_stopping_patience`` epochs without a better
     validation score (0: never) and restores the best epoch's weights. With ``val_df`` None it
@@ -140,7 +140,8 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
     ``epoch_callback(epoch, val_metrics)`` runs after each evaluation (Ray Tune reports there);
     ``epoch_model_callback(epoch, model, tokenizer)`` after each epoch (cross-validation scores
     the held-out fold there). Emits Progress("train", step, total_steps) and, per step,
-    EpochProgress(progress_task, ...). Raises Cancelled when ``cancel`` is set,
+    EpochProgress(progress_task, ...); with ``long_run``, a Notice of its text when the pace of the
+    first steps says the steps left take long (:class:`EpochMeter`). Raises Cancelled when ``cancel`` is set,
     TrainingDiverged on a NaN/inf loss, ReviewtuiError when the model cannot be loaded.
     """
     import torch
@@ -191,7 +192,8 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
         return validation_metrics(list(y), list(np.asarray(logits).argmax(-1)), labels)
 
     meter = EpochMeter(on_event, progress_task, epochs=training.epochs, batch_size=training.batch_size,
-                       steps_per_epoch=math.ceil(len(train_df) / training.batch_size), samples=len(train_df))
+                       steps_per_epoch=math.ceil(len(train_df) / training.batch_size), samples=len(train_df),
+                       long_run=long_run)
 
     class Watch(TrainerCallback):
         def on_step_end(self, args, tstate, control, **kw):
@@ -401,7 +403,16 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     name = name or default_model_name(dataset_version, resolved.name)
     if (Path(models_dir) / name).exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
-    fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel)
+
+    def long_run(seconds_left: float) -> str:
+        return (f"fine-tuning {resolved.name} on {len(train_df):,} rows: about {seconds_left / 60:.0f} min more for "
+                f"{training.epochs} epochs at this pace (early stopping may end it sooner). Faster: "
+                "`reviewtui train --quick` (embeddings + logistic regression, minutes on a CPU), `--epochs N` "
+                "trains fewer; `--detach` keeps it running after the terminal closes; Ctrl-C stops it, "
+                "saving nothing")
+
+    fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel,
+                          long_run=long_run)
     from reviewtui.modeling.forward import ClassifierHead, forward_texts
 
     y_test = splits.label_ids(test_df)
