@@ -520,3 +520,19 @@ def test_two_suggestion_workers_build_and_fit_one_model(analysis_ws, monkeypatch
         t.join(30)
     assert len(made) == 1 and len(caches) == 1 and fits == [12]
     assert results[0] == results[1] and len(results[0]) == 10
+
+
+def test_a_strategy_that_never_reaches_95_percent_says_within_how_many_labels(capsys):
+    from reviewtui.active import CurvePoint, SimulationResult
+    from reviewtui.cli import render
+
+    pts = [CurvePoint("random", 0, r, 50 * (r + 1), 50 * (r + 1), 0.0, f1, 0.0)
+           for r, f1 in enumerate([0.5, 0.7, 0.96])]
+    pts += [CurvePoint("margin", 0, r, 50 * (r + 1), 50 * (r + 1), 0.0, f1, 0.0)
+            for r, f1 in enumerate([0.5, 0.6, 0.7])]
+    res = SimulationResult(pts, ["random", "margin"], [0], 50, 2, 6370, 1593, {"accuracy": 1.0, "macro_f1": 1.0},
+                           Path("curves.csv"), Path("curves.png"), Path("summary.csv"))
+    render.simulation(res, res.labels_to_reach(0.95), res.labels_to_reach(0.95, interpolate=True))
+    out = " ".join(capsys.readouterr().out.split())
+    assert "random: 150 labels to 95% of the full-pool macro-F1" in out
+    assert "margin: 95% of the full-pool macro-F1 not reached within 150 labels" in out

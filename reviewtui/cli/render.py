@@ -351,7 +351,11 @@ def simulation(res: Any, reach: dict[str, Any], interp: dict[str, Any]) -> None:
             ratio = f", {n / reach['random']:.2f}x random"
             if interp[s] and interp.get("random"):
                 ratio += f" (interpolated {interp[s]:.0f} labels, {interp[s] / interp['random']:.2f}x)"
-        con.print(f"{s}: {n if n is not None else 'not reached'} labels to 95% of the full-pool macro-F1{ratio}")
+        if n is None:
+            last = curves[s][-1][0] if curves[s] else 0
+            con.print(f"{s}: 95% of the full-pool macro-F1 not reached within {last:,} labels")
+            continue
+        con.print(f"{s}: {n} labels to 95% of the full-pool macro-F1{ratio}")
     con.print(f"Wrote {res.csv_path}, {res.summary_path} and {res.png_path}.", markup=False)
 
 
