@@ -65,6 +65,8 @@ def default_author() -> str:
 class ImportResult:
     reports: list = field(default_factory=list)  # ingest.CleaningReport per file
     added_categories: list[str] = field(default_factory=list)  # keys that --add-categories added
+    #: with added categories: the keys no review carries after the import (the taxonomy's before)
+    unlabeled_categories: list[str] = field(default_factory=list)
 
     @property
     def added(self) -> int:
@@ -370,7 +372,11 @@ class Workspace:
                 apply_change(self.store, change, self.config.set_categories, author=self.author)
         for b, (added, existing) in zip(batches, results):
             b.report.added, b.report.existing = added, existing
-        return ImportResult([b.report for b in batches], added_keys)
+        unlabeled: list[str] = []
+        if added_keys:  # categories the workspace had before the file's labels came, still with none
+            counts = self.store.counts_by_label()
+            unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
+        return ImportResult([b.report for b in batches], added_keys, unlabeled)
 
     # -- labeling ---------------------------------------------------------------------------
     def label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,

@@ -257,6 +257,9 @@ def test_unknown_labels_are_listed_and_refused_then_added(tmp_path, capsys):
     code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--add-categories")
     assert code == 0, err
     assert "Added categories from the labels: FEATURE_REQUEST, REQUIREMENT" in out
+    # the workspace's category no label of the file gave is named, with how to remove it
+    assert ("OTHER has no labels: the summary and report list it with no reviews; `reviewtui categories remove "
+            "OTHER` removes one") in out
     assert [k for k, _, _ in categories_of(root)] == ["BUG_REPORT", "OTHER", "FEATURE_REQUEST", "REQUIREMENT"]
     from reviewtui.workspace import Workspace
 
@@ -289,6 +292,7 @@ def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
                         ["e", "很差", "负面"], ["f", "不错", "正面"]])
     code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--add-categories")
     assert code == 0, err
+    assert "LABEL_1 has no labels" in out
     added = {name: key for key, name, _ in categories_of(root)[3:]}  # most rows first
     assert list(added)[0] == "正面" and set(added) == {"正面", "3", "负面"} and added["3"] == "LABEL_3" and len(set(added.values())) == 3
     from reviewtui.workspace import Workspace

@@ -88,6 +88,11 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
     if result.added_categories:
         lines.append(f"Added categories from the labels: {', '.join(result.added_categories)} "
                      "(reviewtui categories lists them)")
+        empty = getattr(result, "unlabeled_categories", [])
+        if empty:
+            lines.append(f"{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no labels: the summary and "
+                         f"report list {'it' if len(empty) == 1 else 'them'} with no reviews; `reviewtui categories "
+                         f"remove {empty[0]}` removes one")
     for line in lines:
         con.print(line, markup=False)
 
