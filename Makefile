@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO ?= demo-workspace
 DEMO_SIZE ?= 40000
+# the suite's workers: the tests that start Ray share one of them (tests/conftest.py)
+TEST_WORKERS ?= 2
 
 .PHONY: setup demo test bench clean-demo
 
@@ -27,7 +29,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

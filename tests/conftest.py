@@ -38,6 +38,18 @@ if "REVIEWTUI_INT8_CACHE" not in os.environ:
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests that start Ray share one worker when the suite runs on several (`make test`: ``-n 2
+    --dist loadgroup``): two Rays side by side on a two-core machine fight for the cores their
+    trials reserve, and each is slower than the two one after the other."""
+    for item in items:
+        if item.get_closest_marker("ray"):
+            item.add_marker(pytest.mark.xdist_group("ray"))
+
+
 PLAY_HEADER = ["reviewId", "userName", "userImage", "content", "score", "thumbsUpCount",
                "reviewCreatedVersion", "at", "replyContent", "repliedAt"]
 

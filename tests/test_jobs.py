@@ -147,6 +147,7 @@ STARTER = textwrap.dedent("""
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 async def test_a_detached_search_outlives_its_starter_and_a_new_app_reattaches(tmp_path, tiny_bert, monkeypatch):
     from tui_data import build_tuning_workspace
 

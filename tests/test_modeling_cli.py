@@ -95,6 +95,7 @@ def test_the_trial_board_and_the_summary_name_the_same_best_trial(capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_tune_save_on_cancel_keeps_the_best_finished_trial(tmp_path, tiny_bert, monkeypatch, capsys):
     """Ctrl-C during `reviewtui tune --save-on-cancel` (after a trial finished) retrains and saves
     the best trial, and the command exits 130 as a cancelled search does."""

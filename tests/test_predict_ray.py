@@ -28,7 +28,7 @@ from reviewtui.events import Notice, Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 RAY = Path(sys.executable).with_name("ray")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
 
 _HANDED_OUT: set[int] = set()

@@ -526,6 +526,7 @@ def ray_stopped() -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny_bert):
     from tui_data import build_tuning_workspace
 
@@ -551,6 +552,7 @@ async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 async def test_tuning_cancel_keeps_the_finished_trials_and_k_saves_the_best(tmp_path, tiny_bert):
     from tui_data import build_tuning_workspace
 

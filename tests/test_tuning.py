@@ -162,6 +162,7 @@ def test_zero_trials_are_refused_not_replaced_by_the_configured_number(tmp_path)
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_real_search_reports_live_trials_survives_a_nan_trial_and_saves_the_best(tmp_path, tiny_bert):
     from reviewtui.modeling.tuning import tune_models
 
@@ -217,6 +218,7 @@ def test_real_search_reports_live_trials_survives_a_nan_trial_and_saves_the_best
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_cancel_stops_the_search_keeps_finished_trials_and_leaves_no_ray(tmp_path, tiny_bert):
     from reviewtui.modeling.tuning import save_tuned, tune_models
 
@@ -262,6 +264,7 @@ def test_cancel_stops_the_search_keeps_finished_trials_and_leaves_no_ray(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_a_cancelled_search_can_save_its_best_trial_on_the_way_out(tmp_path, tiny_bert):
     from reviewtui.modeling.tuning import tune_models
 
@@ -288,6 +291,7 @@ def test_a_cancelled_search_can_save_its_best_trial_on_the_way_out(tmp_path, tin
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_a_search_can_be_replayed_with_the_same_configurations_without_early_stopping(tmp_path, tiny_bert):
     """bench_models compares ASHA with a full search this way: FIFO over ASHA's exact configs."""
     from reviewtui.modeling.tuning import tune_models
@@ -429,6 +433,7 @@ def test_a_lucky_first_fold_never_outranks_a_configuration_good_on_every_fold():
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_below_cv_below_trials_are_scored_by_folds_and_the_best_is_trained_on_all_labels(tmp_path, tiny_bert):
     from reviewtui import presentation as say
     from reviewtui.modeling.tuning import tune_models
