@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
-from reviewtui.config import CONFIG_NAME, Config, Taxonomy, dumps_toml
+from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml
 from reviewtui.diff import VersionDiff, diff_versions
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
@@ -431,6 +431,19 @@ class Workspace:
                 + "; nothing applied: import those reviews first, or pass --allow-missing to leave them out "
                 "(reviews the import dropped as empty after cleaning, such as emoji-only ones, are expected to "
                 "be missing)")
+        if label_col is not None:  # every label outside the taxonomy at once, with its rows, as import says them
+            from reviewtui.categories import unknown_labels, unknown_labels_error
+
+            given = [(r.line, (r[label_col] or "").strip()) for r in rows if (r[id_col] or "").strip() not in missing]
+            unknown = unknown_labels((lab for _line, lab in given), self.taxonomy)
+            if unknown:
+                first: dict[str, int] = {}
+                for line, lab in given:
+                    if lab and self.taxonomy.resolve(lab) is None:
+                        first.setdefault(category_key(lab), line)
+                raise unknown_labels_error(str(p), unknown, self.taxonomy, lines=first, fix=(
+                    "nothing applied: correct them in the file, or add the categories first (`reviewtui categories "
+                    "add NAME`, or `categories rename` one to match)"))
         out: list[LabelRow] = []
         feelings: list[SentimentRow] = []
         # an id may come on several rows (a label on one, its sentiment on another, a row repeated):
