@@ -452,7 +452,7 @@ def report_sentence(paths: Any) -> str:
 
 def names_with_counts(counts: dict[str, int]) -> str:
     """``SUBSCRIPTION 3, CONTENT 2``."""
-    return ", ".join(f"{k} {v}" for k, v in counts.items())
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items())
 
 
 def model_rows(models: Sequence[dict[str, Any]]) -> list[tuple[str, str, str, str, str]]:
@@ -1021,4 +1021,4 @@ def sentiment_counts_text(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return "none yet"
-    return f"{names_with_counts(counts)} ({total} reviews)"
+    return f"{names_with_counts(counts)} ({total:,} reviews)"

@@ -186,6 +186,22 @@ def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
     assert code == 0 and "SUBSCRIPTION" in out and "LABELED" in out
 
 
+def test_status_counts_have_thousands_separators(ws, tmp_path, capsys):
+    """A labeled data set's counts by label read as the counts by app do: 1,200, not 1200."""
+    rows = [[f"r{i}", f"review number {i} about the app", "com.example.app", "CONTENT" if i < 1200 else "INTERFACE"]
+            for i in range(1250)]
+    f = write_csv(tmp_path / "big.csv", ["reviewId", "content", "app", "label"], rows)
+    code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--label-col", "label")
+    assert code == 0, err
+    code, out, _ = run(capsys, "-w", str(ws), "status")
+    lines = [" ".join(line.replace("│", " ").split()) for line in out.splitlines()]
+    by_label = lines[next(i for i, line in enumerate(lines) if line == "By label"):]
+    assert any(line.startswith("CONTENT 1,200 ") for line in by_label), out
+    assert any(line.startswith("LABELED 1,250 ") for line in lines), out
+    assert any(line.startswith("com.example.app 1,250 ") for line in lines), out
+    assert "assets: 1,250" in out
+
+
 @pytest.mark.parametrize("rows,expected", [
     ([["r1", "SUBSCRIPTION"], ["r2", "NOPE"]], "l.csv: 1 label not in the taxonomy"),
     ([["r1", "SUBSCRIPTION"], ["r2", "SUBSCRIPTON"]], "'SUBSCRIPTON' (1 row, line 3, did you mean SUBSCRIPTION?)"),
