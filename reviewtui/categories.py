@@ -115,6 +115,20 @@ def taxonomy_from_names(names: Sequence[str]) -> CategoryChange:
     return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories")
 
 
+def taxonomy_from_labels(labels: Iterable[str | None], source: str) -> CategoryChange:
+    """A new taxonomy of the labels a file gives (``init --categories-from``): one category per key
+    the labels give as an import matches them ("Bug Report" and "bug report" are one), named by its
+    most frequent spelling, the most frequent label first; every category trained, colours from
+    :data:`PALETTE`. Raises ReviewtuiError, naming ``source``, when no row has a label."""
+    groups = unknown_labels(labels, None)
+    if not groups:
+        raise ReviewtuiError(f"{source} has no labels (every row is blank there); name the column that holds "
+                             "the labels with --label-col")
+    items = with_defaults([{"key": g.key, "name": g.name} for g in groups])
+    Taxonomy.from_list(items, where=source)
+    return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories from {source}")
+
+
 def load_preset(path: str | Path) -> CategoryChange:
     """The ``[[categories]]`` of a taxonomy file (a preset under ``data/taxonomies/`` or a team's
     own), validated; a category without ``colour`` or ``train`` gets them as ``--categories`` gives
@@ -268,18 +282,30 @@ def merge_categories(items: Sequence[Mapping[str, Any]], sources: Sequence[str],
     return CategoryChange("merge", new, {k: target for k in keys}, f"merged {', '.join(keys)} into {target}")
 
 
-def remove_category(items: Sequence[Mapping[str, Any]], label: str, labeled: Mapping[str, int]) -> CategoryChange:
-    """``items`` without ``label``. ``labeled`` counts assets per key (:func:`label_counts`): a
-    category still in use is refused (merge it into another instead)."""
-    at = _find(items, label)
-    key = items[at]["key"]
-    if labeled.get(key, 0):
-        raise ReviewtuiError(f"{labeled[key]:,} reviews are labeled {key}; move them first with "
-                             f"`reviewtui categories merge {key} --into OTHER_CATEGORY`")
-    new = [dict(i) for n, i in enumerate(items) if n != at]
+def remove_category(items: Sequence[Mapping[str, Any]], label: str | Sequence[str],
+                    labeled: Mapping[str, int]) -> CategoryChange:
+    """``items`` without ``label`` (a key or name, or several). ``labeled`` counts assets per key
+    (:func:`label_counts`): a category still in use is refused (merge it into another instead), as
+    is removing every category; nothing is removed unless all can be."""
+    labels = [label] if isinstance(label, str) else list(label)
+    if not labels:
+        raise ReviewtuiError("name the categories to remove, or give --unused for those no review carries")
+    keys = list(dict.fromkeys(items[_find(items, lab)]["key"] for lab in labels))
+    used = [k for k in keys if labeled.get(k, 0)]
+    if used:
+        counts = ", ".join(f"{labeled[k]:,} review{' is' if labeled[k] == 1 else 's are'} labeled {k}" for k in used)
+        raise ReviewtuiError(f"{counts}; nothing removed: move them first with "
+                             f"`reviewtui categories merge {used[0]} --into OTHER_CATEGORY`")
+    new = [dict(i) for i in items if i["key"] not in keys]
     if not new:
-        raise ReviewtuiError(f"{key} is the last category; a taxonomy needs at least one")
-    return CategoryChange("remove", new, note=f"removed {key}")
+        raise ReviewtuiError(f"{', '.join(keys)} {'is the last category' if len(keys) == 1 else 'are all the categories'}"
+                             "; a taxonomy needs at least one; nothing removed")
+    return CategoryChange("remove", new, note=f"removed {', '.join(keys)}")
+
+
+def unused_categories(items: Sequence[Mapping[str, Any]], labeled: Mapping[str, int]) -> list[str]:
+    """The keys of ``items`` no review carries (``labeled``: :func:`label_counts`), in taxonomy order."""
+    return [str(i["key"]) for i in items if not labeled.get(i["key"], 0)]
 
 
 # --- store side -----------------------------------------------------------------------------------
@@ -307,12 +333,13 @@ def apply_change(store: LocalStore, change: CategoryChange, save: Callable[[list
 
 
 # --- imports with labels ----------------------------------------------------------------------------
-def unknown_labels(labels: Iterable[str | None], taxonomy: Taxonomy) -> list[UnknownLabel]:
-    """The labels (None and blanks ignored) that ``taxonomy`` does not resolve, grouped by the key
-    they would get ("Bug Report" and "bug report" are one), most rows first."""
+def unknown_labels(labels: Iterable[str | None], taxonomy: Taxonomy | None) -> list[UnknownLabel]:
+    """The labels (None and blanks ignored) that ``taxonomy`` does not resolve (every label when it
+    is None), grouped by the key they would get ("Bug Report" and "bug report" are one), most rows
+    first."""
     spellings: dict[str, Counter] = {}
     for lab in labels:
-        if lab is None or not str(lab).strip() or taxonomy.resolve(str(lab)) is not None:
+        if lab is None or not str(lab).strip() or (taxonomy is not None and taxonomy.resolve(str(lab)) is not None):
             continue
         text = str(lab).strip()
         spellings.setdefault(category_key(text), Counter())[text] += 1
@@ -320,13 +347,26 @@ def unknown_labels(labels: Iterable[str | None], taxonomy: Taxonomy) -> list[Unk
     return sorted(out, key=lambda u: (-u.rows, u.key))
 
 
-def unknown_labels_error(source: str, unknown: Sequence[UnknownLabel], taxonomy: Taxonomy) -> ReviewtuiError:
-    """The one error an import with labels outside the taxonomy stops with."""
-    shown = ", ".join(f"{u.name!r} ({u.rows:,} row{'s' if u.rows != 1 else ''})" for u in unknown[:8])
+#: What an import with labels outside the taxonomy can do (the end of :func:`unknown_labels_error`).
+IMPORT_FIX = "import with --add-categories to add them, or add or rename categories first (`reviewtui categories`)"
+
+
+def unknown_labels_error(source: str, unknown: Sequence[UnknownLabel], taxonomy: Taxonomy, *,
+                         lines: Mapping[str, int] | None = None, fix: str = IMPORT_FIX) -> ReviewtuiError:
+    """The one error a file with labels outside the taxonomy stops with: each label with its row
+    count (``lines``: the line each key is first given on, where known) and the category it is
+    close to, if any; ``fix`` says what to do."""
+    def one(u: UnknownLabel) -> str:
+        notes = [f"{u.rows:,} row{'s' if u.rows != 1 else ''}"]
+        if lines and u.key in lines:
+            notes.append(f"{'line' if u.rows == 1 else 'first on line'} {lines[u.key]}")
+        close = taxonomy.did_you_mean(u.name).strip().strip("()")
+        return f"{u.name!r} ({', '.join([*notes, close] if close else notes)})"
+
+    shown = ", ".join(one(u) for u in unknown[:8])
     more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
     return ReviewtuiError(f"{source}: {len(unknown)} label{'s' if len(unknown) != 1 else ''} not in the taxonomy "
-                          f"({', '.join(taxonomy.keys)}): {shown}{more}; import with --add-categories to add them, "
-                          "or add or rename categories first (`reviewtui categories`)")
+                          f"({', '.join(taxonomy.keys)}): {shown}{more}; {fix}")
 
 
 def add_unknown(items: Sequence[Mapping[str, Any]], unknown: Sequence[UnknownLabel]) -> CategoryChange:
@@ -338,10 +378,11 @@ def add_unknown(items: Sequence[Mapping[str, Any]], unknown: Sequence[UnknownLab
     return CategoryChange("add", new, note=f"added {', '.join(u.key for u in unknown)} from an import")
 
 
-__all__ = ["AppliedChange", "CATCH_ALL", "CategoryChange", "CategoryRow", "PALETTE", "UnknownLabel", "add_category",
+__all__ = ["AppliedChange", "CATCH_ALL", "CategoryChange", "CategoryRow", "IMPORT_FIX", "PALETTE", "UnknownLabel", "add_category",
            "add_unknown", "apply_change", "check_colour",
            "label_counts", "load_preset", "merge_categories", "parse_names", "remove_category", "rename_category",
-           "set_category", "taxonomy_from_names", "unknown_labels", "unknown_labels_error", "with_defaults"]
+           "set_category", "taxonomy_from_labels", "taxonomy_from_names", "unknown_labels", "unknown_labels_error",
+           "unused_categories", "with_defaults"]
 
 
 # --- what the workspace hands back ------------------------------------------------------------------

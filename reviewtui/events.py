@@ -85,6 +85,20 @@ def emit(sink: EventSink | None, event: Event) -> None:
         sink(event)
 
 
+def background_job(sink: EventSink | None) -> str | None:
+    """The id of the background job whose journal ``sink`` writes (a sink with a ``job_id``, or one
+    passing events on to such a sink as ``.sink``), None in the foreground. No terminal waits on a
+    job's work: what it says leaves out ``--detach`` and Ctrl-C and names ``reviewtui jobs cancel``."""
+    for _ in range(8):  # sinks wrap sinks a level or two deep
+        if sink is None:
+            return None
+        job = getattr(sink, "job_id", None)
+        if isinstance(job, str) and job:
+            return job
+        sink = getattr(sink, "sink", None)
+    return None
+
+
 class ShiftedProgress:
     """An EventSink that passes every event on to ``sink``, Progress moved ``offset`` units on and
     measured against ``total``: a part of some work reporting its own progress as progress of the

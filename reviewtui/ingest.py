@@ -218,6 +218,27 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst)
 
 
+def read_label_column(path: str | Path, label_col: str) -> tuple[str, list[str]]:
+    """The cells of the label column ``label_col`` (found in any case and spelling, as an import
+    finds it) in every row of the review files ``path`` names (a file, or a folder of them as
+    :func:`expand_inputs` reads it), and a name for them in messages (``FILE, column label``).
+    Raises ReviewtuiError naming the file for a file it cannot read or one without the column."""
+    label_col = str(label_col or "").strip()
+    if not label_col:
+        raise ReviewtuiError("--label-col needs the name of the column that holds the labels (for example label)")
+    cells: list[str] = []
+    found = label_col
+    for f in expand_inputs([path]):
+        table = read_table(f.path)
+        col = find_column(table.header, (label_col,))
+        if col is None:
+            raise ReviewtuiError(f"{f.path}: no label column {label_col!r}; the columns are: "
+                                 f"{', '.join(table.header)}; name the column that holds the labels with --label-col")
+        found = col
+        cells += table.frame[col].tolist()
+    return f"{path}, column {found}", cells
+
+
 def read_records(records: Sequence[Mapping[str, Any]], source: str, **options: Any) -> ReviewBatch:
     """:func:`read_reviews` for rows already in memory (collected reviews): the same recognition,
     id rules and cleaning. ``source`` names them in messages and in the import record."""

@@ -166,8 +166,9 @@ class JournalSink:
     a training epoch's EpochProgress) is written at most every :data:`PROGRESS_EVERY_S` (its last
     value is never lost: it is written before any other event and by :meth:`close`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, job_id: str | None = None) -> None:
         self.path = Path(path)
+        self.job_id = job_id  # the work it journals runs as this job (events.background_job)
         self._fh = open(self.path, "ab")
         self._lock = threading.Lock()
         self._seq = sum(1 for _ in open(self.path, "rb"))
@@ -382,7 +383,7 @@ class JobStore:
 
     def sink(self, job: Job) -> JournalSink:
         """The EventSink that writes ``job``'s journal (for its runner)."""
-        return JournalSink(job.journal_path)
+        return JournalSink(job.journal_path, job.id)
 
     def cancel(self, job_id: str, *, force: bool = False) -> Job:
         """Ask a running job to stop (SIGTERM: it cancels cleanly); ``force`` kills its whole

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
-from reviewtui.config import CONFIG_NAME, Config, Taxonomy, dumps_toml
+from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml
 from reviewtui.diff import VersionDiff, diff_versions
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
@@ -175,14 +175,16 @@ class Workspace:
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
     def init(cls, path: str | Path, *, backend: str = "local", name: str | None = None,
-             categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None) -> "Workspace":
+             categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None,
+             categories_from: str | Path | None = None, label_col: str | None = None) -> "Workspace":
         """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
-        ``categories`` (names, or one comma-separated string) or ``taxonomy`` (a preset file such as
-        ``data/taxonomies/app-review.toml``) replace the default taxonomy; either way every category
-        is trained and colours come from the palette, unless the file sets them (``train = false``
-        keeps a category labeled but out of training). Raises ReviewtuiError, with nothing created,
-        on bad input."""
-        from reviewtui.categories import load_preset, parse_names, taxonomy_from_names
+        ``categories`` (names, or one comma-separated string), ``taxonomy`` (a preset file such as
+        ``data/taxonomies/app-review.toml``) or ``categories_from`` (a labeled review file, or a
+        folder of them, whose ``label_col`` gives the categories: :func:`categories.taxonomy_from_labels`)
+        replace the default taxonomy; every category is trained and colours come from the palette,
+        unless the file sets them (``train = false`` keeps a category labeled but out of training).
+        Raises ReviewtuiError, with nothing created, on bad input."""
+        from reviewtui.categories import load_preset, parse_names, taxonomy_from_labels, taxonomy_from_names
 
         root = Path(path)
         if root.exists() and not root.is_dir():
@@ -191,14 +193,22 @@ class Workspace:
             raise ReviewtuiError(f"{root}: already a reviewtui workspace ({CONFIG_NAME} exists); nothing changed")
         if backend not in ("local", "kili"):
             raise ReviewtuiError(f"backend must be local or kili, not {backend!r}")
-        if categories is not None and taxonomy is not None:
-            raise ReviewtuiError("give --categories or --taxonomy, not both")
+        if sum(x is not None for x in (categories, taxonomy, categories_from)) > 1:
+            raise ReviewtuiError("give one of --categories, --taxonomy and --categories-from")
+        if (categories_from is None) != (label_col is None):
+            raise ReviewtuiError("--categories-from FILE takes its categories from the labels of a column: give "
+                                 "both, as in --categories-from labeled.csv --label-col label")
         items = None
         if categories is not None:
             names = parse_names(categories) if isinstance(categories, str) else [str(n).strip() for n in categories]
             items = taxonomy_from_names([n for n in names if n]).items
         elif taxonomy is not None:
             items = load_preset(taxonomy).items
+        elif categories_from is not None:
+            from reviewtui.ingest import read_label_column
+
+            source, labels = read_label_column(categories_from, str(label_col))
+            items = taxonomy_from_labels(labels, source).items
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("versions", "models", "results", "cache"):
             (root / sub).mkdir(exist_ok=True)
@@ -421,6 +431,19 @@ class Workspace:
                 + "; nothing applied: import those reviews first, or pass --allow-missing to leave them out "
                 "(reviews the import dropped as empty after cleaning, such as emoji-only ones, are expected to "
                 "be missing)")
+        if label_col is not None:  # every label outside the taxonomy at once, with its rows, as import says them
+            from reviewtui.categories import unknown_labels, unknown_labels_error
+
+            given = [(r.line, (r[label_col] or "").strip()) for r in rows if (r[id_col] or "").strip() not in missing]
+            unknown = unknown_labels((lab for _line, lab in given), self.taxonomy)
+            if unknown:
+                first: dict[str, int] = {}
+                for line, lab in given:
+                    if lab and self.taxonomy.resolve(lab) is None:
+                        first.setdefault(category_key(lab), line)
+                raise unknown_labels_error(str(p), unknown, self.taxonomy, lines=first, fix=(
+                    "nothing applied: correct them in the file, or add the categories first (`reviewtui categories "
+                    "add NAME`, or `categories rename` one to match)"))
         out: list[LabelRow] = []
         feelings: list[SentimentRow] = []
         # an id may come on several rows (a label on one, its sentiment on another, a row repeated):
@@ -1231,11 +1254,18 @@ class Workspace:
         self._refuse_on_kili("merging categories")
         return self._change_categories(merge_categories(self.taxonomy.to_list(), sources, into))
 
-    def remove_category(self, label: str) -> "AppliedChange":
-        """Drop an unused category. Raises ReviewtuiError when reviews carry it (merge it instead)."""
+    def remove_category(self, label: str | Sequence[str]) -> "AppliedChange":
+        """Drop unused categories (a key or name, or several). Raises ReviewtuiError, removing
+        nothing, when reviews carry one (merge it instead) or none would be left."""
         from reviewtui.categories import label_counts, remove_category
 
         return self._change_categories(remove_category(self.taxonomy.to_list(), label, label_counts(self.store)))
+
+    def unused_categories(self) -> list[str]:
+        """The keys of the categories no review carries (skipped ones count), in taxonomy order."""
+        from reviewtui.categories import label_counts, unused_categories
+
+        return unused_categories(self.taxonomy.to_list(), label_counts(self.store))
 
     def export_as(self, format: str = "csv", out: str | Path | None = None, *,
                   remove: Sequence[str] = ()) -> "FormattedExport":

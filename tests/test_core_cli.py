@@ -186,10 +186,25 @@ def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
     assert code == 0 and "SUBSCRIPTION" in out and "LABELED" in out
 
 
+def test_status_counts_have_thousands_separators(ws, tmp_path, capsys):
+    """A labeled data set's counts by label read as the counts by app do: 1,200, not 1200."""
+    rows = [[f"r{i}", f"review number {i} about the app", "com.example.app", "CONTENT" if i < 1200 else "INTERFACE"]
+            for i in range(1250)]
+    f = write_csv(tmp_path / "big.csv", ["reviewId", "content", "app", "label"], rows)
+    code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--label-col", "label")
+    assert code == 0, err
+    code, out, _ = run(capsys, "-w", str(ws), "status")
+    lines = [" ".join(line.replace("│", " ").split()) for line in out.splitlines()]
+    by_label = lines[next(i for i, line in enumerate(lines) if line == "By label"):]
+    assert any(line.startswith("CONTENT 1,200 ") for line in by_label), out
+    assert any(line.startswith("LABELED 1,250 ") for line in lines), out
+    assert any(line.startswith("com.example.app 1,250 ") for line in lines), out
+    assert "assets: 1,250" in out
+
+
 @pytest.mark.parametrize("rows,expected", [
-    ([["r1", "SUBSCRIPTION"], ["r2", "NOPE"]], "unknown label 'NOPE'"),
-    ([["r1", "SUBSCRIPTION"], ["r2", "SUBSCRIPTON"]], "unknown label 'SUBSCRIPTON' (l.csv: line 3) (did you mean "
-                                                      "SUBSCRIPTION?)"),
+    ([["r1", "SUBSCRIPTION"], ["r2", "NOPE"]], "l.csv: 1 label not in the taxonomy"),
+    ([["r1", "SUBSCRIPTION"], ["r2", "SUBSCRIPTON"]], "'SUBSCRIPTON' (1 row, line 3, did you mean SUBSCRIPTION?)"),
     ([["r1", "SUBSCRIPTION"], ["r2", ""]], "an empty label (l.csv: line 3): give one of SUBSCRIPTION"),
     ([["r1", "SUBSCRIPTION"], ["zzz", "CONTENT"]], "no asset with id 'zzz'"),
     ([["r1", "SUBSCRIPTION"], ["r1", "CONTENT"]],
@@ -223,6 +238,21 @@ def test_label_from_a_file_with_ids_the_import_dropped(ws, play_csv, tmp_path, c
     assert code == 2 and "--allow-missing goes with --from FILE.csv" in err
 
 
+def test_label_from_lists_every_unknown_label_with_its_rows(ws, play_csv, tmp_path, capsys):
+    """A labels file spelled otherwise than the taxonomy is refused once, naming every label it
+    does not know with its row count and first line, as import --label-col does."""
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    before = snapshot(ws)
+    f = write_csv(tmp_path / "l.csv", ["id", "label"], [["r1", "Billing"], ["r2", "Speed"], ["r3", "billing"],
+                                                       ["r1", "billing "]])
+    code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(f))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert (f"{f}: 2 labels not in the taxonomy (") in err
+    assert "'billing' (3 rows, first on line 2), 'Speed' (1 row, line 3); nothing applied: correct them in the file, " \
+           "or add the categories first (`reviewtui categories add NAME`" in err
+    assert snapshot(ws) == before
+
+
 def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_path, capsys):
     """A label file as a spreadsheet writes it: semicolons, the review's text beside its id (with
     line breaks in it), the same row twice; errors name the line the row starts on."""
@@ -241,7 +271,7 @@ def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_pat
     bad = write_csv(tmp_path / "bad.csv", ["id", "label", "content"],
                     [["r3", "Content", "one\ntwo\nthree"], ["r1", "NOPE", "y"]], delimiter=";")
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(bad))
-    assert code == 2 and "line 5" in err and "unknown label 'NOPE'" in err
+    assert code == 2 and "'NOPE' (1 row, line 5)" in err
     split = write_csv(tmp_path / "split.csv", ["id", "label", "sentiment", "status"],
                       [["r3", "Content", "", ""], ["r3", "", "positive", ""], ["r2", "interface", "", "REVIEWED"]])
     code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(split))

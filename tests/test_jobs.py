@@ -81,6 +81,20 @@ def test_the_journal_thins_training_steps_but_keeps_each_epochs_last_step(tmp_pa
     assert isinstance(event_from_dict(records[0]), EpochProgress)
 
 
+def test_the_work_of_a_job_knows_it_runs_as_one(tmp_path):
+    """Work that says how to outlive the terminal (--detach) or stop (Ctrl-C) asks its sink whether
+    it runs as a background job: a job's journal says so, through sinks that wrap it too."""
+    from reviewtui.events import ShiftedProgress, background_job
+
+    store = JobStore(tmp_path / "jobs")
+    job = store.claim("train", "train name=m1", {}, ["models/m1"])
+    sink = store.sink(job)
+    assert background_job(sink) == job.id and background_job(ShiftedProgress(sink, 0, 10)) == job.id
+    assert background_job(None) is None and background_job(print) is None
+    assert background_job(ShiftedProgress(None, 0, 10)) is None
+    sink.close()
+
+
 def test_a_job_that_would_write_what_a_running_one_writes_is_refused(tmp_path):
     store = JobStore(tmp_path / "jobs")
     first = store.claim("tune", "tune name=m1", {}, ["models/m1"])

@@ -130,10 +130,13 @@ def test_cancelled_training_saves_nothing(tmp_path, tiny_bert):
     assert not [p for p in (tmp_path / "models").iterdir()] if (tmp_path / "models").exists() else True
 
 
-def test_a_long_training_says_its_wait_and_the_faster_ways_as_it_starts(tmp_path, tiny_bert, monkeypatch):
+@pytest.mark.parametrize("job", [None, "20261202-a1b2"])
+def test_a_long_training_says_its_wait_and_the_faster_ways_as_it_starts(tmp_path, tiny_bert, monkeypatch, job):
     """The split path (from [evaluation] cv_below labels on) fine-tunes every epoch with no estimate
     before it: 8k labels on two CPU cores is hours. Once the first steps give the pace, a training
-    longer than LONG_TRAINING_S says how long, and the faster ways."""
+    longer than LONG_TRAINING_S says how long, and the faster ways; run as a background job (its
+    events going to the job's journal) it outlives the terminal already, and is stopped by
+    `jobs cancel`, not Ctrl-C."""
     from reviewtui.modeling import progress
 
     monkeypatch.setattr(progress, "LONG_TRAINING_S", 0.0)
@@ -146,6 +149,7 @@ def test_a_long_training_says_its_wait_and_the_faster_ways_as_it_starts(tmp_path
             said.append(event.text)
             cancel.set()
 
+    sink.job_id = job  # as a job's journal has (reviewtui.jobs.JournalSink)
     with pytest.raises(Cancelled):
         train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                     model=model_settings(tiny_bert, 16), training=training_settings(**{**FAST_OVER, "epochs": 50}),
@@ -153,7 +157,12 @@ def test_a_long_training_says_its_wait_and_the_faster_ways_as_it_starts(tmp_path
     assert len(said) == 1
     assert re.match(rf"fine-tuning {tiny_bert.name} on 51 rows: about \d+ min more for 50 epochs at this pace "
                     r"\(early stopping may end it sooner\)\. Faster: `reviewtui train --quick`", said[0])
-    assert "`--epochs N` trains fewer" in said[0] and "`--detach`" in said[0]
+    assert "`--epochs N` trains fewer" in said[0]
+    if job is None:
+        assert said[0].endswith("`--detach` keeps it running after the terminal closes; Ctrl-C stops it, saving nothing")
+    else:
+        assert said[0].endswith(f"trains fewer; `reviewtui jobs cancel {job}` stops it, saving nothing")
+        assert "--detach" not in said[0] and "Ctrl-C" not in said[0]
 
 
 def test_nan_loss_raises_training_diverged(tmp_path, tiny_bert):

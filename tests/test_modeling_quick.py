@@ -144,6 +144,12 @@ def test_train_quick_saves_a_model_that_saved_classifier_predicts_with(tmp_path)
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$", card.created_at)
     assert card.metrics["accuracy"] >= 0.75  # the categories are told apart by their words
     assert sum(map(sum, card.confusion_matrix)) == card.splits["test"]
+    # the fit takes a moment; embedding the reviews before it is most of the wait, and is said too
+    from reviewtui.presentation import card_sentence
+
+    assert card.extra["embedding"]["texts"] == 60 and card.extra["embedding"]["seconds"] > 0
+    assert re.search(r"trained on dataset-3 in \d+\.\ds \(\d+\.\ds embedding 60 reviews, \d+\.\ds fitting\): test "
+                     "accuracy", card_sentence(card)), card_sentence(card)
     clf = SavedClassifier.load(tmp_path / "models" / "q1", cache_dir=tmp_path / "cache")
     proba = clf.predict_proba(["the paywall and premium price", "font and layout crash"])
     assert proba.shape == (2, 4) and np.allclose(proba.sum(1), 1.0, atol=1e-5)

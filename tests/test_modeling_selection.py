@@ -200,6 +200,19 @@ def test_a_long_cross_validation_names_the_faster_ways_before_it_starts(tmp_path
     assert said[1].startswith(f"cross-validating head:{tiny_bert} (estimated 1500 s, 25 min with its final training: "
                               "`reviewtui train --quick` takes seconds, `--split` trains once")
     assert "train --quick" not in said[0]  # the quick one starts without the hint
+    assert said[1].endswith("`--detach` keeps it running after the terminal closes)")
+    # run as a background job it outlives the terminal already: `jobs cancel` stops it instead
+    events.clear()
+
+    def journal(event):
+        events.append(event)
+
+    journal.job_id = "20261202-a1b2"
+    ctx = sel.Context(tmp_path / "cache", max_length=16, on_event=journal)
+    sel.select_model(data, [slow, fast], evaluation=EvaluationSettings(folds=3), ctx=ctx)
+    said = [e.text for e in events if isinstance(e, Notice) and e.text.startswith("cross-validating")]
+    assert said[1].endswith("`--split` trains once on a held-out split, `reviewtui jobs cancel 20261202-a1b2` stops it)")
+    assert "--detach" not in said[1]
 
 
 def test_budget_skips_what_does_not_fit_and_auto_saves_the_winner(tmp_path, tiny_bert, frame, monkeypatch):

@@ -103,6 +103,77 @@ def test_bad_init_creates_nothing(tmp_path, capsys, argv, expected):
     assert not (tmp_path / "ws").exists()
 
 
+def test_init_takes_the_categories_from_a_labeled_file(tmp_path, capsys):
+    """A team with a labeled data set names its taxonomy from it: one category per label, spelled
+    as an import matches labels (case and spacing), the most frequent first; no default category
+    is left with no labels, and the import that follows needs no --add-categories."""
+    data = write_csv(tmp_path / "labeled.csv", ["review_id", "review_text", "Label"],
+                     [["1", "charged twice", "negative"], ["2", "love it", "Positive"], ["3", "meh", "neutral"],
+                      ["4", "great", "positive "], ["5", "bad", "Negative"], ["6", "fine", "positive"],
+                      ["7", "", "  "]])
+    root = tmp_path / "ws"
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(data), "--label-col", "label")
+    assert code == 0, err
+    assert "Categories: positive, negative, neutral." in out
+    assert f"Next: reviewtui -w {root} import {data} --label-col label" in out
+    assert categories_of(root) == [("POSITIVE", "positive", True), ("NEGATIVE", "negative", True),
+                                   ("NEUTRAL", "neutral", True)]
+    code, out, err = run(capsys, "-w", str(root), "import", str(data), "--label-col", "label")
+    assert code == 0 and "has no labels" not in out, err
+    code, out, err = run(capsys, "-w", str(root), "categories", "remove", "--unused")
+    assert code == 0 and "Every category carries a label; nothing removed." in out
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--categories-from", "{tmp}/no.csv", "--label-col", "label"], "no.csv: no such file"),
+    (["--categories-from", "{tmp}/labeled.csv", "--label-col", "tag"],
+     "labeled.csv: no label column 'tag'; the columns are: id, text, label, note; name the column that holds the "
+     "labels with --label-col"),
+    (["--categories-from", "{tmp}/labeled.csv", "--label-col", "note"],
+     "labeled.csv, column note has no labels (every row is blank there)"),
+    (["--categories-from", "{tmp}/labeled.csv"], "give both, as in --categories-from labeled.csv --label-col label"),
+    (["--label-col", "label"], "give both"),
+])
+def test_bad_categories_from_creates_nothing(tmp_path, capsys, argv, expected):
+    write_csv(tmp_path / "labeled.csv", ["id", "text", "label", "note"], [["1", "crash", "Bug", ""], ["2", "ok", "", " "]])
+    code, out, err = run(capsys, "init", str(tmp_path / "ws"), *(a.replace("{tmp}", str(tmp_path)) for a in argv))
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert not (tmp_path / "ws").exists()
+
+
+def test_categories_remove_takes_several_names_and_unused(labeled, capsys):
+    """A plain init's default taxonomy beside a data set's own labels: remove several at once, or
+    every one with no label (--unused); one in use, or all of them, is refused with nothing removed."""
+    assert run(capsys, "-w", str(labeled), "categories", "add", "Pricing")[0] == 0
+    assert run(capsys, "-w", str(labeled), "categories", "add", "Spam")[0] == 0
+    before = digest(labeled)
+    for argv, expected in [(["Pricing", "Bug"], "2 reviews are labeled BUG; nothing removed: move them first "
+                                                "with `reviewtui categories merge BUG --into OTHER_CATEGORY`"),
+                           (["Nope"], "no category 'Nope'"),
+                           ([], "name the categories to remove, or give --unused"),
+                           (["Spam", "--unused"], "not both")]:
+        code, out, err = run(capsys, "-w", str(labeled), "categories", "remove", *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+        assert digest(labeled) == before
+    code, out, err = run(capsys, "-w", str(labeled), "categories", "remove", "pricing", "SPAM")
+    assert code == 0 and "Removed PRICING, SPAM." in out, err
+    unused = [k for k, _, _ in categories_of(labeled) if k not in ("BUG", "WISH", "PRAISE")]
+    code, out, err = run(capsys, "-w", str(labeled), "categories", "remove", "--unused")
+    assert code == 0 and f"Removed {', '.join(unused)}." in out, err
+    assert [k for k, _, _ in categories_of(labeled)] == ["BUG", "WISH", "PRAISE"]
+
+
+def test_categories_remove_unused_keeps_a_taxonomy_with_no_labels(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "Bug, Other")[0] == 0
+    before = digest(root)
+    code, out, err = run(capsys, "-w", str(root), "categories", "remove", "--unused")
+    assert code == 2 and "no review carries a label yet, so it would remove every category" in err
+    code, out, err = run(capsys, "-w", str(root), "categories", "remove", "Bug", "Other")
+    assert code == 2 and "BUG, OTHER are all the categories; a taxonomy needs at least one; nothing removed" in err
+    assert digest(root) == before
+
+
 def test_init_refuses_both_categories_and_taxonomy(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["init", str(tmp_path / "ws"), "--categories", "A, B", "--taxonomy", "x.toml"])
@@ -259,13 +330,18 @@ def test_unknown_labels_are_listed_and_refused_then_added(tmp_path, capsys):
     assert "Added categories from the labels: FEATURE_REQUEST, REQUIREMENT" in out
     # the workspace's category no label of the file gave is named, with how to remove it
     assert ("OTHER has no labels: the summary and report list it with no reviews; `reviewtui categories remove "
-            "OTHER` removes one") in out
+            "--unused` removes it") in out
     assert [k for k, _, _ in categories_of(root)] == ["BUG_REPORT", "OTHER", "FEATURE_REQUEST", "REQUIREMENT"]
     from reviewtui.workspace import Workspace
 
     ws = Workspace.open(root)
     assert ws.store.counts_by_label() == {"FEATURE_REQUEST": 2, "BUG_REPORT": 2, "REQUIREMENT": 1}
     ws.close()
+    code, out, err = run(capsys, "-w", str(root), "categories", "remove", "--unused")
+    assert code == 0 and "Removed OTHER." in out, err
+    assert [k for k, _, _ in categories_of(root)] == ["BUG_REPORT", "FEATURE_REQUEST", "REQUIREMENT"]
+    code, out, err = run(capsys, "-w", str(root), "categories", "remove", "--unused")
+    assert code == 0 and "Every category carries a label; nothing removed." in out, err
 
 
 def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):

@@ -86,6 +86,10 @@ def add_workspace_commands(commands: Commands) -> None:
                                "`categories set NAME --no-train` keeps one out)")
     taxonomy.add_argument("--taxonomy", metavar="FILE",
                           help="a taxonomy file, e.g. data/taxonomies/app-review.toml")
+    taxonomy.add_argument("--categories-from", metavar="FILE",
+                          help="a labeled review file (or folder): its --label-col labels are the categories, "
+                               "the most frequent first")
+    s.add_argument("--label-col", metavar="COLUMN", help="with --categories-from, the column of labels")
 
     s = commands.add("import", "import review exports: CSV, TSV, JSON, JSON Lines, Parquet, Excel; or folders",
                      "workspace:cmd_import")
@@ -373,8 +377,9 @@ def add_data_commands(commands: Commands) -> None:
     a = actions.add("merge", "fold categories into another; their reviews get new label events")
     a.add_argument("sources", nargs="+", metavar="SRC")
     a.add_argument("--into", required=True, metavar="DST")
-    a = actions.add("remove", "remove a category no review carries")
-    a.add_argument("name")
+    a = actions.add("remove", "remove categories no review carries")
+    a.add_argument("names", nargs="*", metavar="NAME", help="the categories' keys or names")
+    a.add_argument("--unused", action="store_true", help="remove every category no review carries")
 
 
 # --- the labeling loop: filters, bulk labels, discover ----------------------------------------------

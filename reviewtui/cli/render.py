@@ -75,17 +75,17 @@ def status(st: Any) -> None:
     backend = st.backend.get("kind", "local")
     if st.backend.get("project_id"):
         backend += f" (project {st.backend['project_id']})"
-    con.print(Text.assemble((st.name, "bold"), f"  {st.root}  backend: {backend}  assets: {st.assets}"))
+    con.print(Text.assemble((st.name, "bold"), f"  {st.root}  backend: {backend}  assets: {st.assets:,}"))
     t = Table(title="By status")
     t.add_column("status"), t.add_column("assets", justify="right"), t.add_column("")
     for k, v in st.by_status.items():
-        t.add_row(k, str(v), say.bar(v, st.assets, 20))
+        t.add_row(k, f"{v:,}", say.bar(v, st.assets, 20))
     con.print(t)
     t = Table(title="By label")
     t.add_column("label"), t.add_column("assets", justify="right"), t.add_column("")
     total_labels = sum(st.by_label.values())
     for k, v in st.by_label.items():
-        t.add_row(k, str(v), say.bar(v, total_labels, 20))
+        t.add_row(k, f"{v:,}", say.bar(v, total_labels, 20))
     con.print(t)
     print_lines([f"Sentiment labels: {say.sentiment_counts_text(st.by_sentiment)}"], con)
     render_data.by_app(say.app_count_rows(getattr(st, "by_app", {})), st.assets, con)
@@ -94,7 +94,7 @@ def status(st: Any) -> None:
         for c in ("version", "rows", "parent", "created", "source"):
             t.add_column(c)
         for v in st.versions:
-            t.add_row(v["name"], str(v["rows"]), v["parent"] or "-", str(v["created"] or "-"), str(v["source"] or ""))
+            t.add_row(v["name"], f"{v['rows']:,}", v["parent"] or "-", str(v["created"] or "-"), str(v["source"] or ""))
         con.print(t)
     if st.models:
         t = Table(title="Models")
@@ -113,7 +113,7 @@ def versions_table(versions: Sequence[Any]) -> None:
     for c in ("version", "rows", "parent", "created", "labels"):
         t.add_column(c)
     for v in versions:
-        t.add_row(v.name, str(v.rows), v.parent or "-", str(v.manifest.get("created", "-")),
+        t.add_row(v.name, f"{v.rows:,}", v.parent or "-", str(v.manifest.get("created", "-")),
                   say.names_with_counts(v.manifest.get("counts_by_label", {})))
     console().print(t)
 

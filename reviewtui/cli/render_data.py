@@ -92,7 +92,7 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
         if empty:
             lines.append(f"{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no labels: the summary and "
                          f"report list {'it' if len(empty) == 1 else 'them'} with no reviews; `reviewtui categories "
-                         f"remove {empty[0]}` removes one")
+                         f"remove --unused` removes {'it' if len(empty) == 1 else 'them'}")
     for line in lines:
         con.print(line, markup=False)
 

@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Notice, Progress, emit
+from reviewtui.events import EventSink, Notice, Progress, background_job, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
 from reviewtui.modeling.data import split_dataset
@@ -404,12 +404,15 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     if (Path(models_dir) / name).exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
 
+    job = background_job(on_event)  # a job outlives the terminal already, and Ctrl-C does not reach it
+    stop = (f"`reviewtui jobs cancel {job}` stops it, saving nothing" if job else
+            "`--detach` keeps it running after the terminal closes; Ctrl-C stops it, saving nothing")
+
     def long_run(seconds_left: float) -> str:
         return (f"fine-tuning {resolved.name} on {len(train_df):,} rows: about {seconds_left / 60:.0f} min more for "
                 f"{training.epochs} epochs at this pace (early stopping may end it sooner). Faster: "
-                "`reviewtui train --quick` (embeddings + logistic regression, minutes on a CPU), `--epochs N` "
-                "trains fewer; `--detach` keeps it running after the terminal closes; Ctrl-C stops it, "
-                "saving nothing")
+                f"`reviewtui train --quick` (embeddings + logistic regression, minutes on a CPU), `--epochs N` "
+                f"trains fewer; {stop}")
 
     fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel,
                           long_run=long_run)

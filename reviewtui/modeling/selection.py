@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import EventSink, Notice, TrialUpdate, emit
+from reviewtui.events import EventSink, Notice, TrialUpdate, background_job, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.data import prepare_frame, present_labels
 from reviewtui.modeling.metrics import mean_log_loss, softmax, validation_metrics
@@ -530,9 +530,11 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
         _update(ctx, score, "RUNNING")
         hint = ""
         if budget_s is None and estimate + reserve > LONG_RUN_S:  # say the faster ways before the wait
+            job = background_job(ctx.on_event)  # a job outlives the terminal already
             hint = (f", {(estimate + reserve) / 60:.0f} min with its final training: `reviewtui train --quick` "
-                    "takes seconds, `--split` trains once on a held-out split, `--detach` keeps it running "
-                    "after the terminal closes")
+                    "takes seconds, `--split` trains once on a held-out split, "
+                    + (f"`reviewtui jobs cancel {job}` stops it" if job else
+                       "`--detach` keeps it running after the terminal closes"))
         emit(ctx.on_event, Notice("info", f"cross-validating {cand.key} (estimated {estimate:.0f} s{hint})"))
         t0 = clock()
 

@@ -37,7 +37,18 @@ def cmd_categories(args: argparse.Namespace) -> int:
     elif action == "merge":
         applied = ws.merge_categories(args.sources, args.into)
     else:
-        applied = ws.remove_category(args.name)
+        if args.unused == bool(args.names):
+            raise ReviewtuiError("categories remove: name the categories to remove, or give --unused (every "
+                                 "category no review carries), not both")
+        unused = ws.unused_categories() if args.unused else []
+        if args.unused and not unused:
+            render.print_lines(["Every category carries a label; nothing removed."])
+            return 0
+        if args.unused and len(unused) == len(ws.taxonomy.keys):
+            raise ReviewtuiError("categories remove --unused: no review carries a label yet, so it would remove "
+                                 "every category and a taxonomy needs at least one; nothing removed: label some "
+                                 "reviews first (or import their labels), or name the categories to remove")
+        applied = ws.remove_category(unused or args.names)
     render.print_lines([say.category_change_sentence(applied),
                         "Categories: " + ", ".join(f"{c.key} ({c.name})" for c in ws.taxonomy)])
     return 0

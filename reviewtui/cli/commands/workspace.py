@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 from pathlib import Path
 
@@ -16,11 +17,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     from reviewtui.workspace import Workspace
 
     ws = Workspace.init(args.dir, backend=args.backend, name=args.name, categories=args.categories,
-                        taxonomy=args.taxonomy)
+                        taxonomy=args.taxonomy, categories_from=args.categories_from, label_col=args.label_col)
     cats = ", ".join(c.name + ("" if c.train else " (not trained)") for c in ws.taxonomy)
+    if args.categories_from:  # the file's path as given, from where it was given
+        then = (f"reviewtui -w {shlex.quote(args.dir)} import {shlex.quote(args.categories_from)} "
+                f"--label-col {shlex.quote(args.label_col)}")
+    else:
+        then = f"cd {args.dir} && reviewtui import EXPORT.csv (or a folder of exports)"
     render.print_lines([f"Created workspace {ws.config.name} in {ws.root} (backend {args.backend}).",
-                        f"Categories: {cats}.",
-                        f"Next: cd {args.dir} && reviewtui import EXPORT.csv (or a folder of exports)"])
+                        f"Categories: {cats}.", f"Next: {then}"])
     return 0
 
 
