@@ -247,10 +247,11 @@ def stop_table(res, rules: dict) -> dict:
 
 
 def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0, tax=None, settings=None,
-             only_default: bool = False, thresholds: tuple[tuple[float, int], ...] = ()) -> dict:
+             only_default: bool = False, thresholds: tuple[tuple[float, int], ...] = (), stop_pool=None) -> dict:
     """Where each stop rule stops against where the mean curve reaches 95 % of its final macro-F1;
     ``only_default``: the default loop and rule alone, with the rules "kappa >= k for n rounds" of
-    ``thresholds`` [(k, n)] beside it."""
+    ``thresholds`` [(k, n)] beside it; ``stop_pool``: embeddings of unlabeled reviews to draw the
+    stop set from (default: the pool)."""
     from reviewtui.loop.replay import replay
     from reviewtui.loop.zeroshot import ZeroShotModel
     from reviewtui.settings import ActiveLearningSettings
@@ -279,7 +280,8 @@ def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0, tax
     for name, kw in loops.items():
         zs = ZeroShotModel.fit(tax, cache.embed, corpus["X"])
         res = replay(corpus["X"], corpus["labels"], tax.training_keys, zero_shot=zs, strategy="margin", batch=10,
-                     rounds=rounds, seeds=seeds, validate=True, stop_sample=s.stop_sample, C=s.C, **kw)
+                     rounds=rounds, seeds=seeds, validate=True, stop_sample=s.stop_sample, C=s.C,
+                     stop_pool=stop_pool, **kw)
         entry = stop_table(res, rules)
         out["loops"][name] = entry
         log(f"  {name}: target {entry['target_labels']}, " + "; ".join(
@@ -288,7 +290,7 @@ def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0, tax
             zs = ZeroShotModel.fit(tax, cache.embed, corpus["X"])
             more = replay(corpus["X"], corpus["labels"], tax.training_keys, zero_shot=zs, strategy="margin",
                           batch=10, rounds=rounds, seeds=robustness, validate=True, stop_sample=s.stop_sample, C=s.C,
-                          **kw)
+                          stop_pool=stop_pool, **kw)
             robust = stop_table(more, {default: rules[default], earlier: rules[earlier]})
             entry["robust"] = {"seeds": robustness, "target_labels": robust["target_labels"],
                                "rules": {r: {k: v[k] for k in ("mean_labels", "ratio", "min_f1_share", "never_stopped")}
