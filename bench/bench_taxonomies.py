@@ -14,15 +14,18 @@ b. the quick model (MiniLM embeddings + logistic regression, [active_learning] C
    folds (bench_encoders.tfidf_baseline), and the quick model at a few other C;
 c. the loop replayed against the labels (bench_labeling.cold_start): labels to reach 95 % of the
    full-pool macro-F1 with the margin strategy against random selection, and with the zero-shot
-   first batch (with and without the prior) against a random first batch;
+   first batch (with and without the prior) against a random first batch; and the prior's weight
+   ([active_learning] prior_labels 0, 10, 20, 40);
 d. where the default stop rule stops against where the mean curve reaches 95 % of its final
-   macro-F1 (bench_labeling.stopping, the default loop);
+   macro-F1 (bench_labeling.stopping, the default loop), with other thresholds read off the same
+   runs; on fintech also with the stop set drawn from 1,000 unlabeled reviews of the same apps;
 e. suspects: 10 % of the labels flipped to another training category; the share of the flipped
    rows in the top k (k = the number flipped: precision = recall) and cleanlab's flags
    (bench_quality.bench_noise, default settings).
 
-Usage: python bench/bench_taxonomies.py [--seeds 5] [--parts zeroshot,cv,cold,stop,suspects]
-[--demo] [--set C=2 ...] [--no-write]. ``--set`` changes an [active_learning] setting for the
+Usage: python bench/bench_taxonomies.py [--seeds 5] [--loop-seeds 20]
+[--parts zeroshot,cv,cold,prior,stop,suspects] [--demo] [--set C=2 ...] [--no-write]
+[--render-only]. About 9 minutes on 2 CPU cores. ``--set`` changes an [active_learning] setting for the
 run (to measure another default); ``--demo`` adds the demo corpus to the loop parts (c, d).
 Results go to bench/results/taxonomies.json; the section between <!-- taxonomies:start --> and
 <!-- taxonomies:end --> of docs/BENCHMARKS.md is rewritten unless --no-write or --set is given.
