@@ -45,11 +45,12 @@ START, END = "<!-- labeling:start -->", "<!-- labeling:end -->"
 RESULTS = ROOT / "bench" / "results" / "labeling.json"
 
 
-def preset():
+def preset(path: Path = PRESET):
+    """The taxonomy of ``path`` (default: the Medium preset dataset-11 is labeled in)."""
     from reviewtui.config import Taxonomy
 
-    with open(PRESET, "rb") as fh:
-        return Taxonomy.from_list(tomllib.load(fh)["categories"], where=str(PRESET))
+    with open(path, "rb") as fh:
+        return Taxonomy.from_list(tomllib.load(fh)["categories"], where=str(path))
 
 
 def names_only(tax):
@@ -86,7 +87,7 @@ def demo_corpus(cache, size: int, tmp: Path):
 
 
 # --- 1. cold start ------------------------------------------------------------------------------
-def zero_shot_accuracy(corpus, cache) -> dict:
+def zero_shot_accuracy(corpus, cache, tax=None) -> dict:
     from collections import Counter
 
     from sklearn.metrics import accuracy_score, f1_score
@@ -94,7 +95,7 @@ def zero_shot_accuracy(corpus, cache) -> dict:
     from reviewtui.config import Taxonomy
     from reviewtui.loop.zeroshot import ZeroShotModel
 
-    tax = preset()
+    tax = tax or preset()
     keys = tax.training_keys
     idx = [i for i, v in enumerate(corpus["labels"]) if v in keys]
     y = [corpus["labels"][i] for i in idx]
@@ -118,13 +119,18 @@ def zero_shot_accuracy(corpus, cache) -> dict:
     return {"n": len(y), "majority_class": majority, "majority_accuracy": count / len(y), "variants": out}
 
 
-def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -> dict:
+def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0, tax=None,
+               configs: dict | None = None, C: float | None = None) -> dict:
+    """Labels to reach 95 % (90 %) of the full-pool macro-F1 for each loop of ``configs`` (name ->
+    replay arguments; "strategy" and "names_only" are read too), against the first one."""
     from reviewtui.loop.replay import replay
     from reviewtui.loop.zeroshot import ZeroShotModel
+    from reviewtui.settings import ActiveLearningSettings
 
-    tax = preset()
+    tax = tax or preset()
     keys = tax.training_keys
-    configs = {"random first batch": dict(first="random"),
+    C = ActiveLearningSettings().C if C is None else C
+    configs = configs or {"random first batch": dict(first="random"),
                "zero-shot first batch": dict(first="zeroshot"),
                "zero-shot first batch + prior (default loop)": dict(first="zeroshot", prior_labels=20.0, calibrate=True),
                "random first batch + prior": dict(first="random", prior_labels=20.0, calibrate=True),
@@ -136,25 +142,31 @@ def cold_start(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -
         t0 = time.perf_counter()
         kw = dict(kw)
         from_names = kw.pop("names_only", False)
+        strategy = kw.pop("strategy", "margin")
         zs = ZeroShotModel.fit(names if from_names else tax, cache.embed, corpus["X"], names_only=from_names)
-        res = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy="margin", batch=10, rounds=rounds,
-                     seeds=seeds, validate=False, **kw)
+        res = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy=strategy, batch=10, rounds=rounds,
+                     seeds=seeds, validate=False, C=C, **kw)
         curve = res.curve()
         out["full_pool_macro_f1"] = res.full_pool["macro_f1"]
         out["pool"], out["test"] = res.pool_size, res.test_size
+        from reviewtui.loop.replay import crossing
+
+        target = 0.95 * res.full_pool["macro_f1"]
         entry = {"labels_to_95": res.labels_to_reach(0.95), "labels_to_95_rounds": res.labels_to_reach(0.95, interpolate=False),
+                 "labels_to_95_per_seed": [crossing(res.curve(seed), target) for seed in res.seeds],
                  "labels_to_90": res.labels_to_reach(0.90),
                  "f1_at": {str(n): f for n, f in curve if n in (10, 20, 30, 50, 100)},
+                 "mean_f1_to_100": statistics.mean(f for n, f in curve if n <= 100),
                  "final_macro_f1": curve[-1][1], "seconds": time.perf_counter() - t0}
         if robustness:
             zs = ZeroShotModel.fit(names if from_names else tax, cache.embed, corpus["X"], names_only=from_names)
-            more = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy="margin", batch=10,
-                          rounds=rounds, seeds=robustness, validate=False, **kw)
+            more = replay(corpus["X"], corpus["labels"], keys, zero_shot=zs, strategy=strategy, batch=10,
+                          rounds=rounds, seeds=robustness, validate=False, C=C, **kw)
             entry["robust"] = {"seeds": robustness, "labels_to_95": more.labels_to_reach(0.95),
                                "labels_to_90": more.labels_to_reach(0.90)}
         out["configs"][name] = entry
         log(f"  {name}: {json.dumps({k: v for k, v in entry.items() if k != 'f1_at'})}")
-    base = out["configs"]["random first batch"]
+    base = next(iter(out["configs"].values()))
     for entry in out["configs"].values():
         for key in ("labels_to_95", "labels_to_90"):
             entry[key.replace("labels", "ratio")] = (entry[key] / base[key] if entry[key] and base[key] else None)
@@ -234,13 +246,18 @@ def stop_table(res, rules: dict) -> dict:
     return entry
 
 
-def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -> dict:
+def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0, tax=None, settings=None,
+             only_default: bool = False, thresholds: tuple[tuple[float, int], ...] = (), stop_pool=None) -> dict:
+    """Where each stop rule stops against where the mean curve reaches 95 % of its final macro-F1;
+    ``only_default``: the default loop and rule alone, with the rules "kappa >= k for n rounds" of
+    ``thresholds`` [(k, n)] beside it; ``stop_pool``: embeddings of unlabeled reviews to draw the
+    stop set from (default: the pool)."""
     from reviewtui.loop.replay import replay
     from reviewtui.loop.zeroshot import ZeroShotModel
     from reviewtui.settings import ActiveLearningSettings
 
-    s = ActiveLearningSettings()
-    tax = preset()
+    s = settings or ActiveLearningSettings()
+    tax = tax or preset()
     out: dict = {"rounds": rounds, "seeds": seeds, "kappa": s.stop_kappa, "stop_rounds": s.stop_rounds, "loops": {}}
     loops = {"default loop (zero-shot first batch + prior)": dict(first="zeroshot", prior_labels=s.prior_labels,
                                                                   calibrate=True),
@@ -254,10 +271,17 @@ def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -> 
              f"rises": lambda pts: stop_rule_with_trend(pts, s.stop_kappa, s.stop_rounds),
              f"kappa of the model shown (blended with the prior) >= {s.stop_kappa:g} for {s.stop_rounds} rounds":
              lambda pts: stop_rule(pts, s.stop_kappa, s.stop_rounds, "kappa_shown")}
+    if only_default:
+        loops = dict(list(loops.items())[:1])
+        rules = {default: rules[default]}
+    for k, n in thresholds:
+        if (k, n) != (s.stop_kappa, s.stop_rounds):
+            rules[f"kappa >= {k:g} for {n} rounds"] = lambda pts, k=k, n=n: stop_rule(pts, k, n)
     for name, kw in loops.items():
         zs = ZeroShotModel.fit(tax, cache.embed, corpus["X"])
         res = replay(corpus["X"], corpus["labels"], tax.training_keys, zero_shot=zs, strategy="margin", batch=10,
-                     rounds=rounds, seeds=seeds, validate=True, stop_sample=s.stop_sample, **kw)
+                     rounds=rounds, seeds=seeds, validate=True, stop_sample=s.stop_sample, C=s.C,
+                     stop_pool=stop_pool, **kw)
         entry = stop_table(res, rules)
         out["loops"][name] = entry
         log(f"  {name}: target {entry['target_labels']}, " + "; ".join(
@@ -265,7 +289,8 @@ def stopping(corpus, cache, *, rounds: int, seeds: int, robustness: int = 0) -> 
         if robustness and name.startswith("default loop"):  # the default rule over more seeds
             zs = ZeroShotModel.fit(tax, cache.embed, corpus["X"])
             more = replay(corpus["X"], corpus["labels"], tax.training_keys, zero_shot=zs, strategy="margin",
-                          batch=10, rounds=rounds, seeds=robustness, validate=True, stop_sample=s.stop_sample, **kw)
+                          batch=10, rounds=rounds, seeds=robustness, validate=True, stop_sample=s.stop_sample, C=s.C,
+                          stop_pool=stop_pool, **kw)
             robust = stop_table(more, {default: rules[default], earlier: rules[earlier]})
             entry["robust"] = {"seeds": robustness, "target_labels": robust["target_labels"],
                                "rules": {r: {k: v[k] for k in ("mean_labels", "ratio", "min_f1_share", "never_stopped")}

@@ -63,15 +63,20 @@ def recall_at(order: list[int], flipped: set[int]) -> float:
     return len(set(order[:len(flipped)]) & flipped) / len(flipped)
 
 
-def bench_noise(cache, seeds: int, only_default: bool = False) -> dict:
+def bench_noise(cache, seeds: int, only_default: bool = False, data: tuple[list[str], list[str]] | None = None,
+                quick_C: float | None = None) -> dict:
+    """``data``: (texts, labels) of training categories only; dataset-11's when None."""
     import numpy as np
 
     from reviewtui.quality.suspects import out_of_fold_proba, rank_suspects
     from reviewtui.settings import ActiveLearningSettings, QualitySettings
 
-    rows = version_rows(11)
-    texts = [r["content"] for r in rows]
-    clean = [r["label"] for r in rows]
+    if data is None:
+        rows = version_rows(11)
+        texts, clean = [r["content"] for r in rows], [r["label"] for r in rows]
+    else:
+        texts, clean = list(data[0]), list(data[1])
+    rows = texts
     classes = sorted(set(clean))
     ids = [str(i) for i in range(len(rows))]
     X = cache.embed(texts)
@@ -87,7 +92,7 @@ def bench_noise(cache, seeds: int, only_default: bool = False) -> dict:
     }
     if only_default:
         variants = {"default": default}
-    quick_C = ActiveLearningSettings().C
+    quick_C = ActiveLearningSettings().C if quick_C is None else quick_C
     out: dict = {"rows": len(rows), "flipped": int(round(0.1 * len(rows))), "seeds": seeds,
                  "recall": {k: [] for k in variants}, "baseline": [], "ceiling": [], "flagged_recall": []}
     for seed in range(seeds):

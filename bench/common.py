@@ -1,6 +1,7 @@
 """What the benchmarks share: where the repository and ../shared/data are, models loaded offline,
-a timestamped log line, one marked section of docs/BENCHMARKS.md replaced, and a sample of the
-play-store-fintech reviews.
+a timestamped log line, one marked section of docs/BENCHMARKS.md replaced, a sample of the
+play-store-fintech reviews, and the play-store-fintech reviews labeled in a fintech taxonomy
+(bench/fixtures: ids and categories only, the texts joined at run time).
 
 A benchmark starts with::
 
@@ -63,3 +64,30 @@ def fintech_reviews(n: int, seed: int = 0):
             uniq.append(i)
     pick = sorted(np.random.default_rng(seed).choice(uniq, size=min(n, len(uniq)), replace=False))
     return [ids[i] for i in pick], [texts[i] for i in pick], [meta[i] for i in pick], len(uniq)
+
+
+FINTECH_LABELS = ROOT / "bench" / "fixtures" / "categories-play-store-231.csv"
+FINTECH_TAXONOMY = ROOT / "bench" / "fixtures" / "fintech-taxonomy.toml"
+
+
+def fintech_labeled(path: Path = FINTECH_LABELS):
+    """The reviews of ``path`` (columns reviewId,category: ids and categories only) with their
+    texts read from play-store-fintech: ids, texts, categories, in the file's order. Raises
+    SystemExit when a labeled review is not in the corpus."""
+    import csv
+
+    from reviewtui.ingest import read_reviews
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        labels = {r["reviewId"]: r["category"] for r in csv.DictReader(fh)}
+    texts: dict[str, str] = {}
+    for f in sorted((DATA / "play-store-fintech").glob("*/*.csv")):
+        b = read_reviews(f)
+        for e, t in zip(b.external_ids, b.texts):
+            if e in labels:
+                texts.setdefault(e, t)
+    missing = [i for i in labels if i not in texts]
+    if missing:
+        raise SystemExit(f"{len(missing)} labeled reviews are not in {DATA / 'play-store-fintech'} (e.g. {missing[0]})")
+    ids = list(labels)
+    return ids, [texts[i] for i in ids], [labels[i] for i in ids]

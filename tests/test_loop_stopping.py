@@ -77,6 +77,24 @@ def test_replay_on_separable_data_stops_after_it_plateaus():
     assert first[0].kappa_shown is None and all(p.kappa_shown == p.kappa for p in first[1:])
 
 
+def test_replay_draws_the_stop_set_from_a_stop_pool():
+    """Unlabeled reviews given as the stop pool are what the stop signal reads: here the
+    categories' centres, where every model is sure, against the labeled pool's boundaries."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(3, 16)) * 4
+    y = np.repeat(KEYS, 60)
+    X = np.vstack([centres[i] + rng.normal(size=(60, 16)) * 2 for i in range(3)]).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    sure = np.repeat(centres / np.linalg.norm(centres, axis=1, keepdims=True), 20, axis=0).astype(np.float32)
+    base = replay(X, list(y), KEYS, batch=6, rounds=4, seeds=1, validate=False)
+    res = replay(X, list(y), KEYS, batch=6, rounds=4, seeds=1, validate=False, stop_pool=sure)
+    assert [p.macro_f1 for p in res.points] == [p.macro_f1 for p in base.points]  # the loop itself is the same
+    assert all(p.mean_uncertainty < q.mean_uncertainty for p, q in zip(res.points[1:], base.points[1:]))
+    assert all(p.kappa == 1.0 for p in res.points[1:])
+    with pytest.raises(ReviewtuiError):
+        replay(X, list(y), KEYS, rounds=1, seeds=1, stop_pool=sure[:, :8])
+
+
 def test_kappa_edge_cases():
     assert cohen_kappa([], []) == 1.0
     assert cohen_kappa(["A"] * 5, ["A"] * 5) == 1.0

@@ -100,14 +100,16 @@ def replay(embeddings: np.ndarray, labels: Sequence[str], training_keys: Sequenc
            kappa: float = DEFAULTS.stop_kappa, stable_rounds: int = DEFAULTS.stop_rounds,
            stop_sample: int = DEFAULTS.stop_sample, test_fraction: float = 0.2,
            C: float = DEFAULTS.C, validate: bool = True, calibrate: bool = False,
-           on_event: EventSink | None = None, cancel: threading.Event | None = None) -> ReplayResult:
+           stop_pool: np.ndarray | None = None, on_event: EventSink | None = None, cancel: threading.Event | None = None) -> ReplayResult:
     """Replay ``rounds`` labeling rounds of ``batch`` labels after a first batch of ``batch``
     (``first``: "random", or "zeroshot" with ``zero_shot``), selecting with ``strategy``
     (``weakest`` steers to :func:`weakest_category` of the cross-validated scores). With
     ``prior_labels`` > 0 the zero-shot prior is blended into the quick model
     (:func:`~reviewtui.loop.zeroshot.blend`) for selection and scoring; with ``calibrate`` its
     temperature is refitted to the labels every round. Rows whose label is not a
-    training key cost a label but are not trained on. Raises ReviewtuiError on bad arguments."""
+    training key cost a label but are not trained on. The stop set is ``stop_sample`` rows of the
+    pool, or of ``stop_pool`` (embeddings of unlabeled reviews, as the labeling screen's stop set)
+    when given. Raises ReviewtuiError on bad arguments."""
     from reviewtui.active import check_strategy, fit_quick, held_out_split, proba_for, select_batch
 
     X = np.asarray(embeddings, dtype=np.float32)
@@ -120,8 +122,12 @@ def replay(embeddings: np.ndarray, labels: Sequence[str], training_keys: Sequenc
         raise ReviewtuiError("a zero-shot first batch or prior needs a zero-shot model")
     if len(X) != len(labels) or batch < 1 or rounds < 0:
         raise ReviewtuiError("replay needs one label per embedding, batch >= 1 and rounds >= 0")
+    X_stop = X if stop_pool is None else np.asarray(stop_pool, dtype=np.float32)
+    if X_stop.ndim != 2 or X_stop.shape[1] != X.shape[1] or not len(X_stop):
+        raise ReviewtuiError(f"the stop pool must be embeddings of width {X.shape[1]}, got shape {X_stop.shape}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     pool, test = held_out_split(labels, keys, test_fraction)
+    stop_candidates = pool if stop_pool is None else np.arange(len(X_stop))
     y = np.asarray(labels, dtype=object)
     is_train = np.isin(y, keys)
     test_classes = [k for k in keys if k in set(y[test])]
@@ -142,7 +148,7 @@ def replay(embeddings: np.ndarray, labels: Sequence[str], training_keys: Sequenc
     points: list[ReplayPoint] = []
     for seed in seed_list:
         rng = np.random.default_rng(seed)
-        stop_set = np.sort(rng.choice(pool, size=min(stop_sample, len(pool)), replace=False))
+        stop_set = np.sort(rng.choice(stop_candidates, size=min(stop_sample, len(stop_candidates)), replace=False))
         signal = StopSignal(kappa=kappa, rounds=stable_rounds)
         shown_before: list[str] | None = None
         if first == "random":
@@ -182,12 +188,14 @@ def replay(embeddings: np.ndarray, labels: Sequence[str], training_keys: Sequenc
             acc, f1, per = scores(pred)
             # the stop signal follows the quick model alone: the prior is the same every round and
             # would make early models look stable while the labels still move them
-            p_stop = proba_for(model, X[stop_set], keys) if model is not None else None
+            p_stop = proba_for(model, X_stop[stop_set], keys) if model is not None else None
             if p_stop is None:
                 only = y[fit_idx][0] if n_train else keys[0]
                 p_stop = np.tile(np.eye(len(keys), dtype=np.float32)[keys.index(only)], (len(stop_set), 1))
-            p_shown = probabilities(model, X[stop_set], keys, prior_all[stop_set] if prior_all is not None else None,
-                                    n_train, prior_labels)
+            prior_stop = None
+            if prior_all is not None:
+                prior_stop = prior_all[stop_set] if stop_pool is None else zero_shot.proba_for(X_stop[stop_set], keys)
+            p_shown = probabilities(model, X_stop[stop_set], keys, prior_stop, n_train, prior_labels)
             shown = [keys[j] for j in (p_shown if p_shown is not None else p_stop).argmax(axis=1)]
             kappa_shown = cohen_kappa(shown_before, shown) if shown_before is not None else None
             shown_before = shown
