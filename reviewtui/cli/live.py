@@ -21,15 +21,24 @@ from reviewtui.events import EpochProgress, Notice, TrialUpdate
 from reviewtui.events import Progress as ProgressEvent
 
 
+#: Where stderr is not a terminal, a task prints no progress line in its first seconds: a command
+#: that is done by then leaves its log as it was, a long one says how far it got.
+QUIET_S = 10.0
+
+
 class ProgressSink:
     """Feeds Progress/Notice events to a rich progress bar (transient) on stderr, and EpochProgress
-    to one bar per training epoch (steps of the epoch, samples/s, time left in it)."""
+    to one bar per training epoch (steps of the epoch, samples/s, time left in it). Where stderr is
+    not a terminal (``predict > log 2>&1``, nohup, a pipe), where a bar shows nothing, the progress
+    of a task that runs past ``QUIET_S`` seconds goes there as plain lines (:class:`ProgressLines`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         console = err_console()
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=console,
                                  transient=True, disable=not console.is_terminal)
+        self.lines = None if console.is_terminal else ProgressLines(
+            lambda line: console.print(Text(line)), after_s=QUIET_S, clock=clock)
         self.tasks: dict[str, Any] = {}
         self.epoch_of: dict[str, str] = {}  # each epoch bar's current description
 
@@ -41,7 +50,9 @@ class ProgressSink:
         self.progress.stop()
 
     def __call__(self, event: Any) -> None:
-        if isinstance(event, ProgressEvent):
+        if self.lines is not None and isinstance(event, (ProgressEvent, EpochProgress)):
+            self.lines(event)
+        elif isinstance(event, ProgressEvent):
             task = self.tasks.get(event.task)
             if task is None:
                 task = self.tasks[event.task] = self.progress.add_task(event.task, total=event.total, info="")
@@ -74,11 +85,14 @@ class ProgressLines:
     of its stages (the first word of the detail: "embed", "chunk") first shows, when it passes
     another ``step`` percent, when ``every_s`` seconds went by since its last line, and when it is
     complete; an epoch gets a line when it starts and then at most every ``every_s`` seconds; every
-    Notice gets its line. ``print_line`` prints one line; ``clock`` gives seconds."""
+    Notice gets its line. A task or a fit says nothing in its first ``after_s`` seconds (it is shown
+    from its first event after them). ``print_line`` prints one line; ``clock`` gives seconds."""
 
     def __init__(self, print_line: Callable[[str], None], *, every_s: float = 30.0, step: int = 10,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 after_s: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.print_line, self.every_s, self.step, self.clock = print_line, every_s, step, clock
+        self.after_s = after_s
+        self.first_at: dict[str, float] = {}
         self.stages: set[tuple[str, str]] = set()
         self.last_at: dict[str, float] = {}
         self.last_step: dict[str, int] = {}
@@ -95,6 +109,10 @@ class ProgressLines:
     def _due(self, key: str, now: float) -> bool:
         return now - self.last_at.get(key, float("-inf")) >= self.every_s
 
+    def _quiet(self, key: str, now: float) -> bool:
+        """Whether ``key`` is still in its first ``after_s`` seconds, when it prints nothing."""
+        return now - self.first_at.setdefault(key, now) < self.after_s
+
     def progress(self, event: ProgressEvent) -> None:
         now = self.clock()
         stage = (event.task, event.detail.split(" ", 1)[0] if event.detail else "")
@@ -107,7 +125,7 @@ class ProgressLines:
         self.stages.add(stage)
         if complete:
             self.complete.add(event.task)
-        if not show:
+        if not show or self._quiet(event.task, now):
             return
         self.last_at[event.task] = now
         self.last_step[event.task] = max(step, self.last_step.get(event.task, -1))
@@ -121,7 +139,8 @@ class ProgressLines:
         now = self.clock()
         key = f"epoch:{event.task}"
         stage = (key, str(event.epoch))
-        if stage in self.stages and not self._due(key, now) and event.step < event.steps:
+        if self._quiet(key, now) or (stage in self.stages and not self._due(key, now) and event.step < event.steps):
+            self.stages.add(stage)
             return
         self.stages.add(stage)
         self.last_at[key] = now

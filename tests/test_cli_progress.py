@@ -1,0 +1,49 @@
+"""Progress of the CLI's long commands where stderr is not a terminal (a log, nohup, a pipe)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from reviewtui.events import EpochProgress, Notice, Progress
+
+
+def sink_on(monkeypatch, *, terminal: bool, now: list[float]):
+    from reviewtui.cli import live
+
+    buf = io.StringIO()
+    monkeypatch.setattr(live, "err_console", lambda: Console(file=buf, force_terminal=terminal, width=120))
+    return live.ProgressSink(clock=lambda: now[0]), buf
+
+
+def test_a_log_gets_the_progress_of_a_long_task_as_lines_and_nothing_of_a_short_one(monkeypatch):
+    now = [0.0]
+    sink, buf = sink_on(monkeypatch, terminal=False, now=now)
+    with sink:
+        sink(Progress("import", 0, 10, "read"))
+        now[0] = 2.0
+        sink(Progress("import", 10, 10, "read"))  # done within the quiet seconds: no line
+        sink(Notice("info", "imported 10 reviews"))  # a notice always has its line
+        sink(Progress("predict", 0, 40_000, "embed"))  # starts at 2 s
+        now[0] = 5.0
+        sink(Progress("predict", 2_048, 40_000, "embed"))  # still quiet
+        now[0] = 13.0
+        sink(Progress("predict", 6_144, 40_000, "embed"))  # past the quiet seconds: said
+        sink(Progress("predict", 7_000, 40_000, "embed"))  # same 10 %: not again
+        now[0] = 30.0
+        sink(Progress("predict", 40_000, 40_000, "embed"))  # the end
+        sink(EpochProgress("train", 1, 3, 1, 50, 2.5, 60.0))
+        now[0] = 45.0
+        sink(EpochProgress("train", 1, 3, 20, 50, 2.5, 40.0))  # the fit's quiet seconds are over
+    assert buf.getvalue().splitlines() == [
+        "imported 10 reviews", "predict embed: 6,144/40,000 (15%)", "predict embed: 40,000/40,000 (100%)",
+        "train epoch 1/3: step 20/50, 2.5 samples/s"]
+
+
+def test_a_terminal_gets_bars_not_lines(monkeypatch):
+    sink, buf = sink_on(monkeypatch, terminal=True, now=[100.0])
+    assert sink.lines is None
+    with sink:
+        sink(Progress("predict", 6_144, 40_000, "embed"))
+    assert "predict embed: 6,144/40,000" not in buf.getvalue()
