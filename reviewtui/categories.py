@@ -322,9 +322,12 @@ def apply_change(store: LocalStore, change: CategoryChange, save: Callable[[list
     with store.transaction():
         rows = []
         if change.relabel:
+            # a moved label keeps the source of the label it replaces: an imported label stays the
+            # import's (a newer release of the file still applies to it), a person's stays a person's
+            sources = store.label_sources()
             for _id, ext, skipped, status, label, _text, _remote in store.labeled_rows(STATUSES):
                 if label in change.relabel:
-                    rows.append(LabelRow(ext, change.relabel[label], author, "human", status=status,
+                    rows.append(LabelRow(ext, change.relabel[label], author, sources.get(ext, "human"), status=status,
                                          spans=store.latest_spans(ext), skipped=bool(skipped), note=change.note))
             if rows:
                 store.add_labels(rows)

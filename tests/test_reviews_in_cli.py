@@ -418,8 +418,8 @@ def test_importing_a_labeled_file_again_keeps_the_labels_given_since(tmp_path, c
     assert code == 0, err
     # r3's skip keeps it out of versions with the label the file gives it too: already so
     assert ("public.csv: 1 label recorded (source import), 2 already so; 2 reviews keep the label given since an "
-            "earlier import (a correction, a review or a skip); `reviewtui label --from FILE` applies a file's "
-            "labels over them") in out
+            "earlier import (a correction, a confirmation, a review or a skip); to put a file's labels over them, "
+            "`reviewtui label --from FILE --allow-missing` reads a UTF-8 CSV") in out
     db = sqlite3.connect(root / "reviewtui.db")
     state = {ext: (label, status, skipped) for ext, label, status, skipped in
              db.execute("SELECT external_id, label, status, skipped FROM assets")}
@@ -429,6 +429,73 @@ def test_importing_a_labeled_file_again_keeps_the_labels_given_since(tmp_path, c
     code, out, _ = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
     assert "public.csv: 0 labels recorded (source import), 3 already so; 2 reviews keep" in out
     assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == events  # a rerun records nothing
+    db.close()
+
+
+def test_a_newer_release_still_applies_over_labels_a_category_change_moved(tmp_path, capsys):
+    """A rename of a key or a merge moves the imported labels to the new key; nobody corrected them,
+    so the next release of the file still applies its changed labels there, and says none was kept."""
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "negative, neutral, positive, meh")[0] == 0
+    rows = [["r1", "awful", "negative"], ["r2", "fine", "neutral"], ["r3", "bof", "meh"], ["r4", "ok", "positive"]]
+    export = write_csv(tmp_path / "public.csv", ["review_id", "review_text", "label"], rows)
+    assert run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")[0] == 0
+    code, _, err = run(capsys, "-w", str(root), "categories", "rename", "negative", "negative", "--key", "NEG")
+    assert code == 0, err
+    code, _, err = run(capsys, "-w", str(root), "categories", "merge", "meh", "--into", "neutral")
+    assert code == 0, err
+    rows[0][2], rows[1][2], rows[2][2] = "positive", "positive", "neutral"  # the next release relabels r1, r2
+    write_csv(export, ["review_id", "review_text", "label"], rows)
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert code == 0, err
+    assert "public.csv: 2 labels recorded (source import), 2 already so" in out and "keep the label" not in out
+    db = sqlite3.connect(root / "reviewtui.db")
+    assert dict(db.execute("SELECT external_id, label FROM assets")) == {
+        "r1": "POSITIVE", "r2": "POSITIVE", "r3": "NEUTRAL", "r4": "POSITIVE"}
+    db.close()
+
+
+def test_the_same_file_imported_by_another_author_records_nothing_again(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "negative, positive")[0] == 0
+    export = write_csv(tmp_path / "public.csv", ["review_id", "review_text", "label"],
+                       [["r1", "awful", "negative"], ["r2", "love it", "positive"]])
+    assert run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--author", "ann")[0] == 0
+    db = sqlite3.connect(root / "reviewtui.db")
+    events = db.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--author", "bob")
+    assert code == 0, err
+    assert "public.csv: 0 labels recorded (source import), 2 already so" in out
+    assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == events
+    db.close()
+
+
+def test_a_confirmed_import_label_stays_over_a_newer_release(tmp_path, capsys):
+    """A person who checked an imported label and kept it (``c`` in the app) made it theirs: a newer
+    release of the file no longer changes it; a confirm taken back by undo does not count."""
+    from reviewtui.workspace import Workspace
+
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "negative, positive")[0] == 0
+    rows = [["r1", "awful", "negative"], ["r2", "bad", "negative"]]
+    export = write_csv(tmp_path / "public.csv", ["review_id", "review_text", "label"], rows)
+    assert run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")[0] == 0
+    ws = Workspace.open(root)
+    ws.store.confirm_label("r1", "NEGATIVE", author="ann")
+    ws.store.confirm_label("r2", "NEGATIVE", author="ann")
+    ws.store.undo_last(external_id="r2")
+    ws.close()
+    rows[0][2] = rows[1][2] = "positive"
+    write_csv(export, ["review_id", "review_text", "label"], rows)
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert code == 0, err
+    assert "public.csv: 1 label recorded (source import); 1 review keeps the label given since" in out
+    db = sqlite3.connect(root / "reviewtui.db")
+    assert dict(db.execute("SELECT external_id, label FROM assets")) == {"r1": "NEGATIVE", "r2": "POSITIVE"}
+    # what the report says to do works: the file as it is, through label --from
+    code, out, err = run(capsys, "-w", str(root), "label", "--from", str(export), "--allow-missing")
+    assert code == 0, err
+    assert dict(db.execute("SELECT external_id, label FROM assets")) == {"r1": "POSITIVE", "r2": "POSITIVE"}
     db.close()
 
 
