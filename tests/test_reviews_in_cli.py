@@ -124,6 +124,41 @@ def test_init_takes_the_categories_from_a_labeled_file(tmp_path, capsys):
     assert code == 0 and "Every category carries a label; nothing removed." in out
 
 
+def test_init_reads_the_categories_file_as_the_import_does(tmp_path, capsys):
+    """--encoding, --delimiter and --sheet read the file as import reads it, and the import line
+    init prints carries them; a label given only on a row the import drops (no text) is no category."""
+    data = tmp_path / "excel.csv"
+    data.write_bytes("review_id;review_text;label\n1;café crashes;négatif\n2;love it;positif\n3;;bizarre\n"
+                     "4;good;positif\n".encode("cp1252"))
+    root = tmp_path / "ws"
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(data), "--label-col", "label")
+    assert code == 2 and "--encoding" in err and not root.exists()
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(data), "--label-col", "label",
+                         "--encoding", "cp1252", "--delimiter", ";")
+    assert code == 0, err
+    assert "Categories: positif, négatif." in out
+    assert f"Next: reviewtui -w {root} import {data} --label-col label --delimiter ';' --encoding cp1252" in out
+    code, out, err = run(capsys, "-w", str(root), "import", str(data), "--label-col", "label", "--delimiter", ";",
+                         "--encoding", "cp1252")
+    assert code == 0 and "has no labels" not in out, err
+
+
+@pytest.mark.parametrize("label_col,expected", [
+    ("text", "labeled.csv: column text is the review text (an import reads it as the text), not labels; name the "
+             "column that holds the labels with --label-col"),
+    ("id", "column id gives 120 distinct labels over 120 labeled rows: not a column of categories"),
+    ("note", "column note gives 12 distinct labels over 20 labeled rows: not a column of categories"),
+])
+def test_init_refuses_a_column_that_is_not_labels(tmp_path, capsys, label_col, expected):
+    write_csv(tmp_path / "labeled.csv", ["id", "text", "label", "note"],
+              [[str(i), f"review {i}", "Bug" if i % 2 else "Praise", f"n{i % 12}" if i < 20 else ""]
+               for i in range(120)])
+    code, out, err = run(capsys, "init", str(tmp_path / "ws"), "--categories-from", str(tmp_path / "labeled.csv"),
+                         "--label-col", label_col)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert "--label-col" in err and not (tmp_path / "ws").exists()
+
+
 @pytest.mark.parametrize("argv,expected", [
     (["--categories-from", "{tmp}/no.csv", "--label-col", "label"], "no.csv: no such file"),
     (["--categories-from", "{tmp}/labeled.csv", "--label-col", "tag"],
@@ -133,6 +168,8 @@ def test_init_takes_the_categories_from_a_labeled_file(tmp_path, capsys):
      "labeled.csv, column note has no labels (every row is blank there)"),
     (["--categories-from", "{tmp}/labeled.csv"], "give both, as in --categories-from labeled.csv --label-col label"),
     (["--label-col", "label"], "give both"),
+    (["--encoding", "cp1252"], "--encoding: only with --categories-from"),
+    (["--categories", "A, B", "--delimiter", ";", "--sheet", "x"], "--delimiter, --sheet: only with --categories-from"),
 ])
 def test_bad_categories_from_creates_nothing(tmp_path, capsys, argv, expected):
     write_csv(tmp_path / "labeled.csv", ["id", "text", "label", "note"], [["1", "crash", "Bug", ""], ["2", "ok", "", " "]])
