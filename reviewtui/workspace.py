@@ -391,7 +391,9 @@ class Workspace:
             b.report.added, b.report.existing = added, existing
         unlabeled: list[str] = []
         if added_keys:  # categories the workspace had before the file's labels came, still with none
-            counts = self.store.counts_by_label()
+            from reviewtui.categories import label_counts
+
+            counts = label_counts(self.store)  # as `categories remove --unused` counts: skipped reviews too
             unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
         return ImportResult([b.report for b in batches], added_keys, unlabeled)
 

@@ -417,6 +417,22 @@ def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
     ws.close()
 
 
+def test_the_import_names_as_unused_only_what_categories_remove_unused_removes(tmp_path, capsys):
+    """A category whose only review is skipped still carries a label: `categories remove --unused`
+    keeps it, so the import does not call it a category with no labels."""
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "Bug, Other, Praise")[0] == 0
+    first = write_csv(tmp_path / "a.csv", ["id", "content", "label"], [["1", "hmm", "other"], ["2", "crash", "bug"]])
+    assert run(capsys, "-w", str(root), "import", str(first), "--label-col", "label")[0] == 0
+    assert run(capsys, "-w", str(root), "skip", "1", "--reason", "not a review")[0] == 0
+    second = write_csv(tmp_path / "b.csv", ["id", "content", "label"], [["3", "add x", "wish"]])
+    code, out, err = run(capsys, "-w", str(root), "import", str(second), "--label-col", "label", "--add-categories")
+    assert code == 0, err
+    assert "PRAISE has no labels" in out and "OTHER" not in out
+    code, out, err = run(capsys, "-w", str(root), "categories", "remove", "--unused")
+    assert code == 0 and "Removed PRAISE." in out, err
+
+
 def test_add_categories_is_one_transaction_with_the_import(tmp_path, capsys, monkeypatch):
     root = tmp_path / "ws"
     assert run(capsys, "init", str(root), "--categories", "Bug, Other")[0] == 0
