@@ -27,8 +27,12 @@ Usage: python bench/bench_taxonomies.py [--seeds 5] [--loop-seeds 20]
 [--parts zeroshot,cv,cold,prior,stop,suspects] [--demo] [--set C=2 ...] [--no-write]
 [--render-only]. About 9 minutes on 2 CPU cores. ``--set`` changes an [active_learning] setting for the
 run (to measure another default); ``--demo`` adds the demo corpus to the loop parts (c, d).
-Results go to bench/results/taxonomies.json; the section between <!-- taxonomies:start --> and
-<!-- taxonomies:end --> of docs/BENCHMARKS.md is rewritten unless --no-write or --set is given.
+Results go to --out: by default bench/results/taxonomies.json for the documented run (every part,
+the default settings, no demo corpus) and bench/results/taxonomies-variant.json for any other, so
+that a variant never replaces the documented results. The section between <!-- taxonomies:start -->
+and <!-- taxonomies:end --> of docs/BENCHMARKS.md is rewritten from the documented run only, unless
+--no-write. ``--render-only`` rewrites it from the results file --out names (default
+bench/results/taxonomies.json), and refuses a variant's results; with --no-write it prints them.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ from bench.common import (FINTECH_LABELS, FINTECH_TAXONOMY, fintech_labeled, fin
 
 START, END = "<!-- taxonomies:start -->", "<!-- taxonomies:end -->"
 RESULTS = ROOT / "bench" / "results" / "taxonomies.json"
+#: where the results of a run that is not the documented one go unless --out names another file
+VARIANT_RESULTS = ROOT / "bench" / "results" / "taxonomies-variant.json"
 PARTS = ("zeroshot", "cv", "cold", "prior", "stop", "suspects")
 OTHER_C = (1.0, 2.0, 5.0, 30.0)
 PRIORS = (0.0, 10.0, 20.0, 40.0)  # prior_labels measured in the default loop
@@ -371,6 +377,23 @@ def render(r: dict) -> str:
     return "\n".join(lines)
 
 
+def variant(settings: dict, parts, demo: int) -> list[str]:
+    """How a run differs from the documented one (every part, the default [active_learning]
+    settings, no demo corpus); empty for the documented run. ``settings`` as the results record them."""
+    from dataclasses import asdict
+
+    from reviewtui.settings import ActiveLearningSettings
+
+    defaults = json.loads(json.dumps(asdict(ActiveLearningSettings()), default=str))
+    given = json.loads(json.dumps(settings, default=str))
+    out = [f"{k} = {given[k]}" for k in defaults if k in given and given[k] != defaults[k]]
+    if set(parts) != set(PARTS):
+        out.append(f"parts {', '.join(parts)}")
+    if demo:
+        out.append(f"the demo corpus ({demo} reviews)")
+    return out
+
+
 def main(argv=None) -> int:
     from collections import Counter
 
@@ -387,12 +410,30 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="an [active_learning] setting for this run (not written to the docs)")
     ap.add_argument("--cache", type=Path, help="keep the embedding cache in this folder")
-    ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--render-only", action="store_true", help="rewrite the section from bench/results/taxonomies.json")
+    ap.add_argument("--out", type=Path, help="the results file (default: bench/results/taxonomies.json for the "
+                    "documented run, bench/results/taxonomies-variant.json for another; with --render-only, the "
+                    "file to read)")
+    ap.add_argument("--no-write", action="store_true", help="leave docs/BENCHMARKS.md as it is")
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite the section from the results file --out names (default bench/results/taxonomies.json)")
     args = ap.parse_args(argv)
     if args.render_only:
-        write_section(render(json.loads(RESULTS.read_text())), START, END)
+        path = args.out or RESULTS
+        try:
+            results = json.loads(path.read_text(encoding="utf-8"))
+            differs = variant(results["settings"], results.get("parts", PARTS), results.get("demo", 0))
+            text = render(results)
+        except FileNotFoundError:
+            ap.error(f"{path}: no such results file; run the benchmark first")
+        except (ValueError, KeyError, TypeError) as exc:
+            ap.error(f"{path}: not the results of this benchmark ({exc.__class__.__name__}: {exc})")
+        if args.no_write:
+            print(text)
+        elif differs:
+            ap.error(f"{path}: the results of a variant ({'; '.join(differs)}), not of the documented run; "
+                     "docs/BENCHMARKS.md left as it is (--no-write prints them)")
+        else:
+            write_section(text, START, END)
         return 0
     parts = [p for p in args.parts.split(",") if p]
     if unknown := set(parts) - set(PARTS):
@@ -403,22 +444,29 @@ def main(argv=None) -> int:
         name, _, value = item.partition("=")
         if name not in types:
             ap.error(f"unknown setting {name!r}")
-        settings = replace(settings, **{name: type(getattr(settings, name))(value)})
+        try:
+            settings = replace(settings, **{name: type(getattr(settings, name))(value)})
+        except ValueError:
+            ap.error(f"--set {item}: {value!r} is not a {type(getattr(settings, name)).__name__}")
+    differs = variant({k: getattr(settings, k) for k in types}, parts, args.demo)
+    out = args.out or (VARIANT_RESULTS if differs else RESULTS)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-taxonomies-") as tmp_name:
         cache = EmbeddingCache(args.cache or Path(tmp_name) / "cache", "minilm", 128)
         results = {"at": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
                    "seeds": args.seeds, "loop_seeds": args.loop_seeds, "settings": {k: getattr(settings, k) for k in types},
+                   "parts": parts, "demo": args.demo,
                    "fintech_distribution": dict(Counter(fintech_labeled(FINTECH_LABELS)[2]).most_common()),
                    "corpora": []}
         for corpus in corpora(cache, args.demo, Path(tmp_name)):
             log(f"{corpus['name']}: {len(corpus['labels'])} labels")
             results["corpora"].append(run(corpus, cache, parts, args.seeds, settings, args.loop_seeds))
     results["seconds"] = time.perf_counter() - t0
-    args.out.parent.mkdir(exist_ok=True)
-    atomic_write_text(args.out, json.dumps(results, indent=2, default=str))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(results, indent=2, default=str))
+    log(f"results in {out}" + (f" (a variant: {'; '.join(differs)}; docs/BENCHMARKS.md left as it is)" if differs else ""))
     text = render(results)
-    if not args.no_write and not args.set and args.demo == 0 and set(parts) == set(PARTS):
+    if not args.no_write and not differs:
         write_section(text, START, END)
     print(text)
     return 0

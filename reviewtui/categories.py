@@ -115,6 +115,13 @@ def taxonomy_from_names(names: Sequence[str]) -> CategoryChange:
     return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories")
 
 
+#: The most distinct labels ``init --categories-from`` makes categories of; beyond :data:`FEW_LABELS`
+#: distinct labels, a column also needs at least two labeled rows per label (a column of texts,
+#: ids or dates has about one row per value).
+MAX_CATEGORIES_FROM = 100
+FEW_LABELS = 10
+
+
 def taxonomy_from_labels(labels: Iterable[str | None], source: str) -> CategoryChange:
     """A new taxonomy of the labels a file gives (``init --categories-from``): one category per key
     the labels give as an import matches them ("Bug Report" and "bug report" are one), named by its
@@ -124,6 +131,13 @@ def taxonomy_from_labels(labels: Iterable[str | None], source: str) -> CategoryC
     if not groups:
         raise ReviewtuiError(f"{source} has no labels (every row is blank there); name the column that holds "
                              "the labels with --label-col")
+    labeled = sum(g.rows for g in groups)
+    if len(groups) > MAX_CATEGORIES_FROM or (len(groups) > FEW_LABELS and 2 * len(groups) > labeled):
+        raise ReviewtuiError(
+            f"{source} gives {len(groups):,} distinct labels over {labeled:,} labeled rows: not a column of "
+            f"categories (a label column repeats a few labels; at most {MAX_CATEGORIES_FROM}, and at most one "
+            "distinct label per two labeled rows); name the column that holds the labels with --label-col, or "
+            "give the categories with --categories")
     items = with_defaults([{"key": g.key, "name": g.name} for g in groups])
     Taxonomy.from_list(items, where=source)
     return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories from {source}")
@@ -322,9 +336,12 @@ def apply_change(store: LocalStore, change: CategoryChange, save: Callable[[list
     with store.transaction():
         rows = []
         if change.relabel:
+            # a moved label keeps the source of the label it replaces: an imported label stays the
+            # import's (a newer release of the file still applies to it), a person's stays a person's
+            sources = store.label_sources()
             for _id, ext, skipped, status, label, _text, _remote in store.labeled_rows(STATUSES):
                 if label in change.relabel:
-                    rows.append(LabelRow(ext, change.relabel[label], author, "human", status=status,
+                    rows.append(LabelRow(ext, change.relabel[label], author, sources.get(ext, "human"), status=status,
                                          spans=store.latest_spans(ext), skipped=bool(skipped), note=change.note))
             if rows:
                 store.add_labels(rows)

@@ -218,24 +218,39 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst)
 
 
-def read_label_column(path: str | Path, label_col: str) -> tuple[str, list[str]]:
-    """The cells of the label column ``label_col`` (found in any case and spelling, as an import
-    finds it) in every row of the review files ``path`` names (a file, or a folder of them as
-    :func:`expand_inputs` reads it), and a name for them in messages (``FILE, column label``).
-    Raises ReviewtuiError naming the file for a file it cannot read or one without the column."""
+def read_label_column(path: str | Path, label_col: str, *, delimiter: str | None = None, sheet: str | None = None,
+                      encoding: str | None = None, cleaning: ImportSettings | None = None) -> tuple[str, list[str]]:
+    """The labels of the label column ``label_col`` (found in any case and spelling, as an import
+    finds it) in the review files ``path`` names (a file, or a folder of them as
+    :func:`expand_inputs` reads it), read with the import's ``delimiter``, ``sheet`` and
+    ``encoding``, and a name for them in messages (``FILE, column label``). Where the file has a
+    text column an import finds, only the rows the import's cleaning (``cleaning``, default the
+    default settings) keeps give labels: a label on a row the import drops (empty text) is left
+    out. Raises ReviewtuiError naming the file for a file it cannot read, one without the column,
+    and a column the import would read as the review text."""
     label_col = str(label_col or "").strip()
     if not label_col:
         raise ReviewtuiError("--label-col needs the name of the column that holds the labels (for example label)")
     cells: list[str] = []
     found = label_col
     for f in expand_inputs([path]):
-        table = read_table(f.path)
-        col = find_column(table.header, (label_col,))
+        table = read_table(f.path, delimiter=delimiter, sheet=sheet, encoding=encoding)
+        header = [str(c) for c in table.header]
+        col = find_column(header, (label_col,))
         if col is None:
             raise ReviewtuiError(f"{f.path}: no label column {label_col!r}; the columns are: "
-                                 f"{', '.join(table.header)}; name the column that holds the labels with --label-col")
+                                 f"{', '.join(header)}; name the column that holds the labels with --label-col")
         found = col
-        cells += table.frame[col].tolist()
+        profile = recognise(header)
+        text = (profile.text_column(header) if profile else None) or find_column(header, TEXT_COLUMNS)
+        if text == col:
+            raise ReviewtuiError(f"{f.path}: column {col} is the review text (an import reads it as the text), not "
+                                 "labels; name the column that holds the labels with --label-col")
+        if text is None or table.frame.empty:  # the import would need --text-col: the labels as they are
+            cells += table.frame[col].tolist()
+        else:  # the labels of the rows the import keeps (ids do not matter here: taken from the text if blank)
+            cells += [lab for lab in clean_table(table, label_col=col, cleaning=cleaning, fill_missing_ids=True).labels
+                      if lab is not None]
     return f"{path}, column {found}", cells
 
 

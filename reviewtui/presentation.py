@@ -152,9 +152,16 @@ def import_labels_sentence(name: str, recorded: int, unchanged: int, kept: int) 
     if unchanged:
         out += f", {unchanged:,} already so"
     if kept:
-        out += (f"; {count(kept, 'review')} keep the label given since an earlier import (a correction, a "
-                "review or a skip); `reviewtui label --from FILE` applies a file's labels over them")
+        out += (f"; {count(kept, 'review')} {'keeps' if kept == 1 else 'keep'} the label given since an earlier "
+                "import (a correction, a confirmation, a review or a skip); to put a file's labels over them, "
+                f"`reviewtui label --from FILE --allow-missing` {LABEL_FROM_NEEDS}")
     return out
+
+
+#: What ``label --from`` reads (``Workspace.label_from_csv``), as the import report says it.
+LABEL_FROM_NEEDS = ("reads a UTF-8 CSV (or one split by semicolons, tabs or bars) with an id column (id, "
+                    "review_id, reviewId or externalId) and a column named label or category (a sentiment "
+                    "column is read as sentiment); --allow-missing leaves out the ids the import dropped")
 
 
 def label_sentence(external_id: str, before: str | None, after: str) -> str:

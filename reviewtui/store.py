@@ -328,8 +328,9 @@ TRAINING_SQL = ("SELECT external_id, text, label FROM assets WHERE label IS NOT 
                 + ", ".join(f"'{s}'" for s in TRAINING_STATUSES) + ") ORDER BY id")
 HISTORY_SQL = ("SELECT l.id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, l.created_at, "
                "l.undoes, l.note, l.prev_status, l.history_only FROM labels l JOIN assets a ON a.id = l.asset_id")
-# the spans and author of an asset's effective label (the event it points at)
-LAST_LABEL_SQL = "SELECT l.spans, l.author FROM assets a JOIN labels l ON l.id = a.label_event WHERE a.id = :asset"
+# the spans, author and source of an asset's effective label (the event it points at)
+LAST_LABEL_SQL = ("SELECT l.spans, l.author, l.source FROM assets a JOIN labels l ON l.id = a.label_event "
+                  "WHERE a.id = :asset")
 LATEST_SPANS_SQL = ("SELECT l.spans FROM assets a JOIN labels l ON l.id = a.label_event "
                     "WHERE a.external_id = :ext")
 UNDO_SQL = ("SELECT l.id, l.asset_id, a.external_id, l.kind, l.category, l.spans, l.author, l.source, "
@@ -766,8 +767,9 @@ class LocalStore:
 
     def labels_past_import(self, external_ids: Iterable[str]) -> dict[str, str | None]:
         """Those of ``external_ids`` whose label a file's import no longer owns, with their current
-        label: the label came from another source (a person, a labels file, a model, Kili), or the
-        review was skipped or its status moved on from LABELED (sent to review, reviewed)."""
+        label: the label came from another source (a person, a labels file, a model, Kili), a person
+        confirmed it since (a confirm event newer than the label's, not undone), or the review was
+        skipped or its status moved on from LABELED (sent to review, reviewed)."""
         ids = list(dict.fromkeys(str(i) for i in external_ids))
         found: dict[str, str | None] = {}
         for start in range(0, len(ids), 900):
@@ -775,8 +777,16 @@ class LocalStore:
             found.update((r[0], r[1]) for r in self._read(
                 "SELECT a.external_id, a.label FROM assets a LEFT JOIN labels l ON l.id = a.label_event "
                 f"WHERE a.external_id IN ({','.join('?' * len(chunk))}) AND (a.skipped = 1 "
-                "OR (a.label IS NOT NULL AND (a.status != 'LABELED' OR l.source IS NOT 'import')))", chunk))
+                "OR (a.label IS NOT NULL AND (a.status != 'LABELED' OR l.source IS NOT 'import' "
+                "OR EXISTS (SELECT 1 FROM labels c WHERE c.asset_id = a.id AND c.kind = 'confirm' "
+                "AND c.id > a.label_event AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = c.id)))))",
+                chunk))
         return found
+
+    def label_sources(self) -> dict[str, str]:
+        """external id -> the source of its effective label's event, for every labeled asset."""
+        return dict(self._read("SELECT a.external_id, l.source FROM assets a JOIN labels l ON l.id = a.label_event "
+                               "WHERE a.label IS NOT NULL"))
 
     def iter_assets(self, *, statuses: Sequence[str] | None = None, labeled: bool | None = None,
                     skipped: bool | None = None, order: str = "id", limit: int | None = None) -> Iterator[Asset]:
@@ -1014,8 +1024,9 @@ class LocalStore:
 
     def add_labels(self, rows: Sequence[LabelRow]) -> tuple[int, int]:
         """Record many labels in one transaction; a row identical to the asset's current state
-        (same label, spans, status and skip flag, by the same author) is not appended again, so
-        reruns are idempotent.
+        (same label, spans, status and skip flag, by the same author; for a row of source import,
+        by any author whose label also came from an import) is not appended again, so reruns are
+        idempotent.
         Returns (recorded, unchanged). Raises ReviewtuiError (nothing written) on an unknown id."""
         for r in rows:
             self._check_status(r.status)
@@ -1034,7 +1045,8 @@ class LocalStore:
                     continue
                 if old_label == r.category and old_status == r.status and bool(old_skipped) == r.skipped:
                     last = db.execute(LAST_LABEL_SQL, {"asset": asset_id}).fetchone()
-                    if last is None or ((json.loads(last[0]) if last[0] else None) == r.spans and last[1] == r.author):
+                    if last is None or ((json.loads(last[0]) if last[0] else None) == r.spans and (
+                            last[1] == r.author or (r.source == "import" and last[2] == "import"))):
                         unchanged += 1
                         continue
                 at = r.at or utc_now()

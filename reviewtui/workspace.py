@@ -176,12 +176,14 @@ class Workspace:
     @classmethod
     def init(cls, path: str | Path, *, backend: str = "local", name: str | None = None,
              categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None,
-             categories_from: str | Path | None = None, label_col: str | None = None) -> "Workspace":
+             categories_from: str | Path | None = None, label_col: str | None = None,
+             delimiter: str | None = None, sheet: str | None = None, encoding: str | None = None) -> "Workspace":
         """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
         ``categories`` (names, or one comma-separated string), ``taxonomy`` (a preset file such as
         ``data/taxonomies/app-review.toml``) or ``categories_from`` (a labeled review file, or a
         folder of them, whose ``label_col`` gives the categories: :func:`categories.taxonomy_from_labels`)
-        replace the default taxonomy; every category is trained and colours come from the palette,
+        replace the default taxonomy (``delimiter``, ``sheet`` and ``encoding`` read that file as an
+        import reads it); every category is trained and colours come from the palette,
         unless the file sets them (``train = false`` keeps a category labeled but out of training).
         Raises ReviewtuiError, with nothing created, on bad input."""
         from reviewtui.categories import load_preset, parse_names, taxonomy_from_labels, taxonomy_from_names
@@ -198,6 +200,10 @@ class Workspace:
         if (categories_from is None) != (label_col is None):
             raise ReviewtuiError("--categories-from FILE takes its categories from the labels of a column: give "
                                  "both, as in --categories-from labeled.csv --label-col label")
+        given = [o for o, v in (("--delimiter", delimiter), ("--sheet", sheet), ("--encoding", encoding)) if v is not None]
+        if given and categories_from is None:
+            raise ReviewtuiError(f"{', '.join(given)}: only with --categories-from (init reads no other file); "
+                                 "give the reading options to the import")
         items = None
         if categories is not None:
             names = parse_names(categories) if isinstance(categories, str) else [str(n).strip() for n in categories]
@@ -207,7 +213,8 @@ class Workspace:
         elif categories_from is not None:
             from reviewtui.ingest import read_label_column
 
-            source, labels = read_label_column(categories_from, str(label_col))
+            source, labels = read_label_column(categories_from, str(label_col), delimiter=delimiter, sheet=sheet,
+                                               encoding=encoding)
             items = taxonomy_from_labels(labels, source).items
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("versions", "models", "results", "cache"):
@@ -384,7 +391,9 @@ class Workspace:
             b.report.added, b.report.existing = added, existing
         unlabeled: list[str] = []
         if added_keys:  # categories the workspace had before the file's labels came, still with none
-            counts = self.store.counts_by_label()
+            from reviewtui.categories import label_counts
+
+            counts = label_counts(self.store)  # as `categories remove --unused` counts: skipped reviews too
             unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
         return ImportResult([b.report for b in batches], added_keys, unlabeled)
 

@@ -124,6 +124,41 @@ def test_init_takes_the_categories_from_a_labeled_file(tmp_path, capsys):
     assert code == 0 and "Every category carries a label; nothing removed." in out
 
 
+def test_init_reads_the_categories_file_as_the_import_does(tmp_path, capsys):
+    """--encoding, --delimiter and --sheet read the file as import reads it, and the import line
+    init prints carries them; a label given only on a row the import drops (no text) is no category."""
+    data = tmp_path / "excel.csv"
+    data.write_bytes("review_id;review_text;label\n1;café crashes;négatif\n2;love it;positif\n3;;bizarre\n"
+                     "4;good;positif\n".encode("cp1252"))
+    root = tmp_path / "ws"
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(data), "--label-col", "label")
+    assert code == 2 and "--encoding" in err and not root.exists()
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(data), "--label-col", "label",
+                         "--encoding", "cp1252", "--delimiter", ";")
+    assert code == 0, err
+    assert "Categories: positif, négatif." in out
+    assert f"Next: reviewtui -w {root} import {data} --label-col label --delimiter ';' --encoding cp1252" in out
+    code, out, err = run(capsys, "-w", str(root), "import", str(data), "--label-col", "label", "--delimiter", ";",
+                         "--encoding", "cp1252")
+    assert code == 0 and "has no labels" not in out, err
+
+
+@pytest.mark.parametrize("label_col,expected", [
+    ("text", "labeled.csv: column text is the review text (an import reads it as the text), not labels; name the "
+             "column that holds the labels with --label-col"),
+    ("id", "column id gives 120 distinct labels over 120 labeled rows: not a column of categories"),
+    ("note", "column note gives 12 distinct labels over 20 labeled rows: not a column of categories"),
+])
+def test_init_refuses_a_column_that_is_not_labels(tmp_path, capsys, label_col, expected):
+    write_csv(tmp_path / "labeled.csv", ["id", "text", "label", "note"],
+              [[str(i), f"review {i}", "Bug" if i % 2 else "Praise", f"n{i % 12}" if i < 20 else ""]
+               for i in range(120)])
+    code, out, err = run(capsys, "init", str(tmp_path / "ws"), "--categories-from", str(tmp_path / "labeled.csv"),
+                         "--label-col", label_col)
+    assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
+    assert "--label-col" in err and not (tmp_path / "ws").exists()
+
+
 @pytest.mark.parametrize("argv,expected", [
     (["--categories-from", "{tmp}/no.csv", "--label-col", "label"], "no.csv: no such file"),
     (["--categories-from", "{tmp}/labeled.csv", "--label-col", "tag"],
@@ -133,6 +168,8 @@ def test_init_takes_the_categories_from_a_labeled_file(tmp_path, capsys):
      "labeled.csv, column note has no labels (every row is blank there)"),
     (["--categories-from", "{tmp}/labeled.csv"], "give both, as in --categories-from labeled.csv --label-col label"),
     (["--label-col", "label"], "give both"),
+    (["--encoding", "cp1252"], "--encoding: only with --categories-from"),
+    (["--categories", "A, B", "--delimiter", ";", "--sheet", "x"], "--delimiter, --sheet: only with --categories-from"),
 ])
 def test_bad_categories_from_creates_nothing(tmp_path, capsys, argv, expected):
     write_csv(tmp_path / "labeled.csv", ["id", "text", "label", "note"], [["1", "crash", "Bug", ""], ["2", "ok", "", " "]])
@@ -380,6 +417,22 @@ def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
     ws.close()
 
 
+def test_the_import_names_as_unused_only_what_categories_remove_unused_removes(tmp_path, capsys):
+    """A category whose only review is skipped still carries a label: `categories remove --unused`
+    keeps it, so the import does not call it a category with no labels."""
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "Bug, Other, Praise")[0] == 0
+    first = write_csv(tmp_path / "a.csv", ["id", "content", "label"], [["1", "hmm", "other"], ["2", "crash", "bug"]])
+    assert run(capsys, "-w", str(root), "import", str(first), "--label-col", "label")[0] == 0
+    assert run(capsys, "-w", str(root), "skip", "1", "--reason", "not a review")[0] == 0
+    second = write_csv(tmp_path / "b.csv", ["id", "content", "label"], [["3", "add x", "wish"]])
+    code, out, err = run(capsys, "-w", str(root), "import", str(second), "--label-col", "label", "--add-categories")
+    assert code == 0, err
+    assert "PRAISE has no labels" in out and "OTHER" not in out
+    code, out, err = run(capsys, "-w", str(root), "categories", "remove", "--unused")
+    assert code == 0 and "Removed PRAISE." in out, err
+
+
 def test_add_categories_is_one_transaction_with_the_import(tmp_path, capsys, monkeypatch):
     root = tmp_path / "ws"
     assert run(capsys, "init", str(root), "--categories", "Bug, Other")[0] == 0
@@ -418,8 +471,8 @@ def test_importing_a_labeled_file_again_keeps_the_labels_given_since(tmp_path, c
     assert code == 0, err
     # r3's skip keeps it out of versions with the label the file gives it too: already so
     assert ("public.csv: 1 label recorded (source import), 2 already so; 2 reviews keep the label given since an "
-            "earlier import (a correction, a review or a skip); `reviewtui label --from FILE` applies a file's "
-            "labels over them") in out
+            "earlier import (a correction, a confirmation, a review or a skip); to put a file's labels over them, "
+            "`reviewtui label --from FILE --allow-missing` reads a UTF-8 CSV") in out
     db = sqlite3.connect(root / "reviewtui.db")
     state = {ext: (label, status, skipped) for ext, label, status, skipped in
              db.execute("SELECT external_id, label, status, skipped FROM assets")}
@@ -429,6 +482,73 @@ def test_importing_a_labeled_file_again_keeps_the_labels_given_since(tmp_path, c
     code, out, _ = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
     assert "public.csv: 0 labels recorded (source import), 3 already so; 2 reviews keep" in out
     assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == events  # a rerun records nothing
+    db.close()
+
+
+def test_a_newer_release_still_applies_over_labels_a_category_change_moved(tmp_path, capsys):
+    """A rename of a key or a merge moves the imported labels to the new key; nobody corrected them,
+    so the next release of the file still applies its changed labels there, and says none was kept."""
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "negative, neutral, positive, meh")[0] == 0
+    rows = [["r1", "awful", "negative"], ["r2", "fine", "neutral"], ["r3", "bof", "meh"], ["r4", "ok", "positive"]]
+    export = write_csv(tmp_path / "public.csv", ["review_id", "review_text", "label"], rows)
+    assert run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")[0] == 0
+    code, _, err = run(capsys, "-w", str(root), "categories", "rename", "negative", "negative", "--key", "NEG")
+    assert code == 0, err
+    code, _, err = run(capsys, "-w", str(root), "categories", "merge", "meh", "--into", "neutral")
+    assert code == 0, err
+    rows[0][2], rows[1][2], rows[2][2] = "positive", "positive", "neutral"  # the next release relabels r1, r2
+    write_csv(export, ["review_id", "review_text", "label"], rows)
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert code == 0, err
+    assert "public.csv: 2 labels recorded (source import), 2 already so" in out and "keep the label" not in out
+    db = sqlite3.connect(root / "reviewtui.db")
+    assert dict(db.execute("SELECT external_id, label FROM assets")) == {
+        "r1": "POSITIVE", "r2": "POSITIVE", "r3": "NEUTRAL", "r4": "POSITIVE"}
+    db.close()
+
+
+def test_the_same_file_imported_by_another_author_records_nothing_again(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "negative, positive")[0] == 0
+    export = write_csv(tmp_path / "public.csv", ["review_id", "review_text", "label"],
+                       [["r1", "awful", "negative"], ["r2", "love it", "positive"]])
+    assert run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--author", "ann")[0] == 0
+    db = sqlite3.connect(root / "reviewtui.db")
+    events = db.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--author", "bob")
+    assert code == 0, err
+    assert "public.csv: 0 labels recorded (source import), 2 already so" in out
+    assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == events
+    db.close()
+
+
+def test_a_confirmed_import_label_stays_over_a_newer_release(tmp_path, capsys):
+    """A person who checked an imported label and kept it (``c`` in the app) made it theirs: a newer
+    release of the file no longer changes it; a confirm taken back by undo does not count."""
+    from reviewtui.workspace import Workspace
+
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root), "--categories", "negative, positive")[0] == 0
+    rows = [["r1", "awful", "negative"], ["r2", "bad", "negative"]]
+    export = write_csv(tmp_path / "public.csv", ["review_id", "review_text", "label"], rows)
+    assert run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")[0] == 0
+    ws = Workspace.open(root)
+    ws.store.confirm_label("r1", "NEGATIVE", author="ann")
+    ws.store.confirm_label("r2", "NEGATIVE", author="ann")
+    ws.store.undo_last(external_id="r2")
+    ws.close()
+    rows[0][2] = rows[1][2] = "positive"
+    write_csv(export, ["review_id", "review_text", "label"], rows)
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label")
+    assert code == 0, err
+    assert "public.csv: 1 label recorded (source import); 1 review keeps the label given since" in out
+    db = sqlite3.connect(root / "reviewtui.db")
+    assert dict(db.execute("SELECT external_id, label FROM assets")) == {"r1": "NEGATIVE", "r2": "POSITIVE"}
+    # what the report says to do works: the file as it is, through label --from
+    code, out, err = run(capsys, "-w", str(root), "label", "--from", str(export), "--allow-missing")
+    assert code == 0, err
+    assert dict(db.execute("SELECT external_id, label FROM assets")) == {"r1": "POSITIVE", "r2": "POSITIVE"}
     db.close()
 
 

@@ -474,3 +474,79 @@ def test_a_cross_validated_search_result_round_trips_through_json():
                           trials=2, evaluation=EvaluationSettings(folds=2))
     back = tune_result_from_dict(json.loads(json.dumps(tune_result_to_dict(TuneResult(inputs=inputs)))))
     assert back.inputs.evaluation == EvaluationSettings(folds=2) and back.inputs.model == ModelSettings()
+
+
+class _Journal:
+    """An event sink as a background job's journal is (``reviewtui.jobs.JournalSink``: a ``job_id``)."""
+
+    job_id = "20261202-a1b2"
+
+    def __init__(self) -> None:
+        self.events: list = []
+
+    def __call__(self, event) -> None:
+        self.events.append(event)
+
+
+def _best_of(spec: str, **inputs) -> "TuneResult":  # noqa: F821
+    from reviewtui.modeling.tuning import SearchInputs, TuneResult
+
+    return TuneResult(trials=[TrialUpdate("t1", "TERMINATED", {"model": spec}, 1, {"accuracy": 0.9},
+                                          best={"accuracy": 0.9})],
+                      configs=[{"model": spec}], best_trial_id="t1", best_metrics={"accuracy": 0.9},
+                      best_config={"model": spec, "best_epoch": 1},
+                      inputs=SearchInputs(label_keys=LABELS, model=model_settings(spec, 16),
+                                          training=training_settings(**TINY_TRAINING), quick_C=default_C(), trials=1,
+                                          dataset_version="dataset-1", **inputs))
+
+
+def test_a_detached_tunes_cross_validated_retrain_still_knows_its_job_and_names_no_train_options(tmp_path, monkeypatch):
+    """The retrain below [evaluation] cv_below passes its events through a filter that keeps the
+    search's trial table; the job behind it is still found (its notices name `jobs cancel`, not
+    --detach), and the notices name no option of `train` (tune has no --quick or --split)."""
+    from reviewtui.events import background_job
+    from reviewtui.modeling import selection
+    from reviewtui.modeling.tuning import save_tuned
+    from reviewtui.settings import EvaluationSettings
+
+    seen = {}
+
+    def cross_validated(df, **kw):
+        seen.update(kw)
+        return None, "card"
+
+    monkeypatch.setattr(selection, "train_cross_validated", cross_validated)
+    journal = _Journal()
+    result = _best_of("quick", evaluation=EvaluationSettings(folds=3))
+    assert save_tuned(result, make_frame(60), models_dir=tmp_path / "models", on_event=journal) == "card"
+    assert background_job(seen["on_event"]) == journal.job_id
+    assert seen["faster"] is None
+    seen["on_event"](TrialUpdate("candidate", "RUNNING"))
+    seen["on_event"](Progress("train", 1, 2))
+    assert not [e for e in journal.events if isinstance(e, TrialUpdate)]
+    assert isinstance(journal.events[-1], Progress)
+
+
+def test_a_tunes_final_fine_tuning_names_no_train_options_in_its_long_run_notice(tmp_path, tiny_bert, monkeypatch):
+    """The final retrain of a search fine-tunes through train_model; its notice of a long run says
+    the wait and how to stop the job, not `train --quick` or `--epochs N` (tune has neither)."""
+    from reviewtui.modeling import Cancelled, finetune
+    from reviewtui.modeling.tuning import save_tuned
+
+    said = []
+
+    def fit_transformer(*args, long_run, **kw):
+        said.append(long_run(3600.0))
+        raise Cancelled("stopped here")
+
+    monkeypatch.setattr(finetune, "fit_transformer", fit_transformer)
+    with pytest.raises(Cancelled):
+        save_tuned(_best_of(str(tiny_bert)), make_frame(60), models_dir=tmp_path / "models", on_event=_Journal())
+    assert said[0].endswith("(early stopping may end it sooner). `reviewtui jobs cancel 20261202-a1b2` stops it, "
+                            "saving nothing")
+    assert "--epochs" not in said[0] and "--quick" not in said[0]
+    with pytest.raises(Cancelled):  # `reviewtui train` names its own
+        finetune.train_model(make_frame(60), models_dir=tmp_path / "models", label_keys=LABELS,
+                             model=model_settings(tiny_bert, 16), training=training_settings(**TINY_TRAINING),
+                             quick_C=default_C())
+    assert "Faster: `reviewtui train --quick`" in said[1] and "`--epochs N` trains fewer" in said[1]

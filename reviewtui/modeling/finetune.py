@@ -371,12 +371,17 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
     return record_checks(model, texts, run_factory, device=best_device(), on=on, cache_dir=cache_dir)
 
 
+#: What makes a fine-tuning started by ``reviewtui train`` faster (its long-run notice says it).
+TRAIN_FASTER = ("`reviewtui train --quick` (embeddings + logistic regression, minutes on a CPU), `--epochs N` "
+                "trains fewer")
+
+
 def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: ModelSettings,
                 training: TrainingSettings, quick_C: float, cache_dir: Path | None = None, name: str | None = None,
                 dataset_version: str | None = None, dataset_sha256: str | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None,
                 overwrite: bool = False, extra: dict[str, Any] | None = None,
-                check_texts: Sequence[str] = ()) -> ModelCard:
+                check_texts: Sequence[str] = (), faster: str | None = TRAIN_FASTER) -> ModelCard:
     """Fine-tune ``model.base`` on a dataset version and save it; returns the saved model's card.
 
     ``df`` has the dataset CSV's columns (content, label, skipped, ...); rows whose label is not in
@@ -389,7 +394,9 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     and ``extra`` keeps each part's. The card's ``precision_checks`` record how the faster precisions
     (:func:`reviewtui.modeling.precision.candidates_for`) agree with fp32 on the validation and test
     rows and on ``check_texts`` (reviews of the corpus the model will label: a few hundred held-out
-    rows cannot tell 99.5 % agreement from 97 %), for the model as it predicts. Raises
+    rows cannot tell 99.5 % agreement from 97 %), for the model as it predicts. ``faster``: what the
+    notice of a long fine-tuning says makes it faster, in the words of the command that runs it
+    (:data:`TRAIN_FASTER`, ``reviewtui train``'s options), or None to say nothing of it. Raises
     ReviewtuiError for too little data, a bad model spec or a taken name; Cancelled when ``cancel``
     is set.
     """
@@ -410,9 +417,8 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
 
     def long_run(seconds_left: float) -> str:
         return (f"fine-tuning {resolved.name} on {len(train_df):,} rows: about {seconds_left / 60:.0f} min more for "
-                f"{training.epochs} epochs at this pace (early stopping may end it sooner). Faster: "
-                f"`reviewtui train --quick` (embeddings + logistic regression, minutes on a CPU), `--epochs N` "
-                f"trains fewer; {stop}")
+                f"{training.epochs} epochs at this pace (early stopping may end it sooner). "
+                + (f"Faster: {faster}; " if faster else "") + stop)
 
     fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel,
                           long_run=long_run)

@@ -177,6 +177,10 @@ class Data:
 LONG_RUN_S = 600.0
 
 
+#: What makes a cross-validation started by ``reviewtui train`` faster (its long-run notice says it).
+CV_FASTER = "`reviewtui train --quick` takes seconds, `--split` trains once on a held-out split"
+
+
 @dataclass
 class Context:
     """What candidates share: the embedding cache folder, the measured encoder speeds, events."""
@@ -191,6 +195,8 @@ class Context:
     #: seconds per text of one inference pass, per encoder spec, measured while embedding
     forward_s: dict[str, float] = field(default_factory=dict)
     train_factor: float = TRAIN_FACTOR
+    #: what a long cross-validation's notice says makes it faster (None: nothing, as under tune)
+    faster: str | None = CV_FASTER
 
     def check_cancel(self, what: str) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -531,8 +537,8 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
         hint = ""
         if budget_s is None and estimate + reserve > LONG_RUN_S:  # say the faster ways before the wait
             job = background_job(ctx.on_event)  # a job outlives the terminal already
-            hint = (f", {(estimate + reserve) / 60:.0f} min with its final training: `reviewtui train --quick` "
-                    "takes seconds, `--split` trains once on a held-out split, "
+            hint = (f", {(estimate + reserve) / 60:.0f} min with its final training: "
+                    + (f"{ctx.faster}, " if ctx.faster else "")
                     + (f"`reviewtui jobs cancel {job}` stops it" if job else
                        "`--detach` keeps it running after the terminal closes"))
         emit(ctx.on_event, Notice("info", f"cross-validating {cand.key} (estimated {estimate:.0f} s{hint})"))
@@ -712,7 +718,7 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
                           dataset_version: str | None = None, dataset_sha256: str | None = None,
                           on_event: EventSink | None = None, cancel: threading.Event | None = None,
                           overwrite: bool = False, work_dir: Path | None = None,
-                          extra: dict[str, Any] | None = None):
+                          extra: dict[str, Any] | None = None, faster: str | None = CV_FASTER):
     """What ``reviewtui train`` does below ``[evaluation] cv_below`` labels: score the model by
     stratified, seeded k-fold cross-validation, then train the saved model on ALL the labels.
 
@@ -722,8 +728,10 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     best over the folds) and, with ``training.ensemble_quick``, its weighted mean with the quick
     model (MiniLM embeddings + logistic regression), kept when cross-validation prefers it.
     Returns (Selection, ModelCard); the card's metrics are the cross-validated means and
-    ``extra["evaluation"]`` holds every fold's scores. Raises ReviewtuiError for too little data
-    or a taken name, Cancelled when ``cancel`` is set."""
+    ``extra["evaluation"]`` holds every fold's scores. ``faster``: what the notice of a long
+    cross-validation says makes it faster, in the words of the command that runs it
+    (:data:`CV_FASTER`, ``reviewtui train``'s), or None to say nothing of it. Raises
+    ReviewtuiError for too little data or a taken name, Cancelled when ``cancel`` is set."""
     from reviewtui.modeling.card import default_model_name
     from reviewtui.modeling.data import MIN_ROWS
     from reviewtui.modeling.loading import resolve_model
@@ -735,7 +743,8 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     if len(data.texts) < MIN_ROWS or len(set(data.y.tolist())) < 2:
         raise ReviewtuiError(f"too little data to train: {len(data.texts)} labeled rows in {len(set(data.y.tolist()))} "
                              f"categories; label at least {MIN_ROWS} assets in two or more training categories")
-    ctx = Context(cache_dir, max_length=model.max_length, on_event=on_event, cancel=cancel, work_dir=work_dir)
+    ctx = Context(cache_dir, max_length=model.max_length, on_event=on_event, cancel=cancel, work_dir=work_dir,
+                  faster=faster)
     if quick:
         cands: list[Any] = [HeadCandidate(model.base, C=quick_C)]
         ensembles, allowed = False, None

@@ -618,22 +618,32 @@ def _retrain(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None
         emit(on_event, Notice("info", f"cross-validating the best configuration ({result.best_trial_id}), then "
                                       "training it on all labels"))
 
-        def not_trials(event: Any) -> None:
-            # the cross-validation's candidate rows are not trials of the search: the trial table
-            # and board keep the search's trials; its progress and notices still pass
-            if not isinstance(event, TrialUpdate):
-                emit(on_event, event)
-
         _, card = train_cross_validated(
             df, model=replace(inputs.model, base=inputs.model.base if spec == QUICK else spec),
             training=trial_training(config, inputs.training), evaluation=inputs.evaluation,
             quick_C=float(config.get("quick_C", inputs.quick_C)), cache_dir=cache_dir, quick=spec == QUICK,
-            **{**common, "on_event": not_trials})
+            faster=None, **{**common, "on_event": NotTrials(on_event)})
         return card
     emit(on_event, Notice("info", f"retraining the best configuration ({result.best_trial_id}) on the train split"))
     if spec == QUICK:
         if cache_dir is None:
             raise ReviewtuiError("the quick model candidate needs an embedding cache folder")
         return train_quick(df, cache_dir=cache_dir, model=inputs.model, C=float(config["quick_C"]), **common)
+    # tune has no --quick or --epochs: its long-run notice names none (the configuration is the search's best)
     return train_model(df, model=replace(inputs.model, base=spec), training=trial_training(config, inputs.training),
-                       quick_C=inputs.quick_C, cache_dir=cache_dir, check_texts=check_texts, **common)
+                       quick_C=inputs.quick_C, cache_dir=cache_dir, check_texts=check_texts, faster=None, **common)
+
+
+class NotTrials:
+    """An EventSink passing every event but TrialUpdate on to ``sink``: the cross-validation's
+    candidate rows are not trials of the search (the trial table and board keep the search's
+    trials); its progress and notices still pass. It keeps ``sink`` as ``.sink``, so that
+    ``events.background_job`` finds the job behind it (a detached tune's notices name
+    ``reviewtui jobs cancel``)."""
+
+    def __init__(self, sink: EventSink | None) -> None:
+        self.sink = sink
+
+    def __call__(self, event: Any) -> None:
+        if not isinstance(event, TrialUpdate):
+            emit(self.sink, event)

@@ -17,11 +17,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     from reviewtui.workspace import Workspace
 
     ws = Workspace.init(args.dir, backend=args.backend, name=args.name, categories=args.categories,
-                        taxonomy=args.taxonomy, categories_from=args.categories_from, label_col=args.label_col)
+                        taxonomy=args.taxonomy, categories_from=args.categories_from, label_col=args.label_col,
+                        delimiter=args.delimiter, sheet=args.sheet, encoding=args.encoding)
     cats = ", ".join(c.name + ("" if c.train else " (not trained)") for c in ws.taxonomy)
-    if args.categories_from:  # the file's path as given, from where it was given
+    if args.categories_from:  # the file's path as given, from where it was given, read as init read it
+        reading = "".join(f" {o} {shlex.quote(v)}" for o, v in (("--delimiter", args.delimiter), ("--sheet", args.sheet),
+                                                                 ("--encoding", args.encoding)) if v is not None)
         then = (f"reviewtui -w {shlex.quote(args.dir)} import {shlex.quote(args.categories_from)} "
-                f"--label-col {shlex.quote(args.label_col)}")
+                f"--label-col {shlex.quote(args.label_col)}{reading}")
     else:
         then = f"cd {args.dir} && reviewtui import EXPORT.csv (or a folder of exports)"
     render.print_lines([f"Created workspace {ws.config.name} in {ws.root} (backend {args.backend}).",
