@@ -47,3 +47,14 @@ def test_a_terminal_gets_bars_not_lines(monkeypatch):
     with sink:
         sink(Progress("predict", 6_144, 40_000, "embed"))
     assert "predict embed: 6,144/40,000" not in buf.getvalue()
+
+
+def test_a_log_gets_each_line_whole_and_a_terminal_gets_it_wrapped():
+    from reviewtui.cli.render import print_lines
+
+    line = "Next: reviewtui -w /a/very/long/path/to/the/workspace import /another/long/path/to/labeled.csv"
+    log, tty = io.StringIO(), io.StringIO()
+    print_lines([line], Console(file=log, force_terminal=False, width=40))
+    print_lines([line], Console(file=tty, force_terminal=True, width=40))
+    assert log.getvalue() == line + "\n"
+    assert len(tty.getvalue().splitlines()) > 1

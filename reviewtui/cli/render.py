@@ -34,11 +34,13 @@ def print_json(data: Any) -> None:
 
 
 def print_lines(lines: Iterable[str | None], con: Console | None = None) -> None:
-    """Print plain-text lines (from :mod:`reviewtui.presentation`) with markup off; None skips."""
+    """Print plain-text lines (from :mod:`reviewtui.presentation`) with markup off; None skips.
+    A terminal gets them wrapped at its width; a log or a pipe gets each line whole, so a command
+    it names (a path in it) is never broken across lines."""
     con = con or console()
     for line in lines:
         if line is not None:
-            con.print(line, markup=False)
+            con.print(line, markup=False, soft_wrap=not con.is_terminal)
 
 
 # --- import ------------------------------------------------------------------------------------
