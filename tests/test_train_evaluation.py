@@ -103,13 +103,17 @@ def test_auto_compares_candidates_and_saves_the_winner_with_the_comparison(tmp_p
     assert "--budget goes with --auto" in capsys.readouterr().err
 
 
-def test_the_cli_draws_a_bar_per_epoch_and_the_live_comparison():
+def test_the_cli_draws_a_bar_per_epoch_and_the_live_comparison(monkeypatch):
+    import io
+
     from rich.console import Console
 
+    from reviewtui.cli import live
     from reviewtui.cli.choice import CandidateBoard
-    from reviewtui.cli.live import ProgressSink
 
-    sink = ProgressSink()
+    # a terminal's stderr (a log gets lines instead: tests/test_cli_progress.py)
+    monkeypatch.setattr(live, "err_console", lambda: Console(file=io.StringIO(), force_terminal=True))
+    sink = live.ProgressSink()
     for step in (1, 2, 3):
         sink(EpochProgress("cv 1/2 finetune:minilm", 1, 2, step, 3, 12.5, 3.0 - step))
     sink(EpochProgress("cv 1/2 finetune:minilm", 2, 2, 1, 3, 11.0, 2.0))  # the next epoch starts the bar over
