@@ -575,3 +575,40 @@ async def test_a_taxonomy_of_twelve_labels_with_any_category_from_the_list(tmp_p
         assert "Rewards" in str(app.screen.query_one("#bulk-question").render())
         await pilot.press("escape")
         await settle(app, pilot)
+
+
+async def test_a_workspace_with_every_review_labeled_opens_on_the_way_to_its_labels(tmp_path: Path):
+    """An imported data set whose reviews all carry a label: the labeling queue is empty. The
+    screen names the keys that bring the labeled reviews back (S, f status=LABELED), the other
+    screens by their F-keys (the digits label here, so 3 and 4 do nothing), and the model panel
+    does not promise a suggestion for a review that is not there."""
+    from reviewtui.active.suggestions import Suggestions
+    from reviewtui.store import LabelRow
+    from tui_data import oracle
+
+    ws = build_workspace(tmp_path / "ws", versions=False)
+    ws.store.add_labels([LabelRow(e, label, "fixture", "import") for e, label in oracle().items()])
+    # the quick model "fitted" on the 40 labels, without loading the embedding model
+    ws.prepare_suggestions = lambda: Suggestions(source="model", labels=40)
+    ws.record_refit = lambda: None
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.done_loading and screen.suggestion_info is not None)
+            await settle(app, pilot)
+            review = " ".join(text_of(screen, "#review-text").split())
+            assert review.startswith("Nothing left to label in the queue.")
+            assert "S shows the suspect labels" in review and "f with status=LABELED" in review
+            assert "F3 to diff versions, F4 to tune a model" in review
+            await pilot.press("4")
+            await settle(app, pilot)
+            assert app.current_mode == "labeling"  # a digit does not leave this screen
+            model = text_of(screen, "#suggestion")
+            assert "no review on screen" in model and "coming" not in model
+            await pilot.press("f", *"status=LABELED", "enter")
+            await settle(app, pilot)
+            assert screen.current is not None and screen.current.label  # the labeled reviews, to read again
+            assert "40 reviews" in text_of(screen, "#filter-line")
+    finally:
+        ws.close()

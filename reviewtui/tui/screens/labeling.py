@@ -305,6 +305,8 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         note = self.note_text(asset)
         if note is not None:
             return note
+        if asset is None and self.items_ended():
+            return "[dim]no review on screen[/dim]"  # no suggestion is coming for an empty queue
         if not self.assist:
             return "[dim]suggestions are off[/dim]"
         if asset is None or asset.external_id not in self.suggestions:
@@ -314,6 +316,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         # zero-shot scores are sharpened similarities, not probabilities: a rank, not a percentage
         sure = "best match" if info is not None and info.source == "zero-shot" else f"{confidence:.0%}"
         return f"[b]{escape(say.category_name(label, self.ws.taxonomy))}[/b]  {sure}" + self.source_text()
+
+    def items_ended(self) -> bool:
+        """Whether the queue was loaded and nothing of it is left to show (past its end)."""
+        return self.done_loading and self.current is None
 
     def queue_text(self) -> str:
         position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"

@@ -162,8 +162,11 @@ class ReviewQueueScreen(WorkspaceScreen):
             return ("No review left in the queue matches this search and filter.\n\n"
                     "Press / to search for something else or f to change the filter (an empty one clears it).")
         if not self.in_review_queue:
+            # the digits label on this screen: the other screens are F-keys here
             return ("Nothing left to label in the queue.\n\n"
-                    "Press e to export a dataset version, 3 to diff versions, 4 to tune a model.")
+                    "To read the labeled reviews again: S shows the suspect labels; f with status=LABELED "
+                    "brings back every labeled review (add app=, stars=, or a search with /).\n\n"
+                    "Press e to export a dataset version, F3 to diff versions, F4 to tune a model.")
         return (f"Nothing (more) to review in the {self.queue.title} queue.\n\n"
                 "Press A to go back to the labeling queue, S, T or D for another review queue, r to build this one "
                 "again.")
