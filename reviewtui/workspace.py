@@ -1310,11 +1310,12 @@ class Workspace:
 
         return self._suggestions().prior if has_prior(self.taxonomy, self.settings.active_learning) else None
 
-    def prepare_suggestions(self) -> "Suggestions":
+    def prepare_suggestions(self, on_event: EventSink | None = None) -> "Suggestions":
         """Fit the quick model now when labels allow one (else the zero-shot prior when the
         categories are described), as the labeling screen does when it opens; returns an empty
-        ``Suggestions`` whose ``source``/``labels`` say what suggestions will come from."""
-        return self._suggestions().prepare()
+        ``Suggestions`` whose ``source``/``labels`` say what suggestions will come from.
+        ``on_event`` gets the progress of embedding the labeled reviews not cached yet."""
+        return self._suggestions().prepare(on_event=on_event)
 
     def record_refit(self) -> Any:
         """After the suggestions' model was refitted: record the stop signal's round and replace

@@ -478,7 +478,7 @@ async def test_no_automatic_rerank_when_retrain_every_is_zero(fixture_ws):
     ws.config.update_section("active_learning", {"retrain_every": 0})
     app = make_app(ws, start="labeling", assist=True)
     ws.suggestions = lambda ids, refit=False: {}  # the app's own logic, without loading the embedding model
-    ws.prepare_suggestions = lambda: {}
+    ws.prepare_suggestions = lambda on_event=None: {}
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         screen = app.screen

@@ -589,7 +589,7 @@ async def test_a_workspace_with_every_review_labeled_opens_on_the_way_to_its_lab
     ws = build_workspace(tmp_path / "ws", versions=False)
     ws.store.add_labels([LabelRow(e, label, "fixture", "import") for e, label in oracle().items()])
     # the quick model "fitted" on the 40 labels, without loading the embedding model
-    ws.prepare_suggestions = lambda: Suggestions(source="model", labels=40)
+    ws.prepare_suggestions = lambda on_event=None: Suggestions(source="model", labels=40)
     ws.record_refit = lambda: None
     app = make_app(ws, start="labeling", assist=True)
     try:
@@ -611,4 +611,46 @@ async def test_a_workspace_with_every_review_labeled_opens_on_the_way_to_its_lab
             assert screen.current is not None and screen.current.label  # the labeled reviews, to read again
             assert "40 reviews" in text_of(screen, "#filter-line")
     finally:
+        ws.close()
+
+
+async def test_the_first_embedding_of_the_labeled_reviews_shows_its_progress(tmp_path: Path):
+    """The quick model's first fit embeds every labeled review (thousands take minutes on a CPU):
+    the model panel counts them and says it happens once; then the suggestions take its place."""
+    import threading
+
+    from reviewtui.active.suggestions import Suggestions
+    from reviewtui.events import Progress
+
+    ws = build_workspace(tmp_path / "ws")
+    release = threading.Event()
+
+    def prepare(on_event=None):  # the first fit, halfway through its embedding
+        on_event(Progress("embed", 1200, 7963))
+        release.wait(30)
+        on_event(Progress("embed", 7963, 7963))
+        return Suggestions(source="model", labels=16)
+
+    ws.prepare_suggestions = prepare
+    ws.record_refit = lambda: None
+
+    def suggestions(ids, refit=False):  # waits for the fit, as the suggester's one lock makes it
+        release.wait(30)
+        return Suggestions(source="model", labels=16)
+
+    ws.suggestions = suggestions
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.embedding is not None and screen.current is not None)
+            await pilot.pause()
+            model = " ".join(text_of(screen, "#suggestion").split())
+            assert "embedding the labeled reviews 1,200 of 7,963 (15%) first time only (then cached)" in model
+            release.set()
+            await wait_until(pilot, lambda: screen.suggestion_info is not None)
+            await settle(app, pilot)
+            assert "embedding" not in text_of(screen, "#suggestion")
+    finally:
+        release.set()
         ws.close()

@@ -100,7 +100,7 @@ class Suggester:
         self._pending: Refit | None = None
         self._lock = threading.Lock()
 
-    def _refresh(self, force: bool) -> None:
+    def _refresh(self, force: bool, on_event: Any = None) -> None:
         every = self.settings.retrain_every
         if self._model is not None and every == 0 and not force:
             return
@@ -116,7 +116,7 @@ class Suggester:
         if len(set(labels)) < 2:
             self._model, self._fitted_on = None, {}
             return
-        X = self.cache.embed(texts)
+        X = self.cache.embed(texts, on_event=on_event)
         self._model = fit_quick(X, labels, self.settings.C)
         self._fitted_on = current
         if self.prior is not None:
@@ -130,12 +130,13 @@ class Suggester:
             self._refresh(force=True)
             return self._model is not None
 
-    def prepare(self) -> Suggestions:
+    def prepare(self, on_event: Any = None) -> Suggestions:
         """Fit the model if there is none yet (and the prior, for zero-shot suggestions), as the
         labeling screen does when it opens; returns an empty :class:`Suggestions` saying what the
-        suggestions will come from."""
+        suggestions will come from. ``on_event`` gets the ``Progress("embed", ...)`` of the labeled
+        reviews' embedding (thousands take minutes on a CPU the first time; cached after)."""
         with self._lock:
-            self._refresh(force=False)
+            self._refresh(force=False, on_event=on_event)
             if self._model is None and self.prior is not None:
                 self.prior.update(np.zeros((0, 0), dtype=np.float32), [])  # fits the zero-shot model
             return self._empty()

@@ -305,6 +305,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         note = self.note_text(asset)
         if note is not None:
             return note
+        if self.assist and (asset is None or asset.external_id not in self.suggestions):
+            embedding = self.embedding_text()  # the first fit of the quick model: its progress
+            if embedding is not None:
+                return embedding
         if asset is None and self.items_ended():
             return "[dim]no review on screen[/dim]"  # no suggestion is coming for an empty queue
         if not self.assist:

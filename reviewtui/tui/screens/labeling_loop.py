@@ -19,8 +19,10 @@ from textual.worker import get_current_worker
 
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
+from reviewtui.events import Progress
 from reviewtui.store import Asset
-from reviewtui.tui.messages import BulkLabeled, FilterApplied, StopSignalChanged, SuggestionsReady
+from reviewtui.tui.messages import (BulkLabeled, CoreEvent, FilterApplied, StopSignalChanged, SuggestionsReady,
+                                    event_sink)
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.filter_bar import FilterBar
 from reviewtui.tui.widgets.stop_line import StopLine
@@ -49,6 +51,7 @@ class LoopControls(WorkspaceScreen):
     filter_text = ""
     filter_total: int | None = None
     suggestion_info: Any = None  # active.Suggestions: where the suggestions come from
+    embedding: tuple[int, int] | None = None  # (done, total) while the labeled reviews are embedded
 
     # -- hooks the labeling screen calls -------------------------------------------------------
     def compose_filter_bar(self) -> ComposeResult:
@@ -112,6 +115,16 @@ class LoopControls(WorkspaceScreen):
         """In the re-rank worker: the stop line after the refit."""
         self.post_message(StopSignalChanged(self.ws.stop_summary()))
 
+    def embedding_text(self) -> str | None:
+        """The model box while the quick model's labeled reviews are embedded (the first time:
+        minutes for thousands on a CPU), or None."""
+        if self.embedding is None or self.suggestion_info is not None:
+            return None
+        done, total = self.embedding
+        # three short lines: the panel is 30 cells wide and a short terminal has few rows for it
+        return (f"[dim]embedding the labeled reviews\n{done:,} of {total:,} ({done / max(1, total):.0%})\n"
+                "first time only (then cached)[/dim]")
+
     def waiting_text(self) -> str:
         """The model box while the review on screen has no suggestion."""
         info = self.suggestion_info
@@ -133,8 +146,17 @@ class LoopControls(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
     def prepare_suggestions(self) -> None:
         ws = self.ws
-        self.post_message(SuggestionsReady(ws.prepare_suggestions()))
+        self.post_message(SuggestionsReady(ws.prepare_suggestions(on_event=event_sink(self, "suggestions-embed"))))
         self.after_suggestions()
+
+    @on(CoreEvent)
+    def embedding_progressed(self, message: CoreEvent) -> None:
+        event = message.event
+        if message.group != "suggestions-embed" or not isinstance(event, Progress) or event.task != "embed":
+            return
+        self.embedding = (event.done, event.total or event.done)
+        screen: Any = self
+        screen.query_one("#suggestion").update(screen.suggestion_text(screen.current))
 
     @work(thread=True, exclusive=True, group="stop", exit_on_error=False)
     def load_stop_line(self) -> None:
