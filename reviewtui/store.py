@@ -1214,9 +1214,10 @@ class LocalStore:
             return [self._undo_row(db, r, author, at) for r in rows]
 
     def undo_last(self, *, author: str | None = None, external_id: str | None = None,
-                  note: str | None = None) -> LabelEvent | None:
+                  note: str | None = None, skip_sources: Sequence[str] = ()) -> LabelEvent | None:
         """Undo the latest label/skip/status/confirm event (of ``author``, on ``external_id``, with
-        ``note``, when given) that is not itself undone; restores the previous label, status and skip flag. The
+        ``note``, when given; not of a source in ``skip_sources``) that is not itself undone;
+        restores the previous label, status and skip flag. The
         effective label is recomputed from the asset's own effective history: another author's
         history-only label never becomes it, and undoing such a label leaves the asset as it is.
         Returns the undone event, or None when there is nothing to undo."""
@@ -1233,6 +1234,9 @@ class LocalStore:
             if note is not None:
                 where.append("l.note = ?")
                 params.append(note)
+            if skip_sources:
+                where.append(f"l.source NOT IN ({', '.join('?' for _ in skip_sources)})")
+                params.extend(skip_sources)
             row = db.execute(UNDO_SQL.format(where=" AND ".join(where)), params).fetchone()
             if row is None:
                 return None

@@ -654,3 +654,33 @@ async def test_the_first_embedding_of_the_labeled_reviews_shows_its_progress(tmp
     finally:
         release.set()
         ws.close()
+
+
+async def test_undo_passes_over_the_labels_of_an_import(tmp_path: Path):
+    """A data set imported with its labels by the same person who labels: u has nothing of theirs
+    to undo (an imported label stays), and takes back a relabel given on the screen."""
+    from reviewtui.store import LabelRow
+    from tui_data import oracle
+
+    ws = build_workspace(tmp_path / "ws", versions=False)
+    truth = oracle()
+    ws.store.add_labels([LabelRow(e, label, ws.author, "import") for e, label in truth.items()])
+    app = make_app(ws, start="labeling")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("u")
+            await settle(app, pilot)
+            assert "Nothing to undo." in app.notes
+            assert all(ws.store.get(e).label == label for e, label in truth.items())
+            await pilot.press("f", *"status=LABELED", "enter")
+            await settle(app, pilot)
+            shown = app.screen.current.external_id
+            await pilot.press("1")  # a relabel given here
+            await settle(app, pilot)
+            await pilot.press("u")
+            await settle(app, pilot)
+            assert ws.store.get(shown).label == truth[shown] and ws.store.get(shown).status == "LABELED"
+            assert all(ws.store.get(e).label == label for e, label in truth.items())
+    finally:
+        ws.close()
