@@ -69,6 +69,14 @@ def elapsed(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+def training_state(spent_s: float, budget_s: float | None, scored: int, candidates: int) -> str:
+    """The training screen's line while a training runs: the time spent (of the budget of
+    ``train --auto``) and, where candidates are cross-validated, how many are scored. A training on
+    a held-out split has no candidates: "0/0 candidates scored" said nothing there."""
+    line = f"training {elapsed(spent_s)}" + (f" of a {elapsed(budget_s)} budget" if budget_s else "")
+    return line + (f" · {scored}/{candidates} candidates scored" if candidates else "")
+
+
 def bar(n: float, total: float, width: int) -> str:
     """A bar of ``width`` characters, ``n / total`` of it filled (``████····``)."""
     filled = round(width * n / total) if total else 0

@@ -139,3 +139,12 @@ def test_the_cli_detaches_train_auto_and_refuses_a_second_writer(training_ws, ti
     assert done.state == "finished" and done.result["model"]["name"] == "chosen"
     assert done.result["selection"]["winner"] == f"head:{tiny_bert}"
     assert (ws.models_dir / "chosen" / "model_card.json").is_file()
+
+
+def test_the_training_line_counts_candidates_only_where_there_are_some():
+    from reviewtui import presentation as say
+
+    # train --auto: its budget and the candidates scored so far
+    assert say.training_state(75, 1800, 1, 3) == "training 1m15s of a 30m00s budget · 1/3 candidates scored"
+    # a training on a held-out split (thousands of labels) cross-validates no candidate
+    assert say.training_state(75, None, 0, 0) == "training 1m15s"

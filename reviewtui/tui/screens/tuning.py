@@ -373,11 +373,9 @@ class TuningScreen(WorkspaceScreen):
     def tick(self) -> None:
         """Once a second: the elapsed time against the time budget (Ray Tune enforces it)."""
         if self.started_at is not None and self.running and self.job.kind == "train":
-            spent = time.time() - self.started_at
-            budget = f" of a {say.elapsed(self.budget_s)} budget" if self.budget_s else ""
             table = self.query_one(CandidateTable)
             done = sum(1 for r in table.candidates.values() if r.get("status") not in ("running", "waiting"))
-            line = f"training {say.elapsed(spent)}{budget} · {done}/{len(table.candidates)} candidates scored"
+            line = say.training_state(time.time() - self.started_at, self.budget_s, done, len(table.candidates))
             if table.winner:
                 row = table.candidates[table.winner]
                 line += f" · best {table.winner} {say.spread(row.get('mean', {}), row.get('std', {}), table.metric)}"
