@@ -422,10 +422,10 @@ class Workspace:
                                  f"{', '.join(header) or 'none'}")
         if not rows:
             raise ReviewtuiError(f"{p}: no rows to apply")
-        present = self.store.existing_ids((r[id_col] or "").strip() for r in rows)
+        ids = [(r[id_col] or "").strip() for r in rows]  # each row's id, as every check below reads it
+        present = self.store.existing_ids(ids)
         missing: dict[str, int] = {}  # id -> the first line that gives it
-        for r in rows:
-            ext = (r[id_col] or "").strip()
+        for r, ext in zip(rows, ids):
             if not ext:
                 raise ReviewtuiError(f"{p}: line {r.line}: empty id in column {id_col!r}; nothing applied")
             if ext not in present:
@@ -435,7 +435,7 @@ class Workspace:
             more = len(missing) - 1
             raise ReviewtuiError(
                 f"{p}: line {line}: no asset with id {ext!r} in this workspace"
-                + (f" ({len(missing):,} of the file's {len({(r[id_col] or '').strip() for r in rows}):,} ids are not)"
+                + (f" ({len(missing):,} of the file's {len(set(ids)):,} ids are not)"
                    if more else "")
                 + "; nothing applied: import those reviews first, or pass --allow-missing to leave them out "
                 "(reviews the import dropped as empty after cleaning, such as emoji-only ones, are expected to "
@@ -443,11 +443,11 @@ class Workspace:
         if label_col is not None:  # every label outside the taxonomy at once, with its rows, as import says them
             from reviewtui.categories import unknown_labels, unknown_labels_error
 
-            given = [(r.line, (r[label_col] or "").strip()) for r in rows if (r[id_col] or "").strip() not in missing]
-            unknown = unknown_labels((lab for _line, lab in given), self.taxonomy)
+            labeled = [(r.line, (r[label_col] or "").strip()) for r, ext in zip(rows, ids) if ext not in missing]
+            unknown = unknown_labels((lab for _line, lab in labeled), self.taxonomy)
             if unknown:
-                first: dict[str, int] = {}
-                for line, lab in given:
+                first: dict[str, int] = {}  # each unknown label's first line
+                for line, lab in labeled:
                     if lab and self.taxonomy.resolve(lab) is None:
                         first.setdefault(category_key(lab), line)
                 raise unknown_labels_error(str(p), unknown, self.taxonomy, lines=first, fix=(
@@ -470,9 +470,8 @@ class Workspace:
                                      f"line {line}; keep one; nothing applied")
             return False
 
-        for r in rows:
+        for r, ext in zip(rows, ids):
             line = r.line
-            ext = (r[id_col] or "").strip()
             if ext in missing:
                 continue
             if sentiment_col is not None and (r[sentiment_col] or "").strip():
