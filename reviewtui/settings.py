@@ -84,6 +84,11 @@ class TrainingSettings:
                                               "(0 = never stop early).", lo=0, hi=1000)
     class_weights: str = setting("auto", "auto weighs rare categories up in the loss; none weighs all alike.",
                                  choices=("auto", "none"))
+    budget_s: float = setting(3600.0, "Most seconds `reviewtui train` spends on a fine-tune (its cross-validation and "
+                                      "final training together). Where the epochs do not fit at this machine's "
+                                      "pace it trains fewer, or part of one; below [evaluation] cv_below labels it "
+                                      "saves the quick model when not one epoch fits. 0 = no limit (`--budget` "
+                                      "overrides).", lo=0.0)
     ensemble_quick: bool = setting(True, "Save the fine-tuned model averaged with the quick model.")
     ensemble_features: str = setting("packaged", "What the ensemble's quick half reads: packaged (the packaged "
                                                  "MiniLM's embeddings: a second encoder over the same tokens, the "

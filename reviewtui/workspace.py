@@ -658,8 +658,9 @@ class Workspace:
         scored on the test split (the card's ``extra["evaluation"]`` says which). ``training`` and
         ``evaluation`` override [training] and [evaluation] keys for this run (validated like the
         file's); ``quick`` trains the embeddings + logistic-regression model instead (seconds, with
-        [active_learning] C). Raises ReviewtuiError for a bad override, no dataset version or too
-        little data."""
+        [active_learning] C). A fine-tune fits ``[training] budget_s`` (``training={"budget_s": 0}``
+        lifts it): fewer epochs, or the quick model when not even one fits below cv_below labels.
+        Raises ReviewtuiError for a bad override, no dataset version or too little data."""
         from reviewtui.settings import with_overrides
 
         model_settings = with_overrides(self.settings.model, {"base": model} if model else None, "[model] (override)")
@@ -675,7 +676,8 @@ class Workspace:
             from reviewtui.modeling.selection import train_cross_validated
 
             return train_cross_validated(df, training=training_settings, evaluation=evaluation_settings,
-                                         quick_C=self.settings.active_learning.C, quick=quick, **common)[1]
+                                         quick_C=self.settings.active_learning.C, quick=quick,
+                                         budget_s=training_settings.budget_s or None, **common)[1]
         if quick:
             from reviewtui.modeling.quick import train_quick
 
@@ -683,7 +685,8 @@ class Workspace:
         from reviewtui.modeling.finetune import train_model
 
         return train_model(df, training=training_settings, quick_C=self.settings.active_learning.C,
-                           check_texts=self._precision_sample(), **common)
+                           check_texts=self._precision_sample(), budget_s=training_settings.budget_s or None,
+                           **common)
 
     def _precision_sample(self) -> list[str]:
         """The first reviews of the store (the first a predict run reads, as many as a check at

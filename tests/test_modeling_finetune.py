@@ -245,3 +245,95 @@ def test_workspace_train_validates_its_overrides_before_loading_data(tmp_path):
             ws.train(training={"learnig_rate": 1e-3})
     finally:
         ws.close()
+
+
+# --- the time budget of `reviewtui train` ([training] budget_s) -------------------------------------
+def test_the_budget_plan_trains_every_epoch_fewer_or_part_of_one():
+    from reviewtui.modeling.budget import budget_option, epochs_within, plan_for_budget, say_duration
+
+    every = plan_for_budget(100, epochs=5, steps_per_epoch=10, step_s=1.0, eval_s=2.0)
+    assert (every.epochs, every.max_steps, every.cut) == (5, None, False) and every.estimate_s == 60
+    fewer = plan_for_budget(30, epochs=5, steps_per_epoch=10, step_s=1.0, eval_s=2.0)
+    assert (fewer.epochs, fewer.max_steps, fewer.cut) == (2, None, True)  # 12 s an epoch
+    part = plan_for_budget(8, epochs=5, steps_per_epoch=10, step_s=1.0, eval_s=2.0)
+    assert (part.epochs, part.max_steps, part.cut) == (1, 6, True)  # 6 steps and the validation pass
+    assert plan_for_budget(0.5, epochs=5, steps_per_epoch=10, step_s=1.0).max_steps == 1  # at least one step
+    assert part.to_dict() == {"budget_s": 8, "asked_epochs": 5, "epochs": 1, "max_steps": 6, "estimated_epoch_s": 12}
+    assert [epochs_within(b, epochs=10, estimate_s=1000) for b in (2000, 1000, 450, 99)] == [10, 10, 4, 0]
+    assert [budget_option(s) for s in (30, 2700, 3600, 13080)] == ["--budget 1m", "--budget 45m", "--budget 1h",
+                                                                   "--budget 4h"]
+    assert [say_duration(s) for s in (45, 600, 13080)] == ["45 s", "10 min", "3 h 38 min"]
+
+
+def test_a_deadline_stops_the_training_scores_the_partial_epoch_and_keeps_the_best_weights(tiny_bert):
+    """A pace slower than the plan cannot overrun the budget: at the deadline the step under way
+    ends, the partial epoch is scored on the validation split like a whole one, and the training
+    returns with what it has."""
+    train, val, _ = split_frame(prepare_frame(make_frame(60), LABELS))  # 38 train rows: 5 steps of 8
+    events = []
+    fit = fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
+                          training_settings(epochs=4, batch_size=8, learning_rate=1e-3), deadline_s=0.0,
+                          on_event=events.append)
+    assert fit.stopped_at_deadline == pytest.approx(0.2) and fit.epochs_trained == pytest.approx(0.2)
+    assert [row["epoch"] for row in fit.history] == [0.2] and fit.best_epoch == 0.2
+    assert fit.validation_metrics["epoch"] == 0.2 and 0.0 <= fit.validation_metrics["accuracy"] <= 1.0
+    assert [e.text for e in events if isinstance(e, Notice)][-1].startswith("epoch 0.2: validation accuracy")
+    # without a deadline the same training runs its four epochs
+    whole = fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
+                            training_settings(epochs=4, batch_size=8, learning_rate=1e-3))
+    assert whole.stopped_at_deadline is None and [r["epoch"] for r in whole.history] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_max_steps_trains_one_pass_over_part_of_the_rows(tiny_bert):
+    train, val, _ = split_frame(prepare_frame(make_frame(60), LABELS))
+    events = []
+    fit = fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
+                          training_settings(epochs=4, batch_size=8, learning_rate=1e-3), max_steps=3,
+                          on_event=events.append)
+    assert fit.epochs_trained == pytest.approx(0.6) and len(fit.history) == 1
+    assert [e.done for e in events if isinstance(e, Progress) and e.task == "train"] == [1, 2, 3]
+    assert {e.total for e in events if isinstance(e, Progress) and e.task == "train"} == {3}
+
+
+def test_a_cancelled_training_does_not_score_the_validation_split_first(tiny_bert):
+    """Ctrl+X in the app took some 20 s on thousands of labels: the Trainer still scored the
+    validation split at the end of the epoch it was stopped in, for nothing."""
+    train, val, _ = split_frame(prepare_frame(make_frame(60), LABELS))
+    cancel = threading.Event()
+    cancel.set()
+    events = []
+    with pytest.raises(Cancelled):
+        fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
+                        training_settings(epochs=4, batch_size=8), cancel=cancel, on_event=events.append)
+    assert not [e for e in events if isinstance(e, Notice) and "validation accuracy" in e.text]
+
+
+def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, monkeypatch):
+    """From the encoder's measured speed (here fixed): 51 train rows in batches of 16 are 4 steps,
+    each 10 x 16 x 0.01 s = 1.6 s, and 13 validation rows 0.13 s: 6.5 s an epoch. A 14 s budget
+    fits 2 of the 8 epochs asked; a 4 s budget not one, so one pass of 2 steps."""
+    from reviewtui.modeling.selection import Context
+
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec: 0.01)
+    said = []
+    card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b2",
+                       budget_s=14, on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
+    assert card.extra["budget"] == {"budget_s": 14, "asked_epochs": 8, "epochs": 2, "max_steps": None,
+                                    "estimated_epoch_s": 6.5}
+    assert card.hyperparameters["epochs"] == 2 and card.epochs_trained <= 2
+    plan = next(t for t in said if "budget fits" in t)
+    assert plan == ("8 epochs on 51 rows would take about 52 s here; the 14 s budget fits 2 epochs, which this "
+                    "training runs (`--budget 1m`, `--budget none` or [training] budget_s trains them all)")
+    card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b0",
+                       budget_s=4)
+    assert card.extra["budget"]["max_steps"] == 2 and card.epochs_trained == pytest.approx(0.5)
+    card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b60",
+                       budget_s=60)  # every epoch fits: the card says so
+    assert card.extra["budget"]["epochs"] == 8 and card.hyperparameters["epochs"] == 8
+    # no budget: every epoch, and no record of one
+    card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="all")
+    assert "budget" not in card.extra and card.hyperparameters["epochs"] == 8

@@ -99,8 +99,9 @@ def test_auto_compares_candidates_and_saves_the_winner_with_the_comparison(tmp_p
     assert "Candidates" in out and "★" in out and "skipped" in out
     assert main(["-w", str(ws.root), "train", "--auto", "--quick"]) == 2
     assert "--auto chooses the model itself: leave out --quick" in capsys.readouterr().err
-    assert main(["-w", str(ws.root), "train", "--budget", "5m"]) == 2
-    assert "--budget goes with --auto" in capsys.readouterr().err
+    assert main(["-w", str(ws.root), "train", "--budget", "soon"]) == 2
+    assert "--budget 'soon' is not a duration: write 30m, 1h, 1h30m or 600 (seconds), or none for no limit" in \
+        " ".join(capsys.readouterr().err.split())
 
 
 def test_the_cli_draws_a_bar_per_epoch_and_the_live_comparison(monkeypatch):
@@ -133,3 +134,36 @@ def test_the_cli_draws_a_bar_per_epoch_and_the_live_comparison(monkeypatch):
     assert "★ quick" in text and "0.800 ± 0.020" in text and "budget 30m00s" in text
     assert "finetune:minilm" in text and "fine-tune" in text and "1m01s" in text  # a fold done: same row
     assert "cv 3/5 finetune:minilm · epoch 1/6 · step 4/14 · 30.0 samples/s · 20s left" in text
+
+
+def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypatch, capsys):
+    """[training] budget_s below cv_below labels: the folds' epochs and the final training must fit
+    together. Fewer epochs per fold when fewer fit; the quick model, said, when not one does; no
+    limit with `--budget none`."""
+    from reviewtui.events import Notice
+    from reviewtui.modeling.selection import Context
+
+    ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
+    ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec: 0.001)
+    # per epoch: 3 folds x 40 rows x 10 x 0.001 s + their 20 held-out rows x 0.001 s, then 60 rows of
+    # the final training x 10 x 0.001 s: 1.86 s; the quick model's embeddings 60 x 0.001 s + fits
+    said = []
+    card = ws.train(name="four", training={"epochs": 6, "learning_rate": 5e-3, "batch_size": 8, "budget_s": 8},
+                    on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
+    assert card.extra["budget"]["epochs"] == 3 and card.extra["budget"]["asked_epochs"] == 6
+    assert 1 <= card.hyperparameters["epochs"] <= 3 and card.kind == "finetuned"
+    assert any("budget fits 3 epochs in each fold, which this training runs (`--budget 1m`" in t for t in said)
+    said.clear()
+    card = ws.train(name="none-fit", training={"epochs": 6, "batch_size": 8, "budget_s": 1},
+                    on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
+    assert card.kind == "quick" and card.extra["budget"]["epochs"] == 0
+    assert any("the 1 s budget fits not one epoch of the fine-tune: training the quick model instead" in t
+               for t in said)
+    # the CLI: --budget none lifts the limit, and the card records no cut
+    assert main(["-w", str(ws.root), "train", "--name", "free", "--budget", "none", *FAST, "--json"]) == 0
+    free = json.loads(capsys.readouterr().out)
+    assert free["kind"] == "finetuned" and "budget" not in free["extra"]
+    assert main(["-w", str(ws.root), "train", "--name", "tight", "--budget", "1s", *FAST, "--json"]) == 0
+    tight = json.loads(capsys.readouterr().out)
+    assert tight["kind"] == "quick" and tight["extra"]["budget"]["budget_s"] == 1

@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -38,6 +38,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, background_job, emit
 from reviewtui.modeling import Cancelled
+from reviewtui.modeling.budget import budget_option, say_duration
 from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
 from reviewtui.modeling.data import split_dataset
 from reviewtui.modeling.metrics import BestSoFar, classification_metrics, softmax, validation_metrics
@@ -101,11 +102,13 @@ class FitResult:
     labels: list[str]
     history: list[dict[str, float]] = field(default_factory=list)
     epochs_trained: float = 0.0
-    best_epoch: int = 0
+    best_epoch: float = 0  # a whole epoch, or a partial one stopped at a deadline
     validation_metrics: dict[str, float] = field(default_factory=dict)
     class_weights: dict[str, float] | None = None
     seconds: float = 0.0
     device: str = "cpu"
+    #: the epoch (fractional) at which a ``deadline_s`` stopped the training; None when it ran its course
+    stopped_at_deadline: float | None = None
 
 
 def _tokenized(tokenizer, texts: Sequence[str], labels: Sequence[int] | None, max_length: int):
@@ -130,7 +133,8 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
                     on_event: EventSink | None = None, cancel: threading.Event | None = None,
                     epoch_callback: EpochCallback | None = None, work_dir: Path | None = None,
                     epoch_model_callback: Callable[[int, Any, Any], None] | None = None,
-                    progress_task: str = "train", long_run: Callable[[float], str] | None = None) -> FitResult:
+                    progress_task: str = "train", long_run: Callable[[float], str] | None = None,
+                    max_steps: int | None = None, deadline_s: float | None = None) -> FitResult:
     """Fine-tune ``model.base`` on ``train_df`` (columns content, label), evaluating on ``val_df``
     after every epoch; stops early after ``training.early_stopping_patience`` epochs without a better
     validation score (0: never) and restores the best epoch's weights. With ``val_df`` None it
@@ -141,8 +145,14 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
     ``epoch_model_callback(epoch, model, tokenizer)`` after each epoch (cross-validation scores
     the held-out fold there). Emits Progress("train", step, total_steps) and, per step,
     EpochProgress(progress_task, ...); with ``long_run``, a Notice of its text when the pace of the
-    first steps says the steps left take long (:class:`EpochMeter`). Raises Cancelled when ``cancel`` is set,
-    TrainingDiverged on a NaN/inf loss, ReviewtuiError when the model cannot be loaded.
+    first steps says the steps left take long (:class:`EpochMeter`).
+
+    ``max_steps`` trains one pass of that many steps instead of ``training.epochs`` epochs (the
+    learning-rate schedule spans them: part of one epoch, when a time budget fits no whole one).
+    ``deadline_s`` stops the training once it has run that many seconds: the step under way ends,
+    the partial epoch is scored on ``val_df`` like a whole one, and the best weights are kept
+    (``FitResult.stopped_at_deadline``). Raises Cancelled when ``cancel`` is set, TrainingDiverged on
+    a NaN/inf loss, ReviewtuiError when the model cannot be loaded.
     """
     import torch
     from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, PrinterCallback,
@@ -184,16 +194,22 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
                 logits.float(), targets.to(logits.device), weight=weight_tensor.to(logits.device))
 
     best: BestSoFar[int] = BestSoFar()  # the best epoch; its weights are kept in state
-    state: dict[str, Any] = {"history": [], "best_weights": None, "cancelled": False, "diverged": None}
+    state: dict[str, Any] = {"history": [], "best_weights": None, "cancelled": False, "diverged": None,
+                             "deadline": None}
 
     def val_metrics_of(eval_pred) -> dict[str, float]:
         logits, y = eval_pred
         logits = logits[0] if isinstance(logits, tuple) else logits
         return validation_metrics(list(y), list(np.asarray(logits).argmax(-1)), labels)
 
-    meter = EpochMeter(on_event, progress_task, epochs=training.epochs, batch_size=training.batch_size,
-                       steps_per_epoch=math.ceil(len(train_df) / training.batch_size), samples=len(train_df),
+    steps_per_epoch = math.ceil(len(train_df) / training.batch_size)
+    if max_steps is not None:
+        max_steps = max(1, min(int(max_steps), steps_per_epoch))
+    meter = EpochMeter(on_event, progress_task, epochs=1 if max_steps else training.epochs,
+                       batch_size=training.batch_size, steps_per_epoch=max_steps or steps_per_epoch,
+                       samples=min(len(train_df), (max_steps or steps_per_epoch) * training.batch_size),
                        long_run=long_run)
+    clock = {"started": time.perf_counter()}
 
     class Watch(TrainerCallback):
         def on_step_end(self, args, tstate, control, **kw):
@@ -202,6 +218,9 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
             meter.step(tstate.global_step)
             if cancel is not None and cancel.is_set():
                 state["cancelled"] = True
+                control.should_training_stop = True
+            elif deadline_s is not None and time.perf_counter() - clock["started"] >= deadline_s:
+                state["deadline"] = float(tstate.epoch or 0)  # the epoch's end still scores it
                 control.should_training_stop = True
             return control
 
@@ -214,7 +233,9 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
 
         def on_evaluate(self, args, tstate, control, metrics=None, model=None, **kw):
             metrics = dict(metrics or {})
-            epoch = int(round(tstate.epoch or 0))
+            epoch: float = int(round(tstate.epoch or 0))
+            if state["deadline"] is not None and abs((tstate.epoch or 0) - epoch) > 1e-6:
+                epoch = round(float(tstate.epoch or 0), 2)  # a partial epoch, stopped at the deadline
             row = {"epoch": float(epoch)}
             row.update({k.removeprefix("eval_"): float(v) for k, v in metrics.items()
                         if k.startswith("eval_") and isinstance(v, (int, float))
@@ -236,6 +257,8 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
             return control
 
         def on_epoch_end(self, args, tstate, control, model=None, **kw):
+            if state["cancelled"] or state["diverged"]:
+                control.should_evaluate = False  # nothing is kept: do not score the validation split first
             if epoch_model_callback is not None and not state["cancelled"] and not state["diverged"]:
                 epoch_model_callback(int(round(tstate.epoch or 0)), model, tokenizer)
             return control
@@ -257,12 +280,15 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
         # a whole number of steps: transformers 4 reads warmup_steps as a count, 5 reads one below 1 as a ratio
         args.warmup_steps = warmup_steps_for(training.warmup_ratio, training.epochs, len(train_ds),
                                              args.train_batch_size)
+        if max_steps is not None:
+            args.max_steps = max_steps
+            args.warmup_steps = math.ceil(float(training.warmup_ratio) * max_steps)
         trainer = Trainer(model=classifier, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                           data_collator=DataCollatorWithPadding(tokenizer),
                           compute_metrics=val_metrics_of if val_ds is not None else None,
                           compute_loss_func=compute_loss_func, callbacks=[Watch()])
         trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout
-        started = time.perf_counter()
+        started = clock["started"] = time.perf_counter()
         output = trainer.train()
         seconds = time.perf_counter() - started
     finally:
@@ -275,11 +301,11 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
     if state["best_weights"] is not None:
         trainer.model.load_state_dict(state["best_weights"])
     trainer.model.eval()
-    best_row = next((r for r in state["history"] if int(r["epoch"]) == best_epoch), {})
+    best_row = next((r for r in state["history"] if r["epoch"] == best_epoch), {})
     return FitResult(model=trainer.model, tokenizer=tokenizer, labels=labels, history=state["history"],
                      epochs_trained=float(output.metrics.get("epoch", training.epochs) or training.epochs),
                      best_epoch=best_epoch, validation_metrics=best_row, class_weights=weights,
-                     seconds=seconds, device=str(trainer.args.device))
+                     seconds=seconds, device=str(trainer.args.device), stopped_at_deadline=state["deadline"])
 
 
 def _mps_ok() -> bool:
@@ -372,6 +398,28 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
 
 
 #: What makes a fine-tuning started by ``reviewtui train`` faster (its long-run notice says it).
+def plan_training(budget_s: float, model: ModelSettings, training: TrainingSettings, rows: int, val_rows: int, *,
+                  cache_dir: Path | None = None, on_event: EventSink | None = None):
+    """The :class:`reviewtui.modeling.budget.BudgetPlan` of a fine-tune of ``rows`` training rows
+    (and ``val_rows`` scored after each epoch) within ``budget_s`` seconds, from the encoder's
+    measured speed; a Notice says what the budget leaves out when it cuts the settings' epochs."""
+    from reviewtui.modeling.budget import plan_for_budget
+    from reviewtui.modeling.selection import Context
+
+    ctx = Context(cache_dir, max_length=model.max_length)
+    forward_s = ctx.forward_seconds(model.base)
+    plan = plan_for_budget(budget_s, epochs=training.epochs, steps_per_epoch=math.ceil(rows / training.batch_size),
+                           step_s=ctx.train_factor * training.batch_size * forward_s, eval_s=val_rows * forward_s)
+    if plan.cut:
+        fits = (f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}" if plan.max_steps is None
+                else f"one pass over {min(rows, plan.max_steps * training.batch_size):,} of the {rows:,} rows")
+        emit(on_event, Notice("info", f"{training.epochs} epochs on {rows:,} rows would take about "
+                                      f"{say_duration(plan.estimate_s)} here; the {say_duration(budget_s)} budget "
+                                      f"fits {fits}, which this training runs (`{budget_option(plan.estimate_s)}`, `--budget none` "
+                                      f"or [training] budget_s trains them all)"))
+    return plan
+
+
 TRAIN_FASTER = ("`reviewtui train --quick` (embeddings + logistic regression, minutes on a CPU), `--epochs N` "
                 "trains fewer")
 
@@ -381,7 +429,8 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
                 dataset_version: str | None = None, dataset_sha256: str | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None,
                 overwrite: bool = False, extra: dict[str, Any] | None = None,
-                check_texts: Sequence[str] = (), faster: str | None = TRAIN_FASTER) -> ModelCard:
+                check_texts: Sequence[str] = (), faster: str | None = TRAIN_FASTER,
+                budget_s: float | None = None) -> ModelCard:
     """Fine-tune ``model.base`` on a dataset version and save it; returns the saved model's card.
 
     ``df`` has the dataset CSV's columns (content, label, skipped, ...); rows whose label is not in
@@ -396,9 +445,11 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     rows and on ``check_texts`` (reviews of the corpus the model will label: a few hundred held-out
     rows cannot tell 99.5 % agreement from 97 %), for the model as it predicts. ``faster``: what the
     notice of a long fine-tuning says makes it faster, in the words of the command that runs it
-    (:data:`TRAIN_FASTER`, ``reviewtui train``'s options), or None to say nothing of it. Raises
-    ReviewtuiError for too little data, a bad model spec or a taken name; Cancelled when ``cancel``
-    is set.
+    (:data:`TRAIN_FASTER`, ``reviewtui train``'s options), or None to say nothing of it.
+    ``budget_s``: the most seconds the fine-tune trains (:mod:`reviewtui.modeling.budget`: fewer
+    epochs, or part of one, when the estimated pace says the settings' epochs do not fit; the card's
+    ``extra["budget"]`` records the plan). Raises ReviewtuiError for too little data, a bad model
+    spec or a taken name; Cancelled when ``cancel`` is set.
     """
     from reviewtui.modeling.loading import resolve_model
 
@@ -415,13 +466,29 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     stop = (f"`reviewtui jobs cancel {job}` stops it, saving nothing" if job else
             "`--detach` keeps it running after the terminal closes; Ctrl-C stops it, saving nothing")
 
+    plan = plan_training(budget_s, model, training, len(train_df), len(val_df), cache_dir=cache_dir,
+                         on_event=on_event) if budget_s else None
+    if plan is not None:
+        training = replace(training, epochs=plan.epochs)
+        extra = {**(extra or {}), "budget": plan.to_dict()}
+    what = (f"{training.epochs} epochs" if plan is None or plan.max_steps is None
+            else f"{plan.max_steps * training.batch_size:,} of the {len(train_df):,} rows once")
+
     def long_run(seconds_left: float) -> str:
         return (f"fine-tuning {resolved.name} on {len(train_df):,} rows: about {seconds_left / 60:.0f} min more for "
-                f"{training.epochs} epochs at this pace (early stopping may end it sooner). "
+                f"{what} at this pace (early stopping may end it sooner). "
                 + (f"Faster: {faster}; " if faster else "") + stop)
 
     fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel,
-                          long_run=long_run)
+                          long_run=long_run, max_steps=plan.max_steps if plan is not None else None,
+                          deadline_s=budget_s or None)
+    if fit.stopped_at_deadline is not None:
+        extra = {**(extra or {}), "budget": {**(plan.to_dict() if plan is not None else {"budget_s": budget_s}),
+                                             "stopped_at_epoch": fit.stopped_at_deadline}}
+        emit(on_event, Notice("warning", f"stopped at the {say_duration(float(budget_s or 0))} budget in epoch "
+                                         f"{fit.stopped_at_deadline:.2f}; kept the weights of epoch {fit.best_epoch:g}, "
+                                         f"the best on the validation split (`--budget` or [training] budget_s "
+                                         f"trains longer)"))
     from reviewtui.modeling.forward import ClassifierHead, forward_texts
 
     y_test = splits.label_ids(test_df)

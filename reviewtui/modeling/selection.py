@@ -37,6 +37,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, background_job, emit
 from reviewtui.modeling import Cancelled
+from reviewtui.modeling.budget import say_duration
 from reviewtui.modeling.data import prepare_frame, present_labels
 from reviewtui.modeling.metrics import mean_log_loss, softmax, validation_metrics
 from reviewtui.modeling.quick import DEFAULT_C
@@ -397,18 +398,21 @@ def ensemble_score(finetune: CandidateScore, head: CandidateScore, data: Data, f
 
 
 # --- the selection ------------------------------------------------------------------------------------
-def parse_budget(text: str | float | int) -> float:
-    """Seconds from ``--budget``: "30m", "1h", "90s", "1h30m" or a number of seconds.
-    Raises ReviewtuiError for anything else."""
+def parse_budget(text: str | float | int, *, allow_none: bool = False) -> float:
+    """Seconds from ``--budget``: "30m", "1h", "90s", "1h30m" or a number of seconds; with
+    ``allow_none``, "none" is 0 (no limit). Raises ReviewtuiError for anything else."""
     import re
 
+    if allow_none and str(text).strip().lower() in ("none", "0"):
+        return 0.0
     if isinstance(text, (int, float)):
         value = float(text)
     else:
         raw = str(text).strip().lower()
         parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?", raw)
         if not raw or parts is None or not any(parts.groups()):
-            raise ReviewtuiError(f"--budget {text!r} is not a duration: write 30m, 1h, 1h30m or 600 (seconds)")
+            raise ReviewtuiError(f"--budget {text!r} is not a duration: write 30m, 1h, 1h30m or 600 (seconds)"
+                                 + (", or none for no limit" if allow_none else ""))
         h, m, s = (float(g) if g else 0.0 for g in parts.groups())
         value = h * 3600 + m * 60 + s
     if value <= 0:
@@ -495,13 +499,14 @@ def _update(ctx: Context, score: CandidateScore, status: str, iteration: int = 0
 
 def select_model(data: Data, candidates: Sequence[Any], *, evaluation: EvaluationSettings, ctx: Context,
                  budget_s: float | None = None, ensembles: bool = True, skipped: Sequence[CandidateScore] = (),
-                 allowed_winners: Callable[[str], bool] | None = None,
+                 allowed_winners: Callable[[str], bool] | None = None, fallback: str | None = None,
                  clock: Callable[[], float] = time.perf_counter) -> Selection:
     """Cross-validate ``candidates`` on ``data`` cheapest first within ``budget_s`` seconds (None:
     no limit; the final training of the winner is kept in reserve), then add the ensembles of each
     fine-tune with each head. Emits a TrialUpdate per candidate (RUNNING, then TERMINATED, STOPPED
-    or ERROR) and Notices. Raises Cancelled when ``ctx.cancel`` is set, ReviewtuiError when no
-    candidate could be scored."""
+    or ERROR) and Notices. ``allowed_winners`` limits the winners; with ``fallback`` (what to say)
+    any candidate scored may win when none of those finished (a fine-tune the budget stopped).
+    Raises Cancelled when ``ctx.cancel`` is set, ReviewtuiError when no candidate could be scored."""
     started = clock()
     folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
     k = len(folds)
@@ -590,6 +595,10 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
                 scores.append(ens)
                 _update(ctx, ens, "TERMINATED", k)
     ranked = [s for s in scores if s.status == "done" and (allowed_winners is None or allowed_winners(s.key))]
+    if not ranked and fallback is not None:
+        ranked = [s for s in scores if s.status == "done"]
+        if ranked:
+            emit(ctx.on_event, Notice("warning", fallback))
     if not ranked:
         reasons = "; ".join(f"{s.key}: {s.reason}" for s in scores if s.reason) or "no candidates"
         raise ReviewtuiError(f"no candidate could be scored ({reasons}): raise --budget or check [auto] candidates")
@@ -718,7 +727,8 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
                           dataset_version: str | None = None, dataset_sha256: str | None = None,
                           on_event: EventSink | None = None, cancel: threading.Event | None = None,
                           overwrite: bool = False, work_dir: Path | None = None,
-                          extra: dict[str, Any] | None = None, faster: str | None = CV_FASTER):
+                          extra: dict[str, Any] | None = None, faster: str | None = CV_FASTER,
+                          budget_s: float | None = None):
     """What ``reviewtui train`` does below ``[evaluation] cv_below`` labels: score the model by
     stratified, seeded k-fold cross-validation, then train the saved model on ALL the labels.
 
@@ -730,7 +740,10 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     Returns (Selection, ModelCard); the card's metrics are the cross-validated means and
     ``extra["evaluation"]`` holds every fold's scores. ``faster``: what the notice of a long
     cross-validation says makes it faster, in the words of the command that runs it
-    (:data:`CV_FASTER`, ``reviewtui train``'s), or None to say nothing of it. Raises
+    (:data:`CV_FASTER`, ``reviewtui train``'s), or None to say nothing of it. ``budget_s``: the most
+    seconds the cross-validation and the final training take together; a fine-tune whose epochs do
+    not fit trains fewer in every fold (:func:`fit_to_budget`), and the quick model is saved
+    instead when not even one epoch fits or the fine-tune is stopped at the budget. Raises
     ReviewtuiError for too little data or a taken name, Cancelled when ``cancel`` is set."""
     from reviewtui.modeling.card import default_model_name
     from reviewtui.modeling.data import MIN_ROWS
@@ -745,25 +758,67 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
                              f"categories; label at least {MIN_ROWS} assets in two or more training categories")
     ctx = Context(cache_dir, max_length=model.max_length, on_event=on_event, cancel=cancel, work_dir=work_dir,
                   faster=faster)
+    fallback = None
+    emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {evaluation.folds}-fold cross-validation "
+                                  f"on {device_text()}, then training on all of them"))
     if quick:
         cands: list[Any] = [HeadCandidate(model.base, C=quick_C)]
         ensembles, allowed = False, None
     else:
-        cands = [FineTuneCandidate(model.base, training)]
-        if training.ensemble_quick:
-            cands.append(HeadCandidate(ModelSettings().base, C=quick_C))
+        head = HeadCandidate(ModelSettings().base, C=quick_C)
+        finetune = FineTuneCandidate(model.base, training)
+        if budget_s:
+            fitted = fit_to_budget(finetune, head if training.ensemble_quick else None, data, evaluation, ctx,
+                                   budget_s)
+            extra = {**(extra or {}), "budget": fitted[1]}
+            fallback = (f"the fine-tune did not finish within the {say_duration(budget_s)} budget: saving the "
+                        f"quick model (`--budget none` or [training] budget_s lets it finish)")
+        cands = [finetune if not budget_s else fitted[0]]
+        if cands[0] is None:  # not one epoch fits: the quick model is what this budget can train
+            cands = [head]
+        elif training.ensemble_quick:
+            cands.append(head)
         ensembles = training.ensemble_quick
 
         def allowed(key: str) -> bool:  # the user asked for a fine-tune: the quick model alone is no answer
-            return not key.startswith(("quick", "head:"))
-    emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {evaluation.folds}-fold cross-validation "
-                                  f"on {device_text()}, then training on all of them"))
+            return not key.startswith(("quick", "head:")) or cands[0] is head
     selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, ensembles=ensembles,
-                             allowed_winners=allowed)
+                             allowed_winners=allowed, budget_s=budget_s, fallback=fallback)
     card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
                           dataset_version=dataset_version, dataset_sha256=dataset_sha256, overwrite=overwrite,
                           extra=extra)
     return selection, card
+
+
+def fit_to_budget(finetune: FineTuneCandidate, head: HeadCandidate | None, data: Data,
+                  evaluation: EvaluationSettings, ctx: Context, budget_s: float
+                  ) -> tuple[FineTuneCandidate | None, dict[str, Any]]:
+    """``finetune`` with as many of its epochs per fold as fit ``budget_s`` seconds beside ``head``
+    (its embeddings and fits) and the final training, at the encoder's measured speed (with a tenth
+    kept for the estimate's error); None when not even one epoch fits. A Notice says what the budget
+    cut. Returns (the candidate, the plan as the card records it)."""
+    from reviewtui.modeling.budget import budget_option, epochs_within
+
+    k = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed))
+    head_s = head.estimate(data, k, ctx) + head.final_estimate(data, ctx) if head is not None else 0.0
+    room = 0.9 * (budget_s - head_s)
+    asked = finetune.training.epochs
+    total = finetune.estimate(data, k, ctx) + finetune.final_estimate(data, ctx)
+    fit = epochs_within(room, epochs=asked, estimate_s=total)
+    record: dict[str, Any] = {"budget_s": round(budget_s, 1), "asked_epochs": asked, "epochs": fit,
+                              "estimate_s": round(total, 1)}
+    if fit == asked:
+        return finetune, record
+    said = (f"{k}-fold cross-validation of {asked} epochs on {len(data.texts):,} labels and the final training would "
+            f"take about {say_duration(total)} here; ")
+    more = f" (`{budget_option(total + head_s)}`, `--budget none` or [training] budget_s trains them all)"
+    if fit == 0:
+        emit(ctx.on_event, Notice("warning", said + f"the {say_duration(budget_s)} budget fits not one epoch of the "
+                                                    f"fine-tune: training the quick model instead" + more))
+        return None, record
+    emit(ctx.on_event, Notice("info", said + f"the {say_duration(budget_s)} budget fits {fit} epoch"
+                                             f"{'s' if fit != 1 else ''} in each fold, which this training runs" + more))
+    return FineTuneCandidate(finetune.encoder, replace(finetune.training, epochs=fit)), record
 
 
 def cv_trial_folds(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], data: Data, *,

@@ -16,10 +16,12 @@ from reviewtui.errors import ReviewtuiError
 def cmd_train(args: argparse.Namespace) -> int:
     if args.auto:
         return cmd_train_auto(args)
-    if args.budget:
-        raise ReviewtuiError("--budget goes with --auto: `reviewtui train --auto --budget 30m`")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
                                    ("batch_size", args.batch_size)) if v is not None}
+    if args.budget:
+        from reviewtui.modeling.selection import parse_budget
+
+        overrides["budget_s"] = parse_budget(args.budget, allow_none=True)
     evaluation: dict[str, Any] = {"folds": args.folds} if args.folds is not None else {}
     if args.split:
         evaluation["cv_below"] = 0

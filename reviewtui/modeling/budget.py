@@ -1,0 +1,92 @@
+"""How much of a fine-tune fits ``reviewtui train``'s time budget (``[training] budget_s``).
+
+On a GPU a fine-tune of a few thousand reviews takes minutes; on a laptop's CPU the same default
+(10 epochs) takes hours: about 3 training samples a second for MiniLM on two busy cores, 218
+minutes projected for 5,096 training rows. ``reviewtui train`` therefore plans the fine-tune
+before it starts, from the encoder's measured speed (one inference pass over a probe, times
+:data:`reviewtui.modeling.selection.TRAIN_FACTOR` for a training step):
+
+* when every epoch fits, nothing changes;
+* when fewer fit, it trains as many whole epochs as fit (the learning-rate schedule then spans
+  them, and early stopping still reads each epoch's validation score);
+* when not even one epoch fits, it trains one pass over as many steps as fit (``max_steps``: the
+  schedule spans those steps), which sees part of the training rows once.
+
+The plan is an estimate; :func:`reviewtui.modeling.finetune.fit_transformer` also stops at the
+budget itself (the partial epoch is scored on the validation split and the best weights kept), so
+a pace slower than estimated cannot overrun it by more than one step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """What fits: ``epochs`` whole epochs, or with ``max_steps`` one pass of that many steps.
+    ``epoch_s`` is the estimated seconds of one epoch (its validation pass included), ``budget_s``
+    the budget planned for, ``asked_epochs`` the epochs the settings asked for."""
+
+    epochs: int
+    max_steps: int | None
+    epoch_s: float
+    budget_s: float
+    asked_epochs: int
+
+    @property
+    def cut(self) -> bool:
+        """True when the budget trains less than the settings asked."""
+        return self.max_steps is not None or self.epochs < self.asked_epochs
+
+    @property
+    def estimate_s(self) -> float:
+        """Estimated seconds of the whole training as the settings asked."""
+        return self.epoch_s * self.asked_epochs
+
+    def to_dict(self) -> dict[str, object]:
+        return {"budget_s": round(self.budget_s, 1), "asked_epochs": self.asked_epochs, "epochs": self.epochs,
+                "max_steps": self.max_steps, "estimated_epoch_s": round(self.epoch_s, 1)}
+
+
+def plan_for_budget(budget_s: float, *, epochs: int, steps_per_epoch: int, step_s: float,
+                    eval_s: float = 0.0) -> BudgetPlan:
+    """The plan for ``epochs`` epochs of ``steps_per_epoch`` steps at ``step_s`` seconds a step,
+    with ``eval_s`` seconds of validation after each epoch, within ``budget_s`` seconds."""
+    epochs, steps_per_epoch = max(1, int(epochs)), max(1, int(steps_per_epoch))
+    epoch_s = steps_per_epoch * max(0.0, step_s) + max(0.0, eval_s)
+    fit = math.floor(budget_s / epoch_s) if epoch_s > 0 else epochs
+    if fit >= epochs:
+        return BudgetPlan(epochs, None, epoch_s, budget_s, epochs)
+    if fit >= 1:
+        return BudgetPlan(fit, None, epoch_s, budget_s, epochs)
+    steps = math.floor(max(0.0, budget_s - eval_s) / step_s) if step_s > 0 else steps_per_epoch
+    return BudgetPlan(1, max(1, min(steps_per_epoch, steps)), epoch_s, budget_s, epochs)
+
+
+def epochs_within(budget_s: float, *, epochs: int, estimate_s: float) -> int:
+    """How many of ``epochs`` epochs fit ``budget_s`` seconds when all of them take ``estimate_s``
+    (a cross-validation's folds and final training together): ``epochs`` when all fit, 0 when not
+    even one does."""
+    epochs = max(1, int(epochs))
+    if estimate_s <= budget_s:
+        return epochs
+    return max(0, min(epochs, math.floor(budget_s / (estimate_s / epochs))))
+
+
+def budget_option(seconds: float) -> str:
+    """The ``--budget`` that fits ``seconds``, rounded up: ``--budget 45m``, ``--budget 4h``."""
+    minutes = max(1, math.ceil(float(seconds) / 60))
+    return f"--budget {minutes}m" if minutes < 60 else f"--budget {math.ceil(minutes / 60)}h"
+
+
+def say_duration(seconds: float) -> str:
+    """'45 s', '12 min', '3 h 38 min': how a budget or an estimate is said."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
