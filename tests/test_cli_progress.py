@@ -58,3 +58,20 @@ def test_a_log_gets_each_line_whole_and_a_terminal_gets_it_wrapped():
     print_lines([line], Console(file=tty, force_terminal=True, width=40))
     assert log.getvalue() == line + "\n"
     assert len(tty.getvalue().splitlines()) > 1
+
+
+def test_a_log_gets_a_notice_whole_and_a_training_step_once(monkeypatch):
+    """A notice names commands and paths (the training's budget line, the faster ways): a log cut
+    it at 80 columns. A training step comes as Progress and as EpochProgress: one line in a log."""
+    now = [0.0]
+    sink, buf = sink_on(monkeypatch, terminal=False, now=now)
+    notice = ("10 epochs on 5,096 rows would take about 91 min here; the 60 min budget fits 6 epochs, which this "
+              "training runs (`--budget 2h`, `--budget none` or [training] budget_s trains them all)")
+    with sink:
+        sink(Notice("info", notice))
+        sink(Progress("train", 1, 280, "epoch 0.0"))
+        sink(EpochProgress("train", 1, 1, 1, 280, 9.6, 500.0))
+        now[0] = 20.0
+        sink(Progress("train", 40, 280, "epoch 0.1"))
+        sink(EpochProgress("train", 1, 1, 40, 280, 11.7, 400.0))
+    assert buf.getvalue().splitlines() == [notice, "train epoch 1/1: step 40/280, 11.7 samples/s"]

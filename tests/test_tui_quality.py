@@ -253,3 +253,35 @@ async def test_queue_keys_and_quality_are_in_help_and_the_palette(quality_ws):
         await pilot.press("enter")
         await wait_until(pilot, lambda: getattr(app.screen, "queue_name", "") == "suspects")
         await settle(app, pilot)
+
+
+async def test_building_the_suspects_shows_its_progress(quality_ws, monkeypatch):
+    """S on a workspace imported with thousands of labels embeds them all first (minutes on a
+    CPU): the review pane said "Loading the queue…" the whole time. It now says what is done."""
+    import threading
+
+    from reviewtui.events import Progress
+
+    ws = quality_ws
+    release, real = threading.Event(), ws.suspects
+
+    def slow_suspects(*, top=None, on_event=None, cancel=None):
+        on_event(Progress("embed", 1200, 4800))
+        release.wait(60)
+        return real(top=top, on_event=on_event, cancel=cancel)
+
+    monkeypatch.setattr(ws, "suspects", slow_suspects)
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("S")
+        await wait_until(pilot, lambda: screen.building is not None)
+        await pilot.pause(0.1)
+        pane = " ".join(panel(screen, "#review-text").split())
+        assert pane == ("Finding the suspect labels: embedding the labeled reviews (the first time only, then cached) "
+                        "1,200 of 4,800 (25%)")
+        release.set()
+        await wait_until(pilot, lambda: len(screen.items) > 0)
+        await settle(app, pilot)
+        assert screen.building is None and "Finding" not in panel(screen, "#review-text")

@@ -38,7 +38,7 @@ class ProgressSink:
                                  TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=console,
                                  transient=True, disable=not console.is_terminal)
         self.lines = None if console.is_terminal else ProgressLines(
-            lambda line: console.print(Text(line)), after_s=QUIET_S, clock=clock)
+            lambda line: console.print(Text(line), soft_wrap=True), after_s=QUIET_S, clock=clock)
         self.tasks: dict[str, Any] = {}
         self.epoch_of: dict[str, str] = {}  # each epoch bar's current description
 
@@ -62,7 +62,8 @@ class ProgressSink:
             self.epoch(event)
         elif isinstance(event, Notice):
             style = {"error": "red", "warning": "yellow"}.get(event.level, "")
-            self.progress.console.print(Text(event.text, style=style))
+            # whole lines in a log: a notice names commands and paths that a wrap at 80 columns would cut
+            self.progress.console.print(Text(event.text, style=style), soft_wrap=not self.progress.console.is_terminal)
 
     def epoch(self, event: EpochProgress) -> None:
         """The bar of the epoch ``event`` is in: a new epoch (or a new fit) starts the bar over."""
@@ -97,11 +98,14 @@ class ProgressLines:
         self.last_at: dict[str, float] = {}
         self.last_step: dict[str, int] = {}
         self.complete: set[str] = set()
+        self.epoch_tasks: set[str] = set()  # a training's steps come as both; its epoch lines say more
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ProgressEvent):
-            self.progress(event)
+            if event.task not in self.epoch_tasks:
+                self.progress(event)
         elif isinstance(event, EpochProgress):
+            self.epoch_tasks.add(event.task)
             self.epoch(event)
         elif isinstance(event, Notice):
             self.print_line(event.text if event.level == "info" else f"{event.level}: {event.text}")

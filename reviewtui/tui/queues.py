@@ -23,6 +23,7 @@ from textual.binding import Binding
 from reviewtui import presentation as say
 
 if TYPE_CHECKING:
+    from reviewtui.events import EventSink
     from reviewtui.store import Asset
     from reviewtui.workspace import Workspace
 
@@ -57,16 +58,18 @@ class QueueSource:
     reviews = True  # a review queue: labeled reviews with a note each; c confirms
 
     def page(self, ws: "Workspace", limit: int, exclude: Sequence[str], *, fresh: bool = False,
-             cancel: threading.Event | None = None) -> QueuePage:
-        """The next ``limit`` reviews not in ``exclude``; ``fresh`` recomputes the queue first.
-        Raises ReviewtuiError when the queue cannot be built (too few labels, no sentiment)."""
+             cancel: threading.Event | None = None, on_event: "EventSink | None" = None) -> QueuePage:
+        """The next ``limit`` reviews not in ``exclude``; ``fresh`` recomputes the queue first
+        (``on_event`` gets its Progress: the first embedding of thousands of labeled reviews takes
+        minutes on a CPU). Raises ReviewtuiError when the queue cannot be built (too few labels,
+        no sentiment)."""
         raise NotImplementedError
 
 
 class ActiveQueue(QueueSource):
     name, title, key, reviews = "active", "active learning", "A", False
 
-    def page(self, ws, limit, exclude, *, fresh=False, cancel=None) -> QueuePage:
+    def page(self, ws, limit, exclude, *, fresh=False, cancel=None, on_event=None) -> QueuePage:
         return QueuePage(ws.queue(limit, exclude=list(exclude)), limit)
 
 
@@ -78,7 +81,7 @@ class CachedQueue(QueueSource):
         self._report: Any = None
         self.computed = 0  # how many times the queue was built
 
-    def compute(self, ws: "Workspace", cancel: threading.Event | None) -> Any:
+    def compute(self, ws: "Workspace", cancel: threading.Event | None, on_event: "EventSink | None" = None) -> Any:
         raise NotImplementedError
 
     def entries(self, report: Any) -> list[tuple[str, str | None, QueueNote]]:
@@ -88,11 +91,11 @@ class CachedQueue(QueueSource):
     def summary(self, report: Any) -> str:
         return ""
 
-    def page(self, ws, limit, exclude, *, fresh=False, cancel=None) -> QueuePage:
+    def page(self, ws, limit, exclude, *, fresh=False, cancel=None, on_event=None) -> QueuePage:
         with self._lock:
             report = None if fresh else self._report
         if report is None:
-            report = self.compute(ws, cancel)
+            report = self.compute(ws, cancel, on_event)
             with self._lock:
                 self._report = report
                 self.computed += 1
@@ -114,8 +117,8 @@ class CachedQueue(QueueSource):
 class SuspectsQueue(CachedQueue):
     name, title, key = "suspects", "suspect labels", "S"
 
-    def compute(self, ws, cancel):
-        return ws.suspects(cancel=cancel)
+    def compute(self, ws, cancel, on_event=None):
+        return ws.suspects(cancel=cancel, on_event=on_event)
 
     def entries(self, report):
         return [(s.external_id, s.label, QueueNote(s.suggested, s.confidence, say.suspect_reason(s)))
@@ -128,8 +131,8 @@ class SuspectsQueue(CachedQueue):
 class StarsQueue(CachedQueue):
     name, title, key = "stars", "stars vs text", "T"
 
-    def compute(self, ws, cancel):
-        return ws.star_conflicts(cancel=cancel)
+    def compute(self, ws, cancel, on_event=None):
+        return ws.star_conflicts(cancel=cancel, on_event=on_event)
 
     def entries(self, report):
         return [(c.external_id, c.label, QueueNote(None, None, say.star_reason(c, report.analyzer)))
@@ -142,7 +145,7 @@ class StarsQueue(CachedQueue):
 class DisagreementsQueue(QueueSource):
     name, title, key = "disagreements", "disagreements", "D"
 
-    def page(self, ws, limit, exclude, *, fresh=False, cancel=None) -> QueuePage:
+    def page(self, ws, limit, exclude, *, fresh=False, cancel=None, on_event=None) -> QueuePage:
         items = ws.disagreements()
         skip = set(exclude)
         out = QueuePage([], limit, summary=f"{len(items)} reviews on which authors disagree (confirmed ones left out).")

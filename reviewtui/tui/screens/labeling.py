@@ -223,7 +223,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if asset is None:
             meta.update("")
             if not self.items and not self.done_loading:
-                text.update("Loading the queue…")
+                text.update(self.loading_text())
             else:
                 text.update(self.queue_end_text())
             answer.update("")

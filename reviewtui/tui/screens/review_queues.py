@@ -20,7 +20,8 @@ from textual import on
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.modeling import Cancelled
-from reviewtui.tui.messages import ReviewQueueLoaded
+from reviewtui.events import Progress
+from reviewtui.tui.messages import CoreEvent, ReviewQueueLoaded, event_sink
 from reviewtui.tui.queues import QueueNote, QueueSource, queue_sources
 from reviewtui.tui.screens.base import WorkspaceScreen
 
@@ -39,6 +40,7 @@ class ReviewQueueScreen(WorkspaceScreen):
         self.generation = 0  # how many times a queue was chosen: a page of an earlier choice is dropped
         self.fresh = False
         self.cancel_queue = threading.Event()
+        self.building: tuple[str, int, int] | None = None  # (task, done, total) while a review queue is built
 
     # -- the chosen queue -------------------------------------------------------------------
     @property
@@ -59,6 +61,7 @@ class ReviewQueueScreen(WorkspaceScreen):
         self.queue_name = name
         self.generation += 1
         self.fresh = True
+        self.building = None
         self.items.clear()  # type: ignore[attr-defined]
         self.notes.clear()
         self.suggestions.clear()  # type: ignore[attr-defined]
@@ -74,18 +77,40 @@ class ReviewQueueScreen(WorkspaceScreen):
         """The next page of the chosen review queue (in the screen's queue worker)."""
         name, generation, fresh, cancel = self.queue_name, self.generation, self.fresh, self.cancel_queue
         self.fresh = False
+        sink = event_sink(self, f"queue-build:{generation}")
         try:
-            page = self.sources[name].page(self.ws, limit, seen, fresh=fresh, cancel=cancel)
+            page = self.sources[name].page(self.ws, limit, seen, fresh=fresh, cancel=cancel, on_event=sink)
         except Cancelled:
             return ReviewQueueLoaded(name, -1)  # another queue was chosen meanwhile: dropped
         except ReviewtuiError as exc:
             return ReviewQueueLoaded(name, generation, error=str(exc))
         return ReviewQueueLoaded(name, generation, page)
 
+    @on(CoreEvent)
+    def queue_build_progressed(self, message: CoreEvent) -> None:
+        """A review queue being built (the suspects' first embedding of thousands of labeled reviews
+        takes minutes on a CPU): its progress where the review will show."""
+        event = message.event
+        if (message.group != f"queue-build:{self.generation}" or not isinstance(event, Progress)
+                or self.items):  # type: ignore[attr-defined]
+            return
+        self.building = (event.task, event.done, event.total or event.done)
+        self.render_review()  # type: ignore[attr-defined]
+
+    def loading_text(self) -> str:
+        """The review pane while the chosen queue's first page is built."""
+        if not self.in_review_queue or self.building is None:
+            return "Loading the queue…"
+        task, done, total = self.building
+        what = {"embed": "embedding the labeled reviews (the first time only, then cached)",
+                "suspects": "fitting the out-of-fold models"}.get(task, task)
+        return f"Finding the {self.queue.title}: {what}\n{done:,} of {total:,} ({done / max(1, total):.0%})"
+
     @on(ReviewQueueLoaded)
     def add_review_page(self, message: ReviewQueueLoaded) -> None:
         if message.name != self.queue_name or message.generation != self.generation:
             return
+        self.building = None
         if message.error is not None:
             self.done_loading = True
             self.error(message.error)
