@@ -46,6 +46,7 @@ async def test_t_trains_as_a_job_with_an_epoch_bar_and_a_new_app_reattaches(trai
         await wait_until(pilot, lambda: screen.job is not None and screen.job.kind == "train", timeout=60)
         job = screen.job
         assert job.params["version"] == ws.latest_version().name and not job.params.get("auto")
+        assert screen.budget_s == 3600  # the state line reads "training 0m12s of a 60m00s budget"
         await pilot.press("t")  # a model is training: a second one is not started
         await wait_until(pilot, lambda: screen.job.state in ("finished", "failed", "cancelled"), timeout=600)
         await settle(app, pilot)

@@ -228,8 +228,13 @@ class TuningScreen(WorkspaceScreen):
         if job.kind == "train":
             self.cancelled_job = None
             self.query_one(CandidateTable).reset()
-            self.budget_s = float(job.params.get("budget_s") or (self.ws.settings.auto.budget_s
-                                                                 if job.params.get("auto") else 0.0))
+            if job.params.get("auto"):
+                self.budget_s = float(job.params.get("budget_s") or self.ws.settings.auto.budget_s)
+            elif job.params.get("quick"):
+                self.budget_s = 0.0
+            else:  # a fine-tune keeps within [training] budget_s (or the job's override)
+                self.budget_s = float((job.params.get("training") or {}).get(
+                    "budget_s", self.ws.settings.training.budget_s) or 0.0)
             self.query_one("#tune-progress", ProgressBar).display = False
             self.set_state(f"{'automatic choice' if job.params.get('auto') else 'training'} job {job.id}: {job.state}")
         elif job.kind == "tune":
