@@ -924,9 +924,46 @@ def cv_card_sentence(card: Any) -> str:
             f"cross-validated {scores} ({ev.get('folds', '?')} folds).")
 
 
+def budget_sentence(card: Any) -> str | None:
+    """What ``[training] budget_s`` cut in this training (``extra["budget"]``), or None when every
+    epoch fitted: fewer epochs, one pass over part of the rows, the quick model instead of a
+    fine-tune, or a training stopped at the budget."""
+    from reviewtui.modeling.budget import budget_option, say_duration
+
+    b = (card.extra or {}).get("budget") or {}
+    if not b:
+        return None
+    asked, epochs, steps = int(b.get("asked_epochs") or 0), b.get("epochs"), b.get("max_steps")
+    stopped = b.get("stopped_at_epoch")
+    if not steps and epochs == asked and stopped is None:
+        return None
+    budget = say_duration(float(b.get("budget_s") or 0))
+    estimate = float(b.get("estimate_s") or float(b.get("estimated_epoch_s") or 0) * asked)
+    more = f"; `{budget_option(estimate)}` trains them all" if estimate else ""
+    if epochs == 0:
+        return (f"Not one epoch of the fine-tune fitted the {budget} budget ([training] budget_s): this is the "
+                f"quick model{more}.")
+    if steps:
+        rows = int(steps) * int((card.hyperparameters or {}).get("batch_size") or 0)
+        done = f"one pass over {rows:,} of the {card.splits.get('train', 0):,} training rows" if rows else "part of one epoch"
+    else:
+        done = f"at most {epochs} of the {asked} epochs" + (" in each fold" if "estimate_s" in b else "")
+    line = f"Within the {budget} budget ([training] budget_s) the fine-tune trained {done}"
+    if stopped is not None:
+        line += f", and stopped at the budget in epoch {float(stopped):.2f}"
+    return line + more + "."
+
+
 def evaluation_lines(card: Any) -> list[str]:
     """How the card's scores were measured, in a line or two: the folds' scores and the epoch
-    count cross-validation chose, or the split the test scores come from."""
+    count cross-validation chose, or the split the test scores come from; and what the time
+    budget cut, when it cut something."""
+    budget = budget_sentence(card)
+    return evaluation_only_lines(card) + ([budget] if budget else [])
+
+
+def evaluation_only_lines(card: Any) -> list[str]:
+    """:func:`evaluation_lines` without the budget's sentence."""
     ev = evaluation_of(card)
     if ev.get("method") == "cross-validation":
         metric = ev.get("metric", "f1_macro")

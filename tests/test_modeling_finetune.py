@@ -329,10 +329,15 @@ def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, m
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b0",
                        budget_s=4)
     assert card.extra["budget"]["max_steps"] == 2 and card.epochs_trained == pytest.approx(0.5)
+    from reviewtui import presentation as say
+
+    assert say.evaluation_lines(card)[-1] == ("Within the 4 s budget ([training] budget_s) the fine-tune trained one "
+                                              "pass over 32 of the 51 training rows; `--budget 1m` trains them all.")
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b60",
                        budget_s=60)  # every epoch fits: the card says so
     assert card.extra["budget"]["epochs"] == 8 and card.hyperparameters["epochs"] == 8
+    assert say.budget_sentence(card) is None  # nothing cut: nothing said
     # no budget: every epoch, and no record of one
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="all")

@@ -214,14 +214,19 @@ def test_close_calls_and_the_int8_check():
     assert current_checks({"int8": new}) == {"int8": new}
 
 
-def test_the_int8_file_is_kept_in_the_cache_and_read_back(trained, tmp_path, monkeypatch):
+def test_the_int8_file_is_kept_in_the_cache_and_read_back(trained, tmp_path, monkeypatch, capfd):
+    import logging
+
     from reviewtui.modeling.inference import SavedClassifier
 
     monkeypatch.delenv("REVIEWTUI_INT8_CACHE")
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in `reviewtui train`: no logging set up
     cache = tmp_path / "cache"
     texts = texts_of(30, seed=17)
     first = SavedClassifier.load(trained, cache_dir=cache, precision="int8", device="cpu")
     p1 = first.predict_proba(texts)
+    # the quantiser's advice on the root logger neither reaches stderr nor leaves a handler behind
+    assert "quantization" not in capfd.readouterr().err and logging.getLogger().handlers == []
     files = sorted((cache / "int8").iterdir())
     assert [f.suffix for f in files] == [".onnx", ".onnx"]  # the classifier and the quick half's encoder
     stamps = [f.stat().st_mtime_ns for f in files]

@@ -12,6 +12,12 @@ from reviewtui.cli import main
 from reviewtui.events import EpochProgress, TrialUpdate
 
 
+def card_lines(card) -> list[str]:
+    from reviewtui import presentation as say
+
+    return say.evaluation_lines(card)
+
+
 def workspace_with_version(tmp_path, rows: int = 60, evaluation: dict | None = None):
     from reviewtui.workspace import Workspace
 
@@ -145,20 +151,27 @@ def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypa
 
     ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
     ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
-    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec: 0.001)
-    # per epoch: 3 folds x 40 rows x 10 x 0.001 s + their 20 held-out rows x 0.001 s, then 60 rows of
-    # the final training x 10 x 0.001 s: 1.86 s; the quick model's embeddings 60 x 0.001 s + fits
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec: 0.05)
+    # per epoch: 3 folds x (40 rows x 10 x 0.05 s + their 20 held-out rows x 0.05 s), then 60 rows of the
+    # final training x 10 x 0.05 s: 93 s (the tiny model takes far less: the measured pace after the first
+    # fold only makes the rest fit better); the quick model's embeddings 60 x 0.05 s + fits: 3.5 s
     said = []
-    card = ws.train(name="four", training={"epochs": 6, "learning_rate": 5e-3, "batch_size": 8, "budget_s": 8},
+    card = ws.train(name="four", training={"epochs": 6, "learning_rate": 5e-3, "batch_size": 8, "budget_s": 400},
                     on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
     assert card.extra["budget"]["epochs"] == 3 and card.extra["budget"]["asked_epochs"] == 6
     assert 1 <= card.hyperparameters["epochs"] <= 3 and card.kind == "finetuned"
-    assert any("budget fits 3 epochs in each fold, which this training runs (`--budget 1m`" in t for t in said)
+    assert "the fine-tune trained at most 3 of the 6 epochs in each fold" in " ".join(card_lines(card))
+    assert any("the 7 min budget fits 3 epochs in each fold, which this training runs (`--budget 10m`" in t
+               for t in said)
     said.clear()
-    card = ws.train(name="none-fit", training={"epochs": 6, "batch_size": 8, "budget_s": 1},
+    card = ws.train(name="none-fit", training={"epochs": 6, "batch_size": 8, "budget_s": 2},
                     on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
     assert card.kind == "quick" and card.extra["budget"]["epochs"] == 0
-    assert any("the 1 s budget fits not one epoch of the fine-tune: training the quick model instead" in t
+    from reviewtui import presentation as say
+
+    assert say.budget_sentence(card).startswith("Not one epoch of the fine-tune fitted the 2 s budget ([training] "
+                                                "budget_s): this is the quick model; `--budget ")
+    assert any("the 2 s budget fits not one epoch of the fine-tune: training the quick model instead" in t
                for t in said)
     # the CLI: --budget none lifts the limit, and the card records no cut
     assert main(["-w", str(ws.root), "train", "--name", "free", "--budget", "none", *FAST, "--json"]) == 0

@@ -35,6 +35,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -114,6 +115,32 @@ def _export(model, path: Path) -> None:
                               output_names=names, dynamic_axes=axes, opset_version=OPSET, dynamo=False)
 
 
+@contextmanager
+def _quiet_quantizer():
+    """ONNX Runtime's quantiser logs its advice ("Please consider to run pre-processing before
+    quantization") on the root logger, which also sets up a handler on stderr when there is none:
+    the advice landed in `reviewtui train`'s output and every later warning of any library with it.
+    While it runs, the root logger gets a handler that drops its records (and a filter for them
+    when the program has its own handlers)."""
+    import logging
+
+    root = logging.getLogger()
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname or record.levelno > logging.WARNING
+
+    null = logging.NullHandler() if not root.handlers else None
+    if null is not None:
+        root.addHandler(null)
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+        if null is not None:
+            root.removeHandler(null)
+
+
 def quantised_file(model, cache_dir: Path | None) -> Path:
     """The int8 ONNX file of ``model``, exported and quantised unless the cache has it."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -131,8 +158,9 @@ def quantised_file(model, cache_dir: Path | None) -> Path:
     with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as tmp:
         fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         _export(model, fp32)
-        quantize_dynamic(str(fp32), str(int8), per_channel=True, reduce_range=False, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul"])
+        with _quiet_quantizer():
+            quantize_dynamic(str(fp32), str(int8), per_channel=True, reduce_range=False,
+                             weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
         os.replace(int8, path)
     return path
 
