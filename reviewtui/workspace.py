@@ -677,7 +677,8 @@ class Workspace:
 
             return train_cross_validated(df, training=training_settings, evaluation=evaluation_settings,
                                          quick_C=self.settings.active_learning.C, quick=quick,
-                                         budget_s=training_settings.budget_s or None, **common)[1]
+                                         budget_s=None if quick else training_settings.budget_s or None,
+                                         **common)[1]
         if quick:
             from reviewtui.modeling.quick import train_quick
 

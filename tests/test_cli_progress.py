@@ -75,3 +75,16 @@ def test_a_log_gets_a_notice_whole_and_a_training_step_once(monkeypatch):
         sink(Progress("train", 40, 280, "epoch 0.1"))
         sink(EpochProgress("train", 1, 1, 40, 280, 11.7, 400.0))
     assert buf.getvalue().splitlines() == [notice, "train epoch 1/1: step 40/280, 11.7 samples/s"]
+
+
+def test_a_log_gets_a_cross_validated_trainings_epochs_only(monkeypatch):
+    """Below cv_below labels the epochs come as "cv 1/5 finetune:minilm", the steps as "train"."""
+    now = [0.0]
+    sink, buf = sink_on(monkeypatch, terminal=False, now=now)
+    with sink:
+        sink(EpochProgress("cv 1/5 finetune:minilm", 1, 6, 1, 40, 3.0, 90.0))
+        sink(Progress("train", 1, 240, "epoch 0.0"))
+        now[0] = 20.0
+        sink(EpochProgress("cv 1/5 finetune:minilm", 1, 6, 12, 40, 3.1, 60.0))
+        sink(Progress("train", 12, 240, "epoch 0.3"))
+    assert buf.getvalue().splitlines() == ["cv 1/5 finetune:minilm epoch 1/6: step 12/40, 3.1 samples/s"]

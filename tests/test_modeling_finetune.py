@@ -290,7 +290,8 @@ def test_max_steps_trains_one_pass_over_part_of_the_rows(tiny_bert):
     fit = fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
                           training_settings(epochs=4, batch_size=8, learning_rate=1e-3), max_steps=3,
                           on_event=events.append)
-    assert fit.epochs_trained == pytest.approx(0.6) and len(fit.history) == 1
+    assert fit.epochs_trained == pytest.approx(0.6) and [r["epoch"] for r in fit.history] == [0.6]
+    assert fit.best_epoch == 0.6
     assert [e.done for e in events if isinstance(e, Progress) and e.task == "train"] == [1, 2, 3]
     assert {e.total for e in events if isinstance(e, Progress) and e.task == "train"} == {3}
 
@@ -314,7 +315,7 @@ def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, m
     fits 2 of the 8 epochs asked; a 4 s budget not one, so one pass of 2 steps."""
     from reviewtui.modeling.selection import Context
 
-    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec: 0.01)
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 0.01)
     said = []
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b2",
@@ -342,3 +343,54 @@ def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, m
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="all")
     assert "budget" not in card.extra and card.hyperparameters["epochs"] == 8
+
+
+class FakeClock:
+    """time for :mod:`reviewtui.modeling.finetune`: every perf_counter() call is one second later."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_a_deadline_passed_in_an_epochs_last_step_stops_at_its_end(tiny_bert, monkeypatch):
+    """The deadline is read after every step and at every epoch's end: one passed while the
+    epoch's last step ran stops there, with the epoch whole (not one step into the next, and its
+    validation pass run twice)."""
+    from types import SimpleNamespace
+
+    from reviewtui.modeling import finetune
+
+    train, val, _ = split_frame(prepare_frame(make_frame(60), LABELS))  # 38 rows: 5 steps of 8
+    clock = FakeClock()
+    monkeypatch.setattr(finetune, "time", SimpleNamespace(perf_counter=clock.perf_counter))
+    fit = fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
+                          training_settings(epochs=4, batch_size=8, learning_rate=1e-3), deadline_s=5.5)
+    assert fit.stopped_at_deadline == 1.0 and [r["epoch"] for r in fit.history] == [1.0] and fit.best_epoch == 1
+
+
+def test_train_model_stops_at_its_budget_and_says_so(tmp_path, tiny_bert, monkeypatch):
+    """A pace slower than the plan: the plan fits every epoch, the deadline stops the training in
+    epoch 2 (one clock second a step), the best epoch is kept, and the card and a warning say it."""
+    from types import SimpleNamespace
+
+    from reviewtui import presentation as say
+    from reviewtui.modeling import finetune
+    from reviewtui.modeling.selection import Context
+
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 1e-6)
+    clock = FakeClock()
+    monkeypatch.setattr(finetune, "time", SimpleNamespace(perf_counter=clock.perf_counter))
+    said = []
+    card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="late",
+                       budget_s=6, on_event=lambda e: said.append(e) if isinstance(e, Notice) else None)
+    budget = card.extra["budget"]
+    assert budget["epochs"] == 8 and budget["stopped_at_epoch"] == pytest.approx(1.25)  # 4 steps an epoch
+    assert [r["epoch"] for r in card.history] == [1.0, 1.25]
+    warning = next(e for e in said if e.level == "warning")
+    assert warning.text.startswith("stopped at the 6 s budget in epoch 1.25; kept the weights of epoch ")
+    assert "stopped at the budget in epoch 1.25" in say.budget_sentence(card)

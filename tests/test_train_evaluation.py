@@ -151,7 +151,7 @@ def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypa
 
     ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
     ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
-    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec: 0.05)
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 0.05)
     # per epoch: 3 folds x (40 rows x 10 x 0.05 s + their 20 held-out rows x 0.05 s), then 60 rows of the
     # final training x 10 x 0.05 s: 93 s (the tiny model takes far less: the measured pace after the first
     # fold only makes the rest fit better); the quick model's embeddings 60 x 0.05 s + fits: 3.5 s
@@ -161,7 +161,7 @@ def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypa
     assert card.extra["budget"]["epochs"] == 3 and card.extra["budget"]["asked_epochs"] == 6
     assert 1 <= card.hyperparameters["epochs"] <= 3 and card.kind == "finetuned"
     assert "the fine-tune trained at most 3 of the 6 epochs in each fold" in " ".join(card_lines(card))
-    assert any("the 7 min budget fits 3 epochs in each fold, which this training runs (`--budget 10m`" in t
+    assert any("the 7 min budget fits 3 epochs in each fold, which this training runs (`--budget 11m`" in t
                for t in said)
     said.clear()
     card = ws.train(name="none-fit", training={"epochs": 6, "batch_size": 8, "budget_s": 2},
@@ -180,3 +180,30 @@ def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypa
     assert main(["-w", str(ws.root), "train", "--name", "tight", "--budget", "1s", *FAST, "--json"]) == 0
     tight = json.loads(capsys.readouterr().out)
     assert tight["kind"] == "quick" and tight["extra"]["budget"]["budget_s"] == 1
+
+
+def test_a_budget_stop_saves_the_quick_model_and_a_failure_stays_an_error(tmp_path, tiny_bert, monkeypatch):
+    """With [training] ensemble_quick = false the quick model is still the budget's fallback (it was
+    not a candidate: `train` failed naming [auto] candidates). A fine-tune that fails is an error,
+    budget or not: the fallback is for the budget only."""
+    from reviewtui.errors import ReviewtuiError
+    from reviewtui.modeling.finetune import TrainingDiverged
+    from reviewtui.modeling.selection import Context, FineTuneCandidate
+
+    ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
+    ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
+    ws.config.update_section("training", {"ensemble_quick": False})
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 1e-6)  # the plan fits it all
+    events = []
+    card = ws.train(training={"epochs": 3, "batch_size": 8, "budget_s": 1}, on_event=events.append)
+    rows = {r["candidate"]: r for r in card.extra["selection"]["rows"]}
+    assert card.kind == "quick" and rows[f"finetune:{tiny_bert}"]["status"] == "stopped"
+    assert "-quick-" in card.name  # named after what it is
+    assert any(getattr(e, "text", "").startswith("the fine-tune did not finish within the 1 s budget") for e in events)
+
+    def diverge(self, *args, **kwargs):
+        raise TrainingDiverged("training loss became nan at epoch 1.0: lower the learning rate in [training]")
+
+    monkeypatch.setattr(FineTuneCandidate, "cross_validate", diverge)
+    with pytest.raises(ReviewtuiError, match="lower the learning rate"):
+        ws.train(training={"epochs": 3, "batch_size": 8, "budget_s": 3600})

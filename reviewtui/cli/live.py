@@ -102,7 +102,9 @@ class ProgressLines:
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ProgressEvent):
-            if event.task not in self.epoch_tasks:
+            # a training's steps come as Progress("train") and as its epoch's EpochProgress (task
+            # "train", "cv 2/5 finetune:minilm", "final ..."): the epoch lines say more
+            if event.task not in self.epoch_tasks and not (event.task == "train" and self.epoch_tasks):
                 self.progress(event)
         elif isinstance(event, EpochProgress):
             self.epoch_tasks.add(event.task)

@@ -1,10 +1,11 @@
 """How much of a fine-tune fits ``reviewtui train``'s time budget (``[training] budget_s``).
 
 On a GPU a fine-tune of a few thousand reviews takes minutes; on a laptop's CPU the same default
-(10 epochs) takes hours: about 3 training samples a second for MiniLM on two busy cores, 218
-minutes projected for 5,096 training rows. ``reviewtui train`` therefore plans the fine-tune
-before it starts, from the encoder's measured speed (one inference pass over a probe, times
-:data:`reviewtui.modeling.selection.TRAIN_FACTOR` for a training step):
+(10 epochs) takes hours: MiniLM trained at about 10 reviews a second on two cores, so 10 epochs of
+5,096 training rows were estimated at 91 minutes. ``reviewtui train`` therefore plans the fine-tune
+before it starts, from the encoder's speed (one inference pass over 64 of the training texts on the
+device training uses, times :data:`reviewtui.modeling.selection.TRAIN_FACTOR` for a training
+step):
 
 * when every epoch fits, nothing changes;
 * when fewer fit, it trains as many whole epochs as fit (the learning-rate schedule then spans
@@ -14,7 +15,9 @@ before it starts, from the encoder's measured speed (one inference pass over a p
 
 The plan is an estimate; :func:`reviewtui.modeling.finetune.fit_transformer` also stops at the
 budget itself (the partial epoch is scored on the validation split and the best weights kept), so
-a pace slower than estimated cannot overrun it by more than one step.
+a pace slower than estimated overruns the training's budget by one step and that validation pass
+at most. What comes after the training (the test split's predictions, the ensemble's quick half,
+the faster precisions' checks) is not counted in the budget.
 """
 
 from __future__ import annotations

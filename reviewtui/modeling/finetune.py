@@ -193,7 +193,7 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
             return torch.nn.functional.cross_entropy(
                 logits.float(), targets.to(logits.device), weight=weight_tensor.to(logits.device))
 
-    best: BestSoFar[int] = BestSoFar()  # the best epoch; its weights are kept in state
+    best: BestSoFar[int] = BestSoFar()  # the best report's index in the history; its weights are kept in state
     state: dict[str, Any] = {"history": [], "best_weights": None, "cancelled": False, "diverged": None,
                              "deadline": None}
 
@@ -211,17 +211,29 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
                        long_run=long_run)
     clock = {"started": time.perf_counter()}
 
+    def past_deadline(tstate, control) -> None:
+        """Stop at ``deadline_s`` unless this is the last step anyway."""
+        if (deadline_s is not None and state["deadline"] is None and tstate.global_step < tstate.max_steps
+                and time.perf_counter() - clock["started"] >= deadline_s):
+            state["deadline"] = float(tstate.epoch or 0)
+            control.should_training_stop = True
+
+    def epoch_of(tstate) -> float:
+        """The epoch a report is at: whole, or to three decimals for a partial one (a deadline,
+        max_steps)."""
+        e = float(tstate.epoch or 0)
+        return int(round(e)) if abs(e - round(e)) < 1e-6 else round(e, 3)
+
     class Watch(TrainerCallback):
         def on_step_end(self, args, tstate, control, **kw):
+            meter.step(tstate.global_step)  # first: a log shows the epoch's line, not this one too
             emit(on_event, Progress("train", tstate.global_step, tstate.max_steps,
                                     f"epoch {tstate.epoch or 0:.1f}"))
-            meter.step(tstate.global_step)
             if cancel is not None and cancel.is_set():
                 state["cancelled"] = True
                 control.should_training_stop = True
-            elif deadline_s is not None and time.perf_counter() - clock["started"] >= deadline_s:
-                state["deadline"] = float(tstate.epoch or 0)  # the epoch's end still scores it
-                control.should_training_stop = True
+            else:
+                past_deadline(tstate, control)  # the epoch's end still scores the partial epoch
             return control
 
         def on_log(self, args, tstate, control, logs=None, **kw):
@@ -233,9 +245,7 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
 
         def on_evaluate(self, args, tstate, control, metrics=None, model=None, **kw):
             metrics = dict(metrics or {})
-            epoch: float = int(round(tstate.epoch or 0))
-            if state["deadline"] is not None and abs((tstate.epoch or 0) - epoch) > 1e-6:
-                epoch = round(float(tstate.epoch or 0), 2)  # a partial epoch, stopped at the deadline
+            epoch = epoch_of(tstate)
             row = {"epoch": float(epoch)}
             row.update({k.removeprefix("eval_"): float(v) for k, v in metrics.items()
                         if k.startswith("eval_") and isinstance(v, (int, float))
@@ -246,7 +256,7 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
                 return control
             state["history"].append(row)
             score = (row.get(SELECT_METRIC, 0.0), -row.get("loss", 0.0))
-            if best.offer(score, epoch):
+            if best.offer(score, len(state["history"]) - 1):
                 state["best_weights"] = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
             elif best.out_of_patience(training.early_stopping_patience):
                 control.should_training_stop = True
@@ -259,6 +269,8 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
         def on_epoch_end(self, args, tstate, control, model=None, **kw):
             if state["cancelled"] or state["diverged"]:
                 control.should_evaluate = False  # nothing is kept: do not score the validation split first
+            else:
+                past_deadline(tstate, control)  # passed during the epoch's last step: stop at its end
             if epoch_model_callback is not None and not state["cancelled"] and not state["diverged"]:
                 epoch_model_callback(int(round(tstate.epoch or 0)), model, tokenizer)
             return control
@@ -297,11 +309,11 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
         raise Cancelled("training cancelled; no model was saved")
     if state["diverged"]:
         raise TrainingDiverged(f"{state['diverged']}: lower the learning rate in [training] and retrain")
-    best_epoch = best.item or 0
+    best_row = state["history"][best.item] if best.item is not None else {}
+    best_epoch = best_row.get("epoch", 0)
     if state["best_weights"] is not None:
         trainer.model.load_state_dict(state["best_weights"])
     trainer.model.eval()
-    best_row = next((r for r in state["history"] if r["epoch"] == best_epoch), {})
     return FitResult(model=trainer.model, tokenizer=tokenizer, labels=labels, history=state["history"],
                      epochs_trained=float(output.metrics.get("epoch", training.epochs) or training.epochs),
                      best_epoch=best_epoch, validation_metrics=best_row, class_weights=weights,
@@ -397,17 +409,17 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
     return record_checks(model, texts, run_factory, device=best_device(), on=on, cache_dir=cache_dir)
 
 
-#: What makes a fine-tuning started by ``reviewtui train`` faster (its long-run notice says it).
 def plan_training(budget_s: float, model: ModelSettings, training: TrainingSettings, rows: int, val_rows: int, *,
-                  cache_dir: Path | None = None, on_event: EventSink | None = None):
+                  texts: Sequence[str] = (), cache_dir: Path | None = None, on_event: EventSink | None = None):
     """The :class:`reviewtui.modeling.budget.BudgetPlan` of a fine-tune of ``rows`` training rows
     (and ``val_rows`` scored after each epoch) within ``budget_s`` seconds, from the encoder's
-    measured speed; a Notice says what the budget leaves out when it cuts the settings' epochs."""
+    speed measured on ``texts`` (the training rows' own) on the device training uses; a Notice
+    says what the budget leaves out when it cuts the settings' epochs."""
     from reviewtui.modeling.budget import plan_for_budget
     from reviewtui.modeling.selection import Context
 
     ctx = Context(cache_dir, max_length=model.max_length)
-    forward_s = ctx.forward_seconds(model.base)
+    forward_s = ctx.forward_seconds(model.base, texts)
     plan = plan_for_budget(budget_s, epochs=training.epochs, steps_per_epoch=math.ceil(rows / training.batch_size),
                            step_s=ctx.train_factor * training.batch_size * forward_s, eval_s=val_rows * forward_s)
     if plan.cut:
@@ -420,6 +432,7 @@ def plan_training(budget_s: float, model: ModelSettings, training: TrainingSetti
     return plan
 
 
+#: What makes a fine-tuning started by ``reviewtui train`` faster (its long-run notice says it).
 TRAIN_FASTER = ("`reviewtui train --quick` (embeddings + logistic regression, minutes on a CPU), `--epochs N` "
                 "trains fewer")
 
@@ -466,8 +479,8 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     stop = (f"`reviewtui jobs cancel {job}` stops it, saving nothing" if job else
             "`--detach` keeps it running after the terminal closes; Ctrl-C stops it, saving nothing")
 
-    plan = plan_training(budget_s, model, training, len(train_df), len(val_df), cache_dir=cache_dir,
-                         on_event=on_event) if budget_s else None
+    plan = plan_training(budget_s, model, training, len(train_df), len(val_df), texts=list(train_df["content"]),
+                         cache_dir=cache_dir, on_event=on_event) if budget_s else None
     if plan is not None:
         training = replace(training, epochs=plan.epochs)
         extra = {**(extra or {}), "budget": plan.to_dict()}
@@ -475,9 +488,10 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
             else f"{plan.max_steps * training.batch_size:,} of the {len(train_df):,} rows once")
 
     def long_run(seconds_left: float) -> str:
+        sooner = "early stopping may end it sooner" + (f", the {say_duration(budget_s)} budget at the latest"
+                                                        if budget_s else "")
         return (f"fine-tuning {resolved.name} on {len(train_df):,} rows: about {seconds_left / 60:.0f} min more for "
-                f"{what} at this pace (early stopping may end it sooner). "
-                + (f"Faster: {faster}; " if faster else "") + stop)
+                f"{what} at this pace ({sooner}). " + (f"Faster: {faster}; " if faster else "") + stop)
 
     fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel,
                           long_run=long_run, max_steps=plan.max_steps if plan is not None else None,

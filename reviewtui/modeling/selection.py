@@ -220,19 +220,24 @@ class Context:
             self.forward_s[spec] = (time.perf_counter() - started) / missing
         return X
 
-    def forward_seconds(self, spec: str) -> float:
-        """Seconds per text of one inference pass of ``spec``: measured, or probed on 64 texts."""
+    def forward_seconds(self, spec: str, texts: Sequence[str] = ()) -> float:
+        """Seconds per text of one inference pass of ``spec`` on the device training uses (the GPU
+        when there is one): measured, or probed on 64 of ``texts`` (the data's own: their length
+        decides the pace) or, with none, on 64 texts of about 20 tokens."""
         if spec not in self.forward_s:
             from reviewtui.modeling.batching import encode_texts
             from reviewtui.modeling.embeddings import load_encoder_cached
-            from reviewtui.modeling.loading import resolve_model
+            from reviewtui.modeling.loading import best_device, resolve_model
 
             tokenizer, model = load_encoder_cached(resolve_model(spec))
-            probe = [f"probe review number {i}: the app keeps asking me to pay for articles I want to read"
-                     for i in range(64)]
-            encode_texts(tokenizer, model, probe[:8], max_length=self.max_length)  # first calls warm up
+            texts = [str(t) for t in texts]
+            probe = (texts[::max(1, len(texts) // 64)][:64] if texts else
+                     [f"probe review number {i}: the app keeps asking me to pay for articles I want to read"
+                      for i in range(64)])
+            device = best_device()
+            encode_texts(tokenizer, model, probe[:8], max_length=self.max_length, device=device)  # warm-up
             started = time.perf_counter()
-            encode_texts(tokenizer, model, probe, max_length=self.max_length)
+            encode_texts(tokenizer, model, probe, max_length=self.max_length, device=device)
             self.forward_s[spec] = (time.perf_counter() - started) / len(probe)
         return self.forward_s[spec]
 
@@ -403,7 +408,7 @@ def parse_budget(text: str | float | int, *, allow_none: bool = False) -> float:
     ``allow_none``, "none" is 0 (no limit). Raises ReviewtuiError for anything else."""
     import re
 
-    if allow_none and str(text).strip().lower() in ("none", "0"):
+    if allow_none and str(text).strip().lower() == "none":
         return 0.0
     if isinstance(text, (int, float)):
         value = float(text)
@@ -415,6 +420,8 @@ def parse_budget(text: str | float | int, *, allow_none: bool = False) -> float:
                                  + (", or none for no limit" if allow_none else ""))
         h, m, s = (float(g) if g else 0.0 for g in parts.groups())
         value = h * 3600 + m * 60 + s
+    if value <= 0 and allow_none:
+        return 0.0  # 0, 0s, 0m: no limit, as budget_s = 0
     if value <= 0:
         raise ReviewtuiError(f"--budget must be more than 0 seconds, not {text!r}")
     return value
@@ -500,12 +507,15 @@ def _update(ctx: Context, score: CandidateScore, status: str, iteration: int = 0
 def select_model(data: Data, candidates: Sequence[Any], *, evaluation: EvaluationSettings, ctx: Context,
                  budget_s: float | None = None, ensembles: bool = True, skipped: Sequence[CandidateScore] = (),
                  allowed_winners: Callable[[str], bool] | None = None, fallback: str | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> Selection:
+                 skip_over_budget: bool = True, clock: Callable[[], float] = time.perf_counter) -> Selection:
     """Cross-validate ``candidates`` on ``data`` cheapest first within ``budget_s`` seconds (None:
     no limit; the final training of the winner is kept in reserve), then add the ensembles of each
     fine-tune with each head. Emits a TrialUpdate per candidate (RUNNING, then TERMINATED, STOPPED
     or ERROR) and Notices. ``allowed_winners`` limits the winners; with ``fallback`` (what to say)
-    any candidate scored may win when none of those finished (a fine-tune the budget stopped).
+    any candidate scored may win when none of those finished because the budget stopped or skipped
+    them (one that failed is an error still). ``skip_over_budget`` False starts every candidate
+    whatever its estimate (its epochs were already fitted to the budget): the pace measured after
+    its first fold stops it when the rest would not fit.
     Raises Cancelled when ``ctx.cancel`` is set, ReviewtuiError when no candidate could be scored."""
     started = clock()
     folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
@@ -532,7 +542,7 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
         reserve = cand.final_estimate(data, ctx)
         scores.append(score)
         by_key[cand.key] = cand
-        if estimate + reserve > left():
+        if skip_over_budget and estimate + reserve > left():
             score.status = "skipped"
             score.reason = f"estimated {estimate + reserve:.0f} s with its final training, {max(0.0, left()):.0f} s left"
             _update(ctx, score, "STOPPED", error=score.reason)
@@ -540,7 +550,7 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
             continue
         _update(ctx, score, "RUNNING")
         hint = ""
-        if budget_s is None and estimate + reserve > LONG_RUN_S:  # say the faster ways before the wait
+        if ctx.faster is not None and estimate + reserve > LONG_RUN_S:  # say the faster ways before the wait
             job = background_job(ctx.on_event)  # a job outlives the terminal already
             hint = (f", {(estimate + reserve) / 60:.0f} min with its final training: "
                     + (f"{ctx.faster}, " if ctx.faster else "")
@@ -595,7 +605,9 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
                 scores.append(ens)
                 _update(ctx, ens, "TERMINATED", k)
     ranked = [s for s in scores if s.status == "done" and (allowed_winners is None or allowed_winners(s.key))]
-    if not ranked and fallback is not None:
+    budget_only = all(s.status in ("done", "stopped", "skipped") for s in scores
+                      if allowed_winners is None or allowed_winners(s.key))
+    if not ranked and fallback is not None and budget_only:  # a failed fine-tune is an error, not a fallback
         ranked = [s for s in scores if s.status == "done"]
         if ranked:
             emit(ctx.on_event, Notice("warning", fallback))
@@ -694,7 +706,8 @@ def auto_train(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Pa
     emit(on_event, Notice("info", f"training on {device_text()}"))
     cands, skipped = make_candidates(auto.candidates, auto=auto, training=training or TrainingSettings(),
                                      available=available, C=quick_C)
-    ctx = Context(cache_dir, max_length=max_length, on_event=on_event, cancel=cancel, work_dir=work_dir)
+    # its budget bounds it: the candidates that would not fit are skipped, not named in a notice
+    ctx = Context(cache_dir, max_length=max_length, on_event=on_event, cancel=cancel, work_dir=work_dir, faster=None)
     selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, budget_s=budget, ensembles=auto.ensembles,
                              skipped=skipped)
     card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
@@ -750,7 +763,6 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     from reviewtui.modeling.loading import resolve_model
 
     resolved = resolve_model(model.base)
-    name = name or default_model_name(dataset_version, "quick" if quick else resolved.name)
     check_name_free(models_dir, name, overwrite)
     data = Data.from_frame(df, label_keys)
     if len(data.texts) < MIN_ROWS or len(set(data.y.tolist())) < 2:
@@ -776,32 +788,43 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
         cands = [finetune if not budget_s else fitted[0]]
         if cands[0] is None:  # not one epoch fits: the quick model is what this budget can train
             cands = [head]
-        elif training.ensemble_quick:
+        elif training.ensemble_quick or budget_s:  # under a budget the quick model is also the fallback
             cands.append(head)
         ensembles = training.ensemble_quick
 
         def allowed(key: str) -> bool:  # the user asked for a fine-tune: the quick model alone is no answer
             return not key.startswith(("quick", "head:")) or cands[0] is head
     selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, ensembles=ensembles,
-                             allowed_winners=allowed, budget_s=budget_s, fallback=fallback)
+                             allowed_winners=allowed, budget_s=budget_s, fallback=fallback, skip_over_budget=False)
+    if name is None:  # named after what was trained: the quick model when the budget left no fine-tune
+        winner = selection.winner or ""
+        name = default_model_name(dataset_version, "quick" if quick or winner.startswith(("quick", "head:"))
+                                  else resolved.name)
     card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
                           dataset_version=dataset_version, dataset_sha256=dataset_sha256, overwrite=overwrite,
                           extra=extra)
     return selection, card
 
 
+#: the share of a budget a plan fills (the rest absorbs the estimate's error)
+MARGIN = 0.9
+
+
 def fit_to_budget(finetune: FineTuneCandidate, head: HeadCandidate | None, data: Data,
                   evaluation: EvaluationSettings, ctx: Context, budget_s: float
                   ) -> tuple[FineTuneCandidate | None, dict[str, Any]]:
     """``finetune`` with as many of its epochs per fold as fit ``budget_s`` seconds beside ``head``
-    (its embeddings and fits) and the final training, at the encoder's measured speed (with a tenth
-    kept for the estimate's error); None when not even one epoch fits. A Notice says what the budget
+    (its embeddings and fits) and the final training, at the encoder's speed measured on the data's
+    own texts (:data:`MARGIN` of the time left, the rest kept for the estimate's error); None when
+    not even one epoch fits. A Notice says what the budget
     cut. Returns (the candidate, the plan as the card records it)."""
     from reviewtui.modeling.budget import budget_option, epochs_within
 
     k = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed))
+    for encoder in {finetune.encoder, *([head.encoder] if head is not None else [])}:
+        ctx.forward_seconds(encoder, data.texts)  # the pace on these reviews, on the device training uses
     head_s = head.estimate(data, k, ctx) + head.final_estimate(data, ctx) if head is not None else 0.0
-    room = 0.9 * (budget_s - head_s)
+    room = MARGIN * (budget_s - head_s)
     asked = finetune.training.epochs
     total = finetune.estimate(data, k, ctx) + finetune.final_estimate(data, ctx)
     fit = epochs_within(room, epochs=asked, estimate_s=total)
@@ -811,7 +834,7 @@ def fit_to_budget(finetune: FineTuneCandidate, head: HeadCandidate | None, data:
         return finetune, record
     said = (f"{k}-fold cross-validation of {asked} epochs on {len(data.texts):,} labels and the final training would "
             f"take about {say_duration(total)} here; ")
-    more = f" (`{budget_option(total + head_s)}`, `--budget none` or [training] budget_s trains them all)"
+    more = f" (`{budget_option(total / MARGIN + head_s)}`, `--budget none` or [training] budget_s trains them all)"
     if fit == 0:
         emit(ctx.on_event, Notice("warning", said + f"the {say_duration(budget_s)} budget fits not one epoch of the "
                                                     f"fine-tune: training the quick model instead" + more))

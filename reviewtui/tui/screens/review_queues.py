@@ -103,7 +103,8 @@ class ReviewQueueScreen(WorkspaceScreen):
             return "Loading the queue…"
         task, done, total = self.building
         what = {"embed": "embedding the labeled reviews (the first time only, then cached)",
-                "suspects": "fitting the out-of-fold models"}.get(task, task)
+                "suspects": "fitting the out-of-fold models",
+                "sentiment": "scoring the reviews' sentiment"}.get(task, task)
         return f"Finding the {self.queue.title}: {what}\n{done:,} of {total:,} ({done / max(1, total):.0%})"
 
     @on(ReviewQueueLoaded)
