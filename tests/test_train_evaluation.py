@@ -174,7 +174,8 @@ def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypa
     assert any("the 2 s budget fits not one epoch of the fine-tune: training the quick model instead" in t
                for t in said)
     # the CLI: --budget none lifts the limit, and the card records no cut
-    assert main(["-w", str(ws.root), "train", "--name", "free", "--budget", "none", *FAST, "--json"]) == 0
+    assert main(["-w", str(ws.root), "train", "--name", "free", "--budget", "none", "--epochs", "1", "--folds", "2",
+                 "--batch-size", "16", "--json"]) == 0
     free = json.loads(capsys.readouterr().out)
     assert free["kind"] == "finetuned" and "budget" not in free["extra"]
     assert main(["-w", str(ws.root), "train", "--name", "tight", "--budget", "1s", *FAST, "--json"]) == 0
