@@ -313,9 +313,9 @@ def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, m
     """From the encoder's measured speed (here fixed): 51 train rows in batches of 16 are 4 steps,
     each 10 x 16 x 0.01 s = 1.6 s, and 13 validation rows 0.13 s: 6.5 s an epoch. A 14 s budget
     fits 2 of the 8 epochs asked; a 4 s budget not one, so one pass of 2 steps."""
-    from reviewtui.modeling.selection import Context
+    from reviewtui.modeling import budget
 
-    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 0.01)
+    monkeypatch.setattr(budget, "forward_seconds", lambda spec, texts=(), max_length=0: 0.01)
     said = []
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b2",
@@ -379,9 +379,9 @@ def test_train_model_stops_at_its_budget_and_says_so(tmp_path, tiny_bert, monkey
 
     from reviewtui import presentation as say
     from reviewtui.modeling import finetune
-    from reviewtui.modeling.selection import Context
+    from reviewtui.modeling import budget
 
-    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 1e-6)
+    monkeypatch.setattr(budget, "forward_seconds", lambda spec, texts=(), max_length=0: 1e-6)
     clock = FakeClock()
     monkeypatch.setattr(finetune, "time", SimpleNamespace(perf_counter=clock.perf_counter))
     said = []

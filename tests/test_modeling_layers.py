@@ -11,7 +11,7 @@ MODELING = ROOT / "reviewtui" / "modeling"
 
 #: Bottom to top: a module may import only modules listed before it (and the package's __init__).
 ORDER = ["data", "metrics", "card", "registry", "loading", "batching", "forward", "onnx_int8", "precision", "shards",
-         "embeddings", "progress", "quick", "finetune", "inference", "selection", "trial_log", "gpu", "trial_events",
+         "embeddings", "progress", "budget", "quick", "finetune", "inference", "selection", "trial_log", "gpu", "trial_events",
          "tuning", "history"]
 
 

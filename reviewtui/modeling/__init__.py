@@ -18,6 +18,7 @@ Its modules, each importing only those listed above it:
 * ``shards``      ShardedVectors: memory-mapped float16 vectors by text hash, shards written atomically
 * ``embeddings``  EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)
 * ``progress``    EpochMeter: EpochProgress events (steps, samples/s, ETA) from the training steps
+* ``budget``      what of a fine-tune fits [training] budget_s: plan_for_budget, the measured pace
 * ``quick``       QuickModel (embeddings + a linear classifier), train_quick
 * ``finetune``    fit_transformer, train_model(df, model=, training=, ...) -> ModelCard (HF Trainer)
 * ``inference``   SavedClassifier.load(model_dir).predict_proba(texts) / predict_chunks, load_classifier

@@ -3,8 +3,8 @@
 On a GPU a fine-tune of a few thousand reviews takes minutes; on a laptop's CPU the same default
 (10 epochs) takes hours: MiniLM trained at about 10 reviews a second on two cores, so 10 epochs of
 5,096 training rows were estimated at 91 minutes. ``reviewtui train`` therefore plans the fine-tune
-before it starts, from the encoder's speed (one inference pass over 64 of the training texts on the
-device training uses, times :data:`reviewtui.modeling.selection.TRAIN_FACTOR` for a training
+before it starts, from the encoder's speed (:func:`forward_seconds`: one inference pass over 64
+of the training texts on the device training uses, times :data:`TRAIN_FACTOR` for a training
 step):
 
 * when every epoch fits, nothing changes;
@@ -23,7 +23,38 @@ the faster precisions' checks) is not counted in the budget.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+from typing import Sequence
+
+#: A training epoch costs this many times an inference pass over the same texts (forward + backward
+#: + AdamW over every weight, small random batches that pad more than the embedding cache's
+#: length-sorted ones, the Trainer's own work). Measured with MiniLM on dataset-11 on a 2-core CPU:
+#: 9-14. The cross-validation refines it after each candidate's first fold from the time it took.
+TRAIN_FACTOR = 10.0
+#: texts an inference pass is timed on
+PROBE_TEXTS = 64
+
+
+def forward_seconds(spec: str, texts: Sequence[str] = (), *, max_length: int) -> float:
+    """Seconds per text of one inference pass of the encoder ``spec`` on the device training uses
+    (the GPU when there is one), timed on up to :data:`PROBE_TEXTS` of ``texts`` spread over them
+    (the data's own: their length decides the pace) or, with none, on as many texts of about 20
+    tokens; after a warm-up pass."""
+    from reviewtui.modeling.batching import encode_texts
+    from reviewtui.modeling.embeddings import load_encoder_cached
+    from reviewtui.modeling.loading import best_device, resolve_model
+
+    tokenizer, model = load_encoder_cached(resolve_model(spec))
+    texts = [str(t) for t in texts]
+    probe = (texts[::max(1, len(texts) // PROBE_TEXTS)][:PROBE_TEXTS] if texts else
+             [f"probe review number {i}: the app keeps asking me to pay for articles I want to read"
+              for i in range(PROBE_TEXTS)])
+    device = best_device()
+    encode_texts(tokenizer, model, probe[:8], max_length=max_length, device=device)  # the first calls warm up
+    started = time.perf_counter()
+    encode_texts(tokenizer, model, probe, max_length=max_length, device=device)
+    return (time.perf_counter() - started) / len(probe)
 
 
 @dataclass(frozen=True)

@@ -415,13 +415,13 @@ def plan_training(budget_s: float, model: ModelSettings, training: TrainingSetti
     (and ``val_rows`` scored after each epoch) within ``budget_s`` seconds, from the encoder's
     speed measured on ``texts`` (the training rows' own) on the device training uses; a Notice
     says what the budget leaves out when it cuts the settings' epochs."""
-    from reviewtui.modeling.budget import plan_for_budget
-    from reviewtui.modeling.selection import Context
+    from reviewtui.modeling import budget
 
-    ctx = Context(cache_dir, max_length=model.max_length)
-    forward_s = ctx.forward_seconds(model.base, texts)
-    plan = plan_for_budget(budget_s, epochs=training.epochs, steps_per_epoch=math.ceil(rows / training.batch_size),
-                           step_s=ctx.train_factor * training.batch_size * forward_s, eval_s=val_rows * forward_s)
+    forward_s = budget.forward_seconds(model.base, texts, max_length=model.max_length)
+    plan = budget.plan_for_budget(budget_s, epochs=training.epochs,
+                                  steps_per_epoch=math.ceil(rows / training.batch_size),
+                                  step_s=budget.TRAIN_FACTOR * training.batch_size * forward_s,
+                                  eval_s=val_rows * forward_s)
     if plan.cut:
         fits = (f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}" if plan.max_steps is None
                 else f"one pass over {min(rows, plan.max_steps * training.batch_size):,} of the {rows:,} rows")

@@ -37,7 +37,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, background_job, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.budget import say_duration
+from reviewtui.modeling.budget import TRAIN_FACTOR, say_duration
 from reviewtui.modeling.data import prepare_frame, present_labels
 from reviewtui.modeling.metrics import mean_log_loss, softmax, validation_metrics
 from reviewtui.modeling.quick import DEFAULT_C
@@ -45,11 +45,6 @@ from reviewtui.settings import AutoSettings, EvaluationSettings, ModelSettings, 
 
 METRICS = ("accuracy", "f1_macro", "f1_weighted")
 WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.75)  # the fine-tune's share in an ensemble
-#: A training epoch costs this many times an inference pass over the same texts (forward + backward
-#: + AdamW over every weight, small random batches that pad more than the embedding cache's
-#: length-sorted ones, the Trainer's own work). Measured with MiniLM on dataset-11 on a 2-core CPU:
-#: 9-14. Refined after each candidate's first fold from the time it really took.
-TRAIN_FACTOR = 10.0
 
 
 # --- folds and scores ------------------------------------------------------------------------------
@@ -225,20 +220,9 @@ class Context:
         when there is one): measured, or probed on 64 of ``texts`` (the data's own: their length
         decides the pace) or, with none, on 64 texts of about 20 tokens."""
         if spec not in self.forward_s:
-            from reviewtui.modeling.batching import encode_texts
-            from reviewtui.modeling.embeddings import load_encoder_cached
-            from reviewtui.modeling.loading import best_device, resolve_model
+            from reviewtui.modeling import budget
 
-            tokenizer, model = load_encoder_cached(resolve_model(spec))
-            texts = [str(t) for t in texts]
-            probe = (texts[::max(1, len(texts) // 64)][:64] if texts else
-                     [f"probe review number {i}: the app keeps asking me to pay for articles I want to read"
-                      for i in range(64)])
-            device = best_device()
-            encode_texts(tokenizer, model, probe[:8], max_length=self.max_length, device=device)  # warm-up
-            started = time.perf_counter()
-            encode_texts(tokenizer, model, probe, max_length=self.max_length, device=device)
-            self.forward_s[spec] = (time.perf_counter() - started) / len(probe)
+            self.forward_s[spec] = budget.forward_seconds(spec, texts, max_length=self.max_length)
         return self.forward_s[spec]
 
 
