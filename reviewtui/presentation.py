@@ -938,7 +938,8 @@ def budget_sentence(card: Any) -> str | None:
     if not steps and epochs == asked and stopped is None:
         return None
     budget = say_duration(float(b.get("budget_s") or 0))
-    estimate = float(b.get("estimate_s") or float(b.get("estimated_epoch_s") or 0) * asked)
+    # the budget that fits every epoch: the cross-validation's (its margin and the quick model included)
+    estimate = float(b.get("fits_all_s") or float(b.get("estimated_epoch_s") or 0) * asked)
     more = f"; `{budget_option(estimate)}` trains them all" if estimate else ""
     if epochs == 0:
         return (f"Not one epoch of the fine-tune fitted the {budget} budget ([training] budget_s): this is the "

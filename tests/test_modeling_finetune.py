@@ -310,21 +310,21 @@ def test_a_cancelled_training_does_not_score_the_validation_split_first(tiny_ber
 
 
 def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, monkeypatch):
-    """From the encoder's measured speed (here fixed): 51 train rows in batches of 16 are 4 steps,
-    each 10 x 16 x 0.01 s = 1.6 s, and 13 validation rows 0.13 s: 6.5 s an epoch. A 14 s budget
-    fits 2 of the 8 epochs asked; a 4 s budget not one, so one pass of 2 steps."""
+    """From the time of a training step (here fixed at 1.6 s): 51 train rows in batches of 16 are 4
+    steps, and 13 validation rows scored at a third of a step's time per text 0.43 s: 6.8 s an
+    epoch. A 14 s budget fits 2 of the 8 epochs asked; a 4 s budget not one, so one pass of 2 steps."""
     from reviewtui.modeling import budget
 
-    monkeypatch.setattr(budget, "forward_seconds", lambda spec, texts=(), max_length=0: 0.01)
+    monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 1.6)
     said = []
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b2",
                        budget_s=14, on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
     assert card.extra["budget"] == {"budget_s": 14, "asked_epochs": 8, "epochs": 2, "max_steps": None,
-                                    "estimated_epoch_s": 6.5}
+                                    "estimated_epoch_s": 6.8}
     assert card.hyperparameters["epochs"] == 2 and card.epochs_trained <= 2
     plan = next(t for t in said if "budget fits" in t)
-    assert plan == ("8 epochs on 51 rows would take about 52 s here; the 14 s budget fits 2 epochs, which this "
+    assert plan == ("8 epochs on 51 rows would take about 55 s here; the 14 s budget fits 2 epochs, which this "
                     "training runs (`--budget 1m`, `--budget none` or [training] budget_s trains them all)")
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b0",
@@ -381,7 +381,7 @@ def test_train_model_stops_at_its_budget_and_says_so(tmp_path, tiny_bert, monkey
     from reviewtui.modeling import finetune
     from reviewtui.modeling import budget
 
-    monkeypatch.setattr(budget, "forward_seconds", lambda spec, texts=(), max_length=0: 1e-6)
+    monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 1e-6)
     clock = FakeClock()
     monkeypatch.setattr(finetune, "time", SimpleNamespace(perf_counter=clock.perf_counter))
     said = []
@@ -394,3 +394,15 @@ def test_train_model_stops_at_its_budget_and_says_so(tmp_path, tiny_bert, monkey
     warning = next(e for e in said if e.level == "warning")
     assert warning.text.startswith("stopped at the 6 s budget in epoch 1.25; kept the weights of epoch ")
     assert "stopped at the budget in epoch 1.25" in say.budget_sentence(card)
+
+
+def test_a_training_step_is_timed_on_the_model_and_texts_given(tiny_bert):
+    """The plan's pace: real steps of the model with a head on the device training uses."""
+    from reviewtui.modeling import budget
+
+    seconds = budget.train_step_seconds(str(tiny_bert), ["short", "a somewhat longer review text"] * 5,
+                                        max_length=16, batch_size=4, steps=2)
+    assert 0 < seconds < 30
+    assert budget.cross_validation_seconds(1.0, rows=60, folds=3, batch_size=8, epochs=2) == 2 * (3 * 5 + 2.5 + 8)
+    with pytest.raises(ReviewtuiError):
+        budget.train_step_seconds(str(tiny_bert.parent / "no-such-model"), ["x"], max_length=16, batch_size=4)

@@ -151,10 +151,14 @@ def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypa
 
     ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
     ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
+    from reviewtui.modeling import budget
+
     monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 0.05)
-    # per epoch: 3 folds x (40 rows x 10 x 0.05 s + their 20 held-out rows x 0.05 s), then 60 rows of the
-    # final training x 10 x 0.05 s: 93 s (the tiny model takes far less: the measured pace after the first
-    # fold only makes the rest fit better); the quick model's embeddings 60 x 0.05 s + fits: 3.5 s
+    monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 3.6)
+    # per epoch at 3.6 s a step: 3 folds x 5 steps (40 rows in batches of 8), the 60 held-out rows scored
+    # at a third of a step per 8, the final training's 8 steps: 91.8 s (the tiny model takes far less: the
+    # pace measured after the first fold only makes the rest fit better); the quick model's embeddings
+    # 60 x 0.05 s and its fits: 3.3 s
     said = []
     card = ws.train(name="four", training={"epochs": 6, "learning_rate": 5e-3, "batch_size": 8, "budget_s": 400},
                     on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
@@ -194,7 +198,10 @@ def test_a_budget_stop_saves_the_quick_model_and_a_failure_stays_an_error(tmp_pa
     ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
     ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
     ws.config.update_section("training", {"ensemble_quick": False})
+    from reviewtui.modeling import budget
+
     monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 1e-6)  # the plan fits it all
+    monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 1e-6)
     events = []
     card = ws.train(training={"epochs": 3, "batch_size": 8, "budget_s": 1}, on_event=events.append)
     rows = {r["candidate"]: r for r in card.extra["selection"]["rows"]}

@@ -3,9 +3,9 @@
 On a GPU a fine-tune of a few thousand reviews takes minutes; on a laptop's CPU the same default
 (10 epochs) takes hours: MiniLM trained at about 10 reviews a second on two cores, so 10 epochs of
 5,096 training rows were estimated at 91 minutes. ``reviewtui train`` therefore plans the fine-tune
-before it starts, from the encoder's speed (:func:`forward_seconds`: one inference pass over 64
-of the training texts on the device training uses, times :data:`TRAIN_FACTOR` for a training
-step):
+before it starts, from the time of a few real training steps (:func:`train_step_seconds`: the
+model with its classification head, forward, backward and AdamW, on batches of the training texts,
+on the device training uses):
 
 * when every epoch fits, nothing changes;
 * when fewer fit, it trains as many whole epochs as fit (the learning-rate schedule then spans
@@ -30,10 +30,77 @@ from typing import Sequence
 #: A training epoch costs this many times an inference pass over the same texts (forward + backward
 #: + AdamW over every weight, small random batches that pad more than the embedding cache's
 #: length-sorted ones, the Trainer's own work). Measured with MiniLM on dataset-11 on a 2-core CPU:
-#: 9-14. The cross-validation refines it after each candidate's first fold from the time it took.
+#: 9-14. What ``train --auto`` estimates a fine-tune with before its first fold (then refined from
+#: the time the fold took); ``train``'s plan times real training steps instead.
 TRAIN_FACTOR = 10.0
 #: texts an inference pass is timed on
 PROBE_TEXTS = 64
+#: an inference pass over a text costs about this share of a training step's time per text
+FORWARD_SHARE = 1 / 3
+#: the Trainer's steps take this many times the bare steps :func:`train_step_seconds` times (its data
+#: loading and callbacks, the slower first steps of each epoch, each fold's model loading): measured
+#: with MiniLM on dataset-11 on two CPU cores, 0.91 s a step in the Trainer against 0.65 s timed bare
+TRAINER_OVERHEAD = 1.4
+
+
+def train_step_seconds(spec: str, texts: Sequence[str], *, max_length: int, batch_size: int,
+                       steps: int = 3) -> float:
+    """Seconds of one of the Trainer's steps of ``spec`` with a classification head (forward,
+    backward, AdamW; bf16 autocast on a GPU that has it, as the Trainer) on ``batch_size`` texts of
+    ``texts`` (spread over them: their length decides the pace), on the device training uses: the
+    mean of ``steps`` bare steps after one to warm up, times :data:`TRAINER_OVERHEAD`. Raises
+    ReviewtuiError when the model cannot be loaded."""
+    import contextlib
+
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from reviewtui.errors import ReviewtuiError
+    from reviewtui.modeling.loading import best_device, load_error, load_tokenizer, quiet_transformers, resolve_model
+
+    resolved = resolve_model(spec)
+    quiet_transformers()
+    tokenizer = load_tokenizer(resolved)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            resolved.path, num_labels=2, ignore_mismatched_sizes=True, local_files_only=resolved.is_local).float()
+    except OSError as exc:
+        raise ReviewtuiError(load_error(resolved, exc)) from exc
+    device = best_device()
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
+    texts = [str(t) for t in texts] or ["probe review: the app keeps asking me to pay for articles I want to read"]
+    need = (steps + 1) * batch_size
+    sample = (texts[::max(1, len(texts) // need)] * (need // max(1, len(texts)) + 1))[:need]
+    bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
+    started = 0.0
+    for i in range(steps + 1):
+        if i == 1:
+            if device == "cuda":
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+        chunk = sample[i * batch_size:(i + 1) * batch_size]
+        batch = tokenizer(chunk, truncation=True, max_length=max_length, padding=True, return_tensors="pt").to(device)
+        with torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+            loss = model(**batch, labels=torch.zeros(len(chunk), dtype=torch.long, device=device)).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    seconds = (time.perf_counter() - started) / steps * TRAINER_OVERHEAD
+    del model, optimizer
+    return seconds
+
+
+def cross_validation_seconds(step_s: float, *, rows: int, folds: int, batch_size: int, epochs: int) -> float:
+    """Estimated seconds of ``folds``-fold cross-validation of ``epochs`` epochs on ``rows`` labels
+    (each fold trains on the others and scores its own after every epoch) and the final training
+    on all of them, at ``step_s`` seconds a training step."""
+    per_fold = math.ceil(rows * (folds - 1) / folds / batch_size) * step_s
+    scoring = rows * step_s / batch_size * FORWARD_SHARE
+    final = math.ceil(rows / batch_size) * step_s
+    return epochs * (folds * per_fold + scoring + final)
 
 
 def forward_seconds(spec: str, texts: Sequence[str] = (), *, max_length: int) -> float:

@@ -412,16 +412,16 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
 def plan_training(budget_s: float, model: ModelSettings, training: TrainingSettings, rows: int, val_rows: int, *,
                   texts: Sequence[str] = (), cache_dir: Path | None = None, on_event: EventSink | None = None):
     """The :class:`reviewtui.modeling.budget.BudgetPlan` of a fine-tune of ``rows`` training rows
-    (and ``val_rows`` scored after each epoch) within ``budget_s`` seconds, from the encoder's
-    speed measured on ``texts`` (the training rows' own) on the device training uses; a Notice
+    (and ``val_rows`` scored after each epoch) within ``budget_s`` seconds, from the time of a few
+    training steps on ``texts`` (the training rows' own) on the device training uses; a Notice
     says what the budget leaves out when it cuts the settings' epochs."""
     from reviewtui.modeling import budget
 
-    forward_s = budget.forward_seconds(model.base, texts, max_length=model.max_length)
+    step_s = budget.train_step_seconds(model.base, texts, max_length=model.max_length,
+                                       batch_size=training.batch_size)
     plan = budget.plan_for_budget(budget_s, epochs=training.epochs,
-                                  steps_per_epoch=math.ceil(rows / training.batch_size),
-                                  step_s=budget.TRAIN_FACTOR * training.batch_size * forward_s,
-                                  eval_s=val_rows * forward_s)
+                                  steps_per_epoch=math.ceil(rows / training.batch_size), step_s=step_s,
+                                  eval_s=val_rows * step_s / training.batch_size * budget.FORWARD_SHARE)
     if plan.cut:
         fits = (f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}" if plan.max_steps is None
                 else f"one pass over {min(rows, plan.max_steps * training.batch_size):,} of the {rows:,} rows")

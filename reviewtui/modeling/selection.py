@@ -282,9 +282,10 @@ class FineTuneCandidate:
 
     kind = "finetune"
 
-    def __init__(self, encoder: str, training: TrainingSettings) -> None:
+    def __init__(self, encoder: str, training: TrainingSettings, step_s: float | None = None) -> None:
         self.encoder = encoder
         self.training = training
+        self.step_s = step_s  # a training step's measured time (train's budget plan), else estimated
         self.key = f"finetune:{encoder}"
         self.description = f"{encoder} fine-tune (≤{training.epochs} epochs, lr {training.learning_rate:g})"
 
@@ -292,11 +293,20 @@ class FineTuneCandidate:
         return ModelSettings(base=self.encoder, max_length=ctx.max_length)
 
     def epoch_seconds(self, n_rows: int, ctx: Context) -> float:
+        if self.step_s is not None:  # measured; ctx.train_factor moves from TRAIN_FACTOR as folds are timed
+            return math.ceil(n_rows / self.training.batch_size) * self.step_s * ctx.train_factor / TRAIN_FACTOR
         return ctx.train_factor * n_rows * ctx.forward_seconds(self.encoder)
+
+    def scoring_seconds(self, n_rows: int, ctx: Context) -> float:
+        if self.step_s is not None:
+            from reviewtui.modeling.budget import FORWARD_SHARE
+
+            return n_rows * self.step_s / self.training.batch_size * FORWARD_SHARE * ctx.train_factor / TRAIN_FACTOR
+        return n_rows * ctx.forward_seconds(self.encoder)
 
     def estimate(self, data: Data, k: int, ctx: Context) -> float:
         n_train = len(data.texts) * (k - 1) / k
-        per_epoch = self.epoch_seconds(int(n_train), ctx) + len(data.texts) / k * ctx.forward_seconds(self.encoder)
+        per_epoch = self.epoch_seconds(int(n_train), ctx) + self.scoring_seconds(round(len(data.texts) / k), ctx)
         return k * self.training.epochs * per_epoch
 
     def final_estimate(self, data: Data, ctx: Context, epochs: int | None = None) -> float:
@@ -491,7 +501,8 @@ def _update(ctx: Context, score: CandidateScore, status: str, iteration: int = 0
 def select_model(data: Data, candidates: Sequence[Any], *, evaluation: EvaluationSettings, ctx: Context,
                  budget_s: float | None = None, ensembles: bool = True, skipped: Sequence[CandidateScore] = (),
                  allowed_winners: Callable[[str], bool] | None = None, fallback: str | None = None,
-                 skip_over_budget: bool = True, clock: Callable[[], float] = time.perf_counter) -> Selection:
+                 skip_over_budget: bool = True, overrun: float = 0.0,
+                 clock: Callable[[], float] = time.perf_counter) -> Selection:
     """Cross-validate ``candidates`` on ``data`` cheapest first within ``budget_s`` seconds (None:
     no limit; the final training of the winner is kept in reserve), then add the ensembles of each
     fine-tune with each head. Emits a TrialUpdate per candidate (RUNNING, then TERMINATED, STOPPED
@@ -499,7 +510,8 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
     any candidate scored may win when none of those finished because the budget stopped or skipped
     them (one that failed is an error still). ``skip_over_budget`` False starts every candidate
     whatever its estimate (its epochs were already fitted to the budget): the pace measured after
-    its first fold stops it when the rest would not fit.
+    its first fold stops it when the rest would not fit by more than ``overrun`` (a share of the
+    budget: a fine-tune about to finish a little late is worth more than the quick model instead).
     Raises Cancelled when ``ctx.cancel`` is set, ReviewtuiError when no candidate could be scored."""
     started = clock()
     folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
@@ -551,7 +563,7 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
             remaining = per_fold * (k - done) + _cand.final_estimate(data, ctx)
             _score.seconds = clock() - _t0
             emit(ctx.on_event, TrialUpdate(_score.key, "RUNNING", {"candidate": _score.key}, done, {}, _score.seconds))
-            if remaining > left():
+            if remaining > left() + overrun * (budget_s or 0.0):
                 raise _OverBudget(f"stopped after fold {done}/{k}: {remaining:.0f} s more needed, "
                                   f"{max(0.0, left()):.0f} s left")
 
@@ -779,7 +791,8 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
         def allowed(key: str) -> bool:  # the user asked for a fine-tune: the quick model alone is no answer
             return not key.startswith(("quick", "head:")) or cands[0] is head
     selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, ensembles=ensembles,
-                             allowed_winners=allowed, budget_s=budget_s, fallback=fallback, skip_over_budget=False)
+                             allowed_winners=allowed, budget_s=budget_s, fallback=fallback, skip_over_budget=False,
+                             overrun=OVERRUN)
     if name is None:  # named after what was trained: the quick model when the budget left no fine-tune
         winner = selection.winner or ""
         name = default_model_name(dataset_version, "quick" if quick or winner.startswith(("quick", "head:"))
@@ -792,6 +805,8 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
 
 #: the share of a budget a plan fills (the rest absorbs the estimate's error)
 MARGIN = 0.9
+#: how far past its budget `train` lets a fine-tune run rather than stop it and save the quick model
+OVERRUN = 0.1
 
 
 def fit_to_budget(finetune: FineTuneCandidate, head: HeadCandidate | None, data: Data,
@@ -802,30 +817,34 @@ def fit_to_budget(finetune: FineTuneCandidate, head: HeadCandidate | None, data:
     own texts (:data:`MARGIN` of the time left, the rest kept for the estimate's error); None when
     not even one epoch fits. A Notice says what the budget
     cut. Returns (the candidate, the plan as the card records it)."""
-    from reviewtui.modeling.budget import budget_option, epochs_within
+    from reviewtui.modeling import budget
 
     k = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed))
-    for encoder in {finetune.encoder, *([head.encoder] if head is not None else [])}:
-        ctx.forward_seconds(encoder, data.texts)  # the pace on these reviews, on the device training uses
+    if head is not None:
+        ctx.forward_seconds(head.encoder, data.texts)  # its embeddings' pace on these reviews
     head_s = head.estimate(data, k, ctx) + head.final_estimate(data, ctx) if head is not None else 0.0
     room = MARGIN * (budget_s - head_s)
-    asked = finetune.training.epochs
-    total = finetune.estimate(data, k, ctx) + finetune.final_estimate(data, ctx)
-    fit = epochs_within(room, epochs=asked, estimate_s=total)
+    asked, batch_size = finetune.training.epochs, finetune.training.batch_size
+    step_s = budget.train_step_seconds(finetune.encoder, data.texts, max_length=ctx.max_length,
+                                       batch_size=batch_size)
+    total = budget.cross_validation_seconds(step_s, rows=len(data.texts), folds=k, batch_size=batch_size,
+                                            epochs=asked)
+    fit = budget.epochs_within(room, epochs=asked, estimate_s=total)
     record: dict[str, Any] = {"budget_s": round(budget_s, 1), "asked_epochs": asked, "epochs": fit,
-                              "estimate_s": round(total, 1)}
+                              "estimate_s": round(total, 1), "fits_all_s": round(total / MARGIN + head_s, 1)}
     if fit == asked:
-        return finetune, record
+        return FineTuneCandidate(finetune.encoder, finetune.training, step_s), record
     said = (f"{k}-fold cross-validation of {asked} epochs on {len(data.texts):,} labels and the final training would "
             f"take about {say_duration(total)} here; ")
-    more = f" (`{budget_option(total / MARGIN + head_s)}`, `--budget none` or [training] budget_s trains them all)"
+    more = (f" (`{budget.budget_option(record['fits_all_s'])}`, `--budget none` or [training] budget_s trains "
+            "them all)")
     if fit == 0:
         emit(ctx.on_event, Notice("warning", said + f"the {say_duration(budget_s)} budget fits not one epoch of the "
                                                     f"fine-tune: training the quick model instead" + more))
         return None, record
     emit(ctx.on_event, Notice("info", said + f"the {say_duration(budget_s)} budget fits {fit} epoch"
                                              f"{'s' if fit != 1 else ''} in each fold, which this training runs" + more))
-    return FineTuneCandidate(finetune.encoder, replace(finetune.training, epochs=fit)), record
+    return FineTuneCandidate(finetune.encoder, replace(finetune.training, epochs=fit), step_s), record
 
 
 def cv_trial_folds(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], data: Data, *,
