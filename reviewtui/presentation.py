@@ -926,33 +926,37 @@ def cv_card_sentence(card: Any) -> str:
 
 def budget_sentence(card: Any) -> str | None:
     """What ``[training] budget_s`` cut in this training (``extra["budget"]``), or None when every
-    epoch fitted: fewer epochs, one pass over part of the rows, the quick model instead of a
-    fine-tune, or a training stopped at the budget."""
+    epoch fitted: the quick model instead of a fine-tune (none fitted, or the fine-tune was stopped
+    at the budget), a training stopped at the budget, one pass over part of the rows, or fewer
+    epochs."""
     from reviewtui.modeling.budget import budget_option, say_duration
 
     b = (card.extra or {}).get("budget") or {}
     if not b:
         return None
     asked, epochs, steps = int(b.get("asked_epochs") or 0), b.get("epochs"), b.get("max_steps")
-    stopped = b.get("stopped_at_epoch")
-    if not steps and epochs == asked and stopped is None:
+    stopped, fallback = b.get("stopped_at_epoch"), b.get("fallback")
+    if not steps and epochs == asked and stopped is None and not fallback:
         return None
     budget = say_duration(float(b.get("budget_s") or 0))
-    # the budget that fits every epoch: the cross-validation's (its margin and the quick model included)
-    estimate = float(b.get("fits_all_s") or float(b.get("estimated_epoch_s") or 0) * asked)
-    more = f"; `{budget_option(estimate)}` trains them all" if estimate else ""
+    fits_all = float(b.get("fits_all_s") or 0)  # the budget every epoch fits in, with its margin
+    more = f"; `{budget_option(fits_all)}` trains them all" if fits_all else ""
+    if fallback:
+        return (f"The fine-tune did not fit the {budget} budget ([training] budget_s) and was stopped ({fallback}): "
+                f"this is the quick model{more}.")
     if epochs == 0:
         return (f"Not one epoch of the fine-tune fitted the {budget} budget ([training] budget_s): this is the "
                 f"quick model{more}.")
+    if stopped is not None:
+        rows = b.get("rows_seen")
+        return (f"The {budget} budget ([training] budget_s) stopped the fine-tune in epoch {float(stopped):.2f} of "
+                f"{epochs}" + (f" ({int(rows):,} rows seen)" if rows else "") + f", slower than planned{more}.")
     if steps:
         rows = int(steps) * int((card.hyperparameters or {}).get("batch_size") or 0)
         done = f"one pass over {rows:,} of the {card.splits.get('train', 0):,} training rows" if rows else "part of one epoch"
     else:
         done = f"at most {epochs} of the {asked} epochs" + (" in each fold" if "estimate_s" in b else "")
-    line = f"Within the {budget} budget ([training] budget_s) the fine-tune trained {done}"
-    if stopped is not None:
-        line += f", and stopped at the budget in epoch {float(stopped):.2f}"
-    return line + more + "."
+    return f"Within the {budget} budget ([training] budget_s) the fine-tune trained {done}{more}."
 
 
 def evaluation_lines(card: Any) -> list[str]:
@@ -960,11 +964,7 @@ def evaluation_lines(card: Any) -> list[str]:
     count cross-validation chose, or the split the test scores come from; and what the time
     budget cut, when it cut something."""
     budget = budget_sentence(card)
-    return evaluation_only_lines(card) + ([budget] if budget else [])
-
-
-def evaluation_only_lines(card: Any) -> list[str]:
-    """:func:`evaluation_lines` without the budget's sentence."""
+    budget_lines = [budget] if budget else []
     ev = evaluation_of(card)
     if ev.get("method") == "cross-validation":
         metric = ev.get("metric", "f1_macro")
@@ -978,11 +978,11 @@ def evaluation_only_lines(card: Any) -> list[str]:
             what += f"{', ' if what else ''}averaged with the quick model at weight {1 - float(weight):.2f}"
         lines.append(f"The saved model learned from all {card.splits.get('train', 0)} labels"
                      + (f" {what}" if what else "") + "; the per-class table pools the out-of-fold predictions.")
-        return lines
+        return lines + budget_lines
     sizes = card.splits or {}
     return [f"Scored on a held-out test split of {sizes.get('test', 0)} rows; the model learned from "
             f"{sizes.get('train', 0)} rows" + (f" (validation {sizes['validation']})" if sizes.get("validation")
-                                                 else "") + "."]
+                                                 else "") + ".", *budget_lines]
 
 
 #: The comparison table of a model choice (``train --auto``, the tuning screen): key, label.

@@ -312,31 +312,32 @@ def test_a_cancelled_training_does_not_score_the_validation_split_first(tiny_ber
 def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, monkeypatch):
     """From the time of a training step (here fixed at 1.6 s): 51 train rows in batches of 16 are 4
     steps, and 13 validation rows scored at a third of a step's time per text 0.43 s: 6.8 s an
-    epoch. A 14 s budget fits 2 of the 8 epochs asked; a 4 s budget not one, so one pass of 2 steps."""
+    epoch. The plan fills nine tenths of the budget: 16 s fits 2 of the 8 epochs asked; 5 s not one,
+    so one pass of 2 steps."""
     from reviewtui.modeling import budget
 
     monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 1.6)
     said = []
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b2",
-                       budget_s=14, on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
-    assert card.extra["budget"] == {"budget_s": 14, "asked_epochs": 8, "epochs": 2, "max_steps": None,
-                                    "estimated_epoch_s": 6.8}
+                       budget_s=16, on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
+    assert card.extra["budget"] == {"budget_s": 16, "asked_epochs": 8, "epochs": 2, "max_steps": None,
+                                    "estimated_epoch_s": 6.8, "fits_all_s": 60.7}
     assert card.hyperparameters["epochs"] == 2 and card.epochs_trained <= 2
     plan = next(t for t in said if "budget fits" in t)
-    assert plan == ("8 epochs on 51 rows would take about 55 s here; the 14 s budget fits 2 epochs, which this "
-                    "training runs (`--budget 1m`, `--budget none` or [training] budget_s trains them all)")
+    assert plan == ("8 epochs on 51 rows would take about 55 s here; the 16 s budget fits 2 epochs, which this "
+                    "training runs (`--budget 2m`, `--budget none` or [training] budget_s trains them all)")
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b0",
-                       budget_s=4)
+                       budget_s=5)
     assert card.extra["budget"]["max_steps"] == 2 and card.epochs_trained == pytest.approx(0.5)
     from reviewtui import presentation as say
 
-    assert say.evaluation_lines(card)[-1] == ("Within the 4 s budget ([training] budget_s) the fine-tune trained one "
-                                              "pass over 32 of the 51 training rows; `--budget 1m` trains them all.")
+    assert say.evaluation_lines(card)[-1] == ("Within the 5 s budget ([training] budget_s) the fine-tune trained one "
+                                              "pass over 32 of the 51 training rows; `--budget 2m` trains them all.")
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
-                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b60",
-                       budget_s=60)  # every epoch fits: the card says so
+                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b70",
+                       budget_s=70)  # every epoch fits: the card says so
     assert card.extra["budget"]["epochs"] == 8 and card.hyperparameters["epochs"] == 8
     assert say.budget_sentence(card) is None  # nothing cut: nothing said
     # no budget: every epoch, and no record of one
@@ -356,10 +357,12 @@ class FakeClock:
         return self.now
 
 
-def test_a_deadline_passed_in_an_epochs_last_step_stops_at_its_end(tiny_bert, monkeypatch):
-    """The deadline is read after every step and at every epoch's end: one passed while the
-    epoch's last step ran stops there, with the epoch whole (not one step into the next, and its
-    validation pass run twice)."""
+@pytest.mark.parametrize("deadline", [5.5, 7.0])
+def test_a_deadline_passed_in_an_epochs_last_step_stops_at_its_end(tiny_bert, monkeypatch, deadline):
+    """The deadline is read after every step, at every epoch's end and after every validation pass:
+    one passed while the epoch's last step ran (5.5 clock seconds) or while its validation split was
+    scored (7) stops there, with the epoch whole (not one step into the next, and the validation
+    pass run twice)."""
     from types import SimpleNamespace
 
     from reviewtui.modeling import finetune
@@ -368,13 +371,14 @@ def test_a_deadline_passed_in_an_epochs_last_step_stops_at_its_end(tiny_bert, mo
     clock = FakeClock()
     monkeypatch.setattr(finetune, "time", SimpleNamespace(perf_counter=clock.perf_counter))
     fit = fit_transformer(train, val, LABELS, model_settings(tiny_bert, 16),
-                          training_settings(epochs=4, batch_size=8, learning_rate=1e-3), deadline_s=5.5)
+                          training_settings(epochs=4, batch_size=8, learning_rate=1e-3), deadline_s=deadline)
     assert fit.stopped_at_deadline == 1.0 and [r["epoch"] for r in fit.history] == [1.0] and fit.best_epoch == 1
 
 
 def test_train_model_stops_at_its_budget_and_says_so(tmp_path, tiny_bert, monkeypatch):
     """A pace slower than the plan: the plan fits every epoch, the deadline stops the training in
-    epoch 2 (one clock second a step), the best epoch is kept, and the card and a warning say it."""
+    epoch 2 (one clock second a step, an epoch's end and its validation), the best epoch is kept,
+    and the card and a warning say it."""
     from types import SimpleNamespace
 
     from reviewtui import presentation as say
@@ -387,13 +391,15 @@ def test_train_model_stops_at_its_budget_and_says_so(tmp_path, tiny_bert, monkey
     said = []
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="late",
-                       budget_s=6, on_event=lambda e: said.append(e) if isinstance(e, Notice) else None)
+                       budget_s=8, on_event=lambda e: said.append(e) if isinstance(e, Notice) else None)
     budget = card.extra["budget"]
-    assert budget["epochs"] == 8 and budget["stopped_at_epoch"] == pytest.approx(1.25)  # 4 steps an epoch
-    assert [r["epoch"] for r in card.history] == [1.0, 1.25]
+    assert budget["epochs"] == 8 and budget["stopped_at_epoch"] == pytest.approx(1.5)  # 4 steps an epoch
+    assert [r["epoch"] for r in card.history] == [1.0, 1.5]
     warning = next(e for e in said if e.level == "warning")
-    assert warning.text.startswith("stopped at the 6 s budget in epoch 1.25; kept the weights of epoch ")
-    assert "stopped at the budget in epoch 1.25" in say.budget_sentence(card)
+    assert warning.text.startswith("stopped at the 8 s budget in epoch 1.50; kept the weights of epoch ")
+    assert budget["rows_seen"] == 76  # 1.5 epochs of 51 rows
+    assert say.budget_sentence(card).startswith("The 8 s budget ([training] budget_s) stopped the fine-tune in "
+                                                "epoch 1.50 of 8 (76 rows seen), slower than planned; `--budget ")
 
 
 def test_a_training_step_is_timed_on_the_model_and_texts_given(tiny_bert):

@@ -207,6 +207,10 @@ def test_a_budget_stop_saves_the_quick_model_and_a_failure_stays_an_error(tmp_pa
     rows = {r["candidate"]: r for r in card.extra["selection"]["rows"]}
     assert card.kind == "quick" and rows[f"finetune:{tiny_bert}"]["status"] == "stopped"
     assert "-quick-" in card.name  # named after what it is
+    from reviewtui import presentation as say
+
+    assert say.budget_sentence(card).startswith("The fine-tune did not fit the 1 s budget ([training] budget_s) and "
+                                                "was stopped (stopped after fold 1/3: ")
     assert any(getattr(e, "text", "").startswith("the fine-tune did not finish within the 1 s budget") for e in events)
 
     def diverge(self, *args, **kwargs):

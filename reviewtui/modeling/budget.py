@@ -1,8 +1,9 @@
 """How much of a fine-tune fits ``reviewtui train``'s time budget (``[training] budget_s``).
 
 On a GPU a fine-tune of a few thousand reviews takes minutes; on a laptop's CPU the same default
-(10 epochs) takes hours: MiniLM trained at about 10 reviews a second on two cores, so 10 epochs of
-5,096 training rows were estimated at 91 minutes. ``reviewtui train`` therefore plans the fine-tune
+(10 epochs) takes hours: MiniLM trains at some 17 reviews a second on two cores, so 10 epochs of
+5,096 training rows take about 50 minutes, and the cross-validation below ``cv_below`` labels
+trains every epoch five times more. ``reviewtui train`` therefore plans the fine-tune
 before it starts, from the time of a few real training steps (:func:`train_step_seconds`: the
 model with its classification head, forward, backward and AdamW, on batches of the training texts,
 on the device training uses):
@@ -35,6 +36,8 @@ from typing import Sequence
 TRAIN_FACTOR = 10.0
 #: texts an inference pass is timed on
 PROBE_TEXTS = 64
+#: the share of a budget a plan fills (the rest absorbs the estimate's error)
+MARGIN = 0.9
 #: an inference pass over a text costs about this share of a training step's time per text
 FORWARD_SHARE = 1 / 3
 #: the Trainer's steps take this many times the bare steps :func:`train_step_seconds` times (its data
@@ -73,11 +76,17 @@ def train_step_seconds(spec: str, texts: Sequence[str], *, max_length: int, batc
     need = (steps + 1) * batch_size
     sample = (texts[::max(1, len(texts) // need)] * (need // max(1, len(texts)) + 1))[:need]
     bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
+
+    def synchronize() -> None:  # GPU work is queued: time what was done, not what was asked
+        if device == "cuda":
+            torch.cuda.synchronize()
+        elif device == "mps":
+            torch.mps.synchronize()
+
     started = 0.0
     for i in range(steps + 1):
         if i == 1:
-            if device == "cuda":
-                torch.cuda.synchronize()
+            synchronize()
             started = time.perf_counter()
         chunk = sample[i * batch_size:(i + 1) * batch_size]
         batch = tokenizer(chunk, truncation=True, max_length=max_length, padding=True, return_tensors="pt").to(device)
@@ -86,8 +95,7 @@ def train_step_seconds(spec: str, texts: Sequence[str], *, max_length: int, batc
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-    if device == "cuda":
-        torch.cuda.synchronize()
+    synchronize()
     seconds = (time.perf_counter() - started) / steps * TRAINER_OVERHEAD
     del model, optimizer
     return seconds

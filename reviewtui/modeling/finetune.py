@@ -264,6 +264,7 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
                                           f"weighted F1 {row.get('f1_weighted', 0):.3f}"))
             if epoch_callback is not None:
                 epoch_callback(epoch, row)
+            past_deadline(tstate, control)  # passed while the validation split was scored: stop here
             return control
 
         def on_epoch_end(self, args, tstate, control, model=None, **kw):
@@ -410,7 +411,7 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
 
 
 def plan_training(budget_s: float, model: ModelSettings, training: TrainingSettings, rows: int, val_rows: int, *,
-                  texts: Sequence[str] = (), cache_dir: Path | None = None, on_event: EventSink | None = None):
+                  texts: Sequence[str] = (), on_event: EventSink | None = None):
     """The :class:`reviewtui.modeling.budget.BudgetPlan` of a fine-tune of ``rows`` training rows
     (and ``val_rows`` scored after each epoch) within ``budget_s`` seconds, from the time of a few
     training steps on ``texts`` (the training rows' own) on the device training uses; a Notice
@@ -419,15 +420,16 @@ def plan_training(budget_s: float, model: ModelSettings, training: TrainingSetti
 
     step_s = budget.train_step_seconds(model.base, texts, max_length=model.max_length,
                                        batch_size=training.batch_size)
-    plan = budget.plan_for_budget(budget_s, epochs=training.epochs,
+    plan = budget.plan_for_budget(budget.MARGIN * budget_s, epochs=training.epochs,
                                   steps_per_epoch=math.ceil(rows / training.batch_size), step_s=step_s,
                                   eval_s=val_rows * step_s / training.batch_size * budget.FORWARD_SHARE)
     if plan.cut:
+        more = budget_option(plan.estimate_s / budget.MARGIN)
         fits = (f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}" if plan.max_steps is None
                 else f"one pass over {min(rows, plan.max_steps * training.batch_size):,} of the {rows:,} rows")
         emit(on_event, Notice("info", f"{training.epochs} epochs on {rows:,} rows would take about "
                                       f"{say_duration(plan.estimate_s)} here; the {say_duration(budget_s)} budget "
-                                      f"fits {fits}, which this training runs (`{budget_option(plan.estimate_s)}`, `--budget none` "
+                                      f"fits {fits}, which this training runs (`{more}`, `--budget none` "
                                       f"or [training] budget_s trains them all)"))
     return plan
 
@@ -480,10 +482,13 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
             "`--detach` keeps it running after the terminal closes; Ctrl-C stops it, saving nothing")
 
     plan = plan_training(budget_s, model, training, len(train_df), len(val_df), texts=list(train_df["content"]),
-                         cache_dir=cache_dir, on_event=on_event) if budget_s else None
+                         on_event=on_event) if budget_s else None
     if plan is not None:
         training = replace(training, epochs=plan.epochs)
-        extra = {**(extra or {}), "budget": plan.to_dict()}
+        from reviewtui.modeling.budget import MARGIN
+
+        extra = {**(extra or {}), "budget": {**plan.to_dict(), "budget_s": budget_s,
+                                             "fits_all_s": round(plan.estimate_s / MARGIN, 1)}}
     what = (f"{training.epochs} epochs" if plan is None or plan.max_steps is None
             else f"{plan.max_steps * training.batch_size:,} of the {len(train_df):,} rows once")
 
@@ -496,9 +501,15 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel,
                           long_run=long_run, max_steps=plan.max_steps if plan is not None else None,
                           deadline_s=budget_s or None)
-    if fit.stopped_at_deadline is not None:
-        extra = {**(extra or {}), "budget": {**(plan.to_dict() if plan is not None else {"budget_s": budget_s}),
-                                             "stopped_at_epoch": fit.stopped_at_deadline}}
+    if fit.stopped_at_deadline is not None:  # the pace was slower than planned: what it really was
+        from reviewtui.modeling.budget import MARGIN
+
+        stopped = max(float(fit.stopped_at_deadline), 1e-3)
+        record = dict((extra or {}).get("budget") or {"budget_s": budget_s, "asked_epochs": training.epochs})
+        measured = fit.seconds / stopped * int(record.get("asked_epochs") or training.epochs)
+        record.update(stopped_at_epoch=fit.stopped_at_deadline, rows_seen=int(stopped * len(train_df)),
+                      fits_all_s=round(max(float(record.get("fits_all_s") or 0), measured / MARGIN), 1))
+        extra = {**(extra or {}), "budget": record}
         emit(on_event, Notice("warning", f"stopped at the {say_duration(float(budget_s or 0))} budget in epoch "
                                          f"{fit.stopped_at_deadline:.2f}; kept the weights of epoch {fit.best_epoch:g}, "
                                          f"the best on the validation split (`--budget` or [training] budget_s "

@@ -37,7 +37,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, background_job, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.budget import TRAIN_FACTOR, say_duration
+from reviewtui.modeling.budget import MARGIN, TRAIN_FACTOR, say_duration
 from reviewtui.modeling.data import prepare_frame, present_labels
 from reviewtui.modeling.metrics import mean_log_loss, softmax, validation_metrics
 from reviewtui.modeling.quick import DEFAULT_C
@@ -193,6 +193,8 @@ class Context:
     train_factor: float = TRAIN_FACTOR
     #: what a long cross-validation's notice says makes it faster (None: nothing, as under tune)
     faster: str | None = CV_FASTER
+    #: whether a long cross-validation says its time and how to stop it (not train --auto's: its budget bounds it)
+    long_run_hint: bool = True
 
     def check_cancel(self, what: str) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -546,7 +548,7 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
             continue
         _update(ctx, score, "RUNNING")
         hint = ""
-        if ctx.faster is not None and estimate + reserve > LONG_RUN_S:  # say the faster ways before the wait
+        if ctx.long_run_hint and estimate + reserve > LONG_RUN_S:  # say the faster ways before the wait
             job = background_job(ctx.on_event)  # a job outlives the terminal already
             hint = (f", {(estimate + reserve) / 60:.0f} min with its final training: "
                     + (f"{ctx.faster}, " if ctx.faster else "")
@@ -563,7 +565,8 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
             remaining = per_fold * (k - done) + _cand.final_estimate(data, ctx)
             _score.seconds = clock() - _t0
             emit(ctx.on_event, TrialUpdate(_score.key, "RUNNING", {"candidate": _score.key}, done, {}, _score.seconds))
-            if remaining > left() + overrun * (budget_s or 0.0):
+            # after the last fold only the final training is left, priced at the most epochs: not worth a stop
+            if done < k and remaining > left() + overrun * (budget_s or 0.0):
                 raise _OverBudget(f"stopped after fold {done}/{k}: {remaining:.0f} s more needed, "
                                   f"{max(0.0, left()):.0f} s left")
 
@@ -703,7 +706,8 @@ def auto_train(df, *, models_dir: Path, label_keys: Sequence[str], cache_dir: Pa
     cands, skipped = make_candidates(auto.candidates, auto=auto, training=training or TrainingSettings(),
                                      available=available, C=quick_C)
     # its budget bounds it: the candidates that would not fit are skipped, not named in a notice
-    ctx = Context(cache_dir, max_length=max_length, on_event=on_event, cancel=cancel, work_dir=work_dir, faster=None)
+    ctx = Context(cache_dir, max_length=max_length, on_event=on_event, cancel=cancel, work_dir=work_dir,
+                  long_run_hint=False)
     selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, budget_s=budget, ensembles=auto.ensembles,
                              skipped=skipped)
     card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
@@ -776,8 +780,7 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
         head = HeadCandidate(ModelSettings().base, C=quick_C)
         finetune = FineTuneCandidate(model.base, training)
         if budget_s:
-            fitted = fit_to_budget(finetune, head if training.ensemble_quick else None, data, evaluation, ctx,
-                                   budget_s)
+            fitted = fit_to_budget(finetune, head, data, evaluation, ctx, budget_s)  # the head runs under a budget
             extra = {**(extra or {}), "budget": fitted[1]}
             fallback = (f"the fine-tune did not finish within the {say_duration(budget_s)} budget: saving the "
                         f"quick model (`--budget none` or [training] budget_s lets it finish)")
@@ -793,8 +796,11 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     selection = select_model(data, cands, evaluation=evaluation, ctx=ctx, ensembles=ensembles,
                              allowed_winners=allowed, budget_s=budget_s, fallback=fallback, skip_over_budget=False,
                              overrun=OVERRUN)
+    winner = selection.winner or ""
+    if budget_s and not quick and cands[0] is not head and winner.startswith(("quick", "head:")):
+        stopped = selection.score(cands[0].key)  # the fine-tune the budget stopped: the card says so
+        extra["budget"]["fallback"] = stopped.reason or stopped.status  # type: ignore[index]
     if name is None:  # named after what was trained: the quick model when the budget left no fine-tune
-        winner = selection.winner or ""
         name = default_model_name(dataset_version, "quick" if quick or winner.startswith(("quick", "head:"))
                                   else resolved.name)
     card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
@@ -803,8 +809,6 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     return selection, card
 
 
-#: the share of a budget a plan fills (the rest absorbs the estimate's error)
-MARGIN = 0.9
 #: how far past its budget `train` lets a fine-tune run rather than stop it and save the quick model
 OVERRUN = 0.1
 
