@@ -409,6 +409,12 @@ def test_a_training_step_is_timed_on_the_model_and_texts_given(tiny_bert):
     seconds = budget.train_step_seconds(str(tiny_bert), ["short", "a somewhat longer review text"] * 5,
                                         max_length=16, batch_size=4, steps=2)
     assert 0 < seconds < 30
-    assert budget.cross_validation_seconds(1.0, rows=60, folds=3, batch_size=8, epochs=2) == 2 * (3 * 5 + 2.5 + 8)
+    from modeling_fixtures import training_settings as ts
+    from reviewtui.modeling.selection import Context, Data, FineTuneCandidate
+
+    data = Data.from_frame(make_frame(60), LABELS)
+    timed = FineTuneCandidate("x", ts(epochs=2, batch_size=8), step_s=1.0)
+    ctx = Context(None)
+    assert timed.estimate(data, 3, ctx) + timed.final_estimate(data, ctx) == pytest.approx(2 * (3 * 5 + 2.5 + 8))
     with pytest.raises(ReviewtuiError):
         budget.train_step_seconds(str(tiny_bert.parent / "no-such-model"), ["x"], max_length=16, batch_size=4)

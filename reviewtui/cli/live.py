@@ -98,16 +98,16 @@ class ProgressLines:
         self.last_at: dict[str, float] = {}
         self.last_step: dict[str, int] = {}
         self.complete: set[str] = set()
-        self.epoch_tasks: set[str] = set()  # a training's steps come as both; its epoch lines say more
+        self.epochs_seen = False  # a training's steps come as both Progress and EpochProgress
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ProgressEvent):
             # a training's steps come as Progress("train") and as its epoch's EpochProgress (task
             # "train", "cv 2/5 finetune:minilm", "final ..."): the epoch lines say more
-            if event.task not in self.epoch_tasks and not (event.task == "train" and self.epoch_tasks):
+            if not (event.task == "train" and self.epochs_seen):
                 self.progress(event)
         elif isinstance(event, EpochProgress):
-            self.epoch_tasks.add(event.task)
+            self.epochs_seen = True
             self.epoch(event)
         elif isinstance(event, Notice):
             self.print_line(event.text if event.level == "info" else f"{event.level}: {event.text}")

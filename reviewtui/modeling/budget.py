@@ -46,6 +46,11 @@ FORWARD_SHARE = 1 / 3
 TRAINER_OVERHEAD = 1.4
 
 
+def spread(texts: Sequence[str], n: int) -> list[str]:
+    """At most ``n`` of ``texts``, taken evenly over them (a probe with the data's mix of lengths)."""
+    return list(texts[::max(1, len(texts) // n)][:n])
+
+
 def train_step_seconds(spec: str, texts: Sequence[str], *, max_length: int, batch_size: int,
                        steps: int = 3) -> float:
     """Seconds of one of the Trainer's steps of ``spec`` with a classification head (forward,
@@ -74,7 +79,7 @@ def train_step_seconds(spec: str, texts: Sequence[str], *, max_length: int, batc
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
     texts = [str(t) for t in texts] or ["probe review: the app keeps asking me to pay for articles I want to read"]
     need = (steps + 1) * batch_size
-    sample = (texts[::max(1, len(texts) // need)] * (need // max(1, len(texts)) + 1))[:need]
+    sample = (spread(texts, need) * (need // len(texts) + 1))[:need]
     bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
 
     def synchronize() -> None:  # GPU work is queued: time what was done, not what was asked
@@ -101,16 +106,6 @@ def train_step_seconds(spec: str, texts: Sequence[str], *, max_length: int, batc
     return seconds
 
 
-def cross_validation_seconds(step_s: float, *, rows: int, folds: int, batch_size: int, epochs: int) -> float:
-    """Estimated seconds of ``folds``-fold cross-validation of ``epochs`` epochs on ``rows`` labels
-    (each fold trains on the others and scores its own after every epoch) and the final training
-    on all of them, at ``step_s`` seconds a training step."""
-    per_fold = math.ceil(rows * (folds - 1) / folds / batch_size) * step_s
-    scoring = rows * step_s / batch_size * FORWARD_SHARE
-    final = math.ceil(rows / batch_size) * step_s
-    return epochs * (folds * per_fold + scoring + final)
-
-
 def forward_seconds(spec: str, texts: Sequence[str] = (), *, max_length: int) -> float:
     """Seconds per text of one inference pass of the encoder ``spec`` on the device training uses
     (the GPU when there is one), timed on up to :data:`PROBE_TEXTS` of ``texts`` spread over them
@@ -122,7 +117,7 @@ def forward_seconds(spec: str, texts: Sequence[str] = (), *, max_length: int) ->
 
     tokenizer, model = load_encoder_cached(resolve_model(spec))
     texts = [str(t) for t in texts]
-    probe = (texts[::max(1, len(texts) // PROBE_TEXTS)][:PROBE_TEXTS] if texts else
+    probe = (spread(texts, PROBE_TEXTS) if texts else
              [f"probe review number {i}: the app keeps asking me to pay for articles I want to read"
               for i in range(PROBE_TEXTS)])
     device = best_device()

@@ -38,7 +38,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, background_job, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.budget import budget_option, say_duration
+from reviewtui.modeling.budget import MARGIN, budget_option, say_duration
 from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
 from reviewtui.modeling.data import split_dataset
 from reviewtui.modeling.metrics import BestSoFar, classification_metrics, softmax, validation_metrics
@@ -420,11 +420,11 @@ def plan_training(budget_s: float, model: ModelSettings, training: TrainingSetti
 
     step_s = budget.train_step_seconds(model.base, texts, max_length=model.max_length,
                                        batch_size=training.batch_size)
-    plan = budget.plan_for_budget(budget.MARGIN * budget_s, epochs=training.epochs,
+    plan = budget.plan_for_budget(MARGIN * budget_s, epochs=training.epochs,
                                   steps_per_epoch=math.ceil(rows / training.batch_size), step_s=step_s,
                                   eval_s=val_rows * step_s / training.batch_size * budget.FORWARD_SHARE)
     if plan.cut:
-        more = budget_option(plan.estimate_s / budget.MARGIN)
+        more = budget_option(plan.estimate_s / MARGIN)
         fits = (f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}" if plan.max_steps is None
                 else f"one pass over {min(rows, plan.max_steps * training.batch_size):,} of the {rows:,} rows")
         emit(on_event, Notice("info", f"{training.epochs} epochs on {rows:,} rows would take about "
@@ -485,8 +485,6 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
                          on_event=on_event) if budget_s else None
     if plan is not None:
         training = replace(training, epochs=plan.epochs)
-        from reviewtui.modeling.budget import MARGIN
-
         extra = {**(extra or {}), "budget": {**plan.to_dict(), "budget_s": budget_s,
                                              "fits_all_s": round(plan.estimate_s / MARGIN, 1)}}
     what = (f"{training.epochs} epochs" if plan is None or plan.max_steps is None
@@ -502,8 +500,6 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
                           long_run=long_run, max_steps=plan.max_steps if plan is not None else None,
                           deadline_s=budget_s or None)
     if fit.stopped_at_deadline is not None:  # the pace was slower than planned: what it really was
-        from reviewtui.modeling.budget import MARGIN
-
         stopped = max(float(fit.stopped_at_deadline), 1e-3)
         record = dict((extra or {}).get("budget") or {"budget_s": budget_s, "asked_epochs": training.epochs})
         measured = fit.seconds / stopped * int(record.get("asked_epochs") or training.epochs)

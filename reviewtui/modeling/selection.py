@@ -294,16 +294,20 @@ class FineTuneCandidate:
     def model(self, ctx: Context) -> ModelSettings:
         return ModelSettings(base=self.encoder, max_length=ctx.max_length)
 
+    def timed_step(self, ctx: Context) -> float:
+        """The measured step's time, scaled as ``ctx.train_factor`` moves from TRAIN_FACTOR when folds are timed."""
+        return float(self.step_s) * ctx.train_factor / TRAIN_FACTOR
+
     def epoch_seconds(self, n_rows: int, ctx: Context) -> float:
-        if self.step_s is not None:  # measured; ctx.train_factor moves from TRAIN_FACTOR as folds are timed
-            return math.ceil(n_rows / self.training.batch_size) * self.step_s * ctx.train_factor / TRAIN_FACTOR
+        if self.step_s is not None:
+            return math.ceil(n_rows / self.training.batch_size) * self.timed_step(ctx)
         return ctx.train_factor * n_rows * ctx.forward_seconds(self.encoder)
 
     def scoring_seconds(self, n_rows: int, ctx: Context) -> float:
         if self.step_s is not None:
             from reviewtui.modeling.budget import FORWARD_SHARE
 
-            return n_rows * self.step_s / self.training.batch_size * FORWARD_SHARE * ctx.train_factor / TRAIN_FACTOR
+            return n_rows * self.timed_step(ctx) / self.training.batch_size * FORWARD_SHARE
         return n_rows * ctx.forward_seconds(self.encoder)
 
     def estimate(self, data: Data, k: int, ctx: Context) -> float:
@@ -828,16 +832,16 @@ def fit_to_budget(finetune: FineTuneCandidate, head: HeadCandidate | None, data:
         ctx.forward_seconds(head.encoder, data.texts)  # its embeddings' pace on these reviews
     head_s = head.estimate(data, k, ctx) + head.final_estimate(data, ctx) if head is not None else 0.0
     room = MARGIN * (budget_s - head_s)
-    asked, batch_size = finetune.training.epochs, finetune.training.batch_size
+    asked = finetune.training.epochs
     step_s = budget.train_step_seconds(finetune.encoder, data.texts, max_length=ctx.max_length,
-                                       batch_size=batch_size)
-    total = budget.cross_validation_seconds(step_s, rows=len(data.texts), folds=k, batch_size=batch_size,
-                                            epochs=asked)
+                                       batch_size=finetune.training.batch_size)
+    timed = FineTuneCandidate(finetune.encoder, finetune.training, step_s)  # priced as select_model prices it
+    total = timed.estimate(data, k, ctx) + timed.final_estimate(data, ctx)
     fit = budget.epochs_within(room, epochs=asked, estimate_s=total)
     record: dict[str, Any] = {"budget_s": round(budget_s, 1), "asked_epochs": asked, "epochs": fit,
                               "estimate_s": round(total, 1), "fits_all_s": round(total / MARGIN + head_s, 1)}
     if fit == asked:
-        return FineTuneCandidate(finetune.encoder, finetune.training, step_s), record
+        return timed, record
     said = (f"{k}-fold cross-validation of {asked} epochs on {len(data.texts):,} labels and the final training would "
             f"take about {say_duration(total)} here; ")
     more = (f" (`{budget.budget_option(record['fits_all_s'])}`, `--budget none` or [training] budget_s trains "
