@@ -272,6 +272,11 @@ def rename_category(items: Sequence[Mapping[str, Any]], label: str, new_name: st
     if key != old["key"] and any(i["key"] == key for i in items):
         raise ReviewtuiError(f"the taxonomy already has {key}; to put {old['key']} and {key} together use "
                              f"`reviewtui categories merge {old['key']} --into {key}`")
+    taken = Taxonomy.from_list(list(items)).resolve(new_name)  # a label given by name must pick one category
+    if taken and taken != old["key"]:
+        raise ReviewtuiError(f"the taxonomy already has {taken} named {new_name!r}; choose another name, or put "
+                             f"{old['key']} and {taken} together with `reviewtui categories merge {old['key']} "
+                             f"--into {taken}`")
     new = [dict(i) for i in items]
     new[at] = {**new[at], "key": key, "name": new_name}
     Taxonomy.from_list(new, where="categories rename")

@@ -132,6 +132,12 @@ class CleaningReport:
     readings: list[str] = field(default_factory=list)
     #: reviews already in the store that got metadata keys they lacked from this file
     filled: int = 0
+    #: this file's ids already stored with another text (left as stored, metadata and labels too), and
+    #: the first few as (id, the stored text, the file's text)
+    other_text: int = 0
+    other_text_examples: list[tuple[str, str, str]] = field(default_factory=list)
+    #: labels of the file left out because their review's id is stored with another text
+    labels_other_text: int = 0
 
 
 @dataclass
@@ -186,6 +192,17 @@ class MetadataColumn(Sequence[dict[str, Any]]):
 def stable_id(text: str) -> str:
     """An id derived from the review text, the same on every import."""
     return "t" + hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def text_ids(texts):
+    """Ids of rows that have none, from their texts (a pandas Series, the same index back), the same
+    on every import of the file: a text's first row gets :func:`stable_id` (what it always got),
+    its n-th row ``stable_id`` and ``-n``. "Good" from two apps, or from two people, is two reviews;
+    the same row twice is dropped before as one review given twice."""
+    stripped = texts.str.strip()
+    first = stripped.map(stable_id)
+    nth = stripped.groupby(stripped, sort=False).cumcount() + 1
+    return first.where(nth == 1, first + "-" + nth.astype(str))
 
 
 def recognise(header: Sequence[str]) -> ExportProfile | None:
@@ -311,6 +328,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                             text_column=None if text_col or profile else tcol)
     raw_text = df[tcol]
     filled = pd.Series(False, index=df.index)
+    # without an id, the same row twice is one review given twice (an export read twice into one file)
+    again = df.duplicated() if not icol or (df[icol].str.strip() == "").any() else pd.Series(False, index=df.index)
     if icol:
         ids = df[icol].str.strip()
         blank = ids == ""
@@ -325,7 +344,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                     f"{path}: {n:,} row{'s' if n != 1 else ''} with an empty id in column {icol!r} (data row"
                     f"{'s' if n != 1 else ''} {rows}); give every row an id, or import with --fill-missing-ids "
                     "to take those rows' ids from their text")
-            ids = ids.where(~missing, raw_text.map(stable_id))
+            ids = ids.where(~missing, text_ids(raw_text[missing & ~again]).reindex(df.index))
             filled = missing
             report.ids_from_text = n
         explicit = ids[~blank]
@@ -336,7 +355,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             raise ReviewtuiError(f"{path}: id {first!r} appears {int((explicit == first).sum())} times (data rows "
                                  f"{', '.join(rows)}); ids must be unique within a file")
     else:
-        ids = raw_text.map(stable_id)
+        ids = text_ids(raw_text[~again]).reindex(df.index)
 
     keep = pd.Series(True, index=df.index)
     if rules["drop_missing"]:
@@ -362,8 +381,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         report.dropped["empty after cleaning"] = int(empty.sum())
         keep &= ~empty
     if not icol or filled.any():
-        dup = ids.duplicated() & keep & (filled if icol else True)
-        report.dropped["duplicate text"] = int(dup.sum())
+        dup = again & keep & (filled if icol else True)
+        report.dropped["duplicate row"] = int(dup.sum())
         keep &= ~dup
 
     meta_cols: dict[str, str] = {key: col for key, col in named.items() if key != "app"}

@@ -652,6 +652,23 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
+    def stored_with_other_text(self, external_ids: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
+        """{external id: the text stored under it} for the ids of ``external_ids`` already stored
+        with another text than the one at the same place of ``texts`` (a review edited since its
+        first import, or a file whose ids name other reviews)."""
+        out: dict[str, str] = {}
+        given = dict(zip(external_ids, texts))
+        ids = list(given)
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for ext, content in self._db.execute(
+                        f"SELECT external_id, text FROM assets WHERE external_id IN ({marks})", chunk):
+                    if content != given[ext]:
+                        out[ext] = content
+        return out
+
     def fill_metadata(self, records: AssetColumns, overwrite: Sequence[str] = ()) -> int:
         """Assets already in the store get the metadata keys they lack from ``records``: a
         re-import that reads a column the first import did not (the app, the dates) fills it in.
@@ -1275,12 +1292,12 @@ class LocalStore:
 
     # -- counts -----------------------------------------------------------------------------
     def counts_by_status(self) -> dict[str, int]:
+        """Assets by status, a skipped one under SKIPPED only (the counts add up to the assets)."""
         counts = {s: 0 for s in STATUSES}
         counts["SKIPPED"] = 0
         for status, skipped, _label, n in self._counts():
-            counts[status] = counts.get(status, 0) + n
-            if skipped:
-                counts["SKIPPED"] += n
+            key = "SKIPPED" if skipped else status
+            counts[key] = counts.get(key, 0) + n
         return counts
 
     def label_counts(self, statuses: Sequence[str]) -> dict[str, int]:

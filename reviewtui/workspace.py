@@ -28,7 +28,7 @@ from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows
 from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
-from reviewtui.store import FILE_NOTE, SENTIMENT_VALUES, Asset, LabelEvent, LabelRow, LocalStore, SentimentRow
+from reviewtui.store import FILE_NOTE, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore, SentimentRow
 from reviewtui.versions import (VersionInfo, export_version, last_event_held, list_versions, read_rows,
                                 register_versions, resolve_version)
 
@@ -374,13 +374,25 @@ class Workspace:
             named = {COLUMN_OPTIONS[o] for o, col in (columns or {}).items() if col}
             if dayfirst is not None:
                 named |= set(DATE_META)
+            other: set[str] = set()  # ids stored with another text: left as they are, labels too
             for b, (_added, existing) in zip(batches, results):
                 if existing:
-                    b.report.filled = self.store.fill_metadata(b.assets(), [k for k in named if k in b.report.columns])
+                    assets = b.assets()
+                    conflicts = self.store.stored_with_other_text(assets.external_ids, assets.texts)
+                    if conflicts:
+                        given = dict(zip(assets.external_ids, assets.texts))
+                        b.report.other_text = len(conflicts)
+                        b.report.other_text_examples = [(e, t, given[e]) for e, t in list(conflicts.items())[:3]]
+                        other |= set(conflicts)
+                        keep = [i for i, e in enumerate(assets.external_ids) if e not in conflicts]
+                        assets = AssetColumns(*([col[i] for i in keep] for col in assets))
+                    b.report.filled = self.store.fill_metadata(assets, [k for k in named if k in b.report.columns])
             # a label given since (a correction, a review, a skip) stays: the file's label goes only
             # where the review has none or still has the one an import gave
             past = self.store.labels_past_import(r.external_id for rows in label_rows for r in rows)
             for b, rows in zip(batches, label_rows):
+                b.report.labels_other_text = sum(1 for r in rows if r.external_id in other)
+                rows[:] = [r for r in rows if r.external_id not in other]
                 apply = [r for r in rows if r.external_id not in past]
                 b.report.labels_kept = sum(1 for r in rows if r.external_id in past and past[r.external_id] != r.category)
                 b.report.labels, b.report.labels_unchanged = self.store.add_labels(apply) if apply else (0, 0)

@@ -141,6 +141,10 @@ def test_rename_moves_labels_to_the_new_key_and_a_name_only_rename_moves_none(cf
     assert same_key.relabel == {} and apply_change(store, same_key, cfg.set_categories, author="x") == 0
     with pytest.raises(ReviewtuiError, match="categories merge PRAISE --into FEATURE_REQUEST"):
         rename_category(cfg.data["categories"], "Praise", "Feature request")
+    # another category's name under a new key: a label given by that name would pick one of two
+    cats = [dict(c, name="Customer praise") if c["key"] == "PRAISE" else c for c in cfg.data["categories"]]
+    with pytest.raises(ReviewtuiError, match="already has PRAISE named 'customer praise'; choose another name"):
+        rename_category(cats, "Defect", "customer praise", new_key="PRAISE_2")
 
 
 def test_a_failed_save_moves_no_label(cfg_store):

@@ -117,7 +117,7 @@ def test_generic_csv_with_generated_stable_ids(ws, tmp_path, capsys):
     code, out, _ = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "review", "--json")
     assert code == 0
     rep = json.loads(out)[0]
-    assert rep["added"] == 2 and rep["dropped"]["duplicate text"] == 1
+    assert rep["added"] == 2 and rep["dropped"]["duplicate row"] == 1
     from reviewtui.ingest import stable_id
     from reviewtui.workspace import Workspace
 
@@ -626,6 +626,36 @@ def test_reimport_reading_more_columns_fills_the_metadata_reviews_lack(ws, tmp_p
     assert assets() == before
     code, _, err = run(capsys, "-w", str(ws), "import", str(f), "--text-col", "opinion", "--date-col", "when")
     assert code == 2 and "no date column 'when' (--date-col); the columns are: ref, opinion" in err
+
+
+def test_an_id_stored_with_another_text_is_left_as_stored_and_said(ws, tmp_path, capsys):
+    """A second file whose id names another review (or the review edited since): the stored review
+    keeps its text, its app and stars and its label; the file's label for it is not recorded; the
+    report counts it with an example; a rerun says it again and changes nothing."""
+    a = write_csv(tmp_path / "a.csv", ["reviewId", "content", "score", "appId"],
+                  [["r1", "App crashes on login", "1", "com.app.a"], ["r2", "fine app", "4", "com.app.a"]])
+    code, _, _ = run(capsys, "-w", str(ws), "import", str(a))
+    assert code == 0
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    keys = w.taxonomy.keys
+    w.label("r1", keys[0])
+    w.close()
+    b = write_csv(tmp_path / "b.csv", ["reviewId", "content", "score", "appId", "label"],
+                  [["r1", "Love the cashback", "5", "com.app.b", keys[1]], ["r3", "new one", "3", "com.app.b", keys[1]]])
+    for _ in range(2):
+        code, out, err = run(capsys, "-w", str(ws), "import", str(b), "--label-col", "label")
+        assert code == 0, err
+        said = " ".join(out.split())
+        assert ("1 id of the file is stored with another text (a review edited since, or ids that name other "
+                "reviews): left as stored, text, metadata and labels (1 of the file's labels not recorded). For "
+                "example r1: stored 'App crashes on login', in the file 'Love the cashback'.") in said
+        w = Workspace.open(ws)
+        r1 = w.store.get("r1")
+        assert r1.text == "App crashes on login" and r1.metadata == {"score": 1, "app": "com.app.a"}
+        assert r1.label == keys[0] and w.store.get("r3").label == keys[1]
+        w.close()
 
 
 def test_a_windows_1252_file_is_read_with_encoding(ws, tmp_path, capsys):

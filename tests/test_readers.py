@@ -241,7 +241,20 @@ def test_filled_ids_of_identical_texts_are_one_review(tmp_path):
     f = write(tmp_path / "r.csv", "id,content\na,nice\n,great app\n,great app\n")
     batch = read_reviews(f, fill_missing_ids=True)
     assert batch.external_ids == ["a", stable_id("great app")]
-    assert batch.report.dropped["duplicate text"] == 1 and batch.report.ids_from_text == 2
+    assert batch.report.dropped["duplicate row"] == 1 and batch.report.ids_from_text == 2
+
+
+def test_a_text_that_repeats_without_ids_is_a_review_each_time_and_a_repeated_row_is_one(tmp_path):
+    """Without an id column, "Good" from two apps (or two stars) is two reviews: the first keeps the
+    id a text always got, the next one gets the same and -2; the same row twice is one review. A
+    second read gives the same ids."""
+    f = write(tmp_path / "r.csv", "content,score,app\nGood,5,a\nGood,2,b\nGood,2,b\nBad,1,a\nGood,1,a\n")
+    batch = read_reviews(f)
+    assert batch.external_ids == [stable_id("Good"), stable_id("Good") + "-2", stable_id("Bad"),
+                                  stable_id("Good") + "-3"]
+    assert [m["score"] for m in batch.metadata] == [5, 2, 1, 1]
+    assert batch.report.dropped["duplicate row"] == 1
+    assert read_reviews(f).external_ids == batch.external_ids
 
 
 def test_app_from_a_column_a_given_name_or_a_folder(tmp_path):

@@ -5,6 +5,7 @@ Each function prints on the console it is given (:mod:`reviewtui.cli.render` mak
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -29,7 +30,7 @@ COLUMN_WORDS = {"app": "the app", "score": "stars", "at": "dates", "app_version"
                 "user_name": "user names", "user_image": "user images"}
 
 #: The import report's short words for why rows were dropped.
-DROPPED = {"missing text": "no text", "empty after cleaning": "empty", "duplicate text": "duplicate"}
+DROPPED = {"missing text": "no text", "empty after cleaning": "empty", "duplicate row": "duplicate"}
 
 
 def dropped_text(dropped: dict[str, int]) -> str:
@@ -81,6 +82,14 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
             lines.append(where + f"Not read: {', '.join(map(repr, r.unused_columns))} (--app-col, --stars-col, "
                          "--date-col, --version-col and --title-col name the columns to read).")
         lines += [where + sentence[0].upper() + sentence[1:] + "." for sentence in r.readings]
+        if getattr(r, "other_text", 0):
+            ext, stored, given = r.other_text_examples[0]
+            lines.append(where + f"{r.other_text:,} id{'s' if r.other_text != 1 else ''} of the file "
+                         f"{'are' if r.other_text != 1 else 'is'} stored with another text (a review edited since, or "
+                         f"ids that name other reviews): left as stored, text, metadata and labels"
+                         + (f" ({r.labels_other_text:,} of the file's labels not recorded)" if r.labels_other_text
+                            else "") + f". For example {ext}: stored {textwrap.shorten(stored, 60)!r}, in the file "
+                         f"{textwrap.shorten(given, 60)!r}.")
         if r.filled:
             lines.append(where + f"{r.filled:,} review{'s' if r.filled != 1 else ''} imported before got the "
                          "metadata they lacked, and the values of the columns the options name (their other "
