@@ -258,11 +258,51 @@ def test_the_budget_plan_trains_every_epoch_fewer_or_part_of_one():
     part = plan_for_budget(8, epochs=5, steps_per_epoch=10, step_s=1.0, eval_s=2.0)
     assert (part.epochs, part.max_steps, part.cut) == (1, 6, True)  # 6 steps and the validation pass
     assert plan_for_budget(0.5, epochs=5, steps_per_epoch=10, step_s=1.0).max_steps == 1  # at least one step
-    assert part.to_dict() == {"budget_s": 8, "asked_epochs": 5, "epochs": 1, "max_steps": 6, "estimated_epoch_s": 12}
+    assert part.to_dict() == {"budget_s": 8, "asked_epochs": 5, "epochs": 1, "max_steps": 6, "estimated_epoch_s": 12,
+                              "after_training_s": 0.0}
     assert [epochs_within(b, epochs=10, estimate_s=1000) for b in (2000, 1000, 450, 99)] == [10, 10, 4, 0]
     assert [budget_option(s) for s in (30, 2700, 3600, 13080)] == ["--budget 1m", "--budget 45m", "--budget 1h",
                                                                    "--budget 4h"]
     assert [say_duration(s) for s in (45, 600, 13080)] == ["45 s", "10 min", "3 h 38 min"]
+
+
+def test_what_follows_a_training_is_priced_from_its_step_and_kept_out_of_its_share():
+    """The test split's predictions, the quick half's embeddings and the precision checks (each
+    encoder) are priced per text as shares of a training step's time per text; the training keeps
+    the rest of the budget, and never less than a quarter of it."""
+    from reviewtui.modeling.budget import (CHECK_SHARE, EMBED_SHARE, SCORE_SHARE, after_training_seconds,
+                                           training_share)
+
+    after = after_training_seconds(3.2, 32, scored=1000, embedded=500, checked=2000, encoders=2)
+    assert after == pytest.approx(0.1 * (1000 * SCORE_SHARE + 500 * EMBED_SHARE + 4000 * CHECK_SHARE))
+    assert after_training_seconds(3.2, 32, scored=1000) < after_training_seconds(3.2, 32, scored=1000, checked=1)
+    assert after_training_seconds(3.2, 32) == 0
+    assert training_share(600, 120) == 480
+    assert training_share(600, 590) == 150  # a quarter of the budget at least
+
+
+def test_a_budget_the_work_after_the_training_overruns_says_so_and_the_checks_take_a_sample(tmp_path, tiny_bert,
+                                                                                            monkeypatch):
+    """At 16 s a training step, 12 s of work after the training leave a 12 s budget's training 3 s
+    (a quarter): a warning says the command runs past its budget. The precision checks run on at most
+    CHECK_HELD_OUT held-out rows (here 12 of the 29), and the card says so."""
+    from reviewtui.modeling import budget, precision
+
+    monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 16.0)
+    monkeypatch.setattr(precision, "CHECK_HELD_OUT", 12)
+    said = []
+    card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
+                       model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b",
+                       budget_s=12, check_texts=["a review of the corpus"] * 3,
+                       on_event=lambda e: said.append(e) if isinstance(e, Notice) else None)
+    warning = next(e for e in said if e.level == "warning" and "past" in e.text)
+    assert warning.text == ("the test split's predictions, the ensemble's quick half and the faster precisions' "
+                            "checks after the training take about 12 s here: with the training's 3 s, this command "
+                            "runs past its 12 s budget")
+    assert card.extra["budget"]["after_training_s"] == pytest.approx(
+        16 * budget.SCORE_SHARE + 80 * budget.EMBED_SHARE + 15 * 2 * budget.CHECK_SHARE, abs=0.06)
+    check = card.precision_checks["int8"]
+    assert check["rows"] == 15 and check["on"] == "12 rows of the validation and test splits and 3 reviews of the corpus"
 
 
 def test_a_deadline_stops_the_training_scores_the_partial_epoch_and_keeps_the_best_weights(tiny_bert):
@@ -312,28 +352,31 @@ def test_a_cancelled_training_does_not_score_the_validation_split_first(tiny_ber
 def test_train_model_plans_the_epochs_that_fit_its_budget(tmp_path, tiny_bert, monkeypatch):
     """From the time of a training step (here fixed at 1.6 s): 51 train rows in batches of 16 are 4
     steps, and 13 validation rows scored at a third of a step's time per text 0.43 s: 6.8 s an
-    epoch. The plan fills nine tenths of the budget: 16 s fits 2 of the 8 epochs asked; 5 s not one,
-    so one pass of 2 steps."""
+    epoch. What follows the training is priced first (0.1 s a row: 16 test rows predicted, 80
+    embedded for the quick half, 29 held-out rows checked by both encoders: 1.7 s) and kept out; the
+    plan fills nine tenths of the rest: 18 s fits 2 of the 8 epochs asked; 6 s not one, so one pass
+    of 2 steps."""
     from reviewtui.modeling import budget
 
     monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 1.6)
     said = []
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b2",
-                       budget_s=16, on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
-    assert card.extra["budget"] == {"budget_s": 16, "asked_epochs": 8, "epochs": 2, "max_steps": None,
-                                    "estimated_epoch_s": 6.8, "fits_all_s": 60.7}
+                       budget_s=18, on_event=lambda e: said.append(e.text) if isinstance(e, Notice) else None)
+    assert card.extra["budget"] == {"budget_s": 18, "asked_epochs": 8, "epochs": 2, "max_steps": None,
+                                    "estimated_epoch_s": 6.8, "after_training_s": 1.7, "fits_all_s": 62.4}
     assert card.hyperparameters["epochs"] == 2 and card.epochs_trained <= 2
     plan = next(t for t in said if "budget fits" in t)
-    assert plan == ("8 epochs on 51 rows would take about 55 s here; the 16 s budget fits 2 epochs, which this "
-                    "training runs (`--budget 2m`, `--budget none` or [training] budget_s trains them all)")
+    assert plan == ("8 epochs on 51 rows would take about 55 s here, and what follows it about 2 s; the 18 s budget "
+                    "fits 2 epochs, which this training runs (`--budget 2m`, `--budget none` or [training] budget_s "
+                    "trains them all)")
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b0",
-                       budget_s=5)
+                       budget_s=6)
     assert card.extra["budget"]["max_steps"] == 2 and card.epochs_trained == pytest.approx(0.5)
     from reviewtui import presentation as say
 
-    assert say.evaluation_lines(card)[-1] == ("Within the 5 s budget ([training] budget_s) the fine-tune trained one "
+    assert say.evaluation_lines(card)[-1] == ("Within the 6 s budget ([training] budget_s) the fine-tune trained one "
                                               "pass over 32 of the 51 training rows; `--budget 2m` trains them all.")
     card = train_model(make_frame(80), models_dir=tmp_path / "models", label_keys=LABELS,
                        model=model_settings(tiny_bert, 16), training=FAST, quick_C=default_C(), name="b70",

@@ -18,7 +18,8 @@ The plan is an estimate; :func:`reviewtui.modeling.finetune.fit_transformer` als
 budget itself (the partial epoch is scored on the validation split and the best weights kept), so
 a pace slower than estimated overruns the training's budget by one step and that validation pass
 at most. What comes after the training (the test split's predictions, the ensemble's quick half,
-the faster precisions' checks) is not counted in the budget.
+the faster precisions' checks) is priced from the same timed steps (:func:`after_training_seconds`)
+and kept out of the training's share of the budget, so the whole command keeps near it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ FORWARD_SHARE = 1 / 3
 #: loading and callbacks, the slower first steps of each epoch, each fold's model loading): measured
 #: with MiniLM on dataset-11 on two CPU cores, 0.91 s a step in the Trainer against 0.65 s timed bare
 TRAINER_OVERHEAD = 1.4
+#: What a training on a split does after its epochs, priced per text as shares of a training step's
+#: time per text (:func:`after_training_seconds`). Measured with MiniLM on 7,963 fintech labels on two
+#: CPU cores, where a training step of 16 rows took 1.93 s (0.12 s a row): the test split's predictions
+#: took 6.7 ms a text (length-sorted batches of 64), embedding a text for the ensemble's quick half 8.9 ms
+#: (its cache's writes included), and the faster precisions' checks 18.5 ms a row for each encoder
+#: (fp32's reference, then bf16 and int8, int8's ONNX export included).
+SCORE_SHARE = 0.06
+EMBED_SHARE = 0.08
+CHECK_SHARE = 0.16
+#: the least share of a budget the training keeps, however long the work after it is estimated to take
+TRAINING_SHARE_MIN = 0.25
 
 
 def spread(texts: Sequence[str], n: int) -> list[str]:
@@ -127,17 +139,37 @@ def forward_seconds(spec: str, texts: Sequence[str] = (), *, max_length: int) ->
     return (time.perf_counter() - started) / len(probe)
 
 
+def after_training_seconds(step_s: float, batch_size: int, *, scored: int = 0, embedded: int = 0,
+                           checked: int = 0, encoders: int = 1) -> float:
+    """Estimated seconds of the work after a training whose step of ``batch_size`` rows takes
+    ``step_s`` seconds: ``scored`` texts predicted, ``embedded`` texts embedded for the quick half (the
+    ones not cached yet), ``checked`` texts run through the faster precisions' checks by each of
+    ``encoders`` encoders (two for an ensemble whose quick half has an encoder of its own). The
+    packaged quick-half encoder is priced at the fine-tune's pace: a larger fine-tuned encoder
+    overestimates it."""
+    per_text = max(0.0, float(step_s)) / max(1, int(batch_size))
+    return per_text * (SCORE_SHARE * scored + EMBED_SHARE * embedded + CHECK_SHARE * checked * max(1, encoders))
+
+
+def training_share(budget_s: float, after_s: float) -> float:
+    """The seconds of ``budget_s`` the training gets when ``after_s`` seconds of work follow it:
+    the rest, but never under :data:`TRAINING_SHARE_MIN` of the budget."""
+    return max(float(budget_s) - max(0.0, float(after_s)), TRAINING_SHARE_MIN * float(budget_s))
+
+
 @dataclass(frozen=True)
 class BudgetPlan:
     """What fits: ``epochs`` whole epochs, or with ``max_steps`` one pass of that many steps.
     ``epoch_s`` is the estimated seconds of one epoch (its validation pass included), ``budget_s``
-    the budget planned for, ``asked_epochs`` the epochs the settings asked for."""
+    the budget planned for, ``asked_epochs`` the epochs the settings asked for, ``after_s`` the
+    estimated seconds of the work after the training (kept out of ``budget_s``)."""
 
     epochs: int
     max_steps: int | None
     epoch_s: float
     budget_s: float
     asked_epochs: int
+    after_s: float = 0.0
 
     @property
     def cut(self) -> bool:
@@ -151,22 +183,24 @@ class BudgetPlan:
 
     def to_dict(self) -> dict[str, object]:
         return {"budget_s": round(self.budget_s, 1), "asked_epochs": self.asked_epochs, "epochs": self.epochs,
-                "max_steps": self.max_steps, "estimated_epoch_s": round(self.epoch_s, 1)}
+                "max_steps": self.max_steps, "estimated_epoch_s": round(self.epoch_s, 1),
+                "after_training_s": round(self.after_s, 1)}
 
 
 def plan_for_budget(budget_s: float, *, epochs: int, steps_per_epoch: int, step_s: float,
-                    eval_s: float = 0.0) -> BudgetPlan:
+                    eval_s: float = 0.0, after_s: float = 0.0) -> BudgetPlan:
     """The plan for ``epochs`` epochs of ``steps_per_epoch`` steps at ``step_s`` seconds a step,
-    with ``eval_s`` seconds of validation after each epoch, within ``budget_s`` seconds."""
+    with ``eval_s`` seconds of validation after each epoch, within ``budget_s`` seconds (the
+    training's share: ``after_s`` is only recorded)."""
     epochs, steps_per_epoch = max(1, int(epochs)), max(1, int(steps_per_epoch))
     epoch_s = steps_per_epoch * max(0.0, step_s) + max(0.0, eval_s)
     fit = math.floor(budget_s / epoch_s) if epoch_s > 0 else epochs
     if fit >= epochs:
-        return BudgetPlan(epochs, None, epoch_s, budget_s, epochs)
+        return BudgetPlan(epochs, None, epoch_s, budget_s, epochs, after_s)
     if fit >= 1:
-        return BudgetPlan(fit, None, epoch_s, budget_s, epochs)
+        return BudgetPlan(fit, None, epoch_s, budget_s, epochs, after_s)
     steps = math.floor(max(0.0, budget_s - eval_s) / step_s) if step_s > 0 else steps_per_epoch
-    return BudgetPlan(1, max(1, min(steps_per_epoch, steps)), epoch_s, budget_s, epochs)
+    return BudgetPlan(1, max(1, min(steps_per_epoch, steps)), epoch_s, budget_s, epochs, after_s)
 
 
 def epochs_within(budget_s: float, *, epochs: int, estimate_s: float) -> int:

@@ -38,7 +38,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, background_job, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.budget import MARGIN, budget_option, say_duration
+from reviewtui.modeling.budget import MARGIN, budget_option, say_duration, spread, training_share
 from reviewtui.modeling.card import ModelCard, default_model_name, hardware_info, now_iso, write_model_dir
 from reviewtui.modeling.data import split_dataset
 from reviewtui.modeling.metrics import BestSoFar, classification_metrics, softmax, validation_metrics
@@ -411,27 +411,76 @@ def precision_checks_for(model, tokenizer, texts: Sequence[str], labels: Sequenc
 
 
 def plan_training(budget_s: float, model: ModelSettings, training: TrainingSettings, rows: int, val_rows: int, *,
-                  texts: Sequence[str] = (), on_event: EventSink | None = None):
+                  texts: Sequence[str] = (), after: dict[str, int] | None = None,
+                  on_event: EventSink | None = None):
     """The :class:`reviewtui.modeling.budget.BudgetPlan` of a fine-tune of ``rows`` training rows
     (and ``val_rows`` scored after each epoch) within ``budget_s`` seconds, from the time of a few
-    training steps on ``texts`` (the training rows' own) on the device training uses; a Notice
-    says what the budget leaves out when it cuts the settings' epochs."""
+    training steps on ``texts`` (the training rows' own) on the device training uses. ``after``
+    counts the work that follows the training (:func:`reviewtui.modeling.budget.after_training_seconds`'s
+    keywords): its estimate is kept out of the training's share. A Notice says what the budget leaves
+    out when it cuts the settings' epochs, and a warning when the work after the training alone
+    leaves the command past the budget."""
     from reviewtui.modeling import budget
 
     step_s = budget.train_step_seconds(model.base, texts, max_length=model.max_length,
                                        batch_size=training.batch_size)
-    plan = budget.plan_for_budget(MARGIN * budget_s, epochs=training.epochs,
+    after_s = budget.after_training_seconds(step_s, training.batch_size, **(after or {}))
+    share = budget.training_share(budget_s, after_s)
+    plan = budget.plan_for_budget(MARGIN * share, epochs=training.epochs,
                                   steps_per_epoch=math.ceil(rows / training.batch_size), step_s=step_s,
-                                  eval_s=val_rows * step_s / training.batch_size * budget.FORWARD_SHARE)
+                                  eval_s=val_rows * step_s / training.batch_size * budget.FORWARD_SHARE,
+                                  after_s=after_s)
+    then = f", and what follows it about {say_duration(after_s)}" if after_s >= 1 else ""
     if plan.cut:
-        more = budget_option(plan.estimate_s / MARGIN)
+        more = budget_option(plan.estimate_s / MARGIN + after_s)
         fits = (f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}" if plan.max_steps is None
                 else f"one pass over {min(rows, plan.max_steps * training.batch_size):,} of the {rows:,} rows")
         emit(on_event, Notice("info", f"{training.epochs} epochs on {rows:,} rows would take about "
-                                      f"{say_duration(plan.estimate_s)} here; the {say_duration(budget_s)} budget "
-                                      f"fits {fits}, which this training runs (`{more}`, `--budget none` "
+                                      f"{say_duration(plan.estimate_s)} here{then}; the {say_duration(budget_s)} "
+                                      f"budget fits {fits}, which this training runs (`{more}`, `--budget none` "
                                       f"or [training] budget_s trains them all)"))
+    if share + after_s > budget_s * 1.05:
+        emit(on_event, Notice("warning", f"the test split's predictions, the ensemble's quick half and the faster "
+                                         f"precisions' checks after the training take about {say_duration(after_s)} "
+                                         f"here: with the training's {say_duration(share)}, this command runs past "
+                                         f"its {say_duration(budget_s)} budget"))
     return plan
+
+
+def after_training(splits, training: TrainingSettings, check_on: Sequence[str],
+                   cache_dir: Path | None) -> dict[str, int]:
+    """What :func:`train_model` does after the training, counted for its budget's plan
+    (:func:`reviewtui.modeling.budget.after_training_seconds`): the test split predicted, the
+    ensemble's quick half (the packaged encoder's embeddings not cached yet, or a pass of the
+    fine-tuned encoder), and ``check_on`` through the faster precisions' checks when any applies."""
+    from reviewtui.modeling.loading import best_device
+    from reviewtui.modeling.precision import candidates_for
+
+    test = list(splits.test["content"])
+    counts = {"scored": len(test), "embedded": 0, "encoders": 1,
+              "checked": len(check_on) if candidates_for(best_device()) else 0}
+    if not training.ensemble_quick:
+        return counts
+    fit_texts = splits.fit_texts()[0]
+    if training.ensemble_features == "finetuned":
+        counts["scored"] += len(fit_texts) + len(test)
+        return counts
+    texts = [str(t) for t in fit_texts] + test
+    if cache_dir is not None:
+        from reviewtui.modeling.embeddings import EmbeddingCache
+
+        cache = EmbeddingCache(cache_dir, ENSEMBLE_ENCODER.base, ENSEMBLE_ENCODER.max_length)
+        counts["embedded"] = len(set(t for t, hit in zip(texts, cache.cached(texts)) if not hit))
+    else:
+        counts["embedded"] = len(texts)
+    counts["encoders"] = 2
+    return counts
+
+
+def say_checked(held_out: int, of: int, corpus: int) -> str:
+    """What a new model's precision checks ran on, as its card says it."""
+    where = "validation and test splits" if held_out >= of else f"{held_out:,} rows of the validation and test splits"
+    return where + (f" and {corpus} reviews of the corpus" if corpus else "")
 
 
 #: What makes a fine-tuning started by ``reviewtui train`` faster (its long-run notice says it).
@@ -481,12 +530,17 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
     stop = (f"`reviewtui jobs cancel {job}` stops it, saving nothing" if job else
             "`--detach` keeps it running after the terminal closes; Ctrl-C stops it, saving nothing")
 
+    from reviewtui.modeling.precision import CHECK_HELD_OUT
+
+    held_out = spread(list(val_df["content"]) + list(test_df["content"]), CHECK_HELD_OUT)
+    check_on = held_out + [str(t) for t in check_texts]
     plan = plan_training(budget_s, model, training, len(train_df), len(val_df), texts=list(train_df["content"]),
+                         after=after_training(splits, training, check_on, cache_dir),
                          on_event=on_event) if budget_s else None
     if plan is not None:
         training = replace(training, epochs=plan.epochs)
         extra = {**(extra or {}), "budget": {**plan.to_dict(), "budget_s": budget_s,
-                                             "fits_all_s": round(plan.estimate_s / MARGIN, 1)}}
+                                             "fits_all_s": round(plan.estimate_s / MARGIN + plan.after_s, 1)}}
     what = (f"{training.epochs} epochs" if plan is None or plan.max_steps is None
             else f"{plan.max_steps * training.batch_size:,} of the {len(train_df):,} rows once")
 
@@ -498,15 +552,18 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
 
     fit = fit_transformer(train_df, val_df, labels, model, training, on_event=on_event, cancel=cancel,
                           long_run=long_run, max_steps=plan.max_steps if plan is not None else None,
-                          deadline_s=budget_s or None)
+                          deadline_s=training_share(budget_s, plan.after_s) if plan is not None else None)
     if fit.stopped_at_deadline is not None:  # the pace was slower than planned: what it really was
         stopped = max(float(fit.stopped_at_deadline), 1e-3)
         record = dict((extra or {}).get("budget") or {"budget_s": budget_s, "asked_epochs": training.epochs})
         measured = fit.seconds / stopped * int(record.get("asked_epochs") or training.epochs)
         record.update(stopped_at_epoch=fit.stopped_at_deadline, rows_seen=int(stopped * len(train_df)),
-                      fits_all_s=round(max(float(record.get("fits_all_s") or 0), measured / MARGIN), 1))
+                      fits_all_s=round(max(float(record.get("fits_all_s") or 0),
+                                           measured / MARGIN + float(record.get("after_training_s") or 0)), 1))
         extra = {**(extra or {}), "budget": record}
-        emit(on_event, Notice("warning", f"stopped at the {say_duration(float(budget_s or 0))} budget in epoch "
+        share = ("" if not record.get("after_training_s") else
+                 f"training's {say_duration(training_share(float(budget_s or 0), record['after_training_s']))} of the ")
+        emit(on_event, Notice("warning", f"stopped at the {share}{say_duration(float(budget_s or 0))} budget in epoch "
                                          f"{fit.stopped_at_deadline:.2f}; kept the weights of epoch {fit.best_epoch:g}, "
                                          f"the best on the validation split (`--budget` or [training] budget_s "
                                          f"trains longer)"))
@@ -538,11 +595,9 @@ def train_model(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
         extra["quick_only_metrics"] = classification_metrics(y_test, list(q_proba.argmax(1)), labels)[0]
         metrics, per_class, confusion = classification_metrics(y_test, list((ft_proba + q_proba).argmax(1)), labels)
         hp["ensemble_features"] = training.ensemble_features
-    check_on = list(val_df["content"]) + test_texts + [str(t) for t in check_texts]
     checks = precision_checks_for(fit.model, fit.tokenizer, check_on, labels, max_length=model.max_length,
                                   quick=quick, encoder=encoder, cache_dir=cache_dir,
-                                  on="validation and test splits" + (f" and {len(check_texts)} reviews of the corpus"
-                                                                    if len(check_texts) else ""))
+                                  on=say_checked(len(held_out), len(val_df) + len(test_df), len(check_texts)))
     card = ModelCard(
         name=name, kind="finetuned", base_model=resolved.name, base_source=resolved.source, labels=labels,
         taxonomy_keys=list(label_keys), dataset_version=dataset_version, dataset_sha256=dataset_sha256,
