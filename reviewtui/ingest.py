@@ -348,12 +348,18 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             filled = missing
             report.ids_from_text = n
         explicit = ids[~blank]
+        if explicit.duplicated().any():  # the same row twice (overlapping exports put together) is one review
+            again = df.duplicated()
+            explicit = ids[~blank & ~again]
         dup = explicit.duplicated(keep=False)
         if dup.any():
             first = explicit[dup].iloc[0]
             rows = [str(i + 1) for i in explicit.index[explicit == first][:5]]
+            n = int(dup.sum())
             raise ReviewtuiError(f"{path}: id {first!r} appears {int((explicit == first).sum())} times (data rows "
-                                 f"{', '.join(rows)}); ids must be unique within a file")
+                                 f"{', '.join(rows)}) on rows that differ" + (f", and {n - 2:,} more rows share an id"
+                                                                               if n > 2 else "")
+                                 + "; ids must be unique within a file (the same row twice is read once)")
     else:
         ids = text_ids(raw_text[~again]).reindex(df.index)
 
@@ -380,8 +386,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         empty = (cleaned.str.strip() == "") & keep
         report.dropped["empty after cleaning"] = int(empty.sum())
         keep &= ~empty
-    if not icol or filled.any():
-        dup = again & keep & (filled if icol else True)
+    if again.any() or not icol:
+        dup = again & keep
         report.dropped["duplicate row"] = int(dup.sum())
         keep &= ~dup
 

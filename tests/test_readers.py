@@ -257,6 +257,19 @@ def test_a_text_that_repeats_without_ids_is_a_review_each_time_and_a_repeated_ro
     assert read_reviews(f).external_ids == batch.external_ids
 
 
+def test_the_same_row_twice_with_its_id_is_one_review_and_an_id_on_rows_that_differ_is_refused(tmp_path):
+    """Overlapping exports put together repeat whole rows: read once, the report counts the rest.
+    An id on two rows that differ stays an error, with how many rows share an id."""
+    f = write(tmp_path / "r.csv", "reviewId,content,score\na,one,5\nb,two,4\na,one,5\na,one,5\n")
+    batch = read_reviews(f)
+    assert batch.external_ids == ["a", "b"] and batch.report.dropped["duplicate row"] == 2
+    g = write(tmp_path / "g.csv", "reviewId,content,score\na,one,5\nb,two,4\na,one,4\nb,two,4\nc,x,1\nc,y,1\n")
+    with pytest.raises(ReviewtuiError) as err:
+        read_reviews(g)
+    assert str(err.value).endswith("id 'a' appears 2 times (data rows 1, 3) on rows that differ, and 2 more rows "
+                                   "share an id; ids must be unique within a file (the same row twice is read once)")
+
+
 def test_app_from_a_column_a_given_name_or_a_folder(tmp_path):
     f = write(tmp_path / "r.csv", "reviewId,content,score,App\na,one,5,Waze\nb,two,1,Facebook\nc,three,3,\n")
     batch = read_reviews(f)
