@@ -1483,7 +1483,7 @@ class Workspace:
         pairs = self.store.counts_by_app_version()
         return {a: _newest_first((v for app, v in pairs if app == a), depth) for a in apps}
 
-    def discover(self, selection: str = "other", *, version: str | None = None, app: str | None = None,
+    def discover(self, selection: str | None = "other", *, version: str | None = None, app: str | None = None,
                  limit: int = DISCOVER_LIMIT, seed: int = 0, clusters: int | None = None,
                  min_size: int | None = None, on_event: EventSink | None = None, cancel=None):
         """Cluster a selection of reviews and name each cluster by its distinctive words
@@ -1493,10 +1493,13 @@ class Workspace:
         (a version needs its app when the reviews are of several); see
         ``loop.discover.discover_selection``. At most ``limit`` reviews are clustered; ``clusters``
         fixes the number of clusters, ``min_size`` the smallest (by default k is chosen for them).
+        None: "other" when the taxonomy has such a category, else "low-confidence".
         Raises ReviewtuiError for an unknown or empty selection or options that cannot work for it;
         Cancelled while embedding."""
-        from reviewtui.loop.discover import discover_selection
+        from reviewtui.loop.discover import discover_selection, other_keys
 
+        if selection is None:
+            selection = "other" if other_keys(self.taxonomy) else "low-confidence"
         cache = self._loop_cache()
 
         def embed(texts: Sequence[str]):

@@ -310,3 +310,6 @@ def test_discover_other_looks_into_a_trained_category_named_other(ws):
     ws.config.set_categories([{**c, "name": "Leftovers"} if c["key"] == "OTHER" else c for c in items])
     with pytest.raises(ReviewtuiError, match="every category of the taxonomy is trained on and none is named Other"):
         ws.discover("other")
+    # with no selection named, a taxonomy with no catch-all looks into the predictions the model is unsure of
+    with pytest.raises(ReviewtuiError, match="no predictions yet"):
+        ws.discover(None)

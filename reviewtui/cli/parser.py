@@ -411,8 +411,9 @@ def add_loop_commands(commands: Commands) -> None:
     s = commands.add("discover", "cluster reviews to find what the taxonomy is missing; make a cluster a category",
                      "loop:cmd_discover")
     s.add_argument("--in", dest="selection", choices=("other", "low-confidence", "version"),
-                   help="other: reviews labeled with a category not trained on (default); low-confidence: "
-                        "predictions below 50%%; version: what is new in --version")
+                   help="other: reviews labeled with a category not trained on (the default when the taxonomy "
+                        "has one, else low-confidence); low-confidence: predictions below 50%%; version: what is "
+                        "new in --version")
     s.add_argument("--version", help="with --in version: LATEST (default) or an app version such as 4.5")
     s.add_argument("--app", help="only this app's reviews (needed with --in version when there are several apps)")
     s.add_argument("--limit", type=int, default=3000, help="cluster at most this many reviews (default 3000)")

@@ -62,7 +62,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from reviewtui.cli.live import ProgressSink
     from reviewtui.loop.discover import check_options
 
-    selection = args.selection or ("version" if args.version else "other")
+    selection = args.selection or ("version" if args.version else None)  # None: other, or low-confidence
     if args.version and selection != "version":
         raise ReviewtuiError("--version goes with --in version")
     if (args.name or args.key) and args.make is None:
