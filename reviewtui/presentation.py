@@ -822,15 +822,17 @@ def star_reason(conflict: Any, analyzer: str = "") -> str:
 
 def stars_sentence(report: Any) -> str:
     """``2 reviews whose stars contradict their text, of 40 with 1 or 5 stars (vader, threshold 0.5).``"""
-    return (f"{len(report.open)} reviews whose stars contradict their text, of {report.checked} with 1 or 5 stars "
+    sample = getattr(report, "sampled_from", None)
+    of = f"of {report.checked:,} with 1 or 5 stars" + (f" (a sample of the {sample:,})" if sample else "")
+    return (f"{len(report.open)} reviews whose stars contradict their text, {of} "
             f"({report.analyzer}, threshold {report.threshold:g})"
             + (f"; {len(report.items) - len(report.open)} confirmed" if len(report.open) < len(report.items) else "")
             + ".")
 
 
-def disagreement_reason(labels: dict[str, str]) -> str:
-    """``ann CONTENT · bob INTERFACE``: each author's latest label."""
-    return " · ".join(f"{short_author(a, 12)} {v}" for a, v in labels.items())
+def disagreement_reason(labels: dict[str, str], taxonomy: "Taxonomy | None" = None) -> str:
+    """``ann CONTENT · bob INTERFACE``: each author's latest label (by its name with ``taxonomy``)."""
+    return " · ".join(f"{short_author(a, 12)} {category_name(v, taxonomy)}" for a, v in labels.items())
 
 
 def agreement_sentence(report: Any) -> str:

@@ -1567,21 +1567,27 @@ class Workspace:
                        cancel=None) -> "StarReport":
         """Reviews whose star score contradicts their text (5 stars and a clearly negative text,
         1 star and a clearly positive one; [quality] star_threshold), strongest first, scored by
-        ``sentiment`` (default ``[sentiment] model``). Raises ReviewtuiError when the option is
+        ``sentiment`` (default ``[sentiment] model``; "auto": VADER with a model of the other reviews'
+        stars, ``quality.stars.find_star_conflicts``). Raises ReviewtuiError when the option is
         none or not a sentiment analyzer; Cancelled when ``cancel`` is set."""
         from reviewtui.analysis.sentiment import make_analyzer
         from reviewtui.quality.stars import find_star_conflicts
 
         spec = (sentiment if sentiment is not None else self.settings.sentiment.model).strip()
-        if spec.lower() == "auto":  # a judge of the text that never learnt from the stars it is held against
+        embed = None
+        if spec.lower() == "auto":  # judges of the text that never learnt from the stars they are held against
             spec = "vader"
+            cache = self._loop_cache()
+
+            def embed(texts: Sequence[str]):
+                return cache.embed(list(texts), on_event=on_event, cancel=cancel)
         if spec.lower() in ("none", "off", ""):
             raise ReviewtuiError("stars against text needs a sentiment analyzer, and the sentiment option is "
                                  f"{spec or 'empty'}: set [sentiment] model in {CONFIG_NAME} to vader (offline) "
                                  "or a sentiment model folder")
         analyzer = make_analyzer(spec, max_length=self.settings.model.max_length, store=self.store,
                                  embeddings=self.embedding_cache, on_event=on_event, cancel=cancel)
-        return find_star_conflicts(self.store, analyzer, self.settings.quality.star_threshold,
+        return find_star_conflicts(self.store, analyzer, self.settings.quality.star_threshold, embed=embed,
                                    on_event=on_event, cancel=cancel)
 
     def quality_stats(self) -> "QualityStats":

@@ -197,6 +197,51 @@ def test_stars_against_text_finds_both_directions_strongest_first(store):
     assert conflicts_from_scores(["x"], ["t"], [5], ["negative"], [-0.49], 0.5) == []
 
 
+def test_the_stars_model_judges_each_review_from_the_others_and_outvotes_a_lexicon(store):
+    """240 reviews whose embeddings follow their stars (4-5 one way, 1-2 the other), and three
+    1-star ones a lexicon reads positive: "great", whose embedding is a 5-star review's (flagged),
+    a complaint with kind words, whose embedding is a 1-star one's (not flagged: the stars model
+    outvotes the lexicon), and one the lexicon calls mildly positive (0.3) but whose embedding is a
+    5-star one's (flagged, as the mean passes 0.5). Fewer than MIN_STARRED reviews: the analyzer
+    alone; more than MAX_STARRED: a stable sample, said on the report."""
+    from reviewtui.quality import stars as stars_module
+    from reviewtui.quality.stars import MIN_STARRED, cross_fitted_star_scores
+
+    rng = np.random.default_rng(0)
+    rows, vectors, lexicon = [], {}, {}
+    for i in range(240):
+        star = [1, 2, 4, 5][i % 4]
+        text = f"review {i}"
+        rows.append(NewAsset(f"r{i}", text, {"score": star}))
+        vectors[text] = np.array([1.0 if star >= 4 else -1.0, 0.0]) + rng.normal(0, 0.3, 2)
+        lexicon[text] = 0.6 if star >= 4 else -0.6
+    for ext, text, vec, lex in (("great", "great", [1.0, 0.0], 0.9), ("kind", "good app until it froze", [-1.0, 0.0], 0.93),
+                                ("mild", "it is ok", [1.2, 0.0], 0.3)):
+        rows.append(NewAsset(ext, text, {"score": 1}))
+        vectors[text], lexicon[text] = np.array(vec), lex
+    store.add_assets(rows)
+
+    def embed(texts):
+        return np.stack([vectors[t] for t in texts])
+
+    scores = cross_fitted_star_scores(embed([f"review {i}" for i in range(240)]), [[1, 2, 4, 5][i % 4] for i in range(240)])
+    assert scores is not None
+    assert scores[[i for i in range(240) if i % 4 >= 2]].mean() > 0.5 > -0.5 > scores[[i for i in range(240) if i % 4 < 2]].mean()
+    assert cross_fitted_star_scores(embed(["review 0"] * 10), [1] * 10) is None  # too few, one side
+    assert MIN_STARRED > 10
+    report = find_star_conflicts(store, FixedAnalyzer(lexicon), 0.5, embed=embed)
+    assert report.analyzer == "fixed + stars model" and report.sampled_from is None
+    assert {c.external_id for c in report.items} == {"great", "mild"}
+    alone = find_star_conflicts(store, FixedAnalyzer(lexicon), 0.5)  # no embeddings: the lexicon alone
+    assert {c.external_id for c in alone.items} == {"great", "kind"}
+    stars_module.MAX_STARRED, before = 200, stars_module.MAX_STARRED
+    try:
+        sampled = find_star_conflicts(store, FixedAnalyzer(lexicon), 0.5, embed=embed)
+    finally:
+        stars_module.MAX_STARRED = before
+    assert sampled.sampled_from == 123 and sampled.checked < 123
+
+
 # -- agreement ------------------------------------------------------------------------------------
 def test_cohen_kappa_hand_computed():
     # 50 items: both yes 20, A yes/B no 5, A no/B yes 10, both no 15 -> p_o 0.7, p_e 0.5, kappa 0.4

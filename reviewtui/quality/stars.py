@@ -5,19 +5,34 @@ often sarcastic, mis-tapped or mislabeled: worth a second look. "Clearly" means 
 score (-1..1: VADER's compound, or p(positive) - p(negative) of a model) is at or beyond
 ``[quality] star_threshold`` on the other side. The sentiment analyzer is the workspace's
 ``[sentiment]`` option, given in (anything with ``analyze(texts) -> SentimentScores``).
+
+With ``embed`` (the default judge), the text is read twice: by the analyzer, and by a model of the
+stars of the other reviews (:func:`cross_fitted_star_scores`: a logistic regression on the
+embeddings, k-fold, so no review is judged by a model that learnt from its own stars); the score
+is their mean. A lexicon alone tops the queue with long complaints that use kind words ("This was a
+good app until...": VADER +0.93 on a 1-star review), and with reviews in languages it cannot read;
+the stars model reads what the reviews of this corpus with these words were given. Both must lean
+the same way for a review to pass the threshold.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from reviewtui.events import EventSink
 
 HIGH, LOW = 5, 1
+#: the least reviews with 1-2 or 4-5 stars the stars model learns from (fewer: the analyzer alone)
+MIN_STARRED = 200
+#: the most reviews with stars it embeds, learns from and judges: a larger corpus is judged on a
+#: stable sample of them (embedding tens of thousands of reviews takes minutes on a CPU, and a
+#: sample of this size already puts more contradictions in the queue than anyone reviews)
+MAX_STARRED = 5_000
+FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,8 @@ class StarReport:
     threshold: float
     checked: int
     items: list[StarConflict] = field(default_factory=list)
+    #: the reviews with 1 or 5 stars when ``checked`` is a sample of them, else None
+    sampled_from: int | None = None
 
     @property
     def open(self) -> list[StarConflict]:
@@ -51,7 +68,7 @@ class StarReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"analyzer": self.analyzer, "threshold": self.threshold, "checked": self.checked,
-                "conflicts": [c.__dict__ for c in self.items]}
+                "sampled_from": self.sampled_from, "conflicts": [c.__dict__ for c in self.items]}
 
 
 def star_value(score: Any) -> int | None:
@@ -86,21 +103,61 @@ def conflicts_from_scores(external_ids: Sequence[str], texts: Sequence[str], sta
     return [c for _, _, c in sorted(out, key=lambda t: (t[0], t[1]))]
 
 
-def find_star_conflicts(store, analyzer, threshold: float, *, on_event: EventSink | None = None,
-                        cancel: threading.Event | None = None) -> StarReport:
+def cross_fitted_star_scores(embeddings: np.ndarray, stars: Sequence[int], *, folds: int = FOLDS,
+                             seed: int = 0) -> np.ndarray | None:
+    """p(4-5 stars) - p(1-2 stars), from -1 to 1, of each review with 1, 2, 4 or 5 ``stars`` (NaN for
+    3 stars), by a logistic regression on ``embeddings`` fitted on the other folds' reviews (never
+    on its own stars). None when fewer than :data:`MIN_STARRED` reviews have 1-2 or 4-5 stars, or
+    either side has fewer than ``folds``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    stars = np.asarray(stars)
+    side = np.where(stars <= 2, 0, np.where(stars >= 4, 1, -1))
+    idx = np.flatnonzero(side >= 0)
+    counts = np.bincount(side[idx], minlength=2) if len(idx) else np.zeros(2, int)
+    if len(idx) < MIN_STARRED or counts.min() < folds:
+        return None
+    out = np.full(len(stars), np.nan)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(idx, side[idx]):
+        model = LogisticRegression(max_iter=1000, class_weight="balanced")
+        model.fit(embeddings[idx[train]], side[idx[train]])
+        out[idx[test]] = 2 * model.predict_proba(embeddings[idx[test]])[:, 1] - 1
+    return out
+
+
+def find_star_conflicts(store, analyzer, threshold: float, *,
+                        embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+                        on_event: EventSink | None = None, cancel: threading.Event | None = None) -> StarReport:
     """Reviews of the store (not skipped) with 1 or 5 stars (metadata ``score``) whose text
     ``analyzer`` scores clearly the other way; labels someone confirmed are marked. Only the 1-
-    and 5-star texts are analyzed. Raises Cancelled when ``cancel`` is set."""
-    rows = []
+    and 5-star texts are analyzed. With ``embed`` (texts -> embeddings) and at least
+    :data:`MIN_STARRED` reviews with stars, the score is the mean of the analyzer's and
+    :func:`cross_fitted_star_scores`'s, on a stable sample of :data:`MAX_STARRED` of them when there
+    are more. Raises Cancelled when ``cancel`` is set."""
+    starred = []
     for a in store.iter_assets(skipped=False):
         star = star_value(a.metadata.get("score"))
-        if star in (LOW, HIGH):
-            rows.append((a.external_id, a.text, star, a.label))
+        if star is not None:
+            starred.append((a.external_id, a.text, star, a.label))
+    total = sum(1 for r in starred if r[2] in (LOW, HIGH))
+    sampled = embed is not None and len(starred) > MAX_STARRED
+    if sampled:
+        keep = np.random.default_rng(0).choice(len(starred), size=MAX_STARRED, replace=False)
+        starred = [starred[i] for i in sorted(keep)]
+    judged = [i for i, r in enumerate(starred) if r[2] in (LOW, HIGH)]
+    rows = [starred[i] for i in judged]
     name = str(getattr(analyzer, "name", "sentiment"))
     if not rows:
         return StarReport(name, threshold, 0)
     result = analyzer.analyze([r[1] for r in rows], on_event=on_event, cancel=cancel)
-    items = conflicts_from_scores([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], result.labels,
-                                  np.asarray(result.scores, dtype=float), threshold, labels=[r[3] for r in rows],
-                                  confirmed=store.confirmed_labels())
-    return StarReport(name, threshold, len(rows), items)
+    scores, sentiments = np.asarray(result.scores, dtype=float), list(result.labels)
+    if embed is not None and len(starred) >= MIN_STARRED:
+        model = cross_fitted_star_scores(embed([r[1] for r in starred]), [r[2] for r in starred])
+        if model is not None:
+            scores = (scores + model[judged]) / 2
+            sentiments = ["positive" if v > 0 else "negative" if v < 0 else "neutral" for v in scores]
+            name += " + stars model"
+    items = conflicts_from_scores([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], sentiments,
+                                  scores, threshold, labels=[r[3] for r in rows], confirmed=store.confirmed_labels())
+    return StarReport(name, threshold, len(rows), items, total if sampled else None)
