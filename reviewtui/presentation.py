@@ -732,6 +732,8 @@ def discovery_headline(d: Any) -> str:
         text += f", compared with {d.compared_with:,} reviews of the earlier versions"
     if d.unclustered:
         text += f", {d.unclustered:,} in no cluster"
+    if d.compared_with:  # the clustering ran over both: its figures are not the table's
+        return f"{text}. Clustered together with the earlier versions' reviews: {d.reason}."
     return f"{text}. {d.reason}."
 
 

@@ -45,6 +45,30 @@ def test_queue_ranks_within_the_filter(ws, capsys):
     assert code == 2 and err.startswith("error: filter stars='9': stars go from 1 to 5")
 
 
+def test_the_queue_table_fits_80_columns_with_long_keys_and_ids(capsys, monkeypatch):
+    """In a pipe or a log (80 columns) the queue keeps its right border and its whole title; a
+    14-character key gives way, the review's text wraps with none of its words cut."""
+    from types import SimpleNamespace
+
+    from reviewtui.cli import render
+
+    monkeypatch.setenv("COLUMNS", "80")
+    text = "Difficult to understand and find the options, the payment failed twice this week"
+    items = [SimpleNamespace(external_id=f"89f1ea77-0e52-4c7e-9d3a-{i:012d}", suggestion="PAYMENT_FAILED",
+                             confidence=0.22, uncertainty=0.999, text=text) for i in range(12)]
+    batch = SimpleNamespace(items=items, cold_start=False, strategy="margin", labeled=211, candidates=3593,
+                            filtered=False, moved=None, backend="local")
+    render.queue(batch, 12, dry_run=True)
+    lines = capsys.readouterr().out.splitlines()
+    table = [line for line in lines if line[:1] in "┏┃┡│└"]
+    assert max(len(line) for line in lines) <= 80
+    assert table[0].endswith("┓") and all(line[-1] in "┓┃┩│┘" for line in table)
+    assert "Next 12 to label — margin; 211 labeled, 3,593 candidates" in lines[0]
+    assert "│ 10 │" in " ".join(lines) and "PAYMENT_FAIL" in " ".join(lines)
+    first = [line.split("│")[-2].strip() for line in table[3:] if line.startswith("│")][:5]
+    assert " ".join(first) == text
+
+
 def test_bulk_label_asks_and_refuses_without_a_terminal(ws, capsys, monkeypatch):
     ids = ws.find(["stars=5"]).ids
     assert len(ids) == 6
@@ -122,6 +146,9 @@ def test_discover_warns_when_a_version_has_too_few_reviews_for_growth(ws, capsys
     ws.config.update_section("model", {"max_length": 32})
     code, out, _ = run(ws, capsys, "discover", "--in", "version", "--examples", "0")
     assert code == 0 and "Clusters by growth" in out
+    # the clustering's own figures are of the version's and the earlier reviews together, and say so
+    assert "compared with 27 reviews of the earlier versions" in out
+    assert "Clustered together with the earlier versions' reviews: " in " ".join(out.split())
     assert ("Too few reviews for reliable growth: 13 in this version and 27 in the earlier versions, under 30 each "
             "(one review moves a share by 8 points)") in out
     assert "collect more reviews before acting on it." in out
