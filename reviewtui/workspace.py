@@ -25,7 +25,7 @@ from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_
 from reviewtui.diff import VersionDiff, diff_versions
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
-from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows
+from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, utc_now
 from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
 from reviewtui.store import FILE_NOTE, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore, SentimentRow
@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 STORE_NAME = "reviewtui.db"
 PRIOR_POOL = 256  # unlabeled reviews the zero-shot scores are centred on (their mean similarity)
 DISCOVER_LIMIT = 3000  # reviews clustered by discover (a sample of larger selections)
+DISCOVER_LAST = "discover-last.json"  # under cache/: the last listing discover showed
 EMBED_CHUNK = 256  # reviews embedded at a time in the background after a refit
 
 
@@ -1496,17 +1497,46 @@ class Workspace:
         None: "other" when the taxonomy has such a category, else "low-confidence".
         Raises ReviewtuiError for an unknown or empty selection or options that cannot work for it;
         Cancelled while embedding."""
-        from reviewtui.loop.discover import discover_selection, other_keys
+        from reviewtui.loop.discover import discover_selection
 
-        if selection is None:
-            selection = "other" if other_keys(self.taxonomy) else "low-confidence"
+        selection = self._discover_selection(selection)
         cache = self._loop_cache()
 
         def embed(texts: Sequence[str]):
             return cache.embed(list(texts), on_event=on_event, cancel=cancel)
 
-        return discover_selection(self.store, self.taxonomy, embed, selection, version=version, app=app,
-                                  limit=limit, seed=seed, clusters=clusters, min_size=min_size)
+        found = discover_selection(self.store, self.taxonomy, embed, selection, version=version, app=app,
+                                   limit=limit, seed=seed, clusters=clusters, min_size=min_size)
+        options = dict(selection=selection, version=version, app=app, limit=limit, seed=seed, clusters=clusters,
+                       min_size=min_size)
+        atomic_write_text(self.cache_dir / DISCOVER_LAST, json.dumps(
+            {"options": options, "at": utc_now(), "discovery": found.to_dict()}, ensure_ascii=False))
+        return found
+
+    def _discover_selection(self, selection: str | None) -> str:
+        from reviewtui.loop.discover import other_keys
+
+        if selection is None:
+            return "other" if other_keys(self.taxonomy) else "low-confidence"
+        return selection
+
+    def last_discovery(self, selection: str | None = "other", *, version: str | None = None, app: str | None = None,
+                       limit: int = DISCOVER_LIMIT, seed: int = 0, clusters: int | None = None,
+                       min_size: int | None = None):
+        """(the ``loop.discover.Discovery`` the last :meth:`discover` listed, when it was asked with
+        the same options, and when: a timestamp), else None: ``discover --make N`` makes the cluster
+        the user saw, though the selection changed since (a prediction, labels)."""
+        from reviewtui.loop.discover import Discovery
+
+        options = dict(selection=self._discover_selection(selection), version=version, app=app, limit=limit,
+                       seed=seed, clusters=clusters, min_size=min_size)
+        try:
+            saved = json.loads((self.cache_dir / DISCOVER_LAST).read_text(encoding="utf-8"))
+            if saved.get("options") != options:
+                return None
+            return Discovery.from_dict(saved["discovery"]), str(saved["at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def make_category(self, cluster, *, name: str | None = None, key: str | None = None):
         """Make a discovered cluster (``loop.discover.Cluster``) a new training category: added to

@@ -118,8 +118,13 @@ def test_discover_and_make_a_category(ws, capsys):
     code, out, _ = run(ws, capsys, "discover")  # shares of the selection; growth only for a version
     first = found["clusters"][0]
     assert code == 0 and f"{100 * first['size'] / 6:.1f}%" in out and "growth" not in out
+    # the selection changes after the listing: --make makes cluster 1 of the listing the user read
+    listed = json.loads((ws.cache_dir / "discover-last.json").read_text())["discovery"]["clusters"][0]
+    ws.label("r26", "OTHER")
     code, out, _ = run(ws, capsys, "discover", "--make", "1", "--name", "Layout trouble")
     assert code == 0 and "Added the category Layout trouble (LAYOUT_TROUBLE) to the taxonomy" in out
+    assert out.startswith("Cluster 1 of the listing of ") and "6 reviews" in out
+    assert ws.store.get(listed["external_ids"][0]).status == "TO_REVIEW"
     assert "were sent to review (filter status=TO_REVIEW to relabel them)" in out
     assert "Nothing was labeled." in out
     assert "LAYOUT_TROUBLE" in type(ws.config).load(ws.config.path).taxonomy.keys
@@ -133,8 +138,8 @@ def test_discover_and_make_a_category(ws, capsys):
     assert code == 0 and len(json.loads(out)["clusters"]) == 2 and "k = 2 as asked" in json.loads(out)["reason"]
     code, _, err = run(ws, capsys, "discover", "--clusters", "1")
     assert code == 2 and err == "error: --clusters must be at least 2, not 1"
-    code, _, err = run(ws, capsys, "discover", "--clusters", "5")  # 6 reviews labeled Other
-    assert code == 2 and err == ("error: --clusters must be at least 2 and at most half the 6 reviews selected (3), "
+    code, _, err = run(ws, capsys, "discover", "--clusters", "5")  # 7 reviews labeled Other
+    assert code == 2 and err == ("error: --clusters must be at least 2 and at most half the 7 reviews selected (3), "
                                  "not 5")
     code, _, err = run(ws, capsys, "discover", "--min-size", "3", "--clusters", "2")
     assert code == 2 and "not both" in err

@@ -101,6 +101,13 @@ class Cluster:
                 "examples": [{"id": i, "text": t} for i, t in self.examples], "share": self.share,
                 "previous_share": self.previous_share, "growth": self.growth, "external_ids": self.external_ids}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Cluster":
+        """The cluster :meth:`to_dict` wrote."""
+        return cls(int(data["id"]), int(data["size"]), list(data["words"]), list(data["external_ids"]),
+                   [(e["id"], e["text"]) for e in data.get("examples", [])], data.get("share"),
+                   data.get("previous_share"), data.get("growth"))
+
 
 @dataclass(frozen=True)
 class GrowthCaution:
@@ -152,6 +159,16 @@ class Discovery:
                 "silhouette": self.silhouette, "size": self.size, "unclustered": self.unclustered,
                 "compared_with": self.compared_with, "clusters": [c.to_dict() for c in self.clusters],
                 "caution": self.caution.to_dict() if self.caution is not None else None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Discovery":
+        """The discovery :meth:`to_dict` wrote (a listing saved to make one of its clusters later)."""
+        c = data.get("caution")
+        caution = GrowthCaution(c["reviews"], c["earlier"], c["min_reviews"], tuple(c["small_clusters"]),
+                                c["min_cluster"]) if c else None
+        return cls(data["selection"], [Cluster.from_dict(x) for x in data["clusters"]], data["method"],
+                   data["reason"], data.get("silhouette"), int(data["size"]), int(data.get("unclustered", 0)),
+                   int(data.get("compared_with", 0)), caution)
 
 
 # --- clustering ----------------------------------------------------------------------------------

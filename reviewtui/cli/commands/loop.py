@@ -71,9 +71,17 @@ def cmd_discover(args: argparse.Namespace) -> int:
         raise ReviewtuiError(f"--limit must be at least 4, not {args.limit}")
     check_options(None, clusters=args.clusters, min_size=args.min_size)
     ws = open_workspace(args)
-    with ProgressSink() as sink:
-        found = ws.discover(selection, version=args.version, app=args.app, limit=args.limit, seed=args.seed,
-                            clusters=args.clusters, min_size=args.min_size, on_event=sink)
+    options = dict(version=args.version, app=args.app, limit=args.limit, seed=args.seed, clusters=args.clusters,
+                   min_size=args.min_size)
+    # --make N makes cluster N of the listing the user read, though predictions or labels changed since
+    saved = ws.last_discovery(selection, **options) if args.make is not None else None
+    if saved is not None:
+        found, listed_at = saved
+        render.print_lines([f"Cluster {args.make} of the listing of {listed_at[:16].replace('T', ' ')} UTC "
+                            "(`reviewtui discover` without --make lists the clusters again)."])
+    else:
+        with ProgressSink() as sink:
+            found = ws.discover(selection, on_event=sink, **options)
     made = None
     if args.make is not None:
         if not 1 <= args.make <= len(found.clusters):
