@@ -1509,8 +1509,11 @@ class Workspace:
                                    limit=limit, seed=seed, clusters=clusters, min_size=min_size)
         options = dict(selection=selection, version=version, app=app, limit=limit, seed=seed, clusters=clusters,
                        min_size=min_size)
-        atomic_write_text(self.cache_dir / DISCOVER_LAST, json.dumps(
-            {"options": options, "at": utc_now(), "discovery": found.to_dict()}, ensure_ascii=False))
+        try:  # for a later --make; a listing not kept only means clustering again then
+            atomic_write_text(self.cache_dir / DISCOVER_LAST, json.dumps(
+                {"options": options, "at": utc_now(), "discovery": found.to_dict()}, ensure_ascii=False))
+        except OSError:
+            pass
         return found
 
     def _discover_selection(self, selection: str | None) -> str:
