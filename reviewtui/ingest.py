@@ -328,11 +328,13 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                             text_column=None if text_col or profile else tcol)
     raw_text = df[tcol]
     filled = pd.Series(False, index=df.index)
-    # without an id, the same row twice is one review given twice (an export read twice into one file)
-    again = df.duplicated() if not icol or (df[icol].str.strip() == "").any() else pd.Series(False, index=df.index)
+    # the same row twice is one review given twice (an export read twice into one file)
+    again = pd.Series(False, index=df.index)
     if icol:
         ids = df[icol].str.strip()
         blank = ids == ""
+        if blank.any():
+            again = df.duplicated()
         no_text = raw_text.str.strip() == ""
         # a row with neither id nor text is dropped as missing text below, not refused for its id
         missing = blank & ~(no_text & bool(rules["drop_missing"]))
@@ -361,6 +363,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                                                                                if n > 2 else "")
                                  + "; ids must be unique within a file (the same row twice is read once)")
     else:
+        again = df.duplicated()
         ids = text_ids(raw_text[~again]).reindex(df.index)
 
     keep = pd.Series(True, index=df.index)
