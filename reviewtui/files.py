@@ -6,6 +6,7 @@ This module sits at the bottom of the layers: it imports nothing of reviewtui bu
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -119,18 +120,16 @@ def sniff_delimiter(header: str) -> str:
 
 
 def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str], list[CsvRow]]:
-    """(path, header, rows) of a small UTF-8 CSV whose delimiter (comma, semicolon, tab or bar) is
-    the one its header line uses most. Raises :class:`ReviewtuiError` when it is missing, a folder,
-    empty or not UTF-8; ``what`` names the file in the missing-file message ("oracle file")."""
+    """(path, header, rows) of a small CSV whose delimiter (comma, semicolon, tab or bar) is the one
+    its header line uses most, in UTF-8 or, with a byte-order mark, UTF-16 or UTF-32. Raises
+    :class:`ReviewtuiError` when it is missing, a folder, empty, a workbook or other binary file, or
+    not in those encodings; ``what`` names the file in the missing-file message ("oracle file")."""
     p = Path(path)
     if not p.exists():
         raise ReviewtuiError(f"{p}: no such {what}")
     if p.is_dir():
         raise ReviewtuiError(f"{p}: is a folder, not a CSV file")
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReviewtuiError(f"{p}: bytes that are not UTF-8 at byte {exc.start}; re-save as UTF-8") from exc
+    text = _csv_text(p, p.read_bytes())
     if not text.strip():
         raise ReviewtuiError(f"{p}: the file is empty; it needs a header line and rows")
     reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text.lstrip("\r\n").split("\n", 1)[0]))
@@ -151,6 +150,37 @@ def read_csv_rows(path: str | Path, what: str = "file") -> tuple[Path, list[str]
             rows.append(row)
         start = reader.line_num + 1
     return p, header, rows
+
+
+#: The first bytes of files that are not text, and what to say of each.
+_NOT_CSV = ((b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
+            (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls)"),
+            (b"PAR1", "a Parquet file"), (b"\x1f\x8b", "a compressed (gzip) file"))
+#: Byte-order marks, the longer first (a UTF-32 LE mark starts with the UTF-16 LE one).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+         (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+
+
+def _csv_text(p: Path, raw: bytes) -> str:
+    """The text of a small CSV: UTF-8, or UTF-8, UTF-16 or UTF-32 with a byte-order mark (what
+    spreadsheet programs save as "CSV UTF-8" and "Unicode text"). Raises ReviewtuiError for a
+    workbook or another binary file, and for bytes its encoding does not allow."""
+    for magic, what in _NOT_CSV:
+        if raw.startswith(magic):
+            raise ReviewtuiError(f"{p}: {what}, not a CSV file; open it in a spreadsheet program, save it as "
+                                 "CSV UTF-8 (comma delimited), and give that file")
+    codec, name = next(((c, n) for bom, c, n in _BOMS if raw.startswith(bom)), ("utf-8", "UTF-8"))
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ReviewtuiError(f"{p}: line {line}: bytes that are not {name} ({raw[exc.start:exc.start + 4]!r}); "
+                             "save the file as CSV UTF-8 and give it again") from exc
+    if "\x00" in text[:4096]:  # UTF-16 without its byte-order mark
+        raise ReviewtuiError(f"{p}: not UTF-8 text (it has zero bytes: UTF-16 without a byte-order mark?); save "
+                             "the file as CSV UTF-8 and give it again")
+    return text.removeprefix("\ufeff")
 
 
 def find_column(header: Iterable[str], candidates: Sequence[str]) -> str | None:

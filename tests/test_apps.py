@@ -161,7 +161,10 @@ def test_cli_summary_and_report_by_app(workspace, capsys):
     assert (workspace.results_dir / "charts" / "by_app_version.png").is_file()
     with open(workspace.results_dir / "tables" / "by_app_version.csv", newline="") as fh:
         table = list(csv.DictReader(fh))
-    assert [r["app_version"] for r in table][-3:] == ["Waze 4.8", "Waze 4.9", "Waze 4.10"]
+    # app and version in two columns, a spreadsheet sorts and filters by each
+    assert list(table[0])[:3] == ["app", "version", "reviews"]
+    assert [(r["app"], r["version"]) for r in table][-3:] == [("Waze", "4.8"), ("Waze", "4.9"), ("Waze", "4.10")]
+    assert "| app | version | reviews |" in (workspace.results_dir / "report.md").read_text(encoding="utf-8")
     code, out, _ = run(capsys, "-w", root, "report", "--app", "Waze")
     assert code == 0 and "3 apps" not in (workspace.results_dir / "report.md").read_text(encoding="utf-8")
     code, _, err = run(capsys, "-w", root, "summary", "--app", "Nope")
@@ -341,7 +344,8 @@ def test_cli_summary_and_report_compare_categories_between_apps(workspace, capsy
     code, out, _ = run(capsys, "-w", root, "summary")
     assert code == 0 and "Categories by app (% of each app's reviews)" in out
     assert "Categories by star score (% of each score's reviews)" in out
-    assert "SUBSCRIPTION is " in out and "of A's 120 reviews against" in out
+    # the taxonomy's names, as the app shows them
+    assert "Subscription is " in out and "of A's 120 reviews against" in out and "SUBSCRIPTION" not in out
     code, raw, _ = run(capsys, "-w", root, "summary", "--stars", "1")
     assert code == 0 and "(3 apps, all app versions, 1 star;" in raw
     code, out, _ = run(capsys, "-w", root, "summary", "--stars", "4-5", "--json")

@@ -238,6 +238,28 @@ def test_label_from_a_file_with_ids_the_import_dropped(ws, play_csv, tmp_path, c
     assert code == 2 and "--allow-missing goes with --from FILE.csv" in err
 
 
+def test_label_from_reads_a_unicode_text_file_and_says_what_to_do_with_a_workbook(ws, play_csv, tmp_path, capsys):
+    """Excel's "Unicode text" (UTF-16 with a byte-order mark, tab-delimited) is read as import reads
+    it; a workbook is refused once, saying to save it as CSV UTF-8, not that its bytes are not UTF-8."""
+    from openpyxl import Workbook
+
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    f = tmp_path / "labels.txt"
+    f.write_text("id\tlabel\nr1\tSubscription\nr2\tcontent\n", encoding="utf-16")
+    code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(f))
+    assert code == 0, err
+    assert "Applied 2 labels" in out
+    before = snapshot(ws)
+    wb = Workbook()
+    wb.active.append(["id", "label"])
+    wb.active.append(["r3", "Interface"])
+    wb.save(tmp_path / "labels.xlsx")
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "labels.xlsx"))
+    assert code == 2 and err.count("\n") == 1 and "UTF-8 at byte" not in err
+    assert f"{tmp_path / 'labels.xlsx'}: an Excel workbook (.xlsx)" in err and "save it as CSV UTF-8" in err
+    assert snapshot(ws) == before
+
+
 def test_label_from_lists_every_unknown_label_with_its_rows(ws, play_csv, tmp_path, capsys):
     """A labels file spelled otherwise than the taxonomy is refused once, naming every label it
     does not know with its row count and first line, as import --label-col does."""

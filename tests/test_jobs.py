@@ -298,6 +298,22 @@ def test_a_detached_predict_passes_its_precision_and_ray_cluster_on(tmp_path, mo
     assert seen["precision"] == "int8" and seen["ray_address"] == "127.0.0.1:6379"
 
 
+def test_a_running_job_shows_what_was_asked_in_the_commands_words(tmp_path, capsys, monkeypatch):
+    """The outcome of a running job is its command as typed (`--budget 3m`), not the parameters it
+    keeps (`training={"budget_s": 180.0}`)."""
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    monkeypatch.setenv("COLUMNS", "160")
+    ws = Workspace.init(tmp_path / "ws")
+    params = {"version": "dataset-3", "name": "dataset-3-quick-20261202-095229", "training": {"budget_s": 180.0},
+              "quick": True}
+    ws.jobs.claim("train", 'train version=dataset-3 training={"budget_s": 180.0} quick=True', params, ["models/x"])
+    assert main(["-w", str(ws.root), "jobs"]) == 0
+    out = capsys.readouterr().out
+    assert "train --quick --budget 3m (dataset-3)" in out and "budget_s" not in out
+
+
 def test_listing_jobs_loads_no_ml_stack(tmp_path):
     from reviewtui.workspace import Workspace
 

@@ -120,6 +120,14 @@ def test_filters_compose_with_search_and_keep_queue_order(store):
     assert find(store, parse_filters(["app=other", "stars=5"], TAX)).total == 0
 
 
+def test_the_app_filter_matches_app_ids_in_any_case(store):
+    """`summary --app` takes an app id in any case; the queue's app= filter does too."""
+    assert find(store, parse_filters(["app=OTHER"], TAX)).ids == ["i1"]
+    assert set(find(store, parse_filters(["app=Inkwell,other", "stars=1"], TAX)).ids) == {"p1", "i1"}
+    with pytest.raises(ReviewtuiError, match=r"filter app=NoSuch: no review of that app; the apps are: inkwell, other"):
+        find(store, parse_filters(["app=NoSuch"], TAX))
+
+
 def test_parse_filters_and_their_errors():
     f = parse_filters(["stars=1-2", "version=v4.5", "date=2025-03-01..2025-03-31", "predicted=Interface",
                        "confidence=<0.6", "app=inkwell,other"], TAX, search="paywall")

@@ -168,6 +168,29 @@ def test_report_files_and_their_numbers(workspace):
     assert "3 reviews (app version 4.5)" in paths.markdown.read_text()
 
 
+def test_the_report_separates_thousands_names_categories_and_says_one_review(tmp_path):
+    """Counts of a thousand and more read 1,200 (not 1200); with the taxonomy's names the documents
+    and their findings call a category by its name where the taxonomy has one (the CSV tables keep
+    the keys); a report on one review says "1 review"."""
+    import pandas as pd
+
+    from reviewtui.analysis.report import write_report
+
+    big = pd.concat([frame()] * 300, ignore_index=True)  # 2,400 reviews, 1,200 of them negative
+    big["reviewId"] = [str(i) for i in range(len(big))]
+    names = {"SUBSCRIPTION": "Subscription", "USER_EXPERIENCE": "User experience"}
+    paths = write_report(summarize(big, categories=KEYS), tmp_path / "big", names=names)
+    md = paths.markdown.read_text(encoding="utf-8")
+    assert "| negative | 1,200 |" in md and "| 1200 |" not in md
+    assert "| Subscription | 900 | 37.5% |" in md and "| User experience | 300 | 12.5% |" in md
+    assert "- Subscription is the largest category" in md and "| SUBSCRIPTION |" not in md
+    assert "<td>Subscription</td>" in paths.html.read_text(encoding="utf-8")
+    with open(paths.tables["category_distribution"], newline="") as fh:
+        assert [r["category"] for r in csv.DictReader(fh)] == KEYS
+    paths = write_report(summarize(frame().iloc[:1], categories=KEYS), tmp_path / "one")
+    assert "\n1 review (all app versions)" in paths.markdown.read_text(encoding="utf-8")
+
+
 def test_cli_summary_and_report(workspace, capsys):
     from reviewtui.cli import main
 
@@ -179,6 +202,9 @@ def test_cli_summary_and_report(workspace, capsys):
     assert data["negative_share"]["INTERFACE"] == 1.0
     assert main(["-w", root, "summary", "--app-version", "4.4"]) == 0
     assert "3 reviews" in capsys.readouterr().out
+    assert main(["-w", root, "summary", "--app-version", "4.10"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1 review (app version 4.10") and "1 reviews" not in out
     assert main(["-w", root, "report", "--weight-thumbs"]) == 0
     assert "report.md" in capsys.readouterr().out
     assert main(["-w", root, "summary", "--app-version", "7"]) == 2

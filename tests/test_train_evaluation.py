@@ -142,6 +142,35 @@ def test_the_cli_draws_a_bar_per_epoch_and_the_live_comparison(monkeypatch):
     assert "cv 3/5 finetune:minilm · epoch 1/6 · step 4/14 · 30.0 samples/s · 20s left" in text
 
 
+def test_the_candidates_table_fits_80_columns():
+    """At 80 columns (a pipe, a log) the comparison keeps each candidate's name whole on one line,
+    leaving out the model description, the accuracy and the folds (the card and --json keep them)."""
+    from rich.console import Console
+
+    from reviewtui.cli.render import comparison_table
+
+    def row(name: str, description: str, f1: float, **extra) -> dict:
+        return {"candidate": name, "description": description, "status": "done", "seconds": 108.7,
+                "mean": {"f1_macro": f1, "accuracy": f1}, "std": {"f1_macro": 0.08, "accuracy": 0.09},
+                "folds": [{}] * 5, **extra}
+
+    selection = {"method": "5-fold stratified cross-validation (seed 42)", "metric": "f1_macro",
+                 "rows": [row("ensemble:finetune:minilm+quick", "weighted mean of (minilm fine-tune) and (quick)",
+                              0.614, weight=0.5),
+                          row("quick", "minilm embeddings + logistic regression (C=10)", 0.610),
+                          row("finetune:minilm", "minilm fine-tune (≤1 epochs, lr 0.0001)", 0.342, epochs=1)]}
+    for width in (80, 160):
+        console = Console(width=width, record=True)
+        console.print(comparison_table(selection))
+        text = console.export_text()
+        lines = text.splitlines()
+        assert max(len(line) for line in lines) <= width
+        body = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
+        assert [r[0] for r in body if r[0]] == ["★ ensemble:finetune:minilm+quick", "quick", "finetune:minilm"]
+        assert any("candidate" in line.split() for line in lines) and "0.614 ± 0.080" in body[0]
+    assert "minilm embeddings + logistic regression (C=10)" in text  # at 160, the description too
+
+
 def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypatch, capsys):
     """[training] budget_s below cv_below labels: the folds' epochs and the final training must fit
     together. Fewer epochs per fold when fewer fit; the quick model, said, when not one does; no

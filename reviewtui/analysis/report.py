@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import html
+import numbers
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -48,6 +49,8 @@ def _pct(v: Any) -> str:
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):  # numpy's integers too: 1379 -> 1,379
+        return f"{int(v):,}"
     if isinstance(v, float):
         if v != v:
             return "-"
@@ -70,8 +73,18 @@ def _reviews(n: int) -> str:
     return f"{n:,} review{'' if n == 1 else 's'}"
 
 
-def finding_sentence(f: Finding) -> str:
-    """One finding in plain words, with its n and the interval of every share."""
+#: The findings whose subject is a category.
+CATEGORY_FINDINGS = ("largest_category", "most_negative_category", "negative_majority", "lowest_stars",
+                     "app_category")
+
+
+def finding_sentence(f: Finding, names: dict[str, str] | None = None) -> str:
+    """One finding in plain words, with its n and the interval of every share; a category by its
+    name in ``names`` (key -> the taxonomy's name) where it has one."""
+    if names:
+        rising = f.detail.get("rising")
+        f = replace(f, subject=names.get(f.subject, f.subject) if f.kind in CATEGORY_FINDINGS else f.subject,
+                    detail={**f.detail, "rising": names.get(rising, rising)} if rising else f.detail)
     if f.kind == "largest_category":
         return f"{f.subject} is the largest category: {_share_text(f.share)} of {_reviews(f.n)}."
     if f.kind == "most_negative_category":
@@ -105,10 +118,11 @@ def finding_sentence(f: Finding) -> str:
     return f"{f.kind}: {f.subject} (n = {f.n:,})"
 
 
-def findings(s: Summary) -> list[str]:
+def findings(s: Summary, names: dict[str, str] | None = None) -> list[str]:
     """Plain-language headlines of the summary (the original project's readings), each with its n
-    and the intervals of its shares, about groups of at least ``s.min_group_size`` reviews only."""
-    return [finding_sentence(f) for f in s.findings]
+    and the intervals of its shares, about groups of at least ``s.min_group_size`` reviews only;
+    categories by their names in ``names`` (key -> name) where given."""
+    return [finding_sentence(f, names) for f in s.findings]
 
 
 def findings_rule(s: Summary) -> str:
@@ -330,16 +344,25 @@ def table_note(s: Summary, name: str) -> str:
 
 
 def _intro(s: Summary) -> str:
-    return (f"{s.reviews:,} reviews ({scope_text(s)}); model {s.model or '-'}; "
+    return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; "
             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}.")
 
 
+def named_table(df: Any, names: dict[str, str] | None) -> Any:
+    """``df`` with the category keys of its rows (a table by category) and of its columns as their
+    names in ``names`` (key -> the taxonomy's name); ``df`` itself without ``names``."""
+    if not names:
+        return df
+    df = df.rename(columns=lambda c: names.get(str(c), c))
+    return df.rename(index=lambda k: names.get(str(k), k)) if df.index.name == "category" else df
+
+
 def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list[str],
-                    notes: Sequence[str] = ()) -> str:
+                    notes: Sequence[str] = (), names: dict[str, str] | None = None) -> str:
     lines = [f"# {title}", "", _intro(s), ""]
     lines += [f"> **Note:** {n}" for n in notes] + ([""] if notes else [])  # predictions behind the workspace
     lines += ["## Findings", ""]
-    lines += [f"- {f}" for f in findings(s)] or ["- None: no group is large enough, or no difference is clear."]
+    lines += [f"- {f}" for f in findings(s, names)] or ["- None: no group is large enough, or no difference is clear."]
     lines += ["", f"_{findings_rule(s)}_", ""]
     for name, df in tables.items():
         lines += [f"## {table_title(s, name)}", ""]
@@ -348,6 +371,7 @@ def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list
         if name in charts:
             lines += [f"![{name}](charts/{name}.png)", ""]
         pct = tuple(df.columns) if name in PCT_TABLES else PCT_COLUMNS
+        df = named_table(df, names)
         lines += [_md_table(df, tuple(str(c) for c in pct)), "", f"[CSV](tables/{name}.csv)", ""]
     extra = [c for c in charts if c not in tables]
     for c in extra:
@@ -356,7 +380,7 @@ def render_markdown(s: Summary, title: str, tables: dict[str, Any], charts: list
 
 
 def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str, bytes],
-                notes: Sequence[str] = ()) -> str:
+                notes: Sequence[str] = (), names: dict[str, str] | None = None) -> str:
     esc = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
              "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
@@ -366,8 +390,8 @@ def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str
              f"<p>{esc(_intro(s))}</p>",
              *(f"<p><strong>Note:</strong> {esc(n)}</p>" for n in notes),
              "<h2>Findings</h2><ul>"]
-    parts += [f"<li>{esc(f)}</li>" for f in findings(s)] or ["<li>None: no group is large enough, or no difference "
-                                                            "is clear.</li>"]
+    parts += [f"<li>{esc(f)}</li>" for f in findings(s, names)] or [
+        "<li>None: no group is large enough, or no difference is clear.</li>"]
     parts += ["</ul>", f"<p><em>{esc(findings_rule(s))}</em></p>"]
     for name, df in tables.items():
         parts.append(f"<h2>{esc(table_title(s, name))}</h2>")
@@ -376,6 +400,7 @@ def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str
         if name in charts:
             data = base64.b64encode(charts[name]).decode()
             parts.append(f"<img alt='{esc(name)}' src='data:image/png;base64,{data}'>")
+        df = named_table(df, names)
         pct_cols = set(map(str, df.columns)) if name in PCT_TABLES else set(PCT_COLUMNS)
         head = "".join(f"<th>{esc(str(c))}</th>" for c in [df.index.name or ""] + list(df.columns))
         body = []
@@ -396,10 +421,13 @@ def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str
 
 
 def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis",
-                 colours: dict[str, str] | None = None, notes: Sequence[str] = ()) -> ReportPaths:
+                 colours: dict[str, str] | None = None, notes: Sequence[str] = (),
+                 names: dict[str, str] | None = None) -> ReportPaths:
     """Write report.md, report.html, charts/*.png and tables/*.csv under ``results_dir``, with
-    ``notes`` (what the predictions miss, in the front ends' words) under the headline.
-    Returns their paths. Files are staged in a temp folder and moved into place at the end."""
+    ``notes`` (what the predictions miss, in the front ends' words) under the headline. The two
+    documents call a category by its name in ``names`` (key -> the taxonomy's name) where given;
+    the CSV tables keep the keys, as results/result.csv does. Returns their paths. Files are
+    staged in a temp folder and moved into place at the end."""
     from reviewtui.analysis.export import frame_csv_bytes
 
     results_dir = Path(results_dir)
@@ -414,8 +442,9 @@ def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis
             (stage / "charts" / f"{name}.png").write_bytes(data)
         for name, df in tables.items():
             (stage / "tables" / f"{name}.csv").write_bytes(frame_csv_bytes(df))
-        (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts), notes), encoding="utf-8")
-        (stage / "report.html").write_text(render_html(s, title, tables, charts, notes), encoding="utf-8")
+        (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts), notes, names),
+                                         encoding="utf-8")
+        (stage / "report.html").write_text(render_html(s, title, tables, charts, notes, names), encoding="utf-8")
         paths = ReportPaths(results_dir / "report.md", results_dir / "report.html")
         for sub, store in (("charts", paths.charts), ("tables", paths.tables)):
             (results_dir / sub).mkdir(exist_ok=True)

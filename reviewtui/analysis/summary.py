@@ -183,7 +183,8 @@ class Summary:
         if self.several_apps:
             out["by_app"] = named(self.by_app, "app")
             out["category_by_app"] = named(self.category_by_app, "category")
-            out["by_app_version"] = named(self.by_app_version.drop(columns=["app", "version"]), "app_version")
+            # app and version in columns of their own (a spreadsheet sorts and filters by each)
+            out["by_app_version"] = self.by_app_version.set_index("app")
         else:
             out["by_version"] = named(self.by_version, "version")
         out["version_category"] = named(self.version_category, version_name)

@@ -206,23 +206,54 @@ def card(card: Any) -> None:
         con.print(cm)
 
 
-def comparison_table(selection: dict[str, Any], rows: Sequence[dict[str, Any]] | None = None) -> Table:
+#: The comparison's columns a narrow console leaves out, the first first, until the table fits.
+CANDIDATE_DROPS = ("description", "accuracy", "folds")
+
+
+class Comparison:
+    """The candidates' table, laid out when it is drawn: the columns that fit the console's width
+    (the model description, the accuracy and the folds give way, in that order; --json and the
+    model card keep them), the candidate's name whole."""
+
+    def __init__(self, selection: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
+        self.selection, self.rows = selection, rows
+
+    def __rich_console__(self, console: Console, options: Any) -> Iterable[Table]:
+        yield self.table(options.max_width)
+
+    def table(self, width: int) -> Table:
+        metric = self.selection.get("metric", "f1_macro")
+        winner = self.selection.get("winner") or say.winner_key(self.rows, metric)
+        cells = [say.candidate_cells(row, metric, winner) for row in self.rows]
+        titles = {key: say.METRIC_NAMES.get(metric, metric) if key == "metric" else label
+                  for key, label in say.CANDIDATE_COLUMNS}
+        least = {"description": 20, "status": 8}  # these wrap; the others stay on one line
+
+        def need(key: str) -> int:
+            longest = max([len(titles[key])] + [len(c[key]) for c in cells])
+            return min(longest, least.get(key, longest))
+
+        keys = [key for key, _ in say.CANDIDATE_COLUMNS]
+        for dropped in CANDIDATE_DROPS:
+            if sum(need(k) + 3 for k in keys) + 1 <= width:
+                break
+            keys.remove(dropped)
+        title = f"Candidates ({self.selection.get('method', 'cross-validation')}; ★ chosen)"
+        table = Table(title=title, expand=False)
+        for key in keys:
+            text = key in ("candidate", "status", "description")
+            table.add_column(titles[key], justify="left" if text else "right", overflow="fold",
+                             no_wrap=key not in least, min_width=need(key) if key == "candidate" else None)
+        for row, c in zip(self.rows, cells):
+            table.add_row(*(c[k] for k in keys), style="bold" if row.get("candidate") == winner else "")
+        return table
+
+
+def comparison_table(selection: dict[str, Any], rows: Sequence[dict[str, Any]] | None = None) -> Comparison:
     """The comparison of a model choice (a card's ``extra["selection"]``, or live ``rows``), one row
-    per candidate, the winner starred."""
-    metric = selection.get("metric", "f1_macro")
-    rows = list(selection.get("rows", [])) if rows is None else list(rows)
-    winner = selection.get("winner") or say.winner_key(rows, metric)
-    title = f"Candidates ({selection.get('method', 'cross-validation')}; ★ chosen)"
-    table = Table(title=title, expand=False)
-    for key, label in say.CANDIDATE_COLUMNS:
-        table.add_column(say.METRIC_NAMES.get(metric, metric) if key == "metric" else label,
-                         justify="left" if key in ("candidate", "status", "description") else "right",
-                         overflow="fold")
-    for row in rows:
-        cells = say.candidate_cells(row, metric, winner)
-        table.add_row(*(cells[k] for k, _ in say.CANDIDATE_COLUMNS),
-                      style="bold" if row.get("candidate") == winner else "")
-    return table
+    per candidate, the winner starred: a renderable that lays its columns out for the console's
+    width when it is printed."""
+    return Comparison(selection, list(selection.get("rows", [])) if rows is None else list(rows))
 
 
 def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
@@ -259,6 +290,43 @@ def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
         con.print(lc)
 
 
+#: A job's parameters as the options of its command (``training`` and ``tuning`` hold overrides).
+JOB_OPTIONS = {"model": "--model", "sentiment": "--sentiment", "chunk_size": "--chunk-size",
+               "precision": "--precision", "ray_address": "--ray-address", "trials": "--trials",
+               "epochs": "--epochs", "learning_rate": "--lr", "batch_size": "--batch-size", "folds": "--folds",
+               "candidates": "--candidates"}
+JOB_FLAGS = {"quick": "--quick", "auto": "--auto", "overwrite": "--overwrite", "save_on_cancel": "--save-on-cancel"}
+
+
+def duration_option(seconds: float) -> str:
+    """Seconds as ``--budget`` takes them: ``3m``, ``1h30m``, ``45s``; ``none`` for 0 (no limit)."""
+    if not seconds:
+        return "none"
+    h, rest = divmod(int(round(seconds)), 3600)
+    m, sec = divmod(rest, 60)
+    return "".join(f"{v}{unit}" for v, unit in ((h, "h"), (m, "m"), (sec, "s")) if v) or "1s"
+
+
+def job_command(job: Any) -> str:
+    """What a job was asked, in its command's words: ``train --quick --budget 3m (dataset-3)``:
+    its options, then the dataset version it trains on; the model name is left out."""
+    params = dict(job.params or {})
+    words = [job.kind]
+    overrides = [(params.get(k) or {}).items() for k in ("training", "tuning", "evaluation")]
+    for key, value in [*params.items(), *(pair for part in overrides for pair in part)]:
+        if key in JOB_FLAGS and value:
+            words.append(JOB_FLAGS[key])
+        elif key == "budget_s":
+            words.append(f"--budget {duration_option(float(value))}")
+        elif key == "time_budget_s":
+            words.append(f"--time-budget {float(value) / 60:g}")
+        elif key == "cv_below" and not value:
+            words.append("--split")
+        elif key in JOB_OPTIONS and value is not None:
+            words.append(f"{JOB_OPTIONS[key]} {','.join(map(str, value)) if isinstance(value, list) else value}")
+    return " ".join(words) + (f" ({params['version']})" if params.get("version") else "")
+
+
 def jobs_table(jobs: Sequence[Any]) -> None:
     """The workspace's background jobs, oldest first."""
     con = console()
@@ -270,6 +338,8 @@ def jobs_table(jobs: Sequence[Any]) -> None:
         table.add_column(col, overflow="fold")
     for job in jobs:
         cells = say.job_cells(job)
+        if job.state in ("starting", "running") and not job.cancel_requested:  # what it was asked, not internals
+            cells = (*cells[:-1], job_command(job))
         style = {"running": "cyan", "starting": "cyan", "failed": "red", "cancelled": "yellow"}.get(job.state, "")
         table.add_row(*cells, style=style)
     con.print(table)
@@ -302,26 +372,39 @@ ID_WIDTH = 14
 SHORT_IDS = "Ids are cut to fit: label, skip and undo take one as shown, with or without its …; --json shows them whole."
 
 
+def queue_widths(items: Sequence[Any], width: int) -> list[int]:
+    """Column widths of the queue table for a console ``width`` characters wide (80 in a pipe or a
+    log): the rank, the id up to :data:`ID_WIDTH`, the suggestion up to 16, conf. and uncert.
+    whole, and the text the rest. When the text would get fewer than 20 characters, the suggestion
+    gives way first (down to 10, cut with …), then the id (down to 10)."""
+    widths = [max(1, len(str(len(items)))), min(ID_WIDTH, max([2, *(len(it.external_id) for it in items)])),
+              min(16, max([10, *(len(it.suggestion or "-") for it in items)])), 5, 7]
+    budget = width - (3 * (len(widths) + 1) + 1)  # borders and padding of the box
+    while budget - sum(widths) < _CONTENT_MIN and widths[2] > 10:
+        widths[2] -= 1
+    while budget - sum(widths) < _CONTENT_MIN and widths[1] > 10:
+        widths[1] -= 1
+    return widths + [max(4, budget - sum(widths))]
+
+
 def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     con = console()
     how = how or ("coverage (no model yet)" if batch.cold_start else batch.strategy)
     t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
                     f"{batch.candidates:,} {'filtered ' if getattr(batch, 'filtered', False) else ''}"
                     f"candidate{'' if batch.candidates == 1 else 's'}")
-    t.add_column("#", justify="right")
-    t.add_column("id", overflow="ellipsis", no_wrap=True, max_width=ID_WIDTH)
-    # at 80 columns a long category key gives way before the text does (PRODUCT_QUALITY cropped the
-    # table's right edge and its title)
-    t.add_column("suggestion", no_wrap=True, min_width=10, overflow="ellipsis")
-    t.add_column("conf.", justify="right", no_wrap=True)
-    t.add_column("uncert.", justify="right", no_wrap=True, min_width=7)
-    t.add_column("text", ratio=1, min_width=24)
+    # every column has its width: at 80 columns (a pipe, a log) the table fits whole, its text wrapped
+    widths = queue_widths(batch.items[:rows], con.width)
+    for (title, justify), w in zip((("#", "right"), ("id", "left"), ("suggestion", "left"), ("conf.", "right"),
+                                    ("uncert.", "right")), widths):
+        t.add_column(title, justify=justify, width=w, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
+    t.add_column("text", width=widths[-1], overflow="fold")
     for rank, it in enumerate(batch.items[:rows], start=1):
         t.add_row(str(rank), it.external_id, it.suggestion or "-",
                   f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
-                  it.text[:160])
+                  it.text if len(it.text) <= 160 else it.text[:159] + "…")
     con.print(t)
-    if any(len(it.external_id) > ID_WIDTH for it in batch.items[:rows]):
+    if any(len(it.external_id) > widths[1] for it in batch.items[:rows]):
         con.print(SHORT_IDS, markup=False, style="dim")
     if dry_run:
         con.print("[dim]--dry-run: priorities not changed[/]")
@@ -388,11 +471,14 @@ def team_sentiment(cmp: Any) -> None:
     console().print(t)
 
 
-def summary(s: Any, findings: Sequence[str], rule: str = "") -> None:
+def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, str] | None = None) -> None:
+    """The summary's tables and findings; a category by its name in ``names`` (key -> the
+    taxonomy's name, as the app shows them) where it has one."""
     from reviewtui.analysis.report import latest_text, scope_text
 
     con = console()
-    con.print(Text.assemble((f"{s.reviews:,} reviews", "bold"),
+    names = names or {}
+    con.print(Text.assemble((f"{s.reviews:,} review{'' if s.reviews == 1 else 's'}", "bold"),
                             f" ({scope_text(s)}; model {s.model}; {latest_text(s)})"))
     for line in say.stale_lines(getattr(s, "stale", None)):
         con.print(Text(line, style="yellow"))
@@ -403,13 +489,13 @@ def summary(s: Any, findings: Sequence[str], rule: str = "") -> None:
     for cat in s.categories.index:
         cs = s.category_sentiment.loc[cat]
         neg, ms = s.negative_share.get(cat), s.mean_score.get(cat)
-        t.add_row(str(cat), f"{s.categories[cat]:,.0f}", f"{100 * s.category_share[cat]:.1f}%",
+        t.add_row(names.get(str(cat), str(cat)), f"{s.categories[cat]:,.0f}", f"{100 * s.category_share[cat]:.1f}%",
                   *(f"{cs[x]:,.0f}" for x in ("negative", "neutral", "positive")),
                   "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}")
     con.print(t)
-    render_data.categories_by_stars(s, con)
+    render_data.categories_by_stars(s, con, names)
     if getattr(s, "several_apps", False):
-        render_data.summary_apps(s, con)
+        render_data.summary_apps(s, con, names)
     elif s.has_versions:  # no review with a version: no table
         t = Table(title="Per app version" + (f" of {s.apps[0]}" if s.apps and s.apps[0] != "unknown" else ""))
         t.add_column("version")

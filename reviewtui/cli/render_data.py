@@ -143,7 +143,7 @@ def interval_text(row: Any) -> str:
 VERSIONS_SHOWN = 8
 
 
-def summary_apps(s: Any, con: Console) -> None:
+def summary_apps(s: Any, con: Console, names: dict[str, str] | None = None) -> None:
     """Several apps: the per-app table and each app's newest versions (neither version column nor
     version table when no review has a version: reviews of products or places)."""
     level = f"{100 * s.confidence:g}% CI"
@@ -157,7 +157,7 @@ def summary_apps(s: Any, con: Console) -> None:
                   "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
                   _pct(row["negative_share"]), interval_text(row))
     con.print(t)
-    categories_by_app(s, con)
+    categories_by_app(s, con, names)
     if versions:
         app_versions(s, con)
 
@@ -183,15 +183,16 @@ def wrap_name(name: str, width: int) -> str:
 APP_COLUMN = (6, 14)
 
 
-def categories_by_app(s: Any, con: Console) -> None:
-    """Categories as rows, apps as columns: each app's reviews, then the share of them in each
-    category (bold where a finding says the app stands apart), and "all". As many apps as the
-    console's width holds, the largest; the others are named under it."""
+def categories_by_app(s: Any, con: Console, names: dict[str, str] | None = None) -> None:
+    """Categories as rows (by their names in ``names`` where given), apps as columns: each app's
+    reviews, then the share of them in each category (bold where a finding says the app stands
+    apart), and "all". As many apps as the console's width holds, the largest; the others are
+    named under it."""
     shares = s.category_by_app
     if shares.empty:
         return
     cats = [str(c) for c in shares.index]
-    names = say.short_names(cats, 18)
+    names = say.short_names([(names or {}).get(c, c) for c in cats], 18)
     reviews = {a: float(s.by_app.at[a, "reviews"]) for a in s.apps}
     value_w = max(6, *(len(f"{n:,.0f}") for n in reviews.values()), len(f"{float(s.total):,.0f}"))
     cat_w = max(len("reviews"), *(len(n) for n in names))
@@ -222,9 +223,9 @@ def categories_by_app(s: Any, con: Console) -> None:
         con.print(Text(note, style="dim"))
 
 
-def categories_by_stars(s: Any, con: Console) -> None:
-    """Categories as rows, star scores as columns: the reviews of each score, then the share of
-    them in each category. Nothing without star scores."""
+def categories_by_stars(s: Any, con: Console, names: dict[str, str] | None = None) -> None:
+    """Categories as rows (by their names in ``names`` where given), star scores as columns: the
+    reviews of each score, then the share of them in each category. Nothing without star scores."""
     shares = s.category_score_share
     if shares.empty:
         return
@@ -236,7 +237,7 @@ def categories_by_stars(s: Any, con: Console) -> None:
         t.add_column(f"{k}★", justify="right", no_wrap=True)
     t.add_row("reviews", *(f"{float(s.scores[k]):,.0f}" for k in shares.columns), end_section=True)
     for c, row in shares.iterrows():
-        t.add_row(str(c), *(_pct(v) for v in row.values))
+        t.add_row((names or {}).get(str(c), str(c)), *(_pct(v) for v in row.values))
     con.print(t)
 
 

@@ -272,6 +272,11 @@ def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> Fo
         raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
                              "(r in the labeling screen, or `reviewtui queue`) or run `reviewtui predict` first")
     q = flt.asset_query()
+    known: list[str] = []
+    if flt.apps:  # app ids match without regard to case, as `summary --app` takes them
+        known = [a for a in store.counts_by_app() if a]
+        wanted = {a.casefold() for a in flt.apps}
+        q = replace(q, apps=tuple(a for a in known if a.casefold() in wanted) or tuple(flt.apps))
     if limit is not None:
         total = store.count_ids(q)
         ids = store.find_ids(q, limit=limit)
@@ -279,8 +284,7 @@ def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> Fo
         ids = store.find_ids(q)
         total = len(ids)
     if total == 0 and flt.apps:  # nothing kept: say so when an app named is none of the workspace's
-        known = [a for a in store.counts_by_app() if a]
-        unknown = [a for a in flt.apps if a not in known]
+        unknown = [a for a in flt.apps if a.casefold() not in {k.casefold() for k in known}]
         if unknown:
             listed = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "") if known else "none"
             raise ReviewtuiError(f"filter app={unknown[0]}: no review of that app; the apps are: {listed}")

@@ -95,7 +95,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return 0
     from reviewtui.analysis.report import findings, findings_rule
 
-    render.summary(s, findings(s), findings_rule(s))
+    names = {c.key: c.name for c in ws.taxonomy}  # as the app shows the categories
+    render.summary(s, findings(s, names), findings_rule(s), names)
     return 0
 
 

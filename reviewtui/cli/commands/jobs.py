@@ -50,7 +50,7 @@ def follow(args: argparse.Namespace) -> int:
     if job is None:
         raise ReviewtuiError("no job in this workspace yet: start one with --detach (train, tune, predict) "
                              "or from the app")
-    render.print_lines([f"Job {job.id} ({job.kind}: {job.command}), {job.state}."])
+    render.print_lines([f"Job {job.id} ({render.job_command(job)}), {job.state}."])
     if job.kind == "tune":
         board = TrialBoard(int(job.params.get("trials") or ws.settings.tuning.trials))
         ended = follow_job(ws.jobs, job, board, live_board=board)
