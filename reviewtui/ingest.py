@@ -152,6 +152,10 @@ class ReviewBatch:
     metadata: Sequence[dict[str, Any]]
     labels: list[str | None]
     report: CleaningReport
+    #: for each row whose id was derived from its text and what tells it apart (app, stars, date,
+    #: version), the id a text alone gave it before: a workspace that stored the review under it
+    #: keeps it (``Workspace.import_reviews``); None for the other rows
+    legacy_ids: list[str | None] = field(default_factory=list)
 
     def assets(self) -> AssetColumns:
         """The rows as the store's column batch (ids, texts, metadata as JSON)."""
@@ -194,15 +198,28 @@ def stable_id(text: str) -> str:
     return "t" + hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:16]
 
 
+#: the metadata that tells two reviews with the same text apart, as a file writes it (with the app)
+ID_KEYS = ("score", "at", "app_version")
+
+
 def text_ids(texts):
-    """Ids of rows that have none, from their texts (a pandas Series, the same index back), the same
-    on every import of the file: a text's first row gets :func:`stable_id` (what it always got),
-    its n-th row ``stable_id`` and ``-n``. "Good" from two apps, or from two people, is two reviews;
-    the same row twice is dropped before as one review given twice."""
+    """Ids of rows that have none and nothing but their text to tell them apart (a pandas Series,
+    the same index back), the same on every import of the file: a text's first row gets
+    :func:`stable_id` (what it always got), its n-th row ``stable_id`` and ``-n``. The same row twice
+    is dropped before as one review given twice."""
     stripped = texts.str.strip()
     first = stripped.map(stable_id)
     nth = stripped.groupby(stripped, sort=False).cumcount() + 1
     return first.where(nth == 1, first + "-" + nth.astype(str))
+
+
+def keyed_ids(texts, keys):
+    """Ids of rows that have none, from their text and ``keys`` (what tells two reviews with the
+    same text apart: app, stars, date, version as the file writes them), whatever the rows' order:
+    :func:`stable_id` of the text, ``-`` and 8 hex digits of the key. "Good" from two apps, or with
+    two star scores, is two reviews; the same review in two overlapping exports is one."""
+    stripped = texts.str.strip()
+    return stripped.map(stable_id) + "-" + keys.map(lambda k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:8])
 
 
 def recognise(header: Sequence[str]) -> ExportProfile | None:
@@ -327,14 +344,47 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                             profile=profile.name if profile else None,
                             text_column=None if text_col or profile else tcol)
     raw_text = df[tcol]
+    meta_cols: dict[str, str] = {key: col for key, col in named.items() if key != "app"}
+    taken = {tcol, icol, label_col, acol, *named.values()}
+    for key, names in META_COLUMNS.items():
+        if key not in meta_cols:
+            found = find_column([c for c in columns if c not in taken], names)
+            if found is not None:
+                meta_cols[key] = found
+                taken.add(found)
+    if keep_pii:
+        meta_cols.update({v: k for k, v in PII_COLUMNS.items() if k in columns})
+
+    def review_keys():
+        """What tells two reviews with the same text apart, as the file writes it (app, stars,
+        date, version), or None when the file gives none of it."""
+        parts = [df[meta_cols[k]].str.strip() for k in ID_KEYS if k in meta_cols]
+        if app:
+            parts.insert(0, pd.Series(app.strip(), index=df.index))
+        elif acol or default_app:
+            apps = df[acol].str.strip() if acol else pd.Series("", index=df.index)
+            parts.insert(0, apps.where(apps != "", default_app or ""))
+        return parts[0].str.cat(parts[1:], sep="\x1f") if parts else None
+
+    def derive(rows):
+        """(ids, the same row again, legacy ids) of the rows ``rows`` selects, whose ids come from
+        their text: by :func:`keyed_ids` when the file tells reviews apart, else :func:`text_ids`."""
+        keys = review_keys()
+        if keys is None:
+            again = df[rows].duplicated().reindex(df.index, fill_value=False)
+            return text_ids(raw_text[rows & ~again]).reindex(df.index), again, None
+        both = raw_text.str.strip() + "\x1e" + keys
+        again = both[rows].duplicated().reindex(df.index, fill_value=False)
+        return (keyed_ids(raw_text[rows], keys[rows]).reindex(df.index), again,
+                raw_text[rows].map(stable_id).reindex(df.index))
+
     filled = pd.Series(False, index=df.index)
-    # the same row twice is one review given twice (an export read twice into one file)
+    # the same review twice is read once (an export read twice into one file, overlapping exports)
     again = pd.Series(False, index=df.index)
+    legacy = None
     if icol:
         ids = df[icol].str.strip()
         blank = ids == ""
-        if blank.any():
-            again = df.duplicated()
         no_text = raw_text.str.strip() == ""
         # a row with neither id nor text is dropped as missing text below, not refused for its id
         missing = blank & ~(no_text & bool(rules["drop_missing"]))
@@ -346,25 +396,26 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                     f"{path}: {n:,} row{'s' if n != 1 else ''} with an empty id in column {icol!r} (data row"
                     f"{'s' if n != 1 else ''} {rows}); give every row an id, or import with --fill-missing-ids "
                     "to take those rows' ids from their text")
-            ids = ids.where(~missing, text_ids(raw_text[missing & ~again]).reindex(df.index))
+            derived, again, legacy = derive(missing)
+            ids = ids.where(~missing, derived)
             filled = missing
             report.ids_from_text = n
         explicit = ids[~blank]
-        if explicit.duplicated().any():  # the same row twice (overlapping exports put together) is one review
-            again = df.duplicated()
+        if explicit.duplicated().any():  # one id with one text twice is one review (a count may have moved)
+            again |= (ids + "\x1e" + raw_text.str.strip()).duplicated() & ~blank
             explicit = ids[~blank & ~again]
         dup = explicit.duplicated(keep=False)
         if dup.any():
             first = explicit[dup].iloc[0]
             rows = [str(i + 1) for i in explicit.index[explicit == first][:5]]
-            n = int(dup.sum())
-            raise ReviewtuiError(f"{path}: id {first!r} appears {int((explicit == first).sum())} times (data rows "
-                                 f"{', '.join(rows)}) on rows that differ" + (f", and {n - 2:,} more rows share an id"
-                                                                               if n > 2 else "")
-                                 + "; ids must be unique within a file (the same row twice is read once)")
+            times = int((explicit == first).sum())
+            more = int(dup.sum()) - times
+            raise ReviewtuiError(f"{path}: id {first!r} appears {times} times (data rows {', '.join(rows)}) with "
+                                 "texts that differ" + (f", and {more:,} more row{'s' if more != 1 else ''} share "
+                                                        f"{'ids' if more != 1 else 'an id'}" if more else "")
+                                 + "; ids must be unique within a file (the same review twice is read once)")
     else:
-        again = df.duplicated()
-        ids = text_ids(raw_text[~again]).reindex(df.index)
+        ids, again, legacy = derive(pd.Series(True, index=df.index))
 
     keep = pd.Series(True, index=df.index)
     if rules["drop_missing"]:
@@ -394,16 +445,6 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         report.dropped["duplicate row"] = int(dup.sum())
         keep &= ~dup
 
-    meta_cols: dict[str, str] = {key: col for key, col in named.items() if key != "app"}
-    taken = {tcol, icol, label_col, acol, *named.values()}
-    for key, names in META_COLUMNS.items():
-        if key not in meta_cols:
-            found = find_column([c for c in columns if c not in taken], names)
-            if found is not None:
-                meta_cols[key] = found
-                taken.add(found)
-    if keep_pii:
-        meta_cols.update({v: k for k, v in PII_COLUMNS.items() if k in columns})
     report.columns = {**({"app": acol} if acol else {}), **meta_cols}
     # a recognised export's other columns are known and left out on purpose (Google Play's appVersion
     # repeats reviewCreatedVersion): only a file of the team's own gets the list
@@ -429,8 +470,9 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     metadata = MetadataColumn(_metadata_json_in_parts(meta, len(kept)))
     labels = df[label_col].loc[kept].tolist() if label_col else [None] * len(kept)
     report.kept = len(kept)
+    legacy_ids = legacy.loc[kept].where(legacy.loc[kept].notna(), None).tolist() if legacy is not None else []
     return ReviewBatch(path, table.sha256, ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),
-                       metadata, [lab if lab else None for lab in labels], report)
+                       metadata, [lab if lab else None for lab in labels], report, legacy_ids)
 
 
 def _named_columns(path: Path, header: list[str], columns: Mapping[str, str]) -> dict[str, str]:

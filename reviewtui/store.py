@@ -389,6 +389,11 @@ def _json_encoder() -> Callable[[Any], str]:
 metadata_json = _json_encoder()
 
 
+def same_words(text: str) -> str:
+    """``text``'s letters and digits, case-folded: what two cleanings of one review keep alike."""
+    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+
 class AssetColumns(NamedTuple):
     """Assets to add as columns: external ids, texts and each one's metadata as JSON text (what an
     import of a million rows hands the store, without a million objects)."""
@@ -652,22 +657,27 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
-    def stored_with_other_text(self, external_ids: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
-        """{external id: the text stored under it} for the ids of ``external_ids`` already stored
-        with another text than the one at the same place of ``texts`` (a review edited since its
-        first import, or a file whose ids name other reviews)."""
-        out: dict[str, str] = {}
-        given = dict(zip(external_ids, texts))
-        ids = list(given)
+    def stored_texts(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
+        out: dict[str, tuple[str, str]] = {}
+        ids = list(dict.fromkeys(external_ids))
         with self._lock:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for ext, content in self._db.execute(
-                        f"SELECT external_id, text FROM assets WHERE external_id IN ({marks})", chunk):
-                    if content != given[ext]:
-                        out[ext] = content
+                for ext, text, meta in self._db.execute(
+                        f"SELECT external_id, text, metadata FROM assets WHERE external_id IN ({marks})", chunk):
+                    out[ext] = (text, meta)
         return out
+
+    def stored_with_other_text(self, external_ids: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
+        """{external id: the text stored under it} for the ids of ``external_ids`` already stored
+        with another text than the one at the same place of ``texts`` (a review edited since its
+        first import, or a file whose ids name other reviews). Texts are compared by their letters
+        and digits in any case: a change of the import's cleaning (lower case, emoji) is no other text."""
+        given = dict(zip(external_ids, texts))
+        return {ext: text for ext, (text, _meta) in self.stored_texts(given).items()
+                if text != given[ext] and same_words(text) != same_words(given[ext])}
 
     def fill_metadata(self, records: AssetColumns, overwrite: Sequence[str] = ()) -> int:
         """Assets already in the store get the metadata keys they lack from ``records``: a

@@ -348,6 +348,8 @@ class Workspace:
                                         fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
                                         encoding=encoding))
         emit(on_event, Progress("read", len(inputs), len(inputs)))
+        for b in batches:
+            self._keep_legacy_ids(b)
         taxonomy, change, added_keys = self.taxonomy, None, []
         if label_col:
             unknown = unknown_labels((lab for b in batches for lab in b.labels), taxonomy)
@@ -375,8 +377,9 @@ class Workspace:
             named = {COLUMN_OPTIONS[o] for o, col in (columns or {}).items() if col}
             if dayfirst is not None:
                 named |= set(DATE_META)
-            other: set[str] = set()  # ids stored with another text: left as they are, labels too
+            other: list[set[str]] = []  # per file, its ids stored with another text: left as they are, labels too
             for b, (_added, existing) in zip(batches, results):
+                other.append(set())
                 if existing:
                     assets = b.assets()
                     conflicts = self.store.stored_with_other_text(assets.external_ids, assets.texts)
@@ -384,16 +387,16 @@ class Workspace:
                         given = dict(zip(assets.external_ids, assets.texts))
                         b.report.other_text = len(conflicts)
                         b.report.other_text_examples = [(e, t, given[e]) for e, t in list(conflicts.items())[:3]]
-                        other |= set(conflicts)
+                        other[-1] = set(conflicts)
                         keep = [i for i, e in enumerate(assets.external_ids) if e not in conflicts]
                         assets = AssetColumns(*([col[i] for i in keep] for col in assets))
                     b.report.filled = self.store.fill_metadata(assets, [k for k in named if k in b.report.columns])
             # a label given since (a correction, a review, a skip) stays: the file's label goes only
             # where the review has none or still has the one an import gave
             past = self.store.labels_past_import(r.external_id for rows in label_rows for r in rows)
-            for b, rows in zip(batches, label_rows):
-                b.report.labels_other_text = sum(1 for r in rows if r.external_id in other)
-                rows[:] = [r for r in rows if r.external_id not in other]
+            for b, rows, theirs in zip(batches, label_rows, other):
+                b.report.labels_other_text = sum(1 for r in rows if r.external_id in theirs)
+                rows[:] = [r for r in rows if r.external_id not in theirs]
                 apply = [r for r in rows if r.external_id not in past]
                 b.report.labels_kept = sum(1 for r in rows if r.external_id in past and past[r.external_id] != r.category)
                 b.report.labels, b.report.labels_unchanged = self.store.add_labels(apply) if apply else (0, 0)
@@ -409,6 +412,32 @@ class Workspace:
             counts = label_counts(self.store)  # as `categories remove --unused` counts: skipped reviews too
             unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
         return ImportResult([b.report for b in batches], added_keys, unlabeled)
+
+    def _keep_legacy_ids(self, batch) -> None:
+        """Rows of ``batch`` whose ids were derived from their text and what tells them apart take
+        the id the text alone gave before (``ReviewBatch.legacy_ids``) where the store holds a review
+        under it with the same text and no other app, stars, date or version: a file imported by an
+        earlier reviewtui adds nothing when it is imported again. Each such id is taken once."""
+        from reviewtui.ingest import ID_KEYS
+
+        rows = [i for i, legacy in enumerate(batch.legacy_ids) if legacy]
+        if not rows:
+            return
+        from reviewtui.store import same_words
+
+        stored = self.store.stored_texts([batch.external_ids[i] for i in rows] + [batch.legacy_ids[i] for i in rows])
+        taken = set(batch.external_ids)
+        for i in rows:
+            legacy, ext = batch.legacy_ids[i], batch.external_ids[i]
+            if ext in stored or legacy not in stored or legacy in taken:
+                continue
+            text, meta = stored[legacy]
+            before, now = json.loads(meta or "{}"), batch.metadata[i]
+            if same_words(text) != same_words(batch.texts[i]) or any(k in before and k in now and before[k] != now[k]
+                                             for k in ("app", *ID_KEYS)):
+                continue
+            batch.external_ids[i] = legacy
+            taken.add(legacy)
 
     # -- labeling ---------------------------------------------------------------------------
     def label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,

@@ -121,8 +121,10 @@ def test_generic_csv_with_generated_stable_ids(ws, tmp_path, capsys):
     from reviewtui.ingest import stable_id
     from reviewtui.workspace import Workspace
 
-    asset = Workspace.open(ws).store.get(stable_id("Good app"))
-    assert asset.text == "Good app" and asset.metadata["score"] == 5
+    store = Workspace.open(ws).store
+    good = [a for a in store.iter_assets() if a.text == "Good app"]
+    assert len(good) == 1 and good[0].external_id.startswith(stable_id("Good app") + "-")
+    assert good[0].metadata["score"] == 5
     assert run(capsys, "-w", str(ws), "import", str(f), "--text-col", "review", "--json")[0] == 0
     assert Workspace.open(ws).store.count() == 2
 
@@ -678,6 +680,53 @@ def test_an_id_stored_with_another_text_is_left_as_stored_and_said(ws, tmp_path,
         assert r1.text == "App crashes on login" and r1.metadata == {"score": 1, "app": "com.app.a"}
         assert r1.label == keys[0] and w.store.get("r3").label == keys[1]
         w.close()
+
+
+def test_reviews_without_ids_keep_their_ids_across_overlapping_exports_and_older_imports(ws, tmp_path, capsys):
+    """Exports without ids: January's, then February's, newest first and overlapping: the review
+    they share is one, the other "Good" (another app, other stars) is another. A review an earlier
+    reviewtui stored under the id of its text alone keeps it (and its label) when its file comes
+    again; a change of the import's cleaning is no other text."""
+    from reviewtui.ingest import stable_id
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    key = w.taxonomy.keys[0]
+    w.store.add_assets([NewAsset(stable_id("Crashes on login"), "Crashes on login", {"score": 1, "app": "a"})])
+    w.label(stable_id("Crashes on login"), key)
+    w.close()
+    header = ["content", "score", "app", "at"]
+    jan = write_csv(tmp_path / "jan.csv", header, [["Good", "5", "a", "2026-01-03"],
+                                                    ["Crashes on login", "1", "a", "2026-01-02"]])
+    feb = write_csv(tmp_path / "feb.csv", header, [["GOOD", "1", "b", "2026-02-01"], ["Good", "5", "a", "2026-01-03"],
+                                                    ["Crashes on login", "1", "a", "2026-01-02"]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(jan))
+    assert code == 0 and "1 new review;" in out, err
+    code, out, err = run(capsys, "-w", str(ws), "import", str(feb))
+    assert code == 0 and "1 new review;" in out and "another text" not in out, err
+    w = Workspace.open(ws)
+    goods = sorted((a.metadata["app"], a.metadata["score"]) for a in w.store.iter_assets() if a.text.lower() == "good")
+    assert goods == [("a", 5), ("b", 1)]
+    old = w.store.get(stable_id("Crashes on login"))
+    assert old.label == key and old.metadata["at"] == "2026-01-02" and w.store.count() == 3
+    w.close()
+
+
+def test_one_files_conflict_does_not_cost_another_file_its_label(ws, tmp_path, capsys):
+    """Two files in one import give r1 two texts: the first file's review and label are stored; the
+    second's label for its other r1 is not recorded, and its report says so."""
+    from reviewtui.workspace import Workspace
+
+    keys = Workspace.open(ws).taxonomy.keys
+    a = write_csv(tmp_path / "a.csv", ["reviewId", "content", "label"], [["r1", "App crashes", keys[0]]])
+    b = write_csv(tmp_path / "b.csv", ["reviewId", "content", "label"], [["r1", "Love it", keys[1]]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(a), str(b), "--label-col", "label")
+    assert code == 0, err
+    said = " ".join(out.split())
+    assert "b.csv: 1 id of the file is stored with another text" in said and "(1 of the file's labels not recorded)" in said
+    r1 = Workspace.open(ws).store.get("r1")
+    assert r1.text == "App crashes" and r1.label == keys[0]
 
 
 def test_a_windows_1252_file_is_read_with_encoding(ws, tmp_path, capsys):

@@ -10,12 +10,13 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import PLAY_HEADER, PLAY_ROWS
 from reviewtui.settings import ImportSettings
 from reviewtui.errors import ReviewtuiError
-from reviewtui.ingest import expand_inputs, read_records, read_reviews, recognise, stable_id
+from reviewtui.ingest import expand_inputs, keyed_ids, read_records, read_reviews, recognise, stable_id
 from reviewtui.readers import cell, read_table
 
 TSV = "\n".join("\t".join(r) for r in [PLAY_HEADER, *PLAY_ROWS]) + "\n"
@@ -244,30 +245,37 @@ def test_filled_ids_of_identical_texts_are_one_review(tmp_path):
     assert batch.report.dropped["duplicate row"] == 1 and batch.report.ids_from_text == 2
 
 
-def test_a_text_that_repeats_without_ids_is_a_review_each_time_and_a_repeated_row_is_one(tmp_path):
-    """Without an id column, "Good" from two apps (or two stars) is two reviews: the first keeps the
-    id a text always got, the next one gets the same and -2; the same row twice is one review. A
-    second read gives the same ids."""
-    f = write(tmp_path / "r.csv", "content,score,app\nGood,5,a\nGood,2,b\nGood,2,b\nBad,1,a\nGood,1,a\n")
+def test_a_text_that_repeats_without_ids_is_a_review_each_time_and_a_repeated_review_is_one(tmp_path):
+    """Without an id column, "Good" from two apps (or with two star scores) is two reviews, their
+    ids from the text and what tells them apart, whatever the rows' order; the same review twice
+    (a column nothing reads, a thumbs-up count, may differ) is one. A file of texts alone numbers
+    a repeated text -2, -3."""
+    f = write(tmp_path / "r.csv", "content,score,app,thumbsUpCount\nGood,5,a,1\nGood,2,b,0\nGood,2,b,3\n"
+                                  "Bad,1,a,0\nGood,1,a,0\n")
     batch = read_reviews(f)
-    assert batch.external_ids == [stable_id("Good"), stable_id("Good") + "-2", stable_id("Bad"),
-                                  stable_id("Good") + "-3"]
+    assert len(set(batch.external_ids)) == 4 and all(e.startswith(stable_id(t) + "-")
+                                                     for e, t in zip(batch.external_ids, batch.texts))
     assert [m["score"] for m in batch.metadata] == [5, 2, 1, 1]
     assert batch.report.dropped["duplicate row"] == 1
-    assert read_reviews(f).external_ids == batch.external_ids
+    assert batch.legacy_ids == [stable_id(t) for t in batch.texts]
+    g = write(tmp_path / "g.csv", "content,score,app\nGood,1,a\nBad,1,a\nGood,2,b\nGood,5,a\n")  # reordered
+    assert sorted(read_reviews(g).external_ids) == sorted(batch.external_ids)
+    h = write(tmp_path / "h.csv", "content,thumbsUpCount\nGood,1\nGood,2\nBad,0\nBad,0\n")  # nothing tells them apart
+    assert read_reviews(h).external_ids == [stable_id("Good"), stable_id("Good") + "-2", stable_id("Bad")]
 
 
 def test_the_same_row_twice_with_its_id_is_one_review_and_an_id_on_rows_that_differ_is_refused(tmp_path):
-    """Overlapping exports put together repeat whole rows: read once, the report counts the rest.
-    An id on two rows that differ stays an error, with how many rows share an id."""
-    f = write(tmp_path / "r.csv", "reviewId,content,score\na,one,5\nb,two,4\na,one,5\na,one,5\n")
+    """Overlapping exports put together repeat a review (its count of thumbs may have moved): read
+    once, the report counts the rest. An id with two texts stays an error, with how many rows
+    share an id."""
+    f = write(tmp_path / "r.csv", "reviewId,content,score\na,one,5\nb,two,4\na,one,5\na,one,4\n")
     batch = read_reviews(f)
     assert batch.external_ids == ["a", "b"] and batch.report.dropped["duplicate row"] == 2
-    g = write(tmp_path / "g.csv", "reviewId,content,score\na,one,5\nb,two,4\na,one,4\nb,two,4\nc,x,1\nc,y,1\n")
+    g = write(tmp_path / "g.csv", "reviewId,content,score\na,one,5\nb,two,4\na,One!,4\nb,two,4\nc,x,1\nc,y,1\n")
     with pytest.raises(ReviewtuiError) as err:
         read_reviews(g)
-    assert str(err.value).endswith("id 'a' appears 2 times (data rows 1, 3) on rows that differ, and 2 more rows "
-                                   "share an id; ids must be unique within a file (the same row twice is read once)")
+    assert str(err.value).endswith("id 'a' appears 2 times (data rows 1, 3) with texts that differ, and 2 more rows "
+                                   "share ids; ids must be unique within a file (the same review twice is read once)")
 
 
 def test_app_from_a_column_a_given_name_or_a_folder(tmp_path):
@@ -302,7 +310,8 @@ APP_STORE = {
     "App Store (app-store-scraper, Python)": (
         "date,review,rating,isEdited,title,userName,developerResponse\n"
         "2024-03-01 10:00:00,Love the new maps,5,False,Great,lee,\n",
-        stable_id("Love the new maps"), {"score": 5, "at": "2024-03-01 10:00:00", "title": "Great"}),
+        keyed_ids(pd.Series(["Love the new maps"]), pd.Series(["5\x1f2024-03-01 10:00:00"]))[0],
+        {"score": 5, "at": "2024-03-01 10:00:00", "title": "Great"}),
     "App Store Connect": (
         "id,rating,title,body,reviewerNickname,createdDate,territory\n"
         "00000012-a,2,Slow,Sync is slow,pat,2024-03-01T10:00:00-07:00,USA\n",

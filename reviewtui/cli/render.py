@@ -68,7 +68,7 @@ def import_report(result: Any, total: int) -> None:
         if r.labels or r.labels_unchanged or r.labels_kept:
             con.print(say.import_labels_sentence(name, r.labels, r.labels_unchanged, r.labels_kept), markup=False)
     render_data.import_notes(result, labels, con)
-    con.print(f"{result.added:,} new reviews; {total:,} in the workspace.")
+    con.print(f"{result.added:,} new review{'s' if result.added != 1 else ''}; {total:,} in the workspace.")
 
 
 # --- status and versions -----------------------------------------------------------------------
