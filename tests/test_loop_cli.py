@@ -126,6 +126,10 @@ def test_discover_and_make_a_category(ws, capsys):
     assert out.startswith("Cluster 1 of the listing of ") and "6 reviews" in out
     assert ws.store.get(listed["external_ids"][0]).status == "TO_REVIEW"
     assert "were sent to review (filter status=TO_REVIEW to relabel them)" in out
+    run(ws, capsys, "discover", "--json")
+    code2, out2, _ = run(ws, capsys, "discover", "--make", "1", "--name", "Second", "--json")  # JSON, whole
+    assert code2 == 0 and json.loads(out2)["made"]["listed_at"]
+    assert "were sent to review (filter status=TO_REVIEW to relabel them)" in out
     assert "Nothing was labeled." in out
     assert "LAYOUT_TROUBLE" in type(ws.config).load(ws.config.path).taxonomy.keys
     code, out, _ = run(ws, capsys, "discover", "--in", "version", "--examples", "1")

@@ -59,8 +59,11 @@ TRAINING_SHARE_MIN = 0.25
 
 
 def spread(texts: Sequence[str], n: int) -> list[str]:
-    """At most ``n`` of ``texts``, taken evenly over them (a probe with the data's mix of lengths)."""
-    return list(texts[::max(1, len(texts) // n)][:n])
+    """At most ``n`` of ``texts``, taken evenly over them (a probe with the data's mix of lengths, a
+    sample of the validation and the test split alike)."""
+    if len(texts) <= n:
+        return list(texts)
+    return [texts[i * len(texts) // n] for i in range(n)]
 
 
 def train_step_seconds(spec: str, texts: Sequence[str], *, max_length: int, batch_size: int,

@@ -135,29 +135,46 @@ def find_star_conflicts(store, analyzer, threshold: float, *,
     :data:`MIN_STARRED` reviews with stars, the score is the mean of the analyzer's and
     :func:`cross_fitted_star_scores`'s, on a stable sample of :data:`MAX_STARRED` of them when there
     are more. Raises Cancelled when ``cancel`` is set."""
-    starred = []
+    starred = []  # 1, 2, 4 and 5 stars: what the stars model learns from; 1 and 5 are judged
     for a in store.iter_assets(skipped=False):
         star = star_value(a.metadata.get("score"))
-        if star is not None:
+        if star is not None and star != 3:
             starred.append((a.external_id, a.text, star, a.label))
-    total = sum(1 for r in starred if r[2] in (LOW, HIGH))
-    sampled = embed is not None and len(starred) > MAX_STARRED
-    if sampled:
-        keep = np.random.default_rng(0).choice(len(starred), size=MAX_STARRED, replace=False)
-        starred = [starred[i] for i in sorted(keep)]
-    judged = [i for i, r in enumerate(starred) if r[2] in (LOW, HIGH)]
-    rows = [starred[i] for i in judged]
     name = str(getattr(analyzer, "name", "sentiment"))
+    confirmed = store.confirmed_labels()
+    model = None
+    if embed is not None and len(starred) >= MIN_STARRED:
+        sample = stable_sample(starred, MAX_STARRED)
+        model = cross_fitted_star_scores(embed([r[1] for r in sample]), [r[2] for r in sample])
+    if model is not None:
+        judged = [i for i, r in enumerate(sample) if r[2] in (LOW, HIGH)]
+        rows = [sample[i] for i in judged]
+        result = analyzer.analyze([r[1] for r in rows], on_event=on_event, cancel=cancel)
+        lexicon, stars_model = np.asarray(result.scores, dtype=float), model[judged]
+        # both judges must lean the same way: a review they disagree on is no contradiction
+        scores = np.where(np.sign(lexicon) == np.sign(stars_model), (lexicon + stars_model) / 2, 0.0)
+        sentiments = ["positive" if v > 0 else "negative" if v < 0 else "neutral" for v in scores]
+        total = sum(1 for r in starred if r[2] in (LOW, HIGH))
+        items = conflicts_from_scores([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], sentiments,
+                                      scores, threshold, labels=[r[3] for r in rows], confirmed=confirmed)
+        return StarReport(name + " + stars model", threshold, len(rows), items,
+                          total if len(sample) < len(starred) else None)
+    rows = [r for r in starred if r[2] in (LOW, HIGH)]
     if not rows:
         return StarReport(name, threshold, 0)
     result = analyzer.analyze([r[1] for r in rows], on_event=on_event, cancel=cancel)
-    scores, sentiments = np.asarray(result.scores, dtype=float), list(result.labels)
-    if embed is not None and len(starred) >= MIN_STARRED:
-        model = cross_fitted_star_scores(embed([r[1] for r in starred]), [r[2] for r in starred])
-        if model is not None:
-            scores = (scores + model[judged]) / 2
-            sentiments = ["positive" if v > 0 else "negative" if v < 0 else "neutral" for v in scores]
-            name += " + stars model"
-    items = conflicts_from_scores([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], sentiments,
-                                  scores, threshold, labels=[r[3] for r in rows], confirmed=store.confirmed_labels())
-    return StarReport(name, threshold, len(rows), items, total if sampled else None)
+    items = conflicts_from_scores([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], result.labels,
+                                  np.asarray(result.scores, dtype=float), threshold, labels=[r[3] for r in rows],
+                                  confirmed=confirmed)
+    return StarReport(name, threshold, len(rows), items)
+
+
+def stable_sample(rows: Sequence[tuple], n: int) -> list[tuple]:
+    """At most ``n`` of ``rows`` (external id first), in their order: those whose ids hash lowest, so
+    the sample keeps its reviews as the corpus grows."""
+    if len(rows) <= n:
+        return list(rows)
+    import hashlib
+
+    ranked = sorted(range(len(rows)), key=lambda i: hashlib.sha1(str(rows[i][0]).encode("utf-8")).digest())
+    return [rows[i] for i in sorted(ranked[:n])]

@@ -75,10 +75,12 @@ def cmd_discover(args: argparse.Namespace) -> int:
                    min_size=args.min_size)
     # --make N makes cluster N of the listing the user read, though predictions or labels changed since
     saved = ws.last_discovery(selection, **options) if args.make is not None else None
+    listed_at = None
     if saved is not None:
         found, listed_at = saved
-        render.print_lines([f"Cluster {args.make} of the listing of {listed_at[:16].replace('T', ' ')} UTC "
-                            "(`reviewtui discover` without --make lists the clusters again)."])
+        if not args.json:
+            render.print_lines([f"Cluster {args.make} of the listing of {listed_at[:16].replace('T', ' ')} UTC "
+                                "(`reviewtui discover` without --make lists the clusters again)."])
     else:
         with ProgressSink() as sink:
             found = ws.discover(selection, on_event=sink, **options)
@@ -91,7 +93,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         data = found.to_dict()
         if made is not None:
             data["made"] = {"key": made.key, "name": made.name, "queued": made.queued,
-                            "already_labeled": made.already_labeled}
+                            "already_labeled": made.already_labeled, "listed_at": listed_at}
         render.print_json(data)
         return 0
     render.discovery(found, args.examples, hint=made is None)
