@@ -182,19 +182,22 @@ def label_sentence(external_id: str, before: str | None, after: str) -> str:
     return f"{external_id}: {after}"
 
 
-def undo_sentence(event: "LabelEvent | None") -> str:
-    """What an undo says: what it undid and on which asset, or that there was nothing to undo."""
+def undo_sentence(event: "LabelEvent | None", taxonomy: "Taxonomy | None" = None) -> str:
+    """What an undo says: what it undid and on which asset, or that there was nothing to undo.
+    With ``taxonomy`` a label's category is named as the taxonomy names it."""
     if event is None:
         return "Nothing to undo."
-    return f"Undid {event.kind} {event.category or event.note or ''} on {event.external_id}."
+    what = category_name(event.category, taxonomy) if event.category else event.note or ""
+    return f"Undid {event.kind} {what} on {event.external_id}."
 
 
-def undo_bulk_sentence(events: "Sequence[LabelEvent]") -> str:
-    """What ``undo --bulk`` says: how many labels of which category it took back."""
+def undo_bulk_sentence(events: "Sequence[LabelEvent]", taxonomy: "Taxonomy | None" = None,
+                       undo: str = "`reviewtui undo`") -> str:
+    """What ``undo --bulk`` says: how many labels of which category it took back (named as
+    ``taxonomy`` names them when given); ``undo`` is what takes back a single label (the app's key)."""
     if not events:
-        return ("Your latest change is not a bulk label: nothing was undone (`reviewtui undo` takes back "
-                "your latest label).")
-    categories = sorted({e.category or "" for e in events})
+        return f"Your latest change is not a bulk label: nothing was undone ({undo} takes back your latest label)."
+    categories = sorted({category_name(e.category, taxonomy) if e.category else "" for e in events})
     return f"Undid the bulk label of {len(events):,} review{'s' if len(events) != 1 else ''} as {', '.join(categories)}."
 
 
@@ -788,9 +791,15 @@ SUSPECT_COLUMNS = (("#", "rank"), ("id", "id"), ("label", "label"), ("suggested"
                    ("conf.", "confidence"), ("reason", "reason"), ("review", "text"))
 
 
-def suspect_reason(suspect: Any) -> str:
-    """Why a label is suspect, in one line: the model's two probabilities, and cleanlab's flag."""
-    return suspect.reason + ("; cleanlab flags it" if suspect.flagged else "")
+def suspect_reason(suspect: Any, taxonomy: "Taxonomy | None" = None) -> str:
+    """Why a label is suspect, in one line: the model's two probabilities, and cleanlab's flag;
+    with ``taxonomy`` the categories by their names."""
+    reason = suspect.reason
+    if taxonomy is not None:
+        label, suggested = category_name(suspect.label, taxonomy), category_name(suspect.suggested, taxonomy)
+        reason = (f"the model gives {suggested} {suspect.confidence:.0%}, {label} {suspect.label_probability:.0%}"
+                  if suspect.disagrees else f"the model agrees ({label} {suspect.confidence:.0%})")
+    return reason + ("; cleanlab flags it" if suspect.flagged else "")
 
 
 #: How much of a suspect's review its row shows.

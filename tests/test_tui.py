@@ -93,7 +93,7 @@ async def test_undo_skip_and_review(fixture_ws):
     r17 = ws.store.get("r17")
     assert r17.skipped and r17.skip_reason == "spam"
     assert ws.store.get("r18").status == "TO_REVIEW"
-    assert any(n.startswith("Undid label CONTENT on r17") for n in notes(app))
+    assert any(n.startswith("Undid label Content on r17") for n in notes(app))  # the category by its name
 
 
 async def test_evidence_spans(fixture_ws):

@@ -179,7 +179,7 @@ async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):
         assert len(events) == 6 and {ev.author for ev in events} == {ws.author}
         await pilot.press("U")                      # the whole set back, in one key
         await settle(app, pilot)
-        assert "Undid the bulk label of 6 reviews as SUBSCRIPTION." in app.notes
+        assert "Undid the bulk label of 6 reviews as Subscription." in app.notes
         assert all(ws.store.get(e).label is None for e in ids)
 
 

@@ -66,7 +66,7 @@ def test_queue_sources_page_skip_and_leave_out_what_changed(quality_ws):
     assert stars.page(ws, 5, ["q2"]).assets == []
     assert [a.external_id for a in stars.page(ws, 5, ["q2"], fresh=True).assets] == ["q1"] and stars.computed == 2
     page = sources["disagreements"].page(ws, 5, ["r02"])
-    assert [a.external_id for a in page.assets] == ["r07"] and page.notes["r07"].reason == "ann USER_EXPERIENCE · bob INTERFACE"
+    assert [a.external_id for a in page.assets] == ["r07"] and page.notes["r07"].reason == "ann User experience · bob Interface"
 
 
 async def test_suspects_queue_confirm_relabel_and_undo(quality_ws):
@@ -84,7 +84,8 @@ async def test_suspects_queue_confirm_relabel_and_undo(quality_ws):
         first, second = screen.items[0], screen.items[1]
         why = panel(screen, "#suggestion")
         top = report.suspects[0]
-        assert f"suggests {top.suggested}" in why and top.reason.split(",")[0] in why
+        suggested = ws.taxonomy.get(top.suggested).name  # the categories by their names
+        assert f"suggests {suggested}" in why and f"the model gives {suggested}" in why
         assert "suspect labels" in panel(screen, "#queue-info")
 
         await pilot.press("c")                       # keep the first suspect's label
@@ -183,7 +184,8 @@ async def test_disagreements_queue_shows_each_authors_label(quality_ws):
         await pilot.press("D")
         await settle(app, pilot)
         assert [a.external_id for a in screen.items] == ["r02", "r07"]
-        assert f"ann {ANN['r02']} · bob {BOB['r02']}" in panel(screen, "#suggestion")
+        names = {c.key: c.name for c in ws.taxonomy}
+        assert f"ann {names[ANN['r02']]} · bob {names[BOB['r02']]}" in panel(screen, "#suggestion")
         await pilot.press("c", "D")
         await settle(app, pilot)
         assert ws.store.confirmed_labels() == {"r02": "INTERFACE"}

@@ -84,8 +84,9 @@ class CachedQueue(QueueSource):
     def compute(self, ws: "Workspace", cancel: threading.Event | None, on_event: "EventSink | None" = None) -> Any:
         raise NotImplementedError
 
-    def entries(self, report: Any) -> list[tuple[str, str | None, QueueNote]]:
-        """(external id, the label the entry was judged with, note) in queue order."""
+    def entries(self, report: Any, taxonomy: Any = None) -> list[tuple[str, str | None, QueueNote]]:
+        """(external id, the label the entry was judged with, note) in queue order; the notes name
+        the categories as ``taxonomy`` does."""
         raise NotImplementedError
 
     def summary(self, report: Any) -> str:
@@ -101,7 +102,7 @@ class CachedQueue(QueueSource):
                 self.computed += 1
         skip = set(exclude)
         out = QueuePage([], limit, summary=self.summary(report))
-        for ext, label, note in self.entries(report):
+        for ext, label, note in self.entries(report, ws.taxonomy):
             if len(out.assets) >= limit:
                 break
             if ext in skip:
@@ -120,8 +121,8 @@ class SuspectsQueue(CachedQueue):
     def compute(self, ws, cancel, on_event=None):
         return ws.suspects(cancel=cancel, on_event=on_event)
 
-    def entries(self, report):
-        return [(s.external_id, s.label, QueueNote(s.suggested, s.confidence, say.suspect_reason(s)))
+    def entries(self, report, taxonomy=None):
+        return [(s.external_id, s.label, QueueNote(s.suggested, s.confidence, say.suspect_reason(s, taxonomy)))
                 for s in report.suspects]
 
     def summary(self, report) -> str:
@@ -134,7 +135,7 @@ class StarsQueue(CachedQueue):
     def compute(self, ws, cancel, on_event=None):
         return ws.star_conflicts(cancel=cancel, on_event=on_event)
 
-    def entries(self, report):
+    def entries(self, report, taxonomy=None):
         return [(c.external_id, c.label, QueueNote(None, None, say.star_reason(c, report.analyzer)))
                 for c in report.open]
 
@@ -156,7 +157,7 @@ class DisagreementsQueue(QueueSource):
             if d.external_id in skip or asset is None:
                 continue
             out.assets.append(asset)
-            out.notes[d.external_id] = QueueNote(None, None, say.disagreement_reason(d.labels))
+            out.notes[d.external_id] = QueueNote(None, None, say.disagreement_reason(d.labels, ws.taxonomy))
         return out
 
 

@@ -31,15 +31,18 @@ class ConfirmDialog(ModalScreen[bool]):
 
 
 class PromptDialog(ModalScreen["str | None"]):
-    """Asks for one line of text; dismisses with the text (enter) or None (escape)."""
+    """Asks for one line of text; dismisses with the text (enter) or None (escape). With
+    ``required`` (what to say), enter on an empty line says it and keeps the dialog open."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, question: str, placeholder: str = "", suggestions: tuple[str, ...] = ()) -> None:
+    def __init__(self, question: str, placeholder: str = "", suggestions: tuple[str, ...] = (),
+                 required: str = "") -> None:
         super().__init__(classes="dialog")
         self.question = question
         self.placeholder = placeholder
         self.suggestions = suggestions
+        self.required = required
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -50,10 +53,19 @@ class PromptDialog(ModalScreen["str | None"]):
             if self.suggestions:
                 yield Label("e.g. " + ", ".join(self.suggestions) + "    enter: ok    escape: cancel",
                             classes="dialog-hint")
+            message = Label("", id="prompt-message", classes="dialog-warning")
+            message.display = False  # until enter on an empty line that needs text
+            yield message
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        value = event.value.strip()
+        if not value and self.required:
+            message = self.query_one("#prompt-message", Label)
+            message.update(self.required)
+            message.display = True
+            return
+        self.dismiss(value or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

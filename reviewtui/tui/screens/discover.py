@@ -263,7 +263,9 @@ class DiscoverScreen(WorkspaceScreen):
         self.app.push_screen(PromptDialog(f"Name the new category for the cluster “{words}” "
                                           f"({say.count(cluster.size, 'review')}). Its reviews are queued first, "
                                           "none is labeled.",
-                                          "category name", tuple(w.capitalize() for w in cluster.words[:2])), done)
+                                          "category name", tuple(w.capitalize() for w in cluster.words[:2]),
+                                          required="a new category needs a name: type one, or escape to cancel"),
+                             done)
 
     @work(thread=True, exclusive=True, group="category", exit_on_error=False)
     def make_category(self, cluster: Any, name: str) -> None:

@@ -1,12 +1,13 @@
 """Labeling: one review at a time, large; number keys label it, the answer is saved at once.
 
 Keys: 1-9 label with that category, s skip (asks a reason), u undo, R send to review, left/right
-move in the queue, r re-rank the queue (refit the quick model on the labels so far), t switch the
-active-learning strategy and re-rank, v evidence-span mode (left/right move over words, space
-selects a word, a number key labels with the selected words as evidence spans). - 0 + record the
-review's sentiment (negative, neutral, positive; = works for neutral too) without moving on, so
-"+ 2" gives the review its sentiment and its category: the sentiment is its own label history
-(u undoes it like a label) and versions export it. The queue comes
+move in the queue, PgDn/PgUp (or shift+down/up) scroll a long review, r re-rank the queue (refit
+the quick model on the labels so far), t switch the active-learning strategy and re-rank, v
+evidence-span mode (left/right move over words, space selects a word, a number key labels with the
+selected words as evidence spans). - 0 + record the review's sentiment (negative, neutral,
+positive; = works for neutral too) without moving on, so "+ 2" gives the review its sentiment and
+its category: the sentiment is its own label history (u undoes it like a label) and versions
+export it. The queue comes
 from the store (priorities set by active learning). ``[active_learning] retrain_every = N`` re-ranks
 it in the background after every N labels, and on opening when no ranked batch is waiting in it (a
 fresh import: the zero-shot first batch); ``0`` never does by itself: r does it when asked.
@@ -67,6 +68,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         Binding("s", "skip", "Skip", id="labeling.skip"),
         Binding("u", "undo", "Undo", id="labeling.undo"),
         *FIND_BINDINGS,
+        # a review longer than its pane (80x24 shows a dozen lines): the arrows move in the queue
+        Binding("pagedown,shift+down", "scroll_review(1)", "Scroll", key_display="PgDn", id="labeling.scroll_down"),
+        Binding("pageup,shift+up", "scroll_review(-1)", "Scroll up", show=False, key_display="PgUp",
+                id="labeling.scroll_up"),
         Binding("r", "rerank", "Re-rank", id="labeling.rerank"),
         Binding("t", "strategy", "Strategy", id="labeling.strategy"),
         Binding("R", "send_to_review", "To review", id="labeling.review"),
@@ -94,7 +99,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.done_loading = False
         self.word = 0
         self.selected: set[int] = set()
-        self.labels_given = 0
+        self.labeled_here: dict[str, int] = {}  # external id -> labels given to it in this session, not undone
         self.labels_since_rank = 0  # labels (one by one or in bulk) since the queue was last ranked
         self.suggestions: dict[str, tuple[str, float]] = {}
         self.strategy = ""
@@ -125,6 +130,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         yield from self.compose_stop_line()
 
     def on_mount(self) -> None:
+        self.on_resize()
         self.strategy = self.ws.settings.active_learning.strategy
         self.load_queue()
         self.start_loop()
@@ -137,6 +143,20 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         """Model suggestions and automatic re-ranking (off in tests: they load the embedding model);
         r and t re-rank either way."""
         return bool(getattr(self.app, "assist", True))
+
+    @property
+    def labels_given(self) -> int:
+        """How many reviews were labeled in this session (a review labeled twice counts once)."""
+        return len(self.labeled_here)
+
+    def count_labels(self, external_ids: list[str], step: int = 1) -> None:
+        """Count labels given (``step`` 1) or undone (-1) on ``external_ids`` in this session."""
+        for ext in external_ids:
+            n = self.labeled_here.get(ext, 0) + step
+            if n > 0:
+                self.labeled_here[ext] = n
+            else:
+                self.labeled_here.pop(ext, None)
 
     @property
     def current(self) -> Asset | None:
@@ -208,6 +228,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     def watch_index(self) -> None:
         self.word = 0
         self.selected = set()
+        self.query_one("#review-scroll", VerticalScroll).scroll_home(animate=False)  # each review from its start
         self.render_review()
         if not self.done_loading and self.index >= len(self.items) - 5:
             self.load_queue()
@@ -297,8 +318,11 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         return out
 
     def on_resize(self) -> None:
-        if (self.app.size.height >= TALL) != self.tall:
-            self.tall = self.app.size.height >= TALL
+        tall = self.app.size.height >= TALL
+        # a short terminal: the model box takes the rows the categories and the queue leave (app.tcss)
+        self.query_one("#labeling").set_class(not tall, "-short")
+        if tall != self.tall:
+            self.tall = tall
             self.query_one("#categories", Static).update(self.categories_text(self.current))
 
     def suggestion_text(self, asset: Asset | None) -> str:
@@ -331,9 +355,11 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             position += "+"
         every = self.retrain_every
         strategy = self.strategy or "-"
-        lines = [self.queue_line(), position, f"strategy: {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
+        # few lines: at 80x24 the panel shares the column with the categories and the model
+        lines = [self.queue_line(), f"{position} · {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
         if every and self.assist:
-            lines.append(f"re-rank in {max(1, every - self.labels_since_rank)} labels")
+            left = max(1, every - self.labels_since_rank)
+            lines.append(f"re-rank in {left} label{'s' if left != 1 else ''}")
         else:
             lines.append("re-rank with r")
         lines.append(f"labeled this session: {self.labels_given}")
@@ -393,7 +419,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.error(str(exc))
             return
         self.replace_current(self.ws.store.get(asset.external_id))
-        self.labels_given += 1
+        self.count_labels([asset.external_id])
         self.labels_since_rank += 1
         self.recount()
         self.maybe_rerank()
@@ -430,7 +456,8 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.recount()
             self.advance()
 
-        self.app.push_screen(PromptDialog("Why skip this review?", "reason", SKIP_REASONS), done)
+        self.app.push_screen(PromptDialog("Why skip this review?", "reason", SKIP_REASONS,
+                                          required="a skip needs a reason: type one, or escape to cancel"), done)
 
     def action_undo(self) -> None:
         try:
@@ -438,7 +465,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         except ReviewtuiError as exc:
             self.error(str(exc))
             return
-        self.notify(say.undo_sentence(event), markup=False)
+        self.notify(say.undo_sentence(event, self.ws.taxonomy), markup=False)
         if event is None:
             return
         self.recount()  # the review is back in the queue (or its label back to the one before)
@@ -447,11 +474,16 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if asset.external_id in ids:
             self.replace_current(asset)
             target = ids.index(asset.external_id)
-        else:
+        else:  # a label of an earlier session, or a review past this page: back in the queue with its suggestion
             target = min(self.index, len(self.items))
             self.items.insert(target, asset)
+            known = self.ws.store.sentiments([asset.external_id]).get(asset.external_id)
+            if known is not None:
+                self.sentiments[asset.external_id] = known.sentiment
+            if not self.in_review_queue:
+                self.load_suggestions([asset.external_id])
         if event.kind == "label":
-            self.labels_given = max(0, self.labels_given - 1)
+            self.count_labels([asset.external_id], -1)
             self.labels_since_rank = max(0, self.labels_since_rank - 1)
         elif event.kind == "confirm":
             self.confirmed_here.pop(event.external_id, None)
@@ -487,6 +519,14 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.replace_current(asset)
         self.recount()
         self.render_review()
+
+    def action_scroll_review(self, pages: int) -> None:
+        """PgDn/PgUp (or shift+down/up): scroll the review a page down (1) or up (-1)."""
+        scroll = self.query_one("#review-scroll", VerticalScroll)
+        if pages > 0:
+            scroll.scroll_page_down(animate=False)
+        else:
+            scroll.scroll_page_up(animate=False)
 
     def action_move(self, step: int) -> None:
         if self.evidence and self.current is not None:
@@ -530,16 +570,20 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         many counts them all)."""
         every = self.retrain_every
         if every and self.assist and self.labels_since_rank >= every:
+            if self.in_review_queue:
+                self.refit_model()  # no labeling queue is ranked here: the model and the stop line catch up
             self.rerank()
 
     def rerank(self, refit: bool = False) -> None:
         """Re-rank the queue in the background; with ``refit`` the suggestions' model is refitted
         on the labels so far too (``retrain_every = 0`` refits it only when asked) and the reviews
-        kept on screen get new suggestions. In a review queue: that queue is built again."""
+        kept on screen get new suggestions. In a review queue: that queue is built again. Either
+        way the count towards the next ranking starts again."""
+        self.labels_since_rank = 0
         if self.in_review_queue:
             self.rerank_review_queue(asked=refit)
+            self.render_review()
             return
-        self.labels_since_rank = 0
         self.reranking = True
         self.render_review()
         kept = [a.external_id for a in self.items[:self.index + 1]] if refit and self.assist else None

@@ -15,6 +15,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from reviewtui import presentation as say
@@ -43,7 +44,7 @@ FILTER_HINT = "stars=1-2 version=4.5 date=2025-03-01..2025-03-31 predicted=INTER
 
 class LoopControls(WorkspaceScreen):
     """The base of the labeling screen, which provides ``items``, ``index``, ``assist``,
-    ``done_loading``, ``labels_given``, ``labels_since_rank``, ``maybe_rerank``, ``load_queue`` and
+    ``done_loading``, ``count_labels``, ``labels_since_rank``, ``maybe_rerank``, ``load_queue`` and
     ``render_review``."""
 
     AUTO_FOCUS = ""  # the keys label; the filter input takes the focus only on / or f
@@ -176,6 +177,12 @@ class LoopControls(WorkspaceScreen):
             say.filter_header(message.description, message.total) + " · B label them all")
 
     # -- search and filters -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # while the search or filter is typed, "/" is a character of it: the footer leaves the key out
+        if action == "search" and isinstance(self.focused, Input):
+            return False
+        return True
+
     def in_labeling_queue(self) -> bool:
         """Search and filters narrow the labeling queue (A), not the review queues (S, T, D)."""
         if getattr(self, "in_review_queue", False):
@@ -259,7 +266,7 @@ class LoopControls(WorkspaceScreen):
     def bulk_labeled(self, message: BulkLabeled) -> None:
         screen: Any = self
         screen.notify(say.bulk_sentence(message.result, screen.ws.taxonomy), markup=False)
-        screen.labels_given += message.result.recorded
+        screen.count_labels(message.result.external_ids)  # each review of the set now has the chosen label
         screen.labels_since_rank += message.result.recorded
         self.restart_queue()
         every = screen.retrain_every
@@ -267,7 +274,7 @@ class LoopControls(WorkspaceScreen):
             # many labels at once: the model, the stop line and the learning curves catch up (the
             # filtered queue itself may have nothing left to rank)
             screen.labels_since_rank = 0
-            self.refit_after_bulk()
+            self.refit_model()
 
     def action_undo_bulk(self) -> None:
         self.undo_bulk()
@@ -278,15 +285,17 @@ class LoopControls(WorkspaceScreen):
         self.app.call_from_thread(self.bulk_undone, events)
 
     def bulk_undone(self, events: list) -> None:
-        self.notify(say.undo_bulk_sentence(events), markup=False)
+        self.notify(say.undo_bulk_sentence(events, self.ws.taxonomy, undo="u"), markup=False)
         if events:
             screen: Any = self
-            screen.labels_given = max(0, screen.labels_given - len(events))
+            screen.count_labels([e.external_id for e in events], -1)
             screen.labels_since_rank = max(0, screen.labels_since_rank - len(events))
             self.restart_queue()  # the reviews are back in the queue
 
     @work(thread=True, exclusive=True, group="suggestions-refit", exit_on_error=False)
-    def refit_after_bulk(self) -> None:
+    def refit_model(self) -> None:
+        """Refit the suggestions' model on the labels so far (after a bulk label, or labels given in
+        a review queue, which ranks no labeling queue); the stop line follows."""
         self.post_message(SuggestionsReady(self.ws.suggestions([], refit=True)))
         self.after_suggestions()
 

@@ -5,7 +5,8 @@ A (active learning), S (suspect labels), T (stars vs text) and D (disagreements)
 c confirms the current review's label (it is kept and remembered: the review queues do not offer it
 again while it keeps that label). In a review queue the side panel says what the queue suggests
 and why; a number key writes a new label as anywhere else. The suspects are ranked again after
-every ``[active_learning] retrain_every`` labels (0: only when r asks), like the labeling queue.
+every ``[active_learning] retrain_every`` labels (0: only when r asks), like the labeling queue, and
+in every review queue the model is refitted then (the stop line follows).
 A review queue is built in the screen's queue worker and comes back as a ReviewQueueLoaded message.
 """
 
@@ -171,7 +172,8 @@ class ReviewQueueScreen(WorkspaceScreen):
         note = self.notes.get(asset.external_id)
         lines = []
         if note is not None and note.suggested:
-            lines.append(f"suggests [b]{escape(note.suggested)}[/b]  {say.percent(note.confidence)}")
+            name = say.category_name(note.suggested, self.ws.taxonomy)
+            lines.append(f"suggests [b]{escape(name)}[/b]  {say.percent(note.confidence)}")
         if note is not None:
             lines.append(escape(note.reason))
         if asset.label and self.confirmed_here.get(asset.external_id) == asset.label:

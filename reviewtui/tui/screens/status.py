@@ -134,8 +134,9 @@ class StatusScreen(WorkspaceScreen):
             models.add_row(str(name), str(version or "-"), kind, str(base or "-"), say.number(met.get("accuracy")),
                            say.number(met.get("f1_weighted")),
                            say.bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
-        if not rows:
-            models.add_row("no model yet: press 4 to tune one", "", "", "", "", "", "")
+        if not rows:  # a model learns from labels: before any, labeling comes first
+            hint = "press 4 to tune one" if sum(st.by_label.values()) else "press 2 to label reviews first"
+            models.add_row(f"no model yet: {hint}", "", "", "", "", "", "")
         title = "Models (test metrics per dataset version)"
         points = [p for p in (curve or []) if isinstance(p.f1_weighted, (int, float))]
         if points:

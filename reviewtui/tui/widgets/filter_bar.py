@@ -19,7 +19,7 @@ class FilterBar(Vertical):
     DEFAULT_CSS = """
     FilterBar { height: auto; }
     FilterBar #filter-line { height: 1; padding: 0 1; color: $text-muted; }
-    FilterBar.-filtered #filter-line { color: $text-accent; text-style: bold; }
+    FilterBar.-filtered #filter-line { color: $text-accent; text-style: bold; height: auto; max-height: 3; }
     FilterBar #filter-input { margin: 0 1; }
     """
     BINDINGS = [Binding("escape", "close", "Close the search", show=False, id="filterbar.close")]

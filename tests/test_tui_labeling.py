@@ -1,0 +1,288 @@
+"""Pilot tests of the labeling screen found by walking through the app: the re-rank count in the
+review queues, scrolling a long review, an undo bringing back a review with its suggestion, the
+categories by name in the review queues and the undo notices, the session's count, the skip
+reason, the status screen's hint before any label, and the side panel at 80x24. Driven by keys;
+checked on the store and on what the panels say. The quick model is not under test here: its
+suggestions are replaced by fixed ones so that no embedding model loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_tui import make_app, settle
+from test_tui_quality import panel, text_of, wait_until
+from tui_data import ANN, BOB, build_quality_workspace, build_workspace, stop_signal_rounds
+
+from reviewtui.store import NewAsset
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def fixture_ws(tmp_path: Path):
+    ws = build_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def quality_ws(tmp_path: Path):
+    ws = build_quality_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+def fixed_suggestions(ws, label: str = "CONTENT") -> list[bool]:
+    """Every review gets ``label`` at 90% (no embedding model loads); returns the ``refit`` flag
+    of every call, and the calls of ``queue_batch`` (the labeling queue's ranking) as None."""
+    calls: list = []
+
+    def suggestions(ids, refit=False):
+        calls.append(refit)
+        return {e: (label, 0.9) for e in ids}
+
+    def queue_batch(*args, **kwargs):
+        calls.append(None)
+
+    ws.suggestions = suggestions
+    ws.prepare_suggestions = lambda on_event=None: {}
+    ws.queue_batch = queue_batch
+    return calls
+
+
+def name_of(ws, key: str) -> str:
+    return ws.taxonomy.get(key).name
+
+
+async def test_the_re_rank_count_starts_again_in_the_review_queues(quality_ws):
+    """retrain_every = 2: in S two labels rebuild the suspects once and the count starts again (it
+    stuck at 1, and every later label rebuilt them); in T two labels refit the model; back in A
+    one label does not rank the queue at once."""
+    ws = quality_ws
+    ws.config.update_section("active_learning", {"retrain_every": 2})
+    calls = fixed_suggestions(ws)
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        source = screen.sources["suspects"]
+        await pilot.press("S")
+        await wait_until(pilot, lambda: source.computed == 1 and screen.items)
+        await settle(app, pilot)
+        assert "re-rank in 2 labels" in panel(screen, "#queue-info")
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert source.computed == 1 and screen.labels_since_rank == 1
+        one = panel(screen, "#queue-info")
+        await pilot.press("1")                       # the second label: the suspects again, the count back to 2
+        await wait_until(pilot, lambda: source.computed == 2)
+        await settle(app, pilot)
+        assert screen.labels_since_rank == 0 and "re-rank in 2 labels" in panel(screen, "#queue-info")
+        assert "re-rank in 1 label\n" in one        # one label, not "1 labels"
+        assert True in calls                         # the model was refitted for the stop line
+        if screen.current is not None:
+            await pilot.press("1")                   # one more: not yet
+            await settle(app, pilot)
+            assert source.computed == 2 and screen.labels_since_rank == 1
+
+        await pilot.press("T")
+        await settle(app, pilot)
+        refits = calls.count(True)
+        assert screen.labels_since_rank == 1         # the count goes on across the queues
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert calls.count(True) == refits + 1 and screen.labels_since_rank == 0
+        assert "re-rank in 2 labels" in panel(screen, "#queue-info")
+
+        await pilot.press("A")
+        await settle(app, pilot)
+        ranked = calls.count(None)
+        await pilot.press("2")                       # one label in A: not a ranking at once
+        await settle(app, pilot)
+        assert calls.count(None) == ranked and screen.labels_since_rank == 1
+        await pilot.press("3")
+        await settle(app, pilot)
+        assert calls.count(None) == ranked + 1 and screen.labels_since_rank == 0
+
+
+async def test_a_long_review_scrolls_from_the_keyboard_at_80x24(fixture_ws):
+    ws = fixture_ws
+    long_text = " ".join(f"sentence {i} of a long review about the app and its subscription." for i in range(25))
+    assert len(long_text) > 1500
+    ws.store.add_assets([NewAsset("a00", long_text, {"score": 2})], source="long.csv", sha256="1" * 64, rows_read=1)
+    ws.store.set_priorities({"a00": 10})
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.current.external_id == "a00"
+        scroll = screen.query_one("#review-scroll")
+        assert scroll.max_scroll_y > 0 and scroll.scroll_y == 0
+        for _ in range(10):
+            await pilot.press("pagedown")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y  # the end of the review
+        await pilot.press("shift+up")
+        await pilot.pause()
+        assert 0 < scroll.scroll_y < scroll.max_scroll_y
+        await pilot.press("shift+down", "pageup", "pageup")
+        await pilot.pause()
+        assert scroll.scroll_y < scroll.max_scroll_y
+        await pilot.press("pagedown", "right")       # the next review opens at its start
+        await pilot.pause()
+        assert scroll.scroll_y == 0
+        footer = " ".join(str(k.render()) for k in screen.query("FooterKey"))
+        assert "PgDn" in footer
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = " ".join(text_of(w) for w in app.screen.query("Static"))
+        assert "PgDn" in help_text and "PgUp" in help_text and "Scroll up" in help_text
+
+
+async def test_undoing_a_label_of_an_earlier_session_brings_its_suggestion(fixture_ws):
+    ws = fixture_ws
+    ws.config.update_section("active_learning", {"retrain_every": 0})
+    ws.label("r39", "INTERFACE")                     # an earlier session
+    fixed_suggestions(ws, "INTERFACE")
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert "r39" not in [a.external_id for a in screen.items]
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert screen.current.external_id == "r39" and ws.store.get("r39").label is None
+        model = panel(screen, "#suggestion")
+        assert "coming" not in model and name_of(ws, "INTERFACE") in model
+        assert screen.labels_given == 0              # not a label of this session
+        assert f"Undid label {name_of(ws, 'INTERFACE')} on r39." in app.notes
+
+
+async def test_the_review_queues_and_the_undo_notices_name_the_categories(quality_ws):
+    ws = quality_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("S")
+        await wait_until(pilot, lambda: screen.done_loading or len(screen.items) > 1)
+        await settle(app, pilot)
+        top = ws.suspects().suspects[0]
+        why = panel(screen, "#suggestion")
+        suggested, label = name_of(ws, top.suggested), name_of(ws, top.label)
+        assert f"suggests {suggested}" in why and f"the model gives {suggested} {top.confidence:.0%}, {label}" in why
+        await pilot.press("D")
+        await settle(app, pilot)
+        assert f"ann {name_of(ws, ANN['r02'])} · bob {name_of(ws, BOB['r02'])}" in panel(screen, "#suggestion")
+        await pilot.press("A", "1")
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        first = ws.taxonomy.categories[0]
+        assert any(n.startswith(f"Undid label {first.name} on ") for n in app.notes)
+        await pilot.press("U")                       # the latest change is not a bulk label
+        await settle(app, pilot)
+        assert app.notes[-1] == ("Your latest change is not a bulk label: nothing was undone (u takes back your "
+                                 "latest label).")
+
+
+async def test_the_session_counts_each_review_once(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("1", "2", "left")          # r16, r17, then back to r17
+        await pilot.press("2")                       # the same label again: still two reviews
+        await settle(app, pilot)
+        assert "labeled this session: 2" in panel(screen, "#queue-info")
+        await pilot.press("left", "3")               # relabeled: still two
+        await settle(app, pilot)
+        assert "labeled this session: 2" in panel(screen, "#queue-info")
+        await pilot.press("u")                       # r17 keeps a label of this session
+        await settle(app, pilot)
+        assert screen.labels_given == 2
+        await pilot.press("u", "u")                  # both of r17's labels undone
+        await settle(app, pilot)
+        assert ws.store.get("r17").label is None and screen.labels_given == 1
+
+
+async def test_a_skip_without_a_reason_says_one_is_needed(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")                   # an empty reason: the dialog stays and says why
+        await pilot.pause()
+        dialog = app.screen
+        assert type(dialog).__name__ == "PromptDialog"
+        assert "a skip needs a reason" in str(dialog.query_one("#prompt-message").render())
+        await pilot.press(*"spam", "enter")
+        await settle(app, pilot)
+        assert app.screen is screen and ws.store.get("r16").skipped and ws.store.get("r16").skip_reason == "spam"
+
+
+async def test_the_status_screen_says_to_label_first_without_labels(tmp_path: Path):
+    from tui_data import reviews
+
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "new", name="new")
+    ws.store.add_assets(reviews(), source="fixture.csv", sha256="0" * 64, rows_read=40)
+    app = make_app(ws, start="status")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            models = app.screen.query_one("#status-models")
+            assert str(models.get_row_at(0)[0]) == "no model yet: press 2 to label reviews first"
+    finally:
+        ws.close()
+
+
+async def test_the_footer_leaves_out_search_while_the_filter_is_typed(fixture_ws):
+    app = make_app(fixture_ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("f")
+        await pilot.pause()
+        keys = [str(k.render()) for k in screen.query("FooterKey")]
+        assert not any("Search" in k for k in keys), keys
+        await pilot.press("escape")
+        await pilot.pause()
+        keys = [str(k.render()) for k in screen.query("FooterKey")]
+        assert any("Search" in k for k in keys), keys
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)])
+async def test_the_queue_panel_and_the_filter_line_keep_their_lines(fixture_ws, size):
+    """With a suggestion and where it comes from in the model box, the queue panel keeps its lines
+    and its border (at 80x24 the model box gives way), and the filter line its count and hint."""
+    from reviewtui.active.suggestions import Suggestions
+
+    ws = fixture_ws
+    stop_signal_rounds(ws)                           # the stop line takes two rows at 80 columns
+    ws.config.update_section("active_learning", {"retrain_every": 0})
+    fixed_suggestions(ws)
+    ws.prepare_suggestions = lambda on_event=None: Suggestions(source="model", labels=290, prior_weight=0.2)
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"layout OR font", "enter")
+        await settle(app, pilot)
+        screen = app.screen
+        side, queue = screen.query_one("#label-side").region, screen.query_one("#queue-info")
+        lines = panel(screen, "#queue-info").splitlines()
+        assert lines[-2:] == ["re-rank with r", "labeled this session: 0"]
+        assert queue.region.height == len(lines) + 2 and queue.region.bottom <= side.bottom
+        assert "Content" in panel(screen, "#suggestion")
+        line = screen.query_one("#filter-line")
+        text = panel(screen, "#filter-line")
+        assert text.endswith("· B label them all") and "reviews" in text
+        assert line.region.height * (line.region.width - 2) >= len(text)
+        assert queue.region.height == len(lines) + 2 and queue.region.bottom <= side.bottom
