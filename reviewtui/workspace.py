@@ -1528,7 +1528,7 @@ class Workspace:
         Cancelled while embedding."""
         from reviewtui.loop.discover import discover_selection
 
-        selection = self._discover_selection(selection)
+        selection = selection or self.default_discover_selection()
         cache = self._loop_cache()
 
         def embed(texts: Sequence[str]):
@@ -1545,12 +1545,12 @@ class Workspace:
             pass
         return found
 
-    def _discover_selection(self, selection: str | None) -> str:
+    def default_discover_selection(self) -> str:
+        """What discover looks into when not told: the catch-all category's reviews ("other") when
+        the taxonomy has one, else the predictions below 50 % ("low-confidence")."""
         from reviewtui.loop.discover import other_keys
 
-        if selection is None:
-            return "other" if other_keys(self.taxonomy) else "low-confidence"
-        return selection
+        return "other" if other_keys(self.taxonomy) else "low-confidence"
 
     def last_discovery(self, selection: str | None = "other", *, version: str | None = None, app: str | None = None,
                        limit: int = DISCOVER_LIMIT, seed: int = 0, clusters: int | None = None,
@@ -1560,8 +1560,8 @@ class Workspace:
         the user saw, though the selection changed since (a prediction, labels)."""
         from reviewtui.loop.discover import Discovery
 
-        options = dict(selection=self._discover_selection(selection), version=version, app=app, limit=limit,
-                       seed=seed, clusters=clusters, min_size=min_size)
+        options = dict(selection=selection or self.default_discover_selection(), version=version, app=app,
+                       limit=limit, seed=seed, clusters=clusters, min_size=min_size)
         try:
             saved = json.loads((self.cache_dir / DISCOVER_LAST).read_text(encoding="utf-8"))
             if saved.get("options") != options:

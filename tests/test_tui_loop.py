@@ -524,6 +524,18 @@ async def test_discover_without_a_selection_to_look_into_says_why(fixture_ws):
     assert any(n.startswith("discover first (d)") for n in app.notes)
 
 
+async def test_discover_starts_on_the_unsure_predictions_without_a_catch_all(fixture_ws):
+    """Every category trained on and none named Other: the screen starts on what plain `reviewtui
+    discover` looks into, the predictions below 50 %, rather than on a selection that cannot be."""
+    items = [{**c, "train": True, "name": "Leftovers" if c["key"] == "OTHER" else c["name"]}
+             for c in fixture_ws.taxonomy.to_list()]
+    fixture_ws.config.set_categories(items)
+    app = make_app(fixture_ws, start="discover")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.screen.selection == "low-confidence"
+
+
 async def test_the_seven_screens_tabs_fit_80_columns(fixture_ws):
     app = make_app(fixture_ws, start="labeling")  # the labeling screen's tabs are the widest (F1-F7)
     async with app.run_test(size=(80, 24)) as pilot:

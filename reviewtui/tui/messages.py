@@ -258,9 +258,10 @@ class VersionsListed(Result):
     """The app versions of the reviews, newest first, by app (one entry, None, for one app or
     none): the discover screen's choices."""
 
-    def __init__(self, versions: dict[str | None, list[str]]) -> None:
+    def __init__(self, versions: dict[str | None, list[str]], default: str = "other") -> None:
         super().__init__()
         self.versions = versions
+        self.default = default  # the selection plain `reviewtui discover` looks into
 
 
 class DiscoveryFinished(Result):

@@ -69,6 +69,7 @@ class DiscoverScreen(WorkspaceScreen):
         super().__init__()
         self.options: list[tuple[str, str]] = list(BASE_CHOICES)
         self.selection = "other"
+        self.picked = False  # the user chose a selection (else it follows the taxonomy's default)
         self.discovery: Any = None
         self.running = False
         self.running_for = ""  # the selection being clustered
@@ -125,13 +126,15 @@ class DiscoverScreen(WorkspaceScreen):
     # -- the selection ----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="versions", exit_on_error=False)
     def list_versions(self) -> None:
-        self.post_message(VersionsListed(self.ws.versions_by_app()))
+        self.post_message(VersionsListed(self.ws.versions_by_app(), self.ws.default_discover_selection()))
 
     @on(VersionsListed)
     def fill_choices(self, message: VersionsListed) -> None:
         self.options = choices(message.versions)
         picker = self.query_one("#discover-selection", Select)
         values = [v for _, v in self.options]
+        if not self.picked and message.default in values:  # a taxonomy with no catch-all: low-confidence
+            self.selection = message.default
         with self.prevent(Select.Changed):
             picker.set_options(self.options)
             if self.selection not in values:
@@ -141,8 +144,9 @@ class DiscoverScreen(WorkspaceScreen):
     @on(Select.Changed, "#discover-selection")
     def selection_picked(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            if event.value != self.selection:
+            if event.value != self.selection:  # the Select says its first value too: not a choice
                 self.clear_discovery()
+                self.picked = True
             self.selection = event.value
             self.show_state()
 
@@ -150,6 +154,7 @@ class DiscoverScreen(WorkspaceScreen):
         values = [v for _, v in self.options]
         self.selection = values[(values.index(self.selection) + 1) % len(values)] if self.selection in values \
             else values[0]
+        self.picked = True
         with self.prevent(Select.Changed):
             self.query_one("#discover-selection", Select).value = self.selection
         self.clear_discovery()
