@@ -1111,7 +1111,8 @@ class Workspace:
         s = self.summary(app_version, weight_by_thumbs, version_depth, app=app, stars=stars)
         colours = {c.key: c.colour for c in self.taxonomy}
         paths = write_report(s, self.results_dir, title=f"{self.config.name}: review analysis", colours=colours,
-                             notes=notes(s.stale) if notes is not None else ())
+                             notes=notes(s.stale) if notes is not None else (),
+                             names={c.key: c.name for c in self.taxonomy})
         paths.stale = s.stale
         return paths
 

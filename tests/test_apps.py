@@ -358,7 +358,7 @@ def test_cli_summary_and_report_compare_categories_between_apps(workspace, capsy
     md = (workspace.results_dir / "report.md").read_text(encoding="utf-8")
     assert "## Categories by app (share of each app's reviews)" in md and "reviews: A 120, B 120, C 120; all 360" in md
     assert "| category | A | B | C | all |" in md
-    assert "## Categories by star score" in md and "SUBSCRIPTION is " in md
+    assert "## Categories by star score" in md and "Subscription is " in md  # the taxonomy's names
     assert (workspace.results_dir / "tables" / "category_by_app.csv").is_file()
     assert (workspace.results_dir / "tables" / "category_stars.csv").is_file()
     assert "Categories by app" in (workspace.results_dir / "report.html").read_text(encoding="utf-8")
