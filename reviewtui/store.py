@@ -657,6 +657,18 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
+    def labels_of(self, external_ids: Iterable[str]) -> dict[str, str | None]:
+        """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
+        out: dict[str, str | None] = {}
+        ids = list(dict.fromkeys(external_ids))
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                out.update(self._db.execute(
+                    f"SELECT external_id, label FROM assets WHERE external_id IN ({marks})", chunk).fetchall())
+        return out
+
     def stored_texts(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
         out: dict[str, tuple[str, str]] = {}

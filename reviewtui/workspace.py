@@ -111,6 +111,8 @@ class LabelFileResult:
     sentiments_unchanged: int = 0
     #: ids of the file not in the workspace, left out (``allow_missing``)
     missing: int = 0
+    #: labels recorded over another label the review had
+    replaced: int = 0
 
 
 @dataclass
@@ -532,9 +534,11 @@ class Workspace:
                                      "use LABELED, REVIEWED or TO_REVIEW")
             if once(ext, "the label", f"{key} ({status})" if status != "LABELED" else key, line):
                 out.append(LabelRow(ext, key, self.author, "human", status, note=f"{FILE_NOTE} {p.name}"))
+        before = self.store.labels_of([r.external_id for r in out]) if out else {}
+        replaced = sum(1 for r in out if before.get(r.external_id) not in (None, r.category))
         recorded, unchanged = self.store.add_labels(out) if out else (0, 0)
         felt, same = self.store.add_sentiments(feelings) if feelings else (0, 0)
-        return LabelFileResult(len(rows), recorded, unchanged, felt, same, missing=len(missing))
+        return LabelFileResult(len(rows), recorded, unchanged, felt, same, missing=len(missing), replaced=replaced)
 
     def label_sentiment(self, external_id: str, sentiment: str, *, source: str = "human") -> LabelEvent:
         """Record the sentiment (negative/neutral/positive) of an asset, its own label history next to

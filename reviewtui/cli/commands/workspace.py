@@ -57,8 +57,9 @@ def cmd_label(args: argparse.Namespace) -> int:
             raise ReviewtuiError("--sentiment labels one review (reviewtui label ID --sentiment positive); "
                                  "a file gives its sentiments in a sentiment column")
         res = ws.label_from_csv(args.from_file, allow_missing=args.allow_missing)
-        lines = [f"Applied {say.count(res.recorded, 'label')} from {args.from_file} ({res.unchanged:,} already so, "
-                 f"{say.count(res.rows, 'row')})."]
+        replaced = f"{res.replaced:,} over another label, " if res.replaced else ""
+        lines = [f"Applied {say.count(res.recorded, 'label')} from {args.from_file} ({replaced}{res.unchanged:,} "
+                 f"already so, {say.count(res.rows, 'row')})."]
         if res.missing:
             lines.append(f"Left out {say.count(res.missing, 'id')} not in this workspace (--allow-missing).")
         if res.sentiments_recorded or res.sentiments_unchanged:
