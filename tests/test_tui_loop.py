@@ -343,6 +343,27 @@ async def test_the_screen_does_not_rank_on_opening_with_retrain_every_0(describe
 
 
 @pytest.mark.slow
+async def test_a_ranking_after_retrain_every_labels_refits_the_suggestions_too(fixture_ws):
+    """retrain_every = 2, and one of the two labels is Other (not trained on): the ranking after
+    them refits the suggestions' model as well, so the model box reads the model the queue and
+    the stop line read (it kept the model of 16 labels until two training labels came)."""
+    ws = fixture_ws
+    ws.config.update_section("model", {"max_length": 32})
+    ws.config.update_section("active_learning", {"retrain_every": 2})
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.suggestion_info is not None and not screen.reranking)
+        await settle(app, pilot)
+        assert screen.suggestion_info.labels == 16
+        other = 1 + ws.taxonomy.keys.index("OTHER")
+        await pilot.press("1")
+        await settle(app, pilot)
+        await pilot.press(str(other))
+        await wait_until(pilot, lambda: screen.suggestion_info.labels == 17 and not screen.reranking)
+        assert "quick model on 17 labels" in text_of(screen, "#suggestion")
+
+
 async def test_the_quick_model_is_fitted_when_the_screen_opens(fixture_ws):
     ws = fixture_ws  # 16 labels, no descriptions
     ws.config.update_section("model", {"max_length": 32})

@@ -575,10 +575,11 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.rerank()
 
     def rerank(self, refit: bool = False) -> None:
-        """Re-rank the queue in the background; with ``refit`` the suggestions' model is refitted
-        on the labels so far too (``retrain_every = 0`` refits it only when asked) and the reviews
-        kept on screen get new suggestions. In a review queue: that queue is built again. Either
-        way the count towards the next ranking starts again."""
+        """Re-rank the queue in the background; the suggestions' model is refitted on the labels so
+        far too and the reviews kept on screen get new suggestions (``refit``: asked with r; a ranking
+        after ``retrain_every`` labels does the same, so that the suggestions, the queue and the
+        stop line read one model). In a review queue: that queue is built again. Either way the
+        count towards the next ranking starts again."""
         self.labels_since_rank = 0
         if self.in_review_queue:
             self.rerank_review_queue(asked=refit)
@@ -586,7 +587,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             return
         self.reranking = True
         self.render_review()
-        kept = [a.external_id for a in self.items[:self.index + 1]] if refit and self.assist else None
+        kept = [a.external_id for a in self.items[:self.index + 1]] if self.assist else None
         self.rerank_queue(self.strategy or None, kept)
 
     @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)
