@@ -528,7 +528,13 @@ def _read_values(key: str, column: str, values, dayfirst: bool | None, report: C
         return pa.array(new, pa.string()).take(encoded.indices)
     if key in DATE_META:
         trimmed = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
-        todo = pc.and_(pc.invert(pc.match_substring_regex(trimmed, ISO_DATE_RE)), pc.not_equal(trimmed, ""))
+        iso = pc.match_substring_regex(trimmed, ISO_DATE_RE)
+        # ISO in shape but no day of the calendar (2023-02-30): read as the others, and counted unreadable
+        days = pc.dictionary_encode(pc.utf8_slice_codeunits(trimmed, 0, 10))  # a few hundred distinct days
+        read = pc.strptime(days.dictionary, format="%Y-%m-%d", unit="s", error_is_null=True)  # 02-30 reads 03-02
+        real = pc.fill_null(pc.equal(pc.strftime(read, format="%Y-%m-%d"), days.dictionary), False)
+        iso = pc.and_(iso, real.take(days.indices))
+        todo = pc.and_(pc.invert(iso), pc.not_equal(trimmed, ""))
         if not pc.any(todo).as_py():
             return values
         raw = pc.filter(trimmed, todo)

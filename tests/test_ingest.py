@@ -128,6 +128,17 @@ def test_import_reads_stars_and_dates_and_says_what_it_could_not(tmp_path):
         "1 date value in column 'review_date' could not be read and was stored as written ('yesterday')"]
 
 
+def test_an_iso_date_no_calendar_has_is_counted_unreadable(tmp_path):
+    """2023-02-30 has the ISO shape but is no day: stored as written and counted, as 'yesterday' is;
+    a leap day and a date with its time pass."""
+    path = write_csv(tmp_path / "d.csv", ["id", "text", "date"],
+                     [["1", "a", "2023-02-30"], ["2", "b", "2024-02-29 10:00:00"], ["3", "c", "2023-02-28"]])
+    batch = read_reviews(path)
+    assert [m["at"] for m in batch.metadata] == ["2023-02-30", "2024-02-29 10:00:00", "2023-02-28"]
+    assert batch.report.readings == [
+        "1 date value in column 'date' could not be read and was stored as written ('2023-02-30')"]
+
+
 def test_numeric_dates_nothing_settles_are_read_month_first_unless_dayfirst(tmp_path):
     path = write_csv(tmp_path / "us.csv", ["id", "text", "date"], [["1", "a", "01/03/2025"], ["2", "b", "02/04/25"]])
     batch = read_reviews(path)
