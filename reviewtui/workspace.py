@@ -455,8 +455,9 @@ class Workspace:
         rows (its label on one, its sentiment on another, a row repeated); two rows that give it
         different labels (or statuses, or sentiments) are refused. Every row is checked first; one bad
         row (unknown id, label or sentiment) applies nothing; ``allow_missing`` leaves out the rows
-        whose ids are not in the workspace instead (a review the import dropped as empty)."""
-        p, header, rows = read_csv_rows(path)
+        whose ids are not in the workspace instead (a review the import dropped as empty). An Excel
+        workbook (.xlsx) is read as import reads it: its first sheet, its line numbers the sheet's rows."""
+        p, header, rows = self._label_rows(path)
         id_col = find_column(header, ID_COLUMNS)
         label_col = find_column(header, ("label", "category"))
         sentiment_col = find_column(header, ("sentiment",))
@@ -539,6 +540,27 @@ class Workspace:
         recorded, unchanged = self.store.add_labels(out) if out else (0, 0)
         felt, same = self.store.add_sentiments(feelings) if feelings else (0, 0)
         return LabelFileResult(len(rows), recorded, unchanged, felt, same, missing=len(missing), replaced=replaced)
+
+    @staticmethod
+    def _label_rows(path: str | Path):
+        """(path, header, rows) of a labels file: a CSV (``files.read_csv_rows``), or a workbook."""
+        from reviewtui.readers import EXTENSIONS
+
+        p = Path(path)
+        if EXTENSIONS.get(p.suffix.lower()) != "xlsx" or not p.is_file():
+            return read_csv_rows(path)
+        from reviewtui.files import CsvRow
+        from reviewtui.readers import read_table
+
+        table = read_table(p)
+        rows = []
+        for i, values in enumerate(table.frame[table.header].itertuples(index=False, name=None)):
+            row = CsvRow(zip(table.header, values))
+            row.line = i + 2  # the header is the sheet's first row
+            rows.append(row)
+        if not rows:
+            raise ReviewtuiError(f"{p}: the sheet has a header but no rows")
+        return p, list(table.header), rows
 
     def label_sentiment(self, external_id: str, sentiment: str, *, source: str = "human") -> LabelEvent:
         """Record the sentiment (negative/neutral/positive) of an asset, its own label history next to

@@ -260,10 +260,13 @@ def test_label_from_reads_a_unicode_text_file_and_says_what_to_do_with_a_workboo
     wb.active.append(["id", "label"])
     wb.active.append(["r3", "Interface"])
     wb.save(tmp_path / "labels.xlsx")
-    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "labels.xlsx"))
+    (tmp_path / "labels.csv").write_bytes((tmp_path / "labels.xlsx").read_bytes())  # a workbook named .csv
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "labels.csv"))
     assert code == 2 and err.count("\n") == 1 and "UTF-8 at byte" not in err
-    assert f"{tmp_path / 'labels.xlsx'}: an Excel workbook (.xlsx)" in err and "save it as CSV UTF-8" in err
+    assert f"{tmp_path / 'labels.csv'}: an Excel workbook (.xlsx)" in err and "save it as CSV UTF-8" in err
     assert snapshot(ws) == before
+    code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "labels.xlsx"))  # read as import reads it
+    assert code == 0 and "Applied 1 label" in out, err
 
 
 def test_label_from_lists_every_unknown_label_with_its_rows(ws, play_csv, tmp_path, capsys):
