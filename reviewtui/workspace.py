@@ -475,10 +475,11 @@ class Workspace:
                 raise ReviewtuiError(f"{p}: line {r.line}: empty id in column {id_col!r}; nothing applied")
             if ext not in present:
                 missing.setdefault(ext, r.line)
+        problems: list[str] = []  # the file's every kind of problem in one error
         if missing and not allow_missing:
             ext, line = next(iter(missing.items()))
             more = len(missing) - 1
-            raise ReviewtuiError(
+            problems.append(
                 f"{p}: line {line}: no asset with id {ext!r} in this workspace"
                 + (f" ({len(missing):,} of the file's {len(set(ids)):,} ids are not)"
                    if more else "")
@@ -488,16 +489,21 @@ class Workspace:
         if label_col is not None:  # every label outside the taxonomy at once, with its rows, as import says them
             from reviewtui.categories import unknown_labels, unknown_labels_error
 
-            labeled = [(r.line, (r[label_col] or "").strip()) for r, ext in zip(rows, ids) if ext not in missing]
+            left_out = missing if allow_missing else {}  # a wrong label on a missing id is wrong all the same
+            labeled = [(r.line, (r[label_col] or "").strip()) for r, ext in zip(rows, ids) if ext not in left_out]
             unknown = unknown_labels((lab for _line, lab in labeled), self.taxonomy)
             if unknown:
                 first: dict[str, int] = {}  # each unknown label's first line
                 for line, lab in labeled:
                     if lab and self.taxonomy.resolve(lab) is None:
                         first.setdefault(category_key(lab), line)
-                raise unknown_labels_error(str(p), unknown, self.taxonomy, lines=first, fix=(
+                problems.append(str(unknown_labels_error(str(p), unknown, self.taxonomy, lines=first, fix=(
                     "nothing applied: correct them in the file, or add the categories first (`reviewtui categories "
-                    "add NAME`, or `categories rename` one to match)"))
+                    "add NAME`, or `categories rename` one to match)"))))
+        if len(problems) == 1:
+            raise ReviewtuiError(problems[0])
+        if problems:  # the ids first, then the labels, each whole but its file's name
+            raise ReviewtuiError(problems[0] + ". Also " + problems[1].removeprefix(f"{p}: "))
         out: list[LabelRow] = []
         feelings: list[SentimentRow] = []
         # an id may come on several rows (a label on one, its sentiment on another, a row repeated):

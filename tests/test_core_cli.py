@@ -269,6 +269,19 @@ def test_label_from_reads_a_unicode_text_file_and_says_what_to_do_with_a_workboo
     assert code == 0 and "Applied 1 label" in out, err
 
 
+def test_label_from_says_every_kind_of_problem_at_once(ws, play_csv, tmp_path, capsys):
+    """An id the workspace lacks and a label the taxonomy lacks: one error names both, so one pass
+    over the file fixes it; nothing is applied."""
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    before = snapshot(ws)
+    f = write_csv(tmp_path / "l.csv", ["id", "label"], [["r1", "Subscription"], ["nope", "content"], ["r2", "Bugz"]])
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(f))
+    assert code == 2 and err.count("\n") == 1
+    assert "line 3: no asset with id 'nope' in this workspace" in err
+    assert ". Also 1 label not in the taxonomy" in err and "'Bugz' (1 row, line 4)" in err
+    assert snapshot(ws) == before
+
+
 def test_label_from_lists_every_unknown_label_with_its_rows(ws, play_csv, tmp_path, capsys):
     """A labels file spelled otherwise than the taxonomy is refused once, naming every label it
     does not know with its row count and first line, as import --label-col does."""
