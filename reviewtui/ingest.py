@@ -216,10 +216,13 @@ def text_ids(texts):
 def keyed_ids(texts, keys):
     """Ids of rows that have none, from their text and ``keys`` (what tells two reviews with the
     same text apart: app, stars, date, version as the file writes them), whatever the rows' order:
-    :func:`stable_id` of the text, ``-`` and 8 hex digits of the key. "Good" from two apps, or with
+    :func:`stable_id` of the text, ``-`` and 16 hex digits of the text and key. "Good" from two apps, or with
     two star scores, is two reviews; the same review in two overlapping exports is one."""
     stripped = texts.str.strip()
-    return stripped.map(stable_id) + "-" + keys.map(lambda k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:8])
+    ids = stripped.map(stable_id) + "-" + (stripped + "\x1e" + keys).map(
+        lambda k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:16])
+    nth = ids.groupby(ids, sort=False).cumcount()  # two keys of one hash: never one id
+    return ids.where(nth == 0, ids + "-" + (nth + 1).astype(str))
 
 
 def recognise(header: Sequence[str]) -> ExportProfile | None:
@@ -367,21 +370,26 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         return parts[0].str.cat(parts[1:], sep="\x1f") if parts else None
 
     def derive(rows):
-        """(ids, the same row again, legacy ids) of the rows ``rows`` selects, whose ids come from
-        their text: by :func:`keyed_ids` when the file tells reviews apart, else :func:`text_ids`."""
+        """(ids, the same review again, legacy ids, what makes rows one review) of the rows ``rows``
+        selects, whose ids come from their text: by :func:`keyed_ids` when the file tells reviews
+        apart, else :func:`text_ids` (a row the same in every column but its label is the same review)."""
         keys = review_keys()
         if keys is None:
-            again = df[rows].duplicated().reindex(df.index, fill_value=False)
-            return text_ids(raw_text[rows & ~again]).reindex(df.index), again, None
+            others = [c for c in df.columns if c != label_col]
+            same = (pd.util.hash_pandas_object(df.loc[rows, others], index=False) if others
+                    else raw_text[rows])  # every column but the label alike (a 64-bit hash of them)
+            again = same.duplicated().reindex(df.index, fill_value=False)
+            return text_ids(raw_text[rows & ~again]).reindex(df.index), again, None, same.reindex(df.index)
         both = raw_text.str.strip() + "\x1e" + keys
         again = both[rows].duplicated().reindex(df.index, fill_value=False)
-        return (keyed_ids(raw_text[rows], keys[rows]).reindex(df.index), again,
-                raw_text[rows].map(stable_id).reindex(df.index))
+        keyed = keyed_ids(raw_text[rows], keys[rows]).reindex(df.index)
+        return keyed, again, keyed.str.slice(0, 17), both.where(rows)  # stable_id's 17 characters first
 
     filled = pd.Series(False, index=df.index)
     # the same review twice is read once (an export read twice into one file, overlapping exports)
     again = pd.Series(False, index=df.index)
     legacy = None
+    group = None  # what makes rows one review, where some are: their labels are read together
     if icol:
         ids = df[icol].str.strip()
         blank = ids == ""
@@ -396,13 +404,15 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                     f"{path}: {n:,} row{'s' if n != 1 else ''} with an empty id in column {icol!r} (data row"
                     f"{'s' if n != 1 else ''} {rows}); give every row an id, or import with --fill-missing-ids "
                     "to take those rows' ids from their text")
-            derived, again, legacy = derive(missing)
+            derived, again, legacy, group = derive(missing)
             ids = ids.where(~missing, derived)
             filled = missing
             report.ids_from_text = n
         explicit = ids[~blank]
         if explicit.duplicated().any():  # one id with one text twice is one review (a count may have moved)
-            again |= (ids + "\x1e" + raw_text.str.strip()).duplicated() & ~blank
+            same = (ids + "\x1e" + raw_text.str.strip()).where(~blank)
+            again |= same.duplicated() & ~blank
+            group = same if group is None else group.where(blank, same)
             explicit = ids[~blank & ~again]
         dup = explicit.duplicated(keep=False)
         if dup.any():
@@ -415,7 +425,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                                                         f"{'ids' if more != 1 else 'an id'}" if more else "")
                                  + "; ids must be unique within a file (the same review twice is read once)")
     else:
-        ids, again, legacy = derive(pd.Series(True, index=df.index))
+        ids, again, legacy, group = derive(pd.Series(True, index=df.index))
 
     keep = pd.Series(True, index=df.index)
     if rules["drop_missing"]:
@@ -468,7 +478,18 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         report.apps = sorted(a for a in pc.unique(apps).to_pylist() if a)
         report.app_column = acol
     metadata = MetadataColumn(_metadata_json_in_parts(meta, len(kept)))
-    labels = df[label_col].loc[kept].tolist() if label_col else [None] * len(kept)
+    if label_col and group is not None and again.any():  # a review given twice keeps its label from either row
+        given = df[label_col].str.strip()
+        given = given.where(given != "")
+        firsts = given.groupby(group).transform("first")
+        kinds = given.groupby(group).transform("nunique")
+        two = int((kinds.loc[kept] > 1).sum())
+        if two:
+            report.readings.append(f"{two:,} review{'s' if two != 1 else ''} given twice with two labels kept the "
+                                   "first row's")
+        labels = [v if isinstance(v, str) else None for v in given.where(given.notna(), firsts).loc[kept]]
+    else:
+        labels = df[label_col].loc[kept].tolist() if label_col else [None] * len(kept)
     report.kept = len(kept)
     legacy_ids = legacy.loc[kept].where(legacy.loc[kept].notna(), None).tolist() if legacy is not None else []
     return ReviewBatch(path, table.sha256, ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),

@@ -394,6 +394,15 @@ def same_words(text: str) -> str:
     return "".join(ch for ch in str(text).casefold() if ch.isalnum())
 
 
+def same_text(a: str, b: str) -> bool:
+    """Whether two texts are one review's, cleaned alike or not: equal, or the same letters and
+    digits (a text of neither, ":)" and ":(", only when equal)."""
+    if str(a).strip() == str(b).strip():
+        return True
+    words = same_words(a)
+    return bool(words) and words == same_words(b)
+
+
 class AssetColumns(NamedTuple):
     """Assets to add as columns: external ids, texts and each one's metadata as JSON text (what an
     import of a million rows hands the store, without a million objects)."""
@@ -688,8 +697,22 @@ class LocalStore:
         first import, or a file whose ids name other reviews). Texts are compared by their letters
         and digits in any case: a change of the import's cleaning (lower case, emoji) is no other text."""
         given = dict(zip(external_ids, texts))
-        return {ext: text for ext, (text, _meta) in self.stored_texts(given).items()
-                if text != given[ext] and same_words(text) != same_words(given[ext])}
+        return {ext: text for ext, (text, _meta) in self.stored_texts(given).items() if not same_text(text, given[ext])}
+
+    def text_id_siblings(self, bases: Iterable[str]) -> dict[str, list[tuple[str, str, str]]]:
+        """{base: [(external id, text, metadata JSON)]} of the stored reviews whose ids are ``base``
+        (an id made from a text alone) or start with it and ``-`` (ids made from the text and more),
+        through the unique index on the ids. {} at once when no id of the store starts with "t"."""
+        if not self._read("SELECT 1 FROM assets WHERE external_id >= 't' AND external_id < 'u' LIMIT 1"):
+            return {}
+        out: dict[str, list[tuple[str, str, str]]] = {}
+        with self._lock:
+            for base in dict.fromkeys(bases):
+                rows = self._db.execute("SELECT external_id, text, metadata FROM assets WHERE external_id >= ? "
+                                        "AND external_id < ? ORDER BY external_id", (base, base + ".")).fetchall()
+                if rows:
+                    out[base] = [tuple(r) for r in rows]
+        return out
 
     def fill_metadata(self, records: AssetColumns, overwrite: Sequence[str] = ()) -> int:
         """Assets already in the store get the metadata keys they lack from ``records``: a

@@ -350,8 +350,7 @@ class Workspace:
                                         fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
                                         encoding=encoding))
         emit(on_event, Progress("read", len(inputs), len(inputs)))
-        for b in batches:
-            self._keep_legacy_ids(b)
+        self._match_stored_reviews(batches)
         taxonomy, change, added_keys = self.taxonomy, None, []
         if label_col:
             unknown = unknown_labels((lab for b in batches for lab in b.labels), taxonomy)
@@ -415,31 +414,44 @@ class Workspace:
             unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
         return ImportResult([b.report for b in batches], added_keys, unlabeled)
 
-    def _keep_legacy_ids(self, batch) -> None:
-        """Rows of ``batch`` whose ids were derived from their text and what tells them apart take
-        the id the text alone gave before (``ReviewBatch.legacy_ids``) where the store holds a review
-        under it with the same text and no other app, stars, date or version: a file imported by an
-        earlier reviewtui adds nothing when it is imported again. Each such id is taken once."""
+    def _match_stored_reviews(self, batches) -> None:
+        """Rows whose ids were derived from their text (``ReviewBatch.legacy_ids``: the id of the
+        text alone) and are not stored under that id take the id of a stored review of the same
+        text whose app, stars, date (the day) and version do not differ from theirs (a value one
+        of them lacks differs from nothing): a review imported before from a file that read fewer
+        columns, wrote its stars or dates otherwise, or came from an earlier reviewtui (which gave
+        the id of the text alone) is the same review, and gets what it lacked. Each stored review
+        is taken once in an import."""
         from reviewtui.ingest import ID_KEYS
+        from reviewtui.store import same_text
 
-        rows = [i for i, legacy in enumerate(batch.legacy_ids) if legacy]
+        rows = [(b, i) for b in batches for i, base in enumerate(b.legacy_ids) if base]
         if not rows:
             return
-        from reviewtui.store import same_words
+        stored = self.store.existing_ids([b.external_ids[i] for b, i in rows])
+        todo = [(b, i) for b, i in rows if b.external_ids[i] not in stored]
+        siblings = self.store.text_id_siblings(b.legacy_ids[i] for b, i in todo) if todo else {}
+        if not siblings:
+            return
+        taken = set(stored)
 
-        stored = self.store.stored_texts([batch.external_ids[i] for i in rows] + [batch.legacy_ids[i] for i in rows])
-        taken = set(batch.external_ids)
-        for i in rows:
-            legacy, ext = batch.legacy_ids[i], batch.external_ids[i]
-            if ext in stored or legacy not in stored or legacy in taken:
-                continue
-            text, meta = stored[legacy]
-            before, now = json.loads(meta or "{}"), batch.metadata[i]
-            if same_words(text) != same_words(batch.texts[i]) or any(k in before and k in now and before[k] != now[k]
-                                             for k in ("app", *ID_KEYS)):
-                continue
-            batch.external_ids[i] = legacy
-            taken.add(legacy)
+        def differ(before: dict, now: dict) -> bool:
+            for k in ("app", *ID_KEYS):
+                if before.get(k) in (None, "") or now.get(k) in (None, ""):
+                    continue
+                a, b = str(before[k]), str(now[k])
+                if (a[:10] != b[:10]) if k == "at" else (a != b):
+                    return True
+            return False
+
+        for b, i in todo:
+            now = b.metadata[i]
+            for ext, text, meta in siblings.get(b.legacy_ids[i], ()):
+                if ext in taken or not same_text(text, b.texts[i]) or differ(json.loads(meta or "{}"), now):
+                    continue
+                b.external_ids[i] = ext
+                taken.add(ext)
+                break
 
     # -- labeling ---------------------------------------------------------------------------
     def label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,

@@ -733,6 +733,46 @@ def test_reviews_without_ids_keep_their_ids_across_overlapping_exports_and_older
     w.close()
 
 
+def test_a_review_without_an_id_is_found_again_by_its_text_and_values(ws, tmp_path, capsys):
+    """Imported first with its text and stars only; again with its date named, then as another
+    export writing its stars and date otherwise: still two reviews, the date filled in. A review
+    given twice in a file keeps the label either row gives."""
+    from reviewtui.workspace import Workspace
+
+    key = Workspace.open(ws).taxonomy.keys[0]
+    first = write_csv(tmp_path / "s1.csv", ["text", "stars", "Posted"],
+                      [["App crashes on login", "1", "2024-01-02"], ["Love it", "5", "2024-01-03"]])
+    assert run(capsys, "-w", str(ws), "import", str(first))[0] == 0
+    code, out, err = run(capsys, "-w", str(ws), "import", str(first), "--date-col", "Posted")
+    assert code == 0 and "0 new reviews" in out, err
+    other = write_csv(tmp_path / "s2.csv", ["text", "stars", "date", "label"],
+                      [["App crashes on login", "1.0", "2024-01-02 00:00:00", ""],
+                       ["Love it", "5 stars", "01/03/2024", ""], ["Love it", "5 stars", "01/03/2024", key]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(other), "--label-col", "label")
+    assert code == 0 and "0 new reviews" in out, err
+    w = Workspace.open(ws)
+    assert w.store.count() == 2
+    love = next(a for a in w.store.iter_assets() if a.text == "Love it")
+    assert love.metadata["at"] == "2024-01-03" and love.label == key
+
+
+def test_texts_of_symbols_alone_are_told_apart(ws, tmp_path, capsys):
+    """':)' and ':(' under one id are two texts: the second file's label does not go onto the first
+    file's review."""
+    from reviewtui.workspace import Workspace
+
+    ws_ = Workspace.open(ws)
+    ws_.config.update_section("import", {"remove_emoji": False})
+    keys = ws_.taxonomy.keys
+    ws_.close()
+    a = write_csv(tmp_path / "a.csv", ["id", "text", "label"], [["1", ":)", keys[0]]])
+    b = write_csv(tmp_path / "b.csv", ["id", "text", "label"], [["1", ":(", keys[1]]])
+    run(capsys, "-w", str(ws), "import", str(a), "--label-col", "label")
+    code, out, _ = run(capsys, "-w", str(ws), "import", str(b), "--label-col", "label")
+    assert code == 0 and "1 id of the file is stored with another text" in " ".join(out.split())
+    assert Workspace.open(ws).store.get("1").label == keys[0]
+
+
 def test_one_files_conflict_does_not_cost_another_file_its_label(ws, tmp_path, capsys):
     """Two files in one import give r1 two texts: the first file's review and label are stored; the
     second's label for its other r1 is not recorded, and its report says so."""
