@@ -30,7 +30,7 @@ def curves_table(needs: Sequence[Any], curves: dict[str, list[tuple[int, float]]
     """Each category's labels, CV F1, sparkline and change. ``compact`` (a narrow terminal): less
     space between columns, a short header over a sparkline of the last rounds only, and the
     category and the weakest mark wrap rather than push the table past the dialog's edge."""
-    table = Table(title="Per category (cross-validated on the labels so far)", title_justify="left", box=None,
+    table = Table(title="Per category: its labels now; CV F1 as of the last round", title_justify="left", box=None,
                   padding=(0, 1 if compact else 2))
     for col, justify, wraps in (("category", "left", True), ("labels", "right", False), ("CV F1", "right", False),
                                 ("rounds" if compact else "over the rounds", "left", False),
