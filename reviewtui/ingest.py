@@ -491,7 +491,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     else:
         labels = df[label_col].loc[kept].tolist() if label_col else [None] * len(kept)
     report.kept = len(kept)
-    legacy_ids = legacy.loc[kept].where(legacy.loc[kept].notna(), None).tolist() if legacy is not None else []
+    # the rows with an id of their own have none (NaN here: pandas keeps it through where(..., None))
+    legacy_ids = [v if isinstance(v, str) else None for v in legacy.loc[kept]] if legacy is not None else []
     return ReviewBatch(path, table.sha256, ids.loc[kept].tolist(), cleaned.loc[kept].tolist(),
                        metadata, [lab if lab else None for lab in labels], report, legacy_ids)
 

@@ -756,6 +756,17 @@ def test_a_review_without_an_id_is_found_again_by_its_text_and_values(ws, tmp_pa
     assert love.metadata["at"] == "2024-01-03" and love.label == key
 
 
+def test_rows_with_ids_beside_filled_ones_import_into_a_workspace_with_text_ids(ws, tmp_path, capsys):
+    """A file whose ids are blank on some rows (--fill-missing-ids), imported into a workspace that
+    holds reviews with ids from their text: the rows with an id of their own are not matched by
+    text (their legacy id is none, not NaN, which crashed the import)."""
+    a = write_csv(tmp_path / "a.csv", ["content", "score"], [["Good", "5"]])
+    b = write_csv(tmp_path / "b.csv", ["id", "content", "score"], [["x1", "Fine", "4"], ["", "Good", "1"]])
+    assert run(capsys, "-w", str(ws), "import", str(a))[0] == 0
+    code, out, err = run(capsys, "-w", str(ws), "import", str(b), "--fill-missing-ids")
+    assert code == 0 and "2 new reviews" in out, err
+
+
 def test_texts_of_symbols_alone_are_told_apart(ws, tmp_path, capsys):
     """':)' and ':(' under one id are two texts: the second file's label does not go onto the first
     file's review."""
