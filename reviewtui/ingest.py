@@ -207,10 +207,13 @@ def text_ids(texts):
     the same index back), the same on every import of the file: a text's first row gets
     :func:`stable_id` (what it always got), its n-th row ``stable_id`` and ``-n``. The same row twice
     is dropped before as one review given twice."""
-    stripped = texts.str.strip()
-    first = stripped.map(stable_id)
-    nth = stripped.groupby(stripped, sort=False).cumcount() + 1
-    return first.where(nth == 1, first + "-" + nth.astype(str))
+    return _numbered(texts.str.strip().map(stable_id))
+
+
+def _numbered(ids):
+    """``ids`` (a pandas Series) with the n-th repeat of an id given ``-n`` after it; the first keeps it."""
+    nth = ids.groupby(ids, sort=False).cumcount() + 1
+    return ids.where(nth == 1, ids + "-" + nth.astype(str))
 
 
 def keyed_ids(texts, keys):
@@ -219,10 +222,8 @@ def keyed_ids(texts, keys):
     :func:`stable_id` of the text, ``-`` and 16 hex digits of the text and key. "Good" from two apps, or with
     two star scores, is two reviews; the same review in two overlapping exports is one."""
     stripped = texts.str.strip()
-    ids = stripped.map(stable_id) + "-" + (stripped + "\x1e" + keys).map(
-        lambda k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:16])
-    nth = ids.groupby(ids, sort=False).cumcount()  # two keys of one hash: never one id
-    return ids.where(nth == 0, ids + "-" + (nth + 1).astype(str))
+    return _numbered(stripped.map(stable_id) + "-" + (stripped + "\x1e" + keys).map(  # two keys of one hash: two ids
+        lambda k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:16]))
 
 
 def recognise(header: Sequence[str]) -> ExportProfile | None:
