@@ -666,30 +666,24 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
+    def _of_ids(self, columns: str, external_ids: Iterable[str]) -> list[tuple]:
+        """Rows of ``columns`` (external_id first) of the assets whose ids are among ``external_ids``,
+        read in chunks of 900 ids (under SQLite's limit on parameters)."""
+        ids = list(dict.fromkeys(str(i) for i in external_ids))
+        rows: list[tuple] = []
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            rows += self._read(f"SELECT {columns} FROM assets WHERE external_id IN ({','.join('?' * len(chunk))})",
+                               chunk)
+        return rows
+
     def labels_of(self, external_ids: Iterable[str]) -> dict[str, str | None]:
         """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
-        out: dict[str, str | None] = {}
-        ids = list(dict.fromkeys(external_ids))
-        with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                out.update(self._db.execute(
-                    f"SELECT external_id, label FROM assets WHERE external_id IN ({marks})", chunk).fetchall())
-        return out
+        return dict(self._of_ids("external_id, label", external_ids))
 
     def stored_texts(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
-        out: dict[str, tuple[str, str]] = {}
-        ids = list(dict.fromkeys(external_ids))
-        with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for ext, text, meta in self._db.execute(
-                        f"SELECT external_id, text, metadata FROM assets WHERE external_id IN ({marks})", chunk):
-                    out[ext] = (text, meta)
-        return out
+        return {ext: (text, meta) for ext, text, meta in self._of_ids("external_id, text, metadata", external_ids)}
 
     def stored_with_other_text(self, external_ids: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
         """{external id: the text stored under it} for the ids of ``external_ids`` already stored
@@ -818,14 +812,7 @@ class LocalStore:
 
     def existing_ids(self, external_ids: Iterable[str]) -> set[str]:
         """The subset of ``external_ids`` that are in the store."""
-        ids = list(dict.fromkeys(str(i) for i in external_ids))
-        found: set[str] = set()
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self._read(
-                f"SELECT external_id FROM assets WHERE external_id IN ({marks})", chunk))
-        return found
+        return {r[0] for r in self._of_ids("external_id", external_ids)}
 
     def labels_past_import(self, external_ids: Iterable[str]) -> dict[str, str | None]:
         """Those of ``external_ids`` whose label a file's import no longer owns, with their current
