@@ -1394,6 +1394,12 @@ class Workspace:
         """The suggestions' embedding cache (one per model settings: its vectors stay in memory)."""
         return self._suggestions().cache
 
+    def _loop_embed(self, on_event: EventSink | None = None, cancel=None) -> Callable[[Sequence[str]], Any]:
+        """texts -> their embeddings through :meth:`_loop_cache` (progress to ``on_event``; Cancelled
+        when ``cancel`` is set)."""
+        cache = self._loop_cache()
+        return lambda texts: cache.embed(list(texts), on_event=on_event, cancel=cancel)
+
     def _loop_prior(self):
         """The zero-shot prior of the suggestions (None with fewer than two training categories or
         ``[active_learning] prior_labels`` = 0; from the names alone when no category is
@@ -1573,22 +1579,20 @@ class Workspace:
         Cancelled while embedding."""
         from reviewtui.loop.discover import discover_selection
 
-        selection = selection or self.default_discover_selection()
-        cache = self._loop_cache()
-
-        def embed(texts: Sequence[str]):
-            return cache.embed(list(texts), on_event=on_event, cancel=cancel)
-
-        found = discover_selection(self.store, self.taxonomy, embed, selection, version=version, app=app,
-                                   limit=limit, seed=seed, clusters=clusters, min_size=min_size)
-        options = dict(selection=selection, version=version, app=app, limit=limit, seed=seed, clusters=clusters,
-                       min_size=min_size)
+        options = self._discover_options(selection, version=version, app=app, limit=limit, seed=seed,
+                                         clusters=clusters, min_size=min_size)
+        found = discover_selection(self.store, self.taxonomy, self._loop_embed(on_event, cancel), **options)
         try:  # for a later --make; a listing not kept only means clustering again then
             atomic_write_text(self.cache_dir / DISCOVER_LAST, json.dumps(
                 {"options": options, "at": utc_now(), "discovery": found.to_dict()}, ensure_ascii=False))
         except OSError:
             pass
         return found
+
+    def _discover_options(self, selection: str | None, **options: Any) -> dict[str, Any]:
+        """What a discover listing is asked with (``discover_selection``'s keywords), the selection
+        made the default's when none is named: a kept listing serves ``--make`` when they are equal."""
+        return {"selection": selection or self.default_discover_selection(), **options}
 
     def default_discover_selection(self) -> str:
         """What discover looks into when not told: the catch-all category's reviews ("other") when
@@ -1605,8 +1609,8 @@ class Workspace:
         the user saw, though the selection changed since (a prediction, labels)."""
         from reviewtui.loop.discover import Discovery
 
-        options = dict(selection=selection or self.default_discover_selection(), version=version, app=app,
-                       limit=limit, seed=seed, clusters=clusters, min_size=min_size)
+        options = self._discover_options(selection, version=version, app=app, limit=limit, seed=seed,
+                                         clusters=clusters, min_size=min_size)
         try:
             saved = json.loads((self.cache_dir / DISCOVER_LAST).read_text(encoding="utf-8"))
             if saved.get("options") != options:
@@ -1684,10 +1688,7 @@ class Workspace:
         embed = None
         if spec.lower() == "auto":  # judges of the text that never learnt from the stars they are held against
             spec = "vader"
-            cache = self._loop_cache()
-
-            def embed(texts: Sequence[str]):
-                return cache.embed(list(texts), on_event=on_event, cancel=cancel)
+            embed = self._loop_embed(on_event, cancel)
         if spec.lower() in ("none", "off", ""):
             raise ReviewtuiError("stars against text needs a sentiment analyzer, and the sentiment option is "
                                  f"{spec or 'empty'}: set [sentiment] model in {CONFIG_NAME} to vader (offline) "
