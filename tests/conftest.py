@@ -107,6 +107,26 @@ def imported(workspace, play_csv):
     return workspace
 
 
+@pytest.fixture
+def fixture_ws(tmp_path: Path):
+    """(app) The app tests' workspace: 40 reviews and two dataset versions (tui_data.build_workspace)."""
+    from tui_data import build_workspace
+
+    ws = build_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def quality_ws(tmp_path: Path):
+    """(app) fixture_ws's reviews with two authors' labels and stars against text (tui_data.build_quality_workspace)."""
+    from tui_data import build_quality_workspace
+
+    ws = build_quality_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     """(modeling) A 2-layer BERT with hidden size 32 and the MiniLM tokenizer, saved once per session."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -40,13 +39,6 @@ async def settle(app, pilot) -> None:
 
 def notes(app) -> list[str]:
     return app.notes
-
-
-@pytest.fixture
-def fixture_ws(tmp_path: Path):
-    ws = build_workspace(tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 async def test_label_three_reviews_by_keys(fixture_ws):

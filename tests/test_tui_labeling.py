@@ -13,25 +13,11 @@ import pytest
 
 from test_tui import make_app, settle
 from test_tui_quality import panel, text_of, wait_until
-from tui_data import ANN, BOB, build_quality_workspace, build_workspace, stop_signal_rounds
+from tui_data import ANN, BOB, stop_signal_rounds
 
 from reviewtui.store import NewAsset
 
 SIZE = (100, 30)
-
-
-@pytest.fixture
-def fixture_ws(tmp_path: Path):
-    ws = build_workspace(tmp_path / "ws")
-    yield ws
-    ws.close()
-
-
-@pytest.fixture
-def quality_ws(tmp_path: Path):
-    ws = build_quality_workspace(tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def fixed_suggestions(ws, label: str = "CONTENT") -> list[bool]:

@@ -61,13 +61,6 @@ def text_of(screen, selector: str) -> str:
 
 
 @pytest.fixture
-def fixture_ws(tmp_path: Path):
-    ws = build_workspace(tmp_path / "ws")
-    yield ws
-    ws.close()
-
-
-@pytest.fixture
 def described_ws(tmp_path: Path):
     """The 40 reviews with the preset's descriptions and examples and no label; MiniLM at 64 tokens."""
     ws = build_workspace(tmp_path / "described", versions=False)

@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import csv
 
-import pytest
-
 from test_tui import make_app, settle
-from tui_data import build_workspace
 
 SIZE = (100, 30)
-
-
-@pytest.fixture
-def fixture_ws(tmp_path):
-    ws = build_workspace(tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 async def test_sentiment_keys_record_undo_show_and_export(fixture_ws):

@@ -4,21 +4,10 @@ the quality screen (disagreements to review), the diff's author and time, help a
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from test_tui import make_app, settle
-from tui_data import ANN, BOB, build_quality_workspace
+from tui_data import ANN, BOB
 
 SIZE = (100, 30)
-
-
-@pytest.fixture
-def quality_ws(tmp_path: Path):
-    ws = build_quality_workspace(tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 async def wait_until(pilot, condition, timeout: float = 120.0) -> None:

@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import csv
 import random
-from pathlib import Path
-
-import pytest
 
 from play_replay import Replay, ReplayServer, make_corpus
 from test_tui import make_app, notes, settle, wait_until
-from tui_data import build_workspace
 
 from reviewtui.collect import raw
 
 APP = "com.example.app"
 SIZE = (100, 30)
-
-
-@pytest.fixture
-def fixture_ws(tmp_path: Path):
-    ws = build_workspace(tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def use_replay(ws, url: str, **collect) -> None:
