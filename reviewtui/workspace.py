@@ -576,9 +576,7 @@ class Workspace:
             row = CsvRow(zip(table.header, values))
             row.line = i + 2  # the header is the sheet's first row
             rows.append(row)
-        if not rows:
-            raise ReviewtuiError(f"{p}: the sheet has a header but no rows")
-        return p, list(table.header), rows
+        return p, list(table.header), rows  # read_table refuses a sheet with no rows
 
     def label_sentiment(self, external_id: str, sentiment: str, *, source: str = "human") -> LabelEvent:
         """Record the sentiment (negative/neutral/positive) of an asset, its own label history next to
