@@ -22,7 +22,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from reviewtui.config import Taxonomy, category_key
 from reviewtui.errors import ReviewtuiError
-from reviewtui.store import STATUSES, LabelRow, LocalStore
+from reviewtui.store import CATEGORY_NOTES, STATUSES, LabelRow, LocalStore
+
+RENAMED, MERGED = CATEGORY_NOTES  # the notes of a rename's and a merge's label events start so
 
 #: Colours given to new categories, in order, skipping those already used.
 PALETTE = ("#E4572E", "#2E86AB", "#F3A712", "#4CAF50", "#8E44AD", "#E91E63", "#00897B", "#795548",
@@ -195,7 +197,7 @@ def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | No
         raise ReviewtuiError("categories add needs a name: reviewtui categories add \"Billing\"")
     key = key or category_key(name)
     taxonomy = Taxonomy.from_list(list(items))
-    taken = taxonomy.resolve(name) or (key if key in taxonomy.keys else None)
+    taken = taxonomy.resolve(name, former=False) or (key if key in taxonomy.keys else None)
     if taken:
         raise ReviewtuiError(f"the taxonomy already has {taken} ({taxonomy.get(taken).name}); choose another name")
     colour = check_colour(colour, "categories add") if colour else _colour(items)
@@ -272,16 +274,26 @@ def rename_category(items: Sequence[Mapping[str, Any]], label: str, new_name: st
     if key != old["key"] and any(i["key"] == key for i in items):
         raise ReviewtuiError(f"the taxonomy already has {key}; to put {old['key']} and {key} together use "
                              f"`reviewtui categories merge {old['key']} --into {key}`")
-    taken = Taxonomy.from_list(list(items)).resolve(new_name)  # a label given by name must pick one category
+    taken = Taxonomy.from_list(list(items)).resolve(new_name, former=False)  # a label given by name must pick one category
     if taken and taken != old["key"]:
         raise ReviewtuiError(f"the taxonomy already has {taken} named {new_name!r}; choose another name, or put "
                              f"{old['key']} and {taken} together with `reviewtui categories merge {old['key']} "
                              f"--into {taken}`")
     new = [dict(i) for i in items]
     new[at] = {**new[at], "key": key, "name": new_name}
+    if key != old["key"]:  # labels, predictions and versions with the old key read as this category
+        new[at]["former_keys"] = _former(new[at], [old])
     Taxonomy.from_list(new, where="categories rename")
     relabel = {old["key"]: key} if key != old["key"] else {}
-    return CategoryChange("rename", new, relabel, f"renamed {old['key']} to {key}")
+    return CategoryChange("rename", new, relabel, f"{RENAMED}{old['key']} to {key}")
+
+
+def _former(target: Mapping[str, Any], moved: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``target``'s former keys with the keys (and former keys) of ``moved`` added."""
+    keys = [str(k) for k in target.get("former_keys", [])]
+    for item in moved:
+        keys += [str(item["key"]), *(str(k) for k in item.get("former_keys", []))]
+    return [k for k in dict.fromkeys(keys) if k != target["key"]]
 
 
 def merge_categories(items: Sequence[Mapping[str, Any]], sources: Sequence[str], into: str) -> CategoryChange:
@@ -298,7 +310,9 @@ def merge_categories(items: Sequence[Mapping[str, Any]], sources: Sequence[str],
         keys.append(k)
     keys = list(dict.fromkeys(keys))
     new = [dict(i) for i in items if i["key"] not in keys]
-    return CategoryChange("merge", new, {k: target for k in keys}, f"merged {', '.join(keys)} into {target}")
+    at = next(n for n, i in enumerate(new) if i["key"] == target)
+    new[at]["former_keys"] = _former(new[at], [i for i in items if i["key"] in keys])
+    return CategoryChange("merge", new, {k: target for k in keys}, f"{MERGED}{', '.join(keys)} into {target}")
 
 
 def remove_category(items: Sequence[Mapping[str, Any]], label: str | Sequence[str],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,9 @@ class Category:
     train: bool
     description: str = ""
     examples: tuple[str, ...] = ()
+    #: the keys this category had before a rename, and those of the categories merged into it:
+    #: labels, predictions and dataset versions written with them read as this category
+    former_keys: tuple[str, ...] = ()
 
 
 class Taxonomy:
@@ -77,6 +80,9 @@ class Taxonomy:
                         [c.key for c in self.categories]):
             for alias, c in zip(aliases, self.categories):
                 self._lookup[alias.casefold()] = c.key
+        #: a former key (renamed or merged away) -> the category that has it now
+        self.former: dict[str, str] = {old: c.key for c in self.categories for old in c.former_keys}
+        self._former_lookup = {old.casefold(): key for old, key in self.former.items()}
 
     def __iter__(self):
         return iter(self.categories)
@@ -96,11 +102,20 @@ class Taxonomy:
     def get(self, key: str) -> Category:
         return self._by_key[key]
 
-    def resolve(self, label: str) -> str | None:
+    def current(self, key: str) -> str:
+        """The category ``key`` is now: itself, or the one a rename or merge moved it to; an
+        unknown key comes back as it is."""
+        return key if key in self._by_key else self.former.get(key, key)
+
+    def resolve(self, label: str, *, former: bool = True) -> str | None:
         """The key for a key or a name written any case, or spelled with other spaces and signs
-        (``Sizing / Fit`` for ``Sizing/fit``: the same key); None when unknown."""
+        (``Sizing / Fit`` for ``Sizing/fit``: the same key); with ``former``, a key a category had
+        before a rename or merge gives the category it is now. None when unknown."""
         text = str(label).strip()
-        return self._lookup.get(text.casefold()) or (self._lookup.get(category_key(text).casefold()) if text else None)
+        found = self._lookup.get(text.casefold()) or (self._lookup.get(category_key(text).casefold()) if text else None)
+        if found is None and former and text:
+            found = self._former_lookup.get(text.casefold()) or self._former_lookup.get(category_key(text).casefold())
+        return found
 
     def require(self, label: str, where: str = "") -> str:
         """Like :meth:`resolve` but raises :class:`ReviewtuiError` naming the known keys."""
@@ -132,6 +147,8 @@ class Taxonomy:
                 item["description"] = c.description
             if c.examples:
                 item["examples"] = list(c.examples)
+            if c.former_keys:
+                item["former_keys"] = list(c.former_keys)
             out.append(item)
         return out
 
@@ -158,11 +175,24 @@ class Taxonomy:
                     not all(isinstance(e, str) for e in examples):
                 raise ReviewtuiError(f"{where}: category {key!r}: examples must be a list of strings, "
                                      'e.g. examples = ["the app crashes on start", "dark mode please"]')
+            former = item.get("former_keys", [])
+            if isinstance(former, str) or not isinstance(former, (list, tuple)) or \
+                    not all(isinstance(k, str) and KEY_RE.match(k) for k in former):
+                raise ReviewtuiError(f"{where}: category {key!r}: former_keys must be a list of UPPER_SNAKE_CASE "
+                                     'keys, e.g. former_keys = ["BUG"]')
             cats.append(Category(key, str(item["name"]), str(item.get("colour", "#888888")),
                                  bool(item.get("train", True)), description.strip(),
-                                 tuple(e.strip() for e in examples if e.strip())))
+                                 tuple(e.strip() for e in examples if e.strip()), tuple(former)))
         if not cats:
             raise ReviewtuiError(f"{where}: the taxonomy has no categories")
+        # a key in use is that category's, whatever another once was called; a former key two
+        # categories claim stays with the first
+        claimed: set[str] = set(seen)
+        for i, c in enumerate(cats):
+            kept = tuple(k for k in dict.fromkeys(c.former_keys) if k not in claimed)
+            claimed.update(kept)
+            if kept != c.former_keys:
+                cats[i] = replace(c, former_keys=kept)
         return cls(cats)
 
     @classmethod

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Mapping
 
 
 @dataclass(frozen=True)
 class Change:
-    """One differing asset. ``kind`` is added, removed, relabeled or status."""
+    """One differing asset. ``kind`` is added, removed, relabeled, status or renamed (its label moved
+    with its category: :func:`split_renamed`)."""
 
     kind: str
     external_id: str
@@ -29,11 +30,15 @@ class VersionDiff:
     removed: list[Change] = field(default_factory=list)
     relabeled: list[Change] = field(default_factory=list)
     status_changed: list[Change] = field(default_factory=list)
+    #: rows whose label moved with its category (a rename or merge of the taxonomy), not relabeled
+    #: by anyone: see :func:`split_renamed`
+    renamed: list[Change] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
         return {"added": len(self.added), "removed": len(self.removed),
-                "relabeled": len(self.relabeled), "status_changed": len(self.status_changed)}
+                "relabeled": len(self.relabeled), "status_changed": len(self.status_changed),
+                "renamed": len(self.renamed)}
 
     @property
     def relabel_pairs(self) -> dict[str, int]:
@@ -41,8 +46,13 @@ class VersionDiff:
         return dict(Counter(f"{c.before} -> {c.after}" for c in self.relabeled).most_common())
 
     @property
+    def rename_pairs(self) -> dict[str, int]:
+        """"OLD -> NEW" -> count of the rows a category change moved, most common first."""
+        return dict(Counter(f"{c.before} -> {c.after}" for c in self.renamed).most_common())
+
+    @property
     def changes(self) -> list[Change]:
-        return self.added + self.removed + self.relabeled + self.status_changed
+        return self.added + self.removed + self.relabeled + self.status_changed + self.renamed
 
     def external_ids(self, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status")) -> list[str]:
         """Distinct external ids of the changes of ``kinds``, in order."""
@@ -56,8 +66,21 @@ class VersionDiff:
         def rows(items: list[Change]) -> list[dict]:
             return [{k: v for k, v in c.__dict__.items() if v is not None} for c in items]
         return {"a": self.a, "b": self.b, "counts": self.counts, "relabel_pairs": self.relabel_pairs,
-                "added": rows(self.added), "removed": rows(self.removed),
-                "relabeled": rows(self.relabeled), "status_changed": rows(self.status_changed)}
+                "rename_pairs": self.rename_pairs, "added": rows(self.added), "removed": rows(self.removed),
+                "relabeled": rows(self.relabeled), "status_changed": rows(self.status_changed),
+                "renamed": rows(self.renamed)}
+
+
+def split_renamed(diff: VersionDiff, current: Callable[[str], str]) -> VersionDiff:
+    """``diff`` with the relabels a taxonomy change made moved to ``renamed``: those whose old and
+    new label are one category now (``current``: a key to the key of its category today,
+    ``Taxonomy.current``), as ``BUG -> DEFECT`` after ``categories rename BUG Defect``, or a
+    merged category's rows. A person's relabel to another category stays a relabel."""
+    moved = [c for c in diff.relabeled if c.before and c.after and current(c.before) == current(c.after)]
+    if not moved:
+        return diff
+    kept = [c for c in diff.relabeled if not (c.before and c.after and current(c.before) == current(c.after))]
+    return replace(diff, relabeled=kept, renamed=diff.renamed + [replace(c, kind="renamed") for c in moved])
 
 
 def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,

@@ -205,14 +205,18 @@ def undo_bulk_sentence(events: "Sequence[LabelEvent]", taxonomy: "Taxonomy | Non
 def diff_headline(d: "VersionDiff") -> str:
     """``dataset-1 → dataset-2: 4 added, 0 removed, 2 relabeled, 2 status changed``."""
     c = d.counts
+    renamed = f", {c['renamed']} moved with a renamed or merged category" if c.get("renamed") else ""
     return (f"{d.a} → {d.b}: {c['added']} added, {c['removed']} removed, {c['relabeled']} relabeled, "
-            f"{c['status_changed']} status changed")
+            f"{c['status_changed']} status changed{renamed}")
 
 
 def relabel_lines(d: "VersionDiff", limit: int | None = None) -> list[str]:
-    """``relabeled FROM -> TO: N``, most common first (at most ``limit``)."""
+    """``relabeled FROM -> TO: N``, most common first (at most ``limit``), then the category
+    changes: ``renamed OLD -> NEW: N (a category change: not sent to review)``."""
     pairs = list(d.relabel_pairs.items())
-    return [f"relabeled {pair}: {n}" for pair, n in (pairs if limit is None else pairs[:limit])]
+    lines = [f"relabeled {pair}: {n}" for pair, n in (pairs if limit is None else pairs[:limit])]
+    return lines + [f"category change {pair}: {n} (renamed or merged: not sent to review)"
+                    for pair, n in d.rename_pairs.items()]
 
 
 def status_change_counts(d: "VersionDiff") -> dict[str, int]:
@@ -866,6 +870,15 @@ def transitions_text(transitions: dict[str, int], limit: int | None = 3) -> str:
     shown = items if limit is None else items[:limit]
     text = ", ".join(f"{pair.replace(' -> ', ' → ')} {n}" for pair, n in shown)
     return text + (f" +{len(items) - len(shown)} more" if len(items) > len(shown) else "") if items else "-"
+
+
+def version_transitions_line(v: Any) -> str | None:
+    """``dataset-1 → dataset-2: BUG → PRAISE 2; moved with a renamed category: BUG → DEFECT 20``
+    for a VersionStats, or None when none of its rows changed label."""
+    parts = [transitions_text(v.transitions, None)] if v.transitions else []
+    if getattr(v, "renamed", None):
+        parts.append("moved with a renamed or merged category: " + transitions_text(v.renamed, None))
+    return f"{v.parent} → {v.name}: " + "; ".join(parts) if parts else None
 
 
 #: The columns of the per-version table: (title, key).

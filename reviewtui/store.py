@@ -308,8 +308,13 @@ COUNTS_SQL = "SELECT status, skipped, label, n FROM asset_counts WHERE n != 0"
 HIGHEST_SQL = "SELECT MAX(id) FROM assets"
 LAST_CHANGE_SQL = "SELECT MAX(updated_at) FROM assets"
 LAST_EVENT_SQL = "SELECT MAX(id) FROM labels"
+#: The notes of the label events a category change makes (``categories rename`` and ``merge`` move
+#: every label of a category to another key) start so: such an event is nobody's judgement of the
+#: review, so the late labels, the authors' counts and their agreement leave it out.
+CATEGORY_NOTES = ("renamed ", "merged ")
 LABELED_SINCE_SQL = ("SELECT COUNT(*) FROM assets a JOIN labels l ON l.id = a.label_event "
-                     "WHERE a.updated_at > ? AND l.created_at > ? AND a.skipped = 0 AND a.label IN ({labels})")
+                     "WHERE a.updated_at > ? AND l.created_at > ? AND a.skipped = 0 AND a.label IN ({labels}) "
+                     "AND NOT (" + " OR ".join(f"ifnull(l.note, '') LIKE '{n}%'" for n in CATEGORY_NOTES) + ")")
 ASSET_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = :ext"
 ASSET_ROW_SQL = "SELECT id, status, skipped, skip_reason, label FROM assets WHERE external_id = :ext"
 # the next assets of one status to label: an index range already in queue order (the queue merges two)

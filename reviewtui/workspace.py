@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml
-from reviewtui.diff import VersionDiff, diff_versions
+from reviewtui.diff import VersionDiff, diff_versions, split_renamed
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, utc_now
@@ -708,12 +708,14 @@ class Workspace:
 
     def diff(self, a: str, b: str) -> VersionDiff:
         """What changed from version ``a`` to ``b``; each relabeled or status-changed row carries
-        the author and time of the label event that made the change when the store knows it."""
+        the author and time of the label event that made the change when the store knows it. Rows
+        whose label moved with a renamed or merged category are ``renamed``, not relabeled."""
         from reviewtui.quality.provenance import attribute_diff
 
         va, vb = self.version_info(a), self.version_info(b)
-        return attribute_diff(diff_versions(va.name, read_rows(va.csv_path), vb.name, read_rows(vb.csv_path)),
-                              self.store, va, vb)
+        return split_renamed(attribute_diff(diff_versions(va.name, read_rows(va.csv_path), vb.name,
+                                                          read_rows(vb.csv_path)), self.store, va, vb),
+                             self.taxonomy.current)
 
     def diff_to_review(self, diff: VersionDiff, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status"),
                        external_ids: Sequence[str] | None = None) -> MoveResult:
@@ -730,7 +732,11 @@ class Workspace:
     # --- modeling ---
     def _training_data(self, version: str | None):
         info = self.version_info(version) if version else self.latest_version()
-        return info, self.load_version(info.name)
+        df = self.load_version(info.name)
+        if self.taxonomy.former and "label" in df.columns:
+            # a version exported before a rename or merge trains its category under the key it has now
+            df["label"] = df["label"].replace(self.taxonomy.former)
+        return info, df
 
     def train(self, version: str | None = None, name: str | None = None, *, model: str | None = None,
               training: dict[str, Any] | None = None, quick: bool = False, overwrite: bool = False,
@@ -1125,6 +1131,9 @@ class Workspace:
 
         wanted = parse_stars(stars)
         df = read_results(self.results_dir / RESULT_NAME)
+        if self.taxonomy.former and df is not None and "predicted_category" in df.columns:
+            # predictions made before a category was renamed or merged count under its key now
+            df["predicted_category"] = df["predicted_category"].replace(self.taxonomy.former)
         findings = self.settings.findings
         s = summarize(df, app=app, app_version=app_version, weight_by_thumbs=weight_by_thumbs,
                       categories=self.taxonomy.training_keys, version_depth=version_depth,
@@ -1703,9 +1712,9 @@ class Workspace:
         from reviewtui.quality.agreement import store_agreement
         from reviewtui.quality.stats import QualityStats, author_stats, version_stats
 
-        return QualityStats(version_stats(self.versions()),
+        return QualityStats(version_stats(self.versions(), self.taxonomy.current),
                             author_stats(self.store.label_history(), session_gap_s=self.settings.quality.session_gap_s),
-                            store_agreement(self.store, self.taxonomy.keys))
+                            store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former))
 
     def disagreements(self, *, settled: bool = False) -> "list[Disagreement]":
         """The assets whose authors' latest labels differ, in the order they were first labeled;
@@ -1713,7 +1722,7 @@ class Workspace:
         ``settled``."""
         from reviewtui.quality.agreement import settled_ids, store_agreement
 
-        items = store_agreement(self.store, self.taxonomy.keys).disagreements
+        items = store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former).disagreements
         if settled:
             return items
         done = settled_ids(self.store.label_history())

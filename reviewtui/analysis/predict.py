@@ -87,9 +87,9 @@ class SavedModel:
             raise ReviewtuiError(f"no model {name!r} in {models_dir} (saved models: {known}); "
                                  "train one with reviewtui train, or use --model quick")
         self.inner = SavedClassifier.load(folder, cache_dir=cache_dir, precision=precision, device=device)
-        self.inner.check_taxonomy(taxonomy.training_keys)
+        self.inner.check_taxonomy(taxonomy.training_keys, taxonomy.current)
         self.name = self.inner.name
-        self.labels = list(self.inner.labels)
+        self.labels = [taxonomy.current(k) for k in self.inner.labels]  # a renamed category by its key now
         self.folder = folder
 
     def fingerprint(self) -> str:

@@ -65,8 +65,7 @@ def stats(st: Any, taxonomy: Any, moved: Any | None = None) -> None:
         for v in st.versions:
             t.add_row(*say.version_stats_cells(v)[:len(columns)])
         con.print(t)
-        print_lines([f"{v.parent} → {v.name}: {say.transitions_text(v.transitions, None)}"
-                     for v in st.versions if v.transitions], con)
+        print_lines([line for v in st.versions if (line := say.version_transitions_line(v))], con)
     else:
         print_lines(["No dataset version yet: export one with reviewtui export."], con)
     if st.authors:

@@ -14,7 +14,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import atomic_write_text, make_temp_dir, utc_now
@@ -79,9 +79,12 @@ class ModelCard:
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=False, default=_json_default) + "\n")
         return path
 
-    def check_taxonomy(self, training_keys: list[str]) -> None:
-        """Raise ReviewtuiError when this model's labels are not the taxonomy's training keys."""
-        if list(self.taxonomy_keys) != list(training_keys):
+    def check_taxonomy(self, training_keys: list[str], current: Callable[[str], str] | None = None) -> None:
+        """Raise ReviewtuiError when this model's labels are not the taxonomy's training keys; with
+        ``current`` (``Taxonomy.current``), a label whose category was renamed since counts as its
+        new key (a merge leaves the model two labels for one category: retrain)."""
+        keys = [current(k) for k in self.taxonomy_keys] if current is not None else list(self.taxonomy_keys)
+        if keys != list(training_keys):
             raise ReviewtuiError(
                 f"model {self.name!r} was trained on categories {', '.join(self.taxonomy_keys)} but the "
                 f"taxonomy now trains on {', '.join(training_keys)}: retrain (reviewtui train) or pick "

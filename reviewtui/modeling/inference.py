@@ -25,7 +25,7 @@ import itertools
 import json
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -108,9 +108,10 @@ class SavedClassifier:
             raise ReviewtuiError(f"{model_dir}: unknown model kind {card.kind!r} in model_card.json")
         return cls(model_dir, card, cache_dir, precision=precision, device=device)
 
-    def check_taxonomy(self, training_keys: Sequence[str]) -> None:
-        """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``."""
-        self.card.check_taxonomy(list(training_keys))
+    def check_taxonomy(self, training_keys: Sequence[str], current: Callable[[str], str] | None = None) -> None:
+        """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``
+        (``current`` as ``ModelCard.check_taxonomy``)."""
+        self.card.check_taxonomy(list(training_keys), current)
 
     # -- loading -------------------------------------------------------------------------------
     def _device(self) -> str:

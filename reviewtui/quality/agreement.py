@@ -24,6 +24,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from reviewtui.store import CATEGORY_NOTES
+
 #: Label sources that are people (an import or a model is not an author to agree with).
 PEOPLE = ("human", "kili")
 
@@ -81,16 +83,21 @@ class AgreementReport:
 
 
 # --- from the history ------------------------------------------------------------------------
-def author_labels(events: Iterable[Any], *, sources: Sequence[str] = PEOPLE) -> dict[str, dict[str, str]]:
+def author_labels(events: Iterable[Any], *, sources: Sequence[str] = PEOPLE,
+                  former: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
     """external id -> {author: latest label} from label history rows (LabelEvent), in history
-    order; labels that were undone, and events of other sources, do not count."""
+    order; labels that were undone, events of other sources, and the moves of a category rename or
+    merge (nobody's judgement) do not count. ``former`` maps a category's former keys to its key
+    now (``Taxonomy.former``), so a label given before a rename agrees with one given after it."""
     events = list(events)
+    former = former or {}
     undone = {e.undoes for e in events if e.kind == "undo" and e.undoes is not None}
     out: dict[str, dict[str, str]] = {}
     for e in events:
-        if e.kind != "label" or e.id in undone or e.source not in sources or e.category is None:
+        if e.kind != "label" or e.id in undone or e.source not in sources or e.category is None \
+                or (e.note or "").startswith(CATEGORY_NOTES):
             continue
-        out.setdefault(e.external_id, {})[e.author] = e.category
+        out.setdefault(e.external_id, {})[e.author] = former.get(e.category, e.category)
     return out
 
 
@@ -214,9 +221,10 @@ def settled_ids(events: Iterable[Any]) -> set[str]:
 
 
 def store_agreement(store, categories: Sequence[str] | None = None, *,
-                    sources: Sequence[str] = PEOPLE) -> AgreementReport:
-    """:func:`agreement_report` of the store's label history (people's labels only, by default)."""
-    table = author_labels(store.label_history(), sources=sources)
+                    sources: Sequence[str] = PEOPLE, former: Mapping[str, str] | None = None) -> AgreementReport:
+    """:func:`agreement_report` of the store's label history (people's labels only, by default;
+    ``former`` as :func:`author_labels`)."""
+    table = author_labels(store.label_history(), sources=sources, former=former)
     texts = {ext: store.get(ext).text for ext, labels in table.items() if len(labels) >= 2
              and len(set(labels.values())) > 1}
     return agreement_report(table, categories, texts=texts)

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from reviewtui.files import parse_timestamp
 from reviewtui.quality.agreement import PEOPLE, AgreementReport
-from reviewtui.store import BULK_NOTE, FILE_NOTE
+from reviewtui.store import BULK_NOTE, CATEGORY_NOTES, FILE_NOTE
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class VersionStats:
     status_changed: int
     relabel_rate: float | None  # relabeled / rows present in both versions
     transitions: dict[str, int] = field(default_factory=dict)  # "FROM -> TO" -> count
+    renamed: dict[str, int] = field(default_factory=dict)  # "OLD -> NEW" -> rows moved by a category change
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -78,9 +79,11 @@ class QualityStats:
                 "agreement": self.agreement.to_dict()}
 
 
-def version_stats(versions: Sequence[Any]) -> list[VersionStats]:
-    """Statistics of each version (VersionInfo, oldest first) against the one before it."""
-    from reviewtui.diff import diff_versions
+def version_stats(versions: Sequence[Any], current: Callable[[str], str] | None = None) -> list[VersionStats]:
+    """Statistics of each version (VersionInfo, oldest first) against the one before it; with
+    ``current`` (``Taxonomy.current``), the rows a category rename or merge moved are ``renamed``,
+    not relabeled."""
+    from reviewtui.diff import diff_versions, split_renamed
     from reviewtui.versions import read_rows
 
     out: list[VersionStats] = []
@@ -93,11 +96,13 @@ def version_stats(versions: Sequence[Any]) -> list[VersionStats]:
             continue
         prev = versions[i - 1]
         d = diff_versions(prev.name, prev_rows, v.name, rows)
+        if current is not None:
+            d = split_renamed(d, current)
         prev_rows = rows
         common = len(rows) - len(d.added)
         out.append(VersionStats(v.name, prev.name, len(rows), len(d.added), len(d.removed), len(d.relabeled),
                                 len(d.status_changed), (len(d.relabeled) / common) if common else None,
-                                d.relabel_pairs))
+                                d.relabel_pairs, d.rename_pairs))
     return out
 
 
@@ -107,7 +112,7 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
     docstring for how time is counted. Events of other ``sources`` are left out."""
     by_author: dict[str, list[tuple[Any, Any]]] = {}
     for e in events:
-        if e.source not in sources:
+        if e.source not in sources or (e.note or "").startswith(CATEGORY_NOTES):  # a rename's moves are no one's labels
             continue
         by_author.setdefault(e.author, []).append((parse_timestamp(e.created_at), e))
     out = []

@@ -1,6 +1,7 @@
 """Diff: pick two versions, read what changed, send the changed assets to review.
 
-Keys: f cycle the change-type filter (all, added, removed, relabeled, status), t send the selected
+Keys: f cycle the change-type filter (all, added, removed, relabeled, status, and renamed when a
+category rename or merge moved rows, which "all" does not send), t send the selected
 row's asset to review, a send every asset the filter shows to review (both ask first), g reload.
 A relabeled or status-changed row says who made the change and on which day ("by / at"; the
 preview under the table gives the time).
@@ -21,7 +22,7 @@ from reviewtui.diff import VersionDiff
 from reviewtui.tui.messages import DiffLoaded, SentToReview
 from reviewtui.tui.screens.base import WorkspaceScreen
 
-FILTERS = ("all", "added", "removed", "relabeled", "status")
+FILTERS = ("all", "added", "removed", "relabeled", "status")  # and "renamed" when a diff has such rows
 KINDS = ("added", "removed", "relabeled", "status")
 
 
@@ -116,6 +117,9 @@ class DiffScreen(WorkspaceScreen):
         if pairs:
             more = len(d.relabel_pairs) - 4
             summary.append(f"\nrelabeled {pairs}" + (f" (+{more} more)" if more > 0 else ""))
+        if d.rename_pairs:
+            summary.append("\ncategory changes " + ", ".join(f"{pair}: {n}" for pair, n in d.rename_pairs.items())
+                           + " (not sent to review)")
         statuses = say.status_change_counts(d)
         if statuses:
             summary.append("\nstatus " + ", ".join(f"{k}: {v}" for k, v in statuses.items()))
@@ -148,7 +152,8 @@ class DiffScreen(WorkspaceScreen):
                                      + (f" · {by}" if by else "") + f"\n{change.content}"))
 
     def action_cycle_filter(self) -> None:
-        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        filters = FILTERS + (("renamed",) if self.diff is not None and self.diff.renamed else ())
+        self.filter = filters[(filters.index(self.filter) + 1) % len(filters)] if self.filter in filters else "all"
         self.show_summary()
         self.fill_rows()
 

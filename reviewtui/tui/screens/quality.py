@@ -86,8 +86,7 @@ class QualityScreen(WorkspaceScreen):
         self.query_one("#quality-head", Static).update(head)
         versions = self.query_one("#quality-versions", DataTable)
         versions.clear()
-        self.transitions = {v.name: f"{v.parent} → {v.name}: {say.transitions_text(v.transitions, None)}"
-                            for v in st.versions if v.transitions}
+        self.transitions = {v.name: line for v in st.versions if (line := say.version_transitions_line(v))}
         for v in st.versions:
             versions.add_row(*say.version_stats_cells(v, limit=1), key=v.name)
         if st.versions:

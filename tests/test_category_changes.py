@@ -1,0 +1,131 @@
+"""A category renamed or merged keeps its meaning everywhere: its former keys are remembered, so
+predictions, versions, diffs, author statistics and agreement read them as the category it is now."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewtui.categories import add_category, merge_categories, rename_category
+from reviewtui.config import Taxonomy
+from reviewtui.errors import ReviewtuiError
+from reviewtui.store import LabelRow
+
+ITEMS = [{"key": k, "name": k.title(), "colour": "#888888", "train": True} for k in ("BUG", "FEATURE", "PRAISE", "CRASH")]
+
+
+def test_rename_and_merge_remember_the_former_keys():
+    renamed = rename_category(ITEMS, "BUG", "Defect")
+    assert renamed.items[0]["former_keys"] == ["BUG"]
+    merged = merge_categories(renamed.items, ["crash"], "defect")
+    taxonomy = Taxonomy.from_list(merged.items)
+    assert taxonomy.keys == ["DEFECT", "FEATURE", "PRAISE"]
+    assert taxonomy.get("DEFECT").former_keys == ("BUG", "CRASH")
+    assert [taxonomy.current(k) for k in ("BUG", "CRASH", "DEFECT", "NOPE")] == ["DEFECT", "DEFECT", "DEFECT", "NOPE"]
+    # a label file written with the old key still applies
+    assert taxonomy.resolve("bug") == "DEFECT" and taxonomy.resolve("bug", former=False) is None
+    # renamed back: the key in use is not its own former key
+    back = Taxonomy.from_list(rename_category(merged.items, "Defect", "Bug").items)
+    assert back.keys[0] == "BUG" and back.get("BUG").former_keys == ("CRASH", "DEFECT")
+    # a new category may take a former key: from then on the key is the new category's
+    added = Taxonomy.from_list(add_category(merged.items, "Crash").items)
+    assert added.current("CRASH") == "CRASH" and added.get("DEFECT").former_keys == ("BUG",)
+
+
+def test_former_keys_that_are_not_keys_are_refused():
+    with pytest.raises(ReviewtuiError, match="former_keys must be a list of UPPER_SNAKE_CASE keys"):
+        Taxonomy.from_list([{"name": "Defect", "former_keys": "BUG"}])
+    with pytest.raises(ReviewtuiError, match="former_keys must be a list"):
+        Taxonomy.from_list([{"name": "Defect", "former_keys": ["bug report"]}])
+
+
+@pytest.fixture
+def renamed_ws(analysis_ws):
+    """analysis_ws with 24 labels by ann, a version, a quick model and a prediction, then bob renames
+    USER_EXPERIENCE to UX, merges CONTENT into INTERFACE and exports a second version."""
+    ws = analysis_ws
+    ws.author = "ann"
+    for i, (ext, lab) in enumerate(ws.truth.items()):
+        if i < 24:
+            ws.label(ext, lab)
+    ws.export()
+    ws.train(quick=True, name="before")
+    ws.predict(model="before", sentiment="none")
+    ws.author = "bob"
+    assert ws.rename_category("USER_EXPERIENCE", "UX").moved == 6
+    assert ws.merge_categories(["CONTENT"], "INTERFACE").moved == 6
+    ws.export()
+    return ws
+
+
+def test_a_diff_across_a_rename_shows_no_relabel_and_sends_none_to_review(renamed_ws):
+    ws = renamed_ws
+    d = ws.diff("dataset-1", "dataset-2")
+    assert d.counts == {"added": 0, "removed": 0, "relabeled": 0, "status_changed": 0, "renamed": 12}
+    assert d.rename_pairs == {"USER_EXPERIENCE -> UX": 6, "CONTENT -> INTERFACE": 6}
+    assert ws.diff_to_review(d).moved == []
+    # a person's relabel after the rename is still a relabel
+    ws.label("r003", "SUBSCRIPTION")  # was USER_EXPERIENCE, then UX
+    ws.export()
+    d3 = ws.diff("dataset-1", "dataset-3")
+    assert [(c.external_id, c.before, c.after) for c in d3.relabeled] == [("r003", "USER_EXPERIENCE", "SUBSCRIPTION")]
+    assert d3.counts["renamed"] == 11
+    stats = ws.quality_stats()
+    assert (stats.versions[1].relabeled, stats.versions[1].renamed) == (0, d.rename_pairs)
+
+
+def test_the_moves_of_a_rename_are_no_ones_labels(renamed_ws):
+    ws = renamed_ws
+    stats = ws.quality_stats()
+    assert [(a.author, a.labels) for a in stats.authors] == [("ann", 24)]
+    # bob labels two of ann's reviews as she did (under the new keys): they agree
+    ws.label("r003", "UX")
+    ws.label("r001", "INTERFACE")  # ann said CONTENT, merged into INTERFACE
+    ag = ws.quality_stats().agreement
+    assert ag.assets == 2 and ag.disagreements == []
+    # the prediction's model learnt every label there is: the moves are not late labels
+    stale = ws.prediction_staleness()
+    assert stale.late_labels == 2  # bob's two labels, not the 12 moves
+
+
+def test_a_model_trained_before_a_rename_predicts_under_the_new_key(renamed_ws):
+    ws = renamed_ws
+    summary = ws.summary()  # the prediction made before the rename
+    assert {k for k, n in summary.categories.items() if n} <= {"SUBSCRIPTION", "INTERFACE", "UX"}
+    assert summary.categories.sum() == 64
+    with pytest.raises(ReviewtuiError, match="retrain"):  # a merge leaves it two labels for one category
+        ws.predict(model="before", sentiment="none")
+    # trained on the first version (old keys), the model learns the categories of today
+    card = ws.train(version="dataset-1", quick=True, name="from-v1")
+    assert card.labels == ["SUBSCRIPTION", "INTERFACE", "UX"]
+    ws.store.add_labels([LabelRow("r040", "UX", "bob", "human")])
+    res = ws.predict(model="from-v1", sentiment="none")
+    assert set(res.counts) == {"SUBSCRIPTION", "INTERFACE", "UX"}
+
+
+def test_a_rename_alone_keeps_a_saved_model_usable(analysis_ws):
+    ws = analysis_ws
+    for i, (ext, lab) in enumerate(ws.truth.items()):
+        if i < 24:
+            ws.label(ext, lab)
+    ws.export()
+    ws.train(quick=True, name="m")
+    ws.rename_category("CONTENT", "Articles")
+    res = ws.predict(model="m", sentiment="none")
+    assert "ARTICLES" in res.counts and "CONTENT" not in res.counts
+    assert ws.prediction_staleness().late_labels == 0
+
+
+def test_the_cli_diff_and_stats_name_the_category_changes(renamed_ws, capsys, monkeypatch):
+    from reviewtui.cli import main
+
+    monkeypatch.setenv("COLUMNS", "100")
+    capsys.readouterr()
+    assert main(["--workspace", str(renamed_ws.root), "diff", "dataset-1", "dataset-2"]) == 0
+    out = capsys.readouterr().out
+    assert "0 relabeled, 0 status changed, 12 moved with a renamed or merged category" in out
+    assert "category change USER_EXPERIENCE -> UX: 6 (renamed or merged: not sent to review)" in out
+    assert main(["--workspace", str(renamed_ws.root), "stats"]) == 0
+    out = capsys.readouterr().out
+    line = next(li for li in out.splitlines() if li.startswith("dataset-1 → dataset-2: "))
+    assert line.startswith("dataset-1 → dataset-2: moved with a renamed or merged category: ")
+    assert "USER_EXPERIENCE → UX 6" in line and "CONTENT → INTERFACE 6" in line
