@@ -273,8 +273,16 @@ def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
     """How many assets went to review, and why the others could not (first ``limit``)."""
     text = f"Sent {count(len(moved.moved), 'asset')} to review."
     if moved.failed:
-        text += (f" {len(moved.failed)} could not be moved: "
-                 + "; ".join(f"{k}: {v}" for k, v in list(moved.failed.items())[:limit]))
+        by_reason: dict[str, list[str]] = {}
+        for ext, why in moved.failed.items():  # one reason once, with the ids it holds for
+            by_reason.setdefault(str(why), []).append(str(ext))
+        parts = []
+        for why, ids in by_reason.items():
+            shown = ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+            parts.append(f"{shown}: {why}")
+        text += f" {len(moved.failed)} could not be moved: " + "; ".join(parts[:limit])
+        if len(parts) > limit:
+            text += f"; and {len(parts) - limit} other reasons"
     return text
 
 

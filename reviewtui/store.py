@@ -686,6 +686,13 @@ class LocalStore:
         """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
         return dict(self._of_ids("external_id, label", external_ids))
 
+    def label_events_of(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """{external id: (source, time) of its effective label's event} of the labeled assets among
+        ``external_ids``."""
+        rows = self._of_ids("external_id, (SELECT source FROM labels WHERE id = label_event), "
+                            "(SELECT created_at FROM labels WHERE id = label_event)", external_ids)
+        return {ext: (src, at) for ext, src, at in rows if src is not None}
+
     def stored_texts(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
         return {ext: (text, meta) for ext, text, meta in self._of_ids("external_id, text, metadata", external_ids)}

@@ -1321,15 +1321,17 @@ class Workspace:
         if self.settings.backend.kind == "kili":
             project = self.settings.backend.project_id or "not created yet"
             raise ReviewtuiError(
-                f"this workspace labels in Kili (project {project}): its labels live in Kili, so {what} here would "
-                "leave them as they are there; change the categories in the Kili project, then [[categories]] in "
-                f"{CONFIG_NAME} to match and run `reviewtui kili pull`")
+                f"this workspace labels in Kili (project {project}): its labels live in Kili and its categories must "
+                f"be the project's, so {what} here alone would leave the project as it is and stop `reviewtui kili "
+                f"pull`; change the categories in the Kili project, then [[categories]] in {CONFIG_NAME} to match, "
+                "and run `reviewtui kili pull`")
 
     def add_category(self, name: str, *, key: str | None = None, colour: str | None = None, train: bool = True,
                      description: str = "", examples: Sequence[str] = ()) -> "AppliedChange":
         """Add a category at the end of the taxonomy. Raises ReviewtuiError when its key or name is taken."""
         from reviewtui.categories import add_category
 
+        self._refuse_on_kili("adding a category")
         return self._change_categories(add_category(self.taxonomy.to_list(), name, key=key, colour=colour,
                                                     train=train, description=description, examples=examples))
 
@@ -1348,11 +1350,13 @@ class Workspace:
 
     def rename_category(self, label: str, new_name: str, *, new_key: str | None = None) -> "AppliedChange":
         """Rename a category; when its key changes, its reviews get new label events (the history is
-        kept). Refused on the Kili backend: the labels live in Kili."""
+        kept). A new key is refused on the Kili backend: the labels live in Kili."""
         from reviewtui.categories import rename_category
 
-        self._refuse_on_kili("renaming a category")
-        return self._change_categories(rename_category(self.taxonomy.to_list(), label, new_name, new_key=new_key))
+        change = rename_category(self.taxonomy.to_list(), label, new_name, new_key=new_key)
+        if change.relabel:  # a new name alone is this workspace's (Kili only warns of it)
+            self._refuse_on_kili("renaming a category's key")
+        return self._change_categories(change)
 
     def merge_categories(self, sources: Sequence[str], into: str) -> "AppliedChange":
         """Fold ``sources`` into ``into`` (their reviews get new label events with ``into``'s key) and
@@ -1367,6 +1371,7 @@ class Workspace:
         nothing, when reviews carry one (merge it instead) or none would be left."""
         from reviewtui.categories import label_counts, remove_category
 
+        self._refuse_on_kili("removing a category")
         return self._change_categories(remove_category(self.taxonomy.to_list(), label, label_counts(self.store)))
 
     def unused_categories(self) -> list[str]:

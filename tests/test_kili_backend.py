@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewtui.backends.kili import KiliBackend, map_step
+from reviewtui.backends.kili import DECLINED, KiliBackend, map_step
 from reviewtui.backends.kili_interface import build_interface
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Progress
@@ -31,7 +31,7 @@ def make_ws(tmp_path: Path, n: int = 250, settings: dict | None = FAST) -> Works
         ws.config.update_section("kili", dict(settings))
     ws.store.add_assets([NewAsset(f"r{i:03d}", f"review number {i}: the app is fine",
                                   {"score": i % 5 + 1, "app_version": "4.5.0", "at": "2026-01-02 10:00:00",
-                                   "user_name": "Ann"}) for i in range(n)])
+                                   "user_name": "Ann", "app": ("com.a", "com.b")[i % 2]}) for i in range(n)])
     return ws
 
 
@@ -111,7 +111,7 @@ def test_push_uploads_in_batches_of_100_with_ids_and_metadata(tmp_path, kili_ser
     sent_ids = [e for b in batches for e in b["data"]["externalIDArray"]]
     assert sent_ids == [f"r{i:03d}" for i in range(250)]
     meta = json.loads(batches[0]["data"]["jsonMetadataArray"][3])
-    assert meta == {"score": 4, "app_version": "4.5.0", "date": "2026-01-02 10:00:00"}  # no user name
+    assert meta == {"app": "com.b", "score": 4, "app_version": "4.5.0", "date": "2026-01-02 10:00:00"}  # no user name
     assert len(kili_server.calls("PUT")) == 250  # text goes through the signed-URL bucket
     assert kili_server.text_of(pid, "r007") == "review number 7: the app is fine"
     assert (report.pushed, report.already_in_kili, report.batches, report.left_out) == (250, 0, 3, 0)
@@ -206,6 +206,33 @@ def test_pull_records_labels_statuses_spans_and_is_incremental(pushed):
     assert third.labels_recorded == 1 and ws.store.get("r002").label == "OTHER"
 
 
+def test_pull_keeps_the_labels_given_here_unless_kili_has_a_newer_one(pushed):
+    """A label given in the workspace (the app, ``label``) is not in Kili: a pull that finds no
+    label there, or an older one, leaves its label and status as they are."""
+    from datetime import datetime, timedelta, timezone
+
+    ws, srv, pid = pushed
+    st = srv.state
+    st.label(pid, "r000", "CONTENT", email="lab@example.com")  # in Kili first
+    assert ws.kili_pull().labels_recorded == 1
+    for ext in ("r000", "r100", "r101", "r102"):
+        ws.label(ext, "INTERFACE")  # r000 corrected here, the others labeled here only
+    report = ws.kili_pull(full=True)
+    assert report.local_kept == 4 and report.statuses_changed == 0 and report.labels_recorded == 0
+    assert {e: (ws.store.get(e).label, ws.store.get(e).status) for e in ("r000", "r100", "r101", "r102")} == \
+        {e: ("INTERFACE", "LABELED") for e in ("r000", "r100", "r101", "r102")}
+    assert ws.export().rows == 4
+    # a label given in Kili after the local one wins, as any newer label does
+    st._clock = datetime.now(timezone.utc) + timedelta(days=1)
+    st.label(pid, "r100", "SUBSCRIPTION", email="lab@example.com")
+    again = ws.kili_pull(full=True)
+    assert again.labels_recorded == 1 and again.local_kept == 3
+    assert (ws.store.get("r100").label, ws.store.get("r100").status) == ("SUBSCRIPTION", "LABELED")
+    # an older Kili label of a review corrected here stays in the history, not over the correction
+    older = [e for e in ws.store.label_history() if e.external_id == "r000" and e.source == "kili"]
+    assert [e.category for e in older] == ["CONTENT"]
+
+
 def test_pull_with_unknown_category_records_nothing_then_rerun_finishes(pushed):
     ws, srv, pid = pushed
     for i in range(5):
@@ -252,12 +279,13 @@ def test_pull_reads_label_json_from_the_bucket(pushed):
 
 def test_pull_brings_assets_added_in_kili(pushed):
     ws, srv, pid = pushed
-    srv.add_remote_asset(pid, "web-1", "added in the Kili web app", {"score": 2})
+    srv.add_remote_asset(pid, "web-1", "added in the Kili web app", {"score": 2, "date": "2026-02-03", "app": "com.a"})
     srv.state.label(pid, "web-1", "OTHER")
     report = ws.kili_pull()
     assert report.new_assets == 1
-    a = ws.store.get("web-1")
-    assert (a.text, a.metadata, a.label) == ("added in the Kili web app", {"score": 2}, "OTHER")
+    a = ws.store.get("web-1")  # Kili's metadata keys read back as a push wrote them
+    assert (a.text, a.metadata, a.label) == ("added in the Kili web app",
+                                             {"score": 2, "at": "2026-02-03", "app": "com.a"}, "OTHER")
 
 
 def test_pull_refuses_when_the_interface_changed_in_kili(pushed):
@@ -506,3 +534,13 @@ def test_the_backend_follows_a_changed_reviewtui_toml(tmp_path, kili_server):
     ws.config.update_section("backend", {"kind": "local"})
     assert ws.backend.name == "local"
     ws.close()
+
+
+def test_assets_kili_declines_are_listed_once_per_reason():
+    from reviewtui import presentation as say
+    from reviewtui.backends import MoveResult
+
+    moved = MoveResult(["a"], {f"r{i}": DECLINED["review"] for i in range(12)} | {"x": "not in this workspace's store"})
+    text = say.to_review_sentence(moved, limit=3)
+    assert text.startswith("Sent 1 asset to review. 13 could not be moved: r0, r1, r2 and 9 more: Kili declined")
+    assert text.count("Kili declined") == 1 and text.endswith("; x: not in this workspace's store")

@@ -337,17 +337,23 @@ def test_export_says_which_labels_it_leaves_out_as_not_trained(labeled, capsys):
     assert code == 0 and "6 rows" in out and "Left out" not in out
 
 
-def test_renames_and_merges_are_refused_on_the_kili_backend(labeled, capsys):
+def test_changes_of_the_categories_kili_must_match_are_refused_on_the_kili_backend(labeled, capsys):
+    """A key renamed, merged, added or removed here alone would stop every `kili pull` (the
+    project's interface must list the workspace's categories); a new name alone is allowed."""
     from reviewtui.workspace import Workspace
 
     ws = Workspace.open(labeled)
     ws.config.update_section("backend", {"kind": "kili", "project_id": "proj-1"})
     ws.close()
     before = digest(labeled)
-    for argv in (["rename", "Bug", "Defect"], ["merge", "Wish", "--into", "Bug"]):
+    for argv in (["rename", "Bug", "Defect"], ["merge", "Wish", "--into", "Bug"], ["add", "Pricing"],
+                 ["remove", "Other"]):
         code, _, err = run(capsys, "-w", str(labeled), "categories", *argv)
-        assert code == 2 and "labels in Kili (project proj-1): its labels live in Kili" in err
+        assert code == 2 and "labels in Kili (project proj-1): its labels live in Kili" in err, argv
+        assert "stop `reviewtui kili pull`" in err
     assert digest(labeled) == before
+    code, _, _ = run(capsys, "-w", str(labeled), "categories", "rename", "Bug", "BUG")
+    assert code == 0
 
 
 # --- import -----------------------------------------------------------------------------------------

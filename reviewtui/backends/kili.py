@@ -33,12 +33,15 @@ from reviewtui.backends.kili_interface import (
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
-from reviewtui.files import utc_now
+from reviewtui.files import parse_timestamp, utc_now
 from reviewtui.settings import KiliSettings
 from reviewtui.store import LabelRow, LocalStore, NewAsset
 
 BATCH = 100  # Kili's documented maximum per append call; also our unit of resumption
-METADATA_KEYS = {"score": "score", "app_version": "app_version", "at": "date", "thumbs_up": "thumbs_up"}
+#: The metadata a push sends with each asset (store key -> Kili key): what tells reviews apart in
+#: Kili's filters (the app of a several-app project, stars, version, date); no personal data.
+METADATA_KEYS = {"app": "app", "score": "score", "app_version": "app_version", "at": "date",
+                 "thumbs_up": "thumbs_up", "title": "title"}
 LABEL_TYPES = ("DEFAULT", "REVIEW")  # human labels; PREDICTION/INFERENCE/AUTOSAVE are not labels
 
 V1_STATUSES = ("TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED")
@@ -95,6 +98,9 @@ class KiliPullReport(SyncReport):
     statuses_changed: int = 0
     skips_recorded: int = 0
     other_authors_recorded: int = 0  # labels of authors other than the latest one, kept in the history
+    #: reviews labeled here (the app, ``label``) after Kili's label, or with none in Kili: their
+    #: label and status stay as they are (Kili's label, when it has one, goes into the history)
+    local_kept: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -138,6 +144,17 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i:i + size]
 
 
+def _local_label_wins(local_at: str, label: Mapping[str, Any] | None) -> bool:
+    """Whether a label given in this workspace at ``local_at`` stays over Kili's latest ``label``:
+    when Kili has none, or Kili's is older (it was given before, and the local one corrects it)."""
+    if label is None:
+        return True
+    try:
+        return parse_timestamp(local_at) > parse_timestamp(str(label.get("createdAt") or ""))
+    except ValueError:
+        return False
+
+
 def _other_authors_latest(labels: Sequence[Mapping[str, Any]], latest_author: str) -> list[Mapping[str, Any]]:
     """The latest human label (DEFAULT or REVIEW) of each author but ``latest_author``, oldest first."""
     best: dict[str, Mapping[str, Any]] = {}
@@ -151,7 +168,8 @@ def _other_authors_latest(labels: Sequence[Mapping[str, Any]], latest_author: st
 
 
 def _kili_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """Score, app version and date (plus thumbs up) as Kili asset metadata; no personal data."""
+    """App, score, app version, date, thumbs up and title (:data:`METADATA_KEYS`) as Kili asset
+    metadata; no personal data."""
     out: dict[str, Any] = {}
     for key, kili_key in METADATA_KEYS.items():
         value = metadata.get(key)
@@ -430,6 +448,9 @@ class KiliBackend:
         remote: dict[str, str] = {}
         new_assets: list[str] = []
         present = self.store.existing_ids(a["externalId"] for a in seen)
+        # labels given here, not pulled: a pull must not take them back (see _local_label_wins)
+        local = {ext: at for ext, (src, at) in self.store.label_events_of(a["externalId"] for a in seen).items()
+                 if src != "kili"}
         newest = cursor
         for a in seen:
             ext = str(a["externalId"])
@@ -452,6 +473,18 @@ class KiliBackend:
                 status, step_skipped = map_step(step_types.get(step.get("name"), "DEFAULT") if step else None,
                                                 step.get("status"), label is not None)
                 skipped = bool(a.get("skipped")) or step_skipped
+            if ext in local and _local_label_wins(local[ext], label):
+                report.local_kept += 1
+                if label is not None:
+                    try:
+                        category, spans = read_label(label.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
+                    except LabelProblem as exc:
+                        problems[ext] = str(exc)
+                        continue
+                    author = ((label.get("author") or {}).get("email")) or "kili"
+                    others.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"),
+                                           skipped, current=False))
+                continue
             if label is None:
                 if status in ("LABELED", "TO_REVIEW", "REVIEWED"):
                     status = "ONGOING"  # a status that needs a label the SDK did not return
@@ -526,7 +559,9 @@ class KiliBackend:
                         response.raise_for_status()
                         content = response.content.decode("utf-8", errors="replace")
                     meta = a.get("jsonMetadata")
-                    out.append(NewAsset(str(a["externalId"]), content, meta if isinstance(meta, dict) else {}))
+                    meta = meta if isinstance(meta, dict) else {}
+                    back = {kili_key: key for key, kili_key in METADATA_KEYS.items()}  # "date" is stored as "at"
+                    out.append(NewAsset(str(a["externalId"]), content, {back.get(k, k): v for k, v in meta.items()}))
         return out
 
     def sync(self, on_event: EventSink | None = None) -> SyncReport:

@@ -85,7 +85,8 @@ def check_interface(interface: Any, taxonomy: Taxonomy) -> InterfaceCheck:
     missing = [k for k in ours if k not in cats]
     extra = [k for k in cats if k not in ours]
     if missing:
-        check.errors.append(f"job {cls_job} lacks the categories {', '.join(missing)} of reviewtui.toml")
+        check.errors.append(f"job {cls_job} lacks the categories {', '.join(missing)} of reviewtui.toml (add them "
+                            "to the project's interface in Kili, or remove them from [[categories]])")
     if extra:
         check.errors.append(f"job {cls_job} has categories {', '.join(extra)} that reviewtui.toml does not "
                             "(add them to [[categories]] or remove them in Kili)")

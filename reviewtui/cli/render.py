@@ -532,10 +532,15 @@ def kili_lines(action: str, rep: Any) -> list[str]:
                          "max_assets in reviewtui.toml \\[kili].")
         return lines
     if action == "pull":
-        return [f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"
-                f"{' changed since the last pull' if rep.incremental else ''}: {rep.labels_recorded} labels "
-                f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips, "
-                f"{rep.new_assets} new assets, {rep.unchanged} unchanged."]
+        lines = [f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"
+                 f"{' changed since the last pull' if rep.incremental else ''}: {rep.labels_recorded} labels "
+                 f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips, "
+                 f"{rep.new_assets} new assets, {rep.unchanged} unchanged."]
+        if rep.local_kept:
+            lines.append(f"{rep.local_kept} review{'s' if rep.local_kept != 1 else ''} labeled in this workspace kept "
+                         "their label and status (Kili has no label for them, or an older one); labels given here "
+                         "stay here: Kili's web app does not see them.")
+        return lines
     lines = [f"Sent {rep.sent} predictions of {escape(rep.model_name)} to Kili project {rep.project_id}."]
     if rep.failed:
         lines.append(f"{len(rep.failed)} not sent: "
