@@ -99,6 +99,11 @@ def test_the_most_negative_app_is_named_only_when_clearly_apart():
     assert any(t.startswith("A has the most negative reviews of the 3 apps: 80.0% (95% CI") for t in text)
     close = result_rows([("A", "1.0", 40, 0.30, EVEN), ("B", "1.0", 40, 0.25, EVEN)])
     assert not any("most negative reviews of" in t for t in findings(summarize(frame(close), categories=KEYS)))
+    # two apps alike above the rest: neither is "the most negative" (each is clearly above the rest
+    # together, not above the other)
+    twins = result_rows([("A", "1.0", 300, 0.60, EVEN), ("A2", "1.0", 300, 0.60, EVEN), ("B", "1.0", 300, 0.10, EVEN),
+                         ("C", "1.0", 300, 0.10, EVEN)])
+    assert not any("most negative reviews of" in t for t in findings(summarize(frame(twins), categories=KEYS)))
 
 
 def test_the_most_negative_category_needs_two_groups_large_enough():

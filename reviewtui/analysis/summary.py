@@ -580,7 +580,9 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
             worst = max(big_apps, key=lambda a: big_apps[a].value)
             others = d[(d["app"] != worst) & d["app"].isin(list(big_apps))]
             against = _negative(others, z)
-            if clearly_higher(big_apps[worst], against):
+            # "the most negative of the apps" needs the worst above each other app, the next too
+            if clearly_higher(big_apps[worst], against) and \
+                    all(clearly_higher(big_apps[worst], sh) for a, sh in big_apps.items() if a != worst):
                 out.append(Finding("most_negative_app", worst, int((d["app"] == worst).sum()), big_apps[worst],
                                    against, "more", detail={"apps": len(big_apps), "others_n": int(len(others))}))
         out += _app_category_findings(d, s.apps, cats, m, z)
