@@ -410,6 +410,7 @@ def test_no_key_fails_before_any_request(tmp_path, kili_server, monkeypatch):
     ws = make_ws(tmp_path, n=1)
     msg, _ = timed(lambda: ws.kili_create("x"))
     assert "KILI_API_KEY" in msg and kili_server.ops == []
+    assert "If Kili shows a new project" not in msg  # nothing can have been created without a key
 
 
 def test_key_and_endpoint_from_dotenv(tmp_path, kili_server, monkeypatch):

@@ -284,9 +284,10 @@ class KiliBackend:
         if not title.strip():
             raise ReviewtuiError("a Kili project needs a title (--title)")
         interface = build_interface(self.taxonomy)
+        client = self.kili  # a missing key or an unreachable Kili fails here, before anything is asked
         try:
             with self._errors(f"creating Kili project {title!r}"):
-                created = self.kili.create_project(title=title, description=description, input_type="TEXT",
+                created = client.create_project(title=title, description=description, input_type="TEXT",
                                                    json_interface=interface)
         except ReviewtuiError as exc:
             if exc.message.startswith("connecting to Kili"):
