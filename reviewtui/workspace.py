@@ -341,14 +341,30 @@ class Workspace:
             raise ReviewtuiError("--app needs a name (for example com.example.app)")
         inputs = expand_inputs(paths)
         cleaning = self.settings.import_
+        # a file given by itself in a workspace of several apps: its rows without an app take its
+        # folder's name when that is one of the workspace's apps (a newer export of exports/<app>/)
+        known_apps = ({a for a in self.store.counts_by_app() if a}
+                      if app is None and any(f.app is None for f in inputs) else set())
         batches = []
         for i, f in enumerate(inputs):
             emit(on_event, Progress("read", i, len(inputs), str(f.path)))
-            batches.append(read_reviews(f.path, text_col=text_col, id_col=id_col, label_col=label_col,
-                                        delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
-                                        app=app.strip() if app else None, default_app=f.app,
-                                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
-                                        encoding=encoding))
+            folder_app = f.path.resolve().parent.name if f.app is None and app is None else None
+            default_app = f.app or (folder_app if folder_app in known_apps else None)
+            batch = read_reviews(f.path, text_col=text_col, id_col=id_col, label_col=label_col,
+                                 delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
+                                 app=app.strip() if app else None, default_app=default_app,
+                                 fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
+                                 encoding=encoding)
+            if f.app is None and app is None and known_apps:
+                if default_app and default_app in batch.report.apps:
+                    batch.report.readings.append(f"the reviews without an app are {default_app}'s, the app "
+                                                 "its folder is named after")
+                elif not batch.report.apps:
+                    batch.report.readings.append(
+                        f"no app: the file names none, while the workspace's reviews have {len(known_apps)} "
+                        f"app{'s' if len(known_apps) != 1 else ''}; to give these reviews one, import the file "
+                        "again with --app NAME")
+            batches.append(batch)
         emit(on_event, Progress("read", len(inputs), len(inputs)))
         self._match_stored_reviews(batches)
         taxonomy, change, added_keys = self.taxonomy, None, []

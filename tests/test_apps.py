@@ -369,3 +369,27 @@ def test_cli_summary_and_report_compare_categories_between_apps(workspace, capsy
     assert "Categories by app" in (workspace.results_dir / "report.html").read_text(encoding="utf-8")
     code, _, _ = run(capsys, "-w", root, "report", "--stars", "1-2")
     assert code == 0 and "1–2 stars" in (workspace.results_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_file_given_by_itself_takes_its_folders_app_when_the_workspace_has_it(workspace, tmp_path):
+    """A newer export of exports/<app>/ imported alone gets that app; a file whose folder is no app
+    of the workspace gets none, and the report says how to give it one."""
+    from tests.conftest import PLAY_HEADER, write_csv
+
+    def rows(prefix: str, n: int) -> list[list[str]]:
+        return [[f"{prefix}-{i}", "u", "", f"{prefix} review number {i}", "4", "0", "1.0", "2024-01-01 10:00:00", "",
+                 ""] for i in range(n)]
+
+    for app in ("com.a.app", "com.b.app"):
+        (tmp_path / "exports" / app).mkdir(parents=True)
+        write_csv(tmp_path / "exports" / app / "reviews_1.csv", PLAY_HEADER, rows(app, 3))
+    workspace.import_reviews([tmp_path / "exports"])
+    newer = write_csv(tmp_path / "exports" / "com.a.app" / "reviews_2.csv", PLAY_HEADER, rows("newer", 2))
+    res = workspace.import_reviews([newer])
+    assert any("com.a.app's, the app its folder is named after" in s for s in res.reports[0].readings)
+    loose = write_csv(tmp_path / "loose.csv", PLAY_HEADER, rows("loose", 2))
+    res = workspace.import_reviews([loose])
+    assert any(s.startswith("no app: the file names none") and "--app NAME" in s for s in res.reports[0].readings)
+    assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, None: 2}
+    workspace.import_reviews([loose], app="com.c.app")  # the rerun the report suggests
+    assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, "com.c.app": 2}
