@@ -393,3 +393,15 @@ def test_a_file_given_by_itself_takes_its_folders_app_when_the_workspace_has_it(
     assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, None: 2}
     workspace.import_reviews([loose], app="com.c.app")  # the rerun the report suggests
     assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, "com.c.app": 2}
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["summary", "--app", "com.a", "--app", "com.b"], "--app given twice ('com.a' and 'com.b')"),
+    (["summary", "--app", " "], "--app is empty"),
+    (["queue", "--search", ""], "--search is empty"),
+    (["import", "x.csv", "--app", "a", "--app", "b"], "--app given twice"),
+])
+def test_a_value_option_given_twice_or_empty_is_refused(argv, said, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and said in capsys.readouterr().err

@@ -24,6 +24,22 @@ STRATEGIES: tuple[str, ...] = next(f.metadata["choices"] for f in fields(ActiveL
                                    if f.name == "strategy")
 
 
+class Once(argparse.Action):
+    """A value option given at most once, and not blank: argparse keeps the last of two ``--app``
+    silently, so ``summary --app A --app B`` showed B alone as though A had been read."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        seen = f"_given_{self.dest}"
+        if getattr(namespace, seen, None) is not None:
+            parser.error(f"{option_string} given twice ({getattr(namespace, seen)!r} and {values!r}): it takes one "
+                         "value; give it once")
+        if not str(values).strip():
+            parser.error(f"{option_string} is empty: give it a value, or leave it out")
+        setattr(namespace, seen, values)
+        setattr(namespace, self.dest, values)
+
+
 def workspace_option() -> argparse.ArgumentParser:
     """The parent parser of every command: ``-w/--workspace`` (suppressed when not given, so the
     top-level option still counts)."""
@@ -98,7 +114,7 @@ def add_workspace_commands(commands: Commands) -> None:
     s = commands.add("import", "import review exports: CSV, TSV, JSON, JSON Lines, Parquet, Excel; or folders",
                      "workspace:cmd_import")
     s.add_argument("files", nargs="+", help="files, or folders of exports (a subfolder per app: its name is the app)")
-    s.add_argument("--app", help="the app of every review (default: an app/appId column, or the folder's name)")
+    s.add_argument("--app", action=Once, help="the app of every review (default: an app/appId column, or the folder's name)")
     s.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
     s.add_argument("--fill-missing-ids", action="store_true",
                    help="take the ids of rows with an empty id from their text (default: refuse the file)")
@@ -249,8 +265,8 @@ def add_jobs_commands(commands: Commands) -> None:
 
 
 def summary_options(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--app", help="only this app (default: every app, compared by app and by app x version)")
-    s.add_argument("--app-version", help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
+    s.add_argument("--app", action=Once, help="only this app (default: every app, compared by app and by app x version)")
+    s.add_argument("--app-version", action=Once, help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
     s.add_argument("--stars", help="only reviews of these star scores: 1, 1-2, 4-5 ...")
     s.add_argument("--weight-thumbs", action="store_true", help="count each review 1 + its thumbs-up times")
     s.add_argument("--version-depth", type=int, default=2,
@@ -396,7 +412,7 @@ def filter_options(s: argparse.ArgumentParser, what: str) -> None:
     """``--filter KEY=VALUE ...`` and ``--search TEXT`` (``what`` starts their help)."""
     s.add_argument("--filter", dest="filters", action="extend", nargs="+", metavar="KEY=VALUE", default=[],
                    help=f"{what} match: {FILTER_HELP}")
-    s.add_argument("--search", help=f"{what} contain these words (full-text: paywall OR \"free trial\", crash*)")
+    s.add_argument("--search", action=Once, help=f"{what} contain these words (full-text: paywall OR \"free trial\", crash*)")
 
 
 def add_bulk_label_options(s: argparse.ArgumentParser) -> None:
@@ -415,7 +431,7 @@ def add_loop_commands(commands: Commands) -> None:
                         "has one, else low-confidence); low-confidence: predictions below 50%%; version: what is "
                         "new in --version")
     s.add_argument("--version", help="with --in version: LATEST (default) or an app version such as 4.5")
-    s.add_argument("--app", help="only this app's reviews (needed with --in version when there are several apps)")
+    s.add_argument("--app", action=Once, help="only this app's reviews (needed with --in version when there are several apps)")
     s.add_argument("--limit", type=int, default=3000, help="cluster at most this many reviews (default 3000)")
     s.add_argument("--clusters", type=int, metavar="K", help="exactly K clusters (k-means; default: k chosen "
                                                              "from 2 to 15, the finest that separates about as "
