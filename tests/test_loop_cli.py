@@ -75,8 +75,8 @@ def test_bulk_label_asks_and_refuses_without_a_terminal(ws, capsys, monkeypatch)
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     code, _, err = run(ws, capsys, "label", "--filter", "stars=5", "--category", "user experience")
     assert code == 2
-    assert "Label all 6 reviews of the filtered queue (stars 5) as User experience?" in err
-    assert "confirm with --yes" in err
+    assert "error: nothing labeled: a bulk label asks first and there is no terminal to ask on; confirm with " \
+           "--yes to label all 6 reviews of the filtered queue (stars 5) as User experience" in " ".join(err.split())
     assert all(ws.store.get(e).label is None for e in ids)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", lambda prompt: "n")

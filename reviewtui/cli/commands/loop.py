@@ -42,7 +42,9 @@ def cmd_label(args: argparse.Namespace) -> int:
     question = say.bulk_question(found.total, description, say.category_name(key, ws.taxonomy))
     if not args.yes:
         if not sys.stdin.isatty():
-            raise ReviewtuiError(f"{question} Nothing labeled: confirm with --yes (there is no terminal to ask on)")
+            raise ReviewtuiError(f"nothing labeled: a bulk label asks first and there is no terminal to ask on; "
+                                 f"confirm with --yes to label all {found.total:,} review{'s' if found.total != 1 else ''} "
+                                 f"of the filtered queue ({description}) as {say.category_name(key, ws.taxonomy)}")
         con = render.console()
         for ext in found.ids[:5]:
             con.print(f"  {ext}: {ws.store.get(ext).text[:100]}", markup=False)
