@@ -792,7 +792,8 @@ class LocalStore:
         return _asset(rows[0])
 
     def resolve_id(self, given: str) -> str:
-        """The external id ``given`` names: itself, or the one id that starts with it when ``given``
+        """The external id ``given`` names: itself; the one id with its start and end when ``given``
+        is cut in the middle ("5c0c0aa…9f-eu"); or the one id that starts with it when ``given``
         is a table's shortened id: it ends in "…" (or "..."), or it has at least
         :data:`SHORT_ID_CHARS` characters (the "…" left out when copying). Read from the unique
         index (a range on ``external_id``, which its unique index answers; LIKE would not use it).
@@ -800,6 +801,9 @@ class LocalStore:
         given = str(given).strip()
         if self._read(ASSET_SQL, {"ext": given}):
             return given
+        head, mark, tail = given.partition("…")
+        if mark and head and tail:  # cut in the middle ("5c0c0aa…9f-eu"): the start and the end are kept
+            return self._resolve_ends(given, head, tail)
         start = given[:-1] if given.endswith("…") else given[:-3] if given.endswith("...") else given
         prefix = (start, start + "\U0010ffff")
         if start and (start != given or len(start) >= SHORT_ID_CHARS):
@@ -817,6 +821,21 @@ class LocalStore:
             raise ReviewtuiError(f"no asset with id {given!r} in this workspace; to name one by the start of its id "
                                  f"give at least {SHORT_ID_CHARS} characters, or end it with …")
         raise ReviewtuiError(f"no asset with id {given!r} in this workspace")
+
+    def _resolve_ends(self, given: str, head: str, tail: str) -> str:
+        """The one external id that starts with ``head`` and ends with ``tail`` (``given`` is how a
+        table showed it). Raises ReviewtuiError when none does, or several (saying how many)."""
+        found = [r[0] for r in self._read(
+            "SELECT external_id FROM assets WHERE external_id >= ? AND external_id < ? AND "
+            "substr(external_id, -?) = ? ORDER BY external_id LIMIT 3", (head, head + "\U0010ffff", len(tail), tail))]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ReviewtuiError(f"no asset with an id that starts with {head!r} and ends with {tail!r} in this "
+                                 "workspace")
+        shown = ", ".join(found[:2]) + (", ..." if len(found) > 2 else "")
+        raise ReviewtuiError(f"several reviews have an id that starts with {head!r} and ends with {tail!r} "
+                             f"({shown}): give the whole id (--json shows it)")
 
     def find(self, external_id: str) -> Asset | None:
         rows = self._read(ASSET_SQL, {"ext": str(external_id)})

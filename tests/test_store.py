@@ -124,3 +124,17 @@ def test_transactions_nest_as_savepoints(store):
     assert store.get_meta("both") is None and store.get_meta("nested") is None
     store.set_meta("after", "1")  # the store is usable again, not stuck in a transaction
     assert store.get_meta("after") == "1"
+
+
+def test_an_id_cut_in_the_middle_resolves_by_its_start_and_end(tmp_path):
+    s = LocalStore(tmp_path / "ids.db", create=True)
+    base = "5c0c0aa3-b17c-4e1f-9a2b-0123456789ab"
+    s.add_assets([NewAsset(base + suffix, f"text {suffix}") for suffix in ("", "-eu", "-us", "-in")])
+    assert s.resolve_id("5c0c0aa…ab-eu") == base + "-eu"
+    assert s.resolve_id("5c0c0aa…789ab") == base
+    with pytest.raises(ReviewtuiError, match="no asset with an id that starts with '5c0c0aa' and ends with '-fr'"):
+        s.resolve_id("5c0c0aa…-fr")
+    s.add_assets([NewAsset("5c0c0aa-other-eu", "another")])
+    with pytest.raises(ReviewtuiError, match="several reviews have an id that starts with '5c0c0aa' and ends with"):
+        s.resolve_id("5c0c0aa…-eu")
+    s.close()
