@@ -47,20 +47,41 @@ def print_lines(lines: Iterable[str | None], con: Console | None = None) -> None
 def import_report(result: Any, total: int) -> None:
     with_app = any(r.apps for r in result.reports)
     labels = render_data.file_labels(result.reports, with_app)
-    table = Table(title="Import report")
     # a first import has nothing existing: the column would take the width the file and app names need
     with_existing = any(r.existing for r in result.reports)
-    for col in ("file", *(("app",) if with_app else ()), "read", "kept", "new",
-                *(("existing",) if with_existing else ()), "dropped"):
-        text = col in ("file", "app", "dropped")  # these give way on a narrow terminal, the numbers never
-        table.add_column(col, justify="left" if text else "right", no_wrap=not text,
-                         overflow="ellipsis" if col in ("file", "app") else "fold", min_width=8 if text else None)
-    for name, r in zip(labels, result.reports):
-        app = (", ".join(r.apps[:3]) + (" …" if len(r.apps) > 3 else "") or "-",) if with_app else ()
-        existing = (f"{r.existing:,}",) if with_existing else ()
-        table.add_row(name, *app, f"{r.rows_read:,}", f"{r.kept:,}", f"{r.added:,}", *existing,
-                      render_data.dropped_text(r.dropped))
     con = console()
+    numbers = {"read": [f"{r.rows_read:,}" for r in result.reports], "kept": [f"{r.kept:,}" for r in result.reports],
+               "new": [f"{r.added:,}" for r in result.reports]}
+    if with_existing:
+        numbers["existing"] = [f"{r.existing:,}" for r in result.reports]
+    dropped = [render_data.dropped_text(r.dropped) for r in result.reports]
+    # the numbers whole; the dropped rules wrap between words; the file and app names share the rest,
+    # each shortened (in the middle where the ends are alike) rather than the numbers cut
+    drop_w = max(len("dropped"), *(len(w) for d in dropped for w in d.split()))
+    drop_w = max(drop_w, min(render_data.cells_width("dropped", dropped), 12))
+    room = con.width - render_data.table_width([*(render_data.cells_width(k, v) for k, v in numbers.items()), drop_w])
+    all_apps = list(dict.fromkeys(a for r in result.reports for a in r.apps[:3]))
+    several = any(len(r.apps) > 1 for r in result.reports)
+    file_need = render_data.cells_width("file", labels)
+    app_need = max(len("app"), *(len(a) + several for a in all_apps)) if with_app else 0
+    room -= 3 * (2 if with_app else 1)
+    if with_app and file_need + app_need > room:
+        file_w = file_need if room - file_need >= 14 else max(8, min(file_need, max(room // 2, room - app_need)))
+        app_w = max(10, room - file_w)
+    else:
+        file_w, app_w = max(8, min(file_need, room)), app_need
+    files = dict(zip(dict.fromkeys(labels), say.short_names(list(dict.fromkeys(labels)), file_w)))
+    apps = render_data.app_labels(all_apps, app_w - several)
+    table = Table(title="Import report")
+    table.add_column("file", no_wrap=True)
+    if with_app:
+        table.add_column("app", no_wrap=not several, overflow="fold")
+    for col in numbers:
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("dropped", overflow="fold", max_width=drop_w)
+    for i, (name, r) in enumerate(zip(labels, result.reports)):
+        app = (", ".join(apps[a] for a in r.apps[:3]) + (" …" if len(r.apps) > 3 else "") or "-",) if with_app else ()
+        table.add_row(files[name], *app, *(v[i] for v in numbers.values()), dropped[i])
     con.print(table)
     for name, changed in render_data.cleaning_lines(labels, result.reports):
         con.print(f"[dim]{escape(name)}: rows changed by cleaning — {escape(changed)}[/]")
@@ -482,16 +503,32 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
                             f" ({scope_text(s)}; model {s.model}; {latest_text(s)})"))
     for line in say.stale_lines(getattr(s, "stale", None)):
         con.print(Text(line, style="yellow"))
-    t = Table(title="Category x sentiment")
-    t.add_column("category", no_wrap=True, min_width=15)
-    for c in ("reviews", "share", "neg", "neu", "pos", "% neg", "stars"):
-        t.add_column(c, justify="right", no_wrap=True)
+    # counts whole: the category names give way (to 12 characters), then the share and the neutral
+    # count are left out (--json has them)
+    rows = []
     for cat in s.categories.index:
         cs = s.category_sentiment.loc[cat]
         neg, ms = s.negative_share.get(cat), s.mean_score.get(cat)
-        t.add_row(names.get(str(cat), str(cat)), f"{s.categories[cat]:,.0f}", f"{100 * s.category_share[cat]:.1f}%",
-                  *(f"{cs[x]:,.0f}" for x in ("negative", "neutral", "positive")),
-                  "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}")
+        rows.append(dict(zip(("reviews", "share", "neg", "neu", "pos", "% neg", "stars"),
+                             (f"{s.categories[cat]:,.0f}", f"{100 * s.category_share[cat]:.1f}%",
+                              *(f"{cs[x]:,.0f}" for x in ("negative", "neutral", "positive")),
+                              "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}"))))
+    cat_names = [names.get(str(cat), str(cat)) for cat in s.categories.index]
+    need = {c: render_data.cells_width(c, [r[c] for r in rows])
+            for c in ("reviews", "share", "neg", "neu", "pos", "% neg", "stars")}
+    cat_need = render_data.cells_width("category", cat_names)
+    for dropped in (None, "share", "neu"):
+        need.pop(dropped, None)
+        room = con.width - render_data.table_width(list(need.values())) - 3
+        if room >= min(cat_need, 12):
+            break
+    cat_w = max(len("category"), min(cat_need, room))
+    t = Table(title="Category x sentiment")
+    t.add_column("category", no_wrap=True)
+    for c in need:
+        t.add_column(c, justify="right", no_wrap=True)
+    for name, row in zip(say.short_names(cat_names, cat_w), rows):
+        t.add_row(name, *(row[c] for c in need))
     con.print(t)
     render_data.categories_by_stars(s, con, names)
     if getattr(s, "several_apps", False):

@@ -141,21 +141,82 @@ def interval_text(row: Any) -> str:
 
 #: The app x version table shows this many of each app's newest versions.
 VERSIONS_SHOWN = 8
+#: The widest the app x version table's version column gets (a longer version wraps).
+VERSION_WIDTH = 16
+
+
+def table_width(widths: Sequence[int]) -> int:
+    """The width of a rich table (its default box and padding) whose columns are ``widths`` wide."""
+    return sum(w + 3 for w in widths) + 1
+
+
+def cells_width(title: str, cells: Sequence[str]) -> int:
+    """The width a column needs to show ``title`` and each of ``cells`` whole."""
+    return max([len(title), *(len(c) for c in cells)])
+
+
+def app_labels(apps: Sequence[Any], width: int) -> dict[str, str]:
+    """Each app id as a table shows it in at most ``width`` characters, the ids still told apart:
+    :func:`reviewtui.presentation.short_names` (cut at the end where that keeps them apart, in the
+    middle where it would not, so "com.dreamplug.androidapp-eu" keeps its "-eu"); wider where even
+    that would make two alike."""
+    ids = list(dict.fromkeys(str(a) for a in apps))
+    longest = max((len(a) for a in ids), default=0)
+    for w in range(max(3, width), longest):
+        out = say.short_names(ids, w)
+        if len(set(out)) == len(ids):
+            return dict(zip(ids, out))
+    return {a: a for a in ids}
+
+
+#: The narrowest an app's column gets before the apps' tables leave columns out.
+APP_MIN = 16
+
+
+def app_columns(width: int, app_need: int, columns: Sequence[tuple[str, str, int]],
+                drops: Sequence[str] = ()) -> tuple[list[tuple[str, str]], int]:
+    """The columns beside the app's in a table ``width`` characters wide, and the width of the app's:
+    ``columns`` are (key, long title, short title) ... with the width each needs; the long titles
+    where the app ids fit whole beside them, else the short ones (the ids shortened to what is
+    left, at least :data:`APP_MIN`), then ``drops`` left out in order until that fits. Numbers are
+    never cut: their columns are as wide as their longest cell."""
+    def room(cols: Sequence[Any], long: bool) -> int:
+        return width - table_width([c[3] if long else c[4] for c in cols]) - 3
+
+    cols = list(columns)
+    if room(cols, True) >= app_need:
+        return [(c[0], c[1]) for c in cols], app_need
+    for dropped in (None, *drops):
+        cols = [c for c in cols if c[0] != dropped]
+        if room(cols, False) >= min(app_need, APP_MIN):
+            break
+    return [(c[0], c[2]) for c in cols], max(min(app_need, APP_MIN), min(app_need, room(cols, False)))
 
 
 def summary_apps(s: Any, con: Console, names: dict[str, str] | None = None) -> None:
     """Several apps: the per-app table and each app's newest versions (neither version column nor
-    version table when no review has a version: reviews of products or places)."""
+    version table when no review has a version: reviews of products or places). Counts are never
+    cut: a narrow console gets shorter column titles and app ids shortened in the middle."""
     level = f"{100 * s.confidence:g}% CI"
     versions = bool(getattr(s, "has_versions", True))
-    t = Table(title="Per app")
-    t.add_column("app")
-    for c in ("reviews", *(("latest version",) if versions else ()), "mean stars", "% negative", level):
-        t.add_column(c, justify="right")
+    rows = []
     for app, row in s.by_app.iterrows():
-        t.add_row(str(app), f"{row['reviews']:,.0f}", *((str(row["latest_version"]),) if versions else ()),
-                  "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
-                  _pct(row["negative_share"]), interval_text(row))
+        rows.append({"app": str(app), "reviews": f"{row['reviews']:,.0f}",
+                     "latest": str(row["latest_version"]) if versions else "",
+                     "stars": "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
+                     "neg": _pct(row["negative_share"]), "ci": interval_text(row)})
+    titles = [("reviews", "reviews", "reviews"), *((("latest", "latest version", "latest"),) if versions else ()),
+              ("stars", "mean stars", "stars"), ("neg", "% negative", "% neg"), ("ci", level, level)]
+    spec = [(k, long, short, cells_width(long, [r[k] for r in rows]), cells_width(short, [r[k] for r in rows]))
+            for k, long, short in titles]
+    cols, app_w = app_columns(con.width, cells_width("app", [r["app"] for r in rows]), spec, ("ci", "latest"))
+    labels = app_labels([r["app"] for r in rows], app_w)
+    t = Table(title="Per app")
+    t.add_column("app", no_wrap=True)
+    for _, title in cols:
+        t.add_column(title, justify="right", no_wrap=True)
+    for r in rows:
+        t.add_row(labels[r["app"]], *(r[k] for k, _ in cols))
     con.print(t)
     categories_by_app(s, con, names)
     if versions:
@@ -166,11 +227,9 @@ def wrap_name(name: str, width: int) -> str:
     """``name`` in lines of at most ``width`` characters, broken after its dots, dashes,
     underscores and spaces where it can ("com.dreamplug.androidapp" at 10: "com.", "dreamplug.",
     "androidapp"), a part longer than a line cut into pieces."""
-    import re
-
     parts = []
-    for part in re.findall(r"[^._\- ]*[._\- ]?", name):
-        parts += [part[i:i + width] for i in range(0, len(part), width)] if part else []
+    for part in name_parts(name):
+        parts += [part[i:i + width] for i in range(0, len(part), width)]
     lines = [""]
     for part in parts:
         if lines[-1] and len(lines[-1]) + len(part.rstrip()) > width:
@@ -179,48 +238,98 @@ def wrap_name(name: str, width: int) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def name_parts(name: str) -> list[str]:
+    """The parts :func:`wrap_name` breaks a name between: each ends with its dot, dash, underscore
+    or space."""
+    import re
+
+    return [part for part in re.findall(r"[^._\- ]*[._\- ]?", name) if part]
+
+
 #: The narrowest and widest an app's column gets in the categories-by-app table.
 APP_COLUMN = (6, 14)
+#: The widest a category's column gets in the apps-as-rows table (its title wraps between words).
+CATEGORY_COLUMN = 12
 
 
 def categories_by_app(s: Any, con: Console, names: dict[str, str] | None = None) -> None:
-    """Categories as rows (by their names in ``names`` where given), apps as columns: each app's
-    reviews, then the share of them in each category (bold where a finding says the app stands
-    apart), and "all". As many apps as the console's width holds, the largest; the others are
-    named under it."""
+    """Each app's share of its reviews in each category (bold where a finding says the app stands
+    apart), and "all". Categories as rows (by their names in ``names`` where given) and apps as
+    columns where every app fits the console's width with its title broken only between the parts
+    of its id; else apps as rows and categories as columns, in as many tables as the width needs.
+    Every app is shown, every number whole."""
     shares = s.category_by_app
     if shares.empty:
         return
     cats = [str(c) for c in shares.index]
-    names = say.short_names([(names or {}).get(c, c) for c in cats], 18)
+    full = [(names or {}).get(c, c) for c in cats]
     reviews = {a: float(s.by_app.at[a, "reviews"]) for a in s.apps}
-    value_w = max(6, *(len(f"{n:,.0f}") for n in reviews.values()), len(f"{float(s.total):,.0f}"))
-    cat_w = max(len("reviews"), *(len(n) for n in names))
-    room = con.width - 1 - (cat_w + 3) - (value_w + 3)
-    fit = max(1, room // (max(APP_COLUMN[0], value_w) + 3))
-    largest = set(sorted(s.apps, key=lambda a: -reviews[a])[:fit])
-    shown = [a for a in s.apps if a in largest]
-    app_w = max(value_w, min(APP_COLUMN[1], room // len(shown) - 3, max(len(a) for a in shown)))
     apart = {(f.app, f.subject) for f in s.findings if f.kind == "app_category"}
-    t = Table(title="Categories by app (% of each app's reviews)")
-    t.add_column("category", no_wrap=True)
-    for a in shown:
-        t.add_column(wrap_name(a, app_w), justify="right", width=app_w, overflow="fold")
-    t.add_column("all", justify="right", no_wrap=True)
-    t.add_row("reviews", *(f"{reviews[a]:,.0f}" for a in shown), f"{float(s.total):,.0f}", end_section=True)
-    for c, name in zip(cats, names):
-        t.add_row(name, *(Text(_pct(shares.at[c, a]), style="bold" if (a, c) in apart else "") for a in shown),
-                  _pct(shares.at[c, "all"]))
-    con.print(t)
-    hidden = [a for a in s.apps if a not in shown]
-    notes = []
-    if hidden:
-        notes.append(f"{len(hidden)} more app{'s' if len(hidden) != 1 else ''} ({', '.join(hidden)}) in "
-                     "results/tables/category_by_app.csv (reviewtui report) or --json")
+    value_w = max(6, *(len(f"{n:,.0f}") for n in reviews.values()), len(f"{float(s.total):,.0f}"))
+    short = say.short_names(full, 18)
+    cat_w = max(len("reviews"), *(len(n) for n in short))
+    app_ws = [max(value_w, min(len(a), max(APP_COLUMN[1], *(len(p) for p in name_parts(a))))) for a in s.apps]
+    title = "Categories by app (% of each app's reviews)"
+    if table_width([cat_w, *app_ws, value_w]) <= con.width:
+        t = Table(title=title)
+        t.add_column("category", no_wrap=True)
+        for a, w in zip(s.apps, app_ws):
+            t.add_column(wrap_name(a, w), justify="right", width=w, no_wrap=True)
+        t.add_column("all", justify="right", no_wrap=True)
+        t.add_row("reviews", *(f"{reviews[a]:,.0f}" for a in s.apps), f"{float(s.total):,.0f}", end_section=True)
+        for c, name in zip(cats, short):
+            t.add_row(name, *(Text(_pct(shares.at[c, a]), style="bold" if (a, c) in apart else "") for a in s.apps),
+                      _pct(shares.at[c, "all"]))
+        con.print(t)
+    else:
+        apps_as_rows(s, con, cats, full, reviews, apart, title)
     if apart:
-        notes.append("bold: the app stands apart (a finding below)")
-    for note in notes:
-        con.print(Text(note, style="dim"))
+        con.print(Text("bold: the app stands apart (a finding below)", style="dim"))
+
+
+def apps_as_rows(s: Any, con: Console, cats: Sequence[str], full: Sequence[str], reviews: dict[str, float],
+                 apart: set[tuple[str, str]], title: str) -> None:
+    """The categories-by-app table for a console too narrow for an app a column: an app a row
+    (its id shortened in the middle where it must be), then "all"; a category a column, titled
+    by its name broken between words (a word longer than the column shortened with "…"), as many
+    a table as fit, the reviews in the first."""
+    shares = s.category_by_app
+    rev_w = max(len("reviews"), len(f"{float(s.total):,.0f}"))
+    app_w = min(max(len(a) for a in [*s.apps, "all"]), max(APP_MIN, con.width // 4))
+    labels = app_labels(s.apps, app_w)
+    app_w = max(len("all"), *(len(v) for v in labels.values()))
+    cells = {c: [_pct(shares.at[c, a]) for a in [*s.apps, "all"]] for c in cats}
+    narrow = [max(6, *(len(v) for v in cells[c]), min(CATEGORY_COLUMN, max(len(w) for w in n.split() or [""])))
+              for c, n in zip(cats, full)]
+    wide = [max(w, len(n)) for w, n in zip(narrow, full)]
+    if table_width([app_w, rev_w, *wide]) <= con.width:
+        widths = wide
+    else:
+        widths = narrow
+    groups: list[list[int]] = [[]]
+    for i, w in enumerate(widths):
+        used = [app_w, *((rev_w,) if len(groups) == 1 else ()), *(widths[j] for j in groups[-1])]
+        if groups[-1] and table_width([*used, w]) > con.width:
+            groups.append([])
+        groups[-1].append(i)
+
+    def heading(name: str, width: int) -> str:
+        return " ".join(w if len(w) <= width else say.short_name(w, width) for w in name.split())
+
+    for n, group in enumerate(groups, start=1):
+        t = Table(title=title + (f", {n} of {len(groups)}" if len(groups) > 1 else ""))
+        t.add_column("app", no_wrap=True)
+        if n == 1:
+            t.add_column("reviews", justify="right", no_wrap=True)
+        for i in group:
+            t.add_column(heading(full[i], widths[i]), justify="right", width=widths[i])
+        for a in s.apps:
+            t.add_row(labels[a], *((f"{reviews[a]:,.0f}",) if n == 1 else ()),
+                      *(Text(_pct(shares.at[cats[i], a]), style="bold" if (a, cats[i]) in apart else "")
+                        for i in group), end_section=a == s.apps[-1])
+        t.add_row("all", *((f"{float(s.total):,.0f}",) if n == 1 else ()),
+                  *(_pct(shares.at[cats[i], "all"]) for i in group))
+        con.print(t)
 
 
 def categories_by_stars(s: Any, con: Console, names: dict[str, str] | None = None) -> None:
@@ -242,25 +351,43 @@ def categories_by_stars(s: Any, con: Console, names: dict[str, str] | None = Non
 
 
 def app_versions(s: Any, con: Console) -> None:
-    """Each app's newest versions (``VERSIONS_SHOWN`` of them) with n, stars and negative share."""
+    """Each app's newest versions (``VERSIONS_SHOWN`` of them) with n, stars and negative share;
+    counts whole, the app ids shortened in the middle and the column titles shorter where the
+    console is narrow."""
     level = f"{100 * s.confidence:g}% CI"
-    t = Table(title=f"Per app and version (newest {VERSIONS_SHOWN} of each; all in the report)")
-    t.add_column("app"), t.add_column("version")
-    for c in ("reviews", "mean stars", "% negative", level):
-        t.add_column(c, justify="right")
     table = s.by_app_version
     hidden = 0
+    rows = []
     for app in s.apps:
-        rows = table[table["app"] == app]
-        known = rows[rows["version"] != "unknown"]
+        app_rows = table[table["app"] == app]
+        known = app_rows[app_rows["version"] != "unknown"]
         shown = known.tail(VERSIONS_SHOWN)
         hidden += len(known) - len(shown)
         latest = s.latest_by_app.get(app, {}).get("version")
-        for _, row in list(shown.iloc[::-1].iterrows()) + list(rows[rows["version"] == "unknown"].iterrows()):
-            t.add_row(str(app), str(row["version"]) + (" (latest)" if row["version"] == latest else ""),
-                      f"{row['reviews']:,.0f}",
-                      "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
-                      _pct(row["negative_share"]), interval_text(row))
+        for _, row in list(shown.iloc[::-1].iterrows()) + list(app_rows[app_rows["version"] == "unknown"].iterrows()):
+            rows.append({"app": str(app),
+                         "version": str(row["version"]) + (" (latest)" if row["version"] == latest else ""),
+                         "reviews": f"{row['reviews']:,.0f}",
+                         "stars": "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
+                         "neg": _pct(row["negative_share"]), "ci": interval_text(row)})
+    titles = [("version", "version", "version"), ("reviews", "reviews", "reviews"),
+              ("stars", "mean stars", "stars"), ("neg", "% negative", "% neg"), ("ci", level, level)]
+    # a version is text: past VERSION_WIDTH it wraps rather than taking the app ids' room
+    spec = [(k, long, short, *(min(VERSION_WIDTH, cells_width(t, [r[k] for r in rows])) if k == "version"
+                               else cells_width(t, [r[k] for r in rows]) for t in (long, short)))
+            for k, long, short in titles]
+    cols, app_w = app_columns(con.width, cells_width("app", [r["app"] for r in rows]), spec, ("ci",))
+    labels = app_labels([r["app"] for r in rows], app_w)
+    widths = {k: w for k, _, _, _, w in spec}
+    t = Table(title=f"Per app and version (newest {VERSIONS_SHOWN} of each; all in the report)")
+    t.add_column("app", no_wrap=True)
+    for k, title in cols:
+        if k == "version":
+            t.add_column(title, max_width=max(widths[k], len(title)), overflow="fold")
+        else:
+            t.add_column(title, justify="right", no_wrap=True)
+    for r in rows:
+        t.add_row(labels[r["app"]], *(r[k] for k, _ in cols))
     con.print(t)
     if hidden:
         con.print(f"[dim]… {hidden} earlier versions in results/tables/by_app_version.csv (reviewtui report) "
