@@ -597,7 +597,7 @@ def test_folders_apps_sheets_and_missing_ids(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,expected", [
     (["--add-categories"], "--add-categories adds the labels of --label-col"),
-    (["--app", " "], "--app needs a name"),
+    (["--app", " "], "--app is empty: give it a value, or leave it out"),
     (["--sheet", "nope"], "no sheet 'nope'"),
 ])
 def test_bad_import_options_write_nothing(tmp_path, capsys, argv, expected):

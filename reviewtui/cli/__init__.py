@@ -41,9 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
-    func = handler(getattr(args, "func", "workspace:cmd_app"))
     try:
+        args = build_parser().parse_args(argv)  # an option given twice is a ReviewtuiError (parser.Once)
+        func = handler(getattr(args, "func", "workspace:cmd_app"))
         return func(args)
     except ReviewtuiError as exc:
         sys.stderr.write(f"error: {exc}\n")

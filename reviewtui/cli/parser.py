@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from reviewtui import __version__
 from reviewtui.demo import DEMO_SEED, DEMO_SIZE
+from reviewtui.errors import ReviewtuiError
 from reviewtui.settings import ActiveLearningSettings, KiliSettings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -32,10 +33,10 @@ class Once(argparse.Action):
                  option_string: str | None = None) -> None:
         seen = f"_given_{self.dest}"
         if getattr(namespace, seen, None) is not None:
-            parser.error(f"{option_string} given twice ({getattr(namespace, seen)!r} and {values!r}): it takes one "
-                         "value; give it once")
+            raise ReviewtuiError(f"{option_string} given twice ({getattr(namespace, seen)!r} and {values!r}): it "
+                                 "takes one value; give it once")
         if not str(values).strip():
-            parser.error(f"{option_string} is empty: give it a value, or leave it out")
+            raise ReviewtuiError(f"{option_string} is empty: give it a value, or leave it out")
         setattr(namespace, seen, values)
         setattr(namespace, self.dest, values)
 
