@@ -107,6 +107,17 @@ def short_name(text: str, width: int) -> str:
     return head + "…"
 
 
+def short_id(external_id: str, width: int) -> str:
+    """An id in at most ``width`` characters, cut in the middle ("5c0c0aa…89ab-eu"): its start and
+    its end are kept, so ids that differ only at the end (copies per app or country) stay apart, and
+    ``label``, ``skip`` and ``undo`` take it as shown (``LocalStore.resolve_id``)."""
+    text = str(external_id)
+    if len(text) <= width or width < 5:
+        return text
+    head = width // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 def short_names(names: Sequence[str], width: int) -> list[str]:
     """Each of ``names`` in at most ``width`` characters, still told apart: cut at the end with
     "…" ("User experience" -> "User expe…") where that keeps them distinct; names it would make

@@ -333,6 +333,20 @@ def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_pat
     assert code == 2 and "the file is empty" in err
 
 
+def test_the_queue_shows_long_ids_by_their_start_and_end_and_label_takes_them_as_shown(ws, tmp_path, capsys,
+                                                                                         monkeypatch):
+    """Copies of one review per country differ only at the end of their ids."""
+    base = "5c0c0aa3-b17c-4e1f-9a2b-0123456789ab"
+    f = write_csv(tmp_path / "r.csv", ["reviewId", "content"],
+                  [[base + s, f"the app is slow in {s or 'home'} {n}"] for n, s in enumerate(("", "-eu", "-us"))])
+    assert run(capsys, "-w", str(ws), "import", str(f))[0] == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "-w", str(ws), "queue", "--search", "slow", "--dry-run")
+    assert code == 0 and "5c0c0aa…9ab-eu" in out and "5c0c0aa…9ab-us" in out and "cut in the middle" in out
+    code, out, err = run(capsys, "-w", str(ws), "skip", "5c0c0aa…9ab-eu", "--reason", "copy")
+    assert code == 0 and out.startswith(f"5c0c0aa…9ab-eu is {base}-eu"), err
+
+
 def test_a_shortened_id_from_a_table_is_enough_when_it_is_unique(ws, tmp_path, capsys):
     ids = ["097dd5e6-5dee-4a1b-9f00-1", "097dd5e6-5dee-4a1b-9f00-2", "1b2c3d4e-aaaa-bbbb-cccc-3"]
     f = write_csv(tmp_path / "r.csv", ["reviewId", "content"], [[i, f"text {n}"] for n, i in enumerate(ids)])

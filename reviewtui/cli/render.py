@@ -390,7 +390,8 @@ def tune_json(result: Any) -> dict[str, Any]:
 # --- analysis ----------------------------------------------------------------------------------
 #: The width of an id column; longer ids are cut, and :data:`SHORT_IDS` says what to do with them.
 ID_WIDTH = 14
-SHORT_IDS = "Ids are cut to fit: label, skip and undo take one as shown, with or without its …; --json shows them whole."
+SHORT_IDS = ("Ids are cut in the middle to fit: label, skip and undo take one as shown, its … included; --json shows "
+             "them whole.")
 
 
 def queue_widths(items: Sequence[Any], width: int) -> list[int]:
@@ -421,7 +422,7 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
         t.add_column(title, justify=justify, width=w, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
     t.add_column("text", width=widths[-1], overflow="fold")
     for rank, it in enumerate(batch.items[:rows], start=1):
-        t.add_row(str(rank), it.external_id, it.suggestion or "-",
+        t.add_row(str(rank), say.short_id(it.external_id, widths[1]), it.suggestion or "-",
                   f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
                   it.text if len(it.text) <= 160 else it.text[:159] + "…")
     con.print(t)

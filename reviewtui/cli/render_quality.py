@@ -36,7 +36,9 @@ def suspects(report: Any, moved: Any | None = None) -> None:
                          max_width=SUSPECT_WIDTH if key in ("id", "label", "suggested") else None,
                          ratio=(2 if key == "text" else 1) if wide else None)
         for rank, s in enumerate(shown, start=1):
-            t.add_row(*say.suspect_cells(s, rank))
+            cells = list(say.suspect_cells(s, rank))
+            cells[1] = say.short_id(cells[1], SUSPECT_WIDTH)  # its start and end, as resolve_id takes it
+            t.add_row(*cells)
         con.print(t)
         if any(len(s.external_id) > SUSPECT_WIDTH for s in shown):
             con.print(SHORT_IDS, markup=False, style="dim")
