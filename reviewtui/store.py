@@ -686,6 +686,10 @@ class LocalStore:
         """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
         return dict(self._of_ids("external_id, label", external_ids))
 
+    def count_without_remote_id(self) -> int:
+        """Assets not yet in the labeling backend's project (no remote id): a Kili push sends them."""
+        return int(self._read("SELECT COUNT(*) FROM assets WHERE remote_id IS NULL")[0][0])
+
     def label_events_of(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (source, time) of its effective label's event} of the labeled assets among
         ``external_ids``."""

@@ -649,8 +649,19 @@ class Workspace:
         backend = {"kind": kind, **({"project_id": project} if project else {})}
         labeled = by_status.get("LABELED", 0) + by_status.get("REVIEWED", 0)
         steps: list[str] = []
+        on_kili = kind == "kili"
+        unpushed = self.store.count_without_remote_id() if on_kili and project and total else 0
         if total == 0:
             steps.append("import reviews: reviewtui import FILE.csv")
+        elif on_kili and not project:
+            steps.append("make the Kili project and send it the reviews: reviewtui kili create (or "
+                         "reviewtui kili attach PROJECT_ID), then reviewtui kili push")
+        elif unpushed:
+            steps.append(f"send Kili the {unpushed:,} review{'s' if unpushed != 1 else ''} it does not have yet: "
+                         "reviewtui kili push")
+        elif on_kili and labeled < 20:
+            steps.append(f"label in the Kili project ({labeled} labeled so far), then bring the labels here: "
+                         "reviewtui kili pull")
         elif labeled < 20:
             steps.append(f"label reviews ({labeled} labeled so far): open the app (reviewtui) or reviewtui label --from")
         if labeled and self._changed_since_last_version():

@@ -545,3 +545,13 @@ def test_assets_kili_declines_are_listed_once_per_reason():
     text = say.to_review_sentence(moved, limit=3)
     assert text.startswith("Sent 1 asset to review. 13 could not be moved: r0, r1, r2 and 9 more: Kili declined")
     assert text.count("Kili declined") == 1 and text.endswith("; x: not in this workspace's store")
+
+
+def test_the_next_steps_of_a_kili_workspace_go_through_kili(tmp_path, kili_server):
+    ws = make_ws(tmp_path, n=5)
+    assert ws.status().next_steps[0].startswith("make the Kili project and send it the reviews: reviewtui kili create")
+    ws.kili_create("Reviews")
+    assert ws.status().next_steps[0] == "send Kili the 5 reviews it does not have yet: reviewtui kili push"
+    ws.kili_push()
+    assert ws.status().next_steps[0].startswith("label in the Kili project (0 labeled so far), then bring the "
+                                                "labels here: reviewtui kili pull")
