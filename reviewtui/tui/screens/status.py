@@ -105,7 +105,7 @@ class StatusScreen(WorkspaceScreen):
         if st.backend.get("project_id"):
             backend += f" (Kili project {st.backend['project_id']})"
         self.query_one("#status-head", Static).update(
-            f"[b]{st.name}[/b]  {st.root}\nbackend: {backend}    assets: {st.assets}    "
+            f"[b]{st.name}[/b]  {st.root}\nbackend: {backend}    assets: {st.assets:,}    "
             f"sentiment labels: {say.sentiment_counts_text(st.by_sentiment)}")
         statuses = {k: v for k, v in st.by_status.items()}
         self.query_one("#by-status", BarChart).set_data(statuses, total=st.assets)

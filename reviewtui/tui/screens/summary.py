@@ -246,7 +246,7 @@ class SummaryScreen(WorkspaceScreen):
         table.add_columns(*(("category", "n", "share", "neg.", "★") if narrow else
                             ("category", "reviews", "share", "negative", "mean ★")))
         for c, name in zip(cats, say.short_names(names, NARROW_NAME) if narrow else names):
-            table.add_row(name, str(s.categories.get(c, 0)), pct(s.category_share.get(c)),
+            table.add_row(name, f"{s.categories.get(c, 0):,.0f}", pct(s.category_share.get(c)),
                           pct(s.negative_share.get(c)), num(s.mean_score.get(c)), key=c)
 
     def fill_apps(self, table: DataTable, s: Any, cats: list[str], names: list[str], narrow: bool) -> None:
