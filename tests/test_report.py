@@ -200,6 +200,12 @@ def test_cli_summary_and_report(workspace, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["categories"]["SUBSCRIPTION"] == 3 and data["latest_version"] == "4.10"
     assert data["negative_share"]["INTERFACE"] == 1.0
+    assert main(["-w", root, "summary"]) == 0
+    out = capsys.readouterr().out
+    versions = [line.split("│")[1].strip() for line in out.split("Per app version")[1].splitlines()
+                if line.startswith("│")]
+    assert versions[0] == "4.10 (latest)" and versions.index("4.10 (latest)") < versions.index("4.4")  # newest first
+    assert "unknown" not in versions or versions[-1] == "unknown"
     assert main(["-w", root, "summary", "--app-version", "4.4"]) == 0
     assert "3 reviews" in capsys.readouterr().out
     assert main(["-w", root, "summary", "--app-version", "4.10"]) == 0

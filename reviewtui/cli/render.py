@@ -539,7 +539,9 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
         t.add_column("version")
         for c in ("reviews", "mean stars", "% negative", f"{100 * s.confidence:g}% CI"):
             t.add_column(c, justify="right")
-        for v, row in s.by_version.iterrows():
+        # newest first and "unknown" last, as the table of several apps and the app show versions
+        known = [(v, row) for v, row in s.by_version.iterrows() if v != "unknown"]
+        for v, row in known[::-1] + [(v, row) for v, row in s.by_version.iterrows() if v == "unknown"]:
             t.add_row(str(v) + (" (latest)" if v == s.latest_version else ""), f"{row['reviews']:,.0f}",
                       "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
                       "-" if row["negative_share"] != row["negative_share"] else f"{100 * row['negative_share']:.1f}%",
@@ -594,6 +596,8 @@ def stop_block(stop: dict[str, Any], con: Console | None = None) -> None:
     con = con or console()
     print_lines([f"Stop signal: {say.stop_line(SimpleNamespace(**stop))}"], con)
     needs = [SimpleNamespace(**n) for n in stop.get("categories", [])]
+    if needs:  # the labels are today's; the F1 is the last round's, which may have had fewer
+        print_lines(["  Per category: its labels now, and the cross-validated F1 of the last round:"], con)
     print_lines((f"  {line}" for line in say.category_need_lines(needs, None)), con)
 
 
