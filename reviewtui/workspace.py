@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.categories import AppliedChange, CategoryRow
     from reviewtui.backends.kili import KiliBackend, ProjectInfo
     from reviewtui.modeling.embeddings import EmbeddingCache
+    from reviewtui.loop.search import QueueFilter
     from reviewtui.quality.agreement import Disagreement
     from reviewtui.quality.stars import StarReport
     from reviewtui.quality.stats import QualityStats
@@ -1032,13 +1033,36 @@ class Workspace:
         from reviewtui.active import build_queue, check_strategy
 
         al = self.settings.active_learning
-        within = self.find(filters, search).ids if (filters or search) else None
+        within = None
+        if filters or search:
+            found = self.find(filters, search)
+            if not found.ids:
+                raise ReviewtuiError(self._no_match(found.filter))
+            within = found.ids
         target = self.weakest_category() if check_strategy(strategy or al.strategy) == "weakest" else None
         # its own embedding cache, as before: a long first embedding of the candidates does not hold
         # up the suggestions, which use the Suggester's
         return build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache, al, strategy, size,
                            seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
                            on_fit=self._after_refit if apply else None, on_event=on_event, cancel=cancel)
+
+    def _no_match(self, f: "QueueFilter") -> str:
+        """Why a filter keeps no review of the queue: a version that no review of the filter's apps
+        has (naming the versions they have), else the filter as it reads."""
+        from reviewtui.app_version import version_key
+
+        if f.versions:
+            by = self.store.counts_by_app_version()
+            apps = {a.casefold() for a in f.apps}
+            have = sorted({v for (a, v), n in by.items() if v and n and (not apps or str(a or "").casefold() in apps)},
+                          key=version_key)
+            if not any(h == w or h.startswith(w + ".") for h in have for w in f.versions):
+                whose = f"of {', '.join(f.apps)}" if f.apps else "in this workspace"
+                if not have:
+                    return f"no review {whose} has an app version, so none has version {', '.join(f.versions)}"
+                shown = ", ".join(have[-12:]) + (f" (and {len(have) - 12} older)" if len(have) > 12 else "")
+                return (f"no review {whose} has version {', '.join(f.versions)}; the versions are {shown}")
+        return f"no review of the queue matches {f.describe()} (change the filter or the search)"
 
     def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> "Suggestions":
         """external id -> (label, probability) from the quick model on the current labels, blended

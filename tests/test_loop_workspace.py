@@ -257,8 +257,10 @@ def test_what_is_new_in_a_version_is_asked_of_one_app_when_there_are_several(ws)
 
 
 def test_a_filtered_queue_says_whether_nothing_matched_or_all_is_done(ws):
-    with pytest.raises(ReviewtuiError, match=r"^no review matches the filter"):
+    with pytest.raises(ReviewtuiError, match=r"^no review of the queue matches search 'zzqqx' \(change the filter"):
         ws.queue_batch("margin", 4, search="zzqqx")
+    with pytest.raises(ReviewtuiError, match=r"^no review in this workspace has version 7\.7; the versions are "):
+        ws.queue_batch("margin", 4, filters=["version=7.7"])
     found = ws.find(["stars=1"])
     for e in found.ids:
         ws.label(e, "CONTENT")
