@@ -405,3 +405,27 @@ def test_a_value_option_given_twice_or_empty_is_refused(argv, said, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and said in err
+
+
+def test_the_per_app_charts_of_many_apps_write_every_name_and_say_which_apps_get_a_panel(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reviewtui.analysis import report
+
+    apps = [f"com.example.app-{c}" for c in "abcdefghij"]
+    s = summarize(frame(result_rows([(a, v, 40, 0.3, EVEN) for a in apps for v in ("1.0", "1.1")])), categories=KEYS)
+    figures = {}
+
+    def keep(fig):
+        figures[len(figures)] = fig
+        return b""
+
+    out = report._app_charts(s, plt, keep, "reviews")
+    assert set(out) == {"by_app", "by_app_version"}
+    per_app = figures[0].axes[0]
+    assert [t.get_text() for t in per_app.get_yticklabels()] == apps  # one bar per app, each named
+    assert "the 6 largest of the 10 apps with such versions" in figures[1]._suptitle.get_text()
+    plt.close("all")

@@ -241,6 +241,8 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
 
 #: At most this many apps get a panel of their own in the app x version chart (the largest ones).
 CHART_APPS = 6
+#: Above this many apps, the per-app chart draws one horizontal bar per app, names on the side.
+HORIZONTAL_APPS = 6
 #: At most this many versions (the latest with enough reviews) per app panel.
 CHART_VERSIONS = 12
 
@@ -250,19 +252,31 @@ def _app_charts(s: Summary, plt, figure_png, ylabel: str) -> dict[str, bytes]:
     share over its latest versions that have at least ``min_group_size`` reviews."""
     out: dict[str, bytes] = {}
     apps = [str(a) for a in s.by_app.index]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
-    ax1.set_ylabel(ylabel)
-    ax1.set_title("Reviews per app")
     neg = s.by_app["negative_share"].values * 100
     low, high = s.by_app["negative_low"].values * 100, s.by_app["negative_high"].values * 100
     errors = None if s.weighted else [neg - low, high - neg]
-    ax2.bar(apps, neg, yerr=errors, capsize=4, color="#D1495B")
-    ax2.set_ylabel("% negative")
-    ax2.set_ylim(0, 100)
-    ax2.set_title("Negative share per app" + ("" if s.weighted else f" ({100 * s.confidence:g}% interval)"))
-    for ax in (ax1, ax2):
-        ax.tick_params(axis="x", labelrotation=20)
+    neg_title = "Negative share per app" + ("" if s.weighted else f" ({100 * s.confidence:g}% interval)")
+    if len(apps) <= HORIZONTAL_APPS:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+        ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
+        ax1.set_ylabel(ylabel)
+        ax2.bar(apps, neg, yerr=errors, capsize=4, color="#D1495B")
+        ax2.set_ylabel("% negative")
+        ax2.set_ylim(0, 100)
+        for ax in (ax1, ax2):
+            ax.tick_params(axis="x", labelrotation=20)
+    else:  # many apps: one row each, their names written out on the side instead of crowding an axis
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 1.2 + 0.32 * len(apps)), sharey=True)
+        rows = list(range(len(apps)))[::-1]  # the first app on top
+        ax1.barh(rows, s.by_app["reviews"].values, color="#2E86AB")
+        ax1.set_yticks(rows, apps, fontsize=8)
+        ax1.set_xlabel(ylabel)
+        ax2.barh(rows, neg, xerr=errors, capsize=3, color="#D1495B")
+        ax2.set_xlabel("% negative")
+        ax2.set_xlim(0, 100)
+    ax1.set_title("Reviews per app")
+    ax2.set_title(neg_title)
+    fig.tight_layout()
     out["by_app"] = figure_png(fig)
 
     table = s.by_app_version
@@ -288,7 +302,11 @@ def _app_charts(s: Summary, plt, figure_png, ylabel: str) -> dict[str, bytes]:
             ax.set_title(a, fontsize=9)
             ax.set_ylabel("% negative", fontsize=8)
             ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-        fig.suptitle(f"Negative share per app version (versions with at least {s.min_group_size} reviews)",
+        with_versions = sum(1 for a in apps if ((table["app"] == a) & (table["version"] != "unknown")
+                                                 & (table["reviews"] >= s.min_group_size)).any())
+        which = f"; the {len(panels)} largest of the {with_versions} apps with such versions" \
+            if with_versions > len(panels) else ""
+        fig.suptitle(f"Negative share per app version (versions with at least {s.min_group_size} reviews{which})",
                      fontsize=10)
         out["by_app_version"] = figure_png(fig)
     return out
