@@ -151,10 +151,14 @@ def test_diff_carries_author_and_time_in_json_and_at_80_columns(tmp_path, capsys
     ws.store.add_labels([LabelRow("review-00001", "USER_EXPERIENCE", "bob@example.com", "kili",
                                   at="2026-03-04T05:06:07.000+00:00")])
     ws.store.set_status(["review-00002"], "REVIEWED", author="cy", at="2026-03-05T08:00:00.000+00:00")
+    ws.store.add_assets([NewAsset("review-00009", "a review labeled in Kili after the first version")])
+    ws.store.add_labels([LabelRow("review-00009", "INTERFACE", "carol@example.com", "kili",
+                                  at="2026-03-06T09:00:00.000+00:00")])
     ws.export()
     ws.close()
     code, out, _ = run(capsys, "-w", str(tmp_path / "d"), "diff", "1", "2", "--json")
     d = json.loads(out)
+    assert (d["added"][0]["author"], d["added"][0]["at"]) == ("carol@example.com", "2026-03-06T09:00:00.000+00:00")
     assert d["relabeled"][0]["author"] == "bob@example.com" and d["relabeled"][0]["at"] == "2026-03-04T05:06:07.000+00:00"
     assert (d["status_changed"][0]["author"], d["status_changed"][0]["at"]) == ("cy", "2026-03-05T08:00:00.000+00:00")
     assert set(d) == {"a", "b", "counts", "relabel_pairs", "rename_pairs", "added", "removed", "relabeled",
@@ -170,6 +174,7 @@ def test_diff_carries_author_and_time_in_json_and_at_80_columns(tmp_path, capsys
                                                                  "content"]
     rows = [[c.strip() for c in line.strip("│").split("│")] for line in proc.stdout.splitlines()
             if line.startswith("│")]
-    assert [(r[0], r[1], r[4]) for r in rows] == [("relabeled", "review-00001", "bob 03-04"),
+    assert [(r[0], r[1], r[4]) for r in rows] == [("added", "review-00009", "carol 03-06"),
+                                                  ("relabeled", "review-00001", "bob 03-04"),
                                                   ("status", "review-00002", "cy 03-05")]
     assert all(len(r[5]) >= 10 for r in rows)

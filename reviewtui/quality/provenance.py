@@ -38,10 +38,10 @@ def status_after(events: list[Any], current_status: str | None) -> dict[int, str
 
 def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | None = None,
                       until: str | None = None, current_status: Mapping[str, str] | None = None) -> VersionDiff:
-    """A copy of ``diff`` whose relabeled and status-changed rows carry ``author`` and ``at`` of
-    the label event that made them (``events``: the store's label history). ``since``/``until``
+    """A copy of ``diff`` whose added, relabeled and status-changed rows carry ``author`` and ``at``
+    of the label event that made them (``events``: the store's label history). ``since``/``until``
     bound the events looked at (timestamps; None = open)."""
-    wanted = {c.external_id for c in diff.relabeled + diff.status_changed}
+    wanted = {c.external_id for c in diff.added + diff.relabeled + diff.status_changed}
     history: dict[str, list[Any]] = {}
     undone: set[int] = set()
     for e in events:
@@ -66,9 +66,10 @@ def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | 
                 return found[-1]
         return None
 
-    def relabel(c: Change) -> Change:
+    def relabel(c: Change) -> Change:  # an added row: the event that gave the label it has in B
+        label = c.after if c.kind == "relabeled" else c.label
         evs = [e for e in history.get(c.external_id, []) if e.kind == "label" and e.id not in undone
-               and e.category == c.after and not e.history_only]
+               and e.category == label and not e.history_only]
         return _with(c, pick(evs))
 
     def status(c: Change) -> Change:
@@ -79,7 +80,7 @@ def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | 
                  and (e.note if e.kind == "status" else after.get(e.id)) == c.after]
         return _with(c, pick(cands))
 
-    return replace(diff, relabeled=[relabel(c) for c in diff.relabeled],
+    return replace(diff, added=[relabel(c) for c in diff.added], relabeled=[relabel(c) for c in diff.relabeled],
                    status_changed=[status(c) for c in diff.status_changed])
 
 
@@ -90,10 +91,16 @@ def _with(change: Change, event: Any) -> Change:
     return replace(change, author=event.author, at=format_timestamp(t) if t else str(event.created_at))
 
 
+#: A diff's added rows get their label's author and time when there are at most this many.
+ATTRIBUTE_ADDED = 5_000
+
+
 def attribute_diff(diff: VersionDiff, store, a: Any, b: Any) -> VersionDiff:
     """:func:`attribute_changes` for versions ``a`` and ``b`` (VersionInfo) of ``store``'s
     workspace, bounded by the times in their manifests."""
     ids = diff.external_ids(("relabeled", "status"))
+    # added rows too, when they are not a whole import's worth (each id's history is one query)
+    ids += diff.external_ids(("added",)) if len(diff.added) <= ATTRIBUTE_ADDED else []
     current = {}
     for ext in ids:
         asset = store.find(ext)
