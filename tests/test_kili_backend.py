@@ -364,6 +364,12 @@ def test_predictions_are_sent_as_pre_annotations_with_model_name_and_version(pus
     assert json.loads(ws.store.get_meta("kili.predictions"))[-1]["kili_model_name"] == "quick@3"
     with pytest.raises(ReviewtuiError, match="unknown label 'PRICING'"):
         ws.kili_push_predictions({"r000": "PRICING"}, "quick", "3")
+    srv.clear_log()
+    with pytest.raises(ReviewtuiError, match=r"2 predictions have a confidence that is not a number from 0 to 1 "
+                                             r"\(r000: 1\.7; r001: 'high'\); nothing was sent"):
+        ws.kili_push_predictions({"r000": ("CONTENT", 1.7), "r001": ("CONTENT", "high"), "r002": ("CONTENT", 0.5)},
+                                 "quick", "4")
+    assert srv.calls("appendManyLabels") == []
 
 
 # -- workflow with steps (V2) -------------------------------------------------------------------

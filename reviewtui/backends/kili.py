@@ -673,10 +673,24 @@ class KiliBackend:
         cls_job, _ = self._jobs()
         full_name = f"{model_name}@{model_version}" if model_version else model_name
         responses: dict[str, dict[str, Any]] = {}
+        bad: list[str] = []
         for ext, value in predictions.items():
             category, confidence = (value if isinstance(value, (tuple, list)) else (value, None))
             key = self.taxonomy.require(str(category), f"prediction for {ext}")
+            if confidence is not None:
+                try:
+                    confidence = float(confidence)
+                except (TypeError, ValueError):
+                    confidence = float("nan")
+                if not 0.0 <= confidence <= 1.0:  # NaN too
+                    bad.append(f"{ext}: {value[1]!r}")
+                    continue
             responses[str(ext)] = prediction_response(key, confidence, cls_job)
+        if bad:
+            raise ReviewtuiError(f"{len(bad)} prediction{'s have a confidence' if len(bad) != 1 else ' has a confidence'} "
+                                 f"that is not a number from 0 to 1 ({'; '.join(bad[:5])}"
+                                 f"{' ...' if len(bad) > 5 else ''}); nothing was sent. A percentage (87) is "
+                                 "written 0.87; fix the file, or leave the confidence column out")
         report = PredictionReport(pid, full_name)
         found, failed = self._resolve(list(responses))
         report.failed.update(failed)
