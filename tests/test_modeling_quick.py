@@ -155,4 +155,7 @@ def test_train_quick_saves_a_model_that_saved_classifier_predicts_with(tmp_path)
     assert proba.shape == (2, 4) and np.allclose(proba.sum(1), 1.0, atol=1e-5)
     assert clf.predict(["the paywall and premium price subscription"]) == ["SUBSCRIPTION"]
     no_cache = SavedClassifier.load(tmp_path / "models" / "q1")
-    assert np.allclose(no_cache.predict_proba(["font and layout crash"]), proba[1:], atol=1e-4)
+    # the same model without the cache: the same probabilities, within what bf16 (chosen on a CPU
+    # that computes it natively) moves with the batch's padding
+    again = no_cache.predict_proba(["font and layout crash"])
+    assert np.allclose(again, proba[1:], atol=2e-3) and again.argmax() == proba[1].argmax()

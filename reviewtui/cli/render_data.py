@@ -372,7 +372,7 @@ def app_versions(s: Any, con: Console) -> None:
                          "neg": _pct(row["negative_share"]), "ci": interval_text(row)})
     titles = [("version", "version", "version"), ("reviews", "reviews", "reviews"),
               ("stars", "mean stars", "stars"), ("neg", "% negative", "% neg"), ("ci", level, level)]
-    # a version is text: past VERSION_WIDTH it wraps rather than taking the app ids' room
+    # a version is text: past VERSION_WIDTH it wraps rather than narrowing the app ids
     spec = [(k, long, short, *(min(VERSION_WIDTH, cells_width(t, [r[k] for r in rows])) if k == "version"
                                else cells_width(t, [r[k] for r in rows]) for t in (long, short)))
             for k, long, short in titles]
