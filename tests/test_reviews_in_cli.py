@@ -660,3 +660,16 @@ def test_bad_exports_write_nothing(labeled, tmp_path, capsys, argv, expected):
     code, out, err = run(capsys, "-w", str(labeled), "export", *argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
     assert digest(labeled) == before and existing.read_bytes() == b"mine"
+
+
+def test_an_import_that_leaves_a_label_column_unread_says_how_to_record_it(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert run(capsys, "init", str(root))[0] == 0
+    data = write_csv(tmp_path / "hf.csv", ["text", "label"], [["great movie", "1"], ["awful", "0"]])
+    code, out, _ = run(capsys, "-w", str(root), "import", str(data))
+    assert code == 0 and "'label' looks like labels: import again with --label-col label to record them" in \
+        " ".join(out.split())
+    store = write_csv(tmp_path / "appstore.csv", ["date", "review", "rating", "isEdited", "userName", "title"],
+                      [["2023-05-01 10:00:00", "Crashes every time", "1", "False", "bob", "Crash"]])
+    code, out, _ = run(capsys, "-w", str(root), "import", str(store))
+    assert code == 0 and "Recognised as an App Store" in out

@@ -53,6 +53,10 @@ def cleaning_lines(labels: Sequence[str], reports: Sequence[Any]) -> list[tuple[
     return [(name, text(r.changed)) for name, r in zip(labels, reports) if text(r.changed)]
 
 
+#: Column names of a file's own labels that an import leaves unread unless --label-col names them.
+LABEL_LIKE = {"label", "labels", "category", "categories", "class", "topic", "tag"}
+
+
 def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
     """What an import adds to its report table: the exports its files were recognised as, the text
     column found by its name in the others, rows whose ids came from their text, the categories
@@ -63,7 +67,8 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
             profiles[r.profile] = profiles.get(r.profile, 0) + 1
     lines = [f"Recognised as {p} export{'s' if n > 1 else ''}" + (f": {n} files" if n > 1 else "") + "."
              for p, n in profiles.items()] if len(result.reports) > 1 else \
-        [f"Recognised as a {r.profile} export." for r in result.reports if r.profile]
+        [f"Recognised as {'an' if r.profile[:1].lower() in 'aeiou' else 'a'} {r.profile} export."
+         for r in result.reports if r.profile]
     found: dict[str, list[str]] = {}
     for name, r in zip(labels, result.reports):
         if getattr(r, "text_column", None):
@@ -73,6 +78,7 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
     lines += [f"{name}: {r.ids_from_text:,} rows had an empty id; their ids were taken from their text "
               "(--fill-missing-ids)" for name, r in zip(labels, result.reports) if r.ids_from_text]
     many = len(result.reports) > 1
+    labels_read = any(getattr(r, "labels", 0) or getattr(r, "labels_unchanged", 0) for r in result.reports)
     for name, r in zip(labels, result.reports):
         where = f"{name}: " if many else ""
         if not r.profile and r.columns:
@@ -81,6 +87,10 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
         if r.unused_columns:
             lines.append(where + f"Not read: {', '.join(map(repr, r.unused_columns))} (--app-col, --stars-col, "
                          "--date-col, --version-col and --title-col name the columns to read).")
+            named = [c for c in r.unused_columns if str(c).strip().casefold() in LABEL_LIKE]
+            if named and not labels_read:
+                lines.append(where + f"{named[0]!r} looks like labels: import again with --label-col {named[0]} to "
+                             "record them (--add-categories adds the ones the taxonomy lacks).")
         lines += [where + sentence[0].upper() + sentence[1:] + "." for sentence in r.readings]
         if getattr(r, "other_text", 0):
             ext, stored, given = r.other_text_examples[0]
