@@ -561,3 +561,13 @@ def test_the_next_steps_of_a_kili_workspace_go_through_kili(tmp_path, kili_serve
     ws.kili_push()
     assert ws.status().next_steps[0].startswith("label in the Kili project (0 labeled so far), then bring the "
                                                 "labels here: reviewtui kili pull")
+
+
+def test_a_queue_whose_priorities_kili_refuses_still_shows_the_batch(pushed):
+    ws, srv, pid = pushed
+    srv.fail("setAssetsPriority", "500", times=None)
+    notices = []
+    batch = ws.queue_batch("random", 5, on_event=lambda e: notices.append(e))
+    assert len(batch.items) == 5 and batch.moved is not None and len(batch.moved.failed) == 5
+    warned = [n.text for n in notices if getattr(n, "level", "") == "warning"]
+    assert warned and warned[0].startswith("the queue's priorities were not set in the kili backend: ")

@@ -174,7 +174,12 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     moved = None
     if apply:
         emit(on_event, Notice("info", f"setting {len(items)} queue priorities in the {backend.name} backend"))
-        moved = backend.set_priorities({it.external_id: it.priority for it in items})
+        try:
+            moved = backend.set_priorities({it.external_id: it.priority for it in items})
+        except ReviewtuiError as exc:  # Kili out of reach: the batch is still worth showing
+            emit(on_event, Notice("warning", f"the queue's priorities were not set in the {backend.name} backend: "
+                                             f"{exc}; the batch below is this ranking, to label in this order"))
+            moved = MoveResult([], {it.external_id: f"not set: {exc}" for it in items})
     return QueueBatch(strategy, size, items, len(lab_ids), pool_size, model is None and strategy != "random",
                       backend.name, moved, time.perf_counter() - t0, first=first,
                       target=classes[column] if column is not None else None, filtered=within is not None)
