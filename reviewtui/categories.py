@@ -200,6 +200,7 @@ def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | No
     taken = taxonomy.resolve(name, former=False) or (key if key in taxonomy.keys else None)
     if taken:
         raise ReviewtuiError(f"the taxonomy already has {taken} ({taxonomy.get(taken).name}); choose another name")
+    taxonomy.refuse_former(key, name)
     colour = check_colour(colour, "categories add") if colour else _colour(items)
     item: dict[str, Any] = {"key": key, "name": name, "colour": colour, "train": bool(train)}
     if description:
@@ -274,7 +275,9 @@ def rename_category(items: Sequence[Mapping[str, Any]], label: str, new_name: st
     if key != old["key"] and any(i["key"] == key for i in items):
         raise ReviewtuiError(f"the taxonomy already has {key}; to put {old['key']} and {key} together use "
                              f"`reviewtui categories merge {old['key']} --into {key}`")
-    taken = Taxonomy.from_list(list(items)).resolve(new_name, former=False)  # a label given by name must pick one category
+    taxonomy = Taxonomy.from_list(list(items))
+    taxonomy.refuse_former(key, new_name, itself=old["key"])
+    taken = taxonomy.resolve(new_name, former=False)  # a label given by name must pick one category
     if taken and taken != old["key"]:
         raise ReviewtuiError(f"the taxonomy already has {taken} named {new_name!r}; choose another name, or put "
                              f"{old['key']} and {taken} together with `reviewtui categories merge {old['key']} "
@@ -350,8 +353,8 @@ def label_counts(store: LocalStore) -> Counter:
 def apply_change(store: LocalStore, change: CategoryChange, save: Callable[[list[dict[str, Any]]], None], *,
                  author: str) -> int:
     """Record ``change``'s label moves as new label events (status, skip flag and spans kept, the
-    note saying why) and call ``save(change.items)``, all in one store transaction: if ``save``
-    raises, no label moved. Returns how many assets moved."""
+    note saying why), give the stored predictions the new keys, and call ``save(change.items)``,
+    all in one store transaction: if ``save`` raises, nothing moved. Returns how many assets moved."""
     with store.transaction():
         rows = []
         if change.relabel:
@@ -364,6 +367,7 @@ def apply_change(store: LocalStore, change: CategoryChange, save: Callable[[list
                                          spans=store.latest_spans(ext), skipped=bool(skipped), note=change.note))
             if rows:
                 store.add_labels(rows)
+            store.rename_predictions(change.relabel)  # the queue's predicted= filter reads them
         save(change.items)
     return len(rows)
 

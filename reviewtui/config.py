@@ -102,6 +102,18 @@ class Taxonomy:
     def get(self, key: str) -> Category:
         return self._by_key[key]
 
+    def refuse_former(self, key: str, name: str, itself: str | None = None) -> None:
+        """Raise ReviewtuiError when a new category ``key`` (or the key of its ``name``) is a former
+        key of another category than ``itself``: versions, models and predictions written with it
+        read as that category, so a new one under it would take over their labels."""
+        for k in dict.fromkeys((key, category_key(name))):
+            owner = self.former.get(k)
+            if owner is not None and owner != itself:
+                raise ReviewtuiError(
+                    f"{k} was a key of {owner} ({self.get(owner).name}) before a rename or merge, and the dataset "
+                    f"versions, models and predictions written with it read as {owner}; a new category under it "
+                    f"would take over their labels: choose another name (or key)")
+
     def current(self, key: str) -> str:
         """The category ``key`` is now: itself, or the one a rename or merge moved it to; an
         unknown key comes back as it is."""
@@ -209,6 +221,13 @@ class Config:
         self.data = data
         self.taxonomy = Taxonomy.from_list(data.get("categories", []), where=str(path))
         self.settings: Settings = load_settings(data, path)
+        #: the file as this object last read or wrote it (see :meth:`changed_on_disk`)
+        self.signature = file_signature(path)
+
+    def changed_on_disk(self) -> bool:
+        """Whether another process (the CLI beside the app, an editor) wrote the file since this
+        object read or wrote it."""
+        return file_signature(self.path) != self.signature
 
     @classmethod
     def default_data(cls, name: str, backend: str = "local") -> dict[str, Any]:
@@ -223,6 +242,7 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> "Config":
         """Read and validate ``path``; raises ReviewtuiError naming the file, section and key."""
+        signature = file_signature(path)  # before reading: a write in between is seen next time
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
@@ -230,7 +250,9 @@ class Config:
             raise ReviewtuiError(f"{path}: not valid TOML ({exc}); fix the file by hand") from exc
         except OSError as exc:
             raise ReviewtuiError(f"{path}: cannot read ({exc.strerror})") from exc
-        return cls(path, data)
+        config = cls(path, data)
+        config.signature = signature
+        return config
 
     @property
     def backend_kind(self) -> str:
@@ -252,6 +274,7 @@ class Config:
         settings = load_settings(data, self.path)
         if save:
             write_toml(self.path, data)
+            self.signature = file_signature(self.path)
         self.settings, self.data = settings, data
 
     def set_categories(self, items: list[dict[str, Any]], *, save: bool = True) -> None:
@@ -261,11 +284,13 @@ class Config:
         data = {**self.data, "categories": [dict(i) for i in items]}
         if save:
             write_toml(self.path, data)
+            self.signature = file_signature(self.path)
         self.taxonomy, self.data = taxonomy, data
 
     def save(self) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
         write_toml(self.path, self.data)
+        self.signature = file_signature(self.path)
 
 
 def _toml_value(value: Any) -> str:
@@ -309,6 +334,16 @@ def dumps_toml(data: dict[str, Any]) -> str:
 
 def write_toml(path: Path, data: dict[str, Any]) -> None:
     atomic_write_text(path, dumps_toml(data))
+
+
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime in ns) of ``path``; None when it cannot be read. A write through a
+    temporary file and a rename (as :func:`write_toml` does) changes the inode."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 __all__ = ["CONFIG_NAME", "Category", "Config", "DEFAULT_CATEGORIES", "Taxonomy", "atomic_write_bytes",

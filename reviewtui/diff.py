@@ -20,6 +20,7 @@ class Change:
     label: str | None = None   # the label in B (or A for removed)
     author: str | None = None  # who made the change (relabeled/status rows, when the store knows)
     at: str | None = None      # when: the time of the label event that made it
+    note: str | None = None    # that event's note ("renamed BUG to DEFECT" for a category change)
 
 
 @dataclass
@@ -71,16 +72,22 @@ class VersionDiff:
                 "renamed": rows(self.renamed)}
 
 
-def split_renamed(diff: VersionDiff, current: Callable[[str], str]) -> VersionDiff:
+def split_renamed(diff: VersionDiff, current: Callable[[str], str], notes: tuple[str, ...] = ()) -> VersionDiff:
     """``diff`` with the relabels a taxonomy change made moved to ``renamed``: those whose old and
     new label are one category now (``current``: a key to the key of its category today,
     ``Taxonomy.current``), as ``BUG -> DEFECT`` after ``categories rename BUG Defect``, or a
-    merged category's rows. A person's relabel to another category stays a relabel."""
-    moved = [c for c in diff.relabeled if c.before and c.after and current(c.before) == current(c.after)]
-    if not moved:
+    merged category's rows. With ``notes`` (the category changes' note prefixes), a row whose
+    making event is known (its ``author``) moves only when that event's note is one of them: a
+    person's relabel from BUG to OTHER stays a relabel after BUG is merged into OTHER."""
+    def moved(c: Change) -> bool:
+        if not (c.before and c.after and current(c.before) == current(c.after)):
+            return False
+        return not notes or c.author is None or (c.note or "").startswith(notes)
+
+    if not any(moved(c) for c in diff.relabeled):
         return diff
-    kept = [c for c in diff.relabeled if not (c.before and c.after and current(c.before) == current(c.after))]
-    return replace(diff, relabeled=kept, renamed=diff.renamed + [replace(c, kind="renamed") for c in moved])
+    return replace(diff, relabeled=[c for c in diff.relabeled if not moved(c)],
+                   renamed=diff.renamed + [replace(c, kind="renamed") for c in diff.relabeled if moved(c)])
 
 
 def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,

@@ -312,9 +312,20 @@ LAST_EVENT_SQL = "SELECT MAX(id) FROM labels"
 #: every label of a category to another key) start so: such an event is nobody's judgement of the
 #: review, so the late labels, the authors' counts and their agreement leave it out.
 CATEGORY_NOTES = ("renamed ", "merged ")
+
+def _category_change(alias: str) -> str:
+    """SQL: the label event ``alias`` is a category change's move (its note starts so; GLOB, as
+    Python's startswith, minds the case)."""
+    return "(" + " OR ".join(f"ifnull({alias}.note, '') GLOB '{n}*'" for n in CATEGORY_NOTES) + ")"
+
+
+# an asset whose label a category change moved counts by the label event before the move (not undone)
 LABELED_SINCE_SQL = ("SELECT COUNT(*) FROM assets a JOIN labels l ON l.id = a.label_event "
-                     "WHERE a.updated_at > ? AND l.created_at > ? AND a.skipped = 0 AND a.label IN ({labels}) "
-                     "AND NOT (" + " OR ".join(f"ifnull(l.note, '') LIKE '{n}%'" for n in CATEGORY_NOTES) + ")")
+                     "WHERE a.updated_at > ? AND a.skipped = 0 AND a.label IN ({labels}) AND CASE WHEN "
+                     + _category_change("l") + " THEN EXISTS (SELECT 1 FROM labels p WHERE p.asset_id = a.id "
+                     "AND p.id < l.id AND p.kind = 'label' AND p.history_only = 0 AND p.created_at > ? AND NOT "
+                     + _category_change("p") + " AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = p.id)) "
+                     "ELSE l.created_at > ? END")
 ASSET_SQL = f"SELECT {_ASSET_COLS} FROM assets WHERE external_id = :ext"
 ASSET_ROW_SQL = "SELECT id, status, skipped, skip_reason, label FROM assets WHERE external_id = :ext"
 # the next assets of one status to label: an index range already in queue order (the queue merges two)
@@ -1037,6 +1048,13 @@ class LocalStore:
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{model}@{utc_now()}",))
         return n
 
+    def rename_predictions(self, moves: Mapping[str, str]) -> int:
+        """Give the stored predictions of each category of ``moves`` (old key -> new key) the new
+        key, as a category rename or merge does to the labels. Returns how many moved."""
+        with self.transaction() as db:
+            return sum(db.execute("UPDATE predictions SET category = ? WHERE category = ?",
+                                  (str(new), str(old))).rowcount for old, new in moves.items())
+
     def predictions(self, external_ids: Sequence[str] | None = None) -> dict[str, tuple[str, float]]:
         """The stored predictions, external id -> (category, confidence) (of ``external_ids`` only
         when given)."""
@@ -1411,7 +1429,7 @@ class LocalStore:
         ``at`` (the ``updated_at`` index), not over the whole label history."""
         if not labels:
             return 0
-        return self._read(LABELED_SINCE_SQL.format(labels=",".join("?" * len(labels))), [at, at, *labels])[0][0]
+        return self._read(LABELED_SINCE_SQL.format(labels=",".join("?" * len(labels))), [at, *labels, at, at])[0][0]
 
     def imports(self) -> list[dict[str, Any]]:
         rows = self._read("SELECT source, sha256, rows_read, added, existing, at FROM imports ORDER BY id")

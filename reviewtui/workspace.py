@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
-from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml
+from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml, file_signature
 from reviewtui.diff import VersionDiff, diff_versions, split_renamed
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, utc_now
 from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
-from reviewtui.store import FILE_NOTE, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore, SentimentRow
+from reviewtui.store import CATEGORY_NOTES, FILE_NOTE, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore, SentimentRow
 from reviewtui.versions import (VersionInfo, export_version, last_event_held, list_versions, read_rows,
                                 register_versions, resolve_version)
 
@@ -162,7 +162,7 @@ class Workspace:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
-        self.config = Config.load(self.root / CONFIG_NAME)
+        self._config = Config.load(self.root / CONFIG_NAME)
         self.store = LocalStore(self.root / STORE_NAME)
         self.versions_dir = self.root / "versions"
         self.models_dir = self.root / "models"
@@ -278,6 +278,23 @@ class Workspace:
         self.store.close()
 
     @property
+    def config(self) -> Config:
+        """reviewtui.toml, read again when another process wrote it since (the CLI changed the
+        categories while the app was open): the taxonomy and settings are never older than the
+        file, and a change written here is made on what the file holds. When the file cannot be
+        read or is invalid now, the last good reading stays."""
+        config = self._config
+        if config.changed_on_disk():
+            with self._lock:
+                if self._config.changed_on_disk():
+                    try:
+                        self._config = Config.load(self._config.path)
+                    except ReviewtuiError:
+                        self._config.signature = file_signature(self._config.path)  # not again until it changes
+                config = self._config
+        return config
+
+    @property
     def taxonomy(self) -> Taxonomy:
         return self.config.taxonomy
 
@@ -374,6 +391,8 @@ class Workspace:
             if unknown and not add_categories:
                 where = str(batches[0].source) if len(batches) == 1 else f"{len(batches)} files"
                 raise unknown_labels_error(where, unknown, taxonomy)
+            if unknown:
+                self._refuse_on_kili("adding the file's categories")
             if unknown:
                 change = add_unknown(taxonomy.to_list(), unknown)
                 taxonomy = Taxonomy.from_list(change.items, where="--add-categories")
@@ -743,7 +762,7 @@ class Workspace:
         va, vb = self.version_info(a), self.version_info(b)
         return split_renamed(attribute_diff(diff_versions(va.name, read_rows(va.csv_path), vb.name,
                                                           read_rows(vb.csv_path)), self.store, va, vb),
-                             self.taxonomy.current)
+                             self.taxonomy.current, CATEGORY_NOTES)
 
     def diff_to_review(self, diff: VersionDiff, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status"),
                        external_ids: Sequence[str] | None = None) -> MoveResult:
@@ -1037,7 +1056,7 @@ class Workspace:
         if filters or search:
             found = self.find(filters, search)
             if not found.ids:
-                raise ReviewtuiError(self._no_match(found.filter))
+                raise ReviewtuiError(self.no_match(found.filter))
             within = found.ids
         target = self.weakest_category() if check_strategy(strategy or al.strategy) == "weakest" else None
         # its own embedding cache, as before: a long first embedding of the candidates does not hold
@@ -1046,7 +1065,7 @@ class Workspace:
                            seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
                            on_fit=self._after_refit if apply else None, on_event=on_event, cancel=cancel)
 
-    def _no_match(self, f: "QueueFilter") -> str:
+    def no_match(self, f: "QueueFilter") -> str:
         """Why a filter keeps no review of the queue: a version that no review of the filter's apps
         has (naming the versions they have), else the filter as it reads."""
         from reviewtui.app_version import version_key
@@ -1369,8 +1388,10 @@ class Workspace:
         return AppliedChange(change, moved)
 
     def _refuse_on_kili(self, what: str) -> None:
-        if self.settings.backend.kind == "kili":
-            project = self.settings.backend.project_id or "not created yet"
+        """Refuse a change of the categories a Kili project must match (none is made yet: `kili
+        create` builds its interface from the taxonomy as it is then)."""
+        if self.settings.backend.kind == "kili" and self.settings.backend.project_id:
+            project = self.settings.backend.project_id
             raise ReviewtuiError(
                 f"this workspace labels in Kili (project {project}): its labels live in Kili and its categories must "
                 f"be the project's, so {what} here alone would leave the project as it is and stop `reviewtui kili "
@@ -1768,7 +1789,10 @@ class Workspace:
         from reviewtui.quality.agreement import store_agreement
         from reviewtui.quality.stats import QualityStats, author_stats, version_stats
 
-        return QualityStats(version_stats(self.versions(), self.taxonomy.current),
+        from reviewtui.quality.provenance import attribute_diff
+
+        return QualityStats(version_stats(self.versions(), self.taxonomy.current,
+                                          lambda d, a, b: attribute_diff(d, self.store, a, b), CATEGORY_NOTES),
                             author_stats(self.store.label_history(), session_gap_s=self.settings.quality.session_gap_s),
                             store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former))
 

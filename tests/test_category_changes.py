@@ -26,9 +26,16 @@ def test_rename_and_merge_remember_the_former_keys():
     # renamed back: the key in use is not its own former key
     back = Taxonomy.from_list(rename_category(merged.items, "Defect", "Bug").items)
     assert back.keys[0] == "BUG" and back.get("BUG").former_keys == ("CRASH", "DEFECT")
-    # a new category may take a former key: from then on the key is the new category's
-    added = Taxonomy.from_list(add_category(merged.items, "Crash").items)
-    assert added.current("CRASH") == "CRASH" and added.get("DEFECT").former_keys == ("BUG",)
+    # a former key stays its category's: a new category under it (by key or by a name that gives
+    # it, as a swap of names would) would take over the old data's labels
+    for add in (lambda: add_category(merged.items, "Crash"), lambda: add_category(merged.items, "Other", key="BUG"),
+                lambda: rename_category(merged.items, "Feature", "Bug"),
+                lambda: rename_category(merged.items, "Feature", "Bugs", new_key="CRASH")):
+        with pytest.raises(ReviewtuiError, match=r"was a key of DEFECT \(Defect\) before a rename or merge"):
+            add()
+    # a file written by hand may give a key in use as a former key: the key in use wins
+    hand = Taxonomy.from_list([{"name": "Defect", "former_keys": ["BUG", "PRAISE"]}, {"name": "Praise"}])
+    assert hand.get("DEFECT").former_keys == ("BUG",) and hand.current("PRAISE") == "PRAISE"
 
 
 def test_former_keys_that_are_not_keys_are_refused():
@@ -113,6 +120,11 @@ def test_a_rename_alone_keeps_a_saved_model_usable(analysis_ws):
     res = ws.predict(model="m", sentiment="none")
     assert "ARTICLES" in res.counts and "CONTENT" not in res.counts
     assert ws.prediction_staleness().late_labels == 0
+    # a label given after the model learnt its labels stays late when a rename moves it
+    ws.label("r040", "ARTICLES")
+    assert ws.prediction_staleness().late_labels == 1
+    ws.rename_category("ARTICLES", "Stories")
+    assert ws.prediction_staleness().late_labels == 1
 
 
 def test_the_cli_diff_and_stats_name_the_category_changes(renamed_ws, capsys, monkeypatch):
@@ -129,3 +141,32 @@ def test_the_cli_diff_and_stats_name_the_category_changes(renamed_ws, capsys, mo
     line = next(li for li in out.splitlines() if li.startswith("dataset-1 → dataset-2: "))
     assert line.startswith("dataset-1 → dataset-2: moved with a renamed or merged category: ")
     assert "USER_EXPERIENCE → UX 6" in line and "CONTENT → INTERFACE 6" in line
+
+
+def test_the_stored_predictions_move_with_a_rename_so_the_predicted_filter_finds_them(analysis_ws):
+    ws = analysis_ws
+    ws.store.set_predictions({"r000": ("USER_EXPERIENCE", 0.9), "r001": ("CONTENT", 0.8), "r002": ("INTERFACE", 0.7)})
+    ws.rename_category("USER_EXPERIENCE", "UX")
+    ws.merge_categories(["CONTENT"], "INTERFACE")
+    assert ws.store.predictions() == {"r000": ("UX", 0.9), "r001": ("INTERFACE", 0.8), "r002": ("INTERFACE", 0.7)}
+    assert ws.find(["predicted=UX"]).ids == ["r000"]
+    assert sorted(ws.find(["predicted=user_experience"]).ids) == ["r000"]  # the old key reads as UX
+
+
+def test_a_persons_relabel_stays_a_relabel_when_its_categories_are_merged_later(analysis_ws):
+    ws = analysis_ws
+    for i, (ext, lab) in enumerate(ws.truth.items()):
+        if i < 8:
+            ws.label(ext, lab)
+    ws.export()
+    ws.label("r003", "INTERFACE")  # a person's relabel: USER_EXPERIENCE -> INTERFACE
+    ws.export()
+    ws.merge_categories(["USER_EXPERIENCE"], "INTERFACE")
+    d = ws.diff("dataset-1", "dataset-2")
+    assert [(c.external_id, c.before, c.after) for c in d.relabeled] == [("r003", "USER_EXPERIENCE", "INTERFACE")]
+    assert d.renamed == []
+    assert ws.quality_stats().versions[1].relabeled == 1
+    ws.export()
+    d3 = ws.diff("dataset-2", "dataset-3")  # r007, USER_EXPERIENCE until the merge, moved with it
+    assert d3.relabeled == [] and [c.external_id for c in d3.renamed] == ["r007"]
+    assert d3.renamed[0].note == "merged USER_EXPERIENCE into INTERFACE"

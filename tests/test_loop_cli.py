@@ -96,7 +96,7 @@ def test_bulk_label_with_yes_and_its_mistakes(ws, capsys):
     assert code == 0 and f"Labeled {len(ids)} reviews Subscription." in out
     assert all(ws.store.get(e).label == "SUBSCRIPTION" for e in ids)
     code, _, err = run(ws, capsys, "label", "--search", "premium OR paywall", "--category", "SUBSCRIPTION", "--yes")
-    assert code == 2 and "nothing to label: no review in the queue matches search 'premium OR paywall'" in err
+    assert code == 2 and "nothing to label: no review of the queue matches search 'premium OR paywall'" in err
     code, _, err = run(ws, capsys, "label", "--filter", "stars=2")
     assert code == 2 and "give --category X" in err
     code, _, err = run(ws, capsys, "label", "--category", "CONTENT", "--yes")

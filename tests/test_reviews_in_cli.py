@@ -354,6 +354,15 @@ def test_changes_of_the_categories_kili_must_match_are_refused_on_the_kili_backe
     assert digest(labeled) == before
     code, _, _ = run(capsys, "-w", str(labeled), "categories", "rename", "Bug", "BUG")
     assert code == 0
+    # nor may an import add the categories of its labels
+    more = write_csv(labeled.parent / "more.csv", ["id", "content", "label"], [["n1", "the fees went up", "Pricing"]])
+    code, _, err = run(capsys, "-w", str(labeled), "import", str(more), "--label-col", "label", "--add-categories")
+    assert code == 2 and "adding the file's categories here alone" in err
+    # before the Kili project exists, `kili create` takes the taxonomy as it is: changes are free
+    ws = Workspace.open(labeled)
+    ws.config.update_section("backend", {"kind": "kili", "project_id": ""})
+    ws.close()
+    assert run(capsys, "-w", str(labeled), "categories", "add", "Pricing")[0] == 0
 
 
 # --- import -----------------------------------------------------------------------------------------

@@ -272,3 +272,32 @@ async def test_the_queue_panel_and_the_filter_line_keep_their_lines(fixture_ws, 
         assert text.endswith("· B label them all") and "reviews" in text
         assert line.region.height * (line.region.width - 2) >= len(text)
         assert queue.region.height == len(lines) + 2 and queue.region.bottom <= side.bottom
+
+
+async def test_a_category_change_from_another_process_is_shown_before_a_number_labels(fixture_ws):
+    """The CLI merges a category while the app is open: the number keys no longer mean what the
+    list on screen says, so the first press redraws the list and labels nothing; the app's own
+    changes then start from the file as the CLI left it."""
+    from test_tui import SIZE, make_app, notes
+
+    from reviewtui.workspace import Workspace
+
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        first = app.screen.current.external_id
+        other = Workspace.open(ws.root)  # the CLI, beside the app
+        other.merge_categories(["SUBSCRIPTION"], "CONTENT")
+        other.close()
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert ws.store.get(first).label is None
+        assert any("categories changed in reviewtui.toml" in n for n in notes(app))
+        assert "Subscription" not in text_of(app.screen.query_one("#categories"))
+        await pilot.press("1")  # now the first category on screen: CONTENT
+        await settle(app, pilot)
+    assert ws.store.get(first).label == "CONTENT"
+    ws.add_category("Pricing")  # written on the merged taxonomy, not the one the app opened with
+    assert ws.taxonomy.keys[:2] == ["CONTENT", "INTERFACE"] and "SUBSCRIPTION" not in ws.taxonomy.keys
+    assert ws.taxonomy.get("CONTENT").former_keys == ("SUBSCRIPTION",)

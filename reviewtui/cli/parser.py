@@ -25,26 +25,46 @@ STRATEGIES: tuple[str, ...] = next(f.metadata["choices"] for f in fields(ActiveL
                                    if f.name == "strategy")
 
 
-class Once(argparse.Action):
-    """A value option given at most once, and not blank: argparse keeps the last of two ``--app``
-    silently, so ``summary --app A --app B`` showed B alone as though A had been read."""
+class Once(argparse._StoreAction):
+    """A value option given at most once: argparse keeps the last of two ``--app`` silently, so
+    ``summary --app A --app B`` showed B alone as though A had been read. Every plain value option
+    of the CLI is one (:class:`Parser`)."""
+
+    blank_ok = True
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
         seen = f"_given_{self.dest}"
-        if getattr(namespace, seen, None) is not None:
+        if option_string is not None and getattr(namespace, seen, None) is not None:
             raise ReviewtuiError(f"{option_string} given twice ({getattr(namespace, seen)!r} and {values!r}): it "
                                  "takes one value; give it once")
-        if not str(values).strip():
+        if not self.blank_ok and not str(values).strip():
             raise ReviewtuiError(f"{option_string} is empty: give it a value, or leave it out")
-        setattr(namespace, seen, values)
+        if option_string is not None:
+            setattr(namespace, seen, values)
         setattr(namespace, self.dest, values)
+
+
+class Named(Once):
+    """A value option that must not be blank either (``--app ""`` read every app)."""
+
+    blank_ok = False
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose plain value options are :class:`Once` (its commands' parsers too:
+    subparsers are made of the parser's own class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, Once)
+        self.register("action", "store", Once)
 
 
 def workspace_option() -> argparse.ArgumentParser:
     """The parent parser of every command: ``-w/--workspace`` (suppressed when not given, so the
     top-level option still counts)."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = Parser(add_help=False)
     parent.add_argument("-w", "--workspace", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
     parent.add_argument("--author", default=argparse.SUPPRESS, help=AUTHOR_HELP)
     return parent
@@ -76,7 +96,7 @@ def handler(name: str) -> Handler:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="reviewtui", description="Label, version, train and analyse app reviews.")
+    p = Parser(prog="reviewtui", description="Label, version, train and analyse app reviews.")
     p.add_argument("--version", action="version", version=f"reviewtui {__version__}")
     p.add_argument("-w", "--workspace", help=WORKSPACE_HELP)
     p.add_argument("--author", help=AUTHOR_HELP)
@@ -115,7 +135,7 @@ def add_workspace_commands(commands: Commands) -> None:
     s = commands.add("import", "import review exports: CSV, TSV, JSON, JSON Lines, Parquet, Excel; or folders",
                      "workspace:cmd_import")
     s.add_argument("files", nargs="+", help="files, or folders of exports (a subfolder per app: its name is the app)")
-    s.add_argument("--app", action=Once, help="the app of every review (default: an app/appId column, or the folder's name)")
+    s.add_argument("--app", action=Named, help="the app of every review (default: an app/appId column, or the folder's name)")
     s.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
     s.add_argument("--fill-missing-ids", action="store_true",
                    help="take the ids of rows with an empty id from their text (default: refuse the file)")
@@ -266,8 +286,8 @@ def add_jobs_commands(commands: Commands) -> None:
 
 
 def summary_options(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--app", action=Once, help="only this app (default: every app, compared by app and by app x version)")
-    s.add_argument("--app-version", action=Once, help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
+    s.add_argument("--app", action=Named, help="only this app (default: every app, compared by app and by app x version)")
+    s.add_argument("--app-version", action=Named, help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
     s.add_argument("--stars", help="only reviews of these star scores: 1, 1-2, 4-5 ...")
     s.add_argument("--weight-thumbs", action="store_true", help="count each review 1 + its thumbs-up times")
     s.add_argument("--version-depth", type=int, default=2,
@@ -413,7 +433,7 @@ def filter_options(s: argparse.ArgumentParser, what: str) -> None:
     """``--filter KEY=VALUE ...`` and ``--search TEXT`` (``what`` starts their help)."""
     s.add_argument("--filter", dest="filters", action="extend", nargs="+", metavar="KEY=VALUE", default=[],
                    help=f"{what} match: {FILTER_HELP}")
-    s.add_argument("--search", action=Once, help=f"{what} contain these words (full-text: paywall OR \"free trial\", crash*)")
+    s.add_argument("--search", action=Named, help=f"{what} contain these words (full-text: paywall OR \"free trial\", crash*)")
 
 
 def add_bulk_label_options(s: argparse.ArgumentParser) -> None:
@@ -432,7 +452,7 @@ def add_loop_commands(commands: Commands) -> None:
                         "has one, else low-confidence); low-confidence: predictions below 50%%; version: what is "
                         "new in --version")
     s.add_argument("--version", help="with --in version: LATEST (default) or an app version such as 4.5")
-    s.add_argument("--app", action=Once, help="only this app's reviews (needed with --in version when there are several apps)")
+    s.add_argument("--app", action=Named, help="only this app's reviews (needed with --in version when there are several apps)")
     s.add_argument("--limit", type=int, default=3000, help="cluster at most this many reviews (default 3000)")
     s.add_argument("--clusters", type=int, metavar="K", help="exactly K clusters (k-means; default: k chosen "
                                                              "from 2 to 15, the finest that separates about as "

@@ -609,8 +609,9 @@ def category_from_cluster(taxonomy: Taxonomy, cluster: Cluster, *, unlabeled: Se
         raise ReviewtuiError(f"category key {key!r} must be UPPER_SNAKE_CASE (give --key or another name)")
     if key in taxonomy.keys:
         raise ReviewtuiError(f"the taxonomy already has a category {key!r}: choose another name or key")
-    if taxonomy.resolve(name) is not None:
+    if taxonomy.resolve(name, former=False) is not None:
         raise ReviewtuiError(f"the taxonomy already has a category named {name!r}: choose another name")
+    taxonomy.refuse_former(key, name)
     colour = next((c for c in PALETTE if c not in {cat.colour for cat in taxonomy}), PALETTE[0])
     entry: dict[str, Any] = {"key": key, "name": name, "colour": colour, "train": bool(train)}
     if cluster.words:

@@ -88,7 +88,8 @@ def _with(change: Change, event: Any) -> Change:
     if event is None:
         return change
     t = _moment(event.created_at)
-    return replace(change, author=event.author, at=format_timestamp(t) if t else str(event.created_at))
+    return replace(change, author=event.author, at=format_timestamp(t) if t else str(event.created_at),
+                   note=event.note or None)
 
 
 #: A diff's added rows get their label's author and time when there are at most this many.

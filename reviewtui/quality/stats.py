@@ -79,10 +79,13 @@ class QualityStats:
                 "agreement": self.agreement.to_dict()}
 
 
-def version_stats(versions: Sequence[Any], current: Callable[[str], str] | None = None) -> list[VersionStats]:
+def version_stats(versions: Sequence[Any], current: Callable[[str], str] | None = None,
+                  attribute: Callable[[Any, Any, Any], Any] | None = None,
+                  notes: tuple[str, ...] = ()) -> list[VersionStats]:
     """Statistics of each version (VersionInfo, oldest first) against the one before it; with
     ``current`` (``Taxonomy.current``), the rows a category rename or merge moved are ``renamed``,
-    not relabeled."""
+    not relabeled (``attribute(diff, a, b)`` finds the events that made the changes, whose
+    ``notes`` tell a category change: ``diff.split_renamed``)."""
     from reviewtui.diff import diff_versions, split_renamed
     from reviewtui.versions import read_rows
 
@@ -97,7 +100,7 @@ def version_stats(versions: Sequence[Any], current: Callable[[str], str] | None 
         prev = versions[i - 1]
         d = diff_versions(prev.name, prev_rows, v.name, rows)
         if current is not None:
-            d = split_renamed(d, current)
+            d = split_renamed(attribute(d, prev, v) if attribute is not None else d, current, notes)
         prev_rows = rows
         common = len(rows) - len(d.added)
         out.append(VersionStats(v.name, prev.name, len(rows), len(d.added), len(d.removed), len(d.relabeled),
@@ -112,7 +115,8 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
     docstring for how time is counted. Events of other ``sources`` are left out."""
     by_author: dict[str, list[tuple[Any, Any]]] = {}
     for e in events:
-        if e.source not in sources or (e.note or "").startswith(CATEGORY_NOTES):  # a rename's moves are no one's labels
+        if e.source not in sources or (e.kind == "label" and (e.note or "").startswith(CATEGORY_NOTES)):
+            # a rename's moves are no one's labels
             continue
         by_author.setdefault(e.author, []).append((parse_timestamp(e.created_at), e))
     out = []

@@ -38,7 +38,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     found = ws.find(args.filters, args.search)
     description = found.filter.describe()
     if found.total == 0:
-        raise ReviewtuiError(f"nothing to label: no review in the queue matches {description}")
+        raise ReviewtuiError(f"nothing to label: {ws.no_match(found.filter)}")
     question = say.bulk_question(found.total, description, say.category_name(key, ws.taxonomy))
     if not args.yes:
         if not sys.stdin.isatty():

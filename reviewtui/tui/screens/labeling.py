@@ -102,6 +102,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.labeled_here: dict[str, int] = {}  # external id -> labels given to it in this session, not undone
         self.labels_since_rank = 0  # labels (one by one or in bulk) since the queue was last ranked
         self.suggestions: dict[str, tuple[str, float]] = {}
+        self.shown_taxonomy: Any = None  # the taxonomy the category list on screen was drawn from
         self.strategy = ""
         self.reranking = False
         self.ranked_on_open = False
@@ -255,7 +256,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             app, version = m.get("app"), m.get("app_version")
             where = f"{app} {version}" if app and version else str(app) if app else f"version {version}" if version else ""
             parts = [stars(m.get("score")), *([where] if where else []), str(m.get("at") or "-")[:10],
-                     f"id {asset.external_id[:18]}"]
+                     f"id {say.short_id(asset.external_id, 18)}"]
             meta.update(" · ".join(parts))
             text.update(self.review_text(asset))
             answer.update(self.answer_line(asset))
@@ -293,6 +294,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         return f"{asset.status}{mode}"
 
     def categories_text(self, asset: Asset | None) -> Text:
+        self.shown_taxonomy = self.ws.taxonomy  # what the number keys mean (see action_label)
         out = Text()
         suggested = self.suggestions.get(asset.external_id, ("", 0.0))[0] if asset else ""
         for n, cat in enumerate(self.ws.taxonomy.categories, start=1):
@@ -385,9 +387,17 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
                 for i in sorted(self.selected) if i < len(words)]
 
     def action_label(self, n: int) -> None:
-        categories = self.ws.taxonomy.categories
+        taxonomy = self.ws.taxonomy
         if self.current is None:
             return
+        if self.shown_taxonomy is not None and taxonomy is not self.shown_taxonomy:
+            # reviewtui.toml changed under the app (a rename or merge from the CLI): the numbers on
+            # screen may name other categories now, so the list is shown again and nothing labeled
+            self.query_one("#categories", Static).update(self.categories_text(self.current))
+            self.notify("The categories changed in reviewtui.toml since this list was shown; it shows them now: "
+                        "press the number again.", severity="warning", markup=False)
+            return
+        categories = taxonomy.categories
         if n > len(categories):
             self.notify(f"no category {n}: the taxonomy has {len(categories)}", severity="warning")
             return
