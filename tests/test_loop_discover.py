@@ -48,6 +48,16 @@ def test_discover_finds_the_themes_and_names_them():
     assert len(d.clusters[0].examples) == 3 and d.to_dict()["clusters"][0]["name"] == d.clusters[0].name
 
 
+def test_a_clusters_examples_are_distinct_texts():
+    """Copies of a review under several apps or countries are one example, not three."""
+    ids, texts, X, _ = corpus({"billing": 40, "offline": 30, "redesign": 20})
+    texts = [t.split(" (")[0] for t in texts]  # every phrase ten times over, as copies per country would be
+    d = discover(ids, texts, X, background=["the app is fine"], selection="other")
+    for c in d.clusters:
+        shown = [t for _, t in c.examples]
+        assert len(shown) == 3 and len(set(shown)) == 3
+
+
 def test_kmeans_k_is_chosen_by_silhouette():
     ids, texts, X, _ = corpus({"billing": 30, "offline": 30, "redesign": 30})
     labels, method, reason, sil = cluster(X, method="kmeans")

@@ -355,7 +355,22 @@ def _clusters_from_labels(labels: np.ndarray, ids: Sequence[str], texts: Sequenc
         centre = X[members].mean(axis=0)
         order = members[np.argsort(-(X[members] @ centre), kind="stable")]
         out.append(Cluster(rank, len(members), words[rank], [ids[i] for i in order],
-                           [(ids[i], texts[i]) for i in order[:n_examples]]))
+                           _distinct_examples(ids, texts, order, n_examples)))
+    return out
+
+
+def _distinct_examples(ids: Sequence[str], texts: Sequence[str], order: Sequence[int], n: int) -> list[tuple[str, str]]:
+    """The first ``n`` of ``order`` whose texts differ (a review posted under several apps or
+    countries is one example, not three)."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i in order:
+        key = " ".join(str(texts[i]).casefold().split())
+        if key not in seen:
+            seen.add(key)
+            out.append((ids[i], texts[i]))
+            if len(out) == n:
+                break
     return out
 
 
