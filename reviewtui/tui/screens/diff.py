@@ -178,6 +178,10 @@ class DiffScreen(WorkspaceScreen):
             return
         kinds = KINDS if self.filter == "all" else (self.filter,)
         n = len(self.diff.external_ids(kinds))
+        if n == 0:  # only rows a category change moved: nobody's change to review
+            self.notify("nothing to send: the rows shown only moved with a renamed or merged category",
+                        severity="warning")
+            return
         self.confirm_send(f"Send all {n} differing assets ({', '.join(kinds)}) of {self.diff.a} → {self.diff.b} "
                           "to review (status TO_REVIEW)?", kinds=kinds)
 
