@@ -113,12 +113,14 @@ def text_of(content) -> str:
     return console.export_text()
 
 
-def write_app_results(ws) -> None:
-    """results/result.csv of 3 apps (A: versions 1.9 and 1.10, B: 2.0, C: 3.1) for the summary screen."""
+def write_app_results(ws, names: tuple[str, str, str] = ("A", "B", "C")) -> None:
+    """results/result.csv of 3 apps (A: versions 1.9 and 1.10, B: 2.0, C: 3.1; or ``names``) for the
+    summary screen."""
     rng = random.Random(2)
     keys = ws.taxonomy.training_keys
     rows = []
-    for app, version, n in (("A", "1.9.0", 40), ("A", "1.10.0", 40), ("B", "2.0", 35), ("C", "3.1", 31)):
+    a, b, c = names
+    for app, version, n in ((a, "1.9.0", 40), (a, "1.10.0", 40), (b, "2.0", 35), (c, "3.1", 31)):
         for i in range(n):
             negative = rng.random() < (0.7 if version == "1.10.0" else 0.2)
             rows.append([f"{app}{version}-{i}", "text", "1" if negative else "5", app, version, "", "0",
@@ -161,6 +163,22 @@ async def test_summary_sets_the_apps_category_shares_side_by_side(fixture_ws):
         await pilot.press("t", "t")
         await settle(app, pilot)
         assert screen.view == "categories" and table.border_title == "Negative share per category"
+
+
+async def test_the_app_picker_keeps_the_ends_of_long_app_ids(fixture_ws):
+    from textual.widgets import Select
+
+    ws = fixture_ws
+    names = ("com.dreamplug.androidapp", "com.dreamplug.androidapp-eu", "com.dreamplug.androidapp-us")
+    write_app_results(ws, names)
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        select = app.screen.query_one("#summary-app", Select)
+        prompts = [str(prompt) for prompt, _ in select._options[1:]]
+        assert len(set(prompts)) == 3 and all(len(p) <= 22 for p in prompts)
+        assert prompts[1].endswith("-eu") and prompts[2].endswith("-us")
+        assert [value for _, value in select._options[1:]] == list(names)
 
 
 async def test_summary_app_filter_and_the_app_version_table(fixture_ws):

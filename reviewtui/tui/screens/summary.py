@@ -48,6 +48,10 @@ def num(value: Any, digits: int = 2) -> str:
     return f"{value:.{digits}f}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
 
 
+#: The characters an app id keeps in the app picker (its cells less the borders and the arrow).
+APP_PICK_CHARS = 22
+
+
 class SummaryScreen(WorkspaceScreen):
     MODE = "summary"
     AUTO_FOCUS = "#summary-table"
@@ -146,7 +150,9 @@ class SummaryScreen(WorkspaceScreen):
             self.apps = list(overall.apps)
             select = self.query_one("#summary-app", Select)
             with self.prevent(Select.Changed):
-                select.set_options([(ALL + " apps", ALL)] + [(a, a) for a in self.apps])
+                # the picker is 28 cells wide: long ids keep their start and their end ("-eu", "-us")
+                shown = say.short_names([str(a) for a in self.apps], APP_PICK_CHARS)
+                select.set_options([(ALL + " apps", ALL)] + list(zip(shown, self.apps)))
                 select.value = ALL
         versions = [] if overall.several_apps else [str(v) for v in overall.by_version.index if str(v) != "unknown"]
         self.latest = overall.latest_version
