@@ -202,6 +202,10 @@ class ActiveLearningSettings:
     stop_rounds: int = setting(3, "Stable rounds in a row after which the stop signal says further labels change "
                                   "little.", lo=1, hi=1000)
     stop_sample: int = setting(1000, "Unlabeled reviews in the stop set (a fixed, seeded sample).", lo=10, hi=1_000_000)
+    stop_round_labels: int = setting(10, "Training labels a round of the stop signal needs beyond the round before "
+                                         "(stop_kappa was set on rounds of 10 labels: two models a label or two "
+                                         "apart agree more, and three such rounds would say stop too early).",
+                                     lo=1, hi=1_000_000)
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,7 @@ def test_rounds_are_kept_in_the_store(tmp_path):
     first = label_and_record(12)
     assert first is not None and first.kappa is None and first.labels == 12
     assert label_and_record(12) is None  # same labels: no new round
+    assert label_and_record(15) is None  # three more: not a round of the size the threshold was set on
     second = label_and_record(24)
     assert second is not None and second.kappa is not None and second.round == 2
     signal = load_signal(store, settings)

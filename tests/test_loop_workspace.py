@@ -104,27 +104,30 @@ def test_every_refit_records_a_round_and_stores_predictions(ws):
     assert rec is not None and rec.round == 1 and rec.labels == 12
     assert ws.record_refit() is None  # nothing new since
     assert ws.store.prediction_count() == 28  # every review still to label
-    label(ws, [f"r{i:02d}" for i in range(12, 20)])
-    batch = ws.queue_batch("margin", 4)  # a re-rank is a refit too
+    label(ws, [f"r{i:02d}" for i in range(12, 16)])
+    ws.queue_batch("margin", 4)  # four labels more: a refit, not a round of the stop signal
+    assert ws.stop_summary().rounds == 1
+    label(ws, [f"r{i:02d}" for i in range(16, 24)])
+    batch = ws.queue_batch("margin", 4)  # a re-rank is a refit too; twelve labels more: a round
     assert not batch.cold_start and batch.first == ""
     summary = ws.stop_summary()
     assert summary.rounds == 2 and summary.kappa is not None and len(summary.sparkline) == 2
     assert summary.macro_f1 is not None
-    assert ws.store.prediction_count() == 20
+    assert ws.store.prediction_count() == 16
     curves = ws.learning_curves()
-    assert set(curves) == set(ws.taxonomy.training_keys) and [n for n, _ in curves["CONTENT"]] == [12, 20]
+    assert set(curves) == set(ws.taxonomy.training_keys) and [n for n, _ in curves["CONTENT"]] == [12, 24]
     needs = ws.category_needs()
     assert [n.key for n in needs] == ws.taxonomy.training_keys and sum(n.weakest for n in needs) == 1
-    assert all(n.labels == 5 for n in needs)
+    assert all(n.labels == 6 for n in needs)
     status = ws.status().to_dict()
     assert status["stop"]["rounds"] == 2 and len(status["stop"]["categories"]) == 4
     # the same labels again: no new round
     ws.queue_batch("margin", 4)
     assert ws.stop_summary().rounds == 2
     # labels given after the round count at once (the F1 stays the round's until the next round)
-    label(ws, [f"r{i:02d}" for i in range(20, 24)])
+    label(ws, [f"r{i:02d}" for i in range(24, 28)])
     after = ws.category_needs()
-    assert sum(n.labels for n in after) == 24 and [n.f1 for n in after] == [n.f1 for n in needs]
+    assert sum(n.labels for n in after) == 28 and [n.f1 for n in after] == [n.f1 for n in needs]
     # the predicted and confidence filters read the stored predictions
     found = ws.find(["predicted=Interface", "confidence=0-1"])
     assert found.total > 0 and all(ws.store.predictions([e])[e][0] == "INTERFACE" for e in found.ids)

@@ -183,7 +183,7 @@ async def test_a_bulk_label_counts_toward_the_next_ranking(fixture_ws):
     nothing left to rank."""
     ws = fixture_ws
     ws.config.update_section("model", {"max_length": 32})
-    ws.config.update_section("active_learning", {"retrain_every": 5})
+    ws.config.update_section("active_learning", {"retrain_every": 5, "stop_round_labels": 5})
     app = make_app(ws, start="labeling", assist=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
