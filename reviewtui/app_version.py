@@ -7,7 +7,7 @@ A low module: pure functions, no reviewtui imports.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 _PARTS = re.compile(r"\d+|[A-Za-z]+")
 # a number sorts after the end of a version, which sorts after a word: 1.0-beta < 1.0 < 1.0.1
@@ -55,4 +55,19 @@ def latest_by_app(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str | 
     return out
 
 
-__all__ = ["is_version", "latest_by_app", "latest_version", "sort_versions", "version_key"]
+def nearest_apps(wanted: str, apps: Sequence[str], limit: int = 8) -> str:
+    """``apps`` as an error lists them for a ``wanted`` app the workspace lacks: those that contain
+    it and those spelled alike first ("greenlight" -> me.greenlight, me.greenlight-eu...), then the
+    rest, at most ``limit`` and how many more; "none" when there is no app."""
+    import difflib
+
+    text = str(wanted).strip().casefold()
+    holding = [a for a in apps if text and text in str(a).casefold()]
+    alike = difflib.get_close_matches(str(wanted).strip(), list(apps), n=limit, cutoff=0.6)
+    ordered = list(dict.fromkeys([*holding, *alike, *apps]))
+    shown = ordered[:limit]
+    return (", ".join(shown) + (f" and {len(ordered) - len(shown)} more" if len(ordered) > len(shown) else "")
+            if shown else "none")
+
+
+__all__ = ["is_version", "latest_by_app", "latest_version", "nearest_apps", "sort_versions", "version_key"]

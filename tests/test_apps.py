@@ -129,7 +129,7 @@ def test_app_filter_and_its_errors():
     assert s.app == "Waze" and s.apps == ["Waze"] and s.reviews == 180 and s.latest_version == "4.10"
     assert list(s.by_version.index) == ["4.8", "4.9", "4.10"]
     assert summarize(rows, categories=KEYS, app="Waze", app_version="4.9").reviews == 60
-    with pytest.raises(ReviewtuiError, match=r"no reviews of app 'Wase'; the apps are: Facebook, Mail, Waze"):
+    with pytest.raises(ReviewtuiError, match=r"no reviews of app 'Wase'; the apps are: Waze, Facebook, Mail"):
         summarize(rows, app="Wase")
     with pytest.raises(ReviewtuiError, match=r"no reviews of app version '5.0' of Waze; the versions are: 4.8, 4.9, 4.10"):
         summarize(rows, app="Waze", app_version="5.0")
@@ -429,3 +429,12 @@ def test_the_per_app_charts_of_many_apps_write_every_name_and_say_which_apps_get
     assert [t.get_text() for t in per_app.get_yticklabels()] == apps  # one bar per app, each named
     assert "the 6 largest of the 10 apps with such versions" in figures[1]._suptitle.get_text()
     plt.close("all")
+
+
+def test_an_unknown_app_is_answered_with_the_apps_nearest_it_first():
+    from reviewtui.app_version import nearest_apps
+
+    apps = [f"com.app{i}" for i in range(10)] + ["me.greenlight", "me.greenlight-eu"]
+    assert nearest_apps("greenlight", apps).startswith("me.greenlight, me.greenlight-eu, com.app0")
+    assert nearest_apps("greenlight", apps).endswith(" and 4 more")
+    assert nearest_apps("x", []) == "none"

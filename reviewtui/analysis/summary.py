@@ -294,8 +294,9 @@ def _pick_app(apps: list[str], wanted: str) -> str:
     exact = [a for a in apps if a == text] or [a for a in apps if a.casefold() == text.casefold()]
     if exact:
         return exact[0]
-    known = ", ".join(apps[:12]) + (f" and {len(apps) - 12} more" if len(apps) > 12 else "")
-    raise ReviewtuiError(f"no reviews of app {text!r}; the apps are: {known or 'none'}")
+    from reviewtui.app_version import nearest_apps
+
+    raise ReviewtuiError(f"no reviews of app {text!r}; the apps are: {nearest_apps(text, apps, 12)}")
 
 
 def parse_stars(value: Any) -> tuple[int, int] | None:

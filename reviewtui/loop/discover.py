@@ -524,7 +524,9 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     if app is not None:
         app = str(app).strip()
         if app not in apps:
-            known = f"the apps are: {', '.join(apps)}" if apps else "no review has an app"
+            from reviewtui.app_version import nearest_apps
+
+            known = f"the apps are: {nearest_apps(app, apps, 12)}" if apps else "no review has an app"
             raise ReviewtuiError(f"no review of app {app!r} to look into ({known})")
         assets = [a for a in assets if a.metadata.get("app") == app]
     elif choice == "version" and len(apps) > 1:

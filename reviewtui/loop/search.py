@@ -286,8 +286,10 @@ def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> Fo
     if total == 0 and flt.apps:  # nothing kept: say so when an app named is none of the workspace's
         unknown = [a for a in flt.apps if a.casefold() not in {k.casefold() for k in known}]
         if unknown:
-            listed = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "") if known else "none"
-            raise ReviewtuiError(f"filter app={unknown[0]}: no review of that app; the apps are: {listed}")
+            from reviewtui.app_version import nearest_apps
+
+            raise ReviewtuiError(f"filter app={unknown[0]}: no review of that app; the apps are: "
+                                 f"{nearest_apps(unknown[0], known)}")
     return FoundAssets(ids, total, flt, time.perf_counter() - t0)
 
 
