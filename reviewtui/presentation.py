@@ -1119,4 +1119,4 @@ def sentiment_counts_text(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return "none yet"
-    return f"{names_with_counts(counts)} ({total:,} reviews)"
+    return f"{names_with_counts(counts)} ({count(total, 'review')})"
