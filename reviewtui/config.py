@@ -84,6 +84,12 @@ class Taxonomy:
         self.former: dict[str, str] = {old: c.key for c in self.categories for old in c.former_keys}
         self._former_lookup = {old.casefold(): key for old, key in self.former.items()}
 
+    def __eq__(self, other: object) -> bool:  # a file read again, unchanged, is the same taxonomy
+        return isinstance(other, Taxonomy) and self.categories == other.categories
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.categories))
+
     def __iter__(self):
         return iter(self.categories)
 
@@ -223,6 +229,18 @@ class Config:
         self.settings: Settings = load_settings(data, path)
         #: the file as this object last read or wrote it (see :meth:`changed_on_disk`)
         self.signature = file_signature(path)
+        #: why the file on disk could not be read again, when another hand left it invalid: this
+        #: reading is then the last good one, and nothing is written over the file (:meth:`_write`)
+        self.unreadable: str | None = None
+
+    def _write(self, data: dict[str, Any]) -> None:
+        """Write ``data`` to the file, unless the file was left invalid by another hand since it was
+        read (writing would throw the edit away): then raise ReviewtuiError, nothing written."""
+        if self.unreadable is not None:
+            raise ReviewtuiError(f"{self.path} was changed since it was read and cannot be read now "
+                                 f"({self.unreadable}); nothing was written: fix the file, then try again")
+        write_toml(self.path, data)
+        self.signature = file_signature(self.path)
 
     def changed_on_disk(self) -> bool:
         """Whether another process (the CLI beside the app, an editor) wrote the file since this
@@ -273,8 +291,7 @@ class Config:
         data = {**self.data, name: table}
         settings = load_settings(data, self.path)
         if save:
-            write_toml(self.path, data)
-            self.signature = file_signature(self.path)
+            self._write(data)
         self.settings, self.data = settings, data
 
     def set_categories(self, items: list[dict[str, Any]], *, save: bool = True) -> None:
@@ -283,14 +300,12 @@ class Config:
         taxonomy = Taxonomy.from_list(items, where=str(self.path))
         data = {**self.data, "categories": [dict(i) for i in items]}
         if save:
-            write_toml(self.path, data)
-            self.signature = file_signature(self.path)
+            self._write(data)
         self.taxonomy, self.data = taxonomy, data
 
     def save(self) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
-        write_toml(self.path, self.data)
-        self.signature = file_signature(self.path)
+        self._write(self.data)
 
 
 def _toml_value(value: Any) -> str:

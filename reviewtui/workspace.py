@@ -13,6 +13,7 @@ libraries load inside the packages that use them.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import threading
@@ -289,8 +290,10 @@ class Workspace:
                 if self._config.changed_on_disk():
                     try:
                         self._config = Config.load(self._config.path)
-                    except ReviewtuiError:
-                        self._config.signature = file_signature(self._config.path)  # not again until it changes
+                    except Exception as exc:  # noqa: BLE001 - a hand edit half made: keep the last good reading
+                        # not read again until the file changes again; nothing is written over it meanwhile
+                        self._config.signature = file_signature(self._config.path)
+                        self._config.unreadable = str(exc) or type(exc).__name__
                 config = self._config
         return config
 
@@ -357,8 +360,9 @@ class Workspace:
             raise ReviewtuiError("--add-categories adds the labels of --label-col: name the label column too")
         if app is not None and not str(app).strip():
             raise ReviewtuiError("--app needs a name (for example com.example.app)")
+        base = self.config  # the taxonomy the file's categories are added to (checked again at the end)
         inputs = expand_inputs(paths)
-        cleaning = self.settings.import_
+        cleaning = base.settings.import_
         # a file given by itself in a workspace of several apps: its rows without an app take its
         # folder's name when that is one of the workspace's apps (a newer export of exports/<app>/)
         known_apps = ({a for a in self.store.counts_by_app() if a}
@@ -385,7 +389,7 @@ class Workspace:
             batches.append(batch)
         emit(on_event, Progress("read", len(inputs), len(inputs)))
         self._match_stored_reviews(batches)
-        taxonomy, change, added_keys = self.taxonomy, None, []
+        taxonomy, change, added_keys = base.taxonomy, None, []
         if label_col:
             unknown = unknown_labels((lab for b in batches for lab in b.labels), taxonomy)
             if unknown and not add_categories:
@@ -439,7 +443,10 @@ class Workspace:
                 b.report.labels, b.report.labels_unchanged = self.store.add_labels(apply) if apply else (0, 0)
                 b.report.labels_unchanged += len(rows) - len(apply) - b.report.labels_kept
             if change is not None:  # last: a failed save of reviewtui.toml undoes the import too
-                apply_change(self.store, change, self.config.set_categories, author=self.author)
+                if self.config is not base:
+                    raise ReviewtuiError(f"{CONFIG_NAME} was changed by another command during the import: nothing "
+                                         "was imported; run the import again")
+                apply_change(self.store, change, base.set_categories, author=self.author)
         for b, (added, existing) in zip(batches, results):
             b.report.added, b.report.existing = added, existing
         unlabeled: list[str] = []
@@ -1256,9 +1263,10 @@ class Workspace:
         """Keep the project in reviewtui.toml ([backend] kind and project_id, [kili] job names) and
         make ``backend`` this workspace's backend."""
         with self._lock:
-            self.config.update_section("backend", {"kind": "kili", "project_id": info.id}, save=False)
-            self.config.update_section("kili", {"classification_job": backend.settings.classification_job,
-                                                "ner_job": backend.settings.ner_job})
+            config = self.config  # one reading: the first change is kept in memory until the second saves both
+            config.update_section("backend", {"kind": "kili", "project_id": info.id}, save=False)
+            config.update_section("kili", {"classification_job": backend.settings.classification_job,
+                                           "ner_job": backend.settings.ner_job})
             backend.settings = self.settings.kili
             self._backend, self._backend_for = backend, self._backend_key()
 
@@ -1532,8 +1540,9 @@ class Workspace:
         with self._loop_lock:
             rec = record_round(self.store, refit.model, embed, self.taxonomy, al,
                                X_labeled=refit.X_labeled, y_labeled=refit.y_labeled)
-            if rec is None:  # the labels of the last round: the same model, the same predictions
-                return None
+            labels_seen = hashlib.sha1("\n".join(map(str, refit.y_labeled)).encode("utf-8")).hexdigest()
+            if rec is None and self.store.prediction_count() and self.store.get_meta("predictions_labels") == labels_seen:
+                return None  # the labels the stored predictions came from: the same model, the same predictions
             if refit.proba is not None and refit.ids is not None and refit.complete:
                 ids, proba = refit.ids, refit.proba
             else:
@@ -1545,6 +1554,7 @@ class Workspace:
                 if prior is not None:
                     proba = prior.combine(proba, X, len(refit.y_labeled))
             self.store.set_predictions(predictions_from_proba(ids, proba, refit.classes), model="quick")
+            self.store.set_meta("predictions_labels", labels_seen)  # (the training labels, in their order)
         return rec
 
     def _stop_signal(self):
@@ -1716,11 +1726,7 @@ class Workspace:
         from reviewtui.loop.discover import NewCategory, category_from_cluster, other_keys
         from reviewtui.loop.stopping import reset_signal
 
-        if self.settings.backend.kind == "kili":
-            raise ReviewtuiError(
-                "this workspace labels in a Kili project, and reviewtui cannot add a category to a Kili "
-                "project's interface: add it in Kili's interface editor and to [[categories]] in "
-                f"{CONFIG_NAME}, then run `reviewtui kili attach PROJECT_ID` to check them; nothing was changed")
+        self._refuse_on_kili("adding a category")
         queue = candidate_pool(self.store)
         top = max((a.priority for a in queue), default=0)
         plan = category_from_cluster(self.taxonomy, cluster, unlabeled=[a.external_id for a in queue],

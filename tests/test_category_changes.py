@@ -170,3 +170,44 @@ def test_a_persons_relabel_stays_a_relabel_when_its_categories_are_merged_later(
     d3 = ws.diff("dataset-2", "dataset-3")  # r007, USER_EXPERIENCE until the merge, moved with it
     assert d3.relabeled == [] and [c.external_id for c in d3.renamed] == ["r007"]
     assert d3.renamed[0].note == "merged USER_EXPERIENCE into INTERFACE"
+
+
+def test_a_hand_edit_left_invalid_keeps_the_last_reading_and_is_never_written_over(analysis_ws):
+    from reviewtui.config import CONFIG_NAME
+
+    ws = analysis_ws
+    keys = ws.taxonomy.keys
+    path = ws.root / CONFIG_NAME
+    broken = "categories = 5\n" + path.read_text(encoding="utf-8")  # invalid: categories both a number and tables
+    path.write_text(broken, encoding="utf-8")
+    assert ws.taxonomy.keys == keys  # the last good reading
+    with pytest.raises(ReviewtuiError, match="cannot be read now .*nothing was written: fix the file"):
+        ws.add_category("Pricing")
+    assert path.read_text(encoding="utf-8") == broken
+    text = broken.replace("categories = 5\n", "", 1)  # mended: read again, and written to as usual
+    path.write_text(text.replace('name = "Content"', 'name = "Articles"'), encoding="utf-8")
+    assert ws.taxonomy.get("CONTENT").name == "Articles"
+    ws.add_category("Pricing")
+    assert "PRICING" in ws.taxonomy.keys and 'name = "Articles"' in path.read_text(encoding="utf-8")
+
+
+def test_an_import_that_adds_categories_stops_when_the_taxonomy_changed_meanwhile(analysis_ws, tmp_path, monkeypatch):
+    from tests.conftest import write_csv
+
+    from reviewtui import ingest as wsmod
+    from reviewtui.workspace import Workspace
+
+    ws = analysis_ws
+    data = write_csv(tmp_path / "labels.csv", ["id", "content", "label"], [["n1", "fees went up again", "Pricing"]])
+    real = wsmod.read_reviews
+
+    def read_while_the_cli_renames(*args, **kwargs):
+        other = Workspace.open(ws.root)
+        other.rename_category("CONTENT", "Articles")
+        other.close()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(wsmod, "read_reviews", read_while_the_cli_renames)
+    with pytest.raises(ReviewtuiError, match="changed by another command during the import: nothing was imported"):
+        ws.import_reviews([data], label_col="label", add_categories=True)
+    assert ws.store.find("n1") is None and "ARTICLES" in ws.taxonomy.keys and "PRICING" not in ws.taxonomy.keys

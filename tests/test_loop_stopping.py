@@ -159,11 +159,15 @@ def test_rounds_are_kept_in_the_store(tmp_path):
     assert label_and_record(15) is None  # three more: not a round of the size the threshold was set on
     second = label_and_record(24)
     assert second is not None and second.kappa is not None and second.round == 2
+    fewer = [LabelRow(f"r{i}", KEYS[i % 3], "t", "human") for i in range(20)]  # a bulk label undone: fewer labels
+    X20, y20 = embed([store.get(r.external_id).text for r in fewer]), [r.category for r in fewer]
+    third = record_round(store, fit_quick(X20, y20, settings.C), embed, tax, settings, X_labeled=X20, y_labeled=y20)
+    assert third is not None and third.round == 3 and third.labels == 20
     signal = load_signal(store, settings)
-    assert len(signal.sample) == 40 and len(signal.history) == 2
+    assert len(signal.sample) == 40 and len(signal.history) == 3
     assert all(int(s[1:]) >= 12 for s in signal.sample)  # drawn from what was unlabeled at round 1
     summary = summarize(signal)
-    assert summary.rounds == 2 and len(summary.sparkline) == 2
+    assert summary.rounds == 3 and len(summary.sparkline) == 3
     assert set(learning_curves(signal)) == set(KEYS)
     reset_signal(store)
     assert load_signal(store).history == []

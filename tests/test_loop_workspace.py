@@ -107,6 +107,7 @@ def test_every_refit_records_a_round_and_stores_predictions(ws):
     label(ws, [f"r{i:02d}" for i in range(12, 16)])
     ws.queue_batch("margin", 4)  # four labels more: a refit, not a round of the stop signal
     assert ws.stop_summary().rounds == 1
+    assert ws.store.prediction_count() == 24  # but the stored predictions are the new model's
     label(ws, [f"r{i:02d}" for i in range(16, 24)])
     batch = ws.queue_batch("margin", 4)  # a re-rank is a refit too; twelve labels more: a round
     assert not batch.cold_start and batch.first == ""
@@ -284,7 +285,7 @@ def test_make_category_is_refused_on_the_kili_backend(ws):
     found = ws.discover("other")
     ws.config.update_section("backend", {"kind": "kili", "project_id": "p1"})
     before = ws.config.path.read_text(encoding="utf-8")
-    with pytest.raises(ReviewtuiError, match="cannot add a category to a Kili project's interface"):
+    with pytest.raises(ReviewtuiError, match=r"labels in Kili \(project p1\).*so adding a category here alone"):
         ws.make_category(found.clusters[0], name="Something")
     assert ws.config.path.read_text(encoding="utf-8") == before
 

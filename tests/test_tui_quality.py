@@ -220,7 +220,7 @@ async def test_diff_screen_says_who_and_when(quality_ws):
         table = app.screen.query_one("#diff-rows")
         rows = {table.get_row_at(i)[1]: table.get_row_at(i) for i in range(table.row_count)}
         assert rows["r00"][4] == "fixtu… 01-15" and rows["r02"][4] == "fixtu… 01-15"
-        assert rows["r12"][4] == ""  # an added row: no one to name
+        assert rows["r12"][4] == "fixtu… 01-15"  # an added row: who gave its label
         await pilot.press("down", "down", "down", "down")
         await pilot.pause()
         assert "by fixture at 2026-01-15 09:30 UTC" in str(app.screen.query_one("#diff-preview").render())

@@ -251,7 +251,7 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
     unlabeled, not skipped assets, seeded) on the first round and kept. ``embed`` maps texts to
     embeddings (an EmbeddingCache's ``embed``). Returns None, recording nothing, when the training
     labels are fewer than ``settings.stop_round_labels`` more than at the last round (a refit on
-    the same labels, or on a few more)."""
+    the same labels, or on a few more); fewer labels than then (an undone bulk label) make a round."""
     import numpy as np
 
     try:
@@ -260,8 +260,8 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
         signal = StopSignal(kappa=settings.stop_kappa, rounds=settings.stop_rounds)
     sample_size, C = settings.stop_sample, settings.C
     n = len(y_labeled)
-    if signal.latest is not None and n - signal.latest.labels < settings.stop_round_labels:
-        return None  # the labels of the last round, or a few more (or fewer: undone): not a round yet
+    if signal.latest is not None and 0 <= n - signal.latest.labels < settings.stop_round_labels:
+        return None  # the labels of the last round, or a few more: not a round yet (fewer, undone: a round)
     if not signal.sample:
         pool = [a.external_id for a in store.iter_assets(labeled=False, skipped=False)]
         signal.sample = choose_sample(pool, sample_size, seed)

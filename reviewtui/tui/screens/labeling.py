@@ -390,7 +390,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         taxonomy = self.ws.taxonomy
         if self.current is None:
             return
-        if self.shown_taxonomy is not None and taxonomy is not self.shown_taxonomy:
+        if self.shown_taxonomy is not None and taxonomy != self.shown_taxonomy:
             # reviewtui.toml changed under the app (a rename or merge from the CLI): the numbers on
             # screen may name other categories now, so the list is shown again and nothing labeled
             self.query_one("#categories", Static).update(self.categories_text(self.current))
