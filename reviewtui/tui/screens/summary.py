@@ -185,6 +185,8 @@ class SummaryScreen(WorkspaceScreen):
             if latest.get("earlier_reviews"):
                 line += (f" (earlier {pct(latest['negative_share_others'])}), mean ★ {num(latest['mean_score'])} "
                          f"(earlier {num(latest['mean_score_others'])})")
+                if latest["reviews"] < s.min_group_size:  # the findings need as many to compare
+                    line += f" · too few reviews to compare (under {s.min_group_size})"
             lines.append(line)
         if len(lines) > 3:
             more = len(lines) - 3
