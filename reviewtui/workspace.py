@@ -1203,7 +1203,7 @@ class Workspace:
         app and by app x version; findings follow ``[findings]``. Returns
         ``analysis.summary.Summary`` (pandas Series/DataFrames and plain numbers), its ``stale`` set
         (:meth:`prediction_staleness`). Raises ReviewtuiError for a bad ``stars`` before reading."""
-        from reviewtui.analysis.results import RESULT_NAME
+        from reviewtui.analysis.results import RESULT_NAME, prediction_record
         from reviewtui.analysis.summary import parse_stars, read_results, summarize
 
         wanted = parse_stars(stars)
@@ -1216,6 +1216,8 @@ class Workspace:
                       categories=self.taxonomy.training_keys, version_depth=version_depth,
                       min_group_size=findings.min_group_size, confidence=findings.confidence, stars=wanted)
         s.stale = self.prediction_staleness()
+        source = str(prediction_record(self.results_dir).get("sentiment") or "")  # what ran ("auto" resolved)
+        s.sentiment_source = source if source and source != "none" else None
         return s
 
     def prediction_staleness(self) -> "Staleness | None":

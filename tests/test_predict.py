@@ -57,6 +57,7 @@ def test_predict_with_the_quick_model_writes_every_column(analysis_ws):
                                   {"score": 5, "app_version": "-4.5", "thumbs_up": 2})])
     res = ws.predict()
     assert res.model == "quick" and res.rows == 65 and res.sentiment == "vader" and res.device == "cpu"
+    assert ws.summary().sentiment_source == "vader"  # the summary says what read the sentiment
     rows = read_rows(ws.results_dir / "result.csv")
     assert list(rows[0]) == RESULT_COLUMNS and len(rows) == 65
     assert all(r["predicted_category"] in ws.taxonomy.training_keys for r in rows)

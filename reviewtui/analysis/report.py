@@ -362,7 +362,8 @@ def table_note(s: Summary, name: str) -> str:
 
 
 def _intro(s: Summary) -> str:
-    return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; "
+    sentiment = f"sentiment {s.sentiment_source}; " if s.sentiment_source else ""
+    return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; {sentiment}"
             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}.")
 
 

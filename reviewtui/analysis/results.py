@@ -63,6 +63,12 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def prediction_record(results_dir: Path) -> dict[str, Any]:
+    """What the last prediction recorded in ``results_dir`` (result.json: its model, sentiment,
+    time...); {} when there is none."""
+    return _read_json(Path(results_dir) / RESULT_META) or {}
+
+
 def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, versions_dir: Path,
               training_keys: Sequence[str]) -> Staleness | None:
     """The :class:`Staleness` of ``results_dir``'s predictions against ``store`` (labels counted
@@ -92,4 +98,4 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
     return Staleness(meta["rows"], store.count(), model, kind, version, late)
 
 
-__all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "Staleness", "staleness"]
+__all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "Staleness", "prediction_record", "staleness"]

@@ -108,6 +108,7 @@ class Summary:
     min_group_size: int = 30
     confidence: float = 0.95
     stale: Any = None          # analysis.results.Staleness of the predictions (the workspace sets it)
+    sentiment_source: str | None = None  # what read the sentiment (vader, stars, team...; the workspace sets it)
     category_score: Any = None  # DataFrame: category x star score (1..5) counts
     stars: tuple[int, int] | None = None  # the star filter (lowest, highest)
 

@@ -501,7 +501,9 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
     con = console()
     names = names or {}
     con.print(Text.assemble((f"{s.reviews:,} review{'' if s.reviews == 1 else 's'}", "bold"),
-                            f" ({scope_text(s)}; model {s.model}; {latest_text(s)})"))
+                            f" ({scope_text(s)}; model {s.model}"
+                            + (f"; sentiment {s.sentiment_source}" if getattr(s, "sentiment_source", None) else "")
+                            + f"; {latest_text(s)})"))
     for line in say.stale_lines(getattr(s, "stale", None)):
         con.print(Text(line, style="yellow"))
     # counts whole: the category names give way (to 12 characters), then the share and the neutral

@@ -176,7 +176,8 @@ class SummaryScreen(WorkspaceScreen):
         which = "all apps" if self.app_filter == ALL else self.app_filter
         if self.has_versions:
             which += ", all versions" if self.version == ALL else f", version {self.version}"
-        lines = [f"[b]{which}[/b]: {s.reviews:,} reviews · model {s.model or '-'}"]
+        sentiment = f" · sentiment {escape(overall.sentiment_source)}" if overall.sentiment_source else ""
+        lines = [f"[b]{which}[/b]: {s.reviews:,} reviews · model {s.model or '-'}{sentiment}"]
         for app, latest in (overall.latest_by_app.items() if overall.several_apps else [(None, overall.latest)]):
             if not latest:
                 continue
