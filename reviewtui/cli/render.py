@@ -104,12 +104,15 @@ def status(st: Any) -> None:
     for k, v in st.by_status.items():
         t.add_row(k, f"{v:,}", say.bar(v, st.assets, 20))
     con.print(t)
-    t = Table(title="By label")
-    t.add_column("label"), t.add_column("assets", justify="right"), t.add_column("")
-    total_labels = sum(st.by_label.values())
-    for k, v in st.by_label.items():
-        t.add_row(k, f"{v:,}", say.bar(v, total_labels, 20))
-    con.print(t)
+    if st.by_label:
+        t = Table(title="By label")
+        t.add_column("label"), t.add_column("assets", justify="right"), t.add_column("")
+        total_labels = sum(st.by_label.values())
+        for k, v in st.by_label.items():
+            t.add_row(k, f"{v:,}", say.bar(v, total_labels, 20))
+        con.print(t)
+    else:  # an empty table said nothing
+        print_lines(["Labels: none yet"], con)
     print_lines([f"Sentiment labels: {say.sentiment_counts_text(st.by_sentiment)}"], con)
     render_data.by_app(say.app_count_rows(getattr(st, "by_app", {})), st.assets, con)
     if st.versions:
