@@ -173,6 +173,8 @@ def test_bad_import_inputs_one_line_exit_2_store_unchanged(ws, play_csv, tmp_pat
 
 def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
     run(capsys, "-w", str(ws), "import", str(play_csv))
+    code, out, _ = run(capsys, "-w", str(ws), "status")
+    assert code == 0 and "Labels: none yet" in out and "By label" not in out  # no empty table
     f = write_csv(tmp_path / "l.csv", ["id", "label"], [["r1", "SUBSCRIPTION"], ["r2", "content"],
                                                        ["r3", "Interface"]])
     code, out, _ = run(capsys, "-w", str(ws), "label", "--from", str(f))
@@ -182,8 +184,6 @@ def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
     g = write_csv(tmp_path / "g.csv", ["id", "label"], [["r1", "CONTENT"], ["r2", "content"], ["r3", "Interface"]])
     code, out, _ = run(capsys, "-w", str(ws), "label", "--from", str(g))
     assert "Applied 1 label from " in out and "(1 over another label, 2 already so, 3 rows)." in out
-    code, out, _ = run(capsys, "-w", str(ws), "status")
-    assert code == 0 and "Labels: none yet" in out and "By label" not in out  # no empty table
     run(capsys, "-w", str(ws), "label", "--from", str(f))
     code, out, _ = run(capsys, "-w", str(ws), "status", "--json")
     st = json.loads(out)
