@@ -301,3 +301,21 @@ async def test_a_category_change_from_another_process_is_shown_before_a_number_l
     ws.add_category("Pricing")  # written on the merged taxonomy, not the one the app opened with
     assert ws.taxonomy.keys[:2] == ["CONTENT", "INTERFACE"] and "SUBSCRIPTION" not in ws.taxonomy.keys
     assert ws.taxonomy.get("CONTENT").former_keys == ("SUBSCRIPTION",)
+
+
+async def test_a_reviewtui_toml_left_invalid_is_said_once_and_the_labels_use_the_last_reading(fixture_ws):
+    from test_tui import SIZE, make_app, notes
+
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        first = app.screen.current.external_id
+        path = ws.config.path
+        path.write_text("categories = 5\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+        await pilot.press("1")
+        await settle(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot)
+    said = [n for n in notes(app) if "cannot be read now" in n]
+    assert len(said) == 1 and ws.store.get(first).label == "SUBSCRIPTION"

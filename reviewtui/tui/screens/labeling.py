@@ -33,6 +33,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from reviewtui import presentation as say
+from reviewtui.config import CONFIG_NAME
 from reviewtui.errors import ReviewtuiError
 from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import Asset
@@ -103,6 +104,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.labels_since_rank = 0  # labels (one by one or in bulk) since the queue was last ranked
         self.suggestions: dict[str, tuple[str, float]] = {}
         self.shown_taxonomy: Any = None  # the taxonomy the category list on screen was drawn from
+        self.warned_unreadable: str | None = None  # the reviewtui.toml error last said
         self.strategy = ""
         self.reranking = False
         self.ranked_on_open = False
@@ -390,6 +392,11 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         taxonomy = self.ws.taxonomy
         if self.current is None:
             return
+        unreadable = self.ws.config.unreadable
+        if unreadable and unreadable != self.warned_unreadable:  # said once per broken state of the file
+            self.warned_unreadable = unreadable
+            self.notify(f"{CONFIG_NAME} cannot be read now ({unreadable}): the app labels with the categories it "
+                        "read before; fix the file", severity="warning", markup=False)
         if self.shown_taxonomy is not None and taxonomy != self.shown_taxonomy:
             # reviewtui.toml changed under the app (a rename or merge from the CLI): the numbers on
             # screen may name other categories now, so the list is shown again and nothing labeled
