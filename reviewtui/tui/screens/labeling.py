@@ -292,7 +292,8 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             return f"skipped ({asset.skip_reason}){mode}"
         if asset.label:
             name = escape(say.category_name(asset.label, self.ws.taxonomy))
-            return f"labeled [b]{name}[/b] · {asset.status.lower().replace('_', ' ')}{mode}"
+            status = asset.status.lower().replace("_", " ")  # "labeled Bugs · labeled" said it twice
+            return f"labeled [b]{name}[/b]" + ("" if status == "labeled" else f" · {status}") + mode
         return f"{asset.status}{mode}"
 
     def categories_text(self, asset: Asset | None) -> Text:
@@ -358,9 +359,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if not self.done_loading:
             position += "+"
         every = self.retrain_every
-        strategy = self.strategy or "-"
+        # a review queue has its own order (most suspect first...): the labeling strategy is not its
+        strategy = "" if self.in_review_queue else f" · {self.strategy or '-'}"
         # few lines: at 80x24 the panel shares the column with the categories and the model
-        lines = [self.queue_line(), f"{position} · {strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
+        lines = [self.queue_line(), f"{position}{strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
         if every and self.assist:
             left = max(1, every - self.labels_since_rank)
             lines.append(f"re-rank in {left} label{'s' if left != 1 else ''}")
