@@ -474,15 +474,16 @@ class KiliBackend:
                 status, step_skipped = map_step(step_types.get(step.get("name"), "DEFAULT") if step else None,
                                                 step.get("status"), label is not None)
                 skipped = bool(a.get("skipped")) or step_skipped
+            if label is not None:
+                try:
+                    category, spans = read_label(label.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
+                except LabelProblem as exc:
+                    problems[ext] = str(exc)
+                    continue
+                author = ((label.get("author") or {}).get("email")) or "kili"
             if ext in local and _local_label_wins(local[ext], label):
                 report.local_kept += 1
-                if label is not None:
-                    try:
-                        category, spans = read_label(label.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
-                    except LabelProblem as exc:
-                        problems[ext] = str(exc)
-                        continue
-                    author = ((label.get("author") or {}).get("email")) or "kili"
+                if label is not None:  # Kili's older label: history only
                     others.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"),
                                            skipped, current=False))
                 continue
@@ -493,12 +494,6 @@ class KiliBackend:
                     skips.append(ext)
                 statuses.setdefault(status, []).append(ext)
                 continue
-            try:
-                category, spans = read_label(label.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
-            except LabelProblem as exc:
-                problems[ext] = str(exc)
-                continue
-            author = ((label.get("author") or {}).get("email")) or "kili"
             try:  # every other author's latest label too (consensus), recorded beside the effective one
                 for other in _other_authors_latest(a.get("labels") or [], author):
                     o_category, o_spans = read_label(other.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
