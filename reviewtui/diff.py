@@ -84,10 +84,10 @@ def split_renamed(diff: VersionDiff, current: Callable[[str], str], notes: tuple
             return False
         return not notes or c.author is None or (c.note or "").startswith(notes)
 
-    if not any(moved(c) for c in diff.relabeled):
+    renamed = [replace(c, kind="renamed") for c in diff.relabeled if moved(c)]
+    if not renamed:
         return diff
-    return replace(diff, relabeled=[c for c in diff.relabeled if not moved(c)],
-                   renamed=diff.renamed + [replace(c, kind="renamed") for c in diff.relabeled if moved(c)])
+    return replace(diff, relabeled=[c for c in diff.relabeled if not moved(c)], renamed=diff.renamed + renamed)
 
 
 def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,
