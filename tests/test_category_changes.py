@@ -4,6 +4,7 @@ predictions, versions, diffs, author statistics and agreement read them as the c
 from __future__ import annotations
 
 import pytest
+from test_predict import label_some
 
 from reviewtui.categories import add_category, merge_categories, rename_category
 from reviewtui.config import Taxonomy
@@ -51,9 +52,7 @@ def renamed_ws(analysis_ws):
     USER_EXPERIENCE to UX, merges CONTENT into INTERFACE and exports a second version."""
     ws = analysis_ws
     ws.author = "ann"
-    for i, (ext, lab) in enumerate(ws.truth.items()):
-        if i < 24:
-            ws.label(ext, lab)
+    label_some(ws, 24)
     ws.export()
     ws.train(quick=True, name="before")
     ws.predict(model="before", sentiment="none")
@@ -111,9 +110,7 @@ def test_a_model_trained_before_a_rename_predicts_under_the_new_key(renamed_ws):
 
 def test_a_rename_alone_keeps_a_saved_model_usable(analysis_ws):
     ws = analysis_ws
-    for i, (ext, lab) in enumerate(ws.truth.items()):
-        if i < 24:
-            ws.label(ext, lab)
+    label_some(ws, 24)
     ws.export()
     ws.train(quick=True, name="m")
     ws.rename_category("CONTENT", "Articles")
@@ -155,9 +152,7 @@ def test_the_stored_predictions_move_with_a_rename_so_the_predicted_filter_finds
 
 def test_a_persons_relabel_stays_a_relabel_when_its_categories_are_merged_later(analysis_ws):
     ws = analysis_ws
-    for i, (ext, lab) in enumerate(ws.truth.items()):
-        if i < 8:
-            ws.label(ext, lab)
+    label_some(ws, 8)
     ws.export()
     ws.label("r003", "INTERFACE")  # a person's relabel: USER_EXPERIENCE -> INTERFACE
     ws.export()
