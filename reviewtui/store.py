@@ -800,6 +800,11 @@ class LocalStore:
     def count(self, status: str | None = None) -> int:
         return sum(n for st, _sk, _lab, n in self._counts() if status is None or st == status)
 
+    def count_to_label(self) -> int:
+        """How many assets the labeling queue can still offer (to do or ongoing, not skipped), from
+        the kept counts."""
+        return sum(n for st, sk, _lab, n in self._counts() if st in ("TODO", "ONGOING") and not sk)
+
     def get(self, external_id: str) -> Asset:
         rows = self._read(ASSET_SQL, {"ext": str(external_id)})
         if not rows:

@@ -710,3 +710,26 @@ async def test_undo_passes_over_the_labels_of_an_import(tmp_path: Path):
             assert all(ws.store.get(e).label == label for e, label in truth.items())
     finally:
         ws.close()
+
+
+async def test_nothing_left_to_label_fits_no_model(tmp_path: Path):
+    """Every review labeled: the labeling screen has nothing to suggest for, so it does not fit the
+    quick model when it opens (embedding thousands of labeled reviews takes minutes on a CPU)."""
+    from reviewtui.store import LabelRow
+    from tui_data import oracle
+
+    ws = build_workspace(tmp_path / "ws", versions=False)
+    ws.store.add_labels([LabelRow(e, label, "fixture", "import") for e, label in oracle().items()])
+    assert ws.store.count_to_label() == 0
+    fitted = []
+    ws.prepare_suggestions = lambda on_event=None: fitted.append(1)
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.done_loading)
+            await settle(app, pilot)
+            assert fitted == []
+            assert "no review on screen" in text_of(screen, "#suggestion")
+    finally:
+        ws.close()

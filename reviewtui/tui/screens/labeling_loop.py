@@ -147,6 +147,8 @@ class LoopControls(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
     def prepare_suggestions(self) -> None:
         ws = self.ws
+        if ws.store.count_to_label() == 0:
+            return  # nothing left to label: no suggestion is wanted, and the first fit can take minutes
         self.post_message(SuggestionsReady(ws.prepare_suggestions(on_event=event_sink(self, "suggestions-embed"))))
         self.after_suggestions()
 
