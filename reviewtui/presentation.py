@@ -35,6 +35,7 @@ Contents:
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -121,17 +122,36 @@ def short_id(external_id: str, width: int) -> str:
 def short_names(names: Sequence[str], width: int) -> list[str]:
     """Each of ``names`` in at most ``width`` characters, still told apart: cut at the end with
     "…" ("User experience" -> "User expe…") where that keeps them distinct; names it would make
-    alike keep their start and their end around "…" ("Category number 10" -> "Cate…r 10")."""
+    alike keep their start and their end around "…" ("Category number 10" -> "Cate…r 10"); names
+    still alike then lose the start they all share ("com.a.app", "com.a.app-eu", "com.b.app",
+    "com.b.app-eu" in 6: "a.app", "a.…-eu", "b.app", "b.…-eu"), or else show, after "…", where
+    each parts from the name most like it."""
     def cut(text: str, middle: bool) -> str:
         if len(text) <= width or width < 3:
             return text[:max(0, width)]
         head = (width - 1) // 2 if middle else width - 1
         return text[:head].rstrip() + "…" + (text[len(text) - (width - 1 - head):].lstrip() if middle else "")
 
+    def from_difference(text: str, others: list[str]) -> str:
+        # the part where ``text`` parts from the name most like it, after a "…"
+        start = max((len(os.path.commonprefix([text, o])) for o in others), default=0)
+        start = max(0, min(start - 1, len(text) - (width - 1)))
+        return "…" + text[start:start + width - 1]
+
     texts = [" ".join(str(n).split()) for n in names]
     out = [cut(t, False) for t in texts]
     alike = {n for n in out if out.count(n) > 1}
-    return [cut(t, True) if o in alike else o for t, o in zip(texts, out)]
+    out = [cut(t, True) if o in alike else o for t, o in zip(texts, out)]
+    alike = {n for n in out if out.count(n) > 1}
+    if not alike or width < 3:
+        return out
+    # still alike (app ids with one start and one end: "co…-eu"): without the start they share
+    shared = len(os.path.commonprefix([t for t, o in zip(texts, out) if o in alike]))
+    bare = [cut(t[shared:], True) if o in alike else o for t, o in zip(texts, out)]
+    if len(set(bare)) == len(set(texts)):
+        return bare
+    return [from_difference(t, [u for u, p in zip(texts, out) if p == o and u != t]) if o in alike else o
+            for t, o in zip(texts, out)]
 
 
 # --- categories ----------------------------------------------------------------------------------

@@ -106,3 +106,19 @@ def test_import_report_at_80_columns_tells_apps_apart(workspace, tmp_path, capsy
         assert max(len(line) for line in table.splitlines()) <= 80
         assert len(shown_ids(cells(table))) == len(APPS)
         assert not [c for c in cells(table) if re.fullmatch(r"[\d,]+…", c)]
+
+
+def test_short_names_tell_app_ids_apart_that_share_their_start_and_their_end():
+    """Four app ids, two per country, at the width of the status screen's narrow chart: cut at the
+    end they read "com.d…" twice, in the middle "co…-eu" twice; without the start they all share,
+    each reads as itself. Names that are not alike are cut as before."""
+    from reviewtui.presentation import short_names
+
+    apps = ["com.dreamplug.androidapp", "com.dreamplug.androidapp-eu", "com.paytm.androidapp-eu",
+            "com.paytm.androidapp"]
+    assert short_names(apps, 6) == ["dr…app", "dr…-eu", "pa…-eu", "pa…app"]
+    assert short_names(["User experience", "User interface", "Bug"], 8) == ["User ex…", "User in…", "Bug"]
+    assert short_names(["Category number 10", "Category number 11"], 8) == ["Cat…r 10", "Cat…r 11"]
+    # no start to drop: where each parts from the other
+    names = short_names(["xXaaaaaaaaaaaaab", "xYaaaaaaaaaaaaab", "yXaaaaaaaaaaaaab"], 6)
+    assert len(set(names)) == 3 and all(len(n) <= 6 for n in names)
