@@ -117,6 +117,19 @@ class LabelFileResult:
     replaced: int = 0
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """One next step ``status`` proposes: what to do, the command that does it, and which step of
+    the pipeline it is (``action``: import, kili, label, export, diff, train, predict, summary,
+    stop), so the app can name its own keys for it instead of the command."""
+    what: str
+    command: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.command}"
+
+
 @dataclass
 class WorkspaceStatus:
     root: str
@@ -132,9 +145,11 @@ class WorkspaceStatus:
     by_app: dict[str, int] = field(default_factory=dict)  # app -> reviews ("" for reviews without an app)
     stop: dict[str, Any] | None = None  # the stop signal and each category's need, once a round is recorded
     stale: Any = None  # analysis.results.Staleness: how far the predictions are behind (None: no prediction)
+    steps: list[NextStep] = field(default_factory=list)  # next_steps, each with its pipeline step
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "stale": self.stale.to_dict() if self.stale is not None else None}
+        return {**self.__dict__, "stale": self.stale.to_dict() if self.stale is not None else None,
+                "steps": [dict(step.__dict__) for step in self.steps]}
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -675,46 +690,51 @@ class Workspace:
         kind, project = self.settings.backend.kind, self.settings.backend.project_id
         backend = {"kind": kind, **({"project_id": project} if project else {})}
         labeled = by_status.get("LABELED", 0) + by_status.get("REVIEWED", 0)
-        steps: list[str] = []
+        steps: list[NextStep] = []
         on_kili = kind == "kili"
         unpushed = self.store.count_without_remote_id() if on_kili and project and total else 0
         if total == 0:
-            steps.append("import reviews: reviewtui import FILE.csv")
+            steps.append(NextStep("import reviews", "reviewtui import FILE.csv", "import"))
         elif on_kili and not project:
-            steps.append("make the Kili project and send it the reviews: reviewtui kili create (or "
-                         "reviewtui kili attach PROJECT_ID), then reviewtui kili push")
+            steps.append(NextStep("make the Kili project and send it the reviews",
+                                  "reviewtui kili create (or reviewtui kili attach PROJECT_ID), then reviewtui kili push",
+                                  "kili"))
         elif unpushed:
-            steps.append(f"send Kili the {unpushed:,} review{'s' if unpushed != 1 else ''} it does not have yet: "
-                         "reviewtui kili push")
+            steps.append(NextStep(f"send Kili the {unpushed:,} review{'s' if unpushed != 1 else ''} it does not have "
+                                  "yet", "reviewtui kili push", "kili"))
         elif on_kili and labeled < 20:
-            steps.append(f"label in the Kili project ({labeled} labeled so far), then bring the labels here: "
-                         "reviewtui kili pull")
+            steps.append(NextStep(f"label in the Kili project ({labeled} labeled so far), then bring the labels here",
+                                  "reviewtui kili pull", "kili"))
         elif labeled < 20:
-            steps.append(f"label reviews ({labeled} labeled so far): open the app (reviewtui) or reviewtui label --from")
+            steps.append(NextStep(f"label reviews ({labeled} labeled so far)",
+                                  "open the app (reviewtui) or reviewtui label --from", "label"))
         if labeled and self._changed_since_last_version():
-            steps.append("export a dataset version: reviewtui export")
+            steps.append(NextStep("export a dataset version", "reviewtui export", "export"))
         if len(versions) >= 2:
-            steps.append(f"compare versions: reviewtui diff {versions[-2]['name']} {versions[-1]['name']}")
+            steps.append(NextStep("compare versions", f"reviewtui diff {versions[-2]['name']} {versions[-1]['name']}",
+                                  "diff"))
         if versions and not models:
-            steps.append("train a model: reviewtui train (or reviewtui tune --trials 20)")
+            steps.append(NextStep("train a model", "reviewtui train (or reviewtui tune --trials 20)", "train"))
         stale = self.prediction_staleness()
         if models:
             result = self.results_dir / "result.csv"
             folders = [self.models_dir / str(m.get("name")) for m in models]
             newest = max((f.stat().st_mtime for f in folders if f.exists()), default=0.0)
             if not result.is_file() or result.stat().st_mtime < newest:
-                steps.append("predict every review and read the summary: reviewtui predict, reviewtui report")
+                steps.append(NextStep("predict every review and read the summary",
+                                      "reviewtui predict, reviewtui report", "predict"))
             elif stale is None or not stale.stale:  # else the front ends say what the predictions miss
-                steps.append("read the summary of the predictions: reviewtui summary (or the app's summary, 5), "
-                             "reviewtui report")
+                steps.append(NextStep("read the summary of the predictions",
+                                      "reviewtui summary (or the app's summary, 5), reviewtui report", "summary"))
         by_app = {app or "": n for app, n in self.store.counts_by_app().items()} if total else {}
         stop = self._stop_status()
         if stop is not None and stop["stop"]:
-            steps.insert(0, "the stop signal says further labels change little: export a version and train a model "
-                            "(reviewtui export, reviewtui train), or look for what the taxonomy misses "
-                            "(reviewtui discover)")
+            steps.insert(0, NextStep("the stop signal says further labels change little: export a version and train "
+                                     "a model, or look for what the taxonomy misses",
+                                     "reviewtui export, reviewtui train; reviewtui discover", "stop"))
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
-                               versions, models, steps, self.store.counts_by_sentiment(), by_app, stop, stale)
+                               versions, models, [str(step) for step in steps], self.store.counts_by_sentiment(),
+                               by_app, stop, stale, steps)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()

@@ -24,6 +24,24 @@ from reviewtui.tui.messages import (CollectFinished, CoreEvent, JobsLoaded, Stat
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.bars import BarChart
 
+#: What the app names for each of status's next steps (``workspace.NextStep.action``): its keys, not
+#: the commands the CLI prints (a step without one, such as Kili's, keeps its command).
+APP_STEPS = {
+    "import": "c collects from Google Play; a file: reviewtui import FILE.csv",
+    "label": "2, the labeling screen",
+    "export": "e",
+    "diff": "3, the diff screen",
+    "train": "t on the Tune screen (4), or a search there with ctrl+s",
+    "predict": "p on the Summary screen (5)",
+    "summary": "5, the Summary screen",
+    "stop": "e exports; t on the Tune screen (4) trains; 7 discovers",
+}
+
+
+def app_step(step) -> str:
+    """A next step of ``status`` in the app's words."""
+    return f"{step.what}: {APP_STEPS.get(step.action, step.command)}"
+
 
 def when(iso: str | None) -> str:
     return (iso or "-").replace("T", " ")[:16]
@@ -147,7 +165,7 @@ class StatusScreen(WorkspaceScreen):
         # the header row until the table changes again): redraw both once their widths are known
         self.call_after_refresh(self.redraw_tables)
         steps = "\n".join([*(f"→ {escape(line)}" for line in say.stale_lines(getattr(st, "stale", None), in_app=True)),
-                           *(f"→ {s}" for s in st.next_steps)]) or "Nothing pressing."
+                           *(f"→ {escape(app_step(s))}" for s in st.steps)]) or "Nothing pressing."
         stop = getattr(st, "stop", None)
         if stop:  # the stop signal, as on the labeling screen (L there: the learning curves)
             steps = f"stop signal: {escape(say.stop_line(SimpleNamespace(**stop)))}\n{steps}"
