@@ -40,17 +40,19 @@ TEXT_COLUMNS: tuple[str, ...] = ("content", "text", "review", "review_text", "re
 #: wins. Reviews of products, hotels or places group by what they review as app reviews by app.
 APP_COLUMNS: tuple[str, ...] = ("app", "appId", "app_id", "app_name", "product", "product_name", "product_title",
                                 "product_id", "asin", "item", "item_name", "hotel", "hotel_name", "business_name",
-                                "business_id")
+                                "business_id", "package_name", "package")
 # metadata key -> candidate column names (any case and spelling), first found wins
 META_COLUMNS: dict[str, tuple[str, ...]] = {
     "score": ("score", "rating", "stars", "star_rating", "overall", "review_rating", "im:rating", "review_score",
               "review_stars", "rating_value"),
-    "app_version": ("reviewCreatedVersion", "app_version", "version", "im:version"),
+    "app_version": ("reviewCreatedVersion", "app_version", "version", "im:version", "app_version_name",
+                    "version_name", "appVersion"),
     "at": ("at", "date", "created_at", "createdDate", "timestamp", "updated", "review_date", "reviewed_at",
-           "review_time", "unixReviewTime", "date_created", "posted_at", "published", "submitted_at", "time"),
+           "review_time", "unixReviewTime", "date_created", "posted_at", "published", "submitted_at", "time",
+           "review_submit_date_and_time", "review_last_update_date_and_time"),
     "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "helpful_votes", "vote_count"),
-    "reply": ("replyContent", "reply"),
-    "replied_at": ("repliedAt", "replied_at"),
+    "reply": ("replyContent", "reply", "developer_reply_text", "developer_reply", "developer_response_text"),
+    "replied_at": ("repliedAt", "replied_at", "developer_reply_date_and_time", "developer_response_date"),
     "title": ("title", "review_title", "summary", "headline", "review_headline", "review_summary", "subject"),
 }
 #: The metadata a file's column can be named for (``import --stars-col ...``): option -> key.
@@ -59,6 +61,8 @@ COLUMN_OPTIONS: dict[str, str] = {"app": "app", "stars": "score", "date": "at", 
 #: Metadata keys read as dates (:func:`reviewtui.values.read_dates`).
 DATE_META = ("at", "replied_at")
 MAX_FIELD_CHARS = 100_000
+#: A votes pair as Amazon's review sets write "helpful" (``[2, 3]``: 2 of 3 found it helpful).
+HELPFUL_PAIR_RE = r"^\s*\[\s*(\d+)\s*,\s*\d+\s*\]\s*$"
 
 #: Every character Python's ``\s`` matches in text, spelled out: pyarrow's regex engine (RE2) runs a
 #: class of literal characters in C, but hands ``\s`` back to Python's ``re``, row by row.
@@ -96,6 +100,11 @@ PROFILES: tuple[ExportProfile, ...] = (
     ExportProfile("App Store Connect", ("rating", "title", "body", "reviewerNickname"), "body"),
     # the iTunes customer-reviews JSON feed flattened: id, title, content, im:rating, im:version, author, updated
     ExportProfile("App Store RSS feed", ("title", "content", "im:rating"), "content"),
+    # Google Play Console's monthly reviews_<package>_<YYYYMM>.csv (UTF-16): Package Name, App Version
+    # Code, App Version Name, Reviewer Language, Device, Review Submit Date and Time, ... Millis Since
+    # Epoch, Review Last Update Date and Time, Star Rating, Review Title, Review Text, Developer Reply
+    # Date and Time, Developer Reply Text, Review Link
+    ExportProfile("Google Play Console", ("Package Name", "Star Rating", "Review Text"), "Review Text"),
 )
 
 
@@ -549,6 +558,9 @@ def _read_values(key: str, column: str, values, dayfirst: bool | None, report: C
             return values
         new = [None if not v else str(mapping[v]) for v in encoded.dictionary.to_pylist()]
         return pa.array(new, pa.string()).take(encoded.indices)
+    if key == "thumbs_up":
+        # Amazon's review sets: "helpful": [helpful votes, all votes]; the first is the thumbs-up count
+        return pc.replace_substring_regex(values, HELPFUL_PAIR_RE, r"\1")
     if key in DATE_META:
         trimmed = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
         iso = pc.match_substring_regex(trimmed, ISO_DATE_RE)

@@ -26,8 +26,8 @@ def test_a_file_without_a_text_column_says_so_in_one_sentence(tmp_path):
 # the headers of public review sets (first rows made up), and what each should give with no option
 PUBLIC_SETS = {
     "amazon.jsonl": ('{"reviewerID": "R1", "asin": "B00", "reviewText": "Stopped working after a week", '
-                     '"overall": 2.0, "summary": "Broke", "unixReviewTime": 1400000000}\n',
-                     "reviewText", "Stopped working after a week", {"score": 2, "title": "Broke"}),
+                     '"overall": 2.0, "summary": "Broke", "helpful": [2, 3], "unixReviewTime": 1400000000}\n',
+                     "reviewText", "Stopped working after a week", {"score": 2, "title": "Broke", "thumbs_up": 2}),
     "yelp.json": ('[{"review_id": "Y1", "user_id": "u", "business_id": "b", "stars": 5, "useful": 1, '
                   '"text": "Lovely staff", "date": "2016-03-09 00:00:00"}]',
                   "text", "Lovely staff", {"score": 5, "at": "2016-03-09 00:00:00"}),

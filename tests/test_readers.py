@@ -323,6 +323,28 @@ APP_STORE = {
 }
 
 
+def test_a_google_play_console_export_gives_its_app_version_dates_and_replies(tmp_path):
+    """The monthly reviews_<package>_<YYYYMM>.csv a team downloads from the Play Console, in UTF-16:
+    the package as the app, the version name, the submit time, the developer's reply and its time;
+    its other columns (language, device, millis) are known and not listed as unread."""
+    header = ("Package Name,App Version Code,App Version Name,Reviewer Language,Device,Review Submit Date and Time,"
+              "Review Submit Millis Since Epoch,Review Last Update Date and Time,Review Last Update Millis Since Epoch,"
+              "Star Rating,Review Title,Review Text,Developer Reply Date and Time,Developer Reply Millis Since Epoch,"
+              "Developer Reply Text,Review Link")
+    rows = ["com.acme.bank,4120,4.12.0,en,a52q,2024-03-01T10:15:02Z,1709288102000,2024-03-01T10:15:02Z,"
+            "1709288102000,1,,Transfers fail since the update,2024-03-02T08:00:00Z,1709366400000,Sorry!,",
+            "com.acme.bank,4110,4.11.0,de,,2024-02-20T09:00:00Z,1708419600000,,,5,Super,Alles gut,,,,"]
+    f = tmp_path / "reviews_com.acme.bank_202403.csv"
+    f.write_text("\n".join([header, *rows]) + "\n", encoding="utf-16")
+    batch = read_reviews(f)
+    assert batch.report.profile == "Google Play Console" and batch.report.unused_columns == []
+    assert batch.texts == ["Transfers fail since the update", "Alles gut"]
+    assert batch.metadata == [
+        {"score": 1, "app_version": "4.12.0", "at": "2024-03-01T10:15:02Z", "reply": "Sorry!",
+         "replied_at": "2024-03-02T08:00:00Z", "app": "com.acme.bank"},
+        {"score": 5, "app_version": "4.11.0", "at": "2024-02-20T09:00:00Z", "title": "Super", "app": "com.acme.bank"}]
+
+
 @pytest.mark.parametrize("name", sorted(APP_STORE))
 def test_app_store_exports_are_recognised_by_their_header(tmp_path, name):
     text, ext_id, meta = APP_STORE[name]

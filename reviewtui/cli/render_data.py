@@ -61,14 +61,17 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
     """What an import adds to its report table: the exports its files were recognised as, the text
     column found by its name in the others, rows whose ids came from their text, the categories
     --add-categories added."""
-    profiles: dict[str, int] = {}
-    for r in result.reports:
+    profiles: dict[str, list[str]] = {}
+    for name, r in zip(labels, result.reports):
         if r.profile:
-            profiles[r.profile] = profiles.get(r.profile, 0) + 1
-    lines = [f"Recognised as {p} export{'s' if n > 1 else ''}" + (f": {n} files" if n > 1 else "") + "."
-             for p, n in profiles.items()] if len(result.reports) > 1 else \
-        [f"Recognised as {'an' if r.profile[:1].lower() in 'aeiou' else 'a'} {r.profile} export."
-         for r in result.reports if r.profile]
+            profiles.setdefault(r.profile, []).append(name)
+
+    def one(profile: str) -> str:
+        return f"{'an' if profile[:1].lower() in 'aeiou' else 'a'} {profile} export"
+
+    lines = [f"Recognised as {p} exports: {len(names)} files." if len(names) > 1 else
+             f"{names[0]}: recognised as {one(p)}." if len(result.reports) > 1 else f"Recognised as {one(p)}."
+             for p, names in profiles.items()]
     found: dict[str, list[str]] = {}
     for name, r in zip(labels, result.reports):
         if getattr(r, "text_column", None):
