@@ -186,7 +186,8 @@ def _csv_text(p: Path, raw: bytes) -> str:
 def find_column(header: Iterable[str], candidates: Sequence[str]) -> str | None:
     """The column of the first of ``candidates`` present in ``header``: the column named exactly so,
     else one that differs only in case, else one that differs in case and in spaces, underscores,
-    hyphens and dots (``Review Text`` for ``review_text``). None when there is none."""
+    hyphens, dots and brackets (``Review Text`` for ``review_text``, ``Review Created (UTC)`` for
+    ``review_created_utc``). None when there is none."""
     names = [str(h) for h in header]
     folded = {h.casefold(): h for h in reversed(names)}
     loose = {_loose(h): h for h in reversed(names)}
@@ -200,7 +201,7 @@ def find_column(header: Iterable[str], candidates: Sequence[str]) -> str | None:
 
 
 def _loose(name: str) -> str:
-    return "".join(ch for ch in name.casefold() if ch not in " _-.")
+    return "".join(ch for ch in name.casefold() if ch not in " _-.()")
 
 
 # --- time ------------------------------------------------------------------------------------------

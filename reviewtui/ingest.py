@@ -35,7 +35,7 @@ PII_COLUMNS = {"userName": "user_name", "userImage": "user_image"}
 #: the names public review sets and spreadsheet exports use.
 #: (``review_text`` also finds ``reviewText`` and ``Review Text``: see :func:`find_column`)
 TEXT_COLUMNS: tuple[str, ...] = ("content", "text", "review", "review_text", "review_body", "body", "comment",
-                                 "comments", "translated_review", "feedback")
+                                 "comments", "translated_review", "feedback", "review_content")
 #: Columns that name a review's app (any case and spelling, see :func:`find_column`), first found
 #: wins. Reviews of products, hotels or places group by what they review as app reviews by app.
 APP_COLUMNS: tuple[str, ...] = ("app", "appId", "app_id", "app_name", "product", "product_name", "product_title",
@@ -49,10 +49,12 @@ META_COLUMNS: dict[str, tuple[str, ...]] = {
                     "version_name", "appVersion"),
     "at": ("at", "date", "created_at", "createdDate", "timestamp", "updated", "review_date", "reviewed_at",
            "review_time", "unixReviewTime", "date_created", "posted_at", "published", "submitted_at", "time",
-           "review_submit_date_and_time", "review_last_update_date_and_time"),
+           "review_submit_date_and_time", "review_last_update_date_and_time", "review_created_utc",
+           "review_created"),
     "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "helpful_votes", "vote_count"),
     "reply": ("replyContent", "reply", "developer_reply_text", "developer_reply", "developer_response_text"),
-    "replied_at": ("repliedAt", "replied_at", "developer_reply_date_and_time", "developer_response_date"),
+    "replied_at": ("repliedAt", "replied_at", "developer_reply_date_and_time", "developer_response_date",
+                   "company_reply_date_utc", "reply_date"),
     "title": ("title", "review_title", "summary", "headline", "review_headline", "review_summary", "subject"),
 }
 #: The metadata a file's column can be named for (``import --stars-col ...``): option -> key.

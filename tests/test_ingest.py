@@ -35,6 +35,11 @@ PUBLIC_SETS = {
                                          "Translated_Review", "Too many ads", {"app": "Sudoku"}),
     "clothing.csv": ("Clothing ID,Age,Title,Review Text,Rating\n767,33,Nice,Runs small,4\n",
                      "Review Text", "Runs small", {"score": 4, "title": "Nice"}),
+    "trustpilot.csv": ("Review ID,Review Created (UTC),Review Title,Review Content,Review Stars,Company Reply "
+                       "Date (UTC),Reply Content\n5f1a,2024-05-02 10:11:12,Slow,Refund took weeks,2,2024-05-03,Sorry\n",
+                       "Review Content", "Refund took weeks",
+                       {"score": 2, "at": "2024-05-02 10:11:12", "title": "Slow", "reply": "Sorry",
+                        "replied_at": "2024-05-03"}),
     "survey.tsv": ("respondent\tcomment\tscore\n7\tCan't log in\t1\n", "comment", "Can't log in", {"score": 1}),
 }
 
