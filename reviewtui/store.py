@@ -932,6 +932,11 @@ class LocalStore:
         store order: the pool active learning picks from, without reading a million texts."""
         return self._read(POOL_SQL)
 
+    def refs_of(self, external_ids: Iterable[str]) -> list[tuple[int, str]]:
+        """(id, external id) of those of ``external_ids`` the store has, in store order, whatever their
+        status (a filtered queue of labeled reviews or reviews sent to review)."""
+        return sorted((int(i), ext) for ext, i in self._of_ids("external_id, id", external_ids))
+
     def assets_by_ids(self, ids: Sequence[int]) -> list[Asset]:
         """The assets with these store ids, in that order (ids not in the store left out)."""
         found: dict[int, Asset] = {}

@@ -1080,17 +1080,19 @@ class Workspace:
 
         al = self.settings.active_learning
         within = None
+        any_status = False
         if filters or search:
             found = self.find(filters, search)
             if not found.ids:
                 raise ReviewtuiError(self.no_match(found.filter))
             within = found.ids
+            any_status = not found.filter.queue_only  # status=TO_REVIEW: those reviews, to label again
         target = self.weakest_category() if check_strategy(strategy or al.strategy) == "weakest" else None
         # its own embedding cache, as before: a long first embedding of the candidates does not hold
         # up the suggestions, which use the Suggester's
         return build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache, al, strategy, size,
                            seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
-                           on_fit=self._after_refit if apply else None, on_event=on_event, cancel=cancel)
+                           any_status=any_status, on_fit=self._after_refit if apply else None, on_event=on_event, cancel=cancel)
 
     def no_match(self, f: "QueueFilter") -> str:
         """Why a filter keeps no review of the queue: a version that no review of the filter's apps

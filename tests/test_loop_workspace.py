@@ -268,8 +268,22 @@ def test_a_filtered_queue_says_whether_nothing_matched_or_all_is_done(ws):
     found = ws.find(["stars=1"])
     for e in found.ids:
         ws.label(e, "CONTENT")
-    with pytest.raises(ReviewtuiError, match=rf"nothing to label among the {found.total} reviews the filter keeps"):
-        ws.queue_batch("margin", 4, filters=["stars=1", "status=all"])
+    with pytest.raises(ReviewtuiError, match=r"^no review of the queue matches stars 1"):
+        ws.queue_batch("margin", 4, filters=["stars=1"])
+
+
+def test_a_filter_that_names_statuses_queues_those_reviews_to_label_again(ws):
+    """status=TO_REVIEW (what LOOP.md gives for relabeling the reviews sent back) ranks those
+    reviews, labeled as they are, instead of saying there is nothing to label among them."""
+    found = ws.find(["stars=1"])
+    for e in found.ids:
+        ws.label(e, "CONTENT")
+    again = sorted(found.ids)[:3]
+    ws.send_to_review(again)
+    batch = ws.queue_batch("margin", 10, filters=["status=TO_REVIEW"], apply=False)
+    assert sorted(batch.external_ids) == again
+    relabel = ws.queue_batch("margin", 4, filters=["stars=1", "status=all"], apply=False)
+    assert len(relabel.external_ids) == min(4, found.total) and set(relabel.external_ids) <= set(found.ids)
 
 
 def test_sending_to_review_is_recorded_as_the_workspaces_user(ws):

@@ -71,15 +71,20 @@ class QueueBatch:
                 "failed": dict(self.moved.failed) if self.moved else {}}
 
 
-def candidate_refs(store: LocalStore, cap: int = 0, *,
-                   within: Sequence[str] | None = None) -> list[tuple[int, str]]:
+def candidate_refs(store: LocalStore, cap: int = 0, *, within: Sequence[str] | None = None,
+                   any_status: bool = False) -> list[tuple[int, str]]:
     """(store id, external id) of the assets still to label (TODO or ONGOING, not skipped, no
-    label), in import order; only those of ``within`` when given. With ``cap`` > 0 and a larger
-    pool, a stable subset of ``cap`` of them: the first by the sha1 of their external id, so the
-    same candidates stay in it (and in the embedding cache) until they are labeled, and a smaller
-    cap picks a subset of a larger one. Reads ids only: a million of them without their texts."""
-    refs = store.unlabeled_refs()
-    if within is not None:
+    label), in import order; only those of ``within`` when given, and with ``any_status`` all of
+    ``within`` whatever their status (a filter that names statuses: reviews sent to review, labeled
+    ones). With ``cap`` > 0 and a larger pool, a stable subset of ``cap`` of them: the first by the
+    sha1 of their external id, so the same candidates stay in it (and in the embedding cache) until
+    they are labeled, and a smaller cap picks a subset of a larger one. Reads ids only: a million of
+    them without their texts."""
+    if within is not None and any_status:
+        refs = store.refs_of(within)
+    else:
+        refs = store.unlabeled_refs()
+    if within is not None and not any_status:
         wanted = set(map(str, within))
         refs = [r for r in refs if r[1] in wanted]
     if cap and len(refs) > cap:
@@ -97,7 +102,7 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
                 embeddings: Callable[[], "EmbeddingCache"], settings: ActiveLearningSettings,
                 strategy: str | None = None, size: int | None = None, *, seed: int = 0, apply: bool = True,
                 prior: "Prior | None" = None, target: str | None = None, within: Sequence[str] | None = None,
-                on_fit: Callable[[Refit], None] | None = None,
+                any_status: bool = False, on_fit: Callable[[Refit], None] | None = None,
                 on_event: EventSink | None = None, cancel: threading.Event | None = None) -> QueueBatch:
     """Choose the next ``size`` unlabeled assets of ``store`` with ``strategy`` and (when ``apply``)
     set their queue priorities in ``backend`` (size..1; every other asset 0).
@@ -108,7 +113,8 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     model's blended with it, and before any model exists the batch is its ``first_batch`` (spread
     over the predicted categories and the embedding space) instead of the coverage batch.
     ``target`` is the category the ``weakest`` strategy steers to; ``within`` restricts the
-    candidates to those external ids (a filtered queue). ``on_fit`` receives the :class:`Refit`
+    candidates to those external ids (a filtered queue), whatever their status with ``any_status``
+    (a filter that names statuses). ``on_fit`` receives the :class:`Refit`
     after the quick model was fitted. Returns the batch as data. Raises ReviewtuiError on an empty
     store, nothing left to label, or an unknown strategy; Cancelled when ``cancel`` is set while
     embedding.
@@ -120,7 +126,8 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         raise ReviewtuiError(f"the batch size must be at least 1, not {size}")
     if store.count() == 0:
         raise ReviewtuiError("the workspace has no reviews: import some first (reviewtui import FILE.csv)")
-    refs = candidate_refs(store, settings.candidates if strategy != "random" else 0, within=within)
+    refs = candidate_refs(store, settings.candidates if strategy != "random" else 0, within=within,
+                          any_status=any_status)
     if not refs:
         if within is not None and not len(within):
             raise ReviewtuiError("no review matches the filter (change the filter or the search)")
