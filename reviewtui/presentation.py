@@ -899,8 +899,12 @@ def agreement_sentence(report: Any) -> str:
         parts.append(f"Cohen's κ {number(report.cohen_kappa, 2)}")
     parts += [f"Fleiss' κ {number(report.fleiss_kappa, 2)}",
               f"Krippendorff's α {number(report.krippendorff_alpha, 2)}"]
+    n = len(report.disagreements)
+    settled = sum(bool(getattr(d, "settled", False)) for d in report.disagreements)
+    tail = f"; {n} disagreement{'s' if n != 1 else ''}" + (f", {n - settled} open ({settled} settled by a label "
+                                                         "confirmed after them)" if settled else "")
     return (f"Agreement on {report.assets} reviews labeled by two or more of {len(report.authors)} authors "
-            f"({report.ratings} labels): " + ", ".join(parts) + f"; {len(report.disagreements)} disagreements.")
+            f"({report.ratings} labels): " + ", ".join(parts) + tail + ".")
 
 
 def transitions_text(transitions: dict[str, int], limit: int | None = 3) -> str:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -1816,15 +1816,19 @@ class Workspace:
         """Per dataset version (added, removed, relabeled, relabel rate, transitions), per author
         (labels, skips, undos, confirmations, sessions, time per label) and the agreement between
         authors on the assets two or more of them labeled (people's labels only)."""
-        from reviewtui.quality.agreement import store_agreement
+        from reviewtui.quality.agreement import settled_ids, store_agreement
         from reviewtui.quality.stats import QualityStats, author_stats, version_stats
 
         from reviewtui.quality.provenance import attribute_diff
 
+        history = self.store.label_history()
+        agreement = store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former)
+        if agreement.disagreements:
+            done = settled_ids(history)
+            agreement.disagreements = [replace(d, settled=d.external_id in done) for d in agreement.disagreements]
         return QualityStats(version_stats(self.versions(), self.taxonomy.current,
                                           lambda d, a, b: attribute_diff(d, self.store, a, b), CATEGORY_NOTES),
-                            author_stats(self.store.label_history(), session_gap_s=self.settings.quality.session_gap_s),
-                            store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former))
+                            author_stats(history, session_gap_s=self.settings.quality.session_gap_s), agreement)
 
     def disagreements(self, *, settled: bool = False) -> "list[Disagreement]":
         """The assets whose authors' latest labels differ, in the order they were first labeled;

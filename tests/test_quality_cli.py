@@ -126,8 +126,14 @@ def test_stats_json_and_disagreements_to_review(ws, capsys):
     code, out, _ = run(capsys, "-w", str(ws.root), "stats", "--disagreements-to-review")
     assert code == 0
     assert "Agreement on 11 reviews" in out and "Sent 3 assets to review." in out
+    # the app's "open" and the CLI's agree: r07 is settled, said so and left out of the list
+    assert "4 disagreements, 3 open (1 settled by a label confirmed after them)." in " ".join(out.split())
+    assert "Open disagreements: r02" in out and "r07 (" not in out
     assert sorted(a.external_id for a in ws.store.iter_assets(statuses=["TO_REVIEW"])) == ["r02", "r05", "r10"]
     assert [d.external_id for d in ws.disagreements(settled=True)] == ["r02", "r05", "r07", "r10"]
+    code, out, _ = run(capsys, "-w", str(ws.root), "stats", "--json")
+    settled = {d["external_id"]: d["settled"] for d in json.loads(out)["agreement"]["disagreements"]}
+    assert settled == {"r02": False, "r05": False, "r07": True, "r10": False}
 
 
 def test_stats_text_shows_versions_authors_and_categories(ws, capsys):

@@ -98,10 +98,11 @@ def stats(st: Any, taxonomy: Any, moved: Any | None = None) -> None:
             for p in ag.pairs:
                 t.add_row(f"{p.a} · {p.b}", str(p.assets), say.percent(p.observed), say.number(p.kappa, 2))
             con.print(t)
-        if ag.disagreements:
-            first = ag.disagreements[:10]
-            con.print(Text("Disagreements: " + "; ".join(f"{d.external_id} ({say.disagreement_reason(d.labels)})"
-                                                        for d in first)
-                           + (f" … {len(ag.disagreements) - len(first)} more" if len(ag.disagreements) > 10 else "")))
+        still = [d for d in ag.disagreements if not d.settled]
+        if still:
+            first = still[:10]
+            con.print(Text(("Open disagreements: " if len(still) < len(ag.disagreements) else "Disagreements: ")
+                           + "; ".join(f"{d.external_id} ({say.disagreement_reason(d.labels)})" for d in first)
+                           + (f" … {len(still) - len(first)} more" if len(still) > 10 else "")))
     if moved is not None:
         print_lines([say.to_review_sentence(moved)], con)

@@ -52,6 +52,7 @@ class Disagreement:
     external_id: str
     labels: dict[str, str]   # author -> latest label
     text: str = ""
+    settled: bool = False    # someone confirmed a label after every label on it (see settled_ids)
 
 
 @dataclass

@@ -77,8 +77,8 @@ class QualityScreen(WorkspaceScreen):
         head = Text(say.agreement_sentence(ag))
         if ag.assets:
             open_n = len(self.open_disagreements)
-            head.append(f"\n{open_n} open (not confirmed since)" + (": R sends them to review" if open_n else ""),
-                        style="dim")
+            head.append(f"\n{open_n} open: R sends them to review" if open_n else
+                        "\nnone open (a label was confirmed after each)" if ag.disagreements else "", style="dim")
             pairs = ", ".join(f"{say.short_author(p.a, 10)} · {say.short_author(p.b, 10)} κ {say.number(p.kappa, 2)}"
                               for p in ag.pairs[:4])
             if len(ag.pairs) > 1:
