@@ -1739,8 +1739,8 @@ class Workspace:
 
     def make_category(self, cluster, *, name: str | None = None, key: str | None = None):
         """Make a discovered cluster (``loop.discover.Cluster``) a new training category: added to
-        the taxonomy in reviewtui.toml (its words as the description, the reviews nearest its
-        centre as examples), its reviews still to label queued first through the backend's
+        the taxonomy in reviewtui.toml (its words as the description, its most typical reviews
+        as examples), its reviews still to label queued first through the backend's
         priorities, those labeled with a category that is not trained on (Other) sent to review
         (TO_REVIEW: they may belong to the new category), and the stop signal started again.
         Nothing is labeled. Returns

@@ -212,3 +212,38 @@ def test_selections(tmp_path):
     assert select_low_confidence(preds, 0.5) == ["a0", "a3"]
     store.close()
     assert Cluster(0, 1, [], ["x"], []).name == "cluster 1"
+
+
+def test_a_clusters_examples_are_its_most_typical_reviews_not_the_vague_ones_at_its_centre():
+    """Three vague reviews in each of two clusters sit nearer its centre than its two topical
+    ones (they lean to what every review shares): the examples, and the order the cluster's
+    reviews are queued in, start with the topical ones."""
+    import numpy as np
+
+    from reviewtui.loop.discover import _clusters_from_labels
+
+    def unit(v):
+        v = np.asarray(v, dtype=float)
+        return v / np.linalg.norm(v)
+
+    X = np.array([unit([1, 0, 0.05]), unit([1, 0, 0.1])] + [unit([0.5, 0, 0.87])] * 3
+                 + [unit([0, 1, 0.05]), unit([0, 1, 0.1])] + [unit([0, 0.5, 0.87])] * 3)
+    ids = [f"a{i}" for i in range(5)] + [f"b{i}" for i in range(5)]
+    texts = ["refund never arrived", "refund still missing", "ok", "fine i guess", "just started using it",
+             "app crashes on start", "crashes when paying", "nice", "good app", "works"]
+    labels = np.array([0] * 5 + [1] * 5)
+    centre = X[:5].mean(axis=0)
+    assert (X[2:5] @ centre).min() > (X[:2] @ centre).max()  # the vague ones are nearest the centre
+    a, b = _clusters_from_labels(labels, ids, texts, X, [], 2)
+    assert [t for _, t in a.examples] == ["refund never arrived", "refund still missing"]
+    assert a.external_ids[:2] == ["a0", "a1"] and b.external_ids[:2] == ["b0", "b1"]
+
+
+def test_a_small_cluster_whose_reviews_share_no_word_is_still_named():
+    from reviewtui.loop.discover import distinctive_words
+
+    words = distinctive_words([["worst way to get robbed", "stealing your information", "it is very bad"],
+                               ["great app love it", "great design love the app", "love it great"]], [])
+    assert words[0] and set(words[0]) <= {"worst", "way", "robbed", "stealing", "information", "bad", "worst way",
+                                          "way robbed", "stealing information", "robbed stealing"}
+    assert "great" in words[1] or "love" in words[1]

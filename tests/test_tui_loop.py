@@ -621,7 +621,7 @@ async def test_a_workspace_with_every_review_labeled_opens_on_the_way_to_its_lab
     try:
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
-            await wait_until(pilot, lambda: screen.done_loading and screen.suggestion_info is not None)
+            await wait_until(pilot, lambda: screen.done_loading)
             await settle(app, pilot)
             review = " ".join(text_of(screen, "#review-text").split())
             assert review.startswith("Nothing left to label in the queue.")

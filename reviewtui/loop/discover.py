@@ -2,7 +2,7 @@
 
 :func:`discover` clusters the embeddings of a selection of reviews (the "other" category, the
 low-confidence predictions, one app version; see the ``select_*`` functions) and describes each
-cluster by its size, its most distinctive words and the reviews nearest its centre.
+cluster by its size, its most distinctive words and its most typical reviews.
 
 How the clustering is chosen, per selection. Every clustering keeps clusters of at least
 ``min_size`` reviews (by default 1 % of the selection and at least 5).
@@ -79,8 +79,9 @@ PALETTE = ("#1ABC9C", "#D35400", "#C0392B", "#7F8C8D", "#2980B9", "#8E44AD", "#2
 
 @dataclass
 class Cluster:
-    """One cluster: its members (``external_ids``, nearest the centre first), their count, the
-    most distinctive ``words``, and a few ``examples`` (external id, text) nearest the centre.
+    """One cluster: its members (``external_ids``, most typical first: furthest along its centre
+    minus the mean of the reviews looked into), their count, the most distinctive ``words``, and a
+    few ``examples`` (external id, text), the most typical.
     ``share``/``previous_share``/``growth`` are set by :func:`new_in_version`."""
 
     id: int
@@ -326,19 +327,22 @@ def distinctive_words(groups: Sequence[Sequence[str]], background: Sequence[str]
     score = tf * idf
     out: list[list[str]] = []
     for g in range(len(groups)):
-        # a term must occur in at least two of the group's reviews (or be its only review's)
-        min_docs = 2 if len(groups[g]) > 2 else 1
         order = np.argsort(-score[g])
-        words: list[str] = []
-        for j in order:
-            if score[g, j] <= 0 or len(words) >= top:
+        # a term must occur in at least two of the group's reviews (or be its only review's); a
+        # small group whose reviews share no term is named by its terms all the same
+        for min_docs in ((2, 1) if len(groups[g]) > 2 else (1,)):
+            words: list[str] = []
+            for j in order:
+                if score[g, j] <= 0 or len(words) >= top:
+                    break
+                term = str(terms[j])
+                if sum(1 for t in groups[g] if re.search(rf"\b{re.escape(term)}\b", t.lower())) < min_docs:
+                    continue
+                if any(term in w.split() or w in term.split() for w in words if " " in w or " " in term):
+                    continue  # "new design" already says "design"
+                words.append(term)
+            if words:
                 break
-            term = str(terms[j])
-            if sum(1 for t in groups[g] if re.search(rf"\b{re.escape(term)}\b", t.lower())) < min_docs:
-                continue
-            if any(term in w.split() or w in term.split() for w in words if " " in w or " " in term):
-                continue  # "new design" already says "design"
-            words.append(term)
         out.append(words)
     return out
 
@@ -349,11 +353,14 @@ def _clusters_from_labels(labels: np.ndarray, ids: Sequence[str], texts: Sequenc
     found = sorted(set(labels.tolist()) - {-1})
     groups = [[texts[i] for i in np.flatnonzero(labels == c)] for c in found]
     words = distinctive_words(groups, background)
+    middle = X.mean(axis=0)
     out = []
     for rank, c in enumerate(found):
         members = np.flatnonzero(labels == c)
-        centre = X[members].mean(axis=0)
-        order = members[np.argsort(-(X[members] @ centre), kind="stable")]
+        # most typical first: furthest along what sets the cluster apart from all the reviews
+        # looked into, not nearest its centre (where short, vague reviews of any topic sit)
+        direction = X[members].mean(axis=0) - middle
+        order = members[np.argsort(-(X[members] @ direction), kind="stable")]
         out.append(Cluster(rank, len(members), words[rank], [ids[i] for i in order],
                            _distinct_examples(ids, texts, order, n_examples)))
     return out
@@ -587,7 +594,7 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
 class NewCategoryPlan:
     """What making a cluster a category changes: ``categories`` is the whole new taxonomy list
     (``Config.set_categories`` takes it), ``category`` the added entry, ``priorities`` the queue
-    priorities for the cluster's reviews still to label (nearest the centre highest, above every
+    priorities for the cluster's reviews still to label (the most typical highest, above every
     priority now in the queue), ``already_labeled`` the cluster's reviews that keep their label."""
 
     category: dict[str, Any]
@@ -615,10 +622,10 @@ def category_from_cluster(taxonomy: Taxonomy, cluster: Cluster, *, unlabeled: Se
                           name: str | None = None, key: str | None = None, train: bool = True,
                           top_priority: int = 0, n_examples: int = 3) -> NewCategoryPlan:
     """The plan to turn ``cluster`` into a category of ``taxonomy``: named ``name`` (default: its
-    first distinctive words), described by its words, with the texts nearest its centre as
+    first distinctive words), described by its words, with its most typical texts as
     examples (they seed zero-shot suggestions for it; edit them in reviewtui.toml). Its members
     in ``unlabeled`` (the ids still in the queue) get priorities above ``top_priority`` (the
-    highest priority in the queue now), nearest the centre first, so the labeling queue serves them
+    highest priority in the queue now), the most typical first, so the labeling queue serves them
     next. Nothing is labeled. Raises ReviewtuiError for a key that exists or is malformed."""
     name = (name or (cluster.words[0].capitalize() if cluster.words else f"Cluster {cluster.id + 1}")).strip()
     key = (key or category_key(name)).strip().upper()
