@@ -319,3 +319,26 @@ async def test_a_reviewtui_toml_left_invalid_is_said_once_and_the_labels_use_the
         await settle(app, pilot)
     said = [n for n in notes(app) if "cannot be read now" in n]
     assert len(said) == 1 and ws.store.get(first).label == "SUBSCRIPTION"
+
+
+async def test_a_reviews_title_is_shown_above_its_text(tmp_path: Path):
+    """Exports with titles (App Store, Amazon, Trustpilot, the Play Console) keep them in the store:
+    the labeling screen shows the title in bold above the text; a review without one shows its text alone."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="titles", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset("a1", "Transfers fail since the update", {"title": "Too  slow", "score": 1}),
+                         NewAsset("a2", "Works well", {"score": 5})])
+    app = make_app(ws, start="labeling")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.current is not None)
+            await settle(app, pilot)
+            first = panel(screen, "#review-text")
+            assert first.splitlines()[:2] == ["Too slow", "Transfers fail since the update"]
+            await pilot.press("1")
+            await settle(app, pilot)
+            assert panel(screen, "#review-text").strip() == "Works well"
+    finally:
+        ws.close()

@@ -260,7 +260,9 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             parts = [stars(m.get("score")), *([where] if where else []), str(m.get("at") or "-")[:10],
                      f"id {say.short_id(asset.external_id, 18)}"]
             meta.update(" · ".join(parts))
-            text.update(self.review_text(asset))
+            body = self.review_text(asset)
+            title = " ".join(str(m.get("title") or "").split())  # a store's title, where its export had one
+            text.update(Text.assemble((title, "bold"), "\n", body) if title else body)
             answer.update(self.answer_line(asset))
         self.query_one("#categories", Static).update(self.categories_text(asset))
         self.query_one("#suggestion", Static).update(self.suggestion_text(asset))
