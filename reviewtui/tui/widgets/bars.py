@@ -81,7 +81,7 @@ class BarChart(VerticalScroll):
         counts = {name: amount(n) for name, n in self._data.items()}
         count_w = max(len(c) for c in counts.values())
         space = width - count_w - 2  # for the name and the bar
-        name_w = min(name_w, max(6, space - 8))
+        name_w = min(name_w, max(6, space - 6))  # a name read before a longer bar (six cells still compare)
         bar_w = max(4, min(self.bar_width * 2, space - name_w)) if space > 0 else self.bar_width
         table = Table.grid(padding=(0, 1))
         table.add_column(no_wrap=True, width=name_w)
