@@ -550,3 +550,35 @@ def test_a_tunes_final_fine_tuning_names_no_train_options_in_its_long_run_notice
                              model=model_settings(tiny_bert, 16), training=training_settings(**TINY_TRAINING),
                              quick_C=default_C())
     assert "Faster: `reviewtui train --quick`" in said[1] and "`--epochs N` trains fewer" in said[1]
+
+
+def test_a_search_without_an_address_starts_its_own_ray_beside_a_running_cluster(monkeypatch):
+    """`ray start` left a cluster on this machine: ray.init() with no address joins it and refuses
+    the CPU and GPU counts (a traceback). Without --ray-address the search asks Ray for a local
+    instance of its own; RAY_ADDRESS, Ray's own variable, names a cluster as --ray-address does."""
+    import ray
+
+    from reviewtui.errors import ReviewtuiError
+    from reviewtui.modeling import tuning
+
+    calls = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: calls.append(kw))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert tuning._start_ray(None, None) is True
+    assert calls[-1]["address"] == "local" and "num_cpus" in calls[-1]
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6390")
+    tuning._start_ray(None, None)
+    assert calls[-1]["address"] == "127.0.0.1:6390" and "num_cpus" not in calls[-1]
+
+    def refuse(**kw):
+        raise ConnectionError("InvalidAuthToken")
+
+    monkeypatch.setattr(ray, "init", refuse)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    with pytest.raises(ReviewtuiError, match=r"export RAY_AUTH_MODE=token in this shell first"):
+        tuning._start_ray("127.0.0.1:6390", None)
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    with pytest.raises(ReviewtuiError) as err:
+        tuning._start_ray("127.0.0.1:6390", None)
+    assert "RAY_AUTH_MODE" not in str(err.value)

@@ -48,8 +48,11 @@ def connect(address: str, on_event: EventSink | None = None) -> bool:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                  configure_logging=True)
     except Exception as exc:  # ConnectionError, RuntimeError, ValueError depending on the failure
+        from reviewtui.modeling.tuning import cluster_auth_hint
+
         raise ReviewtuiError(f"cannot connect to the Ray cluster at {address!r} ({exc}); check --ray-address "
-                             "(e.g. ray://head:10001, HOST:6379 or auto) or leave it out to predict here") from exc
+                             f"(e.g. ray://head:10001, HOST:6379 or auto){cluster_auth_hint()} or leave it out to "
+                             "predict here") from exc
     return True
 
 

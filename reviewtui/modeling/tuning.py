@@ -304,19 +304,31 @@ def _start_ray(address: str | None, on_event: EventSink | None) -> bool:
     _quiet_ray_env()
     kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                                   configure_logging=True)
+    address = address or os.environ.get("RAY_ADDRESS") or None  # Ray's own variable names a cluster too
     if address:
         emit(on_event, Notice("info", f"connecting to the Ray cluster at {address}"))
         try:
             ray.init(address=address, **kwargs)
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError depending on the failure
             raise ReviewtuiError(f"cannot connect to the Ray cluster at {address!r} ({exc}); check --ray-address "
-                                 "(e.g. ray://head:10001 or auto) or leave it out to run locally") from exc
+                                 f"(e.g. ray://head:10001 or auto){cluster_auth_hint()} or leave it out to run "
+                                 "locally") from exc
     else:
         emit(on_event, Notice("info", "starting Ray (a few seconds)"))
         import torch
 
-        ray.init(num_cpus=os.cpu_count() or 1, num_gpus=torch.cuda.device_count(), **kwargs)
+        # "local": a Ray of its own, even where `ray start` left a cluster running on this machine
+        # (ray.init() would join that one, and refuse the CPU and GPU counts given to it)
+        ray.init(address="local", num_cpus=os.cpu_count() or 1, num_gpus=torch.cuda.device_count(), **kwargs)
     return True
+
+
+def cluster_auth_hint() -> str:
+    """What to add to a failed connection's message when this shell does not send the token that
+    a cluster made with ``ray start`` asks for (Ray's token authentication), else ""."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return ""
+    return "; a cluster started with `ray start` asks for its token: export RAY_AUTH_MODE=token in this shell first"
 
 
 def trial_resources(tuning: TuningSettings, trials: int, res: dict[str, float] | None = None
