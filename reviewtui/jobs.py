@@ -332,13 +332,7 @@ class JobStore:
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}")
         with self._locked():
-            for other in self.list():
-                shared = sorted(set(other.writes) & set(writes))
-                if other.active and shared:
-                    raise ReviewtuiError(
-                        f"a {other.kind} job ({other.id}, started {_when(other.started or other.created)}) is already "
-                        f"writing {', '.join(shared)}: wait for it (reviewtui jobs follow {other.id}) or cancel it "
-                        f"(reviewtui jobs cancel {other.id})")
+            self._refuse_shared(writes)
             job_id = secrets.token_hex(4)
             while (self.folder / job_id).exists():
                 job_id = secrets.token_hex(4)
@@ -348,6 +342,21 @@ class JobStore:
             job.journal_path.touch()
             self._save(job)
             return job
+
+    def refuse_shared(self, writes: Sequence[str]) -> None:
+        """Raise ReviewtuiError, naming the job and what to do, when a running job writes one of
+        ``writes`` (work about to run in the foreground would write over it, or it over the work)."""
+        if self.folder.is_dir():  # read without the lock: a read-only jobs/ refuses nothing here
+            self._refuse_shared(writes)
+
+    def _refuse_shared(self, writes: Sequence[str]) -> None:
+        for other in self.list():
+            shared = sorted(set(other.writes) & set(writes))
+            if other.active and shared:
+                raise ReviewtuiError(
+                    f"a {other.kind} job ({other.id}, started {_when(other.started or other.created)}) is already "
+                    f"writing {', '.join(shared)}: wait for it (reviewtui jobs follow {other.id}) or cancel it "
+                    f"(reviewtui jobs cancel {other.id})")
 
     def launch(self, job: Job, argv: Sequence[str], *, cwd: Path | None = None,
                env: dict[str, str] | None = None) -> Job:

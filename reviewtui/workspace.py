@@ -961,6 +961,21 @@ class Workspace:
         count, an existing model name)."""
         import sys
 
+        params, writes = self._job_plan(kind, params)
+        command = " ".join([kind, *(f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"
+                                    for k, v in params.items())])
+        job = self.jobs.claim(kind, command, params, writes)
+        argv = [sys.executable, "-m", "reviewtui.cli.jobrun", str(self.root), job.id]
+        # the job runs the reviewtui this process runs, wherever that was imported from
+        package_parent = str(Path(__file__).resolve().parents[1])
+        paths = [package_parent, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+        return self.jobs.launch(job, argv, cwd=self.root, env=env)
+
+    def _job_plan(self, kind: str, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """(the parameters with what they leave open settled, what the work writes) for ``train``,
+        ``tune``, ``predict`` or ``keep`` with ``params`` (see :meth:`start_job`). Raises
+        ReviewtuiError for the mistakes the work itself would refuse at once."""
         params = {k: v for k, v in params.items() if v is not None}
         writes: list[str]
         if kind == "predict":
@@ -969,6 +984,9 @@ class Workspace:
             if self.store.count() == 0:
                 raise ReviewtuiError("the workspace has no reviews to predict: import some first "
                                      "(reviewtui import FILE.csv)")
+            model = params.get("model")
+            if model and str(model).lower() != "quick":
+                self.model_card(str(model))  # a name with no saved model: refused now, not by the job
             writes = [f"results/{RESULT_NAME}"]
         elif kind in ("train", "tune"):
             from reviewtui.settings import with_overrides
@@ -991,6 +1009,10 @@ class Workspace:
             if (self.models_dir / params["name"]).exists() and not params.get("overwrite"):
                 raise ReviewtuiError(f"model {params['name']!r} already exists in {self.models_dir}: choose another "
                                      "name or delete it")
+            if kind == "train" and not params.get("auto") and not params.get("quick"):
+                from reviewtui.modeling.loading import resolve_model
+
+                resolve_model(str(params.get("model") or self.settings.model.base))  # a folder that is no model
             writes = [f"models/{params['name']}"]
         elif kind == "keep":
             source = self.jobs.get(params["job"])
@@ -1001,15 +1023,15 @@ class Workspace:
             writes = [f"models/{params['name']}"] if params.get("name") else [f"jobs/{source.id}/keep"]
         else:
             raise ReviewtuiError(f"unknown job kind {kind!r}: use train, tune, predict or keep")
-        command = " ".join([kind, *(f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"
-                                    for k, v in params.items())])
-        job = self.jobs.claim(kind, command, params, writes)
-        argv = [sys.executable, "-m", "reviewtui.cli.jobrun", str(self.root), job.id]
-        # the job runs the reviewtui this process runs, wherever that was imported from
-        package_parent = str(Path(__file__).resolve().parents[1])
-        paths = [package_parent, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
-        return self.jobs.launch(job, argv, cwd=self.root, env=env)
+        return params, writes
+
+    def refuse_beside_jobs(self, kind: str, **params: Any) -> None:
+        """Before ``train``, ``tune`` or ``predict`` runs in this process: refuse (ReviewtuiError
+        naming the job) when a running background job writes what it would write, as
+        :meth:`start_job` refuses a second job, and refuse the mistakes the work would stop on
+        only after minutes of it (an existing model name)."""
+        _, writes = self._job_plan(kind, params)
+        self.jobs.refuse_shared(writes)
 
     def run_job(self, job: Job, *, on_event: EventSink | None = None, cancel=None):
         """Do ``job``'s work in this process (what its runner calls): the method of its kind with

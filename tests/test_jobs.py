@@ -329,3 +329,29 @@ def test_listing_jobs_loads_no_ml_stack(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[0]"
+
+
+def test_work_in_the_foreground_is_refused_beside_a_job_writing_the_same(analysis_ws, capsys, tmp_path):
+    """A foreground predict while a predict job runs would write result.csv and say so, then the
+    job writes over it; a foreground train of a model a job is writing would train for minutes,
+    then fail. Both are refused at once, as a second job is. A detached predict of a model that is
+    not saved, or a train from a folder that holds no model, is refused before it starts."""
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.export()
+    root = str(ws.root)
+    job = ws.jobs.claim("predict", "predict", {}, ["results/result.csv"])
+    assert main(["-w", root, "predict", "--model", "quick", "--sentiment", "none"]) == 2
+    assert f"a predict job ({job.id}" in capsys.readouterr().err
+    assert not (ws.results_dir / "result.csv").exists()
+    train = ws.jobs.claim("train", "train name=m1", {}, ["models/m1"])
+    assert main(["-w", root, "train", "--quick", "--name", "m1"]) == 2
+    assert f"a train job ({train.id}" in capsys.readouterr().err
+    assert main(["-w", root, "predict", "--model", "nosuch", "--detach"]) == 2
+    assert "no model 'nosuch'" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["-w", root, "train", "--model", str(tmp_path / "empty"), "--detach"]) == 2
+    assert "is not a Hugging Face model folder" in capsys.readouterr().err
+    assert [j.id for j in ws.jobs.list()] == [job.id, train.id]  # nothing started

@@ -47,6 +47,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return detach(args, "predict", model=args.model, sentiment=args.sentiment, chunk_size=args.chunk_size,
                       precision=args.precision, ray_address=args.ray_address)
     ws = open_workspace(args)
+    ws.refuse_beside_jobs("predict", model=args.model)
     with ProgressSink() as sink:
         res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, precision=args.precision,
                          ray_address=args.ray_address, on_event=sink)
