@@ -15,6 +15,7 @@ only them.
 
 from __future__ import annotations
 
+import os
 import json
 import sqlite3
 import threading
@@ -512,6 +513,11 @@ class LocalStore:
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
+            folder = self.path.parent
+            if self.path.is_file() and not os.access(folder, os.W_OK):
+                raise ReviewtuiError(f"{self.path}: cannot open the store: its folder {folder} is read-only, and "
+                                     "SQLite writes its journal beside the store; make the folder writable (or copy "
+                                     "the workspace somewhere writable)") from exc
             raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
         self._finalizer = weakref.finalize(self, _close_connection, self._lock, self._db)
         if create:

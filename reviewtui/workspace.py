@@ -988,6 +988,7 @@ class Workspace:
             if model and str(model).lower() != "quick":
                 self.model_card(str(model))  # a name with no saved model: refused now, not by the job
             writes = [f"results/{RESULT_NAME}"]
+            self._refuse_read_only(self.results_dir)
         elif kind in ("train", "tune"):
             from reviewtui.settings import with_overrides
 
@@ -1014,6 +1015,7 @@ class Workspace:
 
                 resolve_model(str(params.get("model") or self.settings.model.base))  # a folder that is no model
             writes = [f"models/{params['name']}"]
+            self._refuse_read_only(self.models_dir)
         elif kind == "keep":
             source = self.jobs.get(params["job"])
             if source.kind != "tune" or source.state != "cancelled" or not (source.result or {}).get("search"):
@@ -1024,6 +1026,13 @@ class Workspace:
         else:
             raise ReviewtuiError(f"unknown job kind {kind!r}: use train, tune, predict or keep")
         return params, writes
+
+    @staticmethod
+    def _refuse_read_only(folder: Path) -> None:
+        """Raise ReviewtuiError before minutes of work whose result ``folder`` could not take."""
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            raise ReviewtuiError(f"{folder} cannot be written (read-only): the work would be lost at its end; make "
+                                 "the folder writable (or copy the workspace somewhere writable) first")
 
     def refuse_beside_jobs(self, kind: str, **params: Any) -> None:
         """Before ``train``, ``tune`` or ``predict`` runs in this process: refuse (ReviewtuiError

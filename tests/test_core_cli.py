@@ -912,3 +912,31 @@ def test_status_asks_for_an_export_only_while_one_would_write_something(ws, tmp_
     w.set_category(keys[1], train=False)
     assert asks()
     w.close()
+
+
+def test_a_workspace_that_cannot_be_written_is_one_clear_error(ws, capsys, monkeypatch):
+    """A read-only mount (or a full disk) under a command: one line naming the file, exit 2, no
+    traceback; a store whose folder is read-only is said to be so, not "not a reviewtui store"."""
+    import errno
+    import sqlite3
+
+    from reviewtui import store as store_module
+    from reviewtui.workspace import Workspace
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(ws / "versions" / ".dataset-1.tmp"))
+
+    monkeypatch.setattr(Workspace, "export", refuse)
+    assert main(["-w", str(ws), "export"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write {ws / 'versions' / '.dataset-1.tmp'}: Read-only file system;")
+    assert "Traceback" not in err and err.count("\n") == 1
+
+    def unable(*args, **kwargs):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", unable)
+    monkeypatch.setattr(store_module.os, "access", lambda path, mode: False)
+    assert main(["-w", str(ws), "status"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open the store: its folder" in err and "is read-only" in err and "not a reviewtui store" not in err

@@ -22,6 +22,7 @@ Modules:
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Sequence
 
@@ -40,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+#: The errors of a write the file system refuses (a read-only mount, permissions, a full disk).
+WRITE_REFUSED = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT)
+
+
 def _run(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)  # an option given twice is a ReviewtuiError (parser.Once)
@@ -51,6 +56,14 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except OSError as exc:
+        if exc.errno not in WRITE_REFUSED:
+            raise
+        where = exc.filename or "a file of the workspace"
+        sys.stderr.write(f"error: cannot write {where}: {exc.strerror}; nothing was kept half-written. Make the "
+                         "workspace folder writable (or copy the workspace somewhere writable) and run the "
+                         "command again\n")
+        return 2
 
 
 def _end(code: int) -> None:
