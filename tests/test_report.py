@@ -118,8 +118,8 @@ def test_version_filter():
 def test_csv_cells_that_look_like_formulas_are_neutralised():
     import pandas as pd
 
-    assert [safe_cell(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "ok", -0.5, 3)] == \
-        ["'=1+1", "'+1", "'-2", "'@SUM(A1)", "'\tx", "ok", -0.5, 3]
+    assert [safe_cell(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "ok", -0.5, 3, "-")] == \
+        ["'=1+1", "'+1", "'-2", "'@SUM(A1)", "'\tx", "ok", -0.5, 3, "-"]  # "-": a table's none
     rows = list(csv.reader(io.StringIO(csv_text(["a", "=b"], [["=cmd|' /C calc'!A0", -1.25]]))))
     assert rows == [["a", "'=b"], ["'=cmd|' /C calc'!A0", "-1.25"]]
     df = pd.DataFrame({"x": ["@evil", "fine"], "n": [-1.0, 2.0]}, index=pd.Index(["+a", "b"], name="k"))
@@ -396,3 +396,24 @@ def test_analysis_modules_import_no_ml_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_reviews_without_an_app_are_no_app_and_not_compared_as_one():
+    """Reviews of three apps and some with none: the summary counts three apps, calls the others
+    "(no app)", and draws no app comparison where "(no app)" stands in for an app."""
+    import pandas as pd
+
+    from reviewtui.analysis.report import scope_text
+    from reviewtui.analysis.summary import NO_APP, summarize
+
+    rows = []
+    for a, app in enumerate(["com.a", "com.b", "com.c", ""]):
+        for i in range(200):
+            neg = i < (180 if app == "" else 40)  # the reviews without an app are far more negative
+            rows.append({"reviewId": f"{a}-{i}", "content": "t", "score": "1" if neg else "5", "app": app,
+                         "reviewCreatedVersion": "1.0", "at": "", "thumbsUpCount": "0",
+                         "predicted_category": "BUG" if (i + a) % 2 else "PRAISE", "confidence": "0.9",
+                         "sentiment": "negative" if neg else "positive", "sentiment_score": "0", "model": "m"})
+    s = summarize(pd.DataFrame(rows))
+    assert NO_APP in s.apps and scope_text(s).startswith("3 apps and reviews with no app")
+    assert not [f for f in s.findings if f.kind == "most_negative_app"]

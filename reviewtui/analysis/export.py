@@ -19,8 +19,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` with a leading ``'`` when it is text that a spreadsheet would read as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """``value`` with a leading ``'`` when it is text that a spreadsheet would read as a formula (a
+    lone "-", the tables' "none", is not)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and value != "-":
         return "'" + value
     return value
 

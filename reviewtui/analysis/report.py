@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from reviewtui.analysis.summary import APART_RATIO, SENTIMENTS, UNKNOWN, Finding, Summary, stars_text
+from reviewtui.analysis.summary import APART_RATIO, NO_APP, SENTIMENTS, Finding, Summary, stars_text
 from reviewtui.findings import Share
 
 SENTIMENT_COLOURS = {"negative": "#D1495B", "neutral": "#9E9E9E", "positive": "#66A182"}
@@ -141,8 +141,9 @@ def scope_text(s: Summary) -> str:
     if s.app:
         parts.append(f"app {s.app}")
     elif s.several_apps:
-        parts.append(f"{len(s.apps)} apps")
-    elif s.apps and s.apps[0] != UNKNOWN:
+        real = sum(a != NO_APP for a in s.apps)
+        parts.append(f"{real} app{'s' if real != 1 else ''}" + (" and reviews with no app" if real < len(s.apps) else ""))
+    elif s.apps and s.apps[0] != NO_APP:
         parts.append(f"app {s.apps[0]}")
     if s.app_version or s.has_versions:  # reviews of products or places have none to speak of
         parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")

@@ -6,7 +6,8 @@ comparisons between apps, and the findings they support.
 review counts ``1 + thumbsUpCount`` times (a review nobody up-voted still counts once). App
 versions are grouped to ``version_depth`` parts (``4.5.2`` -> ``4.5`` at depth 2; None keeps them
 whole) and ordered as versions (4.10 after 4.9), each app's among its own; reviews without a
-version are "unknown" and never the latest. Reviews without an app belong to the app "unknown".
+version are "unknown" and never the latest. Reviews without an app are grouped as "(no app)", which
+the comparisons between apps leave out.
 
 Findings (:class:`Finding`) are drawn from review counts (never weights): each states its n, each
 share comes with a Wilson interval at ``confidence``, a group smaller than ``min_group_size``
@@ -26,6 +27,8 @@ from reviewtui.findings import Share, clearly_higher, large_enough, share
 
 SENTIMENTS = ["negative", "neutral", "positive"]
 UNKNOWN = "unknown"
+#: What the reviews without an app are grouped under (not an app: the comparisons of apps leave it out).
+NO_APP = "(no app)"
 
 
 def version_group(v: Any, depth: int | None = 2) -> str:
@@ -346,7 +349,7 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
         "category": df["predicted_category"].astype(str),
         "sentiment": df["sentiment"].astype(str).str.strip().str.lower(),
         "score": pd.to_numeric(df["score"], errors="coerce"),
-        "app": column("app").replace("", UNKNOWN),
+        "app": column("app").replace("", NO_APP),
         "version_full": column("reviewCreatedVersion"),
         "thumbs": pd.to_numeric(df["thumbsUpCount"], errors="coerce").fillna(0).clip(lower=0)
         if "thumbsUpCount" in df.columns else 0.0,
@@ -574,9 +577,9 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
             _, c, now, before = max(rises)
             detail.update({"rising": c, "rising_share": now, "rising_from": before})
         out.append(Finding("latest_version", info["version"], int(len(cur)), neg, neg_rest, direction,
-                           app=a if a != UNKNOWN or s.several_apps else None, detail=detail))
+                           app=a if a != NO_APP or s.several_apps else None, detail=detail))
     if s.several_apps:
-        shares = {a: _negative(d[d["app"] == a], z) for a in s.apps}
+        shares = {a: _negative(d[d["app"] == a], z) for a in s.apps if a != NO_APP}
         big_apps = {a: sh for a, sh in shares.items() if large_enough(sh.n, m)}
         if len(big_apps) > 1:
             worst = max(big_apps, key=lambda a: big_apps[a].value)
@@ -587,7 +590,8 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
                     all(clearly_higher(big_apps[worst], sh) for a, sh in big_apps.items() if a != worst):
                 out.append(Finding("most_negative_app", worst, int((d["app"] == worst).sum()), big_apps[worst],
                                    against, "more", detail={"apps": len(big_apps), "others_n": int(len(others))}))
-        out += _app_category_findings(d, s.apps, cats, m, z)
+        real = [a for a in s.apps if a != NO_APP]
+        out += _app_category_findings(d[d["app"] != NO_APP], real, cats, m, z) if len(real) > 1 else []
     return out
 
 
