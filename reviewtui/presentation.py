@@ -1071,17 +1071,20 @@ def candidate_row(update: "TrialUpdate") -> dict[str, Any]:
         status = "stopped"
     row = {"candidate": update.trial_id, "description": str(update.config.get("description", "")),
            "status": status, "mean": mean, "std": std, "folds_done": update.iteration, "seconds": update.elapsed}
+    if update.config.get("may_win") is False:
+        row["may_win"] = False
     if update.error:
         row["reason"] = update.error
     return row
 
 
 def winner_key(rows: Iterable[dict[str, Any]], metric: str = "f1_macro") -> str | None:
-    """The finished candidate with the highest mean ``metric`` (the first one wins a tie)."""
+    """The finished candidate with the highest mean ``metric`` (the first one wins a tie) among those
+    that may win (a training that asked for a fine-tune never saves the quick model alone)."""
     best, score = None, -math.inf
     for r in rows:
         value = (r.get("mean") or {}).get(metric)
-        if r.get("status") == "done" and isinstance(value, (int, float)) and value > score:
+        if r.get("status") == "done" and r.get("may_win", True) and isinstance(value, (int, float)) and value > score:
             best, score = r["candidate"], float(value)
     return best
 

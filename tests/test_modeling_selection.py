@@ -122,6 +122,18 @@ def test_heads_alone_pick_a_winner_and_the_saved_quick_model_predicts(tmp_path, 
     updates = [e for e in events if isinstance(e, TrialUpdate)]
     assert [u.status for u in updates if u.trial_id == "head:weak"] == ["RUNNING", "TERMINATED"]
 
+    # the live table's star follows the winners a training may save: the better head barred, the other starred
+    from reviewtui import presentation as say
+
+    events.clear()
+    barred = sel.select_model(data, cands, evaluation=EvaluationSettings(folds=4), ctx=ctx,
+                              allowed_winners=lambda key: key == "head:weak")
+    rows = {}
+    for u in (e for e in events if isinstance(e, TrialUpdate)):
+        rows[u.trial_id] = say.candidate_row(u)
+    assert rows[f"head:{tiny_bert}"]["may_win"] is False and "may_win" not in rows["head:weak"]
+    assert say.winner_key(rows.values()) == barred.winner == "head:weak"
+
     card = sel.train_selected(result, data, ctx, models_dir=tmp_path / "models", label_keys=LABELS, name="q")
     saved = json.loads((tmp_path / "models" / "q" / "model_card.json").read_text())
     assert saved["kind"] == "quick" and saved["splits"]["train"] == 80 and saved["splits"]["test"] == 0

@@ -195,6 +195,8 @@ class Context:
     faster: str | None = CV_FASTER
     #: whether a long cross-validation says its time and how to stop it (not train --auto's: its budget bounds it)
     long_run_hint: bool = True
+    #: which candidates may win (select_model's ``allowed_winners``; None: any), said in each update
+    may_win: Callable[[str], bool] | None = None
 
     def check_cancel(self, what: str) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -500,8 +502,10 @@ def _update(ctx: Context, score: CandidateScore, status: str, iteration: int = 0
     mean, std = summarize(score.folds) if score.folds else ({}, {})
     metrics = {k: round(v, 4) for k, v in mean.items()}
     metrics.update({f"{k}_std": round(v, 4) for k, v in std.items()})
-    emit(ctx.on_event, TrialUpdate(score.key, status, {"candidate": score.key, "description": score.description},
-                                   iteration, metrics, score.seconds, error=error))
+    config = {"candidate": score.key, "description": score.description}
+    if ctx.may_win is not None and not ctx.may_win(score.key):
+        config["may_win"] = False  # scored, shown, but not what this training saves: never starred
+    emit(ctx.on_event, TrialUpdate(score.key, status, config, iteration, metrics, score.seconds, error=error))
 
 
 def select_model(data: Data, candidates: Sequence[Any], *, evaluation: EvaluationSettings, ctx: Context,
@@ -522,7 +526,7 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
     started = clock()
     folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
     k = len(folds)
-    ctx.metric, ctx.seed = evaluation.metric, evaluation.seed
+    ctx.metric, ctx.seed, ctx.may_win = evaluation.metric, evaluation.seed, allowed_winners
     scores: list[CandidateScore] = list(skipped)
     for score in skipped:  # not available here (mpnet not installed): a row that says so
         _update(ctx, score, "STOPPED", error=score.reason)
