@@ -99,6 +99,7 @@ class ProgressLines:
         self.last_step: dict[str, int] = {}
         self.complete: set[str] = set()
         self.epochs_seen = False  # a training's steps come as both Progress and EpochProgress
+        self.trial_status: dict[str, str] = {}
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ProgressEvent):
@@ -111,6 +112,25 @@ class ProgressLines:
             self.epoch(event)
         elif isinstance(event, Notice):
             self.print_line(event.text if event.level == "info" else f"{event.level}: {event.text}")
+        elif isinstance(event, TrialUpdate):
+            self.trial(event)
+
+    def trial(self, event: TrialUpdate) -> None:
+        """A line when a trial (or a candidate of train --auto) starts and when it ends, with its
+        scores: a search's table, which only a terminal can redraw, as a log of lines."""
+        if self.trial_status.get(event.trial_id) == event.status:
+            return
+        self.trial_status[event.trial_id] = event.status
+        line = f"trial {event.trial_id}: {event.status.lower()}" + (" (ASHA)" if event.early_stopped else "")
+        m = event.metrics or {}
+        scores = [f"{name} {m[key]:.3f}" + (f" ± {m[key + '_std']:.3f}" if key + "_std" in m else "")
+                  for key, name in (("f1_macro", "macro F1"), ("f1_weighted", "weighted F1"), ("accuracy", "accuracy"))
+                  if isinstance(m.get(key), (int, float))]
+        if event.status != "RUNNING" and scores:
+            line += ", " + ", ".join(scores) + (f" ({event.elapsed:.0f} s)" if event.elapsed else "")
+        if event.error:
+            line += f": {event.error}"
+        self.print_line(line)
 
     def _due(self, key: str, now: float) -> bool:
         return now - self.last_at.get(key, float("-inf")) >= self.every_s
@@ -167,6 +187,7 @@ class TrialBoard:
         self.notes: list[str] = []
         self.lock = threading.Lock()
         self.cancelling = False
+        self.echo: Callable[[Any], None] | None = None  # lines instead of the live table (not a terminal)
 
     def __call__(self, event: Any) -> None:
         with self.lock:
@@ -174,6 +195,8 @@ class TrialBoard:
                 self.rows[event.trial_id] = event
             elif isinstance(event, Notice):
                 self.notes = (self.notes + [event.text])[-3:]
+        if self.echo is not None:
+            self.echo(event)
 
     def render(self) -> Group:
         with self.lock:
@@ -228,7 +251,23 @@ def run_search(board: TrialBoard, search: Callable[[threading.Event], Any]) -> A
             done.set()
 
     worker = threading.Thread(target=run, name="reviewtui-tune", daemon=True)
-    with Live(board.render(), console=err_console(), refresh_per_second=4, transient=False,
+    console = err_console()
+    if not console.is_terminal:  # a log or a pipe: the trials as lines, as they start and end
+        board.echo = ProgressLines(lambda line: console.print(line, soft_wrap=True, markup=False))
+        worker.start()
+        while True:
+            try:
+                time.sleep(0.25)
+                if done.is_set():  # a Python call: a Ctrl-C that came during the sleep is raised here, caught
+                    break
+            except KeyboardInterrupt:
+                cancel.set()
+                board.cancelling = True
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+    with Live(board.render(), console=console, refresh_per_second=4, transient=False,
               redirect_stdout=False, redirect_stderr=False) as live:
         worker.start()
         # a plain sleep, not Thread.join: a Ctrl-C inside join() can leave is_alive() wrong on 3.11

@@ -365,7 +365,7 @@ def jobs_table(jobs: Sequence[Any]) -> None:
         if job.state in ("starting", "running") and not job.cancel_requested:  # what it was asked, not internals
             cells = (*cells[:-1], job_command(job))
         style = {"running": "cyan", "starting": "cyan", "failed": "red", "cancelled": "yellow"}.get(job.state, "")
-        table.add_row(*cells, style=style)
+        table.add_row(*(Text(str(c)) for c in cells), style=style)  # an outcome's "[model]" is text, not markup
     con.print(table)
 
 

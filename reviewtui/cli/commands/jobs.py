@@ -51,17 +51,18 @@ def follow(args: argparse.Namespace) -> int:
         raise ReviewtuiError("no job in this workspace yet: start one with --detach (train, tune, predict) "
                              "or from the app")
     render.print_lines([f"Job {job.id} ({render.job_command(job)}), {job.state}."])
-    if job.kind == "tune":
+    searching = job.kind == "tune" or (job.kind == "train" and job.params.get("auto"))
+    if not render.console().is_terminal:  # a log or a pipe: progress, trials and candidates as plain lines
+        out = render.console()
+        ended = follow_job(ws.jobs, job, ProgressLines(lambda line: render.print_lines([line], out)))
+    elif job.kind == "tune":
         board = TrialBoard(int(job.params.get("trials") or ws.settings.tuning.trials))
         ended = follow_job(ws.jobs, job, board, live_board=board)
-    elif job.kind == "train" and job.params.get("auto"):  # the candidates' comparison, live
+    elif searching:  # train --auto: the candidates' comparison, live
         from reviewtui.cli.choice import CandidateBoard
 
         auto = CandidateBoard(job.params.get("budget_s") or ws.settings.auto.budget_s, ws.settings.evaluation.metric)
         ended = follow_job(ws.jobs, job, auto, live_board=auto)  # type: ignore[arg-type]
-    elif not render.console().is_terminal:  # a log or a pipe: progress as plain lines
-        out = render.console()
-        ended = follow_job(ws.jobs, job, ProgressLines(lambda line: render.print_lines([line], out)))
     else:
         with ProgressSink() as sink:
             ended = follow_job(ws.jobs, job, sink)
