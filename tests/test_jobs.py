@@ -272,6 +272,8 @@ def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
     assert main(["-w", root, "jobs", "follow", job.id]) == 1  # replays to its end: cancelled
     out = capsys.readouterr().out
     assert f"Job {job.id} (predict) cancelled" in out
+    assert main(["-w", root, "jobs", "cancel", job.id]) == 0  # again, as a script rerun would: done already
+    assert f"Job {job.id} (predict) is cancelled already." in capsys.readouterr().out
     assert re.search(r"^predict .*: \d+/64 \(\d+%\)$", out, re.M), out  # not a terminal: progress as lines
     assert main(["-w", root, "jobs"]) == 0
     table = capsys.readouterr().out

@@ -76,6 +76,10 @@ def follow(args: argparse.Namespace) -> int:
 
 def cancel(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
+    known = ws.jobs.get(args.id)
+    if known.state == "cancelled":  # asked twice (a script run again): done already, not an error
+        render.print_lines([f"Job {known.id} ({known.kind}) is cancelled already."])
+        return 0
     job = ws.jobs.cancel(args.id, force=args.force)
     if args.force:
         render.print_lines([f"Killed job {job.id} ({job.kind}) and everything it started."])
