@@ -128,3 +128,16 @@ def test_tune_save_on_cancel_keeps_the_best_finished_trial(tmp_path, tiny_bert, 
     card = json.loads((ws.models_dir / "kept" / "model_card.json").read_text())
     assert card["extra"]["tuning"]["cancelled"] is True
     assert f"Best trial {card['extra']['tuning']['best_trial']}:" in out
+
+
+def test_tune_time_budget_takes_a_duration_or_minutes():
+    """`tune --time-budget` reads durations as `train --budget` does, and a bare number as minutes."""
+    from reviewtui.cli.commands.modeling import time_budget_s
+    from reviewtui.errors import ReviewtuiError
+
+    assert time_budget_s("30m") == 1800 and time_budget_s("1h30m") == 5400 and time_budget_s("5") == 300
+    assert time_budget_s("0.5") == 30
+    with pytest.raises(ReviewtuiError, match=r"^--time-budget '5x' is not a duration: write 30m"):
+        time_budget_s("5x")
+    with pytest.raises(ReviewtuiError, match=r"^--time-budget must be more than 0 seconds"):
+        time_budget_s("0")

@@ -243,8 +243,9 @@ def add_modeling_commands(commands: Commands) -> None:
     s.add_argument("--candidates", help="comma-separated base models to search among, e.g. minilm,quick "
                                         "(default: [tuning] candidates, else [model] base)")
     s.add_argument("--ray-address", help="run on an existing Ray cluster (e.g. auto or ray://head:10001)")
-    s.add_argument("--time-budget", type=float, metavar="MINUTES",
-                   help="stop starting and running trials after this long (default: [tuning] time_budget_s)")
+    s.add_argument("--time-budget", metavar="DURATION",
+                   help="stop starting and running trials after this long: 30m, 1h, 1h30m, or a number of "
+                        "minutes (default: [tuning] time_budget_s)")
     s.add_argument("--save-on-cancel", action="store_true",
                    help="when the search is cancelled (Ctrl-C), retrain and save its best finished trial "
                         "instead of saving nothing")

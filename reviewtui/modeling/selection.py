@@ -405,9 +405,9 @@ def ensemble_score(finetune: CandidateScore, head: CandidateScore, data: Data, f
 
 
 # --- the selection ------------------------------------------------------------------------------------
-def parse_budget(text: str | float | int, *, allow_none: bool = False) -> float:
-    """Seconds from ``--budget``: "30m", "1h", "90s", "1h30m" or a number of seconds; with
-    ``allow_none``, "none" is 0 (no limit). Raises ReviewtuiError for anything else."""
+def parse_budget(text: str | float | int, *, allow_none: bool = False, option: str = "--budget") -> float:
+    """Seconds from ``--budget`` (or ``option``): "30m", "1h", "90s", "1h30m" or a number of
+    seconds; with ``allow_none``, "none" is 0 (no limit). Raises ReviewtuiError for anything else."""
     import re
 
     if allow_none and str(text).strip().lower() == "none":
@@ -418,14 +418,14 @@ def parse_budget(text: str | float | int, *, allow_none: bool = False) -> float:
         raw = str(text).strip().lower()
         parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?", raw)
         if not raw or parts is None or not any(parts.groups()):
-            raise ReviewtuiError(f"--budget {text!r} is not a duration: write 30m, 1h, 1h30m or 600 (seconds)"
+            raise ReviewtuiError(f"{option} {text!r} is not a duration: write 30m, 1h, 1h30m or 600 (seconds)"
                                  + (", or none for no limit" if allow_none else ""))
         h, m, s = (float(g) if g else 0.0 for g in parts.groups())
         value = h * 3600 + m * 60 + s
     if value <= 0 and allow_none:
         return 0.0  # 0, 0s, 0m: no limit, as budget_s = 0
     if value <= 0:
-        raise ReviewtuiError(f"--budget must be more than 0 seconds, not {text!r}")
+        raise ReviewtuiError(f"{option} must be more than 0 seconds, not {text!r}")
     return value
 
 

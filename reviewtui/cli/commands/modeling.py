@@ -85,7 +85,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if args.candidates:
         tuning["candidates"] = [c.strip() for c in args.candidates.split(",") if c.strip()]
     if args.time_budget is not None:
-        tuning["time_budget_s"] = args.time_budget * 60
+        tuning["time_budget_s"] = time_budget_s(args.time_budget)
     if args.detach:
         from reviewtui.cli.commands.jobs import detach
 
@@ -104,6 +104,18 @@ def cmd_tune(args: argparse.Namespace) -> int:
     else:
         render.tune_result(result)
     return 130 if result.cancelled else 0
+
+
+def time_budget_s(text: str) -> float:
+    """Seconds from ``tune --time-budget``: a duration as ``train --budget`` takes it (30m, 1h30m),
+    or a bare number of minutes, as it always took."""
+    from reviewtui.modeling.selection import parse_budget
+
+    try:
+        minutes = float(text)
+    except ValueError:
+        return parse_budget(text, option="--time-budget")
+    return parse_budget(minutes * 60, option="--time-budget")
 
 
 def cmd_models(args: argparse.Namespace) -> int:
