@@ -125,7 +125,7 @@ class QualityScreen(WorkspaceScreen):
             name, labels, specific, kappa = say.category_agreement_cells(c, names.get(c.category, c.category))
             table.add_row(Text(name), Text(say.bar(c.specific or 0.0, 1.0, BAR_WIDTH),
                                            style=colours.get(c.category, "")),
-                          Text(specific), Text(f"κ {kappa}"), Text(f"{labels} labels", style="dim"))
+                          Text(specific), Text(f"κ {kappa}"), Text(f"{labels} label{'' if str(labels) == '1' else 's'}", style="dim"))
         return table
 
     # -- send to review ---------------------------------------------------------------------
