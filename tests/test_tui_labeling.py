@@ -342,3 +342,27 @@ async def test_a_reviews_title_is_shown_above_its_text(tmp_path: Path):
             assert panel(screen, "#review-text").strip() == "Works well"
     finally:
         ws.close()
+
+
+async def test_the_queue_panel_names_the_zero_shot_first_batch_not_the_strategy(tmp_path: Path):
+    """Before any label the queue is ranked by the zero-shot first batch: the queue panel says so
+    instead of naming the strategy (margin), which did not order it."""
+    from types import SimpleNamespace
+
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="first", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset(f"a{i}", f"review number {i}", {}) for i in range(5)])
+    fixed_suggestions(ws)
+    ws.queue_batch = lambda *args, **kwargs: SimpleNamespace(first="zero-shot")
+    ws.record_refit = lambda: None
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.current is not None and screen.ranked_by)
+            await settle(app, pilot)
+            queue = panel(screen, "#queue-info")
+            assert "zero-shot first batch" in queue and "margin" not in queue
+    finally:
+        ws.close()

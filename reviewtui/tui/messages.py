@@ -143,11 +143,13 @@ class SuggestionsReady(Result):
 
 
 class RerankFinished(Result):
-    """A re-rank of the queue ended; ``ranked`` is False when it failed (the error is shown apart)."""
+    """A re-rank of the queue ended; ``ranked`` is False when it failed (the error is shown apart);
+    ``first`` names the zero-shot first batch when that is what ranked it ("" otherwise)."""
 
-    def __init__(self, ranked: bool) -> None:
+    def __init__(self, ranked: bool, first: str = "") -> None:
         super().__init__()
         self.ranked = ranked
+        self.first = first
 
 
 class SentToReview(Result):

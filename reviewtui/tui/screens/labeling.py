@@ -106,6 +106,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.shown_taxonomy: Any = None  # the taxonomy the category list on screen was drawn from
         self.warned_unreadable: str | None = None  # the reviewtui.toml error last said
         self.strategy = ""
+        self.ranked_by = ""  # what ranked the queue when it was not the strategy (the zero-shot first batch)
         self.reranking = False
         self.ranked_on_open = False
         self.sentiments: dict[str, str] = {}  # external id -> the sentiment recorded for it
@@ -362,7 +363,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             position += "+"
         every = self.retrain_every
         # a review queue has its own order (most suspect first...): the labeling strategy is not its
-        strategy = "" if self.in_review_queue else f" · {self.strategy or '-'}"
+        strategy = "" if self.in_review_queue else f" · {self.ranked_by or self.strategy or '-'}"
         # few lines: at 80x24 the panel shares the column with the categories and the model
         lines = [self.queue_line(), f"{position}{strategy}" + (" [i](re-ranking…)[/i]" if self.reranking else "")]
         if every and self.assist:
@@ -614,18 +615,22 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)
     def rerank_queue(self, strategy: str | None, refit_for: list[str] | None = None) -> None:
         ranked = False
+        first = ""
         try:
-            self.ws.queue_batch(strategy=strategy, **self.queue_scope())
+            batch = self.ws.queue_batch(strategy=strategy, **self.queue_scope())
+            first = str(getattr(batch, "first", "") or "")
             self.after_rerank()
             if refit_for is not None:
                 self.post_message(SuggestionsReady(self.ws.suggestions(refit_for, refit=True)))
             ranked = True
         finally:
-            self.post_message(RerankFinished(ranked))
+            self.post_message(RerankFinished(ranked, first))
 
     @on(RerankFinished)
     def rerank_done(self, message: RerankFinished) -> None:
         self.reranking = False
+        if message.ranked:
+            self.ranked_by = f"{message.first} first batch" if message.first else ""
         self.render_review()
         if message.ranked:
             self.reload_upcoming()
