@@ -366,3 +366,39 @@ async def test_the_queue_panel_names_the_zero_shot_first_batch_not_the_strategy(
             assert "zero-shot first batch" in queue and "margin" not in queue
     finally:
         ws.close()
+
+
+async def test_undoing_a_label_the_last_ranking_learnt_fits_the_model_again(tmp_path: Path):
+    """The label that set off a re-rank, undone at once: the model that ranking fitted learnt it,
+    so the suggestions' model is fitted again without it (it kept suggesting the label undone)."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="undo", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset(f"a{i}", f"review number {i}", {}) for i in range(5)])
+    ws.config.update_section("active_learning", {"retrain_every": 1})
+    calls = fixed_suggestions(ws)
+    ws.record_refit = lambda: None
+    asked: list[list[str]] = []
+    suggest = ws.suggestions
+
+    def suggestions(ids, refit=False):
+        if refit:
+            asked.append(list(ids))
+        return suggest(ids, refit)
+
+    ws.suggestions = suggestions
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.current is not None)
+            await settle(app, pilot)
+            first = screen.current.external_id
+            await pilot.press("1")  # a label, then the re-rank it sets off (retrain_every = 1)
+            await wait_until(pilot, lambda: None in calls and not screen.reranking)
+            asked.clear()
+            await pilot.press("u")
+            await wait_until(pilot, lambda: asked)
+            assert asked == [[first]]
+    finally:
+        ws.close()

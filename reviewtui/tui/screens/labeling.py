@@ -506,6 +506,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
                 self.load_suggestions([asset.external_id])
         if event.kind == "label":
             self.count_labels([asset.external_id], -1)
+            if self.labels_since_rank == 0 and self.assist:
+                # the last ranking (or the fit when the screen opened) learnt this label: fit again
+                # without it, or the model keeps suggesting the label just taken back
+                self.refit_model([asset.external_id])
             self.labels_since_rank = max(0, self.labels_since_rank - 1)
         elif event.kind == "confirm":
             self.confirmed_here.pop(event.external_id, None)

@@ -295,10 +295,11 @@ class LoopControls(WorkspaceScreen):
             self.restart_queue()  # the reviews are back in the queue
 
     @work(thread=True, exclusive=True, group="suggestions-refit", exit_on_error=False)
-    def refit_model(self) -> None:
-        """Refit the suggestions' model on the labels so far (after a bulk label, or labels given in
-        a review queue, which ranks no labeling queue); the stop line follows."""
-        self.post_message(SuggestionsReady(self.ws.suggestions([], refit=True)))
+    def refit_model(self, ids: list[str] | None = None) -> None:
+        """Refit the suggestions' model on the labels so far (after a bulk label, labels given in a
+        review queue, which ranks no labeling queue, or an undo of a label the model learnt); the
+        reviews ``ids`` get their suggestions from the new fit; the stop line follows."""
+        self.post_message(SuggestionsReady(self.ws.suggestions(list(ids or []), refit=True)))
         self.after_suggestions()
 
     # -- learning curves --------------------------------------------------------------------
