@@ -122,3 +122,25 @@ def test_short_names_tell_app_ids_apart_that_share_their_start_and_their_end():
     # no start to drop: where each parts from the other
     names = short_names(["xXaaaaaaaaaaaaab", "xYaaaaaaaaaaaaab", "yXaaaaaaaaaaaaab"], 6)
     assert len(set(names)) == 3 and all(len(n) <= 6 for n in names)
+
+
+def test_in_a_log_the_cells_where_an_app_stands_apart_are_starred(tmp_path, capsys):
+    """Bold shows nothing in a log or a pipe: the shares where an app stands apart get a "*", and
+    the legend says "*", not "bold"."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Subscription, Content, Interface, User experience")
+    rows = []
+    for a, app in enumerate(["com.a", "com.b", "com.c"]):
+        for i in range(400):
+            key = KEYS[0] if (app == "com.a" and i % 2) else KEYS[i % 4]
+            rows.append({"reviewId": f"{app}-{i}", "content": "text", "score": "3", "app": app,
+                         "reviewCreatedVersion": "1.0", "at": "", "thumbsUpCount": "0", "predicted_category": key,
+                         "confidence": "0.9", "sentiment": "neutral", "sentiment_score": "0", "model": "m"})
+    with open(ws.results_dir / "result.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert main(["-w", str(ws.root), "summary"]) == 0
+    out = capsys.readouterr().out
+    assert "75.0%*" in out and "*: the app stands apart (a finding below)" in out and "bold:" not in out

@@ -278,7 +278,8 @@ def categories_by_app(s: Any, con: Console, names: dict[str, str] | None = None)
     full = [(names or {}).get(c, c) for c in cats]
     reviews = {a: float(s.by_app.at[a, "reviews"]) for a in s.apps}
     apart = {(f.app, f.subject) for f in s.findings if f.kind == "app_category"}
-    value_w = max(6, *(len(f"{n:,.0f}") for n in reviews.values()), len(f"{float(s.total):,.0f}"))
+    starred = bool(apart) and not con.color_system  # "100.0%*": a cell one longer
+    value_w = max(6 + starred, *(len(f"{n:,.0f}") for n in reviews.values()), len(f"{float(s.total):,.0f}"))
     short = say.short_names(full, 18)
     cat_w = max(len("reviews"), *(len(n) for n in short))
     app_ws = [max(value_w, min(len(a), max(APP_COLUMN[1], *(len(p) for p in name_parts(a))))) for a in s.apps]
@@ -291,13 +292,22 @@ def categories_by_app(s: Any, con: Console, names: dict[str, str] | None = None)
         t.add_column("all", justify="right", no_wrap=True)
         t.add_row("reviews", *(f"{reviews[a]:,.0f}" for a in s.apps), f"{float(s.total):,.0f}", end_section=True)
         for c, name in zip(cats, short):
-            t.add_row(name, *(Text(_pct(shares.at[c, a]), style="bold" if (a, c) in apart else "") for a in s.apps),
+            t.add_row(name, *(_apart_cell(shares.at[c, a], (a, c) in apart, con) for a in s.apps),
                       _pct(shares.at[c, "all"]))
         con.print(t)
     else:
         apps_as_rows(s, con, cats, full, reviews, apart, title)
-    if apart:
-        con.print(Text("bold: the app stands apart (a finding below)", style="dim"))
+    if apart:  # a log or a pipe shows no bold: a star marks the cell there
+        mark = "bold" if con.color_system else "*"
+        con.print(Text(f"{mark}: the app stands apart (a finding below)", style="dim"))
+
+
+def _apart_cell(value: Any, apart: bool, con: Console) -> Text:
+    """A share of the categories-by-app table: bold where the app stands apart, or with a "*" after
+    it where the output shows no bold (a log, a pipe)."""
+    if apart and not con.color_system:
+        return Text(_pct(value) + "*")
+    return Text(_pct(value), style="bold" if apart else "")
 
 
 def apps_as_rows(s: Any, con: Console, cats: Sequence[str], full: Sequence[str], reviews: dict[str, float],
@@ -311,7 +321,8 @@ def apps_as_rows(s: Any, con: Console, cats: Sequence[str], full: Sequence[str],
     app_w = min(max(len(a) for a in [*s.apps, "all"]), max(APP_MIN, con.width // 4))
     labels = app_labels(s.apps, app_w)
     app_w = max(len("all"), *(len(v) for v in labels.values()))
-    cells = {c: [_pct(shares.at[c, a]) for a in [*s.apps, "all"]] for c in cats}
+    star = "*" if apart and not con.color_system else ""
+    cells = {c: [_pct(shares.at[c, a]) + star for a in [*s.apps, "all"]] for c in cats}
     narrow = [max(6, *(len(v) for v in cells[c]), min(CATEGORY_COLUMN, max(len(w) for w in n.split() or [""])))
               for c, n in zip(cats, full)]
     wide = [max(w, len(n)) for w, n in zip(narrow, full)]
@@ -338,7 +349,7 @@ def apps_as_rows(s: Any, con: Console, cats: Sequence[str], full: Sequence[str],
             t.add_column(heading(full[i], widths[i]), justify="right", width=widths[i])
         for a in s.apps:
             t.add_row(labels[a], *((f"{reviews[a]:,.0f}",) if n == 1 else ()),
-                      *(Text(_pct(shares.at[cats[i], a]), style="bold" if (a, cats[i]) in apart else "")
+                      *(_apart_cell(shares.at[cats[i], a], (a, cats[i]) in apart, con)
                         for i in group), end_section=a == s.apps[-1])
         t.add_row("all", *((f"{float(s.total):,.0f}",) if n == 1 else ()),
                   *(_pct(shares.at[cats[i], "all"]) for i in group))
