@@ -325,3 +325,15 @@ def test_predict_without_a_model_names_a_better_model_of_the_same_version():
     _say_a_better_model([card("q2", "dataset-2", 0.645), card("old", "dataset-1", 0.9), card("ft2", "dataset-2", 0.638)],
                         said.append)
     assert said == []
+
+
+def test_ctrl_c_during_predict_says_the_finished_chunks_are_kept(analysis_ws, capsys, monkeypatch):
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Workspace, "predict", interrupted)
+    assert main(["-w", str(analysis_ws.root), "predict", "--model", "quick"]) == 130
+    assert "the same predict command resumes from them" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from reviewtui import presentation as say
 from reviewtui.cli import render
@@ -48,9 +49,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
                       precision=args.precision, ray_address=args.ray_address)
     ws = open_workspace(args)
     ws.refuse_beside_jobs("predict", model=args.model)
-    with ProgressSink() as sink:
-        res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, precision=args.precision,
-                         ray_address=args.ray_address, on_event=sink)
+    try:
+        with ProgressSink() as sink:
+            res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size,
+                             precision=args.precision, ray_address=args.ray_address, on_event=sink)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: the chunks predicted so far are kept, and the same predict command "
+                         "resumes from them\n")
+        return 130
     if args.json:
         render.print_json(res.to_dict())
         return 0
