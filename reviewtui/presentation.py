@@ -419,7 +419,7 @@ def best_trial_sentence(result: Any, *, with_config: bool = False) -> str | None
     if folds:
         text = (f"Best trial {result.best_trial_id}: cross-validated accuracy "
                 f"{number(result.best_metrics.get('accuracy'))}, macro F1 {number(result.best_metrics.get('f1_macro'))} "
-                f"over {folds} folds")
+                f"over {folds} fold{'s' if str(folds) != '1' else ''}")
     else:
         text = f"Best trial {result.best_trial_id}: validation accuracy {number(result.best_metrics.get('accuracy'))}"
     if epoch:

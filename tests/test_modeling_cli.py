@@ -121,7 +121,15 @@ def test_tune_save_on_cancel_keeps_the_best_finished_trial(tmp_path, tiny_bert, 
 
     monkeypatch.setattr(modeling, "TrialBoard", InterruptingBoard)
     ws = build_tuning_workspace(tmp_path / "ws", tiny_bert)
-    code = main(["-w", str(ws.root), "tune", "--trials", "6", "--save-on-cancel", "--name", "kept"])
+    import signal
+
+    # Ctrl-C is Python's own SIGINT handler raising KeyboardInterrupt, which interrupt_main() calls:
+    # a ray.init() of an earlier test in this process (on its main thread) may have replaced it
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = main(["-w", str(ws.root), "tune", "--trials", "6", "--save-on-cancel", "--name", "kept"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     out = " ".join(capsys.readouterr().out.split())
     assert InterruptingBoard.interrupted and code == 130
     assert "Search cancelled in" in out and "Saved model kept" in out

@@ -29,11 +29,8 @@ class CandidateBoard:
         self.notes: list[str] = []
         self.lock = threading.Lock()
         self.cancelling = False
-        self.echo: Any = None  # lines instead of the live table (not a terminal)
 
     def __call__(self, event: Any) -> None:
-        if self.echo is not None:
-            self.echo(event)
         with self.lock:
             if isinstance(event, TrialUpdate):
                 row = say.candidate_row(event)

@@ -187,7 +187,6 @@ class TrialBoard:
         self.notes: list[str] = []
         self.lock = threading.Lock()
         self.cancelling = False
-        self.echo: Callable[[Any], None] | None = None  # lines instead of the live table (not a terminal)
 
     def __call__(self, event: Any) -> None:
         with self.lock:
@@ -195,8 +194,6 @@ class TrialBoard:
                 self.rows[event.trial_id] = event
             elif isinstance(event, Notice):
                 self.notes = (self.notes + [event.text])[-3:]
-        if self.echo is not None:
-            self.echo(event)
 
     def render(self) -> Group:
         with self.lock:
@@ -252,21 +249,6 @@ def run_search(board: TrialBoard, search: Callable[[threading.Event], Any]) -> A
 
     worker = threading.Thread(target=run, name="reviewtui-tune", daemon=True)
     console = err_console()
-    if not console.is_terminal:  # a log or a pipe: the trials as lines, as they start and end
-        board.echo = ProgressLines(lambda line: console.print(line, soft_wrap=True, markup=False))
-        worker.start()
-        while True:
-            try:
-                time.sleep(0.25)
-                if done.is_set():  # a Python call: a Ctrl-C that came during the sleep is raised here, caught
-                    break
-            except KeyboardInterrupt:
-                cancel.set()
-                board.cancelling = True
-        worker.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["result"]
     with Live(board.render(), console=console, refresh_per_second=4, transient=False,
               redirect_stdout=False, redirect_stderr=False) as live:
         worker.start()

@@ -323,6 +323,13 @@ def _start_ray(address: str | None, on_event: EventSink | None) -> bool:
     return True
 
 
+def _trials(result: "TuneResult") -> str:
+    """``3 trials (1 finished)``: how many a search started, and how many of them finished."""
+    n = len(result.trials)
+    finished = sum(t.status == "TERMINATED" for t in result.trials)
+    return f"{n} trial{'s' if n != 1 else ''} ({finished} finished)"
+
+
 def cluster_auth_hint() -> str:
     """What to add to a failed connection's message when this shell does not send the token that
     a cluster made with ``ray start`` asks for (Ray's token authentication), else ""."""
@@ -512,13 +519,13 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
 
     if result.cancelled:
         if save_on_cancel and result.best_trial_id is not None:
-            emit(on_event, Notice("warning", f"search cancelled after {len(result.trials)} trials: retraining the "
+            emit(on_event, Notice("warning", f"search cancelled after {_trials(result)}: retraining the "
                                              f"best reported trial ({result.best_trial_id}) to save it"))
             result.card = _retrain(result, df, models_dir=models_dir, cache_dir=cache_dir, name=name,
                                    on_event=on_event, cancel=None, overwrite=overwrite, check_texts=check_texts)
         else:
             why = "no trial had reported yet" if save_on_cancel else "nothing saved"
-            emit(on_event, Notice("warning", f"search cancelled: {len(result.trials)} trials kept, {why}"))
+            emit(on_event, Notice("warning", f"search cancelled after {_trials(result)}, {why}"))
         result.total_seconds = time.perf_counter() - started
         return result
     if result.best_trial_id is None:
