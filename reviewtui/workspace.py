@@ -1846,29 +1846,32 @@ class Workspace:
     def quality_stats(self) -> "QualityStats":
         """Per dataset version (added, removed, relabeled, relabel rate, transitions), per author
         (labels, skips, undos, confirmations, sessions, time per label) and the agreement between
-        authors on the assets two or more of them labeled (people's labels only)."""
-        from reviewtui.quality.agreement import settled_ids, store_agreement
+        authors on the assets two or more of them labeled (people's labels only), each
+        disagreement marked settled or not."""
         from reviewtui.quality.stats import QualityStats, author_stats, version_stats
 
         from reviewtui.quality.provenance import attribute_diff
 
         history = self.store.label_history()
-        agreement = store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former)
-        if agreement.disagreements:
-            done = settled_ids(history)
-            agreement.disagreements = [replace(d, settled=d.external_id in done) for d in agreement.disagreements]
         return QualityStats(version_stats(self.versions(), self.taxonomy.current,
                                           lambda d, a, b: attribute_diff(d, self.store, a, b), CATEGORY_NOTES),
-                            author_stats(history, session_gap_s=self.settings.quality.session_gap_s), agreement)
+                            author_stats(history, session_gap_s=self.settings.quality.session_gap_s),
+                            self._agreement(history))
+
+    def _agreement(self, history: Sequence[Any] | None = None):
+        """The agreement between authors (``quality.agreement.store_agreement``), each disagreement
+        marked ``settled`` when someone confirmed a label after every label on it (read from
+        ``history``, the store's label history, or from the store when not given)."""
+        from reviewtui.quality.agreement import settled_ids, store_agreement
+
+        agreement = store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former)
+        if agreement.disagreements:
+            done = settled_ids(self.store.label_history() if history is None else history)
+            agreement.disagreements = [replace(d, settled=d.external_id in done) for d in agreement.disagreements]
+        return agreement
 
     def disagreements(self, *, settled: bool = False) -> "list[Disagreement]":
         """The assets whose authors' latest labels differ, in the order they were first labeled;
         those whose label someone confirmed after every label on them are left out unless
         ``settled``."""
-        from reviewtui.quality.agreement import settled_ids, store_agreement
-
-        items = store_agreement(self.store, self.taxonomy.keys, former=self.taxonomy.former).disagreements
-        if settled:
-            return items
-        done = settled_ids(self.store.label_history())
-        return [d for d in items if d.external_id not in done]
+        return [d for d in self._agreement().disagreements if settled or not d.settled]

@@ -34,7 +34,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     stats = ws.quality_stats()
     moved = None
     if args.disagreements_to_review:
-        ids = [d.external_id for d in ws.disagreements()]
+        ids = [d.external_id for d in stats.agreement.disagreements if not d.settled]
         moved = ws.send_to_review(ids) if ids else MoveResult([], {})
     if args.json:
         data = stats.to_dict()

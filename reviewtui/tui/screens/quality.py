@@ -67,7 +67,8 @@ class QualityScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="quality", exit_on_error=False)
     def load(self) -> None:
-        self.post_message(QualityLoaded(self.ws.quality_stats(), [d.external_id for d in self.ws.disagreements()]))
+        stats = self.ws.quality_stats()
+        self.post_message(QualityLoaded(stats, [d.external_id for d in stats.agreement.disagreements if not d.settled]))
 
     @on(QualityLoaded)
     def show_loaded(self, message: QualityLoaded) -> None:
