@@ -141,7 +141,7 @@ def scope_text(s: Summary) -> str:
     if s.app:
         parts.append(f"app {s.app}")
     elif s.several_apps:
-        real = sum(a != NO_APP for a in s.apps)
+        real = len(s.named_apps)
         parts.append(f"{real} app{'s' if real != 1 else ''}" + (" and reviews with no app" if real < len(s.apps) else ""))
     elif s.apps and s.apps[0] != NO_APP:
         parts.append(f"app {s.apps[0]}")

@@ -120,6 +120,11 @@ class Summary:
         return len(self.apps) > 1
 
     @property
+    def named_apps(self) -> list[str]:
+        """The apps, without the reviews that have none (:data:`NO_APP`)."""
+        return [a for a in self.apps if a != NO_APP]
+
+    @property
     def has_scores(self) -> bool:
         """Whether some review has a star score (1 to 5)."""
         return bool(float(self.scores.sum()) > 0)
@@ -579,7 +584,8 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
         out.append(Finding("latest_version", info["version"], int(len(cur)), neg, neg_rest, direction,
                            app=a if a != NO_APP or s.several_apps else None, detail=detail))
     if s.several_apps:
-        shares = {a: _negative(d[d["app"] == a], z) for a in s.apps if a != NO_APP}
+        named = s.named_apps
+        shares = {a: _negative(d[d["app"] == a], z) for a in named}
         big_apps = {a: sh for a, sh in shares.items() if large_enough(sh.n, m)}
         if len(big_apps) > 1:
             worst = max(big_apps, key=lambda a: big_apps[a].value)
@@ -590,8 +596,7 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
                     all(clearly_higher(big_apps[worst], sh) for a, sh in big_apps.items() if a != worst):
                 out.append(Finding("most_negative_app", worst, int((d["app"] == worst).sum()), big_apps[worst],
                                    against, "more", detail={"apps": len(big_apps), "others_n": int(len(others))}))
-        real = [a for a in s.apps if a != NO_APP]
-        out += _app_category_findings(d[d["app"] != NO_APP], real, cats, m, z) if len(real) > 1 else []
+        out += _app_category_findings(d[d["app"] != NO_APP], named, cats, m, z) if len(named) > 1 else []
     return out
 
 
