@@ -1,7 +1,7 @@
 """Benchmarks of the labeling loop (reviewtui/loop); writes its section of docs/BENCHMARKS.md.
 
 1. Cold start. Zero-shot accuracy on dataset-11 with 0 labels, the four categories described once
-   in data/taxonomies/medium.toml, against the majority class. Then the loop replayed against the
+   in the medium preset (reviewtui/presets/medium.toml), against the majority class. Then the loop replayed against the
    oracle (margin strategy, batches of 10, fixed held-out 20 %): labels to reach 95 % of the
    full-pool macro-F1 with a random first batch against the zero-shot first batch, alone and with
    the zero-shot prior blended in (the default loop). Goal <= 0.8x the labels.
@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import DATA, log, ROOT, write_section  # noqa: E402
 
-PRESET = ROOT / "data" / "taxonomies" / "medium.toml"
+PRESET = ROOT / "reviewtui" / "presets" / "medium.toml"
 START, END = "<!-- labeling:start -->", "<!-- labeling:end -->"
 RESULTS = ROOT / "bench" / "results" / "labeling.json"
 
@@ -441,7 +441,7 @@ def f(v, spec=".2f", none="-"):
 def render(r: dict) -> str:
     lines = [START, "## Labeling loop: cold start, stopping, search, discover (`bench/bench_labeling.py`)", "",
              f"Run {r.get('at', '?')} on {r.get('machine', '?')} (shared with other work while it ran), no GPU; "
-             f"MiniLM embeddings; the four categories described once in `data/taxonomies/medium.toml`; "
+             f"MiniLM embeddings; the four categories described once in the `medium` preset; "
              f"batches of 10, margin strategy, {r.get('seeds', 5)} seeds, a fixed stratified 20 % held out."
              + kept_note(r), ""]
     goals = ["| goal | measured | met |", "|---|---|---|"]

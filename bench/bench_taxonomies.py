@@ -261,7 +261,7 @@ def render(r: dict) -> str:
              f"replayed loop; the defaults of [active_learning] (C {r['settings']['C']:g}, prior "
              f"{r['settings']['prior_labels']:g} labels, stop at kappa >= {r['settings']['stop_kappa']:g} for "
              f"{r['settings']['stop_rounds']} rounds). dataset-11: 346 Medium reviews in 4 categories "
-             "(data/taxonomies/medium.toml). fintech: 231 Google Play reviews of four fintech apps from "
+             "(the medium preset). fintech: 231 Google Play reviews of four fintech apps from "
              "play-store-fintech, each read and labeled in the 8 categories of bench/fixtures/fintech-taxonomy.toml "
              "(bench/fixtures/categories-play-store-231.csv, ids and categories only; "
              + ", ".join(f"{k} {v}" for k, v in r["fintech_distribution"].items())

@@ -6,7 +6,8 @@ then records the moves as NEW label events in the store (the history is never re
 event carries a note saying why) and saves the new list, in one store transaction: when saving
 fails, no label moved. Exported dataset versions are files and stay as they are.
 
-Also here: taxonomies from a list of names or a preset file (``data/taxonomies/*.toml``), both
+Also here: taxonomies from a list of names, a team's file or a preset (``reviewtui/presets/*.toml``,
+installed with the package and named by their stem: ``--taxonomy app-review``), all
 following the same rules for what they leave out (:func:`with_defaults`), and the check that an
 import's labels are all in the taxonomy.
 """
@@ -145,26 +146,50 @@ def taxonomy_from_labels(labels: Iterable[str | None], source: str) -> CategoryC
     return CategoryChange("init", items, note=f"taxonomy of {len(items)} categories from {source}")
 
 
+#: The taxonomy presets, installed with the package: ``--taxonomy NAME`` takes one by its file's stem.
+PRESETS_DIR = Path(__file__).with_name("presets")
+
+
+def preset_names() -> list[str]:
+    """The presets' names (their files' stems), sorted."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def taxonomy_file(source: str | Path) -> Path:
+    """The taxonomy file ``source`` names: a file that exists, else a preset by its name
+    (``app-review``), also where a path ends in a preset's file name (``data/taxonomies/medium.toml``,
+    where the presets were kept before they were installed with the package). Raises
+    ReviewtuiError naming the presets when it is neither."""
+    p = Path(source)
+    if p.is_file():
+        return p
+    name = p.stem if p.suffix.lower() == ".toml" else p.name
+    if name in preset_names() and (len(p.parts) == 1 or not p.parent.is_dir()
+                                   or p.parent.name == "taxonomies"):
+        return PRESETS_DIR / f"{name}.toml"
+    raise ReviewtuiError(f"{source}: no such taxonomy file or preset; give the path of a TOML file of "
+                         f"[[categories]], or a preset: {', '.join(preset_names())}")
+
+
 def load_preset(path: str | Path) -> CategoryChange:
-    """The ``[[categories]]`` of a taxonomy file (a preset under ``data/taxonomies/`` or a team's
-    own), validated; a category without ``colour`` or ``train`` gets them as ``--categories`` gives
-    them (:func:`with_defaults`: trained, a colour of the palette). Raises ReviewtuiError naming the
+    """The ``[[categories]]`` of a taxonomy file or preset (:func:`taxonomy_file`), validated; a
+    category without ``colour`` or ``train`` gets them as ``--categories`` gives them
+    (:func:`with_defaults`: trained, a colour of the palette). Raises ReviewtuiError naming the
     file."""
-    p = Path(path)
-    if not p.is_file():
-        raise ReviewtuiError(f"{p}: no such taxonomy file; the presets are in data/taxonomies/ "
-                             "(for example data/taxonomies/app-review.toml)")
+    p = taxonomy_file(path)
+    shown = p.stem if p.parent == PRESETS_DIR else str(p)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ReviewtuiError(f"{p}: not valid TOML ({exc})") from exc
+        raise ReviewtuiError(f"{shown}: not valid TOML ({exc})") from exc
     items = data.get("categories")
     if not isinstance(items, list):
-        raise ReviewtuiError(f"{p}: no [[categories]] tables; a taxonomy file lists its categories as "
+        raise ReviewtuiError(f"{shown}: no [[categories]] tables; a taxonomy file lists its categories as "
                              "[[categories]] with name (and key, colour, train, description, examples)")
-    Taxonomy.from_list(items, where=str(p))  # each item a table with a name, before filling in
-    taxonomy = Taxonomy.from_list(with_defaults(items), where=str(p))
-    return CategoryChange("init", taxonomy.to_list(), note=f"taxonomy from {p.name}")
+    Taxonomy.from_list(items, where=shown)  # each item a table with a name, before filling in
+    taxonomy = Taxonomy.from_list(with_defaults(items), where=shown)
+    note = f"the {shown} preset" if p.parent == PRESETS_DIR else p.name
+    return CategoryChange("init", taxonomy.to_list(), note=f"taxonomy from {note}")
 
 
 # --- changing one ---------------------------------------------------------------------------------
@@ -420,8 +445,8 @@ def add_unknown(items: Sequence[Mapping[str, Any]], unknown: Sequence[UnknownLab
 
 __all__ = ["AppliedChange", "CATCH_ALL", "CategoryChange", "CategoryRow", "IMPORT_FIX", "PALETTE", "UnknownLabel", "add_category",
            "add_unknown", "apply_change", "check_colour",
-           "label_counts", "load_preset", "merge_categories", "parse_names", "remove_category", "rename_category",
-           "set_category", "taxonomy_from_labels", "taxonomy_from_names", "unknown_labels", "unknown_labels_error",
+           "label_counts", "load_preset", "merge_categories", "preset_names", "PRESETS_DIR", "parse_names", "remove_category", "rename_category",
+           "set_category", "taxonomy_file", "taxonomy_from_labels", "taxonomy_from_names", "unknown_labels", "unknown_labels_error",
            "unused_categories", "with_defaults"]
 
 

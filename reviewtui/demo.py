@@ -53,7 +53,7 @@ CATEGORY_WEIGHTS = (31, 27, 23, 15.5, 2.5, 1.5)
 CATEGORY_WEIGHTS_REDESIGN = (50, 20, 15, 11.5, 2.0, 1.5)
 
 # The demo's taxonomy: the original project's categories with the descriptions and examples of the
-# preset data/taxonomies/medium.toml (a test keeps the two the same), so that zero-shot
+# preset reviewtui/presets/medium.toml (a test keeps the two the same), so that zero-shot
 # suggestions and the zero-shot first batch work in the demo before any label.
 DEMO_CATEGORIES: tuple[dict, ...] = (
     {"key": "SUBSCRIPTION", "name": "Subscription", "colour": "#E4572E", "train": True,

@@ -199,8 +199,8 @@ class Workspace:
              categories_from: str | Path | None = None, label_col: str | None = None,
              delimiter: str | None = None, sheet: str | None = None, encoding: str | None = None) -> "Workspace":
         """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
-        ``categories`` (names, or one comma-separated string), ``taxonomy`` (a preset file such as
-        ``data/taxonomies/app-review.toml``) or ``categories_from`` (a labeled review file, or a
+        ``categories`` (names, or one comma-separated string), ``taxonomy`` (a team's taxonomy file, or a
+        preset by its name, such as ``app-review``: :func:`categories.taxonomy_file`) or ``categories_from`` (a labeled review file, or a
         folder of them, whose ``label_col`` gives the categories: :func:`categories.taxonomy_from_labels`)
         replace the default taxonomy (``delimiter``, ``sheet`` and ``encoding`` read that file as an
         import reads it); every category is trained and colours come from the palette,

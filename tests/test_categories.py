@@ -32,7 +32,7 @@ def test_init_from_names():
 
 @pytest.mark.parametrize("name", ["medium", "app-review"])
 def test_presets_load_with_descriptions_and_examples(name):
-    change = load_preset(REPO / "data" / "taxonomies" / f"{name}.toml")
+    change = load_preset(REPO / "reviewtui" / "presets" / f"{name}.toml")
     taxonomy = Taxonomy.from_list(change.items)
     for c in taxonomy:
         assert c.description and 3 <= len(c.examples) <= 5
@@ -77,7 +77,7 @@ def test_a_taxonomy_file_without_train_or_colour_follows_the_rules_of_categories
 
 def test_description_and_examples_round_trip_through_reviewtui_toml(tmp_path):
     data = Config.default_data("t")
-    data["categories"] = load_preset(REPO / "data" / "taxonomies" / "app-review.toml").items
+    data["categories"] = load_preset("app-review").items
     from reviewtui.config import write_toml
 
     write_toml(tmp_path / CONFIG_NAME, data)

@@ -41,7 +41,7 @@ def label(ws, ids) -> None:
 
 
 def test_the_demo_taxonomy_is_the_medium_preset():
-    with open(ROOT / "data" / "taxonomies" / "medium.toml", "rb") as fh:
+    with open(ROOT / "reviewtui" / "presets" / "medium.toml", "rb") as fh:
         preset = tomllib.load(fh)["categories"]
     assert [dict(c) for c in DEMO_CATEGORIES] == preset
 

@@ -15,7 +15,7 @@ from reviewtui.loop.zeroshot import (ZeroShotModel, blend, blend_weight, categor
 from reviewtui.settings import ActiveLearningSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-PRESET = ROOT / "data" / "taxonomies" / "medium.toml"
+PRESET = ROOT / "reviewtui" / "presets" / "medium.toml"
 
 # written for this test: none of them is a preset example
 REVIEWS = {
@@ -99,7 +99,7 @@ def test_centering_and_calibration(cache):
 
 def test_no_descriptions_is_a_clear_error_and_no_prior(cache):
     tax = Taxonomy.default()
-    with pytest.raises(ReviewtuiError, match="description or examples.*data/taxonomies"):
+    with pytest.raises(ReviewtuiError, match="description or examples.*--taxonomy app-review"):
         ZeroShotModel.fit(tax, cache.embed)
     assert zero_shot_for(tax, cache.embed, None, ActiveLearningSettings()) is None
     assert zero_shot_for(preset(), cache.embed, None, ActiveLearningSettings(prior_labels=0.0)) is None

@@ -61,12 +61,25 @@ def test_init_with_categories_and_with_a_preset(tmp_path, capsys):
     assert code == 0 and "Categories: Bug report, Feature request, Praise, Other." in out
     assert categories_of(tmp_path / "a") == [("BUG_REPORT", "Bug report", True), ("FEATURE_REQUEST", "Feature request", True),
                                               ("PRAISE", "Praise", True), ("OTHER", "Other", True)]
-    code, out, _ = run(capsys, "init", str(tmp_path / "b"), "--taxonomy", str(ROOT / "data/taxonomies/app-review.toml"))
+    code, out, _ = run(capsys, "init", str(tmp_path / "b"), "--taxonomy", "app-review")  # a preset by its name
     assert code == 0
     keys = [k for k, _, _ in categories_of(tmp_path / "b")]
     assert keys == ["BUG_REPORT", "FEATURE_REQUEST", "USER_EXPERIENCE", "RATING"]
     data = tomllib.loads((tmp_path / "b" / "reviewtui.toml").read_text(encoding="utf-8"))
     assert data["categories"][0]["examples"] and data["categories"][0]["description"]
+
+
+def test_init_takes_a_preset_by_its_former_path_and_names_the_presets_for_a_missing_file(tmp_path, capsys, monkeypatch):
+    """The presets are installed with the package; the path the docs gave before
+    (data/taxonomies/NAME.toml) still names them, and a file that is not there is one error that
+    lists them, with nothing created."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "init", "old", "--taxonomy", "data/taxonomies/medium.toml")
+    assert code == 0 and "SUBSCRIPTION" in (tmp_path / "old" / "reviewtui.toml").read_text(encoding="utf-8")
+    (tmp_path / "mine").mkdir()
+    code, _, err = run(capsys, "init", "new", "--taxonomy", "mine/app-review.toml")
+    assert code == 2 and "mine/app-review.toml: no such taxonomy file or preset" in err
+    assert "a preset: app-review, medium" in err and not (tmp_path / "new").exists()
 
 
 def test_init_with_a_taxonomy_file_of_names_and_descriptions_only(tmp_path, capsys):

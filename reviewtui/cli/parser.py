@@ -121,8 +121,10 @@ def add_workspace_commands(commands: Commands) -> None:
     taxonomy.add_argument("--categories", metavar='"A, B, C"',
                           help="the taxonomy's category names, comma separated (every one trained; "
                                "`categories set NAME --no-train` keeps one out)")
-    taxonomy.add_argument("--taxonomy", metavar="FILE",
-                          help="a taxonomy file, e.g. data/taxonomies/app-review.toml")
+    taxonomy.add_argument("--taxonomy", metavar="FILE|PRESET",
+                          help="a taxonomy file ([[categories]] in TOML), or a preset installed with "
+                               "reviewtui: app-review (bug report, feature request, user experience, "
+                               "rating) or medium (the demo's categories)")
     taxonomy.add_argument("--categories-from", metavar="FILE",
                           help="a labeled review file (or folder): its --label-col labels are the categories, "
                                "the most frequent first")

@@ -85,7 +85,7 @@ class ZeroShotModel:
             raise ReviewtuiError(
                 "zero-shot suggestions need a description or examples for the categories: add "
                 '`description = "..."` and `examples = ["...", "..."]` to their [[categories]] tables in '
-                "reviewtui.toml (data/taxonomies/ has presets)")
+                "reviewtui.toml (the presets have them: reviewtui init DIR --taxonomy app-review)")
         texts = category_texts(taxonomy)
         flat = [t for k in keys for t in texts[k]]
         owner = np.array([i for i, k in enumerate(keys) for _ in texts[k]])
