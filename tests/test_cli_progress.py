@@ -88,3 +88,30 @@ def test_a_log_gets_a_cross_validated_trainings_epochs_only(monkeypatch):
         sink(EpochProgress("cv 1/5 finetune:minilm", 1, 6, 12, 40, 3.1, 60.0))
         sink(Progress("train", 12, 240, "epoch 0.3"))
     assert buf.getvalue().splitlines() == ["cv 1/5 finetune:minilm epoch 1/6: step 12/40, 3.1 samples/s"]
+
+
+def test_a_search_into_a_log_writes_its_candidates_as_lines_as_they_come(monkeypatch):
+    """`train --auto` (and `tune`) with stderr in a log: each candidate's start and end are written
+    when they happen, not a table at the end; the board still holds every row for the summary."""
+    import threading
+
+    from reviewtui.cli import live
+    from reviewtui.cli.choice import CandidateBoard
+    from reviewtui.events import TrialUpdate
+
+    buf = io.StringIO()
+    monkeypatch.setattr(live, "err_console", lambda: Console(file=buf, force_terminal=False, width=80))
+    board = CandidateBoard(60.0)
+    seen: list[str] = []
+
+    def search(cancel: threading.Event) -> str:
+        board(TrialUpdate("quick", "RUNNING", {"model": "quick"}))
+        seen.append(buf.getvalue())  # written before the search goes on
+        board(TrialUpdate("quick", "TERMINATED", {"model": "quick"}, metrics={"f1_macro": 0.7, "f1_macro_std": 0.02},
+                          elapsed=2))
+        return "done"
+
+    assert live.run_search(board, search) == "done"
+    assert seen == ["trial quick: running\n"]
+    assert buf.getvalue().splitlines() == ["trial quick: running", "trial quick: terminated, macro F1 0.700 ± 0.020 (2 s)"]
+    assert list(board.rows) == ["quick"]

@@ -130,8 +130,15 @@ def test_tune_save_on_cancel_keeps_the_best_finished_trial(tmp_path, tiny_bert, 
         code = main(["-w", str(ws.root), "tune", "--trials", "6", "--save-on-cancel", "--name", "kept"])
     finally:
         signal.signal(signal.SIGINT, previous)
-    out = " ".join(capsys.readouterr().out.split())
+    captured = capsys.readouterr()
+    out = " ".join(captured.out.split())
     assert InterruptingBoard.interrupted and code == 130
+    # stderr is not a terminal here: the trials are written as lines as they start and end, with
+    # their scores, instead of a live table that would show only at the end
+    err = captured.err.splitlines()
+    assert any(line.startswith("trial ") and line.endswith(": running") for line in err), captured.err
+    assert any(line.startswith("trial ") and ": terminated, " in line for line in err), captured.err
+    assert "cancelling: stopping the running trials…" in err and "Trials (" not in captured.err
     assert "Search cancelled in" in out and "Saved model kept" in out
     card = json.loads((ws.models_dir / "kept" / "model_card.json").read_text())
     assert card["extra"]["tuning"]["cancelled"] is True

@@ -5,7 +5,7 @@ EpochProgress) and the latest notices, on stderr while the choice runs in a thre
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Group
 from rich.progress_bar import ProgressBar
@@ -29,8 +29,11 @@ class CandidateBoard:
         self.notes: list[str] = []
         self.lock = threading.Lock()
         self.cancelling = False
+        self.echo: Callable[[Any], None] | None = None  # where set (a log, a pipe), every event too
 
     def __call__(self, event: Any) -> None:
+        if self.echo is not None:
+            self.echo(event)
         with self.lock:
             if isinstance(event, TrialUpdate):
                 row = say.candidate_row(event)

@@ -179,7 +179,8 @@ COLOURS = {"RUNNING": "cyan", "TERMINATED": "green", "STOPPED": "yellow", "ERROR
 
 class TrialBoard:
     """The live table of Ray Tune trials. ``best`` is each trial's best report so far; the row
-    with the highest best objective is starred (the trial the closing summary names)."""
+    with the highest best objective is starred (the trial the closing summary names). ``echo``,
+    where set (:func:`run_search` into a log or a pipe), also gets every event."""
 
     def __init__(self, total: int) -> None:
         self.total = total
@@ -187,6 +188,7 @@ class TrialBoard:
         self.notes: list[str] = []
         self.lock = threading.Lock()
         self.cancelling = False
+        self.echo: Callable[[Any], None] | None = None
 
     def __call__(self, event: Any) -> None:
         with self.lock:
@@ -194,6 +196,8 @@ class TrialBoard:
                 self.rows[event.trial_id] = event
             elif isinstance(event, Notice):
                 self.notes = (self.notes + [event.text])[-3:]
+        if self.echo is not None:
+            self.echo(event)
 
     def render(self) -> Group:
         with self.lock:
@@ -231,10 +235,13 @@ class TrialBoard:
         return Group(*parts)
 
 
-def run_search(board: TrialBoard, search: Callable[[threading.Event], Any]) -> Any:
-    """Run ``search(cancel)`` in a thread while ``board`` is shown live on stderr; Ctrl-C sets
-    ``cancel`` (the search stops its trials cleanly and keeps the finished ones). Returns what
-    ``search`` returned; re-raises what it raised."""
+def run_search(board: Any, search: Callable[[threading.Event], Any]) -> Any:
+    """Run ``search(cancel)`` in a thread while ``board`` (a TrialBoard or train --auto's
+    CandidateBoard) is shown live on stderr; Ctrl-C sets ``cancel`` (the search stops its trials
+    cleanly and keeps the finished ones). Where stderr is not a terminal (a log, a pipe, nohup),
+    where a live table shows only at the end, each trial's start and end, with its scores, and the
+    notices are written as lines as they come instead (:class:`ProgressLines`, as ``jobs follow``
+    writes them). Returns what ``search`` returned; re-raises what it raised."""
     cancel = threading.Event()
     done = threading.Event()
     outcome: dict[str, Any] = {}
@@ -249,18 +256,29 @@ def run_search(board: TrialBoard, search: Callable[[threading.Event], Any]) -> A
 
     worker = threading.Thread(target=run, name="reviewtui-tune", daemon=True)
     console = err_console()
-    with Live(board.render(), console=console, refresh_per_second=4, transient=False,
-              redirect_stdout=False, redirect_stderr=False) as live:
-        worker.start()
+
+    def wait(update: Callable[[], None]) -> None:
         # a plain sleep, not Thread.join: a Ctrl-C inside join() can leave is_alive() wrong on 3.11
         while not done.is_set():
             try:
                 time.sleep(0.25)
-                live.update(board.render())
+                update()
             except KeyboardInterrupt:
                 cancel.set()
                 board.cancelling = True
-        live.update(board.render())
+                if not console.is_terminal:
+                    console.print(Text("cancelling: stopping the running trials…"), soft_wrap=True)
+
+    if console.is_terminal:
+        with Live(board.render(), console=console, refresh_per_second=4, transient=False,
+                  redirect_stdout=False, redirect_stderr=False) as live:
+            worker.start()
+            wait(lambda: live.update(board.render()))
+            live.update(board.render())
+    else:
+        board.echo = ProgressLines(lambda line: console.print(Text(line), soft_wrap=True))
+        worker.start()
+        wait(lambda: None)
     worker.join()
     if "error" in outcome:
         raise outcome["error"]
