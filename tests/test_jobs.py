@@ -154,7 +154,7 @@ def test_a_job_whose_process_is_killed_shows_as_failed(analysis_ws):
 STARTER = textwrap.dedent("""
     import sys, time
     from reviewtui.workspace import Workspace
-    job = Workspace.open(sys.argv[1]).start_job("tune", trials=2)
+    job = Workspace.open(sys.argv[1]).start_job("tune", trials=2, tuning={"time_budget_s": 1800, "cpus_per_trial": 1})
     print(job.id, flush=True)
     time.sleep(600)  # the terminal that started it, until it is killed
 """)
@@ -194,6 +194,9 @@ async def test_a_detached_search_outlives_its_starter_and_a_new_app_reattaches(t
                 break
             await pilot.pause(0.1)
         assert screen.job.id == job_id and screen.job.active  # attached while it runs: replay, then live
+        # the form shows the search as it was started (in another terminal), not the settings' defaults
+        form = {f: screen.query_one(f"#tune-{f}").value for f in ("trials", "budget", "cpus")}
+        assert form == {"trials": "2", "budget": "30", "cpus": "1"}
         for _ in range(3000):
             if screen.job.state != "running" and not screen.running:
                 break

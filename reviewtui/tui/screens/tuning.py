@@ -243,10 +243,24 @@ class TuningScreen(WorkspaceScreen):
             self.total_trials = int(job.params.get("trials") or self.ws.settings.tuning.trials)
             self.budget_s = float((job.params.get("tuning") or {}).get("time_budget_s") or 0.0)
             self.show_progress(self.total_trials)
+            self.show_search_form(job.params)
             self.set_state(f"search job {job.id}: {job.state}")
         else:
             self.show_progress(None)
             self.set_state(f"retraining the best trial to save it (job {job.id})…")
+
+    def show_search_form(self, params: dict[str, Any]) -> None:
+        """The form as the search shown was started (a job reattached to, perhaps started from the
+        CLI or another terminal), not the settings' defaults: what ctrl+s would run again."""
+        tuning = params.get("tuning") or {}
+        budget_s = tuning.get("time_budget_s")
+        values = {"#tune-trials": str(int(params.get("trials") or self.ws.settings.tuning.trials)),
+                  "#tune-budget": say.number(float(budget_s) / 60, 1).removesuffix(".0") if budget_s else "",
+                  "#tune-candidates": ", ".join(map(str, tuning.get("candidates") or ()))
+                  or self.query_one("#tune-candidates", Input).value,
+                  "#tune-cpus": str(tuning.get("cpus_per_trial") or self.ws.settings.tuning.cpus_per_trial)}
+        for widget_id, value in values.items():
+            self.query_one(widget_id, Input).value = value
 
     def action_cancel(self) -> None:
         if not self.running:
