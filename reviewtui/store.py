@@ -22,7 +22,7 @@ import threading
 import weakref
 from contextlib import contextmanager
 from itertools import repeat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -287,18 +287,27 @@ class LabelRow:
 
     ``current=False`` records an author's label in the history without making it the asset's
     effective label (another author's label of a consensus pull): status and skip stay as they
-    are, and it is not recorded again while that author's latest label on the asset is the same."""
+    are, and it is not recorded again while that author's latest label on the asset is the same.
+    ``status`` None is a person's label as the labeling screen gives it (:func:`label_status`)."""
 
     external_id: str
     category: str
     author: str
     source: str
-    status: str = "LABELED"
+    status: str | None = "LABELED"
     spans: list[dict[str, Any]] | None = None
     at: str | None = None
     skipped: bool = False
     note: str | None = None  # why, in the history (e.g. "renamed BUG to DEFECT")
     current: bool = True
+
+
+def label_status(old_status: str | None) -> str:
+    """The status a person's label gives a review that had ``old_status``: REVIEWED where it was
+    under review (TO_REVIEW: sent back by a diff, the suspects or a disagreement, so the label is
+    the review's outcome and the next version exports it), LABELED otherwise. A confirmation of a
+    review under review makes it REVIEWED too (:meth:`LocalStore.confirm_label`)."""
+    return "REVIEWED" if old_status == "TO_REVIEW" else "LABELED"
 
 
 _ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, priority, remote_id, "
@@ -1127,13 +1136,17 @@ class LocalStore:
         return int(cur.lastrowid)
 
     def add_label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
-                  author: str = "local", source: str = "human", status: str = "LABELED",
+                  author: str = "local", source: str = "human", status: str | None = None,
                   at: str | None = None) -> LabelEvent:
-        """Record a label (the new effective label) and set the asset's status. Returns the event."""
-        self._check_status(status)
+        """Record a label (the new effective label) and set the asset's status: ``status``, or by
+        default LABELED, REVIEWED for a review that was under review (:func:`label_status`).
+        Returns the event."""
+        if status is not None:
+            self._check_status(status)
         at = at or utc_now()
         with self.transaction() as db:
             asset_id, old_status, old_skipped, old_reason, _ = self._asset_row(db, external_id)
+            status = status or label_status(old_status)
             event = self._append(db, asset_id, "label", category=category, spans=spans, author=author,
                                  source=source, at=at, prev=(old_status, old_skipped, old_reason))
             db.execute("UPDATE assets SET label = ?, label_event = ?, status = ?, skipped = 0, skip_reason = NULL, "
@@ -1147,11 +1160,14 @@ class LocalStore:
         idempotent.
         Returns (recorded, unchanged). Raises ReviewtuiError (nothing written) on an unknown id."""
         for r in rows:
-            self._check_status(r.status)
+            if r.status is not None:
+                self._check_status(r.status)
         recorded = unchanged = 0
         with self.transaction() as db:
             for r in rows:
                 asset_id, old_status, old_skipped, old_reason, old_label = self._asset_row(db, r.external_id)
+                if r.status is None:
+                    r = replace(r, status=label_status(old_status))
                 if not r.current:
                     if self._author_label(db, asset_id, r.author) == (r.category, r.spans):
                         unchanged += 1
@@ -1187,7 +1203,8 @@ class LocalStore:
     def confirm_label(self, external_id: str, category: str, *, author: str = "local",
                       source: str = "human") -> LabelEvent:
         """Record that ``author`` checked the asset's label ``category`` and kept it (a "confirm"
-        history row; label, status and skip flag stay as they are; undo takes it back). Raises
+        history row; label and skip flag stay as they are, and so does the status, but for a review
+        under review, which becomes REVIEWED: its review is done; undo takes it back). Raises
         ReviewtuiError when ``category`` is not the asset's current label."""
         at = utc_now()
         with self.transaction() as db:
@@ -1197,7 +1214,8 @@ class LocalStore:
                                      "only its current label can be confirmed")
             event = self._append(db, asset_id, "confirm", category=category, author=author, source=source, at=at,
                                  prev=(old_status, old_skipped, old_reason))
-            db.execute("UPDATE assets SET updated_at = ? WHERE id = ?", (at, asset_id))
+            db.execute("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?",
+                       (label_status(old_status) if old_status == "TO_REVIEW" else old_status, at, asset_id))
         return LabelEvent(event, str(external_id), "confirm", category, None, author, source, at,
                           prev_status=old_status)
 

@@ -513,8 +513,9 @@ class Workspace:
 
     # -- labeling ---------------------------------------------------------------------------
     def label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
-              source: str = "human", status: str = "LABELED") -> LabelEvent:
-        """Record a label by key or name; saved at once."""
+              source: str = "human", status: str | None = None) -> LabelEvent:
+        """Record a label by key or name; saved at once. The status is ``status``, or LABELED, and
+        REVIEWED for a review under review (TO_REVIEW): the label is its review's outcome."""
         key = self.taxonomy.require(category)
         return self.store.add_label(external_id, key, spans=spans, author=self.author, source=source, status=status)
 

@@ -75,6 +75,32 @@ def test_status_changes_are_recorded_and_undoable(store):
         store.set_status(["a3"], "DONE")
 
 
+def test_a_label_or_confirmation_of_a_review_under_review_makes_it_reviewed(store):
+    """A review sent back to review (TO_REVIEW, which no version exports) and then labeled again,
+    confirmed or bulk labeled is REVIEWED, so the next version has it again; undo sends it back to
+    review; a review not under review is LABELED as always, and its confirmation keeps its status."""
+    from reviewtui.store import LabelRow
+
+    for ext in ("a1", "a2", "a3", "a4"):
+        store.add_label(ext, "CONTENT")
+    store.set_status(["a1", "a2", "a3"], "TO_REVIEW")
+    store.confirm_label("a1", "CONTENT")
+    store.add_label("a2", "INTERFACE")
+    recorded, unchanged = store.add_labels([LabelRow("a3", "CONTENT", "local", "human", status=None),
+                                            LabelRow("a5", "CONTENT", "local", "human", status=None)])
+    store.confirm_label("a4", "CONTENT")
+    assert (recorded, unchanged) == (2, 0)
+    assert {e: store.get(e).status for e in ("a1", "a2", "a3", "a4", "a5")} == {
+        "a1": "REVIEWED", "a2": "REVIEWED", "a3": "REVIEWED", "a4": "LABELED", "a5": "LABELED"}
+    assert store.counts_by_status()["TO_REVIEW"] == 0 and store.counts_by_status()["REVIEWED"] == 3
+    store.undo_last(external_id="a1")
+    store.undo_last(external_id="a2")
+    assert (store.get("a1").status, store.get("a1").label) == ("TO_REVIEW", "CONTENT")
+    assert (store.get("a2").status, store.get("a2").label) == ("TO_REVIEW", "CONTENT")
+    assert store.counts_by_status()["TO_REVIEW"] == 2
+    assert store.add_label("a6", "CONTENT", status="TO_REVIEW") and store.get("a6").status == "TO_REVIEW"
+
+
 def test_priorities_order_the_queue(store):
     store.set_priorities({"a7": 10, "a2": 5})
     assert [a.external_id for a in store.queue(3)] == ["a7", "a2", "a0"]

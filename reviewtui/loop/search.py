@@ -340,12 +340,13 @@ class BulkLabel:
 
 
 def bulk_label(store: LocalStore, taxonomy: Taxonomy, external_ids: Sequence[str], category: str, *,
-               expected: int, author: str = "local", status: str = "LABELED") -> BulkLabel:
+               expected: int, author: str = "local", status: str | None = None) -> BulkLabel:
     """Label every asset of ``external_ids`` with ``category``: each gets its own label event (so
     undo and the history treat them one by one), all in one transaction. ``expected`` is the count
     the user confirmed; when the set has changed since (another labeler, a re-rank), nothing is
     written and ReviewtuiError says so. An asset already carrying that label and status is left
-    as it is (counted in ``unchanged``)."""
+    as it is (counted in ``unchanged``). The status is ``status``, or as one label gives it
+    (LABELED, REVIEWED for a review under review: :func:`store.label_status`)."""
     key = taxonomy.require(category, "bulk label")
     ids = list(dict.fromkeys(str(i) for i in external_ids))
     if not ids:
