@@ -609,13 +609,50 @@ def job_started_sentence(job: Any) -> str:
             f"Follow it: reviewtui jobs follow {job.id}. Cancel it: reviewtui jobs cancel {job.id}.")
 
 
+#: A job's parameters as the options of its command (``training`` and ``tuning`` hold overrides).
+JOB_OPTIONS = {"model": "--model", "sentiment": "--sentiment", "chunk_size": "--chunk-size",
+               "precision": "--precision", "ray_address": "--ray-address", "trials": "--trials",
+               "epochs": "--epochs", "learning_rate": "--lr", "batch_size": "--batch-size", "folds": "--folds",
+               "candidates": "--candidates"}
+JOB_FLAGS = {"quick": "--quick", "auto": "--auto", "overwrite": "--overwrite", "save_on_cancel": "--save-on-cancel"}
+
+
+def duration_option(seconds: float) -> str:
+    """Seconds as ``--budget`` takes them: ``3m``, ``1h30m``, ``45s``; ``none`` for 0 (no limit)."""
+    if not seconds:
+        return "none"
+    h, rest = divmod(int(round(seconds)), 3600)
+    m, sec = divmod(rest, 60)
+    return "".join(f"{v}{unit}" for v, unit in ((h, "h"), (m, "m"), (sec, "s")) if v) or "1s"
+
+
+def job_command(job: Any) -> str:
+    """What a job was asked, in its command's words: ``train --quick --budget 3m (dataset-3)``:
+    its options, then the dataset version it trains on; the model name is left out."""
+    params = dict(job.params or {})
+    words = [job.kind]
+    overrides = [(params.get(k) or {}).items() for k in ("training", "tuning", "evaluation")]
+    for key, value in [*params.items(), *(pair for part in overrides for pair in part)]:
+        if key in JOB_FLAGS and value:
+            words.append(JOB_FLAGS[key])
+        elif key == "budget_s":
+            words.append(f"--budget {duration_option(float(value))}")
+        elif key == "time_budget_s":
+            words.append(f"--time-budget {float(value) / 60:g}")
+        elif key == "cv_below" and not value:
+            words.append("--split")
+        elif key in JOB_OPTIONS and value is not None:
+            words.append(f"{JOB_OPTIONS[key]} {','.join(map(str, value)) if isinstance(value, list) else value}")
+    return " ".join(words) + (f" ({params['version']})" if params.get("version") else "")
+
+
 def job_outcome(job: Any) -> str:
     """What a job came to, in a few words: its saved model, predictions, error, or how far it is."""
     data = job.result or {}
     if job.state == "failed":
         return job.error or "failed"
     if job.state in ("starting", "running"):
-        return "cancelling" if job.cancel_requested else job.command
+        return "cancelling" if job.cancel_requested else job_command(job)  # what it was asked, not internals
     if job.kind in ("train", "keep") and data.get("model"):
         return f"saved model {data['model'].get('name')}"
     if job.kind == "tune":
@@ -1115,7 +1152,7 @@ def selection_sentence(table: dict[str, Any]) -> str:
     rows = table.get("rows", [])
     metric = table.get("metric", "f1_macro")
     winner = next((r for r in rows if r.get("candidate") == table.get("winner")), None)
-    text = f"{table.get('method', 'cross-validation')} of {len(rows)} candidates in {elapsed(table.get('seconds', 0))}"
+    text = f"{table.get('method', 'cross-validation')} of {len(rows)} candidate{'s' if len(rows) != 1 else ''} in {elapsed(table.get('seconds', 0))}"
     if winner is not None:
         text += (f": best {winner['candidate']} ({METRIC_NAMES.get(metric, metric)} "
                  f"{spread(winner.get('mean', {}), winner.get('std', {}), metric)})")

@@ -369,3 +369,17 @@ def test_work_in_the_foreground_is_refused_beside_a_job_writing_the_same(analysi
     assert main(["-w", root, "train", "--model", str(tmp_path / "empty"), "--detach"]) == 2
     assert "is not a Hugging Face model folder" in capsys.readouterr().err
     assert [j.id for j in ws.jobs.list()] == [job.id, train.id]  # nothing started
+
+
+def test_a_running_job_reads_as_its_command_in_the_app_and_the_cli():
+    """The jobs tables of the app's status screen and of `reviewtui jobs` show a running job as the
+    command it stands for, with its options, not the parameters it is stored with."""
+    from reviewtui import presentation as say
+    from reviewtui.jobs import Job
+
+    job = Job("5eed0a17", "train", 'train name=ft1 training={"epochs": 1, "budget_s": 240.0} version=dataset-1',
+              {"name": "ft1", "training": {"epochs": 1, "budget_s": 240.0}, "version": "dataset-1"}, ["models/ft1"],
+              state="running", started="2026-12-02T10:00:00Z")
+    assert say.job_cells(job)[-1] == "train --epochs 1 --budget 4m (dataset-1)"
+    job.cancel_requested = "2026-12-02T10:01:00Z"
+    assert say.job_cells(job)[-1] == "cancelling"

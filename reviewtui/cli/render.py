@@ -201,10 +201,11 @@ def card(card: Any) -> None:
     con = console()
     print_lines([say.card_sentence(card)], con)
     ensemble = say.ensemble_sentence(card)
+    wrap = not con.is_terminal  # a log or a pipe gets each line whole, as print_lines gives them
     if ensemble:
-        con.print(Text(ensemble, style="dim"))
+        con.print(Text(ensemble, style="dim"), soft_wrap=wrap)
     for line in say.evaluation_lines(card):
-        con.print(Text(line, style="dim"))
+        con.print(Text(line, style="dim"), soft_wrap=wrap)
     selection = (card.extra or {}).get("selection")
     if selection and len(selection.get("rows", [])) > 1:
         con.print(comparison_table(selection))
@@ -314,43 +315,6 @@ def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
         con.print(lc)
 
 
-#: A job's parameters as the options of its command (``training`` and ``tuning`` hold overrides).
-JOB_OPTIONS = {"model": "--model", "sentiment": "--sentiment", "chunk_size": "--chunk-size",
-               "precision": "--precision", "ray_address": "--ray-address", "trials": "--trials",
-               "epochs": "--epochs", "learning_rate": "--lr", "batch_size": "--batch-size", "folds": "--folds",
-               "candidates": "--candidates"}
-JOB_FLAGS = {"quick": "--quick", "auto": "--auto", "overwrite": "--overwrite", "save_on_cancel": "--save-on-cancel"}
-
-
-def duration_option(seconds: float) -> str:
-    """Seconds as ``--budget`` takes them: ``3m``, ``1h30m``, ``45s``; ``none`` for 0 (no limit)."""
-    if not seconds:
-        return "none"
-    h, rest = divmod(int(round(seconds)), 3600)
-    m, sec = divmod(rest, 60)
-    return "".join(f"{v}{unit}" for v, unit in ((h, "h"), (m, "m"), (sec, "s")) if v) or "1s"
-
-
-def job_command(job: Any) -> str:
-    """What a job was asked, in its command's words: ``train --quick --budget 3m (dataset-3)``:
-    its options, then the dataset version it trains on; the model name is left out."""
-    params = dict(job.params or {})
-    words = [job.kind]
-    overrides = [(params.get(k) or {}).items() for k in ("training", "tuning", "evaluation")]
-    for key, value in [*params.items(), *(pair for part in overrides for pair in part)]:
-        if key in JOB_FLAGS and value:
-            words.append(JOB_FLAGS[key])
-        elif key == "budget_s":
-            words.append(f"--budget {duration_option(float(value))}")
-        elif key == "time_budget_s":
-            words.append(f"--time-budget {float(value) / 60:g}")
-        elif key == "cv_below" and not value:
-            words.append("--split")
-        elif key in JOB_OPTIONS and value is not None:
-            words.append(f"{JOB_OPTIONS[key]} {','.join(map(str, value)) if isinstance(value, list) else value}")
-    return " ".join(words) + (f" ({params['version']})" if params.get("version") else "")
-
-
 def jobs_table(jobs: Sequence[Any]) -> None:
     """The workspace's background jobs, oldest first."""
     con = console()
@@ -362,8 +326,6 @@ def jobs_table(jobs: Sequence[Any]) -> None:
         table.add_column(col, overflow="fold")
     for job in jobs:
         cells = say.job_cells(job)
-        if job.state in ("starting", "running") and not job.cancel_requested:  # what it was asked, not internals
-            cells = (*cells[:-1], job_command(job))
         style = {"running": "cyan", "starting": "cyan", "failed": "red", "cancelled": "yellow"}.get(job.state, "")
         table.add_row(*(Text(str(c)) for c in cells), style=style)  # an outcome's "[model]" is text, not markup
     con.print(table)

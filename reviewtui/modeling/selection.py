@@ -535,7 +535,7 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
     for cand in candidates:
         estimates.append((cand.estimate(data, k, ctx), cand))
     estimates.sort(key=lambda pair: pair[0])
-    emit(ctx.on_event, Notice("info", f"{len(estimates)} candidates, {k}-fold cross-validation on {len(data.texts)} "
+    emit(ctx.on_event, Notice("info", f"{len(estimates)} candidate{'s' if len(estimates) != 1 else ''}, {k}-fold cross-validation on {len(data.texts)} "
                                       f"labels" + (f", budget {budget_s:.0f} s" if budget_s else "")))
 
     def left() -> float:

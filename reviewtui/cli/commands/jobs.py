@@ -50,7 +50,7 @@ def follow(args: argparse.Namespace) -> int:
     if job is None:
         raise ReviewtuiError("no job in this workspace yet: start one with --detach (train, tune, predict) "
                              "or from the app")
-    render.print_lines([f"Job {job.id} ({render.job_command(job)}), {job.state}."])
+    render.print_lines([f"Job {job.id} ({say.job_command(job)}), {job.state}."])
     searching = job.kind == "tune" or (job.kind == "train" and job.params.get("auto"))
     if not render.console().is_terminal:  # a log or a pipe: progress, trials and candidates as plain lines
         out = render.console()
