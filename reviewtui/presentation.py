@@ -646,6 +646,15 @@ def job_command(job: Any) -> str:
     return " ".join(words) + (f" ({params['version']})" if params.get("version") else "")
 
 
+def toml_value(value: Any) -> str:
+    """A setting's value as reviewtui.toml writes it: ``"minilm"``, ``true``, ``0.0001``, ``[1, 2]``."""
+    import json
+
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def job_outcome(job: Any) -> str:
     """What a job came to, in a few words: its saved model, predictions, error, or how far it is."""
     data = job.result or {}

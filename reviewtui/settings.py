@@ -5,7 +5,8 @@ validates the whole file when the workspace opens: an unknown key (a typo like `
 wrong type or an out-of-range value is one :class:`ReviewtuiError` naming the file, the section and
 the key. Call sites read ``settings.active_learning.retrain_every`` and never restate a default.
 
-Each field's docstring is the text users see in docs/CONFIG.md and in ``reviewtui config``.
+Each field's help text is what users read in ``reviewtui settings`` (:func:`reference`), beside
+the value their workspace has.
 """
 
 from __future__ import annotations
@@ -423,7 +424,7 @@ def to_toml_dict(obj: Any) -> dict[str, Any]:
 
 
 def describe(cls: type) -> list[tuple[str, Any, str]]:
-    """(key, default, help) of every field of a section class, for docs and ``reviewtui config``."""
+    """(key, default, help) of every field of a section class."""
     out = []
     for f in fields(cls):
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
@@ -431,9 +432,70 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class SettingInfo:
+    """One setting as ``reviewtui settings`` shows it: its section and key in reviewtui.toml, the
+    value in force, the default, whether the file sets it, its help and allowed values."""
+    section: str
+    key: str
+    value: Any
+    default: Any
+    set_in_file: bool
+    help: str
+    allowed: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _allowed(meta: Any) -> str:
+    """The allowed values of a field, in words: ``a, b or c``, ``1 to 100``, ``at least 0``."""
+    if meta.get("choices"):
+        names = [str(c) for c in meta["choices"]]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    lo, hi = meta.get("lo"), meta.get("hi")
+    def num(v: float) -> str:
+        return f"{int(v):,}" if float(v).is_integer() and abs(v) >= 1 else f"{v:g}"
+    if lo is not None and hi is not None:
+        return f"{num(lo)} to {num(hi)}"
+    if lo is not None:
+        return f"at least {num(lo)}"
+    if hi is not None:
+        return f"at most {num(hi)}"
+    return ""
+
+
+def reference(settings: Settings, data: dict[str, Any] | None = None,
+              sections: typing.Sequence[str] = ()) -> list[SettingInfo]:
+    """Every setting of ``sections`` (TOML names; all when empty), in the order of the classes:
+    the value ``settings`` has, the default, and whether the parsed file ``data`` sets it. Raises
+    ReviewtuiError naming the sections when one is unknown."""
+    names = section_names()
+    for name in sections:
+        if name not in names:
+            close = difflib.get_close_matches(name, list(names), n=1)
+            raise ReviewtuiError(f"no section {name!r} in reviewtui.toml's settings; "
+                                 + (f"did you mean {close[0]!r}? " if close else "")
+                                 + f"the sections are {', '.join(names)}")
+    out = []
+    for toml, attr in names.items():
+        if sections and toml not in sections:
+            continue
+        section = getattr(settings, attr)
+        written = (data or {}).get(toml) or {}
+        for f in fields(section):
+            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            value = getattr(section, f.name)
+            out.append(SettingInfo(toml, f.name, list(value) if isinstance(value, (list, tuple)) else value,
+                                   list(default) if isinstance(default, (list, tuple)) else default,
+                                   isinstance(written, dict) and f.name in written,
+                                   f.metadata.get("help", ""), _allowed(f.metadata)))
+    return out
+
+
 __all__ = [
     "ActiveLearningSettings", "AutoSettings", "BackendSettings", "CollectSettings", "EvaluationSettings",
     "FindingsSettings", "ImportSettings", "KiliSettings", "ModelSettings", "QualitySettings",
     "SentimentSettings", "Settings", "TrainingSettings", "TuningSettings", "WorkspaceSettings",
-    "describe", "load_settings", "parse_section", "section_names", "to_toml_dict", "with_overrides",
+    "SettingInfo", "describe", "load_settings", "reference", "parse_section", "section_names", "to_toml_dict", "with_overrides",
 ]

@@ -164,6 +164,25 @@ def find_root(start: Path | None = None) -> Path:
                          "run `reviewtui init DIR` or pass --workspace DIR")
 
 
+def settings_reference(path: str | Path | None = None, sections: Sequence[str] = (), *,
+                       required: bool = False) -> tuple[Path | None, list[Any]]:
+    """The settings of the workspace at or above ``path`` (``reviewtui settings``): (its
+    reviewtui.toml, every setting of ``sections`` with its value, default and help:
+    :func:`settings.reference`), read without opening the store. Outside a workspace, the
+    defaults and None, unless ``required`` (a folder the user named), which raises
+    ReviewtuiError."""
+    from reviewtui.settings import reference
+
+    try:
+        root = find_root(Path(path) if path is not None else None)
+    except ReviewtuiError:
+        if required:
+            raise
+        return None, reference(Settings(), None, sections)
+    config = Config.load(root / CONFIG_NAME)
+    return root / CONFIG_NAME, reference(config.settings, config.data, sections)
+
+
 def _newest_first(versions: Iterable[Any], depth: int) -> list[str]:
     """The distinct ``versions`` (blanks left out) cut to ``depth`` dot-separated parts, newest
     first."""

@@ -83,3 +83,36 @@ def test_update_section_with_a_bad_value_changes_nothing(ws_path):
     ws.config.update_section("active_learning", {"retrain_every": 0})
     assert Workspace.open(ws_path).settings.active_learning.retrain_every == 0
     ws.close()
+
+
+def test_reviewtui_settings_prints_the_settings_in_force_as_toml_with_their_help(ws_path, tmp_path, capsys, monkeypatch):
+    """`reviewtui settings` writes every setting as reviewtui.toml takes it (valid TOML, to copy
+    into the file), each after its help; a value that is not the default says the default;
+    --changed keeps those; outside a workspace it shows the defaults; a wrong section is one error."""
+    import json
+    import tomllib
+
+    from reviewtui.cli import main
+    from reviewtui.settings import section_names, to_toml_dict
+
+    edit(ws_path, "retrain_every = 10", "retrain_every = 25")
+    assert main(["-w", str(ws_path), "settings"]) == 0
+    out = capsys.readouterr().out
+    parsed = tomllib.loads(out)
+    expected = to_toml_dict(Workspace.open(ws_path).settings)
+    assert parsed == {k: v for k, v in expected.items() if k in section_names()}
+    assert "retrain_every = 25  # default 10" in out and "\nepochs = 10\n" in out  # the default says nothing more
+    assert main(["-w", str(ws_path), "settings", "--changed"]) == 0
+    changed = tomllib.loads(capsys.readouterr().out)
+    assert changed["active_learning"] == {"retrain_every": 25} and "training" not in changed
+    assert main(["-w", str(ws_path), "settings", "training", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["settings"]
+    assert {r["section"] for r in rows} == {"training"} and all(r["help"] for r in rows)
+    assert next(r for r in rows if r["key"] == "epochs")["allowed"] == "1 to 1,000"
+    monkeypatch.chdir(tmp_path)  # not inside a workspace: the defaults
+    assert main(["settings", "model"]) == 0
+    out = capsys.readouterr().out
+    assert "Not inside a workspace" in out and tomllib.loads(out) == {"model": to_toml_dict(Settings())["model"]}
+    assert main(["-w", str(ws_path), "settings", "trainig"]) == 2
+    err = capsys.readouterr().err
+    assert "no section 'trainig'" in err and "did you mean 'training'?" in err

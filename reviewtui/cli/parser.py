@@ -187,6 +187,13 @@ def add_workspace_commands(commands: Commands) -> None:
     s = commands.add("status", "counts by status and label, versions and models", "workspace:cmd_status")
     s.add_argument("--json", action="store_true")
 
+    s = commands.add("settings", "every setting of reviewtui.toml: its value here, its default and what it does",
+                     "workspace:cmd_settings")
+    s.add_argument("sections", nargs="*", metavar="SECTION",
+                   help="only these sections (training, active_learning...; default: all)")
+    s.add_argument("--changed", action="store_true", help="only the settings whose value is not the default")
+    s.add_argument("--json", action="store_true")
+
     s = commands.add("export", "write the next immutable dataset version", "workspace:cmd_export")
     s.add_argument("--remove", action="append", metavar="LABEL", help="drop this label (repeatable)")
     s.add_argument("--format", default="csv", metavar="csv|parquet|jsonl|hf",

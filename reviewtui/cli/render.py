@@ -93,6 +93,32 @@ def import_report(result: Any, total: int) -> None:
 
 
 # --- status and versions -----------------------------------------------------------------------
+def settings_table(rows: Sequence[Any], path: Any, *, changed: bool = False) -> None:
+    """``reviewtui settings``: the settings as reviewtui.toml writes them, a section after another,
+    each key after its help as a comment, and ``# default ...`` beside a value that is not the
+    default: valid TOML, to copy into the file."""
+    con = console()
+    wrap = not con.is_terminal
+    head = ("# Not inside a workspace: the defaults a new workspace starts with." if path is None
+            else f"# {path}: the settings in force.")
+    con.print(Text(head, style="dim"), soft_wrap=wrap)
+    if not rows:
+        con.print(Text("# Every setting has its default." if changed else "# No settings.", style="dim"), soft_wrap=wrap)
+        return
+    section = None
+    for r in rows:
+        if r.section != section:
+            section = r.section
+            con.print()
+            con.print(Text(f"[{section}]", style="bold"), soft_wrap=wrap)
+        about = " ".join((r.help + (f" ({r.allowed})" if r.allowed else "")).split())
+        con.print(Text(f"# {about}", style="dim"), soft_wrap=wrap)
+        line = Text(f"{r.key} = {say.toml_value(r.value)}", style="bold" if r.value != r.default else "")
+        if r.value != r.default:
+            line.append(f"  # default {say.toml_value(r.default)}", style="dim")
+        con.print(line, soft_wrap=wrap)
+
+
 def status(st: Any) -> None:
     con = console()
     backend = st.backend.get("kind", "local")

@@ -126,6 +126,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from reviewtui.workspace import settings_reference
+
+    path, rows = settings_reference(args.workspace, args.sections, required=args.workspace is not None)
+    if args.changed:
+        rows = [r for r in rows if r.value != r.default]
+    if args.json:
+        render.print_json({"file": str(path) if path else None, "settings": [r.to_dict() for r in rows]})
+        return 0
+    render.settings_table(rows, path, changed=args.changed)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     if args.format.lower() != "csv" or args.out:
