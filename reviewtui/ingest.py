@@ -268,20 +268,23 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
 
 
 def read_label_column(path: str | Path, label_col: str, *, delimiter: str | None = None, sheet: str | None = None,
-                      encoding: str | None = None, cleaning: ImportSettings | None = None) -> tuple[str, list[str]]:
+                      encoding: str | None = None, cleaning: ImportSettings | None = None) -> tuple[str, list[str], bool]:
     """The labels of the label column ``label_col`` (found in any case and spelling, as an import
     finds it) in the review files ``path`` names (a file, or a folder of them as
     :func:`expand_inputs` reads it), read with the import's ``delimiter``, ``sheet`` and
     ``encoding``, and a name for them in messages (``FILE, column label``). Where the file has a
     text column an import finds, only the rows the import's cleaning (``cleaning``, default the
     default settings) keeps give labels: a label on a row the import drops (empty text) is left
-    out. Raises ReviewtuiError naming the file for a file it cannot read, one without the column,
-    and a column the import would read as the review text."""
+    out. The third value says whether every file has such a text column (a file of ids and labels
+    only is labels for reviews imported from elsewhere: ``label --from``, not ``import``). Raises
+    ReviewtuiError naming the file for a file it cannot read, one without the column, and a column
+    the import would read as the review text."""
     label_col = str(label_col or "").strip()
     if not label_col:
         raise ReviewtuiError("--label-col needs the name of the column that holds the labels (for example label)")
     cells: list[str] = []
     found = label_col
+    with_text = True
     for f in expand_inputs([path]):
         table = read_table(f.path, delimiter=delimiter, sheet=sheet, encoding=encoding)
         header = [str(c) for c in table.header]
@@ -297,10 +300,11 @@ def read_label_column(path: str | Path, label_col: str, *, delimiter: str | None
                                  "labels; name the column that holds the labels with --label-col")
         if text is None or table.frame.empty:  # the import would need --text-col: the labels as they are
             cells += table.frame[col].tolist()
+            with_text = with_text and text is not None
         else:  # the labels of the rows the import keeps (ids do not matter here: taken from the text if blank)
             cells += [lab for lab in clean_table(table, label_col=col, cleaning=cleaning, fill_missing_ids=True).labels
                       if lab is not None]
-    return f"{path}, column {found}", cells
+    return f"{path}, column {found}", cells, with_text
 
 
 def read_records(records: Sequence[Mapping[str, Any]], source: str, **options: Any) -> ReviewBatch:

@@ -205,6 +205,7 @@ class Workspace:
         self.cache_dir = self.root / "cache"
         self.author = default_author()
         self._lock = threading.RLock()  # guards the backend and the suggester, built on first use
+        self.labels_without_texts = False  # set by init: its --categories-from file has no review text
         self._backend: LabelingBackend | None = None
         self._backend_for: tuple = ()
         self._suggester: "Suggester | None" = None
@@ -224,7 +225,8 @@ class Workspace:
         replace the default taxonomy (``delimiter``, ``sheet`` and ``encoding`` read that file as an
         import reads it); every category is trained and colours come from the palette,
         unless the file sets them (``train = false`` keeps a category labeled but out of training).
-        Raises ReviewtuiError, with nothing created, on bad input."""
+        ``labels_without_texts`` on the workspace returned says the ``categories_from`` file has no
+        review text (ids and labels only). Raises ReviewtuiError, with nothing created, on bad input."""
         from reviewtui.categories import load_preset, parse_names, taxonomy_from_labels, taxonomy_from_names
 
         root = Path(path)
@@ -243,7 +245,7 @@ class Workspace:
         if given and categories_from is None:
             raise ReviewtuiError(f"{', '.join(given)}: only with --categories-from (init reads no other file); "
                                  "give the reading options to the import")
-        items = None
+        items, with_text = None, True
         if categories is not None:
             names = parse_names(categories) if isinstance(categories, str) else [str(n).strip() for n in categories]
             items = taxonomy_from_names([n for n in names if n]).items
@@ -252,8 +254,8 @@ class Workspace:
         elif categories_from is not None:
             from reviewtui.ingest import read_label_column
 
-            source, labels = read_label_column(categories_from, str(label_col), delimiter=delimiter, sheet=sheet,
-                                               encoding=encoding)
+            source, labels, with_text = read_label_column(categories_from, str(label_col), delimiter=delimiter,
+                                                          sheet=sheet, encoding=encoding)
             items = taxonomy_from_labels(labels, source).items
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("versions", "models", "results", "cache"):
@@ -263,7 +265,11 @@ class Workspace:
         if items is not None:
             data["categories"] = [dict(i) for i in items]
         atomic_write_text(root / CONFIG_NAME, dumps_toml(data))
-        return cls(root)
+        ws = cls(root)
+        # a --categories-from file of ids and labels only (no review text) labels reviews imported
+        # from elsewhere: what to do next differs (label --from, not import)
+        ws.labels_without_texts = not with_text
+        return ws
 
     @classmethod
     def demo(cls, root: str | Path, *, size: int | None = None, seed: int | None = None,

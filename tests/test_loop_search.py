@@ -96,9 +96,11 @@ def test_user_input_never_breaks_the_query(store):
     assert sorted(find(store, QueueFilter(search="crash")).ids) == ["i1", "i2"]
     assert find(store, QueueFilter(search="crash dark")).ids == ["i2"]  # every word must appear
     assert find(store, QueueFilter(search='"crash"')).ids == []  # quoted: the exact word
+    # an unbalanced quote is plain words, found by the words they begin as plain words are
+    assert sorted(find(store, QueueFilter(search='"crash')).ids) == ["i1", "i2"]
     assert fts_query("crash Dark") == '"crash"* AND "Dark"*' and fts_query("dark OR crash") == "dark OR crash"
     assert find(store, QueueFilter(search="paywall NOT membership")).ids == ["p1"]
-    assert fts_query("   ") is None and plain_words('say "hi"') == '"say" AND """hi"""'
+    assert fts_query("   ") is None and plain_words('say "hi"') == '"say"* AND """hi"""*'
     with pytest.raises(ReviewtuiError, match="not a valid query"):
         store.find_ids(AssetQuery(match='"unbalanced'))  # the store itself refuses raw bad syntax cleanly
 

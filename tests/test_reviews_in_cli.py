@@ -156,6 +156,23 @@ def test_init_reads_the_categories_file_as_the_import_does(tmp_path, capsys):
     assert code == 0 and "has no labels" not in out, err
 
 
+def test_init_from_a_file_of_ids_and_labels_says_to_import_the_reviews_then_label_from_it(tmp_path, capsys):
+    """A file of ids and labels only (no review text) names the taxonomy, and the next step is the
+    reviews' import, then `label --from` that file (an import of it would fail: no text column)."""
+    labels = write_csv(tmp_path / "labels.csv", ["reviewId", "label"], [["r1", "Bug"], ["r2", "Praise"], ["r3", "Bug"]])
+    reviews = write_csv(tmp_path / "reviews.csv", ["reviewId", "content"],
+                        [["r1", "crashes at login"], ["r2", "love it"], ["r3", "freezes"]])
+    root = tmp_path / "ws"
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(labels), "--label-col", "label")
+    assert code == 0, err
+    assert "Categories: Bug, Praise." in out
+    assert (f"Next: reviewtui -w {root} import EXPORT.csv (the reviews), then reviewtui -w {root} label --from "
+            f"{labels}") in " ".join(out.split())
+    assert run(capsys, "-w", str(root), "import", str(reviews))[0] == 0
+    code, out, err = run(capsys, "-w", str(root), "label", "--from", str(labels))
+    assert code == 0 and "Applied 3 labels" in out, out + err
+
+
 @pytest.mark.parametrize("label_col,expected", [
     ("text", "labeled.csv: column text is the review text (an import reads it as the text), not labels; name the "
              "column that holds the labels with --label-col"),

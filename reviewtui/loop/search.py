@@ -52,10 +52,11 @@ def _valid_fts(text: str) -> bool:
 
 
 def plain_words(text: str) -> str:
-    """``text`` as an FTS5 query in which every word must appear: each whitespace-separated part
-    becomes a quoted string (inner quotes doubled), so no character has a syntax meaning."""
+    """``text`` as an FTS5 query in which every word must appear, each found by the words it begins
+    as plain words are (``crash`` finds crashes): each whitespace-separated part becomes a quoted
+    string (inner quotes doubled, so no character has a syntax meaning) searched as a prefix."""
     parts = [p for p in str(text).split() if p.strip()]
-    return " AND ".join('"' + p.replace('"', '""') + '"' for p in parts)
+    return " AND ".join('"' + p.replace('"', '""') + '"*' for p in parts)
 
 
 #: Words only (letters and digits, any script), none of them an FTS5 operator: searched as prefixes.

@@ -23,8 +23,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.categories_from:  # the file's path as given, from where it was given, read as init read it
         reading = "".join(f" {o} {shlex.quote(v)}" for o, v in (("--delimiter", args.delimiter), ("--sheet", args.sheet),
                                                                  ("--encoding", args.encoding)) if v is not None)
-        then = (f"reviewtui -w {shlex.quote(args.dir)} import {shlex.quote(args.categories_from)} "
-                f"--label-col {shlex.quote(args.label_col)}{reading}")
+        if ws.labels_without_texts:  # ids and labels only: the reviews come from another file
+            then = (f"reviewtui -w {shlex.quote(args.dir)} import EXPORT.csv (the reviews), then "
+                    f"reviewtui -w {shlex.quote(args.dir)} label --from {shlex.quote(args.categories_from)} "
+                    f"({args.categories_from} has no review text: its labels go to the reviews by id"
+                    + ("" if args.label_col.strip().lower() in ("label", "category") else
+                       f"; label --from reads the labels from a column named label or category: rename "
+                       f"{args.label_col} to label") + ")")
+        else:
+            then = (f"reviewtui -w {shlex.quote(args.dir)} import {shlex.quote(args.categories_from)} "
+                    f"--label-col {shlex.quote(args.label_col)}{reading}")
     else:
         then = f"cd {args.dir} && reviewtui import EXPORT.csv (or a folder of exports)"
     render.print_lines([f"Created workspace {ws.config.name} in {ws.root} (backend {args.backend}).",
