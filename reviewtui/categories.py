@@ -313,6 +313,8 @@ def rename_category(items: Sequence[Mapping[str, Any]], label: str, new_name: st
         new[at]["former_keys"] = _former(new[at], [old])
     Taxonomy.from_list(new, where="categories rename")
     relabel = {old["key"]: key} if key != old["key"] else {}
+    if key == old["key"]:  # the name alone: say the names (the key is what it was)
+        return CategoryChange("rename", new, relabel, f"{RENAMED}{old['name']!r} to {new_name!r} (key {key} kept)")
     return CategoryChange("rename", new, relabel, f"{RENAMED}{old['key']} to {key}")
 
 

@@ -260,7 +260,7 @@ class CollectSettings:
 @dataclass(frozen=True)
 class FindingsSettings:
     """[findings]: when the summary and the report state a difference between groups."""
-    min_group_size: int = setting(30, "Fewest reviews a group (an app, a version, an app and version) needs "
+    min_group_size: int = setting(30, "Fewest reviews a group (an app, a version, an app and version, a category) needs "
                                       "before a finding is drawn about it.", lo=1, hi=1_000_000)
     confidence: float = setting(0.95, "Confidence level of the interval shown with every share (Wilson).",
                                 lo=0.5, hi=0.999)
