@@ -462,9 +462,11 @@ def predict_sentence(res: Any) -> str:
             f"{f' ({precision})' if precision else ''} in {res.seconds:.1f}s{resumed}.")
 
 
-def predict_count_lines(res: Any) -> list[str]:
-    """The predicted categories and sentiments with their counts."""
-    lines = ["Categories: " + ", ".join(f"{k} {v:,}" for k, v in res.counts.items())]
+def predict_count_lines(res: Any, taxonomy: "Taxonomy | None" = None) -> list[str]:
+    """The predicted categories (by the taxonomy's names, as the summary shows them) and sentiments
+    with their counts."""
+    names = category_names(list(res.counts), taxonomy) if taxonomy is not None else list(res.counts)
+    lines = ["Categories: " + ", ".join(f"{n} {v:,}" for n, v in zip(names, res.counts.values()))]
     if res.sentiment_counts:
         choice = getattr(res, "sentiment_choice", "")
         lines.append(f"Sentiment ({res.sentiment}{f', as {choice}' if choice else ''}): "

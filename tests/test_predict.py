@@ -337,3 +337,17 @@ def test_ctrl_c_during_predict_says_the_finished_chunks_are_kept(analysis_ws, ca
     monkeypatch.setattr(Workspace, "predict", interrupted)
     assert main(["-w", str(analysis_ws.root), "predict", "--model", "quick"]) == 130
     assert "the same predict command resumes from them" in capsys.readouterr().err
+
+
+def test_predicts_closing_lines_name_the_categories_as_the_summary_does():
+    """`reviewtui predict` counts the categories by the taxonomy's names, as the summary and the
+    report show them; a key the taxonomy no longer holds stays as it is."""
+    from types import SimpleNamespace
+
+    from reviewtui import presentation as say
+    from reviewtui.config import Taxonomy
+
+    taxonomy = Taxonomy.from_list([{"key": "BUG_REPORT", "name": "Bug report"}, {"key": "PRAISE", "name": "Praise"}])
+    res = SimpleNamespace(counts={"BUG_REPORT": 1200, "PRAISE": 3, "GONE": 1}, sentiment_counts={})
+    assert say.predict_count_lines(res, taxonomy) == ["Categories: Bug report 1,200, Praise 3, GONE 1"]
+    assert say.predict_count_lines(res) == ["Categories: BUG_REPORT 1,200, PRAISE 3, GONE 1"]

@@ -60,7 +60,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.json:
         render.print_json(res.to_dict())
         return 0
-    render.print_lines([say.predict_sentence(res), *say.predict_count_lines(res),
+    render.print_lines([say.predict_sentence(res), *say.predict_count_lines(res, ws.taxonomy),
                         f"Wrote {res.path}. Next: reviewtui report"])
     return 0
 
