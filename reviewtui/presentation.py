@@ -175,7 +175,7 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
         where = info.csv_path.relative_to(root)
     except ValueError:
         where = info.csv_path
-    out = f"Wrote {where}: {m.get('rows', 0)} rows ({counts}); parent {m.get('parent') or '-'}."
+    out = f"Wrote {where}: {m.get('rows', 0):,} rows ({counts}); parent {m.get('parent') or '-'}."
     left = m.get("labels_not_for_training") or {}
     if left:
         first = next(iter(left))
@@ -236,17 +236,17 @@ def undo_bulk_sentence(events: "Sequence[LabelEvent]", taxonomy: "Taxonomy | Non
 def diff_headline(d: "VersionDiff") -> str:
     """``dataset-1 → dataset-2: 4 added, 0 removed, 2 relabeled, 2 status changed``."""
     c = d.counts
-    renamed = f", {c['renamed']} moved with a renamed or merged category" if c.get("renamed") else ""
-    return (f"{d.a} → {d.b}: {c['added']} added, {c['removed']} removed, {c['relabeled']} relabeled, "
-            f"{c['status_changed']} status changed{renamed}")
+    renamed = f", {c['renamed']:,} moved with a renamed or merged category" if c.get("renamed") else ""
+    return (f"{d.a} → {d.b}: {c['added']:,} added, {c['removed']:,} removed, {c['relabeled']:,} relabeled, "
+            f"{c['status_changed']:,} status changed{renamed}")
 
 
 def relabel_lines(d: "VersionDiff", limit: int | None = None) -> list[str]:
     """``relabeled FROM -> TO: N``, most common first (at most ``limit``), then the category
     changes: ``renamed OLD -> NEW: N (a category change: not sent to review)``."""
     pairs = list(d.relabel_pairs.items())
-    lines = [f"relabeled {pair}: {n}" for pair, n in (pairs if limit is None else pairs[:limit])]
-    return lines + [f"category change {pair}: {n} (renamed or merged: not sent to review)"
+    lines = [f"relabeled {pair}: {n:,}" for pair, n in (pairs if limit is None else pairs[:limit])]
+    return lines + [f"category change {pair}: {n:,} (renamed or merged: not sent to review)"
                     for pair, n in d.rename_pairs.items()]
 
 

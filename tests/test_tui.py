@@ -130,6 +130,30 @@ async def test_diff_two_versions_and_send_to_review(fixture_ws):
     assert "Sent 8 assets to review." in notes(app)
 
 
+async def test_a_large_diff_shows_its_first_rows_and_sends_them_all(fixture_ws, monkeypatch):
+    """A diff of two large versions changes hundreds of thousands of rows: the table shows the first
+    MAX_ROWS (built on the UI thread) and says how many there are; the preview still follows the
+    cursor, and `a` sends every row of the filter, shown or not."""
+    from reviewtui.tui.screens import diff as diff_screen
+
+    monkeypatch.setattr(diff_screen, "MAX_ROWS", 3)
+    ws = fixture_ws
+    app = make_app(ws, start="diff")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#diff-rows")
+        assert table.row_count == 3 and "the first 3 of 8" in str(table.border_title)
+        await pilot.press("down")
+        await pilot.pause()
+        assert str(screen.query_one("#diff-preview").render()).strip()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+    assert "Sent 8 assets to review." in notes(app)
+
+
 async def test_export_from_the_app_then_diff_it(fixture_ws):
     ws = fixture_ws
     app = make_app(ws, start="labeling")

@@ -335,7 +335,7 @@ def summarize(signal: StopSignal, *, last: int = 20, counts: Mapping[str, int] |
     unc = f", mean uncertainty {rec.mean_uncertainty:.2f}"
     weak = weakest_category(rec.per_class_f1, rec.label_counts if counts is None else counts)
     if rec.kappa is None:
-        line = f"round 1 ({rec.labels} labels): the next retrain gives the first agreement{f1}"
+        line = f"round 1 ({rec.labels:,} labels): the next retrain gives the first agreement{f1}"
     elif rec.stop:
         line = (f"predictions stable for {rec.stable} rounds (kappa {rec.kappa:.2f}): further labels change "
                 f"little{f1}")

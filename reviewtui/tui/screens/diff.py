@@ -24,6 +24,10 @@ from reviewtui.tui.screens.base import WorkspaceScreen
 
 FILTERS = ("all", "added", "removed", "relabeled", "status")  # and "renamed" when a diff has such rows
 KINDS = ("added", "removed", "relabeled", "status")
+#: The most changed rows the table shows at once: a diff of two large versions changes hundreds of
+#: thousands, and a table row is built on the UI thread (the count says how many there are; `a`
+#: sends them all, `reviewtui diff --json` lists them all).
+MAX_ROWS = 1_000
 
 
 class DiffScreen(WorkspaceScreen):
@@ -41,6 +45,7 @@ class DiffScreen(WorkspaceScreen):
         self.diff: VersionDiff | None = None
         self.filter = "all"
         self.version_names: list[str] = []
+        self.rows_by_key: dict[str, object] = {}  # the rows the table shows, by row key
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="diff-pick"):
@@ -113,16 +118,16 @@ class DiffScreen(WorkspaceScreen):
             return
         head, _, counts = say.diff_headline(d).partition(": ")
         summary = Text.assemble((head, "bold"), ": ", counts)
-        pairs = ", ".join(f"{pair}: {n}" for pair, n in list(d.relabel_pairs.items())[:4])
+        pairs = ", ".join(f"{pair}: {n:,}" for pair, n in list(d.relabel_pairs.items())[:4])
         if pairs:
             more = len(d.relabel_pairs) - 4
             summary.append(f"\nrelabeled {pairs}" + (f" (+{more} more)" if more > 0 else ""))
         if d.rename_pairs:
-            summary.append("\ncategory changes " + ", ".join(f"{pair}: {n}" for pair, n in d.rename_pairs.items())
+            summary.append("\ncategory changes " + ", ".join(f"{pair}: {n:,}" for pair, n in d.rename_pairs.items())
                            + " (not sent to review)")
         statuses = say.status_change_counts(d)
         if statuses:
-            summary.append("\nstatus " + ", ".join(f"{k}: {v}" for k, v in statuses.items()))
+            summary.append("\nstatus " + ", ".join(f"{k}: {v:,}" for k, v in statuses.items()))
         summary.append_text(Text.assemble("\nfilter: ", (self.filter, "bold"), " (f)"))
         self.query_one("#diff-summary", Static).update(summary)
 
@@ -134,14 +139,19 @@ class DiffScreen(WorkspaceScreen):
     def fill_rows(self) -> None:
         table = self.query_one("#diff-rows", DataTable)
         table.clear()
-        for ch in self.shown():
-            table.add_row(*say.diff_cells(ch), key=f"{ch.kind}:{ch.external_id}")
-        table.border_title = f"Changed rows ({table.row_count}, filter {self.filter})"
+        shown = self.shown()
+        self.rows_by_key = {f"{ch.kind}:{ch.external_id}": ch for ch in shown[:MAX_ROWS]}
+        for key, ch in self.rows_by_key.items():
+            table.add_row(*say.diff_cells(ch), key=key)
+        if len(shown) > MAX_ROWS:
+            table.border_title = (f"Changed rows (the first {MAX_ROWS:,} of {len(shown):,}, filter {self.filter}; "
+                                  "reviewtui diff --json lists them all)")
+        else:
+            table.border_title = f"Changed rows ({len(shown):,}, filter {self.filter})"
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value or ""
-        kind, _, ext = key.partition(":")
-        change = next((c for c in self.shown() if c.kind == kind and c.external_id == ext), None)
+        change = self.rows_by_key.get(key)
         preview = self.query_one("#diff-preview", Static)
         if change is None:
             preview.update("")

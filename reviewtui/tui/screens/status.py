@@ -138,7 +138,7 @@ class StatusScreen(WorkspaceScreen):
         versions = self.query_one("#status-versions", DataTable)
         versions.clear()
         for v in st.versions:
-            versions.add_row(v["name"], str(v["rows"]), v["parent"] or "-", when(v["created"]),
+            versions.add_row(v["name"], f"{v['rows']:,}", v["parent"] or "-", when(v["created"]),
                              str(v["source"] or ""), key=v["name"])
         models = self.query_one("#status-models", DataTable)
         models.clear()
