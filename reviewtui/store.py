@@ -727,6 +727,33 @@ class LocalStore:
         """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
         return {ext: (text, meta) for ext, text, meta in self._of_ids("external_id, text, metadata", external_ids)}
 
+    def texts_of(self, external_ids: Iterable[str], *, app: str | None = None) -> dict[str, str]:
+        """{external id: text} of those of ``external_ids`` the store has that are not skipped (and
+        are reviews of ``app``, when given), in the order of ``external_ids``."""
+        rows = {ext: (text, skipped, of_app) for ext, text, skipped, of_app in self._of_ids(
+            "external_id, text, skipped, json_extract(metadata, '$.app')", external_ids)}
+        return {ext: rows[ext][0] for ext in dict.fromkeys(str(i) for i in external_ids)
+                if ext in rows and not rows[ext][1] and (app is None or rows[ext][2] == app)}
+
+    def sample_texts(self, size: int, seed: int = 0, *, app: str | None = None,
+                     exclude: Iterable[str] = ()) -> list[str]:
+        """The texts of ``size`` assets drawn with ``seed`` among those not skipped (of ``app``,
+        when given) and not in ``exclude``, in store order; all of them when fewer. Reads the ids,
+        then only the drawn texts: a sample of a million reviews without reading a million texts."""
+        import numpy as np
+
+        where, params = ["skipped = 0"], []
+        if app is not None:
+            where.append("json_extract(metadata, '$.app') = ?")
+            params.append(app)
+        left_out = set(map(str, exclude))
+        refs = [(i, ext) for i, ext in self._read(f"SELECT id, external_id FROM assets WHERE {' AND '.join(where)} "
+                                                  "ORDER BY id", params) if ext not in left_out]
+        if size < len(refs):
+            picks = np.random.default_rng(seed).choice(len(refs), size=size, replace=False)
+            refs = [refs[int(i)] for i in sorted(picks)]
+        return [a.text for a in self.assets_by_ids([i for i, _ in refs])]
+
     def stored_with_other_text(self, external_ids: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
         """{external id: the text stored under it} for the ids of ``external_ids`` already stored
         with another text than the one at the same place of ``texts`` (a review edited since its

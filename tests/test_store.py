@@ -164,3 +164,18 @@ def test_an_id_cut_in_the_middle_resolves_by_its_start_and_end(tmp_path):
     with pytest.raises(ReviewtuiError, match="several reviews have an id that starts with '5c0c0aa' and ends with"):
         s.resolve_id("5c0c0aa…-eu")
     s.close()
+
+
+def test_texts_of_and_a_sample_of_texts_read_only_what_they_return(tmp_path):
+    """discover's reads: the texts of given ids (skipped ones and other apps' left out, in the
+    order given) and a seeded sample of the other texts, without a pass over every asset."""
+    s = LocalStore(tmp_path / "t.db", create=True)
+    s.add_assets([NewAsset(f"a{i}", f"text {i}", {"app": "x" if i % 2 else "y"}) for i in range(20)])
+    s.skip("a3", "spam")
+    assert s.texts_of(["a5", "a3", "a1", "nope", "a2"]) == {"a5": "text 5", "a1": "text 1", "a2": "text 2"}
+    assert list(s.texts_of(["a5", "a1", "a2"], app="x")) == ["a5", "a1"]
+    assert s.sample_texts(50, app="x", exclude=["a1"]) == [f"text {i}" for i in range(5, 20, 2)]
+    drawn = s.sample_texts(4, seed=1)
+    assert len(drawn) == 4 and drawn == s.sample_texts(4, seed=1) and "text 3" not in drawn
+    assert drawn == sorted(drawn, key=lambda t: int(t.split()[1]))  # store order
+    s.close()

@@ -467,12 +467,16 @@ def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
 
 
 # --- selections ----------------------------------------------------------------------------------
-def select_labeled(store, keys: Sequence[str]) -> tuple[list[str], list[str]]:
+def select_labeled(store, keys: Sequence[str], *, app: str | None = None) -> tuple[list[str], list[str]]:
     """(external ids, texts) of the non-skipped assets labeled with one of ``keys`` (for the
-    "other" selection: the taxonomy's categories that are not trained on)."""
-    wanted = set(keys)
-    pairs = [(a.external_id, a.text) for a in store.iter_assets(labeled=True, skipped=False) if a.label in wanted]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
+    "other" selection: the taxonomy's categories that are not trained on), of ``app`` when given,
+    in store order; read by a query, not by a pass over every asset."""
+    from reviewtui.store import AssetQuery
+
+    ids = store.find_ids(AssetQuery(labels=tuple(keys), skipped=False, apps=(app,) if app is not None else ()))
+    ids = [e for _, e in store.refs_of(ids)]  # store order
+    texts = store.texts_of(ids)
+    return [i for i in ids if i in texts], [texts[i] for i in ids if i in texts]
 
 
 def select_low_confidence(predictions: Mapping[str, tuple[str, float]], threshold: float = 0.5) -> list[str]:
@@ -526,8 +530,7 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     if choice not in SELECTIONS:
         raise ReviewtuiError(f"unknown selection {selection!r}: use one of {', '.join(SELECTIONS)}")
     check_options(None, clusters=clusters, min_size=min_size)
-    assets = list(store.iter_assets(skipped=False))
-    apps = sorted({str(a.metadata["app"]) for a in assets if a.metadata.get("app")})
+    apps = sorted(str(a) for a in store.counts_by_app() if a)
     if app is not None:
         app = str(app).strip()
         if app not in apps:
@@ -535,12 +538,12 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
 
             known = f"the apps are: {nearest_apps(app, apps, 12)}" if apps else "no review has an app"
             raise ReviewtuiError(f"no review of app {app!r} to look into ({known})")
-        assets = [a for a in assets if a.metadata.get("app") == app]
     elif choice == "version" and len(apps) > 1:
         named = ", ".join(apps[:6]) + (", ..." if len(apps) > 6 else "")
         raise ReviewtuiError(f"the reviews are of {len(apps)} apps ({named}) and each numbers its versions its own "
                              "way: choose one app (--app NAME)")
-    if choice == "version":
+    if choice == "version":  # every review of the app: the versions decide which are new
+        assets = [a for a in store.iter_assets(skipped=False) if app is None or a.metadata.get("app") == app]
         versions = [a.metadata.get("app_version") for a in assets]
         wanted = version if version and version.strip().lower() != "latest" else latest_version(versions)
         if wanted is None:
@@ -556,11 +559,9 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
         if not keys:
             raise ReviewtuiError("every category of the taxonomy is trained on and none is named Other: there is no "
                                  "'other' category to look into (choose low-confidence or version)")
-        ids, texts = select_labeled(store, keys)
+        ids, texts = select_labeled(store, keys, app=app)
         name = "labeled " + " or ".join(taxonomy.get(k).name for k in keys)
         if app is not None:
-            mine = {a.external_id for a in assets}
-            ids, texts = [i for i in ids if i in mine], [t for i, t in zip(ids, texts) if i in mine]
             name += f" of {app}"
         if len(ids) > limit:
             keep = sample_indices(len(ids), limit, seed)
@@ -571,8 +572,8 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
         if not predictions:
             raise ReviewtuiError("no predictions yet: refit the quick model (r in the labeling screen, or "
                                  "`reviewtui queue`) or run `reviewtui predict` first")
-        by_id = {a.external_id: a.text for a in assets}
-        low = [i for i in select_low_confidence(predictions, LOW_CONFIDENCE) if i in by_id]
+        by_id = store.texts_of(select_low_confidence(predictions, LOW_CONFIDENCE), app=app)
+        low = list(by_id)
         name = f"predictions below {LOW_CONFIDENCE:.0%} confidence" + (f" of {app}" if app is not None else "")
         if len(low) > limit:
             name += f" (the {limit:,} least sure of {len(low):,})"
@@ -581,9 +582,7 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     if not ids:
         other = "low-confidence or version" if choice == "other" else "other or version"
         raise ReviewtuiError(f"nothing to discover: the selection ({name}) has no review (choose {other})")
-    chosen = set(ids)
-    rest = [a.text for a in assets if a.external_id not in chosen]
-    background = [rest[i] for i in sample_indices(len(rest), BACKGROUND, seed)]
+    background = store.sample_texts(BACKGROUND, seed, app=app, exclude=ids)
     check_options(len(ids), clusters=clusters, min_size=min_size)  # before embedding
     return discover(ids, texts, embed(texts), background=background, selection=name, seed=seed, clusters=clusters,
                     min_cluster_size=min_size)
