@@ -33,6 +33,7 @@ class QualityScreen(WorkspaceScreen):
         super().__init__()
         self.open_disagreements: list[str] = []
         self.transitions: dict[str, str] = {}  # version -> all its transitions
+        self.shown_once = False  # the statistics were shown once (later loads replace them in place)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="quality-body"):
@@ -65,14 +66,23 @@ class QualityScreen(WorkspaceScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="quality", exit_on_error=False)
     def load(self) -> None:
+        """Compute the statistics in a worker; until the first are shown, the head says so (every
+        version is read and compared, which takes seconds on large versions)."""
+        if not self.shown_once:
+            self.query_one("#quality-head", Static).update(
+                Text("computing the statistics of every version and author…", style="dim"))
+        self.compute()
+
+    @work(thread=True, exclusive=True, group="quality", exit_on_error=False)
+    def compute(self) -> None:
         stats = self.ws.quality_stats()
         self.post_message(QualityLoaded(stats, [d.external_id for d in stats.agreement.disagreements if not d.settled]))
 
     @on(QualityLoaded)
     def show_loaded(self, message: QualityLoaded) -> None:
         st = message.stats
+        self.shown_once = True
         self.open_disagreements = list(message.open_disagreements)
         ag = st.agreement
         head = Text(say.agreement_sentence(ag))
