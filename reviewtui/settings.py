@@ -193,6 +193,12 @@ class ActiveLearningSettings:
     candidates: int = setting(5000, "Unlabeled reviews scored per re-rank, a stable sample of large pools "
                                     "(0 = all).", lo=0)
     C: float = setting(10.0, "Inverse regularisation of the quick model (logistic regression).", lo=1e-6, hi=1e6)
+    fit_max_labels: int = setting(20000, "Most training labels the labeling loop's quick model (suggestions, the "
+                                         "queue's ranking, the stop signal) is fitted on: beyond it, a stratified "
+                                         "seeded sample of them, as the ranking changes little past some thousands "
+                                         "while hundreds of thousands of labels (a bulk label of a large filter) "
+                                         "would take minutes and gigabytes at every re-rank; 0 = all. train and "
+                                         "predict learn from every label.", lo=0)
     prior_labels: float = setting(20.0, "While labels are few, suggestions blend the zero-shot prior (the categories' "
                                         "descriptions and examples) with the quick model: weight n / (n + this) on "
                                         "the quick model after n labels; 0 turns the prior off.", lo=0.0, hi=1e6)

@@ -536,3 +536,18 @@ def test_a_strategy_that_never_reaches_95_percent_says_within_how_many_labels(ca
     out = " ".join(capsys.readouterr().out.split())
     assert "random: 150 labels to 95% of the full-pool macro-F1" in out
     assert "margin: 95% of the full-pool macro-F1 not reached within 150 labels" in out
+
+
+def test_the_loops_quick_model_learns_from_a_stratified_sample_past_fit_max_labels():
+    """Hundreds of thousands of labels (a bulk label of a large filter) would cost minutes and
+    gigabytes at every re-rank: past [active_learning] fit_max_labels the loop fits on a seeded
+    sample that keeps every category, a rare one whole, in the order given; 0 or fewer labels: all."""
+    from reviewtui.active.model import fit_sample
+
+    labels = ["A"] * 9000 + ["B"] * 900 + ["C"] * 12
+    keep = fit_sample(labels, 1000)
+    assert len(keep) == 1000 and keep == sorted(keep) and keep == fit_sample(labels, 1000)
+    got = [labels[i] for i in keep]
+    assert got.count("C") == 12 and got.count("B") >= 166 and got.count("A") >= 700
+    assert fit_sample(labels, 0) is None and fit_sample(labels[:500], 1000) is None
+    assert fit_sample(labels, 1000, seed=1) != keep

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from reviewtui.active.model import fit_quick, proba_for
+from reviewtui.active.model import fit_quick, fit_sample, proba_for
 from reviewtui.active.strategies import check_strategy, select_batch, target_uncertainty, uncertainty
 from reviewtui.active.suggestions import Refit
 from reviewtui.backends import LabelingBackend, MoveResult
@@ -138,6 +138,10 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         raise ReviewtuiError("nothing left to label: every asset is labeled, skipped or in review")
     pool_size = len(refs)
     lab_ids, lab_texts, lab_labels = store.training_assets(taxonomy.training_keys)
+    n_labels = len(lab_labels)  # all of them; the model may learn from a sample
+    keep = fit_sample(lab_labels, settings.fit_max_labels)
+    if keep is not None:
+        lab_texts, lab_labels = [lab_texts[i] for i in keep], [lab_labels[i] for i in keep]
     classes = taxonomy.training_keys
     picked_first = None
     if strategy == "random":
@@ -156,7 +160,7 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     proba = proba_for(model, X_pool, classes) if model is not None and X_pool is not None else None
     first = ""
     if prior is not None and X_pool is not None:
-        proba = prior.combine(proba, X_pool, len(lab_labels))
+        proba = prior.combine(proba, X_pool, n_labels)
     column = classes.index(target) if strategy == "weakest" and target in classes else None
     if picked_first is not None:  # random: drawn already, in draw order
         picked = np.arange(len(pool))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 
-from reviewtui.active.model import fit_quick, proba_for
+from reviewtui.active.model import fit_quick, fit_sample, proba_for
 from reviewtui.config import Taxonomy
 from reviewtui.settings import ActiveLearningSettings
 from reviewtui.store import LocalStore
@@ -116,6 +116,9 @@ class Suggester:
         if len(set(labels)) < 2:
             self._model, self._fitted_on = None, {}
             return
+        keep = fit_sample(labels, self.settings.fit_max_labels)
+        if keep is not None:  # hundreds of thousands of labels: a stratified sample of them
+            texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
         X = self.cache.embed(texts, on_event=on_event)
         self._model = fit_quick(X, labels, self.settings.C)
         self._fitted_on = current
