@@ -4,6 +4,7 @@ and a cluster made a category. Real MiniLM embeddings and a real SQLite store, o
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -61,6 +62,22 @@ def test_zero_shot_suggestions_and_first_batch_with_no_label(ws):
     assert {it.suggestion for it in batch.items[:4]} == set(ws.taxonomy.training_keys)
     assert [a.external_id for a in ws.queue(8)] == batch.external_ids
     assert ws.stop_summary().rounds == 0  # no model yet: no round
+
+
+def test_the_cli_queue_shows_zero_shot_suggestions_as_best_matches_not_probabilities(ws, capsys):
+    """Before any label the suggestions' sharpened scores overstate them (0.99 for a best match
+    right about half the time on another domain): `queue` leaves conf. out and says why, as the
+    app's "best match" does; --json keeps the scores."""
+    from reviewtui.cli import main
+
+    assert main(["-w", str(ws.root), "queue", "--dry-run", "--size", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "zero-shot best matches" in out and "not probabilities (conf. -)" in out
+    rows = [line for line in out.splitlines() if line.startswith("│ ") and line.split("│")[1].strip().isdigit()]
+    assert rows and all(line.split("│")[4].strip() == "-" for line in rows)
+    assert main(["-w", str(ws.root), "queue", "--dry-run", "--size", "4", "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)["items"]
+    assert all(isinstance(it["confidence"], float) for it in items)
 
 
 def test_without_descriptions_the_names_suggest_until_the_first_model(tmp_path):

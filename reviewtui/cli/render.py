@@ -412,11 +412,18 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
                                     ("uncert.", "right")), widths):
         t.add_column(title, justify=justify, width=w, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
     t.add_column("text", width=widths[-1], overflow="fold")
+    # before any model, suggestions are zero-shot best matches: their sharpened scores read as
+    # probabilities would overstate them (the app says "best match" too)
+    zero_shot = bool(batch.cold_start and batch.first)
     for rank, it in enumerate(batch.items[:rows], start=1):
         t.add_row(str(rank), say.short_id(it.external_id, widths[1]), it.suggestion or "-",
-                  f"{it.confidence:.2f}" if it.confidence is not None else "-", f"{it.uncertainty:.3f}",
-                  it.text if len(it.text) <= 160 else it.text[:159] + "…")
+                  f"{it.confidence:.2f}" if it.confidence is not None and not zero_shot else "-",
+                  f"{it.uncertainty:.3f}", it.text if len(it.text) <= 160 else it.text[:159] + "…")
     con.print(t)
+    if zero_shot and any(it.suggestion for it in batch.items[:rows]):
+        con.print("The suggestions are zero-shot best matches to the categories' descriptions, examples or names, "
+                  "not probabilities (conf. -); --json gives their scores.", markup=False, style="dim",
+                  soft_wrap=not con.is_terminal)
     if any(len(it.external_id) > widths[1] for it in batch.items[:rows]):
         con.print(SHORT_IDS, markup=False, style="dim")
     if dry_run:
