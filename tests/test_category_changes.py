@@ -206,3 +206,20 @@ def test_an_import_that_adds_categories_stops_when_the_taxonomy_changed_meanwhil
     with pytest.raises(ReviewtuiError, match="changed by another command during the import: nothing was imported"):
         ws.import_reviews([data], label_col="label", add_categories=True)
     assert ws.store.find("n1") is None and "ARTICLES" in ws.taxonomy.keys and "PRICING" not in ws.taxonomy.keys
+
+
+def test_a_rename_or_merge_of_many_labels_says_so_before_it_starts(analysis_ws, capsys, monkeypatch):
+    """One transaction of hundreds of thousands of moves takes a minute: the CLI says how many labels
+    move first (on stderr), and says nothing for a rename that keeps the key (nothing moves)."""
+    from reviewtui.cli import main
+    from reviewtui.cli.commands import categories
+
+    monkeypatch.setattr(categories, "SAY_MOVING", 5)
+    label_some(analysis_ws, 24)
+    root = str(analysis_ws.root)
+    assert main(["-w", root, "categories", "rename", "USER_EXPERIENCE", "Experience", "--key", "USER_EXPERIENCE"]) == 0
+    assert "moving" not in capsys.readouterr().err
+    assert main(["-w", root, "categories", "rename", "USER_EXPERIENCE", "UX"]) == 0
+    assert "moving 6 labels in one transaction" in capsys.readouterr().err
+    assert main(["-w", root, "categories", "merge", "CONTENT", "UX", "--into", "INTERFACE"]) == 0
+    assert "moving 12 labels in one transaction" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import argparse
 from reviewtui import presentation as say
 from reviewtui.cli import render, render_data
 from reviewtui.cli.commands import open_workspace
+from reviewtui.config import category_key
 from reviewtui.errors import ReviewtuiError
 
 
@@ -33,8 +34,12 @@ def cmd_categories(args: argparse.Namespace) -> int:
         applied = ws.set_category(args.name, train=args.train, colour=args.colour, description=args.description,
                                   examples=examples, add_examples=args.add_example or ())
     elif action == "rename":
+        old = ws.taxonomy.resolve(str(args.old))
+        if old is not None and (args.key or category_key(args.new)) != old:  # a new key: its labels move
+            say_moving(ws, [args.old])
         applied = ws.rename_category(args.old, args.new, new_key=args.key)
     elif action == "merge":
+        say_moving(ws, args.sources)
         applied = ws.merge_categories(args.sources, args.into)
     else:
         if args.unused == bool(args.names):
@@ -52,3 +57,20 @@ def cmd_categories(args: argparse.Namespace) -> int:
     render.print_lines([say.category_change_sentence(applied),
                         "Categories: " + ", ".join(f"{c.key} ({c.name})" for c in ws.taxonomy)])
     return 0
+
+
+#: Labels a rename or a merge moves past which it says so before it starts (a minute for some
+#: hundreds of thousands, in one transaction that Ctrl-C cannot stop half-way).
+SAY_MOVING = 20_000
+
+
+def say_moving(ws, names) -> None:
+    """On stderr, before a rename or merge that moves many labels: how many, and that it is one
+    transaction (nothing moves if it fails or the process is killed)."""
+    counts = ws.store.counts_by_label()
+    keys = {ws.taxonomy.resolve(str(n)) for n in names} - {None}
+    moving = sum(counts.get(k, 0) for k in keys)
+    if moving >= SAY_MOVING:
+        render.err_console().print(f"moving {moving:,} labels in one transaction (about a minute per 300,000; "
+                                   "if it is stopped, nothing moves)…", markup=False, highlight=False)
+
