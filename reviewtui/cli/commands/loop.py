@@ -54,6 +54,9 @@ def cmd_label(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             render.print_lines(["Nothing labeled."])
             return 1
+    if found.total >= 20_000:  # one label event each, in one transaction
+        render.err_console().print(f"labeling {found.total:,} reviews in one transaction…", markup=False,
+                                   highlight=False)
     result = ws.bulk_label(found.ids, key, expected=found.total)
     render.print_lines([say.bulk_sentence(result, ws.taxonomy)
                         + (" `reviewtui undo --bulk` takes them all back." if result.recorded > 1 else "")])

@@ -31,6 +31,9 @@ def cmd_suspects(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
+    rows = sum(int(v.rows or 0) for v in ws.versions())
+    if rows >= 200_000:  # every version is read and compared with the one before it
+        render.err_console().print(f"comparing the versions ({rows:,} rows in all)…", markup=False, highlight=False)
     stats = ws.quality_stats()
     moved = None
     if args.disagreements_to_review:
