@@ -157,15 +157,16 @@ def preset_names() -> list[str]:
 
 def taxonomy_file(source: str | Path) -> Path:
     """The taxonomy file ``source`` names: a file that exists, else a preset by its name
-    (``app-review``), also where a path ends in a preset's file name (``data/taxonomies/medium.toml``,
-    where the presets were kept before they were installed with the package). Raises
+    (``app-review``), also by the path the presets had before they were installed with the package
+    (``data/taxonomies/medium.toml``); any other path that is not a file is an error. Raises
     ReviewtuiError naming the presets when it is neither."""
     p = Path(source)
     if p.is_file():
         return p
     name = p.stem if p.suffix.lower() == ".toml" else p.name
-    if name in preset_names() and (len(p.parts) == 1 or not p.parent.is_dir()
-                                   or p.parent.name == "taxonomies"):
+    former = p.parts[-3:-1] == ("data", "taxonomies")  # where the presets were kept before
+    bare = "/" not in str(source) and "\\" not in str(source)  # app-review or app-review.toml, no folder
+    if name in preset_names() and (bare or former):
         return PRESETS_DIR / f"{name}.toml"
     raise ReviewtuiError(f"{source}: no such taxonomy file or preset; give the path of a TOML file of "
                          f"[[categories]], or a preset: {', '.join(preset_names())}")

@@ -308,7 +308,9 @@ class Config:
         self._write(self.data)
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """``value`` as a TOML value: a string quoted and escaped, a bool, a number, a list, an inline
+    table. Raises ValueError for None (TOML has no null), TypeError for other types."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -317,16 +319,16 @@ def _toml_value(value: Any) -> str:
         escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return f'"{escaped}"'
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     if value is None:
         raise ValueError("TOML has no null")
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
 def _toml_key(key: str) -> str:
-    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else _toml_value(key)
+    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else toml_value(key)
 
 
 def dumps_toml(data: dict[str, Any]) -> str:
@@ -336,14 +338,14 @@ def dumps_toml(data: dict[str, Any]) -> str:
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             for item in value:
                 lines.append(f"[[{_toml_key(name)}]]")
-                lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items() if v is not None]
+                lines += [f"{_toml_key(k)} = {toml_value(v)}" for k, v in item.items() if v is not None]
                 lines.append("")
         elif isinstance(value, dict):
             lines.append(f"[{_toml_key(name)}]")
-            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None]
+            lines += [f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items() if v is not None]
             lines.append("")
         elif value is not None:
-            lines.insert(2, f"{_toml_key(name)} = {_toml_value(value)}")
+            lines.insert(2, f"{_toml_key(name)} = {toml_value(value)}")
     return "\n".join(lines)
 
 

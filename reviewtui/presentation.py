@@ -649,12 +649,11 @@ def job_command(job: Any) -> str:
 
 
 def toml_value(value: Any) -> str:
-    """A setting's value as reviewtui.toml writes it: ``"minilm"``, ``true``, ``0.0001``, ``[1, 2]``."""
-    import json
+    """A setting's value as reviewtui.toml writes it: ``"minilm"``, ``true``, ``0.0001``, ``[1, 2]``
+    (the config's own TOML writer)."""
+    from reviewtui.config import toml_value as write
 
-    if isinstance(value, float):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return write(value)
 
 
 def job_outcome(job: Any) -> str:

@@ -305,9 +305,10 @@ class LabelRow:
 def label_status(old_status: str | None) -> str:
     """The status a person's label gives a review that had ``old_status``: REVIEWED where it was
     under review (TO_REVIEW: sent back by a diff, the suspects or a disagreement, so the label is
-    the review's outcome and the next version exports it), LABELED otherwise. A confirmation of a
-    review under review makes it REVIEWED too (:meth:`LocalStore.confirm_label`)."""
-    return "REVIEWED" if old_status == "TO_REVIEW" else "LABELED"
+    the review's outcome and the next version exports it) or reviewed already (a label given again
+    keeps it so: a bulk label run twice changes nothing the second time), LABELED otherwise. A
+    confirmation of a review under review makes it REVIEWED too (:meth:`LocalStore.confirm_label`)."""
+    return "REVIEWED" if old_status in ("TO_REVIEW", "REVIEWED") else "LABELED"
 
 
 _ASSET_COLS = ("id, external_id, text, metadata, status, skipped, skip_reason, priority, remote_id, "
@@ -730,9 +731,10 @@ class LocalStore:
     def texts_of(self, external_ids: Iterable[str], *, app: str | None = None) -> dict[str, str]:
         """{external id: text} of those of ``external_ids`` the store has that are not skipped (and
         are reviews of ``app``, when given), in the order of ``external_ids``."""
+        ids = list(dict.fromkeys(str(i) for i in external_ids))
         rows = {ext: (text, skipped, of_app) for ext, text, skipped, of_app in self._of_ids(
-            "external_id, text, skipped, json_extract(metadata, '$.app')", external_ids)}
-        return {ext: rows[ext][0] for ext in dict.fromkeys(str(i) for i in external_ids)
+            "external_id, text, skipped, json_extract(metadata, '$.app')", ids)}
+        return {ext: rows[ext][0] for ext in ids
                 if ext in rows and not rows[ext][1] and (app is None or rows[ext][2] == app)}
 
     def sample_texts(self, size: int, seed: int = 0, *, app: str | None = None,
@@ -1242,7 +1244,7 @@ class LocalStore:
             event = self._append(db, asset_id, "confirm", category=category, author=author, source=source, at=at,
                                  prev=(old_status, old_skipped, old_reason))
             db.execute("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?",
-                       (label_status(old_status) if old_status == "TO_REVIEW" else old_status, at, asset_id))
+                       ("REVIEWED" if old_status == "TO_REVIEW" else old_status, at, asset_id))
         return LabelEvent(event, str(external_id), "confirm", category, None, author, source, at,
                           prev_status=old_status)
 
@@ -1511,10 +1513,12 @@ class LocalStore:
         except sqlite3.OperationalError:
             pass
 
-    def counts_by_app(self) -> dict[str | None, int]:
-        """Assets per app (``metadata["app"]``; None for assets without one), most first."""
+    def counts_by_app(self, *, skipped: bool = True) -> dict[str | None, int]:
+        """Assets per app (``metadata["app"]``; None for assets without one), most first; with
+        ``skipped=False``, the skipped ones left out."""
+        where = "" if skipped else "WHERE skipped = 0 "
         rows = self._read("SELECT json_extract(metadata, '$.app'), COUNT(*) FROM assets "
-                          "GROUP BY json_extract(metadata, '$.app')")
+                          f"{where}GROUP BY json_extract(metadata, '$.app')")
         return dict(sorted(rows, key=lambda r: (-r[1], str(r[0]))))
 
     def counts_by_app_version(self) -> dict[tuple[str | None, str | None], int]:

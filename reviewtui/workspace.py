@@ -1620,7 +1620,7 @@ class Workspace:
 
         with self._loop_lock:
             rec = record_round(self.store, refit.model, embed, self.taxonomy, al,
-                               X_labeled=refit.X_labeled, y_labeled=refit.y_labeled)
+                               X_labeled=refit.X_labeled, y_labeled=refit.y_labeled, label_counts=refit.label_counts)
             labels_seen = hashlib.sha1("\n".join(map(str, refit.y_labeled)).encode("utf-8")).hexdigest()
             if rec is None and self.store.prediction_count() and self.store.get_meta("predictions_labels") == labels_seen:
                 return None  # the labels the stored predictions came from: the same model, the same predictions
@@ -1633,7 +1633,7 @@ class Workspace:
                 proba = proba_for(refit.model, X, refit.classes)
                 prior = self._loop_prior()
                 if prior is not None:
-                    proba = prior.combine(proba, X, len(refit.y_labeled))
+                    proba = prior.combine(proba, X, refit.n_labels)
             self.store.set_predictions(predictions_from_proba(ids, proba, refit.classes), model="quick")
             self.store.set_meta("predictions_labels", labels_seen)  # (the training labels, in their order)
         return rec

@@ -551,3 +551,7 @@ def test_the_loops_quick_model_learns_from_a_stratified_sample_past_fit_max_labe
     assert got.count("C") == 12 and got.count("B") >= 166 and got.count("A") >= 700
     assert fit_sample(labels, 0) is None and fit_sample(labels[:500], 1000) is None
     assert fit_sample(labels, 1000, seed=1) != keep
+    # a cap below twice the categories is raised to it: every category keeps a label
+    assert fit_sample([str(i) for i in range(12)] * 2, 10) is None and fit_sample(["A"] * 3 + ["B"], 1) is None
+    few = fit_sample([str(i) for i in range(12)] * 5, 10)
+    assert len(few) == 24 and {str(i) for i in range(12)} == {str(i % 12) for i in few}

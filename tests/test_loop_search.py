@@ -100,7 +100,9 @@ def test_user_input_never_breaks_the_query(store):
     assert sorted(find(store, QueueFilter(search='"crash')).ids) == ["i1", "i2"]
     assert fts_query("crash Dark") == '"crash"* AND "Dark"*' and fts_query("dark OR crash") == "dark OR crash"
     assert find(store, QueueFilter(search="paywall NOT membership")).ids == ["p1"]
-    assert fts_query("   ") is None and plain_words('say "hi"') == '"say"* AND """hi"""*'
+    assert fts_query("   ") is None and plain_words('say "hi"') == '"say"* AND """hi"""'
+    # a prefix only after a letter or digit: "c++"* would find every word starting with c
+    assert plain_words("c++ sdk") == '"c++" AND "sdk"*'
     with pytest.raises(ReviewtuiError, match="not a valid query"):
         store.find_ids(AssetQuery(match='"unbalanced'))  # the store itself refuses raw bad syntax cleanly
 

@@ -177,6 +177,34 @@ def test_rounds_are_kept_in_the_store(tmp_path):
     store.close()
 
 
+def test_a_round_counts_every_label_when_the_model_learns_from_a_sample(tmp_path):
+    """Past [active_learning] fit_max_labels the quick model learns from a sample: the rounds, their
+    label counts and the learning curves count every label, not the sample's size (which stays
+    near the cap and would make every later refit look like no new round)."""
+    from collections import Counter
+
+    from reviewtui.active.model import fit_sample
+
+    store = LocalStore(tmp_path / "s.db", create=True)
+    tax = Taxonomy.from_list([{"key": k, "name": k} for k in KEYS])
+    store.add_assets([NewAsset(f"r{i}", f"{KEYS[i % 3]} review number {i}") for i in range(400)])
+    settings = ActiveLearningSettings(stop_sample=40, fit_max_labels=30)
+
+    def label_and_record(n):
+        store.add_labels([LabelRow(f"r{i}", KEYS[i % 3], "t", "human") for i in range(n)])
+        ids, texts, labels = store.training_assets(KEYS)
+        keep = fit_sample(labels, settings.fit_max_labels)
+        texts, sampled = [texts[i] for i in keep], [labels[i] for i in keep]
+        X = embed(texts)
+        return record_round(store, fit_quick(X, sampled, settings.C), embed, tax, settings, X_labeled=X,
+                            y_labeled=sampled, label_counts=dict(Counter(labels)))
+
+    rounds = [label_and_record(n) for n in (100, 200, 300)]
+    assert [r.labels for r in rounds] == [100, 200, 300] and [r.round for r in rounds] == [1, 2, 3]
+    assert sum(rounds[-1].label_counts.values()) == 300
+    store.close()
+
+
 def test_sparkline_and_sample():
     assert sparkline([0.0, 0.5, 1.0], lo=0, hi=1) == "▁▅█"
     assert sparkline([None, 1.0]) == " ▁"

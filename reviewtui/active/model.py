@@ -25,21 +25,30 @@ def fit_quick(X: np.ndarray, y: Sequence[str], C: float | None = None):
 
 def fit_sample(labels: Sequence[str], max_labels: int, seed: int = 0) -> list[int] | None:
     """Which of ``labels`` the loop's quick model is fitted on when they are more than
-    ``max_labels`` ([active_learning] fit_max_labels; 0 = no limit): a seeded sample that keeps
-    every category, each in proportion to its count but with at least ``max_labels / (2 x the
-    categories)`` labels where it has them (a rare category keeps its few), in the order given.
-    None when every label is used."""
+    ``max_labels`` ([active_learning] fit_max_labels; 0 = no limit): a seeded sample of
+    ``max_labels`` that keeps every category (a cap below twice the categories is raised to it),
+    each in proportion to its count but with at least ``max_labels / (2 x the categories)`` labels
+    where it has them (a rare category keeps its few), in the order given. None when every label
+    is used."""
     n = len(labels)
     if not max_labels or n <= max_labels:
         return None
     by_class: dict[str, list[int]] = {}
     for i, v in enumerate(labels):
         by_class.setdefault(str(v), []).append(i)
-    floor = max(1, max_labels // (2 * len(by_class)))
-    quota = {c: min(len(ix), max(floor, int(max_labels * len(ix) / n))) for c, ix in by_class.items()}
-    while sum(quota.values()) > max_labels:  # the floors pushed it over: trim the largest
-        big = max(quota, key=lambda c: quota[c])
-        quota[big] -= sum(quota.values()) - max_labels
+    cap = max(int(max_labels), 2 * len(by_class))
+    if n <= cap:
+        return None
+    floor = cap // (2 * len(by_class))
+    quota = {c: min(len(ix), max(floor, int(cap * len(ix) / n))) for c, ix in by_class.items()}
+    # to exactly ``cap``: take from the categories above their floor, the largest first, or give to
+    # those with labels left, the largest first (each step one label: at most a few per category)
+    while sum(quota.values()) > cap:
+        big = max((c for c in quota if quota[c] > min(floor, len(by_class[c]))), key=lambda c: quota[c])
+        quota[big] -= 1
+    while sum(quota.values()) < cap:
+        room = [c for c in quota if quota[c] < len(by_class[c])]
+        quota[max(room, key=lambda c: len(by_class[c]) - quota[c])] += 1
     rng = np.random.default_rng(seed)
     keep = [int(i) for c, ix in by_class.items()
             for i in (ix if quota[c] >= len(ix) else rng.choice(ix, size=quota[c], replace=False))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import hashlib
 import threading
 import time
@@ -139,6 +141,7 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     pool_size = len(refs)
     lab_ids, lab_texts, lab_labels = store.training_assets(taxonomy.training_keys)
     n_labels = len(lab_labels)  # all of them; the model may learn from a sample
+    label_counts = dict(Counter(lab_labels))
     keep = fit_sample(lab_labels, settings.fit_max_labels)
     if keep is not None:
         lab_texts, lab_labels = [lab_texts[i] for i in keep], [lab_labels[i] for i in keep]
@@ -171,7 +174,7 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool), target=column)
     if model is not None and on_fit is not None:  # every candidate scored: not a filtered part nor a draw
         on_fit(Refit(model, X_lab, list(lab_labels), list(classes), [a.external_id for a in pool], proba,
-                     complete=within is None and picked_first is None))
+                     complete=within is None and picked_first is None, label_counts=label_counts))
     scores = (uncertainty(proba, strategy) if column is None else target_uncertainty(proba, column)) \
         if proba is not None else np.zeros(len(pool))
     items = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
@@ -40,7 +42,10 @@ class Refit:
     """A quick model just fitted on the training labels so far: ``model`` (has ``proba_for``), the
     labels' embeddings ``X_labeled`` and categories ``y_labeled``. When the fit scored candidates
     too (a queue batch), ``ids``/``proba`` are those candidates and their probabilities (columns
-    ``classes``), and ``complete`` says they are every candidate, not a filtered part."""
+    ``classes``), and ``complete`` says they are every candidate, not a filtered part.
+    ``label_counts`` are the training labels per category, all of them: past [active_learning]
+    fit_max_labels the model learns from a sample (``y_labeled``), while the stop signal's rounds
+    count every label (None: ``y_labeled`` is all of them)."""
 
     model: Any
     X_labeled: np.ndarray
@@ -49,6 +54,12 @@ class Refit:
     ids: list[str] | None = None
     proba: np.ndarray | None = None
     complete: bool = False
+    label_counts: dict[str, int] | None = None
+
+    @property
+    def n_labels(self) -> int:
+        """Every training label, sampled or not."""
+        return sum(self.label_counts.values()) if self.label_counts is not None else len(self.y_labeled)
 
 
 class Suggestions(dict):
@@ -116,6 +127,7 @@ class Suggester:
         if len(set(labels)) < 2:
             self._model, self._fitted_on = None, {}
             return
+        counts = dict(Counter(labels))  # every label: the stop signal counts them all
         keep = fit_sample(labels, self.settings.fit_max_labels)
         if keep is not None:  # hundreds of thousands of labels: a stratified sample of them
             texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
@@ -124,7 +136,7 @@ class Suggester:
         self._fitted_on = current
         if self.prior is not None:
             self.prior.update(X, labels)
-        self._pending = Refit(self._model, X, list(labels), list(self.taxonomy.training_keys))
+        self._pending = Refit(self._model, X, list(labels), list(self.taxonomy.training_keys), label_counts=counts)
 
     def refit(self) -> bool:
         """Fit on the current training labels now, whatever ``retrain_every`` says. Returns

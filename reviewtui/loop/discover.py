@@ -530,7 +530,7 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     if choice not in SELECTIONS:
         raise ReviewtuiError(f"unknown selection {selection!r}: use one of {', '.join(SELECTIONS)}")
     check_options(None, clusters=clusters, min_size=min_size)
-    apps = sorted(str(a) for a in store.counts_by_app() if a)
+    apps = sorted(str(a) for a in store.counts_by_app(skipped=False) if a)
     if app is not None:
         app = str(app).strip()
         if app not in apps:

@@ -56,7 +56,8 @@ def plain_words(text: str) -> str:
     as plain words are (``crash`` finds crashes): each whitespace-separated part becomes a quoted
     string (inner quotes doubled, so no character has a syntax meaning) searched as a prefix."""
     parts = [p for p in str(text).split() if p.strip()]
-    return " AND ".join('"' + p.replace('"', '""') + '"*' for p in parts)
+    # a prefix only after a letter or digit: "c++"* would be every word starting with c
+    return " AND ".join('"' + p.replace('"', '""') + '"' + ("*" if re.search(r"[^\W_]$", p) else "") for p in parts)
 
 
 #: Words only (letters and digits, any script), none of them an FTS5 operator: searched as prefixes.

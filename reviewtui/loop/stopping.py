@@ -244,14 +244,17 @@ def reset_signal(store) -> None:
 
 
 def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings = DEFAULTS, *,
-                 X_labeled: np.ndarray, y_labeled: Sequence[str], seed: int = 0) -> RoundRecord | None:
+                 X_labeled: np.ndarray, y_labeled: Sequence[str], seed: int = 0,
+                 label_counts: dict[str, int] | None = None) -> RoundRecord | None:
     """After a retrain: predict the stop set with ``model`` (the quick model alone: anything with
     ``proba_for(X, labels)``), cross-validate on the labeled embeddings, append the round to the
     signal kept in ``store`` and return it. The stop set is drawn (``settings.stop_sample``
     unlabeled, not skipped assets, seeded) on the first round and kept. ``embed`` maps texts to
     embeddings (an EmbeddingCache's ``embed``). Returns None, recording nothing, when the training
     labels are fewer than ``settings.stop_round_labels`` more than at the last round (a refit on
-    the same labels, or on a few more); fewer labels than then (an undone bulk label) make a round."""
+    the same labels, or on a few more); fewer labels than then (an undone bulk label) make a round.
+    ``label_counts`` are every training label per category where ``y_labeled`` is a sample of them
+    (past [active_learning] fit_max_labels): a round counts every label."""
     import numpy as np
 
     try:
@@ -259,15 +262,14 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
     except ReviewtuiError:  # an unreadable state: start again rather than never record a round
         signal = StopSignal(kappa=settings.stop_kappa, rounds=settings.stop_rounds)
     sample_size, C = settings.stop_sample, settings.C
-    n = len(y_labeled)
+    n = sum(label_counts.values()) if label_counts is not None else len(y_labeled)
     if signal.latest is not None and 0 <= n - signal.latest.labels < settings.stop_round_labels:
         return None  # the labels of the last round, or a few more: not a round yet (fewer, undone: a round)
     if not signal.sample:
         pool = [a.external_id for a in store.iter_assets(labeled=False, skipped=False)]
         signal.sample = choose_sample(pool, sample_size, seed)
         signal.last = None
-    wanted = set(signal.sample)
-    texts = {a.external_id: a.text for a in store.iter_assets() if a.external_id in wanted}
+    texts = {ext: text for ext, (text, _) in store.stored_texts(signal.sample).items()}  # the stop set alone
     sample = [s for s in signal.sample if s in texts]
     if len(sample) != len(signal.sample):  # assets gone from the store: a smaller stop set from now on
         signal.sample, signal.last = sample, None
@@ -276,7 +278,8 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
     proba = model.proba_for(X, classes) if len(X) else np.zeros((0, len(classes)), dtype=np.float32)
     preds = [classes[int(j)] for j in proba.argmax(axis=1)] if len(proba) else []
     validation = cross_validate(X_labeled, y_labeled, classes, C=C)
-    counts = {c: int(sum(1 for v in y_labeled if v == c)) for c in classes}
+    counts = ({c: int(label_counts.get(c, 0)) for c in classes} if label_counts is not None
+              else {c: int(sum(1 for v in y_labeled if v == c)) for c in classes})
     rec = signal.observe(preds, proba, labels=n, validation=validation, label_counts=counts)
     save_signal(store, signal)
     return rec

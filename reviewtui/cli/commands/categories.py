@@ -67,6 +67,8 @@ SAY_MOVING = 20_000
 def say_moving(ws, names) -> None:
     """On stderr, before a rename or merge that moves many labels: how many, and that it is one
     transaction (nothing moves if it fails or the process is killed)."""
+    if ws.settings.backend.kind == "kili":  # refused there (the labels live in Kili): nothing moves
+        return
     counts = ws.store.counts_by_label()
     keys = {ws.taxonomy.resolve(str(n)) for n in names} - {None}
     moving = sum(counts.get(k, 0) for k in keys)

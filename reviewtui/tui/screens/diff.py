@@ -192,7 +192,7 @@ class DiffScreen(WorkspaceScreen):
             self.notify("nothing to send: the rows shown only moved with a renamed or merged category",
                         severity="warning")
             return
-        self.confirm_send(f"Send all {n} differing assets ({', '.join(kinds)}) of {self.diff.a} → {self.diff.b} "
+        self.confirm_send(f"Send all {n:,} differing assets ({', '.join(kinds)}) of {self.diff.a} → {self.diff.b} "
                           "to review (status TO_REVIEW)?", kinds=kinds)
 
     def confirm_send(self, question: str, *, external_ids: list[str] | None = None,

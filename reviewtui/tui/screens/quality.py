@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
 
 from reviewtui import presentation as say
 from reviewtui.tui.messages import QualityLoaded, SentToReview
@@ -78,6 +79,12 @@ class QualityScreen(WorkspaceScreen):
     def compute(self) -> None:
         stats = self.ws.quality_stats()
         self.post_message(QualityLoaded(stats, [d.external_id for d in stats.agreement.disagreements if not d.settled]))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)  # the error, notified
+        if event.worker.name == "compute" and event.state == WorkerState.ERROR and not self.shown_once:
+            self.query_one("#quality-head", Static).update(
+                Text("the statistics could not be computed (the error is above); g tries again", style="dim"))
 
     @on(QualityLoaded)
     def show_loaded(self, message: QualityLoaded) -> None:

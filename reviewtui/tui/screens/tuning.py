@@ -254,10 +254,11 @@ class TuningScreen(WorkspaceScreen):
         CLI or another terminal), not the settings' defaults: what ctrl+s would run again."""
         tuning = params.get("tuning") or {}
         budget_s = tuning.get("time_budget_s")
-        values = {"#tune-trials": str(int(params.get("trials") or self.ws.settings.tuning.trials)),
-                  "#tune-budget": say.number(float(budget_s) / 60, 1).removesuffix(".0") if budget_s else "",
-                  "#tune-candidates": ", ".join(map(str, tuning.get("candidates") or ()))
-                  or self.query_one("#tune-candidates", Input).value,
+        settings = self.ws.settings
+        values = {"#tune-trials": str(int(params.get("trials") or settings.tuning.trials)),
+                  "#tune-budget": f"{float(budget_s) / 60:g}" if budget_s else "",  # as typed: 0.25, 45
+                  "#tune-candidates": ", ".join(map(str, tuning.get("candidates") or settings.tuning.candidates))
+                  or settings.model.base,
                   "#tune-cpus": str(tuning.get("cpus_per_trial") or self.ws.settings.tuning.cpus_per_trial)}
         for widget_id, value in values.items():
             self.query_one(widget_id, Input).value = value
