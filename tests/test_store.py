@@ -99,6 +99,11 @@ def test_a_label_or_confirmation_of_a_review_under_review_makes_it_reviewed(stor
     assert (store.get("a2").status, store.get("a2").label) == ("TO_REVIEW", "CONTENT")
     assert store.counts_by_status()["TO_REVIEW"] == 2
     assert store.add_label("a6", "CONTENT", status="TO_REVIEW") and store.get("a6").status == "TO_REVIEW"
+    # the same bulk label again changes nothing: a REVIEWED review labeled again stays REVIEWED
+    again = [LabelRow("a3", "CONTENT", "local", "human", status=None)]
+    assert store.add_labels(again) == (0, 1) and store.get("a3").status == "REVIEWED"
+    store.add_label("a3", "INTERFACE")
+    assert store.get("a3").status == "REVIEWED"
 
 
 def test_priorities_order_the_queue(store):
