@@ -83,7 +83,9 @@ def test_description_and_examples_round_trip_through_reviewtui_toml(tmp_path):
     write_toml(tmp_path / CONFIG_NAME, data)
     cfg = Config.load(tmp_path / CONFIG_NAME)
     bug = cfg.taxonomy.get("BUG_REPORT")
-    assert bug.description.startswith("Reports a problem") and len(bug.examples) == 5
+    preset_bug = next(i for i in load_preset("app-review").items if i["key"] == "BUG_REPORT")
+    assert bug.description == preset_bug["description"] and bug.description.startswith("Reports something")
+    assert list(bug.examples) == preset_bug["examples"] and len(bug.examples) == 5
     assert "Since the last update" in bug.examples[0]
     assert tomllib.loads((tmp_path / CONFIG_NAME).read_text(encoding="utf-8"))["categories"][0]["examples"] == list(
         bug.examples)
