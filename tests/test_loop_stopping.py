@@ -159,10 +159,16 @@ def test_rounds_are_kept_in_the_store(tmp_path):
     assert label_and_record(15) is None  # three more: not a round of the size the threshold was set on
     second = label_and_record(24)
     assert second is not None and second.kappa is not None and second.round == 2
-    fewer = [LabelRow(f"r{i}", KEYS[i % 3], "t", "human") for i in range(20)]  # a bulk label undone: fewer labels
-    X20, y20 = embed([store.get(r.external_id).text for r in fewer]), [r.category for r in fewer]
-    third = record_round(store, fit_quick(X20, y20, settings.C), embed, tax, settings, X_labeled=X20, y_labeled=y20)
-    assert third is not None and third.round == 3 and third.labels == 20
+
+    def record_on(n):  # the first n labels only: the rest undone
+        rows = [LabelRow(f"r{i}", KEYS[i % 3], "t", "human") for i in range(n)]
+        X, y = embed([store.get(r.external_id).text for r in rows]), [r.category for r in rows]
+        return record_round(store, fit_quick(X, y, settings.C), embed, tax, settings, X_labeled=X, y_labeled=y)
+
+    for n in range(23, 14, -1):  # labels undone one at a time: no round per undo
+        assert record_on(n) is None, n
+    third = record_on(14)  # ten fewer than the last round (an undone bulk label): a round
+    assert third is not None and third.round == 3 and third.labels == 14
     signal = load_signal(store, settings)
     assert len(signal.sample) == 40 and len(signal.history) == 3
     assert all(int(s[1:]) >= 12 for s in signal.sample)  # drawn from what was unlabeled at round 1

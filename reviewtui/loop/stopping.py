@@ -251,8 +251,10 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
     signal kept in ``store`` and return it. The stop set is drawn (``settings.stop_sample``
     unlabeled, not skipped assets, seeded) on the first round and kept. ``embed`` maps texts to
     embeddings (an EmbeddingCache's ``embed``). Returns None, recording nothing, when the training
-    labels are fewer than ``settings.stop_round_labels`` more than at the last round (a refit on
-    the same labels, or on a few more); fewer labels than then (an undone bulk label) make a round.
+    labels differ by fewer than ``settings.stop_round_labels`` from the last round's (a refit on the
+    same labels, on a few more, or on a few fewer after undos: undoing labels one at a time would
+    otherwise record a round per undo, each close to the one before, and push toward a false stop);
+    as many fewer or more (an undone bulk label) make a round.
     ``label_counts`` are every training label per category where ``y_labeled`` is a sample of them
     (past [active_learning] fit_max_labels): a round counts every label."""
     import numpy as np
@@ -263,8 +265,8 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
         signal = StopSignal(kappa=settings.stop_kappa, rounds=settings.stop_rounds)
     sample_size, C = settings.stop_sample, settings.C
     n = sum(label_counts.values()) if label_counts is not None else len(y_labeled)
-    if signal.latest is not None and 0 <= n - signal.latest.labels < settings.stop_round_labels:
-        return None  # the labels of the last round, or a few more: not a round yet (fewer, undone: a round)
+    if signal.latest is not None and abs(n - signal.latest.labels) < settings.stop_round_labels:
+        return None  # the labels of the last round, a few more or a few undone: not a round yet
     if not signal.sample:
         pool = [a.external_id for a in store.iter_assets(labeled=False, skipped=False)]
         signal.sample = choose_sample(pool, sample_size, seed)
