@@ -51,6 +51,22 @@ def test_rows_come_back_by_key_in_any_order_across_shards(tmp_path):
     assert index["dtype"] == "float16" and [s["rows"] for s in index["shards"]] == [50, 20]
 
 
+def test_gather_in_blocks_returns_every_row_in_the_order_asked(tmp_path, monkeypatch):
+    """gather copies a block of rows at a time out of a mapped shard: blocks of 7 rows over two
+    shards, positions shuffled and repeated, give the rows a one-block read gives."""
+    store = ShardedVectors(tmp_path / "c")
+    a, b = unit_rows(40, seed=3), unit_rows(25, seed=4)
+    store.append(keys_for(range(40)), a)
+    store.append(keys_for(range(40, 65)), b)
+    pos = np.random.default_rng(0).permutation(np.r_[np.arange(65), np.arange(0, 65, 5)])
+    whole = store.gather(pos)
+    monkeypatch.setattr(shards_mod, "GATHER_ROWS", 7)
+    blocks = store.gather(pos)
+    assert np.array_equal(blocks, whole)
+    both = np.vstack([a, b])
+    assert np.allclose(blocks, both[pos], atol=2e-3)
+
+
 def test_keys_sharing_their_first_eight_bytes_are_told_apart(tmp_path):
     store = ShardedVectors(tmp_path)
     k1 = b"\x01" * 8 + b"\x02" * 12

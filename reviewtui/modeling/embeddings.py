@@ -167,8 +167,9 @@ class EmbeddingCache:
                 self._encode_missing(missing, on_event, batch_size, cancel, ready=len(keys) - len(missing))
                 pos = store.positions(keys)
             vecs = store.gather(pos)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        np.divide(vecs, norms, out=vecs, where=norms > 0)  # undo float16's rounding of the norm
+        # undo float16's rounding of the norm (einsum: no squared copy of every vector)
+        norms = np.sqrt(np.einsum("ij,ij->i", vecs, vecs))[:, None]
+        np.divide(vecs, norms, out=vecs, where=norms > 0)
         return vecs
 
     def _encode_missing(self, missing: dict[bytes, str], on_event, batch_size, cancel, ready: int = 0) -> None:

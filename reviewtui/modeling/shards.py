@@ -40,6 +40,7 @@ VEC_DTYPE = np.dtype("float16")
 #: Merge the small shards (fewer than SMALL_ROWS rows) once there are this many of them.
 MERGE_AT = 16
 SMALL_ROWS = 65_536
+GATHER_ROWS = 65_536  # rows copied out of a mapped shard at a time (25 MB of float16 at 384 dimensions)
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,9 @@ class ShardedVectors:
             sel = np.nonzero(shard == s)[0]
             rows = positions[sel] - self._offsets[s]
             order = np.argsort(rows, kind="stable")  # read each mapped file front to back
-            out[sel[order]] = self._vecs[int(s)][rows[order]]
+            sel, rows, vecs = sel[order], rows[order], self._vecs[int(s)]
+            for a in range(0, len(rows), GATHER_ROWS):  # a float16 copy of a block at a time, not of them all
+                out[sel[a:a + GATHER_ROWS]] = vecs[rows[a:a + GATHER_ROWS]]
         return out
 
     # -- writing -------------------------------------------------------------------------------
