@@ -1028,10 +1028,10 @@ class Workspace:
             info = self.version_info(params["version"]) if params.get("version") else self.latest_version()
             params["version"] = info.name
             if not params.get("name"):
-                from reviewtui.modeling.card import default_model_name
+                from reviewtui.modeling.card import TUNED_BASE, default_model_name
 
-                base = ("auto" if params.get("auto") else "quick" if params.get("quick")
-                        else params.get("model") or self.settings.model.base)
+                base = (TUNED_BASE if kind == "tune" else "auto" if params.get("auto")
+                        else "quick" if params.get("quick") else params.get("model") or self.settings.model.base)
                 params["name"] = default_model_name(info.name, str(base))
             if (self.models_dir / params["name"]).exists() and not params.get("overwrite"):
                 raise ReviewtuiError(f"model {params['name']!r} already exists in {self.models_dir}: choose another "

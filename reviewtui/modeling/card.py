@@ -125,8 +125,15 @@ def now_iso() -> str:
     return utc_now()
 
 
+#: The ``base`` of a tuned model's default name: a search picks its model among the candidates only
+#: at its end, so ``reviewtui tune``, ``tune --detach`` and the app's search all name it alike.
+TUNED_BASE = "tuned"
+
+
 def default_model_name(dataset_version: str | None, base: str) -> str:
-    """``<dataset version>-<base>-<local date-time>``: the folder name of a model saved without a name."""
+    """``<dataset version>-<base>-<local date-time>``: the folder name of a model saved without a
+    name (``base``: the model's spec, ``quick``, ``auto`` for ``train --auto``, :data:`TUNED_BASE`
+    for a search)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = base.replace("/", "-")
     return f"{dataset_version or 'model'}-{base}-{stamp}"

@@ -36,7 +36,7 @@ from typing import Any, Sequence
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, emit
 from reviewtui.modeling import Cancelled
-from reviewtui.modeling.card import ModelCard, default_model_name
+from reviewtui.modeling.card import TUNED_BASE, ModelCard, default_model_name
 from reviewtui.modeling.metrics import SEARCH_METRIC, mean_log_loss, search_objective, validation_metrics
 from reviewtui.modeling.trial_log import SearchLog
 from reviewtui.settings import EvaluationSettings, ModelSettings, TrainingSettings, TuningSettings
@@ -627,7 +627,7 @@ def _retrain(result: TuneResult, df, *, models_dir: Path, cache_dir: Path | None
                         "best_config": result.best_config, "best_validation": result.best_metrics,
                         "search_seconds": round(result.search_seconds, 2), "counts": result.counts,
                         "early_stopped": result.early_stopped, "cancelled": result.cancelled}}
-    name = name or default_model_name(inputs.dataset_version, "tuned")
+    name = name or default_model_name(inputs.dataset_version, TUNED_BASE)
     common = dict(models_dir=models_dir, label_keys=inputs.label_keys, name=name,
                   dataset_version=inputs.dataset_version, dataset_sha256=inputs.dataset_sha256, on_event=on_event,
                   cancel=cancel, overwrite=overwrite, extra=extra)
