@@ -255,9 +255,12 @@ async def test_search_narrows_the_labeling_queue_not_a_review_queue(fixture_ws):
         await settle(app, pilot)
         assert screen.in_review_queue
         assert "not filtered" in text_of(screen, "#filter-line")
-        await pilot.press("slash")
+        await pilot.press("slash")  # the input takes the keys; escape leaves the review queue as it was
         await pilot.pause()
-        assert not screen.query_one("#filter-input").display
+        assert screen.query_one("#filter-input").display and screen.focused is screen.query_one("#filter-input")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not screen.query_one("#filter-input").display and screen.in_review_queue
         await pilot.press("A")  # back to the labeling queue: still filtered
         await settle(app, pilot)
         assert [a.external_id for a in screen.items] == found.ids
@@ -265,7 +268,7 @@ async def test_search_narrows_the_labeling_queue_not_a_review_queue(fixture_ws):
         await pilot.press("f7")  # the discover screen is 7
         await settle(app, pilot)
         assert app.current_mode == "discover"
-    assert "search and filters narrow the labeling queue: press A first" in app.notes
+    assert "the search narrows the labeling queue: enter applies it there (A), escape stays here" in app.notes
 
 
 async def test_t_cycles_to_the_weakest_strategy_and_names_the_category(fixture_ws):

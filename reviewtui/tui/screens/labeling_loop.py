@@ -5,7 +5,9 @@ the suggestions come from (the quick model, or zero-shot before it).
 Keys: ``/`` full-text search, ``f`` filters (``stars=1-2 version=4.5 predicted=INTERFACE
 confidence=<0.6``, the same as ``reviewtui queue --filter``), ``B`` label every review of the
 filtered queue (after a dialog naming their count), ``L`` the learning curves. An empty search or
-filter clears it. The labeling screen derives from :class:`LoopControls` and calls its hooks.
+filter clears it. In a review queue (S, T, D) ``/`` and ``f`` open the input too: enter applies it
+to the labeling queue and goes back to it. The labeling screen derives from :class:`LoopControls`
+and calls its hooks.
 """
 
 from __future__ import annotations
@@ -199,12 +201,19 @@ class LoopControls(WorkspaceScreen):
             self.query_one(FilterBar).show("this review queue is not filtered: A goes back to the filtered queue")
 
     def action_search(self) -> None:
-        if self.in_labeling_queue():
-            self.query_one(FilterBar).open("search", self.search_text, SEARCH_HINT)
+        self.open_filter_bar("search", self.search_text, SEARCH_HINT)
 
     def action_filter(self) -> None:
-        if self.in_labeling_queue():
-            self.query_one(FilterBar).open("filter", self.filter_text, FILTER_HINT)
+        self.open_filter_bar("filter", self.filter_text, FILTER_HINT)
+
+    def open_filter_bar(self, kind: str, value: str, hint: str) -> None:
+        """/ or f: the input takes the keys typed next, in a review queue too (they labeled,
+        skipped or confirmed reviews there); enter applies it to the labeling queue and goes back
+        to it, escape stays in the review queue."""
+        if getattr(self, "in_review_queue", False):
+            self.notify(f"the {kind} narrows the labeling queue: enter applies it there (A), escape stays here",
+                        markup=False)
+        self.query_one(FilterBar).open(kind, value, hint)
 
     @on(FilterBar.Submitted)
     def apply_filter(self, message: FilterBar.Submitted) -> None:
@@ -219,6 +228,10 @@ class LoopControls(WorkspaceScreen):
         if not self.filtered:
             self.filter_total = None
             self.query_one(FilterBar).show(None)
+        if getattr(self, "in_review_queue", False):
+            screen: Any = self
+            screen.action_queue("active")  # typed in a review queue: the labeling queue, filtered
+            return
         self.restart_queue()
 
     def restart_queue(self) -> None:
