@@ -13,8 +13,9 @@ Contents:
 * diffs: :func:`diff_headline`, :func:`relabel_lines`, :func:`status_change_counts`,
   :data:`DIFF_COLUMNS` / :func:`diff_cells`, :func:`to_review_sentence`
 * models: :func:`card_sentence`, :func:`ensemble_sentence`
-* tuning: :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`, :func:`trial_best_text`,
-  :func:`search_sentence`, :func:`best_trial_sentence`, :func:`saved_sentence`, :func:`tune_summary`
+* tuning: :func:`trial_params`, :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`,
+  :func:`trial_best_text`, :func:`search_sentence`, :func:`best_trial_sentence`, :func:`saved_sentence`,
+  :func:`tune_summary`
 * analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`
 * evaluation and model choice: :func:`cv_card_sentence`, :func:`evaluation_lines`, :func:`spread`,
   :data:`CANDIDATE_COLUMNS` / :func:`candidate_row` / :func:`candidate_cells`, :func:`winner_key`,
@@ -361,14 +362,20 @@ _SHORT = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "weight_dec
           "seed": "seed", "model": "", "quick_C": "C"}
 
 
-def params_text(config: dict[str, Any]) -> str:
-    """``minilm lr=3e-05 bs=16 ep=3``: the model first, then only the parameters it uses (the quick
-    model uses C alone; the transformers everything but C)."""
-    parts = []
+def trial_params(config: dict[str, Any]) -> dict[str, Any]:
+    """A trial's configuration less what its kind does not use: a search samples every parameter
+    for every trial, but the quick model (embeddings + logistic regression) uses C alone, and the
+    transformers everything but C. Without a ``model`` key (one kind), all of it. The model first."""
     quick = config.get("model") == "quick"
-    for key, value in sorted(config.items(), key=lambda kv: kv[0] != "model"):
-        if key != "model" and "model" in config and (key == "quick_C") != quick:
-            continue
+    return {key: value for key, value in sorted(config.items(), key=lambda kv: kv[0] != "model")
+            if key == "model" or "model" not in config or (key == "quick_C") == quick}
+
+
+def params_text(config: dict[str, Any]) -> str:
+    """``minilm lr=3e-05 bs=16 ep=3``: the model first, then only the parameters it uses
+    (:func:`trial_params`)."""
+    parts = []
+    for key, value in trial_params(config).items():
         if isinstance(value, float):
             value = f"{value:.2g}"
         name = _SHORT.get(key, key)
@@ -410,12 +417,16 @@ def search_sentence(result: Any) -> str:
 
 def best_trial_sentence(result: Any, *, with_config: bool = False) -> str | None:
     """``Best trial d1820394: validation accuracy 0.978 at epoch 2`` (its best report, the one the
-    table stars and the saved model retrains), with its configuration when ``with_config``."""
+    table stars and the saved model retrains), with its configuration when ``with_config``: the
+    parameters of its kind only (:func:`trial_params`; the quick model trains no epochs)."""
     if not result.best_trial_id:
         return None
     config = dict(result.best_config)
     epoch = config.pop("best_epoch", None)
     folds = config.pop("folds", None)
+    if config.get("model") == "quick":
+        epoch = None
+    config = trial_params(config)
     if folds:
         text = (f"Best trial {result.best_trial_id}: cross-validated accuracy "
                 f"{number(result.best_metrics.get('accuracy'))}, macro F1 {number(result.best_metrics.get('f1_macro'))} "

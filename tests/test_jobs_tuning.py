@@ -39,3 +39,32 @@ def test_a_tuned_model_has_one_name_however_the_search_was_started(fixture_ws, m
                         configs=[config], best_trial_id="t1", inputs=inputs)
     save_tuned(result, pd.DataFrame(), models_dir=ws.models_dir, cache_dir=ws.cache_dir)
     assert pattern.fullmatch(saved["name"]), saved["name"]
+
+
+def test_the_best_trial_line_shows_the_parameters_of_its_own_kind(capsys, monkeypatch):
+    """A search samples every parameter for every trial; the closing line of ``reviewtui tune``
+    names the best trial's configuration: C alone for a quick trial (embeddings + logistic
+    regression, no learning rate, epochs or batch size, and no epoch to be best at), the
+    transformer's parameters without C for a fine-tune."""
+    from tui_data import scored, search_updates
+
+    from reviewtui.cli import render
+    from reviewtui.events import TrialUpdate
+
+    monkeypatch.setenv("COLUMNS", "400")
+    sampled = {"learning_rate": 3e-5, "epochs": 8, "batch_size": 16, "weight_decay": 0.05, "warmup_ratio": 0.1,
+               "seed": 7, "quick_C": 12.0}
+
+    def best_line(model: str, accuracy: float) -> str:
+        config = {**sampled, "model": model}
+        report = scored({"accuracy": accuracy, "loss": 0.5})
+        _, result = search_updates([("report", TrialUpdate("t1", "RUNNING", config, 2, report, 1.0)),
+                                    ("send", TrialUpdate("t1", "TERMINATED", config, 2, report, 1.0))])
+        render.tune_result(result)
+        return next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Best trial"))
+
+    quick = best_line("quick", 0.8)
+    assert quick == 'Best trial t1: validation accuracy 0.800 with {"model": "quick", "quick_C": 12.0}.'
+    finetune = best_line("minilm", 0.8)
+    assert "at epoch 2" in finetune and '"learning_rate": 3e-05' in finetune and '"epochs": 8' in finetune
+    assert "quick_C" not in finetune
