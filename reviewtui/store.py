@@ -1521,6 +1521,21 @@ class LocalStore:
                           f"{where}GROUP BY json_extract(metadata, '$.app')")
         return dict(sorted(rows, key=lambda r: (-r[1], str(r[0]))))
 
+    def versions_of(self, *, app: str | None = None, skipped: bool = False) -> list[tuple[str, str | None]]:
+        """(external id, app version or None) of every asset (of ``app``, when given; with
+        ``skipped=False`` the skipped ones left out), in store order: the versions without the texts
+        or the rest of the metadata."""
+        where, params = [], []
+        if not skipped:
+            where.append("skipped = 0")
+        if app is not None:
+            where.append("json_extract(metadata, '$.app') = ?")
+            params.append(app)
+        sql = "SELECT external_id, json_extract(metadata, '$.app_version') FROM assets"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [(ext, None if v is None else str(v)) for ext, v in self._read(sql + " ORDER BY id", params)]
+
     def counts_by_app_version(self) -> dict[tuple[str | None, str | None], int]:
         """Assets per (app, app version); None where the metadata has none. In index order."""
         rows = self._read("SELECT json_extract(metadata, '$.app'), json_extract(metadata, '$.app_version'), "

@@ -9,7 +9,7 @@ from reviewtui.config import Config, Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.loop.discover import (MIN_GROWTH_CLUSTER, MIN_GROWTH_REVIEWS, Cluster, category_from_cluster, cluster,
                                      discover, distinctive_words, growth_caution, k_bounds, latest_version,
-                                     new_in_version, select_labeled, select_low_confidence)
+                                     new_in_version, select_labeled, select_low_confidence, StoreTexts)
 from reviewtui.store import LabelRow, LocalStore, NewAsset
 
 THEMES = {
@@ -141,6 +141,37 @@ def test_what_is_new_in_a_version_ranks_by_growth():
         new_in_version(ids, texts, X, versions, "5.0")
     with pytest.raises(ReviewtuiError, match="nothing to compare"):
         new_in_version(ids, texts, X, versions, "4.1")
+
+
+def test_a_version_read_from_the_store_reads_only_the_sampled_texts(tmp_path):
+    """What is new in a version, from the store: the ids and versions come without the texts
+    (versions_of: the app's alone, skipped reviews left out), and only the sampled reviews' texts are
+    read, in one read per group; the result is the one the same reviews give as lists."""
+    old = corpus({"billing": 40, "offline": 40, "redesign": 2}, seed=1, version="4.9")
+    new = corpus({"billing": 15, "offline": 15, "redesign": 30}, seed=2, version="4.10")
+    ids, texts, versions = old[0] + new[0], old[1] + new[1], old[3] + new[3]
+    X = np.vstack([old[2], new[2]])
+    store = LocalStore(tmp_path / "s.db", create=True)
+    store.add_assets([NewAsset(i, t, {"app": "reader", "app_version": v}) for i, t, v in zip(ids, texts, versions)]
+                     + [NewAsset("other-app-1", "charged twice", {"app": "bank", "app_version": "4.10.0"}),
+                        NewAsset("skipped-1", "a skipped review", {"app": "reader", "app_version": "4.10.0"})])
+    store.skip("skipped-1", "not a review")
+    refs = store.versions_of(app="reader")
+    assert [e for e, _ in refs] == ids and [v for _, v in refs] == versions
+    assert ("skipped-1", "4.10.0") in store.versions_of(app="reader", skipped=True)
+    lazy = StoreTexts(store, ids)
+    reads = []
+    real = store.stored_texts
+    store.stored_texts = lambda wanted: reads.append(len(list(wanted))) or real(wanted)
+    assert len(lazy) == len(ids) and lazy.take([3, 0, 3]) == [texts[3], texts[0], texts[3]]
+    reads.clear()
+    by_id = dict(zip(ids, X))
+    embed = lambda ts: np.array([by_id[ids[texts.index(t)]] for t in ts])  # noqa: E731
+    from_store = new_in_version(ids, lazy, None, versions, "4.10", embed=embed, max_previous=50, max_current=40)
+    from_lists = new_in_version(ids, texts, None, versions, "4.10", embed=embed, max_previous=50, max_current=40)
+    assert [c.to_dict() for c in from_store.clusters] == [c.to_dict() for c in from_lists.clusters]
+    assert sum(reads) == 50 + 40 + 40 + 50 and len(reads) == 3  # the sample for the embeddings, then each side
+    store.close()
 
 
 def test_growth_of_a_small_version_comes_with_a_caution():

@@ -402,6 +402,31 @@ def discover(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, *
     return Discovery(selection, found, used, reason, sil, len(ids), int((labels < 0).sum()))
 
 
+class StoreTexts:
+    """The texts of ``ids`` read from ``store`` when asked for, many at a time through :func:`_take`:
+    what is new in a version reads the texts of its sample, not those of every review of the app."""
+
+    def __init__(self, store, ids: Sequence[str]) -> None:
+        self.store, self.ids = store, list(ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> str:
+        return self.take([i])[0]
+
+    def take(self, indices: Sequence[int]) -> list[str]:
+        wanted = [self.ids[int(i)] for i in indices]
+        found = {ext: text for ext, (text, _) in self.store.stored_texts(wanted).items()}
+        return [found.get(ext, "") for ext in wanted]
+
+
+def _take(texts, indices) -> list[str]:
+    """``texts[i]`` for each of ``indices``: a list's items, or a :class:`StoreTexts`'s in one read."""
+    take = getattr(texts, "take", None)
+    return take(indices) if take is not None else [texts[int(i)] for i in indices]
+
+
 def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray | None,
                    versions: Sequence[str | None], version: str, *, background: Sequence[str] = (), seed: int = 0,
                    method: str = "auto", min_cluster_size: int | None = None, clusters: int | None = None,
@@ -442,16 +467,16 @@ def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     if embeddings is not None:
         Xb = np.asarray(embeddings, dtype=np.float32)[both]
     elif embed is not None:
-        Xb = np.asarray(embed([texts[i] for i in both]), dtype=np.float32)
+        Xb = np.asarray(embed(_take(texts, both)), dtype=np.float32)
     else:
         raise ReviewtuiError("new_in_version needs the embeddings or an embedding function")
     labels, used, reason, sil = cluster(Xb, seed=seed, min_cluster_size=min_cluster_size, method=method,
                                         clusters=clusters)
     lab_this, lab_prev = labels[:len(this_idx)], labels[len(this_idx):]
     sel_ids = [ids[i] for i in this_idx]
-    sel_texts = [texts[i] for i in this_idx]
+    sel_texts = _take(texts, this_idx)
     # words against the earlier versions' reviews and the rest of the corpus
-    bg = [texts[i] for i in prev_idx] + list(background)
+    bg = _take(texts, prev_idx) + list(background)
     clusters = _clusters_from_labels(lab_this, sel_ids, sel_texts, Xb[:len(this_idx)], bg, n_examples)
     found = sorted(set(lab_this.tolist()) - {-1})
     for c, lab in zip(clusters, found):
@@ -543,12 +568,12 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
         raise ReviewtuiError(f"the reviews are of {len(apps)} apps ({named}) and each numbers its versions its own "
                              "way: choose one app (--app NAME)")
     if choice == "version":  # every review of the app: the versions decide which are new
-        assets = [a for a in store.iter_assets(skipped=False) if app is None or a.metadata.get("app") == app]
-        versions = [a.metadata.get("app_version") for a in assets]
+        refs = store.versions_of(app=app)  # ids and versions only: the texts of the sampled ones come after
+        ids, versions = [e for e, _ in refs], [v for _, v in refs]
         wanted = version if version and version.strip().lower() != "latest" else latest_version(versions)
         if wanted is None:
             raise ReviewtuiError("no review carries an app version: there is no version to look into")
-        found = new_in_version([a.external_id for a in assets], [a.text for a in assets], None, versions, wanted,
+        found = new_in_version(ids, StoreTexts(store, ids), None, versions, wanted,
                                seed=seed, max_previous=limit, max_current=limit, embed=embed, clusters=clusters,
                                min_cluster_size=min_size)
         if app is not None:
