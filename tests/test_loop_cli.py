@@ -43,6 +43,14 @@ def test_queue_ranks_within_the_filter(ws, capsys):
     assert wanted and {a.external_id for a in ws.store.iter_assets() if a.priority > 0} == wanted
     code, _, err = run(ws, capsys, "queue", "--filter", "stars=9")
     assert code == 2 and err.startswith("error: filter stars='9': stars go from 1 to 5")
+    # past the candidates cap the title says how many the filter keeps, not only the sample's size
+    unlabeled = [e for e in found.ids if ws.store.get(e).label is None]
+    ws.config.update_section("active_learning", {"candidates": 3})
+    code, out, _ = run(ws, capsys, "queue", "--filter", "stars=1-2", "--size", "2", "--dry-run")
+    assert len(unlabeled) > 3
+    assert code == 0 and f"3 filtered candidates (a sample of the {len(unlabeled):,} the filter keeps)" in out
+    code, out, _ = run(ws, capsys, "queue", "--filter", "stars=1-2", "--size", "2", "--dry-run", "--json")
+    assert json.loads(out)["pool"] == len(unlabeled) and json.loads(out)["candidates"] == 3
 
 
 def test_the_queue_table_fits_80_columns_with_long_keys_and_ids(capsys, monkeypatch):

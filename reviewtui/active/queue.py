@@ -46,7 +46,9 @@ class QueueBatch:
     """The batch ``build_queue`` chose. ``cold_start`` is True when no model could be fitted yet
     (fewer than two training categories labeled) and the batch was chosen without one: by
     coverage, or by the prior when ``first`` names it ("zero-shot"). ``target`` is the category
-    the weakest strategy steered to; ``filtered`` says the candidates were a filtered part."""
+    the weakest strategy steered to; ``filtered`` says the candidates were a filtered part;
+    ``pool`` counts the reviews they were drawn from (more than ``candidates`` past the
+    [active_learning] candidates cap)."""
 
     strategy: str
     size: int
@@ -60,6 +62,7 @@ class QueueBatch:
     first: str = ""
     target: str | None = None
     filtered: bool = False
+    pool: int = 0
 
     @property
     def external_ids(self) -> list[str]:
@@ -69,6 +72,7 @@ class QueueBatch:
         return {"strategy": self.strategy, "size": self.size, "labeled": self.labeled,
                 "candidates": self.candidates, "cold_start": self.cold_start, "backend": self.backend,
                 "seconds": self.seconds, "first": self.first, "target": self.target, "filtered": self.filtered,
+                "pool": self.pool,
                 "items": [i.__dict__ for i in self.items],
                 "failed": dict(self.moved.failed) if self.moved else {}}
 
@@ -89,6 +93,12 @@ def candidate_refs(store: LocalStore, cap: int = 0, *, within: Sequence[str] | N
     if within is not None and not any_status:
         wanted = set(map(str, within))
         refs = [r for r in refs if r[1] in wanted]
+    return cap_refs(refs, cap)
+
+
+def cap_refs(refs: list[tuple[int, str]], cap: int) -> list[tuple[int, str]]:
+    """``refs`` when ``cap`` is 0 or they are no more; else the stable subset of ``cap`` of them
+    that :func:`candidate_refs` describes, in import order."""
     if cap and len(refs) > cap:
         refs = sorted(refs, key=lambda r: hashlib.sha1(r[1].encode("utf-8")).digest())[:cap]
         refs.sort()
@@ -128,8 +138,9 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
         raise ReviewtuiError(f"the batch size must be at least 1, not {size}")
     if store.count() == 0:
         raise ReviewtuiError("the workspace has no reviews: import some first (reviewtui import FILE.csv)")
-    refs = candidate_refs(store, settings.candidates if strategy != "random" else 0, within=within,
-                          any_status=any_status)
+    refs = candidate_refs(store, 0, within=within, any_status=any_status)
+    matched = len(refs)  # before the cap: what a filter keeps, or everything left to label
+    refs = cap_refs(refs, settings.candidates if strategy != "random" else 0)
     if not refs:
         if within is not None and not len(within):
             raise ReviewtuiError("no review matches the filter (change the filter or the search)")
@@ -196,4 +207,5 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
             moved = MoveResult([], {it.external_id: f"not set: {exc}" for it in items})
     return QueueBatch(strategy, size, items, len(lab_ids), pool_size, model is None and strategy != "random",
                       backend.name, moved, time.perf_counter() - t0, first=first,
-                      target=classes[column] if column is not None else None, filtered=within is not None)
+                      target=classes[column] if column is not None else None, filtered=within is not None,
+                      pool=matched)

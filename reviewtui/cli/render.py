@@ -403,9 +403,13 @@ def queue_widths(items: Sequence[Any], width: int) -> list[int]:
 def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     con = console()
     how = how or ("coverage (no model yet)" if batch.cold_start else batch.strategy)
-    t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled} labeled, "
-                    f"{batch.candidates:,} {'filtered ' if getattr(batch, 'filtered', False) else ''}"
-                    f"candidate{'' if batch.candidates == 1 else 's'}")
+    filtered = getattr(batch, "filtered", False)
+    pool = getattr(batch, "pool", 0) or 0
+    drawn = (f" (a sample of the {pool:,} {'the filter keeps' if filtered else 'left to label'})"
+             if pool > batch.candidates else "")
+    t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled:,} labeled, "
+                    f"{batch.candidates:,} {'filtered ' if filtered else ''}"
+                    f"candidate{'' if batch.candidates == 1 else 's'}{drawn}")
     # every column has its width: at 80 columns (a pipe, a log) the table fits whole, its text wrapped
     widths = queue_widths(batch.items[:rows], con.width)
     for (title, justify), w in zip((("#", "right"), ("id", "left"), ("suggestion", "left"), ("conf.", "right"),
