@@ -9,12 +9,15 @@ with ``@on(...)``. ``post_message`` is thread-safe, so workers never call back i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.notifications import Notify
 
 from reviewtui.events import EpochProgress, Notice, Progress, TrialUpdate
+from reviewtui.jobs import JOB_FILE
 
 
 class CoreEvent(Message):
@@ -97,12 +100,39 @@ class JobAttached(Result):
         self.job = job
 
 
+#: A file in a job's folder: the app has told of the job's end (its notification was shown once).
+TOLD_FILE = "told"
+
+
+def first_telling(job: Any) -> bool:
+    """True the first time the app tells of ``job``'s end, False ever after: the first call leaves
+    :data:`TOLD_FILE` in the job's folder. A job that has no folder of the workspace's jobs, or
+    one the app cannot write to, is told of every time."""
+    folder = Path(getattr(job, "folder", None) or "")
+    if not (folder / JOB_FILE).is_file():
+        return True
+    try:
+        with open(folder / TOLD_FILE, "x", encoding="utf-8") as fh:
+            fh.write(f"{job.state}\n")
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 class JobDone(Result):
-    """The followed job ended; ``job`` is its final record (state, result, error)."""
+    """The followed job ended; ``job`` is its final record (state, result, error). ``news`` is
+    False when the app told of this end before (a screen reopened on a job that ended earlier,
+    in this run of the app or an earlier one): the screen shows the job as it ended again, but its
+    notifications are old news and are not shown (they are prevented while it is handled)."""
 
     def __init__(self, job: Any) -> None:
         super().__init__()
         self.job = job
+        self.news = first_telling(job)
+        if not self.news:
+            self._prevent.add(Notify)  # Textual's own prevent: honoured by ReviewApp.notify
 
 
 class JobsLoaded(Result):
