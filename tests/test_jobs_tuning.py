@@ -68,3 +68,50 @@ def test_the_best_trial_line_shows_the_parameters_of_its_own_kind(capsys, monkey
     finetune = best_line("minilm", 0.8)
     assert "at epoch 2" in finetune and '"learning_rate": 3e-05' in finetune and '"epochs": 8' in finetune
     assert "quick_C" not in finetune
+
+
+async def test_the_status_screen_follows_a_running_job_while_it_is_shown(fixture_ws, monkeypatch):
+    """The jobs table of the status screen reads the jobs again on a timer while the screen is
+    shown: a job that starts running, then fails, shows so without leaving the screen; a hidden
+    status screen reads nothing."""
+    import asyncio
+
+    from test_tui import make_app, settle
+
+    from reviewtui.tui.screens import status
+
+    monkeypatch.setattr(status, "JOBS_REFRESH_S", 0.2, raising=False)
+    ws = fixture_ws
+    job = ws.jobs.claim("predict", "predict", {}, ["results/result.csv"])
+    app = make_app(ws, start="status")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#status-jobs")
+
+        def cells() -> dict[str, str]:
+            return dict(zip(("job", "kind", "state", "started", "took", "outcome"),
+                            map(str, table.get_row(job.id))))
+
+        async def shows(**want: str) -> dict[str, str]:
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if all(cells()[k] == v for k, v in want.items()):
+                    break
+            return cells()
+
+        assert cells()["state"] == "starting"
+        ws.jobs.mark_running(job.id)
+        assert (await shows(state="running"))["state"] == "running"
+        ws.jobs.finish(job.id, "failed", error="the model file was damaged")
+        assert (await shows(state="failed"))["outcome"] == "the model file was damaged"
+
+        reads = []
+        listed = JobStore.list
+        monkeypatch.setattr(JobStore, "list", lambda self: (reads.append(1), listed(self))[1])
+        await app.run_action("screen('diff')")
+        await settle(app, pilot)
+        assert app.current_mode == "diff"
+        reads.clear()
+        await asyncio.sleep(0.8)
+        await pilot.pause()
+        assert reads == []  # the status screen is not shown: it reads no jobs

@@ -1,6 +1,9 @@
 """Status: the workspace, its backend, counts by status, label and app, versions, models, background
 jobs (running and finished, when there are any), next steps.
 
+While the screen is shown the jobs table follows the jobs every :data:`JOBS_REFRESH_S` seconds (their
+records only: state, duration, outcome), and a job that ends reloads the rest (a model it saved).
+
 ``c`` opens the collect form (Google Play app ids, count, order); the collect runs in a worker with
 a progress bar, ``esc`` cancels it (what was saved is imported; collecting again continues).
 """
@@ -38,6 +41,10 @@ APP_STEPS = {
 }
 
 
+#: How often the jobs table is read again while the screen is shown (seconds).
+JOBS_REFRESH_S = 2.0
+
+
 def app_step(step) -> str:
     """A next step of ``status`` in the app's words."""
     return f"{step.what}: {APP_STEPS.get(step.action, step.command)}"
@@ -59,6 +66,8 @@ class StatusScreen(WorkspaceScreen):
         super().__init__()
         self.collect_cancel: threading.Event | None = None
         self.last_apps = ""
+        self.job_ids: list[str] = []  # the jobs table's rows, top to bottom
+        self.active_jobs: set[str] = set()  # the jobs running when the table was last read
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="status-body"):
@@ -90,7 +99,10 @@ class StatusScreen(WorkspaceScreen):
         self.query_one("#status-versions", DataTable).add_columns("version", "rows", "parent", "created", "source")
         self.query_one("#status-models", DataTable).add_columns("model", "version", "kind", "base", "accuracy",
                                                                  "weighted F1", "")
-        self.query_one("#status-jobs", DataTable).add_columns(*say.JOB_COLUMNS)
+        jobs = self.query_one("#status-jobs", DataTable)
+        for column in say.JOB_COLUMNS:
+            jobs.add_column(column, key=column)
+        self.set_interval(JOBS_REFRESH_S, self.refresh_jobs)
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -106,13 +118,35 @@ class StatusScreen(WorkspaceScreen):
         self.post_message(StatusLoaded(self.ws.status(), self.ws.model_history(), self.ws.learning_curve()))
         self.post_message(JobsLoaded(self.ws.jobs.list()))
 
+    def refresh_jobs(self) -> None:
+        """The timer's tick: read the jobs again while the screen is shown."""
+        if self.is_current:
+            self.load_jobs()
+
+    @work(thread=True, exclusive=True, group="status-jobs", exit_on_error=False)
+    def load_jobs(self) -> None:
+        self.post_message(JobsLoaded(self.ws.jobs.list()))
+
     @on(JobsLoaded)
     def show_jobs(self, message: JobsLoaded) -> None:
         table = self.query_one("#status-jobs", DataTable)
-        table.clear()
-        for job in reversed(message.jobs[-20:]):  # the newest first
-            table.add_row(*say.job_cells(job), key=job.id)
+        jobs = list(reversed(message.jobs[-20:]))  # the newest first
+        ids = [job.id for job in jobs]
+        if ids == self.job_ids:  # the same jobs: their cells change in place (the cursor stays)
+            for job in jobs:
+                for column, value in zip(say.JOB_COLUMNS, say.job_cells(job)):
+                    table.update_cell(job.id, column, value)
+        else:
+            table.clear()
+            for job in jobs:
+                table.add_row(*say.job_cells(job), key=job.id)
+            self.job_ids = ids
         table.display = bool(message.jobs)
+        active = {job.id for job in message.jobs if job.active}
+        ended = self.active_jobs - active
+        self.active_jobs = active
+        if ended:  # a job that ended may have saved a model or predictions: the rest follows
+            self.load()
 
     @on(StatusLoaded)
     def show_loaded(self, message: StatusLoaded) -> None:
