@@ -745,9 +745,13 @@ class Workspace:
         if models:
             result = self.results_dir / "result.csv"
             folders = [self.models_dir / str(m.get("name")) for m in models]
-            newest = max((f.stat().st_mtime for f in folders if f.exists()), default=0.0)
-            if not result.is_file() or result.stat().st_mtime < newest:
-                steps.append(NextStep("predict every review and read the summary",
+            saved = [(f.stat().st_mtime, f.name) for f in folders if f.exists()]
+            newest, newest_name = max(saved, default=(0.0, ""))
+            why = ("no prediction yet" if not result.is_file() else
+                   f"model {newest_name} was saved after the last prediction"
+                   if result.stat().st_mtime < newest else "")
+            if why:
+                steps.append(NextStep(f"predict every review ({why}) and read the summary",
                                       "reviewtui predict, reviewtui report", "predict"))
             elif stale is None or not stale.stale:  # else the front ends say what the predictions miss
                 steps.append(NextStep("read the summary of the predictions",

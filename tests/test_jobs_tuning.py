@@ -115,3 +115,37 @@ async def test_the_status_screen_follows_a_running_job_while_it_is_shown(fixture
         await asyncio.sleep(0.8)
         await pilot.pause()
         assert reads == []  # the status screen is not shown: it reads no jobs
+
+
+async def test_the_status_screen_says_why_every_review_should_be_predicted(fixture_ws, capsys, monkeypatch):
+    """After a new model is saved the status screen asks to predict every review and says why:
+    the model came after the last prediction (or no prediction ran yet); `reviewtui status` too."""
+    import json
+    import os
+
+    from test_tui import make_app, settle
+    from tui_data import write_results
+
+    from reviewtui.cli import main
+
+    ws = fixture_ws
+    result = write_results(ws)
+    card = ws.models_dir / "dataset-2-tuned-20261202-101500" / "model_card.json"
+    card.parent.mkdir(parents=True)
+    card.write_text(json.dumps({"name": card.parent.name, "kind": "quick"}), encoding="utf-8")
+    later = result.stat().st_mtime + 5
+    os.utime(card.parent, (later, later))
+    why = "model dataset-2-tuned-20261202-101500 was saved after the last prediction"
+    assert f"predict every review ({why}) and read the summary: reviewtui predict" in " ".join(
+        ws.status().next_steps)
+    app = make_app(ws, start="status")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(app, pilot)
+        steps = " ".join(str(app.screen.query_one("#status-next").render()).split())
+    assert f"predict every review ({why}) and read the summary: p on the Summary screen (5)" in steps
+
+    result.unlink()
+    monkeypatch.setenv("COLUMNS", "200")
+    capsys.readouterr()
+    assert main(["-w", str(ws.root), "status"]) == 0
+    assert "predict every review (no prediction yet) and read the summary" in " ".join(capsys.readouterr().out.split())
