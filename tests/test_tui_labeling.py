@@ -399,6 +399,6 @@ async def test_undoing_a_label_the_last_ranking_learnt_fits_the_model_again(tmp_
             asked.clear()
             await pilot.press("u")
             await wait_until(pilot, lambda: asked)
-            assert asked == [[first]]
+            assert len(asked) == 1 and first in asked[0]  # with every review loaded (see test_tui_labeling_fixes)
     finally:
         ws.close()

@@ -50,3 +50,88 @@ async def test_the_filter_typed_in_a_review_queue_takes_the_keys(quality_ws):
         assert app.screen is screen and screen.queue_name == "suspects" and screen.current.external_id == current
         assert (after.label, after.status, after.skipped) == (before.label, before.status, before.skipped)
         assert current not in screen.confirmed_here and screen.filter_text == "stars=1" and not screen.search_text
+
+
+def refit_suggestions(ws, fits) -> list[bool]:
+    """The suggestions' model is replaced by ``fits``: the number of training labels -> (source,
+    label) of a model fitted on them. Each fit (the first call, then each refit) gives every
+    review its label at 90% (none when the source is ""). No embedding model loads. Returns the
+    ``refit`` flag of every call."""
+    from reviewtui.active.suggestions import Suggestions
+
+    calls: list[bool] = []
+    fitted: list[tuple[str, str, int]] = []
+
+    def suggestions(ids, refit=False):
+        calls.append(refit)
+        if refit or not fitted:
+            n = len(ws.store.training_assets(ws.taxonomy.training_keys)[0])
+            fitted[:] = [(*fits(n), n)]
+        source, label, labels = fitted[0]
+        out = Suggestions(source=source, labels=labels)
+        if source:
+            out.update({e: (label, 0.9) for e in ids})
+        return out
+
+    ws.suggestions = suggestions
+    ws.prepare_suggestions = lambda on_event=None: suggestions([])
+    ws.queue_batch = lambda *args, **kwargs: None
+    ws.record_refit = lambda: None
+    return calls
+
+
+async def undo_after_a_ranking(ws, fits) -> tuple[str, str, str]:
+    """retrain_every = 2: two labels (the second refits the model and ranks the queue), then u.
+    Returns the model panel of the review undone, of the one after it, and the categories panel."""
+    ws.config.update_section("active_learning", {"retrain_every": 2})
+    calls = refit_suggestions(ws, fits)
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.current is not None and not screen.reranking, timeout=20)
+        await settle(app, pilot)
+        refits = calls.count(True)
+        await pilot.press("1", "2")
+        await wait_until(pilot, lambda: calls.count(True) > refits and not screen.reranking, timeout=20)
+        await settle(app, pilot)
+        second = screen.items[screen.index - 1].external_id
+        refits = calls.count(True)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: calls.count(True) > refits, timeout=20)
+        await settle(app, pilot)
+        assert screen.current.external_id == second and ws.store.get(second).label is None
+        undone, categories = panel(screen, "#suggestion"), panel(screen, "#categories")
+        await pilot.press("right")
+        await settle(app, pilot)
+        return undone, panel(screen, "#suggestion"), categories
+
+
+async def test_after_an_undo_the_model_panel_reads_the_model_fitted_without_the_label(fixture_ws):
+    """The undo refits the model: the review undone and the ones after it show the new fit's
+    suggestion (the next review kept the old model's under the new model's line)."""
+    ws = fixture_ws
+    content, interface = ws.taxonomy.get("CONTENT").name, ws.taxonomy.get("INTERFACE").name
+    undone, following, categories = await undo_after_a_ranking(
+        ws, lambda n: ("model", "INTERFACE" if n == 17 else "CONTENT"))
+    assert undone.splitlines() == [f"{interface}  90%", "quick model on 17 labels"]
+    assert following.splitlines() == [f"{interface}  90%", "quick model on 17 labels"]
+    assert f"{interface} ◀" in categories and f"{content} ◀" not in categories
+
+
+async def test_an_undo_that_leaves_no_model_leaves_no_suggestion(tmp_path):
+    """An undo takes back the only label of a category: no model is left (and no zero-shot
+    prior): the panel says so instead of the suggestion of the model that is gone."""
+    from tui_data import reviews
+
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="undo")
+    ws.store.add_assets(reviews(), source="fixture.csv", sha256="0" * 64, rows_read=40)
+    try:
+        undone, following, categories = await undo_after_a_ranking(
+            ws, lambda n: ("model", "CONTENT") if n >= 2 else ("", ""))
+    finally:
+        ws.close()
+    for text in (undone, following):
+        assert text.startswith("no suggestion yet: label reviews of two categories") and "%" not in text
+    assert "◀" not in categories

@@ -222,6 +222,8 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     @on(SuggestionsReady)
     def add_suggestions(self, message: SuggestionsReady) -> None:
         self.note_suggestions(message.suggestions)
+        if getattr(message.suggestions, "source", None) == "" and not self.in_review_queue:
+            self.suggestions.clear()  # no model any more (an undo took a category's last label): none is true
         for ext, value in (message.suggestions or {}).items():
             if isinstance(value, dict):
                 value = (value.get("label"), value.get("confidence"))
@@ -508,8 +510,9 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.count_labels([asset.external_id], -1)
             if self.labels_since_rank == 0 and self.assist:
                 # the last ranking (or the fit when the screen opened) learnt this label: fit again
-                # without it, or the model keeps suggesting the label just taken back
-                self.refit_model([asset.external_id])
+                # without it, or the model keeps suggesting the label just taken back; every review
+                # loaded gets the new fit's suggestion (a review queue's come from its notes)
+                self.refit_model([] if self.in_review_queue else [a.external_id for a in self.items])
             self.labels_since_rank = max(0, self.labels_since_rank - 1)
         elif event.kind == "confirm":
             self.confirmed_here.pop(event.external_id, None)
