@@ -23,6 +23,11 @@ class Change:
     note: str | None = None    # that event's note ("renamed BUG to DEFECT" for a category change)
 
 
+#: The widest an external id's column gets in a diff's table: a UUID (36 characters) shows whole;
+#: a longer id is cut in the middle (``presentation.short_id``).
+ID_WIDTH = 36
+
+
 @dataclass
 class VersionDiff:
     a: str

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from reviewtui import presentation as say
 from reviewtui.cli import render_data
+from reviewtui.diff import ID_WIDTH as DIFF_ID_WIDTH
 
 
 def console() -> Console:
@@ -172,20 +173,22 @@ def versions_table(versions: Sequence[Any]) -> None:
 
 # --- diff --------------------------------------------------------------------------------------
 _CONTENT_MIN = 20
+_ID_MIN = 13  # an id cut to 13 keeps its first 6 and last 6 characters (say.short_id)
 _BY = [key for _title, key in say.DIFF_COLUMNS].index("by")
 
 
 def diff_widths(changes: Sequence[Any], width: int, by: bool = False) -> list[int]:
     """Column widths of the changed rows for a console ``width`` characters wide: the change kind
-    whole, the id and the labels at their length up to 16, "by / at" (only with ``by``) up to 12,
-    and the content the rest. When the content would get fewer than 20 characters (14 with "by /
-    at"), the labels give way first (down to 8), then the id (to 10), then "by / at" (to 9)."""
+    whole, the id at its length up to 36 (a UUID whole), the labels at their length up to 16,
+    "by / at" (only with ``by``) up to 12, and the content the rest. When the content would get
+    fewer than 20 characters (14 with "by / at"), the labels give way first (down to 8), then the
+    id (to 13: its start and end, ``short_id``), then "by / at" (to 9)."""
     cells = [say.diff_cells(c) for c in changes]
 
     def longest(i: int, title: str) -> int:
         return max([len(title)] + [len(row[i]) for row in cells])
 
-    widths = [max(9, longest(0, "change")), min(16, longest(1, "externalId")),
+    widths = [max(9, longest(0, "change")), min(DIFF_ID_WIDTH, longest(1, "externalId")),
               min(16, longest(2, "from")), min(16, longest(3, "to"))]
     content_min = _CONTENT_MIN
     if by:
@@ -194,7 +197,7 @@ def diff_widths(changes: Sequence[Any], width: int, by: bool = False) -> list[in
     budget = width - (3 * (len(widths) + 1) + 1)  # borders and padding of the box
     while budget - sum(widths) < content_min and max(widths[2], widths[3]) > 8:
         widths[2 if widths[2] >= widths[3] else 3] -= 1
-    while budget - sum(widths) < content_min and widths[1] > 10:
+    while budget - sum(widths) < content_min and widths[1] > _ID_MIN:
         widths[1] -= 1
     while by and budget - sum(widths) < content_min and widths[4] > 9:
         widths[4] -= 1
@@ -213,7 +216,8 @@ def diff(d: Any, rows: int, moved: Any | None = None) -> None:
         for i, w in zip(keep, widths):
             t.add_column(say.DIFF_COLUMNS[i][0], width=w, no_wrap=True, overflow="ellipsis")
         for ch in shown:
-            cells = say.diff_cells(ch, 120)
+            cells = list(say.diff_cells(ch, 120))
+            cells[1] = say.short_id(cells[1], widths[1])  # cut in the middle: ids often share their start
             t.add_row(*(Text(cells[i], no_wrap=True, overflow="ellipsis") for i in keep))
         con.print(t)
         if len(d.changes) > rows:

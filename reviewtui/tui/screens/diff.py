@@ -4,7 +4,8 @@ Keys: f cycle the change-type filter (all, added, removed, relabeled, status, an
 category rename or merge moved rows, which "all" does not send), t send the selected
 row's asset to review, a send every asset the filter shows to review (both ask first), g reload.
 A relabeled or status-changed row says who made the change and on which day ("by / at"; the
-preview under the table gives the time).
+preview under the table gives the time). The id column is as wide as the ids, up to a UUID's 36
+characters; a longer id is cut in the middle, and the preview gives it whole.
 The two version pickers are Selects (tab to reach them, enter to open).
 """
 
@@ -18,7 +19,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, Select, Static
 
 from reviewtui import presentation as say
-from reviewtui.diff import VersionDiff
+from reviewtui.diff import ID_WIDTH, VersionDiff
 from reviewtui.tui.messages import DiffLoaded, SentToReview
 from reviewtui.tui.screens.base import WorkspaceScreen
 
@@ -46,6 +47,7 @@ class DiffScreen(WorkspaceScreen):
         self.filter = "all"
         self.version_names: list[str] = []
         self.rows_by_key: dict[str, object] = {}  # the rows the table shows, by row key
+        self.id_width = 0  # the id column's width (set_columns)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="diff-pick"):
@@ -60,8 +62,14 @@ class DiffScreen(WorkspaceScreen):
         yield Static(id="diff-preview")
 
     def on_mount(self) -> None:
+        self.set_columns(14)
+
+    def set_columns(self, id_width: int) -> None:
+        """The table's columns, the id's ``id_width`` wide (its rows go with them)."""
         table = self.query_one("#diff-rows", DataTable)
-        widths = {"change": 9, "id": 14, "from": 15, "to": 15, "by": 14, "content": 60}
+        table.clear(columns=True)
+        self.id_width = id_width
+        widths = {"change": 9, "id": id_width, "from": 15, "to": 15, "by": 14, "content": 60}
         for title, key in say.DIFF_COLUMNS:
             table.add_column(title, key=key, width=widths[key])
 
@@ -138,11 +146,19 @@ class DiffScreen(WorkspaceScreen):
 
     def fill_rows(self) -> None:
         table = self.query_one("#diff-rows", DataTable)
-        table.clear()
         shown = self.shown()
         self.rows_by_key = {f"{ch.kind}:{ch.external_id}": ch for ch in shown[:MAX_ROWS]}
+        # the id column as wide as the ids (a UUID whole), a longer id cut in the middle: ids of
+        # one source often share their start, and a cut at the end made two of them read the same
+        id_width = min(ID_WIDTH, max([14, *(len(ch.external_id) for ch in self.rows_by_key.values())]))
+        if id_width != self.id_width:
+            self.set_columns(id_width)
+        else:
+            table.clear()
         for key, ch in self.rows_by_key.items():
-            table.add_row(*say.diff_cells(ch), key=key)
+            cells = list(say.diff_cells(ch))
+            cells[1] = say.short_id(cells[1], id_width)
+            table.add_row(*cells, key=key)
         if len(shown) > MAX_ROWS:
             table.border_title = (f"Changed rows (the first {MAX_ROWS:,} of {len(shown):,}, filter {self.filter}; "
                                   "reviewtui diff --json lists them all)")
