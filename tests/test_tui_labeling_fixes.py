@@ -135,3 +135,31 @@ async def test_an_undo_that_leaves_no_model_leaves_no_suggestion(tmp_path):
     for text in (undone, following):
         assert text.startswith("no suggestion yet: label reviews of two categories") and "%" not in text
     assert "◀" not in categories
+
+
+async def test_a_filter_that_keeps_no_review_says_so_and_offers_no_bulk_label(fixture_ws):
+    """A search, then a filter, that no review matches: the filter line says that no review
+    matches and how to clear what is in use, instead of "0 reviews · B label them all"; the keys
+    it names clear it."""
+    app = make_app(fixture_ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("slash", *"zzzqqq", "enter")
+        await settle(app, pilot)
+        line = panel(screen, "#filter-line")
+        assert line == "filter: search 'zzzqqq' · no review matches · to clear it: /, backspace, enter"
+        await pilot.press("f", *"stars=3", "enter")
+        await settle(app, pilot)
+        line = panel(screen, "#filter-line")
+        assert "B label" not in line and "0 reviews" not in line
+        assert line.endswith("no review matches · to clear them: / (search) and f (filter), each with backspace, "
+                             "enter")
+        await pilot.press("slash", "backspace", "enter")
+        await settle(app, pilot)
+        assert panel(screen, "#filter-line") == ("filter: stars 3 · no review matches · to clear it: f, backspace, "
+                                                 "enter")
+        await pilot.press("f", "backspace", "enter")
+        await settle(app, pilot)
+        assert not screen.filtered and screen.current is not None
+        assert panel(screen, "#filter-line").startswith("/ search")

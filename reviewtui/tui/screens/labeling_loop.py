@@ -177,8 +177,17 @@ class LoopControls(WorkspaceScreen):
         if not self.filtered or message.scope != self.queue_scope() or getattr(self, "in_review_queue", False):
             return
         self.filter_total = message.total
+        if message.total == 0:  # nothing to bulk label: say how to clear what keeps nothing
+            self.query_one(FilterBar).show(f"filter: {message.description} · no review matches · {self.clear_hint()}")
+            return
         self.query_one(FilterBar).show(
             say.filter_header(message.description, message.total) + " · B label them all")
+
+    def clear_hint(self) -> str:
+        """How to clear the search and the filter in use (their input, emptied, then enter)."""
+        if self.search_text and self.filter_text:
+            return "to clear them: / (search) and f (filter), each with backspace, enter"
+        return f"to clear it: {'/' if self.search_text else 'f'}, backspace, enter"
 
     # -- search and filters -----------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
