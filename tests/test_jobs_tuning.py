@@ -149,3 +149,40 @@ async def test_the_status_screen_says_why_every_review_should_be_predicted(fixtu
     capsys.readouterr()
     assert main(["-w", str(ws.root), "status"]) == 0
     assert "predict every review (no prediction yet) and read the summary" in " ".join(capsys.readouterr().out.split())
+
+
+async def test_what_is_typed_into_the_tune_form_stays_when_the_last_search_arrives(fixture_ws, monkeypatch):
+    """Opening the Tune screen reattaches to the last search in a worker, and fills the form with
+    how that search was started. Typing begun before it arrives keeps every character: only the
+    fields not typed into take the search's values."""
+    import time
+
+    from test_tui import make_app, settle
+
+    ws = fixture_ws
+    job = ws.jobs.claim("tune", "tune trials=3", {"trials": 3, "tuning": {"time_budget_s": 1800, "cpus_per_trial": 3}},
+                        ["models/m1"])
+    ws.jobs.finish(job.id, "finished", result={})
+    listed = JobStore.list
+
+    def slow_list(self):  # the reattaching worker comes late (a slow disk, torch loading beside it)
+        time.sleep(1.0)
+        return listed(self)
+
+    monkeypatch.setattr(JobStore, "list", slow_list)
+    app = make_app(ws, start="tuning")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert screen.job is None  # not attached yet: the form has the focus, typing starts
+        await pilot.press("end", "backspace", "backspace", "1", "2")
+        await pilot.press("tab", "tab", "end", *",quick")
+        typed = screen.query_one("#tune-candidates").value
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if screen.job is not None:
+                break
+        await settle(app, pilot)
+        assert screen.job is not None and screen.job.id == job.id
+        values = {f: screen.query_one(f"#tune-{f}").value for f in ("trials", "budget", "candidates", "cpus")}
+        assert values == {"trials": "12", "budget": "30", "candidates": typed, "cpus": "3"}
+        assert typed.endswith(",quick") and app.focused is screen.query_one("#tune-candidates")

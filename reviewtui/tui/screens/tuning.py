@@ -84,6 +84,7 @@ class TuningScreen(WorkspaceScreen):
         self.budget_s: float = 0.0
         self.total_trials = 0
         self.cancelled_job: Any = None  # a cancelled search whose best trial k can still save
+        self.form_filled: dict[str, str] = {}  # what the form was last filled with, by field id
 
     def compose_body(self) -> ComposeResult:
         tuning = self.ws.settings.tuning
@@ -122,6 +123,7 @@ class TuningScreen(WorkspaceScreen):
     def on_mount(self) -> None:
         self.query_one("#epoch-progress-row").display = False  # shown while a model trains
         self.query_one(CandidateTable).display = False  # shown by t and a in place of the trials
+        self.form_filled = self.form_values()
         if getattr(self.app, "probe_gpus", True):
             self.probe_gpus()
         self.set_interval(1.0, self.tick)
@@ -161,6 +163,10 @@ class TuningScreen(WorkspaceScreen):
         self.query_one("#tune-state", Static).update(text)
 
     # -- the search -------------------------------------------------------------------------
+    def form_values(self) -> dict[str, str]:
+        """The form's fields as they read now, by ``#id``."""
+        return {f"#{field.id}": field.value for field in self.query("#tune-form Input")}
+
     def form(self) -> dict[str, Any]:
         def number(widget_id: str, kind=int) -> Any:
             text = self.query_one(widget_id, Input).value.strip()
@@ -196,6 +202,7 @@ class TuningScreen(WorkspaceScreen):
         except ReviewtuiError as exc:
             self.error(str(exc))
             return
+        self.form_filled = self.form_values()  # the search shows its own values once it starts
         self.set_state("starting the search in the background…")
         self.query_one(TrialTable).focus()
         self.start_search(params)
@@ -251,7 +258,10 @@ class TuningScreen(WorkspaceScreen):
 
     def show_search_form(self, params: dict[str, Any]) -> None:
         """The form as the search shown was started (a job reattached to, perhaps started from the
-        CLI or another terminal), not the settings' defaults: what ctrl+s would run again."""
+        CLI or another terminal), not the settings' defaults: what ctrl+s would run again.
+
+        A field edited since the form was last filled keeps what was typed: the job arrives from a
+        worker, a moment after the screen opened, when typing may have begun."""
         tuning = params.get("tuning") or {}
         budget_s = tuning.get("time_budget_s")
         settings = self.ws.settings
@@ -261,7 +271,11 @@ class TuningScreen(WorkspaceScreen):
                   or settings.model.base,
                   "#tune-cpus": str(tuning.get("cpus_per_trial") or self.ws.settings.tuning.cpus_per_trial)}
         for widget_id, value in values.items():
-            self.query_one(widget_id, Input).value = value
+            field = self.query_one(widget_id, Input)
+            if field.value != self.form_filled.get(widget_id, field.value):
+                continue  # typed into since: what was typed stays
+            field.value = value
+            self.form_filled[widget_id] = value
 
     def action_cancel(self) -> None:
         if not self.running:
