@@ -163,3 +163,32 @@ async def test_a_filter_that_keeps_no_review_says_so_and_offers_no_bulk_label(fi
         await settle(app, pilot)
         assert not screen.filtered and screen.current is not None
         assert panel(screen, "#filter-line").startswith("/ search")
+
+
+async def test_the_review_after_a_label_that_ranks_the_queue_reads_the_new_fit(tmp_path):
+    """The second label sets off a ranking that fits the first model: the review shown next gets
+    its suggestion (it said "suggestion coming…" for good: the ranking refitted only the reviews
+    up to the one labeled)."""
+    from tui_data import reviews
+
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="rank")
+    ws.store.add_assets(reviews(), source="fixture.csv", sha256="0" * 64, rows_read=40)
+    ws.config.update_section("active_learning", {"retrain_every": 2})
+    calls = refit_suggestions(ws, lambda n: ("model", "CONTENT") if n >= 2 else ("", ""))
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.current is not None and not screen.reranking, timeout=20)
+            await settle(app, pilot)
+            refits = calls.count(True)
+            await pilot.press("1", "2")
+            await wait_until(pilot, lambda: calls.count(True) > refits and not screen.reranking, timeout=20)
+            await settle(app, pilot)
+            assert screen.index == 2
+            assert panel(screen, "#suggestion").splitlines() == [f"{ws.taxonomy.get('CONTENT').name}  90%",
+                                                                 "quick model on 2 labels"]
+    finally:
+        ws.close()

@@ -109,6 +109,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.ranked_by = ""  # what ranked the queue when it was not the strategy (the zero-shot first batch)
         self.reranking = False
         self.ranked_on_open = False
+        self.refitted_for = 0  # the reviews (from the first) whose suggestions the running ranking refits
         self.sentiments: dict[str, str] = {}  # external id -> the sentiment recorded for it
         self.tall = True  # whether the categories panel shows its key hints (see TALL)
 
@@ -617,6 +618,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.reranking = True
         self.render_review()
         kept = [a.external_id for a in self.items[:self.index + 1]] if self.assist else None
+        self.refitted_for = len(kept or [])
         self.rerank_queue(self.strategy or None, kept)
 
     @work(thread=True, exclusive=True, group="rerank", exit_on_error=False)
@@ -640,6 +642,10 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.ranked_by = f"{message.first} first batch" if message.first else ""
         self.render_review()
         if message.ranked:
+            if self.assist:
+                # the reviews reached while it ran (the one after the label that set it off) are kept
+                # too: the new fit's suggestions, not the old model's or none
+                self.load_suggestions([a.external_id for a in self.items[self.refitted_for:self.index + 1]])
             self.reload_upcoming()
 
     def action_queue(self, name: str) -> None:
