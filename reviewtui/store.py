@@ -724,6 +724,25 @@ class LocalStore:
                             "(SELECT created_at FROM labels WHERE id = label_event)", external_ids)
         return {ext: (src, at) for ext, src, at in rows if src is not None}
 
+    def label_makers(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str, str, str | None]]:
+        """{external id: (category, author, time, note) of the event that gave it its label now} of
+        the labeled assets among ``external_ids``: one read of every labeled asset when they are
+        many (a diff's hundreds of thousands of added rows), else a read of those ids alone."""
+        ids = set(map(str, external_ids))
+        sql = ("SELECT a.external_id, l.category, l.author, l.created_at, l.note FROM assets a "
+               "JOIN labels l ON l.id = a.label_event")
+        if len(ids) > 20_000:
+            return {r[0]: (r[1], r[2], r[3], r[4]) for r in self._read(sql) if r[0] in ids}
+        out: dict[str, tuple[str, str, str, str | None]] = {}
+        chunk: list[str] = []
+        for start, ext in enumerate(sorted(ids)):
+            chunk.append(ext)
+            if len(chunk) == 900 or start == len(ids) - 1:
+                for r in self._read(f"{sql} WHERE a.external_id IN ({','.join('?' * len(chunk))})", chunk):
+                    out[r[0]] = (r[1], r[2], r[3], r[4])
+                chunk = []
+        return out
+
     def stored_texts(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
         return {ext: (text, meta) for ext, text, meta in self._of_ids("external_id, text, metadata", external_ids)}

@@ -92,21 +92,69 @@ def _with(change: Change, event: Any) -> Change:
                    note=event.note or None)
 
 
-#: A diff's added rows get their label's author and time when there are at most this many.
+#: A diff's added rows whose making label is not the label their review has now (relabeled since,
+#: or labeled before version A) are looked for in their histories when there are at most this many.
 ATTRIBUTE_ADDED = 5_000
+
+
+def _canonical(text: Any) -> bool:
+    """True for a time as :func:`reviewtui.files.utc_now` writes it (such strings sort in time order)."""
+    return type(text) is str and len(text) == 29 and text.endswith("+00:00") and text[10] == "T"
+
+
+def attribute_by_label(diff: VersionDiff, makers: Mapping[str, tuple[str, str, str, str | None]],
+                       since: str | None, until: str | None) -> VersionDiff:
+    """``diff`` with each added or relabeled row whose review's current label is the label it has
+    in B, given after A's export (``since``) and up to B's (``until``), made by that label's event
+    (``makers``: ``LocalStore.label_makers``): the event :func:`attribute_changes` finds for it,
+    read with one query for every row instead of each row's history. The other rows stay as
+    they are."""
+    lo, hi = _moment(since), _moment(until)
+    if (since is not None and lo is None) or (until is not None and hi is None):
+        return diff  # bounds that are not times: the histories decide
+    # times as utc_now writes them compare as strings; the bounds too when they are so written
+    plain = (since is None or _canonical(since)) and (until is None or _canonical(until))
+
+    def within(at: str) -> tuple[bool, str]:
+        if plain and _canonical(at):
+            return (until is None or at <= until) and (since is None or at > since), at
+        t = _moment(at)
+        if t is None:
+            return False, at
+        return (hi is None or t <= hi) and (lo is None or t > lo), format_timestamp(t)
+
+    def made(c: Change, label: str | None) -> Change:
+        found = makers.get(c.external_id)
+        if found is None or found[0] != label:
+            return c
+        ok, at = within(found[2])
+        if not ok:
+            return c
+        return Change(c.kind, c.external_id, c.content, c.before, c.after, c.label, found[1], at, found[3] or None)
+
+    return replace(diff, added=[made(c, c.label) for c in diff.added],
+                   relabeled=[made(c, c.after) for c in diff.relabeled])
 
 
 def attribute_diff(diff: VersionDiff, store, a: Any, b: Any) -> VersionDiff:
     """:func:`attribute_changes` for versions ``a`` and ``b`` (VersionInfo) of ``store``'s
-    workspace, bounded by the times in their manifests."""
-    ids = diff.external_ids(("relabeled", "status"))
-    # added rows too, when they are not a whole import's worth (each id's history is one query)
-    ids += diff.external_ids(("added",)) if len(diff.added) <= ATTRIBUTE_ADDED else []
+    workspace, bounded by the times in their manifests. Added and relabeled rows are read from
+    their reviews' current labels first (:func:`attribute_by_label`, one query however many);
+    only the rows left, and the status changes, read their histories."""
+    since, until = a.manifest.get("store_last_change"), b.manifest.get("store_last_change")
+    labeled = diff.external_ids(("added", "relabeled"))
+    if labeled:
+        diff = attribute_by_label(diff, store.label_makers(labeled), since, until)
+    ids = list(dict.fromkeys([c.external_id for c in diff.relabeled if c.author is None]
+                             + diff.external_ids(("status",))))
+    added = list(dict.fromkeys(c.external_id for c in diff.added if c.author is None))
+    ids += added if len(added) <= ATTRIBUTE_ADDED else []
+    if not ids:
+        return diff
     current = {}
-    for ext in ids:
+    for ext in diff.external_ids(("status",)):
         asset = store.find(ext)
         if asset is not None:
             current[ext] = asset.status
     events = [e for ext in ids for e in store.label_history(ext)]
-    return attribute_changes(diff, events, since=a.manifest.get("store_last_change"),
-                             until=b.manifest.get("store_last_change"), current_status=current)
+    return attribute_changes(diff, events, since=since, until=until, current_status=current)

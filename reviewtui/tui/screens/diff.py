@@ -3,7 +3,7 @@
 Keys: f cycle the change-type filter (all, added, removed, relabeled, status, and renamed when a
 category rename or merge moved rows, which "all" does not send), t send the selected
 row's asset to review, a send every asset the filter shows to review (both ask first), g reload.
-A relabeled or status-changed row says who made the change and on which day ("by / at"; the
+An added, relabeled or status-changed row says who made the change and on which day ("by / at"; the
 preview under the table gives the time). The id column is as wide as the ids, up to a UUID's 36
 characters; a longer id is cut in the middle, and the preview gives it whole.
 The two version pickers are Selects (tab to reach them, enter to open).
