@@ -642,7 +642,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
             self.ranked_by = f"{message.first} first batch" if message.first else ""
         self.render_review()
         if message.ranked:
-            if self.assist:
+            if self.assist and not self.in_review_queue:  # a review queue's suggestions are its notes'
                 # the reviews reached while it ran (the one after the label that set it off) are kept
                 # too: the new fit's suggestions, not the old model's or none
                 self.load_suggestions([a.external_id for a in self.items[self.refitted_for:self.index + 1]])
