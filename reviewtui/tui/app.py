@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.notifications import Notify, SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from reviewtui import presentation as say
@@ -121,16 +120,6 @@ class ReviewApp(App):
                 continue
             for screen in stack:
                 screen.post_message(WorkspaceChanged())
-
-    # -- notifications ----------------------------------------------------------------------
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        """Show a notification, unless Notify is prevented where it is asked for (as widgets'
-        messages are): the handling of a job's end the app told of before (``JobDone.news``
-        False) shows the job again without its old notifications."""
-        if self._is_prevented(Notify):
-            return
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- errors -----------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

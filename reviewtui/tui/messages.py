@@ -14,7 +14,6 @@ from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
-from textual.notifications import Notify
 
 from reviewtui.events import EpochProgress, Notice, Progress, TrialUpdate
 from reviewtui.jobs import JOB_FILE
@@ -125,14 +124,13 @@ class JobDone(Result):
     """The followed job ended; ``job`` is its final record (state, result, error). ``news`` is
     False when the app told of this end before (a screen reopened on a job that ended earlier,
     in this run of the app or an earlier one): the screen shows the job as it ended again, but its
-    notifications are old news and are not shown (they are prevented while it is handled)."""
+    notifications are old news and are not shown (:meth:`WorkspaceScreen.telling` holds them back
+    while it is handled)."""
 
     def __init__(self, job: Any) -> None:
         super().__init__()
         self.job = job
         self.news = first_telling(job)
-        if not self.news:
-            self._prevent.add(Notify)  # Textual's own prevent: honoured by ReviewApp.notify
 
 
 class JobsLoaded(Result):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,6 +16,8 @@ from reviewtui.tui.widgets.footer import FittingFooter
 from reviewtui.tui.widgets.tabs import ScreenTabs
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from reviewtui.workspace import Workspace
 
 
@@ -50,3 +53,21 @@ class WorkspaceScreen(Screen):
     def error(self, text: str) -> None:
         """Show ``text`` (the same words the CLI prints) as an error notification."""
         self.notify(text, severity="error", timeout=8, markup=False)
+
+    #: False while the screen shows again a job's end the app told of before: no notification
+    _news = True
+
+    def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        if self._news:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    @contextmanager
+    def telling(self, news: bool) -> Iterator[None]:
+        """Within it, the screen's notifications are shown only when ``news`` (``JobDone.news``):
+        a screen that shows a job's end again (the app reopened) shows it without the old toasts."""
+        before, self._news = self._news, bool(news)
+        try:
+            yield
+        finally:
+            self._news = before

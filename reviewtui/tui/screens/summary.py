@@ -384,7 +384,11 @@ class SummaryScreen(WorkspaceScreen):
 
     @on(JobDone)
     def predict_finished(self, message: JobDone) -> None:
-        job = self.job = message.job
+        with self.telling(message.news):  # told once
+            self.show_predict_end(message.job)
+
+    def show_predict_end(self, job) -> None:
+        self.job = job
         self.refresh_bindings()
         self.query_one("#summary-progress", ProgressBar).display = False
         if job.state != "finished":

@@ -292,8 +292,13 @@ class TuningScreen(WorkspaceScreen):
 
     @on(JobDone)
     def job_done(self, message: JobDone) -> None:
-        """The outcome, in the words ``reviewtui tune`` prints (a failure shows as an error)."""
-        job = self.job = message.job
+        """The outcome, in the words ``reviewtui tune`` prints (a failure shows as an error); told
+        once (:meth:`telling`)."""
+        with self.telling(message.news):
+            self.show_job_end(message.job)
+
+    def show_job_end(self, job) -> None:
+        self.job = job
         self.started_at = None
         data = job.result or {}
         self.query_one("#epoch-progress-row").display = False
