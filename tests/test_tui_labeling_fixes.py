@@ -192,3 +192,30 @@ async def test_the_review_after_a_label_that_ranks_the_queue_reads_the_new_fit(t
                                                                  "quick model on 2 labels"]
     finally:
         ws.close()
+
+
+async def test_a_ranking_that_ends_in_a_review_queue_keeps_its_suggestions(quality_ws):
+    """r, then S while the ranking runs: when it ends, the suspects keep the label their queue
+    suggests (the quick model's answer for the reviews reached meanwhile replaced it)."""
+    import threading
+
+    ws = quality_ws
+    ws.config.update_section("active_learning", {"retrain_every": 0})
+    refit_suggestions(ws, lambda n: ("model", "CONTENT"))
+    release = threading.Event()
+    ws.queue_batch = lambda *args, **kwargs: release.wait(30)
+    app = make_app(ws, start="labeling", assist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.current is not None, timeout=20)
+        await settle(app, pilot)
+        await pilot.press("r", "S")
+        await wait_until(pilot, lambda: screen.in_review_queue and len(screen.items) > 1, timeout=60)
+        suggested = {e: n.suggested for e, n in screen.notes.items() if n.suggested}
+        assert suggested and any(s != "CONTENT" for s in suggested.values())
+        await pilot.press("right")
+        release.set()
+        await wait_until(pilot, lambda: not screen.reranking, timeout=20)
+        await settle(app, pilot)
+        assert all(screen.suggestions[e][0] == s for e, s in suggested.items() if e in screen.suggestions)
+        assert all(e in screen.suggestions for e in [a.external_id for a in screen.items[:2]])
