@@ -1,4 +1,4 @@
-"""A diff's added rows say who labeled them and when, however many there are: read from the label
+"""A diff's added rows say who labeled them and when, up to 100,000 of them: read from the label
 each review has now (one query), the same answer as each review's history gives."""
 
 from __future__ import annotations
@@ -61,3 +61,14 @@ def test_the_current_label_gives_the_answer_each_history_gives(store, tmp_path):
                              until=b.manifest.get("store_last_change"))
     assert quick.changes == slow.changes
     assert all(c.author for c in quick.changes)
+
+
+def test_a_whole_import_of_added_rows_goes_without_authors_and_relabels_keep_theirs(store, tmp_path, monkeypatch):
+    """Past ATTRIBUTE_ADDED_BY_LABEL added rows (a whole import labeled at once) the added rows have
+    no author, which keeps such a diff quick; the relabeled rows still have theirs."""
+    a, b = two_versions(store, tmp_path / "versions")
+    monkeypatch.setattr(provenance, "ATTRIBUTE_ADDED", 2)
+    monkeypatch.setattr(provenance, "ATTRIBUTE_ADDED_BY_LABEL", 5)  # fewer than the 6 added rows
+    diff = attribute_diff(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)), store, a, b)
+    assert len(diff.added) == 6 and all(c.author is None and c.at is None for c in diff.added)
+    assert [(c.external_id, c.author, c.at) for c in diff.relabeled] == [("r0", "cy", at(30))]
