@@ -100,6 +100,29 @@ def test_attaching_another_project_forgets_the_old_asset_ids(pushed):
     assert "kili push" in result.failed["r000"] and srv.calls("addAssetsToReview") == []
 
 
+def test_a_project_id_changed_in_reviewtui_toml_never_moves_the_old_projects_assets(pushed):
+    ws, srv, pid = pushed
+    srv.state.label(pid, "r000", "CONTENT")
+    srv.state.label(pid, "r001", "CONTENT")
+    other = srv.state.add_project(title="Other", json_interface=build_interface(ws.taxonomy))
+    ws.config.update_section("backend", {"project_id": other})  # edited by hand
+    moved = ws.backend.send_to_review(["r000"])
+    assert moved.moved == [] and "kili push" in moved.failed["r000"]
+    assert ws.backend.set_priorities({"r002": 3}).moved == []
+    sent = ws.backend.push_predictions({"r001": "CONTENT"}, "quick")
+    assert sent.sent == 0 and "kili push" in sent.failed["r001"]
+    assert srv.calls("addAssetsToReview") == srv.calls("setAssetsPriority") == srv.calls("appendManyLabels") == []
+    assert srv.state.asset(pid, "r000")["status"] == "LABELED" and srv.state.asset(pid, "r002")["priority"] == 0
+    assert ws.store.get("r000").remote_id is None
+
+    ws.config.update_section("backend", {"project_id": "gone"})
+    for act in (lambda: ws.backend.send_to_review(["r001"]), lambda: ws.backend.set_priorities({"r002": 3}),
+                lambda: ws.backend.push_predictions({"r001": "CONTENT"}, "quick")):
+        with pytest.raises(ReviewtuiError, match="'gone' does not exist"):
+            act()
+    assert srv.calls("addAssetsToReview") == srv.calls("setAssetsPriority") == srv.calls("appendManyLabels") == []
+
+
 # -- push ---------------------------------------------------------------------------------------
 def test_push_uploads_in_batches_of_100_with_ids_and_metadata(tmp_path, kili_server):
     ws = make_ws(tmp_path)

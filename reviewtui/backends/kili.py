@@ -258,7 +258,24 @@ class KiliBackend:
                            check_interface(p.get("jsonInterface"), self.taxonomy))
         if project_id is None or project_id == self.project_id:
             self._project = info
+            self._forget_other_projects_ids(pid)
         return info
+
+    def _forget_other_projects_ids(self, pid: str) -> None:
+        """Drop the Kili asset ids the store keeps for another project.
+
+        They are an asset's id in the project they were pushed to; when reviewtui.toml's project_id
+        now names another project (edited by hand), a move or a prediction sent with them would act
+        on the first project's assets. The ids of this project are asked for again as needed.
+        """
+        kept = self.store.get_meta("kili.project_id")
+        if kept == pid:
+            return
+        if kept is not None:
+            stale = {a.external_id: None for a in self.store.iter_assets() if a.remote_id}
+            if stale:
+                self.store.set_remote_ids(stale)  # type: ignore[arg-type]
+        self.store.set_meta("kili.project_id", pid)
 
     def _adopt(self, info: ProjectInfo) -> None:
         """Use project ``info`` from now on: its id and job names (in :attr:`settings`)."""
@@ -565,7 +582,11 @@ class KiliBackend:
 
     # -- review, queue, priorities ------------------------------------------------------------
     def _resolve(self, external_ids: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
-        """(external id -> Kili id, failed) using the store's remote ids, asking Kili for the rest."""
+        """(external id -> Kili id, failed) using the store's remote ids, asking Kili for the rest.
+
+        The project is read first: an id that names no project fails here, and ids kept for
+        another project are not used."""
+        self.project_info()
         ids = list(dict.fromkeys(str(e) for e in external_ids))
         found: dict[str, str] = {}
         for ext in ids:
@@ -630,6 +651,7 @@ class KiliBackend:
         """set_assets_priority in Kili, one call per priority value; assets prioritised before and
         not in ``priorities`` go back to 0 (as the local backend does)."""
         wanted = {str(k): int(v) for k, v in priorities.items()}
+        self.project_info()  # an unknown project fails here; another project's ids are dropped
         stale = [a.external_id for a in self.store.iter_assets()
                  if a.priority != 0 and a.external_id not in wanted and a.remote_id]
         groups: dict[int, list[str]] = {}
