@@ -147,3 +147,36 @@ def test_the_api_key_never_appears_in_output_logs_or_files(tmp_path):
         assert SECRET not in repr(opened.backend) and SECRET not in repr(opened.backend.settings)
     finally:
         server.stop()
+
+
+def test_ctrl_c_during_a_push_says_what_was_pushed_and_how_to_finish(tmp_path, kili_server, capsys, monkeypatch):
+    from kili.client import Kili
+
+    from reviewtui.store import NewAsset
+
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    ws = Workspace.open(ws_dir)
+    ws.store.add_assets([NewAsset(f"r{i:03d}", f"review {i}") for i in range(250)])
+    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
+    pid = Workspace.open(ws_dir).settings.backend.project_id
+    append = Kili.append_many_to_dataset
+    calls = []
+
+    def ctrl_c_on_the_second_batch(self, *a, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return append(self, *a, **kw)
+
+    monkeypatch.setattr(Kili, "append_many_to_dataset", ctrl_c_on_the_second_batch)
+    code, out, err = run(capsys, "-w", ws_dir, "kili", "push")
+    assert code == 130 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: interrupted: 100 assets were pushed") and "rerun `reviewtui kili push`" in err.lower()
+    assert len(kili_server.state.assets[pid]) == 100
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "push")
+    assert code == 0 and "Pushed 150 assets" in out and "(100 were already there)" in " ".join(out.split())
+    assert sorted(a["externalId"] for a in kili_server.state.assets[pid]) == [f"r{i:03d}" for i in range(250)]
+    monkeypatch.setattr(Workspace, "kili_pull", lambda self, **kw: (_ for _ in ()).throw(KeyboardInterrupt))
+    code, _, err = run(capsys, "-w", ws_dir, "kili", "pull")
+    assert code == 130 and "all of it or none of it" in err and "reviewtui kili pull" in err
