@@ -1712,6 +1712,16 @@ class Workspace:
         items = split_filters(filters) if isinstance(filters, str) else list(filters)
         return parse_filters(items, self.taxonomy, search=search)
 
+    def check_queue_filter(self, filters: str | Sequence[str] = (), search: str | None = None):
+        """:meth:`queue_filter`, also refused (ReviewtuiError) when it can keep nothing for a reason
+        worth naming (an app that is not in the workspace, predictions that are missing), as
+        :meth:`find` would refuse it, without counting the reviews."""
+        from reviewtui.loop.search import check_filter
+
+        flt = self.queue_filter(filters, search)
+        check_filter(self.store, flt)
+        return flt
+
     def find(self, filters: str | Sequence[str] = (), search: str | None = None, limit: int | None = None):
         """The reviews that ``filters`` (``KEY=VALUE`` items: stars, app, version, date, from, to,
         status, label, predicted, confidence) and the full-text ``search`` keep, in queue order:

@@ -105,6 +105,29 @@ async def test_search_and_filters_narrow_the_queue_and_label_in_order(fixture_ws
         assert screen.items == [] and "matches this search and filter" in text_of(screen, "#review-text")
 
 
+async def test_a_filter_naming_an_app_the_workspace_lacks_leaves_the_queue_as_it_was(fixture_ws):
+    """app= with an app no review has: one error naming the apps, and the filtered queue, its
+    review and its filter line stay (the screen stayed on "Loading the queue…" with the filter
+    gone, the error coming from the queue's loader)."""
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(app, pilot)
+        before = [a.external_id for a in screen.items]
+        assert len(before) == 6 and screen.current is not None
+        await pilot.press("f", "ctrl+u", *"app=com.nothere", "enter")
+        await settle(app, pilot)
+        assert [n for n in app.notes if "no review of that app" in n] == [
+            "filter app=com.nothere: no review of that app; the apps are: none"]
+        assert [a.external_id for a in screen.items] == before and screen.index == 0
+        assert "Loading the queue" not in text_of(screen, "#review-text")
+        assert screen.current.text in text_of(screen, "#review-text")
+        assert "stars 1 · 6 reviews" in text_of(screen, "#filter-line")
+
+
 async def test_the_filter_line_counts_the_queue_after_each_change(fixture_ws):
     """The count on the filter line follows every change that moves a review in or out of the
     filtered queue: a label, an undo (the review back in the queue), a skip, a review sent to

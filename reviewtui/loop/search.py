@@ -265,14 +265,29 @@ class FoundAssets:
     seconds: float = 0.0
 
 
+def check_filter(store: LocalStore, flt: QueueFilter) -> None:
+    """Raises ReviewtuiError, as :func:`find` would, for a filter that can keep nothing: the
+    predicted-category or confidence filter while the store holds no predictions, or app= naming
+    only apps that are not in the store. Reads no review (the app index and a count)."""
+    if flt.needs_predictions and store.prediction_count() == 0:
+        raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
+                             "(r in the labeling screen, or `reviewtui queue`) or run `reviewtui predict` first")
+    if flt.apps:
+        known = [a for a in store.counts_by_app() if a]
+        unknown = [a for a in flt.apps if a.casefold() not in {k.casefold() for k in known}]
+        if len(unknown) == len(flt.apps):
+            from reviewtui.app_version import nearest_apps
+
+            raise ReviewtuiError(f"filter app={unknown[0]}: no review of that app; the apps are: "
+                                 f"{nearest_apps(unknown[0], known)}")
+
+
 def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> FoundAssets:
     """The assets ``flt`` keeps, in queue order (the first ``limit`` of them, with the total).
     Raises ReviewtuiError when the predicted-category or confidence filter is asked for while the
     store holds no predictions, and when nothing is kept and an app named is not in the store."""
     t0 = time.perf_counter()
-    if flt.needs_predictions and store.prediction_count() == 0:
-        raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
-                             "(r in the labeling screen, or `reviewtui queue`) or run `reviewtui predict` first")
+    check_filter(store, flt)
     q = flt.asset_query()
     known: list[str] = []
     if flt.apps:  # app ids match without regard to case, as `summary --app` takes them

@@ -229,7 +229,7 @@ class LoopControls(WorkspaceScreen):
         search = message.value if message.kind == "search" else self.search_text
         text = message.value if message.kind == "filter" else self.filter_text
         try:
-            self.ws.queue_filter(text, search or None)
+            self.ws.check_queue_filter(text, search or None)  # the queue stays as it is when refused
         except ReviewtuiError as exc:
             self.error(str(exc))
             return
