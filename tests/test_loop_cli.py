@@ -53,6 +53,20 @@ def test_queue_ranks_within_the_filter(ws, capsys):
     assert json.loads(out)["pool"] == len(unlabeled) and json.loads(out)["candidates"] == 3
 
 
+def test_the_queue_title_counts_the_labels_it_learns_from_not_every_labeled_review(ws, capsys):
+    """Reviews labeled with a category that is not trained (Other) are labeled but not learnt
+    from: the title counted only the training labels and called them "labeled", fewer than
+    `reviewtui status` showed as LABELED."""
+    todo = [a.external_id for a in ws.store.iter_assets() if a.label is None]
+    assert run(ws, capsys, "label", todo[0], "OTHER")[0] == 0
+    trained = len(ws.store.training_assets(ws.taxonomy.training_keys)[0])
+    labeled = sum(1 for a in ws.store.iter_assets() if a.label is not None)
+    assert 0 < trained < labeled
+    code, out, _ = run(ws, capsys, "queue", "--size", "2", "--dry-run")
+    assert code == 0 and f"; {trained} training labels, " in out
+    assert f"; {trained} labeled" not in out
+
+
 def test_the_queue_table_fits_80_columns_with_long_keys_and_ids(capsys, monkeypatch):
     """In a pipe or a log (80 columns) the queue keeps its right border and its whole title; a
     14-character key gives way, the review's text wraps with none of its words cut."""
@@ -71,7 +85,7 @@ def test_the_queue_table_fits_80_columns_with_long_keys_and_ids(capsys, monkeypa
     table = [line for line in lines if line[:1] in "┏┃┡│└"]
     assert max(len(line) for line in lines) <= 80
     assert table[0].endswith("┓") and all(line[-1] in "┓┃┩│┘" for line in table)
-    assert "Next 12 to label — margin; 211 labeled, 3,593 candidates" in lines[0]
+    assert "Next 12 to label — margin; 211 training labels, 3,593 candidates" in lines[0]
     assert "│ 10 │" in " ".join(lines) and "PAYMENT_FAIL" in " ".join(lines)
     first = [line.split("│")[-2].strip() for line in table[3:] if line.startswith("│")][:5]
     assert " ".join(first) == text

@@ -411,7 +411,8 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     pool = getattr(batch, "pool", 0) or 0
     drawn = (f" (a sample of the {pool:,} {'the filter keeps' if filtered else 'left to label'})"
              if pool > batch.candidates else "")
-    t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled:,} labeled, "
+    t = Table(title=f"Next {len(batch.items)} to label — {how}; {batch.labeled:,} training "
+                    f"label{'' if batch.labeled == 1 else 's'}, "
                     f"{batch.candidates:,} {'filtered ' if filtered else ''}"
                     f"candidate{'' if batch.candidates == 1 else 's'}{drawn}")
     # every column has its width: at 80 columns (a pipe, a log) the table fits whole, its text wrapped
