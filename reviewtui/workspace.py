@@ -1158,6 +1158,12 @@ class Workspace:
     def no_match(self, f: "QueueFilter") -> str:
         """Why a filter keeps no review of the queue: a version that no review of the filter's apps
         has (naming the versions they have), else the filter as it reads."""
+        return (self.missing_version(f)
+                or f"no review of the queue matches {f.describe()} (change the filter or the search)")
+
+    def missing_version(self, f: "QueueFilter") -> str | None:
+        """When no review of the filter's apps has the version it names: says so, naming the
+        versions they have; else None."""
         from reviewtui.app_version import version_key
 
         if f.versions:
@@ -1171,7 +1177,7 @@ class Workspace:
                     return f"no review {whose} has an app version, so none has version {', '.join(f.versions)}"
                 shown = ", ".join(have[-12:]) + (f" (and {len(have) - 12} older)" if len(have) > 12 else "")
                 return (f"no review {whose} has version {', '.join(f.versions)}; the versions are {shown}")
-        return f"no review of the queue matches {f.describe()} (change the filter or the search)"
+        return None
 
     def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> "Suggestions":
         """external id -> (label, probability) from the quick model on the current labels, blended

@@ -128,6 +128,24 @@ async def test_a_filter_naming_an_app_the_workspace_lacks_leaves_the_queue_as_it
         assert "stars 1 · 6 reviews" in text_of(screen, "#filter-line")
 
 
+async def test_a_filter_on_a_version_no_review_has_names_the_versions(fixture_ws):
+    """version= with a version no review has: the filter line names the versions there are, as
+    `reviewtui queue --filter` does, instead of only "no review matches"."""
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f", *"version=9.9", "enter")
+        await settle(app, pilot)
+        line = " ".join(text_of(app.screen, "#filter-line").split())
+        assert "filter: version 9.9 · no review in this workspace has version 9.9; the versions are " in line
+        assert ws.no_match(ws.queue_filter("version=9.9")) in line
+        await pilot.press("f", "ctrl+u", *"version=4.5", "enter", "slash", *"zzzqqq", "enter")
+        await settle(app, pilot)
+        line = " ".join(text_of(app.screen, "#filter-line").split())  # a version there is: no list of them
+        assert "· no review matches ·" in line and "the versions are" not in line
+
+
 async def test_the_filter_line_counts_the_queue_after_each_change(fixture_ws):
     """The count on the filter line follows every change that moves a review in or out of the
     filtered queue: a label, an undo (the review back in the queue), a skip, a review sent to

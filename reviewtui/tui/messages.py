@@ -267,13 +267,16 @@ class StopSignalChanged(Result):
 
 class FilterApplied(Result):
     """The labeling queue is filtered: what the filter keeps (``description``) and how many, counted
-    for ``scope`` (the filter and search as ``Workspace.find`` takes them)."""
+    for ``scope`` (the filter and search as ``Workspace.find`` takes them); ``why``, when it keeps
+    nothing because no review of its apps has the version it names, says so."""
 
-    def __init__(self, description: str, total: int, scope: dict[str, Any] | None = None) -> None:
+    def __init__(self, description: str, total: int, scope: dict[str, Any] | None = None,
+                 why: str | None = None) -> None:
         super().__init__()
         self.description = description
         self.total = total
         self.scope = scope
+        self.why = why
 
 
 class BulkLabeled(Result):

@@ -83,7 +83,8 @@ class LoopControls(WorkspaceScreen):
         ws = self.ws
         scope = self.queue_scope()
         found = ws.find(limit=len(seen) + limit, **scope)
-        self.post_message(FilterApplied(found.filter.describe(), found.total, scope))
+        self.post_message(FilterApplied(found.filter.describe(), found.total, scope,
+                                        ws.missing_version(found.filter) if found.total == 0 else None))
         skip = set(seen)
         return [ws.store.get(e) for e in found.ids if e not in skip][:limit]
 
@@ -96,8 +97,9 @@ class LoopControls(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="filter-count", exit_on_error=False)
     def count_filtered(self, scope: dict[str, Any]) -> None:
         found = self.ws.find(limit=0, **scope)
+        why = self.ws.missing_version(found.filter) if found.total == 0 else None
         if self.still_wanted():  # not replaced by a count after a later change
-            self.post_message(FilterApplied(found.filter.describe(), found.total, scope))
+            self.post_message(FilterApplied(found.filter.describe(), found.total, scope, why))
 
     def still_wanted(self) -> bool:
         """In a worker: False once a newer run of the same worker replaced it."""
@@ -178,7 +180,8 @@ class LoopControls(WorkspaceScreen):
             return
         self.filter_total = message.total
         if message.total == 0:  # nothing to bulk label: say how to clear what keeps nothing
-            self.query_one(FilterBar).show(f"filter: {message.description} · no review matches · {self.clear_hint()}")
+            self.query_one(FilterBar).show(f"filter: {message.description} · {message.why or 'no review matches'}"
+                                           f" · {self.clear_hint()}")
             return
         self.query_one(FilterBar).show(
             say.filter_header(message.description, message.total) + " · B label them all")
