@@ -417,3 +417,25 @@ def test_reviews_without_an_app_are_no_app_and_not_compared_as_one():
     s = summarize(pd.DataFrame(rows))
     assert NO_APP in s.apps and scope_text(s).startswith("3 apps and reviews with no app")
     assert not [f for f in s.findings if f.kind == "most_negative_app"]
+
+
+def test_a_report_of_one_app_leaves_no_table_or_chart_of_the_report_before(tmp_path):
+    """A report of every app, then one of one app (`report --app`): charts/ and tables/ hold only
+    what the second wrote (the first's by-app tables and charts stayed beside them, the numbers of
+    all apps); a file the report never writes is left alone."""
+    import pandas as pd
+
+    from reviewtui.analysis.report import REPORT_CHARTS, REPORT_TABLES, write_report
+
+    two = pd.concat([frame().assign(app="com.a"), frame().assign(app="com.b")], ignore_index=True)
+    two["reviewId"] = [str(i) for i in range(len(two))]
+    out = tmp_path / "results"
+    first = write_report(summarize(two, categories=KEYS), out)
+    assert {"by_app", "category_by_app", "by_app_version"} <= set(first.tables) and "by_app" in first.charts
+    (out / "tables" / "mine.csv").write_text("kept\n")
+    second = write_report(summarize(two[two["app"] == "com.a"], categories=KEYS), out)
+    assert "by_app" not in second.tables
+    assert sorted(p.name for p in (out / "tables").iterdir()) == sorted(
+        [*(p.name for p in second.tables.values()), "mine.csv"])
+    assert sorted(p.name for p in (out / "charts").iterdir()) == sorted(p.name for p in second.charts.values())
+    assert {*first.tables, *second.tables} <= set(REPORT_TABLES) and {*first.charts} <= set(REPORT_CHARTS)

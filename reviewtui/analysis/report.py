@@ -440,6 +440,16 @@ def render_html(s: Summary, title: str, tables: dict[str, Any], charts: dict[str
     return "\n".join(parts)
 
 
+#: Every chart and table a report can write (which ones depends on the apps, versions and stars of
+#: its scope): those an earlier report wrote and this one does not are removed, so that charts/ and
+#: tables/ hold one scope's numbers.
+REPORT_CHARTS = ("category_distribution", "sentiment_distribution", "score_distribution", "category_sentiment",
+                 "negative_share_by_category", "by_version", "by_app", "by_app_version")
+REPORT_TABLES = ("category_distribution", "sentiment_distribution", "score_distribution", "category_sentiment",
+                 "negative_share_by_category", "category_stars", "by_app", "category_by_app", "by_app_version",
+                 "by_version", "version_category", "version_negative_share")
+
+
 def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis",
                  colours: dict[str, str] | None = None, notes: Sequence[str] = (),
                  names: dict[str, str] | None = None) -> ReportPaths:
@@ -471,6 +481,10 @@ def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis
             for f in sorted((stage / sub).iterdir()):
                 os.replace(f, results_dir / sub / f.name)
                 store[f.stem] = results_dir / sub / f.name
+            suffix, names = (".png", REPORT_CHARTS) if sub == "charts" else (".csv", REPORT_TABLES)
+            for name in names:  # an earlier report's, of another scope (all apps, then one app)
+                if name not in store:
+                    (results_dir / sub / f"{name}{suffix}").unlink(missing_ok=True)
         os.replace(stage / "report.md", paths.markdown)
         os.replace(stage / "report.html", paths.html)
     finally:
