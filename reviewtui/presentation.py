@@ -182,6 +182,12 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
         first = next(iter(left))
         out += (f" Left out, as not trained: {names_with_counts(left)}. The model will put reviews like them in "
                 f"the trained categories; `reviewtui categories set {first} --train` lets it learn {first}.")
+    waiting = m.get("waiting_in_review") or 0
+    if waiting:
+        them = "it" if waiting == 1 else "them"
+        out += (f" Left out, waiting in review (TO_REVIEW): {count(waiting, 'labeled review')}; a label or a "
+                f"confirmation makes {them} REVIEWED and the next version has {them} (the app's labeling screen "
+                "with the filter status=TO_REVIEW, or `reviewtui label ID LABEL`).")
     return out
 
 

@@ -442,6 +442,24 @@ def test_export_rules_manifest_and_no_change(ws, play_csv, tmp_path, capsys):
     assert (ws / "versions" / "dataset-1.csv").read_bytes() == first  # never overwritten
 
 
+def test_export_says_the_labeled_reviews_it_leaves_out_while_they_wait_in_review(ws, play_csv, tmp_path, capsys):
+    """Labeled reviews sent to review (suspects --to-review, a diff) are not in the version: the
+    export said only the rows it wrote, and the next diff showed them as removed without a word."""
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    f = write_csv(tmp_path / "l.csv", ["id", "label", "status"],
+                  [["r1", "SUBSCRIPTION", "LABELED"], ["r2", "CONTENT", "TO_REVIEW"],
+                   ["r6", "USER_EXPERIENCE", "TO_REVIEW"]])
+    run(capsys, "-w", str(ws), "label", "--from", str(f))
+    code, out, _ = run(capsys, "-w", str(ws), "export")
+    text = " ".join(out.split())
+    assert code == 0 and "dataset-1.csv: 1 row" in text
+    assert "Left out, waiting in review (TO_REVIEW): 2 labeled reviews; a label or a confirmation makes them" in text
+    assert json.loads((ws / "versions" / "dataset-1.json").read_text())["waiting_in_review"] == 2
+    run(capsys, "-w", str(ws), "label", "r2", "CONTENT")  # reviewed: in the next version, one left waiting
+    code, out, _ = run(capsys, "-w", str(ws), "export")
+    assert code == 0 and "waiting in review (TO_REVIEW): 1 labeled review;" in " ".join(out.split())
+
+
 def test_export_with_nothing_labeled_is_an_error(ws, play_csv, capsys):
     run(capsys, "-w", str(ws), "import", str(play_csv))
     code, _, err = run(capsys, "-w", str(ws), "export")
