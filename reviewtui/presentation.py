@@ -176,7 +176,7 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
         where = info.csv_path.relative_to(root)
     except ValueError:
         where = info.csv_path
-    out = f"Wrote {where}: {m.get('rows', 0):,} rows ({counts}); parent {m.get('parent') or '-'}."
+    out = f"Wrote {where}: {count(m.get('rows', 0), 'row')} ({counts}); parent {m.get('parent') or '-'}."
     left = m.get("labels_not_for_training") or {}
     if left:
         first = next(iter(left))

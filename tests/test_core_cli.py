@@ -452,7 +452,7 @@ def test_export_says_the_labeled_reviews_it_leaves_out_while_they_wait_in_review
     run(capsys, "-w", str(ws), "label", "--from", str(f))
     code, out, _ = run(capsys, "-w", str(ws), "export")
     text = " ".join(out.split())
-    assert code == 0 and "dataset-1.csv: 1 row" in text
+    assert code == 0 and "dataset-1.csv: 1 row (SUBSCRIPTION 1); parent -." in text  # not "1 rows"
     assert "Left out, waiting in review (TO_REVIEW): 2 labeled reviews; a label or a confirmation makes them" in text
     assert json.loads((ws / "versions" / "dataset-1.json").read_text())["waiting_in_review"] == 2
     run(capsys, "-w", str(ws), "label", "r2", "CONTENT")  # reviewed: in the next version, one left waiting
