@@ -220,13 +220,18 @@ def label_sentence(external_id: str, before: str | None, after: str) -> str:
     return f"{external_id}: {after}"
 
 
-def undo_sentence(event: "LabelEvent | None", taxonomy: "Taxonomy | None" = None) -> str:
+def undo_sentence(event: "LabelEvent | None", taxonomy: "Taxonomy | None" = None, now: Any = None) -> str:
     """What an undo says: what it undid and on which asset, or that there was nothing to undo.
-    With ``taxonomy`` a label's category is named as the taxonomy names it."""
+    With ``taxonomy`` a label's category is named as the taxonomy names it; with ``now`` (the asset
+    after the undo) an undone label says the label the review has now, or that it has none."""
     if event is None:
         return "Nothing to undo."
     what = category_name(event.category, taxonomy) if event.category else event.note or ""
-    return f"Undid {event.kind} {what} on {event.external_id}."
+    out = f"Undid {event.kind} {what} on {event.external_id}."
+    if now is not None and event.kind == "label":
+        out += (f" Its label is {category_name(now.label, taxonomy)} again ({now.status})." if now.label
+                else f" It has no label now ({now.status}).")
+    return out
 
 
 def undo_bulk_sentence(events: "Sequence[LabelEvent]", taxonomy: "Taxonomy | None" = None,

@@ -407,10 +407,14 @@ def test_skip_undo_and_single_label(ws, play_csv, capsys):
     assert w.store.get("r2").skipped and w.store.get("r2").skip_reason == "not english"
     assert run(capsys, "-w", str(ws), "undo")[0] == 0
     assert not w.store.get("r2").skipped
-    assert run(capsys, "-w", str(ws), "undo")[0] == 0
+    code, out, _ = run(capsys, "-w", str(ws), "undo")
     assert w.store.get("r1").label == "CONTENT"
+    # says the label the review has now, not only the one taken back
+    assert code == 0 and out == "Undid label SUBSCRIPTION on r1. Its label is CONTENT again (LABELED).\n"
     kinds = [e.kind for e in w.store.label_history("r1")]
     assert kinds == ["label", "label", "undo"]  # append-only: the undo is a row too
+    code, out, _ = run(capsys, "-w", str(ws), "undo")
+    assert code == 0 and out == "Undid label CONTENT on r1. It has no label now (TODO).\n"
 
 
 def test_export_rules_manifest_and_no_change(ws, play_csv, tmp_path, capsys):

@@ -111,7 +111,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         return 0
     lines: list[str] = []
     event = ws.undo(_resolve(ws, args.id, lines) if args.id else None)
-    render.print_lines([*lines, say.undo_sentence(event)])
+    render.print_lines([*lines, say.undo_sentence(event, now=ws.store.get(event.external_id) if event else None)])
     return 0
 
 
