@@ -70,6 +70,10 @@ class Category:
 class Taxonomy:
     """The ordered categories. Labels are stored and exported by key (``USER_EXPERIENCE``)."""
 
+    #: how the taxonomy gets a category it lacks, in an unknown label's error (a Kili workspace's
+    #: categories come from its project: :data:`KILI_ADD_ADVICE`)
+    add_advice = "add the category with `reviewtui categories add`"
+
     def __init__(self, categories: list[Category]) -> None:
         self.categories = list(categories)
         self._by_key = {c.key: c for c in self.categories}
@@ -144,7 +148,7 @@ class Taxonomy:
                 raise ReviewtuiError(f"an empty label{at}: give one of {', '.join(self.keys)}")
             raise ReviewtuiError(
                 f"unknown label {label!r}{at}{self.did_you_mean(label)}: the taxonomy has {', '.join(self.keys)}; "
-                "fix the label, or add the category with `reviewtui categories add`"
+                f"fix the label, or {self.add_advice}"
             )
         return key
 
@@ -218,6 +222,11 @@ class Taxonomy:
         return cls.from_list(DEFAULT_CATEGORIES)
 
 
+#: A Kili project's interface must list the categories (``categories add`` is refused there)
+KILI_ADD_ADVICE = ("add the category to the Kili project's interface first, then to [[categories]] in "
+                   "reviewtui.toml, and run `reviewtui kili pull`")
+
+
 class Config:
     """The parsed reviewtui.toml: ``taxonomy``, typed ``settings`` and the raw ``data`` they came from.
     Change it with :meth:`update_section` / :meth:`set_categories`, which validate and save."""
@@ -225,8 +234,8 @@ class Config:
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
         self.data = data
-        self.taxonomy = Taxonomy.from_list(data.get("categories", []), where=str(path))
         self.settings: Settings = load_settings(data, path)
+        self.taxonomy = self._advised(Taxonomy.from_list(data.get("categories", []), where=str(path)))
         #: the file as this object last read or wrote it (see :meth:`changed_on_disk`)
         self.signature = file_signature(path)
         #: why the file on disk could not be read again, when another hand left it invalid: this
@@ -294,10 +303,16 @@ class Config:
             self._write(data)
         self.settings, self.data = settings, data
 
+    def _advised(self, taxonomy: "Taxonomy") -> "Taxonomy":
+        """``taxonomy``, its errors saying how a category is added in this workspace's backend."""
+        if self.settings.backend.kind == "kili":
+            taxonomy.add_advice = KILI_ADD_ADVICE
+        return taxonomy
+
     def set_categories(self, items: list[dict[str, Any]], *, save: bool = True) -> None:
         """Replace the taxonomy: validated, then saved, then applied, so a failed save leaves both
         the file and this object as they were."""
-        taxonomy = Taxonomy.from_list(items, where=str(self.path))
+        taxonomy = self._advised(Taxonomy.from_list(items, where=str(self.path)))
         data = {**self.data, "categories": [dict(i) for i in items]}
         if save:
             self._write(data)

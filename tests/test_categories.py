@@ -268,3 +268,22 @@ def test_an_empty_category_name_is_refused_where_it_was_given(tmp_path):
         Taxonomy.from_list([{"name": "  "}, {"name": "A"}], where="shop.toml")
     with pytest.raises(ReviewtuiError, match="categories add needs a name"):
         add_category([{"key": "A", "name": "A"}], " ")
+
+
+def test_an_unknown_labels_error_says_how_this_backend_adds_a_category(tmp_path):
+    """On a Kili workspace `categories add` is refused: an unknown label's error points to the
+    Kili project's interface and a pull instead, after set_categories too; a local one to
+    `categories add`."""
+    from reviewtui.config import write_toml
+
+    for backend, wanted, unwanted in (("kili", "Kili project's interface", "categories add"),
+                                      ("local", "reviewtui categories add", "Kili")):
+        path = tmp_path / backend / CONFIG_NAME
+        path.parent.mkdir()
+        write_toml(path, Config.default_data("t", backend=backend))
+        cfg = Config.load(path)
+        for _ in range(2):
+            with pytest.raises(ReviewtuiError) as err:
+                cfg.taxonomy.require("BOGUS", "line 3")
+            assert wanted in str(err.value) and unwanted not in str(err.value)
+            cfg.set_categories([dict(i) for i in cfg.data["categories"]])
