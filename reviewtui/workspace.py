@@ -674,8 +674,10 @@ class Workspace:
     def undo(self, external_id: str | None = None) -> LabelEvent | None:
         """Undo this user's latest label, skip or status change (on ``external_id`` if given). The
         labels an import brought (``import --label-col``) are the data set's, not an answer given
-        here: undo passes over them (``u`` on a data set imported with its labels has nothing to undo)."""
-        return self.store.undo_last(author=self.author, external_id=external_id, skip_sources=("import",))
+        here: undo passes over them (``u`` on a data set imported with its labels has nothing to undo);
+        so it does over what a Kili pull brought (Kili keeps it: undone here, the next pull would not
+        bring it back, the asset being unchanged there; change it in Kili)."""
+        return self.store.undo_last(author=self.author, external_id=external_id, skip_sources=("import", "kili"))
 
     def undo_bulk(self) -> list[LabelEvent]:
         """Undo this user's latest bulk label as a whole (``store.undo_bulk``); [] when their latest

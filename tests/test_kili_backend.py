@@ -594,3 +594,24 @@ def test_a_queue_whose_priorities_kili_refuses_still_shows_the_batch(pushed):
     assert len(batch.items) == 5 and batch.moved is not None and len(batch.moved.failed) == 5
     warned = [n.text for n in notices if getattr(n, "level", "") == "warning"]
     assert warned and warned[0].startswith("the queue's priorities were not set in the kili backend: ")
+
+
+def test_undo_passes_over_what_a_pull_brought(pushed):
+    """A label or a skip pulled from Kili stays in Kili: undone here, the next incremental pull would
+    not bring it back (the asset did not change there). undo passes over them; a label given here by
+    the same author is undone."""
+    ws, srv, pid = pushed
+    st = srv.state
+    st.label(pid, "r000", "CONTENT", email="lab@example.com")
+    st.skip(pid, "r050")
+    report = ws.kili_pull()
+    assert report.labels_recorded == 1 and report.skips_recorded == 1
+    for author in ("lab@example.com", "kili"):
+        ws.author = author
+        assert ws.undo() is None
+    assert ws.store.get("r000").label == "CONTENT" and ws.store.get("r050").skipped
+    ws.author = "lab@example.com"
+    ws.label("r100", "INTERFACE")
+    undone = ws.undo()
+    assert undone is not None and undone.external_id == "r100" and ws.store.get("r100").label is None
+    assert ws.store.get("r000").label == "CONTENT"
