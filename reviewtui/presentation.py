@@ -220,6 +220,11 @@ def label_sentence(external_id: str, before: str | None, after: str) -> str:
     return f"{external_id}: {after}"
 
 
+#: The stop signal before its first round, where labels exist (``reviewtui status``)
+NO_STOP_ROUND = ("no round yet: a round is recorded each time the quick model is refitted on enough new labels "
+                 "(`reviewtui queue`, or the labeling screen)")
+
+
 def undo_sentence(event: "LabelEvent | None", taxonomy: "Taxonomy | None" = None, now: Any = None) -> str:
     """What an undo says: what it undid and on which asset, or that there was nothing to undo.
     With ``taxonomy`` a label's category is named as the taxonomy names it; with ``now`` (the asset
