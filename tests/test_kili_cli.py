@@ -101,6 +101,10 @@ def test_predictions_from_a_csv(tmp_path, kili_server, capsys):
     assert code == 0 and "Sent 2 predictions of minilm-ft-3" in out
     code, _, err = run(capsys, "-w", ws_dir, "kili", "predictions", str(csv_path))
     assert code == 2 and "--model" in err
+    stray = tmp_path / "stray.csv"  # no row is an asset of the project: nothing sent, exit 1
+    stray.write_text("externalId,prediction\nzz9,CONTENT\n")
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "predictions", str(stray), "--model", "quick")
+    assert code == 1 and "Sent 0 predictions" in out and "zz9" in out
 
 
 SECRET = "kili-SECRET-e4c1d9a07b3f5a62"

@@ -68,10 +68,13 @@ def cmd_kili(args: argparse.Namespace) -> int:
                     rep = ws.kili_push_predictions(preds, model, args.model_version or "", on_event=on_event)
     except KeyboardInterrupt:
         raise _interrupted(action, args, done[0]) from None
+    # predictions of which none reached the project (no row is one of its assets): exit 1, the
+    # lines below say why for each
+    code = 1 if action == "predictions" and not rep.sent and rep.failed else 0
     if args.json:
         render.print_json(rep.to_dict())
-        return 0
+        return code
     con = render.console()
     for line in render.kili_lines(action, rep):
         con.print(line)
-    return 0
+    return code
