@@ -264,6 +264,7 @@ def test_pull_with_unknown_category_records_nothing_then_rerun_finishes(pushed):
     with pytest.raises(ReviewtuiError) as err:
         ws.kili_pull()
     assert "r003" in str(err.value) and "'PRICING'" in str(err.value) and "Nothing was recorded" in str(err.value)
+    assert str(err.value).startswith("1 Kili label cannot be recorded")
     assert kili_store_events(ws) == [] and ws.store.get_meta(f"kili.pull_cursor.{pid}") is None
     srv.state.label(pid, "r003", "INTERFACE")  # fixed in Kili
     assert ws.kili_pull().labels_recorded == 5

@@ -523,7 +523,7 @@ class KiliBackend:
         if problems:
             listed = "; ".join(f"{k}: {v}" for k, v in list(problems.items())[:5])
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-            raise ReviewtuiError(f"{len(problems)} Kili labels cannot be recorded — {listed}{more}. Nothing was "
+            raise ReviewtuiError(f"{len(problems)} Kili label{'s' if len(problems) != 1 else ''} cannot be recorded — {listed}{more}. Nothing was "
                                  "recorded; fix these labels in Kili or add the categories to reviewtui.toml, "
                                  "then rerun `reviewtui kili pull`")
 
