@@ -265,21 +265,33 @@ class FoundAssets:
     seconds: float = 0.0
 
 
-def check_filter(store: LocalStore, flt: QueueFilter) -> None:
+def check_filter(store: LocalStore, flt: QueueFilter) -> list[str]:
     """Raises ReviewtuiError, as :func:`find` would, for a filter that can keep nothing: the
     predicted-category or confidence filter while the store holds no predictions, or app= naming
-    only apps that are not in the store. Reads no review (the app index and a count)."""
+    only apps that are not in the store. Reads no review (the app index and a count). Returns the
+    store's apps when the filter names some (else [])."""
     if flt.needs_predictions and store.prediction_count() == 0:
         raise ReviewtuiError("the predicted and confidence filters need predictions: refit the quick model "
                              "(r in the labeling screen, or `reviewtui queue`) or run `reviewtui predict` first")
-    if flt.apps:
-        known = [a for a in store.counts_by_app() if a]
-        unknown = [a for a in flt.apps if a.casefold() not in {k.casefold() for k in known}]
-        if len(unknown) == len(flt.apps):
-            from reviewtui.app_version import nearest_apps
+    if not flt.apps:
+        return []
+    known = [a for a in store.counts_by_app() if a]
+    unknown = _unknown_apps(flt, known)
+    if len(unknown) == len(flt.apps):
+        raise _no_such_app(unknown[0], known)
+    return known
 
-            raise ReviewtuiError(f"filter app={unknown[0]}: no review of that app; the apps are: "
-                                 f"{nearest_apps(unknown[0], known)}")
+
+def _unknown_apps(flt: QueueFilter, known: Sequence[str]) -> list[str]:
+    """The apps ``flt`` names that are none of ``known`` (app ids match without regard to case)."""
+    folded = {k.casefold() for k in known}
+    return [a for a in flt.apps if a.casefold() not in folded]
+
+
+def _no_such_app(app: str, known: Sequence[str]) -> ReviewtuiError:
+    from reviewtui.app_version import nearest_apps
+
+    return ReviewtuiError(f"filter app={app}: no review of that app; the apps are: {nearest_apps(app, known)}")
 
 
 def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> FoundAssets:
@@ -287,11 +299,9 @@ def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> Fo
     Raises ReviewtuiError when the predicted-category or confidence filter is asked for while the
     store holds no predictions, and when nothing is kept and an app named is not in the store."""
     t0 = time.perf_counter()
-    check_filter(store, flt)
+    known = check_filter(store, flt)
     q = flt.asset_query()
-    known: list[str] = []
     if flt.apps:  # app ids match without regard to case, as `summary --app` takes them
-        known = [a for a in store.counts_by_app() if a]
         wanted = {a.casefold() for a in flt.apps}
         q = replace(q, apps=tuple(a for a in known if a.casefold() in wanted) or tuple(flt.apps))
     if limit is not None:
@@ -301,12 +311,9 @@ def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> Fo
         ids = store.find_ids(q)
         total = len(ids)
     if total == 0 and flt.apps:  # nothing kept: say so when an app named is none of the workspace's
-        unknown = [a for a in flt.apps if a.casefold() not in {k.casefold() for k in known}]
+        unknown = _unknown_apps(flt, known)
         if unknown:
-            from reviewtui.app_version import nearest_apps
-
-            raise ReviewtuiError(f"filter app={unknown[0]}: no review of that app; the apps are: "
-                                 f"{nearest_apps(unknown[0], known)}")
+            raise _no_such_app(unknown[0], known)
     return FoundAssets(ids, total, flt, time.perf_counter() - t0)
 
 
