@@ -698,14 +698,15 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
-    def _of_ids(self, columns: str, external_ids: Iterable[str]) -> list[tuple]:
+    def _of_ids(self, columns: str, external_ids: Iterable[str], source: str = "assets") -> list[tuple]:
         """Rows of ``columns`` (external_id first) of the assets whose ids are among ``external_ids``,
-        read in chunks of 900 ids (under SQLite's limit on parameters)."""
+        read in chunks of 900 ids (under SQLite's limit on parameters); ``source`` is the assets
+        table, or a join on it."""
         ids = list(dict.fromkeys(str(i) for i in external_ids))
         rows: list[tuple] = []
         for start in range(0, len(ids), 900):
             chunk = ids[start:start + 900]
-            rows += self._read(f"SELECT {columns} FROM assets WHERE external_id IN ({','.join('?' * len(chunk))})",
+            rows += self._read(f"SELECT {columns} FROM {source} WHERE external_id IN ({','.join('?' * len(chunk))})",
                                chunk)
         return rows
 
@@ -729,19 +730,11 @@ class LocalStore:
         the labeled assets among ``external_ids``: one read of every labeled asset when they are
         many (a diff's hundreds of thousands of added rows), else a read of those ids alone."""
         ids = set(map(str, external_ids))
-        sql = ("SELECT a.external_id, l.category, l.author, l.created_at, l.note FROM assets a "
-               "JOIN labels l ON l.id = a.label_event")
-        if len(ids) > 20_000:
-            return {r[0]: (r[1], r[2], r[3], r[4]) for r in self._read(sql) if r[0] in ids}
-        out: dict[str, tuple[str, str, str, str | None]] = {}
-        chunk: list[str] = []
-        for start, ext in enumerate(sorted(ids)):
-            chunk.append(ext)
-            if len(chunk) == 900 or start == len(ids) - 1:
-                for r in self._read(f"{sql} WHERE a.external_id IN ({','.join('?' * len(chunk))})", chunk):
-                    out[r[0]] = (r[1], r[2], r[3], r[4])
-                chunk = []
-        return out
+        columns, source = "a.external_id, l.category, l.author, l.created_at, l.note", \
+            "assets a JOIN labels l ON l.id = a.label_event"
+        rows = (self._read(f"SELECT {columns} FROM {source}") if len(ids) > 20_000
+                else self._of_ids(columns, ids, source))
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows if r[0] in ids}
 
     def stored_texts(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
@@ -1153,6 +1146,11 @@ class LocalStore:
             db.executemany("UPDATE assets SET remote_id = ? WHERE external_id = ?",
                            [(v, k) for k, v in mapping.items()])
             return db.total_changes - before
+
+    def clear_remote_ids(self) -> int:
+        """Forget every asset's id in the labeling backend's project (another project's ids)."""
+        with self.transaction() as db:
+            return db.execute("UPDATE assets SET remote_id = NULL WHERE remote_id IS NOT NULL").rowcount
 
     def set_priorities(self, priorities: Mapping[str, int], *, reset: bool = False) -> int:
         """Set queue priorities (higher comes first). ``reset`` zeroes every other asset first."""

@@ -261,20 +261,20 @@ class KiliBackend:
             self._forget_other_projects_ids(pid)
         return info
 
-    def _forget_other_projects_ids(self, pid: str) -> None:
-        """Drop the Kili asset ids the store keeps for another project.
+    def _forget_other_projects_ids(self, pid: str, *, unrecorded_too: bool = False) -> None:
+        """Drop the Kili asset ids the store keeps for another project than ``pid``.
 
         They are an asset's id in the project they were pushed to; when reviewtui.toml's project_id
         now names another project (edited by hand), a move or a prediction sent with them would act
-        on the first project's assets. The ids of this project are asked for again as needed.
+        on the first project's assets. The ids of this project are asked for again as needed. With
+        ``unrecorded_too`` (a project adopted by create or attach) ids kept before the store
+        recorded their project are dropped too; reading the configured project keeps them.
         """
         kept = self.store.get_meta("kili.project_id")
         if kept == pid:
             return
-        if kept is not None:
-            stale = {a.external_id: None for a in self.store.iter_assets() if a.remote_id}
-            if stale:
-                self.store.set_remote_ids(stale)  # type: ignore[arg-type]
+        if kept is not None or unrecorded_too:
+            self.store.clear_remote_ids()
         self.store.set_meta("kili.project_id", pid)
 
     def _adopt(self, info: ProjectInfo) -> None:
@@ -283,12 +283,7 @@ class KiliBackend:
         self.settings = replace(self.settings, classification_job=info.check.classification_job or CLASSIFICATION_JOB,
                                 ner_job=info.check.ner_job or "")
         self._project = info
-        if self.store.get_meta("kili.project_id") != info.id:
-            # Kili asset ids of another project would send moves to the wrong assets
-            stale = {a.external_id: None for a in self.store.iter_assets() if a.remote_id}
-            if stale:
-                self.store.set_remote_ids(stale)  # type: ignore[arg-type]
-            self.store.set_meta("kili.project_id", info.id)
+        self._forget_other_projects_ids(info.id, unrecorded_too=True)
 
     # -- project ------------------------------------------------------------------------------
     def create_project(self, title: str, description: str = "") -> ProjectInfo:
