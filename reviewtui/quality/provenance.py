@@ -120,6 +120,7 @@ def attribute_by_label(diff: VersionDiff, makers: Mapping[str, tuple[str, str, s
     plain = (since is None or _canonical(since)) and (until is None or _canonical(until))
 
     def within(at: str) -> tuple[bool, str]:
+        """Whether ``at`` lies within the bounds, and the time as shown."""
         if plain and _canonical(at):
             return (until is None or at <= until) and (since is None or at > since), at
         t = _moment(at)
@@ -127,14 +128,9 @@ def attribute_by_label(diff: VersionDiff, makers: Mapping[str, tuple[str, str, s
             return False, at
         return (hi is None or t <= hi) and (lo is None or t > lo), format_timestamp(t)
 
-    # the makers within the bounds, each time as shown: once per review (a whole import's
-    # hundreds of thousands of added rows: the canonical times compared inline, as strings)
+    # the makers within the bounds, each time as shown: once per review, not per row
     window: dict[str, tuple[str, str, str, str | None]] = {}
     for ext, (category, author, at, note) in makers.items():
-        if plain and type(at) is str and len(at) == 29 and at[10] == "T" and at.endswith("+00:00"):
-            if (until is None or at <= until) and (since is None or at > since):
-                window[ext] = (category, author, at, note or None)
-            continue
         ok, shown = within(at)
         if ok:
             window[ext] = (category, author, shown, note or None)
