@@ -80,6 +80,18 @@ def refit_suggestions(ws, fits) -> list[bool]:
     return calls
 
 
+async def label_twice_and_rank(app, pilot, calls) -> None:
+    """Once the labeling screen shows a review: labels two (with retrain_every = 2 the second refits
+    the model and ranks the queue), then waits for that ranking to end."""
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.current is not None and not screen.reranking, timeout=20)
+    await settle(app, pilot)
+    refits = calls.count(True)
+    await pilot.press("1", "2")
+    await wait_until(pilot, lambda: calls.count(True) > refits and not screen.reranking, timeout=20)
+    await settle(app, pilot)
+
+
 async def undo_after_a_ranking(ws, fits) -> tuple[str, str, str]:
     """retrain_every = 2: two labels (the second refits the model and ranks the queue), then u.
     Returns the model panel of the review undone, of the one after it, and the categories panel."""
@@ -88,12 +100,7 @@ async def undo_after_a_ranking(ws, fits) -> tuple[str, str, str]:
     app = make_app(ws, start="labeling", assist=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await wait_until(pilot, lambda: screen.current is not None and not screen.reranking, timeout=20)
-        await settle(app, pilot)
-        refits = calls.count(True)
-        await pilot.press("1", "2")
-        await wait_until(pilot, lambda: calls.count(True) > refits and not screen.reranking, timeout=20)
-        await settle(app, pilot)
+        await label_twice_and_rank(app, pilot, calls)
         second = screen.items[screen.index - 1].external_id
         refits = calls.count(True)
         await pilot.press("u")
@@ -181,12 +188,7 @@ async def test_the_review_after_a_label_that_ranks_the_queue_reads_the_new_fit(t
     try:
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
-            await wait_until(pilot, lambda: screen.current is not None and not screen.reranking, timeout=20)
-            await settle(app, pilot)
-            refits = calls.count(True)
-            await pilot.press("1", "2")
-            await wait_until(pilot, lambda: calls.count(True) > refits and not screen.reranking, timeout=20)
-            await settle(app, pilot)
+            await label_twice_and_rank(app, pilot, calls)
             assert screen.index == 2
             assert panel(screen, "#suggestion").splitlines() == [f"{ws.taxonomy.get('CONTENT').name}  90%",
                                                                  "quick model on 2 labels"]
