@@ -51,12 +51,17 @@ class QualityScreen(WorkspaceScreen):
             yield categories
 
     def on_mount(self) -> None:
-        versions = self.query_one("#quality-versions", DataTable)
-        for title, key in say.VERSION_STATS_COLUMNS:
-            versions.add_column(title, key=key)
-        authors = self.query_one("#quality-authors", DataTable)
-        for title, key in say.AUTHOR_STATS_COLUMNS:
-            authors.add_column(title, key=key)
+        self.reset_table("#quality-versions", say.VERSION_STATS_COLUMNS)
+        self.reset_table("#quality-authors", say.AUTHOR_STATS_COLUMNS)
+
+    def reset_table(self, selector: str, columns) -> DataTable:
+        """The table emptied, its columns afresh: a column's width grows with the rows it is given
+        and a plain clear keeps it, so each load sizes the columns to its own rows alone."""
+        table = self.query_one(selector, DataTable)
+        table.clear(columns=True)
+        for title, key in columns:
+            table.add_column(title, key=key)
+        return table
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -102,8 +107,7 @@ class QualityScreen(WorkspaceScreen):
             if len(ag.pairs) > 1:
                 head.append(f"\npairs: {pairs}", style="dim")
         self.query_one("#quality-head", Static).update(head)
-        versions = self.query_one("#quality-versions", DataTable)
-        versions.clear()
+        versions = self.reset_table("#quality-versions", say.VERSION_STATS_COLUMNS)
         self.transitions = {v.name: line for v in st.versions if (line := say.version_transitions_line(v))}
         for v in st.versions:
             versions.add_row(*say.version_stats_cells(v, limit=1), key=v.name)
@@ -112,8 +116,7 @@ class QualityScreen(WorkspaceScreen):
         self.show_transitions(st.versions[-1].name if st.versions else None)
         if not st.versions:
             versions.add_row("no version yet: press e to export one", *[""] * (len(say.VERSION_STATS_COLUMNS) - 1))
-        authors = self.query_one("#quality-authors", DataTable)
-        authors.clear()
+        authors = self.reset_table("#quality-authors", say.AUTHOR_STATS_COLUMNS)
         for a in st.authors:
             authors.add_row(*say.author_stats_cells(a), key=a.author)
         if not st.authors:
