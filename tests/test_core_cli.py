@@ -415,6 +415,8 @@ def test_skip_undo_and_single_label(ws, play_csv, capsys):
     assert kinds == ["label", "label", "undo"]  # append-only: the undo is a row too
     code, out, _ = run(capsys, "-w", str(ws), "undo")
     assert code == 0 and out == "Undid label CONTENT on r1. It has no label now (TODO).\n"
+    code, out, _ = run(capsys, "-w", str(ws), "undo")  # nothing of this author's left: a script sees it
+    assert code == 1 and out == "Nothing to undo.\n"
 
 
 def test_export_rules_manifest_and_no_change(ws, play_csv, tmp_path, capsys):

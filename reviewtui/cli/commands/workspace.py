@@ -107,12 +107,13 @@ def cmd_undo(args: argparse.Namespace) -> int:
     if args.bulk:
         if args.id:
             raise ReviewtuiError("undo --bulk takes back your latest bulk label as a whole: give no id with it")
-        render.print_lines([say.undo_bulk_sentence(ws.undo_bulk())])
-        return 0
+        events = ws.undo_bulk()
+        render.print_lines([say.undo_bulk_sentence(events)])
+        return 0 if events else 1  # nothing taken back: a script sees it as it sees "Nothing labeled."
     lines: list[str] = []
     event = ws.undo(_resolve(ws, args.id, lines) if args.id else None)
     render.print_lines([*lines, say.undo_sentence(event, now=ws.store.get(event.external_id) if event else None)])
-    return 0
+    return 0 if event else 1
 
 
 def _resolve(ws, given: str, lines: list[str]) -> str:
