@@ -18,6 +18,7 @@ import hashlib
 import html
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -721,6 +722,16 @@ def _metadata_json(columns: list[tuple[str, Any]], n: int) -> list[str]:
         row = {key: _meta_value(key, v) for key, col in columns if (v := col[i].as_py())}
         texts[i] = json.dumps(row, ensure_ascii=False)
     return texts
+
+
+#: an Android application id (com.example.app, in.junio): two or more dot-separated names, each
+#: starting with a letter; the name google-play-scraper's exports are kept under
+_APP_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+")
+
+
+def is_app_id(name: str | None) -> bool:
+    """Whether ``name`` (a folder's name) is written as an app's id is: ``com.example.app``."""
+    return bool(name) and _APP_ID.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)

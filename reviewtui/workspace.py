@@ -392,7 +392,7 @@ class Workspace:
         nothing. Re-importing adds nothing new, except the metadata reviews already stored lack (a
         column the earlier import did not read: ``store.fill_metadata``)."""
         from reviewtui.categories import add_unknown, apply_change, unknown_labels, unknown_labels_error
-        from reviewtui.ingest import COLUMN_OPTIONS, DATE_META, expand_inputs, read_reviews
+        from reviewtui.ingest import COLUMN_OPTIONS, DATE_META, expand_inputs, is_app_id, read_reviews
 
         if not paths:
             raise ReviewtuiError("give at least one file (or folder) to import")
@@ -403,24 +403,25 @@ class Workspace:
         base = self.config  # the taxonomy the file's categories are added to (checked again at the end)
         inputs = expand_inputs(paths)
         cleaning = base.settings.import_
-        # a file given by itself in a workspace of several apps: its rows without an app take its
-        # folder's name when that is one of the workspace's apps (a newer export of exports/<app>/)
+        # a file given by itself: its rows without an app take its folder's name when that is one of
+        # the workspace's apps (a newer export of exports/<app>/) or is written as an app id
+        # (exports/com.example.app/reviews.csv imported alone, the first of a team's apps)
         known_apps = ({a for a in self.store.counts_by_app() if a}
                       if app is None and any(f.app is None for f in inputs) else set())
         batches = []
         for i, f in enumerate(inputs):
             emit(on_event, Progress("read", i, len(inputs), str(f.path)))
             folder_app = f.path.resolve().parent.name if f.app is None and app is None else None
-            default_app = f.app or (folder_app if folder_app in known_apps else None)
+            default_app = f.app or (folder_app if folder_app in known_apps or is_app_id(folder_app) else None)
             batch = read_reviews(f.path, text_col=text_col, id_col=id_col, label_col=label_col,
                                  delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
                                  app=app.strip() if app else None, default_app=default_app,
                                  fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
                                  encoding=encoding)
-            if f.app is None and app is None and known_apps:
+            if f.app is None and app is None and (known_apps or default_app):
                 if default_app and default_app in batch.report.apps:
                     batch.report.readings.append(f"the reviews without an app are {default_app}'s, the app "
-                                                 "its folder is named after")
+                                                 "its folder is named after (--app NAME gives them another)")
                 elif not batch.report.apps:
                     batch.report.readings.append(
                         f"no app: the file names none, while the workspace's reviews have {len(known_apps)} "

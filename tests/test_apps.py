@@ -395,6 +395,30 @@ def test_a_file_given_by_itself_takes_its_folders_app_when_the_workspace_has_it(
     assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, "com.c.app": 2}
 
 
+def test_a_file_given_by_itself_in_a_folder_named_as_an_app_id_takes_that_app(tmp_path):
+    """A team's first per-app export imported alone (exports/com.a.app/reviews.csv) gets its folder's
+    app, and the report says where it came from; a folder with another kind of name gives none."""
+    from reviewtui.ingest import is_app_id
+    from reviewtui.workspace import Workspace
+    from tests.conftest import PLAY_HEADER, write_csv
+
+    for folder in ("in.junio", "march exports"):
+        (tmp_path / "exports" / folder).mkdir(parents=True)
+    ws = Workspace.init(tmp_path / "ws", name="apps", categories="Bug, Praise")
+    rows = [[f"r{i}", "u", "", f"review number {i}", "4", "0", "1.0", "2024-01-01 10:00:00", "", ""] for i in range(3)]
+    first = write_csv(tmp_path / "exports" / "in.junio" / "reviews.csv", PLAY_HEADER, rows)
+    res = ws.import_reviews([first])
+    assert ws.store.counts_by_app() == {"in.junio": 3}
+    assert any("in.junio's, the app its folder is named after (--app NAME gives them another)" in s
+               for s in res.reports[0].readings)
+    other = write_csv(tmp_path / "exports" / "march exports" / "reviews.csv", PLAY_HEADER,
+                      [[f"m{i}", *r[1:]] for i, r in enumerate(rows)])
+    ws.import_reviews([other])
+    assert ws.store.counts_by_app() == {"in.junio": 3, None: 3}
+    assert [n for n in ("com.example.app", "in.junio", "me.greenlight", "exports", "2024.01", "a..b", ".cache")
+            if is_app_id(n)] == ["com.example.app", "in.junio", "me.greenlight"]
+
+
 @pytest.mark.parametrize("argv, said", [
     (["summary", "--app", "com.a", "--app", "com.b"], "--app given twice ('com.a' and 'com.b')"),
     (["summary", "--app", " "], "--app is empty"),
