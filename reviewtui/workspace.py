@@ -1363,6 +1363,7 @@ class Workspace:
                                            "ner_job": backend.settings.ner_job})
             backend.settings = self.settings.kili
             self._backend, self._backend_for = backend, self._backend_key()
+        info.to_push = self.store.count_without_remote_id()
 
     def kili_create(self, title: str | None = None, description: str = "") -> "ProjectInfo":
         """Create the Kili project (interface from the taxonomy) and keep its id in reviewtui.toml;

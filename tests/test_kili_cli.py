@@ -184,3 +184,24 @@ def test_ctrl_c_during_a_push_says_what_was_pushed_and_how_to_finish(tmp_path, k
     monkeypatch.setattr(Workspace, "kili_pull", lambda self, **kw: (_ for _ in ()).throw(KeyboardInterrupt))
     code, _, err = run(capsys, "-w", ws_dir, "kili", "pull")
     assert code == 130 and "all of it or none of it" in err and "reviewtui kili pull" in err
+
+
+def test_attach_says_what_is_left_to_push_and_suggests_a_pull_when_nothing_is(tmp_path, kili_server, capsys):
+    """create says how many reviews a push sends; attaching the same project again after the push
+    says every review is there and points to pull, not to a push that sends nothing."""
+    files = generate_demo(tmp_path / "data", size=60, seed=3)
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--backend", "kili")[0] == 0
+    assert run(capsys, "-w", ws_dir, "import", str(files.export_csv))[0] == 0
+    n = Workspace.open(ws_dir).store.count()
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "create", "--title", "Inkwell")
+    out = " ".join(out.split())  # the lines are wrapped at the console's width
+    assert code == 0 and f"Next: reviewtui kili push ({n} reviews to send;" in out
+    assert run(capsys, "-w", ws_dir, "kili", "push")[0] == 0
+    pid = Workspace.open(ws_dir).settings.backend.project_id
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "attach", pid)
+    out = " ".join(out.split())
+    assert code == 0 and "Every review of this workspace is in the project already. Next: reviewtui kili pull" in out
+    assert "kili push" not in out
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "attach", pid, "--json")
+    assert code == 0 and json.loads(out)["to_push"] == 0

@@ -63,11 +63,14 @@ class ProjectInfo:
     workflow: str  # "V1" (statuses) or "V2"/"V3" (steps)
     steps: list[dict[str, Any]]
     check: InterfaceCheck
+    #: the workspace's reviews with no asset of this project as far as the store knows (what a push
+    #: sends, less those Kili already holds), once the project is this workspace's; None before
+    to_push: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "input_type": self.input_type, "workflow": self.workflow,
                 "steps": [s.get("name") for s in self.steps], "classification_job": self.check.classification_job,
-                "ner_job": self.check.ner_job, "warnings": list(self.check.warnings)}
+                "ner_job": self.check.ner_job, "warnings": list(self.check.warnings), "to_push": self.to_push}
 
 
 @dataclass

@@ -566,6 +566,17 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
 
 
 # --- kili --------------------------------------------------------------------------------------
+def _kili_next(to_push: int | None) -> str:
+    """What to do after create/attach: push the reviews the project lacks, or pull when it has them all."""
+    if to_push == 0:
+        return ("Every review of this workspace is in the project already. Next: reviewtui kili pull "
+                "(brings the labels given in Kili)")
+    if to_push is None:
+        return "Next: reviewtui kili push"
+    return (f"Next: reviewtui kili push ({to_push:,} review{'s' if to_push != 1 else ''} to send; any the "
+            "project holds already are matched, not sent twice)")
+
+
 def kili_lines(action: str, rep: Any) -> list[str]:
     """What a kili command prints (rich markup; Kili's texts escaped)."""
     if action in ("create", "attach"):
@@ -573,7 +584,7 @@ def kili_lines(action: str, rep: Any) -> list[str]:
         return [f"{verb} Kili project [bold]{escape(rep.title)}[/] ({escape(rep.id)}); its id is kept in "
                 "reviewtui.toml \\[backend].",
                 *(f"[yellow]warning:[/] {escape(w)}" for w in rep.check.warnings),
-                "Next: reviewtui kili push"]
+                _kili_next(rep.to_push)]
     if action == "push":
         lines = [f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
                  f"({rep.already_in_kili} were already there)."]
