@@ -18,7 +18,7 @@ class Change:
     before: str | None = None  # label (relabeled) or status (status) in A
     after: str | None = None   # label (relabeled) or status (status) in B
     label: str | None = None   # the label in B (or A for removed)
-    author: str | None = None  # who made the change (relabeled/status rows, when the store knows)
+    author: str | None = None  # who made the change (when the store knows; a removed row: who took it out)
     at: str | None = None      # when: the time of the label event that made it
     note: str | None = None    # that event's note ("renamed BUG to DEFECT" for a category change)
 

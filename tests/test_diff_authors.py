@@ -72,3 +72,25 @@ def test_a_whole_import_of_added_rows_goes_without_authors_and_relabels_keep_the
     diff = attribute_diff(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)), store, a, b)
     assert len(diff.added) == 6 and all(c.author is None and c.at is None for c in diff.added)
     assert [(c.external_id, c.author, c.at) for c in diff.relabeled] == [("r0", "cy", at(30))]
+
+
+def test_a_removed_row_says_who_took_it_out_and_when(store, tmp_path):
+    """A review in A and not in B was skipped, sent to review or had its label undone after A: the
+    diff names that event's author and time; a removal no event after A explains keeps none."""
+    tax = Taxonomy.default()
+    store.add_assets([NewAsset(f"r{i}", f"review {i}") for i in range(5)])
+    store.add_labels([LabelRow(f"r{i}", "CONTENT", "ann", "human") for i in range(5)])
+    a = export_version(store, tax, tmp_path / "versions")
+    skipped = store.skip("r1", "not english", author="bob")
+    store.set_status(["r2"], "TO_REVIEW", author="rev")
+    undone = store.undo_last(author="ann", external_id="r3")
+    b = export_version(store, tax, tmp_path / "versions")
+    diff = attribute_diff(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)), store, a, b)
+    who = {c.external_id: c.author for c in diff.removed}
+    assert who == {"r1": "bob", "r2": "rev", "r3": "ann"}
+    at_of = {c.external_id: c.at for c in diff.removed}
+    assert at_of["r1"][:19] == skipped.created_at[:19] and at_of["r3"][:19] == undone.created_at[:19]
+    # with A's bound after every event (a version registered later), nothing explains the removals
+    late = attribute_changes(diff_versions(a.name, read_rows(a.csv_path), b.name, read_rows(b.csv_path)),
+                             store.label_history(), since="2999-01-01T00:00:00.000+00:00")
+    assert all(c.author is None for c in late.removed)

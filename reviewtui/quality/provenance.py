@@ -2,7 +2,8 @@
 
 For a relabeled row the change is the latest label event (not undone) on the asset that gave it
 its new label; for a status change, the latest label or status event after which the asset had
-its new status. Another author's history-only label (a consensus pull) changed neither, so it is
+its new status; for a removed row, the latest undo, skip, status or label event after version A
+(what took it out of B). Another author's history-only label (a consensus pull) changed neither, so it is
 never the answer. Events are looked for after version A was exported and up to when version B was
 (``store_last_change`` in their manifests) when the manifests say so, else in the whole history
 up to B. A version registered from elsewhere has no such time, and a row no event explains keeps
@@ -39,9 +40,10 @@ def status_after(events: list[Any], current_status: str | None) -> dict[int, str
 def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | None = None,
                       until: str | None = None, current_status: Mapping[str, str] | None = None) -> VersionDiff:
     """A copy of ``diff`` whose added, relabeled and status-changed rows carry ``author`` and ``at``
-    of the label event that made them (``events``: the store's label history). ``since``/``until``
-    bound the events looked at (timestamps; None = open)."""
-    wanted = {c.external_id for c in diff.added + diff.relabeled + diff.status_changed}
+    of the label event that made them (``events``: the store's label history), and whose removed
+    rows carry those of the latest event after A that took the review out of B (an undo, a skip, a
+    move to review, a label). ``since``/``until`` bound the events looked at (timestamps; None = open)."""
+    wanted = {c.external_id for c in diff.added + diff.relabeled + diff.status_changed + diff.removed}
     history: dict[str, list[Any]] = {}
     undone: set[int] = set()
     for e in events:
@@ -59,8 +61,8 @@ def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | 
             return False
         return not (strict and lo is not None and t <= lo)
 
-    def pick(candidates: list[Any]) -> Any:
-        for strict in (True, False):  # after A first; an older event only when none is
+    def pick(candidates: list[Any], after_a_only: bool = False) -> Any:
+        for strict in (True,) if after_a_only else (True, False):  # after A first; an older event only when none is
             found = [e for e in candidates if in_window(e, strict)]
             if found:
                 return found[-1]
@@ -80,8 +82,19 @@ def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | 
                  and (e.note if e.kind == "status" else after.get(e.id)) == c.after]
         return _with(c, pick(cands))
 
+    def removal(c: Change) -> Change:  # in A, so what took it out came after A's export
+        evs = [e for e in history.get(c.external_id, []) if e.kind in REMOVING and e.id not in undone
+               and not e.history_only]
+        return _with(c, pick(evs, after_a_only=True))
+
     return replace(diff, added=[relabel(c) for c in diff.added], relabeled=[relabel(c) for c in diff.relabeled],
-                   status_changed=[status(c) for c in diff.status_changed])
+                   status_changed=[status(c) for c in diff.status_changed],
+                   removed=[removal(c) for c in diff.removed])
+
+
+#: the events that can take a labeled review out of the next version: an undo of its label, a skip,
+#: a move to another status (to review), a label the export leaves out
+REMOVING = ("undo", "skip", "status", "label")
 
 
 def _with(change: Change, event: Any) -> Change:
@@ -150,7 +163,7 @@ def attribute_diff(diff: VersionDiff, store, a: Any, b: Any) -> VersionDiff:
     workspace, bounded by the times in their manifests. Relabeled rows, and added rows up to
     ``ATTRIBUTE_ADDED_BY_LABEL``, are read from their reviews' current labels first
     (:func:`attribute_by_label`, one query however many); only the rows left, and the status
-    changes, read their histories (the added ones up to ``ATTRIBUTE_ADDED``)."""
+    changes, read their histories (the added and the removed ones up to ``ATTRIBUTE_ADDED`` each)."""
     since, until = a.manifest.get("store_last_change"), b.manifest.get("store_last_change")
     kinds = ("added", "relabeled") if len(diff.added) <= ATTRIBUTE_ADDED_BY_LABEL else ("relabeled",)
     labeled = diff.external_ids(kinds)
@@ -160,6 +173,8 @@ def attribute_diff(diff: VersionDiff, store, a: Any, b: Any) -> VersionDiff:
                              + diff.external_ids(("status",))))
     added = list(dict.fromkeys(c.external_id for c in diff.added if c.author is None))
     ids += added if len(added) <= ATTRIBUTE_ADDED else []
+    removed = diff.external_ids(("removed",))
+    ids += removed if len(removed) <= ATTRIBUTE_ADDED else []
     if not ids:
         return diff
     current = {}
