@@ -439,3 +439,33 @@ def test_labels_given_many_at_once_count_but_not_in_the_labeling_speed(store):
     (ann,) = author_stats(store.label_history(), session_gap_s=600)
     assert ann.labels == 31 and ann.timed_labels == 2
     assert ann.median_seconds_per_label == 25.0 and math.isclose(ann.labels_per_hour, 2 / 50 * 3600)
+
+
+def test_many_labels_take_one_shuffle_of_at_most_five_folds(monkeypatch):
+    """Past MANY_LABELS labels the suspects fit folds x 1 models, not folds x repeats: the report
+    says the folds and shuffles it used, and the planted wrong labels still come first."""
+    from reviewtui.quality import suspects as sus
+    from reviewtui.settings import QualitySettings
+
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(3, 16)) * 3
+    y = np.repeat([0, 1, 2], 60)
+    X = (centers[y] + rng.normal(size=(180, 16))).astype(np.float32)
+    labels = [f"c{k}" for k in y]
+    for i in (0, 61, 122):  # three wrong labels
+        labels[i] = f"c{(y[i] + 1) % 3}"
+    ids = [f"r{i}" for i in range(180)]
+    from reviewtui.modeling.quick import QuickModel
+
+    fits = []
+
+    original = QuickModel.fit
+    monkeypatch.setattr(QuickModel, "fit", lambda self, *a, **k: (fits.append(1), original(self, *a, **k))[1])
+    settings = QualitySettings(folds=10, repeats=3)
+    report = sus.rank_suspects(ids, ids, labels, X, ["c0", "c1", "c2"], settings)
+    assert (report.folds, report.repeats, len(fits)) == (10, 3, 30)
+    fits.clear()
+    monkeypatch.setattr(sus, "MANY_LABELS", 100)
+    report = sus.rank_suspects(ids, ids, labels, X, ["c0", "c1", "c2"], settings)
+    assert (report.folds, report.repeats, len(fits)) == (5, 1, 5)
+    assert {s.external_id for s in report.top(3)} == {"r0", "r61", "r122"}

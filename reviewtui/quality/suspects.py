@@ -100,6 +100,14 @@ class SuspectReport:
                 "left_out": dict(self.left_out), "suspects": [s.to_dict() for s in self.top(top)]}
 
 
+#: Past this many labels the out-of-fold probabilities come from one shuffle of at most
+#: MANY_LABELS_FOLDS folds, whatever [quality] folds and repeats say: each fold's model then learns
+#: from tens of thousands of labels, so another shuffle or more folds move the probabilities little,
+#: while each fit costs seconds (560,758 labels: 30 fits of about 30 s each at the defaults, 5 now).
+MANY_LABELS = 20_000
+MANY_LABELS_FOLDS = 5
+
+
 # --- arrays ----------------------------------------------------------------------------------
 def out_of_fold_proba(X: np.ndarray, y: Sequence[int], n_classes: int, *, folds: int, repeats: int = 1,
                       C: float = 2.0, seed: int = 0, on_event: EventSink | None = None,
@@ -167,7 +175,9 @@ def rank_suspects(external_ids: Sequence[str], texts: Sequence[str], labels: Seq
     if unknown:
         raise ReviewtuiError(f"suspects: labels {', '.join(unknown)} are not training categories "
                              f"({', '.join(classes)})")
-    counts = {c: labels.count(c) for c in classes}
+    counts = dict.fromkeys(classes, 0)
+    for v in labels:
+        counts[v] += 1
     judged_classes = [c for c in classes if counts[c] >= 2]
     if len(judged_classes) < 2:
         raise ReviewtuiError("finding suspect labels needs at least two labels in each of two categories; "
@@ -175,8 +185,12 @@ def rank_suspects(external_ids: Sequence[str], texts: Sequence[str], labels: Seq
     left_out = {e: f"the only {lab} label" for e, lab in zip(external_ids, labels) if counts[lab] < 2}
     keep = [i for i, lab in enumerate(labels) if counts[lab] >= 2]
     folds = int(min(settings.folds, min(counts[c] for c in judged_classes)))
-    y = np.array([judged_classes.index(labels[i]) for i in keep], dtype=int)
-    proba = out_of_fold_proba(np.asarray(X)[keep], y, len(judged_classes), folds=folds, repeats=settings.repeats,
+    repeats = settings.repeats
+    if len(keep) > MANY_LABELS:
+        folds, repeats = min(folds, MANY_LABELS_FOLDS), 1
+    index = {c: k for k, c in enumerate(judged_classes)}
+    y = np.array([index[labels[i]] for i in keep], dtype=int)
+    proba = out_of_fold_proba(np.asarray(X)[keep], y, len(judged_classes), folds=folds, repeats=repeats,
                               C=settings.C, seed=settings.seed, on_event=on_event, cancel=cancel)
     scores, flagged = label_quality(y, proba, settings.method)
     order = np.argsort(scores, kind="stable")
@@ -189,7 +203,7 @@ def rank_suspects(external_ids: Sequence[str], texts: Sequence[str], labels: Seq
         items.append(Suspect(ext, str(texts[i]), labels[i], judged_classes[best], float(proba[j, best]),
                              float(proba[j, y[j]]), float(scores[j]), rank, bool(flagged[j]),
                              confirmed.get(ext) == labels[i]))
-    return SuspectReport(items, judged_classes, folds, settings.repeats, settings.method, settings.C, left_out,
+    return SuspectReport(items, judged_classes, folds, repeats, settings.method, settings.C, left_out,
                          round(time.perf_counter() - t0, 4))
 
 
