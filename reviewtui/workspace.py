@@ -254,8 +254,13 @@ class Workspace:
         elif categories_from is not None:
             from reviewtui.ingest import read_label_column
 
+            from reviewtui.label_names import dataset_label_names, rename_labels
+
             source, labels, with_text = read_label_column(categories_from, str(label_col), delimiter=delimiter,
                                                           sheet=sheet, encoding=encoding)
+            class_names = dataset_label_names(categories_from, str(label_col))  # a dataset's 0, 1, 2 by name
+            if class_names:
+                labels = rename_labels(labels, {str(i): n for i, n in enumerate(class_names)})[0]
             items = taxonomy_from_labels(labels, source).items
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("versions", "models", "results", "cache"):
@@ -379,7 +384,8 @@ class Workspace:
                        keep_pii: bool = False, sheet: str | None = None, app: str | None = None,
                        fill_missing_ids: bool = False, add_categories: bool = False,
                        columns: Mapping[str, str] | None = None, dayfirst: bool | None = None,
-                       encoding: str | None = None, on_event: EventSink | None = None) -> ImportResult:
+                       encoding: str | None = None, label_names: str | None = None,
+                       on_event: EventSink | None = None) -> ImportResult:
         """Read, clean and add reviews from files of any format ``reviewtui.readers`` reads; a folder
         gives its review files and those of its subfolders (the app: the folder's name, see
         ``ingest.expand_inputs``). ``app`` sets every review's app; ``sheet`` picks an Excel sheet;
@@ -388,16 +394,22 @@ class Workspace:
         ``dayfirst`` reads numeric dates day first; ``encoding`` decodes text files so (cp1252...). With
         ``label_col``, labels outside the taxonomy are listed with their counts and refused, unless
         ``add_categories``: then they become categories in the same transaction as the import.
+        Labels written as numbers take the categories ``label_names`` gives (``neg,neu,pos``, 0
+        first, or ``1=bug,2=praise``), or those a Hugging Face dataset's Parquet file names.
         All files are read and checked first, then added in one transaction: a bad file adds
         nothing. Re-importing adds nothing new, except the metadata reviews already stored lack (a
         column the earlier import did not read: ``store.fill_metadata``)."""
-        from reviewtui.categories import add_unknown, apply_change, unknown_labels, unknown_labels_error
+        from reviewtui.categories import IMPORT_FIX, add_unknown, apply_change, unknown_labels, unknown_labels_error
+        from reviewtui.label_names import all_numbers, name_batch_labels, parse_label_names
         from reviewtui.ingest import COLUMN_OPTIONS, DATE_META, expand_inputs, is_app_id, read_reviews
 
         if not paths:
             raise ReviewtuiError("give at least one file (or folder) to import")
         if add_categories and not label_col:
             raise ReviewtuiError("--add-categories adds the labels of --label-col: name the label column too")
+        if label_names is not None and not label_col:
+            raise ReviewtuiError("--label-names names the values of --label-col: name the label column too")
+        given_names = parse_label_names(label_names) if label_names is not None else None
         if app is not None and not str(app).strip():
             raise ReviewtuiError("--app needs a name (for example com.example.app)")
         base = self.config  # the taxonomy the file's categories are added to (checked again at the end)
@@ -429,13 +441,22 @@ class Workspace:
                         "again with --app NAME")
             batches.append(batch)
         emit(on_event, Progress("read", len(inputs), len(inputs)))
+        if label_col:
+            for b in batches:
+                name_batch_labels(b, label_col, given_names)
         self._match_stored_reviews(batches)
         taxonomy, change, added_keys = base.taxonomy, None, []
         if label_col:
             unknown = unknown_labels((lab for b in batches for lab in b.labels), taxonomy)
             if unknown and not add_categories:
                 where = str(batches[0].source) if len(batches) == 1 else f"{len(batches)} files"
-                raise unknown_labels_error(where, unknown, taxonomy)
+                fix = IMPORT_FIX
+                keys = list(taxonomy.keys)
+                if given_names is None and keys and all_numbers([u.name for u in unknown]):
+                    listed = ",".join(keys) if len(keys) <= 4 else ",".join(keys[:3]) + ",..."
+                    fix = (f"the labels are numbers: --label-names {listed} names them in order (0 first), or "
+                           f"1={keys[0]},2=... value by value; or {IMPORT_FIX}")
+                raise unknown_labels_error(where, unknown, taxonomy, fix=fix)
             if unknown:
                 self._refuse_on_kili("adding the file's categories")
             if unknown:

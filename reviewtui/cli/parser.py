@@ -147,6 +147,9 @@ def add_workspace_commands(commands: Commands) -> None:
                    "review, review_text, review_body, body, comment, ... in any case and spelling)")
     s.add_argument("--id-col", help="id column (default: reviewId; ids from the text when absent)")
     s.add_argument("--label-col", help="record labels from this column (source import)")
+    s.add_argument("--label-names", metavar="NAMES",
+                   help="the categories a --label-col of numbers stands for: neg,neu,pos (0 first) or 1=bug,2=praise "
+                        "(a Hugging Face dataset's Parquet file names them itself)")
     for option, what in (("app", "the app or product reviewed (default: app, appId, product, item, hotel, ...)"),
                          ("stars", "the star rating: 4, 4.0, 4,5, 4 stars, 5/5, 8/10, ★★★★☆ (default: score, "
                                    "rating, stars, star_rating, overall, ...)"),

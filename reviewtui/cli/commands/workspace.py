@@ -50,7 +50,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                                    delimiter=args.delimiter, keep_pii=args.keep_pii, sheet=args.sheet, app=args.app,
                                    fill_missing_ids=args.fill_missing_ids, add_categories=args.add_categories,
                                    columns={k: getattr(args, f"{k}_col") for k in COLUMN_OPTIONS},
-                                   dayfirst=args.dayfirst, encoding=args.encoding, on_event=sink)
+                                   dayfirst=args.dayfirst, encoding=args.encoding, label_names=args.label_names,
+                                   on_event=sink)
     if args.json:
         render.print_json([r.__dict__ for r in result.reports])
         return 0

@@ -1,0 +1,92 @@
+"""Labels a file writes as numbers: --label-names, and the class names of a Hugging Face dataset's
+Parquet file, at init (--categories-from) and import (--label-col)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from reviewtui.cli import main
+from reviewtui.errors import ReviewtuiError
+from reviewtui.label_names import parse_label_names, plain_value
+from reviewtui.workspace import Workspace
+from tests.conftest import write_csv
+
+TEXTS = ["the app crashes on login", "love the new design", "meh, it is fine", "refund never came",
+         "great support team", "slow and buggy"]
+LABELS = [0, 1, 1, 0, 1, 0]
+
+
+def hf_parquet(path: Path) -> Path:
+    """A dataset file as Hugging Face datasets writes it: labels 0/1, their names in the schema."""
+    features = {"text": {"dtype": "string", "_type": "Value"},
+                "label": {"names": ["negative", "positive"], "_type": "ClassLabel"}}
+    table = pa.table({"text": TEXTS, "label": pa.array(LABELS, pa.int64())})
+    table = table.replace_schema_metadata({b"huggingface": json.dumps({"info": {"features": features}}).encode()})
+    pq.write_table(table, path)
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, " ".join(out.out.split()), " ".join(out.err.split())
+
+
+def test_a_datasets_parquet_file_gives_its_class_names_at_init_and_import(tmp_path, capsys):
+    data = hf_parquet(tmp_path / "train.parquet")
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--categories-from", str(data), "--label-col", "label")[0] == 0
+    ws = Workspace.open(ws_dir)
+    assert sorted(c.name for c in ws.taxonomy) == ["negative", "positive"]
+    code, out, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label")
+    assert code == 0, err
+    assert "Labels read by value (the class names the dataset's file keeps): 0 as negative, 1 as positive." in out
+    ws = Workspace.open(ws_dir)
+    keys = {c.name: c.key for c in ws.taxonomy}
+    assert {a.text: a.label for a in ws.store.iter_assets()} == {
+        t: keys["negative" if lab == 0 else "positive"] for t, lab in zip(TEXTS, LABELS)}
+
+
+def test_numbers_in_a_csv_are_refused_with_the_option_that_names_them_then_named(tmp_path, capsys):
+    rows = [[f"r{i}", t, str(lab)] for i, (t, lab) in enumerate(zip(TEXTS, LABELS))]
+    data = write_csv(tmp_path / "train.csv", ["id", "text", "label"], rows)
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--categories", "Complaint, Praise")[0] == 0
+    code, out, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label")
+    assert code != 0 and "the labels are numbers: --label-names COMPLAINT,PRAISE names them in order" in err
+    assert Workspace.open(ws_dir).store.count() == 0  # nothing half-written
+    code, out, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label",
+                         "--label-names", "1=praise, 0=complaint")
+    assert code == 0, err
+    assert "Labels read by value (--label-names): 1 as praise, 0 as complaint." in out
+    labels = {a.external_id: a.label for a in Workspace.open(ws_dir).store.iter_assets()}
+    assert labels == {f"r{i}": "COMPLAINT" if lab == 0 else "PRAISE" for i, lab in enumerate(LABELS)}
+
+
+@pytest.mark.parametrize("text, said", [
+    ("", "needs the categories"),
+    ("a,,b", "item 2 ('') has no category"),
+    ("=a", "has no value"),
+    ("0=a,b", "not both"),
+    ("0=a,0.0=b", "the value 0.0 is given twice"),
+    ("1=", "has no category"),
+])
+def test_bad_label_names_are_refused(text, said):
+    with pytest.raises(ReviewtuiError) as e:
+        parse_label_names(text)
+    assert said in str(e.value)
+
+
+def test_label_names_need_a_label_column_and_values_compare_as_numbers(tmp_path, capsys):
+    assert parse_label_names("neg, neu ,pos") == {"0": "neg", "1": "neu", "2": "pos"}
+    assert [plain_value(v) for v in ("1.0", " 2 ", "-1", "1.5", "bug")] == ["1", "2", "-1", "1.5", "bug"]
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--categories", "a, b")[0] == 0
+    data = write_csv(tmp_path / "t.csv", ["id", "text"], [["r1", "some review"]])
+    code, _, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-names", "a,b")
+    assert code != 0 and "--label-names names the values of --label-col: name the label column too" in err
