@@ -217,7 +217,8 @@ class Workspace:
     def init(cls, path: str | Path, *, backend: str = "local", name: str | None = None,
              categories: str | Sequence[str] | None = None, taxonomy: str | Path | None = None,
              categories_from: str | Path | None = None, label_col: str | None = None,
-             delimiter: str | None = None, sheet: str | None = None, encoding: str | None = None) -> "Workspace":
+             delimiter: str | None = None, sheet: str | None = None, encoding: str | None = None,
+             label_names: str | None = None) -> "Workspace":
         """Create a workspace in ``path`` (created if missing). Refuses to overwrite one.
         ``categories`` (names, or one comma-separated string), ``taxonomy`` (a team's taxonomy file, or a
         preset by its name, such as ``app-review``: :func:`categories.taxonomy_file`) or ``categories_from`` (a labeled review file, or a
@@ -226,7 +227,9 @@ class Workspace:
         import reads it); every category is trained and colours come from the palette,
         unless the file sets them (``train = false`` keeps a category labeled but out of training).
         ``labels_without_texts`` on the workspace returned says the ``categories_from`` file has no
-        review text (ids and labels only). Raises ReviewtuiError, with nothing created, on bad input."""
+        review text (ids and labels only). ``label_names`` names a label column of numbers
+        (``label_names.parse_label_names``); a Hugging Face dataset's Parquet file names them itself.
+        Raises ReviewtuiError, with nothing created, on bad input."""
         from reviewtui.categories import load_preset, parse_names, taxonomy_from_labels, taxonomy_from_names
 
         root = Path(path)
@@ -241,7 +244,8 @@ class Workspace:
         if (categories_from is None) != (label_col is None):
             raise ReviewtuiError("--categories-from FILE takes its categories from the labels of a column: give "
                                  "both, as in --categories-from labeled.csv --label-col label")
-        given = [o for o, v in (("--delimiter", delimiter), ("--sheet", sheet), ("--encoding", encoding)) if v is not None]
+        given = [o for o, v in (("--delimiter", delimiter), ("--sheet", sheet), ("--encoding", encoding),
+                                ("--label-names", label_names)) if v is not None]
         if given and categories_from is None:
             raise ReviewtuiError(f"{', '.join(given)}: only with --categories-from (init reads no other file); "
                                  "give the reading options to the import")
@@ -254,13 +258,16 @@ class Workspace:
         elif categories_from is not None:
             from reviewtui.ingest import read_label_column
 
-            from reviewtui.label_names import dataset_label_names, rename_labels
+            from reviewtui.label_names import dataset_label_names, parse_label_names, rename_labels
 
+            names = parse_label_names(label_names) if label_names is not None else None
             source, labels, with_text = read_label_column(categories_from, str(label_col), delimiter=delimiter,
                                                           sheet=sheet, encoding=encoding)
-            class_names = dataset_label_names(categories_from, str(label_col))  # a dataset's 0, 1, 2 by name
-            if class_names:
-                labels = rename_labels(labels, {str(i): n for i, n in enumerate(class_names)})[0]
+            if names is None:  # a dataset's 0, 1, 2 by the names its file keeps
+                class_names = dataset_label_names(categories_from, str(label_col))
+                names = {str(i): n for i, n in enumerate(class_names)} if class_names else None
+            if names:
+                labels = rename_labels(labels, names)[0]
             items = taxonomy_from_labels(labels, source).items
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("versions", "models", "results", "cache"):

@@ -90,3 +90,19 @@ def test_label_names_need_a_label_column_and_values_compare_as_numbers(tmp_path,
     data = write_csv(tmp_path / "t.csv", ["id", "text"], [["r1", "some review"]])
     code, _, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-names", "a,b")
     assert code != 0 and "--label-names names the values of --label-col: name the label column too" in err
+
+
+def test_init_names_a_csvs_numbers_and_says_the_import_that_reads_them_alike(tmp_path, capsys):
+    rows = [[f"r{i}", t, str(lab)] for i, (t, lab) in enumerate(zip(TEXTS, LABELS))]
+    data = write_csv(tmp_path / "train.csv", ["id", "text", "label"], rows)
+    ws_dir = str(tmp_path / "ws")
+    code, out, err = run(capsys, "init", ws_dir, "--categories-from", str(data), "--label-col", "label",
+                         "--label-names", "complaint,praise")
+    assert code == 0, err
+    assert "Categories: complaint, praise." in out and "--label-col label --label-names complaint,praise" in out
+    code, out, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label",
+                         "--label-names", "complaint,praise")
+    assert code == 0, err
+    assert sorted(a.label for a in Workspace.open(ws_dir).store.iter_assets()) == ["COMPLAINT"] * 3 + ["PRAISE"] * 3
+    code, _, err = run(capsys, "init", str(tmp_path / "other"), "--categories", "a", "--label-names", "a")
+    assert code != 0 and "--label-names: only with --categories-from" in err

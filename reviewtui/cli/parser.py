@@ -129,6 +129,9 @@ def add_workspace_commands(commands: Commands) -> None:
                           help="a labeled review file (or folder): its --label-col labels are the categories, "
                                "the most frequent first")
     s.add_argument("--label-col", metavar="COLUMN", help="with --categories-from, the column of labels")
+    s.add_argument("--label-names", metavar="NAMES",
+                   help="with --categories-from: the categories a label column of numbers stands for: neg,neu,pos "
+                        "(0 first) or 1=bug,2=praise")
     s.add_argument("--delimiter", help="with --categories-from: the file's field delimiter, as import takes it")
     s.add_argument("--sheet", help="with --categories-from: the Excel sheet to read (default: the first)")
     s.add_argument("--encoding", help="with --categories-from: the text encoding of a CSV, TSV or JSON file, "

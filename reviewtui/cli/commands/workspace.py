@@ -18,11 +18,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     ws = Workspace.init(args.dir, backend=args.backend, name=args.name, categories=args.categories,
                         taxonomy=args.taxonomy, categories_from=args.categories_from, label_col=args.label_col,
-                        delimiter=args.delimiter, sheet=args.sheet, encoding=args.encoding)
+                        delimiter=args.delimiter, sheet=args.sheet, encoding=args.encoding,
+                        label_names=args.label_names)
     cats = ", ".join(c.name + ("" if c.train else " (not trained)") for c in ws.taxonomy)
     if args.categories_from:  # the file's path as given, from where it was given, read as init read it
         reading = "".join(f" {o} {shlex.quote(v)}" for o, v in (("--delimiter", args.delimiter), ("--sheet", args.sheet),
-                                                                 ("--encoding", args.encoding)) if v is not None)
+                                                                 ("--encoding", args.encoding),
+                                                                 ("--label-names", args.label_names)) if v is not None)
         if ws.labels_without_texts:  # ids and labels only: the reviews come from another file
             then = (f"reviewtui -w {shlex.quote(args.dir)} import EXPORT.csv (the reviews), then "
                     f"reviewtui -w {shlex.quote(args.dir)} label --from {shlex.quote(args.categories_from)} "
