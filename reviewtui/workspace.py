@@ -269,6 +269,9 @@ class Workspace:
             if names:
                 labels = rename_labels(labels, names)[0]
             items = taxonomy_from_labels(labels, source).items
+            if names:  # named classes in their given order (1 star ... 5 stars), not by frequency
+                order = {n.casefold(): i for i, n in enumerate(names.values())}
+                items = sorted(items, key=lambda i: order.get(str(i["name"]).casefold(), len(order)))
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("versions", "models", "results", "cache"):
             (root / sub).mkdir(exist_ok=True)

@@ -18,7 +18,7 @@ from tests.conftest import write_csv
 
 TEXTS = ["the app crashes on login", "love the new design", "meh, it is fine", "refund never came",
          "great support team", "slow and buggy"]
-LABELS = [0, 1, 1, 0, 1, 0]
+LABELS = [0, 1, 1, 0, 1, 1]
 
 
 def hf_parquet(path: Path) -> Path:
@@ -42,7 +42,7 @@ def test_a_datasets_parquet_file_gives_its_class_names_at_init_and_import(tmp_pa
     ws_dir = str(tmp_path / "ws")
     assert run(capsys, "init", ws_dir, "--categories-from", str(data), "--label-col", "label")[0] == 0
     ws = Workspace.open(ws_dir)
-    assert sorted(c.name for c in ws.taxonomy) == ["negative", "positive"]
+    assert [c.name for c in ws.taxonomy] == ["negative", "positive"]  # the dataset's order, not by count
     code, out, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label")
     assert code == 0, err
     assert "Labels read by value (the class names the dataset's file keeps): 0 as negative, 1 as positive." in out
@@ -103,6 +103,6 @@ def test_init_names_a_csvs_numbers_and_says_the_import_that_reads_them_alike(tmp
     code, out, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label",
                          "--label-names", "complaint,praise")
     assert code == 0, err
-    assert sorted(a.label for a in Workspace.open(ws_dir).store.iter_assets()) == ["COMPLAINT"] * 3 + ["PRAISE"] * 3
+    assert sorted(a.label for a in Workspace.open(ws_dir).store.iter_assets()) == ["COMPLAINT"] * 2 + ["PRAISE"] * 4
     code, _, err = run(capsys, "init", str(tmp_path / "other"), "--categories", "a", "--label-names", "a")
     assert code != 0 and "--label-names: only with --categories-from" in err
