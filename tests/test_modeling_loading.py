@@ -68,3 +68,12 @@ def test_importing_the_modeling_package_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("spec, said", [("quick", "`reviewtui train --quick`"), ("Auto", "`reviewtui train --auto`")])
+def test_a_kind_of_model_given_as_the_base_says_the_option_meant(spec, said):
+    """`train --model quick` (as `predict --model quick` is written) says what to type at once,
+    instead of asking the hub for a model named quick."""
+    with pytest.raises(ReviewtuiError) as e:
+        resolve_model(spec)
+    assert "is a kind of model, not a base encoder" in str(e.value) and said in str(e.value)

@@ -85,6 +85,16 @@ def _cached_snapshot(repo_id: str) -> Path | None:
     return path if (path / "config.json").is_file() else None
 
 
+#: names of what `train` makes, given where a base encoder goes (`train --model quick`): what to
+#: write instead. A hub model could carry such a name without an owner; none that reviewtui can use does.
+MODEL_KINDS = {
+    "quick": "the quick model (embeddings + logistic regression) is `reviewtui train --quick`",
+    "auto": "trying every kind of model is `reviewtui train --auto`",
+    "ensemble": "the default `reviewtui train` saves the ensemble (a fine-tune + the quick model)",
+    "finetune": "the default `reviewtui train` fine-tunes the base of [model] base or --model",
+}
+
+
 def resolve_model(spec: str) -> ResolvedModel:
     """Resolve a model spec ("minilm", a local folder, or a hub id) to a :class:`ResolvedModel`.
 
@@ -114,6 +124,9 @@ def resolve_model(spec: str) -> ResolvedModel:
                                  "point [model] base at the folder a save_pretrained() wrote")
         return ResolvedModel(str(local.resolve()), local.resolve().name, "local")
 
+    if spec.lower() in MODEL_KINDS:
+        raise ReviewtuiError(f"{spec!r} is a kind of model, not a base encoder: the base is \"minilm\", \"mpnet\", "
+                             f"a local model folder or a hub id; {MODEL_KINDS[spec.lower()]}")
     if not HUB_ID_RE.match(spec):
         raise ReviewtuiError(f"model {spec!r} is neither \"minilm\", an existing folder, "
                              "nor a hub id like owner/name")
