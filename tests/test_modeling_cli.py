@@ -33,6 +33,8 @@ def test_train_quick_then_finetune_then_models(tmp_path, tiny_bert, capsys):
                  "--lr", "0.005", "--version", "1"]) == 0
     out = capsys.readouterr().out
     assert "Saved model ft1" in out and "Confusion matrix" in out
+    report = out[out.index("Per-class report"):]
+    assert "│ Subscription " in report and "│ SUBSCRIPTION " not in report  # the taxonomy's names, not keys
     assert (ws.models_dir / "ft1" / "model_card.json").is_file()
 
     assert main(["-w", root, "models", "--json"]) == 0

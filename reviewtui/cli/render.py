@@ -229,8 +229,11 @@ def diff(d: Any, rows: int, moved: Any | None = None) -> None:
 
 
 # --- models ------------------------------------------------------------------------------------
-def card(card: Any) -> None:
+def card(card: Any, taxonomy: Any = None) -> None:
+    """A saved model's card: its scores, the per-class report and the confusion matrix, each
+    category under its ``taxonomy`` name (the card keeps keys)."""
     con = console()
+    name = dict(zip(card.labels, say.category_names(card.labels, taxonomy))) if taxonomy is not None else {}
     print_lines([say.card_sentence(card)], con)
     ensemble = say.ensemble_sentence(card)
     wrap = not con.is_terminal  # a log or a pipe gets each line whole, as print_lines gives them
@@ -249,7 +252,7 @@ def card(card: Any) -> None:
         report.add_column(col, justify="left" if col == "label" else "right")
     for label in card.labels:
         r = card.per_class.get(label, {})
-        report.add_row(label, fmt(r.get("precision")), fmt(r.get("recall")), fmt(r.get("f1")), str(r.get("support", 0)))
+        report.add_row(name.get(label, label), fmt(r.get("precision")), fmt(r.get("recall")), fmt(r.get("f1")), str(r.get("support", 0)))
     report.add_row("weighted", fmt(m.get("precision_weighted")), fmt(m.get("recall_weighted")),
                    fmt(m.get("f1_weighted")), str(card.splits.get("train" if cv else "test", 0)), style="bold")
     con.print(report)
@@ -257,9 +260,9 @@ def card(card: Any) -> None:
         cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
         cm.add_column("")
         for label in card.labels:
-            cm.add_column(say.short_name(label, 12), justify="right")
+            cm.add_column(say.short_name(name.get(label, label), 12), justify="right")
         for label, row in zip(card.labels, card.confusion_matrix):
-            cm.add_row(label, *[str(v) for v in row])
+            cm.add_row(name.get(label, label), *[str(v) for v in row])
         con.print(cm)
 
 

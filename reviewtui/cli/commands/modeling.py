@@ -40,7 +40,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         render.print_json(card.to_dict())
     else:
-        render.card(card)
+        render.card(card, ws.taxonomy)
     return 0
 
 
@@ -73,7 +73,7 @@ def cmd_train_auto(args: argparse.Namespace) -> int:
         render.print_json(card.to_dict())
         return 0
     render.print_lines([say.selection_sentence(selection.table())])
-    render.card(card)
+    render.card(card, ws.taxonomy)
     return 0
 
 
