@@ -77,3 +77,24 @@ def test_a_kind_of_model_given_as_the_base_says_the_option_meant(spec, said):
     with pytest.raises(ReviewtuiError) as e:
         resolve_model(spec)
     assert "is a kind of model, not a base encoder" in str(e.value) and said in str(e.value)
+
+
+def test_an_uncached_hub_id_with_no_network_fails_at_once(monkeypatch):
+    """With no DNS (a GPU box with no network), a hub id not in the cache is refused before any
+    download is tried, with the way to use a local folder; a host that resolves goes on."""
+    import socket
+
+    def no_dns(*_a, **_k):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.invalid")
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(ReviewtuiError) as e:
+        resolve_model("someone/not-cached-model-xyz")
+    text = str(e.value)
+    assert "cannot be reached from here (hub.example.invalid does not resolve)" in text
+    assert "--local-dir" in text and "[model] base" in text
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *_a, **_k: [])
+    assert resolve_model("someone/not-cached-model-xyz").source == "hub"

@@ -133,14 +133,39 @@ def resolve_model(spec: str) -> ResolvedModel:
     cached = _cached_snapshot(spec)
     if cached is not None:
         return ResolvedModel(str(cached), spec, "hub")
-    if hub_offline():
+    why = ("is offline (HF_HUB_OFFLINE is set)" if hub_offline() else
+           f"cannot be reached from here ({host} does not resolve)" if (host := hub_unresolved()) else None)
+    if why:
         raise ReviewtuiError(
             f"model {spec!r} is neither a local folder nor in the Hugging Face cache, and the hub "
-            "is offline (HF_HUB_OFFLINE is set): download it on a connected machine "
+            f"{why}: download it on a connected machine "
             f"(huggingface-cli download {spec} --local-dir ./models-src/{spec.split('/')[-1]}), "
             "copy the folder here and set [model] base to that folder, or use \"minilm\""
         )
     return ResolvedModel(spec, spec, "hub")
+
+
+def hub_unresolved(wait_s: float = 3.0) -> str | None:
+    """The hub's host name when it does not resolve within ``wait_s`` (a machine with no network or
+    no DNS: asking the hub there retries for 15 s or more before failing), else None."""
+    import socket
+    import threading
+    from urllib.parse import urlparse
+
+    host = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
+    answer: list[bool] = []
+
+    def look_up() -> None:
+        try:
+            socket.getaddrinfo(host, 443)
+            answer.append(True)
+        except OSError:
+            answer.append(False)
+
+    t = threading.Thread(target=look_up, daemon=True)
+    t.start()
+    t.join(wait_s)
+    return host if answer == [False] or not answer else None
 
 
 def load_error(resolved: "ResolvedModel", exc: BaseException) -> str:
