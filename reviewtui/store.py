@@ -19,6 +19,7 @@ import os
 import json
 import sqlite3
 import threading
+import time
 import weakref
 from contextlib import contextmanager
 from itertools import repeat
@@ -459,6 +460,11 @@ SHORT_ID_CHARS = 6
 #: An insert of at least this many assets, into a table holding fewer than it adds, builds the
 #: assets' secondary indexes afresh instead of keeping them up to date row by row.
 BULK_ROWS = 100_000
+#: The page cache (KiB) of a bulk transaction under the rollback journal (see
+#: :meth:`LocalStore._bulk_journal`): a smaller cache than :data:`CACHE_KIB` writes the new pages
+#: to the file as the insert goes, while the system can still write them out in the background,
+#: instead of most of them at the commit.
+BULK_CACHE_KIB = 65_536
 
 
 @contextmanager
@@ -479,6 +485,22 @@ def _bulk_indexes(db: sqlite3.Connection, adding: int, holding: int) -> Iterator
     yield
     for _, sql in indexes:
         db.execute(sql)
+
+
+def _set_wal(db: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """Put the store in WAL mode (a no-op when it is). While another connection imports a large
+    batch under the rollback journal (:meth:`LocalStore._bulk_journal`), SQLite refuses the switch
+    at once ("database is locked") instead of waiting as for other locks: wait for that transaction
+    to end as the busy timeout would, then switch."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _asset(row: Sequence[Any]) -> Asset:
@@ -517,7 +539,7 @@ class LocalStore:
             # a new store gets 16 KiB pages (a no-op on an existing one): a million-row import
             # writes a quarter of the pages, twice as fast as with the default 4 KiB
             self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _set_wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")
@@ -613,17 +635,25 @@ class LocalStore:
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, adding: int = 0) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue.
 
         Transactions nest: inside another one (same thread; the lock is re-entrant) this is a
         SAVEPOINT, undone alone when its block raises, and nothing is committed before the
         outermost block ends. That is how a multi-step job (a Kili pull: new assets, remote ids,
-        labels, statuses, skips, the cursor) lands all at once or not at all."""
+        labels, statuses, skips, the cursor) lands all at once or not at all.
+
+        ``adding``: how many assets the block is about to insert. An outermost transaction that adds
+        at least :data:`BULK_ROWS` assets to a store holding fewer runs under a rollback journal
+        instead of the write-ahead log, when no other connection has the store open (see
+        :meth:`_bulk_journal`); otherwise, and for every other transaction, nothing changes."""
         with self._lock:
             depth = self._depth
             self._depth += 1
+            bulk = False
             try:
+                if not depth and adding >= BULK_ROWS:
+                    bulk = self._bulk_journal(adding)
                 if depth:
                     name = f"nested_{depth}"
                     self._db.execute(f"SAVEPOINT {name}")
@@ -646,6 +676,42 @@ class LocalStore:
                     self._db.execute("COMMIT")
             finally:
                 self._depth = depth
+                if bulk:
+                    self._wal_again()
+
+    def _bulk_journal(self, adding: int) -> bool:
+        """Before a transaction that adds ``adding`` assets: when the store holds fewer and this is
+        the only connection to it, switch it to SQLite's rollback journal (synchronous=FULL, as that
+        journal needs to be safe from a power loss) and return True; else change nothing and return
+        False. In the write-ahead log every page of a million-row import is written twice, to the
+        log and then into the store; under a rollback journal the new pages of a store that was
+        (nearly) empty are written once, and only the few pages that held something before are
+        journaled. The transaction stays atomic: a failure or a crash rolls it back from the journal.
+        Another process opening the store meanwhile waits for the transaction to end (see
+        :meth:`_set_wal`). :meth:`_wal_again` goes back to the write-ahead log."""
+        if adding <= self._last_id(self._db):
+            return False
+        try:
+            mode = self._db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        except sqlite3.OperationalError:  # another connection has the store open: it stays in WAL
+            return False
+        if str(mode).lower() != "delete":
+            return False
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+        return True
+
+    def _wal_again(self) -> None:
+        """After a bulk transaction: back to the write-ahead log and this connection's settings. When
+        another connection reads the store at this moment the switch waits for the next open of the
+        store (every open asks for WAL), and this connection keeps synchronous=FULL until then."""
+        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        try:
+            wal = str(self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal"
+        except sqlite3.OperationalError:
+            wal = False
+        if wal:
+            self._db.execute("PRAGMA synchronous=NORMAL")
 
     def _read(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
         with self._lock:
@@ -667,7 +733,7 @@ class LocalStore:
         present. Returns (added, existing)."""
         at = utc_now()
         rows, n = _asset_rows(records, at)
-        with self.transaction() as db:
+        with self.transaction(adding=n) as db:
             last_id = self._last_id(db)
             with _bulk_indexes(db, n, last_id):
                 added = self._insert_assets(db, rows)
@@ -687,7 +753,7 @@ class LocalStore:
         out = []
         prepared = [(_asset_rows(records, at), source, sha256, rows_read)
                     for records, source, sha256, rows_read in batches]
-        with self.transaction() as db:
+        with self.transaction(adding=sum(n for (_, n), *_ in prepared)) as db:
             last_id = self._last_id(db)
             with _bulk_indexes(db, sum(n for (_, n), *_ in prepared), last_id):
                 for (rows, n), source, sha256, rows_read in prepared:

@@ -380,3 +380,132 @@ def test_a_store_left_without_close_checkpoints_its_log_and_a_newer_store_is_ref
     with pytest.raises(ReviewtuiError, match=rf"written by a newer reviewtui \(store schema {SCHEMA_VERSION + 1}; "
                                              rf"this version reads up to {SCHEMA_VERSION}\); upgrade reviewtui"):
         LocalStore(path)
+
+
+def journal_mode(store: LocalStore) -> str:
+    return store._read("PRAGMA journal_mode")[0][0]
+
+
+def test_a_bulk_import_runs_under_the_rollback_journal_and_goes_back_to_wal(tmp_path, monkeypatch):
+    import reviewtui.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 20)
+    store = LocalStore(tmp_path / "s.db", create=True)
+    modes = []
+    real = LocalStore._insert_assets
+
+    def insert(self, db, rows):
+        modes.append(db.execute("PRAGMA journal_mode").fetchone()[0])
+        return real(self, db, rows)
+
+    monkeypatch.setattr(LocalStore, "_insert_assets", insert)
+    rows = [NewAsset(f"a{i}", f"crème brûlée number {i}", {"score": 5}) for i in range(30)]
+    assert store.import_batches([(rows, "one", "x", 30)]) == [(30, 0)]
+    assert modes == ["delete"] and journal_mode(store) == "wal"
+    assert store._read("PRAGMA synchronous") == [(1,)]  # NORMAL again
+    assert store._read("SELECT COUNT(*) FROM assets_fts WHERE assets_fts MATCH 'creme AND number'") == [(30,)]
+    assert store._read("PRAGMA integrity_check") == [("ok",)] and store.count() == 30
+    # the same rows again add nothing; a small import, and one into a store holding more, stay in WAL
+    assert store.import_batches([(rows, "one", "x", 30)]) == [(0, 30)]
+    store.add_assets([NewAsset(f"b{i}", f"more {i}") for i in range(25)])
+    assert modes[1:] == ["wal", "wal"] and store.count() == 55
+
+
+def test_a_bulk_import_stays_in_wal_while_another_connection_has_the_store_open(tmp_path, monkeypatch):
+    import reviewtui.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 20)
+    store = LocalStore(tmp_path / "s.db", create=True)
+    reader = LocalStore(tmp_path / "s.db")  # the app, say, open in another terminal
+    assert reader.count() == 0
+    real, switched = LocalStore._bulk_journal, []
+    monkeypatch.setattr(LocalStore, "_bulk_journal", lambda self, n: switched.append(real(self, n)) or switched[-1])
+    store.add_assets([NewAsset(f"a{i}", f"review {i}") for i in range(30)], source="x")
+    assert switched == [False] and journal_mode(store) == "wal" and reader.count() == 30
+    assert reader._read("SELECT COUNT(*) FROM assets_fts WHERE assets_fts MATCH 'review'") == [(30,)]
+
+
+def test_a_failed_bulk_import_leaves_the_store_as_it_was_and_in_wal(tmp_path, monkeypatch):
+    import reviewtui.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 5)
+    path = tmp_path / "s.db"
+    store = LocalStore(path, create=True)
+    store.add_assets([NewAsset("old", "an older review")], source="first")
+    store.add_label("old", "BUG")
+    before = (store._read("SELECT * FROM assets"), store.imports(), store.label_history(), index_sql(store))
+    good = [NewAsset(f"a{i}", f"review {i}", {"score": 1}) for i in range(10)]
+    with pytest.raises(sqlite3.IntegrityError):
+        with store.transaction(adding=20):
+            store.import_batches([(good, "one", "x", 10)])
+            assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+            store._db.execute("INSERT INTO assets (id, external_id, text, created_at, updated_at) "
+                              "VALUES (1, 'again', 'x', '', '')")  # a failure after the rows went in
+    assert (store._read("SELECT * FROM assets"), store.imports(), store.label_history(), index_sql(store)) == before
+    assert journal_mode(store) == "wal" and not (tmp_path / "s.db-journal").exists()
+    assert store._read("SELECT COUNT(*) FROM assets_fts WHERE assets_fts MATCH 'review'") == [(1,)]
+    assert store._read("PRAGMA integrity_check") == [("ok",)] and store.count() == 1
+
+
+CRASH_IN_BULK = """
+import os, sys
+import reviewtui.store as store_module
+from reviewtui.store import LocalStore, NewAsset
+store_module.BULK_ROWS = 5
+store = LocalStore(sys.argv[1])
+with store.transaction(adding=50):
+    store.import_batches([([NewAsset(f"a{i}", "lost review " * 500 + str(i)) for i in range(50)], "one", "x", 50)])
+    store._db.execute("PRAGMA cache_size=1")  # pages reach the file before the commit
+    store._db.execute("UPDATE assets SET priority = 1")
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    os._exit(3)  # the process dies inside the transaction
+"""
+
+
+def test_a_process_killed_in_a_bulk_import_leaves_the_store_as_it_was(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.db"
+    store = LocalStore(path, create=True)
+    store.add_assets([NewAsset("old", "an older review")], source="first")
+    before = (store._read("SELECT * FROM assets"), store.imports())
+    store.close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(__import__("pathlib").Path(__file__).parents[1]),
+                                                       os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", CRASH_IN_BULK, str(path)], env=env, capture_output=True, text=True)
+    assert proc.returncode == 3, proc.stderr
+    assert (tmp_path / "s.db-journal").exists()  # the journal a crash leaves: the next open rolls it back
+    again = LocalStore(path)
+    assert (again._read("SELECT * FROM assets"), again.imports()) == before
+    assert journal_mode(again) == "wal" and again._read("PRAGMA integrity_check") == [("ok",)]
+    assert again._read("SELECT COUNT(*) FROM assets_fts WHERE assets_fts MATCH 'lost'") == [(0,)]
+    assert again.count() == 1
+
+
+def test_a_store_opened_during_a_bulk_import_waits_for_it(tmp_path, monkeypatch):
+    import threading
+
+    import reviewtui.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 5)
+    path = tmp_path / "s.db"
+    store = LocalStore(path, create=True)
+    inside, opened, counts = threading.Event(), threading.Event(), []
+
+    def open_meanwhile():
+        inside.wait()
+        other = LocalStore(path)  # SQLite refuses its switch to WAL at once: the open waits
+        counts.append(other.count())
+        opened.set()
+        other.close()
+
+    thread = threading.Thread(target=open_meanwhile)
+    thread.start()
+    with store.transaction(adding=10):
+        store.import_batches([([NewAsset(f"a{i}", f"review {i}") for i in range(10)], "one", "x", 10)])
+        inside.set()
+        assert not opened.wait(0.5)
+    thread.join(10)
+    assert counts == [10] and journal_mode(store) == "wal"
