@@ -89,6 +89,8 @@ def test_an_uncached_hub_id_with_no_network_fails_at_once(monkeypatch):
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    for proxy in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.invalid")
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     with pytest.raises(ReviewtuiError) as e:
@@ -96,5 +98,8 @@ def test_an_uncached_hub_id_with_no_network_fails_at_once(monkeypatch):
     text = str(e.value)
     assert "cannot be reached from here (hub.example.invalid does not resolve)" in text
     assert "--local-dir" in text and "[model] base" in text
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # the proxy resolves names
+    assert resolve_model("someone/not-cached-model-xyz").source == "hub"
+    monkeypatch.delenv("HTTPS_PROXY")
     monkeypatch.setattr(socket, "getaddrinfo", lambda *_a, **_k: [])
     assert resolve_model("someone/not-cached-model-xyz").source == "hub"

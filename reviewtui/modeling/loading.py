@@ -147,7 +147,10 @@ def resolve_model(spec: str) -> ResolvedModel:
 
 def hub_unresolved(wait_s: float = 3.0) -> str | None:
     """The hub's host name when it does not resolve within ``wait_s`` (a machine with no network or
-    no DNS: asking the hub there retries for 15 s or more before failing), else None."""
+    no DNS: asking the hub there retries for 15 s or more before failing), else None. Behind a proxy
+    (HTTPS_PROXY, ALL_PROXY) the proxy resolves it, so nothing is looked up here."""
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None
     import socket
     import threading
     from urllib.parse import urlparse
