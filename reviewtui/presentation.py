@@ -815,7 +815,7 @@ def bulk_question(count: int, description: str, category: str, in_app: bool = Fa
 
 def bulk_sentence(result: Any, taxonomy: "Taxonomy") -> str:
     """What a bulk label wrote (``BulkLabel``)."""
-    text = f"Labeled {result.recorded:,} review{'s' if result.recorded != 1 else ''} " \
+    text = f"Labeled {result.recorded:,} review{'s' if result.recorded != 1 else ''} as " \
            f"{category_name(result.category, taxonomy)}"
     if result.unchanged:
         text += f" ({result.unchanged:,} already were)"

@@ -107,7 +107,7 @@ def test_bulk_label_asks_and_refuses_without_a_terminal(ws, capsys, monkeypatch)
     asked = []
     monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "y")
     code, out, _ = run(ws, capsys, "label", "--filter", "stars=5", "--category", "user experience")
-    assert code == 0 and "Labeled 6 reviews User experience." in out
+    assert code == 0 and "Labeled 6 reviews as User experience." in out
     assert "Label all 6 reviews" in asked[0]
     assert all(ws.store.get(e).label == "USER_EXPERIENCE" for e in ids)
 
@@ -115,7 +115,7 @@ def test_bulk_label_asks_and_refuses_without_a_terminal(ws, capsys, monkeypatch)
 def test_bulk_label_with_yes_and_its_mistakes(ws, capsys):
     ids = ws.find(search="premium OR paywall").ids
     code, out, _ = run(ws, capsys, "label", "--search", "premium OR paywall", "--category", "SUBSCRIPTION", "--yes")
-    assert code == 0 and f"Labeled {len(ids)} reviews Subscription." in out
+    assert code == 0 and f"Labeled {len(ids)} reviews as Subscription." in out
     assert all(ws.store.get(e).label == "SUBSCRIPTION" for e in ids)
     code, _, err = run(ws, capsys, "label", "--search", "premium OR paywall", "--category", "SUBSCRIPTION", "--yes")
     assert code == 2 and "nothing to label: no review of the queue matches search 'premium OR paywall'" in err

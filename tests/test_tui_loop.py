@@ -208,7 +208,7 @@ async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):
         await settle(app, pilot)
         assert app.screen is not dialog
         assert all(ws.store.get(e).label == "SUBSCRIPTION" for e in ids)
-        assert "Labeled 6 reviews Subscription." in app.notes
+        assert "Labeled 6 reviews as Subscription." in app.notes
         events = [ev for ev in ws.store.label_history() if ev.external_id in set(ids)]
         assert len(events) == 6 and {ev.author for ev in events} == {ws.author}
         await pilot.press("U")                      # the whole set back, in one key
