@@ -888,7 +888,9 @@ def new_category_sentence(made: Any) -> str:
     if made.already_labeled:
         text += f", {made.already_labeled:,} already labeled keep their label"
     if made.to_review:
-        text += (f"; {made.to_review:,} of those, labeled with a category not trained on, "
+        whose = (f"labeled {' or '.join(made.from_names)}" if getattr(made, "from_names", ())
+                 else "labeled with a category not trained on")
+        text += (f"; {made.to_review:,} of those, {whose}, "
                  f"{'was' if made.to_review == 1 else 'were'} sent to review (filter status=TO_REVIEW to "
                  "relabel them)")
     failed = len(made.moved.failed) if made.moved is not None else 0

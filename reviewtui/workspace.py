@@ -1871,12 +1871,15 @@ class Workspace:
         kept = {a.external_id: a.priority for a in queue if a.priority > 0}
         moved = self.backend.set_priorities({**kept, **plan.priorities})
         others = set(other_keys(self.taxonomy))  # the keys discover's "other" selection looks into
-        again = [e for e in plan.already_labeled if self.store.get(e).label in others]
+        labels = {e: self.store.get(e).label for e in plan.already_labeled}
+        again = [e for e, label in labels.items() if label in others]
         if again:
             self.backend.send_to_review(again)
         reset_signal(self.store)
+        left = {labels[e] for e in again}
+        names = tuple(c.name for c in self.taxonomy if c.key in left)
         return NewCategory(plan.category["key"], plan.category["name"], len(plan.priorities),
-                           len(plan.already_labeled), moved, to_review=len(again))
+                           len(plan.already_labeled), moved, to_review=len(again), from_names=names)
 
     # --- quality ---
     def suspects(self, *, top: int | None = None, on_event: EventSink | None = None,

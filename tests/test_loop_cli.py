@@ -171,6 +171,30 @@ def test_discover_and_make_a_category(ws, capsys):
     assert code == 2 and "not both" in err
 
 
+def test_make_a_category_names_the_trained_catch_all_its_reviews_left(tmp_path, capsys):
+    """A team that trains its catch-all (init --categories "..., Other"): discover looks into the
+    reviews labeled Other, and --make sends those of the cluster to review. The sentence named them
+    "labeled with a category not trained on", which Other is not here; it names the category."""
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "team", name="team", categories="Payments failing, Praise, Other")
+    try:
+        ws.store.add_assets([NewAsset(f"a{i}", text, {}) for i, text in enumerate(
+            ["the card was blocked at the shop", "the card got blocked again today", "blocked card, no reason",
+             "the rewards page is empty", "no rewards this month at all", "rewards vanished from my account"])])
+        assert "OTHER" in ws.taxonomy.training_keys
+        for i in range(6):
+            ws.label(f"a{i}", "OTHER")
+        code, out, _ = run(ws, capsys, "discover", "--clusters", "2")
+        assert code == 0
+        code, out, _ = run(ws, capsys, "discover", "--clusters", "2", "--make", "1", "--name", "Rewards")
+        assert code == 0 and "labeled Other, were sent to review" in out
+        assert "not trained on" not in out
+    finally:
+        ws.close()
+
+
 def test_discover_warns_when_a_version_has_too_few_reviews_for_growth(ws, capsys):
     """Version 4.5 has 13 reviews (27 before it): the table's growth comes with the warning, and
     --json carries its numbers."""

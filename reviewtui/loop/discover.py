@@ -632,7 +632,8 @@ class NewCategory:
     """What making a cluster a category did: the category's ``key`` and ``name``, how many of its
     reviews were ``queued`` first, how many were ``already_labeled`` (they keep their label),
     the backend's ``moved`` (a MoveResult of the priorities), and how many of the labeled ones,
-    labeled with a category not trained on (Other), were sent ``to_review``."""
+    labeled with a category the "other" selection looks into (:func:`other_keys`), were sent
+    ``to_review``, and the names of those categories (``from_names``)."""
 
     key: str
     name: str
@@ -640,6 +641,7 @@ class NewCategory:
     already_labeled: int
     moved: Any = None
     to_review: int = 0
+    from_names: tuple[str, ...] = ()
 
 
 def category_from_cluster(taxonomy: Taxonomy, cluster: Cluster, *, unlabeled: Sequence[str],
