@@ -220,6 +220,23 @@ def test_cli_summary_and_report(workspace, capsys):
         assert "--version-depth must be 0 (versions kept whole) or more, not -1" in capsys.readouterr().err
 
 
+def test_summary_and_report_take_version_as_the_app_version(workspace, capsys):
+    """`summary --version 4.4` (as discover --version and the filter's version= read it) filters by
+    the app version: argparse took it for an abbreviation of --version-depth and grouped versions
+    to 4 parts over all the reviews instead, and a version with letters was refused as no number."""
+    from reviewtui.cli import main
+
+    write_result_csv(workspace)
+    root = str(workspace.root)
+    assert main(["-w", root, "summary", "--version", "4.4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("3 reviews (app version 4.4")
+    assert main(["-w", root, "summary", "--version", "7"]) == 2
+    assert "no reviews of app version '7'" in capsys.readouterr().err
+    assert main(["-w", root, "report", "--version", "4.4"]) == 0
+    assert "report.md" in capsys.readouterr().out
+
+
 def test_status_says_predict_until_the_predictions_are_newer_than_the_models(workspace):
     import os
 

@@ -303,7 +303,8 @@ def add_jobs_commands(commands: Commands) -> None:
 
 def summary_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--app", action=Named, help="only this app (default: every app, compared by app and by app x version)")
-    s.add_argument("--app-version", action=Named, help="only this app version (4.5 matches 4.5.0, 4.5.1, ...)")
+    s.add_argument("--app-version", "--version", action=Named, dest="app_version",
+                   help="only this app version (4.5 matches 4.5.0, 4.5.1, ...); --version is the same option")
     s.add_argument("--stars", help="only reviews of these star scores: 1, 1-2, 4-5 ...")
     s.add_argument("--weight-thumbs", action="store_true", help="count each review 1 + its thumbs-up times")
     s.add_argument("--version-depth", type=int, default=2,
