@@ -152,6 +152,15 @@ class WorkspaceStatus:
                 "steps": [dict(step.__dict__) for step in self.steps]}
 
 
+def _latest_versions(versions: Iterable[str], n: int) -> str:
+    """The ``n`` latest of ``versions``, oldest first, and how many older ones are left out."""
+    from reviewtui.app_version import version_key
+
+    ordered = sorted(set(versions), key=version_key)
+    older = len(ordered) - n
+    return ", ".join(ordered[-n:]) + (f" (and {older} older)" if older > 0 else "")
+
+
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding reviewtui.toml (like git)."""
     here = Path(start or Path.cwd()).resolve()
@@ -1203,14 +1212,21 @@ class Workspace:
         if f.versions:
             by = self.store.counts_by_app_version()
             apps = {a.casefold() for a in f.apps}
-            have = sorted({v for (a, v), n in by.items() if v and n and (not apps or str(a or "").casefold() in apps)},
-                          key=version_key)
+            scope = {(a, v) for (a, v), n in by.items() if v and n and (not apps or str(a or "").casefold() in apps)}
+            have = sorted({v for _, v in scope}, key=version_key)
             if not any(h == w or h.startswith(w + ".") for h in have for w in f.versions):
                 whose = f"of {', '.join(f.apps)}" if f.apps else "in this workspace"
+                wanted = ", ".join(f.versions)
                 if not have:
-                    return f"no review {whose} has an app version, so none has version {', '.join(f.versions)}"
-                shown = ", ".join(have[-12:]) + (f" (and {len(have) - 12} older)" if len(have) > 12 else "")
-                return (f"no review {whose} has version {', '.join(f.versions)}; the versions are {shown}")
+                    return f"no review {whose} has an app version, so none has version {wanted}"
+                per_app: dict[str, list[str]] = {}
+                for a, v in scope:
+                    per_app.setdefault(str(a or "no app"), []).append(v)
+                if len(per_app) > 1:  # each app's latest versions, not the highest numbers of whichever app has them
+                    shown = "; ".join(f"{a}: {_latest_versions(vs, 4)}" for a, vs in sorted(per_app.items()))
+                    narrow = "" if f.apps else " (app= narrows to one)"
+                    return f"no review {whose} has version {wanted}; the latest versions by app are {shown}{narrow}"
+                return f"no review {whose} has version {wanted}; the versions are {_latest_versions(have, 12)}"
         return None
 
     def suggestions(self, external_ids: Sequence[str], *, refit: bool = False) -> "Suggestions":

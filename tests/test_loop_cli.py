@@ -195,6 +195,28 @@ def test_make_a_category_names_the_trained_catch_all_its_reviews_left(tmp_path, 
         ws.close()
 
 
+def test_a_version_no_review_has_names_each_apps_latest_versions(tmp_path, capsys):
+    """Several apps, a filter version= that none has: the error named the 12 highest version numbers
+    of the workspace, which were all one app's (the one numbering highest) with the other apps'
+    hidden among "(and N older)"; it names each app's latest versions, as summary does."""
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "apps", name="apps", categories="Bug, Praise")
+    try:
+        rows = [("kids.app", f"5.{minor}.0") for minor in range(1, 14)] + [("bank.app", "2.0.1"), ("bank.app", "2.1.0")]
+        ws.store.add_assets([NewAsset(f"a{i}", f"review {i}", {"app": app, "app_version": version})
+                             for i, (app, version) in enumerate(rows)])
+        code, _, err = run(ws, capsys, "queue", "--filter", "version=99.9")
+        assert code == 2
+        assert "bank.app: 2.0.1, 2.1.0" in err and "kids.app: 5.10.0, 5.11.0, 5.12.0, 5.13.0 (and 9 older)" in err
+        assert "app= narrows to one" in err
+        code, _, err = run(ws, capsys, "queue", "--filter", "version=99.9", "app=bank.app")
+        assert code == 2 and err == "error: no review of bank.app has version 99.9; the versions are 2.0.1, 2.1.0"
+    finally:
+        ws.close()
+
+
 def test_discover_warns_when_a_version_has_too_few_reviews_for_growth(ws, capsys):
     """Version 4.5 has 13 reviews (27 before it): the table's growth comes with the warning, and
     --json carries its numbers."""
