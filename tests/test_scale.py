@@ -264,11 +264,11 @@ def test_a_failed_large_insert_leaves_the_store_and_its_indexes_untouched(tmp_pa
     good = [NewAsset(f"a{i}", f"review {i}", {"score": 1}) for i in range(10)]
     real, calls = LocalStore._insert_assets, []
 
-    def insert_then_fail(self, db, rows):  # the second file fails after the first went in, indexes dropped
+    def insert_then_fail(self, db, rows, at):  # the second file fails after the first went in, indexes dropped
         calls.append(1)
         if len(calls) == 2:
             raise sqlite3.OperationalError("disk I/O error")
-        return real(self, db, rows)
+        return real(self, db, rows, at)
 
     monkeypatch.setattr(LocalStore, "_insert_assets", insert_then_fail)
     with pytest.raises(sqlite3.OperationalError):
@@ -394,9 +394,9 @@ def test_a_bulk_import_runs_under_the_rollback_journal_and_goes_back_to_wal(tmp_
     modes = []
     real = LocalStore._insert_assets
 
-    def insert(self, db, rows):
+    def insert(self, db, rows, at):
         modes.append(db.execute("PRAGMA journal_mode").fetchone()[0])
-        return real(self, db, rows)
+        return real(self, db, rows, at)
 
     monkeypatch.setattr(LocalStore, "_insert_assets", insert)
     rows = [NewAsset(f"a{i}", f"crème brûlée number {i}", {"score": 5}) for i in range(30)]
@@ -405,6 +405,8 @@ def test_a_bulk_import_runs_under_the_rollback_journal_and_goes_back_to_wal(tmp_
     assert store._read("PRAGMA synchronous") == [(1,)]  # NORMAL again
     assert store._read("SELECT COUNT(*) FROM assets_fts WHERE assets_fts MATCH 'creme AND number'") == [(30,)]
     assert store._read("PRAGMA integrity_check") == [("ok",)] and store.count() == 30
+    times = store._read("SELECT DISTINCT created_at, updated_at FROM assets")
+    assert len(times) == 1 and times[0][0] == times[0][1] and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", times[0][0])
     # the same rows again add nothing; a small import, and one into a store holding more, stay in WAL
     assert store.import_batches([(rows, "one", "x", 30)]) == [(0, 30)]
     store.add_assets([NewAsset(f"b{i}", f"more {i}") for i in range(25)])
