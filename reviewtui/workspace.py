@@ -491,7 +491,8 @@ class Workspace:
                         key = taxonomy.require(lab, f"{b.source}, id {ext}")
                         rows.append(LabelRow(ext, key, self.author, "import"))
             label_rows.append(rows)
-        with self.store.transaction():
+        # a large import into a smaller store writes its pages once (the store's bulk journal)
+        with self.store.transaction(adding=sum(len(b.external_ids) for b in batches)):
             results = self.store.import_batches([
                 (b.assets(), str(Path(b.source).resolve()), b.sha256, b.report.rows_read) for b in batches])
             # reviews imported before get the metadata they lack (a column read now), and what the
