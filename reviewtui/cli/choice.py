@@ -9,11 +9,11 @@ from typing import Any, Callable
 
 from rich.console import Group
 from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
 from reviewtui import presentation as say
 from reviewtui.cli.render import comparison_table
+from reviewtui.cli.tables import Table
 from reviewtui.events import EpochProgress, Notice, TrialUpdate
 
 

@@ -12,11 +12,11 @@ from typing import Any, Callable
 from rich.console import Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from reviewtui import presentation as say
 from reviewtui.cli.render import err_console
+from reviewtui.cli.tables import Table
 from reviewtui.events import EpochProgress, Notice, TrialUpdate
 from reviewtui.events import Progress as ProgressEvent
 

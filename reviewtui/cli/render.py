@@ -14,11 +14,11 @@ from typing import Any, Iterable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from reviewtui import presentation as say
 from reviewtui.cli import render_data
+from reviewtui.cli.tables import Table
 from reviewtui.diff import ID_WIDTH as DIFF_ID_WIDTH
 
 

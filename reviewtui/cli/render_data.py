@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from reviewtui import presentation as say
+from reviewtui.cli.tables import Table
 
 
 def file_labels(reports: Sequence[Any], with_app: bool = False) -> list[str]:

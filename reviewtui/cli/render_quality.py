@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 
 from reviewtui import presentation as say
 from reviewtui.cli.render import SHORT_IDS, console, print_lines
+from reviewtui.cli.tables import Table
 
 
 #: The width of the suspects table's id, label and suggested columns (longer values are cut).

@@ -1,0 +1,27 @@
+"""The CLI's tables: rich's Table, with every text cell and column header shown as written.
+
+What the tables hold is the team's data (category names, app ids, review texts, file names): a
+category named "[/]" or "praise [b]great[/b]", or a review with ":smile:" in it, is text, not rich
+markup nor an emoji code. A cell that should be styled is given as a ``rich.text.Text``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import table
+from rich.text import Text
+
+
+def plain(value: Any) -> Any:
+    """``value`` as text shown as written when it is a string; any other renderable as it is."""
+    return Text(value) if isinstance(value, str) else value
+
+
+class Table(table.Table):
+    """A rich Table whose string cells and headers are plain text (:func:`plain`)."""
+
+    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
+        super().add_column(plain(header), *args, **kwargs)
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(plain(r) for r in renderables), **kwargs)
