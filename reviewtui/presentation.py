@@ -1223,3 +1223,39 @@ def sentiment_counts_text(counts: dict[str, int]) -> str:
     if not total:
         return "none yet"
     return f"{names_with_counts(counts)} ({count(total, 'review')})"
+
+
+# --- the labeling loop replayed (`simulate --loop`) -----------------------------------------------
+def loop_simulation_lines(sim: Any) -> list[str]:
+    """What ``simulate --loop`` says: how many labels each start took to 95 % of the full-pool
+    macro-F1, and where the stop signal said stop against where the curve flattened."""
+    rounds_labels = sim.batch * (sim.rounds + 1)
+    out = [f"The labeling loop replayed on {sim.pool_size:,} labeled reviews ({sim.test_size:,} more held out for "
+           f"scoring): a first batch of {sim.batch}, then {sim.rounds} rounds of {sim.batch} chosen by {sim.strategy}, "
+           f"{count(len(sim.seeds), 'seed')}. A quick model on the whole pool scores macro-F1 {sim.full_pool_f1:.3f}."]
+    base = sim.outcomes[0].labels_to_95
+    for o in sim.outcomes:
+        if o.labels_to_95 is None:
+            reach = f"95% of that not reached within {rounds_labels:,} labels"
+        else:
+            reach = f"95% of that at {o.labels_to_95:.0f} labels"
+            if o is not sim.outcomes[0] and base:
+                reach += f" ({o.labels_to_95 / base:.2f}x the random start)"
+        out.append(f"{o.name}: {reach}; macro-F1 {o.final_f1:.3f} after {rounds_labels:,} labels.")
+        stopped = o.stopped
+        rule = f"kappa >= {sim.stop_kappa:g} for {count(sim.stop_rounds, 'round')}"
+        flat = (f"; the mean curve is within 5% of its last value from {o.flat_at:.0f} labels"
+                if o.flat_at is not None else "")
+        if not stopped:
+            out.append(f"  The stop signal ({rule}) did not say stop within {rounds_labels:,} labels{flat}.")
+            continue
+        at = ", ".join(f"{n:,}" for _, n, _ in stopped)
+        never = len(o.stops) - len(stopped)
+        share = min(f for _, _, f in stopped) / o.final_f1 if o.final_f1 else 0.0
+        out.append(f"  The stop signal ({rule}) said stop at {at} labels"
+                   + (f" (not within {rounds_labels:,} in {count(never, 'seed')})" if never else "")
+                   + f"; the lowest macro-F1 at a stop is {share:.0%} of the last round's{flat}.")
+    out.append("The zero-shot start used the categories' descriptions and examples." if sim.zero_shot == "descriptions"
+               else "The zero-shot start had only the category names: a description and examples for each "
+                    "(`reviewtui categories set KEY --description ... --example ...`) usually start it better.")
+    return out

@@ -273,3 +273,31 @@ def test_undo_bulk_takes_a_bulk_label_back_as_a_whole(ws, capsys):
     assert code == 1 and "nothing was undone" in out
     code, _, err = run(ws, capsys, "undo", "--bulk", ids[0])
     assert code == 2 and "give no id with it" in err
+
+
+def test_simulate_loop_replays_the_screens_loop_against_a_random_start(ws, capsys, tmp_path):
+    """simulate --loop: a random start and the labeling screen's loop on the oracle's labels, and
+    where the stop signal says stop (set to say it at its first chance here); --json carries it
+    all; --strategy with --loop is refused."""
+    from tui_data import oracle
+
+    path = tmp_path / "oracle.csv"
+    path.write_text("id,label\n" + "".join(f"{e},{lab}\n" for e, lab in oracle().items()), encoding="utf-8")
+    ws.config.update_section("active_learning", {"stop_kappa": 0.0, "stop_rounds": 1})
+    code, out, err = run(ws, capsys, "simulate", "--oracle", str(path), "--loop", "--batch", "4", "--rounds", "3",
+                         "--seeds", "2", "--json")
+    assert code == 0, err
+    sim = json.loads(out)
+    assert sim["pool"] + sim["test"] == 40 and sim["batch"] == 4 and sim["seeds"] == [0, 1]
+    assert sim["zero_shot"] == "names"  # the default taxonomy has no descriptions
+    assert [o["name"] for o in sim["outcomes"]] == ["random first batch, no prior", "the labeling screen's loop"]
+    for o in sim["outcomes"]:  # every round after the first is "stable": the stop comes at the second
+        assert [s["labels"] for s in o["stops"]] == [8, 8]
+    code, out, err = run(ws, capsys, "simulate", "--oracle", str(path), "--loop", "--batch", "4", "--rounds", "3",
+                         "--seeds", "1")
+    assert code == 0, err
+    assert "The labeling loop replayed on" in out and "the labeling screen's loop: " in out
+    assert "The stop signal (kappa >= 0 for 1 round) said stop at 8 labels" in out
+    assert "The zero-shot start had only the category names" in out
+    code, _, err = run(ws, capsys, "simulate", "--oracle", str(path), "--loop", "--strategy", "random")
+    assert code == 2 and "drop --strategy and --initial" in err

@@ -328,10 +328,14 @@ def add_analysis_commands(commands: Commands) -> None:
     s.add_argument("--strategy", action="extend", nargs="+", metavar="S",
                    help=f"one or more of {', '.join(STRATEGIES)} (default: random margin diversity)")
     s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size)")
-    s.add_argument("--rounds", type=int, default=10)
-    s.add_argument("--seeds", type=int, default=5)
+    s.add_argument("--rounds", type=int, help="labeling rounds after the first batch (default 10; 20 with --loop)")
+    s.add_argument("--seeds", type=int, help="seeds (default 5; 3 with --loop)")
     s.add_argument("--initial", type=int, help="random labels before the first round (default: --batch)")
     s.add_argument("--allow-missing", action="store_true", help="leave out oracle ids not in the workspace")
+    s.add_argument("--loop", action="store_true",
+                   help="replay the labeling screen's loop (zero-shot first batch and prior, [active_learning] "
+                        "strategy) against a random start, and say where the stop signal would have said stop "
+                        "(rounds of --batch, default 10)")
     s.add_argument("--json", action="store_true")
 
     s = commands.add("predict", "predict category, confidence and sentiment of every review", "analysis:cmd_predict")

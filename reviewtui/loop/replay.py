@@ -224,3 +224,87 @@ def probabilities(model, X: np.ndarray, keys: Sequence[str], prior: np.ndarray |
     if prior is not None and prior_labels > 0:
         return blend(quick, prior, n_train, prior_labels)
     return quick
+
+
+# --- the labeling loop replayed on a team's own labels (`reviewtui simulate --loop`) -------------
+@dataclass(frozen=True)
+class LoopOutcome:
+    """One way of starting the loop, replayed: ``labels_to_95`` of the full-pool macro-F1 on the
+    mean curve (None: never within the rounds), the mean curve's last macro-F1 (``final_f1``) and
+    the labels where it first reaches 95 % of that (``flat_at``); per seed, the labels at which
+    the stop signal said stop (None: it never did) and the held-out macro-F1 there."""
+
+    name: str
+    labels_to_95: float | None
+    final_f1: float
+    flat_at: float | None
+    stops: list[tuple[int, int | None, float | None]]
+
+    @property
+    def stopped(self) -> list[tuple[int, int, float]]:
+        return [(s, n, f) for s, n, f in self.stops if n is not None and f is not None]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "labels_to_95": self.labels_to_95, "final_f1": self.final_f1,
+                "flat_at": self.flat_at,
+                "stops": [{"seed": s, "labels": n, "macro_f1": f} for s, n, f in self.stops]}
+
+
+@dataclass(frozen=True)
+class LoopSimulation:
+    """``simulate --loop``: a random first batch with no prior against the loop as the labeling
+    screen runs it (the zero-shot first batch and prior), on the same held-out split."""
+
+    outcomes: list[LoopOutcome]
+    full_pool_f1: float
+    pool_size: int
+    test_size: int
+    batch: int
+    rounds: int
+    seeds: list[int]
+    strategy: str
+    stop_kappa: float
+    stop_rounds: int
+    zero_shot: str  # "descriptions" (descriptions or examples), "names" (the names alone)
+
+    def to_dict(self) -> dict:
+        return {"full_pool_macro_f1": self.full_pool_f1, "pool": self.pool_size, "test": self.test_size,
+                "batch": self.batch, "rounds": self.rounds, "seeds": self.seeds, "strategy": self.strategy,
+                "stop_kappa": self.stop_kappa, "stop_rounds": self.stop_rounds, "zero_shot": self.zero_shot,
+                "outcomes": [o.to_dict() for o in self.outcomes]}
+
+
+def outcome(name: str, res: ReplayResult) -> LoopOutcome:
+    """What one replay comes to: see :class:`LoopOutcome`."""
+    curve = res.curve()
+    final = curve[-1][1] if curve else 0.0
+    stops = []
+    for seed, point in res.stop_points().items():
+        stops.append((seed, point.labels if point else None, point.macro_f1 if point else None))
+    return LoopOutcome(name, res.labels_to_reach(0.95), final, crossing(curve, 0.95 * final) if curve else None, stops)
+
+
+def simulate_loop(X: np.ndarray, labels: Sequence[str], taxonomy, settings, embed, *, batch: int = 10,
+                  rounds: int = 20, seeds: int = 3, on_event: EventSink | None = None,
+                  cancel: threading.Event | None = None) -> LoopSimulation:
+    """Replay the labeling loop on labeled reviews (``X`` their embeddings, ``labels`` their keys):
+    a random first batch with no prior, and the loop as the labeling screen runs it with
+    ``settings`` ([active_learning]: strategy, prior, stop signal): the first batch chosen by the
+    zero-shot model of ``taxonomy`` (its descriptions and examples, else its names; ``embed``
+    embeds them) and, when the categories are described, its prior blended in while labels are few."""
+    from reviewtui.loop.zeroshot import described
+
+    keys = taxonomy.training_keys
+    names_only = not described(taxonomy)
+    zs = ZeroShotModel.fit(taxonomy, embed, X, temperature=settings.zero_shot_temperature, names_only=names_only)
+    common = dict(strategy=settings.strategy, batch=batch, rounds=rounds, seeds=seeds, C=settings.C,
+                  kappa=settings.stop_kappa, stable_rounds=settings.stop_rounds, stop_sample=settings.stop_sample,
+                  validate=False, on_event=on_event, cancel=cancel)
+    plain = replay(X, labels, keys, first="random", **common)
+    # with the names alone the labeling screen uses the prior only until the first model
+    prior = 0.0 if names_only else settings.prior_labels
+    loop = replay(X, labels, keys, first="zeroshot", zero_shot=zs, prior_labels=prior, calibrate=prior > 0, **common)
+    return LoopSimulation([outcome("random first batch, no prior", plain), outcome("the labeling screen's loop", loop)],
+                          plain.full_pool["macro_f1"], plain.pool_size, plain.test_size, batch, rounds, plain.seeds,
+                          plain.strategy, settings.stop_kappa, settings.stop_rounds,
+                          "names" if names_only else "descriptions")

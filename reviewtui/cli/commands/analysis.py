@@ -26,10 +26,13 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
+    if args.loop:
+        return _simulate_loop(ws, args)
     strategies = [x for s in (args.strategy or []) for x in s.split(",") if x.strip()] or None
     with ProgressSink() as sink:
-        res = ws.simulate(args.oracle, strategies=strategies, batch=args.batch, rounds=args.rounds,
-                          seeds=args.seeds, initial=args.initial, allow_missing=args.allow_missing, on_event=sink)
+        res = ws.simulate(args.oracle, strategies=strategies, batch=args.batch,
+                          rounds=10 if args.rounds is None else args.rounds, seeds=5 if args.seeds is None else args.seeds,
+                          initial=args.initial, allow_missing=args.allow_missing, on_event=sink)
     reach = res.labels_to_reach(0.95)
     interp = res.labels_to_reach(0.95, interpolate=True)
     if args.json:
@@ -38,6 +41,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                            "files": [str(p) for p in (res.csv_path, res.summary_path, res.png_path) if p]})
     else:
         render.simulation(res, reach, interp)
+    return 0
+
+
+def _simulate_loop(ws, args: argparse.Namespace) -> int:
+    """simulate --loop: the labeling screen's loop against a random start, and the stop signal."""
+    if args.strategy or args.initial is not None:
+        raise ReviewtuiError("simulate --loop replays the labeling screen's loop: its strategy is [active_learning] "
+                             "strategy and its first batch is --batch reviews; drop --strategy and --initial")
+    with ProgressSink() as sink:
+        sim = ws.simulate_loop(args.oracle, batch=10 if args.batch is None else args.batch,
+                               rounds=20 if args.rounds is None else args.rounds,
+                               seeds=3 if args.seeds is None else args.seeds, allow_missing=args.allow_missing,
+                               on_event=sink)
+    if args.json:
+        render.print_json(sim.to_dict())
+    else:
+        render.print_lines(say.loop_simulation_lines(sim))
     return 0
 
 
