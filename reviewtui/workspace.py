@@ -161,6 +161,15 @@ def _latest_versions(versions: Iterable[str], n: int) -> str:
     return ", ".join(ordered[-n:]) + (f" (and {older} older)" if older > 0 else "")
 
 
+def _several_categories(label: str, taxonomy: "Taxonomy") -> bool:
+    """True when ``label`` lists two or more of ``taxonomy``'s categories (``food;service``,
+    ``price | food``, ``bug, crash``): a multi-label cell, not a new category."""
+    import re
+
+    parts = [p for p in re.split(r"\s*[;|,/]\s*", str(label)) if p.strip()]
+    return len(parts) > 1 and all(taxonomy.resolve(p) is not None for p in parts)
+
+
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding reviewtui.toml (like git)."""
     here = Path(start or Path.cwd()).resolve()
@@ -471,7 +480,12 @@ class Workspace:
                 where = str(batches[0].source) if len(batches) == 1 else f"{len(batches)} files"
                 fix = IMPORT_FIX
                 keys = list(taxonomy.keys)
-                if given_names is None and keys and all_numbers([u.name for u in unknown]):
+                several = [u.name for u in unknown if _several_categories(u.name, taxonomy)]
+                if several and len(several) == len(unknown):
+                    fix = (f"{several[0]!r} names several categories: a review has one category here, so give "
+                           "each row one (the one that matters most), or add a category for reviews of several "
+                           "topics (`reviewtui categories add \"Multi label\"`) and write that on those rows")
+                elif given_names is None and keys and all_numbers([u.name for u in unknown]):
                     listed = ",".join(keys) if len(keys) <= 4 else ",".join(keys[:3]) + ",..."
                     fix = (f"the labels are numbers: --label-names {listed} names them in order (0 first), or "
                            f"1={keys[0]},2=... value by value; or {IMPORT_FIX}")

@@ -1,5 +1,6 @@
-"""Labels a file writes as numbers: --label-names, and the class names of a Hugging Face dataset's
-Parquet file, at init (--categories-from) and import (--label-col)."""
+"""Labels a file writes otherwise than as category names: numbers (--label-names, or the class
+names of a Hugging Face dataset's Parquet file, at init --categories-from and import --label-col),
+and cells that name several categories."""
 
 from __future__ import annotations
 
@@ -106,3 +107,16 @@ def test_init_names_a_csvs_numbers_and_says_the_import_that_reads_them_alike(tmp
     assert sorted(a.label for a in Workspace.open(ws_dir).store.iter_assets()) == ["COMPLAINT"] * 2 + ["PRAISE"] * 4
     code, _, err = run(capsys, "init", str(tmp_path / "other"), "--categories", "a", "--label-names", "a")
     assert code != 0 and "--label-names: only with --categories-from" in err
+
+
+def test_cells_naming_several_categories_are_refused_with_what_to_do(tmp_path, capsys):
+    """A multi-label file (food;service) gets an error that says a review has one category here,
+    not the advice to add 'food;service' as a category; nothing is imported."""
+    data = write_csv(tmp_path / "ml.csv", ["id", "text", "label"],
+                     [["1", "great food bad service", "food;service"], ["2", "cheap and tasty", "Price | food"],
+                      ["3", "rude staff", "service"]])
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--categories", "food, service, price")[0] == 0
+    code, _, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label")
+    assert code == 2 and "'food;service' names several categories: a review has one category here" in err
+    assert "--add-categories" not in err and Workspace.open(ws_dir).store.count() == 0
