@@ -33,7 +33,8 @@ def test_stratified_folds_are_seeded_disjoint_and_cover_every_row():
     assert len(sel.stratified_folds(["a"] * 10 + ["b"] * 3, 5, 0)) == 3  # k lowered to the rarest count
     with pytest.raises(ReviewtuiError, match="at least 2 labels per category; b has only 1 label: .* leave it out"):
         sel.stratified_folds(["a"] * 10 + ["b"], 5, 0)
-    with pytest.raises(ReviewtuiError, match="b, c and d have only 1 label each: .* leave them out of training"):
+    with pytest.raises(ReviewtuiError, match=r"b, c and d have only 1 label each: .* leave them out of training "
+                                             r"\(reviewtui categories set b --no-train\) and \(reviewtui categories"):
         sel.stratified_folds(["a"] * 10 + ["b", "c", "d"], 5, 0)
     with pytest.raises(ReviewtuiError, match="two categories"):
         sel.stratified_folds(["a"] * 10, 5, 0)

@@ -64,7 +64,8 @@ def stratified_folds(labels: Sequence[str], k: int, seed: int) -> list[tuple[np.
         has = "has only 1 label" if len(rare) == 1 else "have only 1 label each"
         raise ReviewtuiError(f"cross-validation needs at least 2 labels per category; {names} {has}: "
                              "label more (reviewtui queue --search WORDS finds candidates), or leave "
-                             f"{'it' if len(rare) == 1 else 'them'} out of training (train = false in reviewtui.toml)")
+                             f"{'it' if len(rare) == 1 else 'them'} out of training "
+                             + " and ".join(f"(reviewtui categories set {r} --no-train)" for r in rare[:3]))
     k = int(min(k, counts.min()))
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed))
     return [(tr, te) for tr, te in skf.split(np.zeros(len(y)), y)]
