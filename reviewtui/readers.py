@@ -216,6 +216,9 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
         raise ReviewtuiError(f"{path}: no such file")
     if path.is_dir():
         raise ReviewtuiError(f"{path}: is a folder; give the files inside it")
+    fast = _read_big_utf8_file(path, delimiter) if encoding is None and sheet is None else None
+    if isinstance(fast, Table):
+        return fast
     raw = path.read_bytes()
     if not raw or raw.isspace():  # (not raw.strip(), without copying a big file)
         raise ReviewtuiError(f"{path}: the file is empty")
@@ -223,12 +226,12 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
     fmt = detect_format(path, raw[:16])
     if sheet is not None and fmt != "xlsx":
         raise ReviewtuiError(f"{path}: --sheet applies to Excel workbooks only; this is a {fmt.upper()} file")
-    fast = None
     if fmt == "xlsx":
         table = _read_xlsx(path, raw, sheet)
     elif fmt == "parquet":
         table = _read_parquet(path, raw)
-    elif encoding is None and isinstance(fast := _read_big_utf8_delimited(path, raw, fmt, delimiter), Table):
+    elif encoding is None and fast is None and isinstance(
+            fast := _read_big_utf8_delimited(path, raw, fmt, delimiter), Table):
         table = fast
     else:
         text, encoding = _decode(path, raw, encoding)
@@ -289,12 +292,56 @@ def _delimited_table(path: Path, sep: str, frame: "pd.DataFrame") -> Table:
 ARROW_BYTES = 1_000_000
 
 
-def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | None) -> Table | bool | None:
+#: How much of a big file :func:`_read_big_utf8_file` reads to tell its format and header.
+HEAD_BYTES = 1 << 16
+
+
+def _read_big_utf8_file(path: Path, delimiter: str | None) -> Table | bool | None:
+    """:func:`_read_big_utf8_delimited` of a big file, with pyarrow reading the file itself in blocks
+    instead of from a copy of all its bytes in memory (300 MB for a million reviews, each page of it
+    new memory for the process to fill), and the file's SHA-256 read in blocks too. None when the
+    usual path must read the file (not big, not such a file, or its header line longer than
+    :data:`HEAD_BYTES`); False when pyarrow refused it (the usual path then reads it with pandas or
+    says what is wrong)."""
+    try:
+        if path.stat().st_size < ARROW_BYTES:
+            return None
+        with path.open("rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError:
+        return None  # the usual path says what is wrong
+    fmt = detect_format(path, head[:16])
+    if head.isspace() or fmt not in ("csv", "tsv", "text"):
+        return None
+    bom = head.startswith(codecs.BOM_UTF8)
+    if head.find(b"\n", len(codecs.BOM_UTF8) if bom else 0) < 0:
+        return None
+    table = _read_big_utf8_delimited(path, head, fmt, delimiter, source=path)
+    if isinstance(table, Table):
+        table.sha256 = _file_sha256(path)
+        if len(table) == 0:
+            raise ReviewtuiError(f"{path}: the file has a header but no rows")
+    return table
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    block = bytearray(1 << 20)
+    view = memoryview(block)
+    with path.open("rb") as f:
+        while n := f.readinto(block):
+            digest.update(view[:n])
+    return digest.hexdigest()
+
+
+def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | None, *,
+                             source: Path | None = None) -> Table | bool | None:
     """A big CSV/TSV file in UTF-8 (with or without a BOM) read by pyarrow straight from its bytes,
     without first decoding the whole file to a str (on a million reviews: 0.7 s and the text's size
     in memory). pyarrow checks the UTF-8 itself. None for any other file; False when pyarrow refused
-    this one. The usual path then reads it (pandas, after a False), or says what is wrong."""
-    if len(raw) < ARROW_BYTES or fmt not in ("csv", "tsv", "text"):
+    this one. The usual path then reads it (pandas, after a False), or says what is wrong. With
+    ``source``, ``raw`` is the start of that file (its header line whole) and pyarrow reads the file."""
+    if (source is None and len(raw) < ARROW_BYTES) or fmt not in ("csv", "tsv", "text"):
         return None
     bom = raw.startswith(codecs.BOM_UTF8)
     if not bom and any(raw.startswith(b) for b, _, _ in _BOMS):
@@ -313,7 +360,12 @@ def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | 
     sep = delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(header))
     import pyarrow as pa
 
-    frame = _read_delimited_arrow(header, sep, pa.py_buffer(raw).slice(start))
+    # pyarrow's reader passes over a UTF-8 byte-order mark at the start of a file itself
+    data = pa.OSFile(str(source)) if source is not None else pa.BufferReader(pa.py_buffer(raw).slice(start))
+    try:
+        frame = _read_delimited_arrow(header, sep, data)
+    finally:
+        data.close()
     if frame is None:
         return False
     table = _delimited_table(path, sep, frame)
@@ -340,7 +392,7 @@ def _read_delimited_arrow(header: str, sep: str, data: Any) -> "pd.DataFrame | N
         return None
     try:
         arrow = pacsv.read_csv(
-            pa.BufferReader(data),
+            data if isinstance(data, pa.NativeFile) else pa.BufferReader(data),
             read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
                                              escape_char=False, newlines_in_values=True, ignore_empty_lines=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import hashlib
 import io
 import json
 import zipfile
@@ -399,15 +400,29 @@ def test_a_big_utf8_file_read_from_its_bytes_gives_the_rows_the_small_file_path_
     assert path.stat().st_size > readers.ARROW_BYTES
     calls = []
     real = readers._read_big_utf8_delimited
-    monkeypatch.setattr(readers, "_read_big_utf8_delimited", lambda *a: calls.append(real(*a)) or calls[-1])
+    monkeypatch.setattr(readers, "_read_big_utf8_delimited", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
     fast = read_table(path)
-    assert isinstance(calls[0], readers.Table)  # read from the bytes, not by the pandas fallback
+    assert isinstance(calls[0], readers.Table)  # read by pyarrow from the file, not by the pandas fallback
     assert fast.encoding == ("UTF-8 with BOM" if bom else "UTF-8")
     monkeypatch.setattr(readers, "ARROW_BYTES", 10 ** 12)  # every reader takes the small-file path
     slow = read_table(path)
     assert fast.header == slow.header == PLAY_HEADER and fast.encoding == slow.encoding
     assert fast.frame.astype(object).equals(slow.frame.astype(object)) and len(fast.frame) == 20_000
     assert fast.frame["content"][97] == 'review 97, with "quotes" and a\nsecond line ✨'
+    assert fast.sha256 == slow.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_big_file_whose_header_line_is_longer_than_the_head_read_first_still_reads(tmp_path, monkeypatch):
+    import reviewtui.readers as readers
+
+    monkeypatch.setattr(readers, "HEAD_BYTES", 64)  # the header line ends past the first 64 bytes
+    path = tmp_path / "long.csv"
+    path.write_bytes(_big_csv(20_000).encode("utf-8"))
+    table = read_table(path)
+    monkeypatch.setattr(readers, "ARROW_BYTES", 10 ** 12)
+    slow = read_table(path)
+    assert table.header == slow.header and table.sha256 == slow.sha256
+    assert table.frame.astype(object).equals(slow.frame.astype(object))
 
 
 def test_a_big_file_with_a_byte_that_is_not_utf8_says_on_which_line(tmp_path):
