@@ -38,7 +38,7 @@ def curves_table(needs: Sequence[Any], curves: dict[str, list[tuple[int, float]]
         table.add_column(col, justify=justify, no_wrap=not (compact and wraps))
     for n in needs:
         points = curves.get(n.key, [])
-        table.add_row(say.category_name(n.key, taxonomy), f"{n.labels:,}", say.number(n.f1, 2),
+        table.add_row(Text(say.category_name(n.key, taxonomy)), f"{n.labels:,}", say.number(n.f1, 2),
                       spark([f for _, f in points[-(SPARK_ROUNDS // 2 if compact else SPARK_ROUNDS):]]),
                       f"{n.change:+.2f}" if n.change is not None else "-",
                       Text("needs labels most", style="bold") if n.weakest else "")

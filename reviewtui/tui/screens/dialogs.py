@@ -97,7 +97,7 @@ class CategoryPicker(ModalScreen["str | None"]):
             field = Input(placeholder="type a number or a name", id="picker-input")
             field.cursor_blink = getattr(self.app, "cursor_blink", True)
             yield field
-            yield OptionList(*self._options(), id="picker-list")
+            yield OptionList(*self._options(), id="picker-list", markup=False)  # names are text, "[/]" too
             yield Label("up/down: move    enter: choose    escape: cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:

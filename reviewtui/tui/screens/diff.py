@@ -22,6 +22,7 @@ from reviewtui import presentation as say
 from reviewtui.diff import ID_WIDTH, VersionDiff
 from reviewtui.tui.messages import DiffLoaded, SentToReview
 from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.widgets.tables import PlainTable
 
 FILTERS = ("all", "added", "removed", "relabeled", "status")  # and "renamed" when a diff has such rows
 KINDS = ("added", "removed", "relabeled", "status")
@@ -56,7 +57,7 @@ class DiffScreen(WorkspaceScreen):
             yield Label("to", classes="pick-label")
             yield Select([], id="diff-b", prompt="version B", type_to_search=False, compact=True)
         yield Static(id="diff-summary")
-        rows = DataTable(id="diff-rows", cursor_type="row", zebra_stripes=True)
+        rows = PlainTable(id="diff-rows", cursor_type="row", zebra_stripes=True)
         rows.border_title = "Changed rows"
         yield rows
         yield Static(id="diff-preview")

@@ -26,6 +26,7 @@ from reviewtui.events import Notice, Progress
 from reviewtui.tui.messages import (CategoryMade, CoreEvent, DiscoveryFinished, VersionsListed, event_sink,
                                     notice_severity)
 from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.widgets.tables import PlainTable
 
 BASE_CHOICES = (("Reviews labeled Other (untrained categories, else Other)", "other"),
                 ("Predictions below 50% confidence", "low-confidence"))
@@ -84,7 +85,7 @@ class DiscoverScreen(WorkspaceScreen):
         caution = Static(id="discover-caution", markup=False)
         caution.display = False
         yield caution
-        table = DataTable(id="discover-clusters", cursor_type="row", zebra_stripes=True)
+        table = PlainTable(id="discover-clusters", cursor_type="row", zebra_stripes=True)
         table.border_title = "Clusters"
         yield table
         examples = Static(id="discover-examples")

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from reviewtui import presentation as say
 from reviewtui.tui.messages import QualityLoaded, SentToReview
 from reviewtui.tui.screens.base import WorkspaceScreen
+from reviewtui.tui.widgets.tables import PlainTable
 
 BAR_WIDTH = 24
 
@@ -39,11 +40,11 @@ class QualityScreen(WorkspaceScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="quality-body"):
             yield Static(id="quality-head")
-            versions = DataTable(id="quality-versions", cursor_type="row", zebra_stripes=True)
+            versions = PlainTable(id="quality-versions", cursor_type="row", zebra_stripes=True)
             versions.border_title = "Dataset versions (against the one before)"
             yield versions
             yield Static(id="quality-transitions")
-            authors = DataTable(id="quality-authors", cursor_type="row", zebra_stripes=True)
+            authors = PlainTable(id="quality-authors", cursor_type="row", zebra_stripes=True)
             authors.border_title = "Authors (people's labels; s/label: the median)"
             yield authors
             categories = Static(id="quality-categories")

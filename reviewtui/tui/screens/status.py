@@ -26,6 +26,7 @@ from reviewtui.tui.messages import (CollectFinished, CoreEvent, JobsLoaded, Stat
                                     notice_severity)
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.bars import BarChart
+from reviewtui.tui.widgets.tables import PlainTable
 
 #: What the app names for each of status's next steps (``workspace.NextStep.action``): its keys, not
 #: the commands the CLI prints (a step without one, such as Kili's, keeps its command).
@@ -79,13 +80,13 @@ class StatusScreen(WorkspaceScreen):
                 yield BarChart("By status", id="by-status")
                 yield BarChart("By label", id="by-label")
                 yield BarChart("By app", id="by-app")
-            versions = DataTable(id="status-versions", cursor_type="row", zebra_stripes=True)
+            versions = PlainTable(id="status-versions", cursor_type="row", zebra_stripes=True)
             versions.border_title = "Versions"
             yield versions
-            models = DataTable(id="status-models", cursor_type="row", zebra_stripes=True)
+            models = PlainTable(id="status-models", cursor_type="row", zebra_stripes=True)
             models.border_title = "Models (learning curve: accuracy by version)"
             yield models
-            jobs = DataTable(id="status-jobs", cursor_type="row", zebra_stripes=True)
+            jobs = PlainTable(id="status-jobs", cursor_type="row", zebra_stripes=True)
             jobs.border_title = "Background jobs (reviewtui jobs follow ID, reviewtui jobs cancel ID)"
             jobs.display = False  # shown once the workspace has jobs
             yield jobs

@@ -32,6 +32,7 @@ from reviewtui.tui.jobs import follow_job
 from reviewtui.tui.messages import CoreEvent, JobAttached, JobDone, ReportWritten, SummaryLoaded, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.bars import BarChart, StackedBarChart
+from reviewtui.tui.widgets.tables import PlainTable
 
 ALL = "all"
 #: Narrower screens (an 80-column terminal) give the table short headers, so it fits beside the chart.
@@ -99,7 +100,7 @@ class SummaryScreen(WorkspaceScreen):
             yield BarChart("Stars", id="chart-scores", classes="chart", can_focus=True)
         with Horizontal(id="summary-lower", classes="chart-row"):
             yield StackedBarChart("Category x sentiment", id="chart-cross", classes="chart", can_focus=True)
-            table = DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
+            table = PlainTable(id="summary-table", cursor_type="row", zebra_stripes=True)
             table.border_title = "Negative share per category"
             yield table
 
@@ -152,7 +153,8 @@ class SummaryScreen(WorkspaceScreen):
             with self.prevent(Select.Changed):
                 # the picker is 28 cells wide: long ids keep their start and their end ("-eu", "-us")
                 shown = say.short_names([str(a) for a in self.apps], APP_PICK_CHARS)
-                select.set_options([(ALL + " apps", ALL)] + list(zip(shown, self.apps)))
+                # an app id is text, not markup ("[/]" in one stopped the app)
+                select.set_options([(ALL + " apps", ALL)] + [(Text(name), a) for name, a in zip(shown, self.apps)])
                 select.value = ALL
         versions = [] if overall.several_apps else [str(v) for v in overall.by_version.index if str(v) != "unknown"]
         self.latest = overall.latest_version
@@ -169,7 +171,7 @@ class SummaryScreen(WorkspaceScreen):
             select = self.query_one("#summary-version", Select)
             with self.prevent(Select.Changed):
                 select.set_options([(ALL + " versions", ALL)] +
-                                   [(f"{v} (latest)" if v == self.latest else v, v) for v in reversed(versions)])
+                                   [(Text(f"{v} (latest)" if v == self.latest else v), v) for v in reversed(versions)])
                 select.value = self.version if self.version in versions else ALL
         for row in self.query(".chart-row"):
             row.display = True
@@ -177,12 +179,13 @@ class SummaryScreen(WorkspaceScreen):
         if self.has_versions:
             which += ", all versions" if self.version == ALL else f", version {self.version}"
         sentiment = f" · sentiment {escape(overall.sentiment_source)}" if overall.sentiment_source else ""
-        lines = [f"[b]{which}[/b]: {s.reviews:,} reviews · model {s.model or '-'}{sentiment}"]
+        # app ids, versions and model names are text, not markup
+        lines = [f"[b]{escape(which)}[/b]: {s.reviews:,} reviews · model {escape(str(s.model or '-'))}{sentiment}"]
         for app, latest in (overall.latest_by_app.items() if overall.several_apps else [(None, overall.latest)]):
             if not latest:
                 continue
-            line = (f"{app + ': ' if app else ''}latest {latest['version']}: {latest['reviews']:,} reviews, "
-                    f"negative {pct(latest['negative_share'])}")
+            line = (f"{escape(app) + ': ' if app else ''}latest {escape(str(latest['version']))}: "
+                    f"{latest['reviews']:,} reviews, negative {pct(latest['negative_share'])}")
             if latest.get("earlier_reviews"):
                 line += (f" (earlier {pct(latest['negative_share_others'])}), mean ★ {num(latest['mean_score'])} "
                          f"(earlier {num(latest['mean_score_others'])})")

@@ -8,17 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from reviewtui import presentation as say
 from reviewtui.events import TrialUpdate
+from reviewtui.tui.widgets.tables import PlainTable
 
 #: The columns shown (the CLI's, less the description, which does not fit 100 columns) and their widths.
 WIDTHS = {"candidate": 24, "status": 12, "folds": 5, "metric": 13, "accuracy": 13, "choice": 8, "time": 6}
 COLUMNS = [(key, label) for key, label in say.CANDIDATE_COLUMNS if key in WIDTHS]
 
 
-class CandidateTable(DataTable):
+class CandidateTable(PlainTable):
     """``upsert(update)`` adds a candidate's row or rewrites its cells; ``show_comparison(table)``
     shows a finished choice's table (``Selection.table()``) as it is saved in the model card."""
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from reviewtui import presentation as say
 from reviewtui.events import TrialUpdate
+from reviewtui.tui.widgets.tables import PlainTable
 
 COLUMNS = [("trial", "trial", 10), ("status", "status", 10), ("params", "params", 26), ("iter", "iter", 4),
            ("accuracy", "acc", 6), ("loss", "loss", 6), ("best", "best", 6), ("elapsed", "elapsed", 7),
            ("early", "early", 5)]
 
 
-class TrialTable(DataTable):
+class TrialTable(PlainTable):
     """``upsert(update)`` adds a trial's row or rewrites its cells; the best trial is starred and bold."""
 
     def __init__(self, **kwargs: Any) -> None:
