@@ -462,7 +462,13 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         missing = stripped() == ""
         report.dropped["missing text"] = int(missing.sum())
         keep &= ~missing
-    cleaned = raw_text.copy()
+    # The rules run on the rows one of them can change, found by a look at every text for what each
+    # rule acts on (an "&" or a tag, a URL, an emoji, whitespace to collapse or strip): each rule's
+    # pass over every text wrote a new copy of all of them (a million texts, several times over).
+    # The others are left as they are by every rule, so the changes counted are the same. Lowercasing
+    # changes most rows: with it the rules run on every row.
+    touched = None if rules.get("lowercase") else _cleanable(raw_text, stripped, rules)
+    cleaned = raw_text.copy() if touched is None else raw_text[touched]
 
     def apply(rule: str, func) -> None:
         nonlocal cleaned
@@ -477,7 +483,12 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     apply("lowercase", lambda s: s.str.lower())
     apply("collapse_whitespace", _collapse_whitespace)
     if rules["drop_empty"]:
-        empty = (cleaned.str.strip() == "") & keep
+        if touched is None:
+            empty = (cleaned.str.strip() == "") & keep
+        else:  # a row no rule touched has nothing to strip: it is empty when it was
+            blank = (raw_text == "").to_numpy(dtype=bool, na_value=False, copy=True)
+            blank[touched] = (cleaned.str.strip() == "").to_numpy(dtype=bool, na_value=False)
+            empty = pd.Series(blank, index=df.index) & keep
         report.dropped["empty after cleaning"] = int(empty.sum())
         keep &= ~empty
     if again.any() or not icol:
@@ -531,7 +542,13 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     report.kept = len(kept)
     # the rows with an id of their own have none (NaN here: pandas keeps it through where(..., None))
     legacy_ids = [v if isinstance(v, str) else None for v in pick(legacy)] if legacy is not None else []
-    return ReviewBatch(path, table.sha256, pick(ids).tolist(), pick(cleaned).tolist(),
+    if touched is None:
+        texts = pick(cleaned).tolist()
+    else:  # every text again: the rows no rule touched as they were, and the cleaned ones
+        every_text = raw_text.to_numpy(dtype=object, copy=True)
+        every_text[touched] = cleaned.to_numpy(dtype=object)
+        texts = (every_text if every else every_text[mask]).tolist()
+    return ReviewBatch(path, table.sha256, pick(ids).tolist(), texts,
                        metadata, [lab if lab else None for lab in labels], report, legacy_ids)
 
 
@@ -657,6 +674,28 @@ def _metadata_json_in_parts(columns: list[tuple[str, Any]], n: int) -> list[str]
         return _metadata_json(columns, n)
     parts = _in_slices(n, lambda a, b: _metadata_json([(key, values.slice(a, b - a)) for key, values in columns], b - a))
     return [text for part in parts for text in part]
+
+
+def _cleanable(texts, stripped, rules: Mapping[str, bool]):
+    """A numpy mask of the ``texts`` that a cleaning rule of ``rules`` (lowercasing aside) can change;
+    ``stripped()`` gives the texts stripped."""
+    import numpy as np
+
+    mask = np.zeros(len(texts), dtype=bool)
+    patterns = []
+    if rules.get("remove_html"):
+        mask |= texts.str.contains("&", regex=False, na=False).to_numpy()
+        patterns.append(HTML_RE)
+    if rules.get("remove_urls"):
+        patterns.append(URL_RE)
+    if rules.get("remove_emoji"):
+        patterns.append(EMOJI_RE)
+    if rules.get("collapse_whitespace"):
+        patterns.append(ODD_WHITESPACE_RE)
+        mask |= (stripped() != texts).fillna(False).to_numpy(dtype=bool)
+    for pattern in patterns:
+        mask |= texts.str.contains(pattern, regex=True, na=False).to_numpy()
+    return mask
 
 
 def _unescape(s):

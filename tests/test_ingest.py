@@ -209,3 +209,31 @@ def test_a_column_of_unix_times_is_read_in_one_pass(tmp_path):
     batch = read_reviews(path)
     assert [m.get("at") for m in batch.metadata] == ["2020-09-13 12:26:40", "2025-03-05 12:00:00", None]
     assert not batch.report.readings
+
+
+CLEANABLE = ["<b>bold</b> text", "a &amp; b &lt;i&gt;x&lt;/i&gt;", "see http://ex.com/a?b=1 now", "www.site.org",
+             "  lead and trail  ", "tab\there", "two  spaces", "line\nbreak", "😀", "<br>", "http://only.url",
+             "\u00a0nbsp\u00a0", "&#x1F600; ent", "ok 👍🏽 fine", " ", "&amp;", "x\u2028y", "plain words", "Plain",
+             "", "café crème", "a\u3000b"]
+
+
+@pytest.mark.parametrize("rules", [{}, {"remove_html": False}, {"collapse_whitespace": False},
+                                   {"remove_urls": False, "remove_emoji": False}, {"drop_empty": False},
+                                   {"drop_missing": False, "drop_empty": False}])
+def test_the_rules_run_on_the_rows_they_can_change_and_give_what_they_give_on_every_row(tmp_path, monkeypatch, rules):
+    import numpy as np
+
+    import reviewtui.ingest as ingest
+
+    rows = [[f"id{i}", text + (f" {i}" if i % 3 else "")] for i, text in enumerate(CLEANABLE * 4)]
+    path = write_csv(tmp_path / "r.csv", ["reviewId", "content"], rows)
+    settings = ImportSettings(**rules)
+    seen = []
+    real = ingest._cleanable
+    monkeypatch.setattr(ingest, "_cleanable", lambda *a: seen.append(real(*a)) or seen[-1])
+    some = read_reviews(path, cleaning=settings)
+    assert 0 < seen[0].sum() < len(rows)  # the plain rows were left out
+    monkeypatch.setattr(ingest, "_cleanable", lambda texts, *a: np.ones(len(texts), dtype=bool))
+    every = read_reviews(path, cleaning=settings)
+    assert (some.external_ids, some.texts, some.report.changed, some.report.dropped) == \
+           (every.external_ids, every.texts, every.report.changed, every.report.dropped)
