@@ -758,3 +758,24 @@ async def test_undo_passes_over_the_labels_of_an_import(tmp_path: Path):
     finally:
         ws.close()
 
+
+
+async def test_a_filter_that_fails_while_the_queue_loads_says_why_and_does_not_stall(fixture_ws, monkeypatch):
+    """A filter that passed its check and then fails in the queue's loader (the predictions it
+    reads removed meanwhile) is told as an error, and the pane leaves "Loading the queue…"."""
+    from reviewtui.errors import ReviewtuiError
+
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+
+        def gone(*_a, **_k):
+            raise ReviewtuiError("filter predicted=INTERFACE: no predictions yet; run reviewtui predict")
+
+        monkeypatch.setattr(ws, "find", gone)
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(app, pilot)
+        assert "filter predicted=INTERFACE: no predictions yet; run reviewtui predict" in app.notes
+        assert "Loading the queue" not in text_of(screen, "#review-text")

@@ -179,7 +179,13 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         if self.in_review_queue:
             self.post_message(self.review_page(seen, QUEUE_CHUNK))
             return
-        page = self.filtered_page(seen, QUEUE_CHUNK) if self.filtered else self.ws.queue(QUEUE_CHUNK, exclude=seen)
+        try:
+            page = self.filtered_page(seen, QUEUE_CHUNK) if self.filtered else self.ws.queue(QUEUE_CHUNK, exclude=seen)
+        except ReviewtuiError as exc:  # a filter checked when given fails now (its predictions removed since)
+            if self.still_wanted():
+                self.app.call_from_thread(self.error, str(exc))
+                self.post_message(QueueLoaded([], QUEUE_CHUNK))  # the pane leaves "Loading the queue…"
+            return
         if self.still_wanted():  # not replaced by a load for another filter
             self.post_message(QueueLoaded(page, QUEUE_CHUNK))
 
