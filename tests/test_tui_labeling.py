@@ -368,6 +368,34 @@ async def test_the_queue_panel_names_the_zero_shot_first_batch_not_the_strategy(
         ws.close()
 
 
+async def test_the_zero_shot_batch_ranked_before_the_app_opened_is_named_as_such(tmp_path: Path):
+    """The app opened again before any label, on the zero-shot first batch an earlier opening (or
+    `reviewtui queue`) ranked: no ranking runs (a batch is waiting), and the queue panel named the
+    strategy (margin), which did not order it."""
+    from reviewtui.active.suggestions import Suggestions
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="again", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset(f"a{i}", f"review number {i}", {}) for i in range(5)])
+    ws.backend.set_priorities({"a3": 2, "a1": 1})  # the batch an earlier ranking left waiting
+    ranked: list = []
+    ws.suggestions = lambda ids, refit=False: Suggestions({e: ("BUG", 0.6) for e in ids}, source="zero-shot")
+    ws.prepare_suggestions = lambda on_event=None: {}
+    ws.queue_batch = lambda *args, **kwargs: ranked.append(args)
+    ws.record_refit = lambda: None
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.current is not None)
+            await settle(app, pilot)
+            assert screen.current.external_id == "a3" and not ranked  # the waiting batch, not ranked again
+            queue = panel(screen, "#queue-info")
+            assert "zero-shot first batch" in queue and "margin" not in queue
+    finally:
+        ws.close()
+
+
 async def test_undoing_a_label_the_last_ranking_learnt_fits_the_model_again(tmp_path: Path):
     """The label that set off a re-rank, undone at once: the model that ranking fitted learnt it,
     so the suggestions' model is fitted again without it (it kept suggesting the label undone)."""

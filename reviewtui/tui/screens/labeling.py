@@ -107,6 +107,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.warned_unreadable: str | None = None  # the reviewtui.toml error last said
         self.strategy = ""
         self.ranked_by = ""  # what ranked the queue when it was not the strategy (the zero-shot first batch)
+        self.ranked_here = False  # whether this screen ranked the queue (else its order is an earlier ranking's)
         self.reranking = False
         self.ranked_on_open = False
         self.refitted_for = 0  # the reviews (from the first) whose suggestions the running ranking refits
@@ -229,6 +230,11 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     @on(SuggestionsReady)
     def add_suggestions(self, message: SuggestionsReady) -> None:
         self.note_suggestions(message.suggestions)
+        waiting = bool(self.items) and self.items[0].priority > 0  # a ranked batch heads the queue
+        if getattr(message.suggestions, "source", None) == "zero-shot" and waiting and not self.ranked_here:
+            # no model yet, so the batch waiting from a ranking before this screen opened is the
+            # zero-shot first batch (a ranking with no model takes it), not the strategy's
+            self.ranked_by = self.ranked_by or "zero-shot first batch"
         if getattr(message.suggestions, "source", None) == "" and not self.in_review_queue:
             self.suggestions.clear()  # no model any more (an undo took a category's last label): none is true
         for ext, value in (message.suggestions or {}).items():
@@ -645,6 +651,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     def rerank_done(self, message: RerankFinished) -> None:
         self.reranking = False
         if message.ranked:
+            self.ranked_here = True
             self.ranked_by = f"{message.first} first batch" if message.first else ""
         self.render_review()
         if message.ranked:
