@@ -331,6 +331,13 @@ def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
         text += f" {len(moved.failed)} could not be moved: " + "; ".join(parts[:limit])
         if len(parts) > limit:
             text += f"; and {len(parts) - limit} other reasons"
+    kept = getattr(moved, "kept", {})
+    if kept:
+        why: dict[str, int] = {}
+        for reason in kept.values():
+            why[reason] = why.get(reason, 0) + 1
+        text += (f" {count(len(kept), 'asset')} left as they are: "
+                 + ", ".join(f"{n:,} {reason}" for reason, n in sorted(why.items(), key=lambda kv: -kv[1])) + ".")
     return text
 
 

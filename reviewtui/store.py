@@ -787,6 +787,10 @@ class LocalStore:
         """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
         return dict(self._of_ids("external_id, label", external_ids))
 
+    def statuses_of(self, external_ids: Iterable[str]) -> dict[str, str]:
+        """{external id: its status now} of those of ``external_ids`` the store has."""
+        return dict(self._of_ids("external_id, status", external_ids))
+
     def count_without_remote_id(self) -> int:
         """Assets not yet in the labeling backend's project (no remote id): a Kili push sends them."""
         return int(self._read("SELECT COUNT(*) FROM assets WHERE remote_id IS NULL")[0][0])

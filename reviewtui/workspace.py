@@ -161,6 +161,10 @@ def _latest_versions(versions: Iterable[str], n: int) -> str:
     return ", ".join(ordered[-n:]) + (f" (and {older} older)" if older > 0 else "")
 
 
+#: statuses a diff's send to review leaves as they are (see :meth:`Workspace.diff_to_review`)
+KEPT_FROM_REVIEW = {"TO_REVIEW": "already waiting in review", "REVIEWED": "reviewed since (status REVIEWED)"}
+
+
 def _several_categories(label: str, taxonomy: "Taxonomy") -> bool:
     """True when ``label`` lists two or more of ``taxonomy``'s categories (``food;service``,
     ``price | food``, ``bug, crash``): a multi-label cell, not a new category."""
@@ -882,12 +886,18 @@ class Workspace:
     def diff_to_review(self, diff: VersionDiff, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status"),
                        external_ids: Sequence[str] | None = None) -> MoveResult:
         """Send the differing assets that are in the store to TO_REVIEW (the original project's
-        move_diff_to_review). Ids not in the store are reported in ``failed``."""
+        move_diff_to_review). Ids not in the store are reported in ``failed``. Sending the diff's
+        rows (no ``external_ids``) leaves in ``kept`` the assets waiting in review already and those
+        a review settled since (status REVIEWED now): sending them again would undo that review,
+        and the next diff would show the review as a change to send once more."""
         ids = list(external_ids) if external_ids is not None else diff.external_ids(kinds)
-        present = self.store.existing_ids(ids)
-        result = self.backend.send_to_review([i for i in ids if i in present])
+        status = self.store.statuses_of(ids)
+        kept = {} if external_ids is not None else {
+            i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW}
+        result = self.backend.send_to_review([i for i in ids if i in status and i not in kept])
+        result.kept.update(kept)
         for i in ids:
-            if i not in present:
+            if i not in status:
                 result.failed[i] = "not in this workspace's store"
         return result
 

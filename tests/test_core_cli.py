@@ -498,6 +498,17 @@ def test_diff_to_review_moves_assets_in_store(ws, capsys):
     from reviewtui.workspace import Workspace
 
     assert Workspace.open(ws).store.counts_by_status()["TO_REVIEW"] == 5
+    # again: the five wait in review already; once one is reviewed, sending the diff leaves it too
+    w = Workspace.open(ws)
+    w.store.set_status([moved[0]], "REVIEWED", author="rev")
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review", "--json")
+    again = json.loads(out)["to_review"]
+    assert again["moved"] == [] and again["kept"] == {
+        **{e: "already waiting in review" for e in moved[1:]}, moved[0]: "reviewed since (status REVIEWED)"}
+    assert w.store.get(moved[0]).status == "REVIEWED"
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review")
+    assert "5 assets left as they are: 4 already waiting in review, 1 reviewed since (status REVIEWED)." in (
+        " ".join(out.split()))
 
 
 @pytest.mark.parametrize("argv,expected", [

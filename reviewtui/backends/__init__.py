@@ -19,6 +19,8 @@ class MoveResult:
 
     moved: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: assets left as they are, and why (already waiting in review; reviewed since): not failures
+    kept: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

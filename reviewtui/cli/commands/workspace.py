@@ -186,7 +186,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         data = d.to_dict()
         if moved is not None:
-            data["to_review"] = {"moved": moved.moved, "failed": moved.failed}
+            data["to_review"] = {"moved": moved.moved, "failed": moved.failed, "kept": moved.kept}
         render.print_json(data)
         return 0
     render.diff(d, args.rows, moved)
