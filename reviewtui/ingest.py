@@ -758,11 +758,13 @@ def _metadata_json(columns: list[tuple[str, Any]], n: int) -> list[str]:
         return ["{}"] * n
     fragments = []
     by_python = pa.array([False] * n, pa.bool_())  # typed: a file whose rows were all dropped has n = 0
+    nothing = None  # the rows without any value
     for key, values in columns:
         if pa.types.is_null(values.type):  # a column empty in every row of the file: no type to compute on
             values = values.cast(pa.string())
         present = pc.and_(pc.is_valid(values), pc.not_equal(pc.fill_null(values, ""), ""))
         name = json.dumps(key, ensure_ascii=False) + ": "
+        # each column's fragment ("key": value) is null where the row has no value
         if key in NUMERIC_META:  # few distinct values: write each once
             encoded = pc.dictionary_encode(values)
             written = [None if v is None or v == "" else name + json.dumps(_meta_value(key, v), ensure_ascii=False)
@@ -773,12 +775,19 @@ def _metadata_json(columns: list[tuple[str, Any]], n: int) -> list[str]:
             if pc.any(pc.match_substring_regex(escaped, ESCAPED_RE)).as_py():  # dates and versions never
                 for char, escape in JSON_ESCAPES:
                     escaped = pc.replace_substring(escaped, char, escape)
+            if not pc.all(present).as_py():
+                escaped = pc.if_else(present, escaped, pa.scalar(None, pa.string()))
             fragment = pc.binary_join_element_wise(name + '"', escaped, '"', "")
             by_python = pc.or_(by_python, pc.fill_null(pc.match_substring_regex(values, OTHER_CONTROL_RE), False))
-        fragments.append(pc.if_else(present, pc.binary_join_element_wise(", ", fragment, ""), ""))
-    # each present value starts with ", ": the join has one too many at its start. (A join of nulls
-    # with null_handling="skip" drops the rows where every value is null, in pyarrow 26: no nulls here.)
-    body = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*fragments, ""), 2)
+        fragments.append(fragment)
+        nothing = pc.invert(present) if nothing is None else pc.and_(nothing, pc.invert(present))
+    # the present fragments joined by ", ", in one pass (each column's fragments were joined and chosen
+    # in passes of their own, several copies of every row's metadata). A join with
+    # null_handling="skip" leaves out a row whose every value is null (pyarrow 26) instead of giving
+    # "": such rows get an empty first fragment.
+    if pc.any(nothing).as_py():
+        fragments[0] = pc.if_else(nothing, "", fragments[0])
+    body = pc.binary_join_element_wise(*fragments, ", ", null_handling="skip")
     texts = pc.binary_join_element_wise("{", body, "}", "").to_pylist()
     for i in pc.indices_nonzero(by_python).to_pylist():
         row = {key: _meta_value(key, v) for key, col in columns if (v := col[i].as_py())}

@@ -511,3 +511,19 @@ def test_a_store_opened_during_a_bulk_import_waits_for_it(tmp_path, monkeypatch)
         assert not opened.wait(0.5)
     thread.join(10)
     assert counts == [10] and journal_mode(store) == "wal"
+
+
+def test_metadata_json_of_rows_with_some_values_and_with_none():
+    import pyarrow as pa
+
+    from reviewtui.ingest import _metadata_json
+
+    score = pa.array(["5", "", None, "", "2", ""])
+    version = pa.array(["1.0", "", "2.0", None, "", ""])
+    at = pa.array(["", "", "2026-01-02", None, 'say "hi"', ""])
+    texts = _metadata_json([("score", score), ("app_version", version), ("at", at)], 6)
+    want = [{"score": 5, "app_version": "1.0"}, {}, {"app_version": "2.0", "at": "2026-01-02"}, {},
+            {"score": 2, "at": 'say "hi"'}, {}]
+    assert texts == [json.dumps(m, ensure_ascii=False) for m in want]
+    assert _metadata_json([("at", pa.array(["", None], pa.string()))], 2) == ["{}", "{}"]
+    assert _metadata_json([("at", pa.array([], pa.string()))], 0) == []
