@@ -693,8 +693,8 @@ def _cleanable(texts, stripped, rules: Mapping[str, bool]):
     if rules.get("collapse_whitespace"):
         patterns.append(ODD_WHITESPACE_RE)
         mask |= (stripped() != texts).fillna(False).to_numpy(dtype=bool)
-    for pattern in patterns:
-        mask |= texts.str.contains(pattern, regex=True, na=False).to_numpy()
+    if patterns:  # one pass over the texts for all of them
+        mask |= texts.str.contains("|".join(f"(?:{p})" for p in patterns), regex=True, na=False).to_numpy()
     return mask
 
 
