@@ -156,6 +156,27 @@ async def test_a_large_diff_shows_its_first_rows_and_sends_them_all(fixture_ws, 
     assert "Sent 6 assets to review. 2 assets left as they are: 2 reviewed since (status REVIEWED)." in notes(app)
 
 
+async def test_a_diff_filter_with_no_row_leaves_no_preview_of_a_row_it_hides(fixture_ws):
+    """f to a filter no row of the diff has (dataset-1 -> dataset-2 removes nothing): the line under
+    the table went on showing the row highlighted before, which the table no longer lists; it says
+    that the filter keeps no row instead."""
+    app = make_app(fixture_ws, start="diff")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#diff-rows")
+        first = screen.selected_id()
+        assert first and first in str(screen.query_one("#diff-preview").render())
+        await pilot.press("f", "f")                 # added, then removed: none
+        await settle(app, pilot)
+        assert screen.filter == "removed" and table.row_count == 0
+        preview = str(screen.query_one("#diff-preview").render())
+        assert first not in preview and "no removed row" in preview
+        await pilot.press("f")                      # relabeled: a row again, and its preview
+        await settle(app, pilot)
+        assert table.row_count > 0 and screen.selected_id() in str(screen.query_one("#diff-preview").render())
+
+
 async def test_export_from_the_app_then_diff_it(fixture_ws):
     ws = fixture_ws
     app = make_app(ws, start="labeling")

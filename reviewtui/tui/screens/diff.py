@@ -160,6 +160,10 @@ class DiffScreen(WorkspaceScreen):
             cells = list(say.diff_cells(ch))
             cells[1] = say.short_id(cells[1], id_width)
             table.add_row(*cells, key=key)
+        if not self.rows_by_key:  # no row to highlight: the line under the table is no earlier row's
+            self.query_one("#diff-preview", Static).update(
+                f"no {self.filter} row between these versions: f shows the next filter" if self.diff is not None
+                and self.diff.changes else "")
         if len(shown) > MAX_ROWS:
             table.border_title = (f"Changed rows (the first {MAX_ROWS:,} of {len(shown):,}, filter {self.filter}; "
                                   "reviewtui diff --json lists them all)")
