@@ -416,6 +416,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     again = pd.Series(False, index=df.index)
     legacy = None
     group = None  # what makes rows one review, where some are: their labels are read together
+    id_list = None  # the ids as a list already, when the check of an id column made one
     if icol:
         ids = df[icol].str.strip()
         blank = ids == ""
@@ -438,7 +439,11 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         # whether any id repeats, told by a set of them (0.3 s on a million ids, where pandas'
         # duplicated took 1.5 s in a fresh process); most files have none, and then nothing else here runs
         dup = pd.Series(False, index=explicit.index)
-        if explicit.hasnans or len(set(explicit.tolist())) < len(explicit):
+        explicit_ids = explicit.tolist()
+        if not blank.any():  # every row's id, as the batch gives them (unless some repeat)
+            id_list = explicit_ids
+        if explicit.hasnans or len(set(explicit_ids)) < len(explicit_ids):
+            id_list = None
             # one id with one text twice is one review (a count may have moved)
             same = (ids + "\x1e" + stripped()).where(~blank)
             again |= same.duplicated() & ~blank
@@ -548,7 +553,13 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         every_text = raw_text.to_numpy(dtype=object, copy=True)
         every_text[touched] = cleaned.to_numpy(dtype=object)
         texts = (every_text if every else every_text[mask]).tolist()
-    return ReviewBatch(path, table.sha256, pick(ids).tolist(), texts,
+    if id_list is None:
+        id_list = pick(ids).tolist()
+    elif not every:
+        import numpy as np
+
+        id_list = np.array(id_list, dtype=object)[mask].tolist()
+    return ReviewBatch(path, table.sha256, id_list, texts,
                        metadata, [lab if lab else None for lab in labels], report, legacy_ids)
 
 
