@@ -462,3 +462,14 @@ def test_an_unknown_app_is_answered_with_the_apps_nearest_it_first():
     assert nearest_apps("greenlight", apps).startswith("me.greenlight, me.greenlight-eu, com.app0")
     assert nearest_apps("greenlight", apps).endswith(" and 4 more")
     assert nearest_apps("x", []) == "none"
+
+
+@pytest.mark.parametrize("argv, said", [(["diff", "1", "2", "--to"], "unrecognized arguments: --to"),
+                                        (["import", "x.csv", "--version", "3"], "unrecognized arguments: --version"),
+                                        (["categories", "merge", "a", "--in", "b"], "required: --into")])
+def test_an_option_is_taken_only_as_written(argv, said, capsys):
+    """argparse took a prefix for the option it starts: `diff --to` sent the diff to review, and
+    `import --version 3` read the version column from a column named 3."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and said in capsys.readouterr().err

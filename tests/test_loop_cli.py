@@ -267,7 +267,7 @@ def test_undo_bulk_takes_a_bulk_label_back_as_a_whole(ws, capsys):
     assert run(ws, capsys, "undo")[0] == 0 and ws.store.get(other).label is None
     code, out, _ = run(ws, capsys, "undo", "--bulk")
     changed = sum(1 for e in ids if before[e] != "CONTENT")
-    assert code == 0 and f"Undid the bulk label of {changed} reviews as CONTENT." in out
+    assert code == 0 and f"Undid the bulk label of {changed} reviews as Content." in out
     assert {e: ws.store.get(e).label for e in ids} == before
     code, out, _ = run(ws, capsys, "undo", "--bulk")
     assert code == 1 and "nothing was undone" in out

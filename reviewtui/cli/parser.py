@@ -53,9 +53,12 @@ class Named(Once):
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose plain value options are :class:`Once` (its commands' parsers too:
-    subparsers are made of the parser's own class)."""
+    subparsers are made of the parser's own class), and whose options are taken only as written:
+    argparse would take ``diff --to`` for ``--to-review`` (sending reviews to review) or
+    ``import --version`` for ``--version-col``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self.register("action", None, Once)
         self.register("action", "store", Once)

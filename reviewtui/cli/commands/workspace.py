@@ -111,7 +111,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         if args.id:
             raise ReviewtuiError("undo --bulk takes back your latest bulk label as a whole: give no id with it")
         events = ws.undo_bulk()
-        render.print_lines([say.undo_bulk_sentence(events)])
+        render.print_lines([say.undo_bulk_sentence(events, ws.taxonomy)])
         return 0 if events else 1  # nothing taken back: a script sees it as it sees "Nothing labeled."
     lines: list[str] = []
     event = ws.undo(_resolve(ws, args.id, lines) if args.id else None)
