@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,11 @@ def category_key(name: str) -> str:
     gets ``LABEL_`` before it (the labels of many public data sets are numbers: ``"1"`` ->
     ``"LABEL_1"``, ``"5 stars"`` -> ``"LABEL_5_STARS"``; ``"5星"`` -> ``"LABEL_5_"`` and 8 hex digits
     of its hash, apart from ``"5"``), and one with no Latin letter or digit at all a key from its hash
-    (``"正面"`` -> ``"LABEL_"`` and 8 hex digits). "" for a blank name."""
+    (``"正面"`` -> ``"LABEL_"`` and 8 hex digits). Accented Latin letters keep their letter
+    (``"Über Gebühren"`` -> ``"UBER_GEBUHREN"``, ``"Réclamation"`` -> ``"RECLAMATION"``). "" for a blank name."""
     name = name.strip()
-    key = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+    latin = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    key = re.sub(r"[^A-Z0-9]+", "_", latin.upper()).strip("_")
     digest = hashlib.sha1(name.casefold().encode("utf-8")).hexdigest()[:8].upper()
     if not key:
         return "LABEL_" + digest if name else ""

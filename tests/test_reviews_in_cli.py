@@ -430,7 +430,10 @@ def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
     """Public data sets label with numbers (0-4) or in their own script: each becomes a category
     whose name is the label and whose key is made valid (LABEL_1; a hash for a name with no Latin
     letter or digit), and labels of a later import resolve to them by name."""
-    from reviewtui.config import category_key
+    from reviewtui.config import Taxonomy, category_key
+
+    def taxonomy_of(items):
+        return Taxonomy.from_list(items, where="test")
 
     assert category_key("1") == "LABEL_1" and category_key("5 stars") == "LABEL_5_STARS"
     assert category_key("正面") != category_key("负面") and category_key("正面").startswith("LABEL_")
@@ -438,6 +441,10 @@ def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
     # letters of another script dropped before a number: the hash keeps such names apart
     assert len({category_key("Ошибка 1"), category_key("Отзыв 1"), category_key("1")}) == 3
     assert category_key("5星") != category_key("5") == "LABEL_5"
+    # accented Latin letters keep their letter, and a label written without the accents finds it
+    assert category_key("Über Gebühren") == "UBER_GEBUHREN" and category_key("Réclamation") == "RECLAMATION"
+    described = taxonomy_of([{"name": "Über Gebühren"}, {"name": "Réclamation"}])
+    assert described.keys == ["UBER_GEBUHREN", "RECLAMATION"] and described.resolve("reclamation") == "RECLAMATION"
     from reviewtui.config import Taxonomy
 
     tax = Taxonomy.from_list([{"key": "LABEL_1", "name": "Label one"}, {"key": "ONE", "name": "1"}])
