@@ -457,3 +457,17 @@ def test_a_big_json_file_without_an_extension_is_still_json(tmp_path):
         assert path.stat().st_size > 1_000_000
         table = read_table(path)
         assert table.format == ("json" if name == "reviews" else "jsonl") and len(table.frame) == 20_000
+
+
+def test_rows_with_more_fields_than_the_header_are_refused_not_shifted(tmp_path):
+    """Every row one field longer than the header (a text with an unquoted comma in each): pandas
+    took the first field for an index and read the text as the id and the label as the text.
+    It is one clear error, naming the counts and the fix."""
+    path = tmp_path / "extra.csv"
+    path.write_text("id,text,label\nr1,hello, there,bug\nr2,fine app, great,praise\n", encoding="utf-8")
+    with pytest.raises(ReviewtuiError) as e:
+        read_table(path)
+    said = str(e.value)
+    assert "the header names 3 columns and the rows have 4 fields" in said and "double quotes" in said
+    path.write_text('id,text,label\nr1,"hello, there",bug\nr2,"fine app, great",praise\n', encoding="utf-8")
+    assert read_table(path).frame["text"].tolist() == ["hello, there", "fine app, great"]
