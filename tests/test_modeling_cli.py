@@ -158,3 +158,22 @@ def test_tune_time_budget_takes_a_duration_or_minutes():
         time_budget_s("5x")
     with pytest.raises(ReviewtuiError, match=r"^--time-budget must be more than 0 seconds"):
         time_budget_s("0")
+
+
+def test_train_says_the_folds_it_uses_when_a_category_has_fewer_labels(tmp_path, capsys):
+    """A category with 3 labels lowers 5-fold cross-validation to 3 folds: the first line says 3,
+    and why, as the candidates' line after it does."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
+    rows = [("bug", f"the app crashes when I open it time {i}") for i in range(40)]
+    rows += [("praise", f"I love this app so much day {i}") for i in range(3)]
+    csv = tmp_path / "three.csv"
+    csv.write_text("id,text,label\n" + "".join(f"r{i},{t},{lab}\n" for i, (lab, t) in enumerate(rows)),
+                   encoding="utf-8")
+    ws.import_reviews([csv], label_col="label")
+    ws.export()
+    assert main(["-w", str(ws.root), "train", "--quick", "--name", "q"]) == 0
+    said = capsys.readouterr()
+    out = " ".join((said.out + said.err).split())
+    assert "43 labels: scoring by 3-fold cross-validation (the rarest category has 3 labels)" in out
