@@ -209,7 +209,8 @@ class Taxonomy:
                                  bool(item.get("train", True)), description.strip(),
                                  tuple(e.strip() for e in examples if e.strip()), tuple(former)))
         if not cats:
-            raise ReviewtuiError(f"{where}: the taxonomy has no categories")
+            raise ReviewtuiError(f"{where}: the taxonomy has no categories; add them as [[categories]] tables, "
+                                 'each with a name (name = "Bug report")')
         # a key in use is that category's, whatever another once was called; a former key two
         # categories claim stays with the first
         claimed: set[str] = set(seen)

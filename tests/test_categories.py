@@ -287,3 +287,12 @@ def test_an_unknown_labels_error_says_how_this_backend_adds_a_category(tmp_path)
                 cfg.taxonomy.require("BOGUS", "line 3")
             assert wanted in str(err.value) and unwanted not in str(err.value)
             cfg.set_categories([dict(i) for i in cfg.data["categories"]])
+
+
+def test_a_taxonomy_with_no_categories_says_how_to_write_them():
+    from reviewtui.config import Taxonomy
+    from reviewtui.errors import ReviewtuiError
+
+    with pytest.raises(ReviewtuiError, match=r'reviewtui.toml: the taxonomy has no categories; add them as '
+                                             r'\[\[categories\]\] tables, each with a name \(name = "Bug report"\)'):
+        Taxonomy.from_list([], where="reviewtui.toml")
