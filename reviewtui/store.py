@@ -503,8 +503,11 @@ def _set_wal(db: sqlite3.Connection, timeout: float = 30.0) -> None:
             db.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            if "locked" not in str(exc):
                 raise
+            if time.monotonic() > deadline:
+                raise ReviewtuiError(f"the store is busy: another process has been importing a large file into it "
+                                     f"for more than {timeout:.0f} s; try again when that import ends") from exc
             time.sleep(0.05)
 
 

@@ -513,6 +513,25 @@ def test_a_store_opened_during_a_bulk_import_waits_for_it(tmp_path, monkeypatch)
     assert counts == [10] and journal_mode(store) == "wal"
 
 
+def test_a_store_opened_during_a_long_bulk_import_gives_up_with_a_clear_error(tmp_path, monkeypatch):
+    """Past the wait (30 s in the app and the CLI), an open says the store is busy with an import,
+    not sqlite's 'database is locked' traceback."""
+    import reviewtui.store as store_module
+    from reviewtui.errors import ReviewtuiError
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 5)
+    path = tmp_path / "s.db"
+    store = LocalStore(path, create=True)
+    with store.transaction(adding=10):
+        store.import_batches([([NewAsset(f"a{i}", f"review {i}") for i in range(10)], "one", "x", 10)])
+        other = sqlite3.connect(path)
+        with pytest.raises(ReviewtuiError, match="the store is busy: another process has been importing a large "
+                                                 "file into it for more than 0 s; try again when that import ends"):
+            store_module._set_wal(other, timeout=0.2)
+        other.close()
+    assert journal_mode(store) == "wal"
+
+
 def test_metadata_json_of_rows_with_some_values_and_with_none():
     import pyarrow as pa
 
