@@ -946,9 +946,9 @@ def suspects_sentence(report: Any) -> str:
     """``3 suspect labels among 16 (2 flagged by cleanlab, 1 confirmed); 3-fold x 3 out-of-fold probabilities.``"""
     suspects = report.suspects
     flagged = sum(s.flagged for s in suspects)
-    left = f"; {len(report.left_out)} could not be judged (a category with one label)" if report.left_out else ""
-    return (f"{len(suspects)} suspect labels among {len(report.items)} ({flagged} flagged by cleanlab, "
-            f"{report.confirmed} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities{left}.")
+    left = f"; {len(report.left_out):,} could not be judged (a category with one label)" if report.left_out else ""
+    return (f"{count(len(suspects), 'suspect label')} among {len(report.items):,} ({flagged:,} flagged by cleanlab, "
+            f"{report.confirmed:,} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities{left}.")
 
 
 def star_reason(conflict: Any, analyzer: str = "") -> str:
