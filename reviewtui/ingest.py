@@ -490,8 +490,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     if rules["drop_empty"]:
         if touched is None:
             empty = (cleaned.str.strip() == "") & keep
-        else:  # a row no rule touched has nothing to strip: it is empty when it was
-            blank = (raw_text == "").to_numpy(dtype=bool, na_value=False, copy=True)
+        else:  # a row no rule touched is as it was: empty when its text stripped is
+            blank = (stripped() == "").to_numpy(dtype=bool, na_value=False, copy=True)
             blank[touched] = (cleaned.str.strip() == "").to_numpy(dtype=bool, na_value=False)
             empty = pd.Series(blank, index=df.index) & keep
         report.dropped["empty after cleaning"] = int(empty.sum())

@@ -219,7 +219,8 @@ CLEANABLE = ["<b>bold</b> text", "a &amp; b &lt;i&gt;x&lt;/i&gt;", "see http://e
 
 @pytest.mark.parametrize("rules", [{}, {"remove_html": False}, {"collapse_whitespace": False},
                                    {"remove_urls": False, "remove_emoji": False}, {"drop_empty": False},
-                                   {"drop_missing": False, "drop_empty": False}])
+                                   {"drop_missing": False, "drop_empty": False},
+                                   {"drop_missing": False, "collapse_whitespace": False}])
 def test_the_rules_run_on_the_rows_they_can_change_and_give_what_they_give_on_every_row(tmp_path, monkeypatch, rules):
     import numpy as np
 
