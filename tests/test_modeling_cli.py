@@ -177,3 +177,22 @@ def test_train_says_the_folds_it_uses_when_a_category_has_fewer_labels(tmp_path,
     said = capsys.readouterr()
     out = " ".join((said.out + said.err).split())
     assert "43 labels: scoring by 3-fold cross-validation (the rarest category has 3 labels)" in out
+
+
+def test_train_with_a_category_of_one_label_says_so_without_a_line_of_one_fold(tmp_path, capsys):
+    """A category with a single label cannot be cross-validated: train stops with the category and
+    the command that leaves it out, and says nothing of "1-fold cross-validation" before."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
+    rows = [("bug", f"the app crashes when I open it time {i}") for i in range(40)] + [("praise", "I love this app")]
+    csv = tmp_path / "one.csv"
+    csv.write_text("id,text,label\n" + "".join(f"r{i},{t},{lab}\n" for i, (lab, t) in enumerate(rows)),
+                   encoding="utf-8")
+    ws.import_reviews([csv], label_col="label")
+    ws.export()
+    assert main(["-w", str(ws.root), "train", "--quick", "--name", "q"]) == 2
+    said = capsys.readouterr()
+    out = " ".join((said.out + said.err).split())
+    assert "PRAISE has only 1 label" in out and "reviewtui categories set PRAISE --no-train" in out
+    assert "1-fold" not in out and "has 1 labels" not in out

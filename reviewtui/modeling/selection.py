@@ -780,7 +780,10 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     ctx = Context(cache_dir, max_length=model.max_length, on_event=on_event, cancel=cancel, work_dir=work_dir,
                   faster=faster)
     fallback = None
-    folds = min(evaluation.folds, int(np.unique(data.y, return_counts=True)[1].min()))  # as stratified_folds lowers it
+    rarest = int(np.unique(data.y, return_counts=True)[1].min())
+    if rarest < 2:  # refused with the category and what to do, before a line about folds that cannot be
+        stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
+    folds = min(evaluation.folds, rarest)  # as stratified_folds lowers it
     fewer = f" (the rarest category has {folds} labels)" if folds < evaluation.folds else ""
     emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {folds}-fold cross-validation{fewer} "
                                   f"on {device_text()}, then training on all of them"))
