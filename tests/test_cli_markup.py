@@ -54,3 +54,26 @@ def test_categories_summary_and_status_print_bracketed_names_as_written(tmp_path
         assert code == 0 and "[red]" in out and ":smile:" in out
     finally:
         ws.close()
+
+
+def test_a_table_titled_with_an_app_id_prints_it_as_written(tmp_path, capsys, monkeypatch):
+    """One app: summary's per-version table is titled with its id, and an id with "[/]" in it
+    stopped summary with a MarkupError."""
+    monkeypatch.setenv("COLUMNS", "200")
+    ws = Workspace.init(tmp_path / "ws", name="odd", categories="Bug, Praise")
+    keys = ws.taxonomy.keys
+    app = "bank [/] app"
+    ws.store.add_assets([NewAsset(f"r{i}", f"review {i}", {"score": 1 + i % 5, "app": app,
+                                                          "app_version": f"1.0.{i % 3}"}) for i in range(40)])
+    with open(ws.results_dir / "result.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i in range(40):
+            w.writerow([f"r{i}", f"review {i}", 1 + i % 5, app, f"1.0.{i % 3}", "2025-01-01 10:00:00", 0,
+                        keys[i % 2], 0.9, "negative" if i % 5 < 2 else "positive", 0.0, "quick"])
+    try:
+        code, out, err = run(ws.root, capsys, "summary")
+        assert code == 0 and not err
+        assert "Per app version of bank [/] app" in out
+    finally:
+        ws.close()

@@ -1,4 +1,4 @@
-"""The CLI's tables: rich's Table, with every text cell and column header shown as written.
+"""The CLI's tables: rich's Table, with every text cell, column header and title shown as written.
 
 What the tables hold is the team's data (category names, app ids, review texts, file names): a
 category named "[/]" or "praise [b]great[/b]", or a review with ":smile:" in it, is text, not rich
@@ -18,7 +18,16 @@ def plain(value: Any) -> Any:
 
 
 class Table(table.Table):
-    """A rich Table whose string cells and headers are plain text (:func:`plain`)."""
+    """A rich Table whose string cells, headers, title and caption are plain text (:func:`plain`; a
+    title names an app: "Per app version of bank [/] app")."""
+
+    def __init__(self, *headers: Any, title: Any = None, caption: Any = None, **kwargs: Any) -> None:
+        # a Text title or caption takes no style of the table's: it is given the one rich gives a str
+        if isinstance(title, str):
+            title = Text(title, style=kwargs.get("title_style") or "table.title")
+        if isinstance(caption, str):
+            caption = Text(caption, style=kwargs.get("caption_style") or "table.caption")
+        super().__init__(*headers, title=title, caption=caption, **kwargs)
 
     def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
         super().add_column(plain(header), *args, **kwargs)
