@@ -117,3 +117,28 @@ def test_the_learning_curves_table_shows_a_bracketed_category_name(tmp_path: Pat
         assert all(name in text for name in ODD)
     finally:
         ws.close()
+
+
+async def test_a_plain_table_cell_rewritten_by_coordinate_shows_as_written():
+    """update_cell_at goes through update_cell: the value is escaped once, not twice (which showed
+    "\\[b]" with its backslash)."""
+    from rich.text import Text
+    from textual.app import App
+    from textual.coordinate import Coordinate
+
+    from reviewtui.tui.widgets.tables import PlainTable
+
+    class One(App):
+        def compose(self):
+            yield PlainTable()
+
+    app = One()
+    async with app.run_test():
+        table = app.query_one(PlainTable)
+        table.add_column("[name]")
+        table.add_row("fees [beta]")
+        table.update_cell_at(Coordinate(0, 0), "praise [b]great[/b]")
+        assert Text.from_markup(table.get_cell_at(Coordinate(0, 0))).plain == "praise [b]great[/b]"
+        table.update_cell(table.coordinate_to_cell_key(Coordinate(0, 0)).row_key,
+                          table.coordinate_to_cell_key(Coordinate(0, 0)).column_key, "[/]")
+        assert Text.from_markup(table.get_cell_at(Coordinate(0, 0))).plain == "[/]"

@@ -28,7 +28,5 @@ class PlainTable(DataTable):
         return super().add_row(*(plain(c) for c in cells), **kwargs)
 
     def update_cell(self, row_key: Any, column_key: Any, value: Any, *args: Any, **kwargs: Any) -> None:
+        # (DataTable's update_cell_at calls this: a value is escaped once, whichever is used)
         super().update_cell(row_key, column_key, plain(value), *args, **kwargs)
-
-    def update_cell_at(self, coordinate: Any, value: Any, *args: Any, **kwargs: Any) -> None:
-        super().update_cell_at(coordinate, plain(value), *args, **kwargs)
