@@ -205,7 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(root)
     with ProgressSink() as sink:
         ws = Workspace.demo(root, size=args.size, seed=args.seed, on_event=sink)
-    render.print_lines([f"Demo workspace ready in {ws.root}: {ws.store.count()} reviews, "
+    render.print_lines([f"Demo workspace ready in {ws.root}: {ws.store.count():,} reviews, "
                         f"{len(ws.versions())} versions. Open it with `reviewtui --workspace {root}`."])
     return 0
 
