@@ -336,7 +336,8 @@ def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
         why: dict[str, int] = {}
         for reason in kept.values():
             why[reason] = why.get(reason, 0) + 1
-        text += (f" {count(len(kept), 'asset')} left as they are: "
+        text += ("" if text.endswith(".") else ".")  # after the reasons of those that could not be moved
+        text += (f" {count(len(kept), 'asset')} left as {'it is' if len(kept) == 1 else 'they are'}: "
                  + ", ".join(f"{n:,} {reason}" for reason, n in sorted(why.items(), key=lambda kv: -kv[1])) + ".")
     return text
 

@@ -577,6 +577,15 @@ def test_assets_kili_declines_are_listed_once_per_reason():
     assert text.count("Kili declined") == 1 and text.endswith("; x: not in this workspace's store")
 
 
+def test_assets_not_moved_and_assets_kept_are_two_sentences():
+    from reviewtui import presentation as say
+    from reviewtui.backends import MoveResult
+
+    moved = MoveResult(["a"], {"x": "not in this workspace's store"}, {"k": "already waiting in review"})
+    assert say.to_review_sentence(moved) == ("Sent 1 asset to review. 1 could not be moved: x: not in this "
+                                             "workspace's store. 1 asset left as it is: 1 already waiting in review.")
+
+
 def test_the_next_steps_of_a_kili_workspace_go_through_kili(tmp_path, kili_server):
     ws = make_ws(tmp_path, n=5)
     assert ws.status().next_steps[0].startswith("make the Kili project and send it the reviews: reviewtui kili create")
