@@ -1457,6 +1457,7 @@ class Workspace:
             backend.settings = self.settings.kili
             self._backend, self._backend_for = backend, self._backend_key()
         info.to_push = self.store.count_without_remote_id()
+        info.reviews = self.store.count()
 
     def kili_create(self, title: str | None = None, description: str = "") -> "ProjectInfo":
         """Create the Kili project (interface from the taxonomy) and keep its id in reviewtui.toml;

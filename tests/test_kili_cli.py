@@ -205,3 +205,13 @@ def test_attach_says_what_is_left_to_push_and_suggests_a_pull_when_nothing_is(tm
     assert "kili push" not in out
     code, out, _ = run(capsys, "-w", ws_dir, "kili", "attach", pid, "--json")
     assert code == 0 and json.loads(out)["to_push"] == 0
+
+
+def test_create_in_a_workspace_without_reviews_says_to_import_first(tmp_path, kili_server, capsys):
+    """Before any import nothing is "in the project already": create says to import, then push."""
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--backend", "kili")[0] == 0
+    code, out, _ = run(capsys, "-w", ws_dir, "kili", "create", "--title", "Empty")
+    out = " ".join(out.split())
+    assert code == 0 and "The workspace has no reviews yet. Next: reviewtui import FILE, then reviewtui kili push" in out
+    assert "in the project already" not in out

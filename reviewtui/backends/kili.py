@@ -66,6 +66,8 @@ class ProjectInfo:
     #: the workspace's reviews with no asset of this project as far as the store knows (what a push
     #: sends, less those Kili already holds), once the project is this workspace's; None before
     to_push: int | None = None
+    #: the workspace's reviews, once the project is this workspace's; None before
+    reviews: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "input_type": self.input_type, "workflow": self.workflow,

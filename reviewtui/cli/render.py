@@ -569,8 +569,13 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
 
 
 # --- kili --------------------------------------------------------------------------------------
-def _kili_next(to_push: int | None) -> str:
-    """What to do after create/attach: push the reviews the project lacks, or pull when it has them all."""
+def _kili_next(action: str, to_push: int | None, reviews: int | None) -> str:
+    """What to do after create/attach: push the reviews the project lacks, or pull when it has them
+    all; import first when the workspace has no review (nothing to push, none "in the project")."""
+    if reviews == 0:
+        return ("The workspace has no reviews yet. Next: reviewtui import FILE, then reviewtui kili push"
+                + (" (or reviewtui kili pull, which brings the project's reviews and labels)" if action == "attach"
+                   else ""))
     if to_push == 0:
         return ("Every review of this workspace is in the project already. Next: reviewtui kili pull "
                 "(brings the labels given in Kili)")
@@ -587,7 +592,7 @@ def kili_lines(action: str, rep: Any) -> list[str]:
         return [f"{verb} Kili project [bold]{escape(rep.title)}[/] ({escape(rep.id)}); its id is kept in "
                 "reviewtui.toml \\[backend].",
                 *(f"[yellow]warning:[/] {escape(w)}" for w in rep.check.warnings),
-                _kili_next(rep.to_push)]
+                _kili_next(action, rep.to_push, getattr(rep, "reviews", None))]
     if action == "push":
         lines = [f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
                  f"({rep.already_in_kili} were already there)."]
