@@ -280,11 +280,12 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool
         raise ReviewtuiError(f"{path}: not a well-formed CSV ({str(exc).strip()}); check its quoting and "
                              "delimiter (--delimiter)") from exc
     if not isinstance(df.index, pd.RangeIndex):
-        # every row has more fields than the header: pandas would take the first ones for an index
-        # and shift each value into the next column's place (the text read as the id, ...)
+        # the first row has more fields than the header: pandas would take the first ones for an
+        # index and shift each value into the next column's place (the text read as the id, ...); the
+        # rows after it are read the same way whether they have as many fields or not
         extra = df.index.nlevels
-        raise ReviewtuiError(f"{path}: the header names {len(df.columns)} columns and the rows have "
-                             f"{len(df.columns) + extra} fields (line 2 and on); a value that holds the delimiter "
+        raise ReviewtuiError(f"{path}: the header names {len(df.columns)} columns and the first row has "
+                             f"{len(df.columns) + extra} fields; a value that holds the delimiter "
                              f"({sep!r}) must be in double quotes: check the file's quoting and delimiter (--delimiter)")
     df.columns = [str(c) for c in df.columns]
     return _delimited_table(path, sep, df)

@@ -468,6 +468,10 @@ def test_rows_with_more_fields_than_the_header_are_refused_not_shifted(tmp_path)
     with pytest.raises(ReviewtuiError) as e:
         read_table(path)
     said = str(e.value)
-    assert "the header names 3 columns and the rows have 4 fields" in said and "double quotes" in said
+    assert "the header names 3 columns and the first row has 4 fields" in said and "double quotes" in said
+    # only the first row too long: it is what pandas goes by, and the message claims no more
+    path.write_text("id,text,label\nr1,hello, there,bug\nr2,fine app,praise\n", encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match="the header names 3 columns and the first row has 4 fields"):
+        read_table(path)
     path.write_text('id,text,label\nr1,"hello, there",bug\nr2,"fine app, great",praise\n', encoding="utf-8")
     assert read_table(path).frame["text"].tolist() == ["hello, there", "fine app, great"]
