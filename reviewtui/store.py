@@ -547,7 +547,11 @@ class LocalStore:
             # a new store gets 16 KiB pages (a no-op on an existing one): a million-row import
             # writes a quarter of the pages, twice as fast as with the default 4 KiB
             self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
-            _set_wal(self._db)
+            try:
+                _set_wal(self._db)
+            except ReviewtuiError:  # the store stays busy with another process's import: let it go
+                self._db.close()
+                raise
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")

@@ -98,6 +98,9 @@ def test_an_uncached_hub_id_with_no_network_fails_at_once(monkeypatch):
     text = str(e.value)
     assert "cannot be reached from here (hub.example.invalid does not resolve)" in text
     assert "--local-dir" in text and "[model] base" in text
+    monkeypatch.setenv("HF_ENDPOINT", "hub.example.invalid")  # written without its scheme
+    with pytest.raises(ReviewtuiError, match="hub.example.invalid does not resolve"):
+        resolve_model("someone/not-cached-model-xyz")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # the proxy resolves names
     assert resolve_model("someone/not-cached-model-xyz").source == "hub"
     monkeypatch.delenv("HTTPS_PROXY")

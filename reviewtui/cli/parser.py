@@ -330,7 +330,7 @@ def add_analysis_commands(commands: Commands) -> None:
     s.add_argument("--oracle", required=True, help="CSV with an id column and a label column")
     s.add_argument("--strategy", action="extend", nargs="+", metavar="S",
                    help=f"one or more of {', '.join(STRATEGIES)} (default: random margin diversity)")
-    s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size)")
+    s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size; 10 with --loop)")
     s.add_argument("--rounds", type=int, help="labeling rounds after the first batch (default 10; 20 with --loop)")
     s.add_argument("--seeds", type=int, help="seeds (default 5; 3 with --loop)")
     s.add_argument("--initial", type=int, help="random labels before the first round (default: --batch)")

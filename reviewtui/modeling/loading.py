@@ -155,7 +155,8 @@ def hub_unresolved(wait_s: float = 3.0) -> str | None:
     import threading
     from urllib.parse import urlparse
 
-    host = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    host = urlparse(endpoint if "://" in endpoint else "https://" + endpoint).hostname or "huggingface.co"
     answer: list[bool] = []
 
     def look_up() -> None:
