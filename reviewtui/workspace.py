@@ -1314,20 +1314,16 @@ class Workspace:
         loop as the labeling screen runs it (zero-shot first batch and prior, [active_learning]'s
         strategy and stop signal), with where the stop signal said stop. Writes nothing. Raises
         ReviewtuiError on a bad oracle file. Returns ``loop.replay.LoopSimulation``."""
-        from reviewtui.active.oracle import read_oracle
+        from reviewtui.active.simulation import oracle_embeddings
         from reviewtui.loop.replay import simulate_loop
 
         if batch < 1 or rounds < 1 or seeds < 1:
             raise ReviewtuiError("simulate --loop needs --batch, --rounds and --seeds of at least 1")
-        found = read_oracle(oracle, self.store, self.taxonomy, allow_missing=allow_missing)
-        if found.missing:
-            emit(on_event, Notice("warning", f"{len(found.missing)} oracle ids are not in the workspace; left out"))
-        ids = list(found.labels)
-        texts = self.store.texts_of(ids)
         cache = self.embedding_cache()
-        X = cache.embed([texts[i] for i in ids], on_event=on_event, cancel=cancel)
-        return simulate_loop(X, [found.labels[i] for i in ids], self.taxonomy, self.settings.active_learning,
-                             cache.embed, batch=batch, rounds=rounds, seeds=seeds, on_event=on_event, cancel=cancel)
+        X, labels = oracle_embeddings(self.store, self.taxonomy, cache, oracle, allow_missing=allow_missing,
+                                      on_event=on_event, cancel=cancel)
+        return simulate_loop(X, labels, self.taxonomy, self.settings.active_learning, cache.embed, batch=batch,
+                             rounds=rounds, seeds=seeds, on_event=on_event, cancel=cancel)
 
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
                 precision: str | None = None, ray_address: str | None = None,

@@ -212,6 +212,21 @@ def simulate_arrays(embeddings: np.ndarray, labels: Sequence[str], training_keys
                             {"accuracy": full_acc, "macro_f1": full_f1})
 
 
+def oracle_embeddings(store: LocalStore, taxonomy: Taxonomy, cache: "EmbeddingCache", oracle_path: str | Path, *,
+                      allow_missing: bool = False, on_event: EventSink | None = None,
+                      cancel: threading.Event | None = None) -> tuple[np.ndarray, list[str]]:
+    """The embeddings (through ``cache``) and the oracle's labels of the assets an oracle file
+    labels, in the file's order; a warning names the oracle ids left out with ``allow_missing``.
+    Raises ReviewtuiError on a bad oracle file."""
+    oracle = read_oracle(oracle_path, store, taxonomy, allow_missing=allow_missing)
+    if oracle.missing:
+        emit(on_event, Notice("warning", f"{len(oracle.missing)} oracle ids are not in the workspace; left out"))
+    ids = list(oracle.labels)
+    texts = store.texts_of(ids)
+    X = cache.embed([texts[i] for i in ids], on_event=on_event, cancel=cancel)
+    return X, [oracle.labels[i] for i in ids]
+
+
 def simulate_oracle(store: LocalStore, taxonomy: Taxonomy, cache: "EmbeddingCache", settings: ActiveLearningSettings,
                     oracle_path: str | Path, *, strategies: Sequence[str] | None = None, batch: int | None = None,
                     rounds: int = 10, seeds: int = 5, initial: int | None = None, test_fraction: float = 0.2,
@@ -220,13 +235,9 @@ def simulate_oracle(store: LocalStore, taxonomy: Taxonomy, cache: "EmbeddingCach
     """Simulate labeling the assets of ``store`` from an oracle file (see :func:`simulate_arrays`),
     embedding them with ``cache``; ``settings`` gives the default batch size and the quick model's
     C. Raises ReviewtuiError on a bad oracle file, Cancelled when ``cancel`` is set."""
-    oracle = read_oracle(oracle_path, store, taxonomy, allow_missing=allow_missing)
-    if oracle.missing:
-        emit(on_event, Notice("warning", f"{len(oracle.missing)} oracle ids are not in the workspace; left out"))
-    ids = list(oracle.labels)
-    texts = {e: t for e, t in store.texts()}
-    X = cache.embed([texts[i] for i in ids], on_event=on_event, cancel=cancel)
-    return simulate_arrays(X, [oracle.labels[i] for i in ids], taxonomy.training_keys,
+    X, labels = oracle_embeddings(store, taxonomy, cache, oracle_path, allow_missing=allow_missing,
+                                  on_event=on_event, cancel=cancel)
+    return simulate_arrays(X, labels, taxonomy.training_keys,
                            strategies=list(strategies or DEFAULT_STRATEGIES), batch=int(batch or settings.batch_size),
                            rounds=rounds, seeds=seeds, initial=initial, test_fraction=test_fraction, C=settings.C,
                            on_event=on_event, cancel=cancel)
