@@ -333,13 +333,9 @@ def _read_big_utf8_file(path: Path, delimiter: str | None) -> Table | bool | Non
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    block = bytearray(1 << 20)
-    view = memoryview(block)
+    """The file's SHA-256, read in blocks (hashlib's own file reader)."""
     with path.open("rb") as f:
-        while n := f.readinto(block):
-            digest.update(view[:n])
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | None, *,
