@@ -1930,8 +1930,8 @@ class Workspace:
         kept = {a.external_id: a.priority for a in queue if a.priority > 0}
         moved = self.backend.set_priorities({**kept, **plan.priorities})
         others = set(other_keys(self.taxonomy))  # the keys discover's "other" selection looks into
-        labels = {e: self.store.get(e).label for e in plan.already_labeled}
-        again = [e for e, label in labels.items() if label in others]
+        labels = self.store.labels_of(plan.already_labeled)  # one query, not a read per review
+        again = [e for e in plan.already_labeled if labels.get(e) in others]
         if again:
             self.backend.send_to_review(again)
         reset_signal(self.store)
