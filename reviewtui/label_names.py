@@ -87,16 +87,25 @@ def all_numbers(values: Sequence[str]) -> bool:
     return bool(values) and all(_NUMBER.fullmatch(str(v).strip()) for v in values)
 
 
+def value_names(path: str | Path, column: str, given: Mapping[str, str] | None) -> tuple[Mapping[str, str] | None, str]:
+    """(value -> category, where it comes from) for the labels ``column`` of the file ``path`` holds:
+    ``given`` (``--label-names``), else the class names a dataset's Parquet file keeps (0, 1, 2 in
+    their order); (None, "") when neither names them."""
+    if given is not None:
+        return given, "--label-names"
+    found = dataset_label_names(path, column)
+    if found is None:
+        return None, ""
+    return {str(i): n for i, n in enumerate(found)}, "the class names the dataset's file keeps"
+
+
 def name_batch_labels(batch, column: str, given: Mapping[str, str] | None) -> None:
     """Give a read file's labels (``batch``: an ingest.ReviewBatch, its labels from ``column``) the
     categories ``given`` (``--label-names``) or its dataset's class names stand for, and say so in
     its report's readings."""
-    names, source = given, "--label-names"
+    names, source = value_names(batch.source, column, given)
     if names is None:
-        found = dataset_label_names(batch.source, column)
-        if found is None:
-            return
-        names, source = {str(i): n for i, n in enumerate(found)}, "the class names the dataset's file keeps"
+        return
     present = {plain_value(v) for v in batch.labels if v is not None}
     batch.labels, renamed = rename_labels(batch.labels, names)
     if renamed:

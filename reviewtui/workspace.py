@@ -280,14 +280,12 @@ class Workspace:
         elif categories_from is not None:
             from reviewtui.ingest import read_label_column
 
-            from reviewtui.label_names import dataset_label_names, parse_label_names, rename_labels
+            from reviewtui.label_names import parse_label_names, rename_labels, value_names
 
-            names = parse_label_names(label_names) if label_names is not None else None
+            given_names = parse_label_names(label_names) if label_names is not None else None
             source, labels, with_text = read_label_column(categories_from, str(label_col), delimiter=delimiter,
                                                           sheet=sheet, encoding=encoding)
-            if names is None:  # a dataset's 0, 1, 2 by the names its file keeps
-                class_names = dataset_label_names(categories_from, str(label_col))
-                names = {str(i): n for i, n in enumerate(class_names)} if class_names else None
+            names, _ = value_names(categories_from, str(label_col), given_names)
             if names:
                 labels = rename_labels(labels, names)[0]
             items = taxonomy_from_labels(labels, source).items
