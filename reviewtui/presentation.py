@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -331,14 +332,11 @@ def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
         text += f" {len(moved.failed)} could not be moved: " + "; ".join(parts[:limit])
         if len(parts) > limit:
             text += f"; and {len(parts) - limit} other reasons"
-    kept = getattr(moved, "kept", {})
+    kept = moved.kept
     if kept:
-        why: dict[str, int] = {}
-        for reason in kept.values():
-            why[reason] = why.get(reason, 0) + 1
         text += ("" if text.endswith(".") else ".")  # after the reasons of those that could not be moved
         text += (f" {count(len(kept), 'asset')} left as {'it is' if len(kept) == 1 else 'they are'}: "
-                 + ", ".join(f"{n:,} {reason}" for reason, n in sorted(why.items(), key=lambda kv: -kv[1])) + ".")
+                 + ", ".join(f"{n:,} {reason}" for reason, n in Counter(kept.values()).most_common()) + ".")
     return text
 
 
@@ -896,7 +894,7 @@ def new_category_sentence(made: Any) -> str:
     if made.already_labeled:
         text += f", {made.already_labeled:,} already labeled keep their label"
     if made.to_review:
-        whose = (f"labeled {' or '.join(made.from_names)}" if getattr(made, "from_names", ())
+        whose = (f"labeled {' or '.join(made.from_names)}" if made.from_names
                  else "labeled with a category not trained on")
         text += (f"; {made.to_review:,} of those, {whose}, "
                  f"{'was' if made.to_review == 1 else 'were'} sent to review (filter status=TO_REVIEW to "

@@ -592,7 +592,7 @@ def kili_lines(action: str, rep: Any) -> list[str]:
         return [f"{verb} Kili project [bold]{escape(rep.title)}[/] ({escape(rep.id)}); its id is kept in "
                 "reviewtui.toml \\[backend].",
                 *(f"[yellow]warning:[/] {escape(w)}" for w in rep.check.warnings),
-                _kili_next(action, rep.to_push, getattr(rep, "reviews", None))]
+                _kili_next(action, rep.to_push, rep.reviews)]
     if action == "push":
         lines = [f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
                  f"({rep.already_in_kili} were already there)."]
