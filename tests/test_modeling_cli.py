@@ -160,39 +160,35 @@ def test_tune_time_budget_takes_a_duration_or_minutes():
         time_budget_s("0")
 
 
-def test_train_says_the_folds_it_uses_when_a_category_has_fewer_labels(tmp_path, capsys):
-    """A category with 3 labels lowers 5-fold cross-validation to 3 folds: the first line says 3,
-    and why, as the candidates' line after it does."""
+def _train_bug_and_praise(tmp_path, capsys, praise: list[str]) -> tuple[int, str]:
+    """`train --quick` on 40 Bug labels and one Praise label per text of ``praise``: its exit code
+    and what it printed (stdout and stderr, line wrapping undone)."""
     from reviewtui.workspace import Workspace
 
     ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
-    rows = [("bug", f"the app crashes when I open it time {i}") for i in range(40)]
-    rows += [("praise", f"I love this app so much day {i}") for i in range(3)]
-    csv = tmp_path / "three.csv"
+    rows = [("bug", f"the app crashes when I open it time {i}") for i in range(40)] + [("praise", t) for t in praise]
+    csv = tmp_path / "labels.csv"
     csv.write_text("id,text,label\n" + "".join(f"r{i},{t},{lab}\n" for i, (lab, t) in enumerate(rows)),
                    encoding="utf-8")
     ws.import_reviews([csv], label_col="label")
     ws.export()
-    assert main(["-w", str(ws.root), "train", "--quick", "--name", "q"]) == 0
+    code = main(["-w", str(ws.root), "train", "--quick", "--name", "q"])
     said = capsys.readouterr()
-    out = " ".join((said.out + said.err).split())
+    return code, " ".join((said.out + said.err).split())
+
+
+def test_train_says_the_folds_it_uses_when_a_category_has_fewer_labels(tmp_path, capsys):
+    """A category with 3 labels lowers 5-fold cross-validation to 3 folds: the first line says 3,
+    and why, as the candidates' line after it does."""
+    code, out = _train_bug_and_praise(tmp_path, capsys, [f"I love this app so much day {i}" for i in range(3)])
+    assert code == 0
     assert "43 labels: scoring by 3-fold cross-validation (the rarest category has 3 labels)" in out
 
 
 def test_train_with_a_category_of_one_label_says_so_without_a_line_of_one_fold(tmp_path, capsys):
     """A category with a single label cannot be cross-validated: train stops with the category and
     the command that leaves it out, and says nothing of "1-fold cross-validation" before."""
-    from reviewtui.workspace import Workspace
-
-    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
-    rows = [("bug", f"the app crashes when I open it time {i}") for i in range(40)] + [("praise", "I love this app")]
-    csv = tmp_path / "one.csv"
-    csv.write_text("id,text,label\n" + "".join(f"r{i},{t},{lab}\n" for i, (lab, t) in enumerate(rows)),
-                   encoding="utf-8")
-    ws.import_reviews([csv], label_col="label")
-    ws.export()
-    assert main(["-w", str(ws.root), "train", "--quick", "--name", "q"]) == 2
-    said = capsys.readouterr()
-    out = " ".join((said.out + said.err).split())
+    code, out = _train_bug_and_praise(tmp_path, capsys, ["I love this app"])
+    assert code == 2
     assert "PRAISE has only 1 label" in out and "reviewtui categories set PRAISE --no-train" in out
     assert "1-fold" not in out and "has 1 labels" not in out
