@@ -251,7 +251,7 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
                  cleaning: ImportSettings | None = None, max_field_chars: int = MAX_FIELD_CHARS,
                  sheet: str | None = None, app: str | None = None, default_app: str | None = None,
                  fill_missing_ids: bool = False, columns: Mapping[str, str] | None = None,
-                 dayfirst: bool | None = None, encoding: str | None = None) -> ReviewBatch:
+                 dayfirst: bool | None = None, encoding: str | None = None, ids_per_app: bool = False) -> ReviewBatch:
     """Read and clean one review file of any format :mod:`reviewtui.readers` reads.
 
     ``app`` sets every row's app (over an app column); ``default_app`` is the app of rows that have
@@ -260,12 +260,14 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
     some metadata (keys of :data:`COLUMN_OPTIONS`: app, stars, date, version, title) over the columns
     found by their names; ``dayfirst`` reads numeric dates day first (see
     :func:`reviewtui.values.read_dates`); ``encoding`` decodes a text file so (see
-    :func:`reviewtui.readers.read_table`). Raises ReviewtuiError naming the file (and line) on bad
-    input; nothing is written."""
+    :func:`reviewtui.readers.read_table`); ``ids_per_app`` reads the file's ids as unique only within
+    each app and stores a review of an app as ``APP/ID``. Raises ReviewtuiError naming the file (and
+    line) on bad input; nothing is written."""
     table = read_table(path, delimiter=delimiter, sheet=sheet, encoding=encoding)
     return clean_table(table, text_col=text_col, id_col=id_col, label_col=label_col, keep_pii=keep_pii,
                        cleaning=cleaning, max_field_chars=max_field_chars, app=app, default_app=default_app,
-                       fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst)
+                       fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
+                       ids_per_app=ids_per_app)
 
 
 def read_label_column(path: str | Path, label_col: str, *, delimiter: str | None = None, sheet: str | None = None,
@@ -319,7 +321,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                 label_col: str | None = None, keep_pii: bool = False, cleaning: ImportSettings | None = None,
                 max_field_chars: int = MAX_FIELD_CHARS, app: str | None = None, default_app: str | None = None,
                 fill_missing_ids: bool = False, columns: Mapping[str, str] | None = None,
-                dayfirst: bool | None = None) -> ReviewBatch:
+                dayfirst: bool | None = None, ids_per_app: bool = False) -> ReviewBatch:
     """Check and clean the rows of ``table`` (see :func:`read_reviews`)."""
     import pandas as pd
 
@@ -384,15 +386,23 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     if keep_pii:
         meta_cols.update({v: k for k, v in PII_COLUMNS.items() if k in columns})
 
+    def row_apps():
+        """Each row's app as the import stores it ("" for none), or None when neither the file
+        nor the options give an app."""
+        if app:
+            return pd.Series(app.strip(), index=df.index)
+        if acol or default_app:
+            apps = df[acol].str.strip() if acol else pd.Series("", index=df.index)
+            return apps.where(apps != "", default_app or "")
+        return None
+
     def review_keys():
         """What tells two reviews with the same text apart, as the file writes it (app, stars,
         date, version), or None when the file gives none of it."""
         parts = [df[meta_cols[k]].str.strip() for k in ID_KEYS if k in meta_cols]
-        if app:
-            parts.insert(0, pd.Series(app.strip(), index=df.index))
-        elif acol or default_app:
-            apps = df[acol].str.strip() if acol else pd.Series("", index=df.index)
-            parts.insert(0, apps.where(apps != "", default_app or ""))
+        apps = row_apps()
+        if apps is not None:
+            parts.insert(0, apps)
         return parts[0].str.cat(parts[1:], sep="\x1f") if parts else None
 
     def derive(rows):
@@ -420,6 +430,13 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     if icol:
         ids = df[icol].str.strip()
         blank = ids == ""
+        if ids_per_app:  # ids unique only within each app: a review of an app is APP/ID
+            apps = row_apps()
+            if apps is None:
+                raise ReviewtuiError(f"{path}: --ids-per-app stores each id as APP/ID, but the file names no app; "
+                                     "name its app column with --app-col, or give the app with --app")
+            own = ~blank & (apps != "")
+            ids = ids.where(~own, apps + "/" + ids)
         no_text = stripped() == ""
         # a row with neither id nor text is dropped as missing text below, not refused for its id
         missing = blank & ~(no_text & bool(rules["drop_missing"]))
@@ -455,10 +472,16 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             rows = [str(i + 1) for i in explicit.index[explicit == first][:5]]
             times = int((explicit == first).sum())
             more = int(dup.sum()) - times
+            apps = row_apps()
+            per_app = (not ids_per_app and apps is not None
+                       and apps[explicit.index[explicit == first]].nunique() > 1)
             raise ReviewtuiError(f"{path}: id {first!r} appears {times} times (data rows {', '.join(rows)}) with "
                                  "texts that differ" + (f", and {more:,} more row{'s' if more != 1 else ''} share "
                                                         f"{'ids' if more != 1 else 'an id'}" if more else "")
-                                 + "; ids must be unique within a file (the same review twice is read once)")
+                                 + "; ids must be unique within a file (the same review twice is read once)"
+                                 + ("; its rows are reviews of different apps: when the file's ids are unique only "
+                                    "within each app, import it with --ids-per-app (each id stored as APP/ID)"
+                                    if per_app else ""))
     else:
         ids, again, legacy, group = derive(pd.Series(True, index=df.index))
 

@@ -16,6 +16,7 @@ import getpass
 import hashlib
 import json
 import os
+import textwrap
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -414,7 +415,7 @@ class Workspace:
                        keep_pii: bool = False, sheet: str | None = None, app: str | None = None,
                        fill_missing_ids: bool = False, add_categories: bool = False,
                        columns: Mapping[str, str] | None = None, dayfirst: bool | None = None,
-                       encoding: str | None = None, label_names: str | None = None,
+                       encoding: str | None = None, label_names: str | None = None, ids_per_app: bool = False,
                        on_event: EventSink | None = None) -> ImportResult:
         """Read, clean and add reviews from files of any format ``reviewtui.readers`` reads; a folder
         gives its review files and those of its subfolders (the app: the folder's name, see
@@ -426,6 +427,8 @@ class Workspace:
         ``add_categories``: then they become categories in the same transaction as the import.
         Labels written as numbers take the categories ``label_names`` gives (``neg,neu,pos``, 0
         first, or ``1=bug,2=praise``), or those a Hugging Face dataset's Parquet file names.
+        ``ids_per_app`` reads the files' ids as unique only within each app (``APP/ID`` stored); a
+        file whose ids name stored reviews of another app is refused without it.
         All files are read and checked first, then added in one transaction: a bad file adds
         nothing. Re-importing adds nothing new, except the metadata reviews already stored lack (a
         column the earlier import did not read: ``store.fill_metadata``)."""
@@ -459,7 +462,7 @@ class Workspace:
                                  delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
                                  app=app.strip() if app else None, default_app=default_app,
                                  fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
-                                 encoding=encoding)
+                                 encoding=encoding, ids_per_app=ids_per_app)
             if f.app is None and app is None and (known_apps or default_app):
                 if default_app and default_app in batch.report.apps:
                     batch.report.readings.append(f"the reviews without an app are {default_app}'s, the app "
@@ -523,6 +526,7 @@ class Workspace:
                     assets = b.assets()
                     conflicts = self.store.stored_with_other_text(assets.external_ids, assets.texts)
                     if conflicts:
+                        self._refuse_other_apps(b, conflicts)
                         given = dict(zip(assets.external_ids, assets.texts))
                         b.report.other_text = len(conflicts)
                         b.report.other_text_examples = [(e, t, given[e]) for e, t in list(conflicts.items())[:3]]
@@ -554,6 +558,30 @@ class Workspace:
             counts = label_counts(self.store)  # as `categories remove --unused` counts: skipped reviews too
             unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
         return ImportResult([b.report for b in batches], added_keys, unlabeled)
+
+    def _refuse_other_apps(self, batch, conflicts: Mapping[str, str]) -> None:
+        """Refuse ``batch`` when ids of it that are stored with another text (``conflicts``) are
+        stored as reviews of another app than the file's row: not a review edited since, but ids
+        unique only within each app (row numbers, a store's own numbering), where the file's reviews
+        would be left out. Raised inside the import's transaction: nothing is imported."""
+        at = {e: i for i, e in enumerate(batch.external_ids) if e in conflicts}
+        stored = self.store.stored_texts(at)
+        clashes = []
+        for ext, i in at.items():
+            ours = batch.metadata[i].get("app")
+            theirs = json.loads(stored[ext][1] or "{}").get("app") if ext in stored else None
+            if ours and theirs and ours != theirs:
+                clashes.append((ext, theirs, stored[ext][0], ours, batch.texts[i]))
+        if not clashes:
+            return
+        ext, theirs, their_text, ours, text = clashes[0]
+        n = len(clashes)
+        raise ReviewtuiError(
+            f"{batch.source}: {n:,} of the file's ids {'are ids' if n != 1 else 'is the id'} of another app's "
+            f"review{'s' if n != 1 else ''} already in the workspace (id {ext!r}: {theirs}'s {textwrap.shorten(their_text, 50)!r}, "
+            f"in the file {ours}'s {textwrap.shorten(text, 50)!r}); nothing was imported. When the file's ids are unique only "
+            "within each app, import it with --ids-per-app (each id stored as APP/ID), or name a column of ids "
+            "unique across apps with --id-col")
 
     def _match_stored_reviews(self, batches) -> None:
         """Rows whose ids were derived from their text (``ReviewBatch.legacy_ids``: the id of the

@@ -738,7 +738,7 @@ def test_an_id_stored_with_another_text_is_left_as_stored_and_said(ws, tmp_path,
     w.label("r1", keys[0])
     w.close()
     b = write_csv(tmp_path / "b.csv", ["reviewId", "content", "score", "appId", "label"],
-                  [["r1", "Love the cashback", "5", "com.app.b", keys[1]], ["r3", "new one", "3", "com.app.b", keys[1]]])
+                  [["r1", "Love the cashback", "5", "com.app.a", keys[1]], ["r3", "new one", "3", "com.app.b", keys[1]]])
     for _ in range(2):
         code, out, err = run(capsys, "-w", str(ws), "import", str(b), "--label-col", "label")
         assert code == 0, err
@@ -751,6 +751,46 @@ def test_an_id_stored_with_another_text_is_left_as_stored_and_said(ws, tmp_path,
         assert r1.text == "App crashes on login" and r1.metadata == {"score": 1, "app": "com.app.a"}
         assert r1.label == keys[0] and w.store.get("r3").label == keys[1]
         w.close()
+
+
+def test_ids_unique_only_within_each_app_are_refused_then_read_per_app(ws, tmp_path, capsys):
+    """Two apps' exports numbered 1, 2, ... each: the second file's ids name the first app's
+    reviews, not edits of them. The import is refused, nothing written, with what to do;
+    --ids-per-app stores them as APP/ID, and a rerun adds nothing. One file of both apps with
+    repeated ids says the same; a file with no app cannot be read per app."""
+    from reviewtui.workspace import Workspace
+
+    header = ["id", "app", "review", "rating"]
+    a = write_csv(tmp_path / "a.csv", header, [["1", "app.one", "The app crashes when I open it", "1"],
+                                               ["2", "app.one", "Love the new design", "5"]])
+    b = write_csv(tmp_path / "b.csv", header, [["1", "app.two", "Fees are too high", "2"],
+                                               ["2", "app.two", "Support never answers", "1"]])
+    assert run(capsys, "-w", str(ws), "import", str(a))[0] == 0
+    code, out, err = run(capsys, "-w", str(ws), "import", str(b))
+    said = " ".join(err.split())
+    assert code == 2 and ("b.csv: 2 of the file's ids are ids of another app's reviews already in the workspace "
+                          "(id '1': app.one's 'The app crashes when I open it', in the file app.two's 'Fees are too "
+                          "high'); nothing was imported. When the file's ids are unique only within each app, import "
+                          "it with --ids-per-app (each id stored as APP/ID)") in said
+    w = Workspace.open(ws)
+    assert w.store.count() == 2
+    w.close()
+    for added in (2, 0):
+        code, out, err = run(capsys, "-w", str(ws), "import", str(b), "--ids-per-app")
+        assert code == 0, err
+        assert f"{added} new reviews; 4 in the workspace." in " ".join(out.split())
+    w = Workspace.open(ws)
+    two = w.store.get("app.two/1")
+    assert two.text == "Fees are too high" and two.metadata["app"] == "app.two"
+    assert w.store.get("1").text == "The app crashes when I open it"
+    w.close()
+    both = write_csv(tmp_path / "both.csv", header, [["1", "app.one", "Crashes", "1"], ["1", "app.two", "Fees", "2"]])
+    code, _, err = run(capsys, "-w", str(ws), "import", str(both))
+    assert code == 2 and "its rows are reviews of different apps: when the file's ids are unique only within each " \
+        "app, import it with --ids-per-app" in " ".join(err.split())
+    none = write_csv(tmp_path / "none.csv", ["id", "review"], [["1", "Crashes"]])
+    code, _, err = run(capsys, "-w", str(ws), "import", str(none), "--ids-per-app")
+    assert code == 2 and "--ids-per-app stores each id as APP/ID, but the file names no app" in err
 
 
 def test_reviews_without_ids_keep_their_ids_across_overlapping_exports_and_older_imports(ws, tmp_path, capsys):

@@ -53,7 +53,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                                    fill_missing_ids=args.fill_missing_ids, add_categories=args.add_categories,
                                    columns={k: getattr(args, f"{k}_col") for k in COLUMN_OPTIONS},
                                    dayfirst=args.dayfirst, encoding=args.encoding, label_names=args.label_names,
-                                   on_event=sink)
+                                   ids_per_app=args.ids_per_app, on_event=sink)
     if args.json:
         render.print_json([r.__dict__ for r in result.reports])
         return 0
