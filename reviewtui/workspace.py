@@ -47,6 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.quality.suspects import SuspectReport
 
 STORE_NAME = "reviewtui.db"
+#: the store's record of what ranked the batch the queue holds (:meth:`Workspace.queue_ranked_by`)
+QUEUE_RANKED_BY = "queue_ranked_by"
 PRIOR_POOL = 256  # unlabeled reviews the zero-shot scores are centred on (their mean similarity)
 DISCOVER_LIMIT = 3000  # reviews clustered by discover (a sample of larger selections)
 DISCOVER_LAST = "discover-last.json"  # under cache/: the last listing discover showed
@@ -1245,9 +1247,21 @@ class Workspace:
         target = self.weakest_category() if check_strategy(strategy or al.strategy) == "weakest" else None
         # its own embedding cache, as before: a long first embedding of the candidates does not hold
         # up the suggestions, which use the Suggester's
-        return build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache, al, strategy, size,
-                           seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
-                           any_status=any_status, on_fit=self._after_refit if apply else None, on_event=on_event, cancel=cancel)
+        batch = build_queue(self.store, self.taxonomy, self.backend, self.embedding_cache, al, strategy, size,
+                            seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
+                            any_status=any_status, on_fit=self._after_refit if apply else None, on_event=on_event,
+                            cancel=cancel)
+        if apply and batch.items:
+            from reviewtui.presentation import queue_how
+
+            self.store.set_meta(QUEUE_RANKED_BY, queue_how(batch, self.taxonomy).removesuffix(" (no model yet)"))
+        return batch
+
+    def queue_ranked_by(self) -> str | None:
+        """What ranked the batch the queue holds, as :meth:`queue_batch` and :meth:`make_category`
+        recorded it ("zero-shot first batch", "margin", "new category Login"); None when nothing
+        was recorded (a ranking of an earlier reviewtui)."""
+        return self.store.get_meta(QUEUE_RANKED_BY)
 
     def no_match(self, f: "QueueFilter") -> str:
         """Why a filter keeps no review of the queue: a version that no review of the filter's apps
@@ -1955,6 +1969,8 @@ class Workspace:
         self.config.set_categories(plan.categories)
         kept = {a.external_id: a.priority for a in queue if a.priority > 0}
         moved = self.backend.set_priorities({**kept, **plan.priorities})
+        if plan.priorities:
+            self.store.set_meta(QUEUE_RANKED_BY, f"new category {plan.category['name']}")
         others = set(other_keys(self.taxonomy))  # the keys discover's "other" selection looks into
         labels = self.store.labels_of(plan.already_labeled)  # one query, not a read per review
         again = [e for e in plan.already_labeled if labels.get(e) in others]

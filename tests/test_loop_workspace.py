@@ -62,6 +62,9 @@ def test_zero_shot_suggestions_and_first_batch_with_no_label(ws):
     assert {it.suggestion for it in batch.items[:4]} == set(ws.taxonomy.training_keys)
     assert [a.external_id for a in ws.queue(8)] == batch.external_ids
     assert ws.stop_summary().rounds == 0  # no model yet: no round
+    assert ws.queue_ranked_by() == "zero-shot first batch"  # what the labeling screen names it
+    ws.queue_batch("margin", 4, apply=False)
+    assert ws.queue_ranked_by() == "zero-shot first batch"  # a batch not applied ranks nothing
 
 
 def test_the_cli_queue_shows_zero_shot_suggestions_as_best_matches_not_probabilities(ws, capsys):
@@ -219,6 +222,7 @@ def test_discover_other_and_make_a_category(ws):
 def test_a_cluster_of_the_queue_is_queued_first_never_labeled(ws):
     label(ws, [f"r{i:02d}" for i in range(12)])
     ws.queue_batch("margin", 4)  # an ordinary batch first: priorities 4..1
+    assert ws.queue_ranked_by() == "margin"
     with pytest.raises(ReviewtuiError, match=r"the selection \(predictions below 50% confidence\) has no review"):
         ws.discover("low-confidence")  # the quick model is sure of these easy reviews
     found = ws.discover("version")
@@ -231,6 +235,7 @@ def test_a_cluster_of_the_queue_is_queued_first_never_labeled(ws):
     assert {a.external_id: a.label for a in ws.store.iter_assets()} == before  # nothing labeled
     assert ws.stop_summary().rounds == 0  # a new category: the stop signal starts again
     assert "BRAND_NEW" in ws.taxonomy.training_keys
+    assert ws.queue_ranked_by() == "new category Brand new"
 
 
 def test_discover_what_is_new_in_the_latest_version(ws):

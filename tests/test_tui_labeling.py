@@ -396,6 +396,33 @@ async def test_the_zero_shot_batch_ranked_before_the_app_opened_is_named_as_such
         ws.close()
 
 
+async def test_a_batch_ranked_before_the_app_opened_is_named_as_the_workspace_recorded_it(tmp_path: Path):
+    """The batch waiting is a category made from a discovered cluster, with no model yet: the
+    queue panel names it as recorded, not as the zero-shot first batch nor the strategy."""
+    from reviewtui.active.suggestions import Suggestions
+    from reviewtui.workspace import QUEUE_RANKED_BY, Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="made", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset(f"a{i}", f"review number {i}", {}) for i in range(5)])
+    ws.backend.set_priorities({"a2": 2, "a4": 1})
+    ws.store.set_meta(QUEUE_RANKED_BY, "new category Login")
+    ws.suggestions = lambda ids, refit=False: Suggestions({e: ("BUG", 0.6) for e in ids}, source="zero-shot")
+    ws.prepare_suggestions = lambda on_event=None: {}
+    ws.queue_batch = lambda *args, **kwargs: None
+    ws.record_refit = lambda: None
+    app = make_app(ws, start="labeling", assist=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.current is not None and screen.ranked_by)
+            await settle(app, pilot)
+            queue = panel(screen, "#queue-info")
+            assert screen.current.external_id == "a2"
+            assert "new category Login" in queue and "zero-shot" not in queue and "margin" not in queue
+    finally:
+        ws.close()
+
+
 async def test_undoing_a_label_the_last_ranking_learnt_fits_the_model_again(tmp_path: Path):
     """The label that set off a re-rank, undone at once: the model that ranking fitted learnt it,
     so the suggestions' model is fitted again without it (it kept suggesting the label undone)."""

@@ -163,11 +163,13 @@ class QueueLoaded(Result):
 
 
 class SuggestionsReady(Result):
-    """external id -> (label, confidence) from the quick model."""
+    """external id -> (label, confidence) from the quick model; ``ranked_by`` what ranked the
+    batch waiting in the queue, as the workspace recorded it (None: not read, or not recorded)."""
 
-    def __init__(self, suggestions: dict[str, Any]) -> None:
+    def __init__(self, suggestions: dict[str, Any], ranked_by: str | None = None) -> None:
         super().__init__()
         self.suggestions = suggestions
+        self.ranked_by = ranked_by
 
 
 class RerankFinished(Result):

@@ -224,16 +224,21 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     def load_suggestions(self, ids: list[str]) -> None:
         if not ids or not self.assist:
             return
-        self.post_message(SuggestionsReady(self.ws.suggestions(ids)))
+        suggestions = self.ws.suggestions(ids)
+        self.post_message(SuggestionsReady(suggestions, None if self.ranked_here else self.ws.queue_ranked_by()))
         self.after_suggestions()
 
     @on(SuggestionsReady)
     def add_suggestions(self, message: SuggestionsReady) -> None:
         self.note_suggestions(message.suggestions)
         waiting = bool(self.items) and self.items[0].priority > 0  # a ranked batch heads the queue
-        if getattr(message.suggestions, "source", None) == "zero-shot" and waiting and not self.ranked_here:
-            # no model yet, so the batch waiting from a ranking before this screen opened is the
-            # zero-shot first batch (a ranking with no model takes it), not the strategy's
+        if waiting and not self.ranked_here and message.ranked_by:
+            # the batch waiting from a ranking before this screen opened, as the workspace recorded
+            # it: a first batch, a strategy, or a category made from a discovered cluster
+            self.ranked_by = message.ranked_by
+        elif getattr(message.suggestions, "source", None) == "zero-shot" and waiting and not self.ranked_here:
+            # nothing recorded (a ranking of an earlier reviewtui) and no model yet: the batch
+            # waiting is the zero-shot first batch (a ranking with no model takes it)
             self.ranked_by = self.ranked_by or "zero-shot first batch"
         if getattr(message.suggestions, "source", None) == "" and not self.in_review_queue:
             self.suggestions.clear()  # no model any more (an undo took a category's last label): none is true
