@@ -39,9 +39,15 @@ def category_key(name: str) -> str:
     ``"LABEL_1"``, ``"5 stars"`` -> ``"LABEL_5_STARS"``; ``"5星"`` -> ``"LABEL_5_"`` and 8 hex digits
     of its hash, apart from ``"5"``), and one with no Latin letter or digit at all a key from its hash
     (``"正面"`` -> ``"LABEL_"`` and 8 hex digits). Accented Latin letters keep their letter
-    (``"Über Gebühren"`` -> ``"UBER_GEBUHREN"``, ``"Réclamation"`` -> ``"RECLAMATION"``). "" for a blank name."""
+    (``"Über Gebühren"`` -> ``"UBER_GEBUHREN"``, ``"Réclamation"`` -> ``"RECLAMATION"``). A sign before
+    a number is kept as a word: ``"-1"`` -> ``"LABEL_MINUS_1"``, ``"+1"`` -> ``"LABEL_PLUS_1"``, apart
+    from ``"1"`` (labels -1, 0, 1 of sentiment data sets). "" for a blank name."""
     name = name.strip()
     latin = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    sign = re.match(r"([-\u2212\u2013+])\s*(?=\d)", latin)
+    if sign:
+        latin = ("PLUS " if sign.group(1) == "+" else "MINUS ") + latin[sign.end():]
+        return "LABEL_" + re.sub(r"[^A-Z0-9]+", "_", latin.upper()).strip("_")
     key = re.sub(r"[^A-Z0-9]+", "_", latin.upper()).strip("_")
     digest = hashlib.sha1(name.casefold().encode("utf-8")).hexdigest()[:8].upper()
     if not key:

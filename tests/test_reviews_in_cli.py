@@ -469,6 +469,36 @@ def test_numbered_and_non_latin_labels_become_categories(tmp_path, capsys):
     ws.close()
 
 
+def test_signed_number_labels_are_categories_apart_from_the_bare_number(tmp_path, capsys):
+    """Sentiment sets label -1, 0, 1: "-1" and "1" gave one key (LABEL_1), so init
+    --categories-from made two categories of three and the import filed the positive reviews
+    under "-1". The sign is kept in the key: three categories, each review under its own."""
+    from reviewtui.config import category_key
+
+    assert [category_key(n) for n in ("-1", "1", "+1", "\u22121")] == ["LABEL_MINUS_1", "LABEL_1", "LABEL_PLUS_1",
+                                                                      "LABEL_MINUS_1"]
+    rows = [[f"r{i}", text, label] for i, (text, label) in enumerate(
+        [("awful, crashes", "-1"), ("terrible support", "-1"), ("it is ok", "0"), ("fine I guess", "0"),
+         ("love it", "1"), ("great app", "1"), ("superb", "1")])]
+    export = write_csv(tmp_path / "pm.csv", ["id", "text", "sentiment_label"], rows)
+    root = tmp_path / "ws"
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(export), "--label-col", "sentiment_label")
+    assert code == 0, err
+    assert set(categories_of(root)) == {("LABEL_1", "1", True), ("LABEL_MINUS_1", "-1", True), ("LABEL_0", "0", True)}
+    code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "sentiment_label")
+    assert code == 0, err
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(root)
+    assert ws.store.counts_by_label() == {"LABEL_1": 3, "LABEL_MINUS_1": 2, "LABEL_0": 2}
+    assert ws.store.get("r4").label == "LABEL_1" and ws.store.get("r0").label == "LABEL_MINUS_1"
+    ws.close()
+    assert run(capsys, "-w", str(root), "label", "r2", "-1")[0] == 0
+    ws = Workspace.open(root)
+    assert ws.store.get("r2").label == "LABEL_MINUS_1"
+    ws.close()
+
+
 def test_the_import_names_as_unused_only_what_categories_remove_unused_removes(tmp_path, capsys):
     """A category whose only review is skipped still carries a label: `categories remove --unused`
     keeps it, so the import does not call it a category with no labels."""
