@@ -74,7 +74,8 @@ URL_RE = "(?:https?://|www\\.)[^" + WHITESPACE + "]+"
 WHITESPACE_RE = "[" + WHITESPACE + "]+"
 # what collapsing can change besides the ends: a whitespace character other than a space, or two spaces
 ODD_WHITESPACE_RE = "[" + WHITESPACE.replace(" ", "") + "]|  "
-HTML_RE = r"<[^>]{1,200}>"
+#: an HTML tag (a letter after "<" or "</", attributes, ">") or comment: not "<3", "2 < 3" nor "> $10"
+HTML_RE = "<!--.{0,500}?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:[/" + WHITESPACE + "][^<>]{0,300})?>"
 EMOJI_RE = ("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF\U00002B00-\U00002BFF"
             "\U0000FE0F\U0000200D\U000020E3\U0001F3FB-\U0001F3FF\U00002190-\U000021FF\U00003030\U0000303D"
             "\U00003297\U00003299]")
@@ -505,7 +506,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             report.changed[rule.replace("_", " ")] = int((new != cleaned).sum())
             cleaned = new
 
-    apply("remove_html", lambda s: _unescape(s).str.replace(HTML_RE, " ", regex=True))
+    # tags, then entities, then the tags escaped ones spelled (&lt;br&gt;): "&lt;3" stays "<3"
+    apply("remove_html", lambda s: _unescape(s.str.replace(HTML_RE, " ", regex=True)).str.replace(HTML_RE, " ", regex=True))
     apply("remove_urls", lambda s: s.str.replace(URL_RE, " ", regex=True))
     apply("remove_emoji", lambda s: s.str.replace(EMOJI_RE, "", regex=True))
     apply("lowercase", lambda s: s.str.lower())

@@ -53,7 +53,8 @@ class ImportSettings:
     """[import]: how review texts are cleaned on import."""
     drop_missing: bool = setting(True, "Drop rows with no text.")
     remove_urls: bool = setting(True, "Remove URLs from the text.")
-    remove_html: bool = setting(True, "Remove HTML tags and entities.")
+    remove_html: bool = setting(True, "Remove HTML tags (<br>, <p class=...>, comments) and read entities (&amp; "
+                                      "as &); \"<3\" and \"2 < 3\" stay.")
     remove_emoji: bool = setting(True, "Remove emoji.")
     lowercase: bool = setting(False, "Lowercase the text.")
     collapse_whitespace: bool = setting(True, "Collapse runs of whitespace to one space.")

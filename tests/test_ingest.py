@@ -211,10 +211,25 @@ def test_a_column_of_unix_times_is_read_in_one_pass(tmp_path):
     assert not batch.report.readings
 
 
+def test_html_cleaning_removes_tags_not_the_text_between_a_less_than_and_a_greater_than(tmp_path):
+    """"<3", "2 < 3 stars" and "> $10" are words of a review, written or escaped (&lt;3): the
+    cleaning took everything from a "<" to the next ">" (and unescaped first, so escaped ones too).
+    Tags, comments and tags written escaped (&lt;br /&gt;) still go."""
+    texts = ["I <3 this app, but the premium plan costs > $10 a month", "Rating: 2 < 3 stars, files > 100MB",
+             "I &lt;3 this app &amp; the price is &gt; fair", "Great<br/>app<br />really",
+             "<p class='x'>Hello</p><!-- note --> world", "&lt;br /&gt;escaped tag", "Love it <333"]
+    path = write_csv(tmp_path / "lt.csv", ["reviewId", "content"], [[f"r{i}", t] for i, t in enumerate(texts)])
+    batch = read_reviews(path)
+    assert batch.texts == ["I <3 this app, but the premium plan costs > $10 a month",
+                           "Rating: 2 < 3 stars, files > 100MB", "I <3 this app & the price is > fair",
+                           "Great app really", "Hello world", "escaped tag", "Love it <333"]
+    assert batch.report.changed["remove html"] == 4
+
+
 CLEANABLE = ["<b>bold</b> text", "a &amp; b &lt;i&gt;x&lt;/i&gt;", "see http://ex.com/a?b=1 now", "www.site.org",
              "  lead and trail  ", "tab\there", "two  spaces", "line\nbreak", "😀", "<br>", "http://only.url",
              "\u00a0nbsp\u00a0", "&#x1F600; ent", "ok 👍🏽 fine", " ", "&amp;", "x\u2028y", "plain words", "Plain",
-             "", "café crème", "a\u3000b"]
+             "", "café crème", "a\u3000b", "I <3 it > $10", "&lt;3 &lt;br&gt;"]
 
 
 @pytest.mark.parametrize("rules", [{}, {"remove_html": False}, {"collapse_whitespace": False},
