@@ -633,7 +633,10 @@ def _read_values(key: str, column: str, values, dayfirst: bool | None, report: C
     if key == "score":
         encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(values))
         distinct = [v for v in encoded.dictionary.to_pylist() if v]
-        mapping, reading = read_star_values(distinct, column)
+        # the rows of each value, for what the reading counts (a few distinct values: one pass)
+        rows = {d["values"]: d["counts"] for d in pc.value_counts(encoded.indices).to_pylist()}
+        mapping, reading = read_star_values(distinct, column, {v: rows.get(i, 0) for i, v in
+                                                               enumerate(encoded.dictionary.to_pylist()) if v})
         report.readings += reading.sentences("star")
         if all(str(mapping[v]) == v for v in distinct):
             return values

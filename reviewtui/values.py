@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 #: A star value: a number (decimal point or comma), optionally "/ N" and a word for stars.
 STARS_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:(?:/|out of|of)\s*(\d+(?:[.,]\d+)?))?\s*"
@@ -86,21 +86,24 @@ class ColumnReading:
         return out
 
 
-def read_star_values(distinct: list[str], column: str) -> tuple[dict[str, Any], ColumnReading]:
-    """{value: what the store keeps} for each distinct value of a star column, and the reading."""
+def read_star_values(distinct: list[str], column: str,
+                     rows: Mapping[str, int] | None = None) -> tuple[dict[str, Any], ColumnReading]:
+    """{value: what the store keeps} for each distinct value of a star column, and the reading,
+    whose counts are of rows where ``rows`` gives each value's (else of distinct values)."""
     reading = ColumnReading(column)
     out: dict[str, Any] = {}
     for v in distinct:
         stars = read_stars(v)
+        n = rows.get(v, 1) if rows is not None else 1
         if stars is None:
             out[v] = v
-            reading.unread += 1
+            reading.unread += n
             if len(reading.unread_examples) < EXAMPLES:
                 reading.unread_examples.append(v)
             continue
         out[v] = stars
         if not (isinstance(stars, int) and 1 <= stars <= 5):
-            reading.out_of_range += 1
+            reading.out_of_range += n
             if len(reading.out_of_range_examples) < EXAMPLES:
                 reading.out_of_range_examples.append(v)
     return out, reading

@@ -468,7 +468,8 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
 
 
 def _wmean(g) -> float:
-    g = g[g["score"].notna()]
+    """The mean stars of ``g`` (weighted), of the scores 1-5 the star counts read."""
+    g = g[g["score"].between(1, 5)]
     return float((g["score"] * g["w"]).sum() / g["w"].sum()) if len(g) and g["w"].sum() else float("nan")
 
 
