@@ -240,6 +240,22 @@ def undo_sentence(event: "LabelEvent | None", taxonomy: "Taxonomy | None" = None
     return out
 
 
+def changed_since_shown(event: "LabelEvent", now: Any, taxonomy: "Taxonomy | None" = None) -> str:
+    """What the labeling screen says when another author changed the review on screen since it was
+    read (``event`` the latest of its history, ``now`` the review as stored): who did what, and
+    that a label given again replaces it."""
+    if event.kind in ("label", "confirm") and now.label:
+        did = f"labeled it {category_name(now.label, taxonomy)}"
+    elif event.kind == "skip":
+        did = "skipped it" + (f" ({event.note})" if event.note else "")
+    elif event.kind == "undo":
+        did = "undid its label" if not now.label else f"undid a change: its label is {category_name(now.label, taxonomy)}"
+    else:
+        did = f"set it {now.status}"
+    return (f"{event.author} {did} since this review was shown ({event.created_at[:16]}); it shows now as stored. "
+            "Label it again to replace that.")
+
+
 def undo_bulk_sentence(events: "Sequence[LabelEvent]", taxonomy: "Taxonomy | None" = None,
                        undo: str = "`reviewtui undo`") -> str:
     """What ``undo --bulk`` says: how many labels of which category it took back (named as

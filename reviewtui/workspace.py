@@ -625,6 +625,19 @@ class Workspace:
                 break
 
     # -- labeling ---------------------------------------------------------------------------
+    def changed_by_others(self, shown: Asset) -> tuple[Asset, LabelEvent] | None:
+        """When another author labeled, skipped or moved the review ``shown`` (as a screen read it)
+        since it was read: the review as stored now and the latest event of its history; else None
+        (nothing changed, or what changed was this author's own)."""
+        now = self.store.find(shown.external_id)
+        if now is None or (now.status, now.label, now.skipped) == (shown.status, shown.label, shown.skipped):
+            return None
+        history = self.store.label_history(shown.external_id)
+        last = history[-1] if history else None
+        if last is None or last.author == self.author:
+            return None
+        return now, last
+
     def label(self, external_id: str, category: str, *, spans: list[dict[str, Any]] | None = None,
               source: str = "human", status: str | None = None) -> LabelEvent:
         """Record a label by key or name; saved at once. The status is ``status``, or LABELED, and

@@ -423,6 +423,42 @@ async def test_a_batch_ranked_before_the_app_opened_is_named_as_the_workspace_re
         ws.close()
 
 
+async def test_a_teammates_label_since_the_review_was_shown_is_shown_not_replaced_unseen(tmp_path: Path):
+    """Bob labels the review on Ann's screen from his terminal: Ann's number key shows her his
+    label instead of replacing it, and a second press gives hers. Her own change of it from
+    elsewhere (the same author) is no teammate's."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", name="team", categories="Bug, Praise")
+    ws.author = "ann"
+    ws.store.add_assets([NewAsset(f"a{i}", f"review number {i}", {}) for i in range(4)])
+    fixed_suggestions(ws, "BUG")
+    app = make_app(ws, start="labeling")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.current is not None)
+            await settle(app, pilot)
+            shown = screen.current.external_id
+            ws.store.add_label(shown, "PRAISE", author="bob")   # from bob's terminal
+            await pilot.press("1")
+            await settle(app, pilot)
+            assert ws.store.get(shown).label == "PRAISE" and screen.current.external_id == shown
+            assert any("bob labeled it Praise since this review was shown" in n and "Label it again to replace that"
+                       in n for n in app.notes), app.notes
+            assert screen.current.label == "PRAISE"  # the screen shows it as stored
+            await pilot.press("1")
+            await settle(app, pilot)
+            assert ws.store.get(shown).label == "BUG" and ws.store.label_history(shown)[-1].author == "ann"
+            mine = screen.current.external_id
+            ws.store.skip(mine, "spam", author="ann")           # ann's own terminal
+            await pilot.press("2")
+            await settle(app, pilot)
+            assert ws.store.get(mine).label == "PRAISE"
+    finally:
+        ws.close()
+
+
 async def test_undoing_a_label_the_last_ranking_learnt_fits_the_model_again(tmp_path: Path):
     """The label that set off a re-rank, undone at once: the model that ranking fitted learnt it,
     so the suggestions' model is fitted again without it (it kept suggesting the label undone)."""

@@ -455,6 +455,13 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         asset = self.current
         if asset is None:
             return
+        changed = self.ws.changed_by_others(asset)
+        if changed is not None:  # a teammate's label since this page was read: shown first, not replaced unseen
+            now, event = changed
+            self.replace_current(now)
+            self.render_review()
+            self.notify(say.changed_since_shown(event, now, self.ws.taxonomy), severity="warning", markup=False)
+            return
         try:
             self.ws.label(asset.external_id, key, spans=self.spans(asset, key))
         except ReviewtuiError as exc:
