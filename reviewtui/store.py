@@ -1187,19 +1187,26 @@ class LocalStore:
         sql, params = self.query_sql(q)
         return [str(r[3]) for r in self._read("EXPLAIN QUERY PLAN " + sql, params)]
 
-    def set_predictions(self, predictions: Mapping[str, tuple[str, float]], *, model: str = "") -> int:
+    def set_predictions(self, predictions: Mapping[str, tuple[str, float]], *, model: str = "",
+                        replace: bool = True) -> int:
         """Replace the stored predictions (external id -> (category, confidence)) in one
-        transaction; ids not in the store are ignored. ``model`` names what made them (kept in
-        meta as ``predictions_model``, with the time). Returns how many were stored."""
+        transaction, or with ``replace`` False those of these ids only (the others kept); ids not
+        in the store are ignored. ``model`` names what made them (kept in meta as
+        ``predictions_model``, with the time). Returns how many are stored."""
         rows = [(str(cat), float(conf), str(ext)) for ext, (cat, conf) in predictions.items()]
         with self.transaction() as db:
-            db.execute("DELETE FROM predictions")
-            db.executemany("INSERT INTO predictions (asset_id, category, confidence) "
+            if replace:
+                db.execute("DELETE FROM predictions")
+            db.executemany("INSERT OR REPLACE INTO predictions (asset_id, category, confidence) "
                            "SELECT id, ?, ? FROM assets WHERE external_id = ?", rows)
             n = int(db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0])
             db.execute("INSERT INTO meta VALUES ('predictions_model', ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{model}@{utc_now()}",))
         return n
+
+    def predictions_model(self) -> str:
+        """What made the stored predictions (``set_predictions``' model; "" for none)."""
+        return (self.get_meta("predictions_model") or "").rsplit("@", 1)[0]
 
     def rename_predictions(self, moves: Mapping[str, str]) -> int:
         """Give the stored predictions of each category of ``moves`` (old key -> new key) the new

@@ -1791,7 +1791,13 @@ class Workspace:
                 prior = self._loop_prior()
                 if prior is not None:
                     proba = prior.combine(proba, X, refit.n_labels)
-            self.store.set_predictions(predictions_from_proba(ids, proba, refit.classes), model="quick")
+            # over a predict of every review (not the quick model's), the candidates' rows only:
+            # the filters by prediction keep the reviews past the candidates
+            before = self.store.predictions_model() if self.store.prediction_count() else ""
+            whole = before in ("", "quick")
+            self.store.set_predictions(predictions_from_proba(ids, proba, refit.classes),
+                                       model="quick" if whole else f"quick+{before.removeprefix('quick+')}",
+                                       replace=whole)
             self.store.set_meta("predictions_labels", labels_seen)  # (the training labels, in their order)
         return rec
 

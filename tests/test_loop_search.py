@@ -166,6 +166,10 @@ def test_predicted_category_and_confidence_filters(store):
     assert find(store, both).ids == ["p1", "i1"]
     store.set_predictions({"u1": ("USER_EXPERIENCE", 0.99)})  # a refit replaces them all
     assert find(store, f).ids == [] and store.prediction_count() == 1
+    store.set_predictions({"p1": ("CONTENT", 0.3)}, replace=False)  # or those of its ids only
+    assert store.predictions() == {"u1": ("USER_EXPERIENCE", 0.99), "p1": ("CONTENT", 0.3)}
+    store.set_predictions({"p1": ("CONTENT", 0.6)}, replace=False)
+    assert store.predictions()["p1"] == ("CONTENT", 0.6) and store.prediction_count() == 2
     assert store.get_meta("predictions_model").startswith("@")
     assert find(store, QueueFilter(), limit=2).total == 6 and len(find(store, QueueFilter(), limit=2).ids) == 2
 

@@ -115,6 +115,25 @@ def test_with_the_prior_off_the_queue_starts_by_coverage(tmp_path):
     ws.close()
 
 
+def test_a_refit_after_a_predict_of_every_review_replaces_only_its_candidates_predictions(ws):
+    """`predict` stored every review's prediction (the fine-tune's); a quick-model refit scores
+    the labeling candidates only (at most [active_learning] candidates): those rows become its,
+    the others stay, so the filters by prediction still reach every review."""
+    label(ws, [f"r{i:02d}" for i in range(12)])
+    every = {a.external_id: ("CONTENT", 0.42) for a in ws.store.iter_assets()}
+    ws.store.set_predictions(every, model="finetune-v1")
+    ws.config.update_section("active_learning", {"candidates": 10})
+    ws.prepare_suggestions()
+    assert ws.record_refit() is not None
+    stored = ws.store.predictions()
+    assert len(stored) == len(every)  # nothing dropped
+    changed = [e for e, p in stored.items() if p != ("CONTENT", 0.42)]
+    assert 0 < len(changed) <= 10 and ws.store.predictions_model() == "quick+finetune-v1"
+    label(ws, [f"r{i:02d}" for i in range(12, 24)])
+    ws.queue_batch("margin", 4)
+    assert len(ws.store.predictions()) == len(every) and ws.store.predictions_model() == "quick+finetune-v1"
+
+
 def test_every_refit_records_a_round_and_stores_predictions(ws):
     label(ws, [f"r{i:02d}" for i in range(12)])
     ready = ws.prepare_suggestions()  # what the labeling screen does when it opens
