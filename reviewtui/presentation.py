@@ -183,6 +183,15 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
         first = next(iter(left))
         out += (f" Left out, as not trained: {names_with_counts(left)}. The model will put reviews like them in "
                 f"the trained categories; `reviewtui categories set {first} --train` lets it learn {first}.")
+    removed = m.get("labels_removed") or {}
+    if removed:
+        out += f" Left out, as --remove asked: {names_with_counts(removed)}."
+    orphans = m.get("labels_not_in_taxonomy") or {}
+    if orphans:
+        first = next(iter(orphans))
+        out += (f" Left out, labels of no category of the taxonomy: {names_with_counts(orphans)}; "
+                f"`reviewtui categories add NAME --key {first}` brings the category back, or label those reviews "
+                "again.")
     waiting = m.get("waiting_in_review") or 0
     if waiting:
         them = "it" if waiting == 1 else "them"

@@ -1490,10 +1490,12 @@ class LocalStore:
             return [self._undo_row(db, r, author, at) for r in rows]
 
     def undo_last(self, *, author: str | None = None, external_id: str | None = None,
-                  note: str | None = None, skip_sources: Sequence[str] = ()) -> LabelEvent | None:
+                  note: str | None = None, skip_sources: Sequence[str] = (),
+                  refuse: Callable[[LabelEvent], str | None] | None = None) -> LabelEvent | None:
         """Undo the latest label/skip/status/confirm event (of ``author``, on ``external_id``, with
         ``note``, when given; not of a source in ``skip_sources``) that is not itself undone;
-        restores the previous label, status and skip flag. The
+        restores the previous label, status and skip flag. When ``refuse`` gives a reason for that
+        event, nothing is undone: ReviewtuiError with the reason. The
         effective label is recomputed from the asset's own effective history: another author's
         history-only label never becomes it, and undoing such a label leaves the asset as it is.
         Returns the undone event, or None when there is nothing to undo."""
@@ -1516,6 +1518,10 @@ class LocalStore:
             row = db.execute(UNDO_SQL.format(where=" AND ".join(where)), params).fetchone()
             if row is None:
                 return None
+            if refuse is not None:
+                why = refuse(LabelEvent(row[0], row[2], row[3], row[4], None, row[6], row[7], row[8], note=row[12]))
+                if why:
+                    raise ReviewtuiError(why)
             return self._undo_row(db, row, author, at)
 
     def _undo_row(self, db: sqlite3.Connection, row: tuple, author: str | None, at: str) -> LabelEvent:

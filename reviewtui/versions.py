@@ -243,6 +243,10 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     # model will put reviews like them into the trained categories
     have = store.label_counts(EXPORT_STATUSES)
     not_trained = dict(Counter({k: have[k] for k in dropped_untrained if have.get(k)}).most_common())
+    # and those --remove names, and labels of a category the taxonomy no longer has (a file edited
+    # by hand, a label given back after a rename): said too, never left out without a word
+    removed_counts = dict(Counter({k: have[k] for k in removed if have.get(k)}).most_common())
+    orphans = dict(Counter({k: n for k, n in have.items() if n and k not in taxonomy.keys}).most_common())
     # labeled reviews sent to review (suspects, a diff) are left out until a label or a confirmation
     in_review = sum(n for k, n in store.label_counts(("TO_REVIEW",)).items() if k in keep)
     labeled = store.sentiments([r[1] for r in rows])
@@ -266,6 +270,8 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         "counts_by_label": dict(Counter([r[4] for r in rows]).most_common()),
         "counts_by_status": dict(Counter([r[3] for r in rows]).most_common()),
         "labels_not_for_training": not_trained,
+        **({"labels_removed": removed_counts} if removed_counts else {}),
+        **({"labels_not_in_taxonomy": orphans} if orphans else {}),
         **({"waiting_in_review": in_review} if in_review else {}),
         **({"counts_by_sentiment": dict(Counter([r[6] or "none" for r in rows]).most_common())} if labeled else {}),
         "rules": {

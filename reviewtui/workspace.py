@@ -155,6 +155,17 @@ class WorkspaceStatus:
                 "steps": [dict(step.__dict__) for step in self.steps]}
 
 
+def _category_change_undo(event: LabelEvent) -> str | None:
+    """Why undo leaves ``event`` as it is when it is a label moved by a category rename or merge
+    (undone, one review would get back a category the taxonomy no longer has); else None."""
+    if not (event.note or "").startswith(CATEGORY_NOTES):
+        return None
+    return (f"your latest change is a category change ({event.note}): undo takes back a label, skip or status "
+            "change, not a rename or merge, so nothing was undone. A rename is taken back by renaming again "
+            "(`reviewtui categories rename`); merged categories come back with `reviewtui categories add` and a "
+            "label for each of their reviews")
+
+
 def _latest_versions(versions: Iterable[str], n: int) -> str:
     """The ``n`` latest of ``versions``, oldest first, and how many older ones are left out."""
     from reviewtui.app_version import version_key
@@ -778,7 +789,8 @@ class Workspace:
         here: undo passes over them (``u`` on a data set imported with its labels has nothing to undo);
         so it does over what a Kili pull brought (Kili keeps it: undone here, the next pull would not
         bring it back, the asset being unchanged there; change it in Kili)."""
-        return self.store.undo_last(author=self.author, external_id=external_id, skip_sources=("import", "kili"))
+        return self.store.undo_last(author=self.author, external_id=external_id, skip_sources=("import", "kili"),
+                                    refuse=_category_change_undo)
 
     def undo_bulk(self) -> list[LabelEvent]:
         """Undo this user's latest bulk label as a whole (``store.undo_bulk``); [] when their latest

@@ -167,6 +167,37 @@ def test_a_persons_relabel_stays_a_relabel_when_its_categories_are_merged_later(
     assert d3.renamed[0].note == "merged USER_EXPERIENCE into INTERFACE"
 
 
+def test_undo_leaves_a_merge_or_rename_and_export_names_the_labels_of_no_category(analysis_ws):
+    """undo right after a merge took back one review's move: the review got back a category the
+    taxonomy no longer had, and export left it out without a word. Undo now refuses, nothing
+    changed; a label of no category (a hand-edited reviewtui.toml) is named by export, as the
+    labels --remove leaves out are."""
+    from reviewtui.presentation import export_sentence
+
+    ws = analysis_ws
+    label_some(ws, 8)
+    before = {a.external_id: a.label for a in ws.store.iter_assets()}
+    moved = sum(1 for v in before.values() if v == "USER_EXPERIENCE")
+    assert moved
+    ws.merge_categories(["USER_EXPERIENCE"], "INTERFACE")
+    after = {a.external_id: a.label for a in ws.store.iter_assets()}
+    with pytest.raises(ReviewtuiError, match=r"your latest change is a category change \(merged USER_EXPERIENCE into "
+                                             r"INTERFACE\): .*nothing was undone"):
+        ws.undo()
+    assert {a.external_id: a.label for a in ws.store.iter_assets()} == after
+    ws.rename_category("INTERFACE", "Screens")
+    with pytest.raises(ReviewtuiError, match="not a rename or merge"):
+        ws.undo()
+    # a label whose category is gone from the taxonomy, as a hand edit leaves it
+    ws.store.add_label("r000", "GONE", author=ws.author)
+    info = ws.export(remove=["CONTENT"])
+    said = export_sentence(info, root=ws.root)
+    assert info.manifest["labels_not_in_taxonomy"] == {"GONE": 1}
+    assert "Left out, labels of no category of the taxonomy: GONE 1;" in said
+    assert "`reviewtui categories add NAME --key GONE` brings the category back" in said
+    assert info.manifest["labels_removed"] == {"CONTENT": 2} and "Left out, as --remove asked: CONTENT 2." in said
+
+
 def test_a_hand_edit_left_invalid_keeps_the_last_reading_and_is_never_written_over(analysis_ws):
     from reviewtui.config import CONFIG_NAME
 
