@@ -1881,7 +1881,10 @@ class Workspace:
         from reviewtui.loop.search import parse_filters, split_filters
 
         items = split_filters(filters) if isinstance(filters, str) else list(filters)
-        return parse_filters(items, self.taxonomy, search=search)
+        # app names with commas ("Acme Bank, Inc."): read whole where the workspace has such an app
+        apps = ([a for a in self.store.counts_by_app() if a]
+                if any(str(i).strip().lower().startswith("app=") and "," in str(i) for i in items) else None)
+        return parse_filters(items, self.taxonomy, search=search, apps=apps)
 
     def check_queue_filter(self, filters: str | Sequence[str] = (), search: str | None = None):
         """:meth:`queue_filter`, also refused (ReviewtuiError) when it can keep nothing for a reason

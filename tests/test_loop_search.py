@@ -217,3 +217,24 @@ def test_bulk_label_writes_one_event_each_in_one_transaction(store):
     with pytest.raises(ReviewtuiError, match="no asset"):
         bulk_label(store, TAX, ["p1", "missing"], "OTHER", expected=2)
     assert store.get("p1").label == "SUBSCRIPTION"  # the failed bulk label wrote nothing
+
+
+def test_an_app_whose_name_holds_a_comma_is_read_whole_where_the_workspace_has_it(tmp_path):
+    """app=Acme Bank, Inc. split into "Acme Bank" and "Inc.", neither an app: no filter by such an
+    app was possible. A run of parts that is one app of the workspace is read whole."""
+    from reviewtui.loop.search import app_names
+
+    known = ["Acme Bank, Inc.", "com.example.app", "Foo, Bar, Baz"]
+    assert app_names("Acme Bank, Inc.", known) == ("Acme Bank, Inc.",)
+    assert app_names("acme bank, inc.,com.example.app", known) == ("acme bank, inc.", "com.example.app")
+    assert app_names("com.example.app, Foo, Bar, Baz", known) == ("com.example.app", "Foo, Bar, Baz")
+    assert app_names("a,b", known) == ("a", "b") and app_names("a, b", None) == ("a", "b")
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset("a1", "card declined", {"app": "Acme Bank, Inc."}),
+                         NewAsset("b1", "fees too high", {"app": "Other"})])
+    assert ws.find(["app=Acme Bank, Inc."]).ids == ["a1"]
+    assert sorted(ws.find(["app=Other,Acme Bank, Inc."]).ids) == ["a1", "b1"]
+    ws.close()

@@ -198,12 +198,35 @@ def split_filters(text: str | None) -> list[str]:
         raise ReviewtuiError(f"filters {text!r}: {exc}; write KEY=VALUE items separated by spaces") from None
 
 
-def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | None = None) -> QueueFilter:
+def app_names(value: str, known: Sequence[str] | None) -> tuple[str, ...]:
+    """The apps ``app=VALUE`` names: its comma-separated names, where a name of ``known`` (the
+    workspace's apps, any case) that holds commas itself ("Acme Bank, Inc.") is taken whole."""
+    folded = {k.casefold() for k in known or ()}
+    parts = value.split(",")
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        for j in range(len(parts), i + 1, -1):  # the longest run of parts that is one known app
+            whole = ",".join(parts[i:j]).strip()
+            if whole.casefold() in folded:
+                out.append(whole)
+                i = j
+                break
+        else:
+            if parts[i].strip():
+                out.append(parts[i].strip())
+            i += 1
+    return tuple(out)
+
+
+def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | None = None,
+                  apps: Sequence[str] | None = None) -> QueueFilter:
     """A :class:`QueueFilter` from ``KEY=VALUE`` strings (``reviewtui queue --filter``, the screen's
     filter box): ``stars=1-2``, ``app=NAME[,NAME]``, ``version=4.5``, ``date=2025-01-01..2025-03-31``
     (or ``from=``/``to=``), ``status=TODO,LABELED`` or ``status=all``, ``label=KEY``,
     ``predicted=KEY[,KEY]``, ``confidence=0-0.6`` (or ``<0.6``, ``>0.9``). Category names may be
-    written as names or keys. Raises ReviewtuiError naming the bad item and the known keys."""
+    written as names or keys; an app of ``apps`` whose name holds a comma is read whole
+    (:func:`app_names`). Raises ReviewtuiError naming the bad item and the known keys."""
     f = QueueFilter(search=search.strip() if search and search.strip() else None)
     for item in items:
         if "=" not in item:
@@ -218,7 +241,7 @@ def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | Non
         if key == "stars":
             f = replace(f, stars=_ints(value, key))
         elif key == "app":
-            f = replace(f, apps=values)
+            f = replace(f, apps=app_names(value, apps))
         elif key == "version":
             f = replace(f, versions=tuple(v.lstrip("vV") for v in values))
         elif key == "date":
