@@ -374,3 +374,33 @@ def test_discover_other_looks_into_a_trained_category_named_other(ws):
     # with no selection named, a taxonomy with no catch-all looks into the predictions the model is unsure of
     with pytest.raises(ReviewtuiError, match="no predictions yet"):
         ws.discover(None)
+
+
+def test_the_weakest_strategy_steers_to_a_category_with_no_label_by_its_name(tmp_path):
+    """A taxonomy of names; Notifications has no label yet, so the quick model does not know it
+    and every review scored 0 for it: the batch was whatever came first. The reviews most like
+    the category by its name come first now."""
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Crashes, Fees, Praise, Notifications")
+    ws.config.update_section("model", {"max_length": 64})
+    crashes = ["the app crashes when I open it", "keeps crashing after the update", "crash on login every time",
+               "it froze and crashed twice today"]
+    fees = ["the monthly fee is too high", "they charged me a fee for a transfer", "hidden charges on my card",
+            "fees went up again this year"]
+    praise = ["great app, love it", "awesome, works well", "love this app so much", "great service, thank you"]
+    notes = ["I get a notification for every purchase", "the push notifications never stop",
+             "no alert came when my card was used", "please let me turn off the notifications"]
+    other = ["nice", "good", "ok app", "fine", "works", "cool", "thanks", "best", "very good app", "simple to use",
+             "super", "wow", "easy", "nice design", "good job", "helpful"]
+    texts = crashes + fees + praise + notes + other
+    ws.store.add_assets([NewAsset(f"r{i:02d}", t, {}) for i, t in enumerate(texts)])
+    for i, key in enumerate(["CRASHES"] * 4 + ["FEES"] * 4 + ["PRAISE"] * 4):
+        ws.label(f"r{i:02d}", key)
+    assert ws.weakest_category() == "NOTIFICATIONS"
+    batch = ws.queue_batch("weakest", 4, apply=False)
+    assert batch.target == "NOTIFICATIONS"
+    about = {f"r{i:02d}" for i in range(12, 16)}
+    assert len(about & set(batch.external_ids)) >= 3, [it.text for it in batch.items]
+    ws.close()

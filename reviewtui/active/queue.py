@@ -176,18 +176,26 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     if prior is not None and X_pool is not None:
         proba = prior.combine(proba, X_pool, n_labels)
     column = classes.index(target) if strategy == "weakest" and target in classes else None
+    # a category with no label yet is unknown to the quick model: the reviews most like it by its
+    # name, description and examples (the zero-shot prior's probability of it) come first
+    target_scores = None
+    if column is not None and not label_counts.get(target) and prior is not None and X_pool is not None:
+        target_scores = np.asarray(prior.proba(X_pool), dtype=np.float64)[:, column]
     if picked_first is not None:  # random: drawn already, in draw order
         picked = np.arange(len(pool))
     elif model is None and prior is not None and proba is not None:
         picked = prior.first_batch(proba, X_pool, size, seed=seed)
         first = prior.name
     else:
-        picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool), target=column)
+        picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool), target=column,
+                              target_scores=target_scores)
     if model is not None and on_fit is not None:  # every candidate scored: not a filtered part nor a draw
         on_fit(Refit(model, X_lab, list(lab_labels), list(classes), [a.external_id for a in pool], proba,
                      complete=within is None and picked_first is None, label_counts=label_counts))
     scores = (uncertainty(proba, strategy) if column is None else target_uncertainty(proba, column)) \
         if proba is not None else np.zeros(len(pool))
+    if target_scores is not None:
+        scores = target_scores
     items = []
     for rank, i in enumerate(picked):
         a = pool[int(i)]

@@ -109,7 +109,8 @@ def target_uncertainty(proba: np.ndarray, target: int) -> np.ndarray:
 
 
 def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddings: np.ndarray | None = None,
-                 seed: int = 0, n: int | None = None, target: int | None = None) -> np.ndarray:
+                 seed: int = 0, n: int | None = None, target: int | None = None,
+                 target_scores: np.ndarray | None = None) -> np.ndarray:
     """Indices of the ``size`` rows to label next, most useful first.
 
     ``proba`` is (N, K) class probabilities of the candidates (None before any model exists:
@@ -117,7 +118,9 @@ def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddin
     random without them; ``n`` gives the number of candidates when there is neither).
     ``embeddings`` (N, D) let every strategy but random skip near-duplicates within the batch
     (:func:`skip_near_duplicates`); ``diversity`` needs them. ``weakest`` takes ``target``, the
-    column of the category to steer to (without one it ranks as margin). Ties keep input order.
+    column of the category to steer to (without one it ranks as margin), or ``target_scores``, a
+    score per row to rank by instead (a category with no label yet: how like it each review is).
+    Ties keep input order.
     """
     strategy = check_strategy(strategy)
     if n is None:
@@ -132,7 +135,9 @@ def select_batch(strategy: str, proba: np.ndarray | None, size: int, *, embeddin
         if embeddings is not None:
             return representative_batch(embeddings, size, seed=seed)
         return rng.choice(n, size=size, replace=False)
-    if strategy == "weakest" and target is not None:
+    if strategy == "weakest" and target_scores is not None:
+        u = np.asarray(target_scores, dtype=np.float64)
+    elif strategy == "weakest" and target is not None:
         if not 0 <= int(target) < np.asarray(proba).shape[1]:
             raise ReviewtuiError(f"the weakest strategy's category column {target} is not among the "
                                  f"{np.asarray(proba).shape[1]} categories")
