@@ -248,3 +248,33 @@ def test_a_budget_stop_saves_the_quick_model_and_a_failure_stays_an_error(tmp_pa
     monkeypatch.setattr(FineTuneCandidate, "cross_validate", diverge)
     with pytest.raises(ReviewtuiError, match="lower the learning rate"):
         ws.train(training={"epochs": 3, "batch_size": 8, "budget_s": 3600})
+
+
+def test_a_category_absent_from_the_test_rows_is_no_zero_in_the_macro_f1():
+    """A category with none of the test rows and never predicted scored 0 and pulled the macro-F1
+    down (0.109 where the categories present gave 0.182); it is left out of the mean now."""
+    from reviewtui.modeling.metrics import classification_metrics
+
+    metrics, per_class, _ = classification_metrics([0, 0, 1, 1], [0, 0, 1, 0], ["A", "B", "C"])
+    assert per_class["C"]["support"] == 0
+    assert metrics["f1_macro"] == pytest.approx((0.8 + 2 / 3) / 2)
+    predicted_only, _, _ = classification_metrics([0, 0, 1, 1], [0, 2, 1, 1], ["A", "B", "C"])
+    assert predicted_only["f1_macro"] == pytest.approx((2 / 3 + 1.0 + 0.0) / 3)  # predicted: a real zero
+
+
+def test_the_split_stays_stratified_when_a_category_is_rare():
+    """One category of 3 labels made the whole split unstratified, so a category of 12 could get
+    no test row; the rare ones are stratified together now and each other category is in the
+    test split in proportion."""
+    import pandas as pd
+
+    from reviewtui.modeling.data import split_frame, strata
+
+    labels = ["A"] * 40 + ["B"] * 12 + ["C"] * 3 + ["D"] * 2
+    df = pd.DataFrame({"text": [f"review {i}" for i in range(len(labels))], "label": labels})
+    for seed in range(10):
+        train, val, test = split_frame(df, seed=seed)
+        assert (test["label"] == "B").sum() >= 2 and (test["label"] == "A").sum() >= 7
+        assert len(train) + len(val) + len(test) == len(df)
+    assert list(strata(pd.Series(["A", "A", "B", "B"]), 2)) == ["A", "A", "B", "B"]
+    assert strata(pd.Series(["A", "A", "A", "B"]), 2) is None  # a lone rare row: no stratifying

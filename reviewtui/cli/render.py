@@ -250,8 +250,12 @@ def card(card: Any, taxonomy: Any = None) -> None:
     report = Table(title="Per-class report (pooled out-of-fold predictions)" if cv else "Per-class report (test split)")
     for col in ("label", "precision", "recall", "f1", "support"):
         report.add_column(col, justify="left" if col == "label" else "right")
-    for label in card.labels:
+    predicted = [sum(col) for col in zip(*card.confusion_matrix)] if card.confusion_matrix else []
+    for i, label in enumerate(card.labels):
         r = card.per_class.get(label, {})
+        if not r.get("support") and i < len(predicted) and not predicted[i]:  # none in these rows: no score
+            report.add_row(name.get(label, label), "-", "-", "-", "0")
+            continue
         report.add_row(name.get(label, label), fmt(r.get("precision")), fmt(r.get("recall")), fmt(r.get("f1")), str(r.get("support", 0)))
     report.add_row("weighted", fmt(m.get("precision_weighted")), fmt(m.get("recall_weighted")),
                    fmt(m.get("f1_weighted")), str(card.splits.get("train" if cv else "test", 0)), style="bold")

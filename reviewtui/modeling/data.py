@@ -61,13 +61,23 @@ def split_frame(df, test_size: float = TEST_SIZE, val_size: float = VAL_SIZE, se
             f"too little data to train: {len(df)} labeled rows in {len(counts)} categories; "
             f"label at least {MIN_ROWS} assets in two or more training categories"
         )
-    # stratifying needs every class in every split; rare classes fall back to a plain split
-    stratify_ok = counts.min() >= 4
-    strat = df["label"] if stratify_ok else None
-    rest, test = train_test_split(df, test_size=test_size, stratify=strat, random_state=seed)
-    strat = rest["label"] if stratify_ok and rest["label"].value_counts().min() >= 2 else None
-    train, val = train_test_split(rest, test_size=val_size, stratify=strat, random_state=seed)
+    # stratified by category; categories too rare to be in every split are stratified together
+    rest, test = train_test_split(df, test_size=test_size, stratify=strata(df["label"], 4), random_state=seed)
+    train, val = train_test_split(rest, test_size=val_size, stratify=strata(rest["label"], 2), random_state=seed)
     return train.reset_index(drop=True), val.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def strata(labels, fewest: int):
+    """What a split stratifies ``labels`` (a pandas Series) by: each category with at least
+    ``fewest`` rows on its own, the rarer ones together (a category of 3 labels cannot be in each
+    part, and without this one such category made the whole split unstratified); None when even
+    that leaves a group of one row."""
+    counts = labels.value_counts()
+    rare = counts.index[counts < fewest]
+    if not len(rare):
+        return labels
+    grouped = labels.where(~labels.isin(rare), "\x00rare")
+    return grouped if grouped.value_counts().min() >= 2 and grouped.nunique() >= 2 else None
 
 
 @dataclass(frozen=True)

@@ -30,15 +30,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str]):
     """(metrics, per_class, confusion) for integer class ids.
 
-    ``metrics``: accuracy, precision/recall/f1 weighted and macro. ``per_class``: label ->
-    precision, recall, f1, support. ``confusion``: rows true, columns predicted, in ``labels`` order.
+    ``metrics``: accuracy, precision/recall/f1 weighted and macro; the macro mean is over the
+    classes the rows hold or the model predicted (a class absent from both, none of a small test
+    split's rows, is no zero in it). ``per_class``: label -> precision, recall, f1, support.
+    ``confusion``: rows true, columns predicted, in ``labels`` order.
     """
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
     ids = list(range(len(labels)))
+    seen = sorted({int(v) for v in y_true} | {int(v) for v in y_pred}) or ids
     metrics: dict[str, float] = {"accuracy": float(accuracy_score(y_true, y_pred))}
     for avg in ("weighted", "macro"):
-        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=avg, zero_division=0)
+        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=seen if avg == "macro" else ids,
+                                                     average=avg, zero_division=0)
         metrics.update({f"precision_{avg}": float(p), f"recall_{avg}": float(r), f"f1_{avg}": float(f)})
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=None, zero_division=0)
     per_class = {label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
