@@ -955,12 +955,24 @@ class Workspace:
         return result
 
     # --- modeling ---
-    def _training_data(self, version: str | None):
+    def _training_data(self, version: str | None, on_event: EventSink | None = None):
+        """(the version's info, its rows) to train on; says (``on_event``) which training categories
+        have no label in it: the model cannot predict them."""
         info = self.version_info(version) if version else self.latest_version()
         df = self.load_version(info.name)
         if self.taxonomy.former and "label" in df.columns:
             # a version exported before a rename or merge trains its category under the key it has now
             df["label"] = df["label"].replace(self.taxonomy.former)
+        if "label" in df.columns:
+            have = set(df["label"])
+            absent = [c.name for c in self.taxonomy if c.train and c.key not in have]
+            if absent and len(absent) < len(self.taxonomy.training_keys):
+                one = len(absent) == 1
+                emit(on_event, Notice("warning", f"{', '.join(absent)} {'has' if one else 'have'} no label in "
+                                      f"{info.name}: the model cannot predict {'it' if one else 'them'}, and the "
+                                      "summary counts no review there; label some and export, or leave "
+                                      f"{'it' if one else 'them'} out of training (`reviewtui categories set KEY "
+                                      "--no-train`)"))
         return info, df
 
     def train(self, version: str | None = None, name: str | None = None, *, model: str | None = None,
@@ -981,7 +993,7 @@ class Workspace:
         model_settings = with_overrides(self.settings.model, {"base": model} if model else None, "[model] (override)")
         training_settings = with_overrides(self.settings.training, training, "[training] (override)")
         evaluation_settings = with_overrides(self.settings.evaluation, evaluation, "[evaluation] (override)")
-        info, df = self._training_data(version)
+        info, df = self._training_data(version, on_event)
         common = dict(models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, model=model_settings,
                       cache_dir=self.cache_dir, name=name, dataset_version=info.name, dataset_sha256=info.sha256,
                       on_event=on_event, cancel=cancel, overwrite=overwrite)
@@ -1028,7 +1040,7 @@ class Workspace:
             raise ReviewtuiError(f"the number of trials must be at least 1, not {trials}: leave it out to run "
                                  f"[tuning] trials ({self.settings.tuning.trials})")
         tuning_settings = with_overrides(self.settings.tuning, tuning, "[tuning] (override)")
-        info, df = self._training_data(version)
+        info, df = self._training_data(version, on_event)
         return tune_models(
             df, models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, cache_dir=self.cache_dir,
             model=self.settings.model, training=self.settings.training, tuning=tuning_settings,
@@ -1065,7 +1077,7 @@ class Workspace:
         ModelCard). Raises ReviewtuiError when no candidate fits or a name is taken; Cancelled."""
         from reviewtui.modeling.selection import auto_train
 
-        info, df = self._training_data(version)
+        info, df = self._training_data(version, on_event)
         return auto_train(df, models_dir=self.models_dir, label_keys=self.taxonomy.training_keys,
                           cache_dir=self.cache_dir, evaluation=self.settings.evaluation, auto=self.settings.auto,
                           training=self.settings.training, max_length=self.settings.model.max_length,

@@ -192,3 +192,16 @@ def test_train_with_a_category_of_one_label_says_so_without_a_line_of_one_fold(t
     assert code == 2
     assert "PRAISE has only 1 label" in out and "reviewtui categories set PRAISE --no-train" in out
     assert "1-fold" not in out and "has 1 labels" not in out
+
+
+def test_train_says_which_training_categories_have_no_label(tmp_path, capsys):
+    """A training category with no label in the version disappeared from the model without a word,
+    and the summary then counted no review there. train says so, with what to do."""
+    ws = _workspace_with_version(tmp_path)
+    ws.add_category("Notifications")
+    root = str(ws.root)
+    assert main(["-w", root, "train", "--quick", "--name", "q1"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("Notifications has no label in dataset-1: the model cannot predict it, and the summary counts no review "
+            "there; label some and export, or leave it out of training (`reviewtui categories set KEY --no-train`)"
+            in err), err
