@@ -137,6 +137,24 @@ def test_init_takes_the_categories_from_a_labeled_file(tmp_path, capsys):
     assert code == 0 and "Every category carries a label; nothing removed." in out
 
 
+def test_the_import_line_init_prints_runs_with_label_names_that_start_with_a_minus(tmp_path, capsys):
+    """init printed `--label-names -1=neg,...`, which the parser reads as an option: the line it
+    said to run next failed. A value starting with "-" is joined to its option."""
+    import shlex
+
+    data = write_csv(tmp_path / "pm.csv", ["id", "text", "lab"], [["1", "bad", "-1"], ["2", "ok", "0"],
+                                                                 ["3", "good", "1"]])
+    root = tmp_path / "ws"
+    code, out, err = run(capsys, "init", str(root), "--categories-from", str(data), "--label-col", "lab",
+                         "--label-names=-1=neg,0=neu,1=pos")
+    assert code == 0, err
+    line = " ".join(out.split()).split("Next: ", 1)[1]
+    assert line.endswith("--label-names=-1=neg,0=neu,1=pos")
+    argv = shlex.split(line)[1:]
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "3 new reviews" in out, err
+
+
 def test_init_reads_the_categories_file_as_the_import_does(tmp_path, capsys):
     """--encoding, --delimiter and --sheet read the file as import reads it, and the import line
     init prints carries them; a label given only on a row the import drops (no text) is no category."""

@@ -22,9 +22,11 @@ def cmd_init(args: argparse.Namespace) -> int:
                         label_names=args.label_names)
     cats = ", ".join(c.name + ("" if c.train else " (not trained)") for c in ws.taxonomy)
     if args.categories_from:  # the file's path as given, from where it was given, read as init read it
-        reading = "".join(f" {o} {shlex.quote(v)}" for o, v in (("--delimiter", args.delimiter), ("--sheet", args.sheet),
-                                                                 ("--encoding", args.encoding),
-                                                                 ("--label-names", args.label_names)) if v is not None)
+        # a value that starts with "-" (-1=neg,...) is joined to its option: argparse reads it as an option
+        reading = "".join((f" {o}={shlex.quote(v)}" if v.startswith("-") else f" {o} {shlex.quote(v)}")
+                          for o, v in (("--delimiter", args.delimiter), ("--sheet", args.sheet),
+                                       ("--encoding", args.encoding), ("--label-names", args.label_names))
+                          if v is not None)
         if ws.labels_without_texts:  # ids and labels only: the reviews come from another file
             then = (f"reviewtui -w {shlex.quote(args.dir)} import EXPORT.csv (the reviews), then "
                     f"reviewtui -w {shlex.quote(args.dir)} label --from {shlex.quote(args.categories_from)} "
