@@ -1260,9 +1260,11 @@ def sentiment_counts_text(counts: dict[str, int]) -> str:
 def loop_simulation_lines(sim: Any) -> list[str]:
     """What ``simulate --loop`` says: how many labels each start took to 95 % of the full-pool
     macro-F1, and where the stop signal said stop against where the curve flattened."""
-    rounds_labels = sim.batch * (sim.rounds + 1)
+    rounds_labels = min(sim.batch * (sim.rounds + 1), sim.pool_size)  # a small pool runs out first
+    up_to = "up to " if sim.batch * (sim.rounds + 1) > sim.pool_size else ""
     out = [f"The labeling loop replayed on {sim.pool_size:,} labeled reviews ({sim.test_size:,} more held out for "
-           f"scoring): a first batch of {sim.batch}, then {sim.rounds} rounds of {sim.batch} chosen by {sim.strategy}, "
+           f"scoring): a first batch of {sim.batch}, then {up_to}{sim.rounds} rounds of {sim.batch} chosen by "
+           f"{sim.strategy}, "
            f"{count(len(sim.seeds), 'seed')}. A quick model on the whole pool scores macro-F1 {sim.full_pool_f1:.3f}."]
     base = sim.outcomes[0].labels_to_95
     for o in sim.outcomes:

@@ -301,3 +301,9 @@ def test_simulate_loop_replays_the_screens_loop_against_a_random_start(ws, capsy
     assert "The zero-shot start had only the category names" in out
     code, _, err = run(ws, capsys, "simulate", "--oracle", str(path), "--loop", "--strategy", "random")
     assert code == 2 and "drop --strategy and --initial" in err
+    # more rounds than the pool holds: the labels said are the pool's, not batch x rounds
+    code, out, err = run(ws, capsys, "simulate", "--oracle", str(path), "--loop", "--batch", "10", "--rounds", "20",
+                         "--seeds", "1")
+    said = " ".join(out.split())
+    assert code == 0 and "then up to 20 rounds of 10" in said, err
+    assert "after 210 labels" not in said and "after 32 labels" in said
