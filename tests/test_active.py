@@ -555,3 +555,19 @@ def test_the_loops_quick_model_learns_from_a_stratified_sample_past_fit_max_labe
     assert fit_sample([str(i) for i in range(12)] * 2, 10) is None and fit_sample(["A"] * 3 + ["B"], 1) is None
     few = fit_sample([str(i) for i in range(12)] * 5, 10)
     assert len(few) == 24 and {str(i) for i in range(12)} == {str(i % 12) for i in few}
+
+
+def test_a_batch_from_repeated_reviews_draws_no_clustering_warning():
+    """Fewer distinct reviews than the clusters asked for: scikit-learn's ConvergenceWarning
+    reached the terminal (queue --strategy weakest); the batch comes without it."""
+    import warnings
+
+    import numpy as np
+
+    from reviewtui.active.strategies import select_batch
+
+    X = np.repeat(np.eye(4, dtype=np.float32), 10, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        picked = select_batch("diversity", np.full((40, 2), 0.5), 20, embeddings=X)
+    assert len(set(picked.tolist())) == len(picked) > 0

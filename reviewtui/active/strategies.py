@@ -7,6 +7,7 @@ numpy only at import; sklearn loads inside the functions that cluster.
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -87,13 +88,16 @@ def weighted_kmeans_picks(X: np.ndarray, weights: np.ndarray, k: int, seed: int 
     centre of a ``k``-means clustering in which each row counts in proportion to its weight.
     An empty cluster gives none, so the list can be shorter than ``k``."""
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
 
     X = np.asarray(X, dtype=np.float32)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     X = X / np.where(norms > 0, norms, 1.0)
     w = np.asarray(weights, dtype=np.float64)
     w = w if np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0 else None
-    km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100).fit(X, sample_weight=w)
+    with warnings.catch_warnings():  # fewer distinct reviews than clusters (repeats): fewer picks, no warning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100).fit(X, sample_weight=w)
     picked: list[int] = []
     for c, centre in enumerate(km.cluster_centers_):
         members = np.flatnonzero(km.labels_ == c)
@@ -173,8 +177,11 @@ def representative_batch(embeddings: np.ndarray, size: int, *, seed: int = 0, sa
     if size >= len(cand):
         return cand[:size]
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
 
-    km = KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=100).fit(X[cand])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=100).fit(X[cand])
     picked: list[int] = []
     taken: set[int] = set()
     for centre in km.cluster_centers_:
