@@ -83,8 +83,20 @@ def parse_names(text: str) -> list[str]:
 
 
 def _colour(items: Sequence[Mapping[str, Any]]) -> str:
+    """The first colour of :data:`PALETTE` no category of ``items`` uses; past it, the first
+    unused of hues a golden angle apart (a fourteenth category got the first one's colour)."""
+    import colorsys
+
     used = {str(i.get("colour", "")).upper() for i in items}
-    return next((c for c in PALETTE if c.upper() not in used), PALETTE[len(items) % len(PALETTE)])
+    for c in PALETTE:
+        if c.upper() not in used:
+            return c
+    for n in range(1, 10_000):
+        r, g, b = colorsys.hls_to_rgb((n * 0.381966) % 1.0, 0.5 if n % 2 else 0.4, 0.6)
+        c = f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+        if c not in used:
+            return c
+    return PALETTE[len(items) % len(PALETTE)]
 
 
 def with_defaults(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

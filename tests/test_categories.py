@@ -296,3 +296,14 @@ def test_a_taxonomy_with_no_categories_says_how_to_write_them():
     with pytest.raises(ReviewtuiError, match=r'reviewtui.toml: the taxonomy has no categories; add them as '
                                              r'\[\[categories\]\] tables, each with a name \(name = "Bug report"\)'):
         Taxonomy.from_list([], where="reviewtui.toml")
+
+
+def test_every_category_gets_its_own_colour_past_the_palette():
+    """A fourteenth category took the first one's colour, and `categories add` a used one again."""
+    from reviewtui.categories import PALETTE, add_category, taxonomy_from_names
+
+    items = taxonomy_from_names([f"Category {i}" for i in range(30)]).items
+    colours = [i["colour"] for i in items]
+    assert colours[:len(PALETTE)] == list(PALETTE) and len(set(colours)) == 30
+    more = add_category(items, "One more").items
+    assert more[-1]["colour"] not in colours
