@@ -21,7 +21,9 @@ _NUMBER = re.compile(r"-?\d+(?:\.0+)?")
 
 def parse_label_names(text: str | None) -> dict[str, str]:
     """``neg,neu,pos`` -> {"0": "neg", "1": "neu", "2": "pos"}; ``1=bug, 2=praise`` -> {"1": "bug",
-    "2": "praise"}. Raises ReviewtuiError for an empty list, an empty name or a value given twice."""
+    "2": "praise"}; ``-1=`` (no name) leaves the rows of that value without a label (Hugging Face
+    test splits write -1 for none): {"-1": ""}. Raises ReviewtuiError for an empty list, a listed
+    name left empty or a value given twice."""
     parts = [p.strip() for p in str(text or "").split(",")]
     if not any(parts):
         raise ReviewtuiError("--label-names needs the categories the file's label values stand for: "
@@ -34,7 +36,7 @@ def parse_label_names(text: str | None) -> dict[str, str]:
     for i, part in enumerate(parts):
         value, _, name = part.partition("=") if mapped else (str(i), "", part)
         value, name = value.strip(), name.strip()
-        if not value or not name:
+        if not value or (not name and not mapped):
             raise ReviewtuiError(f"--label-names {text!r}: item {i + 1} ({part!r}) has no "
                                  f"{'category' if value else 'value'}; write neg,neu,pos or 0=neg,1=neu,2=pos")
         key = plain_value(value)
@@ -71,14 +73,15 @@ def dataset_label_names(path: str | Path, column: str) -> list[str] | None:
 
 
 def rename_labels(labels: Sequence[str | None], names: Mapping[str, str]) -> tuple[list[str | None], int]:
-    """``labels`` with each value ``names`` has replaced by its category, and how many were."""
+    """``labels`` with each value ``names`` has replaced by its category (one named "" by None: no
+    label), and how many were."""
     out: list[str | None] = []
     renamed = 0
     for label in labels:
         name = names.get(plain_value(label)) if label is not None else None
         if name is not None:
             renamed += 1
-        out.append(name if name is not None else label)
+        out.append((name or None) if name is not None else label)
     return out, renamed
 
 
@@ -103,12 +106,30 @@ def name_batch_labels(batch, column: str, given: Mapping[str, str] | None) -> No
     """Give a read file's labels (``batch``: an ingest.ReviewBatch, its labels from ``column``) the
     categories ``given`` (``--label-names``) or its dataset's class names stand for, and say so in
     its report's readings."""
+    from collections import Counter
+
     names, source = value_names(batch.source, column, given)
     if names is None:
         return
-    present = {plain_value(v) for v in batch.labels if v is not None}
+    values = Counter(plain_value(v) for v in batch.labels if v is not None and str(v).strip())
+    unnamed = {v: n for v, n in values.items() if v not in names}
+    if unnamed and all_numbers(list(unnamed)):  # a number the names leave out would become a category of its own
+        order = sorted(unnamed, key=lambda v: float(v))
+        listed = ", ".join(f"{v} ({unnamed[v]:,} row{'s' if unnamed[v] != 1 else ''})" for v in order[:5])
+        named = ",".join(f"{v}={n}" for v, n in names.items())
+        shown = sorted(values, key=lambda v: float(v)) if all_numbers(list(values)) else []
+        if len(shown) == len(names):  # as many values as names: the names in order, the file's values
+            fix = (f"the file's values are {', '.join(shown)}: --label-names="
+                   f"{','.join(f'{v}={n}' for v, n in zip(shown, names.values()))} names them in that order")
+        else:
+            fix = f"name every value (--label-names={named},{order[0]}=NAME)"
+        raise ReviewtuiError(
+            f"{batch.source}: {source} names the values {', '.join(names)} of column {column}, which also holds "
+            f"{listed}; {fix}, or leave the rows of a value without a label by giving it no name "
+            f"(--label-names={named},{order[0]}=; Hugging Face test splits write -1 for no label)")
+    present = set(values)
     batch.labels, renamed = rename_labels(batch.labels, names)
     if renamed:
-        pairs = [f"{v} as {n}" for v, n in names.items() if v in present]
+        pairs = [f"{v} as {n or 'no label'}" for v, n in names.items() if v in present]
         shown = ", ".join(pairs[:10]) + (f" and {len(pairs) - 10} more" if len(pairs) > 10 else "")
         batch.report.readings.append(f"labels read by value ({source}): {shown}")
