@@ -173,8 +173,8 @@ async def test_what_is_typed_into_the_tune_form_stays_when_the_last_search_arriv
     app = make_app(ws, start="tuning")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
-        assert screen.job is None  # not attached yet: the form has the focus, typing starts
-        await pilot.press("end", "backspace", "backspace", "1", "2")
+        assert screen.job is None  # not attached yet; f enters the form, typing starts
+        await pilot.press("f", "end", "backspace", "backspace", "1", "2")  # f: into the form
         await pilot.press("tab", "tab", "end", *",quick")
         typed = screen.query_one("#tune-candidates").value
         for _ in range(50):

@@ -357,7 +357,7 @@ async def test_keep_best_needs_a_cancelled_search(fixture_ws):
     app = make_app(fixture_ws, start="tuning")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("escape", "k")  # out of the form, then k
+        await pilot.press("k")
         await settle(app, pilot)
     assert any(n.startswith("nothing to keep: k saves the best trial of a cancelled search") for n in notes(app))
     assert fixture_ws.models() == []
@@ -367,7 +367,7 @@ async def test_tuning_form_refuses_zero_trials(fixture_ws):
     app = make_app(fixture_ws, start="tuning")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("end", "backspace", "backspace", "0", "ctrl+s")
+        await pilot.press("f", "end", "backspace", "backspace", "0", "ctrl+s")  # f: into the form
         await settle(app, pilot)
         assert app.screen.job is None and fixture_ws.jobs.list() == []
     assert "the trials field must be at least 1, not 0" in notes(app)
@@ -741,18 +741,27 @@ async def test_summary_of_products_without_versions_offers_no_version_keys(fixtu
         assert table.row_count == 2
 
 
-async def test_the_tuning_form_says_how_to_leave_it(fixture_ws):
-    """The form has the focus first (digits type numbers there): the footer shows esc, which hands
-    the digits back to the screen keys, and hides it once the form is left."""
+async def test_the_tuning_screen_keeps_digits_for_the_screens_until_the_form_is_entered(fixture_ws):
+    """The trials have the focus first: a digit switches screens as everywhere (a 5 meant for the
+    summary replaced the trial count the form had selected). f enters the form, where digits type
+    numbers and the footer shows esc, which hands them back."""
+    from textual.widgets import Input
     from textual.widgets._footer import FooterKey
 
     app = make_app(fixture_ws, start="tuning")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
+        keys = {k.action for k in app.screen.query(FooterKey)}
+        assert "focus_form" in keys and "focus_table" not in keys
+        trials = app.screen.query_one("#tune-trials", Input).value
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert isinstance(app.screen.focused, Input)
         assert "focus_table" in {k.action for k in app.screen.query(FooterKey)}
         await pilot.press("escape")
         await settle(app, pilot)
         assert "focus_table" not in {k.action for k in app.screen.query(FooterKey)}
+        assert app.screen.query_one("#tune-trials", Input).value == trials
         await pilot.press("6")
         await settle(app, pilot)
         assert app.current_mode == "quality"

@@ -66,13 +66,16 @@ class BudgetDialog(PromptDialog):
 
 class TuningScreen(WorkspaceScreen):
     MODE = "tuning"
-    AUTO_FOCUS = "#tune-trials"  # the form first: digits typed here are numbers, esc leaves the form
+    # the trials first: digits switch screens here as everywhere (a 5 meant for the summary
+    # replaced the selected trial count); f or tab enters the form, esc leaves it
+    AUTO_FOCUS = "#tune-trials-table"
     BINDINGS = [
         Binding("ctrl+s", "start", "Start search", priority=True, id="tuning.start"),
         Binding("ctrl+x", "cancel", "Cancel search", priority=True, id="tuning.cancel"),
         Binding("k", "keep_best", "Keep best", id="tuning.keep_best"),
         Binding("t", "train", "Train", id="tuning.train"),
         Binding("a", "auto", "Auto train", id="tuning.auto"),
+        Binding("f", "focus_form", "Edit form", id="tuning.edit_form"),
         # shown while the form has the focus: digits and ? type into it there, esc gives them back
         Binding("escape", "focus_table", "Leave form (digits: screens)", key_display="esc", id="tuning.leave_form"),
     ]
@@ -151,9 +154,14 @@ class TuningScreen(WorkspaceScreen):
     def action_focus_table(self) -> None:
         self.query_one(TrialTable).focus()
 
+    def action_focus_form(self) -> None:
+        self.query_one("#tune-trials", Input).focus()
+
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "focus_table":
             return isinstance(self.focused, Input)
+        if action == "focus_form":
+            return not isinstance(self.focused, Input)
         return True
 
     def on_descendant_focus(self) -> None:
