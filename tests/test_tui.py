@@ -702,8 +702,7 @@ async def test_footer_fits_80_columns_and_keeps_help(fixture_ws, start):
         keys = list(app.screen.query(FooterKey))
         assert keys and all(k.region.right <= 80 for k in keys)
         help_keys = [k for k in keys if k.action == "help"]
-        if start != "tuning":  # the tuning form holds the focus: only its ctrl keys are active
-            assert len(help_keys) == 1
+        assert len(help_keys) == 1
         narrow = {k.action for k in keys}
         shown = {b.action for _n, b, _e, _t in app.screen.active_bindings.values() if b.show}
         if shown - narrow:
@@ -713,6 +712,24 @@ async def test_footer_fits_80_columns_and_keeps_help(fixture_ws, start):
         wide = {k.action for k in app.screen.query(FooterKey)}
         assert shown <= wide
         assert [k.description for k in app.screen.query(FooterKey) if k.action == "help"] in ([], ["Help"])
+
+
+async def test_the_summarys_lower_charts_and_table_are_on_screen_at_80x24(fixture_ws):
+    """At 80x24 a state of several lines pushed the Category x sentiment chart and the table t
+    switches under the footer; the state keeps at most five lines (scrolled within) and both chart
+    rows fit."""
+    ws = fixture_ws
+    write_results(ws)
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        screen.query_one("#summary-state").update("\n".join(f"line {i} of a long state" for i in range(9)))
+        await settle(app, pilot)
+        for row in ("#summary-charts", "#summary-lower"):
+            region = screen.query_one(row).region
+            assert region.height >= 6 and region.bottom <= 23, (row, region)
+        assert screen.query_one("#summary-state").region.height <= 5
 
 
 async def test_summary_of_products_without_versions_offers_no_version_keys(fixture_ws):
