@@ -104,6 +104,10 @@ async def test_the_status_screen_follows_a_running_job_while_it_is_shown(fixture
         assert (await shows(state="running"))["state"] == "running"
         ws.jobs.finish(job.id, "failed", error="the model file was damaged")
         assert (await shows(state="failed"))["outcome"] == "the model file was damaged"
+        # the column grows with its cells: "finished" after "running" showed as "finishe"
+        ws.jobs.finish(job.id, "cancelled")
+        await shows(state="cancelled")
+        assert table.columns[list(table.columns)[2]].content_width >= len("cancelled")
 
         reads = []
         listed = JobStore.list

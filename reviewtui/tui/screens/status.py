@@ -136,7 +136,7 @@ class StatusScreen(WorkspaceScreen):
         if ids == self.job_ids:  # the same jobs: their cells change in place (the cursor stays)
             for job in jobs:
                 for column, value in zip(say.JOB_COLUMNS, say.job_cells(job)):
-                    table.update_cell(job.id, column, value)
+                    table.update_cell(job.id, column, value, update_width=True)  # "finished" is wider than "running"
         else:
             table.clear()
             for job in jobs:
