@@ -1471,17 +1471,20 @@ class LocalStore:
         return changed
 
     def undo_bulk(self, *, author: str | None = None) -> list[LabelEvent]:
-        """Undo the latest bulk label (of ``author`` when given) as a whole: each of its label
-        events not undone yet, latest first, in one transaction. [] when the latest event that
-        :meth:`undo_last` would undo is not part of a bulk label (its note starts with
-        :data:`BULK_NOTE`)."""
+        """Undo the latest bulk label or labels file (of ``author`` when given) as a whole: each of
+        its label events not undone yet, latest first, in one transaction. [] when the latest event
+        that :meth:`undo_last` would undo is part of neither (its note starts with
+        :data:`BULK_NOTE`, or :data:`FILE_NOTE` and names the time of the file's application)."""
         with self.transaction() as db:
             where, params = list(UNDO_WHERE), []
             if author is not None:
                 where.append("l.author = ?")
                 params.append(author)
             row = db.execute(UNDO_SQL.format(where=" AND ".join(where)), params).fetchone()
-            if row is None or not (row[12] or "").startswith(BULK_NOTE):
+            note = row[12] or "" if row is not None else ""
+            # a labels file's events of one application (its note ends with the time: before, a
+            # file's note named the file only, the same for every application of it)
+            if not (note.startswith(BULK_NOTE) or (note.startswith(FILE_NOTE) and note.endswith(")"))):
                 return []
             # every event of the set in one query, latest first, then each undone by its row
             rows = db.execute(UNDO_SQL.format(where=" AND ".join(where + ["l.note = ?"])).replace(" LIMIT 1", ""),

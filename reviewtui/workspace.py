@@ -676,6 +676,8 @@ class Workspace:
         if not rows:
             raise ReviewtuiError(f"{p}: no rows to apply")
         ids = [(r[id_col] or "").strip() for r in rows]  # each row's id, as every check below reads it
+        # one note for this application of the file: `undo --bulk` takes its labels back together
+        note = f"{FILE_NOTE} {p.name} ({utc_now()})"
         present = self.store.existing_ids(ids)
         missing: dict[str, int] = {}  # id -> the first line that gives it
         for r, ext in zip(rows, ids):
@@ -748,7 +750,7 @@ class Workspace:
                 raise ReviewtuiError(f"{p}: line {line}: status {status!r} cannot carry a label; "
                                      "use LABELED, REVIEWED or TO_REVIEW")
             if once(ext, "the label", f"{key} ({status})" if status != "LABELED" else key, line):
-                out.append(LabelRow(ext, key, self.author, "human", status, note=f"{FILE_NOTE} {p.name}"))
+                out.append(LabelRow(ext, key, self.author, "human", status, note=note))
         before = self.store.labels_of([r.external_id for r in out]) if out else {}
         replaced = sum(1 for r in out if before.get(r.external_id) not in (None, r.category))
         recorded, unchanged = self.store.add_labels(out) if out else (0, 0)

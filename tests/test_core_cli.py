@@ -192,6 +192,18 @@ def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
     assert st["by_label"] == {"SUBSCRIPTION": 1, "CONTENT": 1, "INTERFACE": 1}
     code, out, _ = run(capsys, "-w", str(ws), "status")
     assert code == 0 and "SUBSCRIPTION" in out and "LABELED" in out
+    # undo --bulk takes back the latest file's labels together (a wrong file was one undo per row)
+    code, out, _ = run(capsys, "-w", str(ws), "label", "--from", str(g))
+    assert "Applied 1 label" in out
+    code, out, _ = run(capsys, "-w", str(ws), "undo", "--bulk")
+    assert code == 0 and "Undid the 1 label of g.csv (`label --from`)." in " ".join(out.split())
+    from reviewtui.workspace import Workspace
+
+    w = Workspace.open(ws)
+    assert w.store.get("r1").label == "SUBSCRIPTION"  # f's label again: g's application alone was undone
+    w.close()
+    code, out, _ = run(capsys, "-w", str(ws), "undo", "--bulk")  # f's last application, then
+    assert code == 0 and "Undid the 1 label of l.csv" in " ".join(out.split())
 
 
 def test_status_counts_have_thousands_separators(ws, tmp_path, capsys):

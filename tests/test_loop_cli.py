@@ -262,7 +262,7 @@ def test_undo_bulk_takes_a_bulk_label_back_as_a_whole(ws, capsys):
     other = next(a.external_id for a in ws.store.iter_assets() if a.external_id not in ids and a.label is None)
     assert run(ws, capsys, "label", other, "INTERFACE")[0] == 0
     code, out, _ = run(ws, capsys, "undo", "--bulk")
-    assert code == 1 and "Your latest change is not a bulk label: nothing was undone" in out
+    assert code == 1 and "Your latest change is not a bulk label nor a labels file: nothing was undone" in out
     assert ws.store.get(ids[0]).label == "CONTENT"
     assert run(ws, capsys, "undo")[0] == 0 and ws.store.get(other).label is None
     code, out, _ = run(ws, capsys, "undo", "--bulk")

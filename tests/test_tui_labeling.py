@@ -170,8 +170,8 @@ async def test_the_review_queues_and_the_undo_notices_name_the_categories(qualit
         assert any(n.startswith(f"Undid label {first.name} on ") for n in app.notes)
         await pilot.press("U")                       # the latest change is not a bulk label
         await settle(app, pilot)
-        assert app.notes[-1] == ("Your latest change is not a bulk label: nothing was undone (u takes back your "
-                                 "latest label).")
+        assert app.notes[-1] == ("Your latest change is not a bulk label nor a labels file: nothing was undone (u "
+                                 "takes back your latest label).")
 
 
 async def test_the_session_counts_each_review_once(fixture_ws):

@@ -193,7 +193,7 @@ def add_workspace_commands(commands: Commands) -> None:
     s = commands.add("undo", "undo your latest label, skip or status change", "workspace:cmd_undo")
     s.add_argument("id", nargs="?")
     s.add_argument("--bulk", action="store_true", help="undo your latest bulk label as a whole (label --search/--filter "
-                   "... --category X, or B in the app)")
+                   "... --category X, or B in the app), or the labels of your latest label --from FILE")
 
     s = commands.add("status", "counts by status and label, versions and models", "workspace:cmd_status")
     s.add_argument("--json", action="store_true")
