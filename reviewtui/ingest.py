@@ -53,9 +53,11 @@ META_COLUMNS: dict[str, tuple[str, ...]] = {
            "review_submit_date_and_time", "review_last_update_date_and_time", "review_created_utc",
            "review_created"),
     "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "helpful_votes", "vote_count"),
-    "reply": ("replyContent", "reply", "developer_reply_text", "developer_reply", "developer_response_text"),
+    "reply": ("replyContent", "reply", "developer_reply_text", "developer_reply", "developer_response_text",
+              "developer_response_body", "response_body"),
     "replied_at": ("repliedAt", "replied_at", "developer_reply_date_and_time", "developer_response_date",
-                   "company_reply_date_utc", "reply_date"),
+                   "company_reply_date_utc", "reply_date", "developer_response_modified",
+                   "developer_response_last_modified_date"),
     "title": ("title", "review_title", "summary", "headline", "review_headline", "review_summary", "subject"),
 }
 #: The metadata a file's column can be named for (``import --stars-col ...``): option -> key.

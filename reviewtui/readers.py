@@ -121,6 +121,25 @@ def table_from_records(records: Sequence[Mapping[str, Any]], source: str | Path,
     return Table(Path(source), fmt, names, frame, sha256)
 
 
+def flat_record(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its objects' fields as fields of its own: those of ``attributes`` (JSON:API,
+    as App Store Connect's API writes a review: id, type, attributes {rating, title, body, ...}) by
+    their own names where the record has no such field, the others' as ``parent_field``
+    (app-store-scraper's developerResponse {body, modified}: developerResponse_body). A record
+    without an object is returned as it is."""
+    if not any(type(v) is dict for v in record.values()):
+        return record
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if type(value) is not dict:
+            out.setdefault(key, value)
+            continue
+        for sub, v in value.items():
+            name = str(sub) if key == "attributes" and sub not in record else f"{key}_{sub}"
+            out.setdefault(name, v)
+    return out
+
+
 # --- format detection ----------------------------------------------------------------------------
 def detect_format(path: Path, head: bytes) -> str:
     """The format of ``path`` from its first bytes, then its extension, then its first character.
@@ -418,7 +437,7 @@ def _objects(path: Path, items: Iterable[Any], where: str) -> list[dict[str, Any
         if not isinstance(item, dict):
             raise ReviewtuiError(f"{path}: {where} {i} is {type(item).__name__}, not an object with named fields; "
                                  "each review must be an object like {\"reviewId\": ..., \"content\": ...}")
-        out.append(item)
+        out.append(flat_record(item))
     return out
 
 
@@ -453,6 +472,7 @@ def _read_jsonl(path: Path, text: str) -> Table:
         except json.JSONDecodeError:
             records = None
     if records is not None and all(type(r) is dict for r in records):
+        records = [flat_record(r) for r in records]
         if not records:
             raise ReviewtuiError(f"{path}: the file is empty")
         return table_from_records(records, path, fmt="jsonl")
@@ -467,7 +487,7 @@ def _read_jsonl(path: Path, text: str) -> Table:
                                  "file must be one complete object") from exc
         if not isinstance(item, dict):
             raise ReviewtuiError(f"{path}: line {n} is {type(item).__name__}, not an object with named fields")
-        records.append(item)
+        records.append(flat_record(item))
     if not records:
         raise ReviewtuiError(f"{path}: the file is empty")
     return table_from_records(records, path, fmt="jsonl")

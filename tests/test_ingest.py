@@ -253,3 +253,36 @@ def test_the_rules_run_on_the_rows_they_can_change_and_give_what_they_give_on_ev
     every = read_reviews(path, cleaning=settings)
     assert (some.external_ids, some.texts, some.report.changed, some.report.dropped) == \
            (every.external_ids, every.texts, every.report.changed, every.report.dropped)
+
+
+def test_reviews_whose_fields_sit_in_objects_are_read_from_them(tmp_path):
+    """App Store Connect's API writes each review as {id, type, attributes: {rating, title, body,
+    ...}}, and app-store-scraper the developer's answer as developerResponse: {body, modified}:
+    the first was refused for having no text column, the answer was left out."""
+    import json
+
+    api = {"data": [{"type": "customerReviews", "id": f"a{i}",
+                     "attributes": {"rating": 1 + i % 5, "title": f"title {i}", "body": f"the app review number {i}",
+                                    "reviewerNickname": "nick", "createdDate": "2024-03-0%dT10:00:00-07:00" % (i + 1),
+                                    "territory": "USA"}} for i in range(3)],
+           "links": {"self": "https://api"}, "meta": {"paging": {"total": 3}}}
+    path = tmp_path / "asc.json"
+    path.write_text(json.dumps(api), encoding="utf-8")
+    batch = read_reviews(path, app="com.acme.ios")
+    assert batch.report.profile == "App Store Connect" and batch.external_ids == ["a0", "a1", "a2"]
+    assert batch.texts[1] == "the app review number 1"
+    assert batch.metadata[1]["score"] == 2 and batch.metadata[1]["title"] == "title 1"
+    assert batch.metadata[0]["at"].startswith("2024-03-01")
+    scraped = [{"date": "2024-05-01 10:00:00", "review": "crashes on start", "rating": 1, "isEdited": False,
+                "title": "bad", "userName": "u1",
+                "developerResponse": {"id": 7, "body": "Sorry, fixed in 2.1", "modified": "2024-05-02T09:00:00Z"}},
+               {"date": "2024-05-03 10:00:00", "review": "love it", "rating": 5, "isEdited": False, "title": "ok",
+                "userName": "u2"}]
+    path = tmp_path / "as.json"
+    path.write_text(json.dumps(scraped), encoding="utf-8")
+    batch = read_reviews(path, app="com.acme.ios")
+    assert batch.metadata[0]["reply"] == "Sorry, fixed in 2.1" and batch.metadata[0]["replied_at"].startswith("2024-05-02")
+    assert "reply" not in batch.metadata[1]
+    lines = tmp_path / "as.jsonl"
+    lines.write_text("\n".join(json.dumps(r) for r in scraped), encoding="utf-8")
+    assert read_reviews(lines, app="x").metadata[0]["reply"] == "Sorry, fixed in 2.1"
