@@ -41,7 +41,7 @@ TEXT_COLUMNS: tuple[str, ...] = ("content", "text", "review", "review_text", "re
 #: wins. Reviews of products, hotels or places group by what they review as app reviews by app.
 APP_COLUMNS: tuple[str, ...] = ("app", "appId", "app_id", "app_name", "product", "product_name", "product_title",
                                 "product_id", "asin", "item", "item_name", "hotel", "hotel_name", "business_name",
-                                "business_id", "package_name", "package")
+                                "business_id", "package_name", "package", "company", "company_name")
 # metadata key -> candidate column names (any case and spelling), first found wins
 META_COLUMNS: dict[str, tuple[str, ...]] = {
     "score": ("score", "rating", "stars", "star_rating", "overall", "review_rating", "im:rating", "review_score",
@@ -51,8 +51,9 @@ META_COLUMNS: dict[str, tuple[str, ...]] = {
     "at": ("at", "date", "created_at", "createdDate", "timestamp", "updated", "review_date", "reviewed_at",
            "review_time", "unixReviewTime", "date_created", "posted_at", "published", "submitted_at", "time",
            "review_submit_date_and_time", "review_last_update_date_and_time", "review_created_utc",
-           "review_created"),
-    "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "helpful_votes", "vote_count"),
+           "review_created", "timestamp_created", "date_of_experience", "date_published", "submission_date"),
+    "thumbs_up": ("thumbsUpCount", "thumbs_up", "helpful", "helpful_votes", "vote_count", "votes_helpful",
+                  "helpfulness_numerator", "helpful_count"),
     "reply": ("replyContent", "reply", "developer_reply_text", "developer_reply", "developer_response_text",
               "developer_response_body", "response_body"),
     "replied_at": ("repliedAt", "replied_at", "developer_reply_date_and_time", "developer_response_date",
@@ -352,8 +353,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         raise ReviewtuiError(f"{path}: no id column {icol!r}; the columns are: {', '.join(columns)}")
     if label_col is not None and label_col not in columns:
         raise ReviewtuiError(f"{path}: no label column {label_col!r}; the columns are: {', '.join(columns)}")
-    acol = None if app else named.get("app") or find_column(
-        [c for c in columns if c not in (tcol, icol, label_col, *named.values())], APP_COLUMNS)
+    acol = None if app else named.get("app") or _app_column(
+        df, [c for c in columns if c not in (tcol, icol, label_col, *named.values())])
     if df.empty:
         raise ReviewtuiError(f"{path}: the file has a header but no rows")
 
@@ -588,6 +589,28 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         id_list = np.array(id_list, dtype=object)[mask].tolist()
     return ReviewBatch(path, table.sha256, id_list, texts,
                        metadata, [lab if lab else None for lab in labels], report, legacy_ids)
+
+
+def _app_column(df, columns: list[str]) -> str | None:
+    """The column of :data:`APP_COLUMNS` that names each review's app, the first found; but where
+    it holds numbers only (Steam's app_id 570) and another holds names (app_name Dota 2), the names."""
+    first = find_column(columns, APP_COLUMNS)
+    if first is None:
+        return None
+
+    def numbers_only(col: str) -> bool:
+        values = df[col].head(1000).str.strip()
+        values = values[values != ""]
+        return bool(len(values)) and bool(values.str.fullmatch(r"\d+").all())
+
+    if not numbers_only(first):
+        return first
+    rest = [c for c in columns if c != first]
+    while (other := find_column(rest, APP_COLUMNS)) is not None:
+        if not numbers_only(other):
+            return other
+        rest.remove(other)
+    return first
 
 
 def _named_columns(path: Path, header: list[str], columns: Mapping[str, str]) -> dict[str, str]:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 #: A star value: a number (decimal point or comma), optionally "/ N" and a word for stars.
-STARS_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:(?:/|out of|of)\s*(\d+(?:[.,]\d+)?))?\s*"
-                      r"(?:stars?|étoiles?|sterne|estrellas?|estrelas?|stelle)?\s*$", re.IGNORECASE)
+STARS_RE = re.compile(r"^\s*(?:rated|rating:?|score:?|note:?|bewertung:?)?\s*(\d+(?:[.,]\d+)?)\s*"
+                      r"(?:(?:/|out of|of|sur|von|de)\s*(\d+(?:[.,]\d+)?))?\s*"
+                      r"(?:stars?|étoiles?|sternen?|estrellas?|estrelas?|stelle)?\s*$", re.IGNORECASE)
 STAR_GLYPHS = "★☆✩✪✫✬✭✮✯✰⭐"
 FULL_STARS = "★✪✫✬✭✮✯⭐"
 

@@ -286,3 +286,27 @@ def test_reviews_whose_fields_sit_in_objects_are_read_from_them(tmp_path):
     lines = tmp_path / "as.jsonl"
     lines.write_text("\n".join(json.dumps(r) for r in scraped), encoding="utf-8")
     assert read_reviews(lines, app="x").metadata[0]["reply"] == "Sorry, fixed in 2.1"
+
+
+def test_the_columns_of_steam_amazon_food_and_trustpilot_exports_are_read_by_their_names(tmp_path):
+    """Steam's app_id is a number beside app_name (the name is the app), its date timestamp_created
+    and its votes votes_helpful; Amazon Fine Food's HelpfulnessNumerator; a Trustpilot export's
+    Company, "Date of Experience" and "Rated 4 out of 5 stars"."""
+    steam = write_csv(tmp_path / "steam.csv", ["app_id", "app_name", "review_id", "review", "timestamp_created",
+                                               "votes_helpful"],
+                      [["570", "Dota 2", "1", "great game but crashes", "1700000000", "3"],
+                       ["730", "Counter-Strike 2", "2", "cheaters everywhere", "1700200000", "5"]])
+    b = read_reviews(steam)
+    assert [m["app"] for m in b.metadata] == ["Dota 2", "Counter-Strike 2"]
+    assert b.metadata[0]["at"] == "2023-11-14 22:13:20" and b.metadata[1]["thumbs_up"] == 5
+    food = write_csv(tmp_path / "food.csv", ["Id", "ProductId", "HelpfulnessNumerator", "HelpfulnessDenominator",
+                                             "Score", "Time", "Summary", "Text"],
+                     [["1", "B001E4KFG0", "1", "1", "5", "1303862400", "Good Quality Dog Food", "I have bought"]])
+    m = read_reviews(food).metadata[0]
+    assert (m["app"], m["thumbs_up"], m["score"], m["title"]) == ("B001E4KFG0", 1, 5, "Good Quality Dog Food")
+    assert m["at"] == "2011-04-27 00:00:00"
+    trust = write_csv(tmp_path / "trust.csv", ["Review Title", "Review Content", "Rating", "Date of Experience",
+                                               "Company"],
+                      [["Slow", "The transfer took a week", "Rated 2 out of 5 stars", "March 03, 2024", "Acme Bank"]])
+    m = read_reviews(trust).metadata[0]
+    assert (m["app"], m["score"], m["at"], m["title"]) == ("Acme Bank", 2, "2024-03-03", "Slow")
