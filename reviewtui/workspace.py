@@ -1290,10 +1290,15 @@ class Workspace:
                             seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
                             any_status=any_status, on_fit=self._after_refit if apply else None, on_event=on_event,
                             cancel=cancel)
-        if apply and batch.items:
-            from reviewtui.presentation import queue_how
-
-            self.store.set_meta(QUEUE_RANKED_BY, queue_how(batch, self.taxonomy).removesuffix(" (no model yet)"))
+        if apply and batch.items:  # as presentation.queue_how says it, without "(no model yet)"
+            if batch.cold_start:
+                how = f"{batch.first} first batch" if batch.first else "coverage"
+            elif batch.strategy == "weakest" and batch.target:
+                target = self.taxonomy.get(batch.target).name if batch.target in self.taxonomy.keys else batch.target
+                how = f"weakest: {target}"
+            else:
+                how = str(batch.strategy)
+            self.store.set_meta(QUEUE_RANKED_BY, how)
         return batch
 
     def queue_ranked_by(self) -> str | None:
