@@ -77,3 +77,13 @@ def test_compare_with_team_reports_every_option_and_stars_help():
     assert with_stars.cross_validated and with_stars.macro_f1 > text_only.macro_f1 + 0.05
     with pytest.raises(ReviewtuiError, match="no review has a team sentiment label"):
         compare_with_team(X, texts, stars, [None] * len(truth))
+
+
+def test_the_star_head_says_why_stars_of_one_kind_cannot_train_it():
+    """Every review 1-star: it said the corpus had no usable score column."""
+    from reviewtui.analysis.sentiment import StarHead
+
+    with pytest.raises(ReviewtuiError, match=r"every review with stars here is negative \(3 of them\): use vader"):
+        StarHead(None).fit(["bad", "awful", "crash"], [1, 2, 1])
+    with pytest.raises(ReviewtuiError, match="no review here has a star score from 1 to 5"):
+        StarHead(None).fit(["bad"], [""])

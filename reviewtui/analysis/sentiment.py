@@ -206,9 +206,13 @@ class StarHead:
         if len(pairs) > STAR_HEAD_SAMPLE:  # a logistic regression learns no more from a million
             keep = np.sort(np.random.default_rng(0).choice(len(pairs), STAR_HEAD_SAMPLE, replace=False))
             pairs = [pairs[i] for i in keep]
-        if len({lab for _, lab in pairs}) < 2:
+        kinds = {lab for _, lab in pairs}
+        if len(kinds) < 2:
+            has = (f"every review with stars here is {next(iter(kinds))} ({len(pairs):,} of them)" if kinds
+                   else "no review here has a star score from 1 to 5")
             raise ReviewtuiError("the star-trained sentiment head needs reviews with star scores of at least two "
-                                 "kinds (1-2, 3, 4-5); this corpus has no usable score column — use vader")
+                                 f"kinds (1-2 negative, 3 neutral, 4-5 positive); {has}: use vader "
+                                 "(--sentiment vader)")
         X = self.cache.embed([t for t, _ in pairs], on_event=on_event, cancel=cancel)
         self.model = QuickModel(C=self.C, class_weight="balanced").fit(X, [lab for _, lab in pairs])
         self.trained_on = len(pairs)

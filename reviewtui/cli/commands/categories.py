@@ -44,7 +44,7 @@ def cmd_categories(args: argparse.Namespace) -> int:
     else:
         if args.unused == bool(args.names):
             raise ReviewtuiError("categories remove: name the categories to remove, or give --unused (every "
-                                 "category no review carries), not both")
+                                 "category no review carries)" + (", not both" if args.unused else ""))
         unused = ws.unused_categories() if args.unused else []
         if args.unused and not unused:
             render.print_lines(["Every category carries a label; nothing removed."])
