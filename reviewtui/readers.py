@@ -591,6 +591,27 @@ def _read_xlsx(path: Path, raw: bytes, sheet: str | None) -> Table:
     return Table(path, "xlsx", header, frame, "", sheet=title)
 
 
+def read_rows(path: str | Path, what: str = "file"):
+    """(path, header, rows) of a file of ids and labels (``label --from``, ``simulate --oracle``):
+    a CSV as :func:`reviewtui.files.read_csv_rows` reads it, or a workbook, JSON, JSON Lines or
+    Parquet file as :func:`read_table` reads it, each row a ``files.CsvRow`` whose ``line`` is the
+    sheet's row (its first row the header) or the item's number."""
+    from reviewtui.files import CsvRow, read_csv_rows
+
+    p = Path(path)
+    fmt = EXTENSIONS.get(p.suffix.lower())
+    if fmt in (None, "csv", "tsv") or not p.is_file():
+        return read_csv_rows(path, what)
+    table = read_table(p)
+    first = 2 if fmt == "xlsx" else 1
+    rows = []
+    for i, values in enumerate(table.frame[table.header].itertuples(index=False, name=None)):
+        row = CsvRow(zip(table.header, values))
+        row.line = i + first
+        rows.append(row)
+    return p, list(table.header), rows  # read_table refuses a file with no rows
+
+
 def review_files(folder: Path) -> list[Path]:
     """The review files directly in ``folder`` (by extension, hidden files and .txt skipped: a folder
     often holds a README), sorted by name."""
@@ -599,4 +620,4 @@ def review_files(folder: Path) -> list[Path]:
 
 
 __all__ = ["EXTENSIONS", "FORMATS_TEXT", "Table", "cell", "detect_format", "read_table", "review_files",
-           "sniff_delimiter", "table_from_records"]
+           "read_rows", "sniff_delimiter", "table_from_records"]

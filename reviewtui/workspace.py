@@ -759,22 +759,11 @@ class Workspace:
 
     @staticmethod
     def _label_rows(path: str | Path):
-        """(path, header, rows) of a labels file: a CSV (``files.read_csv_rows``), or a workbook."""
-        from reviewtui.readers import EXTENSIONS
+        """(path, header, rows) of a labels file: a CSV (``files.read_csv_rows``), or a workbook,
+        JSON, JSON Lines or Parquet file (``readers.read_rows``)."""
+        from reviewtui.readers import read_rows
 
-        p = Path(path)
-        if EXTENSIONS.get(p.suffix.lower()) != "xlsx" or not p.is_file():
-            return read_csv_rows(path)
-        from reviewtui.files import CsvRow
-        from reviewtui.readers import read_table
-
-        table = read_table(p)
-        rows = []
-        for i, values in enumerate(table.frame[table.header].itertuples(index=False, name=None)):
-            row = CsvRow(zip(table.header, values))
-            row.line = i + 2  # the header is the sheet's first row
-            rows.append(row)
-        return p, list(table.header), rows  # read_table refuses a sheet with no rows
+        return read_rows(path)
 
     def label_sentiment(self, external_id: str, sentiment: str, *, source: str = "human") -> LabelEvent:
         """Record the sentiment (negative/neutral/positive) of an asset, its own label history next to

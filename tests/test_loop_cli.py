@@ -307,3 +307,25 @@ def test_simulate_loop_replays_the_screens_loop_against_a_random_start(ws, capsy
     said = " ".join(out.split())
     assert code == 0 and "then up to 20 rounds of 10" in said, err
     assert "after 210 labels" not in said and "after 32 labels" in said
+
+
+def test_an_oracle_or_labels_file_may_be_json_lines_a_workbook_or_parquet(ws, capsys, tmp_path):
+    """simulate --oracle read only CSV: a JSON Lines file's lines were split on commas and listed
+    as its "columns"; label --from read CSV and workbooks. Both read what import reads."""
+    import json
+
+    import pandas as pd
+    from tui_data import oracle
+
+    truth = oracle()
+    lines = tmp_path / "oracle.jsonl"
+    lines.write_text("\n".join(json.dumps({"id": e, "label": lab}) for e, lab in truth.items()), encoding="utf-8")
+    code, out, err = run(ws, capsys, "simulate", "--oracle", str(lines), "--strategy", "random", "--rounds", "1",
+                         "--seeds", "1", "--batch", "8", "--json")
+    assert code == 0, err
+    assert json.loads(out)["pool"] + json.loads(out)["test"] == len(truth)
+    some = dict(list(truth.items())[:3])
+    parquet = tmp_path / "labels.parquet"
+    pd.DataFrame({"id": list(some), "label": list(some.values())}).to_parquet(parquet)
+    code, out, err = run(ws, capsys, "label", "--from", str(parquet))
+    assert code == 0 and "Applied 3 labels" in out, err

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import ID_COLUMNS, find_column, read_csv_rows
+from reviewtui.files import ID_COLUMNS, find_column
+from reviewtui.readers import read_rows
 from reviewtui.store import LocalStore
 
 LABEL_COLUMNS = ("label", "category")
@@ -29,7 +30,7 @@ def read_oracle(path: str | Path, store: LocalStore, taxonomy: Taxonomy, *, allo
     column is the candidate whose values match the store's ids best. Raises ReviewtuiError on a
     missing/unreadable file, an unknown label (naming the line), or ids not in the store (unless
     ``allow_missing``)."""
-    p, header, rows = read_csv_rows(path, "oracle file")
+    p, header, rows = read_rows(path, "oracle file")  # a CSV, or a workbook, JSON(L) or Parquet file
     id_cols = [c for c in ID_COLUMNS if c in header]
     label_col = find_column(header, LABEL_COLUMNS)
     if not id_cols or label_col is None:
