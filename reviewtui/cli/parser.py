@@ -179,7 +179,8 @@ def add_workspace_commands(commands: Commands) -> None:
                               "--filter/--search --category X", "workspace:cmd_label")
     s.add_argument("id", nargs="?")
     s.add_argument("label", nargs="?")
-    s.add_argument("--from", dest="from_file", help="a file of id,label[,status][,sentiment] rows (CSV, JSON, JSON Lines, Parquet or Excel)")
+    s.add_argument("--from", dest="from_file",
+                   help="a file of id,label[,status][,sentiment] rows (CSV, JSON, JSON Lines, Parquet or Excel)")
     s.add_argument("--allow-missing", action="store_true",
                    help="with --from, leave out rows whose ids are not in the workspace (default: refuse the file)")
     s.add_argument("--sentiment", choices=("negative", "neutral", "positive"),
@@ -329,7 +330,8 @@ def add_analysis_commands(commands: Commands) -> None:
 
     s = commands.add("simulate", "simulate labeling rounds from an oracle file; learning curves",
                      "analysis:cmd_simulate")
-    s.add_argument("--oracle", required=True, help="a file with an id column and a label column (CSV, JSON, JSON Lines, Parquet or Excel)")
+    s.add_argument("--oracle", required=True,
+                   help="a file with an id column and a label column (CSV, JSON, JSON Lines, Parquet or Excel)")
     s.add_argument("--strategy", action="extend", nargs="+", metavar="S",
                    help=f"one or more of {', '.join(STRATEGIES)} (default: random margin diversity)")
     s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size; 10 with --loop)")
