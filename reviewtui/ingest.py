@@ -344,6 +344,10 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         if len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
             hint = " (the header is one column: is the delimiter wrong? use --delimiter)"
         what = f"text column {tcol!r}" if tcol else f"text column (none of {', '.join(TEXT_COLUMNS)})"
+        if len(table.sheets) > 1:  # the reviews may be on another sheet
+            others = [n for n in table.sheets if n != table.sheet]
+            hint += (f" (in sheet {table.sheet!r}; the workbook's other sheets: {', '.join(map(repr, others))}: "
+                     "--sheet NAME reads one)")
         raise ReviewtuiError(f"{path}: no {what}; the columns are: {', '.join(columns)}{hint}; "
                              "name the text column with --text-col")
     if not text_col and tcol in named.values():  # the text found by its name, but named for something else

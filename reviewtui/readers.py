@@ -61,6 +61,8 @@ class Table:
     sha256: str
     encoding: str | None = None
     sheet: str | None = None
+    #: every sheet of an Excel workbook, in its order
+    sheets: tuple[str, ...] = ()
 
     @property
     def rows(self) -> list[list[str]]:
@@ -588,7 +590,7 @@ def _read_xlsx(path: Path, raw: bytes, sheet: str | None) -> Table:
     finally:
         wb.close()
     frame = pd.DataFrame(data, columns=header, dtype=object) if data else pd.DataFrame(columns=header, dtype=object)
-    return Table(path, "xlsx", header, frame, "", sheet=title)
+    return Table(path, "xlsx", header, frame, "", sheet=title, sheets=tuple(names))
 
 
 def read_rows(path: str | Path, what: str = "file"):

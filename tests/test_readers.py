@@ -133,6 +133,10 @@ def test_excel_first_sheet_or_a_named_one(tmp_path):
     assert read_reviews(path, sheet="Reviews").external_ids == ["r1", "r2", "r3", "r6"]
     with pytest.raises(ReviewtuiError, match=r"no sheet 'Data'; the sheets are: Notes, Reviews"):
         read_table(path, sheet="Data")
+    # the first sheet holds no reviews: the error names the others and --sheet
+    with pytest.raises(ReviewtuiError, match=r"\(in sheet 'Notes'; the workbook's other sheets: 'Reviews': --sheet "
+                                             r"NAME reads one\)"):
+        read_reviews(path)
 
 
 def test_excel_numbers_shown_with_fixed_decimals_keep_them(tmp_path):
