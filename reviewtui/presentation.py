@@ -978,8 +978,18 @@ def suspects_sentence(report: Any) -> str:
     suspects = report.suspects
     flagged = sum(s.flagged for s in suspects)
     left = f"; {len(report.left_out):,} could not be judged (a category with one label)" if report.left_out else ""
-    return (f"{count(len(suspects), 'suspect label')} among {len(report.items):,} ({flagged:,} flagged by cleanlab, "
-            f"{report.confirmed:,} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities{left}.")
+    out = (f"{count(len(suspects), 'suspect label')} among {len(report.items):,} ({flagged:,} flagged by cleanlab, "
+           f"{report.confirmed:,} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities{left}.")
+    per = Counter(s.label for s in report.items)
+    few = sorted(per.values())[len(per) // 2] if per else 0  # the median category's labels
+    if per and few < FEW_FOR_SUSPECTS:
+        out += (f" With {few} labels in the median category the model that judges them has seen few examples: "
+                "read these as hints, most are the model's own errors; they sharpen with more labels.")
+    return out
+
+
+#: Fewer labels than this in the median category: the suspects are said to be rough.
+FEW_FOR_SUSPECTS = 15
 
 
 def star_reason(conflict: Any, analyzer: str = "") -> str:

@@ -469,3 +469,19 @@ def test_many_labels_take_one_shuffle_of_at_most_five_folds(monkeypatch):
     report = sus.rank_suspects(ids, ids, labels, X, ["c0", "c1", "c2"], settings)
     assert (report.folds, report.repeats, len(fits)) == (5, 1, 5)
     assert {s.external_id for s in report.top(3)} == {"r0", "r61", "r122"}
+
+
+def test_the_suspects_sentence_says_when_too_few_labels_make_them_rough():
+    """70 labels in 14 categories: half of them "probably wrong", nearly all the model's errors,
+    with nothing saying so. Below 15 labels in the median category the sentence says it."""
+    from types import SimpleNamespace
+
+    from reviewtui.presentation import suspects_sentence
+
+    def report(per_category: int, categories: int):
+        items = [SimpleNamespace(label=f"C{c}", flagged=False) for c in range(categories) for _ in range(per_category)]
+        return SimpleNamespace(suspects=items[:3], items=items, left_out=[], confirmed=0, folds=5, repeats=1)
+
+    rough = suspects_sentence(report(5, 14))
+    assert "With 5 labels in the median category the model that judges them has seen few examples" in rough
+    assert "has seen few" not in suspects_sentence(report(40, 4))
