@@ -86,6 +86,9 @@ async def test_undo_skip_and_review(fixture_ws):
     assert r17.skipped and r17.skip_reason == "spam"
     assert ws.store.get("r18").status == "TO_REVIEW"
     assert any(n.startswith("Undid label Content on r17") for n in notes(app))  # the category by its name
+    # r18 had no label: where it went is said
+    assert any(n.startswith("Sent r18 to review with no label yet: it leaves the labeling queue; the filter "
+                            "status=TO_REVIEW (f) finds it") for n in notes(app))
 
 
 async def test_evidence_spans(fixture_ws):

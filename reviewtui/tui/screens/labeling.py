@@ -569,7 +569,12 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
     @on(SentToReview)
     def sent_to_review(self, message: SentToReview) -> None:
         asset = message.asset
-        self.notify(f"Sent {asset.external_id} to review.", markup=False)
+        if asset.label is None:  # a hard case for a teammate: say where it went
+            self.notify(f"Sent {asset.external_id} to review with no label yet: it leaves the labeling queue; the "
+                        "filter status=TO_REVIEW (f) finds it, and a label there settles it; u takes it back.",
+                        markup=False)
+        else:
+            self.notify(f"Sent {asset.external_id} to review.", markup=False)
         self.replace_current(asset)
         self.recount()
         self.render_review()
