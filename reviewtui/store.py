@@ -1181,6 +1181,13 @@ class LocalStore:
                 raise ReviewtuiError(f"the search {q.match!r} is not a valid query ({exc})") from exc
             raise
 
+    def count_ids_by_app(self, q: AssetQuery) -> dict[str, int]:
+        """{app: how many assets ``q`` matches} ("" for none), the most first."""
+        sql, params = self.query_sql(q)
+        sql = sql.replace("SELECT a.external_id FROM", f"SELECT {META_EXPR['app']}, COUNT(*) FROM").rsplit(
+            " ORDER BY", 1)[0] + " GROUP BY 1 ORDER BY 2 DESC, 1"
+        return {str(app or ""): int(n) for app, n in self._read(sql, params)}
+
     def explain(self, q: AssetQuery) -> list[str]:
         """SQLite's EXPLAIN QUERY PLAN for :meth:`find_ids` with ``q``: one line per step (for
         tests and benchmarks that check every filter uses an index)."""

@@ -238,3 +238,22 @@ def test_an_app_whose_name_holds_a_comma_is_read_whole_where_the_workspace_has_i
     assert ws.find(["app=Acme Bank, Inc."]).ids == ["a1"]
     assert sorted(ws.find(["app=Other,Acme Bank, Inc."]).ids) == ["a1", "b1"]
     ws.close()
+
+
+def test_a_version_filter_with_no_app_says_which_apps_it_mixes(tmp_path):
+    """version=2.0 kept CRED's 2.0.8 and Junio's 2.0.1 together without a word: the found set's
+    description names the apps and their counts; with one app (or app=) it says nothing more."""
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset("c1", "card declined", {"app": "com.cred", "app_version": "2.0.8"}),
+                         NewAsset("c2", "fees", {"app": "com.cred", "app_version": "2.0.8"}),
+                         NewAsset("j1", "slow", {"app": "in.junio", "app_version": "2.0.1"}),
+                         NewAsset("j2", "crash", {"app": "in.junio", "app_version": "3.1"})])
+    found = ws.find(["version=2.0"])
+    assert sorted(found.ids) == ["c1", "c2", "j1"]
+    assert found.describe() == "version 2.0 (of 2 apps: com.cred 2, in.junio 1; app= narrows to one)"
+    assert ws.find(["version=2.0", "app=in.junio"]).describe() == "app in.junio; version 2.0"
+    assert ws.find(["version=3.1"]).describe() == "version 3.1"
+    ws.close()

@@ -286,6 +286,18 @@ class FoundAssets:
     total: int
     filter: QueueFilter
     seconds: float = 0.0
+    #: {app: reviews} when a version filter with no app filter kept reviews of several apps (their
+    #: versions are numbered apart: 2.0 of one app is not 2.0 of another)
+    apps: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """The filter as it reads, and the apps a version filter mixes."""
+        text = self.filter.describe()
+        if len(self.apps) > 1:
+            shown = ", ".join(f"{a} {n:,}" for a, n in list(self.apps.items())[:4])
+            more = f" and {len(self.apps) - 4} more" if len(self.apps) > 4 else ""
+            text += f" (of {len(self.apps)} apps: {shown}{more}; app= narrows to one)"
+        return text
 
 
 def check_filter(store: LocalStore, flt: QueueFilter) -> list[str]:
@@ -337,7 +349,10 @@ def find(store: LocalStore, flt: QueueFilter, *, limit: int | None = None) -> Fo
         unknown = _unknown_apps(flt, known)
         if unknown:
             raise _no_such_app(unknown[0], known)
-    return FoundAssets(ids, total, flt, time.perf_counter() - t0)
+    apps: dict[str, int] = {}
+    if flt.versions and not flt.apps and total and len(store.counts_by_app()) > 1:
+        apps = store.count_ids_by_app(q)
+    return FoundAssets(ids, total, flt, time.perf_counter() - t0, apps)
 
 
 def predictions_from_proba(ids: Sequence[str], proba, classes: Sequence[str]) -> dict[str, tuple[str, float]]:

@@ -36,7 +36,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     key = ws.taxonomy.require(args.category, "--category")
     found = ws.find(args.filters, args.search)
-    description = found.filter.describe()
+    description = found.describe()
     if found.total == 0:
         raise ReviewtuiError(f"nothing to label: {ws.no_match(found.filter)}")
     question = say.bulk_question(found.total, description, say.category_name(key, ws.taxonomy))

@@ -83,7 +83,7 @@ class LoopControls(WorkspaceScreen):
         ws = self.ws
         scope = self.queue_scope()
         found = ws.find(limit=len(seen) + limit, **scope)
-        self.post_message(FilterApplied(found.filter.describe(), found.total, scope,
+        self.post_message(FilterApplied(found.describe(), found.total, scope,
                                         ws.missing_version(found.filter) if found.total == 0 else None))
         skip = set(seen)
         return [ws.store.get(e) for e in found.ids if e not in skip][:limit]
@@ -99,7 +99,7 @@ class LoopControls(WorkspaceScreen):
         found = self.ws.find(limit=0, **scope)
         why = self.ws.missing_version(found.filter) if found.total == 0 else None
         if self.still_wanted():  # not replaced by a count after a later change
-            self.post_message(FilterApplied(found.filter.describe(), found.total, scope, why))
+            self.post_message(FilterApplied(found.describe(), found.total, scope, why))
 
     def still_wanted(self) -> bool:
         """In a worker: False once a newer run of the same worker replaced it."""
@@ -281,7 +281,7 @@ class LoopControls(WorkspaceScreen):
             if key:
                 self.bulk_label(key, found.total)
 
-        self.app.push_screen(BulkLabelDialog(found.total, found.filter.describe(), categories), done)
+        self.app.push_screen(BulkLabelDialog(found.total, found.describe(), categories), done)
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
     def bulk_label(self, key: str, expected: int) -> None:
