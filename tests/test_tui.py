@@ -578,7 +578,7 @@ async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny
         await settle(app, pilot)
         screen = app.screen
         table = screen.query_one("#tune-trials-table")
-        await pilot.press("end", "backspace", "backspace", "1")  # one trial
+        await pilot.press("f", "end", "backspace", "backspace", "1")  # f: into the form; one trial
         await pilot.press("ctrl+s")  # a background job: the table follows its journal
         await wait_until(pilot, lambda: screen.job is not None and screen.job.state == "finished" and table.trials)
         await settle(app, pilot)
@@ -604,7 +604,7 @@ async def test_tuning_cancel_keeps_the_finished_trials_and_k_saves_the_best(tmp_
         await settle(app, pilot)
         screen = app.screen
         table = screen.query_one("#tune-trials-table")
-        await pilot.press("end", "backspace", "backspace", "6")  # 6 trials, one at a time
+        await pilot.press("f", "end", "backspace", "backspace", "6")  # 6 trials, one at a time
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: any(u.status == "TERMINATED" for u in table.trials.values()))
         await pilot.press("ctrl+x")

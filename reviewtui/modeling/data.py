@@ -8,6 +8,8 @@ sklearn load inside the functions.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -53,8 +55,6 @@ def split_frame(df, test_size: float = TEST_SIZE, val_size: float = VAL_SIZE, se
 
     Raises ReviewtuiError when there is too little data to split.
     """
-    from sklearn.model_selection import train_test_split
-
     counts = df["label"].value_counts()
     if len(df) < MIN_ROWS or len(counts) < 2:
         raise ReviewtuiError(
@@ -62,9 +62,21 @@ def split_frame(df, test_size: float = TEST_SIZE, val_size: float = VAL_SIZE, se
             f"label at least {MIN_ROWS} assets in two or more training categories"
         )
     # stratified by category; categories too rare to be in every split are stratified together
-    rest, test = train_test_split(df, test_size=test_size, stratify=strata(df["label"], 4), random_state=seed)
-    train, val = train_test_split(rest, test_size=val_size, stratify=strata(rest["label"], 2), random_state=seed)
+    rest, test = _split(df, test_size, strata(df["label"], 4), seed)
+    train, val = _split(rest, val_size, strata(rest["label"], 2), seed)
     return train.reset_index(drop=True), val.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _split(df, size: float, stratify, seed: int):
+    """train_test_split stratified by ``stratify`` where the part of ``size`` can hold a row of each
+    group, else plain (a few rows of many categories)."""
+    from sklearn.model_selection import train_test_split
+
+    if stratify is not None:
+        part = math.ceil(size * len(df)) if isinstance(size, float) else int(size)
+        if part < stratify.nunique() or len(df) - part < stratify.nunique():
+            stratify = None
+    return train_test_split(df, test_size=size, stratify=stratify, random_state=seed)
 
 
 def strata(labels, fewest: int):
