@@ -371,6 +371,11 @@ FILE_NOTE = "from file"
 UNDO_WHERE = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
 # (NOT EXISTS looks each candidate up in the undoes index; NOT IN built the set of every undo once per
 # call, which an undo of a bulk label of thousands of reviews paid thousands of times)
+#: A change of the asset after event :event that still stands (not undone, not an undo, not a
+#: history-only label, not a sentiment): undoing :event leaves the status it set as it is.
+LATER_EVENT_SQL = ("SELECT 1 FROM labels l WHERE l.asset_id = :asset AND l.id > :event AND l.kind NOT IN "
+                   "('undo', 'sentiment') AND l.history_only = 0 AND NOT EXISTS (SELECT 1 FROM labels u WHERE "
+                   "u.undoes = l.id) LIMIT 1")
 EFFECTIVE_LABEL_SQL = ("SELECT l.id, l.category FROM labels l WHERE l.asset_id = :asset AND l.kind = 'label' "
                        "AND l.history_only = 0 AND "
                        "NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id) ORDER BY l.id DESC LIMIT 1")
@@ -1544,10 +1549,16 @@ class LocalStore:
                               row[8], note=row[12], history_only=True)
         # the effective label is the latest effective label event that is not undone
         prev_label = db.execute(EFFECTIVE_LABEL_SQL, {"asset": asset_id}).fetchone()
-        db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
-                   "updated_at = ? WHERE id = ?",
-                   (row[9] or "TODO", int(row[10] or 0), row[11],
-                    prev_label[1] if prev_label else None, prev_label[0] if prev_label else None, at, asset_id))
+        if db.execute(LATER_EVENT_SQL, {"asset": asset_id, "event": ev_id}).fetchone():
+            # a later change of the review stands (another author's label, skip or review): the
+            # status and skip it left stay; only the label is read again, which stays the later one
+            db.execute("UPDATE assets SET label = ?, label_event = ?, updated_at = ? WHERE id = ?",
+                       (prev_label[1] if prev_label else None, prev_label[0] if prev_label else None, at, asset_id))
+        else:
+            db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
+                       "updated_at = ? WHERE id = ?",
+                       (row[9] or "TODO", int(row[10] or 0), row[11],
+                        prev_label[1] if prev_label else None, prev_label[0] if prev_label else None, at, asset_id))
         return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
                           row[8], note=row[12])
 

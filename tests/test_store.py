@@ -56,6 +56,27 @@ def test_undo_is_per_author(store):
     assert store.get("a1").label is None and store.get("a2").label == "INTERFACE"
 
 
+def test_undoing_a_label_another_author_has_replaced_since_leaves_the_review_as_they_left_it(store):
+    """ann labels, bob relabels (or skips, or sends to review), ann undoes hers: the review got back
+    the status before ann's label (TODO) with bob's label on it, and export left it out."""
+    store.add_label("a1", "CONTENT", author="ann")
+    store.add_label("a1", "INTERFACE", author="bob")
+    store.undo_last(author="ann")
+    a1 = store.get("a1")
+    assert (a1.label, a1.status) == ("INTERFACE", "LABELED")
+    store.add_label("a2", "CONTENT", author="ann")
+    store.skip("a2", "spam", author="bob")
+    store.undo_last(author="ann")
+    a2 = store.get("a2")
+    assert a2.skipped and a2.skip_reason == "spam"
+    store.add_label("a3", "CONTENT", author="ann")
+    store.add_label("a3", "CONTENT", author="ann")  # her own later label: undone, the earlier one stands
+    store.undo_last(author="ann")
+    assert (store.get("a3").label, store.get("a3").status) == ("CONTENT", "LABELED")
+    store.undo_last(author="ann")
+    assert (store.get("a3").label, store.get("a3").status) == (None, "TODO")
+
+
 def test_skip_needs_reason_and_is_excluded_from_queue(store):
     with pytest.raises(ReviewtuiError, match="reason"):
         store.skip("a0", "  ")
