@@ -1688,9 +1688,13 @@ class Workspace:
 
     def rename_category(self, label: str, new_name: str, *, new_key: str | None = None) -> "AppliedChange":
         """Rename a category; when its key changes, its reviews get new label events (the history is
-        kept). A new key is refused on the Kili backend: the labels live in Kili."""
+        kept). A new key is refused on the Kili backend, where the labels live in Kili: there a
+        rename with no ``new_key`` keeps the key (the name alone is the workspace's)."""
         from reviewtui.categories import rename_category
 
+        if new_key is None and self.settings.backend.kind == "kili":
+            current = self.taxonomy.resolve(label)
+            new_key = current if current is not None else None
         change = rename_category(self.taxonomy.to_list(), label, new_name, new_key=new_key)
         if change.relabel:  # a new name alone is this workspace's (Kili only warns of it)
             self._refuse_on_kili("renaming a category's key")

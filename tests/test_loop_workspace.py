@@ -404,3 +404,15 @@ def test_the_weakest_strategy_steers_to_a_category_with_no_label_by_its_name(tmp
     about = {f"r{i:02d}" for i in range(12, 16)}
     assert len(about & set(batch.external_ids)) >= 3, [it.text for it in batch.items]
     ws.close()
+
+
+def test_a_rename_on_the_kili_backend_keeps_the_key_unless_asked_for_another(ws):
+    """On Kili a new key is refused (the labels live there), so `categories rename X NAME`, whose
+    key follows the name by default, was refused for a rename docs/KILI.md allows: it keeps the key
+    there; asking for a new key is still refused."""
+    ws.label("r00", "USER_EXPERIENCE")
+    ws.config.update_section("backend", {"kind": "kili", "project_id": "p1"})
+    ws.rename_category("User experience", "UX")
+    assert ws.taxonomy.get("USER_EXPERIENCE").name == "UX" and ws.store.get("r00").label == "USER_EXPERIENCE"
+    with pytest.raises(ReviewtuiError, match="renaming a category's key"):
+        ws.rename_category("UX", "UX", new_key="UX_KEY")
