@@ -814,6 +814,22 @@ class LocalStore:
                             "(SELECT created_at FROM labels WHERE id = label_event)", external_ids)
         return {ext: (src, at) for ext, src, at in rows if src is not None}
 
+    def confirmations_of(self, external_ids: Iterable[str], *, not_source: str = "") -> dict[str, str]:
+        """{external id: time of its latest confirmation (a label checked and kept) that is not
+        undone} of those of ``external_ids`` that have one (not of source ``not_source``)."""
+        ids = list(dict.fromkeys(str(i) for i in external_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            for ext, at in self._read(
+                    "SELECT a.external_id, MAX(l.created_at) FROM labels l JOIN assets a ON a.id = l.asset_id "
+                    f"WHERE a.external_id IN ({','.join('?' * len(chunk))}) AND l.kind = 'confirm' AND l.source != ? "
+                    "AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id) GROUP BY a.external_id",
+                    [*chunk, not_source]):
+                if at:
+                    out[ext] = at
+        return out
+
     def label_makers(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str, str, str | None]]:
         """{external id: (category, author, time, note) of the event that gave it its label now} of
         the labeled assets among ``external_ids``: one read of every labeled asset when they are

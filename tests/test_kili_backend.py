@@ -256,6 +256,24 @@ def test_pull_keeps_the_labels_given_here_unless_kili_has_a_newer_one(pushed):
     assert [e.category for e in older] == ["CONTENT"]
 
 
+def test_a_label_confirmed_here_is_kept_by_the_next_pull(pushed):
+    """Sent to review (here and in Kili), then confirmed here (`c`): REVIEWED. The next pull set it
+    back to TO_REVIEW from Kili's older state and recorded Kili's label again, so export left it
+    out and asked for the confirmation the pull undid."""
+    ws, srv, pid = pushed
+    srv.state.label(pid, "r003", "CONTENT", email="lab@example.com")
+    ws.kili_pull()
+    assert ws.send_to_review(["r003"]).moved == ["r003"]
+    ws.confirm_label("r003", "CONTENT")
+    assert ws.store.get("r003").status == "REVIEWED"
+    events = len(ws.store.label_history("r003"))
+    report = ws.kili_pull(full=True)
+    assert report.local_kept >= 1 and report.labels_recorded == 0
+    assert (ws.store.get("r003").label, ws.store.get("r003").status) == ("CONTENT", "REVIEWED")
+    assert len([e for e in ws.store.label_history("r003") if e.kind != "undo"]) >= events
+    assert "r003" in {r["externalId"] for r in ws.load_version(ws.export().name).to_dict("records")}
+
+
 def test_pull_with_unknown_category_records_nothing_then_rerun_finishes(pushed):
     ws, srv, pid = pushed
     for i in range(5):

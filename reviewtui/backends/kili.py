@@ -469,6 +469,11 @@ class KiliBackend:
         # labels given here, not pulled: a pull must not take them back (see _local_label_wins)
         local = {ext: at for ext, (src, at) in self.store.label_events_of(a["externalId"] for a in seen).items()
                  if src != "kili"}
+        # a label confirmed here (a review's outcome, `c`) is the workspace's too: kept over Kili's
+        # older state, as a relabel is
+        for ext, at in self.store.confirmations_of((a["externalId"] for a in seen), not_source="kili").items():
+            if ext not in local or at > local[ext]:
+                local[ext] = at
         newest = cursor
         for a in seen:
             ext = str(a["externalId"])
