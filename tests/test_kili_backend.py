@@ -274,6 +274,27 @@ def test_a_label_confirmed_here_is_kept_by_the_next_pull(pushed):
     assert "r003" in {r["externalId"] for r in ws.load_version(ws.export().name).to_dict("records")}
 
 
+def test_a_status_moved_in_kili_is_a_status_change_not_a_new_label(pushed):
+    """A reviewer moves labeled reviews to review in Kili and back, with no new label: each pull
+    recorded the same label again as a new event of its author (stats counted 30 labels for 10)."""
+    ws, srv, pid = pushed
+    st = srv.state
+    ids = ["r010", "r011", "r012"]
+    for e in ids:
+        st.label(pid, e, "CONTENT", email="ann@example.com")
+    assert ws.kili_pull().labels_recorded == 3
+    for status in ("TO_REVIEW", "ONGOING"):
+        for e in ids:
+            a = st.asset(pid, e)
+            st._set_status(pid, a, status)
+            a["updatedAt"] = st.tick()
+        report = ws.kili_pull()
+        assert report.labels_recorded == 0 and report.statuses_changed == 3
+        assert {ws.store.get(e).status for e in ids} == {status}
+    for e in ids:
+        assert [ev.kind for ev in ws.store.label_history(e)] == ["label", "status", "status"]
+
+
 def test_pull_with_unknown_category_records_nothing_then_rerun_finishes(pushed):
     ws, srv, pid = pushed
     for i in range(5):

@@ -160,6 +160,14 @@ def _local_label_wins(local_at: str, label: Mapping[str, Any] | None) -> bool:
         return False
 
 
+def _same_time(stored: str | None, given: Any) -> bool:
+    """Whether a stored event time and a time Kili gives are the same instant."""
+    try:
+        return parse_timestamp(str(stored or "")) == parse_timestamp(str(given or ""))
+    except ValueError:
+        return False
+
+
 def _other_authors_latest(labels: Sequence[Mapping[str, Any]], latest_author: str) -> list[Mapping[str, Any]]:
     """The latest human label (DEFAULT or REVIEW) of each author but ``latest_author``, oldest first."""
     best: dict[str, Mapping[str, Any]] = {}
@@ -469,6 +477,8 @@ class KiliBackend:
         # labels given here, not pulled: a pull must not take them back (see _local_label_wins)
         local = {ext: at for ext, (src, at) in self.store.label_events_of(a["externalId"] for a in seen).items()
                  if src != "kili"}
+        # the event that gave each review its label now: Kili's same label again is no new label
+        makers = self.store.label_makers(a["externalId"] for a in seen)
         # a label confirmed here (a review's outcome, `c`) is the workspace's too: kept over Kili's
         # older state, as a relabel is
         for ext, at in self.store.confirmations_of((a["externalId"] for a in seen), not_source="kili").items():
@@ -512,6 +522,15 @@ class KiliBackend:
             if label is None:
                 if status in ("LABELED", "TO_REVIEW", "REVIEWED"):
                     status = "ONGOING"  # a status that needs a label the SDK did not return
+                if skipped:
+                    skips.append(ext)
+                statuses.setdefault(status, []).append(ext)
+                continue
+            made = makers.get(ext)
+            if made is not None and ext not in local and (made[0], made[1]) == (category, author) \
+                    and _same_time(made[2], label.get("createdAt")):
+                # the label stored is this one: only its status or skip moved (a review step, the
+                # queue), recorded as such, not as a new label of its author
                 if skipped:
                     skips.append(ext)
                 statuses.setdefault(status, []).append(ext)
