@@ -1112,8 +1112,16 @@ def cv_card_sentence(card: Any) -> str:
     metric = ev.get("metric", "f1_macro")
     others = [k for k in ("accuracy", "f1_macro") if k != metric]
     scores = ", ".join(f"{METRIC_NAMES.get(k, k)} {spread(mean, std, k)}" for k in (metric, *others))
+    # the cross-validation (the embedding of the labels within it) and the final fit on all labels:
+    # the final fit of a quick model alone takes a few milliseconds, which said "in 0.0s"
+    chose = float(((card.extra or {}).get("selection") or {}).get("seconds") or 0.0)
+    def short(x: float) -> str:
+        return f"{x:.1f}s" if x < 60 else elapsed(x)
+
+    took = (f"in {short(chose + card.train_seconds)} (cross-validation {short(chose)}, final fit "
+            f"{short(card.train_seconds)})" if chose else f"in {card.train_seconds:.1f}s")
     return (f"Saved model {card.name} ({card.kind}, base {card.base_model}) trained on all "
-            f"{card.splits.get('train', 0)} labels of {card.dataset_version} in {card.train_seconds:.1f}s: "
+            f"{card.splits.get('train', 0)} labels of {card.dataset_version} {took}: "
             f"cross-validated {scores} ({ev.get('folds', '?')} folds).")
 
 
