@@ -4,7 +4,6 @@ training, end to end through the workspace and the CLI on a tiny BERT (real Trai
 from __future__ import annotations
 
 import json
-
 import re
 
 import pytest
