@@ -150,6 +150,10 @@ def test_push_cap_reports_what_was_left_out(tmp_path, kili_server):
     report = ws.kili_push(limit=120)
     assert report.pushed == 120 and report.left_out == 130 and report.left_out_ids[0] == "r120"
     assert [len(b["data"]["externalIDArray"]) for b in kili_server.calls("appendManyAssets")] == [100, 20]
+    # the cap counts what a push sends: the same push again sends the next 120 (it sent none)
+    again = ws.kili_push(limit=120)
+    assert (again.pushed, again.already_in_kili, again.left_out) == (120, 120, 10)
+    assert ws.kili_push(limit=120).pushed == 10
 
 
 def test_push_answer_lost_mid_push_then_rerun_creates_no_duplicate(tmp_path, kili_server):

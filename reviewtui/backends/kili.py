@@ -363,35 +363,36 @@ class KiliBackend:
 
         Assets Kili already has (by external id) are skipped, so a push that was interrupted is
         finished by running it again, without duplicates. At most ``limit`` (default [kili]
-        max_assets, 25,000) assets, in store order; the rest are reported as left out.
+        max_assets, 25,000) of the assets Kili lacks, in store order; the rest are reported as left
+        out, and the next push sends the next ones.
         """
         pid = self._require_project()
         cap = int(limit if limit is not None else self.settings.max_assets)
         if cap <= 0:
             raise ReviewtuiError(f"the push limit must be a positive number of assets, not {cap}")
         assets = list(self.store.iter_assets())
-        selected, rest = assets[:cap], assets[cap:]
-        report = PushReport(pid, cap=cap, left_out=len(rest), left_out_ids=[a.external_id for a in rest])
-        if rest:
-            emit(on_event, Notice("warning", f"{len(rest)} assets are past the cap of {cap} and are not pushed "
-                                             "(raise it with --limit or max_assets in reviewtui.toml's kili "
-                                             "section)"))
         self.project_info()  # fails early on an unknown project
         emit(on_event, Progress("kili push", 0, None, "asking Kili which assets it has"))
         remote = self.remote_ids()
-        known = {a.external_id: remote[a.external_id] for a in selected
+        known = {a.external_id: remote[a.external_id] for a in assets
                  if a.external_id in remote and a.remote_id != remote[a.external_id]}
         if known:
             self.store.set_remote_ids(known)
-        todo = [a for a in selected if a.external_id not in remote]
-        empty = [a for a in todo if not a.text.strip()]
+        missing = [a for a in assets if a.external_id not in remote]
+        empty = [a for a in missing if not a.text.strip()]
+        # the cap counts what this push sends: a second `--limit 100` sends the next 100
+        todo, rest = [a for a in missing if a.text.strip()][:cap], [a for a in missing if a.text.strip()][cap:]
+        report = PushReport(pid, cap=cap, left_out=len(rest), left_out_ids=[a.external_id for a in rest])
+        if rest:
+            emit(on_event, Notice("warning", f"{len(rest)} assets are past the cap of {cap} and are not pushed "
+                                             "(the next push sends them; raise the cap with --limit or max_assets "
+                                             "in reviewtui.toml's kili section)"))
         if empty:
             emit(on_event, Notice("warning", f"{len(empty)} assets have an empty text and are not pushed "
                                              f"(for example {empty[0].external_id})"))
-            todo = [a for a in todo if a.text.strip()]
             report.left_out += len(empty)
             report.left_out_ids += [a.external_id for a in empty]
-        report.already_in_kili = len(selected) - len(todo) - len(empty)
+        report.already_in_kili = len(assets) - len(missing)
         total = len(todo)
         emit(on_event, Progress("kili push", 0, total))
         from kili.services.asset_import.exceptions import ImportValidationError
