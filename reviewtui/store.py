@@ -799,6 +799,10 @@ class LocalStore:
         """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
         return dict(self._of_ids("external_id, label", external_ids))
 
+    def skipped_among(self, external_ids: Iterable[str]) -> set[str]:
+        """Those of ``external_ids`` that are skipped."""
+        return {ext for ext, skipped in self._of_ids("external_id, skipped", external_ids) if skipped}
+
     def statuses_of(self, external_ids: Iterable[str]) -> dict[str, str]:
         """{external id: its status now} of those of ``external_ids`` the store has."""
         return dict(self._of_ids("external_id, status", external_ids))
@@ -1479,6 +1483,33 @@ class LocalStore:
             db.execute("UPDATE assets SET skipped = 1, skip_reason = ?, updated_at = ? WHERE id = ?",
                        (reason.strip(), at, asset_id))
         return LabelEvent(event, str(external_id), "skip", None, None, author, source, at, note=reason.strip())
+
+    def unskip(self, external_ids: Iterable[str], *, author: str = "local", source: str = "human",
+               only_source: str | None = None) -> int:
+        """Take the skip off the skipped assets among ``external_ids`` (a status event noting it;
+        undo brings the skip back); with ``only_source``, only those whose latest change that stands
+        came from that source (a review skipped in Kili and un-skipped there, not one skipped here).
+        Returns how many changed."""
+        at = utc_now()
+        changed = 0
+        with self.transaction() as db:
+            for ext in dict.fromkeys(str(e) for e in external_ids):
+                asset_id, status, skipped, reason, _ = self._asset_row(db, ext)
+                if not skipped:
+                    continue
+                if only_source is not None:
+                    # the latest change that stands (a skip, or a label pulled with its skip flag)
+                    by = db.execute("SELECT l.source FROM labels l WHERE l.asset_id = ? AND l.kind IN ('skip', "
+                                    "'label', 'status') AND l.history_only = 0 AND NOT EXISTS (SELECT 1 FROM labels u "
+                                    "WHERE u.undoes = l.id) ORDER BY l.id DESC LIMIT 1", (asset_id,)).fetchone()
+                    if by is None or by[0] != only_source:
+                        continue
+                self._append(db, asset_id, "status", author=author, source=source, at=at,
+                             prev=(status, skipped, reason), note="unskipped")
+                db.execute("UPDATE assets SET skipped = 0, skip_reason = NULL, updated_at = ? WHERE id = ?",
+                           (at, asset_id))
+                changed += 1
+        return changed
 
     def set_status(self, external_ids: Iterable[str], status: str, *, author: str = "local",
                    source: str = "human", at: str | None = None) -> int:

@@ -668,3 +668,22 @@ def test_undo_passes_over_what_a_pull_brought(pushed):
     undone = ws.undo()
     assert undone is not None and undone.external_id == "r100" and ws.store.get("r100").label is None
     assert ws.store.get("r000").label == "CONTENT"
+
+
+def test_a_review_unskipped_in_kili_is_unskipped_by_the_pull_not_one_skipped_here(pushed):
+    """Skipped in Kili, then un-skipped there: it stayed skipped here, even after a full pull. A
+    review skipped here (not in Kili) stays skipped."""
+    ws, srv, pid = pushed
+    st = srv.state
+    a = st.asset(pid, "r020")
+    a["skipped"] = True
+    a["updatedAt"] = st.tick()
+    ws.kili_pull()
+    assert ws.store.get("r020").skipped
+    ws.skip("r021", "spam")  # skipped here only
+    a["skipped"] = False
+    a["updatedAt"] = st.tick()
+    report = ws.kili_pull(full=True)
+    assert not ws.store.get("r020").skipped and ws.store.get("r021").skipped
+    assert report.skips_recorded >= 1
+    assert ws.store.label_history("r020")[-1].note == "unskipped"

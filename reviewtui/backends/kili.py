@@ -472,6 +472,7 @@ class KiliBackend:
         problems: dict[str, str] = {}
         statuses: dict[str, list[str]] = {}
         skips: list[str] = []
+        unskips: list[str] = []  # not skipped in Kili: a skip Kili gave here before is taken off
         remote: dict[str, str] = {}
         new_assets: list[str] = []
         present = self.store.existing_ids(a["externalId"] for a in seen)
@@ -523,8 +524,7 @@ class KiliBackend:
             if label is None:
                 if status in ("LABELED", "TO_REVIEW", "REVIEWED"):
                     status = "ONGOING"  # a status that needs a label the SDK did not return
-                if skipped:
-                    skips.append(ext)
+                (skips if skipped else unskips).append(ext)
                 statuses.setdefault(status, []).append(ext)
                 continue
             made = makers.get(ext)
@@ -532,8 +532,7 @@ class KiliBackend:
                     and _same_time(made[2], label.get("createdAt")):
                 # the label stored is this one: only its status or skip moved (a review step, the
                 # queue), recorded as such, not as a new label of its author
-                if skipped:
-                    skips.append(ext)
+                (skips if skipped else unskips).append(ext)
                 statuses.setdefault(status, []).append(ext)
                 continue
             try:  # every other author's latest label too (consensus), recorded beside the effective one
@@ -576,6 +575,10 @@ class KiliBackend:
                 if not self.store.get(ext).skipped:
                     self.store.skip(ext, "skipped in Kili", author="kili", source="kili")
                     report.skips_recorded += 1
+            skipped_here = self.store.skipped_among(unskips) if unskips else set()
+            if skipped_here:
+                report.skips_recorded += self.store.unskip(skipped_here, author="kili", source="kili",
+                                                           only_source="kili")
             if newest:
                 self.store.set_meta(self._cursor_key(pid), newest)
         return report
