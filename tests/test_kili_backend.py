@@ -348,8 +348,12 @@ def test_pull_brings_assets_added_in_kili(pushed):
     ws, srv, pid = pushed
     srv.add_remote_asset(pid, "web-1", "added in the Kili web app", {"score": 2, "date": "2026-02-03", "app": "com.a"})
     srv.state.label(pid, "web-1", "OTHER")
-    report = ws.kili_pull()
+    events: list = []
+    report = ws.kili_pull(on_event=events.append)
     assert report.new_assets == 1
+    # the texts' download is said (a teammate's first pull downloads every review, one by one)
+    texts = [(e.done, e.total) for e in events if isinstance(e, Progress) and e.task == "kili pull: texts"]
+    assert texts[0] == (0, 1) and texts[-1] == (1, 1)
     a = ws.store.get("web-1")  # Kili's metadata keys read back as a push wrote them
     assert (a.text, a.metadata, a.label) == ("added in the Kili web app",
                                              {"score": 2, "at": "2026-02-03", "app": "com.a"}, "OTHER")

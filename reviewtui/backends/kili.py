@@ -553,7 +553,7 @@ class KiliBackend:
 
         # everything Kili is asked for comes first; then one store transaction records it all,
         # the cursor included, so an interrupted pull leaves the store as it was
-        records = self._new_asset_records(new_assets) if new_assets else []
+        records = self._new_asset_records(new_assets, on_event) if new_assets else []
         with self.store.transaction():
             if records:
                 report.new_assets, _ = self.store.add_assets(records, source=f"kili:{pid}", sha256="",
@@ -583,14 +583,17 @@ class KiliBackend:
                 self.store.set_meta(self._cursor_key(pid), newest)
         return report
 
-    def _new_asset_records(self, external_ids: list[str]) -> list[NewAsset]:
+    def _new_asset_records(self, external_ids: list[str], on_event: EventSink | None = None) -> list[NewAsset]:
         """Assets someone added in Kili directly: their text (downloaded when Kili gives a URL, as it
         does for uploaded text) and metadata. Asked for separately: a pull does not carry every
-        asset's content URL."""
+        asset's content URL. Says its progress (``on_event``): a teammate's first pull downloads
+        every text, one request each."""
         pid = self._require_project()
-        out = []
+        out: list[NewAsset] = []
+        emit(on_event, Progress("kili pull: texts", 0, len(external_ids)))
         with self._errors("reading the assets added in Kili"):
             for chunk in _chunks(external_ids, BATCH):
+                emit(on_event, Progress("kili pull: texts", len(out), len(external_ids)))
                 for a in self.kili.assets(project_id=pid, fields=["externalId", "content", "jsonMetadata"],
                                           external_id_strictly_in=list(chunk), as_generator=True,
                                           disable_tqdm=True):
@@ -603,6 +606,9 @@ class KiliBackend:
                     meta = meta if isinstance(meta, dict) else {}
                     back = {kili_key: key for key, kili_key in METADATA_KEYS.items()}  # "date" is stored as "at"
                     out.append(NewAsset(str(a["externalId"]), content, {back.get(k, k): v for k, v in meta.items()}))
+                    if len(out) % 25 == 0:
+                        emit(on_event, Progress("kili pull: texts", len(out), len(external_ids)))
+        emit(on_event, Progress("kili pull: texts", len(out), len(external_ids)))
         return out
 
     def sync(self, on_event: EventSink | None = None) -> SyncReport:
