@@ -785,3 +785,22 @@ async def test_the_tuning_screen_keeps_digits_for_the_screens_until_the_form_is_
         await pilot.press("6")
         await settle(app, pilot)
         assert app.current_mode == "quality"
+
+
+async def test_the_summary_keeps_saying_a_prediction_runs_while_it_reloads(fixture_ws):
+    """g (or v) while a predict job runs replaced "predicting every review (job …)" with "no
+    predictions yet … p predicts every review now" until the job's next progress."""
+    ws = fixture_ws
+    job = ws.jobs.claim("predict", "predict", {}, ["results/result.csv"])
+    ws.jobs.mark_running(job.id)
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.job is not None)  # following the job (no settle: it runs on)
+        await pilot.press("g")
+        for _ in range(20):
+            await pilot.pause(0.05)
+        state = str(screen.query_one("#summary-state").render())
+        assert f"predicting every review (job {job.id})" in state and "p predicts" not in state
+        ws.jobs.finish(job.id, "cancelled")
+        await wait_until(pilot, lambda: not screen.running)

@@ -141,8 +141,11 @@ class SummaryScreen(WorkspaceScreen):
             self.show_summary(message.overall, message.chosen)
 
     def show_missing(self, text: str) -> None:
-        self.query_one("#summary-state", Static).update(Text.assemble(text, "\n", ("p", "bold"),
-                                                                      " predicts every review now."))
+        if self.running:  # the prediction under way says where it is (g or v while it runs said "none yet")
+            self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id})…")
+        else:
+            self.query_one("#summary-state", Static).update(Text.assemble(text, "\n", ("p", "bold"),
+                                                                          " predicts every review now."))
         for row in self.query(".chart-row"):
             row.display = False
 
