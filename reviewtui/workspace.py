@@ -1692,7 +1692,7 @@ class Workspace:
         rename with no ``new_key`` keeps the key (the name alone is the workspace's)."""
         from reviewtui.categories import rename_category
 
-        if new_key is None and self.settings.backend.kind == "kili":
+        if new_key is None and self.settings.backend.kind == "kili" and self.settings.backend.project_id:
             current = self.taxonomy.resolve(label)
             new_key = current if current is not None else None
         change = rename_category(self.taxonomy.to_list(), label, new_name, new_key=new_key)

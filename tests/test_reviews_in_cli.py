@@ -394,14 +394,20 @@ def test_changes_of_the_categories_kili_must_match_are_refused_on_the_kili_backe
     ws.config.update_section("backend", {"kind": "kili", "project_id": "proj-1"})
     ws.close()
     before = digest(labeled)
-    for argv in (["rename", "Bug", "Defect"], ["merge", "Wish", "--into", "Bug"], ["add", "Pricing"],
-                 ["remove", "Other"]):
+    for argv in (["rename", "Bug", "Defect", "--key", "DEFECT"], ["merge", "Wish", "--into", "Bug"],
+                 ["add", "Pricing"], ["remove", "Other"]):
         code, _, err = run(capsys, "-w", str(labeled), "categories", *argv)
         assert code == 2 and "labels in Kili (project proj-1): its labels live in Kili" in err, argv
         assert "stop `reviewtui kili pull`" in err
     assert digest(labeled) == before
     code, _, _ = run(capsys, "-w", str(labeled), "categories", "rename", "Bug", "BUG")
     assert code == 0
+    # a new name alone keeps the key on Kili: the key no longer follows the name there
+    code, _, err = run(capsys, "-w", str(labeled), "categories", "rename", "BUG", "Defect")
+    assert code == 0, err
+    ws = Workspace.open(labeled)
+    assert ws.taxonomy.get("BUG").name == "Defect"
+    ws.close()
     # nor may an import add the categories of its labels
     more = write_csv(labeled.parent / "more.csv", ["id", "content", "label"], [["n1", "the fees went up", "Pricing"]])
     code, _, err = run(capsys, "-w", str(labeled), "import", str(more), "--label-col", "label", "--add-categories")
