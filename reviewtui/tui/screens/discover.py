@@ -168,13 +168,15 @@ class DiscoverScreen(WorkspaceScreen):
         self.show_examples()
         self.show_caution()
 
-    def selection_label(self) -> str:
-        return dict((v, label) for label, v in self.options).get(self.selection, self.selection)
+    def selection_label(self, value: str | None = None) -> str:
+        """How the picker names ``value`` (default: the selection chosen)."""
+        value = value or self.selection
+        return dict((v, label) for label, v in self.options).get(value, value)
 
     def show_state(self, text: str | None = None) -> None:
         if text is None:
-            if self.running:
-                text = f"clustering: {self.selection_label()}…"
+            if self.running:  # the selection under way, not one chosen since
+                text = f"clustering: {self.selection_label(self.running_for)}…"
             elif self.discovery is not None:
                 text = say.discovery_headline(self.discovery) + (
                     "  n: make the highlighted cluster a category" if self.discovery.clusters else
@@ -208,7 +210,8 @@ class DiscoverScreen(WorkspaceScreen):
     def core_event(self, message: CoreEvent) -> None:
         event = message.event
         if isinstance(event, Progress) and self.running:
-            self.show_state(f"clustering: {self.selection_label()}… {event.task} {event.done:,} of {event.total:,}")
+            self.show_state(f"clustering: {self.selection_label(self.running_for)}… {event.task} {event.done:,} of "
+                            f"{event.total:,}")
         elif isinstance(event, Notice):
             self.notify(event.text, severity=notice_severity(event), markup=False)
 
