@@ -272,11 +272,10 @@ def undo_bulk_sentence(events: "Sequence[LabelEvent]", taxonomy: "Taxonomy | Non
     if not events:
         return (f"Your latest change is not a bulk label nor a labels file: nothing was undone ({undo} takes back "
                 "your latest label).")
-    from reviewtui.store import FILE_NOTE
+    from reviewtui.store import file_note_name
 
-    note = events[0].note or ""
-    if note.startswith(FILE_NOTE):  # from file NAME (time)
-        name = note[len(FILE_NOTE):].strip().rsplit(" (", 1)[0]
+    name = file_note_name(events[0].note or "")
+    if name is not None:
         return f"Undid the {count(len(events), 'label')} of {name} (`label --from`)."
     categories = sorted({category_name(e.category, taxonomy) if e.category else "" for e in events})
     return f"Undid the bulk label of {len(events):,} review{'s' if len(events) != 1 else ''} as {', '.join(categories)}."

@@ -368,6 +368,21 @@ BULK_NOTE = "bulk label"
 #: The note of the labels of a file (``reviewtui label --from``) starts so: with bulk labels, they
 #: are left out of the labeling speed (quality.stats), which would read them as instant labels.
 FILE_NOTE = "from file"
+
+
+def file_note(name: str) -> str:
+    """The note of the labels one application of a labels file gives: :data:`FILE_NOTE`, the file's
+    name and the time, so that ``undo --bulk`` takes back that application's labels together."""
+    return f"{FILE_NOTE} {name} ({utc_now()})"
+
+
+def file_note_name(note: str) -> str | None:
+    """The file a :func:`file_note` names, or None for another note (one of an earlier reviewtui,
+    which named the file without the time, the same for every application of it, included)."""
+    if not note.startswith(FILE_NOTE) or not note.endswith(")") or " (" not in note:
+        return None
+    return note[len(FILE_NOTE):].strip().rsplit(" (", 1)[0]
+
 UNDO_WHERE = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL)"]
 # (NOT EXISTS looks each candidate up in the undoes index; NOT IN built the set of every undo once per
 # call, which an undo of a bulk label of thousands of reviews paid thousands of times)
@@ -783,16 +798,18 @@ class LocalStore:
             self._index_new(db, last_id)
         return out
 
-    def _of_ids(self, columns: str, external_ids: Iterable[str], source: str = "assets") -> list[tuple]:
+    def _of_ids(self, columns: str, external_ids: Iterable[str], source: str = "assets",
+                params: Sequence[Any] = (), tail: str = "") -> list[tuple]:
         """Rows of ``columns`` (external_id first) of the assets whose ids are among ``external_ids``,
         read in chunks of 900 ids (under SQLite's limit on parameters); ``source`` is the assets
-        table, or a join on it."""
+        table, or a join on it; ``tail`` more of the statement after the ids' condition (AND ...,
+        GROUP BY ...), whose ``params`` follow the ids."""
         ids = list(dict.fromkeys(str(i) for i in external_ids))
         rows: list[tuple] = []
         for start in range(0, len(ids), 900):
             chunk = ids[start:start + 900]
-            rows += self._read(f"SELECT {columns} FROM {source} WHERE external_id IN ({','.join('?' * len(chunk))})",
-                               chunk)
+            rows += self._read(f"SELECT {columns} FROM {source} WHERE external_id IN ({','.join('?' * len(chunk))})"
+                               + tail, [*chunk, *params])
         return rows
 
     def labels_of(self, external_ids: Iterable[str]) -> dict[str, str | None]:
@@ -821,18 +838,11 @@ class LocalStore:
     def confirmations_of(self, external_ids: Iterable[str], *, not_source: str = "") -> dict[str, str]:
         """{external id: time of its latest confirmation (a label checked and kept) that is not
         undone} of those of ``external_ids`` that have one (not of source ``not_source``)."""
-        ids = list(dict.fromkeys(str(i) for i in external_ids))
-        out: dict[str, str] = {}
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
-            for ext, at in self._read(
-                    "SELECT a.external_id, MAX(l.created_at) FROM labels l JOIN assets a ON a.id = l.asset_id "
-                    f"WHERE a.external_id IN ({','.join('?' * len(chunk))}) AND l.kind = 'confirm' AND l.source != ? "
-                    "AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id) GROUP BY a.external_id",
-                    [*chunk, not_source]):
-                if at:
-                    out[ext] = at
-        return out
+        rows = self._of_ids("a.external_id, MAX(l.created_at)", external_ids,
+                            "labels l JOIN assets a ON a.id = l.asset_id", [not_source],
+                            " AND l.kind = 'confirm' AND l.source != ? AND NOT EXISTS (SELECT 1 FROM labels u "
+                            "WHERE u.undoes = l.id) GROUP BY a.external_id")
+        return {ext: at for ext, at in rows if at}
 
     def label_makers(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str, str, str | None]]:
         """{external id: (category, author, time, note) of the event that gave it its label now} of
@@ -1540,10 +1550,8 @@ class LocalStore:
                 where.append("l.author = ?")
                 params.append(author)
             row = db.execute(UNDO_SQL.format(where=" AND ".join(where)), params).fetchone()
-            note = row[12] or "" if row is not None else ""
-            # a labels file's events of one application (its note ends with the time: before, a
-            # file's note named the file only, the same for every application of it)
-            if not (note.startswith(BULK_NOTE) or (note.startswith(FILE_NOTE) and note.endswith(")"))):
+            note = (row[12] or "") if row is not None else ""
+            if not (note.startswith(BULK_NOTE) or file_note_name(note) is not None):
                 return []
             # every event of the set in one query, latest first, then each undone by its row
             rows = db.execute(UNDO_SQL.format(where=" AND ".join(where + ["l.note = ?"])).replace(" LIMIT 1", ""),
@@ -1595,17 +1603,16 @@ class LocalStore:
             return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
                               row[8], note=row[12], history_only=True)
         # the effective label is the latest effective label event that is not undone
-        prev_label = db.execute(EFFECTIVE_LABEL_SQL, {"asset": asset_id}).fetchone()
+        event, label = db.execute(EFFECTIVE_LABEL_SQL, {"asset": asset_id}).fetchone() or (None, None)
         if db.execute(LATER_EVENT_SQL, {"asset": asset_id, "event": ev_id}).fetchone():
             # a later change of the review stands (another author's label, skip or review): the
             # status and skip it left stay; only the label is read again, which stays the later one
             db.execute("UPDATE assets SET label = ?, label_event = ?, updated_at = ? WHERE id = ?",
-                       (prev_label[1] if prev_label else None, prev_label[0] if prev_label else None, at, asset_id))
+                       (label, event, at, asset_id))
         else:
             db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
                        "updated_at = ? WHERE id = ?",
-                       (row[9] or "TODO", int(row[10] or 0), row[11],
-                        prev_label[1] if prev_label else None, prev_label[0] if prev_label else None, at, asset_id))
+                       (row[9] or "TODO", int(row[10] or 0), row[11], label, event, at, asset_id))
         return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
                           row[8], note=row[12])
 

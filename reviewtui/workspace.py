@@ -30,7 +30,8 @@ from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, utc_now
 from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
-from reviewtui.store import CATEGORY_NOTES, FILE_NOTE, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore, SentimentRow
+from reviewtui.store import (CATEGORY_NOTES, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore,
+                             SentimentRow, file_note)
 from reviewtui.versions import (VersionInfo, export_version, last_event_held, list_versions, read_rows,
                                 register_versions, resolve_version)
 
@@ -677,7 +678,7 @@ class Workspace:
             raise ReviewtuiError(f"{p}: no rows to apply")
         ids = [(r[id_col] or "").strip() for r in rows]  # each row's id, as every check below reads it
         # one note for this application of the file: `undo --bulk` takes its labels back together
-        note = f"{FILE_NOTE} {p.name} ({utc_now()})"
+        note = file_note(p.name)
         present = self.store.existing_ids(ids)
         missing: dict[str, int] = {}  # id -> the first line that gives it
         for r, ext in zip(rows, ids):
