@@ -819,11 +819,7 @@ def category_need_lines(needs: Sequence[Any], taxonomy: "Taxonomy | None") -> li
 def queue_how(batch: Any, taxonomy: "Taxonomy") -> str:
     """How a ``QueueBatch`` was chosen: "zero-shot first batch (no model yet)", "coverage (no
     model yet)", "weakest: Interface", or the strategy."""
-    if batch.cold_start:
-        return f"{batch.first} first batch (no model yet)" if batch.first else "coverage (no model yet)"
-    if batch.strategy == "weakest" and batch.target:
-        return f"weakest: {category_name(batch.target, taxonomy)}"
-    return str(batch.strategy)
+    return batch.ranked_by(taxonomy) + (" (no model yet)" if batch.cold_start else "")
 
 
 def strategy_notice(strategy: str, weakest: str | None, taxonomy: "Taxonomy") -> str:

@@ -1280,15 +1280,8 @@ class Workspace:
                             seed=seed, apply=apply, prior=self._loop_prior(), target=target, within=within,
                             any_status=any_status, on_fit=self._after_refit if apply else None, on_event=on_event,
                             cancel=cancel)
-        if apply and batch.items:  # as presentation.queue_how says it, without "(no model yet)"
-            if batch.cold_start:
-                how = f"{batch.first} first batch" if batch.first else "coverage"
-            elif batch.strategy == "weakest" and batch.target:
-                target = self.taxonomy.get(batch.target).name if batch.target in self.taxonomy.keys else batch.target
-                how = f"weakest: {target}"
-            else:
-                how = str(batch.strategy)
-            self.store.set_meta(QUEUE_RANKED_BY, how)
+        if apply and batch.items:
+            self.store.set_meta(QUEUE_RANKED_BY, batch.ranked_by(self.taxonomy))
         return batch
 
     def queue_ranked_by(self) -> str | None:
@@ -1694,8 +1687,7 @@ class Workspace:
         from reviewtui.categories import rename_category
 
         if new_key is None and self.settings.backend.kind == "kili" and self.settings.backend.project_id:
-            current = self.taxonomy.resolve(label)
-            new_key = current if current is not None else None
+            new_key = self.taxonomy.resolve(label)
         change = rename_category(self.taxonomy.to_list(), label, new_name, new_key=new_key)
         if change.relabel:  # a new name alone is this workspace's (Kili only warns of it)
             self._refuse_on_kili("renaming a category's key")

@@ -68,6 +68,15 @@ class QueueBatch:
     def external_ids(self) -> list[str]:
         return [i.external_id for i in self.items]
 
+    def ranked_by(self, taxonomy: Taxonomy) -> str:
+        """What chose the batch: "zero-shot first batch", "coverage" (both with no model yet),
+        "weakest: Interface" (the category by ``taxonomy``'s name), or the strategy."""
+        if self.cold_start:
+            return f"{self.first} first batch" if self.first else "coverage"
+        if self.strategy == "weakest" and self.target:
+            return f"weakest: {taxonomy.get(self.target).name if self.target in taxonomy.keys else self.target}"
+        return str(self.strategy)
+
     def to_dict(self) -> dict[str, Any]:
         return {"strategy": self.strategy, "size": self.size, "labeled": self.labeled,
                 "candidates": self.candidates, "cold_start": self.cold_start, "backend": self.backend,
