@@ -514,7 +514,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             cleaned = new
 
     # tags, then entities, then the tags escaped ones spelled (&lt;br&gt;): "&lt;3" stays "<3"
-    apply("remove_html", lambda s: _unescape(s.str.replace(HTML_RE, " ", regex=True)).str.replace(HTML_RE, " ", regex=True))
+    apply("remove_html", lambda s: _unescape(s.str.replace(HTML_RE, " ", regex=True)).str.replace(
+        HTML_RE, " ", regex=True))
     apply("remove_urls", lambda s: s.str.replace(URL_RE, " ", regex=True))
     apply("remove_emoji", lambda s: s.str.replace(EMOJI_RE, "", regex=True))
     apply("lowercase", lambda s: s.str.lower())
@@ -661,15 +662,16 @@ def _read_values(key: str, column: str, values, dayfirst: bool | None, report: C
 
     if key == "score":
         encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(values))
-        distinct = [v for v in encoded.dictionary.to_pylist() if v]
+        dictionary = encoded.dictionary.to_pylist()
+        distinct = [v for v in dictionary if v]
         # the rows of each value, for what the reading counts (a few distinct values: one pass)
         rows = {d["values"]: d["counts"] for d in pc.value_counts(encoded.indices).to_pylist()}
-        mapping, reading = read_star_values(distinct, column, {v: rows.get(i, 0) for i, v in
-                                                               enumerate(encoded.dictionary.to_pylist()) if v})
+        mapping, reading = read_star_values(distinct, column,
+                                            {v: rows.get(i, 0) for i, v in enumerate(dictionary) if v})
         report.readings += reading.sentences("star")
         if all(str(mapping[v]) == v for v in distinct):
             return values
-        new = [None if not v else str(mapping[v]) for v in encoded.dictionary.to_pylist()]
+        new = [None if not v else str(mapping[v]) for v in dictionary]
         return pa.array(new, pa.string()).take(encoded.indices)
     if key == "thumbs_up":
         # Amazon's review sets: "helpful": [helpful votes, all votes]; the first is the thumbs-up count

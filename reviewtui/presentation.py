@@ -258,7 +258,8 @@ def changed_since_shown(event: "LabelEvent", now: Any, taxonomy: "Taxonomy | Non
     elif event.kind == "skip":
         did = "skipped it" + (f" ({event.note})" if event.note else "")
     elif event.kind == "undo":
-        did = "undid its label" if not now.label else f"undid a change: its label is {category_name(now.label, taxonomy)}"
+        did = ("undid its label" if not now.label
+               else f"undid a change: its label is {category_name(now.label, taxonomy)}")
     else:
         did = f"set it {now.status}"
     return (f"{event.author} {did} since this review was shown ({event.created_at[:16]}); it shows now as stored. "

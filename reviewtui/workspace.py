@@ -590,10 +590,11 @@ class Workspace:
             return
         ext, theirs, their_text, ours, text = clashes[0]
         n = len(clashes)
+        stored_text, file_text = textwrap.shorten(their_text, 50), textwrap.shorten(text, 50)
         raise ReviewtuiError(
             f"{batch.source}: {n:,} of the file's ids {'are ids' if n != 1 else 'is the id'} of another app's "
-            f"review{'s' if n != 1 else ''} already in the workspace (id {ext!r}: {theirs}'s {textwrap.shorten(their_text, 50)!r}, "
-            f"in the file {ours}'s {textwrap.shorten(text, 50)!r}); nothing was imported. When the file's ids are unique only "
+            f"review{'s' if n != 1 else ''} already in the workspace (id {ext!r}: {theirs}'s {stored_text!r}, "
+            f"in the file {ours}'s {file_text!r}); nothing was imported. When the file's ids are unique only "
             "within each app, import it with --ids-per-app (each id stored as APP/ID), or name a column of ids "
             "unique across apps with --id-col")
 

@@ -83,21 +83,28 @@ def skip_near_duplicates(order: Sequence[int], embeddings: np.ndarray, size: int
     return np.asarray(taken + skipped[:size - len(taken)], dtype=int)
 
 
+def _kmeans(X: np.ndarray, k: int, seed: int, weights: np.ndarray | None = None):
+    """scikit-learn's KMeans of ``k`` clusters fitted on ``X`` (rows weighted by ``weights``), one
+    quick run; fewer distinct rows than clusters (repeated reviews) gives fewer clusters, without
+    the ConvergenceWarning that reached the terminal."""
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100).fit(X, sample_weight=weights)
+
+
 def weighted_kmeans_picks(X: np.ndarray, weights: np.ndarray, k: int, seed: int = 0) -> list[int]:
     """Rows of ``X`` (compared by cosine: rows are scaled to unit length): the one nearest each
     centre of a ``k``-means clustering in which each row counts in proportion to its weight.
     An empty cluster gives none, so the list can be shorter than ``k``."""
-    from sklearn.cluster import KMeans
-    from sklearn.exceptions import ConvergenceWarning
-
     X = np.asarray(X, dtype=np.float32)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     X = X / np.where(norms > 0, norms, 1.0)
     w = np.asarray(weights, dtype=np.float64)
     w = w if np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0 else None
-    with warnings.catch_warnings():  # fewer distinct reviews than clusters (repeats): fewer picks, no warning
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100).fit(X, sample_weight=w)
+    km = _kmeans(X, k, seed, w)
     picked: list[int] = []
     for c, centre in enumerate(km.cluster_centers_):
         members = np.flatnonzero(km.labels_ == c)
@@ -176,12 +183,7 @@ def representative_batch(embeddings: np.ndarray, size: int, *, seed: int = 0, sa
     cand = np.sort(rng.choice(n, size=min(n, sample), replace=False)) if n > sample else np.arange(n)
     if size >= len(cand):
         return cand[:size]
-    from sklearn.cluster import KMeans
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=100).fit(X[cand])
+    km = _kmeans(X[cand], size, seed)
     picked: list[int] = []
     taken: set[int] = set()
     for centre in km.cluster_centers_:

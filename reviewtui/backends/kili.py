@@ -381,7 +381,8 @@ class KiliBackend:
         missing = [a for a in assets if a.external_id not in remote]
         empty = [a for a in missing if not a.text.strip()]
         # the cap counts what this push sends: a second `--limit 100` sends the next 100
-        todo, rest = [a for a in missing if a.text.strip()][:cap], [a for a in missing if a.text.strip()][cap:]
+        sendable = [a for a in missing if a.text.strip()]
+        todo, rest = sendable[:cap], sendable[cap:]
         report = PushReport(pid, cap=cap, left_out=len(rest), left_out_ids=[a.external_id for a in rest])
         if rest:
             emit(on_event, Notice("warning", f"{len(rest)} assets are past the cap of {cap} and are not pushed "

@@ -7,7 +7,8 @@ made with ``init --categories``) gets prototypes from the names alone: weaker (o
 names give 0.51 accuracy where descriptions and examples give 0.68, against 0.41 for the
 majority class), so they choose the first batch and make the suggestions before the first model,
 and are not blended in once labels exist. A name's prototype is moved once towards the reviews
-it fits best (:func:`name_feedback_prototypes`: a name is a few words, reviews are sentences). A review's score for a category is its cosine similarity with the
+it fits best (:func:`name_feedback_prototypes`: a name is a few words, reviews are sentences).
+A review's score for a category is its cosine similarity with the
 prototype, minus that category's mean similarity over the pool of reviews given at fit time
 (centering: some prototypes are closer to every review than others, and without it those
 categories swallow the predictions). Scores become probabilities by a softmax with a temperature;

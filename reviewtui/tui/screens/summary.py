@@ -142,7 +142,7 @@ class SummaryScreen(WorkspaceScreen):
 
     def show_missing(self, text: str) -> None:
         if self.running:  # the prediction under way says where it is (g or v while it runs said "none yet")
-            self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id})…")
+            self.show_predicting()
         else:
             self.query_one("#summary-state", Static).update(Text.assemble(text, "\n", ("p", "bold"),
                                                                           " predicts every review now."))
@@ -375,8 +375,12 @@ class SummaryScreen(WorkspaceScreen):
         progress = self.query_one("#summary-progress", ProgressBar)
         progress.update(total=None, progress=0)
         progress.display = True
-        self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id})…")
+        self.show_predicting()
         self.refresh_bindings()
+
+    def show_predicting(self) -> None:
+        """The state line while the prediction this screen follows runs."""
+        self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id})…")
 
     def action_cancel(self) -> None:
         if not self.running:
