@@ -368,21 +368,29 @@ async def test_the_queue_panel_names_the_zero_shot_first_batch_not_the_strategy(
         ws.close()
 
 
-async def test_the_zero_shot_batch_ranked_before_the_app_opened_is_named_as_such(tmp_path: Path):
-    """The app opened again before any label, on the zero-shot first batch an earlier opening (or
-    `reviewtui queue`) ranked: no ranking runs (a batch is waiting), and the queue panel named the
-    strategy (margin), which did not order it."""
+def waiting_batch_ws(root: Path, priorities: dict[str, int]):
+    """A workspace of five reviews and no label whose queue holds a batch an earlier ranking left
+    (``priorities``); its suggestions are the zero-shot prior's (no model yet), no embedding model
+    loads, and a ranking asked of it is recorded in the returned list instead of run."""
     from reviewtui.active.suggestions import Suggestions
     from reviewtui.workspace import Workspace
 
-    ws = Workspace.init(tmp_path / "ws", name="again", categories="Bug, Praise")
+    ws = Workspace.init(root, name="waiting", categories="Bug, Praise")
     ws.store.add_assets([NewAsset(f"a{i}", f"review number {i}", {}) for i in range(5)])
-    ws.backend.set_priorities({"a3": 2, "a1": 1})  # the batch an earlier ranking left waiting
+    ws.backend.set_priorities(priorities)
     ranked: list = []
     ws.suggestions = lambda ids, refit=False: Suggestions({e: ("BUG", 0.6) for e in ids}, source="zero-shot")
     ws.prepare_suggestions = lambda on_event=None: {}
     ws.queue_batch = lambda *args, **kwargs: ranked.append(args)
     ws.record_refit = lambda: None
+    return ws, ranked
+
+
+async def test_the_zero_shot_batch_ranked_before_the_app_opened_is_named_as_such(tmp_path: Path):
+    """The app opened again before any label, on the zero-shot first batch an earlier opening (or
+    `reviewtui queue`) ranked: no ranking runs (a batch is waiting), and the queue panel named the
+    strategy (margin), which did not order it."""
+    ws, ranked = waiting_batch_ws(tmp_path / "ws", {"a3": 2, "a1": 1})
     app = make_app(ws, start="labeling", assist=True)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -399,17 +407,10 @@ async def test_the_zero_shot_batch_ranked_before_the_app_opened_is_named_as_such
 async def test_a_batch_ranked_before_the_app_opened_is_named_as_the_workspace_recorded_it(tmp_path: Path):
     """The batch waiting is a category made from a discovered cluster, with no model yet: the
     queue panel names it as recorded, not as the zero-shot first batch nor the strategy."""
-    from reviewtui.active.suggestions import Suggestions
-    from reviewtui.workspace import QUEUE_RANKED_BY, Workspace
+    from reviewtui.workspace import QUEUE_RANKED_BY
 
-    ws = Workspace.init(tmp_path / "ws", name="made", categories="Bug, Praise")
-    ws.store.add_assets([NewAsset(f"a{i}", f"review number {i}", {}) for i in range(5)])
-    ws.backend.set_priorities({"a2": 2, "a4": 1})
+    ws, ranked = waiting_batch_ws(tmp_path / "ws", {"a2": 2, "a4": 1})
     ws.store.set_meta(QUEUE_RANKED_BY, "new category Login")
-    ws.suggestions = lambda ids, refit=False: Suggestions({e: ("BUG", 0.6) for e in ids}, source="zero-shot")
-    ws.prepare_suggestions = lambda on_event=None: {}
-    ws.queue_batch = lambda *args, **kwargs: None
-    ws.record_refit = lambda: None
     app = make_app(ws, start="labeling", assist=True)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -417,7 +418,7 @@ async def test_a_batch_ranked_before_the_app_opened_is_named_as_the_workspace_re
             await wait_until(pilot, lambda: screen.current is not None and screen.ranked_by)
             await settle(app, pilot)
             queue = panel(screen, "#queue-info")
-            assert screen.current.external_id == "a2"
+            assert screen.current.external_id == "a2" and not ranked  # the waiting batch, not ranked again
             assert "new category Login" in queue and "zero-shot" not in queue and "margin" not in queue
     finally:
         ws.close()
