@@ -1539,9 +1539,12 @@ class Workspace:
         self._use_kili(backend, info)
         return info
 
-    def kili_push(self, *, limit: int | None = None, on_event: EventSink | None = None, cancel=None):
-        """Upload the assets to Kili (resumable, no duplicates); returns a kili.PushReport."""
-        return self.kili_backend().push(limit=limit, on_event=on_event, cancel=cancel)
+    def kili_push(self, *, limit: int | None = None, on_event: EventSink | None = None, cancel=None,
+                  restore_deleted: bool = False):
+        """Upload the assets to Kili (resumable, no duplicates; those deleted in Kili only with
+        ``restore_deleted``); returns a kili.PushReport."""
+        return self.kili_backend().push(limit=limit, on_event=on_event, cancel=cancel,
+                                        restore_deleted=restore_deleted)
 
     def kili_pull(self, *, full: bool = False, on_event: EventSink | None = None):
         """Record Kili's labels in the store; returns a kili.KiliPullReport."""

@@ -190,6 +190,42 @@ def test_push_killed_between_batches_resumes(tmp_path, kili_server):
     assert len({a["externalId"] for a in kili_server.state.assets[pid]}) == len(kili_server.state.assets[pid]) == 250
 
 
+def test_assets_deleted_in_kili_are_not_pushed_again_unless_asked(pushed):
+    ws, srv, pid = pushed
+    srv.state.assets[pid] = [a for a in srv.state.assets[pid] if a["externalId"] not in ("r003", "r007")]
+    events: list = []
+    report = ws.kili_push(on_event=events.append)
+    assert srv.calls("appendManyAssets") == []
+    assert (report.pushed, report.deleted_in_kili, report.already_in_kili) == (0, 2, 248)
+    assert report.deleted_ids == ["r003", "r007"]
+    assert any("deleted in Kili" in getattr(e, "text", "") and "--restore-deleted" in e.text for e in events)
+    again = ws.kili_push(restore_deleted=True)
+    (sent,) = srv.calls("appendManyAssets")
+    assert sent["data"]["externalIDArray"] == ["r003", "r007"]
+    assert (again.pushed, again.restored, again.deleted_in_kili) == (2, 2, 0)
+    assert ws.store.get("r003").remote_id == srv.state.asset(pid, "r003")["id"]
+
+
+def test_a_push_running_alongside_another_counts_what_it_created(tmp_path, kili_server, monkeypatch):
+    ws = make_ws(tmp_path, n=150)
+    pid = ws.kili_create("Reviews").id
+    upload = kili_server._op_createUploadBucketSignedUrls
+
+    def teammate_pushes_first(v):  # between the SDK's check and its append, another push lands
+        if not kili_server.state.assets[pid]:
+            for i in range(0, 100, 2):
+                kili_server.add_remote_asset(pid, f"r{i:03d}", f"review number {i}: the app is fine")
+        return upload(v)
+
+    monkeypatch.setattr(kili_server, "_op_createUploadBucketSignedUrls", teammate_pushes_first)
+    report = ws.kili_push()
+    ext = [a["externalId"] for a in kili_server.state.assets[pid]]
+    assert len(ext) == len(set(ext)) == 150
+    assert (report.pushed, report.already_in_kili) == (100, 50)
+    assert all(ws.store.get(f"r{i:03d}").remote_id == kili_server.state.asset(pid, f"r{i:03d}")["id"]
+               for i in range(150))
+
+
 def test_push_can_be_cancelled(tmp_path, kili_server):
     ws = make_ws(tmp_path)
     ws.kili_create("Reviews")

@@ -87,10 +87,16 @@ class PushReport:
     batches: int = 0
     cancelled: bool = False
     left_out_ids: list[str] = field(default_factory=list)
+    #: assets once pushed to (or pulled from) this project that Kili no longer has: deleted there,
+    #: and not sent again unless the push was asked to restore them
+    deleted_in_kili: int = 0
+    deleted_ids: list[str] = field(default_factory=list)
+    restored: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["left_out_ids"] = self.left_out_ids[:20]
+        d["deleted_ids"] = self.deleted_ids[:20]
         return d
 
 
@@ -358,20 +364,22 @@ class KiliBackend:
         return out
 
     def push(self, *, limit: int | None = None, on_event: EventSink | None = None,
-             cancel: threading.Event | None = None) -> PushReport:
+             cancel: threading.Event | None = None, restore_deleted: bool = False) -> PushReport:
         """Upload the store's assets (text, external id, metadata) in batches of at most 100.
 
         Assets Kili already has (by external id) are skipped, so a push that was interrupted is
-        finished by running it again, without duplicates. At most ``limit`` (default [kili]
-        max_assets, 25,000) of the assets Kili lacks, in store order; the rest are reported as left
-        out, and the next push sends the next ones.
+        finished by running it again, without duplicates; so are assets another push (a teammate's,
+        at the same time) sent meanwhile. At most ``limit`` (default [kili] max_assets, 25,000) of
+        the assets Kili lacks, in store order; the rest are reported as left out, and the next push
+        sends the next ones. An asset this project once had (its Kili id is kept) and no longer
+        has was deleted in Kili: it is left out unless ``restore_deleted``.
         """
         pid = self._require_project()
         cap = int(limit if limit is not None else self.settings.max_assets)
         if cap <= 0:
             raise ReviewtuiError(f"the push limit must be a positive number of assets, not {cap}")
+        self.project_info()  # fails early on an unknown project, and forgets another project's ids
         assets = list(self.store.iter_assets())
-        self.project_info()  # fails early on an unknown project
         emit(on_event, Progress("kili push", 0, None, "asking Kili which assets it has"))
         remote = self.remote_ids()
         known = {a.external_id: remote[a.external_id] for a in assets
@@ -379,11 +387,19 @@ class KiliBackend:
         if known:
             self.store.set_remote_ids(known)
         missing = [a for a in assets if a.external_id not in remote]
+        deleted = [a for a in missing if a.remote_id]
+        report = PushReport(pid, cap=cap)
+        if deleted and not restore_deleted:
+            missing = [a for a in missing if not a.remote_id]
+            report.deleted_in_kili, report.deleted_ids = len(deleted), [a.external_id for a in deleted]
+            emit(on_event, Notice("warning", f"{len(deleted)} assets were deleted in Kili after they were pushed "
+                                             f"(for example {deleted[0].external_id}) and are not pushed again; "
+                                             "`reviewtui kili push --restore-deleted` sends them"))
         empty = [a for a in missing if not a.text.strip()]
         # the cap counts what this push sends: a second `--limit 100` sends the next 100
         sendable = [a for a in missing if a.text.strip()]
         todo, rest = sendable[:cap], sendable[cap:]
-        report = PushReport(pid, cap=cap, left_out=len(rest), left_out_ids=[a.external_id for a in rest])
+        report.left_out, report.left_out_ids = len(rest), [a.external_id for a in rest]
         if rest:
             emit(on_event, Notice("warning", f"{len(rest)} assets are past the cap of {cap} and are not pushed "
                                              "(the next push sends them; raise the cap with --limit or max_assets "
@@ -393,39 +409,63 @@ class KiliBackend:
                                              f"(for example {empty[0].external_id})"))
             report.left_out += len(empty)
             report.left_out_ids += [a.external_id for a in empty]
-        report.already_in_kili = len(assets) - len(missing)
+        report.already_in_kili = len(assets) - len(missing) - report.deleted_in_kili
         total = len(todo)
         emit(on_event, Progress("kili push", 0, total))
-        from kili.services.asset_import.exceptions import ImportValidationError
-
         n_batches = (total + BATCH - 1) // BATCH
+        sent = 0  # assets of the batches done: the progress counts them, pushed or found there
         for i, batch in enumerate(_chunks(todo, BATCH), start=1):
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
-            ids = [a.external_id for a in batch]
             try:
-                with self._errors(f"pushing batch {i} of {n_batches} ({ids[0]} … {ids[-1]})"):
-                    try:
-                        result = self.kili.append_many_to_dataset(
-                            project_id=pid, content_array=[a.text for a in batch], external_id_array=ids,
-                            json_metadata_array=[_kili_metadata(a.metadata) for a in batch], disable_tqdm=True)
-                    except ImportValidationError as exc:
-                        if "already exist" not in str(exc):
-                            raise
-                        result = {"asset_ids": []}  # pushed meanwhile (another process): nothing to do
+                with self._errors(f"pushing batch {i} of {n_batches} ({batch[0].external_id} … "
+                                  f"{batch[-1].external_id})"):
+                    created, there = self._append(pid, batch)
             except ReviewtuiError as exc:
                 raise ReviewtuiError(
                     f"{exc.message}. {report.pushed} assets were pushed before this batch. Rerun "
                     "`reviewtui kili push` to finish: assets Kili already has are skipped, so nothing is "
                     "duplicated") from None
-            created = [str(x) for x in result.get("asset_ids") or []]
-            if len(created) == len(batch):
-                self.store.set_remote_ids(dict(zip(ids, created)))
-            report.pushed += len(batch)
+            if created:
+                self.store.set_remote_ids(created)
+            if there:
+                self.store.set_remote_ids(there)
+            report.pushed += len(created)
+            report.already_in_kili += len(there)
+            report.restored += sum(1 for a in batch if a.remote_id and a.external_id in created)
             report.batches += 1
-            emit(on_event, Progress("kili push", report.pushed, total))
+            sent += len(batch)
+            emit(on_event, Progress("kili push", sent, total))
         return report
+
+    def _append(self, pid: str, batch: Sequence[Any]) -> tuple[dict[str, str], dict[str, str]]:
+        """Send one batch: (external id -> Kili id) of the assets created, and of those another push
+        created meanwhile (Kili refuses a batch that holds one: the rest is sent again)."""
+        from kili.services.asset_import.exceptions import ImportValidationError
+
+        try:
+            result = self.kili.append_many_to_dataset(
+                project_id=pid, content_array=[a.text for a in batch], external_id_array=[a.external_id for a in batch],
+                json_metadata_array=[_kili_metadata(a.metadata) for a in batch], disable_tqdm=True)
+        except Exception as exc:  # the SDK's own check, or the API's "assetsAlreadyExist"
+            said = str(exc)
+            if not ("assetsAlreadyExist" in said or (isinstance(exc, ImportValidationError)
+                                                     and "already exist" in said)):
+                raise
+            there = self.remote_ids([a.external_id for a in batch])
+            if not there:
+                raise
+            rest = [a for a in batch if a.external_id not in there]
+            if not rest:
+                return {}, there
+            created, more = self._append(pid, rest)
+            return created, {**there, **more}
+        ids = [str(x) for x in result.get("asset_ids") or []]
+        if len(ids) == len(batch):
+            return dict(zip((a.external_id for a in batch), ids)), {}
+        # an answer without the ids: ask Kili for them
+        return self.remote_ids([a.external_id for a in batch]), {}
 
     # -- pull -----------------------------------------------------------------------------------
     def _cursor_key(self, pid: str) -> str:

@@ -388,6 +388,8 @@ def add_kili_commands(commands: Commands) -> None:
     a.add_argument("--json", action="store_true")
     p = actions.add("push", "upload the reviews (batches of 100, resumable, no duplicates)")
     p.add_argument("--limit", type=int, help=f"push at most N assets (default [kili] max_assets, {KiliSettings().max_assets:,})")
+    p.add_argument("--restore-deleted", action="store_true",
+                   help="send again the assets deleted in Kili after an earlier push (left out by default)")
     p.add_argument("--json", action="store_true")
     q = actions.add("pull", "record Kili's labels, statuses and spans in the workspace")
     q.add_argument("--full", action="store_true", help="read every asset, not only those changed since the last pull")

@@ -604,6 +604,12 @@ def kili_lines(action: str, rep: Any) -> list[str]:
             lines.append(f"[yellow]{rep.left_out} assets left out[/] (past the cap of {rep.cap}, or empty text), "
                          f"e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
                          "max_assets in reviewtui.toml \\[kili].")
+        if rep.deleted_in_kili:
+            lines.append(f"[yellow]{rep.deleted_in_kili} assets deleted in Kili[/] after an earlier push were not sent "
+                         f"again, e.g. {escape(', '.join(rep.deleted_ids[:3]))}; `reviewtui kili push "
+                         "--restore-deleted` sends them.")
+        if rep.restored:
+            lines.append(f"{rep.restored} of the pushed assets had been deleted in Kili and are back.")
         return lines
     if action == "pull":
         lines = [f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"

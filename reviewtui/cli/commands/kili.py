@@ -61,7 +61,7 @@ def cmd_kili(args: argparse.Namespace) -> int:
                     sink(event)
 
                 if action == "push":
-                    rep = ws.kili_push(limit=args.limit, on_event=on_event)
+                    rep = ws.kili_push(limit=args.limit, on_event=on_event, restore_deleted=args.restore_deleted)
                 elif action == "pull":
                     rep = ws.kili_pull(full=args.full, on_event=on_event)
                 else:
