@@ -66,7 +66,13 @@ COLUMN_OPTIONS: dict[str, str] = {"app": "app", "stars": "score", "date": "at", 
                                   "title": "title"}
 #: Metadata keys read as dates (:func:`reviewtui.values.read_dates`).
 DATE_META = ("at", "replied_at")
+#: A text longer than this in a delimited file that also spans many lines is taken for an
+#: unbalanced quote that swallowed the rows after it; a long review alone is read.
 MAX_FIELD_CHARS = 100_000
+#: ... and more lines than this in one such text is what an unbalanced quote leaves
+SWALLOWED_LINES = 200
+#: No text is read past this length (a file that is not reviews, or one broken beyond reading).
+MAX_TEXT_CHARS = 2_000_000
 #: A votes pair as Amazon's review sets write "helpful" (``[2, 3]``: 2 of 3 found it helpful).
 HELPFUL_PAIR_RE = r"^\s*\[\s*(\d+)\s*,\s*\d+\s*\]\s*$"
 
@@ -321,6 +327,30 @@ def read_records(records: Sequence[Mapping[str, Any]], source: str, **options: A
     return clean_table(table_from_records(records, source, sha256=sha), **options)
 
 
+def _check_lengths(path: Path | str, fmt: str, texts: Any, limit: int) -> str:
+    """Refuse a text that shows an unbalanced quote (in a delimited file, longer than ``limit``
+    and over :data:`SWALLOWED_LINES` lines) or that is past :data:`MAX_TEXT_CHARS`; say how many
+    long reviews are read as they are ("" when none)."""
+    lengths = texts.str.len()
+    long = lengths > limit
+    if not bool(long.any()):
+        return ""
+    rows = [int(i) for i in long.values.nonzero()[0]]
+    for row in rows:
+        text, n = texts.iloc[row], int(lengths.iloc[row])
+        lines = text.count("\n") + 1
+        if fmt in ("csv", "tsv", "text") and lines > SWALLOWED_LINES:
+            raise ReviewtuiError(
+                f"{path}: data row {row + 1}: the text is {n:,} characters on {lines:,} lines: a quote is "
+                "probably unbalanced at its start, and the rows after it were read into it — fix the file")
+        if n > MAX_TEXT_CHARS:
+            raise ReviewtuiError(f"{path}: data row {row + 1}: the text is {n:,} characters long (limit "
+                                 f"{MAX_TEXT_CHARS:,}); is this a file of reviews?")
+    first = rows[0] + 1
+    return (f"{len(rows):,} review{'s are' if len(rows) != 1 else ' is'} over {limit:,} characters (data row "
+            f"{first}{' and others' if len(rows) > 1 else ''}): stored whole (a model reads the start of a text)")
+
+
 def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None = None,
                 label_col: str | None = None, keep_pii: bool = False, cleaning: ImportSettings | None = None,
                 max_field_chars: int = MAX_FIELD_CHARS, app: str | None = None, default_app: str | None = None,
@@ -363,16 +393,13 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         raise ReviewtuiError(f"{path}: the file has a header but no rows")
 
     rules = (cleaning or ImportSettings()).as_flags()
-    lengths = df[tcol].str.len()
-    if int(lengths.max()) > max_field_chars:
-        row = int(lengths.values.argmax())
-        raise ReviewtuiError(
-            f"{path}: data row {row + 1}: the text is {int(lengths.max()):,} characters long (limit "
-            f"{max_field_chars:,}); a quote is probably unbalanced before it — fix the file")
+    long_texts = _check_lengths(path, table.format, df[tcol], max_field_chars)
 
     report = CleaningReport(source=str(path), rows_read=len(df), format=table.format,
                             profile=profile.name if profile else None,
                             text_column=None if text_col or profile else tcol)
+    if long_texts:
+        report.readings.append(long_texts)
     raw_text = df[tcol]
     stripped_texts = None
 

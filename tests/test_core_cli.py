@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reviewtui.cli import main
+from reviewtui.workspace import Workspace
 from tests.conftest import PLAY_HEADER, PLAY_ROWS, write_csv
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -144,7 +145,10 @@ BAD_FILES = {
     "undecodable": (b"reviewId,content,score\nx,ok,5\ny,caf\xe9 bad,4\n", "line 3"),
     "empty": (b"", "empty"),
     "header-only": ("reviewId,content,score\n", "no rows"),
-    "huge-field": ("reviewId,content,score\nx,\"" + "a" * 1_100_000 + "\",5\n", "1,100,000 characters"),
+    "huge-field": ("reviewId,content,score\nx,\"" + "a" * 2_100_000 + "\",5\n", "2,100,000 characters"),
+    "unbalanced-quote": ("reviewId,content,score\nx,\"I said great,4\n"
+                         + "".join(f"r{i},{'more words of a review ' * 20},3\n" for i in range(300))
+                         + "z,\"closing\" here,2\n", "on 302 lines: a quote is probably unbalanced"),
     "duplicate-ids": ("reviewId,content,score\nx,one,5\ny,two,4\nx,three,3\n", "appears 2 times"),
 }
 
@@ -169,6 +173,15 @@ def test_bad_import_inputs_one_line_exit_2_store_unchanged(ws, play_csv, tmp_pat
     assert expected in err, err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert snapshot(ws) == before
+
+
+def test_a_long_review_alone_is_read_whole_and_said(ws, tmp_path, capsys):
+    text = "The update broke the export. " * 5_000  # 145,000 characters, one paragraph
+    f = write_csv(tmp_path / "long.csv", ["reviewId", "content", "score"], [["a", "fine", "5"], ["b", text, "1"]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(f))
+    assert code == 0, err
+    assert "1 review is over 100,000 characters (data row 2): stored whole" in " ".join(out.split())
+    assert Workspace.open(ws).store.get("b").text == text.strip()
 
 
 def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
@@ -654,6 +667,7 @@ if sys.argv[2] == "thread":  # a non-daemon thread still running at the end: the
     threading.Thread(target=after_main).start()
 sys.argv = ["reviewtui", *sys.argv[3:]]
 from reviewtui.cli import main
+from reviewtui.workspace import Workspace
 raise SystemExit(main())
 """
 
