@@ -244,6 +244,27 @@ async def test_a_bulk_label_counts_toward_the_next_ranking(fixture_ws):
     assert load_signal(ws.store).history[-1].labels == 16 + 6  # the round counts the bulk labels
 
 
+async def test_a_bulk_label_refused_because_the_set_changed_shows_the_new_count(fixture_ws):
+    """A teammate labels one of the six between the question and the answer: nothing is labeled,
+    the screen says why, and the filter line counts the five left."""
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(app, pilot)
+        ids = ws.find(["stars=1"]).ids
+        assert "6 reviews" in text_of(app.screen, "#filter-line")
+        await pilot.press("B", "1")
+        await pilot.pause()
+        ws.store.add_label(ids[0], ws.taxonomy.keys[1], author="teammate")
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert any("has 5 reviews now, not the 6 you confirmed" in n for n in app.notes)
+        assert all(ws.store.get(e).label is None for e in ids[1:])
+        assert "5 reviews" in text_of(app.screen, "#filter-line")
+
+
 async def test_bulk_label_cancelled_labels_nothing(fixture_ws):
     ws = fixture_ws
     app = make_app(ws, start="labeling")

@@ -287,7 +287,17 @@ class LoopControls(WorkspaceScreen):
     def bulk_label(self, key: str, expected: int) -> None:
         ws = self.ws
         found = ws.find(**self.queue_scope())
-        self.post_message(BulkLabeled(ws.bulk_label(found.ids, key, expected=expected)))
+        try:
+            result = ws.bulk_label(found.ids, key, expected=expected)
+        except ReviewtuiError as exc:  # the set changed since the question (a teammate labeled some)
+            self.app.call_from_thread(self.bulk_refused, str(exc))
+            return
+        self.post_message(BulkLabeled(result))
+
+    def bulk_refused(self, text: str) -> None:
+        """Say why nothing was labeled, and show the filtered queue as it is now (its count too)."""
+        self.error(text)
+        self.restart_queue()
 
     @on(BulkLabeled)
     def bulk_labeled(self, message: BulkLabeled) -> None:
