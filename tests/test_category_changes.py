@@ -91,6 +91,7 @@ def test_the_moves_of_a_rename_are_no_ones_labels(renamed_ws):
     # the prediction's model learnt every label there is: the moves are not late labels
     stale = ws.prediction_staleness()
     assert stale.late_labels == 2  # bob's two labels, not the 12 moves
+    assert stale.unknown_categories == ()  # the model knew UX and INTERFACE by their former keys
 
 
 def test_a_model_trained_before_a_rename_predicts_under_the_new_key(renamed_ws):
@@ -122,6 +123,26 @@ def test_a_rename_alone_keeps_a_saved_model_usable(analysis_ws):
     assert ws.prediction_staleness().late_labels == 1
     ws.rename_category("ARTICLES", "Stories")
     assert ws.prediction_staleness().late_labels == 1
+
+
+def test_a_category_added_after_the_prediction_is_named_with_what_to_do(analysis_ws, capsys):
+    from reviewtui import presentation as say
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    label_some(ws, 24)
+    ws.predict(model="quick", sentiment="none")
+    assert ws.prediction_staleness().unknown_categories == ()
+    ws.add_category("Refunds")
+    stale = ws.prediction_staleness()
+    assert stale.stale and stale.unknown_categories == ("REFUNDS",)
+    (line,) = say.stale_lines(stale)
+    assert "REFUNDS was added after the last prediction's model learnt its categories" in line
+    assert "label some, then `reviewtui predict --model quick`" in line
+    assert main(["-w", str(ws.root), "summary"]) == 0
+    assert "REFUNDS was added after" in " ".join(capsys.readouterr().out.split())
+    ws.add_category("Spam", train=False)  # not a training category: nothing to predict there
+    assert ws.prediction_staleness().unknown_categories == ("REFUNDS",)
 
 
 def test_the_cli_diff_and_stats_name_the_category_changes(renamed_ws, capsys, monkeypatch):

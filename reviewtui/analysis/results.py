@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from reviewtui.modeling.card import CARD_FILE
 from reviewtui.store import LocalStore
@@ -40,6 +40,9 @@ class Staleness:
     kind: str = "saved"
     version: str | None = None
     late_labels: int = 0
+    #: training categories the predicting model does not know (added to the taxonomy since): no
+    #: review is predicted in them
+    unknown_categories: tuple[str, ...] = ()
 
     @property
     def unpredicted(self) -> int:
@@ -48,11 +51,12 @@ class Staleness:
 
     @property
     def stale(self) -> bool:
-        return bool(self.unpredicted or self.late_labels)
+        return bool(self.unpredicted or self.late_labels or self.unknown_categories)
 
     def to_dict(self) -> dict[str, Any]:
         return {"predicted": self.predicted, "reviews": self.reviews, "unpredicted": self.unpredicted,
-                "model": self.model, "kind": self.kind, "version": self.version, "late_labels": self.late_labels}
+                "model": self.model, "kind": self.kind, "version": self.version, "late_labels": self.late_labels,
+                "unknown_categories": list(self.unknown_categories)}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -70,9 +74,10 @@ def prediction_record(results_dir: Path) -> dict[str, Any]:
 
 
 def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, versions_dir: Path,
-              training_keys: Sequence[str]) -> Staleness | None:
+              training_keys: Sequence[str], former: Mapping[str, str] | None = None) -> Staleness | None:
     """The :class:`Staleness` of ``results_dir``'s predictions against ``store`` (labels counted
-    among ``training_keys``); the model's card is read from ``models_dir`` and its dataset version's
+    among ``training_keys``; a category the model knew by a ``former`` key, renamed or merged
+    since, is known); the model's card is read from ``models_dir`` and its dataset version's
     manifest from ``versions_dir``. None when there is no readable record of a prediction
     (``result.json``); an unknown model (its folder removed) counts no late label."""
     meta = _read_json(Path(results_dir) / RESULT_META)
@@ -95,7 +100,12 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
     if isinstance(since, str) and since:
         last = store.last_change()
         late = store.labeled_since(since, list(training_keys)) if last is not None and last > since else 0
-    return Staleness(meta["rows"], store.count(), model, kind, version, late)
+    known = meta.get("labels")
+    unknown: tuple[str, ...] = ()
+    if isinstance(known, list) and known:
+        knew = {(former or {}).get(str(k), str(k)) for k in known}
+        unknown = tuple(k for k in training_keys if k not in knew)
+    return Staleness(meta["rows"], store.count(), model, kind, version, late, unknown)
 
 
 __all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "Staleness", "prediction_record", "staleness"]
