@@ -70,7 +70,7 @@ def test_zero_shot_suggestions_and_first_batch_with_no_label(ws):
 def test_the_cli_queue_shows_zero_shot_suggestions_as_best_matches_not_probabilities(ws, capsys):
     """Before any label the suggestions' sharpened scores overstate them (0.99 for a best match
     right about half the time on another domain): `queue` leaves conf. out and says why, as the
-    app's "best match" does; --json keeps the scores."""
+    app's "best match" does; --json gives the scores under their own name."""
     from reviewtui.cli import main
 
     assert main(["-w", str(ws.root), "queue", "--dry-run", "--size", "4"]) == 0
@@ -79,8 +79,9 @@ def test_the_cli_queue_shows_zero_shot_suggestions_as_best_matches_not_probabili
     rows = [line for line in out.splitlines() if line.startswith("│ ") and line.split("│")[1].strip().isdigit()]
     assert rows and all(line.split("│")[4].strip() == "-" for line in rows)
     assert main(["-w", str(ws.root), "queue", "--dry-run", "--size", "4", "--json"]) == 0
-    items = json.loads(capsys.readouterr().out)["items"]
-    assert all(isinstance(it["confidence"], float) for it in items)
+    got = json.loads(capsys.readouterr().out)
+    assert got["suggested_by"] == "zero-shot"
+    assert all(isinstance(it["zero_shot_score"], float) and it["confidence"] is None for it in got["items"])
 
 
 def test_without_descriptions_the_names_suggest_until_the_first_model(tmp_path):

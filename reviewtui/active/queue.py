@@ -77,12 +77,23 @@ class QueueBatch:
             return f"weakest: {taxonomy.get(self.target).name if self.target in taxonomy.keys else self.target}"
         return str(self.strategy)
 
+    @property
+    def zero_shot(self) -> bool:
+        """The suggestions are zero-shot best matches (no model yet), not a model's probabilities."""
+        return bool(self.cold_start and self.first)
+
     def to_dict(self) -> dict[str, Any]:
+        """The batch as JSON; a zero-shot suggestion's score is ``zero_shot_score`` (a similarity
+        sharpened, not a probability) and its ``confidence`` None."""
+        items = [dict(i.__dict__) for i in self.items]
+        if self.zero_shot:
+            for it in items:
+                it["zero_shot_score"], it["confidence"] = it["confidence"], None
+        suggested_by = "zero-shot" if self.zero_shot else "model" if not self.cold_start else None
         return {"strategy": self.strategy, "size": self.size, "labeled": self.labeled,
                 "candidates": self.candidates, "cold_start": self.cold_start, "backend": self.backend,
                 "seconds": self.seconds, "first": self.first, "target": self.target, "filtered": self.filtered,
-                "pool": self.pool,
-                "items": [i.__dict__ for i in self.items],
+                "pool": self.pool, "suggested_by": suggested_by, "items": items,
                 "failed": dict(self.moved.failed) if self.moved else {}}
 
 

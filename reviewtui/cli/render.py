@@ -432,7 +432,7 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     t.add_column("text", width=widths[-1], overflow="fold")
     # before any model, suggestions are zero-shot best matches: their sharpened scores read as
     # probabilities would overstate them (the app says "best match" too)
-    zero_shot = bool(batch.cold_start and batch.first)
+    zero_shot = bool(batch.cold_start and batch.first)  # QueueBatch.zero_shot
     for rank, it in enumerate(batch.items[:rows], start=1):
         t.add_row(str(rank), say.short_id(it.external_id, widths[1]), it.suggestion or "-",
                   f"{it.confidence:.2f}" if it.confidence is not None and not zero_shot else "-",
@@ -440,7 +440,7 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     con.print(t)
     if zero_shot and any(it.suggestion for it in batch.items[:rows]):
         con.print("The suggestions are zero-shot best matches to the categories' descriptions, examples or names, "
-                  "not probabilities (conf. -); --json gives their scores.", markup=False, style="dim",
+                  "not probabilities (conf. -); --json gives their scores as zero_shot_score.", markup=False, style="dim",
                   soft_wrap=not con.is_terminal)
     if any(len(it.external_id) > widths[1] for it in batch.items[:rows]):
         con.print(SHORT_IDS, markup=False, style="dim")
