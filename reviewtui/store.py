@@ -228,6 +228,9 @@ class LabelEvent:
     note: str | None = None
     prev_status: str | None = None
     history_only: bool = False
+    #: for an event just undone: the asset's effective label after the undo (another author's
+    #: later or earlier label), None when it has none left
+    label_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -391,6 +394,9 @@ UNDO_WHERE = ["l.kind != 'undo'", "l.id NOT IN (SELECT undoes FROM labels WHERE 
 LATER_EVENT_SQL = ("SELECT 1 FROM labels l WHERE l.asset_id = :asset AND l.id > :event AND l.kind NOT IN "
                    "('undo', 'sentiment') AND l.history_only = 0 AND NOT EXISTS (SELECT 1 FROM labels u WHERE "
                    "u.undoes = l.id) LIMIT 1")
+#: The status of an asset whose label is the parameter: one with no label left (all its labels
+#: undone) is TODO again, not LABELED, REVIEWED or under review with nothing to review.
+NO_LABEL_STATUS = "CASE WHEN ? IS NULL AND status IN ('LABELED', 'REVIEWED', 'TO_REVIEW') THEN 'TODO' ELSE status END"
 EFFECTIVE_LABEL_SQL = ("SELECT l.id, l.category FROM labels l WHERE l.asset_id = :asset AND l.kind = 'label' "
                        "AND l.history_only = 0 AND "
                        "NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id) ORDER BY l.id DESC LIMIT 1")
@@ -1607,14 +1613,16 @@ class LocalStore:
         if db.execute(LATER_EVENT_SQL, {"asset": asset_id, "event": ev_id}).fetchone():
             # a later change of the review stands (another author's label, skip or review): the
             # status and skip it left stay; only the label is read again, which stays the later one
-            db.execute("UPDATE assets SET label = ?, label_event = ?, updated_at = ? WHERE id = ?",
-                       (label, event, at, asset_id))
+            db.execute(f"UPDATE assets SET label = ?, label_event = ?, status = {NO_LABEL_STATUS}, updated_at = ? "
+                       "WHERE id = ?", (label, event, label, at, asset_id))
         else:
-            db.execute("UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
+            db.execute(f"UPDATE assets SET status = ?, skipped = ?, skip_reason = ?, label = ?, label_event = ?, "
                        "updated_at = ? WHERE id = ?",
                        (row[9] or "TODO", int(row[10] or 0), row[11], label, event, at, asset_id))
+            if label is None:
+                db.execute(f"UPDATE assets SET status = {NO_LABEL_STATUS} WHERE id = ?", (None, asset_id))
         return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
-                          row[8], note=row[12])
+                          row[8], note=row[12], label_after=label)
 
     def label_history(self, external_id: str | None = None) -> list[LabelEvent]:
         sql = HISTORY_SQL

@@ -178,6 +178,7 @@ def _latest_versions(versions: Iterable[str], n: int) -> str:
 
 #: statuses a diff's send to review leaves as they are (see :meth:`Workspace.diff_to_review`)
 KEPT_FROM_REVIEW = {"TO_REVIEW": "already waiting in review", "REVIEWED": "reviewed since (status REVIEWED)"}
+NOTHING_TO_REVIEW = "no label in this workspace (nothing to review; still in the labeling queue)"
 
 
 def _several_categories(label: str, taxonomy: "Taxonomy") -> bool:
@@ -747,11 +748,13 @@ class Workspace:
             if label_col is None or (sentiment_col is not None and not (r[label_col] or "").strip()):
                 continue  # a sentiment-only row
             key = self.taxonomy.require(r[label_col] or "", f"{p}: line {line}")
-            status = (r.get("status") or "LABELED").strip().upper()
-            if status not in ("LABELED", "REVIEWED", "TO_REVIEW"):
+            # no status given: a person's label, as the labeling screen gives it (REVIEWED for a
+            # review under review: the file is the review's outcome)
+            status = (r.get("status") or "").strip().upper() or None
+            if status not in (None, "LABELED", "REVIEWED", "TO_REVIEW"):
                 raise ReviewtuiError(f"{p}: line {line}: status {status!r} cannot carry a label; "
                                      "use LABELED, REVIEWED or TO_REVIEW")
-            if once(ext, "the label", f"{key} ({status})" if status != "LABELED" else key, line):
+            if once(ext, "the label", f"{key} ({status})" if status else key, line):
                 out.append(LabelRow(ext, key, self.author, "human", status, note=note))
         before = self.store.labels_of([r.external_id for r in out]) if out else {}
         replaced = sum(1 for r in out if before.get(r.external_id) not in (None, r.category))
@@ -935,11 +938,16 @@ class Workspace:
         move_diff_to_review). Ids not in the store are reported in ``failed``. Sending the diff's
         rows (no ``external_ids``) leaves in ``kept`` the assets waiting in review already and those
         a review settled since (status REVIEWED now): sending them again would undo that review,
-        and the next diff would show the review as a change to send once more."""
+        and the next diff would show the review as a change to send once more. A review with no
+        label in the store is never sent (``kept``): it has nothing to review."""
         ids = list(external_ids) if external_ids is not None else diff.external_ids(kinds)
         status = self.store.statuses_of(ids)
         kept = {} if external_ids is not None else {
             i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW}
+        # a review with no label here (versions registered from elsewhere, a label undone since)
+        # has nothing to review: it stays in the labeling queue
+        labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
+        kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
         result = self.backend.send_to_review([i for i in ids if i in status and i not in kept])
         result.kept.update(kept)
         for i in ids:

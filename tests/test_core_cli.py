@@ -354,7 +354,7 @@ def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_pat
     clash = write_csv(tmp_path / "clash.csv", ["id", "label", "status"],
                       [["r2", "interface", "LABELED"], ["r2", "interface", "REVIEWED"]])
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(clash))
-    assert code == 2 and "gets the label 'INTERFACE' on line 2 and 'INTERFACE (REVIEWED)' on line 3" in err
+    assert code == 2 and "gets the label 'INTERFACE (LABELED)' on line 2 and 'INTERFACE (REVIEWED)' on line 3" in err
     (tmp_path / "empty.csv").write_text("\n", encoding="utf-8")
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "empty.csv"))
     assert code == 2 and "the file is empty" in err
@@ -534,6 +534,57 @@ def test_diff_to_review_moves_assets_in_store(ws, capsys):
     code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review")
     assert "5 assets left as they are: 4 already waiting in review, 1 reviewed since (status REVIEWED)." in (
         " ".join(out.split()))
+
+
+def test_diff_to_review_leaves_the_reviews_with_no_label_here_in_the_queue(ws, capsys):
+    """Versions registered from elsewhere, the reviews imported without their labels: the diff's
+    reviews have nothing to review here, and sending them took them out of every queue."""
+    run(capsys, "-w", str(ws), "versions", "import", str(MEDIUM / "dataset-10.csv"), str(MEDIUM / "dataset-11.csv"))
+    run(capsys, "-w", str(ws), "import", str(MEDIUM / "dataset-11.csv"), "--text-col", "content",
+        "--id-col", "externalId")
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review", "--json")
+    sent = json.loads(out)["to_review"]
+    assert sent["moved"] == [] and len(sent["kept"]) == 5
+    assert set(sent["kept"].values()) == {"no label in this workspace (nothing to review; still in the labeling queue)"}
+    w = Workspace.open(ws)
+    assert w.store.counts_by_status()["TO_REVIEW"] == 0
+    w.label(next(iter(sent["kept"])), "CONTENT")  # labeled here: now there is something to review
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review", "--json")
+    assert len(json.loads(out)["to_review"]["moved"]) == 1
+
+
+def test_a_labels_file_given_to_reviews_under_review_is_their_review(ws, play_csv, tmp_path, capsys):
+    """As a label given in the app or by `label ID`: REVIEWED, unless the file names a status."""
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    f = write_csv(tmp_path / "a.csv", ["id", "label"], [["r1", "SUBSCRIPTION"], ["r2", "CONTENT"], ["r3", "CONTENT"]])
+    run(capsys, "-w", str(ws), "label", "--from", str(f))
+    w = Workspace.open(ws)
+    w.backend.send_to_review(["r1", "r2", "r3"])
+    g = write_csv(tmp_path / "b.csv", ["id", "label"], [["r1", "SUBSCRIPTION"], ["r2", "INTERFACE"]])
+    code, out, _ = run(capsys, "-w", str(ws), "label", "--from", str(g))
+    assert code == 0 and "Applied 2 labels" in out  # the same label again is the review's outcome too
+    assert [w.store.get(e).status for e in ("r1", "r2", "r3")] == ["REVIEWED", "REVIEWED", "TO_REVIEW"]
+    h = write_csv(tmp_path / "c.csv", ["id", "label", "status"], [["r3", "CONTENT", "LABELED"]])
+    run(capsys, "-w", str(ws), "label", "--from", str(h))
+    assert w.store.get("r3").status == "LABELED"  # a status the file names is kept
+
+
+def test_undo_of_a_file_leaves_no_review_in_review_without_a_label(ws, play_csv, tmp_path, capsys):
+    run(capsys, "-w", str(ws), "import", str(play_csv))
+    f = write_csv(tmp_path / "a.csv", ["id", "label"], [["r1", "SUBSCRIPTION"]])
+    g = write_csv(tmp_path / "c.csv", ["id", "label"], [["r1", "CONTENT"], ["r2", "CONTENT"]])
+    run(capsys, "-w", str(ws), "--author", "bob", "label", "--from", str(f))
+    run(capsys, "-w", str(ws), "export")
+    run(capsys, "-w", str(ws), "--author", "bob", "label", "--from", str(g))
+    run(capsys, "-w", str(ws), "export")
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review")
+    assert "Sent 2 assets to review." in out
+    code, out, _ = run(capsys, "-w", str(ws), "--author", "bob", "undo", "--bulk")
+    assert ("Undid the 2 labels of c.csv (`label --from`). 1 of the reviews keeps an earlier or later label; 1 has "
+            "no label now.") in " ".join(out.split())
+    w = Workspace.open(ws)
+    assert (w.store.get("r1").label, w.store.get("r1").status) == ("SUBSCRIPTION", "TO_REVIEW")
+    assert (w.store.get("r2").label, w.store.get("r2").status) == (None, "TODO")  # back in the labeling queue
 
 
 @pytest.mark.parametrize("argv,expected", [
