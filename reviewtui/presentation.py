@@ -569,7 +569,7 @@ def stale_lines(stale: Any, in_app: bool = False) -> list[str]:
             fold = ("e (export) and t on the Tune screen (train) fold them in, then p on the Summary screen"
                     if in_app else "`reviewtui export` and `reviewtui train` fold them in, then `reviewtui predict`")
             out.append(f"{given} after {after}: {fold}.")
-    unknown = list(getattr(stale, "unknown_categories", ()) or ())
+    unknown = list(getattr(stale, "unknown_names", ()) or getattr(stale, "unknown_categories", ()) or ())
     if unknown:
         names = ", ".join(unknown)
         one = len(unknown) == 1
@@ -578,9 +578,9 @@ def stale_lines(stale: Any, in_app: bool = False) -> list[str]:
         else:
             fold = ("e (export), t on the Tune screen (train), then p on the Summary screen" if in_app
                     else "`reviewtui export`, `reviewtui train`, then `reviewtui predict`")
-        out.append(f"The categor{'y' if one else 'ies'} {names} {'was' if one else 'were'} added after the last "
-                   f"prediction's model learnt its categories, so no review is predicted in "
-                   f"{'it' if one else 'them'}: label some, then {fold}.")
+        out.append(f"The last prediction's model does not know {names} (no label of {'it' if one else 'them'} "
+                   f"when it learnt, or added since), so no review is predicted in {'it' if one else 'them'}: "
+                   f"label some, then {fold}.")
     return out
 
 

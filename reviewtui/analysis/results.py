@@ -40,9 +40,10 @@ class Staleness:
     kind: str = "saved"
     version: str | None = None
     late_labels: int = 0
-    #: training categories the predicting model does not know (added to the taxonomy since): no
-    #: review is predicted in them
+    #: training categories the predicting model does not know (added to the taxonomy since, or
+    #: with no label when it learnt): no review is predicted in them; and their names
     unknown_categories: tuple[str, ...] = ()
+    unknown_names: tuple[str, ...] = ()
 
     @property
     def unpredicted(self) -> int:
@@ -56,7 +57,7 @@ class Staleness:
     def to_dict(self) -> dict[str, Any]:
         return {"predicted": self.predicted, "reviews": self.reviews, "unpredicted": self.unpredicted,
                 "model": self.model, "kind": self.kind, "version": self.version, "late_labels": self.late_labels,
-                "unknown_categories": list(self.unknown_categories)}
+                "unknown_categories": list(self.unknown_categories), "unknown_names": list(self.unknown_names)}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -74,10 +75,11 @@ def prediction_record(results_dir: Path) -> dict[str, Any]:
 
 
 def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, versions_dir: Path,
-              training_keys: Sequence[str], former: Mapping[str, str] | None = None) -> Staleness | None:
+              training_keys: Sequence[str], former: Mapping[str, str] | None = None,
+              names: Mapping[str, str] | None = None) -> Staleness | None:
     """The :class:`Staleness` of ``results_dir``'s predictions against ``store`` (labels counted
     among ``training_keys``; a category the model knew by a ``former`` key, renamed or merged
-    since, is known); the model's card is read from ``models_dir`` and its dataset version's
+    since, is known; ``names`` names the categories); the model's card is read from ``models_dir`` and its dataset version's
     manifest from ``versions_dir``. None when there is no readable record of a prediction
     (``result.json``); an unknown model (its folder removed) counts no late label."""
     meta = _read_json(Path(results_dir) / RESULT_META)
@@ -105,7 +107,8 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
     if isinstance(known, list) and known:
         knew = {(former or {}).get(str(k), str(k)) for k in known}
         unknown = tuple(k for k in training_keys if k not in knew)
-    return Staleness(meta["rows"], store.count(), model, kind, version, late, unknown)
+    return Staleness(meta["rows"], store.count(), model, kind, version, late, unknown,
+                     tuple((names or {}).get(k, k) for k in unknown))
 
 
 __all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "Staleness", "prediction_record", "staleness"]
