@@ -85,6 +85,11 @@ WHITESPACE_RE = "[" + WHITESPACE + "]+"
 ODD_WHITESPACE_RE = "[" + WHITESPACE.replace(" ", "") + "]|  "
 #: an HTML tag (a letter after "<" or "</", attributes, ">") or comment: not "<3", "2 < 3" nor "> $10"
 HTML_RE = "<!--.{0,500}?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:[/" + WHITESPACE + "][^<>]{0,300})?>"
+#: Letters written with the enclosed alphanumerics ("🅅🄴🅁🅈 🄶🄾🄾🄳"): parenthesized, squared,
+#: negative circled and negative squared capitals, in the emoji block; read as the letters they show
+#: before the emoji are removed, or such a review was dropped as empty.
+STYLED_LETTERS = {start + i: chr(ord("A") + i) for start in (0x1F110, 0x1F130, 0x1F150, 0x1F170) for i in range(26)}
+STYLED_RE = "[\U0001F110-\U0001F129\U0001F130-\U0001F149\U0001F150-\U0001F169\U0001F170-\U0001F189]"
 EMOJI_RE = ("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF\U00002B00-\U00002BFF"
             "\U0000FE0F\U0000200D\U000020E3\U0001F3FB-\U0001F3FF\U00002190-\U000021FF\U00003030\U0000303D"
             "\U00003297\U00003299]")
@@ -544,7 +549,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     apply("remove_html", lambda s: _unescape(s.str.replace(HTML_RE, " ", regex=True)).str.replace(
         HTML_RE, " ", regex=True))
     apply("remove_urls", lambda s: s.str.replace(URL_RE, " ", regex=True))
-    apply("remove_emoji", lambda s: s.str.replace(EMOJI_RE, "", regex=True))
+    apply("remove_emoji", lambda s: _plain_letters(s).str.replace(EMOJI_RE, "", regex=True))
     apply("lowercase", lambda s: s.str.lower())
     apply("collapse_whitespace", _collapse_whitespace)
     if rules["drop_empty"]:
@@ -793,6 +798,17 @@ def _cleanable(texts, stripped, rules: Mapping[str, bool]):
     if patterns:  # one pass over the texts for all of them
         mask |= texts.str.contains("|".join(f"(?:{p})" for p in patterns), regex=True, na=False).to_numpy()
     return mask
+
+
+def _plain_letters(s):
+    """The texts with letters of the enclosed alphanumerics as plain capitals (:data:`STYLED_LETTERS`);
+    only rows that have one are visited."""
+    styled = s.str.contains(STYLED_RE, regex=True, na=False)
+    if not styled.any():
+        return s
+    out = s.copy()
+    out[styled] = s[styled].str.translate(STYLED_LETTERS)
+    return out
 
 
 def _unescape(s):

@@ -226,10 +226,20 @@ def test_html_cleaning_removes_tags_not_the_text_between_a_less_than_and_a_great
     assert batch.report.changed["remove html"] == 4
 
 
+def test_letters_written_with_enclosed_alphanumerics_are_read_as_letters_not_dropped_as_emoji(tmp_path):
+    texts = ["🅅🄴🅁🅈 🄶🄾🄾🄳 🄵🄾🅁 🄺🄸🄳🅂", "🅱🅴🆂🆃 app 🅴🆅🅴🆁 😀", "😀😀", "🇫🇷 ok"]
+    path = write_csv(tmp_path / "styled.csv", ["reviewId", "content"], [[f"r{i}", t] for i, t in enumerate(texts)])
+    batch = read_reviews(path)
+    assert batch.texts == ["VERY GOOD FOR KIDS", "BEST app EVER", "ok"]  # the flag is still an emoji
+    assert batch.report.dropped["empty after cleaning"] == 1
+    kept = read_reviews(path, cleaning=ImportSettings(remove_emoji=False))
+    assert kept.texts[0] == texts[0]  # left as written when emoji are kept
+
+
 CLEANABLE = ["<b>bold</b> text", "a &amp; b &lt;i&gt;x&lt;/i&gt;", "see http://ex.com/a?b=1 now", "www.site.org",
              "  lead and trail  ", "tab\there", "two  spaces", "line\nbreak", "😀", "<br>", "http://only.url",
              "\u00a0nbsp\u00a0", "&#x1F600; ent", "ok 👍🏽 fine", " ", "&amp;", "x\u2028y", "plain words", "Plain",
-             "", "café crème", "a\u3000b", "I <3 it > $10", "&lt;3 &lt;br&gt;"]
+             "", "café crème", "a\u3000b", "I <3 it > $10", "&lt;3 &lt;br&gt;", "🅅🄴🅁🅈 🄶🄾🄾🄳 👍"]
 
 
 @pytest.mark.parametrize("rules", [{}, {"remove_html": False}, {"collapse_whitespace": False},
