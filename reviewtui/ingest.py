@@ -596,6 +596,12 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
         meta.append(("app", apps))
         report.apps = sorted(a for a in pc.unique(apps).to_pylist() if a)
         report.app_column = acol
+        bare = int(pc.sum(pc.fill_null(pc.equal(apps, ""), True)).as_py() or 0) if acol and not app else 0
+        if bare and report.apps:
+            report.readings.append(
+                f"{bare:,} row{'s have' if bare != 1 else ' has'} an empty {acol!r}: no app's review"
+                f"{'s' if bare != 1 else ''}, grouped as \"(no app)\" and left out of the comparisons of apps "
+                "(fill the column, or import those rows with --app NAME)")
     metadata = MetadataColumn(_metadata_json_in_parts(meta, len(kept)))
     if label_col and group is not None and again.any():  # a review given twice keeps its label from either row
         given = df[label_col].str.strip()

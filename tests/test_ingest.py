@@ -320,3 +320,12 @@ def test_the_columns_of_steam_amazon_food_and_trustpilot_exports_are_read_by_the
                       [["Slow", "The transfer took a week", "Rated 2 out of 5 stars", "March 03, 2024", "Acme Bank"]])
     m = read_reviews(trust).metadata[0]
     assert (m["app"], m["score"], m["at"], m["title"]) == ("Acme Bank", 2, "2024-03-03", "Slow")
+
+
+def test_rows_with_an_empty_app_among_apps_are_counted_in_the_report(tmp_path):
+    path = write_csv(tmp_path / "apps.csv", ["reviewId", "content", "app"],
+                     [["a", "great", "com.a"], ["b", "bad", ""], ["c", "ok", "com.b"], ["d", "meh", "  "]])
+    batch = read_reviews(path)
+    assert batch.report.apps == ["com.a", "com.b"]
+    assert any(r.startswith("2 rows have an empty 'app'") for r in batch.report.readings)
+    assert not read_reviews(path, app="com.c").report.readings  # --app sets every row's app

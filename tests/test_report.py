@@ -434,6 +434,19 @@ def test_reviews_without_an_app_are_no_app_and_not_compared_as_one():
     s = summarize(pd.DataFrame(rows))
     assert NO_APP in s.apps and scope_text(s).startswith("3 apps and reviews with no app")
     assert not [f for f in s.findings if f.kind == "most_negative_app"]
+    assert set(s.latest_by_app) == {"com.a", "com.b", "com.c"}  # "(no app)" has no latest version
+
+
+def test_a_value_that_is_no_version_is_not_an_earlier_version():
+    import pandas as pd
+
+    from reviewtui.analysis.summary import summarize
+
+    rows = [{"reviewId": str(i), "content": "t", "score": "3", "app": "com.a", "at": "", "thumbsUpCount": "0",
+             "reviewCreatedVersion": ("2.0", "1.0", "Varies with device")[i % 3], "predicted_category": "BUG",
+             "confidence": "0.9", "sentiment": "neutral", "sentiment_score": "0", "model": "m"} for i in range(90)]
+    s = summarize(pd.DataFrame(rows))
+    assert s.latest_version == "2.0" and (s.latest["reviews"], s.latest["earlier_reviews"]) == (30, 30)
 
 
 def test_a_report_of_one_app_leaves_no_table_or_chart_of_the_report_before(tmp_path):

@@ -451,7 +451,9 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
     by_app.insert(list(by_app.columns).index("negative_high") + 1, "latest_version",
                   [latest_scope.get(a) or "-" for a in apps])
     by_app.index.name = "app"
-    latest_by_app = {a: info for a in apps
+    # the reviews without an app are no app's: their highest version is no latest version (unless
+    # they are all there is)
+    latest_by_app = {a: info for a in apps if a != NO_APP or not several
                      if (info := _latest_info(d[d["app"] == a], latest_scope.get(a), cats, confidence))}
     latest_info = latest_by_app.get(apps[0], {}) if len(apps) == 1 else {}
     latest_version = None if several else (latest_scope.get(apps[0]) if apps else None)
@@ -514,11 +516,13 @@ def _latest_by_app(d) -> dict[str, str]:
 
 
 def _latest_info(g, latest: str | None, cats: list[str], confidence: float) -> dict[str, Any]:
-    """The latest version of one app (rows ``g``) against its earlier versions (unknown left out)."""
+    """The latest version of one app (rows ``g``) against its earlier versions (unknown ones, and
+    values that are no version, "Varies with device", left out)."""
     if latest is None or latest not in set(g["version"]):
         return {}
     cur = g[g["version"] == latest]
-    rest = g[(g["version"] != latest) & (g["version"] != UNKNOWN)]
+    versions = g["version"].map({v: v != UNKNOWN and is_version(v) for v in g["version"].unique()})
+    rest = g[(g["version"] != latest) & versions.astype(bool)]
 
     def share_neg(x) -> float:
         x = x[x["sentiment"].isin(SENTIMENTS)]
