@@ -119,6 +119,9 @@ class LabelFileResult:
     missing: int = 0
     #: labels recorded over another label the review had
     replaced: int = 0
+    #: sentiments of the file given to skipped reviews (recorded; the counts by sentiment leave
+    #: skipped reviews out)
+    sentiments_on_skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -760,7 +763,9 @@ class Workspace:
         replaced = sum(1 for r in out if before.get(r.external_id) not in (None, r.category))
         recorded, unchanged = self.store.add_labels(out) if out else (0, 0)
         felt, same = self.store.add_sentiments(feelings) if feelings else (0, 0)
-        return LabelFileResult(len(rows), recorded, unchanged, felt, same, missing=len(missing), replaced=replaced)
+        on_skipped = len(self.store.skipped_among([f.external_id for f in feelings])) if feelings else 0
+        return LabelFileResult(len(rows), recorded, unchanged, felt, same, missing=len(missing), replaced=replaced,
+                               sentiments_on_skipped=on_skipped)
 
     @staticmethod
     def _label_rows(path: str | Path):

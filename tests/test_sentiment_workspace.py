@@ -106,6 +106,11 @@ def test_label_records_sentiments_from_the_cli_and_a_file(analysis_ws, tmp_path,
     assert third not in ws.store.sentiments()
     assert main(["-w", root, "undo", second]) == 0
     assert ws.store.sentiments()[second].sentiment == "positive" and ws.store.get(second).label == category
+    ws.skip(third, "spam")  # a skipped review's sentiment is recorded, and said to be left out of the counts
+    f.write_text(f"id,sentiment\n{third},positive\n", encoding="utf-8")
+    assert main(["-w", root, "label", "--from", str(f)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Recorded 1 sentiment (0 already so; 1 on skipped reviews, which the counts by sentiment leave out)." in out
 
 
 def test_auto_sentiment_chooses_by_what_the_corpus_has():

@@ -76,8 +76,10 @@ def cmd_label(args: argparse.Namespace) -> int:
         if res.missing:
             lines.append(f"Left out {say.count(res.missing, 'id')} not in this workspace (--allow-missing).")
         if res.sentiments_recorded or res.sentiments_unchanged:
+            skipped = (f"; {res.sentiments_on_skipped:,} on skipped reviews, which the counts by sentiment "
+                       "leave out" if res.sentiments_on_skipped else "")
             lines.append(f"Recorded {say.count(res.sentiments_recorded, 'sentiment')} "
-                         f"({res.sentiments_unchanged:,} already so).")
+                         f"({res.sentiments_unchanged:,} already so{skipped}).")
         render.print_lines(lines)
         return 0
     if not (args.id and (args.label or args.sentiment)):
