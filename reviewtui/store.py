@@ -967,6 +967,10 @@ class LocalStore:
         rows get ids above the largest one)."""
         db.execute("INSERT INTO assets_fts(rowid, text) SELECT id, text FROM assets WHERE id > ?", (last_id,))
 
+    def label_keys(self) -> set[str]:
+        """Every effective label some asset carries, skipped ones included (from the running counts)."""
+        return {label for _status, _skipped, label, n in self._counts() if label and n}
+
     def _counts(self) -> list[tuple[str, int, str, int]]:
         """(status, skipped, label or "", n) from ``asset_counts``. Recounted from the assets when
         the total disagrees with the highest asset id (assets are never deleted, so they match

@@ -252,6 +252,22 @@ class Workspace:
         self._suggester: "Suggester | None" = None
         self._suggester_for: tuple = ()
         self._loop_lock = threading.Lock()  # one stop-signal round at a time (suggestion and re-rank workers)
+        self._finish_category_change()
+
+    def _finish_category_change(self) -> None:
+        """Move the labels still under a former key to the category that has it now: a rename or
+        merge killed after reviewtui.toml was written and before the store's moves were committed
+        left them there (every export left them out, and the rename said there was nothing to do)."""
+        former = self.taxonomy.former
+        stuck = {k: former[k] for k in self.store.label_keys() if k in former} if former else {}
+        if not stuck:
+            return
+        from reviewtui.categories import CategoryChange, apply_change
+
+        note = "finished an interrupted category change: " + ", ".join(f"{a} to {b}" for a, b in stuck.items())
+        with self._lock:
+            apply_change(self.store, CategoryChange("rename", self.taxonomy.to_list(), relabel=stuck, note=note),
+                         lambda _items: None, author=self.author)
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod

@@ -125,6 +125,31 @@ def test_a_rename_alone_keeps_a_saved_model_usable(analysis_ws):
     assert ws.prediction_staleness().late_labels == 1
 
 
+def test_a_rename_killed_before_the_store_committed_is_finished_when_the_workspace_opens(analysis_ws):
+    """reviewtui.toml was written (the new key, the former one kept) and the process died before
+    the label moves were committed: every export left those labels out, and the rename again said
+    there was nothing to move."""
+    from reviewtui.workspace import Workspace
+
+    ws = analysis_ws
+    label_some(ws, 24)
+    before = {e: ws.store.get(e).label for e in ws.store.labels_of([a.external_id for a in ws.store.iter_assets()])}
+    content = [e for e, lab in before.items() if lab == "CONTENT"]
+    assert content
+    ws.config.set_categories(rename_category(ws.taxonomy.to_list(), "CONTENT", "Articles").items)  # the file alone
+    ws.close()
+    again = Workspace.open(ws.root)
+    assert {again.store.get(e).label for e in content} == {"ARTICLES"}
+    assert "CONTENT" not in again.store.label_keys()
+    last = again.store.label_history(content[0])[-1]
+    assert last.note.startswith("finished an interrupted category change: CONTENT to ARTICLES")
+    info = again.export()
+    assert info.manifest["counts_by_label"]["ARTICLES"] == len(content)
+    assert "labels_not_in_taxonomy" not in info.manifest
+    n = len(again.store.label_history())
+    assert Workspace.open(ws.root).store.label_history().__len__() == n  # nothing to finish the next time
+
+
 def test_a_category_added_after_the_prediction_is_named_with_what_to_do(analysis_ws, capsys):
     from reviewtui import presentation as say
     from reviewtui.cli import main
