@@ -188,25 +188,82 @@ def _write_rows(versions_dir: Path, rows: Sequence[Sequence[Any]],
     return tmp, sha.hexdigest()
 
 
+#: A leftover of a killed export (a temporary file, or a manifest whose CSV never came) is removed
+#: by the next export once it is this old: younger, it may be another export's, under way.
+LEFTOVER_SECONDS = 600
+
+
+def _next_number(versions_dir: Path) -> int:
+    """One past the highest number a version's CSV or manifest holds."""
+    numbers = [int(m.group(1)) for p in versions_dir.glob("dataset-*.*")
+               if p.suffix in (".csv", ".json") and (m := NAME_RE.match(p.stem))]
+    return max(numbers, default=0) + 1
+
+
 def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any]) -> VersionInfo:
-    """Give the written temporary CSV ``tmp`` the next free number and write its manifest, never
-    overwriting a version (two exports at once get two numbers)."""
+    """Give the written temporary CSV ``tmp`` the next free number with its manifest, never
+    overwriting a version (two exports at once get two numbers). The manifest claims the number
+    (linked into place whole), then the CSV takes its name: a kill between the two leaves a
+    manifest without its CSV, which no listing shows and the next export removes, never a version
+    without its manifest."""
     try:
         while True:
             existing = list_versions(versions_dir)
-            number = (existing[-1].number if existing else 0) + 1
+            number = _next_number(versions_dir)
             final = versions_dir / f"dataset-{number}.csv"
+            full = {"name": final.stem, "number": number, "parent": existing[-1].name if existing else None,
+                    **manifest}
+            fd, held = make_temp_file(versions_dir, prefix=f".{final.stem}.json.", suffix=".tmp")
             try:
-                os.link(tmp, final)  # fails if another writer claimed this number first
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(json.dumps(full, indent=2, ensure_ascii=False) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.link(held, final.with_suffix(".json"))  # fails if another writer claimed this number first
             except FileExistsError:
                 continue
+            finally:
+                held.unlink(missing_ok=True)
+            os.link(tmp, final)
             break
     finally:
         Path(tmp).unlink(missing_ok=True)
-    manifest = {"name": final.stem, "number": number,
-                "parent": existing[-1].name if existing else None, **manifest}
-    atomic_write_text(final.with_suffix(".json"), json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return VersionInfo(final.stem, number, final, manifest)
+    return VersionInfo(final.stem, number, final, full)
+
+
+def tidy_versions(versions_dir: Path, now: float | None = None) -> list[str]:
+    """Finish or clear what a killed export left in ``versions_dir``: a version CSV without its
+    manifest (written by an earlier reviewtui, which named the CSV first) gets one, read from the
+    file ("repaired": true); temporary files and manifests without their CSV older than
+    :data:`LEFTOVER_SECONDS` are removed. Returns the names of the versions repaired."""
+    import time
+
+    if not versions_dir.is_dir():
+        return []
+    now = time.time() if now is None else now
+    for p in [*versions_dir.glob(".export.*.tmp"), *versions_dir.glob(".dataset-*.json.*.tmp"),
+              *(j for j in versions_dir.glob("dataset-*.json") if not j.with_suffix(".csv").exists())]:
+        try:
+            if now - p.stat().st_mtime > LEFTOVER_SECONDS:
+                p.unlink()
+        except OSError:
+            pass
+    repaired = []
+    versions = list_versions(versions_dir)
+    for i, v in enumerate(versions):
+        if not v.manifest.get("incomplete"):
+            continue
+        sha = hashlib.sha256(v.csv_path.read_bytes()).hexdigest()
+        with v.csv_path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        manifest = {"name": v.name, "number": v.number, "parent": versions[i - 1].name if i else None,
+                    "created": utc_now(), "source": "repaired", "repaired": True, "rows": len(rows),
+                    "counts_by_label": dict(Counter(r.get("label") or "" for r in rows).most_common()),
+                    "counts_by_status": dict(Counter(r.get("status") or "" for r in rows).most_common()),
+                    "sha256": sha}
+        atomic_write_text(v.csv_path.with_suffix(".json"), json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        repaired.append(v.name)
+    return repaired
 
 
 def last_event_held(versions_dir: Path, latest: VersionInfo) -> int | None:
@@ -231,6 +288,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     Returns the new version, or None when it would equal the latest version (nothing written).
     """
     removed = [taxonomy.require(r, "--remove") for r in remove]
+    tidy_versions(versions_dir)
     dropped_untrained = [c.key for c in taxonomy if not c.train]
     keep = [k for k in taxonomy.training_keys if k not in removed]
     # read before the rows: a label given while they are written is then not counted as in the version

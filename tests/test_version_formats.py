@@ -68,3 +68,54 @@ def test_bad_requests(version, tmp_path):
     with pytest.raises(ReviewtuiError, match="labels CONTENT, INTERFACE, SUBSCRIPTION, USER_EXPERIENCE are not"):
         write_version(version, tmp_path / "x.parquet", "parquet", label_names=["BUG"])
     assert not (tmp_path / "x.parquet").exists()
+
+
+def _labeled_store(tmp_path):
+    store = LocalStore(tmp_path / "kill.db", create=True)
+    store.add_assets([NewAsset(f"r{i}", f"review number {i}") for i in range(4)])
+    store.add_labels([LabelRow(f"r{i}", "CONTENT", "ann", "human") for i in range(4)])
+    return store
+
+
+def test_an_export_killed_between_its_manifest_and_its_csv_leaves_no_version(tmp_path, monkeypatch):
+    """The manifest claims the number first: a kill before the CSV takes its name leaves no
+    version without its manifest (which `versions` showed as one of 0 rows, trained on as one,
+    and the next export wrote again beside), and the next export writes the version."""
+    import os
+
+    from reviewtui.versions import list_versions, tidy_versions
+
+    store, out = _labeled_store(tmp_path), tmp_path / "versions"
+    real_link = os.link
+
+    def killed_at_the_csv(src, dst, *a, **k):
+        if str(dst).endswith(".csv"):
+            raise KeyboardInterrupt
+        return real_link(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "link", killed_at_the_csv)
+    with pytest.raises(KeyboardInterrupt):
+        export_version(store, Taxonomy.default(), out)
+    monkeypatch.setattr(os, "link", real_link)
+    assert list_versions(out) == [] and not list(out.glob(".export.*"))
+    again = export_version(store, Taxonomy.default(), out)
+    assert again.name == "dataset-2" and again.rows == 4 and [v.name for v in list_versions(out)] == ["dataset-2"]
+    assert export_version(store, Taxonomy.default(), out) is None  # nothing changed: nothing written
+    # the manifest left alone is removed once it is old enough not to be another export's under way
+    tidy_versions(out, now=__import__("time").time() + 3600)
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("dataset-")) == ["dataset-2.csv", "dataset-2.json"]
+
+
+def test_a_version_without_its_manifest_gets_one_and_is_not_exported_again(tmp_path):
+    """What an earlier reviewtui's killed export left (the CSV named first): the next export
+    reads the manifest back from the file instead of writing the same version a second time."""
+    from reviewtui.versions import list_versions
+
+    store, out = _labeled_store(tmp_path), tmp_path / "versions"
+    first = export_version(store, Taxonomy.default(), out)
+    first.csv_path.with_suffix(".json").unlink()
+    assert list_versions(out)[0].manifest.get("incomplete")
+    assert export_version(store, Taxonomy.default(), out) is None
+    (v,) = list_versions(out)
+    assert v.manifest["repaired"] and v.rows == 4 and v.sha256 == first.sha256
+    assert v.manifest["counts_by_label"] == {"CONTENT": 4}
