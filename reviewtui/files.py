@@ -99,6 +99,70 @@ def file_lock(path: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
+#: A folder's copy set aside by :func:`replace_dir` is put back when its replacement never came and
+#: the copy has been aside this long (seconds): younger, a replacement may be under way.
+RESTORE_AFTER = 5.0
+#: A temporary folder or file left by a killed fill (a model being saved) is removed past this age.
+LEFTOVER_AFTER = 24 * 3600.0
+
+
+def replace_dir(tmp: str | Path, final: str | Path) -> Path:
+    """Put the filled folder ``tmp`` in place of ``final`` (created or replaced). The old folder is
+    set aside as ``.NAME.old-PID`` for the moment between the two renames; a kill there leaves
+    ``final`` missing, and :func:`recover_dirs` puts the old one back."""
+    import shutil
+
+    tmp, final = Path(tmp), Path(final)
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}"
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def recover_dirs(parent: str | Path, now: float | None = None) -> list[str]:
+    """Undo what a killed :func:`replace_dir` left in ``parent``: a folder set aside whose
+    replacement never came back in its place; set-aside copies and temporary folders
+    (``.NAME.*.tmp``) left over are removed once old enough. Returns the names put back."""
+    import re
+    import shutil
+    import time
+
+    parent = Path(parent)
+    if not parent.is_dir():
+        return []
+    now = time.time() if now is None else now
+    restored = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return []
+    aside = sorted(((m.group(1), p) for p in entries if (m := re.match(r"^\.(.+)\.old-\d+$", p.name))),
+                   key=lambda e: e[1].stat().st_ctime if e[1].exists() else 0)
+    for name, path in aside:
+        try:
+            age = now - path.stat().st_ctime
+            final = parent / name
+            if not final.exists() and age > RESTORE_AFTER:
+                os.replace(path, final)
+                restored.append(name)
+            elif final.exists() and age > RESTORE_AFTER:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+    for path in entries:
+        if path.name.startswith(".") and path.name.endswith(".tmp") and path.is_dir():
+            try:
+                if now - path.stat().st_mtime > LEFTOVER_AFTER:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                continue
+    return restored
+
+
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
     return atomic_write_bytes(path, text.encode("utf-8"))

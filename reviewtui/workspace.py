@@ -27,7 +27,7 @@ from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_
 from reviewtui.diff import VersionDiff, diff_versions, split_renamed
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
-from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, utc_now
+from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, recover_dirs, utc_now
 from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
 from reviewtui.store import (CATEGORY_NOTES, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore,
@@ -253,6 +253,8 @@ class Workspace:
         self._suggester_for: tuple = ()
         self._loop_lock = threading.Lock()  # one stop-signal round at a time (suggestion and re-rank workers)
         self._finish_category_change()
+        for folder in (self.models_dir, self.results_dir):  # a model or result parts killed mid-replace
+            recover_dirs(folder)
 
     def _finish_category_change(self) -> None:
         """Move the labels still under a former key to the category that has it now: a rename or
@@ -826,7 +828,8 @@ class Workspace:
         """Model cards of saved models (newest last), read as JSON only."""
         out = []
         if self.models_dir.is_dir():
-            for card in sorted(self.models_dir.glob("*/model_card.json"), key=lambda p: p.stat().st_mtime):
+            cards = [c for c in self.models_dir.glob("*/model_card.json") if not c.parent.name.startswith(".")]
+            for card in sorted(cards, key=lambda p: p.stat().st_mtime):
                 try:
                     data = json.loads(card.read_text(encoding="utf-8"))
                 except (OSError, ValueError):

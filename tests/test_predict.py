@@ -351,3 +351,37 @@ def test_predicts_closing_lines_name_the_categories_as_the_summary_does():
     res = SimpleNamespace(counts={"BUG_REPORT": 1200, "PRAISE": 3, "GONE": 1}, sentiment_counts={})
     assert say.predict_count_lines(res, taxonomy) == ["Categories: Bug report 1,200, Praise 3, GONE 1"]
     assert say.predict_count_lines(res) == ["Categories: BUG_REPORT 1,200, PRAISE 3, GONE 1"]
+
+
+def test_a_model_replaced_by_a_run_killed_between_the_renames_comes_back(analysis_ws, monkeypatch):
+    """`train --overwrite` killed after the old folder was set aside and before the new one took
+    its place: `models` said there was none, `status` listed it twice (the hidden folders), and
+    the old folder stayed hidden. The old model comes back when the workspace opens again."""
+    import os
+    import time
+
+    from reviewtui.files import recover_dirs
+    from reviewtui.workspace import Workspace
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.export()
+    ws.train(quick=True, name="q1")
+    real = os.replace
+
+    def killed_after_the_first(src, dst):
+        if Path(src).parent == ws.models_dir and Path(src).is_dir() and str(src).endswith(".tmp"):
+            # the new folder's rename: the process dies first
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", killed_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        ws.train(quick=True, name="q1", overwrite=True)
+    monkeypatch.setattr(os, "replace", real)
+    hidden = [p.name for p in ws.models_dir.iterdir()]
+    assert "q1" not in hidden and any(n.startswith(".q1.old-") for n in hidden)
+    assert [m["name"] for m in ws.models()] == []  # never the hidden folders, listed as saved models
+    assert recover_dirs(ws.models_dir, now=time.time() + 60) == ["q1"]
+    assert [p.name for p in ws.models_dir.iterdir()] == ["q1"]
+    assert Workspace.open(ws.root).model_card("q1").name == "q1"

@@ -33,7 +33,7 @@ from reviewtui.analysis.results import QUICK_MODEL, RESULT_META, RESULT_NAME
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, ShiftedProgress, emit
-from reviewtui.files import atomic_write_bytes, atomic_write_text, make_temp_dir, utc_now
+from reviewtui.files import atomic_write_bytes, atomic_write_text, make_temp_dir, replace_dir, utc_now
 from reviewtui.modeling import Cancelled
 from reviewtui.settings import PredictSettings, SentimentSettings
 from reviewtui.store import LocalStore
@@ -471,8 +471,6 @@ def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS)
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - Ray Data brings pyarrow
         return None
-    import os
-
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(folder.parent, prefix=f".{folder.name}.", suffix=".tmp")
     try:
@@ -487,13 +485,7 @@ def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS)
                 else:  # confidence, sentiment_score: numbers, empty = null
                     arrays[name] = pa.array([None if v == "" else float(v) for v in values], pa.float32())
             pq.write_table(pa.table(arrays), tmp / f"part-{part:05d}.parquet")
-        old = None
-        if folder.exists():
-            old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

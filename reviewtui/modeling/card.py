@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import atomic_write_text, make_temp_dir, utc_now
+from reviewtui.files import atomic_write_text, make_temp_dir, replace_dir, utc_now
 
 CARD_FILE = "model_card.json"
 CARD_FORMAT = 1
@@ -174,13 +174,7 @@ def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) 
     tmp = make_temp_dir(models_dir, prefix=f".{name}.", suffix=".tmp")
     try:
         fill(tmp)
-        old = None
-        if final.exists():
-            old = models_dir / f".{name}.old-{os.getpid()}"
-            os.replace(final, old)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
