@@ -1484,10 +1484,11 @@ class Workspace:
         app and by app x version; findings follow ``[findings]``. Returns
         ``analysis.summary.Summary`` (pandas Series/DataFrames and plain numbers), its ``stale`` set
         (:meth:`prediction_staleness`). Raises ReviewtuiError for a bad ``stars`` before reading."""
-        from reviewtui.analysis.results import RESULT_NAME, prediction_record
+        from reviewtui.analysis.results import RESULT_NAME, check_written, prediction_record
         from reviewtui.analysis.summary import parse_stars, read_results, summarize
 
         wanted = parse_stars(stars)
+        check_written(self.results_dir)
         df = read_results(self.results_dir / RESULT_NAME)
         if self.taxonomy.former and df is not None and "predicted_category" in df.columns:
             # predictions made before a category was renamed or merged count under its key now

@@ -385,3 +385,27 @@ def test_a_model_replaced_by_a_run_killed_between_the_renames_comes_back(analysi
     assert recover_dirs(ws.models_dir, now=time.time() + 60) == ["q1"]
     assert [p.name for p in ws.models_dir.iterdir()] == ["q1"]
     assert Workspace.open(ws.root).model_card("q1").name == "q1"
+
+
+def test_a_predict_killed_while_writing_its_files_is_named_by_the_summary_until_rerun(analysis_ws, monkeypatch):
+    """result.csv of the new run beside result.json of the old one: the summary printed the old
+    run's sentiment over the new run's rows, and the report wrote them, without a word."""
+    import reviewtui.analysis.predict as predict_module
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.predict(model="quick", sentiment="stars")
+    ws.summary()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    real = predict_module.write_parts
+    monkeypatch.setattr(predict_module, "write_parts", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ws.predict(model="quick", sentiment="none")
+    with pytest.raises(ReviewtuiError, match="stopped while it wrote its result files.*run the same `reviewtui predict`"):
+        ws.summary()
+    monkeypatch.setattr(predict_module, "write_parts", real)
+    ws.predict(model="quick", sentiment="none")
+    assert ws.summary().sentiment_source is None and not (ws.results_dir / ".writing").exists()

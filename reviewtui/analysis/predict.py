@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import threading
 import time
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from reviewtui.analysis.results import QUICK_MODEL, RESULT_META, RESULT_NAME
+from reviewtui.analysis.results import QUICK_MODEL, RESULT_META, RESULT_NAME, WRITING_MARK
 from reviewtui.config import Taxonomy
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, ShiftedProgress, emit
@@ -449,6 +450,9 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
                      m.get("at", ""), m.get("thumbs_up", ""), label, round(float(proba[i, pred[i]]), 4), s,
                      round(float(sent_score[i]), 4) if s else "", clf.name])
     results_dir.mkdir(parents=True, exist_ok=True)
+    # the three files are replaced one after the other: the mark says so until the last is in place
+    mark = results_dir / WRITING_MARK
+    atomic_write_text(mark, json.dumps({"pid": os.getpid(), "started": utc_now()}) + "\n")
     out_path = write_csv_atomic(results_dir / RESULT_NAME, RESULT_COLUMNS, rows)
     parts = write_parts(results_dir / RESULT_PARTS, rows)
     result = PredictResult(out_path, run.n, clf.name, run.sentiment if run.analyzer is not None else "none",
@@ -458,6 +462,7 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
                            sentiment_choice=run.sentiment_choice if run.analyzer is not None else "")
     meta = {**result.to_dict(), "labels": clf.labels, "created": utc_now()}
     atomic_write_text(results_dir / RESULT_META, json.dumps(meta, indent=2) + "\n")
+    mark.unlink(missing_ok=True)
     shutil.rmtree(run.run_dir, ignore_errors=True)
     return result
 

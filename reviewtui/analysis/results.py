@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from reviewtui.errors import ReviewtuiError
 from reviewtui.modeling.card import CARD_FILE
 from reviewtui.store import LocalStore
 
@@ -68,6 +69,22 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+#: Present while a prediction writes its result files (result.csv, the Parquet parts, result.json):
+#: left behind, it says they may be of two runs (the process was killed while writing them).
+WRITING_MARK = ".writing"
+
+
+def check_written(results_dir: Path) -> None:
+    """Raise ReviewtuiError when a prediction was stopped while it wrote ``results_dir``'s files
+    (or writes them right now): result.csv and result.json may then be of two runs."""
+    mark = Path(results_dir) / WRITING_MARK
+    if mark.exists():
+        raise ReviewtuiError(
+            f"{results_dir}: a prediction was stopped while it wrote its result files (or writes them now), so "
+            "result.csv and result.json may be of two runs; run the same `reviewtui predict` again (it resumes "
+            "from its finished chunks)")
+
+
 def prediction_record(results_dir: Path) -> dict[str, Any]:
     """What the last prediction recorded in ``results_dir`` (result.json: its model, sentiment,
     time...); {} when there is none."""
@@ -111,4 +128,5 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
                      tuple((names or {}).get(k, k) for k in unknown))
 
 
-__all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "Staleness", "prediction_record", "staleness"]
+__all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "WRITING_MARK", "Staleness", "check_written",
+           "prediction_record", "staleness"]
