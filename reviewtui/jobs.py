@@ -32,6 +32,7 @@ import signal
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -357,6 +358,58 @@ class JobStore:
                     f"a {other.kind} job ({other.id}, started {_when(other.started or other.created)}) is already "
                     f"writing {', '.join(shared)}: wait for it (reviewtui jobs follow {other.id}) or cancel it "
                     f"(reviewtui jobs cancel {other.id})")
+        busy = [w for w in sorted(set(writes)) if self._held(w)]
+        if busy:
+            raise ReviewtuiError(f"a command running in a terminal is writing {', '.join(busy)}: wait for it to "
+                                 "finish, or stop it (Ctrl-C there)")
+
+    def _writer_lock(self, target: str) -> Path:
+        return self.folder / (".writes-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in target) + ".lock")
+
+    def _held(self, target: str) -> bool:
+        """Whether work in the foreground holds ``target``'s writer lock (:meth:`foreground`)."""
+        import fcntl
+
+        path = self._writer_lock(target)
+        if not path.exists():
+            return False
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing releases a lock taken here
+        return False
+
+    @contextmanager
+    def foreground(self, writes: Sequence[str]) -> Iterator[None]:
+        """While work runs in this process (a command in a terminal), hold a lock for each file it
+        writes: a job started meanwhile that writes one of them is refused, as is the same work in
+        another terminal. A jobs folder that cannot be written (a read-only workspace) locks nothing."""
+        import fcntl
+
+        fds: list[int] = []
+        try:
+            for target in sorted(set(writes)):
+                try:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(self._writer_lock(target), os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:
+                    continue
+                fds.append(fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise ReviewtuiError(f"a command running in another terminal is writing {target}: wait for it "
+                                         "to finish, or stop it (Ctrl-C there)") from None
+            yield
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def launch(self, job: Job, argv: Sequence[str], *, cwd: Path | None = None,
                env: dict[str, str] | None = None) -> Job:

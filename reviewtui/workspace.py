@@ -18,9 +18,10 @@ import json
 import os
 import textwrap
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml, file_signature
@@ -1229,6 +1230,17 @@ class Workspace:
         only after minutes of it (an existing model name)."""
         _, writes = self._job_plan(kind, params)
         self.jobs.refuse_shared(writes)
+
+    @contextmanager
+    def foreground(self, kind: str, **params: Any) -> Iterator[None]:
+        """Around ``train``, ``tune`` or ``predict`` run in this process (a command in a terminal):
+        :meth:`refuse_beside_jobs`, then hold what it writes for the work's time, so that a job
+        started meanwhile (``--detach``, the app), or the same work in another terminal, is
+        refused instead of writing over it."""
+        self.refuse_beside_jobs(kind, **params)
+        _, writes = self._job_plan(kind, params)
+        with self.jobs.foreground(writes):
+            yield
 
     def run_job(self, job: Job, *, on_event: EventSink | None = None, cancel=None):
         """Do ``job``'s work in this process (what its runner calls): the method of its kind with

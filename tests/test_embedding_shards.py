@@ -258,6 +258,26 @@ def test_the_cache_writes_shards_as_it_goes_and_keeps_them_on_cancel(tmp_path, t
     assert len(encoded) == 1200 - kept
 
 
+def test_ctrl_c_keeps_what_was_encoded_before_it(tmp_path, tiny_bert, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) skipped the save a cancel makes: only the periodic saves were
+    kept, while predict said what was embedded was kept."""
+    from reviewtui.events import Progress
+    from reviewtui.modeling import embeddings as emb
+
+    monkeypatch.setattr(emb, "FLUSH_ROWS", 10**9)
+    monkeypatch.setattr(emb, "FLUSH_EVERY_S", 10**9)  # no save on the way: only the one at the end
+    texts = [f"review number {i} about the app" for i in range(1200)]
+
+    def ctrl_c(event):
+        if isinstance(event, Progress) and event.done >= 600:
+            raise KeyboardInterrupt
+
+    cache = emb.EmbeddingCache(tmp_path, str(tiny_bert), max_length=16)
+    with pytest.raises(KeyboardInterrupt):
+        cache.embed(texts, on_event=ctrl_c, batch_size=8)
+    assert sum(emb.EmbeddingCache(tmp_path, str(tiny_bert), max_length=16).cached(texts)) == 512
+
+
 def test_a_cache_folder_in_the_older_format_is_migrated_on_first_use(tmp_path, tiny_bert, monkeypatch):
     from reviewtui.modeling import embeddings as emb
 

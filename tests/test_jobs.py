@@ -105,6 +105,20 @@ def test_a_job_that_would_write_what_a_running_one_writes_is_refused(tmp_path):
     assert store.claim("train", "train name=m1", {}, ["models/m1"]).writes == ["models/m1"]
 
 
+def test_work_running_in_a_terminal_refuses_a_job_and_the_same_work_elsewhere_that_would_write_over_it(tmp_path):
+    """A predict in the foreground, then `predict --detach`: the job ran beside it and the two
+    wrote results/ over each other without a word."""
+    store = JobStore(tmp_path / "jobs")
+    with store.foreground(["results/result.csv"]):
+        with pytest.raises(ReviewtuiError, match="a command running in a terminal is writing results/result.csv"):
+            store.claim("predict", "predict", {}, ["results/result.csv"])
+        with pytest.raises(ReviewtuiError, match="running in another terminal is writing results/result.csv"):
+            with JobStore(tmp_path / "jobs").foreground(["results/result.csv"]):
+                pass
+        assert store.claim("train", "train name=m2", {}, ["models/m2"]).kind == "train"  # other results: fine
+    assert store.claim("predict", "predict", {}, ["results/result.csv"]).kind == "predict"  # done: free again
+
+
 def test_a_detached_predict_is_followed_replayed_refused_twice_and_cancelled(analysis_ws):
     ws = analysis_ws
     label_some(ws)

@@ -198,7 +198,7 @@ class EmbeddingCache:
                 vecs = encode_texts(tokenizer, model, mtexts[start:start + chunk], max_length=self.max_length,
                                     batch_size=batch_size, device=device, on_event=on_event, cancel=cancel,
                                     done_offset=ready + start, total=ready + len(mtexts))
-            except Cancelled:
+            except (Cancelled, KeyboardInterrupt):  # cancel in the app, or Ctrl-C: what is encoded is kept
                 flush(start)
                 raise
             pending.append(vecs)

@@ -68,14 +68,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return detach(args, "predict", model=args.model, sentiment=args.sentiment, chunk_size=args.chunk_size,
                       precision=args.precision, ray_address=args.ray_address)
     ws = open_workspace(args)
-    ws.refuse_beside_jobs("predict", model=args.model)
     try:
-        with ProgressSink() as sink:
+        with ws.foreground("predict", model=args.model), ProgressSink() as sink:
             res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size,
                              precision=args.precision, ray_address=args.ray_address, on_event=sink)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted: the chunks predicted so far are kept, and the same predict command "
-                         "resumes from them\n")
+        sys.stderr.write("interrupted: the reviews embedded and the chunks predicted so far are kept, and the same "
+                         "predict command resumes from them\n")
         return 130
     if args.json:
         render.print_json(res.to_dict())

@@ -32,9 +32,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       training=overrides or None, quick=args.quick or None, overwrite=args.overwrite or None,
                       evaluation=evaluation or None)
     ws = open_workspace(args)
-    ws.refuse_beside_jobs("train", version=version_name(args.version), name=args.name, model=args.model,
-                          quick=args.quick or None, overwrite=args.overwrite or None)
-    with ProgressSink() as sink:
+    with ws.foreground("train", version=version_name(args.version), name=args.name, model=args.model,
+                       quick=args.quick or None, overwrite=args.overwrite or None), ProgressSink() as sink:
         card = ws.train(version_name(args.version), args.name, model=args.model, training=overrides,
                         quick=args.quick, overwrite=args.overwrite, evaluation=evaluation, on_event=sink)
     if args.json:
@@ -63,12 +62,12 @@ def cmd_train_auto(args: argparse.Namespace) -> int:
         return detach(args, "train", auto=True, budget_s=budget, version=version_name(args.version), name=args.name,
                       overwrite=args.overwrite or None)
     ws = open_workspace(args)
-    ws.refuse_beside_jobs("train", auto=True, budget_s=budget, version=version_name(args.version), name=args.name,
-                          overwrite=args.overwrite or None)
     board = CandidateBoard(budget if budget is not None else ws.settings.auto.budget_s, ws.settings.evaluation.metric)
-    selection, card = run_search(board, lambda cancel: ws.train_auto(
-        version_name(args.version), args.name, budget_s=budget, overwrite=args.overwrite, on_event=board,
-        cancel=cancel))
+    with ws.foreground("train", auto=True, budget_s=budget, version=version_name(args.version), name=args.name,
+                       overwrite=args.overwrite or None):
+        selection, card = run_search(board, lambda cancel: ws.train_auto(
+            version_name(args.version), args.name, budget_s=budget, overwrite=args.overwrite, on_event=board,
+            cancel=cancel))
     if args.json:
         render.print_json(card.to_dict())
         return 0
@@ -93,12 +92,12 @@ def cmd_tune(args: argparse.Namespace) -> int:
                       version=version_name(args.version), name=args.name, tuning=tuning or None,
                       save_on_cancel=args.save_on_cancel or None)
     ws = open_workspace(args)
-    ws.refuse_beside_jobs("tune", trials=args.trials, version=version_name(args.version), name=args.name,
-                          tuning=tuning or None)
     board = TrialBoard(args.trials if args.trials is not None else ws.settings.tuning.trials)
-    result = run_search(board, lambda cancel: ws.tune(
-        args.trials, args.ray_address, version=version_name(args.version), name=args.name, tuning=tuning,
-        save_on_cancel=args.save_on_cancel, on_event=board, cancel=cancel))
+    with ws.foreground("tune", trials=args.trials, version=version_name(args.version), name=args.name,
+                       tuning=tuning or None):
+        result = run_search(board, lambda cancel: ws.tune(
+            args.trials, args.ray_address, version=version_name(args.version), name=args.name, tuning=tuning,
+            save_on_cancel=args.save_on_cancel, on_event=board, cancel=cancel))
     if args.json:
         render.print_json(render.tune_json(result))
     else:
