@@ -197,7 +197,7 @@ def export_sentence(info: "VersionInfo | None", *, root: Path, latest: str | Non
         them = "it" if waiting == 1 else "them"
         out += (f" Left out, waiting in review (TO_REVIEW): {count(waiting, 'labeled review')}; a label or a "
                 f"confirmation makes {them} REVIEWED and the next version has {them} (the app's labeling screen "
-                "with the filter status=TO_REVIEW, or `reviewtui label ID LABEL`).")
+                "with the filter status=TO_REVIEW, `reviewtui label ID LABEL` or `reviewtui confirm ID`).")
     return out
 
 

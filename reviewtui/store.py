@@ -822,6 +822,16 @@ class LocalStore:
         """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
         return dict(self._of_ids("external_id, label", external_ids))
 
+    def opinions_since_last_change(self, external_ids: Iterable[str]) -> set[str]:
+        """Those of ``external_ids`` whose latest event (not undone; undos and sentiments aside) is
+        another author's label kept in the history only: an opinion that came after the review's
+        last label, status or confirmation (a review REVIEWED before it is not settled by it)."""
+        rows = self._of_ids(
+            "external_id, (SELECT l.history_only FROM labels l WHERE l.asset_id = assets.id AND l.kind NOT IN "
+            "('undo', 'sentiment') AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id) "
+            "ORDER BY l.id DESC LIMIT 1)", external_ids)
+        return {ext for ext, history_only in rows if history_only}
+
     def skipped_among(self, external_ids: Iterable[str]) -> set[str]:
         """Those of ``external_ids`` that are skipped."""
         return {ext for ext, skipped in self._of_ids("external_id, skipped", external_ids) if skipped}
@@ -1413,10 +1423,13 @@ class LocalStore:
 
     def confirmed_labels(self) -> dict[str, str]:
         """external id -> the label confirmed last on it (confirmations taken back by undo left out).
-        A confirmation holds while the asset's label is that category."""
+        A confirmation holds while the asset keeps the label it was given on: relabeled since, even
+        back to the same category, the review is judged again (its confirmation is older than its
+        label)."""
         rows = self._read(
             "SELECT a.external_id, l.category FROM labels l JOIN assets a ON a.id = l.asset_id "
-            "WHERE l.kind = 'confirm' AND l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) "
+            "WHERE l.kind = 'confirm' AND l.id > COALESCE(a.label_event, 0) "
+            "AND l.id NOT IN (SELECT undoes FROM labels WHERE undoes IS NOT NULL) "
             "ORDER BY l.id")
         return {ext: cat for ext, cat in rows}
 

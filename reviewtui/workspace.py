@@ -817,8 +817,28 @@ class Workspace:
         change is not one."""
         return self.store.undo_bulk(author=self.author)
 
-    def send_to_review(self, external_ids: Sequence[str]) -> MoveResult:
-        return self.backend.send_to_review(list(external_ids))
+    def send_to_review(self, external_ids: Sequence[str], *, settled_stay: bool = False) -> MoveResult:
+        """Send the reviews to TO_REVIEW. Ids not in the store are reported in ``failed``; a review
+        with no label here has nothing to review and stays in the labeling queue (``kept``). With
+        ``settled_stay`` (a list of suspects, disagreements or a diff's rows) those already waiting
+        in review, and those a review settled (REVIEWED, with no other author's label after it),
+        stay as they are too (``kept``): sending them again would undo that review."""
+        ids = list(dict.fromkeys(external_ids))
+        status = self.store.statuses_of(ids)
+        kept = {i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW} if settled_stay else {}
+        # a review REVIEWED before another author's label came is not settled by that review
+        for i in self.store.opinions_since_last_change([i for i, why in kept.items() if status.get(i) == "REVIEWED"]):
+            del kept[i]
+        # a review with no label here (versions registered from elsewhere, a label undone since)
+        # has nothing to review: it stays in the labeling queue
+        labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
+        kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
+        result = self.backend.send_to_review([i for i in ids if i in status and i not in kept])
+        result.kept.update(kept)
+        for i in ids:
+            if i not in status:
+                result.failed[i] = "not in this workspace's store"
+        return result
 
     def queue(self, limit: int = 50, exclude: Sequence[str] = ()) -> list[Asset]:
         """The next assets to label, highest priority first."""
@@ -966,19 +986,7 @@ class Workspace:
         and the next diff would show the review as a change to send once more. A review with no
         label in the store is never sent (``kept``): it has nothing to review."""
         ids = list(external_ids) if external_ids is not None else diff.external_ids(kinds)
-        status = self.store.statuses_of(ids)
-        kept = {} if external_ids is not None else {
-            i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW}
-        # a review with no label here (versions registered from elsewhere, a label undone since)
-        # has nothing to review: it stays in the labeling queue
-        labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
-        kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
-        result = self.backend.send_to_review([i for i in ids if i in status and i not in kept])
-        result.kept.update(kept)
-        for i in ids:
-            if i not in status:
-                result.failed[i] = "not in this workspace's store"
-        return result
+        return self.send_to_review(ids, settled_stay=external_ids is None)
 
     # --- modeling ---
     def _training_data(self, version: str | None, on_event: EventSink | None = None):

@@ -108,6 +108,27 @@ def two_authors(ws: Workspace) -> None:
                                       at=f"2026-01-15T10:{n:02d}:00.000+00:00")])
 
 
+def test_a_check_from_the_command_line_confirms_and_a_second_send_keeps_what_waits_or_was_reviewed(ws, capsys):
+    """The app's `c` had no command: the same label again was a new label, so the suspect came back
+    at the next run; and --to-review sent again what waited in review already, and took a finished
+    review back into review, while it said it moved them all."""
+    code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--top", "2", "--to-review", "--json")
+    assert sorted(json.loads(out)["to_review"]["moved"]) == ["r05", "r10"]
+    code, out, _ = run(capsys, "-w", str(ws.root), "label", "r10", "USER_EXPERIENCE")
+    assert code == 0 and "r10: USER_EXPERIENCE (as it was; confirmed)" in out
+    assert ws.store.get("r10").status == "REVIEWED" and ws.store.confirmed_labels() == {"r10": "USER_EXPERIENCE"}
+    code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--top", "2", "--to-review", "--json")
+    data = json.loads(out)
+    assert "r10" not in [s["external_id"] for s in data["suspects"]] and data["confirmed"] == 1
+    assert "r05" not in data["to_review"]["moved"] and data["to_review"]["kept"]["r05"] == "already waiting in review"
+    code, out, _ = run(capsys, "-w", str(ws.root), "confirm", "r05")
+    assert code == 0 and "r05: SUBSCRIPTION confirmed (TO_REVIEW -> REVIEWED)" in out
+    ws.store.add_assets([NewAsset("u1", "a review nobody labeled yet")])
+    code, _, err = run(capsys, "-w", str(ws.root), "confirm", "r01", "u1")
+    assert code == 2 and "u1: no label to confirm" in err and "nothing confirmed" in err
+    assert ws.store.confirmed_labels().get("r01") is None  # every id is checked before any is confirmed
+
+
 def test_stats_json_and_disagreements_to_review(ws, capsys):
     two_authors(ws)
     code, out, err = run(capsys, "-w", str(ws.root), "stats", "--json")
@@ -134,6 +155,13 @@ def test_stats_json_and_disagreements_to_review(ws, capsys):
     code, out, _ = run(capsys, "-w", str(ws.root), "stats", "--json")
     settled = {d["external_id"]: d["settled"] for d in json.loads(out)["agreement"]["disagreements"]}
     assert settled == {"r02": False, "r05": False, "r07": True, "r10": False}
+    # r02 reviewed (a label given in review): sending the open ones again keeps it and those waiting
+    ws.label("r02", "CONTENT")
+    assert ws.store.get("r02").status == "REVIEWED"
+    code, out, _ = run(capsys, "-w", str(ws.root), "stats", "--disagreements-to-review", "--json")
+    sent = json.loads(out)["to_review"]
+    assert sent["moved"] == [] and sent["kept"] == {"r02": "reviewed since (status REVIEWED)",
+                                                    "r05": "already waiting in review", "r10": "already waiting in review"}
 
 
 def test_stats_text_shows_versions_authors_and_categories(ws, capsys):

@@ -187,6 +187,10 @@ def add_workspace_commands(commands: Commands) -> None:
                    help="record the review's sentiment too (or alone: reviewtui label ID --sentiment positive)")
     add_bulk_label_options(s)
 
+    s = commands.add("confirm", "keep reviews' labels as they are, checked: they leave the suspects and "
+                                "disagreements, and a review under review becomes REVIEWED", "workspace:cmd_confirm")
+    s.add_argument("ids", nargs="+", metavar="ID")
+
     s = commands.add("skip", "skip an asset with a reason", "workspace:cmd_skip")
     s.add_argument("id")
     s.add_argument("--reason", required=True)

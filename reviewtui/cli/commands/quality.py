@@ -18,11 +18,11 @@ def cmd_suspects(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     with ProgressSink() as sink:
         report = ws.suspects(top=args.top, on_event=sink)
-    moved = ws.send_to_review([s.external_id for s in report.top()]) if args.to_review else None
+    moved = ws.send_to_review([s.external_id for s in report.top()], settled_stay=True) if args.to_review else None
     if args.json:
         data = report.to_dict()
         if moved is not None:
-            data["to_review"] = {"moved": moved.moved, "failed": moved.failed}
+            data["to_review"] = {"moved": moved.moved, "failed": moved.failed, "kept": moved.kept}
         render.print_json(data)
         return 0
     render_quality.suspects(report, moved)
@@ -38,11 +38,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     moved = None
     if args.disagreements_to_review:
         ids = [d.external_id for d in stats.agreement.disagreements if not d.settled]
-        moved = ws.send_to_review(ids) if ids else MoveResult([], {})
+        moved = ws.send_to_review(ids, settled_stay=True) if ids else MoveResult([], {})
     if args.json:
         data = stats.to_dict()
         if moved is not None:
-            data["to_review"] = {"moved": moved.moved, "failed": moved.failed}
+            data["to_review"] = {"moved": moved.moved, "failed": moved.failed, "kept": moved.kept}
         render.print_json(data)
         return 0
     render_quality.stats(stats, ws.taxonomy, moved)

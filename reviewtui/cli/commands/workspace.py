@@ -91,11 +91,35 @@ def cmd_label(args: argparse.Namespace) -> int:
     args.id = _resolve(ws, args.id, lines)
     if args.label:
         before = ws.store.get(args.id).label
-        ev = ws.label(args.id, args.label)
-        lines.append(say.label_sentence(ev.external_id, before, ev.category or ""))
+        if before is not None and before == ws.taxonomy.require(args.label):
+            # the label it has: a person checked it and keeps it, as `c` in the app (a confirmation:
+            # the suspects and the disagreements leave it; a review under review is REVIEWED)
+            ev = ws.confirm_label(args.id, before)
+            lines.append(f"{ev.external_id}: {before} (as it was; confirmed)")
+        else:
+            ev = ws.label(args.id, args.label)
+            lines.append(say.label_sentence(ev.external_id, before, ev.category or ""))
     if args.sentiment:
         ev = ws.label_sentiment(args.id, args.sentiment)
         lines.append(f"{ev.external_id}: sentiment {ev.category}")
+    render.print_lines(lines)
+    return 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """``reviewtui confirm ID...``: keep each review's label as it is, checked (the app's ``c``)."""
+    ws = open_workspace(args)
+    lines: list[str] = []
+    ids = [_resolve(ws, given, lines) for given in args.ids]
+    bare = [ext for ext in ids if ws.store.get(ext).label is None]
+    if bare:  # every id is checked before any is confirmed
+        raise ReviewtuiError(f"{', '.join(bare)}: no label to confirm; label {'it' if len(bare) == 1 else 'them'} "
+                             "with `reviewtui label ID LABEL`; nothing confirmed")
+    for ext in dict.fromkeys(ids):
+        asset = ws.store.get(ext)
+        ws.confirm_label(ext, asset.label)
+        after = ws.store.get(ext).status
+        lines.append(f"{ext}: {asset.label} confirmed" + (f" ({asset.status} -> {after})" if asset.status != after else ""))
     render.print_lines(lines)
     return 0
 

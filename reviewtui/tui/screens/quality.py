@@ -166,7 +166,7 @@ class QualityScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="quality-review", exit_on_error=False)
     def send(self, external_ids: list[str]) -> None:
-        self.post_message(SentToReview(self.ws.send_to_review(external_ids)))
+        self.post_message(SentToReview(self.ws.send_to_review(external_ids, settled_stay=True)))
 
     @on(SentToReview)
     def sent_to_review(self, message: SentToReview) -> None:
