@@ -109,6 +109,11 @@ MANY_LABELS_FOLDS = 5
 
 
 # --- arrays ----------------------------------------------------------------------------------
+#: A category with fewer labels than this is not judged while two categories have this many: its
+#: count would otherwise set every category's folds.
+MIN_TO_JUDGE = 5
+
+
 def out_of_fold_proba(X: np.ndarray, y: Sequence[int], n_classes: int, *, folds: int, repeats: int = 1,
                       C: float = 2.0, seed: int = 0, on_event: EventSink | None = None,
                       cancel: threading.Event | None = None) -> np.ndarray:
@@ -161,8 +166,9 @@ def rank_suspects(external_ids: Sequence[str], texts: Sequence[str], labels: Seq
                   cancel: threading.Event | None = None) -> SuspectReport:
     """Rank labeled rows (ids, texts, labels in ``classes``, embeddings ``X``) by label quality.
 
-    Folds are lowered to the smallest category's count; rows of a category with fewer than two
-    labels cannot be judged and are listed in ``left_out``. ``confirmed`` maps an external id to a
+    Folds are lowered to the smallest judged category's count; rows of a category with fewer than
+    :data:`MIN_TO_JUDGE` labels (two, when fewer than two categories have that many) are not judged
+    and are listed in ``left_out``. ``confirmed`` maps an external id to a
     label someone kept: such a row is marked while its label is that one. Raises ReviewtuiError
     when fewer than two categories have two labels or more."""
     t0 = time.perf_counter()
@@ -178,12 +184,18 @@ def rank_suspects(external_ids: Sequence[str], texts: Sequence[str], labels: Seq
     counts = dict.fromkeys(classes, 0)
     for v in labels:
         counts[v] += 1
-    judged_classes = [c for c in classes if counts[c] >= 2]
+    # a category of a few labels would lower every category's folds to its count (each fold's model
+    # then learns from half the labels): it is left out while two categories of enough labels remain
+    least = MIN_TO_JUDGE if sum(1 for c in classes if counts[c] >= MIN_TO_JUDGE) >= 2 else 2
+    judged_classes = [c for c in classes if counts[c] >= least]
     if len(judged_classes) < 2:
         raise ReviewtuiError("finding suspect labels needs at least two labels in each of two categories; "
                              f"the labels so far: {', '.join(f'{c} {n}' for c, n in counts.items() if n) or 'none'}")
-    left_out = {e: f"the only {lab} label" for e, lab in zip(external_ids, labels) if counts[lab] < 2}
-    keep = [i for i, lab in enumerate(labels) if counts[lab] >= 2]
+    left_out = {e: (f"the only {lab} label" if counts[lab] < 2 else
+                    f"one of only {counts[lab]} {lab} labels: a category of fewer than {least} is not judged, so that "
+                    "the others keep their folds")
+                for e, lab in zip(external_ids, labels) if counts[lab] < least}
+    keep = [i for i, lab in enumerate(labels) if counts[lab] >= least]
     folds = int(min(settings.folds, min(counts[c] for c in judged_classes)))
     repeats = settings.repeats
     if len(keep) > MANY_LABELS:
