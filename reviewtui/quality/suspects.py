@@ -97,7 +97,10 @@ class SuspectReport:
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         return {"labeled": len(self.items), "classes": self.classes, "folds": self.folds, "repeats": self.repeats,
                 "method": self.method, "C": self.C, "confirmed": self.confirmed, "seconds": self.seconds,
-                "left_out": dict(self.left_out), "suspects": [s.to_dict() for s in self.top(top)]}
+                "left_out": dict(self.left_out),
+                # "number": the row's number as the table shows it (1 first); "rank": its place among
+                # every judged label, those the model agrees with and the confirmed ones too
+                "suspects": [{**s.to_dict(), "number": n} for n, s in enumerate(self.top(top), start=1)]}
 
 
 #: Past this many labels the out-of-fold probabilities come from one shuffle of at most
