@@ -969,7 +969,8 @@ def suspect_reason(suspect: Any, taxonomy: "Taxonomy | None" = None) -> str:
         label, suggested = category_name(suspect.label, taxonomy), category_name(suspect.suggested, taxonomy)
         reason = (f"the model gives {suggested} {suspect.confidence:.0%}, {label} {suspect.label_probability:.0%}"
                   if suspect.disagrees else f"the model agrees ({label} {suspect.confidence:.0%})")
-    return reason + ("; cleanlab flags it" if suspect.flagged else "")
+    by = getattr(suspect, "author", "")
+    return reason + ("; cleanlab flags it" if suspect.flagged else "") + (f"; labeled by {by}" if by else "")
 
 
 #: How much of a suspect's review its row shows.
@@ -990,7 +991,8 @@ def suspects_sentence(report: Any) -> str:
     """``3 suspect labels among 16 (2 flagged by cleanlab, 1 confirmed); 3-fold x 3 out-of-fold probabilities.``"""
     suspects = report.suspects
     flagged = sum(s.flagged for s in suspects)
-    left = f"; {len(report.left_out):,} could not be judged (a category with one label)" if report.left_out else ""
+    left = (f"; {len(report.left_out):,} could not be judged (a category with too few labels)"
+            if report.left_out else "")
     out = (f"{count(len(suspects), 'suspect label')} among {len(report.items):,} ({flagged:,} flagged by cleanlab, "
            f"{report.confirmed:,} confirmed); {report.folds}-fold x {report.repeats} out-of-fold probabilities{left}.")
     per = Counter(s.label for s in report.items)

@@ -53,6 +53,8 @@ def test_suspects_json_names_the_planted_label_and_to_review_moves_the_top(ws, c
     assert set(found) == {"r05", "r10"}
     assert (found["r05"]["label"], found["r05"]["suggested"]) == ("SUBSCRIPTION", "CONTENT")
     assert found["r05"]["reason"].startswith("the model gives CONTENT") and 0 < found["r05"]["confidence"] <= 1
+    assert found["r05"]["author"] == "bob"  # whose label it is: bob relabeled it
+    assert [s["number"] for s in data["suspects"]] == [1, 2]
     assert ws.store.get("r05").status == "LABELED"  # no --to-review: nothing moved
 
     code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--top", "2", "--to-review")

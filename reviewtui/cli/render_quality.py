@@ -49,7 +49,8 @@ def suspects(report: Any, moved: Any | None = None) -> None:
         for rank, s in enumerate(shown, start=1):  # the id whole, then what is wrong, then the review
             n, ext, label, suggested, conf, _, text = say.suspect_cells(s, rank)
             con.print(Text(f"{n:>3}  ") + Text(ext, style="bold"))
-            con.print(Padding(Text(f"{label} → {suggested} ({conf})" + (", cleanlab flags it" if s.flagged else "")),
+            con.print(Padding(Text(f"{label} → {suggested} ({conf})" + (", cleanlab flags it" if s.flagged else "")
+                                   + (f", labeled by {s.author}" if getattr(s, "author", "") else "")),
                               (0, 0, 0, 5), expand=False))
             con.print(Padding(Text(text, style="dim"), (0, 0, 0, 5), expand=False))
     print_lines([say.suspects_sentence(report)], con)

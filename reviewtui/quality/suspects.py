@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -48,6 +48,8 @@ class Suspect:
     rank: int
     flagged: bool
     confirmed: bool = False
+    #: who gave the label (its latest label event's author; "" where unknown)
+    author: str = ""
 
     @property
     def disagrees(self) -> bool:
@@ -246,5 +248,8 @@ def find_suspects(store, cache, training_keys: Sequence[str], settings: QualityS
     if not ids:
         raise ReviewtuiError("no labeled reviews yet: label some before looking for suspect labels")
     X = cache.embed(texts, on_event=on_event, cancel=cancel)
-    return rank_suspects(ids, texts, labels, X, list(training_keys), settings, confirmed=store.confirmed_labels(),
-                         on_event=on_event, cancel=cancel)
+    report = rank_suspects(ids, texts, labels, X, list(training_keys), settings, confirmed=store.confirmed_labels(),
+                           on_event=on_event, cancel=cancel)
+    authors = store.label_authors_of(ids)
+    report.items = [replace(s, author=authors.get(s.external_id) or "") for s in report.items]
+    return report
