@@ -1,5 +1,5 @@
 """``python -m reviewtui``: the same as the ``reviewtui`` command."""
 
-from reviewtui.cli import main
+from reviewtui.entry import main
 
 raise SystemExit(main())

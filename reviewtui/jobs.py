@@ -318,8 +318,9 @@ class JobStore:
         if matches:
             raise ReviewtuiError(f"job id {job_id!r} fits {len(matches)} jobs ({', '.join(j.id for j in matches)}); "
                                  "give more of it")
-        known = ", ".join(j.id for j in self.list()[-5:]) or "none yet"
-        raise ReviewtuiError(f"no job {job_id!r} in this workspace (the latest: {known}); `reviewtui jobs` lists them")
+        known = ", ".join(j.id for j in reversed(self.list()[-5:])) or "none yet"
+        raise ReviewtuiError(f"no job {job_id!r} in this workspace (the latest, newest first: {known}); "
+                             "`reviewtui jobs` lists them")
 
     def latest(self, kind: str | None = None) -> Job | None:
         """The newest job (of ``kind``), running ones first."""

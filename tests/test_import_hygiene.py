@@ -155,3 +155,19 @@ def test_status_loads_not_even_numpy(tmp_path):
             f"    codes = [main(['-w', {ws!r}, 'status']), main(['-w', {ws!r}, 'status', '--json'])]\n"
             "print(json.dumps([codes, 'numpy' in sys.modules]))")
     assert run_python(code) == [[0, 0], False]
+
+
+def test_ctrl_c_while_the_modules_load_ends_in_one_line(tmp_path):
+    """A Ctrl-C in the first tenth of a second, while the command's modules were imported, printed
+    a traceback: the entry imports them where the interrupt is caught."""
+    code = ("import builtins, sys\n"
+            "real = builtins.__import__\n"
+            "def interrupted(name, *args, **kwargs):\n"
+            "    if name == 'reviewtui.cli':\n"
+            "        raise KeyboardInterrupt\n"
+            "    return real(name, *args, **kwargs)\n"
+            "builtins.__import__ = interrupted\n"
+            "from reviewtui.entry import main\n"
+            "sys.exit(main())\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 130 and proc.stderr == "interrupted\n"

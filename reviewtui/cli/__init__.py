@@ -53,8 +53,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except ReviewtuiError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+    except KeyboardInterrupt:  # the commands that keep part of their work say so themselves
+        sys.stderr.write("interrupted before the command finished: it changes the workspace in one go at its end, "
+                         "so nothing was changed; run it again\n")
         return 130
     except OSError as exc:
         if exc.errno not in WRITE_REFUSED:
