@@ -818,21 +818,23 @@ class Workspace:
         return self.store.undo_bulk(author=self.author)
 
     def send_to_review(self, external_ids: Sequence[str], *, settled_stay: bool = False) -> MoveResult:
-        """Send the reviews to TO_REVIEW. Ids not in the store are reported in ``failed``; a review
-        with no label here has nothing to review and stays in the labeling queue (``kept``). With
+        """Send the reviews to TO_REVIEW. Ids not in the store are reported in ``failed``. With
         ``settled_stay`` (a list of suspects, disagreements or a diff's rows) those already waiting
         in review, and those a review settled (REVIEWED, with no other author's label after it),
-        stay as they are too (``kept``): sending them again would undo that review."""
+        stay as they are (``kept``): sending them again would undo that review; so do those with no
+        label here, which have nothing to review."""
         ids = list(dict.fromkeys(external_ids))
         status = self.store.statuses_of(ids)
         kept = {i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW} if settled_stay else {}
         # a review REVIEWED before another author's label came is not settled by that review
         for i in self.store.opinions_since_last_change([i for i, why in kept.items() if status.get(i) == "REVIEWED"]):
             del kept[i]
-        # a review with no label here (versions registered from elsewhere, a label undone since)
-        # has nothing to review: it stays in the labeling queue
-        labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
-        kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
+        if settled_stay:
+            # in a list (a diff of versions registered from elsewhere, a label undone since) a review
+            # with no label here has nothing to review: it stays in the labeling queue (one sent
+            # alone, R in the app, is a hard case for a teammate)
+            labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
+            kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
         result = self.backend.send_to_review([i for i in ids if i in status and i not in kept])
         result.kept.update(kept)
         for i in ids:

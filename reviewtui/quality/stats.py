@@ -141,7 +141,8 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
             if e.kind == "label" and anchor is not None:
                 label_times.append((t - anchor).total_seconds())
             anchor = t
-        per_hour = (len(label_times) / active * 3600.0) if active > 0 else None
+        # no timed label (confirmations, skips only): no rate, as for an author of files only
+        per_hour = (len(label_times) / active * 3600.0) if active > 0 and label_times else None
         out.append(AuthorStats(author, kinds.count("label"), kinds.count("skip"), kinds.count("undo"),
                                kinds.count("confirm"), sessions, len(label_times),
                                statistics.median(label_times) if label_times else None, per_hour, active,
