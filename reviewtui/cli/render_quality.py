@@ -104,6 +104,7 @@ def stats(st: Any, taxonomy: Any, moved: Any | None = None) -> None:
             first = still[:10]
             con.print(Text(("Open disagreements: " if len(still) < len(ag.disagreements) else "Disagreements: ")
                            + "; ".join(f"{d.external_id} ({say.disagreement_reason(d.labels)})" for d in first)
-                           + (f" … {len(still) - len(first)} more" if len(still) > 10 else "")))
+                           + (f" … {len(still) - len(first)} more (`reviewtui stats --json` lists them all; D in "
+                              "the app's review queues shows them one by one)" if len(still) > 10 else "")))
     if moved is not None:
         print_lines([say.to_review_sentence(moved)], con)
