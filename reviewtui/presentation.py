@@ -977,14 +977,17 @@ def suspect_reason(suspect: Any, taxonomy: "Taxonomy | None" = None) -> str:
 SUSPECT_TEXT_CHARS = 200
 
 
-def suspect_cells(suspect: Any, rank: int) -> tuple[str, str, str, str, str, str, str]:
+def suspect_cells(suspect: Any, rank: int,
+                  taxonomy: "Taxonomy | None" = None) -> tuple[str, str, str, str, str, str, str]:
     """One suspect's cells in :data:`SUSPECT_COLUMNS` order (``rank`` counts from 1; the review
-    cut to :data:`SUSPECT_TEXT_CHARS`)."""
+    cut to :data:`SUSPECT_TEXT_CHARS`; with ``taxonomy`` the categories by their names)."""
     text = " ".join(str(suspect.text).split())
     if len(text) > SUSPECT_TEXT_CHARS:
         text = text[:SUSPECT_TEXT_CHARS - 1] + "…"
-    return (str(rank), suspect.external_id, suspect.label, suspect.suggested, percent(suspect.confidence),
-            suspect_reason(suspect), text)
+    label, suggested = ((category_name(suspect.label, taxonomy), category_name(suspect.suggested, taxonomy))
+                        if taxonomy is not None else (suspect.label, suspect.suggested))
+    return (str(rank), suspect.external_id, label, suggested, percent(suspect.confidence),
+            suspect_reason(suspect, taxonomy), text)
 
 
 def suspects_sentence(report: Any) -> str:

@@ -62,7 +62,7 @@ def test_suspects_json_names_the_planted_label_and_to_review_moves_the_top(ws, c
     assert "Labels that are probably wrong" in out and "r05" in out and "Sent 2 assets to review." in out
     # each suspect with its review, to judge the label by: two lines each on 80 columns, a table on 160
     text = " ".join(ws.store.get("r05").text.split())[:40]
-    assert "SUBSCRIPTION → CONTENT (" in out and text in out
+    assert "Subscription → Content (" in out and text in out  # the categories by their names
     monkeypatch.setenv("COLUMNS", "160")
     code, out, _ = run(capsys, "-w", str(ws.root), "suspects", "--top", "2")
     assert code == 0 and "┃ review" in out and text[:20] in out

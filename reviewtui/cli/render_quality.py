@@ -20,7 +20,7 @@ SUSPECT_WIDTH = 16
 SUSPECT_TABLE_COLUMNS = 120
 
 
-def suspects(report: Any, moved: Any | None = None) -> None:
+def suspects(report: Any, moved: Any | None = None, taxonomy: Any | None = None) -> None:
     """The suspect labels with their reviews: a table on a wide terminal (the reason and the review
     side by side), three lines each on a narrow one (the whole id, label → suggestion, the review),
     where a table's columns would be a few characters wide."""
@@ -36,7 +36,7 @@ def suspects(report: Any, moved: Any | None = None) -> None:
                          max_width=SUSPECT_WIDTH if key in ("id", "label", "suggested") else None,
                          ratio=(2 if key == "text" else 1) if wide else None)
         for rank, s in enumerate(shown, start=1):
-            cells = list(say.suspect_cells(s, rank))
+            cells = list(say.suspect_cells(s, rank, taxonomy))
             cells[1] = say.short_id(cells[1], SUSPECT_WIDTH)  # its start and end, as resolve_id takes it
             t.add_row(*cells)
         con.print(t)
@@ -47,7 +47,7 @@ def suspects(report: Any, moved: Any | None = None) -> None:
 
         con.print(Text(title, style="bold"))
         for rank, s in enumerate(shown, start=1):  # the id whole, then what is wrong, then the review
-            n, ext, label, suggested, conf, _, text = say.suspect_cells(s, rank)
+            n, ext, label, suggested, conf, _, text = say.suspect_cells(s, rank, taxonomy)
             con.print(Text(f"{n:>3}  ") + Text(ext, style="bold"))
             con.print(Padding(Text(f"{label} → {suggested} ({conf})" + (", cleanlab flags it" if s.flagged else "")
                                    + (f", labeled by {s.author}" if getattr(s, "author", "") else "")),

@@ -25,7 +25,7 @@ def cmd_suspects(args: argparse.Namespace) -> int:
             data["to_review"] = {"moved": moved.moved, "failed": moved.failed, "kept": moved.kept}
         render.print_json(data)
         return 0
-    render_quality.suspects(report, moved)
+    render_quality.suspects(report, moved, ws.taxonomy)
     return 0
 
 
