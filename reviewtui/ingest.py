@@ -155,6 +155,8 @@ class CleaningReport:
     #: the file's columns that nothing read (user names and images, unless --keep-pii, are left out
     #: on purpose and not listed)
     unused_columns: list[str] = field(default_factory=list)
+    #: of those, with no id column read, the ones whose name says id and whose values are unique
+    id_like: list[str] = field(default_factory=list)
     #: sentences on star and date values read into another form or left as written
     readings: list[str] = field(default_factory=list)
     #: reviews already in the store that got metadata keys they lacked from this file
@@ -227,6 +229,15 @@ def stable_id(text: str) -> str:
 
 #: the metadata that tells two reviews with the same text apart, as a file writes it (with the app)
 ID_KEYS = ("score", "at", "app_version")
+
+
+#: A column name that says it holds ids (tweet_id, reviewID, uuid).
+ID_LIKE_RE = re.compile(r"(?:^|[_\s.-])(?:id|Id|ID)$|[a-z](?:Id|ID)$|^(?:uuid|UUID|guid|GUID)$")
+#: ... unless it names something else than the review (the author, the product, the place)
+OTHER_ID_RE = re.compile(r"^(?:user|author|reviewer|customer|profile|business|product|item|app|parent|listing|"
+                         r"hotel|store|place|location|game|shop|seller|order)", re.IGNORECASE)
+#: An id made from a review's text (:func:`stable_id`, with what tells two such reviews apart after it).
+TEXT_ID_RE = re.compile(r"^t[0-9a-f]{16}(?:-|$)")
 
 
 def text_ids(texts):
@@ -571,6 +582,9 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     # repeats reviewCreatedVersion): only a file of the team's own gets the list
     report.unused_columns = [] if profile else [c for c in columns if c not in taken and c not in meta_cols.values()
                                                  and c not in PII_COLUMNS]
+    if not icol:  # the ids are made from the text: a column of ids it could have read is named
+        report.id_like = [c for c in report.unused_columns if ID_LIKE_RE.search(str(c)) and not OTHER_ID_RE.match(str(c))
+                          and not (df[c].str.strip() == "").any() and df[c].is_unique]
 
     import pyarrow as pa
     import pyarrow.compute as pc

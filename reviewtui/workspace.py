@@ -509,6 +509,7 @@ class Workspace:
                         f"no app: the file names none, while the workspace's reviews have {len(known_apps)} "
                         f"app{'s' if len(known_apps) != 1 else ''}; to give these reviews one, import the file "
                         "again with --app NAME")
+            self._refuse_text_id_twins(batch)
             batches.append(batch)
         emit(on_event, Progress("read", len(inputs), len(inputs)))
         if label_col:
@@ -595,6 +596,34 @@ class Workspace:
             counts = label_counts(self.store)  # as `categories remove --unused` counts: skipped reviews too
             unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
         return ImportResult([b.report for b in batches], added_keys, unlabeled)
+
+    def _refuse_text_id_twins(self, batch, sample: int = 2000) -> None:
+        """Refuse a file whose rows have ids of their own while most of its new rows are stored
+        already under ids made from their text: the same file imported before without its id column
+        (not found by its name, or not named). Importing it with its ids stored each review twice,
+        and every version then trained on each labeled review twice. A few texts alike (a short
+        "Great app" in two files) are two reviews and refuse nothing."""
+        from reviewtui.ingest import TEXT_ID_RE, stable_id
+        from reviewtui.store import same_text
+
+        rows = [(e, t) for e, t in zip(batch.external_ids, batch.texts) if not TEXT_ID_RE.match(e)]
+        if len(rows) < 5:
+            return
+        stored = self.store.existing_ids(e for e, _ in rows)
+        new = [(e, t) for e, t in rows if e not in stored][:sample]
+        if len(new) < 5:
+            return
+        twins = self.store.text_id_siblings(stable_id(t) for _, t in new)
+        if not twins:
+            return
+        found = [e for e, t in new if any(same_text(text, t) for _, text, _ in twins.get(stable_id(t), ()))]
+        if len(found) * 2 < len(new):
+            return
+        raise ReviewtuiError(
+            f"{batch.source}: {len(found):,} of {len(new):,} new rows have the text of reviews stored under ids made "
+            f"from their text (for example {found[0]}): an earlier import of this file without its id column? "
+            "Importing them with the file's ids would store each review twice. Import it as before (without "
+            "--id-col), or into a new workspace to keep the file's ids; nothing was imported")
 
     def _refuse_other_apps(self, batch, conflicts: Mapping[str, str]) -> None:
         """Refuse ``batch`` when ids of it that are stored with another text (``conflicts``) are

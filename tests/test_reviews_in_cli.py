@@ -773,3 +773,26 @@ def test_an_import_that_leaves_a_label_column_unread_says_how_to_record_it(tmp_p
                       [["2023-05-01 10:00:00", "Crashes every time", "1", "False", "bob", "Crash"]])
     code, out, _ = run(capsys, "-w", str(root), "import", str(store))
     assert code == 0 and "Recognised as an App Store" in out
+
+
+def test_a_file_imported_again_with_its_id_column_is_refused_instead_of_stored_twice(tmp_path, capsys):
+    """The first import did not take tweet_id for the ids (it says the column looks like them);
+    the same file again with --id-col tweet_id stored every review a second time, without a word."""
+    from reviewtui.cli import main
+    from tests.conftest import write_csv
+
+    rows = [[str(567588278876213800 + i), f"flight {i} was late and the crew was rude about it", "United"]
+            for i in range(40)]
+    f = write_csv(tmp_path / "Tweets.csv", ["tweet_id", "text", "airline"], rows)
+    ws = tmp_path / "air"
+    assert main(["init", str(ws)]) == 0
+    assert main(["-w", str(ws), "import", str(f), "--app-col", "airline"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "'tweet_id' looks like the reviews' ids (unique, none empty)" in out and "--id-col tweet_id" in out
+    assert main(["-w", str(ws), "import", str(f), "--app-col", "airline", "--id-col", "tweet_id"]) == 2
+    err = capsys.readouterr().err
+    assert "40 of 40 new rows have the text of reviews stored under ids made from their text" in err
+    assert "nothing was imported" in err
+    from reviewtui.workspace import Workspace
+
+    assert Workspace.open(ws).store.count() == 40

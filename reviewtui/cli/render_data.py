@@ -94,6 +94,11 @@ def import_notes(result: Any, labels: Sequence[str], con: Console) -> None:
             if named and not labels_read:
                 lines.append(where + f"{named[0]!r} looks like labels: import again with --label-col {named[0]} to "
                              "record them (--add-categories adds the ones the taxonomy lacks).")
+        if getattr(r, "id_like", None):
+            col = r.id_like[0]
+            lines.append(where + f"{col!r} looks like the reviews' ids (unique, none empty); the ids were made from "
+                         f"the texts instead. To keep the file's own, import it with --id-col {col} into a new "
+                         "workspace (here its reviews stay under the ids made from their texts).")
         lines += [where + sentence[0].upper() + sentence[1:] + "." for sentence in r.readings]
         if getattr(r, "other_text", 0):
             ext, stored, given = r.other_text_examples[0]
