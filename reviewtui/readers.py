@@ -123,6 +123,35 @@ def table_from_records(records: Sequence[Mapping[str, Any]], source: str | Path,
     return Table(Path(source), fmt, names, frame, sha256)
 
 
+def _unlabeled(value: Any) -> Any:
+    """A value as the App Store's RSS feed wraps it, ``{"label": "5"}`` (with ``attributes`` at
+    times: ``content``), as the value itself; objects of such values (``author``: name, uri) too."""
+    if type(value) is not dict:
+        return value
+    if "label" in value and set(value) <= {"label", "attributes"}:
+        return value["label"]
+    return {k: _unlabeled(v) for k, v in value.items()}
+
+
+def _feed_entries(data: Any) -> Any:
+    """The reviews of the App Store's customer reviews RSS feed as JSON, ``{"feed": {"entry": [...]}}``
+    (one review: ``entry`` is that object; several pages saved as a list: their entries one after
+    the other); anything else as it is."""
+    def entries(page: Any) -> list | None:
+        feed = page.get("feed") if isinstance(page, dict) else None
+        if not isinstance(feed, dict) or "entry" not in feed:
+            return None
+        entry = feed["entry"]
+        return [entry] if isinstance(entry, dict) else entry if isinstance(entry, list) else None
+
+    if isinstance(data, dict):
+        found = entries(data)
+        return data if found is None else found
+    if isinstance(data, list) and data and all(entries(p) is not None for p in data):
+        return [e for p in data for e in entries(p) or []]
+    return data
+
+
 def flat_record(record: dict[str, Any]) -> dict[str, Any]:
     """``record`` with its objects' fields as fields of its own: those of ``attributes`` (JSON:API,
     as App Store Connect's API writes a review: id, type, attributes {rating, title, body, ...}) by
@@ -131,6 +160,7 @@ def flat_record(record: dict[str, Any]) -> dict[str, Any]:
     without an object is returned as it is."""
     if not any(type(v) is dict for v in record.values()):
         return record
+    record = {k: _unlabeled(v) for k, v in record.items()}
     out: dict[str, Any] = {}
     for key, value in record.items():
         if type(value) is not dict:
@@ -449,6 +479,7 @@ def _read_json(path: Path, text: str) -> Table:
     except json.JSONDecodeError as exc:
         raise ReviewtuiError(f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
                              "fix the file (a JSON Lines file should be named .jsonl)") from exc
+    data = _feed_entries(data)
     if isinstance(data, dict):
         lists = [k for k, v in data.items() if isinstance(v, list)]
         if len(lists) == 1:

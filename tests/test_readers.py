@@ -479,3 +479,39 @@ def test_rows_with_more_fields_than_the_header_are_refused_not_shifted(tmp_path)
         read_table(path)
     path.write_text('id,text,label\nr1,"hello, there",bug\nr2,"fine app, great",praise\n', encoding="utf-8")
     assert read_table(path).frame["text"].tolist() == ["hello, there", "fine app, great"]
+
+
+def _rss_entry(i: int) -> dict:
+    """One review as the App Store's customer reviews RSS feed writes it in JSON."""
+    return {"author": {"uri": {"label": f"https://itunes.apple.com/us/reviews/id{i}"}, "name": {"label": f"user{i}"},
+                       "label": ""},
+            "updated": {"label": "2023-03-01T05:52:07-07:00"}, "im:rating": {"label": str(1 + i % 5)},
+            "im:version": {"label": "4.0.3"}, "id": {"label": str(9876543210 + i)},
+            "title": {"label": f"Title {i}"}, "content": {"label": f"review number {i} of the app", "attributes":
+                                                          {"type": "text"}},
+            "link": {"attributes": {"rel": "related", "href": "https://example.test"}},
+            "im:voteSum": {"label": "2"}, "im:contentType": {"attributes": {"term": "Application", "label": "App"}},
+            "im:voteCount": {"label": "3"}}
+
+
+def test_the_app_store_rss_feed_as_apple_publishes_it_is_read(tmp_path):
+    """The feed's JSON ({"feed": {"entry": [...]}}, each value wrapped as {"label": ...}) was refused
+    as "a JSON object, not a list of reviews", and its entries alone had no text column."""
+    from reviewtui.ingest import read_reviews
+
+    page = {"feed": {"author": {"name": {"label": "iTunes Store"}}, "entry": [_rss_entry(i) for i in range(6)],
+                     "updated": {"label": "2023-03-02T00:00:00-07:00"}}}
+    path = tmp_path / "page1.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    batch = read_reviews(path, app="com.example")
+    assert batch.report.profile == "App Store RSS feed"
+    assert batch.external_ids == [str(9876543210 + i) for i in range(6)]
+    assert batch.texts[2] == "review number 2 of the app"
+    meta = batch.metadata[2]
+    assert (meta["score"], meta["app_version"], meta["title"], meta["thumbs_up"]) == (3, "4.0.3", "Title 2", 2)
+    one = tmp_path / "one.json"  # a feed of one review: its entry is that object
+    one.write_text(json.dumps({"feed": {"entry": _rss_entry(7)}}), encoding="utf-8")
+    assert read_reviews(one, app="com.example").external_ids == ["9876543217"]
+    pages = tmp_path / "pages.json"  # pages saved one after the other in a list
+    pages.write_text(json.dumps([page, {"feed": {"entry": [_rss_entry(8)]}}]), encoding="utf-8")
+    assert len(read_reviews(pages, app="com.example").texts) == 7
