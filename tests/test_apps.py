@@ -112,6 +112,10 @@ def test_the_most_negative_category_needs_two_groups_large_enough():
     kinds = [f.kind for f in summarize(frame(rows), categories=KEYS).findings]
     assert "largest_category" in kinds and "most_negative_category" not in kinds
     rows = result_rows([("A", "1.0", 120, 0.5, [1, 1, 0, 0])], seed=5)
+    # two of 60, alike: neither is "the most negative" (their intervals overlap)
+    assert "most_negative_category" not in [f.kind for f in summarize(frame(rows), categories=KEYS).findings]
+    for r in rows:  # the negative ones all of one category now: beyond doubt the most negative
+        r["predicted_category"] = KEYS[0] if r["sentiment"] == "negative" else KEYS[1]
     assert "most_negative_category" in [f.kind for f in summarize(frame(rows), categories=KEYS).findings]
 
 

@@ -93,7 +93,9 @@ def finding_sentence(f: Finding, names: dict[str, str] | None = None) -> str:
     if f.kind == "negative_majority":
         return f"Most reviews are negative in {f.subject}: {_share_text(f.share)} of {_reviews(f.n)}."
     if f.kind == "lowest_stars":
-        return (f"{f.subject} has the lowest star score: {f.mean:.2f} on average over {_reviews(f.n)} "
+        ci = (f" ({100 * f.detail.get('confidence', 0.95):g}% CI {f.detail['mean_low']:.2f}–"
+              f"{f.detail['mean_high']:.2f})" if "mean_low" in f.detail else "")
+        return (f"{f.subject} has the lowest star score: {f.mean:.2f}{ci} on average over {_reviews(f.n)} "
                 f"(all reviews: {f.mean_against:.2f}).")
     if f.kind == "latest_version":
         head = f"{f.app}: the latest version" if f.app else "The latest version"

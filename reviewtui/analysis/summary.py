@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from reviewtui.app_version import is_version, version_key
 from reviewtui.errors import ReviewtuiError
-from reviewtui.findings import Share, clearly_higher, large_enough, share
+from reviewtui.findings import Share, clearly_higher, large_enough, share, z_value
 
 SENTIMENTS = ["negative", "neutral", "positive"]
 UNKNOWN = "unknown"
@@ -506,6 +506,15 @@ def _group_stats(d, key: str, order: list, cats: list[str], weighted: bool, conf
     return out
 
 
+def _mean_interval(scores, confidence: float) -> tuple[float, int, float, float]:
+    """(mean, n, low, high) of star ``scores``: the normal interval of the mean at ``confidence``."""
+    n = int(len(scores))
+    mean = float(scores.mean())
+    sd = float(scores.std(ddof=1)) if n > 1 else 0.0
+    half = z_value(confidence) * sd / n ** 0.5 if n else 0.0
+    return mean, n, mean - half, mean + half
+
+
 def _latest_by_app(d) -> dict[str, str]:
     out = {}
     for a, g in d.groupby("app", sort=True):
@@ -549,26 +558,35 @@ def draw_findings(d, s: Summary, cats: list[str]) -> list[Finding]:
     n_all = int(len(d))
     if large_enough(n_all, m):
         sizes = d["category"].value_counts()
-        top = max(cats, key=lambda c: (int(sizes.get(c, 0)), -cats.index(c)))
-        if sizes.get(top, 0):
+        ranked = sorted(cats, key=lambda c: (-int(sizes.get(c, 0)), cats.index(c)))
+        top = ranked[0]
+        # "the largest" only when its share is beyond doubt above the next one's
+        if sizes.get(top, 0) and (len(ranked) < 2 or clearly_higher(
+                share(int(sizes[top]), n_all, z), share(int(sizes.get(ranked[1], 0)), n_all, z))):
             out.append(Finding("largest_category", top, n_all, share(int(sizes[top]), n_all, z)))
     by_cat = {c: _negative(d[d["category"] == c], z) for c in cats}
     big = {c: sh for c, sh in by_cat.items() if large_enough(sh.n, m)}
     if big:
         worst = max(big, key=lambda c: (big[c].value, -cats.index(c)))
         said = None
-        if big[worst].k and len(big) > 1:  # "the most negative" of one large-enough category says nothing
+        # "the most negative" of one large-enough category says nothing; of several, only when its
+        # share is beyond doubt above each other one's
+        if big[worst].k and len(big) > 1 and all(clearly_higher(big[worst], sh) for c, sh in big.items()
+                                                  if c != worst):
             out.append(Finding("most_negative_category", worst, big[worst].n, big[worst]))
             said = worst  # its share is stated there: a majority of it is not stated twice
         for c, sh in big.items():
             if sh.low > 0.5 and c != said:
                 out.append(Finding("negative_majority", c, sh.n, sh))
     scored = d[d["score"].between(1, 5)]
-    stars = {c: (float(g["score"].mean()), len(g)) for c, g in scored.groupby("category") if large_enough(len(g), m)}
+    stars = {c: _mean_interval(g["score"], z) for c, g in scored.groupby("category") if large_enough(len(g), m)}
     if len(stars) > 1:
         low = min(stars, key=lambda c: (stars[c][0], cats.index(c) if c in cats else 0))
-        out.append(Finding("lowest_stars", low, stars[low][1], mean=stars[low][0],
-                           mean_against=float(scored["score"].mean())))
+        # the lowest only when its interval lies wholly below each other category's
+        if all(stars[low][3] < other[2] for c, other in stars.items() if c != low):
+            out.append(Finding("lowest_stars", low, stars[low][1], mean=stars[low][0],
+                               mean_against=float(scored["score"].mean()),
+                               detail={"mean_low": stars[low][2], "mean_high": stars[low][3], "confidence": z}))
     for a, info in s.latest_by_app.items():
         g = d[d["app"] == a]
         cur, rest = g[g["version"] == info["version"]], g[(g["version"] != info["version"]) & (g["version"] != UNKNOWN)]
