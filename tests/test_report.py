@@ -497,3 +497,21 @@ def test_a_report_of_one_app_leaves_no_table_or_chart_of_the_report_before(tmp_p
         [*(p.name for p in second.tables.values()), "mine.csv"])
     assert sorted(p.name for p in (out / "charts").iterdir()) == sorted(p.name for p in second.charts.values())
     assert {*first.tables, *second.tables} <= set(REPORT_TABLES) and {*first.charts} <= set(REPORT_CHARTS)
+
+
+def test_a_report_of_reviews_without_versions_has_no_version_tables(tmp_path):
+    """Reviews of airlines or hotels carry no app version: the report wrote three sections of
+    "<app> unknown" rows under the header's "no app versions"."""
+    import pandas as pd
+
+    from reviewtui.analysis.report import write_report
+
+    rows = [{"reviewId": str(i), "content": "t", "score": str(1 + i % 5), "app": ("United", "Delta")[i % 2],
+             "reviewCreatedVersion": "", "at": "", "thumbsUpCount": "0",
+             "predicted_category": KEYS[i % 2], "confidence": "0.9", "sentiment": "negative" if i % 3 else "positive",
+             "sentiment_score": "0", "model": "m"} for i in range(80)]
+    s = summarize(pd.DataFrame(rows, dtype=str), categories=KEYS)
+    assert not s.has_versions and not {"by_app_version", "version_category", "version_negative_share"} & set(s.tables())
+    paths = write_report(s, tmp_path / "results")
+    text = paths.markdown.read_text(encoding="utf-8")
+    assert "app version" not in text.replace("no app versions", "") and "unknown" not in text

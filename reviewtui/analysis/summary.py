@@ -192,6 +192,9 @@ class Summary:
         if self.several_apps:
             out["by_app"] = named(self.by_app, "app")
             out["category_by_app"] = named(self.category_by_app, "category")
+        if not self.has_versions:  # reviews of products or places: every row would be "unknown"
+            return out
+        if self.several_apps:
             # app and version in columns of their own (a spreadsheet sorts and filters by each)
             out["by_app_version"] = self.by_app_version.set_index("app")
         else:
