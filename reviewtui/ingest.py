@@ -523,6 +523,13 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             rows = [str(i + 1) for i in explicit.index[explicit == first][:5]]
             times = int((explicit == first).sum())
             more = int(dup.sum()) - times
+            bare = first.split("/", 1)[-1] if ids_per_app else first
+            if re.fullmatch(r"[0-9]\.[0-9]+[Ee]\+?[0-9]+", bare):
+                raise ReviewtuiError(
+                    f"{path}: id {first!r} appears {times} times (data rows {', '.join(rows)}): the ids are long "
+                    "numbers a spreadsheet rounded to a few digits (scientific notation) when it saved the file, "
+                    "so reviews share them. Export the file again with the id column as text, or import it "
+                    f"without --id-col {icol} (the ids are then made from the texts)")
             apps = row_apps()
             per_app = (not ids_per_app and apps is not None
                        and apps[explicit.index[explicit == first]].nunique() > 1)

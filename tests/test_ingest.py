@@ -329,3 +329,12 @@ def test_rows_with_an_empty_app_among_apps_are_counted_in_the_report(tmp_path):
     assert batch.report.apps == ["com.a", "com.b"]
     assert any(r.startswith("2 rows have an empty 'app'") for r in batch.report.readings)
     assert not read_reviews(path, app="com.c").report.readings  # --app sets every row's app
+
+
+def test_ids_a_spreadsheet_rounded_are_said_to_be_rounded(tmp_path):
+    """5.67588E+17 for 567588278876213835: the advice was --ids-per-app, which failed again."""
+    rows = [["5.67588E+17", f"review number {i}", ("United", "Delta")[i % 2]] for i in range(6)]
+    path = write_csv(tmp_path / "tweets.csv", ["tweet_id", "text", "airline"], rows)
+    for ids_per_app in (False, True):
+        with pytest.raises(ReviewtuiError, match="a spreadsheet rounded to a few digits.*without --id-col tweet_id"):
+            read_reviews(path, id_col="tweet_id", columns={"app": "airline"}, ids_per_app=ids_per_app)
