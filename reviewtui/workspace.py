@@ -724,9 +724,13 @@ class Workspace:
         label_col = find_column(header, ("label", "category"))
         sentiment_col = find_column(header, ("sentiment",))
         if id_col is None or (label_col is None and sentiment_col is None):
-            raise ReviewtuiError(f"{p}: needs an id column (id, externalId or reviewId) and a label column "
+            no_id = id_col is None
+            raise ReviewtuiError(f"{p}: needs an id column ({', '.join(ID_COLUMNS)}) and a label column "
                                  f"(label or category) or a sentiment column; the columns are: "
-                                 f"{', '.join(header) or 'none'}")
+                                 f"{', '.join(header) or 'none'}"
+                                 + ("; a file of the reviews themselves with a label column and no ids is "
+                                    "applied by `reviewtui import FILE --label-col COLUMN` (its reviews are "
+                                    "found by their text and values)" if no_id else ""))
         if not rows:
             raise ReviewtuiError(f"{p}: no rows to apply")
         ids = [(r[id_col] or "").strip() for r in rows]  # each row's id, as every check below reads it

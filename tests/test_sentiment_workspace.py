@@ -111,6 +111,10 @@ def test_label_records_sentiments_from_the_cli_and_a_file(analysis_ws, tmp_path,
     assert main(["-w", root, "label", "--from", str(f)]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "Recorded 1 sentiment (0 already so; 1 on skipped reviews, which the counts by sentiment leave out)." in out
+    assert "Read 1 row of sentiments from" in out and "Applied 0 labels" not in out  # no labels in the file
+    f.write_text("text,label\nthe app is fine,CONTENT\n", encoding="utf-8")  # the reviews, with no ids
+    assert main(["-w", root, "label", "--from", str(f)]) == 2
+    assert "applied by `reviewtui import FILE --label-col COLUMN`" in capsys.readouterr().err
 
 
 def test_auto_sentiment_chooses_by_what_the_corpus_has():

@@ -71,8 +71,10 @@ def cmd_label(args: argparse.Namespace) -> int:
                                  "a file gives its sentiments in a sentiment column")
         res = ws.label_from_csv(args.from_file, allow_missing=args.allow_missing)
         replaced = f"{res.replaced:,} over another label, " if res.replaced else ""
+        labels = res.recorded or res.unchanged or not (res.sentiments_recorded or res.sentiments_unchanged)
         lines = [f"Applied {say.count(res.recorded, 'label')} from {args.from_file} ({replaced}{res.unchanged:,} "
-                 f"already so, {say.count(res.rows, 'row')})."]
+                 f"already so, {say.count(res.rows, 'row')})."] if labels else [
+                 f"Read {say.count(res.rows, 'row')} of sentiments from {args.from_file}."]
         if res.missing:
             lines.append(f"Left out {say.count(res.missing, 'id')} not in this workspace (--allow-missing).")
         if res.sentiments_recorded or res.sentiments_unchanged:
