@@ -409,3 +409,19 @@ def test_a_predict_killed_while_writing_its_files_is_named_by_the_summary_until_
     monkeypatch.setattr(predict_module, "write_parts", real)
     ws.predict(model="quick", sentiment="none")
     assert ws.summary().sentiment_source is None and not (ws.results_dir / ".writing").exists()
+
+
+def test_reviews_longer_than_the_model_reads_are_said():
+    from types import SimpleNamespace
+
+    from reviewtui.analysis.predict import _say_long_texts
+    from reviewtui.events import Notice
+
+    events: list = []
+    short, long = SimpleNamespace(text="short one"), SimpleNamespace(text="a long review " * 60)  # 840 characters
+    _say_long_texts([short] * 9 + [long], 128, events.append)
+    (note,) = [e for e in events if isinstance(e, Notice)]
+    assert note.text.startswith("1 of the 10 reviews (10%) are longer than the model reads (about 128 tokens")
+    events.clear()
+    _say_long_texts([short] * 11 + [long], 128, events.append)  # under a tenth: nothing to say
+    assert events == []

@@ -210,6 +210,22 @@ class PredictResult:
         return d
 
 
+#: Characters per token of English review text, about: what tells a review longer than the model reads.
+CHARS_PER_TOKEN = 4
+
+
+def _say_long_texts(assets: Sequence[Any], max_length: int, on_event: EventSink | None, share: float = 0.1) -> None:
+    """Say when ``share`` or more of the reviews are longer than the ``max_length`` tokens a model
+    reads (about :data:`CHARS_PER_TOKEN` characters a token): each is classified by its start."""
+    limit = max_length * CHARS_PER_TOKEN
+    long = sum(1 for a in assets if len(a.text) > limit)
+    if assets and long >= share * len(assets):
+        emit(on_event, Notice("info", f"{long:,} of the {len(assets):,} reviews ({long / len(assets):.0%}) are longer "
+                                      f"than the model reads (about {max_length} tokens, [model] max_length): each "
+                                      "is classified by its start; a model trained with a larger max_length reads "
+                                      "more of them, and takes longer"))
+
+
 def save_chunk(path: Path, **arrays: np.ndarray) -> None:
     """Write one finished chunk's arrays (proba, sent, sent_score) atomically."""
     buf = io.BytesIO()
@@ -342,6 +358,7 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     clf = resolve_classifier(model, store=store, taxonomy=taxonomy, models_dir=models_dir, cache_dir=cache_dir,
                              embeddings=embeddings, C=C, precision=want, device=device, on_event=on_event,
                              cancel=cancel)
+    _say_long_texts(assets, int(getattr(clf, "max_length", None) or max_length), on_event)
     if ray_address:
         if not isinstance(clf, SavedModel):
             raise ReviewtuiError("prediction on a Ray cluster needs a saved model: train one (reviewtui train) "
