@@ -21,8 +21,10 @@ STARS_RE = re.compile(r"^\s*(?:rated|rating:?|score:?|note:?|bewertung:?)?\s*(\d
 STAR_GLYPHS = "★☆✩✪✫✬✭✮✯✰⭐"
 FULL_STARS = "★✪✫✬✭✮✯⭐"
 
-#: Dates the store keeps as they are: ISO 8601 with an optional time, fraction and zone.
-ISO_DATE_RE = (r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+#: Dates the store keeps as they are: its own form, a day with an optional time (UTC). Other ISO 8601
+#: forms (a ``T``, a fraction, a zone: App Store Connect's ``2023-03-01T05:52:07-07:00``) are read
+#: into it, in UTC, as dates with a zone written otherwise are: every date of a workspace compares.
+ISO_DATE_RE = r"^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?$"
 NUMERIC_DATE_RE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+(.*))?$")
 #: Unix seconds or milliseconds as whole numbers (a pyarrow pattern too: ingest reads a column of them
 #: in one pass); EPOCH_RE also takes seconds with a fraction, read value by value.

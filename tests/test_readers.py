@@ -311,7 +311,7 @@ APP_STORE = {
     "App Store (app-store-scraper)": (
         "id,date,userName,userUrl,version,score,title,text,url\n"
         "9876,2024-03-01T10:00:00-07:00,kim,https://u,10.1,1,Crashes,It crashes on launch,https://r\n",
-        "9876", {"score": 1, "app_version": "10.1", "at": "2024-03-01T10:00:00-07:00", "title": "Crashes"}),
+        "9876", {"score": 1, "app_version": "10.1", "at": "2024-03-01 17:00:00", "title": "Crashes"}),
     "App Store (app-store-scraper, Python)": (
         "date,review,rating,isEdited,title,userName,developerResponse\n"
         "2024-03-01 10:00:00,Love the new maps,5,False,Great,lee,\n",
@@ -320,11 +320,11 @@ APP_STORE = {
     "App Store Connect": (
         "id,rating,title,body,reviewerNickname,createdDate,territory\n"
         "00000012-a,2,Slow,Sync is slow,pat,2024-03-01T10:00:00-07:00,USA\n",
-        "00000012-a", {"score": 2, "at": "2024-03-01T10:00:00-07:00", "title": "Slow"}),
+        "00000012-a", {"score": 2, "at": "2024-03-01 17:00:00", "title": "Slow"}),
     "App Store RSS feed": (
         "id,title,content,im:rating,im:version,author,updated\n"
         "555,Meh,It is fine,3,2.4,sam,2024-03-01T10:00:00-07:00\n",
-        "555", {"score": 3, "app_version": "2.4", "at": "2024-03-01T10:00:00-07:00", "title": "Meh"}),
+        "555", {"score": 3, "app_version": "2.4", "at": "2024-03-01 17:00:00", "title": "Meh"}),
 }
 
 
@@ -345,9 +345,9 @@ def test_a_google_play_console_export_gives_its_app_version_dates_and_replies(tm
     assert batch.report.profile == "Google Play Console" and batch.report.unused_columns == []
     assert batch.texts == ["Transfers fail since the update", "Alles gut"]
     assert batch.metadata == [
-        {"score": 1, "app_version": "4.12.0", "at": "2024-03-01T10:15:02Z", "reply": "Sorry!",
-         "replied_at": "2024-03-02T08:00:00Z", "app": "com.acme.bank"},
-        {"score": 5, "app_version": "4.11.0", "at": "2024-02-20T09:00:00Z", "title": "Super", "app": "com.acme.bank"}]
+        {"score": 1, "app_version": "4.12.0", "at": "2024-03-01 10:15:02", "reply": "Sorry!",
+         "replied_at": "2024-03-02 08:00:00", "app": "com.acme.bank"},
+        {"score": 5, "app_version": "4.11.0", "at": "2024-02-20 09:00:00", "title": "Super", "app": "com.acme.bank"}]
 
 
 @pytest.mark.parametrize("name", sorted(APP_STORE))
