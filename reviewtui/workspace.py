@@ -850,6 +850,23 @@ class Workspace:
         change is not one."""
         return self.store.undo_bulk(author=self.author)
 
+    def left_out_of_review(self, external_ids: Sequence[str],
+                           status: Mapping[str, str] | None = None) -> dict[str, str]:
+        """{id: why} of those of ``external_ids`` a list sent to review leaves as they are: waiting
+        in review already, settled by a review (REVIEWED, with no other author's label after it),
+        or with no label here (nothing to review)."""
+        ids = list(dict.fromkeys(external_ids))
+        status = self.store.statuses_of(ids) if status is None else status
+        kept = {i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW}
+        # a review REVIEWED before another author's label came is not settled by that review
+        for i in self.store.opinions_since_last_change([i for i in kept if status.get(i) == "REVIEWED"]):
+            del kept[i]
+        # a review with no label here (a diff of versions registered from elsewhere, a label undone
+        # since) has nothing to review: it stays in the labeling queue
+        labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
+        kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
+        return kept
+
     def send_to_review(self, external_ids: Sequence[str], *, settled_stay: bool = False) -> MoveResult:
         """Send the reviews to TO_REVIEW. Ids not in the store are reported in ``failed``. With
         ``settled_stay`` (a list of suspects, disagreements or a diff's rows) those already waiting
@@ -858,16 +875,7 @@ class Workspace:
         label here, which have nothing to review."""
         ids = list(dict.fromkeys(external_ids))
         status = self.store.statuses_of(ids)
-        kept = {i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW} if settled_stay else {}
-        # a review REVIEWED before another author's label came is not settled by that review
-        for i in self.store.opinions_since_last_change([i for i, why in kept.items() if status.get(i) == "REVIEWED"]):
-            del kept[i]
-        if settled_stay:
-            # in a list (a diff of versions registered from elsewhere, a label undone since) a review
-            # with no label here has nothing to review: it stays in the labeling queue (one sent
-            # alone, R in the app, is a hard case for a teammate)
-            labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
-            kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
+        kept = self.left_out_of_review(ids, status) if settled_stay else {}
         result = self.backend.send_to_review([i for i in ids if i in status and i not in kept])
         result.kept.update(kept)
         for i in ids:

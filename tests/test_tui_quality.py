@@ -211,6 +211,12 @@ async def test_quality_screen_sends_the_open_disagreements_to_review(quality_ws)
         await settle(app, pilot)
         assert [a.external_id for a in ws.store.iter_assets(statuses=["TO_REVIEW"])] == ["r02"]
         assert "Sent 1 asset to review." in app.notes
+        await settle(app, pilot)  # r02 waits in review now: nothing is left to send, and the head says so
+        assert "none to send: 1 already waiting in review" in panel(screen, "#quality-head")
+        await pilot.press("R")
+        await pilot.pause()
+        assert type(app.screen).__name__ != "ConfirmDialog"
+        assert any("wait in review already or were reviewed since" in n for n in app.notes)
 
 
 async def test_diff_screen_says_who_and_when(quality_ws):

@@ -7,6 +7,8 @@ reloads; the line under the versions table lists every transition of the highlig
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -84,7 +86,9 @@ class QualityScreen(WorkspaceScreen):
     @work(thread=True, exclusive=True, group="quality", exit_on_error=False)
     def compute(self) -> None:
         stats = self.ws.quality_stats()
-        self.post_message(QualityLoaded(stats, [d.external_id for d in stats.agreement.disagreements if not d.settled]))
+        open_ids = [d.external_id for d in stats.agreement.disagreements if not d.settled]
+        self.left_out = self.ws.left_out_of_review(open_ids)  # waiting in review already, reviewed since
+        self.post_message(QualityLoaded(stats, [i for i in open_ids if i not in self.left_out]))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         super().on_worker_state_changed(event)  # the error, notified
@@ -101,8 +105,14 @@ class QualityScreen(WorkspaceScreen):
         head = Text(say.agreement_sentence(ag))
         if ag.assets:
             open_n = len(self.open_disagreements)
-            head.append(f"\n{open_n} open: R sends them to review" if open_n else
-                        "\nnone open (a label was confirmed after each)" if ag.disagreements else "", style="dim")
+            left = Counter(getattr(self, "left_out", {}).values())
+            also = ", ".join(f"{n:,} {why}" for why, n in left.most_common())
+            if open_n:
+                head.append(f"\n{open_n} open: R sends them to review" + (f" ({also})" if also else ""), style="dim")
+            elif left:
+                head.append(f"\nnone to send: {also}; c in the D queue settles one", style="dim")
+            elif ag.disagreements:
+                head.append("\nnone open (a label was confirmed after each)", style="dim")
             pairs = ", ".join(f"{say.short_author(p.a, 10)} · {say.short_author(p.b, 10)} κ {say.number(p.kappa, 2)}"
                               for p in ag.pairs[:4])
             if len(ag.pairs) > 1:
@@ -154,7 +164,10 @@ class QualityScreen(WorkspaceScreen):
     def action_send_disagreements(self) -> None:
         ids = list(self.open_disagreements)
         if not ids:
-            self.notify("no open disagreement to send to review", severity="warning")
+            left = len(getattr(self, "left_out", {}))
+            self.notify("no open disagreement to send to review" + (
+                f": the {left} open ones wait in review already or were reviewed since" if left else ""),
+                severity="warning")
             return
         from reviewtui.tui.screens.dialogs import ConfirmDialog
 
