@@ -292,6 +292,13 @@ async def test_summary_and_status_say_the_reviews_imported_after_the_prediction(
         await settle(app, pilot)
         steps = " ".join(str(app.screen.query_one("#status-next").render()).split())
         assert line in steps
+        # meanwhile a prediction in a terminal covers them: the summary shown again reads it again
+        write_results(ws)
+        write_result_record(ws, rows=45)
+        await pilot.press("5")
+        await settle(app, pilot)
+        state = " ".join(str(app.screen.query_one("#summary-state").render()).split())
+        assert "imported after the last prediction" not in state
 
 
 async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):

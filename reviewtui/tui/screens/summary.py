@@ -121,9 +121,27 @@ class SummaryScreen(WorkspaceScreen):
     def action_reload(self) -> None:
         self.load()
 
+    def on_screen_resume(self) -> None:
+        # shown again: read again when the results or the labels changed meanwhile (a predict run
+        # from a terminal, labels given on the labeling screen), not on every visit (a million rows)
+        if self.data_signature() != getattr(self, "loaded_signature", None):
+            self.load()
+
+    def data_signature(self) -> tuple:
+        """What the summary shown depends on: the result files as they are on disk, the store's last change."""
+        out = []
+        for name in ("result.csv", "result.json"):
+            try:
+                st = (self.ws.results_dir / name).stat()
+                out.append((st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append(None)
+        return (*out, self.ws.store.last_change())
+
     # -- data -------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
     def load(self) -> None:
+        self.loaded_signature = self.data_signature()
         app = None if self.app_filter == ALL else self.app_filter
         try:
             overall = self.ws.summary(None, app=app)
