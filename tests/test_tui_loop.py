@@ -265,6 +265,22 @@ async def test_a_bulk_label_refused_because_the_set_changed_shows_the_new_count(
         assert "5 reviews" in text_of(app.screen, "#filter-line")
 
 
+async def test_the_bulk_dialog_asks_for_the_category_before_a_yes(fixture_ws):
+    ws = fixture_ws
+    app = make_app(ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f", *"stars=1", "enter")
+        await settle(app, pilot)
+        await pilot.press("B")
+        await pilot.pause()
+        for key in ("enter", "y"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert type(app.screen).__name__ == "BulkLabelDialog"
+        assert sum("choose the category first" in n for n in app.notes) == 2
+
+
 async def test_bulk_label_cancelled_labels_nothing(fixture_ws):
     ws = fixture_ws
     app = make_app(ws, start="labeling")

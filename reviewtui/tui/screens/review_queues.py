@@ -103,7 +103,9 @@ class ReviewQueueScreen(WorkspaceScreen):
         if not self.in_review_queue or self.building is None:
             return "Loading the queue…"
         task, done, total = self.building
-        what = {"embed": "embedding the labeled reviews (the first time only, then cached)",
+        # the stars-vs-text queue embeds the reviews that have stars, the others the labeled ones
+        embedded = "the reviews with stars" if self.queue_name == "stars" else "the labeled reviews"
+        what = {"embed": f"embedding {embedded} (the first time only, then cached)",
                 "suspects": "fitting the out-of-fold models",
                 "sentiment": "scoring the reviews' sentiment"}.get(task, task)
         return f"Finding the {self.queue.title}: {what}\n{done:,} of {total:,} ({done / max(1, total):.0%})"
@@ -171,17 +173,20 @@ class ReviewQueueScreen(WorkspaceScreen):
             return "[dim]nothing to review here[/dim]"
         note = self.notes.get(asset.external_id)
         lines = []
+        # the label and what to do with it first: a short panel (80x24) cuts the reason, not the keys
+        if asset.label:
+            label = escape(say.category_name(asset.label, self.ws.taxonomy))
+            if self.confirmed_here.get(asset.external_id) == asset.label:
+                lines.append(f"labeled [b]{label}[/b]  [b]✓ confirmed[/b]")
+            else:
+                lines.append(f"labeled [b]{label}[/b]  [dim]c: keep it · 1-9: change it[/dim]")
+        else:
+            lines.append("[dim]no label yet · 1-9: label it[/dim]")
         if note is not None and note.suggested:
             name = say.category_name(note.suggested, self.ws.taxonomy)
             lines.append(f"suggests [b]{escape(name)}[/b]  {say.percent(note.confidence)}")
         if note is not None:
             lines.append(escape(note.reason))
-        if asset.label and self.confirmed_here.get(asset.external_id) == asset.label:
-            lines.append("[b]✓ confirmed[/b]")
-        elif asset.label:
-            lines.append("[dim]c: keep it · 1-9: change it[/dim]")
-        else:
-            lines.append("[dim]no label yet · 1-9: label it[/dim]")
         return "\n".join(lines)
 
     def queue_end_text(self) -> str:

@@ -108,7 +108,7 @@ class TuningScreen(WorkspaceScreen):
             progress = ProgressBar(total=None, show_eta=False, id="tune-progress")
             progress.display = False  # shown once a search starts (an idle bar would animate)
             yield progress
-            yield Static("ready: edit the form (tab moves), ctrl+s starts the search, esc leaves the form",
+            yield Static("ready: f edits the form (tab moves), ctrl+s starts the search, esc leaves the form",
                          id="tune-state", markup=False)
         with Horizontal(id="epoch-progress-row"):
             yield ProgressBar(total=None, show_eta=False, id="epoch-progress")
