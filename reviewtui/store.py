@@ -917,11 +917,16 @@ class LocalStore:
         given = dict(zip(external_ids, texts))
         return {ext: text for ext, (text, _meta) in self.stored_texts(given).items() if not same_text(text, given[ext])}
 
+    def has_text_ids(self) -> bool:
+        """Whether some stored id may have been made from a review's text (one starts with "t"),
+        through the unique index on the ids."""
+        return bool(self._read("SELECT 1 FROM assets WHERE external_id >= 't' AND external_id < 'u' LIMIT 1"))
+
     def text_id_siblings(self, bases: Iterable[str]) -> dict[str, list[tuple[str, str, str]]]:
         """{base: [(external id, text, metadata JSON)]} of the stored reviews whose ids are ``base``
         (an id made from a text alone) or start with it and ``-`` (ids made from the text and more),
         through the unique index on the ids. {} at once when no id of the store starts with "t"."""
-        if not self._read("SELECT 1 FROM assets WHERE external_id >= 't' AND external_id < 'u' LIMIT 1"):
+        if not self.has_text_ids():
             return {}
         out: dict[str, list[tuple[str, str, str]]] = {}
         with self._lock:

@@ -606,7 +606,11 @@ class Workspace:
         from reviewtui.ingest import TEXT_ID_RE, stable_id
         from reviewtui.store import same_text
 
-        rows = [(e, t) for e, t in zip(batch.external_ids, batch.texts) if not TEXT_ID_RE.match(e)]
+        if not self.store.has_text_ids():  # most workspaces: nothing to look at (a million rows cost nothing)
+            return
+        # a sample of the file's first rows tells: it is the same file or it is not
+        rows = [(e, t) for e, t in zip(batch.external_ids[:2 * sample], batch.texts[:2 * sample])
+                if not TEXT_ID_RE.match(e)]
         if len(rows) < 5:
             return
         stored = self.store.existing_ids(e for e, _ in rows)
