@@ -48,6 +48,13 @@ async def wait_until(pilot, condition, timeout: float = 120.0) -> None:
     raise AssertionError("timed out waiting for the app")
 
 
+async def filter_queue(app, pilot, condition: str) -> None:
+    """The labeling screen settled, then its queue filtered by ``condition`` (``stars=1``)."""
+    await settle(app, pilot)
+    await pilot.press("f", *condition, "enter")
+    await settle(app, pilot)
+
+
 def text_of(screen, selector: str) -> str:
     """The text a Static shows (a rich renderable printed to plain text)."""
     from rich.console import Console
@@ -250,9 +257,7 @@ async def test_a_bulk_label_refused_because_the_set_changed_shows_the_new_count(
     ws = fixture_ws
     app = make_app(ws, start="labeling")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("f", *"stars=1", "enter")
-        await settle(app, pilot)
+        await filter_queue(app, pilot, "stars=1")
         ids = ws.find(["stars=1"]).ids
         assert "6 reviews" in text_of(app.screen, "#filter-line")
         await pilot.press("B", "1")
@@ -269,9 +274,7 @@ async def test_the_bulk_dialog_asks_for_the_category_before_a_yes(fixture_ws):
     ws = fixture_ws
     app = make_app(ws, start="labeling")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("f", *"stars=1", "enter")
-        await settle(app, pilot)
+        await filter_queue(app, pilot, "stars=1")
         await pilot.press("B")
         await pilot.pause()
         for key in ("enter", "y"):
