@@ -214,3 +214,19 @@ def test_diff_carries_author_and_time_in_json_and_at_80_columns(tmp_path, capsys
                                                   ("relabeled", "review-00001", "bob 03-04"),
                                                   ("status", "review-00002", "cy 03-05")]
     assert all(len(r[5]) >= 10 for r in rows)
+
+
+def test_a_row_a_confirmation_brought_into_a_version_is_the_confirmations(ws):
+    """r01 was labeled before version A and waited in review at its export; carol's confirmation
+    after it brought it into B. The diff said the label's author and time, from before A."""
+    label = ws.store.get("r01").label
+    ws.send_to_review(["r01"])
+    first = ws.export()
+    ws.author = "carol"
+    ws.confirm_label("r01", label)
+    second = ws.export()
+    d = ws.diff(first.name, second.name)
+    (added,) = [c for c in d.added if c.external_id == "r01"]
+    confirm = ws.store.label_history("r01")[-1]
+    assert confirm.kind == "confirm" and added.author == "carol"
+    assert added.at == confirm.created_at  # not the label's, given before A

@@ -70,8 +70,15 @@ def attribute_changes(diff: VersionDiff, events: Iterable[Any], *, since: str | 
 
     def relabel(c: Change) -> Change:  # an added row: the event that gave the label it has in B
         label = c.after if c.kind == "relabeled" else c.label
-        evs = [e for e in history.get(c.external_id, []) if e.kind == "label" and e.id not in undone
-               and e.category == label and not e.history_only]
+        mine = [e for e in history.get(c.external_id, []) if e.id not in undone and not e.history_only]
+        evs = [e for e in mine if e.kind == "label" and e.category == label]
+        if c.kind == "added" and pick(evs, after_a_only=True) is None:
+            # labeled before A, and in B since a confirmation or a status move after A's export (a
+            # review under review settled): that is the change, not the older label
+            settled = [e for e in mine if (e.kind == "confirm" and e.category == label) or e.kind == "status"]
+            made = pick(settled, after_a_only=True)
+            if made is not None:
+                return _with(c, made)
         return _with(c, pick(evs))
 
     def status(c: Change) -> Change:
