@@ -822,12 +822,6 @@ class LocalStore:
         """{external id: its label now (None: none)} of those of ``external_ids`` the store has."""
         return dict(self._of_ids("external_id, label", external_ids))
 
-    def label_authors_of(self, external_ids: Iterable[str]) -> dict[str, str]:
-        """{external id: who gave its label now (its effective label event's author)} of the labeled
-        assets among ``external_ids``."""
-        rows = self._of_ids("external_id, (SELECT author FROM labels WHERE id = label_event)", external_ids)
-        return {ext: author for ext, author in rows if author}
-
     def opinions_since_last_change(self, external_ids: Iterable[str]) -> set[str]:
         """Those of ``external_ids`` whose latest event (not undone; undos and sentiments aside) is
         another author's label kept in the history only: an opinion that came after the review's

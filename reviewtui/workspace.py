@@ -1278,22 +1278,16 @@ class Workspace:
             raise ReviewtuiError(f"{folder} cannot be written (read-only): the work would be lost at its end; make "
                                  "the folder writable (or copy the workspace somewhere writable) first")
 
-    def refuse_beside_jobs(self, kind: str, **params: Any) -> None:
-        """Before ``train``, ``tune`` or ``predict`` runs in this process: refuse (ReviewtuiError
-        naming the job) when a running background job writes what it would write, as
-        :meth:`start_job` refuses a second job, and refuse the mistakes the work would stop on
-        only after minutes of it (an existing model name)."""
-        _, writes = self._job_plan(kind, params)
-        self.jobs.refuse_shared(writes)
-
     @contextmanager
     def foreground(self, kind: str, **params: Any) -> Iterator[None]:
         """Around ``train``, ``tune`` or ``predict`` run in this process (a command in a terminal):
-        :meth:`refuse_beside_jobs`, then hold what it writes for the work's time, so that a job
-        started meanwhile (``--detach``, the app), or the same work in another terminal, is
-        refused instead of writing over it."""
-        self.refuse_beside_jobs(kind, **params)
+        first refuse (ReviewtuiError naming the job) when a running background job writes what it
+        would write, as :meth:`start_job` refuses a second job, and the mistakes the work would stop
+        on only after minutes of it (an existing model name); then hold what it writes for the
+        work's time, so that a job started meanwhile (``--detach``, the app), or the same work in
+        another terminal, is refused instead of writing over it."""
         _, writes = self._job_plan(kind, params)
+        self.jobs.refuse_shared(writes)
         with self.jobs.foreground(writes):
             yield
 

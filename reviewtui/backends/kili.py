@@ -427,10 +427,8 @@ class KiliBackend:
                     f"{exc.message}. {report.pushed} assets were pushed before this batch. Rerun "
                     "`reviewtui kili push` to finish: assets Kili already has are skipped, so nothing is "
                     "duplicated") from None
-            if created:
-                self.store.set_remote_ids(created)
-            if there:
-                self.store.set_remote_ids(there)
+            if created or there:
+                self.store.set_remote_ids({**created, **there})
             report.pushed += len(created)
             report.already_in_kili += len(there)
             report.restored += sum(1 for a in batch if a.remote_id and a.external_id in created)

@@ -250,6 +250,7 @@ def find_suspects(store, cache, training_keys: Sequence[str], settings: QualityS
     X = cache.embed(texts, on_event=on_event, cancel=cancel)
     report = rank_suspects(ids, texts, labels, X, list(training_keys), settings, confirmed=store.confirmed_labels(),
                            on_event=on_event, cancel=cancel)
-    authors = store.label_authors_of(ids)
-    report.items = [replace(s, author=authors.get(s.external_id) or "") for s in report.items]
+    makers = store.label_makers(ids)  # (category, author, time, note) of each label's event
+    report.items = [replace(s, author=makers[s.external_id][1] if s.external_id in makers else "")
+                    for s in report.items]
     return report

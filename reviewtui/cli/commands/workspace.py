@@ -112,13 +112,12 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     """``reviewtui confirm ID...``: keep each review's label as it is, checked (the app's ``c``)."""
     ws = open_workspace(args)
     lines: list[str] = []
-    ids = [_resolve(ws, given, lines) for given in args.ids]
-    bare = [ext for ext in ids if ws.store.get(ext).label is None]
+    assets = {ext: ws.store.get(ext) for ext in (_resolve(ws, given, lines) for given in args.ids)}
+    bare = [ext for ext, asset in assets.items() if asset.label is None]
     if bare:  # every id is checked before any is confirmed
         raise ReviewtuiError(f"{', '.join(bare)}: no label to confirm; label {'it' if len(bare) == 1 else 'them'} "
                              "with `reviewtui label ID LABEL`; nothing confirmed")
-    for ext in dict.fromkeys(ids):
-        asset = ws.store.get(ext)
+    for ext, asset in assets.items():
         ws.confirm_label(ext, asset.label)
         after = ws.store.get(ext).status
         lines.append(f"{ext}: {asset.label} confirmed" + (f" ({asset.status} -> {after})" if asset.status != after else ""))
