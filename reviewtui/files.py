@@ -140,11 +140,17 @@ def recover_dirs(parent: str | Path, now: float | None = None) -> list[str]:
         entries = list(parent.iterdir())
     except OSError:
         return []
-    aside = sorted(((m.group(1), p) for p in entries if (m := re.match(r"^\.(.+)\.old-\d+$", p.name))),
-                   key=lambda e: e[1].stat().st_ctime if e[1].exists() else 0)
-    for name, path in aside:
+    aside = []
+    for p in entries:
+        if m := re.match(r"^\.(.+)\.old-\d+$", p.name):
+            try:
+                aside.append((p.stat().st_ctime, m.group(1), p))
+            except OSError:
+                continue
+    # the copy set aside last first: of two a name has, the newer is the one put back
+    for ctime, name, path in sorted(aside, key=lambda e: e[0], reverse=True):
         try:
-            age = now - path.stat().st_ctime
+            age = now - ctime
             final = parent / name
             if not final.exists() and age > RESTORE_AFTER:
                 os.replace(path, final)

@@ -425,3 +425,20 @@ def test_reviews_longer_than_the_model_reads_are_said():
     events.clear()
     _say_long_texts([short] * 11 + [long], 128, events.append)  # under a tenth: nothing to say
     assert events == []
+
+
+def test_of_two_copies_set_aside_the_newer_comes_back(tmp_path):
+    import os
+    import time
+
+    from reviewtui.files import recover_dirs
+
+    older, newer = tmp_path / ".q1.old-100", tmp_path / ".q1.old-200"
+    for i, folder in enumerate((older, newer)):
+        folder.mkdir()
+        (folder / "which").write_text(folder.name, encoding="utf-8")
+        if i == 0:
+            time.sleep(0.05)  # their set-aside times (ctime) differ
+    assert recover_dirs(tmp_path, now=time.time() + 60) == ["q1"]
+    assert (tmp_path / "q1" / "which").read_text(encoding="utf-8") == ".q1.old-200"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q1"]
