@@ -329,9 +329,11 @@ class ReviewQueueLoaded(Result):
 
 
 class QualityLoaded(Result):
-    """The quality screen's numbers (a QualityStats) and the open disagreements (to send to review)."""
+    """The quality screen's numbers (a QualityStats), the open disagreements to send to review, and
+    the open ones a send leaves as they are ({id: why}: waiting in review already, reviewed since)."""
 
-    def __init__(self, stats: Any, open_disagreements: list) -> None:
+    def __init__(self, stats: Any, open_disagreements: list, left_out: dict | None = None) -> None:
         super().__init__()
         self.stats = stats
         self.open_disagreements = open_disagreements
+        self.left_out = dict(left_out or {})

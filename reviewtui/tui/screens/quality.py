@@ -36,6 +36,7 @@ class QualityScreen(WorkspaceScreen):
     def __init__(self) -> None:
         super().__init__()
         self.open_disagreements: list[str] = []
+        self.left_out: dict[str, str] = {}  # open disagreements a send leaves as they are, and why
         self.transitions: dict[str, str] = {}  # version -> all its transitions
         self.shown_once = False  # the statistics were shown once (later loads replace them in place)
 
@@ -87,8 +88,8 @@ class QualityScreen(WorkspaceScreen):
     def compute(self) -> None:
         stats = self.ws.quality_stats()
         open_ids = [d.external_id for d in stats.agreement.disagreements if not d.settled]
-        self.left_out = self.ws.left_out_of_review(open_ids)  # waiting in review already, reviewed since
-        self.post_message(QualityLoaded(stats, [i for i in open_ids if i not in self.left_out]))
+        left_out = self.ws.left_out_of_review(open_ids)  # waiting in review already, reviewed since
+        self.post_message(QualityLoaded(stats, [i for i in open_ids if i not in left_out], left_out))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         super().on_worker_state_changed(event)  # the error, notified
@@ -101,11 +102,12 @@ class QualityScreen(WorkspaceScreen):
         st = message.stats
         self.shown_once = True
         self.open_disagreements = list(message.open_disagreements)
+        self.left_out = message.left_out
         ag = st.agreement
         head = Text(say.agreement_sentence(ag))
         if ag.assets:
             open_n = len(self.open_disagreements)
-            left = Counter(getattr(self, "left_out", {}).values())
+            left = Counter(self.left_out.values())
             also = ", ".join(f"{n:,} {why}" for why, n in left.most_common())
             if open_n:
                 head.append(f"\n{open_n} open: R sends them to review" + (f" ({also})" if also else ""), style="dim")
@@ -164,7 +166,7 @@ class QualityScreen(WorkspaceScreen):
     def action_send_disagreements(self) -> None:
         ids = list(self.open_disagreements)
         if not ids:
-            left = len(getattr(self, "left_out", {}))
+            left = len(self.left_out)
             self.notify("no open disagreement to send to review" + (
                 f": the {left} open ones wait in review already or were reviewed since" if left else ""),
                 severity="warning")
