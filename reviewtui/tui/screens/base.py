@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Iterator
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from reviewtui.tui.messages import WorkspaceChanged
 from reviewtui.tui.screens import SCREENS
@@ -42,6 +42,27 @@ class WorkspaceScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker(event.worker)  # type: ignore[attr-defined]
+
+    #: the screen is the current one since its last resume
+    _showing = False
+
+    def on_screen_resume(self) -> None:
+        # Textual resumes a mode's screen twice when it first shows it: one call of shown() per showing
+        if not self._showing:
+            self._showing = True
+            self.came_into_view()
+
+    def on_screen_suspend(self) -> None:
+        self._showing = False
+
+    def came_into_view(self) -> None:
+        """The screen became the current one (switched to, or uncovered by a dialog closing)."""
+
+    @staticmethod
+    def still_wanted() -> bool:
+        """In a worker: False once a newer run of the same exclusive worker replaced it (its thread
+        runs on to the end, and what it found is older than what the newer run will post)."""
+        return not get_current_worker().is_cancelled
 
     @on(WorkspaceChanged)
     def reload_after_change(self) -> None:

@@ -74,7 +74,7 @@ class DiffScreen(WorkspaceScreen):
         for title, key in say.DIFF_COLUMNS:
             table.add_column(title, key=key, width=widths[key])
 
-    def on_screen_resume(self) -> None:
+    def came_into_view(self) -> None:
         self.fill_versions()
 
     def workspace_changed(self) -> None:
@@ -110,7 +110,9 @@ class DiffScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def run_diff(self, a: str, b: str) -> None:
-        self.post_message(DiffLoaded(self.ws.diff(a, b)))
+        diff = self.ws.diff(a, b)
+        if self.still_wanted():  # not replaced by the diff of two versions chosen since
+            self.post_message(DiffLoaded(diff))
 
     @on(DiffLoaded)
     def show_loaded(self, message: DiffLoaded) -> None:

@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
-from textual.worker import get_current_worker
 
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
@@ -100,10 +99,6 @@ class LoopControls(WorkspaceScreen):
         why = self.ws.missing_version(found.filter) if found.total == 0 else None
         if self.still_wanted():  # not replaced by a count after a later change
             self.post_message(FilterApplied(found.describe(), found.total, scope, why))
-
-    def still_wanted(self) -> bool:
-        """In a worker: False once a newer run of the same worker replaced it."""
-        return not get_current_worker().is_cancelled
 
     def note_suggestions(self, suggestions: Any) -> None:
         if getattr(suggestions, "source", None) is not None:

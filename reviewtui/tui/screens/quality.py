@@ -67,7 +67,7 @@ class QualityScreen(WorkspaceScreen):
             table.add_column(title, key=key)
         return table
 
-    def on_screen_resume(self) -> None:
+    def came_into_view(self) -> None:
         self.load()
 
     def workspace_changed(self) -> None:
@@ -89,7 +89,8 @@ class QualityScreen(WorkspaceScreen):
         stats = self.ws.quality_stats()
         open_ids = [d.external_id for d in stats.agreement.disagreements if not d.settled]
         left_out = self.ws.left_out_of_review(open_ids)  # waiting in review already, reviewed since
-        self.post_message(QualityLoaded(stats, [i for i in open_ids if i not in left_out], left_out))
+        if self.still_wanted():  # not replaced by a later load (after a send to review, say)
+            self.post_message(QualityLoaded(stats, [i for i in open_ids if i not in left_out], left_out))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         super().on_worker_state_changed(event)  # the error, notified

@@ -105,7 +105,7 @@ class StatusScreen(WorkspaceScreen):
             jobs.add_column(column, key=column)
         self.set_interval(JOBS_REFRESH_S, self.refresh_jobs)
 
-    def on_screen_resume(self) -> None:
+    def came_into_view(self) -> None:
         self.load()
 
     def action_reload(self) -> None:
@@ -116,8 +116,11 @@ class StatusScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def load(self) -> None:
-        self.post_message(StatusLoaded(self.ws.status(), self.ws.model_history(), self.ws.learning_curve()))
-        self.post_message(JobsLoaded(self.ws.jobs.list()))
+        loaded = StatusLoaded(self.ws.status(), self.ws.model_history(), self.ws.learning_curve())
+        jobs = JobsLoaded(self.ws.jobs.list())
+        if self.still_wanted():  # not replaced by a later load
+            self.post_message(loaded)
+            self.post_message(jobs)
 
     def refresh_jobs(self) -> None:
         """The timer's tick: read the jobs again while the screen is shown."""
@@ -126,7 +129,9 @@ class StatusScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="status-jobs", exit_on_error=False)
     def load_jobs(self) -> None:
-        self.post_message(JobsLoaded(self.ws.jobs.list()))
+        jobs = JobsLoaded(self.ws.jobs.list())
+        if self.still_wanted():
+            self.post_message(jobs)
 
     @on(JobsLoaded)
     def show_jobs(self, message: JobsLoaded) -> None:

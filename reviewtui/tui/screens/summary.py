@@ -121,7 +121,7 @@ class SummaryScreen(WorkspaceScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def came_into_view(self) -> None:
         # shown again: read again when the results or the labels changed meanwhile (a predict run
         # from a terminal, labels given on the labeling screen), not on every visit (a million rows)
         if self.data_signature() != getattr(self, "loaded_signature", None):
@@ -139,17 +139,20 @@ class SummaryScreen(WorkspaceScreen):
         return (*out, self.ws.store.last_change())
 
     # -- data -------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
     def load(self) -> None:
+        """Read the summary again, for the app and version chosen now, in a worker."""
         self.loaded_signature = self.data_signature()
-        app = None if self.app_filter == ALL else self.app_filter
+        self.read_summary(None if self.app_filter == ALL else self.app_filter, self.version)
+
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
+    def read_summary(self, app: str | None, version: str) -> None:
         try:
             overall = self.ws.summary(None, app=app)
-            chosen = overall if self.version == ALL else self.ws.summary(self.version, app=app)
+            loaded = SummaryLoaded(overall, overall if version == ALL else self.ws.summary(version, app=app))
         except ReviewtuiError as exc:
-            self.post_message(SummaryLoaded(missing=str(exc)))
-            return
-        self.post_message(SummaryLoaded(overall, chosen))
+            loaded = SummaryLoaded(missing=str(exc))
+        if self.still_wanted():  # not replaced by a load for another app or version, or newer results
+            self.post_message(loaded)
 
     @on(SummaryLoaded)
     def show_loaded(self, message: SummaryLoaded) -> None:
