@@ -94,9 +94,13 @@ def value_names(path: str | Path, column: str, given: Mapping[str, str] | None) 
     """(value -> category, where it comes from) for the labels ``column`` of the file ``path`` holds:
     ``given`` (``--label-names``), else the class names a dataset's Parquet file keeps (0, 1, 2 in
     their order); (None, "") when neither names them."""
-    if given is not None:
-        return given, "--label-names"
     found = dataset_label_names(path, column)
+    if given is not None:
+        own = {str(i): n for i, n in enumerate(found or [])}
+        if own and any(own.get(v, n) != n for v, n in given.items()):  # the file names its values otherwise
+            return given, ("--label-names; the dataset's file names them otherwise: "
+                           + ", ".join(f"{v}={n}" for v, n in own.items()))
+        return given, "--label-names"
     if found is None:
         return None, ""
     return {str(i): n for i, n in enumerate(found)}, "the class names the dataset's file keeps"

@@ -53,6 +53,25 @@ def test_a_datasets_parquet_file_gives_its_class_names_at_init_and_import(tmp_pa
         t: keys["negative" if lab == 0 else "positive"] for t, lab in zip(TEXTS, LABELS)}
 
 
+def test_label_names_that_differ_from_the_datasets_own_say_so(tmp_path, capsys):
+    """--label-names wins over the class names a dataset's file keeps, and the import says what they were
+    (names given in the wrong order would otherwise swap every label without a word)."""
+    data = hf_parquet(tmp_path / "train.parquet")
+    ws_dir = str(tmp_path / "ws")
+    assert run(capsys, "init", ws_dir, "--categories", "negative, positive")[0] == 0
+    code, out, err = run(capsys, "-w", ws_dir, "import", str(data), "--label-col", "label",
+                         "--label-names", "positive,negative")
+    assert code == 0, err
+    assert ("Labels read by value (--label-names; the dataset's file names them otherwise: 0=negative, "
+            "1=positive): 0 as positive, 1 as negative.") in out
+    ws2 = str(tmp_path / "ws2")  # the same names as the file's: nothing more to say
+    assert run(capsys, "init", ws2, "--categories", "negative, positive")[0] == 0
+    code, out, err = run(capsys, "-w", ws2, "import", str(data), "--label-col", "label",
+                         "--label-names", "negative,positive")
+    assert code == 0, err
+    assert "Labels read by value (--label-names): 0 as negative, 1 as positive." in out
+
+
 def test_numbers_in_a_csv_are_refused_with_the_option_that_names_them_then_named(tmp_path, capsys):
     rows = [[f"r{i}", t, str(lab)] for i, (t, lab) in enumerate(zip(TEXTS, LABELS))]
     data = write_csv(tmp_path / "train.csv", ["id", "text", "label"], rows)
