@@ -135,6 +135,25 @@ async def test_diff_two_versions_and_send_to_review(fixture_ws):
             in notes(app))
 
 
+async def test_the_diff_names_the_categories_as_the_app_does(fixture_ws):
+    """A version keeps the categories' keys; the diff screen reads them as the other screens do."""
+    ws = fixture_ws
+    names = {c.key: c.name for c in ws.taxonomy}
+    assert any(k != n for k, n in names.items())
+    app = make_app(ws, start="diff")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#diff-rows")
+        relabeled = [table.get_row_at(i) for i in range(table.row_count) if table.get_row_at(i)[0] == "relabeled"]
+        expected = {(names[c.before], names[c.after]) for c in screen.diff.relabeled}
+        assert relabeled and {(r[2], r[3]) for r in relabeled} == expected
+        summary = str(screen.query_one("#diff-summary").render())
+        first = screen.diff.relabeled[0]
+        assert f"{names[first.before]} -> {names[first.after]}" in summary
+        assert first.before not in summary.replace(names[first.before], "")
+
+
 async def test_a_large_diff_shows_its_first_rows_and_sends_them_all(fixture_ws, monkeypatch):
     """A diff of two large versions changes hundreds of thousands of rows: the table shows the first
     MAX_ROWS (built on the UI thread) and says how many there are; the preview still follows the

@@ -5,11 +5,14 @@ category rename or merge moved rows, which "all" does not send), t send the sele
 row's asset to review, a send every asset the filter shows to review (both ask first), g reload.
 An added, relabeled or status-changed row says who made the change and on which day ("by / at"; the
 preview under the table gives the time). The id column is as wide as the ids, up to a UUID's 36
-characters; a longer id is cut in the middle, and the preview gives it whole.
+characters; a longer id is cut in the middle, and the preview gives it whole. Labels read as the
+app names their categories (a version keeps their keys); a category change's rows show its keys.
 The two version pickers are Selects (tab to reach them, enter to open).
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from rich.text import Text
 from textual import on, work
@@ -129,9 +132,10 @@ class DiffScreen(WorkspaceScreen):
             return
         head, _, counts = say.diff_headline(d).partition(": ")
         summary = Text.assemble((head, "bold"), ": ", counts)
-        pairs = ", ".join(f"{pair}: {n:,}" for pair, n in list(d.relabel_pairs.items())[:4])
+        relabels = Counter(f"{self.category(c.before)} -> {self.category(c.after)}" for c in d.relabeled).most_common()
+        pairs = ", ".join(f"{pair}: {n:,}" for pair, n in relabels[:4])
         if pairs:
-            more = len(d.relabel_pairs) - 4
+            more = len(relabels) - 4
             summary.append(f"\nrelabeled {pairs}" + (f" (+{more} more)" if more > 0 else ""))
         if d.rename_pairs:
             summary.append("\ncategory changes " + ", ".join(f"{pair}: {n:,}" for pair, n in d.rename_pairs.items())
@@ -141,6 +145,10 @@ class DiffScreen(WorkspaceScreen):
             summary.append("\nstatus " + ", ".join(f"{k}: {v:,}" for k, v in statuses.items()))
         summary.append_text(Text.assemble("\nfilter: ", (self.filter, "bold"), " (f)"))
         self.query_one("#diff-summary", Static).update(summary)
+
+    def category(self, key: str | None) -> str:
+        """A label as the app names its category ("" stays "")."""
+        return say.category_name(key, self.ws.taxonomy) if key else ""
 
     def shown(self) -> list:
         if self.diff is None:
@@ -161,6 +169,8 @@ class DiffScreen(WorkspaceScreen):
         for key, ch in self.rows_by_key.items():
             cells = list(say.diff_cells(ch))
             cells[1] = say.short_id(cells[1], id_width)
+            if ch.kind != "renamed":  # the categories as the app names them; a category change shows its keys
+                cells[2], cells[3] = self.category(cells[2]), self.category(cells[3])
             table.add_row(*cells, key=key)
         if not self.rows_by_key:  # no row to highlight: the line under the table is no earlier row's
             self.query_one("#diff-preview", Static).update(
@@ -179,7 +189,8 @@ class DiffScreen(WorkspaceScreen):
         if change is None:
             preview.update("")
             return
-        move = f"{change.before} → {change.after}" if change.before else (change.label or "")
+        name = (lambda key: key) if change.kind == "renamed" else self.category
+        move = f"{name(change.before)} → {name(change.after)}" if change.before else name(change.label or "")
         by = say.by_at_text(change)
         preview.update(Text.assemble((change.kind, "bold"), f" {change.external_id} · {move}"
                                      + (f" · {by}" if by else "") + f"\n{change.content}"))
