@@ -31,6 +31,7 @@ DEFAULT_CATEGORIES: list[dict[str, Any]] = [
 ]
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 def category_key(name: str) -> str:
@@ -93,6 +94,9 @@ class Taxonomy:
                         [c.key for c in self.categories]):
             for alias, c in zip(aliases, self.categories):
                 self._lookup[alias.casefold()] = c.key
+        # written exactly as a key or a name, a label is that category's whatever another's key or
+        # name reads like in other case (a category named "crash" beside the key CRASH)
+        self._exact = {c.name.strip(): c.key for c in self.categories} | {c.key: c.key for c in self.categories}
         #: a former key (renamed or merged away) -> the category that has it now
         self.former: dict[str, str] = {old: c.key for c in self.categories for old in c.former_keys}
         self._former_lookup = {old.casefold(): key for old, key in self.former.items()}
@@ -143,7 +147,7 @@ class Taxonomy:
         (``Sizing / Fit`` for ``Sizing/fit``: the same key); with ``former``, a key a category had
         before a rename or merge gives the category it is now. None when unknown."""
         text = str(label).strip()
-        found = self._lookup.get(text.casefold()) or (self._lookup.get(category_key(text).casefold()) if text else None)
+        found = self._exact.get(text) or self._lookup.get(text.casefold()) or (self._lookup.get(category_key(text).casefold()) if text else None)
         if found is None and former and text:
             found = self._former_lookup.get(text.casefold()) or self._former_lookup.get(category_key(text).casefold())
         return found
@@ -211,8 +215,15 @@ class Taxonomy:
                     not all(isinstance(k, str) and KEY_RE.match(k) for k in former):
                 raise ReviewtuiError(f"{where}: category {key!r}: former_keys must be a list of UPPER_SNAKE_CASE "
                                      'keys, e.g. former_keys = ["BUG"]')
-            cats.append(Category(key, str(item["name"]), str(item.get("colour", "#888888")),
-                                 bool(item.get("train", True)), description.strip(),
+            colour = item.get("colour", "#888888")
+            if not isinstance(colour, str) or not COLOUR_RE.match(colour.strip()):
+                raise ReviewtuiError(f"{where}: category {key!r}: colour {colour!r} is not of the form #RRGGBB; "
+                                     'write a # and six hex digits, e.g. colour = "#E4572E"')
+            train = item.get("train", True)
+            if not isinstance(train, bool):
+                raise ReviewtuiError(f"{where}: category {key!r}: train = {train!r} must be true or false")
+            cats.append(Category(key, str(item["name"]), colour.strip(),
+                                 train, description.strip(),
                                  tuple(e.strip() for e in examples if e.strip()), tuple(former)))
         if not cats:
             raise ReviewtuiError(f"{where}: the taxonomy has no categories; add them as [[categories]] tables, "

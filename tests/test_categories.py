@@ -91,6 +91,18 @@ def test_description_and_examples_round_trip_through_reviewtui_toml(tmp_path):
         bug.examples)
 
 
+@pytest.mark.parametrize(("line", "message"), [
+    ("colour = 'reddish'", r"category 'PRICE': colour 'reddish' is not of the form #RRGGBB"),
+    ("train = 'no'", r"category 'PRICE': train = 'no' must be true or false")])
+def test_a_hand_edited_colour_or_train_flag_is_refused_when_the_workspace_opens(tmp_path, line, message):
+    """A colour the charts cannot draw passed every command and broke `report` with a traceback; the
+    string "no" read as training."""
+    (tmp_path / CONFIG_NAME).write_text("[[categories]]\nname = 'Shipping'\n\n[[categories]]\nname = 'Price'\n"
+                                        f"{line}\n", encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match=message):
+        Config.load(tmp_path / CONFIG_NAME)
+
+
 @pytest.fixture
 def cfg_store(tmp_path):
     data = Config.default_data("t")
@@ -258,6 +270,16 @@ def test_a_label_spelled_with_other_spaces_and_signs_resolves_to_its_category():
     assert tax.resolve("Price value") == "PRICE_VALUE"
     assert tax.resolve("Sizing") is None and tax.resolve("") is None and tax.resolve("  ") is None
     assert [u.key for u in unknown_labels(["Sizing / Fit", "price-value", "Shipping"], tax)] == ["SHIPPING"]
+
+
+def test_a_label_written_exactly_as_a_name_is_that_category_not_a_key_in_other_case():
+    """Key CRASH named "Stability" beside key BUGS named "crash": "crash" is BUGS's name as written,
+    and every such label went to CRASH."""
+    tax = Taxonomy.from_list([{"key": "CRASH", "name": "Stability"}, {"key": "BUGS", "name": "crash"}], where="test")
+    assert tax.resolve("crash") == "BUGS" and tax.resolve(" crash ") == "BUGS"
+    assert tax.resolve("CRASH") == "CRASH" and tax.resolve("Stability") == "CRASH"
+    assert tax.resolve("Crash") == "CRASH"  # neither as written: a key wins over a name, as before
+    assert [u.key for u in unknown_labels(["crash", "CRASH", "bugs"], tax)] == []
 
 
 def test_an_empty_category_name_is_refused_where_it_was_given(tmp_path):
