@@ -208,7 +208,11 @@ def load_preset(path: str | Path) -> CategoryChange:
 # --- changing one ---------------------------------------------------------------------------------
 def _find(items: Sequence[Mapping[str, Any]], label: str, what: str = "category") -> int:
     taxonomy = Taxonomy.from_list(list(items))
-    key = taxonomy.resolve(label)
+    key = taxonomy.resolve(label, former=False)
+    now = taxonomy.resolve(label) if key is None else None
+    if now is not None:  # labels read a former key as the category it went to; a change of the taxonomy does not
+        raise ReviewtuiError(f"{label!r} is no longer a {what}: it was renamed to, or merged into, {now} "
+                             f"({taxonomy.get(now).name}); name {now} to change that {what}")
     if key is None:
         known = ", ".join(f"{i['key']} ({i['name']})" for i in items)
         raise ReviewtuiError(f"no {what} {label!r}{taxonomy.did_you_mean(label)}; the taxonomy has {known}")

@@ -39,6 +39,23 @@ def test_rename_and_merge_remember_the_former_keys():
     assert hand.get("DEFECT").former_keys == ("BUG",) and hand.current("PRAISE") == "PRAISE"
 
 
+def test_a_change_of_the_taxonomy_given_a_former_key_is_refused_with_where_it_went():
+    """`categories rename Payment Billing` after Payment was merged into Refund renamed Refund,
+    without a word; labels still read the former key as Refund."""
+    from reviewtui.categories import remove_category, set_category
+
+    merged = merge_categories(ITEMS, ["crash"], "bug")
+    for change in (lambda: rename_category(merged.items, "Crash", "Outage"),
+                   lambda: set_category(merged.items, "crash", train=False),
+                   lambda: remove_category(merged.items, ["CRASH"], {}),
+                   lambda: merge_categories(merged.items, ["crash"], "praise"),
+                   lambda: merge_categories(merged.items, ["praise"], "crash")):
+        with pytest.raises(ReviewtuiError, match=r"'(Crash|crash|CRASH)' is no longer a category: it was renamed to, "
+                                                 r"or merged into, BUG \(Bug\); name BUG to change that category"):
+            change()
+    assert Taxonomy.from_list(merged.items).resolve("crash") == "BUG"
+
+
 def test_former_keys_that_are_not_keys_are_refused():
     with pytest.raises(ReviewtuiError, match="former_keys must be a list of UPPER_SNAKE_CASE keys"):
         Taxonomy.from_list([{"name": "Defect", "former_keys": "BUG"}])
