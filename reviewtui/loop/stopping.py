@@ -275,6 +275,8 @@ def record_round(store, model, embed, taxonomy, settings: ActiveLearningSettings
     sample = [s for s in signal.sample if s in texts]
     if len(sample) != len(signal.sample):  # assets gone from the store: a smaller stop set from now on
         signal.sample, signal.last = sample, None
+    if signal.last is not None:  # the last round's predictions under keys renamed or merged since: as they read now
+        signal.last = [taxonomy.current(p) for p in signal.last]
     classes = taxonomy.training_keys
     X = np.asarray(embed([texts[s] for s in sample]), dtype=np.float32)
     proba = model.proba_for(X, classes) if len(X) else np.zeros((0, len(classes)), dtype=np.float32)
