@@ -357,6 +357,19 @@ def test_bad_category_changes_write_nothing(labeled, capsys, argv, expected):
     assert digest(labeled) == before
 
 
+def test_set_refuses_train_and_no_train_together(labeled, capsys):
+    """Both were taken, the last one winning without a word."""
+    before = digest(labeled)
+    for flags in (["--train", "--no-train"], ["--no-train", "--train"]):
+        try:
+            code = main(["-w", str(labeled), "categories", "set", "Bug", *flags])
+        except SystemExit as exc:
+            code = exc.code
+        err = capsys.readouterr().err
+        assert code == 2 and "not allowed with argument" in err
+    assert digest(labeled) == before
+
+
 def test_set_refuses_to_leave_no_category_trained(labeled, capsys):
     for name in ("Bug", "Wish", "Other"):
         assert run(capsys, "-w", str(labeled), "categories", "set", name, "--no-train")[0] == 0

@@ -437,8 +437,10 @@ def add_data_commands(commands: Commands) -> None:
     a.add_argument("--no-train", action="store_true", help="label it but keep it out of training (like Other)")
     a = actions.add("set", "change a category's training flag, colour, description or example reviews")
     a.add_argument("name", help="the category's key or name")
-    a.add_argument("--train", action=argparse.BooleanOptionalAction, default=None,
-                   help="train on it; --no-train labels it but keeps it out of training (like Other)")
+    train = a.add_mutually_exclusive_group()
+    train.add_argument("--train", dest="train", action="store_const", const=True, default=None, help="train on it")
+    train.add_argument("--no-train", dest="train", action="store_const", const=False,
+                       help="label it but keep it out of training (like Other)")
     a.add_argument("--colour", metavar="#RRGGBB", help="its colour")
     a.add_argument("--description", metavar="TEXT", help='what belongs in it, for labelers ("" removes it)')
     a.add_argument("--example", action="append", metavar="TEXT",
