@@ -241,6 +241,10 @@ def test_cli_summary_and_report(workspace, capsys):
     assert out.startswith("1 review (app version 4.10") and "1 reviews" not in out
     assert main(["-w", root, "report", "--weight-thumbs"]) == 0
     assert "report.md" in capsys.readouterr().out
+    assert main(["-w", root, "summary", "--weight-thumbs"]) == 0  # the counts are weights: said so
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the tables count each review as 1 + its thumbs-up" in out and "(weighted by 1 + thumbs-up)" in out
+    assert "┃ weight ┃" in out
     assert main(["-w", root, "summary", "--app-version", "7"]) == 2
     assert "no reviews of app version '7'" in capsys.readouterr().err
     for command in ("summary", "report"):

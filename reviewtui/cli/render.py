@@ -519,7 +519,8 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
     con.print(Text.assemble((f"{s.reviews:,} review{'' if s.reviews == 1 else 's'}", "bold"),
                             f" ({scope_text(s)}; model {s.model}"
                             + (f"; sentiment {s.sentiment_source}" if getattr(s, "sentiment_source", None) else "")
-                            + f"; {latest_text(s)})"))
+                            + f"; {latest_text(s)})"
+                            + ("; the tables count each review as 1 + its thumbs-up" if s.weighted else "")))
     for line in say.stale_lines(getattr(s, "stale", None)):
         con.print(Text(line, style="yellow"))
     # counts whole: the category names give way (to 12 characters), then the share and the neutral
@@ -542,10 +543,10 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
         if room >= min(cat_need, 12):
             break
     cat_w = max(len("category"), min(cat_need, room))
-    t = Table(title="Category x sentiment")
+    t = Table(title="Category x sentiment" + (" (weighted by 1 + thumbs-up)" if s.weighted else ""))
     t.add_column("category", no_wrap=True)
     for c in need:
-        t.add_column(c, justify="right", no_wrap=True)
+        t.add_column("weight" if c == "reviews" and s.weighted else c, justify="right", no_wrap=True)
     for name, row in zip(say.short_names(cat_names, cat_w), rows):
         t.add_row(name, *(row[c] for c in need))
     con.print(t)
