@@ -173,6 +173,31 @@ def test_the_candidates_table_fits_80_columns():
     assert "minilm embeddings + logistic regression (C=10)" in text  # at 160, the description too
 
 
+def test_skipped_candidates_say_why_under_the_table_and_in_the_sentence():
+    """The reason wrapped one word a line in the status column, and the sentence gave the budget as
+    the reason of candidates skipped because their encoder was not installed."""
+    from rich.console import Console
+
+    from reviewtui import presentation as say
+    from reviewtui.cli.render import comparison_table
+
+    missing = "mpnet is not installed (reviewtui models add mpnet)"
+    rows = [{"candidate": "quick", "description": "", "status": "done", "seconds": 1.0,
+             "mean": {"f1_macro": 0.9}, "std": {"f1_macro": 0.01}, "folds": [{}] * 4},
+            *({"candidate": c, "description": "", "status": "skipped", "reason": missing, "seconds": 0.0}
+              for c in ("head:mpnet", "finetune:mpnet"))]
+    selection = {"method": "4-fold cross-validation", "metric": "f1_macro", "rows": rows, "winner": "quick",
+                 "seconds": 22, "budget_s": 60}
+    console = Console(width=80, record=True)
+    console.print(comparison_table(selection))
+    text = console.export_text()
+    body = [line for line in text.splitlines() if line.startswith("│")]
+    assert len(body) == 3 and all("install" not in line for line in body)
+    assert f"head:mpnet, finetune:mpnet skipped: {missing}" in " ".join(text.split())
+    sentence = say.selection_sentence(selection)
+    assert sentence.endswith(f"2 skipped ({missing}); budget 1m00s.")
+
+
 def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypatch, capsys):
     """[training] budget_s below cv_below labels: the folds' epochs and the final training must fit
     together. Fewer epochs per fold when fewer fit; the quick model, said, when not one does; no
@@ -280,3 +305,23 @@ def test_the_split_stays_stratified_when_a_category_is_rare():
         assert len(train) + len(val) + len(test) == len(df)
     assert list(strata(pd.Series(["A", "A", "B", "B"]), 2)) == ["A", "A", "B", "B"]
     assert strata(pd.Series(["A", "A", "A", "B"]), 2) is None  # a lone rare row: no stratifying
+    # one label of one category: the others stay stratified (it went unstratified whole: 9/11/5)
+    lone = pd.DataFrame({"text": [f"review {i}" for i in range(121)], "label": ["A"] * 40 + ["B"] * 40 + ["C"] * 40 + ["D"]})
+    for seed in range(5):
+        test = split_frame(lone, seed=seed)[2]
+        assert [(test["label"] == c).sum() for c in "ABC"] == [8, 8, 8] or len(test) == 25 and \
+            all(7 <= (test["label"] == c).sum() <= 9 for c in "ABC")
+
+
+def test_the_rows_of_a_repeated_text_are_on_one_side_of_the_split():
+    import pandas as pd
+
+    from reviewtui.modeling.data import split_frame
+
+    texts = [f"review {i % 30}" if i % 2 else f"REVIEW {i % 30}" for i in range(120)] + [f"unique {i}" for i in range(40)]
+    df = pd.DataFrame({"content": texts, "label": [("A", "B")[i % 2] for i in range(160)]})
+    train, val, test = split_frame(df, seed=3)
+    assert len(train) + len(val) + len(test) == len(df)
+    sides = [set(part["content"].str.lower()) for part in (train, val, test)]
+    assert not sides[0] & sides[1] and not sides[0] & sides[2] and not sides[1] & sides[2]
+    assert 0.1 < len(test) / len(df) < 0.35

@@ -61,13 +61,41 @@ def split_frame(df, test_size: float = TEST_SIZE, val_size: float = VAL_SIZE, se
             f"too little data to train: {len(df)} labeled rows in {len(counts)} categories; "
             f"label at least {MIN_ROWS} assets in two or more training categories"
         )
-    # stratified by category; categories too rare to be in every split are stratified together
-    rest, test = _split(df, test_size, strata(df["label"], 4), seed)
-    train, val = _split(rest, val_size, strata(rest["label"], 2), seed)
+    # stratified by category; categories too rare to be in every split are stratified together;
+    # reviews of the same text stay on one side (a "good app" in both would score the model on
+    # what it was trained on)
+    rest, test = _split(df, test_size, 4, seed)
+    train, val = _split(rest, val_size, 2, seed)
     return train.reset_index(drop=True), val.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def _split(df, size: float, stratify, seed: int):
+def text_groups(texts: Sequence[str]) -> list[int] | None:
+    """A group number per text, the same for texts that read the same (case and spacing aside);
+    None when every text is different."""
+    index: dict[str, int] = {}
+    groups = [index.setdefault(" ".join(str(t).lower().split()), len(index)) for t in texts]
+    return groups if len(index) < len(groups) else None
+
+
+def _split(df, size: float, fewest: int, seed: int):
+    """(rest, part of ``size``) of ``df``, stratified by :func:`strata` (``fewest``), the rows of
+    one text on the same side."""
+    groups = text_groups(list(df["content"])) if "content" in df.columns else None
+    if groups is None:
+        return _stratified_split(df, size, strata(df["label"], fewest), seed)
+    import pandas as pd
+
+    keys = pd.Series(groups, index=df.index)
+    heads = df[~keys.duplicated()]  # a text's first row stands for it (and its label for its stratum)
+    if len(heads) < 2:
+        raise ReviewtuiError(f"every one of the {len(df)} labeled rows has the same text: label reviews "
+                             "that differ to train a model")
+    _, part = _stratified_split(heads, size, strata(heads["label"], fewest), seed)
+    in_part = keys.isin(set(keys[part.index]))
+    return df[~in_part], df[in_part]
+
+
+def _stratified_split(df, size: float, stratify, seed: int):
     """train_test_split stratified by ``stratify`` where the part of ``size`` can hold a row of each
     group, else plain (a few rows of many categories)."""
     from sklearn.model_selection import train_test_split
@@ -89,6 +117,8 @@ def strata(labels, fewest: int):
     if not len(rare):
         return labels
     grouped = labels.where(~labels.isin(rare), "\x00rare")
+    if (grouped == "\x00rare").sum() == 1:  # one row of one category: with the largest, the others stratified still
+        grouped = grouped.where(grouped != "\x00rare", counts.index[0])
     return grouped if grouped.value_counts().min() >= 2 and grouped.nunique() >= 2 else None
 
 

@@ -38,7 +38,7 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, background_job, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.budget import MARGIN, TRAIN_FACTOR, say_duration
-from reviewtui.modeling.data import prepare_frame, present_labels
+from reviewtui.modeling.data import prepare_frame, present_labels, text_groups
 from reviewtui.modeling.metrics import mean_log_loss, softmax, validation_metrics
 from reviewtui.modeling.quick import DEFAULT_C
 from reviewtui.settings import AutoSettings, EvaluationSettings, ModelSettings, TrainingSettings, to_toml_dict
@@ -48,10 +48,13 @@ WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.75)  # the fine-tune's share in an ensemble
 
 
 # --- folds and scores ------------------------------------------------------------------------------
-def stratified_folds(labels: Sequence[str], k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_folds(labels: Sequence[str], k: int, seed: int,
+                     texts: Sequence[str] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train indices, test indices) of stratified, shuffled k-fold CV with ``seed``. ``k`` is
-    lowered to the smallest category's count when that is smaller. Raises ReviewtuiError when a
-    category has fewer than 2 labels or there are fewer than 2 categories."""
+    lowered to the smallest category's count when that is smaller. With ``texts``, the rows of a text
+    that occurs more than once (case and spacing aside) are in one fold: a "good app" on both sides
+    scored a model on reviews it was trained on. Raises ReviewtuiError when a category has fewer
+    than 2 labels or there are fewer than 2 categories."""
     from sklearn.model_selection import StratifiedKFold
 
     y = np.asarray([str(v) for v in labels], dtype=object)
@@ -67,8 +70,23 @@ def stratified_folds(labels: Sequence[str], k: int, seed: int) -> list[tuple[np.
                              f"{'it' if len(rare) == 1 else 'them'} out of training "
                              + " and ".join(f"(reviewtui categories set {r} --no-train)" for r in rare[:3]))
     k = int(min(k, counts.min()))
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed))
-    return [(tr, te) for tr, te in skf.split(np.zeros(len(y)), y)]
+    groups = text_groups(texts) if texts is not None else None
+    if groups is None:
+        skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed))
+        return [(tr, te) for tr, te in skf.split(np.zeros(len(y)), y)]
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    distinct = len(set(groups))
+    if distinct < 2:
+        raise ReviewtuiError(f"every one of the {len(y)} labeled rows has the same text: label reviews that "
+                             "differ to train a model")
+    k = min(k, distinct)
+    with warnings.catch_warnings():  # "the least populated class has only N members": k was fitted to it
+        warnings.simplefilter("ignore", UserWarning)
+        sgkf = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=int(seed))
+        return [(tr, te) for tr, te in sgkf.split(np.zeros(len(y)), y, groups) if len(te) and len(tr)]
 
 
 def use_cross_validation(n_labels: int, evaluation: EvaluationSettings) -> bool:
@@ -525,7 +543,7 @@ def select_model(data: Data, candidates: Sequence[Any], *, evaluation: Evaluatio
     budget: a fine-tune about to finish a little late is worth more than the quick model instead).
     Raises Cancelled when ``ctx.cancel`` is set, ReviewtuiError when no candidate could be scored."""
     started = clock()
-    folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
+    folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts)
     k = len(folds)
     ctx.metric, ctx.seed, ctx.may_win = evaluation.metric, evaluation.seed, allowed_winners
     scores: list[CandidateScore] = list(skipped)
@@ -782,9 +800,15 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     fallback = None
     rarest = int(np.unique(data.y, return_counts=True)[1].min())
     if rarest < 2:  # refused with the category and what to do, before a line about folds that cannot be
-        stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
+        stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts)
     folds = min(evaluation.folds, rarest)  # as stratified_folds lowers it
     fewer = f" (the rarest category has {folds} labels)" if folds < evaluation.folds else ""
+    groups = text_groups(data.texts)
+    if groups is not None:
+        folds = min(folds, len(set(groups)))
+        repeated = len(groups) - len(set(groups))
+        fewer += (f"; {repeated:,} label{'s' if repeated != 1 else ''} of a text labeled more than once, "
+                  "kept in that text's fold")
     emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {folds}-fold cross-validation{fewer} "
                                   f"on {device_text()}, then training on all of them"))
     if quick:
@@ -837,7 +861,7 @@ def fit_to_budget(finetune: FineTuneCandidate, head: HeadCandidate | None, data:
     cut. Returns (the candidate, the plan as the card records it)."""
     from reviewtui.modeling import budget
 
-    k = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed))
+    k = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts))
     if head is not None:
         ctx.forward_seconds(head.encoder, data.texts)  # its embeddings' pace on these reviews
     head_s = head.estimate(data, k, ctx) + head.final_estimate(data, ctx) if head is not None else 0.0
@@ -873,7 +897,7 @@ def cv_trial_folds(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], 
     ``report(folds_done, running_mean, objective)`` runs with :func:`partial_objective` (Ray Tune
     reports there, so ASHA can stop a configuration after its first folds). Returns the per-fold
     scores."""
-    folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed)
+    folds = stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts)
     out: list[dict[str, float]] = []
     for f, (tr, te) in enumerate(folds):
         out.append(scores_of(data.y[te], fit_predict(tr, te), len(data.labels)))

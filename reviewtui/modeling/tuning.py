@@ -441,7 +441,8 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
                                   "labels": splits.labels, "model": model, "training": training}
     rungs = tuning.max_epochs  # ASHA's time attribute: epochs, or folds when cross-validating
     if evaluation is not None:
-        folds = stratified_folds([cv_data.labels[j] for j in cv_data.y], evaluation.folds, evaluation.seed)
+        folds = stratified_folds([cv_data.labels[j] for j in cv_data.y], evaluation.folds, evaluation.seed,
+                                 cv_data.texts)
         trial_data.update({"cv": cv_data, "evaluation": evaluation, "folds": folds, "labels": cv_data.labels})
         rungs = len(folds)
         emit(on_event, Notice("info", f"{len(cv_data.texts)} labels: each trial is scored by {len(folds)}-fold "
