@@ -1054,7 +1054,27 @@ class Workspace:
                                       "summary counts no review there; label some and export, or leave "
                                       f"{'it' if one else 'them'} out of training (`reviewtui categories set KEY "
                                       "--no-train`)"))
+        self._refuse_too_few(info, df)
         return info, df
+
+    def _refuse_too_few(self, info: VersionInfo, df) -> None:
+        """Raise ReviewtuiError when the version ``info`` (rows ``df``) has too few training labels for any
+        way of training, naming it and the labels the store holds beyond it."""
+        from reviewtui.modeling.data import MIN_ROWS, prepare_frame
+
+        keys = self.taxonomy.training_keys
+        rows = prepare_frame(df, keys) if {"label", "content"} <= set(df.columns) else None
+        if rows is None or (len(rows) >= MIN_ROWS and rows["label"].nunique() >= 2):
+            return  # (a version without those columns is refused with what to do by the training itself)
+        held = self.store.counts_by_label()
+        now = sum(n for k, n in held.items() if self.taxonomy.current(k) in keys)
+        later = (f"; the store holds {now:,} such labels now: `reviewtui export` makes a version of them"
+                 if now > len(rows) else f"; label at least {MIN_ROWS} reviews in two or more training categories "
+                 "and export them")
+        raise ReviewtuiError(f"too little data to train: {info.name} has {len(rows):,} labeled row"
+                             f"{'s' if len(rows) != 1 else ''} in {rows['label'].nunique()} training "
+                             f"categor{'ies' if rows['label'].nunique() != 1 else 'y'}, and a model needs "
+                             f"{MIN_ROWS} in two or more{later}")
 
     def train(self, version: str | None = None, name: str | None = None, *, model: str | None = None,
               training: dict[str, Any] | None = None, quick: bool = False, overwrite: bool = False,

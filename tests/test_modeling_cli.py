@@ -205,3 +205,29 @@ def test_train_says_which_training_categories_have_no_label(tmp_path, capsys):
     assert ("Notifications has no label in dataset-1: the model cannot predict it, and the summary counts no review "
             "there; label some and export, or leave it out of training (`reviewtui categories set KEY --no-train`)"
             in err), err
+
+
+@pytest.mark.parametrize("how", [["--quick"], ["--auto", "--budget", "60s"], ["--quick", "--split"]])
+def test_too_few_labels_are_refused_by_every_way_of_training_naming_the_version(tmp_path, capsys, how):
+    """`train --auto` saved a model of 4 labels; the others said "label at least 10" to a user who had
+    10, two of them given after the version it trained on."""
+    from tests.conftest import write_csv
+
+    texts = ["the app crashes on login", "love the new design", "login fails again", "great colours",
+             "cannot sign in", "beautiful layout", "password reset broken", "nice fonts", "locked out", "clean look"]
+    data = write_csv(tmp_path / "r.csv", ["id", "text", "label"],
+                     [[f"r{i}", t, ("Login", "Design")[i % 2]] for i, t in enumerate(texts)])
+    root = str(tmp_path / "ws")
+    assert main(["init", root, "--categories", "Login, Design"]) == 0
+    assert main(["-w", root, "import", str(data), "--id-col", "id", "--text-col", "text"]) == 0
+    for i in range(8):
+        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    assert main(["-w", root, "export"]) == 0
+    for i in (8, 9):
+        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    capsys.readouterr()
+    assert main(["-w", root, "train", *how]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("too little data to train: dataset-1 has 8 labeled rows in 2 training categories, and a model needs 10 "
+            "in two or more; the store holds 10 such labels now: `reviewtui export` makes a version of them") in err
+    assert not list((tmp_path / "ws" / "models").glob("*"))
