@@ -1261,7 +1261,7 @@ def candidate_cells(row: dict[str, Any], metric: str = "f1_macro", winner: str |
 
 def selection_sentence(table: dict[str, Any]) -> str:
     """``5-fold cross-validation of 6 candidates in 18m20s: best ensemble:finetune:mpnet+quick (macro
-    F1 0.861 ± 0.021); 1 skipped, 1 stopped (budget 30m00s).``"""
+    F1 0.861 ± 0.021); 1 skipped (over the budget), 1 stopped; budget 30m00s.``"""
     rows = table.get("rows", [])
     metric = table.get("metric", "f1_macro")
     winner = next((r for r in rows if r.get("candidate") == table.get("winner")), None)
@@ -1269,14 +1269,18 @@ def selection_sentence(table: dict[str, Any]) -> str:
     if winner is not None:
         text += (f": best {winner['candidate']} ({METRIC_NAMES.get(metric, metric)} "
                  f"{spread(winner.get('mean', {}), winner.get('std', {}), metric)})")
-    counts: dict[str, int] = {}
+    why: dict[str, list[str]] = {}  # status -> the reasons of its candidates
     for r in rows:
         if r.get("status") != "done":
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-    if counts:
-        text += "; " + ", ".join(f"{n} {s}" for s, n in counts.items())
+            why.setdefault(r["status"], []).append(str(r.get("reason") or ""))
+    parts = []
+    for status, reasons in why.items():
+        one = set(reasons) if len(set(reasons)) == 1 and reasons[0] else None  # one reason for all: said
+        parts.append(f"{len(reasons)} {status}" + (f" ({reasons[0]})" if one else ""))
+    if parts:
+        text += "; " + ", ".join(parts)
     if table.get("budget_s"):
-        text += f" (budget {elapsed(table['budget_s'])})"
+        text += f"; budget {elapsed(table['budget_s'])}"
     return text + "."
 
 

@@ -282,13 +282,25 @@ class Comparison:
     def __init__(self, selection: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
         self.selection, self.rows = selection, rows
 
-    def __rich_console__(self, console: Console, options: Any) -> Iterable[Table]:
+    def __rich_console__(self, console: Console, options: Any) -> Iterable[Table | Text]:
         yield self.table(options.max_width)
+        yield from self.reasons()
+
+    def reasons(self) -> Iterable[Text]:
+        """Under the table, why candidates were skipped or stopped: one line per reason, with the
+        candidates it holds for (in the status column they wrapped a word a line)."""
+        by_reason: dict[tuple[str, str], list[str]] = {}
+        for row in self.rows:
+            if row.get("reason") and row.get("status") != "done":
+                by_reason.setdefault((str(row.get("status", "")), str(row["reason"])), []).append(str(row.get("candidate")))
+        for (status, reason), names in by_reason.items():
+            yield Text(f"{', '.join(names)} {status}: {reason}", style="dim")
 
     def table(self, width: int) -> Table:
         metric = self.selection.get("metric", "f1_macro")
         winner = self.selection.get("winner") or say.winner_key(self.rows, metric)
-        cells = [say.candidate_cells(row, metric, winner) for row in self.rows]
+        cells = [say.candidate_cells({k: v for k, v in row.items() if k != "reason"}, metric, winner)
+                 for row in self.rows]  # the reasons go under the table
         titles = {key: say.METRIC_NAMES.get(metric, metric) if key == "metric" else label
                   for key, label in say.CANDIDATE_COLUMNS}
         least = {"description": 20, "status": 8}  # these wrap; the others stay on one line
