@@ -282,6 +282,20 @@ def last_event_held(versions_dir: Path, latest: VersionInfo) -> int | None:
     return seen
 
 
+def checked_taxonomy(versions_dir: Path, latest: VersionInfo) -> list[str] | None:
+    """The training categories under which an export found that ``latest`` (the newest version)
+    still holds every label (:data:`CHECKED_FILE`; a category added since with no label yet leaves
+    the rows as they were), or None when no such export was made."""
+    try:
+        checked = json.loads((versions_dir / CHECKED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(checked, dict) and checked.get("version") == latest.name and checked.get("sha256") == latest.sha256 \
+            and isinstance(checked.get("taxonomy"), list):
+        return [str(k) for k in checked["taxonomy"]]
+    return None
+
+
 def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Sequence[str] = ()) -> VersionInfo | None:
     """Export LABELED/REVIEWED, non-skipped assets with training labels as the next version.
 
@@ -319,7 +333,8 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         # the label history up to last_event gives the latest version again: kept beside the
         # versions, so that status stops asking for an export that would write nothing
         atomic_write_text(versions_dir / CHECKED_FILE, json.dumps(
-            {"version": existing[-1].name, "sha256": sha, "store_last_event": last_event}) + "\n")
+            {"version": existing[-1].name, "sha256": sha, "store_last_event": last_event,
+             "taxonomy": taxonomy.training_keys}) + "\n")
         return None
     manifest = {
         "created": utc_now(),

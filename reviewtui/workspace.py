@@ -33,8 +33,8 @@ from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
 from reviewtui.store import (CATEGORY_NOTES, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore,
                              SentimentRow, file_note)
-from reviewtui.versions import (VersionInfo, export_version, last_event_held, list_versions, read_rows,
-                                register_versions, resolve_version)
+from reviewtui.versions import (VersionInfo, checked_taxonomy, export_version, last_event_held, list_versions,
+                                read_rows, register_versions, resolve_version)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
@@ -976,8 +976,9 @@ class Workspace:
         manifest = versions[-1].manifest
         if manifest.get("source") != "export":
             return True
-        if list(manifest.get("taxonomy") or self.taxonomy.training_keys) != list(self.taxonomy.training_keys):
-            return True  # a category trained or left out since: the version would hold other rows
+        keys = list(self.taxonomy.training_keys)
+        if list(manifest.get("taxonomy") or keys) != keys and checked_taxonomy(self.versions_dir, versions[-1]) != keys:
+            return True  # a category trained or left out since: the version would hold other rows (unless an export found not)
         held = last_event_held(self.versions_dir, versions[-1])
         if held is not None:
             return self.store.last_event() != held
