@@ -436,14 +436,17 @@ IMPORT_FIX = "import with --add-categories to add them, or add or rename categor
 
 
 def unknown_labels_error(source: str, unknown: Sequence[UnknownLabel], taxonomy: Taxonomy, *,
-                         lines: Mapping[str, int] | None = None, fix: str = IMPORT_FIX) -> ReviewtuiError:
+                         lines: Mapping[str, int] | None = None, ids: Mapping[str, str] | None = None,
+                         fix: str = IMPORT_FIX) -> ReviewtuiError:
     """The one error a file with labels outside the taxonomy stops with: each label with its row
-    count (``lines``: the line each key is first given on, where known) and the category it is
-    close to, if any; ``fix`` says what to do."""
+    count (``lines``: the line each key is first given on, where known, else ``ids``: the review it
+    is first given to) and the category it is close to, if any; ``fix`` says what to do."""
     def one(u: UnknownLabel) -> str:
         notes = [f"{u.rows:,} row{'s' if u.rows != 1 else ''}"]
         if lines and u.key in lines:
             notes.append(f"{'line' if u.rows == 1 else 'first on line'} {lines[u.key]}")
+        elif ids and u.key in ids:
+            notes.append(f"{'review' if u.rows == 1 else 'first the review'} {ids[u.key]}")
         close = taxonomy.did_you_mean(u.name).strip().strip("()")
         return f"{u.name!r} ({', '.join([*notes, close] if close else notes)})"
 

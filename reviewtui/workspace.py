@@ -532,7 +532,13 @@ class Workspace:
                     listed = ",".join(keys) if len(keys) <= 4 else ",".join(keys[:3]) + ",..."
                     fix = (f"the labels are numbers: --label-names {listed} names them in order (0 first), or "
                            f"1={keys[0]},2=... value by value; or {IMPORT_FIX}")
-                raise unknown_labels_error(where, unknown, taxonomy, fix=fix)
+                first: dict[str, str] = {}  # the review each unknown label is first given to
+                wanted = {u.key for u in unknown}
+                for b in batches:
+                    for ext, lab in zip(b.external_ids, b.labels):
+                        if lab is not None and (k := category_key(str(lab).strip())) in wanted:
+                            first.setdefault(k, ext)
+                raise unknown_labels_error(where, unknown, taxonomy, ids=first, fix=fix)
             if unknown:
                 self._refuse_on_kili("adding the file's categories")
             if unknown:
