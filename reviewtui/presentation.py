@@ -1122,6 +1122,22 @@ def is_cross_validated(card: Any) -> bool:
     return evaluation_of(card).get("method") == "cross-validation"
 
 
+def chance_warning(card: Any) -> str | None:
+    """A warning when the model's macro F1 is no better than guessing among its categories (1 / their
+    number): its scores look like a model but it tells the categories apart no better than dice, and
+    every figure of a summary made with it would say so with confidence. None otherwise."""
+    n = len(getattr(card, "labels", []) or [])
+    mean = evaluation_of(card).get("mean", {}) if is_cross_validated(card) else (card.metrics or {})
+    f1 = mean.get("f1_macro")
+    if n < 2 or not isinstance(f1, (int, float)) or f1 > 1.0 / n:
+        return None
+    how = "cross-validated" if is_cross_validated(card) else "test"
+    return (f"Its {how} macro F1 {number(f1)} is no better than guessing among {n} categories: the labels do "
+            "not tell the categories apart (many reviews of the same text under different labels, or labels "
+            "given at random); check them with `reviewtui suspects` and label reviews whose texts differ "
+            "before predicting with this model.")
+
+
 def cv_card_sentence(card: Any) -> str:
     """``Saved model NAME (finetuned, base minilm) trained on all 346 labels of dataset-11 in 80.2s:
     cross-validated macro F1 0.842 ± 0.031, accuracy 0.861 ± 0.025 (5 folds).``"""

@@ -325,3 +325,19 @@ def test_the_rows_of_a_repeated_text_are_on_one_side_of_the_split():
     sides = [set(part["content"].str.lower()) for part in (train, val, test)]
     assert not sides[0] & sides[1] and not sides[0] & sides[2] and not sides[1] & sides[2]
     assert 0.1 < len(test) / len(df) < 0.35
+
+
+def test_a_model_no_better_than_guessing_is_said_to_be():
+    """Random labels of repeated texts gave a saved model, a summary and findings, with no word that
+    the model told the categories apart no better than dice."""
+    from types import SimpleNamespace
+
+    from reviewtui import presentation as say
+
+    def card(f1: float, n: int = 3, cv: bool = True):
+        ev = {"method": "cross-validation", "mean": {"f1_macro": f1}} if cv else {}
+        return SimpleNamespace(labels=[f"C{i}" for i in range(n)], metrics={"f1_macro": f1}, extra={"evaluation": ev})
+
+    assert "cross-validated macro F1 0.313 is no better than guessing among 3 categories" in say.chance_warning(card(0.313))
+    assert "test macro F1 0.450" in say.chance_warning(card(0.45, 2, cv=False))
+    assert say.chance_warning(card(0.34)) is None and say.chance_warning(card(0.9, 2, cv=False)) is None

@@ -235,6 +235,9 @@ def card(card: Any, taxonomy: Any = None) -> None:
     con = console()
     name = dict(zip(card.labels, say.category_names(card.labels, taxonomy))) if taxonomy is not None else {}
     print_lines([say.card_sentence(card)], con)
+    chance = say.chance_warning(card)
+    if chance:
+        con.print(Text(chance, style="yellow"), soft_wrap=not con.is_terminal)
     ensemble = say.ensemble_sentence(card)
     wrap = not con.is_terminal  # a log or a pipe gets each line whole, as print_lines gives them
     if ensemble:

@@ -804,13 +804,14 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     folds = min(evaluation.folds, rarest)  # as stratified_folds lowers it
     fewer = f" (the rarest category has {folds} labels)" if folds < evaluation.folds else ""
     groups = text_groups(data.texts)
+    same = ""
     if groups is not None:
-        folds = min(folds, len(set(groups)))
+        folds = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts))
         repeated = len(groups) - len(set(groups))
-        fewer += (f"; {repeated:,} label{'s' if repeated != 1 else ''} of a text labeled more than once, "
-                  "kept in that text's fold")
+        same = (f"; {repeated:,} label{'s' if repeated != 1 else ''} of texts given more than once stay in "
+                "their text's fold")
     emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {folds}-fold cross-validation{fewer} "
-                                  f"on {device_text()}, then training on all of them"))
+                                  f"on {device_text()}, then training on all of them{same}"))
     if quick:
         cands: list[Any] = [HeadCandidate(model.base, C=quick_C)]
         ensembles, allowed = False, None

@@ -410,6 +410,9 @@ class TuningScreen(WorkspaceScreen):
             say.card_sentence(card), *say.evaluation_lines(card)]
         self.set_state(" ".join(lines))
         self.notify(say.card_sentence(card), title="Training", timeout=10, markup=False)
+        chance = say.chance_warning(card)
+        if chance:
+            self.notify(chance, title="Training", severity="warning", timeout=15, markup=False)
         self.app.workspace_changed()  # type: ignore[attr-defined]
 
     def show_epoch(self, event: EpochProgress) -> None:
