@@ -199,6 +199,23 @@ def test_history_table_and_learning_curve(tmp_path, tiny_bert):
     assert [(p.version, p.model, p.f1_weighted) for p in curve] == [("dataset-2", "c", 0.7), ("dataset-10", "a", 0.8)]
 
 
+def test_the_best_model_of_a_version_is_chosen_among_scores_measured_alike(tmp_path):
+    """A model scored on 18 test rows (0.83) was the version's best over one cross-validated over
+    every label (0.72): scores of the two ways are not comparable; cross-validation wins."""
+    from reviewtui.modeling.card import ModelCard
+    from reviewtui.modeling.history import learning_curve
+
+    models = tmp_path / "models"
+    for name, f1, splits in [("split", 0.83, {"test": 18}), ("cv", 0.72, {"cv_folds": 3, "train": 90}),
+                             ("cv-worse", 0.70, {"cv_folds": 3, "train": 90})]:
+        (models / name).mkdir(parents=True)
+        ModelCard(name=name, kind="quick", base_model="minilm", base_source="package", labels=LABELS,
+                  taxonomy_keys=LABELS, dataset_version="dataset-2", created_at="2026-01-01",
+                  metrics={"f1_weighted": f1}, splits=splits).save(models / name)
+    (point,) = learning_curve(models)
+    assert (point.model, point.f1_weighted, point.scored_on) == ("cv", 0.72, "3-fold CV over 90 labels")
+
+
 @pytest.mark.parametrize("ratio", [0.25, 1.0])
 def test_the_trainer_warms_up_for_the_ratio_of_its_total_steps(tmp_path, tiny_bert, monkeypatch, ratio):
     """[training] warmup_ratio is a share of the run in every transformers the project allows: the

@@ -41,7 +41,7 @@ class ModelRow:
 
 @dataclass(frozen=True)
 class CurvePoint:
-    """The best model (by weighted F1) of one dataset version."""
+    """The best model of one dataset version (:func:`learning_curve`)."""
 
     version: str
     number: int | None
@@ -51,6 +51,8 @@ class CurvePoint:
     precision_weighted: float | None
     recall_weighted: float | None
     f1_macro: float | None
+    #: how its metrics were measured (:attr:`ModelRow.scored_on`)
+    scored_on: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,15 +99,22 @@ def model_history(models_dir: Path) -> list[ModelRow]:
 
 def learning_curve(models_dir: Path, kind: str | None = None) -> list[CurvePoint]:
     """Per dataset version, the metrics of its best model (highest weighted F1; ``kind`` filters
-    "finetuned" or "quick"), ordered by version number: data for a learning-curve chart."""
+    "finetuned" or "quick"), ordered by version number: data for a learning-curve chart. Scores of
+    one way of measuring are compared: a model cross-validated over every label wins over one
+    scored on a test split of a few rows (the two are not comparable), and among those the highest
+    weighted F1."""
     best: dict[str, ModelRow] = {}
+
+    def rank(row: ModelRow) -> tuple[bool, float]:
+        return "CV" in row.scored_on, row.f1_weighted if row.f1_weighted is not None else -1.0
+
     for row in model_history(models_dir):
         if row.dataset_version is None or (kind and row.kind != kind):
             continue
         current = best.get(row.dataset_version)
-        if current is None or (row.f1_weighted or -1.0) > (current.f1_weighted or -1.0):
+        if current is None or rank(row) > rank(current):
             best[row.dataset_version] = row
     points = [CurvePoint(v, version_number(v), r.name, r.accuracy, r.f1_weighted, r.precision_weighted,
-                         r.recall_weighted, r.f1_macro) for v, r in best.items()]
+                         r.recall_weighted, r.f1_macro, r.scored_on) for v, r in best.items()]
     points.sort(key=lambda p: (p.number is None, p.number or 0, p.version))
     return points
