@@ -341,3 +341,35 @@ def test_a_model_no_better_than_guessing_is_said_to_be():
     assert "cross-validated macro F1 0.313 is no better than guessing among 3 categories" in say.chance_warning(card(0.313))
     assert "test macro F1 0.450" in say.chance_warning(card(0.45, 2, cv=False))
     assert say.chance_warning(card(0.34)) is None and say.chance_warning(card(0.9, 2, cv=False)) is None
+
+
+def test_wide_tables_keep_their_numbers_at_80_columns():
+    """15 categories headed five columns "P…" and cut the last off; a 40-character category name
+    left the star table's numbers as "…"."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from rich.console import Console
+
+    from reviewtui.cli.render import confusion_table
+    from reviewtui.cli.render_data import categories_by_stars
+
+    names = ["Privacy", "Pricing", "Performance", "Praise", "Payments", *(f"Topic {i}" for i in range(9)), "Accessibility"]
+    card = SimpleNamespace(confusion_matrix=[[33 if i == j else 0 for j in range(15)] for i in range(15)])
+    for width, numbered in ((80, True), (240, False)):
+        console = Console(width=width, record=True)
+        console.print(confusion_table(card, names, width))
+        lines = console.export_text().splitlines()
+        assert max(len(line) for line in lines) <= width
+        head = lines[[i for i, line in enumerate(lines) if line.startswith("┃")][0]]
+        assert (" 15┃" in head and "│ 15 Accessibility" in "\n".join(lines)) if numbered else "Accessibili…" in head
+        assert sum(line.count("33") for line in lines) == 15
+    long = "A very long category name that exceeds forty characters"
+    shares = pd.DataFrame([[0.132, 0.292, 0.348, 0.167, 0.143], [0.868, 0.708, 0.652, 0.833, 0.857]],
+                          index=["LONG", "SHORT"], columns=[1, 2, 3, 4, 5])
+    s = SimpleNamespace(category_score_share=shares, scores={k: 1000 * k for k in range(1, 6)})
+    console = Console(width=80, record=True)
+    categories_by_stars(s, console, {"LONG": long, "SHORT": "Short"})
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "13.2%" in text and "5,000" in text and "A very long category" in text

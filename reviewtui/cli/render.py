@@ -264,13 +264,30 @@ def card(card: Any, taxonomy: Any = None) -> None:
                    fmt(m.get("f1_weighted")), str(card.splits.get("train" if cv else "test", 0)), style="bold")
     con.print(report)
     if card.confusion_matrix:
-        cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
-        cm.add_column("")
-        for label in card.labels:
-            cm.add_column(say.short_name(name.get(label, label), 12), justify="right")
-        for label, row in zip(card.labels, card.confusion_matrix):
-            cm.add_row(name.get(label, label), *[str(v) for v in row])
-        con.print(cm)
+        con.print(confusion_table(card, [name.get(label, label) for label in card.labels], con.width))
+
+
+def confusion_table(card: Any, names: Sequence[str], width: int) -> Table:
+    """The confusion matrix, its columns headed by the categories' names (cut to 12), or, where
+    those do not fit ``width`` (many categories, a log), by the rows' numbers."""
+    values = [[str(v) for v in row] for row in card.confusion_matrix]
+    heads = say.short_names(list(names), 12)
+    digits = [max([len(r[i]) for r in values if i < len(r)] or [1]) for i in range(len(names))]
+    numbered = render_data.table_width([max(len(n) for n in names)] + [max(len(h), d) for h, d in zip(heads, digits)]) > width
+    if numbered:
+        heads = [str(i + 1) for i in range(len(names))]
+        names = [f"{i + 1} {n}" for i, n in enumerate(names)]
+    cells = [max(len(h), d) for h, d in zip(heads, digits)]
+    pad = 1 if not numbered or width - sum(w + 2 for w in cells) - 3 >= 14 else 0  # numbered: as much as fits
+    cm = Table(title="Confusion matrix (rows: true, columns: predicted" + (", numbered as the rows)" if numbered else ")"),
+               padding=(0, 1) if not numbered else (0, 0, 0, pad))
+    cm.add_column("", no_wrap=numbered)
+    for head, w in zip(heads, cells):
+        cm.add_column(head, justify="right", no_wrap=True, min_width=w)
+    room = max(8, width - sum(w + 1 + pad for w in cells) - 2 - pad)
+    for label, row in zip(say.short_names(list(names), room) if numbered else names, values):
+        cm.add_row(label, *row)
+    return cm
 
 
 #: The comparison's columns a narrow console leaves out, the first first, until the table fits.

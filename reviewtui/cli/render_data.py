@@ -371,11 +371,17 @@ def categories_by_stars(s: Any, con: Console, names: dict[str, str] | None = Non
     t = Table(title="Categories by star score (% of each score's reviews)" if len(shares.columns) > 3 else
               "Categories by stars (%)")
     t.add_column("category", no_wrap=True)
-    for k in shares.columns:
-        t.add_column(f"{k}★", justify="right", no_wrap=True)
-    t.add_row("reviews", *(f"{float(s.scores[k]):,.0f}" for k in shares.columns), end_section=True)
-    for c, row in shares.iterrows():
-        t.add_row((names or {}).get(str(c), str(c)), *(_pct(v) for v in row.values))
+    counts = [f"{float(s.scores[k]):,.0f}" for k in shares.columns]
+    cells = [[_pct(v) for v in row.values] for _, row in shares.iterrows()]
+    widths = [cells_width(f"{k}★", [n, *(r[i] for r in cells)]) for i, (k, n) in enumerate(zip(shares.columns, counts))]
+    for k, w in zip(shares.columns, widths):
+        t.add_column(f"{k}★", justify="right", no_wrap=True, min_width=w)
+    cat_names = [(names or {}).get(str(c), str(c)) for c in shares.index]
+    # the numbers whole: a long category name gives way (it took every column's room at 80)
+    room = max(len("category"), con.width - table_width(widths) - 3)
+    t.add_row("reviews", *counts, end_section=True)
+    for name, row in zip(say.short_names(cat_names, room), cells):
+        t.add_row(name, *row)
     con.print(t)
 
 
