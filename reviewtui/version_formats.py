@@ -99,6 +99,10 @@ def _write_hf(table: list[dict[str, Any]], dest: Path, names: list[str], info: V
     ds.info.description = f"reviewtui dataset version {info.name} ({len(table)} labeled reviews)"
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
+
+    bars = is_progress_bar_enabled()  # the library's bars on stderr would follow the command's one line
+    disable_progress_bar()
     try:
         ds.save_to_disk(str(tmp))
         if overwrite and dest.exists():
@@ -112,6 +116,9 @@ def _write_hf(table: list[dict[str, Any]], dest: Path, names: list[str], info: V
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if bars:
+            enable_progress_bar()
 
 
 __all__ = ["COLUMNS", "FORMATS", "FormattedVersion", "default_name", "write_version"]
