@@ -2,7 +2,7 @@
 label of a filtered queue, the stop signal's line, the per-category learning curves, and where
 the suggestions come from (the quick model, or zero-shot before it).
 
-Keys: ``/`` full-text search, ``f`` filters (``stars=1-2 version=4.5 predicted=INTERFACE
+Keys: ``/`` full-text search, ``f`` filters (``stars=1-2 version=4.5 predicted=KEY
 confidence=<0.6``, the same as ``reviewtui queue --filter``), ``B`` label every review of the
 filtered queue (after a dialog naming their count), ``L`` the learning curves. An empty search or
 filter clears it. In a review queue (S, T, D) ``/`` and ``f`` open the input too: enter applies it
@@ -40,7 +40,8 @@ LOOP_BINDINGS = [
     Binding("L", "learning_curves", "Curves", id="labeling.curves"),
 ]
 SEARCH_HINT = 'words to find: paywall OR "free trial", crash*, dark NOT mode (enter: apply, empty: clear, esc)'
-FILTER_HINT = "stars=1-2 version=4.5 date=2025-03-01..2025-03-31 predicted=INTERFACE confidence=<0.6 (empty: clear)"
+#: the filter bar's placeholder; {category} is the taxonomy's first trained key
+FILTER_HINT = "stars=1-2 version=4.5 date=2025-03-01..2025-03-31 predicted={category} confidence=<0.6 (empty: clear)"
 
 
 class LoopControls(WorkspaceScreen):
@@ -211,7 +212,8 @@ class LoopControls(WorkspaceScreen):
         self.open_filter_bar("search", self.search_text, SEARCH_HINT)
 
     def action_filter(self) -> None:
-        self.open_filter_bar("filter", self.filter_text, FILTER_HINT)
+        keys = self.ws.taxonomy.training_keys or self.ws.taxonomy.keys
+        self.open_filter_bar("filter", self.filter_text, FILTER_HINT.format(category=keys[0] if keys else "KEY"))
 
     def open_filter_bar(self, kind: str, value: str, hint: str) -> None:
         """/ or f: the input takes the keys typed next, in a review queue too (they labeled,
