@@ -614,6 +614,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             apps = pc.utf8_trim_whitespace(_arrow_strings(pick(df[acol]))) if acol else pa.nulls(len(kept), pa.string())
             if default_app:
                 apps = pc.if_else(pc.fill_null(pc.equal(apps, ""), True), default_app, apps)
+            apps = _one_spelling_per_app(apps, report)
         meta.append(("app", apps))
         report.apps = sorted(a for a in pc.unique(apps).to_pylist() if a)
         report.app_column = acol
@@ -707,6 +708,32 @@ def _refuse_overlaps(path: Path, named: Mapping[str, str], others: Mapping[str, 
     for col, opts in uses.items():
         if len(opts) > 1:
             raise ReviewtuiError(f"{path}: column {col!r} is named by {' and '.join(opts)}; give each its own column")
+
+
+def _one_spelling_per_app(apps, report: CleaningReport):
+    """``apps`` (a pyarrow string array) with the names that differ only in case ("quickbite ios"
+    beside "QuickBite iOS", a spreadsheet's hand-typed rows) written as their most frequent spelling,
+    said in ``report``'s readings: apart, they were two apps in every comparison."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    counts = {v["values"]: v["counts"] for v in pc.value_counts(apps).to_pylist() if v["values"]}
+    spellings: dict[str, list[str]] = {}
+    for name in counts:
+        spellings.setdefault(name.casefold(), []).append(name)
+    mapping = {}
+    for names in spellings.values():
+        if len(names) > 1:
+            main = max(names, key=lambda n: (counts[n], n))
+            mapping.update({n: main for n in names if n != main})
+    if not mapping:
+        return apps
+    index = pc.index_in(apps, value_set=pa.array(list(mapping), pa.string()))
+    renamed = pc.take(pa.array(list(mapping.values()), pa.string()), index)
+    shown = ", ".join(f"{n!r} ({counts[n]:,} row{'s' if counts[n] != 1 else ''}) as {m!r}"
+                      for n, m in list(mapping.items())[:5]) + (f" and {len(mapping) - 5} more" if len(mapping) > 5 else "")
+    report.readings.append(f"app names that differ only in case read as one: {shown}")
+    return pc.if_else(pc.is_null(index), apps, renamed)
 
 
 def _read_values(key: str, column: str, values, dayfirst: bool | None, report: CleaningReport):

@@ -331,6 +331,21 @@ def test_rows_with_an_empty_app_among_apps_are_counted_in_the_report(tmp_path):
     assert not read_reviews(path, app="com.c").report.readings  # --app sets every row's app
 
 
+def test_app_names_that_differ_only_in_case_are_one_app(tmp_path):
+    """"quickbite ios" typed beside "QuickBite iOS" was a second app in status and the summary (and
+    one app to the queue's app= filter); the ids stay those the rows' own spellings give."""
+    rows = [["a", "crash on login", "QuickBite iOS"], ["b", "crash at checkout", "quickbite ios "],
+            ["c", "great", "QuickBite iOS"], ["d", "fine", "Other App"]]
+    path = write_csv(tmp_path / "apps.csv", ["reviewId", "content", "app"], rows)
+    batch = read_reviews(path)
+    assert [m["app"] for m in batch.metadata] == ["QuickBite iOS", "QuickBite iOS", "QuickBite iOS", "Other App"]
+    assert batch.report.apps == ["Other App", "QuickBite iOS"]
+    assert "app names that differ only in case read as one: 'quickbite ios' (1 row) as 'QuickBite iOS'" in \
+        batch.report.readings
+    plain = write_csv(tmp_path / "plain.csv", ["reviewId", "content", "app"], [r[:2] + ["X"] for r in rows])
+    assert not read_reviews(plain).report.readings
+
+
 def test_ids_a_spreadsheet_rounded_are_said_to_be_rounded(tmp_path):
     """5.67588E+17 for 567588278876213835: the advice was --ids-per-app, which failed again."""
     rows = [["5.67588E+17", f"review number {i}", ("United", "Delta")[i % 2]] for i in range(6)]
