@@ -174,6 +174,10 @@ def test_cli_summary_and_report_by_app(workspace, capsys):
     assert list(table[0])[:3] == ["app", "version", "reviews"]
     assert [(r["app"], r["version"]) for r in table][-3:] == [("Waze", "4.8"), ("Waze", "4.9"), ("Waze", "4.10")]
     assert "| app | version | reviews |" in (workspace.results_dir / "report.md").read_text(encoding="utf-8")
+    for name in ("version_category", "version_negative_share"):  # "Waze 4.10" in one cell could not be split
+        with open(workspace.results_dir / "tables" / f"{name}.csv", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert list(rows[0])[:2] == ["app", "version"] and ("Waze", "4.10") in [(r["app"], r["version"]) for r in rows]
     code, out, _ = run(capsys, "-w", root, "report", "--app", "Waze")
     assert code == 0 and "3 apps" not in (workspace.results_dir / "report.md").read_text(encoding="utf-8")
     code, _, err = run(capsys, "-w", root, "summary", "--app", "Nope")

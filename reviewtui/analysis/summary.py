@@ -199,8 +199,14 @@ class Summary:
             out["by_app_version"] = self.by_app_version.set_index("app")
         else:
             out["by_version"] = named(self.by_version, "version")
-        out["version_category"] = named(self.version_category, version_name)
-        out["version_negative_share"] = named(self.version_negative_share, version_name)
+        if self.several_apps:  # app and version in columns of their own, as by_app_version
+            where = self.by_app_version[["app", "version"]]
+            for name in ("version_category", "version_negative_share"):
+                frame = getattr(self, name)
+                out[name] = pd.concat([where.reindex(frame.index), frame], axis=1).set_index("app")
+        else:
+            out["version_category"] = named(self.version_category, version_name)
+            out["version_negative_share"] = named(self.version_negative_share, version_name)
         return out
 
     def to_dict(self) -> dict[str, Any]:
