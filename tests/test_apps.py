@@ -139,6 +139,17 @@ def test_app_filter_and_its_errors():
         summarize(rows, app="Waze", app_version="5.0")
 
 
+def test_a_version_filter_across_apps_names_each_apps_latest_version():
+    """`summary --app-version 1.0` over two apps named A's latest as 1.0 and left out B, whose latest
+    version (2.0) the filter took away."""
+    from reviewtui.analysis.report import latest_text
+
+    rows = frame(result_rows([("A", "1.0", 40, 0.2, EVEN), ("B", "1.0", 40, 0.2, EVEN), ("B", "2.0", 40, 0.2, EVEN)]))
+    s = summarize(rows, categories=KEYS, app_version="1.0")
+    assert s.several_apps and s.reviews == 80
+    assert latest_text(s) == "latest versions: A 1.0, B 2.0"
+
+
 def write_results(ws, rows) -> Path:
     path = ws.results_dir / "result.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:

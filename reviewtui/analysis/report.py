@@ -160,7 +160,9 @@ def latest_text(s: Summary) -> str:
     if not s.has_versions:
         return "no app versions"
     if s.several_apps:
-        latest = {a: info["version"] for a, info in s.latest_by_app.items()}
+        # each app's latest of all its reviews: an --app-version or --stars filter leaves out the
+        # latest version's reviews of some apps, and those apps were left out of this line
+        latest = {str(a): str(v) for a, v in s.by_app["latest_version"].items() if a != NO_APP and v and v != "-"}
         return "latest versions: " + (", ".join(f"{a} {v}" for a, v in latest.items()) or "-")
     return f"latest version {s.latest_version or '-'}"
 
