@@ -328,6 +328,11 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool
     except pd.errors.EmptyDataError as exc:
         raise ReviewtuiError(f"{path}: the file has no header row") from exc
     except pd.errors.ParserError as exc:
+        line = _open_quote_line(text, sep) if "EOF inside string" in str(exc) else None
+        if line is not None:
+            raise ReviewtuiError(f"{path}: line {line}: a quoted field opens there and is never closed (a \" without "
+                                 "its closing one, so every line after it reads as that one field); close it, or "
+                                 "write a quote inside a text as two (\"\"), and import again") from exc
         raise ReviewtuiError(f"{path}: not a well-formed CSV ({str(exc).strip()}); check its quoting and "
                              "delimiter (--delimiter)") from exc
     if not isinstance(df.index, pd.RangeIndex):
@@ -340,6 +345,19 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool
                              f"({sep!r}) must be in double quotes: check the file's quoting and delimiter (--delimiter)")
     df.columns = [str(c) for c in df.columns]
     return _delimited_table(path, sep, df)
+
+
+def _open_quote_line(text: str, sep: str) -> int | None:
+    """The line of ``text`` (a delimited file) on which the record starts whose quoted field runs to
+    the end of the file, or None when every quote closes."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error:
+        return start
+    return None
 
 
 def _delimited_table(path: Path, sep: str, frame: "pd.DataFrame") -> Table:

@@ -331,6 +331,14 @@ def test_rows_with_an_empty_app_among_apps_are_counted_in_the_report(tmp_path):
     assert not read_reviews(path, app="com.c").report.readings  # --app sets every row's app
 
 
+def test_a_quote_never_closed_is_named_by_its_line(tmp_path):
+    """pandas' "EOF inside string starting at row 2" counted records, not the lines an editor shows."""
+    path = tmp_path / "open.csv"
+    path.write_text('id,text\n1,"good\napp"\n2,"bad\n3,ok\n', encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match=r"open.csv: line 4: a quoted field opens there and is never closed"):
+        read_reviews(path)
+
+
 def test_app_names_that_differ_only_in_case_are_one_app(tmp_path):
     """"quickbite ios" typed beside "QuickBite iOS" was a second app in status and the summary (and
     one app to the queue's app= filter); the ids stay those the rows' own spellings give."""
