@@ -147,7 +147,8 @@ class Taxonomy:
         (``Sizing / Fit`` for ``Sizing/fit``: the same key); with ``former``, a key a category had
         before a rename or merge gives the category it is now. None when unknown."""
         text = str(label).strip()
-        found = self._exact.get(text) or self._lookup.get(text.casefold()) or (self._lookup.get(category_key(text).casefold()) if text else None)
+        found = self._exact.get(text) or self._lookup.get(text.casefold()) or (
+            self._lookup.get(category_key(text).casefold()) if text else None)
         if found is None and former and text:
             found = self._former_lookup.get(text.casefold()) or self._former_lookup.get(category_key(text).casefold())
         return found

@@ -731,7 +731,8 @@ def _one_spelling_per_app(apps, report: CleaningReport):
     index = pc.index_in(apps, value_set=pa.array(list(mapping), pa.string()))
     renamed = pc.take(pa.array(list(mapping.values()), pa.string()), index)
     shown = ", ".join(f"{n!r} ({counts[n]:,} row{'s' if counts[n] != 1 else ''}) as {m!r}"
-                      for n, m in list(mapping.items())[:5]) + (f" and {len(mapping) - 5} more" if len(mapping) > 5 else "")
+                      for n, m in list(mapping.items())[:5])
+    shown += f" and {len(mapping) - 5} more" if len(mapping) > 5 else ""
     report.readings.append(f"app names that differ only in case read as one: {shown}")
     return pc.if_else(pc.is_null(index), apps, renamed)
 

@@ -984,7 +984,7 @@ class Workspace:
             return True
         keys = list(self.taxonomy.training_keys)
         if list(manifest.get("taxonomy") or keys) != keys and checked_taxonomy(self.versions_dir, versions[-1]) != keys:
-            return True  # a category trained or left out since: the version would hold other rows (unless an export found not)
+            return True  # a category trained or left out since: other rows, unless an export found the same
         held = last_event_held(self.versions_dir, versions[-1])
         if held is not None:
             return self.store.last_event() != held

@@ -273,14 +273,15 @@ def confusion_table(card: Any, names: Sequence[str], width: int) -> Table:
     values = [[str(v) for v in row] for row in card.confusion_matrix]
     heads = say.short_names(list(names), 12)
     digits = [max([len(r[i]) for r in values if i < len(r)] or [1]) for i in range(len(names))]
-    numbered = render_data.table_width([max(len(n) for n in names)] + [max(len(h), d) for h, d in zip(heads, digits)]) > width
+    named_widths = [max(len(n) for n in names)] + [max(len(h), d) for h, d in zip(heads, digits)]
+    numbered = render_data.table_width(named_widths) > width
     if numbered:
         heads = [str(i + 1) for i in range(len(names))]
         names = [f"{i + 1} {n}" for i, n in enumerate(names)]
     cells = [max(len(h), d) for h, d in zip(heads, digits)]
     pad = 1 if not numbered or width - sum(w + 2 for w in cells) - 3 >= 14 else 0  # numbered: as much as fits
-    cm = Table(title="Confusion matrix (rows: true, columns: predicted" + (", numbered as the rows)" if numbered else ")"),
-               padding=(0, 1) if not numbered else (0, 0, 0, pad))
+    title = "Confusion matrix (rows: true, columns: predicted" + (", numbered as the rows)" if numbered else ")")
+    cm = Table(title=title, padding=(0, 1) if not numbered else (0, 0, 0, pad))
     cm.add_column("", no_wrap=numbered)
     for head, w in zip(heads, cells):
         cm.add_column(head, justify="right", no_wrap=True, min_width=w)
@@ -312,7 +313,8 @@ class Comparison:
         by_reason: dict[tuple[str, str], list[str]] = {}
         for row in self.rows:
             if row.get("reason") and row.get("status") != "done":
-                by_reason.setdefault((str(row.get("status", "")), str(row["reason"])), []).append(str(row.get("candidate")))
+                key = (str(row.get("status", "")), str(row["reason"]))
+                by_reason.setdefault(key, []).append(str(row.get("candidate")))
         for (status, reason), names in by_reason.items():
             yield Text(f"{', '.join(names)} {status}: {reason}", style="dim")
 

@@ -373,7 +373,8 @@ def categories_by_stars(s: Any, con: Console, names: dict[str, str] | None = Non
     t.add_column("category", no_wrap=True)
     counts = [f"{float(s.scores[k]):,.0f}" for k in shares.columns]
     cells = [[_pct(v) for v in row.values] for _, row in shares.iterrows()]
-    widths = [cells_width(f"{k}★", [n, *(r[i] for r in cells)]) for i, (k, n) in enumerate(zip(shares.columns, counts))]
+    widths = [cells_width(f"{k}★", [n, *(r[i] for r in cells)])
+              for i, (k, n) in enumerate(zip(shares.columns, counts))]
     for k, w in zip(shares.columns, widths):
         t.add_column(f"{k}★", justify="right", no_wrap=True, min_width=w)
     cat_names = [(names or {}).get(str(c), str(c)) for c in shares.index]
