@@ -277,7 +277,8 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
                  cleaning: ImportSettings | None = None, max_field_chars: int = MAX_FIELD_CHARS,
                  sheet: str | None = None, app: str | None = None, default_app: str | None = None,
                  fill_missing_ids: bool = False, columns: Mapping[str, str] | None = None,
-                 dayfirst: bool | None = None, encoding: str | None = None, ids_per_app: bool = False) -> ReviewBatch:
+                 dayfirst: bool | None = None, encoding: str | None = None, ids_per_app: bool = False,
+                 known_apps: Sequence[str] = ()) -> ReviewBatch:
     """Read and clean one review file of any format :mod:`reviewtui.readers` reads.
 
     ``app`` sets every row's app (over an app column); ``default_app`` is the app of rows that have
@@ -287,13 +288,14 @@ def read_reviews(path: str | Path, *, text_col: str | None = None, id_col: str |
     found by their names; ``dayfirst`` reads numeric dates day first (see
     :func:`reviewtui.values.read_dates`); ``encoding`` decodes a text file so (see
     :func:`reviewtui.readers.read_table`); ``ids_per_app`` reads the file's ids as unique only within
-    each app and stores a review of an app as ``APP/ID``. Raises ReviewtuiError naming the file (and
+    each app and stores a review of an app as ``APP/ID``; ``known_apps`` are the apps the workspace
+    has (an app written in other case is theirs). Raises ReviewtuiError naming the file (and
     line) on bad input; nothing is written."""
     table = read_table(path, delimiter=delimiter, sheet=sheet, encoding=encoding)
     return clean_table(table, text_col=text_col, id_col=id_col, label_col=label_col, keep_pii=keep_pii,
                        cleaning=cleaning, max_field_chars=max_field_chars, app=app, default_app=default_app,
                        fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
-                       ids_per_app=ids_per_app)
+                       ids_per_app=ids_per_app, known_apps=known_apps)
 
 
 def read_label_column(path: str | Path, label_col: str, *, delimiter: str | None = None, sheet: str | None = None,
@@ -371,7 +373,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                 label_col: str | None = None, keep_pii: bool = False, cleaning: ImportSettings | None = None,
                 max_field_chars: int = MAX_FIELD_CHARS, app: str | None = None, default_app: str | None = None,
                 fill_missing_ids: bool = False, columns: Mapping[str, str] | None = None,
-                dayfirst: bool | None = None, ids_per_app: bool = False) -> ReviewBatch:
+                dayfirst: bool | None = None, ids_per_app: bool = False, known_apps: Sequence[str] = ()) -> ReviewBatch:
     """Check and clean the rows of ``table`` (see :func:`read_reviews`)."""
     import pandas as pd
 
@@ -614,7 +616,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             apps = pc.utf8_trim_whitespace(_arrow_strings(pick(df[acol]))) if acol else pa.nulls(len(kept), pa.string())
             if default_app:
                 apps = pc.if_else(pc.fill_null(pc.equal(apps, ""), True), default_app, apps)
-            apps = _one_spelling_per_app(apps, report)
+            apps = _one_spelling_per_app(apps, report, known_apps)
         meta.append(("app", apps))
         report.apps = sorted(a for a in pc.unique(apps).to_pylist() if a)
         report.app_column = acol
@@ -710,10 +712,11 @@ def _refuse_overlaps(path: Path, named: Mapping[str, str], others: Mapping[str, 
             raise ReviewtuiError(f"{path}: column {col!r} is named by {' and '.join(opts)}; give each its own column")
 
 
-def _one_spelling_per_app(apps, report: CleaningReport):
+def _one_spelling_per_app(apps, report: CleaningReport, known: Sequence[str] = ()):
     """``apps`` (a pyarrow string array) with the names that differ only in case ("quickbite ios"
-    beside "QuickBite iOS", a spreadsheet's hand-typed rows) written as their most frequent spelling,
-    said in ``report``'s readings: apart, they were two apps in every comparison."""
+    beside "QuickBite iOS", a spreadsheet's hand-typed rows) written as one spelling: the workspace's
+    (``known``, its apps, the most reviews first), else the file's most frequent; said in
+    ``report``'s readings: apart, they were two apps in every comparison."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -721,11 +724,13 @@ def _one_spelling_per_app(apps, report: CleaningReport):
     spellings: dict[str, list[str]] = {}
     for name in counts:
         spellings.setdefault(name.casefold(), []).append(name)
+    theirs: dict[str, str] = {}
+    for name in known:
+        theirs.setdefault(str(name).casefold(), str(name))
     mapping = {}
-    for names in spellings.values():
-        if len(names) > 1:
-            main = max(names, key=lambda n: (counts[n], n))
-            mapping.update({n: main for n in names if n != main})
+    for fold, names in spellings.items():
+        main = theirs.get(fold) or max(names, key=lambda n: (counts[n], n))
+        mapping.update({n: main for n in names if n != main})
     if not mapping:
         return apps
     index = pc.index_in(apps, value_set=pa.array(list(mapping), pa.string()))

@@ -488,8 +488,8 @@ class Workspace:
         # a file given by itself: its rows without an app take its folder's name when that is one of
         # the workspace's apps (a newer export of exports/<app>/) or is written as an app id
         # (exports/com.example.app/reviews.csv imported alone, the first of a team's apps)
-        known_apps = ({a for a in self.store.counts_by_app() if a}
-                      if app is None and any(f.app is None for f in inputs) else set())
+        store_apps = [a for a in self.store.counts_by_app() if a]  # most reviews first
+        known_apps = set(store_apps) if app is None and any(f.app is None for f in inputs) else set()
         batches = []
         for i, f in enumerate(inputs):
             emit(on_event, Progress("read", i, len(inputs), str(f.path)))
@@ -499,7 +499,7 @@ class Workspace:
                                  delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
                                  app=app.strip() if app else None, default_app=default_app,
                                  fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
-                                 encoding=encoding, ids_per_app=ids_per_app)
+                                 encoding=encoding, ids_per_app=ids_per_app, known_apps=store_apps)
             if f.app is None and app is None and (known_apps or default_app):
                 if default_app and default_app in batch.report.apps:
                     batch.report.readings.append(f"the reviews without an app are {default_app}'s, the app "

@@ -492,3 +492,32 @@ def test_an_option_is_taken_only_as_written(argv, said, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert e.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_an_app_written_in_other_case_in_a_later_file_is_the_workspaces_app(tmp_path, capsys):
+    """A second file's hand-typed "quickbite ios" became a second app beside the first file's
+    "QuickBite iOS": the queue's app= filter counted both, the summary one."""
+    root = str(tmp_path / "ws")
+    assert run(capsys, "init", root)[0] == 0
+    first = tmp_path / "a.csv"
+    first.write_text("id,app,text\na1,QuickBite iOS,crash on login\na2,QuickBite iOS,great app\n", encoding="utf-8")
+    later = tmp_path / "b.csv"
+    later.write_text("id,app,text\nb1,quickbite ios,refund missing\nb2,QUICKBITE IOS,slow courier\n", encoding="utf-8")
+    assert run(capsys, "-w", root, "import", str(first))[0] == 0
+    code, out, _ = run(capsys, "-w", root, "import", str(later))
+    assert code == 0 and "differ only in case read as one" in out and "as 'QuickBite iOS'" in out
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.open(root)
+    assert {k: v for k, v in ws.store.counts_by_app().items() if k} == {"QuickBite iOS": 4}
+    ws.close()
+
+
+def test_the_summary_takes_apps_written_in_other_case_for_one():
+    """Predictions of a workspace imported before app names were made one: the summary's apps and its
+    app filter count them together, as the queue's app= filter does."""
+    rows = frame(result_rows([("QuickBite iOS", "1.0", 40, 0.2, EVEN), ("quickbite ios", "1.0", 10, 0.2, EVEN),
+                              ("Other", "2.0", 40, 0.2, EVEN)]))
+    s = summarize(rows, categories=KEYS)
+    assert sorted(s.apps) == ["Other", "QuickBite iOS"]
+    assert summarize(rows, categories=KEYS, app="QUICKBITE IOS").reviews == 50

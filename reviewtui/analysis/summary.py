@@ -307,6 +307,19 @@ def _read_results(path: Path, columns: Sequence[str] | None):
     return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted)
 
 
+def _one_spelling_per_app(apps):
+    """``apps`` (a Series) with the names that differ only in case written as their most frequent
+    spelling: one app, as the queue's app= filter and each import since take them (an import before
+    that kept a hand-typed "quickbite ios" beside "QuickBite iOS")."""
+    counts = apps.value_counts()
+    spellings: dict[str, list[str]] = {}
+    for name in counts.index:
+        spellings.setdefault(str(name).casefold(), []).append(name)
+    mapping = {n: max(names, key=lambda m: (counts[m], m)) for names in spellings.values() if len(names) > 1
+               for n in names}
+    return apps.replace(mapping) if mapping else apps
+
+
 def _pick_app(apps: list[str], wanted: str) -> str:
     text = str(wanted).strip()
     exact = [a for a in apps if a == text] or [a for a in apps if a.casefold() == text.casefold()]
@@ -370,6 +383,7 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
     })
     # each distinct version string is grouped once, not each of a million rows
     d["version"] = d["version_full"].map({v: version_group(v, version_depth) for v in d["version_full"].unique()})
+    d["app"] = _one_spelling_per_app(d["app"])
     apps_all = sorted(d["app"].unique())
     if app:
         chosen = _pick_app(apps_all, app)
