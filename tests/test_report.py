@@ -245,6 +245,10 @@ def test_cli_summary_and_report(workspace, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "the tables count each review as 1 + its thumbs-up" in out and "(weighted by 1 + thumbs-up)" in out
     assert "┃ weight ┃" in out
+    ws_tables = Path(root) / "results" / "tables"
+    for name in ("category_distribution", "score_distribution"):  # the report's CSVs say weight too
+        header = (ws_tables / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]
+        assert "weight" in header.split(",") and "reviews" not in header.split(","), header
     assert main(["-w", root, "summary", "--app-version", "7"]) == 2
     assert "no reviews of app version '7'" in capsys.readouterr().err
     for command in ("summary", "report"):

@@ -193,7 +193,7 @@ class Summary:
             out["by_app"] = named(self.by_app, "app")
             out["category_by_app"] = named(self.category_by_app, "category")
         if not self.has_versions:  # reviews of products or places: every row would be "unknown"
-            return out
+            return self._weights_named(out)
         if self.several_apps:
             # app and version in columns of their own (a spreadsheet sorts and filters by each)
             out["by_app_version"] = self.by_app_version.set_index("app")
@@ -207,7 +207,14 @@ class Summary:
         else:
             out["version_category"] = named(self.version_category, version_name)
             out["version_negative_share"] = named(self.version_negative_share, version_name)
-        return out
+        return self._weights_named(out)
+
+    def _weights_named(self, tables: dict[str, Any]) -> dict[str, Any]:
+        """``tables`` with their count columns headed "weight" when each review counts as 1 + its
+        thumbs-up (``weight_by_thumbs``): "reviews" would read as a number of reviews."""
+        if not self.weighted:
+            return tables
+        return {k: df.rename(columns={"reviews": "weight"}) for k, df in tables.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready nested dicts and lists (for --json and the app)."""

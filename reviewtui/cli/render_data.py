@@ -163,6 +163,12 @@ VERSIONS_SHOWN = 8
 VERSION_WIDTH = 16
 
 
+def count_title(s: Any) -> str:
+    """What a summary's count column or row is headed: "reviews", or "weight" when ``s`` counts
+    each review as 1 + its thumbs-up (``--weight-thumbs``)."""
+    return "weight" if getattr(s, "weighted", False) else "reviews"
+
+
 def table_width(widths: Sequence[int]) -> int:
     """The width of a rich table (its default box and padding) whose columns are ``widths`` wide."""
     return sum(w + 3 for w in widths) + 1
@@ -223,7 +229,8 @@ def summary_apps(s: Any, con: Console, names: dict[str, str] | None = None) -> N
                      "latest": str(row["latest_version"]) if versions else "",
                      "stars": "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
                      "neg": _pct(row["negative_share"]), "ci": interval_text(row)})
-    titles = [("reviews", "reviews", "reviews"), *((("latest", "latest version", "latest"),) if versions else ()),
+    titles = [("reviews", count_title(s), count_title(s)),
+              *((("latest", "latest version", "latest"),) if versions else ()),
               ("stars", "mean stars", "stars"), ("neg", "% negative", "% neg"), ("ci", level, level)]
     spec = [(k, long, short, cells_width(long, [r[k] for r in rows]), cells_width(short, [r[k] for r in rows]))
             for k, long, short in titles]
@@ -295,7 +302,7 @@ def categories_by_app(s: Any, con: Console, names: dict[str, str] | None = None)
         for a, w in zip(s.apps, app_ws):
             t.add_column(wrap_name(a, w), justify="right", width=w, no_wrap=True)
         t.add_column("all", justify="right", no_wrap=True)
-        t.add_row("reviews", *(f"{reviews[a]:,.0f}" for a in s.apps), f"{float(s.total):,.0f}", end_section=True)
+        t.add_row(count_title(s), *(f"{reviews[a]:,.0f}" for a in s.apps), f"{float(s.total):,.0f}", end_section=True)
         for c, name in zip(cats, short):
             t.add_row(name, *(_apart_cell(shares.at[c, a], (a, c) in apart, con) for a in s.apps),
                       _pct(shares.at[c, "all"]))
@@ -349,7 +356,7 @@ def apps_as_rows(s: Any, con: Console, cats: Sequence[str], full: Sequence[str],
         t = Table(title=title + (f", {n} of {len(groups)}" if len(groups) > 1 else ""))
         t.add_column("app", no_wrap=True)
         if n == 1:
-            t.add_column("reviews", justify="right", no_wrap=True)
+            t.add_column(count_title(s), justify="right", no_wrap=True)
         for i in group:
             t.add_column(heading(full[i], widths[i]), justify="right", width=widths[i])
         for a in s.apps:
@@ -380,7 +387,7 @@ def categories_by_stars(s: Any, con: Console, names: dict[str, str] | None = Non
     cat_names = [(names or {}).get(str(c), str(c)) for c in shares.index]
     # the numbers whole: a long category name gives way (it took every column's room at 80)
     room = max(len("category"), con.width - table_width(widths) - 3)
-    t.add_row("reviews", *counts, end_section=True)
+    t.add_row(count_title(s), *counts, end_section=True)
     for name, row in zip(say.short_names(cat_names, room), cells):
         t.add_row(name, *row)
     con.print(t)
@@ -406,7 +413,7 @@ def app_versions(s: Any, con: Console) -> None:
                          "reviews": f"{row['reviews']:,.0f}",
                          "stars": "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
                          "neg": _pct(row["negative_share"]), "ci": interval_text(row)})
-    titles = [("version", "version", "version"), ("reviews", "reviews", "reviews"),
+    titles = [("version", "version", "version"), ("reviews", count_title(s), count_title(s)),
               ("stars", "mean stars", "stars"), ("neg", "% negative", "% neg"), ("ci", level, level)]
     # a version is text: past VERSION_WIDTH it wraps rather than narrowing the app ids
     spec = [(k, long, short, *(min(VERSION_WIDTH, cells_width(t, [r[k] for r in rows])) if k == "version"
