@@ -1073,11 +1073,16 @@ class Workspace:
         rows = prepare_frame(df, keys) if {"label", "content"} <= set(df.columns) else None
         if rows is None or (len(rows) >= MIN_ROWS and rows["label"].nunique() >= 2):
             return  # (a version without those columns is refused with what to do by the training itself)
-        held = self.store.counts_by_label()
-        now = sum(n for k, n in held.items() if self.taxonomy.current(k) in keys)
-        later = (f"; the store holds {now:,} such labels now: `reviewtui export` makes a version of them"
-                 if now > len(rows) else f"; label at least {MIN_ROWS} reviews in two or more training categories "
-                 "and export them")
+        held = {k: n for k, n in self.store.counts_by_label().items() if self.taxonomy.current(k) in keys}
+        now, kinds = sum(held.values()), len({self.taxonomy.current(k) for k, n in held.items() if n})
+        latest = self.versions()[-1]
+        if now < MIN_ROWS or kinds < 2:
+            later = (f"; the store holds {now:,} in {kinds} now: label at least {MIN_ROWS} reviews in two or more "
+                     "training categories and export them")
+        elif latest.name != info.name:
+            later = f"; train on a later version (--version {latest.name}, or leave --version out)"
+        else:
+            later = f"; the store holds {now:,} such labels now: `reviewtui export` makes a version of them"
         raise ReviewtuiError(f"too little data to train: {info.name} has {len(rows):,} labeled row"
                              f"{'s' if len(rows) != 1 else ''} in {rows['label'].nunique()} training "
                              f"categor{'ies' if rows['label'].nunique() != 1 else 'y'}, and a model needs "

@@ -231,3 +231,28 @@ def test_too_few_labels_are_refused_by_every_way_of_training_naming_the_version(
     assert ("too little data to train: dataset-1 has 8 labeled rows in 2 training categories, and a model needs 10 "
             "in two or more; the store holds 10 such labels now: `reviewtui export` makes a version of them") in err
     assert not list((tmp_path / "ws" / "models").glob("*"))
+
+
+def test_too_few_labels_say_what_would_give_enough(tmp_path, capsys):
+    """An older version named while a later one has enough: that one; too few anywhere: label more
+    (an export of the store's 7 labels would still be refused)."""
+    from tests.conftest import write_csv
+
+    texts = [f"review number {i} about {('login', 'design')[i % 2]}" for i in range(12)]
+    data = write_csv(tmp_path / "r.csv", ["id", "text"], [[f"r{i}", t] for i, t in enumerate(texts)])
+    root = str(tmp_path / "ws")
+    assert main(["init", root, "--categories", "Login, Design"]) == 0
+    assert main(["-w", root, "import", str(data), "--id-col", "id", "--text-col", "text"]) == 0
+    for i in range(7):
+        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    assert main(["-w", root, "export"]) == 0
+    capsys.readouterr()
+    assert main(["-w", root, "train", "--quick"]) == 2
+    assert "the store holds 7 in 2 now: label at least 10 reviews" in " ".join(capsys.readouterr().err.split())
+    for i in range(7, 12):
+        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    assert main(["-w", root, "export"]) == 0
+    capsys.readouterr()
+    assert main(["-w", root, "train", "--quick", "--version", "dataset-1"]) == 2
+    assert "train on a later version (--version dataset-2, or leave --version out)" in " ".join(
+        capsys.readouterr().err.split())
