@@ -532,12 +532,16 @@ class Workspace:
                     listed = ",".join(keys) if len(keys) <= 4 else ",".join(keys[:3]) + ",..."
                     fix = (f"the labels are numbers: --label-names {listed} names them in order (0 first), or "
                            f"1={keys[0]},2=... value by value; or {IMPORT_FIX}")
+                from reviewtui.ingest import TEXT_ID_RE
+
                 first: dict[str, str] = {}  # the review each unknown label is first given to
                 wanted = {u.key for u in unknown}
                 for b in batches:
-                    for ext, lab in zip(b.external_ids, b.labels):
-                        if lab is not None and (k := category_key(str(lab).strip())) in wanted:
-                            first.setdefault(k, ext)
+                    for ext, text, lab in zip(b.external_ids, b.texts, b.labels):
+                        if lab is not None and (k := category_key(str(lab).strip())) in wanted and k not in first:
+                            # an id the import made from the text is in no file: the text's start instead
+                            first[k] = ext if not TEXT_ID_RE.match(ext) else \
+                                "“" + (text if len(text) <= 40 else text[:39].rstrip() + "…") + "”"
                 raise unknown_labels_error(where, unknown, taxonomy, ids=first, fix=fix)
             if unknown:
                 self._refuse_on_kili("adding the file's categories")

@@ -445,6 +445,11 @@ def test_unknown_labels_are_listed_and_refused_then_added(tmp_path, capsys):
     # which review each is given to, first (the rows' lines are not known once the file is read and cleaned)
     assert ("2 labels not in the taxonomy (BUG_REPORT, OTHER): 'Feature Request' (2 rows, first the review 2), "
             "'requirement' (1 row, review 4)") in err
+    no_ids = write_csv(tmp_path / "noids.csv", ["content", "label"],
+                       [["crash", "bug report"], ["add an offline mode to the reading list please", "Feature Request"]])
+    code, out, err = run(capsys, "-w", str(root), "import", str(no_ids), "--label-col", "label")
+    # ids made from the texts are in no file: the text's start names the review
+    assert code == 2 and "'Feature Request' (1 row, review “add an offline mode to the reading list…”)" in err
     assert "--add-categories" in err and digest(root) == before
     code, out, err = run(capsys, "-w", str(root), "import", str(export), "--label-col", "label", "--add-categories")
     assert code == 0, err
