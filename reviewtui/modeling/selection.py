@@ -28,6 +28,7 @@ import math
 import statistics
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -807,9 +808,10 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     same = ""
     if groups is not None:
         folds = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts))
-        repeated = len(groups) - len(set(groups))
-        same = (f"; {repeated:,} label{'s' if repeated != 1 else ''} of texts given more than once stay in "
-                "their text's fold")
+        sizes = Counter(groups)
+        repeated = sum(n for n in sizes.values() if n > 1)
+        same = (f"; {repeated:,} labels share their text with another, and each text's labels stay in one "
+                "fold")
     emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {folds}-fold cross-validation{fewer} "
                                   f"on {device_text()}, then training on all of them{same}"))
     if quick:
