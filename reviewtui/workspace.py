@@ -987,8 +987,13 @@ class Workspace:
         if manifest.get("source") != "export":
             return True
         keys = list(self.taxonomy.training_keys)
-        if list(manifest.get("taxonomy") or keys) != keys and checked_taxonomy(self.versions_dir, versions[-1]) != keys:
-            return True  # a category trained or left out since: other rows, unless an export found the same
+        then = [self.taxonomy.current(k) for k in manifest.get("taxonomy") or keys]
+        if then != keys and checked_taxonomy(self.versions_dir, versions[-1]) != keys:
+            # a category trained or left out since gives other rows; one added with no label yet does not
+            held = self.store.counts_by_label()
+            added = set(keys) - set(then)
+            if set(then) - set(keys) or any(held.get(k) for k in added):
+                return True
         held = last_event_held(self.versions_dir, versions[-1])
         if held is not None:
             return self.store.last_event() != held

@@ -1064,10 +1064,12 @@ def test_status_asks_for_an_export_only_while_one_would_write_something(ws, tmp_
     w.set_category(keys[1], train=False)
     assert asks()
     w.set_category(keys[1], train=True)  # back as it was: nothing to write, and no question
-    w.add_category("Login issues")  # a category with no label yet: the version's rows stay
-    assert asks()
+    w.add_category("Login issues")  # a category with no label yet: the version's rows stay, no question
+    assert not asks()
     assert w.export() is None
-    assert not asks()  # it asked again after every export that wrote nothing
+    assert not asks()
+    w.label("r3", "LOGIN_ISSUES")  # its first label: a version would hold it
+    assert asks()
     w.close()
 
 
