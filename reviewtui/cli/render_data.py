@@ -385,7 +385,7 @@ def categories_by_stars(s: Any, con: Console, names: dict[str, str] | None = Non
     for k, w in zip(shares.columns, widths):
         t.add_column(f"{k}★", justify="right", no_wrap=True, min_width=w)
     cat_names = [(names or {}).get(str(c), str(c)) for c in shares.index]
-    # the numbers whole: a long category name gives way (it took every column's room at 80)
+    # the numbers whole: a long category name gives way (it took every column's width at 80)
     room = max(len("category"), con.width - table_width(widths) - 3)
     t.add_row(count_title(s), *counts, end_section=True)
     for name, row in zip(say.short_names(cat_names, room), cells):

@@ -27,6 +27,16 @@ class PlainTable(DataTable):
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
         return super().add_row(*(plain(c) for c in cells), **kwargs)
 
+    def _update_dimensions(self, new_rows: Any) -> None:
+        # The columns are measured again when the app is next idle; a frame drawn between the rows'
+        # arrival and then keeps its lines (the header at the old widths above rows at the new ones,
+        # on a busy machine), for DataTable's line caches do not know the widths: drawn again
+        widths = [c.get_render_width(self) for c in self.ordered_columns]
+        super()._update_dimensions(new_rows)
+        if widths != [c.get_render_width(self) for c in self.ordered_columns]:
+            self._clear_caches()
+            self.refresh()
+
     def update_cell(self, row_key: Any, column_key: Any, value: Any, *args: Any, **kwargs: Any) -> None:
         # (DataTable's update_cell_at calls this: a value is escaped once, whichever is used)
         super().update_cell(row_key, column_key, plain(value), *args, **kwargs)
