@@ -142,3 +142,30 @@ async def test_a_plain_table_cell_rewritten_by_coordinate_shows_as_written():
         table.update_cell(table.coordinate_to_cell_key(Coordinate(0, 0)).row_key,
                           table.coordinate_to_cell_key(Coordinate(0, 0)).column_key, "[/]")
         assert Text.from_markup(table.get_cell_at(Coordinate(0, 0))).plain == "[/]"
+
+
+async def test_dialog_questions_and_suggestions_are_shown_as_written(tmp_path: Path):
+    """The tune screen's budget question lost its "[auto]" (read as markup), and a cluster's words
+    in the new-category dialog are the reviews' text ("[/]" stopped the app)."""
+    from textual.widgets import Label
+
+    from reviewtui.tui.screens.dialogs import PromptDialog
+    from reviewtui.tui.screens.tuning import BudgetDialog
+
+    ws = odd_workspace(tmp_path / "ws")
+    try:
+        app = make_app(ws, start="status")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            app.push_screen(BudgetDialog("30m"))
+            await settle(app, pilot)
+            texts = [str(label.render()) for label in app.screen.query(Label)]
+            assert any("([auto] budget_s unless changed)" in t for t in texts), texts
+            app.pop_screen()
+            app.push_screen(PromptDialog("Name the cluster “[/] fees [b]”", "name", ("[/]", "Fees [beta]")))
+            await settle(app, pilot)
+            texts = [str(label.render()) for label in app.screen.query(Label)]
+            assert any("“[/] fees [b]”" in t for t in texts) and any("[/], Fees [beta]" in t for t in texts), texts
+        assert app.return_code in (None, 0)
+    finally:
+        ws.close()

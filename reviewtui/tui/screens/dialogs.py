@@ -23,7 +23,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.question, classes="dialog-question")
+            yield Label(self.question, classes="dialog-question", markup=False)
             yield Label("[b]y[/b] / enter: yes    [b]n[/b] / escape: no", classes="dialog-hint")
 
     def action_answer(self, yes: bool) -> None:
@@ -46,13 +46,13 @@ class PromptDialog(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.question, classes="dialog-question")
+            yield Label(self.question, classes="dialog-question", markup=False)
             field = Input(placeholder=self.placeholder, id="prompt-input")
             field.cursor_blink = getattr(self.app, "cursor_blink", True)
             yield field
             if self.suggestions:
                 yield Label("e.g. " + ", ".join(self.suggestions) + "    enter: ok    escape: cancel",
-                            classes="dialog-hint")
+                            classes="dialog-hint", markup=False)  # a cluster's words are text
             message = Label("", id="prompt-message", classes="dialog-warning")
             message.display = False  # until enter on an empty line that needs text
             yield message
@@ -93,7 +93,7 @@ class CategoryPicker(ModalScreen["str | None"]):
         from textual.widgets import OptionList
 
         with Vertical(classes="dialog-box", id="picker-box"):
-            yield Label(self.question, classes="dialog-question")
+            yield Label(self.question, classes="dialog-question", markup=False)
             field = Input(placeholder="type a number or a name", id="picker-input")
             field.cursor_blink = getattr(self.app, "cursor_blink", True)
             yield field
