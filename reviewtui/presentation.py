@@ -1049,18 +1049,25 @@ def agreement_sentence(report: Any) -> str:
             f"({report.ratings} labels): " + ", ".join(parts) + tail + ".")
 
 
-def transitions_text(transitions: dict[str, int], limit: int | None = 3) -> str:
-    """``CONTENT → INTERFACE 2, CONTENT → SUBSCRIPTION 1`` (the first ``limit``, then "+N more")."""
+def transitions_text(transitions: dict[str, int], limit: int | None = 3, taxonomy: "Taxonomy | None" = None) -> str:
+    """``CONTENT → INTERFACE 2, CONTENT → SUBSCRIPTION 1`` (the first ``limit``, then "+N more");
+    with ``taxonomy``, the categories by its names (``Content → Interface 2``), as the app shows them."""
     items = list(transitions.items())
     shown = items if limit is None else items[:limit]
-    text = ", ".join(f"{pair.replace(' -> ', ' → ')} {n}" for pair, n in shown)
+
+    def pair_text(pair: str) -> str:
+        keys = pair.split(" -> ")
+        return " → ".join(category_name(k, taxonomy) if taxonomy is not None else k for k in keys)
+
+    text = ", ".join(f"{pair_text(pair)} {n}" for pair, n in shown)
     return text + (f" +{len(items) - len(shown)} more" if len(items) > len(shown) else "") if items else "-"
 
 
-def version_transitions_line(v: Any) -> str | None:
+def version_transitions_line(v: Any, taxonomy: "Taxonomy | None" = None) -> str | None:
     """``dataset-1 → dataset-2: BUG → PRAISE 2; moved with a renamed category: BUG → DEFECT 20``
-    for a VersionStats, or None when none of its rows changed label."""
-    parts = [transitions_text(v.transitions, None)] if v.transitions else []
+    for a VersionStats, or None when none of its rows changed label; with ``taxonomy`` the
+    relabels name the categories (a category change keeps its keys)."""
+    parts = [transitions_text(v.transitions, None, taxonomy)] if v.transitions else []
     if getattr(v, "renamed", None):
         parts.append("moved with a renamed or merged category: " + transitions_text(v.renamed, None))
     return f"{v.parent} → {v.name}: " + "; ".join(parts) if parts else None
@@ -1072,10 +1079,11 @@ VERSION_STATS_COLUMNS = (("version", "version"), ("rows", "rows"), ("added", "ad
                          ("transitions", "transitions"))
 
 
-def version_stats_cells(v: Any, limit: int | None = 3) -> tuple[str, ...]:
-    """One version's cells in :data:`VERSION_STATS_COLUMNS` order."""
+def version_stats_cells(v: Any, limit: int | None = 3, taxonomy: "Taxonomy | None" = None) -> tuple[str, ...]:
+    """One version's cells in :data:`VERSION_STATS_COLUMNS` order (``taxonomy``: see :func:`transitions_text`)."""
     return (v.name, f"{v.rows:,}", f"{v.added:,}", f"{v.removed:,}", f"{v.relabeled:,}", f"{v.status_changed:,}",
-            percent(v.relabel_rate) if v.relabel_rate is not None else "-", transitions_text(v.transitions, limit))
+            percent(v.relabel_rate) if v.relabel_rate is not None else "-",
+            transitions_text(v.transitions, limit, taxonomy))
 
 
 #: The columns of the per-author table: (title, key).

@@ -198,7 +198,7 @@ async def test_quality_screen_sends_the_open_disagreements_to_review(quality_ws)
         assert set(rows) == {"ann", "bob", "fixture", ws.author}
         assert rows["ann"][1:3] == ["7", "0"] and rows["ann"][6] == "60.0" and rows[ws.author][4] == "1"
         assert "Subscription" in panel(screen, "#quality-categories")
-        assert "SUBSCRIPTION → CONTENT 1" in panel(screen, "#quality-transitions")
+        assert "Subscription → Content 1" in panel(screen, "#quality-transitions")
         await pilot.press("R")
         await pilot.pause()
         assert type(app.screen).__name__ == "ConfirmDialog" and "Send the 1 reviews" in app.screen.question

@@ -122,9 +122,10 @@ class QualityScreen(WorkspaceScreen):
                 head.append(f"\npairs: {pairs}", style="dim")
         self.query_one("#quality-head", Static).update(head)
         versions = self.reset_table("#quality-versions", say.VERSION_STATS_COLUMNS)
-        self.transitions = {v.name: line for v in st.versions if (line := say.version_transitions_line(v))}
+        taxonomy = self.ws.taxonomy  # the categories by their names, as the other screens show them
+        self.transitions = {v.name: line for v in st.versions if (line := say.version_transitions_line(v, taxonomy))}
         for v in st.versions:
-            versions.add_row(*say.version_stats_cells(v, limit=1), key=v.name)
+            versions.add_row(*say.version_stats_cells(v, limit=1, taxonomy=taxonomy), key=v.name)
         if st.versions:
             versions.move_cursor(row=len(st.versions) - 1)
         self.show_transitions(st.versions[-1].name if st.versions else None)
