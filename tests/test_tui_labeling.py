@@ -494,3 +494,25 @@ async def test_undoing_a_label_the_last_ranking_learnt_fits_the_model_again(tmp_
             assert len(asked) == 1 and first in asked[0]  # with every review loaded (see test_tui_labeling_fixes)
     finally:
         ws.close()
+
+
+async def test_a_review_queue_shows_why_at_80x24(quality_ws):
+    """At 80x24 the Why panel's four lines held the label, its keys (wrapped) and the suggestion: the
+    reason, what the queue is for, was cut. The keys are in the panel's edge now."""
+    from textual.widgets import Static
+
+    app = make_app(quality_ws, start="labeling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("S")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.in_review_queue and screen.current is not None, timeout=60)
+        await settle(app, pilot)
+        why = screen.query_one("#suggestion", Static)
+        assert why.border_title == "Why" and why.border_subtitle == "c keep · 1-9 change"
+        note = screen.notes[screen.current.external_id]
+        text = " ".join(strip.text for strip in why.render_lines(why.region.reset_offset))  # as drawn, border and all
+        assert "│ labeled " in text and f"│ {' '.join(note.reason.split()[:3])}" in text
+        await pilot.press("A")
+        await settle(app, pilot)
+        assert why.border_title == "Model" and not why.border_subtitle

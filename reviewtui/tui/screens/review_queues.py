@@ -68,7 +68,10 @@ class ReviewQueueScreen(WorkspaceScreen):
         self.suggestions.clear()  # type: ignore[attr-defined]
         self.done_loading = False
         self.set_reactive(type(self).index, 0)  # type: ignore[attr-defined]
-        self.query_one("#suggestion").border_title = "Why" if self.in_review_queue else "Model"
+        panel = self.query_one("#suggestion")
+        panel.border_title = "Why" if self.in_review_queue else "Model"
+        # the keys in the panel's bottom edge: at 80x24 its four lines are the label and the reason
+        panel.border_subtitle = "c keep · 1-9 change" if self.in_review_queue else ""
         self.notify(f"queue: {self.queue.title}" + ("; finding the reviews…" if self.in_review_queue else ""),
                     markup=False)
         self.render_review()  # type: ignore[attr-defined]
@@ -173,13 +176,11 @@ class ReviewQueueScreen(WorkspaceScreen):
             return "[dim]nothing to review here[/dim]"
         note = self.notes.get(asset.external_id)
         lines = []
-        # the label and what to do with it first: a short panel (80x24) cuts the reason, not the keys
+        # the label first, then why (the keys are in the panel's edge: a short panel cuts the reason)
         if asset.label:
             label = escape(say.category_name(asset.label, self.ws.taxonomy))
-            if self.confirmed_here.get(asset.external_id) == asset.label:
-                lines.append(f"labeled [b]{label}[/b]  [b]✓ confirmed[/b]")
-            else:
-                lines.append(f"labeled [b]{label}[/b]  [dim]c: keep it · 1-9: change it[/dim]")
+            confirmed = self.confirmed_here.get(asset.external_id) == asset.label
+            lines.append(f"labeled [b]{label}[/b]" + ("  [b]✓ confirmed[/b]" if confirmed else ""))
         else:
             lines.append("[dim]no label yet · 1-9: label it[/dim]")
         if note is not None and note.suggested:
