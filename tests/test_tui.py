@@ -307,6 +307,8 @@ async def test_summary_and_status_say_the_reviews_imported_after_the_prediction(
         await settle(app, pilot)
         state = " ".join(str(app.screen.query_one("#summary-state").render()).split())
         assert "40 reviews" in state and line in state
+        # the latest version's line stays, above the note (the note pushed it out of the panel)
+        assert "latest 4.5: 13 reviews" in state and state.index("latest 4.5: 13 reviews") < state.index(line)
         await pilot.press("1")
         await settle(app, pilot)
         steps = " ".join(str(app.screen.query_one("#status-next").render()).split())
@@ -745,7 +747,7 @@ async def test_footer_fits_80_columns_and_keeps_help(fixture_ws, start):
 
 async def test_the_summarys_lower_charts_and_table_are_on_screen_at_80x24(fixture_ws):
     """At 80x24 a state of several lines pushed the Category x sentiment chart and the table t
-    switches under the footer; the state keeps at most five lines (scrolled within) and both chart
+    switches under the footer; the state keeps at most six lines (scrolled within) and both chart
     rows fit."""
     ws = fixture_ws
     write_results(ws)
@@ -758,7 +760,7 @@ async def test_the_summarys_lower_charts_and_table_are_on_screen_at_80x24(fixtur
         for row in ("#summary-charts", "#summary-lower"):
             region = screen.query_one(row).region
             assert region.height >= 6 and region.bottom <= 23, (row, region)
-        assert screen.query_one("#summary-state").region.height <= 5
+        assert screen.query_one("#summary-state").region.height <= 6
 
 
 async def test_summary_of_products_without_versions_offers_no_version_keys(fixture_ws):

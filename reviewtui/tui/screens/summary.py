@@ -216,11 +216,14 @@ class SummaryScreen(WorkspaceScreen):
                 if latest["reviews"] < s.min_group_size:  # the findings need as many to compare
                     line += f" · too few reviews to compare (under {s.min_group_size})"
             lines.append(line)
-        if len(lines) > 3:
-            more = len(lines) - 3
-            lines = lines[:3] + [f"… {more} more app{'s' if more != 1 else ''}: t shows every app's versions"]
-        # what the predictions miss (reviews imported since, labels given since), as the CLI says it
-        lines[1:1] = [f"[$warning]{escape(line)}[/]" for line in say.stale_lines(overall.stale, in_app=True)]
+        # what the predictions miss (reviews imported since, labels given since), as the CLI says it:
+        # under the latest versions, which give way to it (the panel has a few rows)
+        stale = [f"[$warning]{escape(line)}[/]" for line in say.stale_lines(overall.stale, in_app=True)]
+        keep = 3 if not stale else 2
+        if len(lines) > keep:
+            more = len(lines) - keep
+            lines = lines[:keep] + [f"… {more} more app{'s' if more != 1 else ''}: t shows every app's versions"]
+        lines += stale
         self.query_one("#summary-state", Static).update("\n".join(lines))
         self.chosen = s
         cats = [str(c) for c in s.categories.index]
