@@ -1527,6 +1527,30 @@ class Workspace:
         return simulate_loop(X, labels, self.taxonomy, self.settings.active_learning, cache.embed, batch=batch,
                              rounds=rounds, seeds=seeds, on_event=on_event, cancel=cancel)
 
+    def model_misfit(self, model: str | None = None) -> str | None:
+        """Why the model ``predict`` would use (``model``, or the newest saved one) cannot predict
+        under the taxonomy now, in a sentence without commands (the app and the CLI each add
+        theirs), or None when it can (or there is none: predict falls back to the quick model)."""
+        from reviewtui.modeling.card import list_cards
+
+        if model and model.lower() == "quick":
+            return None
+        cards = list_cards(self.models_dir)
+        card = next((c for c in cards if c.name == model), None) if model else (cards[-1] if cards else None)
+        if card is None:
+            return None
+        try:
+            card.check_taxonomy(self.taxonomy.training_keys, self.taxonomy.current)
+        except ReviewtuiError:
+            now = {self.taxonomy.current(k) for k in card.taxonomy_keys}
+            new = [c.name for c in self.taxonomy if c.train and c.key not in now]
+            gone = [k for k in card.taxonomy_keys if self.taxonomy.current(k) not in self.taxonomy.training_keys]
+            why = (f"it does not know {', '.join(new)}" if new else
+                   f"it predicts {', '.join(gone)}, no longer trained" if gone else
+                   "two of its categories were merged into one since")
+            return f"model {card.name} learnt the taxonomy as it was before: {why}"
+        return None
+
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
                 precision: str | None = None, ray_address: str | None = None,
                 on_event: EventSink | None = None, cancel=None):

@@ -832,3 +832,26 @@ async def test_the_summary_keeps_saying_a_prediction_runs_while_it_reloads(fixtu
         assert f"predicting every review (job {job.id})" in state and "p predicts" not in state
         ws.jobs.finish(job.id, "cancelled")
         await wait_until(pilot, lambda: not screen.running)
+
+
+async def test_predict_with_a_model_of_the_taxonomy_before_is_refused_before_a_job_starts(fixture_ws):
+    """A category added since the newest model learnt: the job started, then failed with the
+    command line's advice and every key; the screen now says so at once, in its keys."""
+    from reviewtui.modeling.card import ModelCard
+
+    ws = fixture_ws
+    keys = ws.taxonomy.training_keys
+    (ws.models_dir / "m1").mkdir(parents=True)
+    ModelCard(name="m1", kind="quick", base_model="minilm", base_source="package", labels=keys, taxonomy_keys=keys,
+              dataset_version="dataset-2").save(ws.models_dir / "m1")
+    assert ws.model_misfit() is None
+    ws.add_category("Instant transfer slow")
+    assert ws.model_misfit() == "model m1 learnt the taxonomy as it was before: it does not know Instant transfer slow"
+    assert ws.model_misfit("quick") is None
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert any("it does not know Instant transfer slow: e (export) and t on the Tune screen" in n for n in notes(app))
+        assert ws.jobs.list() == []

@@ -391,6 +391,13 @@ class SummaryScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="predict-start", exit_on_error=False)
     def start_predict(self) -> None:
+        misfit = self.ws.model_misfit()  # said before a job starts, in the app's keys
+        if misfit is not None:
+            text = (f"{misfit}: e (export) and t on the Tune screen train one on the taxonomy now; then p "
+                    "predicts")
+            self.app.call_from_thread(self.error, text)
+            self.app.call_from_thread(self.query_one("#summary-state", Static).update, Text(text))
+            return
         follow_job(self, self.ws.start_job("predict"), "predict")
 
     @on(JobAttached)
