@@ -189,6 +189,16 @@ async def test_the_filter_line_counts_the_queue_after_each_change(fixture_ws):
         await pilot.press("2")                       # relabeled Content: out of this filter
         await settle(app, pilot)
         assert f"· {labeled - 1} reviews" in line()
+        await pilot.press("R")                       # one sent to review, then confirmed from that filter
+        await settle(app, pilot)
+        await pilot.press("f", "ctrl+u", *"status=TO_REVIEW", "enter")
+        await settle(app, pilot)
+        waiting = ws.find(["status=TO_REVIEW"]).total
+        assert waiting >= 1 and f"· {waiting} review" in line()
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert ws.find(["status=TO_REVIEW"]).total == waiting - 1
+        assert (f"· {waiting - 1} review" if waiting > 1 else "no review matches") in line(), line()
 
 
 async def test_bulk_label_the_filtered_queue_after_naming_the_count(fixture_ws):

@@ -162,6 +162,7 @@ class ReviewQueueScreen(WorkspaceScreen):
             return
         self.confirmed_here[asset.external_id] = asset.label
         self.replace_current(self.ws.store.get(asset.external_id))  # type: ignore[attr-defined]
+        self.recount()  # type: ignore[attr-defined]  # a confirmed review leaves a status=TO_REVIEW filter
         self.advance()  # type: ignore[attr-defined]
 
     # -- what the side panel says -----------------------------------------------------------
