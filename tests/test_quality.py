@@ -454,6 +454,15 @@ def test_labels_given_many_at_once_count_but_not_in_the_labeling_speed(store):
     assert ann.median_seconds_per_label == 25.0 and math.isclose(ann.labels_per_hour, 2 / 50 * 3600)
 
 
+def test_labels_given_milliseconds_apart_have_no_rate(store):
+    """The demo's author labeled six reviews within a few milliseconds: 4,500,000 labels an hour."""
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(6)])
+    for i in range(6):
+        store.add_label(str(i), "C", author="demo", at=f"2020-01-01T10:00:00.{i:03d}+00:00")
+    (demo,) = author_stats(store.label_history(), session_gap_s=600)
+    assert demo.labels == 6 and demo.timed_labels == 5 and demo.labels_per_hour is None
+
+
 def test_many_labels_take_one_shuffle_of_at_most_five_folds(monkeypatch):
     """Past MANY_LABELS labels the suspects fit folds x 1 models, not folds x repeats: the report
     says the folds and shuffles it used, and the planted wrong labels still come first."""

@@ -109,6 +109,10 @@ def version_stats(versions: Sequence[Any], current: Callable[[str], str] | None 
     return out
 
 
+#: The least active labeling time (seconds) that gives an author a rate of labels per hour.
+MIN_ACTIVE_S = 10.0
+
+
 def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
                  sources: Sequence[str] = PEOPLE) -> list[AuthorStats]:
     """Per author (most labels first) from label history rows (LabelEvent); see the module
@@ -141,8 +145,10 @@ def author_stats(events: Iterable[Any], *, session_gap_s: float = 600.0,
             if e.kind == "label" and anchor is not None:
                 label_times.append((t - anchor).total_seconds())
             anchor = t
-        # no timed label (confirmations, skips only): no rate, as for an author of files only
-        per_hour = (len(label_times) / active * 3600.0) if active > 0 and label_times else None
+        # no timed label (confirmations, skips only): no rate, as for an author of files only; nor
+        # under MIN_ACTIVE_S of labeling (labels a script gave a few milliseconds apart read as
+        # millions an hour)
+        per_hour = (len(label_times) / active * 3600.0) if active >= MIN_ACTIVE_S and label_times else None
         out.append(AuthorStats(author, kinds.count("label"), kinds.count("skip"), kinds.count("undo"),
                                kinds.count("confirm"), sessions, len(label_times),
                                statistics.median(label_times) if label_times else None, per_hour, active,
