@@ -1,5 +1,6 @@
 """App versions ordered as versions: ``4.10`` after ``4.9``, ``4.10.1`` after ``4.10``, ``2.0-beta``
-before ``2.0``; and the latest version of each app, never across apps.
+before ``2.0``; the latest version of each app, never across apps; and one spelling of an app's
+name written in other case.
 
 A low module: pure functions, no reviewtui imports.
 """
@@ -7,7 +8,7 @@ A low module: pure functions, no reviewtui imports.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 _PARTS = re.compile(r"\d+|[A-Za-z]+")
 # a number sorts after the end of a version, which sorts after a word: 1.0-beta < 1.0 < 1.0.1
@@ -70,4 +71,24 @@ def nearest_apps(wanted: str, apps: Sequence[str], limit: int = 8) -> str:
             if shown else "none")
 
 
-__all__ = ["is_version", "latest_by_app", "latest_version", "nearest_apps", "sort_versions", "version_key"]
+def one_spelling_per_app(counts: Mapping[str, int], known: Sequence[str] = ()) -> dict[str, str]:
+    """{spelling: the one it is written as} of the app names in ``counts`` (name -> reviews) that
+    differ only in case ("quickbite ios" beside "QuickBite iOS", a spreadsheet's hand-typed rows): the
+    workspace's spelling (``known``, its apps, the most reviews first) where it has the name, else the
+    most frequent (then the greatest, so that ties are decided the same way every time). Names
+    spelled one way only are not in it."""
+    spellings: dict[str, list[str]] = {}
+    for name in counts:
+        spellings.setdefault(str(name).casefold(), []).append(name)
+    theirs: dict[str, str] = {}
+    for name in known:
+        theirs.setdefault(str(name).casefold(), str(name))
+    mapping = {}
+    for fold, names in spellings.items():
+        main = theirs.get(fold) or max(names, key=lambda n: (counts[n], n))
+        mapping.update({n: main for n in names if n != main})
+    return mapping
+
+
+__all__ = ["is_version", "latest_by_app", "latest_version", "nearest_apps", "one_spelling_per_app", "sort_versions",
+           "version_key"]

@@ -713,24 +713,16 @@ def _refuse_overlaps(path: Path, named: Mapping[str, str], others: Mapping[str, 
 
 
 def _one_spelling_per_app(apps, report: CleaningReport, known: Sequence[str] = ()):
-    """``apps`` (a pyarrow string array) with the names that differ only in case ("quickbite ios"
-    beside "QuickBite iOS", a spreadsheet's hand-typed rows) written as one spelling: the workspace's
-    (``known``, its apps, the most reviews first), else the file's most frequent; said in
-    ``report``'s readings: apart, they were two apps in every comparison."""
+    """``apps`` (a pyarrow string array) with the names that differ only in case written as one
+    spelling (:func:`reviewtui.app_version.one_spelling_per_app`), said in ``report``'s readings:
+    apart, they were two apps in every comparison."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from reviewtui.app_version import one_spelling_per_app
+
     counts = {v["values"]: v["counts"] for v in pc.value_counts(apps).to_pylist() if v["values"]}
-    spellings: dict[str, list[str]] = {}
-    for name in counts:
-        spellings.setdefault(name.casefold(), []).append(name)
-    theirs: dict[str, str] = {}
-    for name in known:
-        theirs.setdefault(str(name).casefold(), str(name))
-    mapping = {}
-    for fold, names in spellings.items():
-        main = theirs.get(fold) or max(names, key=lambda n: (counts[n], n))
-        mapping.update({n: main for n in names if n != main})
+    mapping = one_spelling_per_app(counts, known)
     if not mapping:
         return apps
     index = pc.index_in(apps, value_set=pa.array(list(mapping), pa.string()))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from reviewtui.app_version import is_version, version_key
+from reviewtui.app_version import is_version, one_spelling_per_app, version_key
 from reviewtui.errors import ReviewtuiError
 from reviewtui.findings import Share, clearly_higher, large_enough, share, z_value
 
@@ -314,19 +314,6 @@ def _read_results(path: Path, columns: Sequence[str] | None):
     return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=wanted)
 
 
-def _one_spelling_per_app(apps):
-    """``apps`` (a Series) with the names that differ only in case written as their most frequent
-    spelling: one app, as the queue's app= filter and each import since take them (an import before
-    that kept a hand-typed "quickbite ios" beside "QuickBite iOS")."""
-    counts = apps.value_counts()
-    spellings: dict[str, list[str]] = {}
-    for name in counts.index:
-        spellings.setdefault(str(name).casefold(), []).append(name)
-    mapping = {n: max(names, key=lambda m: (counts[m], m)) for names in spellings.values() if len(names) > 1
-               for n in names}
-    return apps.replace(mapping) if mapping else apps
-
-
 def _pick_app(apps: list[str], wanted: str) -> str:
     text = str(wanted).strip()
     exact = [a for a in apps if a == text] or [a for a in apps if a.casefold() == text.casefold()]
@@ -390,7 +377,11 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
     })
     # each distinct version string is grouped once, not each of a million rows
     d["version"] = d["version_full"].map({v: version_group(v, version_depth) for v in d["version_full"].unique()})
-    d["app"] = _one_spelling_per_app(d["app"])
+    # names that differ only in case are one app, as the queue's app= filter and each import since
+    # take them (an import before that kept a hand-typed "quickbite ios" beside "QuickBite iOS")
+    spelled = one_spelling_per_app(d["app"].value_counts().to_dict())
+    if spelled:
+        d["app"] = d["app"].replace(spelled)
     apps_all = sorted(d["app"].unique())
     if app:
         chosen = _pick_app(apps_all, app)
