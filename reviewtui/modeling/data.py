@@ -77,6 +77,12 @@ def text_groups(texts: Sequence[str]) -> list[int] | None:
     return groups if len(index) < len(groups) else None
 
 
+def same_text_error(rows: int) -> ReviewtuiError:
+    """What training says when its ``rows`` labeled rows all read the same (:func:`text_groups`)."""
+    return ReviewtuiError(f"every one of the {rows} labeled rows has the same text: label reviews that differ to "
+                          "train a model")
+
+
 def _split(df, size: float, fewest: int, seed: int):
     """(rest, part of ``size``) of ``df``, stratified by :func:`strata` (``fewest``), the rows of
     one text on the same side."""
@@ -88,8 +94,7 @@ def _split(df, size: float, fewest: int, seed: int):
     keys = pd.Series(groups, index=df.index)
     heads = df[~keys.duplicated()]  # a text's first row stands for it (and its label for its stratum)
     if len(heads) < 2:
-        raise ReviewtuiError(f"every one of the {len(df)} labeled rows has the same text: label reviews "
-                             "that differ to train a model")
+        raise same_text_error(len(df))
     _, part = _stratified_split(heads, size, strata(heads["label"], fewest), seed)
     in_part = keys.isin(set(keys[part.index]))
     return df[~in_part], df[in_part]

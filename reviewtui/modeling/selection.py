@@ -39,7 +39,7 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, TrialUpdate, background_job, emit
 from reviewtui.modeling import Cancelled
 from reviewtui.modeling.budget import MARGIN, TRAIN_FACTOR, say_duration
-from reviewtui.modeling.data import prepare_frame, present_labels, text_groups
+from reviewtui.modeling.data import prepare_frame, present_labels, same_text_error, text_groups
 from reviewtui.modeling.metrics import mean_log_loss, softmax, validation_metrics
 from reviewtui.modeling.quick import DEFAULT_C
 from reviewtui.settings import AutoSettings, EvaluationSettings, ModelSettings, TrainingSettings, to_toml_dict
@@ -81,8 +81,7 @@ def stratified_folds(labels: Sequence[str], k: int, seed: int,
 
     distinct = len(set(groups))
     if distinct < 2:
-        raise ReviewtuiError(f"every one of the {len(y)} labeled rows has the same text: label reviews that "
-                             "differ to train a model")
+        raise same_text_error(len(y))
     k = min(k, distinct)
     with warnings.catch_warnings():  # "the least populated class has only N members": k was fitted to it
         warnings.simplefilter("ignore", UserWarning)
@@ -799,17 +798,15 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     ctx = Context(cache_dir, max_length=model.max_length, on_event=on_event, cancel=cancel, work_dir=work_dir,
                   faster=faster)
     fallback = None
+    # the folds as scoring will make them: a category of one label is refused here with what to do,
+    # before a line about folds that cannot be
+    folds = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts))
     rarest = int(np.unique(data.y, return_counts=True)[1].min())
-    if rarest < 2:  # refused with the category and what to do, before a line about folds that cannot be
-        stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts)
-    folds = min(evaluation.folds, rarest)  # as stratified_folds lowers it
-    fewer = f" (the rarest category has {folds} labels)" if folds < evaluation.folds else ""
+    fewer = f" (the rarest category has {rarest} labels)" if rarest < evaluation.folds else ""
     groups = text_groups(data.texts)
     same = ""
     if groups is not None:
-        folds = len(stratified_folds([data.labels[j] for j in data.y], evaluation.folds, evaluation.seed, data.texts))
-        sizes = Counter(groups)
-        repeated = sum(n for n in sizes.values() if n > 1)
+        repeated = sum(n for n in Counter(groups).values() if n > 1)
         same = (f"; {repeated:,} labels share their text with another, and each text's labels stay in one "
                 "fold")
     emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {folds}-fold cross-validation{fewer} "
