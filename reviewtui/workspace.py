@@ -990,9 +990,8 @@ class Workspace:
         then = [self.taxonomy.current(k) for k in manifest.get("taxonomy") or keys]
         if then != keys and checked_taxonomy(self.versions_dir, versions[-1]) != keys:
             # a category trained or left out since gives other rows; one added with no label yet does not
-            held = self.store.counts_by_label()
-            added = set(keys) - set(then)
-            if set(then) - set(keys) or any(held.get(k) for k in added):
+            labeled = self.store.counts_by_label()
+            if set(then) - set(keys) or any(labeled.get(k) for k in set(keys) - set(then)):
                 return True
         held = last_event_held(self.versions_dir, versions[-1])
         if held is not None:
