@@ -47,7 +47,7 @@ class WorkspaceScreen(Screen):
     _showing = False
 
     def on_screen_resume(self) -> None:
-        # Textual resumes a mode's screen twice when it first shows it: one call of shown() per showing
+        # Textual resumes a mode's screen twice when it first shows it: one came_into_view() per showing
         if not self._showing:
             self._showing = True
             self.came_into_view()

@@ -201,9 +201,6 @@ class StatusScreen(WorkspaceScreen):
             title = "Models · learning curve (best weighted F1): " + " → ".join(
                 f"{p.version} {p.f1_weighted:.2f}" for p in points[-4:])
         models.border_title = title
-        # a table's header can keep its column widths from before the rows came (Textual caches
-        # the header row until the table changes again): redraw both once their widths are known
-        self.call_after_refresh(self.redraw_tables)
         steps = "\n".join([*(f"→ {escape(line)}" for line in say.stale_lines(getattr(st, "stale", None), in_app=True)),
                            *(f"→ {escape(app_step(s))}" for s in st.steps)]) or "Nothing pressing."
         stop = getattr(st, "stop", None)
@@ -212,10 +209,6 @@ class StatusScreen(WorkspaceScreen):
         keys = ("keys: c collect · 2 label · e export · 3 diff · 4 tune · 5 summary · 6 quality · 7 discover · ? help · "
                 "ctrl+p commands")
         self.query_one("#status-next", Static).update(f"{steps}\n[dim]{keys}[/dim]")
-
-    def redraw_tables(self) -> None:
-        for table in self.query(DataTable):
-            table.notify_style_update()
 
     # -- collect ----------------------------------------------------------------------------
     def action_collect(self) -> None:
