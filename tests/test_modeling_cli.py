@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 import pytest
 
@@ -207,24 +208,33 @@ def test_train_says_which_training_categories_have_no_label(tmp_path, capsys):
             in err), err
 
 
+def login_or_design(tmp_path, texts: list[str]) -> tuple[str, Callable[[range], None]]:
+    """A workspace of ``texts`` (ids r0, r1...) in two categories, and what labels a range of them
+    (Login the even ones, Design the odd)."""
+    from tests.conftest import write_csv
+
+    data = write_csv(tmp_path / "r.csv", ["id", "text"], [[f"r{i}", t] for i, t in enumerate(texts)])
+    root = str(tmp_path / "ws")
+    assert main(["init", root, "--categories", "Login, Design"]) == 0
+    assert main(["-w", root, "import", str(data), "--id-col", "id", "--text-col", "text"]) == 0
+
+    def label(which: range) -> None:
+        for i in which:
+            assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+
+    return root, label
+
+
 @pytest.mark.parametrize("how", [["--quick"], ["--auto", "--budget", "60s"], ["--quick", "--split"]])
 def test_too_few_labels_are_refused_by_every_way_of_training_naming_the_version(tmp_path, capsys, how):
     """`train --auto` saved a model of 4 labels; the others said "label at least 10" to a user who had
     10, two of them given after the version it trained on."""
-    from tests.conftest import write_csv
-
-    texts = ["the app crashes on login", "love the new design", "login fails again", "great colours",
-             "cannot sign in", "beautiful layout", "password reset broken", "nice fonts", "locked out", "clean look"]
-    data = write_csv(tmp_path / "r.csv", ["id", "text", "label"],
-                     [[f"r{i}", t, ("Login", "Design")[i % 2]] for i, t in enumerate(texts)])
-    root = str(tmp_path / "ws")
-    assert main(["init", root, "--categories", "Login, Design"]) == 0
-    assert main(["-w", root, "import", str(data), "--id-col", "id", "--text-col", "text"]) == 0
-    for i in range(8):
-        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    root, label = login_or_design(tmp_path, [
+        "the app crashes on login", "love the new design", "login fails again", "great colours", "cannot sign in",
+        "beautiful layout", "password reset broken", "nice fonts", "locked out", "clean look"])
+    label(range(8))
     assert main(["-w", root, "export"]) == 0
-    for i in (8, 9):
-        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    label(range(8, 10))
     capsys.readouterr()
     assert main(["-w", root, "train", *how]) == 2
     err = " ".join(capsys.readouterr().err.split())
@@ -236,21 +246,13 @@ def test_too_few_labels_are_refused_by_every_way_of_training_naming_the_version(
 def test_too_few_labels_say_what_would_give_enough(tmp_path, capsys):
     """An older version named while a later one has enough: that one; too few anywhere: label more
     (an export of the store's 7 labels would still be refused)."""
-    from tests.conftest import write_csv
-
-    texts = [f"review number {i} about {('login', 'design')[i % 2]}" for i in range(12)]
-    data = write_csv(tmp_path / "r.csv", ["id", "text"], [[f"r{i}", t] for i, t in enumerate(texts)])
-    root = str(tmp_path / "ws")
-    assert main(["init", root, "--categories", "Login, Design"]) == 0
-    assert main(["-w", root, "import", str(data), "--id-col", "id", "--text-col", "text"]) == 0
-    for i in range(7):
-        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    root, label = login_or_design(tmp_path, [f"review number {i} about {('login', 'design')[i % 2]}" for i in range(12)])
+    label(range(7))
     assert main(["-w", root, "export"]) == 0
     capsys.readouterr()
     assert main(["-w", root, "train", "--quick"]) == 2
     assert "the store holds 7 in 2 now: label at least 10 reviews" in " ".join(capsys.readouterr().err.split())
-    for i in range(7, 12):
-        assert main(["-w", root, "label", f"r{i}", ("Login", "Design")[i % 2]]) == 0
+    label(range(7, 12))
     assert main(["-w", root, "export"]) == 0
     capsys.readouterr()
     assert main(["-w", root, "train", "--quick", "--version", "dataset-1"]) == 2
