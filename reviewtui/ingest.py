@@ -489,7 +489,11 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                 raise ReviewtuiError(f"{path}: --ids-per-app stores each id as APP/ID, but the file names no app; "
                                      "name its app column with --app-col, or give the app with --app")
             own = ~blank & (apps != "")
-            ids = ids.where(~own, apps + "/" + ids)
+            # the app as it is stored: a review of "quickbite ios" beside "QuickBite iOS" (in this
+            # file, or in the workspace) has the one id in whichever file it comes
+            from reviewtui.app_version import one_spelling_per_app
+            spelled = one_spelling_per_app(apps[own].value_counts().to_dict(), known_apps)
+            ids = ids.where(~own, apps.replace(spelled) + "/" + ids)
         no_text = stripped() == ""
         # a row with neither id nor text is dropped as missing text below, not refused for its id
         missing = blank & ~(no_text & bool(rules["drop_missing"]))

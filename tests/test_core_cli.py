@@ -870,6 +870,26 @@ def test_ids_unique_only_within_each_app_are_refused_then_read_per_app(ws, tmp_p
     assert code == 2 and "--ids-per-app stores each id as APP/ID, but the file names no app" in err
 
 
+def test_ids_per_app_are_made_with_the_apps_stored_spelling(ws, tmp_path, capsys):
+    """A later export spells the app in other case ("APP.TWO" for "app.two"): its reviews are the
+    ones already stored, not new ones; in one file, both spellings make one app's ids."""
+    from reviewtui.workspace import Workspace
+
+    header = ["id", "app", "review", "rating"]
+    b = write_csv(tmp_path / "b.csv", header, [["1", "app.two", "Fees are too high", "2"],
+                                               ["2", "app.two", "Support never answers", "1"]])
+    again = write_csv(tmp_path / "again.csv", header, [["1", "APP.TWO", "Fees are too high", "2"],
+                                                       ["3", "App.Two", "Transfers are slow", "2"],
+                                                       ["4", "app.two", "Good app", "5"]])
+    assert run(capsys, "-w", str(ws), "import", str(b), "--ids-per-app")[0] == 0
+    code, out, err = run(capsys, "-w", str(ws), "import", str(again), "--ids-per-app")
+    assert code == 0, err
+    assert "2 new reviews; 4 in the workspace." in " ".join(out.split())
+    w = Workspace.open(ws)
+    assert sorted(a.external_id for a in w.store.iter_assets()) == ["app.two/1", "app.two/2", "app.two/3", "app.two/4"]
+    w.close()
+
+
 def test_reviews_without_ids_keep_their_ids_across_overlapping_exports_and_older_imports(ws, tmp_path, capsys):
     """Exports without ids: January's, then February's, newest first and overlapping: the review
     they share is one, the other "Good" (another app, other stars) is another. A review an earlier
