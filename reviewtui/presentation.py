@@ -14,8 +14,8 @@ Contents:
   :data:`DIFF_COLUMNS` / :func:`diff_cells`, :func:`to_review_sentence`
 * models: :func:`card_sentence`, :func:`ensemble_sentence`
 * tuning: :func:`trial_params`, :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`,
-  :func:`trial_best_text`, :func:`search_sentence`, :func:`best_trial_sentence`, :func:`saved_sentence`,
-  :func:`tune_summary`
+  :func:`trial_best_text`, :func:`trial_status_word`, :func:`search_sentence`, :func:`best_trial_sentence`,
+  :func:`saved_sentence`, :func:`tune_summary`
 * analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`
 * evaluation and model choice: :func:`cv_card_sentence`, :func:`evaluation_lines`, :func:`spread`,
   :data:`CANDIDATE_COLUMNS` / :func:`candidate_row` / :func:`candidate_cells`, :func:`winner_key`,
@@ -462,14 +462,25 @@ def best_trial_id(updates: Iterable["TrialUpdate"]) -> str | None:
     return best_id
 
 
+#: A search trial's state as every table and line says it: Ray's TERMINATED is a trial that ran all
+#: its epochs, STOPPED one that ended before them (ASHA stopped it early, or the search was cancelled).
+TRIAL_STATES = {"PENDING": "waiting", "RUNNING": "running", "TERMINATED": "done", "STOPPED": "stopped",
+                "ERROR": "failed"}
+
+
+def trial_status_word(status: str) -> str:
+    """``done`` for Ray's TERMINATED, and so on (:data:`TRIAL_STATES`)."""
+    return TRIAL_STATES.get(status, status.lower())
+
+
 def trial_best_text(update: "TrialUpdate") -> str:
     """The validation accuracy of the trial's best report so far, or "-"."""
     return number(update.best.get("accuracy")) if update.best else "-"
 
 
 def search_sentence(result: Any) -> str:
-    """``Search done in 42s: 3 terminated, 1 stopped; 1 stopped early by ASHA.``"""
-    counts = ", ".join(f"{n} {s.lower()}" for s, n in result.counts.items())
+    """``Search done in 42s: 3 done, 1 stopped; 1 stopped early by ASHA.``"""
+    counts = ", ".join(f"{n} {trial_status_word(s)}" for s, n in result.counts.items())
     return (f"Search {'cancelled' if result.cancelled else 'done'} in {result.search_seconds:.0f}s: {counts}; "
             f"{result.early_stopped} stopped early by ASHA.")
 

@@ -113,5 +113,5 @@ def test_a_search_into_a_log_writes_its_candidates_as_lines_as_they_come(monkeyp
 
     assert live.run_search(board, search) == "done"
     assert seen == ["trial quick: running\n"]
-    assert buf.getvalue().splitlines() == ["trial quick: running", "trial quick: terminated, macro F1 0.700 ± 0.020 (2 s)"]
+    assert buf.getvalue().splitlines() == ["trial quick: running", "trial quick: done, macro F1 0.700 ± 0.020 (2 s)"]
     assert list(board.rows) == ["quick"]

@@ -260,8 +260,8 @@ def test_progress_without_a_terminal_is_a_line_per_stage_step_and_pause():
     sink(TrialUpdate("t1", "TERMINATED", iteration=3, metrics={"accuracy": 0.81, "f1_weighted": 0.8}, elapsed=12))
     sink(TrialUpdate("t2", "STOPPED", iteration=1, metrics={"accuracy": 0.4}, early_stopped=True, elapsed=3))
     sink(TrialUpdate("quick", "TERMINATED", metrics={"f1_macro": 0.7031, "f1_macro_std": 0.0234}, elapsed=2))
-    assert lines == ["trial t1: running", "trial t1: terminated, weighted F1 0.800, accuracy 0.810 (12 s)",
-                     "trial t2: stopped (ASHA), accuracy 0.400 (3 s)", "trial quick: terminated, macro F1 0.703 ± 0.023 (2 s)"]
+    assert lines == ["trial t1: running", "trial t1: done, weighted F1 0.800, accuracy 0.810 (12 s)",
+                     "trial t2: stopped (ASHA), accuracy 0.400 (3 s)", "trial quick: done, macro F1 0.703 ± 0.023 (2 s)"]
 
 
 def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):

@@ -140,7 +140,7 @@ def test_tune_save_on_cancel_keeps_the_best_finished_trial(tmp_path, tiny_bert, 
     # their scores, instead of a live table that would show only at the end
     err = captured.err.splitlines()
     assert any(line.startswith("trial ") and line.endswith(": running") for line in err), captured.err
-    assert any(line.startswith("trial ") and ": terminated, " in line for line in err), captured.err
+    assert any(line.startswith("trial ") and ": done, " in line for line in err), captured.err
     assert "cancelling: stopping the running trials…" in err and "Trials (" not in captured.err
     assert "Search cancelled in" in out and "Saved model kept" in out
     card = json.loads((ws.models_dir / "kept" / "model_card.json").read_text())

@@ -8,6 +8,7 @@ import pytest
 
 from tui_data import build_workspace, write_results
 
+from reviewtui.presentation import trial_status_word
 from reviewtui.tui.app import ReviewApp
 
 SIZE = (100, 30)
@@ -343,8 +344,8 @@ async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):
             return str(table.get_cell(trial, column))
 
         assert [cell("t1", c) for c in ("trial", "status", "iter", "accuracy", "best")] == \
-            ["★ t1", "RUNNING", "2", "0.780", "0.780"]
-        assert cell("t2", "early") == "yes" and cell("t2", "status") == "STOPPED"
+            ["★ t1", "running", "2", "0.780", "0.780"]
+        assert cell("t2", "early") == "yes" and cell("t2", "status") == "stopped"
         assert table.best_id == "t1" and not cell("t3", "trial").startswith("★")
         assert gpu.has_class("-visible") and gpu.stats[0].name == "NVIDIA H200"
 
@@ -614,7 +615,7 @@ async def test_tuning_run_fills_the_trial_table_and_saves_a_model(tmp_path, tiny
         assert table.row_count == 1 and finished and "accuracy" in finished[0].metrics
         assert table.best_id in table.trials
         assert str(table.get_cell(table.best_id, "trial")).startswith("★")
-        assert all(str(table.get_cell(t, "status")) == u.status for t, u in table.trials.items())  # in place
+        assert all(str(table.get_cell(t, "status")) == trial_status_word(u.status) for t, u in table.trials.items())  # in place
         state = str(screen.query_one("#tune-state").render())
         assert "Search done in" in state and f"Best trial {table.best_id}:" in state
     assert ray_stopped()

@@ -121,7 +121,7 @@ class ProgressLines:
         if self.trial_status.get(event.trial_id) == event.status:
             return
         self.trial_status[event.trial_id] = event.status
-        line = f"trial {event.trial_id}: {event.status.lower()}" + (" (ASHA)" if event.early_stopped else "")
+        line = f"trial {event.trial_id}: {say.trial_status_word(event.status)}" + (" (ASHA)" if event.early_stopped else "")
         m = event.metrics or {}
         scores = [f"{name} {m[key]:.3f}" + (f" ± {m[key + '_std']:.3f}" if key + "_std" in m else "")
                   for key, name in (("f1_macro", "macro F1"), ("f1_weighted", "weighted F1"), ("accuracy", "accuracy"))
@@ -216,7 +216,8 @@ class TrialBoard:
             quick = model == "quick"
             lr = f"C={fmt(c.get('quick_C'), 1)}" if quick else (f"{c['learning_rate']:.1e}" if "learning_rate" in c else "-")
             table.add_row(r.trial_id + (" *" if r.trial_id == best else ""),
-                          Text(r.status + (" (ASHA)" if r.early_stopped else ""), style=COLOURS.get(r.status, "")),
+                          Text(say.trial_status_word(r.status) + (" (ASHA)" if r.early_stopped else ""),
+                               style=COLOURS.get(r.status, "")),
                           Path(model).name if "/" in model and Path(model).exists() else model, lr,
                           "-" if quick else str(c.get("epochs", "-")), "-" if quick else str(c.get("batch_size", "-")),
                           str(r.iteration), fmt(r.metrics.get("accuracy")), fmt(r.metrics.get("f1_weighted")),

@@ -41,7 +41,7 @@ class TrialTable(PlainTable):
     def cells(self, u: TrialUpdate) -> dict[str, Any]:
         best = u.trial_id == self.best_id
         style = "bold" if best else ""
-        status = u.status if not u.error else f"{u.status}: {u.error}"
+        status = say.trial_status_word(u.status) + (f": {u.error}" if u.error else "")
         values = {"trial": ("★ " if best else "  ") + u.trial_id, "status": status,
                   "params": say.params_text(u.config), "iter": str(u.iteration),
                   "accuracy": say.number(u.metrics.get("accuracy")), "loss": say.number(u.metrics.get("loss")),
