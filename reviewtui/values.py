@@ -25,6 +25,7 @@ FULL_STARS = "★✪✫✬✭✮✯⭐"
 #: forms (a ``T``, a fraction, a zone: App Store Connect's ``2023-03-01T05:52:07-07:00``) are read
 #: into it, in UTC, as dates with a zone written otherwise are: every date of a workspace compares.
 ISO_DATE_RE = r"^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?$"
+YEAR_FIRST_RE = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:$|[^\d])")
 NUMERIC_DATE_RE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+(.*))?$")
 #: Unix seconds or milliseconds as whole numbers (a pyarrow pattern too: ingest reads a column of them
 #: in one pass); EPOCH_RE also takes seconds with a fraction, read value by value.
@@ -167,14 +168,21 @@ def read_dates(distinct: list[str], column: str, dayfirst: bool | None = None) -
     if rest:
         import warnings
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # every value in UTC (a time without a zone is taken as UTC), so mixed zones read too
-            parsed = pd.to_datetime(pd.Series(rest, dtype=object), errors="coerce", format="mixed",
-                                    dayfirst=bool(dayfirst), utc=True)
-        for v, ts in zip(rest, parsed):
-            if not pd.isna(ts):
-                out[v] = _format(ts.tz_localize(None))
+        # a date that starts with its year (ISO 8601's 2023-03-01T05:52:07-07:00) is year, month, day
+        # whatever the column's other dates: pandas' dayfirst would read it as the 3rd of January
+        year_first = [v for v in rest if YEAR_FIRST_RE.match(v)]
+        others = [v for v in rest if not YEAR_FIRST_RE.match(v)]
+        for values, first in ((year_first, False), (others, bool(dayfirst))):
+            if not values:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # every value in UTC (a time without a zone is taken as UTC), so mixed zones read too
+                parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed",
+                                        dayfirst=first, utc=True)
+            for v, ts in zip(values, parsed):
+                if not pd.isna(ts):
+                    out[v] = _format(ts.tz_localize(None))
     for v in distinct:
         if v not in out:
             out[v] = v

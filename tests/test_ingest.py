@@ -180,6 +180,18 @@ def test_product_review_columns_are_read_and_the_rest_named(tmp_path):
     assert str(err.value).startswith(f"{path}: no date column 'posted' (--date-col); the columns are: marketplace")
 
 
+def test_dates_that_start_with_their_year_stay_year_month_day_under_dayfirst(tmp_path):
+    """--dayfirst is for 01/03/2025; an ISO 8601 time beside it (a T, a zone) is not read as
+    the 3rd of January."""
+    path = write_csv(tmp_path / "iso.csv", ["id", "text", "date"],
+                     [["1", "a", "2023-03-01T05:52:07-07:00"], ["2", "b", "2023-03-04T05:52:07Z"],
+                      ["3", "c", "2023-03-25T08:00:00.5Z"], ["4", "d", "01/03/2025 10:00"]])
+    for dayfirst in (True, False, None):
+        at = [m["at"] for m in read_reviews(path, dayfirst=dayfirst).metadata]
+        assert at[:3] == ["2023-03-01 12:52:07", "2023-03-04 05:52:07", "2023-03-25 08:00:00"], dayfirst
+        assert at[3] == ("2025-03-01 10:00:00" if dayfirst else "2025-01-03 10:00:00")
+
+
 def test_dotted_dates_are_day_first_beside_slashed_ones(tmp_path):
     path = write_csv(tmp_path / "mixed.csv", ["id", "text", "date"],
                      [["1", "a", "05.03.2025"], ["2", "b", "15/04/2025"], ["3", "c", "01/04/2025"]])
