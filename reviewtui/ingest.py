@@ -480,6 +480,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     legacy = None
     group = None  # what makes rows one review, where some are: their labels are read together
     id_list = None  # the ids as a list already, when the check of an id column made one
+    id_spellings: list[str] = []  # the apps' spellings the ids were made with (--ids-per-app)
     if icol:
         ids = df[icol].str.strip()
         blank = ids == ""
@@ -494,6 +495,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             from reviewtui.app_version import one_spelling_per_app
             spelled = one_spelling_per_app(apps[own].value_counts().to_dict(), known_apps)
             ids = ids.where(~own, apps.replace(spelled) + "/" + ids)
+            id_spellings = list(dict.fromkeys(spelled.values()))  # the app column is written the same
         no_text = stripped() == ""
         # a row with neither id nor text is dropped as missing text below, not refused for its id
         missing = blank & ~(no_text & bool(rules["drop_missing"]))
@@ -620,7 +622,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             apps = pc.utf8_trim_whitespace(_arrow_strings(pick(df[acol]))) if acol else pa.nulls(len(kept), pa.string())
             if default_app:
                 apps = pc.if_else(pc.fill_null(pc.equal(apps, ""), True), default_app, apps)
-            apps = _one_spelling_per_app(apps, report, known_apps)
+            apps = _one_spelling_per_app(apps, report, [*known_apps, *id_spellings])
         meta.append(("app", apps))
         report.apps = sorted(a for a in pc.unique(apps).to_pylist() if a)
         report.app_column = acol

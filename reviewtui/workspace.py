@@ -490,6 +490,10 @@ class Workspace:
         # (exports/com.example.app/reviews.csv imported alone, the first of a team's apps)
         store_apps = [a for a in self.store.counts_by_app() if a]  # most reviews first
         known_apps = set(store_apps) if app is None and any(f.app is None for f in inputs) else set()
+        given_app = app
+        if app is not None:  # --app "quickbite ios" beside the stored "QuickBite iOS" is that app
+            app = next((a for a in store_apps if a.casefold() == app.strip().casefold()), app.strip())
+        spellings = list(store_apps)  # the apps' spellings so far: the store's, then earlier files'
         batches = []
         for i, f in enumerate(inputs):
             emit(on_event, Progress("read", i, len(inputs), str(f.path)))
@@ -499,7 +503,9 @@ class Workspace:
                                  delimiter=delimiter, keep_pii=keep_pii, cleaning=cleaning, sheet=sheet,
                                  app=app.strip() if app else None, default_app=default_app,
                                  fill_missing_ids=fill_missing_ids, columns=columns, dayfirst=dayfirst,
-                                 encoding=encoding, ids_per_app=ids_per_app, known_apps=store_apps)
+                                 encoding=encoding, ids_per_app=ids_per_app, known_apps=spellings)
+            folded = {a.casefold() for a in spellings}
+            spellings += [a for a in batch.report.apps if a.casefold() not in folded]
             if f.app is None and app is None and (known_apps or default_app):
                 if default_app and default_app in batch.report.apps:
                     batch.report.readings.append(f"the reviews without an app are {default_app}'s, the app "
@@ -509,6 +515,9 @@ class Workspace:
                         f"no app: the file names none, while the workspace's reviews have {len(known_apps)} "
                         f"app{'s' if len(known_apps) != 1 else ''}; to give these reviews one, import the file "
                         "again with --app NAME")
+            if app is not None and app != given_app.strip():
+                batch.report.readings.append(f"--app {given_app.strip()!r} is the workspace's app {app!r}, "
+                                             "spelled so")
             self._refuse_text_id_twins(batch)
             batches.append(batch)
         emit(on_event, Progress("read", len(inputs), len(inputs)))

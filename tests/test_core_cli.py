@@ -890,6 +890,48 @@ def test_ids_per_app_are_made_with_the_apps_stored_spelling(ws, tmp_path, capsys
     w.close()
 
 
+def test_ids_per_app_and_the_app_column_are_spelled_alike_when_rows_are_dropped(ws, tmp_path, capsys):
+    """Two spellings tie once a row without text is dropped: the ids and the app are written with
+    the same one, so the next export of the same reviews adds none."""
+    from reviewtui.workspace import Workspace
+
+    header = ["id", "app", "review"]
+    first = write_csv(tmp_path / "first.csv", header, [["1", "QB", "Late delivery again"], ["2", "QB", "Great food"],
+                                                       ["3", "qb", "Driver was rude"], ["4", "qb", ""]])
+    later = write_csv(tmp_path / "later.csv", header, [["1", "QB", "Late delivery again"], ["2", "QB", "Great food"],
+                                                       ["3", "QB", "Driver was rude"]])
+    for path, added in ((first, 3), (later, 0)):
+        code, out, err = run(capsys, "-w", str(ws), "import", str(path), "--ids-per-app")
+        assert code == 0, err
+        assert f"{added} new reviews; 3 in the workspace." in " ".join(out.split())
+    w = Workspace.open(ws)
+    assert {(a.external_id.split("/")[0], a.metadata["app"]) for a in w.store.iter_assets()} == {("qb", "qb")}
+    w.close()
+
+def test_one_import_of_two_files_and_app_given_in_other_case_keep_one_app(ws, tmp_path, capsys):
+    """Two files of one import spell the app in other case: one app, one review per id; --app
+    written in other case than the stored app is that app, and the import says so."""
+    from reviewtui.workspace import Workspace
+
+    header = ["id", "app", "review"]
+    a = write_csv(tmp_path / "a.csv", header, [["1", "QuickBite", "Late delivery again"],
+                                               ["2", "QuickBite", "Great food, fast"]])
+    b = write_csv(tmp_path / "b.csv", header, [["1", "quickbite", "Late delivery again"],
+                                               ["3", "quickbite", "Driver was rude"]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(a), str(b), "--ids-per-app")
+    assert code == 0, err
+    assert "3 new reviews; 3 in the workspace." in " ".join(out.split())
+    plain = write_csv(tmp_path / "plain.csv", ["review"], [["Cold fries"]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(plain), "--app", "QUICKBITE")
+    assert code == 0, err
+    assert "--app 'QUICKBITE' is the workspace's app 'QuickBite', spelled so" in " ".join((out + err).split())
+    w = Workspace.open(ws)
+    assert {a.metadata["app"] for a in w.store.iter_assets()} == {"QuickBite"}
+    assert sorted(a.external_id for a in w.store.iter_assets() if "/" in a.external_id) == \
+        ["QuickBite/1", "QuickBite/2", "QuickBite/3"]
+    w.close()
+
+
 def test_reviews_without_ids_keep_their_ids_across_overlapping_exports_and_older_imports(ws, tmp_path, capsys):
     """Exports without ids: January's, then February's, newest first and overlapping: the review
     they share is one, the other "Good" (another app, other stars) is another. A review an earlier
