@@ -249,6 +249,8 @@ def test_cli_summary_and_report(workspace, capsys):
     for name in ("category_distribution", "score_distribution"):  # the report's CSVs say weight too
         header = (ws_tables / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]
         assert "weight" in header.split(",") and "reviews" not in header.split(","), header
+    md = (Path(root) / "results" / "report.md").read_text(encoding="utf-8")
+    assert "Each column adds up to 100%; weight: 1★" in md and "; reviews: " not in md  # the sums are weights
     assert main(["-w", root, "summary", "--app-version", "7"]) == 2
     assert "no reviews of app version '7'" in capsys.readouterr().err
     for command in ("summary", "report"):

@@ -359,11 +359,16 @@ def table_note(s: Summary, name: str) -> str:
     """A line under a table's title that its cells need ("" for most)."""
     if name == "category_by_app":
         sizes = ", ".join(f"{a} {_fmt(float(s.by_app.at[a, 'reviews']))}" for a in s.apps)
-        return f"Each column adds up to 100%; reviews: {sizes}; all {_fmt(float(s.total))}."
+        return f"Each column adds up to 100%; {_sizes_word(s)}: {sizes}; all {_fmt(float(s.total))}."
     if name == "category_stars":
         sizes = ", ".join(f"{k}★ {_fmt(float(v))}" for k, v in s.scores.items() if v)
-        return f"Each column adds up to 100%; reviews: {sizes}."
+        return f"Each column adds up to 100%; {_sizes_word(s)}: {sizes}."
     return ""
+
+
+def _sizes_word(s: Summary) -> str:
+    """What a column's size counts: reviews, or their weights (1 + thumbs-up) when weighted."""
+    return "weight" if s.weighted else "reviews"
 
 
 def _intro(s: Summary) -> str:
