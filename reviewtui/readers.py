@@ -350,14 +350,18 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool
 def _open_quote_line(text: str, sep: str) -> int | None:
     """The line of ``text`` (a delimited file) on which the record starts whose quoted field runs to
     the end of the file, or None when every quote closes."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
-    start = 1
+    # not strict: a field such as "nice" app, which pandas reads too, does not stop it early; the
+    # record that runs to the end of the file is the last one, and its quote stays open when the file
+    # from its first line on holds an odd number of quote marks
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    start = last = 1
     try:
         for _ in reader:
-            start = reader.line_num + 1
+            last, start = start, reader.line_num + 1
     except csv.Error:
         return start
-    return None
+    lines = text.splitlines(keepends=True)
+    return last if "".join(lines[last - 1:]).count('"') % 2 else None
 
 
 def _delimited_table(path: Path, sep: str, frame: "pd.DataFrame") -> Table:

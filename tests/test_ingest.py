@@ -349,6 +349,10 @@ def test_a_quote_never_closed_is_named_by_its_line(tmp_path):
     path.write_text('id,text\n1,"good\napp"\n2,"bad\n3,ok\n', encoding="utf-8")
     with pytest.raises(ReviewtuiError, match=r"open.csv: line 4: a quoted field opens there and is never closed"):
         read_reviews(path)
+    # a stray quote pandas reads ("nice" app) before it is not the field that never closes
+    path.write_text('id,text\n1,good app\n2,"nice" app\n3,ok\n4,"broken quote\n5,fine\n', encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match=r"open.csv: line 5: a quoted field opens there and is never closed"):
+        read_reviews(path)
 
 
 def test_app_names_that_differ_only_in_case_are_one_app(tmp_path):
