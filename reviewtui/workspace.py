@@ -1090,16 +1090,29 @@ class Workspace:
         rows = prepare_frame(df, keys) if {"label", "content"} <= set(df.columns) else None
         if rows is None or (len(rows) >= MIN_ROWS and rows["label"].nunique() >= 2):
             return  # (a version without those columns is refused with what to do by the training itself)
-        held = {k: n for k, n in self.store.counts_by_label().items() if self.taxonomy.current(k) in keys}
-        now, kinds = sum(held.values()), len({self.taxonomy.current(k) for k, n in held.items() if n})
+        from reviewtui.versions import EXPORT_STATUSES
+
+        def enough(counts: Mapping[str, int]) -> tuple[int, int, bool]:
+            """(labels, categories, whether a model can train on them) of training labels ``counts``."""
+            mine = {k: n for k, n in counts.items() if n and self.taxonomy.current(k) in keys}
+            n, kinds = sum(mine.values()), len({self.taxonomy.current(k) for k in mine})
+            return n, kinds, n >= MIN_ROWS and kinds >= 2
+
+        # the labels an export would write (labeled or reviewed), not those sent back to review
+        now, kinds, store_enough = enough(self.store.label_counts(EXPORT_STATUSES))
+        waiting = enough(self.store.label_counts(("TO_REVIEW",)))[0]
         latest = self.versions()[-1]
-        if now < MIN_ROWS or kinds < 2:
-            later = (f"; the store holds {now:,} in {kinds} now: label at least {MIN_ROWS} reviews in two or more "
-                     "training categories and export them")
-        elif latest.name != info.name:
+        counted = latest.manifest.get("counts_by_label")
+        latest_enough = (enough(counted)[2] if isinstance(counted, Mapping) else latest.rows >= MIN_ROWS)
+        if latest.name != info.name and latest_enough:
             later = f"; train on a later version (--version {latest.name}, or leave --version out)"
-        else:
+        elif store_enough:
             later = f"; the store holds {now:,} such labels now: `reviewtui export` makes a version of them"
+        else:
+            later = (f"; the store holds {now:,} in {kinds} now" +
+                     (f" ({waiting:,} more under review: a label or a confirmation brings each back)"
+                      if waiting else "") +
+                     f": label at least {MIN_ROWS} reviews in two or more training categories and export them")
         raise ReviewtuiError(f"too little data to train: {info.name} has {len(rows):,} labeled row"
                              f"{'s' if len(rows) != 1 else ''} in {rows['label'].nunique()} training "
                              f"categor{'ies' if rows['label'].nunique() != 1 else 'y'}, and a model needs "

@@ -258,3 +258,26 @@ def test_too_few_labels_say_what_would_give_enough(tmp_path, capsys):
     assert main(["-w", root, "train", "--quick", "--version", "dataset-1"]) == 2
     assert "train on a later version (--version dataset-2, or leave --version out)" in " ".join(
         capsys.readouterr().err.split())
+
+
+def test_too_few_labels_count_neither_labels_under_review_nor_a_later_version_too_small(tmp_path, capsys):
+    """Labels sent to review are not what an export writes: the advice was `reviewtui export`, which
+    then wrote nothing; a later version also too small was named as the one to train on."""
+    from reviewtui.workspace import Workspace
+
+    root, label = login_or_design(tmp_path, [f"review number {i} about {('login', 'design')[i % 2]}" for i in range(12)])
+    label(range(12))
+    w = Workspace.open(root)
+    w.send_to_review([f"r{i}" for i in range(5)])
+    w.close()
+    assert main(["-w", root, "export"]) == 0
+    capsys.readouterr()
+    assert main(["-w", root, "train", "--quick"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("the store holds 7 in 2 now (5 more under review: a label or a confirmation brings each back): label at "
+            "least 10 reviews") in err, err
+    assert main(["-w", root, "confirm", "r0"]) == 0 and main(["-w", root, "export"]) == 0
+    capsys.readouterr()
+    assert main(["-w", root, "train", "--quick", "--version", "dataset-1"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "later version" not in err and "the store holds 8 in 2 now (4 more under review" in err, err
