@@ -1088,8 +1088,11 @@ class Workspace:
 
         keys = self.taxonomy.training_keys
         rows = prepare_frame(df, keys) if {"label", "content"} <= set(df.columns) else None
-        if rows is None or (len(rows) >= MIN_ROWS and rows["label"].nunique() >= 2):
+        if rows is None:
             return  # (a version without those columns is refused with what to do by the training itself)
+        if len(rows) >= MIN_ROWS and rows["label"].nunique() >= 2:
+            self._refuse_few_texts(info, rows)
+            return
         from reviewtui.versions import EXPORT_STATUSES
 
         def enough(counts: Mapping[str, int]) -> tuple[int, int, bool]:
@@ -1117,6 +1120,28 @@ class Workspace:
                              f"{'s' if len(rows) != 1 else ''} in {rows['label'].nunique()} training "
                              f"categor{'ies' if rows['label'].nunique() != 1 else 'y'}, and a model needs "
                              f"{MIN_ROWS} in two or more{later}")
+
+    def _refuse_few_texts(self, info: VersionInfo, rows) -> None:
+        """Raise ReviewtuiError when the labeled ``rows`` of ``info`` are enough but their texts are not:
+        the rows of one text stay on one side of every split and fold, so a model needs
+        :data:`MIN_ROWS` different texts, and two or more in each of two categories."""
+        from reviewtui.modeling.data import MIN_ROWS, text_groups
+
+        groups = text_groups(list(rows["content"]))
+        if groups is None:
+            return
+        import pandas as pd
+
+        texts = pd.Series(groups, index=rows.index)
+        per_category = texts.groupby(rows["label"]).nunique()
+        if texts.nunique() >= MIN_ROWS and int((per_category >= 2).sum()) >= 2:
+            return
+        shown = ", ".join(f"{self.taxonomy.get(k).name} {n}" for k, n in per_category.sort_values(ascending=False).items())
+        raise ReviewtuiError(
+            f"too little data to train: {info.name}'s {len(rows):,} labeled rows have {texts.nunique()} different "
+            f"text{'s' if texts.nunique() != 1 else ''} ({shown}); the rows of one text stay together on one side of "
+            f"every split and fold, so a model needs {MIN_ROWS} different texts, two or more in each of two categories "
+            "or more: label reviews that differ and export them")
 
     def train(self, version: str | None = None, name: str | None = None, *, model: str | None = None,
               training: dict[str, Any] | None = None, quick: bool = False, overwrite: bool = False,

@@ -260,6 +260,22 @@ def test_too_few_labels_say_what_would_give_enough(tmp_path, capsys):
         capsys.readouterr().err.split())
 
 
+@pytest.mark.parametrize("how", [["--quick"], ["--quick", "--split"]])
+def test_too_few_different_texts_are_refused_with_their_count(tmp_path, capsys, how):
+    """12 labels of 4 texts, one category's all one text: cross-validation blamed the budget, and
+    the split said "every one of the 6 labeled rows has the same text" of 12 rows of 4 texts."""
+    root, label = login_or_design(tmp_path, ["login fails"] * 5 + ["login broken", "cannot log in", "great colours",
+                                             "great colours", "great colours", "great colours", "great colours"])
+    for i in range(12):
+        assert main(["-w", root, "label", f"r{i}", "Login" if i < 7 else "Design"]) == 0
+    assert main(["-w", root, "export"]) == 0
+    capsys.readouterr()
+    assert main(["-w", root, "train", *how]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("too little data to train: dataset-1's 12 labeled rows have 4 different texts (Login 3, Design 1); the "
+            "rows of one text stay together on one side of every split and fold") in err, err
+    assert not list((tmp_path / "ws" / "models").glob("*"))
+
 def test_too_few_labels_count_neither_labels_under_review_nor_a_later_version_too_small(tmp_path, capsys):
     """Labels sent to review are not what an export writes: the advice was `reviewtui export`, which
     then wrote nothing; a later version also too small was named as the one to train on."""
