@@ -2170,14 +2170,22 @@ class Workspace:
     def _discover_options(self, selection: str | None, **options: Any) -> dict[str, Any]:
         """What a discover listing is asked with (``discover_selection``'s keywords), the selection
         made the default's when none is named: a kept listing serves ``--make`` when they are equal."""
-        return {"selection": selection or self.default_discover_selection(), **options}
+        return {"selection": selection or self.default_discover_selection(options.get("app")), **options}
 
-    def default_discover_selection(self) -> str:
+    def default_discover_selection(self, app: str | None = None) -> str:
         """What discover looks into when not told: the catch-all category's reviews ("other") when
-        the taxonomy has one, else the predictions below 50 % ("low-confidence")."""
+        the taxonomy has one, else the predictions below 50 % ("low-confidence"); before any
+        prediction, what is new in the latest version ("version") where the reviews have versions of
+        one app (or ``app`` is named)."""
         from reviewtui.loop.discover import other_keys
 
-        return "other" if other_keys(self.taxonomy) else "low-confidence"
+        if other_keys(self.taxonomy):
+            return "other"
+        if not self.store.prediction_count():
+            apps = [a for a in self.store.counts_by_app() if a]
+            if (app is not None or len(apps) < 2) and any(v for _, v in self.store.counts_by_app_version()):
+                return "version"
+        return "low-confidence"
 
     def last_discovery(self, selection: str | None = "other", *, version: str | None = None, app: str | None = None,
                        limit: int = DISCOVER_LIMIT, seed: int = 0, clusters: int | None = None,

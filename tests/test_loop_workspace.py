@@ -372,8 +372,14 @@ def test_discover_other_looks_into_a_trained_category_named_other(ws):
     ws.config.set_categories([{**c, "name": "Leftovers"} if c["key"] == "OTHER" else c for c in items])
     with pytest.raises(ReviewtuiError, match="every category of the taxonomy is trained on and none is named Other"):
         ws.discover("other")
-    # with no selection named, a taxonomy with no catch-all looks into the predictions the model is unsure of
+    # with no selection named, a taxonomy with no catch-all looks into the predictions the model is
+    # unsure of; before any prediction, into what is new in the latest version
+    assert ws.default_discover_selection() == "version"
     with pytest.raises(ReviewtuiError, match="no predictions yet"):
+        ws.discover("low-confidence")
+    ws.store.set_predictions({other[0]: ("INTERFACE", 0.9)})
+    assert ws.default_discover_selection() == "low-confidence"
+    with pytest.raises(ReviewtuiError, match=r"nothing to discover: the selection \(predictions below 50% confidence\)"):
         ws.discover(None)
 
 

@@ -638,10 +638,34 @@ async def test_discover_starts_on_the_unsure_predictions_without_a_catch_all(fix
     items = [{**c, "train": True, "name": "Leftovers" if c["key"] == "OTHER" else c["name"]}
              for c in fixture_ws.taxonomy.to_list()]
     fixture_ws.config.set_categories(items)
+    first = next(fixture_ws.store.iter_assets())
+    fixture_ws.store.set_predictions({first.external_id: (items[0]["key"], 0.4)})
     app = make_app(fixture_ws, start="discover")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert app.screen.selection == "low-confidence"
+
+
+
+async def test_discover_starts_on_the_latest_version_before_any_prediction(fixture_ws):
+    """Without a catch-all and without predictions, low-confidence cannot run: the screen starts on
+    what is new in the latest version, and low-confidence, picked, says how to get predictions."""
+    items = [{**c, "train": True, "name": "Leftovers" if c["key"] == "OTHER" else c["name"]}
+             for c in fixture_ws.taxonomy.to_list()]
+    fixture_ws.config.set_categories(items)
+    fixture_ws.store.set_predictions({})
+    assert fixture_ws.default_discover_selection() == "version"
+    app = make_app(fixture_ws, start="discover")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.selection == "version:4.5"
+        await pilot.press("s", "s", "s")  # version 4.4, other, low-confidence
+        assert screen.selection == "low-confidence"
+        await pilot.press("d")
+        await settle(app, pilot)
+    assert any("no predictions yet: refit the quick model (r in the labeling screen, or `reviewtui queue`), or predict "
+               "every review (p on the Summary screen" in n for n in app.notes)
 
 
 async def test_the_seven_screens_tabs_fit_80_columns(fixture_ws):

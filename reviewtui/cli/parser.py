@@ -485,8 +485,8 @@ def add_loop_commands(commands: Commands) -> None:
                      "loop:cmd_discover")
     s.add_argument("--in", dest="selection", choices=("other", "low-confidence", "version"),
                    help="other: reviews labeled with a category not trained on (the default when the taxonomy "
-                        "has one, else low-confidence); low-confidence: predictions below 50%%; version: what is "
-                        "new in --version")
+                        "has one, else low-confidence, or version before any prediction); low-confidence: "
+                        "predictions below 50%%; version: what is new in --version")
     s.add_argument("--version", help="with --in version: LATEST (default) or an app version such as 4.5")
     s.add_argument("--app", action=Named, help="only this app's reviews (needed with --in version when there are several apps)")
     s.add_argument("--limit", type=int, default=3000, help="cluster at most this many reviews (default 3000)")

@@ -596,7 +596,8 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
         predictions = store.predictions()
         if not predictions:
             raise ReviewtuiError("no predictions yet: refit the quick model (r in the labeling screen, or "
-                                 "`reviewtui queue`) or run `reviewtui predict` first")
+                                 "`reviewtui queue`), or predict every review (p on the Summary screen, or "
+                                 "`reviewtui predict`) first")
         by_id = store.texts_of(select_low_confidence(predictions, LOW_CONFIDENCE), app=app)
         low = list(by_id)
         name = f"predictions below {LOW_CONFIDENCE:.0%} confidence" + (f" of {app}" if app is not None else "")

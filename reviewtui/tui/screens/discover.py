@@ -134,8 +134,12 @@ class DiscoverScreen(WorkspaceScreen):
         self.options = choices(message.versions)
         picker = self.query_one("#discover-selection", Select)
         values = [v for _, v in self.options]
-        if not self.picked and message.default in values:  # a taxonomy with no catch-all: low-confidence
-            self.selection = message.default
+        if not self.picked:  # a taxonomy with no catch-all: low-confidence, or before predictions the latest version
+            default = message.default
+            if default == "version":  # the latest version of the most reviewed app
+                default = next((v for v in values if v.startswith("version:")), "low-confidence")
+            if default in values:
+                self.selection = default
         with self.prevent(Select.Changed):
             picker.set_options(self.options)
             if self.selection not in values:
