@@ -816,6 +816,22 @@ async def test_the_tuning_screen_keeps_digits_for_the_screens_until_the_form_is_
         assert app.current_mode == "quality"
 
 
+async def test_the_summary_without_predictions_answers_each_key_with_p(fixture_ws):
+    """No predictions yet: the state line gave the command line's advice, t and v did nothing and
+    said nothing, l said "no app versions in the predictions" and w "run reviewtui predict first"."""
+    app = make_app(fixture_ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        state = str(app.screen.query_one("#summary-state").render())
+        assert state.startswith("No predictions yet: p predicts every review") and "reviewtui" not in state
+        for key in "tvlw":
+            before = len(notes(app))
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert notes(app)[before:] == ["no predictions yet: p predicts every review"], key
+    assert not (fixture_ws.results_dir / "report.md").exists()
+
+
 async def test_the_summary_keeps_saying_a_prediction_runs_while_it_reloads(fixture_ws):
     """g (or v) while a predict job runs replaced "predicting every review (job …)" with "no
     predictions yet … p predicts every review now" until the job's next progress."""
@@ -830,7 +846,7 @@ async def test_the_summary_keeps_saying_a_prediction_runs_while_it_reloads(fixtu
         for _ in range(20):
             await pilot.pause(0.05)
         state = str(screen.query_one("#summary-state").render())
-        assert f"predicting every review (job {job.id})" in state and "p predicts" not in state
+        assert f"predicting every review (job {job.id}; x cancels)" in state and "p predicts" not in state
         ws.jobs.finish(job.id, "cancelled")
         await wait_until(pilot, lambda: not screen.running)
 

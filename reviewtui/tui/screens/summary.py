@@ -162,8 +162,13 @@ class SummaryScreen(WorkspaceScreen):
             self.show_summary(message.overall, message.chosen)
 
     def show_missing(self, text: str) -> None:
+        self.chosen = None  # (the tables of results read before are not the results now)
         if self.running:  # the prediction under way says where it is (g or v while it runs said "none yet")
             self.show_predicting()
+        elif text.startswith("no predictions yet"):  # the CLI's advice, in the app's key
+            self.query_one("#summary-state", Static).update(Text.assemble(
+                "No predictions yet: ", ("p", "bold"), " predicts every review (in the background; ",
+                ("x", "bold"), " cancels)."))
         else:
             self.query_one("#summary-state", Static).update(Text.assemble(text, "\n", ("p", "bold"),
                                                                           " predicts every review now."))
@@ -333,13 +338,26 @@ class SummaryScreen(WorkspaceScreen):
 
     def action_cycle_app(self) -> None:
         if len(self.apps) < 2:
-            self.notify("the predictions hold one app" if self.apps else "no predictions yet", severity="warning")
+            if not self.apps and self.nothing_shown():
+                return
+            self.notify("the predictions hold one app" if self.apps else "the predictions name no app",
+                        severity="warning")
             return
         order = [ALL] + self.apps
         self.set_app(order[(order.index(self.app_filter) + 1) % len(order)] if self.app_filter in order else ALL)
 
+    def nothing_shown(self) -> bool:
+        """True, and said, when there is no summary to act on (no predictions yet)."""
+        if self.chosen is not None:
+            return False
+        self.notify("predicting every review now (x cancels)" if self.running else
+                    "no predictions yet: p predicts every review", severity="warning")
+        return True
+
     def action_toggle_view(self) -> None:
         """categories -> versions -> (several apps) categories by app -> categories."""
+        if self.nothing_shown():
+            return
         several = self.chosen is not None and self.chosen.several_apps
         order = ["categories", "versions"] + (["apps"] if several else [])
         self.view = order[(order.index(self.view) + 1) % len(order)] if self.view in order else "categories"
@@ -354,6 +372,8 @@ class SummaryScreen(WorkspaceScreen):
         self.load()
 
     def action_cycle_version(self) -> None:
+        if self.nothing_shown():
+            return
         if not self.app_versions and len(self.apps) > 1 and self.app_filter == ALL:
             self.notify("several apps: choose one first (a), then its versions (v)", severity="warning")
             return
@@ -361,6 +381,8 @@ class SummaryScreen(WorkspaceScreen):
         self.set_version(order[(order.index(self.version) + 1) % len(order)] if self.version in order else ALL)
 
     def action_latest(self) -> None:
+        if self.nothing_shown():
+            return
         if self.latest is None:
             several = len(self.apps) > 1 and self.app_filter == ALL
             self.notify("several apps: choose one first (a)" if several else "no app versions in the predictions",
@@ -411,7 +433,7 @@ class SummaryScreen(WorkspaceScreen):
 
     def show_predicting(self) -> None:
         """The state line while the prediction this screen follows runs."""
-        self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id})…")
+        self.query_one("#summary-state", Static).update(f"predicting every review (job {self.job.id}; x cancels)…")
 
     def action_cancel(self) -> None:
         if not self.running:
@@ -446,6 +468,8 @@ class SummaryScreen(WorkspaceScreen):
         self.load()
 
     def action_write_report(self) -> None:
+        if self.nothing_shown():
+            return
         self.write_report(None if self.version == ALL else self.version,
                           None if self.app_filter == ALL else self.app_filter)
 
