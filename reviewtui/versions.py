@@ -310,7 +310,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
     rows = store.export_rows(EXPORT_STATUSES, keep)
     if not rows:
         raise ReviewtuiError("nothing to export: no LABELED or REVIEWED assets with a training label yet; "
-                             "label some first (`reviewtui label` or the app)")
+                             "label some first (the digits on the Label screen, or `reviewtui label`)")
     # labels the version leaves out because their category is not trained: said at export, as the
     # model will put reviews like them into the trained categories
     have = store.label_counts(EXPORT_STATUSES)

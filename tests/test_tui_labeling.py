@@ -230,6 +230,27 @@ async def test_the_status_screen_says_to_label_first_without_labels(tmp_path: Pa
         ws.close()
 
 
+async def test_a_workspace_without_reviews_says_how_to_get_some(tmp_path: Path):
+    """The labeling screen of a new workspace said there was nothing left to label and offered an
+    export; the status screen's models row said to label first."""
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "new", name="new", categories="Bug, Praise")
+    try:
+        app = make_app(ws, start="labeling")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            text = str(app.screen.query_one("#review-text").render())
+            assert text.startswith("No reviews yet.") and "c collects reviews" in text and "export" not in text
+        app = make_app(ws, start="status")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            models = app.screen.query_one("#status-models")
+            assert str(models.get_row_at(0)[0]) == "no model yet: c collects reviews first"
+    finally:
+        ws.close()
+
+
 async def test_the_footer_leaves_out_search_while_the_filter_is_typed(fixture_ws):
     app = make_app(fixture_ws, start="labeling")
     async with app.run_test(size=SIZE) as pilot:

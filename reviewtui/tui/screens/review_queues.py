@@ -196,6 +196,10 @@ class ReviewQueueScreen(WorkspaceScreen):
         if not self.in_review_queue and getattr(self, "filtered", False):
             return ("No review left in the queue matches this search and filter.\n\n"
                     "Press / to search for something else or f to change the filter (an empty one clears it).")
+        if not self.in_review_queue and not self.ws.store.count():  # (the store's kept counts: no read)
+            return ("No reviews yet.\n\n"
+                    "F1 opens the Status screen, where c collects reviews from Google Play; a file of reviews is "
+                    "imported from a terminal: reviewtui import FILE.csv (CSV, JSON, Excel, Parquet).")
         if not self.in_review_queue:
             # the digits label on this screen: the other screens are F-keys here
             return ("Nothing left to label in the queue.\n\n"

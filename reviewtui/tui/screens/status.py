@@ -87,7 +87,7 @@ class StatusScreen(WorkspaceScreen):
             models.border_title = "Models (learning curve: accuracy by version)"
             yield models
             jobs = PlainTable(id="status-jobs", cursor_type="row", zebra_stripes=True)
-            jobs.border_title = "Background jobs (reviewtui jobs follow ID, reviewtui jobs cancel ID)"
+            jobs.border_title = "Background jobs (4 Tune and 5 Summary follow and cancel theirs)"
             jobs.display = False  # shown once the workspace has jobs
             yield jobs
             next_steps = Static(id="status-next")
@@ -193,7 +193,8 @@ class StatusScreen(WorkspaceScreen):
                            say.number(met.get("f1_weighted")),
                            say.bar(acc, 1.0, 12) if isinstance(acc, (int, float)) else "")
         if not rows:  # a model learns from labels: before any, labeling comes first
-            hint = "press 4 to tune one" if sum(st.by_label.values()) else "press 2 to label reviews first"
+            hint = ("press 4 to tune one" if sum(st.by_label.values()) else "press 2 to label reviews first"
+                    if st.assets else "c collects reviews first")
             models.add_row(f"no model yet: {hint}", "", "", "", "", "", "")
         title = "Models (test metrics per dataset version)"
         points = [p for p in (curve or []) if isinstance(p.f1_weighted, (int, float))]
