@@ -276,6 +276,27 @@ def test_too_few_different_texts_are_refused_with_their_count(tmp_path, capsys, 
             "rows of one text stay together on one side of every split and fold") in err, err
     assert not list((tmp_path / "ws" / "models").glob("*"))
 
+def test_a_training_cancelled_before_it_starts_says_no_word_of_its_folds(tmp_path):
+    """A cancel asked while a job's modules loaded: the job went on to say "scoring by 5-fold
+    cross-validation… then training", which read as work starting after the cancel."""
+    import threading
+
+    from reviewtui.events import Notice
+    from reviewtui.modeling import Cancelled
+    from reviewtui.workspace import Workspace
+
+    root, label = login_or_design(tmp_path, [f"review number {i} about {('login', 'design')[i % 2]}" for i in range(12)])
+    label(range(12))
+    assert main(["-w", root, "export"]) == 0
+    cancel, events = threading.Event(), []
+    cancel.set()
+    w = Workspace.open(root)
+    with pytest.raises(Cancelled):
+        w.train(quick=True, cancel=cancel, on_event=events.append)
+    w.close()
+    assert not [e for e in events if isinstance(e, Notice) and "cross-validation" in e.text], events
+    assert not list((tmp_path / "ws" / "models").glob("*"))
+
 def test_too_few_labels_count_neither_labels_under_review_nor_a_later_version_too_small(tmp_path, capsys):
     """Labels sent to review are not what an export writes: the advice was `reviewtui export`, which
     then wrote nothing; a later version also too small was named as the one to train on."""

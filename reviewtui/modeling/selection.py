@@ -809,6 +809,7 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
         repeated = sum(n for n in Counter(groups).values() if n > 1)
         same = (f"; {repeated:,} labels share their text with another, and each text's labels stay in one "
                 "fold")
+    ctx.check_cancel("training")  # (a cancel asked while the modules loaded: no word of work that will not be)
     emit(on_event, Notice("info", f"{len(data.texts)} labels: scoring by {folds}-fold cross-validation{fewer} "
                                   f"on {device_text()}, then training on all of them{same}"))
     if quick:
