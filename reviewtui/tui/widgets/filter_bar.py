@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-HINT = "/ search · f filter (stars=1-2 version=4.5 …) · L curves"
+HINT = "/ search · f filter · L curves"  # (the filter's examples are in its input)
 
 
 class FilterBar(Vertical):
