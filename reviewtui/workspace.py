@@ -964,7 +964,11 @@ class Workspace:
         if versions and not models:
             steps.append(NextStep("train a model", "reviewtui train (or reviewtui tune --trials 20)", "train"))
         stale = self.prediction_staleness()
-        if models:
+        misfit = self.model_misfit() if models else None
+        if misfit:  # predict would refuse this model: a model of the taxonomy now comes first
+            steps.append(NextStep(f"train a model on the taxonomy as it is now ({misfit})",
+                                  "reviewtui train (or reviewtui train --quick)", "train"))
+        elif models:
             result = self.results_dir / "result.csv"
             folders = [self.models_dir / str(m.get("name")) for m in models]
             saved = [(f.stat().st_mtime, f.name) for f in folders if f.exists()]

@@ -862,9 +862,15 @@ async def test_predict_with_a_model_of_the_taxonomy_before_is_refused_before_a_j
     ModelCard(name="m1", kind="quick", base_model="minilm", base_source="package", labels=keys, taxonomy_keys=keys,
               dataset_version="dataset-2").save(ws.models_dir / "m1")
     assert ws.model_misfit() is None
+    assert any(s.startswith("predict every review") for s in ws.status().next_steps)
     ws.add_category("Instant transfer slow")
     assert ws.model_misfit() == "model m1 learnt the taxonomy as it was before: it does not know Instant transfer slow"
     assert ws.model_misfit("quick") is None
+    # status's next step is not the prediction that would be refused
+    steps = ws.status().next_steps
+    assert not any(s.startswith("predict every review") for s in steps)
+    assert any(s.startswith("train a model on the taxonomy as it is now (model m1 learnt the taxonomy as it was "
+                            "before: it does not know Instant transfer slow)") for s in steps), steps
     app = make_app(ws, start="summary")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
