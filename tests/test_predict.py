@@ -312,8 +312,9 @@ def test_predict_without_a_model_names_a_better_model_of_the_same_version():
     from reviewtui.analysis.predict import _say_a_better_model
     from reviewtui.events import Notice
 
-    def card(name, version, accuracy):
-        return SimpleNamespace(name=name, dataset_version=version, metrics={"accuracy": accuracy})
+    def card(name, version, accuracy, splits=None):
+        return SimpleNamespace(name=name, dataset_version=version, metrics={"accuracy": accuracy},
+                               splits=splits or {"test": 70})
 
     said = []
     _say_a_better_model([card("q2", "dataset-2", 0.667), card("old", "dataset-1", 0.9), card("ft2", "dataset-2", 0.638)],
@@ -324,6 +325,10 @@ def test_predict_without_a_model_names_a_better_model_of_the_same_version():
     said.clear()  # within a point, or only on another version: nothing to say
     _say_a_better_model([card("q2", "dataset-2", 0.645), card("old", "dataset-1", 0.9), card("ft2", "dataset-2", 0.638)],
                         said.append)
+    assert said == []
+    # a score on a few test rows and one cross-validated over every label are not compared
+    _say_a_better_model([card("split", "dataset-2", 0.83, {"test": 18}),
+                         card("cv", "dataset-2", 0.72, {"cv_folds": 3, "train": 90})], said.append)
     assert said == []
 
 

@@ -166,12 +166,19 @@ def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxono
 
 def _say_a_better_model(cards: Sequence[Any], on_event: EventSink | None, margin: float = 0.01) -> None:
     """Without --model predict takes the newest saved model; when another model of the same dataset
-    version has a test accuracy higher by more than ``margin`` on its card, a notice names it."""
+    version has a test accuracy higher by more than ``margin`` on its card, measured the same way
+    (cross-validated over every label, or on a test split: the two are not comparable), a notice
+    names it."""
     newest = cards[-1]
     mine = newest.metrics.get("accuracy")
     if mine is None or not newest.dataset_version:
         return
+
+    def cross_validated(card: Any) -> bool:
+        return "cv_folds" in (card.splits or {})
+
     rivals = [c for c in cards[:-1] if c.dataset_version == newest.dataset_version
+              and cross_validated(c) == cross_validated(newest)
               and c.metrics.get("accuracy") is not None and c.metrics["accuracy"] > mine + margin]
     if rivals:
         best = max(rivals, key=lambda c: c.metrics["accuracy"])
