@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import sniff_delimiter
@@ -321,6 +321,7 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool
     sep = delimiter or sniff_delimiter(header)
     fast = None if not arrow or len(text) < ARROW_BYTES else _read_delimited_arrow(header, sep, text.encode("utf-8"))
     if fast is not None:
+        _refuse_rows_read_into_a_field(path, fast, sep, lambda: text)
         return _delimited_table(path, sep, fast)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
@@ -344,7 +345,43 @@ def _read_delimited(path: Path, text: str, delimiter: str | None, *, arrow: bool
                              f"{len(df.columns) + extra} fields; a value that holds the delimiter "
                              f"({sep!r}) must be in double quotes: check the file's quoting and delimiter (--delimiter)")
     df.columns = [str(c) for c in df.columns]
+    _refuse_rows_read_into_a_field(path, df, sep, lambda: text)
     return _delimited_table(path, sep, df)
+
+
+def _refuse_rows_read_into_a_field(path: Path, frame: "pd.DataFrame", sep: str, text: Callable[[], str]) -> None:
+    """Raise ReviewtuiError when a quoted field of the file runs over several lines and its closing
+    quote is followed by more text (``"broken text,1`` … ``third,"3"``): the rows between were read
+    into that one field, lost as reviews, without an error from the reader. A text over several
+    lines whose quotes close properly is a review's paragraphs and is kept. The file is read again
+    (``text()``) only when some field holds a line break."""
+    if not any(frame[c].str.contains("\n", regex=False).any() for c in frame.columns):
+        return
+    span = _malformed_multiline_record(text(), sep)
+    if span is not None:
+        first, last = span
+        raise ReviewtuiError(f"{path}: line {first}: a quoted field opens there and its closing quote, on line {last}, "
+                             "is followed by more text, so the rows between were read into that one field; close "
+                             "the quote where the field ends, or write a quote inside a text as two (\"\"), and "
+                             "import again")
+
+
+def _malformed_multiline_record(text: str, sep: str) -> tuple[int, int] | None:
+    """(first line, last line) of the first record of ``text`` that spans several lines and that
+    Python's strict CSV reader refuses, or None."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    start = 1
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error:
+            if reader.line_num > start:
+                return start, reader.line_num
+            if reader.line_num < start:  # no progress: the reader is at its end
+                return None
+        start = reader.line_num + 1
 
 
 def _open_quote_line(text: str, sep: str) -> int | None:
@@ -445,6 +482,12 @@ def _read_big_utf8_delimited(path: Path, raw: bytes, fmt: str, delimiter: str | 
         data.close()
     if frame is None:
         return False
+
+    def text() -> str:
+        data = source.read_bytes() if source is not None else raw
+        return data[start:].decode("utf-8", errors="replace")
+
+    _refuse_rows_read_into_a_field(path, frame, sep, text)
     table = _delimited_table(path, sep, frame)
     table.encoding = "UTF-8 with BOM" if bom else "UTF-8"
     return table

@@ -355,6 +355,26 @@ def test_a_quote_never_closed_is_named_by_its_line(tmp_path):
         read_reviews(path)
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_rows_read_into_one_quoted_field_are_refused(tmp_path, big):
+    """A quote opened on one row and closed on a later one, followed by more text: the rows between
+    became part of one review's text (two reviews lost) and the import said nothing. A text of
+    several lines whose quotes close is a review's paragraphs, kept; so is a big file's."""
+    filler = "".join(f"f{i},review number {i} is fine,4\n" for i in range(40_000)) if big else ""
+    path = tmp_path / "swallow.csv"
+    path.write_text('reviewId,content,score\n' + filler + 'a1,"broken text,1\na2,second review,2\na3,third,"3"\n'
+                    'a4,fourth,4\n', encoding="utf-8")
+    line = 2 + filler.count("\n")
+    assert (path.stat().st_size >= 1_000_000) == big
+    with pytest.raises(ReviewtuiError, match=rf"swallow.csv: line {line}: a quoted field opens there and its closing "
+                                             rf"quote, on line {line + 2}, is followed by more text"):
+        read_reviews(path)
+    path.write_text('reviewId,content,score\n' + filler + 'a5,"two lines,\nand a ""quote""",5\na6,"nice" app,4\n',
+                    encoding="utf-8")
+    texts = read_reviews(path).texts
+    assert texts[-2:] == ['two lines, and a "quote"', "nice app"]  # (spaces collapsed by the cleaning)
+
+
 def test_app_names_that_differ_only_in_case_are_one_app(tmp_path):
     """"quickbite ios" typed beside "QuickBite iOS" was a second app in status and the summary (and
     one app to the queue's app= filter); the ids stay those the rows' own spellings give."""
