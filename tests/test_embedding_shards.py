@@ -51,6 +51,28 @@ def test_rows_come_back_by_key_in_any_order_across_shards(tmp_path):
     assert index["dtype"] == "float16" and [s["rows"] for s in index["shards"]] == [50, 20]
 
 
+@pytest.mark.parametrize("part", ["vecs", "keys"])
+def test_a_shard_cut_short_outside_reviewtui_is_left_out_and_written_again(tmp_path, part):
+    """A shard file truncated (a full disk, a copy cut short): every command that embedded failed with
+    numpy's "EOF: reading array header". Its rows are now simply not cached: the next append
+    stores them again, and the index no longer lists the damaged shard, whose files go."""
+    store = ShardedVectors(tmp_path / "c")
+    a, b = unit_rows(50, seed=1), unit_rows(30, seed=2)
+    store.append(keys_for(range(50)), a)
+    store.append(keys_for(range(50, 80)), b)
+    damaged = store.shards[0].name
+    path = tmp_path / "c" / f"{damaged}.{part}.npy"
+    with open(path, "r+b") as fh:
+        fh.truncate(50)
+    again = ShardedVectors(tmp_path / "c")
+    assert len(again) == 30 and (again.positions(keys_for(range(50))) == -1).all()
+    assert (again.positions(keys_for(range(50, 80))) >= 0).all()
+    assert again.append(keys_for(range(50)), a) == 50
+    assert len(ShardedVectors(tmp_path / "c")) == 80
+    assert damaged not in [s.name for s in again.shards]
+    assert not list((tmp_path / "c").glob(f"{damaged}.*"))
+
+
 def test_gather_in_blocks_returns_every_row_in_the_order_asked(tmp_path, monkeypatch):
     """gather copies a block of rows at a time out of a mapped shard: blocks of 7 rows over two
     shards, positions shuffled and repeated, give the rows a one-block read gives."""

@@ -124,14 +124,24 @@ class ShardedVectors:
             vecs, keys = list(self._vecs), [self._keys]
         else:
             new, vecs, keys = shards, [], []
+        damaged = []
         for s in new:
-            v = np.load(self.folder / f"{s.name}.vecs.npy", mmap_mode="r", allow_pickle=False)
-            k = np.load(self.folder / f"{s.name}.keys.npy", allow_pickle=False)
-            if len(v) != s.rows or len(k) != s.rows or k.dtype != KEY_DTYPE:
-                raise OSError(errno.EIO, f"{self.folder / s.name}: shard does not match {INDEX_NAME}")
+            try:
+                v = np.load(self.folder / f"{s.name}.vecs.npy", mmap_mode="r", allow_pickle=False)
+                k = np.load(self.folder / f"{s.name}.keys.npy", allow_pickle=False)
+            except FileNotFoundError:
+                raise  # merged away meanwhile: the caller reads the index again
+            except (OSError, ValueError, EOFError):  # cut short or overwritten outside reviewtui
+                damaged.append(s.name)
+                continue
+            if v.ndim != 2 or len(v) != s.rows or len(k) != s.rows or k.dtype != KEY_DTYPE:
+                damaged.append(s.name)
+                continue
             vecs.append(v)
             keys.append(k)
-        self._shards = list(shards)
+        # a damaged shard's rows are not cached: they are embedded again, and the next write lists
+        # the shards without it (its files then go with the other unlisted ones)
+        self._shards = [s for s in shards if s.name not in damaged]
         self._vecs = vecs
         self._keys = np.concatenate(keys) if keys else np.zeros(0, dtype=KEY_DTYPE)
         sizes = [len(v) for v in vecs]
