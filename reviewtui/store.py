@@ -564,7 +564,13 @@ class LocalStore:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise ReviewtuiError(f"{self.path}: the workspace store is missing; run `reviewtui init`")
+            raise ReviewtuiError(f"{self.path}: the workspace store is missing (moved or deleted?); put it back, or "
+                                 "make a new workspace in another folder (`reviewtui init FOLDER`) and import the "
+                                 "reviews again")
+        if not create and self.path.is_file() and self.path.stat().st_size == 0:
+            raise ReviewtuiError(f"{self.path}: not a reviewtui store (an empty file); put the workspace's store "
+                                 "back from a copy, or make a new workspace in another folder (`reviewtui init "
+                                 "FOLDER`)")
         self._lock = threading.RLock()
         self._depth = 0  # open transaction() blocks (nested ones are savepoints)
         try:
@@ -633,7 +639,9 @@ class LocalStore:
         except sqlite3.DatabaseError as exc:
             raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
         if "labels" not in tables or "assets" not in tables:
-            return
+            raise ReviewtuiError(f"{self.path}: not a reviewtui store (it has no table of reviews and labels); put the "
+                                 "workspace's store back from a copy, or make a new workspace in another folder "
+                                 "(`reviewtui init FOLDER`)")
         stored = self.get_meta("schema_version")
         if stored is not None and stored.isdigit() and int(stored) > SCHEMA_VERSION:
             raise ReviewtuiError(f"{self.path}: written by a newer reviewtui (store schema {stored}; this version reads "
@@ -706,18 +714,35 @@ class LocalStore:
                     else:
                         self._db.execute(f"RELEASE {name}")
                     return
-                self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                else:
-                    self._db.execute("COMMIT")
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._db
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
+                    else:
+                        self._db.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    said = self._cannot_write(exc)
+                    if said is None:
+                        raise
+                    raise said from exc
             finally:
                 self._depth = depth
                 if bulk:
                     self._wal_again()
+
+    def _cannot_write(self, exc: sqlite3.OperationalError) -> ReviewtuiError | None:
+        """What to tell the user when SQLite cannot write the store (read-only, a full disk), else None."""
+        text = str(exc).lower()
+        if "readonly" in text or "read-only" in text:
+            return ReviewtuiError(f"{self.path}: cannot write the store ({exc}): nothing was changed; make the store "
+                                  "and its folder writable (chmod u+w), or work on a writable copy of the workspace")
+        if "disk is full" in text or "disk i/o error" in text:
+            return ReviewtuiError(f"{self.path}: cannot write the store ({exc}): nothing was changed; free disk "
+                                  "space (or check the disk) and run the command again")
+        return None
 
     def _bulk_journal(self, adding: int) -> bool:
         """Before a transaction that adds ``adding`` assets: when the store holds fewer and this is

@@ -205,3 +205,34 @@ def test_texts_of_and_a_sample_of_texts_read_only_what_they_return(tmp_path):
     assert len(drawn) == 4 and drawn == s.sample_texts(4, seed=1) and "text 3" not in drawn
     assert drawn == sorted(drawn, key=lambda t: int(t.split()[1]))  # store order
     s.close()
+
+
+def test_an_empty_or_tableless_file_is_not_a_store_and_is_left_as_it_is(tmp_path):
+    """A store cut to 0 bytes: every command failed with "no such table", and the file was written
+    again as an empty database."""
+    path = tmp_path / "reviewtui.db"
+    path.write_bytes(b"")
+    with pytest.raises(ReviewtuiError, match=r"not a reviewtui store \(an empty file\)"):
+        LocalStore(path)
+    assert path.stat().st_size == 0
+    sqlite3.connect(path).execute("CREATE TABLE other (x)").connection.close()
+    with pytest.raises(ReviewtuiError, match=r"not a reviewtui store \(it has no table of reviews and labels\)"):
+        LocalStore(path)
+    with pytest.raises(ReviewtuiError, match=r"the workspace store is missing \(moved or deleted\?\)"):
+        LocalStore(tmp_path / "gone.db")
+
+
+def test_a_store_that_cannot_be_written_says_so_and_changes_nothing(tmp_path):
+    """A read-only store: a label ended in sqlite3's traceback."""
+    path = tmp_path / "s.db"
+    store = LocalStore(path, create=True)
+    store.add_assets([NewAsset("a1", "text one")])
+    store._db.close()
+    store._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    with pytest.raises(ReviewtuiError, match=r"s.db: cannot write the store \(attempt to write a readonly database\): "
+                                             r"nothing was changed; make the store and its folder writable"):
+        store.add_labels([LabelRow("a1", "BUG", "t", "human")])
+    store._db.close()
+    again = LocalStore(path)
+    assert again.get("a1").label is None
+    again.close()
