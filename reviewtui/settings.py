@@ -12,6 +12,7 @@ the value their workspace has.
 from __future__ import annotations
 
 import difflib
+import math
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
@@ -365,6 +366,8 @@ def _check_range(v: Any, meta: Any, where: str) -> None:
     if choices is not None and v not in choices:
         raise ReviewtuiError(f"{where} must be one of {', '.join(map(str, choices))}, not {v!r}")
     lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(v, float) and not math.isfinite(v):  # nan compares false with every bound
+        raise ReviewtuiError(f"{where} must be a number, not {v!r}")
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             bounds = (f"at least {_number(lo)}" if hi is None else

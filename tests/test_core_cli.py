@@ -1161,3 +1161,20 @@ def test_a_workspace_that_cannot_be_written_is_one_clear_error(ws, capsys, monke
     assert main(["-w", str(ws), "status"]) == 2
     err = capsys.readouterr().err
     assert "cannot open the store: its folder" in err and "is read-only" in err and "not a reviewtui store" not in err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["queue", "--seed", "-1", "--dry-run"], "argument --seed: must be at least 0, not -1"),
+    (["discover", "--seed", "-1"], "argument --seed: must be at least 0, not -1"),
+    (["discover", "--examples", "-1"], "argument --examples: must be at least 0, not -1"),
+    (["sentiment", "--sample", "-5"], "argument --sample: must be at least 0, not -5"),
+    (["diff", "1", "2", "--rows", "-5"], "argument --rows: must be at least 0, not -5"),
+    (["simulate", "--oracle", "x.csv", "--batch", "0"], "argument --batch: must be at least 1, not 0"),
+    (["simulate", "--oracle", "x.csv", "--initial", "-5"], "argument --initial: must be at least 0, not -5"),
+    (["queue", "--rows", "two"], "argument --rows: must be a whole number, not 'two'"),
+])
+def test_negative_seeds_counts_and_rows_are_refused_by_the_option(ws, capsys, argv, said):
+    """They reached numpy or scikit-learn and ended in a traceback, or were taken as written."""
+    with pytest.raises(SystemExit) as stop:
+        main(["-w", str(ws), *argv])
+    assert stop.value.code == 2 and said in capsys.readouterr().err

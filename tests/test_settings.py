@@ -64,6 +64,7 @@ def test_reviewtui_status_exits_2_with_one_line(ws_path):
     ('strategy = "margin"', 'strategy = "best"', "[active_learning] strategy must be one of random, least_confidence"),
     ("lowercase = false", 'lowercase = "yes"', "[import] lowercase must be true or false, not 'yes'"),
     ("[training]", "[trainng]", "unknown key 'trainng'; did you mean 'training'?"),
+    ("learning_rate = 0.0001", "learning_rate = nan", "[training] learning_rate must be a number, not nan"),
 ])
 def test_wrong_types_ranges_and_sections(ws_path, old, new, expect):
     edit(ws_path, old, new)

@@ -51,6 +51,22 @@ class Named(Once):
     blank_ok = False
 
 
+def at_least(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``lowest`` (a negative seed, count or number of
+    rows otherwise reached numpy or scikit-learn, and ended in their traceback)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"must be at least {lowest}, not {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose plain value options are :class:`Once` (its commands' parsers too:
     subparsers are made of the parser's own class), and whose options are taken only as written:
@@ -226,13 +242,13 @@ def add_workspace_commands(commands: Commands) -> None:
     s.add_argument("a")
     s.add_argument("b")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--rows", type=int, default=30, help="changed rows to show (default 30)")
+    s.add_argument("--rows", type=at_least(0), default=30, help="changed rows to show (default 30)")
     s.add_argument("--to-review", action="store_true", help="send the differing assets to TO_REVIEW")
 
     s = commands.add("demo", "build the demo workspace", "workspace:cmd_demo")
     s.add_argument("dir", nargs="?", default="demo-workspace")
     s.add_argument("--size", type=int, default=DEMO_SIZE, help=f"reviews to generate (default {DEMO_SIZE:,})")
-    s.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
+    s.add_argument("--seed", type=at_least(0), default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
     s.add_argument("--force", action="store_true", help="rebuild it if it exists")
 
     commands.add("app", "open the terminal app (the default)", "workspace:cmd_app")
@@ -326,8 +342,8 @@ def add_analysis_commands(commands: Commands) -> None:
                      "analysis:cmd_queue")
     s.add_argument("--strategy", help=f"one of {', '.join(STRATEGIES)} (default: [active_learning] strategy)")
     s.add_argument("--size", type=int, help="batch size (default: [active_learning] batch_size)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--rows", type=int, default=20, help="rows to show (default 20)")
+    s.add_argument("--seed", type=at_least(0), default=0)
+    s.add_argument("--rows", type=at_least(0), default=20, help="rows to show (default 20)")
     s.add_argument("--dry-run", action="store_true", help="show the batch without changing priorities")
     s.add_argument("--json", action="store_true")
     filter_options(s, "rank only the reviews that")
@@ -338,10 +354,10 @@ def add_analysis_commands(commands: Commands) -> None:
                    help="a file with an id column and a label column (CSV, JSON, JSON Lines, Parquet or Excel)")
     s.add_argument("--strategy", action="extend", nargs="+", metavar="S",
                    help=f"one or more of {', '.join(STRATEGIES)} (default: random margin diversity)")
-    s.add_argument("--batch", type=int, help="labels per round (default: [active_learning] batch_size; 10 with --loop)")
+    s.add_argument("--batch", type=at_least(1), help="labels per round (default: [active_learning] batch_size; 10 with --loop)")
     s.add_argument("--rounds", type=int, help="labeling rounds after the first batch (default 10; 20 with --loop)")
     s.add_argument("--seeds", type=int, help="seeds (default 5; 3 with --loop)")
-    s.add_argument("--initial", type=int, help="random labels before the first round (default: --batch)")
+    s.add_argument("--initial", type=at_least(0), help="random labels before the first round (default: --batch)")
     s.add_argument("--allow-missing", action="store_true", help="leave out oracle ids not in the workspace")
     s.add_argument("--loop", action="store_true",
                    help="replay the labeling screen's loop (zero-shot first batch and prior, [active_learning] "
@@ -366,7 +382,7 @@ def add_analysis_commands(commands: Commands) -> None:
     s = commands.add("sentiment", "compare sentiment options with your team's sentiment labels (cross-validated) "
                                   "and with the star scores", "analysis:cmd_sentiment")
     s.add_argument("--option", action="append", help="vader, stars or a model folder (repeatable; default vader, stars)")
-    s.add_argument("--sample", type=int, default=5000, help="reviews to compare on (0: all)")
+    s.add_argument("--sample", type=at_least(0), default=5000, help="reviews to compare on (0: all)")
     s.add_argument("--json", action="store_true")
 
     s = commands.add("summary", "category, sentiment and score tables of the predictions", "analysis:cmd_summary")
@@ -495,8 +511,8 @@ def add_loop_commands(commands: Commands) -> None:
                                                              "well as the best)")
     s.add_argument("--min-size", type=int, metavar="N", help="clusters of at least N reviews (default 1%% of "
                                                              "the selection, at least 5): larger N, fewer clusters")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--examples", type=int, default=2, help="examples to show per cluster (default 2)")
+    s.add_argument("--seed", type=at_least(0), default=0)
+    s.add_argument("--examples", type=at_least(0), default=2, help="examples to show per cluster (default 2)")
     s.add_argument("--make", type=int, metavar="N", help="make cluster N a new category (its reviews are queued, "
                                                          "never labeled)")
     s.add_argument("--name", help="with --make: the category's name (default: the cluster's first word)")
