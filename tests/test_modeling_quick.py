@@ -114,6 +114,10 @@ def test_quick_model_save_load_roundtrip(tmp_path):
     assert path.name == "quick_model.npz"
     assert loaded.classes_ == model.classes_ and loaded.C == 3.0
     assert np.allclose(loaded.predict_proba(X), model.predict_proba(X))
+    with open(path, "r+b") as fh:  # cut short (a copy interrupted, a full disk): predict's traceback was zipfile's
+        fh.truncate(100)
+    with pytest.raises(ReviewtuiError, match=r"quick_model.npz is not a reviewtui quick model .*; delete it and retrain"):
+        QuickModel.load(tmp_path / "qm")
 
 
 def test_quick_model_two_classes_and_errors(tmp_path):

@@ -142,9 +142,9 @@ class SavedClassifier:
                         str(self.path), local_files_only=True, attn_implementation="sdpa")
                 except (ValueError, ImportError):
                     model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True)
-            except OSError as exc:
-                raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({exc}); "
-                                     "retrain the model") from exc
+            except Exception as exc:  # noqa: BLE001 - a file cut short fails in safetensors', torch's or tokenizers' words
+                raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({type(exc).__name__}: "
+                                     f"{exc}); retrain the model") from exc
             if int(model.config.num_labels) != len(self.labels):
                 raise ReviewtuiError(f"{self.path}: the weights have {model.config.num_labels} outputs but "
                                      f"the model card lists {len(self.labels)} labels; retrain the model")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -152,7 +153,7 @@ class QuickModel:
                 model.classes_ = [str(c) for c in data["classes"]]
         except FileNotFoundError as exc:
             raise ReviewtuiError(f"no quick model at {path}: train one first") from exc
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a file cut short: not a zip
             raise ReviewtuiError(f"{path} is not a reviewtui quick model ({exc}); delete it and retrain") from exc
         return model
 
