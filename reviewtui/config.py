@@ -297,6 +297,9 @@ class Config:
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ReviewtuiError(f"{path}: not valid TOML ({exc}); fix the file by hand") from exc
+        except UnicodeDecodeError as exc:  # TOML is UTF-8: a file saved in another encoding, or not text
+            raise ReviewtuiError(f"{path}: not valid TOML (byte {exc.start} is not UTF-8); save the file as UTF-8, "
+                                 "or fix it by hand") from exc
         except OSError as exc:
             raise ReviewtuiError(f"{path}: cannot read ({exc.strerror})") from exc
         config = cls(path, data)

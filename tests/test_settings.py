@@ -117,3 +117,11 @@ def test_reviewtui_settings_prints_the_settings_in_force_as_toml_with_their_help
     assert main(["-w", str(ws_path), "settings", "trainig"]) == 2
     err = capsys.readouterr().err
     assert "no section 'trainig'" in err and "did you mean 'training'?" in err
+
+
+def test_a_settings_file_saved_in_another_encoding_is_one_error(ws_path):
+    """A reviewtui.toml saved as UTF-16 (or Latin-1 with an accent) ended in UnicodeDecodeError."""
+    path = ws_path / "reviewtui.toml"
+    path.write_bytes(path.read_text(encoding="utf-8").replace('name = "', 'name = "Café ').encode("latin-1"))
+    msg = open_error(ws_path)
+    assert msg.startswith(str(path)) and "is not UTF-8); save the file as UTF-8" in msg, msg
