@@ -118,6 +118,32 @@ def test_an_interrupted_run_resumes_with_identical_results(analysis_ws):
     assert ws.predict("quick", chunk_size=10).resumed_chunks == 0
 
 
+def test_a_failure_while_the_results_are_written_leaves_the_last_results_whole(analysis_ws, monkeypatch):
+    """The Parquet parts could not be written (a full disk, a read-only folder): result.csv had
+    been replaced by the new run's while result.json and the parts still spoke of the last one, and
+    the command line said nothing was kept half-written."""
+    from reviewtui.analysis import predict as predict_mod
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.predict("quick", sentiment="none")
+    before = {name: (ws.results_dir / name).read_bytes() for name in ("result.csv", "result.json")}
+    ws.label("r040", "CONTENT")  # another quick model: other results
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(predict_mod, "write_parts", full_disk)
+    with pytest.raises(OSError):
+        ws.predict("quick", sentiment="none")
+    assert {name: (ws.results_dir / name).read_bytes() for name in before} == before
+    leftovers = [p.name for p in ws.results_dir.iterdir() if p.name.startswith(".") and p.name != ".predict"]
+    assert leftovers == [], leftovers
+    monkeypatch.undo()
+    ws.predict("quick", sentiment="none")
+    assert (ws.results_dir / "result.csv").read_bytes() != before["result.csv"]
+
+
 def test_a_saved_quick_model_counts_its_embedding_progress_over_the_whole_run(analysis_ws):
     """A saved quick model embeds chunk by chunk: the "predict embed" counter goes on from one
     chunk to the next (it used to start again at 0 in each chunk, out of the whole corpus)."""

@@ -477,24 +477,47 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
     # the three files are replaced one after the other: the mark says so until the last is in place
     mark = results_dir / WRITING_MARK
     atomic_write_text(mark, json.dumps({"pid": os.getpid(), "started": utc_now()}) + "\n")
-    out_path = write_csv_atomic(results_dir / RESULT_NAME, RESULT_COLUMNS, rows)
-    parts = write_parts(results_dir / RESULT_PARTS, rows)
-    result = PredictResult(out_path, run.n, clf.name, run.sentiment if run.analyzer is not None else "none",
-                           run.chunks, resumed, seconds, run.device, counts, scounts,
-                           precision=str(info.get("precision") or "fp32"), precision_info=info,
-                           ray_address=ray_address, parts_dir=parts,
-                           sentiment_choice=run.sentiment_choice if run.analyzer is not None else "")
-    meta = {**result.to_dict(), "labels": clf.labels, "created": utc_now()}
-    atomic_write_text(results_dir / RESULT_META, json.dumps(meta, indent=2) + "\n")
+    # each file is written whole beside the one it replaces first, then the three are put in place
+    # one after the other: a failure or a Ctrl-C while they are written leaves the last results as
+    # they were (only a kill between the renames leaves the mark)
+    out_path, meta_path = results_dir / RESULT_NAME, results_dir / RESULT_META
+    staged: list[Path] = []
+    try:
+        staged.append(write_csv_atomic(results_dir / f".{RESULT_NAME}.new", RESULT_COLUMNS, rows))
+        parts_tmp = write_parts(results_dir / RESULT_PARTS, rows, place=False)
+        if parts_tmp is not None:
+            staged.append(parts_tmp)
+        result = PredictResult(out_path, run.n, clf.name, run.sentiment if run.analyzer is not None else "none",
+                               run.chunks, resumed, seconds, run.device, counts, scounts,
+                               precision=str(info.get("precision") or "fp32"), precision_info=info,
+                               ray_address=ray_address, parts_dir=results_dir / RESULT_PARTS if parts_tmp else None,
+                               sentiment_choice=run.sentiment_choice if run.analyzer is not None else "")
+        meta = {**result.to_dict(), "labels": clf.labels, "created": utc_now()}
+        staged.append(atomic_write_text(results_dir / f".{RESULT_META}.new", json.dumps(meta, indent=2) + "\n"))
+    except BaseException:
+        for path in staged:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        mark.unlink(missing_ok=True)  # nothing was replaced
+        raise
+    os.replace(staged[0], out_path)
+    if parts_tmp is not None:
+        replace_dir(parts_tmp, results_dir / RESULT_PARTS)
+    os.replace(staged[-1], meta_path)
     mark.unlink(missing_ok=True)
     shutil.rmtree(run.run_dir, ignore_errors=True)
     return result
 
 
-def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS) -> Path | None:
+def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS, *,
+                place: bool = True) -> Path | None:
     """The rows of result.csv as Parquet parts ``part-00000.parquet``... in ``folder``, replacing
     the folder atomically (written beside it, then renamed into place). Returns ``folder``, or
-    None when pyarrow is not installed (the CSV is the result; the parts are a convenience)."""
+    None when pyarrow is not installed (the CSV is the result; the parts are a convenience). Not
+    ``place``: the folder written beside it is returned, for the caller to put in place
+    (:func:`reviewtui.files.replace_dir`)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -514,6 +537,8 @@ def write_parts(folder: Path, rows: list[list[Any]], part_rows: int = PART_ROWS)
                 else:  # confidence, sentiment_score: numbers, empty = null
                     arrays[name] = pa.array([None if v == "" else float(v) for v in values], pa.float32())
             pq.write_table(pa.table(arrays), tmp / f"part-{part:05d}.parquet")
+        if not place:
+            return tmp
         replace_dir(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
