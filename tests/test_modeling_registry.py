@@ -184,3 +184,21 @@ def test_cache_location_follows_xdg(tmp_path, monkeypatch):
     assert registry.models_cache_dir() == tmp_path / "xdg" / "reviewtui" / "models"
     monkeypatch.setenv("REVIEWTUI_MODELS_DIR", str(tmp_path / "mine"))
     assert registry.models_cache_dir() == tmp_path / "mine"
+
+
+def test_a_card_missing_a_field_is_not_a_model_card_and_is_skipped(tmp_path):
+    """A card with labels but no base model (edited by hand, written by something else): status
+    and predict ended in ModelCard's TypeError."""
+    import json
+
+    import pytest
+
+    from reviewtui.errors import ReviewtuiError
+    from reviewtui.modeling.card import list_cards, load_card
+
+    folder = tmp_path / "models" / "odd"
+    folder.mkdir(parents=True)
+    (folder / "model_card.json").write_text(json.dumps({"name": "odd", "labels": ["A", "B"]}), encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match=r"model_card.json is not a reviewtui model card \(.*base_model"):
+        load_card(folder)
+    assert list_cards(tmp_path / "models") == []

@@ -431,13 +431,13 @@ def test_a_predict_killed_while_writing_its_files_is_named_by_the_summary_until_
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    real = predict_module.write_parts
-    monkeypatch.setattr(predict_module, "write_parts", killed)
+    real = predict_module.replace_dir  # killed between putting result.csv and result.json in place
+    monkeypatch.setattr(predict_module, "replace_dir", killed)
     with pytest.raises(KeyboardInterrupt):
         ws.predict(model="quick", sentiment="none")
     with pytest.raises(ReviewtuiError, match="stopped while it wrote its result files.*run the same `reviewtui predict`"):
         ws.summary()
-    monkeypatch.setattr(predict_module, "write_parts", real)
+    monkeypatch.setattr(predict_module, "replace_dir", real)
     ws.predict(model="quick", sentiment="none")
     assert ws.summary().sentiment_source is None and not (ws.results_dir / ".writing").exists()
 

@@ -117,7 +117,11 @@ def load_card(model_dir: Path) -> ModelCard:
         raise ReviewtuiError(f"{path} is unreadable ({exc}); delete the model folder and retrain") from exc
     if not isinstance(data, dict) or "labels" not in data:
         raise ReviewtuiError(f"{path} is not a reviewtui model card; delete the model folder and retrain")
-    return ModelCard.from_dict(data, path=str(Path(model_dir)))
+    try:
+        return ModelCard.from_dict(data, path=str(Path(model_dir)))
+    except (TypeError, ValueError) as exc:  # a field missing or of another kind (a card edited by hand)
+        raise ReviewtuiError(f"{path} is not a reviewtui model card ({exc}); delete the model folder and "
+                             "retrain") from exc
 
 
 def now_iso() -> str:
