@@ -73,6 +73,26 @@ def list_versions(versions_dir: Path) -> list[VersionInfo]:
     return sorted(out, key=lambda v: v.number)
 
 
+def check_intact(info: VersionInfo) -> VersionInfo:
+    """``info`` when its CSV is the file its manifest records (its SHA-256); raises ReviewtuiError
+    when the file was edited, cut short or replaced since: a version is never changed, and a diff
+    or a training on such a file would report labels nobody gave."""
+    want = info.sha256
+    if not want:
+        return info
+    try:
+        with info.csv_path.open("rb") as fh:
+            have = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise ReviewtuiError(f"{info.csv_path}: cannot read the version ({exc.strerror})") from exc
+    if have != want:
+        raise ReviewtuiError(f"{info.csv_path}: the file changed after it was written (it is not the file "
+                             f"{info.csv_path.with_suffix('.json').name} records); a version is never edited: put "
+                             "the file back from a copy, or copy the edited file out of versions/ and register it "
+                             "as a new version (reviewtui versions import FILE)")
+    return info
+
+
 def resolve_version(versions_dir: Path, name: str) -> VersionInfo:
     """``3``, ``dataset-3`` or ``dataset-3.csv`` -> the version. Raises ReviewtuiError if unknown."""
     wanted = str(name).strip()

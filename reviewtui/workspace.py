@@ -33,8 +33,8 @@ from reviewtui.jobs import Job, JobStore
 from reviewtui.settings import Settings
 from reviewtui.store import (CATEGORY_NOTES, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore,
                              SentimentRow, file_note)
-from reviewtui.versions import (VersionInfo, checked_taxonomy, export_version, last_event_held, list_versions,
-                                read_rows, register_versions, resolve_version)
+from reviewtui.versions import (VersionInfo, check_intact, checked_taxonomy, export_version, last_event_held,
+                                list_versions, read_rows, register_versions, resolve_version)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
@@ -1029,7 +1029,7 @@ class Workspace:
         """The rows of a version (latest when ``name`` is None) as a pandas DataFrame."""
         import pandas as pd
 
-        info = self.version_info(name) if name else self.latest_version()
+        info = check_intact(self.version_info(name) if name else self.latest_version())
         return pd.read_csv(info.csv_path, dtype=str, keep_default_na=False)
 
     def export(self, remove: Sequence[str] = ()) -> VersionInfo | None:
@@ -1047,7 +1047,7 @@ class Workspace:
         whose label moved with a renamed or merged category are ``renamed``, not relabeled."""
         from reviewtui.quality.provenance import attribute_diff
 
-        va, vb = self.version_info(a), self.version_info(b)
+        va, vb = check_intact(self.version_info(a)), check_intact(self.version_info(b))
         return split_renamed(attribute_diff(diff_versions(va.name, read_rows(va.csv_path), vb.name,
                                                           read_rows(vb.csv_path)), self.store, va, vb),
                              self.taxonomy.current, CATEGORY_NOTES)

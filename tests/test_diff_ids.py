@@ -66,3 +66,17 @@ def test_the_cli_diff_shows_long_ids_whole_or_cut_in_the_middle(long_ids_ws):
     assert len(set(narrow)) == len(narrow) == 5  # cut to fit, every id still its own
     same_start = [i for i in narrow if not i.startswith("gp:")]
     assert all("…" in i for i in same_start) and {i[-5:] for i in same_start} == {"00000", "00002", "00003"}
+
+
+def test_a_version_edited_after_it_was_written_is_refused_by_diff_and_train(long_ids_ws):
+    """dataset-2.csv edited by hand: diff reported a relabel nobody made, train learnt it."""
+    from reviewtui.errors import ReviewtuiError
+
+    ws = long_ids_ws
+    path = ws.versions_dir / "dataset-2.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("INTERFACE", "CONTENT", 1), encoding="utf-8")
+    for attempt in (lambda: ws.diff("1", "2"), lambda: ws.load_version("dataset-2"), lambda: ws.train(quick=True)):
+        with pytest.raises(ReviewtuiError, match=r"dataset-2.csv: the file changed after it was written \(it is not the "
+                                                 r"file dataset-2.json records\); a version is never edited"):
+            attempt()
+    assert len(ws.load_version("dataset-1")) == 2  # the versions not edited read as before
