@@ -582,3 +582,25 @@ def test_a_search_without_an_address_starts_its_own_ray_beside_a_running_cluster
     with pytest.raises(ReviewtuiError) as err:
         tuning._start_ray("127.0.0.1:6390", None)
     assert "RAY_AUTH_MODE" not in str(err.value)
+
+
+def test_an_address_nothing_answers_on_is_refused_at_once():
+    """`predict --ray-address nowhere:1` printed Ray's retry warnings for minutes: a host that does
+    not resolve, or a port nothing listens on, is said in one line before Ray is asked."""
+    import socket
+
+    from reviewtui.modeling.tuning import check_reachable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: nothing answers there
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}", "nowhere.invalid:6379"):
+        started = time.monotonic()
+        with pytest.raises(ReviewtuiError, match=rf"cannot reach the Ray cluster at '{address}' \(.+\); check --ray-address"):
+            check_reachable(address)
+        assert time.monotonic() - started < 10
+    with socket.socket() as s:  # something listens: left to Ray
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        check_reachable(f"127.0.0.1:{s.getsockname()[1]}")
+    check_reachable("auto")

@@ -44,6 +44,9 @@ def connect(address: str, on_event: EventSink | None = None) -> bool:
         return False
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     emit(on_event, Notice("info", f"connecting to the Ray cluster at {address}"))
+    from reviewtui.modeling.tuning import check_reachable
+
+    check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                  configure_logging=True)

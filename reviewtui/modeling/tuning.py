@@ -307,6 +307,7 @@ def _start_ray(address: str | None, on_event: EventSink | None) -> bool:
     address = address or os.environ.get("RAY_ADDRESS") or None  # Ray's own variable names a cluster too
     if address:
         emit(on_event, Notice("info", f"connecting to the Ray cluster at {address}"))
+        check_reachable(address)
         try:
             ray.init(address=address, **kwargs)
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError depending on the failure
@@ -328,6 +329,29 @@ def _trials(result: "TuneResult") -> str:
     n = len(result.trials)
     finished = sum(t.status == "TERMINATED" for t in result.trials)
     return f"{n} trial{'s' if n != 1 else ''} ({finished} finished)"
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Raise ReviewtuiError when ``address`` (``HOST:PORT`` or ``ray://HOST:PORT``; ``auto`` and
+    ``local`` are left to Ray) names a host that does not resolve or a port nothing answers on:
+    Ray's own client retries such an address for minutes, printing warnings."""
+    import socket
+
+    text = address.strip()
+    if text.lower() in ("auto", "local") or ":" not in text:
+        return
+    rest = text.split("://", 1)[1] if "://" in text else text
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        return  # Ray says what is wrong with it
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise ReviewtuiError(f"cannot reach the Ray cluster at {address!r} ({why}); check --ray-address (e.g. "
+                             "ray://head:10001, HOST:6379 or auto), that the cluster runs and that this machine can "
+                             "reach it, or leave it out to run here") from exc
 
 
 def cluster_auth_hint() -> str:
