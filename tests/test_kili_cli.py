@@ -215,3 +215,15 @@ def test_create_in_a_workspace_without_reviews_says_to_import_first(tmp_path, ki
     out = " ".join(out.split())
     assert code == 0 and "The workspace has no reviews yet. Next: reviewtui import FILE, then reviewtui kili push" in out
     assert "in the project already" not in out
+
+
+def test_a_password_or_token_in_the_endpoint_is_never_printed():
+    """KILI_API_ENDPOINT=http://user:PASSWORD@host/api?token=T named in "cannot reach Kili at ...":
+    the key was hidden, the endpoint's own secrets were not."""
+    from reviewtui.backends.kili_client import redact
+
+    text = "cannot reach Kili at http://user:sekretpw@127.0.0.1:9/api?token=abc&x=1 (connection failed)"
+    assert redact(text, "the-api-key") == \
+        "cannot reach Kili at http://user:***@127.0.0.1:9/api?token=***&x=1 (connection failed)"
+    assert redact("key the-api-key-0123456789 refused", "the-api-key-0123456789") == "key *** refused"
+    assert redact("see https://docs.kili-technology.com/reference", None) == "see https://docs.kili-technology.com/reference"

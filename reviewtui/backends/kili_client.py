@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -54,8 +55,15 @@ def connection_settings(root: Path, settings: KiliSettings) -> KiliConnection:
                           settings.request_timeout)
 
 
+#: A password in a URL (``http://user:PASSWORD@host``) and the values of secret-like query parameters.
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.IGNORECASE)
+_URL_SECRET = re.compile(r"([?&](?:token|key|api_?key|password|secret|access_token)=)[^&\s]+", re.IGNORECASE)
+
+
 def redact(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` (and of its long prefixes) replaced."""
+    """``text`` with every occurrence of ``secret`` (and of its long prefixes) replaced, and with the
+    passwords and tokens a URL may carry (KILI_API_ENDPOINT named in an error) hidden."""
+    text = _URL_SECRET.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
     if not secret:
         return text
     out = text.replace(secret, "***")
