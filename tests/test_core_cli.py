@@ -1178,3 +1178,10 @@ def test_negative_seeds_counts_and_rows_are_refused_by_the_option(ws, capsys, ar
     with pytest.raises(SystemExit) as stop:
         main(["-w", str(ws), *argv])
     assert stop.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_label_from_a_file_and_one_review_at_once_is_refused(ws, tmp_path, capsys):
+    """`label --from FILE ID LABEL` applied the file and dropped ID LABEL without a word."""
+    labels = write_csv(tmp_path / "l.csv", ["id", "label"], [["x", "y"]])
+    code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(labels), "r1", "Bug")
+    assert code == 2 and "label either one review (ID LABEL) or a file (--from), not both: 'r1 Bug'" in err

@@ -66,6 +66,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_label(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     if args.from_file:
+        if args.id or args.label:
+            raise ReviewtuiError("label either one review (ID LABEL) or a file (--from), not both: "
+                                 f"{' '.join(x for x in (args.id, args.label) if x)!r} would not be labeled")
         if args.sentiment:
             raise ReviewtuiError("--sentiment labels one review (reviewtui label ID --sentiment positive); "
                                  "a file gives its sentiments in a sentiment column")
