@@ -1165,6 +1165,7 @@ class Workspace:
         model_settings = with_overrides(self.settings.model, {"base": model} if model else None, "[model] (override)")
         training_settings = with_overrides(self.settings.training, training, "[training] (override)")
         evaluation_settings = with_overrides(self.settings.evaluation, evaluation, "[evaluation] (override)")
+        _check_model_name(name)
         info, df = self._training_data(version, on_event)
         common = dict(models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, model=model_settings,
                       cache_dir=self.cache_dir, name=name, dataset_version=info.name, dataset_sha256=info.sha256,
@@ -1212,6 +1213,7 @@ class Workspace:
             raise ReviewtuiError(f"the number of trials must be at least 1, not {trials}: leave it out to run "
                                  f"[tuning] trials ({self.settings.tuning.trials})")
         tuning_settings = with_overrides(self.settings.tuning, tuning, "[tuning] (override)")
+        _check_model_name(name)
         info, df = self._training_data(version, on_event)
         return tune_models(
             df, models_dir=self.models_dir, label_keys=self.taxonomy.training_keys, cache_dir=self.cache_dir,
@@ -1249,6 +1251,7 @@ class Workspace:
         ModelCard). Raises ReviewtuiError when no candidate fits or a name is taken; Cancelled."""
         from reviewtui.modeling.selection import auto_train
 
+        _check_model_name(name)
         info, df = self._training_data(version, on_event)
         return auto_train(df, models_dir=self.models_dir, label_keys=self.taxonomy.training_keys,
                           cache_dir=self.cache_dir, evaluation=self.settings.evaluation, auto=self.settings.auto,
@@ -2321,3 +2324,11 @@ class Workspace:
         those whose label someone confirmed after every label on them are left out unless
         ``settled``."""
         return [d for d in self._agreement().disagreements if settled or not d.settled]
+
+
+def _check_model_name(name: str | None) -> None:
+    """A model name that cannot be a folder's is refused before any training (not after it)."""
+    if name is not None:
+        from reviewtui.modeling.card import check_model_name
+
+        check_model_name(name)

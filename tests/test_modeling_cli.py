@@ -318,3 +318,16 @@ def test_too_few_labels_count_neither_labels_under_review_nor_a_later_version_to
     assert main(["-w", root, "train", "--quick", "--version", "dataset-1"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "later version" not in err and "the store holds 8 in 2 now (4 more under review" in err, err
+
+
+@pytest.mark.parametrize("how", [["train", "--quick"], ["train", "--quick", "--split"], ["train", "--auto"],
+                                 ["tune", "--trials", "1"]])
+def test_a_model_name_that_cannot_be_a_folder_is_refused_before_training(tmp_path, capsys, how):
+    """`train --quick --name ../evil` cross-validated and trained the whole model, then refused."""
+    root, label = login_or_design(tmp_path, [f"review number {i} about {('login', 'design')[i % 2]}" for i in range(12)])
+    label(range(12))
+    assert main(["-w", root, "export"]) == 0
+    capsys.readouterr()
+    assert main(["-w", root, *how, "--name", "../evil"]) == 2
+    assert "model name '../evil' is not a valid folder name" in capsys.readouterr().err
+    assert not (tmp_path / "ws" / "cache" / "embeddings").exists()  # refused before any review was embedded

@@ -163,12 +163,17 @@ def hardware_info() -> dict[str, Any]:
     return info
 
 
+def check_model_name(name: str | None) -> None:
+    """Raise ReviewtuiError when ``name`` cannot be a model's folder (``../evil``, ``.hidden``)."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ReviewtuiError(f"model name {name!r} is not a valid folder name: use letters, digits, - and _")
+
+
 def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) -> Path:
     """Create ``models_dir/name`` atomically: ``fill(tmp_folder)`` writes into a temp folder that is
     renamed into place only when it returns. Raises ReviewtuiError when the name is taken (unless
     ``overwrite``) or invalid."""
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ReviewtuiError(f"model name {name!r} is not a valid folder name: use letters, digits, - and _")
+    check_model_name(name)
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / name
