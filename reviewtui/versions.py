@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -431,6 +431,11 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
                 + (((r.get(SENTIMENT_COLUMN) or "").strip().lower(),) if with_sentiment else ())
                 for r in rows]
         tmp, sha = _write_rows(versions_dir, norm, columns)
+        same = next((v for v in list_versions(versions_dir) if v.sha256 == sha), None)
+        if same is not None:  # registered before (or exported with the same rows): not a version again
+            Path(tmp).unlink(missing_ok=True)
+            out.append(replace(same, manifest={**same.manifest, "imported_from": str(p.resolve()), "again": True}))
+            continue
         manifest = {
             "created": utc_now(),
             "source": "imported",

@@ -510,6 +510,13 @@ def test_original_project_versions_diff_counts(ws, capsys):
     assert sum(d["relabel_pairs"].values()) == 4
     code, out, _ = run(capsys, "-w", str(ws), "versions", "--json")
     assert [m["name"] for m in json.loads(out)][-1] == "dataset-11"
+    # registered again: the same rows are not a version again (it made dataset-12, 13...)
+    code, out, err = run(capsys, "-w", str(ws), "versions", "import", files[-1], files[-2])
+    assert code == 0, err
+    assert sorted(out.split("\n")[:2]) == ["dataset-10.csv has the rows of dataset-10 already: nothing registered",
+                                           "dataset-11.csv has the rows of dataset-11 already: nothing registered"]
+    code, out, _ = run(capsys, "-w", str(ws), "versions", "--json")
+    assert len(json.loads(out)) == 11
 
 
 def test_diff_to_review_moves_assets_in_store(ws, capsys):

@@ -200,7 +200,9 @@ def cmd_versions(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     if args.versions_cmd == "import":
         infos = ws.import_versions(args.files)
-        render.print_lines(f"Registered {Path(info.manifest['imported_from']).name} as {info.name} ({info.rows} rows)"
+        render.print_lines((f"{Path(info.manifest['imported_from']).name} has the rows of {info.name} already: "
+                            "nothing registered") if info.manifest.get("again") else
+                           f"Registered {Path(info.manifest['imported_from']).name} as {info.name} ({info.rows} rows)"
                            for info in infos)
         return 0
     versions = ws.versions()
