@@ -271,7 +271,7 @@ def test_a_failed_large_insert_leaves_the_store_and_its_indexes_untouched(tmp_pa
         return real(self, db, rows, at)
 
     monkeypatch.setattr(LocalStore, "_insert_assets", insert_then_fail)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(ReviewtuiError, match=r"cannot write the store \(disk I/O error\): nothing was changed"):
         store.import_batches([(good, "one", "x", 10), (good, "two", "y", 10)])
     assert index_sql(store) == before
     assert store._read("SELECT COUNT(*) FROM assets") == [(0,)] and store.imports() == []

@@ -564,6 +564,7 @@ def test_a_search_without_an_address_starts_its_own_ray_beside_a_running_cluster
     calls = []
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tuning, "check_reachable", lambda address: None)  # no cluster answers here: Ray is a fake
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     assert tuning._start_ray(None, None) is True
     assert calls[-1]["address"] == "local" and "num_cpus" in calls[-1]
