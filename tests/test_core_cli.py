@@ -1192,3 +1192,16 @@ def test_label_from_a_file_and_one_review_at_once_is_refused(ws, tmp_path, capsy
     labels = write_csv(tmp_path / "l.csv", ["id", "label"], [["x", "y"]])
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(labels), "r1", "Bug")
     assert code == 2 and "label either one review (ID LABEL) or a file (--from), not both: 'r1 Bug'" in err
+
+
+def test_folds_beside_split_and_a_deleted_current_folder_are_one_line(ws, tmp_path, capsys, monkeypatch):
+    """`train --split --folds 3` ignored --folds without a word; a command run from a folder deleted
+    meanwhile ended in getcwd's traceback."""
+    code, _, err = run(capsys, "-w", str(ws), "train", "--quick", "--split", "--folds", "3")
+    assert code == 2 and "--folds sets the cross-validation, and --split trains on a train/validation/test split" in err
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    code, _, err = run(capsys, "status")
+    assert code == 2 and "the current folder no longer exists (deleted or moved while this shell was in it)" in err

@@ -23,6 +23,7 @@ Modules:
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from typing import Sequence
 
@@ -46,6 +47,12 @@ WRITE_REFUSED = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQ
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # every relative path would end in a traceback
+        sys.stderr.write("error: the current folder no longer exists (deleted or moved while this shell was in it); "
+                         "cd to a folder that exists and run the command again\n")
+        return 2
     try:
         args = build_parser().parse_args(argv)  # an option given twice is a ReviewtuiError (parser.Once)
         func = handler(getattr(args, "func", "workspace:cmd_app"))

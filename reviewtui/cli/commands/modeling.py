@@ -22,6 +22,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         from reviewtui.modeling.selection import parse_budget
 
         overrides["budget_s"] = parse_budget(args.budget, allow_none=True)
+    if args.split and args.folds is not None:
+        raise ReviewtuiError("--folds sets the cross-validation, and --split trains on a train/validation/test "
+                             "split instead: give one of them")
     evaluation: dict[str, Any] = {"folds": args.folds} if args.folds is not None else {}
     if args.split:
         evaluation["cv_below"] = 0
