@@ -159,7 +159,7 @@ async def test_what_is_typed_into_the_tune_form_stays_when_the_last_search_arriv
     """Opening the Tune screen reattaches to the last search in a worker, and fills the form with
     how that search was started. Typing begun before it arrives keeps every character: only the
     fields not typed into take the search's values."""
-    import time
+    import threading
 
     from test_tui import make_app, settle
 
@@ -168,9 +168,10 @@ async def test_what_is_typed_into_the_tune_form_stays_when_the_last_search_arriv
                         ["models/m1"])
     ws.jobs.finish(job.id, "finished", result={})
     listed = JobStore.list
+    typing_done = threading.Event()
 
-    def slow_list(self):  # the reattaching worker comes late (a slow disk, torch loading beside it)
-        time.sleep(1.0)
+    def slow_list(self):  # the reattaching worker comes late (a slow disk, torch loading beside it): after the typing
+        typing_done.wait(30)  # (a fixed delay lost the race on a loaded machine, where the app took longer to start)
         return listed(self)
 
     monkeypatch.setattr(JobStore, "list", slow_list)
@@ -181,6 +182,7 @@ async def test_what_is_typed_into_the_tune_form_stays_when_the_last_search_arriv
         await pilot.press("f", "end", "backspace", "backspace", "1", "2")  # f: into the form
         await pilot.press("tab", "tab", "end", *",quick")
         typed = screen.query_one("#tune-candidates").value
+        typing_done.set()
         for _ in range(50):
             await pilot.pause(0.1)
             if screen.job is not None:
