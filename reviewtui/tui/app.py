@@ -10,6 +10,7 @@ transformers, datasets, ray) is imported until the user starts work that needs i
 from __future__ import annotations
 
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,16 @@ def error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+class NoWaitExecutor(ThreadPoolExecutor):
+    """The executor of the app's thread workers when the app runs for a user. asyncio waits for
+    the default executor's threads when the app's loop ends: ctrl+q left the terminal blank for
+    minutes while the labeling screen embedded the corpus for its first suggestions. This one does
+    not wait, and the command ends the process once the app has closed (``cmd_app``)."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
+
+
 class ReviewApp(App):
     """The app. ``ReviewApp(Workspace.open(path)).run()``."""
 
@@ -53,11 +64,14 @@ class ReviewApp(App):
     ]
 
     def __init__(self, workspace: "Workspace", *, start: str = "status", assist: bool = True,
-                 probe_gpus: bool = True, cursor_blink: bool = True) -> None:
+                 probe_gpus: bool = True, cursor_blink: bool = True, quit_at_once: bool = False) -> None:
         """``assist``: model suggestions and automatic queue re-ranking while labeling (they load
         the embedding model in the background); ``probe_gpus``: the tuning screen asks nvidia-smi
-        for GPUs at once. Tests turn both off, and the cursor blink, to be fast and deterministic."""
+        for GPUs at once. Tests turn both off, and the cursor blink, to be fast and deterministic.
+        ``quit_at_once`` (the app as ``reviewtui`` runs it): quitting does not wait for a worker
+        thread still at work (see :class:`NoWaitExecutor`)."""
         super().__init__()
+        self.quit_at_once = quit_at_once
         self.ws = workspace
         self.start_mode = start
         self.assist = assist
@@ -71,6 +85,10 @@ class ReviewApp(App):
 
     def on_mount(self) -> None:
         self.library_output.install()  # Ray, torch and transformers print into cache/app-output.log
+        if self.quit_at_once:  # thread workers run in the loop's default executor
+            import asyncio
+
+            asyncio.get_running_loop().set_default_executor(NoWaitExecutor(thread_name_prefix="worker"))
         self.switch_mode(self.start_mode)
 
     def on_unmount(self) -> None:

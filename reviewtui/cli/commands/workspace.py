@@ -248,5 +248,28 @@ def cmd_app(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     from reviewtui.tui.app import ReviewApp
 
-    ReviewApp(ws).run()
-    return 0
+    app = ReviewApp(ws, quit_at_once=True)
+    app.run()
+    _leave_without_waiting_for_workers(app.return_code or 0)
+    return app.return_code or 0
+
+
+def _leave_without_waiting_for_workers(code: int) -> None:
+    """After the app closed (ctrl+q): end the process at once when a worker thread still runs (the
+    labeling screen embedding the corpus for its first suggestions, a refit). Python would wait for
+    it at exit, minutes with the terminal blank. Nothing is lost: the labels were written as they
+    were given, a store transaction not committed is rolled back by SQLite, and the embedding
+    cache's shards are written whole or not at all; a job started from the app is a process of its
+    own and runs on."""
+    import os
+    import sys
+    import threading
+
+    if not any(t.is_alive() and not t.daemon and t is not threading.main_thread() for t in threading.enumerate()):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
