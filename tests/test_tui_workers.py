@@ -76,3 +76,26 @@ async def test_a_diff_replaced_by_a_later_choice_does_not_come_back_when_it_ends
         await pilot.pause(0.2)
         assert (screen.diff.a, screen.diff.b) == (second, first)
         assert "removed" in str(screen.query_one("#diff-summary").render())
+
+
+def test_quitting_does_not_wait_for_a_worker_thread_at_work():
+    """ctrl+q left the terminal blank for minutes: asyncio waits for its default executor's threads
+    when the app's loop ends, and the labeling screen was embedding the corpus in one."""
+    import threading
+
+    from reviewtui.tui.app import NoWaitExecutor
+
+    release, started = threading.Event(), threading.Event()
+
+    def long_work():
+        started.set()
+        release.wait(30)
+        return "done"
+
+    pool = NoWaitExecutor()
+    future = pool.submit(long_work)
+    started.wait(10)
+    pool.shutdown(wait=True)  # what asyncio.run asks at its end: returns with the work still running
+    assert not future.done()
+    release.set()
+    assert future.result(timeout=10) == "done"
