@@ -1140,7 +1140,8 @@ class Workspace:
         per_category = texts.groupby(rows["label"]).nunique()
         if texts.nunique() >= MIN_ROWS and int((per_category >= 2).sum()) >= 2:
             return
-        shown = ", ".join(f"{self.taxonomy.get(k).name} {n}" for k, n in per_category.sort_values(ascending=False).items())
+        shown = ", ".join(f"{self.taxonomy.get(k).name} {n}"
+                          for k, n in per_category.sort_values(ascending=False).items())
         raise ReviewtuiError(
             f"too little data to train: {info.name}'s {len(rows):,} labeled rows have {texts.nunique()} different "
             f"text{'s' if texts.nunique() != 1 else ''} ({shown}); the rows of one text stay together on one side of "

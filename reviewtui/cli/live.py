@@ -121,7 +121,8 @@ class ProgressLines:
         if self.trial_status.get(event.trial_id) == event.status:
             return
         self.trial_status[event.trial_id] = event.status
-        line = f"trial {event.trial_id}: {say.trial_status_word(event.status)}" + (" (ASHA)" if event.early_stopped else "")
+        line = (f"trial {event.trial_id}: {say.trial_status_word(event.status)}"
+                + (" (ASHA)" if event.early_stopped else ""))
         m = event.metrics or {}
         scores = [f"{name} {m[key]:.3f}" + (f" ± {m[key + '_std']:.3f}" if key + "_std" in m else "")
                   for key, name in (("f1_macro", "macro F1"), ("f1_weighted", "weighted F1"), ("accuracy", "accuracy"))

@@ -142,7 +142,8 @@ class SavedClassifier:
                         str(self.path), local_files_only=True, attn_implementation="sdpa")
                 except (ValueError, ImportError):
                     model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True)
-            except Exception as exc:  # noqa: BLE001 - a file cut short fails in safetensors', torch's or tokenizers' words
+            # a file cut short fails in the words of safetensors, torch or tokenizers
+            except Exception as exc:  # noqa: BLE001
                 raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({type(exc).__name__}: "
                                      f"{exc}); retrain the model") from exc
             if int(model.config.num_labels) != len(self.labels):

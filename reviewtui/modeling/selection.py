@@ -756,12 +756,7 @@ def device_text() -> str:
 
 
 def check_name_free(models_dir: Path, name: str | None, overwrite: bool) -> None:
-    """Raise ReviewtuiError before any training when ``name`` cannot be a folder's, or ``models_dir/name``
-    is taken (and not ``overwrite``)."""
-    if name is not None:
-        from reviewtui.modeling.card import check_model_name
-
-        check_model_name(name)
+    """Raise ReviewtuiError before any training when ``models_dir/name`` is taken (and not ``overwrite``)."""
     if name and (Path(models_dir) / name).exists() and not overwrite:
         raise ReviewtuiError(f"model {name!r} already exists in {models_dir}: choose another --name or delete it")
 
