@@ -31,6 +31,16 @@ if "REVIEWTUI_INT8_CACHE" not in os.environ:
 
     os.environ["REVIEWTUI_INT8_CACHE"] = tempfile.mkdtemp(prefix="reviewtui-test-int8-")
     atexit.register(shutil.rmtree, os.environ["REVIEWTUI_INT8_CACHE"], ignore_errors=True)
+# Several workers share the machine's cores (`make test`: -n 2): each of them, and every command
+# and Ray trial it starts, runs torch and its math libraries on its share of the cores. A worker's
+# default is every core, and two of them spinning on the same cores wait on each other: a Ray
+# search beside the other worker's training took four times as long.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+if _WORKERS > 1:
+    _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    _SHARE = str(max(1, _CORES // _WORKERS))
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "REVIEWTUI_TORCH_THREADS"):
+        os.environ.setdefault(_name, _SHARE)
 # The Ctrl-C tests need SIGINT as a terminal gives it. A suite started in the background of a
 # non-interactive shell (`make test &`, nohup) inherits it ignored, and Python and the commands the
 # tests start would keep it ignored; Python's own handler here is reset to the default in every

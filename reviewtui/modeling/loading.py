@@ -221,13 +221,38 @@ def load_encoder(resolved: ResolvedModel):
     return model.float().eval()
 
 
+def thread_cap() -> int:
+    """The most CPU threads torch may use, from ``REVIEWTUI_TORCH_THREADS`` (0: no cap).
+
+    For a machine shared with other work: more threads than free cores make every step wait for
+    the slowest thread. Raises ReviewtuiError for a value that is not a whole number.
+    """
+    raw = os.environ.get("REVIEWTUI_TORCH_THREADS", "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit():
+        raise ReviewtuiError(f"REVIEWTUI_TORCH_THREADS must be a whole number of threads (0 for no cap), not {raw!r}")
+    return int(raw)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def set_torch_threads(limit: int | None = None) -> None:
-    """Use a sensible number of CPU threads (all cores, or ``limit``/REVIEWTUI_TORCH_THREADS)."""
+    """Use ``limit`` CPU threads, or every usable core, at most REVIEWTUI_TORCH_THREADS."""
     import torch
 
-    want = limit or int(os.environ.get("REVIEWTUI_TORCH_THREADS", "0") or 0) or (os.cpu_count() or 1)
+    want = max(1, limit or usable_cores())
+    cap = thread_cap()
+    if cap:
+        want = min(want, cap)
     if torch.get_num_threads() != want:
-        torch.set_num_threads(max(1, want))
+        torch.set_num_threads(want)
 
 
 def best_device() -> str:

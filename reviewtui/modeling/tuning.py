@@ -212,10 +212,11 @@ def run_trial(config: dict[str, Any], data: dict[str, Any]) -> None:
 
 
 def _trial(config: dict[str, Any], data: dict[str, Any]) -> None:
-    import torch
     from ray import tune
 
-    torch.set_num_threads(max(1, int(data.get("threads", 1))))
+    from reviewtui.modeling.loading import set_torch_threads
+
+    set_torch_threads(int(data.get("threads", 1)))
     model: ModelSettings = data["model"]
     spec = str(config.get("model", model.base))
     labels: list[str] = data["labels"]
