@@ -213,23 +213,56 @@ def _write_rows(versions_dir: Path, rows: Sequence[Sequence[Any]],
 LEFTOVER_SECONDS = 600
 
 
-def _next_number(versions_dir: Path) -> int:
-    """One past the highest number a version's CSV or manifest holds."""
+#: The store's record of every version number given (meta key): number -> name, rows, sha256 and
+#: time. A version deleted from versions/ by hand keeps its number, which is never given again (a
+#: model card naming dataset-3 never comes to mean other rows), and status names it as missing.
+GIVEN_KEY = "versions.given"
+
+
+def versions_given(store) -> dict[int, dict[str, Any]]:
+    """The version numbers the store has recorded as given (see :data:`GIVEN_KEY`)."""
+    try:
+        raw = json.loads(store.get_meta(GIVEN_KEY) or "{}")
+    except ValueError:
+        return {}
+    return {int(k): v for k, v in raw.items() if str(k).isdigit() and isinstance(v, dict)} if isinstance(raw, dict) else {}
+
+
+def record_given(store, versions: Sequence[VersionInfo]) -> None:
+    """Record ``versions`` (new ones and those already in versions/) as given numbers."""
+    given = versions_given(store)
+    for v in versions:
+        given.setdefault(v.number, {"name": v.name, "rows": v.rows, "sha256": v.sha256,
+                                    "created": v.manifest.get("created")})
+    store.set_meta(GIVEN_KEY, json.dumps({str(k): given[k] for k in sorted(given)}))
+
+
+def missing_versions(store, versions_dir: Path) -> list[dict[str, Any]]:
+    """The versions the store recorded as given whose CSV is no longer in ``versions_dir``, oldest
+    first: deleted or moved by hand."""
+    given = versions_given(store)
+    present = {v.number for v in list_versions(versions_dir)}
+    return [given[n] for n in sorted(given) if n not in present]
+
+
+def _next_number(versions_dir: Path, floor: int = 0) -> int:
+    """One past the highest number a version's CSV or manifest holds, or ``floor`` (the highest
+    number ever given)."""
     numbers = [int(m.group(1)) for p in versions_dir.glob("dataset-*.*")
                if p.suffix in (".csv", ".json") and (m := NAME_RE.match(p.stem))]
-    return max(numbers, default=0) + 1
+    return max(numbers + [floor], default=0) + 1
 
 
-def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any]) -> VersionInfo:
-    """Give the written temporary CSV ``tmp`` the next free number with its manifest, never
-    overwriting a version (two exports at once get two numbers). The manifest claims the number
-    (linked into place whole), then the CSV takes its name: a kill between the two leaves a
-    manifest without its CSV, which no listing shows and the next export removes, never a version
-    without its manifest."""
+def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any], floor: int = 0) -> VersionInfo:
+    """Give the written temporary CSV ``tmp`` the next free number (above ``floor``) with its
+    manifest, never overwriting a version (two exports at once get two numbers). The manifest
+    claims the number (linked into place whole), then the CSV takes its name: a kill between the
+    two leaves a manifest without its CSV, which no listing shows and the next export removes,
+    never a version without its manifest."""
     try:
         while True:
             existing = list_versions(versions_dir)
-            number = _next_number(versions_dir)
+            number = _next_number(versions_dir, floor)
             final = versions_dir / f"dataset-{number}.csv"
             full = {"name": final.stem, "number": number, "parent": existing[-1].name if existing else None,
                     **manifest}
@@ -379,17 +412,21 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         "store_last_change": last_change,
         "store_last_event": last_event,
     }
-    return _claim_file(versions_dir, tmp, manifest)
+    info = _claim_file(versions_dir, tmp, manifest, floor=max(versions_given(store), default=0))
+    record_given(store, [*existing, info])
+    return info
 
 
 def _natural_key(path: Path) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name))
 
 
-def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_dir: Path) -> list[VersionInfo]:
+def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_dir: Path,
+                      store=None) -> list[VersionInfo]:
     """Register existing version CSVs (the original project's dataset-N.csv files), in natural order.
 
-    Every file is validated before any is copied, so a bad file registers nothing.
+    Every file is validated before any is copied, so a bad file registers nothing. With ``store``,
+    the numbers given are recorded there (:data:`GIVEN_KEY`), and none given before is reused.
     """
     checked: list[tuple[Path, bytes, list[dict[str, str]], bool]] = []
     for p in sorted((Path(p) for p in paths), key=_natural_key):
@@ -448,7 +485,10 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
             "taxonomy": taxonomy.training_keys,
             "sha256": sha,
         }
-        out.append(_claim_file(versions_dir, tmp, manifest))
+        info = _claim_file(versions_dir, tmp, manifest, floor=max(versions_given(store), default=0) if store else 0)
+        if store is not None:
+            record_given(store, [*list_versions(versions_dir)])
+        out.append(info)
     return out
 
 

@@ -34,7 +34,7 @@ from reviewtui.settings import Settings
 from reviewtui.store import (CATEGORY_NOTES, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore,
                              SentimentRow, file_note)
 from reviewtui.versions import (VersionInfo, check_intact, checked_taxonomy, export_version, last_event_held,
-                                list_versions, read_rows, register_versions, resolve_version)
+                                list_versions, missing_versions, read_rows, register_versions, resolve_version)
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
@@ -154,6 +154,7 @@ class WorkspaceStatus:
     stop: dict[str, Any] | None = None  # the stop signal and each category's need, once a round is recorded
     stale: Any = None  # analysis.results.Staleness: how far the predictions are behind (None: no prediction)
     steps: list[NextStep] = field(default_factory=list)  # next_steps, each with its pipeline step
+    missing_versions: list[dict[str, Any]] = field(default_factory=list)  # written here, gone from versions/
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "stale": self.stale.to_dict() if self.stale is not None else None,
@@ -988,9 +989,15 @@ class Workspace:
             steps.insert(0, NextStep("the stop signal says further labels change little: export a version and train "
                                      "a model, or look for what the taxonomy misses",
                                      "reviewtui export, reviewtui train; reviewtui discover", "stop"))
+        missing = self.missing_versions()
+        if missing:
+            names = ", ".join(m["name"] for m in missing)
+            steps.insert(0, NextStep(f"put {names} back into versions/ from a copy: written here, deleted since "
+                                     "(the number is not given again)", f"copy the file(s) into {self.versions_dir}",
+                                     "versions"))
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
                                versions, models, [str(step) for step in steps], self.store.counts_by_sentiment(),
-                               by_app, stop, stale, steps)
+                               by_app, stop, stale, steps, missing)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()
@@ -1016,6 +1023,10 @@ class Workspace:
     def versions(self) -> list[VersionInfo]:
         return list_versions(self.versions_dir)
 
+    def missing_versions(self) -> list[dict[str, Any]]:
+        """Versions written here whose file is no longer in versions/ (name, rows, sha256, created)."""
+        return missing_versions(self.store, self.versions_dir)
+
     def version_info(self, name: str) -> VersionInfo:
         return resolve_version(self.versions_dir, name)
 
@@ -1039,7 +1050,7 @@ class Workspace:
     def import_versions(self, paths: Sequence[str | Path]) -> list[VersionInfo]:
         if not paths:
             raise ReviewtuiError("give at least one version CSV to register")
-        return register_versions(paths, self.taxonomy, self.versions_dir)
+        return register_versions(paths, self.taxonomy, self.versions_dir, store=self.store)
 
     def diff(self, a: str, b: str) -> VersionDiff:
         """What changed from version ``a`` to ``b``; each relabeled or status-changed row carries

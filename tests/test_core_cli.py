@@ -1205,3 +1205,33 @@ def test_folds_beside_split_and_a_deleted_current_folder_are_one_line(ws, tmp_pa
     gone.rmdir()
     code, _, err = run(capsys, "status")
     assert code == 2 and "the current folder no longer exists (deleted or moved while this shell was in it)" in err
+
+
+def test_a_version_deleted_by_hand_keeps_its_number_and_is_named_missing(ws, play_csv, tmp_path, capsys):
+    assert run(capsys, "-w", str(ws), "import", str(play_csv))[0] == 0
+    w = Workspace.open(ws)
+    w.label("r1", "SUBSCRIPTION")
+    first = w.export()
+    w.label("r3", "INTERFACE")
+    second = w.export()
+    assert (first.name, second.name) == ("dataset-1", "dataset-2")
+    second.csv_path.unlink()
+    second.csv_path.with_suffix(".json").unlink()
+    w.label("r2", "CONTENT")
+    third = w.export()
+    assert third.name == "dataset-3" and third.parent == "dataset-1"  # dataset-2's number is not given again
+    assert [m["name"] for m in w.missing_versions()] == ["dataset-2"]
+    st = w.status()
+    assert [m["name"] for m in st.missing_versions] == ["dataset-2"]
+    assert st.next_steps[0].startswith("put dataset-2 back into versions/ from a copy")
+    w.close()
+    code, out, err = run(capsys, "-w", str(ws), "versions")
+    assert code == 0 and "dataset-3" in out
+    assert "dataset-2 (2 rows, written " in err and "no longer in versions/" in err
+    # a version registered from a file takes the next number too, and a copy put back is no longer missing
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(third.csv_path.read_bytes().replace(b"CONTENT", b"INTERFACE"))
+    assert run(capsys, "-w", str(ws), "versions", "import", str(copy))[0] == 0
+    w = Workspace.open(ws)
+    assert [v.name for v in w.versions()] == ["dataset-1", "dataset-3", "dataset-4"]
+    w.close()

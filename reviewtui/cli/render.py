@@ -163,7 +163,7 @@ def status(st: Any) -> None:
     print_lines((f"→ {step}" for step in [*say.stale_lines(getattr(st, "stale", None)), *st.next_steps]), con)
 
 
-def versions_table(versions: Sequence[Any]) -> None:
+def versions_table(versions: Sequence[Any], missing: Sequence[dict[str, Any]] = ()) -> None:
     t = Table(title="Versions")
     for c in ("version", "rows", "parent", "created", "labels"):
         t.add_column(c)
@@ -171,6 +171,9 @@ def versions_table(versions: Sequence[Any]) -> None:
         t.add_row(v.name, f"{v.rows:,}", v.parent or "-", str(v.manifest.get("created", "-")),
                   say.names_with_counts(v.manifest.get("counts_by_label", {})))
     console().print(t)
+    print_lines((f"{m['name']} ({int(m.get('rows') or 0):,} rows, written {m.get('created') or '-'}) is no longer in "
+                 "versions/: put it back from a copy to diff or train on it; its number is not given again"
+                 for m in missing), err_console())
 
 
 # --- diff --------------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     if args.json:
         render.print_json([v.manifest for v in versions])
     else:
-        render.versions_table(versions)
+        render.versions_table(versions, ws.missing_versions())
     return 0
 
 
