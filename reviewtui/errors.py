@@ -16,3 +16,8 @@ class ReviewtuiError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Interrupted(KeyboardInterrupt):
+    """A Ctrl-C after a command had kept part of its work: ``str(err)`` says what was kept and
+    what to run next, where the CLI's plain word for a Ctrl-C says nothing was changed."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml, file_signature
 from reviewtui.diff import VersionDiff, diff_versions, split_renamed
-from reviewtui.errors import ReviewtuiError
+from reviewtui.errors import Interrupted, ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, recover_dirs, utc_now
 from reviewtui.jobs import Job, JobStore
@@ -1962,7 +1962,17 @@ class Workspace:
         latest = info or self.latest_version()
         if target is None:  # a version never changes: its default copy may be written again
             target = self.exports_dir / default_name(latest, fmt)
-        written = write_version(latest, target, fmt, overwrite=out is None)
+        try:
+            written = write_version(latest, target, fmt, overwrite=out is None)
+        except KeyboardInterrupt as exc:
+            if info is None:
+                raise
+            raise Interrupted(f"interrupted: {info.name} was written to versions/, its {fmt} copy was not; the same "
+                              f"command again writes the copy (and no other version)") from exc
+        except ReviewtuiError as exc:
+            if info is None:
+                raise
+            raise ReviewtuiError(f"{exc} ({info.name} was written to versions/ all the same)") from exc
         return FormattedExport(info, latest, written)
 
     # --- labeling loop ---

@@ -816,3 +816,24 @@ def test_a_file_imported_again_with_its_id_column_is_refused_instead_of_stored_t
     from reviewtui.workspace import Workspace
 
     assert Workspace.open(ws).store.count() == 40
+
+
+def test_ctrl_c_while_the_copy_is_written_says_the_version_was_kept_and_the_rerun_writes_the_copy(
+        labeled, tmp_path, capsys, monkeypatch):
+    import reviewtui.version_formats as formats
+
+    real = formats._write_hf
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(formats, "_write_hf", interrupted)
+    code, out, err = run(capsys, "-w", str(labeled), "export", "--format", "hf", "--out", str(tmp_path / "hf"))
+    assert code == 130 and out == ""
+    assert err == ("interrupted: dataset-1 was written to versions/, its hf copy was not; the same command again "
+                   "writes the copy (and no other version)\n")
+    assert (labeled / "versions" / "dataset-1.csv").is_file() and not (tmp_path / "hf").exists()
+    monkeypatch.setattr(formats, "_write_hf", real)
+    code, out, err = run(capsys, "-w", str(labeled), "export", "--format", "hf", "--out", str(tmp_path / "hf"))
+    assert code == 0 and "Nothing changed since dataset-1" in out and (tmp_path / "hf").is_dir()
+    assert sorted(p.name for p in (labeled / "versions").glob("dataset-*.csv")) == ["dataset-1.csv"]

@@ -28,7 +28,7 @@ import sys
 from typing import Sequence
 
 from reviewtui.cli.parser import build_parser, handler
-from reviewtui.errors import ReviewtuiError
+from reviewtui.errors import Interrupted, ReviewtuiError
 
 __all__ = ["build_parser", "main"]
 
@@ -60,6 +60,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except ReviewtuiError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return exc.exit_code
+    except Interrupted as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 130
     except KeyboardInterrupt:  # the commands that keep part of their work say so themselves
         sys.stderr.write("interrupted before the command finished: it changes the workspace in one go at its end, "
                          "so nothing was changed; run it again\n")
