@@ -50,6 +50,22 @@ def test_train_quick_then_finetune_then_models(tmp_path, tiny_bert, capsys):
     out = capsys.readouterr().out
     assert "Trained models" in out and "5-fold CV" in out
 
+    # a file deleted from a model folder by hand: models names it, and the model refuses to predict
+    from reviewtui.errors import ReviewtuiError
+    from reviewtui.modeling.inference import SavedClassifier
+
+    (ws.models_dir / "q1" / "quick_model.npz").unlink()
+    (ws.models_dir / "ft1" / "model.safetensors").unlink()
+    assert main(["-w", root, "models"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "q1: quick_model.npz missing from its folder; it cannot predict" in err
+    assert "ft1: model.safetensors missing from its folder" in err
+    assert main(["-w", root, "models", "--json"]) == 0
+    assert {m["name"]: m["missing"] for m in json.loads(capsys.readouterr().out)["models"]} == {
+        "q1": ["quick_model.npz"], "ft1": ["model.safetensors"]}
+    with pytest.raises(ReviewtuiError, match="model.safetensors is missing .deleted or moved"):
+        SavedClassifier.load(ws.models_dir / "ft1")
+
 
 def test_train_errors_are_one_line(tmp_path, capsys):
     ws = _workspace_with_version(tmp_path, rows=40)

@@ -381,6 +381,8 @@ def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
                       scored if wide else scored.split(" over ")[0].replace(" rows", ""),
                       r.created_at.replace("T", " ")[5:16 if wide else 10])
     con.print(table)
+    print_lines((f"{r.name}: {', '.join(r.missing)} missing from its folder; it cannot predict until the file is put "
+                 "back from a copy, or the model is trained again" for r in rows if r.missing), err_console())
     if len(curve) > 1:
         lc = Table(title="Learning curve (best model per version)")
         for col in ("version", "model", "accuracy", "F1 w", "precision w", "recall w"):

@@ -190,6 +190,25 @@ def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) 
     return final
 
 
+#: The file a quick model (and the quick half of an ensemble) keeps its classifier in.
+QUICK_MODEL_FILE = "quick_model.npz"
+
+
+def missing_files(model_dir: Path, card: ModelCard) -> list[str]:
+    """The files a model of ``card``'s kind needs that are not in ``model_dir`` (deleted or moved
+    by hand since it was saved): a quick model's classifier; a fine-tune's config, weights and
+    tokenizer, and its quick half when the card says it is an ensemble."""
+    folder = Path(model_dir)
+    need: list[tuple[str, ...]] = []
+    if card.kind == "quick":
+        need.append((QUICK_MODEL_FILE,))
+    else:
+        need += [("config.json",), ("model.safetensors", "pytorch_model.bin"), ("tokenizer_config.json",)]
+        if card.hyperparameters.get("ensemble_quick"):
+            need.append((QUICK_MODEL_FILE,))
+    return [names[0] for names in need if not any((folder / n).is_file() for n in names)]
+
+
 def list_cards(models_dir: Path) -> list[ModelCard]:
     """Cards of every model folder under ``models_dir``, oldest first; unreadable ones skipped."""
     cards: list[ModelCard] = []

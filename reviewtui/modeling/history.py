@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from reviewtui.modeling.card import ModelCard, list_cards
+from reviewtui.modeling.card import ModelCard, list_cards, missing_files
 
 CURVE_METRICS = ("accuracy", "f1_weighted", "precision_weighted", "recall_weighted", "f1_macro")
 
@@ -34,6 +34,8 @@ class ModelRow:
     tuned: bool
     #: how the metrics were measured: "5-fold CV over 138 labels" or "28 test rows"
     scored_on: str
+    #: files the model needs that are gone from its folder (it cannot predict until they are back)
+    missing: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +78,7 @@ def row_of(card: ModelCard) -> ModelRow:
         precision_weighted=_metric(card, "precision_weighted"), recall_weighted=_metric(card, "recall_weighted"),
         f1_macro=_metric(card, "f1_macro"), test_rows=int(card.splits.get("test", 0)),
         train_seconds=float(card.train_seconds), tuned="tuning" in (card.extra or {}), scored_on=scored_on(card),
+        missing=tuple(missing_files(Path(card.path), card)) if card.path else (),
     )
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, ShiftedProgress, emit
 from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH
-from reviewtui.modeling.card import ModelCard, load_card
+from reviewtui.modeling.card import ModelCard, load_card, missing_files
 
 #: The card's value of ``hyperparameters["ensemble_features"]`` for a one-pass ensemble.
 ONE_PASS = "finetuned"
@@ -106,6 +106,11 @@ class SavedClassifier:
         card = load_card(model_dir)
         if card.kind not in ("finetuned", "quick"):
             raise ReviewtuiError(f"{model_dir}: unknown model kind {card.kind!r} in model_card.json")
+        missing = missing_files(model_dir, card)
+        if missing:
+            raise ReviewtuiError(f"{model_dir}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
+                                 "(deleted or moved since the model was saved), and the model cannot predict without "
+                                 "it: put the file back from a copy, or train the model again")
         return cls(model_dir, card, cache_dir, precision=precision, device=device)
 
     def check_taxonomy(self, training_keys: Sequence[str], current: Callable[[str], str] | None = None) -> None:
@@ -150,7 +155,7 @@ class SavedClassifier:
                 raise ReviewtuiError(f"{self.path}: the weights have {model.config.num_labels} outputs but "
                                      f"the model card lists {len(self.labels)} labels; retrain the model")
             self._model = model.float().eval()
-            if self.card.hyperparameters.get("ensemble_quick") and (self.path / "quick_model.npz").is_file():
+            if self.card.hyperparameters.get("ensemble_quick"):
                 from reviewtui.modeling.quick import QuickModel
 
                 self._quick = QuickModel.load(self.path)

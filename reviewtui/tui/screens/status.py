@@ -183,8 +183,8 @@ class StatusScreen(WorkspaceScreen):
         models = self.query_one("#status-models", DataTable)
         models.clear()
         if history is not None:  # the models' history: ordered by dataset version
-            rows = [(r.name, r.dataset_version, r.kind + (" tuned" if r.tuned else ""), r.base_model,
-                     {"accuracy": r.accuracy, "f1_weighted": r.f1_weighted}) for r in history]
+            rows = [(r.name, r.dataset_version, "files missing" if r.missing else r.kind + (" tuned" if r.tuned else ""),
+                     r.base_model, {"accuracy": r.accuracy, "f1_weighted": r.f1_weighted}) for r in history]
         else:
             rows = [(m["name"], m.get("version"), "", m.get("base"), m.get("metrics") or {}) for m in st.models]
         for name, version, kind, base, met in rows:
