@@ -727,3 +727,14 @@ def test_a_review_unskipped_in_kili_is_unskipped_by_the_pull_not_one_skipped_her
     assert not ws.store.get("r020").skipped and ws.store.get("r021").skipped
     assert report.skips_recorded >= 1
     assert ws.store.label_history("r020")[-1].note == "unskipped"
+
+
+def test_a_dotenv_line_that_cannot_be_read_is_named_with_its_file_and_never_quoted(tmp_path, kili_server, monkeypatch,
+                                                                                    caplog):
+    monkeypatch.delenv("KILI_API_KEY")
+    ws = make_ws(tmp_path, n=1)
+    (ws.root / ".env").write_text(f'OTHER=1\nKILI_API_KEY="{TEST_KEY}\n', encoding="utf-8")  # a quote left open
+    msg, _ = timed(lambda: ws.kili_create("x"))
+    assert f"line 2 of {ws.root / '.env'} could not be read (not NAME=value: a quote left open?)" in msg
+    assert TEST_KEY not in msg and TEST_KEY not in caplog.text and kili_server.ops == []
+    assert "could not parse" not in caplog.text  # python-dotenv's own warning, which names no file

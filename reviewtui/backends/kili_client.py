@@ -32,6 +32,8 @@ class KiliConnection:
     endpoint: str
     retry_deadline: float
     request_timeout: float
+    #: the lines of the workspace's .env that are not NAME=value ("line N of PATH"), left out
+    unread: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (f"KiliConnection(api_key={'<set>' if self.api_key else None}, endpoint={self.endpoint!r}, "
@@ -44,15 +46,37 @@ def connection_settings(root: Path, settings: KiliSettings) -> KiliConnection:
     """The key and endpoint from the environment, else from ``root/.env``; the retry deadline and
     request timeout from ``[kili]`` (``settings``, validated when reviewtui.toml was read)."""
     env_file: dict[str, str | None] = {}
+    unread: list[str] = []
     dotenv = Path(root) / ".env"
     if dotenv.is_file():
-        from dotenv import dotenv_values
-
-        env_file = dict(dotenv_values(dotenv))
+        env_file, unread = _read_dotenv(dotenv)
     key = os.environ.get("KILI_API_KEY") or env_file.get("KILI_API_KEY") or None
     endpoint = os.environ.get("KILI_API_ENDPOINT") or env_file.get("KILI_API_ENDPOINT") or DEFAULT_ENDPOINT
     return KiliConnection(key.strip() if key else None, endpoint.strip(), settings.retry_deadline,
-                          settings.request_timeout)
+                          settings.request_timeout, tuple(unread))
+
+
+def _read_dotenv(path: Path) -> tuple[dict[str, str | None], list[str]]:
+    """The values of the .env file ``path`` and the lines it could not read ("line N of PATH"), in
+    place of python-dotenv's own warning, which names neither the file nor what to do. A line is
+    never quoted back: it may hold the key."""
+    import logging
+
+    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
+
+    try:
+        with path.open(encoding="utf-8") as fh:
+            unread = [f"line {b.original.line} of {path}" for b in parse_stream(fh) if b.error]
+        quiet = logging.getLogger("dotenv.main")
+        before = quiet.disabled
+        quiet.disabled = True
+        try:
+            return dict(dotenv_values(path, encoding="utf-8")), unread
+        finally:
+            quiet.disabled = before
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReviewtuiError(f"{path}: cannot be read ({exc}); save it as UTF-8 text of NAME=value lines") from exc
 
 
 #: A password in a URL (``http://user:PASSWORD@host``) and the values of secret-like query parameters.
@@ -129,8 +153,10 @@ def _sdk_checks_skipped() -> Iterator[None]:
 def connect(settings: KiliConnection) -> Any:
     """A ``kili.client.Kili`` bound to ``settings`` whose key was checked. Raises ReviewtuiError."""
     if not settings.api_key:
+        unread = (f"; {', '.join(settings.unread)} could not be read (not NAME=value: a quote left open?)"
+                  if settings.unread else "")
         raise ReviewtuiError("no Kili API key: set KILI_API_KEY in the environment or in the workspace's .env "
-                             "file (create one at Kili > My account > API keys)")
+                             f"file (create one at Kili > My account > API keys){unread}")
     with kili_errors(settings, "connecting to Kili"):
         _bound_sdk(settings)
         from kili.client import Kili
@@ -195,6 +221,8 @@ def explain(exc: BaseException, settings: KiliConnection, doing: str) -> str:
         msg = f"{doing}: Kili refused the request: {exc}"
     else:
         msg = f"{doing}: the Kili SDK failed ({type(exc).__name__}: {exc})"
+    if settings.unread:  # the key or the endpoint may have been on a line .env could not give
+        msg += f" ({', '.join(settings.unread)} could not be read: not NAME=value)"
     return redact(msg, settings.api_key)
 
 
