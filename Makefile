@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO ?= demo-workspace
 DEMO_SIZE ?= 40000
-# the suite's workers: the tests that start Ray share one of them (tests/conftest.py)
-TEST_WORKERS ?= 2
+# the suite's workers: the tests that start Ray share one of them, and each worker runs torch on
+# its share of the cores (tests/conftest.py); much of the suite waits on the commands it starts,
+# so three workers finish sooner than two on a two-core machine
+TEST_WORKERS ?= 3
 
 .PHONY: setup demo test bench clean-demo
 

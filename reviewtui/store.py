@@ -791,6 +791,16 @@ class LocalStore:
             db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        (key, value))
 
+    def update_meta(self, key: str, change: "Callable[[str | None], str]") -> str:
+        """Set ``key`` to ``change(its value or None)`` in one write transaction: two processes
+        updating the same key one after the other never lose each other's change. Returns the value."""
+        with self.transaction() as db:
+            rows = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchall()
+            value = change(rows[0][0] if rows else None)
+            db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       (key, value))
+        return value
+
     # -- assets -----------------------------------------------------------------------------
     def add_assets(self, records: "Iterable[NewAsset] | AssetColumns", *, source: str = "", sha256: str = "",
                    rows_read: int | None = None) -> tuple[int, int]:

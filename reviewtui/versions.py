@@ -215,34 +215,74 @@ LEFTOVER_SECONDS = 600
 
 #: The store's record of every version number given (meta key): number -> name, rows, sha256 and
 #: time. A version deleted from versions/ by hand keeps its number, which is never given again (a
-#: model card naming dataset-3 never comes to mean other rows), and status names it as missing.
+#: model card naming dataset-3 never comes to mean other rows), and status names it as missing
+#: until a copy is put back (``versions import`` of the copy restores it under its number) or it
+#: is forgotten (``versions forget``: the number stays given).
 GIVEN_KEY = "versions.given"
+
+
+def _given_from(raw: str | None) -> dict[int, dict[str, Any]]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {int(k): v for k, v in data.items() if str(k).isdigit() and isinstance(v, dict)}
 
 
 def versions_given(store) -> dict[int, dict[str, Any]]:
     """The version numbers the store has recorded as given (see :data:`GIVEN_KEY`)."""
-    try:
-        raw = json.loads(store.get_meta(GIVEN_KEY) or "{}")
-    except ValueError:
-        return {}
-    return {int(k): v for k, v in raw.items() if str(k).isdigit() and isinstance(v, dict)} if isinstance(raw, dict) else {}
+    return _given_from(store.get_meta(GIVEN_KEY))
 
 
-def record_given(store, versions: Sequence[VersionInfo]) -> None:
-    """Record ``versions`` (new ones and those already in versions/) as given numbers."""
-    given = versions_given(store)
-    for v in versions:
-        given.setdefault(v.number, {"name": v.name, "rows": v.rows, "sha256": v.sha256,
-                                    "created": v.manifest.get("created")})
-    store.set_meta(GIVEN_KEY, json.dumps({str(k): given[k] for k in sorted(given)}))
+def record_given(store, versions: Sequence[VersionInfo], *, forget: str | None = None) -> None:
+    """Record ``versions`` (new ones and those already in versions/) as given numbers, in one write
+    transaction (two exports at once keep both); ``forget`` marks that version forgotten."""
+
+    def change(raw: str | None) -> str:
+        given = _given_from(raw)
+        for v in versions:
+            entry = {"name": v.name, "rows": v.rows, "sha256": v.sha256, "created": v.manifest.get("created")}
+            if v.number not in given or not given[v.number].get("sha256"):
+                given[v.number] = entry
+            given[v.number].pop("forgotten", None)
+        for entry in given.values():
+            if forget is not None and entry.get("name") == forget:
+                entry["forgotten"] = True
+        return json.dumps({str(k): given[k] for k in sorted(given)})
+
+    store.update_meta(GIVEN_KEY, change)
 
 
-def missing_versions(store, versions_dir: Path) -> list[dict[str, Any]]:
-    """The versions the store recorded as given whose CSV is no longer in ``versions_dir``, oldest
-    first: deleted or moved by hand."""
+def missing_versions(store, versions_dir: Path, named: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The versions given here whose CSV is no longer in ``versions_dir`` (deleted or moved by
+    hand), oldest first: those the store recorded and not forgotten, and those ``named`` (version
+    name -> the model whose card names it) that the store never recorded (a workspace from before
+    the record). Each is a dict: name, rows (None when unknown), sha256, created, named_by."""
     given = versions_given(store)
     present = {v.number for v in list_versions(versions_dir)}
-    return [given[n] for n in sorted(given) if n not in present]
+    out = {n: {**e, "named_by": None} for n, e in given.items() if n not in present and not e.get("forgotten")}
+    for name, model in (named or {}).items():
+        m = NAME_RE.match(name or "")
+        if m and (n := int(m.group(1))) not in present and n not in given:
+            out.setdefault(n, {"name": name, "rows": None, "sha256": "", "created": None, "named_by": model})
+    return [out[n] for n in sorted(out)]
+
+
+def forget_version(store, versions_dir: Path, name: str) -> dict[str, Any]:
+    """Stop naming the missing version ``name`` (``3``, ``dataset-3``) as missing; its number stays
+    given. Raises ReviewtuiError when it is not a missing version."""
+    wanted = str(name).strip()
+    wanted = f"dataset-{int(wanted)}" if wanted.isdigit() else Path(wanted).stem if wanted.endswith(".csv") else wanted
+    missing = {m["name"]: m for m in missing_versions(store, versions_dir)}
+    if wanted not in missing:
+        present = {v.name for v in list_versions(versions_dir)}
+        why = "it is in versions/" if wanted in present else "no version of that name was written here"
+        raise ReviewtuiError(f"{name!r} is not a missing version ({why}); the missing ones are: "
+                             f"{', '.join(missing) or 'none'}")
+    record_given(store, [], forget=wanted)
+    return missing[wanted]
 
 
 def _next_number(versions_dir: Path, floor: int = 0) -> int:
@@ -253,16 +293,20 @@ def _next_number(versions_dir: Path, floor: int = 0) -> int:
     return max(numbers + [floor], default=0) + 1
 
 
-def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any], floor: int = 0) -> VersionInfo:
-    """Give the written temporary CSV ``tmp`` the next free number (above ``floor``) with its
-    manifest, never overwriting a version (two exports at once get two numbers). The manifest
-    claims the number (linked into place whole), then the CSV takes its name: a kill between the
-    two leaves a manifest without its CSV, which no listing shows and the next export removes,
-    never a version without its manifest."""
+def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any], floor: int = 0,
+                number: int | None = None) -> VersionInfo:
+    """Give the written temporary CSV ``tmp`` the next free number (above ``floor``), or ``number``
+    (a missing version put back), with its manifest, never overwriting a version (two exports at
+    once get two numbers). The manifest claims the number (linked into place whole), then the CSV
+    takes its name: a kill between the two leaves a manifest without its CSV, which no listing
+    shows and the next export removes, never a version without its manifest."""
+    wanted = number
     try:
         while True:
             existing = list_versions(versions_dir)
-            number = _next_number(versions_dir, floor)
+            if wanted is not None:
+                existing = [v for v in existing if v.number < wanted]
+            number = wanted if wanted is not None else _next_number(versions_dir, floor)
             final = versions_dir / f"dataset-{number}.csv"
             full = {"name": final.stem, "number": number, "parent": existing[-1].name if existing else None,
                     **manifest}
@@ -274,6 +318,9 @@ def _claim_file(versions_dir: Path, tmp: str, manifest: dict[str, Any], floor: i
                     os.fsync(fh.fileno())
                 os.link(held, final.with_suffix(".json"))  # fails if another writer claimed this number first
             except FileExistsError:
+                if wanted is not None:
+                    raise ReviewtuiError(f"{final.with_suffix('.json')}: is there already; move it away and run the "
+                                         "command again") from None
                 continue
             finally:
                 held.unlink(missing_ok=True)
@@ -349,8 +396,10 @@ def checked_taxonomy(versions_dir: Path, latest: VersionInfo) -> list[str] | Non
     return None
 
 
-def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Sequence[str] = ()) -> VersionInfo | None:
-    """Export LABELED/REVIEWED, non-skipped assets with training labels as the next version.
+def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Sequence[str] = (),
+                   floor: int = 0) -> VersionInfo | None:
+    """Export LABELED/REVIEWED, non-skipped assets with training labels as the next version (a
+    number above every number given, and above ``floor``: one named elsewhere, by a model card).
 
     Returns the new version, or None when it would equal the latest version (nothing written).
     """
@@ -412,7 +461,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         "store_last_change": last_change,
         "store_last_event": last_event,
     }
-    info = _claim_file(versions_dir, tmp, manifest, floor=max(versions_given(store), default=0))
+    info = _claim_file(versions_dir, tmp, manifest, floor=max(floor, max(versions_given(store), default=0)))
     record_given(store, [*existing, info])
     return info
 
@@ -422,11 +471,13 @@ def _natural_key(path: Path) -> tuple:
 
 
 def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_dir: Path,
-                      store=None) -> list[VersionInfo]:
+                      store=None, floor: int = 0) -> list[VersionInfo]:
     """Register existing version CSVs (the original project's dataset-N.csv files), in natural order.
 
     Every file is validated before any is copied, so a bad file registers nothing. With ``store``,
-    the numbers given are recorded there (:data:`GIVEN_KEY`), and none given before is reused.
+    the numbers given are recorded there (:data:`GIVEN_KEY`), none given before (or at most
+    ``floor``) is reused, and a copy of a version missing from versions/ is put back under its own
+    number (``"restored": true`` in what is returned).
     """
     checked: list[tuple[Path, bytes, list[dict[str, str]], bool]] = []
     for p in sorted((Path(p) for p in paths), key=_natural_key):
@@ -485,7 +536,12 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
             "taxonomy": taxonomy.training_keys,
             "sha256": sha,
         }
-        info = _claim_file(versions_dir, tmp, manifest, floor=max(versions_given(store), default=0) if store else 0)
+        given = versions_given(store) if store is not None else {}
+        present = {v.number for v in list_versions(versions_dir)}
+        back = next((n for n, e in sorted(given.items()) if e.get("sha256") == sha and n not in present), None)
+        if back is not None:
+            manifest["restored"] = True
+        info = _claim_file(versions_dir, tmp, manifest, floor=max(floor, max(given, default=0)), number=back)
         if store is not None:
             record_given(store, [*list_versions(versions_dir)])
         out.append(info)

@@ -34,7 +34,9 @@ from reviewtui.settings import Settings
 from reviewtui.store import (CATEGORY_NOTES, SENTIMENT_VALUES, Asset, AssetColumns, LabelEvent, LabelRow, LocalStore,
                              SentimentRow, file_note)
 from reviewtui.versions import (VersionInfo, check_intact, checked_taxonomy, export_version, last_event_held,
-                                list_versions, missing_versions, read_rows, register_versions, resolve_version)
+                                forget_version, list_versions, missing_versions, read_rows, register_versions,
+                                resolve_version)
+from reviewtui.versions import NAME_RE as VERSION_NAME_RE
 
 if TYPE_CHECKING:  # pragma: no cover
     from reviewtui.active import QueueBatch, Refit, Suggester, Suggestions
@@ -992,8 +994,9 @@ class Workspace:
         missing = self.missing_versions()
         if missing:
             names = ", ".join(m["name"] for m in missing)
-            steps.insert(0, NextStep(f"put {names} back into versions/ from a copy: written here, deleted since "
-                                     "(the number is not given again)", f"copy the file(s) into {self.versions_dir}",
+            steps.insert(0, NextStep(f"{names} {'is' if len(missing) == 1 else 'are'} no longer in versions/ (deleted "
+                                     "by hand? the number is not given again): put a copy back, or stop this line",
+                                     "reviewtui versions import COPY.csv, or reviewtui versions forget NAME",
                                      "versions"))
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
                                versions, models, [str(step) for step in steps], self.store.counts_by_sentiment(),
@@ -1024,8 +1027,22 @@ class Workspace:
         return list_versions(self.versions_dir)
 
     def missing_versions(self) -> list[dict[str, Any]]:
-        """Versions written here whose file is no longer in versions/ (name, rows, sha256, created)."""
-        return missing_versions(self.store, self.versions_dir)
+        """Versions written here, or named by a model card, whose file is no longer in versions/
+        (name, rows, sha256, created, named_by)."""
+        return missing_versions(self.store, self.versions_dir, self._versions_named_by_models())
+
+    def forget_version(self, name: str) -> dict[str, Any]:
+        """Stop naming the missing version ``name``; its number is not given again."""
+        return forget_version(self.store, self.versions_dir, name)
+
+    def _versions_named_by_models(self) -> dict[str, str]:
+        """Version name -> the newest model whose card names it (the cards read as JSON only)."""
+        return {str(m["dataset_version"]): str(m.get("name")) for m in self.models() if m.get("dataset_version")}
+
+    def _numbers_named(self) -> int:
+        """The highest version number a model card names: never given to a new version."""
+        numbers = [int(m.group(1)) for name in self._versions_named_by_models() if (m := VERSION_NAME_RE.match(name))]
+        return max(numbers, default=0)
 
     def version_info(self, name: str) -> VersionInfo:
         return resolve_version(self.versions_dir, name)
@@ -1045,12 +1062,13 @@ class Workspace:
 
     def export(self, remove: Sequence[str] = ()) -> VersionInfo | None:
         """Write the next version; None when nothing changed since the latest one."""
-        return export_version(self.store, self.taxonomy, self.versions_dir, remove=remove)
+        return export_version(self.store, self.taxonomy, self.versions_dir, remove=remove, floor=self._numbers_named())
 
     def import_versions(self, paths: Sequence[str | Path]) -> list[VersionInfo]:
         if not paths:
             raise ReviewtuiError("give at least one version CSV to register")
-        return register_versions(paths, self.taxonomy, self.versions_dir, store=self.store)
+        return register_versions(paths, self.taxonomy, self.versions_dir, store=self.store,
+                                 floor=self._numbers_named())
 
     def diff(self, a: str, b: str) -> VersionDiff:
         """What changed from version ``a`` to ``b``; each relabeled or status-changed row carries
@@ -1973,6 +1991,10 @@ class Workspace:
             if info is None:
                 raise
             raise ReviewtuiError(f"{exc} ({info.name} was written to versions/ all the same)") from exc
+        except OSError as exc:  # a folder that refuses writes, or a path under a file
+            kept = (f"{info.name} was written to versions/ all the same, and the same command with another --out "
+                    "writes its copy" if info is not None else "nothing was written")
+            raise ReviewtuiError(f"cannot write {target}: {exc.strerror or exc}; {kept}") from exc
         return FormattedExport(info, latest, written)
 
     # --- labeling loop ---

@@ -1215,6 +1215,8 @@ def test_a_version_deleted_by_hand_keeps_its_number_and_is_named_missing(ws, pla
     w.label("r3", "INTERFACE")
     second = w.export()
     assert (first.name, second.name) == ("dataset-1", "dataset-2")
+    copy_of_second = tmp_path / "second.csv"
+    copy_of_second.write_bytes(second.csv_path.read_bytes())
     second.csv_path.unlink()
     second.csv_path.with_suffix(".json").unlink()
     w.label("r2", "CONTENT")
@@ -1223,15 +1225,54 @@ def test_a_version_deleted_by_hand_keeps_its_number_and_is_named_missing(ws, pla
     assert [m["name"] for m in w.missing_versions()] == ["dataset-2"]
     st = w.status()
     assert [m["name"] for m in st.missing_versions] == ["dataset-2"]
-    assert st.next_steps[0].startswith("put dataset-2 back into versions/ from a copy")
+    assert st.next_steps[0].startswith("dataset-2 is no longer in versions/ (deleted by hand?")
     w.close()
     code, out, err = run(capsys, "-w", str(ws), "versions")
     assert code == 0 and "dataset-3" in out
+    err = " ".join(err.split())
     assert "dataset-2 (2 rows, written " in err and "no longer in versions/" in err
-    # a version registered from a file takes the next number too, and a copy put back is no longer missing
-    copy = tmp_path / "copy.csv"
-    copy.write_bytes(third.csv_path.read_bytes().replace(b"CONTENT", b"INTERFACE"))
-    assert run(capsys, "-w", str(ws), "versions", "import", str(copy))[0] == 0
+    assert "reviewtui versions forget dataset-2" in err
+    code, out, _ = run(capsys, "-w", str(ws), "versions", "--json")
+    assert [(v["name"], v.get("missing", False)) for v in json.loads(out)] == [
+        ("dataset-1", False), ("dataset-3", False), ("dataset-2", True)]
+    # a version registered from a file takes the next number too
+    other = tmp_path / "other.csv"
+    other.write_bytes(third.csv_path.read_bytes().replace(b"CONTENT", b"INTERFACE"))
+    assert run(capsys, "-w", str(ws), "versions", "import", str(other))[0] == 0
     w = Workspace.open(ws)
     assert [v.name for v in w.versions()] == ["dataset-1", "dataset-3", "dataset-4"]
+    w.close()
+    # a copy of the missing version goes back under its own number
+    code, out, _ = run(capsys, "-w", str(ws), "versions", "import", str(copy_of_second))
+    assert code == 0 and "Put second.csv back as dataset-2 (2 rows), the version it is a copy of" in " ".join(out.split())
+    w = Workspace.open(ws)
+    assert [v.name for v in w.versions()] == ["dataset-1", "dataset-2", "dataset-3", "dataset-4"]
+    assert w.version_info("2").sha256 == second.sha256 and w.missing_versions() == []
+    w.close()
+
+
+def test_a_missing_version_can_be_forgotten_and_one_a_model_names_is_never_given_again(ws, play_csv, capsys):
+    assert run(capsys, "-w", str(ws), "import", str(play_csv))[0] == 0
+    w = Workspace.open(ws)
+    w.label("r1", "SUBSCRIPTION")
+    w.export()
+    w.label("r3", "INTERFACE")
+    second = w.export()
+    second.csv_path.unlink()
+    code, _, err = run(capsys, "-w", str(ws), "versions", "forget", "dataset-1")
+    assert code == 2 and "'dataset-1' is not a missing version (it is in versions/); the missing ones are: dataset-2" \
+        in err
+    code, out, _ = run(capsys, "-w", str(ws), "versions", "forget", "2")
+    assert code == 0 and "dataset-2 is no longer named as missing; its number is not given again" in out
+    assert w.missing_versions() == [] and not any("versions/" in s for s in w.status().next_steps)
+    w.label("r2", "CONTENT")
+    assert w.export().name == "dataset-3"
+    # a workspace from before the store kept the record: a version a model card names keeps its number
+    w.store.set_meta("versions.given", "{}")
+    model = w.models_dir / "m5"
+    model.mkdir()
+    (model / "model_card.json").write_text(json.dumps({"name": "m5", "dataset_version": "dataset-5", "labels": []}))
+    assert [(m["name"], m["named_by"]) for m in w.missing_versions()] == [("dataset-5", "m5")]
+    w.label("r6", "CONTENT")
+    assert w.export().name == "dataset-6"
     w.close()

@@ -837,3 +837,14 @@ def test_ctrl_c_while_the_copy_is_written_says_the_version_was_kept_and_the_reru
     code, out, err = run(capsys, "-w", str(labeled), "export", "--format", "hf", "--out", str(tmp_path / "hf"))
     assert code == 0 and "Nothing changed since dataset-1" in out and (tmp_path / "hf").is_dir()
     assert sorted(p.name for p in (labeled / "versions").glob("dataset-*.csv")) == ["dataset-1.csv"]
+
+
+def test_an_out_path_that_cannot_be_written_says_the_version_was_written_all_the_same(labeled, tmp_path, capsys):
+    (tmp_path / "afile").write_text("not a folder")
+    code, out, err = run(capsys, "-w", str(labeled), "export", "--format", "jsonl", "--out",
+                         str(tmp_path / "afile" / "x.jsonl"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"cannot write {tmp_path / 'afile' / 'x.jsonl'}: " in err
+    assert "dataset-1 was written to versions/ all the same, and the same command with another --out writes its copy" \
+        in err
+    assert (labeled / "versions" / "dataset-1.csv").is_file()

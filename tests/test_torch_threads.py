@@ -32,3 +32,24 @@ def test_a_cap_that_is_not_a_whole_number_is_one_clear_error(monkeypatch, raw):
     monkeypatch.setenv("REVIEWTUI_TORCH_THREADS", raw)
     with pytest.raises(ReviewtuiError, match="REVIEWTUI_TORCH_THREADS must be a whole number"):
         thread_cap()
+
+
+def test_a_step_that_keeps_its_own_threads_only_obeys_the_cap(monkeypatch):
+    import torch
+
+    from reviewtui.modeling.loading import apply_thread_cap
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        monkeypatch.setenv("REVIEWTUI_TORCH_THREADS", "3")
+        apply_thread_cap()
+        assert torch.get_num_threads() == 2  # below the cap: as it was
+        monkeypatch.setenv("REVIEWTUI_TORCH_THREADS", "1")
+        apply_thread_cap()
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("REVIEWTUI_TORCH_THREADS", "²")
+        with pytest.raises(ReviewtuiError, match="whole number"):
+            apply_thread_cap()
+    finally:
+        torch.set_num_threads(before)

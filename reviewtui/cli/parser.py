@@ -235,8 +235,12 @@ def add_workspace_commands(commands: Commands) -> None:
 
     s = commands.add("versions", "list versions, or register existing version CSVs", "workspace:cmd_versions")
     s.add_argument("--json", action="store_true")
-    vi = commands.group(s, "versions_cmd").add("import", "register existing dataset-N.csv files")
+    group = commands.group(s, "versions_cmd")
+    vi = group.add("import", "register existing dataset-N.csv files (a copy of a missing version goes back "
+                             "under its number)")
     vi.add_argument("files", nargs="+")
+    vf = group.add("forget", "stop naming a version deleted from versions/ as missing (its number stays given)")
+    vf.add_argument("name", metavar="VERSION")
 
     s = commands.add("diff", "compare two versions", "workspace:cmd_diff")
     s.add_argument("a")

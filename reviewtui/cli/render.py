@@ -171,9 +171,15 @@ def versions_table(versions: Sequence[Any], missing: Sequence[dict[str, Any]] = 
         t.add_row(v.name, f"{v.rows:,}", v.parent or "-", str(v.manifest.get("created", "-")),
                   say.names_with_counts(v.manifest.get("counts_by_label", {})))
     console().print(t)
-    print_lines((f"{m['name']} ({int(m.get('rows') or 0):,} rows, written {m.get('created') or '-'}) is no longer in "
-                 "versions/: put it back from a copy to diff or train on it; its number is not given again"
-                 for m in missing), err_console())
+    print_lines((f"{m['name']} ({_missing_what(m)}) is no longer in versions/: `reviewtui versions import COPY.csv` "
+                 f"puts a copy back, `reviewtui versions forget {m['name']}` stops this line; its number is not given "
+                 "again" for m in missing), err_console())
+
+
+def _missing_what(m: dict[str, Any]) -> str:
+    if m.get("rows") is None:
+        return f"named by model {m.get('named_by')}"
+    return f"{int(m['rows']):,} rows, written {m.get('created') or '-'}"
 
 
 # --- diff --------------------------------------------------------------------------------------

@@ -203,7 +203,8 @@ def missing_files(model_dir: Path, card: ModelCard) -> list[str]:
     if card.kind == "quick":
         need.append((QUICK_MODEL_FILE,))
     else:
-        need += [("config.json",), ("model.safetensors", "pytorch_model.bin"), ("tokenizer_config.json",)]
+        need += [("config.json",), ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
+                                     "pytorch_model.bin.index.json"), ("tokenizer_config.json",)]
         if card.hyperparameters.get("ensemble_quick"):
             need.append((QUICK_MODEL_FILE,))
     return [names[0] for names in need if not any((folder / n).is_file() for n in names)]

@@ -158,8 +158,10 @@ def fit_transformer(train_df, val_df, labels: Sequence[str], model: ModelSetting
     from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, PrinterCallback,
                               Trainer, TrainerCallback, TrainingArguments, set_seed)
 
-    from reviewtui.modeling.loading import load_error, load_tokenizer, quiet_transformers, resolve_model
+    from reviewtui.modeling.loading import (apply_thread_cap, load_error, load_tokenizer, quiet_transformers,
+                                            resolve_model)
 
+    apply_thread_cap()
     labels = list(labels)
     label2id = {label: i for i, label in enumerate(labels)}
     resolved = resolve_model(model.base)

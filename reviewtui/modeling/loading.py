@@ -211,6 +211,7 @@ def load_encoder(resolved: ResolvedModel):
     from transformers import AutoModel
 
     quiet_transformers()
+    apply_thread_cap()
     try:
         model = AutoModel.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
     except OSError as exc:
@@ -230,9 +231,20 @@ def thread_cap() -> int:
     raw = os.environ.get("REVIEWTUI_TORCH_THREADS", "").strip()
     if not raw:
         return 0
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise ReviewtuiError(f"REVIEWTUI_TORCH_THREADS must be a whole number of threads (0 for no cap), not {raw!r}")
     return int(raw)
+
+
+def apply_thread_cap() -> None:
+    """Lower torch's threads to REVIEWTUI_TORCH_THREADS when they are more (a step that keeps the
+    threads it was given, such as a Ray trial's, and only obeys the cap)."""
+    cap = thread_cap()
+    if cap:
+        import torch
+
+        if torch.get_num_threads() > cap:
+            torch.set_num_threads(cap)
 
 
 def usable_cores() -> int:

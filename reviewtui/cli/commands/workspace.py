@@ -202,12 +202,18 @@ def cmd_versions(args: argparse.Namespace) -> int:
         infos = ws.import_versions(args.files)
         render.print_lines((f"{Path(info.manifest['imported_from']).name} has the rows of {info.name} already: "
                             "nothing registered") if info.manifest.get("again") else
+                           f"Put {Path(info.manifest['imported_from']).name} back as {info.name} ({info.rows} rows), "
+                           "the version it is a copy of" if info.manifest.get("restored") else
                            f"Registered {Path(info.manifest['imported_from']).name} as {info.name} ({info.rows} rows)"
                            for info in infos)
         return 0
+    if args.versions_cmd == "forget":
+        gone = ws.forget_version(args.name)
+        render.print_lines([f"{gone['name']} is no longer named as missing; its number is not given again"])
+        return 0
     versions = ws.versions()
     if args.json:
-        render.print_json([v.manifest for v in versions])
+        render.print_json([v.manifest for v in versions] + [{**m, "missing": True} for m in ws.missing_versions()])
     else:
         render.versions_table(versions, ws.missing_versions())
     return 0
