@@ -31,7 +31,7 @@ if "REVIEWTUI_INT8_CACHE" not in os.environ:
 
     os.environ["REVIEWTUI_INT8_CACHE"] = tempfile.mkdtemp(prefix="reviewtui-test-int8-")
     atexit.register(shutil.rmtree, os.environ["REVIEWTUI_INT8_CACHE"], ignore_errors=True)
-# Several workers share the machine's cores (`make test`: -n 2): each of them, and every command
+# Several workers share the machine's cores (`make test`: -n 3): each of them, and every command
 # and Ray trial it starts, runs torch and its math libraries on its share of the cores. A worker's
 # default is every core, and two of them spinning on the same cores wait on each other: a Ray
 # search beside the other worker's training took four times as long.
@@ -52,7 +52,7 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests that start Ray share one worker when the suite runs on several (`make test`: ``-n 2
+    """Tests that start Ray share one worker when the suite runs on several (`make test`: ``-n 3
     --dist loadgroup``): two Rays side by side on a two-core machine fight for the cores their
     trials reserve, and each is slower than the two one after the other."""
     for item in items:
