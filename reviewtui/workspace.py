@@ -1103,14 +1103,15 @@ class Workspace:
             df["label"] = df["label"].replace(self.taxonomy.former)
         if "label" in df.columns:
             have = set(df["label"])
-            absent = [c.name for c in self.taxonomy if c.train and c.key not in have]
+            lacking = [c for c in self.taxonomy if c.train and c.key not in have]
+            absent = [c.name for c in lacking]
             if absent and len(absent) < len(self.taxonomy.training_keys):
                 one = len(absent) == 1
+                commands = ", ".join(f"`reviewtui categories set {c.key} --no-train`" for c in lacking)
                 emit(on_event, Notice("warning", f"{', '.join(absent)} {'has' if one else 'have'} no label in "
                                       f"{info.name}: the model cannot predict {'it' if one else 'them'}, and the "
                                       "summary counts no review there; label some and export, or leave "
-                                      f"{'it' if one else 'them'} out of training (`reviewtui categories set KEY "
-                                      "--no-train`)"))
+                                      f"{'it' if one else 'them'} out of training ({commands})"))
         self._refuse_too_few(info, df)
         return info, df
 

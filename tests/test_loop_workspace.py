@@ -289,7 +289,7 @@ def test_what_is_new_in_a_version_is_asked_of_one_app_when_there_are_several(ws)
     with pytest.raises(ReviewtuiError, match=r"the reviews are of 2 apps \(com\.bank\.app, com\.game\.app\).*"
                                              r"choose one app \(--app NAME\)"):
         ws.discover("version")
-    found = ws.discover("version", app="com.bank.app")
+    found = ws.discover("version", app="COM.Bank.App")  # an app in any case, as --app everywhere else
     assert found.selection == "new in com.bank.app 1.1" and found.compared_with == 10
     assert {e for c in found.clusters for e in c.external_ids} <= {f"b{i}" for i in range(10, 20)}
     assert ws.versions_by_app() == {"com.bank.app": ["1.1", "1.0"], "com.game.app": ["9.0"]}

@@ -220,7 +220,8 @@ def test_train_says_which_training_categories_have_no_label(tmp_path, capsys):
     assert main(["-w", root, "train", "--quick", "--name", "q1"]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert ("Notifications has no label in dataset-1: the model cannot predict it, and the summary counts no review "
-            "there; label some and export, or leave it out of training (`reviewtui categories set KEY --no-train`)"
+            "there; label some and export, or leave it out of training (`reviewtui categories set NOTIFICATIONS "
+            "--no-train`)"
             in err), err
 
 

@@ -558,6 +558,9 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     apps = sorted(str(a) for a in store.counts_by_app(skipped=False) if a)
     if app is not None:
         app = str(app).strip()
+        # an app in any case, as --app and app= everywhere else: the spelling the reviews carry
+        app = next((a for a in apps if a == app), None) or next((a for a in apps if a.casefold() == app.casefold()),
+                                                               app)
         if app not in apps:
             from reviewtui.app_version import nearest_apps
 
