@@ -6,17 +6,21 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping
 
+#: A version's column of sentiment labels (versions.SENTIMENT_COLUMN; this module reads rows only)
+SENTIMENT = "sentiment"
+
 
 @dataclass(frozen=True)
 class Change:
-    """One differing asset. ``kind`` is added, removed, relabeled, status or renamed (its label moved
-    with its category: :func:`split_renamed`)."""
+    """One differing asset. ``kind`` is added, removed, relabeled, status, sentiment (its sentiment
+    label, "none" when it had none) or renamed (its label moved with its category:
+    :func:`split_renamed`)."""
 
     kind: str
     external_id: str
     content: str
-    before: str | None = None  # label (relabeled) or status (status) in A
-    after: str | None = None   # label (relabeled) or status (status) in B
+    before: str | None = None  # label (relabeled), status (status) or sentiment (sentiment) in A
+    after: str | None = None   # the same in B
     label: str | None = None   # the label in B (or A for removed)
     author: str | None = None  # who made the change (when the store knows; a removed row: who took it out)
     at: str | None = None      # when: the time of the label event that made it
@@ -39,12 +43,14 @@ class VersionDiff:
     #: rows whose label moved with its category (a rename or merge of the taxonomy), not relabeled
     #: by anyone: see :func:`split_renamed`
     renamed: list[Change] = field(default_factory=list)
+    #: rows of both versions whose sentiment label differs
+    sentiment_changed: list[Change] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
         return {"added": len(self.added), "removed": len(self.removed),
                 "relabeled": len(self.relabeled), "status_changed": len(self.status_changed),
-                "renamed": len(self.renamed)}
+                "renamed": len(self.renamed), "sentiment_changed": len(self.sentiment_changed)}
 
     @property
     def relabel_pairs(self) -> dict[str, int]:
@@ -58,7 +64,7 @@ class VersionDiff:
 
     @property
     def changes(self) -> list[Change]:
-        return self.added + self.removed + self.relabeled + self.status_changed + self.renamed
+        return self.added + self.removed + self.relabeled + self.status_changed + self.sentiment_changed + self.renamed
 
     def external_ids(self, kinds: tuple[str, ...] = ("added", "removed", "relabeled", "status")) -> list[str]:
         """Distinct external ids of the changes of ``kinds``, in order."""
@@ -74,7 +80,7 @@ class VersionDiff:
         return {"a": self.a, "b": self.b, "counts": self.counts, "relabel_pairs": self.relabel_pairs,
                 "rename_pairs": self.rename_pairs, "added": rows(self.added), "removed": rows(self.removed),
                 "relabeled": rows(self.relabeled), "status_changed": rows(self.status_changed),
-                "renamed": rows(self.renamed)}
+                "sentiment_changed": rows(self.sentiment_changed), "renamed": rows(self.renamed)}
 
 
 def split_renamed(diff: VersionDiff, current: Callable[[str], str], notes: tuple[str, ...] = ()) -> VersionDiff:
@@ -118,6 +124,10 @@ def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,
             out.relabeled.append(Change("relabeled", ext, rb["content"], ra["label"], rb["label"], rb["label"]))
         if ra["status"] != rb["status"]:
             out.status_changed.append(Change("status", ext, rb["content"], ra["status"], rb["status"], rb["label"]))
+        sa, sb = ra.get(SENTIMENT) or "", rb.get(SENTIMENT) or ""
+        if sa != sb:
+            out.sentiment_changed.append(Change("sentiment", ext, rb["content"], sa or "none", sb or "none",
+                                                rb["label"]))
     for ext, ra in rows_a.items():
         if ext not in rows_b:
             out.removed.append(Change("removed", ext, ra["content"], label=ra["label"]))
@@ -154,6 +164,18 @@ def _diff_tables(a: str, table_a, b: str, table_b) -> VersionDiff | None:
         values = [take(table_b, c, rows).to_pylist() for c in ("externalId", "content", column, "label")]
         for ext, text, old, new, label in zip(values[0], values[1], before.take(rows).to_pylist(), values[2], values[3]):
             target.append(Change(kind, ext, text, old, new, label))
+    if SENTIMENT in table_a.column_names or SENTIMENT in table_b.column_names:
+        def sentiments(table):
+            if SENTIMENT in table.column_names:
+                return pc.fill_null(table.column(SENTIMENT), "")
+            return pa.array([""] * len(table), pa.string())
+
+        sent_a, sent_b = sentiments(table_a).take(rows_a), sentiments(table_b)
+        rows = pc.indices_nonzero(pc.fill_null(pc.and_(matched, pc.not_equal(sent_a, sent_b)), False))
+        values = [take(table_b, c, rows).to_pylist() for c in ("externalId", "content", "label")]
+        for ext, text, old, new, label in zip(values[0], values[1], sent_a.take(rows).to_pylist(),
+                                              sent_b.take(rows).to_pylist(), values[2]):
+            out.sentiment_changed.append(Change("sentiment", ext, text, old or "none", new or "none", label))
     removed = pc.indices_nonzero(pc.invert(pc.is_in(ids_a, value_set=ids_b)))
     for ext, text, label in zip(*(take(table_a, c, removed).to_pylist() for c in ("externalId", "content", "label"))):
         out.removed.append(Change("removed", ext, text, label=label))

@@ -292,8 +292,9 @@ def diff_headline(d: "VersionDiff") -> str:
     """``dataset-1 → dataset-2: 4 added, 0 removed, 2 relabeled, 2 status changed``."""
     c = d.counts
     renamed = f", {c['renamed']:,} moved with a renamed or merged category" if c.get("renamed") else ""
+    sentiment = f", {c['sentiment_changed']:,} sentiment changed" if c.get("sentiment_changed") else ""
     return (f"{d.a} → {d.b}: {c['added']:,} added, {c['removed']:,} removed, {c['relabeled']:,} relabeled, "
-            f"{c['status_changed']:,} status changed{renamed}")
+            f"{c['status_changed']:,} status changed{sentiment}{renamed}")
 
 
 def relabel_lines(d: "VersionDiff", limit: int | None = None) -> list[str]:

@@ -1276,3 +1276,29 @@ def test_a_missing_version_can_be_forgotten_and_one_a_model_names_is_never_given
     w.label("r6", "CONTENT")
     assert w.export().name == "dataset-6"
     w.close()
+
+
+def test_diff_lists_sentiment_changes_row_by_row_and_column_wise(ws, play_csv, capsys):
+    from reviewtui.diff import diff_versions
+    from reviewtui.versions import read_rows
+
+    assert run(capsys, "-w", str(ws), "import", str(play_csv))[0] == 0
+    assert run(capsys, "-w", str(ws), "label", "r1", "SUBSCRIPTION")[0] == 0
+    assert run(capsys, "-w", str(ws), "label", "r3", "INTERFACE", "--sentiment", "negative")[0] == 0
+    assert run(capsys, "-w", str(ws), "export")[0] == 0
+    assert run(capsys, "-w", str(ws), "label", "r1", "--sentiment", "negative")[0] == 0
+    assert run(capsys, "-w", str(ws), "label", "r3", "--sentiment", "neutral")[0] == 0
+    code, out, _ = run(capsys, "-w", str(ws), "export")
+    assert code == 0 and "dataset-2" in out
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2")
+    assert code == 0 and "0 relabeled, 0 status changed, 2 sentiment changed" in out
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--json")
+    data = json.loads(out)
+    assert data["counts"]["sentiment_changed"] == 2
+    assert {(c["external_id"], c["before"], c["after"]) for c in data["sentiment_changed"]} == {
+        ("r1", "none", "negative"), ("r3", "negative", "neutral")}
+    # the column-wise comparison of big versions gives the same rows as the row-by-row one
+    a, b = read_rows(ws / "versions" / "dataset-1.csv"), read_rows(ws / "versions" / "dataset-2.csv")
+    plain = diff_versions("a", [dict(r) for r in a], "b", [dict(r) for r in b])
+    assert plain.sentiment_changed == diff_versions("a", a, "b", b).sentiment_changed
+    assert len(plain.sentiment_changed) == 2

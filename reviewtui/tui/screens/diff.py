@@ -27,7 +27,7 @@ from reviewtui.tui.messages import DiffLoaded, SentToReview
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.widgets.tables import PlainTable
 
-FILTERS = ("all", "added", "removed", "relabeled", "status")  # and "renamed" when a diff has such rows
+FILTERS = ("all", "added", "removed", "relabeled", "status")  # and "sentiment", "renamed" when a diff has such rows
 KINDS = ("added", "removed", "relabeled", "status")
 #: The most changed rows the table shows at once: a diff of two large versions changes hundreds of
 #: thousands, and a table row is built on the UI thread (the count says how many there are; `a`
@@ -169,7 +169,7 @@ class DiffScreen(WorkspaceScreen):
         for key, ch in self.rows_by_key.items():
             cells = list(say.diff_cells(ch))
             cells[1] = say.short_id(cells[1], id_width)
-            if ch.kind != "renamed":  # the categories as the app names them; a category change shows its keys
+            if ch.kind not in ("renamed", "sentiment"):  # categories as the app names them; a category change: keys
                 cells[2], cells[3] = self.category(cells[2]), self.category(cells[3])
             table.add_row(*cells, key=key)
         if not self.rows_by_key:  # no row to highlight: the line under the table is no earlier row's
@@ -189,14 +189,15 @@ class DiffScreen(WorkspaceScreen):
         if change is None:
             preview.update("")
             return
-        name = (lambda key: key) if change.kind == "renamed" else self.category
+        name = (lambda key: key) if change.kind in ("renamed", "sentiment") else self.category
         move = f"{name(change.before)} → {name(change.after)}" if change.before else name(change.label or "")
         by = say.by_at_text(change)
         preview.update(Text.assemble((change.kind, "bold"), f" {change.external_id} · {move}"
                                      + (f" · {by}" if by else "") + f"\n{change.content}"))
 
     def action_cycle_filter(self) -> None:
-        filters = FILTERS + (("renamed",) if self.diff is not None and self.diff.renamed else ())
+        filters = FILTERS + (("sentiment",) if self.diff is not None and self.diff.sentiment_changed else ()) + (
+            ("renamed",) if self.diff is not None and self.diff.renamed else ())
         self.filter = filters[(filters.index(self.filter) + 1) % len(filters)] if self.filter in filters else "all"
         self.show_summary()
         self.fill_rows()
