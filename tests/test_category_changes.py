@@ -83,7 +83,8 @@ def renamed_ws(analysis_ws):
 def test_a_diff_across_a_rename_shows_no_relabel_and_sends_none_to_review(renamed_ws):
     ws = renamed_ws
     d = ws.diff("dataset-1", "dataset-2")
-    assert d.counts == {"added": 0, "removed": 0, "relabeled": 0, "status_changed": 0, "renamed": 12}
+    assert d.counts == {"added": 0, "removed": 0, "relabeled": 0, "status_changed": 0, "renamed": 12,
+                        "sentiment_changed": 0}
     assert d.rename_pairs == {"USER_EXPERIENCE -> UX": 6, "CONTENT -> INTERFACE": 6}
     assert ws.diff_to_review(d).moved == []
     # a person's relabel after the rename is still a relabel

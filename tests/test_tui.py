@@ -113,7 +113,8 @@ async def test_diff_two_versions_and_send_to_review(fixture_ws):
         await settle(app, pilot)
         screen = app.screen
         assert screen.diff is not None and screen.diff.counts == {"added": 4, "removed": 0, "relabeled": 2,
-                                                                   "status_changed": 2, "renamed": 0}
+                                                                   "status_changed": 2, "renamed": 0,
+                                                                   "sentiment_changed": 0}
         await pilot.press("f")               # filter: added
         await pilot.pause()
         table = screen.query_one("#diff-rows")
