@@ -738,3 +738,20 @@ def test_a_dotenv_line_that_cannot_be_read_is_named_with_its_file_and_never_quot
     assert f"line 2 of {ws.root / '.env'} could not be read (not NAME=value: a quote left open?)" in msg
     assert TEST_KEY not in msg and TEST_KEY not in caplog.text and kili_server.ops == []
     assert "could not parse" not in caplog.text  # python-dotenv's own warning, which names no file
+
+
+def test_a_rejected_key_says_where_it_came_from_and_an_endpoint_that_is_no_url_is_named(tmp_path, kili_server,
+                                                                                       monkeypatch):
+    monkeypatch.setenv("KILI_API_KEY", "stale-key-from-the-shell-123456")
+    ws = make_ws(tmp_path, n=1)
+    (ws.root / ".env").write_text(f"KILI_API_KEY={TEST_KEY}\n", encoding="utf-8")
+    msg, _ = timed(lambda: ws.kili_create("x"))
+    assert "rejected the API key (HTTP 401); check KILI_API_KEY (the environment's, which comes before the " \
+           "workspace's .env)" in msg
+    monkeypatch.setenv("KILI_API_KEY", TEST_KEY)
+    for i, bad in enumerate(("htp://127.0.0.1:1/api", "127.0.0.1:1/api/label/v2/graphql")):
+        monkeypatch.setenv("KILI_API_ENDPOINT", bad)
+        fresh = make_ws(tmp_path / str(i), n=1)
+        msg, _ = timed(lambda: fresh.kili_create("x"))
+        assert msg.startswith(f"KILI_API_ENDPOINT (from the environment) is not an http(s) URL: {bad!r}"), msg
+    assert kili_server.ops == [] or all("createProject" not in str(op) for op in kili_server.ops)

@@ -34,6 +34,9 @@ class KiliConnection:
     request_timeout: float
     #: the lines of the workspace's .env that are not NAME=value ("line N of PATH"), left out
     unread: tuple[str, ...] = ()
+    #: where the key and the endpoint were read: "the environment", "PATH" (the .env) or "" (default)
+    key_from: str = ""
+    endpoint_from: str = ""
 
     def __repr__(self) -> str:
         return (f"KiliConnection(api_key={'<set>' if self.api_key else None}, endpoint={self.endpoint!r}, "
@@ -50,10 +53,13 @@ def connection_settings(root: Path, settings: KiliSettings) -> KiliConnection:
     dotenv = Path(root) / ".env"
     if dotenv.is_file():
         env_file, unread = _read_dotenv(dotenv)
+    def source(name: str) -> str:
+        return "the environment" if os.environ.get(name) else str(dotenv) if env_file.get(name) else ""
+
     key = os.environ.get("KILI_API_KEY") or env_file.get("KILI_API_KEY") or None
     endpoint = os.environ.get("KILI_API_ENDPOINT") or env_file.get("KILI_API_ENDPOINT") or DEFAULT_ENDPOINT
     return KiliConnection(key.strip() if key else None, endpoint.strip(), settings.retry_deadline,
-                          settings.request_timeout, tuple(unread))
+                          settings.request_timeout, tuple(unread), source("KILI_API_KEY"), source("KILI_API_ENDPOINT"))
 
 
 def _read_dotenv(path: Path) -> tuple[dict[str, str | None], list[str]]:
@@ -150,6 +156,22 @@ def _sdk_checks_skipped() -> Iterator[None]:
             os.environ["KILI_SDK_SKIP_CHECKS"] = before
 
 
+def check_endpoint(settings: KiliConnection) -> None:
+    """Raise ReviewtuiError when KILI_API_ENDPOINT is not an http(s) URL with a host (a typo in its
+    scheme reached the SDK as "No connection adapters were found")."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(settings.endpoint)
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        came = f" (from {settings.endpoint_from})" if settings.endpoint_from else ""
+        raise ReviewtuiError(redact(f"KILI_API_ENDPOINT{came} is not an http(s) URL: {settings.endpoint!r}; give the "
+                                    f"full address, for example {DEFAULT_ENDPOINT}", settings.api_key))
+
+
 def connect(settings: KiliConnection) -> Any:
     """A ``kili.client.Kili`` bound to ``settings`` whose key was checked. Raises ReviewtuiError."""
     if not settings.api_key:
@@ -157,6 +179,7 @@ def connect(settings: KiliConnection) -> Any:
                   if settings.unread else "")
         raise ReviewtuiError("no Kili API key: set KILI_API_KEY in the environment or in the workspace's .env "
                              f"file (create one at Kili > My account > API keys){unread}")
+    check_endpoint(settings)
     with kili_errors(settings, "connecting to Kili"):
         _bound_sdk(settings)
         from kili.client import Kili
@@ -196,8 +219,10 @@ def explain(exc: BaseException, settings: KiliConnection, doing: str) -> str:
         msg = (f"{doing}: Kili did not answer {exc.operation}{span} in time "
                f"({type(exc.cause).__name__}); it may or may not have been applied")
     elif isinstance(exc, AuthenticationFailed) or status == 401:
-        msg = (f"{doing}: Kili at {where} rejected the API key (HTTP 401); check KILI_API_KEY "
-               "(environment or .env) and KILI_API_ENDPOINT")
+        came = (" (the environment's, which comes before the workspace's .env)" if settings.key_from == "the environment"
+                else f" (read from {settings.key_from})" if settings.key_from else "")
+        msg = (f"{doing}: Kili at {where} rejected the API key (HTTP 401); check KILI_API_KEY{came} "
+               "and KILI_API_ENDPOINT")
     elif status == 429:
         msg = (f"{doing}: Kili at {where} is rate-limiting requests (HTTP 429) and did not recover within "
                f"{settings.retry_deadline:g} s; wait a minute and rerun")
