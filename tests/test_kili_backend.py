@@ -109,8 +109,10 @@ def test_a_project_id_changed_in_reviewtui_toml_never_moves_the_old_projects_ass
     moved = ws.backend.send_to_review(["r000"])
     assert moved.moved == [] and "kili push" in moved.failed["r000"]
     assert ws.backend.set_priorities({"r002": 3}).moved == []
-    sent = ws.backend.push_predictions({"r001": "CONTENT"}, "quick")
+    sent = ws.backend.push_predictions({"r001": "CONTENT", "no-such-review": "CONTENT"}, "quick")
     assert sent.sent == 0 and "kili push" in sent.failed["r001"]
+    # an id the workspace does not have: pushing would change nothing, so that is not the advice
+    assert sent.failed["no-such-review"] == "not in this workspace (import the review first, or check the id)"
     assert srv.calls("addAssetsToReview") == srv.calls("setAssetsPriority") == srv.calls("appendManyLabels") == []
     assert srv.state.asset(pid, "r000")["status"] == "LABELED" and srv.state.asset(pid, "r002")["priority"] == 0
     assert ws.store.get("r000").remote_id is None

@@ -673,7 +673,10 @@ class KiliBackend:
             if in_store:
                 self.store.set_remote_ids({k: v for k, v in looked_up.items() if k in in_store})
             found.update(looked_up)
-        failed = {e: "not in the Kili project (run `reviewtui kili push` first)" for e in ids if e not in found}
+        absent = set(ids) - set(found)
+        here = self.store.existing_ids(sorted(absent)) if absent else set()
+        failed = {e: ("not in the Kili project (run `reviewtui kili push` first)" if e in here else
+                      "not in this workspace (import the review first, or check the id)") for e in ids if e in absent}
         return found, failed
 
     def _move(self, external_ids: Sequence[str], call: str, kind: str, **kwargs: Any) -> MoveResult:
