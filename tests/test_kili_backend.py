@@ -271,6 +271,31 @@ def test_pull_records_labels_statuses_spans_and_is_incremental(pushed):
     assert third.labels_recorded == 1 and ws.store.get("r002").label == "OTHER"
 
 
+def test_a_new_project_without_the_labels_pulled_from_the_old_one_keeps_them_in_the_next_version(pushed):
+    """Moving to a new Kili project (the old one's id removed, a project made anew, everything
+    pushed to it): its pull found none of the labels pulled from the old one, set the reviews back
+    to TODO and took their skips off, and the next export left every one of them out."""
+    ws, srv, pid = pushed
+    for i in range(12):
+        srv.state.label(pid, f"r{i:03d}", ["CONTENT", "INTERFACE"][i % 2])
+    srv.state.skip(pid, "r020")
+    ws.kili_pull()
+    first = ws.export()
+    assert first.rows == 12 and ws.store.get("r020").skipped
+    other = srv.state.add_project(title="Again", json_interface=build_interface(ws.taxonomy))
+    ws.config.update_section("backend", {"project_id": other})
+    ws.kili_push()
+    report = ws.kili_pull()
+    assert sorted(report.kili_label_gone) == [f"r{i:03d}" for i in range(12)]
+    assert ws.store.get("r003").status == "LABELED" and ws.store.get("r003").label == "INTERFACE"
+    again = ws.export()  # the same reviews and labels (under the new project's asset ids): none left out
+    assert again.rows == 12 and again.manifest["counts_by_label"] == first.manifest["counts_by_label"]
+    from reviewtui.cli.render import kili_lines
+
+    said = " ".join(" ".join(kili_lines("pull", report)).split())
+    assert f"12 reviews labeled from Kili before have no label in project {other} now" in said
+
+
 def test_pull_keeps_the_labels_given_here_unless_kili_has_a_newer_one(pushed):
     """A label given in the workspace (the app, ``label``) is not in Kili: a pull that finds no
     label there, or an older one, leaves its label and status as they are."""

@@ -112,6 +112,10 @@ class KiliPullReport(SyncReport):
     #: reviews labeled here (the app, ``label``) after Kili's label, or with none in Kili: their
     #: label and status stay as they are (Kili's label, when it has one, goes into the history)
     local_kept: int = 0
+    #: reviews whose label here came from Kili and that Kili now has with no label (a project made
+    #: anew for the workspace, or the label deleted in Kili): label, status and skip kept here, so
+    #: that no version silently leaves them out
+    kili_label_gone: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -559,6 +563,9 @@ class KiliBackend:
                 if label is not None:  # Kili's older label: history only
                     others.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"),
                                            skipped, current=False))
+                continue
+            if label is None and ext in makers and status in ("TODO", "ONGOING"):
+                report.kili_label_gone.append(ext)  # its label here stays, with its status and skip
                 continue
             if label is None:
                 if status in ("LABELED", "TO_REVIEW", "REVIEWED"):

@@ -666,6 +666,12 @@ def kili_lines(action: str, rep: Any) -> list[str]:
             lines.append(f"{rep.local_kept} review{'s' if rep.local_kept != 1 else ''} labeled in this workspace kept "
                          "their label and status (Kili has no label for them, or an older one); labels given here "
                          "stay here: Kili's web app does not see them.")
+        gone = rep.kili_label_gone
+        if gone:
+            lines.append(f"{len(gone)} review{'s' if len(gone) != 1 else ''} labeled from Kili before "
+                         f"{'have' if len(gone) != 1 else 'has'} no label in project {rep.project_id} now (a new "
+                         f"project, or the label deleted in Kili), e.g. {escape(', '.join(gone[:3]))}: label, status "
+                         "and skip kept here, and the next version keeps them (label one again here to change it).")
         return lines
     lines = [f"Sent {rep.sent} predictions of {escape(rep.model_name)} to Kili project {rep.project_id}."]
     if rep.failed:
