@@ -186,6 +186,7 @@ def _latest_versions(versions: Iterable[str], n: int) -> str:
 #: statuses a diff's send to review leaves as they are (see :meth:`Workspace.diff_to_review`)
 KEPT_FROM_REVIEW = {"TO_REVIEW": "already waiting in review", "REVIEWED": "reviewed since (status REVIEWED)"}
 NOTHING_TO_REVIEW = "no label in this workspace (nothing to review; still in the labeling queue)"
+SKIPPED_FROM_REVIEW = "skipped (a skipped review is in no version: nothing to review)"
 
 
 def _several_categories(label: str, taxonomy: "Taxonomy") -> bool:
@@ -880,7 +881,7 @@ class Workspace:
                            status: Mapping[str, str] | None = None) -> dict[str, str]:
         """{id: why} of those of ``external_ids`` a list sent to review leaves as they are: waiting
         in review already, settled by a review (REVIEWED, with no other author's label after it),
-        or with no label here (nothing to review)."""
+        with no label here (nothing to review), or skipped."""
         ids = list(dict.fromkeys(external_ids))
         status = self.store.statuses_of(ids) if status is None else status
         kept = {i: KEPT_FROM_REVIEW[s] for i in ids if (s := status.get(i)) in KEPT_FROM_REVIEW}
@@ -891,6 +892,10 @@ class Workspace:
         # since) has nothing to review: it stays in the labeling queue
         labeled = self.store.labels_of([i for i in ids if i in status and i not in kept])
         kept.update({i: NOTHING_TO_REVIEW for i in ids if i in status and i not in kept and not labeled.get(i)})
+        # a skip is a decision about the review already: sent to review it stayed skipped, out of the
+        # review queue's counts and of every version, while it waited there
+        kept.update({i: SKIPPED_FROM_REVIEW for i in self.store.skipped_among([i for i in ids if i in status
+                                                                              and i not in kept])})
         return kept
 
     def send_to_review(self, external_ids: Sequence[str], *, settled_stay: bool = False) -> MoveResult:
@@ -898,7 +903,7 @@ class Workspace:
         ``settled_stay`` (a list of suspects, disagreements or a diff's rows) those already waiting
         in review, and those a review settled (REVIEWED, with no other author's label after it),
         stay as they are (``kept``): sending them again would undo that review; so do those with no
-        label here, which have nothing to review."""
+        label here, which have nothing to review, and those skipped."""
         ids = list(dict.fromkeys(external_ids))
         status = self.store.statuses_of(ids)
         kept = self.left_out_of_review(ids, status) if settled_stay else {}

@@ -1302,3 +1302,25 @@ def test_diff_lists_sentiment_changes_row_by_row_and_column_wise(ws, play_csv, c
     plain = diff_versions("a", [dict(r) for r in a], "b", [dict(r) for r in b])
     assert plain.sentiment_changed == diff_versions("a", a, "b", b).sentiment_changed
     assert len(plain.sentiment_changed) == 2
+
+
+def test_diff_to_review_leaves_a_review_skipped_since_as_it_is(ws, play_csv, capsys):
+    """A labeled review skipped after a version: the next diff shows it removed, and --to-review
+    made it TO_REVIEW and skipped at once, counted as skipped by status and listed under review by
+    the queue's status filter."""
+    assert run(capsys, "-w", str(ws), "import", str(play_csv))[0] == 0
+    w = Workspace.open(ws)
+    w.label("r1", "SUBSCRIPTION")
+    w.label("r3", "INTERFACE")
+    w.export()
+    w.skip("r1", "duplicate")
+    w.label("r3", "CONTENT")
+    w.export()
+    w.close()
+    code, out, _ = run(capsys, "-w", str(ws), "diff", "1", "2", "--to-review", "--json")
+    sent = json.loads(out)["to_review"]
+    assert sent["moved"] == ["r3"] and sent["kept"] == {"r1": "skipped (a skipped review is in no version: nothing "
+                                                               "to review)"}
+    w = Workspace.open(ws)
+    assert w.store.get("r1").status == "LABELED" and w.store.get("r1").skipped
+    w.close()

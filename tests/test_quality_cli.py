@@ -198,7 +198,7 @@ def test_diff_carries_author_and_time_in_json_and_at_80_columns(tmp_path, capsys
     assert d["relabeled"][0]["author"] == "bob@example.com" and d["relabeled"][0]["at"] == "2026-03-04T05:06:07.000+00:00"
     assert (d["status_changed"][0]["author"], d["status_changed"][0]["at"]) == ("cy", "2026-03-05T08:00:00.000+00:00")
     assert set(d) == {"a", "b", "counts", "relabel_pairs", "rename_pairs", "added", "removed", "relabeled",
-                      "status_changed", "renamed"}
+                      "status_changed", "sentiment_changed", "renamed"}
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
     proc = subprocess.run([sys.executable, "-m", "reviewtui", "-w", str(tmp_path / "d"), "diff", "1", "2"],
