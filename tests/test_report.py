@@ -475,6 +475,21 @@ def test_reviews_without_an_app_are_no_app_and_not_compared_as_one():
     assert set(s.latest_by_app) == {"com.a", "com.b", "com.c"}  # "(no app)" has no latest version
 
 
+def test_a_filter_that_leaves_one_app_does_not_read_as_an_app_filter():
+    import pandas as pd
+
+    from reviewtui.analysis.report import scope_text
+    from reviewtui.analysis.summary import summarize
+
+    rows = [{"reviewId": f"{app}-{i}", "content": "t", "score": "2" if app == "com.a" else "5", "app": app,
+             "reviewCreatedVersion": "1.0", "at": "", "thumbsUpCount": "0", "predicted_category": "BUG",
+             "confidence": "0.9", "sentiment": "negative", "sentiment_score": "0", "model": "m"}
+            for app in ("com.a", "com.b") for i in range(40)]
+    df = pd.DataFrame(rows)
+    assert scope_text(summarize(df, stars="2")).startswith("app com.a (the only app these reviews are of)")
+    assert scope_text(summarize(df, app="com.a")).startswith("app com.a,")
+
+
 def test_a_value_that_is_no_version_is_not_an_earlier_version():
     import pandas as pd
 

@@ -145,8 +145,8 @@ def scope_text(s: Summary) -> str:
     elif s.several_apps:
         real = len(s.named_apps)
         parts.append(f"{real} app{'s' if real != 1 else ''}" + (" and reviews with no app" if real < len(s.apps) else ""))
-    elif s.apps and s.apps[0] != NO_APP:
-        parts.append(f"app {s.apps[0]}")
+    elif s.apps and s.apps[0] != NO_APP:  # no app asked for: the one app these reviews are of
+        parts.append(f"app {s.apps[0]}" + (" (the only app these reviews are of)" if s.stars or s.app_version else ""))
     if s.app_version or s.has_versions:  # reviews of products or places have none to speak of
         parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")
     if s.stars:
