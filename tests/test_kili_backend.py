@@ -752,8 +752,11 @@ def test_a_review_unskipped_in_kili_is_unskipped_by_the_pull_not_one_skipped_her
     a["updatedAt"] = st.tick()
     report = ws.kili_pull(full=True)
     assert not ws.store.get("r020").skipped and ws.store.get("r021").skipped
-    assert report.skips_recorded >= 1
+    assert report.skips_undone == 1 and report.skips_recorded == 0  # an unskip is not counted as a skip
     assert ws.store.label_history("r020")[-1].note == "unskipped"
+    from reviewtui.cli.render import kili_lines
+
+    assert "0 skips, 1 skip taken off" in kili_lines("pull", report)[0]
 
 
 def test_a_dotenv_line_that_cannot_be_read_is_named_with_its_file_and_never_quoted(tmp_path, kili_server, monkeypatch,

@@ -108,6 +108,7 @@ class KiliPullReport(SyncReport):
     incremental: bool = False
     statuses_changed: int = 0
     skips_recorded: int = 0
+    skips_undone: int = 0  # skips Kili gave before and has taken off since
     other_authors_recorded: int = 0  # labels of authors other than the latest one, kept in the history
     #: reviews labeled here (the app, ``label``) after Kili's label, or with none in Kili: their
     #: label and status stay as they are (Kili's label, when it has one, goes into the history)
@@ -623,8 +624,8 @@ class KiliBackend:
                     report.skips_recorded += 1
             skipped_here = self.store.skipped_among(unskips) if unskips else set()
             if skipped_here:
-                report.skips_recorded += self.store.unskip(skipped_here, author="kili", source="kili",
-                                                           only_source="kili")
+                report.skips_undone += self.store.unskip(skipped_here, author="kili", source="kili",
+                                                         only_source="kili")
             if newest:
                 self.store.set_meta(self._cursor_key(pid), newest)
         return report

@@ -660,7 +660,9 @@ def kili_lines(action: str, rep: Any) -> list[str]:
     if action == "pull":
         lines = [f"Pulled {rep.assets_seen} assets from Kili project {rep.project_id}"
                  f"{' changed since the last pull' if rep.incremental else ''}: {rep.labels_recorded} labels "
-                 f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips, "
+                 f"recorded, {rep.statuses_changed} statuses changed, {rep.skips_recorded} skips"
+                 + (f", {rep.skips_undone} skip{'s' if rep.skips_undone != 1 else ''} taken off"
+                    if getattr(rep, "skips_undone", 0) else "") + ", "
                  f"{rep.new_assets} new assets, {rep.unchanged} unchanged."]
         if rep.local_kept:
             lines.append(f"{rep.local_kept} review{'s' if rep.local_kept != 1 else ''} labeled in this workspace kept "
