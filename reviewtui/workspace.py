@@ -1908,8 +1908,9 @@ class Workspace:
             raise ReviewtuiError(
                 f"this workspace labels in Kili (project {project}): its labels live in Kili and its categories must "
                 f"be the project's, so {what} here alone would leave the project as it is and stop `reviewtui kili "
-                f"pull`; change the categories in the Kili project, then [[categories]] in {CONFIG_NAME} to match, "
-                "and run `reviewtui kili pull`")
+                f"pull`; change the categories in the Kili project first, then edit [[categories]] in "
+                f"{self.root / CONFIG_NAME} by hand to match it (this command never changes them alone), and run "
+                "`reviewtui kili pull`")
 
     def add_category(self, name: str, *, key: str | None = None, colour: str | None = None, train: bool = True,
                      description: str = "", examples: Sequence[str] = ()) -> "AppliedChange":

@@ -412,6 +412,7 @@ def test_changes_of_the_categories_kili_must_match_are_refused_on_the_kili_backe
         code, _, err = run(capsys, "-w", str(labeled), "categories", *argv)
         assert code == 2 and "labels in Kili (project proj-1): its labels live in Kili" in err, argv
         assert "stop `reviewtui kili pull`" in err
+        assert f"then edit [[categories]] in {labeled / 'reviewtui.toml'} by hand to match it" in " ".join(err.split())
     assert digest(labeled) == before
     code, _, _ = run(capsys, "-w", str(labeled), "categories", "rename", "Bug", "BUG")
     assert code == 0
