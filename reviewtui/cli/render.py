@@ -717,5 +717,5 @@ def discovery(d: Any, examples: int, hint: bool = True) -> None:
             print_lines([f"{c.id + 1}. {', '.join(c.words[:5]) or c.name}"], con)
             for _, text in c.examples[:examples]:
                 con.print(Text(f"   “{text[:200]}”", style="dim"))
-    if hint:
+    if hint and d.size >= 2:  # a review or none: no group to name a category after
         con.print("[dim]Make one a category: the same command with --make N --name NAME[/]")
