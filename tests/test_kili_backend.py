@@ -321,6 +321,14 @@ def test_pull_keeps_the_labels_given_here_unless_kili_has_a_newer_one(pushed):
     # an older Kili label of a review corrected here stays in the history, not over the correction
     older = [e for e in ws.store.label_history() if e.external_id == "r000" and e.source == "kili"]
     assert [e.category for e in older] == ["CONTENT"]
+    # a review labeled here and skipped in Kili since keeps its label here, and the pull says so
+    st.skip(pid, "r101")
+    third = ws.kili_pull(full=True)
+    assert third.kili_skips_not_taken == ["r101"] and not ws.store.get("r101").skipped
+    from reviewtui.cli.render import kili_lines
+
+    assert "1 review labeled here is skipped in Kili, e.g. r101: the label here is kept and the skip not taken" in \
+        " ".join(" ".join(kili_lines("pull", third)).split())
 
 
 def test_a_label_confirmed_here_is_kept_by_the_next_pull(pushed):

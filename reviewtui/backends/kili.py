@@ -117,6 +117,9 @@ class KiliPullReport(SyncReport):
     #: anew for the workspace, or the label deleted in Kili): label, status and skip kept here, so
     #: that no version silently leaves them out
     kili_label_gone: list[str] = field(default_factory=list)
+    #: reviews labeled here that Kili has skipped (after that label, or with no label there): the
+    #: label here is kept and the skip not taken; named so that nobody learns of it only later
+    kili_skips_not_taken: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -561,6 +564,8 @@ class KiliBackend:
                 author = ((label.get("author") or {}).get("email")) or "kili"
             if ext in local and _local_label_wins(local[ext], label):
                 report.local_kept += 1
+                if skipped and ext in present and not self.store.get(ext).skipped:
+                    report.kili_skips_not_taken.append(ext)
                 if label is not None:  # Kili's older label: history only
                     others.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"),
                                            skipped, current=False))

@@ -668,6 +668,12 @@ def kili_lines(action: str, rep: Any) -> list[str]:
             lines.append(f"{rep.local_kept} review{'s' if rep.local_kept != 1 else ''} labeled in this workspace kept "
                          "their label and status (Kili has no label for them, or an older one); labels given here "
                          "stay here: Kili's web app does not see them.")
+        not_taken = getattr(rep, "kili_skips_not_taken", [])
+        if not_taken:
+            lines.append(f"{len(not_taken)} review{'s' if len(not_taken) != 1 else ''} labeled here "
+                         f"{'are' if len(not_taken) != 1 else 'is'} skipped in Kili, e.g. "
+                         f"{escape(', '.join(not_taken[:3]))}: the label here is kept and the skip not taken; "
+                         "`reviewtui skip ID --reason ...` skips one here too.")
         gone = rep.kili_label_gone
         if gone:
             lines.append(f"{len(gone)} review{'s' if len(gone) != 1 else ''} labeled from Kili before "
