@@ -430,12 +430,18 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         rows = [(*r, labeled[r[1]].sentiment if r[1] in labeled else "") for r in rows]
     tmp, sha = _write_rows(versions_dir, rows, columns)
     existing = list_versions(versions_dir)
-    if existing and existing[-1].sha256 == sha:
+    # the rows but their id column: a Kili push gives the reviews new asset ids, and a version that
+    # differs from the latest in those alone is no new version
+    rows_digest = hashlib.sha256()
+    for r in rows:
+        rows_digest.update(("\x1f".join(str(v) for v in r[1:]) + "\x1e").encode("utf-8"))
+    rows_sha = rows_digest.hexdigest()
+    if existing and (existing[-1].sha256 == sha or existing[-1].manifest.get("rows_sha256") == rows_sha):
         Path(tmp).unlink(missing_ok=True)
         # the label history up to last_event gives the latest version again: kept beside the
         # versions, so that status stops asking for an export that would write nothing
         atomic_write_text(versions_dir / CHECKED_FILE, json.dumps(
-            {"version": existing[-1].name, "sha256": sha, "store_last_event": last_event,
+            {"version": existing[-1].name, "sha256": existing[-1].sha256, "store_last_event": last_event,
              "taxonomy": taxonomy.training_keys}) + "\n")
         return None
     manifest = {
@@ -458,6 +464,7 @@ def export_version(store, taxonomy: Taxonomy, versions_dir: Path, *, remove: Seq
         },
         "taxonomy": taxonomy.training_keys,
         "sha256": sha,
+        "rows_sha256": rows_sha,  # of every column but id
         "store_last_change": last_change,
         "store_last_event": last_event,
     }
