@@ -329,3 +329,13 @@ def test_every_category_gets_its_own_colour_past_the_palette():
     assert colours[:len(PALETTE)] == list(PALETTE) and len(set(colours)) == 30
     more = add_category(items, "One more").items
     assert more[-1]["colour"] not in colours
+
+
+def test_the_other_selection_looks_into_the_catch_all_named_other_even_when_it_is_trained():
+    """init --categories "Bugs, Billing, Praise, Other" trains all four; train advised leaving Praise
+    (one label) out of training, and discover --in other then looked into Praise alone."""
+    from reviewtui.loop.discover import other_keys
+
+    items = set_category(taxonomy_from_names(["Bugs", "Billing", "Praise", "Other"]).items, "PRAISE", train=False).items
+    assert other_keys(Taxonomy.from_list(items)) == ["PRAISE", "OTHER"]
+    assert other_keys(Taxonomy.from_list(taxonomy_from_names(["Bugs", "Billing"]).items)) == []

@@ -526,10 +526,11 @@ def sample_indices(n: int, size: int, seed: int = 0) -> list[int]:
 
 
 def other_keys(taxonomy: Taxonomy) -> list[str]:
-    """The categories the "other" selection looks into: those not trained on, else (a team that
-    trains its catch-all) the one named Other (:data:`CATCH_ALL_NAMES`)."""
-    keys = [k for k in taxonomy.keys if k not in taxonomy.training_keys]
-    return keys or [c.key for c in taxonomy if c.name.strip().casefold() in CATCH_ALL_NAMES]
+    """The categories the "other" selection looks into: those not trained on, and the one named
+    Other (:data:`CATCH_ALL_NAMES`) trained or not: a team that trains its catch-all and leaves a
+    rare category out of training still finds its catch-all looked into."""
+    training = set(taxonomy.training_keys)
+    return [c.key for c in taxonomy if c.key not in training or c.name.strip().casefold() in CATCH_ALL_NAMES]
 
 
 def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]], np.ndarray], selection: str, *,
