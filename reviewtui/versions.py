@@ -93,13 +93,17 @@ def check_intact(info: VersionInfo) -> VersionInfo:
     return info
 
 
-def resolve_version(versions_dir: Path, name: str) -> VersionInfo:
-    """``3``, ``dataset-3`` or ``dataset-3.csv`` -> the version. Raises ReviewtuiError if unknown."""
+def version_name(name: str) -> str:
+    """``3``, ``dataset-3`` or ``dataset-3.csv`` -> ``dataset-3``; another name as it is."""
     wanted = str(name).strip()
     if wanted.endswith(".csv"):
         wanted = Path(wanted).stem
-    if wanted.isdigit():
-        wanted = f"dataset-{int(wanted)}"
+    return f"dataset-{int(wanted)}" if wanted.isdigit() else wanted
+
+
+def resolve_version(versions_dir: Path, name: str) -> VersionInfo:
+    """``3``, ``dataset-3`` or ``dataset-3.csv`` -> the version. Raises ReviewtuiError if unknown."""
+    wanted = version_name(name)
     versions = list_versions(versions_dir)
     for v in versions:
         if v.name == wanted:
@@ -247,9 +251,10 @@ def record_given(store, versions: Sequence[VersionInfo], *, forget: str | None =
             if v.number not in given or not given[v.number].get("sha256"):
                 given[v.number] = entry
             given[v.number].pop("forgotten", None)
-        for entry in given.values():
-            if forget is not None and entry.get("name") == forget:
-                entry["forgotten"] = True
+        if forget is not None:
+            for entry in given.values():
+                if entry.get("name") == forget:
+                    entry["forgotten"] = True
         return json.dumps({str(k): given[k] for k in sorted(given)})
 
     store.update_meta(GIVEN_KEY, change)
@@ -273,8 +278,7 @@ def missing_versions(store, versions_dir: Path, named: dict[str, str] | None = N
 def forget_version(store, versions_dir: Path, name: str) -> dict[str, Any]:
     """Stop naming the missing version ``name`` (``3``, ``dataset-3``) as missing; its number stays
     given. Raises ReviewtuiError when it is not a missing version."""
-    wanted = str(name).strip()
-    wanted = f"dataset-{int(wanted)}" if wanted.isdigit() else Path(wanted).stem if wanted.endswith(".csv") else wanted
+    wanted = version_name(name)
     missing = {m["name"]: m for m in missing_versions(store, versions_dir)}
     if wanted not in missing:
         present = {v.name for v in list_versions(versions_dir)}
