@@ -464,6 +464,15 @@ class JobStore:
             return self._checked(job)
         return self._update(job.id, cancel_requested=utc_now())
 
+    @staticmethod
+    def _writing_end(job: Job) -> bool:
+        """Whether ``job``'s runner has recorded how it ended and is still alive, about to write
+        the journal's End record (it writes the record first)."""
+        if job.pid is None:
+            return False
+        now = _process_start(job.pid)
+        return now is not None and (not job.process_start or not now or now == job.process_start)
+
     def events(self, job: Job) -> list[Event | JobEnded]:
         """Everything ``job`` has journaled so far."""
         records, _ = read_records(job.journal_path)
@@ -487,7 +496,7 @@ class JobStore:
                 return
             if not records:
                 current = self._checked(self._read(job.folder) or job)
-                if not current.active:
+                if not current.active and not self._writing_end(current):
                     records, offset = read_records(job.journal_path, offset)  # written just before it ended
                     for record in records:
                         item = record_event(record)

@@ -119,6 +119,34 @@ def test_work_running_in_a_terminal_refuses_a_job_and_the_same_work_elsewhere_th
     assert store.claim("predict", "predict", {}, ["results/result.csv"]).kind == "predict"  # done: free again
 
 
+def test_following_a_job_between_its_record_and_its_end_line_waits_for_the_journal(tmp_path):
+    """The runner records how the job ended, then writes the journal's End line: a follower that
+    looked in between made up an end of its own, and then the journal held a second one."""
+    store = JobStore(tmp_path / "jobs")
+    job = store.claim("predict", "predict", {}, ["results/result.csv"])
+    runner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from reviewtui.jobs import JobEnded, JobStore
+        store = JobStore({str(tmp_path / "jobs")!r})
+        job = store.mark_running({job.id!r})
+        sink = store.sink(job)
+        store.finish(job.id, "finished", result={{"rows": 1}})
+        time.sleep(1.5)
+        sink.end(JobEnded("finished", None, {{"rows": 2}}))
+    """)])
+    try:
+        wait_for(lambda: store.get(job.id).state == "finished", timeout=60, every=0.05)
+        live = list(store.follow(store.get(job.id), poll_s=0.05))
+    finally:
+        runner.wait(60)
+    assert live == [JobEnded("finished", None, {"rows": 2})] == store.events(job)
+    # a runner that died without its End line still gets one made up, from its record
+    dead = store.claim("train", "train name=m1", {}, ["models/m1"])
+    store.finish(dead.id, "failed", error="boom")
+    assert list(store.follow(store.get(dead.id), poll_s=0.05)) == [JobEnded("failed", "boom", None)]
+
+
 def test_a_detached_predict_is_followed_replayed_refused_twice_and_cancelled(analysis_ws):
     ws = analysis_ws
     label_some(ws)
