@@ -906,6 +906,12 @@ class LocalStore:
                 else self._of_ids(columns, ids, source))
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows if r[0] in ids}
 
+    def states_of(self, external_ids: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        """{external id: (label event, status, skipped, skip reason)} of those of ``external_ids``
+        the store has: what a write that changes an asset's label, status or skip changes."""
+        return {r[0]: tuple(r[1:]) for r in self._of_ids("external_id, label_event, status, skipped, skip_reason",
+                                                         external_ids)}
+
     def stored_texts(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (text, metadata JSON)} of those of ``external_ids`` the store has."""
         return {ext: (text, meta) for ext, text, meta in self._of_ids("external_id, text, metadata", external_ids)}

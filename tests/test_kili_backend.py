@@ -250,6 +250,7 @@ def test_pull_records_labels_statuses_spans_and_is_incremental(pushed):
     st._set_status(pid, st.asset(pid, "r051"), "ONGOING")
     report = ws.kili_pull()
     assert report.labels_recorded == 40 and report.skips_recorded == 1 and report.statuses_changed == 1
+    assert report.unchanged == 250 - 42  # each review counted once (a skip's review was counted twice)
     ev = [e for e in kili_store_events(ws) if e.external_id == "r001"]
     assert (ev[-1].category, ev[-1].author, ev[-1].source) == ("INTERFACE", "rev@example.com", "kili")
     assert ev[-1].spans == [{"category": "INTERFACE", "start": 0, "end": 6, "text": "review"}]
@@ -265,10 +266,12 @@ def test_pull_records_labels_statuses_spans_and_is_incremental(pushed):
     assert 0 < again.assets_seen < 250
     assert len(ws.store.label_history()) == n_events
     full = ws.kili_pull(full=True)
-    assert full.assets_seen == 250 and full.labels_recorded == 0 and len(ws.store.label_history()) == n_events
+    assert full.assets_seen == full.unchanged == 250 and full.labels_recorded == 0
+    assert len(ws.store.label_history()) == n_events and again.unchanged == again.assets_seen
     st.label(pid, "r002", "OTHER")  # relabeled in Kili
     third = ws.kili_pull()
     assert third.labels_recorded == 1 and ws.store.get("r002").label == "OTHER"
+    assert third.unchanged == third.assets_seen - 1
 
 
 def test_a_new_project_without_the_labels_pulled_from_the_old_one_keeps_them_in_the_next_version(pushed):

@@ -607,6 +607,7 @@ class KiliBackend:
         # the cursor included, so an interrupted pull leaves the store as it was
         records = self._new_asset_records(new_assets, on_event) if new_assets else []
         with self.store.transaction():
+            before = self.store.states_of(present)
             if records:
                 report.new_assets, _ = self.store.add_assets(records, source=f"kili:{pid}", sha256="",
                                                               rows_read=len(records))
@@ -618,11 +619,9 @@ class KiliBackend:
             if others:
                 report.other_authors_recorded, _ = self.store.add_labels(others)
             if rows:
-                report.labels_recorded, report.unchanged = self.store.add_labels(rows)
+                report.labels_recorded, _ = self.store.add_labels(rows)
             for status, ids in statuses.items():
-                changed = self.store.set_status(ids, status, author="kili", source="kili")
-                report.statuses_changed += changed
-                report.unchanged += len(ids) - changed
+                report.statuses_changed += self.store.set_status(ids, status, author="kili", source="kili")
             for ext in skips:
                 if not self.store.get(ext).skipped:
                     self.store.skip(ext, "skipped in Kili", author="kili", source="kili")
@@ -633,6 +632,9 @@ class KiliBackend:
                                                          only_source="kili")
             if newest:
                 self.store.set_meta(self._cursor_key(pid), newest)
+            # each review counted once: one whose label, status and skip here are as they were
+            after = self.store.states_of(before)
+            report.unchanged = sum(after.get(ext) == state for ext, state in before.items())
         return report
 
     def _new_asset_records(self, external_ids: list[str], on_event: EventSink | None = None) -> list[NewAsset]:
