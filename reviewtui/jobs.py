@@ -49,6 +49,9 @@ JOURNAL = "events.jsonl"
 LOG = "output.log"
 #: Progress of one task is journaled at most this often (and always at its end).
 PROGRESS_EVERY_S = 0.25
+#: how long after a job's record says it ended a follower waits for the journal's End record
+END_GRACE_S = 10.0
+
 DIED = ("the job's process ended without a final record (killed, out of memory, or the machine "
         "restarted); its output is in {log}")
 
@@ -467,8 +470,9 @@ class JobStore:
     @staticmethod
     def _writing_end(job: Job) -> bool:
         """Whether ``job``'s runner has recorded how it ended and is still alive, about to write
-        the journal's End record (it writes the record first)."""
-        if job.pid is None:
+        the journal's End record (it writes the record first). Waited for a few seconds at most: a
+        runner that lives on without writing it (this very process, in tests) gets one made up."""
+        if job.pid is None or job.pid == os.getpid() or _age_s(job.ended or "") > END_GRACE_S:
             return False
         now = _process_start(job.pid)
         return now is not None and (not job.process_start or not now or now == job.process_start)

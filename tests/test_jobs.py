@@ -145,6 +145,11 @@ def test_following_a_job_between_its_record_and_its_end_line_waits_for_the_journ
     dead = store.claim("train", "train name=m1", {}, ["models/m1"])
     store.finish(dead.id, "failed", error="boom")
     assert list(store.follow(store.get(dead.id), poll_s=0.05)) == [JobEnded("failed", "boom", None)]
+    # nor is one waited for from a runner that lives on without writing it (here: this process)
+    alive = store.claim("train", "train name=m2", {}, ["models/m2"])
+    store.mark_running(alive.id)
+    store.finish(alive.id, "failed", error="boom")
+    assert list(store.follow(store.get(alive.id), poll_s=0.05)) == [JobEnded("failed", "boom", None)]
 
 
 def test_a_detached_predict_is_followed_replayed_refused_twice_and_cancelled(analysis_ws):
