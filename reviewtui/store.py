@@ -1806,6 +1806,13 @@ class LocalStore:
                           "json_extract(metadata, '$.app_version')")
         return {(app, None if version is None else str(version)): n for app, version, n in rows}
 
+    def app_counts_of(self, external_ids: Iterable[str]) -> dict[str | None, int]:
+        """Those of ``external_ids`` the store has, counted by their app (None: no app), most first."""
+        counts: dict[str | None, int] = {}
+        for _ext, app in self._of_ids("external_id, json_extract(metadata, '$.app')", external_ids):
+            counts[app] = counts.get(app, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+
     def existing_ids_of_app(self, external_ids: Iterable[str], app: str) -> set[str]:
         """The subset of ``external_ids`` in the store as reviews of ``app`` or of no app."""
         ids = list(dict.fromkeys(str(i) for i in external_ids))

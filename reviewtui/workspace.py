@@ -499,6 +499,7 @@ class Workspace:
             app = next((a for a in store_apps if a.casefold() == app.strip().casefold()), app.strip())
         spellings = list(store_apps)  # the apps' spellings so far: the store's, then earlier files'
         batches = []
+        no_app: dict[int, int] = {}  # batch -> index of its "no app" reading (said again once stored apps are known)
         for i, f in enumerate(inputs):
             emit(on_event, Progress("read", i, len(inputs), str(f.path)))
             folder_app = f.path.resolve().parent.name if f.app is None and app is None else None
@@ -515,6 +516,7 @@ class Workspace:
                     batch.report.readings.append(f"the reviews without an app are {default_app}'s, the app "
                                                  "its folder is named after (--app NAME gives them another)")
                 elif not batch.report.apps:
+                    no_app[len(batches)] = len(batch.report.readings)
                     batch.report.readings.append(
                         f"no app: the file names none, while the workspace's reviews have {len(known_apps)} "
                         f"app{'s' if len(known_apps) != 1 else ''}; to give these reviews one, import the file "
@@ -610,8 +612,10 @@ class Workspace:
                     raise ReviewtuiError(f"{CONFIG_NAME} was changed by another command during the import: nothing "
                                          "was imported; run the import again")
                 apply_change(self.store, change, base.set_categories, author=self.author)
-        for b, (added, existing) in zip(batches, results):
+        for i, (b, (added, existing)) in enumerate(zip(batches, results)):
             b.report.added, b.report.existing = added, existing
+            if existing and (i in no_app or app is not None):
+                self._say_stored_apps(b, no_app.get(i), app)
         unlabeled: list[str] = []
         if added_keys:  # categories the workspace had before the file's labels came, still with none
             from reviewtui.categories import label_counts
@@ -619,6 +623,26 @@ class Workspace:
             counts = label_counts(self.store)  # as `categories remove --unused` counts: skipped reviews too
             unlabeled = [k for k in taxonomy.keys if not counts.get(k)]
         return ImportResult([b.report for b in batches], added_keys, unlabeled)
+
+    def _say_stored_apps(self, batch, reading: int | None, app: str | None) -> None:
+        """Say the app of a file's reviews stored already where the import did not give it: an
+        import keeps a stored review's app (it gives one only to a review without). ``reading`` is
+        the index of the batch's "no app" reading, replaced when those reviews have an app."""
+        stored = self.store.app_counts_of(batch.external_ids)
+        if reading is not None:
+            named = {a: n for a, n in stored.items() if a}
+            if named and not stored.get(None) and batch.report.added == 0:
+                listed = ", ".join(f"{a} {n:,}" for a, n in list(named.items())[:3]) + (", ..." if len(named) > 3 else "")
+                batch.report.readings[reading] = (
+                    f"no app in the file: its reviews are stored already, as reviews of {listed}, and keep that app")
+            return
+        other = {a: n for a, n in stored.items() if a and a != app}
+        if other:
+            n = sum(other.values())
+            listed = ", ".join(f"{a} {k:,}" for a, k in list(other.items())[:3]) + (", ..." if len(other) > 3 else "")
+            batch.report.readings.append(
+                f"{n:,} of the file's reviews {'were' if n != 1 else 'was'} stored already as another app's ({listed}) "
+                f"and keep that app: --app {app} gives an app only to new reviews and to stored ones without one")
 
     def _refuse_text_id_twins(self, batch, sample: int = 2000) -> None:
         """Refuse a file whose rows have ids of their own while most of its new rows are stored

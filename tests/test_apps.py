@@ -412,6 +412,19 @@ def test_a_file_given_by_itself_takes_its_folders_app_when_the_workspace_has_it(
     assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, None: 2}
     workspace.import_reviews([loose], app="com.c.app")  # the rerun the report suggests
     assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, "com.c.app": 2}
+    # a copy of a file imported before, outside its app's folder: its reviews have their app, and
+    # an --app given then changes no stored review's app, which the report says
+    import shutil
+
+    (tmp_path / "copy").mkdir()
+    copy = shutil.copy(tmp_path / "exports" / "com.b.app" / "reviews_1.csv", tmp_path / "copy" / "reviews.csv")
+    res = workspace.import_reviews([copy])
+    assert not any("--app NAME" in s for s in res.reports[0].readings)
+    assert "stored already, as reviews of com.b.app 3, and keep that app" in " ".join(res.reports[0].readings)
+    res = workspace.import_reviews([copy], app="B")
+    assert "3 of the file's reviews were stored already as another app's (com.b.app 3) and keep that app: " \
+           "--app B gives an app only to new reviews" in " ".join(res.reports[0].readings)
+    assert workspace.store.counts_by_app() == {"com.a.app": 5, "com.b.app": 3, "com.c.app": 2}
 
 
 def test_a_file_given_by_itself_in_a_folder_named_as_an_app_id_takes_that_app(tmp_path):
