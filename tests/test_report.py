@@ -488,6 +488,9 @@ def test_a_filter_that_leaves_one_app_does_not_read_as_an_app_filter():
     df = pd.DataFrame(rows)
     assert scope_text(summarize(df, stars="2")).startswith("app com.a (the only app these reviews are of)")
     assert scope_text(summarize(df, app="com.a")).startswith("app com.a,")
+    # each app numbers its own versions: the scope says whose "1.0" the reviews are
+    assert scope_text(summarize(df, app_version="1.0")) == \
+        "2 apps, app version 1.0 of each (com.a 40, com.b 40; --app narrows to one)"
 
 
 def test_a_value_that_is_no_version_is_not_an_earlier_version():
@@ -540,3 +543,27 @@ def test_a_report_of_reviews_without_versions_has_no_version_tables(tmp_path):
     paths = write_report(s, tmp_path / "results")
     text = paths.markdown.read_text(encoding="utf-8")
     assert "app version" not in text.replace("no app versions", "") and "unknown" not in text
+
+
+def test_weighting_by_thumbs_up_names_the_reviews_that_have_no_count():
+    """Files of other shapes carry no thumbs-up column: their reviews count as 1 beside up-voted
+    ones, which the summary says, by app, instead of comparing the apps on it without a word."""
+    import pandas as pd
+
+    from reviewtui.analysis.report import _intro, no_thumbs_text
+    from reviewtui.analysis.summary import summarize
+
+    rows = [{"reviewId": f"{app}-{i}", "content": "t", "score": "2", "app": app, "reviewCreatedVersion": "1.0",
+             "at": "", "thumbsUpCount": "" if app == "com.b" or (app == "com.c" and i < 5) else str(i),
+             "predicted_category": "BUG", "confidence": "0.9", "sentiment": "negative", "sentiment_score": "0",
+             "model": "m"} for app in ("com.a", "com.b", "com.c") for i in range(40)]
+    df = pd.DataFrame(rows)
+    s = summarize(df, weight_by_thumbs=True)
+    assert s.no_thumbs == {"com.b": (40, 40), "com.c": (5, 40)} and s.total == 3 * 40 + 2 * sum(range(40)) - sum(range(5))
+    assert no_thumbs_text(s) == ("45 reviews (all com.b's, 5 of com.c's) have no thumbs-up count and count as 1: "
+                                 "compare the apps unweighted")
+    assert no_thumbs_text(summarize(df)) == ""  # unweighted: nothing to say
+    assert no_thumbs_text(summarize(df, weight_by_thumbs=True, app="com.b")) == \
+        "40 reviews have no thumbs-up count and count as 1"
+    assert "Weighted by 1 + thumbs-up" not in _intro(s) and "45 reviews (all com.b's" in _intro(s) and s.to_dict()["no_thumbs"]["com.c"] == {
+        "missing": 5, "reviews": 40}

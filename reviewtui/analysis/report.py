@@ -147,11 +147,30 @@ def scope_text(s: Summary) -> str:
         parts.append(f"{real} app{'s' if real != 1 else ''}" + (" and reviews with no app" if real < len(s.apps) else ""))
     elif s.apps and s.apps[0] != NO_APP:  # no app asked for: the one app these reviews are of
         parts.append(f"app {s.apps[0]}" + (" (the only app these reviews are of)" if s.stars or s.app_version else ""))
-    if s.app_version or s.has_versions:  # reviews of products or places have none to speak of
+    if s.app_version and s.several_apps and not s.app and s.by_app is not None and "reviews" in s.by_app:
+        # each app numbers its own versions: one app's 2.0 is not another's, so say whose these are
+        counts = [(str(a), int(n)) for a, n in s.by_app["reviews"].sort_values(ascending=False).items()]
+        shown = ", ".join(a if s.weighted else f"{a} {n:,}" for a, n in counts[:4]) + (", ..." if len(counts) > 4 else "")
+        parts.append(f"app version {s.app_version} of each ({shown}; --app narrows to one)")
+    elif s.app_version or s.has_versions:  # reviews of products or places have none to speak of
         parts.append(f"app version {s.app_version}" if s.app_version else "all app versions")
     if s.stars:
         parts.append(stars_text(s.stars))
     return ", ".join(parts) or "all reviews"
+
+
+def no_thumbs_text(s: Summary) -> str:
+    """When weighted: the reviews that count as 1 for want of a thumbs-up count (a file without
+    the column), by app where there are several; "" when every review has one."""
+    if not s.weighted or not s.no_thumbs:
+        return ""
+    n = sum(m for m, _ in s.no_thumbs.values())
+    whose = ""
+    if s.several_apps:
+        listed = [(f"all {a}'s" if m == of else f"{m:,} of {a}'s") for a, (m, of) in list(s.no_thumbs.items())[:4]]
+        whose = " (" + ", ".join(listed) + (", ..." if len(s.no_thumbs) > 4 else "") + ")"
+    return (f"{n:,} review{'s' if n != 1 else ''}{whose} {'have' if n != 1 else 'has'} no thumbs-up count and "
+            f"{'count' if n != 1 else 'counts'} as 1" + (": compare the apps unweighted" if s.several_apps else ""))
 
 
 def latest_text(s: Summary) -> str:
@@ -374,7 +393,8 @@ def _sizes_word(s: Summary) -> str:
 def _intro(s: Summary) -> str:
     sentiment = f"sentiment {s.sentiment_source}; " if s.sentiment_source else ""
     return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; {sentiment}"
-            f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}.")
+            f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}."
+            + (f" {no_thumbs_text(s)[0].upper()}{no_thumbs_text(s)[1:]}." if no_thumbs_text(s) else ""))
 
 
 def named_table(df: Any, names: dict[str, str] | None) -> Any:

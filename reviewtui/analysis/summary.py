@@ -114,6 +114,8 @@ class Summary:
     sentiment_source: str | None = None  # what read the sentiment (vader, stars, team...; the workspace sets it)
     category_score: Any = None  # DataFrame: category x star score (1..5) counts
     stars: tuple[int, int] | None = None  # the star filter (lowest, highest)
+    # weighted: app -> (its reviews without a thumbs-up count, its reviews), for the apps with some
+    no_thumbs: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def several_apps(self) -> bool:
@@ -245,6 +247,7 @@ class Summary:
                 "category_score": frame(self.category_score),
                 "category_score_share": frame(self.category_score_share),
                 "stars": list(self.stars) if self.stars else None,
+                "no_thumbs": {a: {"missing": m, "reviews": n} for a, (m, n) in self.no_thumbs.items()},
                 "findings": [f.to_dict() for f in self.findings],
                 "min_group_size": self.min_group_size, "confidence": self.confidence,
                 "stale": self.stale.to_dict() if self.stale is not None else None}
@@ -372,9 +375,11 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
         "score": pd.to_numeric(df["score"], errors="coerce"),
         "app": column("app").replace("", NO_APP),
         "version_full": column("reviewCreatedVersion"),
-        "thumbs": pd.to_numeric(df["thumbsUpCount"], errors="coerce").fillna(0).clip(lower=0)
-        if "thumbsUpCount" in df.columns else 0.0,
+        "thumbs": pd.to_numeric(df["thumbsUpCount"], errors="coerce").clip(lower=0)
+        if "thumbsUpCount" in df.columns else float("nan"),
     })
+    d["thumbs_known"] = d["thumbs"].notna()
+    d["thumbs"] = d["thumbs"].fillna(0.0)
     # each distinct version string is grouped once, not each of a million rows
     d["version"] = d["version_full"].map({v: version_group(v, version_depth) for v in d["version_full"].unique()})
     # names that differ only in case are one app, as the queue's app= filter and each import since
@@ -486,6 +491,9 @@ def summarize(df, *, app: str | None = None, app_version: str | None = None, wei
                       by_app=by_app, by_app_version=by_app_version, latest_by_app=latest_by_app,
                       min_group_size=int(min_group_size), confidence=float(confidence),
                       category_score=cat_score, stars=stars)
+    if weight_by_thumbs:  # counted as 1: an app whose file had no thumbs-up column weighs less than it may
+        missing, of = d.loc[~d["thumbs_known"], "app"].value_counts(), d["app"].value_counts()
+        summary.no_thumbs = {str(a): (int(n), int(of[a])) for a, n in missing.items()}
     summary.findings = draw_findings(d, summary, cats)
     return summary
 

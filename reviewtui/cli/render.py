@@ -557,7 +557,7 @@ def team_sentiment(cmp: Any) -> None:
 def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, str] | None = None) -> None:
     """The summary's tables and findings; a category by its name in ``names`` (key -> the
     taxonomy's name, as the app shows them) where it has one."""
-    from reviewtui.analysis.report import latest_text, scope_text
+    from reviewtui.analysis.report import latest_text, no_thumbs_text, scope_text
 
     con = console()
     names = names or {}
@@ -568,6 +568,8 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
                             + ("; the tables count each review as 1 + its thumbs-up" if s.weighted else "")))
     for line in say.stale_lines(getattr(s, "stale", None)):
         con.print(Text(line, style="yellow"))
+    if no_thumbs_text(s):
+        con.print(Text(no_thumbs_text(s)[0].upper() + no_thumbs_text(s)[1:] + ".", style="yellow"))
     # counts whole: the category names give way (to 12 characters), then the share and the neutral
     # count are left out (--json has them)
     rows = []
