@@ -578,8 +578,13 @@ def stale_lines(stale: Any, in_app: bool = False) -> list[str]:
         else:
             after = f"model {stale.model}'s training data ({stale.version})" if stale.version else \
                 f"model {stale.model} was trained"
-            fold = ("e (export) and t on the Tune screen (train) fold them in, then p on the Summary screen"
-                    if in_app else "`reviewtui export` and `reviewtui train` fold them in, then `reviewtui predict`")
+            done = getattr(stale, "in_version", None)
+            if done:  # exported since: training on that version is what is left
+                fold = (f"{done} has them: t on the Tune screen (train) folds them in, then p on the Summary screen"
+                        if in_app else f"{done} has them: `reviewtui train` folds them in, then `reviewtui predict`")
+            else:
+                fold = ("e (export) and t on the Tune screen (train) fold them in, then p on the Summary screen"
+                        if in_app else "`reviewtui export` and `reviewtui train` fold them in, then `reviewtui predict`")
             out.append(f"{given} after {after}: {fold}.")
     unknown = list(getattr(stale, "unknown_names", ()) or getattr(stale, "unknown_categories", ()) or ())
     if unknown:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -354,11 +355,21 @@ def test_summary_report_and_status_say_what_the_predictions_miss(workspace, caps
     assert new_reviews in out and new_labels in out and "read the summary" not in out
     assert main(["-w", root, "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["stale"]["notes"] == [new_reviews, new_labels]
+    # exported since: training on that version is what is left, and a label given after it asks the export again
+    ws.export()
+    from reviewtui.presentation import stale_lines
+
+    assert stale_lines(ws.prediction_staleness())[1] == (
+        "2 labels were given after model m1's training data (dataset-1): dataset-2 has them: `reviewtui train` "
+        "folds them in, then `reviewtui predict`.")
+    time.sleep(0.01)  # a label given after the export (times are to the millisecond)
+    ws.store.add_labels([LabelRow("n3", "CONTENT", "ann", "human")])
+    time.sleep(0.01)
+    assert stale_lines(ws.prediction_staleness())[1] == new_labels.replace("2 labels were", "3 labels were")
 
     # predictions of the quick model, fitted when the prediction ran: predict again folds new labels in
     write_result_record(ws, 357, "quick")
     ws.store.add_labels([LabelRow("n2", "CONTENT", "ann", "human", at="2999-01-01T00:00:00.000+00:00")])
-    from reviewtui.presentation import stale_lines
 
     assert stale_lines(ws.prediction_staleness()) == [
         "1 review imported after the last prediction has no prediction: run `reviewtui predict`.",

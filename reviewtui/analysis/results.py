@@ -45,6 +45,9 @@ class Staleness:
     #: with no label when it learnt): no review is predicted in them; and their names
     unknown_categories: tuple[str, ...] = ()
     unknown_names: tuple[str, ...] = ()
+    #: the newest dataset version, when it was exported after the model learnt and holds every label
+    #: given since (the export is done: training on it folds them in)
+    in_version: str | None = None
 
     @property
     def unpredicted(self) -> int:
@@ -58,7 +61,8 @@ class Staleness:
     def to_dict(self) -> dict[str, Any]:
         return {"predicted": self.predicted, "reviews": self.reviews, "unpredicted": self.unpredicted,
                 "model": self.model, "kind": self.kind, "version": self.version, "late_labels": self.late_labels,
-                "unknown_categories": list(self.unknown_categories), "unknown_names": list(self.unknown_names)}
+                "unknown_categories": list(self.unknown_categories), "unknown_names": list(self.unknown_names),
+                "in_version": self.in_version}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -119,13 +123,30 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
     if isinstance(since, str) and since:
         last = store.last_change()
         late = store.labeled_since(since, list(training_keys)) if last is not None and last > since else 0
+    in_version = None
+    if late and kind == "saved":
+        newest = _newest_version(Path(versions_dir))
+        if newest is not None and newest[0] > since and newest[1] != version and (
+                not (last := store.last_change()) or last <= newest[0]
+                or not store.labeled_since(newest[0], list(training_keys))):
+            in_version = newest[1]
     known = meta.get("labels")
     unknown: tuple[str, ...] = ()
     if isinstance(known, list) and known:
         knew = {(former or {}).get(str(k), str(k)) for k in known}
         unknown = tuple(k for k in training_keys if k not in knew)
     return Staleness(meta["rows"], store.count(), model, kind, version, late, unknown,
-                     tuple((names or {}).get(k, k) for k in unknown))
+                     tuple((names or {}).get(k, k) for k in unknown), in_version)
+
+
+def _newest_version(versions_dir: Path) -> tuple[str, str] | None:
+    """(export time, name) of the newest dataset version in ``versions_dir`` by its manifest."""
+    newest = None
+    for path in versions_dir.glob("*.json") if versions_dir.is_dir() else ():
+        created = (_read_json(path) or {}).get("created")
+        if isinstance(created, str) and (newest is None or created > newest[0]):
+            newest = (created, path.stem)
+    return newest
 
 
 __all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "WRITING_MARK", "Staleness", "check_written",
