@@ -511,6 +511,13 @@ class Workspace:
                                  encoding=encoding, ids_per_app=ids_per_app, known_apps=spellings)
             folded = {a.casefold() for a in spellings}
             spellings += [a for a in batch.report.apps if a.casefold() not in folded]
+            if default_app and batch.report.apps and default_app not in batch.report.apps:
+                named = sorted(batch.report.apps)
+                col = batch.report.columns.get("app")
+                batch.report.readings.append(
+                    f"the app{'s' if len(named) != 1 else ''} came from the file's {repr(col) + ' ' if col else ''}column "
+                    f"({', '.join(named[:3])}{', ...' if len(named) > 3 else ''}), not from its folder's name "
+                    f"{default_app} (--app NAME gives all its reviews one app)")
             if f.app is None and app is None and (known_apps or default_app):
                 if default_app and default_app in batch.report.apps:
                     batch.report.readings.append(f"the reviews without an app are {default_app}'s, the app "

@@ -447,6 +447,16 @@ def test_a_file_given_by_itself_in_a_folder_named_as_an_app_id_takes_that_app(tm
                       [[f"m{i}", *r[1:]] for i, r in enumerate(rows)])
     ws.import_reviews([other])
     assert ws.store.counts_by_app() == {"in.junio": 3, None: 3}
+    # an app column wins over the folder's name, and the report says so (iOS and Android exports
+    # kept in folders of their own would otherwise be merged without a word)
+    (tmp_path / "exports" / "com.greenlight.ios").mkdir()
+    named = tmp_path / "exports" / "com.greenlight.ios" / "reviews.csv"
+    named.write_text("id,review,Product\ng1,first review of the card,Greenlight\ng2,second one here,Greenlight\n",
+                     encoding="utf-8")
+    res = ws.import_reviews([named])
+    assert ws.store.counts_by_app()["Greenlight"] == 2
+    assert "the app came from the file's 'Product' column (Greenlight), not from its folder's name " \
+           "com.greenlight.ios (--app NAME gives all its reviews one app)" in res.reports[0].readings
     assert [n for n in ("com.example.app", "in.junio", "me.greenlight", "exports", "2024.01", "a..b", ".cache")
             if is_app_id(n)] == ["com.example.app", "in.junio", "me.greenlight"]
 

@@ -318,7 +318,9 @@ def compare_store_with_team(store: "LocalStore", cache: "EmbeddingCache", settin
     pool, labels = labeled_pool(store, sample=sample, seed=seed)
     if not any(v is not None for v in labels):
         raise ReviewtuiError("no review has a team sentiment label yet: label the sentiment of some (the - 0 + "
-                             "keys of the labeling screen) before measuring agreement with the team")
+                             "keys of the labeling screen; `reviewtui label ID --sentiment positive`; or "
+                             "`reviewtui label --from FILE` with a sentiment column) before measuring agreement "
+                             "with the team")
     texts = [a.text for a in pool]
     X = cache.embed(texts, on_event=on_event, cancel=cancel)
     extra_labels = {name: list(run(texts)) for name, run in (extra or {}).items()}
