@@ -409,12 +409,26 @@ def training_time(card: Any) -> str:
 
 def ensemble_sentence(card: Any) -> str | None:
     """For a fine-tuned + quick ensemble, how each part scored alone; None for a single model."""
+    from reviewtui.modeling.history import idle_finetune
+
     alone, quick = card.extra.get("finetuned_only_metrics"), card.extra.get("quick_only_metrics")
     if not (alone and quick):
         return None
+    idle = idle_finetune(card)
+    if idle is not None:
+        return idle_finetune_sentence(card.name, *idle, ensemble=card.metrics.get("accuracy"))
     return (f"Ensemble of the fine-tuned model (accuracy {number(alone.get('accuracy'))}) and the quick model "
             f"(accuracy {number(quick.get('accuracy'))}); [training] ensemble_quick = false keeps the "
             "fine-tune alone.")
+
+
+def idle_finetune_sentence(name: str, alone: float, quick: float, *, ensemble: Any = None) -> str:
+    """What to do about an ensemble whose fine-tuned part adds nothing (``alone`` < ``quick``)."""
+    as_ = f"; the ensemble {number(ensemble)}" if ensemble is not None else ""
+    return (f"The fine-tuned part of {name} adds nothing: accuracy {number(alone)} alone, against {number(quick)} for "
+            f"its quick part{as_}. It learnt too little from these labels in these epochs, and it makes "
+            "prediction several times slower: `reviewtui train --quick` saves the quick model alone, and more labels "
+            "or epochs give a fine-tune its chance.")
 
 
 # --- tuning --------------------------------------------------------------------------------------

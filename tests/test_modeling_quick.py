@@ -163,3 +163,33 @@ def test_train_quick_saves_a_model_that_saved_classifier_predicts_with(tmp_path)
     # that computes it natively) moves with the batch's padding
     again = no_cache.predict_proba(["font and layout crash"])
     assert np.allclose(again, proba[1:], atol=2e-3) and again.argmax() == proba[1].argmax()
+
+
+def test_an_ensemble_whose_fine_tune_adds_nothing_is_said_so_where_its_scores_are_shown(tmp_path, capsys):
+    """A short fine-tune on a few labels: alone it scores far below the quick part, the ensemble
+    scores as the quick part does, and prediction pays its forward pass for nothing. Training and
+    `models` say so, and what to do; an ensemble the fine-tune helps reads as before."""
+    import json
+
+    from reviewtui.cli import render
+    from reviewtui.modeling.card import ModelCard
+    from reviewtui.modeling.history import idle_finetune, model_history
+    from reviewtui.presentation import ensemble_sentence
+
+    def card(name: str, alone: float, ensemble: float) -> ModelCard:
+        c = ModelCard(name, "finetuned", "minilm", "packaged", LABELS, LABELS, "dataset-2",
+                      metrics={"accuracy": ensemble},
+                      extra={"finetuned_only_metrics": {"accuracy": alone}, "quick_only_metrics": {"accuracy": 0.769}})
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model_card.json").write_text(json.dumps(c.to_dict()), encoding="utf-8")
+        return c
+
+    idle, useful = card("short", 0.346, 0.769), card("long", 0.81, 0.84)
+    assert idle_finetune(idle) == (0.346, 0.769) and idle_finetune(useful) is None
+    said = ensemble_sentence(idle)
+    assert said.startswith("The fine-tuned part of short adds nothing: accuracy 0.346 alone, against 0.769 for its "
+                           "quick part; the ensemble 0.769.") and "`reviewtui train --quick`" in said
+    assert ensemble_sentence(useful).startswith("Ensemble of the fine-tuned model (accuracy 0.810)")
+    render.models(model_history(tmp_path), [])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "The fine-tuned part of short adds nothing" in out and "part of long" not in out

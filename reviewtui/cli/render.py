@@ -250,7 +250,8 @@ def card(card: Any, taxonomy: Any = None) -> None:
     ensemble = say.ensemble_sentence(card)
     wrap = not con.is_terminal  # a log or a pipe gets each line whole, as print_lines gives them
     if ensemble:
-        con.print(Text(ensemble, style="dim"), soft_wrap=wrap)
+        idle = ensemble.startswith("The fine-tuned part of")
+        con.print(Text(ensemble, style="yellow" if idle else "dim"), soft_wrap=wrap)
     for line in say.evaluation_lines(card):
         con.print(Text(line, style="dim"), soft_wrap=wrap)
     selection = (card.extra or {}).get("selection")
@@ -389,6 +390,10 @@ def models(rows: Sequence[Any], curve: Sequence[Any]) -> None:
     con.print(table)
     print_lines((f"{r.name}: {', '.join(r.missing)} missing from its folder; it cannot predict until the file is put "
                  "back from a copy, or the model is trained again" for r in rows if r.missing), err_console())
+    for r in rows:
+        if getattr(r, "idle_finetune", None):
+            con.print(Text(say.idle_finetune_sentence(r.name, *r.idle_finetune), style="yellow"),
+                      soft_wrap=not con.is_terminal)
     if len(curve) > 1:
         lc = Table(title="Learning curve (best model per version)")
         for col in ("version", "model", "accuracy", "F1 w", "precision w", "recall w"):

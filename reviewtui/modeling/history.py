@@ -36,9 +36,27 @@ class ModelRow:
     scored_on: str
     #: files the model needs that are gone from its folder (it cannot predict until they are back)
     missing: tuple[str, ...] = ()
+    #: an ensemble whose fine-tuned part adds nothing: (its accuracy alone, the quick part's alone)
+    idle_finetune: tuple[float, float] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+#: an ensemble's fine-tune "adds nothing" when the ensemble scores no more than this above its quick part
+NO_GAIN = 0.005
+
+
+def idle_finetune(card: ModelCard) -> tuple[float, float] | None:
+    """(the fine-tune's accuracy alone, the quick part's alone) of an ensemble whose fine-tuned
+    part adds nothing: it scores below the quick part alone, and the ensemble no more than
+    :data:`NO_GAIN` above it (its weight went to the quick part). None otherwise."""
+    extra = card.extra or {}
+    alone, quick = extra.get("finetuned_only_metrics") or {}, extra.get("quick_only_metrics") or {}
+    a, q, e = alone.get("accuracy"), quick.get("accuracy"), card.metrics.get("accuracy")
+    if not all(isinstance(v, (int, float)) for v in (a, q, e)):
+        return None
+    return (float(a), float(q)) if a < q and e <= q + NO_GAIN else None
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,7 @@ def row_of(card: ModelCard) -> ModelRow:
         precision_weighted=_metric(card, "precision_weighted"), recall_weighted=_metric(card, "recall_weighted"),
         f1_macro=_metric(card, "f1_macro"), test_rows=int(card.splits.get("test", 0)),
         train_seconds=float(card.train_seconds), tuned="tuning" in (card.extra or {}), scored_on=scored_on(card),
-        missing=tuple(missing_files(Path(card.path), card)) if card.path else (),
+        missing=tuple(missing_files(Path(card.path), card)) if card.path else (), idle_finetune=idle_finetune(card),
     )
 
 
