@@ -50,7 +50,7 @@ LOG = "output.log"
 #: Progress of one task is journaled at most this often (and always at its end).
 PROGRESS_EVERY_S = 0.25
 #: how long after a job's record says it ended a follower waits for the journal's End record
-END_GRACE_S = 10.0
+END_GRACE_S = 30.0
 
 DIED = ("the job's process ended without a final record (killed, out of memory, or the machine "
         "restarted); its output is in {log}")

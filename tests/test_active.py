@@ -327,7 +327,7 @@ def test_queue_sets_priorities_in_kili(tmp_path, kili_server):
     from reviewtui.workspace import Workspace
 
     ws = Workspace.init(tmp_path / "kws", backend="kili")
-    ws.config.update_section("kili", {"retry_deadline": 1, "request_timeout": 2})
+    ws.config.update_section("kili", {"retry_deadline": 1, "request_timeout": 10})
     from reviewtui.store import NewAsset
 
     ws.store.add_assets([NewAsset(f"k{i}", f"review {i}", {"score": 3}) for i in range(12)])

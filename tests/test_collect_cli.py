@@ -145,7 +145,8 @@ def test_a_collect_killed_midway_continues_on_rerun_without_duplicates(tmp_path,
     corpus = make_corpus(45)
     rep = Replay({APP: corpus})
     with ReplayServer(rep) as url:
-        root = workspace_for(tmp_path / "ws", url, page_size=5, pause_s=0.3)
+        # a pause long enough that the kill lands before the last page on a loaded machine too
+        root = workspace_for(tmp_path / "ws", url, page_size=5, pause_s=2)
         folder = root / "data" / "raw" / APP
         proc = subprocess.Popen([sys.executable, "-m", "reviewtui", "-w", str(root), "collect", "play", APP],
                                 env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -158,6 +159,9 @@ def test_a_collect_killed_midway_continues_on_rerun_without_duplicates(tmp_path,
         assert killed.status == "running" and killed.pages < 9
         assert store_ids(root) == []  # killed before its import
         n_before = len(rep.requests)
+        from reviewtui.workspace import Workspace
+
+        Workspace.open(root).config.update_section("collect", {"pause_s": 0.0})  # the same query: it continues
         code, out, _ = run(capsys, "-w", str(root), "collect", "play", APP)
     assert code == 0 and "continuing an unfinished collect" in out and "45 new reviews" in out
     assert rep.requests[n_before]["token"] == killed.token

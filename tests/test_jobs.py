@@ -236,7 +236,7 @@ async def test_a_detached_search_outlives_its_starter_and_a_new_app_reattaches(t
     app = ReviewApp(ws, start="tuning", assist=False, probe_gpus=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
-        for _ in range(100):
+        for _ in range(600):  # a loaded machine: up to a minute
             if screen.job is not None:
                 break
             await pilot.pause(0.1)
@@ -302,6 +302,10 @@ def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
 
     ws = analysis_ws
     label_some(ws)
+    from reviewtui.store import NewAsset
+
+    # enough work (one review a chunk) that the cancel lands while it runs, on a loaded machine too
+    ws.store.add_assets([NewAsset(f"extra{i}", f"another review number {i} about the reading app") for i in range(3000)])
     root = str(ws.root)
     assert main(["-w", root, "predict", "--detach", "--sentiment", "vader", "--chunk-size", "1",
                  "--precision", "fp32"]) == 0
@@ -324,7 +328,7 @@ def test_the_cli_detaches_lists_follows_and_cancels_jobs(analysis_ws, capsys):
     assert f"Job {job.id} (predict) cancelled" in out
     assert main(["-w", root, "jobs", "cancel", job.id]) == 0  # again, as a script rerun would: done already
     assert f"Job {job.id} (predict) is cancelled already." in capsys.readouterr().out
-    assert re.search(r"^predict .*: \d+/64 \(\d+%\)$", out, re.M), out  # not a terminal: progress as lines
+    assert re.search(r"^predict .*: \d+/3,?064 \(\d+%\)$", out, re.M), out  # not a terminal: progress as lines
     assert main(["-w", root, "jobs"]) == 0
     table = capsys.readouterr().out
     assert job.id in table and "cancelled" in table

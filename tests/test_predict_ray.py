@@ -34,12 +34,37 @@ pytestmark = [pytest.mark.slow, pytest.mark.ray]
 _HANDED_OUT: set[int] = set()
 
 
-def free_ports(n: int) -> list[int]:
-    """n distinct free ports, none handed out before in this module.
+def _ephemeral_low() -> int:
+    """The lowest port the kernel gives outgoing connections (32768 on most Linux systems)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
-    All n sockets are held open together while the ports are picked, so the kernel cannot give the
-    same port twice (asking one at a time can: Ray refuses a port list with a repeat in it)."""
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports, none handed out before in this module, from below the kernel's range
+    for outgoing connections: Ray binds a worker's port only when the worker starts, and a port of
+    that range may by then be another process's connection (the other test workers open thousands).
+
+    Each port is checked free by binding it; where that range starts too low to leave ports below
+    it, the kernel picks them, all held open together so that it cannot give the same port twice."""
+    low = _ephemeral_low()
     ports: list[int] = []
+    if low > 12000:
+        start = 10000 + (os.getpid() * 97) % max(1, low - 12000)  # test processes start apart
+        for port in list(range(start, low)) + list(range(10000, start)):
+            if len(ports) == n:
+                return ports
+            if port in _HANDED_OUT:
+                continue
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _HANDED_OUT.add(port)
+            ports.append(port)
     held: list[socket.socket] = []
     try:
         while len(ports) < n:

@@ -40,7 +40,7 @@ def test_the_kili_predictions_log(tmp_path, kili_server):
     from reviewtui.workspace import Workspace
 
     ws = Workspace.init(tmp_path / "kws", backend="kili")
-    ws.config.update_section("kili", {"retry_deadline": 1, "request_timeout": 2})
+    ws.config.update_section("kili", {"retry_deadline": 1, "request_timeout": 10})
     ws.store.add_assets([NewAsset(f"k{i}", f"review {i}", {"score": 3}) for i in range(3)])
     ws.kili_create("Reviews")
     ws.kili_push()

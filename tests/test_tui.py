@@ -32,10 +32,16 @@ def make_app(ws, **kw) -> RecordingApp:
 
 
 async def settle(app, pilot) -> None:
-    """Let workers finish and the screen repaint."""
+    """Let workers finish and the screen repaint; again while a worker started another (a worker
+    that reattaches to a job starts the one that follows it, after the first wait took its list)."""
+    from textual.worker import WorkerState
+
     await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    for _ in range(20):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            break
 
 
 def notes(app) -> list[str]:

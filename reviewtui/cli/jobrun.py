@@ -53,10 +53,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     sink = store.sink(job)
     cancel = threading.Event()
 
+    asked: list[str] = []  # the signal that asked to cancel, said in the journal by the main loop below
+
     def stop(signum: int, _frame: Any) -> None:
+        # only a flag: the handler runs in the main thread, which may be inside the journal's lock
         if not cancel.is_set():
+            asked.append(signal.Signals(signum).name)
             cancel.set()
-            sink(Notice("warning", f"cancel requested ({signal.Signals(signum).name}): stopping"))
+
+    def say_asked() -> None:
+        if asked:
+            sink(Notice("warning", f"cancel requested ({asked.pop()}): stopping"))
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -78,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     thread = threading.Thread(target=work, name=f"job-{job.id}", daemon=True)
     thread.start()
     while thread.is_alive():  # the main thread stays free for the signal handlers
-        thread.join(0.5)
+        thread.join(0.2)
+        say_asked()
+    say_asked()
 
     result = outcome.get("result")
     if "error" in outcome:
@@ -87,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         state, error, data = "cancelled", outcome.get("cancelled"), result_data(job.kind, result)
     else:
         state, error, data = "finished", None, result_data(job.kind, result)
+    # nothing left to cancel: a late signal must not stop the ending half-written
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the record first: whoever sees the journal's End record then finds the job ended
     store.finish(job.id, state, result=data, error=error)
     sink.end(JobEnded(state, error, data))
