@@ -470,8 +470,8 @@ class JobStore:
     @staticmethod
     def _writing_end(job: Job) -> bool:
         """Whether ``job``'s runner has recorded how it ended and is still alive, about to write
-        the journal's End record (it writes the record first). Waited for a few seconds at most: a
-        runner that lives on without writing it (this very process, in tests) gets one made up."""
+        the journal's End record (it writes the record first). Waited for :data:`END_GRACE_S` at most:
+        a runner that lives on without writing it (hung, or this very process) gets one made up."""
         if job.pid is None or job.pid == os.getpid() or _age_s(job.ended or "") > END_GRACE_S:
             return False
         now = _process_start(job.pid)

@@ -511,11 +511,12 @@ class Workspace:
                                  encoding=encoding, ids_per_app=ids_per_app, known_apps=spellings)
             folded = {a.casefold() for a in spellings}
             spellings += [a for a in batch.report.apps if a.casefold() not in folded]
-            if default_app and batch.report.apps and default_app not in batch.report.apps:
+            col = batch.report.columns.get("app")
+            if app is None and col and default_app and batch.report.apps and \
+                    default_app.casefold() not in {a.casefold() for a in batch.report.apps}:
                 named = sorted(batch.report.apps)
-                col = batch.report.columns.get("app")
                 batch.report.readings.append(
-                    f"the app{'s' if len(named) != 1 else ''} came from the file's {repr(col) + ' ' if col else ''}column "
+                    f"the app{'s' if len(named) != 1 else ''} came from the file's {col!r} column "
                     f"({', '.join(named[:3])}{', ...' if len(named) > 3 else ''}), not from its folder's name "
                     f"{default_app} (--app NAME gives all its reviews one app)")
             if f.app is None and app is None and (known_apps or default_app):

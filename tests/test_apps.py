@@ -457,6 +457,8 @@ def test_a_file_given_by_itself_in_a_folder_named_as_an_app_id_takes_that_app(tm
     assert ws.store.counts_by_app()["Greenlight"] == 2
     assert "the app came from the file's 'Product' column (Greenlight), not from its folder's name " \
            "com.greenlight.ios (--app NAME gives all its reviews one app)" in res.reports[0].readings
+    res = ws.import_reviews([named], app="Greenlight Card")  # the app given: no word of the column
+    assert not any("came from the file's" in r for r in res.reports[0].readings)
     assert [n for n in ("com.example.app", "in.junio", "me.greenlight", "exports", "2024.01", "a..b", ".cache")
             if is_app_id(n)] == ["com.example.app", "in.junio", "me.greenlight"]
 

@@ -52,7 +52,7 @@ def free_ports(n: int) -> list[int]:
     low = _ephemeral_low()
     ports: list[int] = []
     if low > 12000:
-        start = 10000 + (os.getpid() * 97) % max(1, low - 12000)  # test processes start apart
+        start = 10000 + (os.getpid() * 997) % max(1, low - 12000)  # test processes start far apart
         for port in list(range(start, low)) + list(range(10000, start)):
             if len(ports) == n:
                 return ports

@@ -362,6 +362,16 @@ def test_summary_report_and_status_say_what_the_predictions_miss(workspace, caps
     assert stale_lines(ws.prediction_staleness())[1] == (
         "2 labels were given after model m1's training data (dataset-1): dataset-2 has them: `reviewtui train` "
         "folds them in, then `reviewtui predict`.")
+    # a version registered from outside holds none of them: not named
+    outside = ws.root.parent / "dataset-9.csv"
+    lines = (ws.versions_dir / "dataset-2.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    outside.write_text("".join(lines[:-1]), encoding="utf-8")  # another set of rows
+    (registered,) = ws.import_versions([outside])
+    assert registered.manifest["source"] == "imported"
+    assert stale_lines(ws.prediction_staleness())[1] == new_labels
+    (ws.versions_dir / f"{registered.name}.csv").unlink()
+    (ws.versions_dir / f"{registered.name}.json").unlink()
+    assert "dataset-2 has them" in stale_lines(ws.prediction_staleness())[1]
     time.sleep(0.01)  # a label given after the export (times are to the millisecond)
     ws.store.add_labels([LabelRow("n3", "CONTENT", "ann", "human")])
     time.sleep(0.01)
@@ -502,6 +512,8 @@ def test_a_filter_that_leaves_one_app_does_not_read_as_an_app_filter():
     # each app numbers its own versions: the scope says whose "1.0" the reviews are
     assert scope_text(summarize(df, app_version="1.0")) == \
         "2 apps, app version 1.0 of each (com.a 40, com.b 40; --app narrows to one)"
+    with_none = df.assign(app=df["app"].where(df.index % 2 == 0, ""))
+    assert "of each (com.a 20, com.b 20; --app" in scope_text(summarize(with_none, app_version="1.0"))
 
 
 def test_a_value_that_is_no_version_is_not_an_earlier_version():
@@ -574,7 +586,18 @@ def test_weighting_by_thumbs_up_names_the_reviews_that_have_no_count():
     assert no_thumbs_text(s) == ("45 reviews (all com.b's, 5 of com.c's) have no thumbs-up count and count as 1: "
                                  "compare the apps unweighted")
     assert no_thumbs_text(summarize(df)) == ""  # unweighted: nothing to say
-    assert no_thumbs_text(summarize(df, weight_by_thumbs=True, app="com.b")) == \
-        "40 reviews have no thumbs-up count and count as 1"
-    assert "Weighted by 1 + thumbs-up" not in _intro(s) and "45 reviews (all com.b's" in _intro(s) and s.to_dict()["no_thumbs"]["com.c"] == {
+    assert no_thumbs_text(summarize(df, weight_by_thumbs=True, app="com.c")) == \
+        "5 reviews have no thumbs-up count and count as 1"
+    assert "com.c 1.0. 45 reviews (all com.b's, 5 of com.c's) have" in _intro(s) and s.to_dict()["no_thumbs"]["com.c"] == {
         "missing": 5, "reviews": 40}
+    # no review with a count: nothing to compare; only the reviews with no app without one: no app lacks it
+    none = df.assign(thumbsUpCount="")
+    assert no_thumbs_text(summarize(none, weight_by_thumbs=True)) == \
+        "no review has a thumbs-up count: each counts as 1, as unweighted"
+    no_app = df.assign(app=df["app"].replace("com.b", ""))
+    assert no_thumbs_text(summarize(no_app, weight_by_thumbs=True)) == \
+        "45 reviews (all the reviews with no app, 5 of com.c's) have no thumbs-up count and count as 1: " \
+        "compare the apps unweighted"
+    only = df.assign(thumbsUpCount=df["thumbsUpCount"].where(df["app"] == "com.b", "3"), app=no_app["app"])
+    assert no_thumbs_text(summarize(only, weight_by_thumbs=True)) == \
+        "40 reviews (all the reviews with no app) have no thumbs-up count and count as 1"

@@ -149,7 +149,8 @@ def scope_text(s: Summary) -> str:
         parts.append(f"app {s.apps[0]}" + (" (the only app these reviews are of)" if s.stars or s.app_version else ""))
     if s.app_version and s.several_apps and not s.app and s.by_app is not None and "reviews" in s.by_app:
         # each app numbers its own versions: one app's 2.0 is not another's, so say whose these are
-        counts = [(str(a), int(n)) for a, n in s.by_app["reviews"].sort_values(ascending=False).items()]
+        counts = [(str(a), int(n)) for a, n in s.by_app["reviews"].sort_values(ascending=False).items()
+                  if a != NO_APP]
         shown = ", ".join(a if s.weighted else f"{a} {n:,}" for a, n in counts[:4]) + (", ..." if len(counts) > 4 else "")
         parts.append(f"app version {s.app_version} of each ({shown}; --app narrows to one)")
     elif s.app_version or s.has_versions:  # reviews of products or places have none to speak of
@@ -161,16 +162,24 @@ def scope_text(s: Summary) -> str:
 
 def no_thumbs_text(s: Summary) -> str:
     """When weighted: the reviews that count as 1 for want of a thumbs-up count (a file without
-    the column), by app where there are several; "" when every review has one."""
+    the column), by app where there are several; "" when every review has one. The advice to compare
+    the apps unweighted comes where some apps have counts and others lack them."""
     if not s.weighted or not s.no_thumbs:
         return ""
     n = sum(m for m, _ in s.no_thumbs.values())
-    whose = ""
+    whose, advice = "", ""
     if s.several_apps:
-        listed = [(f"all {a}'s" if m == of else f"{m:,} of {a}'s") for a, (m, of) in list(s.no_thumbs.items())[:4]]
+        listed = [(("all" if m == of else f"{m:,} of") + (f" {a}'s" if a != NO_APP else " the reviews with no app"))
+                  for a, (m, of) in list(s.no_thumbs.items())[:4]]
         whose = " (" + ", ".join(listed) + (", ..." if len(s.no_thumbs) > 4 else "") + ")"
+        apps = [a for a in s.apps if a != NO_APP]
+        lacking = [a for a in apps if a in s.no_thumbs]
+        if (lacking and len(lacking) < len(apps)) or any(s.no_thumbs[a][0] < s.no_thumbs[a][1] for a in lacking):
+            advice = ": compare the apps unweighted"
+    if n >= s.reviews:
+        return "no review has a thumbs-up count: each counts as 1, as unweighted"
     return (f"{n:,} review{'s' if n != 1 else ''}{whose} {'have' if n != 1 else 'has'} no thumbs-up count and "
-            f"{'count' if n != 1 else 'counts'} as 1" + (": compare the apps unweighted" if s.several_apps else ""))
+            f"{'count' if n != 1 else 'counts'} as 1{advice}")
 
 
 def latest_text(s: Summary) -> str:

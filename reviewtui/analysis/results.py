@@ -124,12 +124,15 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
         last = store.last_change()
         late = store.labeled_since(since, list(training_keys)) if last is not None and last > since else 0
     in_version = None
-    if late and kind == "saved":
-        newest = _newest_version(Path(versions_dir))
-        if newest is not None and newest[0] > since and newest[1] != version and (
-                not (last := store.last_change()) or last <= newest[0]
-                or not store.labeled_since(newest[0], list(training_keys))):
-            in_version = newest[1]
+    if late and kind == "saved":  # the newest version, exported with every label event there is
+        from reviewtui.versions import last_event_held, list_versions
+
+        versions = list_versions(Path(versions_dir))
+        newest = versions[-1] if versions else None
+        if newest is not None and newest.name != version and newest.manifest.get("source") == "export":
+            held = last_event_held(Path(versions_dir), newest)
+            if held is not None and store.last_event() <= held:
+                in_version = newest.name
     known = meta.get("labels")
     unknown: tuple[str, ...] = ()
     if isinstance(known, list) and known:
@@ -137,16 +140,6 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
         unknown = tuple(k for k in training_keys if k not in knew)
     return Staleness(meta["rows"], store.count(), model, kind, version, late, unknown,
                      tuple((names or {}).get(k, k) for k in unknown), in_version)
-
-
-def _newest_version(versions_dir: Path) -> tuple[str, str] | None:
-    """(export time, name) of the newest dataset version in ``versions_dir`` by its manifest."""
-    newest = None
-    for path in versions_dir.glob("*.json") if versions_dir.is_dir() else ():
-        created = (_read_json(path) or {}).get("created")
-        if isinstance(created, str) and (newest is None or created > newest[0]):
-            newest = (created, path.stem)
-    return newest
 
 
 __all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "WRITING_MARK", "Staleness", "check_written",

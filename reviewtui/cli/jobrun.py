@@ -53,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sink = store.sink(job)
     cancel = threading.Event()
 
-    asked: list[str] = []  # the signal that asked to cancel, said in the journal by the main loop below
+    # the signal that asked to cancel, said in the journal by the main loop below (up to 0.2 s
+    # after it came: the work's own words on stopping may come first)
+    asked: list[str] = []
 
     def stop(signum: int, _frame: Any) -> None:
         # only a flag: the handler runs in the main thread, which may be inside the journal's lock
