@@ -412,6 +412,24 @@ async def test_tuning_form_refuses_zero_trials(fixture_ws):
     assert "the trials field must be at least 1, not 0" in notes(app)
 
 
+async def test_a_training_refused_before_it_starts_says_so_in_the_state_line(tmp_path):
+    """t with no dataset version: the notification said why, and the line under the form kept
+    "starting the training ... in the background" as if it ran."""
+    from reviewtui.store import NewAsset
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset(f"r{i}", f"review number {i}") for i in range(5)])
+    app = make_app(ws, start="tuning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        state = str(app.screen.query_one("#tune-state").render())
+        assert state.startswith("not started: no dataset version yet") and "in the background" not in state
+    assert ws.jobs.list() == [] and any(n.startswith("no dataset version yet") for n in notes(app))
+
+
 def chart_lines(chart) -> list[str]:
     """Every line of a bar chart (those scrolled out of sight too) as plain text, at its width."""
     import io

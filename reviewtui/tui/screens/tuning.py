@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
@@ -169,6 +170,14 @@ class TuningScreen(WorkspaceScreen):
 
     def set_state(self, text: str) -> None:
         self.query_one("#tune-state", Static).update(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)  # the error, notified
+        if event.worker.group == "tune-start" and event.state == WorkerState.ERROR and not self.running:
+            # refused before a job started (no version yet, a job already writing the model...)
+            error = event.worker.error
+            text = str(error) if isinstance(error, ReviewtuiError) else f"{type(error).__name__}: {error}"
+            self.set_state(f"not started: {text}")
 
     # -- the search -------------------------------------------------------------------------
     def form_values(self) -> dict[str, str]:
