@@ -430,6 +430,19 @@ async def test_a_training_refused_before_it_starts_says_so_in_the_state_line(tmp
     assert ws.jobs.list() == [] and any(n.startswith("no dataset version yet") for n in notes(app))
 
 
+async def test_a_palette_action_of_the_label_screen_waits_for_its_first_review(fixture_ws):
+    """"Label: Sentiment positive" from the palette before the Label screen was ever opened: the
+    action ran before the queue's first review was in, did nothing, and said nothing."""
+    app = make_app(fixture_ws, start="status")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await app.run_on_screen("labeling", "sentiment('positive')")
+        await settle(app, pilot)
+        shown = app.screen.current
+        assert shown is not None
+    assert fixture_ws.store.sentiments([shown.external_id])[shown.external_id].sentiment == "positive"
+
+
 def chart_lines(chart) -> list[str]:
     """Every line of a bar chart (those scrolled out of sight too) as plain text, at its width."""
     import io

@@ -221,3 +221,24 @@ async def test_a_ranking_that_ends_in_a_review_queue_keeps_its_suggestions(quali
         await settle(app, pilot)
         assert all(screen.suggestions[e][0] == s for e, s in suggested.items() if e in screen.suggestions)
         assert all(e in screen.suggestions for e in [a.external_id for a in screen.items[:2]])
+
+
+async def test_a_searched_queue_labeled_to_its_end_says_none_is_left(fixture_ws):
+    """The reviews a search found, all labeled: the queue panel said "2 of 2" beside "no review
+    matches", as if the second were still shown."""
+    import re
+
+    app = make_app(fixture_ws, start="labeling")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        word = max(re.findall(r"[a-z]{5,}", screen.current.text.lower()), key=len)
+        await pilot.press("slash", *word, "enter")
+        await settle(app, pilot)
+        found = len(screen.items)
+        assert screen.done_loading and 1 <= found <= 20, (word, found)
+        for _ in range(found):
+            await pilot.press("1")
+            await settle(app, pilot)
+        assert screen.current is None
+        assert f"none left of {found}" in panel(screen, "#queue-info")

@@ -9,6 +9,7 @@ transformers, datasets, ray) is imported until the user starts work that needs i
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -86,8 +87,6 @@ class ReviewApp(App):
     def on_mount(self) -> None:
         self.library_output.install()  # Ray, torch and transformers print into cache/app-output.log
         if self.quit_at_once:  # thread workers run in the loop's default executor
-            import asyncio
-
             asyncio.get_running_loop().set_default_executor(NoWaitExecutor(thread_name_prefix="worker"))
         self.switch_mode(self.start_mode)
 
@@ -106,7 +105,18 @@ class ReviewApp(App):
     async def run_on_screen(self, mode: str, action: str) -> None:
         """Switch to ``mode`` and run one of its actions (for the command palette)."""
         await self.switch_mode(mode)
-        await self.screen.run_action(action)
+        screen = self.screen
+        title = next((s.title for s in SCREENS if s.mode == mode), mode)
+        ready = getattr(screen, "ready_for_actions", lambda: True)
+        for _ in range(300):  # a screen opened for the first time loads what it shows (15 s at most)
+            if ready():
+                break
+            await asyncio.sleep(0.05)
+        if not ready():
+            self.notify(f"the {title} screen is still loading: nothing was done; try again in a moment",
+                        severity="warning")
+            return
+        await screen.run_action(action)
 
     def action_help(self) -> None:
         from reviewtui.tui.screens.help import HelpScreen

@@ -43,6 +43,10 @@ class WorkspaceScreen(Screen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker(event.worker)  # type: ignore[attr-defined]
 
+    def ready_for_actions(self) -> bool:
+        """Whether the screen shows what its actions act on (the command palette waits for it)."""
+        return True
+
     #: the screen is the current one since its last resume
     _showing = False
 

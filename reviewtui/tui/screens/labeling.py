@@ -373,12 +373,18 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         sure = "best match" if info is not None and info.source == "zero-shot" else f"{confidence:.0%}"
         return f"[b]{escape(say.category_name(label, self.ws.taxonomy))}[/b]  {sure}" + self.source_text()
 
+    def ready_for_actions(self) -> bool:
+        """The first page of the queue is in: a review is shown, or none is left to show."""
+        return self.current is not None or self.done_loading
+
     def items_ended(self) -> bool:
         """Whether the queue was loaded and nothing of it is left to show (past its end)."""
         return self.done_loading and self.current is None
 
     def queue_text(self) -> str:
         position = f"{min(self.index + 1, len(self.items))} of {len(self.items)}"
+        if self.items_ended() and self.items:  # past the last one: none is shown
+            position = f"none left of {len(self.items)}"
         if not self.done_loading:
             position += "+"
         every = self.retrain_every
