@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import csv
 
 import pytest
@@ -328,6 +330,16 @@ async def test_summary_and_status_say_the_reviews_imported_after_the_prediction(
         await settle(app, pilot)
         state = " ".join(str(app.screen.query_one("#summary-state").render()).split())
         assert "imported after the last prediction" not in state
+    # a category the prediction's model does not know: its line comes first of the notes, where at
+    # 80x24 it fell under the panel's last row
+    record = json.loads((ws.results_dir / "result.json").read_text(encoding="utf-8"))
+    record.update(rows=40, labels=ws.taxonomy.training_keys[:-1])
+    (ws.results_dir / "result.json").write_text(json.dumps(record), encoding="utf-8")
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        state = " ".join(str(app.screen.query_one("#summary-state").render()).split())
+        assert state.index("does not know") < state.index("imported after the last prediction")
 
 
 async def test_trial_events_update_rows_in_place_and_show_the_gpu(fixture_ws):

@@ -223,7 +223,8 @@ class SummaryScreen(WorkspaceScreen):
             lines.append(line)
         # what the predictions miss (reviews imported since, labels given since), as the CLI says it:
         # under the latest versions, which give way to it (the panel has a few rows)
-        stale = [f"[$warning]{escape(line)}[/]" for line in say.stale_lines(overall.stale, in_app=True)]
+        # the most telling first (a category no review is predicted in, then labels, then reviews since)
+        stale = [f"[$warning]{escape(line)}[/]" for line in reversed(say.stale_lines(overall.stale, in_app=True))]
         keep = 3 if not stale else 2
         if len(lines) > keep:
             more = len(lines) - keep
