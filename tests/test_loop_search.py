@@ -143,6 +143,11 @@ def test_parse_filters_and_their_errors():
     assert parse_filters(["stars=1,5"], TAX).stars == (1, 5)
     assert parse_filters(["confidence=0.2-0.7"], TAX).confidence == (0.2, 0.7)
     assert not parse_filters(["status=LABELED"], TAX).queue_only
+    # several filters quoted as one argument (as the app's filter box takes them) are several; an app
+    # name with spaces is one value
+    both = parse_filters(["predicted=Interface  Confidence=<0.6"], TAX)
+    assert both.predicted == ("INTERFACE",) and both.confidence == (0.0, 0.6)
+    assert parse_filters(["app=Quick Bite iOS stars=1"], TAX, apps=["Quick Bite iOS"]).apps == ("Quick Bite iOS",)
     for bad, msg in [(["stars=0"], "1 to 5"), (["stars=x"], "1-5"), (["colour=red"], "unknown filter 'colour'"),
                      (["date=03/01/2025"], "YYYY-MM-DD"), (["date=2023-13-01"], "no such date"),
                      (["from=2023-02-30"], "no such date"), (["status=DONE"], "unknown DONE"),

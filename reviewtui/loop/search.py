@@ -31,6 +31,7 @@ from reviewtui.store import BULK_NOTE, STATUSES, AssetQuery, LabelRow, LocalStor
 
 QUEUE_STATUSES = ("TODO", "ONGOING")
 FILTER_KEYS = ("stars", "app", "version", "date", "from", "to", "status", "label", "predicted", "confidence")
+_NEXT_FILTER = re.compile(r"\s+(?=(?:" + "|".join(FILTER_KEYS) + r")\s*=)", re.IGNORECASE)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _CHECK_DB: sqlite3.Connection | None = None
@@ -228,6 +229,9 @@ def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | Non
     written as names or keys; an app of ``apps`` whose name holds a comma is read whole
     (:func:`app_names`). Raises ReviewtuiError naming the bad item and the known keys."""
     f = QueueFilter(search=search.strip() if search and search.strip() else None)
+    # "predicted=PRAISE confidence=<0.6" given as one (quoted) argument is two filters; a value with
+    # spaces (app=QuickBite iOS) stays whole: the split is only before a filter key and its "="
+    items = [part for item in items for part in _NEXT_FILTER.split(item.strip()) if part]
     for item in items:
         if "=" not in item:
             raise ReviewtuiError(f"filter {item!r}: write KEY=VALUE with KEY one of {', '.join(FILTER_KEYS)}")
