@@ -576,6 +576,10 @@ async def test_discover_at_80_columns_shows_the_growth_and_its_caution(fixture_w
         await settle(app, pilot)
         table = screen.query_one("#discover-clusters")
         assert table.max_scroll_x == 0 and table.region.right <= 80
+        # a long headline scrolls within its rows: the table keeps rows for the clusters it lists
+        screen.query_one("#discover-state").update("\n".join(f"headline line {i}" for i in range(8)))
+        await settle(app, pilot)
+        assert table.region.height >= 6 and screen.query_one("#discover-state").region.height <= 5
         assert [str(c) for c in table.get_row_at(0)][-1] == "+19.0% ?"  # 4 reviews: too few
         assert [str(c) for c in table.get_row_at(2)][-1] == "-3.0%"     # 5 reviews
         caution = screen.query_one("#discover-caution")
