@@ -2262,18 +2262,19 @@ class Workspace:
         made the default's when none is named: a kept listing serves ``--make`` when they are equal."""
         return {"selection": selection or self.default_discover_selection(options.get("app")), **options}
 
-    def default_discover_selection(self, app: str | None = None) -> str:
+    def default_discover_selection(self, app: str | None = None, *, any_app: bool = False) -> str:
         """What discover looks into when not told: the catch-all category's reviews ("other") when
         the taxonomy has one, else the predictions below 50 % ("low-confidence"); before any
         prediction, what is new in the latest version ("version") where the reviews have versions of
-        one app (or ``app`` is named)."""
+        one app (or ``app`` is named, or ``any_app``: the caller picks an app's version itself, as
+        the app's discover screen does)."""
         from reviewtui.loop.discover import other_keys
 
         if other_keys(self.taxonomy):
             return "other"
         if not self.store.prediction_count():
             apps = [a for a in self.store.counts_by_app() if a]
-            if (app is not None or len(apps) < 2) and any(v for _, v in self.store.counts_by_app_version()):
+            if (app is not None or any_app or len(apps) < 2) and any(v for _, v in self.store.counts_by_app_version()):
                 return "version"
         return "low-confidence"
 

@@ -677,6 +677,19 @@ async def test_discover_starts_on_the_latest_version_before_any_prediction(fixtu
         await settle(app, pilot)
     assert any("no predictions yet: refit the quick model (r in the labeling screen, or `reviewtui queue`), or predict "
                "every review (p on the Summary screen" in n for n in app.notes)
+    # reviews of two apps: the command line needs --app for a version, the screen starts on the
+    # latest version of the most reviewed app (it opened on low-confidence, which cannot run yet)
+    from reviewtui.store import NewAsset
+
+    fixture_ws.store.add_assets([NewAsset(f"b{i}", f"a review of another app {i}",
+                                          {"app": ("com.one", "com.two")[i % 2], "app_version": "2.0"})
+                                 for i in range(4)])
+    assert fixture_ws.default_discover_selection() == "low-confidence"
+    assert fixture_ws.default_discover_selection(any_app=True) == "version"
+    app = make_app(fixture_ws, start="discover")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.screen.selection.startswith("version:")
 
 
 async def test_the_seven_screens_tabs_fit_80_columns(fixture_ws):

@@ -127,7 +127,8 @@ class DiscoverScreen(WorkspaceScreen):
     # -- the selection ----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="versions", exit_on_error=False)
     def list_versions(self) -> None:
-        self.post_message(VersionsListed(self.ws.versions_by_app(), self.ws.default_discover_selection()))
+        # before any prediction, several apps too: the latest version of the most reviewed app
+        self.post_message(VersionsListed(self.ws.versions_by_app(), self.ws.default_discover_selection(any_app=True)))
 
     @on(VersionsListed)
     def fill_choices(self, message: VersionsListed) -> None:
