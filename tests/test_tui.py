@@ -454,6 +454,17 @@ async def test_a_palette_action_of_the_label_screen_waits_for_its_first_review(f
     assert fixture_ws.store.sentiments([shown.external_id])[shown.external_id].sentiment == "positive"
 
 
+async def test_the_diff_screen_of_a_workspace_with_no_version_says_what_a_diff_needs(tmp_path):
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
+    app = make_app(ws, start="diff")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        said = str(app.screen.query_one("#diff-summary").render())
+    assert said.startswith("No version so far: a diff needs two. Label some reviews (2) and press e to export.")
+
+
 def chart_lines(chart) -> list[str]:
     """Every line of a bar chart (those scrolled out of sight too) as plain text, at its width."""
     import io

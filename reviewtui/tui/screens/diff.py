@@ -49,7 +49,7 @@ class DiffScreen(WorkspaceScreen):
         super().__init__()
         self.diff: VersionDiff | None = None
         self.filter = "all"
-        self.version_names: list[str] = []
+        self.version_names: list[str] | None = None  # none read yet: the first read (of none) says so
         self.rows_by_key: dict[str, object] = {}  # the rows the table shows, by row key
         self.id_width = 0  # the id column's width (set_columns)
 
@@ -101,7 +101,8 @@ class DiffScreen(WorkspaceScreen):
         if len(names) < 2:
             self.diff = None
             self.query_one("#diff-summary", Static).update(
-                f"{len(names)} version(s) so far: a diff needs two. Label some reviews (2) and press e to export.")
+                f"{'No version' if not names else 'One version'} so far: a diff needs two. Label some reviews (2) "
+                "and press e to export.")
             self.query_one("#diff-rows", DataTable).clear()
             return
         self.run_diff(names[-2], names[-1])
