@@ -187,6 +187,20 @@ async def test_a_large_diff_shows_its_first_rows_and_sends_them_all(fixture_ws, 
     assert "Sent 6 assets to review. 2 assets left as they are: 2 reviewed since (status REVIEWED)." in notes(app)
 
 
+async def test_the_diff_tables_category_columns_fit_the_names_and_the_id_gives_way_at_80_columns(fixture_ws):
+    """From and to were 15 wide at any size ("Login and accou"), and at 80x24 a UUID id took 36
+    columns while the names were cut to 11."""
+    items = [{**c, "name": c["name"] + " and account"} for c in fixture_ws.taxonomy.to_list()]
+    fixture_ws.config.set_categories(items)
+    longest = max(len(c["name"]) for c in items)
+    app = make_app(fixture_ws, start="diff")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#diff-rows")
+        widths = {str(c.key.value): c.width for c in table.ordered_columns}
+        assert widths["from"] == widths["to"] == min(24, longest) and widths["id"] <= 20
+
+
 async def test_a_diff_filter_with_no_row_leaves_no_preview_of_a_row_it_hides(fixture_ws):
     """f to a filter no row of the diff has (dataset-1 -> dataset-2 removes nothing): the line under
     the table went on showing the row highlighted before, which the table no longer lists; it says

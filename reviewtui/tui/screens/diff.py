@@ -52,6 +52,7 @@ class DiffScreen(WorkspaceScreen):
         self.version_names: list[str] | None = None  # none read yet: the first read (of none) says so
         self.rows_by_key: dict[str, object] = {}  # the rows the table shows, by row key
         self.id_width = 0  # the id column's width (set_columns)
+        self.label_width = 15  # the from and to columns' width (set_columns)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="diff-pick"):
@@ -68,12 +69,13 @@ class DiffScreen(WorkspaceScreen):
     def on_mount(self) -> None:
         self.set_columns(14)
 
-    def set_columns(self, id_width: int) -> None:
-        """The table's columns, the id's ``id_width`` wide (its rows go with them)."""
+    def set_columns(self, id_width: int, label_width: int = 15) -> None:
+        """The table's columns, the id's ``id_width`` wide and from/to ``label_width`` (its rows
+        go with them)."""
         table = self.query_one("#diff-rows", DataTable)
         table.clear(columns=True)
-        self.id_width = id_width
-        widths = {"change": 9, "id": id_width, "from": 15, "to": 15, "by": 14, "content": 60}
+        self.id_width, self.label_width = id_width, label_width
+        widths = {"change": 9, "id": id_width, "from": label_width, "to": label_width, "by": 14, "content": 60}
         for title, key in say.DIFF_COLUMNS:
             table.add_column(title, key=key, width=widths[key])
 
@@ -163,15 +165,23 @@ class DiffScreen(WorkspaceScreen):
         # the id column as wide as the ids (a UUID whole), a longer id cut in the middle: ids of
         # one source often share their start, and a cut at the end made two of them read the same
         id_width = min(ID_WIDTH, max([14, *(len(ch.external_id) for ch in self.rows_by_key.values())]))
-        if id_width != self.id_width:
-            self.set_columns(id_width)
-        else:
-            table.clear()
+        rows = []
         for key, ch in self.rows_by_key.items():
             cells = list(say.diff_cells(ch))
-            cells[1] = say.short_id(cells[1], id_width)
             if ch.kind not in ("renamed", "sentiment"):  # categories as the app names them; a category change: keys
                 cells[2], cells[3] = self.category(cells[2]), self.category(cells[3])
+            rows.append((key, cells))
+        # from and to as wide as the names they show (up to 24), and at a narrow terminal the id
+        # gives way first (cut in the middle) so that both names stay readable
+        label_width = min(24, max([8, *(len(str(c)) for _, cells in rows for c in cells[2:4])]))
+        if self.size.width and self.size.width < 100:
+            id_width = min(id_width, max(14, self.size.width - 9 - 2 * label_width - 14 - 8))
+        if (id_width, label_width) != (self.id_width, self.label_width):
+            self.set_columns(id_width, label_width)
+        else:
+            table.clear()
+        for key, cells in rows:
+            cells[1] = say.short_id(cells[1], id_width)
             table.add_row(*cells, key=key)
         if not self.rows_by_key:  # no row to highlight: the line under the table is no earlier row's
             self.query_one("#diff-preview", Static).update(
