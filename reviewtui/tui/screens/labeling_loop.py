@@ -39,9 +39,10 @@ LOOP_BINDINGS = [
     Binding("U", "undo_bulk", "Undo bulk label", show=False, id="labeling.undo_bulk"),
     Binding("L", "learning_curves", "Curves", id="labeling.curves"),
 ]
-SEARCH_HINT = 'words to find: refund OR "money back", crash*, login NOT password (enter: apply, empty: clear, esc)'
+#: the keys first: at 80 columns the end of a placeholder is cut
+SEARCH_HINT = 'enter: apply, empty: clear, esc · words to find: refund OR "money back", crash*, login NOT password'
 #: the filter bar's placeholder; {category} is the taxonomy's first trained key
-FILTER_HINT = "stars=1-2 version=4.5 date=2025-03-01..2025-03-31 predicted={category} confidence=<0.6 (empty: clear)"
+FILTER_HINT = "empty: clear · stars=1-2 version=4.5 date=2025-03-01..2025-03-31 predicted={category} confidence=<0.6"
 
 
 class LoopControls(WorkspaceScreen):
