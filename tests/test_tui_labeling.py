@@ -159,6 +159,8 @@ async def test_the_review_queues_and_the_undo_notices_name_the_categories(qualit
         why = panel(screen, "#suggestion")
         suggested, label = name_of(ws, top.suggested), name_of(ws, top.label)
         assert f"suggests {suggested}" in why and f"the model gives {suggested} {top.confidence:.0%}, {label}" in why
+        # the label's own probability beside it, on the first line (at 80x24 the reason line is cut)
+        assert why.splitlines()[0].startswith(f"labeled {label}  {top.label_probability:.0%}")
         await pilot.press("D")
         await settle(app, pilot)
         assert f"ann {name_of(ws, ANN['r02'])} · bob {name_of(ws, BOB['r02'])}" in panel(screen, "#suggestion")

@@ -36,6 +36,8 @@ class QueueNote:
     suggested: str | None
     confidence: float | None
     reason: str
+    #: (the review's label when listed, the model's probability of it): the suspects' queue
+    label_probability: tuple[str, float] | None = None
 
 
 @dataclass
@@ -122,7 +124,8 @@ class SuspectsQueue(CachedQueue):
         return ws.suspects(cancel=cancel, on_event=on_event)
 
     def entries(self, report, taxonomy=None):
-        return [(s.external_id, s.label, QueueNote(s.suggested, s.confidence, say.suspect_reason(s, taxonomy)))
+        return [(s.external_id, s.label, QueueNote(s.suggested, s.confidence, say.suspect_reason(s, taxonomy),
+                                                   (s.label, s.label_probability)))
                 for s in report.suspects]
 
     def summary(self, report) -> str:

@@ -181,7 +181,10 @@ class ReviewQueueScreen(WorkspaceScreen):
         if asset.label:
             label = escape(say.category_name(asset.label, self.ws.taxonomy))
             confirmed = self.confirmed_here.get(asset.external_id) == asset.label
-            lines.append(f"labeled [b]{label}[/b]" + ("  [b]✓ confirmed[/b]" if confirmed else ""))
+            # its probability beside it: at 80x24 the reason line, which says it too, is cut
+            listed = note.label_probability if note is not None else None
+            own = f"  {say.percent(listed[1])}" if listed is not None and listed[0] == asset.label else ""
+            lines.append(f"labeled [b]{label}[/b]{own}" + ("  [b]✓ confirmed[/b]" if confirmed else ""))
         else:
             lines.append("[dim]no label yet · 1-9: label it[/dim]")
         if note is not None and note.suggested:
