@@ -157,6 +157,13 @@ def _process_start(pid: int) -> str | None:
     return ""
 
 
+def _runner_alive(job: "Job") -> bool:
+    """Whether ``job``'s process (its pid) is alive and is still the runner: the same start time,
+    where the system tells it (a pid reused by another process is not)."""
+    now = _process_start(job.pid) if job.pid is not None else None
+    return now is not None and (not job.process_start or not now or now == job.process_start)
+
+
 def _reap(pid: int) -> None:
     try:
         os.waitpid(pid, os.WNOHANG)  # our own child (the app started it): let it go
@@ -287,10 +294,8 @@ class JobStore:
             # claimed but never launched, or launched a moment ago: give it a minute to start
             if job.created and _age_s(job.created) < 60:
                 return job
-        else:
-            now = _process_start(job.pid)
-            if now is not None and (not job.process_start or not now or now == job.process_start):
-                return job
+        elif _runner_alive(job):
+            return job
         with self._locked():
             fresh = self._read(job.folder) or job
             if fresh.active and fresh.pid == job.pid:
@@ -474,8 +479,7 @@ class JobStore:
         a runner that lives on without writing it (hung, or this very process) gets one made up."""
         if job.pid is None or job.pid == os.getpid() or _age_s(job.ended or "") > END_GRACE_S:
             return False
-        now = _process_start(job.pid)
-        return now is not None and (not job.process_start or not now or now == job.process_start)
+        return _runner_alive(job)
 
     def events(self, job: Job) -> list[Event | JobEnded]:
         """Everything ``job`` has journaled so far."""
