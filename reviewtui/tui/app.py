@@ -25,17 +25,11 @@ from reviewtui.errors import ReviewtuiError
 from reviewtui.tui.commands import ActionsProvider
 from reviewtui.tui.messages import ExportFinished, WorkspaceChanged
 from reviewtui.tui.output import LibraryOutput
+from reviewtui.tui.messages import error_text
 from reviewtui.tui.screens import SCREENS, modes
 
 if TYPE_CHECKING:
     from reviewtui.workspace import Workspace
-
-
-def error_text(error: BaseException) -> str:
-    """What to tell the user: a ReviewtuiError's own message (as the CLI prints it), else the type too."""
-    if isinstance(error, ReviewtuiError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
 
 
 class NoWaitExecutor(ThreadPoolExecutor):

@@ -15,8 +15,16 @@ from typing import Any
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EpochProgress, Notice, Progress, TrialUpdate
 from reviewtui.jobs import JOB_FILE
+
+
+def error_text(error: BaseException) -> str:
+    """What to tell the user: a ReviewtuiError's own message (as the CLI prints it), else the type too."""
+    if isinstance(error, ReviewtuiError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 class CoreEvent(Message):

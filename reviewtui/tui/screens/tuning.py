@@ -32,7 +32,7 @@ from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EpochProgress, Notice, Progress, TrialUpdate
 from reviewtui.tui.jobs import follow_job
-from reviewtui.tui.messages import CoreEvent, GpusProbed, JobAttached, JobDone, notice_severity
+from reviewtui.tui.messages import CoreEvent, GpusProbed, JobAttached, JobDone, error_text, notice_severity
 from reviewtui.tui.screens.base import WorkspaceScreen
 from reviewtui.tui.screens.dialogs import PromptDialog
 from reviewtui.tui.widgets.candidates import CandidateTable
@@ -175,9 +175,7 @@ class TuningScreen(WorkspaceScreen):
         super().on_worker_state_changed(event)  # the error, notified
         if event.worker.group == "tune-start" and event.state == WorkerState.ERROR and not self.running:
             # refused before a job started (no version yet, a job already writing the model...)
-            error = event.worker.error
-            text = str(error) if isinstance(error, ReviewtuiError) else f"{type(error).__name__}: {error}"
-            self.set_state(f"not started: {text}")
+            self.set_state(f"not started: {error_text(event.worker.error)}")
 
     # -- the search -------------------------------------------------------------------------
     def form_values(self) -> dict[str, str]:
