@@ -636,21 +636,23 @@ class Workspace:
         """Say the app of a file's reviews stored already where the import did not give it: an
         import keeps a stored review's app (it gives one only to a review without). ``reading`` is
         the index of the batch's "no app" reading, replaced when those reviews have an app."""
+
+        def listed(counts: dict[str, int]) -> str:
+            return ", ".join(f"{a} {n:,}" for a, n in list(counts.items())[:3]) + (", ..." if len(counts) > 3 else "")
+
         stored = self.store.app_counts_of(batch.external_ids)
         if reading is not None:
             named = {a: n for a, n in stored.items() if a}
             if named and not stored.get(None) and batch.report.added == 0:
-                listed = ", ".join(f"{a} {n:,}" for a, n in list(named.items())[:3]) + (", ..." if len(named) > 3 else "")
-                batch.report.readings[reading] = (
-                    f"no app in the file: its reviews are stored already, as reviews of {listed}, and keep that app")
+                batch.report.readings[reading] = (f"no app in the file: its reviews are stored already, as reviews "
+                                                  f"of {listed(named)}, and keep that app")
             return
         other = {a: n for a, n in stored.items() if a and a != app}
         if other:
             n = sum(other.values())
-            listed = ", ".join(f"{a} {k:,}" for a, k in list(other.items())[:3]) + (", ..." if len(other) > 3 else "")
             batch.report.readings.append(
-                f"{n:,} of the file's reviews {'were' if n != 1 else 'was'} stored already as another app's ({listed}) "
-                f"and keep that app: --app {app} gives an app only to new reviews and to stored ones without one")
+                f"{n:,} of the file's reviews {'were' if n != 1 else 'was'} stored already as another app's "
+                f"({listed(other)}) and keep that app: --app {app} gives an app only to new reviews and to stored ones without one")
 
     def _refuse_text_id_twins(self, batch, sample: int = 2000) -> None:
         """Refuse a file whose rows have ids of their own while most of its new rows are stored

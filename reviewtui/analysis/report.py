@@ -401,9 +401,10 @@ def _sizes_word(s: Summary) -> str:
 
 def _intro(s: Summary) -> str:
     sentiment = f"sentiment {s.sentiment_source}; " if s.sentiment_source else ""
+    no_thumbs = no_thumbs_text(s)
     return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; {sentiment}"
             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}."
-            + (f" {no_thumbs_text(s)[0].upper()}{no_thumbs_text(s)[1:]}." if no_thumbs_text(s) else ""))
+            + (f" {no_thumbs[0].upper()}{no_thumbs[1:]}." if no_thumbs else ""))
 
 
 def named_table(df: Any, names: dict[str, str] | None) -> Any:

@@ -250,8 +250,9 @@ def card(card: Any, taxonomy: Any = None) -> None:
     ensemble = say.ensemble_sentence(card)
     wrap = not con.is_terminal  # a log or a pipe gets each line whole, as print_lines gives them
     if ensemble:
-        idle = ensemble.startswith("The fine-tuned part of")
-        con.print(Text(ensemble, style="yellow" if idle else "dim"), soft_wrap=wrap)
+        from reviewtui.modeling.history import idle_finetune
+
+        con.print(Text(ensemble, style="yellow" if idle_finetune(card) else "dim"), soft_wrap=wrap)
     for line in say.evaluation_lines(card):
         con.print(Text(line, style="dim"), soft_wrap=wrap)
     selection = (card.extra or {}).get("selection")
@@ -573,8 +574,9 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
                             + ("; the tables count each review as 1 + its thumbs-up" if s.weighted else "")))
     for line in say.stale_lines(getattr(s, "stale", None)):
         con.print(Text(line, style="yellow"))
-    if no_thumbs_text(s):
-        con.print(Text(no_thumbs_text(s)[0].upper() + no_thumbs_text(s)[1:] + ".", style="yellow"))
+    no_thumbs = no_thumbs_text(s)
+    if no_thumbs:
+        con.print(Text(no_thumbs[0].upper() + no_thumbs[1:] + ".", style="yellow"))
     # counts whole: the category names give way (to 12 characters), then the share and the neutral
     # count are left out (--json has them)
     rows = []
