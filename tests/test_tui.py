@@ -33,8 +33,8 @@ def make_app(ws, **kw) -> RecordingApp:
 
 
 async def settle(app, pilot) -> None:
-    """Let workers finish and the screen repaint; again while a worker started another (a worker
-    that reattaches to a job starts the one that follows it, after the first wait took its list)."""
+    """Let workers finish and the screen repaint; again while a worker started another after the
+    first wait took its list (a message handler that starts one, as a screen's mount does)."""
     from textual.worker import WorkerState
 
     await pilot.pause()

@@ -1,9 +1,10 @@
 """Following a background job from a screen: its journal replayed, then streamed.
 
-:func:`follow_job` runs a thread worker that posts :class:`JobAttached`, then each journaled
-event as a :class:`CoreEvent` (group ``<group>-replay`` for what was written before the screen
-attached, ``<group>`` for what comes after), then :class:`JobDone` with the job's final record.
-A screen that closes cancels the worker; the job goes on.
+:func:`follow_job`, called in the thread worker that started or found the job, posts
+:class:`JobAttached`, then each journaled event as a :class:`CoreEvent` (group ``<group>-replay``
+for what was written before the screen attached, ``<group>`` for what comes after), then
+:class:`JobDone` with the job's final record. A screen that closes cancels the worker; the job
+goes on.
 """
 
 from __future__ import annotations
@@ -31,24 +32,26 @@ class _WorkerStop:
         return self.is_set()
 
 
-def follow_job(screen: Any, job: Any, group: str) -> Worker:
-    """Follow ``job`` (of ``screen.ws.jobs``) in a thread worker of ``screen`` (one per group)."""
+def follow_job(screen: Any, job: Any, group: str) -> None:
+    """Follow ``job`` (of ``screen.ws.jobs``) in the thread worker that calls this, until it ends.
 
-    def run() -> None:
-        store = screen.ws.jobs
-        screen.post_message(JobAttached(job))
-        records, offset = read_records(job.journal_path)
-        for record in records:
-            item = record_event(record)
-            if isinstance(item, JobEnded):
-                screen.post_message(JobDone(store.get(job.id)))
-                return
-            screen.post_message(CoreEvent(item, f"{group}-replay"))
-        worker = get_current_worker()
-        for item in store.follow(job, start=offset, stop=_WorkerStop(worker)):
-            if isinstance(item, JobEnded):
-                screen.post_message(JobDone(store.get(job.id)))
-                return
-            screen.post_message(CoreEvent(item, group))
-
-    return screen.run_worker(run, thread=True, exclusive=True, group=f"follow-{group}", exit_on_error=False)
+    The worker that started or found the job follows it itself: its group's ``exclusive`` and the
+    screen's closing cancel the following, never the job.
+    """
+    worker = get_current_worker()
+    store = screen.ws.jobs
+    screen.post_message(JobAttached(job))
+    records, offset = read_records(job.journal_path)
+    for record in records:
+        if worker.is_cancelled:
+            return
+        item = record_event(record)
+        if isinstance(item, JobEnded):
+            screen.post_message(JobDone(store.get(job.id)))
+            return
+        screen.post_message(CoreEvent(item, f"{group}-replay"))
+    for item in store.follow(job, start=offset, stop=_WorkerStop(worker)):
+        if isinstance(item, JobEnded):
+            screen.post_message(JobDone(store.get(job.id)))
+            return
+        screen.post_message(CoreEvent(item, group))
