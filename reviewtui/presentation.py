@@ -830,10 +830,10 @@ def category_name(key: str | None, taxonomy: "Taxonomy | None") -> str:
 def suggestion_source(source: str, labels: int, prior_weight: float, from_names: bool = False) -> str:
     """Where suggestions come from: ``Suggestions.source``/``labels``/``prior_weight``/``from_names``."""
     if source == "zero-shot" and from_names:
-        return ("zero-shot from the category names only (no model yet); a description and examples per "
-                "category in reviewtui.toml make these better")
+        # two lines of the labeling screen's 30-cell model box, which a 24-row terminal keeps
+        return "zero-shot from names only: add descriptions in reviewtui.toml"
     if source == "zero-shot":
-        return "zero-shot: from the categories' descriptions and examples (no model yet)"
+        return "zero-shot: descriptions and examples, no model yet"
     if source == "model":
         text = f"quick model on {labels:,} labels"
         if prior_weight >= 0.005:

@@ -307,7 +307,7 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         return out
 
     def answer_line(self, asset: Asset) -> str:
-        mode = "  [b]evidence mode[/b]: ←/→ word, space select, 1-9 label, esc leave" if self.evidence else ""
+        mode = "  [b]evidence[/b]: ←/→ word, space select, 1-9 label, esc leave" if self.evidence else ""
         sentiment = self.sentiments.get(asset.external_id)
         if sentiment:
             mode = f" · sentiment [b]{sentiment}[/b]{mode}"
