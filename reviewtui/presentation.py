@@ -276,12 +276,16 @@ def undo_bulk_sentence(events: "Sequence[LabelEvent]", taxonomy: "Taxonomy | Non
     from reviewtui.store import file_note_name
 
     name = file_note_name(events[0].note or "")
-    kept = sum(1 for e in events if e.kind == "label" and getattr(e, "label_after", None))
-    bare = len(events) - kept
+    labels = [e for e in events if e.kind != "sentiment"]  # a labels file's sentiments go back with it
+    kept = sum(1 for e in labels if e.kind == "label" and getattr(e, "label_after", None))
+    bare = len(labels) - kept
     after = (f" {kept:,} of the reviews {'keeps' if kept == 1 else 'keep'} an earlier or later label; {bare:,} "
              f"{'has' if bare == 1 else 'have'} no label now." if kept else "")
     if name is not None:
-        return f"Undid the {count(len(events), 'label')} of {name} (`label --from`).{after}"
+        felt = len(events) - len(labels)
+        parts = [count(len(labels), "label")] if labels else []
+        parts += [count(felt, "sentiment")] if felt else []
+        return f"Undid the {' and the '.join(parts)} of {name} (`label --from`).{after}"
     categories = sorted({category_name(e.category, taxonomy) if e.category else "" for e in events})
     return (f"Undid the bulk label of {len(events):,} review{'s' if len(events) != 1 else ''} as "
             f"{', '.join(categories)}.{after}")

@@ -282,6 +282,7 @@ class SentimentRow:
     author: str
     source: str = "human"
     at: str | None = None
+    note: str | None = None  # a labels file's (``file_note``): ``undo --bulk`` takes it back with the labels
 
 
 @dataclass(frozen=True)
@@ -1524,7 +1525,7 @@ class LocalStore:
                     continue
                 at = r.at or utc_now()
                 self._append(db, asset_id, "sentiment", category=value, author=r.author, source=r.source, at=at,
-                             prev=(old_status, old_skipped, old_reason))
+                             prev=(old_status, old_skipped, old_reason), note=r.note)
                 db.execute("UPDATE assets SET updated_at = ? WHERE id = ?", (at, asset_id))
                 current[str(r.external_id)] = SentimentLabel(str(r.external_id), value, r.author, r.source, at)
                 recorded += 1
@@ -1626,7 +1627,8 @@ class LocalStore:
             rows = db.execute(UNDO_SQL.format(where=" AND ".join(where + ["l.note = ?"])).replace(" LIMIT 1", ""),
                               params + [row[12]]).fetchall()
             at = utc_now()
-            return [self._undo_row(db, r, author, at) for r in rows]
+            # each undo carries the set's note: the labeling speed leaves it out as it does the set
+            return [self._undo_row(db, r, author, at, note=row[12]) for r in rows]
 
     def undo_last(self, *, author: str | None = None, external_id: str | None = None,
                   note: str | None = None, skip_sources: Sequence[str] = (),
@@ -1663,11 +1665,12 @@ class LocalStore:
                     raise ReviewtuiError(why)
             return self._undo_row(db, row, author, at)
 
-    def _undo_row(self, db: sqlite3.Connection, row: tuple, author: str | None, at: str) -> LabelEvent:
-        """Undo the event of ``row`` (a row of :data:`UNDO_SQL`): an undo event, and the asset's
-        label, status and skip flag as they were before it."""
+    def _undo_row(self, db: sqlite3.Connection, row: tuple, author: str | None, at: str,
+                  note: str | None = None) -> LabelEvent:
+        """Undo the event of ``row`` (a row of :data:`UNDO_SQL`): an undo event (with ``note``), and
+        the asset's label, status and skip flag as they were before it."""
         ev_id, asset_id, ext, kind = row[0], row[1], row[2], row[3]
-        self._append(db, asset_id, "undo", author=author or row[6], source=row[7], at=at, undoes=ev_id)
+        self._append(db, asset_id, "undo", author=author or row[6], source=row[7], at=at, undoes=ev_id, note=note)
         if row[13]:  # a history-only label never changed the asset: nothing to restore
             return LabelEvent(ev_id, ext, kind, row[4], json.loads(row[5]) if row[5] else None, row[6], row[7],
                               row[8], note=row[12], history_only=True)

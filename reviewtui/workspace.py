@@ -860,7 +860,7 @@ class Workspace:
                     raise ReviewtuiError(f"{p}: line {line}: sentiment {r[sentiment_col]!r} is not one of "
                                          f"{', '.join(SENTIMENT_VALUES)}; nothing applied")
                 if once(ext, "the sentiment", value, line):
-                    feelings.append(SentimentRow(ext, value, self.author))
+                    feelings.append(SentimentRow(ext, value, self.author, note=note))
             if label_col is None or (sentiment_col is not None and not (r[label_col] or "").strip()):
                 continue  # a sentiment-only row
             key = self.taxonomy.require(r[label_col] or "", f"{p}: line {line}")

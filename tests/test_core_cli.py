@@ -217,6 +217,17 @@ def test_label_from_file_status_and_json(ws, play_csv, tmp_path, capsys):
     w.close()
     code, out, _ = run(capsys, "-w", str(ws), "undo", "--bulk")  # f's last application, then
     assert code == 0 and "Undid the 1 label of l.csv" in " ".join(out.split())
+    # a file with a sentiment column: its sentiments go back with its labels, whichever came last
+    h = write_csv(tmp_path / "h.csv", ["id", "label", "sentiment"], [["r6", "CONTENT", "negative"],
+                                                                      ["r2", "INTERFACE", ""]])
+    code, out, err = run(capsys, "-w", str(ws), "label", "--from", str(h))
+    assert code == 0 and "Applied 2 labels" in out, err
+    code, out, _ = run(capsys, "-w", str(ws), "undo", "--bulk")
+    assert code == 0 and "Undid the 2 labels and the 1 sentiment of h.csv" in " ".join(out.split())
+    w = Workspace.open(ws)
+    assert w.store.get("r6").label is None and w.store.get("r2").label == "CONTENT"
+    assert w.store.sentiments(["r6"]) == {}
+    w.close()
 
 
 def test_status_counts_have_thousands_separators(ws, tmp_path, capsys):

@@ -356,6 +356,17 @@ def test_author_stats_sessions_and_time_per_label(store):
     assert "model" not in [s.author for s in author_stats(store.label_history())]
 
 
+def test_an_author_of_a_bulk_label_and_its_undo_only_has_no_session(store):
+    from reviewtui.store import BULK_NOTE, LabelRow
+
+    store.add_assets([NewAsset(str(i), f"text {i}") for i in range(3)])
+    store.add_labels([LabelRow(str(i), "C", "ann", "human", None, note=f"{BULK_NOTE} of 3 reviews (now)")
+                      for i in range(3)])
+    assert len(store.undo_bulk(author="ann")) == 3
+    (ann,) = author_stats(store.label_history(), session_gap_s=600)
+    assert (ann.labels, ann.undos, ann.sessions, ann.timed_labels) == (3, 3, 0, 0)
+
+
 def test_a_sentiment_key_does_not_shorten_the_time_of_the_label_that_follows(store):
     store.add_assets([NewAsset(str(i), f"text {i}") for i in range(3)])
     t = "2020-01-01T10:00:{:02d}.000+00:00"
