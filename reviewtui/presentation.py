@@ -1195,8 +1195,11 @@ def cv_card_sentence(card: Any) -> str:
     def short(x: float) -> str:
         return f"{x:.1f}s" if x < 60 else elapsed(x)
 
+    embedding = (card.extra or {}).get("embedding") or {}
+    embedded = (f"; {short(float(embedding['seconds']))} of it embedding "
+                f"{count(int(embedding.get('texts', 0)), 'review')}" if embedding.get("seconds") else "")
     took = (f"in {short(chose + card.train_seconds)} (cross-validation {short(chose)}, final fit "
-            f"{short(card.train_seconds)})" if chose else f"in {card.train_seconds:.1f}s")
+            f"{short(card.train_seconds)}{embedded})" if chose else f"in {card.train_seconds:.1f}s")
     return (f"Saved model {card.name} ({card.kind}, base {card.base_model}) trained on all "
             f"{card.splits.get('train', 0)} labels of {card.dataset_version} {took}: "
             f"cross-validated {scores} ({ev.get('folds', '?')} folds).")

@@ -29,6 +29,14 @@ def test_train_quick_then_finetune_then_models(tmp_path, tiny_bert, capsys):
     assert card["kind"] == "quick" and card["dataset_version"] == "dataset-1"
     assert card["dataset_sha256"] == ws.version_info("dataset-1").sha256
     assert card["taxonomy_keys"] == ws.taxonomy.training_keys
+    # the cross-validation's wait is mostly the embedding of the labels: the card keeps it, train says it
+    n = card["splits"]["train"]
+    assert card["extra"]["embedding"]["texts"] == n and card["extra"]["embedding"]["seconds"] > 0
+    assert main(["-w", root, "train", "--quick", "--name", "q1", "--overwrite"]) == 0
+    said = " ".join(capsys.readouterr().out.split())  # the same reviews again: from the cache, nothing to say
+    assert "final fit" in said and "of it embedding" not in said
+    assert main(["-w", root, "train", "--quick", "--name", "q1", "--overwrite", "--json"]) == 0
+    assert "embedding" not in json.loads(capsys.readouterr().out)["extra"]
 
     assert main(["-w", root, "train", "--model", str(tiny_bert), "--name", "ft1", "--epochs", "2",
                  "--lr", "0.005", "--version", "1"]) == 0

@@ -59,7 +59,8 @@ def test_below_cv_below_train_scores_by_folds_and_saves_a_model_trained_on_all_l
                  *FAST]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "trained on all 60 labels" in out and "cross-validated macro F1" in out and " ± " in out
-    assert re.search(r"labels of dataset-1 in [\d.]+s \(cross-validation [\d.]+s, final fit [\d.]+s\)", out), out
+    assert re.search(r"labels of dataset-1 in [\d.]+s \(cross-validation [\d.]+s, final fit [\d.]+s(; [\d.]+s of it "
+                     r"embedding [\d,]+ reviews)?\)", out), out
     assert "2-fold stratified cross-validation (seed 42); macro F1 per fold:" in out
     assert "pooled out-of-fold predictions" in out
 

@@ -268,7 +268,8 @@ def add_modeling_commands(commands: Commands) -> None:
     s.add_argument("--auto", action="store_true",
                    help="try the [auto] candidates (quick model, fine-tunes, embedding heads, ensembles) by "
                         "cross-validation within --budget and save the best, trained on all labels")
-    s.add_argument("--budget", help="the most time the training takes, e.g. 30m, 1h, 90s; none (or 0) = no limit, not with "
+    s.add_argument("--budget", help="the most time the training takes, e.g. 30m, 1h, 90s, or a number of seconds; none (or 0) = no "
+                                    "limit, not with "
                                     "--auto (default: [training] budget_s; with --auto, [auto] budget_s)")
     s.add_argument("--folds", type=int, help="override [evaluation] folds (cross-validation below cv_below labels)")
     s.add_argument("--split", action="store_true",
@@ -371,8 +372,9 @@ def add_analysis_commands(commands: Commands) -> None:
 
     s = commands.add("predict", "predict category, confidence and sentiment of every review", "analysis:cmd_predict")
     s.add_argument("--model", help="saved model name, or quick (default: the newest saved model)")
-    s.add_argument("--sentiment", help="vader, stars, team (trained on your sentiment labels), none or a sentiment "
-                                       "model folder (default: [sentiment] model)")
+    s.add_argument("--sentiment", help="auto (team, else stars, else vader, as the data allow), vader, stars, team "
+                                       "(trained on your sentiment labels), none or a sentiment model folder "
+                                       "(default: [sentiment] model)")
     s.add_argument("--chunk-size", type=int, default=None,
                    help="reviews per resumable chunk (default 2048, 16384 on a GPU)")
     s.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),

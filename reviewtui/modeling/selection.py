@@ -216,6 +216,9 @@ class Context:
     long_run_hint: bool = True
     #: which candidates may win (select_model's ``allowed_winners``; None: any), said in each update
     may_win: Callable[[str], bool] | None = None
+    #: seconds spent encoding texts the cache did not have, and how many: most of a quick model's wait
+    embedded_s: float = 0.0
+    embedded_n: int = 0
 
     def check_cancel(self, what: str) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -228,14 +231,19 @@ class Context:
         if self.cache_dir is None:
             started = time.perf_counter()
             X = embed_texts(list(texts), spec, max_length=self.max_length, on_event=self.on_event, cancel=self.cancel)
-            self.forward_s.setdefault(spec, (time.perf_counter() - started) / max(1, len(texts)))
+            took = time.perf_counter() - started
+            self.forward_s.setdefault(spec, took / max(1, len(texts)))
+            self.embedded_s, self.embedded_n = self.embedded_s + took, self.embedded_n + len(texts)
             return X
         cache = EmbeddingCache(self.cache_dir, spec, self.max_length)
         missing = uncached(cache, texts)
         started = time.perf_counter()
         X = cache.embed(list(texts), on_event=self.on_event, cancel=self.cancel)
+        took = time.perf_counter() - started
         if missing and missing >= 16:
-            self.forward_s[spec] = (time.perf_counter() - started) / missing
+            self.forward_s[spec] = took / missing
+        if missing:
+            self.embedded_s, self.embedded_n = self.embedded_s + took, self.embedded_n + missing
         return X
 
     def forward_seconds(self, spec: str, texts: Sequence[str] = ()) -> float:
@@ -678,6 +686,8 @@ def train_selected(selection: Selection, data: Data, ctx: Context, *, models_dir
                   "metric": selection.metric, "mean": winner.mean, "std": winner.std, "per_fold": winner.folds,
                   "pooled_out_of_fold": "per_class and confusion_matrix"}
     extra = {**(extra or {}), "evaluation": evaluation, "selection": selection.table()}
+    if ctx.embedded_n:  # the cross-validation's wait was mostly this: the card and train say it
+        extra["embedding"] = {"seconds": round(ctx.embedded_s, 3), "texts": ctx.embedded_n}
     encoder = finetune.encoder if finetune is not None else head.encoder  # type: ignore[union-attr]
     resolved = resolve_model(encoder)
     hp: dict[str, Any] = {"model": winner.key, "max_length": ctx.max_length}
