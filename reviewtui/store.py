@@ -519,7 +519,23 @@ def _bulk_indexes(db: sqlite3.Connection, adding: int, holding: int) -> Iterator
         db.execute(sql)
 
 
-def _set_wal(db: sqlite3.Connection, timeout: float = 30.0) -> None:
+def damaged_store_error(path: Path | str, exc: BaseException) -> ReviewtuiError | None:
+    """The error for a store whose file is damaged (SQLite's "malformed" or "not a database" on a
+    page past the header), else None."""
+    text = str(exc).lower()
+    if not isinstance(exc, sqlite3.DatabaseError) or ("malformed" not in text and "file is not a database" not in text):
+        return None
+    return ReviewtuiError(f"{path}: the store is damaged ({exc}); nothing was changed. Keep a copy of it, then "
+                          "rebuild it with `sqlite3 reviewtui.db .recover | sqlite3 recovered.db` and put recovered.db "
+                          "in its place, or restore a backup; the exported versions in versions/ hold every label "
+                          "they were made from")
+
+
+#: How long a write waits for another process's write lock on the store before it gives up.
+BUSY_TIMEOUT_S = 30.0
+
+
+def _set_wal(db: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
     """Put the store in WAL mode (a no-op when it is). While another connection imports a large
     batch under the rollback journal (:meth:`LocalStore._bulk_journal`), SQLite refuses the switch
     at once ("database is locked") instead of waiting as for other locks: wait for that transaction
@@ -533,8 +549,9 @@ def _set_wal(db: sqlite3.Connection, timeout: float = 30.0) -> None:
             if "locked" not in str(exc):
                 raise
             if time.monotonic() > deadline:
-                raise ReviewtuiError(f"the store is busy: another process has been importing a large file into it "
-                                     f"for more than {timeout:.0f} s; try again when that import ends") from exc
+                raise ReviewtuiError(f"the store is busy: another process has held a lock on it for more than "
+                                     f"{timeout:.0f} s (a large import does); try again when that process is "
+                                     "done") from exc
             time.sleep(0.05)
 
 
@@ -575,7 +592,7 @@ class LocalStore:
         self._lock = threading.RLock()
         self._depth = 0  # open transaction() blocks (nested ones are savepoints)
         try:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                        check_same_thread=False)
             # a new store gets 16 KiB pages (a no-op on an existing one): a million-row import
             # writes a quarter of the pages, twice as fast as with the default 4 KiB
@@ -587,7 +604,7 @@ class LocalStore:
                 raise
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
             folder = self.path.parent
@@ -724,7 +741,7 @@ class LocalStore:
                         raise
                     else:
                         self._db.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
+                except sqlite3.DatabaseError as exc:
                     said = self._cannot_write(exc)
                     if said is None:
                         raise
@@ -734,9 +751,17 @@ class LocalStore:
                 if bulk:
                     self._wal_again()
 
-    def _cannot_write(self, exc: sqlite3.OperationalError) -> ReviewtuiError | None:
-        """What to tell the user when SQLite cannot write the store (read-only, a full disk), else None."""
+    def _cannot_write(self, exc: sqlite3.DatabaseError) -> ReviewtuiError | None:
+        """What to tell the user when SQLite cannot write the store (read-only, a full disk, another
+        process's write lock held past the busy timeout, a damaged file), else None."""
         text = str(exc).lower()
+        if "database is locked" in text or "database is busy" in text:
+            return ReviewtuiError(f"{self.path}: the store is busy: another process has held its write lock for "
+                                  f"{BUSY_TIMEOUT_S:g} s (an import, a labeling session or a job writing to it); "
+                                  "nothing was changed; run the command again when that process is done")
+        damaged = self._damaged(exc)
+        if damaged is not None:
+            return damaged
         if "readonly" in text or "read-only" in text:
             return ReviewtuiError(f"{self.path}: cannot write the store ({exc}): nothing was changed; make the store "
                                   "and its folder writable (chmod u+w), or work on a writable copy of the workspace")
@@ -779,9 +804,18 @@ class LocalStore:
         if wal:
             self._db.execute("PRAGMA synchronous=NORMAL")
 
+    def _damaged(self, exc: sqlite3.DatabaseError) -> ReviewtuiError | None:
+        return damaged_store_error(self.path, exc)
+
     def _read(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                said = self._damaged(exc)
+                if said is None:
+                    raise
+                raise said from exc
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))

@@ -296,6 +296,9 @@ class Workspace:
         Raises ReviewtuiError, with nothing created, on bad input."""
         from reviewtui.categories import load_preset, parse_names, taxonomy_from_labels, taxonomy_from_names
 
+        if not str(path).strip():  # an unset variable (`reviewtui init "$DIR"`) would make the current folder one
+            raise ReviewtuiError("give the workspace a folder name, as in `reviewtui init reviews` (the name given is "
+                                 "empty; `reviewtui init .` makes the current folder the workspace); nothing created")
         root = Path(path)
         if root.exists() and not root.is_dir():
             raise ReviewtuiError(f"{root}: exists and is not a folder")

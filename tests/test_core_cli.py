@@ -46,6 +46,17 @@ def ws(tmp_path, capsys):
     return root
 
 
+def test_init_refuses_an_empty_name_and_a_path_the_system_refuses(tmp_path, monkeypatch, capsys):
+    """`init "$UNSET"` made the current folder a workspace; a file on the path ended in a traceback."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "init", "")
+    assert code == 2 and "give the workspace a folder name" in err and err.count("\n") == 1
+    assert not (tmp_path / "reviewtui.toml").exists()
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "init", "afile/ws")
+    assert code == 2 and err == "error: afile/ws: Not a directory (ENOTDIR); check that path and run the command again\n"
+
+
 def test_init_writes_taxonomy_and_refuses_twice(ws, capsys):
     import tomllib
 

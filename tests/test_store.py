@@ -222,6 +222,53 @@ def test_an_empty_or_tableless_file_is_not_a_store_and_is_left_as_it_is(tmp_path
         LocalStore(tmp_path / "gone.db")
 
 
+def test_a_store_locked_by_another_process_is_one_error_line(tmp_path, monkeypatch, capsys):
+    """Another process holding the store's write lock past the busy timeout: a traceback before."""
+    import reviewtui.store as store_module
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", categories="Bug, Praise")
+    ws.store.add_assets([NewAsset("a1", "text one")])
+    ws.close()
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.3)
+    other = sqlite3.connect(tmp_path / "ws" / "reviewtui.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert main(["-w", str(tmp_path / "ws"), "label", "a1", "Bug"]) == 2
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "the store is busy: another process has held its write lock for 0.3 s" in err
+    assert "nothing was changed; run the command again" in err
+    again = LocalStore(tmp_path / "ws" / "reviewtui.db")
+    assert again.get("a1").label is None
+    again.close()
+
+
+def test_a_damaged_store_is_one_error_line(tmp_path):
+    """Pages of the assets table overwritten (a valid header): sqlite3's traceback before."""
+    import os
+
+    path = tmp_path / "s.db"
+    store = LocalStore(path, create=True)
+    store.add_assets([NewAsset(f"a{i}", f"a review of some length, number {i} " * 5) for i in range(3000)])
+    page_size = store._read("PRAGMA page_size")[0][0]
+    leaves = [r[0] for r in store._read("SELECT pageno FROM dbstat WHERE name = 'assets' AND pagetype = 'leaf'")]
+    store.close()
+    with open(path, "r+b") as f:
+        for n in leaves[5:9]:
+            f.seek((n - 1) * page_size + 100)
+            f.write(os.urandom(page_size - 200))
+    damaged = LocalStore(path)
+    with pytest.raises(ReviewtuiError, match=r"s.db: the store is damaged \(database disk image is malformed\); "
+                                             r"nothing was changed\. Keep a copy of it, then rebuild it"):
+        damaged._read("SELECT COUNT(*), MAX(text) FROM assets")
+    damaged.close()
+
+
 def test_a_store_that_cannot_be_written_says_so_and_changes_nothing(tmp_path):
     """A read-only store: a label ended in sqlite3's traceback."""
     path = tmp_path / "s.db"

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 import sys
 from typing import Sequence
 
@@ -67,9 +68,23 @@ def _run(argv: Sequence[str] | None) -> int:
         sys.stderr.write("interrupted before the command finished: it changes the workspace in one go at its end, "
                          "so nothing was changed; run it again\n")
         return 130
+    except sqlite3.DatabaseError as exc:  # a read past the store's own checks: its file is damaged
+        from reviewtui.store import damaged_store_error
+
+        said = damaged_store_error("the workspace's store (reviewtui.db)", exc)
+        if said is None:
+            raise
+        sys.stderr.write(f"error: {said}\n")
+        return 2
     except OSError as exc:
         if exc.errno not in WRITE_REFUSED:
-            raise
+            if exc.errno is None or not exc.strerror:
+                raise
+            # a path the system refuses (a file where a folder is wanted, a mount that cannot be replaced)
+            where = f"{exc.filename}: " if exc.filename else ""
+            sys.stderr.write(f"error: {where}{exc.strerror} ({errno.errorcode.get(exc.errno, exc.errno)}); check "
+                             "that path and run the command again\n")
+            return 2
         where = exc.filename or "a file of the workspace"
         sys.stderr.write(f"error: cannot write {where}: {exc.strerror}; nothing was kept half-written. Make the "
                          "workspace folder writable (or copy the workspace somewhere writable) and run the "
