@@ -32,6 +32,8 @@ DEFAULT_CATEGORIES: list[dict[str, Any]] = [
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+#: What a [[categories]] table may hold.
+CATEGORY_FIELDS = frozenset({"key", "name", "colour", "train", "description", "examples", "former_keys"})
 
 
 def category_key(name: str) -> str:
@@ -195,8 +197,19 @@ class Taxonomy:
         for i, item in enumerate(items):
             if not isinstance(item, dict) or "name" not in item:
                 raise ReviewtuiError(f"{where}: category #{i + 1} needs at least a name")
-            if not str(item["name"]).strip():
+            if not isinstance(item["name"], str):
+                raise ReviewtuiError(f"{where}: category #{i + 1}: name = {item['name']!r} must be a string, "
+                                     'e.g. name = "Bug report"')
+            if not item["name"].strip():
                 raise ReviewtuiError(f"{where}: category #{i + 1} has an empty name; give it one")
+            unknown = sorted(set(item) - CATEGORY_FIELDS)
+            if unknown:  # a misspelled key was read as nothing, then dropped at the next write
+                import difflib
+
+                close = difflib.get_close_matches(unknown[0], sorted(CATEGORY_FIELDS), n=1)
+                raise ReviewtuiError(f"{where}: category #{i + 1} ({item['name'].strip()}): unknown key {unknown[0]!r}"
+                                     + (f"; did you mean {close[0]!r}?" if close else "")
+                                     + f" A category takes {', '.join(sorted(CATEGORY_FIELDS))}")
             key = str(item.get("key") or category_key(item["name"]))
             if not KEY_RE.match(key):
                 raise ReviewtuiError(f"{where}: category key {key!r} must be UPPER_SNAKE_CASE")
@@ -223,12 +236,23 @@ class Taxonomy:
             train = item.get("train", True)
             if not isinstance(train, bool):
                 raise ReviewtuiError(f"{where}: category {key!r}: train = {train!r} must be true or false")
-            cats.append(Category(key, str(item["name"]), colour.strip(),
+            cats.append(Category(key, item["name"].strip(), colour.strip(),
                                  train, description.strip(),
                                  tuple(e.strip() for e in examples if e.strip()), tuple(former)))
         if not cats:
             raise ReviewtuiError(f"{where}: the taxonomy has no categories; add them as [[categories]] tables, "
                                  'each with a name (name = "Bug report")')
+        # a label is found by its category's name in any case and spacing: two categories of the
+        # same name so read would take each other's labels (a name beside another's key is told
+        # apart, as written: resolve)
+        named: dict[str, Category] = {}
+        for c in cats:
+            for word in {c.name.casefold(), category_key(c.name).casefold()} - {""}:
+                other = named.setdefault(word, c)
+                if other.key != c.key:
+                    raise ReviewtuiError(f"{where}: categories {other.key} ({other.name!r}) and {c.key} ({c.name!r}) "
+                                         "have the same name in another case or spacing, which labels cannot tell "
+                                         "apart; rename one")
         # a key in use is that category's, whatever another once was called; a former key two
         # categories claim stays with the first
         claimed: set[str] = set(seen)

@@ -339,3 +339,30 @@ def test_the_other_selection_looks_into_the_catch_all_named_other_even_when_it_i
     items = set_category(taxonomy_from_names(["Bugs", "Billing", "Praise", "Other"]).items, "PRAISE", train=False).items
     assert other_keys(Taxonomy.from_list(items)) == ["PRAISE", "OTHER"]
     assert other_keys(Taxonomy.from_list(taxonomy_from_names(["Bugs", "Billing"]).items)) == []
+
+
+def test_a_hand_edited_taxonomy_with_two_categories_of_one_name_or_an_unknown_key_is_refused(tmp_path):
+    """"Praise" on OTHER beside PRAISE's "Praise" sent a Praise label to OTHER; a misspelled
+    `descripton` was read as nothing and dropped at the next write; a name of a list was stored."""
+    with pytest.raises(ReviewtuiError, match=r"t.toml: categories PRAISE \('Praise'\) and OTHER \('praise'\) have "
+                                             r"the same name in another case or spacing.*rename one"):
+        Taxonomy.from_list([{"key": "PRAISE", "name": "Praise"}, {"key": "OTHER", "name": "praise "}], where="t.toml")
+    with pytest.raises(ReviewtuiError, match=r"t.toml: category #2 \(Praise\): unknown key 'descripton'; did you "
+                                             r"mean 'description'\? A category takes colour, description"):
+        Taxonomy.from_list([{"name": "Bug"}, {"name": "Praise", "descripton": "kind words"}], where="t.toml")
+    with pytest.raises(ReviewtuiError, match=r"t.toml: category #1: name = \['a'\] must be a string"):
+        Taxonomy.from_list([{"name": ["a"]}], where="t.toml")
+    tax = Taxonomy.from_list([{"name": " Bug report "}, {"name": "Praise"}])
+    assert tax.get("BUG_REPORT").name == "Bug report"  # stripped, as the CLI's names are
+
+
+def test_a_workspace_whose_toml_names_two_categories_alike_is_one_error_line(tmp_path, capsys):
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    Workspace.init(tmp_path / "ws", categories="Bug report, Praise, Other").close()
+    toml = tmp_path / "ws" / "reviewtui.toml"
+    toml.write_text(toml.read_text().replace('name = "Other"', 'name = "Praise"'))
+    assert main(["-w", str(tmp_path / "ws"), "status"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "categories PRAISE ('Praise') and OTHER ('Praise') have the same name" in err
