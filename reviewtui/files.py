@@ -60,8 +60,11 @@ def make_temp_dir(parent: str | Path, prefix: str = "", suffix: str = ".tmp") ->
 def atomic_output(path: str | Path, mode: str = "wb", **open_args: Any) -> Iterator[IO]:
     """A file opened under a temporary name in ``path``'s folder (created if missing), flushed,
     fsync'd and renamed to ``path`` when the block ends without an error, removed when it raises:
-    a crash never leaves half a file. ``mode`` and ``open_args`` go to :func:`open`."""
+    a crash never leaves half a file. ``mode`` and ``open_args`` go to :func:`open`. A symbolic
+    link is written through: the file it points to is replaced (a team's shared reviewtui.toml)."""
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = make_temp_file(path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

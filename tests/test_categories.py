@@ -366,3 +366,21 @@ def test_a_workspace_whose_toml_names_two_categories_alike_is_one_error_line(tmp
     assert main(["-w", str(tmp_path / "ws"), "status"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "categories PRAISE ('Praise') and OTHER ('Praise') have the same name" in err
+
+
+def test_a_symlinked_reviewtui_toml_is_written_through(tmp_path):
+    """A workspace whose reviewtui.toml links to a team's shared file: a change replaced the link
+    with a file of its own, and the shared file never saw it."""
+    from reviewtui.workspace import Workspace
+
+    Workspace.init(tmp_path / "ws", categories="Bug, Praise").close()
+    shared = tmp_path / "team" / "team.toml"
+    shared.parent.mkdir()
+    (tmp_path / "ws" / "reviewtui.toml").rename(shared)
+    (tmp_path / "ws" / "reviewtui.toml").symlink_to(shared)
+    ws = Workspace.open(tmp_path / "ws")
+    ws.config.set_categories([*ws.taxonomy.to_list(), {"name": "Pricing"}])
+    ws.close()
+    assert (tmp_path / "ws" / "reviewtui.toml").is_symlink()
+    assert 'name = "Pricing"' in shared.read_text()
+    assert [p.name for p in shared.parent.iterdir()] == ["team.toml"]  # no temporary file left beside it
