@@ -80,6 +80,11 @@ HELPFUL_PAIR_RE = r"^\s*\[\s*(\d+)\s*,\s*\d+\s*\]\s*$"
 #: class of literal characters in C, but hands ``\s`` back to Python's ``re``, row by row.
 WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 URL_RE = "(?:https?://|www\\.)[^" + WHITESPACE + "]+"
+#: A text of whitespace and invisible format characters only (zero-width spaces and joiners,
+#: direction marks, a stray byte-order mark, soft hyphens): nothing a reader sees.
+INVISIBLE_ONLY_RE = "[" + WHITESPACE + "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+"
+#: The longest such text looked for (the check reads short texts only: a million rows pass quickly).
+INVISIBLE_MAX = 64
 WHITESPACE_RE = "[" + WHITESPACE + "]+"
 # what collapsing can change besides the ends: a whitespace character other than a space, or two spaces
 ODD_WHITESPACE_RE = "[" + WHITESPACE.replace(" ", "") + "]|  "
@@ -585,6 +590,14 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             blank = (stripped() == "").to_numpy(dtype=bool, na_value=False, copy=True)
             blank[touched] = (cleaned.str.strip() == "").to_numpy(dtype=bool, na_value=False)
             empty = pd.Series(blank, index=df.index) & keep
+        short = (keep & ~empty & (stripped().str.len() <= INVISIBLE_MAX)).to_numpy(dtype=bool, na_value=False)
+        if short.any():  # nothing visible: as empty as a blank text
+            import numpy as np
+
+            unseen = stripped()[short].str.fullmatch(INVISIBLE_ONLY_RE).to_numpy(dtype=bool, na_value=False)
+            blank = empty.to_numpy(dtype=bool, copy=True)
+            blank[np.flatnonzero(short)[unseen]] = True
+            empty = pd.Series(blank, index=df.index)
         report.dropped["empty after cleaning"] = int(empty.sum())
         keep &= ~empty
     if again.any() or not icol:
