@@ -616,6 +616,12 @@ def stale_lines(stale: Any, in_app: bool = False) -> list[str]:
         out.append(f"The last prediction's model does not know {names} (no label of {'it' if one else 'them'} "
                    f"when it learnt, or added since), so no review is predicted in {'it' if one else 'them'}: "
                    f"label some, then {fold}.")
+    for key, name, labels in getattr(stale, "untrained", ()) or ():
+        # not stale, and no prediction will change it: the reviews like these labels are in the
+        # trained categories (generic complaints read as Praise when Other is not trained)
+        out.append(f"{name} is not trained ({count(labels, 'label')}, train = false): no review is predicted in it, "
+                   f"and reviews like its labels are counted in the trained categories. `reviewtui categories set "
+                   f"{key} --train`, then export and train, lets the model learn {name}.")
     return out
 
 

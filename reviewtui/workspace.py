@@ -1762,7 +1762,8 @@ class Workspace:
 
         return staleness(self.store, self.results_dir, models_dir=self.models_dir, versions_dir=self.versions_dir,
                          training_keys=self.taxonomy.training_keys, former=self.taxonomy.former,
-                         names={c.key: c.name for c in self.taxonomy})
+                         names={c.key: c.name for c in self.taxonomy},
+                         kept_out=[c.key for c in self.taxonomy if not c.train])
 
     def write_report(self, app_version: str | None = None, weight_by_thumbs: bool = False,
                      version_depth: int | None = 2, *, app: str | None = None, stars: str | None = None,

@@ -601,3 +601,28 @@ def test_weighting_by_thumbs_up_names_the_reviews_that_have_no_count():
     only = df.assign(thumbsUpCount=df["thumbsUpCount"].where(df["app"] == "com.b", "3"), app=no_app["app"])
     assert no_thumbs_text(summarize(only, weight_by_thumbs=True)) == \
         "40 reviews (all the reviews with no app) have no thumbs-up count and count as 1"
+
+
+def test_a_category_kept_out_of_training_with_many_labels_is_said_beside_the_predictions(workspace, capsys):
+    """Other not trained and 12 of 30 labels: its reviews were counted in the trained categories
+    (generic complaints read as praise) without a word from summary, report or status."""
+    from reviewtui.cli import main
+    from reviewtui.store import LabelRow, NewAsset
+
+    ws, root = workspace, str(workspace.root)
+    ws.store.add_assets([NewAsset(f"r{i}", f"text {i}") for i in range(40)])
+    ws.store.add_labels([LabelRow(f"r{i}", "CONTENT" if i < 18 else "OTHER", "ann", "human") for i in range(27)])
+    write_result_csv(ws)
+    write_result_record(ws, 40, "quick")
+    assert ws.prediction_staleness().untrained == ()  # 9 labels of 27: too few to say much
+    ws.store.add_labels([LabelRow(f"r{i}", "OTHER", "ann", "human") for i in range(27, 30)])
+    note = ("Other is not trained (12 labels, train = false): no review is predicted in it, and reviews like its "
+            "labels are counted in the trained categories. `reviewtui categories set OTHER --train`, then export "
+            "and train, lets the model learn Other.")
+    assert main(["-w", root, "summary"]) == 0
+    assert note in flat(capsys.readouterr().out)
+    assert main(["-w", root, "summary", "--json"]) == 0
+    stale = json.loads(capsys.readouterr().out)["stale"]
+    assert stale["untrained"] == [{"key": "OTHER", "name": "Other", "labels": 12}] and note in stale["notes"]
+    ws.config.set_categories([{**c, "train": True} if c["key"] == "OTHER" else c for c in ws.taxonomy.to_list()])
+    assert ws.prediction_staleness().untrained == ()

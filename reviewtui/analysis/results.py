@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.modeling.card import CARD_FILE
-from reviewtui.store import LocalStore
+from reviewtui.store import TRAINING_STATUSES, LocalStore
 
 RESULT_NAME = "result.csv"
 RESULT_META = "result.json"
@@ -48,6 +48,9 @@ class Staleness:
     #: the newest dataset version, when it was exported after the model learnt and holds every label
     #: given since (the export is done: training on it folds them in)
     in_version: str | None = None
+    #: (key, name, labels) of the categories kept out of training whose labels are a notable share
+    #: (:data:`UNTRAINED_SHARE`) of all: no review is predicted in them, their like go elsewhere
+    untrained: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def unpredicted(self) -> int:
@@ -62,7 +65,15 @@ class Staleness:
         return {"predicted": self.predicted, "reviews": self.reviews, "unpredicted": self.unpredicted,
                 "model": self.model, "kind": self.kind, "version": self.version, "late_labels": self.late_labels,
                 "unknown_categories": list(self.unknown_categories), "unknown_names": list(self.unknown_names),
-                "in_version": self.in_version}
+                "in_version": self.in_version,
+                "untrained": [{"key": k, "name": n, "labels": c} for k, n, c in self.untrained]}
+
+
+#: The share of all labels at which a category kept out of training (``train = false``) is named
+#: beside the predictions: the reviews like its labels are predicted in the trained categories.
+UNTRAINED_SHARE = 0.1
+#: ... and at least this many labels (a few labels say little of what the corpus holds)
+UNTRAINED_LABELS = 10
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -97,10 +108,11 @@ def prediction_record(results_dir: Path) -> dict[str, Any]:
 
 def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, versions_dir: Path,
               training_keys: Sequence[str], former: Mapping[str, str] | None = None,
-              names: Mapping[str, str] | None = None) -> Staleness | None:
+              names: Mapping[str, str] | None = None, kept_out: Sequence[str] = ()) -> Staleness | None:
     """The :class:`Staleness` of ``results_dir``'s predictions against ``store`` (labels counted
     among ``training_keys``; a category the model knew by a ``former`` key, renamed or merged
-    since, is known; ``names`` names the categories); the model's card is read from ``models_dir`` and its dataset version's
+    since, is known; ``names`` names the categories; ``kept_out``: the categories out of training,
+    named when their labels are a notable share); the model's card is read from ``models_dir`` and its dataset version's
     manifest from ``versions_dir``. None when there is no readable record of a prediction
     (``result.json``); an unknown model (its folder removed) counts no late label."""
     meta = _read_json(Path(results_dir) / RESULT_META)
@@ -138,8 +150,14 @@ def staleness(store: LocalStore, results_dir: Path, *, models_dir: Path, version
     if isinstance(known, list) and known:
         knew = {(former or {}).get(str(k), str(k)) for k in known}
         unknown = tuple(k for k in training_keys if k not in knew)
+    untrained: tuple[tuple[str, str, int], ...] = ()
+    if kept_out:
+        counts = store.label_counts(TRAINING_STATUSES)
+        total = sum(counts.values())
+        untrained = tuple((k, (names or {}).get(k, k), counts[k]) for k in kept_out
+                          if counts.get(k, 0) >= max(UNTRAINED_LABELS, UNTRAINED_SHARE * total))
     return Staleness(meta["rows"], store.count(), model, kind, version, late, unknown,
-                     tuple((names or {}).get(k, k) for k in unknown), in_version)
+                     tuple((names or {}).get(k, k) for k in unknown), in_version, untrained)
 
 
 __all__ = ["QUICK_MODEL", "RESULT_META", "RESULT_NAME", "WRITING_MARK", "Staleness", "check_written",
