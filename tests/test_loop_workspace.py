@@ -82,6 +82,11 @@ def test_the_cli_queue_shows_zero_shot_suggestions_as_best_matches_not_probabili
     got = json.loads(capsys.readouterr().out)
     assert got["suggested_by"] == "zero-shot"
     assert all(isinstance(it["zero_shot_score"], float) and it["confidence"] is None for it in got["items"])
+    # a random draw before any label: the same zero-shot suggestions, said so (it said "model", with none)
+    assert main(["-w", str(ws.root), "queue", "--dry-run", "--size", "4", "--strategy", "random", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["suggested_by"] == "zero-shot" and all(it["suggestion"] for it in got["items"])
+    assert all(isinstance(it["zero_shot_score"], float) and it["confidence"] is None for it in got["items"])
 
 
 def test_without_descriptions_the_names_suggest_until_the_first_model(tmp_path):

@@ -63,6 +63,9 @@ class QueueBatch:
     target: str | None = None
     filtered: bool = False
     pool: int = 0
+    #: what the items' suggestions come from: "model" (the quick model, blended with the prior while
+    #: it has few labels), "zero-shot" (the prior alone: no model yet), or None (no suggestion)
+    suggested_by: str | None = None
 
     @property
     def external_ids(self) -> list[str]:
@@ -80,7 +83,7 @@ class QueueBatch:
     @property
     def zero_shot(self) -> bool:
         """The suggestions are zero-shot best matches (no model yet), not a model's probabilities."""
-        return bool(self.cold_start and self.first)
+        return self.suggested_by == "zero-shot"
 
     def to_dict(self) -> dict[str, Any]:
         """The batch as JSON; a zero-shot suggestion's score is ``zero_shot_score`` (a similarity
@@ -89,7 +92,7 @@ class QueueBatch:
         if self.zero_shot:
             for it in items:
                 it["zero_shot_score"], it["confidence"] = it["confidence"], None
-        suggested_by = "zero-shot" if self.zero_shot else "model" if not self.cold_start else None
+        suggested_by = self.suggested_by
         return {"strategy": self.strategy, "size": self.size, "labeled": self.labeled,
                 "candidates": self.candidates, "cold_start": self.cold_start, "backend": self.backend,
                 "seconds": self.seconds, "first": self.first, "target": self.target, "filtered": self.filtered,
@@ -185,7 +188,8 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     pool = store.assets_by_ids([r[0] for r in refs])
     X_pool = None
     model = None
-    if strategy != "random" or len(set(lab_labels)) >= 2:
+    # a random draw is embedded only to suggest: by the model, or with no model yet by the prior
+    if strategy != "random" or len(set(lab_labels)) >= 2 or prior is not None:
         emb = embeddings().embed(lab_texts + [a.text for a in pool], on_event=on_event, cancel=cancel)
         X_lab, X_pool = emb[:len(lab_texts)], emb[len(lab_texts):]
         model = fit_quick(X_lab, lab_labels, settings.C)
@@ -236,4 +240,5 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     return QueueBatch(strategy, size, items, len(lab_ids), pool_size, model is None and strategy != "random",
                       backend.name, moved, time.perf_counter() - t0, first=first,
                       target=classes[column] if column is not None else None, filtered=within is not None,
-                      pool=matched)
+                      pool=matched,
+                      suggested_by=None if proba is None else "model" if model is not None else "zero-shot")

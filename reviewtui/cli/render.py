@@ -483,7 +483,7 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     t.add_column("text", width=widths[-1], overflow="fold")
     # before any model, suggestions are zero-shot best matches: their sharpened scores read as
     # probabilities would overstate them (the app says "best match" too)
-    zero_shot = bool(batch.cold_start and batch.first)  # QueueBatch.zero_shot
+    zero_shot = getattr(batch, "suggested_by", None) == "zero-shot"  # QueueBatch.zero_shot
     for rank, it in enumerate(batch.items[:rows], start=1):
         t.add_row(str(rank), say.short_id(it.external_id, widths[1]), it.suggestion or "-",
                   f"{it.confidence:.2f}" if it.confidence is not None and not zero_shot else "-",
