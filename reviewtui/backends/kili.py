@@ -566,7 +566,13 @@ class KiliBackend:
                 report.local_kept += 1
                 if skipped and ext in present and not self.store.get(ext).skipped:
                     report.kili_skips_not_taken.append(ext)
-                if label is not None:  # Kili's older label: history only
+                try:  # every Kili author's latest label, the latest one's too: history only
+                    others.extend(self._other_authors_rows(ext, a, author if label is not None else "", status,
+                                                           skipped))
+                except LabelProblem as exc:
+                    problems[ext] = str(exc)
+                    continue
+                if label is not None:
                     others.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"),
                                            skipped, current=False))
                 continue
@@ -588,10 +594,7 @@ class KiliBackend:
                 statuses.setdefault(status, []).append(ext)
                 continue
             try:  # every other author's latest label too (consensus), recorded beside the effective one
-                for other in _other_authors_latest(a.get("labels") or [], author):
-                    o_category, o_spans = read_label(other.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
-                    others.append(LabelRow(ext, o_category, other["author"]["email"], "kili", status, o_spans,
-                                           other.get("createdAt"), skipped, current=False))
+                others.extend(self._other_authors_rows(ext, a, author, status, skipped))
             except LabelProblem as exc:
                 problems[ext] = str(exc)
                 continue
@@ -636,6 +639,18 @@ class KiliBackend:
             after = self.store.states_of(before)
             report.unchanged = sum(after.get(ext) == state for ext, state in before.items())
         return report
+
+    def _other_authors_rows(self, ext: str, asset: Mapping[str, Any], latest_author: str, status: str,
+                            skipped: bool) -> list[LabelRow]:
+        """The latest label of each Kili author of ``asset`` but ``latest_author``, as history-only
+        rows (agreement reads them; rerunning records none twice). Raises LabelProblem."""
+        cls_job, ner_job = self._jobs()
+        out = []
+        for other in _other_authors_latest(asset.get("labels") or [], latest_author):
+            category, spans = read_label(other.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
+            out.append(LabelRow(ext, category, other["author"]["email"], "kili", status, spans,
+                                other.get("createdAt"), skipped, current=False))
+        return out
 
     def _new_asset_records(self, external_ids: list[str], on_event: EventSink | None = None) -> list[NewAsset]:
         """Assets someone added in Kili directly: their text (downloaded when Kili gives a URL, as it
