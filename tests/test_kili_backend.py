@@ -809,3 +809,46 @@ def test_an_export_after_a_push_that_only_gave_the_reviews_kili_ids_writes_no_ve
     assert not any("export a dataset version" in step for step in ws.status().next_steps)
     ws.label("r003", "CONTENT")
     assert ws.export().rows == 3  # a label is a change, as before
+
+
+BAD_KEYS = {"line break": "kq7Z-Wx3v\n9Tr-Pm2s-Ld5F", "curly quotes": "\u201ckq7Z-Wx3v9Tr-Pm2s-Ld5F\u201d",
+            "space or tab": "kq7Z-Wx3v\t9Tr-Pm2s-Ld5F", "not plain ASCII": "kq7Z-Wx3v\u00e99Tr-Pm2s-Ld5F"}
+
+
+def fragments(key: str, n: int = 4) -> set[str]:
+    return {key[i:i + n] for i in range(len(key) - n + 1)}
+
+
+@pytest.mark.parametrize("fault", BAD_KEYS)
+@pytest.mark.parametrize("where", ["environment", "dotenv"])
+def test_a_key_no_header_can_carry_is_named_with_its_source_before_any_request(tmp_path, kili_server, monkeypatch,
+                                                                               fault, where):
+    """A key pasted with a line break or curly quotes failed inside the SDK: "InvalidHeader: ...
+    'X-API-Key: ***ET\\n9d8c***'" (the middle of the key) or a latin-1 UnicodeEncodeError."""
+    key = BAD_KEYS[fault]
+    ws = make_ws(tmp_path, n=1)
+    if where == "environment":
+        monkeypatch.setenv("KILI_API_KEY", key)
+        came = "the environment"
+    else:
+        monkeypatch.delenv("KILI_API_KEY")
+        (ws.root / ".env").write_text(f"KILI_API_KEY={json.dumps(key, ensure_ascii=False)}\n", encoding="utf-8")
+        came = str(ws.root / ".env")
+    msg, _ = timed(lambda: ws.kili_create("x"))
+    assert msg.startswith(f"KILI_API_KEY (from {came}) has characters an API key cannot have (")
+    assert fault.split(" ")[-1] in msg and "paste it again" in msg and kili_server.ops == []
+    assert not [f for f in fragments(key) if f in msg]
+
+
+def test_redact_hides_the_key_as_an_sdk_message_escapes_it():
+    """requests quotes a header value with repr(): the escaped line break let six characters of the
+    key's middle through."""
+    from reviewtui.backends.kili_client import redact
+
+    key = BAD_KEYS["line break"]
+    said = f"InvalidHeader: ... in header value: {'X-API-Key: ' + key!r}"
+    assert redact(said, key) == "InvalidHeader: ... in header value: 'X-API-Key: ***'"
+    escaped = repr(key)[1:-1]
+    for cut in (escaped[3:-3], escaped[7:13], json.dumps(key)[2:-2], key[2:9]):
+        out = redact(f"value: {cut}!", key)
+        assert out == "value: ***!" and not [f for f in fragments(escaped, 6) | fragments(key, 6) if f in out]

@@ -227,3 +227,20 @@ def test_a_password_or_token_in_the_endpoint_is_never_printed():
         "cannot reach Kili at http://user:***@127.0.0.1:9/api?token=***&x=1 (connection failed)"
     assert redact("key the-api-key-0123456789 refused", "the-api-key-0123456789") == "key *** refused"
     assert redact("see https://docs.kili-technology.com/reference", None) == "see https://docs.kili-technology.com/reference"
+
+
+def test_a_key_pasted_with_a_line_break_is_one_error_line_with_no_part_of_the_key(tmp_path, kili_server, capsys,
+                                                                                   monkeypatch):
+    key = "kq7Z-Wx3v\n9Tr-Pm2s-Ld5F"
+    ws_dir = tmp_path / "ws"
+    run(capsys, "init", str(ws_dir), "--backend", "kili")
+    monkeypatch.delenv("KILI_API_KEY")
+    (ws_dir / ".env").write_text('KILI_API_KEY="kq7Z-Wx3v\\n9Tr-Pm2s-Ld5F"\n', encoding="utf-8")
+    for argv in (("kili", "create", "--title", "P"), ("kili", "attach", "some-project")):
+        code, out, err = run(capsys, "-w", str(ws_dir), *argv)
+        assert code == 2 and err.count("\n") == 1
+        assert err.startswith(f"error: KILI_API_KEY (from {ws_dir / '.env'}) has characters an API key cannot "
+                              "have (a line break); paste it again")
+        said = out + err
+        assert not [key[i:i + 4] for i in range(len(key) - 3) if key[i:i + 4] in said]
+    assert kili_server.ops == []
