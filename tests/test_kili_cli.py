@@ -244,3 +244,39 @@ def test_a_key_pasted_with_a_line_break_is_one_error_line_with_no_part_of_the_ke
         said = out + err
         assert not [key[i:i + 4] for i in range(len(key) - 3) if key[i:i + 4] in said]
     assert kili_server.ops == []
+
+
+def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_it_declined(tmp_path, kili_server,
+                                                                                            capsys, monkeypatch):
+    """Kili out of reach: "Priorities set in the kili backend for 0 assets; 6 failed." and exit 0,
+    so a script went on as if the queue were set. Some declined: the reasons were not said."""
+    from reviewtui.store import NewAsset
+
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    ws = Workspace.open(ws_dir)
+    ws.config.update_section("kili", {"retry_deadline": 1})
+    ws.store.add_assets([NewAsset(f"r{i:03d}", f"review {i}: the app is fine") for i in range(6)])
+    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
+    run(capsys, "-w", ws_dir, "kili", "push")
+    pid = Workspace.open(ws_dir).settings.backend.project_id
+    for ext in ("r000", "r001"):  # labeled in Kili, not pulled: Kili declines their priority
+        kili_server.state.label(pid, ext, "CONTENT")
+    code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6")
+    out = " ".join(out.split())
+    assert code == 0 and "Priorities set in the kili backend for 4 assets; 2 failed: " in out
+    assert "r000" in out.split("2 failed: ")[1] and "Kili declined: the asset is not waiting to be labeled" in out
+
+    monkeypatch.setenv("KILI_API_ENDPOINT", "http://127.0.0.1:9/api/label/v2/graphql")  # nothing listens there
+    for json_out in (False, True):
+        code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6",
+                             *(["--json"] if json_out else []))
+        assert code == 2 and "cannot reach Kili" in err
+        if json_out:
+            said = json.loads(out)
+            assert len(said["items"]) == 6 and said["priorities_set"] == 0 and len(said["failed"]) == 6
+        else:
+            out = " ".join(out.split())
+            assert "r002" in out  # the batch is still shown
+            assert "Priorities set in the kili backend for 0 assets; 6 failed. Not one priority was set" in out
+            assert "cannot reach" not in out  # said once, in the warning

@@ -498,9 +498,7 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     if dry_run:
         con.print("[dim]--dry-run: priorities not changed[/]")
     else:
-        failed = batch.moved.failed if batch.moved else {}
-        con.print(f"Priorities set in the {batch.backend} backend for {len(batch.items) - len(failed)} assets"
-                  + (f"; {len(failed)} failed" if failed else "") + ".", markup=False)
+        con.print(say.priorities_sentence(batch), markup=False)
 
 
 def simulation(res: Any, reach: dict[str, Any], interp: dict[str, Any]) -> None:
