@@ -852,3 +852,21 @@ def test_redact_hides_the_key_as_an_sdk_message_escapes_it():
     for cut in (escaped[3:-3], escaped[7:13], json.dumps(key)[2:-2], key[2:9]):
         out = redact(f"value: {cut}!", key)
         assert out == "value: ***!" and not [f for f in fragments(escaped, 6) | fragments(key, 6) if f in out]
+
+
+def test_attach_matches_the_reviews_the_project_holds_by_batches_of_ids(pushed, tmp_path):
+    """A second workspace with 120 of the project's 250 reviews and 5 of its own: attach asks for
+    its ids by batches of 100 (not the whole project), keeps the Kili ids, and 5 are left to push."""
+    ws, srv, pid = pushed
+    other = Workspace.init(tmp_path / "b", backend="kili")
+    other.config.update_section("kili", dict(FAST))
+    other.store.add_assets([NewAsset(f"r{i:03d}", f"review number {i}: the app is fine") for i in range(120)]
+                           + [NewAsset(f"new{i}", f"a review of its own {i}") for i in range(5)])
+    info = other.kili_attach(pid)
+    asked = [c["where"].get("externalIdStrictlyIn") for c in srv.calls("assets")]
+    assert all(asked) and max(map(len, asked)) == 100 and len({e for a in asked for e in a}) == 125
+    assert info.to_push == 5 and other.store.get("r119").remote_id == srv.state.asset(pid, "r119")["id"]
+    assert other.status().next_steps[0] == "send Kili the 5 reviews it does not have yet: reviewtui kili push"
+    report = other.kili_push()
+    assert (report.pushed, report.already_in_kili) == (5, 120)
+    other.close()

@@ -280,3 +280,32 @@ def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_i
             assert "r002" in out  # the batch is still shown
             assert "Priorities set in the kili backend for 0 assets; 6 failed. Not one priority was set" in out
             assert "cannot reach" not in out  # said once, in the warning
+
+
+def test_attaching_a_project_a_teammate_pushed_to_says_nothing_is_left_to_send(tmp_path, kili_server, capsys):
+    """Workspace B, with the reviews workspace A pushed, attached A's project: "3 reviews to send",
+    and the push then sent none (all 3 already there)."""
+    from reviewtui.store import NewAsset
+
+    dirs = {}
+    for name, n in (("a", 3), ("b", 3), ("c", 4)):
+        dirs[name] = str(tmp_path / name)
+        run(capsys, "init", dirs[name], "--backend", "kili")
+        Workspace.open(dirs[name]).store.add_assets([NewAsset(f"r{i}", f"review {i}") for i in range(n)])
+    run(capsys, "-w", dirs["a"], "kili", "create", "--title", "Shared")
+    assert run(capsys, "-w", dirs["a"], "kili", "push")[0] == 0
+    pid = Workspace.open(dirs["a"]).settings.backend.project_id
+    kili_server.clear_log()
+    code, out, _ = run(capsys, "-w", dirs["b"], "kili", "attach", pid)
+    out = " ".join(out.split())
+    assert code == 0 and "Every review of this workspace is in the project already. Next: reviewtui kili pull" in out
+    b = Workspace.open(dirs["b"])
+    assert b.status().next_steps[0].startswith("label in the Kili project")
+    assert {f"r{i}": b.store.get(f"r{i}").remote_id for i in range(3)} == \
+        {f"r{i}": kili_server.state.asset(pid, f"r{i}")["id"] for i in range(3)}
+    code, out, _ = run(capsys, "-w", dirs["b"], "kili", "push")
+    assert code == 0 and "Pushed 0 assets" in out and len(kili_server.state.assets[pid]) == 3
+    code, out, _ = run(capsys, "-w", dirs["c"], "kili", "attach", pid, "--json")
+    assert code == 0 and json.loads(out)["to_push"] == 1
+    code, out, _ = run(capsys, "-w", dirs["c"], "kili", "push")
+    assert code == 0 and "Pushed 1 asset" in out and len(kili_server.state.assets[pid]) == 4
