@@ -870,3 +870,26 @@ def test_attach_matches_the_reviews_the_project_holds_by_batches_of_ids(pushed, 
     report = other.kili_push()
     assert (report.pushed, report.already_in_kili) == (5, 120)
     other.close()
+
+
+def test_a_move_kili_did_not_answer_says_to_rerun_and_the_rerun_is_safe(pushed):
+    """"Kili did not answer addAssetsToReview in time; it may or may not have been applied" gave no
+    next step. The rerun moves what was not moved and leaves what was as it is."""
+    ws, srv, pid = pushed
+    for ext in ("r000", "r001"):
+        srv.state.label(pid, ext, "CONTENT")
+    ws.kili_pull()
+    srv.fail("addAssetsToReview", "drop")  # applied in Kili, the answer lost
+    msg, took = timed(lambda: ws.send_to_review(["r000", "r001"], settled_stay=True))
+    assert "did not answer addAssetsToReview" in msg and took < 15
+    assert msg.endswith("it may or may not have been applied; rerun the same command: reviews already in review "
+                        "are left as they are")
+    assert srv.state.asset(pid, "r000")["status"] == "TO_REVIEW" and ws.store.get("r000").status == "LABELED"
+    again = ws.send_to_review(["r000", "r001"], settled_stay=True)
+    assert sorted(again.moved) == ["r000", "r001"] and again.failed == {}
+    assert [srv.state.asset(pid, e)["status"] for e in ("r000", "r001")] == ["TO_REVIEW"] * 2
+    assert [ws.store.get(e).status for e in ("r000", "r001")] == ["TO_REVIEW"] * 2
+    srv.fail("sendAssetsBackToQueue", "drop")
+    msg, _ = timed(lambda: ws.backend.send_back_to_queue(["r000"]))
+    assert msg.endswith("rerun the same command: reviews already back in the queue are left as they are")
+    assert ws.backend.send_back_to_queue(["r000"]).moved == ["r000"]

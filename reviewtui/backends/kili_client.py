@@ -254,6 +254,15 @@ def connect(settings: KiliConnection) -> Any:
     return client
 
 
+#: The next step after a move whose outcome Kili did not say, by mutation: moving an asset again
+#: to where it is already leaves it there (Kili reports it as moved), so the rerun is safe.
+RERUN_AFTER_UNKNOWN = {
+    "addAssetsToReview": "; rerun the same command: reviews already in review are left as they are",
+    "sendAssetsBackToQueue": "; rerun the same command: reviews already back in the queue are left as they are",
+    "setAssetsPriority": "; rerun the same command: a priority set already is set again to the same value",
+}
+
+
 def _http_status(exc: BaseException) -> int | None:
     code = getattr(exc, "code", None)
     if isinstance(code, int):
@@ -280,7 +289,8 @@ def explain(exc: BaseException, settings: KiliConnection, doing: str) -> str:
         ids = exc.external_ids or []
         span = f" (assets {ids[0]} … {ids[-1]})" if ids else ""
         msg = (f"{doing}: Kili did not answer {exc.operation}{span} in time "
-               f"({type(exc.cause).__name__}); it may or may not have been applied")
+               f"({type(exc.cause).__name__}); it may or may not have been applied"
+               + RERUN_AFTER_UNKNOWN.get(exc.operation, ""))
     elif isinstance(exc, AuthenticationFailed) or status == 401:
         came = (" (the environment's, which comes before the workspace's .env)" if settings.key_from == "the environment"
                 else f" (read from {settings.key_from})" if settings.key_from else "")
