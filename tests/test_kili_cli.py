@@ -309,3 +309,23 @@ def test_attaching_a_project_a_teammate_pushed_to_says_nothing_is_left_to_send(t
     assert code == 0 and json.loads(out)["to_push"] == 1
     code, out, _ = run(capsys, "-w", dirs["c"], "kili", "push")
     assert code == 0 and "Pushed 1 asset" in out and len(kili_server.state.assets[pid]) == 4
+
+
+def test_a_push_says_once_that_assets_were_deleted_in_kili(tmp_path, kili_server, capsys):
+    """The "deleted in Kili" warning came twice: as a notice on stderr and in the result on stdout."""
+    from reviewtui.store import NewAsset
+
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    Workspace.open(ws_dir).store.add_assets([NewAsset(f"r{i}", f"review {i}") for i in range(4)]
+                                            + [NewAsset("blank", " ")])
+    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
+    run(capsys, "-w", ws_dir, "kili", "push")
+    pid = Workspace.open(ws_dir).settings.backend.project_id
+    kili_server.state.assets[pid] = [a for a in kili_server.state.assets[pid] if a["externalId"] != "r2"]
+    code, out, err = run(capsys, "-w", ws_dir, "kili", "push")
+    said = " ".join((out + err).split())
+    assert code == 0 and said.count("deleted in Kili") == 1 and "r2" in said and "--restore-deleted" in said
+    assert said.count("empty text") == 1
+    code, out, err = run(capsys, "-w", ws_dir, "kili", "push", "--json")
+    assert code == 0 and json.loads(out)["deleted_ids"] == ["r2"]
