@@ -382,6 +382,31 @@ def to_review_sentence(moved: "MoveResult", limit: int = 10) -> str:
     return text
 
 
+def priorities_sentence(batch: Any, limit: int = 3) -> str:
+    """How many of a queue batch's priorities the backend set, and why the others were not (the
+    first ``limit`` ids of each reason); when none was set, that the command fails for it. A
+    reason the backend gave for the whole batch (out of reach) was said in a warning already."""
+    failed = batch.moved.failed if batch.moved else {}
+    ids = set(batch.external_ids)
+    text = f"Priorities set in the {batch.backend} backend for {count(batch.priorities_set, 'asset')}"
+    n_failed = sum(1 for e in failed if e in ids)
+    if n_failed:
+        text += f"; {n_failed:,} failed"
+    by_reason: dict[str, list[str]] = {}
+    for ext, why in ({} if batch.priorities_error else failed).items():
+        by_reason.setdefault(str(why), []).append(str(ext))
+    if by_reason:
+        text += ": " + "; ".join(", ".join(e[:limit]) + (f" and {len(e) - limit} more" if len(e) > limit else "")
+                                 + f": {why}" for why, e in list(by_reason.items())[:limit])
+        if len(by_reason) > limit:
+            text += f"; and {len(by_reason) - limit} other reasons"
+    text += "."
+    if batch.priorities_all_failed:
+        text += (" Not one priority was set: the batch above is the ranking, to label in this order; rerun "
+                 "`reviewtui queue` once the backend takes them.")
+    return text
+
+
 # --- models --------------------------------------------------------------------------------------
 def card_sentence(card: Any) -> str:
     """What training (or tuning) says about the saved model: its test scores, or its

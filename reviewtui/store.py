@@ -914,6 +914,12 @@ class LocalStore:
         """Assets not yet in the labeling backend's project (no remote id): a Kili push sends them."""
         return int(self._read("SELECT COUNT(*) FROM assets WHERE remote_id IS NULL")[0][0])
 
+    def external_ids(self, *, without_remote_id: bool = False) -> list[str]:
+        """The assets' external ids in store order (only those with no remote id when asked); ids
+        only, no text."""
+        where = " WHERE remote_id IS NULL" if without_remote_id else ""
+        return [r[0] for r in self._read(f"SELECT external_id FROM assets{where} ORDER BY id")]
+
     def label_events_of(self, external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """{external id: (source, time) of its effective label's event} of the labeled assets among
         ``external_ids``."""

@@ -809,3 +809,87 @@ def test_an_export_after_a_push_that_only_gave_the_reviews_kili_ids_writes_no_ve
     assert not any("export a dataset version" in step for step in ws.status().next_steps)
     ws.label("r003", "CONTENT")
     assert ws.export().rows == 3  # a label is a change, as before
+
+
+BAD_KEYS = {"line break": "kq7Z-Wx3v\n9Tr-Pm2s-Ld5F", "curly quotes": "\u201ckq7Z-Wx3v9Tr-Pm2s-Ld5F\u201d",
+            "space or tab": "kq7Z-Wx3v\t9Tr-Pm2s-Ld5F", "not plain ASCII": "kq7Z-Wx3v\u00e99Tr-Pm2s-Ld5F"}
+
+
+def fragments(key: str, n: int = 4) -> set[str]:
+    return {key[i:i + n] for i in range(len(key) - n + 1)}
+
+
+@pytest.mark.parametrize("fault", BAD_KEYS)
+@pytest.mark.parametrize("where", ["environment", "dotenv"])
+def test_a_key_no_header_can_carry_is_named_with_its_source_before_any_request(tmp_path, kili_server, monkeypatch,
+                                                                               fault, where):
+    """A key pasted with a line break or curly quotes failed inside the SDK: "InvalidHeader: ...
+    'X-API-Key: ***ET\\n9d8c***'" (the middle of the key) or a latin-1 UnicodeEncodeError."""
+    key = BAD_KEYS[fault]
+    ws = make_ws(tmp_path, n=1)
+    if where == "environment":
+        monkeypatch.setenv("KILI_API_KEY", key)
+        came = "the environment"
+    else:
+        monkeypatch.delenv("KILI_API_KEY")
+        (ws.root / ".env").write_text(f"KILI_API_KEY={json.dumps(key, ensure_ascii=False)}\n", encoding="utf-8")
+        came = str(ws.root / ".env")
+    msg, _ = timed(lambda: ws.kili_create("x"))
+    assert msg.startswith(f"KILI_API_KEY (from {came}) has characters an API key cannot have (")
+    assert fault.split(" ")[-1] in msg and "paste it again" in msg and kili_server.ops == []
+    assert not [f for f in fragments(key) if f in msg]
+
+
+def test_redact_hides_the_key_as_an_sdk_message_escapes_it():
+    """requests quotes a header value with repr(): the escaped line break let six characters of the
+    key's middle through."""
+    from reviewtui.backends.kili_client import redact
+
+    key = BAD_KEYS["line break"]
+    said = f"InvalidHeader: ... in header value: {'X-API-Key: ' + key!r}"
+    assert redact(said, key) == "InvalidHeader: ... in header value: 'X-API-Key: ***'"
+    escaped = repr(key)[1:-1]
+    for cut in (escaped[3:-3], escaped[7:13], json.dumps(key)[2:-2], key[2:9]):
+        out = redact(f"value: {cut}!", key)
+        assert out == "value: ***!" and not [f for f in fragments(escaped, 6) | fragments(key, 6) if f in out]
+
+
+def test_attach_matches_the_reviews_the_project_holds_by_batches_of_ids(pushed, tmp_path):
+    """A second workspace with 120 of the project's 250 reviews and 5 of its own: attach asks for
+    its ids by batches of 100 (not the whole project), keeps the Kili ids, and 5 are left to push."""
+    ws, srv, pid = pushed
+    other = Workspace.init(tmp_path / "b", backend="kili")
+    other.config.update_section("kili", dict(FAST))
+    other.store.add_assets([NewAsset(f"r{i:03d}", f"review number {i}: the app is fine") for i in range(120)]
+                           + [NewAsset(f"new{i}", f"a review of its own {i}") for i in range(5)])
+    info = other.kili_attach(pid)
+    asked = [c["where"].get("externalIdStrictlyIn") for c in srv.calls("assets")]
+    assert all(asked) and max(map(len, asked)) == 100 and len({e for a in asked for e in a}) == 125
+    assert info.to_push == 5 and other.store.get("r119").remote_id == srv.state.asset(pid, "r119")["id"]
+    assert other.status().next_steps[0] == "send Kili the 5 reviews it does not have yet: reviewtui kili push"
+    report = other.kili_push()
+    assert (report.pushed, report.already_in_kili) == (5, 120)
+    other.close()
+
+
+def test_a_move_kili_did_not_answer_says_to_rerun_and_the_rerun_is_safe(pushed):
+    """"Kili did not answer addAssetsToReview in time; it may or may not have been applied" gave no
+    next step. The rerun moves what was not moved and leaves what was as it is."""
+    ws, srv, pid = pushed
+    for ext in ("r000", "r001"):
+        srv.state.label(pid, ext, "CONTENT")
+    ws.kili_pull()
+    srv.fail("addAssetsToReview", "drop")  # applied in Kili, the answer lost
+    msg, took = timed(lambda: ws.send_to_review(["r000", "r001"], settled_stay=True))
+    assert "did not answer addAssetsToReview" in msg and took < 15
+    assert msg.endswith("it may or may not have been applied; rerun the same command: reviews already in review "
+                        "are left as they are")
+    assert srv.state.asset(pid, "r000")["status"] == "TO_REVIEW" and ws.store.get("r000").status == "LABELED"
+    again = ws.send_to_review(["r000", "r001"], settled_stay=True)
+    assert sorted(again.moved) == ["r000", "r001"] and again.failed == {}
+    assert [srv.state.asset(pid, e)["status"] for e in ("r000", "r001")] == ["TO_REVIEW"] * 2
+    assert [ws.store.get(e).status for e in ("r000", "r001")] == ["TO_REVIEW"] * 2
+    srv.fail("sendAssetsBackToQueue", "drop")
+    msg, _ = timed(lambda: ws.backend.send_back_to_queue(["r000"]))
+    assert msg.endswith("rerun the same command: reviews already back in the queue are left as they are")
+    assert ws.backend.send_back_to_queue(["r000"]).moved == ["r000"]

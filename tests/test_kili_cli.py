@@ -227,3 +227,105 @@ def test_a_password_or_token_in_the_endpoint_is_never_printed():
         "cannot reach Kili at http://user:***@127.0.0.1:9/api?token=***&x=1 (connection failed)"
     assert redact("key the-api-key-0123456789 refused", "the-api-key-0123456789") == "key *** refused"
     assert redact("see https://docs.kili-technology.com/reference", None) == "see https://docs.kili-technology.com/reference"
+
+
+def test_a_key_pasted_with_a_line_break_is_one_error_line_with_no_part_of_the_key(tmp_path, kili_server, capsys,
+                                                                                   monkeypatch):
+    key = "kq7Z-Wx3v\n9Tr-Pm2s-Ld5F"
+    ws_dir = tmp_path / "ws"
+    run(capsys, "init", str(ws_dir), "--backend", "kili")
+    monkeypatch.delenv("KILI_API_KEY")
+    (ws_dir / ".env").write_text('KILI_API_KEY="kq7Z-Wx3v\\n9Tr-Pm2s-Ld5F"\n', encoding="utf-8")
+    for argv in (("kili", "create", "--title", "P"), ("kili", "attach", "some-project")):
+        code, out, err = run(capsys, "-w", str(ws_dir), *argv)
+        assert code == 2 and err.count("\n") == 1
+        assert err.startswith(f"error: KILI_API_KEY (from {ws_dir / '.env'}) has characters an API key cannot "
+                              "have (a line break); paste it again")
+        said = out + err
+        assert not [key[i:i + 4] for i in range(len(key) - 3) if key[i:i + 4] in said]
+    assert kili_server.ops == []
+
+
+def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_it_declined(tmp_path, kili_server,
+                                                                                            capsys, monkeypatch):
+    """Kili out of reach: "Priorities set in the kili backend for 0 assets; 6 failed." and exit 0,
+    so a script went on as if the queue were set. Some declined: the reasons were not said."""
+    from reviewtui.store import NewAsset
+
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    ws = Workspace.open(ws_dir)
+    ws.config.update_section("kili", {"retry_deadline": 1})
+    ws.store.add_assets([NewAsset(f"r{i:03d}", f"review {i}: the app is fine") for i in range(6)])
+    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
+    run(capsys, "-w", ws_dir, "kili", "push")
+    pid = Workspace.open(ws_dir).settings.backend.project_id
+    for ext in ("r000", "r001"):  # labeled in Kili, not pulled: Kili declines their priority
+        kili_server.state.label(pid, ext, "CONTENT")
+    code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6")
+    out = " ".join(out.split())
+    assert code == 0 and "Priorities set in the kili backend for 4 assets; 2 failed: " in out
+    assert "r000" in out.split("2 failed: ")[1] and "Kili declined: the asset is not waiting to be labeled" in out
+
+    monkeypatch.setenv("KILI_API_ENDPOINT", "http://127.0.0.1:9/api/label/v2/graphql")  # nothing listens there
+    for json_out in (False, True):
+        code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6",
+                             *(["--json"] if json_out else []))
+        assert code == 2 and "cannot reach Kili" in err
+        if json_out:
+            said = json.loads(out)
+            assert len(said["items"]) == 6 and said["priorities_set"] == 0 and len(said["failed"]) == 6
+        else:
+            out = " ".join(out.split())
+            assert "r002" in out  # the batch is still shown
+            assert "Priorities set in the kili backend for 0 assets; 6 failed. Not one priority was set" in out
+            assert "cannot reach" not in out  # said once, in the warning
+
+
+def test_attaching_a_project_a_teammate_pushed_to_says_nothing_is_left_to_send(tmp_path, kili_server, capsys):
+    """Workspace B, with the reviews workspace A pushed, attached A's project: "3 reviews to send",
+    and the push then sent none (all 3 already there)."""
+    from reviewtui.store import NewAsset
+
+    dirs = {}
+    for name, n in (("a", 3), ("b", 3), ("c", 4)):
+        dirs[name] = str(tmp_path / name)
+        run(capsys, "init", dirs[name], "--backend", "kili")
+        Workspace.open(dirs[name]).store.add_assets([NewAsset(f"r{i}", f"review {i}") for i in range(n)])
+    run(capsys, "-w", dirs["a"], "kili", "create", "--title", "Shared")
+    assert run(capsys, "-w", dirs["a"], "kili", "push")[0] == 0
+    pid = Workspace.open(dirs["a"]).settings.backend.project_id
+    kili_server.clear_log()
+    code, out, _ = run(capsys, "-w", dirs["b"], "kili", "attach", pid)
+    out = " ".join(out.split())
+    assert code == 0 and "Every review of this workspace is in the project already. Next: reviewtui kili pull" in out
+    b = Workspace.open(dirs["b"])
+    assert b.status().next_steps[0].startswith("label in the Kili project")
+    assert {f"r{i}": b.store.get(f"r{i}").remote_id for i in range(3)} == \
+        {f"r{i}": kili_server.state.asset(pid, f"r{i}")["id"] for i in range(3)}
+    code, out, _ = run(capsys, "-w", dirs["b"], "kili", "push")
+    assert code == 0 and "Pushed 0 assets" in out and len(kili_server.state.assets[pid]) == 3
+    code, out, _ = run(capsys, "-w", dirs["c"], "kili", "attach", pid, "--json")
+    assert code == 0 and json.loads(out)["to_push"] == 1
+    code, out, _ = run(capsys, "-w", dirs["c"], "kili", "push")
+    assert code == 0 and "Pushed 1 asset" in out and len(kili_server.state.assets[pid]) == 4
+
+
+def test_a_push_says_once_that_assets_were_deleted_in_kili(tmp_path, kili_server, capsys):
+    """The "deleted in Kili" warning came twice: as a notice on stderr and in the result on stdout."""
+    from reviewtui.store import NewAsset
+
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    Workspace.open(ws_dir).store.add_assets([NewAsset(f"r{i}", f"review {i}") for i in range(4)]
+                                            + [NewAsset("blank", " ")])
+    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
+    run(capsys, "-w", ws_dir, "kili", "push")
+    pid = Workspace.open(ws_dir).settings.backend.project_id
+    kili_server.state.assets[pid] = [a for a in kili_server.state.assets[pid] if a["externalId"] != "r2"]
+    code, out, err = run(capsys, "-w", ws_dir, "kili", "push")
+    said = " ".join((out + err).split())
+    assert code == 0 and said.count("deleted in Kili") == 1 and "r2" in said and "--restore-deleted" in said
+    assert said.count("empty text") == 1
+    code, out, err = run(capsys, "-w", ws_dir, "kili", "push", "--json")
+    assert code == 0 and json.loads(out)["deleted_ids"] == ["r2"]

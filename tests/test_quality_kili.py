@@ -51,3 +51,24 @@ def test_a_pull_with_two_kili_authors_yields_their_agreement(two_authors, urls):
     third = ws.kili_pull()
     assert third.labels_recorded == 1  # ann's is now the latest label, bob's is recorded already
     assert store_agreement(ws.store).disagreement_ids == ["r009"]
+
+
+def test_a_review_labeled_here_after_kili_keeps_every_kili_authors_label_in_the_history(two_authors):
+    """Labeled here after ann and bob labeled it in Kili: the pull kept the label here and recorded
+    only bob's (the latest) in the history; ann's was left out, where the next review kept both."""
+    ws, srv, pid = two_authors
+    ws.author = "carol@example.com"
+    ws.label("r000", "SUBSCRIPTION")
+    report = ws.kili_pull()
+    assert report.local_kept == 1 and ws.store.get("r000").label == "SUBSCRIPTION"
+    kili_authors = {e: sorted(x.author for x in ws.store.label_history(e) if x.source == "kili")
+                    for e in ("r000", "r001")}
+    assert kili_authors == {"r000": ["ann@example.com", "bob@example.com"],
+                            "r001": ["ann@example.com", "bob@example.com"]}
+    n_events = len(ws.store.label_history())
+    for again in (ws.kili_pull(), ws.kili_pull(full=True)):
+        assert again.other_authors_recorded == 0 and again.labels_recorded == 0
+    assert len(ws.store.label_history()) == n_events
+    (r000,) = [d for d in store_agreement(ws.store).disagreements if d.external_id == "r000"]
+    assert r000.labels == {"ann@example.com": "CONTENT", "bob@example.com": "CONTENT",
+                           "carol@example.com": "SUBSCRIPTION"}

@@ -66,6 +66,9 @@ class QueueBatch:
     #: what the items' suggestions come from: "model" (the quick model, blended with the prior while
     #: it has few labels), "zero-shot" (the prior alone: no model yet), or None (no suggestion)
     suggested_by: str | None = None
+    #: why the backend set none of the priorities when it failed as a whole (out of reach), said in
+    #: a warning already; empty otherwise
+    priorities_error: str = ""
 
     @property
     def external_ids(self) -> list[str]:
@@ -79,6 +82,18 @@ class QueueBatch:
         if self.strategy == "weakest" and self.target:
             return f"weakest: {taxonomy.get(self.target).name if self.target in taxonomy.keys else self.target}"
         return str(self.strategy)
+
+    @property
+    def priorities_set(self) -> int:
+        """How many of the batch's reviews had their priority set in the backend."""
+        failed = self.moved.failed if self.moved else {}
+        return sum(1 for it in self.items if it.external_id not in failed)
+
+    @property
+    def priorities_all_failed(self) -> bool:
+        """The priorities were asked for and not one of them was set (the backend out of reach, or
+        it declined them all)."""
+        return self.moved is not None and bool(self.items) and self.priorities_set == 0
 
     @property
     def zero_shot(self) -> bool:
@@ -97,7 +112,8 @@ class QueueBatch:
                 "candidates": self.candidates, "cold_start": self.cold_start, "backend": self.backend,
                 "seconds": self.seconds, "first": self.first, "target": self.target, "filtered": self.filtered,
                 "pool": self.pool, "suggested_by": suggested_by, "items": items,
-                "failed": dict(self.moved.failed) if self.moved else {}}
+                "failed": dict(self.moved.failed) if self.moved else {},
+                "priorities_set": self.priorities_set if self.moved else 0}
 
 
 def candidate_refs(store: LocalStore, cap: int = 0, *, within: Sequence[str] | None = None,
@@ -229,6 +245,7 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
             sug, conf = classes[j], float(proba[i, j])
         items.append(QueueItem(a.external_id, a.text, float(scores[i]), sug, conf, len(picked) - rank))
     moved = None
+    error = ""
     if apply:
         emit(on_event, Notice("info", f"setting {len(items)} queue priorities in the {backend.name} backend"))
         try:
@@ -237,8 +254,9 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
             emit(on_event, Notice("warning", f"the queue's priorities were not set in the {backend.name} backend: "
                                              f"{exc}; the batch below is this ranking, to label in this order"))
             moved = MoveResult([], {it.external_id: f"not set: {exc}" for it in items})
+            error = str(exc)
     return QueueBatch(strategy, size, items, len(lab_ids), pool_size, model is None and strategy != "random",
                       backend.name, moved, time.perf_counter() - t0, first=first,
                       target=classes[column] if column is not None else None, filtered=within is not None,
-                      pool=matched,
+                      pool=matched, priorities_error=error,
                       suggested_by=None if proba is None else "model" if model is not None else "zero-shot")

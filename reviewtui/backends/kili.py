@@ -63,8 +63,8 @@ class ProjectInfo:
     workflow: str  # "V1" (statuses) or "V2"/"V3" (steps)
     steps: list[dict[str, Any]]
     check: InterfaceCheck
-    #: the workspace's reviews with no asset of this project as far as the store knows (what a push
-    #: sends, less those Kili already holds), once the project is this workspace's; None before
+    #: the workspace's reviews with no asset of this project (what a push sends; attach matches the
+    #: project's external ids first), once the project is this workspace's; None before
     to_push: int | None = None
     #: the workspace's reviews, once the project is this workspace's; None before
     reviews: int | None = None
@@ -350,8 +350,39 @@ class KiliBackend:
             raise ReviewtuiError(f"Kili project {info.id} ({info.title!r}) does not match the taxonomy in "
                                  f"reviewtui.toml: {'; '.join(info.check.errors)}. Make the categories agree "
                                  "(same keys), or create a new project with `reviewtui kili create`")
+        # the store's reviews the project holds already (a teammate pushed them): their Kili ids
+        # are recorded as a push would record them, so the reviews left to send are the ones missing
+        same = self.store.get_meta("kili.project_id") == info.id
+        unmatched = self.store.external_ids(without_remote_id=same)
+        there = self._held_by(info.id, unmatched)
         self._adopt(info)
+        if there:
+            self.store.set_remote_ids(there)
         return info
+
+    def _held_by(self, pid: str, external_ids: Sequence[str]) -> dict[str, str]:
+        """external id -> Kili id of those of ``external_ids`` that project ``pid`` holds; asked by
+        batches of external ids, or by listing the project when that takes fewer pages."""
+        if not external_ids:
+            return {}
+        wanted = set(external_ids)
+        out: dict[str, str] = {}
+        with self._errors(f"matching this workspace's reviews with the assets of Kili project {pid}"):
+            in_project = int(self.kili.count_assets(project_id=pid))
+            if in_project == 0:
+                return {}
+            if in_project <= len(wanted):
+                for a in self.kili.assets(project_id=pid, fields=["id", "externalId"], as_generator=True,
+                                          disable_tqdm=True):
+                    if a["externalId"] in wanted:
+                        out[a["externalId"]] = a["id"]
+                return out
+            for chunk in _chunks(list(dict.fromkeys(external_ids)), BATCH):
+                for a in self.kili.assets(project_id=pid, fields=["id", "externalId"],
+                                          external_id_strictly_in=list(chunk), as_generator=True,
+                                          disable_tqdm=True):
+                    out[a["externalId"]] = a["id"]
+        return out
 
     # -- push -----------------------------------------------------------------------------------
     def remote_ids(self, external_ids: Sequence[str] | None = None) -> dict[str, str]:
@@ -566,7 +597,13 @@ class KiliBackend:
                 report.local_kept += 1
                 if skipped and ext in present and not self.store.get(ext).skipped:
                     report.kili_skips_not_taken.append(ext)
-                if label is not None:  # Kili's older label: history only
+                try:  # every Kili author's latest label, the latest one's too: history only
+                    others.extend(self._other_authors_rows(ext, a, author if label is not None else "", status,
+                                                           skipped))
+                except LabelProblem as exc:
+                    problems[ext] = str(exc)
+                    continue
+                if label is not None:
                     others.append(LabelRow(ext, category, author, "kili", status, spans, label.get("createdAt"),
                                            skipped, current=False))
                 continue
@@ -588,10 +625,7 @@ class KiliBackend:
                 statuses.setdefault(status, []).append(ext)
                 continue
             try:  # every other author's latest label too (consensus), recorded beside the effective one
-                for other in _other_authors_latest(a.get("labels") or [], author):
-                    o_category, o_spans = read_label(other.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
-                    others.append(LabelRow(ext, o_category, other["author"]["email"], "kili", status, o_spans,
-                                           other.get("createdAt"), skipped, current=False))
+                others.extend(self._other_authors_rows(ext, a, author, status, skipped))
             except LabelProblem as exc:
                 problems[ext] = str(exc)
                 continue
@@ -636,6 +670,18 @@ class KiliBackend:
             after = self.store.states_of(before)
             report.unchanged = sum(after.get(ext) == state for ext, state in before.items())
         return report
+
+    def _other_authors_rows(self, ext: str, asset: Mapping[str, Any], latest_author: str, status: str,
+                            skipped: bool) -> list[LabelRow]:
+        """The latest label of each Kili author of ``asset`` but ``latest_author``, as history-only
+        rows (agreement reads them; rerunning records none twice). Raises LabelProblem."""
+        cls_job, ner_job = self._jobs()
+        out = []
+        for other in _other_authors_latest(asset.get("labels") or [], latest_author):
+            category, spans = read_label(other.get("jsonResponse"), self.taxonomy, cls_job, ner_job)
+            out.append(LabelRow(ext, category, other["author"]["email"], "kili", status, spans,
+                                other.get("createdAt"), skipped, current=False))
+        return out
 
     def _new_asset_records(self, external_ids: list[str], on_event: EventSink | None = None) -> list[NewAsset]:
         """Assets someone added in Kili directly: their text (downloaded when Kili gives a URL, as it

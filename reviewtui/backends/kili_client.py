@@ -12,6 +12,7 @@ by default) so that every fault reaches the user as a ReviewtuiError in under 10
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -90,17 +91,78 @@ _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.IG
 _URL_SECRET = re.compile(r"([?&](?:token|key|api_?key|password|secret|access_token)=)[^&\s]+", re.IGNORECASE)
 
 
+#: The shortest part of the key that :func:`redact` hides wherever it stands in a message.
+_FRAGMENT = 6
+
+
+def _secret_forms(secret: str) -> list[str]:
+    """``secret`` as a message may hold it: as is, and escaped as Python's ``repr`` and JSON write it
+    (an SDK error quoting a header value shows a line break in the key as ``\\n``)."""
+    forms = [secret, repr(secret)[1:-1], secret.encode("unicode_escape").decode("ascii"),
+             json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]]
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def _hide_fragments(text: str, form: str) -> str:
+    """``text`` with every run of at least :data:`_FRAGMENT` characters that is a part of ``form``
+    replaced by ``***`` (a key cut or obfuscated by the SDK shows only its middle)."""
+    if len(form) < _FRAGMENT:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        n = 0
+        while i + n < len(text) and text[i:i + n + 1] in form:
+            n += 1
+        if n >= _FRAGMENT:
+            out.append("***")
+            i += n
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
 def redact(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` (and of its long prefixes) replaced, and with the
-    passwords and tokens a URL may carry (KILI_API_ENDPOINT named in an error) hidden."""
+    """``text`` with every occurrence of ``secret``, of its escaped forms (``repr``, JSON) and of any
+    part of them six characters long or more replaced, and with the passwords and tokens a URL may
+    carry (KILI_API_ENDPOINT named in an error) hidden."""
     text = _URL_SECRET.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
     if not secret:
         return text
-    out = text.replace(secret, "***")
-    if len(secret) >= 12:  # an SDK message may cut or obfuscate the key: hide long fragments too
-        for n in (len(secret) // 2, 8):
-            out = out.replace(secret[:n], "***").replace(secret[-n:], "***")
-    return out
+    forms = _secret_forms(secret)
+    for form in forms:
+        text = text.replace(form, "***")
+    for form in forms:
+        text = _hide_fragments(text, form)
+    return text
+
+
+def _key_faults(key: str) -> list[str]:
+    """What in ``key`` an API key cannot hold (an HTTP header carries printable ASCII only): a line
+    break, a space or tab, curly quotes, other characters; empty when the key can be sent."""
+    faults = []
+    if any(c in "\r\n\u2028\u2029\x85" for c in key):
+        faults.append("a line break")
+    if any(c in " \t\u00a0" for c in key):
+        faults.append("a space or tab")
+    if any(c in "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb" for c in key):
+        faults.append("curly quotes")
+    named = "\r\n\u2028\u2029\x85 \t\u00a0\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb"
+    if any(not ("!" <= c <= "~") and c not in named for c in key):
+        faults.append("other characters that are not plain ASCII letters, digits or signs")
+    return faults
+
+
+def check_key(settings: KiliConnection) -> None:
+    """Raise ReviewtuiError when KILI_API_KEY holds what no API key holds (a line break, curly quotes
+    pasted from a chat...): naming the variable, where it was read and what to do, never a part of
+    the key. The SDK would fail sending it, with a message that quotes the key."""
+    faults = _key_faults(settings.api_key or "")
+    if faults:
+        came = f" (from {settings.key_from})" if settings.key_from else ""
+        raise ReviewtuiError(f"KILI_API_KEY{came} has characters an API key cannot have ({', '.join(faults)}); "
+                             "paste it again from Kili > My account > API keys, on one line")
 
 
 _REQUEST_TIMEOUT = [KiliSettings().request_timeout]  # read by the patched HttpClient below
@@ -179,6 +241,7 @@ def connect(settings: KiliConnection) -> Any:
                   if settings.unread else "")
         raise ReviewtuiError("no Kili API key: set KILI_API_KEY in the environment or in the workspace's .env "
                              f"file (create one at Kili > My account > API keys){unread}")
+    check_key(settings)
     check_endpoint(settings)
     with kili_errors(settings, "connecting to Kili"):
         _bound_sdk(settings)
@@ -189,6 +252,15 @@ def connect(settings: KiliConnection) -> Any:
         client.graphql_client._gql_transport.default_timeout = settings.request_timeout
         client.kili_api_gateway.get_current_user(fields=("id", "email"))
     return client
+
+
+#: The next step after a move whose outcome Kili did not say, by mutation: moving an asset again
+#: to where it is already leaves it there (Kili reports it as moved), so the rerun is safe.
+RERUN_AFTER_UNKNOWN = {
+    "addAssetsToReview": "; rerun the same command: reviews already in review are left as they are",
+    "sendAssetsBackToQueue": "; rerun the same command: reviews already back in the queue are left as they are",
+    "setAssetsPriority": "; rerun the same command: a priority set already is set again to the same value",
+}
 
 
 def _http_status(exc: BaseException) -> int | None:
@@ -217,7 +289,8 @@ def explain(exc: BaseException, settings: KiliConnection, doing: str) -> str:
         ids = exc.external_ids or []
         span = f" (assets {ids[0]} … {ids[-1]})" if ids else ""
         msg = (f"{doing}: Kili did not answer {exc.operation}{span} in time "
-               f"({type(exc.cause).__name__}); it may or may not have been applied")
+               f"({type(exc.cause).__name__}); it may or may not have been applied"
+               + RERUN_AFTER_UNKNOWN.get(exc.operation, ""))
     elif isinstance(exc, AuthenticationFailed) or status == 401:
         came = (" (the environment's, which comes before the workspace's .env)" if settings.key_from == "the environment"
                 else f" (read from {settings.key_from})" if settings.key_from else "")

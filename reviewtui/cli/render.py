@@ -498,9 +498,7 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     if dry_run:
         con.print("[dim]--dry-run: priorities not changed[/]")
     else:
-        failed = batch.moved.failed if batch.moved else {}
-        con.print(f"Priorities set in the {batch.backend} backend for {len(batch.items) - len(failed)} assets"
-                  + (f"; {len(failed)} failed" if failed else "") + ".", markup=False)
+        con.print(say.priorities_sentence(batch), markup=False)
 
 
 def simulation(res: Any, reach: dict[str, Any], interp: dict[str, Any]) -> None:
@@ -653,16 +651,19 @@ def kili_lines(action: str, rep: Any) -> list[str]:
                 *(f"[yellow]warning:[/] {escape(w)}" for w in rep.check.warnings),
                 _kili_next(action, rep.to_push, rep.reviews)]
     if action == "push":
-        lines = [f"Pushed {rep.pushed} assets to Kili project {rep.project_id} in {rep.batches} batches "
-                 f"({rep.already_in_kili} were already there)."]
+        lines = [f"Pushed {say.count(rep.pushed, 'asset')} to Kili project {rep.project_id} in "
+                 f"{rep.batches} batch{'' if rep.batches == 1 else 'es'} ({rep.already_in_kili} "
+                 f"{'was' if rep.already_in_kili == 1 else 'were'} already there)."]
         if rep.left_out:
-            lines.append(f"[yellow]{rep.left_out} assets left out[/] (past the cap of {rep.cap}, or empty text), "
+            lines.append(f"[yellow]{say.count(rep.left_out, 'asset')} left out[/] (past the cap of {rep.cap}, or empty "
+                         "text), "
                          f"e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
                          "max_assets in reviewtui.toml \\[kili].")
         if rep.deleted_in_kili:
-            lines.append(f"[yellow]{rep.deleted_in_kili} assets deleted in Kili[/] after an earlier push were not sent "
+            lines.append(f"[yellow]{say.count(rep.deleted_in_kili, 'asset')} deleted in Kili[/] after an earlier push "
+                         f"{'was' if rep.deleted_in_kili == 1 else 'were'} not sent "
                          f"again, e.g. {escape(', '.join(rep.deleted_ids[:3]))}; `reviewtui kili push "
-                         "--restore-deleted` sends them.")
+                         f"--restore-deleted` sends {'it' if rep.deleted_in_kili == 1 else 'them'}.")
         if rep.restored:
             lines.append(f"{rep.restored} of the pushed assets had been deleted in Kili and are back.")
         return lines

@@ -21,7 +21,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
         render.print_json(batch.to_dict())
     else:
         render.queue(batch, args.rows, args.dry_run, how=say.queue_how(batch, ws.taxonomy))
-    return 0
+    # the batch is worth showing, but a script must see that the backend set none of its priorities
+    return 2 if batch.priorities_all_failed else 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from reviewtui.cli import render
 from reviewtui.cli.commands import open_workspace
 from reviewtui.cli.live import ProgressSink
 from reviewtui.errors import ReviewtuiError
-from reviewtui.events import Progress
+from reviewtui.events import Notice, Progress
 
 
 class KiliInterrupted(ReviewtuiError):
@@ -58,6 +58,8 @@ def cmd_kili(args: argparse.Namespace) -> int:
                 def on_event(event: Any) -> None:
                     if isinstance(event, Progress) and event.task in ("kili push", "kili predictions"):
                         done[0] = event.done
+                    if action == "push" and not args.json and isinstance(event, Notice):
+                        return  # what push warns of (deleted in Kili, left out) its result lines say once
                     sink(event)
 
                 if action == "push":
