@@ -7,9 +7,10 @@ import pytest
 
 from reviewtui.config import Config, Taxonomy
 from reviewtui.errors import ReviewtuiError
-from reviewtui.loop.discover import (MIN_GROWTH_CLUSTER, MIN_GROWTH_REVIEWS, Cluster, category_from_cluster, cluster,
-                                     discover, distinctive_words, growth_caution, k_bounds, latest_version,
-                                     new_in_version, select_labeled, select_low_confidence, StoreTexts)
+from reviewtui.loop.discover import (MIN_GROWTH_CLUSTER, MIN_GROWTH_REVIEWS, Cluster, app_words, category_from_cluster,
+                                     cluster, discover, distinctive_words, growth_caution, k_bounds,
+                                     latest_version, new_in_version, select_labeled, select_low_confidence,
+                                     StoreTexts)
 from reviewtui.store import LabelRow, LocalStore, NewAsset
 
 THEMES = {
@@ -278,3 +279,39 @@ def test_a_small_cluster_whose_reviews_share_no_word_is_still_named():
     assert words[0] and set(words[0]) <= {"worst", "way", "robbed", "stealing", "information", "bad", "worst way",
                                           "way robbed", "stealing information", "robbed stealing"}
     assert "great" in words[1] or "love" in words[1]
+
+
+def test_a_clusters_name_leaves_out_the_apps_name_and_the_words_of_every_review():
+    """The app's own name and "app"/"good" (in most reviews of the corpus) would top the crash
+    cluster's name; it is named by what sets it apart."""
+    crashes = [f"acme app is good but acme crashes at login {i}" for i in range(12)]
+    refunds = [f"good app, acme never sent my refund {i}" for i in range(12)]
+    background = ([f"good app {w}" for w in ("overall", "mostly", "really", "so far")] * 10
+                  + ["acme is ok", "nice design", "fast transfers", "helpful support"] * 5)
+    before = distinctive_words([crashes, refunds], background, common_share=1.0)  # nothing common
+    assert {"acme", "app", "good"} & set(before[0][:3])
+    named = distinctive_words([crashes, refunds], background, leave_out=app_words(["com.acme.wallet"]))
+    assert named[0][0] in ("crashes", "login", "crashes login") and named[1][0] in ("refund", "sent", "sent refund")
+    assert not {"acme", "app", "good", "acme app", "good app"} & {w for ws in named for w in ws}
+
+
+def test_a_function_word_frequent_in_every_topic_is_left_out_in_any_language():
+    """Hinglish reviews: "hai" and "nahi" are in most reviews of every topic, so they say nothing
+    of the refund cluster; no stop list of the language is needed."""
+    refund = [f"refund nahi aaya hai, paisa atka hai {i}" for i in range(15)]
+    login = [f"login nahi hota hai, otp nahi aata hai {i}" for i in range(15)]
+    background = [f"{w} hai, sab theek nahi hai" for w in ("accha", "bekar", "sahi", "mast", "slow")] * 20
+    words = distinctive_words([refund, login], background)
+    assert not {"hai", "nahi"} & {w for ws in words for w in ws}
+    assert words[0] and set(words[0]) <= {"refund", "paisa", "atka", "aaya", "refund aaya", "paisa atka"}
+    assert words[1] and set(words[1]) <= {"login", "otp", "hota", "aata", "login hota", "otp aata"}
+    # a cluster of nothing but common words is named by them (short praise is a theme of its own)
+    assert distinctive_words([["accha hai"] * 5], background)[0]
+
+
+def test_the_apps_names_come_from_their_ids_and_the_pieces_their_reviewers_use():
+    assert {"epifi", "paisa", "greenlight", "junio"} <= app_words(["com.epifi.paisa", "me.greenlight", "in.junio"])
+    texts = {"com.epifi.paisa": ["fi is my bank", "love fi", "good bank", "epic app"] * 5,
+             "me.greenlight": ["kids love it", "green light card for my son", "good"] * 5}
+    words = app_words(list(texts), texts)
+    assert {"fi", "green", "light"} <= words and not {"epi", "good", "kids", "bank"} & words

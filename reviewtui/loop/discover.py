@@ -28,7 +28,9 @@ How the clustering is chosen, per selection. Every clustering keeps clusters of 
 
 Words: class-based TF-IDF (as in BERTopic): each cluster's reviews are one document, and the rest
 of the corpus (``background``) one more, so a word scores high when it is frequent in the cluster
-and rare elsewhere. ``new_in_version`` clusters a version's reviews together with those of the
+and rare elsewhere. Left out of the names: the words of the apps' ids (:func:`app_words`) and the
+words in more than ``COMMON_SHARE`` of the reviews outside the cluster, whatever their language
+(no stop list but English's). ``new_in_version`` clusters a version's reviews together with those of the
 versions before it and ranks the clusters by how much their share grew. Shares of few reviews
 move a lot with each review: when the version or the versions before it have fewer than
 ``MIN_GROWTH_REVIEWS`` reviews, or a cluster holds fewer than ``MIN_GROWTH_CLUSTER`` of the
@@ -43,7 +45,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -74,6 +76,21 @@ MIN_GROWTH_REVIEWS = 30
 #: A cluster holding fewer of the version's reviews than this has a growth that one review more
 #: or less turns around (2 of 13 reviews is 15 %, 3 of 13 is 23 %): its growth is flagged.
 MIN_GROWTH_CLUSTER = 5
+#: A word in more than this share of the reviews outside a cluster (and in at least
+#: COMMON_MIN_REVIEWS of them) is left out of the cluster's name, with the phrases holding it: a
+#: word of every topic. Of 34k fintech reviews of four apps, "app" is in 32 %, "good" 17 %, "card"
+#: 15 %, "money" 12 %, "cred" (the most reviewed app's name) 7 %, "payment" 6.5 %, "bank" 5.3 %,
+#: "kids" 5.2 % (docs/LOOP.md). Outside a cluster the share is lower for the cluster's own topic:
+#: at 5 % the Greenlight cluster keeps "kids" and a bank cluster "payments"; at 10 % "credit",
+#: "payment" and "cred" still named half the low-confidence clusters; at 3 % "kids" and "update"
+#: went too. Shares are counted outside the cluster so that a big topic keeps its words.
+COMMON_SHARE = 0.05
+COMMON_MIN_REVIEWS = 5
+#: A start or end of an app id's part ("fi" of "epifi") is the app's name when it is in at least
+#: this share of the app's reviews and this many times as often as in the other apps' reviews.
+ID_PIECE_SHARE = 0.01
+ID_PIECE_LIFT = 5.0
+APP_SAMPLE = 1000  # reviews of each app read to find which pieces of its id its reviewers use
 PALETTE = ("#1ABC9C", "#D35400", "#C0392B", "#7F8C8D", "#2980B9", "#8E44AD", "#27AE60", "#F39C12")
 
 
@@ -303,56 +320,119 @@ def cluster(X: np.ndarray, *, seed: int = 0, min_cluster_size: int | None = None
 
 
 # --- words ---------------------------------------------------------------------------------------
-def distinctive_words(groups: Sequence[Sequence[str]], background: Sequence[str], *, top: int = 6) -> list[list[str]]:
+def app_words(app_ids: Sequence[str], texts_by_app: Mapping[str, Sequence[str]] | None = None) -> set[str]:
+    """The words of the apps' own names, left out of cluster names: each part of an app id
+    (``com.epifi.paisa``: "com", "epifi", "paisa"), and each start or end of a part of two letters or
+    more ("fi" of "epifi") that is in at least ``ID_PIECE_SHARE`` of that app's reviews
+    (``texts_by_app``: a sample of each app's texts) and, when there are other apps, at least
+    ``ID_PIECE_LIFT`` times as often as in theirs (how a brand shortened from its id shows)."""
+    words: set[str] = set()
+    pieces: dict[str, set[str]] = {}
+    for app in app_ids:
+        for part in re.findall(r"[^\W\d_]+", str(app).casefold()):
+            words.add(part)
+            ends = {part[:i] for i in range(2, len(part))} | {part[i:] for i in range(1, len(part) - 1)}
+            pieces.setdefault(str(app), set()).update(ends)
+    if not texts_by_app:
+        return words
+    tokens = re.compile(TOKEN_PATTERN)
+    seen = {a: [set(tokens.findall(str(t).casefold())) for t in texts] for a, texts in texts_by_app.items()}
+
+    def share(piece: str, of: Sequence[set[str]]) -> float:
+        return sum(piece in s for s in of) / len(of) if of else 0.0
+
+    for app, candidates in pieces.items():
+        own = seen.get(app)
+        if not own:
+            continue
+        others = [s for a, sets in seen.items() if a != app for s in sets]
+        for piece in candidates - words:
+            rate = share(piece, own)
+            if rate >= ID_PIECE_SHARE and (not others or rate >= ID_PIECE_LIFT * share(piece, others)):
+                words.add(piece)
+    return words
+
+
+def distinctive_words(groups: Sequence[Sequence[str]], background: Sequence[str], *, top: int = 6,
+                      leave_out: Collection[str] = (), common_share: float | None = None) -> list[list[str]]:
     """For each group of texts, its ``top`` terms (words and two-word phrases, English stop words
     left out) by class-based TF-IDF against the other groups and ``background`` (the rest of the
     corpus, one more class): tf = the term's share of the group's terms, idf = log(1 + A / f) with
     A the mean number of terms per class and f the term's count over all classes. A phrase makes
-    the single words inside it redundant, so they are dropped from the same list."""
+    the single words inside it redundant, so they are dropped from the same list.
+
+    Left out of a group's terms: the words of ``leave_out`` (the apps' own names, :func:`app_words`)
+    and the phrases holding one; the words in more than ``common_share`` (default
+    ``COMMON_SHARE``) of the reviews outside the group, in at least ``COMMON_MIN_REVIEWS`` of them
+    (words of every topic: "app", "good", a language's function words), and the phrases holding
+    one ("good app", "hai otp"). A group with nothing else is named by its common
+    words (a cluster of "good app" praise)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    docs = [" \n ".join(g) for g in groups] + [" \n ".join(background)]
+    common_share = COMMON_SHARE if common_share is None else common_share
+    sizes = [len(g) for g in groups]
+    docs = [str(t) for g in groups for t in g] + [str(t) for t in background]
     if not any(d.strip() for d in docs):
         return [[] for _ in groups]
     vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, lowercase=True)
     try:
-        counts = vec.fit_transform(docs).astype(np.float64).toarray()
+        per_review = vec.fit_transform(docs).tocsr()
     except ValueError:  # nothing but stop words
         return [[] for _ in groups]
     terms = vec.get_feature_names_out()
+    # one row per class (each group, then the background) of term counts, and of reviews holding the term
+    bounds = np.cumsum([0, *sizes, len(background)])
+    counts = np.vstack([np.asarray(per_review[a:b].sum(axis=0)).ravel() for a, b in zip(bounds[:-1], bounds[1:])])
+    present = per_review.copy()
+    present.data[:] = 1
+    holding = np.vstack([np.asarray(present[a:b].sum(axis=0)).ravel() for a, b in zip(bounds[:-1], bounds[1:])])
     totals = counts.sum(axis=1, keepdims=True)
     tf = counts / np.where(totals > 0, totals, 1.0)
-    A = counts.sum() / len(docs)
+    A = counts.sum() / len(counts)
     idf = np.log(1.0 + A / np.maximum(counts.sum(axis=0), 1.0))
     score = tf * idf
+    left_out = {str(w).casefold() for w in leave_out}
+    index = {str(t): j for j, t in enumerate(terms)}
+    own_name = np.array([any(w in left_out for w in str(t).split()) for t in terms])
     out: list[list[str]] = []
     for g in range(len(groups)):
-        order = np.argsort(-score[g])
-        # a term must occur in at least two of the group's reviews (or be its only review's); a
-        # small group whose reviews share no term is named by its terms all the same
-        for min_docs in ((2, 1) if len(groups[g]) > 2 else (1,)):
-            words: list[str] = []
-            for j in order:
-                if score[g, j] <= 0 or len(words) >= top:
-                    break
-                term = str(terms[j])
-                if sum(1 for t in groups[g] if re.search(rf"\b{re.escape(term)}\b", t.lower())) < min_docs:
-                    continue
-                if any(term in w.split() or w in term.split() for w in words if " " in w or " " in term):
-                    continue  # "new design" already says "design"
-                words.append(term)
-            if words:
-                break
-        out.append(words)
+        outside = len(docs) - sizes[g]
+        in_rest = holding.sum(axis=0) - holding[g]
+        frequent = (in_rest >= COMMON_MIN_REVIEWS) & (in_rest > common_share * max(outside, 1))
+        common = frequent | np.array([" " in str(t) and any(frequent[index[w]] for w in str(t).split())
+                                      for t in terms])
+        order = [j for j in np.argsort(-score[g], kind="stable") if score[g, j] > 0 and not own_name[j]]
+        words = _name_terms(order, terms, common, holding[g], sizes[g], top)
+        out.append(words or _name_terms(order, terms, np.zeros(len(terms), dtype=bool), holding[g], sizes[g], top))
     return out
+
+
+def _name_terms(order: Sequence[int], terms: Sequence[str], common: np.ndarray, holding: np.ndarray, size: int,
+                top: int) -> list[str]:
+    """The first ``top`` of ``order`` (term indices, best first) that are not ``common`` and are in at
+    least two of the group's ``size`` reviews (``holding``: per term), or in one when no term is."""
+    for min_docs in ((2, 1) if size > 2 else (1,)):
+        words: list[str] = []
+        for j in order:
+            if len(words) >= top:
+                break
+            term = str(terms[j])
+            if common[j] or holding[j] < min_docs:
+                continue
+            if any(term in w.split() or w in term.split() for w in words if " " in w or " " in term):
+                continue  # "new design" already says "design"
+            words.append(term)
+        if words:
+            return words
+    return []
 
 
 # --- discover ------------------------------------------------------------------------------------
 def _clusters_from_labels(labels: np.ndarray, ids: Sequence[str], texts: Sequence[str], X: np.ndarray,
-                          background: Sequence[str], n_examples: int) -> list[Cluster]:
+                          background: Sequence[str], n_examples: int, leave_out: Collection[str] = ()) -> list[Cluster]:
     found = sorted(set(labels.tolist()) - {-1})
     groups = [[texts[i] for i in np.flatnonzero(labels == c)] for c in found]
-    words = distinctive_words(groups, background)
+    words = distinctive_words(groups, background, leave_out=leave_out)
     middle = X.mean(axis=0)
     out = []
     for rank, c in enumerate(found):
@@ -383,9 +463,10 @@ def _distinct_examples(ids: Sequence[str], texts: Sequence[str], order: Sequence
 
 def discover(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, *, background: Sequence[str] = (),
              selection: str = "", seed: int = 0, method: str = "auto", min_cluster_size: int | None = None,
-             clusters: int | None = None, n_examples: int = 3) -> Discovery:
+             clusters: int | None = None, n_examples: int = 3, leave_out: Collection[str] = ()) -> Discovery:
     """Cluster the selected reviews (``ids``/``texts``/``embeddings`` aligned) and describe each
-    cluster against ``background`` (texts of the rest of the corpus). Clusters come largest first.
+    cluster against ``background`` (texts of the rest of the corpus), its name without the words of
+    ``leave_out`` (the apps' own names: :func:`app_words`). Clusters come largest first.
     ``clusters`` fixes their number, ``min_cluster_size`` their smallest size (:func:`cluster`).
     Raises ReviewtuiError for an empty selection or options that cannot work for it."""
     X = np.asarray(embeddings, dtype=np.float32)
@@ -395,7 +476,7 @@ def discover(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, *
         raise ReviewtuiError(f"discover: {len(ids)} ids, {len(texts)} texts and {len(X)} embeddings")
     labels, used, reason, sil = cluster(X, seed=seed, min_cluster_size=min_cluster_size, method=method,
                                         clusters=clusters)
-    found = _clusters_from_labels(labels, ids, texts, X, background, n_examples)
+    found = _clusters_from_labels(labels, ids, texts, X, background, n_examples, leave_out)
     found.sort(key=lambda c: (-c.size, c.id))
     for i, c in enumerate(found):
         c.id = i
@@ -431,7 +512,8 @@ def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
                    versions: Sequence[str | None], version: str, *, background: Sequence[str] = (), seed: int = 0,
                    method: str = "auto", min_cluster_size: int | None = None, clusters: int | None = None,
                    n_examples: int = 3, max_previous: int | None = None, max_current: int | None = None,
-                   embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> Discovery:
+                   embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+                   leave_out: Collection[str] = ()) -> Discovery:
     """What is new in ``version``: its reviews and those of every earlier version (ordered as
     versions: 4.10 after 4.9; ``4.5`` matches 4.5.x; blank versions are left out) are clustered
     together; each cluster's ``share`` of the version's reviews is compared with its share of the
@@ -440,8 +522,9 @@ def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     version's own (seeded samples: the shares are estimated on them). ``embeddings`` are aligned
     with ``ids``; or give None and ``embed`` (texts -> embeddings), called for the sampled reviews
     only. ``clusters``/``min_cluster_size`` as for :func:`cluster` (on the version's and the earlier
-    reviews together). Raises ReviewtuiError when the version has no reviews or nothing came before
-    it, or for options that cannot work."""
+    reviews together). ``leave_out``: words kept out of the names (:func:`discover`). Raises
+    ReviewtuiError when the version has no reviews or nothing came before it, or for options that
+    cannot work."""
     from reviewtui.app_version import version_key
 
     wanted = str(version).strip().lstrip("vV")
@@ -477,7 +560,7 @@ def new_in_version(ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     sel_texts = _take(texts, this_idx)
     # words against the earlier versions' reviews and the rest of the corpus
     bg = _take(texts, prev_idx) + list(background)
-    clusters = _clusters_from_labels(lab_this, sel_ids, sel_texts, Xb[:len(this_idx)], bg, n_examples)
+    clusters = _clusters_from_labels(lab_this, sel_ids, sel_texts, Xb[:len(this_idx)], bg, n_examples, leave_out)
     found = sorted(set(lab_this.tolist()) - {-1})
     for c, lab in zip(clusters, found):
         c.share = float((lab_this == lab).mean())
@@ -548,7 +631,8 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     are of several apps (each app numbers its versions its own way). At most ``limit`` reviews are
     clustered (a seeded sample; the least sure for low-confidence; for a version, as many of the
     earlier versions too). The words are contrasted with a sample of the other reviews. ``clusters``
-    fixes the number of clusters, ``min_size`` the smallest (:func:`cluster`). Raises
+    fixes the number of clusters, ``min_size`` the smallest (:func:`cluster`). The names leave out
+    the words of the apps' ids (:func:`store_app_words`). Raises
     ReviewtuiError for an unknown selection or app, a selection with no review, or ``clusters`` or
     ``min_size`` that cannot work for it (checked before anything is embedded)."""
     choice = str(selection or "").strip().lower().replace("_", "-").replace(" ", "-")
@@ -579,7 +663,7 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
             raise ReviewtuiError("no review carries an app version: there is no version to look into")
         found = new_in_version(ids, StoreTexts(store, ids), None, versions, wanted,
                                seed=seed, max_previous=limit, max_current=limit, embed=embed, clusters=clusters,
-                               min_cluster_size=min_size)
+                               min_cluster_size=min_size, leave_out=store_app_words(store, apps, seed))
         if app is not None:
             found.selection = f"new in {app} {wanted}"
         return found
@@ -615,7 +699,13 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     background = store.sample_texts(BACKGROUND, seed, app=app, exclude=ids)
     check_options(len(ids), clusters=clusters, min_size=min_size)  # before embedding
     return discover(ids, texts, embed(texts), background=background, selection=name, seed=seed, clusters=clusters,
-                    min_cluster_size=min_size)
+                    min_cluster_size=min_size, leave_out=store_app_words(store, apps, seed))
+
+
+def store_app_words(store, apps: Sequence[str], seed: int = 0) -> set[str]:
+    """:func:`app_words` of the store's ``apps``, each app's pieces checked on a sample of
+    ``APP_SAMPLE`` of its reviews."""
+    return app_words(apps, {a: store.sample_texts(APP_SAMPLE, seed, app=a) for a in apps})
 
 
 # --- a cluster becomes a category ----------------------------------------------------------------
