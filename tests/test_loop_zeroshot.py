@@ -205,3 +205,23 @@ def test_descriptions_and_examples_survive_the_config_file(tmp_path):
     bad = [{"key": "A", "name": "A", "examples": "just one string"}, {"key": "B", "name": "B"}]
     with pytest.raises(ReviewtuiError, match="examples must be a list of strings"):
         Taxonomy.from_list(bad)
+
+
+def test_the_first_batch_takes_short_reviews_last_while_longer_ones_fill_it():
+    """"good", "ok", "Worst app" filled the quotas of categories they say nothing of (a fifth of a
+    team's first batch); they come last now, and still come when nothing else is left."""
+    from reviewtui.loop.zeroshot import short_texts
+
+    rng = np.random.default_rng(0)
+    texts = ["good", "ok", "Worst app", "nice", "the card was blocked after the update and support never answered",
+             "fees doubled this month without a word", "transfers fail with an error every time",
+             "login with the otp code never arrives", "love the new design of the home screen",
+             "the app crashes when I open my statement"]
+    assert short_texts(texts).tolist() == [True] * 4 + [False] * 6
+    X = rng.normal(size=(10, 8)).astype(np.float32)
+    P = rng.dirichlet(np.ones(3), size=10)
+    P[:4] = [[0.98, 0.01, 0.01], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98], [0.98, 0.01, 0.01]]  # the best matches
+    batch = zero_shot_batch(P, X, 5, seed=0, short=short_texts(texts))
+    assert len(batch) == 5 and not set(batch.tolist()) & {0, 1, 2, 3}
+    assert set(zero_shot_batch(P, X, 8, seed=0, short=short_texts(texts)).tolist()[6:]) <= {0, 1, 2, 3}
+    assert set(zero_shot_batch(P, X, 5, seed=0).tolist()) & {0, 1, 2, 3}  # without the marks they came first

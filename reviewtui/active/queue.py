@@ -224,7 +224,7 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     if picked_first is not None:  # random: drawn already, in draw order
         picked = np.arange(len(pool))
     elif model is None and prior is not None and proba is not None:
-        picked = prior.first_batch(proba, X_pool, size, seed=seed)
+        picked = prior.first_batch(proba, X_pool, size, seed=seed, texts=[a.text for a in pool])
         first = prior.name
     else:
         picked = select_batch(strategy, proba, size, embeddings=X_pool, seed=seed, n=len(pool), target=column,

@@ -34,7 +34,8 @@ class Prior(Protocol):
 
     def combine(self, quick: np.ndarray | None, X: np.ndarray, n_labels: int) -> np.ndarray: ...
 
-    def first_batch(self, proba: np.ndarray, X: np.ndarray, size: int, seed: int = 0) -> np.ndarray: ...
+    def first_batch(self, proba: np.ndarray, X: np.ndarray, size: int, seed: int = 0,
+                    texts: Sequence[str] | None = None) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

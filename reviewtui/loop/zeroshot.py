@@ -222,12 +222,15 @@ def quotas(sizes: Sequence[int], total: int) -> list[int]:
     return out
 
 
-def zero_shot_batch(proba: np.ndarray, embeddings: np.ndarray, size: int, *, seed: int = 0) -> np.ndarray:
+def zero_shot_batch(proba: np.ndarray, embeddings: np.ndarray, size: int, *, seed: int = 0,
+                    short: np.ndarray | None = None) -> np.ndarray:
     """Indices of a first batch of ``size`` rows with no label yet: an equal share for each
     category the zero-shot model predicts (``proba`` (N, K)), and inside each category the row
     nearest each centre of a k-means on that category's rows, weighted by the probability of the
     category (so the likelier members and every region of it are asked about). Categories are
-    interleaved so any prefix of the batch covers them; near-duplicates are skipped."""
+    interleaved so any prefix of the batch covers them; near-duplicates are skipped. Rows marked
+    ``short`` (a word or two: "good", "Worst app", which a category's share would otherwise take
+    as its best matches) come after every other row."""
     from reviewtui.active import skip_near_duplicates, weighted_kmeans_picks
 
     P = np.asarray(proba, dtype=np.float64)
@@ -237,7 +240,10 @@ def zero_shot_batch(proba: np.ndarray, embeddings: np.ndarray, size: int, *, see
     if size == 0:
         return np.zeros(0, dtype=int)
     pred = P.argmax(axis=1)
-    groups = [np.flatnonzero(pred == k) for k in range(P.shape[1])]
+    wordy = np.ones(n, dtype=bool) if short is None else ~np.asarray(short, dtype=bool)
+    if not wordy.any():
+        wordy[:] = True  # short reviews only: they are spread over the categories as any would be
+    groups = [np.flatnonzero((pred == k) & wordy) for k in range(P.shape[1])]
     share = quotas([len(g) for g in groups], size)
     picks: list[list[int]] = []
     for k, (g, q) in enumerate(zip(groups, share)):
@@ -254,8 +260,19 @@ def zero_shot_batch(proba: np.ndarray, embeddings: np.ndarray, size: int, *, see
     for r in range(max((len(p) for p in picks), default=0)):
         order += [p[r] for p in picks if r < len(p)]
     taken = set(order)
-    rest = [int(i) for i in np.argsort(-P.max(axis=1), kind="stable") if int(i) not in taken]
+    ranked = np.argsort(-P.max(axis=1), kind="stable")
+    rest = [int(i) for i in ranked if wordy[i] and int(i) not in taken]
+    rest += [int(i) for i in ranked if not wordy[i]]
     return skip_near_duplicates(order + rest, X, size)
+
+
+#: A review of fewer words than this is "short" for the first batch (:func:`zero_shot_batch`).
+SHORT_WORDS = 3
+
+
+def short_texts(texts: Sequence[str]) -> np.ndarray:
+    """Which of ``texts`` are of fewer than :data:`SHORT_WORDS` words."""
+    return np.fromiter((len(t.split()) < SHORT_WORDS for t in texts), dtype=bool, count=len(texts))
 
 
 def zero_shot_for(taxonomy: Taxonomy, embed: EmbedFn, pool: np.ndarray | None, settings: ActiveLearningSettings, *,
@@ -335,9 +352,11 @@ class ZeroShotPrior:
             return np.asarray(quick, dtype=np.float32)
         return blend(quick, self.proba(X), n_labels, self.settings.prior_labels)
 
-    def first_batch(self, proba: np.ndarray, X: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
-        """The first batch when there is no model yet: :func:`zero_shot_batch`."""
-        return zero_shot_batch(proba, X, size, seed=seed)
+    def first_batch(self, proba: np.ndarray, X: np.ndarray, size: int, seed: int = 0,
+                    texts: Sequence[str] | None = None) -> np.ndarray:
+        """The first batch when there is no model yet: :func:`zero_shot_batch`, the short ``texts``
+        last."""
+        return zero_shot_batch(proba, X, size, seed=seed, short=short_texts(texts) if texts is not None else None)
 
 
 def has_prior(taxonomy: Taxonomy, settings: ActiveLearningSettings) -> bool:
