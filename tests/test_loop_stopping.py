@@ -239,3 +239,22 @@ def test_sparkline_and_sample():
     assert choose_sample(["a", "b"], 5) == ["a", "b"]
     s = choose_sample([str(i) for i in range(100)], 10, seed=1)
     assert len(s) == 10 and s == choose_sample([str(i) for i in range(100)], 10, seed=1)
+
+
+def test_a_categorys_f1_change_is_given_from_the_second_round():
+    """After three rounds `status --json` gave every category's change as null: it waited for a
+    full window of three rounds before the latest."""
+    from reviewtui.loop.stopping import RoundRecord, StopSignal, category_needs
+
+    def rec(n: int, f1: float) -> RoundRecord:
+        return RoundRecord(n, "2026-01-01", 10 * n, None, 0.3, f1, {"A": f1, "B": 0.5}, {"A": 5 * n, "B": 5 * n},
+                           0, False)
+
+    signal = StopSignal(history=[rec(1, 0.4)])
+    assert [n.change for n in category_needs(signal, ["A", "B"])] == [None, None]
+    signal.history += [rec(2, 0.5), rec(3, 0.7)]
+    a, b = category_needs(signal, ["A", "B"])
+    assert a.change == pytest.approx(0.3) and a.over == 2 and b.change == 0.0
+    signal.history += [rec(4, 0.75), rec(5, 0.8)]
+    a, _ = category_needs(signal, ["A", "B"])
+    assert a.change == pytest.approx(0.3) and a.over == 3  # the window: rounds 2 to 5

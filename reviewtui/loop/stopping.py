@@ -366,7 +366,8 @@ def learning_curves(signal: StopSignal) -> dict[str, list[tuple[int, float]]]:
 class CategoryNeed:
     """How much one training category still needs labels, from the latest round: its ``labels``,
     its cross-validated ``f1`` (None before a validation), the F1's ``change`` over the last
-    ``over`` rounds (None with fewer rounds), and whether it is the ``weakest``."""
+    ``over`` rounds (the window, or the rounds there are: None before the second), and whether it is
+    the ``weakest``."""
 
     key: str
     labels: int
@@ -388,13 +389,16 @@ def category_needs(signal: StopSignal, classes: Sequence[str], *, window: int = 
         return []
     have = {c: int(counts.get(c, 0)) if counts is not None else int(rec.label_counts.get(c, 0)) for c in classes}
     weak = weakest_category(rec.per_class_f1, have)
-    back = signal.history[-window - 1] if len(signal.history) > window else None
+    # over the last ``window`` rounds, or over those there are (2 rounds give a change over 1)
+    start = max(0, len(signal.history) - window - 1)
+    back = signal.history[start] if len(signal.history) > 1 else None
+    span = len(signal.history) - 1 - start
     out = []
     for c in classes:
         f1 = rec.per_class_f1.get(c)
         before = back.per_class_f1.get(c) if back is not None else None
         change = f1 - before if f1 is not None and before is not None else None
-        out.append(CategoryNeed(c, have[c], f1, change, window, c == weak))
+        out.append(CategoryNeed(c, have[c], f1, change, span if back is not None else window, c == weak))
     return out
 
 
