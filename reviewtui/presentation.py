@@ -893,7 +893,7 @@ def category_need_lines(needs: Sequence[Any], taxonomy: "Taxonomy | None") -> li
     out = []
     for n in needs:
         f1 = f"CV F1 {n.f1:.2f}" if n.f1 is not None else "CV F1 -"
-        change = f" ({n.change:+.2f} over {n.over} rounds)" if n.change is not None else ""
+        change = f" ({n.change:+.2f} over {count(n.over, 'round')})" if n.change is not None else ""
         why = "fewest labels" if n.labels < MIN_LABELS_PER_CATEGORY else "lowest CV F1"
         mark = f"  <- needs labels most ({why})" if n.weakest else ""
         out.append(f"{category_name(n.key, taxonomy)}: {n.labels:,} labels, {f1}{change}{mark}")
