@@ -385,6 +385,11 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     path = table.source
     df = table.frame
     header = [str(c) for c in table.header]
+    # --id-col none: the ids made from the texts, whatever id column the file has (a file imported
+    # before without its id column, imported again as then)
+    no_ids = bool(id_col) and id_col.strip().casefold() == "none" and find_column(header, (id_col,)) is None
+    if no_ids:
+        id_col = None
     # a column named by an option is found in any case and spelling, as the columns found by name are
     text_col, id_col, label_col = (find_column(header, (c,)) or c if c else None for c in (text_col, id_col, label_col))
     named = _named_columns(path, header, columns or {})
@@ -405,7 +410,8 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
                              "name the text column with --text-col")
     if not text_col and tcol in named.values():  # the text found by its name, but named for something else
         _refuse_overlaps(path, named, {"the text column found by its name": tcol})
-    icol = id_col or find_column([c for c in columns if c != tcol and c not in named.values()], ID_COLUMNS)
+    icol = None if no_ids else id_col or find_column([c for c in columns if c != tcol and c not in named.values()],
+                                                     ID_COLUMNS)
     if icol is not None and icol not in columns:
         raise ReviewtuiError(f"{path}: no id column {icol!r}; the columns are: {', '.join(columns)}")
     if label_col is not None and label_col not in columns:

@@ -686,8 +686,9 @@ class Workspace:
         raise ReviewtuiError(
             f"{batch.source}: {len(found):,} of {len(new):,} new rows have the text of reviews stored under ids made "
             f"from their text (for example {found[0]}): an earlier import of this file without its id column? "
-            "Importing them with the file's ids would store each review twice. Import it as before (without "
-            "--id-col), or into a new workspace to keep the file's ids; nothing was imported")
+            "Importing them with the file's ids would store each review twice. Import it as before, with its ids "
+            "made from the texts (--id-col none), or into a new workspace to keep the file's ids; nothing was "
+            "imported")
 
     def _refuse_other_apps(self, batch, conflicts: Mapping[str, str]) -> None:
         """Refuse ``batch`` when ids of it that are stored with another text (``conflicts``) are

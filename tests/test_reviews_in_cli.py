@@ -813,10 +813,17 @@ def test_a_file_imported_again_with_its_id_column_is_refused_instead_of_stored_t
     assert main(["-w", str(ws), "import", str(f), "--app-col", "airline", "--id-col", "tweet_id"]) == 2
     err = capsys.readouterr().err
     assert "40 of 40 new rows have the text of reviews stored under ids made from their text" in err
-    assert "nothing was imported" in err
+    assert "nothing was imported" in err and "(--id-col none)" in err
     from reviewtui.workspace import Workspace
 
     assert Workspace.open(ws).store.count() == 40
+    # a file with a reviewId column found by itself, imported first without it: the advice can be followed
+    g = write_csv(tmp_path / "play.csv", ["reviewId", "content", "appId"],
+                  [[f"gp:{i}", text, "United"] for i, (_, text, _) in enumerate(rows)])
+    assert main(["-w", str(ws), "import", str(g)]) == 2
+    assert "(--id-col none)" in capsys.readouterr().err
+    assert main(["-w", str(ws), "import", str(g), "--id-col", "none"]) == 0
+    assert Workspace.open(ws).store.count() == 40  # the same 40 reviews, under the ids made from their texts
 
 
 def test_ctrl_c_while_the_copy_is_written_says_the_version_was_kept_and_the_rerun_writes_the_copy(

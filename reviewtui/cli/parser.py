@@ -167,7 +167,8 @@ def add_workspace_commands(commands: Commands) -> None:
                    help="add the labels of --label-col that are not in the taxonomy as categories")
     s.add_argument("--text-col", help="text column (default: the export's own, else the first of content, text, "
                    "review, review_text, review_body, body, comment, ... in any case and spelling)")
-    s.add_argument("--id-col", help="id column (default: reviewId; ids from the text when absent)")
+    s.add_argument("--id-col", help="id column (default: reviewId; ids from the text when absent; none: ids from "
+                                    "the text whatever the file has)")
     s.add_argument("--ids-per-app", action="store_true",
                    help="the file's ids are unique only within each app (row numbers per app): store each as APP/ID")
     s.add_argument("--label-col", help="record labels from this column (source import)")
