@@ -222,8 +222,10 @@ def _decode(path: Path, raw: bytes, encoding: str | None = None) -> tuple[str, s
         elif len(head) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
             codec, name = "utf-16-be", "UTF-16 BE"
         else:
-            raise ReviewtuiError(f"{path}: not a CSV text file (it contains binary data); import a "
-                                 f"{FORMATS_TEXT} file")
+            at = head.index(b"\x00")
+            line = head[:at].count(b"\n") + 1
+            raise ReviewtuiError(f"{path}: not a CSV text file: it contains binary data (a NUL byte on line {line}, "
+                                 f"byte {at}); import a {FORMATS_TEXT} file")
         try:
             return raw.decode(codec), f"{name} (no BOM)"
         except UnicodeDecodeError as exc:
@@ -303,7 +305,10 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
         table.encoding = encoding
     table.sha256 = sha
     if len(table) == 0:
-        raise ReviewtuiError(f"{path}: the file has a header but no rows")
+        others = [n for n in table.sheets if n != table.sheet]
+        raise ReviewtuiError(f"{path}: the file has a header but no rows"
+                             + (f" in sheet {table.sheet!r}; the workbook's other sheets: "
+                                f"{', '.join(map(repr, others))}: --sheet NAME reads one" if others else ""))
     return table
 
 

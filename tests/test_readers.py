@@ -122,6 +122,17 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     return path
 
 
+def test_a_first_sheet_of_a_header_only_names_the_other_sheets_and_a_nul_byte_its_line(tmp_path):
+    path = write_xlsx(tmp_path / "book.xlsx", {"Intro": [["About this export"]], "Reviews": [["content"], ["ok"]]})
+    with pytest.raises(ReviewtuiError, match=r"book.xlsx: the file has a header but no rows in sheet 'Intro'; the "
+                                             r"workbook's other sheets: 'Reviews': --sheet NAME reads one"):
+        read_table(path)
+    (tmp_path / "nul.csv").write_bytes(b"id,content\n1,hello\n2,wor\x00ld\n")
+    with pytest.raises(ReviewtuiError, match=r"nul.csv: not a CSV text file: it contains binary data \(a NUL byte on "
+                                             r"line 3, byte 24\)"):
+        read_table(tmp_path / "nul.csv")
+
+
 def test_excel_first_sheet_or_a_named_one(tmp_path):
     typed = [[int(v) if i in (4, 5) else datetime.fromisoformat(v) if i == 7 else (v or None)
               for i, v in enumerate(r)] for r in PLAY_ROWS]
