@@ -243,12 +243,14 @@ def add_category(items: Sequence[Mapping[str, Any]], name: str, *, key: str | No
     if taken:
         raise ReviewtuiError(f"the taxonomy already has {taken} ({taxonomy.get(taken).name}); choose another name")
     taxonomy.refuse_former(key, name)
+    if any(not str(e).strip() for e in examples):
+        raise ReviewtuiError(f"categories add {name}: an example is blank; give the text of a review, or no --example")
     colour = check_colour(colour, "categories add") if colour else _colour(items)
     item: dict[str, Any] = {"key": key, "name": name, "colour": colour, "train": bool(train)}
     if description:
         item["description"] = description
     if examples:
-        item["examples"] = [str(e) for e in examples]
+        item["examples"] = [str(e).strip() for e in examples]
     new = [dict(i) for i in items] + [item]
     Taxonomy.from_list(new, where="categories add")
     return CategoryChange("add", new, note=f"added {key}")

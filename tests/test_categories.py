@@ -384,3 +384,12 @@ def test_a_symlinked_reviewtui_toml_is_written_through(tmp_path):
     assert (tmp_path / "ws" / "reviewtui.toml").is_symlink()
     assert 'name = "Pricing"' in shared.read_text()
     assert [p.name for p in shared.parent.iterdir()] == ["team.toml"]  # no temporary file left beside it
+
+
+def test_add_refuses_a_blank_example_as_set_does(cfg_store):
+    """`categories add W --example ""` wrote examples = [""] to reviewtui.toml."""
+    cfg, _ = cfg_store
+    with pytest.raises(ReviewtuiError, match=r"categories add Wishes: an example is blank"):
+        add_category(cfg.data["categories"], "Wishes", examples=["dark mode please", " "])
+    change = add_category(cfg.data["categories"], "Wishes", examples=[" dark mode please "])
+    assert change.items[-1]["examples"] == ["dark mode please"]
