@@ -414,7 +414,94 @@ def dumps_toml(data: dict[str, Any]) -> str:
 
 
 def write_toml(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_text(path, dumps_toml(data))
+    """Write ``data`` to ``path``: the file as it is, with the values that changed changed (a team's
+    comments and layout kept, :func:`edited_toml`), or written afresh (:func:`dumps_toml`) when
+    there is no file yet or it cannot be edited so."""
+    text = None
+    try:
+        old = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        old = None
+    if old is not None:
+        text = edited_toml(old, data)
+    atomic_write_text(path, text if text is not None else dumps_toml(data))
+
+
+def _written(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as TOML reads it back: None values left out (TOML has no null), tuples as lists."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items() if x is not None}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return v
+    return {k: plain(v) for k, v in data.items() if v is not None}
+
+
+def edited_toml(old: str, data: dict[str, Any]) -> str | None:
+    """``old`` (the text of reviewtui.toml) edited to hold ``data``: the tables, keys and categories
+    that did not change keep their text and comments; a category is matched by its key. None when
+    tomlkit is missing, ``old`` does not parse, or the result would not read back as ``data``."""
+    try:
+        import tomlkit
+        from tomlkit.exceptions import TOMLKitError
+    except ImportError:
+        return None
+    want = _written(data)
+    try:
+        doc = tomlkit.parse(old)
+        for name in [k for k in doc if k not in want]:
+            del doc[name]
+        for name, value in want.items():
+            have = doc.get(name)
+            if have is not None and _written({name: have.unwrap() if hasattr(have, "unwrap") else have}) == {
+                    name: value}:
+                continue  # unchanged: its text stays as written
+            if isinstance(value, dict) and isinstance(have, dict):
+                _edit_table(have, value)
+            elif (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+                  and isinstance(have, list)):
+                doc[name] = _edited_tables(tomlkit, have, value)
+            else:
+                doc[name] = value
+        # tables taken into a new array keep the blank lines around them: one blank line at most,
+        # or every write would add more (the read back below refuses a multi-line string so changed)
+        text = re.sub(r"\n{3,}", "\n\n", tomlkit.dumps(doc))
+    except (TOMLKitError, ValueError, TypeError, KeyError):
+        return None
+    try:
+        if tomllib.loads(text) != want:
+            return None
+    except tomllib.TOMLDecodeError:
+        return None
+    return text
+
+
+def _edit_table(table: Any, values: dict[str, Any]) -> None:
+    """Set ``table``'s keys to ``values`` in place: changed keys rewritten, missing ones removed."""
+    for k in [k for k in table if k not in values]:
+        del table[k]
+    for k, v in values.items():
+        old = table.get(k)
+        if old is None or (old.unwrap() if hasattr(old, "unwrap") else old) != v:
+            table[k] = v
+
+
+def _edited_tables(tomlkit: Any, old: list, items: list[dict[str, Any]]) -> Any:
+    """An array of tables holding ``items``; each one whose ``key`` an ``old`` table has is that
+    table edited (its comments kept), the others new."""
+    by_key = {t.get("key"): t for t in old if hasattr(t, "get") and t.get("key") is not None}
+    out = tomlkit.aot()
+    for item in items:
+        table = by_key.pop(item.get("key"), None)
+        if table is None:
+            table = tomlkit.table()
+            for k, v in item.items():
+                table[k] = v
+        else:
+            _edit_table(table, item)
+        out.append(table)
+    return out
 
 
 def file_signature(path: Path) -> tuple[int, int, int] | None:

@@ -393,3 +393,29 @@ def test_add_refuses_a_blank_example_as_set_does(cfg_store):
         add_category(cfg.data["categories"], "Wishes", examples=["dark mode please", " "])
     change = add_category(cfg.data["categories"], "Wishes", examples=[" dark mode please "])
     assert change.items[-1]["examples"] == ["dark mode please"]
+
+
+def test_a_change_keeps_the_teams_comments_in_reviewtui_toml(tmp_path):
+    """Any taxonomy or settings change wrote the file afresh: a team's comments were lost."""
+    import tomllib
+
+    from reviewtui.workspace import Workspace
+
+    Workspace.init(tmp_path / "ws", categories="Bug report, Praise").close()
+    toml = tmp_path / "ws" / "reviewtui.toml"
+    toml.write_text(toml.read_text().replace("[training]", "# team note: keep the epochs low\n[training]")
+                    .replace('name = "Praise"', 'name = "Praise"  # kind words only'))
+    ws = Workspace.open(tmp_path / "ws")
+    ws.config.set_categories([*ws.taxonomy.to_list(), {"name": "Pricing"}])
+    ws.config.update_section("training", {"epochs": 3})
+    for i in range(3):  # written again and again: the same layout, no blank lines piling up
+        ws.config.set_categories([*ws.taxonomy.to_list()[:-1], {**ws.taxonomy.to_list()[-1], "description": f"d{i}"}])
+    ws.close()
+    text = toml.read_text()
+    assert "# team note: keep the epochs low\n[training]" in text and 'name = "Praise"  # kind words only' in text
+    assert "\n\n\n" not in text
+    data = tomllib.loads(text)
+    assert data["training"]["epochs"] == 3
+    assert [c["name"] for c in data["categories"]] == ["Bug report", "Praise", "Pricing"]
+    assert data["categories"][-1]["description"] == "d2"
+    assert Workspace.open(tmp_path / "ws").taxonomy.get("PRICING").description == "d2"
