@@ -208,8 +208,8 @@ class Taxonomy:
 
                 close = difflib.get_close_matches(unknown[0], sorted(CATEGORY_FIELDS), n=1)
                 raise ReviewtuiError(f"{where}: category #{i + 1} ({item['name'].strip()}): unknown key {unknown[0]!r}"
-                                     + (f"; did you mean {close[0]!r}?" if close else "")
-                                     + f" A category takes {', '.join(sorted(CATEGORY_FIELDS))}")
+                                     + (f" (did you mean {close[0]!r}?)" if close else "")
+                                     + f"; a category takes {', '.join(sorted(CATEGORY_FIELDS))}")
             key = str(item.get("key") or category_key(item["name"]))
             if not KEY_RE.match(key):
                 raise ReviewtuiError(f"{where}: category key {key!r} must be UPPER_SNAKE_CASE")
@@ -247,7 +247,8 @@ class Taxonomy:
         # apart, as written: resolve)
         named: dict[str, Category] = {}
         for c in cats:
-            for word in {c.name.casefold(), category_key(c.name).casefold()} - {""}:
+            # names that differ in signs ("C++", "C#") are told apart as written: only case and spacing
+            for word in {" ".join(c.name.casefold().split())} - {""}:
                 other = named.setdefault(word, c)
                 if other.key != c.key:
                     raise ReviewtuiError(f"{where}: categories {other.key} ({other.name!r}) and {c.key} ({c.name!r}) "

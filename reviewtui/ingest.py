@@ -9,7 +9,7 @@ columns (:data:`TEXT_COLUMNS`: ``content``, ``text``, ``review``, ...) or the on
 from the text); the app comes from an ``app``/``appId``/``app_name`` column, a given name or a
 per-app folder. Cleaning follows the original project:
 drop missing text, remove URLs, HTML tags and emoji, lowercase, collapse whitespace, drop what is
-left empty. Every rule can be switched off in reviewtui.toml's [import] section.
+left empty (or left with invisible characters only: zero-width spaces, direction marks). Every rule can be switched off in reviewtui.toml's [import] section.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u2
 URL_RE = "(?:https?://|www\\.)[^" + WHITESPACE + "]+"
 #: A text of whitespace and invisible format characters only (zero-width spaces and joiners,
 #: direction marks, a stray byte-order mark, soft hyphens): nothing a reader sees.
-INVISIBLE_ONLY_RE = "[" + WHITESPACE + "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+"
+INVISIBLE_ONLY_RE = ("[" + WHITESPACE
+                     + "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+")
 #: The longest such text looked for (the check reads short texts only: a million rows pass quickly).
 INVISIBLE_MAX = 64
 WHITESPACE_RE = "[" + WHITESPACE + "]+"
@@ -596,11 +597,20 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
             blank = (stripped() == "").to_numpy(dtype=bool, na_value=False, copy=True)
             blank[touched] = (cleaned.str.strip() == "").to_numpy(dtype=bool, na_value=False)
             empty = pd.Series(blank, index=df.index) & keep
-        short = (keep & ~empty & (stripped().str.len() <= INVISIBLE_MAX)).to_numpy(dtype=bool, na_value=False)
+        # the texts as they are kept: cleaned where a rule could change them, else as written
+        if touched is None:
+            now = cleaned
+        else:
+            now = stripped()
+            if touched.any():
+                now = now.copy()
+                now.iloc[touched.nonzero()[0]] = cleaned.to_numpy()
+        now = now.str.strip()
+        short = (keep & ~empty & (now.str.len() <= INVISIBLE_MAX)).to_numpy(dtype=bool, na_value=False)
         if short.any():  # nothing visible: as empty as a blank text
             import numpy as np
 
-            unseen = stripped()[short].str.fullmatch(INVISIBLE_ONLY_RE).to_numpy(dtype=bool, na_value=False)
+            unseen = now[short].str.fullmatch(INVISIBLE_ONLY_RE).to_numpy(dtype=bool, na_value=False)
             blank = empty.to_numpy(dtype=bool, copy=True)
             blank[np.flatnonzero(short)[unseen]] = True
             empty = pd.Series(blank, index=df.index)

@@ -347,13 +347,16 @@ def test_a_hand_edited_taxonomy_with_two_categories_of_one_name_or_an_unknown_ke
     with pytest.raises(ReviewtuiError, match=r"t.toml: categories PRAISE \('Praise'\) and OTHER \('praise'\) have "
                                              r"the same name in another case or spacing.*rename one"):
         Taxonomy.from_list([{"key": "PRAISE", "name": "Praise"}, {"key": "OTHER", "name": "praise "}], where="t.toml")
-    with pytest.raises(ReviewtuiError, match=r"t.toml: category #2 \(Praise\): unknown key 'descripton'; did you "
-                                             r"mean 'description'\? A category takes colour, description"):
+    with pytest.raises(ReviewtuiError, match=r"t.toml: category #2 \(Praise\): unknown key 'descripton' \(did you "
+                                             r"mean 'description'\?\); a category takes colour, description"):
         Taxonomy.from_list([{"name": "Bug"}, {"name": "Praise", "descripton": "kind words"}], where="t.toml")
     with pytest.raises(ReviewtuiError, match=r"t.toml: category #1: name = \['a'\] must be a string"):
         Taxonomy.from_list([{"name": ["a"]}], where="t.toml")
     tax = Taxonomy.from_list([{"name": " Bug report "}, {"name": "Praise"}])
     assert tax.get("BUG_REPORT").name == "Bug report"  # stripped, as the CLI's names are
+    # names that differ in signs only, with keys of their own, load as before and are told apart
+    tax = Taxonomy.from_list([{"key": "CPP", "name": "C++"}, {"key": "CSHARP", "name": "C#"}])
+    assert tax.resolve("C++") == "CPP" and tax.resolve("C#") == "CSHARP"
 
 
 def test_a_workspace_whose_toml_names_two_categories_alike_is_one_error_line(tmp_path, capsys):

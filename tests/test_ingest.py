@@ -250,13 +250,14 @@ def test_letters_written_with_enclosed_alphanumerics_are_read_as_letters_not_dro
 
 def test_a_text_of_invisible_characters_only_is_dropped_as_empty(tmp_path):
     """Zero-width spaces, a direction mark or a stray byte-order mark alone were stored as reviews."""
-    texts = ["\u200b\u200b", "\u00a0\u00a0", "\u200e", "\ufeff", "real\u200b review", " \u2060 \u200f ", "ok"]
+    texts = ["\u200b\u200b", "\u00a0\u00a0", "\u200e", "\ufeff", "real\u200b review", " \u2060 \u200f ", "ok",
+             "http://example.com \u200b", "<br>\u200b", "\u200b😀", "\u2066\u061c\u2069"]  # invisible once cleaned
     path = write_csv(tmp_path / "invisible.csv", ["reviewId", "content"], [[f"r{i}", t] for i, t in enumerate(texts)])
     batch = read_reviews(path)
     assert batch.texts == ["real\u200b review", "ok"]
-    assert sum(batch.report.dropped.values()) == 5 and batch.report.dropped["empty after cleaning"] >= 4
+    assert sum(batch.report.dropped.values()) == 9 and batch.report.dropped["empty after cleaning"] >= 8
     kept = read_reviews(path, cleaning=ImportSettings(drop_empty=False))
-    assert len(kept.texts) == 6  # only the blank one goes, as a missing text
+    assert len(kept.texts) == 10  # only the blank one goes, as a missing text
 
 
 CLEANABLE = ["<b>bold</b> text", "a &amp; b &lt;i&gt;x&lt;/i&gt;", "see http://ex.com/a?b=1 now", "www.site.org",

@@ -218,6 +218,8 @@ def test_the_first_batch_takes_short_reviews_last_while_longer_ones_fill_it():
              "login with the otp code never arrives", "love the new design of the home screen",
              "the app crashes when I open my statement"]
     assert short_texts(texts).tolist() == [True] * 4 + [False] * 6
+    assert short_texts(["这个应用每次打开都会闪退，客服也不回复", "アプリが起動しない", "Bekar app", "很好"]).tolist() == \
+        [False, False, True, True]
     X = rng.normal(size=(10, 8)).astype(np.float32)
     P = rng.dirichlet(np.ones(3), size=10)
     P[:4] = [[0.98, 0.01, 0.01], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98], [0.98, 0.01, 0.01]]  # the best matches

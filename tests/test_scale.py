@@ -525,8 +525,8 @@ def test_a_store_opened_during_a_long_bulk_import_gives_up_with_a_clear_error(tm
     with store.transaction(adding=10):
         store.import_batches([([NewAsset(f"a{i}", f"review {i}") for i in range(10)], "one", "x", 10)])
         other = sqlite3.connect(path)
-        with pytest.raises(ReviewtuiError, match="the store is busy: another process has been importing a large "
-                                                 "file into it for more than 0 s; try again when that import ends"):
+        with pytest.raises(ReviewtuiError, match=r"the store is busy: another process has held a lock on it for more "
+                                                 r"than 0 s \(a large import does\); try again when that process is done"):
             store_module._set_wal(other, timeout=0.2)
         other.close()
     assert journal_mode(store) == "wal"

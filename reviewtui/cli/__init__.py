@@ -76,9 +76,15 @@ def _run(argv: Sequence[str] | None) -> int:
             raise
         sys.stderr.write(f"error: {said}\n")
         return 2
+    except BrokenPipeError:  # `reviewtui ... | head`: the reader has what it wanted
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        except OSError:
+            pass
+        return 0
     except OSError as exc:
         if exc.errno not in WRITE_REFUSED:
-            if exc.errno is None or not exc.strerror:
+            if exc.errno is None or not exc.strerror or not exc.filename:
                 raise
             # a path the system refuses (a file where a folder is wanted, a mount that cannot be replaced)
             where = f"{exc.filename}: " if exc.filename else ""

@@ -23,6 +23,7 @@ categories the zero-shot model predicts, and inside each over the embedding spac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -266,13 +267,28 @@ def zero_shot_batch(proba: np.ndarray, embeddings: np.ndarray, size: int, *, see
     return skip_near_duplicates(order + rest, X, size)
 
 
-#: A review of fewer words than this is "short" for the first batch (:func:`zero_shot_batch`).
+#: A review of fewer words than this, and fewer characters than :data:`SHORT_CHARS`, is "short" for
+#: the first batch (:func:`zero_shot_batch`); the characters keep a review in a language written
+#: without spaces (Chinese, Japanese, Thai: one "word") out of it.
 SHORT_WORDS = 3
+SHORT_CHARS = 15
+#: Scripts written without spaces between words, where a character says about what a word does
+#: elsewhere: a text of them is short under :data:`SHORT_WORDS` characters
+UNSPACED_RE = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+                         "\uac00-\ud7af]")
+
+
+def _short(text: str) -> bool:
+    text = text.strip()
+    if UNSPACED_RE.search(text):
+        return len(text) < 2 * SHORT_WORDS
+    return len(text.split()) < SHORT_WORDS and len(text) < SHORT_CHARS
 
 
 def short_texts(texts: Sequence[str]) -> np.ndarray:
-    """Which of ``texts`` are of fewer than :data:`SHORT_WORDS` words."""
-    return np.fromiter((len(t.split()) < SHORT_WORDS for t in texts), dtype=bool, count=len(texts))
+    """Which of ``texts`` are short: fewer than :data:`SHORT_WORDS` words and :data:`SHORT_CHARS`
+    characters, or in a script written without spaces, fewer than twice SHORT_WORDS characters."""
+    return np.fromiter((_short(t) for t in texts), dtype=bool, count=len(texts))
 
 
 def zero_shot_for(taxonomy: Taxonomy, embed: EmbedFn, pool: np.ndarray | None, settings: ActiveLearningSettings, *,
