@@ -626,7 +626,7 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     # repeats reviewCreatedVersion): only a file of the team's own gets the list
     report.unused_columns = [] if profile else [c for c in columns if c not in taken and c not in meta_cols.values()
                                                  and c not in PII_COLUMNS]
-    if not icol:  # the ids are made from the text: a column of ids it could have read is named
+    if not icol and not no_ids:  # ids made from the text unasked: a column of ids it could have read is named
         report.id_like = [c for c in report.unused_columns if ID_LIKE_RE.search(str(c)) and not OTHER_ID_RE.match(str(c))
                           and not (df[c].str.strip() == "").any() and df[c].is_unique]
 

@@ -599,11 +599,13 @@ def predict_count_lines(res: Any, taxonomy: "Taxonomy | None" = None) -> list[st
     return lines
 
 
-def stale_lines(stale: Any, in_app: bool = False) -> list[str]:
+def stale_lines(stale: Any, in_app: bool = False, untrained: bool = True) -> list[str]:
     """What summary, report and status say when the predictions are behind the workspace
     (``analysis.results.Staleness``; nothing when they are not, or no prediction ran): the reviews
-    imported after the prediction, the labels given after its model learnt its labels. ``in_app``
-    names the app's keys instead of the commands."""
+    imported after the prediction, the labels given after its model learnt its labels; with
+    ``untrained``, a category kept out of training that holds many labels (summary and report say
+    it; status, a list of next steps, leaves it out). ``in_app`` names the app's keys instead of
+    the commands."""
     if stale is None:
         return []
     out = []
@@ -641,12 +643,14 @@ def stale_lines(stale: Any, in_app: bool = False) -> list[str]:
         out.append(f"The last prediction's model does not know {names} (no label of {'it' if one else 'them'} "
                    f"when it learnt, or added since), so no review is predicted in {'it' if one else 'them'}: "
                    f"label some, then {fold}.")
-    for key, name, labels in getattr(stale, "untrained", ()) or ():
+    for key, name, labels in (getattr(stale, "untrained", ()) or ()) if untrained else ():
         # not stale, and no prediction will change it: the reviews like these labels are in the
         # trained categories (generic complaints read as Praise when Other is not trained)
+        then = ("e (export), t on the Tune screen (train), then p on the Summary screen" if in_app
+                else "`reviewtui export`, `reviewtui train`, then `reviewtui predict`")
         out.append(f"{name} is not trained ({count(labels, 'label')}, train = false): no review is predicted in it, "
                    f"and reviews like its labels are counted in the trained categories. `reviewtui categories set "
-                   f"{key} --train`, then export and train, lets the model learn {name}.")
+                   f"{key} --train`, then {then}, lets the model learn {name}.")
     return out
 
 

@@ -617,12 +617,14 @@ def test_a_category_kept_out_of_training_with_many_labels_is_said_beside_the_pre
     assert ws.prediction_staleness().untrained == ()  # 9 labels of 27: too few to say much
     ws.store.add_labels([LabelRow(f"r{i}", "OTHER", "ann", "human") for i in range(27, 30)])
     note = ("Other is not trained (12 labels, train = false): no review is predicted in it, and reviews like its "
-            "labels are counted in the trained categories. `reviewtui categories set OTHER --train`, then export "
-            "and train, lets the model learn Other.")
+            "labels are counted in the trained categories. `reviewtui categories set OTHER --train`, then "
+            "`reviewtui export`, `reviewtui train`, then `reviewtui predict`, lets the model learn Other.")
     assert main(["-w", root, "summary"]) == 0
     assert note in flat(capsys.readouterr().out)
     assert main(["-w", root, "summary", "--json"]) == 0
     stale = json.loads(capsys.readouterr().out)["stale"]
     assert stale["untrained"] == [{"key": "OTHER", "name": "Other", "labels": 12}] and note in stale["notes"]
+    assert main(["-w", root, "status"]) == 0
+    assert "Other is not trained" not in flat(capsys.readouterr().out)  # not a next step: said where results are read
     ws.config.set_categories([{**c, "train": True} if c["key"] == "OTHER" else c for c in ws.taxonomy.to_list()])
     assert ws.prediction_staleness().untrained == ()

@@ -823,6 +823,7 @@ def test_a_file_imported_again_with_its_id_column_is_refused_instead_of_stored_t
     assert main(["-w", str(ws), "import", str(g)]) == 2
     assert "(--id-col none)" in capsys.readouterr().err
     assert main(["-w", str(ws), "import", str(g), "--id-col", "none"]) == 0
+    assert "looks like the reviews' ids" not in capsys.readouterr().out  # asked for: no advice to the contrary
     assert Workspace.open(ws).store.count() == 40  # the same 40 reviews, under the ids made from their texts
 
 

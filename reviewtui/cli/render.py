@@ -160,7 +160,8 @@ def status(st: Any) -> None:
         stop_block(st.stop, con)
     elif any(st.by_label.values()):  # labels, no round: say how one comes (label --from records none)
         print_lines([f"Stop signal: {say.NO_STOP_ROUND}"], con)
-    print_lines((f"→ {step}" for step in [*say.stale_lines(getattr(st, "stale", None)), *st.next_steps]), con)
+    print_lines((f"→ {step}" for step in [*say.stale_lines(getattr(st, "stale", None), untrained=False),
+                                           *st.next_steps]), con)
 
 
 def versions_table(versions: Sequence[Any], missing: Sequence[dict[str, Any]] = ()) -> None:

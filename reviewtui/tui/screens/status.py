@@ -202,7 +202,8 @@ class StatusScreen(WorkspaceScreen):
             title = "Models · learning curve (best weighted F1): " + " → ".join(
                 f"{p.version} {p.f1_weighted:.2f}" for p in points[-4:])
         models.border_title = title
-        steps = "\n".join([*(f"→ {escape(line)}" for line in say.stale_lines(getattr(st, "stale", None), in_app=True)),
+        steps = "\n".join([*(f"→ {escape(line)}" for line in say.stale_lines(getattr(st, "stale", None), in_app=True,
+                                                                                 untrained=False)),
                            *(f"→ {escape(app_step(s))}" for s in st.steps)]) or "Nothing pressing."
         stop = getattr(st, "stop", None)
         if stop:  # the stop signal, as on the labeling screen (L there: the learning curves)
