@@ -54,16 +54,23 @@ def cmd_kili(args: argparse.Namespace) -> int:
             model = args.model or model if action == "predictions" else None
             if action == "predictions" and not model:
                 raise ReviewtuiError(f"{args.file}: no model column; name the model with --model NAME")
+            held: list[Notice] = []  # what push warns of: its result lines say it, or these if it fails
             with ProgressSink() as sink:
                 def on_event(event: Any) -> None:
                     if isinstance(event, Progress) and event.task in ("kili push", "kili predictions"):
                         done[0] = event.done
                     if action == "push" and not args.json and isinstance(event, Notice):
-                        return  # what push warns of (deleted in Kili, left out) its result lines say once
+                        held.append(event)  # (deleted in Kili, left out) said once, by the result lines
+                        return
                     sink(event)
 
                 if action == "push":
-                    rep = ws.kili_push(limit=args.limit, on_event=on_event, restore_deleted=args.restore_deleted)
+                    try:
+                        rep = ws.kili_push(limit=args.limit, on_event=on_event, restore_deleted=args.restore_deleted)
+                    except BaseException:  # no result lines: the warnings are all there is
+                        for notice in held:
+                            sink(notice)
+                        raise
                 elif action == "pull":
                     rep = ws.kili_pull(full=args.full, on_event=on_event)
                 else:
