@@ -281,6 +281,45 @@ def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_i
             assert "Priorities set in the kili backend for 0 assets; 6 failed. Not one priority was set" in out
             assert "cannot reach" not in out  # said once, in the warning
 
+def test_queue_whose_later_priority_call_fails_counts_the_ones_kili_took(tmp_path, kili_server, capsys):
+    """One priority call per queue item: the 4th answer lost made the queue say "Not one priority
+    was set" and exit 2, with Kili holding the first ones, and the store recording none of them."""
+    from reviewtui.store import NewAsset
+
+    ws_dir = str(tmp_path / "ws")
+    run(capsys, "init", ws_dir, "--backend", "kili")
+    ws = Workspace.open(ws_dir)
+    ws.config.update_section("kili", {"retry_deadline": 1})
+    ws.store.add_assets([NewAsset(f"r{i:03d}", f"review {i}: the app is fine") for i in range(6)])
+    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
+    run(capsys, "-w", ws_dir, "kili", "push")
+    pid = Workspace.open(ws_dir).settings.backend.project_id
+    kili_server.fail("setAssetsPriority", "drop", after=3)  # Kili applies the 4th call; its answer is lost
+    code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6", "--json")
+    said = json.loads(out)
+    assert code == 0 and said["priorities_set"] == 3 and len(said["failed"]) == 3
+    ranked = [it["external_id"] for it in said["items"]]  # priorities 6 down to 1
+    in_kili = {a["externalId"]: a.get("priority") for a in kili_server.state.assets[pid]}
+    assert [in_kili[e] for e in ranked] == [6, 5, 4, 3, 0, 0]
+    store = Workspace.open(ws_dir).store
+    assert [store.get(e).priority for e in ranked] == [6, 5, 4, 0, 0, 0]  # the ones Kili said it took
+    lost, unsent = said["failed"][ranked[3]], said["failed"][ranked[4]]
+    assert "may have been applied" in lost and "rerunning `reviewtui queue`" in lost
+    assert unsent.startswith("not sent") and said["failed"][ranked[5]] == unsent
+    assert "not set" not in err  # no warning that the whole batch failed
+
+    kili_server.fail("setAssetsPriority", "drop", after=1)
+    code, out, _ = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6")
+    out = " ".join(out.split())
+    assert code == 0 and "Priorities set in the kili backend for 1 asset; 5 failed: " in out
+    assert "the priority may have been applied; rerunning `reviewtui queue`" in out
+    assert "Not one priority was set" not in out
+
+    kili_server.fail("setAssetsPriority", "drop")  # the first call: nothing is known to be set
+    code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6", "--json")
+    assert code == 2 and json.loads(out)["priorities_set"] == 0
+    assert "the queue's priorities were not set in the kili backend" in " ".join(err.split())
+
 
 def test_attaching_a_project_a_teammate_pushed_to_says_nothing_is_left_to_send(tmp_path, kili_server, capsys):
     """Workspace B, with the reviews workspace A pushed, attached A's project: "3 reviews to send",

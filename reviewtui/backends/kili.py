@@ -786,7 +786,12 @@ class KiliBackend:
 
     def set_priorities(self, priorities: Mapping[str, int]) -> MoveResult:
         """set_assets_priority in Kili, one call per priority value; assets prioritised before and
-        not in ``priorities`` go back to 0 (as the local backend does)."""
+        not in ``priorities`` go back to 0 (as the local backend does).
+
+        A call that fails after an earlier one was answered stops the calls there: the groups set
+        before count as moved (and are recorded in the store), the failed group's and the unsent
+        groups' ids fail with the reason, and the earlier priorities are left as they are, here as
+        in Kili. A failure before any call was answered (Kili out of reach) fails the whole batch."""
         wanted = {str(k): int(v) for k, v in priorities.items()}
         self.project_info()  # an unknown project fails here; another project's ids are dropped
         stale = [a.external_id for a in self.store.iter_assets()
@@ -795,11 +800,20 @@ class KiliBackend:
         for ext, p in wanted.items():
             groups.setdefault(p, []).append(ext)
         result = MoveResult()
-        for p, ids in sorted(groups.items(), reverse=True):
-            r = self._move(ids, "set_assets_priority", "priority", priority=p)
+        ordered = sorted(groups.items(), reverse=True)
+        stopped = False
+        for n, (p, ids) in enumerate(ordered):
+            try:
+                r = self._move(ids, "set_assets_priority", "priority", priority=p)
+            except ReviewtuiError as exc:
+                if n == 0:  # no call answered yet: the whole batch failed
+                    raise
+                _stop_priorities(result, ids, [e for _, rest in ordered[n + 1:] for e in rest], stale, exc)
+                stopped = True
+                break
             result.moved += r.moved
             result.failed.update(r.failed)
-        if stale:  # not asked for: a failure here is reported, the requested moves stand
+        if stale and not stopped:  # not asked for: a failure here is reported, the requested moves stand
             try:
                 reset = self._move(stale, "set_assets_priority", "priority", priority=0)
                 for ext, why in reset.failed.items():
@@ -807,9 +821,9 @@ class KiliBackend:
             except ReviewtuiError as exc:
                 for ext in stale:
                     result.failed.setdefault(ext, f"its earlier priority could not be reset to 0: {exc.message}")
-        moved = set(result.moved)
-        in_store = self.store.existing_ids(moved)
-        self.store.set_priorities({k: v for k, v in wanted.items() if k in in_store}, reset=True)
+        in_store = self.store.existing_ids(set(result.moved))
+        # stopped: only the priorities Kili took change here, the others stay as Kili still has them
+        self.store.set_priorities({k: v for k, v in wanted.items() if k in in_store}, reset=not stopped)
         return result
 
     # -- predictions --------------------------------------------------------------------------
@@ -866,6 +880,27 @@ class KiliBackend:
                         "sent": report.sent, "at": utc_now()})
         self.store.set_meta("kili.predictions", json.dumps(history))
         return report
+
+
+#: the part of a lost answer's message after what failed (the rerun advice is given per asset instead)
+LOST_ANSWER = "; it may or may not have been applied"
+
+
+def _stop_priorities(result: MoveResult, failed: Sequence[str], unsent: Sequence[str], stale: Sequence[str],
+                     exc: ReviewtuiError) -> None:
+    """Why set_priorities, stopped by ``exc``, did not set these: the ids of the call that failed,
+    of the calls not sent after it, and the earlier priorities not reset to 0."""
+    rerun = "rerunning `reviewtui queue` sets the queue's priorities again"
+    if LOST_ANSWER in exc.message:
+        why = f"{exc.message.split(LOST_ANSWER, 1)[0]}: the priority may have been applied; {rerun}"
+    else:
+        why = f"not set: {exc.message}; {rerun}"
+    for ext in failed:
+        result.failed.setdefault(ext, why)
+    for ext in unsent:
+        result.failed.setdefault(ext, f"not sent, as the priority call before it failed; {rerun}")
+    for ext in stale:
+        result.failed.setdefault(ext, f"its earlier priority was not reset to 0, as a priority call failed; {rerun}")
 
 
 __all__ = ["KiliBackend", "ProjectInfo", "PushReport", "PredictionReport", "map_step", "build_interface",
