@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Mapping, Sequence
 
@@ -336,19 +337,27 @@ def app_words(app_ids: Sequence[str], texts_by_app: Mapping[str, Sequence[str]] 
     if not texts_by_app:
         return words
     tokens = re.compile(TOKEN_PATTERN)
-    seen = {a: [set(tokens.findall(str(t).casefold())) for t in texts] for a, texts in texts_by_app.items()}
-
-    def share(piece: str, of: Sequence[set[str]]) -> float:
-        return sum(piece in s for s in of) / len(of) if of else 0.0
-
+    wanted = set().union(*pieces.values()) - words
+    # each app's reviews holding each piece, counted once: another app's share is then the
+    # total less the app's own
+    held: dict[Any, Counter[str]] = {}
+    n_texts: dict[Any, int] = {}
+    for a, texts in texts_by_app.items():
+        held[a], n_texts[a] = Counter(), 0
+        for t in texts:
+            held[a].update(wanted.intersection(tokens.findall(str(t).casefold())))
+            n_texts[a] += 1
+    total: Counter[str] = sum(held.values(), Counter())
+    n_total = sum(n_texts.values())
     for app, candidates in pieces.items():
-        own = seen.get(app)
-        if not own:
+        n_own = n_texts.get(app, 0)
+        if not n_own:
             continue
-        others = [s for a, sets in seen.items() if a != app for s in sets]
+        own, n_others = held[app], n_total - n_texts[app]
         for piece in candidates - words:
-            rate = share(piece, own)
-            if rate >= ID_PIECE_SHARE and (not others or rate >= ID_PIECE_LIFT * share(piece, others)):
+            rate = own[piece] / n_own
+            if rate >= ID_PIECE_SHARE and (not n_others
+                                           or rate >= ID_PIECE_LIFT * ((total[piece] - own[piece]) / n_others)):
                 words.add(piece)
     return words
 
@@ -367,6 +376,7 @@ def distinctive_words(groups: Sequence[Sequence[str]], background: Sequence[str]
     (words of every topic: "app", "good", a language's function words), and the phrases holding
     one ("good app", "hai otp"). A group with nothing else is named by its common
     words (a cluster of "good app" praise)."""
+    from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
     common_share = COMMON_SHARE if common_share is None else common_share
@@ -391,17 +401,27 @@ def distinctive_words(groups: Sequence[Sequence[str]], background: Sequence[str]
     A = counts.sum() / len(counts)
     idf = np.log(1.0 + A / np.maximum(counts.sum(axis=0), 1.0))
     score = tf * idf
-    left_out = {str(w).casefold() for w in leave_out}
+    # phrase j holds word k: a phrase is left out with any word of it, by one product per group
     index = {str(t): j for j, t in enumerate(terms)}
-    own_name = np.array([any(w in left_out for w in str(t).split()) for t in terms])
+    pairs = [(j, index[w]) for j, t in enumerate(terms) if " " in str(t) for w in str(t).split()]
+    rows, cols = zip(*pairs) if pairs else ((), ())
+    holds = sparse.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(terms), len(terms)))
+
+    def with_phrases(words: np.ndarray) -> np.ndarray:
+        return words | (holds @ words.astype(float) > 0)
+
+    left_out = {str(w).casefold() for w in leave_out}
+    named = np.zeros(len(terms), dtype=bool)
+    named[[index[w] for w in left_out if w in index and w.split() == [w]]] = True
+    own_name = with_phrases(named)
+    in_all = holding.sum(axis=0)
     out: list[list[str]] = []
     for g in range(len(groups)):
         outside = len(docs) - sizes[g]
-        in_rest = holding.sum(axis=0) - holding[g]
-        frequent = (in_rest >= COMMON_MIN_REVIEWS) & (in_rest > common_share * max(outside, 1))
-        common = frequent | np.array([" " in str(t) and any(frequent[index[w]] for w in str(t).split())
-                                      for t in terms])
-        order = [j for j in np.argsort(-score[g], kind="stable") if score[g, j] > 0 and not own_name[j]]
+        in_rest = in_all - holding[g]
+        common = with_phrases((in_rest >= COMMON_MIN_REVIEWS) & (in_rest > common_share * max(outside, 1)))
+        ranked = np.argsort(-score[g], kind="stable")
+        order = ranked[(score[g, ranked] > 0) & ~own_name[ranked]]
         words = _name_terms(order, terms, common, holding[g], sizes[g], top)
         out.append(words or _name_terms(order, terms, np.zeros(len(terms), dtype=bool), holding[g], sizes[g], top))
     return out
