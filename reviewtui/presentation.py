@@ -643,10 +643,26 @@ def stale_lines(stale: Any, in_app: bool = False, untrained: bool = True) -> lis
         out.append(f"The last prediction's model does not know {names} (no label of {'it' if one else 'them'} "
                    f"when it learnt, or added since), so no review is predicted in {'it' if one else 'them'}: "
                    f"label some, then {fold}.")
-    for key, name, labels in (getattr(stale, "untrained", ()) or ()) if untrained else ():
-        # not stale, and no prediction will change it: the reviews like these labels are in the
-        # trained categories (generic complaints read as Praise when Other is not trained)
-        then = ("e (export), t on the Tune screen (train), then p on the Summary screen" if in_app
+    if untrained:
+        out += untrained_lines(stale, in_app)
+    return out
+
+
+def untrained_lines(stale: Any, in_app: bool = False) -> list[str]:
+    """A line per category kept out of training that holds many labels (``Staleness.untrained``):
+    not behind, and no prediction changes it; the reviews like its labels are counted in the
+    trained categories (generic complaints read as Praise when Other is not trained)."""
+    out: list[str] = []
+    if stale is None:
+        return out
+    for key, name, labels in getattr(stale, "untrained", ()) or ():
+        quick = stale.kind == "quick"  # the quick model learns it at the next prediction
+        if in_app:  # two lines of the Summary screen's notes, which have a few rows
+            then = "p" if quick else "e, t (Tune), then p"
+            out.append(f"{name} ({count(labels, 'label')}) is not trained: reviews like them are counted in the "
+                       f"trained categories; `reviewtui categories set {key} --train`, then {then}, learns it.")
+            continue
+        then = ("`reviewtui predict --model quick`" if quick
                 else "`reviewtui export`, `reviewtui train`, then `reviewtui predict`")
         out.append(f"{name} is not trained ({count(labels, 'label')}, train = false): no review is predicted in it, "
                    f"and reviews like its labels are counted in the trained categories. `reviewtui categories set "

@@ -1678,6 +1678,21 @@ class Workspace:
             return f"model {card.name} learnt the taxonomy as it was before: {why}"
         return None
 
+    def no_model_to_predict(self, model: str | None = None) -> int | None:
+        """The training labels there are when ``predict`` (with ``model`` None or "quick") would have
+        no model: no saved model to fall back from, and fewer than two training categories labeled;
+        else None. Cheap (the store's running counts): the app asks it before starting a job."""
+        from reviewtui.modeling.card import list_cards
+        from reviewtui.store import TRAINING_STATUSES
+
+        if model and model.lower() != "quick":
+            return None
+        if not model and list_cards(self.models_dir):
+            return None
+        counts = self.store.label_counts(TRAINING_STATUSES)
+        have = {k: n for k, n in counts.items() if n and k in self.taxonomy.training_keys}
+        return sum(have.values()) if len(have) < 2 else None
+
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
                 precision: str | None = None, ray_address: str | None = None,
                 on_event: EventSink | None = None, cancel=None):

@@ -618,7 +618,7 @@ def test_a_category_kept_out_of_training_with_many_labels_is_said_beside_the_pre
     ws.store.add_labels([LabelRow(f"r{i}", "OTHER", "ann", "human") for i in range(27, 30)])
     note = ("Other is not trained (12 labels, train = false): no review is predicted in it, and reviews like its "
             "labels are counted in the trained categories. `reviewtui categories set OTHER --train`, then "
-            "`reviewtui export`, `reviewtui train`, then `reviewtui predict`, lets the model learn Other.")
+            "`reviewtui predict --model quick`, lets the model learn Other.")  # the quick model: no export to wait for
     assert main(["-w", root, "summary"]) == 0
     assert note in flat(capsys.readouterr().out)
     assert main(["-w", root, "summary", "--json"]) == 0
@@ -626,5 +626,10 @@ def test_a_category_kept_out_of_training_with_many_labels_is_said_beside_the_pre
     assert stale["untrained"] == [{"key": "OTHER", "name": "Other", "labels": 12}] and note in stale["notes"]
     assert main(["-w", root, "status"]) == 0
     assert "Other is not trained" not in flat(capsys.readouterr().out)  # not a next step: said where results are read
+    from reviewtui.presentation import untrained_lines
+
+    assert untrained_lines(ws.prediction_staleness(), in_app=True) == [
+        "Other (12 labels) is not trained: reviews like them are counted in the trained categories; `reviewtui "
+        "categories set OTHER --train`, then p, learns it."]
     ws.config.set_categories([{**c, "train": True} if c["key"] == "OTHER" else c for c in ws.taxonomy.to_list()])
     assert ws.prediction_staleness().untrained == ()

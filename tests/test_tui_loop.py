@@ -877,3 +877,17 @@ async def test_a_filter_that_fails_while_the_queue_loads_says_why_and_does_not_s
         await settle(app, pilot)
         assert "filter predicted=INTERFACE: no predictions yet; run reviewtui predict" in app.notes
         assert "Loading the queue" not in text_of(screen, "#review-text")
+
+
+async def test_p_on_the_summary_with_no_model_and_no_labels_says_so_in_the_apps_keys(described_ws):
+    """It said "predicting with the quick model", then the job failed naming `reviewtui train`."""
+    ws = described_ws
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        text = " ".join(text_of(app.screen, "#summary-state").split())
+    assert text.startswith("no model to predict with: no saved model, and 0 training labels of fewer than two "
+                           "categories; label reviews of two categories (2, the labeling screen)")
+    assert not any("quick model" in n for n in app.notes) and ws.jobs.latest("predict") is None

@@ -224,7 +224,10 @@ class SummaryScreen(WorkspaceScreen):
         # what the predictions miss (reviews imported since, labels given since), as the CLI says it:
         # under the latest versions, which give way to it (the panel has a few rows)
         # the most telling first (a category no review is predicted in, then labels, then reviews since)
-        stale = [f"[$warning]{escape(line)}[/]" for line in reversed(say.stale_lines(overall.stale, in_app=True))]
+        stale = [f"[$warning]{escape(line)}[/]" for line in reversed(say.stale_lines(overall.stale, in_app=True,
+                                                                                     untrained=False))]
+        # a category kept out of training last: not behind, and no prediction changes it
+        stale += [f"[$warning]{escape(line)}[/]" for line in say.untrained_lines(overall.stale, in_app=True)]
         keep = 3 if not stale else 2
         if len(lines) > keep:
             more = len(lines) - keep
@@ -414,6 +417,14 @@ class SummaryScreen(WorkspaceScreen):
 
     @work(thread=True, exclusive=True, group="predict-start", exit_on_error=False)
     def start_predict(self) -> None:
+        labels = self.ws.no_model_to_predict()  # no job to start: said in the app's keys
+        if labels is not None:
+            text = (f"no model to predict with: no saved model, and {labels:,} training label{'s' if labels != 1 else ''}"
+                    " of fewer than two categories; label reviews of two categories (2, the labeling screen), or "
+                    "train a model (t on the Tune screen, 4), then p")
+            self.app.call_from_thread(self.error, text)
+            self.app.call_from_thread(self.query_one("#summary-state", Static).update, Text(text))
+            return
         misfit = self.ws.model_misfit()  # said before a job starts, in the app's keys
         if misfit is not None:
             text = (f"{misfit}: e (export) and t on the Tune screen train one on the taxonomy now; then p "
