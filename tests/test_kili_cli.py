@@ -246,10 +246,8 @@ def test_a_key_pasted_with_a_line_break_is_one_error_line_with_no_part_of_the_ke
     assert kili_server.ops == []
 
 
-def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_it_declined(tmp_path, kili_server,
-                                                                                            capsys, monkeypatch):
-    """Kili out of reach: "Priorities set in the kili backend for 0 assets; 6 failed." and exit 0,
-    so a script went on as if the queue were set. Some declined: the reasons were not said."""
+def _six_reviews_pushed(tmp_path, capsys) -> tuple[str, str]:
+    """A Kili workspace of six reviews pushed to a new project (retry deadline 1 s): its folder and project id."""
     from reviewtui.store import NewAsset
 
     ws_dir = str(tmp_path / "ws")
@@ -260,6 +258,14 @@ def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_i
     run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
     run(capsys, "-w", ws_dir, "kili", "push")
     pid = Workspace.open(ws_dir).settings.backend.project_id
+    return ws_dir, pid
+
+
+def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_it_declined(tmp_path, kili_server,
+                                                                                            capsys, monkeypatch):
+    """Kili out of reach: "Priorities set in the kili backend for 0 assets; 6 failed." and exit 0,
+    so a script went on as if the queue were set. Some declined: the reasons were not said."""
+    ws_dir, pid = _six_reviews_pushed(tmp_path, capsys)
     for ext in ("r000", "r001"):  # labeled in Kili, not pulled: Kili declines their priority
         kili_server.state.label(pid, ext, "CONTENT")
     code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6")
@@ -284,16 +290,7 @@ def test_queue_exits_2_when_kili_set_none_of_the_priorities_and_names_the_ones_i
 def test_queue_whose_later_priority_call_fails_counts_the_ones_kili_took(tmp_path, kili_server, capsys):
     """One priority call per queue item: the 4th answer lost made the queue say "Not one priority
     was set" and exit 2, with Kili holding the first ones, and the store recording none of them."""
-    from reviewtui.store import NewAsset
-
-    ws_dir = str(tmp_path / "ws")
-    run(capsys, "init", ws_dir, "--backend", "kili")
-    ws = Workspace.open(ws_dir)
-    ws.config.update_section("kili", {"retry_deadline": 1})
-    ws.store.add_assets([NewAsset(f"r{i:03d}", f"review {i}: the app is fine") for i in range(6)])
-    run(capsys, "-w", ws_dir, "kili", "create", "--title", "P")
-    run(capsys, "-w", ws_dir, "kili", "push")
-    pid = Workspace.open(ws_dir).settings.backend.project_id
+    ws_dir, pid = _six_reviews_pushed(tmp_path, capsys)
     kili_server.fail("setAssetsPriority", "drop", after=3)  # Kili applies the 4th call; its answer is lost
     code, out, err = run(capsys, "-w", ws_dir, "queue", "--strategy", "random", "--size", "6", "--json")
     said = json.loads(out)

@@ -377,12 +377,16 @@ class KiliBackend:
                     if a["externalId"] in wanted:
                         out[a["externalId"]] = a["id"]
                 return out
-            for chunk in _chunks(list(dict.fromkeys(external_ids)), BATCH):
-                for a in self.kili.assets(project_id=pid, fields=["id", "externalId"],
-                                          external_id_strictly_in=list(chunk), as_generator=True,
-                                          disable_tqdm=True):
-                    out[a["externalId"]] = a["id"]
+            self._ids_by_batches(pid, external_ids, out)
         return out
+
+    def _ids_by_batches(self, pid: str, external_ids: Sequence[str], out: dict[str, str]) -> None:
+        """Add to ``out`` the Kili asset id of each of ``external_ids`` the project holds, asked by
+        batches of :data:`BATCH` ids."""
+        for chunk in _chunks(list(dict.fromkeys(external_ids)), BATCH):
+            for a in self.kili.assets(project_id=pid, fields=["id", "externalId"],
+                                      external_id_strictly_in=list(chunk), as_generator=True, disable_tqdm=True):
+                out[a["externalId"]] = a["id"]
 
     # -- push -----------------------------------------------------------------------------------
     def remote_ids(self, external_ids: Sequence[str] | None = None) -> dict[str, str]:
@@ -395,11 +399,7 @@ class KiliBackend:
                                           disable_tqdm=True):
                     out[a["externalId"]] = a["id"]
             else:
-                for chunk in _chunks(list(dict.fromkeys(external_ids)), BATCH):
-                    for a in self.kili.assets(project_id=pid, fields=["id", "externalId"],
-                                              external_id_strictly_in=list(chunk), as_generator=True,
-                                              disable_tqdm=True):
-                        out[a["externalId"]] = a["id"]
+                self._ids_by_batches(pid, external_ids, out)
         return out
 
     def push(self, *, limit: int | None = None, on_event: EventSink | None = None,
