@@ -891,3 +891,14 @@ async def test_p_on_the_summary_with_no_model_and_no_labels_says_so_in_the_apps_
     assert text.startswith("no model to predict with: no saved model, and 0 training labels of fewer than two "
                            "categories; label reviews of two categories (2, the labeling screen)")
     assert not any("quick model" in n for n in app.notes) and ws.jobs.latest("predict") is None
+
+
+async def test_discover_with_nothing_selected_names_the_key_that_chooses_another(described_ws):
+    """"(choose low-confidence or version)": the CLI's words, where the screen's key is s."""
+    app = make_app(described_ws, start="discover")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+    said = [n for n in app.notes if n.startswith("nothing to discover")]
+    assert said and "(s chooses another: " in said[-1], app.notes

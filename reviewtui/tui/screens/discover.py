@@ -22,6 +22,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, Select, Static
 
 from reviewtui import presentation as say
+from reviewtui.errors import ReviewtuiError
 from reviewtui.events import Notice, Progress
 from reviewtui.tui.messages import (CategoryMade, CoreEvent, DiscoveryFinished, VersionsListed, event_sink,
                                     notice_severity)
@@ -208,6 +209,14 @@ class DiscoverScreen(WorkspaceScreen):
         found = None
         try:
             found = self.ws.discover(selection, version=version, app=app, on_event=event_sink(self, "discover"))
+        except ReviewtuiError as exc:  # the CLI's advice, in the app's keys
+            text = str(exc)
+            if text.startswith("no predictions yet"):
+                raise ReviewtuiError("no predictions yet: r on the labeling screen refits the quick model, or p on "
+                                     "the Summary screen predicts every review; then d") from exc
+            if text.startswith("nothing to discover") and "(choose " in text:
+                raise ReviewtuiError(text.replace("(choose ", "(s chooses another: ")) from exc
+            raise
         finally:
             self.post_message(DiscoveryFinished(found))
 
