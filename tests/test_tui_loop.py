@@ -637,8 +637,8 @@ async def test_discover_without_a_selection_to_look_into_says_why(fixture_ws):
         assert not screen.running and screen.discovery is None
         await pilot.press("n")
         await pilot.pause()
-    assert any("nothing to discover: the selection (labeled Other or Multi label) has no review (choose "
-               "low-confidence or version)" in n
+    assert any("nothing to discover: the selection (labeled Other or Multi label) has no review (s chooses "
+               "another: low-confidence or version)" in n  # the screen's key, not the CLI's words
                for n in app.notes)
     assert any(n.startswith("discover first (d)") for n in app.notes)
 
@@ -675,8 +675,8 @@ async def test_discover_starts_on_the_latest_version_before_any_prediction(fixtu
         assert screen.selection == "low-confidence"
         await pilot.press("d")
         await settle(app, pilot)
-    assert any("no predictions yet: refit the quick model (r in the labeling screen, or `reviewtui queue`), or predict "
-               "every review (p on the Summary screen" in n for n in app.notes)
+    assert any("no predictions yet: r on the labeling screen refits the quick model, or p on the Summary screen "
+               "predicts every review; then d" in n for n in app.notes)
     # reviews of two apps: the command line needs --app for a version, the screen starts on the
     # latest version of the most reviewed app (it opened on low-confidence, which cannot run yet)
     from reviewtui.store import NewAsset
@@ -892,13 +892,3 @@ async def test_p_on_the_summary_with_no_model_and_no_labels_says_so_in_the_apps_
                            "categories; label reviews of two categories (2, the labeling screen)")
     assert not any("quick model" in n for n in app.notes) and ws.jobs.latest("predict") is None
 
-
-async def test_discover_with_nothing_selected_names_the_key_that_chooses_another(described_ws):
-    """"(choose low-confidence or version)": the CLI's words, where the screen's key is s."""
-    app = make_app(described_ws, start="discover")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("d")
-        await settle(app, pilot)
-    said = [n for n in app.notes if n.startswith("nothing to discover")]
-    assert said and "(s chooses another: " in said[-1], app.notes
