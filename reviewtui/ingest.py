@@ -9,7 +9,8 @@ columns (:data:`TEXT_COLUMNS`: ``content``, ``text``, ``review``, ...) or the on
 from the text); the app comes from an ``app``/``appId``/``app_name`` column, a given name or a
 per-app folder. Cleaning follows the original project:
 drop missing text, remove URLs, HTML tags and emoji, lowercase, collapse whitespace, drop what is
-left empty (or left with invisible characters only: zero-width spaces, direction marks). Every rule can be switched off in reviewtui.toml's [import] section.
+left empty (or left with invisible characters only: zero-width spaces, direction marks). Every rule
+can be switched off in reviewtui.toml's [import] section.
 """
 
 from __future__ import annotations
@@ -591,29 +592,24 @@ def clean_table(table: Table, *, text_col: str | None = None, id_col: str | None
     apply("lowercase", lambda s: s.str.lower())
     apply("collapse_whitespace", _collapse_whitespace)
     if rules["drop_empty"]:
+        # the texts as they are kept, stripped: cleaned where a rule could change them; a row no
+        # rule touched is as it was
         if touched is None:
-            empty = (cleaned.str.strip() == "") & keep
-        else:  # a row no rule touched is as it was: empty when its text stripped is
-            blank = (stripped() == "").to_numpy(dtype=bool, na_value=False, copy=True)
-            blank[touched] = (cleaned.str.strip() == "").to_numpy(dtype=bool, na_value=False)
-            empty = pd.Series(blank, index=df.index) & keep
-        # the texts as they are kept: cleaned where a rule could change them, else as written
-        if touched is None:
-            now = cleaned
+            now = cleaned.str.strip()
         else:
             now = stripped()
             if touched.any():
                 now = now.copy()
-                now.iloc[touched.nonzero()[0]] = cleaned.to_numpy()
-        now = now.str.strip()
-        short = (keep & ~empty & (now.str.len() <= INVISIBLE_MAX)).to_numpy(dtype=bool, na_value=False)
+                now.iloc[touched.nonzero()[0]] = cleaned.str.strip().to_numpy()
+        blank = (now == "").to_numpy(dtype=bool, na_value=False, copy=True)
+        short = keep.to_numpy(dtype=bool) & ~blank & (now.str.len() <= INVISIBLE_MAX).to_numpy(dtype=bool,
+                                                                                               na_value=False)
         if short.any():  # nothing visible: as empty as a blank text
             import numpy as np
 
             unseen = now[short].str.fullmatch(INVISIBLE_ONLY_RE).to_numpy(dtype=bool, na_value=False)
-            blank = empty.to_numpy(dtype=bool, copy=True)
             blank[np.flatnonzero(short)[unseen]] = True
-            empty = pd.Series(blank, index=df.index)
+        empty = pd.Series(blank, index=df.index) & keep
         report.dropped["empty after cleaning"] = int(empty.sum())
         keep &= ~empty
     if again.any() or not icol:
