@@ -248,12 +248,11 @@ class Taxonomy:
         named: dict[str, Category] = {}
         for c in cats:
             # names that differ in signs ("C++", "C#") are told apart as written: only case and spacing
-            for word in {" ".join(c.name.casefold().split())} - {""}:
-                other = named.setdefault(word, c)
-                if other.key != c.key:
-                    raise ReviewtuiError(f"{where}: categories {other.key} ({other.name!r}) and {c.key} ({c.name!r}) "
-                                         "have the same name in another case or spacing, which labels cannot tell "
-                                         "apart; rename one")
+            other = named.setdefault(" ".join(c.name.casefold().split()), c)
+            if other.key != c.key:
+                raise ReviewtuiError(f"{where}: categories {other.key} ({other.name!r}) and {c.key} ({c.name!r}) "
+                                     "have the same name in another case or spacing, which labels cannot tell "
+                                     "apart; rename one")
         # a key in use is that category's, whatever another once was called; a former key two
         # categories claim stays with the first
         claimed: set[str] = set(seen)
@@ -455,8 +454,7 @@ def edited_toml(old: str, data: dict[str, Any]) -> str | None:
             del doc[name]
         for name, value in want.items():
             have = doc.get(name)
-            if have is not None and _written({name: have.unwrap() if hasattr(have, "unwrap") else have}) == {
-                    name: value}:
+            if have is not None and _written({name: _plain(have)}) == {name: value}:
                 continue  # unchanged: its text stays as written
             if isinstance(value, dict) and isinstance(have, dict):
                 _edit_table(have, value)
@@ -478,14 +476,21 @@ def edited_toml(old: str, data: dict[str, Any]) -> str | None:
     return text
 
 
-def _edit_table(table: Any, values: dict[str, Any]) -> None:
-    """Set ``table``'s keys to ``values`` in place: changed keys rewritten, missing ones removed."""
+def _plain(item: Any) -> Any:
+    """A tomlkit item as the plain Python value it holds."""
+    return item.unwrap() if hasattr(item, "unwrap") else item
+
+
+def _edit_table(table: Any, values: dict[str, Any]) -> Any:
+    """Set ``table``'s keys to ``values`` in place: changed keys rewritten, missing ones removed.
+    Returns ``table``."""
     for k in [k for k in table if k not in values]:
         del table[k]
     for k, v in values.items():
         old = table.get(k)
-        if old is None or (old.unwrap() if hasattr(old, "unwrap") else old) != v:
+        if old is None or _plain(old) != v:
             table[k] = v
+    return table
 
 
 def _edited_tables(tomlkit: Any, old: list, items: list[dict[str, Any]]) -> Any:
@@ -495,13 +500,7 @@ def _edited_tables(tomlkit: Any, old: list, items: list[dict[str, Any]]) -> Any:
     out = tomlkit.aot()
     for item in items:
         table = by_key.pop(item.get("key"), None)
-        if table is None:
-            table = tomlkit.table()
-            for k, v in item.items():
-                table[k] = v
-        else:
-            _edit_table(table, item)
-        out.append(table)
+        out.append(_edit_table(tomlkit.table() if table is None else table, item))
     return out
 
 

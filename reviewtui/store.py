@@ -759,7 +759,7 @@ class LocalStore:
             return ReviewtuiError(f"{self.path}: the store is busy: another process has held its write lock for "
                                   f"{BUSY_TIMEOUT_S:g} s (an import, a labeling session or a job writing to it); "
                                   "nothing was changed; run the command again when that process is done")
-        damaged = self._damaged(exc)
+        damaged = damaged_store_error(self.path, exc)
         if damaged is not None:
             return damaged
         if "readonly" in text or "read-only" in text:
@@ -804,15 +804,12 @@ class LocalStore:
         if wal:
             self._db.execute("PRAGMA synchronous=NORMAL")
 
-    def _damaged(self, exc: sqlite3.DatabaseError) -> ReviewtuiError | None:
-        return damaged_store_error(self.path, exc)
-
     def _read(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
-                said = self._damaged(exc)
+                said = damaged_store_error(self.path, exc)
                 if said is None:
                     raise
                 raise said from exc

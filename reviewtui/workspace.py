@@ -655,7 +655,8 @@ class Workspace:
             n = sum(other.values())
             batch.report.readings.append(
                 f"{n:,} of the file's reviews {'were' if n != 1 else 'was'} stored already as another app's "
-                f"({listed(other)}) and keep that app: --app {app} gives an app only to new reviews and to stored ones without one")
+                f"({listed(other)}) and keep that app: --app {app} gives an app only to new reviews and to stored ones "
+                "without one")
 
     def _refuse_text_id_twins(self, batch, sample: int = 2000) -> None:
         """Refuse a file whose rows have ids of their own while most of its new rows are stored

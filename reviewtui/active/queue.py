@@ -159,8 +159,8 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
     set their queue priorities in ``backend`` (size..1; every other asset 0).
 
     ``embeddings`` gives the embedding cache when the strategy needs one (random before a model
-    exists needs it only with a ``prior``, for the draw's zero-shot suggestions); ``settings`` gives the default strategy and size, the candidate cap and
-    the quick model's C. With a ``prior`` (the zero-shot model) the probabilities are the quick
+    exists needs it only with a ``prior``, for the draw's zero-shot suggestions); ``settings``
+    gives the default strategy and size, the candidate cap and the quick model's C. With a ``prior`` (the zero-shot model) the probabilities are the quick
     model's blended with it, and before any model exists the batch is its ``first_batch`` (spread
     over the predicted categories and the embedding space) instead of the coverage batch.
     ``target`` is the category the ``weakest`` strategy steers to; ``within`` restricts the

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from reviewtui.backends import MoveResult, SyncReport
-from reviewtui.backends.kili_client import connect, connection_settings, kili_errors, redact
+from reviewtui.backends.kili_client import LOST_ANSWER, connect, connection_settings, kili_errors, redact
 from reviewtui.backends.kili_interface import (
     CLASSIFICATION_JOB,
     InterfaceCheck,
@@ -880,10 +880,6 @@ class KiliBackend:
                         "sent": report.sent, "at": utc_now()})
         self.store.set_meta("kili.predictions", json.dumps(history))
         return report
-
-
-#: the part of a lost answer's message after what failed (the rerun advice is given per asset instead)
-LOST_ANSWER = "; it may or may not have been applied"
 
 
 def _stop_priorities(result: MoveResult, failed: Sequence[str], unsent: Sequence[str], stale: Sequence[str],

@@ -138,17 +138,16 @@ def redact(text: str, secret: str | None) -> str:
     return text
 
 
+#: What a pasted key may carry that no API key holds, each named as the error names it.
+_KEY_FAULTS = {"a line break": "\r\n\u2028\u2029\x85", "a space or tab": " \t\u00a0",
+               "curly quotes": "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb"}
+
+
 def _key_faults(key: str) -> list[str]:
     """What in ``key`` an API key cannot hold (an HTTP header carries printable ASCII only): a line
     break, a space or tab, curly quotes, other characters; empty when the key can be sent."""
-    faults = []
-    if any(c in "\r\n\u2028\u2029\x85" for c in key):
-        faults.append("a line break")
-    if any(c in " \t\u00a0" for c in key):
-        faults.append("a space or tab")
-    if any(c in "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb" for c in key):
-        faults.append("curly quotes")
-    named = "\r\n\u2028\u2029\x85 \t\u00a0\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb"
+    faults = [name for name, chars in _KEY_FAULTS.items() if any(c in chars for c in key)]
+    named = "".join(_KEY_FAULTS.values())
     if any(not ("!" <= c <= "~") and c not in named for c in key):
         faults.append("other characters that are not plain ASCII letters, digits or signs")
     return faults
@@ -254,6 +253,8 @@ def connect(settings: KiliConnection) -> Any:
     return client
 
 
+#: What a message about a call Kili did not answer says of its outcome.
+LOST_ANSWER = "; it may or may not have been applied"
 #: The next step after a move whose outcome Kili did not say, by mutation: moving an asset again
 #: to where it is already leaves it there (Kili reports it as moved), so the rerun is safe.
 RERUN_AFTER_UNKNOWN = {
@@ -289,8 +290,7 @@ def explain(exc: BaseException, settings: KiliConnection, doing: str) -> str:
         ids = exc.external_ids or []
         span = f" (assets {ids[0]} … {ids[-1]})" if ids else ""
         msg = (f"{doing}: Kili did not answer {exc.operation}{span} in time "
-               f"({type(exc.cause).__name__}); it may or may not have been applied"
-               + RERUN_AFTER_UNKNOWN.get(exc.operation, ""))
+               f"({type(exc.cause).__name__}){LOST_ANSWER}" + RERUN_AFTER_UNKNOWN.get(exc.operation, ""))
     elif isinstance(exc, AuthenticationFailed) or status == 401:
         came = (" (the environment's, which comes before the workspace's .env)" if settings.key_from == "the environment"
                 else f" (read from {settings.key_from})" if settings.key_from else "")

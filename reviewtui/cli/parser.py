@@ -269,9 +269,9 @@ def add_modeling_commands(commands: Commands) -> None:
     s.add_argument("--auto", action="store_true",
                    help="try the [auto] candidates (quick model, fine-tunes, embedding heads, ensembles) by "
                         "cross-validation within --budget and save the best, trained on all labels")
-    s.add_argument("--budget", help="the most time the training takes, e.g. 30m, 1h, 90s, or a number of seconds; none (or 0) = no "
-                                    "limit, not with "
-                                    "--auto (default: [training] budget_s; with --auto, [auto] budget_s)")
+    s.add_argument("--budget", help="the most time the training takes, e.g. 30m, 1h, 90s, or a number of seconds; "
+                                    "none (or 0) = no limit, not with --auto (default: [training] budget_s; with "
+                                    "--auto, [auto] budget_s)")
     s.add_argument("--folds", type=int, help="override [evaluation] folds (cross-validation below cv_below labels)")
     s.add_argument("--split", action="store_true",
                    help="score on one held-out test split even below [evaluation] cv_below labels")

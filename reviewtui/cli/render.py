@@ -656,9 +656,8 @@ def kili_lines(action: str, rep: Any) -> list[str]:
                  f"{rep.batches} batch{'' if rep.batches == 1 else 'es'} ({rep.already_in_kili} "
                  f"{'was' if rep.already_in_kili == 1 else 'were'} already there)."]
         if rep.left_out:
-            lines.append(f"[yellow]{say.count(rep.left_out, 'asset')} left out[/] (past the cap of {rep.cap}, or empty "
-                         "text), "
-                         f"e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
+            lines.append(f"[yellow]{say.count(rep.left_out, 'asset')} left out[/] (past the cap of {rep.cap}, or "
+                         f"empty text), e.g. {escape(', '.join(rep.left_out_ids[:3]))}; raise the cap with --limit or "
                          "max_assets in reviewtui.toml \\[kili].")
         if rep.deleted_in_kili:
             lines.append(f"[yellow]{say.count(rep.deleted_in_kili, 'asset')} deleted in Kili[/] after an earlier push "

@@ -343,10 +343,9 @@ def app_words(app_ids: Sequence[str], texts_by_app: Mapping[str, Sequence[str]] 
     held: dict[Any, Counter[str]] = {}
     n_texts: dict[Any, int] = {}
     for a, texts in texts_by_app.items():
-        held[a], n_texts[a] = Counter(), 0
+        held[a], n_texts[a] = Counter(), len(texts)
         for t in texts:
             held[a].update(wanted.intersection(tokens.findall(str(t).casefold())))
-            n_texts[a] += 1
     total: Counter[str] = sum(held.values(), Counter())
     n_total = sum(n_texts.values())
     for app, candidates in pieces.items():

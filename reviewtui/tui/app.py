@@ -23,9 +23,8 @@ from textual.worker import Worker, WorkerState
 from reviewtui import presentation as say
 from reviewtui.errors import ReviewtuiError
 from reviewtui.tui.commands import ActionsProvider
-from reviewtui.tui.messages import ExportFinished, WorkspaceChanged
+from reviewtui.tui.messages import ExportFinished, WorkspaceChanged, error_text
 from reviewtui.tui.output import LibraryOutput
-from reviewtui.tui.messages import error_text
 from reviewtui.tui.screens import SCREENS, modes
 
 if TYPE_CHECKING:

@@ -419,9 +419,9 @@ class SummaryScreen(WorkspaceScreen):
     def start_predict(self) -> None:
         labels = self.ws.no_model_to_predict()  # no job to start: said in the app's keys
         if labels is not None:
-            text = (f"no model to predict with: no saved model, and {labels:,} training label{'s' if labels != 1 else ''}"
-                    " of fewer than two categories; label reviews of two categories (2, the labeling screen), or "
-                    "train a model (t on the Tune screen, 4), then p")
+            text = (f"no model to predict with: no saved model, and {say.count(labels, 'training label')} of fewer "
+                    "than two categories; label reviews of two categories (2, the labeling screen), or train a model "
+                    "(t on the Tune screen, 4), then p")
             self.app.call_from_thread(self.error, text)
             self.app.call_from_thread(self.query_one("#summary-state", Static).update, Text(text))
             return
