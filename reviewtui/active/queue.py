@@ -160,8 +160,8 @@ def build_queue(store: LocalStore, taxonomy: Taxonomy, backend: LabelingBackend,
 
     ``embeddings`` gives the embedding cache when the strategy needs one (random before a model
     exists needs it only with a ``prior``, for the draw's zero-shot suggestions); ``settings``
-    gives the default strategy and size, the candidate cap and the quick model's C. With a ``prior`` (the zero-shot model) the probabilities are the quick
-    model's blended with it, and before any model exists the batch is its ``first_batch`` (spread
+    gives the default strategy and size, the candidate cap and the quick model's C. With a ``prior``
+    (the zero-shot model) the probabilities are the quick model's blended with it, and before any model exists the batch is its ``first_batch`` (spread
     over the predicted categories and the embedding space) instead of the coverage batch.
     ``target`` is the category the ``weakest`` strategy steers to; ``within`` restricts the
     candidates to those external ids (a filtered queue), whatever their status with ``any_status``

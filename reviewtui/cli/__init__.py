@@ -87,8 +87,9 @@ def _run(argv: Sequence[str] | None) -> int:
             if exc.errno is None or not exc.strerror or not exc.filename:
                 raise
             # a path the system refuses (a file where a folder is wanted, a mount that cannot be replaced)
-            sys.stderr.write(f"error: {exc.filename}: {exc.strerror} ({errno.errorcode.get(exc.errno, exc.errno)}); check "
-                             "that path and run the command again\n")
+            name = errno.errorcode.get(exc.errno, exc.errno)
+            sys.stderr.write(f"error: {exc.filename}: {exc.strerror} ({name}); check that path and run the command "
+                             "again\n")
             return 2
         where = exc.filename or "a file of the workspace"
         sys.stderr.write(f"error: cannot write {where}: {exc.strerror}; nothing was kept half-written. Make the "
