@@ -244,6 +244,29 @@ def test_the_int8_file_is_kept_in_the_cache_and_read_back(trained, tmp_path, mon
     assert not (cache / "int8").exists()  # read from the shared folder
 
 
+def test_the_export_leaves_the_model_in_eval_mode(tiny_bert, tmp_path):
+    """torch's exporter puts the modules back in the mode of the module it traced: a model exported
+    through a wrapper in training mode came back with its dropout on, and the same model then gave
+    other outputs for the same texts."""
+    import torch
+
+    from reviewtui.modeling import onnx_int8
+
+    model, tok = tiny_classifier(tiny_bert)
+    model.config.hidden_dropout_prob = 0.5
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.5
+    batch = tok(["the new layout is hard to read", "refund please"], return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        before = model(**batch).logits
+    onnx_int8._export(model, tmp_path / "model.onnx")
+    assert (tmp_path / "model.onnx").stat().st_size > 0
+    assert not any(m.training for m in model.modules())
+    with torch.inference_mode():
+        torch.testing.assert_close(model(**batch).logits, before)
+
+
 def test_int8_falls_back_to_torch_when_the_export_fails(trained, tmp_path, monkeypatch):
     from reviewtui.modeling import onnx_int8
     from reviewtui.modeling.inference import SavedClassifier

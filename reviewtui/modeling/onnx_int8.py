@@ -18,7 +18,9 @@ On two cores of a Xeon with AMX, each MiniLM encoder ran at 1.6-1.8 times its fp
 Runtime in a loop of its own; in a predict run the default ensemble in int8 ran at 1.3 times
 predict's fp32 and kept 97.6 % of its labels on 10,000 fintech reviews (bench/bench_predict.py).
 :mod:`reviewtui.modeling.precision` computes the close calls again in fp32, which brings the
-agreement to the level "auto" asks for (99.8 % there).
+agreement to the level "auto" asks for (99.8 % there). On two AVX2 cores without native bf16, where
+"auto" takes int8, an encoder ran at 1.5-1.9 times its fp32 speed, and a predict run with its close
+calls at 1.07-1.16 times predict's fp32 (docs/BENCHMARKS.md).
 
 :class:`OrtModel` answers the calls :mod:`reviewtui.modeling.forward`'s heads make of a
 transformers model (``model(input_ids=..., attention_mask=..., output_hidden_states=...)`` returning
@@ -100,7 +102,9 @@ def _export(model, path: Path) -> None:
             logits = getattr(out, "logits", None)
             return (logits, hidden) if logits is not None else (hidden,)
 
-    wrapped = Exported(model.float().cpu().eval())
+    # the wrapper in eval mode too: the exporter puts every module back in the wrapper's mode after
+    # tracing, and a new Module is in training mode, which left the exported model's dropout on
+    wrapped = Exported(model.float().cpu().eval()).eval()
     # a padded row in the example, so no code path that skips the mask is traced
     ids = torch.full((2, 8), 5, dtype=torch.long)
     mask = torch.ones((2, 8), dtype=torch.long)
