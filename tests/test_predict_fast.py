@@ -267,6 +267,29 @@ def test_the_export_leaves_the_model_in_eval_mode(tiny_bert, tmp_path):
         torch.testing.assert_close(model(**batch).logits, before)
 
 
+def test_the_first_int8_predict_after_training_reads_the_files_the_check_wrote(tiny_bert, tmp_path, monkeypatch):
+    """train's int8 check exports and quantises the model it trained; the model saved from it, loaded
+    from its own folder (or from a copy of that folder), names the same file: no second export."""
+    from reviewtui.modeling.finetune import train_model
+    from reviewtui.modeling.inference import SavedClassifier
+
+    monkeypatch.delenv("REVIEWTUI_INT8_CACHE")
+    cache = tmp_path / "cache"
+    training = training_settings(epochs=2, learning_rate=5e-3, batch_size=16, warmup_ratio=0.0)
+    card = train_model(make_frame(120, seed=4), models_dir=tmp_path / "models", label_keys=LABELS,
+                       model=model_settings(tiny_bert, 32), training=training, quick_C=default_C(), name="ens",
+                       cache_dir=cache, check_texts=texts_of(20, seed=5))
+    assert card.precision_checks["int8"]["method"] == "onnxruntime"
+    files = sorted((cache / "int8").iterdir())
+    assert [f.suffix for f in files] == [".onnx", ".onnx"]  # the classifier and the quick half's encoder
+    stamps = [f.stat().st_mtime_ns for f in files]
+    shutil.copytree(tmp_path / "models" / "ens", tmp_path / "copied")
+    for folder in (tmp_path / "models" / "ens", tmp_path / "copied"):
+        clf = SavedClassifier.load(folder, cache_dir=cache, precision="int8", device="cpu")
+        assert clf.predict_proba(texts_of(12, seed=6)).shape == (12, len(LABELS))
+        assert sorted((cache / "int8").iterdir()) == files and [f.stat().st_mtime_ns for f in files] == stamps
+
+
 def test_int8_falls_back_to_torch_when_the_export_fails(trained, tmp_path, monkeypatch):
     from reviewtui.modeling import onnx_int8
     from reviewtui.modeling.inference import SavedClassifier

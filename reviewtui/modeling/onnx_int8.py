@@ -33,6 +33,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -67,16 +68,27 @@ def available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
 
 
+#: Configuration keys that do not change what the model computes: where it was loaded from, the
+#: classes it was saved from (the model's own class is hashed), the dtype it was saved in (the export
+#: is in fp32) and the transformers version that wrote it. The same weights loaded from another
+#: folder (the model train checked against the one it saved, whose config names the classifier
+#: class where the base model's named the encoder's; a model folder copied to another workspace)
+#: keep the name of their int8 file.
+NOT_THE_MODEL = frozenset({"_name_or_path", "_commit_hash", "architectures", "torch_dtype", "dtype",
+                           "transformers_version"})
+
+
 def weights_key(model) -> str:
-    """A hash of ``model``'s class, configuration and weights, with ONNX Runtime's version and
-    :data:`FORMAT`: the name of its quantised file."""
+    """A hash of ``model``'s class, configuration (less :data:`NOT_THE_MODEL`) and weights, with ONNX
+    Runtime's and torch's versions and :data:`FORMAT`: the name of its quantised file."""
     import onnxruntime
     import torch
 
     h = hashlib.sha1(f"{type(model).__name__}|{onnxruntime.__version__}|{torch.__version__}|{FORMAT}".encode())
     config = getattr(model, "config", None)
     if config is not None:
-        h.update(config.to_json_string(use_diff=False).encode())
+        h.update(json.dumps({k: v for k, v in config.to_dict().items() if k not in NOT_THE_MODEL}, sort_keys=True,
+                            default=str).encode())
     for name, tensor in model.state_dict().items():
         h.update(name.encode())
         h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy())  # its buffer, not a copy
