@@ -1224,7 +1224,8 @@ class Workspace:
 
     def train(self, version: str | None = None, name: str | None = None, *, model: str | None = None,
               training: dict[str, Any] | None = None, quick: bool = False, overwrite: bool = False,
-              evaluation: dict[str, Any] | None = None, on_event: EventSink | None = None, cancel=None):
+              evaluation: dict[str, Any] | None = None, on_event: EventSink | None = None, cancel=None,
+              quick_name: str | None = None):
         """Fine-tune ``model`` (default [model] base) on a dataset version (default the latest) and
         save ``models/<name>/``; returns the ModelCard. Below ``[evaluation] cv_below`` labels the
         model is scored by k-fold cross-validation and the saved one trains on all labels with the
@@ -1233,7 +1234,8 @@ class Workspace:
         ``evaluation`` override [training] and [evaluation] keys for this run (validated like the
         file's); ``quick`` trains the embeddings + logistic-regression model instead (seconds, with
         [active_learning] C). A fine-tune fits ``[training] budget_s`` (``training={"budget_s": 0}``
-        lifts it): fewer epochs, or the quick model when not even one fits below cv_below labels.
+        lifts it): fewer epochs, or the quick model when not even one fits below cv_below labels,
+        saved as ``quick_name`` when given (a background job names it when it starts).
         Raises ReviewtuiError for a bad override, no dataset version or too little data."""
         from reviewtui.settings import with_overrides
 
@@ -1253,7 +1255,7 @@ class Workspace:
             return train_cross_validated(df, training=training_settings, evaluation=evaluation_settings,
                                          quick_C=self.settings.active_learning.C, quick=quick,
                                          budget_s=None if quick else training_settings.budget_s or None,
-                                         **common)[1]
+                                         quick_name=quick_name, **common)[1]
         if quick:
             from reviewtui.modeling.quick import train_quick
 
@@ -1420,14 +1422,20 @@ class Workspace:
                 base = (TUNED_BASE if kind == "tune" else "auto" if params.get("auto")
                         else "quick" if params.get("quick") else params.get("model") or self.settings.model.base)
                 params["name"] = default_model_name(info.name, str(base))
-            if (self.models_dir / params["name"]).exists() and not params.get("overwrite"):
-                raise ReviewtuiError(f"model {params['name']!r} already exists in {self.models_dir}: choose another "
-                                     "name or delete it")
+                budget_s = (params.get("training") or {}).get("budget_s", self.settings.training.budget_s)
+                if kind == "train" and base != "quick" and not params.get("auto") and budget_s:
+                    # a budget may leave the quick model, which train names after what it is: both
+                    # names are settled now, so that what the job writes is known before it runs
+                    params["quick_name"] = default_model_name(info.name, "quick")
+            for name in (params["name"], params.get("quick_name")):
+                if name and (self.models_dir / name).exists() and not params.get("overwrite"):
+                    raise ReviewtuiError(f"model {name!r} already exists in {self.models_dir}: choose another "
+                                         "name or delete it")
             if kind == "train" and not params.get("auto") and not params.get("quick"):
                 from reviewtui.modeling.loading import resolve_model
 
                 resolve_model(str(params.get("model") or self.settings.model.base))  # a folder that is no model
-            writes = [f"models/{params['name']}"]
+            writes = [f"models/{name}" for name in (params["name"], params.get("quick_name")) if name]
             self._refuse_read_only(self.models_dir)
         elif kind == "keep":
             source = self.jobs.get(params["job"])

@@ -244,6 +244,31 @@ def test_the_cross_validated_train_fits_its_budget(tmp_path, tiny_bert, monkeypa
     assert tight["kind"] == "quick" and tight["extra"]["budget"]["budget_s"] == 1
 
 
+def test_a_background_train_settles_the_name_of_the_quick_model_a_budget_may_leave(tmp_path, tiny_bert, monkeypatch):
+    """A train job without a name is named when it starts, so that what it writes is known. Under a
+    budget that may leave the quick model, the quick model's name is settled then too and held
+    with the fine-tune's: the quick model is saved under its own name, not the fine-tune's."""
+    from types import SimpleNamespace
+
+    from reviewtui.modeling import budget
+    from reviewtui.modeling.selection import Context
+
+    ws = workspace_with_version(tmp_path, evaluation={"folds": 3})
+    ws.config.update_section("model", {"base": str(tiny_bert), "max_length": 16})
+    params, writes = ws._job_plan("train", {"training": {"epochs": 6, "batch_size": 8, "budget_s": 2}})
+    assert "-quick-" in params["quick_name"] and "-quick-" not in params["name"]
+    assert writes == [f"models/{params['name']}", f"models/{params['quick_name']}"]
+    # no budget (--budget none), a name given, or the quick model asked for: one name
+    assert "quick_name" not in ws._job_plan("train", {"training": {"budget_s": 0}})[0]
+    assert "quick_name" not in ws._job_plan("train", {"name": "mine", "training": {"budget_s": 2}})[0]
+    assert "quick_name" not in ws._job_plan("train", {"quick": True})[0]
+    monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 0.05)
+    monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 3.6)  # not one epoch fits
+    card = ws.run_job(SimpleNamespace(kind="train", params=params))
+    assert card.kind == "quick" and card.name == params["quick_name"]
+    assert sorted(p.name for p in ws.models_dir.iterdir()) == [params["quick_name"]]
+
+
 def test_a_budget_stop_saves_the_quick_model_and_a_failure_stays_an_error(tmp_path, tiny_bert, monkeypatch):
     """With [training] ensemble_quick = false the quick model is still the budget's fallback (it was
     not a candidate: `train` failed naming [auto] candidates). A fine-tune that fails is an error,

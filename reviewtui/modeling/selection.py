@@ -778,7 +778,7 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
                           on_event: EventSink | None = None, cancel: threading.Event | None = None,
                           overwrite: bool = False, work_dir: Path | None = None,
                           extra: dict[str, Any] | None = None, faster: str | None = CV_FASTER,
-                          budget_s: float | None = None):
+                          budget_s: float | None = None, quick_name: str | None = None):
     """What ``reviewtui train`` does below ``[evaluation] cv_below`` labels: score the model by
     stratified, seeded k-fold cross-validation, then train the saved model on ALL the labels.
 
@@ -793,8 +793,10 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     (:data:`CV_FASTER`, ``reviewtui train``'s), or None to say nothing of it. ``budget_s``: the most
     seconds the cross-validation and the final training take together; a fine-tune whose epochs do
     not fit trains fewer in every fold (:func:`fit_to_budget`), and the quick model is saved
-    instead when not even one epoch fits or the fine-tune is stopped at the budget. Raises
-    ReviewtuiError for too little data or a taken name, Cancelled when ``cancel`` is set."""
+    instead when not even one epoch fits or the fine-tune is stopped at the budget, under
+    ``quick_name`` when one is given (a background job settles both names when it starts) and else
+    under a default name that says it is the quick model. Raises ReviewtuiError for too little data
+    or a taken name, Cancelled when ``cancel`` is set."""
     from reviewtui.modeling.card import default_model_name
     from reviewtui.modeling.data import MIN_ROWS
     from reviewtui.modeling.loading import resolve_model
@@ -849,9 +851,11 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
     if budget_s and not quick and cands[0] is not head and winner.startswith(("quick", "head:")):
         stopped = selection.score(cands[0].key)  # the fine-tune the budget stopped: the card says so
         extra["budget"]["fallback"] = stopped.reason or stopped.status  # type: ignore[index]
-    if name is None:  # named after what was trained: the quick model when the budget left no fine-tune
-        name = default_model_name(dataset_version, "quick" if quick or winner.startswith(("quick", "head:"))
-                                  else resolved.name)
+    fell_back = not quick and winner.startswith(("quick", "head:"))
+    if fell_back and quick_name:
+        name = quick_name
+    elif name is None:  # named after what was trained: the quick model when the budget left no fine-tune
+        name = default_model_name(dataset_version, "quick" if quick or fell_back else resolved.name)
     card = train_selected(selection, data, ctx, models_dir=models_dir, label_keys=label_keys, name=name,
                           dataset_version=dataset_version, dataset_sha256=dataset_sha256, overwrite=overwrite,
                           extra=extra)
