@@ -1427,15 +1427,16 @@ class Workspace:
                     # a budget may leave the quick model, which train names after what it is: both
                     # names are settled now, so that what the job writes is known before it runs
                     params["quick_name"] = default_model_name(info.name, "quick")
-            for name in (params["name"], params.get("quick_name")):
-                if name and (self.models_dir / name).exists() and not params.get("overwrite"):
+            names = [name for name in (params["name"], params.get("quick_name")) if name]
+            for name in names:
+                if (self.models_dir / name).exists() and not params.get("overwrite"):
                     raise ReviewtuiError(f"model {name!r} already exists in {self.models_dir}: choose another "
                                          "name or delete it")
             if kind == "train" and not params.get("auto") and not params.get("quick"):
                 from reviewtui.modeling.loading import resolve_model
 
                 resolve_model(str(params.get("model") or self.settings.model.base))  # a folder that is no model
-            writes = [f"models/{name}" for name in (params["name"], params.get("quick_name")) if name]
+            writes = [f"models/{name}" for name in names]
             self._refuse_read_only(self.models_dir)
         elif kind == "keep":
             source = self.jobs.get(params["job"])

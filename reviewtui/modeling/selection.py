@@ -848,10 +848,10 @@ def train_cross_validated(df, *, models_dir: Path, label_keys: Sequence[str], mo
                              allowed_winners=allowed, budget_s=budget_s, fallback=fallback, skip_over_budget=False,
                              overrun=OVERRUN)
     winner = selection.winner or ""
-    if budget_s and not quick and cands[0] is not head and winner.startswith(("quick", "head:")):
+    fell_back = not quick and winner.startswith(("quick", "head:"))
+    if budget_s and fell_back and cands[0] is not head:
         stopped = selection.score(cands[0].key)  # the fine-tune the budget stopped: the card says so
         extra["budget"]["fallback"] = stopped.reason or stopped.status  # type: ignore[index]
-    fell_back = not quick and winner.startswith(("quick", "head:"))
     if fell_back and quick_name:
         name = quick_name
     elif name is None:  # named after what was trained: the quick model when the budget left no fine-tune
