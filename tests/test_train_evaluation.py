@@ -262,6 +262,18 @@ def test_a_background_train_settles_the_name_of_the_quick_model_a_budget_may_lea
     assert "quick_name" not in ws._job_plan("train", {"training": {"budget_s": 0}})[0]
     assert "quick_name" not in ws._job_plan("train", {"name": "mine", "training": {"budget_s": 2}})[0]
     assert "quick_name" not in ws._job_plan("train", {"quick": True})[0]
+    # a quick model of that name already saved: refused at the start, not after the training
+    import time
+
+    from reviewtui.errors import ReviewtuiError
+
+    with monkeypatch.context() as fixed:
+        fixed.setattr(time, "strftime", lambda fmt, *a: "20261204-091500")
+        taken = ws._job_plan("train", {"training": {"budget_s": 2}})[0]["quick_name"]
+        (ws.models_dir / taken).mkdir(parents=True)
+        with pytest.raises(ReviewtuiError, match=f"model '{taken}' already exists"):
+            ws._job_plan("train", {"training": {"budget_s": 2}})
+        (ws.models_dir / taken).rmdir()
     monkeypatch.setattr(Context, "forward_seconds", lambda self, spec, texts=(): 0.05)
     monkeypatch.setattr(budget, "train_step_seconds", lambda spec, texts, **kw: 3.6)  # not one epoch fits
     card = ws.run_job(SimpleNamespace(kind="train", params=params))
