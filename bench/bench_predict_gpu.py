@@ -22,6 +22,7 @@ Prints a JSON record and the lines for docs/BENCHMARKS.md; ``--out DIR`` also wr
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -145,10 +146,13 @@ def steady(root: Path, name: str, n: int) -> dict:
         clf = SavedClassifier.load(root / "models" / name, precision=precision)
         list(clf.predict_chunks(chunks[:8]))  # warm-up: load, kernels, allocator
         sync()
-        t0 = time.perf_counter()
-        proba = np.concatenate(list(clf.predict_chunks(chunks)))
-        sync()
-        seconds = time.perf_counter() - t0
+        with GpuSampler() as gpu:
+            t0 = time.perf_counter()
+            proba = np.concatenate(list(clf.predict_chunks(chunks)))
+            sync()
+            t1 = time.perf_counter()
+        seconds = t1 - t0
+        out[f"{precision}_gpu"] = gpu.summary(t0, t1)
         out[f"{precision}_rps"] = round(len(texts) / seconds, 1)
         out[f"{precision}_precision"] = clf.precision
         results[precision] = proba.argmax(1)
@@ -169,7 +173,7 @@ def steady(root: Path, name: str, n: int) -> dict:
     return out
 
 
-def predict_cli(root: Path) -> dict:
+def predict_cli(root: Path, out_dir: Path | None = None) -> dict:
     for sub in ("results",):
         shutil.rmtree(root / sub, ignore_errors=True)
     with GpuSampler() as gpu:
@@ -177,6 +181,9 @@ def predict_cli(root: Path) -> dict:
         out = subprocess.run([sys.executable, "-m", "reviewtui", "--workspace", str(root), "predict", "--sentiment",
                               "none", "--model", "gpu-bench"], env=child_env(), capture_output=True, text=True)
         t1 = time.perf_counter()
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "predict_cli.log").write_text(out.stdout[-20000:] + "\n--- stderr ---\n" + out.stderr[-20000:])
     if out.returncode != 0:
         raise SystemExit(f"reviewtui predict failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
     meta = json.loads((root / "results" / "result.json").read_text())
@@ -186,6 +193,39 @@ def predict_cli(root: Path) -> dict:
     log(f"reviewtui predict over {meta['rows']:,} reviews: {res['seconds']:.1f}s wall ({meta.get('precision')}); "
         f"GPU {res['gpu']}")
     return res
+
+
+def profile_cli(root: Path, out_dir: Path, top: int = 45) -> dict:
+    """`reviewtui predict` once more, cold (results and embedding cache removed), under cProfile:
+    where the process's main thread spends its time, the top ``top`` functions by cumulative time."""
+    import pstats
+
+    for sub in ("results", "cache"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    prof = out_dir / "predict.prof"
+    t0 = time.perf_counter()
+    # the CLI ends a process that loaded torch with os._exit after the exit handlers, so the profile
+    # is written by an exit handler rather than by `python -m cProfile`, which would never get to it
+    wrapper = ("import atexit, cProfile, runpy, sys\n"
+               "p, path = cProfile.Profile(), sys.argv[1]\n"
+               "def dump():\n    p.disable(); p.dump_stats(path)\n"
+               "atexit.register(dump)\n"
+               "sys.argv = ['reviewtui'] + sys.argv[2:]\n"
+               "p.enable()\n"
+               "runpy.run_module('reviewtui', run_name='__main__', alter_sys=True)\n")
+    out = subprocess.run([sys.executable, "-c", wrapper, str(prof), "--workspace", str(root), "predict",
+                          "--sentiment", "none", "--model", "gpu-bench"], env=child_env(), capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if out.returncode != 0 or not prof.exists():
+        return {"seconds": round(seconds, 1), "returncode": out.returncode, "failed": out.stderr[-2000:]}
+    buf = io.StringIO()
+    stats = pstats.Stats(str(prof), stream=buf)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    (out_dir / "predict_profile.txt").write_text(buf.getvalue())
+    prof.unlink()
+    log(f"profiled predict: {seconds:.1f}s under cProfile")
+    return {"seconds": round(seconds, 1)}
 
 
 def lines(rec: dict) -> list[str]:
@@ -212,18 +252,36 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, help="also write gpu_predict.json and gpu_predict.md here")
     ap.add_argument("--epochs", type=int, help="train fewer epochs (default: [training]; throughput does not depend on it)")
     ap.add_argument("--dry-run-on-cpu", action="store_true", help="run the steps without a GPU (a check of the script)")
+    ap.add_argument("--profile-within", type=float, default=0.0,
+                    help="also profile a cold `reviewtui predict` (cProfile, into --out) when the script has run "
+                         "less than this many seconds by then (0: never)")
     args = ap.parse_args(argv)
     import torch
 
     if not torch.cuda.is_available() and not args.dry_run_on_cpu:
         print("no GPU visible to torch: this benchmark measures GPU prediction; run it on a GPU machine")
         return 2
+    started = time.perf_counter()
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewtui-gpu-bench-"))
+    rec: dict = {"at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "torch": torch.__version__,
+                 "cpus": os.cpu_count(), "steps_s": {}}
+
+    def step(key: str, fn, *a):
+        t0 = time.perf_counter()
+        value = fn(*a)
+        rec["steps_s"][key] = round(time.perf_counter() - t0, 1)
+        if args.out:  # what is done so far, should a later step not finish
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "gpu_predict.partial.json").write_text(json.dumps(rec, indent=2, default=str) + "\n")
+        return value
+
     try:
-        root = make_workspace(work / "ws", args.reviews)
-        name = train(root, args.epochs)
-        rec = {"at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "torch": torch.__version__,
-               "steady": steady(root, name, min(args.steady, args.reviews)), "predict": predict_cli(root)}
+        root = step("demo", make_workspace, work / "ws", args.reviews)
+        name = step("train", train, root, args.epochs)
+        rec["steady"] = step("steady", steady, root, name, min(args.steady, args.reviews))
+        rec["predict"] = step("predict", predict_cli, root, args.out)
+        if args.out and args.profile_within and time.perf_counter() - started < args.profile_within:
+            rec["profile"] = step("profile", profile_cli, root, args.out)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
