@@ -5,9 +5,11 @@ What it does, on the first GPU torch sees:
 
 1. a demo workspace of ``--reviews`` reviews (default 1,000,000; `reviewtui demo`), and the model
    `reviewtui train` saves by default trained on its labeled version (seconds on a GPU);
-2. steady throughput of that model loaded in this process, tokenising included: the default
-   precision ("auto": a bf16 copy of the weights) and fp32, over ``--steady`` reviews after a
-   warm-up, with their label agreement; tokenising alone, for the bound it sets;
+2. steady throughput of that model loaded in this process, tokenising included, in the chunks
+   predict streams: the default precision ("auto": a bf16 copy of the weights), the same with the
+   plain 2-D attention mask the model got before, and fp32, over ``--steady`` reviews after a
+   warm-up, with their label agreement; tokenising alone (the Rust backend, and the transformers
+   wrapper) and tokenising with batching, for the bounds they set;
 3. `reviewtui predict --sentiment none` over the whole workspace as a fresh process (model
    loading, reading the store and writing result.csv included), while a thread samples
    ``nvidia-smi`` every 200 ms: wall time, and the GPU's utilisation during the run.
@@ -126,6 +128,8 @@ def steady(root: Path, name: str, n: int) -> dict:
     import numpy as np
     import torch
 
+    from reviewtui.analysis.predict import CHUNK_SIZE, GPU_CHUNK_SIZE
+    from reviewtui.modeling import forward
     from reviewtui.modeling.forward import GPU_PLAN
     from reviewtui.modeling.inference import SavedClassifier
 
@@ -136,40 +140,60 @@ def steady(root: Path, name: str, n: int) -> dict:
         texts = [a.text for _, a in zip(range(n), ws.store.iter_assets())]
     finally:
         ws.close()
-    chunk = 2048
-    chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
     cuda = torch.cuda.is_available()
+    chunk = GPU_CHUNK_SIZE if cuda else CHUNK_SIZE  # the chunks predict streams on this device
+    chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    out: dict = {"reviews": len(texts), "device": torch.cuda.get_device_name(0) if cuda else "cpu (dry run)"}
+    out: dict = {"reviews": len(texts), "chunk": chunk,
+                 "device": torch.cuda.get_device_name(0) if cuda else "cpu (dry run)"}
     results = {}
-    for precision in ("auto", "fp32"):
+    plain_mask = forward.attention_mask_for
+    # "auto-2d": the default precision with the model given the plain 2-D attention mask, as before
+    for way, precision in (("auto", "auto"), ("auto-2d", "auto"), ("fp32", "fp32")):
         clf = SavedClassifier.load(root / "models" / name, precision=precision)
-        list(clf.predict_chunks(chunks[:8]))  # warm-up: load, kernels, allocator
-        sync()
-        with GpuSampler() as gpu:
-            t0 = time.perf_counter()
-            proba = np.concatenate(list(clf.predict_chunks(chunks)))
+        if way == "auto-2d":
+            forward.attention_mask_for = lambda model, mask, dense=None: mask
+        try:
+            list(clf.predict_chunks(chunks[:3]))  # warm-up: load, kernels, allocator
             sync()
-            t1 = time.perf_counter()
+            with GpuSampler() as gpu:
+                t0 = time.perf_counter()
+                proba = np.concatenate(list(clf.predict_chunks(chunks)))
+                sync()
+                t1 = time.perf_counter()
+        finally:
+            forward.attention_mask_for = plain_mask
         seconds = t1 - t0
-        out[f"{precision}_gpu"] = gpu.summary(t0, t1)
-        out[f"{precision}_rps"] = round(len(texts) / seconds, 1)
-        out[f"{precision}_precision"] = clf.precision
-        results[precision] = proba.argmax(1)
-        log(f"steady {precision} ({clf.precision}): {len(texts) / seconds:,.0f} reviews/s")
+        out[f"{way}_gpu"] = gpu.summary(t0, t1)
+        out[f"{way}_rps"] = round(len(texts) / seconds, 1)
+        out[f"{way}_precision"] = clf.precision
+        results[way] = proba
+        log(f"steady {way} ({clf.precision}): {len(texts) / seconds:,.0f} reviews/s; GPU {out[f'{way}_gpu']}")
         del clf
         if cuda:
             torch.cuda.empty_cache()
-    out["agreement_auto_vs_fp32"] = float(np.mean(results["auto"] == results["fp32"]))
+    labels = {k: v.argmax(1) for k, v in results.items()}
+    out["agreement_auto_vs_fp32"] = float(np.mean(labels["auto"] == labels["fp32"]))
+    out["agreement_auto_vs_auto_2d"] = float(np.mean(labels["auto"] == labels["auto-2d"]))
+    out["max_abs_diff_auto_vs_auto_2d"] = float(np.abs(results["auto"] - results["auto-2d"]).max())
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(root / "models" / name))
+    feeder = forward._Prefetcher(tok, [], max_length=128, plan=GPU_PLAN, pin=False)
+    for key, tokenise in (("tokenise_only_rps", feeder.tokenise),
+                          ("tokenise_wrapper_rps", feeder._wrapper_ids)):
+        t0 = time.perf_counter()
+        for i in range(0, len(texts), GPU_PLAN.window):
+            tokenise(texts[i:i + GPU_PLAN.window])
+        out[key] = round(len(texts) / (time.perf_counter() - t0), 1)
+    out["tokenise_backend"] = feeder.backend is not None
     t0 = time.perf_counter()
     for i in range(0, len(texts), GPU_PLAN.window):
-        tok(texts[i:i + GPU_PLAN.window], truncation=True, max_length=128, padding=False,
-            return_attention_mask=False, return_token_type_ids=False)
-    out["tokenise_only_rps"] = round(len(texts) / (time.perf_counter() - t0), 1)
-    log(f"tokenising alone: {out['tokenise_only_rps']:,.0f} reviews/s")
+        for _ in feeder._batches(texts[i:i + GPU_PLAN.window], i):
+            pass
+    out["batches_only_rps"] = round(len(texts) / (time.perf_counter() - t0), 1)
+    log(f"tokenising alone: {out['tokenise_only_rps']:,.0f} reviews/s (the backend: {out['tokenise_backend']}; "
+        f"the wrapper: {out['tokenise_wrapper_rps']:,.0f}); tokenised and batched: {out['batches_only_rps']:,.0f}")
     return out
 
 
@@ -237,6 +261,10 @@ def lines(rec: dict) -> list[str]:
         f"{s['auto_precision']} (fp32: {s['fp32_rps']:,.0f}); labels agree with fp32 on "
         f"{s['agreement_auto_vs_fp32']:.2%}; tokenising alone {s['tokenise_only_rps']:,.0f} reviews/s "
         f"(goal >= 50,000: {'met' if s['auto_rps'] >= 50_000 else 'not met'})",
+        f"- the same with the plain 2-D attention mask: {s['auto-2d_rps']:,.0f} reviews/s (labels agree on "
+        f"{s['agreement_auto_vs_auto_2d']:.2%}, largest probability difference {s['max_abs_diff_auto_vs_auto_2d']:.1e}); "
+        f"tokenising through the transformers wrapper {s['tokenise_wrapper_rps']:,.0f} reviews/s; tokenised and "
+        f"batched {s['batches_only_rps']:,.0f} reviews/s; GPU while busy {s['auto_gpu'].get('mean_util_while_busy')} %",
         f"- `reviewtui predict --sentiment none` over {p['rows']:,} reviews: {p['seconds']:.1f} s wall "
         f"(goal < 120 s: {'met' if p['seconds'] < 120 else 'not met'}); GPU utilisation during the run: mean "
         f"{g.get('mean_util')} %, {g.get('mean_util_while_busy')} % while busy, busy in "

@@ -4,6 +4,7 @@ run records."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -98,6 +99,87 @@ def test_the_engine_gives_the_plain_batched_probabilities_in_input_order(tiny_be
     np.testing.assert_allclose(got, want, atol=1e-5)
     done = [e.done for e in events if isinstance(e, Progress)]
     assert done == sorted(done) and done[-1] == 300
+
+
+def prefetched(tok, texts, plan, **kw):
+    from reviewtui.modeling.forward import _DONE, _Prefetcher
+
+    feeder = _Prefetcher(tok, [("w", texts)], max_length=32, plan=plan, pin=False, **kw)
+    feeder.run()  # on this thread: every item is in the queue afterwards
+    items = []
+    while (item := feeder.items.get_nowait()) is not _DONE:
+        items.append(item)
+    return feeder, items
+
+
+def test_the_tokenizer_backend_gives_the_wrappers_batches_and_is_checked_against_it(tiny_bert):
+    from reviewtui.modeling.forward import BatchPlan
+
+    _, tok = tiny_classifier(tiny_bert)
+    rng = random.Random(4)
+    words = ["app", "font", "price", "stories", "crash", "Émoji 👍", "  ", "[SEP]", "unbelievably"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 60))) for _ in range(257)] + ["", "x" * 900]
+    plan = BatchPlan(max_tokens=300, max_rows=37, window=1000)
+    fast, got = prefetched(tok, texts, plan)
+    assert fast.backend is not None  # the Rust backend did the work after its check
+    want_ids = tok(texts, truncation=True, max_length=32)["input_ids"]
+    seen = []
+    for kind, key, idx, ids, mask in got[:-1]:
+        assert kind == "batch" and ids.shape == mask.shape and ids.shape[0] == len(idx)
+        for row, i in enumerate(idx):
+            n = len(want_ids[i])
+            assert ids[row, :n].tolist() == want_ids[i] and mask[row].tolist() == [1] * n + [0] * (ids.shape[1] - n)
+            assert set(ids[row, n:].tolist()) <= {tok.pad_token_id}
+        seen += list(idx)
+    assert got[-1] == ("end", "w", len(texts)) and sorted(seen) == list(range(len(texts)))
+
+    class Drifting:  # a backend whose ids differ from the wrapper's: the wrapper is used instead
+        def __init__(self, inner):
+            self.inner = inner
+
+        def encode_batch(self, texts, add_special_tokens=True):
+            return [type("E", (), {"ids": e.ids[:-1]})() for e in self.inner.encode_batch(texts, add_special_tokens=add_special_tokens)]
+
+        encode_batch_fast = encode_batch
+
+    slow, _ = prefetched(tok, texts, plan)
+    slow.checked, slow.backend = False, Drifting(slow.backend)
+    again = list(slow._batches(texts, "w"))
+    assert slow.backend is None
+    assert [(b[2].tolist(), b[3].tolist(), b[4].tolist()) for b in again] == \
+        [(b[2].tolist(), b[3].tolist(), b[4].tolist()) for b in got[:-1]]
+
+
+@pytest.mark.parametrize("implementation", ["sdpa", "eager"])
+def test_the_additive_attention_mask_a_gpu_gets_computes_what_the_plain_mask_does(tiny_bert, implementation):
+    import torch
+
+    from reviewtui.modeling import forward
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, EmbeddingHead, forward_texts
+
+    model, tok = tiny_classifier(tiny_bert)
+    model.config._attn_implementation = implementation
+    texts = texts_of(120, seed=5) + ["", "ok", "x " * 80]
+    plan = BatchPlan(max_tokens=400, max_rows=40, window=64)
+    plain = [forward_texts(model, tok, texts, head, max_length=32, plan=plan) for head in (ClassifierHead(4),
+                                                                                          EmbeddingHead(32))]
+    ids = torch.tensor([[101, 7, 102, 0]])
+    mask = torch.tensor([[1, 1, 1, 0]])
+    assert forward.attention_mask_for(model, mask) is mask  # on the CPU the plain mask is kept
+    dense = forward.attention_mask_for(model, mask, dense=True)
+    assert dense.shape == (1, 1, 1, 4) and dense.dtype == torch.float32 and dense[0, 0, 0, :3].eq(0).all()
+    assert float(dense[0, 0, 0, 3]) == torch.finfo(torch.float32).min
+    half = copy.deepcopy(model).to(torch.bfloat16)
+    assert forward.attention_mask_for(half, mask, dense=True).dtype == torch.bfloat16
+    real = forward.attention_mask_for
+    try:
+        forward.attention_mask_for = lambda m, k: real(m, k, dense=True)
+        got = [forward_texts(model, tok, texts, head, max_length=32, plan=plan) for head in (ClassifierHead(4),
+                                                                                            EmbeddingHead(32))]
+    finally:
+        forward.attention_mask_for = real
+    for a, b in zip(plain, got):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_the_engine_stops_on_cancel_and_reports_tokenizer_errors(tiny_bert):
@@ -484,9 +566,13 @@ def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, tra
 
     res = ws.predict(sentiment="none", chunk_size=16, on_event=sink)
     assert res.precision == "int8" and res.device == "cpu" and res.chunks == 4
+    from reviewtui.loop.search import read_predictions
+
+    # the store holds what result.csv holds, handed over by the run rather than read back from the file
+    assert len(res.predictions) == 64 and ws.store.predictions() == read_predictions(res.path)
     assert seen_record["precision"]["precision"] == "int8" and seen_record["device"] == "cpu"
     meta = json.loads((ws.results_dir / "result.json").read_text())
-    assert meta["precision"] == "int8" and meta["precision_info"]["check"]["ok"]
+    assert meta["precision"] == "int8" and meta["precision_info"]["check"]["ok"] and "predictions" not in meta
     assert "agrees with fp32" in meta["precision_info"]["reason"]
     assert meta["precision_info"]["backend"] == "onnxruntime"
     assert meta["precision_info"]["check"]["method"] == "onnxruntime"

@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 
+import numpy as np
 import pytest
 
 from reviewtui.errors import ReviewtuiError
@@ -253,6 +254,37 @@ def test_a_large_insert_builds_the_indexes_afresh_and_leaves_them_as_they_were(t
     dropped.clear()
     bulk.add_assets([NewAsset(f"b{i}", f"more {i}", {"score": 1}) for i in range(25)])
     assert dropped == [] and bulk._read("PRAGMA integrity_check") == [("ok",)]
+
+
+def test_replacing_many_predictions_builds_their_indexes_afresh_and_leaves_them_as_they_were(tmp_path, monkeypatch):
+    import reviewtui.store as store_module
+    from reviewtui.analysis.predict import Predictions
+
+    monkeypatch.setattr(store_module, "BULK_ROWS", 20)
+    store = LocalStore(tmp_path / "s.db", create=True)
+    store.add_assets([NewAsset(f"a{i}", f"review {i}", {"score": 1}) for i in range(60)])
+
+    def prediction_indexes():
+        return store._read("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'predictions' "
+                           "AND sql IS NOT NULL ORDER BY name")
+
+    before = prediction_indexes()
+    assert [name for name, _ in before] == ["predictions_category", "predictions_confidence"]
+    store.set_predictions({"a1": ("OLD", 0.1)})
+    dropped = []
+    store._db = _Spy(store._db, dropped)
+    labels = ["CONTENT", "INTERFACE"]
+    ids = [f"a{i}" for i in range(50)] + ["not-in-the-store"]
+    given = Predictions(ids, labels, np.array([i % 2 for i in range(51)]), [round(i / 51, 4) for i in range(51)])
+    assert store.set_predictions(given, model="m") == 50  # the unknown id is left out
+    assert dropped and prediction_indexes() == before
+    assert store.predictions() == {f"a{i}": (labels[i % 2], round(i / 51, 4)) for i in range(50)}
+    assert store._read("PRAGMA integrity_check") == [("ok",)]
+    plan = " ".join(str(r) for r in store._read("EXPLAIN QUERY PLAN SELECT asset_id FROM predictions "
+                                                "WHERE category = 'CONTENT' AND confidence < 0.5"))
+    assert "predictions_category" in plan
+    dropped.clear()  # a few kept with the rest: indexes kept up to date row by row
+    assert store.set_predictions({"a55": ("CONTENT", 0.9)}, replace=False) == 51 and dropped == []
 
 
 def test_a_failed_large_insert_leaves_the_store_and_its_indexes_untouched(tmp_path, monkeypatch):

@@ -209,12 +209,35 @@ class PredictResult:
     ray_address: str | None = None
     parts_dir: Path | None = None
     sentiment_choice: str = ""  # why [sentiment] model = "auto" ran this sentiment
+    #: each review's category and confidence as result.csv has them, for the store (not in result.json)
+    predictions: "Predictions | None" = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
+        d.pop("predictions", None)
         d["path"] = str(self.path)
         d["parts_dir"] = str(self.parts_dir) if self.parts_dir is not None else None
         return d
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Each review's predicted category and confidence, as result.csv holds them (the confidence
+    rounded to 4 places), kept compactly: external ids, the labels, one label index and one
+    confidence per review. ``items()`` gives (external id, (category, confidence)) pairs, what
+    ``LocalStore.set_predictions`` reads, without result.csv being read back."""
+
+    ids: list[str]
+    labels: list[str]
+    codes: np.ndarray
+    confidences: list[float]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def items(self) -> Iterator[tuple[str, tuple[str, float]]]:
+        labels = self.labels
+        return ((ext, (labels[int(code)], conf)) for ext, code, conf in zip(self.ids, self.codes, self.confidences))
 
 
 #: Characters per token of English review text, about: what tells a review longer than the model reads.
@@ -461,6 +484,7 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
     clf = run.clf
     pred = proba.argmax(axis=1)
     rows = []
+    confidences: list[float] = []
     counts: dict[str, int] = {lab: 0 for lab in clf.labels}
     scounts: dict[str, int] = {}
     for i, a in enumerate(run.assets):
@@ -470,8 +494,10 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
         s = SENTIMENT_CODES[int(sent[i])]
         if s:
             scounts[s] = scounts.get(s, 0) + 1
+        confidence = round(float(proba[i, pred[i]]), 4)
+        confidences.append(confidence)
         rows.append([a.external_id, a.text, m.get("score", ""), m.get("app", ""), m.get("app_version", ""),
-                     m.get("at", ""), m.get("thumbs_up", ""), label, round(float(proba[i, pred[i]]), 4), s,
+                     m.get("at", ""), m.get("thumbs_up", ""), label, confidence, s,
                      round(float(sent_score[i]), 4) if s else "", clf.name])
     results_dir.mkdir(parents=True, exist_ok=True)
     # the three files are replaced one after the other: the mark says so until the last is in place
@@ -491,7 +517,9 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
                                run.chunks, resumed, seconds, run.device, counts, scounts,
                                precision=str(info.get("precision") or "fp32"), precision_info=info,
                                ray_address=ray_address, parts_dir=results_dir / RESULT_PARTS if parts_tmp else None,
-                               sentiment_choice=run.sentiment_choice if run.analyzer is not None else "")
+                               sentiment_choice=run.sentiment_choice if run.analyzer is not None else "",
+                               predictions=Predictions([a.external_id for a in run.assets], list(clf.labels),
+                                                       pred.astype(np.int32), confidences))
         meta = {**result.to_dict(), "labels": clf.labels, "created": utc_now()}
         staged.append(atomic_write_text(results_dir / f".{RESULT_META}.new", json.dumps(meta, indent=2) + "\n"))
     except BaseException:

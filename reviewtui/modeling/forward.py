@@ -10,13 +10,20 @@ own pooled output, one forward pass), or sentence embeddings (:class:`EmbeddingH
 Where the time goes, and what is done about it:
 
 * tokenising runs on a background thread, a window ahead of the model (the Rust tokenizer releases
-  the GIL), so the device never waits for it after the first window;
+  the GIL), so the device never waits for it after the first window. It calls the fast tokenizer's
+  Rust backend directly (:func:`fast_backend`): the transformers wrapper turns every text's encoding
+  into Python objects one by one, which on a GPU machine took longer than the model itself; the
+  backend's ids are checked against the wrapper's on each run's first texts;
+* a window's batches are filled into one buffer with numpy (not row by row), pinned once per
+  window on a GPU rather than once per batch (pinning took about 20 ms a call there);
 * texts are bucketed by token length within a window and batched by a token budget
   (:func:`plan_batches`): short reviews go in large batches, padding stays small, and the number of
   Python-level steps per review falls;
 * on a GPU the batches are built in pinned memory and copied without blocking; results come back
   the same way and are read once per window; the head runs on the device, so only (B, K)
-  probabilities cross back;
+  probabilities cross back. The model gets its attention mask in the 4-D additive form
+  (:func:`attention_mask_for`): given the 2-D one, transformers asks the GPU whether any token is
+  padding before every forward pass, and the GPU then waits while the next pass is queued;
 * the model's precision (fp32, a bf16 copy of the weights, or int8 dynamic quantisation on the CPU)
   is chosen by :mod:`reviewtui.modeling.precision`; heads compute softmax, pooling and the quick
   model in float32 whatever the weights' precision.
@@ -26,6 +33,8 @@ Texts come back in input order whatever the batching. torch loads inside the fun
 
 from __future__ import annotations
 
+import copy
+import itertools
 import queue
 import threading
 from dataclasses import dataclass
@@ -86,6 +95,23 @@ def mean_pool(last_hidden, attention_mask):
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
+def attention_mask_for(model, mask, *, dense: bool | None = None):
+    """The attention mask ``model`` is given for a batch whose 2-D mask is ``mask``: on a GPU (or
+    with ``dense``) the (B, 1, 1, L) additive mask in the model's float type, 0 where a token is read
+    and the type's lowest value where it is padding, which transformers passes on as it is; else
+    ``mask``. Only for the attention that adds such a mask to its scores (SDPA and eager)."""
+    if dense is None:
+        dense = mask.device.type == "cuda"
+    config = getattr(model, "config", None)
+    if not dense or getattr(config, "_attn_implementation", None) not in ("sdpa", "eager"):
+        return mask
+    import torch
+
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    keep = mask[:, None, None, :].to(dtype)
+    return (1.0 - keep) * torch.finfo(dtype).min
+
+
 # --- heads: what a batch's forward pass is turned into ----------------------------------------
 class ClassifierHead:
     """Softmax probabilities of a sequence classifier, (B, K)."""
@@ -99,7 +125,8 @@ class ClassifierHead:
     def __call__(self, model, ids, mask):
         import torch
 
-        return torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        logits = model(input_ids=ids, attention_mask=attention_mask_for(model, mask)).logits
+        return torch.softmax(logits.float(), dim=-1)
 
 
 class EmbeddingHead:
@@ -120,7 +147,7 @@ def pooled_embedding(model, ids, mask):
     """The L2-normalised mean-pooled last hidden layer of ``model`` for one batch (float32)."""
     import torch
 
-    out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    out = model(input_ids=ids, attention_mask=attention_mask_for(model, mask), output_hidden_states=True)
     hidden = getattr(out, "last_hidden_state", None)
     if hidden is None:
         hidden = out.hidden_states[-1]
@@ -172,7 +199,7 @@ class EnsembleHead:
     def __call__(self, model, ids, mask):
         import torch
 
-        out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        out = model(input_ids=ids, attention_mask=attention_mask_for(model, mask), output_hidden_states=True)
         coef, bias, select = self.to(ids.device)._tensors  # type: ignore[misc]
         p_head = torch.softmax(out.logits.float(), dim=-1)
         emb = torch.nn.functional.normalize(mean_pool(out.hidden_states[-1], mask), p=2, dim=1)
@@ -197,7 +224,8 @@ class TwoEncoderHead:
         import torch
 
         coef, bias, select = self.inner.to(ids.device)._tensors  # type: ignore[misc]
-        p_head = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        p_head = torch.softmax(model(input_ids=ids, attention_mask=attention_mask_for(model, mask)).logits.float(),
+                               dim=-1)
         emb = pooled_embedding(self.encoder, ids, mask)
         p_quick = torch.softmax(emb @ coef.T + bias, dim=-1) @ select
         w = self.inner.weight
@@ -208,10 +236,29 @@ class TwoEncoderHead:
 _DONE = object()
 
 
+def fast_backend(tokenizer, max_length: int):
+    """A copy of ``tokenizer``'s Rust backend that truncates to ``max_length`` and does not pad, or
+    None when it has none (a slow tokenizer): what the wrapper computes, without turning every
+    text's encoding into Python objects."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or not hasattr(backend, "encode_batch"):
+        return None
+    try:
+        backend = copy.deepcopy(backend)
+        backend.enable_truncation(int(max_length))
+        backend.no_padding()
+    except Exception:  # noqa: BLE001 - an unusual backend: the wrapper does it
+        return None
+    return backend
+
+
 class _Prefetcher(threading.Thread):
     """Tokenises windows of texts and builds padded batches (pinned on a GPU) on its own thread,
     ``depth`` windows ahead of the consumer. Items: ("batch", key, idx, ids, mask),
     ("end", key, n), ("error", exc), then _DONE."""
+
+    #: texts of the first window whose ids are compared between the backend and the wrapper
+    CHECK = 64
 
     def __init__(self, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], *, max_length: int,
                  plan: BatchPlan, pin: bool) -> None:
@@ -221,6 +268,8 @@ class _Prefetcher(threading.Thread):
         self.items: queue.Queue = queue.Queue(maxsize=max(4, plan.depth * max(1, plan.window // 64)))
         self.stop = threading.Event()
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
+        self.backend = fast_backend(tokenizer, max_length)
+        self.checked = False
 
     def _put(self, item) -> bool:
         while not self.stop.is_set():
@@ -251,24 +300,50 @@ class _Prefetcher(threading.Thread):
         finally:
             self._put(_DONE)
 
+    def _wrapper_ids(self, texts: list[str]) -> list[list[int]]:
+        return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False,
+                              return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+
+    def tokenise(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of ``texts`` (special tokens added, truncated to ``max_length``): through the
+        backend, once its ids matched the wrapper's on the first texts, else through the wrapper."""
+        if self.backend is not None and not self.checked:
+            self.checked = True
+            head = texts[:self.CHECK]
+            if [e.ids for e in self.backend.encode_batch(head, add_special_tokens=True)] != self._wrapper_ids(head):
+                self.backend = None
+        if self.backend is None:
+            return self._wrapper_ids(texts)
+        encode = getattr(self.backend, "encode_batch_fast", self.backend.encode_batch)
+        return [e.ids for e in encode(texts, add_special_tokens=True)]
+
     def _batches(self, texts: list[str], key):
         import torch
 
-        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False,
-                             return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-        lengths = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
-        for idx in plan_batches(lengths, max_tokens=self.plan.max_tokens, max_rows=self.plan.max_rows):
+        enc = self.tokenise(texts)
+        lengths = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
+        flat = np.fromiter(itertools.chain.from_iterable(enc), dtype=np.int64, count=int(lengths.sum()))
+        starts = np.zeros(len(enc), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        batches = plan_batches(lengths, max_tokens=self.plan.max_tokens, max_rows=self.plan.max_rows)
+        widths = [int(lengths[idx].max()) for idx in batches]
+        # every batch of the window, padded, one after the other in one buffer
+        offsets = np.zeros(len(batches) + 1, dtype=np.int64)
+        np.cumsum([len(idx) * w for idx, w in zip(batches, widths)], out=offsets[1:])
+        ids_all = np.full(int(offsets[-1]), self.pad_id, dtype=np.int64)
+        mask_all = np.zeros(int(offsets[-1]), dtype=np.int64)
+        for b, (idx, width) in enumerate(zip(batches, widths)):
             rows = lengths[idx]
-            width = int(rows.max())
-            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
-            for r, i in enumerate(idx):
-                seq = enc[i]
-                ids[r, :len(seq)] = seq
-            mask = (np.arange(width)[None, :] < rows[:, None]).astype(np.int64)
-            t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
-            if self.pin:
-                t_ids, t_mask = t_ids.pin_memory(), t_mask.pin_memory()
-            yield ("batch", key, idx, t_ids, t_mask)
+            valid = np.arange(width)[None, :] < rows[:, None]
+            block = ids_all[offsets[b]:offsets[b + 1]].reshape(len(idx), width)
+            block[valid] = flat[(starts[idx][:, None] + np.arange(width)[None, :])[valid]]
+            mask_all[offsets[b]:offsets[b + 1]] = valid.ravel()
+        t_ids, t_mask = torch.from_numpy(ids_all), torch.from_numpy(mask_all)
+        if self.pin:
+            t_ids, t_mask = t_ids.pin_memory(), t_mask.pin_memory()
+        for b, (idx, width) in enumerate(zip(batches, widths)):
+            lo, hi = int(offsets[b]), int(offsets[b + 1])
+            yield ("batch", key, idx, t_ids[lo:hi].view(len(idx), width), t_mask[lo:hi].view(len(idx), width))
 
 
 def model_device(model) -> str:
