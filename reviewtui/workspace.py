@@ -1725,6 +1725,7 @@ class Workspace:
         # wrote to result.csv, handed over rather than read back (9.6 s of a million-review run)
         self.store.set_predictions(result.predictions if result.predictions is not None
                                    else read_predictions(result.path), model=result.model)
+        result.predictions = None  # a million of them are not kept alive with the result the app holds
         return result
 
     def sentiment_comparison(self, options: Sequence[str] = ("vader", "stars"), *, sample: int | None = 5000,

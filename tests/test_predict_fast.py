@@ -552,9 +552,13 @@ def read_rows(path):
         return list(csv.DictReader(fh))
 
 
-def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, trained):
+def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, trained, monkeypatch):
     import pyarrow.parquet as pq
 
+    from reviewtui.loop import search
+
+    read_back = search.read_predictions
+    monkeypatch.setattr(search, "read_predictions", lambda path: pytest.fail("result.csv was read back"))
     ws = analysis_ws
     shutil.copytree(trained, ws.models_dir / "ens")
     seen_record = {}
@@ -566,10 +570,9 @@ def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, tra
 
     res = ws.predict(sentiment="none", chunk_size=16, on_event=sink)
     assert res.precision == "int8" and res.device == "cpu" and res.chunks == 4
-    from reviewtui.loop.search import read_predictions
-
     # the store holds what result.csv holds, handed over by the run rather than read back from the file
-    assert len(res.predictions) == 64 and ws.store.predictions() == read_predictions(res.path)
+    assert len(ws.store.predictions()) == 64 and ws.store.predictions() == read_back(res.path)
+    assert res.predictions is None  # handed to the store, not kept with the result
     assert seen_record["precision"]["precision"] == "int8" and seen_record["device"] == "cpu"
     meta = json.loads((ws.results_dir / "result.json").read_text())
     assert meta["precision"] == "int8" and meta["precision_info"]["check"]["ok"] and "predictions" not in meta
