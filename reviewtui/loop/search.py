@@ -370,31 +370,6 @@ def predictions_from_proba(ids: Sequence[str], proba, classes: Sequence[str]) ->
     return {str(i): (str(classes[int(k)]), float(p[n, int(k)])) for n, (i, k) in enumerate(zip(ids, j))}
 
 
-def read_predictions(path) -> dict[str, tuple[str, float]]:
-    """external id -> (category, confidence) from ``reviewtui predict``'s results/result.csv
-    (columns reviewId, predicted_category, confidence); rows without a prediction are left out.
-    Raises ReviewtuiError when the file lacks those columns."""
-    from reviewtui.files import find_column, read_csv_rows
-
-    p, header, rows = read_csv_rows(path)
-    id_col = find_column(header, ("reviewId", "externalId", "id"))
-    cat_col = find_column(header, ("predicted_category", "prediction"))
-    conf_col = find_column(header, ("confidence",))
-    if id_col is None or cat_col is None or conf_col is None:
-        raise ReviewtuiError(f"{p}: needs reviewId, predicted_category and confidence columns; "
-                             f"the columns are: {', '.join(header) or 'none'}")
-    out: dict[str, tuple[str, float]] = {}
-    for r in rows:
-        ext, cat = (r.get(id_col) or "").strip(), (r.get(cat_col) or "").strip()
-        try:
-            conf = float(r.get(conf_col) or "")
-        except ValueError:
-            continue
-        if ext and cat:
-            out[ext] = (cat, conf)
-    return out
-
-
 @dataclass(frozen=True)
 class BulkLabel:
     """What :func:`bulk_label` wrote: one label event per changed asset, in one transaction."""
