@@ -2,4 +2,5 @@
 
 from reviewtui.entry import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a worker process is started by spawning
+    raise SystemExit(main())

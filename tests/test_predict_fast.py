@@ -144,10 +144,88 @@ def test_the_tokenizer_backend_gives_the_wrappers_batches_and_is_checked_against
 
     slow, _ = prefetched(tok, texts, plan)
     slow.checked, slow.backend = False, Drifting(slow.backend)
-    again = list(slow._batches(texts, "w"))
+    ids_all, mask_all, offsets, batches, widths = slow.layout(texts)
     assert slow.backend is None
-    assert [(b[2].tolist(), b[3].tolist(), b[4].tolist()) for b in again] == \
-        [(b[2].tolist(), b[3].tolist(), b[4].tolist()) for b in got[:-1]]
+    again = [(idx.tolist(), ids_all[offsets[b]:offsets[b + 1]].reshape(len(idx), w).tolist(),
+              mask_all[offsets[b]:offsets[b + 1]].reshape(len(idx), w).tolist())
+             for b, (idx, w) in enumerate(zip(batches, widths))]
+    assert again == as_lists(got)
+
+
+def as_lists(items):
+    return [(b[2].tolist(), b[3].tolist(), b[4].tolist()) for b in items if b[0] == "batch"]
+
+
+def test_worker_processes_tokenise_the_windows_the_feeding_thread_would(tiny_bert):
+    from reviewtui.modeling import forward
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, forward_texts
+
+    model, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(700, seed=8) + ["", "x " * 90]
+    plan = BatchPlan(max_tokens=600, max_rows=50, window=128)
+    pooled_plan = BatchPlan(max_tokens=600, max_rows=50, window=128, workers=2)
+    windows = [(i, texts[i:i + 128]) for i in range(0, len(texts), 128)] + [("empty", [])]
+    here = forward._Prefetcher(tok, windows, max_length=32, plan=plan, pin=False)
+    pooled = forward._Prefetcher(tok, windows, max_length=32, plan=pooled_plan, pin=False)
+    got = {}
+    for feeder in (here, pooled):
+        feeder.start()
+        items = []
+        while (item := feeder.items.get(timeout=60)) is not forward._DONE:
+            assert item[0] != "error", item
+            items.append(item)
+        got[feeder] = items
+    assert pooled.pooled and not here.pooled
+    assert [i for i in got[pooled] if i[0] == "end"] == [i for i in got[here] if i[0] == "end"]
+    assert as_lists(got[pooled]) == as_lists(got[here])
+    # through the engine: the same probabilities, the texts in order, and the workers kept for the next run
+    want = forward_texts(model, tok, texts, ClassifierHead(4), max_length=32, plan=plan)
+    times = forward.TIMES = forward.ForwardTimes()
+    try:
+        first = forward._pools.pool
+        assert first is not None
+        again = forward_texts(model, tok, texts, ClassifierHead(4), max_length=32, plan=pooled_plan)
+        assert forward._pools.pool is first
+    finally:
+        forward.TIMES = None
+    assert np.allclose(again, want, atol=1e-6)
+    assert times.pooled and times.texts == len(texts) and times.windows == len(windows) - 1
+    # a run too small to pay for the processes tokenises on the thread
+    small = forward_texts(model, tok, texts[:100], ClassifierHead(4), max_length=32, plan=pooled_plan)
+    assert np.allclose(small, want[:100], atol=1e-6)
+
+
+def test_when_the_workers_die_the_feeding_thread_tokenises_the_rest(tiny_bert):
+    from reviewtui.modeling import forward
+    from reviewtui.modeling.forward import BatchPlan
+
+    _, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(300, seed=2)
+    windows = [(i, texts[i:i + 64]) for i in range(0, len(texts), 64)]
+
+    class Unreadable:  # ids as the wrapper's, but what the workers get is no tokenizer: they cannot start
+        def __init__(self, inner):
+            self.inner = inner
+            self.encode_batch = inner.encode_batch
+
+        def to_str(self):
+            return "{not a tokenizer"
+
+    here = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(max_tokens=600, max_rows=50, window=64),
+                               pin=False)
+    broken = forward._Prefetcher(tok, windows, max_length=32, pin=False,
+                                 plan=BatchPlan(max_tokens=600, max_rows=50, window=64, workers=2))
+    broken.backend = Unreadable(broken.backend)
+    got = {}
+    for feeder in (here, broken):
+        feeder.start()
+        got[feeder] = []
+        while (item := feeder.items.get(timeout=60)) is not forward._DONE:
+            got[feeder].append(item)
+    assert all(i[0] != "error" for i in got[broken])
+    assert as_lists(got[broken]) == as_lists(got[here])
+    assert [i for i in got[broken] if i[0] == "end"] == [("end", k, len(t)) for k, t in windows]
+    assert not broken.pooled and forward._pools.pool is None  # the next run starts new workers
 
 
 @pytest.mark.parametrize("implementation", ["sdpa", "eager"])

@@ -13,15 +13,19 @@ Where the time goes, and what is done about it:
   the GIL), so the device never waits for it after the first window. It calls the fast tokenizer's
   Rust backend directly (:func:`fast_backend`): the transformers wrapper turns every text's encoding
   into Python objects one by one, which on a GPU machine took longer than the model itself; the
-  backend's ids are checked against the wrapper's on each run's first texts;
+  backend's ids are checked against the wrapper's on each run's first texts. On a GPU machine with
+  the cores, worker processes tokenise and lay out the windows (``BatchPlan.workers``), so that
+  neither the tokenizer's Python objects nor the numpy that builds the batches hold this process's
+  GIL while the model's Python queues the passes;
 * a window's batches are filled into one buffer with numpy (not row by row), pinned once per
   window on a GPU rather than once per batch (pinning took about 20 ms a call there);
 * texts are bucketed by token length within a window and batched by a token budget
   (:func:`plan_batches`): short reviews go in large batches, padding stays small, and the number of
   Python-level steps per review falls;
 * on a GPU the batches are built in pinned memory and copied without blocking; results come back
-  the same way and are read once per window; the head runs on the device, so only (B, K)
-  probabilities cross back. The model gets its attention mask in the 4-D additive form
+  the same way and are read once per window, when the next window's passes are queued (so the
+  device does not wait while the caller uses a result); the head runs on the device, so only
+  (B, K) probabilities cross back. The model gets its attention mask in the 4-D additive form
   (:func:`attention_mask_for`): given the 2-D one, transformers asks the GPU whether any token is
   padding before every forward pass, and the GPU then waits while the next pass is queued;
 * the model's precision (fp32, a bf16 copy of the weights, or int8 dynamic quantisation on the CPU)
@@ -33,11 +37,15 @@ Texts come back in input order whatever the batching. torch loads inside the fun
 
 from __future__ import annotations
 
+import atexit
 import copy
 import itertools
+import os
 import queue
 import threading
-from dataclasses import dataclass
+import time
+from collections import deque
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -51,23 +59,31 @@ class BatchPlan:
     """How texts are grouped into forward passes on one kind of device: at most ``max_tokens``
     padded tokens (rows x longest row) and ``max_rows`` rows per batch; ``window`` texts are
     tokenised at once (and sorted by length within it); ``depth`` windows of batches are prepared
-    ahead of the model."""
+    ahead of the model; ``workers`` processes tokenise and lay out the windows (0: the feeding thread
+    does it itself)."""
 
     max_tokens: int
     max_rows: int
     window: int
     depth: int = 2
+    workers: int = 0
 
 
 #: CPU: batches of about 64 short reviews; a larger batch does not run faster per review there.
 CPU_PLAN = BatchPlan(max_tokens=4096, max_rows=128, window=4096)
 #: GPU: large batches keep the device busy (MiniLM at 64k tokens a batch is a few milliseconds).
-GPU_PLAN = BatchPlan(max_tokens=65536, max_rows=4096, window=16384, depth=3)
+#: Its windows are tokenised by up to three worker processes where the machine has the cores.
+GPU_PLAN = BatchPlan(max_tokens=65536, max_rows=4096, window=16384, depth=3, workers=3)
 
 
 def plan_for(device: str) -> BatchPlan:
-    """The batch plan for ``device`` ("cuda", "cpu", "mps")."""
-    return GPU_PLAN if str(device).startswith("cuda") else CPU_PLAN
+    """The batch plan for ``device`` ("cuda", "cpu", "mps"): on a GPU, one tokenising worker per four
+    cores, at most ``GPU_PLAN.workers`` (none on a machine of fewer than eight cores, where the
+    feeding thread keeps up with what the GPU is given)."""
+    if not str(device).startswith("cuda"):
+        return CPU_PLAN
+    workers = min(GPU_PLAN.workers, (os.cpu_count() or 1) // 4)
+    return replace(GPU_PLAN, workers=workers if workers >= 2 else 0)
 
 
 def plan_batches(lengths: Sequence[int], *, max_tokens: int, max_rows: int) -> list[np.ndarray]:
@@ -252,10 +268,103 @@ def fast_backend(tokenizer, max_length: int):
     return backend
 
 
+def window_layout(enc: Sequence[Sequence[int]], *, max_tokens: int, max_rows: int, pad_id: int) -> tuple:
+    """A window's token ids (``enc``, one list per text) laid out as its padded batches, one after
+    the other in one buffer: (ids, mask, offsets, batches, widths), where batch ``b`` is
+    ``ids[offsets[b]:offsets[b + 1]]`` viewed as (len(batches[b]), widths[b]) and holds the texts
+    ``batches[b]`` (:func:`plan_batches`). Plain numpy, so a worker process can build it."""
+    lengths = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
+    flat = np.fromiter(itertools.chain.from_iterable(enc), dtype=np.int64, count=int(lengths.sum()))
+    starts = np.zeros(len(enc), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    batches = plan_batches(lengths, max_tokens=max_tokens, max_rows=max_rows)
+    widths = [int(lengths[idx].max()) for idx in batches]
+    offsets = np.zeros(len(batches) + 1, dtype=np.int64)
+    np.cumsum([len(idx) * w for idx, w in zip(batches, widths)], out=offsets[1:])
+    ids_all = np.full(int(offsets[-1]), pad_id, dtype=np.int64)
+    mask_all = np.zeros(int(offsets[-1]), dtype=np.int64)
+    for b, (idx, width) in enumerate(zip(batches, widths)):
+        rows = lengths[idx]
+        valid = np.arange(width)[None, :] < rows[:, None]
+        block = ids_all[offsets[b]:offsets[b + 1]].reshape(len(idx), width)
+        block[valid] = flat[(starts[idx][:, None] + np.arange(width)[None, :])[valid]]
+        mask_all[offsets[b]:offsets[b + 1]] = valid.ravel()
+    return ids_all, mask_all, offsets, batches, widths
+
+
+# --- worker processes that tokenise windows (a GPU machine's cores, out of this process's GIL) ----
+_worker: dict = {}
+
+
+def _start_worker(tokenizer_json: str, max_tokens: int, max_rows: int, pad_id: int) -> None:
+    from tokenizers import Tokenizer
+
+    _worker.update(backend=Tokenizer.from_str(tokenizer_json), max_tokens=max_tokens, max_rows=max_rows,
+                   pad_id=pad_id)
+
+
+def _worker_layout(texts: list[str]) -> tuple:
+    backend = _worker["backend"]
+    encode = getattr(backend, "encode_batch_fast", backend.encode_batch)
+    enc = [e.ids for e in encode(texts, add_special_tokens=True)]
+    return window_layout(enc, max_tokens=_worker["max_tokens"], max_rows=_worker["max_rows"], pad_id=_worker["pad_id"])
+
+
+class _Pools:
+    """The tokenising worker processes, started on first use and kept for later runs with the same
+    tokenizer and plan (starting them costs about a second); a run with another replaces them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple | None = None
+        self.pool = None
+
+    def get(self, backend, plan: BatchPlan, pad_id: int):
+        """The pool for ``backend`` (a Rust tokenizer) and ``plan``, or None when none can start."""
+        import concurrent.futures
+        import multiprocessing
+
+        tokenizer_json = backend.to_str()
+        key = (tokenizer_json, plan.max_tokens, plan.max_rows, pad_id, plan.workers)
+        with self.lock:
+            if self.key == key and self.pool is not None:
+                return self.pool
+            self.close_locked()
+            try:
+                self.pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=plan.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker, initargs=(tokenizer_json, plan.max_tokens, plan.max_rows, pad_id))
+            except (OSError, ValueError):  # no processes here: the feeding thread tokenises
+                self.pool = None
+                return None
+            self.key = key
+            return self.pool
+
+    def discard(self, pool) -> None:
+        """Forget ``pool`` (it broke), so the next run starts a new one."""
+        with self.lock:
+            if self.pool is pool:
+                self.close_locked()
+
+    def close_locked(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool, self.key = None, None
+
+    def close(self) -> None:
+        with self.lock:
+            self.close_locked()
+
+
+_pools = _Pools()
+atexit.register(_pools.close)
+
+
 class _Prefetcher(threading.Thread):
     """Tokenises windows of texts and builds padded batches (pinned on a GPU) on its own thread,
-    ``depth`` windows ahead of the consumer. Items: ("batch", key, idx, ids, mask),
-    ("end", key, n), ("error", exc), then _DONE."""
+    ``depth`` windows ahead of the consumer; with ``plan.workers``, worker processes tokenise and lay
+    out the windows and this thread only pins and hands on their batches. Items: ("batch", key, idx,
+    ids, mask), ("end", key, n), ("error", exc), then _DONE."""
 
     #: texts of the first window whose ids are compared between the backend and the wrapper
     CHECK = 64
@@ -270,6 +379,8 @@ class _Prefetcher(threading.Thread):
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
         self.backend = fast_backend(tokenizer, max_length)
         self.checked = False
+        #: whether worker processes tokenised this run's windows
+        self.pooled = False
 
     def _put(self, item) -> bool:
         while not self.stop.is_set():
@@ -282,23 +393,88 @@ class _Prefetcher(threading.Thread):
 
     def run(self) -> None:
         try:
-            for key, texts in self.windows:
-                if self.stop.is_set():
+            windows = ((key, [str(t) for t in texts]) for key, texts in self.windows)
+            pool = None
+            if self.plan.workers > 0 and self.backend is not None:
+                first = next(windows, None)
+                if first is None:
                     return
-                texts = [str(t) for t in texts]
-                if not texts:
-                    if not self._put(("end", key, 0)):
-                        return
-                    continue
-                for item in self._batches(texts, key):
-                    if not self._put(item):
-                        return
-                if not self._put(("end", key, len(texts))):
-                    return
+                windows = itertools.chain([first], windows)
+                self._check(first[1])
+                pool = _pools.get(self.backend, self.plan, self.pad_id) if self.backend is not None else None
+            if pool is None:
+                self._run_here(windows)
+            else:
+                self.pooled = True
+                self._run_pooled(pool, windows)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             self._put(("error", exc))
         finally:
             self._put(_DONE)
+
+    def _run_here(self, windows) -> None:
+        for key, texts in windows:
+            if self.stop.is_set():
+                return
+            if texts and not self._emit(self.layout(texts), key):
+                return
+            if not self._put(("end", key, len(texts))):
+                return
+
+    def _run_pooled(self, pool, windows) -> None:
+        """The windows tokenised by ``pool``'s workers, ``workers + depth`` in flight, in order. Should
+        the workers die (killed, or unable to start), the pool is dropped and this thread tokenises
+        the windows still to come."""
+        import concurrent.futures
+        from concurrent.futures.process import BrokenProcessPool
+
+        ahead: deque = deque()
+
+        def submit() -> bool:
+            window = next(windows, None)
+            if window is None:
+                return False
+            key, texts = window
+            ahead.append((key, texts, pool.submit(_worker_layout, texts) if texts else None))
+            return True
+
+        try:
+            while len(ahead) < self.plan.workers + self.plan.depth and submit():
+                pass
+            while ahead:
+                key, texts, future = ahead[0]
+                layout = None
+                while future is not None and layout is None:
+                    if self.stop.is_set():
+                        return
+                    try:
+                        layout = future.result(timeout=0.1)
+                    except concurrent.futures.TimeoutError:
+                        continue
+                    except BrokenProcessPool:
+                        _pools.discard(pool)
+                        self.pooled = False
+                        self._run_here(itertools.chain([(k, t) for k, t, _ in ahead], windows))
+                        return
+                ahead.popleft()
+                submit()
+                if layout is not None and not self._emit(layout, key):
+                    return
+                if not self._put(("end", key, len(texts))):
+                    return
+        finally:
+            for _, _, future in ahead:
+                if future is not None:
+                    future.cancel()
+
+    def _check(self, texts: list[str]) -> None:
+        """Compare the backend's ids with the wrapper's on the first texts; on a difference the
+        wrapper tokenises the run."""
+        if self.backend is not None and not self.checked:
+            self.checked = True
+            head = texts[:self.CHECK]
+            if [e.ids for e in self.backend.encode_batch(head, add_special_tokens=True)] != self._wrapper_ids(head):
+                self.backend = None
 
     def _wrapper_ids(self, texts: list[str]) -> list[list[int]]:
         return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False,
@@ -307,43 +483,31 @@ class _Prefetcher(threading.Thread):
     def tokenise(self, texts: list[str]) -> list[list[int]]:
         """Token ids of ``texts`` (special tokens added, truncated to ``max_length``): through the
         backend, once its ids matched the wrapper's on the first texts, else through the wrapper."""
-        if self.backend is not None and not self.checked:
-            self.checked = True
-            head = texts[:self.CHECK]
-            if [e.ids for e in self.backend.encode_batch(head, add_special_tokens=True)] != self._wrapper_ids(head):
-                self.backend = None
+        self._check(texts)
         if self.backend is None:
             return self._wrapper_ids(texts)
         encode = getattr(self.backend, "encode_batch_fast", self.backend.encode_batch)
         return [e.ids for e in encode(texts, add_special_tokens=True)]
 
-    def _batches(self, texts: list[str], key):
+    def layout(self, texts: list[str]) -> tuple:
+        """:func:`window_layout` of ``texts``, tokenised on this thread."""
+        return window_layout(self.tokenise(texts), max_tokens=self.plan.max_tokens, max_rows=self.plan.max_rows,
+                             pad_id=self.pad_id)
+
+    def _emit(self, layout: tuple, key) -> bool:
+        """Hand on a window's batches (its buffer pinned once on a GPU); False when stopped."""
         import torch
 
-        enc = self.tokenise(texts)
-        lengths = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
-        flat = np.fromiter(itertools.chain.from_iterable(enc), dtype=np.int64, count=int(lengths.sum()))
-        starts = np.zeros(len(enc), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        batches = plan_batches(lengths, max_tokens=self.plan.max_tokens, max_rows=self.plan.max_rows)
-        widths = [int(lengths[idx].max()) for idx in batches]
-        # every batch of the window, padded, one after the other in one buffer
-        offsets = np.zeros(len(batches) + 1, dtype=np.int64)
-        np.cumsum([len(idx) * w for idx, w in zip(batches, widths)], out=offsets[1:])
-        ids_all = np.full(int(offsets[-1]), self.pad_id, dtype=np.int64)
-        mask_all = np.zeros(int(offsets[-1]), dtype=np.int64)
-        for b, (idx, width) in enumerate(zip(batches, widths)):
-            rows = lengths[idx]
-            valid = np.arange(width)[None, :] < rows[:, None]
-            block = ids_all[offsets[b]:offsets[b + 1]].reshape(len(idx), width)
-            block[valid] = flat[(starts[idx][:, None] + np.arange(width)[None, :])[valid]]
-            mask_all[offsets[b]:offsets[b + 1]] = valid.ravel()
+        ids_all, mask_all, offsets, batches, widths = layout
         t_ids, t_mask = torch.from_numpy(ids_all), torch.from_numpy(mask_all)
         if self.pin:
             t_ids, t_mask = t_ids.pin_memory(), t_mask.pin_memory()
         for b, (idx, width) in enumerate(zip(batches, widths)):
             lo, hi = int(offsets[b]), int(offsets[b + 1])
-            yield ("batch", key, idx, t_ids[lo:hi].view(len(idx), width), t_mask[lo:hi].view(len(idx), width))
+            if not self._put(("batch", key, idx, t_ids[lo:hi].view(len(idx), width),
+                              t_mask[lo:hi].view(len(idx), width))):
+                return False
+        return True
 
 
 def model_device(model) -> str:
@@ -354,6 +518,35 @@ def model_device(model) -> str:
         return "cpu"
 
 
+@dataclass
+class ForwardTimes:
+    """Where :func:`run_forward`'s own thread spent its seconds: waiting for the feeding thread's
+    batches, queuing the passes (the model's and the head's Python; on a GPU the kernels run on
+    after), and waiting for the device's results; with the windows, batches and texts it saw, and
+    whether worker processes tokenised. Collected only when :data:`TIMES` is set (benchmarks)."""
+
+    waiting_for_batches: float = 0.0
+    queuing: float = 0.0
+    waiting_for_device: float = 0.0
+    windows: int = 0
+    batches: int = 0
+    texts: int = 0
+    pooled: bool = False
+
+
+#: set to a ForwardTimes to have each run_forward add to it
+TIMES: ForwardTimes | None = None
+
+
+def _window_result(pending: list, n: int, dim: int, done_event=None) -> np.ndarray:
+    if done_event is not None:
+        done_event.synchronize()
+    result = np.zeros((n, dim), dtype=np.float32)
+    for idx, values in pending:
+        result[idx] = values.numpy()
+    return result
+
+
 def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], head, *,
                 max_length: int, plan: BatchPlan | None = None, on_event: EventSink | None = None,
                 cancel: threading.Event | None = None, task: str = "predict", total: int | None = None,
@@ -361,8 +554,10 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
     """Yield (key, (N, head.dim) float32 array in input order) for each (key, texts) window, in the
     windows' order, running ``head`` on batches of ``model`` on the model's device.
 
-    Tokenising runs on a background thread ahead of the model. Emits Progress(task, done, total)
-    after each batch (``done`` counts from ``done_offset``). Raises Cancelled when ``cancel`` is set
+    Tokenising runs on a background thread (and, with ``plan.workers``, in worker processes) ahead
+    of the model. On a GPU a window is handed back once the next window's passes are queued, so the
+    device always has work while the caller uses a result. Emits Progress(task, done, total) after
+    each batch (``done`` counts from ``done_offset``). Raises Cancelled when ``cancel`` is set
     between batches, and whatever the tokenizer or the model raised.
     """
     import torch
@@ -370,18 +565,27 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
     device = model_device(model)
     cuda = device == "cuda"
     plan = plan or plan_for(device)
+    if plan.workers and total is not None and total < 2 * plan.window:
+        plan = replace(plan, workers=0)  # a run this small does not pay for starting processes
     head = head.to(torch.device(device) if cuda else "cpu")
     model.eval()
     feeder = _Prefetcher(tokenizer, windows, max_length=max_length, plan=plan, pin=cuda)
     feeder.start()
     done = done_offset
     pending: list[tuple[np.ndarray, Any]] = []
+    queued: deque = deque()  # on a GPU: windows whose passes are queued, (key, n, pending, event)
+    times = TIMES
+    clock = time.perf_counter
     try:
         with torch.inference_mode():
             while True:
+                t0 = clock()
                 item = feeder.items.get()
+                t1 = clock()
+                if times is not None:
+                    times.waiting_for_batches += t1 - t0
                 if item is _DONE:
-                    return
+                    break
                 kind = item[0]
                 if kind == "error":
                     raise item[1]
@@ -394,19 +598,42 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
                     out = head(model, ids, mask)
                     pending.append((idx, out.to("cpu", non_blocking=True) if cuda else out))
                     done += len(idx)
+                    if times is not None:
+                        times.queuing += clock() - t1
+                        times.batches += 1
+                        times.texts += len(idx)
                     emit(on_event, Progress(task, done, total))
-                else:  # "end" of a window
-                    _, key, n = item
-                    if cuda:
-                        torch.cuda.current_stream().synchronize()
-                    result = np.zeros((n, head.dim), dtype=np.float32)
-                    for idx, values in pending:
-                        result[idx] = values.numpy()
+                    continue
+                _, key, n = item  # the "end" of a window
+                if times is not None:
+                    times.windows += 1
+                if not cuda:
+                    result = _window_result(pending, n, head.dim)
                     pending = []
                     yield key, result
+                    continue
+                event = torch.cuda.Event()
+                event.record()
+                queued.append((key, n, pending, event))
+                pending = []
+                if len(queued) > 1:  # the previous window, while the device works on this one
+                    yield _handed_back(queued.popleft(), head.dim, times)
+            while queued:
+                yield _handed_back(queued.popleft(), head.dim, times)
     finally:
+        if times is not None:
+            times.pooled = times.pooled or feeder.pooled
         feeder.stop.set()
         feeder.join(timeout=5)
+
+
+def _handed_back(window: tuple, dim: int, times: ForwardTimes | None) -> tuple[Any, np.ndarray]:
+    key, n, pending, event = window
+    t0 = time.perf_counter()
+    result = _window_result(pending, n, dim, event)
+    if times is not None:
+        times.waiting_for_device += time.perf_counter() - t0
+    return key, result
 
 
 def forward_texts(model, tokenizer, texts: Sequence[str], head, *, max_length: int, plan: BatchPlan | None = None,
