@@ -156,6 +156,16 @@ def as_lists(items):
     return [(b[2].tolist(), b[3].tolist(), b[4].tolist()) for b in items if b[0] == "batch"]
 
 
+@pytest.mark.parametrize("cores, workers", [(16, 3), (12, 3), (8, 2), (7, 0), (2, 0), (None, 0)])
+def test_a_gpu_gets_tokenising_workers_by_its_machines_cores(monkeypatch, cores, workers):
+    from reviewtui.modeling import forward
+
+    monkeypatch.setattr(forward.os, "cpu_count", lambda: cores)
+    assert forward.plan_for("cuda").workers == workers
+    assert forward.plan_for("cuda:1").max_tokens == forward.GPU_PLAN.max_tokens
+    assert forward.plan_for("cpu") is forward.CPU_PLAN and forward.CPU_PLAN.workers == 0
+
+
 def test_worker_processes_tokenise_the_windows_the_feeding_thread_would(tiny_bert):
     from reviewtui.modeling import forward
     from reviewtui.modeling.forward import BatchPlan, ClassifierHead, forward_texts

@@ -79,8 +79,8 @@ GPU_PLAN = BatchPlan(max_tokens=131072, max_rows=8192, window=16384, depth=3, wo
 
 def plan_for(device: str) -> BatchPlan:
     """The batch plan for ``device`` ("cuda", "cpu", "mps"): on a GPU, one tokenising worker per four
-    cores, at most ``GPU_PLAN.workers`` (none on a machine of fewer than eight cores, where the
-    feeding thread keeps up with what the GPU is given)."""
+    cores, at most ``GPU_PLAN.workers`` (none on a machine of fewer than eight cores, where they
+    would take the cores the model's thread and the tokenizer's own threads need)."""
     if not str(device).startswith("cuda"):
         return CPU_PLAN
     workers = min(GPU_PLAN.workers, (os.cpu_count() or 1) // 4)
