@@ -201,8 +201,81 @@ def test_worker_processes_tokenise_the_windows_the_feeding_thread_would(tiny_ber
     assert np.allclose(again, want, atol=1e-6)
     assert times.pooled and times.texts == len(texts) and times.windows == len(windows) - 1
     # a run too small to pay for the processes tokenises on the thread
-    small = forward_texts(model, tok, texts[:100], ClassifierHead(4), max_length=32, plan=pooled_plan)
-    assert np.allclose(small, want[:100], atol=1e-6)
+    times = forward.TIMES = forward.ForwardTimes()
+    try:
+        small = forward_texts(model, tok, texts[:100], ClassifierHead(4), max_length=32, plan=pooled_plan)
+    finally:
+        forward.TIMES = None
+    assert np.allclose(small, want[:100], atol=1e-6) and not times.pooled and times.texts == 100
+
+
+def drained(feeder, on_end=None):
+    from reviewtui.modeling import forward
+
+    feeder.start()
+    items = []
+    while (item := feeder.items.get(timeout=60)) is not forward._DONE:
+        assert item[0] != "error", item
+        items.append(item)
+        if item[0] == "end" and on_end is not None:
+            on_end(sum(1 for i in items if i[0] == "end"))
+    feeder.join(timeout=30)
+    return items
+
+
+def test_workers_killed_mid_run_lose_no_window_and_are_started_afresh(tiny_bert):
+    import time
+
+    from reviewtui.modeling import forward
+    from reviewtui.modeling.forward import BatchPlan
+
+    _, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(1200, seed=9)
+    windows = [(i, texts[i:i + 30]) for i in range(0, len(texts), 30)]
+    plan = BatchPlan(max_tokens=600, max_rows=50, window=30)
+    pooled_plan = BatchPlan(max_tokens=600, max_rows=50, window=30, workers=2)
+    want = drained(forward._Prefetcher(tok, windows, max_length=32, plan=plan, pin=False))
+
+    def kill(ends):
+        if ends == 3:
+            for process in list(forward._pools.pool._processes.values()):
+                process.kill()
+            time.sleep(0.5)  # the pool notices, and the futures in flight fail
+
+    got = drained(forward._Prefetcher(tok, windows, max_length=32, plan=pooled_plan, pin=False), on_end=kill)
+    assert [i for i in got if i[0] == "end"] == [("end", k, len(t)) for k, t in windows]
+    assert as_lists(got) == as_lists(want)
+    assert forward._pools.pool is None  # dropped; the next run starts new workers
+    again = forward._Prefetcher(tok, windows, max_length=32, plan=pooled_plan, pin=False)
+    assert as_lists(drained(again)) == as_lists(want) and again.pooled
+
+
+def test_the_workers_start_after_empty_windows_and_are_not_taken_from_another_run(tiny_bert):
+    from reviewtui.modeling import forward
+    from reviewtui.modeling.forward import BatchPlan
+
+    _, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(200, seed=6)
+    windows = [("none", []), ("none again", []), (0, texts[:100]), (1, texts[100:])]
+    plan = BatchPlan(max_tokens=600, max_rows=50, window=100)
+    want = drained(forward._Prefetcher(tok, windows, max_length=32, plan=plan, pin=False))
+    first = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(600, 50, 100, workers=2), pin=False)
+    got = drained(first)
+    assert first.pooled and first.checked and first.backend is not None
+    assert as_lists(got) == as_lists(want)
+    assert [i for i in got if i[0] == "end"] == [("end", "none", 0), ("end", "none again", 0), ("end", 0, 100),
+                                                 ("end", 1, 100)]
+    # while one run holds workers, a run with another plan tokenises on its thread instead of stopping them
+    busy = forward._pools.acquire(first.backend, BatchPlan(600, 50, 100, workers=2), first.pad_id)
+    try:
+        other = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(300, 50, 100, workers=2), pin=False)
+        drained(other)
+        assert not other.pooled and forward._pools.pool is busy
+    finally:
+        forward._pools.release(busy)
+    other = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(300, 50, 100, workers=2), pin=False)
+    drained(other)
+    assert other.pooled and forward._pools.pool is not busy  # once free, they were replaced
 
 
 def test_when_the_workers_die_the_feeding_thread_tokenises_the_rest(tiny_bert):

@@ -313,36 +313,50 @@ def _worker_layout(texts: list[str]) -> tuple:
 
 class _Pools:
     """The tokenising worker processes, started on first use and kept for later runs with the same
-    tokenizer and plan (starting them costs about a second); a run with another replaces them."""
+    tokenizer and plan (starting them costs about a second). A run with another tokenizer or plan
+    replaces them when no run is using them, and otherwise tokenises on its own thread."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.key: tuple | None = None
         self.pool = None
+        self.users = 0
 
-    def get(self, backend, plan: BatchPlan, pad_id: int):
-        """The pool for ``backend`` (a Rust tokenizer) and ``plan``, or None when none can start."""
+    def acquire(self, backend, plan: BatchPlan, pad_id: int):
+        """The pool for ``backend`` (a Rust tokenizer) and ``plan``, counted as in use until
+        :meth:`release`; None when no pool can start here, or while another run uses workers of
+        another tokenizer or plan."""
         import concurrent.futures
         import multiprocessing
 
-        tokenizer_json = backend.to_str()
+        try:
+            tokenizer_json = backend.to_str()
+        except Exception:  # noqa: BLE001 - a backend that cannot be sent to a process: the thread tokenises
+            return None
         key = (tokenizer_json, plan.max_tokens, plan.max_rows, pad_id, plan.workers)
         with self.lock:
-            if self.key == key and self.pool is not None:
+            if self.pool is not None and self.key == key:
+                self.users += 1
                 return self.pool
+            if self.pool is not None and self.users > 0:
+                return None
             self.close_locked()
             try:
-                self.pool = concurrent.futures.ProcessPoolExecutor(
+                pool = concurrent.futures.ProcessPoolExecutor(
                     max_workers=plan.workers, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_worker, initargs=(tokenizer_json, plan.max_tokens, plan.max_rows, pad_id))
-            except (OSError, ValueError):  # no processes here: the feeding thread tokenises
-                self.pool = None
+            except Exception:  # noqa: BLE001 - no processes here (no semaphores, no fork server): the thread tokenises
                 return None
-            self.key = key
-            return self.pool
+            self.pool, self.key, self.users = pool, key, 1
+            return pool
+
+    def release(self, pool) -> None:
+        with self.lock:
+            if self.pool is pool:
+                self.users = max(0, self.users - 1)
 
     def discard(self, pool) -> None:
-        """Forget ``pool`` (it broke), so the next run starts a new one."""
+        """Shut ``pool`` down and forget it (it broke), so the next run starts a new one."""
         with self.lock:
             if self.pool is pool:
                 self.close_locked()
@@ -350,7 +364,7 @@ class _Pools:
     def close_locked(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool, self.key = None, None
+        self.pool, self.key, self.users = None, None, 0
 
     def close(self) -> None:
         with self.lock:
@@ -397,17 +411,24 @@ class _Prefetcher(threading.Thread):
             windows = ((key, [str(t) for t in texts]) for key, texts in self.windows)
             pool = None
             if self.plan.workers > 0 and self.backend is not None:
-                first = next(windows, None)
-                if first is None:
-                    return
-                windows = itertools.chain([first], windows)
-                self._check(first[1])
-                pool = _pools.get(self.backend, self.plan, self.pad_id) if self.backend is not None else None
+                # the backend is checked against the wrapper on the first texts before any worker gets it
+                head = []
+                for window in windows:
+                    head.append(window)
+                    if window[1]:
+                        self._check(window[1])
+                        break
+                windows = itertools.chain(head, windows)
+                if self.backend is not None and head and head[-1][1]:
+                    pool = _pools.acquire(self.backend, self.plan, self.pad_id)
             if pool is None:
                 self._run_here(windows)
             else:
                 self.pooled = True
-                self._run_pooled(pool, windows)
+                try:
+                    self._run_pooled(pool, windows)
+                finally:
+                    _pools.release(pool)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             self._put(("error", exc))
         finally:
@@ -424,19 +445,28 @@ class _Prefetcher(threading.Thread):
 
     def _run_pooled(self, pool, windows) -> None:
         """The windows tokenised by ``pool``'s workers, ``workers + depth`` in flight, in order. Should
-        the workers die (killed, or unable to start), the pool is dropped and this thread tokenises
-        the windows still to come."""
+        the workers be lost (killed, unable to start, or shut down), the pool is dropped and this
+        thread tokenises the windows not yet handed on, then the rest."""
         import concurrent.futures
         from concurrent.futures.process import BrokenProcessPool
 
-        ahead: deque = deque()
+        lost = (BrokenProcessPool, RuntimeError, concurrent.futures.CancelledError)
+        ahead: deque = deque()  # (key, texts, future or None), in the windows' order
+        broken = False
 
         def submit() -> bool:
+            nonlocal broken
             window = next(windows, None)
             if window is None:
                 return False
             key, texts = window
-            ahead.append((key, texts, pool.submit(_worker_layout, texts) if texts else None))
+            future = None
+            if texts and not broken:
+                try:
+                    future = pool.submit(_worker_layout, texts)
+                except lost:
+                    broken = True
+            ahead.append((key, texts, future))
             return True
 
         try:
@@ -445,18 +475,20 @@ class _Prefetcher(threading.Thread):
             while ahead:
                 key, texts, future = ahead[0]
                 layout = None
-                while future is not None and layout is None:
+                while texts and not broken and layout is None:
                     if self.stop.is_set():
                         return
                     try:
                         layout = future.result(timeout=0.1)
                     except concurrent.futures.TimeoutError:
                         continue
-                    except BrokenProcessPool:
-                        _pools.discard(pool)
-                        self.pooled = False
-                        self._run_here(itertools.chain([(k, t) for k, t, _ in ahead], windows))
-                        return
+                    except lost:
+                        broken = True
+                if broken:
+                    _pools.discard(pool)
+                    self.pooled = False
+                    self._run_here(itertools.chain([(k, t) for k, t, _ in ahead], windows))
+                    return
                 ahead.popleft()
                 submit()
                 if layout is not None and not self._emit(layout, key):
@@ -471,11 +503,12 @@ class _Prefetcher(threading.Thread):
     def _check(self, texts: list[str]) -> None:
         """Compare the backend's ids with the wrapper's on the first texts; on a difference the
         wrapper tokenises the run."""
-        if self.backend is not None and not self.checked:
-            self.checked = True
-            head = texts[:self.CHECK]
-            if [e.ids for e in self.backend.encode_batch(head, add_special_tokens=True)] != self._wrapper_ids(head):
-                self.backend = None
+        head = texts[:self.CHECK]
+        if self.backend is None or self.checked or not head:
+            return
+        self.checked = True
+        if [e.ids for e in self.backend.encode_batch(head, add_special_tokens=True)] != self._wrapper_ids(head):
+            self.backend = None
 
     def _wrapper_ids(self, texts: list[str]) -> list[list[int]]:
         return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False,
@@ -588,9 +621,11 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
                 if item is _DONE:
                     break
                 kind = item[0]
-                if kind == "error":
-                    raise item[1]
-                if cancel is not None and cancel.is_set():
+                if kind == "error" or (cancel is not None and cancel.is_set()):
+                    while queued:  # the windows the device finished are handed back first
+                        yield _handed_back(queued.popleft(), head.dim, times)
+                    if kind == "error":
+                        raise item[1]
                     raise Cancelled(f"{task} cancelled after {done} of {total if total is not None else '?'} texts")
                 if kind == "batch":
                     _, key, idx, ids, mask = item
