@@ -6,13 +6,12 @@ What it does, on the first GPU torch sees:
 1. a demo workspace of ``--reviews`` reviews (default 1,000,000; `reviewtui demo`), and the model
    `reviewtui train` saves by default trained on its labeled version (seconds on a GPU);
 2. steady throughput of that model loaded in this process, tokenising included, in the chunks
-   predict streams: the default way ("auto": a bf16 copy of the weights; tokenising worker
-   processes where the machine has the cores), the same with tokenising on the feeding thread,
-   with batches of twice the tokens, and in fp32, over ``--steady`` reviews after a warm-up, with
-   their label agreement and where the forward loop's thread spent its time (waiting for batches,
-   queuing the passes, waiting for the GPU); tokenising alone (the Rust backend, and the
-   transformers wrapper), tokenising with the batches' layout, and the whole feeding side alone,
-   for the bounds they set;
+   predict streams: the default way ("auto": a bf16 copy of the weights), the same with batches of
+   twice the tokens, with predict's chunks twice as long, and in fp32, over ``--steady`` reviews
+   after a warm-up, with their label agreement and where the forward loop's thread spent its time
+   (waiting for batches, queuing the passes, waiting for the GPU); tokenising alone (the Rust
+   backend, and the transformers wrapper), tokenising with the batches' layout, and the whole
+   feeding thread alone, for the bounds they set;
 3. `reviewtui predict --sentiment none` over the whole workspace as a fresh process (model
    loading, reading the store and writing result.csv included), while a thread samples
    ``nvidia-smi`` every 200 ms: wall time, and the GPU's utilisation during the run.
@@ -128,7 +127,7 @@ def train(root: Path, epochs: int | None = None) -> str:
 
 def feeding_alone(tok, texts: list[str], plan, chunk: int, pin: bool) -> float:
     """Reviews/s the feeding side gives when nothing consumes more slowly than it: the windows
-    tokenised and laid out (by the thread, or by worker processes) and pinned, the batches drained."""
+    tokenised and laid out on the feeding thread and pinned, the batches drained."""
     from reviewtui.modeling import forward
 
     windows = [(i, texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
@@ -140,7 +139,7 @@ def feeding_alone(tok, texts: list[str], plan, chunk: int, pin: bool) -> float:
     return round(len(texts) / (time.perf_counter() - t0), 1)
 
 
-def steady(root: Path, name: str, n: int, workers: int | None = None) -> dict:
+def steady(root: Path, name: str, n: int) -> dict:
     """Throughput of the loaded model over ``n`` of the workspace's reviews, as predict streams them:
     the default way and its variants, each with where the forward loop's thread spent its time."""
     import dataclasses
@@ -164,17 +163,13 @@ def steady(root: Path, name: str, n: int, workers: int | None = None) -> dict:
     chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     device_plan = forward.plan_for("cuda")
-    if workers is not None:
-        device_plan = dataclasses.replace(device_plan, workers=workers)
     out: dict = {"reviews": len(texts), "chunk": chunk, "plan": dataclasses.asdict(device_plan),
                  "device": torch.cuda.get_device_name(0) if cuda else "cpu (dry run)"}
     results = {}
     default_plan_for = forward.plan_for
-    # the variants: tokenising on the feeding thread rather than in worker processes; batches of
-    # twice the tokens; predict's chunks twice as long; the weights in fp32
+    # the variants: batches of twice the tokens; predict's chunks twice as long; the weights in fp32
     twice = dataclasses.replace(device_plan, max_tokens=2 * device_plan.max_tokens, max_rows=2 * device_plan.max_rows)
     variants = (("auto", "auto", device_plan, chunks),
-                ("auto-thread", "auto", dataclasses.replace(device_plan, workers=0), chunks),
                 ("auto-big", "auto", twice, chunks),
                 ("auto-long", "auto", device_plan, [texts[i:i + 2 * chunk] for i in range(0, len(texts), 2 * chunk)]),
                 ("fp32", "fp32", device_plan, chunks))
@@ -182,7 +177,7 @@ def steady(root: Path, name: str, n: int, workers: int | None = None) -> dict:
         clf = SavedClassifier.load(root / "models" / name, precision=precision)
         forward.plan_for = lambda device, plan=plan: plan
         try:
-            list(clf.predict_chunks(parts[:3]))  # warm-up: load, kernels, allocator, the workers
+            list(clf.predict_chunks(parts[:3]))  # warm-up: load, kernels, allocator
             sync()
             forward.TIMES = times = forward.ForwardTimes()
             with GpuSampler() as gpu:
@@ -200,14 +195,14 @@ def steady(root: Path, name: str, n: int, workers: int | None = None) -> dict:
         out[f"{way}_times"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in dataclasses.asdict(times).items()}
         out[f"{way}_times"]["seconds"] = round(seconds, 3)
         results[way] = proba
-        log(f"steady {way} ({clf.precision}, workers {plan.workers}, {plan.max_tokens} tokens a batch): "
+        log(f"steady {way} ({clf.precision}, {plan.max_tokens} tokens a batch, chunks of {len(parts[0]):,}): "
             f"{len(texts) / seconds:,.0f} reviews/s; loop {out[f'{way}_times']}; GPU {out[f'{way}_gpu']}")
         del clf
         if cuda:
             torch.cuda.empty_cache()
     labels = {k: v.argmax(1) for k, v in results.items()}
     out["agreement_auto_vs_fp32"] = float(np.mean(labels["auto"] == labels["fp32"]))
-    for way in ("auto-thread", "auto-big", "auto-long"):
+    for way in ("auto-big", "auto-long"):
         out[f"agreement_auto_vs_{way}"] = float(np.mean(labels["auto"] == labels[way]))
         out[f"max_abs_diff_auto_vs_{way}"] = float(np.abs(results["auto"] - results[way]).max())
     from transformers import AutoTokenizer
@@ -225,12 +220,10 @@ def steady(root: Path, name: str, n: int, workers: int | None = None) -> dict:
     for i in range(0, len(texts), chunk):
         feeder.layout(texts[i:i + chunk])
     out["batches_only_rps"] = round(len(texts) / (time.perf_counter() - t0), 1)
-    out["feeding_thread_rps"] = feeding_alone(tok, texts, dataclasses.replace(device_plan, workers=0), chunk, cuda)
-    out["feeding_workers_rps"] = feeding_alone(tok, texts, device_plan, chunk, cuda) if device_plan.workers else None
+    out["feeding_rps"] = feeding_alone(tok, texts, device_plan, chunk, cuda)
     log(f"tokenising alone: {out['tokenise_only_rps']:,.0f} reviews/s (the backend: {out['tokenise_backend']}; "
         f"the wrapper: {out['tokenise_wrapper_rps']:,.0f}); tokenised and laid out: {out['batches_only_rps']:,.0f}; "
-        f"the feeding side alone, pinned: on its thread {out['feeding_thread_rps']:,.0f}, with "
-        f"{device_plan.workers} workers {out['feeding_workers_rps']}")
+        f"the feeding thread alone, pinned: {out['feeding_rps']:,.0f}")
     return out
 
 
@@ -296,19 +289,17 @@ def lines(rec: dict) -> list[str]:
     return [
         f"GPU prediction (`bench/bench_predict_gpu.py`), {rec['at']} on {s['device']}:",
         f"- steady, tokenising included, {s['reviews']:,} reviews: {s['auto_rps']:,.0f} reviews/s in "
-        f"{s['auto_precision']} with {s['plan']['workers']} tokenising workers (fp32: {s['fp32_rps']:,.0f}); labels "
+        f"{s['auto_precision']}, batches of {s['plan']['max_tokens']:,} tokens (fp32: {s['fp32_rps']:,.0f}); labels "
         f"agree with fp32 on {s['agreement_auto_vs_fp32']:.2%} (goal >= 50,000: "
         f"{'met' if s['auto_rps'] >= 50_000 else 'not met'}); GPU while busy {s['auto_gpu'].get('mean_util_while_busy')} %, "
         f"busy in {s['auto_gpu'].get('share_of_samples_busy', 0):.0%} of the samples",
         f"- the loop's thread over {t['seconds']} s: waiting for batches {t['waiting_for_batches']} s, queuing "
         f"{t['batches']} passes {t['queuing']} s, waiting for the GPU {t['waiting_for_device']} s",
-        f"- variants: tokenising on the feeding thread {s['auto-thread_rps']:,.0f} reviews/s; batches of twice the "
-        f"tokens {s['auto-big_rps']:,.0f} reviews/s (labels agree on {s['agreement_auto_vs_auto-big']:.2%}); chunks "
+        f"- variants: batches of twice the tokens {s['auto-big_rps']:,.0f} reviews/s (labels agree on {s['agreement_auto_vs_auto-big']:.2%}); chunks "
         f"twice as long {s['auto-long_rps']:,.0f} reviews/s",
         f"- tokenising alone {s['tokenise_only_rps']:,.0f} reviews/s (the transformers wrapper "
-        f"{s['tokenise_wrapper_rps']:,.0f}); tokenised and laid out {s['batches_only_rps']:,.0f}; the feeding side "
-        f"alone, pinned: on its thread {s['feeding_thread_rps']:,.0f}, with workers "
-        f"{'-' if s['feeding_workers_rps'] is None else format(s['feeding_workers_rps'], ',.0f')}",
+        f"{s['tokenise_wrapper_rps']:,.0f}); tokenised and laid out {s['batches_only_rps']:,.0f}; the feeding thread "
+        f"alone, pinned: {s['feeding_rps']:,.0f}",
         f"- `reviewtui predict --sentiment none` over {p['rows']:,} reviews: {p['seconds']:.1f} s wall "
         f"(goal < 120 s: {'met' if p['seconds'] < 120 else 'not met'}); GPU utilisation during the run: mean "
         f"{g.get('mean_util')} %, {g.get('mean_util_while_busy')} % while busy, busy in "
@@ -323,8 +314,6 @@ def main(argv=None) -> int:
     ap.add_argument("--work", type=Path, help="where the workspace goes (default a temp folder, removed)")
     ap.add_argument("--out", type=Path, help="also write gpu_predict.json and gpu_predict.md here")
     ap.add_argument("--epochs", type=int, help="train fewer epochs (default: [training]; throughput does not depend on it)")
-    ap.add_argument("--workers", type=int, help="tokenising workers for the steady passes (default: as predict "
-                                                "chooses on this machine)")
     ap.add_argument("--dry-run-on-cpu", action="store_true", help="run the steps without a GPU (a check of the script)")
     ap.add_argument("--profile-within", type=float, default=0.0,
                     help="also profile a cold `reviewtui predict` (cProfile, into --out) when the script has run "
@@ -352,7 +341,7 @@ def main(argv=None) -> int:
     try:
         root = step("demo", make_workspace, work / "ws", args.reviews)
         name = step("train", train, root, args.epochs)
-        rec["steady"] = step("steady", steady, root, name, min(args.steady, args.reviews), args.workers)
+        rec["steady"] = step("steady", steady, root, name, min(args.steady, args.reviews))
         rec["predict"] = step("predict", predict_cli, root, args.out)
         if args.out and args.profile_within and time.perf_counter() - started < args.profile_within:
             rec["profile"] = step("profile", profile_cli, root, args.out)

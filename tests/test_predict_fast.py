@@ -101,6 +101,31 @@ def test_the_engine_gives_the_plain_batched_probabilities_in_input_order(tiny_be
     assert done == sorted(done) and done[-1] == 300
 
 
+def test_empty_windows_come_back_empty_and_the_backend_is_checked_on_the_first_texts(tiny_bert):
+    from reviewtui.modeling import forward
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, run_forward
+
+    model, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(90, seed=3)
+    windows = [("none", []), ("a", texts[:50]), ("none again", []), ("b", texts[50:])]
+    feeder = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(300, 37, 64), pin=False)
+    feeder.start()
+    items = []
+    while (item := feeder.items.get(timeout=60)) is not forward._DONE:
+        items.append(item)
+    assert [i for i in items if i[0] == "end"] == [("end", "none", 0), ("end", "a", 50), ("end", "none again", 0),
+                                                   ("end", "b", 40)]
+    assert feeder.checked and feeder.backend is not None  # checked on "a"'s texts, not on the empty window
+    times = forward.TIMES = forward.ForwardTimes()
+    try:
+        got = dict(run_forward(model, tok, windows, ClassifierHead(4), max_length=32, plan=BatchPlan(300, 37, 64)))
+    finally:
+        forward.TIMES = None
+    assert [k for k in got] == ["none", "a", "none again", "b"]
+    assert got["none"].shape == (0, 4) and got["a"].shape == (50, 4) and got["b"].shape == (40, 4)
+    assert times.windows == 4 and times.texts == 90 and times.batches >= 3 and times.queuing > 0
+
+
 def prefetched(tok, texts, plan, **kw):
     from reviewtui.modeling.forward import _DONE, _Prefetcher
 
@@ -154,161 +179,6 @@ def test_the_tokenizer_backend_gives_the_wrappers_batches_and_is_checked_against
 
 def as_lists(items):
     return [(b[2].tolist(), b[3].tolist(), b[4].tolist()) for b in items if b[0] == "batch"]
-
-
-@pytest.mark.parametrize("cores, workers", [(16, 3), (12, 3), (8, 2), (7, 0), (2, 0), (None, 0)])
-def test_a_gpu_gets_tokenising_workers_by_its_machines_cores(monkeypatch, cores, workers):
-    from reviewtui.modeling import forward
-
-    monkeypatch.setattr(forward.os, "cpu_count", lambda: cores)
-    assert forward.plan_for("cuda").workers == workers
-    assert forward.plan_for("cuda:1").max_tokens == forward.GPU_PLAN.max_tokens
-    assert forward.plan_for("cpu") is forward.CPU_PLAN and forward.CPU_PLAN.workers == 0
-
-
-def test_worker_processes_tokenise_the_windows_the_feeding_thread_would(tiny_bert):
-    from reviewtui.modeling import forward
-    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, forward_texts
-
-    model, tok = tiny_classifier(tiny_bert)
-    texts = texts_of(700, seed=8) + ["", "x " * 90]
-    plan = BatchPlan(max_tokens=600, max_rows=50, window=128)
-    pooled_plan = BatchPlan(max_tokens=600, max_rows=50, window=128, workers=2)
-    windows = [(i, texts[i:i + 128]) for i in range(0, len(texts), 128)] + [("empty", [])]
-    here = forward._Prefetcher(tok, windows, max_length=32, plan=plan, pin=False)
-    pooled = forward._Prefetcher(tok, windows, max_length=32, plan=pooled_plan, pin=False)
-    got = {}
-    for feeder in (here, pooled):
-        feeder.start()
-        items = []
-        while (item := feeder.items.get(timeout=60)) is not forward._DONE:
-            assert item[0] != "error", item
-            items.append(item)
-        got[feeder] = items
-    assert pooled.pooled and not here.pooled
-    assert [i for i in got[pooled] if i[0] == "end"] == [i for i in got[here] if i[0] == "end"]
-    assert as_lists(got[pooled]) == as_lists(got[here])
-    # through the engine: the same probabilities, the texts in order, and the workers kept for the next run
-    want = forward_texts(model, tok, texts, ClassifierHead(4), max_length=32, plan=plan)
-    times = forward.TIMES = forward.ForwardTimes()
-    try:
-        first = forward._pools.pool
-        assert first is not None
-        again = forward_texts(model, tok, texts, ClassifierHead(4), max_length=32, plan=pooled_plan)
-        assert forward._pools.pool is first
-    finally:
-        forward.TIMES = None
-    assert np.allclose(again, want, atol=1e-6)
-    assert times.pooled and times.texts == len(texts) and times.windows == len(windows) - 1
-    # a run too small to pay for the processes tokenises on the thread
-    times = forward.TIMES = forward.ForwardTimes()
-    try:
-        small = forward_texts(model, tok, texts[:100], ClassifierHead(4), max_length=32, plan=pooled_plan)
-    finally:
-        forward.TIMES = None
-    assert np.allclose(small, want[:100], atol=1e-6) and not times.pooled and times.texts == 100
-
-
-def drained(feeder, on_end=None):
-    from reviewtui.modeling import forward
-
-    feeder.start()
-    items = []
-    while (item := feeder.items.get(timeout=60)) is not forward._DONE:
-        assert item[0] != "error", item
-        items.append(item)
-        if item[0] == "end" and on_end is not None:
-            on_end(sum(1 for i in items if i[0] == "end"))
-    feeder.join(timeout=30)
-    return items
-
-
-def test_workers_killed_mid_run_lose_no_window_and_are_started_afresh(tiny_bert):
-    import time
-
-    from reviewtui.modeling import forward
-    from reviewtui.modeling.forward import BatchPlan
-
-    _, tok = tiny_classifier(tiny_bert)
-    texts = texts_of(1200, seed=9)
-    windows = [(i, texts[i:i + 30]) for i in range(0, len(texts), 30)]
-    plan = BatchPlan(max_tokens=600, max_rows=50, window=30)
-    pooled_plan = BatchPlan(max_tokens=600, max_rows=50, window=30, workers=2)
-    want = drained(forward._Prefetcher(tok, windows, max_length=32, plan=plan, pin=False))
-
-    def kill(ends):
-        if ends == 3:
-            for process in list(forward._pools.pool._processes.values()):
-                process.kill()
-            time.sleep(0.5)  # the pool notices, and the futures in flight fail
-
-    got = drained(forward._Prefetcher(tok, windows, max_length=32, plan=pooled_plan, pin=False), on_end=kill)
-    assert [i for i in got if i[0] == "end"] == [("end", k, len(t)) for k, t in windows]
-    assert as_lists(got) == as_lists(want)
-    assert forward._pools.pool is None  # dropped; the next run starts new workers
-    again = forward._Prefetcher(tok, windows, max_length=32, plan=pooled_plan, pin=False)
-    assert as_lists(drained(again)) == as_lists(want) and again.pooled
-
-
-def test_the_workers_start_after_empty_windows_and_are_not_taken_from_another_run(tiny_bert):
-    from reviewtui.modeling import forward
-    from reviewtui.modeling.forward import BatchPlan
-
-    _, tok = tiny_classifier(tiny_bert)
-    texts = texts_of(200, seed=6)
-    windows = [("none", []), ("none again", []), (0, texts[:100]), (1, texts[100:])]
-    plan = BatchPlan(max_tokens=600, max_rows=50, window=100)
-    want = drained(forward._Prefetcher(tok, windows, max_length=32, plan=plan, pin=False))
-    first = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(600, 50, 100, workers=2), pin=False)
-    got = drained(first)
-    assert first.pooled and first.checked and first.backend is not None
-    assert as_lists(got) == as_lists(want)
-    assert [i for i in got if i[0] == "end"] == [("end", "none", 0), ("end", "none again", 0), ("end", 0, 100),
-                                                 ("end", 1, 100)]
-    # while one run holds workers, a run with another plan tokenises on its thread instead of stopping them
-    busy = forward._pools.acquire(first.backend, BatchPlan(600, 50, 100, workers=2), first.pad_id)
-    try:
-        other = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(300, 50, 100, workers=2), pin=False)
-        drained(other)
-        assert not other.pooled and forward._pools.pool is busy
-    finally:
-        forward._pools.release(busy)
-    other = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(300, 50, 100, workers=2), pin=False)
-    drained(other)
-    assert other.pooled and forward._pools.pool is not busy  # once free, they were replaced
-
-
-def test_when_the_workers_die_the_feeding_thread_tokenises_the_rest(tiny_bert):
-    from reviewtui.modeling import forward
-    from reviewtui.modeling.forward import BatchPlan
-
-    _, tok = tiny_classifier(tiny_bert)
-    texts = texts_of(300, seed=2)
-    windows = [(i, texts[i:i + 64]) for i in range(0, len(texts), 64)]
-
-    class Unreadable:  # ids as the wrapper's, but what the workers get is no tokenizer: they cannot start
-        def __init__(self, inner):
-            self.inner = inner
-            self.encode_batch = inner.encode_batch
-
-        def to_str(self):
-            return "{not a tokenizer"
-
-    here = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(max_tokens=600, max_rows=50, window=64),
-                               pin=False)
-    broken = forward._Prefetcher(tok, windows, max_length=32, pin=False,
-                                 plan=BatchPlan(max_tokens=600, max_rows=50, window=64, workers=2))
-    broken.backend = Unreadable(broken.backend)
-    got = {}
-    for feeder in (here, broken):
-        feeder.start()
-        got[feeder] = []
-        while (item := feeder.items.get(timeout=60)) is not forward._DONE:
-            got[feeder].append(item)
-    assert all(i[0] != "error" for i in got[broken])
-    assert as_lists(got[broken]) == as_lists(got[here])
-    assert [i for i in got[broken] if i[0] == "end"] == [("end", k, len(t)) for k, t in windows]
-    assert not broken.pooled and forward._pools.pool is None  # the next run starts new workers
 
 
 @pytest.mark.parametrize("implementation", ["sdpa", "eager"])

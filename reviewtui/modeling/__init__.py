@@ -13,8 +13,7 @@ Its modules, each importing only those listed above it:
                   install_encoder("mpnet", source=DIR) (``reviewtui models add``), remove_encoder
 * ``loading``     resolve_model(spec) -> ResolvedModel ("minilm", "mpnet", a folder, a hub id)
 * ``batching``    length-sorted batches; predict_logits, encode_texts
-* ``forward``     run_forward: token-budget batches tokenised ahead (on a thread; on a GPU machine in
-                  worker processes), heads on the device
+* ``forward``     run_forward: token-budget batches tokenised ahead on a thread, heads on the device
 * ``precision``   fp32 / bf16 / int8 models, their agreement checks, choose_precision
 * ``shards``      ShardedVectors: memory-mapped float16 vectors by text hash, shards written atomically
 * ``embeddings``  EmbeddingCache(cache_dir, model_spec, max_length).embed(texts)

@@ -13,10 +13,7 @@ Where the time goes, and what is done about it:
   the GIL), so the device never waits for it after the first window. It calls the fast tokenizer's
   Rust backend directly (:func:`fast_backend`): the transformers wrapper turns every text's encoding
   into Python objects one by one, which on a GPU machine took longer than the model itself; the
-  backend's ids are checked against the wrapper's on each run's first texts. On a GPU machine with
-  the cores, worker processes tokenise and lay out the windows (``BatchPlan.workers``), so that
-  neither the tokenizer's Python objects nor the numpy that builds the batches hold this process's
-  GIL while the model's Python queues the passes;
+  backend's ids are checked against the wrapper's on each run's first texts;
 * a window's batches are filled into one buffer with numpy (not row by row), pinned once per
   window on a GPU rather than once per batch (pinning took about 20 ms a call there);
 * texts are bucketed by token length within a window and batched by a token budget
@@ -37,15 +34,13 @@ Texts come back in input order whatever the batching. torch loads inside the fun
 
 from __future__ import annotations
 
-import atexit
 import copy
 import itertools
-import os
 import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -59,32 +54,24 @@ class BatchPlan:
     """How texts are grouped into forward passes on one kind of device: at most ``max_tokens``
     padded tokens (rows x longest row) and ``max_rows`` rows per batch; ``window`` texts are
     tokenised at once (and sorted by length within it); ``depth`` windows of batches are prepared
-    ahead of the model; ``workers`` processes tokenise and lay out the windows (0: the feeding thread
-    does it itself)."""
+    ahead of the model."""
 
     max_tokens: int
     max_rows: int
     window: int
     depth: int = 2
-    workers: int = 0
 
 
 #: CPU: batches of about 64 short reviews; a larger batch does not run faster per review there.
 CPU_PLAN = BatchPlan(max_tokens=4096, max_rows=128, window=4096)
 #: GPU: large batches keep the device busy and the Python that queues each pass rare (on an H200,
-#: 128k tokens a batch ran 1.3x the reviews/s of 64k). Its windows are tokenised by up to three
-#: worker processes where the machine has the cores.
-GPU_PLAN = BatchPlan(max_tokens=131072, max_rows=8192, window=16384, depth=3, workers=3)
+#: 128k tokens a batch ran 1.3x the reviews/s of 64k).
+GPU_PLAN = BatchPlan(max_tokens=131072, max_rows=8192, window=16384, depth=3)
 
 
 def plan_for(device: str) -> BatchPlan:
-    """The batch plan for ``device`` ("cuda", "cpu", "mps"): on a GPU, one tokenising worker per four
-    cores, at most ``GPU_PLAN.workers`` (none on a machine of fewer than eight cores, where they
-    would take the cores the model's thread and the tokenizer's own threads need)."""
-    if not str(device).startswith("cuda"):
-        return CPU_PLAN
-    workers = min(GPU_PLAN.workers, (os.cpu_count() or 1) // 4)
-    return replace(GPU_PLAN, workers=workers if workers >= 2 else 0)
+    """The batch plan for ``device`` ("cuda", "cpu", "mps")."""
+    return GPU_PLAN if str(device).startswith("cuda") else CPU_PLAN
 
 
 def plan_batches(lengths: Sequence[int], *, max_tokens: int, max_rows: int) -> list[np.ndarray]:
@@ -273,7 +260,7 @@ def window_layout(enc: Sequence[Sequence[int]], *, max_tokens: int, max_rows: in
     """A window's token ids (``enc``, one list per text) laid out as its padded batches, one after
     the other in one buffer: (ids, mask, offsets, batches, widths), where batch ``b`` is
     ``ids[offsets[b]:offsets[b + 1]]`` viewed as (len(batches[b]), widths[b]) and holds the texts
-    ``batches[b]`` (:func:`plan_batches`). Plain numpy, so a worker process can build it."""
+    ``batches[b]`` (:func:`plan_batches`)."""
     lengths = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
     flat = np.fromiter(itertools.chain.from_iterable(enc), dtype=np.int64, count=int(lengths.sum()))
     starts = np.zeros(len(enc), dtype=np.int64)
@@ -293,93 +280,10 @@ def window_layout(enc: Sequence[Sequence[int]], *, max_tokens: int, max_rows: in
     return ids_all, mask_all, offsets, batches, widths
 
 
-# --- worker processes that tokenise windows (a GPU machine's cores, out of this process's GIL) ----
-_worker: dict = {}
-
-
-def _start_worker(tokenizer_json: str, max_tokens: int, max_rows: int, pad_id: int) -> None:
-    from tokenizers import Tokenizer
-
-    _worker.update(backend=Tokenizer.from_str(tokenizer_json), max_tokens=max_tokens, max_rows=max_rows,
-                   pad_id=pad_id)
-
-
-def _worker_layout(texts: list[str]) -> tuple:
-    backend = _worker["backend"]
-    encode = getattr(backend, "encode_batch_fast", backend.encode_batch)
-    enc = [e.ids for e in encode(texts, add_special_tokens=True)]
-    return window_layout(enc, max_tokens=_worker["max_tokens"], max_rows=_worker["max_rows"], pad_id=_worker["pad_id"])
-
-
-class _Pools:
-    """The tokenising worker processes, started on first use and kept for later runs with the same
-    tokenizer and plan (starting them costs about a second). A run with another tokenizer or plan
-    replaces them when no run is using them, and otherwise tokenises on its own thread."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.key: tuple | None = None
-        self.pool = None
-        self.users = 0
-
-    def acquire(self, backend, plan: BatchPlan, pad_id: int):
-        """The pool for ``backend`` (a Rust tokenizer) and ``plan``, counted as in use until
-        :meth:`release`; None when no pool can start here, or while another run uses workers of
-        another tokenizer or plan."""
-        import concurrent.futures
-        import multiprocessing
-
-        try:
-            tokenizer_json = backend.to_str()
-        except Exception:  # noqa: BLE001 - a backend that cannot be sent to a process: the thread tokenises
-            return None
-        key = (tokenizer_json, plan.max_tokens, plan.max_rows, pad_id, plan.workers)
-        with self.lock:
-            if self.pool is not None and self.key == key:
-                self.users += 1
-                return self.pool
-            if self.pool is not None and self.users > 0:
-                return None
-            self.close_locked()
-            try:
-                pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=plan.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker, initargs=(tokenizer_json, plan.max_tokens, plan.max_rows, pad_id))
-            except Exception:  # noqa: BLE001 - no processes here (no semaphores, no fork server): the thread tokenises
-                return None
-            self.pool, self.key, self.users = pool, key, 1
-            return pool
-
-    def release(self, pool) -> None:
-        with self.lock:
-            if self.pool is pool:
-                self.users = max(0, self.users - 1)
-
-    def discard(self, pool) -> None:
-        """Shut ``pool`` down and forget it (it broke), so the next run starts a new one."""
-        with self.lock:
-            if self.pool is pool:
-                self.close_locked()
-
-    def close_locked(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool, self.key, self.users = None, None, 0
-
-    def close(self) -> None:
-        with self.lock:
-            self.close_locked()
-
-
-_pools = _Pools()
-atexit.register(_pools.close)
-
-
 class _Prefetcher(threading.Thread):
     """Tokenises windows of texts and builds padded batches (pinned on a GPU) on its own thread,
-    ``depth`` windows ahead of the consumer; with ``plan.workers``, worker processes tokenise and lay
-    out the windows and this thread only pins and hands on their batches. Items: ("batch", key, idx,
-    ids, mask), ("end", key, n), ("error", exc), then _DONE."""
+    ``depth`` windows ahead of the consumer. Items: ("batch", key, idx, ids, mask), ("end", key, n),
+    ("error", exc), then _DONE."""
 
     #: texts of the first window whose ids are compared between the backend and the wrapper
     CHECK = 64
@@ -394,8 +298,6 @@ class _Prefetcher(threading.Thread):
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
         self.backend = fast_backend(tokenizer, max_length)
         self.checked = False
-        #: whether worker processes tokenised this run's windows
-        self.pooled = False
 
     def _put(self, item) -> bool:
         while not self.stop.is_set():
@@ -408,97 +310,18 @@ class _Prefetcher(threading.Thread):
 
     def run(self) -> None:
         try:
-            windows = ((key, [str(t) for t in texts]) for key, texts in self.windows)
-            pool = None
-            if self.plan.workers > 0 and self.backend is not None:
-                # the backend is checked against the wrapper on the first texts before any worker gets it
-                head = []
-                for window in windows:
-                    head.append(window)
-                    if window[1]:
-                        self._check(window[1])
-                        break
-                windows = itertools.chain(head, windows)
-                if self.backend is not None and head and head[-1][1]:
-                    pool = _pools.acquire(self.backend, self.plan, self.pad_id)
-            if pool is None:
-                self._run_here(windows)
-            else:
-                self.pooled = True
-                try:
-                    self._run_pooled(pool, windows)
-                finally:
-                    _pools.release(pool)
+            for key, texts in self.windows:
+                if self.stop.is_set():
+                    return
+                texts = [str(t) for t in texts]
+                if texts and not self._emit(self.layout(texts), key):
+                    return
+                if not self._put(("end", key, len(texts))):
+                    return
         except BaseException as exc:  # handed to the consumer, which re-raises it
             self._put(("error", exc))
         finally:
             self._put(_DONE)
-
-    def _run_here(self, windows) -> None:
-        for key, texts in windows:
-            if self.stop.is_set():
-                return
-            if texts and not self._emit(self.layout(texts), key):
-                return
-            if not self._put(("end", key, len(texts))):
-                return
-
-    def _run_pooled(self, pool, windows) -> None:
-        """The windows tokenised by ``pool``'s workers, ``workers + depth`` in flight, in order. Should
-        the workers be lost (killed, unable to start, or shut down), the pool is dropped and this
-        thread tokenises the windows not yet handed on, then the rest."""
-        import concurrent.futures
-        from concurrent.futures.process import BrokenProcessPool
-
-        lost = (BrokenProcessPool, RuntimeError, concurrent.futures.CancelledError)
-        ahead: deque = deque()  # (key, texts, future or None), in the windows' order
-        broken = False
-
-        def submit() -> bool:
-            nonlocal broken
-            window = next(windows, None)
-            if window is None:
-                return False
-            key, texts = window
-            future = None
-            if texts and not broken:
-                try:
-                    future = pool.submit(_worker_layout, texts)
-                except lost:
-                    broken = True
-            ahead.append((key, texts, future))
-            return True
-
-        try:
-            while len(ahead) < self.plan.workers + self.plan.depth and submit():
-                pass
-            while ahead:
-                key, texts, future = ahead[0]
-                layout = None
-                while texts and not broken and layout is None:
-                    if self.stop.is_set():
-                        return
-                    try:
-                        layout = future.result(timeout=0.1)
-                    except concurrent.futures.TimeoutError:
-                        continue
-                    except lost:
-                        broken = True
-                if broken:
-                    _pools.discard(pool)
-                    self.pooled = False
-                    self._run_here(itertools.chain([(k, t) for k, t, _ in ahead], windows))
-                    return
-                ahead.popleft()
-                submit()
-                if layout is not None and not self._emit(layout, key):
-                    return
-                if not self._put(("end", key, len(texts))):
-                    return
-        finally:
-            for _, _, future in ahead:
-                if future is not None:
-                    future.cancel()
 
     def _check(self, texts: list[str]) -> None:
         """Compare the backend's ids with the wrapper's on the first texts; on a difference the
@@ -557,7 +380,7 @@ class ForwardTimes:
     """Where :func:`run_forward`'s own thread spent its seconds: waiting for the feeding thread's
     batches, queuing the passes (the model's and the head's Python; on a GPU the kernels run on
     after), and waiting for the device's results; with the windows, batches and texts it saw, and
-    whether worker processes tokenised. Collected only when :data:`TIMES` is set (benchmarks)."""
+    Collected only when :data:`TIMES` is set (benchmarks)."""
 
     waiting_for_batches: float = 0.0
     queuing: float = 0.0
@@ -565,7 +388,6 @@ class ForwardTimes:
     windows: int = 0
     batches: int = 0
     texts: int = 0
-    pooled: bool = False
 
 
 #: set to a ForwardTimes to have each run_forward add to it
@@ -588,8 +410,7 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
     """Yield (key, (N, head.dim) float32 array in input order) for each (key, texts) window, in the
     windows' order, running ``head`` on batches of ``model`` on the model's device.
 
-    Tokenising runs on a background thread (and, with ``plan.workers``, in worker processes) ahead
-    of the model. On a GPU a window is handed back once the next window's passes are queued, so the
+    Tokenising runs on a background thread ahead of the model. On a GPU a window is handed back once the next window's passes are queued, so the
     device always has work while the caller uses a result. Emits Progress(task, done, total) after
     each batch (``done`` counts from ``done_offset``). Raises Cancelled when ``cancel`` is set
     between batches, and whatever the tokenizer or the model raised.
@@ -599,8 +420,6 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
     device = model_device(model)
     cuda = device == "cuda"
     plan = plan or plan_for(device)
-    if plan.workers and total is not None and total < 2 * plan.window:
-        plan = replace(plan, workers=0)  # a run this small does not pay for starting processes
     head = head.to(torch.device(device) if cuda else "cpu")
     model.eval()
     feeder = _Prefetcher(tokenizer, windows, max_length=max_length, plan=plan, pin=cuda)
@@ -657,8 +476,6 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
             while queued:
                 yield _handed_back(queued.popleft(), head.dim, times)
     finally:
-        if times is not None:
-            times.pooled = times.pooled or feeder.pooled
         feeder.stop.set()
         feeder.join(timeout=5)
 
