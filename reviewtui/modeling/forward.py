@@ -379,7 +379,7 @@ def model_device(model) -> str:
 class ForwardTimes:
     """Where :func:`run_forward`'s own thread spent its seconds: waiting for the feeding thread's
     batches, queuing the passes (the model's and the head's Python; on a GPU the kernels run on
-    after), and waiting for the device's results; with the windows, batches and texts it saw, and
+    after), and waiting for the device's results; with the windows, batches and texts it saw.
     Collected only when :data:`TIMES` is set (benchmarks)."""
 
     waiting_for_batches: float = 0.0
@@ -410,8 +410,9 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
     """Yield (key, (N, head.dim) float32 array in input order) for each (key, texts) window, in the
     windows' order, running ``head`` on batches of ``model`` on the model's device.
 
-    Tokenising runs on a background thread ahead of the model. On a GPU a window is handed back once the next window's passes are queued, so the
-    device always has work while the caller uses a result. Emits Progress(task, done, total) after
+    Tokenising runs on a background thread ahead of the model. On a GPU a window is handed back
+    once the next window's passes are queued, so the device has work while the caller uses a
+    result; on a cancel or an error the windows it finished are handed back first. Emits Progress(task, done, total) after
     each batch (``done`` counts from ``done_offset``). Raises Cancelled when ``cancel`` is set
     between batches, and whatever the tokenizer or the model raised.
     """
