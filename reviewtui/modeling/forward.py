@@ -412,9 +412,10 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
 
     Tokenising runs on a background thread ahead of the model. On a GPU a window is handed back
     once the next window's passes are queued, so the device has work while the caller uses a
-    result; on a cancel or an error the windows it finished are handed back first. Emits Progress(task, done, total) after
-    each batch (``done`` counts from ``done_offset``). Raises Cancelled when ``cancel`` is set
-    between batches, and whatever the tokenizer or the model raised.
+    result; on a cancel or an error the windows it finished are handed back first. Emits
+    Progress(task, done, total) after each batch (``done`` counts from ``done_offset``). Raises
+    Cancelled when ``cancel`` is set between batches, and whatever the tokenizer or the model
+    raised.
     """
     import torch
 
