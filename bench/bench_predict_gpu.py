@@ -7,11 +7,12 @@ What it does, on the first GPU torch sees:
    `reviewtui train` saves by default trained on its labeled version (seconds on a GPU);
 2. steady throughput of that model loaded in this process, tokenising included, in the chunks
    predict streams: the default way ("auto": a bf16 copy of the weights), the same with batches of
-   twice the tokens, with predict's chunks twice as long, and in fp32, over ``--steady`` reviews
-   after a warm-up, with their label agreement and where the forward loop's thread spent its time
-   (waiting for batches, queuing the passes, waiting for the GPU); tokenising alone (the Rust
-   backend, and the transformers wrapper), tokenising with the batches' layout, and the whole
-   feeding thread alone, for the bounds they set;
+   twice the tokens, with predict's chunks twice as long, in fp32, and the default once more (the
+   run's own drift), over ``--steady`` reviews after a warm-up, with their label agreement and
+   where the forward loop's thread spent its time (waiting for batches, queuing the passes,
+   waiting for the GPU); tokenising alone (the Rust backend, and the transformers wrapper),
+   tokenising with the batches' layout, and the whole feeding thread alone, for the bounds they
+   set;
 3. `reviewtui predict --sentiment none` over the whole workspace as a fresh process (model
    loading, reading the store and writing result.csv included), while a thread samples
    ``nvidia-smi`` every 200 ms: wall time, and the GPU's utilisation during the run.
@@ -167,12 +168,14 @@ def steady(root: Path, name: str, n: int) -> dict:
                  "device": torch.cuda.get_device_name(0) if cuda else "cpu (dry run)"}
     results = {}
     default_plan_for = forward.plan_for
-    # the variants: batches of twice the tokens; predict's chunks twice as long; the weights in fp32
+    # the variants: batches of twice the tokens; predict's chunks twice as long; the weights in fp32;
+    # then the default again, since one machine's passes drift (a first pass once ran at half the pace)
     twice = dataclasses.replace(device_plan, max_tokens=2 * device_plan.max_tokens, max_rows=2 * device_plan.max_rows)
     variants = (("auto", "auto", device_plan, chunks),
                 ("auto-big", "auto", twice, chunks),
                 ("auto-long", "auto", device_plan, [texts[i:i + 2 * chunk] for i in range(0, len(texts), 2 * chunk)]),
-                ("fp32", "fp32", device_plan, chunks))
+                ("fp32", "fp32", device_plan, chunks),
+                ("auto-again", "auto", device_plan, chunks))  # the default once more: the run's own drift
     for way, precision, plan, parts in variants:
         clf = SavedClassifier.load(root / "models" / name, precision=precision)
         forward.plan_for = lambda device, plan=plan: plan
@@ -202,7 +205,7 @@ def steady(root: Path, name: str, n: int) -> dict:
             torch.cuda.empty_cache()
     labels = {k: v.argmax(1) for k, v in results.items()}
     out["agreement_auto_vs_fp32"] = float(np.mean(labels["auto"] == labels["fp32"]))
-    for way in ("auto-big", "auto-long"):
+    for way in ("auto-big", "auto-long", "auto-again"):
         out[f"agreement_auto_vs_{way}"] = float(np.mean(labels["auto"] == labels[way]))
         out[f"max_abs_diff_auto_vs_{way}"] = float(np.abs(results["auto"] - results[way]).max())
     from transformers import AutoTokenizer
@@ -296,7 +299,8 @@ def lines(rec: dict) -> list[str]:
         f"- the loop's thread over {t['seconds']} s: waiting for batches {t['waiting_for_batches']} s, queuing "
         f"{t['batches']} passes {t['queuing']} s, waiting for the GPU {t['waiting_for_device']} s",
         f"- variants: batches of twice the tokens {s['auto-big_rps']:,.0f} reviews/s (labels agree on {s['agreement_auto_vs_auto-big']:.2%}); chunks "
-        f"twice as long {s['auto-long_rps']:,.0f} reviews/s",
+        f"twice as long {s['auto-long_rps']:,.0f} reviews/s; the default once more, last {s['auto-again_rps']:,.0f} "
+        f"reviews/s",
         f"- tokenising alone {s['tokenise_only_rps']:,.0f} reviews/s (the transformers wrapper "
         f"{s['tokenise_wrapper_rps']:,.0f}); tokenised and laid out {s['batches_only_rps']:,.0f}; the feeding thread "
         f"alone, pinned: {s['feeding_rps']:,.0f}",
