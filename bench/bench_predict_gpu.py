@@ -135,8 +135,9 @@ def feeding_alone(tok, texts: list[str], plan, chunk: int, pin: bool) -> float:
     feeder = forward._Prefetcher(tok, windows, max_length=128, plan=plan, pin=pin)
     t0 = time.perf_counter()
     feeder.start()
-    while feeder.items.get() is not forward._DONE:
-        pass
+    while (item := feeder.items.get()) is not forward._DONE:
+        if item[0] == "end":
+            feeder.window_taken()
     return round(len(texts) / (time.perf_counter() - t0), 1)
 
 

@@ -113,6 +113,8 @@ def test_empty_windows_come_back_empty_and_the_backend_is_checked_on_the_first_t
     items = []
     while (item := feeder.items.get(timeout=60)) is not forward._DONE:
         items.append(item)
+        if item[0] == "end":
+            feeder.window_taken()
     assert [i for i in items if i[0] == "end"] == [("end", "none", 0), ("end", "a", 50), ("end", "none again", 0),
                                                    ("end", "b", 40)]
     assert feeder.checked and feeder.backend is not None  # checked on "a"'s texts, not on the empty window
@@ -124,6 +126,37 @@ def test_empty_windows_come_back_empty_and_the_backend_is_checked_on_the_first_t
     assert [k for k in got] == ["none", "a", "none again", "b"]
     assert got["none"].shape == (0, 4) and got["a"].shape == (50, 4) and got["b"].shape == (40, 4)
     assert times.windows == 4 and times.texts == 90 and times.batches >= 3 and times.queuing > 0
+
+
+def test_the_feeding_thread_stays_at_most_depth_windows_ahead(tiny_bert):
+    import queue
+    import time
+
+    from reviewtui.modeling import forward
+    from reviewtui.modeling.forward import BatchPlan
+
+    _, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(200, seed=1)
+    windows = [(i, texts[i:i + 20]) for i in range(0, len(texts), 20)]
+    # (a plan window of 640 gives the queue room for 30 items: what holds the thread back is the depth)
+    feeder = forward._Prefetcher(tok, windows, max_length=32, plan=BatchPlan(4096, 128, 640, depth=3), pin=False)
+    feeder.start()
+    time.sleep(1.5)  # ample for ten small windows, were it not held back
+    held = []
+    while True:
+        try:
+            held.append(feeder.items.get_nowait())
+        except queue.Empty:
+            break
+    assert [i[1] for i in held if i[0] == "end"] == [0, 20, 40]  # three windows laid out, no more
+    ends = 3
+    for _ in range(3):
+        feeder.window_taken()
+    while (item := feeder.items.get(timeout=60)) is not forward._DONE:
+        if item[0] == "end":
+            ends += 1
+            feeder.window_taken()
+    assert ends == len(windows)
 
 
 def prefetched(tok, texts, plan, **kw):

@@ -9,11 +9,11 @@ own pooled output, one forward pass), or sentence embeddings (:class:`EmbeddingH
 
 Where the time goes, and what is done about it:
 
-* tokenising runs on a background thread, a window ahead of the model (the Rust tokenizer releases
-  the GIL), so the device never waits for it after the first window. It calls the fast tokenizer's
-  Rust backend directly (:func:`fast_backend`): the transformers wrapper turns every text's encoding
-  into Python objects one by one, which on a GPU machine took longer than the model itself; the
-  backend's ids are checked against the wrapper's on each run's first texts;
+* tokenising runs on a background thread, up to ``depth`` windows ahead of the model (the Rust
+  tokenizer releases the GIL), so the device never waits for it after the first window. It calls
+  the fast tokenizer's Rust backend directly (:func:`fast_backend`): the transformers wrapper turns
+  every text's encoding into Python objects one by one, which on a GPU machine took longer than the
+  model itself; the backend's ids are checked against the wrapper's on each run's first texts;
 * a window's batches are filled into one buffer with numpy (not row by row), pinned once per
   window on a GPU rather than once per batch (pinning took about 20 ms a call there);
 * texts are bucketed by token length within a window and batched by a token budget
@@ -281,9 +281,9 @@ def window_layout(enc: Sequence[Sequence[int]], *, max_tokens: int, max_rows: in
 
 
 class _Prefetcher(threading.Thread):
-    """Tokenises windows of texts and builds padded batches (pinned on a GPU) on its own thread,
-    ``depth`` windows ahead of the consumer. Items: ("batch", key, idx, ids, mask), ("end", key, n),
-    ("error", exc), then _DONE."""
+    """Tokenises windows of texts and builds padded batches (pinned on a GPU) on its own thread, at
+    most ``depth`` windows ahead of the consumer, which calls :meth:`window_taken` for each "end" it
+    takes. Items: ("batch", key, idx, ids, mask), ("end", key, n), ("error", exc), then _DONE."""
 
     #: texts of the first window whose ids are compared between the backend and the wrapper
     CHECK = 64
@@ -292,8 +292,10 @@ class _Prefetcher(threading.Thread):
                  plan: BatchPlan, pin: bool) -> None:
         super().__init__(name="reviewtui-tokenise", daemon=True)
         self.tokenizer, self.windows, self.max_length, self.plan, self.pin = tokenizer, windows, max_length, plan, pin
-        # holds about `depth` windows of batches
         self.items: queue.Queue = queue.Queue(maxsize=max(4, plan.depth * max(1, plan.window // 64)))
+        # the windows laid out and not yet taken by the consumer: at most `depth` (their batches are
+        # pinned memory on a GPU, a few megabytes a window)
+        self.ahead = threading.Semaphore(max(1, plan.depth))
         self.stop = threading.Event()
         self.pad_id = int(getattr(tokenizer, "pad_token_id", None) or 0)
         self.backend = fast_backend(tokenizer, max_length)
@@ -311,6 +313,9 @@ class _Prefetcher(threading.Thread):
     def run(self) -> None:
         try:
             for key, texts in self.windows:
+                while not self.ahead.acquire(timeout=0.1):
+                    if self.stop.is_set():
+                        return
                 if self.stop.is_set():
                     return
                 texts = [str(t) for t in texts]
@@ -322,6 +327,10 @@ class _Prefetcher(threading.Thread):
             self._put(("error", exc))
         finally:
             self._put(_DONE)
+
+    def window_taken(self) -> None:
+        """The consumer took a window's "end": one more window may be laid out."""
+        self.ahead.release()
 
     def _check(self, texts: list[str]) -> None:
         """Compare the backend's ids with the wrapper's on the first texts; on a difference the
@@ -432,51 +441,64 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
     times = TIMES
     clock = time.perf_counter
     try:
-        with torch.inference_mode():
-            while True:
-                t0 = clock()
-                item = feeder.items.get()
-                t1 = clock()
-                if times is not None:
-                    times.waiting_for_batches += t1 - t0
-                if item is _DONE:
-                    break
-                kind = item[0]
-                if kind == "error" or (cancel is not None and cancel.is_set()):
-                    while queued:  # the windows the device finished are handed back first
-                        yield _handed_back(queued.popleft(), head.dim, times)
+        try:
+            with torch.inference_mode():
+                while True:
+                    t0 = clock()
+                    item = feeder.items.get()
+                    t1 = clock()
+                    if times is not None:
+                        times.waiting_for_batches += t1 - t0
+                    if item is _DONE:
+                        break
+                    kind = item[0]
                     if kind == "error":
                         raise item[1]
-                    raise Cancelled(f"{task} cancelled after {done} of {total if total is not None else '?'} texts")
-                if kind == "batch":
-                    _, key, idx, ids, mask = item
-                    if cuda:
-                        ids, mask = ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
-                    out = head(model, ids, mask)
-                    pending.append((idx, out.to("cpu", non_blocking=True) if cuda else out))
-                    done += len(idx)
+                    if kind == "batch":
+                        if cancel is not None and cancel.is_set():
+                            raise Cancelled(f"{task} cancelled after {done} of "
+                                            f"{total if total is not None else '?'} texts")
+                        _, key, idx, ids, mask = item
+                        if cuda:
+                            ids, mask = ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
+                        out = head(model, ids, mask)
+                        pending.append((idx, out.to("cpu", non_blocking=True) if cuda else out))
+                        done += len(idx)
+                        if times is not None:
+                            times.queuing += clock() - t1
+                            times.batches += 1
+                            times.texts += len(idx)
+                        emit(on_event, Progress(task, done, total))
+                        continue
+                    _, key, n = item  # the "end" of a window: its passes are all queued
+                    feeder.window_taken()
                     if times is not None:
-                        times.queuing += clock() - t1
-                        times.batches += 1
-                        times.texts += len(idx)
-                    emit(on_event, Progress(task, done, total))
-                    continue
-                _, key, n = item  # the "end" of a window
-                if times is not None:
-                    times.windows += 1
-                if not cuda:
-                    result = _window_result(pending, n, head.dim)
+                        times.windows += 1
+                    if not cuda:
+                        result = _window_result(pending, n, head.dim)
+                        pending = []
+                        yield key, result
+                        continue
+                    event = torch.cuda.Event()
+                    event.record()
+                    queued.append((key, n, pending, event))
                     pending = []
-                    yield key, result
-                    continue
-                event = torch.cuda.Event()
-                event.record()
-                queued.append((key, n, pending, event))
-                pending = []
-                if len(queued) > 1:  # the previous window, while the device works on this one
-                    yield _handed_back(queued.popleft(), head.dim, times)
+                    if len(queued) > 1:  # the previous window, while the device works on this one
+                        yield _handed_back(queued.popleft(), head.dim, times)
             while queued:
                 yield _handed_back(queued.popleft(), head.dim, times)
+        except GeneratorExit:
+            raise
+        except BaseException as exc:  # a cancel, the tokenizer's or the model's error, an interrupt
+            finished = []  # what the device finished before it is handed back, then the error raised
+            while queued:
+                try:
+                    finished.append(_handed_back(queued.popleft(), head.dim, times))
+                except BaseException:  # noqa: BLE001 - the device failed too: hand back what it gave
+                    break
+            for window in finished:
+                yield window
+            raise exc
     finally:
         feeder.stop.set()
         feeder.join(timeout=5)
