@@ -2,5 +2,5 @@
 
 from reviewtui.entry import main
 
-if __name__ == "__main__":  # not when a worker process is started by spawning
+if __name__ == "__main__":  # run as the program, not when imported
     raise SystemExit(main())

@@ -219,6 +219,7 @@ class TwoEncoderHead:
         self.encoder = encoder
         self.inner = EnsembleHead(quick, weight)
         self.dim = self.inner.dim
+        self.classifier = ClassifierHead(self.dim)
 
     def to(self, device) -> "TwoEncoderHead":
         self.inner.to(device)
@@ -228,8 +229,7 @@ class TwoEncoderHead:
         import torch
 
         coef, bias, select = self.inner.to(ids.device)._tensors  # type: ignore[misc]
-        p_head = torch.softmax(model(input_ids=ids, attention_mask=attention_mask_for(model, mask)).logits.float(),
-                               dim=-1)
+        p_head = self.classifier(model, ids, mask)
         emb = pooled_embedding(self.encoder, ids, mask)
         p_quick = torch.softmax(emb @ coef.T + bias, dim=-1) @ select
         w = self.inner.weight
@@ -403,9 +403,7 @@ class ForwardTimes:
 TIMES: ForwardTimes | None = None
 
 
-def _window_result(pending: list, n: int, dim: int, done_event=None) -> np.ndarray:
-    if done_event is not None:
-        done_event.synchronize()
+def _window_result(pending: list, n: int, dim: int) -> np.ndarray:
     result = np.zeros((n, dim), dtype=np.float32)
     for idx, values in pending:
         result[idx] = values.numpy()
@@ -507,7 +505,8 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
 def _handed_back(window: tuple, dim: int, times: ForwardTimes | None) -> tuple[Any, np.ndarray]:
     key, n, pending, event = window
     t0 = time.perf_counter()
-    result = _window_result(pending, n, dim, event)
+    event.synchronize()
+    result = _window_result(pending, n, dim)
     if times is not None:
         times.waiting_for_device += time.perf_counter() - t0
     return key, result
