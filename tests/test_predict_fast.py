@@ -273,6 +273,86 @@ def test_the_engine_stops_on_cancel_and_reports_tokenizer_errors(tiny_bert):
     assert threading.active_count() <= before  # the tokenising threads ended
 
 
+@pytest.fixture
+def one_behind(monkeypatch):
+    """Windows handed back one behind, as on a GPU, with the loop's timings recorded."""
+    from reviewtui.modeling import forward
+
+    monkeypatch.setattr(forward, "DEFER_ON_CPU", True)
+    monkeypatch.setattr(forward, "TIMES", forward.ForwardTimes())
+    return forward
+
+
+def test_a_window_is_handed_back_once_the_next_windows_passes_are_queued(tiny_bert, one_behind):
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, run_forward
+
+    model, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(150, seed=4)
+    windows = [(start, texts[start:start + 50]) for start in range(0, 150, 50)]
+    plan = BatchPlan(max_tokens=300, max_rows=37, window=50)
+    one_behind.DEFER_ON_CPU = False
+    want = dict(run_forward(model, tok, windows, ClassifierHead(4), max_length=32, plan=plan))
+    one_behind.DEFER_ON_CPU = True
+    one_behind.TIMES = times = one_behind.ForwardTimes()
+    seen = []
+    for key, values in run_forward(model, tok, windows, ClassifierHead(4), max_length=32, plan=plan):
+        seen.append((key, times.windows))
+        np.testing.assert_allclose(values, want[key], atol=1e-6)
+    # the first two are handed back when the next window has ended; the last after the loop
+    assert seen == [(0, 2), (50, 3), (100, 3)]
+
+
+def test_one_behind_a_cancel_or_an_error_hands_back_the_finished_windows_first(tiny_bert, one_behind):
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, run_forward
+
+    model, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(200, seed=5)
+    windows = [(start, texts[start:start + 50]) for start in range(0, 200, 50)]
+    plan = BatchPlan(max_tokens=100, max_rows=10, window=50)
+    cancel = threading.Event()
+
+    def stop_in_the_third_window(event):
+        if isinstance(event, Progress) and event.done >= 110:
+            cancel.set()
+
+    got = []
+    with pytest.raises(Cancelled):
+        for key, values in run_forward(model, tok, windows, ClassifierHead(4), max_length=32, plan=plan,
+                                       on_event=stop_in_the_third_window, cancel=cancel):
+            got.append((key, len(values)))
+    assert got == [(0, 50), (50, 50)]  # the second was still queued when the cancel came
+
+    def broken():
+        yield "a", texts[:30]
+        raise ValueError("the source of texts broke")
+
+    got = []
+    with pytest.raises(ValueError, match="source of texts broke"):
+        for key, values in run_forward(model, tok, broken(), ClassifierHead(4), max_length=32, plan=plan):
+            got.append((key, len(values)))
+    assert got == [("a", 30)]
+
+
+def test_one_behind_a_device_that_fails_ends_the_run_with_its_error(tiny_bert, one_behind, monkeypatch):
+    from reviewtui.modeling.forward import BatchPlan, ClassifierHead, run_forward
+
+    class LostDevice:
+        def record(self):
+            pass
+
+        def synchronize(self):
+            raise RuntimeError("the device was lost")
+
+    monkeypatch.setattr(one_behind, "_HostEvent", LostDevice)
+    model, tok = tiny_classifier(tiny_bert)
+    texts = texts_of(100, seed=6)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="device was lost"):
+        list(run_forward(model, tok, [("a", texts[:50]), ("b", texts[50:])], ClassifierHead(4), max_length=32,
+                         plan=BatchPlan(max_tokens=300, max_rows=37, window=50)))
+    assert threading.active_count() <= before  # the feeding thread ended
+
+
 def test_the_one_pass_head_is_the_mean_of_the_classifier_and_the_quick_model(tiny_bert):
     from reviewtui.modeling.forward import (ClassifierHead, EmbeddingHead, EnsembleHead, QuickWeights,
                                             forward_texts)

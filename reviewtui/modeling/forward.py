@@ -402,6 +402,20 @@ class ForwardTimes:
 #: set to a ForwardTimes to have each run_forward add to it
 TIMES: ForwardTimes | None = None
 
+#: hand windows back one behind on the CPU too, as on a GPU, with events that are done when made:
+#: lets tests run the GPU's handback, on a cancel and on errors included, where there is no GPU
+DEFER_ON_CPU = False
+
+
+class _HostEvent:
+    """A stand-in for ``torch.cuda.Event`` where the work is done when the event is recorded."""
+
+    def record(self) -> None:
+        pass
+
+    def synchronize(self) -> None:
+        pass
+
 
 def _window_result(pending: list, n: int, dim: int) -> np.ndarray:
     result = np.zeros((n, dim), dtype=np.float32)
@@ -428,6 +442,7 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
 
     device = model_device(model)
     cuda = device == "cuda"
+    deferred = cuda or DEFER_ON_CPU
     plan = plan or plan_for(device)
     head = head.to(torch.device(device) if cuda else "cpu")
     model.eval()
@@ -435,7 +450,7 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
     feeder.start()
     done = done_offset
     pending: list[tuple[np.ndarray, Any]] = []
-    queued: deque = deque()  # on a GPU: windows whose passes are queued, (key, n, pending, event)
+    queued: deque = deque()  # on a GPU (or DEFER_ON_CPU): windows whose passes are queued, (key, n, pending, event)
     times = TIMES
     clock = time.perf_counter
     try:
@@ -472,12 +487,12 @@ def run_forward(model, tokenizer, windows: Iterable[tuple[Any, Sequence[str]]], 
                     feeder.window_taken()
                     if times is not None:
                         times.windows += 1
-                    if not cuda:
+                    if not deferred:
                         result = _window_result(pending, n, head.dim)
                         pending = []
                         yield key, result
                         continue
-                    event = torch.cuda.Event()
+                    event = torch.cuda.Event() if cuda else _HostEvent()
                     event.record()
                     queued.append((key, n, pending, event))
                     pending = []
