@@ -100,6 +100,13 @@ def test_user_input_never_breaks_the_query(store):
     assert sorted(find(store, QueueFilter(search='"crash')).ids) == ["i1", "i2"]
     assert fts_query("crash Dark") == '"crash"* AND "Dark"*' and fts_query("dark OR crash") == "dark OR crash"
     assert find(store, QueueFilter(search="paywall NOT membership")).ids == ["p1"]
+    # an operator without a word on each side is refused: as plain words "NOT paywall" would find paywall
+    for text in ("NOT paywall", "paywall NOT", "paywall OR"):
+        with pytest.raises(ReviewtuiError, match=r"needs a word on each side .*lower case"):
+            find(store, QueueFilter(search=text))
+        with pytest.raises(ReviewtuiError, match=r"needs a word on each side"):
+            parse_filters([], TAX, search=text)
+    assert fts_query("not paywall") == '"not"* AND "paywall"*'  # in lower case, the word itself
     assert fts_query("   ") is None and plain_words('say "hi"') == '"say"* AND """hi"""'
     # a prefix only after a letter or digit: "c++"* would find every word starting with c
     assert plain_words("c++ sdk") == '"c++" AND "sdk"*'
@@ -122,6 +129,9 @@ def test_filters_compose_with_search_and_keep_queue_order(store):
     with pytest.raises(ReviewtuiError, match=r"filter app=nosuch: no review of that app; the apps are: inkwell, other"):
         find(store, parse_filters(["app=nosuch"], TAX))
     assert find(store, parse_filters(["app=other", "stars=5"], TAX)).total == 0
+    # one misspelt app of a list is refused too: it would quietly narrow a bulk label to the others
+    with pytest.raises(ReviewtuiError, match=r"filter app=nosuch: no review of that app; the apps are: inkwell, other"):
+        find(store, parse_filters(["app=other,nosuch"], TAX))
 
 
 def test_the_app_filter_matches_app_ids_in_any_case(store):
@@ -152,7 +162,11 @@ def test_parse_filters_and_their_errors():
                      (["date=03/01/2025"], "YYYY-MM-DD"), (["date=2023-13-01"], "no such date"),
                      (["from=2023-02-30"], "no such date"), (["status=DONE"], "unknown DONE"),
                      (["predicted=nope"], "unknown label 'nope'"), (["confidence=2"], "range"),
-                     (["from=2025-03-02", "to=2025-03-01"], "after"), (["stars"], "KEY=VALUE")]:
+                     (["from=2025-03-02", "to=2025-03-01"], "after"), (["stars"], "KEY=VALUE"),
+                     # a key given twice would replace the earlier value without a word
+                     (["stars=1", "stars=5"], r"stars= is given twice .*\(stars=1,5\)"),
+                     (["app=a", "App=b"], "app= is given twice"),
+                     (["date=2025-03-01..2025-03-31", "from=2025-03-05"], "both set the dates")]:
         with pytest.raises(ReviewtuiError, match=msg):
             parse_filters(bad, TAX)
 

@@ -6,7 +6,9 @@ as people hunting a topic expect (the index has no stemmer, and a review rarely 
 the form typed); all the words must appear. A query with FTS5 syntax runs as written when it
 parses as such (``paywall OR "free trial"``, ``"crash"`` for the exact word, ``dark NOT mode``);
 anything else — an apostrophe, a hyphen, an unbalanced quote — is searched as plain words that
-must all appear, so user input never raises an SQL error.
+must all appear, so user input never raises an SQL error. Words with an operator out of place
+(``NOT money``, ``money OR``) are refused with a clear message instead: read as plain words they
+would find reviews with "not…" and "money", the opposite of what was asked.
 
 Filters narrow the same query: stars, app, app version (``4.5`` matches 4.5.x), date range,
 status, label, and — from the predictions stored with :meth:`LocalStore.set_predictions` after a
@@ -69,14 +71,23 @@ _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 def fts_query(text: str | None) -> str | None:
     """The FTS5 query to run for what the user typed: for plain words, each word as a prefix that
     must appear (``crash pay`` -> ``"crash"* AND "pay"*``); else ``text`` itself when it is valid
-    FTS5 syntax with at least one word, else :func:`plain_words` of it; None for a blank search."""
+    FTS5 syntax with at least one word, else :func:`plain_words` of it; None for a blank search.
+    Raises ReviewtuiError for words with an operator that is not between two of them (``NOT money``):
+    as plain words that search would find the opposite of what it says."""
     if text is None or not str(text).strip():
         return None
     text = str(text).strip()
     words = text.split()
     if _WORDS.match(text) and not _OPERATORS & set(words):
         return " AND ".join(f'"{w}"*' for w in words)
-    return text if _valid_fts(text) else (plain_words(text) or None)
+    if _valid_fts(text):
+        return text
+    if _OPERATORS & set(words) and set(words) - _OPERATORS and _WORDS.match(text):
+        # "NOT money" or "money OR" read as plain words would find "not…" and "money": the opposite
+        raise ReviewtuiError(f"search {text!r}: {' and '.join(sorted(_OPERATORS & set(words)))} needs a word on "
+                             f"each side (dark NOT mode, refund OR billed); write it in lower case to search "
+                             f"for the word itself")
+    return plain_words(text) or None
 
 
 @dataclass(frozen=True)
@@ -232,6 +243,7 @@ def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | Non
     # "predicted=PRAISE confidence=<0.6" given as one (quoted) argument is two filters; a value with
     # spaces (app=QuickBite iOS) stays whole: the split is only before a filter key and its "="
     items = [part for item in items for part in _NEXT_FILTER.split(item.strip()) if part]
+    given: dict[str, str] = {}
     for item in items:
         if "=" not in item:
             raise ReviewtuiError(f"filter {item!r}: write KEY=VALUE with KEY one of {', '.join(FILTER_KEYS)}")
@@ -241,6 +253,14 @@ def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | Non
             raise ReviewtuiError(f"unknown filter {key!r}: use one of {', '.join(FILTER_KEYS)}")
         if not value:
             raise ReviewtuiError(f"filter {key}= needs a value")
+        if key in given:  # the later one would replace the earlier without a word
+            raise ReviewtuiError(f"filter {key}= is given twice ({key}={given[key]} and {key}={value}): give it "
+                                 f"once, with its values separated by commas ({key}={given[key]},{value})")
+        dates = [k for k in ("date", "from", "to") if k in given and key in ("date", "from", "to")]
+        if dates and (key == "date" or "date" in dates):
+            raise ReviewtuiError(f"filter {key}={value} and {dates[0]}={given[dates[0]]} both set the dates: use "
+                                 f"date=FROM..TO, or from= and to=")
+        given[key] = value
         values = tuple(v.strip() for v in value.split(",") if v.strip())
         if key == "stars":
             f = replace(f, stars=_ints(value, key))
@@ -278,6 +298,7 @@ def parse_filters(items: Sequence[str], taxonomy: Taxonomy, *, search: str | Non
             f = replace(f, confidence=_confidence(value))
     if f.date_from and f.date_to and f.date_from > f.date_to:
         raise ReviewtuiError(f"filter date: {f.date_from} is after {f.date_to}")
+    fts_query(f.search)  # a search that would find the opposite of what it says is refused now
     return f
 
 
@@ -316,7 +337,7 @@ def check_filter(store: LocalStore, flt: QueueFilter) -> list[str]:
         return []
     known = [a for a in store.counts_by_app() if a]
     unknown = _unknown_apps(flt, known)
-    if len(unknown) == len(flt.apps):
+    if unknown:  # one misspelt app of a list would quietly narrow what a bulk label takes
         raise _no_such_app(unknown[0], known)
     return known
 
