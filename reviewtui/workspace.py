@@ -601,6 +601,7 @@ class Workspace:
                     conflicts = self.store.stored_with_other_text(assets.external_ids, assets.texts)
                     if conflicts:
                         self._refuse_other_apps(b, conflicts)
+                        self._refuse_renumbered(b, conflicts, existing)
                         given = dict(zip(assets.external_ids, assets.texts))
                         b.report.other_text = len(conflicts)
                         b.report.other_text_examples = [(e, t, given[e]) for e, t in list(conflicts.items())[:3]]
@@ -715,6 +716,23 @@ class Workspace:
             f"in the file {ours}'s {file_text!r}); nothing was imported. When the file's ids are unique only "
             "within each app, import it with --ids-per-app (each id stored as APP/ID), or name a column of ids "
             "unique across apps with --id-col")
+
+    def _refuse_renumbered(self, batch, conflicts: Mapping[str, str], existing: int) -> None:
+        """Refuse ``batch`` when most of its ids stored already are stored with another text
+        (``conflicts``): not reviews edited since (a few of an export collected again), but ids that
+        number rows (1, 2, 3 in each file), where the file's reviews would be left out. Raised
+        inside the import's transaction: nothing is imported."""
+        n = len(conflicts)
+        if n < 5 or n * 2 <= existing:
+            return
+        ext, stored_text = next(iter(conflicts.items()))
+        i = batch.external_ids.index(ext)
+        raise ReviewtuiError(
+            f"{batch.source}: {n:,} of the {existing:,} ids of the file stored already are stored with another "
+            f"text (id {ext!r}: stored {textwrap.shorten(stored_text, 50)!r}, in the file "
+            f"{textwrap.shorten(batch.texts[i], 50)!r}): ids that number the rows of each file rather than "
+            "reviews? Its reviews would be left out; nothing was imported. Import it with --id-col none (ids "
+            "made from the texts), or name a column of ids unique across files with --id-col")
 
     def _match_stored_reviews(self, batches) -> None:
         """Rows whose ids were derived from their text (``ReviewBatch.legacy_ids``: the id of the

@@ -859,6 +859,35 @@ def test_an_id_stored_with_another_text_is_left_as_stored_and_said(ws, tmp_path,
         w.close()
 
 
+def test_ids_that_number_each_files_rows_are_refused(ws, tmp_path, capsys):
+    """Two exports of one app, each numbering its rows 1, 2, ...: the second file's ids are stored
+    with other texts, so they number rows, not reviews edited since. The import is refused with
+    nothing written (its reviews would be left out); --id-col none imports them."""
+    from reviewtui.workspace import Workspace
+
+    header = ["id", "app", "review", "rating"]
+    a = write_csv(tmp_path / "a.csv", header, [[str(i), "app.one", f"first file review number {i} about fees", "2"]
+                                               for i in range(1, 9)])
+    b = write_csv(tmp_path / "b.csv", header, [[str(i), "app.one", f"second file, another review {i} on login", "4"]
+                                               for i in range(1, 9)] + [["9", "app.one", "one more review", "5"]])
+    assert run(capsys, "-w", str(ws), "import", str(a))[0] == 0
+    w = Workspace.open(ws)
+    before = w.store.count()
+    w.close()
+    code, out, err = run(capsys, "-w", str(ws), "import", str(b))
+    said = " ".join(err.split())
+    assert code != 0 and "8 of the 8 ids of the file stored already are stored with another text" in said, out + err
+    assert "nothing was imported" in said and "--id-col none" in said
+    w = Workspace.open(ws)
+    assert w.store.count() == before and not w.store.existing_ids(["9"])
+    w.close()
+    code, out, err = run(capsys, "-w", str(ws), "import", str(b), "--id-col", "none")
+    assert code == 0, err
+    w = Workspace.open(ws)
+    assert w.store.count() == before + 9
+    w.close()
+
+
 def test_ids_unique_only_within_each_app_are_refused_then_read_per_app(ws, tmp_path, capsys):
     """Two apps' exports numbered 1, 2, ... each: the second file's ids name the first app's
     reviews, not edits of them. The import is refused, nothing written, with what to do;
