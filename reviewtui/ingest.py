@@ -810,7 +810,10 @@ def _read_values(key: str, column: str, values, dayfirst: bool | None, report: C
             read = pc.cast(pc.cast(pc.cast(seconds, pa.int64()), pa.timestamp("s")), pa.string())  # 2020-09-13 12:26:40
             return pc.replace_with_mask(values, todo, read)
         encoded = pc.dictionary_encode(raw)
-        mapping, reading = read_dates(encoded.dictionary.to_pylist(), column, dayfirst)
+        dictionary = encoded.dictionary.to_pylist()
+        counts = {d["values"]: d["counts"] for d in pc.value_counts(encoded.indices).to_pylist()}
+        mapping, reading = read_dates(dictionary, column, dayfirst,
+                                      {v: counts.get(i, 0) for i, v in enumerate(dictionary)})
         report.readings += reading.sentences("date")
         read = pa.array([mapping[v] for v in encoded.dictionary.to_pylist()], pa.string()).take(encoded.indices)
         return pc.replace_with_mask(values, todo, read)

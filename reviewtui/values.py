@@ -119,9 +119,11 @@ def _format(ts: Any) -> str:
     return ts.strftime("%Y-%m-%d")
 
 
-def read_dates(distinct: list[str], column: str, dayfirst: bool | None = None) -> tuple[dict[str, str], ColumnReading]:
+def read_dates(distinct: list[str], column: str, dayfirst: bool | None = None,
+               rows: Mapping[str, int] | None = None) -> tuple[dict[str, str], ColumnReading]:
     """{value: ISO 8601 text} for the distinct non-ISO values of a date column (those it cannot read
-    map to themselves), and the reading.
+    map to themselves), and the reading, whose counts are of rows where ``rows`` gives each value's
+    (else of distinct values).
 
     Dates written with dots (``05.03.2025``) are day first. The others (``01/03/2025``,
     ``01-03-2025``) are read in one order for the whole column: day first when ``dayfirst``, or when
@@ -186,7 +188,7 @@ def read_dates(distinct: list[str], column: str, dayfirst: bool | None = None) -
     for v in distinct:
         if v not in out:
             out[v] = v
-            reading.unread += 1
+            reading.unread += rows.get(v, 1) if rows is not None else 1
             if len(reading.unread_examples) < EXAMPLES:
                 reading.unread_examples.append(v)
     return out, reading

@@ -137,11 +137,14 @@ def test_an_iso_date_no_calendar_has_is_counted_unreadable(tmp_path):
     """2023-02-30 has the ISO shape but is no day: stored as written and counted, as 'yesterday' is;
     a leap day and a date with its time pass."""
     path = write_csv(tmp_path / "d.csv", ["id", "text", "date"],
-                     [["1", "a", "2023-02-30"], ["2", "b", "2024-02-29 10:00:00"], ["3", "c", "2023-02-28"]])
+                     [["1", "a", "2023-02-30"], ["2", "b", "2024-02-29 10:00:00"], ["3", "c", "2023-02-28"],
+                      ["4", "d", "2023-02-30"], ["5", "e", "yesterday"], ["6", "f", "yesterday"]])
     batch = read_reviews(path)
-    assert [m["at"] for m in batch.metadata] == ["2023-02-30", "2024-02-29 10:00:00", "2023-02-28"]
+    assert [m["at"] for m in batch.metadata] == ["2023-02-30", "2024-02-29 10:00:00", "2023-02-28", "2023-02-30",
+                                                 "yesterday", "yesterday"]
+    # rows are counted, as the star values are, not the distinct values
     assert batch.report.readings == [
-        "1 date value in column 'date' could not be read and was stored as written ('2023-02-30')"]
+        "4 date values in column 'date' could not be read and were stored as written ('2023-02-30', 'yesterday')"]
 
 
 def test_numeric_dates_nothing_settles_are_read_month_first_unless_dayfirst(tmp_path):
