@@ -984,6 +984,29 @@ class LocalStore:
             refs = [refs[int(i)] for i in sorted(picks)]
         return [a.text for a in self.assets_by_ids([i for i, _ in refs])]
 
+    def ids_of_texts(self, texts: Iterable[str]) -> dict[str, str]:
+        """{text: the external id of a stored review with exactly that text} for those of ``texts``
+        the store has (one id per text): one pass over the store against a temporary table of the
+        texts, as the texts have no index."""
+        wanted = list(dict.fromkeys(str(t) for t in texts))
+        if not wanted:
+            return {}
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_texts (text TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM temp.wanted_texts")
+                db.executemany("INSERT OR IGNORE INTO temp.wanted_texts VALUES (?)", ((t,) for t in wanted))
+                rows = db.execute("SELECT a.text, min(a.external_id) FROM assets a "
+                                  "JOIN temp.wanted_texts w ON w.text = a.text GROUP BY a.text").fetchall()
+                db.execute("DELETE FROM temp.wanted_texts")
+            except sqlite3.DatabaseError as exc:
+                said = damaged_store_error(self.path, exc)
+                if said is None:
+                    raise
+                raise said from exc
+        return {text: ext for text, ext in rows}
+
     def stored_with_other_text(self, external_ids: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
         """{external id: the text stored under it} for the ids of ``external_ids`` already stored
         with another text than the one at the same place of ``texts`` (a review edited since its
@@ -991,6 +1014,12 @@ class LocalStore:
         and digits in any case: a change of the import's cleaning (lower case, emoji) is no other text."""
         given = dict(zip(external_ids, texts))
         return {ext: text for ext, (text, _meta) in self.stored_texts(given).items() if not same_text(text, given[ext])}
+
+    def has_own_ids(self) -> bool:
+        """Whether some stored id was not made from a review's text (one starts with another letter
+        than "t"), through the unique index on the ids."""
+        return bool(self._read("SELECT 1 FROM assets WHERE external_id < 't' LIMIT 1")
+                    or self._read("SELECT 1 FROM assets WHERE external_id >= 'u' LIMIT 1"))
 
     def has_text_ids(self) -> bool:
         """Whether some stored id may have been made from a review's text (one starts with "t"),

@@ -536,6 +536,7 @@ class Workspace:
                 batch.report.readings.append(f"--app {given_app.strip()!r} is the workspace's app {app!r}, "
                                              "spelled so")
             self._refuse_text_id_twins(batch)
+            self._stored_under_other_ids(batch)
             batches.append(batch)
         emit(on_event, Progress("read", len(inputs), len(inputs)))
         if label_col:
@@ -691,6 +692,44 @@ class Workspace:
             "Importing them with the file's ids would store each review twice. Import it as before, with its ids "
             "made from the texts (--id-col none), or into a new workspace to keep the file's ids; nothing was "
             "imported")
+
+    def _stored_under_other_ids(self, batch, words: int = 6, limit: int = 20_000) -> None:
+        """A file without ids (each id made from the text) whose new rows repeat word for word the
+        texts of reviews stored under ids of their own: the same reviews imported before from a file
+        with ids. Refused, nothing imported, when most of its new rows of at least ``words`` words do
+        (importing it would store each review twice); fewer are said in the report. Short texts
+        ("Great app") repeat between different reviews and count for nothing. The first ``limit``
+        rows tell (the file is the same reviews or it is not)."""
+        from reviewtui.ingest import TEXT_ID_RE
+
+        if not self.store.has_own_ids():  # no review stored with an id of its own: nothing to repeat
+            return
+        rows = [(e, t) for e, t in zip(batch.external_ids[:limit], batch.texts[:limit])
+                if TEXT_ID_RE.match(e) and len(t.split()) >= words]
+        if not rows:
+            return
+        stored = self.store.existing_ids(e for e, _ in rows)
+        new = [(e, t) for e, t in rows if e not in stored]
+        under = self.store.ids_of_texts(t for _, t in new) if new else {}
+        found = [(e, under[t], t) for e, t in new if t in under and not TEXT_ID_RE.match(under[t])]
+        if not found:
+            return
+        _, theirs, text = found[0]
+        example = f"{textwrap.shorten(text, 50)!r}, stored as {theirs!r}"
+        if len(found) >= 5 and len(found) * 2 > len(new):
+            raise ReviewtuiError(
+                f"{batch.source}: {len(found):,} of its {len(new):,} new reviews of {words} words or more repeat word "
+                f"for word reviews stored under ids of their own (for example {example}): the same reviews, "
+                "imported before from a file with ids? The file has no ids, so importing it would store each of "
+                "them twice; nothing was imported. Leave the file out, or import the file with its ids "
+                "(--id-col COLUMN) if it has them")
+        n = len(found)
+        among = f" (among its first {limit:,} rows)" if len(batch.external_ids) > limit else ""
+        batch.report.readings.append(
+            f"{n:,} new review{'s' if n != 1 else ''}{among} repeat{'s' if n == 1 else ''} word for word "
+            f"{'reviews' if n != 1 else 'a review'} stored under {'ids' if n != 1 else 'an id'} of "
+            f"{'their' if n != 1 else 'its'} own (for example {example}); stored as new reviews: the file has no "
+            "ids to tell whether they are the same")
 
     def _refuse_other_apps(self, batch, conflicts: Mapping[str, str]) -> None:
         """Refuse ``batch`` when ids of it that are stored with another text (``conflicts``) are

@@ -859,6 +859,39 @@ def test_an_id_stored_with_another_text_is_left_as_stored_and_said(ws, tmp_path,
         w.close()
 
 
+def test_a_file_without_ids_repeating_reviews_stored_with_ids_is_refused_or_said(ws, tmp_path, capsys):
+    """The same reviews, first from a file with ids, then from a file of texts alone: each would be
+    stored twice. Most of the new rows repeating stored reviews word for word refuses the file,
+    nothing written; a few are said. Short texts repeat between reviews and count for nothing."""
+    from reviewtui.workspace import Workspace
+
+    texts = [f"the app charged me twice for order number {i} and support never answered" for i in range(10)]
+    a = write_csv(tmp_path / "a.csv", ["reviewId", "content", "score"],
+                  [[f"r{i}", t, "1"] for i, t in enumerate(texts)] + [["r99", "Great app", "5"]])
+    assert run(capsys, "-w", str(ws), "import", str(a))[0] == 0
+    w = Workspace.open(ws)
+    before = w.store.count()
+    w.close()
+    same = write_csv(tmp_path / "same.csv", ["content"], [[t] for t in texts[:6]] + [["Great app"]])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(same))
+    said = " ".join(err.split())
+    assert code != 0 and "6 of its 6 new reviews of 6 words or more repeat word for word reviews stored" in said, out
+    assert "nothing was imported" in said
+    w = Workspace.open(ws)
+    assert w.store.count() == before
+    w.close()
+    few = write_csv(tmp_path / "few.csv", ["content"], [[texts[0]], ["Great app"]] + [
+        [f"a different review about the card being blocked, case {i}"] for i in range(5)])
+    code, out, err = run(capsys, "-w", str(ws), "import", str(few))
+    said = " ".join(out.split())
+    assert code == 0, err
+    assert "1 new review repeats word for word a review stored under an id of its own" in said
+    assert "stored as 'r0'" in said
+    w = Workspace.open(ws)
+    assert w.store.count() == before + 7
+    w.close()
+
+
 def test_ids_that_number_each_files_rows_are_refused(ws, tmp_path, capsys):
     """Two exports of one app, each numbering its rows 1, 2, ...: the second file's ids are stored
     with other texts, so they number rows, not reviews edited since. The import is refused with
