@@ -101,6 +101,30 @@ def split_renamed(diff: VersionDiff, current: Callable[[str], str], notes: tuple
     return replace(diff, relabeled=[c for c in diff.relabeled if not moved(c)], renamed=diff.renamed + renamed)
 
 
+def reversed_diff(diff: VersionDiff) -> VersionDiff:
+    """``diff`` (from ``a`` to ``b``) read from ``b`` to ``a``: added and removed swap, every
+    before and after too, and each row's label is its label in the new "b" (``a``). A row keeps the
+    author, time and note of the event that makes the two versions differ, and a row a category
+    change moved stays ``renamed``: a diff of a newer version against an older one tells renames
+    from relabels as the other way round does."""
+    older = {c.external_id: c.before for c in diff.relabeled + diff.renamed}
+
+    def back(c: Change, kind: str | None = None, swap: bool = True) -> Change:
+        label = older.get(c.external_id, c.label)
+        if swap:
+            return replace(c, kind=kind or c.kind, before=c.after, after=c.before, label=label)
+        return replace(c, kind=kind or c.kind, label=c.label)
+
+    return VersionDiff(
+        diff.b, diff.a,
+        added=[back(c, "added", swap=False) for c in diff.removed],
+        removed=[back(c, "removed", swap=False) for c in diff.added],
+        relabeled=[back(c) for c in diff.relabeled],
+        status_changed=[back(c) for c in diff.status_changed],
+        renamed=[back(c) for c in diff.renamed],
+        sentiment_changed=[back(c) for c in diff.sentiment_changed])
+
+
 def diff_versions(a: str, a_rows: Iterable[Mapping[str, str]], b: str,
                   b_rows: Iterable[Mapping[str, str]]) -> VersionDiff:
     """Compare version ``a`` (older) with ``b``, given the rows of each (dicts with externalId,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 
 from reviewtui.backends import LabelingBackend, MoveResult
 from reviewtui.config import CONFIG_NAME, Config, Taxonomy, category_key, dumps_toml, file_signature
-from reviewtui.diff import VersionDiff, diff_versions, split_renamed
+from reviewtui.diff import VersionDiff, diff_versions, reversed_diff, split_renamed
 from reviewtui.errors import Interrupted, ReviewtuiError
 from reviewtui.events import EventSink, Notice, Progress, emit
 from reviewtui.files import ID_COLUMNS, atomic_write_text, find_column, read_csv_rows, recover_dirs, utc_now
@@ -1178,6 +1178,8 @@ class Workspace:
         from reviewtui.quality.provenance import attribute_diff
 
         va, vb = check_intact(self.version_info(a)), check_intact(self.version_info(b))
+        if va.number > vb.number:  # newer against older: the events between them are read forwards
+            return reversed_diff(self.diff(vb.name, va.name))
         return split_renamed(attribute_diff(diff_versions(va.name, read_rows(va.csv_path), vb.name,
                                                           read_rows(vb.csv_path)), self.store, va, vb),
                              self.taxonomy.current, CATEGORY_NOTES)

@@ -95,6 +95,13 @@ def test_a_diff_across_a_rename_shows_no_relabel_and_sends_none_to_review(rename
     assert d3.counts["renamed"] == 11
     stats = ws.quality_stats()
     assert (stats.versions[1].relabeled, stats.versions[1].renamed) == (0, d.rename_pairs)
+    # the newer version first: the same rows, the other way round, renames still no relabels
+    back = ws.diff("dataset-3", "dataset-1")
+    assert (back.a, back.b) == ("dataset-3", "dataset-1")
+    assert [(c.external_id, c.before, c.after, c.label) for c in back.relabeled] == [
+        ("r003", "SUBSCRIPTION", "USER_EXPERIENCE", "USER_EXPERIENCE")]
+    assert back.rename_pairs == {"UX -> USER_EXPERIENCE": 5, "INTERFACE -> CONTENT": 6}
+    assert ws.diff_to_review(ws.diff("dataset-2", "dataset-1")).moved == []
 
 
 def test_the_moves_of_a_rename_are_no_ones_labels(renamed_ws):
