@@ -530,7 +530,10 @@ def register_versions(paths: Sequence[str | Path], taxonomy: Taxonomy, versions_
                 + (((r.get(SENTIMENT_COLUMN) or "").strip().lower(),) if with_sentiment else ())
                 for r in rows]
         tmp, sha = _write_rows(versions_dir, norm, columns)
-        same = next((v for v in list_versions(versions_dir) if v.sha256 == sha), None)
+        # a copy of a version's file as it is: the same version, though a category renamed since
+        # gives its labels other keys now
+        as_is = hashlib.sha256(raw).hexdigest()
+        same = next((v for v in list_versions(versions_dir) if v.sha256 in (sha, as_is)), None)
         if same is not None:  # registered before (or exported with the same rows): not a version again
             Path(tmp).unlink(missing_ok=True)
             out.append(replace(same, manifest={**same.manifest, "imported_from": str(p.resolve()), "again": True}))

@@ -104,6 +104,18 @@ def test_a_diff_across_a_rename_shows_no_relabel_and_sends_none_to_review(rename
     assert ws.diff_to_review(ws.diff("dataset-2", "dataset-1")).moved == []
 
 
+def test_a_copy_of_a_version_from_before_a_rename_is_that_version(renamed_ws, tmp_path):
+    """Its labels have other keys now, but the file is dataset-1's: registering it makes no version."""
+    import shutil
+
+    ws = renamed_ws
+    copy = tmp_path / "mine.csv"
+    shutil.copyfile(ws.version_info("dataset-1").csv_path, copy)
+    (info,) = ws.import_versions([copy])
+    assert info.name == "dataset-1" and info.manifest.get("again")
+    assert [v.name for v in ws.versions()] == ["dataset-1", "dataset-2"]
+
+
 def test_the_moves_of_a_rename_are_no_ones_labels(renamed_ws):
     ws = renamed_ws
     stats = ws.quality_stats()
