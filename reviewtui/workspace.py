@@ -63,6 +63,9 @@ def default_author() -> str:
     """Who labels: ``REVIEWTUI_AUTHOR`` (or ``--author``), else the login name (every labeler of a
     shared account would be the same)."""
     named = os.environ.get("REVIEWTUI_AUTHOR", "").strip()
+    if named and any(not ch.isprintable() for ch in named):
+        raise ReviewtuiError(f"REVIEWTUI_AUTHOR {named!r}: a name of printable characters only (no line break, "
+                             "tab or control character)")
     if named:
         return named
     try:

@@ -1156,6 +1156,14 @@ def test_labels_are_recorded_for_author_or_reviewtui_author(ws, play_csv, capsys
     assert Workspace.open(ws).store.get("r2").label is None and Workspace.open(ws).store.get("r1").label == key
     code, _, err = run(capsys, "-w", str(ws), "label", "r2", key, "--author", " ")
     assert code == 2 and "--author needs a name" in err
+    # a line break in a name would break every table of authors
+    code, _, err = run(capsys, "-w", str(ws), "label", "r2", key, "--author", "bob\nevil")
+    assert code == 2 and "printable characters only" in err
+    monkeypatch.setenv("REVIEWTUI_AUTHOR", "eve\tx")
+    code, _, err = run(capsys, "-w", str(ws), "label", "r2", key)
+    assert code == 2 and "REVIEWTUI_AUTHOR 'eve\\tx': a name of printable characters only" in err, err
+    monkeypatch.delenv("REVIEWTUI_AUTHOR")
+    assert Workspace.open(ws).store.get("r2").label is None
 
 
 def test_a_folder_per_app_import_table_keeps_the_file_names_at_80_columns(ws, tmp_path, capsys, monkeypatch):

@@ -22,6 +22,10 @@ def open_workspace(args: argparse.Namespace) -> "Workspace":
     author = getattr(args, "author", None)
     if author is not None and not author.strip():
         raise ReviewtuiError("--author needs a name")
+    if author is not None and any(not ch.isprintable() for ch in author.strip()):
+        # a line break or a control character would break every table that shows authors
+        raise ReviewtuiError(f"--author {author.strip()!r}: a name of printable characters only (no line break, "
+                             "tab or control character)")
     ws = Workspace.open(args.workspace)
     if author:
         ws.author = author.strip()
