@@ -376,8 +376,11 @@ def remove_category(items: Sequence[Mapping[str, Any]], label: str | Sequence[st
     used = [k for k in keys if labeled.get(k, 0)]
     if used:
         counts = ", ".join(f"{labeled[k]:,} review{' is' if labeled[k] == 1 else 's are'} labeled {k}" for k in used)
+        others = [i["key"] for i in items if i["key"] not in keys]
+        into = (f"--into {others[0]}`" + (f" (or another of {', '.join(others[1:4])}{', ...' if len(others) > 4 else ''})"
+                                          if len(others) > 1 else "")) if others else "--into KEY`"
         raise ReviewtuiError(f"{counts}; nothing removed: move them first with "
-                             f"`reviewtui categories merge {used[0]} --into OTHER_CATEGORY`")
+                             f"`reviewtui categories merge {used[0]} {into}")
     new = [dict(i) for i in items if i["key"] not in keys]
     if not new:
         raise ReviewtuiError(f"{', '.join(keys)} {'is the last category' if len(keys) == 1 else 'are all the categories'}"

@@ -614,7 +614,8 @@ class LocalStore:
                 raise ReviewtuiError(f"{self.path}: cannot open the store: its folder {folder} is read-only, and "
                                      "SQLite writes its journal beside the store; make the folder writable (or copy "
                                      "the workspace somewhere writable)") from exc
-            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
+            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc}); put the workspace's store back from "
+                                 "a copy, or make a new workspace in another folder (`reviewtui init FOLDER`)") from exc
         self._finalizer = weakref.finalize(self, _close_connection, self._lock, self._db)
         if create:
             with self._lock:
@@ -657,7 +658,8 @@ class LocalStore:
                 tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
                 columns = {r[1] for r in self._db.execute("PRAGMA table_info(labels)")}
         except sqlite3.DatabaseError as exc:
-            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc})") from exc
+            raise ReviewtuiError(f"{self.path}: not a reviewtui store ({exc}); put the workspace's store back from "
+                                 "a copy, or make a new workspace in another folder (`reviewtui init FOLDER`)") from exc
         if "labels" not in tables or "assets" not in tables:
             raise ReviewtuiError(f"{self.path}: not a reviewtui store (it has no table of reviews and labels); put the "
                                  "workspace's store back from a copy, or make a new workspace in another folder "

@@ -220,6 +220,10 @@ def test_an_empty_or_tableless_file_is_not_a_store_and_is_left_as_it_is(tmp_path
         LocalStore(path)
     with pytest.raises(ReviewtuiError, match=r"the workspace store is missing \(moved or deleted\?\)"):
         LocalStore(tmp_path / "gone.db")
+    path.write_bytes(b"these bytes are no database at all, " * 200)
+    with pytest.raises(ReviewtuiError, match=r"not a reviewtui store \(file is not a database\); put the "
+                                             r"workspace's store back from a copy, or make a new workspace"):
+        LocalStore(path)
 
 
 def test_a_store_locked_by_another_process_is_one_error_line(tmp_path, monkeypatch, capsys):
