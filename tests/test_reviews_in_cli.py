@@ -772,11 +772,15 @@ def test_export_formats(labeled, tmp_path, capsys):
 @pytest.mark.parametrize("argv,expected", [
     (["--format", "xlsx"], "unknown export format 'xlsx': use one of csv, parquet, jsonl, hf"),
     (["--format", "parquet", "--out", "EXISTING"], "already exists; choose another path"),
+    (["--format", "parquet", "--out", "NEW.csv"], "a .csv name for a parquet file; name it new.parquet, or give "
+                                                  "--format csv; nothing was written"),
+    (["--out", "NEW.jsonl"], "a .jsonl name for a csv file; name it new.csv, or give --format jsonl"),
 ])
 def test_bad_exports_write_nothing(labeled, tmp_path, capsys, argv, expected):
     existing = tmp_path / "existing.parquet"
     existing.write_bytes(b"mine")
-    argv = [str(existing) if a == "EXISTING" else a for a in argv]
+    argv = [str(existing) if a == "EXISTING" else str(tmp_path / a.lower()) if a.startswith("NEW") else a
+            for a in argv]
     before = digest(labeled)
     code, out, err = run(capsys, "-w", str(labeled), "export", *argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err
