@@ -380,7 +380,8 @@ def test_discover_other_looks_into_a_trained_category_named_other(ws):
     # with no selection named, a taxonomy with no catch-all looks into the predictions the model is
     # unsure of; before any prediction, into what is new in the latest version
     assert ws.default_discover_selection() == "version"
-    with pytest.raises(ReviewtuiError, match="no predictions yet"):
+    with pytest.raises(ReviewtuiError, match=r"no predictions yet: .* or look into what is new in the latest app "
+                                             r"version \(`reviewtui discover --in version`\)"):
         ws.discover("low-confidence")
     ws.store.set_predictions({other[0]: ("INTERFACE", 0.9)})
     assert ws.default_discover_selection() == "low-confidence"

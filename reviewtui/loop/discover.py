@@ -702,9 +702,11 @@ def discover_selection(store, taxonomy: Taxonomy, embed: Callable[[Sequence[str]
     else:
         predictions = store.predictions()
         if not predictions:
+            several = " --app NAME" if len(apps) > 1 and app is None else ""
             raise ReviewtuiError("no predictions yet: refit the quick model (r in the labeling screen, or "
                                  "`reviewtui queue`), or predict every review (p on the Summary screen, or "
-                                 "`reviewtui predict`) first")
+                                 "`reviewtui predict`) first; or look into what is new in the latest app version "
+                                 f"(`reviewtui discover --in version{several}`)")
         by_id = store.texts_of(select_low_confidence(predictions, LOW_CONFIDENCE), app=app)
         low = list(by_id)
         name = f"predictions below {LOW_CONFIDENCE:.0%} confidence" + (f" of {app}" if app is not None else "")
