@@ -274,7 +274,7 @@ def read_table(path: str | Path, *, delimiter: str | None = None, sheet: str | N
         return fast
     raw = path.read_bytes()
     if not raw or raw.isspace():  # (not raw.strip(), without copying a big file)
-        raise ReviewtuiError(f"{path}: the file is empty")
+        raise ReviewtuiError(f"{path}: the file is empty{EMPTY_FIX}")
     sha = hashlib.sha256(raw).hexdigest()
     fmt = detect_format(path, raw[:16])
     if sheet is not None and fmt != "xlsx":
@@ -579,7 +579,7 @@ def _read_jsonl(path: Path, text: str) -> Table:
     if records is not None and all(type(r) is dict for r in records):
         records = [flat_record(r) for r in records]
         if not records:
-            raise ReviewtuiError(f"{path}: the file is empty")
+            raise ReviewtuiError(f"{path}: the file is empty{EMPTY_FIX}")
         return table_from_records(records, path, fmt="jsonl")
     records = []  # find the bad line and say which
     for n, line in enumerate(text.splitlines(), start=1):
@@ -594,7 +594,7 @@ def _read_jsonl(path: Path, text: str) -> Table:
             raise ReviewtuiError(f"{path}: line {n} is {type(item).__name__}, not an object with named fields")
         records.append(flat_record(item))
     if not records:
-        raise ReviewtuiError(f"{path}: the file is empty")
+        raise ReviewtuiError(f"{path}: the file is empty{EMPTY_FIX}")
     return table_from_records(records, path, fmt="jsonl")
 
 
@@ -715,6 +715,11 @@ def read_rows(path: str | Path, what: str = "file"):
         row.line = i + first
         rows.append(row)
     return p, list(table.header), rows  # read_table refuses a file with no rows
+
+
+#: What to do about an empty file, said after "the file is empty".
+EMPTY_FIX = (": it holds no rows; give a file with a header line and rows (an empty file in a folder stops its "
+             "import too: move it out of the folder, or name the other files)")
 
 
 def review_files(folder: Path) -> list[Path]:

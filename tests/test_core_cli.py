@@ -379,7 +379,7 @@ def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_pat
     assert code == 2 and "gets the label 'INTERFACE (LABELED)' on line 2 and 'INTERFACE (REVIEWED)' on line 3" in err
     (tmp_path / "empty.csv").write_text("\n", encoding="utf-8")
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "empty.csv"))
-    assert code == 2 and "the file is empty" in err
+    assert code == 2 and "the file is empty: it holds no rows; give a file with a header line and rows" in err
 
 
 def test_the_queue_shows_long_ids_by_their_start_and_end_and_label_takes_them_as_shown(ws, tmp_path, capsys,
