@@ -379,7 +379,7 @@ def test_label_from_a_semicolon_file_with_multi_line_texts(ws, play_csv, tmp_pat
     assert code == 2 and "gets the label 'INTERFACE (LABELED)' on line 2 and 'INTERFACE (REVIEWED)' on line 3" in err
     (tmp_path / "empty.csv").write_text("\n", encoding="utf-8")
     code, _, err = run(capsys, "-w", str(ws), "label", "--from", str(tmp_path / "empty.csv"))
-    assert code == 2 and "the file is empty: it holds no rows; give a file with a header line and rows" in err
+    assert code == 2 and "the file is empty; it needs a header line and rows" in err
 
 
 def test_the_queue_shows_long_ids_by_their_start_and_end_and_label_takes_them_as_shown(ws, tmp_path, capsys,
@@ -890,6 +890,15 @@ def test_a_file_without_ids_repeating_reviews_stored_with_ids_is_refused_or_said
     w = Workspace.open(ws)
     assert w.store.count() == before + 7
     w.close()
+
+
+def test_an_empty_file_in_a_folder_says_what_to_do(ws, tmp_path, capsys):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_csv(folder / "a.csv", ["reviewId", "content", "score"], [["r1", "the card was blocked twice", "1"]])
+    (folder / "b.csv").write_bytes(b"")
+    code, out, err = run(capsys, "-w", str(ws), "import", str(folder))
+    assert code == 2 and "b.csv: the file is empty: it holds no rows" in err and "move it out of the folder" in err
 
 
 def test_ids_that_number_each_files_rows_are_refused(ws, tmp_path, capsys):
