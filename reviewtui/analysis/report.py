@@ -1,8 +1,8 @@
 """The report: results/report.md and results/report.html, PNG charts and the tables as CSV.
 
-Everything is rendered into a temp folder first and moved into place file by file, the two
-report files last, so a failure never leaves a report that mixes two runs' numbers with missing
-charts. Charts use matplotlib's Agg backend (no display).
+Everything is rendered into a temp folder first; then the earlier report's files are set aside
+and the new ones moved into place, the two report files last. A failure puts the earlier report
+back whole: a report never mixes two runs' numbers. Charts use matplotlib's Agg backend (no display).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from reviewtui.analysis.summary import APART_RATIO, NO_APP, SENTIMENTS, Finding, Summary, stars_text
+from reviewtui.errors import ReviewtuiError
 from reviewtui.findings import Share
 
 SENTIMENT_COLOURS = {"negative": "#D1495B", "neutral": "#9E9E9E", "positive": "#66A182"}
@@ -496,36 +497,100 @@ def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis
     ``notes`` (what the predictions miss, in the front ends' words) under the headline. The two
     documents call a category by its name in ``names`` (key -> the taxonomy's name) where given;
     the CSV tables keep the keys, as results/result.csv does. Returns their paths. Files are
-    staged in a temp folder and moved into place at the end."""
+    staged in a temp folder, then the earlier report's are set aside and the new ones moved in:
+    any failure puts the earlier report back whole and raises :class:`ReviewtuiError` naming the
+    folder that refused."""
     from reviewtui.analysis.export import frame_csv_bytes
 
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     tables = s.tables()
     charts = _charts(s, colours or {})
-    stage = Path(tempfile.mkdtemp(dir=results_dir, prefix=".report-"))
     try:
-        (stage / "charts").mkdir()
-        (stage / "tables").mkdir()
-        for name, data in charts.items():
-            (stage / "charts" / f"{name}.png").write_bytes(data)
-        for name, df in tables.items():
-            (stage / "tables" / f"{name}.csv").write_bytes(frame_csv_bytes(df))
-        (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts), notes, names),
-                                         encoding="utf-8")
-        (stage / "report.html").write_text(render_html(s, title, tables, charts, notes, names), encoding="utf-8")
+        stage = Path(tempfile.mkdtemp(dir=results_dir, prefix=".report-"))
+    except OSError as exc:
+        raise _report_error(results_dir, exc, "") from exc
+    keep_stage = False
+    try:
+        try:
+            (stage / "charts").mkdir()
+            (stage / "tables").mkdir()
+            for name, data in charts.items():
+                (stage / "charts" / f"{name}.png").write_bytes(data)
+            for name, df in tables.items():
+                (stage / "tables" / f"{name}.csv").write_bytes(frame_csv_bytes(df))
+            (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts), notes, names),
+                                             encoding="utf-8")
+            (stage / "report.html").write_text(render_html(s, title, tables, charts, notes, names),
+                                               encoding="utf-8")
+        except OSError as exc:
+            raise _report_error(results_dir, exc, "") from exc
         paths = ReportPaths(results_dir / "report.md", results_dir / "report.html")
-        for sub, store in (("charts", paths.charts), ("tables", paths.tables)):
-            (results_dir / sub).mkdir(exist_ok=True)
-            for f in sorted((stage / sub).iterdir()):
-                os.replace(f, results_dir / sub / f.name)
-                store[f.stem] = results_dir / sub / f.name
-            suffix, names = (".png", REPORT_CHARTS) if sub == "charts" else (".csv", REPORT_TABLES)
-            for name in names:  # an earlier report's, of another scope (all apps, then one app)
-                if name not in store:
-                    (results_dir / sub / f"{name}{suffix}").unlink(missing_ok=True)
-        os.replace(stage / "report.md", paths.markdown)
-        os.replace(stage / "report.html", paths.html)
+        paths.charts.update({name: results_dir / "charts" / f"{name}.png" for name in charts})
+        paths.tables.update({name: results_dir / "tables" / f"{name}.csv" for name in tables})
+        # the two documents last: until they are in, the earlier ones are
+        new = [f"charts/{name}.png" for name in charts] + [f"tables/{name}.csv" for name in tables]
+        new += ["report.md", "report.html"]
+        # an earlier report's charts and tables of another scope (all apps, then one app)
+        gone = [f"charts/{name}.png" for name in REPORT_CHARTS if name not in charts]
+        gone += [f"tables/{name}.csv" for name in REPORT_TABLES if name not in tables]
+        try:
+            _swap_in(stage, results_dir, new, gone)
+        except ReviewtuiError:  # the earlier report's files that could not be put back stay where it says
+            keep_stage = any(not p.is_dir() for p in (stage / ".old").rglob("*"))
+            raise
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if not keep_stage:
+            shutil.rmtree(stage, ignore_errors=True)
     return paths
+
+
+def _report_error(results_dir: Path, exc: OSError, folder: str, left: Path | None = None) -> ReviewtuiError:
+    """The error of a report that could not be written: the folder of ``results_dir`` that refused
+    (``folder``: "charts", "tables" or "" for ``results_dir`` itself), why, and that the earlier
+    report is as it was (or, ``left``, where the files of it that could not be put back are)."""
+    where = results_dir / folder if folder else results_dir
+    why = exc.strerror or str(exc)
+    kept = ("the earlier report was left as it was" if left is None else
+            f"some of the earlier report's files could not be put back: they are in {left}")
+    return ReviewtuiError(f"cannot write {where}: {why}; the report was not written and {kept}. Make {where} "
+                          "writable (or copy the workspace somewhere writable) and write the report again")
+
+
+def _swap_in(stage: Path, results_dir: Path, new: Sequence[str], gone: Sequence[str]) -> None:
+    """Move the files ``new`` (paths relative to ``stage``) into ``results_dir``, after setting
+    aside the earlier ones of these names and of ``gone`` in ``stage/.old``; on a failure, move
+    the new ones back out and the earlier ones back in, and raise :func:`_report_error`."""
+    aside = stage / ".old"
+    set_aside: list[tuple[Path, Path]] = []  # (in results_dir, in aside)
+    moved_in: list[tuple[Path, Path]] = []  # (in results_dir, in stage)
+    folder = ""
+    try:
+        for sub in ("charts", "tables"):
+            folder = sub
+            (results_dir / sub).mkdir(exist_ok=True)
+        for rel in [*new, *gone]:
+            final = results_dir / rel
+            folder = str(Path(rel).parent) if "/" in rel else ""
+            if final.exists() or final.is_symlink():
+                old = aside / rel
+                old.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(final, old)
+                set_aside.append((final, old))
+        for rel in new:
+            folder = str(Path(rel).parent) if "/" in rel else ""
+            os.replace(stage / rel, results_dir / rel)
+            moved_in.append((results_dir / rel, stage / rel))
+    except OSError as exc:
+        not_back = False
+        for final, staged in reversed(moved_in):
+            try:
+                os.replace(final, staged)
+            except OSError:
+                not_back = True
+        for final, old in reversed(set_aside):
+            try:
+                os.replace(old, final)
+            except OSError:
+                not_back = True
+        raise _report_error(results_dir, exc, folder, aside if not_back else None) from exc
