@@ -691,3 +691,41 @@ def test_earlier_report_files_that_cannot_be_put_back_are_named_and_kept(tmp_pat
         report.write_report(summarize(frame(), categories=KEYS), out)
     left = Path(str(err.value).split("they are in ")[1].split(". Make")[0])
     assert left.is_dir() and (left / "tables" / "category_distribution.csv").is_file()
+
+
+def test_predictions_without_sentiment_leave_it_out_of_the_summary_and_the_report(workspace, capsys):
+    """`predict --sentiment none`: the summary printed a "Category x sentiment" table of zeros and
+    the report wrote sentiment sections, a sentiment chart and CSVs of zeros. Now they are left
+    out, said in one line, and an earlier report's sentiment files are removed."""
+    from reviewtui.cli import main
+
+    root = str(workspace.root)
+    write_result_csv(workspace)
+    assert main(["-w", root, "report"]) == 0
+    results = Path(root) / "results"
+    assert (results / "charts" / "sentiment_distribution.png").is_file()
+    capsys.readouterr()
+    with open(results / "result.csv", "w", newline="", encoding="utf-8") as fh:  # predicted with no sentiment
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, c, _, s, v, t in ROWS:
+            w.writerow([i, f"text {i}", s, v, "", t, c, "0.9", "", "", "m"])
+    line = "No sentiment was predicted: run `reviewtui predict --sentiment auto` (or vader, stars, team) to get it."
+    assert main(["-w", root, "summary"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert line in out and "sentiment" not in out.replace(line, "") and "% neg" not in out
+    assert main(["-w", root, "summary", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["has_sentiment"] is False and data["sentiments"] == {} and data["category_sentiment"] == {}
+    assert main(["-w", root, "report"]) == 0
+    assert line in " ".join(capsys.readouterr().out.split())
+    charts = sorted(p.stem for p in (results / "charts").iterdir())
+    tables = sorted(p.stem for p in (results / "tables").iterdir())
+    assert charts == ["by_version", "category_distribution", "score_distribution"]
+    assert not {"sentiment_distribution", "category_sentiment", "version_negative_share"} & set(tables)
+    for name in tables:
+        header = (results / "tables" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+        assert not {"negative", "negative_share", "negative_low", "negative_high"} & set(header), name
+    for doc in ("report.md", "report.html"):
+        text = (results / doc).read_text(encoding="utf-8")
+        assert line in text and "Sentiment" not in text and "Negative share" not in text, doc

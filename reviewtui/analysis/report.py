@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from reviewtui.analysis.summary import APART_RATIO, NO_APP, SENTIMENTS, Finding, Summary, stars_text
+from reviewtui.analysis.summary import APART_RATIO, NO_APP, NO_SENTIMENT, SENTIMENTS, Finding, Summary, stars_text
 from reviewtui.errors import ReviewtuiError
 from reviewtui.findings import Share
 
@@ -33,12 +33,13 @@ class ReportPaths:
     charts: dict[str, Path] = field(default_factory=dict)
     tables: dict[str, Path] = field(default_factory=dict)
     stale: Any = None  # analysis.results.Staleness of the predictions reported on (the workspace sets it)
+    sentiment: bool = True  # whether the predictions carry a sentiment (else the report leaves it out)
 
     def to_dict(self) -> dict[str, Any]:
         return {"markdown": str(self.markdown), "html": str(self.html),
                 "charts": {k: str(v) for k, v in self.charts.items()},
                 "tables": {k: str(v) for k, v in self.tables.items()},
-                "stale": self.stale.to_dict() if self.stale is not None else None}
+                "stale": self.stale.to_dict() if self.stale is not None else None, "sentiment": self.sentiment}
 
 
 def _pct(v: Any) -> str:
@@ -218,11 +219,12 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
     ax.tick_params(axis="x", labelrotation=20)
     out["category_distribution"] = figure_png(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    ax.bar(SENTIMENTS, s.sentiments.values, color=[SENTIMENT_COLOURS[x] for x in SENTIMENTS])
-    ax.set_ylabel(ylabel)
-    ax.set_title("Sentiment")
-    out["sentiment_distribution"] = figure_png(fig)
+    if s.has_sentiment:  # predicted with --sentiment none: no chart of zeros
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        ax.bar(SENTIMENTS, s.sentiments.values, color=[SENTIMENT_COLOURS[x] for x in SENTIMENTS])
+        ax.set_ylabel(ylabel)
+        ax.set_title("Sentiment")
+        out["sentiment_distribution"] = figure_png(fig)
 
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.bar([str(i) for i in s.scores.index], s.scores.values, color="#F3A712")
@@ -231,30 +233,39 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
     ax.set_title("Star score")
     out["score_distribution"] = figure_png(fig)
 
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    bottom = None
-    for sent in SENTIMENTS:
-        vals = s.category_sentiment[sent].values.astype(float)
-        ax.bar(cats, vals, bottom=bottom, color=SENTIMENT_COLOURS[sent], label=sent)
-        bottom = vals if bottom is None else bottom + vals
-    ax.set_ylabel(ylabel)
-    ax.set_title("Sentiment per category")
-    ax.legend(fontsize=8)
-    ax.tick_params(axis="x", labelrotation=20)
-    out["category_sentiment"] = figure_png(fig)
+    if s.has_sentiment:
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+        bottom = None
+        for sent in SENTIMENTS:
+            vals = s.category_sentiment[sent].values.astype(float)
+            ax.bar(cats, vals, bottom=bottom, color=SENTIMENT_COLOURS[sent], label=sent)
+            bottom = vals if bottom is None else bottom + vals
+        ax.set_ylabel(ylabel)
+        ax.set_title("Sentiment per category")
+        ax.legend(fontsize=8)
+        ax.tick_params(axis="x", labelrotation=20)
+        out["category_sentiment"] = figure_png(fig)
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.bar(cats, s.negative_share.fillna(0).values * 100, color=ccol)
-    ax.set_ylabel("% negative")
-    ax.set_ylim(0, 100)
-    ax.set_title("Negative share per category")
-    ax.tick_params(axis="x", labelrotation=20)
-    out["negative_share_by_category"] = figure_png(fig)
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        ax.bar(cats, s.negative_share.fillna(0).values * 100, color=ccol)
+        ax.set_ylabel("% negative")
+        ax.set_ylim(0, 100)
+        ax.set_title("Negative share per category")
+        ax.tick_params(axis="x", labelrotation=20)
+        out["negative_share_by_category"] = figure_png(fig)
 
     if s.several_apps:
         out.update(_app_charts(s, plt, figure_png, ylabel))
     elif s.has_versions:
         versions = [str(v) for v in s.by_version.index]
+        if not s.has_sentiment:  # the reviews per version alone
+            fig, ax1 = plt.subplots(figsize=(6, 3.8))
+            ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")
+            ax1.set_ylabel(ylabel)
+            ax1.set_title("Reviews per version")
+            ax1.tick_params(axis="x", labelrotation=30)
+            out["by_version"] = figure_png(fig)
+            return out
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
         ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")
         ax1.set_ylabel(ylabel)
@@ -290,6 +301,21 @@ def _app_charts(s: Summary, plt, figure_png, ylabel: str) -> dict[str, bytes]:
     low, high = s.by_app["negative_low"].values * 100, s.by_app["negative_high"].values * 100
     errors = None if s.weighted else [neg - low, high - neg]
     neg_title = "Negative share per app" + ("" if s.weighted else f" ({100 * s.confidence:g}% interval)")
+    if not s.has_sentiment:  # the reviews per app alone
+        fig, ax1 = plt.subplots(figsize=(6, 1.2 + 0.32 * len(apps)) if len(apps) > HORIZONTAL_APPS else (6, 3.8))
+        if len(apps) <= HORIZONTAL_APPS:
+            ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
+            ax1.set_ylabel(ylabel)
+            ax1.tick_params(axis="x", labelrotation=20)
+        else:
+            rows = list(range(len(apps)))[::-1]  # the first app on top
+            ax1.barh(rows, s.by_app["reviews"].values, color="#2E86AB")
+            ax1.set_yticks(rows, apps, fontsize=8)
+            ax1.set_xlabel(ylabel)
+        ax1.set_title("Reviews per app")
+        fig.tight_layout()
+        out["by_app"] = figure_png(fig)
+        return out
     if len(apps) <= HORIZONTAL_APPS:
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
         ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
@@ -381,6 +407,8 @@ PCT_COLUMNS = ("share", "negative_share", "negative_low", "negative_high")
 
 
 def table_title(s: Summary, name: str) -> str:
+    if name == "negative_share_by_category" and not s.has_sentiment:  # its negative share left out
+        return "Mean stars per category"
     return (APP_TABLE_TITLES.get(name) if s.several_apps else None) or TABLE_TITLES.get(name, name)
 
 
@@ -405,7 +433,8 @@ def _intro(s: Summary) -> str:
     no_thumbs = no_thumbs_text(s)
     return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; {sentiment}"
             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}."
-            + (f" {no_thumbs[0].upper()}{no_thumbs[1:]}." if no_thumbs else ""))
+            + (f" {no_thumbs[0].upper()}{no_thumbs[1:]}." if no_thumbs else "")
+            + ("" if s.has_sentiment else f" {NO_SENTIMENT[0].upper()}{NO_SENTIMENT[1:]}."))
 
 
 def named_table(df: Any, names: dict[str, str] | None) -> Any:
@@ -525,7 +554,7 @@ def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis
                                                encoding="utf-8")
         except OSError as exc:
             raise _report_error(results_dir, exc, "") from exc
-        paths = ReportPaths(results_dir / "report.md", results_dir / "report.html")
+        paths = ReportPaths(results_dir / "report.md", results_dir / "report.html", sentiment=s.has_sentiment)
         paths.charts.update({name: results_dir / "charts" / f"{name}.png" for name in charts})
         paths.tables.update({name: results_dir / "tables" / f"{name}.csv" for name in tables})
         # the two documents last: until they are in, the earlier ones are
