@@ -14,7 +14,7 @@ import secrets
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from reviewtui.errors import ReviewtuiError
 
@@ -109,20 +109,53 @@ RESTORE_AFTER = 5.0
 LEFTOVER_AFTER = 24 * 3600.0
 
 
-def replace_dir(tmp: str | Path, final: str | Path) -> Path:
+def remove_tree(path: str | Path) -> bool:
+    """Remove the folder ``path`` and all it holds, its read-only folders made writable where they
+    refuse (a user's ``chmod -R a-w``: :func:`shutil.rmtree` alone left them whole). Returns whether
+    it is gone; what still cannot be removed (another user's, a read-only mount) is left."""
+    import shutil
+    import stat
+
+    opened: set[str] = set()
+
+    def writable(folder: str) -> bool:
+        try:
+            os.chmod(folder, os.stat(folder, follow_symlinks=False).st_mode | stat.S_IRWXU)
+            return True
+        except OSError:
+            return False
+
+    def retry(func: Any, name: str, _exc: Any) -> None:
+        writable(os.path.dirname(name))
+        try:
+            if func in (os.unlink, os.remove, os.rmdir):
+                func(name)
+            elif name not in opened and os.path.isdir(name) and not os.path.islink(name) and writable(name):
+                opened.add(name)  # a folder that could not be read: readable now
+                shutil.rmtree(name, onerror=retry)
+        except OSError:
+            pass
+
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        writable(str(path))
+    shutil.rmtree(path, onerror=retry)
+    return not (path.exists() or path.is_symlink())
+
+
+def replace_dir(tmp: str | Path, final: str | Path, on_left: Callable[[Path], None] | None = None) -> Path:
     """Put the filled folder ``tmp`` in place of ``final`` (created or replaced). The old folder is
     set aside as ``.NAME.old-PID`` for the moment between the two renames; a kill there leaves
-    ``final`` missing, and :func:`recover_dirs` puts the old one back."""
-    import shutil
-
+    ``final`` missing, and :func:`recover_dirs` puts the old one back. The old folder is removed
+    after (:func:`remove_tree`); where it cannot be, ``on_left`` is called with where it is."""
     tmp, final = Path(tmp), Path(final)
     old = None
     if final.exists():
         old = final.parent / f".{final.name}.old-{os.getpid()}"
         os.replace(final, old)
     os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    if old is not None and not remove_tree(old) and on_left is not None:
+        on_left(old)
     return final
 
 
@@ -159,7 +192,7 @@ def recover_dirs(parent: str | Path, now: float | None = None) -> list[str]:
                 os.replace(path, final)
                 restored.append(name)
             elif final.exists() and age > RESTORE_AFTER:
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)
         except OSError:
             continue
     for path in entries:

@@ -16,7 +16,8 @@ Contents:
 * tuning: :func:`trial_params`, :func:`params_text`, :func:`best_objective`, :func:`best_trial_id`,
   :func:`trial_best_text`, :func:`trial_status_word`, :func:`search_sentence`, :func:`best_trial_sentence`,
   :func:`saved_sentence`, :func:`tune_summary`
-* analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`
+* analysis: :func:`predict_sentence`, :func:`predict_count_lines`, :func:`report_sentence`,
+  :func:`no_sentiment_line`
 * evaluation and model choice: :func:`cv_card_sentence`, :func:`evaluation_lines`, :func:`spread`,
   :data:`CANDIDATE_COLUMNS` / :func:`candidate_row` / :func:`candidate_cells`, :func:`winner_key`,
   :func:`selection_sentence`, :func:`epoch_progress_text`
@@ -675,10 +676,19 @@ def stale_record(stale: Any) -> dict[str, Any] | None:
     return None if stale is None else {**stale.to_dict(), "notes": stale_lines(stale)}
 
 
+def no_sentiment_line() -> str:
+    """Said where a summary leaves the sentiment out: the predictions carry none (``--sentiment none``)."""
+    from reviewtui.analysis.summary import NO_SENTIMENT
+
+    return NO_SENTIMENT[0].upper() + NO_SENTIMENT[1:] + "."
+
+
 def report_sentence(paths: Any) -> str:
-    """``Wrote report.md and report.html (N charts, M tables under results/tables).``"""
+    """``Wrote report.md and report.html (N charts, M tables under results/tables).``, and that the
+    sentiment is left out where the predictions carry none."""
     return (f"Wrote {paths.markdown} and {paths.html} ({len(paths.charts)} charts, "
-            f"{len(paths.tables)} tables under {paths.markdown.parent}/tables).")
+            f"{len(paths.tables)} tables under {paths.markdown.parent}/tables)."
+            + ("" if getattr(paths, "sentiment", True) else " " + no_sentiment_line()))
 
 
 def names_with_counts(counts: dict[str, int]) -> str:

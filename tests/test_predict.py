@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import threading
 from pathlib import Path
 
@@ -473,3 +474,78 @@ def test_of_two_copies_set_aside_the_newer_comes_back(tmp_path):
     assert recover_dirs(tmp_path, now=time.time() + 60) == ["q1"]
     assert (tmp_path / "q1" / "which").read_text(encoding="utf-8") == ".q1.old-200"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q1"]
+
+
+REPLACE_READ_ONLY = """
+import json, sys
+from pathlib import Path
+from reviewtui.files import replace_dir
+final, new = Path(sys.argv[1]), Path(sys.argv[2])
+left = []
+replace_dir(new, final, on_left=left.append)
+print(json.dumps({"left": [str(p) for p in left], "entries": sorted(p.name for p in final.parent.iterdir())}))
+"""
+
+
+def _replace_as_user(tmp_path, final: Path, new: Path) -> dict:
+    """replace_dir(new, final) in a process bound by file permissions (root's override dropped)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", REPLACE_READ_ONLY, str(final), str(new)]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: read-only folders cannot refuse")
+        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", *cmd]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_a_read_only_folder_replaced_leaves_no_copy_set_aside(tmp_path):
+    """A read-only results/result-parts: predict succeeded and left results/.result-parts.old-PID
+    behind, its parts whole (rmtree could not empty a folder without write permission)."""
+
+    final, new = tmp_path / "result-parts", tmp_path / ".result-parts.new.tmp"
+    for folder in (final, new):
+        (folder / "sub").mkdir(parents=True)
+        (folder / "part-00000.parquet").write_bytes(b"x")
+        (folder / "sub" / "part").write_bytes(b"y")
+    os.chmod(final / "sub", 0o555)
+    os.chmod(final, 0o555)
+    said = _replace_as_user(tmp_path, final, new)
+    assert said == {"left": [], "entries": ["result-parts"]}
+    assert (final / "sub" / "part").read_bytes() == b"y"
+
+
+def test_a_copy_set_aside_that_cannot_be_removed_is_named(tmp_path):
+    """Another user's read-only parts: the set-aside folder is left, and said where, once."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the folder to another user")
+    final, new = tmp_path / "result-parts", tmp_path / ".result-parts.new.tmp"
+    for folder in (final, new):
+        folder.mkdir()
+        (folder / "part-00000.parquet").write_bytes(b"x")
+    os.chown(final, 65534, 65534)
+    os.chmod(final, 0o555)
+    said = _replace_as_user(tmp_path, final, new)
+    (left,) = said["left"]
+    assert Path(left).name.startswith(".result-parts.old-") and Path(left).name in said["entries"]
+    os.chmod(left, 0o755)
+
+
+def test_predict_says_where_the_earlier_parts_were_left_when_they_cannot_be_removed(analysis_ws, monkeypatch):
+    from reviewtui import files
+    from reviewtui.events import Notice
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.predict(model="quick", sentiment="none")
+    monkeypatch.setattr(files, "remove_tree", lambda path: False)
+    events: list = []
+    ws.predict(model="quick", sentiment="none", on_event=events.append)
+    (note,) = [e for e in events if isinstance(e, Notice) and "result parts" in e.text]
+    assert note.level == "warning" and f"left in {ws.results_dir}{os.sep}.result-parts.old-" in note.text

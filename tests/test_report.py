@@ -633,3 +633,99 @@ def test_a_category_kept_out_of_training_with_many_labels_is_said_beside_the_pre
         "categories set OTHER --train`, then p, learns it."]
     ws.config.set_categories([{**c, "train": True} if c["key"] == "OTHER" else c for c in ws.taxonomy.to_list()])
     assert ws.prediction_staleness().untrained == ()
+
+
+def _report_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("refused", ["set aside", "moved in"])
+def test_a_report_that_cannot_be_written_whole_leaves_the_earlier_one_whole(tmp_path, monkeypatch, refused):
+    """results/tables read-only: the new charts were moved in, then the error said nothing was
+    kept half-written, named the temporary folder, and report.md, report.html and tables/ were
+    the earlier report's. Now every file of the earlier report is back, nothing of the new one is
+    left, and the error names results/tables."""
+    import pandas as pd
+
+    from reviewtui.analysis import report
+
+    two = pd.concat([frame().assign(app="com.a"), frame().assign(app="com.b")], ignore_index=True)
+    two["reviewId"] = [str(i) for i in range(len(two))]
+    out = tmp_path / "results"
+    report.write_report(summarize(two, categories=KEYS), out)
+    before = _report_files(out)
+    real_replace = os.replace
+
+    def replace(src, dst):  # the new tables refused (an earlier one put back is not)
+        folder = Path(src if refused == "set aside" else dst).parent
+        if folder == out / "tables" and ".old" not in Path(src).parts:
+            raise PermissionError(13, "Permission denied", str(src), None, str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    with pytest.raises(ReviewtuiError) as err:
+        report.write_report(summarize(two[two["app"] == "com.a"], categories=KEYS), out)
+    text = str(err.value)
+    assert f"cannot write {out / 'tables'}: Permission denied" in text and ".report-" not in text
+    assert "the earlier report was left as it was" in text
+    assert _report_files(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".report-")]
+
+
+def test_earlier_report_files_that_cannot_be_put_back_are_named_and_kept(tmp_path, monkeypatch):
+    """The new tables refused and the earlier ones then refused on their way back: the error says
+    where those are, and that folder is kept."""
+    from reviewtui.analysis import report
+
+    out = tmp_path / "results"
+    report.write_report(summarize(frame(), categories=KEYS), out)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).parent == out / "tables":
+            raise PermissionError(13, "Permission denied", str(src), None, str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    with pytest.raises(ReviewtuiError, match="could not be put back: they are in") as err:
+        report.write_report(summarize(frame(), categories=KEYS), out)
+    left = Path(str(err.value).split("they are in ")[1].split(". Make")[0])
+    assert left.is_dir() and (left / "tables" / "category_distribution.csv").is_file()
+
+
+def test_predictions_without_sentiment_leave_it_out_of_the_summary_and_the_report(workspace, capsys):
+    """`predict --sentiment none`: the summary printed a "Category x sentiment" table of zeros and
+    the report wrote sentiment sections, a sentiment chart and CSVs of zeros. Now they are left
+    out, said in one line, and an earlier report's sentiment files are removed."""
+    from reviewtui.cli import main
+
+    root = str(workspace.root)
+    write_result_csv(workspace)
+    assert main(["-w", root, "report"]) == 0
+    results = Path(root) / "results"
+    assert (results / "charts" / "sentiment_distribution.png").is_file()
+    capsys.readouterr()
+    with open(results / "result.csv", "w", newline="", encoding="utf-8") as fh:  # predicted with no sentiment
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, c, _, s, v, t in ROWS:
+            w.writerow([i, f"text {i}", s, v, "", t, c, "0.9", "", "", "m"])
+    line = "No sentiment was predicted: run `reviewtui predict --sentiment auto` (or vader, stars, team) to get it."
+    assert main(["-w", root, "summary"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert line in out and "sentiment" not in out.replace(line, "") and "% neg" not in out
+    assert main(["-w", root, "summary", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["has_sentiment"] is False and data["sentiments"] == {} and data["category_sentiment"] == {}
+    assert main(["-w", root, "report"]) == 0
+    assert line in " ".join(capsys.readouterr().out.split())
+    charts = sorted(p.stem for p in (results / "charts").iterdir())
+    tables = sorted(p.stem for p in (results / "tables").iterdir())
+    assert charts == ["by_version", "category_distribution", "score_distribution"]
+    assert not {"sentiment_distribution", "category_sentiment", "version_negative_share"} & set(tables)
+    for name in tables:
+        header = (results / "tables" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+        assert not {"negative", "negative_share", "negative_low", "negative_high"} & set(header), name
+    for doc in ("report.md", "report.html"):
+        text = (results / doc).read_text(encoding="utf-8")
+        assert line in text and "Sentiment" not in text and "Negative share" not in text, doc

@@ -952,3 +952,23 @@ async def test_predict_with_a_model_of_the_taxonomy_before_is_refused_before_a_j
         await settle(app, pilot)
         assert any("it does not know Instant transfer slow: e (export) and t on the Tune screen" in n for n in notes(app))
         assert ws.jobs.list() == []
+
+
+async def test_summary_without_sentiment_hides_its_charts_and_says_why(fixture_ws):
+    """Predictions made with --sentiment none: the screen drew a sentiment chart and a category x
+    sentiment chart of zeros and a negative column of "-". Now they are left out, said in a line."""
+    ws = fixture_ws
+    path = write_results(ws)
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    col = rows[0].index("sentiment")
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([rows[0]] + [r[:col] + [""] + r[col + 1:] for r in rows[1:]])
+    app = make_app(ws, start="summary")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        state = " ".join(str(screen.query_one("#summary-state").render()).split())
+        assert "No sentiment was predicted: run `reviewtui predict --sentiment auto`" in state
+        assert not screen.query_one("#chart-sentiment").display and not screen.query_one("#chart-cross").display
+        table = screen.query_one("#summary-table")
+        assert [str(c.label) for c in table.columns.values()] == ["category", "reviews", "share", "mean ★"]

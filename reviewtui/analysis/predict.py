@@ -473,12 +473,14 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     if ray_address and precisions:
         info = {**info, "precision": "+".join(sorted(precisions)), "reason": "chosen by each Ray actor"}
     return _write_results(run, results_dir, proba, sent, sent_score, resumed=resumed, seconds=time.perf_counter() - t0,
-                          info=info, ray_address=ray_address)
+                          info=info, ray_address=ray_address, on_event=on_event)
 
 
 def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: np.ndarray, sent_score: np.ndarray,
-                   *, resumed: int, seconds: float, info: dict[str, Any], ray_address: str | None) -> PredictResult:
-    """result.csv, the Parquet parts and result.json from a finished run's arrays; removes the chunks."""
+                   *, resumed: int, seconds: float, info: dict[str, Any], ray_address: str | None,
+                   on_event: EventSink | None = None) -> PredictResult:
+    """result.csv, the Parquet parts and result.json from a finished run's arrays; removes the chunks.
+    The earlier parts are removed; where they cannot be, a notice says where they were left."""
     from reviewtui.analysis.export import write_csv_atomic
 
     clf = run.clf
@@ -532,7 +534,9 @@ def _write_results(run: PredictRun, results_dir: Path, proba: np.ndarray, sent: 
         raise
     os.replace(staged[0], out_path)
     if parts_tmp is not None:
-        replace_dir(parts_tmp, results_dir / RESULT_PARTS)
+        replace_dir(parts_tmp, results_dir / RESULT_PARTS, on_left=lambda old: emit(on_event, Notice(
+            "warning", f"the earlier result parts could not be removed: they are left in {old}; remove that "
+                       "folder (it is no longer used)")))
     os.replace(staged[-1], meta_path)
     mark.unlink(missing_ok=True)
     shutil.rmtree(run.run_dir, ignore_errors=True)

@@ -1,8 +1,8 @@
 """The report: results/report.md and results/report.html, PNG charts and the tables as CSV.
 
-Everything is rendered into a temp folder first and moved into place file by file, the two
-report files last, so a failure never leaves a report that mixes two runs' numbers with missing
-charts. Charts use matplotlib's Agg backend (no display).
+Everything is rendered into a temp folder first; then the earlier report's files are set aside
+and the new ones moved into place, the two report files last. A failure puts the earlier report
+back whole: a report never mixes two runs' numbers. Charts use matplotlib's Agg backend (no display).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from reviewtui.analysis.summary import APART_RATIO, NO_APP, SENTIMENTS, Finding, Summary, stars_text
+from reviewtui.analysis.summary import APART_RATIO, NO_APP, NO_SENTIMENT, SENTIMENTS, Finding, Summary, stars_text
+from reviewtui.errors import ReviewtuiError
 from reviewtui.findings import Share
 
 SENTIMENT_COLOURS = {"negative": "#D1495B", "neutral": "#9E9E9E", "positive": "#66A182"}
@@ -32,12 +33,13 @@ class ReportPaths:
     charts: dict[str, Path] = field(default_factory=dict)
     tables: dict[str, Path] = field(default_factory=dict)
     stale: Any = None  # analysis.results.Staleness of the predictions reported on (the workspace sets it)
+    sentiment: bool = True  # whether the predictions carry a sentiment (else the report leaves it out)
 
     def to_dict(self) -> dict[str, Any]:
         return {"markdown": str(self.markdown), "html": str(self.html),
                 "charts": {k: str(v) for k, v in self.charts.items()},
                 "tables": {k: str(v) for k, v in self.tables.items()},
-                "stale": self.stale.to_dict() if self.stale is not None else None}
+                "stale": self.stale.to_dict() if self.stale is not None else None, "sentiment": self.sentiment}
 
 
 def _pct(v: Any) -> str:
@@ -217,11 +219,12 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
     ax.tick_params(axis="x", labelrotation=20)
     out["category_distribution"] = figure_png(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    ax.bar(SENTIMENTS, s.sentiments.values, color=[SENTIMENT_COLOURS[x] for x in SENTIMENTS])
-    ax.set_ylabel(ylabel)
-    ax.set_title("Sentiment")
-    out["sentiment_distribution"] = figure_png(fig)
+    if s.has_sentiment:  # predicted with --sentiment none: no chart of zeros
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        ax.bar(SENTIMENTS, s.sentiments.values, color=[SENTIMENT_COLOURS[x] for x in SENTIMENTS])
+        ax.set_ylabel(ylabel)
+        ax.set_title("Sentiment")
+        out["sentiment_distribution"] = figure_png(fig)
 
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.bar([str(i) for i in s.scores.index], s.scores.values, color="#F3A712")
@@ -230,30 +233,39 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
     ax.set_title("Star score")
     out["score_distribution"] = figure_png(fig)
 
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    bottom = None
-    for sent in SENTIMENTS:
-        vals = s.category_sentiment[sent].values.astype(float)
-        ax.bar(cats, vals, bottom=bottom, color=SENTIMENT_COLOURS[sent], label=sent)
-        bottom = vals if bottom is None else bottom + vals
-    ax.set_ylabel(ylabel)
-    ax.set_title("Sentiment per category")
-    ax.legend(fontsize=8)
-    ax.tick_params(axis="x", labelrotation=20)
-    out["category_sentiment"] = figure_png(fig)
+    if s.has_sentiment:
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+        bottom = None
+        for sent in SENTIMENTS:
+            vals = s.category_sentiment[sent].values.astype(float)
+            ax.bar(cats, vals, bottom=bottom, color=SENTIMENT_COLOURS[sent], label=sent)
+            bottom = vals if bottom is None else bottom + vals
+        ax.set_ylabel(ylabel)
+        ax.set_title("Sentiment per category")
+        ax.legend(fontsize=8)
+        ax.tick_params(axis="x", labelrotation=20)
+        out["category_sentiment"] = figure_png(fig)
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.bar(cats, s.negative_share.fillna(0).values * 100, color=ccol)
-    ax.set_ylabel("% negative")
-    ax.set_ylim(0, 100)
-    ax.set_title("Negative share per category")
-    ax.tick_params(axis="x", labelrotation=20)
-    out["negative_share_by_category"] = figure_png(fig)
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        ax.bar(cats, s.negative_share.fillna(0).values * 100, color=ccol)
+        ax.set_ylabel("% negative")
+        ax.set_ylim(0, 100)
+        ax.set_title("Negative share per category")
+        ax.tick_params(axis="x", labelrotation=20)
+        out["negative_share_by_category"] = figure_png(fig)
 
     if s.several_apps:
         out.update(_app_charts(s, plt, figure_png, ylabel))
     elif s.has_versions:
         versions = [str(v) for v in s.by_version.index]
+        if not s.has_sentiment:  # the reviews per version alone
+            fig, ax1 = plt.subplots(figsize=(6, 3.8))
+            ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")
+            ax1.set_ylabel(ylabel)
+            ax1.set_title("Reviews per version")
+            ax1.tick_params(axis="x", labelrotation=30)
+            out["by_version"] = figure_png(fig)
+            return out
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
         ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")
         ax1.set_ylabel(ylabel)
@@ -289,6 +301,21 @@ def _app_charts(s: Summary, plt, figure_png, ylabel: str) -> dict[str, bytes]:
     low, high = s.by_app["negative_low"].values * 100, s.by_app["negative_high"].values * 100
     errors = None if s.weighted else [neg - low, high - neg]
     neg_title = "Negative share per app" + ("" if s.weighted else f" ({100 * s.confidence:g}% interval)")
+    if not s.has_sentiment:  # the reviews per app alone
+        fig, ax1 = plt.subplots(figsize=(6, 1.2 + 0.32 * len(apps)) if len(apps) > HORIZONTAL_APPS else (6, 3.8))
+        if len(apps) <= HORIZONTAL_APPS:
+            ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
+            ax1.set_ylabel(ylabel)
+            ax1.tick_params(axis="x", labelrotation=20)
+        else:
+            rows = list(range(len(apps)))[::-1]  # the first app on top
+            ax1.barh(rows, s.by_app["reviews"].values, color="#2E86AB")
+            ax1.set_yticks(rows, apps, fontsize=8)
+            ax1.set_xlabel(ylabel)
+        ax1.set_title("Reviews per app")
+        fig.tight_layout()
+        out["by_app"] = figure_png(fig)
+        return out
     if len(apps) <= HORIZONTAL_APPS:
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
         ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
@@ -380,6 +407,8 @@ PCT_COLUMNS = ("share", "negative_share", "negative_low", "negative_high")
 
 
 def table_title(s: Summary, name: str) -> str:
+    if name == "negative_share_by_category" and not s.has_sentiment:  # its negative share left out
+        return "Mean stars per category"
     return (APP_TABLE_TITLES.get(name) if s.several_apps else None) or TABLE_TITLES.get(name, name)
 
 
@@ -404,7 +433,8 @@ def _intro(s: Summary) -> str:
     no_thumbs = no_thumbs_text(s)
     return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; {sentiment}"
             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}."
-            + (f" {no_thumbs[0].upper()}{no_thumbs[1:]}." if no_thumbs else ""))
+            + (f" {no_thumbs[0].upper()}{no_thumbs[1:]}." if no_thumbs else "")
+            + ("" if s.has_sentiment else f" {NO_SENTIMENT[0].upper()}{NO_SENTIMENT[1:]}."))
 
 
 def named_table(df: Any, names: dict[str, str] | None) -> Any:
@@ -496,36 +526,100 @@ def write_report(s: Summary, results_dir: Path, *, title: str = "Review analysis
     ``notes`` (what the predictions miss, in the front ends' words) under the headline. The two
     documents call a category by its name in ``names`` (key -> the taxonomy's name) where given;
     the CSV tables keep the keys, as results/result.csv does. Returns their paths. Files are
-    staged in a temp folder and moved into place at the end."""
+    staged in a temp folder, then the earlier report's are set aside and the new ones moved in:
+    any failure puts the earlier report back whole and raises :class:`ReviewtuiError` naming the
+    folder that refused."""
     from reviewtui.analysis.export import frame_csv_bytes
 
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     tables = s.tables()
     charts = _charts(s, colours or {})
-    stage = Path(tempfile.mkdtemp(dir=results_dir, prefix=".report-"))
     try:
-        (stage / "charts").mkdir()
-        (stage / "tables").mkdir()
-        for name, data in charts.items():
-            (stage / "charts" / f"{name}.png").write_bytes(data)
-        for name, df in tables.items():
-            (stage / "tables" / f"{name}.csv").write_bytes(frame_csv_bytes(df))
-        (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts), notes, names),
-                                         encoding="utf-8")
-        (stage / "report.html").write_text(render_html(s, title, tables, charts, notes, names), encoding="utf-8")
-        paths = ReportPaths(results_dir / "report.md", results_dir / "report.html")
-        for sub, store in (("charts", paths.charts), ("tables", paths.tables)):
-            (results_dir / sub).mkdir(exist_ok=True)
-            for f in sorted((stage / sub).iterdir()):
-                os.replace(f, results_dir / sub / f.name)
-                store[f.stem] = results_dir / sub / f.name
-            suffix, names = (".png", REPORT_CHARTS) if sub == "charts" else (".csv", REPORT_TABLES)
-            for name in names:  # an earlier report's, of another scope (all apps, then one app)
-                if name not in store:
-                    (results_dir / sub / f"{name}{suffix}").unlink(missing_ok=True)
-        os.replace(stage / "report.md", paths.markdown)
-        os.replace(stage / "report.html", paths.html)
+        stage = Path(tempfile.mkdtemp(dir=results_dir, prefix=".report-"))
+    except OSError as exc:
+        raise _report_error(results_dir, exc, "") from exc
+    keep_stage = False
+    try:
+        try:
+            (stage / "charts").mkdir()
+            (stage / "tables").mkdir()
+            for name, data in charts.items():
+                (stage / "charts" / f"{name}.png").write_bytes(data)
+            for name, df in tables.items():
+                (stage / "tables" / f"{name}.csv").write_bytes(frame_csv_bytes(df))
+            (stage / "report.md").write_text(render_markdown(s, title, tables, list(charts), notes, names),
+                                             encoding="utf-8")
+            (stage / "report.html").write_text(render_html(s, title, tables, charts, notes, names),
+                                               encoding="utf-8")
+        except OSError as exc:
+            raise _report_error(results_dir, exc, "") from exc
+        paths = ReportPaths(results_dir / "report.md", results_dir / "report.html", sentiment=s.has_sentiment)
+        paths.charts.update({name: results_dir / "charts" / f"{name}.png" for name in charts})
+        paths.tables.update({name: results_dir / "tables" / f"{name}.csv" for name in tables})
+        # the two documents last: until they are in, the earlier ones are
+        new = [f"charts/{name}.png" for name in charts] + [f"tables/{name}.csv" for name in tables]
+        new += ["report.md", "report.html"]
+        # an earlier report's charts and tables of another scope (all apps, then one app)
+        gone = [f"charts/{name}.png" for name in REPORT_CHARTS if name not in charts]
+        gone += [f"tables/{name}.csv" for name in REPORT_TABLES if name not in tables]
+        try:
+            _swap_in(stage, results_dir, new, gone)
+        except ReviewtuiError:  # the earlier report's files that could not be put back stay where it says
+            keep_stage = any(not p.is_dir() for p in (stage / ".old").rglob("*"))
+            raise
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if not keep_stage:
+            shutil.rmtree(stage, ignore_errors=True)
     return paths
+
+
+def _report_error(results_dir: Path, exc: OSError, folder: str, left: Path | None = None) -> ReviewtuiError:
+    """The error of a report that could not be written: the folder of ``results_dir`` that refused
+    (``folder``: "charts", "tables" or "" for ``results_dir`` itself), why, and that the earlier
+    report is as it was (or, ``left``, where the files of it that could not be put back are)."""
+    where = results_dir / folder if folder else results_dir
+    why = exc.strerror or str(exc)
+    kept = ("the earlier report was left as it was" if left is None else
+            f"some of the earlier report's files could not be put back: they are in {left}")
+    return ReviewtuiError(f"cannot write {where}: {why}; the report was not written and {kept}. Make {where} "
+                          "writable (or copy the workspace somewhere writable) and write the report again")
+
+
+def _swap_in(stage: Path, results_dir: Path, new: Sequence[str], gone: Sequence[str]) -> None:
+    """Move the files ``new`` (paths relative to ``stage``) into ``results_dir``, after setting
+    aside the earlier ones of these names and of ``gone`` in ``stage/.old``; on a failure, move
+    the new ones back out and the earlier ones back in, and raise :func:`_report_error`."""
+    aside = stage / ".old"
+    set_aside: list[tuple[Path, Path]] = []  # (in results_dir, in aside)
+    moved_in: list[tuple[Path, Path]] = []  # (in results_dir, in stage)
+    folder = ""
+    try:
+        for sub in ("charts", "tables"):
+            folder = sub
+            (results_dir / sub).mkdir(exist_ok=True)
+        for rel in [*new, *gone]:
+            final = results_dir / rel
+            folder = str(Path(rel).parent) if "/" in rel else ""
+            if final.exists() or final.is_symlink():
+                old = aside / rel
+                old.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(final, old)
+                set_aside.append((final, old))
+        for rel in new:
+            folder = str(Path(rel).parent) if "/" in rel else ""
+            os.replace(stage / rel, results_dir / rel)
+            moved_in.append((results_dir / rel, stage / rel))
+    except OSError as exc:
+        not_back = False
+        for final, staged in reversed(moved_in):
+            try:
+                os.replace(final, staged)
+            except OSError:
+                not_back = True
+        for final, old in reversed(set_aside):
+            try:
+                os.replace(old, final)
+            except OSError:
+                not_back = True
+        raise _report_error(results_dir, exc, folder, aside if not_back else None) from exc

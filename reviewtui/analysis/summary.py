@@ -77,6 +77,15 @@ class Finding:
                 "mean_against": _num(self.mean_against), "app": self.app, "detail": detail}
 
 
+#: The report's tables of sentiment alone, and the columns of the negative share in the others: left
+#: out when no review has a sentiment (predictions made with ``--sentiment none``).
+SENTIMENT_TABLES = ("sentiment_distribution", "category_sentiment", "version_negative_share")
+NEGATIVE_COLUMNS = ("negative_share", "negative_low", "negative_high")
+#: Said where the sentiment is left out.
+NO_SENTIMENT = ("no sentiment was predicted: run `reviewtui predict --sentiment auto` (or vader, stars, team) "
+                "to get it")
+
+
 @dataclass
 class Summary:
     """Everything the report shows, as numbers. Counts are review counts, or summed weights when
@@ -125,6 +134,12 @@ class Summary:
     def named_apps(self) -> list[str]:
         """The apps, without the reviews that have none (:data:`NO_APP`)."""
         return [a for a in self.apps if a != NO_APP]
+
+    @property
+    def has_sentiment(self) -> bool:
+        """Whether some review has a sentiment: predictions made with ``--sentiment none`` have none,
+        and every sentiment count, negative share and chart of them is left out (not shown as 0)."""
+        return bool(float(self.sentiments.sum()) > 0)
 
     @property
     def has_scores(self) -> bool:
@@ -195,7 +210,7 @@ class Summary:
             out["by_app"] = named(self.by_app, "app")
             out["category_by_app"] = named(self.category_by_app, "category")
         if not self.has_versions:  # reviews of products or places: every row would be "unknown"
-            return self._weights_named(out)
+            return self._weights_named(self._sentiment_kept(out))
         if self.several_apps:
             # app and version in columns of their own (a spreadsheet sorts and filters by each)
             out["by_app_version"] = self.by_app_version.set_index("app")
@@ -209,7 +224,15 @@ class Summary:
         else:
             out["version_category"] = named(self.version_category, version_name)
             out["version_negative_share"] = named(self.version_negative_share, version_name)
-        return self._weights_named(out)
+        return self._weights_named(self._sentiment_kept(out))
+
+    def _sentiment_kept(self, tables: dict[str, Any]) -> dict[str, Any]:
+        """``tables`` without the sentiment tables and negative-share columns when no review has a
+        sentiment (:attr:`has_sentiment`): they would be all zeros and blanks."""
+        if self.has_sentiment:
+            return tables
+        out = {k: df for k, df in tables.items() if k not in SENTIMENT_TABLES}
+        return {k: df.drop(columns=[c for c in df.columns if str(c) in NEGATIVE_COLUMNS]) for k, df in out.items()}
 
     def _weights_named(self, tables: dict[str, Any]) -> dict[str, Any]:
         """``tables`` with their count columns headed "weight" when each review counts as 1 + its
@@ -235,8 +258,9 @@ class Summary:
                 "app": self.app, "apps": list(self.apps),
                 "app_version": self.app_version, "latest_version": self.latest_version, "model": self.model,
                 "categories": series(self.categories), "category_share": series(self.category_share),
-                "sentiments": series(self.sentiments), "scores": series(self.scores),
-                "category_sentiment": frame(self.category_sentiment),
+                "has_sentiment": self.has_sentiment,
+                "sentiments": series(self.sentiments) if self.has_sentiment else {}, "scores": series(self.scores),
+                "category_sentiment": frame(self.category_sentiment) if self.has_sentiment else {},
                 "negative_share": series(self.negative_share), "mean_score": series(self.mean_score),
                 "by_version": frame(self.by_version), "version_category": frame(self.version_category),
                 "version_negative_share": frame(self.version_negative_share),

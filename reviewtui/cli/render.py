@@ -578,6 +578,9 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
         con.print(Text(no_thumbs[0].upper() + no_thumbs[1:] + ".", style="yellow"))
     # counts whole: the category names give way (to 12 characters), then the share and the neutral
     # count are left out (--json has them)
+    sentiment = getattr(s, "has_sentiment", True)  # predicted with --sentiment none: no columns of zeros
+    if not sentiment:
+        con.print(Text(say.no_sentiment_line(), style="yellow"))
     rows = []
     for cat in s.categories.index:
         cs = s.category_sentiment.loc[cat]
@@ -588,7 +591,8 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
                               "-" if neg != neg else f"{100 * neg:.1f}%", "-" if ms != ms else f"{ms:.2f}"))))
     cat_names = [names.get(str(cat), str(cat)) for cat in s.categories.index]
     need = {c: render_data.cells_width(c, [r[c] for r in rows])
-            for c in ("reviews", "share", "neg", "neu", "pos", "% neg", "stars")}
+            for c in (("reviews", "share", "neg", "neu", "pos", "% neg", "stars") if sentiment else
+                      ("reviews", "share", "stars"))}
     cat_need = render_data.cells_width("category", cat_names)
     for dropped in (None, "share", "neu"):
         need.pop(dropped, None)
@@ -596,7 +600,8 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
         if room >= min(cat_need, 12):
             break
     cat_w = max(len("category"), min(cat_need, room))
-    t = Table(title="Category x sentiment" + (" (weighted by 1 + thumbs-up)" if s.weighted else ""))
+    t = Table(title=("Category x sentiment" if sentiment else "Categories")
+              + (" (weighted by 1 + thumbs-up)" if s.weighted else ""))
     t.add_column("category", no_wrap=True)
     for c in need:
         t.add_column("weight" if c == "reviews" and s.weighted else c, justify="right", no_wrap=True)
@@ -609,15 +614,16 @@ def summary(s: Any, findings: Sequence[str], rule: str = "", names: dict[str, st
     elif s.has_versions:  # no review with a version: no table
         t = Table(title="Per app version" + (f" of {s.apps[0]}" if s.apps and s.apps[0] != "unknown" else ""))
         t.add_column("version")
-        for c in ("reviews", "mean stars", "% negative", f"{100 * s.confidence:g}% CI"):
+        for c in ("reviews", "mean stars", *(("% negative", f"{100 * s.confidence:g}% CI") if sentiment else ())):
             t.add_column(c, justify="right")
         # newest first and "unknown" last, as the table of several apps and the app show versions
         known = [(v, row) for v, row in s.by_version.iterrows() if v != "unknown"]
         for v, row in known[::-1] + [(v, row) for v, row in s.by_version.iterrows() if v == "unknown"]:
+            neg = ("-" if row["negative_share"] != row["negative_share"] else f"{100 * row['negative_share']:.1f}%",
+                   render_data.interval_text(row))
             t.add_row(str(v) + (" (latest)" if v == s.latest_version else ""), f"{row['reviews']:,.0f}",
                       "-" if row["mean_score"] != row["mean_score"] else f"{row['mean_score']:.2f}",
-                      "-" if row["negative_share"] != row["negative_share"] else f"{100 * row['negative_share']:.1f}%",
-                      render_data.interval_text(row))
+                      *(neg if sentiment else ()))
         con.print(t)
     print_lines((f"• {f}" for f in findings), con)
     if not findings:

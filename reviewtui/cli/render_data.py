@@ -232,6 +232,7 @@ def summary_apps(s: Any, con: Console, names: dict[str, str] | None = None) -> N
     titles = [("reviews", count_title(s), count_title(s)),
               *((("latest", "latest version", "latest"),) if versions else ()),
               ("stars", "mean stars", "stars"), ("neg", "% negative", "% neg"), ("ci", level, level)]
+    titles = [c for c in titles if c[0] not in ("neg", "ci") or getattr(s, "has_sentiment", True)]
     spec = [(k, long, short, cells_width(long, [r[k] for r in rows]), cells_width(short, [r[k] for r in rows]))
             for k, long, short in titles]
     cols, app_w = app_columns(con.width, cells_width("app", [r["app"] for r in rows]), spec, ("ci", "latest"))
@@ -415,6 +416,7 @@ def app_versions(s: Any, con: Console) -> None:
                          "neg": _pct(row["negative_share"]), "ci": interval_text(row)})
     titles = [("version", "version", "version"), ("reviews", count_title(s), count_title(s)),
               ("stars", "mean stars", "stars"), ("neg", "% negative", "% neg"), ("ci", level, level)]
+    titles = [c for c in titles if c[0] not in ("neg", "ci") or getattr(s, "has_sentiment", True)]
     # a version is text: past VERSION_WIDTH it wraps rather than narrowing the app ids
     spec = [(k, long, short, *(min(VERSION_WIDTH, cells_width(t, [r[k] for r in rows])) if k == "version"
                                else cells_width(t, [r[k] for r in rows]) for t in (long, short)))

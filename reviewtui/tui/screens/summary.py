@@ -204,6 +204,9 @@ class SummaryScreen(WorkspaceScreen):
                 select.value = self.version if self.version in versions else ALL
         for row in self.query(".chart-row"):
             row.display = True
+        # predicted with --sentiment none: no charts of zeros
+        for chart in ("#chart-sentiment", "#chart-cross"):
+            self.query_one(chart).display = overall.has_sentiment
         which = "all apps" if self.app_filter == ALL else self.app_filter
         if self.has_versions:
             which += ", all versions" if self.version == ALL else f", version {self.version}"
@@ -228,6 +231,8 @@ class SummaryScreen(WorkspaceScreen):
                                                                                      untrained=False))]
         # a category kept out of training last: not behind, and no prediction changes it
         stale += [f"[$warning]{escape(line)}[/]" for line in say.untrained_lines(overall.stale, in_app=True)]
+        if not overall.has_sentiment:
+            stale.insert(0, f"[$warning]{escape(say.no_sentiment_line())}[/]")
         keep = 3 if not stale else 2
         if len(lines) > keep:
             more = len(lines) - keep
@@ -277,7 +282,8 @@ class SummaryScreen(WorkspaceScreen):
             table.border_title = f"{'App x version' if versions else 'Per app'} ({100 * s.confidence:g}% intervals)"
             head = ("app", "version", "n", "neg.", "interval", "★") if narrow else \
                 ("app", "version", "reviews", "negative", "interval", "mean ★")
-            table.add_columns(*(head if versions else head[:1] + head[2:]))
+            kept = [i for i in range(len(head)) if (versions or i != 1) and (s.has_sentiment or i not in (3, 4))]
+            table.add_columns(*(head[i] for i in kept))
             rows = s.by_app_version
             for app in s.apps:
                 mine = rows[rows["app"] == app]
@@ -285,17 +291,19 @@ class SummaryScreen(WorkspaceScreen):
                 for label, row in mine.iloc[::-1].iterrows():
                     low, high = row["negative_low"], row["negative_high"]
                     version = (str(row["version"]) + (" ★" if row["version"] == latest else ""),) if versions else ()
-                    table.add_row(app, *version,
-                                  f"{row['reviews']:,.0f}", pct(row["negative_share"]),
-                                  f"{pct(low)}–{pct(high)}" if low == low and high == high else "-",
+                    neg = (pct(row["negative_share"]),
+                           f"{pct(low)}–{pct(high)}" if low == low and high == high else "-")
+                    table.add_row(app, *version, f"{row['reviews']:,.0f}", *(neg if s.has_sentiment else ()),
                                   num(row["mean_score"]), key=str(label))
             return
-        table.border_title = "Negative share per category"
-        table.add_columns(*(("category", "n", "share", "neg.", "★") if narrow else
-                            ("category", "reviews", "share", "negative", "mean ★")))
+        table.border_title = "Negative share per category" if s.has_sentiment else "Per category"
+        head = (("category", "n", "share", "neg.", "★") if narrow else
+                ("category", "reviews", "share", "negative", "mean ★"))
+        table.add_columns(*(h for i, h in enumerate(head) if s.has_sentiment or i != 3))
         for c, name in zip(cats, say.short_names(names, NARROW_NAME) if narrow else names):
-            table.add_row(name, f"{s.categories.get(c, 0):,.0f}", pct(s.category_share.get(c)),
-                          pct(s.negative_share.get(c)), num(s.mean_score.get(c)), key=c)
+            neg = (pct(s.negative_share.get(c)),) if s.has_sentiment else ()
+            table.add_row(name, f"{s.categories.get(c, 0):,.0f}", pct(s.category_share.get(c)), *neg,
+                          num(s.mean_score.get(c)), key=c)
 
     def fill_apps(self, table: DataTable, s: Any, cats: list[str], names: list[str], narrow: bool) -> None:
         """Categories as rows, apps as columns: each app's reviews, then its share of them in each
