@@ -434,3 +434,20 @@ def test_a_running_job_reads_as_its_command_in_the_app_and_the_cli():
     assert say.job_cells(job)[-1] == "train --epochs 1 --budget 4m (dataset-1)"
     job.cancel_requested = "2026-12-02T10:01:00Z"
     assert say.job_cells(job)[-1] == "cancelling"
+
+
+def test_a_job_killed_on_request_is_cancelled_not_failed(tmp_path, capsys):
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    job = ws.jobs.claim("predict", "predict", {}, ["results/result.csv"])
+    job = ws.jobs.launch(job, [sys.executable, "-c", "import time; time.sleep(120)"])
+    assert main(["-w", str(ws.root), "jobs", "cancel", job.id, "--force"]) == 0
+    assert f"Killed job {job.id} (predict)" in capsys.readouterr().out
+    ended = wait_for(lambda: not (j := ws.jobs.get(job.id)).active and j, timeout=30)
+    assert ended.state == "cancelled", ended
+    assert "killed on request (reviewtui jobs cancel --force)" in ended.error and "without a final record" not in ended.error
+    assert list(ws.jobs.follow(ended))[-1] == JobEnded("cancelled", ended.error, None)
+    assert main(["-w", str(ws.root), "jobs", "cancel", job.id]) == 0  # asked again: cancelled already
+    assert "is cancelled already" in capsys.readouterr().out
