@@ -1396,12 +1396,7 @@ class Workspace:
         if kind == "predict":
             from reviewtui.analysis.results import RESULT_NAME
 
-            if self.store.count() == 0:
-                raise ReviewtuiError("the workspace has no reviews to predict: import some first "
-                                     "(reviewtui import FILE.csv)")
-            model = params.get("model")
-            if model and str(model).lower() != "quick":
-                self.model_card(str(model))  # a name with no saved model: refused now, not by the job
+            self.check_predict(**params)
             writes = [f"results/{RESULT_NAME}"]
             self._refuse_read_only(self.results_dir)
         elif kind in ("train", "tune"):
@@ -1702,6 +1697,42 @@ class Workspace:
         counts = self.store.label_counts(TRAINING_STATUSES)
         have = {k: n for k, n in counts.items() if n and k in self.taxonomy.training_keys}
         return sum(have.values()) if len(have) < 2 else None
+
+    def check_predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
+                      precision: str | None = None, ray_address: str | None = None) -> None:
+        """Raise ReviewtuiError for what :meth:`predict` with these parameters would refuse, found
+        without loading a model or reading every review: no reviews, a chunk size below 1, a
+        precision or sentiment it does not take, a Ray cluster that does not answer, a model name with
+        no saved model, no model at all (none saved, too few labels for the quick model), the quick
+        model on a Ray cluster, a star or team sentiment whose [model] base cannot be used. Both a
+        predict in the terminal and a predict job (before it starts) run these checks."""
+        from reviewtui.analysis.predict import (NO_REVIEWS, RAY_NEEDS_SAVED, check_predict_options, no_model_message,
+                                                sentiment_embeddings)
+        from reviewtui.analysis.sentiment import STAR_SPECS, choose_sentiment
+        from reviewtui.modeling.card import list_cards
+
+        if self.store.count() == 0:
+            raise ReviewtuiError(NO_REVIEWS)
+        spec = str(sentiment if sentiment is not None else self.settings.sentiment.model)
+        if model and str(model).lower() != "quick":
+            self.model_card(str(model))  # a name with no saved model
+        labels = self.no_model_to_predict(model)
+        if labels is not None:
+            raise ReviewtuiError(no_model_message(labels))
+        quick = str(model or "").lower() == "quick" or not (model or list_cards(self.models_dir))
+        if ray_address and quick:
+            raise ReviewtuiError(RAY_NEEDS_SAVED)
+        if quick:
+            self.embedding_cache()  # the quick model embeds the reviews with [model] base: it must resolve
+        check_predict_options(sentiment=spec, chunk_size=chunk_size,
+                              precision=precision or self.settings.predict.precision, ray_address=ray_address,
+                              max_length=self.settings.model.max_length)
+        low, chosen = spec.strip().lower(), ""
+        if low == "auto":  # as predict chooses, from the counts the store keeps rather than every review
+            low, chosen = choose_sentiment(self.store.counts_by_score(), self.store.counts_by_sentiment(),
+                                           self.settings.sentiment.min_team_labels)
+        if low in ("team", *STAR_SPECS):
+            sentiment_embeddings(self.embedding_cache, low, chosen)
 
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
                 precision: str | None = None, ray_address: str | None = None,

@@ -436,6 +436,50 @@ def test_a_running_job_reads_as_its_command_in_the_app_and_the_cli():
     assert say.job_cells(job)[-1] == "cancelling"
 
 
+def closed_port() -> int:
+    """A port of this machine that nothing listens on (connecting to it is refused at once)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def save_card(ws, name: str = "m1") -> None:
+    """A saved model's card (enough for predict's checks, which load no model)."""
+    from reviewtui.modeling.card import ModelCard
+
+    keys = list(ws.taxonomy.training_keys)
+    (ws.models_dir / name).mkdir(parents=True)
+    ModelCard(name, "quick", "minilm", "package", keys, keys).save(ws.models_dir / name)
+
+
+def test_a_detached_predict_is_refused_for_what_predict_in_the_terminal_refuses(analysis_ws, capsys, monkeypatch):
+    """The checks predict makes before it loads a model (Workspace.check_predict) run in the
+    terminal and before a job starts alike: a job that would fail a moment later is not started, and
+    the same error comes with a non-zero exit either way."""
+    from reviewtui.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    ws = analysis_ws
+    root = str(ws.root)
+
+    def refused(flags: list[str], error: str) -> None:
+        for where in ([], ["--detach"]):
+            assert main(["-w", root, "predict", *flags, *where]) == 2, (flags, where)
+            err = capsys.readouterr().err
+            assert error in err and "Traceback" not in err, (flags, where, err)
+
+    refused([], "no model to predict with: no saved model in models/ and fewer than two training categories")
+    save_card(ws)
+    refused(["--chunk-size", "0"], "chunk size must be at least 1, not 0")
+    refused(["--sentiment", "bogus"], "sentiment 'bogus' (--sentiment, or [sentiment] model in reviewtui.toml)")
+    refused(["--ray-address", f"127.0.0.1:{closed_port()}"], "cannot reach the Ray cluster at '127.0.0.1:")
+    label_some(ws)
+    refused(["--model", "quick", "--ray-address", "127.0.0.1:1"], "prediction on a Ray cluster needs a saved model")
+    assert ws.jobs.list() == []  # nothing started, nothing claims results/result.csv
+
+
 def test_a_job_killed_on_request_is_cancelled_not_failed(tmp_path, capsys):
     from reviewtui.cli import main
     from reviewtui.workspace import Workspace
