@@ -1408,7 +1408,16 @@ class Workspace:
                 self._check_auto_job(params)
             # a bad override is refused now, not by the job a moment later
             section = "tuning" if kind == "tune" else "training"
-            with_overrides(getattr(self.settings, section), params.get(section), f"[{section}] (override)")
+            overridden = with_overrides(getattr(self.settings, section), params.get(section),
+                                        f"[{section}] (override)")
+            if kind == "train":
+                with_overrides(self.settings.evaluation, params.get("evaluation"), "[evaluation] (override)")
+            else:  # a base or candidate that cannot be used, a Ray cluster that does not answer
+                from reviewtui.modeling.tuning import check_reachable, check_search_models
+
+                check_search_models(overridden, self.settings.model)
+                if params.get("ray_address"):
+                    check_reachable(str(params["ray_address"]))
             info = self.version_info(params["version"]) if params.get("version") else self.latest_version()
             params["version"] = info.name
             if not params.get("name"):

@@ -480,6 +480,26 @@ def test_a_detached_predict_is_refused_for_what_predict_in_the_terminal_refuses(
     assert ws.jobs.list() == []  # nothing started, nothing claims results/result.csv
 
 
+def test_a_detached_train_or_tune_is_refused_for_what_it_would_stop_on_at_once(analysis_ws, capsys, monkeypatch):
+    """An evaluation override out of range, a Ray cluster that does not answer, a candidate base
+    that is not on this machine: refused before the job starts, not by the job a moment later."""
+    from reviewtui.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    ws = analysis_ws
+    label_some(ws, 24)
+    ws.export()
+    root = str(ws.root)
+    for args, error in [(["train", "--folds", "1"], "[evaluation] (override) folds must be between 2 and 50"),
+                        (["tune", "--trials", "1", "--ray-address", f"127.0.0.1:{closed_port()}"],
+                         "cannot reach the Ray cluster"),
+                        (["tune", "--trials", "1", "--candidates", "owner/not-cached-here"],
+                         "model 'owner/not-cached-here' is neither a local folder nor in the Hugging Face cache")]:
+        assert main(["-w", root, *args, "--detach"]) == 2, args
+        assert error in capsys.readouterr().err, args
+    assert ws.jobs.list() == []
+
+
 def test_a_job_killed_on_request_is_cancelled_not_failed(tmp_path, capsys):
     from reviewtui.cli import main
     from reviewtui.workspace import Workspace
