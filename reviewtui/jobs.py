@@ -492,6 +492,30 @@ class JobStore:
             return False
         return _runner_alive(job)
 
+    @staticmethod
+    def last_progress(job: Job, tail_bytes: int = 65536) -> Progress | None:
+        """The last Progress ``job`` journaled (None when none is in the journal's last ``tail_bytes``):
+        read from the journal's end, so a long job's journal is not read whole."""
+        try:
+            with open(job.journal_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                fh.seek(max(0, size - tail_bytes))
+                data = fh.read()
+        except OSError:
+            return None
+        lines = data.split(b"\n")
+        if size > tail_bytes:
+            lines = lines[1:]  # the first may be the end of a line cut by the seek
+        for line in reversed(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # an empty line, or one still being written
+            if isinstance(record, dict) and record.get("type") == "Progress":
+                return event_from_dict(record)  # type: ignore[return-value]
+        return None
+
     def events(self, job: Job) -> list[Event | JobEnded]:
         """Everything ``job`` has journaled so far."""
         records, _ = read_records(job.journal_path)

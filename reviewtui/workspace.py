@@ -19,7 +19,7 @@ import os
 import textwrap
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -157,6 +157,8 @@ class WorkspaceStatus:
     stale: Any = None  # analysis.results.Staleness: how far the predictions are behind (None: no prediction)
     steps: list[NextStep] = field(default_factory=list)  # next_steps, each with its pipeline step
     missing_versions: list[dict[str, Any]] = field(default_factory=list)  # written here, gone from versions/
+    # the background jobs running now: id, kind, params, started, progress (its last Progress, or None)
+    jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "stale": self.stale.to_dict() if self.stale is not None else None,
@@ -1042,9 +1044,21 @@ class Workspace:
                                      "by hand? the number is not given again): put a copy back, or stop this line",
                                      "reviewtui versions import COPY.csv, or reviewtui versions forget NAME",
                                      "versions"))
+        running = [j for j in self.jobs.list() if j.active]
+        if running:  # what a running job does is not proposed again: its follow command instead
+            doing = {"predict": {"predict"}, "train": {"train"}, "tune": {"train"}, "keep": set()}
+            busy = {action for job in running for action in doing.get(job.kind, set())}
+            steps = [step for step in steps if step.action not in busy]
+            if "predict" in busy:
+                stale = None  # its lines ask for the prediction that is running
+            steps += [NextStep(f"wait for the {job.kind} job", f"reviewtui jobs follow {job.id}", "jobs")
+                      for job in running]
+        jobs = [{"id": j.id, "kind": j.kind, "params": j.params, "state": j.state, "started": j.started or j.created,
+                 "progress": (asdict(p) if (p := self.jobs.last_progress(j)) is not None else None)}
+                for j in running]
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
                                versions, models, [str(step) for step in steps], self.store.counts_by_sentiment(),
-                               by_app, stop, stale, steps, missing)
+                               by_app, stop, stale, steps, missing, jobs)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()

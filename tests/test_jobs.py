@@ -515,3 +515,30 @@ def test_a_job_killed_on_request_is_cancelled_not_failed(tmp_path, capsys):
     assert list(ws.jobs.follow(ended))[-1] == JobEnded("cancelled", ended.error, None)
     assert main(["-w", str(ws.root), "jobs", "cancel", job.id]) == 0  # asked again: cancelled already
     assert "is cancelled already" in capsys.readouterr().out
+
+
+def test_status_names_a_running_job_and_does_not_propose_what_it_does(analysis_ws, capsys):
+    """`reviewtui status` lists each running job in one line (kind, id, start, its last progress)
+    and proposes following it rather than starting the same work again."""
+    import json
+
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.export()
+    save_card(ws)
+    root = str(ws.root)
+    assert main(["-w", root, "status"]) == 0
+    assert "reviewtui predict" in capsys.readouterr().out  # a saved model, no prediction yet
+    job = ws.jobs.claim("predict", "predict model=m1", {"model": "m1"}, ["results/result.csv"])
+    sink = JournalSink(job.journal_path)
+    sink(Progress("predict", 10, 64))
+    sink.close()
+    assert main(["-w", root, "status"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"Running: predict job {job.id} (predict --model m1), started " in out and "; predict 10/64 (15%)" in out
+    assert "reviewtui predict" not in out and f"wait for the predict job: reviewtui jobs follow {job.id}" in out
+    assert main(["-w", root, "status", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["jobs"]
+    assert [(j["id"], j["progress"]["done"], j["progress"]["total"]) for j in listed] == [(job.id, 10, 64)]
