@@ -16,8 +16,9 @@ not end it), with a folder ``jobs/<id>/`` in the workspace:
 :meth:`JobStore.claim` refuses a job that would write what a running one writes (two predicts
 share results/result.csv; a tune and a train saving one model name share models/<name>), under a
 lock so two claims at once cannot both pass. A job whose process is gone without an End record is
-shown as failed. :meth:`JobStore.cancel` sends SIGTERM, which the job handles as a cancel (a search
-stops its trials, a prediction keeps its finished chunks); ``force`` sends SIGKILL to its session.
+shown as failed, unless it was killed on request: then it is cancelled. :meth:`JobStore.cancel` sends
+SIGTERM, which the job handles as a cancel (a search stops its trials, a prediction keeps its finished
+chunks); ``force`` records the kill, then sends SIGKILL to its session.
 
 This module knows nothing of what a job does: the workspace says what a job writes and which
 command line runs it (``python -m reviewtui.cli.jobrun``).
@@ -54,6 +55,7 @@ END_GRACE_S = 30.0
 
 DIED = ("the job's process ended without a final record (killed, out of memory, or the machine "
         "restarted); its output is in {log}")
+KILLED = "killed on request (reviewtui jobs cancel --force) at {at}; its output is in {log}"
 
 
 # --- events as JSON -------------------------------------------------------------------------------
@@ -106,6 +108,7 @@ class Job:
     pid: int | None = None
     process_start: str | None = None
     cancel_requested: str | None = None
+    killed: str | None = None  # when `jobs cancel --force` killed it: it ends cancelled, not failed
     result: dict[str, Any] | None = None
     error: str | None = None
     folder: Path = Path()
@@ -287,7 +290,8 @@ class JobStore:
 
     def _checked(self, job: Job) -> Job:
         """``job`` with a dead process found out: an active job whose process is gone (or is
-        another process with the same pid) is failed, and its record says so."""
+        another process with the same pid) is failed, or cancelled when it was killed on request
+        (:meth:`cancel` with ``force``), and its record says so."""
         if not job.active:
             return job
         if job.pid is None:
@@ -299,9 +303,10 @@ class JobStore:
         with self._locked():
             fresh = self._read(job.folder) or job
             if fresh.active and fresh.pid == job.pid:
-                fresh.state = "failed"
+                fresh.state = "cancelled" if fresh.killed else "failed"
                 fresh.ended = fresh.ended or utc_now()
-                fresh.error = fresh.error or DIED.format(log=fresh.log_path)
+                fresh.error = fresh.error or (KILLED.format(at=_when(fresh.killed), log=fresh.log_path) if fresh.killed
+                                              else DIED.format(log=fresh.log_path))
                 self._save(fresh)
             return fresh
 
@@ -458,16 +463,22 @@ class JobStore:
 
     def cancel(self, job_id: str, *, force: bool = False) -> Job:
         """Ask a running job to stop (SIGTERM: it cancels cleanly); ``force`` kills its whole
-        session at once (SIGKILL). Raises ReviewtuiError when the job is not running."""
+        session at once (SIGKILL), recorded first so that the job is then cancelled, not failed.
+        Raises ReviewtuiError when the job is not running."""
         job = self.get(job_id)
         if not job.active or job.pid is None:
             raise ReviewtuiError(f"job {job.id} ({job.kind}) is not running: it is {job.state}"
                                  + (f" since {_when(job.ended)}" if job.ended else ""))
-        try:
-            if force:
+        if force:
+            # the kill is recorded before it is sent: whoever finds the process gone reads it
+            job = self._update(job.id, cancel_requested=job.cancel_requested or utc_now(), killed=utc_now())
+            try:
                 os.killpg(job.pid, signal.SIGKILL)
-            else:
-                os.kill(job.pid, signal.SIGTERM)
+            except ProcessLookupError:  # it had ended by itself: not killed here
+                job = self._update(job.id, killed=None)
+            return self._checked(job)
+        try:
+            os.kill(job.pid, signal.SIGTERM)
         except ProcessLookupError:
             return self._checked(job)
         return self._update(job.id, cancel_requested=utc_now())
@@ -480,6 +491,30 @@ class JobStore:
         if job.pid is None or job.pid == os.getpid() or _age_s(job.ended or "") > END_GRACE_S:
             return False
         return _runner_alive(job)
+
+    @staticmethod
+    def last_progress(job: Job, tail_bytes: int = 65536) -> Progress | None:
+        """The last Progress ``job`` journaled (None when none is in the journal's last ``tail_bytes``):
+        read from the journal's end, so a long job's journal is not read whole."""
+        try:
+            with open(job.journal_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                fh.seek(max(0, size - tail_bytes))
+                data = fh.read()
+        except OSError:
+            return None
+        lines = data.split(b"\n")
+        if size > tail_bytes:
+            lines = lines[1:]  # the first may be the end of a line cut by the seek
+        for line in reversed(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # an empty line, or one still being written
+            if isinstance(record, dict) and record.get("type") == "Progress":
+                return event_from_dict(record)  # type: ignore[return-value]
+        return None
 
     def events(self, job: Job) -> list[Event | JobEnded]:
         """Everything ``job`` has journaled so far."""

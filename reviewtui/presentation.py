@@ -834,6 +834,23 @@ def toml_value(value: Any) -> str:
     return write(value)
 
 
+def running_job_line(job: dict[str, Any]) -> str:
+    """One running job of ``status`` (``WorkspaceStatus.jobs``): ``Running: predict job 3f2a91c0
+    (predict --model ft2), started 2026-12-04 14:53 UTC; predict 1,977/2,611 (76%)``."""
+    from types import SimpleNamespace
+
+    what = job_command(SimpleNamespace(kind=job["kind"], params=job.get("params") or {}))
+    started = (job.get("started") or "?").replace("T", " ")[:16]
+    line = f"Running: {job['kind']} job {job['id']} ({what}), started {started} UTC"
+    p = job.get("progress")
+    if p:
+        done, total = int(p.get("done") or 0), p.get("total")
+        line += f"; {p.get('task')} {done:,}"
+        if total:
+            line += f"/{int(total):,} ({100 * done // max(1, int(total))}%)"
+    return line
+
+
 def job_outcome(job: Any) -> str:
     """What a job came to, in a few words: its saved model, predictions, error, or how far it is."""
     data = job.result or {}

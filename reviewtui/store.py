@@ -1612,6 +1612,11 @@ class LocalStore:
         wanted = {str(e) for e in external_ids}
         return {k: v for k, v in out.items() if k in wanted}
 
+    def counts_by_score(self) -> dict[Any, int]:
+        """Assets per star score (metadata ``score`` as stored; None for those without one), read
+        through the index on the score rather than by reading every asset."""
+        return dict(self._read("SELECT json_extract(metadata, '$.score'), COUNT(*) FROM assets GROUP BY 1"))
+
     def counts_by_sentiment(self) -> dict[str, int]:
         """Effective sentiment labels of non-skipped assets, per value (all three keys present)."""
         counts = {v: 0 for v in SENTIMENT_VALUES}

@@ -19,7 +19,7 @@ import os
 import textwrap
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -160,6 +160,8 @@ class WorkspaceStatus:
     stale: Any = None  # analysis.results.Staleness: how far the predictions are behind (None: no prediction)
     steps: list[NextStep] = field(default_factory=list)  # next_steps, each with its pipeline step
     missing_versions: list[dict[str, Any]] = field(default_factory=list)  # written here, gone from versions/
+    # the background jobs running now: id, kind, params, started, progress (its last Progress, or None)
+    jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "stale": self.stale.to_dict() if self.stale is not None else None,
@@ -1102,9 +1104,21 @@ class Workspace:
                                      "by hand? the number is not given again): put a copy back, or stop this line",
                                      "reviewtui versions import COPY.csv, or reviewtui versions forget NAME",
                                      "versions"))
+        running = [j for j in self.jobs.list() if j.active]
+        if running:  # what a running job does is not proposed again: its follow command instead
+            doing = {"predict": {"predict"}, "train": {"train"}, "tune": {"train"}, "keep": set()}
+            busy = {action for job in running for action in doing.get(job.kind, set())}
+            steps = [step for step in steps if step.action not in busy]
+            if "predict" in busy:
+                stale = None  # its lines ask for the prediction that is running
+            steps += [NextStep(f"wait for the {job.kind} job", f"reviewtui jobs follow {job.id}", "jobs")
+                      for job in running]
+        jobs = [{"id": j.id, "kind": j.kind, "params": j.params, "state": j.state, "started": j.started or j.created,
+                 "progress": (asdict(p) if (p := self.jobs.last_progress(j)) is not None else None)}
+                for j in running]
         return WorkspaceStatus(str(self.root), self.config.name, backend, total, by_status, by_label,
                                versions, models, [str(step) for step in steps], self.store.counts_by_sentiment(),
-                               by_app, stop, stale, steps, missing)
+                               by_app, stop, stale, steps, missing, jobs)
 
     def _changed_since_last_version(self) -> bool:
         versions = self.versions()
@@ -1458,12 +1472,7 @@ class Workspace:
         if kind == "predict":
             from reviewtui.analysis.results import RESULT_NAME
 
-            if self.store.count() == 0:
-                raise ReviewtuiError("the workspace has no reviews to predict: import some first "
-                                     "(reviewtui import FILE.csv)")
-            model = params.get("model")
-            if model and str(model).lower() != "quick":
-                self.model_card(str(model))  # a name with no saved model: refused now, not by the job
+            self.check_predict(**params)
             writes = [f"results/{RESULT_NAME}"]
             self._refuse_read_only(self.results_dir)
         elif kind in ("train", "tune"):
@@ -1475,7 +1484,16 @@ class Workspace:
                 self._check_auto_job(params)
             # a bad override is refused now, not by the job a moment later
             section = "tuning" if kind == "tune" else "training"
-            with_overrides(getattr(self.settings, section), params.get(section), f"[{section}] (override)")
+            overridden = with_overrides(getattr(self.settings, section), params.get(section),
+                                        f"[{section}] (override)")
+            if kind == "train":
+                with_overrides(self.settings.evaluation, params.get("evaluation"), "[evaluation] (override)")
+            else:  # a base or candidate that cannot be used, a Ray cluster that does not answer
+                from reviewtui.modeling.tuning import check_reachable, check_search_models
+
+                check_search_models(overridden, self.settings.model)
+                if params.get("ray_address"):
+                    check_reachable(str(params["ray_address"]))
             info = self.version_info(params["version"]) if params.get("version") else self.latest_version()
             params["version"] = info.name
             if not params.get("name"):
@@ -1764,6 +1782,42 @@ class Workspace:
         counts = self.store.label_counts(TRAINING_STATUSES)
         have = {k: n for k, n in counts.items() if n and k in self.taxonomy.training_keys}
         return sum(have.values()) if len(have) < 2 else None
+
+    def check_predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
+                      precision: str | None = None, ray_address: str | None = None) -> None:
+        """Raise ReviewtuiError for what :meth:`predict` with these parameters would refuse, found
+        without loading a model or reading every review: no reviews, a chunk size below 1, a
+        precision or sentiment it does not take, a Ray cluster that does not answer, a model name with
+        no saved model, no model at all (none saved, too few labels for the quick model), the quick
+        model on a Ray cluster, a star or team sentiment whose [model] base cannot be used. Both a
+        predict in the terminal and a predict job (before it starts) run these checks."""
+        from reviewtui.analysis.predict import (NO_REVIEWS, RAY_NEEDS_SAVED, check_predict_options, no_model_message,
+                                                sentiment_embeddings)
+        from reviewtui.analysis.sentiment import STAR_SPECS, choose_sentiment
+        from reviewtui.modeling.card import list_cards
+
+        if self.store.count() == 0:
+            raise ReviewtuiError(NO_REVIEWS)
+        spec = str(sentiment if sentiment is not None else self.settings.sentiment.model)
+        if model and str(model).lower() != "quick":
+            self.model_card(str(model))  # a name with no saved model
+        labels = self.no_model_to_predict(model)
+        if labels is not None:
+            raise ReviewtuiError(no_model_message(labels))
+        quick = str(model or "").lower() == "quick" or not (model or list_cards(self.models_dir))
+        if ray_address and quick:
+            raise ReviewtuiError(RAY_NEEDS_SAVED)
+        if quick:
+            self.embedding_cache()  # the quick model embeds the reviews with [model] base: it must resolve
+        check_predict_options(sentiment=spec, chunk_size=chunk_size,
+                              precision=precision or self.settings.predict.precision, ray_address=ray_address,
+                              max_length=self.settings.model.max_length)
+        low, chosen = spec.strip().lower(), ""
+        if low == "auto":  # as predict chooses, from the counts the store keeps rather than every review
+            low, chosen = choose_sentiment(self.store.counts_by_score(), self.store.counts_by_sentiment(),
+                                           self.settings.sentiment.min_team_labels)
+        if low in ("team", *STAR_SPECS):
+            sentiment_embeddings(self.embedding_cache, low, chosen)
 
     def predict(self, model: str | None = None, *, sentiment: str | None = None, chunk_size: int | None = None,
                 precision: str | None = None, ray_address: str | None = None,

@@ -434,3 +434,111 @@ def test_a_running_job_reads_as_its_command_in_the_app_and_the_cli():
     assert say.job_cells(job)[-1] == "train --epochs 1 --budget 4m (dataset-1)"
     job.cancel_requested = "2026-12-02T10:01:00Z"
     assert say.job_cells(job)[-1] == "cancelling"
+
+
+def closed_port() -> int:
+    """A port of this machine that nothing listens on (connecting to it is refused at once)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def save_card(ws, name: str = "m1") -> None:
+    """A saved model's card (enough for predict's checks, which load no model)."""
+    from reviewtui.modeling.card import ModelCard
+
+    keys = list(ws.taxonomy.training_keys)
+    (ws.models_dir / name).mkdir(parents=True)
+    ModelCard(name, "quick", "minilm", "package", keys, keys).save(ws.models_dir / name)
+
+
+def test_a_detached_predict_is_refused_for_what_predict_in_the_terminal_refuses(analysis_ws, capsys, monkeypatch):
+    """The checks predict makes before it loads a model (Workspace.check_predict) run in the
+    terminal and before a job starts alike: a job that would fail a moment later is not started, and
+    the same error comes with a non-zero exit either way."""
+    from reviewtui.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    ws = analysis_ws
+    root = str(ws.root)
+
+    def refused(flags: list[str], error: str) -> None:
+        for where in ([], ["--detach"]):
+            assert main(["-w", root, "predict", *flags, *where]) == 2, (flags, where)
+            err = capsys.readouterr().err
+            assert error in err and "Traceback" not in err, (flags, where, err)
+
+    refused([], "no model to predict with: no saved model in models/ and fewer than two training categories")
+    save_card(ws)
+    refused(["--chunk-size", "0"], "chunk size must be at least 1, not 0")
+    refused(["--sentiment", "bogus"], "sentiment 'bogus' (--sentiment, or [sentiment] model in reviewtui.toml)")
+    refused(["--ray-address", f"127.0.0.1:{closed_port()}"], "cannot reach the Ray cluster at '127.0.0.1:")
+    label_some(ws)
+    refused(["--model", "quick", "--ray-address", "127.0.0.1:1"], "prediction on a Ray cluster needs a saved model")
+    assert ws.jobs.list() == []  # nothing started, nothing claims results/result.csv
+
+
+def test_a_detached_train_or_tune_is_refused_for_what_it_would_stop_on_at_once(analysis_ws, capsys, monkeypatch):
+    """An evaluation override out of range, a Ray cluster that does not answer, a candidate base
+    that is not on this machine: refused before the job starts, not by the job a moment later."""
+    from reviewtui.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    ws = analysis_ws
+    label_some(ws, 24)
+    ws.export()
+    root = str(ws.root)
+    for args, error in [(["train", "--folds", "1"], "[evaluation] (override) folds must be between 2 and 50"),
+                        (["tune", "--trials", "1", "--ray-address", f"127.0.0.1:{closed_port()}"],
+                         "cannot reach the Ray cluster"),
+                        (["tune", "--trials", "1", "--candidates", "owner/not-cached-here"],
+                         "model 'owner/not-cached-here' is neither a local folder nor in the Hugging Face cache")]:
+        assert main(["-w", root, *args, "--detach"]) == 2, args
+        assert error in capsys.readouterr().err, args
+    assert ws.jobs.list() == []
+
+
+def test_a_job_killed_on_request_is_cancelled_not_failed(tmp_path, capsys):
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    job = ws.jobs.claim("predict", "predict", {}, ["results/result.csv"])
+    job = ws.jobs.launch(job, [sys.executable, "-c", "import time; time.sleep(120)"])
+    assert main(["-w", str(ws.root), "jobs", "cancel", job.id, "--force"]) == 0
+    assert f"Killed job {job.id} (predict)" in capsys.readouterr().out
+    ended = wait_for(lambda: not (j := ws.jobs.get(job.id)).active and j, timeout=30)
+    assert ended.state == "cancelled", ended
+    assert "killed on request (reviewtui jobs cancel --force)" in ended.error and "without a final record" not in ended.error
+    assert list(ws.jobs.follow(ended))[-1] == JobEnded("cancelled", ended.error, None)
+    assert main(["-w", str(ws.root), "jobs", "cancel", job.id]) == 0  # asked again: cancelled already
+    assert "is cancelled already" in capsys.readouterr().out
+
+
+def test_status_names_a_running_job_and_does_not_propose_what_it_does(analysis_ws, capsys):
+    """`reviewtui status` lists each running job in one line (kind, id, start, its last progress)
+    and proposes following it rather than starting the same work again."""
+    import json
+
+    from reviewtui.cli import main
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.export()
+    save_card(ws)
+    root = str(ws.root)
+    assert main(["-w", root, "status"]) == 0
+    assert "reviewtui predict" in capsys.readouterr().out  # a saved model, no prediction yet
+    job = ws.jobs.claim("predict", "predict model=m1", {"model": "m1"}, ["results/result.csv"])
+    sink = JournalSink(job.journal_path)
+    sink(Progress("predict", 10, 64))
+    sink.close()
+    assert main(["-w", root, "status"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"Running: predict job {job.id} (predict --model m1), started " in out and "; predict 10/64 (15%)" in out
+    assert "reviewtui predict" not in out and f"wait for the predict job: reviewtui jobs follow {job.id}" in out
+    assert main(["-w", root, "status", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["jobs"]
+    assert [(j["id"], j["progress"]["done"], j["progress"]["total"]) for j in listed] == [(job.id, 10, 64)]

@@ -367,6 +367,7 @@ def test_ctrl_c_during_predict_says_the_finished_chunks_are_kept(analysis_ws, ca
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Workspace, "predict", interrupted)
+    label_some(analysis_ws)  # the quick model has labels to learn from: predict's checks pass
     assert main(["-w", str(analysis_ws.root), "predict", "--model", "quick"]) == 130
     assert "the same predict command resumes from them" in capsys.readouterr().err
 

@@ -152,3 +152,46 @@ def test_predict_runs_the_sentiment_auto_chooses_and_says_why(analysis_ws, capsy
     assert meta["sentiment"] == "stars" and meta["sentiment_choice"] == "64 reviews have a star score to learn from"
     label_sentiments(ws, 30)
     assert ws.predict("quick").sentiment == "team"
+
+
+def test_a_sentiment_predict_cannot_run_is_said_as_the_sentiment_option(analysis_ws, capsys, monkeypatch):
+    """A --sentiment that is none of predict's options gets advice about --sentiment, not about
+    [model] base; a star sentiment (asked for, or auto's choice) that needs a [model] base that is not
+    on this machine says so, and offers VADER, which needs no model."""
+    import reviewtui.analysis.sentiment as sentiment
+    from reviewtui.modeling.card import ModelCard
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    ws = analysis_ws
+    root = str(ws.root)
+    for ext, label in list(ws.truth.items())[:24]:
+        ws.label(ext, label)
+    assert main(["-w", root, "predict", "--model", "quick", "--sentiment", "bogus"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "sentiment 'bogus' (--sentiment, or [sentiment] model in reviewtui.toml) is not one of auto, vader, " \
+           "stars, team, none" in err
+    assert "[model] base" not in err and "minilm" not in err
+    # a saved model that predicts without [model] base, and a base that is nowhere here
+    keys = list(ws.taxonomy.training_keys)
+    (ws.models_dir / "m1").mkdir(parents=True)
+    ModelCard("m1", "quick", "minilm", "package", keys, keys).save(ws.models_dir / "m1")
+    toml = ws.root / "reviewtui.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('base = "minilm"', 'base = "owner/not-cached-here"', 1),
+                    encoding="utf-8")
+    monkeypatch.setattr(sentiment, "AUTO_MIN_STARS", 50)  # the 64 reviews' stars are enough for auto
+    for flags, how in [(["--sentiment", "stars"], "the stars sentiment (--sentiment, or [sentiment] model)"),
+                       ([], "the stars sentiment (chosen by --sentiment auto: 64 reviews have a star score")]:
+        for where in ([], ["--detach"]):
+            assert main(["-w", root, "predict", "--model", "m1", *flags, *where]) == 2, (flags, where)
+            err = " ".join(capsys.readouterr().err.split())
+            assert how in err and "owner/not-cached-here" in err and "--sentiment vader" in err, (flags, where, err)
+    assert ws.jobs.list() == []
+
+
+def test_auto_sentiment_chooses_alike_from_each_score_or_from_their_counts():
+    from collections import Counter
+
+    from reviewtui.analysis.sentiment import choose_sentiment
+
+    for scores in ([1, 2, 3, 4, 5] * 60, [5] * 290 + [1] * 10, ["5", None, "", "x"] * 40 + [1] * 30, []):
+        assert choose_sentiment(dict(Counter(scores)), {}, 30) == choose_sentiment(scores, {}, 30)

@@ -118,9 +118,7 @@ class QuickFromLabels:
 
         ids, texts, labels = store.training_assets(taxonomy.training_keys)
         if len(set(labels)) < 2:
-            raise ReviewtuiError(
-                "no model to predict with: no saved model in models/ and fewer than two training categories "
-                f"labeled ({len(labels)} labels); train one (reviewtui train) or label more reviews")
+            raise ReviewtuiError(no_model_message(len(labels)))
         self.cache = cache
         X = self.cache.embed(texts, on_event=on_event, cancel=cancel)
         self.model = QuickModel(C=C).fit(X, labels)
@@ -138,6 +136,52 @@ class QuickFromLabels:
     def predict_proba(self, texts, on_event=None, cancel=None) -> np.ndarray:
         X = self.cache.embed(list(texts), on_event=on_event, cancel=cancel)
         return self.model.proba_for(X, self.labels)
+
+
+NO_REVIEWS = "the workspace has no reviews to predict: import some first (reviewtui import FILE.csv)"
+
+
+def no_model_message(labels: int) -> str:
+    """Why predict has no model: none saved, and ``labels`` training labels in fewer than two categories."""
+    return ("no model to predict with: no saved model in models/ and fewer than two training categories "
+            f"labeled ({labels} labels); train one (reviewtui train) or label more reviews")
+
+
+RAY_NEEDS_SAVED = ("prediction on a Ray cluster needs a saved model: train one (reviewtui train) "
+                   "or name one with --model")
+
+
+def check_predict_options(*, sentiment: str, chunk_size: int | None, precision: str, ray_address: str | None,
+                          max_length: int) -> str:
+    """The mistakes in predict's options found without loading a model or reading the reviews: a
+    chunk size below 1, a precision or a sentiment predict does not take, a Ray cluster that does
+    not answer. Raises ReviewtuiError naming the option; returns the precision asked for.
+    :func:`predict_assets` calls it first, and the workspace before it starts a predict job."""
+    from reviewtui.analysis.sentiment import check_sentiment
+    from reviewtui.modeling.precision import validate_precision
+
+    want = validate_precision(precision)
+    if chunk_size is not None and chunk_size < 1:
+        raise ReviewtuiError(f"chunk size must be at least 1, not {chunk_size}")
+    check_sentiment(sentiment, max_length=max_length)
+    if ray_address:
+        from reviewtui.modeling.tuning import check_reachable
+
+        check_reachable(ray_address)
+    return want
+
+
+def sentiment_embeddings(embeddings: Callable[[], "EmbeddingCache"], spec: str,
+                         chosen: str = "") -> "EmbeddingCache":
+    """``embeddings()`` for the star-trained or the team sentiment, whose failure to resolve
+    [model] base is said as the sentiment's: it is the sentiment option that needs the encoder
+    (``chosen``: why "auto" chose ``spec``)."""
+    try:
+        return embeddings()
+    except ReviewtuiError as exc:
+        how = f"chosen by --sentiment auto: {chosen}" if chosen else "--sentiment, or [sentiment] model"
+        raise ReviewtuiError(f"the {spec} sentiment ({how}) embeds the reviews with [model] base, which cannot be "
+                             f"used here: {exc}; or predict with --sentiment vader, which needs no model") from exc
 
 
 def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxonomy, models_dir: Path,
@@ -358,15 +402,12 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     ``cancel`` is set (finished chunks are kept for the next run).
     """
     settings = settings or PredictSettings()
-    from reviewtui.modeling.precision import validate_precision
-
-    want = validate_precision(precision or settings.precision)
+    want = check_predict_options(sentiment=sentiment, chunk_size=chunk_size, precision=precision or settings.precision,
+                                 ray_address=ray_address, max_length=max_length)
     t0 = time.perf_counter()
     assets = list(store.iter_assets())
     if not assets:
-        raise ReviewtuiError("the workspace has no reviews to predict: import some first (reviewtui import FILE.csv)")
-    if chunk_size is not None and chunk_size < 1:
-        raise ReviewtuiError(f"chunk size must be at least 1, not {chunk_size}")
+        raise ReviewtuiError(NO_REVIEWS)
     spec = str(sentiment)
     analyzer = None
     chosen = ""  # why "auto" ran what it ran
@@ -378,12 +419,13 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     if spec.lower() == "team":
         from reviewtui.analysis.sentiment_model import TeamAnalyzer
 
-        analyzer = TeamAnalyzer(store, embeddings(), sentiment_settings or SentimentSettings()).fit(
-            on_event=on_event, cancel=cancel)
+        analyzer = TeamAnalyzer(store, sentiment_embeddings(embeddings, spec, chosen),
+                                sentiment_settings or SentimentSettings()).fit(on_event=on_event, cancel=cancel)
     elif spec.lower() not in ("none", "off", ""):
         from reviewtui.analysis.sentiment import make_analyzer
 
-        analyzer = make_analyzer(spec, max_length=max_length, store=store, assets=assets, embeddings=embeddings,
+        analyzer = make_analyzer(spec, max_length=max_length, store=store, assets=assets,
+                                 embeddings=lambda: sentiment_embeddings(embeddings, spec, chosen),
                                  on_event=on_event, cancel=cancel)
     clf = resolve_classifier(model, store=store, taxonomy=taxonomy, models_dir=models_dir, cache_dir=cache_dir,
                              embeddings=embeddings, C=C, precision=want, device=device, on_event=on_event,
@@ -391,8 +433,7 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     _say_long_texts(assets, int(getattr(clf, "max_length", None) or max_length), on_event)
     if ray_address:
         if not isinstance(clf, SavedModel):
-            raise ReviewtuiError("prediction on a Ray cluster needs a saved model: train one (reviewtui train) "
-                                 "or name one with --model")
+            raise ReviewtuiError(RAY_NEEDS_SAVED)
         info = {"precision": want, "requested": want, "device": "ray", "reason": "chosen by each Ray actor",
                 "check": None}
         fp = f"{clf.fingerprint()}|ray:{want}"

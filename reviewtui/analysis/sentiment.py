@@ -37,6 +37,30 @@ if TYPE_CHECKING:  # pragma: no cover
 SENTIMENTS = ("negative", "neutral", "positive")
 VADER_THRESHOLD = 0.05
 STAR_SPECS = ("stars", "star", "star-head")  # the names of the star-trained head
+#: what --sentiment and [sentiment] model take besides a sentiment model folder ("off" and "" mean none too)
+SENTIMENT_OPTIONS = ("auto", "vader", "stars", "team", "none")
+
+
+def unknown_sentiment(spec: str) -> str:
+    """The message for a sentiment ``spec`` that is no option and no sentiment model on this machine."""
+    folder = Path(spec).expanduser()
+    path_like = spec.startswith((".", "/", "~")) or "\\" in spec or spec.count("/") > 1  # as resolve_model reads it
+    why = (f"{folder} holds no config.json" if folder.is_dir() else
+           f"{folder} is a file, not a model folder" if folder.exists() else
+           f"the folder {spec} does not exist" if path_like else
+           "it is neither a folder here nor a model in the Hugging Face cache")
+    return (f"sentiment {spec!r} (--sentiment, or [sentiment] model in reviewtui.toml) is not one of "
+            f"{', '.join(SENTIMENT_OPTIONS)}, and {why}: give one of those, or the folder of a Hugging Face "
+            "sentiment model (as save_pretrained or huggingface-cli download --local-dir writes it)")
+
+
+def check_sentiment(spec: str | None, *, max_length: int) -> None:
+    """Raise ReviewtuiError (:func:`unknown_sentiment`, or why a folder is no sentiment classifier)
+    when predict could not run ``spec``; reads at most a folder's config.json, never a model."""
+    low = str(spec or "").strip().lower()
+    if low in (*SENTIMENT_OPTIONS, *STAR_SPECS, "off", ""):
+        return
+    TransformerSentiment(str(spec).strip(), max_length=max_length)
 # id2label names of known 3-class models that only say LABEL_0/1/2 (cardiffnlp's first model)
 GENERIC_3 = ("label_0", "label_1", "label_2")
 
@@ -129,10 +153,12 @@ class TransformerSentiment:
     def __init__(self, spec: str, max_length: int, batch_size: int = 64) -> None:
         from reviewtui.modeling.loading import resolve_model
 
-        self.resolved = resolve_model(spec)
+        try:
+            self.resolved = resolve_model(spec)
+        except ReviewtuiError as exc:  # its advice is about [model] base: say what a sentiment takes
+            raise ReviewtuiError(unknown_sentiment(spec)) from exc
         if not self.resolved.is_local:
-            raise ReviewtuiError(f"sentiment model {spec!r} is not on this machine: download it to a folder "
-                                 "and give the folder, or use vader")
+            raise ReviewtuiError(unknown_sentiment(spec))
         try:
             config = json.loads((Path(self.resolved.path) / "config.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -242,11 +268,13 @@ AUTO_MIN_STARS, AUTO_MIN_PER_KIND = 200, 20
 STAR_HEAD_SAMPLE = 20_000
 
 
-def choose_sentiment(scores: Sequence[Any], team: Mapping[str, int], min_team_labels: int) -> tuple[str, str]:
+def choose_sentiment(scores: Sequence[Any] | Mapping[Any, int], team: Mapping[str, int],
+                     min_team_labels: int) -> tuple[str, str]:
     """What ``[sentiment] model = "auto"`` runs, and why: "team" once the team has labeled
     ``min_team_labels`` sentiments (``team``: sentiment -> labels), of two kinds at least (the team
     model learns from the stars before that); else "stars" (the star-trained head) when ``scores`` (each
-    review's star score, None where it has none) hold at least :data:`AUTO_MIN_STARS` usable ones,
+    review's star score, None where it has none; or star score -> reviews, as
+    ``LocalStore.counts_by_score`` gives them) hold at least :data:`AUTO_MIN_STARS` usable ones,
     :data:`AUTO_MIN_PER_KIND` of two kinds (1-2, 3, 4-5) at least; else "vader". On 300
     play-store-fintech reviews whose sentiment was read from the text alone, the star-trained head
     scored 0.576 macro-F1 and VADER 0.441 (docs/BENCHMARKS.md): VADER misreads short complaints in
@@ -254,7 +282,10 @@ def choose_sentiment(scores: Sequence[Any], team: Mapping[str, int], min_team_la
     team_labels = sum(team.values())
     if team_labels >= min_team_labels and sum(1 for n in team.values() if n) >= 2:
         return "team", f"the team labeled {team_labels:,} sentiments"
-    kinds = Counter(k for k in (star_label(s) for s in scores) if k is not None)
+    kinds: Counter[str] = Counter()
+    for score, n in scores.items() if isinstance(scores, Mapping) else ((s, 1) for s in scores):
+        if (kind := star_label(score)) is not None:
+            kinds[kind] += n
     usable = sum(kinds.values())
     if usable >= AUTO_MIN_STARS and sum(1 for n in kinds.values() if n >= AUTO_MIN_PER_KIND) >= 2:
         return "stars", f"{usable:,} reviews have a star score to learn from"

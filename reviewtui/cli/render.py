@@ -156,6 +156,7 @@ def status(st: Any) -> None:
         for row in say.model_rows(st.models):
             t.add_row(*row)
         con.print(t)
+    print_lines([say.running_job_line(job) for job in getattr(st, "jobs", ())], con)
     if getattr(st, "stop", None):
         stop_block(st.stop, con)
     elif any(st.by_label.values()):  # labels, no round: say how one comes (label --from records none)

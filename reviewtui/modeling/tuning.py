@@ -332,6 +332,17 @@ def _trials(result: "TuneResult") -> str:
     return f"{n} trial{'s' if n != 1 else ''} ({finished} finished)"
 
 
+def check_search_models(tuning: TuningSettings, model: ModelSettings) -> None:
+    """Raise ReviewtuiError, with the same message as train, when [model] base or a candidate of
+    ``tuning`` cannot be used here: found before Ray starts (and before a tune job starts)."""
+    from reviewtui.modeling.loading import resolve_model
+
+    resolve_model(model.base)
+    for cand in (str(c) for c in tuning.candidates):
+        if cand != QUICK:
+            resolve_model(cand)
+
+
 def check_reachable(address: str, timeout: float = 5.0) -> None:
     """Raise ReviewtuiError when ``address`` (``HOST:PORT`` or ``ray://HOST:PORT``; ``auto`` and
     ``local`` are left to Ray) names a host that does not resolve or a port nothing answers on:
@@ -435,11 +446,8 @@ def tune_models(df, *, models_dir: Path, label_keys: Sequence[str], model: Model
             raise ReviewtuiError(f"the number of trials must be at least 1, not {n_trials}")
     if scheduler not in SCHEDULERS:
         raise ReviewtuiError(f"scheduler must be 'asha' or 'fifo', not {scheduler!r}")
-    resolve_model(model.base)
+    check_search_models(tuning, model)
     candidates = [str(c) for c in tuning.candidates]
-    for cand in candidates:
-        if cand != QUICK:
-            resolve_model(cand)  # fail before Ray starts, with the same message as train
     if QUICK in candidates and cache_dir is None:
         raise ReviewtuiError("the quick model candidate needs an embedding cache folder")
     if name and (retrain or save_on_cancel) and (Path(models_dir) / name).exists() and not overwrite:

@@ -63,16 +63,16 @@ def _simulate_loop(ws, args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    params = dict(model=args.model, sentiment=args.sentiment, chunk_size=args.chunk_size, precision=args.precision,
+                  ray_address=args.ray_address)
     if args.detach:
         from reviewtui.cli.commands.jobs import detach
 
-        return detach(args, "predict", model=args.model, sentiment=args.sentiment, chunk_size=args.chunk_size,
-                      precision=args.precision, ray_address=args.ray_address)
+        return detach(args, "predict", **params)  # the job starts only once Workspace.check_predict passes
     ws = open_workspace(args)
     try:
-        with ws.foreground("predict", model=args.model), ProgressSink() as sink:
-            res = ws.predict(args.model, sentiment=args.sentiment, chunk_size=args.chunk_size,
-                             precision=args.precision, ray_address=args.ray_address, on_event=sink)
+        with ws.foreground("predict", **params), ProgressSink() as sink:  # Workspace.check_predict first
+            res = ws.predict(**params, on_event=sink)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: the reviews embedded and the chunks predicted so far are kept, and the same "
                          "predict command resumes from them\n")

@@ -83,9 +83,9 @@ def cancel(args: argparse.Namespace) -> int:
     job = ws.jobs.cancel(args.id, force=args.force)
     if args.force:
         render.print_lines([f"Killed job {job.id} ({job.kind}) and everything it started."])
-        return 0
-    render.print_lines([f"Asked job {job.id} ({job.kind}) to stop; it is finishing cleanly "
-                        f"(reviewtui jobs follow {job.id} shows it end)."])
+    else:
+        render.print_lines([f"Asked job {job.id} ({job.kind}) to stop; it is finishing cleanly "
+                            f"(reviewtui jobs follow {job.id} shows it end)."])
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline and ws.jobs.get(job.id).active:
         time.sleep(0.2)

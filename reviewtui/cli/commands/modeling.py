@@ -36,7 +36,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       evaluation=evaluation or None)
     ws = open_workspace(args)
     with ws.foreground("train", version=version_name(args.version), name=args.name, model=args.model,
-                       quick=args.quick or None, overwrite=args.overwrite or None), ProgressSink() as sink:
+                       training=overrides or None, quick=args.quick or None, overwrite=args.overwrite or None,
+                       evaluation=evaluation or None), ProgressSink() as sink:
         card = ws.train(version_name(args.version), args.name, model=args.model, training=overrides,
                         quick=args.quick, overwrite=args.overwrite, evaluation=evaluation, on_event=sink)
     if args.json:
@@ -96,8 +97,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
                       save_on_cancel=args.save_on_cancel or None)
     ws = open_workspace(args)
     board = TrialBoard(args.trials if args.trials is not None else ws.settings.tuning.trials)
-    with ws.foreground("tune", trials=args.trials, version=version_name(args.version), name=args.name,
-                       tuning=tuning or None):
+    with ws.foreground("tune", trials=args.trials, ray_address=args.ray_address, version=version_name(args.version),
+                       name=args.name, tuning=tuning or None):
         result = run_search(board, lambda cancel: ws.tune(
             args.trials, args.ray_address, version=version_name(args.version), name=args.name, tuning=tuning,
             save_on_cancel=args.save_on_cancel, on_event=board, cancel=cancel))

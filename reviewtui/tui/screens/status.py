@@ -39,6 +39,7 @@ APP_STEPS = {
     "predict": "p on the Summary screen (5)",
     "summary": "5, the Summary screen",
     "stop": "e exports; t on the Tune screen (4) trains; 7 discovers",
+    "jobs": "the Jobs table of this screen follows it",
 }
 
 
