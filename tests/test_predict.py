@@ -473,3 +473,49 @@ def test_of_two_copies_set_aside_the_newer_comes_back(tmp_path):
     assert recover_dirs(tmp_path, now=time.time() + 60) == ["q1"]
     assert (tmp_path / "q1" / "which").read_text(encoding="utf-8") == ".q1.old-200"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q1"]
+
+
+def test_a_fine_tuned_folder_without_its_vocabulary_is_refused(analysis_ws, tiny_bert):
+    """Without tokenizer.json transformers built a tokenizer of five special tokens and the model
+    predicted every review from [UNK]s; the folder is now refused like one without its weights."""
+    from reviewtui.modeling.inference import SavedClassifier
+
+    ws = analysis_ws
+    folder = save_classifier(ws, "notok", tiny_bert)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ReviewtuiError, match=r"notok: tokenizer.json is missing .deleted or moved"):
+        SavedClassifier.load(folder)
+    with pytest.raises(ReviewtuiError, match="tokenizer.json is missing"):
+        ws.predict("notok", sentiment="none")
+    assert not (ws.results_dir / "result.csv").exists()
+
+
+def test_a_folder_with_another_vocabulary_file_predicts(analysis_ws, tiny_bert):
+    """A Hugging Face folder may keep its vocabulary in vocab.txt instead of tokenizer.json."""
+    import shutil
+
+    from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.modeling.loading import packaged_minilm_path
+
+    folder = save_classifier(analysis_ws, "vocab-txt", tiny_bert)
+    (folder / "tokenizer.json").unlink()
+    shutil.copy(packaged_minilm_path() / "vocab.txt", folder / "vocab.txt")
+    clf = SavedClassifier.load(folder)
+    assert clf.predict_proba(["the paywall is too expensive"]).shape == (1, len(clf.labels))
+    assert len(clf._tokenizer) > 30000
+
+
+def test_a_nearly_empty_vocabulary_is_a_clear_error(analysis_ws, tiny_bert):
+    """A vocabulary file of a few tokens reads every word as unknown: loading the model, or the
+    folder as a base model, says so instead of predicting."""
+    from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.modeling.loading import load_tokenizer, resolve_model
+
+    folder = save_classifier(analysis_ws, "tiny-vocab", tiny_bert)
+    (folder / "tokenizer.json").unlink()
+    (folder / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n", encoding="utf-8")
+    clf = SavedClassifier.load(folder)
+    with pytest.raises(ReviewtuiError, match=r"has a vocabulary of only \d+ tokens.*vocab.txt"):
+        clf.predict_proba(["the paywall is too expensive"])
+    with pytest.raises(ReviewtuiError, match=r"tokenizer in .*tiny-vocab has a vocabulary of only"):
+        load_tokenizer(resolve_model(str(folder)))

@@ -136,7 +136,7 @@ class SavedClassifier:
                 return
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-            from reviewtui.modeling.loading import quiet_transformers, set_torch_threads
+            from reviewtui.modeling.loading import check_vocabulary, quiet_transformers, set_torch_threads
 
             quiet_transformers()
             set_torch_threads()
@@ -151,6 +151,7 @@ class SavedClassifier:
             except Exception as exc:  # noqa: BLE001
                 raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({type(exc).__name__}: "
                                      f"{exc}); retrain the model") from exc
+            check_vocabulary(self._tokenizer, self.path)
             if int(model.config.num_labels) != len(self.labels):
                 raise ReviewtuiError(f"{self.path}: the weights have {model.config.num_labels} outputs but "
                                      f"the model card lists {len(self.labels)} labels; retrain the model")
