@@ -519,3 +519,86 @@ def test_a_nearly_empty_vocabulary_is_a_clear_error(analysis_ws, tiny_bert):
         clf.predict_proba(["the paywall is too expensive"])
     with pytest.raises(ReviewtuiError, match=r"tokenizer in .*tiny-vocab has a vocabulary of only"):
         load_tokenizer(resolve_model(str(folder)))
+
+
+def test_files_written_into_a_model_folder_get_the_umask_permissions(tmp_path):
+    """safetensors writes its weights 0600: a teammate could not read a model whose other files
+    were 0644. Every file of a saved model folder now gets what the user's umask gives."""
+    import os
+    import stat
+
+    import torch
+    from safetensors.torch import save_file
+
+    from reviewtui.modeling.card import write_model_dir
+
+    def fill(folder):
+        save_file({"w": torch.zeros(2)}, str(folder / "model.safetensors"))
+        (folder / "config.json").write_text("{}", encoding="utf-8")
+        (folder / "sub").mkdir(mode=0o700)
+        save_file({"w": torch.zeros(2)}, str(folder / "sub" / "part.safetensors"))
+
+    old = os.umask(0o027)
+    try:
+        folder = write_model_dir(tmp_path / "models", "m", fill)
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in folder.rglob("*")}
+    assert modes == {"model.safetensors": 0o640, "config.json": 0o640, "sub": 0o750, "sub/part.safetensors": 0o640}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+
+
+def _deny(monkeypatch, name: str) -> None:
+    """Opening a file called ``name`` fails as it does for a user without read permission."""
+    import errno
+    import os
+
+    real = os.open
+
+    def fake(path, flags, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == name:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake)
+
+
+def test_a_model_file_the_user_may_not_read_says_so_not_retrain(analysis_ws, tiny_bert, monkeypatch):
+    """A teammate's weights saved 0600 read as "FileNotFoundError ... retrain the model"; now the
+    error names the file, says permission denied and what to do."""
+    import errno
+
+    from transformers import AutoModelForSequenceClassification
+
+    from reviewtui.modeling.inference import SavedClassifier
+
+    ws = analysis_ws
+    folder = save_classifier(ws, "theirs", tiny_bert)
+    clf = SavedClassifier.load(folder)  # loaded while readable: the weights load on the first predict
+    _deny(monkeypatch, "model.safetensors")
+    pattern = r"theirs/model.safetensors cannot be read \(permission denied\).*ask its owner.*chmod a\+r"
+    with pytest.raises(ReviewtuiError, match=pattern) as caught:
+        SavedClassifier.load(folder)
+    assert "retrain" not in str(caught.value)
+    with pytest.raises(ReviewtuiError, match=pattern):
+        ws.predict("theirs", sentiment="none")
+
+    def not_found(*args, **kwargs):  # what transformers raises for weights it may not open
+        raise FileNotFoundError(f"No such file or directory: {folder / 'model.safetensors'}")
+
+    monkeypatch.setattr(AutoModelForSequenceClassification, "from_pretrained", not_found)
+    with pytest.raises(ReviewtuiError, match=pattern) as caught:
+        clf.predict_proba(["the paywall is too expensive"])
+    assert "retrain" not in str(caught.value)
+    monkeypatch.undo()
+
+    real = Path.read_text
+
+    def read_text(path, *args, **kwargs):
+        if path.name == "model_card.json":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    with pytest.raises(ReviewtuiError, match=r"theirs/model_card.json cannot be read \(permission denied\)"):
+        SavedClassifier.load(folder)

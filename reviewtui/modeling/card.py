@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reviewtui.errors import ReviewtuiError
-from reviewtui.files import atomic_write_text, make_temp_dir, replace_dir, utc_now
+from reviewtui.files import atomic_write_text, give_plain_permissions, make_temp_dir, replace_dir, utc_now
 
 CARD_FILE = "model_card.json"
 CARD_FORMAT = 1
@@ -113,6 +113,8 @@ def load_card(model_dir: Path) -> ModelCard:
     except FileNotFoundError as exc:
         raise ReviewtuiError(f"{model_dir} has no {CARD_FILE}: it is not a reviewtui model folder "
                              "(train one with reviewtui train)") from exc
+    except PermissionError as exc:
+        raise unreadable_error(path) from exc
     except (OSError, ValueError) as exc:
         raise ReviewtuiError(f"{path} is unreadable ({exc}); delete the model folder and retrain") from exc
     if not isinstance(data, dict) or "labels" not in data:
@@ -122,6 +124,31 @@ def load_card(model_dir: Path) -> ModelCard:
     except (TypeError, ValueError) as exc:  # a field missing or of another kind (a card edited by hand)
         raise ReviewtuiError(f"{path} is not a reviewtui model card ({exc}); delete the model folder and "
                              "retrain") from exc
+
+
+def unreadable_error(path: Path) -> ReviewtuiError:
+    """The error for a file of a model folder this user may not read (a teammate's model, a file
+    saved 0600): the model is fine, its permissions are not."""
+    return ReviewtuiError(f"{path} cannot be read (permission denied): the file is there, but this user may not "
+                          f"read it; ask its owner to make it readable (chmod a+r {path}, or chmod -R a+rX on the "
+                          "model folder), or use a copy of the folder you can read")
+
+
+def check_readable(model_dir: Path) -> None:
+    """Raise :func:`unreadable_error` for the first file of ``model_dir`` (or the folder itself)
+    that this user may not open."""
+    folder = Path(model_dir)
+    try:
+        children = sorted(folder.iterdir())
+    except PermissionError as exc:
+        raise unreadable_error(folder) from exc
+    for child in children:
+        if not child.is_file():
+            continue
+        try:
+            os.close(os.open(child, os.O_RDONLY))
+        except PermissionError as exc:
+            raise unreadable_error(child) from exc
 
 
 def now_iso() -> str:
@@ -171,8 +198,9 @@ def check_model_name(name: str | None) -> None:
 
 def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) -> Path:
     """Create ``models_dir/name`` atomically: ``fill(tmp_folder)`` writes into a temp folder that is
-    renamed into place only when it returns. Raises ReviewtuiError when the name is taken (unless
-    ``overwrite``) or invalid."""
+    renamed into place only when it returns, its files with the permissions the user's umask gives
+    (whatever mode the library that wrote them chose). Raises ReviewtuiError when the name is taken
+    (unless ``overwrite``) or invalid."""
     check_model_name(name)
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -182,7 +210,9 @@ def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) 
                              "or delete that folder")
     tmp = make_temp_dir(models_dir, prefix=f".{name}.", suffix=".tmp")
     try:
+        plain = tmp.stat().st_mode  # 0777 less the umask
         fill(tmp)
+        give_plain_permissions(tmp, plain)
         replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
