@@ -968,7 +968,7 @@ class Workspace:
                     data = json.loads(card.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
                     continue
-                data.setdefault("name", card.parent.name)
+                data["name"] = card.parent.name  # its folder, what --model finds it by
                 out.append(data)
         return out
 

@@ -602,3 +602,35 @@ def test_a_model_file_the_user_may_not_read_says_so_not_retrain(analysis_ws, tin
     monkeypatch.setattr(Path, "read_text", read_text)
     with pytest.raises(ReviewtuiError, match=r"theirs/model_card.json cannot be read \(permission denied\)"):
         SavedClassifier.load(folder)
+
+
+def test_a_model_is_named_after_its_folder(analysis_ws, tiny_bert):
+    """Users rename and copy model folders: the folder's name is the model's name in the listing,
+    predict, result.json and status, not the name written in its card when it was saved."""
+    import json
+    import shutil
+
+    from reviewtui.modeling.card import load_card
+
+    ws = analysis_ws
+    folder = save_classifier(ws, "orig", tiny_bert)
+    card = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
+    card["created_at"] = "2000-01-01T00:00:00.000+00:00"  # trained before every label
+    (folder / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    folder.rename(ws.models_dir / "renamed")
+    shutil.copytree(ws.models_dir / "renamed", ws.models_dir / "copy")
+    loaded = load_card(ws.models_dir / "renamed")
+    assert (loaded.name, loaded.saved_as) == ("renamed", "orig")
+    assert "saved_as" not in loaded.to_dict() and loaded.to_dict()["name"] == "renamed"
+    assert sorted(m.name for m in ws.model_history()) == ["copy", "renamed"]
+    assert sorted(m["name"] for m in ws.models()) == ["copy", "renamed"]
+    with pytest.raises(ReviewtuiError, match=r"no model 'orig' .*saved models: (renamed, copy|copy, renamed)\)"):
+        ws.predict("orig", sentiment="none")
+
+    label_some(ws)
+    res = ws.predict("renamed", sentiment="none")
+    assert res.model == "renamed"
+    assert json.loads((ws.results_dir / "result.json").read_text(encoding="utf-8"))["model"] == "renamed"
+    assert {r["model"] for r in read_rows(res.path)} == {"renamed"}
+    stale = ws.prediction_staleness()
+    assert stale.model == "renamed" and stale.late_labels == 16

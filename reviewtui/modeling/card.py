@@ -31,6 +31,10 @@ class ModelCard:
     label; ``confusion_matrix`` rows are true labels and columns predictions, both in ``labels`` order.
     ``precision_checks`` (precision -> agreement, rows, ok, ...) say how faster precisions agreed
     with fp32 on held-out rows (reviewtui.modeling.precision).
+
+    A card read by :func:`load_card` is named after its folder, whatever name it was saved under
+    (kept in ``saved_as``): users rename and copy model folders, and the folder is what
+    ``--model NAME`` finds.
     """
 
     name: str
@@ -57,6 +61,7 @@ class ModelCard:
     precision_checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     format: int = CARD_FORMAT
     path: str | None = None  # where it was loaded from; not written
+    saved_as: str | None = None  # the name written in the card, where it came from; not written
 
     @property
     def label2id(self) -> dict[str, int]:
@@ -65,12 +70,13 @@ class ModelCard:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("path", None)
+        data.pop("saved_as", None)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: str | None = None) -> "ModelCard":
         known = {f.name for f in fields(cls)}
-        card = cls(**{k: v for k, v in data.items() if k in known and k != "path"})
+        card = cls(**{k: v for k, v in data.items() if k in known and k not in ("path", "saved_as")})
         card.path = path
         return card
 
@@ -106,7 +112,8 @@ def _json_default(value: Any) -> Any:
 
 
 def load_card(model_dir: Path) -> ModelCard:
-    """The card of the model in ``model_dir``. Raises ReviewtuiError when absent or unreadable."""
+    """The card of the model in ``model_dir``, named after the folder (the name written in the card
+    is kept in ``saved_as``). Raises ReviewtuiError when absent or unreadable."""
     path = Path(model_dir) / CARD_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -120,10 +127,18 @@ def load_card(model_dir: Path) -> ModelCard:
     if not isinstance(data, dict) or "labels" not in data:
         raise ReviewtuiError(f"{path} is not a reviewtui model card; delete the model folder and retrain")
     try:
-        return ModelCard.from_dict(data, path=str(Path(model_dir)))
+        card = ModelCard.from_dict(data, path=str(Path(model_dir)))
     except (TypeError, ValueError) as exc:  # a field missing or of another kind (a card edited by hand)
         raise ReviewtuiError(f"{path} is not a reviewtui model card ({exc}); delete the model folder and "
                              "retrain") from exc
+    card.saved_as, card.name = card.name, folder_name(model_dir)
+    return card
+
+
+def folder_name(model_dir: Path) -> str:
+    """The name of the model in ``model_dir``: the folder's name as given (a link keeps its own)."""
+    name = Path(model_dir).name
+    return name if name not in ("", "..") else Path(model_dir).resolve().name
 
 
 def unreadable_error(path: Path) -> ReviewtuiError:

@@ -32,7 +32,8 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, ShiftedProgress, emit
 from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH
-from reviewtui.modeling.card import ModelCard, check_readable, load_card, missing_files, unreadable_error
+from reviewtui.modeling.card import (ModelCard, check_readable, folder_name, load_card, missing_files,
+                                    unreadable_error)
 
 #: The card's value of ``hyperparameters["ensemble_features"]`` for a one-pass ensemble.
 ONE_PASS = "finetuned"
@@ -70,7 +71,8 @@ class SavedClassifier:
 
     @property
     def name(self) -> str:
-        return self.card.name
+        """The model's folder name, what ``--model`` finds it by (not the name its card was saved under)."""
+        return folder_name(self.path)
 
     @property
     def max_length(self) -> int:
