@@ -634,3 +634,30 @@ def test_a_model_is_named_after_its_folder(analysis_ws, tiny_bert):
     assert {r["model"] for r in read_rows(res.path)} == {"renamed"}
     stale = ws.prediction_staleness()
     assert stale.model == "renamed" and stale.late_labels == 16
+
+
+def test_a_category_added_without_labels_leaves_saved_models_predicting(analysis_ws, tiny_bert):
+    """`categories add Billing` made every saved model refuse to predict although a retrain could
+    learn nothing of Billing while it has no label: predict now goes on and says Billing cannot be
+    predicted; once Billing has a label, the refusal comes back and names it."""
+    from reviewtui.events import Notice
+
+    ws = analysis_ws
+    label_some(ws)
+    save_classifier(ws, "before", tiny_bert)
+    ws.add_category("Billing")
+    assert ws.model_misfit() is None
+    seen = []
+    res = ws.predict("before", sentiment="none", on_event=seen.append)
+    assert res.model == "before" and res.rows == 64
+    notes = [e.text for e in seen if isinstance(e, Notice)]
+    assert ("model before was trained before Billing was added, so no review is predicted as Billing: label "
+            "reviews of it, then reviewtui export and reviewtui train") in notes
+    assert {r["predicted_category"] for r in read_rows(res.path)} <= set(ws.taxonomy.training_keys) - {"BILLING"}
+
+    ws.label(next(iter(ws.truth)), "BILLING")
+    assert ws.model_misfit() == ("model before learnt the taxonomy as it was before: it does not know Billing, and "
+                                 "Billing has labels now")
+    with pytest.raises(ReviewtuiError, match=r"model 'before' was trained on categories .* but the taxonomy now trains "
+                                             r"on .*BILLING, and BILLING, added since, has labels now: retrain"):
+        ws.predict("before", sentiment="none")

@@ -14,7 +14,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.files import atomic_write_text, give_plain_permissions, make_temp_dir, replace_dir, utc_now
@@ -85,17 +85,36 @@ class ModelCard:
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=False, default=_json_default) + "\n")
         return path
 
-    def check_taxonomy(self, training_keys: list[str], current: Callable[[str], str] | None = None) -> None:
+    def check_taxonomy(self, training_keys: list[str], current: Callable[[str], str] | None = None,
+                       labeled: Collection[str] | None = None) -> list[str]:
         """Raise ReviewtuiError when this model's labels are not the taxonomy's training keys; with
         ``current`` (``Taxonomy.current``), a label whose category was renamed since counts as its
-        new key (a merge leaves the model two labels for one category: retrain)."""
+        new key (a merge leaves the model two labels for one category: retrain).
+
+        With ``labeled`` (the training keys that have labels), categories added since the model was
+        trained that have no label yet are let through, and returned: a retrain could not learn
+        them, and the model predicts every other category (none of them) until they have labels.
+        Returns [] when the model knows every training key."""
         keys = [current(k) for k in self.taxonomy_keys] if current is not None else list(self.taxonomy_keys)
-        if keys != list(training_keys):
+        training_keys = list(training_keys)
+        if keys == training_keys:
+            return []
+        added = [k for k in training_keys if k not in keys]
+        ours = ', '.join(self.taxonomy_keys)
+        if labeled is not None and [k for k in training_keys if k not in added] == keys:
+            taught = [k for k in added if k in labeled]
+            if not taught:
+                return added
             raise ReviewtuiError(
-                f"model {self.name!r} was trained on categories {', '.join(self.taxonomy_keys)} but the "
-                f"taxonomy now trains on {', '.join(training_keys)}: retrain (reviewtui train) or pick "
-                "a model trained on this taxonomy"
-            )
+                f"model {self.name!r} was trained on categories {ours} but the taxonomy now trains on "
+                f"{', '.join(training_keys)}, and {', '.join(taught)}, added since, "
+                f"{'has labels' if len(taught) == 1 else 'have labels'} now: retrain (reviewtui export, then "
+                f"reviewtui train) so a model learns {'it' if len(taught) == 1 else 'them'}, or pick a model "
+                "trained on this taxonomy")
+        raise ReviewtuiError(
+            f"model {self.name!r} was trained on categories {ours} but the taxonomy now trains on "
+            f"{', '.join(training_keys)}: retrain (reviewtui train) or pick a model trained on this taxonomy"
+        )
 
 
 def _json_default(value: Any) -> Any:

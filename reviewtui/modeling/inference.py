@@ -25,7 +25,7 @@ import itertools
 import json
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -116,10 +116,12 @@ class SavedClassifier:
         check_readable(model_dir)
         return cls(model_dir, card, cache_dir, precision=precision, device=device)
 
-    def check_taxonomy(self, training_keys: Sequence[str], current: Callable[[str], str] | None = None) -> None:
-        """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``
-        (``current`` as ``ModelCard.check_taxonomy``)."""
-        self.card.check_taxonomy(list(training_keys), current)
+    def check_taxonomy(self, training_keys: Sequence[str], current: Callable[[str], str] | None = None,
+                       labeled: Collection[str] | None = None) -> list[str]:
+        """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``;
+        returns the categories added since that it may leave out while they have no labels
+        (``current`` and ``labeled`` as ``ModelCard.check_taxonomy``)."""
+        return self.card.check_taxonomy(list(training_keys), current, labeled)
 
     # -- loading -------------------------------------------------------------------------------
     def _device(self) -> str:
