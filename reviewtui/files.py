@@ -56,6 +56,21 @@ def make_temp_dir(parent: str | Path, prefix: str = "", suffix: str = ".tmp") ->
     raise FileExistsError(f"no free temporary folder name in {parent}")
 
 
+def give_plain_permissions(folder: str | Path, dir_mode: int) -> None:
+    """Give every file under ``folder`` the mode ``dir_mode & 0o666`` and every folder under it
+    ``dir_mode`` (keeping their setuid, setgid and sticky bits), where ``dir_mode`` is what a plain
+    :func:`os.mkdir` gave (0777 less the umask; the mode of a folder from :func:`make_temp_dir`):
+    files a library wrote with its own mode (safetensors writes 0600) become as readable by the
+    user's group as any other file they write."""
+    dir_mode &= 0o777
+    for root, dirs, files in os.walk(folder):
+        for name, mode in [(d, dir_mode) for d in dirs] + [(f, dir_mode & 0o666) for f in files]:
+            path = os.path.join(root, name)
+            st = os.lstat(path)
+            if not os.path.islink(path) and st.st_mode & 0o777 != mode:
+                os.chmod(path, (st.st_mode & 0o7000) | mode)
+
+
 @contextmanager
 def atomic_output(path: str | Path, mode: str = "wb", **open_args: Any) -> Iterator[IO]:
     """A file opened under a temporary name in ``path``'s folder (created if missing), flushed,

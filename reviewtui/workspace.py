@@ -1030,7 +1030,7 @@ class Workspace:
                     data = json.loads(card.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
                     continue
-                data.setdefault("name", card.parent.name)
+                data["name"] = card.parent.name  # its folder, what --model finds it by
                 out.append(data)
         return out
 
@@ -1756,13 +1756,19 @@ class Workspace:
         card = next((c for c in cards if c.name == model), None) if model else (cards[-1] if cards else None)
         if card is None:
             return None
-        try:
-            card.check_taxonomy(self.taxonomy.training_keys, self.taxonomy.current)
+        from reviewtui.analysis.predict import labeled_keys
+
+        labeled = labeled_keys(self.store, self.taxonomy)
+        try:  # categories added since without labels yet: predict lets the model through
+            card.check_taxonomy(self.taxonomy.training_keys, self.taxonomy.current, labeled)
         except ReviewtuiError:
             now = {self.taxonomy.current(k) for k in card.taxonomy_keys}
-            new = [c.name for c in self.taxonomy if c.train and c.key not in now]
+            new = [c for c in self.taxonomy if c.train and c.key not in now]
             gone = [k for k in card.taxonomy_keys if self.taxonomy.current(k) not in self.taxonomy.training_keys]
-            why = (f"it does not know {', '.join(new)}" if new else
+            taught = [c.name for c in new if c.key in labeled]
+            unknown = f"it does not know {', '.join(c.name for c in new)}" + (
+                f", and {', '.join(taught)} {'has' if len(taught) == 1 else 'have'} labels now" if taught else "")
+            why = (unknown if new else
                    f"it predicts {', '.join(gone)}, no longer trained" if gone else
                    "two of its categories were merged into one since")
             return f"model {card.name} learnt the taxonomy as it was before: {why}"

@@ -550,3 +550,191 @@ def test_predict_says_where_the_earlier_parts_were_left_when_they_cannot_be_remo
     ws.predict(model="quick", sentiment="none", on_event=events.append)
     (note,) = [e for e in events if isinstance(e, Notice) and "result parts" in e.text]
     assert note.level == "warning" and f"left in {ws.results_dir}{os.sep}.result-parts.old-" in note.text
+
+
+def test_a_fine_tuned_folder_without_its_vocabulary_is_refused(analysis_ws, tiny_bert):
+    """Without tokenizer.json transformers built a tokenizer of five special tokens and the model
+    predicted every review from [UNK]s; the folder is now refused like one without its weights."""
+    from reviewtui.modeling.inference import SavedClassifier
+
+    ws = analysis_ws
+    folder = save_classifier(ws, "notok", tiny_bert)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ReviewtuiError, match=r"notok: tokenizer.json is missing .deleted or moved"):
+        SavedClassifier.load(folder)
+    with pytest.raises(ReviewtuiError, match="tokenizer.json is missing"):
+        ws.predict("notok", sentiment="none")
+    assert not (ws.results_dir / "result.csv").exists()
+
+
+def test_a_folder_with_another_vocabulary_file_predicts(analysis_ws, tiny_bert):
+    """A Hugging Face folder may keep its vocabulary in vocab.txt instead of tokenizer.json."""
+    import shutil
+
+    from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.modeling.loading import packaged_minilm_path
+
+    folder = save_classifier(analysis_ws, "vocab-txt", tiny_bert)
+    (folder / "tokenizer.json").unlink()
+    shutil.copy(packaged_minilm_path() / "vocab.txt", folder / "vocab.txt")
+    clf = SavedClassifier.load(folder)
+    assert clf.predict_proba(["the paywall is too expensive"]).shape == (1, len(clf.labels))
+    assert len(clf._tokenizer) > 30000
+
+
+def test_a_nearly_empty_vocabulary_is_a_clear_error(analysis_ws, tiny_bert):
+    """A vocabulary file of a few tokens reads every word as unknown: loading the model, or the
+    folder as a base model, says so instead of predicting."""
+    from reviewtui.modeling.inference import SavedClassifier
+    from reviewtui.modeling.loading import load_tokenizer, resolve_model
+
+    folder = save_classifier(analysis_ws, "tiny-vocab", tiny_bert)
+    (folder / "tokenizer.json").unlink()
+    (folder / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n", encoding="utf-8")
+    clf = SavedClassifier.load(folder)
+    with pytest.raises(ReviewtuiError, match=r"has a vocabulary of only \d+ tokens.*vocab.txt"):
+        clf.predict_proba(["the paywall is too expensive"])
+    with pytest.raises(ReviewtuiError, match=r"tokenizer in .*tiny-vocab has a vocabulary of only"):
+        load_tokenizer(resolve_model(str(folder)))
+
+
+def test_files_written_into_a_model_folder_get_the_umask_permissions(tmp_path):
+    """safetensors writes its weights 0600: a teammate could not read a model whose other files
+    were 0644. Every file of a saved model folder now gets what the user's umask gives."""
+    import os
+    import stat
+
+    import torch
+    from safetensors.torch import save_file
+
+    from reviewtui.modeling.card import write_model_dir
+
+    def fill(folder):
+        save_file({"w": torch.zeros(2)}, str(folder / "model.safetensors"))
+        (folder / "config.json").write_text("{}", encoding="utf-8")
+        (folder / "sub").mkdir(mode=0o700)
+        save_file({"w": torch.zeros(2)}, str(folder / "sub" / "part.safetensors"))
+
+    old = os.umask(0o027)
+    try:
+        folder = write_model_dir(tmp_path / "models", "m", fill)
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in folder.rglob("*")}
+    assert modes == {"model.safetensors": 0o640, "config.json": 0o640, "sub": 0o750, "sub/part.safetensors": 0o640}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+
+
+def _deny(monkeypatch, name: str) -> None:
+    """Opening a file called ``name`` fails as it does for a user without read permission."""
+    import errno
+    import os
+
+    real = os.open
+
+    def fake(path, flags, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == name:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake)
+
+
+def test_a_model_file_the_user_may_not_read_says_so_not_retrain(analysis_ws, tiny_bert, monkeypatch):
+    """A teammate's weights saved 0600 read as "FileNotFoundError ... retrain the model"; now the
+    error names the file, says permission denied and what to do."""
+    import errno
+
+    from transformers import AutoModelForSequenceClassification
+
+    from reviewtui.modeling.inference import SavedClassifier
+
+    ws = analysis_ws
+    folder = save_classifier(ws, "theirs", tiny_bert)
+    clf = SavedClassifier.load(folder)  # loaded while readable: the weights load on the first predict
+    _deny(monkeypatch, "model.safetensors")
+    pattern = r"theirs/model.safetensors cannot be read \(permission denied\).*ask its owner.*chmod a\+r"
+    with pytest.raises(ReviewtuiError, match=pattern) as caught:
+        SavedClassifier.load(folder)
+    assert "retrain" not in str(caught.value)
+    with pytest.raises(ReviewtuiError, match=pattern):
+        ws.predict("theirs", sentiment="none")
+
+    def not_found(*args, **kwargs):  # what transformers raises for weights it may not open
+        raise FileNotFoundError(f"No such file or directory: {folder / 'model.safetensors'}")
+
+    monkeypatch.setattr(AutoModelForSequenceClassification, "from_pretrained", not_found)
+    with pytest.raises(ReviewtuiError, match=pattern) as caught:
+        clf.predict_proba(["the paywall is too expensive"])
+    assert "retrain" not in str(caught.value)
+    monkeypatch.undo()
+
+    real = Path.read_text
+
+    def read_text(path, *args, **kwargs):
+        if path.name == "model_card.json":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    with pytest.raises(ReviewtuiError, match=r"theirs/model_card.json cannot be read \(permission denied\)"):
+        SavedClassifier.load(folder)
+
+
+def test_a_model_is_named_after_its_folder(analysis_ws, tiny_bert):
+    """Users rename and copy model folders: the folder's name is the model's name in the listing,
+    predict, result.json and status, not the name written in its card when it was saved."""
+    import json
+    import shutil
+
+    from reviewtui.modeling.card import load_card
+
+    ws = analysis_ws
+    folder = save_classifier(ws, "orig", tiny_bert)
+    card = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
+    card["created_at"] = "2000-01-01T00:00:00.000+00:00"  # trained before every label
+    (folder / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    folder.rename(ws.models_dir / "renamed")
+    shutil.copytree(ws.models_dir / "renamed", ws.models_dir / "copy")
+    loaded = load_card(ws.models_dir / "renamed")
+    assert (loaded.name, loaded.saved_as) == ("renamed", "orig")
+    assert "saved_as" not in loaded.to_dict() and loaded.to_dict()["name"] == "renamed"
+    assert sorted(m.name for m in ws.model_history()) == ["copy", "renamed"]
+    assert sorted(m["name"] for m in ws.models()) == ["copy", "renamed"]
+    with pytest.raises(ReviewtuiError, match=r"no model 'orig' .*saved models: (renamed, copy|copy, renamed)\)"):
+        ws.predict("orig", sentiment="none")
+
+    label_some(ws)
+    res = ws.predict("renamed", sentiment="none")
+    assert res.model == "renamed"
+    assert json.loads((ws.results_dir / "result.json").read_text(encoding="utf-8"))["model"] == "renamed"
+    assert {r["model"] for r in read_rows(res.path)} == {"renamed"}
+    stale = ws.prediction_staleness()
+    assert stale.model == "renamed" and stale.late_labels == 16
+
+
+def test_a_category_added_without_labels_leaves_saved_models_predicting(analysis_ws, tiny_bert):
+    """`categories add Billing` made every saved model refuse to predict although a retrain could
+    learn nothing of Billing while it has no label: predict now goes on and says Billing cannot be
+    predicted; once Billing has a label, the refusal comes back and names it."""
+    from reviewtui.events import Notice
+
+    ws = analysis_ws
+    label_some(ws)
+    save_classifier(ws, "before", tiny_bert)
+    ws.add_category("Billing")
+    assert ws.model_misfit() is None
+    seen = []
+    res = ws.predict("before", sentiment="none", on_event=seen.append)
+    assert res.model == "before" and res.rows == 64
+    notes = [e.text for e in seen if isinstance(e, Notice)]
+    assert ("model before was trained before Billing was added, so no review is predicted as Billing: label "
+            "reviews of it, then reviewtui export and reviewtui train") in notes
+    assert {r["predicted_category"] for r in read_rows(res.path)} <= set(ws.taxonomy.training_keys) - {"BILLING"}
+
+    ws.label(next(iter(ws.truth)), "BILLING")
+    assert ws.model_misfit() == ("model before learnt the taxonomy as it was before: it does not know Billing, and "
+                                 "Billing has labels now")
+    with pytest.raises(ReviewtuiError, match=r"model 'before' was trained on categories .* but the taxonomy now trains "
+                                             r"on .*BILLING, and BILLING, added since, has labels now: retrain"):
+        ws.predict("before", sentiment="none")

@@ -926,8 +926,9 @@ async def test_the_summary_keeps_saying_a_prediction_runs_while_it_reloads(fixtu
 
 
 async def test_predict_with_a_model_of_the_taxonomy_before_is_refused_before_a_job_starts(fixture_ws):
-    """A category added since the newest model learnt: the job started, then failed with the
-    command line's advice and every key; the screen now says so at once, in its keys."""
+    """A category added since the newest model learnt, and labeled since (without a label the model
+    predicts the others): the job started, then failed with the command line's advice and every
+    key; the screen now says so at once, in its keys."""
     from reviewtui.modeling.card import ModelCard
 
     ws = fixture_ws
@@ -938,19 +939,23 @@ async def test_predict_with_a_model_of_the_taxonomy_before_is_refused_before_a_j
     assert ws.model_misfit() is None
     assert any(s.startswith("predict every review") for s in ws.status().next_steps)
     ws.add_category("Instant transfer slow")
-    assert ws.model_misfit() == "model m1 learnt the taxonomy as it was before: it does not know Instant transfer slow"
+    assert ws.model_misfit() is None  # no label of it yet: the model predicts the other categories
+    ws.label(next(iter(ws.store.iter_assets())).external_id, "Instant transfer slow")
+    assert ws.model_misfit() == ("model m1 learnt the taxonomy as it was before: it does not know Instant transfer "
+                                 "slow, and Instant transfer slow has labels now")
     assert ws.model_misfit("quick") is None
     # status's next step is not the prediction that would be refused
     steps = ws.status().next_steps
     assert not any(s.startswith("predict every review") for s in steps)
     assert any(s.startswith("train a model on the taxonomy as it is now (model m1 learnt the taxonomy as it was "
-                            "before: it does not know Instant transfer slow)") for s in steps), steps
+                            "before: it does not know Instant transfer slow, and Instant transfer slow has labels "
+                            "now)") for s in steps), steps
     app = make_app(ws, start="summary")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("p")
         await settle(app, pilot)
-        assert any("it does not know Instant transfer slow: e (export) and t on the Tune screen" in n for n in notes(app))
+        assert any("Instant transfer slow has labels now: e (export) and t on the Tune screen" in n for n in notes(app))
         assert ws.jobs.list() == []
 
 

@@ -73,12 +73,23 @@ class Classifier(Protocol):
                       cancel: threading.Event | None = None) -> np.ndarray: ...
 
 
+def labeled_keys(store: LocalStore, taxonomy: Taxonomy) -> set[str]:
+    """The categories (current keys) that have training labels in ``store``, from its running counts."""
+    from reviewtui.store import TRAINING_STATUSES
+
+    return {taxonomy.current(k) for k, n in store.label_counts(TRAINING_STATUSES).items() if n}
+
+
 class SavedModel:
     """A saved model folder (fine-tuned or quick), through the modeling package's SavedClassifier,
-    predicting in ``precision`` ("auto", "fp32", "bf16", "int8") on ``device`` (None: the best)."""
+    predicting in ``precision`` ("auto", "fp32", "bf16", "int8") on ``device`` (None: the best).
+
+    With ``labeled`` (:func:`labeled_keys`), a model trained before categories without labels yet
+    were added predicts the others: ``unlearnt`` has their keys, and a notice says so."""
 
     def __init__(self, models_dir: Path, name: str, *, cache_dir: Path, taxonomy: Taxonomy, precision: str = "auto",
-                 device: str | None = None) -> None:
+                 device: str | None = None, labeled: set[str] | None = None,
+                 on_event: EventSink | None = None) -> None:
         from reviewtui.modeling.card import list_cards
         from reviewtui.modeling.inference import SavedClassifier
 
@@ -88,8 +99,15 @@ class SavedModel:
             raise ReviewtuiError(f"no model {name!r} in {models_dir} (saved models: {known}); "
                                  "train one with reviewtui train, or use --model quick")
         self.inner = SavedClassifier.load(folder, cache_dir=cache_dir, precision=precision, device=device)
-        self.inner.check_taxonomy(taxonomy.training_keys, taxonomy.current)
+        self.unlearnt = self.inner.check_taxonomy(taxonomy.training_keys, taxonomy.current, labeled)
         self.name = self.inner.name
+        if self.unlearnt:
+            names = [taxonomy.get(k).name for k in self.unlearnt]
+            one = len(names) == 1
+            emit(on_event, Notice("warning", (
+                f"model {self.name} was trained before {', '.join(names)} {'was' if one else 'were'} added, so no "
+                f"review is predicted as {' or '.join(names)}: label reviews of {'it' if one else 'them'}, then "
+                "reviewtui export and reviewtui train")))
         self.labels = [taxonomy.current(k) for k in self.inner.labels]  # a renamed category by its key now
         self.folder = folder
 
@@ -192,10 +210,11 @@ def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxono
     (fitted now on the store's training labels, with ``C``, embedding through ``embeddings()``),
     or None for the newest saved model, falling back to the quick model. A saved model predicts in
     ``precision`` on ``device``. Raises ReviewtuiError when there is no model to use or the saved
-    one was trained on another taxonomy."""
+    one was trained on another taxonomy (categories added since without labels yet excepted: a
+    notice names them)."""
     if model and model.lower() != "quick":
         return SavedModel(models_dir, model, cache_dir=cache_dir, taxonomy=taxonomy, precision=precision,
-                          device=device)
+                          device=device, labeled=labeled_keys(store, taxonomy), on_event=on_event)
     if not model:
         from reviewtui.modeling.card import list_cards
 
@@ -203,7 +222,8 @@ def resolve_classifier(model: str | None, *, store: LocalStore, taxonomy: Taxono
         if cards:
             _say_a_better_model(cards, on_event)
             return SavedModel(models_dir, cards[-1].name, cache_dir=cache_dir, taxonomy=taxonomy,
-                              precision=precision, device=device)
+                              precision=precision, device=device, labeled=labeled_keys(store, taxonomy),
+                              on_event=on_event)
         emit(on_event, Notice("info", "no saved model: predicting with the quick model on the current labels"))
     return QuickFromLabels(store, taxonomy, embeddings(), C, on_event=on_event, cancel=cancel)
 

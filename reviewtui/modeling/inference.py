@@ -25,14 +25,15 @@ import itertools
 import json
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, ShiftedProgress, emit
 from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH
-from reviewtui.modeling.card import ModelCard, load_card, missing_files
+from reviewtui.modeling.card import (ModelCard, check_readable, folder_name, load_card, missing_files,
+                                    unreadable_error)
 
 #: The card's value of ``hyperparameters["ensemble_features"]`` for a one-pass ensemble.
 ONE_PASS = "finetuned"
@@ -70,7 +71,8 @@ class SavedClassifier:
 
     @property
     def name(self) -> str:
-        return self.card.name
+        """The model's folder name, what ``--model`` finds it by (not the name its card was saved under)."""
+        return folder_name(self.path)
 
     @property
     def max_length(self) -> int:
@@ -111,12 +113,15 @@ class SavedClassifier:
             raise ReviewtuiError(f"{model_dir}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
                                  "(deleted or moved since the model was saved), and the model cannot predict without "
                                  "it: put the file back from a copy, or train the model again")
+        check_readable(model_dir)
         return cls(model_dir, card, cache_dir, precision=precision, device=device)
 
-    def check_taxonomy(self, training_keys: Sequence[str], current: Callable[[str], str] | None = None) -> None:
-        """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``
-        (``current`` as ``ModelCard.check_taxonomy``)."""
-        self.card.check_taxonomy(list(training_keys), current)
+    def check_taxonomy(self, training_keys: Sequence[str], current: Callable[[str], str] | None = None,
+                       labeled: Collection[str] | None = None) -> list[str]:
+        """Raise ReviewtuiError when the model was trained on other categories than ``training_keys``;
+        returns the categories added since that it may leave out while they have no labels
+        (``current`` and ``labeled`` as ``ModelCard.check_taxonomy``)."""
+        return self.card.check_taxonomy(list(training_keys), current, labeled)
 
     # -- loading -------------------------------------------------------------------------------
     def _device(self) -> str:
@@ -136,7 +141,7 @@ class SavedClassifier:
                 return
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-            from reviewtui.modeling.loading import quiet_transformers, set_torch_threads
+            from reviewtui.modeling.loading import check_vocabulary, quiet_transformers, set_torch_threads
 
             quiet_transformers()
             set_torch_threads()
@@ -147,10 +152,16 @@ class SavedClassifier:
                         str(self.path), local_files_only=True, attn_implementation="sdpa")
                 except (ValueError, ImportError):
                     model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True)
-            # a file cut short fails in the words of safetensors, torch or tokenizers
+            # a file cut short fails in the words of safetensors, torch or tokenizers; a file this user
+            # may not read, in transformers' as a missing file: said as what it is
             except Exception as exc:  # noqa: BLE001
+                check_readable(self.path)
+                denied = _permission_denied(exc)
+                if denied is not None:
+                    raise unreadable_error(Path(denied.filename or self.path)) from exc
                 raise ReviewtuiError(f"{self.path}: the weights or tokenizer cannot be read ({type(exc).__name__}: "
                                      f"{exc}); retrain the model") from exc
+            check_vocabulary(self._tokenizer, self.path)
             if int(model.config.num_labels) != len(self.labels):
                 raise ReviewtuiError(f"{self.path}: the weights have {model.config.num_labels} outputs but "
                                      f"the model card lists {len(self.labels)} labels; retrain the model")
@@ -430,6 +441,18 @@ class SavedClassifier:
         """The most probable label of each text."""
         proba = self.predict_proba(texts, batch_size=batch_size, on_event=on_event, cancel=cancel)
         return [self.labels[i] for i in proba.argmax(axis=1)] if len(proba) else []
+
+
+def _permission_denied(exc: BaseException) -> PermissionError | None:
+    """The PermissionError ``exc`` is or was raised from, if any."""
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        if isinstance(node, PermissionError):
+            return node
+        seen.add(id(node))
+        node = node.__cause__ or node.__context__
+    return None
 
 
 def load_encoder_sdpa(resolved):

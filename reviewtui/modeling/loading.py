@@ -195,15 +195,38 @@ def quiet_transformers() -> None:
     hf_logging.set_verbosity_error()
 
 
+#: Fewer tokens than this and a tokenizer has no real vocabulary: transformers builds one of its
+#: special tokens alone when a folder lacks the vocabulary file, and every word becomes unknown.
+MIN_VOCABULARY = 100
+
+
+def check_vocabulary(tokenizer, folder: str | Path) -> None:
+    """Raise ReviewtuiError when ``tokenizer`` (loaded from ``folder``) has fewer than
+    :data:`MIN_VOCABULARY` tokens: its vocabulary file is missing or nearly empty."""
+    try:
+        size = len(tokenizer)
+    except TypeError:  # a tokenizer that cannot tell its size: nothing to check
+        return
+    if size < MIN_VOCABULARY:
+        raise ReviewtuiError(
+            f"the tokenizer in {folder} has a vocabulary of only {size} tokens, so every word would be read as "
+            "unknown: its vocabulary file (tokenizer.json, vocab.txt, vocab.json with merges.txt, spiece.model, "
+            "sentencepiece.bpe.model or tokenizer.model) is missing or nearly empty; put it back from a copy of "
+            "the model folder")
+
+
 def load_tokenizer(resolved: ResolvedModel):
-    """An AutoTokenizer for ``resolved``. Raises ReviewtuiError when it cannot be loaded."""
+    """An AutoTokenizer for ``resolved``. Raises ReviewtuiError when it cannot be loaded or has no
+    real vocabulary (:func:`check_vocabulary`)."""
     from transformers import AutoTokenizer
 
     quiet_transformers()
     try:
-        return AutoTokenizer.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
+        tokenizer = AutoTokenizer.from_pretrained(resolved.path, local_files_only=resolved.is_local or hub_offline())
     except OSError as exc:
         raise ReviewtuiError(load_error(resolved, exc)) from exc
+    check_vocabulary(tokenizer, resolved.path)
+    return tokenizer
 
 
 def load_encoder(resolved: ResolvedModel):

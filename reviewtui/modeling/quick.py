@@ -153,6 +153,10 @@ class QuickModel:
                 model.classes_ = [str(c) for c in data["classes"]]
         except FileNotFoundError as exc:
             raise ReviewtuiError(f"no quick model at {path}: train one first") from exc
+        except PermissionError as exc:
+            from reviewtui.modeling.card import unreadable_error
+
+            raise unreadable_error(path) from exc
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a file cut short: not a zip
             raise ReviewtuiError(f"{path} is not a reviewtui quick model ({exc}); delete it and retrain") from exc
         return model
