@@ -235,6 +235,18 @@ async def test_export_from_the_app_then_diff_it(fixture_ws):
         assert app.current_mode == "diff"
         d = app.screen.diff
         assert (d.a, d.b, d.counts["added"]) == ("dataset-2", "dataset-3", 2)
+        labeling = app.get_screen_stack("labeling")[-1]
+        answered = [a.external_id for a in labeling.items[:labeling.index]]
+        await pilot.press("a")               # send the diff's rows to review
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert {ws.store.get(e).status for e in answered} == {"TO_REVIEW"}
+        await pilot.press("f2", "left")      # back on the labeling screen, the last review answered
+        await settle(app, pilot)
+        assert app.screen is labeling and labeling.current.external_id == answered[-1]
+        # it says the status the store has, not the LABELED it had when it was answered
+        assert labeling.current.status == "TO_REVIEW"
     assert any(n.startswith("Wrote versions/dataset-3.csv: 18 rows") for n in notes(app))
 
 

@@ -142,6 +142,20 @@ class ReviewApp(App):
             for screen in stack:
                 screen.post_message(WorkspaceChanged())
 
+    def reviews_changed(self) -> None:
+        """Tell the screens that keep reviews they showed (the labeling screen's answered ones) that
+        labels or statuses changed from another screen (sent to review from the diff or quality
+        screen): each reads those reviews again."""
+        for s in SCREENS:
+            try:
+                stack = self.get_screen_stack(s.mode)
+            except KeyError:
+                continue
+            for screen in stack:
+                refresh = getattr(screen, "reviews_changed", None)
+                if callable(refresh):
+                    refresh()
+
     # -- errors -----------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker(event.worker)

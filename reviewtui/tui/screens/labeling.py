@@ -142,7 +142,18 @@ class LabelingScreen(LoopControls, ReviewQueueScreen):
         self.start_loop()
 
     def workspace_changed(self) -> None:
+        self.reviews_changed()
         self.reload_upcoming()  # a new category's reviews may come first now
+
+    def reviews_changed(self) -> None:
+        """Read again the reviews answered or looked at (another screen may have sent them to
+        review): the line under a review says its status as the store has it."""
+        for i in range(min(self.index + 1, len(self.items))):
+            fresh = self.ws.store.find(self.items[i].external_id)
+            if fresh is not None:
+                self.items[i] = fresh
+        if self.current is not None:
+            self.render_review()
 
     @property
     def assist(self) -> bool:

@@ -188,6 +188,8 @@ class QualityScreen(WorkspaceScreen):
     @on(SentToReview)
     def sent_to_review(self, message: SentToReview) -> None:
         moved = message.moved
+        if moved.moved and callable(changed := getattr(self.app, "reviews_changed", None)):
+            changed()  # the labeling screen's answered reviews show their new status
         self.notify(say.to_review_sentence(moved, limit=5), severity="warning" if moved.failed else "information",
                     markup=False)
         self.load()
