@@ -201,6 +201,36 @@ async def test_the_diff_tables_category_columns_fit_the_names_and_the_id_gives_w
         assert widths["from"] == widths["to"] == min(24, longest) and widths["id"] <= 20
 
 
+
+async def test_the_diff_table_is_laid_out_again_when_the_terminal_narrows(tmp_path):
+    """Opened at 120 columns with UUID ids, then narrowed to 80: the id kept its 36 columns and
+    the label columns were cut to two letters."""
+    import uuid
+
+    from tui_data import TEXTS
+
+    from reviewtui.store import LabelRow, NewAsset
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "uuids", name="uuids")
+    cats = list(TEXTS)
+    ids = [str(uuid.UUID(int=i + 1)) for i in range(16)]
+    ws.store.add_assets([NewAsset(e, TEXTS[cats[i % 4]][i % 4] + f" ({i})", {}) for i, e in enumerate(ids)])
+    ws.store.add_labels([LabelRow(e, cats[i % 4], "fixture", "human") for i, e in enumerate(ids[:8])])
+    ws.export()
+    ws.store.add_labels([LabelRow(e, cats[i % 4], "fixture", "human") for i, e in enumerate(ids[8:])])
+    ws.export()
+    longest = max(len(c["name"]) for c in ws.taxonomy.to_list())
+    app = make_app(ws, start="diff")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        table = app.screen.query_one("#diff-rows")
+        widths = {str(c.key.value): c.width for c in table.ordered_columns}
+        assert widths["from"] == widths["to"] == min(24, longest) and widths["id"] <= 20
+
+
 async def test_a_diff_filter_with_no_row_leaves_no_preview_of_a_row_it_hides(fixture_ws):
     """f to a filter no row of the diff has (dataset-1 -> dataset-2 removes nothing): the line under
     the table went on showing the row highlighted before, which the table no longer lists; it says

@@ -52,6 +52,7 @@ class DiffScreen(WorkspaceScreen):
         self.version_names: list[str] | None = None  # none read yet: the first read (of none) says so
         self.rows_by_key: dict[str, object] = {}  # the rows the table shows, by row key
         self.id_width = 0  # the id column's width (set_columns)
+        self.laid_out_for = 0  # the width the rows were laid out for (under 100 columns; 100 for any wider)
         self.label_width = 15  # the from and to columns' width (set_columns)
 
     def compose_body(self) -> ComposeResult:
@@ -158,6 +159,14 @@ class DiffScreen(WorkspaceScreen):
             return []
         return [c for c in self.diff.changes if self.filter == "all" or c.kind == self.filter]
 
+    def layout_width(self) -> int:
+        """The width the columns depend on: the screen's under 100 columns, where the id gives way."""
+        return min(self.size.width, 100)
+
+    def on_resize(self) -> None:
+        if self.rows_by_key and self.layout_width() != self.laid_out_for:  # lay the columns out again
+            self.fill_rows()
+
     def fill_rows(self) -> None:
         table = self.query_one("#diff-rows", DataTable)
         shown = self.shown()
@@ -174,6 +183,7 @@ class DiffScreen(WorkspaceScreen):
         # from and to as wide as the names they show (up to 24), and at a narrow terminal the id
         # gives way first (cut in the middle) so that both names stay readable
         label_width = min(24, max([8, *(len(str(c)) for _, cells in rows for c in cells[2:4])]))
+        self.laid_out_for = self.layout_width()
         if self.size.width and self.size.width < 100:
             id_width = min(id_width, max(14, self.size.width - 9 - 2 * label_width - 14 - 8))
         if (id_width, label_width) != (self.id_width, self.label_width):
