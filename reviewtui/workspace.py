@@ -2427,13 +2427,14 @@ class Workspace:
 
     def default_discover_selection(self, app: str | None = None, *, any_app: bool = False) -> str:
         """What discover looks into when not told: the catch-all category's reviews ("other") when
-        the taxonomy has one, else the predictions below 50 % ("low-confidence"); before any
+        the taxonomy has one and reviews carry it, else the predictions below 50 % ("low-confidence"); before any
         prediction, what is new in the latest version ("version") where the reviews have versions of
         one app (or ``app`` is named, or ``any_app``: the caller picks an app's version itself, as
         the app's discover screen does)."""
         from reviewtui.loop.discover import other_keys
 
-        if other_keys(self.taxonomy):
+        keys = other_keys(self.taxonomy)
+        if keys and any(self.store.counts_by_label().get(k) for k in keys):  # a catch-all no review carries: not it
             return "other"
         if not self.store.prediction_count():
             apps = [a for a in self.store.counts_by_app() if a]

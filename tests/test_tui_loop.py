@@ -485,9 +485,8 @@ async def test_discover_makes_a_cluster_a_category_whose_reviews_are_queued(fixt
         await pilot.press("f7")                     # the discover screen (the digits label here)
         await settle(app, pilot)
         screen = app.screen
-        assert app.current_mode == "discover" and screen.selection == "other"
-        await pilot.press("s", "s")                 # other -> low confidence -> new in 4.5
-        assert screen.selection == "version:4.5"
+        # nothing is labeled Other: it opens on new in 4.5, the latest version
+        assert app.current_mode == "discover" and screen.selection == "version:4.5"
         await pilot.press("d")
         await wait_until(pilot, lambda: not screen.running)
         await settle(app, pilot)
@@ -605,7 +604,8 @@ async def test_discovering_a_small_version_warns_that_its_growth_is_not_reliable
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         screen = app.screen
-        await pilot.press("s", "s", "d")
+        assert screen.selection == "version:4.5"  # nothing is labeled Other: the latest version first
+        await pilot.press("d")
         await wait_until(pilot, lambda: not screen.running)
         await settle(app, pilot)
         found = screen.discovery
@@ -632,7 +632,11 @@ async def test_discover_without_a_selection_to_look_into_says_why(fixture_ws):
         await settle(app, pilot)
         screen = app.screen
         assert [v for _, v in screen.options] == ["other", "low-confidence", "version:4.5", "version:4.4"]
-        await pilot.press("d")                      # nothing is labeled Other in the fixture
+        # nothing is labeled Other in the fixture: the screen opens on what it can cluster, the latest version
+        assert screen.selection == "version:4.5"
+        await pilot.press("s", "s")                 # version 4.4, then other
+        assert screen.selection == "other"
+        await pilot.press("d")
         await settle(app, pilot)
         assert not screen.running and screen.discovery is None
         await pilot.press("n")
