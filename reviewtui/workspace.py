@@ -1537,17 +1537,19 @@ class Workspace:
                                  "the folder writable (or copy the workspace somewhere writable) first")
 
     @contextmanager
-    def foreground(self, kind: str, **params: Any) -> Iterator[None]:
+    def foreground(self, kind: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Around ``train``, ``tune`` or ``predict`` run in this process (a command in a terminal):
         first refuse (ReviewtuiError naming the job) when a running background job writes what it
         would write, as :meth:`start_job` refuses a second job, and the mistakes the work would stop
         on only after minutes of it (an existing model name); then hold what it writes for the
         work's time, so that a job started meanwhile (``--detach``, the app), or the same work in
-        another terminal, is refused instead of writing over it."""
-        _, writes = self._job_plan(kind, params)
+        another terminal, is refused instead of writing over it. Yields the parameters as a job
+        would run with them: a model saved without a name gets the ``name`` (and ``quick_name``)
+        held now, named when the work starts as a job's is, not when it ends."""
+        settled, writes = self._job_plan(kind, params)
         self.jobs.refuse_shared(writes)
         with self.jobs.foreground(writes):
-            yield
+            yield settled
 
     def run_job(self, job: Job, *, on_event: EventSink | None = None, cancel=None):
         """Do ``job``'s work in this process (what its runner calls): the method of its kind with

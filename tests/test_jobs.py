@@ -5,6 +5,7 @@ app instance reattaches to."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -420,6 +421,38 @@ def test_work_in_the_foreground_is_refused_beside_a_job_writing_the_same(analysi
     assert main(["-w", root, "train", "--model", str(tmp_path / "empty"), "--detach"]) == 2
     assert "is not a Hugging Face model folder" in capsys.readouterr().err
     assert [j.id for j in ws.jobs.list()] == [job.id, train.id]  # nothing started
+
+
+def test_a_train_in_the_terminal_saves_its_model_under_the_name_it_held(analysis_ws, capsys, monkeypatch):
+    """Without --name a train named its model when it ended, while the folder it held against other
+    work was named when it started: a second train beside it was refused for a folder the first
+    never wrote. The model is saved under the name held."""
+    from reviewtui.cli import main
+    from reviewtui.jobs import JobStore
+    from reviewtui.modeling import card as card_module
+
+    ws = analysis_ws
+    label_some(ws)
+    ws.export()
+    held: list[list[str]] = []
+    real = JobStore.foreground
+
+    def holding(self, writes):
+        held.append(list(writes))
+        return real(self, writes)
+
+    ticks = iter(range(100))
+
+    class Clock:  # every name asked for gets a later time, as minutes of training would give
+        @staticmethod
+        def strftime(fmt):
+            return f"20261204-1200{next(ticks):02d}"
+
+    monkeypatch.setattr(JobStore, "foreground", holding)
+    monkeypatch.setattr(card_module, "time", Clock)
+    assert main(["-w", str(ws.root), "train", "--quick", "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)["name"]
+    assert held == [[f"models/{saved}"]] and (ws.models_dir / saved).is_dir()
 
 
 def test_a_running_job_reads_as_its_command_in_the_app_and_the_cli():

@@ -37,9 +37,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     with ws.foreground("train", version=version_name(args.version), name=args.name, model=args.model,
                        training=overrides or None, quick=args.quick or None, overwrite=args.overwrite or None,
-                       evaluation=evaluation or None), ProgressSink() as sink:
-        card = ws.train(version_name(args.version), args.name, model=args.model, training=overrides,
-                        quick=args.quick, overwrite=args.overwrite, evaluation=evaluation, on_event=sink)
+                       evaluation=evaluation or None) as settled, ProgressSink() as sink:
+        card = ws.train(version_name(args.version), settled["name"], model=args.model, training=overrides,
+                        quick=args.quick, overwrite=args.overwrite, evaluation=evaluation, on_event=sink,
+                        quick_name=settled.get("quick_name"))
     if args.json:
         render.print_json(card.to_dict())
     else:
@@ -68,9 +69,9 @@ def cmd_train_auto(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     board = CandidateBoard(budget if budget is not None else ws.settings.auto.budget_s, ws.settings.evaluation.metric)
     with ws.foreground("train", auto=True, budget_s=budget, version=version_name(args.version), name=args.name,
-                       overwrite=args.overwrite or None):
+                       overwrite=args.overwrite or None) as settled:
         selection, card = run_search(board, lambda cancel: ws.train_auto(
-            version_name(args.version), args.name, budget_s=budget, overwrite=args.overwrite, on_event=board,
+            version_name(args.version), settled["name"], budget_s=budget, overwrite=args.overwrite, on_event=board,
             cancel=cancel))
     if args.json:
         render.print_json(card.to_dict())
@@ -98,9 +99,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     board = TrialBoard(args.trials if args.trials is not None else ws.settings.tuning.trials)
     with ws.foreground("tune", trials=args.trials, ray_address=args.ray_address, version=version_name(args.version),
-                       name=args.name, tuning=tuning or None):
+                       name=args.name, tuning=tuning or None) as settled:
         result = run_search(board, lambda cancel: ws.tune(
-            args.trials, args.ray_address, version=version_name(args.version), name=args.name, tuning=tuning,
+            args.trials, args.ray_address, version=version_name(args.version), name=settled["name"], tuning=tuning,
             save_on_cancel=args.save_on_cancel, on_event=board, cancel=cancel))
     if args.json:
         render.print_json(render.tune_json(result))
