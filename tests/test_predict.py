@@ -738,3 +738,19 @@ def test_a_category_added_without_labels_leaves_saved_models_predicting(analysis
     with pytest.raises(ReviewtuiError, match=r"model 'before' was trained on categories .* but the taxonomy now trains "
                                              r"on .*BILLING, and BILLING, added since, has labels now: retrain"):
         ws.predict("before", sentiment="none")
+
+
+def test_a_precision_asked_for_that_the_model_does_not_run_in_is_said(analysis_ws):
+    """--precision bf16 on the quick model ran in fp32 and said nothing (only result.json knew)."""
+    from reviewtui.events import Notice
+
+    ws = analysis_ws
+    label_some(ws)
+    seen: list = []
+    res = ws.predict(model="quick", sentiment="none", precision="bf16", on_event=seen.append)
+    assert res.precision == "fp32"
+    said = [e.text for e in seen if isinstance(e, Notice) and e.level == "warning"]
+    assert any(t.startswith("precision bf16 was asked for, and the model ran in fp32: quick model") for t in said)
+    seen.clear()
+    ws.predict(model="quick", sentiment="none", on_event=seen.append)  # auto: nothing to say
+    assert not [e for e in seen if isinstance(e, Notice) and "was asked for" in e.text]

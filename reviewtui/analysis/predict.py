@@ -460,6 +460,10 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     else:
         info = clf.prepare([a.text for a in assets[:chunk_size or CHUNK_SIZE]], on_event) if hasattr(clf, "prepare") else {}
         fp = clf.fingerprint()
+        ran = str(info.get("precision") or "fp32")
+        if want != "auto" and ran != want:  # asked for by name (--precision, [predict]), and not what ran: said
+            emit(on_event, Notice("warning", f"precision {want} was asked for, and the model ran in {ran}: "
+                                             f"{info.get('reason') or 'the only precision it has here'}"))
     from reviewtui.modeling.loading import best_device
 
     run_device = "ray" if ray_address else str(info.get("device") or device or best_device())
