@@ -99,7 +99,8 @@ def test_an_interrupted_run_resumes_with_identical_results(analysis_ws):
     assert len(run_dirs) == 1 and len(list(run_dirs[0].glob("chunk-*.npz"))) == 2
 
     after: list[Progress] = []
-    resumed = ws.predict("quick", chunk_size=10, on_event=after.append)
+    # run again without --chunk-size: the interrupted run's chunks of 10 are resumed, not started over
+    resumed = ws.predict("quick", on_event=after.append)
     assert resumed.chunks == 7 and resumed.resumed_chunks == 2
     # the resumed run counts from the 20 reviews already done, never past the 64 there are
     counts = [e.done for e in after if isinstance(e, Progress) and e.task == "predict"]

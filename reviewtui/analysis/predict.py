@@ -4,7 +4,8 @@ The work is split into fixed chunks of assets (in store order). Each finished ch
 probabilities and sentiments are saved under ``results/.predict/<run key>/`` at once, so a run that
 is killed or cancelled resumes where it stopped; the run key covers the model, its precision, the
 sentiment option, the asset ids and the chunk size, so a resumed run gives the same file a fresh run
-would. ``result.csv`` (and the same rows as Parquet parts under ``result-parts/``) are written
+would (a run given no chunk size takes the interrupted run's, so a run stopped with
+``--chunk-size N`` resumes without it too). ``result.csv`` (and the same rows as Parquet parts under ``result-parts/``) are written
 atomically once every chunk is done, then the chunks are removed. ``result.json`` records the run:
 the model, the device, the precision it ran in and why (``precision``).
 
@@ -399,6 +400,21 @@ def _chunk_stream(run: PredictRun, pending: list[int], on_event: EventSink | Non
         done += len(texts)
 
 
+def _interrupted_chunk_size(runs: Path, run_key: Callable[[int], str]) -> int | None:
+    """The chunk size of an interrupted run of the same model, sentiment and reviews under ``runs``
+    (its folder named by ``run_key`` of the chunk size its record keeps), else None."""
+    if not runs.is_dir():
+        return None
+    for folder in runs.iterdir():
+        try:
+            size = int(json.loads((folder / RUN_RECORD).read_text(encoding="utf-8")).get("chunk_size") or 0)
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+        if size > 0 and folder.name == run_key(size):
+            return size
+    return None
+
+
 def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, cache_dir: Path, results_dir: Path,
                    embeddings: Callable[[], "EmbeddingCache"], sentiment: str, max_length: int, C: float,
                    model: str | None = None, chunk_size: int | None = None, settings: PredictSettings | None = None,
@@ -467,13 +483,17 @@ def predict_assets(store: LocalStore, taxonomy: Taxonomy, *, models_dir: Path, c
     from reviewtui.modeling.loading import best_device
 
     run_device = "ray" if ray_address else str(info.get("device") or device or best_device())
-    if chunk_size is None:
-        chunk_size = GPU_CHUNK_SIZE if run_device == "cuda" else CHUNK_SIZE
     n, k = len(assets), len(clf.labels)
     ids_hash = hashlib.sha1("\n".join(a.external_id + "\t" + a.text for a in assets).encode()).hexdigest()
     sent_fp = analyzer.fingerprint() if analyzer is not None else "none"
-    key = hashlib.sha1(f"{fp}|{sent_fp}|{ids_hash}|{chunk_size}".encode()).hexdigest()[:16]
+
+    def run_key(size: int) -> str:
+        return hashlib.sha1(f"{fp}|{sent_fp}|{ids_hash}|{size}".encode()).hexdigest()[:16]
+
     runs = results_dir / ".predict"
+    if chunk_size is None:  # the same run stopped with --chunk-size N resumes in its chunks, not over again
+        chunk_size = _interrupted_chunk_size(runs, run_key) or (GPU_CHUNK_SIZE if run_device == "cuda" else CHUNK_SIZE)
+    key = run_key(chunk_size)
     run_dir = runs / key
     run_dir.mkdir(parents=True, exist_ok=True)
     for other in runs.iterdir():  # chunks of another model/corpus can never be resumed
