@@ -45,3 +45,28 @@ def test_the_section_says_which_rules_meet_the_goal():
     assert text.startswith(bs.START) and text.rstrip().endswith(bs.END)
     row = next(line for line in text.splitlines() if line.startswith("| kappa | kappa >= 0.96 for 3 rounds (default) |"))
     assert row.endswith("| 1.00x, 95.0%, 0 | 1.00x, 95.0%, 0 | 1.00x, 95.0%, 0 | yes |")
+
+
+def test_label_aware_rules_read_the_batches_labeled_each_round():
+    """Prequential accuracy: the share of each new batch the model shown predicted right before it
+    was labeled, pooled over the last 3 batches; the rule stops at the first round it reaches."""
+    curve = [0.2, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.0, 1.0]
+    rows = rounds(0, 2, curve)
+    for r, row in enumerate(rows):
+        if r == 0:
+            continue  # the first batch has no model before it
+        right = 2 * r  # of 10: 2, 4, 6, 8, 10, ...
+        truth = np.zeros(10, dtype=int)
+        shown = np.tile(np.array([0.3, 0.6, 0.1], dtype=np.float32), (10, 1))  # wrong, but second
+        shown[:min(right, 10)] = [0.6, 0.3, 0.1]
+        row.update(batch_truth=truth, batch_shown=shown, batch_right_shown=shown.argmax(1) == truth,
+                   batch_back=np.array([shown.argmax(1)] * min(r, bs.BACK)), cv_acc=0.5 + 0.05 * r)
+    out = bs.evaluate({"a": rows})
+    # pooled over rounds 1-3: 12 of 30 right; rounds 2-4: 18 of 30 = 0.6 -> stops after round 4 (50 labels)
+    assert out["rules"]["prequential accuracy (last 3 batches) >= 0.6"]["a"]["mean_labels"] == 50.0
+    # the label is always among the two most likely: the first round with 3 batches to pool
+    assert out["rules"]["label among the top 2 (last 3 batches) >= 0.95"]["a"]["mean_labels"] == 40.0
+    assert out["rules"]["prequential accuracy (last 3 batches) >= 0.6"]["family"] in bs.LABEL_AWARE
+    # rounds recorded without the labels (as the tests above) read as never stopping these rules
+    plain = bs.evaluate({"a": rounds(0, 2, curve)})
+    assert plain["rules"]["prequential accuracy (last 3 batches) >= 0.6"]["a"]["never_stopped"] == 1
