@@ -1167,12 +1167,15 @@ def test_labels_are_recorded_for_author_or_reviewtui_author(ws, play_csv, capsys
     assert code == 2 and "--author needs a name" in err
     # a line break in a name would break every table of authors
     code, _, err = run(capsys, "-w", str(ws), "label", "r2", key, "--author", "bob\nevil")
-    assert code == 2 and "printable characters only" in err
+    assert code == 2 and "--author 'bob\\nevil': a name without line breaks, tabs or control characters" in err
     monkeypatch.setenv("REVIEWTUI_AUTHOR", "eve\tx")
     code, _, err = run(capsys, "-w", str(ws), "label", "r2", key)
-    assert code == 2 and "REVIEWTUI_AUTHOR 'eve\\tx': a name of printable characters only" in err, err
-    monkeypatch.delenv("REVIEWTUI_AUTHOR")
+    assert code == 2 and "REVIEWTUI_AUTHOR 'eve\\tx': a name without line breaks" in err and "--author NAME" in err
     assert Workspace.open(ws).store.get("r2").label is None
+    # --author overrides it; a zero-width non-joiner or a no-break space is part of a real name
+    assert run(capsys, "-w", str(ws), "label", "r2", key, "--author", "Mohammad\u200cReza\u00a0K")[0] == 0
+    monkeypatch.delenv("REVIEWTUI_AUTHOR")
+    assert Workspace.open(ws).store.get("r2").label == key
 
 
 def test_a_folder_per_app_import_table_keeps_the_file_names_at_80_columns(ws, tmp_path, capsys, monkeypatch):

@@ -8,6 +8,7 @@ merge, remove)."""
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,10 +23,13 @@ def open_workspace(args: argparse.Namespace) -> "Workspace":
     author = getattr(args, "author", None)
     if author is not None and not author.strip():
         raise ReviewtuiError("--author needs a name")
-    if author is not None and any(not ch.isprintable() for ch in author.strip()):
-        # a line break or a control character would break every table that shows authors
-        raise ReviewtuiError(f"--author {author.strip()!r}: a name of printable characters only (no line break, "
-                             "tab or control character)")
+    from reviewtui.workspace import author_problem
+
+    if author is not None and (problem := author_problem(author.strip())):
+        raise ReviewtuiError(f"--author {problem}")
+    named = os.environ.get("REVIEWTUI_AUTHOR", "").strip()
+    if author is None and named and (problem := author_problem(named)):
+        raise ReviewtuiError(f"REVIEWTUI_AUTHOR {problem}; set it again, or give --author NAME")
     ws = Workspace.open(args.workspace)
     if author:
         ws.author = author.strip()
