@@ -549,9 +549,9 @@ class Workspace:
                 batch.report.readings.append(f"--app {given_app.strip()!r} is the workspace's app {app!r}, "
                                              "spelled so")
             self._refuse_text_id_twins(batch)
-            self._stored_under_other_ids(batch)
             batches.append(batch)
         emit(on_event, Progress("read", len(inputs), len(inputs)))
+        self._stored_under_other_ids(batches)
         if label_col:
             for b in batches:
                 name_batch_labels(b, label_col, given_names)
@@ -706,32 +706,40 @@ class Workspace:
             "made from the texts (--id-col none), or into a new workspace to keep the file's ids; nothing was "
             "imported")
 
-    def _stored_under_other_ids(self, batch, words: int = 6, limit: int = 20_000) -> None:
+    def _stored_under_other_ids(self, batches, words: int = 6, limit: int = 20_000) -> None:
         """A file without ids (each id made from the text) whose new rows repeat word for word the
         texts of reviews stored under ids of their own: the same reviews imported before from a file
         with ids. Refused, nothing imported, when most of its new rows of at least ``words`` words do
         (importing it would store each review twice); fewer are said in the report. Short texts
         ("Great app") repeat between different reviews and count for nothing. The first ``limit``
-        rows tell (the file is the same reviews or it is not)."""
+        rows of each file tell (the file is the same reviews or it is not). The texts have no index:
+        one pass over the store serves every file of the import."""
         from reviewtui.ingest import TEXT_ID_RE
 
         if not self.store.has_own_ids():  # no review stored with an id of its own: nothing to repeat
             return
-        rows = [(e, t) for e, t in zip(batch.external_ids[:limit], batch.texts[:limit])
-                if TEXT_ID_RE.match(e) and len(t.split()) >= words]
-        if not rows:
+        rows = {id(b): [(e, t) for e, t in zip(b.external_ids[:limit], b.texts[:limit])
+                        if TEXT_ID_RE.match(e) and len(t.split()) >= words] for b in batches}
+        every = [r for found in rows.values() for r in found]
+        if not every:
             return
-        stored = self.store.existing_ids(e for e, _ in rows)
-        new = [(e, t) for e, t in rows if e not in stored]
-        under = self.store.ids_of_texts(t for _, t in new) if new else {}
-        found = [(e, under[t], t) for e, t in new if t in under and not TEXT_ID_RE.match(under[t])]
-        if not found:
-            return
+        stored = self.store.existing_ids(e for e, _ in every)
+        fresh = {key: [(e, t) for e, t in found if e not in stored] for key, found in rows.items()}
+        under = self.store.ids_of_texts(t for new in fresh.values() for _, t in new)
+        for batch in batches:
+            new = fresh[id(batch)]
+            found = [(e, under[t], t) for e, t in new if t in under and not TEXT_ID_RE.match(under[t])]
+            if found:
+                self._say_stored_under_other_ids(batch, found, len(new), words, limit)
+
+    @staticmethod
+    def _say_stored_under_other_ids(batch, found: list[tuple[str, str, str]], new: int, words: int,
+                                    limit: int) -> None:
         _, theirs, text = found[0]
         example = f"{textwrap.shorten(text, 50)!r}, stored as {theirs!r}"
-        if len(found) >= 5 and len(found) * 2 > len(new):
+        if len(found) >= 5 and len(found) * 2 > new:
             raise ReviewtuiError(
-                f"{batch.source}: {len(found):,} of its {len(new):,} new reviews of {words} words or more repeat word "
+                f"{batch.source}: {len(found):,} of its {new:,} new reviews of {words} words or more repeat word "
                 f"for word reviews stored under ids of their own (for example {example}): the same reviews, "
                 "imported before from a file with ids? The file has no ids, so importing it would store each of "
                 "them twice; nothing was imported. Leave the file out, or import the file with its ids "
