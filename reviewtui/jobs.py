@@ -257,6 +257,13 @@ def record_event(record: dict[str, Any]) -> Event | JobEnded:
 
 
 # --- the jobs of a workspace ----------------------------------------------------------------------
+def _not_ours(job: "Job") -> ReviewtuiError:
+    """The error for a job whose process this user may not signal (another user started it)."""
+    return ReviewtuiError(f"job {job.id} ({job.kind}) runs as another user (process {job.pid}): it was not "
+                          "stopped; ask whoever started it, or stop it as that user (reviewtui jobs cancel "
+                          f"{job.id})")
+
+
 class JobStore:
     """The jobs under ``folder`` (a workspace's ``jobs/``)."""
 
@@ -476,11 +483,16 @@ class JobStore:
                 os.killpg(job.pid, signal.SIGKILL)
             except ProcessLookupError:  # it had ended by itself: not killed here
                 job = self._update(job.id, killed=None)
+            except PermissionError as exc:  # another user's job: not killed, and not to be read as killed
+                self._update(job.id, killed=None)
+                raise _not_ours(job) from exc
             return self._checked(job)
         try:
             os.kill(job.pid, signal.SIGTERM)
         except ProcessLookupError:
             return self._checked(job)
+        except PermissionError as exc:
+            raise _not_ours(job) from exc
         return self._update(job.id, cancel_requested=utc_now())
 
     @staticmethod

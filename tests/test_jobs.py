@@ -550,6 +550,31 @@ def test_a_job_killed_on_request_is_cancelled_not_failed(tmp_path, capsys):
     assert "is cancelled already" in capsys.readouterr().out
 
 
+def test_a_job_of_another_user_is_not_marked_killed_when_its_kill_is_refused(tmp_path, capsys, monkeypatch):
+    """--force recorded the kill before sending it; a kill refused (another user's job) escaped as a
+    traceback and left the job to be read as killed on request when it later failed."""
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    job = ws.jobs.claim("predict", "predict", {}, ["results/result.csv"])
+    job = ws.jobs.launch(job, [sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        def refused(*_):
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "killpg", refused)
+        monkeypatch.setattr(os, "kill", lambda pid, sig: refused() if sig != 0 else None)
+        for force in (["--force"], []):
+            assert main(["-w", str(ws.root), "jobs", "cancel", job.id, *force]) == 2
+            assert "runs as another user" in capsys.readouterr().err
+            again = ws.jobs.get(job.id)
+            assert again.active and not again.killed
+    finally:
+        monkeypatch.undo()
+        ws.jobs.cancel(job.id, force=True)
+
+
 def test_status_names_a_running_job_and_does_not_propose_what_it_does(analysis_ws, capsys):
     """`reviewtui status` lists each running job in one line (kind, id, start, its last progress)
     and proposes following it rather than starting the same work again."""
