@@ -107,6 +107,9 @@ class Job:
     ended: str | None = None
     pid: int | None = None
     process_start: str | None = None
+    #: the machine its process runs on: another machine's process cannot be looked for here (a
+    #: workspace on a shared disk), so it is never found dead from there
+    host: str | None = None
     cancel_requested: str | None = None
     killed: str | None = None  # when `jobs cancel --force` killed it: it ends cancelled, not failed
     result: dict[str, Any] | None = None
@@ -160,9 +163,18 @@ def _process_start(pid: int) -> str | None:
     return ""
 
 
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
 def _runner_alive(job: "Job") -> bool:
     """Whether ``job``'s process (its pid) is alive and is still the runner: the same start time,
-    where the system tells it (a pid reused by another process is not)."""
+    where the system tells it (a pid reused by another process is not). A job of another machine
+    counts as alive: its process cannot be looked for from here."""
+    if job.host and job.host != _host():
+        return True
     now = _process_start(job.pid) if job.pid is not None else None
     return now is not None and (not job.process_start or not now or now == job.process_start)
 
@@ -448,6 +460,7 @@ class JobStore:
             if fresh.pid is None:  # the runner may already have recorded itself
                 fresh.pid = proc.pid
                 fresh.process_start = _process_start(proc.pid) or ""
+                fresh.host = _host()
                 self._save(fresh)
             return fresh
 
@@ -455,7 +468,7 @@ class JobStore:
         """The runner's first step: this process runs the job."""
         pid = os.getpid()
         return self._update(job_id, state="running", started=utc_now(), pid=pid,
-                            process_start=_process_start(pid) or "")
+                            process_start=_process_start(pid) or "", host=_host())
 
     def finish(self, job_id: str, state: str, *, result: dict[str, Any] | None = None,
                error: str | None = None) -> Job:
@@ -476,6 +489,9 @@ class JobStore:
         if not job.active or job.pid is None:
             raise ReviewtuiError(f"job {job.id} ({job.kind}) is not running: it is {job.state}"
                                  + (f" since {_when(job.ended)}" if job.ended else ""))
+        if job.host and job.host != _host():  # its pid means another process here
+            raise ReviewtuiError(f"job {job.id} ({job.kind}) runs on the machine {job.host}: cancel it there "
+                                 f"(reviewtui jobs cancel {job.id})")
         if force:
             # the kill is recorded before it is sent: whoever finds the process gone reads it
             job = self._update(job.id, cancel_requested=job.cancel_requested or utc_now(), killed=utc_now())

@@ -575,6 +575,23 @@ def test_a_job_of_another_user_is_not_marked_killed_when_its_kill_is_refused(tmp
         ws.jobs.cancel(job.id, force=True)
 
 
+def test_a_job_of_another_machine_is_never_found_dead_or_signalled_from_here(tmp_path, capsys):
+    """A workspace on a shared disk: a job running on another machine has a pid that means nothing
+    here. `status` or `jobs` marked it failed (and rewrote its record), and a cancel would have
+    signalled whatever process has that pid here."""
+    from reviewtui.cli import main
+    from reviewtui.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    job = ws.jobs.claim("predict", "predict", {}, ["results/result.csv"])
+    ws.jobs._update(job.id, state="running", started="2026-12-04T10:00:00Z", pid=2 ** 22 + 7, host="gpu-box-2")
+    assert [j.state for j in ws.jobs.list()] == ["running"] and ws.jobs.get(job.id).state == "running"
+    assert main(["-w", str(ws.root), "jobs", "cancel", job.id, "--force"]) == 2
+    assert "runs on the machine gpu-box-2: cancel it there" in capsys.readouterr().err
+    ws.jobs._update(job.id, host=None)  # a job of this machine whose process is gone: failed
+    assert ws.jobs.get(job.id).state == "failed"
+
+
 def test_status_names_a_running_job_and_does_not_propose_what_it_does(analysis_ws, capsys):
     """`reviewtui status` lists each running job in one line (kind, id, start, its last progress)
     and proposes following it rather than starting the same work again."""
