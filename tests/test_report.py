@@ -672,6 +672,28 @@ def test_a_report_that_cannot_be_written_whole_leaves_the_earlier_one_whole(tmp_
     assert not [p for p in out.iterdir() if p.name.startswith(".report-")]
 
 
+def test_an_interrupt_while_the_report_is_swapped_in_puts_the_earlier_one_back(tmp_path, monkeypatch):
+    """Ctrl-C after the earlier report's files were set aside: the rollback ran for OSError only,
+    and the temporary folder holding them was then removed."""
+    from reviewtui.analysis import report
+
+    out = tmp_path / "results"
+    report.write_report(summarize(frame(), categories=KEYS), out)
+    before = _report_files(out)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if ".old" not in Path(src).parts and ".old" not in Path(dst).parts and Path(dst).name == "report.md":
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        report.write_report(summarize(frame(), categories=KEYS), out)
+    assert _report_files(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".report-")]
+
+
 def test_earlier_report_files_that_cannot_be_put_back_are_named_and_kept(tmp_path, monkeypatch):
     """The new tables refused and the earlier ones then refused on their way back: the error says
     where those are, and that folder is kept."""

@@ -610,7 +610,7 @@ def _swap_in(stage: Path, results_dir: Path, new: Sequence[str], gone: Sequence[
             folder = str(Path(rel).parent) if "/" in rel else ""
             os.replace(stage / rel, results_dir / rel)
             moved_in.append((results_dir / rel, stage / rel))
-    except OSError as exc:
+    except BaseException as exc:  # an interrupt too: the earlier report goes back before it is raised
         not_back = False
         for final, staged in reversed(moved_in):
             try:
@@ -622,4 +622,9 @@ def _swap_in(stage: Path, results_dir: Path, new: Sequence[str], gone: Sequence[
                 os.replace(old, final)
             except OSError:
                 not_back = True
+        if not isinstance(exc, OSError):
+            if not_back:  # kept where the error says, not removed with the temporary folder
+                raise ReviewtuiError(f"interrupted while the report was written: some of the earlier report's "
+                                     f"files could not be put back: they are in {aside}") from exc
+            raise
         raise _report_error(results_dir, exc, folder, aside if not_back else None) from exc
