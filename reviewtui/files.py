@@ -140,8 +140,12 @@ def remove_tree(path: str | Path) -> bool:
         except OSError:
             return False
 
+    top = os.path.abspath(str(path))
+
     def retry(func: Any, name: str, _exc: Any) -> None:
-        writable(os.path.dirname(name))
+        parent = os.path.dirname(os.path.abspath(name))
+        if parent == top or parent.startswith(top + os.sep):  # never the folder holding ``path``
+            writable(parent)
         try:
             if func in (os.unlink, os.remove, os.rmdir):
                 func(name)

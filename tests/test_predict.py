@@ -755,3 +755,32 @@ def test_a_precision_asked_for_that_the_model_does_not_run_in_is_said(analysis_w
     seen.clear()
     ws.predict(model="quick", sentiment="none", on_event=seen.append)  # auto: nothing to say
     assert not [e for e in seen if isinstance(e, Notice) and "was asked for" in e.text]
+
+
+def test_removing_a_folder_leaves_the_permissions_of_the_folder_holding_it(tmp_path, monkeypatch):
+    """remove_tree made the folder above the one it removes writable when that one's last rmdir
+    was refused: a results/ or models/ folder its owner had made read-only stayed writable."""
+    import stat
+
+    from reviewtui import files
+
+    holder = tmp_path / "models"
+    leftover = holder / ".m1.old-123"
+    (leftover / "sub").mkdir(parents=True)
+    (leftover / "sub" / "weights.bin").write_bytes(b"x")
+    holder.chmod(0o555)
+    real_rmdir = os.rmdir
+
+    def rmdir(path, *args, **kwargs):
+        if os.path.abspath(path) == str(leftover):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    try:
+        assert files.remove_tree(leftover) is False  # its own contents go; the folder itself is left
+        assert stat.S_IMODE(holder.stat().st_mode) == 0o555
+        assert leftover.is_dir() and not any(leftover.iterdir())
+    finally:
+        holder.chmod(0o755)
+
