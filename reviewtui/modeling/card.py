@@ -256,25 +256,21 @@ def write_model_dir(models_dir: Path, name: str, fill, overwrite: bool = False) 
 
 #: The file a quick model (and the quick half of an ensemble) keeps its classifier in.
 QUICK_MODEL_FILE = "quick_model.npz"
-#: The files a tokenizer may keep its vocabulary in: a fine-tune saves ``tokenizer.json``; a
-#: Hugging Face folder may have one of the others instead. Without any of them transformers builds
-#: a tokenizer of a few special tokens that reads every word as unknown.
-VOCABULARY_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model",
-                    "tokenizer.model")
 
 
 def missing_files(model_dir: Path, card: ModelCard) -> list[str]:
     """The files a model of ``card``'s kind needs that are not in ``model_dir`` (deleted or moved
-    by hand since it was saved): a quick model's classifier; a fine-tune's config, weights,
-    tokenizer config and vocabulary (one of :data:`VOCABULARY_FILES`, named by the first), and its
-    quick half when the card says it is an ensemble."""
+    by hand since it was saved): a quick model's classifier; a fine-tune's config, weights and
+    tokenizer config, and its quick half when the card says it is an ensemble. The vocabulary is
+    checked when the tokenizer is loaded (``loading.check_vocabulary``): some tokenizers keep it in
+    no file (characters or bytes), others in files of other names, so no file name is asked for."""
     folder = Path(model_dir)
     need: list[tuple[str, ...]] = []
     if card.kind == "quick":
         need.append((QUICK_MODEL_FILE,))
     else:
         need += [("config.json",), ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
-                                     "pytorch_model.bin.index.json"), ("tokenizer_config.json",), VOCABULARY_FILES]
+                                     "pytorch_model.bin.index.json"), ("tokenizer_config.json",)]
         if card.hyperparameters.get("ensemble_quick"):
             need.append((QUICK_MODEL_FILE,))
     return [names[0] for names in need if not any((folder / n).is_file() for n in names)]
