@@ -2452,7 +2452,12 @@ class Workspace:
         from reviewtui.loop.discover import other_keys
 
         keys = other_keys(self.taxonomy)
-        if keys and any(self.store.counts_by_label().get(k) for k in keys):  # a catch-all no review carries: not it
+        if keys and app is not None:  # the app's reviews must carry it
+            from reviewtui.store import AssetQuery
+
+            if self.store.count_ids(AssetQuery(labels=tuple(keys), skipped=False, apps=(app,), statuses=())):
+                return "other"
+        elif keys and any(self.store.counts_by_label().get(k) for k in keys):  # a catch-all no review carries: not it
             return "other"
         if not self.store.prediction_count():
             apps = [a for a in self.store.counts_by_app() if a]

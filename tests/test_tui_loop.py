@@ -896,3 +896,18 @@ async def test_p_on_the_summary_with_no_model_and_no_labels_says_so_in_the_apps_
                            "categories; label reviews of two categories (2, the labeling screen)")
     assert not any("quick model" in n for n in app.notes) and ws.jobs.latest("predict") is None
 
+
+def test_discover_looks_into_other_by_default_only_where_the_app_has_reviews_labeled_other(fixture_ws):
+    """The default selection counted Other labels of every app: with --app B it chose "other" for
+    app A's labels, then found none of B's."""
+    from reviewtui.store import LabelRow, NewAsset
+
+    ws = fixture_ws
+    ws.store.add_assets([NewAsset(f"a{i}", f"a review of app a number {i}", {"app": ("app.a", "app.b")[i % 2],
+                                                                           "app_version": "1.0"})
+                         for i in range(6)])
+    ws.store.add_labels([LabelRow("a0", "OTHER", "fixture", "human")])  # app.a's
+    assert ws.default_discover_selection("app.a") == "other"
+    assert ws.default_discover_selection("app.b") != "other"
+    assert ws.default_discover_selection() == "other"
+
