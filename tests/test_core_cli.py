@@ -715,6 +715,25 @@ def test_demo_command_builds_the_demo_workspace(tmp_path, capsys):
     assert code == 2 and "--force" in err
 
 
+def test_demo_never_replaces_a_teams_workspace_or_a_folder_of_files(ws, tmp_path, capsys):
+    """`demo DIR --force` removed any folder with a reviewtui.toml (a team's workspace, labels and
+    all), and a demo built beside a user's files removed them on its --force rebuild."""
+    before = sorted(p.name for p in ws.iterdir())
+    for force in ([], ["--force"]):
+        code, _, err = run(capsys, "demo", str(ws), "--size", "40", *force)
+        assert code == 2 and "a reviewtui workspace the demo did not make is there" in err and "--force" not in err
+    assert sorted(p.name for p in ws.iterdir()) == before
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious", encoding="utf-8")
+    code, _, err = run(capsys, "demo", str(mine), "--size", "40")
+    assert code == 2 and "the folder holds files already (notes.txt)" in err
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    left = tmp_path / "interrupted"  # what a demo stopped before its workspace was made leaves: built again
+    (left / "demo-data").mkdir(parents=True)
+    assert run(capsys, "demo", str(left), "--size", "40")[0] == 0 and (left / "reviewtui.toml").is_file()
+
+
 def test_every_command_takes_the_workspace_option(ws, tmp_path, capsys, monkeypatch):
     from reviewtui.cli import build_parser
 

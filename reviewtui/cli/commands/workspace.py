@@ -239,15 +239,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     root = Path(args.dir)
     if (root / "reviewtui.toml").exists():
+        if not _is_demo_workspace(root):  # a team's workspace: never replaced, --force or not
+            raise ReviewtuiError(f"{root}: a reviewtui workspace the demo did not make is there; the demo is "
+                                 "built in a new or empty folder: choose another one")
         if not args.force:
             raise ReviewtuiError(f"{root}: a demo workspace is already there; open it with "
                                  f"`reviewtui --workspace {root}` or rebuild it with --force")
+        shutil.rmtree(root)
+    elif root.is_dir() and (theirs := sorted(p.name for p in root.iterdir() if p.name not in DEMO_WRITES)):
+        raise ReviewtuiError(f"{root}: the folder holds files already ({', '.join(theirs[:3])}); the demo is built "
+                             "in a new or empty folder: choose another one")
+    elif root.is_dir() and any(root.iterdir()):  # what an interrupted demo left: built again
         shutil.rmtree(root)
     with ProgressSink() as sink:
         ws = Workspace.demo(root, size=args.size, seed=args.seed, on_event=sink)
     render.print_lines([f"Demo workspace ready in {ws.root}: {ws.store.count():,} reviews, "
                         f"{len(ws.versions())} versions. Open it with `reviewtui --workspace {root}`."])
     return 0
+
+
+#: What ``reviewtui demo`` writes in its folder: a folder holding only these is an interrupted demo.
+DEMO_WRITES = frozenset({"demo-data", "reviewtui.toml", "reviewtui.db", "reviewtui.db-wal", "reviewtui.db-shm",
+                         "reviewtui.db-journal", "versions", "models", "results", "cache", "jobs", "exports"})
+
+
+def _is_demo_workspace(root: Path) -> bool:
+    """Whether ``root`` holds a workspace ``reviewtui demo`` made (its name is "demo" and the
+    generated corpus is beside it): the only kind ``demo --force`` replaces."""
+    from reviewtui.config import Config
+
+    try:
+        name = Config.load(root / "reviewtui.toml").name
+    except ReviewtuiError:
+        return False
+    return name == "demo" and (root / "demo-data").is_dir()
 
 
 def cmd_app(args: argparse.Namespace) -> int:
