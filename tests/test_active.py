@@ -216,6 +216,12 @@ def test_oracle_errors(analysis_ws, tmp_path):
     assert o.missing == ["zzz-not-here"] and len(o.labels) == 64
     with pytest.raises(ReviewtuiError, match="id column"):
         read_oracle(write_oracle(tmp_path / "h.csv", good, header=("x", "label")), ws.store, ws.taxonomy)
+    # one id with two labels: which is the truth? (the last one won without a word)
+    other = next(k for k in ws.taxonomy.training_keys if k != good[0][1])
+    with pytest.raises(ReviewtuiError, match=rf"id '{good[0][0]}' gets the label '{good[0][1]}' on line 2 and "
+                                             rf"'{other}' on line 66; keep one"):
+        read_oracle(write_oracle(tmp_path / "twice.csv", good + [(good[0][0], other)]), ws.store, ws.taxonomy)
+    assert read_oracle(write_oracle(tmp_path / "same.csv", good + [good[0]]), ws.store, ws.taxonomy).labels == ws.truth
     with pytest.raises(ReviewtuiError, match="no such oracle file"):
         read_oracle(tmp_path / "nope.csv", ws.store, ws.taxonomy)
     # dataset-N.csv style: the id column that matches the workspace is chosen

@@ -1295,6 +1295,7 @@ def test_a_workspace_that_cannot_be_written_is_one_clear_error(ws, capsys, monke
 
 @pytest.mark.parametrize("argv, said", [
     (["queue", "--seed", "-1", "--dry-run"], "argument --seed: must be at least 0, not -1"),
+    (["simulate", "--oracle", "o.csv", "--initial", "0"], "argument --initial: must be at least 1, not 0"),
     (["discover", "--seed", "-1"], "argument --seed: must be at least 0, not -1"),
     (["discover", "--examples", "-1"], "argument --examples: must be at least 0, not -1"),
     (["sentiment", "--sample", "-5"], "argument --sample: must be at least 0, not -5"),

@@ -44,12 +44,18 @@ def read_oracle(path: str | Path, store: LocalStore, taxonomy: Taxonomy, *, allo
         if hits > best_hits:
             best, best_hits = c, hits
     labels: dict[str, str] = {}
+    first_line: dict[str, int] = {}
     for r in rows:
         line = r.line
         ext = (r[best] or "").strip()
         if not ext:
             raise ReviewtuiError(f"{p}: line {line}: empty id in column {best!r}")
-        labels[ext] = taxonomy.require(r[label_col] or "", f"{p}: line {line}")
+        key = taxonomy.require(r[label_col] or "", f"{p}: line {line}")
+        if ext in labels and labels[ext] != key:  # which one is the truth? the simulation cannot tell
+            raise ReviewtuiError(f"{p}: id {ext!r} gets the label {labels[ext]!r} on line {first_line[ext]} and "
+                                 f"{key!r} on line {line}; keep one")
+        labels[ext] = key
+        first_line.setdefault(ext, line)
     present = store.existing_ids(labels)
     missing = [i for i in labels if i not in present]
     if missing and not allow_missing:

@@ -363,7 +363,7 @@ def add_analysis_commands(commands: Commands) -> None:
     s.add_argument("--batch", type=at_least(1), help="labels per round (default: [active_learning] batch_size; 10 with --loop)")
     s.add_argument("--rounds", type=int, help="labeling rounds after the first batch (default 10; 20 with --loop)")
     s.add_argument("--seeds", type=int, help="seeds (default 5; 3 with --loop)")
-    s.add_argument("--initial", type=at_least(0), help="random labels before the first round (default: --batch)")
+    s.add_argument("--initial", type=at_least(1), help="random labels before the first round (default: --batch)")
     s.add_argument("--allow-missing", action="store_true", help="leave out oracle ids not in the workspace")
     s.add_argument("--loop", action="store_true",
                    help="replay the labeling screen's loop (zero-shot first batch and prior, [active_learning] "
