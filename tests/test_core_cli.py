@@ -1301,7 +1301,7 @@ def test_a_workspace_that_cannot_be_written_is_one_clear_error(ws, capsys, monke
     (["sentiment", "--sample", "-5"], "argument --sample: must be at least 0, not -5"),
     (["diff", "1", "2", "--rows", "-5"], "argument --rows: must be at least 0, not -5"),
     (["simulate", "--oracle", "x.csv", "--batch", "0"], "argument --batch: must be at least 1, not 0"),
-    (["simulate", "--oracle", "x.csv", "--initial", "-5"], "argument --initial: must be at least 0, not -5"),
+    (["simulate", "--oracle", "x.csv", "--initial", "-5"], "argument --initial: must be at least 1, not -5"),
     (["queue", "--rows", "two"], "argument --rows: must be a whole number, not 'two'"),
 ])
 def test_negative_seeds_counts_and_rows_are_refused_by_the_option(ws, capsys, argv, said):
