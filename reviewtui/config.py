@@ -242,6 +242,9 @@ class Taxonomy:
         if not cats:
             raise ReviewtuiError(f"{where}: the taxonomy has no categories; add them as [[categories]] tables, "
                                  'each with a name (name = "Bug report")')
+        if not any(c.train for c in cats):  # as `categories set --no-train` refuses: nothing to learn
+            raise ReviewtuiError(f"{where}: every category has train = false, so no model can be trained on the "
+                                 "labels; set train = true on the categories a model should learn (at least one)")
         # a label is found by its category's name in any case and spacing: two categories of the
         # same name so read would take each other's labels (a name beside another's key is told
         # apart, as written: resolve)

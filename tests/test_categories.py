@@ -103,6 +103,15 @@ def test_a_hand_edited_colour_or_train_flag_is_refused_when_the_workspace_opens(
         Config.load(tmp_path / CONFIG_NAME)
 
 
+def test_a_taxonomy_with_no_trained_category_is_refused_when_the_workspace_opens(tmp_path):
+    """`categories set --no-train` refuses to leave nothing to train on; written by hand, it passed,
+    and export then said there was no label with a training category although 200 were given."""
+    (tmp_path / CONFIG_NAME).write_text("[[categories]]\nname = 'Shipping'\ntrain = false\n\n[[categories]]\n"
+                                        "name = 'Price'\ntrain = false\n", encoding="utf-8")
+    with pytest.raises(ReviewtuiError, match=r"every category has train = false, so no model can be trained"):
+        Config.load(tmp_path / CONFIG_NAME)
+
+
 @pytest.fixture
 def cfg_store(tmp_path):
     data = Config.default_data("t")
