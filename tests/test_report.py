@@ -451,6 +451,13 @@ def test_cli_sentiment(analysis_ws, capsys):
     assert data["n"] == 20 and [a["analyzer"] for a in data["agreements"]] == ["vader"]
     assert main(["-w", str(analysis_ws.root), "sentiment", "--option", "/no/such/folder"]) == 2
     assert "does not exist" in capsys.readouterr().err
+    # an option given twice is compared once; none and auto are no options to compare
+    assert main(["-w", str(analysis_ws.root), "sentiment", "--option", "vader", "--option", "vader", "--sample", "20",
+                 "--json"]) == 0
+    assert [a["analyzer"] for a in json.loads(capsys.readouterr().out)["agreements"]] == ["vader"]
+    for option in ("none", "auto"):
+        assert main(["-w", str(analysis_ws.root), "sentiment", "--option", option]) == 2
+        assert f"sentiment --option {option}: this command compares sentiment options" in capsys.readouterr().err
 
 
 def test_sentiment_needs_star_scores(workspace, tmp_path):

@@ -87,7 +87,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
-    options = args.option or ["vader", "stars"]
+    options = list(dict.fromkeys(o.strip() for o in args.option or ["vader", "stars"]))  # each compared once
+    for o in options:
+        if o.lower() in ("none", "auto"):
+            raise ReviewtuiError(f"sentiment --option {o}: this command compares sentiment options with the stars "
+                                 "and your team's labels; give vader, stars, team or a sentiment model folder "
+                                 "(auto is predict's choice among vader, stars and team; none predicts no sentiment)")
     team, why = None, None
     with ProgressSink() as sink:
         try:
