@@ -52,6 +52,7 @@ def test_categories_summary_and_status_print_bracketed_names_as_written(tmp_path
         assert code == 0 and "[app]" in out
         code, out, err = run(ws.root, capsys, "queue", "--dry-run", "--strategy", "random", "--rows", "3")
         assert code == 0 and "[red]" in out and ":smile:" in out
+        assert "0.000" not in out  # a random draw scores nothing: its uncertainty column says "-"
     finally:
         ws.close()
 

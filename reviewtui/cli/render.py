@@ -486,10 +486,11 @@ def queue(batch: Any, rows: int, dry_run: bool, how: str | None = None) -> None:
     # before any model, suggestions are zero-shot best matches: their sharpened scores read as
     # probabilities would overstate them (the app says "best match" too)
     zero_shot = getattr(batch, "suggested_by", None) == "zero-shot"  # QueueBatch.zero_shot
+    scored = str(getattr(batch, "strategy", "")) != "random"  # random draws score nothing: "-", not 0.000
     for rank, it in enumerate(batch.items[:rows], start=1):
         t.add_row(str(rank), say.short_id(it.external_id, widths[1]), it.suggestion or "-",
                   f"{it.confidence:.2f}" if it.confidence is not None and not zero_shot else "-",
-                  f"{it.uncertainty:.3f}", it.text if len(it.text) <= 160 else it.text[:159] + "…")
+                  f"{it.uncertainty:.3f}" if scored else "-", it.text if len(it.text) <= 160 else it.text[:159] + "…")
     con.print(t)
     if zero_shot and any(it.suggestion for it in batch.items[:rows]):
         con.print("The suggestions are zero-shot best matches to the categories' descriptions, examples or names, "
