@@ -729,6 +729,10 @@ def test_demo_never_replaces_a_teams_workspace_or_a_folder_of_files(ws, tmp_path
     code, _, err = run(capsys, "demo", str(mine), "--size", "40")
     assert code == 2 and "the folder holds files already (notes.txt)" in err
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    code, _, err = run(capsys, "-w", str(tmp_path / "one"), "demo", str(tmp_path / "two"), "--size", "40")
+    assert code == 2 and "name two folders: give one" in err
+    named = tmp_path / "named"  # -w names the folder when no DIR is given (it was left for demo-workspace)
+    assert run(capsys, "-w", str(named), "demo", "--size", "40")[0] == 0 and (named / "reviewtui.toml").is_file()
     left = tmp_path / "interrupted"  # what a demo stopped before its workspace was made leaves: built again
     (left / "demo-data").mkdir(parents=True)
     assert run(capsys, "demo", str(left), "--size", "40")[0] == 0 and (left / "reviewtui.toml").is_file()

@@ -251,10 +251,10 @@ def add_workspace_commands(commands: Commands) -> None:
     s.add_argument("--to-review", action="store_true", help="send the differing assets to TO_REVIEW")
 
     s = commands.add("demo", "build the demo workspace", "workspace:cmd_demo")
-    s.add_argument("dir", nargs="?", default="demo-workspace")
+    s.add_argument("dir", nargs="?", help="the folder to build it in (default: --workspace, else demo-workspace)")
     s.add_argument("--size", type=int, default=DEMO_SIZE, help=f"reviews to generate (default {DEMO_SIZE:,})")
     s.add_argument("--seed", type=at_least(0), default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
-    s.add_argument("--force", action="store_true", help="rebuild it if it exists")
+    s.add_argument("--force", action="store_true", help="rebuild it if it exists (a demo workspace only)")
 
     commands.add("app", "open the terminal app (the default)", "workspace:cmd_app")
 

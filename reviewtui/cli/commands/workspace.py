@@ -237,7 +237,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from reviewtui.cli.live import ProgressSink
     from reviewtui.workspace import Workspace
 
-    root = Path(args.dir)
+    if args.dir and args.workspace and Path(args.dir).resolve() != Path(args.workspace).resolve():
+        raise ReviewtuiError(f"demo {args.dir} and --workspace {args.workspace} name two folders: give one")
+    root = Path(args.dir or args.workspace or "demo-workspace")
     if (root / "reviewtui.toml").exists():
         if not _is_demo_workspace(root):  # a team's workspace: never replaced, --force or not
             raise ReviewtuiError(f"{root}: a reviewtui workspace the demo did not make is there; the demo is "
