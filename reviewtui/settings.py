@@ -380,10 +380,10 @@ def _number(v: float) -> str:
     return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
 
 
-def _unknown(key: str, known: list[str], where: str) -> ReviewtuiError:
+def _unknown(key: str, known: list[str], where: str, what: str = "key") -> ReviewtuiError:
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return ReviewtuiError(f"{where}: unknown key {key!r}; {hint}the known keys are {', '.join(known)}")
+    return ReviewtuiError(f"{where}: unknown {what} {key!r}; {hint}the known {what}s are {', '.join(known)}")
 
 
 def parse_section(cls: type, data: Any, where: str) -> Any:
@@ -410,8 +410,9 @@ def load_settings(data: dict[str, Any], path: str | Path = "reviewtui.toml") -> 
     for key, value in data.items():
         if key in NON_SETTINGS_KEYS:
             continue
-        if key not in names:
-            raise _unknown(key, [*names, *NON_SETTINGS_KEYS], str(path))
+        if key not in names:  # a [table] is a section; a plain value at the top is a key
+            what = "section" if isinstance(value, dict) else "key"
+            raise _unknown(key, [*names, *NON_SETTINGS_KEYS], str(path), what)
         attr = names[key]
         parsed[attr] = parse_section(hints[attr], value, f"{path} [{key}]")
     return Settings(**parsed)

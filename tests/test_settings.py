@@ -63,7 +63,7 @@ def test_reviewtui_status_exits_2_with_one_line(ws_path):
     ("retrain_every = 10", "retrain_every = -1", "[active_learning] retrain_every must be between 0 and 1,000,000, not -1"),
     ('strategy = "margin"', 'strategy = "best"', "[active_learning] strategy must be one of random, least_confidence"),
     ("lowercase = false", 'lowercase = "yes"', "[import] lowercase must be true or false, not 'yes'"),
-    ("[training]", "[trainng]", "unknown key 'trainng'; did you mean 'training'?"),
+    ("[training]", "[trainng]", "unknown section 'trainng'; did you mean 'training'?"),
     ("learning_rate = 0.0001", "learning_rate = nan", "[training] learning_rate must be a number, not nan"),
 ])
 def test_wrong_types_ranges_and_sections(ws_path, old, new, expect):
