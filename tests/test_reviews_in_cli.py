@@ -233,7 +233,7 @@ def test_categories_remove_takes_several_names_and_unused(labeled, capsys):
     assert run(capsys, "-w", str(labeled), "categories", "add", "Spam")[0] == 0
     before = digest(labeled)
     for argv, expected in [(["Pricing", "Bug"], "2 reviews are labeled BUG; nothing removed: move them first "
-                                                "with `reviewtui categories merge BUG --into "),
+                                                "with `reviewtui categories merge BUG --into WISH` (or another of "),
                            (["Nope"], "no category 'Nope'"),
                            ([], "name the categories to remove, or give --unused"),
                            (["Spam", "--unused"], "not both")]:
