@@ -13,11 +13,12 @@ import asyncio
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from reviewtui import presentation as say
@@ -131,30 +132,30 @@ class ReviewApp(App):
                     title="Export", markup=False)
         self.workspace_changed()
 
-    def workspace_changed(self) -> None:
-        """Tell every screen the app has built that the workspace changed on disk (a version,
-        labels, a model): each reloads what it shows."""
-        for s in SCREENS:
-            try:
-                stack = self.get_screen_stack(s.mode)
-            except KeyError:  # a screen not opened yet loads fresh data when it is
-                continue
-            for screen in stack:
-                screen.post_message(WorkspaceChanged())
-
-    def reviews_changed(self) -> None:
-        """Tell the screens that keep reviews they showed (the labeling screen's answered ones) that
-        labels or statuses changed from another screen (sent to review from the diff or quality
-        screen): each reads those reviews again."""
+    def built_screens(self) -> Iterator[Screen]:
+        """Every screen the app has built, in the stacks of its modes (a screen not opened yet loads
+        fresh data when it is)."""
         for s in SCREENS:
             try:
                 stack = self.get_screen_stack(s.mode)
             except KeyError:
                 continue
-            for screen in stack:
-                refresh = getattr(screen, "reviews_changed", None)
-                if callable(refresh):
-                    refresh()
+            yield from stack
+
+    def workspace_changed(self) -> None:
+        """Tell every screen the app has built that the workspace changed on disk (a version,
+        labels, a model): each reloads what it shows."""
+        for screen in self.built_screens():
+            screen.post_message(WorkspaceChanged())
+
+    def reviews_changed(self) -> None:
+        """Tell the screens that keep reviews they showed (the labeling screen's answered ones) that
+        labels or statuses changed from another screen (sent to review from the diff or quality
+        screen): each reads those reviews again."""
+        for screen in self.built_screens():
+            refresh = getattr(screen, "reviews_changed", None)
+            if callable(refresh):
+                refresh()
 
     # -- errors -----------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
