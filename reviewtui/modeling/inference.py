@@ -32,8 +32,7 @@ import numpy as np
 from reviewtui.errors import ReviewtuiError
 from reviewtui.events import EventSink, Notice, ShiftedProgress, emit
 from reviewtui.modeling.batching import BATCH_SIZE, DEFAULT_MAX_LENGTH
-from reviewtui.modeling.card import (ModelCard, check_readable, folder_name, load_card, missing_files,
-                                    unreadable_error)
+from reviewtui.modeling.card import ModelCard, check_readable, load_card, missing_files, unreadable_error
 
 #: The card's value of ``hyperparameters["ensemble_features"]`` for a one-pass ensemble.
 ONE_PASS = "finetuned"
@@ -71,8 +70,8 @@ class SavedClassifier:
 
     @property
     def name(self) -> str:
-        """The model's folder name, what ``--model`` finds it by (not the name its card was saved under)."""
-        return folder_name(self.path)
+        """The model's folder name, what ``--model`` finds it by (:func:`load_card` names the card so)."""
+        return self.card.name
 
     @property
     def max_length(self) -> int:
