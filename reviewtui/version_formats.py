@@ -38,6 +38,22 @@ class FormattedVersion:
     label_names: list[str]
 
 
+#: The formats the names of files usually say (a name of no listed ending says nothing).
+NAMED_FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
+                 ".json": "jsonl", ".ndjson": "jsonl", ".xlsx": None}
+
+
+def check_name(dest: str | Path, fmt: str) -> None:
+    """Raise ReviewtuiError when ``dest`` is named as another format than ``fmt`` (``x.csv`` for a
+    Parquet file): a file named as one format holding another misleads every reader."""
+    dest = Path(dest)
+    ext = dest.suffix.lower()
+    if ext in NAMED_FORMATS and NAMED_FORMATS[ext] != fmt:
+        renamed = f"{dest.stem} (a folder)" if fmt == "hf" else f"{dest.stem}.{fmt}"  # as default_name ends
+        raise ReviewtuiError(f"--out {dest}: a {ext} name for a {fmt} file; name it {renamed}, or give "
+                             f"--format {NAMED_FORMATS[ext] or 'csv'}; nothing was written")
+
+
 def default_name(info: VersionInfo, fmt: str) -> str:
     """``dataset-3.parquet``, ``dataset-3.jsonl``, ``dataset-3.csv`` or ``dataset-3-hf`` (a folder)."""
     return f"{info.name}-hf" if fmt == "hf" else f"{info.name}.{fmt}"
@@ -121,4 +137,4 @@ def _write_hf(table: list[dict[str, Any]], dest: Path, names: list[str], info: V
             enable_progress_bar()
 
 
-__all__ = ["COLUMNS", "FORMATS", "FormattedVersion", "default_name", "write_version"]
+__all__ = ["COLUMNS", "FORMATS", "NAMED_FORMATS", "FormattedVersion", "check_name", "default_name", "write_version"]

@@ -2180,7 +2180,7 @@ class Workspace:
         (csv, parquet, jsonl or hf: a Hugging Face dataset folder with a ClassLabel from the version's
         taxonomy) to ``out`` (default ``exports/dataset-N.<format>``, or ``exports/dataset-N-hf``).
         Raises ReviewtuiError for an unknown format or an ``out`` that already exists."""
-        from reviewtui.version_formats import FORMATS, default_name, write_version
+        from reviewtui.version_formats import FORMATS, check_name, default_name, write_version
 
         fmt = str(format).lower()
         if fmt not in FORMATS:
@@ -2188,14 +2188,8 @@ class Workspace:
         target = Path(out) if out is not None else None
         if target is not None and target.exists():
             raise ReviewtuiError(f"{target}: already exists; choose another path or remove it")
-        suffixes = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
-        known = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
-                 ".json": "jsonl", ".ndjson": "jsonl", ".xlsx": None}
-        ext = target.suffix.lower() if target is not None else ""
-        if ext in known and known[ext] != fmt:  # a file named as one format holding another misleads every reader
-            raise ReviewtuiError(f"--out {target}: a {ext} name for a {fmt} file; name it {target.stem}"
-                                 f"{suffixes.get(fmt, '')}{' (a folder)' if fmt == 'hf' else ''}, or give "
-                                 f"--format {known[ext] or 'csv'}; nothing was written")
+        if target is not None:
+            check_name(target, fmt)
         info = self.export(remove=remove)
         latest = info or self.latest_version()
         if target is None:  # a version never changes: its default copy may be written again
