@@ -680,7 +680,7 @@ def no_sentiment_line() -> str:
     """Said where a summary leaves the sentiment out: the predictions carry none (``--sentiment none``)."""
     from reviewtui.analysis.summary import NO_SENTIMENT
 
-    return NO_SENTIMENT[0].upper() + NO_SENTIMENT[1:] + "."
+    return NO_SENTIMENT
 
 
 def report_sentence(paths: Any) -> str:

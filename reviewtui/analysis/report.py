@@ -258,27 +258,24 @@ def _charts(s: Summary, colours: dict[str, str]) -> dict[str, bytes]:
         out.update(_app_charts(s, plt, figure_png, ylabel))
     elif s.has_versions:
         versions = [str(v) for v in s.by_version.index]
-        if not s.has_sentiment:  # the reviews per version alone
-            fig, ax1 = plt.subplots(figsize=(6, 3.8))
-            ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")
-            ax1.set_ylabel(ylabel)
-            ax1.set_title("Reviews per version")
-            ax1.tick_params(axis="x", labelrotation=30)
-            out["by_version"] = figure_png(fig)
-            return out
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+        # without a sentiment, the reviews per version alone
+        fig, axes = plt.subplots(1, 2 if s.has_sentiment else 1, figsize=(11 if s.has_sentiment else 6, 3.8),
+                                 squeeze=False)
+        ax1 = axes[0][0]
         ax1.bar(versions, s.by_version["reviews"].values, color="#2E86AB")
         ax1.set_ylabel(ylabel)
         ax1.set_title("Reviews per version")
-        for c in cats:
-            ax2.plot(versions, s.version_negative_share[c].values * 100, marker="o", label=c,
-                     color=colours.get(c))
-        ax2.plot(versions, s.by_version["negative_share"].values * 100, marker="s", color="black", lw=2,
-                 label="all")
-        ax2.set_ylabel("% negative")
-        ax2.set_title("Negative share per version")
-        ax2.legend(fontsize=7)
-        for ax in (ax1, ax2):
+        if s.has_sentiment:
+            ax2 = axes[0][1]
+            for c in cats:
+                ax2.plot(versions, s.version_negative_share[c].values * 100, marker="o", label=c,
+                         color=colours.get(c))
+            ax2.plot(versions, s.by_version["negative_share"].values * 100, marker="s", color="black", lw=2,
+                     label="all")
+            ax2.set_ylabel("% negative")
+            ax2.set_title("Negative share per version")
+            ax2.legend(fontsize=7)
+        for ax in axes[0]:
             ax.tick_params(axis="x", labelrotation=30)
         out["by_version"] = figure_png(fig)
     return out
@@ -301,43 +298,40 @@ def _app_charts(s: Summary, plt, figure_png, ylabel: str) -> dict[str, bytes]:
     low, high = s.by_app["negative_low"].values * 100, s.by_app["negative_high"].values * 100
     errors = None if s.weighted else [neg - low, high - neg]
     neg_title = "Negative share per app" + ("" if s.weighted else f" ({100 * s.confidence:g}% interval)")
-    if not s.has_sentiment:  # the reviews per app alone
-        fig, ax1 = plt.subplots(figsize=(6, 1.2 + 0.32 * len(apps)) if len(apps) > HORIZONTAL_APPS else (6, 3.8))
-        if len(apps) <= HORIZONTAL_APPS:
-            ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
-            ax1.set_ylabel(ylabel)
-            ax1.tick_params(axis="x", labelrotation=20)
-        else:
-            rows = list(range(len(apps)))[::-1]  # the first app on top
-            ax1.barh(rows, s.by_app["reviews"].values, color="#2E86AB")
-            ax1.set_yticks(rows, apps, fontsize=8)
-            ax1.set_xlabel(ylabel)
-        ax1.set_title("Reviews per app")
-        fig.tight_layout()
-        out["by_app"] = figure_png(fig)
-        return out
+    # without a sentiment, the reviews per app alone
+    with_neg = s.has_sentiment
     if len(apps) <= HORIZONTAL_APPS:
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+        fig, axes = plt.subplots(1, 2 if with_neg else 1, figsize=(11 if with_neg else 6, 3.8), squeeze=False)
+        ax1 = axes[0][0]
         ax1.bar(apps, s.by_app["reviews"].values, color="#2E86AB")
         ax1.set_ylabel(ylabel)
-        ax2.bar(apps, neg, yerr=errors, capsize=4, color="#D1495B")
-        ax2.set_ylabel("% negative")
-        ax2.set_ylim(0, 100)
-        for ax in (ax1, ax2):
+        if with_neg:
+            ax2 = axes[0][1]
+            ax2.bar(apps, neg, yerr=errors, capsize=4, color="#D1495B")
+            ax2.set_ylabel("% negative")
+            ax2.set_ylim(0, 100)
+        for ax in axes[0]:
             ax.tick_params(axis="x", labelrotation=20)
     else:  # many apps: one row each, their names written out on the side instead of crowding an axis
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 1.2 + 0.32 * len(apps)), sharey=True)
+        fig, axes = plt.subplots(1, 2 if with_neg else 1, figsize=(12 if with_neg else 6, 1.2 + 0.32 * len(apps)),
+                                 sharey=True, squeeze=False)
+        ax1 = axes[0][0]
         rows = list(range(len(apps)))[::-1]  # the first app on top
         ax1.barh(rows, s.by_app["reviews"].values, color="#2E86AB")
         ax1.set_yticks(rows, apps, fontsize=8)
         ax1.set_xlabel(ylabel)
-        ax2.barh(rows, neg, xerr=errors, capsize=3, color="#D1495B")
-        ax2.set_xlabel("% negative")
-        ax2.set_xlim(0, 100)
+        if with_neg:
+            ax2 = axes[0][1]
+            ax2.barh(rows, neg, xerr=errors, capsize=3, color="#D1495B")
+            ax2.set_xlabel("% negative")
+            ax2.set_xlim(0, 100)
     ax1.set_title("Reviews per app")
-    ax2.set_title(neg_title)
+    if with_neg:
+        ax2.set_title(neg_title)
     fig.tight_layout()
     out["by_app"] = figure_png(fig)
+    if not s.has_sentiment:  # the app x version panels draw the negative share
+        return out
 
     table = s.by_app_version
     shown = sorted(apps, key=lambda a: -float(s.by_app.loc[a, "reviews"]))[:CHART_APPS]
@@ -434,7 +428,7 @@ def _intro(s: Summary) -> str:
     return (f"{_reviews(s.reviews)} ({scope_text(s)}); model {s.model or '-'}; {sentiment}"
             f"{'weighted by 1 + thumbs-up' if s.weighted else 'unweighted'}; {latest_text(s)}."
             + (f" {no_thumbs[0].upper()}{no_thumbs[1:]}." if no_thumbs else "")
-            + ("" if s.has_sentiment else f" {NO_SENTIMENT[0].upper()}{NO_SENTIMENT[1:]}."))
+            + ("" if s.has_sentiment else f" {NO_SENTIMENT}"))
 
 
 def named_table(df: Any, names: dict[str, str] | None) -> Any:

@@ -82,8 +82,8 @@ class Finding:
 SENTIMENT_TABLES = ("sentiment_distribution", "category_sentiment", "version_negative_share")
 NEGATIVE_COLUMNS = ("negative_share", "negative_low", "negative_high")
 #: Said where the sentiment is left out.
-NO_SENTIMENT = ("no sentiment was predicted: run `reviewtui predict --sentiment auto` (or vader, stars, team) "
-                "to get it")
+NO_SENTIMENT = ("No sentiment was predicted: run `reviewtui predict --sentiment auto` (or vader, stars, team) "
+                "to get it.")
 
 
 @dataclass
